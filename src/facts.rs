@@ -1,0 +1,231 @@
+//! Vendor-neutral facts: what an FTP server announces and what a firewall lets in.
+//!
+//! Parsers turn their Documents into these; host rules read only these, so a rule
+//! written against vsftpd + iptables works unchanged for IIS + Windows Firewall.
+
+use crate::portset::PortSet;
+use crate::source::{FileId, Span};
+
+/// A value and where it came from; `span` is `None` for a compiled-in default.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Located<T> {
+    pub value: T,
+    pub span: Option<Span>,
+}
+
+impl<T> Located<T> {
+    pub fn new(value: T, span: Option<Span>) -> Self {
+        Located { value, span }
+    }
+
+    pub fn default_value(value: T) -> Self {
+        Located { value, span: None }
+    }
+}
+
+/// Whether clients may protect the control channel with TLS, which blinds a
+/// firewall's FTP helper (it can no longer read the PASV reply).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum ControlTls {
+    /// No session can use TLS on the control connection.
+    Never,
+    /// Clients may choose TLS (AUTH TLS offered, not required).
+    Optional,
+    /// Some or all sessions must use TLS.
+    Required,
+}
+
+/// The passive-mode data ports a server announces.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Passive {
+    Disabled {
+        /// The setting that turns passive mode off, when there is one.
+        span: Option<Span>,
+    },
+    Enabled {
+        /// The set the daemon really hands out, as the daemon computes it.
+        ports: PortSet,
+        /// Whether the config chose the range on purpose (false for defaults and
+        /// for values the daemon ignores).
+        deliberate: bool,
+        /// The settings behind the range (e.g. `pasv_min_port` and `pasv_max_port` lines).
+        spans: Vec<Span>,
+    },
+    /// The range depends on values that cannot be known here (templates).
+    Unknown { spans: Vec<Span>, reason: String },
+}
+
+impl Passive {
+    pub fn ports(&self) -> Option<&PortSet> {
+        match self {
+            Passive::Enabled { ports, .. } => Some(ports),
+            _ => None,
+        }
+    }
+}
+
+/// One FTP server configuration.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FtpServer {
+    pub file: FileId,
+    /// `vsftpd`, `iis6`, `iis7`, ...
+    pub server: &'static str,
+    /// `None` when the port is templated or otherwise unknown.
+    pub control_port: Located<Option<u16>>,
+    pub passive: Passive,
+    /// Concurrent sessions the server admits; `Some(None)` = unlimited,
+    /// `None` = unknown (e.g. limit not enforced in this mode).
+    pub max_sessions: Located<Option<Option<u32>>>,
+    pub tls: Located<ControlTls>,
+    /// A span that stands for the whole server config (first setting, or file start).
+    pub anchor: Span,
+}
+
+/// What a firewall does to a new inbound TCP connection on a set of ports.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Verdict {
+    Accept,
+    Drop,
+    Reject,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DefaultPolicy {
+    Accept,
+    Drop,
+    Reject,
+    Unknown,
+}
+
+impl DefaultPolicy {
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            DefaultPolicy::Accept => "accept",
+            DefaultPolicy::Drop => "drop",
+            DefaultPolicy::Reject => "reject",
+            DefaultPolicy::Unknown => "unknown",
+        }
+    }
+}
+
+/// Who a decision applies to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Scope {
+    /// Every source that can reach the host.
+    All,
+    /// Only some sources, addresses or interfaces (or a rate/connection limit).
+    Some,
+}
+
+/// A rule (or policy) and the ports it decides, for labels and for
+/// "opens more than needed" checks.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Decision {
+    pub verdict: Verdict,
+    pub scope: Scope,
+    /// Ports this rule decides for new inbound TCP connections (those still
+    /// undecided when evaluation reaches it).
+    pub ports: PortSet,
+    /// Every port the rule's own match names (e.g. the whole multiport list),
+    /// even those an earlier rule already decided.
+    pub rule_ports: PortSet,
+    /// The rule, or the policy line; `None` for a built-in default.
+    pub span: Option<Span>,
+    /// `true` when this is the chain's default policy rather than a rule.
+    pub is_policy: bool,
+}
+
+/// Something the evaluator did not fully understand and over-approximated.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Uncertainty {
+    pub span: Span,
+    pub what: String,
+}
+
+/// A conntrack FTP helper assigned to a control port (`-j CT --helper ftp`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FtpHelper {
+    /// Control ports the helper is attached to.
+    pub ports: PortSet,
+    pub span: Span,
+}
+
+/// Inbound TCP as one host's firewall decides it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Firewall {
+    pub files: Vec<FileId>,
+    pub default_policy: Located<DefaultPolicy>,
+    /// Ports a new connection from any source completes on (reply path included).
+    pub open_to_all: PortSet,
+    /// Ports only some sources can connect to (not in `open_to_all`).
+    pub open_to_some: PortSet,
+    /// Partition of the decided ports by deciding rule, in evaluation order.
+    pub decisions: Vec<Decision>,
+    /// Helper assignments for FTP control ports.
+    pub ftp_helpers: Vec<FtpHelper>,
+    /// Accept rules for `RELATED` connections (what a helper's expectation needs).
+    pub related_accepts: Vec<Span>,
+    /// Whether RELATED data connections are admitted at all (an accept for
+    /// RELATED is reached before anything drops them).
+    pub admits_related: bool,
+    pub uncertain: Vec<Uncertainty>,
+}
+
+impl Firewall {
+    /// An FTP helper covers `control_port` and RELATED connections are admitted.
+    pub fn helper_admits_data(&self, control_port: u16) -> bool {
+        self.admits_related
+            && self
+                .ftp_helpers
+                .iter()
+                .any(|h| h.ports.contains(control_port))
+    }
+
+    /// Ports open to everyone or to some sources.
+    pub fn open_to_any(&self) -> PortSet {
+        self.open_to_all.union(&self.open_to_some)
+    }
+
+    /// Decisions that close any of `ports`, in evaluation order.
+    pub fn blockers<'a>(&'a self, ports: &'a PortSet) -> impl Iterator<Item = &'a Decision> + 'a {
+        self.decisions
+            .iter()
+            .filter(move |d| d.verdict != Verdict::Accept && d.ports.intersects(ports))
+    }
+
+    /// Accept rules (not policies) that open any of `ports`.
+    pub fn openers<'a>(&'a self, ports: &'a PortSet) -> impl Iterator<Item = &'a Decision> + 'a {
+        self.decisions.iter().filter(move |d| {
+            d.verdict == Verdict::Accept && !d.is_policy && d.ports.intersects(ports)
+        })
+    }
+
+    /// Several firewall files guarding one host: a port is open only where every
+    /// one of them lets it in (both rulesets filter at once).
+    pub fn combine(mut all: Vec<Firewall>) -> Option<Firewall> {
+        let mut acc = all.pop()?;
+        for fw in all.into_iter().rev() {
+            let open_all = acc.open_to_all.intersection(&fw.open_to_all);
+            let open_any = acc.open_to_any().intersection(&fw.open_to_any());
+            acc.open_to_some = open_any.difference(&open_all);
+            acc.open_to_all = open_all;
+            acc.files.splice(0..0, fw.files);
+            acc.decisions.splice(0..0, fw.decisions);
+            acc.ftp_helpers.splice(0..0, fw.ftp_helpers);
+            acc.related_accepts.splice(0..0, fw.related_accepts);
+            acc.admits_related &= fw.admits_related;
+            acc.uncertain.splice(0..0, fw.uncertain);
+            if acc.default_policy.value != fw.default_policy.value {
+                acc.default_policy = Located::default_value(DefaultPolicy::Unknown);
+            }
+        }
+        Some(acc)
+    }
+}
+
+/// What one file contributes to its host.
+#[derive(Clone, Debug, Default)]
+pub struct FileFacts {
+    pub ftp: Vec<FtpServer>,
+    pub firewall: Option<Firewall>,
+}

@@ -1,0 +1,78 @@
+//! One module per input format: sniff, parse into a typed Document, extract facts.
+//!
+//! A parser knows nothing of rules: it records what it read (with spans) and
+//! what the real program would reject; document rules turn that into findings.
+
+pub mod iptables;
+pub mod vsftpd;
+
+use crate::facts::FileFacts;
+use crate::source::SourceFile;
+use std::path::Path;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Format {
+    Vsftpd,
+    IptablesSave,
+    IptablesScript,
+}
+
+impl Format {
+    /// Name used in `facts` output and `--format json`.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Format::Vsftpd => "vsftpd",
+            Format::IptablesSave => "iptables-save",
+            Format::IptablesScript => "iptables-script",
+        }
+    }
+}
+
+/// A parsed file.
+#[derive(Debug)]
+pub enum Document {
+    Vsftpd(vsftpd::Config),
+    Iptables(iptables::Ruleset),
+}
+
+/// A recognised file: its text, what it is, and what was read from it.
+#[derive(Debug)]
+pub struct ParsedFile {
+    pub source: SourceFile,
+    pub format: Format,
+    pub doc: Document,
+}
+
+/// Which format a file is, from its name and content; `None` skips it.
+pub fn classify(path: &Path, text: &str) -> Option<Format> {
+    if vsftpd::sniff(path, text) {
+        return Some(Format::Vsftpd);
+    }
+    iptables::sniff(path, text)
+}
+
+pub fn parse(source: SourceFile, format: Format) -> ParsedFile {
+    let doc = match format {
+        Format::Vsftpd => Document::Vsftpd(vsftpd::parse(&source)),
+        Format::IptablesSave => Document::Iptables(iptables::parse_save(&source)),
+        Format::IptablesScript => Document::Iptables(iptables::parse_script(&source)),
+    };
+    ParsedFile {
+        source,
+        format,
+        doc,
+    }
+}
+
+pub fn facts(file: &ParsedFile) -> FileFacts {
+    match &file.doc {
+        Document::Vsftpd(config) => FileFacts {
+            ftp: vsftpd::facts(config, &file.source),
+            firewall: None,
+        },
+        Document::Iptables(ruleset) => FileFacts {
+            ftp: Vec::new(),
+            firewall: iptables::facts(ruleset, &file.source),
+        },
+    }
+}

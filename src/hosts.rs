@@ -1,0 +1,137 @@
+//! Which firewall guards which FTP server: default pairing and `[[hosts]]`.
+
+use crate::facts::{FileFacts, Firewall, FtpServer};
+use crate::source::FileId;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+/// One machine: its FTP servers and the firewall in front of them.
+#[derive(Clone, Debug)]
+pub struct Host {
+    pub name: String,
+    /// Every file of the host, in path order.
+    pub files: Vec<FileId>,
+    pub servers: Vec<FtpServer>,
+    pub firewall: Option<Firewall>,
+}
+
+/// A recognised file's path and facts, as grouping needs them.
+pub struct FileEntry<'a> {
+    pub id: FileId,
+    pub path: &'a Path,
+    pub facts: FileFacts,
+}
+
+/// An explicit host from `pasvlint.toml`.
+pub struct HostSpec {
+    pub name: String,
+    pub matches: Box<dyn Fn(&Path) -> bool + Send + Sync>,
+}
+
+/// Group files into hosts: explicit specs first, then the default pairing.
+pub fn group(entries: Vec<FileEntry<'_>>, specs: &[HostSpec]) -> Vec<Host> {
+    let mut explicit: Vec<Vec<FileEntry>> = specs.iter().map(|_| Vec::new()).collect();
+    let mut rest = Vec::new();
+    for e in entries {
+        match specs.iter().position(|s| (s.matches)(e.path)) {
+            Some(i) => explicit[i].push(e),
+            None => rest.push(e),
+        }
+    }
+    let mut hosts: Vec<Host> = specs
+        .iter()
+        .zip(explicit)
+        .filter(|(_, files)| !files.is_empty())
+        .map(|(spec, files)| build_host(spec.name.clone(), files))
+        .collect();
+    hosts.extend(default_pairing(rest));
+    hosts.sort_by(|a, b| {
+        a.files
+            .first()
+            .cmp(&b.files.first())
+            .then(a.name.cmp(&b.name))
+    });
+    hosts
+}
+
+/// An FTP config pairs with the firewall configs under the nearest directory,
+/// from its own upward, whose subtree holds any. A file that is both pairs with itself.
+fn default_pairing(entries: Vec<FileEntry<'_>>) -> Vec<Host> {
+    let firewall_paths: Vec<PathBuf> = entries
+        .iter()
+        .filter(|e| e.facts.firewall.is_some())
+        .map(|e| e.path.to_path_buf())
+        .collect();
+    let mut groups: BTreeMap<PathBuf, Vec<FileEntry>> = BTreeMap::new();
+    let mut firewall_only = Vec::new();
+    for e in entries {
+        if e.facts.ftp.is_empty() {
+            firewall_only.push(e);
+            continue;
+        }
+        let key = if e.facts.firewall.is_some() {
+            e.path.to_path_buf()
+        } else {
+            pairing_dir(e.path, &firewall_paths).unwrap_or_else(|| parent(e.path).to_path_buf())
+        };
+        groups.entry(key).or_default().push(e);
+    }
+    for fw in firewall_only {
+        let owner = groups
+            .keys()
+            .filter(|dir| fw.path.starts_with(dir) && fw.path != dir.as_path())
+            .max_by_key(|dir| dir.components().count())
+            .cloned();
+        match owner {
+            Some(dir) => groups.get_mut(&dir).unwrap().push(fw),
+            None => groups.entry(fw.path.to_path_buf()).or_default().push(fw),
+        }
+    }
+    groups
+        .into_iter()
+        .map(|(key, mut files)| {
+            files.sort_by_key(|e| e.id);
+            build_host(host_name(&key), files)
+        })
+        .collect()
+}
+
+fn parent(path: &Path) -> &Path {
+    path.parent().unwrap_or(Path::new(""))
+}
+
+fn pairing_dir(path: &Path, firewalls: &[PathBuf]) -> Option<PathBuf> {
+    let mut dir = parent(path);
+    loop {
+        if firewalls.iter().any(|f| f.starts_with(dir)) {
+            return Some(dir.to_path_buf());
+        }
+        dir = dir.parent()?;
+    }
+}
+
+fn host_name(key: &Path) -> String {
+    let name = crate::source::display_path(key);
+    if name.is_empty() {
+        ".".to_owned()
+    } else {
+        name
+    }
+}
+
+fn build_host(name: String, files: Vec<FileEntry<'_>>) -> Host {
+    let mut ids = Vec::new();
+    let mut servers = Vec::new();
+    let mut firewalls = Vec::new();
+    for e in files {
+        ids.push(e.id);
+        servers.extend(e.facts.ftp);
+        firewalls.extend(e.facts.firewall);
+    }
+    Host {
+        name,
+        files: ids,
+        servers,
+        firewall: Firewall::combine(firewalls),
+    }
+}

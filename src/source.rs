@@ -1,0 +1,279 @@
+//! Source files: decoding once, byte-offset spans, line/column on demand.
+
+use std::path::{Path, PathBuf};
+
+/// Index of a file in the run's [`SourceMap`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
+pub struct FileId(pub u32);
+
+/// A byte range in a file's decoded text.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Span {
+    pub file: FileId,
+    pub start: u32,
+    pub end: u32,
+}
+
+impl Span {
+    pub fn new(file: FileId, start: usize, end: usize) -> Self {
+        Span {
+            file,
+            start: start as u32,
+            end: end.max(start) as u32,
+        }
+    }
+
+    pub fn range(&self) -> std::ops::Range<usize> {
+        self.start as usize..self.end as usize
+    }
+
+    pub fn len(&self) -> usize {
+        (self.end - self.start) as usize
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.start == self.end
+    }
+
+    /// The smallest span covering both (same file assumed).
+    pub fn to(&self, other: Span) -> Span {
+        Span {
+            file: self.file,
+            start: self.start.min(other.start),
+            end: self.end.max(other.end),
+        }
+    }
+}
+
+/// How the bytes on disk were turned into text.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Encoding {
+    Utf8,
+    /// UTF-8 with a byte-order mark, which was removed from `text`.
+    Utf8Bom,
+    Utf16Le,
+    Utf16Be,
+    /// Bytes that were not valid UTF-8, read as Windows-1252.
+    Windows1252,
+}
+
+impl Encoding {
+    pub fn name(&self) -> &'static str {
+        match self {
+            Encoding::Utf8 => "UTF-8",
+            Encoding::Utf8Bom => "UTF-8 with BOM",
+            Encoding::Utf16Le => "UTF-16LE",
+            Encoding::Utf16Be => "UTF-16BE",
+            Encoding::Windows1252 => "Windows-1252",
+        }
+    }
+}
+
+/// One input file, decoded.
+#[derive(Debug, Clone)]
+pub struct SourceFile {
+    pub id: FileId,
+    /// The path as shown to users (relative to where the run started when possible).
+    pub path: PathBuf,
+    pub text: String,
+    pub encoding: Encoding,
+    /// Size of the file on disk, in bytes.
+    pub byte_len: usize,
+    line_starts: Vec<u32>,
+}
+
+impl SourceFile {
+    pub fn new(id: FileId, path: impl Into<PathBuf>, bytes: &[u8]) -> Self {
+        let (text, encoding) = decode(bytes);
+        Self::from_text(id, path, text, encoding, bytes.len())
+    }
+
+    pub fn from_text(
+        id: FileId,
+        path: impl Into<PathBuf>,
+        text: String,
+        encoding: Encoding,
+        byte_len: usize,
+    ) -> Self {
+        let line_starts = std::iter::once(0)
+            .chain(
+                text.bytes()
+                    .enumerate()
+                    .filter(|&(_, b)| b == b'\n')
+                    .map(|(i, _)| i as u32 + 1),
+            )
+            .collect();
+        SourceFile {
+            id,
+            path: path.into(),
+            text,
+            encoding,
+            byte_len,
+            line_starts,
+        }
+    }
+
+    pub fn span(&self, start: usize, end: usize) -> Span {
+        Span::new(self.id, start, end)
+    }
+
+    pub fn slice(&self, span: Span) -> &str {
+        self.text.get(span.range()).unwrap_or("")
+    }
+
+    /// 1-based line and column (columns count characters) of a byte offset.
+    pub fn line_col(&self, offset: u32) -> (usize, usize) {
+        let offset = (offset as usize).min(self.text.len());
+        let line = self.line_starts.partition_point(|&s| s as usize <= offset) - 1;
+        let start = self.line_starts[line] as usize;
+        let col = self
+            .text
+            .get(start..offset)
+            .map_or(offset - start, |s| s.chars().count());
+        (line + 1, col + 1)
+    }
+
+    /// Byte range of 1-based `line`, without its line terminator.
+    pub fn line_range(&self, line: usize) -> std::ops::Range<usize> {
+        let start = self.line_starts.get(line - 1).copied().unwrap_or(0) as usize;
+        let mut end = self
+            .line_starts
+            .get(line)
+            .map_or(self.text.len(), |&e| e as usize - 1);
+        if self.text.as_bytes().get(end.wrapping_sub(1)) == Some(&b'\r') && end > start {
+            end -= 1;
+        }
+        start..end
+    }
+
+    pub fn line_count(&self) -> usize {
+        self.line_starts.len()
+    }
+
+    pub fn display_path(&self) -> String {
+        display_path(&self.path)
+    }
+}
+
+/// Paths always shown with `/`, without a leading `./`.
+pub fn display_path(path: &Path) -> String {
+    let s = path.to_string_lossy().replace('\\', "/");
+    s.strip_prefix("./").map(str::to_owned).unwrap_or(s)
+}
+
+/// Decode bytes as regedit, Notepad and Unix tools write them.
+pub fn decode(bytes: &[u8]) -> (String, Encoding) {
+    if let Some(rest) = bytes.strip_prefix(&[0xEF, 0xBB, 0xBF]) {
+        return (
+            String::from_utf8_lossy(rest).into_owned(),
+            Encoding::Utf8Bom,
+        );
+    }
+    if let Some(rest) = bytes.strip_prefix(&[0xFF, 0xFE]) {
+        return (decode_utf16(rest, u16::from_le_bytes), Encoding::Utf16Le);
+    }
+    if let Some(rest) = bytes.strip_prefix(&[0xFE, 0xFF]) {
+        return (decode_utf16(rest, u16::from_be_bytes), Encoding::Utf16Be);
+    }
+    match std::str::from_utf8(bytes) {
+        Ok(s) => (s.to_owned(), Encoding::Utf8),
+        Err(_) => (decode_windows_1252(bytes), Encoding::Windows1252),
+    }
+}
+
+fn decode_utf16(bytes: &[u8], unit: fn([u8; 2]) -> u16) -> String {
+    let units = bytes.chunks_exact(2).map(|c| unit([c[0], c[1]]));
+    char::decode_utf16(units)
+        .map(|r| r.unwrap_or(char::REPLACEMENT_CHARACTER))
+        .collect()
+}
+
+/// Windows-1252's 0x80-0x9F block; the rest maps to the same code point.
+const CP1252_HIGH: [char; 32] = [
+    '€', '\u{81}', '‚', 'ƒ', '„', '…', '†', '‡', 'ˆ', '‰', 'Š', '‹', 'Œ', '\u{8D}', 'Ž', '\u{8F}',
+    '\u{90}', '‘', '’', '“', '”', '•', '–', '—', '˜', '™', 'š', '›', 'œ', '\u{9D}', 'ž', 'Ÿ',
+];
+
+fn decode_windows_1252(bytes: &[u8]) -> String {
+    bytes
+        .iter()
+        .map(|&b| match b {
+            0x80..=0x9F => CP1252_HIGH[(b - 0x80) as usize],
+            _ => b as char,
+        })
+        .collect()
+}
+
+/// The recognised files of a run, indexed by [`FileId`] (ids of skipped files stay empty).
+#[derive(Debug, Default)]
+pub struct SourceMap {
+    files: Vec<Option<SourceFile>>,
+}
+
+impl SourceMap {
+    pub fn new(files: Vec<Option<SourceFile>>) -> Self {
+        debug_assert!(
+            files
+                .iter()
+                .enumerate()
+                .all(|(i, f)| f.as_ref().is_none_or(|f| f.id.0 as usize == i))
+        );
+        SourceMap { files }
+    }
+
+    pub fn get(&self, id: FileId) -> Option<&SourceFile> {
+        self.files.get(id.0 as usize)?.as_ref()
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = &SourceFile> {
+        self.files.iter().flatten()
+    }
+
+    /// Number of recognised files.
+    pub fn len(&self) -> usize {
+        self.iter().count()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn line_col_counts_characters() {
+        let f = SourceFile::new(FileId(0), "x", "ab\nc\u{e9}d\n".as_bytes());
+        assert_eq!(f.line_col(0), (1, 1));
+        assert_eq!(f.line_col(3), (2, 1));
+        assert_eq!(f.line_col(6), (2, 3));
+        assert_eq!(f.line_range(2), 3..7);
+    }
+
+    #[test]
+    fn decodes_utf16le_with_bom() {
+        let mut bytes = vec![0xFF, 0xFE];
+        for u in "REGEDIT4\r\n".encode_utf16() {
+            bytes.extend(u.to_le_bytes());
+        }
+        let (text, enc) = decode(&bytes);
+        assert_eq!(text, "REGEDIT4\r\n");
+        assert_eq!(enc, Encoding::Utf16Le);
+    }
+
+    #[test]
+    fn falls_back_to_windows_1252() {
+        let (text, enc) = decode(b"caf\xe9 \x80");
+        assert_eq!(text, "caf\u{e9} \u{20ac}");
+        assert_eq!(enc, Encoding::Windows1252);
+    }
+
+    #[test]
+    fn strips_utf8_bom_and_remembers_it() {
+        let (text, enc) = decode(b"\xEF\xBB\xBF#x");
+        assert_eq!(text, "#x");
+        assert_eq!(enc, Encoding::Utf8Bom);
+    }
+}
