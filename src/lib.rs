@@ -38,15 +38,23 @@ pub struct Report {
     pub suppressed: usize,
 }
 
+/// Unsaved editor buffers that replace the file on disk with the same path.
+pub type Overlay = HashMap<PathBuf, String>;
+
 /// Lint every file under `paths` with `config`.
 pub fn lint(paths: &[PathBuf], config: &Config) -> Report {
+    lint_with(paths, config, &Overlay::new())
+}
+
+/// Lint as [`lint`], reading files in `overlay` from memory instead of disk.
+pub fn lint_with(paths: &[PathBuf], config: &Config, overlay: &Overlay) -> Report {
     let found = discover::discover(paths);
     let enabled = enabled_rules(config);
     let processed: Vec<Result<Option<Processed>, (PathBuf, String)>> = found
         .files
         .par_iter()
         .enumerate()
-        .map(|(i, path)| process_file(FileId(i as u32), path, &enabled))
+        .map(|(i, path)| process_file(FileId(i as u32), path, &enabled, overlay))
         .collect();
 
     let mut unreadable = found.errors;
@@ -96,12 +104,12 @@ fn process_file(
     id: FileId,
     path: &Path,
     rules: &[&'static dyn Rule],
+    overlay: &Overlay,
 ) -> Result<Option<Processed>, (PathBuf, String)> {
-    let meta = std::fs::metadata(path).map_err(|e| (path.to_path_buf(), e.to_string()))?;
-    if meta.len() > discover::MAX_FILE_BYTES {
-        return Ok(None);
-    }
-    let bytes = std::fs::read(path).map_err(|e| (path.to_path_buf(), e.to_string()))?;
+    let bytes = match overlay.get(path) {
+        Some(text) => text.clone().into_bytes(),
+        None => read_capped(path)?,
+    };
     let byte_len = bytes.len();
     let (text, encoding) = source::decode(bytes);
     let Some(format) = formats::classify(path, &text) else {
@@ -120,6 +128,14 @@ fn process_file(
         facts,
         diagnostics,
     }))
+}
+
+fn read_capped(path: &Path) -> Result<Vec<u8>, (PathBuf, String)> {
+    let meta = std::fs::metadata(path).map_err(|e| (path.to_path_buf(), e.to_string()))?;
+    if meta.len() > discover::MAX_FILE_BYTES {
+        return Ok(Vec::new());
+    }
+    std::fs::read(path).map_err(|e| (path.to_path_buf(), e.to_string()))
 }
 
 fn group_hosts(entries: Vec<(FileId, PathBuf, FileFacts)>, config: &Config) -> Vec<Host> {
