@@ -48,7 +48,7 @@ pub struct Truncation {
 /// One line as vsftpd's `vsf_parseconf_load_setting` sees it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Setting {
-    /// The line as read, without its `\n` (a CR stays).
+    /// The line as read, without its `\n` and a CR before it (the value keeps the CR).
     pub line: Span,
     /// The key: after leading whitespace, before the first `=` (or the NUL/end).
     pub key: Span,
@@ -216,6 +216,14 @@ impl Setting {
     /// The key as the user wrote it, shown with control bytes escaped.
     pub fn shown_name(&self) -> String {
         shown(&self.name)
+    }
+}
+
+/// The vsftpd config of a parsed file, if it is one.
+pub fn config_of(file: &super::ParsedFile) -> Option<&Config> {
+    match &file.doc {
+        super::Document::Vsftpd(config) => Some(config),
+        _ => None,
     }
 }
 
@@ -402,7 +410,10 @@ fn parse_line(source: &SourceFile, start: usize, line: &[u8], bom: bool) -> Opti
     let value_text = value.map(|v| &text[v.range()]);
     let (directive, outcome) = classify(&name, value_text);
     Some(Setting {
-        line: source.span(start, start + line.len()),
+        line: source.span(
+            start,
+            start + line.strip_suffix(b"\r").unwrap_or(line).len(),
+        ),
         key: source.span(key_start, key_end),
         name,
         value,
@@ -528,6 +539,15 @@ pub fn read_number(value: &str) -> NumberReading {
     }
 }
 
+/// [`shown`], cut to a length that fits in a message.
+pub fn shown_short(s: &str) -> String {
+    const MAX: usize = 40;
+    match s.char_indices().nth(MAX) {
+        Some((cut, _)) => format!("{}...", shown(&s[..cut])),
+        None => shown(s),
+    }
+}
+
 /// Control bytes and a BOM shown the way a user can see and type them.
 pub fn shown(s: &str) -> String {
     let mut out = String::new();
@@ -585,8 +605,19 @@ fn passive(config: &Config) -> Passive {
     let min = config.uint_value("pasv_min_port");
     let max = config.uint_value("pasv_max_port");
     let spans: Vec<Span> = [min.span(), max.span()].into_iter().flatten().collect();
+    let range = min
+        .known()
+        .zip(max.known())
+        .map(|(lo, hi)| pasv_range(lo, hi));
     match enable {
-        Value::Set(false, s) => return Passive::Disabled { span: Some(s.line) },
+        Value::Set(false, s) => {
+            return Passive::Disabled {
+                span: Some(s.line),
+                configured: range
+                    .filter(|_| !spans.is_empty())
+                    .map(|(lo, hi)| PortSet::range(lo, hi)),
+            };
+        }
         Value::Templated(s) => {
             return Passive::Unknown {
                 spans: vec![s.line],
@@ -595,7 +626,7 @@ fn passive(config: &Config) -> Passive {
         }
         _ => {}
     }
-    let (Some(lo), Some(hi)) = (min.known(), max.known()) else {
+    let Some((first, last)) = range else {
         let which = if min.known().is_none() {
             "pasv_min_port"
         } else {
@@ -606,7 +637,6 @@ fn passive(config: &Config) -> Passive {
             reason: format!("{which} is templated"),
         };
     };
-    let (first, last) = pasv_range(lo, hi);
     let deliberate = matches!(min, Value::Set(v, _) if v == u32::from(first))
         && matches!(max, Value::Set(v, _) if v == u32::from(last));
     Passive::Enabled {
@@ -927,7 +957,8 @@ mod tests {
         assert_eq!(
             s.passive,
             Passive::Disabled {
-                span: Some(Span::new(FileId(0), 4, 18))
+                span: Some(Span::new(FileId(0), 4, 18)),
+                configured: None,
             }
         );
         assert_eq!(s.anchor, Span::new(FileId(0), 4, 18));

@@ -75,6 +75,10 @@ rules! {
     passive_ports_blocked::PassivePortsBlocked => "passive-ports-blocked",
     passive_range_too_small::PassiveRangeTooSmall => "passive-range-too-small",
     passive_range_unrestricted::PassiveRangeUnrestricted => "passive-range-unrestricted",
+    vsftpd_bad_boolean::VsftpdBadBoolean => "vsftpd-bad-boolean",
+    vsftpd_blank_string_value::VsftpdBlankStringValue => "vsftpd-blank-string-value",
+    vsftpd_missing_value::VsftpdMissingValue => "vsftpd-missing-value",
+    vsftpd_unknown_directive::VsftpdUnknownDirective => "vsftpd-unknown-directive",
 }
 
 /// Every rule, in registry order.
