@@ -228,7 +228,7 @@ pub(crate) fn did_you_mean(name: &str) -> Option<&'static Directive> {
                 .fold(0.0, f64::max);
             (score, d)
         })
-        .filter(|(score, _)| *score >= 1.9)
+        .filter(|(score, _)| *score >= 1.7)
         .max_by(|a, b| a.0.total_cmp(&b.0))
         .map(|(_, d)| d)
 }
