@@ -76,8 +76,12 @@ rules! {
     passive_range_too_small::PassiveRangeTooSmall => "passive-range-too-small",
     passive_range_unrestricted::PassiveRangeUnrestricted => "passive-range-unrestricted",
     vsftpd_bad_boolean::VsftpdBadBoolean => "vsftpd-bad-boolean",
+    vsftpd_bad_number::VsftpdBadNumber => "vsftpd-bad-number",
     vsftpd_blank_string_value::VsftpdBlankStringValue => "vsftpd-blank-string-value",
+    vsftpd_duplicate_directive::VsftpdDuplicateDirective => "vsftpd-duplicate-directive",
+    vsftpd_listen_conflict::VsftpdListenConflict => "vsftpd-listen-conflict",
     vsftpd_missing_value::VsftpdMissingValue => "vsftpd-missing-value",
+    vsftpd_passive_range_invalid::VsftpdPassiveRangeInvalid => "vsftpd-passive-range-invalid",
     vsftpd_unknown_directive::VsftpdUnknownDirective => "vsftpd-unknown-directive",
 }
 
