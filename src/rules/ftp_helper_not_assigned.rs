@@ -35,7 +35,7 @@ impl Rule for FtpHelperNotAssigned {
             let mut d = Diagnostic::new(
                 self.name(),
                 format!(
-                    "RELATED accept admits no FTP data: no conntrack helper is assigned to control port {control}, so passive ports {} stay closed",
+                    "the RELATED accept admits no FTP data: no conntrack helper is assigned to control port {control}, so passive ports {} stay closed",
                     relying.summary(4)
                 ),
                 related,

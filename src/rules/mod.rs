@@ -75,6 +75,19 @@ rules! {
     passive_ports_blocked::PassivePortsBlocked => "passive-ports-blocked",
     passive_range_too_small::PassiveRangeTooSmall => "passive-range-too-small",
     passive_range_unrestricted::PassiveRangeUnrestricted => "passive-range-unrestricted",
+    unused_suppression::UnusedSuppression => "unused-suppression",
+    expired_suppression::ExpiredSuppression => "expired-suppression",
+}
+
+/// The finding for a suppression that matched nothing or has expired.
+pub fn suppression_finding(
+    s: &crate::suppress::Suppression,
+    why: &crate::suppress::Unused,
+) -> Diagnostic {
+    match why {
+        crate::suppress::Unused::NoMatch => unused_suppression::finding(s),
+        crate::suppress::Unused::Expired => expired_suppression::finding(s),
+    }
 }
 
 /// Every rule, in registry order.
