@@ -68,12 +68,14 @@ macro_rules! rules {
 
 rules! {
     control_port_blocked::ControlPortBlocked => "control-port-blocked",
+    control_port_outside_policy::ControlPortOutsidePolicy => "control-port-outside-policy",
     expired_suppression::ExpiredSuppression => "expired-suppression",
     firewall_opens_unused_ports::FirewallOpensUnusedPorts => "firewall-opens-unused-ports",
     ftp_helper_not_assigned::FtpHelperNotAssigned => "ftp-helper-not-assigned",
     no_firewall_found::NoFirewallFound => "no-firewall-found",
     passive_disabled_but_open::PassiveDisabledButOpen => "passive-disabled-but-open",
     passive_ports_blocked::PassivePortsBlocked => "passive-ports-blocked",
+    passive_range_outside_policy::PassiveRangeOutsidePolicy => "passive-range-outside-policy",
     passive_range_too_small::PassiveRangeTooSmall => "passive-range-too-small",
     passive_range_unrestricted::PassiveRangeUnrestricted => "passive-range-unrestricted",
     unused_suppression::UnusedSuppression => "unused-suppression",
