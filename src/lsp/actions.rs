@@ -3,41 +3,9 @@
 
 use super::convert::Finding;
 use super::text::LineIndex;
+use crate::formats::CommentStyle;
 use lsp_types as lsp;
 use std::collections::{BTreeSet, HashMap};
-use std::path::Path;
-
-/// How a format writes a comment line.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Comment {
-    /// `#` at column 0: vsftpd only treats `#` at byte 0 as a comment.
-    HashColumn0,
-    /// `#`, indented like the line it covers (shell, PowerShell).
-    Hash,
-    Xml,
-    /// `;` at column 0 (.reg).
-    Semicolon,
-    /// `REM`, indented like the line it covers (batch).
-    Rem,
-}
-
-fn comment_style(format: &str, path: &Path) -> Comment {
-    let ext = path
-        .extension()
-        .and_then(|e| e.to_str())
-        .map(str::to_ascii_lowercase)
-        .unwrap_or_default();
-    match (format, ext.as_str()) {
-        ("vsftpd" | "iptables-save", _) => Comment::HashColumn0,
-        (_, "bat" | "cmd") => Comment::Rem,
-        (_, "reg") => Comment::Semicolon,
-        (_, "xml" | "config") => Comment::Xml,
-        (f, _) if f.contains("iis") || f.contains("xml") || f.contains("metabase") => Comment::Xml,
-        (f, _) if f.starts_with("reg") => Comment::Semicolon,
-        (f, _) if f.contains("batch") => Comment::Rem,
-        _ => Comment::Hash,
-    }
-}
 
 /// The edit inserting `<comment> pasvlint: ignore <rule> -- reason` above a
 /// 0-based line, or `None` where a line above would break the file (a shebang,
@@ -45,32 +13,31 @@ fn comment_style(format: &str, path: &Path) -> Comment {
 pub fn suppression_edit(
     index: &LineIndex<'_>,
     line: usize,
-    format: &str,
-    path: &Path,
+    style: CommentStyle,
     rule: &str,
 ) -> Option<lsp::TextEdit> {
-    let style = comment_style(format, path);
     let text = index.line_text(line);
     let first_line_is_header = match style {
-        Comment::Hash | Comment::HashColumn0 => text.starts_with("#!"),
-        Comment::Xml => text.trim_start().starts_with("<?xml"),
-        Comment::Semicolon => true,
-        Comment::Rem => false,
+        CommentStyle::Hash | CommentStyle::HashAtColumnZero => text.starts_with("#!"),
+        CommentStyle::Xml => text.trim_start().starts_with("<?xml"),
+        CommentStyle::Semicolon => true,
+        CommentStyle::Batch => false,
     };
     if line == 0 && first_line_is_header {
         return None;
     }
     let indent_len = text.len() - text.trim_start_matches([' ', '\t']).len();
     let indent = match style {
-        Comment::HashColumn0 | Comment::Semicolon => "",
+        CommentStyle::HashAtColumnZero | CommentStyle::Semicolon => "",
         _ => &text[..indent_len],
     };
     let body = format!("pasvlint: ignore {rule} -- reason");
     let comment = match style {
-        Comment::HashColumn0 | Comment::Hash => format!("# {body}"),
-        Comment::Xml => format!("<!-- {body} -->"),
-        Comment::Semicolon => format!("; {body}"),
-        Comment::Rem => format!("REM {body}"),
+        CommentStyle::HashAtColumnZero | CommentStyle::Hash => format!("# {body}"),
+        // XML forbids `--` inside a comment; the suppression syntax also takes `;`.
+        CommentStyle::Xml => format!("<!-- pasvlint: ignore {rule}; reason -->"),
+        CommentStyle::Semicolon => format!("; {body}"),
+        CommentStyle::Batch => format!("REM {body}"),
     };
     let eol = match index.terminator(0) {
         "" => "\n",
@@ -146,10 +113,11 @@ fn quickfix(
 mod tests {
     use super::super::text::PositionEncoding;
     use super::*;
+    use CommentStyle::*;
 
-    fn edit(text: &str, line: usize, format: &str, path: &str) -> Option<String> {
+    fn edit(text: &str, line: usize, style: CommentStyle) -> Option<String> {
         let index = LineIndex::new(text, PositionEncoding::Utf16);
-        suppression_edit(&index, line, format, Path::new(path), "r")
+        suppression_edit(&index, line, style, "r")
             .map(|e| format!("{}:{}", e.range.start.line, e.new_text))
     }
 
@@ -157,38 +125,32 @@ mod tests {
     fn each_format_gets_its_own_comment() {
         let ignore = "pasvlint: ignore r -- reason";
         assert_eq!(
-            edit("a=1\n  b=2\n", 1, "vsftpd", "etc/vsftpd.conf").unwrap(),
+            edit("a=1\n  b=2\n", 1, HashAtColumnZero).unwrap(),
             format!("1:# {ignore}\n")
         );
         assert_eq!(
-            edit("#!/bin/sh\n  iptables -A\n", 1, "iptables-script", "fw.sh").unwrap(),
+            edit("#!/bin/sh\n  iptables -A\n", 1, Hash).unwrap(),
             format!("1:  # {ignore}\n")
         );
         assert_eq!(
-            edit(
-                "<?xml?>\r\n  <site/>\r\n",
-                1,
-                "iis-apphost",
-                "applicationHost.config"
-            )
-            .unwrap(),
-            format!("1:  <!-- {ignore} -->\r\n")
+            edit("<?xml?>\r\n  <site/>\r\n", 1, Xml).unwrap(),
+            "1:  <!-- pasvlint: ignore r; reason -->\r\n".to_owned()
         );
         assert_eq!(
-            edit("REGEDIT4\n\"x\"=1\n", 1, "regfile", "ftp.reg").unwrap(),
+            edit("REGEDIT4\n\"x\"=1\n", 1, Semicolon).unwrap(),
             format!("1:; {ignore}\n")
         );
         assert_eq!(
-            edit("@echo off\n  netsh x\n", 1, "netsh", "fw.bat").unwrap(),
+            edit("@echo off\n  netsh x\n", 1, Batch).unwrap(),
             format!("1:  REM {ignore}\n")
         );
     }
 
     #[test]
     fn never_breaks_a_header_line() {
-        assert_eq!(edit("#!/bin/sh\n", 0, "iptables-script", "fw.sh"), None);
-        assert_eq!(edit("<?xml version='1.0'?>\n", 0, "iis", "x.xml"), None);
-        assert_eq!(edit("REGEDIT4\n", 0, "regfile", "x.reg"), None);
-        assert!(edit("listen=YES", 0, "vsftpd", "vsftpd.conf").is_some());
+        assert_eq!(edit("#!/bin/sh\n", 0, Hash), None);
+        assert_eq!(edit("<?xml version='1.0'?>\n", 0, Xml), None);
+        assert_eq!(edit("REGEDIT4\n", 0, Semicolon), None);
+        assert!(edit("listen=YES", 0, HashAtColumnZero).is_some());
     }
 }

@@ -4,6 +4,7 @@ use super::actions::suppression_edit;
 use super::text::{LineIndex, PositionEncoding};
 use super::uri;
 use crate::diag::{Diagnostic, Severity};
+use crate::formats::Format;
 use crate::source::{Encoding, FileId};
 use crate::{Overlay, Report};
 use lsp_types as lsp;
@@ -32,7 +33,7 @@ pub struct Converter<'a> {
     /// URIs the client used for its open documents, to echo them exactly.
     open_uris: &'a HashMap<PathBuf, lsp::Uri>,
     indexes: HashMap<FileId, (LineIndex<'a>, usize)>,
-    formats: HashMap<FileId, &'static str>,
+    formats: HashMap<FileId, Format>,
 }
 
 impl<'a> Converter<'a> {
@@ -48,7 +49,7 @@ impl<'a> Converter<'a> {
             overlay,
             open_uris,
             indexes: HashMap::new(),
-            formats: report.files.iter().map(|(id, f)| (*id, f.name())).collect(),
+            formats: report.files.iter().copied().collect(),
         }
     }
 
@@ -127,11 +128,10 @@ impl<'a> Converter<'a> {
 
     fn ignore_edit(&mut self, d: &Diagnostic) -> Option<lsp::TextEdit> {
         let span = d.primary.span;
-        let format = self.formats.get(&span.file).copied()?;
-        let path = self.report.sources.get(span.file)?.path.clone();
+        let style = self.formats.get(&span.file)?.comment_style();
         let (index, shift) = self.index(span.file)?;
         let line = index.line_of(span.start as usize + shift);
-        suppression_edit(index, line, format, &path, d.rule)
+        suppression_edit(index, line, style, d.rule)
     }
 
     /// The path and range of a span, in the client's units.
