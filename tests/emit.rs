@@ -954,29 +954,31 @@ fn human_and_github_share_stdout_and_statistics_follow() {
         String::from_utf8_lossy(&out.stderr)
     );
     let stdout = String::from_utf8(out.stdout).unwrap();
-    let human_end = stdout.find(" in 2 files").expect("human summary first");
-    let annotations = stdout.lines().filter(|l| l.starts_with("::")).count();
+    // The human report ends with its summary line; annotations, then statistics, follow.
+    let summary = stdout
+        .find(" in 2 files (1 host)\n")
+        .expect("human summary");
+    let after: Vec<&str> = stdout[summary..].lines().skip(1).collect();
     let json = pasvlint(
         dir.path(),
         &["check", "--isolated", "--format", "json", "ftp1"],
     );
     let json: Value = serde_json::from_slice(&json.stdout).unwrap();
     let findings = json["diagnostics"].as_array().unwrap();
-    assert_eq!(annotations, findings.len());
-    assert!(
-        stdout[human_end..]
-            .lines()
-            .skip(1)
-            .all(|l| l.starts_with("::") || l.starts_with(' ')),
-        "{stdout}"
-    );
-    let statistics_rows = stdout
-        .lines()
-        .filter(|l| !l.starts_with("::") && l.starts_with(' '))
-        .count();
-    let rules: std::collections::BTreeSet<_> =
-        findings.iter().map(|d| d["rule"].as_str()).collect();
-    assert_eq!(statistics_rows, rules.len(), "{stdout}");
+    assert!(!findings.is_empty());
+    let annotations = after.iter().take_while(|l| l.starts_with("::")).count();
+    assert_eq!(annotations, findings.len(), "{stdout}");
+    let mut rules: Vec<&str> = findings.iter().filter_map(|d| d["rule"].as_str()).collect();
+    rules.dedup();
+    let statistics: Vec<&str> = after[annotations..]
+        .iter()
+        .filter_map(|l| l.split_whitespace().nth(1))
+        .collect();
+    let mut sorted = statistics.clone();
+    sorted.sort();
+    rules.sort();
+    rules.dedup();
+    assert_eq!(sorted, rules, "one statistics row per rule: {stdout}");
 }
 
 #[test]
@@ -1014,4 +1016,52 @@ fn statistics_count_per_rule_most_first() {
          \x20   1  vsftpd-banner-injection      warning\n"
     );
     assert_eq!(emit::statistics::render(&empty_report()), "");
+}
+
+/// Whatever the rules find on real trees, every format reads back with one entry per finding.
+#[test]
+fn every_format_reads_back_on_linted_trees() {
+    let dir = host_tree();
+    let validator = sarif_validator();
+    let catalog = pasvlint::rules::catalog();
+    let seeds = support::lint_path(&support::crate_dir().join("fixtures/seeds"));
+    let tree = support::lint_path(dir.path());
+    for report in [seeds, tree] {
+        let n = report.diagnostics.len();
+        let log = assert_valid_sarif(&validator, &render(ReportFormat::Sarif, &report, catalog));
+        let run = &log["runs"][0];
+        let rules = run["tool"]["driver"]["rules"].as_array().unwrap();
+        assert!(rules.len() >= catalog.len());
+        let results = run["results"].as_array().unwrap();
+        assert_eq!(results.len(), n);
+        for r in results {
+            let rule = &rules[r["ruleIndex"].as_u64().unwrap() as usize];
+            assert_eq!(rule["id"], r["ruleId"]);
+            assert!(rule["shortDescription"]["text"].is_string(), "{rule}");
+        }
+
+        let github = render(ReportFormat::Github, &report, catalog);
+        let lines: Vec<&str> = github.lines().collect();
+        assert_eq!(lines.len(), n);
+        assert!(lines.iter().all(|l| parse_workflow_command(l).is_some()));
+
+        let gitlab: Value =
+            serde_json::from_str(&render(ReportFormat::Gitlab, &report, catalog)).unwrap();
+        let fps: std::collections::BTreeSet<&str> = gitlab
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|i| i["fingerprint"].as_str().unwrap())
+            .collect();
+        assert_eq!(fps.len(), n);
+
+        let rd: Value =
+            serde_json::from_str(&render(ReportFormat::Rdjson, &report, catalog)).unwrap();
+        assert_eq!(rd["diagnostics"].as_array().unwrap().len(), n);
+
+        let junit = parse_xml(&render(ReportFormat::Junit, &report, catalog));
+        assert_eq!(count(&junit, "failure"), n);
+        let checkstyle = parse_xml(&render(ReportFormat::Checkstyle, &report, catalog));
+        assert_eq!(count(&checkstyle, "error"), n);
+    }
 }

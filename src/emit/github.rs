@@ -9,7 +9,7 @@
 //! Columns count characters from 1 and `endColumn` is exclusive; the Checks API takes
 //! columns only on a one-line annotation, so a multi-line finding gives lines only.
 
-use super::{escape_controls, location, path_of};
+use super::{escape_controls, location, path_of, related_line};
 use crate::Report;
 use crate::diag::{Diagnostic, Severity};
 use std::fmt::Write;
@@ -69,15 +69,7 @@ fn command(severity: Severity) -> &'static str {
 fn message(d: &Diagnostic, report: &Report) -> String {
     let mut text = d.message.clone();
     for r in &d.related {
-        let l = location(&report.sources, r.span);
-        let _ = write!(
-            text,
-            "\n{}:{}:{}: {}",
-            path_of(&report.sources, r.span),
-            l.line,
-            l.column,
-            r.message
-        );
+        let _ = write!(text, "\n{}", related_line(&report.sources, r));
     }
     if let Some(help) = &d.help {
         let _ = write!(text, "\nhelp: {help}");

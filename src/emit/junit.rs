@@ -10,7 +10,7 @@
 //! severity (the `type` says which); unreadable inputs are `<error>`s. `time` is always
 //! 0, so the bytes depend only on the findings.
 
-use super::{file_path, location, path_of, report_files, xml_attr, xml_text};
+use super::{file_path, location, path_of, related_line, report_files, xml_attr, xml_text};
 use crate::Report;
 use crate::diag::Diagnostic;
 use std::fmt::Write;
@@ -114,15 +114,7 @@ fn body(d: &Diagnostic, report: &Report) -> String {
         d.rule
     );
     for r in &d.related {
-        let l = location(&report.sources, r.span);
-        let _ = write!(
-            text,
-            "\n    {}:{}:{}: {}",
-            path_of(&report.sources, r.span),
-            l.line,
-            l.column,
-            r.message
-        );
+        let _ = write!(text, "\n    {}", related_line(&report.sources, r));
     }
     if let Some(help) = &d.help {
         let _ = write!(text, "\n    help: {help}");

@@ -13,7 +13,7 @@ pub mod sarif;
 pub mod statistics;
 
 use crate::Report;
-use crate::diag::Diagnostic;
+use crate::diag::{Diagnostic, Label};
 use crate::rules::RuleMeta;
 use crate::source::{FileId, SourceFile, SourceMap, Span};
 use std::collections::{BTreeSet, HashMap};
@@ -276,6 +276,17 @@ pub fn file_path(sources: &SourceMap, file: FileId) -> String {
         .get(file)
         .map(|f| f.display_path())
         .unwrap_or_default()
+}
+
+/// `path:line:col: label` of another place a finding involves (no `: ` without a label).
+pub fn related_line(sources: &SourceMap, label: &Label) -> String {
+    let l = location(sources, label.span);
+    let place = format!("{}:{}:{}", path_of(sources, label.span), l.line, l.column);
+    if label.message.is_empty() {
+        place
+    } else {
+        format!("{place}: {}", label.message)
+    }
 }
 
 /// Stable identity of a finding that survives edits elsewhere in the file:
