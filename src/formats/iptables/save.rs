@@ -87,6 +87,8 @@ pub struct SaveParser<'s> {
     interner: PortInterner,
     /// The open table and the span of its `*table` line.
     table: Option<(TableKind, Span)>,
+    /// After a table line the tool rejects: its lines up to COMMIT add nothing new.
+    skip_to_commit: bool,
 }
 
 impl<'s> SaveParser<'s> {
@@ -98,6 +100,7 @@ impl<'s> SaveParser<'s> {
             replay: Replay::new(Mode::Restore),
             interner: PortInterner::default(),
             table: None,
+            skip_to_commit: false,
         }
     }
 
@@ -133,6 +136,10 @@ impl<'s> SaveParser<'s> {
         if line.is_empty() || line.starts_with('#') {
             return;
         }
+        if self.skip_to_commit {
+            self.skip_to_commit = line != "COMMIT";
+            return;
+        }
         if self.table.is_some() && line == "COMMIT" {
             self.commit(rs, Some(line_span));
             return;
@@ -151,6 +158,11 @@ impl<'s> SaveParser<'s> {
             return;
         };
         self.rule_line(rs, kind, line, start, line_no, line_span, remap);
+        // `COMMIT  ` or `commit` is rejected, but it was meant to end the table:
+        // one finding, not a second "COMMIT expected".
+        if line.trim().eq_ignore_ascii_case("COMMIT") {
+            self.commit(rs, Some(line_span));
+        }
     }
 
     fn word_span(&self, start: usize, len: usize, remap: Option<Span>) -> Span {
@@ -172,6 +184,7 @@ impl<'s> SaveParser<'s> {
                 format!("iptables-restore: line {line_no} table name invalid"),
                 line_span,
             ));
+            self.skip_to_commit = true;
             return;
         };
         let Some(kind) = TableKind::parse(name) else {
@@ -179,6 +192,7 @@ impl<'s> SaveParser<'s> {
                 format!("iptables-restore: line {line_no} table name '{name}' invalid"),
                 self.word_span(start + 1 + w_start, name.len(), remap),
             ));
+            self.skip_to_commit = true;
             return;
         };
         if self.noflush {
@@ -376,5 +390,249 @@ fn crlf_problem(span: Span, text: &str) -> Problem {
         message: format!("table name '{table}' invalid"),
         span,
         reported_at: None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    //! Verdicts of a real `iptables-restore` load (nft), domain.md "iptables" §1.
+    use super::*;
+    use crate::source::FileId;
+
+    fn problems(text: &str) -> Vec<String> {
+        let src = SourceFile::new(FileId(0), "rules.v4", text.as_bytes());
+        parse(&src)
+            .problems
+            .into_iter()
+            .map(|p| p.message)
+            .collect()
+    }
+
+    fn one(text: &str) -> String {
+        let p = problems(text);
+        assert_eq!(p.len(), 1, "{text:?}: {p:?}");
+        p[0].clone()
+    }
+
+    const HEAD: &str =
+        "*filter\n:INPUT ACCEPT [0:0]\n:FORWARD ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\n";
+
+    fn with(rules: &str) -> String {
+        format!("{HEAD}{rules}COMMIT\n")
+    }
+
+    #[test]
+    fn accepted_by_a_real_load() {
+        for text in [
+            with(""),
+            "*filter\n:INPUT DROP [0*0]\nCOMMIT\n".to_string(),
+            with("[5:100] -A INPUT -j ACCEPT\n"),
+            with(":FOO ACCEPT [0:0]\n"),
+            with(":LATE - [0:0]\n:LATE - [0:0]\n"),
+            with(":INPUT DROP [0:0]\n:INPUT ACCEPT [0:0]\n"),
+            with("   -A INPUT -j ACCEPT\n"),
+            with("\n\n"),
+            "*filter\nCOMMIT".to_string(),
+            with("-I INPUT -j ACCEPT\n"),
+            with("-N X\n-A INPUT -j X\n-P INPUT DROP\n-F X\n-D INPUT -j X\n-X X\n"),
+            with("-A INPUT -j ACCEPT\n-D INPUT 1\n"),
+            "*filter\n-A INPUT -j DROP\nCOMMIT\n*filter\n-A INPUT -j ACCEPT\nCOMMIT\n".to_string(),
+            String::new(),
+            with(":A - [0:0]\n:B - [0:0]\n-A A -j B\n-A B -j A\n"),
+            with("-A INPUT -m comment --comment \"a \\\"b\\\" c\" -j ACCEPT\n"),
+            "*nat\n:PREROUTING DROP [0:0]\n-A PREROUTING -p tcp --dport 8080 -j REDIRECT --to-ports 80\nCOMMIT\n"
+                .to_string(),
+            "*raw\n:PREROUTING ACCEPT [0:0]\n-A PREROUTING -p tcp --dport 21 -j CT --helper ftp\nCOMMIT\n"
+                .to_string(),
+            with(":A234567890123456789012345678 - [0:0]\n"),
+            with(":LOG - [0:0]\n"),
+        ] {
+            assert_eq!(problems(&text), Vec::<String>::new(), "{text:?}");
+        }
+    }
+
+    #[test]
+    fn rejected_by_a_real_load() {
+        assert_eq!(
+            one(&with("-A INPUT -i lo -j ACCEPT # loopback\n")),
+            "Bad argument `#'"
+        );
+        assert_eq!(one(&with("  # indented comment\n")), "Bad argument `#'");
+        assert_eq!(
+            one(&with("-A INPUT -m nosuchmatch -j ACCEPT\n")),
+            "Couldn't load match `nosuchmatch':No such file or directory"
+        );
+        assert_eq!(
+            one("*filter\n:INPUT DROP [0:0]\n-A INPUT -j ACCEPT\n"),
+            "COMMIT expected at line 4"
+        );
+        assert_eq!(one("*filter\n*nat\nCOMMIT\n"), "Bad argument `*nat'");
+        assert_eq!(
+            one("-A INPUT -j ACCEPT\n*filter\nCOMMIT\n"),
+            "line 1 failed"
+        );
+        assert_eq!(
+            one("*filter\nCOMMIT\n-A INPUT -j ACCEPT\n"),
+            "line 3 failed"
+        );
+        assert_eq!(
+            one(&with("-A INPUT -j MYCHAIN\n:MYCHAIN - [0:0]\n")),
+            "Chain 'MYCHAIN' does not exist"
+        );
+        assert_eq!(
+            one(&with("-A INPUT -j NOSUCH\n")),
+            "Chain 'NOSUCH' does not exist"
+        );
+        assert_eq!(
+            one("*filter\n:INPUT BOGUS [0:0]\nCOMMIT\n"),
+            "line 2 failed: Bad policy name."
+        );
+        assert_eq!(
+            one("*filter\n:INPUT REJECT [0:0]\nCOMMIT\n"),
+            "line 2 failed: Bad policy name."
+        );
+        assert_eq!(
+            one(&with("-A PREROUTING -j ACCEPT\n")),
+            "No chain/target/match by that name."
+        );
+        assert_eq!(
+            one("*bogus\nCOMMIT\n"),
+            "iptables-restore: line 1 table name 'bogus' invalid"
+        );
+        assert_eq!(one(&with("  \n")), "no command specified");
+        assert_eq!(one(&with("\t\n")), "no command specified");
+        assert_eq!(one("*filter\nCOMMIT  \n"), "Bad argument `COMMIT'");
+        assert_eq!(one("*filter\ncommit\n"), "Bad argument `commit'");
+        assert_eq!(
+            one(&with("-I INPUT 2 -j DROP\n")),
+            "Index of insertion too big."
+        );
+        assert_eq!(
+            one(&with("-A INPUT -p tcp --dport 70000 -j ACCEPT\n")),
+            "invalid port/service `70000' specified"
+        );
+        assert_eq!(
+            one(&with("-A INPUT -p tcp --dport 830:820 -j ACCEPT\n")),
+            "invalid portrange (min > max)"
+        );
+        assert_eq!(
+            one(&with("-A INPUT --dport 22 -j ACCEPT\n")),
+            "unknown option \"--dport\""
+        );
+        assert_eq!(
+            one(&with("-A INPUT -o eth0 -j ACCEPT\n")),
+            "Can't use -o with INPUT"
+        );
+        assert_eq!(
+            one("*nat\n-A PREROUTING -p tcp --dport 21 -j DROP\nCOMMIT\n"),
+            "The \"nat\" table is not intended for filtering, the use of DROP is therefore inhibited."
+        );
+        assert_eq!(
+            one(&with(
+                ":A - [0:0]\n:B - [0:0]\n-A INPUT -j A\n-A A -j B\n-A B -j A\n"
+            )),
+            "RULE_APPEND failed (Too many links): rule in chain B"
+        );
+        assert_eq!(
+            one(&with(":A - [0:0]\n-A INPUT -j A\n-A A -j A\n")),
+            "RULE_APPEND failed (Too many links): rule in chain A"
+        );
+        assert_eq!(
+            one(&with("-A INPUT -j INPUT\n")),
+            "RULE_APPEND failed (Operation not supported): rule in chain INPUT"
+        );
+        assert_eq!(
+            one(&with("-A INPUT -j ACCEPT -j DROP\n")),
+            "multiple -j flags not allowed"
+        );
+        assert_eq!(
+            one(&with(":A2345678901234567890123456789 - [0:0]\n")),
+            "chain name `A2345678901234567890123456789' too long (must be under 29 chars)"
+        );
+        assert_eq!(
+            one(&with(":ACCEPT - [0:0]\n")),
+            "chain name may not clash with target name"
+        );
+        assert_eq!(
+            one(&with("-N LOG\n")),
+            "chain name may not clash with target name"
+        );
+        assert_eq!(one(&with("-N X\n-N X\n")), "Chain already exists.");
+        assert_eq!(
+            one(&with("-P X DROP\n")),
+            "No chain/target/match by that name."
+        );
+        assert_eq!(
+            one(&with(":X - [0:0]\n-A INPUT -j X\n-X X\n")),
+            "CHAIN_DEL failed (Device or resource busy): chain X"
+        );
+        assert_eq!(
+            one(&with("-A INPUT -j ACCEPT\n-D INPUT 2\n")),
+            "Index of deletion too big."
+        );
+        assert_eq!(
+            one(&with("-A INPUT -j ACCEPT\n-D INPUT -j DROP\n")),
+            "Bad rule (does a matching rule exist in that chain?)."
+        );
+        assert_eq!(
+            one(&with("-A INPUT -j DNAT --to-destination 1.2.3.4\n")),
+            "RULE_APPEND failed (Invalid argument): rule in chain INPUT"
+        );
+        assert_eq!(
+            one(&with("-A INPUT -w -j ACCEPT\n")),
+            "You cannot use `-w' from iptables-restore"
+        );
+        assert_eq!(
+            one(&with("[5:100 -A INPUT -j ACCEPT\n")),
+            "Bad line 5: need ]"
+        );
+    }
+
+    #[test]
+    fn crlf_is_one_problem() {
+        let src = SourceFile::new(
+            FileId(0),
+            "rules.v4",
+            b"# x\r\n*filter\r\n:INPUT DROP [0:0]\r\nCOMMIT\r\n",
+        );
+        let rs = parse(&src);
+        assert_eq!(rs.problems.len(), 1, "{:?}", rs.problems);
+        assert_eq!(rs.problems[0].kind, ProblemKind::LineEndings);
+        assert_eq!(rs.problems[0].message, "table name 'filter' invalid");
+    }
+
+    #[test]
+    fn missing_chain_is_reported_at_commit() {
+        let src = SourceFile::new(FileId(0), "rules.v4", with("-A INPUT -j NOPE\n").as_bytes());
+        let rs = parse(&src);
+        let p = &rs.problems[0];
+        assert_eq!(src.slice(p.span), "NOPE");
+        assert_eq!(p.reported_at.map(|s| src.slice(s)), Some("COMMIT"));
+    }
+
+    #[test]
+    fn a_second_block_flushes_the_first() {
+        let src = SourceFile::new(
+            FileId(0),
+            "rules.v4",
+            b"*filter\n:INPUT DROP [0:0]\n-A INPUT -j DROP\nCOMMIT\n*filter\n-A INPUT -j ACCEPT\nCOMMIT\n",
+        );
+        let rs = parse(&src);
+        let input = rs
+            .table(TableKind::Filter)
+            .and_then(|t| t.chain("INPUT"))
+            .expect("INPUT");
+        assert_eq!(input.rules.len(), 1);
+        assert_eq!(input.rules[0].target, super::super::Target::Accept);
+        assert_eq!(input.policy, super::super::Policy::Drop);
+    }
+
+    #[test]
+    fn sniffs_dumps() {
+        assert!(looks_like_save(
+            "# Generated by iptables-save\n*filter\n:INPUT ACCEPT [0:0]\nCOMMIT\n"
+        ));
+        assert!(!looks_like_save("listen=YES\n"));
+        assert!(!looks_like_save("see *filter in the docs\n"));
     }
 }

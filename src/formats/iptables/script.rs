@@ -379,7 +379,8 @@ impl Executor<'_, '_> {
                 i = self.matching(i + 1, to, "case", "esac") + 1;
                 continue;
             }
-            if skip {
+            // `}` / `fi` / `done` alone keep the status of the command before them.
+            if skip || words.is_empty() {
                 i += 1;
                 continue;
             }
@@ -894,4 +895,122 @@ fn which(inner: &str) -> Option<String> {
         _ => return None,
     };
     is_iptables_program(name).map(|_| name.to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::formats::iptables::facts;
+    use crate::source::FileId;
+
+    fn run(text: &str) -> (Ruleset, SourceFile) {
+        let src = SourceFile::new(FileId(0), "firewall.sh", text.as_bytes());
+        (parse(&src), src)
+    }
+
+    fn open(text: &str) -> String {
+        let (rs, src) = run(text);
+        assert!(rs.problems.is_empty(), "{:?}", rs.problems);
+        facts(&rs, &src).expect("facts").open_to_all.to_string()
+    }
+
+    #[test]
+    fn replays_commands_in_order() {
+        let text = r#"#!/bin/sh
+IPT=/sbin/iptables
+IPTABLES="iptables -w"
+$IPT -F
+$IPT -X
+$IPT --policy INPUT DROP
+${IPTABLES} --new-chain WEB
+$IPT --append INPUT -p tcp -m tcp --dport 80 -j WEB
+$IPT -A WEB -p tcp --dport 80 -j ACCEPT
+$IPT --insert INPUT 1 -p tcp --dport 22 \
+    -m comment --comment "ssh from anywhere" -j ACCEPT
+$IPT -I INPUT 2 -p tcp --dport 25 -j ACCEPT
+$IPT -A INPUT -p tcp --dport 23 -j ACCEPT
+$IPT -D INPUT -p tcp --dport 23 -j ACCEPT
+$IPT -A INPUT -p tcp --dport 24 -j ACCEPT
+$IPT -D INPUT 4
+$IPT -A INPUT -p tcp --dport 26 -j ACCEPT
+$IPT -R INPUT 4 -p tcp --dport 27 -j ACCEPT
+iptables -w 5 -W 100000 -A INPUT -p tcp --dport 28 -j ACCEPT
+$IPT -C INPUT -p tcp --dport 28 -j ACCEPT || $IPT -A INPUT -p tcp --dport 28 -j DROP
+{ iptables -C INPUT -p tcp --dport 29 -j ACCEPT >/dev/null 2>&1; } || { iptables -I INPUT -p tcp --dport 29 -j ACCEPT; }
+ip6tables -A INPUT -p tcp --dport 30 -j ACCEPT
+"#;
+        assert_eq!(open(text), "22,25,27-29,80");
+    }
+
+    #[test]
+    fn heredoc_restore_with_expansion() {
+        let text = "#!/bin/bash\nPORT=2121\niptables-restore <<EOF\n*filter\n:INPUT DROP [0:0]\n-A INPUT -p tcp --dport $PORT -j ACCEPT\nCOMMIT\nEOF\n";
+        assert_eq!(open(text), "2121");
+        let quoted = "iptables-restore <<'EOF'\n*filter\n:INPUT DROP [0:0]\n-A INPUT -p tcp --dport 21 -j ACCEPT\nCOMMIT\nEOF\n";
+        assert_eq!(open(quoted), "21");
+        let tabs = "iptables-restore <<-EOF\n\t*filter\n\t:INPUT DROP [0:0]\n\t-A INPUT -p tcp --dport 21 -j ACCEPT\n\tCOMMIT\n\tEOF\n";
+        assert_eq!(open(tabs), "21");
+    }
+
+    #[test]
+    fn for_loops_expand_their_body() {
+        let text = "for p in 20 21 9981; do\n  iptables -A INPUT -p tcp --dport $p -j ACCEPT\ndone\niptables -P INPUT DROP\n";
+        assert_eq!(open(text), "20-21,9981");
+        let one_line = "iptables -P INPUT DROP; for p in 22 80; do iptables -A INPUT -p tcp --dport $p -j ACCEPT; done\n";
+        assert_eq!(open(one_line), "22,80");
+    }
+
+    #[test]
+    fn errors_of_single_commands() {
+        let (rs, _) = run(
+            "iptables -A NOPE -j ACCEPT\niptables -A INPUT -j NOPE\niptables -P INPUT REJECT\niptables -A INPUT -p tcp --dport 70000 -j ACCEPT\n",
+        );
+        let msgs: Vec<&str> = rs.problems.iter().map(|p| p.message.as_str()).collect();
+        assert_eq!(
+            msgs,
+            [
+                "No chain/target/match by that name.",
+                "Chain 'NOPE' does not exist",
+                "Bad policy name.",
+                "invalid port/service `70000' specified"
+            ]
+        );
+    }
+
+    #[test]
+    fn unknown_variables_skip_the_command() {
+        let (rs, _) = run("iptables -A INPUT -p tcp --dport $SSH_PORT -j ACCEPT\n");
+        assert!(rs.problems.is_empty());
+        assert_eq!(rs.unknowns.len(), 1);
+        assert!(rs.unknowns[0].what.contains("$SSH_PORT"));
+    }
+
+    #[test]
+    fn ip6tables_only_scripts_have_no_ipv4_facts() {
+        let (rs, src) =
+            run("ip6tables -P INPUT DROP\nip6tables -A INPUT -p tcp --dport 22 -j ACCEPT\n");
+        assert!(facts(&rs, &src).is_none());
+    }
+
+    #[test]
+    fn sniffs_scripts() {
+        let p = Path::new("firewall.sh");
+        assert!(looks_like_script(
+            p,
+            "#!/bin/sh\niptables -A INPUT -j ACCEPT\n"
+        ));
+        assert!(looks_like_script(
+            Path::new("rc.firewall"),
+            "IPT=/sbin/iptables\n$IPT -F\n"
+        ));
+        assert!(looks_like_script(
+            p,
+            "iptables-restore <<EOF\n*filter\nCOMMIT\nEOF\n"
+        ));
+        assert!(!looks_like_script(
+            Path::new("README.md"),
+            "iptables -A INPUT -j ACCEPT\n"
+        ));
+        assert!(!looks_like_script(p, "echo hello\n"));
+    }
 }
