@@ -1,0 +1,190 @@
+//! Truth tests: each `fixtures/truth/<case>/` host tree is run for real.
+//!
+//! Its `etc/iptables/rules.v4` is loaded into a private server namespace, the
+//! real vsftpd runs there with its `etc/vsftpd.conf`, and a client namespace
+//! makes real passive transfers. What happened must equal the outcome written
+//! in `fixtures/truth/<case>.toml` (the fixture says what it is), and
+//! pasvlint's verdict on the case folder must equal what happened.
+
+mod support {
+    pub mod netns;
+    pub mod probe;
+    pub mod requirements;
+    pub mod vsftpd;
+}
+
+use serde::Deserialize;
+use std::fmt::Write as _;
+use std::path::PathBuf;
+use support::netns::{self, Pair};
+use support::probe::{self, Capacity, Measured, Outcome};
+use support::vsftpd::{self, Vsftpd};
+
+const CASES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/truth");
+const VSFTPD_CONF: &str = "etc/vsftpd.conf";
+const RULES_V4: &str = "etc/iptables/rules.v4";
+
+/// `fixtures/truth/<case>.toml`: what the case is, and how hard to probe it.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Expect {
+    note: String,
+    outcome: Outcome,
+    #[serde(default = "default_control_port")]
+    control_port: u16,
+    /// Transfer sessions; enough to draw every port of the range many times.
+    #[serde(default = "default_transfers")]
+    transfers: u32,
+    #[serde(default = "default_parallel")]
+    parallel: u32,
+    capacity: Option<ExpectCapacity>,
+}
+
+/// Hold `sessions` PASV ports at once (the server's max_clients).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ExpectCapacity {
+    sessions: u32,
+    outcome: Capacity,
+}
+
+fn default_control_port() -> u16 {
+    21
+}
+fn default_transfers() -> u32 {
+    48
+}
+fn default_parallel() -> u32 {
+    4
+}
+
+struct Case {
+    name: String,
+    dir: PathBuf,
+    expect: Expect,
+}
+
+fn load_cases() -> Vec<Case> {
+    let mut cases: Vec<Case> = std::fs::read_dir(CASES)
+        .expect("fixtures/truth exists")
+        .filter_map(|entry| entry.ok().map(|e| e.path()))
+        .filter(|path| path.extension().is_some_and(|ext| ext == "toml"))
+        .map(|toml_path| {
+            let text = std::fs::read_to_string(&toml_path).expect("readable case toml");
+            let expect: Expect =
+                toml::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", toml_path.display()));
+            let dir = toml_path.with_extension("");
+            let name = dir.file_name().unwrap_or_default().to_string_lossy().into();
+            Case { name, dir, expect }
+        })
+        .collect();
+    cases.sort_by(|a, b| a.name.cmp(&b.name));
+    cases
+}
+
+#[test]
+fn every_truth_case_has_its_expectation_and_host_tree() {
+    let cases = load_cases();
+    assert!(cases.len() >= 7, "only {} truth cases", cases.len());
+    for case in &cases {
+        assert!(!case.expect.note.is_empty(), "{}: empty note", case.name);
+        for file in [VSFTPD_CONF, RULES_V4] {
+            assert!(case.dir.join(file).is_file(), "{}: no {file}", case.name);
+        }
+    }
+    for entry in std::fs::read_dir(CASES).expect("fixtures/truth exists") {
+        let path = entry.expect("dir entry").path();
+        if path.is_dir() {
+            assert!(
+                path.with_extension("toml").is_file(),
+                "{} has no expectation beside it",
+                path.display()
+            );
+        }
+    }
+}
+
+#[test]
+fn real_passive_transfers_match_each_case() {
+    let tools = ["ip", "ss", "iptables-restore", "python3"];
+    if !support::requirements::ready("truth tests", &[vsftpd::BINARY], &tools) {
+        return;
+    }
+    netns::remove_stale();
+    let mut disagreements = Vec::new();
+    for case in load_cases() {
+        match run_case(&case) {
+            Ok(report) => {
+                eprintln!("{}", report.text);
+                disagreements.extend(report.disagreements);
+            }
+            Err(e) => disagreements.push(format!("{}: harness failed: {e}", case.name)),
+        }
+    }
+    assert!(
+        disagreements.is_empty(),
+        "truth disagreements:\n  {}",
+        disagreements.join("\n  ")
+    );
+}
+
+struct Report {
+    text: String,
+    disagreements: Vec<String>,
+}
+
+fn run_case(case: &Case) -> Result<Report, String> {
+    let expect = &case.expect;
+    let pair = Pair::create()?;
+    pair.server.load_iptables(&case.dir.join(RULES_V4))?;
+    let daemon = Vsftpd::start(
+        &pair.server,
+        &case.dir.join(VSFTPD_CONF),
+        expect.control_port,
+    )?;
+    let options = probe::Options {
+        control_port: expect.control_port,
+        sessions: expect.transfers,
+        parallel: expect.parallel,
+        control_timeout: 2.0,
+        data_timeout: 1.5,
+    };
+    let transfers = Measured::from_run(&probe::transfers(&pair.client, &options)?);
+    let mut report = Report {
+        text: format!("{}:\n  transfers: {transfers}", case.name),
+        disagreements: Vec::new(),
+    };
+    let measured = transfers
+        .outcome()
+        .map_err(|e| format!("{e} ({transfers})"))?;
+    report.compare("measured outcome", &case.name, expect.outcome, measured);
+
+    if let Some(capacity) = &expect.capacity {
+        let held = Measured::from_run(&probe::hold(&pair.client, &options, capacity.sessions)?);
+        let _ = write!(report.text, "\n  hold {} PASV: {held}", capacity.sessions);
+        let measured = held.capacity().map_err(|e| format!("{e} ({held})"))?;
+        report.compare("measured capacity", &case.name, capacity.outcome, measured);
+    }
+    let oops = daemon.oops();
+    if !oops.is_empty() {
+        let _ = write!(report.text, "\n  vsftpd fd 0: {oops}");
+    }
+    Ok(report)
+}
+
+impl Report {
+    fn compare<T: PartialEq + std::fmt::Display>(
+        &mut self,
+        what: &str,
+        case: &str,
+        expected: T,
+        actual: T,
+    ) {
+        let _ = write!(self.text, "\n  {what}: {actual} (expected {expected})");
+        if expected != actual {
+            self.disagreements.push(format!(
+                "{case}: {what} is {actual}, the case says {expected}"
+            ));
+        }
+    }
+}
