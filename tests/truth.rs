@@ -7,6 +7,7 @@
 //! pasvlint's verdict on the case folder must equal what happened.
 
 mod support {
+    pub mod lftp;
     pub mod netns;
     pub mod probe;
     pub mod requirements;
@@ -16,6 +17,7 @@ mod support {
 use serde::Deserialize;
 use std::fmt::Write as _;
 use std::path::PathBuf;
+use support::lftp;
 use support::netns::{self, Pair};
 use support::probe::{self, Capacity, Measured, Outcome};
 use support::vsftpd::{self, Vsftpd};
@@ -106,7 +108,7 @@ fn every_truth_case_has_its_expectation_and_host_tree() {
 
 #[test]
 fn real_passive_transfers_match_each_case() {
-    let tools = ["ip", "ss", "iptables-restore", "python3"];
+    let tools = ["ip", "ss", "iptables-restore", "python3", "lftp"];
     if !support::requirements::ready("truth tests", &[vsftpd::BINARY], &tools) {
         return;
     }
@@ -158,6 +160,11 @@ fn run_case(case: &Case) -> Result<Report, String> {
         .outcome()
         .map_err(|e| format!("{e} ({transfers})"))?;
     report.compare("measured outcome", &case.name, expect.outcome, measured);
+    report.check_lftp_agrees(
+        &case.name,
+        measured,
+        &lftp::list_and_get(&pair.client, expect.control_port)?,
+    );
 
     if let Some(capacity) = &expect.capacity {
         let held = Measured::from_run(&probe::hold(&pair.client, &options, capacity.sessions)?);
@@ -173,6 +180,23 @@ fn run_case(case: &Case) -> Result<Report, String> {
 }
 
 impl Report {
+    /// A user's client must succeed when every probe transfer did and fail
+    /// when none did; with some ports blocked it may go either way.
+    fn check_lftp_agrees(&mut self, case: &str, measured: Outcome, lftp: &lftp::Session) {
+        let _ = write!(self.text, "\n  lftp: {}", lftp.detail);
+        let expected_ok = match measured {
+            Outcome::Works => Some(true),
+            Outcome::AllBlocked | Outcome::ControlBlocked => Some(false),
+            Outcome::SomePortsBlocked => None,
+        };
+        if expected_ok.is_some_and(|ok| ok != lftp.ok) {
+            self.disagreements.push(format!(
+                "{case}: lftp {} but the probe measured {measured}",
+                lftp.detail
+            ));
+        }
+    }
+
     fn compare<T: PartialEq + std::fmt::Display>(
         &mut self,
         what: &str,

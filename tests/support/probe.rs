@@ -155,8 +155,8 @@ impl Measured {
                 announced.push(port);
                 match session.stage.as_deref() {
                     Some("data-connect") => unreachable.push(port),
-                    Some(_) => {}
-                    None => reached.push(port),
+                    None if session.kind != "PASV-HOLD" => reached.push(port),
+                    _ => {}
                 }
             }
             if let Some(problem) = problem(session) {
@@ -244,15 +244,17 @@ impl fmt::Display for Measured {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
-            "{} sessions in {:.2}s, {} logged in, {} ok; 227 ports {} (reached {}, unreachable {})",
+            "{} sessions in {:.2}s, {} logged in, {} ok; 227 ports {}",
             self.sessions,
             self.seconds,
             self.logged_in,
             self.transfers_ok,
             show(&self.announced),
-            show(&self.reached),
-            show(&self.unreachable)
         )?;
+        if !(self.reached.is_empty() && self.unreachable.is_empty()) {
+            let (reached, unreachable) = (show(&self.reached), show(&self.unreachable));
+            write!(f, " (reached {reached}, unreachable {unreachable})")?;
+        }
         for (failure, n) in &self.failures {
             write!(f, "; {n}x {failure}")?;
         }
