@@ -41,6 +41,8 @@ pub enum Passive {
     Disabled {
         /// The setting that turns passive mode off, when there is one.
         span: Option<Span>,
+        /// The range the config still names (it would be used if passive were on).
+        configured: Option<PortSet>,
     },
     Enabled {
         /// The set the daemon really hands out, as the daemon computes it.
@@ -79,6 +81,47 @@ pub struct FtpServer {
     pub tls: Located<ControlTls>,
     /// A span that stands for the whole server config (first setting, or file start).
     pub anchor: Span,
+}
+
+impl FtpServer {
+    /// The server's own names for its settings, for messages and help.
+    pub fn vocabulary(&self) -> Vocabulary {
+        match self.server {
+            "vsftpd" => Vocabulary {
+                product: "vsftpd",
+                max_sessions: "max_clients",
+                control_port: "listen_port",
+                range: |lo, hi| format!("pasv_min_port={lo} and pasv_max_port={hi}"),
+            },
+            "iis6" | "iis5" => Vocabulary {
+                product: "IIS",
+                max_sessions: "MaxConnections",
+                control_port: "ServerBindings",
+                range: |lo, hi| format!("PassivePortRange=\"{lo}-{hi}\""),
+            },
+            "iis7" => Vocabulary {
+                product: "IIS",
+                max_sessions: "maxConnections",
+                control_port: "the ftp binding",
+                range: |lo, hi| format!("lowDataChannelPort={lo} and highDataChannelPort={hi}"),
+            },
+            _ => Vocabulary {
+                product: "the FTP server",
+                max_sessions: "the connection limit",
+                control_port: "the control port",
+                range: |lo, hi| format!("the passive range to {lo}-{hi}"),
+            },
+        }
+    }
+}
+
+/// Setting names of one FTP server product.
+pub struct Vocabulary {
+    pub product: &'static str,
+    pub max_sessions: &'static str,
+    pub control_port: &'static str,
+    /// How to write a passive range in this product's config.
+    pub range: fn(u16, u16) -> String,
 }
 
 /// What a firewall does to a new inbound TCP connection on a set of ports.

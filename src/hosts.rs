@@ -16,9 +16,9 @@ pub struct Host {
 }
 
 /// A recognised file's path and facts, as grouping needs them.
-pub struct FileEntry<'a> {
+pub struct FileEntry {
     pub id: FileId,
-    pub path: &'a Path,
+    pub path: PathBuf,
     pub facts: FileFacts,
 }
 
@@ -29,11 +29,11 @@ pub struct HostSpec {
 }
 
 /// Group files into hosts: explicit specs first, then the default pairing.
-pub fn group(entries: Vec<FileEntry<'_>>, specs: &[HostSpec]) -> Vec<Host> {
+pub fn group(entries: Vec<FileEntry>, specs: &[HostSpec]) -> Vec<Host> {
     let mut explicit: Vec<Vec<FileEntry>> = specs.iter().map(|_| Vec::new()).collect();
     let mut rest = Vec::new();
     for e in entries {
-        match specs.iter().position(|s| (s.matches)(e.path)) {
+        match specs.iter().position(|s| (s.matches)(&e.path)) {
             Some(i) => explicit[i].push(e),
             None => rest.push(e),
         }
@@ -56,11 +56,11 @@ pub fn group(entries: Vec<FileEntry<'_>>, specs: &[HostSpec]) -> Vec<Host> {
 
 /// An FTP config pairs with the firewall configs under the nearest directory,
 /// from its own upward, whose subtree holds any. A file that is both pairs with itself.
-fn default_pairing(entries: Vec<FileEntry<'_>>) -> Vec<Host> {
+fn default_pairing(entries: Vec<FileEntry>) -> Vec<Host> {
     let firewall_paths: Vec<PathBuf> = entries
         .iter()
         .filter(|e| e.facts.firewall.is_some())
-        .map(|e| e.path.to_path_buf())
+        .map(|e| e.path.clone())
         .collect();
     let mut groups: BTreeMap<PathBuf, Vec<FileEntry>> = BTreeMap::new();
     let mut firewall_only = Vec::new();
@@ -70,21 +70,21 @@ fn default_pairing(entries: Vec<FileEntry<'_>>) -> Vec<Host> {
             continue;
         }
         let key = if e.facts.firewall.is_some() {
-            e.path.to_path_buf()
+            e.path.clone()
         } else {
-            pairing_dir(e.path, &firewall_paths).unwrap_or_else(|| parent(e.path).to_path_buf())
+            pairing_dir(&e.path, &firewall_paths).unwrap_or_else(|| parent(&e.path).to_path_buf())
         };
         groups.entry(key).or_default().push(e);
     }
     for fw in firewall_only {
         let owner = groups
             .keys()
-            .filter(|dir| fw.path.starts_with(dir) && fw.path != dir.as_path())
+            .filter(|dir| fw.path.starts_with(dir) && &fw.path != *dir)
             .max_by_key(|dir| dir.components().count())
             .cloned();
         match owner {
             Some(dir) => groups.get_mut(&dir).unwrap().push(fw),
-            None => groups.entry(fw.path.to_path_buf()).or_default().push(fw),
+            None => groups.entry(fw.path.clone()).or_default().push(fw),
         }
     }
     groups
@@ -119,7 +119,7 @@ fn host_name(key: &Path) -> String {
     }
 }
 
-fn build_host(name: String, files: Vec<FileEntry<'_>>) -> Host {
+fn build_host(name: String, files: Vec<FileEntry>) -> Host {
     let mut ids = Vec::new();
     let mut servers = Vec::new();
     let mut firewalls = Vec::new();

@@ -1,1 +1,295 @@
-fn main() {}
+//! The `pasvlint` command line: argument parsing and exit codes only.
+
+use clap::{Parser, Subcommand, ValueEnum};
+use pasvlint::diag::Severity;
+use pasvlint::emit;
+use pasvlint::policy::Config;
+use std::io::{IsTerminal, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+#[derive(Parser)]
+#[command(
+    name = "pasvlint",
+    version,
+    about = "Checks that FTP servers' passive ports and their firewalls agree"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Lint FTP server and firewall configs under PATHS (default: .)
+    Check(CheckArgs),
+    /// Show what was extracted from the files, per host
+    Facts(FactsArgs),
+    /// List every rule
+    Rules {
+        #[arg(long, value_enum, default_value_t = ListFormat::Human)]
+        format: ListFormat,
+    },
+    /// Explain one rule: what it checks, why, examples and the fix
+    Explain { rule: String },
+    /// Print shell completions
+    Completions { shell: clap_complete::Shell },
+}
+
+#[derive(clap::Args)]
+struct Common {
+    /// Files or directories to read
+    #[arg(default_value = ".")]
+    paths: Vec<PathBuf>,
+    /// Config file (default: nearest pasvlint.toml upward from the current directory)
+    #[arg(long)]
+    config: Option<PathBuf>,
+    /// Ignore every pasvlint.toml
+    #[arg(long, conflicts_with = "config")]
+    isolated: bool,
+    /// Worker threads (default: all cores); output is the same for any value
+    #[arg(long, short = 'j')]
+    jobs: Option<usize>,
+}
+
+#[derive(clap::Args)]
+struct CheckArgs {
+    #[command(flatten)]
+    common: Common,
+    #[arg(long, value_enum, default_value_t = ReportFormat::Human)]
+    format: ReportFormat,
+    /// Only these rules or categories (comma-separated)
+    #[arg(long, value_delimiter = ',')]
+    select: Vec<String>,
+    /// Skip these rules or categories (comma-separated)
+    #[arg(long, value_delimiter = ',')]
+    ignore: Vec<String>,
+    /// Lowest severity that makes the exit code 1
+    #[arg(long, value_enum, default_value_t = FailOn::Error)]
+    fail_on: FailOn,
+    /// Write the report to FILE instead of stdout
+    #[arg(long, short = 'o')]
+    output: Option<PathBuf>,
+    /// No colors (also when NO_COLOR is set or output is not a terminal)
+    #[arg(long)]
+    no_color: bool,
+    /// Print nothing; only the exit code tells
+    #[arg(long, short = 'q')]
+    quiet: bool,
+}
+
+#[derive(clap::Args)]
+struct FactsArgs {
+    #[command(flatten)]
+    common: Common,
+    #[arg(long, value_enum, default_value_t = FactsFormat::Human)]
+    format: FactsFormat,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum ReportFormat {
+    Human,
+    Concise,
+    Json,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum FactsFormat {
+    Human,
+    Json,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum ListFormat {
+    Human,
+    Json,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum FailOn {
+    Error,
+    Warning,
+    Info,
+    Never,
+}
+
+impl FailOn {
+    fn threshold(self) -> Option<Severity> {
+        match self {
+            FailOn::Error => Some(Severity::Error),
+            FailOn::Warning => Some(Severity::Warning),
+            FailOn::Info => Some(Severity::Info),
+            FailOn::Never => None,
+        }
+    }
+}
+
+const EXIT_FINDINGS: u8 = 1;
+const EXIT_USAGE: u8 = 2;
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Check(args) => check(args),
+        Command::Facts(args) => facts(args),
+        Command::Rules { format } => list_rules(format),
+        Command::Explain { rule } => explain(&rule),
+        Command::Completions { shell } => {
+            use clap::CommandFactory;
+            clap_complete::generate(
+                shell,
+                &mut Cli::command(),
+                "pasvlint",
+                &mut std::io::stdout(),
+            );
+            Ok(0)
+        }
+    };
+    match result {
+        Ok(code) => ExitCode::from(code),
+        Err(message) => {
+            eprintln!("pasvlint: {message}");
+            ExitCode::from(EXIT_USAGE)
+        }
+    }
+}
+
+fn load_config(common: &Common) -> Result<Config, String> {
+    if common.isolated {
+        return Ok(Config::default());
+    }
+    let path = match &common.config {
+        Some(p) => Some(p.clone()),
+        None => Config::find(Path::new(".")),
+    };
+    path.map_or_else(|| Ok(Config::default()), |p| Config::load(&p))
+}
+
+fn run_lint(common: &Common, config: &Config) -> Result<pasvlint::Report, String> {
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(common.jobs.unwrap_or(0))
+        .build()
+        .map_err(|e| e.to_string())?;
+    let report = pool.install(|| pasvlint::lint(&common.paths, config));
+    for (path, reason) in &report.unreadable {
+        eprintln!("pasvlint: cannot read {}: {reason}", path.display());
+    }
+    Ok(report)
+}
+
+fn check(args: CheckArgs) -> Result<u8, String> {
+    let mut config = load_config(&args.common)?;
+    check_rule_names(args.select.iter().chain(&args.ignore))?;
+    if !args.select.is_empty() {
+        config.rules.select = args.select.clone();
+    }
+    config.rules.ignore.extend(args.ignore.iter().cloned());
+    let report = run_lint(&args.common, &config)?;
+    if !args.quiet {
+        let color = !args.no_color
+            && args.output.is_none()
+            && std::env::var_os("NO_COLOR").is_none()
+            && std::io::stdout().is_terminal();
+        let text = match args.format {
+            ReportFormat::Human => {
+                emit::human::render(&report, &emit::human::Options { color, width: 100 })
+            }
+            ReportFormat::Concise => emit::concise::render(&report),
+            ReportFormat::Json => emit::json::render(&report),
+        };
+        write_output(args.output.as_deref(), &text)?;
+    }
+    if !report.unreadable.is_empty() {
+        return Ok(EXIT_USAGE);
+    }
+    let failing = args
+        .fail_on
+        .threshold()
+        .is_some_and(|t| report.diagnostics.iter().any(|d| d.severity >= t));
+    Ok(if failing { EXIT_FINDINGS } else { 0 })
+}
+
+fn check_rule_names<'a>(names: impl Iterator<Item = &'a String>) -> Result<(), String> {
+    for name in names {
+        let known = name == "all"
+            || pasvlint::rules::catalog()
+                .iter()
+                .any(|m| &m.name == name || &m.category == name);
+        if !known {
+            return Err(format!(
+                "unknown rule or category `{name}` (see `pasvlint rules`)"
+            ));
+        }
+    }
+    Ok(())
+}
+
+fn facts(args: FactsArgs) -> Result<u8, String> {
+    let config = load_config(&args.common)?;
+    let report = run_lint(&args.common, &config)?;
+    let text = match args.format {
+        FactsFormat::Human => emit::facts::render_human(&report),
+        FactsFormat::Json => emit::facts::render_json(&report),
+    };
+    write_output(None, &text)?;
+    Ok(if report.unreadable.is_empty() {
+        0
+    } else {
+        EXIT_USAGE
+    })
+}
+
+fn list_rules(format: ListFormat) -> Result<u8, String> {
+    let catalog = pasvlint::rules::catalog();
+    let text = match format {
+        ListFormat::Json => {
+            let rules: Vec<_> = catalog
+                .iter()
+                .map(|m| {
+                    serde_json::json!({
+                        "name": m.name, "severity": m.severity.as_str(),
+                        "category": m.category, "summary": m.summary,
+                    })
+                })
+                .collect();
+            serde_json::to_string_pretty(&rules).unwrap_or_default() + "\n"
+        }
+        ListFormat::Human => {
+            let width = catalog.iter().map(|m| m.name.len()).max().unwrap_or(0);
+            catalog
+                .iter()
+                .map(|m| {
+                    format!(
+                        "{:width$}  {:7}  {}\n",
+                        m.name,
+                        m.severity.as_str(),
+                        m.summary
+                    )
+                })
+                .collect()
+        }
+    };
+    write_output(None, &text)?;
+    Ok(0)
+}
+
+fn explain(rule: &str) -> Result<u8, String> {
+    let meta = pasvlint::rules::meta(rule)
+        .ok_or_else(|| format!("unknown rule `{rule}` (see `pasvlint rules`)"))?;
+    write_output(None, &pasvlint::rules::explain(meta))?;
+    Ok(0)
+}
+
+fn write_output(path: Option<&Path>, text: &str) -> Result<(), String> {
+    match path {
+        Some(p) => {
+            std::fs::write(p, text).map_err(|e| format!("cannot write {}: {e}", p.display()))
+        }
+        None => {
+            let mut out = std::io::stdout().lock();
+            // A closed pipe (`pasvlint ... | head`) is not an error worth reporting.
+            let _ = out.write_all(text.as_bytes()).and_then(|_| out.flush());
+            Ok(())
+        }
+    }
+}

@@ -146,6 +146,35 @@ impl PortSet {
         *self = self.union(&PortSet::range(lo, hi));
     }
 
+    /// Canonical text, shortened after `max` ranges for messages.
+    pub fn summary(&self, max: usize) -> String {
+        if self.ranges.len() <= max {
+            return self.to_string();
+        }
+        let head = PortSet {
+            ranges: self.ranges[..max].to_vec(),
+        };
+        format!(
+            "{head},… ({} ranges, {} ports)",
+            self.ranges.len(),
+            self.count()
+        )
+    }
+
+    /// The widest contiguous range (the first one on ties).
+    pub fn widest_range(&self) -> Option<(u16, u16)> {
+        self.ranges
+            .iter()
+            .copied()
+            .rev()
+            .max_by_key(|&(lo, hi)| hi - lo)
+    }
+
+    /// Contiguous blocks, each as its own set.
+    pub fn blocks(&self) -> impl Iterator<Item = PortSet> + '_ {
+        self.ranges.iter().map(|&(lo, hi)| PortSet::range(lo, hi))
+    }
+
     /// Parse the canonical text form (`20-21,9981-9990`); `""` is the empty set.
     pub fn parse(text: &str) -> Option<PortSet> {
         let text = text.trim();

@@ -84,8 +84,9 @@ pub struct SourceFile {
 
 impl SourceFile {
     pub fn new(id: FileId, path: impl Into<PathBuf>, bytes: &[u8]) -> Self {
-        let (text, encoding) = decode(bytes);
-        Self::from_text(id, path, text, encoding, bytes.len())
+        let len = bytes.len();
+        let (text, encoding) = decode(bytes.to_vec());
+        Self::from_text(id, path, text, encoding, len)
     }
 
     pub fn from_text(
@@ -161,8 +162,9 @@ pub fn display_path(path: &Path) -> String {
     s.strip_prefix("./").map(str::to_owned).unwrap_or(s)
 }
 
-/// Decode bytes as regedit, Notepad and Unix tools write them.
-pub fn decode(bytes: &[u8]) -> (String, Encoding) {
+/// Decode bytes as regedit, Notepad and Unix tools write them. Valid UTF-8
+/// (the common case) is taken over without a copy.
+pub fn decode(bytes: Vec<u8>) -> (String, Encoding) {
     if let Some(rest) = bytes.strip_prefix(&[0xEF, 0xBB, 0xBF]) {
         return (
             String::from_utf8_lossy(rest).into_owned(),
@@ -175,9 +177,9 @@ pub fn decode(bytes: &[u8]) -> (String, Encoding) {
     if let Some(rest) = bytes.strip_prefix(&[0xFE, 0xFF]) {
         return (decode_utf16(rest, u16::from_be_bytes), Encoding::Utf16Be);
     }
-    match std::str::from_utf8(bytes) {
-        Ok(s) => (s.to_owned(), Encoding::Utf8),
-        Err(_) => (decode_windows_1252(bytes), Encoding::Windows1252),
+    match String::from_utf8(bytes) {
+        Ok(s) => (s, Encoding::Utf8),
+        Err(e) => (decode_windows_1252(e.as_bytes()), Encoding::Windows1252),
     }
 }
 
@@ -258,21 +260,21 @@ mod tests {
         for u in "REGEDIT4\r\n".encode_utf16() {
             bytes.extend(u.to_le_bytes());
         }
-        let (text, enc) = decode(&bytes);
+        let (text, enc) = decode(bytes);
         assert_eq!(text, "REGEDIT4\r\n");
         assert_eq!(enc, Encoding::Utf16Le);
     }
 
     #[test]
     fn falls_back_to_windows_1252() {
-        let (text, enc) = decode(b"caf\xe9 \x80");
+        let (text, enc) = decode(b"caf\xe9 \x80".to_vec());
         assert_eq!(text, "caf\u{e9} \u{20ac}");
         assert_eq!(enc, Encoding::Windows1252);
     }
 
     #[test]
     fn strips_utf8_bom_and_remembers_it() {
-        let (text, enc) = decode(b"\xEF\xBB\xBF#x");
+        let (text, enc) = decode(b"\xEF\xBB\xBF#x".to_vec());
         assert_eq!(text, "#x");
         assert_eq!(enc, Encoding::Utf8Bom);
     }

@@ -3,6 +3,7 @@
 //! A parser knows nothing of rules: it records what it read (with spans) and
 //! what the real program would reject; document rules turn that into findings.
 
+pub mod iis;
 pub mod iptables;
 pub mod vsftpd;
 

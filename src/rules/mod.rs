@@ -66,7 +66,16 @@ macro_rules! rules {
     };
 }
 
-rules! {}
+rules! {
+    control_port_blocked::ControlPortBlocked => "control-port-blocked",
+    firewall_opens_unused_ports::FirewallOpensUnusedPorts => "firewall-opens-unused-ports",
+    ftp_helper_not_assigned::FtpHelperNotAssigned => "ftp-helper-not-assigned",
+    no_firewall_found::NoFirewallFound => "no-firewall-found",
+    passive_disabled_but_open::PassiveDisabledButOpen => "passive-disabled-but-open",
+    passive_ports_blocked::PassivePortsBlocked => "passive-ports-blocked",
+    passive_range_too_small::PassiveRangeTooSmall => "passive-range-too-small",
+    passive_range_unrestricted::PassiveRangeUnrestricted => "passive-range-unrestricted",
+}
 
 /// Every rule, in registry order.
 pub fn registry() -> &'static [Registered] {
@@ -87,4 +96,64 @@ pub fn catalog() -> &'static [RuleMeta] {
 
 pub fn meta(name: &str) -> Option<&'static RuleMeta> {
     catalog().iter().find(|m| m.name == name)
+}
+
+/// The text `pasvlint explain` prints.
+pub fn explain(meta: &RuleMeta) -> String {
+    let mut out = format!(
+        "{} ({}, {})\n\n{}\n\n{}\n",
+        meta.name,
+        meta.severity.as_str(),
+        meta.category,
+        meta.summary,
+        meta.description.trim_end()
+    );
+    for (title, example) in [
+        ("Example that triggers it", &meta.bad),
+        ("Example that passes", &meta.good),
+    ] {
+        out.push_str(&format!("\n## {title}\n"));
+        for f in &example.files {
+            out.push_str(&format!("\n{}:\n", f.path));
+            for line in f.text.lines() {
+                out.push_str(&format!("    {line}\n"));
+            }
+        }
+    }
+    out.push_str(&format!("\n## Fix\n{}\n", meta.fix.trim_end()));
+    if !meta.references.is_empty() {
+        out.push_str("\n## References\n");
+        for r in &meta.references {
+            out.push_str(&format!("- {r}\n"));
+        }
+    }
+    out
+}
+
+/// Where a finding about a server's passive range points: the settings behind
+/// it (first as primary), or the server's anchor when the range is a default.
+pub(crate) fn passive_spans(
+    server: &crate::facts::FtpServer,
+) -> (crate::source::Span, Vec<crate::source::Span>) {
+    let spans: &[crate::source::Span] = match &server.passive {
+        crate::facts::Passive::Enabled { spans, .. }
+        | crate::facts::Passive::Unknown { spans, .. } => spans,
+        crate::facts::Passive::Disabled { span, .. } => span.as_slice(),
+    };
+    match spans.split_last() {
+        Some((last, rest)) => (*last, rest.to_vec()),
+        None => (server.anchor, Vec::new()),
+    }
+}
+
+/// Label for a closing decision: "policy DROP closes 9985-9986" / "drops 9985-9986".
+pub(crate) fn closing_label(d: &crate::facts::Decision, ports: &crate::portset::PortSet) -> String {
+    use crate::facts::Verdict;
+    let hit = d.ports.intersection(ports).summary(4);
+    match (d.is_policy, d.verdict) {
+        (true, Verdict::Reject) => format!("policy REJECT closes {hit}"),
+        (true, _) => format!("policy DROP closes {hit}"),
+        (false, Verdict::Reject) => format!("rejects {hit}"),
+        (false, _) => format!("drops {hit}"),
+    }
 }

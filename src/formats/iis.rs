@@ -1,0 +1,176 @@
+//! IIS passive-range semantics shared by every source that sets them (metabase,
+//! registry, adsutil/appcmd/PowerShell scripts, applicationHost.config).
+
+use crate::portset::PortSet;
+
+/// Which IIS FTP generation reads the setting.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum IisVersion {
+    /// IIS 5 (Windows 2000 SP4, registry) and IIS 6 (metabase `PassivePortRange`).
+    Iis6,
+    /// IIS 7+ FTP service (`firewallSupport` low/high data channel ports).
+    Iis7,
+}
+
+impl IisVersion {
+    pub fn server_name(&self) -> &'static str {
+        match self {
+            IisVersion::Iis6 => "iis6",
+            IisVersion::Iis7 => "iis7",
+        }
+    }
+
+    /// The band IIS validates a configured range against.
+    pub fn valid_band(&self) -> (u16, u16) {
+        match self {
+            IisVersion::Iis6 => IIS6_VALID,
+            IisVersion::Iis7 => IIS7_VALID,
+        }
+    }
+}
+
+/// IIS 6 Operations Guide: "the valid range that FTP will validate is from 5001 to 65535".
+pub const IIS6_VALID: (u16, u16) = (5001, 65535);
+/// Unset or empty `PassivePortRange`: "the default value of 1025-5000, as specified by Winsock".
+pub const IIS6_DEFAULT: (u16, u16) = (1025, 5000);
+/// firewallSupport docs: "valid range for TCP/IP ports is 1025 through 65535".
+pub const IIS7_VALID: (u16, u16) = (1025, 65535);
+/// `0-0`: the Windows dynamic port range, 49152-65535 since Vista/2008
+/// (unless `netsh int ipv4 set dynamicport tcp` moved it).
+pub const WINDOWS_DYNAMIC: (u16, u16) = (49152, 65535);
+
+/// What IIS makes of a configured passive range.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum RangeVerdict {
+    /// The range IIS hands out; `deliberate` is false for defaults.
+    Ports { ports: PortSet, deliberate: bool },
+    /// IIS rejects the value (the FTP service will not start); the text says why.
+    Invalid(String),
+}
+
+/// IIS 5/6 `PassivePortRange`: `"low-high"` or one port; `None`/empty = default.
+pub fn iis6_passive_range(value: Option<&str>) -> RangeVerdict {
+    let text = value.map(str::trim).unwrap_or("");
+    if text.is_empty() {
+        return RangeVerdict::Ports {
+            ports: PortSet::range(IIS6_DEFAULT.0, IIS6_DEFAULT.1),
+            deliberate: false,
+        };
+    }
+    let (lo, hi) = match text.split_once('-') {
+        Some((a, b)) => (parse_port(a), parse_port(b)),
+        None => (parse_port(text), parse_port(text)),
+    };
+    let (Some(lo), Some(hi)) = (lo, hi) else {
+        return RangeVerdict::Invalid(format!(
+            "PassivePortRange \"{text}\" is not a range like \"5001-5201\" or a single port"
+        ));
+    };
+    check_band(lo, hi, IisVersion::Iis6, "PassivePortRange")
+}
+
+/// IIS 7+ `lowDataChannelPort`/`highDataChannelPort` (both default 0).
+pub fn iis7_passive_range(low: Option<u32>, high: Option<u32>) -> RangeVerdict {
+    match (low.unwrap_or(0), high.unwrap_or(0)) {
+        (0, 0) => RangeVerdict::Ports {
+            ports: PortSet::range(WINDOWS_DYNAMIC.0, WINDOWS_DYNAMIC.1),
+            deliberate: false,
+        },
+        (lo, hi) => check_band(lo, hi, IisVersion::Iis7, "data channel range"),
+    }
+}
+
+fn check_band(lo: u32, hi: u32, version: IisVersion, what: &str) -> RangeVerdict {
+    let (min, max) = version.valid_band();
+    if lo > hi {
+        return RangeVerdict::Invalid(format!(
+            "{what} {lo}-{hi} starts above its end; IIS accepts low-high within {min}-{max}"
+        ));
+    }
+    if lo < u32::from(min) || hi > u32::from(max) {
+        let zero = if version == IisVersion::Iis7 {
+            " (or 0-0)"
+        } else {
+            ""
+        };
+        return RangeVerdict::Invalid(format!(
+            "{what} {lo}-{hi} is outside {min}-{max}{zero}, the band IIS validates"
+        ));
+    }
+    RangeVerdict::Ports {
+        ports: PortSet::range(lo as u16, hi as u16),
+        deliberate: true,
+    }
+}
+
+fn parse_port(text: &str) -> Option<u32> {
+    let t = text.trim();
+    if t.is_empty() || t.len() > 6 || !t.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    t.parse().ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ports(lo: u16, hi: u16, deliberate: bool) -> RangeVerdict {
+        RangeVerdict::Ports {
+            ports: PortSet::range(lo, hi),
+            deliberate,
+        }
+    }
+
+    #[test]
+    fn iis6_ranges() {
+        assert_eq!(
+            iis6_passive_range(Some("5001-5201")),
+            ports(5001, 5201, true)
+        );
+        assert_eq!(
+            iis6_passive_range(Some("5001-5001")),
+            ports(5001, 5001, true)
+        );
+        assert_eq!(iis6_passive_range(Some("5500")), ports(5500, 5500, true));
+        assert_eq!(iis6_passive_range(None), ports(1025, 5000, false));
+        assert_eq!(iis6_passive_range(Some("")), ports(1025, 5000, false));
+        assert!(matches!(
+            iis6_passive_range(Some("1025-2000")),
+            RangeVerdict::Invalid(_)
+        ));
+        assert!(matches!(
+            iis6_passive_range(Some("6000-5500")),
+            RangeVerdict::Invalid(_)
+        ));
+        assert!(matches!(
+            iis6_passive_range(Some("5001-70000")),
+            RangeVerdict::Invalid(_)
+        ));
+        assert!(matches!(
+            iis6_passive_range(Some("0-0")),
+            RangeVerdict::Invalid(_)
+        ));
+        assert!(matches!(
+            iis6_passive_range(Some("5001:5201")),
+            RangeVerdict::Invalid(_)
+        ));
+    }
+
+    #[test]
+    fn iis7_ranges() {
+        assert_eq!(iis7_passive_range(None, None), ports(49152, 65535, false));
+        assert_eq!(
+            iis7_passive_range(Some(5000), Some(6000)),
+            ports(5000, 6000, true)
+        );
+        assert!(matches!(
+            iis7_passive_range(Some(1000), Some(2000)),
+            RangeVerdict::Invalid(_)
+        ));
+        assert!(matches!(
+            iis7_passive_range(Some(5000), None),
+            RangeVerdict::Invalid(_)
+        ));
+    }
+}

@@ -1,0 +1,98 @@
+//! `firewall-opens-unused-ports`: see rules/firewall-opens-unused-ports.toml.
+
+use super::{Rule, passive_spans};
+use crate::diag::Diagnostic;
+use crate::facts::{Decision, FtpServer, Verdict};
+use crate::hosts::Host;
+use crate::policy::Policy;
+use crate::portset::PortSet;
+
+pub struct FirewallOpensUnusedPorts;
+
+impl Rule for FirewallOpensUnusedPorts {
+    fn name(&self) -> &'static str {
+        "firewall-opens-unused-ports"
+    }
+
+    fn check_host(&self, host: &Host, _policy: &Policy, out: &mut Vec<Diagnostic>) {
+        let Some(fw) = &host.firewall else {
+            return;
+        };
+        let passive = host
+            .servers
+            .iter()
+            .filter_map(|s| s.passive.ports())
+            .fold(PortSet::empty(), |acc, p| acc.union(p));
+        if passive.is_empty() {
+            return;
+        }
+        let used = host
+            .servers
+            .iter()
+            .filter_map(|s| s.control_port.value)
+            .fold(passive.clone(), |acc, p| acc.union(&PortSet::single(p)));
+        let mut seen = Vec::new();
+        for rule in fw.decisions.iter().filter(|d| is_rule_accept(d)) {
+            let Some(span) = rule.span else { continue };
+            if seen.contains(&span) {
+                continue;
+            }
+            seen.push(span);
+            let unused = unused_ftp_ports(&rule.rule_ports, &passive, &used);
+            if !unused.is_empty() {
+                out.push(self.report(rule, span, &unused, &host.servers));
+            }
+        }
+    }
+}
+
+fn is_rule_accept(d: &Decision) -> bool {
+    d.verdict == Verdict::Accept && !d.is_policy
+}
+
+/// Ports in the contiguous blocks of an accept rule that overlap a passive
+/// range, minus every port an FTP setting uses. Blocks elsewhere (22, 80, ...)
+/// belong to other services and are left alone.
+fn unused_ftp_ports(rule_ports: &PortSet, passive: &PortSet, used: &PortSet) -> PortSet {
+    rule_ports
+        .blocks()
+        .filter(|b| b.intersects(passive))
+        .fold(PortSet::empty(), |acc, b| acc.union(&b.difference(used)))
+}
+
+impl FirewallOpensUnusedPorts {
+    fn report(
+        &self,
+        rule: &Decision,
+        span: crate::source::Span,
+        unused: &PortSet,
+        servers: &[FtpServer],
+    ) -> Diagnostic {
+        let mut d = Diagnostic::new(
+            self.name(),
+            format!(
+                "firewall opens {} ({} ports) that no FTP setting uses",
+                unused.summary(6),
+                unused.count()
+            ),
+            span,
+            format!("opens {}", rule.rule_ports.summary(6)),
+        );
+        for server in servers {
+            if let Some(ports) = server.passive.ports() {
+                let (primary, _) = passive_spans(server);
+                d = d.with_related(
+                    primary,
+                    format!("{} hands out only {}", server.vocabulary().product, ports.summary(4)),
+                );
+            }
+        }
+        let keep = rule.rule_ports.difference(unused);
+        let help = if keep.is_empty() {
+            "remove the rule".to_owned()
+        } else {
+            format!("narrow the rule to {}", keep.summary(8))
+        };
+        d.with_help(help)
+    }
+}

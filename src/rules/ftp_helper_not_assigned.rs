@@ -1,0 +1,55 @@
+//! `ftp-helper-not-assigned`: see rules/ftp-helper-not-assigned.toml.
+
+use super::Rule;
+use crate::diag::Diagnostic;
+use crate::hosts::Host;
+use crate::policy::Policy;
+use crate::portset::PortSet;
+
+pub struct FtpHelperNotAssigned;
+
+impl Rule for FtpHelperNotAssigned {
+    fn name(&self) -> &'static str {
+        "ftp-helper-not-assigned"
+    }
+
+    fn check_host(&self, host: &Host, _policy: &Policy, out: &mut Vec<Diagnostic>) {
+        let Some(fw) = &host.firewall else {
+            return;
+        };
+        let Some(&related) = fw.related_accepts.first() else {
+            return;
+        };
+        for server in &host.servers {
+            let (Some(ports), Some(control)) = (server.passive.ports(), server.control_port.value)
+            else {
+                continue;
+            };
+            if fw.ftp_helpers.iter().any(|h| h.ports.contains(control)) {
+                continue;
+            }
+            let relying = ports.intersection(&PortSet::connectable()).difference(&fw.open_to_all);
+            if relying.is_empty() {
+                continue;
+            }
+            let mut d = Diagnostic::new(
+                self.name(),
+                format!(
+                    "the RELATED accept admits no FTP data: no conntrack helper is assigned to control port {control}, so passive ports {} stay closed",
+                    relying.summary(4)
+                ),
+                related,
+                "admits RELATED connections",
+            );
+            for helper in &fw.ftp_helpers {
+                d = d.with_related(helper.span, format!("helper assigned to {} only", helper.ports.summary(4)));
+            }
+            if let Some(span) = server.control_port.span {
+                d = d.with_related(span, format!("control port {control}"));
+            }
+            out.push(d.with_help(format!(
+                "assign the helper: iptables -t raw -A PREROUTING -p tcp --dport {control} -j CT --helper ftp (automatic assignment is gone since Linux 6.0)"
+            )));
+        }
+    }
+}

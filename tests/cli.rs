@@ -1,0 +1,239 @@
+//! The CLI contract of DESIGN.md: exit codes, JSON shapes, determinism, README commands.
+
+mod support;
+
+use serde_json::Value;
+use std::process::{Command, Output};
+
+fn pasvlint(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_pasvlint"))
+        .args(args)
+        .current_dir(support::crate_dir())
+        .env_remove("NO_COLOR")
+        .output()
+        .expect("run pasvlint")
+}
+
+fn code(out: &Output) -> i32 {
+    out.status.code().expect("exit code")
+}
+
+fn json(out: &Output) -> Value {
+    serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("not JSON ({e}):\n{}", String::from_utf8_lossy(&out.stdout)))
+}
+
+const SEED: &str = "fixtures/seeds/linux-passive";
+
+#[test]
+fn findings_at_or_above_fail_on_exit_1() {
+    let out = pasvlint(&["check", "--isolated", SEED, "--fail-on", "warning"]);
+    assert_eq!(code(&out), 1, "{}", String::from_utf8_lossy(&out.stdout));
+}
+
+#[test]
+fn fail_on_never_exits_0() {
+    assert_eq!(
+        code(&pasvlint(&[
+            "check",
+            "--isolated",
+            SEED,
+            "--fail-on",
+            "never"
+        ])),
+        0
+    );
+}
+
+#[test]
+fn warnings_alone_pass_the_default_gate() {
+    let out = pasvlint(&["check", "--isolated", "--format", "json", SEED]);
+    let report = json(&out);
+    let errors = report["summary"]["errors"].as_u64().unwrap();
+    assert_eq!(code(&out), if errors > 0 { 1 } else { 0 });
+}
+
+#[test]
+fn missing_path_exits_2() {
+    let out = pasvlint(&["check", "--isolated", "fixtures/does-not-exist"]);
+    assert_eq!(code(&out), 2);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("does-not-exist"));
+}
+
+#[test]
+fn unknown_rule_and_bad_config_exit_2() {
+    assert_eq!(
+        code(&pasvlint(&[
+            "check",
+            "--isolated",
+            "--select",
+            "no-such-rule",
+            SEED
+        ])),
+        2
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("pasvlint.toml");
+    std::fs::write(&config, "[rules]\nselcet = [\"x\"]\n").unwrap();
+    let out = pasvlint(&["check", "--config", config.to_str().unwrap(), SEED]);
+    assert_eq!(code(&out), 2);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("selcet"));
+}
+
+#[test]
+fn usage_errors_exit_2() {
+    assert_eq!(code(&pasvlint(&["check", "--format", "nope"])), 2);
+}
+
+#[test]
+fn json_report_has_the_contract_fields() {
+    let out = pasvlint(&["check", "--isolated", "--format", "json", SEED]);
+    let report = json(&out);
+    assert_eq!(report["version"], 1);
+    let diags = report["diagnostics"].as_array().unwrap();
+    assert!(!diags.is_empty());
+    for d in diags {
+        for key in [
+            "rule",
+            "severity",
+            "message",
+            "host",
+            "file",
+            "line",
+            "column",
+            "end_line",
+            "end_column",
+            "related",
+            "help",
+            "fingerprint",
+        ] {
+            assert!(d.get(key).is_some(), "diagnostic lacks {key}: {d}");
+        }
+        assert!(d["line"].as_u64().unwrap() >= 1 && d["column"].as_u64().unwrap() >= 1);
+    }
+    for key in [
+        "files",
+        "hosts",
+        "errors",
+        "warnings",
+        "infos",
+        "suppressed",
+    ] {
+        assert!(report["summary"][key].is_u64(), "summary lacks {key}");
+    }
+}
+
+#[test]
+fn seed_reports_the_needlessly_opened_ports_in_both_files() {
+    let out = pasvlint(&["check", "--isolated", "--format", "json", SEED]);
+    let report = json(&out);
+    let unused = report["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["rule"] == "firewall-opens-unused-ports")
+        .expect("firewall-opens-unused-ports fires on the seed");
+    assert!(
+        unused["message"].as_str().unwrap().contains("9987-9990"),
+        "{unused}"
+    );
+    assert_eq!(
+        unused["file"],
+        "fixtures/seeds/linux-passive/etc/firewall.sh"
+    );
+    assert_eq!(unused["line"], 3);
+    let related = unused["related"].as_array().unwrap();
+    assert!(
+        related
+            .iter()
+            .any(|r| r["file"] == "fixtures/seeds/linux-passive/etc/vsftpd.conf"),
+        "{unused}"
+    );
+}
+
+#[test]
+fn facts_json_has_the_contract_fields() {
+    let out = pasvlint(&["facts", "--isolated", "--format", "json", SEED]);
+    assert_eq!(code(&out), 0);
+    let facts = json(&out);
+    assert_eq!(facts["version"], 1);
+    let host = &facts["hosts"][0];
+    let ftp = &host["ftp"][0];
+    assert_eq!(ftp["server"], "vsftpd");
+    assert_eq!(ftp["control_port"], 21);
+    assert_eq!(ftp["passive_ports"], "9981-9986");
+    assert_eq!(ftp["passive_range_set"], true);
+    assert_eq!(ftp["max_sessions"], 2000);
+    assert_eq!(ftp["tls"], false);
+    let fw = &host["firewall"];
+    assert_eq!(fw["default_policy"], "accept");
+    assert_eq!(fw["tcp_open_to_all"], "21,9981-9990");
+    assert_eq!(fw["ftp_helper"], false);
+}
+
+#[test]
+fn output_is_identical_for_any_jobs() {
+    let one = pasvlint(&[
+        "check",
+        "--isolated",
+        "--format",
+        "json",
+        "--jobs",
+        "1",
+        "fixtures",
+    ]);
+    let many = pasvlint(&[
+        "check",
+        "--isolated",
+        "--format",
+        "json",
+        "--jobs",
+        "4",
+        "fixtures",
+    ]);
+    assert_eq!(one.stdout, many.stdout);
+    let human1 = pasvlint(&["check", "--isolated", "--jobs", "1", "fixtures"]);
+    let human4 = pasvlint(&["check", "--isolated", "--jobs", "3", "fixtures"]);
+    assert_eq!(human1.stdout, human4.stdout);
+}
+
+#[test]
+fn rules_lists_the_catalog_and_explain_prints_one() {
+    let out = pasvlint(&["rules", "--format", "json"]);
+    let rules = json(&out);
+    let names: Vec<&str> = rules
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["name"].as_str().unwrap())
+        .collect();
+    assert!(names.contains(&"passive-ports-blocked"));
+    assert_eq!(names.len(), pasvlint::rules::registry().len());
+    let explain = pasvlint(&["explain", "passive-ports-blocked"]);
+    assert_eq!(code(&explain), 0);
+    assert!(String::from_utf8_lossy(&explain.stdout).contains("## What it checks"));
+    assert_eq!(code(&pasvlint(&["explain", "no-such-rule"])), 2);
+}
+
+/// README's first command, as a new user runs it.
+#[test]
+fn readme_example_command_shows_the_seed_mismatch() {
+    let readme = std::fs::read_to_string(support::crate_dir().join("README.md")).unwrap();
+    let command = readme
+        .lines()
+        .find(|l| l.trim_start().starts_with("cargo run") && l.contains(" check "))
+        .expect("README gives a `cargo run ... check` command");
+    let args: Vec<&str> = command
+        .split(" -- ")
+        .nth(1)
+        .expect("`--` before pasvlint's args")
+        .split_whitespace()
+        .collect();
+    let out = pasvlint(&args);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("9987-9990"), "{text}");
+    assert!(
+        readme.contains("cargo test --all-targets"),
+        "README names the test command"
+    );
+}
