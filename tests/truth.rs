@@ -9,6 +9,7 @@
 mod support {
     pub mod lftp;
     pub mod netns;
+    pub mod pasvlint;
     pub mod probe;
     pub mod requirements;
     pub mod vsftpd;
@@ -17,10 +18,10 @@ mod support {
 use serde::Deserialize;
 use std::fmt::Write as _;
 use std::path::PathBuf;
-use support::lftp;
 use support::netns::{self, Pair};
 use support::probe::{self, Capacity, Measured, Outcome};
 use support::vsftpd::{self, Vsftpd};
+use support::{lftp, pasvlint};
 
 const CASES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/truth");
 const VSFTPD_CONF: &str = "etc/vsftpd.conf";
@@ -106,8 +107,25 @@ fn every_truth_case_has_its_expectation_and_host_tree() {
     }
 }
 
+/// Needs no root: pasvlint's verdict on every case equals what the case says.
 #[test]
-fn real_passive_transfers_match_each_case() {
+fn pasvlint_verdict_matches_each_case() {
+    let mut disagreements = Vec::new();
+    for case in load_cases() {
+        let mut report = Report::new(&case.name);
+        if let Err(e) = report.compare_pasvlint(&case, case.expect.outcome, capacity_of(&case)) {
+            report.disagreements.push(format!("{}: {e}", case.name));
+        }
+        eprintln!("{}", report.text);
+        disagreements.extend(report.disagreements);
+    }
+    assert_agreement(disagreements);
+}
+
+/// The real thing: what vsftpd and the kernel do equals what the case says,
+/// and pasvlint's verdict equals what they do.
+#[test]
+fn real_passive_transfers_match_each_case_and_pasvlint() {
     let tools = ["ip", "ss", "iptables-restore", "python3", "lftp"];
     if !support::requirements::ready("truth tests", &[vsftpd::BINARY], &tools) {
         return;
@@ -115,14 +133,17 @@ fn real_passive_transfers_match_each_case() {
     netns::remove_stale();
     let mut disagreements = Vec::new();
     for case in load_cases() {
-        match run_case(&case) {
-            Ok(report) => {
-                eprintln!("{}", report.text);
-                disagreements.extend(report.disagreements);
-            }
-            Err(e) => disagreements.push(format!("{}: harness failed: {e}", case.name)),
+        let mut report = Report::new(&case.name);
+        if let Err(e) = run_case(&case, &mut report) {
+            report.disagreements.push(format!("{}: {e}", case.name));
         }
+        eprintln!("{}", report.text);
+        disagreements.extend(report.disagreements);
     }
+    assert_agreement(disagreements);
+}
+
+fn assert_agreement(disagreements: Vec<String>) {
     assert!(
         disagreements.is_empty(),
         "truth disagreements:\n  {}",
@@ -130,12 +151,17 @@ fn real_passive_transfers_match_each_case() {
     );
 }
 
+fn capacity_of(case: &Case) -> Option<Capacity> {
+    case.expect.capacity.as_ref().map(|c| c.outcome)
+}
+
 struct Report {
+    case: String,
     text: String,
     disagreements: Vec<String>,
 }
 
-fn run_case(case: &Case) -> Result<Report, String> {
+fn run_case(case: &Case, report: &mut Report) -> Result<(), String> {
     let expect = &case.expect;
     let pair = Pair::create()?;
     pair.server.load_iptables(&case.dir.join(RULES_V4))?;
@@ -152,37 +178,74 @@ fn run_case(case: &Case) -> Result<Report, String> {
         data_timeout: 1.5,
     };
     let transfers = Measured::from_run(&probe::transfers(&pair.client, &options)?);
-    let mut report = Report {
-        text: format!("{}:\n  transfers: {transfers}", case.name),
-        disagreements: Vec::new(),
-    };
-    let measured = transfers
+    let _ = write!(report.text, "\n  transfers: {transfers}");
+    let outcome = transfers
         .outcome()
         .map_err(|e| format!("{e} ({transfers})"))?;
-    report.compare("measured outcome", &case.name, expect.outcome, measured);
+    report.compare("measured outcome", expect.outcome, outcome);
     report.check_lftp_agrees(
-        &case.name,
-        measured,
+        outcome,
         &lftp::list_and_get(&pair.client, expect.control_port)?,
     );
 
-    if let Some(capacity) = &expect.capacity {
-        let held = Measured::from_run(&probe::hold(&pair.client, &options, capacity.sessions)?);
-        let _ = write!(report.text, "\n  hold {} PASV: {held}", capacity.sessions);
+    let mut capacity = None;
+    if let Some(expected) = &expect.capacity {
+        let held = Measured::from_run(&probe::hold(&pair.client, &options, expected.sessions)?);
+        let _ = write!(
+            report.text,
+            "\n  hold {} PASV at once: {held}",
+            expected.sessions
+        );
         let measured = held.capacity().map_err(|e| format!("{e} ({held})"))?;
-        report.compare("measured capacity", &case.name, capacity.outcome, measured);
+        report.compare("measured capacity", expected.outcome, measured);
+        capacity = Some(measured);
     }
     let oops = daemon.oops();
     if !oops.is_empty() {
         let _ = write!(report.text, "\n  vsftpd fd 0: {oops}");
     }
-    Ok(report)
+    drop(daemon);
+    drop(pair);
+    report.compare_pasvlint(case, outcome, capacity)
 }
 
 impl Report {
+    fn new(case: &str) -> Report {
+        Report {
+            case: case.to_string(),
+            text: format!("{case}:"),
+            disagreements: Vec::new(),
+        }
+    }
+
+    /// pasvlint on the case folder must say `outcome` (and, for a case that
+    /// measures it, `capacity`), and must have paired the server with its firewall.
+    fn compare_pasvlint(
+        &mut self,
+        case: &Case,
+        outcome: Outcome,
+        capacity: Option<Capacity>,
+    ) -> Result<(), String> {
+        let verdict = pasvlint::verdict(&case.dir)?;
+        for d in &verdict.diagnostics {
+            let _ = write!(self.text, "\n  pasvlint [{}] {}", d.rule, d.message);
+        }
+        if !pasvlint::pairs_server_with_firewall(&case.dir)? {
+            self.disagreements.push(format!(
+                "{}: pasvlint did not see one FTP server paired with its firewall (see `pasvlint facts`)",
+                self.case
+            ));
+        }
+        self.compare("pasvlint outcome", outcome, verdict.outcome);
+        if let Some(capacity) = capacity {
+            self.compare("pasvlint capacity", capacity, verdict.capacity);
+        }
+        Ok(())
+    }
+
     /// A user's client must succeed when every probe transfer did and fail
     /// when none did; with some ports blocked it may go either way.
-    fn check_lftp_agrees(&mut self, case: &str, measured: Outcome, lftp: &lftp::Session) {
+    fn check_lftp_agrees(&mut self, measured: Outcome, lftp: &lftp::Session) {
         let _ = write!(self.text, "\n  lftp: {}", lftp.detail);
         let expected_ok = match measured {
             Outcome::Works => Some(true),
@@ -191,24 +254,18 @@ impl Report {
         };
         if expected_ok.is_some_and(|ok| ok != lftp.ok) {
             self.disagreements.push(format!(
-                "{case}: lftp {} but the probe measured {measured}",
-                lftp.detail
+                "{}: lftp {} but the probe measured {measured}",
+                self.case, lftp.detail
             ));
         }
     }
 
-    fn compare<T: PartialEq + std::fmt::Display>(
-        &mut self,
-        what: &str,
-        case: &str,
-        expected: T,
-        actual: T,
-    ) {
+    fn compare<T: PartialEq + std::fmt::Display>(&mut self, what: &str, expected: T, actual: T) {
         let _ = write!(self.text, "\n  {what}: {actual} (expected {expected})");
         if expected != actual {
-            self.disagreements.push(format!(
-                "{case}: {what} is {actual}, the case says {expected}"
-            ));
+            let case = &self.case;
+            self.disagreements
+                .push(format!("{case}: {what} is {actual}, expected {expected}"));
         }
     }
 }
