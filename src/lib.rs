@@ -12,6 +12,7 @@ pub mod policy;
 pub mod portset;
 pub mod rules;
 pub mod source;
+pub mod suppress;
 
 use diag::Diagnostic;
 use facts::FileFacts;
@@ -62,11 +63,13 @@ pub fn lint_with(paths: &[PathBuf], config: &Config, overlay: &Overlay) -> Repor
     let mut entries = Vec::new();
     let mut files = Vec::new();
     let mut diagnostics = Vec::new();
+    let mut suppressions = Vec::new();
     for result in processed {
         match result {
             Ok(Some(p)) => {
                 files.push((p.source.id, p.format));
                 diagnostics.extend(p.diagnostics);
+                suppressions.extend(p.suppressions);
                 entries.push((p.source.id, p.source.path.clone(), p.facts));
                 sources.push(Some(p.source));
             }
@@ -80,6 +83,11 @@ pub fn lint_with(paths: &[PathBuf], config: &Config, overlay: &Overlay) -> Repor
     let sources = SourceMap::new(sources);
     let hosts = group_hosts(entries, config);
     diagnostics.extend(check_hosts(&hosts, &enabled, config));
+    let (diagnostics, suppressed) = if config.policy.inline_suppressions.unwrap_or(true) {
+        apply_suppressions(diagnostics, &suppressions, &sources, &enabled)
+    } else {
+        (diagnostics, 0)
+    };
     let diagnostics = finish(diagnostics, &hosts, config);
     Report {
         sources,
@@ -87,8 +95,35 @@ pub fn lint_with(paths: &[PathBuf], config: &Config, overlay: &Overlay) -> Repor
         hosts,
         diagnostics,
         unreadable,
-        suppressed: 0,
+        suppressed,
     }
+}
+
+/// Drop suppressed findings; report suppressions that matched nothing or expired
+/// (only for rules that ran, so `--select` does not make every comment "unused").
+fn apply_suppressions(
+    diagnostics: Vec<Diagnostic>,
+    suppressions: &[suppress::Suppression],
+    sources: &SourceMap,
+    enabled: &[&'static dyn Rule],
+) -> (Vec<Diagnostic>, usize) {
+    let applied = suppress::apply(diagnostics, suppressions, sources, suppress::Date::today());
+    let mut kept = applied.kept;
+    let is_enabled = |name: &str| enabled.iter().any(|r| r.name() == name);
+    for (s, why) in &applied.unused {
+        let ran = s
+            .rules
+            .iter()
+            .any(|r| is_enabled(r) || rules::meta(r).is_none());
+        let report = match why {
+            suppress::Unused::NoMatch => "unused-suppression",
+            suppress::Unused::Expired => "expired-suppression",
+        };
+        if ran && is_enabled(report) {
+            kept.push(rules::suppression_finding(s, why));
+        }
+    }
+    (kept, applied.suppressed)
 }
 
 struct Processed {
@@ -96,6 +131,7 @@ struct Processed {
     format: Format,
     facts: FileFacts,
     diagnostics: Vec<Diagnostic>,
+    suppressions: Vec<suppress::Suppression>,
 }
 
 /// Read, classify, parse, run the file rules, extract facts; the parsed
@@ -122,11 +158,13 @@ fn process_file(
         rule.check_file(&parsed, &mut diagnostics);
     }
     let facts = formats::facts(&parsed);
+    let suppressions = suppress::scan(&parsed.source, format.comment_style());
     Ok(Some(Processed {
         source: parsed.source,
         format,
         facts,
         diagnostics,
+        suppressions,
     }))
 }
 
