@@ -122,13 +122,6 @@ impl<T: Copy> Value<'_, T> {
 }
 
 impl Config {
-    /// Lines that set `name` and take effect, in file order (the last one wins).
-    pub fn assignments<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a Setting> + 'a {
-        self.settings
-            .iter()
-            .filter(move |s| s.name == name && s.takes_effect())
-    }
-
     fn last(&self, name: &str) -> Option<&Setting> {
         self.settings
             .iter()
@@ -136,55 +129,62 @@ impl Config {
             .find(|s| s.name == name && s.takes_effect())
     }
 
+    /// The last line that sets `name` (read with `read`), or the default.
+    fn value<'a, T>(
+        &'a self,
+        name: &str,
+        read: impl Fn(&'a Outcome) -> Option<T>,
+        default: T,
+    ) -> Value<'a, T> {
+        match self.last(name) {
+            Some(s) => read(&s.outcome).map_or(Value::Templated(s), |v| Value::Set(v, s)),
+            None => Value::Default(default),
+        }
+    }
+
     /// A yes/no directive's value after the whole file.
     pub fn bool_value(&self, name: &str) -> Value<'_, bool> {
-        match self.last(name) {
-            Some(
-                s @ Setting {
-                    outcome: Outcome::Bool(b),
-                    ..
-                },
-            ) => Value::Set(*b, s),
-            Some(s) => Value::Templated(s),
-            None => Value::Default(match directives::lookup(name).map(|d| d.default) {
-                Some(directives::Default::Bool(b)) => b,
-                _ => false,
-            }),
-        }
+        let default = default_of(name) == Some(directives::Default::Bool(true));
+        self.value(
+            name,
+            |o| match o {
+                Outcome::Bool(b) => Some(*b),
+                _ => None,
+            },
+            default,
+        )
     }
 
     /// A number directive's value after the whole file.
     pub fn uint_value(&self, name: &str) -> Value<'_, u32> {
-        match self.last(name) {
-            Some(
-                s @ Setting {
-                    outcome: Outcome::Uint(n),
-                    ..
-                },
-            ) => Value::Set(*n, s),
-            Some(s) => Value::Templated(s),
-            None => Value::Default(match directives::lookup(name).map(|d| d.default) {
-                Some(directives::Default::Uint(n)) => n,
-                _ => 0,
-            }),
-        }
+        let default = match default_of(name) {
+            Some(directives::Default::Uint(n)) => n,
+            _ => 0,
+        };
+        self.value(
+            name,
+            |o| match o {
+                Outcome::Uint(n) => Some(*n),
+                _ => None,
+            },
+            default,
+        )
     }
 
     /// A string directive's value after the whole file (`None`: unset).
     pub fn str_value(&self, name: &str) -> Value<'_, Option<&str>> {
-        match self.last(name) {
-            Some(
-                s @ Setting {
-                    outcome: Outcome::Str(v),
-                    ..
-                },
-            ) => Value::Set(v.as_deref(), s),
-            Some(s) => Value::Templated(s),
-            None => Value::Default(match directives::lookup(name).map(|d| d.default) {
-                Some(directives::Default::Str(v)) => v,
+        let default = match default_of(name) {
+            Some(directives::Default::Str(v)) => v,
+            _ => None,
+        };
+        self.value(
+            name,
+            |o| match o {
+                Outcome::Str(v) => Some(v.as_deref()),
                 _ => None,
-            }),
-        }
+            },
+            default,
+        )
     }
 
     /// The first line that stops vsftpd, as the real program meets them.
@@ -212,11 +212,10 @@ impl Setting {
     pub fn value_text<'a>(&self, source: &'a SourceFile) -> Option<&'a str> {
         self.value.map(|v| source.slice(v))
     }
+}
 
-    /// The key as the user wrote it, shown with control bytes escaped.
-    pub fn shown_name(&self) -> String {
-        shown(&self.name)
-    }
+fn default_of(name: &str) -> Option<directives::Default> {
+    directives::lookup(name).map(|d| d.default)
 }
 
 /// The vsftpd config of a parsed file, if it is one.
