@@ -265,7 +265,7 @@ fn strip_template_extension(name: &str) -> &str {
 
 fn mostly_directives(text: &str) -> bool {
     let head = &text.as_bytes()[..text.len().min(SNIFF_BYTES)];
-    let (mut known, mut total) = (0, 0);
+    let (mut known, mut total, mut lower_case) = (0, 0, false);
     for line in head.split(|&b| b == b'\n').take(SNIFF_LINES * 4) {
         let line = line.trim_ascii();
         if line.is_empty() || line[0] == b'#' || is_template_line(line) {
@@ -273,13 +273,18 @@ fn mostly_directives(text: &str) -> bool {
         }
         total += 1;
         if let Some(eq) = line.iter().position(|&b| b == b'=') {
-            known += usize::from(is_directive_loosely(&line[..eq]));
+            let key = &line[..eq];
+            if is_directive_loosely(key) {
+                known += 1;
+                lower_case |= key.iter().any(u8::is_ascii_lowercase);
+            }
         }
         if total == SNIFF_LINES {
             break;
         }
     }
-    known >= 2 && known * 2 > total
+    // All-caps keys (`PASV_MIN_PORT=21100`) are a container's environment file.
+    known >= 2 && known * 2 > total && lower_case
 }
 
 fn is_template_line(line: &[u8]) -> bool {
@@ -1040,6 +1045,10 @@ mod tests {
         ));
         assert!(!sniff(p("vsftpd.yml"), "listen=YES\nlisten_port=21\n"));
         assert!(!sniff(p("pam.d/vsftpd"), "auth required pam_listfile.so\n"));
+        assert!(!sniff(
+            p(".env"),
+            "PASV_ADDRESS=203.0.113.7\nPASV_MIN_PORT=21100\n"
+        ));
     }
 
     #[test]
