@@ -191,13 +191,6 @@ impl Config {
     pub fn first_fatal(&self) -> Option<&Setting> {
         self.settings.iter().find(|s| s.outcome.is_fatal())
     }
-
-    /// Standalone (`listen` or `listen_ipv6`) rather than inetd mode; `None` if templated.
-    pub fn standalone(&self) -> Option<bool> {
-        let v4 = self.bool_value("listen").known()?;
-        let v6 = self.bool_value("listen_ipv6").known()?;
-        Some(v4 || v6)
-    }
 }
 
 impl Setting {
@@ -669,13 +662,11 @@ fn passive(config: &Config) -> Passive {
 }
 
 fn max_sessions(config: &Config) -> Located<Option<Option<u32>>> {
+    // Enforced only in standalone mode (prelogin.c check_limits). The listen
+    // default is build-specific (Debian NO, upstream YES), so the limit is
+    // reported whatever the mode; templated means unknown.
     let clients = config.uint_value("max_clients");
-    // check_limits counts clients only in standalone mode; inetd mode has no limit here.
-    let value = match (config.standalone(), clients.known()) {
-        (Some(true), Some(0)) => Some(None),
-        (Some(true), Some(n)) => Some(Some(n)),
-        _ => None,
-    };
+    let value = clients.known().map(|n| (n != 0).then_some(n));
     Located::new(value, clients.span())
 }
 
@@ -954,7 +945,7 @@ mod tests {
         let s = server(b"");
         assert_eq!(ports(&s), ("5001-65535".to_owned(), false));
         assert_eq!(s.control_port.value, Some(21));
-        assert_eq!(s.max_sessions.value, None, "Debian default: inetd mode");
+        assert_eq!(s.max_sessions.value, Some(Some(2000)));
         assert_eq!(s.tls.value, ControlTls::Never);
         assert_eq!(s.anchor, Span::new(FileId(0), 0, 0));
 
