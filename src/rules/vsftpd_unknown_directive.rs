@@ -5,7 +5,7 @@ use crate::diag::Diagnostic;
 use crate::formats::ParsedFile;
 use crate::formats::vsftpd::directives::{self, Directive, Foreign, Kind};
 use crate::formats::vsftpd::{BOM, Outcome, Setting, config_of, is_c_space, parse_bool, shown_short, trim_c_space};
-use crate::source::SourceFile;
+use crate::source::{SourceFile, Span};
 
 pub struct VsftpdUnknownDirective;
 
@@ -46,15 +46,7 @@ impl VsftpdUnknownDirective {
             .with_help("write `name=value`, or start the line with `#` to make it a comment");
         }
         if name.starts_with('#') {
-            return Diagnostic::new(
-                self.name(),
-                format!(
-                    "vsftpd refuses to start: `{shown_name}` is not a comment: `#` starts a comment only as the first character of a line"
-                ),
-                span,
-                "whitespace before `#`",
-            )
-            .with_help("remove the whitespace before `#`");
+            return indented_comment(self.name(), &shown_name, span);
         }
         let key = KeyProblem::of(name);
         let causes = key.causes();
@@ -101,6 +93,20 @@ impl VsftpdUnknownDirective {
         }
         d.with_help(help.join(", then "))
     }
+}
+
+/// A `#` after leading whitespace: vsftpd strips the whitespace only after the
+/// comment test, so the line is a setting (unknown, or without a value).
+pub(crate) fn indented_comment(rule: &'static str, shown_name: &str, span: Span) -> Diagnostic {
+    Diagnostic::new(
+        rule,
+        format!(
+            "vsftpd refuses to start: `{shown_name}` is not a comment: `#` starts a comment only as the first character of a line"
+        ),
+        span,
+        "whitespace before `#`",
+    )
+    .with_help("remove the whitespace before `#`")
 }
 
 /// vsftpd would take `value` for `target` without stopping.
