@@ -472,12 +472,12 @@ fn probe_cases(dir: &Path) -> Vec<(String, PathBuf)> {
     let inline = [
         (
             "goto returns to the caller's caller",
-            format!(
+            String::from(
                 "*filter\n:INPUT DROP [0:0]\n:A - [0:0]\n:B - [0:0]\n-A INPUT -p tcp -j A\n\
                  -A INPUT -p tcp --dport 200:299 -j ACCEPT\n-A A -p tcp --dport 250:299 -g B\n\
                  -A A -p tcp --dport 250:299 -j DROP\n-A A -p tcp --dport 300 -j ACCEPT\n\
                  -A B -p tcp --dport 260 -j ACCEPT\n-A B -p tcp --dport 270 -j RETURN\n\
-                 -A B -p tcp --dport 280 -j DROP\nCOMMIT\n"
+                 -A B -p tcp --dport 280 -j DROP\nCOMMIT\n",
             ),
         ),
         (
