@@ -62,8 +62,10 @@ pub fn iis6_passive_range(value: Option<&str>) -> RangeVerdict {
         None => (parse_port(text), parse_port(text)),
     };
     let (Some(lo), Some(hi)) = (lo, hi) else {
+        let (min, max) = IIS6_VALID;
         return RangeVerdict::Invalid(format!(
-            "PassivePortRange \"{text}\" is not a range like \"5001-5201\" or a single port"
+            "PassivePortRange \"{text}\" is not a range like \"5001-5201\" or a single port \
+             within {min}-{max}"
         ));
     };
     check_band(lo, hi, IisVersion::Iis6, "PassivePortRange")
@@ -80,6 +82,49 @@ pub fn iis7_passive_range(low: Option<u32>, high: Option<u32>) -> RangeVerdict {
     }
 }
 
+/// IIS 7+ data channel range from the attribute texts as written (appcmd,
+/// PowerShell and applicationHost.config all carry decimal text).
+pub fn iis7_passive_range_text(low: Option<&str>, high: Option<&str>) -> RangeVerdict {
+    let number = |name: &str, text: Option<&str>| match text.map(str::trim) {
+        None | Some("") => Ok(None),
+        Some(t) => parse_port(t).map(Some).ok_or_else(|| {
+            let (min, max) = IIS7_VALID;
+            format!("{name}=\"{t}\" is not a port number; IIS accepts {min}-{max}, or 0 with 0")
+        }),
+    };
+    match (
+        number("lowDataChannelPort", low),
+        number("highDataChannelPort", high),
+    ) {
+        (Ok(lo), Ok(hi)) => iis7_passive_range(lo, hi),
+        (Err(reason), _) | (_, Err(reason)) => RangeVerdict::Invalid(reason),
+    }
+}
+
+/// The one low port the IIS 7 sources disagree on: the configuration
+/// reference says 1025-65535, the firewall walkthrough 1024-65535.
+pub const IIS7_DISPUTED_LOW: u16 = 1024;
+
+/// The port of a binding `IP:Port:Hostname` (IIS 6 `ServerBindings` entries
+/// and IIS 7 `bindingInformation`; IP may be `*`, empty, or `[v6]`), with the
+/// byte range of its digits in `entry`. `None` when it is not 1-65535.
+pub fn binding_port(entry: &str) -> (Option<u16>, Option<std::ops::Range<usize>>) {
+    let after_ip = if entry.starts_with('[') {
+        entry.find("]:").map(|i| i + 2)
+    } else {
+        entry.find(':').map(|i| i + 1)
+    };
+    let Some(start) = after_ip else {
+        return (None, None);
+    };
+    let rest = entry.get(start..).unwrap_or("");
+    let len = rest.find(':').unwrap_or(rest.len());
+    let port = parse_port(&rest[..len])
+        .filter(|p| (1..=65535).contains(p))
+        .map(|p| p as u16);
+    (port, Some(start..start + len))
+}
+
 fn check_band(lo: u32, hi: u32, version: IisVersion, what: &str) -> RangeVerdict {
     let (min, max) = version.valid_band();
     if lo > hi {
@@ -87,6 +132,12 @@ fn check_band(lo: u32, hi: u32, version: IisVersion, what: &str) -> RangeVerdict
             "{what} {lo}-{hi} starts above its end; IIS accepts low-high within {min}-{max}"
         ));
     }
+    // The walkthrough's 1024 is let through; `iis-passive-range-starts-at-1024` warns.
+    let min = if version == IisVersion::Iis7 && lo == u32::from(IIS7_DISPUTED_LOW) {
+        IIS7_DISPUTED_LOW
+    } else {
+        min
+    };
     if lo < u32::from(min) || hi > u32::from(max) {
         let zero = if version == IisVersion::Iis7 {
             " (or 0-0)"
@@ -155,6 +206,52 @@ mod tests {
             iis6_passive_range(Some("5001:5201")),
             RangeVerdict::Invalid(_)
         ));
+    }
+
+    #[test]
+    fn iis7_text_ranges() {
+        assert_eq!(
+            iis7_passive_range_text(Some(" 5000"), Some("6000")),
+            ports(5000, 6000, true)
+        );
+        assert_eq!(
+            iis7_passive_range_text(Some("0"), Some("0")),
+            ports(49152, 65535, false)
+        );
+        assert_eq!(
+            iis7_passive_range_text(None, None),
+            ports(49152, 65535, false)
+        );
+        assert_eq!(
+            iis7_passive_range_text(Some("1024"), Some("2048")),
+            ports(1024, 2048, true)
+        );
+        for (lo, hi) in [
+            ("5k", "6000"),
+            ("5000", "0x1770"),
+            ("-1", "6000"),
+            ("5000", "99999999"),
+        ] {
+            assert!(
+                matches!(
+                    iis7_passive_range_text(Some(lo), Some(hi)),
+                    RangeVerdict::Invalid(_)
+                ),
+                "{lo}-{hi}"
+            );
+        }
+    }
+
+    #[test]
+    fn binding_ports() {
+        assert_eq!(binding_port(":21:"), (Some(21), Some(1..3)));
+        assert_eq!(binding_port("*:21:").0, Some(21));
+        assert_eq!(binding_port("10.0.0.1:2121:ftp.example.com").0, Some(2121));
+        assert_eq!(binding_port("[::1]:990:"), (Some(990), Some(6..9)));
+        assert_eq!(binding_port("::").0, None);
+        assert_eq!(binding_port(":0:").0, None);
+        assert_eq!(binding_port(":70000:").0, None);
+        assert_eq!(binding_port("junk"), (None, None));
     }
 
     #[test]
