@@ -49,6 +49,15 @@ pub struct Diagnostic {
     pub related: Vec<Label>,
     pub help: Option<String>,
     pub host: Option<String>,
+    /// An edit that is safe to apply (offered as an editor code action).
+    pub fix: Option<Fix>,
+}
+
+/// A safe edit: replace each span with its text.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Fix {
+    pub title: String,
+    pub edits: Vec<(Span, String)>,
 }
 
 impl Diagnostic {
@@ -69,7 +78,16 @@ impl Diagnostic {
             related: Vec::new(),
             help: None,
             host: None,
+            fix: None,
         }
+    }
+
+    pub fn with_fix(mut self, title: impl Into<String>, edits: Vec<(Span, String)>) -> Self {
+        self.fix = Some(Fix {
+            title: title.into(),
+            edits,
+        });
+        self
     }
 
     pub fn with_related(mut self, span: Span, label: impl Into<String>) -> Self {

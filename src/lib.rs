@@ -12,6 +12,7 @@ pub mod policy;
 pub mod portset;
 pub mod rules;
 pub mod source;
+pub mod suppress;
 
 use diag::Diagnostic;
 use facts::FileFacts;
@@ -38,15 +39,23 @@ pub struct Report {
     pub suppressed: usize,
 }
 
+/// Unsaved editor buffers that replace the file on disk with the same path.
+pub type Overlay = HashMap<PathBuf, String>;
+
 /// Lint every file under `paths` with `config`.
 pub fn lint(paths: &[PathBuf], config: &Config) -> Report {
+    lint_with(paths, config, &Overlay::new())
+}
+
+/// Lint as [`lint`], reading files in `overlay` from memory instead of disk.
+pub fn lint_with(paths: &[PathBuf], config: &Config, overlay: &Overlay) -> Report {
     let found = discover::discover(paths);
     let enabled = enabled_rules(config);
     let processed: Vec<Result<Option<Processed>, (PathBuf, String)>> = found
         .files
         .par_iter()
         .enumerate()
-        .map(|(i, path)| process_file(FileId(i as u32), path, &enabled))
+        .map(|(i, path)| process_file(FileId(i as u32), path, &enabled, overlay))
         .collect();
 
     let mut unreadable = found.errors;
@@ -54,11 +63,13 @@ pub fn lint(paths: &[PathBuf], config: &Config) -> Report {
     let mut entries = Vec::new();
     let mut files = Vec::new();
     let mut diagnostics = Vec::new();
+    let mut suppressions = Vec::new();
     for result in processed {
         match result {
             Ok(Some(p)) => {
                 files.push((p.source.id, p.format));
                 diagnostics.extend(p.diagnostics);
+                suppressions.extend(p.suppressions);
                 entries.push((p.source.id, p.source.path.clone(), p.facts));
                 sources.push(Some(p.source));
             }
@@ -72,6 +83,11 @@ pub fn lint(paths: &[PathBuf], config: &Config) -> Report {
     let sources = SourceMap::new(sources);
     let hosts = group_hosts(entries, config);
     diagnostics.extend(check_hosts(&hosts, &enabled, config));
+    let (diagnostics, suppressed) = if config.policy.inline_suppressions.unwrap_or(true) {
+        apply_suppressions(diagnostics, &suppressions, &sources, &enabled)
+    } else {
+        (diagnostics, 0)
+    };
     let diagnostics = finish(diagnostics, &hosts, config);
     Report {
         sources,
@@ -79,8 +95,35 @@ pub fn lint(paths: &[PathBuf], config: &Config) -> Report {
         hosts,
         diagnostics,
         unreadable,
-        suppressed: 0,
+        suppressed,
     }
+}
+
+/// Drop suppressed findings; report suppressions that matched nothing or expired
+/// (only for rules that ran, so `--select` does not make every comment "unused").
+fn apply_suppressions(
+    diagnostics: Vec<Diagnostic>,
+    suppressions: &[suppress::Suppression],
+    sources: &SourceMap,
+    enabled: &[&'static dyn Rule],
+) -> (Vec<Diagnostic>, usize) {
+    let applied = suppress::apply(diagnostics, suppressions, sources, suppress::Date::today());
+    let mut kept = applied.kept;
+    let is_enabled = |name: &str| enabled.iter().any(|r| r.name() == name);
+    for (s, why) in &applied.unused {
+        let ran = s
+            .rules
+            .iter()
+            .any(|r| is_enabled(r) || rules::meta(r).is_none());
+        let report = match why {
+            suppress::Unused::NoMatch => "unused-suppression",
+            suppress::Unused::Expired => "expired-suppression",
+        };
+        if ran && is_enabled(report) {
+            kept.push(rules::suppression_finding(s, why));
+        }
+    }
+    (kept, applied.suppressed)
 }
 
 struct Processed {
@@ -88,6 +131,7 @@ struct Processed {
     format: Format,
     facts: FileFacts,
     diagnostics: Vec<Diagnostic>,
+    suppressions: Vec<suppress::Suppression>,
 }
 
 /// Read, classify, parse, run the file rules, extract facts; the parsed
@@ -96,12 +140,12 @@ fn process_file(
     id: FileId,
     path: &Path,
     rules: &[&'static dyn Rule],
+    overlay: &Overlay,
 ) -> Result<Option<Processed>, (PathBuf, String)> {
-    let meta = std::fs::metadata(path).map_err(|e| (path.to_path_buf(), e.to_string()))?;
-    if meta.len() > discover::MAX_FILE_BYTES {
-        return Ok(None);
-    }
-    let bytes = std::fs::read(path).map_err(|e| (path.to_path_buf(), e.to_string()))?;
+    let bytes = match overlay.get(path) {
+        Some(text) => text.clone().into_bytes(),
+        None => read_capped(path)?,
+    };
     let byte_len = bytes.len();
     let (text, encoding) = source::decode(bytes);
     let Some(format) = formats::classify(path, &text) else {
@@ -114,12 +158,22 @@ fn process_file(
         rule.check_file(&parsed, &mut diagnostics);
     }
     let facts = formats::facts(&parsed);
+    let suppressions = suppress::scan(&parsed.source, format.comment_style());
     Ok(Some(Processed {
         source: parsed.source,
         format,
         facts,
         diagnostics,
+        suppressions,
     }))
+}
+
+fn read_capped(path: &Path) -> Result<Vec<u8>, (PathBuf, String)> {
+    let meta = std::fs::metadata(path).map_err(|e| (path.to_path_buf(), e.to_string()))?;
+    if meta.len() > discover::MAX_FILE_BYTES {
+        return Ok(Vec::new());
+    }
+    std::fs::read(path).map_err(|e| (path.to_path_buf(), e.to_string()))
 }
 
 fn group_hosts(entries: Vec<(FileId, PathBuf, FileFacts)>, config: &Config) -> Vec<Host> {

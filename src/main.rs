@@ -4,6 +4,7 @@ use clap::{Parser, Subcommand, ValueEnum};
 use pasvlint::diag::Severity;
 use pasvlint::emit;
 use pasvlint::policy::Config;
+use pasvlint::suppress::Baseline;
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -76,6 +77,15 @@ struct CheckArgs {
     /// Print nothing; only the exit code tells
     #[arg(long, short = 'q')]
     quiet: bool,
+    /// Ignore `pasvlint: ignore` comments (a strict gate)
+    #[arg(long)]
+    no_inline_suppressions: bool,
+    /// Accept the findings recorded in FILE (they count as suppressed)
+    #[arg(long, value_name = "FILE")]
+    baseline: Option<PathBuf>,
+    /// Record every current finding in FILE and exit 0
+    #[arg(long, value_name = "FILE")]
+    write_baseline: Option<PathBuf>,
 }
 
 #[derive(clap::Args)]
@@ -154,15 +164,34 @@ fn main() -> ExitCode {
     }
 }
 
+/// `--config`, else the nearest pasvlint.toml upward from the first checked path.
 fn load_config(common: &Common) -> Result<Config, String> {
     if common.isolated {
         return Ok(Config::default());
     }
-    let path = match &common.config {
-        Some(p) => Some(p.clone()),
-        None => Config::find(Path::new(".")),
+    let start = common
+        .paths
+        .first()
+        .map_or(Path::new("."), PathBuf::as_path);
+    let start = if start.is_file() {
+        start.parent().unwrap_or(Path::new("."))
+    } else {
+        start
     };
-    path.map_or_else(|| Ok(Config::default()), |p| Config::load(&p))
+    let Some(path) = common.config.clone().or_else(|| Config::find(start)) else {
+        return Ok(Config::default());
+    };
+    let config = Config::load(&path)?;
+    let text = std::fs::read_to_string(&path).unwrap_or_default();
+    config.check_rule_names(&text, &path, is_rule_or_category)?;
+    Ok(config)
+}
+
+fn is_rule_or_category(name: &str) -> bool {
+    name == "all"
+        || pasvlint::rules::catalog()
+            .iter()
+            .any(|m| m.name == name || m.category == name)
 }
 
 fn run_lint(common: &Common, config: &Config) -> Result<pasvlint::Report, String> {
@@ -184,7 +213,23 @@ fn check(args: CheckArgs) -> Result<u8, String> {
         config.rules.select = args.select.clone();
     }
     config.rules.ignore.extend(args.ignore.iter().cloned());
-    let report = run_lint(&args.common, &config)?;
+    if args.no_inline_suppressions {
+        config.policy.inline_suppressions = Some(false);
+    }
+    let baseline = args.baseline.as_deref().map(Baseline::load).transpose()?;
+    let mut report = run_lint(&args.common, &config)?;
+    if let Some(path) = &args.write_baseline {
+        write_output(Some(path), &Baseline::from_report(&report).to_json())?;
+        eprintln!(
+            "pasvlint: wrote {} findings to {}",
+            report.diagnostics.len(),
+            path.display()
+        );
+        return Ok(0);
+    }
+    if let Some(baseline) = &baseline {
+        baseline.apply(&mut report);
+    }
     if !args.quiet {
         let color = !args.no_color
             && args.output.is_none()
@@ -211,11 +256,7 @@ fn check(args: CheckArgs) -> Result<u8, String> {
 
 fn check_rule_names<'a>(names: impl Iterator<Item = &'a String>) -> Result<(), String> {
     for name in names {
-        let known = name == "all"
-            || pasvlint::rules::catalog()
-                .iter()
-                .any(|m| &m.name == name || &m.category == name);
-        if !known {
+        if !is_rule_or_category(name) {
             return Err(format!(
                 "unknown rule or category `{name}` (see `pasvlint rules`)"
             ));

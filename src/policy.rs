@@ -49,6 +49,8 @@ pub struct Policy {
     pub allowed_passive_ports: Option<PortSet>,
     /// The control port every FTP server must listen on.
     pub control_port: Option<u16>,
+    /// Honour `pasvlint: ignore` comments (default true; turn off for a strict gate).
+    pub inline_suppressions: Option<bool>,
 }
 
 impl Policy {
@@ -88,6 +90,36 @@ impl Config {
         let text = std::fs::read_to_string(path)
             .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
         Config::parse(&text, path).map_err(|e| format!("{}: {e}", path.display()))
+    }
+
+    /// Rule names and categories in `[rules]` must exist; `known` says which do.
+    /// The error names the line of the TOML file that holds the bad name.
+    pub fn check_rule_names(
+        &self,
+        text: &str,
+        path: &Path,
+        known: impl Fn(&str) -> bool,
+    ) -> Result<(), String> {
+        let names = self
+            .rules
+            .select
+            .iter()
+            .chain(&self.rules.ignore)
+            .chain(self.rules.severity.keys());
+        for name in names {
+            if known(name) {
+                continue;
+            }
+            let line = text
+                .lines()
+                .position(|l| l.contains(&format!("\"{name}\"")))
+                .map_or(String::new(), |i| format!(":{}", i + 1));
+            return Err(format!(
+                "{}{line}: unknown rule or category `{name}` in [rules] (see `pasvlint rules`)",
+                path.display()
+            ));
+        }
+        Ok(())
     }
 
     /// The nearest `pasvlint.toml` from `start` upward.

@@ -119,3 +119,49 @@ pub(crate) fn head(text: &str) -> &str {
 pub(crate) fn looks_like_xml(text: &str) -> bool {
     text.trim_start().starts_with('<')
 }
+
+/// How a format writes comments, for inline suppressions.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CommentStyle {
+    /// `#` only at byte 0 of a line (vsftpd, iptables-restore files).
+    HashAtColumnZero,
+    /// `#` on its own line or after code (shell, PowerShell).
+    Hash,
+    /// `<!-- ... -->`.
+    Xml,
+    /// `;` at the start of a line (.reg).
+    Semicolon,
+    /// `REM ...` or `:: ...` (batch).
+    Batch,
+}
+
+impl CommentStyle {
+    pub fn openers(&self) -> &'static [&'static str] {
+        match self {
+            CommentStyle::HashAtColumnZero | CommentStyle::Hash => &["#"],
+            CommentStyle::Xml => &["<!--"],
+            CommentStyle::Semicolon => &[";"],
+            CommentStyle::Batch => &["rem", "@rem", "::"],
+        }
+    }
+
+    /// The comment must start at byte 0 (vsftpd and iptables-restore reject indented `#`).
+    pub fn full_line_at_column_zero(&self) -> bool {
+        *self == CommentStyle::HashAtColumnZero
+    }
+
+    /// A comment may end a line of code.
+    pub fn allows_trailing(&self) -> bool {
+        matches!(self, CommentStyle::Hash | CommentStyle::Xml)
+    }
+}
+
+impl Format {
+    pub fn comment_style(&self) -> CommentStyle {
+        match self {
+            Format::Vsftpd | Format::IptablesSave => CommentStyle::HashAtColumnZero,
+            Format::IptablesScript => CommentStyle::Hash,
+            Format::IisMetabase | Format::IisApplicationHost => CommentStyle::Xml,
+        }
+    }
+}
