@@ -68,7 +68,12 @@ pub fn iis6_passive_range(value: Option<&str>) -> RangeVerdict {
              within {min}-{max}"
         ));
     };
-    check_band(lo, hi, IisVersion::Iis6, "PassivePortRange")
+    check_band(
+        lo,
+        hi,
+        IisVersion::Iis6,
+        &format!("PassivePortRange=\"{text}\""),
+    )
 }
 
 /// IIS 7+ `lowDataChannelPort`/`highDataChannelPort` (both default 0).
@@ -78,7 +83,12 @@ pub fn iis7_passive_range(low: Option<u32>, high: Option<u32>) -> RangeVerdict {
             ports: PortSet::range(WINDOWS_DYNAMIC.0, WINDOWS_DYNAMIC.1),
             deliberate: false,
         },
-        (lo, hi) => check_band(lo, hi, IisVersion::Iis7, "data channel range"),
+        (lo, hi) => check_band(
+            lo,
+            hi,
+            IisVersion::Iis7,
+            &format!("lowDataChannelPort={lo} and highDataChannelPort={hi}"),
+        ),
     }
 }
 
@@ -129,7 +139,7 @@ fn check_band(lo: u32, hi: u32, version: IisVersion, what: &str) -> RangeVerdict
     let (min, max) = version.valid_band();
     if lo > hi {
         return RangeVerdict::Invalid(format!(
-            "{what} {lo}-{hi} starts above its end; IIS accepts low-high within {min}-{max}"
+            "{what}: the range starts above its end ({lo} > {hi}); IIS accepts low-high within {min}-{max}"
         ));
     }
     // The walkthrough's 1024 is let through; `iis-passive-range-starts-at-1024` warns.
@@ -145,7 +155,7 @@ fn check_band(lo: u32, hi: u32, version: IisVersion, what: &str) -> RangeVerdict
             ""
         };
         return RangeVerdict::Invalid(format!(
-            "{what} {lo}-{hi} is outside {min}-{max}{zero}, the band IIS validates"
+            "{what}: {lo}-{hi} is outside {min}-{max}{zero}, the band IIS validates"
         ));
     }
     RangeVerdict::Ports {

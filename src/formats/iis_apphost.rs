@@ -25,9 +25,17 @@ pub struct AppHost {
     /// `lowDataChannelPort`/`highDataChannelPort` where IIS does not read them:
     /// on a site's `<ftpServer><firewallSupport>`, in `<siteDefaults>`, or in a
     /// `<location path="...">` other than the server level.
-    pub misplaced_range: Vec<Attr>,
+    pub misplaced_range: Vec<Misplaced>,
     pub sites: Vec<Site>,
     pub site_defaults: FtpSettings,
+}
+
+/// A data channel port attribute IIS does not read where it is written.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Misplaced {
+    pub attr: Attr,
+    /// Where it is, for messages: `site "ftp"`, `<siteDefaults>`, `<location path="ftp">`.
+    pub place: String,
 }
 
 /// `<firewallSupport lowDataChannelPort=".." highDataChannelPort=".."/>`.
@@ -111,6 +119,50 @@ pub fn sniff(path: &Path, text: &str) -> bool {
     }
 }
 
+/// The document of an `applicationHost.config` file.
+pub fn apphost_of(file: &super::ParsedFile) -> Option<&AppHost> {
+    match &file.doc {
+        super::Document::IisApplicationHost(doc) => Some(doc),
+        _ => None,
+    }
+}
+
+/// Names IIS's configuration system reads for FTP, spelled as its schema
+/// spells them (it matches names case sensitively).
+pub const KNOWN_ELEMENTS: &[&str] = &[
+    "configuration",
+    "location",
+    "system.applicationHost",
+    "system.ftpServer",
+    "sites",
+    "site",
+    "siteDefaults",
+    "bindings",
+    "binding",
+    "ftpServer",
+    "security",
+    "ssl",
+    "connections",
+    "firewallSupport",
+];
+
+/// Attributes of the elements above that matter for passive FTP.
+pub const KNOWN_ATTRIBUTES: &[&str] = &[
+    "path",
+    "name",
+    "id",
+    "protocol",
+    "bindingInformation",
+    "maxConnections",
+    "controlChannelPolicy",
+    "dataChannelPolicy",
+    "serverCertHash",
+    "serverCertStoreName",
+    "externalIp4Address",
+    LOW_PORT,
+    HIGH_PORT,
+];
+
 pub fn parse(source: &SourceFile) -> AppHost {
     let xml = xml::read(source);
     let mut doc = AppHost::default();
@@ -125,17 +177,18 @@ pub fn parse(source: &SourceFile) -> AppHost {
 /// other locations are per-site paths.
 fn read_levels(xml: &XmlTree, doc: &mut AppHost) {
     let mut levels = vec![(0usize, true)];
-    levels.extend(xml.children_named(0, "location").map(|(i, l)| {
+    let mut places = vec![String::new()];
+    for (i, l) in xml.children_named(0, "location") {
         let path = l.attr("path").map_or("", |p| p.value.trim());
-        (i, path.is_empty() || path == "." || path == "/")
-    }));
-    for (level, server_level) in levels {
+        levels.push((i, path.is_empty() || path == "." || path == "/"));
+        places.push(format!("<location path=\"{path}\">"));
+    }
+    for ((level, server_level), place) in levels.into_iter().zip(places) {
         for (ftp, _) in xml.children_named(level, "system.ftpServer") {
             for (_, fw) in xml.children_named(ftp, "firewallSupport") {
                 let channel = data_channel(fw);
                 if !server_level {
-                    doc.misplaced_range
-                        .extend(channel.low.into_iter().chain(channel.high));
+                    doc.misplaced_range.extend(misplaced(channel, &place));
                 } else if doc.data_channel.is_none() {
                     doc.data_channel = Some(channel);
                 } else {
@@ -153,6 +206,17 @@ fn read_levels(xml: &XmlTree, doc: &mut AppHost) {
     }
 }
 
+fn misplaced(channel: DataChannel, place: &str) -> impl Iterator<Item = Misplaced> + '_ {
+    channel
+        .low
+        .into_iter()
+        .chain(channel.high)
+        .map(move |attr| Misplaced {
+            attr,
+            place: place.to_owned(),
+        })
+}
+
 fn data_channel(fw: &Element) -> DataChannel {
     DataChannel {
         tag: fw.tag,
@@ -163,7 +227,7 @@ fn data_channel(fw: &Element) -> DataChannel {
 
 fn read_sites(xml: &XmlTree, sites: usize, doc: &mut AppHost) {
     for (i, _) in xml.children_named(sites, "siteDefaults") {
-        doc.site_defaults = ftp_settings(xml, i, &mut doc.misplaced_range);
+        doc.site_defaults = ftp_settings(xml, i, "<siteDefaults>", &mut doc.misplaced_range);
     }
     for (i, site) in xml.children_named(sites, "site") {
         let bindings = xml
@@ -177,7 +241,9 @@ fn read_sites(xml: &XmlTree, sites: usize, doc: &mut AppHost) {
                     .collect()
             })
             .unwrap_or_default();
-        let ftp = ftp_settings(xml, i, &mut doc.misplaced_range);
+        let name = site.attr("name").map_or("", |n| n.value.as_str());
+        let place = format!("site \"{name}\"");
+        let ftp = ftp_settings(xml, i, &place, &mut doc.misplaced_range);
         doc.sites.push(Site {
             element: i,
             name: site.attr("name").cloned(),
@@ -189,7 +255,7 @@ fn read_sites(xml: &XmlTree, sites: usize, doc: &mut AppHost) {
 }
 
 /// Reads `<ftpServer>` under `owner` (a `<site>` or `<siteDefaults>`).
-fn ftp_settings(xml: &XmlTree, owner: usize, misplaced: &mut Vec<Attr>) -> FtpSettings {
+fn ftp_settings(xml: &XmlTree, owner: usize, place: &str, out: &mut Vec<Misplaced>) -> FtpSettings {
     let Some((ftp, _)) = xml.descend(owner, &["ftpServer"]) else {
         return FtpSettings::default();
     };
@@ -198,8 +264,7 @@ fn ftp_settings(xml: &XmlTree, owner: usize, misplaced: &mut Vec<Attr>) -> FtpSe
             .and_then(|(_, e)| e.attr(name).cloned())
     };
     if let Some((_, fw)) = xml.descend(ftp, &["firewallSupport"]) {
-        let channel = data_channel(fw);
-        misplaced.extend(channel.low.into_iter().chain(channel.high));
+        out.extend(misplaced(data_channel(fw), place));
     }
     FtpSettings {
         max_connections: attr(&["connections"], "maxConnections"),
@@ -495,7 +560,8 @@ mod tests {
             Some(&PortSet::range(60000, 60010))
         );
         assert_eq!(doc.misplaced_range.len(), 2);
-        assert_eq!(src.slice(doc.misplaced_range[0].value_span), "7000");
+        assert_eq!(src.slice(doc.misplaced_range[0].attr.value_span), "7000");
+        assert_eq!(doc.misplaced_range[0].place, "<location path=\"f\">");
     }
 
     #[test]

@@ -119,6 +119,64 @@ pub fn sniff(path: &Path, text: &str) -> bool {
     by_name || (super::looks_like_xml(text) && super::head(text).contains("XML_Metabase_V"))
 }
 
+/// The document of a `MetaBase.xml` file.
+pub fn metabase_of(file: &super::ParsedFile) -> Option<&Metabase> {
+    match &file.doc {
+        super::Document::IisMetabase(doc) => Some(doc),
+        _ => None,
+    }
+}
+
+/// Element names of the IIS 6 metabase (key types and the wrappers), as IIS
+/// spells them; the file is case sensitive.
+pub const KNOWN_ELEMENTS: &[&str] = &[
+    "configuration",
+    "MBProperty",
+    "Custom",
+    "IIS_Global",
+    "IIS_ROOT",
+    "IIsComputer",
+    "IIsConfigObject",
+    "IIsFtpService",
+    "IIsFtpServer",
+    "IIsFtpVirtualDir",
+    "IIsFtpInfo",
+    "IIsWebService",
+    "IIsWebServer",
+    "IIsWebVirtualDir",
+    "IIsWebDirectory",
+    "IIsWebFile",
+    "IIsWebInfo",
+    "IIsFilters",
+    "IIsFilter",
+    "IIsCompressionSchemes",
+    "IIsCompressionScheme",
+    "IIsMimeMap",
+    "IIsLogModules",
+    "IIsLogModule",
+    "IIsCustomLogModule",
+    "IIsApplicationPools",
+    "IIsApplicationPool",
+    "IIsCertMapper",
+    "IIsSmtpService",
+    "IIsSmtpServer",
+    "IIsNntpService",
+    "IIsNntpServer",
+];
+
+/// FTP properties whose spelling decides whether IIS reads them.
+pub const KNOWN_PROPERTIES: &[&str] = &[
+    "Location",
+    PASSIVE_PORT_RANGE,
+    SERVER_BINDINGS,
+    MAX_CONNECTIONS,
+    "ServerAutoStart",
+    "ServerComment",
+    "ConnectionTimeout",
+    "AllowAnonymous",
+    "AnonymousOnly",
+];
+
 pub fn parse(source: &SourceFile) -> Metabase {
     let xml = xml::read(source);
     let keys = key_elements(&xml)
@@ -319,7 +377,7 @@ mod tests {
 
     const TABBED: &str = "<?xml version =\"1.0\"?>\r\n<configuration xmlns=\"urn:microsoft-catalog:XML_Metabase_V64_0\">\r\n<MBProperty>\r\n<IIsFtpService\tLocation =\"/LM/MSFTPSVC\"\r\n\t\tMaxConnections=\"100000\"\r\n\t\tPassivePortRange=\"5001-5201\"\r\n\t\tServerBindings=\":21:\"\r\n\t>\r\n</IIsFtpService>\r\n<IIsFtpServer\tLocation =\"/LM/MSFTPSVC/1\"\r\n\t\tMaxConnections=\"500\"\r\n\t\tServerBindings=\"10.0.0.5:2121:\r\n\t\t\t10.0.0.6:21:\"\r\n\t>\r\n</IIsFtpServer>\r\n</MBProperty>\r\n</configuration>\r\n";
 
-    fn slice<'a>(src: &'a SourceFile, span: Span) -> &'a str {
+    fn slice(src: &SourceFile, span: Span) -> &str {
         src.slice(span)
     }
 
@@ -485,7 +543,7 @@ mod tests {
         assert_eq!(site.property("ServerComment").unwrap().value, "a & b");
         assert_eq!(doc.xml.errors.len(), 1);
         assert!(doc.xml.errors[0].message.contains("&xxe;"));
-        assert_eq!(src.slice(doc.xml.errors[0].span).get(..5), Some("&xxe;"));
+        assert_eq!(src.slice(doc.xml.errors[0].span), "&xxe;");
     }
 
     #[test]

@@ -41,8 +41,8 @@ impl Format {
 pub enum Document {
     Vsftpd(vsftpd::Config),
     Iptables(iptables::Ruleset),
-    IisMetabase(iis_metabase::Metabase),
-    IisApplicationHost(iis_apphost::AppHost),
+    IisMetabase(Box<iis_metabase::Metabase>),
+    IisApplicationHost(Box<iis_apphost::AppHost>),
 }
 
 /// A recognised file: its text, what it is, and what was read from it.
@@ -72,8 +72,10 @@ pub fn parse(source: SourceFile, format: Format) -> ParsedFile {
         Format::Vsftpd => Document::Vsftpd(vsftpd::parse(&source)),
         Format::IptablesSave => Document::Iptables(iptables::parse_save(&source)),
         Format::IptablesScript => Document::Iptables(iptables::parse_script(&source)),
-        Format::IisMetabase => Document::IisMetabase(iis_metabase::parse(&source)),
-        Format::IisApplicationHost => Document::IisApplicationHost(iis_apphost::parse(&source)),
+        Format::IisMetabase => Document::IisMetabase(Box::new(iis_metabase::parse(&source))),
+        Format::IisApplicationHost => {
+            Document::IisApplicationHost(Box::new(iis_apphost::parse(&source)))
+        }
     };
     ParsedFile {
         source,

@@ -212,7 +212,14 @@ impl<'a> ReadState<'a> {
                 Err(e) => {
                     // Positions in attribute errors count from the byte after `<`.
                     let (pos, message) = attr_error_message(&e);
-                    self.problem(tag_start + 1 + pos, message, None);
+                    let related = runaway_value(&attrs, text).map(|a: &Attr| {
+                        let label = format!(
+                            "{}= runs over several lines: a closing quote may be missing",
+                            a.name
+                        );
+                        (a.value_span, label)
+                    });
+                    self.problem(tag_start + 1 + pos, message, related);
                     break;
                 }
             };
@@ -226,10 +233,10 @@ impl<'a> ReadState<'a> {
             let value = match unescape(&normalize_whitespace(raw_text)) {
                 Ok(v) => v.into_owned(),
                 Err(e) => {
-                    self.problem(
-                        value_start + escape_error_offset(&e),
+                    let (at, len) = escape_error_range(&e);
+                    self.problem_at(
+                        self.source.span(value_start + at, value_start + at + len),
                         escape_error_message(&e),
-                        None,
                     );
                     raw_text.to_owned()
                 }
@@ -301,16 +308,43 @@ impl<'a> ReadState<'a> {
     }
 
     fn problem(&mut self, at: usize, message: String, related: Option<(Span, String)>) {
-        if self.tree.errors.len() >= MAX_ERRORS {
-            return;
-        }
         let span = error_span(self.source, at);
-        self.tree.errors.push(XmlError {
+        self.push(XmlError {
             span,
             message,
             related,
         });
     }
+
+    fn problem_at(&mut self, span: Span, message: String) {
+        let text = &self.source.text;
+        let (start, end) = (span.start as usize, span.end as usize);
+        let span =
+            if end <= text.len() && text.is_char_boundary(start) && text.is_char_boundary(end) {
+                span
+            } else {
+                error_span(self.source, start)
+            };
+        self.push(XmlError {
+            span,
+            message,
+            related: None,
+        });
+    }
+
+    fn push(&mut self, error: XmlError) {
+        if self.tree.errors.len() < MAX_ERRORS {
+            self.tree.errors.push(error);
+        }
+    }
+}
+
+/// An earlier value that spans a line break, the usual trace of a lost quote.
+fn runaway_value<'t>(attrs: &'t [Attr], text: &str) -> Option<&'t Attr> {
+    attrs.iter().rev().find(|a| {
+        text.get(a.value_span.range())
+            .is_some_and(|v| v.contains(['\r', '\n']))
+    })
 }
 
 /// The byte offset of `part` inside `text`, when `part` borrows from it.
@@ -405,24 +439,38 @@ fn attr_error_message(e: &quick_xml::events::attributes::AttrError) -> (usize, S
     }
 }
 
-fn escape_error_offset(e: &EscapeError) -> usize {
+const BARE_AMPERSAND: &str = "a bare `&` in an attribute value: XML needs `&amp;`";
+
+fn is_entity_name(name: &str) -> bool {
+    !name.is_empty()
+        && name
+            .chars()
+            .all(|c| c.is_alphanumeric() || matches!(c, '_' | '-' | '.' | ':'))
+}
+
+/// Offset and length of the bad reference in the value (offsets count in the
+/// normalised value, which only differs from the raw text after a CRLF).
+fn escape_error_range(e: &EscapeError) -> (usize, usize) {
     match e {
-        EscapeError::UnrecognizedEntity(r, _) | EscapeError::UnterminatedEntity(r) => {
-            r.start.saturating_sub(1)
+        EscapeError::UnrecognizedEntity(r, name) if is_entity_name(name) => {
+            (r.start.saturating_sub(1), r.len() + 2)
         }
-        EscapeError::InvalidCharRef(_) => 0,
+        EscapeError::UnrecognizedEntity(r, _) => (r.start.saturating_sub(1), 1),
+        EscapeError::UnterminatedEntity(r) => (r.start, 1),
+        EscapeError::InvalidCharRef(_) => (0, 0),
     }
 }
 
 fn escape_error_message(e: &EscapeError) -> String {
     match e {
+        EscapeError::UnrecognizedEntity(_, name) if !is_entity_name(name) => {
+            BARE_AMPERSAND.to_owned()
+        }
         EscapeError::UnrecognizedEntity(_, name) => format!(
             "&{name}; is not one of XML's predefined entities (&amp; &lt; &gt; &quot; &apos;); \
              DTD entities are not expanded"
         ),
-        EscapeError::UnterminatedEntity(_) => {
-            "`&` starts a reference that never ends with `;` (write &amp;)".to_owned()
-        }
+        EscapeError::UnterminatedEntity(_) => BARE_AMPERSAND.to_owned(),
         EscapeError::InvalidCharRef(e) => format!("bad character reference: {e}"),
     }
 }
