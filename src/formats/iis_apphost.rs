@@ -591,4 +591,76 @@ mod tests {
         assert_eq!(max_connections("10"), Some(Some(10)));
         assert_eq!(max_connections("-1"), None);
     }
+
+    #[test]
+    fn full_applicationhost_config() {
+        let src = SourceFile::new(
+            FileId(0),
+            "applicationHost.config",
+            include_bytes!("../../fixtures/formats/iis/applicationHost.config"),
+        );
+        let doc = parse(&src);
+        assert!(doc.xml.is_well_formed(), "{:?}", doc.xml.errors);
+        let servers = facts(&doc, &src);
+        let summary: Vec<(Option<u16>, Option<Option<u32>>, ControlTls)> = servers
+            .iter()
+            .map(|s| (s.control_port.value, s.max_sessions.value, s.tls.value))
+            .collect();
+        assert_eq!(
+            summary,
+            [
+                (Some(21), Some(Some(200)), ControlTls::Required),
+                (Some(2121), Some(Some(1000)), ControlTls::Required),
+                (Some(21), Some(Some(1000)), ControlTls::Never),
+            ]
+        );
+        let texts: Vec<&str> = passive_spans(&doc).iter().map(|s| src.slice(*s)).collect();
+        assert_eq!(texts, ["50000", "50399"]);
+        assert_eq!(
+            servers[0].passive.ports(),
+            Some(&PortSet::range(50000, 50399))
+        );
+    }
+
+    #[test]
+    fn zero_zero_in_location_path_empty() {
+        let src = SourceFile::new(
+            FileId(0),
+            "applicationHost.config",
+            include_bytes!("../../fixtures/formats/iis/zero-zero/applicationHost.config"),
+        );
+        let doc = parse(&src);
+        let servers = facts(&doc, &src);
+        assert_eq!(servers.len(), 3);
+        let Passive::Enabled {
+            ports,
+            deliberate,
+            spans,
+        } = &servers[0].passive
+        else {
+            panic!("{:?}", servers[0].passive)
+        };
+        assert_eq!(*ports, PortSet::range(49152, 65535));
+        assert!(!deliberate);
+        let texts: Vec<&str> = spans.iter().map(|s| src.slice(*s)).collect();
+        assert_eq!(texts, ["0", "0"]);
+    }
+
+    #[test]
+    fn sniffs_by_name_or_sections() {
+        let p = |s: &str| std::path::PathBuf::from(s);
+        assert!(sniff(&p("config/applicationhost.config"), ""));
+        assert!(sniff(
+            &p("backup/apphost-2024.config"),
+            "<?xml version=\"1.0\"?>\n<configuration>\n<system.applicationHost>"
+        ));
+        assert!(!sniff(
+            &p("web.config"),
+            "<configuration><system.webServer/></configuration>"
+        ));
+        assert!(!sniff(
+            &p("vsftpd.conf"),
+            "# <system.ftpServer> is IIS\nlisten=YES"
+        ));
+    }
 }

@@ -554,4 +554,79 @@ mod tests {
         assert_eq!(max_connections("100000"), Some(Some(100000)));
         assert_eq!(max_connections("lots"), None);
     }
+
+    fn fixture(name: &str, bytes: &[u8]) -> SourceFile {
+        SourceFile::new(FileId(0), name, bytes)
+    }
+
+    #[test]
+    fn full_metabase_in_utf8_crlf_and_utf16le_reads_the_same() {
+        let utf8 = fixture(
+            "MetaBase.xml",
+            include_bytes!("../../fixtures/formats/iis/MetaBase.xml"),
+        );
+        let utf16 = fixture(
+            "MetaBase-utf16le.xml",
+            include_bytes!("../../fixtures/formats/iis/MetaBase-utf16le.xml"),
+        );
+        assert_eq!(utf16.encoding, crate::source::Encoding::Utf16Le);
+        assert!(utf8.text.contains("\r\n"));
+        let a = facts(&parse(&utf8), &utf8);
+        let b = facts(&parse(&utf16), &utf16);
+        assert_eq!(a, b);
+        assert_eq!(a.len(), 2);
+        let ports: Vec<Option<u16>> = a.iter().map(|s| s.control_port.value).collect();
+        assert_eq!(ports, [Some(21), Some(2121)]);
+        assert_eq!(slice(&utf16, a[1].control_port.span.unwrap()), "2121");
+        assert_eq!(a[0].max_sessions.value, Some(Some(500)));
+        assert_eq!(a[1].max_sessions.value, Some(None));
+        let range = &a[0].passive;
+        assert_eq!(range.ports(), Some(&PortSet::range(5001, 5201)));
+        let Passive::Enabled { spans, .. } = range else {
+            panic!("{range:?}")
+        };
+        assert_eq!(slice(&utf8, spans[0]), "5001-5201");
+        assert_eq!(slice(&utf16, spans[0]), "5001-5201");
+        let doc = parse(&utf8);
+        assert!(doc.xml.is_well_formed());
+        let partners = doc.ftp_sites().nth(1).unwrap();
+        assert_eq!(
+            partners.property("ServerComment").unwrap().value,
+            "Partners & Suppliers"
+        );
+        assert_eq!(doc.keys.len(), 12);
+    }
+
+    #[test]
+    fn bom_service_only_metabase_is_one_server() {
+        let src = fixture(
+            "MetaBase-bom-service-only.xml",
+            include_bytes!("../../fixtures/formats/iis/MetaBase-bom-service-only.xml"),
+        );
+        assert_eq!(src.encoding, crate::source::Encoding::Utf8Bom);
+        assert!(src.text.starts_with("<?xml"));
+        let servers = facts(&parse(&src), &src);
+        assert_eq!(servers.len(), 1);
+        assert_eq!(
+            servers[0].passive.ports(),
+            Some(&PortSet::range(5001, 5001))
+        );
+        assert!(slice(&src, servers[0].anchor).starts_with("<IIsFtpService\tLocation ="));
+    }
+
+    #[test]
+    fn sniffs_by_name_or_namespace_only() {
+        let p = |s: &str| std::path::PathBuf::from(s);
+        assert!(sniff(&p("inetsrv/metabase.xml"), ""));
+        assert!(sniff(&p("inetsrv/MetaBase.XML"), "junk"));
+        assert!(sniff(
+            &p("History/MetaBase_0000000012_0000000000.xml"),
+            "\u{feff}<?xml version=\"1.0\"?>\r\n<configuration xmlns=\"urn:microsoft-catalog:XML_Metabase_V64_0\">"
+        ));
+        assert!(!sniff(&p("pom.xml"), "<?xml version=\"1.0\"?><project/>"));
+        assert!(!sniff(
+            &p("notes.txt"),
+            "see XML_Metabase_V64_0 in the docs"
+        ));
+    }
 }

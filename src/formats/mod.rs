@@ -117,9 +117,11 @@ pub(crate) fn head(text: &str) -> &str {
     &text[..end]
 }
 
-/// Cheap rejection for content sniffing: XML starts (after blanks) with `<`.
+/// Cheap rejection for content sniffing: XML starts (after blanks and any
+/// stray byte-order mark) with `<`.
 pub(crate) fn looks_like_xml(text: &str) -> bool {
-    text.trim_start().starts_with('<')
+    text.trim_start_matches(|c: char| c.is_whitespace() || c == '\u{feff}')
+        .starts_with('<')
 }
 
 /// How a format writes comments, for inline suppressions.

@@ -205,8 +205,13 @@ impl<'a> ReadState<'a> {
 
     fn attributes(&mut self, tag: &BytesStart, tag_start: usize) -> Vec<Attr> {
         let text = &self.source.text;
-        let mut attrs = Vec::new();
-        for attr in tag.attributes() {
+        let mut attrs: Vec<Attr> = Vec::new();
+        // quick-xml's own duplicate check compares each name with every earlier
+        // one; a hash set keeps a tag with many attributes linear.
+        let mut seen = std::collections::HashMap::new();
+        let mut iter = tag.attributes();
+        iter.with_checks(false);
+        for attr in iter {
             let attr = match attr {
                 Ok(a) => a,
                 Err(e) => {
@@ -241,9 +246,16 @@ impl<'a> ReadState<'a> {
                     raw_text.to_owned()
                 }
             };
+            let name_span = self.source.span(name_start, name_start + key.len());
+            if let Some(first) = seen.insert(key, name_span) {
+                let message = format!("attribute `{}` appears twice in this tag", lossy(key));
+                let related = Some((first, "first one here".to_owned()));
+                self.problem_span(name_span, message, related);
+                continue;
+            }
             attrs.push(Attr {
                 name: lossy(key),
-                name_span: self.source.span(name_start, name_start + key.len()),
+                name_span,
                 value,
                 value_span: self.source.span(value_start, value_start + raw.len()),
             });
@@ -317,6 +329,10 @@ impl<'a> ReadState<'a> {
     }
 
     fn problem_at(&mut self, span: Span, message: String) {
+        self.problem_span(span, message, None);
+    }
+
+    fn problem_span(&mut self, span: Span, message: String, related: Option<(Span, String)>) {
         let text = &self.source.text;
         let (start, end) = (span.start as usize, span.end as usize);
         let span =
@@ -328,7 +344,7 @@ impl<'a> ReadState<'a> {
         self.push(XmlError {
             span,
             message,
-            related: None,
+            related,
         });
     }
 
@@ -524,7 +540,7 @@ mod tests {
     fn attribute_errors_are_reported() {
         for (text, want) in [
             ("<a x=1/>", "not in quotes"),
-            ("<a x=\"1\" x=\"2\"/>", "twice"),
+            ("<a x=\"1\" x=\"2\"/>", "`x` appears twice"),
             ("<a x/>", "`=`"),
         ] {
             let (m, _) = first_error(text);
@@ -548,6 +564,9 @@ mod tests {
         let (_, tree) = read_text(&text);
         assert!(tree.is_well_formed());
         assert_eq!(tree.elements.len(), depth);
+        let many: String = (0..200_000).map(|i| format!(" a{i}=\"{i}\"")).collect();
+        let (_, tree) = read_text(&format!("<a{many}/>"));
+        assert_eq!(tree.elements[0].attrs.len(), 200_000);
         let big = "9".repeat(1_000_000);
         let (src, tree) = read_text(&format!("<a v=\"{big}\"/>"));
         assert_eq!(

@@ -71,3 +71,49 @@ impl IisConfigMalformed {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::formats::{Format, classify, facts, parse};
+    use crate::rules::registry;
+    use crate::source::{FileId, SourceFile};
+    use std::path::Path;
+
+    /// Every cut of a well-formed file before its closing `</configuration>`
+    /// is reported, and no rule or fact extraction panics on any of them.
+    #[test]
+    fn every_truncation_is_reported_without_panic() {
+        let files: [(&str, &[u8]); 2] = [
+            (
+                "MetaBase.xml",
+                include_bytes!("../../fixtures/formats/iis/MetaBase.xml"),
+            ),
+            (
+                "applicationHost.config",
+                include_bytes!("../../fixtures/formats/iis/applicationHost.config"),
+            ),
+        ];
+        for (name, bytes) in files {
+            let text = std::str::from_utf8(bytes).unwrap();
+            let end = text.rfind("</configuration>").unwrap() + "</configuration>".len();
+            for cut in (0..end).filter(|&c| text.is_char_boundary(c)) {
+                let source = SourceFile::new(FileId(0), name, &bytes[..cut]);
+                let format = classify(Path::new(name), &source.text).unwrap();
+                assert!(matches!(
+                    format,
+                    Format::IisMetabase | Format::IisApplicationHost
+                ));
+                let file = parse(source, format);
+                let mut out = Vec::new();
+                for r in registry() {
+                    r.rule.check_file(&file, &mut out);
+                }
+                let _ = facts(&file);
+                assert!(
+                    out.iter().any(|d| d.rule == "iis-config-malformed"),
+                    "{name} cut at {cut} not reported"
+                );
+            }
+        }
+    }
+}
