@@ -40,6 +40,9 @@ pub struct Key {
     /// Properties: the tag's attributes other than `Location`, then
     /// `<Custom Name= Value=>` children.
     pub properties: Vec<Property>,
+    /// `Name="value"` written as text between the start and end tags (a line
+    /// pasted below the tag's `>`): not a property to IIS.
+    pub stray: Vec<Property>,
 }
 
 /// A property of a key, wherever it was written.
@@ -180,7 +183,7 @@ pub const KNOWN_PROPERTIES: &[&str] = &[
 pub fn parse(source: &SourceFile) -> Metabase {
     let xml = xml::read(source);
     let keys = key_elements(&xml)
-        .filter_map(|i| Some(key(&xml, i, xml.elements.get(i)?)))
+        .filter_map(|i| Some(key(source, &xml, i, xml.elements.get(i)?)))
         .collect();
     Metabase { xml, keys }
 }
@@ -200,7 +203,7 @@ fn key_elements(xml: &XmlTree) -> impl Iterator<Item = usize> + '_ {
         .flat_map(move |h| xml.children(h).map(|(i, _)| i))
 }
 
-fn key(xml: &XmlTree, index: usize, element: &Element) -> Key {
+fn key(source: &SourceFile, xml: &XmlTree, index: usize, element: &Element) -> Key {
     let mut properties: Vec<Property> = element
         .attrs
         .iter()
@@ -224,7 +227,51 @@ fn key(xml: &XmlTree, index: usize, element: &Element) -> Key {
         tag: element.tag,
         location: element.attr("Location").cloned(),
         properties,
+        stray: element
+            .text
+            .iter()
+            .flat_map(|&span| stray_assignments(source, span))
+            .collect(),
     }
+}
+
+/// `Name="value"` pairs inside a stretch of element text.
+fn stray_assignments(source: &SourceFile, span: Span) -> Vec<Property> {
+    let text = source.slice(span);
+    let base = span.start as usize;
+    let mut out = Vec::new();
+    let mut rest = 0;
+    while let Some(eq) = text.get(rest..).and_then(|t| t.find('=')).map(|i| rest + i) {
+        rest = eq + 1;
+        let before = text[..eq].trim_end();
+        let name_start = before
+            .char_indices()
+            .rev()
+            .find(|(_, c)| !(c.is_ascii_alphanumeric() || *c == '_'))
+            .map_or(0, |(i, c)| i + c.len_utf8());
+        let name = &before[name_start..];
+        let after = &text[eq + 1..];
+        let value_at = eq + 1 + (after.len() - after.trim_start().len());
+        let Some(value_text) = text[value_at..].strip_prefix('"') else {
+            continue;
+        };
+        let Some(close) = value_text.find('"') else {
+            continue;
+        };
+        if name.is_empty() {
+            continue;
+        }
+        let value_start = value_at + 1;
+        out.push(Property {
+            name: name.to_owned(),
+            name_span: source.span(base + name_start, base + name_start + name.len()),
+            value: value_text[..close].to_owned(),
+            value_span: source.span(base + value_start, base + value_start + close),
+            custom: false,
+        });
+        rest = value_start + close + 1;
+    }
+    out
 }
 
 /// `<Custom Name="PassivePortRange" ID="5016" Value="5001-5201" .../>`: how
@@ -628,5 +675,27 @@ mod tests {
             &p("notes.txt"),
             "see XML_Metabase_V64_0 in the docs"
         ));
+    }
+
+    #[test]
+    fn a_line_pasted_below_the_start_tag_is_stray_text() {
+        let src = source(
+            "<configuration><MBProperty>\r\n<IIsFtpService\tLocation =\"/LM/MSFTPSVC\"\r\n\t>\r\n\
+             \tPassivePortRange=\"5001-5001\"\r\n</IIsFtpService>\r\n</MBProperty></configuration>",
+        );
+        let doc = parse(&src);
+        let service = doc.ftp_service().unwrap();
+        assert!(service.property(PASSIVE_PORT_RANGE).is_none());
+        assert_eq!(service.stray.len(), 1);
+        assert_eq!(service.stray[0].name, "PassivePortRange");
+        assert_eq!(slice(&src, service.stray[0].value_span), "5001-5001");
+        assert_eq!(slice(&src, service.stray[0].name_span), "PassivePortRange");
+        let odd = source(
+            "<configuration><MBProperty><IIsFtpService Location=\"/LM/MSFTPSVC\">\
+             한PassivePortRange=\"1\" =\"x\" a= b=\"unclosed 값=\"2\"</IIsFtpService></MBProperty></configuration>",
+        );
+        let doc = parse(&odd);
+        let names: Vec<&str> = doc.keys[0].stray.iter().map(|p| p.name.as_str()).collect();
+        assert_eq!(names, ["PassivePortRange", "b"]);
     }
 }

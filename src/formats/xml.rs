@@ -40,6 +40,8 @@ pub struct Element {
     pub parent: Option<usize>,
     pub children: Vec<usize>,
     pub attrs: Vec<Attr>,
+    /// Text directly inside the element that is not only blanks, trimmed.
+    pub text: Vec<Span>,
 }
 
 impl Element {
@@ -148,6 +150,7 @@ impl<'a> ReadState<'a> {
                         return;
                     }
                 }
+                Ok(Event::Text(t)) => self.text(&t),
                 Ok(Event::Eof) => {
                     self.unclosed_at_eof();
                     return;
@@ -196,6 +199,7 @@ impl<'a> ReadState<'a> {
             parent,
             children: Vec::new(),
             attrs,
+            text: Vec::new(),
         });
         if let Some(p) = parent.and_then(|p| self.tree.elements.get_mut(p)) {
             p.children.push(index);
@@ -261,6 +265,30 @@ impl<'a> ReadState<'a> {
             });
         }
         attrs
+    }
+
+    /// Keeps where non-blank text sits inside the innermost open element.
+    fn text(&mut self, t: &[u8]) {
+        let text = &self.source.text;
+        let Some(start) = offset_of(text, t) else {
+            return;
+        };
+        let Some(chunk) = text.get(start..start + t.len()) else {
+            return;
+        };
+        let trimmed = chunk.trim();
+        if trimmed.is_empty() {
+            return;
+        }
+        let lead = chunk.len() - chunk.trim_start().len();
+        let span = self.source.span(start + lead, start + lead + trimmed.len());
+        if let Some(e) = self
+            .open
+            .last()
+            .and_then(|&i| self.tree.elements.get_mut(i))
+        {
+            e.text.push(span);
+        }
     }
 
     /// Matches an end tag against the innermost open element.

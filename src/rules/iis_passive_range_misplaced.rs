@@ -26,11 +26,35 @@ impl Rule for IisPassiveRangeMisplaced {
 impl IisPassiveRangeMisplaced {
     fn metabase(&self, doc: &Metabase, out: &mut Vec<Diagnostic>) {
         let service = doc.ftp_service();
-        for key in doc.keys.iter().filter(|k| !k.is_service_location()) {
+        for key in &doc.keys {
             if let Some(prop) = key.property(PASSIVE_PORT_RANGE) {
-                out.push(self.metabase_key(key, prop, service));
+                if !key.is_service_location() {
+                    out.push(self.metabase_key(key, prop, service));
+                }
+            }
+            for stray in key.stray.iter().filter(|p| p.name == PASSIVE_PORT_RANGE) {
+                out.push(self.below_tag(key, stray));
             }
         }
+    }
+
+    /// A property line pasted between the start and end tags instead of into the start tag.
+    fn below_tag(&self, key: &Key, stray: &Property) -> Diagnostic {
+        let location = key.location_path().unwrap_or("");
+        Diagnostic::new(
+            self.name(),
+            format!(
+                "the line PassivePortRange=\"{}\" is text inside <{}>, below the start tag's `>`: IIS reads properties only as attributes of the start tag",
+                stray.value, key.kind
+            ),
+            stray.name_span.to(stray.value_span),
+            "text, not a property",
+        )
+        .with_related(key.tag, "the start tag holds the properties")
+        .with_help(format!(
+            "move it into the start tag, before its `>`: <{} Location=\"{location}\" PassivePortRange=\"{}\">",
+            key.kind, stray.value
+        ))
     }
 
     fn metabase_key(&self, key: &Key, prop: &Property, service: Option<&Key>) -> Diagnostic {
