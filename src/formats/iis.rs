@@ -64,7 +64,7 @@ pub fn iis6_passive_range(value: Option<&str>) -> RangeVerdict {
     let (Some(lo), Some(hi)) = (lo, hi) else {
         let (min, max) = IIS6_VALID;
         return RangeVerdict::Invalid(format!(
-            "PassivePortRange \"{text}\" is not a range like \"5001-5201\" or a single port \
+            "PassivePortRange=\"{text}\" is not a range like \"5001-5201\" or a single port \
              within {min}-{max}"
         ));
     };
@@ -78,7 +78,19 @@ pub fn iis6_passive_range(value: Option<&str>) -> RangeVerdict {
 
 /// IIS 7+ `lowDataChannelPort`/`highDataChannelPort` (both default 0).
 pub fn iis7_passive_range(low: Option<u32>, high: Option<u32>) -> RangeVerdict {
+    let (min, max) = IIS7_VALID;
+    let one_missing = |set: &str, value: u32, unset: &str| {
+        RangeVerdict::Invalid(format!(
+            "{set}={value} without {unset} (which then counts as 0): IIS needs both within {min}-{max}, or both 0"
+        ))
+    };
     match (low.unwrap_or(0), high.unwrap_or(0)) {
+        (lo, 0) if lo != 0 && high.is_none() => {
+            one_missing("lowDataChannelPort", lo, "highDataChannelPort")
+        }
+        (0, hi) if hi != 0 && low.is_none() => {
+            one_missing("highDataChannelPort", hi, "lowDataChannelPort")
+        }
         (0, 0) => RangeVerdict::Ports {
             ports: PortSet::range(WINDOWS_DYNAMIC.0, WINDOWS_DYNAMIC.1),
             deliberate: false,
@@ -215,6 +227,18 @@ mod tests {
         assert!(matches!(
             iis6_passive_range(Some("5001:5201")),
             RangeVerdict::Invalid(_)
+        ));
+    }
+
+    #[test]
+    fn iis7_one_end_missing_is_named() {
+        let RangeVerdict::Invalid(reason) = iis7_passive_range(Some(5000), None) else {
+            panic!()
+        };
+        assert!(reason.contains("without highDataChannelPort"), "{reason}");
+        assert!(matches!(
+            iis7_passive_range(Some(5000), Some(0)),
+            RangeVerdict::Invalid(r) if r.contains("starts above its end")
         ));
     }
 

@@ -33,13 +33,20 @@ impl Rule for IisPassiveRangeInvalid {
         }
         if let Some(doc) = apphost_of(file).filter(|d| d.xml.is_well_formed()) {
             let verdict = iis_apphost::passive_verdict(doc);
-            out.extend(invalid_range(
-                IisVersion::Iis7,
-                &verdict,
-                &iis_apphost::passive_spans(doc),
-            ));
+            out.extend(invalid_range(IisVersion::Iis7, &verdict, &culprit_first(doc)));
         }
     }
+}
+
+/// The low and high spans, the one that is not a number first.
+fn culprit_first(doc: &iis_apphost::AppHost) -> Vec<Span> {
+    let Some(channel) = &doc.data_channel else {
+        return Vec::new();
+    };
+    let mut attrs: Vec<&crate::formats::xml::Attr> =
+        channel.low.iter().chain(channel.high.iter()).collect();
+    attrs.sort_by_key(|a| a.value.trim().parse::<u16>().is_ok());
+    attrs.iter().map(|a| a.value_span).collect()
 }
 
 /// The finding for a range IIS rejects, on the spans that set it (the first is
