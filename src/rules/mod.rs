@@ -72,6 +72,11 @@ rules! {
     expired_suppression::ExpiredSuppression => "expired-suppression",
     firewall_opens_unused_ports::FirewallOpensUnusedPorts => "firewall-opens-unused-ports",
     ftp_helper_not_assigned::FtpHelperNotAssigned => "ftp-helper-not-assigned",
+    iis_config_malformed::IisConfigMalformed => "iis-config-malformed",
+    iis_name_wrong_case::IisNameWrongCase => "iis-name-wrong-case",
+    iis_passive_range_invalid::IisPassiveRangeInvalid => "iis-passive-range-invalid",
+    iis_passive_range_misplaced::IisPassiveRangeMisplaced => "iis-passive-range-misplaced",
+    iis_passive_range_starts_at_1024::IisPassiveRangeStartsAt1024 => "iis-passive-range-starts-at-1024",
     iptables_multiport_too_many_ports::IptablesMultiportTooManyPorts => "iptables-multiport-too-many-ports",
     iptables_syntax_error::IptablesSyntaxError => "iptables-syntax-error",
     iptables_unknown_match::IptablesUnknownMatch => "iptables-unknown-match",
@@ -89,8 +94,8 @@ rules! {
     vsftpd_duplicate_directive::VsftpdDuplicateDirective => "vsftpd-duplicate-directive",
     vsftpd_listen_conflict::VsftpdListenConflict => "vsftpd-listen-conflict",
     vsftpd_missing_value::VsftpdMissingValue => "vsftpd-missing-value",
-    vsftpd_pasv_address_unusable::VsftpdPasvAddressUnusable => "vsftpd-pasv-address-unusable",
     vsftpd_passive_range_invalid::VsftpdPassiveRangeInvalid => "vsftpd-passive-range-invalid",
+    vsftpd_pasv_address_unusable::VsftpdPasvAddressUnusable => "vsftpd-pasv-address-unusable",
     vsftpd_unknown_directive::VsftpdUnknownDirective => "vsftpd-unknown-directive",
 }
 
