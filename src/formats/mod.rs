@@ -5,7 +5,9 @@
 
 pub mod iis;
 pub mod iptables;
+pub mod regfile;
 pub mod vsftpd;
+pub mod winfw;
 
 use crate::facts::FileFacts;
 use crate::source::SourceFile;
@@ -16,6 +18,7 @@ pub enum Format {
     Vsftpd,
     IptablesSave,
     IptablesScript,
+    RegFile,
 }
 
 impl Format {
@@ -25,6 +28,7 @@ impl Format {
             Format::Vsftpd => "vsftpd",
             Format::IptablesSave => "iptables-save",
             Format::IptablesScript => "iptables-script",
+            Format::RegFile => "reg",
         }
     }
 }
@@ -34,6 +38,7 @@ impl Format {
 pub enum Document {
     Vsftpd(vsftpd::Config),
     Iptables(iptables::Ruleset),
+    RegFile(regfile::RegFile),
 }
 
 /// A recognised file: its text, what it is, and what was read from it.
@@ -49,6 +54,9 @@ pub fn classify(path: &Path, text: &str) -> Option<Format> {
     if vsftpd::sniff(path, text) {
         return Some(Format::Vsftpd);
     }
+    if regfile::sniff(path, text) {
+        return Some(Format::RegFile);
+    }
     iptables::sniff(path, text)
 }
 
@@ -57,6 +65,7 @@ pub fn parse(source: SourceFile, format: Format) -> ParsedFile {
         Format::Vsftpd => Document::Vsftpd(vsftpd::parse(&source)),
         Format::IptablesSave => Document::Iptables(iptables::parse_save(&source)),
         Format::IptablesScript => Document::Iptables(iptables::parse_script(&source)),
+        Format::RegFile => Document::RegFile(regfile::parse(&source)),
     };
     ParsedFile {
         source,
@@ -75,6 +84,7 @@ pub fn facts(file: &ParsedFile) -> FileFacts {
             ftp: Vec::new(),
             firewall: iptables::facts(ruleset, &file.source),
         },
+        Document::RegFile(reg) => regfile::facts(reg, &file.source),
     }
 }
 
@@ -119,6 +129,7 @@ impl Format {
         match self {
             Format::Vsftpd | Format::IptablesSave => CommentStyle::HashAtColumnZero,
             Format::IptablesScript => CommentStyle::Hash,
+            Format::RegFile => CommentStyle::Semicolon,
         }
     }
 }
