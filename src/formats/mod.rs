@@ -8,6 +8,7 @@ pub mod iptables;
 pub mod regfile;
 pub mod vsftpd;
 pub mod winfw;
+pub mod winscript;
 
 use crate::facts::FileFacts;
 use crate::source::SourceFile;
@@ -19,6 +20,8 @@ pub enum Format {
     IptablesSave,
     IptablesScript,
     RegFile,
+    Batch,
+    PowerShell,
 }
 
 impl Format {
@@ -29,6 +32,8 @@ impl Format {
             Format::IptablesSave => "iptables-save",
             Format::IptablesScript => "iptables-script",
             Format::RegFile => "reg",
+            Format::Batch => "batch",
+            Format::PowerShell => "powershell",
         }
     }
 }
@@ -39,6 +44,7 @@ pub enum Document {
     Vsftpd(vsftpd::Config),
     Iptables(iptables::Ruleset),
     RegFile(regfile::RegFile),
+    WindowsScript(winscript::Script),
 }
 
 /// A recognised file: its text, what it is, and what was read from it.
@@ -57,6 +63,11 @@ pub fn classify(path: &Path, text: &str) -> Option<Format> {
     if regfile::sniff(path, text) {
         return Some(Format::RegFile);
     }
+    match winscript::sniff(path, text) {
+        Some(winscript::ScriptKind::Batch) => return Some(Format::Batch),
+        Some(winscript::ScriptKind::PowerShell) => return Some(Format::PowerShell),
+        None => {}
+    }
     iptables::sniff(path, text)
 }
 
@@ -66,6 +77,12 @@ pub fn parse(source: SourceFile, format: Format) -> ParsedFile {
         Format::IptablesSave => Document::Iptables(iptables::parse_save(&source)),
         Format::IptablesScript => Document::Iptables(iptables::parse_script(&source)),
         Format::RegFile => Document::RegFile(regfile::parse(&source)),
+        Format::Batch => {
+            Document::WindowsScript(winscript::parse(&source, winscript::ScriptKind::Batch))
+        }
+        Format::PowerShell => {
+            Document::WindowsScript(winscript::parse(&source, winscript::ScriptKind::PowerShell))
+        }
     };
     ParsedFile {
         source,
@@ -85,6 +102,7 @@ pub fn facts(file: &ParsedFile) -> FileFacts {
             firewall: iptables::facts(ruleset, &file.source),
         },
         Document::RegFile(reg) => regfile::facts(reg, &file.source),
+        Document::WindowsScript(script) => winscript::facts(script, &file.source),
     }
 }
 
@@ -130,6 +148,8 @@ impl Format {
             Format::Vsftpd | Format::IptablesSave => CommentStyle::HashAtColumnZero,
             Format::IptablesScript => CommentStyle::Hash,
             Format::RegFile => CommentStyle::Semicolon,
+            Format::Batch => CommentStyle::Batch,
+            Format::PowerShell => CommentStyle::Hash,
         }
     }
 }
