@@ -153,3 +153,23 @@ impl Format {
         }
     }
 }
+
+/// Problems the Windows parsers found and phrased for the document rules
+/// (each finding names its rule); empty for other formats.
+pub fn windows_findings(file: &ParsedFile) -> Vec<winfw::Finding> {
+    match &file.doc {
+        Document::RegFile(reg) => regfile::findings(reg),
+        Document::WindowsScript(script) => winscript::findings(script).to_vec(),
+        _ => Vec::new(),
+    }
+}
+
+/// `PassivePortRange` (and IIS 7 data-channel) values IIS refuses, from the
+/// Windows sources (.reg exports and scripts), for `iis-passive-range-invalid`.
+pub fn windows_passive_range_problems(file: &ParsedFile) -> Vec<(crate::source::Span, String)> {
+    match &file.doc {
+        Document::RegFile(reg) => regfile::passive_range_problems(reg),
+        Document::WindowsScript(script) => winscript::passive_range_problems(script),
+        _ => Vec::new(),
+    }
+}

@@ -965,7 +965,7 @@ fn passive_port_range_placement(file: &RegFile) -> Vec<Finding> {
                 Finding::new(
                     RULE_WRONG_KEY,
                     k.span,
-                    "PassivePortRange is a key here; IIS reads a value named PassivePortRange in MSFTPSVC\\Parameters".to_owned(),
+                    "`PassivePortRange` is a key here; IIS reads a value named PassivePortRange in MSFTPSVC\\Parameters".to_owned(),
                     "a key, not a value",
                 )
                 .help("write [HKEY_LOCAL_MACHINE\\SYSTEM\\CurrentControlSet\\Services\\MSFTPSVC\\Parameters] then \"PassivePortRange\"=\"5001-5201\""),
@@ -981,7 +981,7 @@ fn passive_port_range_placement(file: &RegFile) -> Vec<Finding> {
                     RULE_WRONG_KEY,
                     v.name_span,
                     format!(
-                        "PassivePortRange under `{}` is never read: IIS reads it only from HKEY_LOCAL_MACHINE\\SYSTEM\\CurrentControlSet\\Services\\MSFTPSVC\\Parameters",
+                        "`PassivePortRange` under `{}` is never read: IIS reads it only from HKEY_LOCAL_MACHINE\\SYSTEM\\CurrentControlSet\\Services\\MSFTPSVC\\Parameters",
                         clip(&key.path, 80)
                     ),
                     "ignored here",
@@ -1005,7 +1005,7 @@ fn wrong_type(v: &RegValue) -> Finding {
         RULE_WRONG_TYPE,
         v.data_span,
         format!(
-            "PassivePortRange is {}: IIS reads it only as a REG_SZ string like \"5001-5201\" and falls back to 1025-5000",
+            "`PassivePortRange` is {}: IIS reads it only as a REG_SZ string like \"5001-5201\" and falls back to 1025-5000",
             v.data.describe()
         ),
         "not a REG_SZ",

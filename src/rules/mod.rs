@@ -77,6 +77,13 @@ rules! {
     passive_range_unrestricted::PassiveRangeUnrestricted => "passive-range-unrestricted",
     unused_suppression::UnusedSuppression => "unused-suppression",
     expired_suppression::ExpiredSuppression => "expired-suppression",
+    reg_file_syntax_error::RegFileSyntaxError => "reg-file-syntax-error",
+    registry_wrong_value_type::RegistryWrongValueType => "registry-wrong-value-type",
+    registry_wrong_key::RegistryWrongKey => "registry-wrong-key",
+    netsh_firewall_deprecated::NetshFirewallDeprecated => "netsh-firewall-deprecated",
+    windows_firewall_rule_malformed::WindowsFirewallRuleMalformed => "windows-firewall-rule-malformed",
+    batch_for_single_percent::BatchForSinglePercent => "batch-for-single-percent",
+    iis_script_command_malformed::IisScriptCommandMalformed => "iis-script-command-malformed",
 }
 
 /// The finding for a suppression that matched nothing or has expired.

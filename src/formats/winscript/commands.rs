@@ -652,7 +652,7 @@ fn adsutil_set(parts: &[String], path_arg: &Arg, values: &[&Arg], fx: &mut Effec
             fx,
             path_arg.span,
             format!(
-                "IIS reads PassivePortRange only at /MSFTPSVC (the FTP service), not at /{}",
+                "`PassivePortRange` at /{} is ignored: IIS reads it only at /MSFTPSVC (the FTP service)",
                 parts.join("/")
             ),
             "write: cscript adsutil.vbs set /MSFTPSVC/PassivePortRange \"5001-5201\"",
