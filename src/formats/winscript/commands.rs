@@ -653,7 +653,7 @@ fn adsutil_set(parts: &[String], path_arg: &Arg, values: &[&Arg], fx: &mut Effec
             path_arg.span,
             format!(
                 "`PassivePortRange` at /{} is ignored: IIS reads it only at /MSFTPSVC (the FTP service)",
-                parts.join("/")
+                sanitize_path(&path_arg.text)
             ),
             "write: cscript adsutil.vbs set /MSFTPSVC/PassivePortRange \"5001-5201\"",
         ),
