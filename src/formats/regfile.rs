@@ -882,6 +882,66 @@ fn is_passive_port_range(v: &RegValue) -> bool {
         .is_some_and(|n| n.eq_ignore_ascii_case("PassivePortRange"))
 }
 
+/// One value as the registry stores it after the import: its key (normalised
+/// and as written), name, type and data bytes (strings as UTF-16LE with their NUL).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StoredValue {
+    pub key: String,
+    pub key_as_written: String,
+    pub name: Option<String>,
+    pub ty: u32,
+    pub bytes: Vec<u8>,
+}
+
+/// Every value left when the import ends, stored as `reg import` stores it
+/// (Wine's `prepare_hex_string_data`: string types get a NUL, ANSI hex
+/// strings are widened). For comparing with what the registry holds.
+pub fn stored_values(file: &RegFile) -> Vec<StoredValue> {
+    final_values(file)
+        .into_iter()
+        .filter_map(|(key, v)| {
+            let (ty, bytes) = stored_bytes(&v.data, file.unicode)?;
+            Some(StoredValue {
+                key,
+                key_as_written: file.key_of(v)?.path.clone(),
+                name: v.name.clone(),
+                ty,
+                bytes,
+            })
+        })
+        .collect()
+}
+
+fn utf16_bytes(text: &str) -> Vec<u8> {
+    text.encode_utf16().flat_map(u16::to_le_bytes).collect()
+}
+
+fn stored_bytes(data: &RegData, unicode: bool) -> Option<(u32, Vec<u8>)> {
+    match data {
+        RegData::String(s) => Some((REG_SZ, utf16_bytes(&format!("{s}\0")))),
+        RegData::Dword(v) => Some((REG_DWORD, v.to_le_bytes().to_vec())),
+        RegData::Hex { ty, bytes } if bytes.is_empty() => Some((*ty, Vec::new())),
+        RegData::Hex { ty, bytes } if matches!(*ty, REG_SZ | REG_EXPAND_SZ | REG_MULTI_SZ) => {
+            let mut b = bytes.clone();
+            if unicode {
+                let units = b.len() / 2;
+                if units > 0 && b[2 * units - 2..2 * units] != [0, 0] {
+                    b.truncate(2 * units);
+                    b.extend([0, 0]);
+                }
+                Some((*ty, b))
+            } else {
+                if b.last() != Some(&0) {
+                    b.push(0);
+                }
+                Some((*ty, utf16_bytes(&crate::source::decode(b).0)))
+            }
+        }
+        RegData::Hex { ty, bytes } => Some((*ty, bytes.clone())),
+        RegData::Delete => None,
+    }
+}
+
 pub fn facts(file: &RegFile, source: &SourceFile) -> FileFacts {
     FileFacts {
         ftp: iis_server(file, source).into_iter().collect(),
@@ -1253,6 +1313,38 @@ mod tests {
         let fa = facts(&parse(&a), &a);
         let fb = facts(&parse(&b), &b);
         assert_eq!(fa.ftp, fb.ftp);
+    }
+
+    /// What a file tells about its host, without spans or file ids.
+    fn span_free(f: &FileFacts) -> String {
+        let servers: Vec<String> = f
+            .ftp
+            .iter()
+            .map(|s| format!("{} {:?} {:?} {:?}", s.server, s.control_port.value, s.passive.ports(), s.max_sessions.value))
+            .collect();
+        let fw = f.firewall.as_ref().map(|fw| {
+            let d: Vec<String> = fw.decisions.iter().map(|d| format!("{:?} {:?} {} {}", d.verdict, d.scope, d.ports, d.rule_ports)).collect();
+            format!("{:?} {} {} {d:?}", fw.default_policy.value, fw.open_to_all, fw.open_to_some)
+        });
+        format!("{servers:?} {fw:?}")
+    }
+
+    #[test]
+    fn seed_exports_in_utf16_and_ansi_give_identical_facts() {
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/seeds/");
+        let read = |p: &str| {
+            let bytes = std::fs::read(format!("{dir}{p}")).unwrap();
+            SourceFile::new(FileId(0), p, &bytes)
+        };
+        let unicode = read("windows-iis5-registry/msftpsvc-passive-unicode.reg");
+        let ansi = read("windows-iis5-registry-ansi/msftpsvc-passive-regedit4.reg");
+        assert_eq!(unicode.encoding, Encoding::Utf16Le);
+        assert_eq!(ansi.encoding, Encoding::Utf8);
+        let fu = facts(&parse(&unicode), &unicode);
+        let fa = facts(&parse(&ansi), &ansi);
+        assert_eq!(span_free(&fu), span_free(&fa));
+        assert_eq!(fu.ftp[0].passive.ports().unwrap().to_string(), "5001");
+        assert_eq!(fu.firewall.unwrap().open_to_all.to_string(), "21,5001");
     }
 
     #[test]

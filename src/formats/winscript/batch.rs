@@ -71,6 +71,7 @@ fn logical_lines(text: &str) -> Vec<Cells> {
     let mut out = Vec::new();
     let mut current: Cells = Vec::new();
     let mut offset = 0usize;
+    let mut block_lines = 0;
     for raw in text.split_inclusive('\n') {
         let line = raw.trim_end_matches(['\n', '\r']);
         let mut cells: Cells = line
@@ -86,14 +87,47 @@ fn logical_lines(text: &str) -> Vec<Cells> {
             cells.pop();
         }
         current.extend(cells);
-        if !continues {
-            out.push(std::mem::take(&mut current));
+        if continues {
+            continue;
         }
+        // A `(` block spans lines: cmd reads (and expands) it as one statement.
+        if open_parens(&current) > 0 && block_lines < MAX_BLOCK_LINES {
+            block_lines += 1;
+            let at = (offset as u32 - 1, offset as u32);
+            current.push(Cell { c: '\n', at });
+            continue;
+        }
+        block_lines = 0;
+        out.push(std::mem::take(&mut current));
     }
     if !current.is_empty() {
         out.push(current);
     }
     out
+}
+
+const MAX_BLOCK_LINES: usize = 500;
+
+/// Unclosed `(` outside quotes (comment lines do not count).
+fn open_parens(cells: &[Cell]) -> i64 {
+    let mut depth: i64 = 0;
+    let mut in_quote = false;
+    for line in cells.split(|c| c.c == '\n') {
+        let t = trim(line).strip_prefix_at();
+        if starts_with_word(t, "rem") || text(t).starts_with("::") {
+            continue;
+        }
+        for c in line {
+            match c.c {
+                '"' => in_quote = !in_quote,
+                '(' if !in_quote => depth += 1,
+                ')' if !in_quote => depth -= 1,
+                _ => {}
+            }
+        }
+        in_quote = false;
+    }
+    depth
 }
 
 fn ends_with_continuation(cells: &[Cell]) -> bool {
@@ -301,6 +335,7 @@ fn split_command(cells: &[Cell]) -> (Cells, Option<&[Cell]>) {
                 }
                 i += 1;
             }
+            '\n' => return (out, Some(&cells[i + 1..])),
             '&' | '|' if !in_quote => {
                 let skip = if cells.get(i + 1).is_some_and(|n| n.c == c.c) { 2 } else { 1 };
                 return (out, Some(&cells[i + skip..]));
@@ -565,9 +600,58 @@ fn for_loop(st: &mut State, cells: &[Cell], span: Span, depth: usize, fx: &mut E
         "" => list(&text(&set_cells)),
         _ => LoopValues::Unknown,
     };
+    if assigns_variables(body) {
+        if let Some(items) = small_enumeration(&values) {
+            for item in items {
+                let body = substitute_text(body, letter, &item);
+                statement(st, &body, span, true, depth + 1, fx);
+            }
+            return;
+        }
+    }
     let Some(marker) = st.loops.push(format!("%%{letter}"), values) else { return };
     let body = substitute(body, letter, marker);
     statement(st, &body, span, true, depth + 1, fx);
+}
+
+/// A body that sets variables (`set /a P+=1` then `!P!`) depends on running
+/// in order, so small loops are run value by value instead of symbolically.
+fn assigns_variables(body: &[Cell]) -> bool {
+    let lower = text(body).to_ascii_lowercase();
+    lower.starts_with("set ") || lower.contains(" set ") || lower.contains("(set ") || lower.contains("\tset ")
+}
+
+const MAX_UNROLL: u64 = 256;
+
+fn small_enumeration(values: &LoopValues) -> Option<Vec<String>> {
+    if values.count()? > MAX_UNROLL {
+        return None;
+    }
+    match values {
+        LoopValues::Progression { start, step, .. } => {
+            let n = values.count()? as i64;
+            Some((0..n).map(|k| (start + k * step).to_string()).collect())
+        }
+        LoopValues::List(items) => Some(items.clone()),
+        LoopValues::Unknown => None,
+    }
+}
+
+/// Every `%X` in the body replaced by one value.
+fn substitute_text(body: &[Cell], letter: char, value: &str) -> Cells {
+    let mut out = Vec::with_capacity(body.len());
+    let mut i = 0;
+    while i < body.len() {
+        if body[i].c == '%' && body.get(i + 1).is_some_and(|c| c.c == letter) {
+            let at = (body[i].at.0, body[i + 1].at.1);
+            out.extend(value.chars().map(|c| Cell { c, at }));
+            i += 2;
+        } else {
+            out.push(body[i]);
+            i += 1;
+        }
+    }
+    out
 }
 
 fn offset_of(cells: &[Cell], part: &[Cell]) -> usize {
