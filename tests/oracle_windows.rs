@@ -29,7 +29,9 @@ fn find_wine() -> Option<PathBuf> {
 }
 
 fn files_with_ext(dir: &Path, exts: &[&str], out: &mut Vec<PathBuf>) {
-    let Ok(entries) = std::fs::read_dir(dir) else { return };
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
     let mut entries: Vec<PathBuf> = entries.flatten().map(|e| e.path()).collect();
     entries.sort();
     for p in entries {
@@ -71,10 +73,14 @@ impl Wine {
 impl Drop for Wine {
     fn drop(&mut self) {
         let server = self.exe.with_file_name("wineserver");
-        let _ = Command::new(if server.is_file() { server.as_os_str() } else { "wineserver".as_ref() })
-            .arg("-k")
-            .env("WINEPREFIX", self.prefix.path())
-            .status();
+        let _ = Command::new(if server.is_file() {
+            server.as_os_str()
+        } else {
+            "wineserver".as_ref()
+        })
+        .arg("-k")
+        .env("WINEPREFIX", self.prefix.path())
+        .status();
     }
 }
 
@@ -85,14 +91,22 @@ fn reg_parser_and_batch_expander_agree_with_wine() {
             std::env::var("CI").as_deref() != Ok("true"),
             "wine is not installed (apt-get install wine64)"
         );
-        eprintln!("skipping the Wine oracle: `wine` is not on PATH (Debian: apt-get install wine64)");
+        eprintln!(
+            "skipping the Wine oracle: `wine` is not on PATH (Debian: apt-get install wine64)"
+        );
         return;
     };
     let wine = Wine {
         exe,
-        prefix: tempfile::Builder::new().prefix("pasvlint-wine").tempdir().expect("tempdir"),
+        prefix: tempfile::Builder::new()
+            .prefix("pasvlint-wine")
+            .tempdir()
+            .expect("tempdir"),
     };
-    let work = tempfile::Builder::new().prefix("pasvlint-oracle").tempdir().expect("tempdir");
+    let work = tempfile::Builder::new()
+        .prefix("pasvlint-oracle")
+        .tempdir()
+        .expect("tempdir");
     let mut failures = Vec::new();
     let (reg_files, reg_values) = check_reg_files(&wine, work.path(), &mut failures);
     let (bat_files, bat_ports) = check_batch_files(&wine, work.path(), &mut failures);
@@ -104,7 +118,11 @@ fn reg_parser_and_batch_expander_agree_with_wine() {
 }
 
 fn read_source(path: &Path) -> SourceFile {
-    SourceFile::new(FileId(0), path, &std::fs::read(path).expect("fixture readable"))
+    SourceFile::new(
+        FileId(0),
+        path,
+        &std::fs::read(path).expect("fixture readable"),
+    )
 }
 
 /// (normalised key, lower-case name) → (type, bytes).
@@ -145,7 +163,10 @@ fn check_reg_files(wine: &Wine, work: &Path, failures: &mut Vec<String>) -> (usi
         ));
         for (j, (_, key)) in written.iter().enumerate() {
             let out = work.join(format!("export-{i}-{j}.reg"));
-            script.push_str(&format!("reg export \"{key}\" \"{}\" /y >nul 2>&1\r\n", win_path(&out)));
+            script.push_str(&format!(
+                "reg export \"{key}\" \"{}\" /y >nul 2>&1\r\n",
+                win_path(&out)
+            ));
         }
         plans.push((path.clone(), parsed, written));
     }
@@ -154,15 +175,25 @@ fn check_reg_files(wine: &Wine, work: &Path, failures: &mut Vec<String>) -> (usi
     let output = wine.cmd(&script_path);
     let mut compared = 0;
     for (i, (path, parsed, written)) in plans.iter().enumerate() {
-        let rel = path.strip_prefix(crate_dir()).unwrap_or(path).display().to_string();
+        let rel = path
+            .strip_prefix(crate_dir())
+            .unwrap_or(path)
+            .display()
+            .to_string();
         let rc = output
             .lines()
             .find_map(|l| l.strip_prefix(&format!("RC {i} ")))
             .map(str::trim)
             .unwrap_or("?");
-        let expect_rc = if parsed.version == Some(Version::Invalid) { "1" } else { "0" };
+        let expect_rc = if parsed.version == Some(Version::Invalid) {
+            "1"
+        } else {
+            "0"
+        };
         if rc != expect_rc {
-            failures.push(format!("{rel}: reg import exit {rc}, pasvlint expects {expect_rc}"));
+            failures.push(format!(
+                "{rel}: reg import exit {rc}, pasvlint expects {expect_rc}"
+            ));
         }
         let keys: Vec<String> = written.iter().map(|(n, _)| n.clone()).collect();
         let ours = by_key(&regfile::stored_values(parsed), &keys);
@@ -190,12 +221,21 @@ fn check_reg_files(wine: &Wine, work: &Path, failures: &mut Vec<String>) -> (usi
 fn show(values: &Values) -> String {
     values
         .iter()
-        .map(|((_, name), (ty, bytes))| format!("{name}:{ty}:{}", bytes.iter().map(|b| format!("{b:02x}")).collect::<String>()))
+        .map(|((_, name), (ty, bytes))| {
+            format!(
+                "{name}:{ty}:{}",
+                bytes.iter().map(|b| format!("{b:02x}")).collect::<String>()
+            )
+        })
         .collect::<Vec<_>>()
         .join(" ")
 }
 
-const ECHOED: &[(&str, &str)] = &[("netsh", "NETSH"), ("cscript", "CSCRIPT"), ("appcmd", "APPCMD")];
+const ECHOED: &[(&str, &str)] = &[
+    ("netsh", "NETSH"),
+    ("cscript", "CSCRIPT"),
+    ("appcmd", "APPCMD"),
+];
 
 /// `netsh` → `echo NETSH` (also `netsh.exe`), whole words, any case.
 fn echo_copy(text: &str) -> String {
@@ -210,7 +250,10 @@ fn echo_copy(text: &str) -> String {
                 if lower[end..].starts_with(".exe") {
                     end += 4;
                 }
-                let boundary_after = lower.as_bytes().get(end).is_none_or(|b| !b.is_ascii_alphanumeric());
+                let boundary_after = lower
+                    .as_bytes()
+                    .get(end)
+                    .is_none_or(|b| !b.is_ascii_alphanumeric());
                 if boundary_after {
                     out.push_str(&format!("echo {upper}"));
                     i = end;
@@ -229,19 +272,25 @@ fn echo_copy(text: &str) -> String {
 fn summary(text: &str, path: &Path) -> (PortSet, Vec<String>) {
     let source = SourceFile::new(FileId(0), path, text.as_bytes());
     let script = winscript::parse(&source, ScriptKind::Batch);
-    let ports = script.effects.firewall.iter().fold(PortSet::empty(), |acc, c| match c {
-        Change::Add(rule) => match &rule.local_ports {
-            LocalPorts::Set(p) => acc.union(p),
+    let ports = script
+        .effects
+        .firewall
+        .iter()
+        .fold(PortSet::empty(), |acc, c| match c {
+            Change::Add(rule) => match &rule.local_ports {
+                LocalPorts::Set(p) => acc.union(p),
+                _ => acc,
+            },
             _ => acc,
-        },
-        _ => acc,
-    });
+        });
     let iis = script
         .effects
         .iis
         .iter()
         .map(|s| match s {
-            winscript::IisSetting::PassivePortRange { value, .. } => format!("PassivePortRange={value}"),
+            winscript::IisSetting::PassivePortRange { value, .. } => {
+                format!("PassivePortRange={value}")
+            }
             other => format!("{:?}", std::mem::discriminant(other)),
         })
         .collect();
@@ -256,7 +305,10 @@ fn check_batch_files(wine: &Wine, work: &Path, failures: &mut Vec<String>) -> (u
         let text = read_source(path).text;
         let copy = work.join(format!("echo-{i}.cmd"));
         std::fs::write(&copy, echo_copy(&text)).expect("write copy");
-        master.push_str(&format!("echo ==={i}===\r\ncall \"{}\"\r\n@echo off\r\n", win_path(&copy)));
+        master.push_str(&format!(
+            "echo ==={i}===\r\ncall \"{}\"\r\n@echo off\r\n",
+            win_path(&copy)
+        ));
     }
     master.push_str(&format!("echo ==={}===\r\n", files.len()));
     let master_path = work.join("batch-oracle.cmd");
@@ -264,7 +316,11 @@ fn check_batch_files(wine: &Wine, work: &Path, failures: &mut Vec<String>) -> (u
     let output = wine.cmd(&master_path);
     let mut with_ports = 0;
     for (i, path) in files.iter().enumerate() {
-        let rel = path.strip_prefix(crate_dir()).unwrap_or(path).display().to_string();
+        let rel = path
+            .strip_prefix(crate_dir())
+            .unwrap_or(path)
+            .display()
+            .to_string();
         let start = format!("==={i}===");
         let end = format!("==={}===", i + 1);
         let printed: Vec<&str> = output
@@ -276,9 +332,11 @@ fn check_batch_files(wine: &Wine, work: &Path, failures: &mut Vec<String>) -> (u
         let replayed: String = printed
             .iter()
             .filter_map(|l| {
-                ECHOED
-                    .iter()
-                    .find_map(|(word, upper)| l.trim_start().strip_prefix(upper).map(|rest| format!("{word}{rest}\r\n")))
+                ECHOED.iter().find_map(|(word, upper)| {
+                    l.trim_start()
+                        .strip_prefix(upper)
+                        .map(|rest| format!("{word}{rest}\r\n"))
+                })
             })
             .collect::<String>()
             .replace('%', "%%");

@@ -249,7 +249,9 @@ impl Parser<'_> {
     }
 
     fn finding(&mut self, rule: &'static str, span: Span, message: String, label: &str) {
-        self.file.findings.push(Finding::new(rule, span, message, label));
+        self.file
+            .findings
+            .push(Finding::new(rule, span, message, label));
     }
 
     fn run(&mut self) {
@@ -281,7 +283,10 @@ impl Parser<'_> {
                 return Version::Invalid;
             }
             Encoding::Utf16Be => {
-                self.header_problem(span, "the file is UTF-16 big-endian; regedit writes UTF-16LE");
+                self.header_problem(
+                    span,
+                    "the file is UTF-16 big-endian; regedit writes UTF-16LE",
+                );
                 return Version::Invalid;
             }
             _ => {}
@@ -402,7 +407,9 @@ impl Parser<'_> {
                 format!("{why}: reg import skips this value"),
                 "not imported",
             )
-            .help("write values as \"Name\"=\"text\", \"Name\"=dword:00001389 or \"Name\"=hex:01,02"),
+            .help(
+                "write values as \"Name\"=\"text\", \"Name\"=dword:00001389 or \"Name\"=hex:01,02",
+            ),
         );
     }
 
@@ -419,7 +426,9 @@ impl Parser<'_> {
             let mut f = Finding::new(
                 RULE_SYNTAX,
                 span,
-                format!("key line {why}: reg import skips it and keeps writing into the previous key"),
+                format!(
+                    "key line {why}: reg import skips it and keeps writing into the previous key"
+                ),
                 "skipped",
             )
             .help("write the key as [HKEY_LOCAL_MACHINE\\...] with nothing before the root name");
@@ -539,7 +548,10 @@ impl Parser<'_> {
             let (s, used) = unescape(rest).map_err(|w| here(format!("the string {w}")))?;
             let tail = rest[used..].trim_start_matches([' ', '\t']);
             if !(tail.is_empty() || tail.starts_with(';')) {
-                return Err(here(format!("text `{}` follows the closing quote", clip(tail, 20))));
+                return Err(here(format!(
+                    "text `{}` follows the closing quote",
+                    clip(tail, 20)
+                )));
             }
             return Ok((RegData::String(s), i + 1, end));
         }
@@ -587,7 +599,9 @@ impl Parser<'_> {
                 if !line.as_bytes()[0].is_ascii_hexdigit() {
                     let line_no = self.source.line_col(s as u32).0;
                     return Err((
-                        format!("the hex data ends with `\\` but line {line_no} is not hex, so that line is dropped too"),
+                        format!(
+                            "the hex data ends with `\\` but line {line_no} is not hex, so that line is dropped too"
+                        ),
                         i + 1,
                     ));
                 }
@@ -613,7 +627,10 @@ fn hex_csv(text: &str, out: &mut Vec<u8>) -> Result<HexEnd, String> {
     while !s.is_empty() {
         let (value, used) = wcstoul16(s);
         if value > 0xff {
-            return Err(format!("`{}` is not a byte (00-ff)", clip(s[..used.max(1)].trim(), 12)));
+            return Err(format!(
+                "`{}` is not a byte (00-ff)",
+                clip(s[..used.max(1)].trim(), 12)
+            ));
         }
         if used == 0 {
             let rest = s.trim_start_matches([' ', '\t']);
@@ -680,8 +697,18 @@ fn wcstoul16(s: &str) -> (u64, usize) {
 
 /// `hex(N):` type numbers: hex digits up to `)`, then `:`; `hex(0x..)` is rejected.
 fn hex_type(rest: &str) -> Result<(u32, &str), String> {
-    let bad = || format!("`hex({}` is not a type like hex(2): or hex(7):", clip(rest, 12));
-    if rest.is_empty() || rest.as_bytes().get(1).is_some_and(|c| c.eq_ignore_ascii_case(&b'x')) {
+    let bad = || {
+        format!(
+            "`hex({}` is not a type like hex(2): or hex(7):",
+            clip(rest, 12)
+        )
+    };
+    if rest.is_empty()
+        || rest
+            .as_bytes()
+            .get(1)
+            .is_some_and(|c| c.eq_ignore_ascii_case(&b'x'))
+    {
         return Err(bad());
     }
     let (value, used) = wcstoul16(rest);
@@ -699,7 +726,9 @@ fn dword(text: &str) -> Result<u32, String> {
     }
     let digits = t.bytes().take_while(u8::is_ascii_hexdigit).count();
     if digits > 8 {
-        return Err(format!("`dword:{t}` has {digits} hex digits; at most 8 fit"));
+        return Err(format!(
+            "`dword:{t}` has {digits} hex digits; at most 8 fit"
+        ));
     }
     let tail = t[digits..].trim_start_matches([' ', '\t']);
     if !(tail.is_empty() || tail.starts_with(';')) {
@@ -714,7 +743,10 @@ fn dword(text: &str) -> Result<u32, String> {
 fn unknown_type(data: &str) -> String {
     let lower = data.to_ascii_lowercase();
     if lower.starts_with("dword:") || lower.starts_with("hex") {
-        format!("`{}` must be lower-case (dword:, hex:, hex(N):)", clip(data, 20))
+        format!(
+            "`{}` must be lower-case (dword:, hex:, hex(N):)",
+            clip(data, 20)
+        )
     } else if data.bytes().next().is_some_and(|b| b.is_ascii_digit()) {
         format!("data `{}` is not quoted, dword: or hex:", clip(data, 20))
     } else {
@@ -817,7 +849,8 @@ fn is_open_ports_list(norm: &str) -> bool {
 }
 
 fn is_firewall_rules(norm: &str) -> bool {
-    norm == format!("{SHARED_ACCESS_POLICY}\\FIREWALLRULES") || norm == format!("{GROUP_POLICY}\\FIREWALLRULES")
+    norm == format!("{SHARED_ACCESS_POLICY}\\FIREWALLRULES")
+        || norm == format!("{GROUP_POLICY}\\FIREWALLRULES")
 }
 
 /// `EnableFirewall` lives directly under a profile key.
@@ -1058,7 +1091,9 @@ fn passive_port_range_placement(file: &RegFile) -> Vec<Finding> {
 
 fn wrong_type(v: &RegValue) -> Finding {
     let example = match &v.data {
-        RegData::Dword(n) if (5001..=65535).contains(n) => format!("\"PassivePortRange\"=\"{n}-{n}\""),
+        RegData::Dword(n) if (5001..=65535).contains(n) => {
+            format!("\"PassivePortRange\"=\"{n}-{n}\"")
+        }
         _ => "\"PassivePortRange\"=\"5001-5201\"".to_owned(),
     };
     Finding::new(
@@ -1139,17 +1174,26 @@ type RuleError = (String, String);
 
 /// `"5001:TCP"="5001:TCP:*:Enabled:Passive FTP"` (port:protocol:scope:status:name).
 fn open_port_rule(file: &RegFile, v: &RegValue) -> Result<WinRule, RuleError> {
-    let help = || "write \"5001:TCP\"=\"5001:TCP:*:Enabled:Passive FTP\" (port:protocol:scope:Enabled|Disabled:name)".to_owned();
+    let help = || {
+        "write \"5001:TCP\"=\"5001:TCP:*:Enabled:Passive FTP\" (port:protocol:scope:Enabled|Disabled:name)".to_owned()
+    };
     let Some(text) = v.data.as_reg_sz(file.unicode) else {
         return Err((
-            format!("port exception is {}, not a REG_SZ definition string", v.data.describe()),
+            format!(
+                "port exception is {}, not a REG_SZ definition string",
+                v.data.describe()
+            ),
             help(),
         ));
     };
     let fields: Vec<&str> = text.splitn(5, ':').collect();
     if fields.len() < 4 {
         return Err((
-            format!("port exception \"{}\" has {} of the fields port:protocol:scope:status[:name]", clip(&text, 40), fields.len()),
+            format!(
+                "port exception \"{}\" has {} of the fields port:protocol:scope:status[:name]",
+                clip(&text, 40),
+                fields.len()
+            ),
             help(),
         ));
     }
@@ -1158,35 +1202,65 @@ fn open_port_rule(file: &RegFile, v: &RegValue) -> Result<WinRule, RuleError> {
         .parse::<u16>()
         .ok()
         .filter(|p| *p > 0)
-        .ok_or_else(|| (format!("port exception port `{}` is not a port in 1-65535 (one port per exception)", fields[0]), help()))?;
+        .ok_or_else(|| {
+            (
+                format!(
+                    "port exception port `{}` is not a port in 1-65535 (one port per exception)",
+                    fields[0]
+                ),
+                help(),
+            )
+        })?;
     let protocol = match fields[1].trim().to_ascii_uppercase().as_str() {
         "TCP" => Protocol::Tcp,
         "UDP" => Protocol::Udp,
-        other => return Err((format!("port exception protocol `{other}` is not TCP or UDP"), help())),
+        other => {
+            return Err((
+                format!("port exception protocol `{other}` is not TCP or UDP"),
+                help(),
+            ));
+        }
     };
     let enabled = match fields[3].trim().to_ascii_lowercase().as_str() {
         "enabled" => true,
         "disabled" => false,
-        other => return Err((format!("port exception status `{other}` is not Enabled or Disabled"), help())),
+        other => {
+            return Err((
+                format!("port exception status `{other}` is not Enabled or Disabled"),
+                help(),
+            ));
+        }
     };
     Ok(WinRule {
         name: fields.get(4).map(|s| (*s).to_owned()),
         enabled,
         remote: Remote::from_list(fields[2]),
         legacy: true,
-        ..WinRule::allow_in(protocol, LocalPorts::Set(PortSet::single(port)), v.data_span)
+        ..WinRule::allow_in(
+            protocol,
+            LocalPorts::Set(PortSet::single(port)),
+            v.data_span,
+        )
     })
 }
 
 /// `v2.10|Action=Allow|Active=TRUE|Dir=In|Protocol=6|LPort=21|LPort2_10=5000-5050|...|` (MS-GPFAS).
 fn firewall_rule(file: &RegFile, v: &RegValue) -> Result<WinRule, RuleError> {
-    let help = || "write the rule as v2.10|Action=Allow|Active=TRUE|Dir=In|Protocol=6|LPort2_10=5000-5050|Name=...| (single ports as LPort=21, ranges as LPort2_10=a-b)".to_owned();
+    let help = || {
+        "write the rule as v2.10|Action=Allow|Active=TRUE|Dir=In|Protocol=6|LPort2_10=5000-5050|Name=...| (single ports as LPort=21, ranges as LPort2_10=a-b)".to_owned()
+    };
     let err = |m: String| Err((m, help()));
     let Some(text) = v.data.as_reg_sz(file.unicode) else {
-        return err(format!("firewall rule is {}; rules must be REG_SZ strings", v.data.describe()));
+        return err(format!(
+            "firewall rule is {}; rules must be REG_SZ strings",
+            v.data.describe()
+        ));
     };
     let Some((version, body)) = text.split_once('|') else {
-        return err(format!("firewall rule \"{}\" has no `v2.x|` version prefix", clip(&text, 40)));
+        return err(format!(
+            "firewall rule \"{}\" has no `v2.x|` version prefix",
+            clip(&text, 40)
+        ));
     };
     let version_ok = version
         .strip_prefix('v')
@@ -1195,10 +1269,15 @@ fn firewall_rule(file: &RegFile, v: &RegValue) -> Result<WinRule, RuleError> {
             !a.is_empty() && !b.is_empty() && (a.to_owned() + b).bytes().all(|c| c.is_ascii_digit())
         });
     if !version_ok {
-        return err(format!("firewall rule starts with `{}`, not a version like v2.10", clip(version, 12)));
+        return err(format!(
+            "firewall rule starts with `{}`, not a version like v2.10",
+            clip(version, 12)
+        ));
     }
     if !body.ends_with('|') {
-        return err("firewall rule does not end with `|`: every field must end with `|`".to_owned());
+        return err(
+            "firewall rule does not end with `|`: every field must end with `|`".to_owned(),
+        );
     }
     let mut rule = WinRule::allow_in(Protocol::Any, LocalPorts::Any, v.data_span);
     let (mut action, mut dir) = (None, None);
@@ -1208,19 +1287,32 @@ fn firewall_rule(file: &RegFile, v: &RegValue) -> Result<WinRule, RuleError> {
     let mut svc: Option<String> = None;
     for field in body.trim_end_matches('|').split('|') {
         let Some((key, value)) = field.split_once('=') else {
-            return err(format!("firewall rule field `{}` is not Key=Value", clip(field, 20)));
+            return err(format!(
+                "firewall rule field `{}` is not Key=Value",
+                clip(field, 20)
+            ));
         };
         match key {
             "Action" => action = Some(value),
             "Dir" => dir = Some(value),
             "Active" => rule.enabled = !value.eq_ignore_ascii_case("FALSE"),
             "Protocol" => {
-                rule.protocol = value.parse::<u8>().map(|n| Protocol::parse(&n.to_string()).unwrap_or(Protocol::Other(n))).map_err(|_| (format!("firewall rule Protocol={value} is not a number 0-255"), help()))?;
+                rule.protocol = value
+                    .parse::<u8>()
+                    .map(|n| Protocol::parse(&n.to_string()).unwrap_or(Protocol::Other(n)))
+                    .map_err(|_| {
+                        (
+                            format!("firewall rule Protocol={value} is not a number 0-255"),
+                            help(),
+                        )
+                    })?;
             }
             "LPort" => {
                 has_ports = true;
                 if value.contains('-') {
-                    return err(format!("firewall rule has LPort={value}: LPort holds one port; a range is written LPort2_10={value}"));
+                    return err(format!(
+                        "firewall rule has LPort={value}: LPort holds one port; a range is written LPort2_10={value}"
+                    ));
                 }
                 match value.parse::<u16>() {
                     Ok(p) => ports.insert_range(p, p),
@@ -1229,7 +1321,8 @@ fn firewall_rule(file: &RegFile, v: &RegValue) -> Result<WinRule, RuleError> {
             }
             "LPort2_10" => {
                 has_ports = true;
-                let set = parse_port_list(value).map_err(|why| (format!("firewall rule LPort2_10={value}: {why}"), help()))?;
+                let set = parse_port_list(value)
+                    .map_err(|why| (format!("firewall rule LPort2_10={value}: {why}"), help()))?;
                 ports = ports.union(&set);
             }
             "RA4" | "RA6" | "RA42" | "RA62" => rule.remote = Remote::Some(value.to_owned()),
@@ -1241,8 +1334,14 @@ fn firewall_rule(file: &RegFile, v: &RegValue) -> Result<WinRule, RuleError> {
     }
     rule.action = match action {
         Some(a) if a.eq_ignore_ascii_case("Block") => RuleAction::Block,
-        Some(a) if a.eq_ignore_ascii_case("Allow") || a.eq_ignore_ascii_case("ByPass") => RuleAction::Allow,
-        Some(a) => return err(format!("firewall rule Action={a} is not Allow, Block or ByPass")),
+        Some(a) if a.eq_ignore_ascii_case("Allow") || a.eq_ignore_ascii_case("ByPass") => {
+            RuleAction::Allow
+        }
+        Some(a) => {
+            return err(format!(
+                "firewall rule Action={a} is not Allow, Block or ByPass"
+            ));
+        }
         None => return err("firewall rule has no Action= field".to_owned()),
     };
     rule.dir = match dir {
@@ -1320,11 +1419,26 @@ mod tests {
         let servers: Vec<String> = f
             .ftp
             .iter()
-            .map(|s| format!("{} {:?} {:?} {:?}", s.server, s.control_port.value, s.passive.ports(), s.max_sessions.value))
+            .map(|s| {
+                format!(
+                    "{} {:?} {:?} {:?}",
+                    s.server,
+                    s.control_port.value,
+                    s.passive.ports(),
+                    s.max_sessions.value
+                )
+            })
             .collect();
         let fw = f.firewall.as_ref().map(|fw| {
-            let d: Vec<String> = fw.decisions.iter().map(|d| format!("{:?} {:?} {} {}", d.verdict, d.scope, d.ports, d.rule_ports)).collect();
-            format!("{:?} {} {} {d:?}", fw.default_policy.value, fw.open_to_all, fw.open_to_some)
+            let d: Vec<String> = fw
+                .decisions
+                .iter()
+                .map(|d| format!("{:?} {:?} {} {}", d.verdict, d.scope, d.ports, d.rule_ports))
+                .collect();
+            format!(
+                "{:?} {} {} {d:?}",
+                fw.default_policy.value, fw.open_to_all, fw.open_to_some
+            )
         });
         format!("{servers:?} {fw:?}")
     }
@@ -1355,7 +1469,10 @@ mod tests {
             .values()
             .map(|v| (v.name.clone().unwrap_or_default(), v.data.clone()))
             .collect();
-        let hex = |b: &[u8]| RegData::Hex { ty: REG_BINARY, bytes: b.to_vec() };
+        let hex = |b: &[u8]| RegData::Hex {
+            ty: REG_BINARY,
+            bytes: b.to_vec(),
+        };
         assert_eq!(
             got,
             vec![
@@ -1376,7 +1493,10 @@ mod tests {
         let text = "REGEDIT4\r\n[HKEY_LOCAL_MACHINE\\SOFTWARE\\U1]\r\n\"a\"=\"1\"\r\n[ HKEY_LOCAL_MACHINE\\SOFTWARE\\U2]\r\n\"b\"=\"2\"\r\n";
         let file = parse(&source(text));
         let b = file.values().nth(1).unwrap();
-        assert_eq!(file.key_of(b).unwrap().path, "HKEY_LOCAL_MACHINE\\SOFTWARE\\U1");
+        assert_eq!(
+            file.key_of(b).unwrap().path,
+            "HKEY_LOCAL_MACHINE\\SOFTWARE\\U1"
+        );
     }
 
     #[test]

@@ -119,7 +119,10 @@ impl WinRule {
     }
 
     fn decides_inbound_tcp(&self) -> bool {
-        self.enabled && self.dir == Direction::In && self.protocol.covers_tcp() && self.applies_to_ftp
+        self.enabled
+            && self.dir == Direction::In
+            && self.protocol.covers_tcp()
+            && self.applies_to_ftp
     }
 }
 
@@ -158,13 +161,25 @@ pub enum Change {
     /// `netsh advfirewall firewall delete rule`, `Remove-NetFirewallRule`.
     Delete(RuleFilter),
     /// `netsh firewall delete portopening`: the ports stop being exceptions.
-    DeletePortOpening { protocol: Protocol, ports: PortSet },
+    DeletePortOpening {
+        protocol: Protocol,
+        ports: PortSet,
+    },
     /// `set rule ... new enable=`, `Enable-/Disable-NetFirewallRule`.
-    SetEnabled { filter: RuleFilter, enabled: bool },
+    SetEnabled {
+        filter: RuleFilter,
+        enabled: bool,
+    },
     /// The firewall of every profile turned on or off.
-    State { on: bool, span: Span },
+    State {
+        on: bool,
+        span: Span,
+    },
     /// Default inbound action: `true` = allow (`firewallpolicy allowinbound`).
-    InboundAllow { allow: bool, span: Span },
+    InboundAllow {
+        allow: bool,
+        span: Span,
+    },
     /// `netsh advfirewall reset`: rules added so far are gone, defaults back.
     Reset,
     Uncertain(Uncertainty),
@@ -216,7 +231,11 @@ impl WinFirewall {
     }
 
     fn remove_port_openings(&mut self, protocol: Protocol, ports: &PortSet) {
-        for rule in self.rules.iter_mut().filter(|r| r.legacy && r.protocol == protocol) {
+        for rule in self
+            .rules
+            .iter_mut()
+            .filter(|r| r.legacy && r.protocol == protocol)
+        {
             if let LocalPorts::Set(own) = &rule.local_ports {
                 rule.local_ports = LocalPorts::Set(own.difference(ports));
             }
@@ -282,7 +301,8 @@ impl Evaluation {
         if scope == Scope::All {
             self.undecided = self.undecided.difference(&hit);
         }
-        self.decisions.push(decision(Verdict::Drop, scope, hit, ports, rule.span));
+        self.decisions
+            .push(decision(Verdict::Drop, scope, hit, ports, rule.span));
     }
 
     fn allow(&mut self, rule: &WinRule, ports: &PortSet) {
@@ -295,7 +315,8 @@ impl Evaluation {
             }
             Scope::Some => self.open_some = self.open_some.union(&hit),
         }
-        self.decisions.push(decision(Verdict::Accept, scope, hit, ports, rule.span));
+        self.decisions
+            .push(decision(Verdict::Accept, scope, hit, ports, rule.span));
     }
 
     fn finish(
@@ -452,7 +473,12 @@ impl Finding {
     }
 
     pub fn to_diagnostic(&self) -> Diagnostic {
-        let mut d = Diagnostic::new(self.rule, self.message.clone(), self.span, self.label.clone());
+        let mut d = Diagnostic::new(
+            self.rule,
+            self.message.clone(),
+            self.span,
+            self.label.clone(),
+        );
         for (span, label) in &self.related {
             d = d.with_related(*span, label.clone());
         }
@@ -489,8 +515,16 @@ mod tests {
     #[test]
     fn block_wins_over_an_earlier_allow() {
         let mut w = WinFirewall::default();
-        w.apply(Change::Add(rule(RuleAction::Allow, PortSet::range(5000, 5100), 1)));
-        w.apply(Change::Add(rule(RuleAction::Block, PortSet::range(5050, 5060), 2)));
+        w.apply(Change::Add(rule(
+            RuleAction::Allow,
+            PortSet::range(5000, 5100),
+            1,
+        )));
+        w.apply(Change::Add(rule(
+            RuleAction::Block,
+            PortSet::range(5050, 5060),
+            2,
+        )));
         let fw = w.to_firewall(FileId(0));
         assert_eq!(fw.open_to_all.to_string(), "5000-5049,5061-5100");
         let probe = PortSet::single(5055);
@@ -523,7 +557,10 @@ mod tests {
             protocol: Protocol::Tcp,
             ports: PortSet::range(5101, 5300),
         });
-        assert_eq!(w.to_firewall(FileId(0)).open_to_all.to_string(), "5001-5100");
+        assert_eq!(
+            w.to_firewall(FileId(0)).open_to_all.to_string(),
+            "5001-5100"
+        );
     }
 
     #[test]

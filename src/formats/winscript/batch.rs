@@ -150,16 +150,27 @@ fn ends_with_continuation(cells: &[Cell]) -> bool {
 }
 
 fn trim(cells: &[Cell]) -> &[Cell] {
-    let start = cells.iter().position(|c| !c.c.is_whitespace()).unwrap_or(cells.len());
-    let end = cells.iter().rposition(|c| !c.c.is_whitespace()).map_or(start, |e| e + 1);
+    let start = cells
+        .iter()
+        .position(|c| !c.c.is_whitespace())
+        .unwrap_or(cells.len());
+    let end = cells
+        .iter()
+        .rposition(|c| !c.c.is_whitespace())
+        .map_or(start, |e| e + 1);
     &cells[start..end.max(start)]
 }
 
 fn starts_with_word(cells: &[Cell], word: &str) -> bool {
     let n = word.chars().count();
     cells.len() >= n
-        && cells.iter().zip(word.chars()).all(|(c, w)| c.c.eq_ignore_ascii_case(&w))
-        && cells.get(n).is_none_or(|c| c.c.is_whitespace() || matches!(c.c, '(' | '"' | ','| ';' | '='))
+        && cells
+            .iter()
+            .zip(word.chars())
+            .all(|(c, w)| c.c.eq_ignore_ascii_case(&w))
+        && cells
+            .get(n)
+            .is_none_or(|c| c.c.is_whitespace() || matches!(c.c, '(' | '"' | ',' | ';' | '='))
 }
 
 /// `FOR /L %I ...` typed into a batch file: cmd reads `%I IN (...) TCP %` as a
@@ -171,7 +182,10 @@ fn single_percent_for(st: &State, line: &[Cell], fx: &mut Effects) -> bool {
         return false;
     }
     let words = split_words(&t[3..]);
-    let Some(var) = words.iter().find(|w| !w.first().is_some_and(|c| c.c == '/') && !is_for_option_value(w)) else {
+    let Some(var) = words
+        .iter()
+        .find(|w| w.first().is_none_or(|c| c.c != '/') && !is_for_option_value(w))
+    else {
         return false;
     };
     let s = text(var);
@@ -258,15 +272,28 @@ fn expand_percent(st: &State, line: &[Cell]) -> Cells {
         };
         let whole = |j: usize| (c.at.0, line[j].at.1);
         if next.c == '%' {
-            out.push(Cell { c: '%', at: whole(i + 1) });
+            out.push(Cell {
+                c: '%',
+                at: whole(i + 1),
+            });
             i += 2;
         } else if next.c.is_ascii_digit() || next.c == '*' {
-            out.push(Cell { c: UNKNOWN, at: whole(i + 1) });
+            out.push(Cell {
+                c: UNKNOWN,
+                at: whole(i + 1),
+            });
             i += 2;
         } else if let Some(end) = tilde_arg(line, i) {
-            out.push(Cell { c: UNKNOWN, at: whole(end) });
+            out.push(Cell {
+                c: UNKNOWN,
+                at: whole(end),
+            });
             i = end + 1;
-        } else if let Some(close) = line[i + 1..].iter().position(|c| c.c == '%').map(|p| p + i + 1) {
+        } else if let Some(close) = line[i + 1..]
+            .iter()
+            .position(|c| c.c == '%')
+            .map(|p| p + i + 1)
+        {
             let name = text(&line[i + 1..close]);
             let at = whole(close);
             match (name.contains(':'), st.var(&name)) {
@@ -287,14 +314,26 @@ fn tilde_arg(line: &[Cell], i: usize) -> Option<usize> {
         return None;
     }
     let mut j = i + 2;
-    while line.get(j).is_some_and(|c| c.c.is_ascii_alphabetic() || c.c == '$') {
+    while line
+        .get(j)
+        .is_some_and(|c| c.c.is_ascii_alphabetic() || c.c == '$')
+    {
         j += 1;
     }
-    line.get(j).filter(|c| c.c.is_ascii_digit() || c.c == '*').map(|_| j)
+    line.get(j)
+        .filter(|c| c.c.is_ascii_digit() || c.c == '*')
+        .map(|_| j)
 }
 
 /// Runs a statement: a command, possibly followed by `&`/`&&`/`||`/`|` and more.
-fn statement(st: &mut State, cells: &[Cell], span: Span, in_loop: bool, depth: usize, fx: &mut Effects) {
+fn statement(
+    st: &mut State,
+    cells: &[Cell],
+    span: Span,
+    in_loop: bool,
+    depth: usize,
+    fx: &mut Effects,
+) {
     if depth > MAX_DEPTH {
         return;
     }
@@ -337,7 +376,11 @@ fn split_command(cells: &[Cell]) -> (Cells, Option<&[Cell]>) {
             }
             '\n' => return (out, Some(&cells[i + 1..])),
             '&' | '|' if !in_quote => {
-                let skip = if cells.get(i + 1).is_some_and(|n| n.c == c.c) { 2 } else { 1 };
+                let skip = if cells.get(i + 1).is_some_and(|n| n.c == c.c) {
+                    2
+                } else {
+                    1
+                };
                 return (out, Some(&cells[i + skip..]));
             }
             '(' if !in_quote => {
@@ -361,14 +404,23 @@ fn split_command(cells: &[Cell]) -> (Cells, Option<&[Cell]>) {
 /// After a block's `)`: ` else (` opens the other branch (assumed to run too).
 fn skip_else(cells: &[Cell]) -> &[Cell] {
     let t = trim(cells);
-    if starts_with_word(t, "else") { &t[4..] } else { t }
+    if starts_with_word(t, "else") {
+        &t[4..]
+    } else {
+        t
+    }
 }
 
 /// `if [/i] [not] exist x | defined x | errorlevel n | a==b | a op b` → the command.
 fn skip_if_condition(cells: &[Cell]) -> &[Cell] {
     let words = split_words(cells);
     let mut i = 1;
-    let lower = |k: usize| words.get(k).map(|w| text(w).to_ascii_lowercase()).unwrap_or_default();
+    let lower = |k: usize| {
+        words
+            .get(k)
+            .map(|w| text(w).to_ascii_lowercase())
+            .unwrap_or_default()
+    };
     if lower(i) == "/i" {
         i += 1;
     }
@@ -379,7 +431,13 @@ fn skip_if_condition(cells: &[Cell]) -> &[Cell] {
     i += match first.as_str() {
         "exist" | "defined" | "errorlevel" | "cmdextversion" => 2,
         w if w.contains("==") => 1,
-        _ if matches!(lower(i + 1).as_str(), "equ" | "neq" | "lss" | "leq" | "gtr" | "geq") => 3,
+        _ if matches!(
+            lower(i + 1).as_str(),
+            "equ" | "neq" | "lss" | "leq" | "gtr" | "geq"
+        ) =>
+        {
+            3
+        }
         _ if lower(i + 1).starts_with("==") => 2 + usize::from(lower(i + 1) == "=="),
         _ => 1,
     };
@@ -392,7 +450,14 @@ fn skip_if_condition(cells: &[Cell]) -> &[Cell] {
     }
 }
 
-fn run_command(st: &mut State, cells: &[Cell], span: Span, in_loop: bool, depth: usize, fx: &mut Effects) {
+fn run_command(
+    st: &mut State,
+    cells: &[Cell],
+    span: Span,
+    in_loop: bool,
+    depth: usize,
+    fx: &mut Effects,
+) {
     let cells = trim(cells).strip_prefix_at();
     let words = split_words(cells);
     let Some(first) = words.first() else { return };
@@ -410,7 +475,8 @@ fn run_command(st: &mut State, cells: &[Cell], span: Span, in_loop: bool, depth:
             let delayed = if flags.contains("disabledelayedexpansion") {
                 false
             } else {
-                flags.contains("enabledelayedexpansion") || st.delayed.last().copied().unwrap_or(false)
+                flags.contains("enabledelayedexpansion")
+                    || st.delayed.last().copied().unwrap_or(false)
             };
             let env = st.env.last().cloned().unwrap_or_default();
             st.env.push(env);
@@ -422,7 +488,9 @@ fn run_command(st: &mut State, cells: &[Cell], span: Span, in_loop: bool, depth:
                 st.delayed.pop();
             }
         }
-        "call" if !text(rest(4)).starts_with(':') => statement(st, rest(4), span, in_loop, depth + 1, fx),
+        "call" if !text(rest(4)).starts_with(':') => {
+            statement(st, rest(4), span, in_loop, depth + 1, fx)
+        }
         _ => {
             let expanded = if st.delayed.last().copied().unwrap_or(false) {
                 expand_delayed(st, cells)
@@ -446,7 +514,11 @@ fn expand_delayed(st: &State, cells: &[Cell]) -> Cells {
     let mut i = 0;
     while i < cells.len() {
         if cells[i].c == '!' {
-            if let Some(close) = cells[i + 1..].iter().position(|c| c.c == '!').map(|p| p + i + 1) {
+            if let Some(close) = cells[i + 1..]
+                .iter()
+                .position(|c| c.c == '!')
+                .map(|p| p + i + 1)
+            {
                 let name = text(&cells[i + 1..close]);
                 let at = (cells[i].at.0, cells[close].at.1);
                 match st.var(&name) {
@@ -489,7 +561,9 @@ fn set(st: &mut State, cells: &[Cell]) {
         Some(inner) => inner.rfind('"').map_or(inner, |q| &inner[..q]).to_owned(),
         None => body,
     };
-    let Some((name, value)) = body.split_once('=') else { return };
+    let Some((name, value)) = body.split_once('=') else {
+        return;
+    };
     let (name, op) = match name.trim_end().char_indices().last() {
         Some((i, c)) if mode == 'a' && "+-*/%".contains(c) => (&name[..i], Some(c)),
         _ => (name, None),
@@ -511,7 +585,16 @@ fn set(st: &mut State, cells: &[Cell]) {
                 _ => UNKNOWN.to_string(),
             }
         }
-        _ => value.chars().map(|c| if Loops::marker_index(c).is_some() { UNKNOWN } else { c }).collect(),
+        _ => value
+            .chars()
+            .map(|c| {
+                if Loops::marker_index(c).is_some() {
+                    UNKNOWN
+                } else {
+                    c
+                }
+            })
+            .collect(),
     };
     let Some(env) = st.env.last_mut() else { return };
     if value.is_empty() {
@@ -582,19 +665,31 @@ fn for_loop(st: &mut State, cells: &[Cell], span: Span, depth: usize, fx: &mut E
         }
         kind = t.clone();
         i += 1;
-        let takes_value = (t == "/f" && words.get(i).is_some_and(|v| v.first().is_some_and(|c| c.c == '"')))
-            || (t == "/r" && words.get(i).is_some_and(|v| !v.first().is_some_and(|c| c.c == '%')));
+        let takes_value = (t == "/f"
+            && words
+                .get(i)
+                .is_some_and(|v| v.first().is_some_and(|c| c.c == '"')))
+            || (t == "/r"
+                && words
+                    .get(i)
+                    .is_some_and(|v| v.first().is_none_or(|c| c.c != '%')));
         if takes_value {
             i += 1;
         }
     }
     let Some(var_word) = words.get(i) else { return };
     let var = text(var_word);
-    let Some(letter) = var.strip_prefix('%').filter(|l| l.chars().count() == 1).and_then(|l| l.chars().next()) else {
+    let Some(letter) = var
+        .strip_prefix('%')
+        .filter(|l| l.chars().count() == 1)
+        .and_then(|l| l.chars().next())
+    else {
         return;
     };
     let after_var = offset_of(cells, var_word) + var_word.len();
-    let Some((set_cells, body)) = set_and_body(&cells[after_var..]) else { return };
+    let Some((set_cells, body)) = set_and_body(&cells[after_var..]) else {
+        return;
+    };
     let values = match kind.as_str() {
         "/l" => progression(&text(&set_cells)),
         "" => list(&text(&set_cells)),
@@ -609,7 +704,9 @@ fn for_loop(st: &mut State, cells: &[Cell], span: Span, depth: usize, fx: &mut E
             return;
         }
     }
-    let Some(marker) = st.loops.push(format!("%%{letter}"), values) else { return };
+    let Some(marker) = st.loops.push(format!("%%{letter}"), values) else {
+        return;
+    };
     let body = substitute(body, letter, marker);
     statement(st, &body, span, true, depth + 1, fx);
 }
@@ -618,7 +715,10 @@ fn for_loop(st: &mut State, cells: &[Cell], span: Span, depth: usize, fx: &mut E
 /// in order, so small loops are run value by value instead of symbolically.
 fn assigns_variables(body: &[Cell]) -> bool {
     let lower = text(body).to_ascii_lowercase();
-    lower.starts_with("set ") || lower.contains(" set ") || lower.contains("(set ") || lower.contains("\tset ")
+    lower.starts_with("set ")
+        || lower.contains(" set ")
+        || lower.contains("(set ")
+        || lower.contains("\tset ")
 }
 
 const MAX_UNROLL: u64 = 256;
@@ -693,7 +793,9 @@ fn progression(set: &str) -> LoopValues {
         }
     };
     match (parse(0), parse(1), parse(2)) {
-        (Some(start), Some(step), Some(end)) if nums.len() <= 3 => LoopValues::Progression { start, step, end },
+        (Some(start), Some(step), Some(end)) if nums.len() <= 3 => {
+            LoopValues::Progression { start, step, end }
+        }
         _ => LoopValues::Unknown,
     }
 }
@@ -716,7 +818,10 @@ fn substitute(body: &[Cell], letter: char, marker: char) -> Cells {
     let mut i = 0;
     while i < body.len() {
         if body[i].c == '%' && body.get(i + 1).is_some_and(|c| c.c == letter) {
-            out.push(Cell { c: marker, at: (body[i].at.0, body[i + 1].at.1) });
+            out.push(Cell {
+                c: marker,
+                at: (body[i].at.0, body[i + 1].at.1),
+            });
             i += 2;
         } else {
             out.push(body[i]);
@@ -754,15 +859,24 @@ mod tests {
 
     #[test]
     fn for_loop_is_one_port_set() {
-        let fx = effects("FOR /L %%I IN (5001,1,5201) DO netsh firewall add portopening TCP %%I \"Passive FTP\"%%I\r\n");
+        let fx = effects(
+            "FOR /L %%I IN (5001,1,5201) DO netsh firewall add portopening TCP %%I \"Passive FTP\"%%I\r\n",
+        );
         assert_eq!(ports(&fx), vec!["5001-5201"]);
-        let Change::Add(rule) = &fx.firewall[0] else { panic!() };
-        assert_eq!(rule.name.as_deref().map(Loops::strip).as_deref(), Some("Passive FTP"));
+        let Change::Add(rule) = &fx.firewall[0] else {
+            panic!()
+        };
+        assert_eq!(
+            rule.name.as_deref().map(Loops::strip).as_deref(),
+            Some("Passive FTP")
+        );
     }
 
     #[test]
     fn single_percent_in_a_batch_file_is_rejected() {
-        let fx = effects("FOR /L %I IN (5001,1,5201) DO netsh firewall add portopening TCP %I \"Passive FTP\"%I\r\n");
+        let fx = effects(
+            "FOR /L %I IN (5001,1,5201) DO netsh firewall add portopening TCP %I \"Passive FTP\"%I\r\n",
+        );
         assert!(fx.firewall.is_empty());
         assert_eq!(fx.findings[0].rule, RULE_FOR_SINGLE_PERCENT);
     }
@@ -784,21 +898,47 @@ mod tests {
 
     #[test]
     fn negative_steps_and_lists() {
-        let fx = effects("for /l %%p in (5201,-1,5001) do netsh firewall add portopening TCP %%p x\r\nfor %%p in (21 990) do netsh firewall add portopening protocol=TCP port=%%p name=x\r\n");
+        let fx = effects(
+            "for /l %%p in (5201,-1,5001) do netsh firewall add portopening TCP %%p x\r\nfor %%p in (21 990) do netsh firewall add portopening protocol=TCP port=%%p name=x\r\n",
+        );
         assert_eq!(ports(&fx), vec!["5001-5201", "21,990"]);
     }
 
     #[test]
     fn adsutil_forms() {
-        let fx = effects("cscript.exe adsutil.vbs set /MSFTPSVC/PassivePortRange \"5001-5201\"\r\nCScript C:\\Inetpub\\AdminScripts\\adsutil.vbs SET MSFTPSVC\\1\\ServerBindings \":2121:\"\r\nCscript.exe c: \\ Inetpub \\ adminscripts \\ adsutil. vbs set/msftpsvc/passiveportrange \"5500-5515\"\r\n");
+        let fx = effects(
+            "cscript.exe adsutil.vbs set /MSFTPSVC/PassivePortRange \"5001-5201\"\r\nCScript C:\\Inetpub\\AdminScripts\\adsutil.vbs SET MSFTPSVC\\1\\ServerBindings \":2121:\"\r\nCscript.exe c: \\ Inetpub \\ adminscripts \\ adsutil. vbs set/msftpsvc/passiveportrange \"5500-5515\"\r\n",
+        );
         assert_eq!(fx.iis.len(), 2);
         assert_eq!(fx.findings.len(), 1);
-        assert!(fx.findings[0].help.as_deref().unwrap().contains("c:\\Inetpub\\adminscripts\\adsutil.vbs set /msftpsvc/passiveportrange \"5500-5515\""));
+        assert!(fx.findings[0].help.as_deref().unwrap().contains(
+            "c:\\Inetpub\\adminscripts\\adsutil.vbs set /msftpsvc/passiveportrange \"5500-5515\""
+        ));
     }
 
     #[test]
     fn never_panics() {
-        for s in ["%", "%%", "for", "for /l", "for /l %%i in (", "for /l %%i in (1,1,3) do", "^", "\"", "set /a x=1/0", "set /a x=99999999999*99999999999", "if", "if not", "(((((", ")))", "set =x", "set \"", "for %%a in (1) do for %%b in (2) do netsh firewall add portopening TCP %%b x", "%~", "é%é%é"] {
+        for s in [
+            "%",
+            "%%",
+            "for",
+            "for /l",
+            "for /l %%i in (",
+            "for /l %%i in (1,1,3) do",
+            "^",
+            "\"",
+            "set /a x=1/0",
+            "set /a x=99999999999*99999999999",
+            "if",
+            "if not",
+            "(((((",
+            ")))",
+            "set =x",
+            "set \"",
+            "for %%a in (1) do for %%b in (2) do netsh firewall add portopening TCP %%b x",
+            "%~",
+            "é%é%é",
+        ] {
             let _ = effects(s);
         }
     }

@@ -112,13 +112,23 @@ fn tagged(args: &[Arg], tags: &[&'static str], positional: bool) -> Tagged {
         match a.text.split_once('=') {
             Some((tag, value)) => {
                 let t = tag.trim().to_ascii_lowercase();
-                match tags.iter().find(|k| **k == t).or_else(|| unique_prefix(tags, &t)) {
+                match tags
+                    .iter()
+                    .find(|k| **k == t)
+                    .or_else(|| unique_prefix(tags, &t))
+                {
                     Some(k) => out.values.push((k, value.to_owned(), a.span)),
-                    None => out.errors.push((a.span, format!("netsh does not know `{}=`", tag.trim()))),
+                    None => out
+                        .errors
+                        .push((a.span, format!("netsh does not know `{}=`", tag.trim()))),
                 }
             }
-            None if positional && i < tags.len() => out.values.push((tags[i], a.text.clone(), a.span)),
-            None => out.errors.push((a.span, format!("`{}` has no tag=", a.text))),
+            None if positional && i < tags.len() => {
+                out.values.push((tags[i], a.text.clone(), a.span))
+            }
+            None => out
+                .errors
+                .push((a.span, format!("`{}` has no tag=", a.text))),
         }
     }
     out
@@ -131,7 +141,14 @@ fn unique_prefix<'a>(tags: &'a [&'static str], t: &str) -> Option<&'a &'static s
 }
 
 const PORTOPENING_TAGS: &[&str] = &[
-    "protocol", "port", "name", "mode", "scope", "addresses", "profile", "interface",
+    "protocol",
+    "port",
+    "name",
+    "mode",
+    "scope",
+    "addresses",
+    "profile",
+    "interface",
 ];
 const DELETE_PORTOPENING_TAGS: &[&str] = &["protocol", "port", "profile", "interface"];
 
@@ -140,7 +157,14 @@ fn malformed(fx: &mut Effects, span: Span, message: String, label: &str, help: &
         .push(Finding::new(RULE_FW_MALFORMED, span, message, label).help(help));
 }
 
-fn legacy_firewall(verb: &str, object: &str, args: &[Arg], loops: &Loops, site: Site, fx: &mut Effects) {
+fn legacy_firewall(
+    verb: &str,
+    object: &str,
+    args: &[Arg],
+    loops: &Loops,
+    site: Site,
+    fx: &mut Effects,
+) {
     match (verb, object) {
         ("add", "portopening") | ("set", "portopening") => {
             if let Some(rule) = port_opening(args, loops, site, fx) {
@@ -150,18 +174,33 @@ fn legacy_firewall(verb: &str, object: &str, args: &[Arg], loops: &Loops, site: 
         }
         ("delete", "portopening") => {
             delete_port_opening(args, loops, site, fx);
-            deprecated(site, fx, "netsh advfirewall firewall delete rule name=... protocol=TCP localport=...");
+            deprecated(
+                site,
+                fx,
+                "netsh advfirewall firewall delete rule name=... protocol=TCP localport=...",
+            );
         }
         ("set", "opmode") => {
             let t = tagged(args, &["mode", "exceptions", "profile", "interface"], true);
             if let Some((mode, _)) = t.get("mode") {
                 let on = !mode.eq_ignore_ascii_case("disable");
-                fx.firewall.push(Change::State { on, span: site.statement });
-                let equivalent = if on { "netsh advfirewall set allprofiles state on" } else { "netsh advfirewall set allprofiles state off" };
+                fx.firewall.push(Change::State {
+                    on,
+                    span: site.statement,
+                });
+                let equivalent = if on {
+                    "netsh advfirewall set allprofiles state on"
+                } else {
+                    "netsh advfirewall set allprofiles state off"
+                };
                 deprecated(site, fx, equivalent);
             }
         }
-        _ => deprecated(site, fx, "the matching `netsh advfirewall firewall` command (KB 947709)"),
+        _ => deprecated(
+            site,
+            fx,
+            "the matching `netsh advfirewall firewall` command (KB 947709)",
+        ),
     }
 }
 
@@ -179,9 +218,18 @@ fn deprecated(site: Site, fx: &mut Effects, equivalent: &str) {
 
 fn deprecated_port_opening(rule: &WinRule, loops: &Loops, site: Site, fx: &mut Effects) {
     let LocalPorts::Set(ports) = &rule.local_ports else {
-        return deprecated(site, fx, "netsh advfirewall firewall add rule ... localport=<port>");
+        return deprecated(
+            site,
+            fx,
+            "netsh advfirewall firewall add rule ... localport=<port>",
+        );
     };
-    let name = rule.name.as_deref().map(Loops::strip).filter(|n| !n.is_empty()).unwrap_or_else(|| "FTP".to_owned());
+    let name = rule
+        .name
+        .as_deref()
+        .map(Loops::strip)
+        .filter(|n| !n.is_empty())
+        .unwrap_or_else(|| "FTP".to_owned());
     let protocol = match rule.protocol {
         Protocol::Udp => "UDP",
         _ => "TCP",
@@ -209,7 +257,15 @@ fn deprecated_port_opening(rule: &WinRule, loops: &Loops, site: Site, fx: &mut E
     } else {
         format!("use: {equivalent}")
     };
-    fx.findings.push(Finding::new(RULE_NETSH_DEPRECATED, site.statement, message, "deprecated context").help(help));
+    fx.findings.push(
+        Finding::new(
+            RULE_NETSH_DEPRECATED,
+            site.statement,
+            message,
+            "deprecated context",
+        )
+        .help(help),
+    );
 }
 
 /// `add portopening [protocol=]TCP [port=]5001 [name=]"Passive FTP" [mode=] [scope=] [addresses=] [profile=]`.
@@ -217,10 +273,24 @@ fn port_opening(args: &[Arg], loops: &Loops, site: Site, fx: &mut Effects) -> Op
     let t = tagged(args, PORTOPENING_TAGS, true);
     const HELP: &str = "write netsh firewall add portopening protocol=TCP port=5001 name=\"Passive FTP\" (or use netsh advfirewall)";
     for (span, why) in &t.errors {
-        malformed(fx, *span, format!("{why}: netsh rejects the port opening"), "rejected", HELP);
+        malformed(
+            fx,
+            *span,
+            format!("{why}: netsh rejects the port opening"),
+            "rejected",
+            HELP,
+        );
     }
-    let (Some((proto, proto_span)), Some((port, port_span)), Some(_)) = (t.get("protocol"), t.get("port"), t.get("name")) else {
-        malformed(fx, site.command, "add portopening needs protocol, port and name: netsh rejects it".to_owned(), "incomplete", HELP);
+    let (Some((proto, proto_span)), Some((port, port_span)), Some(_)) =
+        (t.get("protocol"), t.get("port"), t.get("name"))
+    else {
+        malformed(
+            fx,
+            site.command,
+            "add portopening needs protocol, port and name: netsh rejects it".to_owned(),
+            "incomplete",
+            HELP,
+        );
         return None;
     };
     if !t.errors.is_empty() {
@@ -232,7 +302,15 @@ fn port_opening(args: &[Arg], loops: &Loops, site: Site, fx: &mut Effects) -> Op
         "ALL" => Protocol::Any,
         _ if is_unknown(proto) => Protocol::Any,
         other => {
-            malformed(fx, proto_span, format!("protocol `{other}` is not TCP, UDP or ALL: netsh rejects the port opening"), "rejected", HELP);
+            malformed(
+                fx,
+                proto_span,
+                format!(
+                    "protocol `{other}` is not TCP, UDP or ALL: netsh rejects the port opening"
+                ),
+                "rejected",
+                HELP,
+            );
             return None;
         }
     };
@@ -240,25 +318,46 @@ fn port_opening(args: &[Arg], loops: &Loops, site: Site, fx: &mut Effects) -> Op
     let mode_ok = |m: &str| m.eq_ignore_ascii_case("enable") || m.eq_ignore_ascii_case("disable");
     let enabled = match t.get("mode") {
         Some((m, s)) if !mode_ok(m) && !is_unknown(m) => {
-            malformed(fx, s, format!("mode `{m}` is not ENABLE or DISABLE: netsh rejects the port opening"), "rejected", HELP);
+            malformed(
+                fx,
+                s,
+                format!("mode `{m}` is not ENABLE or DISABLE: netsh rejects the port opening"),
+                "rejected",
+                HELP,
+            );
             return None;
         }
         Some((m, _)) => !m.eq_ignore_ascii_case("disable"),
         None => true,
     };
-    let remote = match t.get("scope").map(|(s, span)| (s.to_ascii_uppercase(), span)) {
+    let remote = match t
+        .get("scope")
+        .map(|(s, span)| (s.to_ascii_uppercase(), span))
+    {
         None => Remote::All,
         Some((s, _)) if s == "ALL" => Remote::All,
         Some((s, _)) if s == "SUBNET" => Remote::Some("LocalSubnet".to_owned()),
         Some((s, span)) if s == "CUSTOM" => match t.get("addresses") {
             Some((list, _)) => Remote::Some(list.to_owned()),
             None => {
-                malformed(fx, span, "scope=CUSTOM needs addresses=: netsh rejects the port opening".to_owned(), "no addresses", HELP);
+                malformed(
+                    fx,
+                    span,
+                    "scope=CUSTOM needs addresses=: netsh rejects the port opening".to_owned(),
+                    "no addresses",
+                    HELP,
+                );
                 return None;
             }
         },
         Some((s, span)) => {
-            malformed(fx, span, format!("scope `{s}` is not ALL, SUBNET or CUSTOM: netsh rejects the port opening"), "rejected", HELP);
+            malformed(
+                fx,
+                span,
+                format!("scope `{s}` is not ALL, SUBNET or CUSTOM: netsh rejects the port opening"),
+                "rejected",
+                HELP,
+            );
             return None;
         }
     };
@@ -277,7 +376,10 @@ fn single_ports(text: &str, span: Span, loops: &Loops, fx: &mut Effects) -> Opti
         return loop_ports(values, span, fx);
     }
     if is_unknown(text) || Loops::mentions_loop(text) {
-        return Some(LocalPorts::Unknown(format!("port `{}` is not known here", loops.display(text))));
+        return Some(LocalPorts::Unknown(format!(
+            "port `{}` is not known here",
+            loops.display(text)
+        )));
     }
     match text.trim().parse::<u16>() {
         Ok(p) if p > 0 => Some(LocalPorts::Set(PortSet::single(p))),
@@ -285,7 +387,10 @@ fn single_ports(text: &str, span: Span, loops: &Loops, fx: &mut Effects) -> Opti
             malformed(
                 fx,
                 span,
-                format!("port `{}` is not one port in 1-65535: netsh rejects the port opening (one opening per port)", loops.display(text)),
+                format!(
+                    "port `{}` is not one port in 1-65535: netsh rejects the port opening (one opening per port)",
+                    loops.display(text)
+                ),
                 "rejected",
                 "open one port per command, or one range with netsh advfirewall firewall add rule ... localport=5001-5201",
             );
@@ -296,7 +401,9 @@ fn single_ports(text: &str, span: Span, loops: &Loops, fx: &mut Effects) -> Opti
 
 fn loop_ports(values: &LoopValues, span: Span, fx: &mut Effects) -> Option<LocalPorts> {
     let Some((set, bad)) = values.ports() else {
-        return Some(LocalPorts::Unknown("the loop's values are not known here".to_owned()));
+        return Some(LocalPorts::Unknown(
+            "the loop's values are not known here".to_owned(),
+        ));
     };
     for why in bad {
         malformed(
@@ -313,25 +420,61 @@ fn loop_ports(values: &LoopValues, span: Span, fx: &mut Effects) -> Option<Local
 fn delete_port_opening(args: &[Arg], loops: &Loops, site: Site, fx: &mut Effects) {
     let t = tagged(args, DELETE_PORTOPENING_TAGS, true);
     let (Some((proto, _)), Some((port, span))) = (t.get("protocol"), t.get("port")) else {
-        malformed(fx, site.command, "delete portopening needs protocol and port: netsh rejects it".to_owned(), "incomplete", "write netsh firewall delete portopening protocol=TCP port=5001");
+        malformed(
+            fx,
+            site.command,
+            "delete portopening needs protocol and port: netsh rejects it".to_owned(),
+            "incomplete",
+            "write netsh firewall delete portopening protocol=TCP port=5001",
+        );
         return;
     };
     let protocol = Protocol::parse(proto).unwrap_or(Protocol::Any);
     match single_ports(port, span, loops, fx) {
-        Some(LocalPorts::Set(ports)) => fx.firewall.push(Change::DeletePortOpening { protocol, ports }),
-        Some(_) => fx.firewall.push(Change::Uncertain(Uncertainty { span: site.statement, what: "deleted port not known".to_owned() })),
+        Some(LocalPorts::Set(ports)) => fx
+            .firewall
+            .push(Change::DeletePortOpening { protocol, ports }),
+        Some(_) => fx.firewall.push(Change::Uncertain(Uncertainty {
+            span: site.statement,
+            what: "deleted port not known".to_owned(),
+        })),
         None => {}
     }
 }
 
 const ADD_RULE_TAGS: &[&str] = &[
-    "name", "dir", "action", "program", "service", "description", "enable", "profile", "localip",
-    "remoteip", "localport", "remoteport", "protocol", "interfacetype", "rmtcomputergrp",
-    "rmtusrgrp", "edge", "security", "rmtmachgrp", "rmtusrgrp",
+    "name",
+    "dir",
+    "action",
+    "program",
+    "service",
+    "description",
+    "enable",
+    "profile",
+    "localip",
+    "remoteip",
+    "localport",
+    "remoteport",
+    "protocol",
+    "interfacetype",
+    "rmtcomputergrp",
+    "rmtusrgrp",
+    "edge",
+    "security",
+    "rmtmachgrp",
+    "rmtusrgrp",
 ];
 const RULE_FILTER_TAGS: &[&str] = &[
-    "name", "dir", "profile", "program", "service", "localip", "remoteip", "localport",
-    "remoteport", "protocol",
+    "name",
+    "dir",
+    "profile",
+    "program",
+    "service",
+    "localip",
+    "remoteip",
+    "localport",
+    "remoteport",
+    "protocol",
 ];
 const ADV_HELP: &str = "write netsh advfirewall firewall add rule name=\"Passive FTP\" dir=in action=allow protocol=TCP localport=5001-5201";
 
@@ -357,15 +500,35 @@ fn add_rule(args: &[Arg], loops: &Loops, site: Site, fx: &mut Effects) -> Option
     let t = tagged(args, ADD_RULE_TAGS, false);
     let mut ok = true;
     for (span, why) in &t.errors {
-        malformed(fx, *span, format!("{why}: netsh rejects the rule"), "rejected", ADV_HELP);
+        malformed(
+            fx,
+            *span,
+            format!("{why}: netsh rejects the rule"),
+            "rejected",
+            ADV_HELP,
+        );
         ok = false;
     }
-    let (Some((name, name_span)), Some((dir, dir_span)), Some((action, action_span))) = (t.get("name"), t.get("dir"), t.get("action")) else {
-        malformed(fx, site.command, "add rule needs name=, dir= and action=: netsh rejects it".to_owned(), "incomplete", ADV_HELP);
+    let (Some((name, name_span)), Some((dir, dir_span)), Some((action, action_span))) =
+        (t.get("name"), t.get("dir"), t.get("action"))
+    else {
+        malformed(
+            fx,
+            site.command,
+            "add rule needs name=, dir= and action=: netsh rejects it".to_owned(),
+            "incomplete",
+            ADV_HELP,
+        );
         return None;
     };
     if name.eq_ignore_ascii_case("all") {
-        malformed(fx, name_span, "a rule cannot be named `all`: netsh rejects it".to_owned(), "reserved name", ADV_HELP);
+        malformed(
+            fx,
+            name_span,
+            "a rule cannot be named `all`: netsh rejects it".to_owned(),
+            "reserved name",
+            ADV_HELP,
+        );
         ok = false;
     }
     let dir = match dir.to_ascii_lowercase().as_str() {
@@ -380,7 +543,8 @@ fn add_rule(args: &[Arg], loops: &Loops, site: Site, fx: &mut Effects) -> Option
     };
     let protocol = match t.get("protocol") {
         None => Some(Protocol::Any),
-        Some((p, span)) => Protocol::parse(p).or_else(|| bad_value(fx, span, "protocol", p, "tcp, udp, any or 0-255")),
+        Some((p, span)) => Protocol::parse(p)
+            .or_else(|| bad_value(fx, span, "protocol", p, "tcp, udp, any or 0-255")),
     };
     let enabled = match t.get("enable") {
         None => Some(true),
@@ -390,20 +554,31 @@ fn add_rule(args: &[Arg], loops: &Loops, site: Site, fx: &mut Effects) -> Option
             _ => bad_value(fx, span, "enable", e, "yes or no"),
         },
     };
-    let (Some(dir), Some(action), Some(protocol), Some(enabled), true) = (dir, action, protocol, enabled, ok) else {
+    let (Some(dir), Some(action), Some(protocol), Some(enabled), true) =
+        (dir, action, protocol, enabled, ok)
+    else {
         return None;
     };
     let local_ports = match t.get("localport") {
         None => LocalPorts::Any,
         Some((text, span)) => {
             if !matches!(protocol, Protocol::Tcp | Protocol::Udp) {
-                malformed(fx, span, "localport= needs protocol=TCP or protocol=UDP: netsh rejects the rule".to_owned(), "no protocol", ADV_HELP);
+                malformed(
+                    fx,
+                    span,
+                    "localport= needs protocol=TCP or protocol=UDP: netsh rejects the rule"
+                        .to_owned(),
+                    "no protocol",
+                    ADV_HELP,
+                );
                 return None;
             }
             adv_ports(text, span, loops, fx)?
         }
     };
-    let remote = t.get("remoteip").map_or(Remote::All, |(r, _)| Remote::from_list(r));
+    let remote = t
+        .get("remoteip")
+        .map_or(Remote::All, |(r, _)| Remote::from_list(r));
     let program = t.get("program").map(|(p, _)| p.to_owned());
     let service = t.get("service").map(|(s, _)| s.to_owned());
     Some(WinRule {
@@ -424,7 +599,13 @@ fn bad_value<T>(fx: &mut Effects, span: Span, tag: &str, value: &str, expected: 
     if is_unknown(value) {
         return None;
     }
-    malformed(fx, span, format!("{tag}={value} is not {expected}: netsh rejects the rule"), "rejected", ADV_HELP);
+    malformed(
+        fx,
+        span,
+        format!("{tag}={value} is not {expected}: netsh rejects the rule"),
+        "rejected",
+        ADV_HELP,
+    );
     None
 }
 
@@ -434,19 +615,33 @@ fn adv_ports(text: &str, span: Span, loops: &Loops, fx: &mut Effects) -> Option<
         return loop_ports(values, span, fx);
     }
     if is_unknown(text) || Loops::mentions_loop(text) {
-        return Some(LocalPorts::Unknown(format!("localport `{}` is not known here", loops.display(text))));
+        return Some(LocalPorts::Unknown(format!(
+            "localport `{}` is not known here",
+            loops.display(text)
+        )));
     }
     let lower = text.trim().to_ascii_lowercase();
     if lower == "any" {
         return Some(LocalPorts::Any);
     }
-    if matches!(lower.as_str(), "rpc" | "rpc-epmap" | "iphttps" | "teredo" | "ply2disc" | "mdns") {
-        return Some(LocalPorts::Unknown(format!("localport={text} is a dynamic keyword")));
+    if matches!(
+        lower.as_str(),
+        "rpc" | "rpc-epmap" | "iphttps" | "teredo" | "ply2disc" | "mdns"
+    ) {
+        return Some(LocalPorts::Unknown(format!(
+            "localport={text} is a dynamic keyword"
+        )));
     }
     match parse_port_list(text) {
         Ok(set) => Some(LocalPorts::Set(set)),
         Err(why) => {
-            malformed(fx, span, format!("localport={text}: {why}: netsh rejects the rule"), "rejected", ADV_HELP);
+            malformed(
+                fx,
+                span,
+                format!("localport={text}: {why}: netsh rejects the rule"),
+                "rejected",
+                ADV_HELP,
+            );
             None
         }
     }
@@ -454,11 +649,20 @@ fn adv_ports(text: &str, span: Span, loops: &Loops, fx: &mut Effects) -> Option<
 
 fn rule_filter(t: &Tagged, loops: &Loops, site: Site, fx: &mut Effects) -> Option<RuleFilter> {
     let Some((name, _)) = t.get("name") else {
-        malformed(fx, site.command, "delete/set rule needs name=: netsh rejects it".to_owned(), "incomplete", "write netsh advfirewall firewall delete rule name=\"Passive FTP\"");
+        malformed(
+            fx,
+            site.command,
+            "delete/set rule needs name=: netsh rejects it".to_owned(),
+            "incomplete",
+            "write netsh advfirewall firewall delete rule name=\"Passive FTP\"",
+        );
         return None;
     };
     if is_unknown(name) || Loops::mentions_loop(name) {
-        fx.firewall.push(Change::Uncertain(Uncertainty { span: site.statement, what: "rule name not known here".to_owned() }));
+        fx.firewall.push(Change::Uncertain(Uncertainty {
+            span: site.statement,
+            what: "rule name not known here".to_owned(),
+        }));
         return None;
     }
     let local_ports = match t.get("localport") {
@@ -470,11 +674,13 @@ fn rule_filter(t: &Tagged, loops: &Loops, site: Site, fx: &mut Effects) -> Optio
     };
     Some(RuleFilter {
         name: (!name.eq_ignore_ascii_case("all")).then(|| name.to_owned()),
-        dir: t.get("dir").and_then(|(d, _)| match d.to_ascii_lowercase().as_str() {
-            "in" => Some(Direction::In),
-            "out" => Some(Direction::Out),
-            _ => None,
-        }),
+        dir: t
+            .get("dir")
+            .and_then(|(d, _)| match d.to_ascii_lowercase().as_str() {
+                "in" => Some(Direction::In),
+                "out" => Some(Direction::Out),
+                _ => None,
+            }),
         protocol: t.get("protocol").and_then(|(p, _)| Protocol::parse(p)),
         local_ports,
     })
@@ -484,11 +690,19 @@ fn rule_filter(t: &Tagged, loops: &Loops, site: Site, fx: &mut Effects) -> Optio
 fn set_rule(args: &[Arg], loops: &Loops, site: Site, fx: &mut Effects) {
     let split = args.iter().position(|a| a.text.eq_ignore_ascii_case("new"));
     let Some(split) = split else {
-        malformed(fx, site.command, "set rule needs `new` before the changed fields: netsh rejects it".to_owned(), "no `new`", "write netsh advfirewall firewall set rule name=\"FTP\" new enable=yes");
+        malformed(
+            fx,
+            site.command,
+            "set rule needs `new` before the changed fields: netsh rejects it".to_owned(),
+            "no `new`",
+            "write netsh advfirewall firewall set rule name=\"FTP\" new enable=yes",
+        );
         return;
     };
     let t = tagged(&args[..split], RULE_FILTER_TAGS, false);
-    let Some(filter) = rule_filter(&t, loops, site, fx) else { return };
+    let Some(filter) = rule_filter(&t, loops, site, fx) else {
+        return;
+    };
     let changes = tagged(&args[split + 1..], ADD_RULE_TAGS, false);
     for (tag, value, _) in &changes.values {
         match *tag {
@@ -511,8 +725,14 @@ fn adv_set(profile: &str, args: &[Arg], site: Site, fx: &mut Effects) {
         return;
     };
     let change = match setting.as_str() {
-        "state" => Change::State { on: value != "off", span: site.statement },
-        "firewallpolicy" => Change::InboundAllow { allow: value.starts_with("allowinbound"), span: site.statement },
+        "state" => Change::State {
+            on: value != "off",
+            span: site.statement,
+        },
+        "firewallpolicy" => Change::InboundAllow {
+            allow: value.starts_with("allowinbound"),
+            span: site.statement,
+        },
         _ => return,
     };
     if every {
@@ -550,7 +770,10 @@ fn garbled_adsutil(args: &[Arg], site: Site, fx: &mut Effects) {
         .position(|a| a.text.to_ascii_lowercase().ends_with("vbs"))
         .unwrap_or(args.len() - 1);
     let path: String = args[..=end].iter().map(|a| a.text.as_str()).collect();
-    let mut rest: Vec<String> = args[end + 1..].iter().map(|a| quote_if_needed(&a.text)).collect();
+    let mut rest: Vec<String> = args[end + 1..]
+        .iter()
+        .map(|a| quote_if_needed(&a.text))
+        .collect();
     if let Some(first) = rest.first().cloned() {
         if let Some(slash) = first.find('/') {
             rest[0] = format!("{} {}", &first[..slash], &first[slash..]);
@@ -588,27 +811,64 @@ pub fn sanitize_path(path: &str) -> String {
 }
 
 const ADSUTIL_VERBS: &[&str] = &[
-    "GET", "SET", "ENUM", "ENUM_ALL", "ENUMALL", "DELETE", "CREATE", "CREATE_VDIR", "CREATE_VSERV",
-    "START_SERVER", "STOP_SERVER", "PAUSE_SERVER", "CONTINUE_SERVER", "FIND", "COPY", "APPCREATEINPROC",
-    "APPCREATEOUTPROC", "APPCREATEPOOLPROC", "APPDELETE", "APPUNLOAD", "APPDISABLE", "APPENABLE",
-    "APPGETSTATUS", "HELP",
+    "GET",
+    "SET",
+    "ENUM",
+    "ENUM_ALL",
+    "ENUMALL",
+    "DELETE",
+    "CREATE",
+    "CREATE_VDIR",
+    "CREATE_VSERV",
+    "START_SERVER",
+    "STOP_SERVER",
+    "PAUSE_SERVER",
+    "CONTINUE_SERVER",
+    "FIND",
+    "COPY",
+    "APPCREATEINPROC",
+    "APPCREATEOUTPROC",
+    "APPCREATEPOOLPROC",
+    "APPDELETE",
+    "APPUNLOAD",
+    "APPDISABLE",
+    "APPENABLE",
+    "APPGETSTATUS",
+    "HELP",
 ];
 
 fn adsutil(args: &[Arg], site: Site, fx: &mut Effects) {
     let args: Vec<&Arg> = args
         .iter()
-        .filter(|a| !a.text.starts_with("-s:") && !a.text.starts_with("-u:") && !a.text.starts_with("-p:"))
+        .filter(|a| {
+            !a.text.starts_with("-s:") && !a.text.starts_with("-u:") && !a.text.starts_with("-p:")
+        })
         .collect();
     let Some(verb) = args.first() else {
-        return iis_problem(fx, site.command, "adsutil.vbs without a command does nothing".to_owned(), "write: cscript adsutil.vbs set /MSFTPSVC/PassivePortRange \"5001-5201\"");
+        return iis_problem(
+            fx,
+            site.command,
+            "adsutil.vbs without a command does nothing".to_owned(),
+            "write: cscript adsutil.vbs set /MSFTPSVC/PassivePortRange \"5001-5201\"",
+        );
     };
     let verb_upper = verb.text.to_ascii_uppercase();
     if !ADSUTIL_VERBS.contains(&verb_upper.as_str()) {
         let help = match verb.text.split_once('/') {
-            Some((v, path)) => format!("put a space after the command: adsutil.vbs {v} /{path} ..."),
+            Some((v, path)) => {
+                format!("put a space after the command: adsutil.vbs {v} /{path} ...")
+            }
             None => "use an adsutil command such as SET, GET or DELETE".to_owned(),
         };
-        return iis_problem(fx, verb.span, format!("adsutil.vbs has no command `{}`: it prints its usage and sets nothing", verb.text), &help);
+        return iis_problem(
+            fx,
+            verb.span,
+            format!(
+                "adsutil.vbs has no command `{}`: it prints its usage and sets nothing",
+                verb.text
+            ),
+            &help,
+        );
     }
     let Some(path_arg) = args.get(1) else { return };
     let path = sanitize_path(&path_arg.text);
@@ -616,7 +876,9 @@ fn adsutil(args: &[Arg], site: Site, fx: &mut Effects) {
     match verb_upper.as_str() {
         "SET" => adsutil_set(&parts, path_arg, &args[2..], fx),
         "DELETE" if parts == ["MSFTPSVC", "PASSIVEPORTRANGE"] => {
-            fx.iis.push(IisSetting::PassivePortRangeDeleted { span: path_arg.span });
+            fx.iis.push(IisSetting::PassivePortRangeDeleted {
+                span: path_arg.span,
+            });
         }
         _ => {}
     }
@@ -630,7 +892,10 @@ fn iis_problem(fx: &mut Effects, span: Span, message: String, help: &str) {
 fn adsutil_set(parts: &[String], path_arg: &Arg, values: &[&Arg], fx: &mut Effects) {
     let property = parts.last().map(String::as_str).unwrap_or("");
     let is_ftp = parts.first().is_some_and(|s| s == "MSFTPSVC");
-    let relevant = matches!(property, "PASSIVEPORTRANGE" | "SERVERBINDINGS" | "MAXCONNECTIONS");
+    let relevant = matches!(
+        property,
+        "PASSIVEPORTRANGE" | "SERVERBINDINGS" | "MAXCONNECTIONS"
+    );
     if !relevant || !is_ftp && property != "PASSIVEPORTRANGE" {
         return;
     }
@@ -638,7 +903,10 @@ fn adsutil_set(parts: &[String], path_arg: &Arg, values: &[&Arg], fx: &mut Effec
         return iis_problem(
             fx,
             path_arg.span,
-            format!("adsutil.vbs set {} has no value: nothing is set", path_arg.text),
+            format!(
+                "adsutil.vbs set {} has no value: nothing is set",
+                path_arg.text
+            ),
             "give the value: cscript adsutil.vbs set /MSFTPSVC/PassivePortRange \"5001-5201\"",
         );
     };
@@ -716,7 +984,10 @@ fn appcmd(args: &[Arg], site: Site, fx: &mut Effects) {
         let Some((key, value)) = opt(a) else { continue };
         let key_lower = key.to_ascii_lowercase();
         if section.as_deref() == Some(FIREWALL_SUPPORT)
-            && matches!(key_lower.as_str(), "lowdatachannelport" | "highdatachannelport")
+            && matches!(
+                key_lower.as_str(),
+                "lowdatachannelport" | "highdatachannelport"
+            )
         {
             data_channel_port(fx, key_lower == "highdatachannelport", &value, a.span, &key);
         } else if key_lower.ends_with("ftpserver.connections.maxconnections") {
@@ -751,7 +1022,10 @@ fn ftp_binding_port(text: &str) -> Option<u16> {
     if digits.is_empty() {
         // `ftp/*:21:`: the first colon follows the address.
         let second = after.find(':')?;
-        let d: String = after[second + 1..].chars().take_while(char::is_ascii_digit).collect();
+        let d: String = after[second + 1..]
+            .chars()
+            .take_while(char::is_ascii_digit)
+            .collect();
         return d.parse().ok();
     }
     digits.parse().ok()
@@ -761,11 +1035,19 @@ fn ftp_binding_port(text: &str) -> Option<u16> {
 /// number is reported (appcmd refuses it).
 pub fn data_channel_port(fx: &mut Effects, high: bool, value: &str, span: Span, name: &str) {
     if is_unknown(value) || Loops::mentions_loop(value) {
-        fx.iis.push(IisSetting::DataChannelPort { high, value: None, span });
+        fx.iis.push(IisSetting::DataChannelPort {
+            high,
+            value: None,
+            span,
+        });
         return;
     }
     match value.trim().trim_matches(['"', '\'']).parse::<u32>() {
-        Ok(v) => fx.iis.push(IisSetting::DataChannelPort { high, value: Some(v), span }),
+        Ok(v) => fx.iis.push(IisSetting::DataChannelPort {
+            high,
+            value: Some(v),
+            span,
+        }),
         Err(_) => iis_problem(
             fx,
             span,
@@ -781,13 +1063,28 @@ mod tests {
 
     #[test]
     fn adsutil_paths() {
-        assert_eq!(sanitize_path("/MSFTPSVC/PassivePortRange"), "MSFTPSVC/PassivePortRange");
-        assert_eq!(sanitize_path("MSFTPSVC\\PassivePortRange\\"), "MSFTPSVC/PassivePortRange");
-        assert_eq!(program_name("C:\\Inetpub\\AdminScripts\\adsutil.vbs"), "adsutil");
-        assert_eq!(program_name("%windir%\\system32\\inetsrv\\APPCMD.EXE"), "appcmd");
+        assert_eq!(
+            sanitize_path("/MSFTPSVC/PassivePortRange"),
+            "MSFTPSVC/PassivePortRange"
+        );
+        assert_eq!(
+            sanitize_path("MSFTPSVC\\PassivePortRange\\"),
+            "MSFTPSVC/PassivePortRange"
+        );
+        assert_eq!(
+            program_name("C:\\Inetpub\\AdminScripts\\adsutil.vbs"),
+            "adsutil"
+        );
+        assert_eq!(
+            program_name("%windir%\\system32\\inetsrv\\APPCMD.EXE"),
+            "appcmd"
+        );
         assert_eq!(binding_port(":2121:"), Some(2121));
         assert_eq!(ftp_binding_port("/bindings:ftp/*:2121:"), Some(2121));
-        assert_eq!(ftp_binding_port("/+bindings.[protocol='ftp',bindingInformation='*:21:']"), Some(21));
+        assert_eq!(
+            ftp_binding_port("/+bindings.[protocol='ftp',bindingInformation='*:21:']"),
+            Some(21)
+        );
         assert_eq!(parse_uint("0xFFFFFFFF"), Some(u32::MAX));
     }
 }

@@ -48,7 +48,11 @@ pub struct Arg {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum LoopValues {
     /// `FOR /L (start,step,end)` or `a..b`.
-    Progression { start: i64, step: i64, end: i64 },
+    Progression {
+        start: i64,
+        step: i64,
+        end: i64,
+    },
     List(Vec<String>),
     Unknown,
 }
@@ -58,7 +62,9 @@ impl LoopValues {
     /// A progression is never enumerated beyond the 65536 possible ports.
     pub fn ports(&self) -> Option<(PortSet, Vec<String>)> {
         match self {
-            LoopValues::Progression { start, step, end } => Some(progression_ports(*start, *step, *end)),
+            LoopValues::Progression { start, step, end } => {
+                Some(progression_ports(*start, *step, *end))
+            }
             LoopValues::List(items) => {
                 let mut set = PortSet::empty();
                 let mut bad = Vec::new();
@@ -100,14 +106,21 @@ fn progression_len(start: i64, step: i64, end: i64) -> Option<u64> {
 fn progression_ports(start: i64, step: i64, end: i64) -> (PortSet, Vec<String>) {
     let mut bad = Vec::new();
     if step == 0 {
-        let set = u16::try_from(start).ok().filter(|p| *p > 0).map_or_else(PortSet::empty, PortSet::single);
+        let set = u16::try_from(start)
+            .ok()
+            .filter(|p| *p > 0)
+            .map_or_else(PortSet::empty, PortSet::single);
         return (set, vec![format!("step 0 repeats {start} forever")]);
     }
     let (lo, hi) = if step > 0 { (start, end) } else { (end, start) };
     if lo > hi {
         return (PortSet::empty(), bad);
     }
-    let last = if step > 0 { start + (end - start) / step * step } else { start - (start - end) / (-step) * (-step) };
+    let last = if step > 0 {
+        start + (end - start) / step * step
+    } else {
+        start - (start - end) / (-step) * (-step)
+    };
     let (first_v, last_v) = (start.min(last), start.max(last));
     if first_v < 1 || last_v > 65535 {
         bad.push(format!("{first_v}..{last_v} reaches outside 1-65535"));
@@ -116,12 +129,20 @@ fn progression_ports(start: i64, step: i64, end: i64) -> (PortSet, Vec<String>) 
     if stride == 1 {
         let a = first_v.clamp(1, 65535) as u16;
         let b = last_v.clamp(1, 65535) as u16;
-        let set = if first_v > 65535 || last_v < 1 { PortSet::empty() } else { PortSet::range(a, b) };
+        let set = if first_v > 65535 || last_v < 1 {
+            PortSet::empty()
+        } else {
+            PortSet::range(a, b)
+        };
         return (set, bad);
     }
     let mut ranges = Vec::new();
     // First value of the progression (from the low end) that is >= 1.
-    let mut v = if first_v >= 1 { first_v } else { first_v + ((1 - first_v + stride - 1) / stride) * stride };
+    let mut v = if first_v >= 1 {
+        first_v
+    } else {
+        first_v + ((1 - first_v + stride - 1) / stride) * stride
+    };
     while v <= last_v.min(65535) {
         ranges.push((v as u16, v as u16));
         v += stride;
@@ -199,11 +220,25 @@ pub enum IisSetting {
     /// adsutil `delete MSFTPSVC/PassivePortRange`.
     PassivePortRangeDeleted { span: Span },
     /// `ServerBindings ":2121:"` for a site (IIS 6) or an ftp binding (IIS 7).
-    ControlPort { iis7: bool, site: String, port: Option<u16>, span: Span },
+    ControlPort {
+        iis7: bool,
+        site: String,
+        port: Option<u16>,
+        span: Span,
+    },
     /// `MaxConnections` (IIS 6) / `maxConnections` (IIS 7); `None` site = service level.
-    MaxConnections { iis7: bool, site: Option<String>, value: Option<u32>, span: Span },
+    MaxConnections {
+        iis7: bool,
+        site: Option<String>,
+        value: Option<u32>,
+        span: Span,
+    },
     /// `lowDataChannelPort` / `highDataChannelPort`.
-    DataChannelPort { high: bool, value: Option<u32>, span: Span },
+    DataChannelPort {
+        high: bool,
+        value: Option<u32>,
+        span: Span,
+    },
 }
 
 /// What running a script does, in order.
@@ -296,7 +331,12 @@ type Port = Option<(u32, Span)>;
 fn data_channel(settings: &[IisSetting]) -> (Port, Port) {
     let (mut low, mut high) = (None, None);
     for s in settings {
-        if let IisSetting::DataChannelPort { high: is_high, value: Some(v), span } = s {
+        if let IisSetting::DataChannelPort {
+            high: is_high,
+            value: Some(v),
+            span,
+        } = s
+        {
             if *is_high {
                 high = Some((*v, *span));
             } else {
@@ -314,10 +354,17 @@ fn iis_servers(settings: &[IisSetting], iis7: bool, source: &SourceFile) -> Vec<
         return Vec::new();
     };
     let anchor = setting_span(first);
-    let passive = if iis7 { iis7_passive(settings) } else { iis6_passive(settings) };
+    let passive = if iis7 {
+        iis7_passive(settings)
+    } else {
+        iis6_passive(settings)
+    };
     let mut sites: Vec<(String, Located<Option<u16>>)> = Vec::new();
     for s in &mine {
-        if let IisSetting::ControlPort { site, port, span, .. } = s {
+        if let IisSetting::ControlPort {
+            site, port, span, ..
+        } = s
+        {
             let located = Located::new(*port, Some(*span));
             match sites.iter_mut().find(|(n, _)| n == site) {
                 Some(entry) => entry.1 = located,
@@ -336,7 +383,11 @@ fn iis_servers(settings: &[IisSetting], iis7: bool, source: &SourceFile) -> Vec<
             control_port,
             passive: passive.clone(),
             max_sessions: max_sessions(&mine, &site),
-            tls: Located::default_value(if iis7 { ControlTls::Optional } else { ControlTls::Never }),
+            tls: Located::default_value(if iis7 {
+                ControlTls::Optional
+            } else {
+                ControlTls::Never
+            }),
             anchor,
         })
         .collect()
@@ -346,7 +397,9 @@ fn is_generation(s: &IisSetting, iis7: bool) -> bool {
     match s {
         IisSetting::PassivePortRange { .. } | IisSetting::PassivePortRangeDeleted { .. } => !iis7,
         IisSetting::DataChannelPort { .. } => iis7,
-        IisSetting::ControlPort { iis7: g, .. } | IisSetting::MaxConnections { iis7: g, .. } => *g == iis7,
+        IisSetting::ControlPort { iis7: g, .. } | IisSetting::MaxConnections { iis7: g, .. } => {
+            *g == iis7
+        }
     }
 }
 
@@ -366,7 +419,13 @@ fn max_sessions(settings: &[&IisSetting], site: &str) -> Located<Option<Option<u
     let mut service = None;
     let mut own = None;
     for s in settings {
-        if let IisSetting::MaxConnections { site: at, value, span, .. } = s {
+        if let IisSetting::MaxConnections {
+            site: at,
+            value,
+            span,
+            ..
+        } = s
+        {
             let v = Located::new(value.map(|n| (n != u32::MAX).then_some(n)), Some(*span));
             match at {
                 Some(name) if name == site => own = Some(v),
@@ -375,7 +434,8 @@ fn max_sessions(settings: &[&IisSetting], site: &str) -> Located<Option<Option<u
             }
         }
     }
-    own.or(service).unwrap_or_else(|| Located::default_value(Some(None)))
+    own.or(service)
+        .unwrap_or_else(|| Located::default_value(Some(None)))
 }
 
 fn iis6_passive(settings: &[IisSetting]) -> Passive {
@@ -385,10 +445,12 @@ fn iis6_passive(settings: &[IisSetting]) -> Passive {
         _ => None,
     });
     match last {
-        Some(Some((value, span))) if is_unknown(value) || Loops::mentions_loop(value) => Passive::Unknown {
-            spans: vec![span],
-            reason: "PassivePortRange is set from a value not known here".to_owned(),
-        },
+        Some(Some((value, span))) if is_unknown(value) || Loops::mentions_loop(value) => {
+            Passive::Unknown {
+                spans: vec![span],
+                reason: "PassivePortRange is set from a value not known here".to_owned(),
+            }
+        }
         Some(Some((value, span))) => passive_from(iis6_passive_range(Some(value)), vec![span]),
         Some(None) => passive_from(iis6_passive_range(None), Vec::new()),
         None => Passive::Unknown {

@@ -22,10 +22,16 @@ use std::collections::HashMap;
 #[derive(Clone, Debug, PartialEq)]
 enum Tok {
     Word(String),
-    Str { text: String, expand: bool },
+    Str {
+        text: String,
+        expand: bool,
+    },
     Var(String),
     /// `-Name`, or `-Name:value` glued; the raw text for native commands.
-    Param { name: String, raw: String },
+    Param {
+        name: String,
+        raw: String,
+    },
     Num(i64),
     Op(&'static str),
     Sep,
@@ -54,7 +60,11 @@ fn lex(source: &SourceFile) -> Vec<Token> {
         let next = b.get(i + 1).map(|x| x.1);
         let g = glued;
         let push = |tok: Tok, from: usize, to: usize, out: &mut Vec<Token>| {
-            out.push(Token { tok, span: source.span(from, to), glued: g });
+            out.push(Token {
+                tok,
+                span: source.span(from, to),
+                glued: g,
+            });
         };
         match c {
             ' ' | '\t' | '\r' => {
@@ -96,7 +106,15 @@ fn lex(source: &SourceFile) -> Vec<Token> {
             }
             '"' | '\'' => {
                 let (s, j) = string(&b, i);
-                push(Tok::Str { text: s, expand: c == '"' }, off, end_of(j), &mut out);
+                push(
+                    Tok::Str {
+                        text: s,
+                        expand: c == '"',
+                    },
+                    off,
+                    end_of(j),
+                    &mut out,
+                );
                 i = j;
             }
             '$' => {
@@ -106,25 +124,44 @@ fn lex(source: &SourceFile) -> Vec<Token> {
                     while j < b.len() && b[j].1 != '}' {
                         j += 1;
                     }
-                    let n = b[start.min(b.len())..j.min(b.len())].iter().map(|x| x.1).collect();
+                    let n = b[start.min(b.len())..j.min(b.len())]
+                        .iter()
+                        .map(|x| x.1)
+                        .collect();
                     j += 1;
                     n
                 } else {
                     let start = j;
-                    while b.get(j).is_some_and(|x| x.1.is_alphanumeric() || x.1 == '_' || x.1 == ':' || x.1 == '?') {
+                    while b.get(j).is_some_and(|x| {
+                        x.1.is_alphanumeric() || x.1 == '_' || x.1 == ':' || x.1 == '?'
+                    }) {
                         j += 1;
                     }
                     b[start..j].iter().map(|x| x.1).collect()
                 };
-                push(Tok::Var(name.to_ascii_lowercase()), off, end_of(j), &mut out);
+                push(
+                    Tok::Var(name.to_ascii_lowercase()),
+                    off,
+                    end_of(j),
+                    &mut out,
+                );
                 i = j;
                 if b.get(i).map(|x| x.1) == Some('=') && b.get(i + 1).map(|x| x.1) != Some('=') {
-                    out.push(Token { tok: Tok::Op("="), span: source.span(end_of(i), end_of(i + 1)), glued: true });
+                    out.push(Token {
+                        tok: Tok::Op("="),
+                        span: source.span(end_of(i), end_of(i + 1)),
+                        glued: true,
+                    });
                     i += 1;
                 }
             }
             '@' if matches!(next, Some('(' | '{')) => {
-                push(Tok::Op(if next == Some('(') { "@(" } else { "@{" }), off, off + 2, &mut out);
+                push(
+                    Tok::Op(if next == Some('(') { "@(" } else { "@{" }),
+                    off,
+                    off + 2,
+                    &mut out,
+                );
                 i += 2;
             }
             '{' | '}' | '(' | ')' | ',' | '|' | '&' => {
@@ -146,7 +183,10 @@ fn lex(source: &SourceFile) -> Vec<Token> {
             }
             '-' if !glued && next.is_some_and(|n| n.is_ascii_alphabetic()) => {
                 let mut j = i + 1;
-                while b.get(j).is_some_and(|x| x.1.is_alphanumeric() || x.1 == '_') {
+                while b
+                    .get(j)
+                    .is_some_and(|x| x.1.is_alphanumeric() || x.1 == '_')
+                {
                     j += 1;
                 }
                 let name: String = b[i + 1..j].iter().map(|x| x.1).collect();
@@ -155,7 +195,15 @@ fn lex(source: &SourceFile) -> Vec<Token> {
                     raw_end = word_end(&b, j + 1);
                 }
                 let raw: String = b[i..raw_end].iter().map(|x| x.1).collect();
-                push(Tok::Param { name: name.to_ascii_lowercase(), raw }, off, end_of(raw_end), &mut out);
+                push(
+                    Tok::Param {
+                        name: name.to_ascii_lowercase(),
+                        raw,
+                    },
+                    off,
+                    end_of(raw_end),
+                    &mut out,
+                );
                 i = raw_end;
             }
             _ => {
@@ -165,8 +213,16 @@ fn lex(source: &SourceFile) -> Vec<Token> {
                 let w = w.replace('`', "");
                 if w == "=" {
                     push(Tok::Op("="), off, end_of(j), &mut out);
-                } else if let Some(digits) = w.strip_suffix("..").filter(|d| !d.is_empty() && d.bytes().all(|x| x.is_ascii_digit())) {
-                    push(Tok::Num(digits.parse().unwrap_or(i64::MAX)), off, end_of(j) - 2, &mut out);
+                } else if let Some(digits) = w
+                    .strip_suffix("..")
+                    .filter(|d| !d.is_empty() && d.bytes().all(|x| x.is_ascii_digit()))
+                {
+                    push(
+                        Tok::Num(digits.parse().unwrap_or(i64::MAX)),
+                        off,
+                        end_of(j) - 2,
+                        &mut out,
+                    );
                     push(Tok::Op(".."), end_of(j) - 2, end_of(j), &mut out);
                 } else if let Some((a, rest)) = split_range(&w) {
                     push(Tok::Num(a), off, off + rest, &mut out);
@@ -176,7 +232,12 @@ fn lex(source: &SourceFile) -> Vec<Token> {
                         push(Tok::Num(n), off + rest + 2, end_of(j), &mut out);
                     }
                 } else if w.bytes().all(|x| x.is_ascii_digit()) {
-                    push(Tok::Num(w.parse().unwrap_or(i64::MAX)), off, end_of(j), &mut out);
+                    push(
+                        Tok::Num(w.parse().unwrap_or(i64::MAX)),
+                        off,
+                        end_of(j),
+                        &mut out,
+                    );
                 } else {
                     push(Tok::Word(w), off, end_of(j), &mut out);
                 }
@@ -191,7 +252,11 @@ fn lex(source: &SourceFile) -> Vec<Token> {
 /// `5000..5100` in one word.
 fn split_range(w: &str) -> Option<(i64, usize)> {
     let (a, b) = w.split_once("..")?;
-    if a.is_empty() || !a.bytes().all(|x| x.is_ascii_digit()) || b.is_empty() || !b.bytes().all(|x| x.is_ascii_digit()) {
+    if a.is_empty()
+        || !a.bytes().all(|x| x.is_ascii_digit())
+        || b.is_empty()
+        || !b.bytes().all(|x| x.is_ascii_digit())
+    {
         return None;
     }
     Some((a.parse().ok()?, a.len()))
@@ -199,7 +264,12 @@ fn split_range(w: &str) -> Option<(i64, usize)> {
 
 fn word_end(b: &[(usize, char)], mut j: usize) -> usize {
     while let Some((_, c)) = b.get(j) {
-        if c.is_whitespace() || matches!(c, '(' | ')' | '{' | '}' | '|' | ';' | ',' | '"' | '\'' | '$') {
+        if c.is_whitespace()
+            || matches!(
+                c,
+                '(' | ')' | '{' | '}' | '|' | ';' | ',' | '"' | '\'' | '$'
+            )
+        {
             break;
         }
         if *c == '`' {
@@ -321,12 +391,21 @@ impl Ps<'_> {
     }
 
     fn span_here(&self) -> Span {
-        self.toks.get(self.pos).map_or_else(|| self.source.span(self.source.text.len(), self.source.text.len()), |t| t.span)
+        self.toks.get(self.pos).map_or_else(
+            || {
+                self.source
+                    .span(self.source.text.len(), self.source.text.len())
+            },
+            |t| t.span,
+        )
     }
 
     fn span_since(&self, start: usize) -> Span {
         let first = self.toks.get(start).map(|t| t.span);
-        let last = self.toks.get(self.pos.saturating_sub(1).max(start)).map(|t| t.span);
+        let last = self
+            .toks
+            .get(self.pos.saturating_sub(1).max(start))
+            .map(|t| t.span);
         match (first, last) {
             (Some(a), Some(b)) => a.to(b),
             (Some(a), None) => a,
@@ -386,7 +465,11 @@ impl Ps<'_> {
         let mut depth = 1;
         while let Some(t) = self.peek() {
             match t {
-                Tok::Op(o) if *o == open || (open == "(" && *o == "@(") || (open == "{" && *o == "@{") => depth += 1,
+                Tok::Op(o)
+                    if *o == open || (open == "(" && *o == "@(") || (open == "{" && *o == "@{") =>
+                {
+                    depth += 1
+                }
                 Tok::Op(o) if *o == close => {
                     depth -= 1;
                     if depth == 0 {
@@ -407,7 +490,9 @@ impl Ps<'_> {
             _ => String::new(),
         };
         match keyword.as_str() {
-            "foreach" if matches!(self.peek_at(1), Some(Tok::Op("("))) => return self.foreach(outer),
+            "foreach" if matches!(self.peek_at(1), Some(Tok::Op("("))) => {
+                return self.foreach(outer);
+            }
             "for" if matches!(self.peek_at(1), Some(Tok::Op("("))) => return self.for_loop(outer),
             "if" | "elseif" | "while" | "switch" => {
                 self.pos += 1;
@@ -436,11 +521,16 @@ impl Ps<'_> {
             }
             _ => {}
         }
-        if let (Some(Tok::Var(name)), Some(Tok::Op("="))) = (self.peek().cloned(), self.peek_at(1)) {
+        if let (Some(Tok::Var(name)), Some(Tok::Op("="))) = (self.peek().cloned(), self.peek_at(1))
+        {
             self.pos += 2;
             let value = self.expression();
             self.rest_of_statement();
-            let value = if self.at_statement_end() { value } else { Val::Unknown };
+            let value = if self.at_statement_end() {
+                value
+            } else {
+                Val::Unknown
+            };
             self.vars.insert(name, value);
             return;
         }
@@ -504,7 +594,10 @@ impl Ps<'_> {
             }
             k += 1;
         }
-        let end = self.toks.get(k.min(self.toks.len().saturating_sub(1))).map(|t| t.span);
+        let end = self
+            .toks
+            .get(k.min(self.toks.len().saturating_sub(1)))
+            .map(|t| t.span);
         let first = self.toks.get(start).map(|t| t.span);
         match (first, end) {
             (Some(a), Some(b)) => a.to(b),
@@ -522,7 +615,13 @@ impl Ps<'_> {
         self.fx.iis = saved_iis;
     }
 
-    fn with_loop(&mut self, var: &str, values: &Val, span: Span, body: impl FnOnce(&mut Self, (Span, bool))) {
+    fn with_loop(
+        &mut self,
+        var: &str,
+        values: &Val,
+        span: Span,
+        body: impl FnOnce(&mut Self, (Span, bool)),
+    ) {
         let values = match values {
             Val::Loop(m) => {
                 let previous = self.vars.insert(var.to_owned(), Val::Loop(*m));
@@ -532,7 +631,9 @@ impl Ps<'_> {
             }
             other => loop_values(other),
         };
-        let Some(marker) = self.loops.push(format!("${var}"), values) else { return };
+        let Some(marker) = self.loops.push(format!("${var}"), values) else {
+            return;
+        };
         let previous = self.vars.insert(var.to_owned(), Val::Loop(marker));
         body(self, (span, true));
         self.restore(var, previous);
@@ -551,7 +652,10 @@ impl Ps<'_> {
         self.pos += 2;
         let header_start = self.pos;
         self.skip_balanced_from_inside("(", ")");
-        let header: Vec<Tok> = self.toks[header_start..self.pos.saturating_sub(1)].iter().map(|t| t.tok.clone()).collect();
+        let header: Vec<Tok> = self.toks[header_start..self.pos.saturating_sub(1)]
+            .iter()
+            .map(|t| t.tok.clone())
+            .collect();
         let (var, values) = counted_loop(&header, &self.vars);
         let span = outer.map_or_else(|| self.span_through_block(start), |(s, _)| s);
         match var {
@@ -588,13 +692,21 @@ impl Ps<'_> {
     }
 
     fn primary(&mut self, expression_mode: bool) -> Val {
-        let Some(tok) = self.peek().cloned() else { return Val::Unknown };
+        let Some(tok) = self.peek().cloned() else {
+            return Val::Unknown;
+        };
         self.pos += 1;
         let mut value = match tok {
             Tok::Num(n) => Val::Num(n),
-            Tok::Str { text, expand } => Val::Str(if expand { self.interpolate(&text) } else { text }),
+            Tok::Str { text, expand } => Val::Str(if expand {
+                self.interpolate(&text)
+            } else {
+                text
+            }),
             Tok::Var(name) => self.var(&name),
-            Tok::Word(w) if expression_mode && w.starts_with('-') && w[1..].parse::<i64>().is_ok() => {
+            Tok::Word(w)
+                if expression_mode && w.starts_with('-') && w[1..].parse::<i64>().is_ok() =>
+            {
                 Val::Num(w.parse().unwrap_or(0))
             }
             Tok::Word(w) => match w.parse::<i64>() {
@@ -602,7 +714,11 @@ impl Ps<'_> {
                 _ => Val::Str(w),
             },
             Tok::Op("@(") | Tok::Op("(") => {
-                let v = if self.is_op(")") { Val::List(Vec::new()) } else { self.expression() };
+                let v = if self.is_op(")") {
+                    Val::List(Vec::new())
+                } else {
+                    self.expression()
+                };
                 let closed = self.is_op(")");
                 self.skip_balanced_from_inside("(", ")");
                 if closed { v } else { Val::Unknown }
@@ -616,7 +732,12 @@ impl Ps<'_> {
         };
         // Glued pieces (`name="FTP"`, `$p.ToString()`) make one word.
         while let Some(t) = self.toks.get(self.pos) {
-            if !t.glued || !matches!(t.tok, Tok::Word(_) | Tok::Str { .. } | Tok::Var(_) | Tok::Num(_)) {
+            if !t.glued
+                || !matches!(
+                    t.tok,
+                    Tok::Word(_) | Tok::Str { .. } | Tok::Var(_) | Tok::Num(_)
+                )
+            {
                 break;
             }
             let next = self.primary(false);
@@ -671,7 +792,11 @@ impl Ps<'_> {
         let mut out = String::new();
         let mut chars = text.chars().peekable();
         while let Some(c) = chars.next() {
-            if c != '$' || !chars.peek().is_some_and(|n| n.is_alphanumeric() || *n == '_' || *n == '{' || *n == '(') {
+            if c != '$'
+                || !chars
+                    .peek()
+                    .is_some_and(|n| n.is_alphanumeric() || *n == '_' || *n == '{' || *n == '(')
+            {
                 out.push(c);
                 continue;
             }
@@ -702,7 +827,7 @@ impl Ps<'_> {
                     chars.next();
                     break;
                 }
-                if !braced && !(n.is_alphanumeric() || n == '_' || n == ':') {
+                if !(braced || n.is_alphanumeric() || n == '_' || n == ':') {
                     break;
                 }
                 name.push(n);
@@ -782,7 +907,12 @@ impl Ps<'_> {
                 Some(Tok::Param { name, raw }) => {
                     self.pos += 1;
                     let glued_value = raw.split_once(':').map(|(_, v)| Val::Str(v.to_owned()));
-                    args.push((Some(name), glued_value.unwrap_or(Val::Str(String::new())), span, raw));
+                    args.push((
+                        Some(name),
+                        glued_value.unwrap_or(Val::Str(String::new())),
+                        span,
+                        raw,
+                    ));
                 }
                 _ => {
                     let value = self.expression();
@@ -813,16 +943,28 @@ impl Ps<'_> {
         let program = commands::program_name(name);
         match program.as_str() {
             "netsh" | "appcmd" | "cscript" | "wscript" | "adsutil" => {
-                let mut native = vec![Arg { text: name.to_owned(), span: site.command }];
+                let mut native = vec![Arg {
+                    text: name.to_owned(),
+                    span: site.command,
+                }];
                 for (param, value, span, raw) in args {
                     if param.is_some() {
-                        native.push(Arg { text: raw.clone(), span: *span });
+                        native.push(Arg {
+                            text: raw.clone(),
+                            span: *span,
+                        });
                         if *value != Val::Str(String::new()) && !raw.contains(':') {
-                            native.push(Arg { text: value.text(), span: *span });
+                            native.push(Arg {
+                                text: value.text(),
+                                span: *span,
+                            });
                         }
                     } else {
                         for item in value.items() {
-                            native.push(Arg { text: item.text(), span: *span });
+                            native.push(Arg {
+                                text: item.text(),
+                                span: *span,
+                            });
                         }
                     }
                 }
@@ -877,22 +1019,37 @@ fn cmdlet(program: &str, b: &Bound, loops: &Loops, site: Site, fx: &mut Effects)
         }
         "enable-netfirewallrule" | "disable-netfirewallrule" => {
             if let Some(filter) = name_filter(b, fx, site) {
-                fx.firewall.push(Change::SetEnabled { filter, enabled: program.starts_with("enable") });
+                fx.firewall.push(Change::SetEnabled {
+                    filter,
+                    enabled: program.starts_with("enable"),
+                });
             }
         }
         "set-netfirewallrule" => {
-            let Some(filter) = name_filter(b, fx, site) else { return };
+            let Some(filter) = name_filter(b, fx, site) else {
+                return;
+            };
             if let Some(e) = b.text("enabled") {
-                fx.firewall.push(Change::SetEnabled { filter, enabled: e.eq_ignore_ascii_case("true") });
+                fx.firewall.push(Change::SetEnabled {
+                    filter,
+                    enabled: e.eq_ignore_ascii_case("true"),
+                });
             } else {
-                fx.firewall.push(Change::Uncertain(Uncertainty { span: site.statement, what: "Set-NetFirewallRule changes are not modelled".to_owned() }));
+                fx.firewall.push(Change::Uncertain(Uncertainty {
+                    span: site.statement,
+                    what: "Set-NetFirewallRule changes are not modelled".to_owned(),
+                }));
             }
         }
         "set-netfirewallprofile" => profile(b, site, fx),
         "set-webconfigurationproperty" => web_property(b, fx),
         "set-webconfiguration" => web_configuration(b, fx),
         "set-iisconfigattributevalue" => {
-            let (Some(name), Some((value, span))) = (b.text("attributename"), b.get("attributevalue")) else { return };
+            let (Some(name), Some((value, span))) =
+                (b.text("attributename"), b.get("attributevalue"))
+            else {
+                return;
+            };
             let lower = name.to_ascii_lowercase();
             if lower == "lowdatachannelport" || lower == "highdatachannelport" {
                 data_channel_port(fx, lower.starts_with("high"), &value.text(), span, &name);
@@ -900,7 +1057,12 @@ fn cmdlet(program: &str, b: &Bound, loops: &Loops, site: Site, fx: &mut Effects)
         }
         "new-webftpsite" => {
             if let Some((port, span)) = b.get("port") {
-                fx.iis.push(IisSetting::ControlPort { iis7: true, site: "1".to_owned(), port: port.text().parse().ok(), span });
+                fx.iis.push(IisSetting::ControlPort {
+                    iis7: true,
+                    site: "1".to_owned(),
+                    port: port.text().parse().ok(),
+                    span,
+                });
             }
         }
         _ => {}
@@ -910,7 +1072,8 @@ fn cmdlet(program: &str, b: &Bound, loops: &Loops, site: Site, fx: &mut Effects)
 const NNFR_HELP: &str = "write New-NetFirewallRule -DisplayName \"Passive FTP\" -Direction Inbound -Protocol TCP -LocalPort 5001-5201 -Action Allow";
 
 fn reject(fx: &mut Effects, span: Span, message: String) {
-    fx.findings.push(Finding::new(RULE_FW_MALFORMED, span, message, "rejected").help(NNFR_HELP));
+    fx.findings
+        .push(Finding::new(RULE_FW_MALFORMED, span, message, "rejected").help(NNFR_HELP));
 }
 
 fn new_rule(b: &Bound, loops: &Loops, site: Site, fx: &mut Effects) -> Option<WinRule> {
@@ -920,7 +1083,13 @@ fn new_rule(b: &Bound, loops: &Loops, site: Site, fx: &mut Effects) -> Option<Wi
         Some(d) if d == "outbound" => Direction::Out,
         Some(d) if is_unknown(&d) => return None,
         Some(d) => {
-            reject(fx, b.get("direction").map_or(site.command, |x| x.1), format!("-Direction {d} is not Inbound or Outbound: New-NetFirewallRule rejects it"));
+            reject(
+                fx,
+                b.get("direction").map_or(site.command, |x| x.1),
+                format!(
+                    "-Direction {d} is not Inbound or Outbound: New-NetFirewallRule rejects it"
+                ),
+            );
             return None;
         }
     };
@@ -930,7 +1099,11 @@ fn new_rule(b: &Bound, loops: &Loops, site: Site, fx: &mut Effects) -> Option<Wi
         Some(a) if a == "block" => RuleAction::Block,
         Some(a) if is_unknown(&a) => return None,
         Some(a) => {
-            reject(fx, b.get("action").map_or(site.command, |x| x.1), format!("-Action {a} is not Allow or Block: New-NetFirewallRule rejects it"));
+            reject(
+                fx,
+                b.get("action").map_or(site.command, |x| x.1),
+                format!("-Action {a} is not Allow or Block: New-NetFirewallRule rejects it"),
+            );
             return None;
         }
     };
@@ -943,7 +1116,13 @@ fn new_rule(b: &Bound, loops: &Loops, site: Site, fx: &mut Effects) -> Option<Wi
         Some((v, span)) => {
             let t = v.text();
             if t.starts_with('$') {
-                reject(fx, span, format!("-Enabled {t}: the parameter takes the strings True or False; $true and $false are not accepted"));
+                reject(
+                    fx,
+                    span,
+                    format!(
+                        "-Enabled {t}: the parameter takes the strings True or False; $true and $false are not accepted"
+                    ),
+                );
             }
             !t.to_ascii_lowercase().contains("false")
         }
@@ -987,65 +1166,113 @@ fn ps_ports(value: &Val, span: Span, loops: &Loops, fx: &mut Effects) -> Option<
             Val::Num(n) => match u16::try_from(n) {
                 Ok(p) => set.insert_range(p, p),
                 Err(_) => {
-                    reject(fx, span, format!("-LocalPort {n} is not a port in 0-65535: New-NetFirewallRule rejects it"));
+                    reject(
+                        fx,
+                        span,
+                        format!(
+                            "-LocalPort {n} is not a port in 0-65535: New-NetFirewallRule rejects it"
+                        ),
+                    );
                     return None;
                 }
             },
             Val::Range(a, b) => match (u16::try_from(a.min(b)), u16::try_from(a.max(b))) {
                 (Ok(lo), Ok(hi)) => set.insert_range(lo, hi),
-                _ => return Some(LocalPorts::Unknown(format!("ports {a}..{b} are not all ports"))),
+                _ => {
+                    return Some(LocalPorts::Unknown(format!(
+                        "ports {a}..{b} are not all ports"
+                    )));
+                }
             },
             Val::Loop(m) => {
-                let Some((ports, _)) = loops.whole(&m.to_string()).and_then(LoopValues::ports) else {
-                    return Some(LocalPorts::Unknown("the loop's values are not known here".to_owned()));
+                let Some((ports, _)) = loops.whole(&m.to_string()).and_then(LoopValues::ports)
+                else {
+                    return Some(LocalPorts::Unknown(
+                        "the loop's values are not known here".to_owned(),
+                    ));
                 };
                 set = set.union(&ports);
             }
             Val::Str(s) if s.eq_ignore_ascii_case("any") => return Some(LocalPorts::Any),
             Val::Str(s) if is_unknown(&s) || Loops::mentions_loop(&s) => {
-                return Some(LocalPorts::Unknown(format!("-LocalPort `{}` is not known here", loops.display(&s))));
+                return Some(LocalPorts::Unknown(format!(
+                    "-LocalPort `{}` is not known here",
+                    loops.display(&s)
+                )));
             }
             Val::Str(s) if s.chars().next().is_some_and(|c| c.is_ascii_alphabetic()) => {
-                return Some(LocalPorts::Unknown(format!("-LocalPort {s} is a dynamic keyword")));
+                return Some(LocalPorts::Unknown(format!(
+                    "-LocalPort {s} is a dynamic keyword"
+                )));
             }
             Val::Str(s) => match parse_port_list(&s) {
                 Ok(p) => set = set.union(&p),
                 Err(why) => {
-                    reject(fx, span, format!("-LocalPort {s}: {why}: New-NetFirewallRule rejects it"));
+                    reject(
+                        fx,
+                        span,
+                        format!("-LocalPort {s}: {why}: New-NetFirewallRule rejects it"),
+                    );
                     return None;
                 }
             },
-            _ => return Some(LocalPorts::Unknown("-LocalPort is not known here".to_owned())),
+            _ => {
+                return Some(LocalPorts::Unknown(
+                    "-LocalPort is not known here".to_owned(),
+                ));
+            }
         }
     }
     Some(LocalPorts::Set(set))
 }
 
 fn name_filter(b: &Bound, fx: &mut Effects, site: Site) -> Option<RuleFilter> {
-    let name = b.text("displayname").or_else(|| b.text("name")).or_else(|| b.positional(0).map(|(v, _)| v.text()))?;
+    let name = b
+        .text("displayname")
+        .or_else(|| b.text("name"))
+        .or_else(|| b.positional(0).map(|(v, _)| v.text()))?;
     if is_unknown(&name) || Loops::mentions_loop(&name) {
-        fx.firewall.push(Change::Uncertain(Uncertainty { span: site.statement, what: "rule name not known here".to_owned() }));
+        fx.firewall.push(Change::Uncertain(Uncertainty {
+            span: site.statement,
+            what: "rule name not known here".to_owned(),
+        }));
         return None;
     }
-    Some(RuleFilter { name: Some(name), dir: None, protocol: None, local_ports: None })
+    Some(RuleFilter {
+        name: Some(name),
+        dir: None,
+        protocol: None,
+        local_ports: None,
+    })
 }
 
 /// `Set-NetFirewallProfile -All|-Profile Domain,Private,Public -Enabled False -DefaultInboundAction Allow`.
 fn profile(b: &Bound, site: Site, fx: &mut Effects) {
     let listed = b.text("profile").unwrap_or_default().to_ascii_lowercase();
-    let every = b.get("all").is_some() || (listed.contains("domain") && listed.contains("private") && listed.contains("public")) || listed == "any";
+    let every = b.get("all").is_some()
+        || (listed.contains("domain") && listed.contains("private") && listed.contains("public"))
+        || listed == "any";
     let mut changes = Vec::new();
     if let Some(e) = b.text("enabled") {
-        changes.push(Change::State { on: !e.to_ascii_lowercase().contains("false"), span: site.statement });
+        changes.push(Change::State {
+            on: !e.to_ascii_lowercase().contains("false"),
+            span: site.statement,
+        });
     }
     if let Some(a) = b.text("defaultinboundaction") {
-        changes.push(Change::InboundAllow { allow: a.eq_ignore_ascii_case("allow"), span: site.statement });
+        changes.push(Change::InboundAllow {
+            allow: a.eq_ignore_ascii_case("allow"),
+            span: site.statement,
+        });
     }
     for change in changes {
         if every {
             fx.firewall.push(change);
         } else {
-            fx.firewall.push(Change::Uncertain(Uncertainty { span: site.statement, what: format!("profile setting for {listed} only") }));
+            fx.firewall.push(Change::Uncertain(Uncertainty {
+                span: site.statement,
+                what: format!("profile setting for {listed} only"),
+            }));
         }
     }
 }
@@ -1061,13 +1288,23 @@ fn section_of(b: &Bound) -> String {
 /// `Set-WebConfigurationProperty -Filter "system.ftpServer/firewallSupport" -Name lowDataChannelPort -Value 5000`.
 fn web_property(b: &Bound, fx: &mut Effects) {
     let section = section_of(b);
-    let name = b.text("name").or_else(|| b.positional(2).map(|(v, _)| v.text())).unwrap_or_default();
-    let Some((value, span)) = b.get("value") else { return };
+    let name = b
+        .text("name")
+        .or_else(|| b.positional(2).map(|(v, _)| v.text()))
+        .unwrap_or_default();
+    let Some((value, span)) = b.get("value") else {
+        return;
+    };
     let lower = name.to_ascii_lowercase();
     if section == "system.ftpserver/firewallsupport" && lower.ends_with("datachannelport") {
         data_channel_port(fx, lower.starts_with("high"), &value.text(), span, &name);
     } else if section.contains("ftpserver/connections") && lower == "maxconnections" {
-        fx.iis.push(IisSetting::MaxConnections { iis7: true, site: None, value: value.text().parse().ok(), span });
+        fx.iis.push(IisSetting::MaxConnections {
+            iis7: true,
+            site: None,
+            value: value.text().parse().ok(),
+            span,
+        });
     }
 }
 
@@ -1076,7 +1313,9 @@ fn web_configuration(b: &Bound, fx: &mut Effects) {
     if section_of(b) != "system.ftpserver/firewallsupport" {
         return;
     }
-    let Some((Val::Hash(entries), _)) = b.get("value") else { return };
+    let Some((Val::Hash(entries), _)) = b.get("value") else {
+        return;
+    };
     for (key, value, span) in entries {
         if key == "lowdatachannelport" || key == "highdatachannelport" {
             data_channel_port(fx, key.starts_with("high"), &value.text(), *span, key);
@@ -1086,7 +1325,11 @@ fn web_configuration(b: &Bound, fx: &mut Effects) {
 
 fn loop_values(v: &Val) -> LoopValues {
     match v {
-        Val::Range(a, b) => LoopValues::Progression { start: *a, step: if b >= a { 1 } else { -1 }, end: *b },
+        Val::Range(a, b) => LoopValues::Progression {
+            start: *a,
+            step: if b >= a { 1 } else { -1 },
+            end: *b,
+        },
         Val::Num(n) => LoopValues::List(vec![n.to_string()]),
         Val::Str(s) if !is_unknown(s) => LoopValues::List(vec![s.clone()]),
         Val::List(items) if items.iter().all(|i| matches!(i, Val::Num(_) | Val::Str(_))) => {
@@ -1110,11 +1353,17 @@ fn counted_loop(header: &[Tok], vars: &HashMap<String, Val>) -> (Option<String>,
             _ => None,
         }
     };
-    let [init, cond, step] = parts.as_slice() else { return (None, Val::Unknown) };
-    let (Some(Tok::Var(var)), Some(Tok::Op("="))) = (init.first(), init.get(1)) else { return (None, Val::Unknown) };
+    let [init, cond, step] = parts.as_slice() else {
+        return (None, Val::Unknown);
+    };
+    let (Some(Tok::Var(var)), Some(Tok::Op("="))) = (init.first(), init.get(1)) else {
+        return (None, Val::Unknown);
+    };
     let start = num(init.get(2));
     let (op, end) = match (cond.first(), cond.get(1)) {
-        (Some(Tok::Var(v)), Some(Tok::Param { name, .. })) if v == var => (name.clone(), num(cond.get(2))),
+        (Some(Tok::Var(v)), Some(Tok::Param { name, .. })) if v == var => {
+            (name.clone(), num(cond.get(2)))
+        }
         _ => return (Some(var.clone()), Val::Unknown),
     };
     let stride = match step {
@@ -1124,7 +1373,9 @@ fn counted_loop(header: &[Tok], vars: &HashMap<String, Val>) -> (Option<String>,
         [Tok::Var(v), Tok::Word(w), n] if v == var && w == "-=" => num(Some(n)).map(|k| -k),
         _ => None,
     };
-    let (Some(start), Some(end), Some(step)) = (start, end, stride) else { return (Some(var.clone()), Val::Unknown) };
+    let (Some(start), Some(end), Some(step)) = (start, end, stride) else {
+        return (Some(var.clone()), Val::Unknown);
+    };
     let end = match op.as_str() {
         "le" | "ge" => end,
         "lt" => end - 1,
@@ -1134,11 +1385,15 @@ fn counted_loop(header: &[Tok], vars: &HashMap<String, Val>) -> (Option<String>,
     if step.abs() == 1 {
         return (Some(var.clone()), Val::Range(start, end));
     }
-    let count = super::LoopValues::Progression { start, step, end }.count().unwrap_or(0);
+    let count = super::LoopValues::Progression { start, step, end }
+        .count()
+        .unwrap_or(0);
     if count > 70_000 {
         return (Some(var.clone()), Val::Unknown);
     }
-    let items = (0..count as i64).map(|k| Val::Num(start + k * step)).collect();
+    let items = (0..count as i64)
+        .map(|k| Val::Num(start + k * step))
+        .collect();
     (Some(var.clone()), Val::List(items))
 }
 
@@ -1174,10 +1429,17 @@ mod tests {
              New-NetFirewallRule -DisplayName 'x' `\n  -Protocol TCP -LocalPort @(\"990\", \"6000-6010\") -Enabled False\n\
              $ports = 7000..7010\nNew-NetFirewallRule -DisplayName y -Protocol TCP -LocalPort $ports -RemoteAddress LocalSubnet\n",
         );
-        assert_eq!(ports(&fx), vec!["21,5000-5100", "990,6000-6010", "7000-7010"]);
-        let Change::Add(r) = &fx.firewall[1] else { panic!() };
+        assert_eq!(
+            ports(&fx),
+            vec!["21,5000-5100", "990,6000-6010", "7000-7010"]
+        );
+        let Change::Add(r) = &fx.firewall[1] else {
+            panic!()
+        };
         assert!(!r.enabled);
-        let Change::Add(r) = &fx.firewall[2] else { panic!() };
+        let Change::Add(r) = &fx.firewall[2] else {
+            panic!()
+        };
         assert_eq!(r.remote, Remote::Some("LocalSubnet".into()));
     }
 
@@ -1211,7 +1473,25 @@ mod tests {
 
     #[test]
     fn never_panics() {
-        for s in ["$", "${", "@(", "@{", "\"", "'", "`", "<#", "foreach (", "for (;;) {", "-", "..", "1..", "$a=", "} } )", "New-NetFirewallRule -LocalPort", "é$é"] {
+        for s in [
+            "$",
+            "${",
+            "@(",
+            "@{",
+            "\"",
+            "'",
+            "`",
+            "<#",
+            "foreach (",
+            "for (;;) {",
+            "-",
+            "..",
+            "1..",
+            "$a=",
+            "} } )",
+            "New-NetFirewallRule -LocalPort",
+            "é$é",
+        ] {
             let _ = effects(s);
         }
     }
