@@ -3,7 +3,6 @@
 
 mod support;
 
-use pasvlint::policy::Config;
 use pasvlint::rules::{RuleMeta, registry};
 use std::collections::BTreeSet;
 use support::*;
@@ -82,6 +81,11 @@ fn every_toml_is_complete_and_named_after_its_rule() {
             "{name}: summary/fix empty"
         );
         assert!(
+            !meta.summary.starts_with(|c: char| c.is_ascii_uppercase())
+                && !meta.summary.ends_with('.'),
+            "{name}: summary starts in lower case and has no final period"
+        );
+        assert!(
             !meta.bad.files.is_empty() && !meta.good.files.is_empty(),
             "{name}: needs bad and good examples"
         );
@@ -120,7 +124,7 @@ fn toml_examples_do_what_they_say() {
                 std::fs::create_dir_all(path.parent().unwrap()).unwrap();
                 std::fs::write(&path, &f.text).unwrap();
             }
-            let report = pasvlint::lint(&[dir.path().to_path_buf()], &Config::default());
+            let report = lint_path(dir.path());
             let rules: Vec<&str> = report.diagnostics.iter().map(|d| d.rule).collect();
             let ok = match kind {
                 "bad" => rules.contains(&meta.name.as_str()),

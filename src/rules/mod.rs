@@ -67,23 +67,25 @@ macro_rules! rules {
 }
 
 rules! {
+    batch_for_single_percent::BatchForSinglePercent => "batch-for-single-percent",
     control_port_blocked::ControlPortBlocked => "control-port-blocked",
+    control_port_outside_policy::ControlPortOutsidePolicy => "control-port-outside-policy",
+    expired_suppression::ExpiredSuppression => "expired-suppression",
     firewall_opens_unused_ports::FirewallOpensUnusedPorts => "firewall-opens-unused-ports",
     ftp_helper_not_assigned::FtpHelperNotAssigned => "ftp-helper-not-assigned",
+    iis_script_command_malformed::IisScriptCommandMalformed => "iis-script-command-malformed",
+    netsh_firewall_deprecated::NetshFirewallDeprecated => "netsh-firewall-deprecated",
     no_firewall_found::NoFirewallFound => "no-firewall-found",
     passive_disabled_but_open::PassiveDisabledButOpen => "passive-disabled-but-open",
     passive_ports_blocked::PassivePortsBlocked => "passive-ports-blocked",
+    passive_range_outside_policy::PassiveRangeOutsidePolicy => "passive-range-outside-policy",
     passive_range_too_small::PassiveRangeTooSmall => "passive-range-too-small",
     passive_range_unrestricted::PassiveRangeUnrestricted => "passive-range-unrestricted",
-    unused_suppression::UnusedSuppression => "unused-suppression",
-    expired_suppression::ExpiredSuppression => "expired-suppression",
     reg_file_syntax_error::RegFileSyntaxError => "reg-file-syntax-error",
-    registry_wrong_value_type::RegistryWrongValueType => "registry-wrong-value-type",
     registry_wrong_key::RegistryWrongKey => "registry-wrong-key",
-    netsh_firewall_deprecated::NetshFirewallDeprecated => "netsh-firewall-deprecated",
+    registry_wrong_value_type::RegistryWrongValueType => "registry-wrong-value-type",
+    unused_suppression::UnusedSuppression => "unused-suppression",
     windows_firewall_rule_malformed::WindowsFirewallRuleMalformed => "windows-firewall-rule-malformed",
-    batch_for_single_percent::BatchForSinglePercent => "batch-for-single-percent",
-    iis_script_command_malformed::IisScriptCommandMalformed => "iis-script-command-malformed",
 }
 
 /// The finding for a suppression that matched nothing or has expired.
@@ -95,6 +97,17 @@ pub fn suppression_finding(
         crate::suppress::Unused::NoMatch => unused_suppression::finding(s),
         crate::suppress::Unused::Expired => expired_suppression::finding(s),
     }
+=======
+    vsftpd_bad_boolean::VsftpdBadBoolean => "vsftpd-bad-boolean",
+    vsftpd_bad_number::VsftpdBadNumber => "vsftpd-bad-number",
+    vsftpd_blank_string_value::VsftpdBlankStringValue => "vsftpd-blank-string-value",
+    vsftpd_duplicate_directive::VsftpdDuplicateDirective => "vsftpd-duplicate-directive",
+    vsftpd_listen_conflict::VsftpdListenConflict => "vsftpd-listen-conflict",
+    vsftpd_missing_value::VsftpdMissingValue => "vsftpd-missing-value",
+    vsftpd_pasv_address_unusable::VsftpdPasvAddressUnusable => "vsftpd-pasv-address-unusable",
+    vsftpd_passive_range_invalid::VsftpdPassiveRangeInvalid => "vsftpd-passive-range-invalid",
+    vsftpd_unknown_directive::VsftpdUnknownDirective => "vsftpd-unknown-directive",
+>>>>>>> main
 }
 
 /// Every rule, in registry order.
@@ -175,5 +188,16 @@ pub(crate) fn closing_label(d: &crate::facts::Decision, ports: &crate::portset::
         (true, _) => format!("policy DROP closes {hit}"),
         (false, Verdict::Reject) => format!("rejects {hit}"),
         (false, _) => format!("drops {hit}"),
+    }
+}
+
+/// The finding for a suppression that matched nothing or has expired.
+pub fn suppression_finding(
+    s: &crate::suppress::Suppression,
+    why: &crate::suppress::Unused,
+) -> Diagnostic {
+    match why {
+        crate::suppress::Unused::NoMatch => unused_suppression::finding(s),
+        crate::suppress::Unused::Expired => expired_suppression::finding(s),
     }
 }
