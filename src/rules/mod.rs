@@ -85,29 +85,16 @@ rules! {
     registry_wrong_key::RegistryWrongKey => "registry-wrong-key",
     registry_wrong_value_type::RegistryWrongValueType => "registry-wrong-value-type",
     unused_suppression::UnusedSuppression => "unused-suppression",
-    windows_firewall_rule_malformed::WindowsFirewallRuleMalformed => "windows-firewall-rule-malformed",
-}
-
-/// The finding for a suppression that matched nothing or has expired.
-pub fn suppression_finding(
-    s: &crate::suppress::Suppression,
-    why: &crate::suppress::Unused,
-) -> Diagnostic {
-    match why {
-        crate::suppress::Unused::NoMatch => unused_suppression::finding(s),
-        crate::suppress::Unused::Expired => expired_suppression::finding(s),
-    }
-=======
     vsftpd_bad_boolean::VsftpdBadBoolean => "vsftpd-bad-boolean",
     vsftpd_bad_number::VsftpdBadNumber => "vsftpd-bad-number",
     vsftpd_blank_string_value::VsftpdBlankStringValue => "vsftpd-blank-string-value",
     vsftpd_duplicate_directive::VsftpdDuplicateDirective => "vsftpd-duplicate-directive",
     vsftpd_listen_conflict::VsftpdListenConflict => "vsftpd-listen-conflict",
     vsftpd_missing_value::VsftpdMissingValue => "vsftpd-missing-value",
-    vsftpd_pasv_address_unusable::VsftpdPasvAddressUnusable => "vsftpd-pasv-address-unusable",
     vsftpd_passive_range_invalid::VsftpdPassiveRangeInvalid => "vsftpd-passive-range-invalid",
+    vsftpd_pasv_address_unusable::VsftpdPasvAddressUnusable => "vsftpd-pasv-address-unusable",
     vsftpd_unknown_directive::VsftpdUnknownDirective => "vsftpd-unknown-directive",
->>>>>>> main
+    windows_firewall_rule_malformed::WindowsFirewallRuleMalformed => "windows-firewall-rule-malformed",
 }
 
 /// Every rule, in registry order.
