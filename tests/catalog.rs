@@ -16,6 +16,9 @@ const CATEGORIES: &[&str] = &[
     "iptables",
     "iis",
     "suppression",
+    "iis",
+    "windows",
+    "windows-firewall",
 ];
 const HEADINGS: &[&str] = &["## What it checks", "## Why it matters"];
 

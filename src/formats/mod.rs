@@ -7,8 +7,11 @@ pub mod iis;
 pub mod iis_apphost;
 pub mod iis_metabase;
 pub mod iptables;
+pub mod regfile;
 pub mod vsftpd;
 pub mod xml;
+pub mod winfw;
+pub mod winscript;
 
 use crate::facts::FileFacts;
 use crate::source::SourceFile;
@@ -21,6 +24,9 @@ pub enum Format {
     IptablesScript,
     IisMetabase,
     IisApplicationHost,
+    RegFile,
+    Batch,
+    PowerShell,
 }
 
 impl Format {
@@ -32,6 +38,9 @@ impl Format {
             Format::IptablesScript => "iptables-script",
             Format::IisMetabase => "iis-metabase",
             Format::IisApplicationHost => "iis-applicationhost",
+            Format::RegFile => "reg",
+            Format::Batch => "batch",
+            Format::PowerShell => "powershell",
         }
     }
 }
@@ -43,6 +52,8 @@ pub enum Document {
     Iptables(iptables::Ruleset),
     IisMetabase(Box<iis_metabase::Metabase>),
     IisApplicationHost(Box<iis_apphost::AppHost>),
+    RegFile(regfile::RegFile),
+    WindowsScript(winscript::Script),
 }
 
 /// A recognised file: its text, what it is, and what was read from it.
@@ -64,6 +75,14 @@ pub fn classify(path: &Path, text: &str) -> Option<Format> {
     if iis_apphost::sniff(path, text) {
         return Some(Format::IisApplicationHost);
     }
+    if regfile::sniff(path, text) {
+        return Some(Format::RegFile);
+    }
+    match winscript::sniff(path, text) {
+        Some(winscript::ScriptKind::Batch) => return Some(Format::Batch),
+        Some(winscript::ScriptKind::PowerShell) => return Some(Format::PowerShell),
+        None => {}
+    }
     iptables::sniff(path, text)
 }
 
@@ -75,6 +94,13 @@ pub fn parse(source: SourceFile, format: Format) -> ParsedFile {
         Format::IisMetabase => Document::IisMetabase(Box::new(iis_metabase::parse(&source))),
         Format::IisApplicationHost => {
             Document::IisApplicationHost(Box::new(iis_apphost::parse(&source)))
+        }
+        Format::RegFile => Document::RegFile(regfile::parse(&source)),
+        Format::Batch => {
+            Document::WindowsScript(winscript::parse(&source, winscript::ScriptKind::Batch))
+        }
+        Format::PowerShell => {
+            Document::WindowsScript(winscript::parse(&source, winscript::ScriptKind::PowerShell))
         }
     };
     ParsedFile {
@@ -102,6 +128,8 @@ pub fn facts(file: &ParsedFile) -> FileFacts {
             ftp: iis_apphost::facts(apphost, &file.source),
             firewall: None,
         },
+        Document::RegFile(reg) => regfile::facts(reg, &file.source),
+        Document::WindowsScript(script) => winscript::facts(script, &file.source),
     }
 }
 
@@ -166,6 +194,29 @@ impl Format {
             Format::Vsftpd | Format::IptablesSave => CommentStyle::HashAtColumnZero,
             Format::IptablesScript => CommentStyle::Hash,
             Format::IisMetabase | Format::IisApplicationHost => CommentStyle::Xml,
+            Format::RegFile => CommentStyle::Semicolon,
+            Format::Batch => CommentStyle::Batch,
+            Format::PowerShell => CommentStyle::Hash,
         }
+    }
+}
+
+/// Problems the Windows parsers found and phrased for the document rules
+/// (each finding names its rule); empty for other formats.
+pub fn windows_findings(file: &ParsedFile) -> Vec<winfw::Finding> {
+    match &file.doc {
+        Document::RegFile(reg) => regfile::findings(reg),
+        Document::WindowsScript(script) => winscript::findings(script).to_vec(),
+        _ => Vec::new(),
+    }
+}
+
+/// `PassivePortRange` (and IIS 7 data-channel) values IIS refuses, from the
+/// Windows sources (.reg exports and scripts), for `iis-passive-range-invalid`.
+pub fn windows_passive_range_problems(file: &ParsedFile) -> Vec<(crate::source::Span, String)> {
+    match &file.doc {
+        Document::RegFile(reg) => regfile::passive_range_problems(reg),
+        Document::WindowsScript(script) => winscript::passive_range_problems(script),
+        _ => Vec::new(),
     }
 }

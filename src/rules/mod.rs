@@ -67,6 +67,7 @@ macro_rules! rules {
 }
 
 rules! {
+    batch_for_single_percent::BatchForSinglePercent => "batch-for-single-percent",
     control_port_blocked::ControlPortBlocked => "control-port-blocked",
     control_port_outside_policy::ControlPortOutsidePolicy => "control-port-outside-policy",
     expired_suppression::ExpiredSuppression => "expired-suppression",
@@ -77,16 +78,21 @@ rules! {
     iis_passive_range_invalid::IisPassiveRangeInvalid => "iis-passive-range-invalid",
     iis_passive_range_misplaced::IisPassiveRangeMisplaced => "iis-passive-range-misplaced",
     iis_passive_range_starts_at_1024::IisPassiveRangeStartsAt1024 => "iis-passive-range-starts-at-1024",
+    iis_script_command_malformed::IisScriptCommandMalformed => "iis-script-command-malformed",
     iptables_multiport_too_many_ports::IptablesMultiportTooManyPorts => "iptables-multiport-too-many-ports",
     iptables_syntax_error::IptablesSyntaxError => "iptables-syntax-error",
     iptables_unknown_match::IptablesUnknownMatch => "iptables-unknown-match",
     iptables_unreachable_rule::IptablesUnreachableRule => "iptables-unreachable-rule",
+    netsh_firewall_deprecated::NetshFirewallDeprecated => "netsh-firewall-deprecated",
     no_firewall_found::NoFirewallFound => "no-firewall-found",
     passive_disabled_but_open::PassiveDisabledButOpen => "passive-disabled-but-open",
     passive_ports_blocked::PassivePortsBlocked => "passive-ports-blocked",
     passive_range_outside_policy::PassiveRangeOutsidePolicy => "passive-range-outside-policy",
     passive_range_too_small::PassiveRangeTooSmall => "passive-range-too-small",
     passive_range_unrestricted::PassiveRangeUnrestricted => "passive-range-unrestricted",
+    reg_file_syntax_error::RegFileSyntaxError => "reg-file-syntax-error",
+    registry_wrong_key::RegistryWrongKey => "registry-wrong-key",
+    registry_wrong_value_type::RegistryWrongValueType => "registry-wrong-value-type",
     unused_suppression::UnusedSuppression => "unused-suppression",
     vsftpd_bad_boolean::VsftpdBadBoolean => "vsftpd-bad-boolean",
     vsftpd_bad_number::VsftpdBadNumber => "vsftpd-bad-number",
@@ -97,6 +103,7 @@ rules! {
     vsftpd_passive_range_invalid::VsftpdPassiveRangeInvalid => "vsftpd-passive-range-invalid",
     vsftpd_pasv_address_unusable::VsftpdPasvAddressUnusable => "vsftpd-pasv-address-unusable",
     vsftpd_unknown_directive::VsftpdUnknownDirective => "vsftpd-unknown-directive",
+    windows_firewall_rule_malformed::WindowsFirewallRuleMalformed => "windows-firewall-rule-malformed",
 }
 
 /// Every rule, in registry order.
