@@ -14,7 +14,11 @@ const CATEGORIES: &[&str] = &[
     "policy",
     "vsftpd",
     "iptables",
+    "iis",
     "suppression",
+    "iis",
+    "windows",
+    "windows-firewall",
 ];
 const HEADINGS: &[&str] = &["## What it checks", "## Why it matters"];
 
