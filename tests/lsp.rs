@@ -91,7 +91,22 @@ fn session(steps: Value) -> Option<Value> {
         eprintln!("received: {}", text.get(..400).unwrap_or(&text));
     }
     eprintln!("results: {:#}", transcript["results"]);
-    Some(transcript["results"].clone())
+    let mut results = transcript["results"].clone();
+    results["stderr"] = transcript["stderr"].clone();
+    Some(results)
+}
+
+/// The scopes of the lint runs the server logged, relative to `root`.
+fn lint_scopes(results: &Value, root: &Path) -> Vec<String> {
+    let root = root.to_str().unwrap();
+    results["stderr"]
+        .as_str()
+        .unwrap_or("")
+        .lines()
+        .filter_map(|l| l.strip_prefix("pasvlint lsp: linted "))
+        .filter_map(|l| l.split(" (").next())
+        .map(|scope| scope.strip_prefix(root).unwrap_or(scope).to_owned())
+        .collect()
 }
 
 fn initialize(ws: &Workspace, utf8: bool) -> Value {
@@ -197,6 +212,13 @@ fn host_findings_follow_edits_to_the_other_file_of_the_host() {
             "contentChanges": [{"range": {"start": pos(6, at_9984), "end": pos(6, at_9984 + 4)},
                 "text": "9986"}]}}),
         wait(&conf, "-passive-ports-blocked", "cleared"),
+        // Typing in a file pasvlint does not read lints nothing.
+        open(&ws.uri("README.md"), "# infra\n"),
+        json!({"op": "notify", "method": "textDocument/didChange", "params": {
+            "textDocument": {"uri": ws.uri("README.md"), "version": 2},
+            "contentChanges": [{"text": "# infra repo\n"}]}}),
+        json!({"op": "request", "method": "textDocument/hover", "save": "readme_hover",
+            "params": {"textDocument": {"uri": ws.uri("README.md")}, "position": pos(0, 3)}}),
     ];
     steps.extend(shutdown_and_exit());
     let Some(r) = session(json!(steps)) else {
@@ -261,6 +283,15 @@ fn host_findings_follow_edits_to_the_other_file_of_the_host() {
         left.len()
     );
     assert_eq!(cleared["version"], 1);
+
+    // One full lint at start; every edit re-linted only the host's directory.
+    assert_eq!(r["readme_hover"]["result"], Value::Null);
+    assert_eq!(
+        lint_scopes(&r, &ws.root),
+        ["", "/host", "/host", "/host"],
+        "{}",
+        r["stderr"]
+    );
     assert_eq!(r["exit_code"], 0);
 }
 

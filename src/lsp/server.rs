@@ -203,9 +203,9 @@ impl Server {
         }
         // A file created or deleted changes the hosts: lint_file falls back
         // to the whole root then.
-        let mut done = BTreeSet::new();
+        let mut done = Vec::new();
         for path in paths {
-            if !done.contains(&path) {
+            if !done.iter().any(|d| path.starts_with(d)) {
                 done.extend(self.lint_file(&path));
             }
         }
@@ -245,9 +245,9 @@ impl Server {
     /// Run the debounced lint now (before answering a request that reads its results).
     pub fn flush(&mut self) {
         self.deadline = None;
-        let mut done = BTreeSet::new();
+        let mut done = Vec::new();
         for path in std::mem::take(&mut self.pending) {
-            if !done.contains(&path) {
+            if !done.iter().any(|d| path.starts_with(d)) {
                 done.extend(self.lint_file(&path));
             }
         }
@@ -259,7 +259,8 @@ impl Server {
         }
     }
 
-    /// Re-lint what an edit of `path` can change; returns the files decided.
+    /// Re-lint what an edit of `path` can change; returns the files (or the
+    /// root directory) whose findings are now current.
     fn lint_file(&mut self, path: &Path) -> Vec<PathBuf> {
         let (i, created) = self.root_for(path);
         if created {
@@ -268,6 +269,10 @@ impl Server {
                 .get(i)
                 .map(|r| vec![r.dir.clone()])
                 .unwrap_or_default();
+        }
+        if !self.roots[i].may_matter(path, &self.overlay) {
+            self.publish(path, Vec::new());
+            return vec![path.to_path_buf()];
         }
         if let Some(linted) = self.roots[i].lint_host(path, &self.overlay) {
             let files = linted.hosts.iter().flat_map(|h| h.files.clone()).collect();
