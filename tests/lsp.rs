@@ -426,18 +426,25 @@ fn utf8_positions_when_the_client_offers_them() {
     assert_eq!(d["range"]["end"], pos(0, 11), "not in UTF-8 bytes");
 }
 
-/// A buffer that keeps its byte-order mark: decoding drops it before parsing,
-/// so ranges shift past it to land on the same text in the client.
+/// A byte-order mark on disk: a buffer that keeps it gets ranges shifted past
+/// it; a buffer without it (editors hide it, and write it back on save) is
+/// still linted with it, since vsftpd reads it as part of the first name.
 #[test]
-fn ranges_skip_a_bom_the_client_keeps_in_the_buffer() {
+fn a_bom_on_disk_is_linted_whether_or_not_the_buffer_shows_it() {
     let text = "\u{feff}Pasv_Min_Port=9981\n";
-    let ws = Workspace::new(&[("etc/vsftpd.conf", text)]);
-    let conf = ws.uri("etc/vsftpd.conf");
+    let ws = Workspace::new(&[
+        ("a/etc/vsftpd.conf", text),
+        ("b/etc/vsftpd.conf", "\u{feff}listen=YES\n"),
+    ]);
+    let conf = ws.uri("a/etc/vsftpd.conf");
+    let hidden = ws.uri("b/etc/vsftpd.conf");
     let mut steps = vec![
         initialize(&ws, false),
         initialized(),
         open(&conf, text),
         wait(&conf, "vsftpd-unknown-directive", "published"),
+        open(&hidden, "listen=YES\n"),
+        wait(&hidden, "vsftpd-unknown-directive", "hidden"),
     ];
     steps.extend(shutdown_and_exit());
     let Some(r) = session(json!(steps)) else {
@@ -445,6 +452,12 @@ fn ranges_skip_a_bom_the_client_keeps_in_the_buffer() {
     };
     let d = with_code(&r["published"], "vsftpd-unknown-directive")[0];
     assert_eq!(d["range"], json!({"start": pos(0, 1), "end": pos(0, 14)}));
+    let d = with_code(&r["hidden"], "vsftpd-unknown-directive")[0];
+    assert_eq!(d["range"], json!({"start": pos(0, 0), "end": pos(0, 6)}));
+    assert!(
+        d["message"].as_str().unwrap().contains("byte-order mark"),
+        "{d}"
+    );
 }
 
 #[test]

@@ -274,7 +274,8 @@ impl Server {
             self.publish(path, Vec::new());
             return vec![path.to_path_buf()];
         }
-        if let Some(linted) = self.roots[i].lint_host(path, &self.overlay) {
+        let overlay = self.lint_overlay();
+        if let Some(linted) = self.roots[i].lint_host(path, &overlay) {
             let files = linted.hosts.iter().flat_map(|h| h.files.clone()).collect();
             self.publish_run(i, linted);
             return files;
@@ -287,12 +288,30 @@ impl Server {
     }
 
     fn lint_root(&mut self, i: usize) {
+        let overlay = self.lint_overlay();
         let Some(root) = self.roots.get_mut(i) else {
             return;
         };
-        if let Some(linted) = root.lint_full(&self.overlay) {
+        if let Some(linted) = root.lint_full(&overlay) {
             self.publish_run(i, linted);
         }
+    }
+
+    /// The open buffers as lint runs must read them. Editors drop a UTF-8
+    /// byte-order mark from the buffer and write it back on save; vsftpd
+    /// reads it as part of the first name, so the lint must still see it.
+    fn lint_overlay(&self) -> Overlay {
+        self.overlay
+            .iter()
+            .map(|(path, text)| {
+                let text = if !text.starts_with('\u{feff}') && starts_with_bom(path) {
+                    format!("\u{feff}{text}")
+                } else {
+                    text.clone()
+                };
+                (path.clone(), text)
+            })
+            .collect()
     }
 
     /// Publish the files of hosts that hold an open buffer; clear everything
@@ -491,6 +510,14 @@ fn parse<P: DeserializeOwned>(params: Value) -> Result<P, Failure> {
 
 fn json(value: &impl serde::Serialize) -> Value {
     serde_json::to_value(value).unwrap_or(Value::Null)
+}
+
+fn starts_with_bom(path: &Path) -> bool {
+    use std::io::Read;
+    let mut head = [0u8; 3];
+    std::fs::File::open(path)
+        .and_then(|mut f| f.read_exact(&mut head))
+        .is_ok_and(|_| head == [0xEF, 0xBB, 0xBF])
 }
 
 fn is_config(path: &Path) -> bool {
