@@ -3,7 +3,6 @@
 
 mod support;
 
-use pasvlint::policy::Config;
 use pasvlint::rules::{RuleMeta, registry};
 use std::collections::BTreeSet;
 use support::*;
@@ -117,7 +116,7 @@ fn toml_examples_do_what_they_say() {
                 std::fs::create_dir_all(path.parent().unwrap()).unwrap();
                 std::fs::write(&path, &f.text).unwrap();
             }
-            let report = pasvlint::lint(&[dir.path().to_path_buf()], &Config::default());
+            let report = lint_path(dir.path());
             let rules: Vec<&str> = report.diagnostics.iter().map(|d| d.rule).collect();
             let ok = match kind {
                 "bad" => rules.contains(&meta.name.as_str()),

@@ -1,20 +1,1044 @@
-//! vsftpd.conf as vsftpd 3.0.x reads it. (Stub: replaced by the real parser.)
+//! vsftpd.conf as the Debian vsftpd 3.0.3 binary reads it: the line grammar,
+//! value conversions and PASV range of domain.md "vsftpd.conf" §1-§5, measured
+//! against the real program (tests/oracle_vsftpd.rs keeps them in step).
 
-use crate::facts::FtpServer;
-use crate::source::SourceFile;
+pub mod directives;
+
+use crate::facts::{ControlTls, FtpServer, Located, Passive};
+use crate::portset::PortSet;
+use crate::source::{Encoding, SourceFile, Span};
+use directives::{Directive, Kind};
 use std::path::Path;
 
+/// `VSFTP_CONF_FILE_MAX` (`defs.h`): vsftpd reads at most this many bytes.
+pub const FILE_MAX: usize = 100_000;
+
+/// Bytes of a UTF-8 byte-order mark, which vsftpd reads as part of line 1.
+pub const BOM: &str = "\u{FEFF}";
+
+/// What vsftpd read from one file.
 #[derive(Debug, Default)]
-pub struct Config {}
-
-pub fn sniff(path: &Path, _text: &str) -> bool {
-    path.file_name().is_some_and(|n| n == "vsftpd.conf")
+pub struct Config {
+    /// Every line vsftpd hands to its setting parser, in file order.
+    pub settings: Vec<Setting>,
+    /// Set when the file is longer than [`FILE_MAX`] bytes.
+    pub truncation: Option<Truncation>,
+    /// Read lines that end in `\r` (CRLF line endings).
+    pub crlf_lines: usize,
+    /// The file is UTF-16 (named): vsftpd sees a NUL after the first character
+    /// and rejects line 1, whatever it holds.
+    pub utf16: Option<&'static str>,
+    /// Some line uses template syntax, so the rendered file is not known.
+    pub templated: bool,
 }
 
-pub fn parse(_source: &SourceFile) -> Config {
-    Config::default()
+/// The part of an over-long file that vsftpd never reads.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Truncation {
+    /// Text offset where reading stops.
+    pub read_end: usize,
+    /// Bytes after the cap.
+    pub ignored_bytes: usize,
+    /// The read part of a line the cap cuts in two.
+    pub cut_line: Option<Span>,
+    /// Everything after the cap.
+    pub ignored: Span,
 }
 
-pub fn facts(_config: &Config, _source: &SourceFile) -> Vec<FtpServer> {
-    Vec::new()
+/// One line as vsftpd's `vsf_parseconf_load_setting` sees it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Setting {
+    /// The line as read, without its `\n` and a CR before it (the value keeps the CR).
+    pub line: Span,
+    /// The key: after leading whitespace, before the first `=` (or the NUL/end).
+    pub key: Span,
+    /// The key exactly as vsftpd compares it (a BOM on line 1 is kept as U+FEFF).
+    pub name: String,
+    /// After the first `=`, up to a NUL or the line end; `None` without `=`.
+    pub value: Option<Span>,
+    pub directive: Option<&'static Directive>,
+    pub outcome: Outcome,
+}
+
+/// What vsftpd does with a setting line.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    /// A string directive; `None` unsets it (empty value or no `=`).
+    Str(Option<String>),
+    /// A whitespace-only string value: Debian's 3.0.3 trims it to nothing and crashes (SIGSEGV).
+    BlankStr,
+    Bool(bool),
+    /// The value as vsftpd converts it (never an error).
+    Uint(u32),
+    /// `missing value in config file for: <key>`
+    MissingValue,
+    /// `bad bool value in config file for: <key>`
+    BadBool,
+    /// `unrecognised variable in config file: <key>`
+    Unknown,
+    /// Template syntax in the key or value: what vsftpd will read is not known.
+    Templated,
+}
+
+impl Outcome {
+    /// vsftpd stops (exit 2, or the Debian crash) on this line.
+    pub fn is_fatal(&self) -> bool {
+        matches!(
+            self,
+            Outcome::MissingValue | Outcome::BadBool | Outcome::Unknown | Outcome::BlankStr
+        )
+    }
+}
+
+/// The current value of a directive after every line is read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Value<'a, T> {
+    /// No line sets it: the compiled-in default.
+    Default(T),
+    /// The last line that sets it.
+    Set(T, &'a Setting),
+    /// The last line that sets it is templated.
+    Templated(&'a Setting),
+}
+
+impl<T: Copy> Value<'_, T> {
+    pub fn known(&self) -> Option<T> {
+        match *self {
+            Value::Default(v) | Value::Set(v, _) => Some(v),
+            Value::Templated(_) => None,
+        }
+    }
+
+    pub fn setting(&self) -> Option<&Setting> {
+        match *self {
+            Value::Default(_) => None,
+            Value::Set(_, s) | Value::Templated(s) => Some(s),
+        }
+    }
+
+    pub fn span(&self) -> Option<Span> {
+        self.setting().map(|s| s.line)
+    }
+}
+
+impl Config {
+    /// Lines that set `name` and take effect, in file order (the last one wins).
+    pub fn assignments<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a Setting> + 'a {
+        self.settings
+            .iter()
+            .filter(move |s| s.name == name && s.takes_effect())
+    }
+
+    fn last(&self, name: &str) -> Option<&Setting> {
+        self.settings
+            .iter()
+            .rev()
+            .find(|s| s.name == name && s.takes_effect())
+    }
+
+    /// A yes/no directive's value after the whole file.
+    pub fn bool_value(&self, name: &str) -> Value<'_, bool> {
+        match self.last(name) {
+            Some(
+                s @ Setting {
+                    outcome: Outcome::Bool(b),
+                    ..
+                },
+            ) => Value::Set(*b, s),
+            Some(s) => Value::Templated(s),
+            None => Value::Default(match directives::lookup(name).map(|d| d.default) {
+                Some(directives::Default::Bool(b)) => b,
+                _ => false,
+            }),
+        }
+    }
+
+    /// A number directive's value after the whole file.
+    pub fn uint_value(&self, name: &str) -> Value<'_, u32> {
+        match self.last(name) {
+            Some(
+                s @ Setting {
+                    outcome: Outcome::Uint(n),
+                    ..
+                },
+            ) => Value::Set(*n, s),
+            Some(s) => Value::Templated(s),
+            None => Value::Default(match directives::lookup(name).map(|d| d.default) {
+                Some(directives::Default::Uint(n)) => n,
+                _ => 0,
+            }),
+        }
+    }
+
+    /// A string directive's value after the whole file (`None`: unset).
+    pub fn str_value(&self, name: &str) -> Value<'_, Option<&str>> {
+        match self.last(name) {
+            Some(
+                s @ Setting {
+                    outcome: Outcome::Str(v),
+                    ..
+                },
+            ) => Value::Set(v.as_deref(), s),
+            Some(s) => Value::Templated(s),
+            None => Value::Default(match directives::lookup(name).map(|d| d.default) {
+                Some(directives::Default::Str(v)) => v,
+                _ => None,
+            }),
+        }
+    }
+
+    /// The first line that stops vsftpd, as the real program meets them.
+    pub fn first_fatal(&self) -> Option<&Setting> {
+        self.settings.iter().find(|s| s.outcome.is_fatal())
+    }
+
+    /// Standalone (`listen` or `listen_ipv6`) rather than inetd mode; `None` if templated.
+    pub fn standalone(&self) -> Option<bool> {
+        let v4 = self.bool_value("listen").known()?;
+        let v6 = self.bool_value("listen_ipv6").known()?;
+        Some(v4 || v6)
+    }
+}
+
+impl Setting {
+    /// The line assigns its directive (a templated value counts: it assigns something).
+    pub fn takes_effect(&self) -> bool {
+        matches!(
+            self.outcome,
+            Outcome::Str(_) | Outcome::Bool(_) | Outcome::Uint(_) | Outcome::Templated
+        ) && self.directive.is_some()
+    }
+
+    pub fn value_text<'a>(&self, source: &'a SourceFile) -> Option<&'a str> {
+        self.value.map(|v| source.slice(v))
+    }
+
+    /// The key as the user wrote it, shown with control bytes escaped.
+    pub fn shown_name(&self) -> String {
+        shown(&self.name)
+    }
+}
+
+/// The vsftpd config of a parsed file, if it is one.
+pub fn config_of(file: &super::ParsedFile) -> Option<&Config> {
+    match &file.doc {
+        super::Document::Vsftpd(config) => Some(config),
+        _ => None,
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Sniffing
+
+const TEMPLATE_EXTENSIONS: &[&str] = &[
+    ".j2",
+    ".jinja",
+    ".jinja2",
+    ".tmpl",
+    ".erb",
+    ".tpl",
+    ".template",
+];
+const SNIFF_BYTES: usize = 4096;
+const SNIFF_LINES: usize = 40;
+
+/// `vsftpd*.conf` (and templates of it) by name; other `*.conf` and extension-less
+/// files when most of their first lines are vsftpd directives.
+pub fn sniff(path: &Path, text: &str) -> bool {
+    let Some(name) = path.file_name().and_then(|n| n.to_str()) else {
+        return false;
+    };
+    let lower = name.to_ascii_lowercase();
+    let stem = TEMPLATE_EXTENSIONS
+        .iter()
+        .find_map(|ext| lower.strip_suffix(ext))
+        .unwrap_or(&lower);
+    if stem.starts_with("vsftpd") && stem.ends_with(".conf") {
+        return true;
+    }
+    let extensionless = !stem.trim_start_matches('.').contains('.');
+    (stem.ends_with(".conf") || extensionless) && mostly_directives(text)
+}
+
+fn mostly_directives(text: &str) -> bool {
+    let head = &text.as_bytes()[..text.len().min(SNIFF_BYTES)];
+    let (mut known, mut total) = (0, 0);
+    for line in head.split(|&b| b == b'\n').take(SNIFF_LINES * 4) {
+        let line = line.trim_ascii();
+        if line.is_empty() || line[0] == b'#' || is_template_line(line) {
+            continue;
+        }
+        total += 1;
+        if let Some(eq) = line.iter().position(|&b| b == b'=') {
+            known += usize::from(is_directive_loosely(&line[..eq]));
+        }
+        if total == SNIFF_LINES {
+            break;
+        }
+    }
+    known >= 2 && known * 2 > total
+}
+
+fn is_template_line(line: &[u8]) -> bool {
+    [b"{%", b"{#", b"<%", b"{{"]
+        .iter()
+        .any(|m| line.starts_with(*m))
+}
+
+/// Case-insensitive, spaces ignored, BOM ignored: the seed's `Listen_port = 21` counts.
+fn is_directive_loosely(key: &[u8]) -> bool {
+    let key = key.strip_prefix(BOM.as_bytes()).unwrap_or(key);
+    let norm: String = key
+        .iter()
+        .filter(|b| !b.is_ascii_whitespace())
+        .map(|b| b.to_ascii_lowercase() as char)
+        .collect();
+    directives::lookup(&norm).is_some() || directives::lookup_foreign(&norm).is_some()
+}
+
+// ---------------------------------------------------------------------------
+// Parsing
+
+/// C `isspace` in the C locale.
+pub fn is_c_space(b: u8) -> bool {
+    matches!(b, b' ' | b'\t' | b'\n' | 0x0B | 0x0C | b'\r')
+}
+
+const TEMPLATE_MARKERS: &[&str] = &["{{", "}}", "{%", "%}", "{#", "${", "<%", "%>"];
+
+pub fn has_template_marker(s: &str) -> bool {
+    TEMPLATE_MARKERS.iter().any(|m| s.contains(m))
+}
+
+pub fn parse(source: &SourceFile) -> Config {
+    let text = source.text.as_str();
+    let bom = source.encoding == Encoding::Utf8Bom;
+    let (read_end, truncation) = cap(source);
+    let mut config = Config {
+        truncation,
+        utf16: matches!(source.encoding, Encoding::Utf16Le | Encoding::Utf16Be)
+            .then(|| source.encoding.name()),
+        ..Config::default()
+    };
+    let mut start = 0;
+    // A BOM-only file is still one line to vsftpd: the three BOM bytes.
+    if bom && read_end == 0 {
+        config.settings.extend(parse_line(source, 0, b"", true));
+    }
+    while start < read_end {
+        let end = text[start..read_end]
+            .find('\n')
+            .map_or(read_end, |i| start + i);
+        let line_bom = bom && start == 0;
+        let line = &text.as_bytes()[start..end];
+        if line.last() == Some(&b'\r') {
+            config.crlf_lines += 1;
+        }
+        if let Some(setting) = parse_line(source, start, line, line_bom) {
+            config.templated |= setting.outcome == Outcome::Templated;
+            config.settings.push(setting);
+        }
+        start = end + 1;
+    }
+    config
+}
+
+/// Where vsftpd stops reading, as a text offset, and what it leaves out.
+fn cap(source: &SourceFile) -> (usize, Option<Truncation>) {
+    let text = &source.text;
+    let (byte_len, read_end) = match source.encoding {
+        Encoding::Utf8 => (text.len(), floor_char_boundary(text, FILE_MAX)),
+        Encoding::Utf8Bom => (
+            text.len() + 3,
+            floor_char_boundary(text, FILE_MAX.saturating_sub(3)),
+        ),
+        Encoding::Windows1252 => (text.chars().count(), nth_char_offset(text, FILE_MAX)),
+        Encoding::Utf16Le | Encoding::Utf16Be => (
+            2 + text.encode_utf16().count() * 2,
+            nth_char_offset(text, (FILE_MAX - 2) / 2),
+        ),
+    };
+    if byte_len <= FILE_MAX {
+        return (text.len(), None);
+    }
+    let line_start = text[..read_end].rfind('\n').map_or(0, |i| i + 1);
+    let cut = text.as_bytes().get(read_end).is_some_and(|&b| b != b'\n');
+    let truncation = Truncation {
+        read_end,
+        ignored_bytes: byte_len - FILE_MAX,
+        cut_line: (cut && read_end > line_start).then(|| source.span(line_start, read_end)),
+        ignored: source.span(read_end, text.len()),
+    };
+    (read_end, Some(truncation))
+}
+
+fn floor_char_boundary(text: &str, at: usize) -> usize {
+    let mut at = at.min(text.len());
+    while !text.is_char_boundary(at) {
+        at -= 1;
+    }
+    at
+}
+
+fn nth_char_offset(text: &str, n: usize) -> usize {
+    text.char_indices().nth(n).map_or(text.len(), |(i, _)| i)
+}
+
+/// One line (`start` = its text offset); `None` when vsftpd skips it.
+fn parse_line(source: &SourceFile, start: usize, line: &[u8], bom: bool) -> Option<Setting> {
+    let skipped = line.is_empty() || line[0] == b'#' || line.iter().all(|&b| is_c_space(b));
+    if skipped && !bom {
+        return None;
+    }
+    // The parser is C-string based: a NUL ends the line.
+    let c_len = line.iter().position(|&b| b == 0).unwrap_or(line.len());
+    let lead = if bom {
+        0
+    } else {
+        line[..c_len].iter().take_while(|&&b| is_c_space(b)).count()
+    };
+    let key_start = start + lead;
+    let eq = line[lead..c_len].iter().position(|&b| b == b'=');
+    let key_end = eq.map_or(start + c_len, |i| key_start + i);
+    let value = eq.map(|_| source.span(key_end + 1, start + c_len));
+    let text = source.text.as_str();
+    let name = format!(
+        "{}{}",
+        if bom { BOM } else { "" },
+        &text[key_start..key_end]
+    );
+    let value_text = value.map(|v| &text[v.range()]);
+    let (directive, outcome) = classify(&name, value_text);
+    Some(Setting {
+        line: source.span(
+            start,
+            start + line.strip_suffix(b"\r").unwrap_or(line).len(),
+        ),
+        key: source.span(key_start, key_end),
+        name,
+        value,
+        directive,
+        outcome,
+    })
+}
+
+/// vsftpd's lookup order: string table, empty-value check, bool table, uint table.
+pub fn classify(name: &str, value: Option<&str>) -> (Option<&'static Directive>, Outcome) {
+    let directive = directives::lookup(name);
+    if has_template_marker(name) {
+        return (None, Outcome::Templated);
+    }
+    let value = value.unwrap_or("");
+    let outcome = match directive.map(|d| d.kind) {
+        _ if directive.is_some() && has_template_marker(value) => Outcome::Templated,
+        Some(Kind::Str) => match trim_c_space(value) {
+            _ if value.is_empty() => Outcome::Str(None),
+            "" => Outcome::BlankStr,
+            trimmed => Outcome::Str(Some(trimmed.to_owned())),
+        },
+        _ if value.is_empty() => Outcome::MissingValue,
+        Some(Kind::Bool) => parse_bool(value).map_or(Outcome::BadBool, Outcome::Bool),
+        Some(Kind::Uint) => Outcome::Uint(parse_uint(value)),
+        None => Outcome::Unknown,
+    };
+    (directive, outcome)
+}
+
+pub fn trim_c_space(s: &str) -> &str {
+    s.trim_matches(|c: char| c.is_ascii() && is_c_space(c as u8))
+}
+
+/// `str_upper` then exact `YES`/`TRUE`/`1` or `NO`/`FALSE`/`0`.
+pub fn parse_bool(value: &str) -> Option<bool> {
+    match value.to_ascii_uppercase().as_str() {
+        "YES" | "TRUE" | "1" => Some(true),
+        "NO" | "FALSE" | "0" => Some(false),
+        _ => None,
+    }
+}
+
+/// Octal when the first byte is `0` (stopping at the first non-octal byte),
+/// else `(unsigned int) atoi(value)`. Never an error.
+pub fn parse_uint(value: &str) -> u32 {
+    let bytes = value.as_bytes();
+    if bytes.first() == Some(&b'0') {
+        octal_to_uint(bytes)
+    } else {
+        atoi(bytes) as u32
+    }
+}
+
+/// `vsf_sysutil_octal_to_uint`: wraps modulo 2^32.
+fn octal_to_uint(bytes: &[u8]) -> u32 {
+    bytes
+        .iter()
+        .take_while(|b| (b'0'..=b'7').contains(b))
+        .fold(0u32, |acc, b| (acc << 3) | u32::from(b - b'0'))
+}
+
+/// glibc `atoi` = `(int) strtol(s, NULL, 10)`: strtol saturates at the 64-bit
+/// `long` range, the cast keeps the low 32 bits.
+pub fn atoi(bytes: &[u8]) -> i32 {
+    let mut rest = bytes;
+    while let [b, tail @ ..] = rest {
+        if !is_c_space(*b) {
+            break;
+        }
+        rest = tail;
+    }
+    let negative = rest.first() == Some(&b'-');
+    if matches!(rest.first(), Some(b'-' | b'+')) {
+        rest = &rest[1..];
+    }
+    let limit = i128::from(i64::MAX) + i128::from(negative);
+    let mut magnitude: i128 = 0;
+    for b in rest.iter().take_while(|b| b.is_ascii_digit()) {
+        magnitude = (magnitude * 10 + i128::from(b - b'0')).min(limit);
+    }
+    let long = if negative { -magnitude } else { magnitude } as i64;
+    long as i32
+}
+
+/// A number value as vsftpd converts it, beside what its text says to a reader.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NumberReading {
+    /// What vsftpd uses.
+    pub value: u32,
+    /// The first byte is `0`: vsftpd read the value as octal.
+    pub octal: bool,
+    /// The decimal number a reader sees at the start (sign and digits), if any.
+    pub written: Option<i128>,
+    /// What follows the part vsftpd converts, trimmed.
+    pub ignored: String,
+}
+
+pub fn read_number(value: &str) -> NumberReading {
+    let bytes = value.as_bytes();
+    let octal = bytes.first() == Some(&b'0');
+    let lead = bytes.iter().take_while(|&&b| is_c_space(b)).count();
+    let sign = usize::from(matches!(bytes.get(lead), Some(b'-' | b'+')));
+    let digits = bytes[lead + sign..]
+        .iter()
+        .take_while(|b| b.is_ascii_digit())
+        .count();
+    let number = &value[lead..lead + sign + digits];
+    let written = (digits > 0).then(|| number.parse::<i128>().unwrap_or(i128::MAX));
+    let consumed = if octal {
+        bytes
+            .iter()
+            .take_while(|b| (b'0'..=b'7').contains(*b))
+            .count()
+    } else {
+        lead + sign + digits
+    };
+    NumberReading {
+        value: parse_uint(value),
+        octal,
+        written,
+        ignored: trim_c_space(&value[consumed..]).to_owned(),
+    }
+}
+
+/// [`shown`], cut to a length that fits in a message.
+pub fn shown_short(s: &str) -> String {
+    const MAX: usize = 40;
+    match s.char_indices().nth(MAX) {
+        Some((cut, _)) => format!("{}...", shown(&s[..cut])),
+        None => shown(s),
+    }
+}
+
+/// Control bytes and a BOM shown the way a user can see and type them.
+pub fn shown(s: &str) -> String {
+    let mut out = String::new();
+    for c in s.chars() {
+        match c {
+            '\u{FEFF}' => out.push_str("\\xEF\\xBB\\xBF"),
+            '\t' => out.push_str("\\t"),
+            '\r' => out.push_str("\\r"),
+            c if c.is_control() => out.push_str(&format!("\\x{:02X}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+// ---------------------------------------------------------------------------
+// Facts
+
+/// The PASV range vsftpd uses (`privops.c` `vsf_privop_pasv_listen`).
+pub fn pasv_range(min: u32, max: u32) -> (u16, u16) {
+    let lo = if min > 1024 && min <= 65535 {
+        min
+    } else {
+        1024
+    };
+    let hi = if max >= lo && max < 65535 { max } else { 65535 };
+    (lo as u16, hi as u16)
+}
+
+pub fn facts(config: &Config, source: &SourceFile) -> Vec<FtpServer> {
+    let anchor = config
+        .settings
+        .first()
+        .map_or(source.span(0, 0), |s| s.line);
+    vec![FtpServer {
+        file: source.id,
+        server: "vsftpd",
+        control_port: control_port(config),
+        passive: passive(config),
+        max_sessions: max_sessions(config),
+        tls: control_tls(config),
+        anchor,
+    }]
+}
+
+fn control_port(config: &Config) -> Located<Option<u16>> {
+    let port = config.uint_value("listen_port");
+    // (unsigned short) in standalone.c; port 0 lets the kernel choose.
+    let value = port.known().map(|p| p as u16).filter(|&p| p != 0);
+    Located::new(value, port.span())
+}
+
+fn passive(config: &Config) -> Passive {
+    let enable = config.bool_value("pasv_enable");
+    let min = config.uint_value("pasv_min_port");
+    let max = config.uint_value("pasv_max_port");
+    let spans: Vec<Span> = [min.span(), max.span()].into_iter().flatten().collect();
+    let range = min
+        .known()
+        .zip(max.known())
+        .map(|(lo, hi)| pasv_range(lo, hi));
+    match enable {
+        Value::Set(false, s) => {
+            return Passive::Disabled {
+                span: Some(s.line),
+                configured: range
+                    .filter(|_| !spans.is_empty())
+                    .map(|(lo, hi)| PortSet::range(lo, hi)),
+            };
+        }
+        Value::Templated(s) => {
+            return Passive::Unknown {
+                spans: vec![s.line],
+                reason: "pasv_enable is templated".to_owned(),
+            };
+        }
+        _ => {}
+    }
+    let Some((first, last)) = range else {
+        let which = if min.known().is_none() {
+            "pasv_min_port"
+        } else {
+            "pasv_max_port"
+        };
+        return Passive::Unknown {
+            spans,
+            reason: format!("{which} is templated"),
+        };
+    };
+    let deliberate = matches!(min, Value::Set(v, _) if v == u32::from(first))
+        && matches!(max, Value::Set(v, _) if v == u32::from(last));
+    Passive::Enabled {
+        ports: PortSet::range(first, last),
+        deliberate,
+        spans,
+    }
+}
+
+fn max_sessions(config: &Config) -> Located<Option<Option<u32>>> {
+    let clients = config.uint_value("max_clients");
+    // check_limits counts clients only in standalone mode; inetd mode has no limit here.
+    let value = match (config.standalone(), clients.known()) {
+        (Some(true), Some(0)) => Some(None),
+        (Some(true), Some(n)) => Some(Some(n)),
+        _ => None,
+    };
+    Located::new(value, clients.span())
+}
+
+fn control_tls(config: &Config) -> Located<ControlTls> {
+    let ssl = config.bool_value("ssl_enable");
+    let tls = match ssl.known() {
+        None => ControlTls::Optional,
+        Some(false) => ControlTls::Never,
+        Some(true) => tls_with_ssl_enabled(config),
+    };
+    Located::new(tls, ssl.span())
+}
+
+fn tls_with_ssl_enabled(config: &Config) -> ControlTls {
+    let flag = |name| config.bool_value(name).known().unwrap_or(false);
+    if flag("implicit_ssl") {
+        return ControlTls::Required;
+    }
+    let local = match (flag("local_enable"), flag("force_local_logins_ssl")) {
+        (false, _) => ControlTls::Never,
+        (true, true) => ControlTls::Required,
+        (true, false) => ControlTls::Optional,
+    };
+    // prelogin.c: anonymous may use TLS with allow_anon_ssl or force_anon_logins_ssl.
+    let anon = match (
+        flag("anonymous_enable"),
+        flag("force_anon_logins_ssl"),
+        flag("allow_anon_ssl"),
+    ) {
+        (false, _, _) => ControlTls::Never,
+        (true, true, _) => ControlTls::Required,
+        (true, false, true) => ControlTls::Optional,
+        (true, false, false) => ControlTls::Never,
+    };
+    local.max(anon)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::source::FileId;
+
+    fn source(bytes: &[u8]) -> SourceFile {
+        SourceFile::new(FileId(0), "etc/vsftpd.conf", bytes)
+    }
+
+    fn config(bytes: &[u8]) -> Config {
+        parse(&source(bytes))
+    }
+
+    /// The first line vsftpd stops at, as its message names it; `None` = parses.
+    type Verdict = Option<(Outcome, String)>;
+
+    fn verdict(bytes: &[u8]) -> Verdict {
+        config(bytes)
+            .first_fatal()
+            .map(|s| (s.outcome.clone(), s.name.clone()))
+    }
+
+    fn fatal(outcome: Outcome, name: &str) -> Verdict {
+        Some((outcome, name.to_owned()))
+    }
+
+    #[test]
+    fn line_grammar_matches_the_measured_table() {
+        use Outcome::*;
+        let cases: &[(&[u8], Verdict)] = &[
+            (b"#comment\n", None),
+            (b"  #comment\n", fatal(MissingValue, "#comment")),
+            (b"  #x=1\n", fatal(Unknown, "#x")),
+            (b"\x0c#x\n", fatal(MissingValue, "#x")),
+            (b"\n   \n\t\n\r\n", None),
+            (
+                b"  listen_port=21\n\tlisten_port=21\n\x0blisten_port=21\n",
+                None,
+            ),
+            (b"Listen_port=21\n", fatal(Unknown, "Listen_port")),
+            (b"listen_port = 21\n", fatal(Unknown, "listen_port ")),
+            (b"listen_port =21\n", fatal(Unknown, "listen_port ")),
+            (b"pasv_enable\t=YES\n", fatal(Unknown, "pasv_enable\t")),
+            (b"listen_port= 21\n", None),
+            (b"foo\n", fatal(MissingValue, "foo")),
+            (b"foo=1\n", fatal(Unknown, "foo")),
+            (b"listen_port\n", fatal(MissingValue, "listen_port")),
+            (b"pasv_min_port=\n", fatal(MissingValue, "pasv_min_port")),
+            (b"listen_ipv6\n", fatal(MissingValue, "listen_ipv6")),
+            (b"pasv_address\npasv_address=\nanon_root=\n", None),
+            (b"=\n", fatal(MissingValue, "")),
+            (b"==\n", fatal(Unknown, "")),
+            (b"=5\n", fatal(Unknown, "")),
+            (b"ftpd_banner=a=b # not a comment\n", None),
+            (
+                b"\xEF\xBB\xBFlisten_port=21\n",
+                fatal(Unknown, "\u{FEFF}listen_port"),
+            ),
+            (
+                b"\xEF\xBB\xBF#comment\n",
+                fatal(MissingValue, "\u{FEFF}#comment"),
+            ),
+            (b"listen_port=21\r\n", None),
+            (b"pasv_enable=YES\r\n", fatal(BadBool, "pasv_enable")),
+            (b"listen_port=21\rpasv_enable=BAD\n", None),
+            (
+                b"listen_port=21\x00garbage\npasv_enable=YES\x00junk\n#c\x00\n",
+                None,
+            ),
+            (b"\x00\n", fatal(MissingValue, "")),
+            (
+                b"pasv_enable=YES\npasv_enable=maybe\n",
+                fatal(BadBool, "pasv_enable"),
+            ),
+            (b"ftpd_banner=   \n", fatal(BlankStr, "ftpd_banner")),
+            (b"pasv_address=\t\n", fatal(BlankStr, "pasv_address")),
+            (b"ftpd_banner=\r\n", fatal(BlankStr, "ftpd_banner")),
+            (b"ssl_tlsv1_2=YES\n", fatal(Unknown, "ssl_tlsv1_2")),
+            (
+                b"utf8_filesystem=maybe\n",
+                fatal(BadBool, "utf8_filesystem"),
+            ),
+            (b"download_file=maybe\n", None),
+            (b"pasv_enable=YES", None),
+        ];
+        for (bytes, want) in cases {
+            assert_eq!(
+                &verdict(bytes),
+                want,
+                "{:?}",
+                String::from_utf8_lossy(bytes)
+            );
+        }
+    }
+
+    #[test]
+    fn bool_values_match_the_measured_lists() {
+        for ok in ["YES", "yes", "Yes", "TRUE", "true", "1", "0", "no", "False"] {
+            assert!(parse_bool(ok).is_some(), "{ok}");
+        }
+        for bad in [
+            "on", "Y", "01", "YES ", " YES", "\tYES", "YES\r", "YES #c", "\u{ff}es",
+        ] {
+            assert_eq!(parse_bool(bad), None, "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn uint_values_match_the_measured_table() {
+        let cases: &[(&str, u32)] = &[
+            ("050000", 20480),
+            ("050010", 20488),
+            (" 050000", 50000),
+            ("09", 0),
+            ("0x1000", 0),
+            ("abc", 0),
+            ("5e4", 5),
+            ("+50000", 50000),
+            ("50000abc", 50000),
+            ("50010 # c", 50010),
+            ("50000\r", 50000),
+            ("-1", 4294967295),
+            ("4295017296", 50000),
+            ("99999999999999999999", 4294967295),
+            ("-99999999999999999999", 0),
+            ("021", 17),
+            ("0666", 0o666),
+        ];
+        for &(text, want) in cases {
+            assert_eq!(parse_uint(text), want, "{text:?}");
+        }
+    }
+
+    #[test]
+    fn number_reading_explains_the_misread() {
+        let r = read_number("5e4");
+        assert_eq!((r.value, r.written, r.ignored.as_str()), (5, Some(5), "e4"));
+        let r = read_number("050000");
+        assert!(r.octal);
+        assert_eq!((r.value, r.written), (20480, Some(50000)));
+        let r = read_number("09");
+        assert_eq!((r.value, r.ignored.as_str()), (0, "9"));
+        let r = read_number("abc");
+        assert_eq!((r.value, r.written), (0, None));
+        let r = read_number("-1");
+        assert_eq!((r.value, r.written), (u32::MAX, Some(-1)));
+        let r = read_number("50010 # c");
+        assert_eq!(r.ignored, "# c");
+    }
+
+    #[test]
+    fn file_cap_reads_only_the_first_100000_bytes() {
+        let pad = format!("#{}\n", "x".repeat(98)).repeat(1000);
+        assert_eq!(pad.len(), FILE_MAX);
+        let c = config(format!("{pad}bogus_directive=1\n").as_bytes());
+        assert!(c.first_fatal().is_none());
+        let t = c.truncation.expect("over the cap");
+        assert_eq!(
+            (t.read_end, t.ignored_bytes, t.cut_line),
+            (FILE_MAX, 18, None)
+        );
+
+        let start_at_99999 = format!("{}\nbogus_directive=1\n", &pad[..99998]);
+        let c = config(start_at_99999.as_bytes());
+        assert_eq!(c.first_fatal().map(|s| s.name.as_str()), Some("b"));
+        assert!(c.truncation.unwrap().cut_line.is_some());
+
+        let cut = format!("{}\npasv_enable=NOPE\n", &pad[..FILE_MAX - 15]);
+        let c = config(cut.as_bytes());
+        assert!(c.first_fatal().is_none());
+        assert_eq!(c.bool_value("pasv_enable").known(), Some(false));
+
+        let with_bom = format!("\u{FEFF}{}", &pad[3..]);
+        let c = config(format!("{with_bom}bogus=1\n").as_bytes());
+        assert_eq!(c.truncation.unwrap().read_end, FILE_MAX - 3);
+
+        let big = "pasv_min_port=50000\n".repeat(60000);
+        assert!(config(big.as_bytes()).first_fatal().is_none());
+    }
+
+    #[test]
+    fn bom_only_file_is_one_bad_line() {
+        assert_eq!(verdict(b"\xEF\xBB\xBF"), fatal(Outcome::MissingValue, BOM));
+    }
+
+    #[test]
+    fn templates_are_unknown_not_errors() {
+        let c =
+            config(b"{% if ftp %}\npasv_enable={{ pasv }}\npasv_min_port=${MIN}\n{% endif %}\n");
+        assert!(c.first_fatal().is_none());
+        assert!(c.templated);
+        let f = facts(&c, &source(b""));
+        assert!(matches!(f[0].passive, Passive::Unknown { .. }));
+        let c = config(b"listen_port=<%= @port %>\n");
+        assert_eq!(control_port(&c).value, None);
+    }
+
+    #[test]
+    fn pasv_range_matches_the_measured_table() {
+        let cases = [
+            ((5001, 0), (5001, 65535)),
+            ((50000, 50010), (50000, 50010)),
+            ((50000, 0), (50000, 65535)),
+            ((5001, 60000), (5001, 60000)),
+            ((5001, 3000), (5001, 65535)),
+            ((60000, 50000), (60000, 65535)),
+            ((50000, 50000), (50000, 50000)),
+            ((100, 2000), (1024, 2000)),
+            ((1023, 1030), (1024, 1030)),
+            ((1024, 1030), (1024, 1030)),
+            ((1025, 1030), (1025, 1030)),
+            ((0, 0), (1024, 65535)),
+            ((50000, 70000), (50000, 65535)),
+            ((70000, 70010), (1024, 65535)),
+            ((65530, 65535), (65530, 65535)),
+            ((u32::MAX, 0), (1024, 65535)),
+        ];
+        for ((min, max), want) in cases {
+            assert_eq!(pasv_range(min, max), want, "{min} {max}");
+        }
+    }
+
+    fn server(bytes: &[u8]) -> FtpServer {
+        let src = source(bytes);
+        facts(&parse(&src), &src).remove(0)
+    }
+
+    fn ports(s: &FtpServer) -> (String, bool) {
+        match &s.passive {
+            Passive::Enabled {
+                ports, deliberate, ..
+            } => (ports.to_string(), *deliberate),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn facts_follow_vsftpd() {
+        let s = server(b"");
+        assert_eq!(ports(&s), ("5001-65535".to_owned(), false));
+        assert_eq!(s.control_port.value, Some(21));
+        assert_eq!(s.max_sessions.value, None, "Debian default: inetd mode");
+        assert_eq!(s.tls.value, ControlTls::Never);
+        assert_eq!(s.anchor, Span::new(FileId(0), 0, 0));
+
+        let s = server(b"listen=YES\npasv_min_port=9981\npasv_max_port=9986\n");
+        assert_eq!(ports(&s), ("9981-9986".to_owned(), true));
+        assert_eq!(s.max_sessions.value, Some(Some(2000)));
+        let s = server(b"pasv_min_port=9990\npasv_max_port=9981\n");
+        assert_eq!(ports(&s), ("9990-65535".to_owned(), false));
+        let s = server(b"pasv_min_port=0\npasv_max_port=0\n");
+        assert_eq!(ports(&s), ("1024-65535".to_owned(), false));
+        let s = server(b"pasv_min_port=40000\npasv_min_port=50000\npasv_max_port=50010\n");
+        assert_eq!(ports(&s), ("50000-50010".to_owned(), true));
+        let s = server(b"pasv_min_port=050000\npasv_max_port=050010\n");
+        assert_eq!(ports(&s), ("20480-20488".to_owned(), true));
+
+        let s = server(b"listen_port=70000\n");
+        assert_eq!(s.control_port.value, Some(4464));
+        assert_eq!(server(b"listen_port=021\n").control_port.value, Some(17));
+        assert_eq!(server(b"listen_port=0\n").control_port.value, None);
+
+        let s = server(b"# c\npasv_enable=NO\n");
+        assert_eq!(
+            s.passive,
+            Passive::Disabled {
+                span: Some(Span::new(FileId(0), 4, 18)),
+                configured: None,
+            }
+        );
+        assert_eq!(s.anchor, Span::new(FileId(0), 4, 18));
+
+        let s = server(b"listen_ipv6=YES\nmax_clients=0\n");
+        assert_eq!(s.max_sessions.value, Some(None));
+    }
+
+    #[test]
+    fn tls_follows_prelogin_c() {
+        let tls = |b: &[u8]| server(b).tls.value;
+        assert_eq!(tls(b"ssl_enable=YES\n"), ControlTls::Never);
+        assert_eq!(
+            tls(b"ssl_enable=YES\nlocal_enable=YES\n"),
+            ControlTls::Required
+        );
+        assert_eq!(
+            tls(b"ssl_enable=YES\nlocal_enable=YES\nforce_local_logins_ssl=NO\n"),
+            ControlTls::Optional
+        );
+        assert_eq!(
+            tls(b"ssl_enable=YES\nallow_anon_ssl=YES\n"),
+            ControlTls::Optional
+        );
+        assert_eq!(
+            tls(b"ssl_enable=YES\nforce_anon_logins_ssl=YES\n"),
+            ControlTls::Required
+        );
+        assert_eq!(
+            tls(b"ssl_enable=YES\nimplicit_ssl=YES\nanonymous_enable=NO\n"),
+            ControlTls::Required
+        );
+        assert_eq!(
+            tls(b"local_enable=YES\nimplicit_ssl=YES\n"),
+            ControlTls::Never
+        );
+    }
+
+    #[test]
+    fn sniffs_by_name_and_content() {
+        let p = Path::new;
+        assert!(sniff(p("etc/vsftpd.conf"), ""));
+        assert!(sniff(p("vsftpd-ftps.conf"), ""));
+        assert!(sniff(p("templates/vsftpd.conf.j2"), ""));
+        let seed = "Listen_port = 21\nPasv_enable = Yes\nPasv_min_port = 9981\nPasvanderbilt max_port = 9986\n";
+        assert!(sniff(p("ftp.conf"), seed));
+        assert!(sniff(
+            p("vsftpd_user_conf/alice"),
+            "local_root=/srv/a\nwrite_enable=YES\n"
+        ));
+        assert!(sniff(
+            p("ftp.conf.erb"),
+            "# x\nlisten=YES\nanonymous_enable=<%= @anon %>\n"
+        ));
+        assert!(!sniff(
+            p("sysctl.conf"),
+            "net.ipv4.ip_forward=1\nkernel.x=2\n"
+        ));
+        assert!(!sniff(
+            p("README"),
+            "This is vsftpd.\nlisten=YES is a setting\n"
+        ));
+        assert!(!sniff(p("vsftpd.yml"), "listen=YES\nlisten_port=21\n"));
+        assert!(!sniff(p("pam.d/vsftpd"), "auth required pam_listfile.so\n"));
+    }
+
+    #[test]
+    fn shown_escapes_what_a_terminal_hides() {
+        assert_eq!(
+            shown("\u{FEFF}listen_port\t\r\0"),
+            "\\xEF\\xBB\\xBFlisten_port\\t\\r\\x00"
+        );
+    }
+
+    #[test]
+    fn utf16_is_marked_unreadable() {
+        let mut bytes = vec![0xFF, 0xFE];
+        for u in "listen=YES\r\n".encode_utf16() {
+            bytes.extend(u.to_le_bytes());
+        }
+        assert_eq!(config(&bytes).utf16, Some("UTF-16LE"));
+    }
 }

@@ -68,26 +68,21 @@ macro_rules! rules {
 
 rules! {
     control_port_blocked::ControlPortBlocked => "control-port-blocked",
+    control_port_outside_policy::ControlPortOutsidePolicy => "control-port-outside-policy",
+    expired_suppression::ExpiredSuppression => "expired-suppression",
     firewall_opens_unused_ports::FirewallOpensUnusedPorts => "firewall-opens-unused-ports",
     ftp_helper_not_assigned::FtpHelperNotAssigned => "ftp-helper-not-assigned",
     no_firewall_found::NoFirewallFound => "no-firewall-found",
     passive_disabled_but_open::PassiveDisabledButOpen => "passive-disabled-but-open",
     passive_ports_blocked::PassivePortsBlocked => "passive-ports-blocked",
+    passive_range_outside_policy::PassiveRangeOutsidePolicy => "passive-range-outside-policy",
     passive_range_too_small::PassiveRangeTooSmall => "passive-range-too-small",
     passive_range_unrestricted::PassiveRangeUnrestricted => "passive-range-unrestricted",
     unused_suppression::UnusedSuppression => "unused-suppression",
-    expired_suppression::ExpiredSuppression => "expired-suppression",
-}
-
-/// The finding for a suppression that matched nothing or has expired.
-pub fn suppression_finding(
-    s: &crate::suppress::Suppression,
-    why: &crate::suppress::Unused,
-) -> Diagnostic {
-    match why {
-        crate::suppress::Unused::NoMatch => unused_suppression::finding(s),
-        crate::suppress::Unused::Expired => expired_suppression::finding(s),
-    }
+    vsftpd_bad_boolean::VsftpdBadBoolean => "vsftpd-bad-boolean",
+    vsftpd_blank_string_value::VsftpdBlankStringValue => "vsftpd-blank-string-value",
+    vsftpd_missing_value::VsftpdMissingValue => "vsftpd-missing-value",
+    vsftpd_unknown_directive::VsftpdUnknownDirective => "vsftpd-unknown-directive",
 }
 
 /// Every rule, in registry order.
@@ -168,5 +163,16 @@ pub(crate) fn closing_label(d: &crate::facts::Decision, ports: &crate::portset::
         (true, _) => format!("policy DROP closes {hit}"),
         (false, Verdict::Reject) => format!("rejects {hit}"),
         (false, _) => format!("drops {hit}"),
+    }
+}
+
+/// The finding for a suppression that matched nothing or has expired.
+pub fn suppression_finding(
+    s: &crate::suppress::Suppression,
+    why: &crate::suppress::Unused,
+) -> Diagnostic {
+    match why {
+        crate::suppress::Unused::NoMatch => unused_suppression::finding(s),
+        crate::suppress::Unused::Expired => expired_suppression::finding(s),
     }
 }

@@ -11,8 +11,15 @@ pub fn crate_dir() -> PathBuf {
 
 /// Lint `path` with every rule on and no config file. Cargo runs tests from the
 /// crate root, so a relative `fixtures/...` path is reported as such.
+/// A `pasvlint.toml` at the top of `path` is used, as a user's would be.
 pub fn lint_path(path: &Path) -> Report {
-    lint(&[path.to_path_buf()], &Config::default())
+    let config_file = path.join(pasvlint::policy::CONFIG_FILE);
+    let config = if config_file.is_file() {
+        Config::load(&config_file).expect("fixture pasvlint.toml")
+    } else {
+        Config::default()
+    };
+    lint(&[path.to_path_buf()], &config)
 }
 
 /// `path:line:col: severity: message [rule]` lines, with related locations indented.

@@ -1,0 +1,291 @@
+//! `vsftpd-unknown-directive`: see rules/vsftpd-unknown-directive.toml.
+
+use super::Rule;
+use crate::diag::Diagnostic;
+use crate::formats::ParsedFile;
+use crate::formats::vsftpd::directives::{self, Directive, Foreign, Kind};
+use crate::formats::vsftpd::{BOM, Outcome, Setting, config_of, is_c_space, parse_bool, shown_short, trim_c_space};
+use crate::source::SourceFile;
+
+pub struct VsftpdUnknownDirective;
+
+impl Rule for VsftpdUnknownDirective {
+    fn name(&self) -> &'static str {
+        "vsftpd-unknown-directive"
+    }
+
+    fn check_file(&self, file: &ParsedFile, out: &mut Vec<Diagnostic>) {
+        let Some(config) = config_of(file) else {
+            return;
+        };
+        if config.utf16.is_some() {
+            return;
+        }
+        for setting in config.settings.iter().filter(|s| s.outcome == Outcome::Unknown) {
+            out.push(self.diagnose(setting, &file.source));
+        }
+    }
+}
+
+impl VsftpdUnknownDirective {
+    fn diagnose(&self, setting: &Setting, source: &SourceFile) -> Diagnostic {
+        let name = setting.name.as_str();
+        let span = if setting.key.is_empty() {
+            setting.line
+        } else {
+            setting.key
+        };
+        let shown_name = shown_short(name);
+        if name.is_empty() {
+            return Diagnostic::new(
+                self.name(),
+                "vsftpd refuses to start: the line has no directive name before `=`",
+                span,
+                "no name",
+            )
+            .with_help("write `name=value`, or start the line with `#` to make it a comment");
+        }
+        if name.starts_with('#') {
+            return Diagnostic::new(
+                self.name(),
+                format!(
+                    "vsftpd refuses to start: `{shown_name}` is not a comment: `#` starts a comment only as the first character of a line"
+                ),
+                span,
+                "whitespace before `#`",
+            )
+            .with_help("remove the whitespace before `#`");
+        }
+        let key = KeyProblem::of(name);
+        let value = setting.value_text(source).map(trim_c_space).unwrap_or("");
+        let mut message = format!("vsftpd refuses to start: unknown directive `{shown_name}`");
+        if let Some(foreign) = key.foreign {
+            message.push_str(&format!(
+                ": only {} accept it, not Debian's or upstream vsftpd 3.0.3",
+                foreign.accepted_by
+            ));
+        } else if !key.causes().is_empty() {
+            message.push_str(&format!(": {}", key.causes().join(" and ")));
+        }
+        let label = match (key.target, key.foreign) {
+            (Some(d), _) => format!("did you mean `{}`?", d.name),
+            (None, Some(f)) => format!("not in vsftpd 3.0.3 (a {} directive there)", f.kind.name()),
+            (None, None) => "not a vsftpd 3.0.3 directive".to_owned(),
+        };
+        let mut d = Diagnostic::new(self.name(), message, span, label);
+        let mut help = Vec::new();
+        if key.bom {
+            help.push("save the file as UTF-8 without a byte-order mark".to_owned());
+        }
+        if let Some(target) = key.target {
+            if !(key.exact && key.causes().len() == 1 && key.bom) {
+                help.push(format!("write {}", corrected_line(target, value)));
+            }
+            if key.exact && !key.bom && accepts(target, value) {
+                let end = setting.value.map_or(setting.key.end, |v| v.end) as usize;
+                let end = end - usize::from(source.text.as_bytes()[..end].ends_with(b"\r"));
+                let edit = source.span(setting.key.start as usize, end);
+                d = d.with_fix(
+                    format!("rename to {}", target.name),
+                    vec![(edit, format!("{}={value}", target.name))],
+                );
+            }
+        } else if let Some(hint) = key.hint {
+            help.push(hint.to_owned());
+        } else if key.foreign.is_some() {
+            help.push("delete the line, or keep it only in configs for the builds that accept it".to_owned());
+        } else {
+            help.push("delete the line or correct the name (see `man vsftpd.conf`)".to_owned());
+        }
+        d.with_help(help.join(", then "))
+    }
+}
+
+/// vsftpd would take `value` for `target` without stopping.
+fn accepts(target: &Directive, value: &str) -> bool {
+    match target.kind {
+        Kind::Bool => parse_bool(value).is_some(),
+        Kind::Uint => !value.is_empty(),
+        Kind::Str => !value.is_empty(),
+    }
+}
+
+/// `target=value` as a line vsftpd accepts, quoted for a message.
+fn corrected_line(target: &Directive, value: &str) -> String {
+    match target.kind {
+        _ if accepts(target, value) => format!("`{}={value}`", target.name),
+        Kind::Bool => format!("`{0}=YES` or `{0}=NO`", target.name),
+        _ => format!("`{}=<value>`", target.name),
+    }
+}
+
+/// Why a key is not a directive, and which one was meant.
+#[derive(Default)]
+struct KeyProblem {
+    bom: bool,
+    /// Whitespace kept at the end of the key ("space", "tab", ...).
+    trailing: Option<&'static str>,
+    case: bool,
+    target: Option<&'static Directive>,
+    foreign: Option<&'static Foreign>,
+    hint: Option<&'static str>,
+    /// The target differs only by BOM, case or trailing whitespace.
+    exact: bool,
+}
+
+/// Names people reach for that vsftpd spells differently.
+const HINTS: &[(&str, &str)] = &[
+    (
+        "listen_ipv4",
+        "use `listen=YES` for IPv4 (or `listen_ipv6=YES`, whose `::` socket takes IPv4 too)",
+    ),
+    (
+        "pasv_ports",
+        "set the range with `pasv_min_port=` and `pasv_max_port=`",
+    ),
+    (
+        "pasv_port_range",
+        "set the range with `pasv_min_port=` and `pasv_max_port=`",
+    ),
+    (
+        "pasv_range",
+        "set the range with `pasv_min_port=` and `pasv_max_port=`",
+    ),
+];
+
+impl KeyProblem {
+    fn of(name: &str) -> KeyProblem {
+        let bom = name.starts_with(BOM);
+        let core = name.strip_prefix(BOM).unwrap_or(name);
+        let base = core.trim_end_matches(|c: char| c.is_ascii() && is_c_space(c as u8));
+        let trailing = (base.len() < core.len()).then(|| whitespace_word(&core[base.len()..]));
+        let lower = base.to_ascii_lowercase();
+        let mut problem = KeyProblem {
+            bom,
+            trailing,
+            ..KeyProblem::default()
+        };
+        if let Some(d) = directives::lookup(base) {
+            problem.target = Some(d);
+            problem.exact = true;
+        } else if let Some(d) = directives::lookup(&lower) {
+            problem.target = Some(d);
+            problem.case = true;
+            problem.exact = true;
+        } else if let Some(f) = directives::lookup_foreign(&lower) {
+            problem.foreign = Some(f);
+        } else if let Some((_, hint)) = HINTS.iter().find(|(n, _)| *n == lower) {
+            problem.hint = Some(hint);
+        } else {
+            problem.target = did_you_mean(&lower);
+        }
+        problem
+    }
+
+    fn causes(&self) -> Vec<&'static str> {
+        let mut causes = Vec::new();
+        if self.bom {
+            causes.push(
+                "the file starts with a UTF-8 byte-order mark (BOM), which vsftpd reads as part of the first name",
+            );
+        }
+        if self.case {
+            causes.push("names are case-sensitive");
+        }
+        match self.trailing {
+            Some("space") => causes.push("the space before `=` is part of the name"),
+            Some("tab") => causes.push("the tab before `=` is part of the name"),
+            Some(_) => causes.push("the whitespace before `=` is part of the name"),
+            None => {}
+        }
+        causes
+    }
+
+}
+
+fn whitespace_word(ws: &str) -> &'static str {
+    if ws.bytes().all(|b| b == b' ') {
+        "space"
+    } else if ws.bytes().all(|b| b == b'\t') {
+        "tab"
+    } else {
+        "whitespace"
+    }
+}
+
+/// The directive a garbled name most likely meant, compared loosely (lower case,
+/// inner whitespace as `_` or removed).
+pub(crate) fn did_you_mean(name: &str) -> Option<&'static Directive> {
+    let lower = name.to_ascii_lowercase();
+    let words: Vec<&str> = lower.split_ascii_whitespace().collect();
+    let candidates = [words.join("_"), words.concat()];
+    directives::DIRECTIVES
+        .iter()
+        .map(|d| {
+            let score = candidates
+                .iter()
+                .map(|c| similarity(c, d.name))
+                .fold(0.0, f64::max);
+            (score, d)
+        })
+        .filter(|(score, _)| *score >= 1.7)
+        .max_by(|a, b| a.0.total_cmp(&b.0))
+        .map(|(_, d)| d)
+}
+
+/// Jaro-Winkler + normalized Damerau-Levenshtein + how much of `known` a
+/// shared prefix and suffix cover (a garbled middle keeps both ends).
+fn similarity(typed: &str, known: &str) -> f64 {
+    let prefix = typed
+        .bytes()
+        .zip(known.bytes())
+        .take_while(|(a, b)| a == b)
+        .count();
+    let suffix = typed
+        .bytes()
+        .rev()
+        .zip(known.bytes().rev())
+        .take_while(|(a, b)| a == b)
+        .count();
+    let ends = (prefix + suffix).min(typed.len()).min(known.len()) as f64 / known.len() as f64;
+    strsim::jaro_winkler(typed, known) + strsim::normalized_damerau_levenshtein(typed, known) + ends
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn meant(name: &str) -> Option<&'static str> {
+        did_you_mean(name).map(|d| d.name)
+    }
+
+    #[test]
+    fn suggests_what_was_meant() {
+        assert_eq!(meant("Pasvanderbilt max_port"), Some("pasv_max_port"));
+        assert_eq!(meant("allow_writable_chroot"), Some("allow_writeable_chroot"));
+        assert_eq!(meant("pasv_port_min"), Some("pasv_min_port"));
+        assert_eq!(meant("max_login_attempts"), Some("max_login_fails"));
+        assert_eq!(meant("chroot_local_users"), Some("chroot_local_user"));
+        assert_eq!(meant("ftp_banner"), Some("ftpd_banner"));
+        assert_eq!(meant("passive_enable"), Some("pasv_enable"));
+        assert_eq!(meant("pasv max port"), Some("pasv_max_port"));
+        assert_eq!(meant("zzz"), None);
+        assert_eq!(meant("port"), None);
+    }
+
+    #[test]
+    fn names_case_and_space_for_the_seed_line() {
+        let p = KeyProblem::of("Listen_port ");
+        assert_eq!(p.target.map(|d| d.name), Some("listen_port"));
+        assert_eq!(
+            p.causes(),
+            [
+                "names are case-sensitive",
+                "the space before `=` is part of the name"
+            ]
+        );
+        let p = KeyProblem::of("\u{FEFF}listen_port");
+        assert!(p.bom && p.exact);
+        assert!(KeyProblem::of("ssl_tlsv1_2").foreign.is_some());
+    }
+}
