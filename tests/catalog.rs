@@ -78,6 +78,11 @@ fn every_toml_is_complete_and_named_after_its_rule() {
             "{name}: summary/fix empty"
         );
         assert!(
+            !meta.summary.starts_with(|c: char| c.is_ascii_uppercase())
+                && !meta.summary.ends_with('.'),
+            "{name}: summary starts in lower case and has no final period"
+        );
+        assert!(
             !meta.bad.files.is_empty() && !meta.good.files.is_empty(),
             "{name}: needs bad and good examples"
         );

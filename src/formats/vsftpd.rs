@@ -249,15 +249,19 @@ pub fn sniff(path: &Path, text: &str) -> bool {
         return false;
     };
     let lower = name.to_ascii_lowercase();
-    let stem = TEMPLATE_EXTENSIONS
-        .iter()
-        .find_map(|ext| lower.strip_suffix(ext))
-        .unwrap_or(&lower);
+    let stem = strip_template_extension(&lower);
     if stem.starts_with("vsftpd") && stem.ends_with(".conf") {
         return true;
     }
     let extensionless = !stem.trim_start_matches('.').contains('.');
     (stem.ends_with(".conf") || extensionless) && mostly_directives(text)
+}
+
+fn strip_template_extension(name: &str) -> &str {
+    TEMPLATE_EXTENSIONS
+        .iter()
+        .find_map(|ext| name.strip_suffix(ext))
+        .unwrap_or(name)
 }
 
 fn mostly_directives(text: &str) -> bool {
@@ -577,7 +581,21 @@ pub fn pasv_range(min: u32, max: u32) -> (u16, u16) {
     (lo as u16, hi as u16)
 }
 
+/// A per-user file (`user_config_dir`, one extension-less file per user name)
+/// is not a server: it only overrides session settings at login.
+pub fn is_per_user_file(path: &Path) -> bool {
+    let Some(name) = path.file_name().and_then(|n| n.to_str()) else {
+        return false;
+    };
+    let lower = name.to_ascii_lowercase();
+    let stem = strip_template_extension(&lower);
+    !stem.trim_start_matches('.').contains('.') && !stem.starts_with("vsftpd")
+}
+
 pub fn facts(config: &Config, source: &SourceFile) -> Vec<FtpServer> {
+    if is_per_user_file(&source.path) {
+        return Vec::new();
+    }
     let anchor = config
         .settings
         .first()
@@ -1023,6 +1041,19 @@ mod tests {
         ));
         assert!(!sniff(p("vsftpd.yml"), "listen=YES\nlisten_port=21\n"));
         assert!(!sniff(p("pam.d/vsftpd"), "auth required pam_listfile.so\n"));
+    }
+
+    #[test]
+    fn per_user_files_are_not_servers() {
+        let src = SourceFile::new(
+            FileId(0),
+            "etc/vsftpd_user_conf/alice",
+            b"local_root=/srv/a\n",
+        );
+        assert!(facts(&parse(&src), &src).is_empty());
+        assert!(!is_per_user_file(Path::new("etc/vsftpd.conf")));
+        assert!(!is_per_user_file(Path::new("templates/vsftpd.j2")));
+        assert!(!is_per_user_file(Path::new("ftp.conf")));
     }
 
     #[test]

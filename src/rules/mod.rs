@@ -80,8 +80,13 @@ rules! {
     passive_range_unrestricted::PassiveRangeUnrestricted => "passive-range-unrestricted",
     unused_suppression::UnusedSuppression => "unused-suppression",
     vsftpd_bad_boolean::VsftpdBadBoolean => "vsftpd-bad-boolean",
+    vsftpd_bad_number::VsftpdBadNumber => "vsftpd-bad-number",
     vsftpd_blank_string_value::VsftpdBlankStringValue => "vsftpd-blank-string-value",
+    vsftpd_duplicate_directive::VsftpdDuplicateDirective => "vsftpd-duplicate-directive",
+    vsftpd_listen_conflict::VsftpdListenConflict => "vsftpd-listen-conflict",
     vsftpd_missing_value::VsftpdMissingValue => "vsftpd-missing-value",
+    vsftpd_pasv_address_unusable::VsftpdPasvAddressUnusable => "vsftpd-pasv-address-unusable",
+    vsftpd_passive_range_invalid::VsftpdPassiveRangeInvalid => "vsftpd-passive-range-invalid",
     vsftpd_unknown_directive::VsftpdUnknownDirective => "vsftpd-unknown-directive",
 }
 

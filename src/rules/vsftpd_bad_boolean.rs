@@ -31,8 +31,9 @@ impl Rule for VsftpdBadBoolean {
         if let Some(first) = crlf.first() {
             out.push(self.crlf(first, crlf.len(), source));
         }
+        let cut_line = config.truncation.as_ref().and_then(|t| t.cut_line);
         for setting in other {
-            out.push(self.bad_value(setting, source));
+            out.push(self.bad_value(setting, source, cut_line == Some(setting.line)));
         }
     }
 }
@@ -72,9 +73,16 @@ impl VsftpdBadBoolean {
         ))
     }
 
-    fn bad_value(&self, setting: &Setting, source: &SourceFile) -> Diagnostic {
+    fn bad_value(&self, setting: &Setting, source: &SourceFile, cut: bool) -> Diagnostic {
         let value = value_of(setting, source);
-        let (cause, meant) = diagnose(value);
+        let (cause, meant) = if cut {
+            (
+                Some("vsftpd reads only the first 100000 bytes of the file, and they end inside this value".to_owned()),
+                None,
+            )
+        } else {
+            diagnose(value)
+        };
         let mut message = format!(
             "vsftpd refuses to start: `{}` must be {ACCEPTED}, not `{}`",
             setting.name,
@@ -85,6 +93,7 @@ impl VsftpdBadBoolean {
             message.push_str(&cause);
         }
         let help = match meant {
+            _ if cut => "move this line up, or delete comments and repeated lines to bring the file under 100000 bytes".to_owned(),
             Some(v) => format!("write `{}={}`", setting.name, v),
             None => format!("write `{0}=YES` or `{0}=NO`", setting.name),
         };
