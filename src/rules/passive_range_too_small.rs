@@ -73,7 +73,7 @@ impl PassiveRangeTooSmall {
             format!("{available} port{}", if available == 1 { "" } else { "s" }),
         );
         for span in others {
-            d = d.with_related(span, "");
+            d = d.with_related(span, "range set here");
         }
         if let Some(span) = demand.span {
             d = d.with_related(span, format!("admits {} sessions", demand.sessions));
