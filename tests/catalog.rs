@@ -14,6 +14,7 @@ const CATEGORIES: &[&str] = &[
     "policy",
     "vsftpd",
     "iptables",
+    "iis",
     "suppression",
 ];
 const HEADINGS: &[&str] = &["## What it checks", "## Why it matters"];

@@ -4,8 +4,11 @@
 //! what the real program would reject; document rules turn that into findings.
 
 pub mod iis;
+pub mod iis_apphost;
+pub mod iis_metabase;
 pub mod iptables;
 pub mod vsftpd;
+pub mod xml;
 
 use crate::facts::FileFacts;
 use crate::source::SourceFile;
@@ -16,6 +19,8 @@ pub enum Format {
     Vsftpd,
     IptablesSave,
     IptablesScript,
+    IisMetabase,
+    IisApplicationHost,
 }
 
 impl Format {
@@ -25,6 +30,8 @@ impl Format {
             Format::Vsftpd => "vsftpd",
             Format::IptablesSave => "iptables-save",
             Format::IptablesScript => "iptables-script",
+            Format::IisMetabase => "iis-metabase",
+            Format::IisApplicationHost => "iis-applicationhost",
         }
     }
 }
@@ -34,6 +41,8 @@ impl Format {
 pub enum Document {
     Vsftpd(vsftpd::Config),
     Iptables(iptables::Ruleset),
+    IisMetabase(Box<iis_metabase::Metabase>),
+    IisApplicationHost(Box<iis_apphost::AppHost>),
 }
 
 /// A recognised file: its text, what it is, and what was read from it.
@@ -49,6 +58,12 @@ pub fn classify(path: &Path, text: &str) -> Option<Format> {
     if vsftpd::sniff(path, text) {
         return Some(Format::Vsftpd);
     }
+    if iis_metabase::sniff(path, text) {
+        return Some(Format::IisMetabase);
+    }
+    if iis_apphost::sniff(path, text) {
+        return Some(Format::IisApplicationHost);
+    }
     iptables::sniff(path, text)
 }
 
@@ -57,6 +72,10 @@ pub fn parse(source: SourceFile, format: Format) -> ParsedFile {
         Format::Vsftpd => Document::Vsftpd(vsftpd::parse(&source)),
         Format::IptablesSave => Document::Iptables(iptables::parse_save(&source)),
         Format::IptablesScript => Document::Iptables(iptables::parse_script(&source)),
+        Format::IisMetabase => Document::IisMetabase(Box::new(iis_metabase::parse(&source))),
+        Format::IisApplicationHost => {
+            Document::IisApplicationHost(Box::new(iis_apphost::parse(&source)))
+        }
     };
     ParsedFile {
         source,
@@ -75,7 +94,34 @@ pub fn facts(file: &ParsedFile) -> FileFacts {
             ftp: Vec::new(),
             firewall: iptables::facts(ruleset, &file.source),
         },
+        Document::IisMetabase(metabase) => FileFacts {
+            ftp: iis_metabase::facts(metabase, &file.source),
+            firewall: None,
+        },
+        Document::IisApplicationHost(apphost) => FileFacts {
+            ftp: iis_apphost::facts(apphost, &file.source),
+            firewall: None,
+        },
     }
+}
+
+/// Content sniffing looks this far into a file.
+const SNIFF_BYTES: usize = 1 << 20;
+
+/// The first [`SNIFF_BYTES`] of `text`, cut on a character boundary.
+pub(crate) fn head(text: &str) -> &str {
+    let mut end = text.len().min(SNIFF_BYTES);
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    &text[..end]
+}
+
+/// Cheap rejection for content sniffing: XML starts (after blanks and any
+/// stray byte-order mark) with `<`.
+pub(crate) fn looks_like_xml(text: &str) -> bool {
+    text.trim_start_matches(|c: char| c.is_whitespace() || c == '\u{feff}')
+        .starts_with('<')
 }
 
 /// How a format writes comments, for inline suppressions.
@@ -119,6 +165,7 @@ impl Format {
         match self {
             Format::Vsftpd | Format::IptablesSave => CommentStyle::HashAtColumnZero,
             Format::IptablesScript => CommentStyle::Hash,
+            Format::IisMetabase | Format::IisApplicationHost => CommentStyle::Xml,
         }
     }
 }
