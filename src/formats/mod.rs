@@ -9,9 +9,9 @@ pub mod iis_metabase;
 pub mod iptables;
 pub mod regfile;
 pub mod vsftpd;
-pub mod xml;
 pub mod winfw;
 pub mod winscript;
+pub mod xml;
 
 use crate::facts::FileFacts;
 use crate::source::SourceFile;
