@@ -34,6 +34,8 @@ enum Command {
     },
     /// Explain one rule: what it checks, why, examples and the fix
     Explain { rule: String },
+    /// Language server on stdio (diagnostics, hover, code actions)
+    Lsp,
     /// Print shell completions
     Completions { shell: clap_complete::Shell },
 }
@@ -145,6 +147,7 @@ fn main() -> ExitCode {
         Command::Facts(args) => facts(args),
         Command::Rules { format } => list_rules(format),
         Command::Explain { rule } => explain(&rule),
+        Command::Lsp => pasvlint::lsp::run(),
         Command::Completions { shell } => {
             use clap::CommandFactory;
             clap_complete::generate(

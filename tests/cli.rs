@@ -163,8 +163,7 @@ fn facts_json_has_the_contract_fields() {
     assert_eq!(ftp["control_port"], 21);
     assert_eq!(ftp["passive_ports"], "9981-9986");
     assert_eq!(ftp["passive_range_set"], true);
-    // No `listen` line: the Debian build runs from inetd, where max_clients is not enforced.
-    assert_eq!(ftp["max_sessions"], Value::Null);
+    assert_eq!(ftp["max_sessions"], 2000);
     assert_eq!(ftp["tls"], false);
     let fw = &host["firewall"];
     assert_eq!(fw["default_policy"], "accept");

@@ -120,7 +120,7 @@ impl Applies {
     }
 
     /// The same condition negated with `!`.
-    pub fn not(self) -> Applies {
+    pub fn negated(self) -> Applies {
         match self {
             Applies::Never => Applies::ToAll,
             Applies::ToAll => Applies::Never,
@@ -325,9 +325,11 @@ impl Table {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum ProblemKind {
     Syntax,
-    /// A multiport list over 15 slots (a range counts two).
+    /// A multiport list over 15 slots (a range counts two): the slots it uses and
+    /// the ports it names.
     TooManyPorts {
         slots: u32,
+        ports: PortSet,
     },
     /// CRLF line endings: `\r` becomes part of every last word.
     LineEndings,
@@ -363,9 +365,9 @@ pub struct Ruleset {
     pub format: Format,
     pub family: Family,
     /// IPv4 tables, indexed by [`TableKind`]; `None` when the file never touches one.
-    pub tables: [Option<Table>; 5],
+    pub tables: Box<[Option<Table>; 5]>,
     /// Tables built by `ip6tables` commands in a script (they never affect IPv4).
-    pub tables_v6: [Option<Table>; 5],
+    pub tables_v6: Box<[Option<Table>; 5]>,
     pub problems: Vec<Problem>,
     pub unknowns: Vec<Unknown>,
     /// Interned port sets, referenced by [`PortRef::Set`].

@@ -43,6 +43,9 @@ pub enum Cmd {
     Policy,
 }
 
+/// `--to-destination [addr][:lo[-hi]]`.
+type DnatTo = (Option<[u8; 4]>, Option<(u16, u16)>);
+
 /// A word with its span.
 #[derive(Clone, Debug)]
 pub struct Word<'a> {
@@ -455,7 +458,7 @@ struct Parser<'a, 'b> {
     skip: bool,
     // target details
     redirect: Option<(u16, u16)>,
-    dnat: Option<(Option<[u8; 4]>, Option<(u16, u16)>)>,
+    dnat: Option<DnatTo>,
     ct_helper: Option<bool>,
     ct_notrack: bool,
     set_mark: Option<u32>,
@@ -751,18 +754,9 @@ impl<'a, 'b> Parser<'a, 'b> {
 
     /// The chain (or other) word of a command: the option's argument.
     fn optarg_word(&self, optarg: &Option<(String, usize)>) -> Option<Word<'a>> {
-        optarg.as_ref().map(|(text, i)| {
-            if *i == self.i.wrapping_sub(1) || self.args[*i].text == text.as_str() {
-                Word {
-                    text: Cow::Owned(text.clone()),
-                    span: self.span_at(*i),
-                }
-            } else {
-                Word {
-                    text: Cow::Owned(text.clone()),
-                    span: self.span_at(*i),
-                }
-            }
+        optarg.as_ref().map(|(text, i)| Word {
+            text: Cow::Owned(text.clone()),
+            span: self.span_at(*i),
         })
     }
 
@@ -778,7 +772,7 @@ impl<'a, 'b> Parser<'a, 'b> {
         None
     }
 
-    fn rule_number(&mut self, what: &str) -> PResult<Option<u32>> {
+    fn rule_number(&mut self) -> PResult<Option<u32>> {
         if !self.has_arg() {
             return Ok(None);
         }
@@ -790,11 +784,7 @@ impl<'a, 'b> Parser<'a, 'b> {
             _ => Err(err(
                 format!("Invalid rule number `{text}'"),
                 self.span_at(at),
-            ))
-            .map_err(|e| {
-                let _ = what;
-                e
-            }),
+            )),
         }
     }
 
@@ -819,31 +809,30 @@ impl<'a, 'b> Parser<'a, 'b> {
                 self.chain = self.optarg_word(&optarg);
                 match c {
                     'I' => {
-                        if let Some(n) = self.rule_number("insert")? {
+                        if let Some(n) = self.rule_number()? {
                             self.cmd = Some((Cmd::Insert(n), self.span_at(at)));
                         }
                     }
-                    'R' => match self.rule_number("replace")? {
+                    'R' => match self.rule_number()? {
                         Some(n) => self.cmd = Some((Cmd::Replace(n), self.span_at(at))),
                         None => {
                             return Err(err("-R requires a rule number", self.span_at(at)));
                         }
                     },
-                    'D' => {
-                        if self.has_arg() {
-                            let i = self.i;
-                            self.i += 1;
-                            let text = self.args[i].text.clone();
-                            match text.parse::<u32>() {
-                                Ok(n) if n > 0 => {
-                                    self.cmd = Some((Cmd::DeleteNum(n), self.span_at(at)))
-                                }
-                                _ => {
-                                    return Err(err(
-                                        format!("Invalid rule number `{text}'"),
-                                        self.span_at(i),
-                                    ));
-                                }
+                    // `-D CHAIN N` deletes by number (strtol, base 10), `-D CHAIN spec` by match.
+                    'D' if self.has_arg() => {
+                        let i = self.i;
+                        self.i += 1;
+                        let text = self.args[i].text.clone();
+                        match text.parse::<u32>() {
+                            Ok(n) if n > 0 => {
+                                self.cmd = Some((Cmd::DeleteNum(n), self.span_at(at)))
+                            }
+                            _ => {
+                                return Err(err(
+                                    format!("Invalid rule number `{text}'"),
+                                    self.span_at(i),
+                                ));
                             }
                         }
                     }
@@ -853,7 +842,7 @@ impl<'a, 'b> Parser<'a, 'b> {
             'L' | 'S' => {
                 self.add_command(Cmd::List, at, invert)?;
                 self.chain = self.optional_word(&optarg);
-                self.rule_number("list")?;
+                self.rule_number()?;
             }
             'F' => {
                 self.add_command(Cmd::Flush, at, invert)?;
@@ -862,7 +851,7 @@ impl<'a, 'b> Parser<'a, 'b> {
             'Z' => {
                 self.add_command(Cmd::Zero, at, invert)?;
                 self.chain = self.optional_word(&optarg);
-                self.rule_number("zero")?;
+                self.rule_number()?;
             }
             'N' => {
                 assert_valid_chain_name(&value, self.span_at(at + 1))?;
@@ -902,18 +891,12 @@ impl<'a, 'b> Parser<'a, 'b> {
                 self.hash_opt("-p", Some(&value.to_ascii_lowercase()), invert);
             }
             's' | 'd' => {
-                let (opt, packet_remote) = if c == 's' {
-                    (OPT_SOURCE, true)
-                } else {
-                    (OPT_DEST, false)
-                };
+                let opt = if c == 's' { OPT_SOURCE } else { OPT_DEST };
                 self.set_option(opt, c, at, invert)?;
                 let span = self.span_at(at + 1);
                 let a = parse_addresses(&value, self.ctx.family, invert, span)?;
-                let a = if invert { a.not() } else { a };
-                // For the inbound packets the source is the client; for the reply, the server.
-                let (inbound, reply) = if packet_remote { (a, a) } else { (a, a) };
-                self.condition_split(inbound, reply);
+                // The same address test for both directions: loopback never, 0/0 always.
+                self.condition(if invert { a.negated() } else { a });
                 self.hash_opt(&format!("-{c}"), Some(&value), invert);
             }
             'i' | 'o' => {
@@ -931,7 +914,7 @@ impl<'a, 'b> Parser<'a, 'b> {
                     ));
                 }
                 let a = iface_applies(&value);
-                let a = if invert { a.not() } else { a };
+                let a = if invert { a.negated() } else { a };
                 let absent = if invert {
                     Applies::ToAll
                 } else {
@@ -1015,16 +998,8 @@ impl<'a, 'b> Parser<'a, 'b> {
             '0' => self.set_option(OPT_LINENUM, '0', at, invert)?,
             'M' | 'b' => {}
             'V' | 'h' => {}
-            '4' => {
-                if self.ctx.family == Family::V6 {
-                    self.skip = true;
-                }
-            }
-            '6' => {
-                if self.ctx.family == Family::V4 {
-                    self.skip = true;
-                }
-            }
+            '4' if self.ctx.family == Family::V6 => self.skip = true,
+            '6' if self.ctx.family == Family::V4 => self.skip = true,
             _ => {}
         }
         Ok(())
@@ -1282,7 +1257,7 @@ impl<'a, 'b> Parser<'a, 'b> {
                 self.loaded[idx].seen |= 1;
                 if value.len() > 255 {
                     return Err(err(
-                        format!("comment: option \"--comment\" must be less than 256 characters"),
+                        "comment: option \"--comment\" must be less than 256 characters",
                         vspan,
                     ));
                 }
@@ -1293,7 +1268,7 @@ impl<'a, 'b> Parser<'a, 'b> {
                 let ftp = value == "ftp";
                 let related = if ftp { Applies::ToAll } else { Applies::Never };
                 let (new, rel, reply) = if invert {
-                    (Applies::ToAll, related.not(), Applies::ToAll)
+                    (Applies::ToAll, related.negated(), Applies::ToAll)
                 } else {
                     (Applies::Never, related, Applies::Never)
                 };
@@ -1379,7 +1354,7 @@ impl<'a, 'b> Parser<'a, 'b> {
             }
             Ext::Addrtype => {
                 let a = addrtype_applies(canonical, &value, vspan)?;
-                let a = a.map(|x| if invert { x.not() } else { x });
+                let a = a.map(|x| if invert { x.negated() } else { x });
                 self.condition_split(a[0], a[1]);
                 Ok(())
             }
@@ -1407,7 +1382,7 @@ impl<'a, 'b> Parser<'a, 'b> {
                         return Err(err(format!("Bad packet type '{value}'"), vspan));
                     }
                 };
-                self.condition(if invert { a.not() } else { a });
+                self.condition(if invert { a.negated() } else { a });
                 Ok(())
             }
             Ext::Icmp | Ext::Mac => {
@@ -1701,7 +1676,7 @@ impl<'a, 'b> Parser<'a, 'b> {
                 let lower = value.to_ascii_lowercase();
                 let tcp = lower == "tcp" || c_strtoul(&lower) == Some(6);
                 let a = if tcp { Applies::ToAll } else { Applies::Never };
-                self.condition(if invert { a.not() } else { a });
+                self.condition(if invert { a.negated() } else { a });
             }
             _ => {
                 self.condition(Applies::ToSome);
@@ -1735,7 +1710,7 @@ impl<'a, 'b> Parser<'a, 'b> {
             pick(sm.untracked),
         ];
         if invert {
-            a = a.map(Applies::not);
+            a = a.map(Applies::negated);
         }
         for (x, y) in self.applies.iter_mut().zip(a) {
             *x = x.and(y);
@@ -1906,10 +1881,10 @@ impl<'a, 'b> Parser<'a, 'b> {
                 {
                     Some("Need TCP, UDP, SCTP or DCCP with port specification".to_string())
                 }
-                Ext::Tcp if !(self.proto_num() == Some(6) && !self.proto_inverted()) => {
+                Ext::Tcp if self.proto_num() != Some(6) || self.proto_inverted() => {
                     Some("TCP match requires '-p tcp'".to_string())
                 }
-                Ext::Udp if !(self.proto_num() == Some(17) && !self.proto_inverted()) => {
+                Ext::Udp if self.proto_num() != Some(17) || self.proto_inverted() => {
                     Some("UDP match requires '-p udp'".to_string())
                 }
                 _ => None,
@@ -2164,7 +2139,10 @@ pub fn parse_multiport(s: &str, proto: &str, span: Span) -> PResult<(PortSet, u3
     let too_many = || ParseError {
         message: "too many ports specified".into(),
         span,
-        kind: ProblemKind::TooManyPorts { slots: total },
+        kind: ProblemKind::TooManyPorts {
+            slots: total,
+            ports: lenient_list(s, proto),
+        },
     };
     let mut ranges = Vec::new();
     let mut slot = 0u32;
@@ -2199,6 +2177,18 @@ pub fn parse_multiport(s: &str, proto: &str, span: Span) -> PResult<(PortSet, u3
         }
     }
     Ok((PortSet::from_ranges(ranges), total))
+}
+
+/// The ports a multiport list names, skipping elements that do not parse.
+fn lenient_list(s: &str, proto: &str) -> PortSet {
+    let any = Span::new(FileId(0), 0, 0);
+    PortSet::from_ranges(s.split(',').filter_map(|e| {
+        let (a, b) = e.split_once(':').unwrap_or((e, e));
+        Some((
+            parse_port(a, proto, any).ok()?,
+            parse_port(b, proto, any).ok()?,
+        ))
+    }))
 }
 
 /// How a port set relates to the client's ephemeral source ports.
@@ -2482,7 +2472,7 @@ fn addrtype_applies(option: &str, value: &str, span: Span) -> PResult<[Applies; 
     })
 }
 
-fn parse_dnat(s: &str) -> Option<(Option<[u8; 4]>, Option<(u16, u16)>)> {
+fn parse_dnat(s: &str) -> Option<DnatTo> {
     let (addr, ports) = match s.split_once(':') {
         Some((a, p)) => (a, Some(p)),
         None => (s, None),
@@ -2674,7 +2664,7 @@ mod tests {
     fn multiport_slots() {
         let too_many = |l: &str| match parse_line(l) {
             Err(ParseError {
-                kind: ProblemKind::TooManyPorts { slots },
+                kind: ProblemKind::TooManyPorts { slots, .. },
                 ..
             }) => Some(slots),
             _ => None,

@@ -347,9 +347,7 @@ impl<'s> SaveParser<'s> {
 fn first_word(s: &str) -> Option<(usize, &str)> {
     let start = s.find(|c| !matches!(c, ' ' | '\t' | '\n'))?;
     let rest = &s[start..];
-    let len = rest
-        .find(|c| matches!(c, ' ' | '\t' | '\n'))
-        .unwrap_or(rest.len());
+    let len = rest.find([' ', '\t', '\n']).unwrap_or(rest.len());
     Some((start, &rest[..len]))
 }
 

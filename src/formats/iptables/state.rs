@@ -131,22 +131,22 @@ impl Replay {
                     }
                     _ => {}
                 }
+                // A shell command is committed alone: the kernel refuses the loop now.
                 if self.mode == Mode::Shell
                     && matches!(rule.target, Target::Jump(_) | Target::Goto(_))
+                    && reachable_loop(table).is_some()
                 {
-                    if reachable_loop(table).is_some() {
-                        let chain = &mut table.chains[id as usize];
-                        if let Some(pos) = chain.rules.iter().rposition(|r| r.span == line) {
-                            chain.rules.remove(pos);
-                        }
-                        return Err(syntax(
-                            format!(
-                                "RULE_APPEND failed (Too many links): rule in chain {}",
-                                table.chains[id as usize].name
-                            ),
-                            line,
-                        ));
+                    let chain = &mut table.chains[id as usize];
+                    if let Some(pos) = chain.rules.iter().rposition(|r| r.span == line) {
+                        chain.rules.remove(pos);
                     }
+                    return Err(syntax(
+                        format!(
+                            "RULE_APPEND failed (Too many links): rule in chain {}",
+                            chain.name
+                        ),
+                        line,
+                    ));
                 }
             }
             Cmd::Delete | Cmd::DeleteNum(_) | Cmd::Check => {

@@ -1,0 +1,106 @@
+//! `iptables-syntax-error`: see rules/iptables-syntax-error.toml.
+
+use super::Rule;
+use crate::diag::Diagnostic;
+use crate::formats::iptables::{Problem, ProblemKind, Ruleset};
+use crate::formats::{Document, Format, ParsedFile};
+use crate::source::SourceFile;
+
+pub struct IptablesSyntaxError;
+
+impl Rule for IptablesSyntaxError {
+    fn name(&self) -> &'static str {
+        "iptables-syntax-error"
+    }
+
+    fn check_file(&self, file: &ParsedFile, out: &mut Vec<Diagnostic>) {
+        let Document::Iptables(rs) = &file.doc else {
+            return;
+        };
+        for p in problems(rs) {
+            out.push(self.diagnose(p, file.format, &file.source));
+        }
+    }
+}
+
+/// The problems this rule reports (multiport overflows have their own rule).
+fn problems(rs: &Ruleset) -> impl Iterator<Item = &Problem> {
+    rs.problems
+        .iter()
+        .filter(|p| !matches!(p.kind, ProblemKind::TooManyPorts { .. }))
+}
+
+impl IptablesSyntaxError {
+    fn diagnose(&self, p: &Problem, format: Format, source: &SourceFile) -> Diagnostic {
+        let (line, _) = source.line_col(p.span.start);
+        if p.kind == ProblemKind::LineEndings {
+            return Diagnostic::new(
+                self.name(),
+                format!(
+                    "the file has Windows (CRLF) line endings: iptables-restore keeps the `\\r` in every last word and fails at the first table with \"{}\"",
+                    p.message
+                ),
+                p.span,
+                "CRLF",
+            )
+            .with_help("convert the file to LF line endings, e.g. `sed -i 's/\\r$//' FILE` or `dos2unix FILE`");
+        }
+        let tool = p.message.trim_end_matches('.');
+        let message = match (format, p.reported_at) {
+            (Format::IptablesScript, _) => format!("iptables rejects this command: {tool}"),
+            (_, _) if tool.starts_with("COMMIT expected") => format!(
+                "the table opened on line {line} has no COMMIT: iptables-restore fails with \"{tool}\" and loads none of its rules"
+            ),
+            (_, Some(at)) => {
+                let (commit, _) = source.line_col(at.start);
+                format!(
+                    "iptables-restore rejects the table at its COMMIT on line {commit}: {tool} (jump on line {line})"
+                )
+            }
+            _ => format!("iptables-restore rejects line {line}: {tool}"),
+        };
+        let mut d = Diagnostic::new(self.name(), message, p.span, "rejected here");
+        if let Some(at) = p.reported_at {
+            d = d.with_related(at, "nft reports it here");
+        }
+        d.with_help(help_for(&p.message))
+    }
+}
+
+/// A concrete next step for the tool's message.
+fn help_for(message: &str) -> &'static str {
+    let has = |s: &str| message.contains(s);
+    if has("Bad argument `#'") {
+        "put the comment on a line of its own with `#` in column 1; iptables-restore takes no trailing or indented comments"
+    } else if has("Bad argument `COMMIT'") || has("Bad argument `commit'") {
+        "write `COMMIT` alone on the line, in capitals, with nothing after it"
+    } else if has("Bad argument `*") {
+        "end the open table with `COMMIT` before starting the next `*table`"
+    } else if has("COMMIT expected") {
+        "add a `COMMIT` line after the last rule of the table"
+    } else if has("no command specified") {
+        "delete the line: a line of only spaces or tabs is not empty to iptables-restore"
+    } else if has("does not exist") {
+        "declare the chain with `:NAME - [0:0]` (or `-N NAME`) before the first rule that jumps to it"
+    } else if has("Bad policy name") {
+        "use ACCEPT or DROP as the policy of a built-in chain"
+    } else if has("No chain/target/match") {
+        "use a chain that exists in this table (built-in chains differ per table), or create it first"
+    } else if has("table name") {
+        "use one of the tables filter, nat, mangle, raw or security"
+    } else if has("Too many links") {
+        "break the loop: a chain may not jump back to a chain that leads to it"
+    } else if has("not intended for filtering") {
+        "drop the packets in the filter table instead of nat"
+    } else if has("requires '-p tcp'") || has("unknown option \"--dport\"") || has("unknown option \"--sport\"") {
+        "add `-p tcp` (or `-p udp`) before the port match"
+    } else if has("invalid port") || has("portrange") {
+        "use ports from 0 to 65535 (a range low:high with low <= high), or a service name from /etc/services"
+    } else if has("line ") && has(" failed") && !has(":") {
+        "start the table with `*filter` (or another table) and put every rule before its `COMMIT`"
+    } else if has("Segmentation fault") {
+        "write the rule in its final place with -A or -I instead of replacing it with -R"
+    } else {
+        "fix the line so a real load accepts it; `iptables-restore --test` checks less than a load on nft"
+    }
+}
