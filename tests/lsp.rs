@@ -146,6 +146,124 @@ fn pos(line: u32, character: u32) -> Value {
     json!({"line": line, "character": character})
 }
 
+const HOST_VSFTPD: &str = "listen=YES\n\
+pasv_enable=YES\n\
+pasv_min_port=9981\n\
+pasv_max_port=9986\n\
+max_clients=5\n";
+
+const HOST_RULES: &str = "# Pare-feu du serveur FTP — généré par iptables-save\n\
+*filter\n\
+:INPUT ACCEPT [0:0]\n\
+:FORWARD ACCEPT [0:0]\n\
+:OUTPUT ACCEPT [0:0]\n\
+-A INPUT -p tcp -m tcp --dport 21 -j ACCEPT\n\
+-A INPUT -p tcp -m comment --comment \"données passives\" -m tcp --dport 9981:9984 -j ACCEPT\n\
+-A INPUT -p tcp -j REJECT --reject-with tcp-reset\n\
+COMMIT\n";
+
+/// UTF-16 length of `text`, as a client counts characters.
+fn units(text: &str) -> u32 {
+    text.encode_utf16().count() as u32
+}
+
+/// The scenario the language server exists for: an edit to the firewall file
+/// updates the FTP server config's diagnostics.
+#[test]
+fn host_findings_follow_edits_to_the_other_file_of_the_host() {
+    let ws = Workspace::new(&[
+        ("host/etc/vsftpd.conf", HOST_VSFTPD),
+        ("host/etc/iptables/rules.v4", HOST_RULES),
+    ]);
+    let conf = ws.uri("host/etc/vsftpd.conf");
+    let rules = ws.uri("host/etc/iptables/rules.v4");
+    let accept_line = HOST_RULES.lines().nth(6).unwrap();
+    let at_9984 = units(&accept_line[..accept_line.find("9984").unwrap()]);
+    let mut steps = vec![
+        initialize(&ws, false),
+        initialized(),
+        open(&conf, HOST_VSFTPD),
+        open(&rules, HOST_RULES),
+        wait(&conf, "passive-ports-blocked", "blocked"),
+        json!({"op": "request", "method": "textDocument/hover", "save": "hover",
+            "params": {"textDocument": {"uri": conf}, "position": pos(3, 4)}}),
+        json!({"op": "request", "method": "textDocument/codeAction", "save": "actions",
+            "params": {"textDocument": {"uri": conf},
+                "range": {"start": pos(3, 0), "end": pos(3, 5)},
+                "context": {"diagnostics": [], "only": ["quickfix"]}}}),
+        // Open 9981-9986: a range edit after "é", in UTF-16 units.
+        json!({"op": "notify", "method": "textDocument/didChange", "params": {
+            "textDocument": {"uri": rules, "version": 2},
+            "contentChanges": [{"range": {"start": pos(6, at_9984), "end": pos(6, at_9984 + 4)},
+                "text": "9986"}]}}),
+        wait(&conf, "-passive-ports-blocked", "cleared"),
+    ];
+    steps.extend(shutdown_and_exit());
+    let Some(r) = session(json!(steps)) else {
+        return;
+    };
+
+    let blocked = with_code(&r["blocked"], "passive-ports-blocked");
+    assert_eq!(blocked.len(), 1, "{}", r["blocked"]);
+    let d = blocked[0];
+    let message = d["message"].as_str().unwrap();
+    assert!(message.contains("9985-9986"), "{message}");
+    assert!(message.contains("\nhelp: open 9985-9986/tcp"), "{message}");
+    assert_eq!(d["severity"], 1);
+    assert_eq!(d["range"], json!({"start": pos(3, 0), "end": pos(3, 18)}));
+    let related = d["relatedInformation"].as_array().unwrap();
+    let in_rules: Vec<_> = related
+        .iter()
+        .filter(|info| info["location"]["uri"] == rules)
+        .collect();
+    let opener = in_rules
+        .iter()
+        .find(|info| info["message"] == "opens only 9981-9984")
+        .expect("the accept rule in rules.v4 is related");
+    // The line holds "é": its end is counted in UTF-16 units, not bytes.
+    assert_eq!(
+        opener["location"]["range"],
+        json!({"start": pos(6, 0), "end": pos(6, units(accept_line))})
+    );
+    assert!(
+        in_rules
+            .iter()
+            .any(|info| info["message"] == "rejects 9985-9986"
+                && info["location"]["range"]["start"] == pos(7, 0))
+    );
+
+    let hover = r["hover"]["result"]["contents"]["value"].as_str().unwrap();
+    assert!(hover.starts_with("passive-ports-blocked"), "{hover}");
+
+    let actions = r["actions"]["result"].as_array().unwrap();
+    let ignore = actions
+        .iter()
+        .find(|a| a["title"] == "Ignore passive-ports-blocked on this line")
+        .expect("an ignore action for the finding");
+    assert_eq!(
+        ignore["edit"]["changes"][&conf][0],
+        json!({"range": {"start": pos(3, 0), "end": pos(3, 0)},
+            "newText": "# pasvlint: ignore passive-ports-blocked -- reason\n"})
+    );
+    assert_eq!(ignore["diagnostics"][0]["code"], "passive-ports-blocked");
+
+    // Only rules.v4 changed, yet vsftpd.conf was re-published without the
+    // firewall finding. What stays is the capacity warning (6 ports for 5
+    // sessions), which no firewall edit can clear.
+    let cleared = &r["cleared"];
+    let left: Vec<_> = cleared["diagnostics"].as_array().unwrap().iter().collect();
+    assert!(
+        left.iter().all(|d| d["code"] == "passive-range-too-small"),
+        "{cleared}"
+    );
+    assert_eq!(
+        with_code(&r["blocked"], "passive-range-too-small").len(),
+        left.len()
+    );
+    assert_eq!(cleared["version"], 1);
+    assert_eq!(r["exit_code"], 0);
+}
+
 const TYPO_CONF: &str = "# pasvlint: ignore passive-range-too-small -- reason\n\
 listen=YES\n\
 Pasv_Min_Port=9981\n\
@@ -275,6 +393,27 @@ fn utf8_positions_when_the_client_offers_them() {
     let d = with_code(&r["published"], "vsftpd-unknown-directive")[0];
     // "bänner𝄞" is 11 bytes.
     assert_eq!(d["range"]["end"], pos(0, 11), "not in UTF-8 bytes");
+}
+
+/// A buffer that keeps its byte-order mark: decoding drops it before parsing,
+/// so ranges shift past it to land on the same text in the client.
+#[test]
+fn ranges_skip_a_bom_the_client_keeps_in_the_buffer() {
+    let text = "\u{feff}Pasv_Min_Port=9981\n";
+    let ws = Workspace::new(&[("etc/vsftpd.conf", text)]);
+    let conf = ws.uri("etc/vsftpd.conf");
+    let mut steps = vec![
+        initialize(&ws, false),
+        initialized(),
+        open(&conf, text),
+        wait(&conf, "vsftpd-unknown-directive", "published"),
+    ];
+    steps.extend(shutdown_and_exit());
+    let Some(r) = session(json!(steps)) else {
+        return;
+    };
+    let d = with_code(&r["published"], "vsftpd-unknown-directive")[0];
+    assert_eq!(d["range"], json!({"start": pos(0, 1), "end": pos(0, 14)}));
 }
 
 #[test]

@@ -33,8 +33,9 @@ pub struct Server {
     overlay: Overlay,
     open_uris: HashMap<PathBuf, lsp::Uri>,
     versions: HashMap<PathBuf, i32>,
-    /// Files whose last published diagnostics were not empty.
-    published: HashMap<PathBuf, lsp::Uri>,
+    /// Files whose last published diagnostics were not empty, with the URI
+    /// and document version they were published for.
+    published: HashMap<PathBuf, (lsp::Uri, Option<i32>)>,
     findings: HashMap<PathBuf, Vec<Finding>>,
     pending: BTreeSet<PathBuf>,
     deadline: Option<Instant>,
@@ -177,10 +178,7 @@ impl Server {
             self.reload_configs();
             return;
         }
-        // Saving is the moment the disk and the buffers agree: re-read the
-        // whole root so files created or changed outside the editor count.
-        let (root, _) = self.root_for(&path);
-        self.lint_root(root);
+        self.lint_file(&path);
     }
 
     fn did_close(&mut self, p: lsp::DidCloseTextDocumentParams) {
@@ -203,9 +201,13 @@ impl Server {
         if paths.iter().any(|p| is_config(p)) {
             return self.reload_configs();
         }
-        let roots: BTreeSet<usize> = paths.iter().filter_map(|p| self.root_index(p)).collect();
-        for root in roots {
-            self.lint_root(root);
+        // A file created or deleted changes the hosts: lint_file falls back
+        // to the whole root then.
+        let mut done = BTreeSet::new();
+        for path in paths {
+            if !done.contains(&path) {
+                done.extend(self.lint_file(&path));
+            }
         }
     }
 
@@ -352,6 +354,18 @@ impl Server {
             self.findings.remove(path);
             return;
         }
+        let version = self.versions.get(path).copied();
+        let unchanged = self.published.get(path).is_some_and(|(_, v)| *v == version)
+            && self.findings.get(path).is_some_and(|old| {
+                old.len() == findings.len()
+                    && old
+                        .iter()
+                        .zip(&findings)
+                        .all(|(a, b)| a.diagnostic == b.diagnostic)
+            });
+        if unchanged {
+            return;
+        }
         let uri = self
             .open_uris
             .get(path)
@@ -363,7 +377,7 @@ impl Server {
         let params = lsp::PublishDiagnosticsParams {
             uri: uri.clone(),
             diagnostics: findings.iter().map(|f| f.diagnostic.clone()).collect(),
-            version: self.versions.get(path).copied(),
+            version,
         };
         self.send(Notification::new(
             "textDocument/publishDiagnostics".into(),
@@ -373,7 +387,7 @@ impl Server {
             self.published.remove(path);
             self.findings.remove(path);
         } else {
-            self.published.insert(path.to_path_buf(), uri);
+            self.published.insert(path.to_path_buf(), (uri, version));
             self.findings.insert(path.to_path_buf(), findings);
         }
     }
