@@ -2,7 +2,7 @@
 
 use super::Rule;
 use crate::diag::Diagnostic;
-use crate::formats::iptables::{Proto, Ruleset, Shadowed, shadowed_rules};
+use crate::formats::iptables::{Shadowed, shadowed_rules};
 use crate::formats::{Document, ParsedFile};
 
 pub struct IptablesUnreachableRule;
@@ -17,15 +17,14 @@ impl Rule for IptablesUnreachableRule {
             return;
         };
         for s in shadowed_rules(rs) {
-            out.push(self.diagnose(rs, &s));
+            out.push(self.diagnose(&s));
         }
     }
 }
 
 impl IptablesUnreachableRule {
-    fn diagnose(&self, rs: &Ruleset, s: &Shadowed) -> Diagnostic {
-        let proto = protocol_of(rs, s);
-        let message = match proto {
+    fn diagnose(&self, s: &Shadowed) -> Diagnostic {
+        let message = match s.protocol {
             Some(p) => format!(
                 "this rule never decides anything: {p} ports {} are all decided by earlier rules of chain {} in table {}",
                 s.ports,
@@ -33,9 +32,10 @@ impl IptablesUnreachableRule {
                 s.table.name()
             ),
             None => format!(
-                "this rule is never reached: an earlier rule of chain {} in table {} decides every packet (ports 0-65535 of every protocol)",
+                "this rule is never reached: an earlier rule of chain {} in table {} decides every packet (ports {} of every protocol)",
                 s.chain,
-                s.table.name()
+                s.table.name(),
+                s.ports
             ),
         };
         let mut d = Diagnostic::new(self.name(), message, s.rule, "never reached");
@@ -43,29 +43,5 @@ impl IptablesUnreachableRule {
             d = d.with_related(*by, "decides these ports first");
         }
         d.with_help("move the rule above the rule that decides its ports first, or delete it")
-    }
-}
-
-/// `tcp` or `udp` when the rule was shadowed within one protocol's ports.
-fn protocol_of(rs: &Ruleset, s: &Shadowed) -> Option<&'static str> {
-    let rule = rs
-        .all_tables()
-        .filter(|t| t.kind == s.table)
-        .flat_map(|t| t.chain(&s.chain))
-        .flat_map(|c| c.rules.iter())
-        .find(|r| r.span == s.rule)?;
-    let shadowed_by_all = s.by.iter().any(|b| {
-        rs.all_tables()
-            .flat_map(|t| t.chains.iter())
-            .flat_map(|c| c.rules.iter())
-            .any(|r| r.span == *b && r.proto == Proto::Any)
-    });
-    if shadowed_by_all {
-        return None;
-    }
-    match rule.proto {
-        Proto::Tcp => Some("tcp"),
-        Proto::Udp => Some("udp"),
-        _ => None,
     }
 }

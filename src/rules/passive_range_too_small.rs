@@ -64,6 +64,16 @@ fn ports_needed(held: u64, attempts: Option<u32>) -> u64 {
     }
 }
 
+/// Passive ports a server needs for the sessions it must carry, if known.
+pub(crate) fn ports_for_sessions(server: &FtpServer, policy: &Policy) -> Option<u64> {
+    let demand = demand(server, policy)?;
+    let connections = u64::from(demand.sessions) * u64::from(policy.ports_per_session());
+    Some(ports_needed(
+        connections.saturating_sub(1),
+        server.vocabulary().random_bind_attempts,
+    ))
+}
+
 fn failure_chance(held: u64, ports: u64, attempts: u32) -> f64 {
     if held >= ports {
         return 1.0;

@@ -13,6 +13,7 @@ use crate::facts::{
 };
 use crate::portset::PortSet;
 use crate::source::{SourceFile, Span};
+use std::collections::BTreeMap;
 
 const ACCEPT: u32 = 0;
 const DROP: u32 = 1;
@@ -20,33 +21,119 @@ const RETURN: u32 = 2;
 /// Outcomes from here on are nat actions (index into `Eval::nat_actions` + NAT_BASE).
 const NAT_BASE: u32 = 3;
 
-/// Disjoint port sets keyed by outcome, kept sparse (most chains have few outcomes).
+/// Port sets keyed by outcome, kept sparse (most chains have few outcomes).
 #[derive(Clone, Debug, Default)]
 struct Outcomes {
     by: Vec<(u32, PortSet)>,
 }
 
 impl Outcomes {
-    fn add(&mut self, outcome: u32, ports: &PortSet) {
-        if ports.is_empty() {
-            return;
-        }
-        match self.by.iter_mut().find(|(o, _)| *o == outcome) {
-            Some((_, s)) => {
-                if !subset(ports, s) {
-                    *s = s.union(ports);
-                }
-            }
-            None => self.by.push((outcome, ports.clone())),
-        }
-    }
-
     fn get(&self, outcome: u32) -> PortSet {
         self.by
             .iter()
             .find(|(o, _)| *o == outcome)
             .map(|(_, s)| s.clone())
             .unwrap_or_default()
+    }
+}
+
+/// Outcomes while a chain is walked: pieces are appended, merged once at the end,
+/// so a long chain never rebuilds a large set per rule.
+#[derive(Default)]
+struct OutcomesBuilder {
+    by: Vec<(u32, Vec<(u16, u16)>)>,
+}
+
+impl OutcomesBuilder {
+    fn add(&mut self, outcome: u32, ports: &PortSet) {
+        if ports.is_empty() {
+            return;
+        }
+        let i = match self.by.iter().position(|(o, _)| *o == outcome) {
+            Some(i) => i,
+            None => {
+                self.by.push((outcome, Vec::new()));
+                self.by.len() - 1
+            }
+        };
+        let pieces = &mut self.by[i].1;
+        // Conditional rules hit the same ports again and again: keep one copy.
+        if pieces.len() >= ports.ranges().len()
+            && pieces[pieces.len() - ports.ranges().len()..] == *ports.ranges()
+        {
+            return;
+        }
+        pieces.extend_from_slice(ports.ranges());
+    }
+
+    fn finish(self) -> Outcomes {
+        Outcomes {
+            by: self
+                .by
+                .into_iter()
+                .map(|(o, pieces)| (o, PortSet::from_ranges(pieces)))
+                .collect(),
+        }
+    }
+}
+
+/// Ports still undecided while a chain is walked, as a map from range start to range
+/// end: taking a few ports out costs O(log n) however fragmented the set becomes.
+struct Live {
+    map: BTreeMap<u16, u16>,
+}
+
+impl Live {
+    fn all() -> Live {
+        Live {
+            map: BTreeMap::from([(0, 65535)]),
+        }
+    }
+
+    fn is_empty(&self) -> bool {
+        self.map.is_empty()
+    }
+
+    /// Ranges of the set overlapping `lo..=hi`.
+    fn overlapping(&self, lo: u16, hi: u16) -> Vec<(u16, u16)> {
+        let mut out = Vec::new();
+        if let Some((&s, &e)) = self.map.range(..lo).next_back() {
+            if e >= lo {
+                out.push((s, e));
+            }
+        }
+        out.extend(self.map.range(lo..=hi).map(|(&s, &e)| (s, e)));
+        out
+    }
+
+    /// `self ∩ key`, without changing the set.
+    fn hit(&self, key: &PortSet) -> PortSet {
+        let mut pieces = Vec::new();
+        for &(lo, hi) in key.ranges() {
+            for (s, e) in self.overlapping(lo, hi) {
+                pieces.push((s.max(lo), e.min(hi)));
+            }
+        }
+        PortSet::from_ranges(pieces)
+    }
+
+    /// Take `ports` out of the set.
+    fn remove(&mut self, ports: &PortSet) {
+        for &(lo, hi) in ports.ranges() {
+            for (s, e) in self.overlapping(lo, hi) {
+                self.map.remove(&s);
+                if s < lo {
+                    self.map.insert(s, lo - 1);
+                }
+                if e > hi {
+                    self.map.insert(hi + 1, e);
+                }
+            }
+        }
+    }
+
+    fn to_portset(&self) -> PortSet {
+        PortSet::from_ranges(self.map.iter().map(|(&s, &e)| (s, e)))
     }
 }
 
@@ -77,20 +164,35 @@ struct Stage {
     order: Vec<u32>,
 }
 
-/// `a ⊆ b` without allocating.
+/// `a ⊆ b`, by binary search in `b`.
 fn subset(a: &PortSet, b: &PortSet) -> bool {
     let br = b.ranges();
-    let mut j = 0;
-    for &(lo, hi) in a.ranges() {
-        while j < br.len() && br[j].1 < lo {
+    a.ranges().iter().all(|&(lo, hi)| {
+        let j = br.partition_point(|r| r.1 < lo);
+        br.get(j).is_some_and(|&(blo, bhi)| blo <= lo && hi <= bhi)
+    })
+}
+
+/// `a ∩ b`, walking the smaller set and binary-searching the larger one.
+fn meet(a: &PortSet, b: &PortSet) -> PortSet {
+    let (small, big) = if a.ranges().len() <= b.ranges().len() {
+        (a, b)
+    } else {
+        (b, a)
+    };
+    let br = big.ranges();
+    let mut pieces = Vec::new();
+    for &(lo, hi) in small.ranges() {
+        let mut j = br.partition_point(|r| r.1 < lo);
+        while let Some(&(blo, bhi)) = br.get(j) {
+            if blo > hi {
+                break;
+            }
+            pieces.push((lo.max(blo), hi.min(bhi)));
             j += 1;
         }
-        match br.get(j) {
-            Some(&(blo, bhi)) if blo <= lo && hi <= bhi => {}
-            _ => return false,
-        }
     }
-    true
+    PortSet::from_ranges(pieces)
 }
 
 /// Context from earlier stages that changes what later matches see.
@@ -239,7 +341,7 @@ impl<'r> Eval<'r> {
                 &mut local,
             );
             for (k, mut d) in local {
-                d.ports = pre_alive_public.intersection(&nat.preimage(&d.ports));
+                d.ports = meet(&pre_alive_public, &nat.preimage(&d.ports));
                 if !d.ports.is_empty() || d.is_policy {
                     decisions.push((k, d));
                 }
@@ -257,7 +359,7 @@ impl<'r> Eval<'r> {
                 &mut local,
             );
             for (k, mut d) in local {
-                d.ports = pre_alive_public.intersection(&nat.preimage(&d.ports));
+                d.ports = meet(&pre_alive_public, &nat.preimage(&d.ports));
                 if !d.ports.is_empty() {
                     decisions.push((k, d));
                 }
@@ -335,8 +437,8 @@ impl<'r> Eval<'r> {
                     continue;
                 };
                 if let Target::Jump(to) | Target::Goto(to) = rule.target {
-                    let p = h.public.intersection(&entry_public[c as usize]);
-                    let s = h.some.intersection(&entry_some[c as usize]);
+                    let p = meet(&h.public, &entry_public[c as usize]);
+                    let s = meet(&h.some, &entry_some[c as usize]);
                     if let Some(e) = entry_public.get_mut(to as usize) {
                         *e = e.union(&p);
                     }
@@ -443,9 +545,10 @@ impl<'r> Eval<'r> {
         kind: Packet,
         summaries: &[Option<Summary>],
     ) -> (Summary, Vec<Hit>) {
-        let mut live_public = PortSet::all();
-        let mut live_some = PortSet::all();
-        let mut out = Summary::default();
+        let mut live_public = Live::all();
+        let mut live_some = Live::all();
+        let mut public = OutcomesBuilder::default();
+        let mut some = OutcomesBuilder::default();
         let mut hits = Vec::new();
         let c = &t.chains[chain as usize];
         let nat = t.kind == TableKind::Nat;
@@ -463,45 +566,71 @@ impl<'r> Eval<'r> {
             if matches!(action, Action::Continue) {
                 continue;
             }
+            // A conditional drop (a ban list, a rate limit) closes nothing for the public
+            // and no source's accept depends on it: nothing to compute.
+            let public_somewhere = rule.applies[kind as usize].public()
+                || (kind == Packet::New
+                    && rule.state.is_some()
+                    && rule.applies[Packet::Untracked as usize].public());
+            if matches!(action, Action::Outcome(DROP)) && !public_somewhere {
+                continue;
+            }
             for (key, a) in self.parts(rule, kind) {
                 let hit_public = if a.public() {
-                    live_public.intersection(&key)
+                    live_public.hit(&key)
                 } else {
                     PortSet::empty()
                 };
-                let hit_some = live_some.intersection(&key);
+                let hit_some = live_some.hit(&key);
                 if hit_public.is_empty() && hit_some.is_empty() {
                     continue;
+                }
+                match &action {
+                    Action::Outcome(o) => {
+                        public.add(*o, &hit_public);
+                        live_public.remove(&hit_public);
+                        // Where some source *may* be dropped is never asked for.
+                        if *o != DROP {
+                            some.add(*o, &hit_some);
+                        }
+                        if a == Applies::ToAll {
+                            live_some.remove(&hit_some);
+                        }
+                    }
+                    Action::Call { callee, goto } => {
+                        let Some(s) = summaries[*callee as usize].as_ref() else {
+                            continue;
+                        };
+                        for (o, ports) in &s.public.by {
+                            if *o == RETURN && !goto {
+                                continue;
+                            }
+                            let p = meet(&hit_public, ports);
+                            live_public.remove(&p);
+                            public.add(*o, &p);
+                        }
+                        for (o, ports) in &s.some.by {
+                            if (*o == RETURN && !goto) || *o == DROP {
+                                continue;
+                            }
+                            some.add(*o, &meet(&hit_some, ports));
+                        }
+                        // Some source may still come back from the callee on its RETURN ports.
+                        if a == Applies::ToAll {
+                            if *goto {
+                                live_some.remove(&hit_some);
+                            } else {
+                                live_some.remove(&hit_some.difference(&s.some.get(RETURN)));
+                            }
+                        }
+                    }
+                    Action::Effect | Action::Continue => {}
                 }
                 let record = match &action {
                     Action::Outcome(o) => *o == ACCEPT || a.public(),
                     Action::Call { .. } | Action::Effect => true,
                     Action::Continue => false,
                 };
-                match &action {
-                    Action::Outcome(o) => {
-                        out.public.add(*o, &hit_public);
-                        live_public = live_public.difference(&hit_public);
-                        out.some.add(*o, &hit_some);
-                        if a == Applies::ToAll {
-                            live_some = live_some.difference(&hit_some);
-                        }
-                    }
-                    Action::Call { callee, goto } => {
-                        let s = summaries[*callee as usize].as_ref();
-                        self.call(
-                            s,
-                            *goto,
-                            a,
-                            &hit_public,
-                            &hit_some,
-                            &mut live_public,
-                            &mut live_some,
-                            &mut out,
-                        );
-                    }
-                    Action::Effect | Action::Continue => {}
-                }
                 if record {
                     hits.push(Hit {
                         rule: i as u32,
@@ -511,46 +640,13 @@ impl<'r> Eval<'r> {
                 }
             }
         }
-        out.public.add(RETURN, &live_public);
-        out.some.add(RETURN, &live_some);
-        (out, hits)
-    }
-
-    /// Apply a callee's summary to the ports that jump (or go) to it.
-    #[allow(clippy::too_many_arguments)]
-    fn call(
-        &mut self,
-        callee: Option<&Summary>,
-        goto: bool,
-        a: Applies,
-        hit_public: &PortSet,
-        hit_some: &PortSet,
-        live_public: &mut PortSet,
-        live_some: &mut PortSet,
-        out: &mut Summary,
-    ) {
-        let Some(s) = callee else {
-            // A loop was cut here: the jump is ignored.
-            return;
+        public.add(RETURN, &live_public.to_portset());
+        some.add(RETURN, &live_some.to_portset());
+        let summary = Summary {
+            public: public.finish(),
+            some: some.finish(),
         };
-        for (o, ports) in &s.public.by {
-            let p = hit_public.intersection(ports);
-            if *o == RETURN && !goto {
-                continue;
-            }
-            *live_public = live_public.difference(&p);
-            out.public.add(*o, &p);
-        }
-        for (o, ports) in &s.some.by {
-            let p = hit_some.intersection(ports);
-            if *o == RETURN && !goto {
-                continue;
-            }
-            if a == Applies::ToAll {
-                *live_some = live_some.difference(&p);
-            }
-            out.some.add(*o, &p);
-        }
+        (summary, hits)
     }
 
     fn action(&mut self, rule: &Rule, nat: bool, summaries: &[Option<Summary>]) -> Action {
@@ -579,7 +675,7 @@ impl<'r> Eval<'r> {
             Target::Redirect(_) | Target::Dnat { .. } | Target::NatOther => Action::Continue,
             Target::Opaque => {
                 self.uncertain.push(Uncertainty {
-                    span: rule.target_span,
+                    span: rule.span,
                     what: "target hands packets to user space or another path; treated as dropping them for the public".into(),
                 });
                 Action::Outcome(DROP)
@@ -650,12 +746,9 @@ impl<'r> Eval<'r> {
                 if verdict == Verdict::Accept && accepts_final.is_none() {
                     continue;
                 }
-                let mut ports = h
-                    .public
-                    .intersection(&stage.entry_public[c as usize])
-                    .intersection(alive);
+                let mut ports = meet(&meet(&h.public, &stage.entry_public[c as usize]), alive);
                 if let Some(keep) = accepts_final.filter(|_| verdict == Verdict::Accept) {
-                    ports = ports.intersection(keep);
+                    ports = meet(&ports, keep);
                 }
                 let rule_ports = self.rs.ports(rule.key_in);
                 if !ports.is_empty() {
@@ -672,10 +765,7 @@ impl<'r> Eval<'r> {
                     ));
                 }
                 if verdict == Verdict::Accept {
-                    let some = h
-                        .some
-                        .intersection(&stage.entry_some[c as usize])
-                        .difference(&ports);
+                    let some = meet(&h.some, &stage.entry_some[c as usize]).difference(&ports);
                     if !some.is_empty() && !rule.applies[0].public() {
                         out.push((
                             key(rule.span.start),
@@ -991,7 +1081,10 @@ impl NatMap {
 
     /// Original ports that reach any of the INPUT-side `ports`.
     fn preimage(&self, ports: &PortSet) -> PortSet {
-        let mut out = self.identity.intersection(ports);
+        if self.mapped.is_empty() {
+            return meet(&self.identity, ports);
+        }
+        let mut out = meet(&self.identity, ports);
         for (dom, to) in &self.mapped {
             let hit = match *to {
                 MapTo::Same => dom.intersection(ports),
@@ -1013,7 +1106,10 @@ pub struct Shadowed {
     pub rule: Span,
     /// The destination ports the rule names (all already decided).
     pub ports: PortSet,
-    /// The earlier rules that decided them.
+    /// `tcp` or `udp` when the rule's ports were decided within that protocol;
+    /// `None` when an earlier rule decides every packet.
+    pub protocol: Option<&'static str>,
+    /// The earlier rules that decided them (at most three).
     pub by: Vec<Span>,
 }
 
@@ -1028,6 +1124,64 @@ pub fn shadowed_rules(rs: &Ruleset) -> Vec<Shadowed> {
     out
 }
 
+/// Ports decided so far in a chain, each piece with the rule that decided it.
+#[derive(Default)]
+struct Decided {
+    pieces: BTreeMap<u16, (u16, Span)>,
+}
+
+impl Decided {
+    /// The piece containing `port`.
+    fn at(&self, port: u16) -> Option<(u16, u16, Span)> {
+        let (&s, &(e, span)) = self.pieces.range(..=port).next_back()?;
+        (e >= port).then_some((s, e, span))
+    }
+
+    /// Whether every port of `set` is decided; then the first rules that decided them.
+    fn deciders(&self, set: &PortSet) -> Option<Vec<Span>> {
+        let mut by = Vec::new();
+        for &(lo, hi) in set.ranges() {
+            let mut port = lo;
+            loop {
+                let (_, e, span) = self.at(port)?;
+                if by.len() < 3 && !by.contains(&span) {
+                    by.push(span);
+                }
+                if e >= hi {
+                    break;
+                }
+                port = e + 1;
+            }
+        }
+        Some(by)
+    }
+
+    /// Mark the undecided ports of `set` as decided by `span`.
+    fn add(&mut self, set: &PortSet, span: Span) {
+        for &(lo, hi) in set.ranges() {
+            let mut port = lo;
+            loop {
+                let next = match self.at(port) {
+                    Some((_, e, _)) => e,
+                    None => {
+                        let gap_end = self
+                            .pieces
+                            .range(port..=hi)
+                            .next()
+                            .map_or(hi, |(&s, _)| s - 1);
+                        self.pieces.insert(port, (gap_end, span));
+                        gap_end
+                    }
+                };
+                if next >= hi {
+                    break;
+                }
+                port = next + 1;
+            }
+        }
+    }
+}
+
 fn shadowed_in_chain(
     rs: &Ruleset,
     table: &Table,
@@ -1037,39 +1191,31 @@ fn shadowed_in_chain(
 ) {
     // What earlier plain, terminal rules decided: every protocol, TCP ports, UDP ports.
     let mut all_decided: Option<Span> = None;
-    let mut tcp = PortSet::empty();
-    let mut udp = PortSet::empty();
-    let mut tcp_by: Vec<(PortSet, Span)> = Vec::new();
-    let mut udp_by: Vec<(PortSet, Span)> = Vec::new();
+    let mut tcp = Decided::default();
+    let mut udp = Decided::default();
     for rule in rules {
         let dports = rs.ports(rule.key_in);
-        let mut by = Vec::new();
-        if let Some(s) = all_decided {
-            by.push(s);
-        } else {
-            let (decided, deciders) = match rule.proto {
-                Proto::Tcp => (&tcp, &tcp_by),
-                Proto::Udp => (&udp, &udp_by),
-                _ => (&PortSet::empty(), &tcp_by),
-            };
-            if matches!(rule.proto, Proto::Tcp | Proto::Udp)
-                && !dports.is_empty()
-                && subset(&dports, decided)
-            {
-                by = deciders
-                    .iter()
-                    .filter(|(p, _)| p.intersects(&dports))
-                    .map(|(_, s)| *s)
-                    .take(3)
-                    .collect();
+        let shadow = match (all_decided, rule.proto) {
+            (Some(by), _) => Some((None, vec![by])),
+            (None, Proto::Tcp) if !dports.is_empty() => {
+                tcp.deciders(&dports).map(|by| (Some("tcp"), by))
             }
-        }
-        if !by.is_empty() {
+            (None, Proto::Udp) if !dports.is_empty() => {
+                udp.deciders(&dports).map(|by| (Some("udp"), by))
+            }
+            _ => None,
+        };
+        if let Some((protocol, by)) = shadow {
             out.push(Shadowed {
                 table: table.kind,
                 chain: name.to_owned(),
                 rule: rule.span,
-                ports: dports.clone(),
+                ports: if protocol.is_some() {
+                    dports
+                } else {
+                    PortSet::all()
+                },
+                protocol,
                 by,
             });
             continue;
@@ -1078,26 +1224,13 @@ fn shadowed_in_chain(
             rule.target,
             Target::Accept | Target::Drop | Target::Reject | Target::Return
         );
-        let sport_all = rule.key_out == PortRef::ALL;
-        if !(terminal && rule.plain && sport_all) {
+        if !(terminal && rule.plain && rule.key_out == PortRef::ALL) {
             continue;
         }
         match rule.proto {
             Proto::Any if rule.key_in == PortRef::ALL => all_decided = Some(rule.span),
-            Proto::Tcp => {
-                let new = dports.difference(&tcp);
-                if !new.is_empty() {
-                    tcp = tcp.union(&new);
-                    tcp_by.push((new, rule.span));
-                }
-            }
-            Proto::Udp => {
-                let new = dports.difference(&udp);
-                if !new.is_empty() {
-                    udp = udp.union(&new);
-                    udp_by.push((new, rule.span));
-                }
-            }
+            Proto::Tcp => tcp.add(&dports, rule.span),
+            Proto::Udp => udp.add(&dports, rule.span),
             _ => {}
         }
     }
@@ -1190,6 +1323,18 @@ mod tests {
             firewall(&chains("-j")).open_to_all.to_string(),
             "200-249,260,300"
         );
+    }
+
+    #[test]
+    fn a_conditional_drop_in_a_callee_leaves_the_port_to_others() {
+        let fw = firewall(&filter(
+            "DROP",
+            ":BANS - [0:0]\n-A INPUT -p tcp -j BANS\n\
+             -A INPUT -s 192.168.0.0/16 -p tcp --dport 7 -j ACCEPT\n-A INPUT -p tcp --dport 8 -j ACCEPT\n\
+             -A BANS -s 10.0.0.0/8 -p tcp --dport 7:8 -j DROP\n-A BANS -j RETURN\n",
+        ));
+        assert_eq!(fw.open_to_all.to_string(), "8");
+        assert_eq!(fw.open_to_some.to_string(), "7");
     }
 
     #[test]
@@ -1472,6 +1617,23 @@ mod tests {
             "-A INPUT -m conntrack --ctstate RELATED -m helper --helper ftp -j ACCEPT\n",
         ));
         assert!(fw.admits_related);
+    }
+
+    #[test]
+    fn fragmented_chains_stay_linear() {
+        // 30,000 single-port accepts fragment the undecided set into 30,000 pieces.
+        let rules: String = (1..=30000u32)
+            .map(|p| format!("-A INPUT -p tcp --dport {} -j ACCEPT\n", p * 2))
+            .collect();
+        let started = std::time::Instant::now();
+        let fw = firewall(&filter("DROP", &rules));
+        assert_eq!(fw.open_to_all.ranges().len(), 30000);
+        assert!(started.elapsed().as_secs() < 20, "{:?}", started.elapsed());
+    }
+
+    #[test]
+    fn rules_stay_small() {
+        assert!(std::mem::size_of::<crate::formats::iptables::Rule>() <= 64);
     }
 
     #[test]

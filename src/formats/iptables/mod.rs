@@ -21,7 +21,31 @@ use crate::facts::Firewall;
 use crate::portset::PortSet;
 use crate::source::{SourceFile, Span};
 use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
 use std::path::Path;
+
+/// FNV-1a: a fast hash for chain names and rule specs (short keys, no untrusted
+/// collision concerns beyond a slower lookup).
+#[derive(Clone, Copy)]
+pub struct Fnv(u64);
+
+impl Default for Fnv {
+    fn default() -> Fnv {
+        Fnv(0xcbf2_9ce4_8422_2325)
+    }
+}
+
+impl Hasher for Fnv {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = (self.0 ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
+        }
+    }
+}
 
 /// The five iptables tables.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -216,8 +240,6 @@ pub enum Proto {
 pub struct Rule {
     /// The whole rule line (or command).
     pub span: Span,
-    /// The token that names the target (`-j X` / `-g X`), for labels.
-    pub target_span: Span,
     /// Destination ports a new inbound TCP connection may have to match (the
     /// intersection of every port match); `Empty` when the rule cannot match TCP.
     pub key_in: PortRef,
@@ -234,7 +256,7 @@ pub struct Rule {
     pub mark: Option<u32>,
     pub target: Target,
     /// Hash of the normalised rule spec, for `-D` by specification.
-    pub spec: u64,
+    pub spec: u32,
 }
 
 /// A conntrack/state match: which of the states a SYN can be in it accepts.
@@ -263,7 +285,7 @@ pub struct Chain {
 pub struct Table {
     pub kind: TableKind,
     pub chains: Vec<Chain>,
-    index: HashMap<Box<str>, u32>,
+    index: HashMap<Box<str>, u32, BuildHasherDefault<Fnv>>,
 }
 
 impl Table {
@@ -271,7 +293,7 @@ impl Table {
         let mut t = Table {
             kind,
             chains: Vec::new(),
-            index: HashMap::new(),
+            index: HashMap::default(),
         };
         for name in kind.builtin_chains() {
             t.add_chain(name, true, None);
@@ -412,7 +434,7 @@ impl Ruleset {
 /// Interns port sets so a million rules on the same ports share one.
 #[derive(Default)]
 pub(crate) struct PortInterner {
-    map: HashMap<PortSet, u32>,
+    map: HashMap<PortSet, u32, BuildHasherDefault<Fnv>>,
 }
 
 impl PortInterner {

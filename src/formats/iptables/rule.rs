@@ -46,6 +46,9 @@ pub enum Cmd {
 /// `--to-destination [addr][:lo[-hi]]`.
 type DnatTo = (Option<[u8; 4]>, Option<(u16, u16)>);
 
+/// An option's argument and the index of the word it came from.
+type OptArg<'a> = Option<(Cow<'a, str>, usize)>;
+
 /// A word with its span.
 #[derive(Clone, Debug)]
 pub struct Word<'a> {
@@ -448,13 +451,14 @@ struct Parser<'a, 'b> {
     jump: Option<Jump<'a>>,
     /// Per packet kind, the conditions other than ports.
     applies: [Applies; 4],
-    key_in: PortSet,
-    key_out: PortSet,
+    /// `None` until a port match narrows it (every port).
+    key_in: Option<PortSet>,
+    key_out: Option<PortSet>,
     plain: bool,
     state: Option<StateMatch>,
     mark: Option<u32>,
     unknowns: Vec<(Span, String)>,
-    spec: std::collections::hash_map::DefaultHasher,
+    spec: super::Fnv,
     skip: bool,
     // target details
     redirect: Option<(u16, u16)>,
@@ -509,8 +513,8 @@ impl<'a, 'b> Parser<'a, 'b> {
             target_ext: None,
             jump: None,
             applies: [Applies::ToAll; 4],
-            key_in: PortSet::all(),
-            key_out: PortSet::all(),
+            key_in: None,
+            key_out: None,
             plain: true,
             state: None,
             mark: None,
@@ -594,14 +598,10 @@ impl<'a, 'b> Parser<'a, 'b> {
                 return Resolved::Ext(idx, n, arg);
             }
         }
-        if let Some(idx) = self
-            .providers
-            .iter()
-            .rev()
-            .map(|&Provider::Ext(i)| i)
-            .find(|&i| matches!(self.loaded[i].ext, Ext::OpaqueMatch | Ext::OpaqueTarget))
-        {
-            return Resolved::Opaque(idx);
+        if self.providers.iter().any(|&Provider::Ext(i)| {
+            matches!(self.loaded[i].ext, Ext::OpaqueMatch | Ext::OpaqueTarget)
+        }) {
+            return Resolved::Opaque;
         }
         let mut found: Option<Resolved> = None;
         let mut count = 0;
@@ -641,48 +641,45 @@ impl<'a, 'b> Parser<'a, 'b> {
         if matches!(resolved, Resolved::Unknown) && self.load_proto() {
             resolved = self.resolve(name);
         }
-        let shown = format!("--{name}");
         match resolved {
-            Resolved::Unknown => Err(err(format!("unknown option \"{shown}\""), self.span_at(at))),
+            Resolved::Unknown => Err(err(
+                format!("unknown option \"--{name}\""),
+                self.span_at(at),
+            )),
             Resolved::Main(c, arg) => {
-                let optarg = self.take_arg(arg, inline, &shown, at)?;
+                let optarg = self.take_arg(arg, inline, at)?;
                 self.main_option(c, optarg, at, invert)
             }
             Resolved::Ext(idx, canonical, arg) => {
-                let optarg = self.take_arg(arg, inline, &shown, at)?;
+                let optarg = self.take_arg(arg, inline, at)?;
                 self.ext_option(idx, canonical, optarg, at, invert)
             }
-            Resolved::Opaque(idx) => {
-                let optarg = match inline {
-                    Some(v) => Some(v.to_owned()),
+            Resolved::Opaque => {
+                let optarg: Option<Cow<'a, str>> = match inline {
+                    Some(v) => Some(Cow::Owned(v.to_owned())),
                     None if self.has_arg() => {
                         self.i += 1;
-                        Some(self.args[self.i - 1].text.to_string())
+                        Some(self.args[self.i - 1].text.clone())
                     }
                     None => None,
                 };
-                self.hash_opt(&shown, optarg.as_deref(), invert);
-                self.opaque_option(idx, name, optarg.as_deref(), at);
+                self.hash_opt(name, optarg.as_deref(), invert);
                 Ok(())
             }
         }
     }
 
-    fn take_arg(
-        &mut self,
-        arg: HasArg,
-        inline: Option<&str>,
-        shown: &str,
-        at: usize,
-    ) -> PResult<Option<(String, usize)>> {
+    /// The option's argument (attached with `=` or the next word) and its word index.
+    fn take_arg(&mut self, arg: HasArg, inline: Option<&str>, at: usize) -> PResult<OptArg<'a>> {
         match (arg, inline) {
             (HasArg::No, _) => Ok(None),
-            (_, Some(v)) => Ok(Some((v.to_owned(), at))),
+            (_, Some(v)) => Ok(Some((Cow::Owned(v.to_owned()), at))),
             (HasArg::Req, None) => {
                 if self.i < self.args.len() {
                     self.i += 1;
-                    Ok(Some((self.args[self.i - 1].text.to_string(), self.i - 1)))
+                    Ok(Some((self.args[self.i - 1].text.clone(), self.i - 1)))
                 } else {
+                    let shown = self.args[at].text.split('=').next().unwrap_or("");
                     Err(err(
                         format!("option \"{shown}\" requires an argument"),
                         self.span_at(at),
@@ -713,7 +710,7 @@ impl<'a, 'b> Parser<'a, 'b> {
         if inline.is_some() && arg == HasArg::No {
             return Err(err(format!("unknown option \"{tok}\""), self.span_at(at)));
         }
-        let optarg = self.take_arg(arg, inline, &format!("-{c}"), at)?;
+        let optarg = self.take_arg(arg, inline, at)?;
         self.main_option(c, optarg, at, invert)
     }
 
@@ -753,15 +750,15 @@ impl<'a, 'b> Parser<'a, 'b> {
     }
 
     /// The chain (or other) word of a command: the option's argument.
-    fn optarg_word(&self, optarg: &Option<(String, usize)>) -> Option<Word<'a>> {
+    fn optarg_word(&self, optarg: &OptArg<'a>) -> Option<Word<'a>> {
         optarg.as_ref().map(|(text, i)| Word {
-            text: Cow::Owned(text.clone()),
+            text: text.clone(),
             span: self.span_at(*i),
         })
     }
 
     /// An optional chain name: attached, or the next word when it is not an option.
-    fn optional_word(&mut self, optarg: &Option<(String, usize)>) -> Option<Word<'a>> {
+    fn optional_word(&mut self, optarg: &OptArg<'a>) -> Option<Word<'a>> {
         if optarg.is_some() {
             return self.optarg_word(optarg);
         }
@@ -788,14 +785,10 @@ impl<'a, 'b> Parser<'a, 'b> {
         }
     }
 
-    fn main_option(
-        &mut self,
-        c: char,
-        optarg: Option<(String, usize)>,
-        at: usize,
-        invert: bool,
-    ) -> PResult<()> {
-        let value = optarg.as_ref().map(|(v, _)| v.clone()).unwrap_or_default();
+    fn main_option(&mut self, c: char, optarg: OptArg<'a>, at: usize, invert: bool) -> PResult<()> {
+        let value: Cow<'a, str> = optarg
+            .as_ref()
+            .map_or(Cow::Borrowed(""), |(v, _)| v.clone());
         match c {
             'A' | 'C' | 'I' | 'R' | 'D' => {
                 let cmd = match c {
@@ -888,7 +881,7 @@ impl<'a, 'b> Parser<'a, 'b> {
             'p' => {
                 self.set_option(OPT_PROTOCOL, 'p', at, invert)?;
                 self.protocol(&value, invert, self.span_at(at + 1))?;
-                self.hash_opt("-p", Some(&value.to_ascii_lowercase()), invert);
+                self.hash_opt("-p", Some(&value), invert);
             }
             's' | 'd' => {
                 let opt = if c == 's' { OPT_SOURCE } else { OPT_DEST };
@@ -897,7 +890,7 @@ impl<'a, 'b> Parser<'a, 'b> {
                 let a = parse_addresses(&value, self.ctx.family, invert, span)?;
                 // The same address test for both directions: loopback never, 0/0 always.
                 self.condition(if invert { a.negated() } else { a });
-                self.hash_opt(&format!("-{c}"), Some(&value), invert);
+                self.hash_opt(if c == 's' { "-s" } else { "-d" }, Some(&value), invert);
             }
             'i' | 'o' => {
                 if value.is_empty() {
@@ -925,7 +918,7 @@ impl<'a, 'b> Parser<'a, 'b> {
                 } else {
                     self.condition_split(absent, a);
                 }
-                self.hash_opt(&format!("-{c}"), Some(&value), invert);
+                self.hash_opt(if c == 'i' { "-i" } else { "-o" }, Some(&value), invert);
             }
             'f' => {
                 self.set_option(OPT_FRAG, 'f', at, invert)?;
@@ -1006,7 +999,11 @@ impl<'a, 'b> Parser<'a, 'b> {
     }
 
     fn protocol(&mut self, value: &str, invert: bool, span: Span) -> PResult<()> {
-        let lower = value.to_ascii_lowercase();
+        let lower = if value.bytes().any(|b| b.is_ascii_uppercase()) {
+            value.to_ascii_lowercase()
+        } else {
+            value.to_owned()
+        };
         let num: Option<u8> = if let Some(n) = c_strtoul(&lower) {
             if n > 255 {
                 return Err(err(format!("unknown protocol \"{value}\" specified"), span));
@@ -1231,12 +1228,12 @@ impl<'a, 'b> Parser<'a, 'b> {
         &mut self,
         idx: usize,
         canonical: &'static str,
-        optarg: Option<(String, usize)>,
+        optarg: OptArg<'a>,
         at: usize,
         invert: bool,
     ) -> PResult<()> {
         let ext = self.loaded[idx].ext;
-        let (value, vat) = optarg.clone().unwrap_or_default();
+        let (value, vat) = optarg.clone().unwrap_or((Cow::Borrowed(""), 0));
         let vspan = if optarg.is_some() {
             self.span_at(vat)
         } else {
@@ -1411,10 +1408,10 @@ impl<'a, 'b> Parser<'a, 'b> {
                     "icmp-admin-prohibited",
                     "admin-prohib",
                 ];
-                if !TYPES.contains(&value.as_str()) {
+                if !TYPES.contains(&&*value) {
                     return Err(err(format!("unknown reject type \"{value}\""), vspan));
                 }
-                self.reject_tcp_reset = matches!(value.as_str(), "tcp-reset" | "tcp-rst");
+                self.reject_tcp_reset = matches!(&*value, "tcp-reset" | "tcp-rst");
                 Ok(())
             }
             Ext::TLog => {
@@ -1458,10 +1455,6 @@ impl<'a, 'b> Parser<'a, 'b> {
             }
             Ext::OpaqueMatch | Ext::OpaqueTarget => Ok(()),
         }
-    }
-
-    fn opaque_option(&mut self, idx: usize, name: &str, value: Option<&str>, at: usize) {
-        let _ = (idx, name, value, at);
     }
 
     fn tcp_udp_option(
@@ -1543,14 +1536,14 @@ impl<'a, 'b> Parser<'a, 'b> {
 
     /// A destination-port condition: the server port inbound, the client port on the reply.
     fn dport(&mut self, set: &PortSet) {
-        self.key_in = self.key_in.intersection(set);
+        narrow(&mut self.key_in, set);
         self.applies[Packet::Reply as usize] =
             self.applies[Packet::Reply as usize].and(ephemeral_applies(set));
     }
 
     /// A source-port condition: the client port inbound, the server port on the reply.
     fn sport(&mut self, set: &PortSet) {
-        self.key_out = self.key_out.intersection(set);
+        narrow(&mut self.key_out, set);
         let a = ephemeral_applies(set);
         self.condition_split(a, Applies::ToAll);
     }
@@ -1609,8 +1602,8 @@ impl<'a, 'b> Parser<'a, 'b> {
             2 => self.dport(&set),
             _ => {
                 // Either port may match: the client's ephemeral port too.
-                self.key_in = self.key_in.intersection(&set);
-                self.key_out = self.key_out.intersection(&set);
+                narrow(&mut self.key_in, &set);
+                narrow(&mut self.key_out, &set);
                 if ephemeral_applies(&set) != Applies::Never {
                     self.unknowns.push((
                         vspan,
@@ -1781,23 +1774,20 @@ impl<'a, 'b> Parser<'a, 'b> {
         let tcp_possible = matches!(proto, Proto::Any | Proto::Tcp | Proto::AllBut);
         let needs = self.needs(cmd)?;
         let target = self.compiled_target();
-        let target_span = self
-            .target
-            .as_ref()
-            .map(|t| t.1)
-            .or(self.jump.as_ref().map(|j| j.name.span))
-            .unwrap_or(self.line);
         let (key_in, key_out) = if tcp_possible || proto == Proto::Udp {
             (
-                interner.intern(ports, std::mem::take(&mut self.key_in)),
-                interner.intern(ports, std::mem::take(&mut self.key_out)),
+                self.key_in
+                    .take()
+                    .map_or(PortRef::ALL, |k| interner.intern(ports, k)),
+                self.key_out
+                    .take()
+                    .map_or(PortRef::ALL, |k| interner.intern(ports, k)),
             )
         } else {
             (PortRef::Empty, PortRef::Empty)
         };
         let rule = Rule {
             span: self.line,
-            target_span,
             key_in,
             key_out,
             applies: self.applies,
@@ -1807,7 +1797,7 @@ impl<'a, 'b> Parser<'a, 'b> {
             state: self.state,
             mark: self.mark,
             target,
-            spec: self.spec.finish(),
+            spec: self.spec.finish() as u32,
         };
         Ok(Command {
             cmd,
@@ -1978,10 +1968,18 @@ impl<'a, 'b> Parser<'a, 'b> {
     }
 }
 
+/// Intersect a port condition with another (matches are ANDed).
+fn narrow(key: &mut Option<PortSet>, set: &PortSet) {
+    *key = Some(match key.take() {
+        None => set.clone(),
+        Some(k) => k.intersection(set),
+    });
+}
+
 enum Resolved {
     Main(char, HasArg),
     Ext(usize, &'static str, HasArg),
-    Opaque(usize),
+    Opaque,
     Unknown,
 }
 
@@ -2222,15 +2220,14 @@ fn parse_addresses(s: &str, family: Family, invert: bool, span: Span) -> PResult
             Applies::ToSome
         });
     }
-    let parts: Vec<&str> = s.split(',').collect();
-    if parts.len() > 1 && invert {
+    if s.contains(',') && invert {
         return Err(err(
             "! not allowed with multiple source or destination IP addresses",
             span,
         ));
     }
     let mut result = Applies::Never;
-    for part in parts {
+    for part in s.split(',') {
         let a = parse_one_address(part, span)?;
         result = match (result, a) {
             (Applies::ToAll, _) | (_, Applies::ToAll) => Applies::ToAll,

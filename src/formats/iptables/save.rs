@@ -1,7 +1,7 @@
 //! The iptables-save / iptables-restore file grammar, line by line as
 //! `xtables_restore_parse_line` (iptables 1.8.9, nft backend) reads it.
 
-use super::lex::{split_restore_line, strip_rule_counters};
+use super::lex::{Arg, split_restore_line, strip_rule_counters};
 use super::rule::{self, Ctx, Mode, assert_valid_chain_name};
 use super::state::{self, Replay, loop_rule, parse_policy, reachable_loop, set_policy};
 use super::{Family, PortInterner, Problem, ProblemKind, Ruleset, TableKind};
@@ -60,6 +60,7 @@ pub fn parse(source: &SourceFile) -> Ruleset {
     }
     let mut offset = 0;
     let mut line_no = 0u32;
+    let mut words = Vec::with_capacity(32);
     while offset < text.len() {
         let end = text[offset..].find('\n').map_or(text.len(), |i| offset + i);
         let line = &text[offset..end];
@@ -70,6 +71,7 @@ pub fn parse(source: &SourceFile) -> Ruleset {
             offset,
             line_no,
             None,
+            &mut words,
         );
         offset = end + 1;
     }
@@ -124,13 +126,15 @@ impl<'s> SaveParser<'s> {
     /// One line (without its line terminator) starting at `start` in the source.
     /// `remap` is set when the line is not the source text itself (a heredoc line
     /// after expansion): every span then points at that source line.
-    pub fn line(
+    /// `words` is a buffer for the line's words, kept by the caller across lines.
+    pub fn line<'l>(
         &mut self,
         rs: &mut Ruleset,
-        line: &str,
+        line: &'l str,
         start: usize,
         line_no: u32,
         remap: Option<Span>,
+        words: &mut Vec<Arg<'l>>,
     ) {
         let line_span = remap.unwrap_or_else(|| self.span(start, start + line.len()));
         if line.is_empty() || line.starts_with('#') {
@@ -157,7 +161,7 @@ impl<'s> SaveParser<'s> {
                 .push(syntax(format!("line {line_no} failed"), line_span));
             return;
         };
-        self.rule_line(rs, kind, line, start, line_no, line_span, remap);
+        self.rule_line(rs, kind, line, start, line_no, line_span, remap, words);
         // `COMMIT  ` or `commit` is rejected, but it was meant to end the table:
         // one finding, not a second "COMMIT expected".
         if line.trim().eq_ignore_ascii_case("COMMIT") {
@@ -260,15 +264,16 @@ impl<'s> SaveParser<'s> {
     }
 
     #[allow(clippy::too_many_arguments)]
-    fn rule_line(
+    fn rule_line<'l>(
         &mut self,
         rs: &mut Ruleset,
         kind: TableKind,
-        line: &str,
+        line: &'l str,
         start: usize,
         line_no: u32,
         line_span: Span,
         remap: Option<Span>,
+        args: &mut Vec<Arg<'l>>,
     ) {
         let skip = match strip_rule_counters(line) {
             Ok(n) => n,
@@ -278,10 +283,10 @@ impl<'s> SaveParser<'s> {
                 return;
             }
         };
-        let mut args = Vec::with_capacity(16);
-        split_restore_line(&line[skip..], start + skip, &mut args);
+        args.clear();
+        split_restore_line(&line[skip..], start + skip, args);
         if let Some(span) = remap {
-            for a in &mut args {
+            for a in args.iter_mut() {
                 a.start = span.start;
                 a.end = span.end;
             }

@@ -875,9 +875,9 @@ impl Executor<'_, '_> {
             if needs_expansion {
                 let (expanded, _) = self.expand_quoted(line);
                 let span = self.source.span(start, start + line.len());
-                parser.line(rs, &expanded, start, line_no, Some(span));
+                parser.line(rs, &expanded, start, line_no, Some(span), &mut Vec::new());
             } else {
-                parser.line(rs, line, start, line_no, None);
+                parser.line(rs, line, start, line_no, None, &mut Vec::new());
             }
             pos = end + 1;
         }
