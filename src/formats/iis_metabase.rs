@@ -693,7 +693,7 @@ mod tests {
         let p = |s: &str| std::path::PathBuf::from(s);
         assert!(sniff(&p("inetsrv/metabase.xml"), ""));
         assert!(sniff(&p("inetsrv/MetaBase.XML"), "junk"));
-        assert!(sniff(
+        assert!(!sniff(
             &p("History/MetaBase_0000000012_0000000000.xml"),
             "\u{feff}<?xml version=\"1.0\"?>\r\n<configuration xmlns=\"urn:microsoft-catalog:XML_Metabase_V64_0\">"
         ));
