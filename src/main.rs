@@ -122,6 +122,8 @@ enum FactsFormat {
 enum ListFormat {
     Human,
     Json,
+    /// The table README.md carries
+    Markdown,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -376,6 +378,7 @@ fn list_rules(format: ListFormat) -> Result<u8, String> {
                 .collect();
             serde_json::to_string_pretty(&rules).unwrap_or_default() + "\n"
         }
+        ListFormat::Markdown => pasvlint::rules::markdown_table(),
         ListFormat::Human => {
             let width = catalog.iter().map(|m| m.name.len()).max().unwrap_or(0);
             catalog
