@@ -92,24 +92,28 @@ impl FtpServer {
                 max_sessions: "max_clients",
                 control_port: "listen_port",
                 range: |lo, hi| format!("pasv_min_port={lo} and pasv_max_port={hi}"),
+                random_bind_attempts: Some(9),
             },
             "iis6" | "iis5" => Vocabulary {
                 product: "IIS",
                 max_sessions: "MaxConnections",
                 control_port: "ServerBindings",
                 range: |lo, hi| format!("PassivePortRange=\"{lo}-{hi}\""),
+                random_bind_attempts: None,
             },
             "iis7" => Vocabulary {
                 product: "IIS",
                 max_sessions: "maxConnections",
                 control_port: "the ftp binding",
                 range: |lo, hi| format!("lowDataChannelPort={lo} and highDataChannelPort={hi}"),
+                random_bind_attempts: None,
             },
             _ => Vocabulary {
                 product: "the FTP server",
                 max_sessions: "the connection limit",
                 control_port: "the control port",
                 range: |lo, hi| format!("the passive range to {lo}-{hi}"),
+                random_bind_attempts: None,
             },
         }
     }
@@ -122,6 +126,10 @@ pub struct Vocabulary {
     pub control_port: &'static str,
     /// How to write a passive range in this product's config.
     pub range: fn(u16, u16) -> String,
+    /// The server picks a passive port at random and gives up after this many
+    /// busy ports (vsftpd: 9 tries, then `500 OOPS: vsf_sysutil_bind`);
+    /// `None` when it finds any free port in the range.
+    pub random_bind_attempts: Option<u32>,
 }
 
 /// What a firewall does to a new inbound TCP connection on a set of ports.

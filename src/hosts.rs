@@ -77,23 +77,48 @@ fn default_pairing(entries: Vec<FileEntry>) -> Vec<Host> {
         groups.entry(key).or_default().push(e);
     }
     for fw in firewall_only {
-        let owner = groups
-            .keys()
-            .filter(|dir| fw.path.starts_with(dir) && &fw.path != *dir)
-            .max_by_key(|dir| dir.components().count())
-            .cloned();
-        match owner {
-            Some(dir) => groups.get_mut(&dir).unwrap().push(fw),
+        match closest_group(&groups, &fw.path) {
+            Some(dir) => groups.entry(dir).or_default().push(fw),
             None => groups.entry(fw.path.clone()).or_default().push(fw),
         }
     }
-    groups
+    split_groups_left_without_firewall(groups)
         .into_iter()
         .map(|(key, mut files)| {
             files.sort_by_key(|e| e.id);
             build_host(host_name(&key), files)
         })
         .collect()
+}
+
+/// A firewall belongs to the closest server group above it, so sibling hosts
+/// never share one.
+fn closest_group(groups: &BTreeMap<PathBuf, Vec<FileEntry>>, firewall: &Path) -> Option<PathBuf> {
+    groups
+        .keys()
+        .filter(|dir| firewall.starts_with(dir) && firewall != dir.as_path())
+        .max_by_key(|dir| dir.components().count())
+        .cloned()
+}
+
+/// A group whose firewalls were all claimed by closer servers is not a host:
+/// each of its servers stands alone (and is told no firewall was found).
+fn split_groups_left_without_firewall(
+    groups: BTreeMap<PathBuf, Vec<FileEntry>>,
+) -> BTreeMap<PathBuf, Vec<FileEntry>> {
+    let mut out: BTreeMap<PathBuf, Vec<FileEntry>> = BTreeMap::new();
+    for (key, files) in groups {
+        if files.iter().any(|e| e.facts.firewall.is_some()) {
+            out.entry(key).or_default().extend(files);
+            continue;
+        }
+        for e in files {
+            out.entry(parent(&e.path).to_path_buf())
+                .or_default()
+                .push(e);
+        }
+    }
+    out
 }
 
 fn parent(path: &Path) -> &Path {
@@ -110,8 +135,27 @@ fn pairing_dir(path: &Path, firewalls: &[PathBuf]) -> Option<PathBuf> {
     }
 }
 
+/// System directories say where a file sits on the host, not which host it is.
+const SYSTEM_DIRS: &[&str] = &[
+    "etc",
+    "sysconfig",
+    "iptables",
+    "vsftpd",
+    "inetsrv",
+    "config",
+    "system32",
+];
+
 fn host_name(key: &Path) -> String {
-    let name = crate::source::display_path(key);
+    let mut path = key;
+    while path
+        .file_name()
+        .and_then(|n| n.to_str())
+        .is_some_and(|n| SYSTEM_DIRS.contains(&n.to_ascii_lowercase().as_str()))
+    {
+        path = parent(path);
+    }
+    let name = crate::source::display_path(path);
     if name.is_empty() {
         ".".to_owned()
     } else {

@@ -8,6 +8,7 @@ pub mod emit;
 pub mod facts;
 pub mod formats;
 pub mod hosts;
+pub mod lsp;
 pub mod policy;
 pub mod portset;
 pub mod rules;

@@ -1,5 +1,6 @@
 //! The `pasvlint` command line: argument parsing and exit codes only.
 
+use clap::builder::TypedValueParser;
 use clap::{Parser, Subcommand, ValueEnum};
 use pasvlint::diag::Severity;
 use pasvlint::emit;
@@ -33,6 +34,8 @@ enum Command {
     },
     /// Explain one rule: what it checks, why, examples and the fix
     Explain { rule: String },
+    /// Language server on stdio (diagnostics, hover, code actions)
+    Lsp,
     /// Print shell completions
     Completions { shell: clap_complete::Shell },
 }
@@ -57,8 +60,9 @@ struct Common {
 struct CheckArgs {
     #[command(flatten)]
     common: Common,
-    #[arg(long, value_enum, default_value_t = ReportFormat::Human)]
-    format: ReportFormat,
+    /// Report format, on stdout or in --output
+    #[arg(long, default_value = "human", value_parser = report_format())]
+    format: emit::ReportFormat,
     /// Only these rules or categories (comma-separated)
     #[arg(long, value_delimiter = ',')]
     select: Vec<String>,
@@ -71,10 +75,16 @@ struct CheckArgs {
     /// Write the report to FILE instead of stdout
     #[arg(long, short = 'o')]
     output: Option<PathBuf>,
+    /// Also write a report in FORMAT to PATH (`-`: stdout); repeatable
+    #[arg(long, value_name = "FORMAT=PATH")]
+    output_format: Vec<emit::Destination>,
+    /// After the report, print how many findings each rule produced
+    #[arg(long)]
+    statistics: bool,
     /// No colors (also when NO_COLOR is set or output is not a terminal)
     #[arg(long)]
     no_color: bool,
-    /// Print nothing; only the exit code tells
+    /// Print nothing on stdout (reports for files are still written)
     #[arg(long, short = 'q')]
     quiet: bool,
     /// Ignore `pasvlint: ignore` comments (a strict gate)
@@ -94,13 +104,6 @@ struct FactsArgs {
     common: Common,
     #[arg(long, value_enum, default_value_t = FactsFormat::Human)]
     format: FactsFormat,
-}
-
-#[derive(Clone, Copy, ValueEnum)]
-enum ReportFormat {
-    Human,
-    Concise,
-    Json,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -144,6 +147,7 @@ fn main() -> ExitCode {
         Command::Facts(args) => facts(args),
         Command::Rules { format } => list_rules(format),
         Command::Explain { rule } => explain(&rule),
+        Command::Lsp => pasvlint::lsp::run(),
         Command::Completions { shell } => {
             use clap::CommandFactory;
             clap_complete::generate(
@@ -207,6 +211,7 @@ fn run_lint(common: &Common, config: &Config) -> Result<pasvlint::Report, String
 }
 
 fn check(args: CheckArgs) -> Result<u8, String> {
+    let destinations = report_destinations(&args)?;
     let mut config = load_config(&args.common)?;
     check_rule_names(args.select.iter().chain(&args.ignore))?;
     if !args.select.is_empty() {
@@ -230,20 +235,7 @@ fn check(args: CheckArgs) -> Result<u8, String> {
     if let Some(baseline) = &baseline {
         baseline.apply(&mut report);
     }
-    if !args.quiet {
-        let color = !args.no_color
-            && args.output.is_none()
-            && std::env::var_os("NO_COLOR").is_none()
-            && std::io::stdout().is_terminal();
-        let text = match args.format {
-            ReportFormat::Human => {
-                emit::human::render(&report, &emit::human::Options { color, width: 100 })
-            }
-            ReportFormat::Concise => emit::concise::render(&report),
-            ReportFormat::Json => emit::json::render(&report),
-        };
-        write_output(args.output.as_deref(), &text)?;
-    }
+    write_reports(&report, &destinations, &args)?;
     if !report.unreadable.is_empty() {
         return Ok(EXIT_USAGE);
     }
@@ -252,6 +244,53 @@ fn check(args: CheckArgs) -> Result<u8, String> {
         .threshold()
         .is_some_and(|t| report.diagnostics.iter().any(|d| d.severity >= t));
     Ok(if failing { EXIT_FINDINGS } else { 0 })
+}
+
+fn report_format() -> impl TypedValueParser<Value = emit::ReportFormat> {
+    clap::builder::PossibleValuesParser::new(emit::ReportFormat::NAMES)
+        .try_map(|s| s.parse::<emit::ReportFormat>())
+}
+
+/// The main report (`--format`, `--output`) first, then each `--output-format`.
+fn report_destinations(args: &CheckArgs) -> Result<Vec<emit::Destination>, String> {
+    let main = emit::Destination {
+        format: args.format,
+        path: args.output.clone(),
+    };
+    let all: Vec<emit::Destination> = std::iter::once(main)
+        .chain(args.output_format.iter().cloned())
+        .collect();
+    emit::check_destinations(&all, usize::from(args.statistics))?;
+    Ok(all)
+}
+
+fn write_reports(
+    report: &pasvlint::Report,
+    destinations: &[emit::Destination],
+    args: &CheckArgs,
+) -> Result<(), String> {
+    let color =
+        !args.no_color && std::env::var_os("NO_COLOR").is_none() && std::io::stdout().is_terminal();
+    let srcroot = std::env::current_dir()
+        .ok()
+        .map(|dir| emit::sarif::directory_uri(&dir));
+    for destination in destinations {
+        if args.quiet && destination.path.is_none() {
+            continue;
+        }
+        let options = emit::RenderOptions {
+            color: color && destination.path.is_none(),
+            width: 100,
+            rules: pasvlint::rules::catalog(),
+            srcroot: srcroot.clone(),
+        };
+        let text = emit::render(destination.format, report, &options);
+        write_output(destination.path.as_deref(), &text)?;
+    }
+    if args.statistics && !args.quiet {
+        write_output(None, &emit::statistics::render(report))?;
+    }
+    Ok(())
 }
 
 fn check_rule_names<'a>(names: impl Iterator<Item = &'a String>) -> Result<(), String> {
@@ -324,7 +363,10 @@ fn explain(rule: &str) -> Result<u8, String> {
 fn write_output(path: Option<&Path>, text: &str) -> Result<(), String> {
     match path {
         Some(p) => {
-            std::fs::write(p, text).map_err(|e| format!("cannot write {}: {e}", p.display()))
+            let dir = p.parent().filter(|d| !d.as_os_str().is_empty());
+            dir.map_or(Ok(()), std::fs::create_dir_all)
+                .and_then(|()| std::fs::write(p, text))
+                .map_err(|e| format!("cannot write {}: {e}", p.display()))
         }
         None => {
             let mut out = std::io::stdout().lock();

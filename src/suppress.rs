@@ -110,10 +110,11 @@ pub fn scan(file: &SourceFile, style: CommentStyle) -> Vec<Suppression> {
 /// `Some(false)` when it is a trailing comment, `None` when it is not in a comment.
 fn comment_position(before: &str, style: CommentStyle) -> Option<bool> {
     let trimmed = before.trim_end();
-    let opener = style.openers().iter().find(|o| {
-        trimmed.len() >= o.len() && trimmed[trimmed.len() - o.len()..].eq_ignore_ascii_case(o)
+    let code = style.openers().iter().find_map(|o| {
+        let at = trimmed.len().checked_sub(o.len())?;
+        let tail = trimmed.get(at..)?;
+        tail.eq_ignore_ascii_case(o).then(|| &trimmed[..at])
     })?;
-    let code = &trimmed[..trimmed.len() - opener.len()];
     if code.trim().is_empty() {
         let at_column_zero = code.is_empty();
         return (at_column_zero || !style.full_line_at_column_zero()).then_some(true);
@@ -343,6 +344,12 @@ mod tests {
         assert_eq!(s[0].lines, [1]);
         assert_eq!(s[0].until, Date::parse("2999-12-31"));
         assert!(scan(&f, CommentStyle::HashAtColumnZero).is_empty());
+    }
+
+    #[test]
+    fn multibyte_text_before_the_marker_is_not_a_comment() {
+        let f = file("listen=YES\u{bf}pasvlint: ignore a\n\u{e7}pasvlint: ignore a\n");
+        assert!(scan(&f, CommentStyle::Hash).is_empty());
     }
 
     #[test]

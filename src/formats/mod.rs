@@ -4,8 +4,14 @@
 //! what the real program would reject; document rules turn that into findings.
 
 pub mod iis;
+pub mod iis_apphost;
+pub mod iis_metabase;
 pub mod iptables;
+pub mod regfile;
 pub mod vsftpd;
+pub mod winfw;
+pub mod winscript;
+pub mod xml;
 
 use crate::facts::FileFacts;
 use crate::source::SourceFile;
@@ -16,6 +22,11 @@ pub enum Format {
     Vsftpd,
     IptablesSave,
     IptablesScript,
+    IisMetabase,
+    IisApplicationHost,
+    RegFile,
+    Batch,
+    PowerShell,
 }
 
 impl Format {
@@ -25,6 +36,11 @@ impl Format {
             Format::Vsftpd => "vsftpd",
             Format::IptablesSave => "iptables-save",
             Format::IptablesScript => "iptables-script",
+            Format::IisMetabase => "iis-metabase",
+            Format::IisApplicationHost => "iis-applicationhost",
+            Format::RegFile => "reg",
+            Format::Batch => "batch",
+            Format::PowerShell => "powershell",
         }
     }
 }
@@ -34,6 +50,10 @@ impl Format {
 pub enum Document {
     Vsftpd(vsftpd::Config),
     Iptables(iptables::Ruleset),
+    IisMetabase(Box<iis_metabase::Metabase>),
+    IisApplicationHost(Box<iis_apphost::AppHost>),
+    RegFile(regfile::RegFile),
+    WindowsScript(winscript::Script),
 }
 
 /// A recognised file: its text, what it is, and what was read from it.
@@ -49,6 +69,20 @@ pub fn classify(path: &Path, text: &str) -> Option<Format> {
     if vsftpd::sniff(path, text) {
         return Some(Format::Vsftpd);
     }
+    if iis_metabase::sniff(path, text) {
+        return Some(Format::IisMetabase);
+    }
+    if iis_apphost::sniff(path, text) {
+        return Some(Format::IisApplicationHost);
+    }
+    if regfile::sniff(path, text) {
+        return Some(Format::RegFile);
+    }
+    match winscript::sniff(path, text) {
+        Some(winscript::ScriptKind::Batch) => return Some(Format::Batch),
+        Some(winscript::ScriptKind::PowerShell) => return Some(Format::PowerShell),
+        None => {}
+    }
     iptables::sniff(path, text)
 }
 
@@ -57,6 +91,17 @@ pub fn parse(source: SourceFile, format: Format) -> ParsedFile {
         Format::Vsftpd => Document::Vsftpd(vsftpd::parse(&source)),
         Format::IptablesSave => Document::Iptables(iptables::parse_save(&source)),
         Format::IptablesScript => Document::Iptables(iptables::parse_script(&source)),
+        Format::IisMetabase => Document::IisMetabase(Box::new(iis_metabase::parse(&source))),
+        Format::IisApplicationHost => {
+            Document::IisApplicationHost(Box::new(iis_apphost::parse(&source)))
+        }
+        Format::RegFile => Document::RegFile(regfile::parse(&source)),
+        Format::Batch => {
+            Document::WindowsScript(winscript::parse(&source, winscript::ScriptKind::Batch))
+        }
+        Format::PowerShell => {
+            Document::WindowsScript(winscript::parse(&source, winscript::ScriptKind::PowerShell))
+        }
     };
     ParsedFile {
         source,
@@ -75,7 +120,36 @@ pub fn facts(file: &ParsedFile) -> FileFacts {
             ftp: Vec::new(),
             firewall: iptables::facts(ruleset, &file.source),
         },
+        Document::IisMetabase(metabase) => FileFacts {
+            ftp: iis_metabase::facts(metabase, &file.source),
+            firewall: None,
+        },
+        Document::IisApplicationHost(apphost) => FileFacts {
+            ftp: iis_apphost::facts(apphost, &file.source),
+            firewall: None,
+        },
+        Document::RegFile(reg) => regfile::facts(reg, &file.source),
+        Document::WindowsScript(script) => winscript::facts(script, &file.source),
     }
+}
+
+/// Content sniffing looks this far into a file.
+const SNIFF_BYTES: usize = 1 << 20;
+
+/// The first [`SNIFF_BYTES`] of `text`, cut on a character boundary.
+pub(crate) fn head(text: &str) -> &str {
+    let mut end = text.len().min(SNIFF_BYTES);
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    &text[..end]
+}
+
+/// Cheap rejection for content sniffing: XML starts (after blanks and any
+/// stray byte-order mark) with `<`.
+pub(crate) fn looks_like_xml(text: &str) -> bool {
+    text.trim_start_matches(|c: char| c.is_whitespace() || c == '\u{feff}')
+        .starts_with('<')
 }
 
 /// How a format writes comments, for inline suppressions.
@@ -119,6 +193,30 @@ impl Format {
         match self {
             Format::Vsftpd | Format::IptablesSave => CommentStyle::HashAtColumnZero,
             Format::IptablesScript => CommentStyle::Hash,
+            Format::IisMetabase | Format::IisApplicationHost => CommentStyle::Xml,
+            Format::RegFile => CommentStyle::Semicolon,
+            Format::Batch => CommentStyle::Batch,
+            Format::PowerShell => CommentStyle::Hash,
         }
+    }
+}
+
+/// Problems the Windows parsers found and phrased for the document rules
+/// (each finding names its rule); empty for other formats.
+pub fn windows_findings(file: &ParsedFile) -> Vec<winfw::Finding> {
+    match &file.doc {
+        Document::RegFile(reg) => regfile::findings(reg),
+        Document::WindowsScript(script) => winscript::findings(script).to_vec(),
+        _ => Vec::new(),
+    }
+}
+
+/// `PassivePortRange` (and IIS 7 data-channel) values IIS refuses, from the
+/// Windows sources (.reg exports and scripts), for `iis-passive-range-invalid`.
+pub fn windows_passive_range_problems(file: &ParsedFile) -> Vec<(crate::source::Span, String)> {
+    match &file.doc {
+        Document::RegFile(reg) => regfile::passive_range_problems(reg),
+        Document::WindowsScript(script) => winscript::passive_range_problems(script),
+        _ => Vec::new(),
     }
 }

@@ -122,13 +122,6 @@ impl<T: Copy> Value<'_, T> {
 }
 
 impl Config {
-    /// Lines that set `name` and take effect, in file order (the last one wins).
-    pub fn assignments<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a Setting> + 'a {
-        self.settings
-            .iter()
-            .filter(move |s| s.name == name && s.takes_effect())
-    }
-
     fn last(&self, name: &str) -> Option<&Setting> {
         self.settings
             .iter()
@@ -136,67 +129,67 @@ impl Config {
             .find(|s| s.name == name && s.takes_effect())
     }
 
+    /// The last line that sets `name` (read with `read`), or the default.
+    fn value<'a, T>(
+        &'a self,
+        name: &str,
+        read: impl Fn(&'a Outcome) -> Option<T>,
+        default: T,
+    ) -> Value<'a, T> {
+        match self.last(name) {
+            Some(s) => read(&s.outcome).map_or(Value::Templated(s), |v| Value::Set(v, s)),
+            None => Value::Default(default),
+        }
+    }
+
     /// A yes/no directive's value after the whole file.
     pub fn bool_value(&self, name: &str) -> Value<'_, bool> {
-        match self.last(name) {
-            Some(
-                s @ Setting {
-                    outcome: Outcome::Bool(b),
-                    ..
-                },
-            ) => Value::Set(*b, s),
-            Some(s) => Value::Templated(s),
-            None => Value::Default(match directives::lookup(name).map(|d| d.default) {
-                Some(directives::Default::Bool(b)) => b,
-                _ => false,
-            }),
-        }
+        let default = default_of(name) == Some(directives::Default::Bool(true));
+        self.value(
+            name,
+            |o| match o {
+                Outcome::Bool(b) => Some(*b),
+                _ => None,
+            },
+            default,
+        )
     }
 
     /// A number directive's value after the whole file.
     pub fn uint_value(&self, name: &str) -> Value<'_, u32> {
-        match self.last(name) {
-            Some(
-                s @ Setting {
-                    outcome: Outcome::Uint(n),
-                    ..
-                },
-            ) => Value::Set(*n, s),
-            Some(s) => Value::Templated(s),
-            None => Value::Default(match directives::lookup(name).map(|d| d.default) {
-                Some(directives::Default::Uint(n)) => n,
-                _ => 0,
-            }),
-        }
+        let default = match default_of(name) {
+            Some(directives::Default::Uint(n)) => n,
+            _ => 0,
+        };
+        self.value(
+            name,
+            |o| match o {
+                Outcome::Uint(n) => Some(*n),
+                _ => None,
+            },
+            default,
+        )
     }
 
     /// A string directive's value after the whole file (`None`: unset).
     pub fn str_value(&self, name: &str) -> Value<'_, Option<&str>> {
-        match self.last(name) {
-            Some(
-                s @ Setting {
-                    outcome: Outcome::Str(v),
-                    ..
-                },
-            ) => Value::Set(v.as_deref(), s),
-            Some(s) => Value::Templated(s),
-            None => Value::Default(match directives::lookup(name).map(|d| d.default) {
-                Some(directives::Default::Str(v)) => v,
+        let default = match default_of(name) {
+            Some(directives::Default::Str(v)) => v,
+            _ => None,
+        };
+        self.value(
+            name,
+            |o| match o {
+                Outcome::Str(v) => Some(v.as_deref()),
                 _ => None,
-            }),
-        }
+            },
+            default,
+        )
     }
 
     /// The first line that stops vsftpd, as the real program meets them.
     pub fn first_fatal(&self) -> Option<&Setting> {
         self.settings.iter().find(|s| s.outcome.is_fatal())
-    }
-
-    /// Standalone (`listen` or `listen_ipv6`) rather than inetd mode; `None` if templated.
-    pub fn standalone(&self) -> Option<bool> {
-        let v4 = self.bool_value("listen").known()?;
-        let v6 = self.bool_value("listen_ipv6").known()?;
-        Some(v4 || v6)
     }
 }
 
@@ -212,11 +205,10 @@ impl Setting {
     pub fn value_text<'a>(&self, source: &'a SourceFile) -> Option<&'a str> {
         self.value.map(|v| source.slice(v))
     }
+}
 
-    /// The key as the user wrote it, shown with control bytes escaped.
-    pub fn shown_name(&self) -> String {
-        shown(&self.name)
-    }
+fn default_of(name: &str) -> Option<directives::Default> {
+    directives::lookup(name).map(|d| d.default)
 }
 
 /// The vsftpd config of a parsed file, if it is one.
@@ -266,7 +258,7 @@ fn strip_template_extension(name: &str) -> &str {
 
 fn mostly_directives(text: &str) -> bool {
     let head = &text.as_bytes()[..text.len().min(SNIFF_BYTES)];
-    let (mut known, mut total) = (0, 0);
+    let (mut known, mut total, mut lower_case) = (0, 0, false);
     for line in head.split(|&b| b == b'\n').take(SNIFF_LINES * 4) {
         let line = line.trim_ascii();
         if line.is_empty() || line[0] == b'#' || is_template_line(line) {
@@ -274,13 +266,18 @@ fn mostly_directives(text: &str) -> bool {
         }
         total += 1;
         if let Some(eq) = line.iter().position(|&b| b == b'=') {
-            known += usize::from(is_directive_loosely(&line[..eq]));
+            let key = &line[..eq];
+            if is_directive_loosely(key) {
+                known += 1;
+                lower_case |= key.iter().any(u8::is_ascii_lowercase);
+            }
         }
         if total == SNIFF_LINES {
             break;
         }
     }
-    known >= 2 && known * 2 > total
+    // All-caps keys (`PASV_MIN_PORT=21100`) are a container's environment file.
+    known >= 2 && known * 2 > total && lower_case
 }
 
 fn is_template_line(line: &[u8]) -> bool {
@@ -665,13 +662,11 @@ fn passive(config: &Config) -> Passive {
 }
 
 fn max_sessions(config: &Config) -> Located<Option<Option<u32>>> {
+    // Enforced only in standalone mode (prelogin.c check_limits). The listen
+    // default is build-specific (Debian NO, upstream YES), so the limit is
+    // reported whatever the mode; templated means unknown.
     let clients = config.uint_value("max_clients");
-    // check_limits counts clients only in standalone mode; inetd mode has no limit here.
-    let value = match (config.standalone(), clients.known()) {
-        (Some(true), Some(0)) => Some(None),
-        (Some(true), Some(n)) => Some(Some(n)),
-        _ => None,
-    };
+    let value = clients.known().map(|n| (n != 0).then_some(n));
     Located::new(value, clients.span())
 }
 
@@ -950,7 +945,7 @@ mod tests {
         let s = server(b"");
         assert_eq!(ports(&s), ("5001-65535".to_owned(), false));
         assert_eq!(s.control_port.value, Some(21));
-        assert_eq!(s.max_sessions.value, None, "Debian default: inetd mode");
+        assert_eq!(s.max_sessions.value, Some(Some(2000)));
         assert_eq!(s.tls.value, ControlTls::Never);
         assert_eq!(s.anchor, Span::new(FileId(0), 0, 0));
 
@@ -1041,6 +1036,10 @@ mod tests {
         ));
         assert!(!sniff(p("vsftpd.yml"), "listen=YES\nlisten_port=21\n"));
         assert!(!sniff(p("pam.d/vsftpd"), "auth required pam_listfile.so\n"));
+        assert!(!sniff(
+            p(".env"),
+            "PASV_ADDRESS=203.0.113.7\nPASV_MIN_PORT=21100\n"
+        ));
     }
 
     #[test]

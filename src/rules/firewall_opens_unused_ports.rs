@@ -46,8 +46,10 @@ impl Rule for FirewallOpensUnusedPorts {
     }
 }
 
+/// An accept rule that names ports. A rule with no port match (`-s 10.0.0.0/8
+/// -j ACCEPT`) trusts a source for everything and is not an FTP opening.
 fn is_rule_accept(d: &Decision) -> bool {
-    d.verdict == Verdict::Accept && !d.is_policy
+    d.verdict == Verdict::Accept && !d.is_policy && !PortSet::connectable().is_subset(&d.rule_ports)
 }
 
 /// Ports in the contiguous blocks of an accept rule that overlap a passive
@@ -55,6 +57,7 @@ fn is_rule_accept(d: &Decision) -> bool {
 /// belong to other services and are left alone.
 fn unused_ftp_ports(rule_ports: &PortSet, passive: &PortSet, used: &PortSet) -> PortSet {
     rule_ports
+        .intersection(&PortSet::connectable())
         .blocks()
         .filter(|b| b.intersects(passive))
         .fold(PortSet::empty(), |acc, b| acc.union(&b.difference(used)))

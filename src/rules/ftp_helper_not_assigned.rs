@@ -2,6 +2,7 @@
 
 use super::Rule;
 use crate::diag::Diagnostic;
+use crate::facts::ControlTls;
 use crate::hosts::Host;
 use crate::policy::Policy;
 use crate::portset::PortSet;
@@ -25,7 +26,11 @@ impl Rule for FtpHelperNotAssigned {
             else {
                 continue;
             };
-            if fw.ftp_helpers.iter().any(|h| h.ports.contains(control)) {
+            // A helper cannot read a TLS control channel, so assigning one would not
+            // help; passive-ports-blocked tells such servers to open the range.
+            if server.tls.value != ControlTls::Never
+                || fw.ftp_helpers.iter().any(|h| h.ports.contains(control))
+            {
                 continue;
             }
             let relying = ports.intersection(&PortSet::connectable()).difference(&fw.open_to_all);

@@ -81,7 +81,7 @@ impl PassivePortsBlocked {
             format!("{} hands out {}", words.product, ports.summary(4)),
         );
         for span in others {
-            d = d.with_related(span, "");
+            d = d.with_related(span, "range set here");
         }
         for blocker in fw.blockers(blocked).take(3) {
             if let Some(span) = blocker.span {

@@ -37,7 +37,7 @@ impl Rule for PassiveRangeOutsidePolicy {
                 format!("{} hands out {}", server.vocabulary().product, ports.summary(4)),
             );
             for span in others {
-                d = d.with_related(span, "");
+                d = d.with_related(span, "range set here");
             }
             let inside = ports.intersection(allowed);
             let help = match inside.widest_range().or_else(|| allowed.widest_range()) {

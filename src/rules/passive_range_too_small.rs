@@ -24,6 +24,7 @@ struct Demand {
     sessions: u32,
     source: String,
     span: Option<Span>,
+    unlimited: bool,
 }
 
 fn demand(server: &FtpServer, policy: &Policy) -> Option<Demand> {
@@ -32,19 +33,59 @@ fn demand(server: &FtpServer, policy: &Policy) -> Option<Demand> {
             sessions: n,
             source: format!("[policy] expected_sessions={n}"),
             span: None,
+            unlimited: false,
         });
     }
-    let n = server.max_sessions.value??;
     let name = server.vocabulary().max_sessions;
-    let source = match server.max_sessions.span {
-        Some(_) => format!("{name}={n}"),
-        None => format!("{}'s default {name}={n}", server.vocabulary().product),
+    let (sessions, source) = match server.max_sessions.value? {
+        Some(n) => match server.max_sessions.span {
+            Some(_) => (n, format!("{name}={n}")),
+            None => (n, format!("{}'s default {name}={n}", server.vocabulary().product)),
+        },
+        // Unlimited: any range is "too small", but only one that cannot carry
+        // even two sessions at once is worth saying so without a policy.
+        None => (2, format!("{name} is unlimited")),
     };
     Some(Demand {
-        sessions: n,
+        sessions,
         source,
         span: server.max_sessions.span,
+        unlimited: server.max_sessions.value == Some(None),
     })
+}
+
+/// Chance of a failed PASV we accept for the last session to arrive.
+const ACCEPTED_FAILURE: f64 = 0.01;
+
+/// Ports needed so that the last of `held + 1` data connections gets a port.
+/// A server that tries `attempts` random ports fails with probability
+/// (held/ports)^attempts, so it needs held / 0.01^(1/attempts) ports, not held + 1.
+fn ports_needed(held: u64, attempts: Option<u32>) -> u64 {
+    let enough_for_all = held + 1;
+    match attempts {
+        Some(a) if held > 0 => {
+            let free_share = ACCEPTED_FAILURE.powf(1.0 / f64::from(a));
+            enough_for_all.max((held as f64 / free_share).ceil() as u64)
+        }
+        _ => enough_for_all,
+    }
+}
+
+/// Passive ports a server needs for the sessions it must carry, if known.
+pub(crate) fn ports_for_sessions(server: &FtpServer, policy: &Policy) -> Option<u64> {
+    let demand = demand(server, policy)?;
+    let connections = u64::from(demand.sessions) * u64::from(policy.ports_per_session());
+    Some(ports_needed(
+        connections.saturating_sub(1),
+        server.vocabulary().random_bind_attempts,
+    ))
+}
+
+fn failure_chance(held: u64, ports: u64, attempts: u32) -> f64 {
+    if held >= ports {
+        return 1.0;
+    }
+    (held as f64 / ports as f64).powi(attempts as i32)
 }
 
 impl PassiveRangeTooSmall {
@@ -52,39 +93,97 @@ impl PassiveRangeTooSmall {
         let ports = server.passive.ports()?;
         let demand = demand(server, policy)?;
         let per_session = policy.ports_per_session();
-        let needed = u64::from(demand.sessions) * u64::from(per_session);
+        let words = server.vocabulary();
+        let connections = u64::from(demand.sessions) * u64::from(per_session);
+        let needed = ports_needed(connections.saturating_sub(1), words.random_bind_attempts);
         let available = u64::from(ports.count());
         if available >= needed {
             return None;
         }
-        let words = server.vocabulary();
         let (primary, others) = passive_spans(server);
         let mut d = Diagnostic::new(
             self.name(),
-            format!(
-                "passive range {} has {available} port{} for up to {} concurrent sessions ({}){}",
-                ports.summary(4),
-                if available == 1 { "" } else { "s" },
-                demand.sessions,
-                demand.source,
-                if per_session > 1 { format!(" at {per_session} ports each") } else { String::new() },
-            ),
+            self.message(server, ports, &demand, per_session, connections),
             primary,
             format!("{available} port{}", if available == 1 { "" } else { "s" }),
         );
         for span in others {
-            d = d.with_related(span, "");
+            d = d.with_related(span, "range set here");
         }
         if let Some(span) = demand.span {
             d = d.with_related(span, format!("admits {} sessions", demand.sessions));
         }
         let lo = ports.first().unwrap_or(1024);
         let hi = (u64::from(lo) + needed - 1).min(65535) as u16;
-        let fits = available / u64::from(per_session);
+        let fits = fitting_sessions(available, per_session, words.random_bind_attempts);
         Some(d.with_help(format!(
             "widen the range to at least {needed} ports (e.g. set {}) and open them in the firewall, or lower {} to {fits}",
             (words.range)(lo, hi),
             words.max_sessions,
         )))
+    }
+
+    fn message(
+        &self,
+        server: &FtpServer,
+        ports: &crate::portset::PortSet,
+        demand: &Demand,
+        per_session: u32,
+        connections: u64,
+    ) -> String {
+        let available = u64::from(ports.count());
+        if demand.unlimited {
+            return format!(
+                "passive range {} has {available} port{}: one data connection at a time, while {}",
+                ports.summary(4),
+                if available == 1 { "" } else { "s" },
+                demand.source
+            );
+        }
+        let mut message = format!(
+            "passive range {} has {available} port{} for up to {} concurrent sessions ({}){}",
+            ports.summary(4),
+            if available == 1 { "" } else { "s" },
+            demand.sessions,
+            demand.source,
+            if per_session > 1 { format!(" at {per_session} ports each") } else { String::new() },
+        );
+        let words = server.vocabulary();
+        if let (Some(attempts), true) = (words.random_bind_attempts, available >= connections) {
+            let held = connections - 1;
+            message.push_str(&format!(
+                ": {} tries {attempts} random ports per PASV, so with {held} busy the last session's PASV fails {:.0}% of the time",
+                words.product,
+                100.0 * failure_chance(held, available, attempts)
+            ));
+        }
+        message
+    }
+}
+
+/// The most sessions `ports` carries within the accepted failure chance.
+fn fitting_sessions(ports: u64, per_session: u32, attempts: Option<u32>) -> u64 {
+    let per = u64::from(per_session);
+    let mut sessions = ports / per;
+    while sessions > 0 && ports_needed(sessions * per - 1, attempts) > ports {
+        sessions -= 1;
+    }
+    sessions
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn random_choice_needs_headroom() {
+        assert_eq!(ports_needed(59, None), 60);
+        // 60 sessions on vsftpd: 59 held, (59/n)^9 <= 1% needs n >= 99.
+        assert_eq!(ports_needed(59, Some(9)), 99);
+        assert!(failure_chance(59, 60, 9) > 0.85);
+        assert!(failure_chance(59, 99, 9) <= 0.01);
+        assert_eq!(ports_needed(0, Some(9)), 1);
+        assert_eq!(fitting_sessions(99, 1, Some(9)), 60);
+        assert_eq!(fitting_sessions(6, 1, None), 6);
     }
 }

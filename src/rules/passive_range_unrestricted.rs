@@ -13,7 +13,7 @@ impl Rule for PassiveRangeUnrestricted {
         "passive-range-unrestricted"
     }
 
-    fn check_host(&self, host: &Host, _policy: &Policy, out: &mut Vec<Diagnostic>) {
+    fn check_host(&self, host: &Host, policy: &Policy, out: &mut Vec<Diagnostic>) {
         for server in &host.servers {
             let Passive::Enabled {
                 ports,
@@ -42,9 +42,16 @@ impl Rule for PassiveRangeUnrestricted {
             for extra in spans.iter().skip(1) {
                 d = d.with_related(*extra, "ignored");
             }
+            let needed = super::passive_range_too_small::ports_for_sessions(server, policy);
+            let width = needed.unwrap_or(100).clamp(1, 15536);
+            let hi = 50000 + width as u16 - 1;
+            let sizing = match needed {
+                Some(_) => "enough for the sessions it admits",
+                None => "a band sized for the sessions you expect",
+            };
             out.push(d.with_help(format!(
-                "set {} (a band sized for the sessions you expect) and open exactly that band in the firewall",
-                (words.range)(50000, 50099)
+                "set {} ({sizing}) and open exactly that band in the firewall",
+                (words.range)(50000, hi)
             )));
         }
     }

@@ -38,6 +38,14 @@ impl Rule for VsftpdBadBoolean {
     }
 }
 
+/// The command that strips the carriage returns of a CRLF file.
+pub(crate) fn convert_to_lf(source: &SourceFile) -> String {
+    format!(
+        "convert the file to LF line endings: `sed -i 's/\\r$//' {}`",
+        source.display_path()
+    )
+}
+
 fn value_of<'a>(setting: &Setting, source: &'a SourceFile) -> &'a str {
     setting.value_text(source).unwrap_or("")
 }
@@ -59,7 +67,6 @@ impl VsftpdBadBoolean {
                 first.name
             ),
         };
-        let path = source.display_path();
         Diagnostic::new(
             self.name(),
             format!(
@@ -68,9 +75,7 @@ impl VsftpdBadBoolean {
             first.value.unwrap_or(first.line),
             "value ends in \\r",
         )
-        .with_help(format!(
-            "convert the file to LF line endings: `sed -i 's/\\r$//' {path}`"
-        ))
+        .with_help(convert_to_lf(source))
     }
 
     fn bad_value(&self, setting: &Setting, source: &SourceFile, cut: bool) -> Diagnostic {

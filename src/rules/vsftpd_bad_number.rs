@@ -23,7 +23,7 @@ impl Rule for VsftpdBadNumber {
             return;
         };
         for setting in &config.settings {
-            let (Outcome::Uint(_), Some(value)) = (&setting.outcome, setting.value_text(&file.source)) else {
+            let (Outcome::Uint(n), Some(value)) = (&setting.outcome, setting.value_text(&file.source)) else {
                 continue;
             };
             let Some(problem) = misread(&setting.name, value) else {
@@ -40,7 +40,7 @@ impl Rule for VsftpdBadNumber {
                         problem.what
                     ),
                     setting.value.unwrap_or(setting.line),
-                    format!("vsftpd reads {}", read_number(value).value),
+                    format!("vsftpd reads {n}"),
                 )
                 .with_help(problem.help),
             );

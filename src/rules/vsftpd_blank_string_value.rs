@@ -1,6 +1,7 @@
 //! `vsftpd-blank-string-value`: see rules/vsftpd-blank-string-value.toml.
 
 use super::Rule;
+use super::vsftpd_bad_boolean::convert_to_lf;
 use crate::diag::Diagnostic;
 use crate::formats::ParsedFile;
 use crate::formats::vsftpd::{Outcome, config_of, shown};
@@ -24,10 +25,7 @@ impl Rule for VsftpdBlankStringValue {
             let (what, help) = if value == "\r" {
                 (
                     "nothing but the carriage return of a CRLF line ending".to_owned(),
-                    format!(
-                        "convert the file to LF line endings (`sed -i 's/\\r$//' {}`), or delete the line",
-                        file.source.display_path()
-                    ),
+                    format!("{}, or delete the line", convert_to_lf(&file.source)),
                 )
             } else {
                 (

@@ -1,7 +1,7 @@
 //! `vsftpd-missing-value`: see rules/vsftpd-missing-value.toml.
 
 use super::Rule;
-use super::vsftpd_unknown_directive::did_you_mean;
+use super::vsftpd_unknown_directive::{did_you_mean, indented_comment};
 use crate::diag::Diagnostic;
 use crate::formats::ParsedFile;
 use crate::formats::vsftpd::directives::{self, Default, Directive, Kind};
@@ -96,13 +96,7 @@ impl VsftpdMissingValue {
             return new(message, "empty setting").with_help("delete the line");
         }
         if name.starts_with('#') {
-            return new(
-                format!(
-                    "vsftpd refuses to start: `{shown_name}` is not a comment: `#` starts a comment only as the first character of a line"
-                ),
-                "whitespace before `#`",
-            )
-            .with_help("remove the whitespace before `#`");
+            return indented_comment(self.name(), &shown_name, span);
         }
         let d = new(
             format!("vsftpd refuses to start: `{shown_name}` is not a `name=value` setting"),

@@ -5,7 +5,7 @@ use crate::diag::Diagnostic;
 use crate::formats::ParsedFile;
 use crate::formats::vsftpd::directives::{self, Directive, Foreign, Kind};
 use crate::formats::vsftpd::{BOM, Outcome, Setting, config_of, is_c_space, parse_bool, shown_short, trim_c_space};
-use crate::source::SourceFile;
+use crate::source::{SourceFile, Span};
 
 pub struct VsftpdUnknownDirective;
 
@@ -46,17 +46,10 @@ impl VsftpdUnknownDirective {
             .with_help("write `name=value`, or start the line with `#` to make it a comment");
         }
         if name.starts_with('#') {
-            return Diagnostic::new(
-                self.name(),
-                format!(
-                    "vsftpd refuses to start: `{shown_name}` is not a comment: `#` starts a comment only as the first character of a line"
-                ),
-                span,
-                "whitespace before `#`",
-            )
-            .with_help("remove the whitespace before `#`");
+            return indented_comment(self.name(), &shown_name, span);
         }
         let key = KeyProblem::of(name);
+        let causes = key.causes();
         let value = setting.value_text(source).map(trim_c_space).unwrap_or("");
         let mut message = format!("vsftpd refuses to start: unknown directive `{shown_name}`");
         if let Some(foreign) = key.foreign {
@@ -64,8 +57,8 @@ impl VsftpdUnknownDirective {
                 ": only {} accept it, not Debian's or upstream vsftpd 3.0.3",
                 foreign.accepted_by
             ));
-        } else if !key.causes().is_empty() {
-            message.push_str(&format!(": {}", key.causes().join(" and ")));
+        } else if !causes.is_empty() {
+            message.push_str(&format!(": {}", causes.join(" and ")));
         }
         let label = match (key.target, key.foreign) {
             (Some(d), _) => format!("did you mean `{}`?", d.name),
@@ -78,7 +71,8 @@ impl VsftpdUnknownDirective {
             help.push("save the file as UTF-8 without a byte-order mark".to_owned());
         }
         if let Some(target) = key.target {
-            if !(key.exact && key.causes().len() == 1 && key.bom) {
+            let only_the_bom = key.exact && key.bom && causes.len() == 1;
+            if !only_the_bom {
                 help.push(format!("write {}", corrected_line(target, value)));
             }
             if key.exact && !key.bom && accepts(target, value) {
@@ -101,12 +95,25 @@ impl VsftpdUnknownDirective {
     }
 }
 
+/// A `#` after leading whitespace: vsftpd strips the whitespace only after the
+/// comment test, so the line is a setting (unknown, or without a value).
+pub(crate) fn indented_comment(rule: &'static str, shown_name: &str, span: Span) -> Diagnostic {
+    Diagnostic::new(
+        rule,
+        format!(
+            "vsftpd refuses to start: `{shown_name}` is not a comment: `#` starts a comment only as the first character of a line"
+        ),
+        span,
+        "whitespace before `#`",
+    )
+    .with_help("remove the whitespace before `#`")
+}
+
 /// vsftpd would take `value` for `target` without stopping.
 fn accepts(target: &Directive, value: &str) -> bool {
     match target.kind {
         Kind::Bool => parse_bool(value).is_some(),
-        Kind::Uint => !value.is_empty(),
-        Kind::Str => !value.is_empty(),
+        Kind::Uint | Kind::Str => !value.is_empty(),
     }
 }
 
@@ -271,6 +278,26 @@ mod tests {
         assert_eq!(meant("pasv max port"), Some("pasv_max_port"));
         assert_eq!(meant("zzz"), None);
         assert_eq!(meant("port"), None);
+    }
+
+    fn findings(text: &[u8]) -> Vec<Diagnostic> {
+        let source = SourceFile::new(crate::source::FileId(0), "etc/vsftpd.conf", text);
+        let file = crate::formats::parse(source, crate::formats::Format::Vsftpd);
+        let mut out = Vec::new();
+        VsftpdUnknownDirective.check_file(&file, &mut out);
+        out
+    }
+
+    #[test]
+    fn offers_a_fix_only_when_the_name_is_certain() {
+        let d = findings(b"Listen_port = 21\r\nPasvanderbilt max_port = 9986\n");
+        let fix = d[0].fix.as_ref().expect("case and space are certain");
+        assert_eq!(fix.edits[0].0.range(), 0..16);
+        assert_eq!(fix.edits[0].1, "listen_port=21");
+        assert!(d[1].fix.is_none(), "a guessed name is not applied");
+        assert_eq!(d[1].help.as_deref(), Some("write `pasv_max_port=9986`"));
+        let d = findings(b"Pasv_enable = on\n");
+        assert!(d[0].fix.is_none(), "`on` would still be rejected");
     }
 
     #[test]

@@ -1,0 +1,496 @@
+//! Windows scripts: batch (`.cmd`/`.bat`) and PowerShell (`.ps1`) files that
+//! configure IIS FTP (adsutil.vbs, appcmd, WebAdministration cmdlets) and the
+//! Windows Firewall (netsh, NetSecurity cmdlets).
+//!
+//! Each language module turns its lines into commands with arguments
+//! ([`Arg`]), expanding variables it can resolve; [`commands`] reads the
+//! commands both languages share. Loops over ports are never unrolled: a
+//! loop variable stands for its whole set of values ([`LoopValues`]), and a
+//! port argument that is exactly the loop variable yields that set as one rule.
+
+pub mod batch;
+pub mod commands;
+pub mod powershell;
+
+use super::iis::{iis6_passive_range, iis7_passive_range};
+use super::regfile::passive_from;
+use super::winfw::{Change, Finding, WinFirewall};
+use crate::facts::{ControlTls, FileFacts, FtpServer, Located, Passive};
+use crate::portset::PortSet;
+use crate::source::{SourceFile, Span};
+use std::path::Path;
+
+pub const RULE_FOR_SINGLE_PERCENT: &str = "batch-for-single-percent";
+pub const RULE_IIS_COMMAND: &str = "iis-script-command-malformed";
+pub const RULE_FW_MALFORMED: &str = "windows-firewall-rule-malformed";
+pub const RULE_NETSH_DEPRECATED: &str = "netsh-firewall-deprecated";
+
+/// Stands for a value that cannot be known here (`%SystemRoot%`, `$args`).
+pub const UNKNOWN: char = '\u{E0FF}';
+/// Loop variable `k` is written as this char + k in expanded text.
+const LOOP_BASE: u32 = 0xE000;
+const MAX_LOOPS: usize = 64;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ScriptKind {
+    Batch,
+    PowerShell,
+}
+
+/// One command-line argument after the language's quoting and expansion.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Arg {
+    pub text: String,
+    pub span: Span,
+}
+
+/// The values a loop variable takes.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum LoopValues {
+    /// `FOR /L (start,step,end)` or `a..b`.
+    Progression {
+        start: i64,
+        step: i64,
+        end: i64,
+    },
+    List(Vec<String>),
+    Unknown,
+}
+
+impl LoopValues {
+    /// Every value as a TCP port: the set, plus the values that are not ports.
+    /// A progression is never enumerated beyond the 65536 possible ports.
+    pub fn ports(&self) -> Option<(PortSet, Vec<String>)> {
+        match self {
+            LoopValues::Progression { start, step, end } => {
+                Some(progression_ports(*start, *step, *end))
+            }
+            LoopValues::List(items) => {
+                let mut set = PortSet::empty();
+                let mut bad = Vec::new();
+                for item in items {
+                    match item.trim().parse::<u16>() {
+                        Ok(p) if p > 0 => set.insert_range(p, p),
+                        _ => bad.push(item.clone()),
+                    }
+                }
+                Some((set, bad))
+            }
+            LoopValues::Unknown => None,
+        }
+    }
+
+    /// Values a loop yields when small, for the few places a value is text.
+    pub fn count(&self) -> Option<u64> {
+        match self {
+            LoopValues::Progression { start, step, end } => progression_len(*start, *step, *end),
+            LoopValues::List(items) => Some(items.len() as u64),
+            LoopValues::Unknown => None,
+        }
+    }
+}
+
+fn progression_len(start: i64, step: i64, end: i64) -> Option<u64> {
+    if step == 0 {
+        return None;
+    }
+    let span = if step > 0 { end - start } else { start - end };
+    if span < 0 {
+        return Some(0);
+    }
+    Some((span / step.abs()) as u64 + 1)
+}
+
+/// The ports of `start, start+step, ...` up to `end` (inclusive), and a note
+/// for values outside 1-65535. Step 0 loops forever on `start`.
+fn progression_ports(start: i64, step: i64, end: i64) -> (PortSet, Vec<String>) {
+    let mut bad = Vec::new();
+    if step == 0 {
+        let set = u16::try_from(start)
+            .ok()
+            .filter(|p| *p > 0)
+            .map_or_else(PortSet::empty, PortSet::single);
+        return (set, vec![format!("step 0 repeats {start} forever")]);
+    }
+    let (lo, hi) = if step > 0 { (start, end) } else { (end, start) };
+    if lo > hi {
+        return (PortSet::empty(), bad);
+    }
+    let last = if step > 0 {
+        start + (end - start) / step * step
+    } else {
+        start - (start - end) / (-step) * (-step)
+    };
+    let (first_v, last_v) = (start.min(last), start.max(last));
+    if first_v < 1 || last_v > 65535 {
+        bad.push(format!("{first_v}..{last_v} reaches outside 1-65535"));
+    }
+    let stride = step.abs();
+    if stride == 1 {
+        let a = first_v.clamp(1, 65535) as u16;
+        let b = last_v.clamp(1, 65535) as u16;
+        let set = if first_v > 65535 || last_v < 1 {
+            PortSet::empty()
+        } else {
+            PortSet::range(a, b)
+        };
+        return (set, bad);
+    }
+    let mut ranges = Vec::new();
+    // First value of the progression (from the low end) that is >= 1.
+    let mut v = if first_v >= 1 {
+        first_v
+    } else {
+        first_v + ((1 - first_v + stride - 1) / stride) * stride
+    };
+    while v <= last_v.min(65535) {
+        ranges.push((v as u16, v as u16));
+        v += stride;
+    }
+    (PortSet::from_ranges(ranges), bad)
+}
+
+/// Loop variables in scope, by marker index.
+#[derive(Debug, Default)]
+pub struct Loops {
+    pub vars: Vec<(String, LoopValues)>,
+}
+
+impl Loops {
+    /// A marker for a new loop variable, or `None` past the nesting limit.
+    pub fn push(&mut self, display: String, values: LoopValues) -> Option<char> {
+        if self.vars.len() >= MAX_LOOPS {
+            return None;
+        }
+        self.vars.push((display, values));
+        char::from_u32(LOOP_BASE + self.vars.len() as u32 - 1)
+    }
+
+    pub fn marker_index(c: char) -> Option<usize> {
+        let n = c as u32;
+        (LOOP_BASE..LOOP_BASE + MAX_LOOPS as u32)
+            .contains(&n)
+            .then(|| (n - LOOP_BASE) as usize)
+    }
+
+    /// Text for messages: markers shown as the variable (`%I`, `$p`).
+    pub fn display(&self, text: &str) -> String {
+        text.chars()
+            .map(|c| match Loops::marker_index(c) {
+                Some(i) => self.vars.get(i).map_or("?".to_owned(), |v| v.0.clone()),
+                None if c == UNKNOWN => "…".to_owned(),
+                None => c.to_string(),
+            })
+            .collect()
+    }
+
+    /// Text with loop variables and unknowns removed (for a rule name).
+    pub fn strip(text: &str) -> String {
+        text.chars()
+            .filter(|c| *c != UNKNOWN && Loops::marker_index(*c).is_none())
+            .collect::<String>()
+            .trim()
+            .to_owned()
+    }
+
+    /// The loop a value stands for when it is exactly one loop variable.
+    pub fn whole(&self, text: &str) -> Option<&LoopValues> {
+        let mut chars = text.trim().chars();
+        let c = chars.next()?;
+        if chars.next().is_some() {
+            return None;
+        }
+        Some(&self.vars.get(Loops::marker_index(c)?)?.1)
+    }
+
+    pub fn mentions_loop(text: &str) -> bool {
+        text.chars().any(|c| Loops::marker_index(c).is_some())
+    }
+}
+
+pub fn is_unknown(text: &str) -> bool {
+    text.contains(UNKNOWN)
+}
+
+/// One IIS setting a script makes, in order.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum IisSetting {
+    /// adsutil `set MSFTPSVC/PassivePortRange "a-b"`.
+    PassivePortRange { value: String, span: Span },
+    /// adsutil `delete MSFTPSVC/PassivePortRange`.
+    PassivePortRangeDeleted { span: Span },
+    /// `ServerBindings ":2121:"` for a site (IIS 6) or an ftp binding (IIS 7).
+    ControlPort {
+        iis7: bool,
+        site: String,
+        port: Option<u16>,
+        span: Span,
+    },
+    /// `MaxConnections` (IIS 6) / `maxConnections` (IIS 7); `None` site = service level.
+    MaxConnections {
+        iis7: bool,
+        site: Option<String>,
+        value: Option<u32>,
+        span: Span,
+    },
+    /// `lowDataChannelPort` / `highDataChannelPort`.
+    DataChannelPort {
+        high: bool,
+        value: Option<u32>,
+        span: Span,
+    },
+}
+
+/// What running a script does, in order.
+#[derive(Debug, Default)]
+pub struct Effects {
+    pub firewall: Vec<Change>,
+    pub iis: Vec<IisSetting>,
+    pub findings: Vec<Finding>,
+}
+
+/// A parsed script.
+#[derive(Debug)]
+pub struct Script {
+    pub kind: ScriptKind,
+    pub effects: Effects,
+}
+
+/// `.cmd`/`.bat`/`.ps1` files that run a command this module reads.
+pub fn sniff(path: &Path, text: &str) -> Option<ScriptKind> {
+    let ext = path.extension()?.to_str()?.to_ascii_lowercase();
+    let kind = match ext.as_str() {
+        "cmd" | "bat" => ScriptKind::Batch,
+        "ps1" | "psm1" => ScriptKind::PowerShell,
+        _ => return None,
+    };
+    const WORDS: &[&str] = &[
+        "netsh",
+        "adsutil",
+        "appcmd",
+        "netfirewallrule",
+        "netfirewallprofile",
+        "set-webconfiguration",
+        "set-iisconfigattributevalue",
+    ];
+    let lower = text.to_ascii_lowercase();
+    WORDS.iter().any(|w| lower.contains(w)).then_some(kind)
+}
+
+pub fn parse(source: &SourceFile, kind: ScriptKind) -> Script {
+    let mut effects = Effects::default();
+    match kind {
+        ScriptKind::Batch => batch::run(source, &mut effects),
+        ScriptKind::PowerShell => powershell::run(source, &mut effects),
+    }
+    Script { kind, effects }
+}
+
+pub fn findings(script: &Script) -> &[Finding] {
+    &script.effects.findings
+}
+
+pub fn facts(script: &Script, source: &SourceFile) -> FileFacts {
+    let mut ftp = iis_servers(&script.effects.iis, false, source);
+    ftp.extend(iis_servers(&script.effects.iis, true, source));
+    let firewall = (!script.effects.firewall.is_empty()).then(|| {
+        let mut fw = WinFirewall::default();
+        for change in &script.effects.firewall {
+            fw.apply(change.clone());
+        }
+        fw.to_firewall(source.id)
+    });
+    FileFacts { ftp, firewall }
+}
+
+/// `PassivePortRange` values IIS would refuse, for the `iis-passive-range-invalid`
+/// rule (the last one set is the one IIS reads; earlier ones are reported too).
+pub fn passive_range_problems(script: &Script) -> Vec<(Span, String)> {
+    let mut out = Vec::new();
+    for setting in &script.effects.iis {
+        if let IisSetting::PassivePortRange { value, span } = setting {
+            if is_unknown(value) || Loops::mentions_loop(value) {
+                continue;
+            }
+            if let super::iis::RangeVerdict::Invalid(why) = iis6_passive_range(Some(value)) {
+                out.push((*span, why));
+            }
+        }
+    }
+    let (low, high) = data_channel(&script.effects.iis);
+    if let (Some((l, ls)), Some((h, _))) = (low, high) {
+        if let super::iis::RangeVerdict::Invalid(why) = iis7_passive_range(Some(l), Some(h)) {
+            out.push((ls, why));
+        }
+    }
+    out
+}
+
+type Port = Option<(u32, Span)>;
+
+fn data_channel(settings: &[IisSetting]) -> (Port, Port) {
+    let (mut low, mut high) = (None, None);
+    for s in settings {
+        if let IisSetting::DataChannelPort {
+            high: is_high,
+            value: Some(v),
+            span,
+        } = s
+        {
+            if *is_high {
+                high = Some((*v, *span));
+            } else {
+                low = Some((*v, *span));
+            }
+        }
+    }
+    (low, high)
+}
+
+/// One FTP server per site the script names (site 1 when it names none).
+fn iis_servers(settings: &[IisSetting], iis7: bool, source: &SourceFile) -> Vec<FtpServer> {
+    let mine: Vec<&IisSetting> = settings.iter().filter(|s| is_generation(s, iis7)).collect();
+    let Some(first) = mine.first() else {
+        return Vec::new();
+    };
+    let anchor = setting_span(first);
+    let passive = if iis7 {
+        iis7_passive(settings)
+    } else {
+        iis6_passive(settings)
+    };
+    let mut sites: Vec<(String, Located<Option<u16>>)> = Vec::new();
+    for s in &mine {
+        if let IisSetting::ControlPort {
+            site, port, span, ..
+        } = s
+        {
+            let located = Located::new(*port, Some(*span));
+            match sites.iter_mut().find(|(n, _)| n == site) {
+                Some(entry) => entry.1 = located,
+                None => sites.push((site.clone(), located)),
+            }
+        }
+    }
+    if sites.is_empty() {
+        sites.push(("1".to_owned(), Located::default_value(Some(21))));
+    }
+    sites
+        .into_iter()
+        .map(|(site, control_port)| FtpServer {
+            file: source.id,
+            server: if iis7 { "iis7" } else { "iis6" },
+            control_port,
+            passive: passive.clone(),
+            max_sessions: max_sessions(&mine, &site),
+            tls: Located::default_value(if iis7 {
+                ControlTls::Optional
+            } else {
+                ControlTls::Never
+            }),
+            anchor,
+        })
+        .collect()
+}
+
+fn is_generation(s: &IisSetting, iis7: bool) -> bool {
+    match s {
+        IisSetting::PassivePortRange { .. } | IisSetting::PassivePortRangeDeleted { .. } => !iis7,
+        IisSetting::DataChannelPort { .. } => iis7,
+        IisSetting::ControlPort { iis7: g, .. } | IisSetting::MaxConnections { iis7: g, .. } => {
+            *g == iis7
+        }
+    }
+}
+
+fn setting_span(s: &IisSetting) -> Span {
+    match s {
+        IisSetting::PassivePortRange { span, .. }
+        | IisSetting::PassivePortRangeDeleted { span }
+        | IisSetting::ControlPort { span, .. }
+        | IisSetting::MaxConnections { span, .. }
+        | IisSetting::DataChannelPort { span, .. } => *span,
+    }
+}
+
+/// The site's own limit, else the service's; unlimited by default (IIS 5 SDK:
+/// 0xFFFFFFFF on Windows 2000 Server; IIS 6 internal default 4294967295; IIS 7 4294967295).
+fn max_sessions(settings: &[&IisSetting], site: &str) -> Located<Option<Option<u32>>> {
+    let mut service = None;
+    let mut own = None;
+    for s in settings {
+        if let IisSetting::MaxConnections {
+            site: at,
+            value,
+            span,
+            ..
+        } = s
+        {
+            let v = Located::new(value.map(|n| (n != u32::MAX).then_some(n)), Some(*span));
+            match at {
+                Some(name) if name == site => own = Some(v),
+                Some(_) => {}
+                None => service = Some(v),
+            }
+        }
+    }
+    own.or(service)
+        .unwrap_or_else(|| Located::default_value(Some(None)))
+}
+
+fn iis6_passive(settings: &[IisSetting]) -> Passive {
+    let last = settings.iter().rev().find_map(|s| match s {
+        IisSetting::PassivePortRange { value, span } => Some(Some((value, *span))),
+        IisSetting::PassivePortRangeDeleted { .. } => Some(None),
+        _ => None,
+    });
+    match last {
+        Some(Some((value, span))) if is_unknown(value) || Loops::mentions_loop(value) => {
+            Passive::Unknown {
+                spans: vec![span],
+                reason: "PassivePortRange is set from a value not known here".to_owned(),
+            }
+        }
+        Some(Some((value, span))) => passive_from(iis6_passive_range(Some(value)), vec![span]),
+        Some(None) => passive_from(iis6_passive_range(None), Vec::new()),
+        None => Passive::Unknown {
+            spans: Vec::new(),
+            reason: "the script does not set PassivePortRange; the metabase holds it".to_owned(),
+        },
+    }
+}
+
+fn iis7_passive(settings: &[IisSetting]) -> Passive {
+    let (low, high) = data_channel(settings);
+    match (low, high) {
+        (Some((l, ls)), Some((h, hs))) => passive_from(iis7_passive_range(Some(l), Some(h)), vec![ls, hs]),
+        (Some((_, s)), None) | (None, Some((_, s))) => Passive::Unknown {
+            spans: vec![s],
+            reason: "only one end of the data channel range is set here; applicationHost.config holds the other".to_owned(),
+        },
+        (None, None) => Passive::Unknown {
+            spans: Vec::new(),
+            reason: "the script does not set the data channel range; applicationHost.config holds it".to_owned(),
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn progressions() {
+        let p = |s, st, e| progression_ports(s, st, e);
+        assert_eq!(p(5001, 1, 5201).0.to_string(), "5001-5201");
+        assert_eq!(p(5201, -1, 5001).0.to_string(), "5001-5201");
+        assert_eq!(p(5, -2, 1).0.to_string(), "1,3,5");
+        assert_eq!(p(5, 1, 1).0.to_string(), "");
+        assert_eq!(p(1, 1, 2_000_000_000).0.to_string(), "1-65535");
+        assert_eq!(p(-10, 7, 20).0.to_string(), "4,11,18");
+        assert_eq!(p(65534, 1, 65540).1.len(), 1);
+        assert_eq!(p(1, 0, 5).0.to_string(), "1");
+        assert_eq!(progression_len(5, -2, 1), Some(3));
+        assert_eq!(progression_len(1, 1, 0), Some(0));
+    }
+}

@@ -1,0 +1,84 @@
+//! `iis-passive-range-invalid`: see rules/iis-passive-range-invalid.toml.
+//!
+//! [`invalid_range`] builds the finding from a [`RangeVerdict`], so any other
+//! Windows source (registry, adsutil, appcmd, PowerShell) reports it the same way.
+
+use super::Rule;
+use crate::diag::Diagnostic;
+use crate::formats::ParsedFile;
+use crate::formats::iis::{self, IisVersion, RangeVerdict};
+use crate::formats::iis_apphost::{self, apphost_of};
+use crate::formats::iis_metabase::{PASSIVE_PORT_RANGE, metabase_of};
+use crate::source::Span;
+
+pub struct IisPassiveRangeInvalid;
+
+pub const NAME: &str = "iis-passive-range-invalid";
+
+impl Rule for IisPassiveRangeInvalid {
+    fn name(&self) -> &'static str {
+        NAME
+    }
+
+    fn check_file(&self, file: &ParsedFile, out: &mut Vec<Diagnostic>) {
+        if let Some(doc) = metabase_of(file).filter(|d| d.xml.is_well_formed()) {
+            let Some(setting) = doc
+                .ftp_service()
+                .and_then(|s| s.property(PASSIVE_PORT_RANGE))
+            else {
+                return;
+            };
+            let verdict = iis::iis6_passive_range(Some(&setting.value));
+            out.extend(invalid_range(IisVersion::Iis6, &verdict, &[setting.value_span]));
+        }
+        if let Some(doc) = apphost_of(file).filter(|d| d.xml.is_well_formed()) {
+            let verdict = iis_apphost::passive_verdict(doc);
+            out.extend(invalid_range(IisVersion::Iis7, &verdict, &culprit_first(doc)));
+        }
+    }
+}
+
+/// The low and high spans, the one that is not a number first.
+fn culprit_first(doc: &iis_apphost::AppHost) -> Vec<Span> {
+    let Some(channel) = &doc.data_channel else {
+        return Vec::new();
+    };
+    let mut attrs: Vec<&crate::formats::xml::Attr> =
+        channel.low.iter().chain(channel.high.iter()).collect();
+    attrs.sort_by_key(|a| a.value.trim().parse::<u16>().is_ok());
+    attrs.iter().map(|a| a.value_span).collect()
+}
+
+/// The finding for a range IIS rejects, on the spans that set it (the first is
+/// primary); `None` when the verdict is a usable range or there is no span.
+pub fn invalid_range(version: IisVersion, verdict: &RangeVerdict, spans: &[Span]) -> Option<Diagnostic> {
+    let RangeVerdict::Invalid(reason) = verdict else {
+        return None;
+    };
+    let (first, rest) = spans.split_first()?;
+    let (min, max) = version.valid_band();
+    let (label, help) = match version {
+        IisVersion::Iis6 => (
+            format!("IIS validates {min}-{max}"),
+            format!(
+                "write one range within {min}-{max}, e.g. PassivePortRange=\"5001-5201\", on the /LM/MSFTPSVC key and restart the FTP Publishing Service"
+            ),
+        ),
+        IisVersion::Iis7 => (
+            format!("IIS validates {min}-{max} or 0-0"),
+            format!(
+                "set lowDataChannelPort and highDataChannelPort within {min}-{max} with low <= high (e.g. 5000 and 5100), or both to 0, then restart the Microsoft FTP Service (net stop ftpsvc && net start ftpsvc)"
+            ),
+        ),
+    };
+    let message = match version {
+        // Operations Guide: "If the value is invalid, the service will invalidate it and will not restart."
+        IisVersion::Iis6 => format!("the FTP service will not start: {reason}"),
+        IisVersion::Iis7 => reason.clone(),
+    };
+    let mut d = Diagnostic::new(NAME, message, *first, label);
+    for span in rest {
+        d = d.with_related(*span, "");
+    }
+    Some(d.with_help(help))
+}
