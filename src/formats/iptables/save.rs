@@ -13,14 +13,22 @@ use std::hash::BuildHasherDefault;
 
 /// A dump: a `*table` line and a `COMMIT` or `:CHAIN POLICY` line.
 pub fn looks_like_save(text: &str) -> bool {
-    let has_table = ["*filter", "*nat", "*mangle", "*raw", "*security"]
-        .iter()
-        .any(|t| text.contains(t));
-    if !has_table {
+    // One pass over the `*`s (this runs on every file of a tree): a table line is
+    // `*name` at the start of a line.
+    let table_start = text.match_indices('*').find(|&(i, _)| {
+        (i == 0 || text.as_bytes()[i - 1] == b'\n') && {
+            let name = text[i + 1..]
+                .split(['\n', '\r', ' ', '\t'])
+                .next()
+                .unwrap_or("");
+            TableKind::parse(name).is_some()
+        }
+    });
+    let Some((start, _)) = table_start else {
         return false;
-    }
+    };
     let mut table = false;
-    for line in text.lines() {
+    for line in text[start..].lines() {
         let line = line.trim_end_matches('\r');
         if TableKind::parse(line.strip_prefix('*').unwrap_or("")).is_some() {
             table = true;
