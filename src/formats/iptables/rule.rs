@@ -1553,22 +1553,12 @@ impl<'a, 'b> Parser<'a, 'b> {
         let services = if tcp { "tcp" } else { "udp" };
         match canonical {
             "source-port" | "sport" => {
-                if self.loaded[idx].seen & 1 != 0 {
-                    return Err(err("Only one `--source-port' allowed", vspan));
-                }
-                self.loaded[idx].seen |= 1;
-                let set = parse_port_range(value, services, vspan)?;
-                let set = if invert { set.complement() } else { set };
-                self.sport(&set);
+                let set = self.port_once(idx, 1, "source-port", value, services, vspan)?;
+                self.sport(&if invert { set.complement() } else { set });
             }
             "destination-port" | "dport" => {
-                if self.loaded[idx].seen & 2 != 0 {
-                    return Err(err("Only one `--destination-port' allowed", vspan));
-                }
-                self.loaded[idx].seen |= 2;
-                let set = parse_port_range(value, services, vspan)?;
-                let set = if invert { set.complement() } else { set };
-                self.dport(&set);
+                let set = self.port_once(idx, 2, "destination-port", value, services, vspan)?;
+                self.dport(&if invert { set.complement() } else { set });
             }
             "syn" | "tcp-flags" => {
                 if self.loaded[idx].seen & 4 != 0 {
@@ -1616,6 +1606,23 @@ impl<'a, 'b> Parser<'a, 'b> {
             _ => {}
         }
         Ok(())
+    }
+
+    /// A tcp/udp `--sport`/`--dport` value, given at most once per match.
+    fn port_once(
+        &mut self,
+        idx: usize,
+        bit: u32,
+        long: &str,
+        value: &str,
+        services: &str,
+        vspan: Span,
+    ) -> PResult<PortSet> {
+        if self.loaded[idx].seen & bit != 0 {
+            return Err(err(format!("Only one `--{long}' allowed"), vspan));
+        }
+        self.loaded[idx].seen |= bit;
+        parse_port_range(value, services, vspan)
     }
 
     /// A destination-port condition: the server port inbound, the client port on the reply.

@@ -364,6 +364,7 @@ impl<'s> SaveParser<'s> {
 
     /// COMMIT: the nft backend now reports missing chains and loops.
     fn commit(&mut self, rs: &mut Ruleset, at: Option<Span>) {
+        self.replay.end_table();
         for i in self.replay.at_commit.drain(..) {
             if let Some(p) = rs.problems.get_mut(i) {
                 p.reported_at = at;
@@ -479,6 +480,7 @@ mod tests {
             "*filter\nCOMMIT".to_string(),
             with("-I INPUT -j ACCEPT\n"),
             with("-N X\n-A INPUT -j X\n-P INPUT DROP\n-F X\n-D INPUT -j X\n-X X\n"),
+            with(":A - [0:0]\n-A INPUT -j A\n-F INPUT\n-X A\n"),
             with("-A INPUT -j ACCEPT\n-D INPUT 1\n"),
             "*filter\n-A INPUT -j DROP\nCOMMIT\n*filter\n-A INPUT -j ACCEPT\nCOMMIT\n".to_string(),
             String::new(),
@@ -613,6 +615,10 @@ mod tests {
         assert_eq!(
             one(&with("-A INPUT -j ACCEPT\n-D INPUT 2\n")),
             "Index of deletion too big."
+        );
+        assert_eq!(
+            one(&with(":A - [0:0]\n-A A -j ACCEPT\n-F\n-X\n")),
+            "CHAIN_DEL failed (Device or resource busy): chain A"
         );
         assert_eq!(
             one(&with("-A INPUT -j ACCEPT\n-D INPUT -j DROP\n")),

@@ -16,6 +16,8 @@ pub struct Replay {
     defer: bool,
     /// Expected rule counts per chain name, so a long chain is allocated once.
     pub capacity_hints: HashMap<String, usize>,
+    /// Chains a bare `-F` emptied in this restore table: still busy for `-X`.
+    busy_until_commit: Vec<(TableKind, u32)>,
 }
 
 pub fn problem(e: ParseError) -> Problem {
@@ -45,7 +47,21 @@ impl Replay {
             at_commit: Vec::new(),
             defer: false,
             capacity_hints: HashMap::new(),
+            busy_until_commit: Vec::new(),
         }
+    }
+
+    /// The table was committed (or started afresh): nothing is busy any more.
+    pub fn end_table(&mut self) {
+        self.busy_until_commit.clear();
+    }
+
+    /// `-X` refuses a chain with rules or references (and, in a restore file, one a
+    /// bare `-F` emptied earlier in the same table).
+    fn busy(&self, table: &Table, id: u32) -> bool {
+        !table.chains[id as usize].rules.is_empty()
+            || referenced(table, id)
+            || self.busy_until_commit.contains(&(table.kind, id))
     }
 
     pub fn table_mut(rs: &mut Ruleset, kind: TableKind, family: Family) -> &mut Table {
@@ -204,7 +220,20 @@ impl Replay {
                     let id = need_chain()?;
                     table.chains[id as usize].rules.clear();
                 }
-                None => table.chains.iter_mut().for_each(|c| c.rules.clear()),
+                None => {
+                    if self.mode == Mode::Restore {
+                        // Measured (nft): a bare -F in a restore file does not release
+                        // chains for a later -X in the same table; a named -F or -D does.
+                        let busy: Vec<u32> = table
+                            .live_chains()
+                            .filter(|&(id, c)| !c.rules.is_empty() || referenced(table, id))
+                            .map(|(id, _)| id)
+                            .collect();
+                        self.busy_until_commit
+                            .extend(busy.into_iter().map(|id| (table.kind, id)));
+                    }
+                    table.chains.iter_mut().for_each(|c| c.rules.clear());
+                }
             },
             Cmd::Zero | Cmd::List => {
                 if chain_word.is_some() {
@@ -224,7 +253,7 @@ impl Replay {
                         .find(&w.text)
                         .filter(|&i| !table.chains[i as usize].builtin)
                         .ok_or_else(|| syntax(NO_CHAIN, w.span))?;
-                    if !table.chains[id as usize].rules.is_empty() || referenced(table, id) {
+                    if self.busy(table, id) {
                         return Err(syntax(
                             format!(
                                 "CHAIN_DEL failed (Device or resource busy): chain {}",
@@ -242,7 +271,7 @@ impl Replay {
                         .map(|(i, _)| i)
                         .collect();
                     for id in &user {
-                        if !table.chains[*id as usize].rules.is_empty() || referenced(table, *id) {
+                        if self.busy(table, *id) {
                             return Err(syntax(
                                 format!(
                                     "CHAIN_DEL failed (Device or resource busy): chain {}",
