@@ -283,7 +283,34 @@ pub fn parse(source: &SourceFile, kind: ScriptKind) -> Script {
         ScriptKind::Batch => batch::run(source, &mut effects),
         ScriptKind::PowerShell => powershell::run(source, &mut effects),
     }
+    collapse_deprecations(&mut effects.findings);
     Script { kind, effects }
+}
+
+/// A script of thousands of `netsh firewall` lines gets one finding that
+/// counts them, not thousands (loops keep their own: their help differs).
+const MAX_DEPRECATION_FINDINGS: usize = 20;
+
+fn collapse_deprecations(findings: &mut Vec<Finding>) {
+    let is_plain =
+        |f: &Finding| f.rule == RULE_NETSH_DEPRECATED && !f.message.contains("this loop");
+    let count = findings.iter().filter(|f| is_plain(f)).count();
+    if count <= MAX_DEPRECATION_FINDINGS {
+        return;
+    }
+    let mut seen = 0;
+    findings.retain(|f| {
+        let keep = !is_plain(f) || seen == 0;
+        seen += usize::from(is_plain(f));
+        keep
+    });
+    if let Some(first) = findings.iter_mut().find(|f| is_plain(f)) {
+        first.message = format!(
+            "{} ({count} `netsh firewall` commands in this file)",
+            first.message
+        );
+        first.help = Some("rewrite the port openings as `netsh advfirewall firewall add rule ... localport=<first>-<last>` rules, one per range".to_owned());
+    }
 }
 
 pub fn findings(script: &Script) -> &[Finding] {
