@@ -211,11 +211,28 @@ pub fn windows_findings(file: &ParsedFile) -> Vec<winfw::Finding> {
     }
 }
 
+/// Invalid IIS passive ranges set by Windows sources (.reg exports and
+/// scripts), shaped for `rules::iis_passive_range_invalid::invalid_range`:
+/// `for (v, verdict, spans) in windows_passive_range_verdicts(file) { out.extend(invalid_range(v, &verdict, &spans)) }`.
+pub fn windows_passive_range_verdicts(
+    file: &ParsedFile,
+) -> Vec<(iis::IisVersion, iis::RangeVerdict, Vec<crate::source::Span>)> {
+    windows_passive_range_problems(file)
+        .into_iter()
+        .map(|(version, span, why)| (version, iis::RangeVerdict::Invalid(why), vec![span]))
+        .collect()
+}
+
 /// `PassivePortRange` (and IIS 7 data-channel) values IIS refuses, from the
 /// Windows sources (.reg exports and scripts), for `iis-passive-range-invalid`.
-pub fn windows_passive_range_problems(file: &ParsedFile) -> Vec<(crate::source::Span, String)> {
+pub fn windows_passive_range_problems(
+    file: &ParsedFile,
+) -> Vec<(iis::IisVersion, crate::source::Span, String)> {
     match &file.doc {
-        Document::RegFile(reg) => regfile::passive_range_problems(reg),
+        Document::RegFile(reg) => regfile::passive_range_problems(reg)
+            .into_iter()
+            .map(|(span, why)| (iis::IisVersion::Iis6, span, why))
+            .collect(),
         Document::WindowsScript(script) => winscript::passive_range_problems(script),
         _ => Vec::new(),
     }

@@ -14,6 +14,7 @@ use crate::diag::Diagnostic;
 use crate::facts::{Decision, DefaultPolicy, Firewall, Located, Scope, Uncertainty, Verdict};
 use crate::portset::PortSet;
 use crate::source::{FileId, Span};
+use std::collections::BTreeMap;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum RuleAction {
@@ -194,6 +195,9 @@ pub struct WinFirewall {
     /// Set when inbound connections are allowed by default.
     pub inbound_allow: Option<Span>,
     pub uncertain: Vec<Uncertainty>,
+    /// Ports each protocol's legacy openings cover, so adding the next of
+    /// 60,000 one-port openings does not rescan the others.
+    legacy_cover: Vec<(Protocol, Coverage)>,
 }
 
 impl WinFirewall {
@@ -213,6 +217,7 @@ impl WinFirewall {
             Change::InboundAllow { allow, span } => self.inbound_allow = allow.then_some(span),
             Change::Reset => {
                 self.rules.clear();
+                self.legacy_cover.clear();
                 self.off = None;
                 self.inbound_allow = None;
             }
@@ -225,21 +230,40 @@ impl WinFirewall {
         if rule.legacy {
             if let LocalPorts::Set(ports) = &rule.local_ports {
                 self.remove_port_openings(rule.protocol, ports);
+                self.cover(rule.protocol).uncovered(ports, true);
             }
         }
         self.rules.push(rule);
     }
 
+    fn cover(&mut self, protocol: Protocol) -> &mut Coverage {
+        let i = match self.legacy_cover.iter().position(|(p, _)| *p == protocol) {
+            Some(i) => i,
+            None => {
+                self.legacy_cover.push((protocol, Coverage::default()));
+                self.legacy_cover.len() - 1
+            }
+        };
+        &mut self.legacy_cover[i].1
+    }
+
     fn remove_port_openings(&mut self, protocol: Protocol, ports: &PortSet) {
+        if self.cover(protocol).uncovered(ports, false) == *ports {
+            return;
+        }
+        let mut remaining = Coverage::default();
         for rule in self
             .rules
             .iter_mut()
             .filter(|r| r.legacy && r.protocol == protocol)
         {
             if let LocalPorts::Set(own) = &rule.local_ports {
-                rule.local_ports = LocalPorts::Set(own.difference(ports));
+                let left = own.difference(ports);
+                remaining.uncovered(&left, true);
+                rule.local_ports = LocalPorts::Set(left);
             }
         }
+        *self.cover(protocol) = remaining;
         self.rules
             .retain(|r| !(r.legacy && r.local_ports == LocalPorts::Set(PortSet::empty())));
     }
@@ -278,42 +302,38 @@ impl WinFirewall {
 }
 
 /// Blocks first (they win whatever the order), then allows, then the default.
+/// Decided ports are kept in a [`Coverage`], so thousands of one-port rules
+/// cost O(n log n), not a set rebuild per rule.
 struct Evaluation {
-    undecided: PortSet,
-    open_all: PortSet,
-    open_some: PortSet,
+    decided: Coverage,
+    open_all: Vec<(u16, u16)>,
+    open_some: Vec<(u16, u16)>,
     decisions: Vec<Decision>,
 }
 
 impl Evaluation {
     fn new() -> Self {
         Evaluation {
-            undecided: PortSet::all(),
-            open_all: PortSet::empty(),
-            open_some: PortSet::empty(),
+            decided: Coverage::default(),
+            open_all: Vec::new(),
+            open_some: Vec::new(),
             decisions: Vec::new(),
         }
     }
 
     fn block(&mut self, rule: &WinRule, ports: &PortSet) {
-        let hit = ports.intersection(&self.undecided);
         let scope = scope_of(&rule.remote);
-        if scope == Scope::All {
-            self.undecided = self.undecided.difference(&hit);
-        }
+        let hit = self.decided.uncovered(ports, scope == Scope::All);
         self.decisions
             .push(decision(Verdict::Drop, scope, hit, ports, rule.span));
     }
 
     fn allow(&mut self, rule: &WinRule, ports: &PortSet) {
-        let hit = ports.intersection(&self.undecided);
         let scope = scope_of(&rule.remote);
+        let hit = self.decided.uncovered(ports, scope == Scope::All);
         match scope {
-            Scope::All => {
-                self.undecided = self.undecided.difference(&hit);
-                self.open_all = self.open_all.union(&hit);
-            }
-            Scope::Some => self.open_some = self.open_some.union(&hit),
+            Scope::All => self.open_all.extend_from_slice(hit.ranges()),
+            Scope::Some => self.open_some.extend_from_slice(hit.ranges()),
         }
         self.decisions
             .push(decision(Verdict::Accept, scope, hit, ports, rule.span));
@@ -332,21 +352,22 @@ impl Evaluation {
             ),
             None => (Verdict::Drop, Located::default_value(DefaultPolicy::Drop)),
         };
+        let undecided = self.decided.to_set().complement();
+        let mut open_all = PortSet::from_ranges(self.open_all);
         if verdict == Verdict::Accept {
-            self.open_all = self.open_all.union(&self.undecided);
+            open_all = open_all.union(&undecided);
         }
         self.decisions.push(Decision {
             verdict,
             scope: Scope::All,
-            ports: self.undecided.clone(),
-            rule_ports: self.undecided.clone(),
+            ports: undecided.clone(),
+            rule_ports: undecided,
             span: policy.span,
             is_policy: true,
         });
         let connectable = PortSet::connectable();
-        let open_to_all = self.open_all.intersection(&connectable);
-        let open_to_some = self
-            .open_some
+        let open_to_all = open_all.intersection(&connectable);
+        let open_to_some = PortSet::from_ranges(self.open_some)
             .difference(&open_to_all)
             .intersection(&connectable);
         Firewall {
@@ -360,6 +381,62 @@ impl Evaluation {
             admits_related: false,
             uncertain,
         }
+    }
+}
+
+/// Disjoint inclusive port ranges keyed by their start, for many small
+/// lookups and inserts.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+struct Coverage {
+    ranges: BTreeMap<u16, u16>,
+}
+
+impl Coverage {
+    /// The part of `ports` not covered yet; with `claim`, it becomes covered.
+    fn uncovered(&mut self, ports: &PortSet, claim: bool) -> PortSet {
+        let mut fresh = Vec::new();
+        for &(lo, hi) in ports.ranges() {
+            let overlapping = self.overlapping(lo, hi);
+            let mut next = u32::from(lo);
+            for &(s, e) in &overlapping {
+                if u32::from(s) > next {
+                    fresh.push((next as u16, s - 1));
+                }
+                next = next.max(u32::from(e) + 1);
+            }
+            if next <= u32::from(hi) {
+                fresh.push((next as u16, hi));
+            }
+            if claim {
+                for (s, _) in &overlapping {
+                    self.ranges.remove(s);
+                }
+                let start = overlapping.first().map_or(lo, |r| r.0.min(lo));
+                let end = overlapping.last().map_or(hi, |r| r.1.max(hi));
+                self.ranges.insert(start, end);
+            }
+        }
+        PortSet::from_ranges(fresh)
+    }
+
+    /// Covered ranges that overlap `lo..=hi`, in order.
+    fn overlapping(&self, lo: u16, hi: u16) -> Vec<(u16, u16)> {
+        let mut out: Vec<(u16, u16)> = self
+            .ranges
+            .range(..=lo)
+            .next_back()
+            .filter(|(_, e)| **e >= lo)
+            .map(|(s, e)| (*s, *e))
+            .into_iter()
+            .collect();
+        if lo < hi {
+            out.extend(self.ranges.range(lo + 1..=hi).map(|(s, e)| (*s, *e)));
+        }
+        out
+    }
+
+    fn to_set(&self) -> PortSet {
+        PortSet::from_ranges(self.ranges.iter().map(|(s, e)| (*s, *e)))
     }
 }
 
@@ -573,6 +650,25 @@ mod tests {
         let fw = w.to_firewall(FileId(0));
         assert_eq!(fw.open_to_all.to_string(), "1-65535");
         assert_eq!(fw.default_policy.value, DefaultPolicy::Accept);
+    }
+
+    #[test]
+    fn coverage_matches_set_algebra() {
+        let mut cov = Coverage::default();
+        let mut set = PortSet::empty();
+        let mut seed: u32 = 7;
+        for _ in 0..2000 {
+            seed = seed.wrapping_mul(1_103_515_245).wrapping_add(12345);
+            let lo = (seed >> 8) as u16 % 200;
+            let hi = lo + (seed >> 20) as u16 % 5;
+            let ports = PortSet::range(lo, hi);
+            let claim = seed % 3 != 0;
+            assert_eq!(cov.uncovered(&ports, claim), ports.difference(&set));
+            if claim {
+                set = set.union(&ports);
+            }
+            assert_eq!(cov.to_set(), set);
+        }
     }
 
     #[test]

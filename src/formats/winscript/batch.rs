@@ -337,21 +337,25 @@ fn statement(
     if depth > MAX_DEPTH {
         return;
     }
-    let cells = trim(cells).strip_prefix_at();
-    if cells.is_empty() {
-        return;
-    }
-    if starts_with_word(cells, "for") {
-        return for_loop(st, cells, span, depth, fx);
-    }
-    if starts_with_word(cells, "if") {
-        let rest = skip_if_condition(cells);
-        return statement(st, rest, span, in_loop, depth + 1, fx);
-    }
-    let (command, rest) = split_command(cells);
-    run_command(st, &command, span, in_loop, depth, fx);
-    if let Some(rest) = rest {
-        statement(st, rest, span, in_loop, depth + 1, fx);
+    let mut rest = cells;
+    loop {
+        let cells = trim(rest).strip_prefix_at();
+        if cells.is_empty() {
+            return;
+        }
+        if starts_with_word(cells, "for") {
+            return for_loop(st, cells, span, depth, fx);
+        }
+        if starts_with_word(cells, "if") {
+            rest = skip_if_condition(cells);
+            continue;
+        }
+        let (command, next) = split_command(cells);
+        run_command(st, &command, span, in_loop, depth, fx);
+        match next {
+            Some(next) => rest = next,
+            None => return,
+        }
     }
 }
 

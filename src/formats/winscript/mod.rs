@@ -283,7 +283,34 @@ pub fn parse(source: &SourceFile, kind: ScriptKind) -> Script {
         ScriptKind::Batch => batch::run(source, &mut effects),
         ScriptKind::PowerShell => powershell::run(source, &mut effects),
     }
+    collapse_deprecations(&mut effects.findings);
     Script { kind, effects }
+}
+
+/// A script of thousands of `netsh firewall` lines gets one finding that
+/// counts them, not thousands (loops keep their own: their help differs).
+const MAX_DEPRECATION_FINDINGS: usize = 20;
+
+fn collapse_deprecations(findings: &mut Vec<Finding>) {
+    let is_plain =
+        |f: &Finding| f.rule == RULE_NETSH_DEPRECATED && !f.message.contains("this loop");
+    let count = findings.iter().filter(|f| is_plain(f)).count();
+    if count <= MAX_DEPRECATION_FINDINGS {
+        return;
+    }
+    let mut seen = 0;
+    findings.retain(|f| {
+        let keep = !is_plain(f) || seen == 0;
+        seen += usize::from(is_plain(f));
+        keep
+    });
+    if let Some(first) = findings.iter_mut().find(|f| is_plain(f)) {
+        first.message = format!(
+            "{} ({count} `netsh firewall` commands in this file)",
+            first.message
+        );
+        first.help = Some("rewrite the port openings as `netsh advfirewall firewall add rule ... localport=<first>-<last>` rules, one per range".to_owned());
+    }
 }
 
 pub fn findings(script: &Script) -> &[Finding] {
@@ -305,7 +332,7 @@ pub fn facts(script: &Script, source: &SourceFile) -> FileFacts {
 
 /// `PassivePortRange` values IIS would refuse, for the `iis-passive-range-invalid`
 /// rule (the last one set is the one IIS reads; earlier ones are reported too).
-pub fn passive_range_problems(script: &Script) -> Vec<(Span, String)> {
+pub fn passive_range_problems(script: &Script) -> Vec<(super::iis::IisVersion, Span, String)> {
     let mut out = Vec::new();
     for setting in &script.effects.iis {
         if let IisSetting::PassivePortRange { value, span } = setting {
@@ -313,14 +340,14 @@ pub fn passive_range_problems(script: &Script) -> Vec<(Span, String)> {
                 continue;
             }
             if let super::iis::RangeVerdict::Invalid(why) = iis6_passive_range(Some(value)) {
-                out.push((*span, why));
+                out.push((super::iis::IisVersion::Iis6, *span, why));
             }
         }
     }
     let (low, high) = data_channel(&script.effects.iis);
     if let (Some((l, ls)), Some((h, _))) = (low, high) {
         if let super::iis::RangeVerdict::Invalid(why) = iis7_passive_range(Some(l), Some(h)) {
-            out.push((ls, why));
+            out.push((super::iis::IisVersion::Iis7, ls, why));
         }
     }
     out
@@ -478,6 +505,32 @@ fn iis7_passive(settings: &[IisSetting]) -> Passive {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn invalid_ranges_for_the_iis_rule() {
+        let src = SourceFile::new(
+            crate::source::FileId(0),
+            "x.cmd",
+            b"cscript adsutil.vbs set /MSFTPSVC/PassivePortRange \"6000-5000\"\r\nappcmd set config -section:system.ftpServer/firewallSupport /lowDataChannelPort:100 /highDataChannelPort:200\r\n",
+        );
+        let script = parse(&src, ScriptKind::Batch);
+        let problems = passive_range_problems(&script);
+        let versions: Vec<_> = problems.iter().map(|p| p.0).collect();
+        assert_eq!(
+            versions,
+            vec![
+                super::super::iis::IisVersion::Iis6,
+                super::super::iis::IisVersion::Iis7
+            ]
+        );
+        let facts = facts(&script, &src);
+        assert!(
+            facts
+                .ftp
+                .iter()
+                .all(|s| matches!(s.passive, Passive::Unknown { .. }))
+        );
+    }
 
     #[test]
     fn progressions() {

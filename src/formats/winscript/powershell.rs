@@ -692,11 +692,40 @@ impl Ps<'_> {
     }
 
     fn primary(&mut self, expression_mode: bool) -> Val {
+        let mut value = self.single(expression_mode);
+        // Glued pieces (`name="FTP"`, `$p.ToString()`) make one word.
+        while let Some(t) = self.toks.get(self.pos) {
+            if !t.glued
+                || !matches!(
+                    t.tok,
+                    Tok::Word(_) | Tok::Str { .. } | Tok::Var(_) | Tok::Num(_)
+                )
+            {
+                break;
+            }
+            let next = self.single(false);
+            value = Val::Str(format!("{}{}", value.text(), next.text()));
+        }
+        value
+    }
+
+    /// One value token (or a parenthesised expression / hashtable).
+    fn single(&mut self, expression_mode: bool) -> Val {
         let Some(tok) = self.peek().cloned() else {
             return Val::Unknown;
         };
         self.pos += 1;
-        let mut value = match tok {
+        if matches!(tok, Tok::Op("@(" | "(" | "@{")) && self.depth >= MAX_DEPTH {
+            let (open, close) = if tok == Tok::Op("@{") {
+                ("{", "}")
+            } else {
+                ("(", ")")
+            };
+            self.skip_balanced_from_inside(open, close);
+            return Val::Unknown;
+        }
+        self.depth += 1;
+        let value = match tok {
             Tok::Num(n) => Val::Num(n),
             Tok::Str { text, expand } => Val::Str(if expand {
                 self.interpolate(&text)
@@ -727,22 +756,10 @@ impl Ps<'_> {
             Tok::Param { raw, .. } => Val::Str(raw),
             _ => {
                 self.pos -= 1;
-                return Val::Unknown;
+                Val::Unknown
             }
         };
-        // Glued pieces (`name="FTP"`, `$p.ToString()`) make one word.
-        while let Some(t) = self.toks.get(self.pos) {
-            if !t.glued
-                || !matches!(
-                    t.tok,
-                    Tok::Word(_) | Tok::Str { .. } | Tok::Var(_) | Tok::Num(_)
-                )
-            {
-                break;
-            }
-            let next = self.primary(false);
-            value = Val::Str(format!("{}{}", value.text(), next.text()));
-        }
+        self.depth -= 1;
         value
     }
 
