@@ -80,6 +80,8 @@ pub struct SourceFile {
     /// Size of the file on disk, in bytes.
     pub byte_len: usize,
     line_starts: Vec<u32>,
+    /// Columns are byte offsets when every character is one byte.
+    ascii: bool,
 }
 
 impl SourceFile {
@@ -107,6 +109,7 @@ impl SourceFile {
         SourceFile {
             id,
             path: path.into(),
+            ascii: text.is_ascii(),
             text,
             encoding,
             byte_len,
@@ -127,10 +130,10 @@ impl SourceFile {
         let offset = (offset as usize).min(self.text.len());
         let line = self.line_starts.partition_point(|&s| s as usize <= offset) - 1;
         let start = self.line_starts[line] as usize;
-        let col = self
-            .text
-            .get(start..offset)
-            .map_or(offset - start, |s| s.chars().count());
+        let col = match self.text.get(start..offset) {
+            Some(s) if !self.ascii => s.chars().count(),
+            _ => offset - start,
+        };
         (line + 1, col + 1)
     }
 

@@ -91,7 +91,22 @@ fn session(steps: Value) -> Option<Value> {
         eprintln!("received: {}", text.get(..400).unwrap_or(&text));
     }
     eprintln!("results: {:#}", transcript["results"]);
-    Some(transcript["results"].clone())
+    let mut results = transcript["results"].clone();
+    results["stderr"] = transcript["stderr"].clone();
+    Some(results)
+}
+
+/// The scopes of the lint runs the server logged, relative to `root`.
+fn lint_scopes(results: &Value, root: &Path) -> Vec<String> {
+    let root = root.to_str().unwrap();
+    results["stderr"]
+        .as_str()
+        .unwrap_or("")
+        .lines()
+        .filter_map(|l| l.strip_prefix("pasvlint lsp: linted "))
+        .filter_map(|l| l.split(" (").next())
+        .map(|scope| scope.strip_prefix(root).unwrap_or(scope).to_owned())
+        .collect()
 }
 
 fn initialize(ws: &Workspace, utf8: bool) -> Value {
@@ -197,6 +212,13 @@ fn host_findings_follow_edits_to_the_other_file_of_the_host() {
             "contentChanges": [{"range": {"start": pos(6, at_9984), "end": pos(6, at_9984 + 4)},
                 "text": "9986"}]}}),
         wait(&conf, "-passive-ports-blocked", "cleared"),
+        // Typing in a file pasvlint does not read lints nothing.
+        open(&ws.uri("README.md"), "# infra\n"),
+        json!({"op": "notify", "method": "textDocument/didChange", "params": {
+            "textDocument": {"uri": ws.uri("README.md"), "version": 2},
+            "contentChanges": [{"text": "# infra repo\n"}]}}),
+        json!({"op": "request", "method": "textDocument/hover", "save": "readme_hover",
+            "params": {"textDocument": {"uri": ws.uri("README.md")}, "position": pos(0, 3)}}),
     ];
     steps.extend(shutdown_and_exit());
     let Some(r) = session(json!(steps)) else {
@@ -261,6 +283,15 @@ fn host_findings_follow_edits_to_the_other_file_of_the_host() {
         left.len()
     );
     assert_eq!(cleared["version"], 1);
+
+    // One full lint at start; every edit re-linted only the host's directory.
+    assert_eq!(r["readme_hover"]["result"], Value::Null);
+    assert_eq!(
+        lint_scopes(&r, &ws.root),
+        ["", "/host", "/host", "/host"],
+        "{}",
+        r["stderr"]
+    );
     assert_eq!(r["exit_code"], 0);
 }
 
@@ -395,18 +426,25 @@ fn utf8_positions_when_the_client_offers_them() {
     assert_eq!(d["range"]["end"], pos(0, 11), "not in UTF-8 bytes");
 }
 
-/// A buffer that keeps its byte-order mark: decoding drops it before parsing,
-/// so ranges shift past it to land on the same text in the client.
+/// A byte-order mark on disk: a buffer that keeps it gets ranges shifted past
+/// it; a buffer without it (editors hide it, and write it back on save) is
+/// still linted with it, since vsftpd reads it as part of the first name.
 #[test]
-fn ranges_skip_a_bom_the_client_keeps_in_the_buffer() {
+fn a_bom_on_disk_is_linted_whether_or_not_the_buffer_shows_it() {
     let text = "\u{feff}Pasv_Min_Port=9981\n";
-    let ws = Workspace::new(&[("etc/vsftpd.conf", text)]);
-    let conf = ws.uri("etc/vsftpd.conf");
+    let ws = Workspace::new(&[
+        ("a/etc/vsftpd.conf", text),
+        ("b/etc/vsftpd.conf", "\u{feff}listen=YES\n"),
+    ]);
+    let conf = ws.uri("a/etc/vsftpd.conf");
+    let hidden = ws.uri("b/etc/vsftpd.conf");
     let mut steps = vec![
         initialize(&ws, false),
         initialized(),
         open(&conf, text),
         wait(&conf, "vsftpd-unknown-directive", "published"),
+        open(&hidden, "listen=YES\n"),
+        wait(&hidden, "vsftpd-unknown-directive", "hidden"),
     ];
     steps.extend(shutdown_and_exit());
     let Some(r) = session(json!(steps)) else {
@@ -414,6 +452,12 @@ fn ranges_skip_a_bom_the_client_keeps_in_the_buffer() {
     };
     let d = with_code(&r["published"], "vsftpd-unknown-directive")[0];
     assert_eq!(d["range"], json!({"start": pos(0, 1), "end": pos(0, 14)}));
+    let d = with_code(&r["hidden"], "vsftpd-unknown-directive")[0];
+    assert_eq!(d["range"], json!({"start": pos(0, 0), "end": pos(0, 6)}));
+    assert!(
+        d["message"].as_str().unwrap().contains("byte-order mark"),
+        "{d}"
+    );
 }
 
 #[test]

@@ -115,11 +115,23 @@ impl Metabase {
 /// `MetaBase.xml` by name, or any XML carrying the metabase namespace
 /// (history copies such as `MetaBase_0000000012_0000000000.xml`).
 pub fn sniff(path: &Path, text: &str) -> bool {
+    if is_history_copy(path) {
+        return false;
+    }
     let by_name = path
         .file_name()
         .and_then(|n| n.to_str())
         .is_some_and(|n| n.eq_ignore_ascii_case("metabase.xml"));
     by_name || (super::looks_like_xml(text) && super::head(text).contains("XML_Metabase_V"))
+}
+
+/// IIS keeps old versions in `inetsrv\History\MetaBase_*.xml`; they describe
+/// no running server, so reading them would add stale servers to the host.
+fn is_history_copy(path: &Path) -> bool {
+    path.parent()
+        .and_then(|p| p.file_name())
+        .and_then(|n| n.to_str())
+        .is_some_and(|n| n.eq_ignore_ascii_case("history"))
 }
 
 /// The document of a `MetaBase.xml` file.
@@ -413,6 +425,21 @@ fn server(source: &SourceFile, key: &Key, parent: Option<&Key>, passive: &Passiv
 }
 
 #[cfg(test)]
+mod history_tests {
+    use super::*;
+
+    #[test]
+    fn history_copies_are_not_servers() {
+        let xml = "<configuration xmlns=\"urn:microsoft-catalog:XML_Metabase_V64_0\"/>";
+        assert!(sniff(Path::new("inetsrv/MetaBase.xml"), xml));
+        assert!(!sniff(
+            Path::new("inetsrv/History/MetaBase_0000000042_0000000000.xml"),
+            xml
+        ));
+    }
+}
+
+#[cfg(test)]
 mod tests {
     use super::*;
     use crate::portset::PortSet;
@@ -666,7 +693,7 @@ mod tests {
         let p = |s: &str| std::path::PathBuf::from(s);
         assert!(sniff(&p("inetsrv/metabase.xml"), ""));
         assert!(sniff(&p("inetsrv/MetaBase.XML"), "junk"));
-        assert!(sniff(
+        assert!(!sniff(
             &p("History/MetaBase_0000000012_0000000000.xml"),
             "\u{feff}<?xml version=\"1.0\"?>\r\n<configuration xmlns=\"urn:microsoft-catalog:XML_Metabase_V64_0\">"
         ));

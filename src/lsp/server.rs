@@ -203,9 +203,9 @@ impl Server {
         }
         // A file created or deleted changes the hosts: lint_file falls back
         // to the whole root then.
-        let mut done = BTreeSet::new();
+        let mut done = Vec::new();
         for path in paths {
-            if !done.contains(&path) {
+            if !done.iter().any(|d| path.starts_with(d)) {
                 done.extend(self.lint_file(&path));
             }
         }
@@ -245,9 +245,9 @@ impl Server {
     /// Run the debounced lint now (before answering a request that reads its results).
     pub fn flush(&mut self) {
         self.deadline = None;
-        let mut done = BTreeSet::new();
+        let mut done = Vec::new();
         for path in std::mem::take(&mut self.pending) {
-            if !done.contains(&path) {
+            if !done.iter().any(|d| path.starts_with(d)) {
                 done.extend(self.lint_file(&path));
             }
         }
@@ -259,7 +259,8 @@ impl Server {
         }
     }
 
-    /// Re-lint what an edit of `path` can change; returns the files decided.
+    /// Re-lint what an edit of `path` can change; returns the files (or the
+    /// root directory) whose findings are now current.
     fn lint_file(&mut self, path: &Path) -> Vec<PathBuf> {
         let (i, created) = self.root_for(path);
         if created {
@@ -269,7 +270,12 @@ impl Server {
                 .map(|r| vec![r.dir.clone()])
                 .unwrap_or_default();
         }
-        if let Some(linted) = self.roots[i].lint_host(path, &self.overlay) {
+        if !self.roots[i].may_matter(path, &self.overlay) {
+            self.publish(path, Vec::new());
+            return vec![path.to_path_buf()];
+        }
+        let overlay = self.lint_overlay();
+        if let Some(linted) = self.roots[i].lint_host(path, &overlay) {
             let files = linted.hosts.iter().flat_map(|h| h.files.clone()).collect();
             self.publish_run(i, linted);
             return files;
@@ -282,12 +288,30 @@ impl Server {
     }
 
     fn lint_root(&mut self, i: usize) {
+        let overlay = self.lint_overlay();
         let Some(root) = self.roots.get_mut(i) else {
             return;
         };
-        if let Some(linted) = root.lint_full(&self.overlay) {
+        if let Some(linted) = root.lint_full(&overlay) {
             self.publish_run(i, linted);
         }
+    }
+
+    /// The open buffers as lint runs must read them. Editors drop a UTF-8
+    /// byte-order mark from the buffer and write it back on save; vsftpd
+    /// reads it as part of the first name, so the lint must still see it.
+    fn lint_overlay(&self) -> Overlay {
+        self.overlay
+            .iter()
+            .map(|(path, text)| {
+                let text = if !text.starts_with('\u{feff}') && starts_with_bom(path) {
+                    format!("\u{feff}{text}")
+                } else {
+                    text.clone()
+                };
+                (path.clone(), text)
+            })
+            .collect()
     }
 
     /// Publish the files of hosts that hold an open buffer; clear everything
@@ -486,6 +510,14 @@ fn parse<P: DeserializeOwned>(params: Value) -> Result<P, Failure> {
 
 fn json(value: &impl serde::Serialize) -> Value {
     serde_json::to_value(value).unwrap_or(Value::Null)
+}
+
+fn starts_with_bom(path: &Path) -> bool {
+    use std::io::Read;
+    let mut head = [0u8; 3];
+    std::fs::File::open(path)
+        .and_then(|mut f| f.read_exact(&mut head))
+        .is_ok_and(|_| head == [0xEF, 0xBB, 0xBF])
 }
 
 fn is_config(path: &Path) -> bool {

@@ -137,6 +137,23 @@ impl Root {
         path.starts_with(&self.dir)
     }
 
+    /// Whether a lint can say anything new about `path`: it was recognised
+    /// in the last full lint, or is recognisable now (a new host file).
+    /// Editing a README open beside the configs then costs nothing.
+    pub fn may_matter(&self, path: &Path, overlay: &Overlay) -> bool {
+        if self.snapshot.roles.contains_key(path) {
+            return true;
+        }
+        let text = match overlay.get(path) {
+            Some(text) => text.strip_prefix('\u{feff}').unwrap_or(text).to_owned(),
+            None => match std::fs::read(path) {
+                Ok(bytes) => crate::source::decode(bytes).0,
+                Err(_) => return false,
+            },
+        };
+        crate::formats::classify(path, &text).is_some()
+    }
+
     pub fn lint_full(&mut self, overlay: &Overlay) -> Option<Linted> {
         let report = self.lint(&self.dir, overlay)?;
         self.snapshot = Snapshot::of(&report);

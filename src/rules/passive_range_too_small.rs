@@ -24,6 +24,7 @@ struct Demand {
     sessions: u32,
     source: String,
     span: Option<Span>,
+    unlimited: bool,
 }
 
 fn demand(server: &FtpServer, policy: &Policy) -> Option<Demand> {
@@ -32,18 +33,24 @@ fn demand(server: &FtpServer, policy: &Policy) -> Option<Demand> {
             sessions: n,
             source: format!("[policy] expected_sessions={n}"),
             span: None,
+            unlimited: false,
         });
     }
-    let n = server.max_sessions.value??;
     let name = server.vocabulary().max_sessions;
-    let source = match server.max_sessions.span {
-        Some(_) => format!("{name}={n}"),
-        None => format!("{}'s default {name}={n}", server.vocabulary().product),
+    let (sessions, source) = match server.max_sessions.value? {
+        Some(n) => match server.max_sessions.span {
+            Some(_) => (n, format!("{name}={n}")),
+            None => (n, format!("{}'s default {name}={n}", server.vocabulary().product)),
+        },
+        // Unlimited: any range is "too small", but only one that cannot carry
+        // even two sessions at once is worth saying so without a policy.
+        None => (2, format!("{name} is unlimited")),
     };
     Some(Demand {
-        sessions: n,
+        sessions,
         source,
         span: server.max_sessions.span,
+        unlimited: server.max_sessions.value == Some(None),
     })
 }
 
@@ -125,6 +132,14 @@ impl PassiveRangeTooSmall {
         connections: u64,
     ) -> String {
         let available = u64::from(ports.count());
+        if demand.unlimited {
+            return format!(
+                "passive range {} has {available} port{}: one data connection at a time, while {}",
+                ports.summary(4),
+                if available == 1 { "" } else { "s" },
+                demand.source
+            );
+        }
         let mut message = format!(
             "passive range {} has {available} port{} for up to {} concurrent sessions ({}){}",
             ports.summary(4),

@@ -297,13 +297,7 @@ impl<'s> SaveParser<'s> {
             table: kind,
             file: self.source.id,
         };
-        match rule::parse(
-            &args,
-            &ctx,
-            line_span,
-            &mut rs.port_sets,
-            &mut self.interner,
-        ) {
+        match rule::parse(args, &ctx, line_span, &mut rs.port_sets, &mut self.interner) {
             Ok(cmd) => {
                 for (span, what) in &cmd.unknowns {
                     rs.unknowns.push(super::Unknown {
