@@ -169,6 +169,15 @@ pub struct Filter {
 }
 
 impl Filter {
+    /// How many filters this stands for: one per port of a per-port loop.
+    pub fn count(&self) -> u64 {
+        let n = |p: &Ports| match p {
+            Ports::Any => 1,
+            Ports::Set(s) => u64::from(s.count()),
+        };
+        n(&self.src_ports) * n(&self.dst_ports)
+    }
+
     /// Sort key of Windows' "most specific first" order (see module doc).
     fn weight(&self) -> (u32, u8, u8) {
         (
@@ -1094,7 +1103,8 @@ impl Accumulator {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Unassigned<'a> {
     pub policy: &'a Policy,
-    pub filters: usize,
+    /// Filters as Windows counts them (a loop adds one per port).
+    pub filters: u64,
 }
 
 impl IpsecStore {
@@ -1109,7 +1119,11 @@ impl IpsecStore {
                 )
             })
             .filter_map(|p| {
-                let filters = self.policy_filters(p).len();
+                let filters = self
+                    .policy_filters(p)
+                    .iter()
+                    .map(|(f, _)| f.count())
+                    .sum::<u64>();
                 (filters > 0).then_some(Unassigned { policy: p, filters })
             })
             .collect()
