@@ -754,10 +754,6 @@ struct Oriented<'a> {
     effect: Effect,
 }
 
-/// A client to evaluate: an address (`Any` = one no filter names) and a
-/// source port (`None` = an ephemeral port no filter names).
-type Client<'a> = (&'a Addr, Option<u16>);
-
 struct Evaluator<'a> {
     filters: Vec<(&'a Filter, &'a FilterAction)>,
     oriented: Vec<Oriented<'a>>,
@@ -791,54 +787,23 @@ impl<'a> Evaluator<'a> {
         }
     }
 
-    /// The filter that decides a packet: most specific first; on equal
-    /// weight the harsher action.
-    fn winner(&self, dir: Dir, client: Client, port: u16) -> Option<&Oriented<'a>> {
+    /// The filters that can meet a connection to `port` from a client's
+    /// ephemeral port. A filter on the client's own port matches only a
+    /// client that picks that source port (the classic source-port-88 hole),
+    /// which no FTP client does on purpose: those filters are left out.
+    fn relevant(&self, port: u16) -> Vec<&Oriented<'a>> {
         self.oriented
             .iter()
-            .filter(|o| {
-                o.dir == dir
-                    && o.client.covers(client.0)
-                    && match (o.client_ports, client.1) {
-                        (Ports::Any, _) => true,
-                        (Ports::Set(s), Some(p)) => s.contains(p),
-                        (Ports::Set(_), None) => false,
-                    }
-                    && o.host_ports.contains(port)
-            })
-            .max_by(|a, b| {
-                a.weight
-                    .cmp(&b.weight)
-                    .then(a.effect.cmp(&b.effect))
-                    .then(b.filter.cmp(&a.filter))
-            })
+            .filter(|o| matches!(o.client_ports, Ports::Any) && o.host_ports.contains(port))
+            .collect()
     }
 
-    /// Equal-weight filters with different effects decide this packet.
-    fn tie(&self, dir: Dir, client: Client, port: u16, w: &Oriented) -> Option<usize> {
-        self.oriented
-            .iter()
-            .find(|o| {
-                o.dir == dir
-                    && o.weight == w.weight
-                    && o.effect != w.effect
-                    && o.client.covers(client.0)
-                    && matches!(o.client_ports, Ports::Any)
-                    && o.host_ports.contains(port)
-            })
-            .map(|o| o.filter)
-    }
-
-    /// Clients some filter names by address. A filter on the client's own
-    /// port matches only a client that picks that source port (the classic
-    /// source-port-88 hole), which no FTP client does on purpose: those
-    /// clients are not counted.
-    fn clients(&self) -> Vec<Client<'a>> {
-        let mut out: Vec<Client<'a>> = Vec::new();
+    /// Clients some filter names by address.
+    fn clients(&self) -> Vec<&'a Addr> {
+        let mut out: Vec<&'a Addr> = Vec::new();
         for o in &self.oriented {
-            let c = (o.client, None);
-            if *o.client != Addr::Any && !out.contains(&c) {
-                out.push(c);
+            if *o.client != Addr::Any && !out.contains(&o.client) {
+                out.push(o.client);
             }
         }
         out.truncate(MAX_CLIENTS);
@@ -864,15 +829,15 @@ impl<'a> Evaluator<'a> {
     }
 
     fn run(self, file: FileId, assigned_at: Span, mut uncertain: Vec<Uncertainty>) -> Evaluation {
-        let generic: Client = (&Addr::Any, None);
         let named = self.clients();
         let mut acc = Accumulator::default();
         let mut ties: Vec<(usize, usize)> = Vec::new();
         for (lo, hi) in self.segments() {
-            let inbound = self.winner(Dir::In, generic, lo);
-            let outbound = self.winner(Dir::Out, generic, lo);
+            let rules = self.relevant(lo);
+            let inbound = winner(&rules, Dir::In, &Addr::Any);
+            let outbound = winner(&rules, Dir::Out, &Addr::Any);
             for w in [inbound, outbound].into_iter().flatten() {
-                if let Some(other) = self.tie(w.dir, generic, lo, w) {
+                if let Some(other) = tie(&rules, w) {
                     let pair = (w.filter.min(other), w.filter.max(other));
                     if !ties.contains(&pair) {
                         ties.push(pair);
@@ -888,9 +853,14 @@ impl<'a> Evaluator<'a> {
             if effect == Effect::Negotiate {
                 acc.open_some.push((lo, hi));
             }
-            for &client in &named {
-                let i = self.winner(Dir::In, client, lo);
-                let o = self.winner(Dir::Out, client, lo);
+            let named_here = named.iter().filter(|c| {
+                rules
+                    .iter()
+                    .any(|o| *o.client != Addr::Any && o.client.covers(c))
+            });
+            for client in named_here {
+                let i = winner(&rules, Dir::In, client);
+                let o = winner(&rules, Dir::Out, client);
                 if combined(i, o) == Effect::Permit {
                     acc.open_some.push((lo, hi));
                     if let Some(opener) = i.or(o) {
@@ -916,6 +886,32 @@ impl<'a> Evaluator<'a> {
             replies_blocked,
         }
     }
+}
+
+/// The filter that decides a packet from or to `client`: the most specific
+/// first; on equal weight the harsher action.
+fn winner<'r, 'a>(rules: &[&'r Oriented<'a>], dir: Dir, client: &Addr) -> Option<&'r Oriented<'a>> {
+    rules
+        .iter()
+        .copied()
+        .filter(|o| o.dir == dir && o.client.covers(client))
+        .max_by(|a, b| {
+            a.weight
+                .cmp(&b.weight)
+                .then(a.effect.cmp(&b.effect))
+                .then(b.filter.cmp(&a.filter))
+        })
+}
+
+/// Another filter of the same weight with a different action also matches
+/// what `w` decides for a client no filter names.
+fn tie(rules: &[&Oriented], w: &Oriented) -> Option<usize> {
+    rules
+        .iter()
+        .find(|o| {
+            o.dir == w.dir && o.weight == w.weight && o.effect != w.effect && *o.client == Addr::Any
+        })
+        .map(|o| o.filter)
 }
 
 /// The connection completes only if both directions pass.
