@@ -1513,6 +1513,143 @@ mod tests {
     }
 
     #[test]
+    fn a_named_protocol_beats_any_protocol_at_the_same_addresses() {
+        let s = store(
+            vec![
+                (
+                    vec![filter(Addr::Any, Addr::Me, IpProto::ANY, Ports::Any, 1)],
+                    ActionKind::Block,
+                    false,
+                ),
+                (
+                    vec![filter(Addr::Any, Addr::Me, IpProto::TCP, Ports::Any, 2)],
+                    ActionKind::Permit,
+                    false,
+                ),
+            ],
+            true,
+        );
+        assert_eq!(fw(&s).open_to_all, PortSet::connectable());
+    }
+
+    #[test]
+    fn a_named_source_outweighs_a_named_port() {
+        // Modelled order: address bits first. A permit for 10.0.0.0/8 on every
+        // port beats a block of TCP 5001 from anyone, for that subnet only.
+        let lan = filter(
+            Addr::Net {
+                addr: 0x0A00_0000,
+                prefix: 8,
+            },
+            Addr::Me,
+            IpProto::ANY,
+            Ports::Any,
+            2,
+        );
+        let s = store(
+            vec![
+                (
+                    vec![tcp_to_me(PortSet::single(5001), 1)],
+                    ActionKind::Block,
+                    false,
+                ),
+                (vec![lan], ActionKind::Permit, false),
+            ],
+            true,
+        );
+        let fw = fw(&s);
+        assert!(!fw.open_to_all.contains(5001));
+        assert!(fw.open_to_some.contains(5001));
+        let some = fw
+            .decisions
+            .iter()
+            .find(|d| d.scope == Scope::Some)
+            .unwrap();
+        assert_eq!((some.verdict, some.span), (Verdict::Accept, Some(span(2))));
+    }
+
+    #[test]
+    fn a_specific_destination_is_taken_as_this_host() {
+        let server = filter(
+            Addr::Any,
+            Addr::Net {
+                addr: 0xC0A8_010A,
+                prefix: 32,
+            },
+            IpProto::TCP,
+            Ports::Set(PortSet::single(21)),
+            1,
+        );
+        let fw = fw(&store(vec![(vec![server], ActionKind::Block, false)], true));
+        assert!(!fw.open_to_any().contains(21));
+        assert!(fw.uncertain.iter().any(|u| u.what.contains("192.168.1.10")));
+    }
+
+    #[test]
+    fn assignment_before_the_rules_still_counts_and_deletion_ends_it() {
+        let mut s = IpsecStore::from_changes(&[
+            IpsecChange::AddPolicy {
+                name: "P".into(),
+                span: span(1),
+                by_ipseccmd: false,
+            },
+            IpsecChange::Assign {
+                policy: "P".into(),
+                on: true,
+                span: span(2),
+            },
+            IpsecChange::AddFilter {
+                list: "L".into(),
+                filter: block_all_tcp(3),
+            },
+            IpsecChange::FilterAction {
+                change: ActionChange {
+                    name: "B".into(),
+                    new_name: None,
+                    kind: Some(ActionKind::Block),
+                    soft: None,
+                    span: span(4),
+                },
+                create: true,
+            },
+            IpsecChange::AddRule {
+                policy: "P".into(),
+                rule: PolicyRule {
+                    name: "R".into(),
+                    filter_list: "L".into(),
+                    filter_action: "B".into(),
+                    active: true,
+                    span: span(5),
+                },
+            },
+        ]);
+        assert!(fw(&s).open_to_any().is_empty());
+        s.apply(&IpsecChange::RenamePolicy {
+            name: "p".into(),
+            new_name: "Q".into(),
+        });
+        assert!(fw(&s).open_to_any().is_empty());
+        s.apply(&IpsecChange::DeletePolicy { name: "q".into() });
+        assert!(s.to_firewall(FileId(0)).is_none());
+        assert!(s.unassigned_with_filters().is_empty());
+        s.apply(&IpsecChange::DeleteAll);
+        assert_eq!(s, IpsecStore::default());
+    }
+
+    #[test]
+    fn a_loop_of_filters_counts_one_filter_per_port() {
+        let s = store(
+            vec![(
+                vec![tcp_to_me(PortSet::range(5001, 5201), 1)],
+                ActionKind::Permit,
+                false,
+            )],
+            false,
+        );
+        assert_eq!(s.unassigned_with_filters()[0].filters, 201);
+    }
+
+    #[test]
     fn address_specificity() {
         assert_eq!(Addr::Any.specificity(), 0);
         assert_eq!(Addr::Me.specificity(), 32);

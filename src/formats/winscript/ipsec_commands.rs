@@ -1180,6 +1180,71 @@ netsh ipsec static add rule name=\"Allow FTP\" policy=\"FTP Lockdown\" filterlis
     }
 
     #[test]
+    fn ipseccmd_negotiate_and_soft() {
+        let base = "ipseccmd -w REG -p P -r Block -f *+0:5001:TCP -n BLOCK\r\n";
+        let hard = firewall(&format!(
+            "{base}ipseccmd -w REG -p P -r Secure -f *+0::TCP -n ESP[3DES,SHA] -x\r\n"
+        ));
+        assert!(!hard.open_to_all.contains(21));
+        assert!(hard.open_to_some.contains(21));
+        assert!(!hard.open_to_any().contains(5001));
+        let soft = firewall(&format!(
+            "{base}ipseccmd -w REG -p P -r Secure -f *+0::TCP -n ESP[3DES,SHA] -soft -x\r\n"
+        ));
+        assert!(soft.open_to_all.contains(21));
+    }
+
+    #[test]
+    fn renamed_and_reassigned_policies() {
+        let s = store(
+            "netsh ipsec static add policy name=Old\r\n\
+             netsh ipsec static add filteraction name=B action=block\r\n\
+             netsh ipsec static add filter filterlist=L srcaddr=any dstaddr=me protocol=TCP dstport=21\r\n\
+             netsh ipsec static add rule name=R policy=Old filterlist=L filteraction=B\r\n\
+             netsh ipsec static set policy name=Old newname=New assign=yes\r\n\
+             netsh ipsec static add policy name=Other assign=yes\r\n",
+        );
+        assert_eq!(s.assigned().map(|p| p.name.as_str()), Some("Other"));
+        let un = s.unassigned_with_filters();
+        assert_eq!(un.len(), 1);
+        assert_eq!(un[0].policy.name, "New");
+    }
+
+    #[test]
+    fn powershell_runs_netsh_ipsec_and_ipseccmd() {
+        let src = SourceFile::new(
+            FileId(0),
+            "Lock-Ftp.ps1",
+            b"netsh ipsec static add policy name=P assign=yes\r\n\
+              netsh ipsec static add filteraction name=B action=block\r\n\
+              netsh ipsec static add filter filterlist=L srcaddr=any dstaddr=me protocol=TCP dstport=8080\r\n\
+              netsh ipsec static add rule name=R policy=P filterlist=L filteraction=B\r\n",
+        );
+        let sc = winscript::parse(&src, ScriptKind::PowerShell);
+        let fw = IpsecStore::from_changes(&sc.effects.ipsec)
+            .to_firewall(FileId(0))
+            .unwrap();
+        assert!(!fw.open_to_any().contains(8080));
+    }
+
+    #[test]
+    fn windows_firewall_and_ipsec_in_one_script_intersect() {
+        let src = SourceFile::new(
+            FileId(0),
+            "ftp.cmd",
+            b"netsh firewall add portopening TCP 21 FTP\r\n\
+              FOR /L %%I IN (5001,1,5201) DO netsh firewall add portopening TCP %%I \"Passive FTP\"\r\n\
+              netsh ipsec static add policy name=P assign=yes\r\n\
+              netsh ipsec static add filteraction name=B action=block\r\n\
+              netsh ipsec static add filter filterlist=L srcaddr=any dstaddr=me protocol=TCP dstport=5150\r\n\
+              netsh ipsec static add rule name=R policy=P filterlist=L filteraction=B\r\n",
+        );
+        let sc = winscript::parse(&src, ScriptKind::Batch);
+        let fw = winscript::facts(&sc, &src).firewall.unwrap();
+        assert_eq!(fw.open_to_all.to_string(), "21,5001-5149,5151-5201");
+    }
+
+    #[test]
     fn never_panics() {
         for s in [
             "netsh ipsec",
