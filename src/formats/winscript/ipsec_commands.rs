@@ -379,11 +379,11 @@ fn filter_fields(ctx: &Ctx, t: &Tags, command: &str, fx: &mut Effects) -> Option
         },
     };
     let src_ports = match t.get("srcport") {
-        Some((p, span)) => Some(port(ctx, p, span, fx)?),
+        Some((p, span)) => Some(port(ctx, p, span, "netsh", fx)?),
         None => None,
     };
     let dst_ports = match t.get("dstport") {
-        Some((p, span)) => Some(port(ctx, p, span, fx)?),
+        Some((p, span)) => Some(port(ctx, p, span, "netsh", fx)?),
         None => None,
     };
     Some(FilterFields {
@@ -527,7 +527,7 @@ fn prefix_of(text: &str) -> Option<u8> {
 }
 
 /// One port (`0` = any) or a loop variable standing for one filter per value.
-fn port(ctx: &Ctx, text: &str, span: Span, fx: &mut Effects) -> Option<Ports> {
+fn port(ctx: &Ctx, text: &str, span: Span, tool: &str, fx: &mut Effects) -> Option<Ports> {
     if let Some(values) = ctx.loops.whole(text) {
         let Some((set, bad)) = values.ports() else {
             uncertain(
@@ -541,7 +541,7 @@ fn port(ctx: &Ctx, text: &str, span: Span, fx: &mut Effects) -> Option<Ports> {
             malformed(
                 fx,
                 span,
-                format!("loop value `{why}` is not a port 1-65535: netsh rejects that filter"),
+                format!("loop value `{why}` is not a port 1-65535: {tool} rejects that filter"),
                 "not a port",
                 "loop over ports in 1-65535 only",
             );
@@ -564,7 +564,7 @@ fn port(ctx: &Ctx, text: &str, span: Span, fx: &mut Effects) -> Option<Ports> {
                 fx,
                 span,
                 format!(
-                    "port `{}` is not one port 0-65535: an IPsec filter names one port (0 = any)",
+                    "port `{}` is not one port 0-65535: {tool} rejects the filter (an IPsec filter names one port, 0 = any)",
                     text.trim()
                 ),
                 "rejected",
@@ -1017,7 +1017,7 @@ fn cmd_port(text: &str, loops: &Loops, span: Span, site: Site, fx: &mut Effects)
     if t.is_empty() || t == "*" {
         return Some(Ports::Any);
     }
-    port(&Ctx { loops, site }, t, span, fx)
+    port(&Ctx { loops, site }, t, span, "ipseccmd", fx)
 }
 
 #[cfg(test)]
