@@ -1,23 +1,34 @@
 //! The iptables-save / iptables-restore file grammar, line by line as
 //! `xtables_restore_parse_line` (iptables 1.8.9, nft backend) reads it.
 
+use super::Fnv;
 use super::lex::{Arg, split_restore_line, strip_rule_counters};
 use super::rule::{self, Ctx, Mode, assert_valid_chain_name};
 use super::state::{self, Replay, loop_rule, parse_policy, reachable_loop, set_policy};
 use super::{Family, PortInterner, Problem, ProblemKind, Ruleset, TableKind};
 use crate::formats::Format;
 use crate::source::{SourceFile, Span};
+use std::collections::HashMap;
+use std::hash::BuildHasherDefault;
 
 /// A dump: a `*table` line and a `COMMIT` or `:CHAIN POLICY` line.
 pub fn looks_like_save(text: &str) -> bool {
-    let has_table = ["*filter", "*nat", "*mangle", "*raw", "*security"]
-        .iter()
-        .any(|t| text.contains(t));
-    if !has_table {
+    // One pass over the `*`s (this runs on every file of a tree): a table line is
+    // `*name` at the start of a line.
+    let table_start = text.match_indices('*').find(|&(i, _)| {
+        (i == 0 || text.as_bytes()[i - 1] == b'\n') && {
+            let name = text[i + 1..]
+                .split(['\n', '\r', ' ', '\t'])
+                .next()
+                .unwrap_or("");
+            TableKind::parse(name).is_some()
+        }
+    });
+    let Some((start, _)) = table_start else {
         return false;
-    }
+    };
     let mut table = false;
-    for line in text.lines() {
+    for line in text[start..].lines() {
         let line = line.trim_end_matches('\r');
         if TableKind::parse(line.strip_prefix('*').unwrap_or("")).is_some() {
             table = true;
@@ -37,11 +48,14 @@ fn family_of(source: &SourceFile) -> Family {
         .unwrap_or_default();
     let by_name = name.ends_with(".v6") || name.contains("ip6tables") || name == "rules6";
     let text = &source.text;
-    let head = text.get(..text.len().min(4096)).unwrap_or("");
+    let head = prefix(text, 4096);
     let by_header = head.contains("ip6tables-save") || head.contains("ip6tables-restore");
+    // IPv6-only words appear in the first rules of any IPv6 dump; a million-line
+    // file is not scanned six times for them.
+    let body = prefix(text, 1 << 16);
     let by_content = ["ipv6-icmp", "icmpv6", "icmp6", "::/0", "/128 ", "::1/"]
         .iter()
-        .any(|k| text.contains(k));
+        .any(|k| body.contains(k));
     if by_name || by_header || by_content {
         Family::V6
     } else {
@@ -49,34 +63,67 @@ fn family_of(source: &SourceFile) -> Family {
     }
 }
 
+/// At most `n` bytes of `text`, cut at a character boundary.
+fn prefix(text: &str, n: usize) -> &str {
+    let mut end = n.min(text.len());
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    &text[..end]
+}
+
 pub fn parse(source: &SourceFile) -> Ruleset {
     let family = family_of(source);
     let mut rs = Ruleset::new(Format::IptablesSave, family);
     let mut p = SaveParser::new(source, family, false);
     let text: &str = &source.text;
-    if let Some(cr) = text.find("\r\n") {
-        rs.problems
-            .push(crlf_problem(source.span(cr, cr + 1), text));
-    }
+    p.replay.capacity_hints = append_counts(text);
     let mut offset = 0;
     let mut line_no = 0u32;
     let mut words = Vec::with_capacity(32);
+    let mut crlf = false;
     while offset < text.len() {
         let end = text[offset..].find('\n').map_or(text.len(), |i| offset + i);
-        let line = &text[offset..end];
+        let mut line = &text[offset..end];
         line_no += 1;
-        p.line(
-            &mut rs,
-            line.strip_suffix('\r').unwrap_or(line),
-            offset,
-            line_no,
-            None,
-            &mut words,
-        );
+        if let Some(stripped) = line.strip_suffix('\r') {
+            if !crlf {
+                crlf = true;
+                rs.problems
+                    .push(crlf_problem(source.span(end - 1, end), text));
+            }
+            line = stripped;
+        }
+        p.line(&mut rs, line, offset, line_no, None, &mut words);
         offset = end + 1;
     }
     p.finish(&mut rs, line_no);
     rs
+}
+
+/// `-A CHAIN` lines per chain name, counted before parsing: a million-rule chain is
+/// then allocated once instead of growing (and copying) its way there.
+fn append_counts(text: &str) -> HashMap<String, usize> {
+    let mut counts: HashMap<&str, usize, BuildHasherDefault<Fnv>> = HashMap::default();
+    // Dumps list a chain's rules together: count runs, hash once per run.
+    let mut run: (&str, usize) = ("", 0);
+    for line in text.split('\n') {
+        if let Some(rest) = line.strip_prefix("-A ") {
+            let name = rest.split([' ', '\t']).next().unwrap_or("");
+            if name == run.0 {
+                run.1 += 1;
+                continue;
+            }
+            *counts.entry(run.0).or_insert(0) += run.1;
+            run = (name, 1);
+        }
+    }
+    *counts.entry(run.0).or_insert(0) += run.1;
+    counts
+        .into_iter()
+        .filter(|(_, n)| *n >= 1024)
+        .map(|(k, n)| (k.to_owned(), n))
+        .collect()
 }
 
 /// Reads restore-file lines into a ruleset: a whole dump, or the body of an
@@ -317,6 +364,7 @@ impl<'s> SaveParser<'s> {
 
     /// COMMIT: the nft backend now reports missing chains and loops.
     fn commit(&mut self, rs: &mut Ruleset, at: Option<Span>) {
+        self.replay.end_table();
         for i in self.replay.at_commit.drain(..) {
             if let Some(p) = rs.problems.get_mut(i) {
                 p.reported_at = at;
@@ -432,6 +480,7 @@ mod tests {
             "*filter\nCOMMIT".to_string(),
             with("-I INPUT -j ACCEPT\n"),
             with("-N X\n-A INPUT -j X\n-P INPUT DROP\n-F X\n-D INPUT -j X\n-X X\n"),
+            with(":A - [0:0]\n-A INPUT -j A\n-F INPUT\n-X A\n"),
             with("-A INPUT -j ACCEPT\n-D INPUT 1\n"),
             "*filter\n-A INPUT -j DROP\nCOMMIT\n*filter\n-A INPUT -j ACCEPT\nCOMMIT\n".to_string(),
             String::new(),
@@ -568,6 +617,10 @@ mod tests {
             "Index of deletion too big."
         );
         assert_eq!(
+            one(&with(":A - [0:0]\n-A A -j ACCEPT\n-F\n-X\n")),
+            "CHAIN_DEL failed (Device or resource busy): chain A"
+        );
+        assert_eq!(
             one(&with("-A INPUT -j ACCEPT\n-D INPUT -j DROP\n")),
             "Bad rule (does a matching rule exist in that chain?)."
         );
@@ -622,6 +675,18 @@ mod tests {
         assert_eq!(input.rules.len(), 1);
         assert_eq!(input.rules[0].target, super::super::Target::Accept);
         assert_eq!(input.policy, super::super::Policy::Drop);
+    }
+
+    #[test]
+    fn ipv6_dumps_have_no_ipv4_facts() {
+        let v4 = "*filter\n:INPUT DROP [0:0]\n-A INPUT -p tcp --dport 21 -j ACCEPT\nCOMMIT\n";
+        let by_name = SourceFile::new(FileId(0), "etc/iptables/rules.v6", v4.as_bytes());
+        assert!(super::super::facts(&parse(&by_name), &by_name).is_none());
+        let v6 = "# Generated by ip6tables-save v1.8.9\n*filter\n:INPUT DROP [0:0]\n-A INPUT -s ::1/128 -j ACCEPT\nCOMMIT\n";
+        let by_content = SourceFile::new(FileId(0), "etc/iptables/rules.v4", v6.as_bytes());
+        assert!(super::super::facts(&parse(&by_content), &by_content).is_none());
+        let plain = SourceFile::new(FileId(0), "etc/iptables/rules.v4", v4.as_bytes());
+        assert!(super::super::facts(&parse(&plain), &plain).is_some());
     }
 
     #[test]

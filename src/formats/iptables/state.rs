@@ -6,6 +6,7 @@ use super::Target;
 use super::rule::{Cmd, Command, Mode, ParseError};
 use super::{Chain, Family, Policy, Problem, ProblemKind, Rule, Ruleset, Table, TableKind};
 use crate::source::Span;
+use std::collections::HashMap;
 
 /// Replays commands into a [`Ruleset`]'s tables.
 pub struct Replay {
@@ -13,6 +14,10 @@ pub struct Replay {
     /// Problems to be reported at the next COMMIT (nft reports missing chains there).
     pub at_commit: Vec<usize>,
     defer: bool,
+    /// Expected rule counts per chain name, so a long chain is allocated once.
+    pub capacity_hints: HashMap<String, usize>,
+    /// Chains a bare `-F` emptied in this restore table: still busy for `-X`.
+    busy_until_commit: Vec<(TableKind, u32)>,
 }
 
 pub fn problem(e: ParseError) -> Problem {
@@ -41,7 +46,22 @@ impl Replay {
             mode,
             at_commit: Vec::new(),
             defer: false,
+            capacity_hints: HashMap::new(),
+            busy_until_commit: Vec::new(),
         }
+    }
+
+    /// The table was committed (or started afresh): nothing is busy any more.
+    pub fn end_table(&mut self) {
+        self.busy_until_commit.clear();
+    }
+
+    /// `-X` refuses a chain with rules or references (and, in a restore file, one a
+    /// bare `-F` emptied earlier in the same table).
+    fn busy(&self, table: &Table, id: u32) -> bool {
+        !table.chains[id as usize].rules.is_empty()
+            || referenced(table, id)
+            || self.busy_until_commit.contains(&(table.kind, id))
     }
 
     pub fn table_mut(rs: &mut Ruleset, kind: TableKind, family: Family) -> &mut Table {
@@ -107,6 +127,11 @@ impl Replay {
                 }
                 let table = Self::table_mut(rs, cmd.table, family);
                 let chain = &mut table.chains[id as usize];
+                if chain.rules.capacity() == 0 {
+                    if let Some(n) = self.capacity_hints.remove(&*chain.name) {
+                        chain.rules.reserve_exact(n);
+                    }
+                }
                 match cmd.cmd {
                     Cmd::Append => chain.rules.push(rule),
                     Cmd::Insert(n) => {
@@ -195,7 +220,20 @@ impl Replay {
                     let id = need_chain()?;
                     table.chains[id as usize].rules.clear();
                 }
-                None => table.chains.iter_mut().for_each(|c| c.rules.clear()),
+                None => {
+                    if self.mode == Mode::Restore {
+                        // Measured (nft): a bare -F in a restore file does not release
+                        // chains for a later -X in the same table; a named -F or -D does.
+                        let busy: Vec<u32> = table
+                            .live_chains()
+                            .filter(|&(id, c)| !c.rules.is_empty() || referenced(table, id))
+                            .map(|(id, _)| id)
+                            .collect();
+                        self.busy_until_commit
+                            .extend(busy.into_iter().map(|id| (table.kind, id)));
+                    }
+                    table.chains.iter_mut().for_each(|c| c.rules.clear());
+                }
             },
             Cmd::Zero | Cmd::List => {
                 if chain_word.is_some() {
@@ -215,7 +253,7 @@ impl Replay {
                         .find(&w.text)
                         .filter(|&i| !table.chains[i as usize].builtin)
                         .ok_or_else(|| syntax(NO_CHAIN, w.span))?;
-                    if !table.chains[id as usize].rules.is_empty() || referenced(table, id) {
+                    if self.busy(table, id) {
                         return Err(syntax(
                             format!(
                                 "CHAIN_DEL failed (Device or resource busy): chain {}",
@@ -233,7 +271,7 @@ impl Replay {
                         .map(|(i, _)| i)
                         .collect();
                     for id in &user {
-                        if !table.chains[*id as usize].rules.is_empty() || referenced(table, *id) {
+                        if self.busy(table, *id) {
                             return Err(syntax(
                                 format!(
                                     "CHAIN_DEL failed (Device or resource busy): chain {}",
