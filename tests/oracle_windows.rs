@@ -11,6 +11,7 @@
 
 mod support;
 
+use pasvlint::formats::ipsec::{IpsecChange, Ports};
 use pasvlint::formats::regfile::{self, StoredValue, Version};
 use pasvlint::formats::winfw::{Change, LocalPorts};
 use pasvlint::formats::winscript::{self, ScriptKind};
@@ -235,6 +236,8 @@ const ECHOED: &[(&str, &str)] = &[
     ("netsh", "NETSH"),
     ("cscript", "CSCRIPT"),
     ("appcmd", "APPCMD"),
+    ("ipseccmd", "IPSECCMD"),
+    ("ipsecpol", "IPSECPOL"),
 ];
 
 /// `netsh` → `echo NETSH` (also `netsh.exe`), whole words, any case.
@@ -268,8 +271,9 @@ fn echo_copy(text: &str) -> String {
     out
 }
 
-/// What a script does, without spans: opened port sets and IIS settings.
-fn summary(text: &str, path: &Path) -> (PortSet, Vec<String>) {
+/// What a script does, without spans: opened port sets, IIS settings and
+/// the ports of its IPsec filters.
+fn summary(text: &str, path: &Path) -> (PortSet, Vec<String>, PortSet) {
     let source = SourceFile::new(FileId(0), path, text.as_bytes());
     let script = winscript::parse(&source, ScriptKind::Batch);
     let ports = script
@@ -294,7 +298,21 @@ fn summary(text: &str, path: &Path) -> (PortSet, Vec<String>) {
             other => format!("{:?}", std::mem::discriminant(other)),
         })
         .collect();
-    (ports, iis)
+    let ipsec = script
+        .effects
+        .ipsec
+        .iter()
+        .flat_map(|c| match c {
+            IpsecChange::AddFilter { filter, .. } => vec![filter],
+            IpsecChange::CmdRule(rule) => rule.filters.iter().collect(),
+            _ => Vec::new(),
+        })
+        .flat_map(|f| [&f.src_ports, &f.dst_ports])
+        .fold(PortSet::empty(), |acc, p| match p {
+            Ports::Set(s) => acc.union(s),
+            Ports::Any => acc,
+        });
+    (ports, iis, ipsec)
 }
 
 fn check_batch_files(wine: &Wine, work: &Path, failures: &mut Vec<String>) -> (usize, usize) {
@@ -342,7 +360,7 @@ fn check_batch_files(wine: &Wine, work: &Path, failures: &mut Vec<String>) -> (u
             .replace('%', "%%");
         let ours = summary(&read_source(path).text, path);
         let real = summary(&replayed, path);
-        with_ports += usize::from(!real.0.is_empty());
+        with_ports += usize::from(!real.0.is_empty() || !real.2.is_empty());
         if ours != real {
             failures.push(format!(
                 "{rel}: pasvlint's expansion differs from cmd's\n  pasvlint: {:?}\n  cmd:      {:?}\n  printed:\n{}",

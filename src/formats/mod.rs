@@ -6,6 +6,7 @@
 pub mod iis;
 pub mod iis_apphost;
 pub mod iis_metabase;
+pub mod ipsec;
 pub mod iptables;
 pub mod regfile;
 pub mod vsftpd;
@@ -235,5 +236,16 @@ pub fn windows_passive_range_problems(
             .collect(),
         Document::WindowsScript(script) => winscript::passive_range_problems(script),
         _ => Vec::new(),
+    }
+}
+
+/// The IPsec policies a Windows script leaves behind; `None` for other files
+/// and for scripts that touch no IPsec policy.
+pub fn ipsec_store(file: &ParsedFile) -> Option<ipsec::IpsecStore> {
+    match &file.doc {
+        Document::WindowsScript(script) if !script.effects.ipsec.is_empty() => {
+            Some(ipsec::IpsecStore::from_changes(&script.effects.ipsec))
+        }
+        _ => None,
     }
 }

@@ -79,6 +79,8 @@ rules! {
     iis_passive_range_misplaced::IisPassiveRangeMisplaced => "iis-passive-range-misplaced",
     iis_passive_range_starts_at_1024::IisPassiveRangeStartsAt1024 => "iis-passive-range-starts-at-1024",
     iis_script_command_malformed::IisScriptCommandMalformed => "iis-script-command-malformed",
+    ipsec_policy_not_assigned::IpsecPolicyNotAssigned => "ipsec-policy-not-assigned",
+    ipsec_reply_blocked::IpsecReplyBlocked => "ipsec-reply-blocked",
     iptables_multiport_too_many_ports::IptablesMultiportTooManyPorts => "iptables-multiport-too-many-ports",
     iptables_syntax_error::IptablesSyntaxError => "iptables-syntax-error",
     iptables_unknown_match::IptablesUnknownMatch => "iptables-unknown-match",

@@ -41,6 +41,7 @@ pub fn run(args: &[Arg], loops: &Loops, site: Site, fx: &mut Effects) {
     let Some(first) = args.first() else { return };
     match program_name(&first.text).as_str() {
         "netsh" => netsh(&args[1..], loops, site, fx),
+        "ipseccmd" | "ipsecpol" => super::ipsec_commands::ipseccmd(&args[1..], loops, site, fx),
         "cscript" | "wscript" => cscript(&args[1..], site, fx),
         "adsutil" => adsutil(&args[1..], site, fx),
         "appcmd" => appcmd(&args[1..], site, fx),
@@ -82,6 +83,7 @@ fn netsh(args: &[Arg], loops: &Loops, site: Site, fx: &mut Effects) {
         }
         ("advfirewall", "set", profile) => adv_set(profile, rest.get(3..).unwrap_or(&[]), site, fx),
         ("advfirewall", "reset", _) => fx.firewall.push(Change::Reset),
+        ("ipsec", _, _) => super::ipsec_commands::netsh_ipsec(&rest[1..], loops, site, fx),
         _ => {}
     }
 }

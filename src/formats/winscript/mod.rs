@@ -10,6 +10,7 @@
 
 pub mod batch;
 pub mod commands;
+pub mod ipsec_commands;
 pub mod powershell;
 
 use super::iis::{iis6_passive_range, iis7_passive_range};
@@ -245,6 +246,8 @@ pub enum IisSetting {
 #[derive(Debug, Default)]
 pub struct Effects {
     pub firewall: Vec<Change>,
+    /// IPsec policy changes (`netsh ipsec static`, `ipseccmd`).
+    pub ipsec: Vec<super::ipsec::IpsecChange>,
     pub iis: Vec<IisSetting>,
     pub findings: Vec<Finding>,
 }
@@ -266,6 +269,8 @@ pub fn sniff(path: &Path, text: &str) -> Option<ScriptKind> {
     };
     const WORDS: &[&str] = &[
         "netsh",
+        "ipseccmd",
+        "ipsecpol",
         "adsutil",
         "appcmd",
         "netfirewallrule",
@@ -320,13 +325,18 @@ pub fn findings(script: &Script) -> &[Finding] {
 pub fn facts(script: &Script, source: &SourceFile) -> FileFacts {
     let mut ftp = iis_servers(&script.effects.iis, false, source);
     ftp.extend(iis_servers(&script.effects.iis, true, source));
-    let firewall = (!script.effects.firewall.is_empty()).then(|| {
+    let windows = (!script.effects.firewall.is_empty()).then(|| {
         let mut fw = WinFirewall::default();
         for change in &script.effects.firewall {
             fw.apply(change.clone());
         }
         fw.to_firewall(source.id)
     });
+    // Windows Firewall and an assigned IPsec policy both filter: a port is
+    // open only where both let it in.
+    let ipsec =
+        super::ipsec::IpsecStore::from_changes(&script.effects.ipsec).to_firewall(source.id);
+    let firewall = crate::facts::Firewall::combine(windows.into_iter().chain(ipsec).collect());
     FileFacts { ftp, firewall }
 }
 

@@ -959,7 +959,7 @@ impl Ps<'_> {
     fn dispatch(&mut self, name: &str, args: &[(Option<String>, Val, Span, String)], site: Site) {
         let program = commands::program_name(name);
         match program.as_str() {
-            "netsh" | "appcmd" | "cscript" | "wscript" | "adsutil" => {
+            "netsh" | "appcmd" | "cscript" | "wscript" | "adsutil" | "ipseccmd" | "ipsecpol" => {
                 let mut native = vec![Arg {
                     text: name.to_owned(),
                     span: site.command,
