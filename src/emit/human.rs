@@ -9,6 +9,7 @@ use crate::diag::{Diagnostic, Label, Severity};
 use crate::source::{FileId, SourceMap};
 use miette::{GraphicalReportHandler, GraphicalTheme, LabeledSpan, NamedSource};
 use std::fmt;
+use std::sync::Arc;
 
 pub struct Options {
     pub color: bool,
@@ -26,8 +27,9 @@ pub fn render(report: &Report, options: &Options) -> String {
         .with_links(false)
         .without_syntax_highlighting();
     let mut out = String::new();
+    let mut texts = Texts::default();
     for d in &report.diagnostics {
-        let rendered = build(d, &report.sources);
+        let rendered = build(d, &report.sources, &mut texts);
         if handler.render_report(&mut out, &rendered).is_err() {
             out.push_str(&escape_controls(&d.message));
         }
@@ -57,7 +59,24 @@ fn summary(report: &Report) -> String {
     )
 }
 
-fn build(d: &Diagnostic, sources: &SourceMap) -> Rendered {
+/// Each file's escaped text, made once and shared by every finding in it:
+/// copying the whole file per finding made large reports quadratic.
+#[derive(Default)]
+struct Texts(std::collections::HashMap<FileId, Arc<String>>);
+
+impl Texts {
+    fn get(&mut self, sources: &SourceMap, file: FileId) -> Option<NamedSource<Arc<String>>> {
+        let f = sources.get(file)?;
+        let text = self
+            .0
+            .entry(file)
+            .or_insert_with(|| Arc::new(escape_controls(&f.text)))
+            .clone();
+        Some(NamedSource::new(f.display_path(), text))
+    }
+}
+
+fn build(d: &Diagnostic, sources: &SourceMap, texts: &mut Texts) -> Rendered {
     let primary_file = d.primary.span.file;
     let mut labels = vec![labeled(&d.primary, true)];
     let mut other_files: Vec<(FileId, Vec<LabeledSpan>)> = Vec::new();
@@ -77,7 +96,7 @@ fn build(d: &Diagnostic, sources: &SourceMap) -> Rendered {
             severity: miette::Severity::Advice,
             code: None,
             help: None,
-            source: named_source(sources, file),
+            source: texts.get(sources, file),
             labels,
             related: Vec::new(),
         })
@@ -91,7 +110,7 @@ fn build(d: &Diagnostic, sources: &SourceMap) -> Rendered {
         },
         code: Some(d.rule.to_owned()),
         help: d.help.as_deref().map(escape_controls),
-        source: named_source(sources, primary_file),
+        source: texts.get(sources, primary_file),
         labels,
         related,
     }
@@ -114,18 +133,13 @@ fn file_path(sources: &SourceMap, file: FileId) -> String {
         .unwrap_or_default()
 }
 
-fn named_source(sources: &SourceMap, file: FileId) -> Option<NamedSource<String>> {
-    let f = sources.get(file)?;
-    Some(NamedSource::new(f.display_path(), escape_controls(&f.text)))
-}
-
 #[derive(Debug)]
 struct Rendered {
     message: String,
     severity: miette::Severity,
     code: Option<String>,
     help: Option<String>,
-    source: Option<NamedSource<String>>,
+    source: Option<NamedSource<Arc<String>>>,
     labels: Vec<LabeledSpan>,
     related: Vec<Rendered>,
 }

@@ -35,6 +35,9 @@ impl Rule for IisPassiveRangeInvalid {
             let verdict = iis_apphost::passive_verdict(doc);
             out.extend(invalid_range(IisVersion::Iis7, &verdict, &culprit_first(doc)));
         }
+        for (version, verdict, spans) in crate::formats::windows_passive_range_verdicts(file) {
+            out.extend(invalid_range(version, &verdict, &spans));
+        }
     }
 }
 
