@@ -614,8 +614,17 @@ pub fn is_target(name: &str) -> bool {
     TARGETS.binary_search(&name).is_ok()
 }
 
-pub fn is_match(name: &str, v6: bool) -> bool {
-    MATCHES_V4.binary_search(&name).is_ok() || (v6 && MATCHES_V6_ONLY.binary_search(&name).is_ok())
+/// The installed match called `name`, if any.
+pub fn match_name(name: &str, v6: bool) -> Option<&'static str> {
+    match name {
+        "tcp" => return Some("tcp"),
+        "multiport" => return Some("multiport"),
+        "conntrack" => return Some("conntrack"),
+        "comment" => return Some("comment"),
+        _ => {}
+    }
+    let find = |t: &'static [&'static str]| t.binary_search(&name).ok().map(|i| t[i]);
+    find(MATCHES_V4).or_else(|| if v6 { find(MATCHES_V6_ONLY) } else { None })
 }
 
 #[cfg(test)]

@@ -145,6 +145,53 @@ const MAIN_OPTS: &[(&str, HasArg, char)] = &[
     ("ipv6", HasArg::No, '6'),
 ];
 
+/// Exact main long option names (a `match` compiles to a length switch, not a scan).
+fn main_long(name: &str) -> Option<(char, HasArg)> {
+    let c = match name {
+        "append" => 'A',
+        "delete" => 'D',
+        "check" => 'C',
+        "insert" => 'I',
+        "replace" => 'R',
+        "list" => 'L',
+        "list-rules" => 'S',
+        "flush" => 'F',
+        "zero" => 'Z',
+        "new-chain" => 'N',
+        "delete-chain" => 'X',
+        "rename-chain" => 'E',
+        "policy" => 'P',
+        "source" | "src" => 's',
+        "destination" | "dst" => 'd',
+        "protocol" => 'p',
+        "in-interface" => 'i',
+        "jump" => 'j',
+        "table" => 't',
+        "match" => 'm',
+        "numeric" => 'n',
+        "out-interface" => 'o',
+        "verbose" => 'v',
+        "wait" => 'w',
+        "wait-interval" => 'W',
+        "exact" => 'x',
+        "fragments" => 'f',
+        "version" => 'V',
+        "help" => 'h',
+        "line-numbers" => '0',
+        "modprobe" => 'M',
+        "set-counters" => 'c',
+        "goto" => 'g',
+        "ipv4" => '4',
+        "ipv6" => '6',
+        _ => return None,
+    };
+    let arg = MAIN_OPTS
+        .iter()
+        .find(|(_, _, l)| *l == c)
+        .map_or(HasArg::No, |o| o.1);
+    Some((c, arg))
+}
+
 fn short_opt(c: char) -> Option<HasArg> {
     Some(match c {
         'A' | 'C' | 'D' | 'E' | 'I' | 'M' | 'N' | 'P' | 'R' | 'c' | 'd' | 'i' | 'j' | 'o' | 'p'
@@ -404,17 +451,60 @@ fn understood_as_some(name: &str) -> bool {
 }
 
 /// One loaded match or target and what its options have set so far.
+#[derive(Clone, Copy)]
 struct Loaded {
     ext: Ext,
     name: &'static str,
     span: Span,
     seen: u32,
-    invert_proto_done: bool,
 }
 
-#[derive(Clone, Copy)]
-enum Provider {
-    Ext(usize),
+/// The extensions a rule loads, inline: parsing a million rules allocates nothing for them.
+struct Exts {
+    items: [Loaded; MAX_EXTS],
+    len: usize,
+}
+
+/// More extensions than any real rule loads; beyond this they are not modelled.
+const MAX_EXTS: usize = 12;
+
+impl Exts {
+    fn new() -> Exts {
+        let blank = Loaded {
+            ext: Ext::OpaqueMatch,
+            name: "",
+            span: Span::new(FileId(0), 0, 0),
+            seen: 0,
+        };
+        Exts {
+            items: [blank; MAX_EXTS],
+            len: 0,
+        }
+    }
+
+    fn push(&mut self, l: Loaded) -> Option<usize> {
+        let slot = self.items.get_mut(self.len)?;
+        *slot = l;
+        self.len += 1;
+        Some(self.len - 1)
+    }
+
+    fn iter(&self) -> std::slice::Iter<'_, Loaded> {
+        self.items[..self.len].iter()
+    }
+}
+
+impl std::ops::Index<usize> for Exts {
+    type Output = Loaded;
+    fn index(&self, i: usize) -> &Loaded {
+        &self.items[..self.len][i]
+    }
+}
+
+impl std::ops::IndexMut<usize> for Exts {
+    fn index_mut(&mut self, i: usize) -> &mut Loaded {
+        &mut self.items[..self.len][i]
+    }
 }
 
 /// Parse one command's words (without the program name).
@@ -444,8 +534,7 @@ struct Parser<'a, 'b> {
     proto: Option<(Option<u8>, bool, Span, String)>,
     proto_used: bool,
     options: u32,
-    loaded: Vec<Loaded>,
-    providers: Vec<Provider>,
+    loaded: Exts,
     target: Option<(Target, Span)>,
     target_ext: Option<usize>,
     jump: Option<Jump<'a>>,
@@ -507,8 +596,7 @@ impl<'a, 'b> Parser<'a, 'b> {
             proto: None,
             proto_used: false,
             options: 0,
-            loaded: Vec::new(),
-            providers: Vec::new(),
+            loaded: Exts::new(),
             target: None,
             target_ext: None,
             jump: None,
@@ -588,19 +676,20 @@ impl<'a, 'b> Parser<'a, 'b> {
 
     /// Resolve a long option name the way getopt_long does over the merged tables.
     fn resolve(&self, name: &str) -> Resolved {
-        if let Some(&(_, arg, c)) = MAIN_OPTS.iter().find(|(n, _, _)| *n == name) {
+        if let Some((c, arg)) = main_long(name) {
             return Resolved::Main(c, arg);
         }
-        for prov in self.providers.iter().rev() {
-            let Provider::Ext(idx) = *prov;
-            let ext = self.loaded[idx].ext;
-            if let Some(&(n, arg)) = ext_opts(ext).iter().find(|(n, _)| *n == name) {
+        // Newest extension first, as iptables merges option tables.
+        for (idx, l) in self.loaded.iter().enumerate().rev() {
+            if let Some(&(n, arg)) = ext_opts(l.ext).iter().find(|(n, _)| *n == name) {
                 return Resolved::Ext(idx, n, arg);
             }
         }
-        if self.providers.iter().any(|&Provider::Ext(i)| {
-            matches!(self.loaded[i].ext, Ext::OpaqueMatch | Ext::OpaqueTarget)
-        }) {
+        if self
+            .loaded
+            .iter()
+            .any(|l| matches!(l.ext, Ext::OpaqueMatch | Ext::OpaqueTarget))
+        {
             return Resolved::Opaque;
         }
         let mut found: Option<Resolved> = None;
@@ -615,9 +704,8 @@ impl<'a, 'b> Parser<'a, 'b> {
                 }
             }
         }
-        for prov in self.providers.iter().rev() {
-            let Provider::Ext(idx) = *prov;
-            for &(n, arg) in ext_opts(self.loaded[idx].ext) {
+        for (idx, l) in self.loaded.iter().enumerate().rev() {
+            for &(n, arg) in ext_opts(l.ext) {
                 if n.starts_with(name) {
                     count += 1;
                     found = Some(Resolved::Ext(idx, n, arg));
@@ -932,7 +1020,7 @@ impl<'a, 'b> Parser<'a, 'b> {
             }
             'j' | 'g' => {
                 self.set_option(OPT_JUMP, 'j', at, invert)?;
-                self.jump_to(&value, c == 'g', optarg.as_ref().map_or(at, |o| o.1))?;
+                self.jump_to(value, c == 'g', optarg.as_ref().map_or(at, |o| o.1))?;
             }
             'm' => {
                 if invert {
@@ -1011,6 +1099,8 @@ impl<'a, 'b> Parser<'a, 'b> {
             Some(n as u8)
         } else if lower == "all" {
             Some(0)
+        } else if lower == "tcp" {
+            Some(6)
         } else if names::is_protocol_name(&lower) {
             Some(match lower.as_str() {
                 "tcp" => 6,
@@ -1064,34 +1154,32 @@ impl<'a, 'b> Parser<'a, 'b> {
         true
     }
 
-    fn push_ext(&mut self, ext: Ext, name: &'static str, span: Span) -> usize {
-        self.loaded.push(Loaded {
+    fn push_ext(&mut self, ext: Ext, name: &'static str, span: Span) -> Option<usize> {
+        let idx = self.loaded.push(Loaded {
             ext,
             name,
             span,
             seen: 0,
-            invert_proto_done: false,
         });
-        let idx = self.loaded.len() - 1;
-        self.providers.push(Provider::Ext(idx));
+        if idx.is_none() {
+            self.condition(Applies::ToSome);
+            self.unknowns.push((
+                span,
+                format!("more than {MAX_EXTS} matches and targets in one rule are not modelled"),
+            ));
+        }
         idx
     }
 
     fn load_match(&mut self, name: &str, span: Span) -> PResult<()> {
         let v6 = self.ctx.family == Family::V6;
-        if !names::is_match(name, v6) {
+        let Some(stat) = names::match_name(name, v6) else {
             return Err(err(
                 format!("Couldn't load match `{name}':No such file or directory"),
                 span,
             ));
-        }
-        let ext = match_ext(name);
-        let stat: &'static str = names::MATCHES_V4
-            .iter()
-            .chain(names::MATCHES_V6_ONLY)
-            .find(|n| **n == name)
-            .copied()
-            .unwrap_or("match");
+        };
+        let ext = match_ext(stat);
         if !matches!(ext, Ext::Tcp | Ext::Udp) {
             self.hash_opt("-m", Some(name), false);
         }
@@ -1119,7 +1207,7 @@ impl<'a, 'b> Parser<'a, 'b> {
         Ok(())
     }
 
-    fn jump_to(&mut self, name: &str, goto: bool, name_at: usize) -> PResult<()> {
+    fn jump_to(&mut self, name: Cow<'a, str>, goto: bool, name_at: usize) -> PResult<()> {
         let span = self.span_at(name_at);
         if name.is_empty() {
             return Err(err("Invalid target name (too short)", span));
@@ -1133,13 +1221,10 @@ impl<'a, 'b> Parser<'a, 'b> {
         if name.chars().any(|c| c.is_ascii_whitespace()) {
             return Err(err(format!("Invalid target name `{name}'"), span));
         }
-        self.hash_opt(if goto { "-g" } else { "-j" }, Some(name), false);
+        self.hash_opt(if goto { "-g" } else { "-j" }, Some(&name), false);
         if goto {
             self.jump = Some(Jump {
-                name: Word {
-                    text: Cow::Owned(name.to_owned()),
-                    span,
-                },
+                name: Word { text: name, span },
                 goto: true,
             });
             return Ok(());
@@ -1147,7 +1232,7 @@ impl<'a, 'b> Parser<'a, 'b> {
         if name == "CONTINUE" {
             return Ok(());
         }
-        let standard = match name {
+        let standard = match &*name {
             "ACCEPT" => Some(Target::Accept),
             "DROP" => Some(Target::Drop),
             "RETURN" => Some(Target::Return),
@@ -1158,16 +1243,17 @@ impl<'a, 'b> Parser<'a, 'b> {
             self.target = Some((t, span));
             return Ok(());
         }
-        if names::is_target(name) {
-            let ext = target_ext(name);
-            let stat = names::TARGETS
-                .iter()
-                .find(|n| **n == name)
-                .copied()
-                .unwrap_or("TARGET");
-            let idx = self.push_ext(ext, stat, span);
-            self.target_ext = Some(idx);
-            let t = match name {
+        let known = match &*name {
+            "REJECT" => Some("REJECT"),
+            "LOG" => Some("LOG"),
+            _ => names::TARGETS
+                .binary_search(&&*name)
+                .ok()
+                .map(|i| names::TARGETS[i]),
+        };
+        if let Some(stat) = known {
+            self.target_ext = self.push_ext(target_ext(stat), stat, span);
+            let t = match stat {
                 "REJECT" => Target::Reject,
                 "NOTRACK" => Target::NoTrack,
                 "SNAT" | "MASQUERADE" | "NETMAP" => Target::NatOther,
@@ -1178,10 +1264,7 @@ impl<'a, 'b> Parser<'a, 'b> {
             return Ok(());
         }
         self.jump = Some(Jump {
-            name: Word {
-                text: Cow::Owned(name.to_owned()),
-                span,
-            },
+            name: Word { text: name, span },
             goto: false,
         });
         Ok(())
@@ -1390,25 +1473,26 @@ impl<'a, 'b> Parser<'a, 'b> {
                 Ok(())
             }
             Ext::TReject => {
-                const TYPES: &[&str] = &[
-                    "icmp-net-unreachable",
-                    "net-unreach",
-                    "icmp-host-unreachable",
-                    "host-unreach",
-                    "icmp-proto-unreachable",
-                    "proto-unreach",
-                    "icmp-port-unreachable",
-                    "port-unreach",
-                    "icmp-net-prohibited",
-                    "net-prohib",
-                    "icmp-host-prohibited",
-                    "host-prohib",
-                    "tcp-reset",
-                    "tcp-rst",
-                    "icmp-admin-prohibited",
-                    "admin-prohib",
-                ];
-                if !TYPES.contains(&&*value) {
+                let known = matches!(
+                    &*value,
+                    "icmp-net-unreachable"
+                        | "net-unreach"
+                        | "icmp-host-unreachable"
+                        | "host-unreach"
+                        | "icmp-proto-unreachable"
+                        | "proto-unreach"
+                        | "icmp-port-unreachable"
+                        | "port-unreach"
+                        | "icmp-net-prohibited"
+                        | "net-prohib"
+                        | "icmp-host-prohibited"
+                        | "host-prohib"
+                        | "tcp-reset"
+                        | "tcp-rst"
+                        | "icmp-admin-prohibited"
+                        | "admin-prohib"
+                );
+                if !known {
                     return Err(err(format!("unknown reject type \"{value}\""), vspan));
                 }
                 self.reject_tcp_reset = matches!(&*value, "tcp-reset" | "tcp-rst");
@@ -1824,7 +1908,7 @@ impl<'a, 'b> Parser<'a, 'b> {
                 ));
             }
         }
-        for l in &self.loaded {
+        for l in self.loaded.iter() {
             let name = l.name;
             let missing = match l.ext {
                 Ext::Comment if l.seen == 0 => {
@@ -1882,7 +1966,6 @@ impl<'a, 'b> Parser<'a, 'b> {
             if let Some(m) = missing {
                 return Err(err(m, l.span));
             }
-            let _ = l.invert_proto_done;
         }
         Ok(())
     }
@@ -2059,6 +2142,11 @@ pub fn assert_valid_chain_name(name: &str, span: Span) -> PResult<()> {
 /// C `strtoul(s, &end, 0)` that must consume the whole string (xtables_strtoui):
 /// leading white space, a sign, `0x` hex and leading-`0` octal all as C reads them.
 pub fn c_strtoul(s: &str) -> Option<u64> {
+    // Fast path: plain decimal without a leading zero, the common case by far.
+    let b = s.as_bytes();
+    if !b.is_empty() && b.len() <= 9 && b[0] != b'0' && b.iter().all(u8::is_ascii_digit) {
+        return Some(b.iter().fold(0u64, |v, d| v * 10 + u64::from(d - b'0')));
+    }
     let t = s.trim_start_matches([' ', '\t', '\n', '\x0b', '\x0c', '\r']);
     let (neg, t) = match t.as_bytes().first() {
         Some(b'-') => (true, &t[1..]),
@@ -2191,10 +2279,11 @@ fn lenient_list(s: &str, proto: &str) -> PortSet {
 
 /// How a port set relates to the client's ephemeral source ports.
 fn ephemeral_applies(set: &PortSet) -> Applies {
-    let eph = PortSet::range(EPHEMERAL.0, EPHEMERAL.1);
-    if eph.is_subset(set) {
+    let (lo, hi) = EPHEMERAL;
+    let ranges = set.ranges();
+    if ranges.iter().any(|&(a, b)| a <= lo && hi <= b) {
         Applies::ToAll
-    } else if set.intersects(&eph) {
+    } else if ranges.iter().any(|&(a, b)| a <= hi && lo <= b) {
         Applies::ToSome
     } else {
         Applies::Never
@@ -2238,7 +2327,58 @@ fn parse_addresses(s: &str, family: Family, invert: bool, span: Span) -> PResult
     Ok(result)
 }
 
+/// What a plain `a.b.c.d[/n]` (decimal, no leading zeros) address means, read byte by
+/// byte: the shape of nearly every address in a large dump.
+fn plain_ipv4(s: &str) -> Option<Applies> {
+    let b = s.as_bytes();
+    let mut octets = [0u32; 4];
+    let (mut part, mut digits, mut i) = (0, 0, 0);
+    while i < b.len() && b[i] != b'/' {
+        match b[i] {
+            b'0'..=b'9' if !(digits == 1 && octets[part] == 0) => {
+                octets[part] = octets[part] * 10 + u32::from(b[i] - b'0');
+                digits += 1;
+            }
+            b'.' if digits > 0 && part < 3 => {
+                part += 1;
+                digits = 0;
+            }
+            _ => return None,
+        }
+        if digits > 3 {
+            return None;
+        }
+        i += 1;
+    }
+    if part != 3 || digits == 0 || octets.iter().any(|o| *o > 255) {
+        return None;
+    }
+    let prefix = match &b[i..] {
+        [] => 32,
+        [b'/', rest @ ..]
+            if (1..=2).contains(&rest.len()) && rest.iter().all(u8::is_ascii_digit) =>
+        {
+            let n = rest.iter().fold(0u32, |v, d| v * 10 + u32::from(d - b'0'));
+            if n > 32 || (rest.len() == 2 && rest[0] == b'0') {
+                return None;
+            }
+            n
+        }
+        _ => return None,
+    };
+    Some(if prefix == 0 {
+        Applies::ToAll
+    } else if octets[0] == 127 && prefix >= 8 {
+        Applies::Never
+    } else {
+        Applies::ToSome
+    })
+}
+
 fn parse_one_address(s: &str, span: Span) -> PResult<Applies> {
+    if let Some(a) = plain_ipv4(s) {
+        return Ok(a);
+    }
     let (addr, mask) = match s.split_once('/') {
         Some((a, m)) => (a, Some(m)),
         None => (s, None),
@@ -2280,15 +2420,13 @@ fn parse_one_address(s: &str, span: Span) -> PResult<Applies> {
 /// iptables' own dotted-quad reader: 1 to 4 parts (a network is completed with zeros),
 /// each part in C notation up to 255.
 fn numeric_ipv4(s: &str, is_mask: bool) -> Option<[u8; 4]> {
-    let parts: Vec<&str> = s.split('.').collect();
-    if parts.len() > 4 || (is_mask && parts.len() != 4) {
-        return None;
-    }
     let mut out = [0u8; 4];
-    for (i, p) in parts.iter().enumerate() {
-        out[i] = c_strtoul(p).filter(|n| *n <= 255)? as u8;
+    let mut n = 0;
+    for p in s.split('.') {
+        *out.get_mut(n)? = c_strtoul(p).filter(|v| *v <= 255)? as u8;
+        n += 1;
     }
-    Some(out)
+    (!is_mask || n == 4).then_some(out)
 }
 
 /// The states a `--state`/`--ctstate` list names.
@@ -2655,6 +2793,55 @@ mod tests {
             error("-A INPUT -m state --state NEW,FOO -j ACCEPT"),
             "Bad state \"FOO\""
         );
+    }
+
+    #[test]
+    fn plain_addresses_agree_with_the_general_reader() {
+        let span = Span::new(FileId(0), 0, 0);
+        for a in [
+            "1.2.3.4",
+            "1.2.3.4/32",
+            "0.0.0.0/0",
+            "127.0.0.1",
+            "127.1.2.3/8",
+            "10.0.0.0/8",
+            "255.255.255.255/31",
+            "8.8.8.8/0",
+        ] {
+            assert_eq!(
+                plain_ipv4(a).map(Ok),
+                Some(parse_one_address_slow(a, span)),
+                "{a}"
+            );
+        }
+        for a in [
+            "010.1.1.1",
+            "1.2.3",
+            "1.2.3.4/033",
+            "1.2.3.256",
+            "1.2.3.4/33",
+            "1..2.3",
+            "1.2.3.4/",
+        ] {
+            assert_eq!(plain_ipv4(a), None, "{a}");
+        }
+    }
+
+    fn parse_one_address_slow(s: &str, span: Span) -> Result<Applies, String> {
+        let (addr, mask) = s.split_once('/').map_or((s, None), |(a, m)| (a, Some(m)));
+        let prefix = mask.map_or(Some(32), |m| {
+            c_strtoul(m).filter(|n| *n <= 32).map(|n| n as u32)
+        });
+        let (Some(o), Some(p)) = (numeric_ipv4(addr, false), prefix) else {
+            return Err(format!("{span:?}"));
+        };
+        Ok(if p == 0 {
+            Applies::ToAll
+        } else if o[0] == 127 && p >= 8 {
+            Applies::Never
+        } else {
+            Applies::ToSome
+        })
     }
 
     #[test]

@@ -1,12 +1,15 @@
 //! The iptables-save / iptables-restore file grammar, line by line as
 //! `xtables_restore_parse_line` (iptables 1.8.9, nft backend) reads it.
 
+use super::Fnv;
 use super::lex::{Arg, split_restore_line, strip_rule_counters};
 use super::rule::{self, Ctx, Mode, assert_valid_chain_name};
 use super::state::{self, Replay, loop_rule, parse_policy, reachable_loop, set_policy};
 use super::{Family, PortInterner, Problem, ProblemKind, Ruleset, TableKind};
 use crate::formats::Format;
 use crate::source::{SourceFile, Span};
+use std::collections::HashMap;
+use std::hash::BuildHasherDefault;
 
 /// A dump: a `*table` line and a `COMMIT` or `:CHAIN POLICY` line.
 pub fn looks_like_save(text: &str) -> bool {
@@ -37,11 +40,14 @@ fn family_of(source: &SourceFile) -> Family {
         .unwrap_or_default();
     let by_name = name.ends_with(".v6") || name.contains("ip6tables") || name == "rules6";
     let text = &source.text;
-    let head = text.get(..text.len().min(4096)).unwrap_or("");
+    let head = prefix(text, 4096);
     let by_header = head.contains("ip6tables-save") || head.contains("ip6tables-restore");
+    // IPv6-only words appear in the first rules of any IPv6 dump; a million-line
+    // file is not scanned six times for them.
+    let body = prefix(text, 1 << 16);
     let by_content = ["ipv6-icmp", "icmpv6", "icmp6", "::/0", "/128 ", "::1/"]
         .iter()
-        .any(|k| text.contains(k));
+        .any(|k| body.contains(k));
     if by_name || by_header || by_content {
         Family::V6
     } else {
@@ -49,34 +55,67 @@ fn family_of(source: &SourceFile) -> Family {
     }
 }
 
+/// At most `n` bytes of `text`, cut at a character boundary.
+fn prefix(text: &str, n: usize) -> &str {
+    let mut end = n.min(text.len());
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    &text[..end]
+}
+
 pub fn parse(source: &SourceFile) -> Ruleset {
     let family = family_of(source);
     let mut rs = Ruleset::new(Format::IptablesSave, family);
     let mut p = SaveParser::new(source, family, false);
     let text: &str = &source.text;
-    if let Some(cr) = text.find("\r\n") {
-        rs.problems
-            .push(crlf_problem(source.span(cr, cr + 1), text));
-    }
+    p.replay.capacity_hints = append_counts(text);
     let mut offset = 0;
     let mut line_no = 0u32;
     let mut words = Vec::with_capacity(32);
+    let mut crlf = false;
     while offset < text.len() {
         let end = text[offset..].find('\n').map_or(text.len(), |i| offset + i);
-        let line = &text[offset..end];
+        let mut line = &text[offset..end];
         line_no += 1;
-        p.line(
-            &mut rs,
-            line.strip_suffix('\r').unwrap_or(line),
-            offset,
-            line_no,
-            None,
-            &mut words,
-        );
+        if let Some(stripped) = line.strip_suffix('\r') {
+            if !crlf {
+                crlf = true;
+                rs.problems
+                    .push(crlf_problem(source.span(end - 1, end), text));
+            }
+            line = stripped;
+        }
+        p.line(&mut rs, line, offset, line_no, None, &mut words);
         offset = end + 1;
     }
     p.finish(&mut rs, line_no);
     rs
+}
+
+/// `-A CHAIN` lines per chain name, counted before parsing: a million-rule chain is
+/// then allocated once instead of growing (and copying) its way there.
+fn append_counts(text: &str) -> HashMap<String, usize> {
+    let mut counts: HashMap<&str, usize, BuildHasherDefault<Fnv>> = HashMap::default();
+    // Dumps list a chain's rules together: count runs, hash once per run.
+    let mut run: (&str, usize) = ("", 0);
+    for line in text.split('\n') {
+        if let Some(rest) = line.strip_prefix("-A ") {
+            let name = rest.split([' ', '\t']).next().unwrap_or("");
+            if name == run.0 {
+                run.1 += 1;
+                continue;
+            }
+            *counts.entry(run.0).or_insert(0) += run.1;
+            run = (name, 1);
+        }
+    }
+    *counts.entry(run.0).or_insert(0) += run.1;
+    counts
+        .into_iter()
+        .filter(|(_, n)| *n >= 1024)
+        .map(|(k, n)| (k.to_owned(), n))
+        .collect()
 }
 
 /// Reads restore-file lines into a ruleset: a whole dump, or the body of an

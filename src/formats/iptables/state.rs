@@ -6,6 +6,7 @@ use super::Target;
 use super::rule::{Cmd, Command, Mode, ParseError};
 use super::{Chain, Family, Policy, Problem, ProblemKind, Rule, Ruleset, Table, TableKind};
 use crate::source::Span;
+use std::collections::HashMap;
 
 /// Replays commands into a [`Ruleset`]'s tables.
 pub struct Replay {
@@ -13,6 +14,8 @@ pub struct Replay {
     /// Problems to be reported at the next COMMIT (nft reports missing chains there).
     pub at_commit: Vec<usize>,
     defer: bool,
+    /// Expected rule counts per chain name, so a long chain is allocated once.
+    pub capacity_hints: HashMap<String, usize>,
 }
 
 pub fn problem(e: ParseError) -> Problem {
@@ -41,6 +44,7 @@ impl Replay {
             mode,
             at_commit: Vec::new(),
             defer: false,
+            capacity_hints: HashMap::new(),
         }
     }
 
@@ -107,6 +111,11 @@ impl Replay {
                 }
                 let table = Self::table_mut(rs, cmd.table, family);
                 let chain = &mut table.chains[id as usize];
+                if chain.rules.capacity() == 0 {
+                    if let Some(n) = self.capacity_hints.remove(&*chain.name) {
+                        chain.rules.reserve_exact(n);
+                    }
+                }
                 match cmd.cmd {
                     Cmd::Append => chain.rules.push(rule),
                     Cmd::Insert(n) => {
