@@ -50,7 +50,8 @@ pub fn lint(paths: &[PathBuf], config: &Config) -> Report {
 
 /// Lint as [`lint`], reading files in `overlay` from memory instead of disk.
 pub fn lint_with(paths: &[PathBuf], config: &Config, overlay: &Overlay) -> Report {
-    let found = discover::discover(paths);
+    let mut found = discover::discover(paths);
+    include_overlay(&mut found, paths, overlay);
     let enabled = enabled_rules(config);
     let processed: Vec<Result<Option<Processed>, (PathBuf, String)>> = found
         .files
@@ -125,6 +126,17 @@ fn apply_suppressions(
         }
     }
     (kept, applied.suppressed)
+}
+
+/// Buffers not on disk (stdin, a new unsaved file) are linted where they would be.
+fn include_overlay(found: &mut discover::Discovered, paths: &[PathBuf], overlay: &Overlay) {
+    found.errors.retain(|(p, _)| !overlay.contains_key(p));
+    for path in overlay.keys() {
+        if paths.iter().any(|root| path.starts_with(root)) && !found.files.contains(path) {
+            found.files.push(path.clone());
+        }
+    }
+    found.files.sort();
 }
 
 struct Processed {

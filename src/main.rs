@@ -38,6 +38,8 @@ enum Command {
     Lsp,
     /// Print shell completions
     Completions { shell: clap_complete::Shell },
+    /// Print the man page (roff)
+    Man,
 }
 
 #[derive(clap::Args)]
@@ -54,6 +56,10 @@ struct Common {
     /// Worker threads (default: all cores); output is the same for any value
     #[arg(long, short = 'j')]
     jobs: Option<usize>,
+    /// With PATHS `-`: read one file from stdin, linted as if it were at PATH
+    /// (with the other files of its host read from disk)
+    #[arg(long, value_name = "PATH")]
+    stdin_filename: Option<PathBuf>,
 }
 
 #[derive(clap::Args)]
@@ -116,6 +122,8 @@ enum FactsFormat {
 enum ListFormat {
     Human,
     Json,
+    /// The table README.md carries
+    Markdown,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -148,6 +156,15 @@ fn main() -> ExitCode {
         Command::Rules { format } => list_rules(format),
         Command::Explain { rule } => explain(&rule),
         Command::Lsp => pasvlint::lsp::run(),
+        Command::Man => {
+            use clap::CommandFactory;
+            let mut page = Vec::new();
+            clap_mangen::Man::new(Cli::command())
+                .render(&mut page)
+                .map_err(|e| e.to_string())
+                .and_then(|_| write_output(None, &String::from_utf8_lossy(&page)))
+                .map(|_| 0)
+        }
         Command::Completions { shell } => {
             use clap::CommandFactory;
             clap_complete::generate(
@@ -203,11 +220,38 @@ fn run_lint(common: &Common, config: &Config) -> Result<pasvlint::Report, String
         .num_threads(common.jobs.unwrap_or(0))
         .build()
         .map_err(|e| e.to_string())?;
-    let report = pool.install(|| pasvlint::lint(&common.paths, config));
+    let (paths, overlay) = stdin_overlay(common)?;
+    let report = pool.install(|| pasvlint::lint_with(&paths, config, &overlay));
     for (path, reason) in &report.unreadable {
         eprintln!("pasvlint: cannot read {}: {reason}", path.display());
     }
     Ok(report)
+}
+
+/// `-` reads stdin as `--stdin-filename`, linted with its directory's other files.
+fn stdin_overlay(common: &Common) -> Result<(Vec<PathBuf>, pasvlint::Overlay), String> {
+    if common.paths.iter().all(|p| p.as_os_str() != "-") {
+        return Ok((common.paths.clone(), pasvlint::Overlay::new()));
+    }
+    let name = common
+        .stdin_filename
+        .clone()
+        .ok_or("reading stdin (`-`) needs --stdin-filename PATH")?;
+    let mut text = String::new();
+    std::io::Read::read_to_string(&mut std::io::stdin(), &mut text)
+        .map_err(|e| format!("cannot read stdin: {e}"))?;
+    let dir = name
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty() && d.is_dir())
+        .map_or_else(|| name.clone(), Path::to_path_buf);
+    let mut paths: Vec<PathBuf> = common
+        .paths
+        .iter()
+        .filter(|p| p.as_os_str() != "-")
+        .cloned()
+        .collect();
+    paths.push(dir);
+    Ok((paths, pasvlint::Overlay::from([(name, text)])))
 }
 
 fn check(args: CheckArgs) -> Result<u8, String> {
@@ -334,6 +378,7 @@ fn list_rules(format: ListFormat) -> Result<u8, String> {
                 .collect();
             serde_json::to_string_pretty(&rules).unwrap_or_default() + "\n"
         }
+        ListFormat::Markdown => pasvlint::rules::markdown_table(),
         ListFormat::Human => {
             let width = catalog.iter().map(|m| m.name.len()).max().unwrap_or(0);
             catalog

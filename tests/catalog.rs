@@ -168,3 +168,14 @@ fn starts_in_lower_case(text: &str) -> bool {
     let capitalised = first_word.starts_with(|c: char| c.is_ascii_uppercase());
     !capitalised || first_word.chars().skip(1).any(|c| c.is_ascii_uppercase())
 }
+
+/// README's rule table is `pasvlint rules --format markdown`, so it lists every rule.
+#[test]
+fn readme_rule_table_is_current() {
+    let readme = std::fs::read_to_string(crate_dir().join("README.md")).unwrap();
+    let table = pasvlint::rules::markdown_table();
+    assert!(
+        readme.contains(&table),
+        "README.md's rule table is stale: paste `pasvlint rules --format markdown` under ## Rules"
+    );
+}

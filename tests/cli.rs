@@ -237,3 +237,57 @@ fn readme_example_command_shows_the_seed_mismatch() {
         "README names the test command"
     );
 }
+
+/// An editor or pre-commit hook pipes a buffer in; the rest of the host comes from disk.
+#[test]
+fn stdin_is_linted_as_the_named_file_with_its_host() {
+    use std::io::Write;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_pasvlint"))
+        .args([
+            "check",
+            "--isolated",
+            "--format",
+            "json",
+            "-",
+            "--stdin-filename",
+        ])
+        .arg(format!("{SEED}/etc/vsftpd.conf"))
+        .current_dir(support::crate_dir())
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(b"listen=YES\npasv_min_port=9981\npasv_max_port=9999\nmax_clients=5\n")
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    let report = json(&out);
+    let blocked = report["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["rule"] == "passive-ports-blocked")
+        .expect("the stdin range is checked against the firewall on disk");
+    assert!(
+        blocked["message"].as_str().unwrap().contains("9991-9999"),
+        "{blocked}"
+    );
+    assert_eq!(code(&out), 1);
+    assert_eq!(
+        code(&pasvlint(&["check", "-"])),
+        2,
+        "stdin needs --stdin-filename"
+    );
+}
+
+#[test]
+fn man_page_and_completions_are_generated() {
+    let man = pasvlint(&["man"]);
+    assert_eq!(code(&man), 0);
+    assert!(String::from_utf8_lossy(&man.stdout).contains(".TH pasvlint 1"));
+    let bash = pasvlint(&["completions", "bash"]);
+    assert!(String::from_utf8_lossy(&bash.stdout).contains("pasvlint"));
+}

@@ -199,3 +199,21 @@ pub fn suppression_finding(
         crate::suppress::Unused::Expired => expired_suppression::finding(s),
     }
 }
+
+/// The rule table of README.md, by category then name.
+pub fn markdown_table() -> String {
+    let mut metas: Vec<&RuleMeta> = catalog().iter().collect();
+    metas.sort_by(|a, b| (&a.category, &a.name).cmp(&(&b.category, &b.name)));
+    let mut out =
+        String::from("| rule | severity | category | what it reports |\n|---|---|---|---|\n");
+    for m in metas {
+        out.push_str(&format!(
+            "| `{}` | {} | {} | {} |\n",
+            m.name,
+            m.severity.as_str(),
+            m.category,
+            m.summary.replace('|', "\\|")
+        ));
+    }
+    out
+}

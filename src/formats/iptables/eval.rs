@@ -919,7 +919,7 @@ impl<'r> Eval<'r> {
                     let Some(rule) = t.chains[c as usize].rules.get(h.rule as usize) else {
                         continue;
                     };
-                    let names_related = rule.state.is_some_and(|s| s.related && !s.new)
+                    let names_related = rule.state.is_some_and(|s| s.related)
                         || (rule.applies[Packet::Related as usize] != Applies::Never
                             && rule.applies[Packet::New as usize] == Applies::Never
                             && rule.state.is_none());

@@ -499,3 +499,50 @@ pub fn facts(ruleset: &Ruleset, source: &SourceFile) -> Option<Firewall> {
     fw.active = Some(active::steps(ruleset));
     Some(fw)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::source::FileId;
+
+    /// Deterministic mutations of real-looking inputs: parsing and evaluation never panic.
+    #[test]
+    fn mutated_inputs_never_panic() {
+        let seeds: [&[u8]; 3] = [
+            b"*raw\n:PREROUTING ACCEPT [0:0]\n-A PREROUTING -p tcp --dport 21 -j CT --helper ftp\nCOMMIT\n*nat\n-A PREROUTING -p tcp --dport 8080 -j REDIRECT --to-ports 80\nCOMMIT\n*filter\n:INPUT DROP [0:0]\n:A - [0:0]\n-A INPUT -p tcp -m multiport --dports 21,9981:9990 -j A\n-A A -s 10.0.0.0/8 -m conntrack --ctstate NEW -j ACCEPT\n-A A -g A\n-A INPUT -m mark --mark 7 -p tcp ! --dport 1:99 -j RETURN\nCOMMIT\n",
+            b"#!/bin/sh\nIPT=\"iptables -w\"\nfor p in 20 21; do $IPT -A INPUT -p tcp --dport $p -j ACCEPT; done\n{ $IPT -C INPUT -j DROP; } || $IPT -I INPUT 1 -j DROP\niptables-restore <<-EOF\n\t*filter\n\t-A INPUT -p tcp --dport ${P:-22} -j ACCEPT\n\tCOMMIT\n\tEOF\n",
+            b"*filter\r\n-A INPUT -p tcp --dport \"0x16\" -m comment --comment \"a \\\"b\" -j ACCEPT\r\n[1:2] -D INPUT 1\r\n-X\r\nCOMMIT",
+        ];
+        let mut state = 0x2545_f491_4f6c_dd1du64;
+        let mut next = move || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        const NOISE: &[u8] = b" \t\n\r\"'\\!:-,/$*#{}()[]|&;<>=0123456789AaJjPp\xc3\xa9";
+        for round in 0..3000 {
+            let mut bytes = seeds[round % seeds.len()].to_vec();
+            for _ in 0..(next() % 8) {
+                let at = (next() as usize) % (bytes.len() + 1);
+                match next() % 3 {
+                    0 if at < bytes.len() => {
+                        bytes.remove(at);
+                    }
+                    1 => bytes.insert(at, NOISE[(next() as usize) % NOISE.len()]),
+                    _ => {
+                        let end = (at + (next() as usize) % 12).min(bytes.len());
+                        let piece = bytes[at..end].to_vec();
+                        let to = (next() as usize) % (bytes.len() + 1);
+                        bytes.splice(to..to, piece);
+                    }
+                }
+            }
+            let src = SourceFile::new(FileId(0), "rules.v4", &bytes);
+            for rs in [parse_save(&src), parse_script(&src)] {
+                let _ = facts(&rs, &src);
+                let _ = shadowed_rules(&rs);
+            }
+        }
+    }
+}

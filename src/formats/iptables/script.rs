@@ -101,6 +101,7 @@ pub fn parse(source: &SourceFile) -> Ruleset {
         replay: Replay::new(Mode::Shell),
         interner: PortInterner::default(),
         commands: &commands,
+        loop_runs: 0,
     };
     ex.run(&mut rs, 0, commands.len(), 0);
     rs
@@ -348,9 +349,12 @@ struct Executor<'s, 'c> {
     replay: Replay,
     interner: PortInterner,
     commands: &'c [ShellCommand],
+    loop_runs: usize,
 }
 
 const MAX_LOOP_DEPTH: usize = 8;
+/// Loop bodies run at most this many times in all: nested loops cannot blow up.
+const MAX_LOOP_RUNS: usize = 100_000;
 
 impl Executor<'_, '_> {
     /// Run commands `from..to`; returns nothing, records into `rs`.
@@ -491,6 +495,10 @@ impl Executor<'_, '_> {
             values.extend(self.expand(w).into_iter().map(|x| x.text));
         }
         for v in values {
+            if self.loop_runs >= MAX_LOOP_RUNS {
+                return;
+            }
+            self.loop_runs += 1;
             self.vars.insert(name.clone(), v);
             self.run(rs, body, done, depth + 1);
         }
