@@ -66,6 +66,43 @@ impl Passive {
     }
 }
 
+/// Active mode (PORT/EPRT): the server opens the data connection to the client.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Active {
+    /// The server refuses PORT (vsftpd `port_enable=NO`: `550 Permission denied.`).
+    Disabled { span: Option<Span> },
+    Enabled {
+        /// The data connection's source port: `Some(ftp_data_port)` with
+        /// `connect_from_port_20=YES`, `None` for an ephemeral port
+        /// ([`EPHEMERAL_PORTS`]).
+        source_port: Located<Option<u16>>,
+        /// Whether the config mentions active mode at all (`port_enable`,
+        /// `connect_from_port_20` or `ftp_data_port`), rather than inheriting it.
+        deliberate: bool,
+        /// The settings behind it, first to last.
+        spans: Vec<Span>,
+    },
+    /// Not modelled for this server, or templated.
+    Unknown,
+}
+
+/// Linux `net.ipv4.ip_local_port_range` default: where an unbound outbound
+/// connection's source port comes from.
+pub const EPHEMERAL_PORTS: (u16, u16) = (32768, 60999);
+
+impl Active {
+    /// The server-side ports of its active data connections.
+    pub fn source_ports(&self) -> Option<PortSet> {
+        match self {
+            Active::Enabled { source_port, .. } => Some(match source_port.value {
+                Some(p) => PortSet::single(p),
+                None => PortSet::range(EPHEMERAL_PORTS.0, EPHEMERAL_PORTS.1),
+            }),
+            _ => None,
+        }
+    }
+}
+
 /// One FTP server configuration.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct FtpServer {
@@ -79,6 +116,7 @@ pub struct FtpServer {
     /// `None` = unknown (e.g. limit not enforced in this mode).
     pub max_sessions: Located<Option<Option<u32>>>,
     pub tls: Located<ControlTls>,
+    pub active: Active,
     /// A span that stands for the whole server config (first setting, or file start).
     pub anchor: Span,
 }
@@ -201,6 +239,31 @@ pub struct FtpHelper {
     pub span: Span,
 }
 
+/// Which packet of an active-mode data connection a step decides.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum ActivePacket {
+    /// The server's SYN to the client (state NEW), leaving through OUTPUT.
+    Syn,
+    /// The client's SYN-ACK (state ESTABLISHED), coming in through INPUT.
+    SynAck,
+}
+
+/// Who decides one active-mode packet for a set of server-side ports.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ActiveStep {
+    pub packet: ActivePacket,
+    pub verdict: Verdict,
+    /// Server-side ports (source port of the SYN = destination port of the SYN-ACK).
+    pub ports: PortSet,
+    /// `filter OUTPUT`, `raw PREROUTING`, ... (the base chain the packet was in).
+    pub chain: String,
+    /// The deciding rule, or the policy line; `None` for a built-in ACCEPT default.
+    pub span: Option<Span>,
+    pub is_policy: bool,
+    /// The deciding rule matches on conntrack state ESTABLISHED (not on ports).
+    pub by_state: bool,
+}
+
 /// Inbound TCP as one host's firewall decides it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Firewall {
@@ -219,6 +282,9 @@ pub struct Firewall {
     /// Whether RELATED data connections are admitted at all (an accept for
     /// RELATED is reached before anything drops them).
     pub admits_related: bool,
+    /// How the active-mode data path is decided, per packet and server port;
+    /// `None` when the firewall format does not model it.
+    pub active: Option<Vec<ActiveStep>>,
     pub uncertain: Vec<Uncertainty>,
 }
 
@@ -230,6 +296,34 @@ impl Firewall {
                 .ftp_helpers
                 .iter()
                 .any(|h| h.ports.contains(control_port))
+    }
+
+    /// For each server port in `ports`, the step that decides `packet`: a step
+    /// that stops it wins over one that lets it through (every file filters).
+    /// `None` when the path is not modelled or some port is not covered.
+    pub fn active_deciders(
+        &self,
+        packet: ActivePacket,
+        ports: &PortSet,
+    ) -> Option<Vec<&ActiveStep>> {
+        let steps = self.active.as_ref()?;
+        let relevant = || {
+            steps
+                .iter()
+                .filter(move |s| s.packet == packet && s.ports.intersects(ports))
+        };
+        let covered = relevant().fold(PortSet::empty(), |acc, s| acc.union(&s.ports));
+        if !ports.is_subset(&covered) {
+            return None;
+        }
+        let blocked: Vec<&ActiveStep> = relevant()
+            .filter(|s| s.verdict != Verdict::Accept)
+            .collect();
+        if blocked.is_empty() {
+            Some(relevant().collect())
+        } else {
+            Some(blocked)
+        }
     }
 
     /// Ports open to everyone or to some sources.
@@ -265,6 +359,13 @@ impl Firewall {
             acc.ftp_helpers.splice(0..0, fw.ftp_helpers);
             acc.related_accepts.splice(0..0, fw.related_accepts);
             acc.admits_related &= fw.admits_related;
+            acc.active = match (acc.active.take(), fw.active) {
+                (Some(mut a), Some(b)) => {
+                    a.splice(0..0, b);
+                    Some(a)
+                }
+                _ => None,
+            };
             acc.uncertain.splice(0..0, fw.uncertain);
             if acc.default_policy.value != fw.default_policy.value {
                 acc.default_policy = Located::default_value(DefaultPolicy::Unknown);

@@ -2,11 +2,13 @@
 //!
 //! Its `etc/iptables/rules.v4` is loaded into a private server namespace, the
 //! real vsftpd runs there with its `etc/vsftpd.conf`, and a client namespace
-//! makes real passive transfers. What happened must equal the outcome written
+//! makes real passive transfers (and, for a case that says `active`, an
+//! active-mode LIST and RETR). What happened must equal the outcome written
 //! in `fixtures/truth/<case>.toml` (the fixture says what it is), and
 //! pasvlint's verdict on the case folder must equal what happened.
 
 mod support {
+    pub mod active;
     pub mod lftp;
     pub mod netns;
     pub mod pasvlint;
@@ -18,6 +20,7 @@ mod support {
 use serde::Deserialize;
 use std::fmt::Write as _;
 use std::path::PathBuf;
+use support::active::{self as active_mode, ActiveOutcome};
 use support::netns::{self, Pair};
 use support::probe::{self, Capacity, Measured, Outcome};
 use support::vsftpd::{self, Vsftpd};
@@ -32,7 +35,10 @@ const RULES_V4: &str = "etc/iptables/rules.v4";
 #[serde(deny_unknown_fields)]
 struct Expect {
     note: String,
-    outcome: Outcome,
+    /// Passive transfers; a case about active mode only may leave it out.
+    outcome: Option<Outcome>,
+    /// An active-mode (PORT) LIST and RETR.
+    active: Option<ActiveOutcome>,
     #[serde(default = "default_control_port")]
     control_port: u16,
     /// Transfer sessions; enough to draw every port of the range many times.
@@ -91,6 +97,11 @@ fn every_truth_case_has_its_expectation_and_host_tree() {
     assert!(cases.len() >= 7, "only {} truth cases", cases.len());
     for case in &cases {
         assert!(!case.expect.note.is_empty(), "{}: empty note", case.name);
+        assert!(
+            case.expect.outcome.is_some() || case.expect.active.is_some(),
+            "{}: says neither a passive outcome nor an active one",
+            case.name
+        );
         for file in [VSFTPD_CONF, RULES_V4] {
             assert!(case.dir.join(file).is_file(), "{}: no {file}", case.name);
         }
@@ -113,7 +124,12 @@ fn pasvlint_verdict_matches_each_case() {
     let mut disagreements = Vec::new();
     for case in load_cases() {
         let mut report = Report::new(&case.name);
-        if let Err(e) = report.compare_pasvlint(&case, case.expect.outcome, capacity_of(&case)) {
+        let measured = Observed {
+            passive: case.expect.outcome,
+            capacity: capacity_of(&case),
+            active: case.expect.active,
+        };
+        if let Err(e) = report.compare_pasvlint(&case, &measured) {
             report.disagreements.push(format!("{}: {e}", case.name));
         }
         eprintln!("{}", report.text);
@@ -155,6 +171,18 @@ fn capacity_of(case: &Case) -> Option<Capacity> {
     case.expect.capacity.as_ref().map(|c| c.outcome)
 }
 
+/// What a case's run measured (or, without root, what the case says).
+struct Observed {
+    passive: Option<Outcome>,
+    capacity: Option<Capacity>,
+    active: Option<ActiveOutcome>,
+}
+
+/// vsftpd waits `connect_timeout` (default 60 s) for an active data connection
+/// whose SYN the firewall drops; the client waits a little longer.
+const ACTIVE_CONNECT_TIMEOUT: &str = "connect_timeout=3";
+const ACTIVE_CLIENT_TIMEOUT: f64 = 6.0;
+
 struct Report {
     case: String,
     text: String,
@@ -165,11 +193,52 @@ fn run_case(case: &Case, report: &mut Report) -> Result<(), String> {
     let expect = &case.expect;
     let pair = Pair::create()?;
     pair.server.load_iptables(&case.dir.join(RULES_V4))?;
+    let extra: &[&str] = if expect.active.is_some() {
+        &[ACTIVE_CONNECT_TIMEOUT]
+    } else {
+        &[]
+    };
     let daemon = Vsftpd::start(
         &pair.server,
         &case.dir.join(VSFTPD_CONF),
         expect.control_port,
+        extra,
     )?;
+    let mut measured = Observed {
+        passive: None,
+        capacity: None,
+        active: None,
+    };
+    if let Some(expected) = expect.outcome {
+        let (outcome, capacity) = run_passive(case, &pair, report)?;
+        report.compare("measured outcome", expected, outcome);
+        measured.passive = Some(outcome);
+        measured.capacity = capacity;
+    }
+    if let Some(expected) = expect.active {
+        let run =
+            active_mode::list_and_retr(&pair.client, expect.control_port, ACTIVE_CLIENT_TIMEOUT)?;
+        let _ = write!(report.text, "\n  active: {run}");
+        let outcome = run.outcome()?;
+        report.compare("measured active outcome", expected, outcome);
+        measured.active = Some(outcome);
+    }
+    let oops = daemon.oops();
+    if !oops.is_empty() {
+        let _ = write!(report.text, "\n  vsftpd fd 0: {oops}");
+    }
+    drop(daemon);
+    drop(pair);
+    report.compare_pasvlint(case, &measured)
+}
+
+/// Passive transfers (and held sessions, when the case asks) as they happened.
+fn run_passive(
+    case: &Case,
+    pair: &Pair,
+    report: &mut Report,
+) -> Result<(Outcome, Option<Capacity>), String> {
+    let expect = &case.expect;
     let options = probe::Options {
         control_port: expect.control_port,
         sessions: expect.transfers,
@@ -182,12 +251,10 @@ fn run_case(case: &Case, report: &mut Report) -> Result<(), String> {
     let outcome = transfers
         .outcome()
         .map_err(|e| format!("{e} ({transfers})"))?;
-    report.compare("measured outcome", expect.outcome, outcome);
     report.check_lftp_agrees(
         outcome,
         &lftp::list_and_get(&pair.client, expect.control_port)?,
     );
-
     let mut capacity = None;
     if let Some(expected) = &expect.capacity {
         let held = Measured::from_run(&probe::hold(&pair.client, &options, expected.sessions)?);
@@ -200,13 +267,7 @@ fn run_case(case: &Case, report: &mut Report) -> Result<(), String> {
         report.compare("measured capacity", expected.outcome, measured);
         capacity = Some(measured);
     }
-    let oops = daemon.oops();
-    if !oops.is_empty() {
-        let _ = write!(report.text, "\n  vsftpd fd 0: {oops}");
-    }
-    drop(daemon);
-    drop(pair);
-    report.compare_pasvlint(case, outcome, capacity)
+    Ok((outcome, capacity))
 }
 
 impl Report {
@@ -218,14 +279,10 @@ impl Report {
         }
     }
 
-    /// pasvlint on the case folder must say `outcome` (and, for a case that
-    /// measures it, `capacity`), and must have paired the server with its firewall.
-    fn compare_pasvlint(
-        &mut self,
-        case: &Case,
-        outcome: Outcome,
-        capacity: Option<Capacity>,
-    ) -> Result<(), String> {
+    /// pasvlint on the case folder must say what was measured (passive outcome,
+    /// capacity, active outcome, each where the case measures it), and must have
+    /// paired the server with its firewall.
+    fn compare_pasvlint(&mut self, case: &Case, measured: &Observed) -> Result<(), String> {
         let verdict = pasvlint::verdict(&case.dir)?;
         for d in &verdict.diagnostics {
             let _ = write!(self.text, "\n  pasvlint [{}] {}", d.rule, d.message);
@@ -236,9 +293,14 @@ impl Report {
                 self.case
             ));
         }
-        self.compare("pasvlint outcome", outcome, verdict.outcome);
-        if let Some(capacity) = capacity {
+        if let Some(outcome) = measured.passive {
+            self.compare("pasvlint outcome", outcome, verdict.outcome);
+        }
+        if let Some(capacity) = measured.capacity {
             self.compare("pasvlint capacity", capacity, verdict.capacity);
+        }
+        if let Some(active) = measured.active {
+            self.compare("pasvlint active outcome", active, verdict.active);
         }
         Ok(())
     }

@@ -7,7 +7,7 @@
 
 use super::iis::{self, RangeVerdict};
 use super::xml::{self, Attr, Element, XmlTree};
-use crate::facts::{ControlTls, FtpServer, Located, Passive};
+use crate::facts::{Active, ControlTls, FtpServer, Located, Passive};
 use crate::source::{SourceFile, Span};
 use std::path::Path;
 
@@ -402,6 +402,8 @@ fn server(
         passive: passive.clone(),
         max_sessions,
         tls: tls(&settings),
+        // IIS active mode is not modelled yet.
+        active: Active::Unknown,
         anchor: site.tag,
     }
 }

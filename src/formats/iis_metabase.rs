@@ -7,7 +7,7 @@
 
 use super::iis::{self, RangeVerdict};
 use super::xml::{self, Attr, Element, XmlTree};
-use crate::facts::{ControlTls, FtpServer, Located, Passive};
+use crate::facts::{Active, ControlTls, FtpServer, Located, Passive};
 use crate::source::{SourceFile, Span};
 use std::path::Path;
 
@@ -420,6 +420,8 @@ fn server(source: &SourceFile, key: &Key, parent: Option<&Key>, passive: &Passiv
         passive: passive.clone(),
         max_sessions,
         tls: Located::default_value(ControlTls::Never),
+        // IIS active mode is not modelled yet.
+        active: Active::Unknown,
         anchor: key.tag,
     }
 }

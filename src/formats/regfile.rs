@@ -13,7 +13,7 @@ use super::winfw::{
     Change, Direction, Finding, LocalPorts, Protocol, Remote, RuleAction, WinFirewall, WinRule,
     parse_port_list,
 };
-use crate::facts::{ControlTls, FileFacts, FtpServer, Located, Passive, Uncertainty};
+use crate::facts::{Active, ControlTls, FileFacts, FtpServer, Located, Passive, Uncertainty};
 use crate::portset::PortSet;
 use crate::source::{Encoding, SourceFile, Span};
 use std::collections::BTreeMap;
@@ -1008,6 +1008,8 @@ fn iis_server(file: &RegFile, source: &SourceFile) -> Option<FtpServer> {
         passive,
         max_sessions: Located::default_value(Some(None)),
         tls: Located::default_value(ControlTls::Never),
+        // IIS active mode is not modelled yet.
+        active: Active::Unknown,
         anchor: value.map_or(key.span, |v| v.name_span),
     })
 }

@@ -4,7 +4,7 @@
 
 pub mod directives;
 
-use crate::facts::{ControlTls, FtpServer, Located, Passive};
+use crate::facts::{Active, ControlTls, FtpServer, Located, Passive};
 use crate::portset::PortSet;
 use crate::source::{Encoding, SourceFile, Span};
 use directives::{Directive, Kind};
@@ -604,8 +604,45 @@ pub fn facts(config: &Config, source: &SourceFile) -> Vec<FtpServer> {
         passive: passive(config),
         max_sessions: max_sessions(config),
         tls: control_tls(config),
+        active: active(config),
         anchor,
     }]
+}
+
+/// `port_enable`, `connect_from_port_20` and `ftp_data_port` (measured: with
+/// `connect_from_port_20=NO` the data connection comes from an ephemeral port
+/// whatever `ftp_data_port` says).
+fn active(config: &Config) -> Active {
+    let enable = config.bool_value("port_enable");
+    let from_20 = config.bool_value("connect_from_port_20");
+    let data_port = config.uint_value("ftp_data_port");
+    let spans: Vec<Span> = [enable.span(), from_20.span(), data_port.span()]
+        .into_iter()
+        .flatten()
+        .collect();
+    match (enable.known(), from_20.known()) {
+        (Some(false), _) => Active::Disabled {
+            span: enable.span(),
+        },
+        (None, _) | (_, None) => Active::Unknown,
+        (Some(true), Some(false)) => Active::Enabled {
+            source_port: Located::new(None, from_20.span()),
+            deliberate: !spans.is_empty(),
+            spans,
+        },
+        (Some(true), Some(true)) => match data_port.known() {
+            // (unsigned short) in the sockaddr; port 0 lets the kernel choose.
+            Some(p) => Active::Enabled {
+                source_port: Located::new(
+                    Some(p as u16).filter(|&p| p != 0),
+                    data_port.span().or(from_20.span()),
+                ),
+                deliberate: true,
+                spans,
+            },
+            None => Active::Unknown,
+        },
+    }
 }
 
 fn control_port(config: &Config) -> Located<Option<u16>> {
@@ -978,6 +1015,29 @@ mod tests {
 
         let s = server(b"listen_ipv6=YES\nmax_clients=0\n");
         assert_eq!(s.max_sessions.value, Some(None));
+    }
+
+    #[test]
+    fn active_follows_the_measured_source_port() {
+        let source = |b: &[u8]| match server(b).active {
+            Active::Enabled {
+                source_port,
+                deliberate,
+                ..
+            } => format!("{:?} {deliberate}", source_port.value),
+            other => format!("{other:?}"),
+        };
+        assert_eq!(source(b""), "None false");
+        assert_eq!(source(b"ftp_data_port=20\n"), "None true");
+        assert_eq!(source(b"connect_from_port_20=YES\n"), "Some(20) true");
+        assert_eq!(
+            source(b"connect_from_port_20=YES\nftp_data_port=2020\n"),
+            "Some(2020) true"
+        );
+        assert_eq!(
+            source(b"port_enable=NO\nconnect_from_port_20=YES\n"),
+            "Disabled { span: Some(Span { file: FileId(0), start: 0, end: 14 }) }"
+        );
     }
 
     #[test]

@@ -379,6 +379,7 @@ impl Evaluation {
             ftp_helpers: Vec::new(),
             related_accepts: Vec::new(),
             admits_related: false,
+            active: None,
             uncertain,
         }
     }
@@ -475,6 +476,7 @@ fn firewall_off(file: FileId, span: Span, uncertain: Vec<Uncertainty>) -> Firewa
         ftp_helpers: Vec::new(),
         related_accepts: Vec::new(),
         admits_related: false,
+        active: None,
         uncertain,
     }
 }

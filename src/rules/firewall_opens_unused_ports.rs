@@ -2,7 +2,7 @@
 
 use super::{Rule, passive_spans};
 use crate::diag::Diagnostic;
-use crate::facts::{Decision, FtpServer, Verdict};
+use crate::facts::{Active, Decision, FtpServer, Verdict};
 use crate::hosts::Host;
 use crate::policy::Policy;
 use crate::portset::PortSet;
@@ -26,10 +26,14 @@ impl Rule for FirewallOpensUnusedPorts {
         if passive.is_empty() {
             return;
         }
+        // Control ports, and the fixed port active-mode data connections come from
+        // (its SYN-ACK comes back to it; active-port-20-unused judges whether the
+        // opening is needed).
         let used = host
             .servers
             .iter()
-            .filter_map(|s| s.control_port.value)
+            .flat_map(|s| [s.control_port.value, active_source_port(s)])
+            .flatten()
             .fold(passive.clone(), |acc, p| acc.union(&PortSet::single(p)));
         let mut seen = Vec::new();
         for rule in fw.decisions.iter().filter(|d| is_rule_accept(d)) {
@@ -43,6 +47,13 @@ impl Rule for FirewallOpensUnusedPorts {
                 out.push(self.report(rule, span, &unused, &host.servers));
             }
         }
+    }
+}
+
+fn active_source_port(server: &FtpServer) -> Option<u16> {
+    match &server.active {
+        Active::Enabled { source_port, .. } => source_port.value,
+        _ => None,
     }
 }
 

@@ -67,6 +67,8 @@ macro_rules! rules {
 }
 
 rules! {
+    active_data_blocked::ActiveDataBlocked => "active-data-blocked",
+    active_port_20_unused::ActivePort20Unused => "active-port-20-unused",
     batch_for_single_percent::BatchForSinglePercent => "batch-for-single-percent",
     control_port_blocked::ControlPortBlocked => "control-port-blocked",
     control_port_outside_policy::ControlPortOutsidePolicy => "control-port-outside-policy",

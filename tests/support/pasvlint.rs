@@ -1,5 +1,6 @@
 //! pasvlint's own verdict on a case folder, through the CLI's JSON contracts.
 
+use super::active::ActiveOutcome;
 use super::probe::{Capacity, Outcome};
 use serde::Deserialize;
 use std::path::Path;
@@ -32,13 +33,15 @@ struct Host {
 pub struct Verdict {
     pub outcome: Outcome,
     pub capacity: Capacity,
+    pub active: ActiveOutcome,
     pub diagnostics: Vec<Diagnostic>,
 }
 
 /// `pasvlint check --format json DIR`, read as a user would read it:
 /// `control-port-blocked` means no one logs in; `passive-ports-blocked` means
 /// transfers fail, on every port when its message says "all ...";
-/// `passive-range-too-small` means concurrent sessions run out of ports.
+/// `passive-range-too-small` means concurrent sessions run out of ports;
+/// `active-data-blocked` means active-mode transfers fail.
 pub fn verdict(dir: &Path) -> Result<Verdict, String> {
     let report: CheckReport = run_json(&["check", "--format", "json"], dir)?;
     let fired = |rule: &str| report.diagnostics.iter().find(|d| d.rule == rule);
@@ -60,9 +63,15 @@ pub fn verdict(dir: &Path) -> Result<Verdict, String> {
     } else {
         Capacity::Enough
     };
+    let active = if fired("active-data-blocked").is_some() {
+        ActiveOutcome::Fails
+    } else {
+        ActiveOutcome::Works
+    };
     Ok(Verdict {
         outcome,
         capacity,
+        active,
         diagnostics: report.diagnostics,
     })
 }

@@ -25,7 +25,13 @@ impl Vsftpd {
     /// Starts vsftpd with `config` unchanged, followed by the `-o` settings
     /// the harness needs to run it here; `-o` lines are read after the file,
     /// and for valid lines the last one wins.
-    pub fn start(netns: &Netns, config: &Path, control_port: u16) -> Result<Vsftpd, String> {
+    /// `extra` are more `-o` settings, after the harness's own.
+    pub fn start(
+        netns: &Netns,
+        config: &Path,
+        control_port: u16,
+        extra: &[&str],
+    ) -> Result<Vsftpd, String> {
         let scratch = tempfile::Builder::new()
             .prefix("pasvlint-truth-")
             .tempdir()
@@ -67,6 +73,7 @@ impl Vsftpd {
         let mut command = netns.command(BINARY);
         command.arg(config);
         command.args(settings.iter().map(|s| format!("-o{s}")));
+        command.args(extra.iter().map(|s| format!("-o{s}")));
         let child = command
             .stdin(Stdio::from(fd0))
             .stdout(Stdio::null())

@@ -391,6 +391,7 @@ impl<'r> Eval<'r> {
             related_accepts: related_accepts.clone(),
             admits_related: !related_accepts.is_empty()
                 || subset(&PortSet::range(1024, 65535), &related_open),
+            active: None,
             uncertain,
         }
     }

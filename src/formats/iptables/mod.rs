@@ -6,6 +6,7 @@
 //! message ([`rule`], [`save`], [`script`]). [`eval`] then decides, on port intervals,
 //! which inbound TCP ports a new connection completes on.
 
+mod active;
 mod eval;
 mod lex;
 pub mod names;
@@ -179,7 +180,16 @@ pub enum Packet {
     Reply = 2,
     /// A new inbound SYN on a port the raw table exempts from tracking (state UNTRACKED).
     Untracked = 3,
+    /// Active mode: the server's SYN to the client (state NEW, leaving through OUTPUT;
+    /// source port = the server's data port).
+    ActiveSyn = 4,
+    /// Active mode: the client's SYN-ACK back (state ESTABLISHED, arriving through
+    /// INPUT; destination port = the server's data port).
+    ActiveSynAck = 5,
 }
+
+/// Entries of [`Rule::applies`], one per [`Packet`].
+pub const PACKETS: usize = 6;
 
 /// A set of ports, stored without allocating for the common single range.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -252,7 +262,7 @@ pub struct Rule {
     /// Source ports of the server's reply the rule matches (OUTPUT direction).
     pub key_out: PortRef,
     /// Per [`Packet`], whether the rest of the matches hold.
-    pub applies: [Applies; 4],
+    pub applies: [Applies; PACKETS],
     pub proto: Proto,
     /// Only protocol and port matches (no address, interface, state, rate ...).
     pub plain: bool,
@@ -485,7 +495,9 @@ pub fn facts(ruleset: &Ruleset, source: &SourceFile) -> Option<Firewall> {
     if ruleset.family == Family::V6 || !ruleset.has_v4 {
         return None;
     }
-    Some(firewall_facts(ruleset, source))
+    let mut fw = firewall_facts(ruleset, source);
+    fw.active = Some(active::steps(ruleset));
+    Some(fw)
 }
 
 #[cfg(test)]

@@ -539,7 +539,7 @@ struct Parser<'a, 'b> {
     target_ext: Option<usize>,
     jump: Option<Jump<'a>>,
     /// Per packet kind, the conditions other than ports.
-    applies: [Applies; 4],
+    applies: [Applies; super::PACKETS],
     /// `None` until a port match narrows it (every port).
     key_in: Option<PortSet>,
     key_out: Option<PortSet>,
@@ -600,7 +600,7 @@ impl<'a, 'b> Parser<'a, 'b> {
             target: None,
             target_ext: None,
             jump: None,
-            applies: [Applies::ToAll; 4],
+            applies: [Applies::ToAll; super::PACKETS],
             key_in: None,
             key_out: None,
             plain: true,
@@ -1291,6 +1291,18 @@ impl<'a, 'b> Parser<'a, 'b> {
         self.applies[Packet::Untracked as usize] =
             self.applies[Packet::Untracked as usize].and(inbound);
         self.applies[Packet::Reply as usize] = self.applies[Packet::Reply as usize].and(reply);
+        self.applies[Packet::ActiveSynAck as usize] =
+            self.applies[Packet::ActiveSynAck as usize].and(inbound);
+        self.applies[Packet::ActiveSyn as usize] =
+            self.applies[Packet::ActiveSyn as usize].and(reply);
+    }
+
+    /// One condition for a SYN, another for a SYN-ACK (whatever the direction).
+    fn flags_split(&mut self, syn: Applies, synack: Applies) {
+        for (k, x) in self.applies.iter_mut().enumerate() {
+            let synack_packet = k == Packet::Reply as usize || k == Packet::ActiveSynAck as usize;
+            *x = x.and(if synack_packet { synack } else { syn });
+        }
     }
 
     fn seen_once(&mut self, idx: usize, bit: u32, option: &str) -> PResult<()> {
@@ -1356,6 +1368,8 @@ impl<'a, 'b> Parser<'a, 'b> {
                 self.applies[1] = self.applies[1].and(rel);
                 self.applies[2] = self.applies[2].and(reply);
                 self.applies[3] = self.applies[3].and(new);
+                self.applies[4] = self.applies[4].and(new);
+                self.applies[5] = self.applies[5].and(reply);
                 Ok(())
             }
             Ext::Mark | Ext::Connmark => {
@@ -1592,7 +1606,7 @@ impl<'a, 'b> Parser<'a, 'b> {
                 } else {
                     Applies::Never
                 };
-                self.condition_split(on_syn, on_synack);
+                self.flags_split(on_syn, on_synack);
             }
             "tcp-option" => {
                 self.plain = false;
@@ -1628,8 +1642,10 @@ impl<'a, 'b> Parser<'a, 'b> {
     /// A destination-port condition: the server port inbound, the client port on the reply.
     fn dport(&mut self, set: &PortSet) {
         narrow(&mut self.key_in, set);
-        self.applies[Packet::Reply as usize] =
-            self.applies[Packet::Reply as usize].and(ephemeral_applies(set));
+        let client = ephemeral_applies(set);
+        self.applies[Packet::Reply as usize] = self.applies[Packet::Reply as usize].and(client);
+        self.applies[Packet::ActiveSyn as usize] =
+            self.applies[Packet::ActiveSyn as usize].and(client);
     }
 
     /// A source-port condition: the client port inbound, the server port on the reply.
@@ -1792,6 +1808,8 @@ impl<'a, 'b> Parser<'a, 'b> {
             or(pick(sm.related), dnat),
             pick(sm.established),
             pick(sm.untracked),
+            pick(sm.new),
+            pick(sm.established),
         ];
         if invert {
             a = a.map(Applies::negated);
@@ -2878,7 +2896,10 @@ mod tests {
 
     #[test]
     fn conditions_per_packet() {
-        let applies = |l: &str| parse_line(l).unwrap().0.rule.applies;
+        let applies = |l: &str| {
+            let a = parse_line(l).unwrap().0.rule.applies;
+            [a[0], a[1], a[2], a[3]]
+        };
         use Applies::*;
         assert_eq!(
             applies("-A INPUT -i lo -j ACCEPT"),

@@ -16,7 +16,7 @@ pub mod powershell;
 use super::iis::{iis6_passive_range, iis7_passive_range};
 use super::regfile::passive_from;
 use super::winfw::{Change, Finding, WinFirewall};
-use crate::facts::{ControlTls, FileFacts, FtpServer, Located, Passive};
+use crate::facts::{Active, ControlTls, FileFacts, FtpServer, Located, Passive};
 use crate::portset::PortSet;
 use crate::source::{SourceFile, Span};
 use std::path::Path;
@@ -425,6 +425,7 @@ fn iis_servers(settings: &[IisSetting], iis7: bool, source: &SourceFile) -> Vec<
             } else {
                 ControlTls::Never
             }),
+            active: Active::Unknown,
             anchor,
         })
         .collect()

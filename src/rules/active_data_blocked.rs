@@ -1,0 +1,209 @@
+//! `active-data-blocked`: see rules/active-data-blocked.toml.
+
+use super::Rule;
+use crate::diag::Diagnostic;
+use crate::facts::{Active, ActivePacket, ActiveStep, EPHEMERAL_PORTS, Firewall, FtpServer, Verdict};
+use crate::hosts::Host;
+use crate::policy::Policy;
+use crate::portset::PortSet;
+use crate::source::Span;
+
+pub struct ActiveDataBlocked;
+
+impl Rule for ActiveDataBlocked {
+    fn name(&self) -> &'static str {
+        "active-data-blocked"
+    }
+
+    fn check_host(&self, host: &Host, _policy: &Policy, out: &mut Vec<Diagnostic>) {
+        let Some(fw) = &host.firewall else {
+            return;
+        };
+        out.extend(host.servers.iter().filter_map(|s| self.check_server(s, fw)));
+    }
+}
+
+impl ActiveDataBlocked {
+    fn check_server(&self, server: &FtpServer, fw: &Firewall) -> Option<Diagnostic> {
+        let Active::Enabled {
+            deliberate: true, ..
+        } = &server.active
+        else {
+            return None;
+        };
+        // No one logs in: control-port-blocked says so.
+        if !fw.open_to_any().contains(server.control_port.value?) {
+            return None;
+        }
+        let ports = server.active.source_ports()?;
+        for packet in [ActivePacket::Syn, ActivePacket::SynAck] {
+            let deciders = fw.active_deciders(packet, &ports)?;
+            let blocked: Vec<&ActiveStep> = deciders
+                .into_iter()
+                .filter(|s| s.verdict != Verdict::Accept)
+                .collect();
+            if !blocked.is_empty() {
+                return Some(self.report(server, packet, &ports, &blocked));
+            }
+        }
+        None
+    }
+
+    fn report(
+        &self,
+        server: &FtpServer,
+        packet: ActivePacket,
+        ports: &PortSet,
+        blocked: &[&ActiveStep],
+    ) -> Diagnostic {
+        let first = blocked[0];
+        let stopped = blocked
+            .iter()
+            .fold(PortSet::empty(), |acc, s| acc.union(&s.ports))
+            .intersection(ports);
+        let source = source_words(server);
+        let which = ports_words(ports, &stopped);
+        let by = match (first.is_policy, first.span) {
+            (true, _) => format!("the {} policy", first.chain),
+            (false, _) => format!("a {} rule", first.chain),
+        };
+        let verb = if first.verdict == Verdict::Reject {
+            "rejects"
+        } else {
+            "drops"
+        };
+        let what = match packet {
+            ActivePacket::Syn => format!("the server's data-connection SYN from {which}"),
+            ActivePacket::SynAck => format!("the client's SYN-ACK to {which}"),
+        };
+        let message = format!("active-mode transfers fail: {by} {verb} {what} ({source})");
+        let (primary, label) = primary(server);
+        let mut d = Diagnostic::new(self.name(), message, primary, label);
+        for step in blocked.iter().take(3) {
+            if let Some(span) = step.span {
+                let label = if step.is_policy {
+                    format!("policy {}: {what} ends here", verdict_word(step.verdict))
+                } else {
+                    format!("{} {what}", verb_of(step.verdict))
+                };
+                d = d.with_related(span, label);
+            }
+        }
+        d.with_help(help(packet, first, &stopped))
+    }
+}
+
+fn verdict_word(v: Verdict) -> &'static str {
+    match v {
+        Verdict::Accept => "ACCEPT",
+        Verdict::Drop => "DROP",
+        Verdict::Reject => "REJECT",
+    }
+}
+
+fn verb_of(v: Verdict) -> &'static str {
+    match v {
+        Verdict::Reject => "rejects",
+        _ => "drops",
+    }
+}
+
+/// `port 20`, `ephemeral ports 32768-60999`, or the part of them that is stopped.
+fn ports_words(ports: &PortSet, stopped: &PortSet) -> String {
+    let plural = |s: &PortSet| {
+        if s.count() == 1 {
+            format!("port {s}")
+        } else {
+            format!("ports {}", s.summary(4))
+        }
+    };
+    if stopped == ports {
+        if ports.count() == 1 {
+            plural(ports)
+        } else {
+            format!("ephemeral {}", plural(ports))
+        }
+    } else {
+        format!(
+            "{} ({} of the {} ephemeral ports)",
+            plural(stopped),
+            stopped.count(),
+            ports.count()
+        )
+    }
+}
+
+fn source_words(server: &FtpServer) -> String {
+    let product = server.vocabulary().product;
+    match &server.active {
+        Active::Enabled { source_port, .. } => match source_port.value {
+            Some(p) => format!("{product} connects from port {p} with connect_from_port_20=YES"),
+            None => format!(
+                "connect_from_port_20 is NO: {product} connects from an ephemeral port {}-{}",
+                EPHEMERAL_PORTS.0, EPHEMERAL_PORTS.1
+            ),
+        },
+        _ => product.to_owned(),
+    }
+}
+
+fn primary(server: &FtpServer) -> (Span, String) {
+    let Active::Enabled {
+        source_port, spans, ..
+    } = &server.active
+    else {
+        return (server.anchor, "active mode".to_owned());
+    };
+    let span = source_port
+        .span
+        .or_else(|| spans.first().copied())
+        .unwrap_or(server.anchor);
+    let label = match source_port.value {
+        Some(p) => format!("data connections from port {p}"),
+        None => "data connections from an ephemeral port".to_owned(),
+    };
+    (span, label)
+}
+
+fn help(packet: ActivePacket, step: &ActiveStep, stopped: &PortSet) -> String {
+    let ports = port_arg(stopped);
+    let (table, chain) = step.chain.split_once(' ').unwrap_or(("filter", "INPUT"));
+    let table_arg = if table == "filter" {
+        String::new()
+    } else {
+        format!("-t {table} ")
+    };
+    let rule = match (packet, table) {
+        (ActivePacket::SynAck, "filter") => {
+            format!("-A {chain} -m conntrack --ctstate ESTABLISHED -j ACCEPT")
+        }
+        (ActivePacket::SynAck, _) => format!("{table_arg}-A {chain} -p tcp --dport {ports} -j ACCEPT"),
+        (ActivePacket::Syn, _) => {
+            format!("{table_arg}-A {chain} -p tcp --sport {ports} --dport 1024:65535 -j ACCEPT")
+        }
+    };
+    let why = match packet {
+        ActivePacket::SynAck => "the reply belongs to the server's own connection, so no FTP helper is needed",
+        ActivePacket::Syn => "the server opens the data connection itself",
+    };
+    let place = if step.is_policy {
+        "to the chain"
+    } else {
+        "before the rule that stops it"
+    };
+    format!(
+        "add `{rule}` {place} ({why}), or set port_enable=NO if every client uses passive mode"
+    )
+}
+
+fn port_arg(ports: &PortSet) -> String {
+    match ports.ranges() {
+        [(lo, hi)] if lo == hi => lo.to_string(),
+        [(lo, hi)] => format!("{lo}:{hi}"),
+        _ => {
+            let lo = ports.first().unwrap_or(0);
+            let hi = ports.ranges().last().map_or(lo, |r| r.1);
+            format!("{lo}:{hi}")
+        }
+    }
+}
