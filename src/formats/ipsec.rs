@@ -1090,6 +1090,7 @@ impl Accumulator {
             ftp_helpers: Vec::new(),
             related_accepts: Vec::new(),
             admits_related: false,
+            active: None,
             uncertain,
         }
     }
