@@ -5,7 +5,7 @@
 
 use super::Rule;
 use crate::diag::Diagnostic;
-use crate::formats::{ParsedFile, windows_findings};
+use crate::formats::ParsedFile;
 
 pub struct BatchForSinglePercent;
 
@@ -15,11 +15,6 @@ impl Rule for BatchForSinglePercent {
     }
 
     fn check_file(&self, file: &ParsedFile, out: &mut Vec<Diagnostic>) {
-        out.extend(
-            windows_findings(file)
-                .iter()
-                .filter(|f| f.rule == self.name())
-                .map(|f| f.to_diagnostic()),
-        );
+        super::report_windows_findings(self.name(), file, out);
     }
 }

@@ -219,3 +219,13 @@ pub fn markdown_table() -> String {
     }
     out
 }
+
+/// Findings the Windows parsers phrased where they found them, for the rule named.
+pub(crate) fn report_windows_findings(rule: &str, file: &ParsedFile, out: &mut Vec<Diagnostic>) {
+    out.extend(
+        crate::formats::windows_findings(file)
+            .iter()
+            .filter(|f| f.rule == rule)
+            .map(|f| f.to_diagnostic()),
+    );
+}
