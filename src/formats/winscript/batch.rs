@@ -838,7 +838,7 @@ fn substitute(body: &[Cell], letter: char, marker: char) -> Cells {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::formats::winfw::{Change, LocalPorts};
+    use crate::formats::winfw::Change;
     use crate::source::FileId;
 
     fn effects(script: &str) -> Effects {
@@ -849,16 +849,7 @@ mod tests {
     }
 
     fn ports(fx: &Effects) -> Vec<String> {
-        fx.firewall
-            .iter()
-            .filter_map(|c| match c {
-                Change::Add(r) => match &r.local_ports {
-                    LocalPorts::Set(p) => Some(p.to_string()),
-                    other => Some(format!("{other:?}")),
-                },
-                _ => None,
-            })
-            .collect()
+        super::super::test_support::added_ports(fx)
     }
 
     #[test]

@@ -558,3 +558,23 @@ mod tests {
         assert_eq!(progression_len(1, 1, 0), Some(0));
     }
 }
+
+#[cfg(test)]
+pub(crate) mod test_support {
+    use super::Effects;
+    use crate::formats::winfw::{Change, LocalPorts};
+
+    /// The local ports of every rule a script added, as text, in order.
+    pub fn added_ports(fx: &Effects) -> Vec<String> {
+        fx.firewall
+            .iter()
+            .filter_map(|c| match c {
+                Change::Add(r) => Some(match &r.local_ports {
+                    LocalPorts::Set(p) => p.to_string(),
+                    other => format!("{other:?}"),
+                }),
+                _ => None,
+            })
+            .collect()
+    }
+}

@@ -1427,16 +1427,7 @@ mod tests {
     }
 
     fn ports(fx: &Effects) -> Vec<String> {
-        fx.firewall
-            .iter()
-            .filter_map(|c| match c {
-                Change::Add(r) => Some(match &r.local_ports {
-                    LocalPorts::Set(p) => p.to_string(),
-                    other => format!("{other:?}"),
-                }),
-                _ => None,
-            })
-            .collect()
+        super::super::test_support::added_ports(fx)
     }
 
     #[test]
