@@ -2,7 +2,7 @@
 
 use crate::facts::{FileFacts, Firewall, FtpServer};
 use crate::source::FileId;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 use std::path::{Path, PathBuf};
 
 /// One machine: its FTP servers and the firewall in front of them.
@@ -57,10 +57,10 @@ pub fn group(entries: Vec<FileEntry>, specs: &[HostSpec]) -> Vec<Host> {
 /// An FTP config pairs with the firewall configs under the nearest directory,
 /// from its own upward, whose subtree holds any. A file that is both pairs with itself.
 fn default_pairing(entries: Vec<FileEntry>) -> Vec<Host> {
-    let firewall_paths: Vec<PathBuf> = entries
+    let dirs_with_firewalls: HashSet<PathBuf> = entries
         .iter()
         .filter(|e| e.facts.firewall.is_some())
-        .map(|e| e.path.clone())
+        .flat_map(|e| e.path.ancestors().skip(1).map(Path::to_path_buf))
         .collect();
     let mut groups: BTreeMap<PathBuf, Vec<FileEntry>> = BTreeMap::new();
     let mut firewall_only = Vec::new();
@@ -72,7 +72,8 @@ fn default_pairing(entries: Vec<FileEntry>) -> Vec<Host> {
         let key = if e.facts.firewall.is_some() {
             e.path.clone()
         } else {
-            pairing_dir(&e.path, &firewall_paths).unwrap_or_else(|| parent(&e.path).to_path_buf())
+            pairing_dir(&e.path, &dirs_with_firewalls)
+                .unwrap_or_else(|| parent(&e.path).to_path_buf())
         };
         groups.entry(key).or_default().push(e);
     }
@@ -94,11 +95,11 @@ fn default_pairing(entries: Vec<FileEntry>) -> Vec<Host> {
 /// A firewall belongs to the closest server group above it, so sibling hosts
 /// never share one.
 fn closest_group(groups: &BTreeMap<PathBuf, Vec<FileEntry>>, firewall: &Path) -> Option<PathBuf> {
-    groups
-        .keys()
-        .filter(|dir| firewall.starts_with(dir) && firewall != dir.as_path())
-        .max_by_key(|dir| dir.components().count())
-        .cloned()
+    firewall
+        .ancestors()
+        .skip(1)
+        .find(|dir| groups.contains_key(*dir))
+        .map(Path::to_path_buf)
 }
 
 /// A group whose firewalls were all claimed by closer servers is not a host:
@@ -125,14 +126,12 @@ fn parent(path: &Path) -> &Path {
     path.parent().unwrap_or(Path::new(""))
 }
 
-fn pairing_dir(path: &Path, firewalls: &[PathBuf]) -> Option<PathBuf> {
-    let mut dir = parent(path);
-    loop {
-        if firewalls.iter().any(|f| f.starts_with(dir)) {
-            return Some(dir.to_path_buf());
-        }
-        dir = dir.parent()?;
-    }
+/// The nearest directory, from the file's own upward, whose subtree holds a firewall.
+fn pairing_dir(path: &Path, dirs_with_firewalls: &HashSet<PathBuf>) -> Option<PathBuf> {
+    path.ancestors()
+        .skip(1)
+        .find(|dir| dirs_with_firewalls.contains(*dir))
+        .map(Path::to_path_buf)
 }
 
 /// System directories say where a file sits on the host, not which host it is.
