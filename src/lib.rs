@@ -6,6 +6,7 @@ pub mod diag;
 pub mod discover;
 pub mod emit;
 pub mod facts;
+pub mod filter;
 pub mod formats;
 pub mod hosts;
 pub mod lsp;

@@ -3,56 +3,36 @@
 //! Both are *replayed* into the tables a real load would leave behind ([`state`]),
 //! one command at a time, with every problem a real `iptables-restore` (nft backend)
 //! or `iptables` command would reject recorded with its span and the tool's own
-//! message ([`rule`], [`save`], [`script`]). [`eval`] then decides, on port intervals,
-//! which inbound TCP ports a new connection completes on.
+//! message ([`rule`], [`save`], [`script`]). [`Ruleset::lower`] hands the tables to
+//! the filter model (`crate::filter`), which decides what a connection completes on.
 
-mod active;
-mod eval;
+#[cfg(test)]
+mod active_tests;
+#[cfg(test)]
+mod eval_tests;
 mod lex;
 pub mod names;
 mod rule;
 mod save;
 mod script;
+mod shadow;
 mod state;
 
-pub use eval::{Shadowed, firewall_facts, shadowed_rules};
+pub use crate::filter::Fnv;
+pub use crate::filter::ir::{
+    Applies, PACKETS, Packet, Policy, PortRef, Proto, Rule, StateMatch, Target,
+};
+pub use shadow::{Shadowed, shadowed_rules};
 
 use super::Format;
-use crate::facts::Firewall;
+use crate::facts::{Firewall, Uncertainty};
+use crate::filter::ir::{self as filter, Base, BaseKind, Hook};
 use crate::portset::PortSet;
 use crate::source::{SourceFile, Span};
+use std::borrow::Cow;
 use std::collections::HashMap;
-use std::hash::{BuildHasherDefault, Hasher};
+use std::hash::BuildHasherDefault;
 use std::path::Path;
-
-/// A fast hash for chain names, port sets and rule specs (FxHash steps with an FNV
-/// tail): keys are short, and a crafted collision only slows a lookup down.
-#[derive(Clone, Copy)]
-pub struct Fnv(u64);
-
-impl Default for Fnv {
-    fn default() -> Fnv {
-        Fnv(0xcbf2_9ce4_8422_2325)
-    }
-}
-
-impl Hasher for Fnv {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-
-    fn write(&mut self, bytes: &[u8]) {
-        // Eight bytes at a time (the FxHash step), the tail byte by byte.
-        let mut chunks = bytes.chunks_exact(8);
-        for c in &mut chunks {
-            let word = u64::from_le_bytes([c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]]);
-            self.0 = (self.0.rotate_left(5) ^ word).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
-        }
-        for &b in chunks.remainder() {
-            self.0 = (self.0 ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
-        }
-    }
-}
 
 /// The five iptables tables.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -113,175 +93,6 @@ impl TableKind {
 pub enum Family {
     V4,
     V6,
-}
-
-/// A built-in chain's policy.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Policy {
-    Accept,
-    Drop,
-}
-
-/// Whether a rule's matches hold for one kind of packet, from the point of view of
-/// the general public (a source no address, interface or rate condition singles out).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
-pub enum Applies {
-    /// Never (e.g. `-p udp` for TCP, `-i lo` from outside, `--ctstate ESTABLISHED` for a SYN).
-    Never,
-    /// Always, for every source.
-    #[default]
-    ToAll,
-    /// For some sources or sometimes, not for the general public (`-s 10.0.0.0/8`,
-    /// `-i eth0`, `-m limit`, an unknown match).
-    ToSome,
-    /// For the general public but not for every source (`! -s 10.0.0.0/8`).
-    ToMost,
-}
-
-impl Applies {
-    /// Both conditions together (matches are ANDed).
-    pub fn and(self, other: Applies) -> Applies {
-        use Applies::*;
-        match (self, other) {
-            (Never, _) | (_, Never) => Never,
-            (ToAll, x) | (x, ToAll) => x,
-            (ToSome, _) | (_, ToSome) => ToSome,
-            (ToMost, ToMost) => ToMost,
-        }
-    }
-
-    /// The same condition negated with `!`.
-    pub fn negated(self) -> Applies {
-        match self {
-            Applies::Never => Applies::ToAll,
-            Applies::ToAll => Applies::Never,
-            Applies::ToSome => Applies::ToMost,
-            Applies::ToMost => Applies::ToSome,
-        }
-    }
-
-    pub fn public(self) -> bool {
-        matches!(self, Applies::ToAll | Applies::ToMost)
-    }
-
-    pub fn some(self) -> bool {
-        self != Applies::Never
-    }
-}
-
-/// The packets the evaluator asks about.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Packet {
-    /// The SYN of a new inbound connection from a remote client (conntrack state NEW).
-    New = 0,
-    /// The SYN of a data connection an FTP helper expects (state RELATED).
-    Related = 1,
-    /// The server's SYN-ACK on its way out (state ESTABLISHED, source port = the server port).
-    Reply = 2,
-    /// A new inbound SYN on a port the raw table exempts from tracking (state UNTRACKED).
-    Untracked = 3,
-    /// Active mode: the server's SYN to the client (state NEW, leaving through OUTPUT;
-    /// source port = the server's data port).
-    ActiveSyn = 4,
-    /// Active mode: the client's SYN-ACK back (state ESTABLISHED, arriving through
-    /// INPUT; destination port = the server's data port).
-    ActiveSynAck = 5,
-}
-
-/// Entries of [`Rule::applies`], one per [`Packet`].
-pub const PACKETS: usize = 6;
-
-/// A set of ports, stored without allocating for the common single range.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum PortRef {
-    Empty,
-    Range(u16, u16),
-    /// Index into [`Ruleset::port_sets`].
-    Set(u32),
-}
-
-impl PortRef {
-    pub const ALL: PortRef = PortRef::Range(0, 65535);
-}
-
-/// What a rule does when it matches.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Target {
-    /// No `-j`, or an extension that does not end evaluation (LOG, MARK, NFLOG, ...).
-    Continue,
-    Accept,
-    Drop,
-    Reject,
-    Return,
-    /// `-j CHAIN`: index of the chain in its table.
-    Jump(u32),
-    /// `-g CHAIN`.
-    Goto(u32),
-    /// `-j CT --helper NAME` (`ftp` or not), non-terminating.
-    CtHelper {
-        ftp: bool,
-    },
-    /// `-j NOTRACK` / `-j CT --notrack`.
-    NoTrack,
-    /// `-j MARK --set-mark V` (or `--set-xmark V/0xffffffff`).
-    SetMark(u32),
-    /// `-j REDIRECT [--to-ports lo[-hi]]` (None: the original port).
-    Redirect(Option<(u16, u16)>),
-    /// `-j DNAT --to-destination [addr][:lo[-hi]]`.
-    Dnat {
-        addr: Option<[u8; 4]>,
-        ports: Option<(u16, u16)>,
-    },
-    /// Ends nat traversal without changing the destination (SNAT, MASQUERADE, NETMAP ...).
-    NatOther,
-    /// Hands the packet to user space or another path the evaluator cannot follow
-    /// (NFQUEUE, SYNPROXY, TPROXY, ...).
-    Opaque,
-}
-
-/// Which protocols a rule's `-p` lets through, for the structural checks.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Proto {
-    Any,
-    Tcp,
-    Udp,
-    /// Another single protocol, or `! -p tcp`.
-    Other,
-    /// A negated protocol other than TCP (`! -p udp`): TCP and more.
-    AllBut,
-}
-
-/// One rule after parsing. Small and `Copy`: a million-rule dump keeps a million.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Rule {
-    /// The whole rule line (or command).
-    pub span: Span,
-    /// Destination ports a new inbound TCP connection may have to match (the
-    /// intersection of every port match); `Empty` when the rule cannot match TCP.
-    pub key_in: PortRef,
-    /// Source ports of the server's reply the rule matches (OUTPUT direction).
-    pub key_out: PortRef,
-    /// Per [`Packet`], whether the rest of the matches hold.
-    pub applies: [Applies; PACKETS],
-    pub proto: Proto,
-    /// Only protocol and port matches (no address, interface, state, rate ...).
-    pub plain: bool,
-    /// The rule has a conntrack state match (its meaning changes for NOTRACK'ed ports).
-    pub state: Option<StateMatch>,
-    /// `-m mark --mark V` (exact value, no mask): the mark it needs.
-    pub mark: Option<u32>,
-    pub target: Target,
-    /// Hash of the normalised rule spec, for `-D` by specification.
-    pub spec: u32,
-}
-
-/// A conntrack/state match: which of the states a SYN can be in it accepts.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct StateMatch {
-    pub new: bool,
-    pub related: bool,
-    pub established: bool,
-    pub untracked: bool,
 }
 
 #[derive(Clone, Debug)]
@@ -495,9 +306,79 @@ pub fn facts(ruleset: &Ruleset, source: &SourceFile) -> Option<Firewall> {
     if ruleset.family == Family::V6 || !ruleset.has_v4 {
         return None;
     }
-    let mut fw = firewall_facts(ruleset, source);
-    fw.active = Some(active::steps(ruleset));
+    let lowered = ruleset.lower(&ruleset.tables);
+    let mut fw = crate::filter::eval::firewall_facts(&lowered, source.id);
+    fw.uncertain
+        .extend(ruleset.unknowns.iter().map(|u| Uncertainty {
+            span: u.span,
+            what: u.what.clone(),
+        }));
+    fw.active = Some(crate::filter::active::steps(&lowered));
     Some(fw)
+}
+
+/// How iptables' tables sit on the hooks (netfilter's `NF_IP_PRI_*`).
+fn priority(kind: TableKind, chain: &str) -> i32 {
+    match (kind, chain) {
+        (TableKind::Raw, _) => -300,
+        (TableKind::Mangle, _) => -150,
+        (TableKind::Nat, "PREROUTING" | "OUTPUT") => crate::filter::ir::NAT_DST_PRIORITY,
+        (TableKind::Nat, _) => 100,
+        (TableKind::Filter, _) => 0,
+        (TableKind::Security, _) => 50,
+    }
+}
+
+fn hook(chain: &str) -> Option<Hook> {
+    Some(match chain {
+        "PREROUTING" => Hook::Prerouting,
+        "INPUT" => Hook::Input,
+        "FORWARD" => Hook::Forward,
+        "OUTPUT" => Hook::Output,
+        "POSTROUTING" => Hook::Postrouting,
+        _ => return None,
+    })
+}
+
+impl Ruleset {
+    /// One family's tables as the filter model reads them: built-in chains become
+    /// base chains at their table's priority; nothing is copied.
+    pub fn lower<'a>(&'a self, tables: &'a [Option<Table>; 5]) -> filter::Ruleset<'a> {
+        let mut out = filter::Ruleset {
+            tables: Vec::new(),
+            bases: Vec::new(),
+            port_sets: Cow::Borrowed(&self.port_sets),
+        };
+        for table in tables.iter().flatten() {
+            let index = out.tables.len();
+            let mut lowered = filter::Table::default();
+            for (id, chain) in table.chains.iter().enumerate() {
+                lowered.chains.push(filter::Chain {
+                    rules: Cow::Borrowed(&chain.rules),
+                    policy: chain.policy,
+                    policy_span: chain.policy_span,
+                    live: !chain.deleted,
+                });
+                let hook = hook(&chain.name).filter(|_| chain.builtin && !chain.deleted);
+                if let Some(hook) = hook {
+                    out.bases.push(Base {
+                        hook,
+                        priority: priority(table.kind, &chain.name),
+                        kind: if table.kind == TableKind::Nat {
+                            BaseKind::Nat
+                        } else {
+                            BaseKind::Filter
+                        },
+                        table: index,
+                        chain: id as u32,
+                        label: format!("{} {}", table.kind.name(), chain.name),
+                    });
+                }
+            }
+            out.tables.push(lowered);
+        }
+        out
+    }
 }
 
 #[cfg(test)]

@@ -4,16 +4,20 @@
 //! outcome (accept, drop, return, or a nat action), for two observers at once:
 //! the *public* (a source that no address, interface or rate condition singles out)
 //! and *some* source (any source, any rate state). A rule costs a few interval-set
-//! operations. Base chains are then composed in packet order: raw, mangle and nat
-//! PREROUTING, mangle/filter/security INPUT, and the reply's OUTPUT path.
+//! operations. Base chains are then composed in packet order, by hook and priority:
+//! prerouting before destination NAT, the NAT port map, prerouting after it and
+//! input, and the reply's output and postrouting path.
 
 use super::Fnv;
-use super::{Applies, Packet, Policy, PortRef, Proto, Rule, Ruleset, Table, TableKind, Target};
+use super::ir::{
+    Applies, Base, BaseKind, Hook, NAT_DST_PRIORITY, Packet, Policy, PortRef, Proto, Rule, Ruleset,
+    Table, Target,
+};
 use crate::facts::{
     Decision, DefaultPolicy, Firewall, FtpHelper, Located, Scope, Uncertainty, Verdict,
 };
 use crate::portset::PortSet;
-use crate::source::{SourceFile, Span};
+use crate::source::{FileId, Span};
 use std::collections::{BTreeMap, HashSet};
 use std::hash::BuildHasherDefault;
 
@@ -230,18 +234,18 @@ impl Context {
 }
 
 struct Eval<'r> {
-    rs: &'r Ruleset,
-    source: &'r SourceFile,
+    rs: &'r Ruleset<'r>,
+    file: FileId,
     ctx: Context,
     nat_actions: Vec<(Target, Span)>,
     uncertain: Vec<Uncertainty>,
 }
 
-/// Inbound TCP on IPv4 as the ruleset decides it.
-pub fn firewall_facts(rs: &Ruleset, source: &SourceFile) -> Firewall {
+/// Inbound TCP as the ruleset decides it.
+pub fn firewall_facts(rs: &Ruleset<'_>, file: FileId) -> Firewall {
     let mut ev = Eval {
         rs,
-        source,
+        file,
         ctx: Context::default(),
         nat_actions: Vec::new(),
         uncertain: Vec::new(),
@@ -258,67 +262,43 @@ struct Passed {
 impl<'r> Eval<'r> {
     fn run(&mut self) -> Firewall {
         let all = PortSet::all();
-        // raw PREROUTING: NOTRACK, CT helpers, drops.
-        let raw = self.stage(TableKind::Raw, "PREROUTING", Packet::New);
-        self.collect_side_effects(TableKind::Raw, &raw);
-        let mangle_pre = self.stage(TableKind::Mangle, "PREROUTING", Packet::New);
-        self.collect_side_effects(TableKind::Mangle, &mangle_pre);
-        let mangle_in = self.stage(TableKind::Mangle, "INPUT", Packet::New);
-        self.collect_side_effects(TableKind::Mangle, &mangle_in);
-
-        let pre_stages = [
-            (TableKind::Raw, "PREROUTING", &raw),
-            (TableKind::Mangle, "PREROUTING", &mangle_pre),
-        ];
-        let nat = self.nat_map();
-        let filter = self.stage(TableKind::Filter, "INPUT", Packet::New);
-        let security = self.stage(TableKind::Security, "INPUT", Packet::New);
-        let in_stages = [
-            (TableKind::Mangle, "INPUT", &mangle_in),
-            (TableKind::Filter, "INPUT", &filter),
-            (TableKind::Security, "INPUT", &security),
-        ];
-        let reply: Vec<(TableKind, &str, Option<Stage>)> = [
-            (TableKind::Raw, "OUTPUT"),
-            (TableKind::Mangle, "OUTPUT"),
-            (TableKind::Filter, "OUTPUT"),
-            (TableKind::Security, "OUTPUT"),
-            (TableKind::Mangle, "POSTROUTING"),
-        ]
-        .into_iter()
-        .map(|(t, c)| (t, c, self.stage(t, c, Packet::Reply)))
-        .collect();
+        let path = Path::of(self.rs);
+        // Each stage sees the marks and NOTRACKs of the stages before it.
+        let pre = self.stages_in_order(&path.pre);
+        let nat = self.nat_map(&path);
+        let input = self.stages_in_order(&path.input);
+        let pre_stages: Vec<(&Base, &Option<Stage>)> = pre.iter().map(|(b, st)| (*b, st)).collect();
+        let in_stages: Vec<(&Base, &Option<Stage>)> =
+            input.iter().map(|(b, st)| (*b, st)).collect();
+        let reply: Vec<(&Base, Option<Stage>)> = path
+            .reply
+            .iter()
+            .map(|b| (*b, self.stage(b, Packet::Reply)))
+            .collect();
+        let main = path.main;
 
         // Public and some-source pass sets, stage by stage.
         let mut alive_pre = (all.clone(), all.clone());
         let mut decisions: Vec<(u64, Decision)> = Vec::new();
-        for (k, (t, c, st)) in pre_stages.iter().enumerate() {
-            let passed = self.passed(*t, c, st.as_ref());
-            self.stage_drops(
-                k as u64,
-                *t,
-                c,
-                st.as_ref(),
-                &alive_pre.0,
-                None,
-                &mut decisions,
-            );
+        for (k, (b, st)) in pre_stages.iter().enumerate() {
+            let passed = self.passed(b, st.as_ref());
+            self.stage_drops(k as u64, b, st.as_ref(), &alive_pre.0, None, &mut decisions);
             alive_pre.0 = alive_pre.0.intersection(&passed.public);
             alive_pre.1 = alive_pre.1.intersection(&passed.some);
         }
         // INPUT-side ports: what the stages after nat let through.
         let mut alive_in = (all.clone(), all.clone());
         let mut input_pass = Vec::new();
-        for (t, c, st) in &in_stages {
-            let passed = self.passed(*t, c, st.as_ref());
+        for (b, st) in &in_stages {
+            let passed = self.passed(b, st.as_ref());
             input_pass.push((alive_in.0.clone(), passed.public.clone()));
             alive_in.0 = alive_in.0.intersection(&passed.public);
             alive_in.1 = alive_in.1.intersection(&passed.some);
         }
         let after_input = alive_in.0.clone();
         let mut reply_before = Vec::new();
-        for (t, c, st) in &reply {
-            let passed = self.passed(*t, c, st.as_ref());
+        for (b, st) in &reply {
+            let passed = self.passed(b, st.as_ref());
             reply_before.push(alive_in.0.clone());
             alive_in.0 = alive_in.0.intersection(&passed.public);
             alive_in.1 = alive_in.1.intersection(&passed.some);
@@ -329,14 +309,14 @@ impl<'r> Eval<'r> {
 
         // Decisions after nat are in INPUT-side ports; map them back.
         let pre_alive_public = alive_pre.0.clone();
-        for (i, (t, c, st)) in in_stages.iter().enumerate() {
+        let first_in = pre_stages.len() as u64;
+        for (i, (b, st)) in in_stages.iter().enumerate() {
             let before = &input_pass[i].0;
-            let keep_accepts = (*t == TableKind::Filter).then_some(&final_in_public);
+            let keep_accepts = (Some(*b) == main).then_some(&final_in_public);
             let mut local = Vec::new();
             self.stage_drops(
-                2 + i as u64,
-                *t,
-                c,
+                first_in + i as u64,
+                b,
                 st.as_ref(),
                 before,
                 keep_accepts,
@@ -349,12 +329,12 @@ impl<'r> Eval<'r> {
                 }
             }
         }
-        for (i, (t, c, st)) in reply.iter().enumerate() {
+        let first_reply = first_in + in_stages.len() as u64;
+        for (i, (b, st)) in reply.iter().enumerate() {
             let mut local = Vec::new();
             self.stage_drops(
-                5 + i as u64,
-                *t,
-                c,
+                first_reply + i as u64,
+                b,
                 st.as_ref(),
                 &reply_before[i],
                 None,
@@ -375,19 +355,16 @@ impl<'r> Eval<'r> {
         let open_to_some = open_some
             .intersection(&connectable)
             .difference(&open_to_all);
-        let (related_open, related_accepts) = self.related();
-        let mut uncertain = std::mem::take(&mut self.uncertain);
-        uncertain.extend(self.rs.unknowns.iter().map(|u| Uncertainty {
-            span: u.span,
-            what: u.what.clone(),
-        }));
+        let (related_open, related_accepts) = self.related(&path);
+        let uncertain = std::mem::take(&mut self.uncertain);
+        let ftp_helpers = self.ftp_helpers(&pre_stages, &in_stages);
         Firewall {
-            files: vec![self.source.id],
-            default_policy: self.default_policy(),
+            files: vec![self.file],
+            default_policy: self.default_policy(main),
             open_to_all,
             open_to_some,
             decisions: decisions.into_iter().map(|(_, d)| d).collect(),
-            ftp_helpers: self.ftp_helpers(&raw),
+            ftp_helpers,
             related_accepts: related_accepts.clone(),
             admits_related: !related_accepts.is_empty()
                 || subset(&PortSet::range(1024, 65535), &related_open),
@@ -396,12 +373,18 @@ impl<'r> Eval<'r> {
         }
     }
 
-    fn default_policy(&self) -> Located<DefaultPolicy> {
-        match self
-            .rs
-            .table(TableKind::Filter)
-            .and_then(|t| t.chain("INPUT"))
-        {
+    fn stages_in_order<'b>(&mut self, bases: &[&'b Base]) -> Vec<(&'b Base, Option<Stage>)> {
+        let mut out = Vec::with_capacity(bases.len());
+        for b in bases {
+            let stage = self.stage(b, Packet::New);
+            self.collect_side_effects(b, &stage);
+            out.push((*b, stage));
+        }
+        out
+    }
+
+    fn default_policy(&self, main: Option<&Base>) -> Located<DefaultPolicy> {
+        match main.and_then(|b| self.rs.chain(b.table, b.chain)) {
             Some(c) => Located::new(
                 match c.policy {
                     Policy::Accept => DefaultPolicy::Accept,
@@ -414,15 +397,17 @@ impl<'r> Eval<'r> {
     }
 
     /// Evaluate one base chain and everything it reaches, for one kind of packet.
-    fn stage(&mut self, table: TableKind, chain: &str, kind: Packet) -> Option<Stage> {
-        let t = self.rs.table(table)?;
-        let base = t.find(chain)?;
+    fn stage(&mut self, b: &Base, kind: Packet) -> Option<Stage> {
+        let t = self.rs.tables.get(b.table)?;
+        let base = b.chain;
+        let nat = b.kind == BaseKind::Nat;
+        t.chains.get(base as usize)?;
         let order = self.callees_first(t, base);
         let n = t.chains.len();
         let mut summaries: Vec<Option<Summary>> = vec![None; n];
         let mut hits: Vec<Vec<Hit>> = vec![Vec::new(); n];
         for &c in &order {
-            let (s, h) = self.walk(t, c, kind, &summaries);
+            let (s, h) = self.walk(t, c, kind, nat, &summaries);
             summaries[c as usize] = Some(s);
             hits[c as usize] = h;
         }
@@ -546,6 +531,7 @@ impl<'r> Eval<'r> {
         t: &Table,
         chain: u32,
         kind: Packet,
+        nat: bool,
         summaries: &[Option<Summary>],
     ) -> (Summary, Vec<Hit>) {
         let mut live_public = Live::all();
@@ -556,7 +542,6 @@ impl<'r> Eval<'r> {
         let mut some_openers: HashSet<PortSet, BuildHasherDefault<Fnv>> = HashSet::default();
         let mut last_some_opener: Option<PortSet> = None;
         let c = &t.chains[chain as usize];
-        let nat = t.kind == TableKind::Nat;
         for (i, rule) in c.rules.iter().enumerate() {
             if live_some.is_empty() {
                 break;
@@ -698,14 +683,14 @@ impl<'r> Eval<'r> {
     }
 
     /// What a stage lets through, with the base chain's policy.
-    fn passed(&self, table: TableKind, chain: &str, stage: Option<&Stage>) -> Passed {
+    fn passed(&self, b: &Base, stage: Option<&Stage>) -> Passed {
         let Some(stage) = stage else {
             return Passed {
                 public: PortSet::all(),
                 some: PortSet::all(),
             };
         };
-        let policy = self.policy(table, chain);
+        let policy = self.policy(b);
         let s = &stage.summary;
         let with_policy = |o: &Outcomes| {
             let acc = o.get(ACCEPT);
@@ -720,21 +705,18 @@ impl<'r> Eval<'r> {
         }
     }
 
-    fn policy(&self, table: TableKind, chain: &str) -> Policy {
+    fn policy(&self, b: &Base) -> Policy {
         self.rs
-            .table(table)
-            .and_then(|t| t.chain(chain))
+            .chain(b.table, b.chain)
             .map_or(Policy::Accept, |c| c.policy)
     }
 
     /// Decisions of one stage: drops (and, for filter, accepts and the policy),
     /// restricted to ports still alive when the stage is reached.
-    #[allow(clippy::too_many_arguments)]
     fn stage_drops(
         &self,
         order: u64,
-        table: TableKind,
-        chain: &str,
+        b: &Base,
         stage: Option<&Stage>,
         alive: &PortSet,
         accepts_final: Option<&PortSet>,
@@ -742,7 +724,7 @@ impl<'r> Eval<'r> {
     ) {
         let Some(stage) = stage else { return };
         let key = |pos: u32| (order << 32) | u64::from(pos);
-        let Some(t) = self.rs.table(table) else {
+        let Some(t) = self.rs.tables.get(b.table) else {
             return;
         };
         for &c in &stage.order {
@@ -797,8 +779,8 @@ impl<'r> Eval<'r> {
             }
         }
         // The policy decides what reaches the end of the base chain.
-        let chain_ref = t.chain(chain);
-        let policy = self.policy(table, chain);
+        let chain_ref = t.chains.get(b.chain as usize);
+        let policy = self.policy(b);
         let returned = stage.summary.public.get(RETURN).intersection(alive);
         let show = accepts_final.is_some() || policy == Policy::Drop;
         if show {
@@ -824,9 +806,9 @@ impl<'r> Eval<'r> {
     }
 
     /// NOTRACK, marks: what raw and mangle set for later stages.
-    fn collect_side_effects(&mut self, table: TableKind, stage: &Option<Stage>) {
+    fn collect_side_effects(&mut self, b: &Base, stage: &Option<Stage>) {
         let Some(stage) = stage else { return };
-        let Some(t) = self.rs.table(table) else {
+        let Some(t) = self.rs.tables.get(b.table) else {
             return;
         };
         for &c in &stage.order {
@@ -862,28 +844,34 @@ impl<'r> Eval<'r> {
         }
     }
 
-    /// `-j CT --helper ftp` rules in raw PREROUTING and the control ports they cover.
-    fn ftp_helpers(&self, raw: &Option<Stage>) -> Vec<FtpHelper> {
-        let Some(stage) = raw else { return Vec::new() };
-        let Some(t) = self.rs.table(TableKind::Raw) else {
-            return Vec::new();
-        };
+    /// FTP helper assignments (`-j CT --helper ftp`) on the way in, and the
+    /// control ports they cover.
+    fn ftp_helpers(
+        &self,
+        pre: &[(&Base, &Option<Stage>)],
+        input: &[(&Base, &Option<Stage>)],
+    ) -> Vec<FtpHelper> {
         let mut out = Vec::new();
-        for &c in &stage.order {
-            for h in &stage.hits[c as usize] {
-                let Some(rule) = t.chains[c as usize].rules.get(h.rule as usize) else {
-                    continue;
-                };
-                if rule.target == (Target::CtHelper { ftp: true }) {
-                    let ports = h
-                        .some
-                        .intersection(&stage.entry_some[c as usize])
-                        .intersection(&PortSet::connectable());
-                    if !ports.is_empty() {
-                        out.push(FtpHelper {
-                            ports,
-                            span: rule.span,
-                        });
+        for (b, stage) in pre.iter().chain(input) {
+            let (Some(stage), Some(t)) = (stage, self.rs.tables.get(b.table)) else {
+                continue;
+            };
+            for &c in &stage.order {
+                for h in &stage.hits[c as usize] {
+                    let Some(rule) = t.chains[c as usize].rules.get(h.rule as usize) else {
+                        continue;
+                    };
+                    if rule.target == (Target::CtHelper { ftp: true }) {
+                        let ports = h
+                            .some
+                            .intersection(&stage.entry_some[c as usize])
+                            .intersection(&PortSet::connectable());
+                        if !ports.is_empty() {
+                            out.push(FtpHelper {
+                                ports,
+                                span: rule.span,
+                            });
+                        }
                     }
                 }
             }
@@ -891,55 +879,53 @@ impl<'r> Eval<'r> {
         out
     }
 
-    /// RELATED data connections: which ports they pass on, and the accept rules
-    /// that match RELATED explicitly and are reached.
-    fn related(&mut self) -> (PortSet, Vec<Span>) {
+    /// RELATED data connections: which ports they pass on, and the accept rules of
+    /// the main filter chain that match RELATED explicitly and are reached.
+    fn related(&mut self, path: &Path) -> (PortSet, Vec<Span>) {
         let mut alive = PortSet::all();
-        for (t, c) in [
-            (TableKind::Raw, "PREROUTING"),
-            (TableKind::Mangle, "PREROUTING"),
-            (TableKind::Mangle, "INPUT"),
-            (TableKind::Security, "INPUT"),
-        ] {
-            let st = self.stage(t, c, Packet::Related);
-            alive = alive.intersection(&self.passed(t, c, st.as_ref()).public);
-        }
-        let Some(filter) = self.stage(TableKind::Filter, "INPUT", Packet::Related) else {
-            return (alive, Vec::new());
-        };
-        let open = alive.intersection(
-            &self
-                .passed(TableKind::Filter, "INPUT", Some(&filter))
-                .public,
-        );
         let mut spans = Vec::new();
-        if let Some(t) = self.rs.table(TableKind::Filter) {
-            for &c in &filter.order {
-                for h in &filter.hits[c as usize] {
-                    let Some(rule) = t.chains[c as usize].rules.get(h.rule as usize) else {
-                        continue;
-                    };
-                    let names_related = rule.state.is_some_and(|s| s.related)
-                        || (rule.applies[Packet::Related as usize] != Applies::Never
-                            && rule.applies[Packet::New as usize] == Applies::Never
-                            && rule.state.is_none());
-                    let reached = !h
-                        .public
-                        .intersection(&filter.entry_public[c as usize])
-                        .is_empty();
-                    if rule.target == Target::Accept && names_related && reached {
-                        spans.push(rule.span);
-                    }
-                }
+        for b in path.pre.iter().chain(&path.input) {
+            let Some(stage) = self.stage(b, Packet::Related) else {
+                continue;
+            };
+            alive = alive.intersection(&self.passed(b, Some(&stage)).public);
+            if Some(*b) == path.main {
+                spans = self.related_accepts(b, &stage);
             }
         }
         spans.sort();
-        (open, spans)
+        (alive, spans)
+    }
+
+    fn related_accepts(&self, b: &Base, stage: &Stage) -> Vec<Span> {
+        let mut spans = Vec::new();
+        let Some(t) = self.rs.tables.get(b.table) else {
+            return spans;
+        };
+        for &c in &stage.order {
+            for h in &stage.hits[c as usize] {
+                let Some(rule) = t.chains[c as usize].rules.get(h.rule as usize) else {
+                    continue;
+                };
+                let names_related = rule.state.is_some_and(|s| s.related)
+                    || (rule.applies[Packet::Related as usize] != Applies::Never
+                        && rule.applies[Packet::New as usize] == Applies::Never
+                        && rule.state.is_none());
+                let reached = !h
+                    .public
+                    .intersection(&stage.entry_public[c as usize])
+                    .is_empty();
+                if rule.target == Target::Accept && names_related && reached {
+                    spans.push(rule.span);
+                }
+            }
+        }
+        spans
     }
 
     /// nat PREROUTING as a map from the port a client connects to, to the port INPUT sees.
-    fn nat_map(&mut self) -> NatMap {
-        let Some(stage) = self.stage(TableKind::Nat, "PREROUTING", Packet::New) else {
+    fn nat_map(&mut self, path: &Path) -> NatMap {
+        let Some(stage) = path.nat.and_then(|b| self.stage(b, Packet::New)) else {
             return NatMap::identity();
         };
         let mut map = NatMap::identity();
@@ -1011,6 +997,56 @@ impl<'r> Eval<'r> {
             _ => MapTo::Same,
         }
     }
+}
+
+/// The base chains a connection crosses, in order.
+struct Path<'r> {
+    /// Prerouting filter chains before destination NAT.
+    pre: Vec<&'r Base>,
+    /// The destination NAT chain on prerouting.
+    nat: Option<&'r Base>,
+    /// Prerouting chains after NAT, then input.
+    input: Vec<&'r Base>,
+    /// The server's reply: output, then postrouting.
+    reply: Vec<&'r Base>,
+    /// The chain whose policy is the firewall's default and whose accepts are listed
+    /// as decisions (iptables `filter INPUT`).
+    main: Option<&'r Base>,
+}
+
+impl<'r> Path<'r> {
+    fn of(rs: &'r Ruleset<'r>) -> Path<'r> {
+        let filters = |hook| {
+            rs.bases_on(hook)
+                .into_iter()
+                .filter(|b| b.kind == BaseKind::Filter)
+        };
+        let (pre, after_nat): (Vec<&Base>, Vec<&Base>) =
+            filters(Hook::Prerouting).partition(|b| b.priority < NAT_DST_PRIORITY);
+        let input: Vec<&Base> = after_nat.into_iter().chain(filters(Hook::Input)).collect();
+        let main = main_filter(&input);
+        Path {
+            pre,
+            nat: rs
+                .bases_on(Hook::Prerouting)
+                .into_iter()
+                .find(|b| b.kind == BaseKind::Nat),
+            input,
+            reply: filters(Hook::Output)
+                .chain(filters(Hook::Postrouting))
+                .collect(),
+            main,
+        }
+    }
+}
+
+/// The filter chain at the filter priority (0), or the last one on the hook.
+pub(crate) fn main_filter<'r>(chains: &[&'r Base]) -> Option<&'r Base> {
+    chains
+        .iter()
+        .find(|b| b.priority == 0)
+        .or(chains.last())
+        .copied()
 }
 
 enum Action {
@@ -1108,603 +1144,5 @@ impl NatMap {
             out = out.union(&hit);
         }
         out
-    }
-}
-
-/// A rule that can never decide anything: earlier rules in its chain that match
-/// every packet on those ports already decided them all.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Shadowed {
-    pub table: TableKind,
-    pub chain: String,
-    pub rule: Span,
-    /// The destination ports the rule names (all already decided).
-    pub ports: PortSet,
-    /// `tcp` or `udp` when the rule's ports were decided within that protocol;
-    /// `None` when an earlier rule decides every packet.
-    pub protocol: Option<&'static str>,
-    /// The earlier rules that decided them (at most three).
-    pub by: Vec<Span>,
-}
-
-/// Rules shadowed by earlier unconditional rules of the same chain, per protocol.
-pub fn shadowed_rules(rs: &Ruleset) -> Vec<Shadowed> {
-    let mut out = Vec::new();
-    for table in rs.all_tables() {
-        for (_, chain) in table.live_chains() {
-            shadowed_in_chain(rs, table, &chain.name, &chain.rules, &mut out);
-        }
-    }
-    out
-}
-
-/// Ports decided so far in a chain, each piece with the rule that decided it.
-#[derive(Default)]
-struct Decided {
-    pieces: BTreeMap<u16, (u16, Span)>,
-}
-
-impl Decided {
-    /// The piece containing `port`.
-    fn at(&self, port: u16) -> Option<(u16, u16, Span)> {
-        let (&s, &(e, span)) = self.pieces.range(..=port).next_back()?;
-        (e >= port).then_some((s, e, span))
-    }
-
-    /// Whether every port of `set` is decided; then the first rules that decided them.
-    fn deciders(&self, set: &PortSet) -> Option<Vec<Span>> {
-        let mut by = Vec::new();
-        for &(lo, hi) in set.ranges() {
-            let mut port = lo;
-            loop {
-                let (_, e, span) = self.at(port)?;
-                if by.len() < 3 && !by.contains(&span) {
-                    by.push(span);
-                }
-                if e >= hi {
-                    break;
-                }
-                port = e + 1;
-            }
-        }
-        Some(by)
-    }
-
-    /// Mark the undecided ports of `set` as decided by `span`.
-    fn add(&mut self, set: &PortSet, span: Span) {
-        for &(lo, hi) in set.ranges() {
-            let mut port = lo;
-            loop {
-                let next = match self.at(port) {
-                    Some((_, e, _)) => e,
-                    None => {
-                        let gap_end = self
-                            .pieces
-                            .range(port..=hi)
-                            .next()
-                            .map_or(hi, |(&s, _)| s - 1);
-                        self.pieces.insert(port, (gap_end, span));
-                        gap_end
-                    }
-                };
-                if next >= hi {
-                    break;
-                }
-                port = next + 1;
-            }
-        }
-    }
-}
-
-fn shadowed_in_chain(
-    rs: &Ruleset,
-    table: &Table,
-    name: &str,
-    rules: &[Rule],
-    out: &mut Vec<Shadowed>,
-) {
-    // What earlier plain, terminal rules decided: every protocol, TCP ports, UDP ports.
-    let mut all_decided: Option<Span> = None;
-    let mut tcp = Decided::default();
-    let mut udp = Decided::default();
-    for rule in rules {
-        let dports = rs.ports(rule.key_in);
-        let shadow = match (all_decided, rule.proto) {
-            (Some(by), _) => Some((None, vec![by])),
-            (None, Proto::Tcp) if !dports.is_empty() => {
-                tcp.deciders(&dports).map(|by| (Some("tcp"), by))
-            }
-            (None, Proto::Udp) if !dports.is_empty() => {
-                udp.deciders(&dports).map(|by| (Some("udp"), by))
-            }
-            _ => None,
-        };
-        if let Some((protocol, by)) = shadow {
-            out.push(Shadowed {
-                table: table.kind,
-                chain: name.to_owned(),
-                rule: rule.span,
-                ports: if protocol.is_some() {
-                    dports
-                } else {
-                    PortSet::all()
-                },
-                protocol,
-                by,
-            });
-            continue;
-        }
-        let terminal = matches!(
-            rule.target,
-            Target::Accept | Target::Drop | Target::Reject | Target::Return
-        );
-        if !(terminal && rule.plain && rule.key_out == PortRef::ALL) {
-            continue;
-        }
-        match rule.proto {
-            Proto::Any if rule.key_in == PortRef::ALL => all_decided = Some(rule.span),
-            Proto::Tcp => tcp.add(&dports, rule.span),
-            Proto::Udp => udp.add(&dports, rule.span),
-            _ => {}
-        }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    //! Every measured example of domain.md "iptables" §2, with its exact open set.
-    use crate::facts::Firewall;
-    use crate::formats::iptables::{facts, parse_save};
-    use crate::portset::PortSet;
-    use crate::source::{FileId, SourceFile};
-
-    fn firewall(text: &str) -> Firewall {
-        let src = SourceFile::new(FileId(0), "rules.v4", text.as_bytes());
-        let rs = parse_save(&src);
-        assert!(rs.problems.is_empty(), "{:?}", rs.problems);
-        facts(&rs, &src).expect("IPv4 facts")
-    }
-
-    /// A filter table with `policy` on INPUT and these rules.
-    fn filter(policy: &str, rules: &str) -> String {
-        format!(
-            "*filter\n:INPUT {policy} [0:0]\n:FORWARD ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\n{rules}COMMIT\n"
-        )
-    }
-
-    fn open_in(fw: &Firewall, lo: u16, hi: u16) -> String {
-        fw.open_to_all
-            .intersection(&PortSet::range(lo, hi))
-            .to_string()
-    }
-
-    fn some_in(fw: &Firewall, lo: u16, hi: u16) -> String {
-        fw.open_to_some
-            .intersection(&PortSet::range(lo, hi))
-            .to_string()
-    }
-
-    #[test]
-    fn restrictive_output_closes_the_reply() {
-        let fw = firewall(
-            "*filter\n:INPUT ACCEPT [0:0]\n:OUTPUT DROP [0:0]\n-A OUTPUT -p tcp --sport 1800 -j ACCEPT\nCOMMIT\n",
-        );
-        assert_eq!(fw.open_to_all.to_string(), "1800");
-        assert!(fw.open_to_some.is_empty());
-        let p22 = PortSet::single(22);
-        let closer = fw.blockers(&p22).next().expect("OUTPUT policy");
-        assert!(closer.is_policy);
-    }
-
-    #[test]
-    fn return_in_a_builtin_chain_applies_the_policy() {
-        let fw = firewall(&filter(
-            "ACCEPT",
-            "-A INPUT -p tcp --dport 5 -j RETURN\n-A INPUT -p tcp --dport 1:10 -j DROP\n",
-        ));
-        assert_eq!(open_in(&fw, 1, 12), "5,11-12");
-    }
-
-    #[test]
-    fn jump_return_and_implicit_return() {
-        let fw = firewall(&filter(
-            "DROP",
-            ":A - [0:0]\n-A INPUT -p tcp -j A\n-A INPUT -p tcp --dport 100:199 -j ACCEPT\n\
-             -A A -p tcp --dport 150 -j RETURN\n-A A -p tcp --dport 100:120 -j ACCEPT\n\
-             -A A -p tcp --dport 130 -j DROP\n",
-        ));
-        assert_eq!(fw.open_to_all.to_string(), "100-129,131-199");
-    }
-
-    #[test]
-    fn goto_returns_to_the_callers_caller() {
-        let chains = |how: &str| {
-            filter(
-                "DROP",
-                &format!(
-                    ":A - [0:0]\n:B - [0:0]\n-A INPUT -p tcp -j A\n-A INPUT -p tcp --dport 200:299 -j ACCEPT\n\
-                     -A A -p tcp --dport 250:299 {how} B\n-A A -p tcp --dport 250:299 -j DROP\n\
-                     -A A -p tcp --dport 300 -j ACCEPT\n-A B -p tcp --dport 260 -j ACCEPT\n\
-                     -A B -p tcp --dport 270 -j RETURN\n-A B -p tcp --dport 280 -j DROP\n"
-                ),
-            )
-        };
-        assert_eq!(
-            firewall(&chains("-g")).open_to_all.to_string(),
-            "200-279,281-300"
-        );
-        assert_eq!(
-            firewall(&chains("-j")).open_to_all.to_string(),
-            "200-249,260,300"
-        );
-    }
-
-    #[test]
-    fn a_conditional_drop_in_a_callee_leaves_the_port_to_others() {
-        let fw = firewall(&filter(
-            "DROP",
-            ":BANS - [0:0]\n-A INPUT -p tcp -j BANS\n\
-             -A INPUT -s 192.168.0.0/16 -p tcp --dport 7 -j ACCEPT\n-A INPUT -p tcp --dport 8 -j ACCEPT\n\
-             -A BANS -s 10.0.0.0/8 -p tcp --dport 7:8 -j DROP\n-A BANS -j RETURN\n",
-        ));
-        assert_eq!(fw.open_to_all.to_string(), "8");
-        assert_eq!(fw.open_to_some.to_string(), "7");
-    }
-
-    #[test]
-    fn goto_from_a_builtin_chain_ends_in_its_policy() {
-        let fw = firewall(&filter(
-            "ACCEPT",
-            ":C - [0:0]\n-A INPUT -p tcp --dport 400:499 -g C\n-A INPUT -p tcp --dport 1:2000 -j DROP\n\
-             -A C -p tcp --dport 450 -j DROP\n",
-        ));
-        assert_eq!(open_in(&fw, 1, 2000), "400-449,451-499");
-    }
-
-    #[test]
-    fn non_terminating_targets_fall_through() {
-        let fw = firewall(&filter(
-            "DROP",
-            "-A INPUT -p tcp --dport 500 -j LOG\n-A INPUT -p tcp --dport 501\n\
-             -A INPUT -p tcp --dport 502 -j MARK --set-mark 1\n\
-             -A INPUT -p tcp --dport 503 -j CONNMARK --set-mark 1\n\
-             -A INPUT -p tcp --dport 504 -j NFLOG\n-A INPUT -p tcp --dport 500:505 -j ACCEPT\n",
-        ));
-        assert_eq!(fw.open_to_all.to_string(), "500-505");
-    }
-
-    #[test]
-    fn a_new_syn_is_in_state_new() {
-        let one = |rule: &str| {
-            let fw = firewall(&filter(
-                "DROP",
-                &format!("{rule}\n-A INPUT -p tcp --dport 9 -j ACCEPT\n"),
-            ));
-            open_in(&fw, 1, 8)
-        };
-        assert_eq!(
-            one("-A INPUT -p tcp --dport 1 -m state --state NEW -j ACCEPT"),
-            "1"
-        );
-        for st in [
-            "ESTABLISHED",
-            "RELATED",
-            "INVALID",
-            "UNTRACKED",
-            "ESTABLISHED,RELATED",
-        ] {
-            assert_eq!(
-                one(&format!(
-                    "-A INPUT -p tcp --dport 1 -m conntrack --ctstate {st} -j ACCEPT"
-                )),
-                "",
-                "{st}"
-            );
-        }
-        assert_eq!(
-            one("-A INPUT -p tcp --dport 1 -m conntrack ! --ctstate ESTABLISHED -j ACCEPT"),
-            "1"
-        );
-        let fw = firewall(&filter(
-            "DROP",
-            "-A INPUT -m conntrack --ctstate INVALID -j DROP\n-A INPUT -p tcp --dport 7 -j ACCEPT\n",
-        ));
-        assert_eq!(fw.open_to_all.to_string(), "7");
-    }
-
-    #[test]
-    fn syn_only_rules_open_the_port() {
-        for m in ["--syn", "--tcp-flags SYN,ACK SYN", "--tcp-flags ALL SYN"] {
-            let fw = firewall(&filter(
-                "DROP",
-                &format!("-A INPUT -p tcp {m} --dport 1700 -j ACCEPT\n"),
-            ));
-            assert_eq!(fw.open_to_all.to_string(), "1700", "{m}");
-        }
-        for m in ["! --syn", "--tcp-flags ACK ACK"] {
-            let fw = firewall(&filter(
-                "DROP",
-                &format!("-A INPUT -p tcp {m} --dport 1700 -j ACCEPT\n"),
-            ));
-            assert!(
-                fw.open_to_all.is_empty() && fw.open_to_some.is_empty(),
-                "{m}"
-            );
-        }
-    }
-
-    #[test]
-    fn protocol_matters() {
-        let fw = firewall(&filter("DROP", "-A INPUT -p udp --dport 700 -j ACCEPT\n"));
-        assert!(fw.open_to_all.is_empty() && fw.open_to_some.is_empty());
-        for p in ["6", "TCP", "tcp"] {
-            let fw = firewall(&filter(
-                "DROP",
-                &format!("-A INPUT -p {p} --dport 700 -j ACCEPT\n"),
-            ));
-            assert_eq!(fw.open_to_all.to_string(), "700", "{p}");
-        }
-        let fw = firewall(&filter("DROP", "-A INPUT -p all -s 198.18.0.2 -j ACCEPT\n"));
-        assert!(fw.open_to_all.is_empty());
-        assert_eq!(some_in(&fw, 1, 12000), "1-12000");
-        let fw = firewall(&filter("DROP", "-A INPUT -i eth0 -j ACCEPT\n"));
-        assert_eq!(fw.open_to_some.to_string(), "1-65535");
-    }
-
-    #[test]
-    fn ports_sports_and_repeated_matches() {
-        let fw = firewall(&filter(
-            "DROP",
-            "-A INPUT -p tcp --sport 1024:65535 --dport 840 -j ACCEPT\n\
-             -A INPUT -p tcp --sport 1:1023 --dport 841 -j ACCEPT\n\
-             -A INPUT -p tcp -m tcp --dport 10:20 -m tcp --dport 15:30 -j ACCEPT\n\
-             -A INPUT -p tcp ! --dport 1:799 -m tcp --dport 0:810 -j ACCEPT\n\
-             -A INPUT -p tcp --dport 0x16 -j ACCEPT\n-A INPUT -p tcp --dport 022 -j ACCEPT\n",
-        ));
-        assert_eq!(fw.open_to_all.to_string(), "15-20,22,800-810,840");
-    }
-
-    #[test]
-    fn multiport_lists_and_negation() {
-        let fw = firewall(&filter(
-            "DROP",
-            "-A INPUT -p tcp -m multiport --dports 900,905:907,910 -j ACCEPT\n\
-             -A INPUT -p tcp -m multiport ! --dports 1:939,941:65535 -j ACCEPT\n",
-        ));
-        assert_eq!(fw.open_to_all.to_string(), "900,905-907,910,940");
-        let p905 = PortSet::single(905);
-        let d = fw.openers(&p905).next().expect("opener");
-        assert_eq!(d.rule_ports.to_string(), "900,905-907,910");
-    }
-
-    #[test]
-    fn interfaces_and_addresses() {
-        let one = |rule: &str| {
-            let fw = firewall(&filter(
-                "DROP",
-                &format!("-A INPUT -p tcp --dport 5 {rule} -j ACCEPT\n"),
-            ));
-            (open_in(&fw, 1, 10), some_in(&fw, 1, 10))
-        };
-        let all = ("5".to_string(), String::new());
-        let some = (String::new(), "5".to_string());
-        let none = (String::new(), String::new());
-        assert_eq!(one("-i lo"), none);
-        assert_eq!(one("! -i lo"), all);
-        assert_eq!(one("-i eth0"), some);
-        assert_eq!(one("-i eth+"), some);
-        assert_eq!(one("-s 198.18.0.2"), some);
-        assert_eq!(one("-s 198.18.0.0/255.255.255.0"), some);
-        assert_eq!(one("! -s 10.0.0.0/8"), all);
-        assert_eq!(one("-d 127.0.0.1"), none);
-        assert_eq!(one("-d 198.18.0.1"), some);
-        assert_eq!(one("-m iprange --src-range 198.18.0.1-198.18.0.10"), some);
-        assert_eq!(one("-m addrtype --dst-type LOCAL"), all);
-    }
-
-    #[test]
-    fn rate_and_connection_limits_are_maybe_matches() {
-        let fw = firewall(&filter(
-            "DROP",
-            "-A INPUT -p tcp --dport 1200:1299 -m limit --limit 1/hour --limit-burst 5 -j ACCEPT\n\
-             -A INPUT -p tcp --dport 1500:1599 -m connlimit --connlimit-above 2 -j REJECT\n\
-             -A INPUT -p tcp --dport 1500:1599 -j ACCEPT\n",
-        ));
-        assert_eq!(fw.open_to_all.to_string(), "1500-1599");
-        assert_eq!(fw.open_to_some.to_string(), "1200-1299");
-    }
-
-    #[test]
-    fn raw_and_mangle_drops_close_ports() {
-        let fw = firewall(&format!(
-            "*raw\n:PREROUTING ACCEPT [0:0]\n-A PREROUTING -p tcp --dport 1200 -j DROP\nCOMMIT\n\
-             *mangle\n:PREROUTING ACCEPT [0:0]\n:INPUT ACCEPT [0:0]\n\
-             -A PREROUTING -p tcp --dport 1201 -j DROP\n-A INPUT -p tcp --dport 1202 -j DROP\nCOMMIT\n{}",
-            filter("DROP", "-A INPUT -p tcp --dport 1200:1203 -j ACCEPT\n")
-        ));
-        assert_eq!(fw.open_to_all.to_string(), "1203");
-        assert_eq!(fw.blockers(&PortSet::single(1200)).count(), 1);
-    }
-
-    #[test]
-    fn notrack_makes_the_state_untracked() {
-        let text = |state: &str| {
-            format!(
-                "*raw\n:PREROUTING ACCEPT [0:0]\n-A PREROUTING -p tcp --dport 1300 -j NOTRACK\n\
-                 -A PREROUTING -p tcp --dport 1301 -j CT --notrack\nCOMMIT\n{}",
-                filter(
-                    "DROP",
-                    &format!("-A INPUT -p tcp --dport 1300:1302 {state} -j ACCEPT\n")
-                )
-            )
-        };
-        assert_eq!(firewall(&text("")).open_to_all.to_string(), "1300-1302");
-        assert_eq!(
-            firewall(&text("-m conntrack --ctstate NEW"))
-                .open_to_all
-                .to_string(),
-            "1302"
-        );
-    }
-
-    #[test]
-    fn a_mangle_mark_feeds_a_filter_mark_match() {
-        let fw = firewall(&format!(
-            "*mangle\n:PREROUTING ACCEPT [0:0]\n-A PREROUTING -p tcp --dport 1400 -j MARK --set-mark 7\nCOMMIT\n{}",
-            filter(
-                "DROP",
-                "-A INPUT -p tcp --dport 1400:1401 -m mark --mark 7 -j ACCEPT\n"
-            )
-        ));
-        assert_eq!(fw.open_to_all.to_string(), "1400");
-    }
-
-    #[test]
-    fn nat_prerouting_maps_the_port_input_sees() {
-        let fw = firewall(&format!(
-            "*nat\n:PREROUTING ACCEPT [0:0]\n\
-             -A PREROUTING -p tcp --dport 8080 -j REDIRECT --to-ports 80\n\
-             -A PREROUTING -p tcp --dport 8443 -j DNAT --to-destination 198.18.0.1:443\n\
-             -A PREROUTING -p tcp --dport 3000:3009 -j REDIRECT --to-ports 3100\n\
-             -A PREROUTING -p tcp --dport 2222 -j REDIRECT --to-ports 22\n\
-             -A PREROUTING -p tcp --dport 5000 -j DNAT --to-destination 10.9.9.9\nCOMMIT\n{}",
-            filter(
-                "DROP",
-                "-A INPUT -p tcp -m multiport --dports 80,443,3100 -j ACCEPT\n\
-                 -A INPUT -p tcp --dport 2222 -j ACCEPT\n-A INPUT -p tcp --dport 5000:6000 -j ACCEPT\n\
-                 -A INPUT -p tcp --dport 7000 -m conntrack --ctstate DNAT -j ACCEPT\n"
-            )
-        ));
-        // Measured open: 80, 443, 3100, 5001-6000, 8080, 3000-3009, 8443; closed: 2222, 5000, 7000.
-        // 8443 is DNAT to an address pasvlint cannot place on this host: it counts as forwarded
-        // and the uncertainty is recorded.
-        assert_eq!(
-            fw.open_to_all.to_string(),
-            "80,443,3000-3009,3100,5001-6000,8080"
-        );
-        assert!(fw.uncertain.iter().any(|u| u.what.contains("198.18.0.1")));
-        assert!(!fw.open_to_any().contains(2222) && !fw.open_to_any().contains(5000));
-        assert!(!fw.open_to_all.contains(7000));
-    }
-
-    #[test]
-    fn both_rulesets_must_accept() {
-        let nft = firewall(&filter("ACCEPT", "-A INPUT -p tcp --dport 5 -j DROP\n"));
-        let legacy = firewall(&filter(
-            "ACCEPT",
-            "-A INPUT -p tcp --dport 6 -j DROP\n-A INPUT -p tcp --dport 7 -j ACCEPT\n",
-        ));
-        let both = Firewall::combine(vec![nft, legacy]).expect("two");
-        assert_eq!(
-            both.open_to_all
-                .intersection(&PortSet::range(1, 10))
-                .to_string(),
-            "1-4,7-10"
-        );
-        let nft = firewall(&filter("DROP", "-A INPUT -p tcp --dport 7 -j ACCEPT\n"));
-        let legacy = firewall(&filter(
-            "ACCEPT",
-            "-A INPUT -p tcp --dport 6 -j DROP\n-A INPUT -p tcp --dport 7 -j ACCEPT\n",
-        ));
-        let both = Firewall::combine(vec![nft, legacy]).expect("two");
-        assert_eq!(both.open_to_all.to_string(), "7");
-    }
-
-    #[test]
-    fn ftp_helper_and_related_accepts() {
-        let fw = firewall(&format!(
-            "*raw\n:PREROUTING ACCEPT [0:0]\n-A PREROUTING -p tcp --dport 21 -j CT --helper ftp\nCOMMIT\n{}",
-            filter(
-                "DROP",
-                "-A INPUT -m conntrack --ctstate ESTABLISHED,RELATED -j ACCEPT\n-A INPUT -p tcp --dport 21 -j ACCEPT\n"
-            )
-        ));
-        assert_eq!(fw.open_to_all.to_string(), "21");
-        assert_eq!(fw.ftp_helpers.len(), 1);
-        assert_eq!(fw.ftp_helpers[0].ports.to_string(), "21");
-        assert!(fw.admits_related && fw.helper_admits_data(21));
-        assert_eq!(fw.related_accepts.len(), 1);
-        let fw = firewall(&filter("DROP", "-A INPUT -p tcp --dport 21 -j ACCEPT\n"));
-        assert!(!fw.admits_related);
-        let fw = firewall(&filter(
-            "DROP",
-            "-A INPUT -m conntrack --ctstate RELATED -m helper --helper ftp -j ACCEPT\n",
-        ));
-        assert!(fw.admits_related);
-    }
-
-    #[test]
-    fn fragmented_chains_stay_linear() {
-        // 30,000 single-port accepts fragment the undecided set into 30,000 pieces.
-        let rules: String = (1..=30000u32)
-            .map(|p| format!("-A INPUT -p tcp --dport {} -j ACCEPT\n", p * 2))
-            .collect();
-        let started = std::time::Instant::now();
-        let fw = firewall(&filter("DROP", &rules));
-        assert_eq!(fw.open_to_all.ranges().len(), 30000);
-        assert!(started.elapsed().as_secs() < 20, "{:?}", started.elapsed());
-    }
-
-    /// CPU time of this thread (user + system), from /proc: the machine is shared,
-    /// so wall-clock time would measure the neighbours.
-    fn cpu_time() -> std::time::Duration {
-        let stat = std::fs::read_to_string("/proc/thread-self/stat").unwrap_or_default();
-        let after = stat.rsplit(')').next().unwrap_or("");
-        let fields: Vec<&str> = after.split_whitespace().collect();
-        // utime and stime are fields 14 and 15 of the line: 11 and 12 after the name.
-        let field = |i: usize| {
-            fields
-                .get(i)
-                .and_then(|f| f.parse::<u64>().ok())
-                .unwrap_or(0)
-        };
-        let ticks = field(11) + field(12);
-        std::time::Duration::from_millis(ticks * 10)
-    }
-
-    /// `PASVLINT_BENCH=FILE cargo test --release --lib bench_parse_and_facts -- --ignored --nocapture`
-    #[test]
-    #[ignore]
-    fn bench_parse_and_facts() {
-        let Ok(path) = std::env::var("PASVLINT_BENCH") else {
-            return;
-        };
-        let bytes = std::fs::read(&path).expect("bench file");
-        let t0 = cpu_time();
-        let src = SourceFile::new(FileId(0), &path, &bytes);
-        let t1 = cpu_time();
-        let rs = parse_save(&src);
-        let t2 = cpu_time();
-        let fw = facts(&rs, &src).expect("facts");
-        let t3 = cpu_time();
-        let shadowed = crate::formats::iptables::shadowed_rules(&rs).len();
-        let t4 = cpu_time();
-        eprintln!(
-            "CPU: decode {:?}, parse {:?}, facts {:?}, shadowed rules {:?} ({shadowed}); total parse+facts {:?}; open {}",
-            t1 - t0,
-            t2 - t1,
-            t3 - t2,
-            t4 - t3,
-            t3 - t1,
-            fw.open_to_all
-        );
-    }
-
-    #[test]
-    fn rules_stay_small() {
-        assert!(std::mem::size_of::<crate::formats::iptables::Rule>() <= 64);
-    }
-
-    #[test]
-    fn wide_open_is_1_to_65535_and_policy_is_a_decision() {
-        let fw = firewall("*filter\n:INPUT ACCEPT [0:0]\nCOMMIT\n");
-        assert_eq!(fw.open_to_all.to_string(), "1-65535");
-        let fw = firewall(&filter("DROP", "-A INPUT -p tcp --dport 22 -j ACCEPT\n"));
-        assert_eq!(fw.default_policy.value, crate::facts::DefaultPolicy::Drop);
-        assert!(fw.default_policy.span.is_some());
-        let policy = fw.decisions.iter().find(|d| d.is_policy).expect("policy");
-        assert_eq!(policy.ports.to_string(), "0-21,23-65535");
-        let rule = fw.decisions.iter().find(|d| !d.is_policy).expect("rule");
-        assert_eq!(rule.ports.to_string(), "22");
     }
 }

@@ -1,0 +1,247 @@
+//! The active-mode data path: the server's SYN out through OUTPUT (state NEW) and
+//! the client's SYN-ACK back in through INPUT (state ESTABLISHED: the server opened
+//! the connection, so no helper is needed).
+//!
+//! Each packet is simulated concretely, one representative server port per
+//! interval on which no rule's port match changes, so jumps, gotos, returns and
+//! marks follow the kernel's first-match walk exactly for the general public.
+
+use super::eval::main_filter;
+use super::ir::{
+    Base, BaseKind, Hook, Packet, Policy, PortRef, Proto, Rule, Ruleset, Table, Target,
+};
+use crate::facts::{ActivePacket, ActiveStep, Verdict};
+use crate::portset::PortSet;
+
+/// More distinct port intervals than this and the rest stays unknown.
+const MAX_INTERVALS: usize = 4096;
+/// Rules visited for one packet before giving up (a chain loop a load would reject).
+const MAX_VISITS: usize = 1 << 20;
+const MAX_DEPTH: usize = 128;
+
+/// The filter chains a packet crosses on these hooks, in the kernel's order.
+fn path<'r>(rs: &'r Ruleset<'r>, hooks: &[Hook]) -> Vec<&'r Base> {
+    hooks
+        .iter()
+        .flat_map(|&h| rs.bases_on(h))
+        .filter(|b| b.kind == BaseKind::Filter)
+        .collect()
+}
+
+/// Who decides both active-mode packets, for every server port.
+pub fn steps(rs: &Ruleset<'_>) -> Vec<ActiveStep> {
+    let syn = path(rs, &[Hook::Output, Hook::Postrouting]);
+    let syn_ack = path(rs, &[Hook::Prerouting, Hook::Input]);
+    let mut out = packet_steps(rs, Packet::ActiveSyn, ActivePacket::Syn, &syn);
+    out.extend(packet_steps(
+        rs,
+        Packet::ActiveSynAck,
+        ActivePacket::SynAck,
+        &syn_ack,
+    ));
+    out
+}
+
+/// The server-side port a rule's port match tests for this packet.
+fn key(rule: &Rule, kind: Packet) -> PortRef {
+    if matches!(rule.proto, Proto::Udp | Proto::Other) {
+        return PortRef::Empty;
+    }
+    match kind {
+        Packet::ActiveSyn | Packet::Reply => rule.key_out,
+        _ => rule.key_in,
+    }
+}
+
+/// Interval starts on which the verdict can change: the edges of every port match
+/// of a rule that holds for the public.
+fn interval_starts(rs: &Ruleset, kind: Packet, stages: &[&Base]) -> Vec<u16> {
+    let mut starts = vec![0u16];
+    let mut tables: Vec<usize> = stages.iter().map(|b| b.table).collect();
+    tables.sort_unstable();
+    tables.dedup();
+    for table in tables.iter().filter_map(|&t| rs.tables.get(t)) {
+        for chain in table.chains.iter().filter(|c| c.live) {
+            for rule in chain.rules.iter() {
+                if !rule.applies[kind as usize].public() {
+                    continue;
+                }
+                let ports = rs.ports(key(rule, kind));
+                for &(lo, hi) in ports.ranges() {
+                    starts.push(lo);
+                    if let Some(next) = hi.checked_add(1) {
+                        starts.push(next);
+                    }
+                }
+            }
+        }
+    }
+    starts.sort_unstable();
+    starts.dedup();
+    starts.truncate(MAX_INTERVALS);
+    starts
+}
+
+fn packet_steps(
+    rs: &Ruleset,
+    kind: Packet,
+    packet: ActivePacket,
+    stages: &[&Base],
+) -> Vec<ActiveStep> {
+    let starts = interval_starts(rs, kind, stages);
+    let mut out: Vec<ActiveStep> = Vec::new();
+    for (i, &lo) in starts.iter().enumerate() {
+        let hi = starts.get(i + 1).map_or(65535, |&next| next - 1);
+        if i + 1 == MAX_INTERVALS && hi != 65535 {
+            break;
+        }
+        let Some(step) = through(rs, kind, packet, stages, lo) else {
+            continue;
+        };
+        let ports = PortSet::range(lo, hi);
+        match out.iter_mut().find(|s| same_decider(s, &step)) {
+            Some(s) => s.ports = s.ports.union(&ports),
+            None => out.push(ActiveStep { ports, ..step }),
+        }
+    }
+    out
+}
+
+fn same_decider(a: &ActiveStep, b: &ActiveStep) -> bool {
+    a.verdict == b.verdict && a.chain == b.chain && a.span == b.span && a.is_policy == b.is_policy
+}
+
+/// One packet on server port `port` through every stage; `None` if the walk gave up.
+fn through(
+    rs: &Ruleset,
+    kind: Packet,
+    packet: ActivePacket,
+    stages: &[&Base],
+    port: u16,
+) -> Option<ActiveStep> {
+    let mut mark = 0u32;
+    let main = main_filter(stages);
+    let mut main_accept = None;
+    for &b in stages {
+        let Some(table) = rs.tables.get(b.table) else {
+            continue;
+        };
+        let end = walk(rs, table, b.chain, kind, port, &mut mark)?;
+        let step = ActiveStep {
+            packet,
+            verdict: end.verdict,
+            ports: PortSet::empty(),
+            chain: b.label.clone(),
+            span: end.rule.map(|r| r.span).or(end.policy_span),
+            is_policy: end.rule.is_none(),
+            by_state: end
+                .rule
+                .and_then(|r| r.state)
+                .is_some_and(|s| s.established),
+        };
+        if end.verdict != Verdict::Accept {
+            return Some(step);
+        }
+        if Some(b) == main {
+            main_accept = Some(step);
+        }
+    }
+    Some(main_accept.unwrap_or(ActiveStep {
+        packet,
+        verdict: Verdict::Accept,
+        ports: PortSet::empty(),
+        chain: main.map_or_else(|| default_label(packet), |b| b.label.clone()),
+        span: None,
+        is_policy: true,
+        by_state: false,
+    }))
+}
+
+/// How a path without any filter chain is named: the chain that would decide it.
+fn default_label(packet: ActivePacket) -> String {
+    match packet {
+        ActivePacket::Syn => "filter OUTPUT".into(),
+        ActivePacket::SynAck => "filter INPUT".into(),
+    }
+}
+
+struct End<'r> {
+    verdict: Verdict,
+    /// The deciding rule; `None` for the policy.
+    rule: Option<&'r Rule>,
+    policy_span: Option<crate::source::Span>,
+}
+
+/// The kernel's walk of one base chain for one packet, for the general public.
+fn walk<'r>(
+    rs: &Ruleset,
+    table: &'r Table<'r>,
+    base: u32,
+    kind: Packet,
+    port: u16,
+    mark: &mut u32,
+) -> Option<End<'r>> {
+    let base_chain = table.chains.get(base as usize)?;
+    let policy = End {
+        verdict: match base_chain.policy {
+            Policy::Accept => Verdict::Accept,
+            Policy::Drop => Verdict::Drop,
+        },
+        rule: None,
+        policy_span: base_chain.policy_span,
+    };
+    let mut stack: Vec<(u32, usize)> = vec![(base, 0)];
+    let mut visits = 0usize;
+    while let Some(frame) = stack.last_mut() {
+        let (chain, pos) = *frame;
+        let Some(rule) = table
+            .chains
+            .get(chain as usize)
+            .and_then(|c| c.rules.get(pos))
+        else {
+            stack.pop();
+            continue;
+        };
+        frame.1 += 1;
+        visits += 1;
+        if visits > MAX_VISITS || stack.len() > MAX_DEPTH {
+            return None;
+        }
+        if !matches_packet(rs, rule, kind, port, *mark) {
+            continue;
+        }
+        let decided = |verdict| {
+            Some(End {
+                verdict,
+                rule: Some(rule),
+                policy_span: None,
+            })
+        };
+        match rule.target {
+            Target::Accept => return decided(Verdict::Accept),
+            Target::Drop | Target::Opaque => return decided(Verdict::Drop),
+            Target::Reject => return decided(Verdict::Reject),
+            Target::Return => {
+                stack.pop();
+            }
+            Target::Jump(to) if live(table, to) => stack.push((to, 0)),
+            Target::Goto(to) if live(table, to) => {
+                stack.pop();
+                stack.push((to, 0));
+            }
+            Target::SetMark(v) => *mark = v,
+            _ => {}
+        }
+    }
+    Some(policy)
+}
+
+fn live(table: &Table, chain: u32) -> bool {
+    table.chains.get(chain as usize).is_some_and(|c| c.live)
+}
+
+fn matches_packet(rs: &Ruleset, rule: &Rule, kind: Packet, port: u16, mark: u32) -> bool {
+    rule.applies[kind as usize].public()
+        && rs.contains(key(rule, kind), port)
+        && rule.mark.is_none_or(|m| m == mark)
+}

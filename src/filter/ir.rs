@@ -1,0 +1,275 @@
+//! The packet-filter IR every firewall format lowers onto.
+//!
+//! A lowering turns a format's rules into [`Ruleset`]: per family, tables of chains
+//! whose base chains hang on a [`Hook`] at a priority, and rules with matches and
+//! one action ([`Target`]). Matches the evaluator does not take apart (interfaces,
+//! rates, unknown extensions) arrive already judged per [`Packet`] as [`Applies`].
+
+use crate::portset::PortSet;
+use crate::source::Span;
+use std::borrow::Cow;
+
+/// A built-in chain's policy.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Policy {
+    Accept,
+    Drop,
+}
+
+/// Whether a rule's matches hold for one kind of packet, from the point of view of
+/// the general public (a source no address, interface or rate condition singles out).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum Applies {
+    /// Never (e.g. `-p udp` for TCP, `-i lo` from outside, `--ctstate ESTABLISHED` for a SYN).
+    Never,
+    /// Always, for every source.
+    #[default]
+    ToAll,
+    /// For some sources or sometimes, not for the general public (`-s 10.0.0.0/8`,
+    /// `-i eth0`, `-m limit`, an unknown match).
+    ToSome,
+    /// For the general public but not for every source (`! -s 10.0.0.0/8`).
+    ToMost,
+}
+
+impl Applies {
+    /// Both conditions together (matches are ANDed).
+    pub fn and(self, other: Applies) -> Applies {
+        use Applies::*;
+        match (self, other) {
+            (Never, _) | (_, Never) => Never,
+            (ToAll, x) | (x, ToAll) => x,
+            (ToSome, _) | (_, ToSome) => ToSome,
+            (ToMost, ToMost) => ToMost,
+        }
+    }
+
+    /// The same condition negated with `!`.
+    pub fn negated(self) -> Applies {
+        match self {
+            Applies::Never => Applies::ToAll,
+            Applies::ToAll => Applies::Never,
+            Applies::ToSome => Applies::ToMost,
+            Applies::ToMost => Applies::ToSome,
+        }
+    }
+
+    pub fn public(self) -> bool {
+        matches!(self, Applies::ToAll | Applies::ToMost)
+    }
+
+    pub fn some(self) -> bool {
+        self != Applies::Never
+    }
+}
+
+/// The packets the evaluator asks about.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Packet {
+    /// The SYN of a new inbound connection from a remote client (conntrack state NEW).
+    New = 0,
+    /// The SYN of a data connection an FTP helper expects (state RELATED).
+    Related = 1,
+    /// The server's SYN-ACK on its way out (state ESTABLISHED, source port = the server port).
+    Reply = 2,
+    /// A new inbound SYN on a port the raw table exempts from tracking (state UNTRACKED).
+    Untracked = 3,
+    /// Active mode: the server's SYN to the client (state NEW, leaving through OUTPUT;
+    /// source port = the server's data port).
+    ActiveSyn = 4,
+    /// Active mode: the client's SYN-ACK back (state ESTABLISHED, arriving through
+    /// INPUT; destination port = the server's data port).
+    ActiveSynAck = 5,
+}
+
+/// Entries of [`Rule::applies`], one per [`Packet`].
+pub const PACKETS: usize = 6;
+
+/// A set of ports, stored without allocating for the common single range.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum PortRef {
+    Empty,
+    Range(u16, u16),
+    /// Index into [`Ruleset::port_sets`].
+    Set(u32),
+}
+
+impl PortRef {
+    pub const ALL: PortRef = PortRef::Range(0, 65535);
+}
+
+/// What a rule does when it matches.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Target {
+    /// No `-j`, or an extension that does not end evaluation (LOG, MARK, NFLOG, ...).
+    Continue,
+    Accept,
+    Drop,
+    Reject,
+    Return,
+    /// `-j CHAIN`: index of the chain in its table.
+    Jump(u32),
+    /// `-g CHAIN`.
+    Goto(u32),
+    /// `-j CT --helper NAME` (`ftp` or not), non-terminating.
+    CtHelper {
+        ftp: bool,
+    },
+    /// `-j NOTRACK` / `-j CT --notrack`.
+    NoTrack,
+    /// `-j MARK --set-mark V` (or `--set-xmark V/0xffffffff`).
+    SetMark(u32),
+    /// `-j REDIRECT [--to-ports lo[-hi]]` (None: the original port).
+    Redirect(Option<(u16, u16)>),
+    /// `-j DNAT --to-destination [addr][:lo[-hi]]`.
+    Dnat {
+        addr: Option<[u8; 4]>,
+        ports: Option<(u16, u16)>,
+    },
+    /// Ends nat traversal without changing the destination (SNAT, MASQUERADE, NETMAP ...).
+    NatOther,
+    /// Hands the packet to user space or another path the evaluator cannot follow
+    /// (NFQUEUE, SYNPROXY, TPROXY, ...).
+    Opaque,
+}
+
+/// Which protocols a rule's `-p` lets through, for the structural checks.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Proto {
+    Any,
+    Tcp,
+    Udp,
+    /// Another single protocol, or `! -p tcp`.
+    Other,
+    /// A negated protocol other than TCP (`! -p udp`): TCP and more.
+    AllBut,
+}
+
+/// One rule after parsing. Small and `Copy`: a million-rule dump keeps a million.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Rule {
+    /// The whole rule line (or command).
+    pub span: Span,
+    /// Destination ports a new inbound TCP connection may have to match (the
+    /// intersection of every port match); `Empty` when the rule cannot match TCP.
+    pub key_in: PortRef,
+    /// Source ports of the server's reply the rule matches (OUTPUT direction).
+    pub key_out: PortRef,
+    /// Per [`Packet`], whether the rest of the matches hold.
+    pub applies: [Applies; PACKETS],
+    pub proto: Proto,
+    /// Only protocol and port matches (no address, interface, state, rate ...).
+    pub plain: bool,
+    /// The rule has a conntrack state match (its meaning changes for NOTRACK'ed ports).
+    pub state: Option<StateMatch>,
+    /// `-m mark --mark V` (exact value, no mask): the mark it needs.
+    pub mark: Option<u32>,
+    pub target: Target,
+    /// Hash of the normalised rule spec, for `-D` by specification.
+    pub spec: u32,
+}
+
+/// A conntrack/state match: which of the states a SYN can be in it accepts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct StateMatch {
+    pub new: bool,
+    pub related: bool,
+    pub established: bool,
+    pub untracked: bool,
+}
+
+/// Where a base chain sees packets (netfilter hooks; other firewalls use the same names).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Hook {
+    Prerouting,
+    Input,
+    Forward,
+    Output,
+    Postrouting,
+}
+
+/// What a base chain can do to a packet, which decides how the evaluator composes it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BaseKind {
+    /// Accepts or drops (iptables filter, mangle, raw, security; nftables `type filter`).
+    Filter,
+    /// Rewrites the destination of a new connection (iptables nat; nftables `type nat`).
+    Nat,
+}
+
+/// The priority at which destination NAT runs on prerouting (netfilter's `NF_IP_PRI_NAT_DST`):
+/// filter chains before it see the port the client chose, chains after it the rewritten one.
+pub const NAT_DST_PRIORITY: i32 = -100;
+
+/// A chain the kernel calls from a hook.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Base {
+    pub hook: Hook,
+    pub priority: i32,
+    pub kind: BaseKind,
+    /// Index into [`Ruleset::tables`].
+    pub table: usize,
+    /// Index into that table's chains.
+    pub chain: u32,
+    /// How messages name the chain (`filter INPUT`, `inet filter input`).
+    pub label: String,
+}
+
+/// One chain of the IR: its rules and, for a base chain, its policy.
+#[derive(Clone, Debug)]
+pub struct Chain<'a> {
+    pub rules: Cow<'a, [Rule]>,
+    pub policy: Policy,
+    /// The line that set the policy; `None` for a built-in default.
+    pub policy_span: Option<Span>,
+    /// A chain that no longer exists (deleted by the script): jumps to it are ignored.
+    pub live: bool,
+}
+
+/// Chains that jump only among themselves.
+#[derive(Clone, Debug, Default)]
+pub struct Table<'a> {
+    pub chains: Vec<Chain<'a>>,
+}
+
+/// One family's packet filter, as a format lowered it.
+#[derive(Clone, Debug)]
+pub struct Ruleset<'a> {
+    pub tables: Vec<Table<'a>>,
+    pub bases: Vec<Base>,
+    /// Sets referenced by [`PortRef::Set`].
+    pub port_sets: Cow<'a, [PortSet]>,
+}
+
+impl<'a> Ruleset<'a> {
+    /// Materialise a port reference.
+    pub fn ports(&self, r: PortRef) -> PortSet {
+        match r {
+            PortRef::Empty => PortSet::empty(),
+            PortRef::Range(lo, hi) => PortSet::range(lo, hi),
+            PortRef::Set(i) => self.port_sets.get(i as usize).cloned().unwrap_or_default(),
+        }
+    }
+
+    pub fn contains(&self, r: PortRef, port: u16) -> bool {
+        match r {
+            PortRef::Empty => false,
+            PortRef::Range(lo, hi) => (lo..=hi).contains(&port),
+            PortRef::Set(i) => self
+                .port_sets
+                .get(i as usize)
+                .is_some_and(|s| s.contains(port)),
+        }
+    }
+
+    /// Base chains on `hook`, in the order the kernel calls them.
+    pub fn bases_on(&self, hook: Hook) -> Vec<&Base> {
+        let mut out: Vec<&Base> = self.bases.iter().filter(|b| b.hook == hook).collect();
+        out.sort_by_key(|b| b.priority);
+        out
+    }
+
+    pub fn chain(&self, table: usize, chain: u32) -> Option<&Chain<'a>> {
+        self.tables.get(table)?.chains.get(chain as usize)
+    }
+}

@@ -1,0 +1,457 @@
+//! The filter model's evaluator, driven through iptables-save text: every measured
+//! example of domain.md "iptables" §2, with its exact open set.
+
+use crate::facts::Firewall;
+use crate::formats::iptables::{facts, parse_save};
+use crate::portset::PortSet;
+use crate::source::{FileId, SourceFile};
+
+fn firewall(text: &str) -> Firewall {
+    let src = SourceFile::new(FileId(0), "rules.v4", text.as_bytes());
+    let rs = parse_save(&src);
+    assert!(rs.problems.is_empty(), "{:?}", rs.problems);
+    facts(&rs, &src).expect("IPv4 facts")
+}
+
+/// A filter table with `policy` on INPUT and these rules.
+fn filter(policy: &str, rules: &str) -> String {
+    format!(
+        "*filter\n:INPUT {policy} [0:0]\n:FORWARD ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\n{rules}COMMIT\n"
+    )
+}
+
+fn open_in(fw: &Firewall, lo: u16, hi: u16) -> String {
+    fw.open_to_all
+        .intersection(&PortSet::range(lo, hi))
+        .to_string()
+}
+
+fn some_in(fw: &Firewall, lo: u16, hi: u16) -> String {
+    fw.open_to_some
+        .intersection(&PortSet::range(lo, hi))
+        .to_string()
+}
+
+#[test]
+fn restrictive_output_closes_the_reply() {
+    let fw = firewall(
+        "*filter\n:INPUT ACCEPT [0:0]\n:OUTPUT DROP [0:0]\n-A OUTPUT -p tcp --sport 1800 -j ACCEPT\nCOMMIT\n",
+    );
+    assert_eq!(fw.open_to_all.to_string(), "1800");
+    assert!(fw.open_to_some.is_empty());
+    let p22 = PortSet::single(22);
+    let closer = fw.blockers(&p22).next().expect("OUTPUT policy");
+    assert!(closer.is_policy);
+}
+
+#[test]
+fn return_in_a_builtin_chain_applies_the_policy() {
+    let fw = firewall(&filter(
+        "ACCEPT",
+        "-A INPUT -p tcp --dport 5 -j RETURN\n-A INPUT -p tcp --dport 1:10 -j DROP\n",
+    ));
+    assert_eq!(open_in(&fw, 1, 12), "5,11-12");
+}
+
+#[test]
+fn jump_return_and_implicit_return() {
+    let fw = firewall(&filter(
+        "DROP",
+        ":A - [0:0]\n-A INPUT -p tcp -j A\n-A INPUT -p tcp --dport 100:199 -j ACCEPT\n\
+         -A A -p tcp --dport 150 -j RETURN\n-A A -p tcp --dport 100:120 -j ACCEPT\n\
+         -A A -p tcp --dport 130 -j DROP\n",
+    ));
+    assert_eq!(fw.open_to_all.to_string(), "100-129,131-199");
+}
+
+#[test]
+fn goto_returns_to_the_callers_caller() {
+    let chains = |how: &str| {
+        filter(
+            "DROP",
+            &format!(
+                ":A - [0:0]\n:B - [0:0]\n-A INPUT -p tcp -j A\n-A INPUT -p tcp --dport 200:299 -j ACCEPT\n\
+                 -A A -p tcp --dport 250:299 {how} B\n-A A -p tcp --dport 250:299 -j DROP\n\
+                 -A A -p tcp --dport 300 -j ACCEPT\n-A B -p tcp --dport 260 -j ACCEPT\n\
+                 -A B -p tcp --dport 270 -j RETURN\n-A B -p tcp --dport 280 -j DROP\n"
+            ),
+        )
+    };
+    assert_eq!(
+        firewall(&chains("-g")).open_to_all.to_string(),
+        "200-279,281-300"
+    );
+    assert_eq!(
+        firewall(&chains("-j")).open_to_all.to_string(),
+        "200-249,260,300"
+    );
+}
+
+#[test]
+fn a_conditional_drop_in_a_callee_leaves_the_port_to_others() {
+    let fw = firewall(&filter(
+        "DROP",
+        ":BANS - [0:0]\n-A INPUT -p tcp -j BANS\n\
+         -A INPUT -s 192.168.0.0/16 -p tcp --dport 7 -j ACCEPT\n-A INPUT -p tcp --dport 8 -j ACCEPT\n\
+         -A BANS -s 10.0.0.0/8 -p tcp --dport 7:8 -j DROP\n-A BANS -j RETURN\n",
+    ));
+    assert_eq!(fw.open_to_all.to_string(), "8");
+    assert_eq!(fw.open_to_some.to_string(), "7");
+}
+
+#[test]
+fn goto_from_a_builtin_chain_ends_in_its_policy() {
+    let fw = firewall(&filter(
+        "ACCEPT",
+        ":C - [0:0]\n-A INPUT -p tcp --dport 400:499 -g C\n-A INPUT -p tcp --dport 1:2000 -j DROP\n\
+         -A C -p tcp --dport 450 -j DROP\n",
+    ));
+    assert_eq!(open_in(&fw, 1, 2000), "400-449,451-499");
+}
+
+#[test]
+fn non_terminating_targets_fall_through() {
+    let fw = firewall(&filter(
+        "DROP",
+        "-A INPUT -p tcp --dport 500 -j LOG\n-A INPUT -p tcp --dport 501\n\
+         -A INPUT -p tcp --dport 502 -j MARK --set-mark 1\n\
+         -A INPUT -p tcp --dport 503 -j CONNMARK --set-mark 1\n\
+         -A INPUT -p tcp --dport 504 -j NFLOG\n-A INPUT -p tcp --dport 500:505 -j ACCEPT\n",
+    ));
+    assert_eq!(fw.open_to_all.to_string(), "500-505");
+}
+
+#[test]
+fn a_new_syn_is_in_state_new() {
+    let one = |rule: &str| {
+        let fw = firewall(&filter(
+            "DROP",
+            &format!("{rule}\n-A INPUT -p tcp --dport 9 -j ACCEPT\n"),
+        ));
+        open_in(&fw, 1, 8)
+    };
+    assert_eq!(
+        one("-A INPUT -p tcp --dport 1 -m state --state NEW -j ACCEPT"),
+        "1"
+    );
+    for st in [
+        "ESTABLISHED",
+        "RELATED",
+        "INVALID",
+        "UNTRACKED",
+        "ESTABLISHED,RELATED",
+    ] {
+        assert_eq!(
+            one(&format!(
+                "-A INPUT -p tcp --dport 1 -m conntrack --ctstate {st} -j ACCEPT"
+            )),
+            "",
+            "{st}"
+        );
+    }
+    assert_eq!(
+        one("-A INPUT -p tcp --dport 1 -m conntrack ! --ctstate ESTABLISHED -j ACCEPT"),
+        "1"
+    );
+    let fw = firewall(&filter(
+        "DROP",
+        "-A INPUT -m conntrack --ctstate INVALID -j DROP\n-A INPUT -p tcp --dport 7 -j ACCEPT\n",
+    ));
+    assert_eq!(fw.open_to_all.to_string(), "7");
+}
+
+#[test]
+fn syn_only_rules_open_the_port() {
+    for m in ["--syn", "--tcp-flags SYN,ACK SYN", "--tcp-flags ALL SYN"] {
+        let fw = firewall(&filter(
+            "DROP",
+            &format!("-A INPUT -p tcp {m} --dport 1700 -j ACCEPT\n"),
+        ));
+        assert_eq!(fw.open_to_all.to_string(), "1700", "{m}");
+    }
+    for m in ["! --syn", "--tcp-flags ACK ACK"] {
+        let fw = firewall(&filter(
+            "DROP",
+            &format!("-A INPUT -p tcp {m} --dport 1700 -j ACCEPT\n"),
+        ));
+        assert!(
+            fw.open_to_all.is_empty() && fw.open_to_some.is_empty(),
+            "{m}"
+        );
+    }
+}
+
+#[test]
+fn protocol_matters() {
+    let fw = firewall(&filter("DROP", "-A INPUT -p udp --dport 700 -j ACCEPT\n"));
+    assert!(fw.open_to_all.is_empty() && fw.open_to_some.is_empty());
+    for p in ["6", "TCP", "tcp"] {
+        let fw = firewall(&filter(
+            "DROP",
+            &format!("-A INPUT -p {p} --dport 700 -j ACCEPT\n"),
+        ));
+        assert_eq!(fw.open_to_all.to_string(), "700", "{p}");
+    }
+    let fw = firewall(&filter("DROP", "-A INPUT -p all -s 198.18.0.2 -j ACCEPT\n"));
+    assert!(fw.open_to_all.is_empty());
+    assert_eq!(some_in(&fw, 1, 12000), "1-12000");
+    let fw = firewall(&filter("DROP", "-A INPUT -i eth0 -j ACCEPT\n"));
+    assert_eq!(fw.open_to_some.to_string(), "1-65535");
+}
+
+#[test]
+fn ports_sports_and_repeated_matches() {
+    let fw = firewall(&filter(
+        "DROP",
+        "-A INPUT -p tcp --sport 1024:65535 --dport 840 -j ACCEPT\n\
+         -A INPUT -p tcp --sport 1:1023 --dport 841 -j ACCEPT\n\
+         -A INPUT -p tcp -m tcp --dport 10:20 -m tcp --dport 15:30 -j ACCEPT\n\
+         -A INPUT -p tcp ! --dport 1:799 -m tcp --dport 0:810 -j ACCEPT\n\
+         -A INPUT -p tcp --dport 0x16 -j ACCEPT\n-A INPUT -p tcp --dport 022 -j ACCEPT\n",
+    ));
+    assert_eq!(fw.open_to_all.to_string(), "15-20,22,800-810,840");
+}
+
+#[test]
+fn multiport_lists_and_negation() {
+    let fw = firewall(&filter(
+        "DROP",
+        "-A INPUT -p tcp -m multiport --dports 900,905:907,910 -j ACCEPT\n\
+         -A INPUT -p tcp -m multiport ! --dports 1:939,941:65535 -j ACCEPT\n",
+    ));
+    assert_eq!(fw.open_to_all.to_string(), "900,905-907,910,940");
+    let p905 = PortSet::single(905);
+    let d = fw.openers(&p905).next().expect("opener");
+    assert_eq!(d.rule_ports.to_string(), "900,905-907,910");
+}
+
+#[test]
+fn interfaces_and_addresses() {
+    let one = |rule: &str| {
+        let fw = firewall(&filter(
+            "DROP",
+            &format!("-A INPUT -p tcp --dport 5 {rule} -j ACCEPT\n"),
+        ));
+        (open_in(&fw, 1, 10), some_in(&fw, 1, 10))
+    };
+    let all = ("5".to_string(), String::new());
+    let some = (String::new(), "5".to_string());
+    let none = (String::new(), String::new());
+    assert_eq!(one("-i lo"), none);
+    assert_eq!(one("! -i lo"), all);
+    assert_eq!(one("-i eth0"), some);
+    assert_eq!(one("-i eth+"), some);
+    assert_eq!(one("-s 198.18.0.2"), some);
+    assert_eq!(one("-s 198.18.0.0/255.255.255.0"), some);
+    assert_eq!(one("! -s 10.0.0.0/8"), all);
+    assert_eq!(one("-d 127.0.0.1"), none);
+    assert_eq!(one("-d 198.18.0.1"), some);
+    assert_eq!(one("-m iprange --src-range 198.18.0.1-198.18.0.10"), some);
+    assert_eq!(one("-m addrtype --dst-type LOCAL"), all);
+}
+
+#[test]
+fn rate_and_connection_limits_are_maybe_matches() {
+    let fw = firewall(&filter(
+        "DROP",
+        "-A INPUT -p tcp --dport 1200:1299 -m limit --limit 1/hour --limit-burst 5 -j ACCEPT\n\
+         -A INPUT -p tcp --dport 1500:1599 -m connlimit --connlimit-above 2 -j REJECT\n\
+         -A INPUT -p tcp --dport 1500:1599 -j ACCEPT\n",
+    ));
+    assert_eq!(fw.open_to_all.to_string(), "1500-1599");
+    assert_eq!(fw.open_to_some.to_string(), "1200-1299");
+}
+
+#[test]
+fn raw_and_mangle_drops_close_ports() {
+    let fw = firewall(&format!(
+        "*raw\n:PREROUTING ACCEPT [0:0]\n-A PREROUTING -p tcp --dport 1200 -j DROP\nCOMMIT\n\
+         *mangle\n:PREROUTING ACCEPT [0:0]\n:INPUT ACCEPT [0:0]\n\
+         -A PREROUTING -p tcp --dport 1201 -j DROP\n-A INPUT -p tcp --dport 1202 -j DROP\nCOMMIT\n{}",
+        filter("DROP", "-A INPUT -p tcp --dport 1200:1203 -j ACCEPT\n")
+    ));
+    assert_eq!(fw.open_to_all.to_string(), "1203");
+    assert_eq!(fw.blockers(&PortSet::single(1200)).count(), 1);
+}
+
+#[test]
+fn notrack_makes_the_state_untracked() {
+    let text = |state: &str| {
+        format!(
+            "*raw\n:PREROUTING ACCEPT [0:0]\n-A PREROUTING -p tcp --dport 1300 -j NOTRACK\n\
+             -A PREROUTING -p tcp --dport 1301 -j CT --notrack\nCOMMIT\n{}",
+            filter(
+                "DROP",
+                &format!("-A INPUT -p tcp --dport 1300:1302 {state} -j ACCEPT\n")
+            )
+        )
+    };
+    assert_eq!(firewall(&text("")).open_to_all.to_string(), "1300-1302");
+    assert_eq!(
+        firewall(&text("-m conntrack --ctstate NEW"))
+            .open_to_all
+            .to_string(),
+        "1302"
+    );
+}
+
+#[test]
+fn a_mangle_mark_feeds_a_filter_mark_match() {
+    let fw = firewall(&format!(
+        "*mangle\n:PREROUTING ACCEPT [0:0]\n-A PREROUTING -p tcp --dport 1400 -j MARK --set-mark 7\nCOMMIT\n{}",
+        filter(
+            "DROP",
+            "-A INPUT -p tcp --dport 1400:1401 -m mark --mark 7 -j ACCEPT\n"
+        )
+    ));
+    assert_eq!(fw.open_to_all.to_string(), "1400");
+}
+
+#[test]
+fn nat_prerouting_maps_the_port_input_sees() {
+    let fw = firewall(&format!(
+        "*nat\n:PREROUTING ACCEPT [0:0]\n\
+         -A PREROUTING -p tcp --dport 8080 -j REDIRECT --to-ports 80\n\
+         -A PREROUTING -p tcp --dport 8443 -j DNAT --to-destination 198.18.0.1:443\n\
+         -A PREROUTING -p tcp --dport 3000:3009 -j REDIRECT --to-ports 3100\n\
+         -A PREROUTING -p tcp --dport 2222 -j REDIRECT --to-ports 22\n\
+         -A PREROUTING -p tcp --dport 5000 -j DNAT --to-destination 10.9.9.9\nCOMMIT\n{}",
+        filter(
+            "DROP",
+            "-A INPUT -p tcp -m multiport --dports 80,443,3100 -j ACCEPT\n\
+             -A INPUT -p tcp --dport 2222 -j ACCEPT\n-A INPUT -p tcp --dport 5000:6000 -j ACCEPT\n\
+             -A INPUT -p tcp --dport 7000 -m conntrack --ctstate DNAT -j ACCEPT\n"
+        )
+    ));
+    // Measured open: 80, 443, 3100, 5001-6000, 8080, 3000-3009, 8443; closed: 2222, 5000, 7000.
+    // 8443 is DNAT to an address pasvlint cannot place on this host: it counts as forwarded
+    // and the uncertainty is recorded.
+    assert_eq!(
+        fw.open_to_all.to_string(),
+        "80,443,3000-3009,3100,5001-6000,8080"
+    );
+    assert!(fw.uncertain.iter().any(|u| u.what.contains("198.18.0.1")));
+    assert!(!fw.open_to_any().contains(2222) && !fw.open_to_any().contains(5000));
+    assert!(!fw.open_to_all.contains(7000));
+}
+
+#[test]
+fn both_rulesets_must_accept() {
+    let nft = firewall(&filter("ACCEPT", "-A INPUT -p tcp --dport 5 -j DROP\n"));
+    let legacy = firewall(&filter(
+        "ACCEPT",
+        "-A INPUT -p tcp --dport 6 -j DROP\n-A INPUT -p tcp --dport 7 -j ACCEPT\n",
+    ));
+    let both = Firewall::combine(vec![nft, legacy]).expect("two");
+    assert_eq!(
+        both.open_to_all
+            .intersection(&PortSet::range(1, 10))
+            .to_string(),
+        "1-4,7-10"
+    );
+    let nft = firewall(&filter("DROP", "-A INPUT -p tcp --dport 7 -j ACCEPT\n"));
+    let legacy = firewall(&filter(
+        "ACCEPT",
+        "-A INPUT -p tcp --dport 6 -j DROP\n-A INPUT -p tcp --dport 7 -j ACCEPT\n",
+    ));
+    let both = Firewall::combine(vec![nft, legacy]).expect("two");
+    assert_eq!(both.open_to_all.to_string(), "7");
+}
+
+#[test]
+fn ftp_helper_and_related_accepts() {
+    let fw = firewall(&format!(
+        "*raw\n:PREROUTING ACCEPT [0:0]\n-A PREROUTING -p tcp --dport 21 -j CT --helper ftp\nCOMMIT\n{}",
+        filter(
+            "DROP",
+            "-A INPUT -m conntrack --ctstate ESTABLISHED,RELATED -j ACCEPT\n-A INPUT -p tcp --dport 21 -j ACCEPT\n"
+        )
+    ));
+    assert_eq!(fw.open_to_all.to_string(), "21");
+    assert_eq!(fw.ftp_helpers.len(), 1);
+    assert_eq!(fw.ftp_helpers[0].ports.to_string(), "21");
+    assert!(fw.admits_related && fw.helper_admits_data(21));
+    assert_eq!(fw.related_accepts.len(), 1);
+    let fw = firewall(&filter("DROP", "-A INPUT -p tcp --dport 21 -j ACCEPT\n"));
+    assert!(!fw.admits_related);
+    let fw = firewall(&filter(
+        "DROP",
+        "-A INPUT -m conntrack --ctstate RELATED -m helper --helper ftp -j ACCEPT\n",
+    ));
+    assert!(fw.admits_related);
+}
+
+#[test]
+fn fragmented_chains_stay_linear() {
+    // 30,000 single-port accepts fragment the undecided set into 30,000 pieces.
+    let rules: String = (1..=30000u32)
+        .map(|p| format!("-A INPUT -p tcp --dport {} -j ACCEPT\n", p * 2))
+        .collect();
+    let started = std::time::Instant::now();
+    let fw = firewall(&filter("DROP", &rules));
+    assert_eq!(fw.open_to_all.ranges().len(), 30000);
+    assert!(started.elapsed().as_secs() < 20, "{:?}", started.elapsed());
+}
+
+/// CPU time of this thread (user + system), from /proc: the machine is shared,
+/// so wall-clock time would measure the neighbours.
+fn cpu_time() -> std::time::Duration {
+    let stat = std::fs::read_to_string("/proc/thread-self/stat").unwrap_or_default();
+    let after = stat.rsplit(')').next().unwrap_or("");
+    let fields: Vec<&str> = after.split_whitespace().collect();
+    // utime and stime are fields 14 and 15 of the line: 11 and 12 after the name.
+    let field = |i: usize| {
+        fields
+            .get(i)
+            .and_then(|f| f.parse::<u64>().ok())
+            .unwrap_or(0)
+    };
+    let ticks = field(11) + field(12);
+    std::time::Duration::from_millis(ticks * 10)
+}
+
+/// `PASVLINT_BENCH=FILE cargo test --release --lib bench_parse_and_facts -- --ignored --nocapture`
+#[test]
+#[ignore]
+fn bench_parse_and_facts() {
+    let Ok(path) = std::env::var("PASVLINT_BENCH") else {
+        return;
+    };
+    let bytes = std::fs::read(&path).expect("bench file");
+    let t0 = cpu_time();
+    let src = SourceFile::new(FileId(0), &path, &bytes);
+    let t1 = cpu_time();
+    let rs = parse_save(&src);
+    let t2 = cpu_time();
+    let fw = facts(&rs, &src).expect("facts");
+    let t3 = cpu_time();
+    let shadowed = crate::formats::iptables::shadowed_rules(&rs).len();
+    let t4 = cpu_time();
+    eprintln!(
+        "CPU: decode {:?}, parse {:?}, facts {:?}, shadowed rules {:?} ({shadowed}); total parse+facts {:?}; open {}",
+        t1 - t0,
+        t2 - t1,
+        t3 - t2,
+        t4 - t3,
+        t3 - t1,
+        fw.open_to_all
+    );
+}
+
+#[test]
+fn rules_stay_small() {
+    assert!(std::mem::size_of::<crate::formats::iptables::Rule>() <= 64);
+}
+
+#[test]
+fn wide_open_is_1_to_65535_and_policy_is_a_decision() {
+    let fw = firewall("*filter\n:INPUT ACCEPT [0:0]\nCOMMIT\n");
+    assert_eq!(fw.open_to_all.to_string(), "1-65535");
+    let fw = firewall(&filter("DROP", "-A INPUT -p tcp --dport 22 -j ACCEPT\n"));
+    assert_eq!(fw.default_policy.value, crate::facts::DefaultPolicy::Drop);
+    assert!(fw.default_policy.span.is_some());
+    let policy = fw.decisions.iter().find(|d| d.is_policy).expect("policy");
+    assert_eq!(policy.ports.to_string(), "0-21,23-65535");
+    let rule = fw.decisions.iter().find(|d| !d.is_policy).expect("rule");
+    assert_eq!(rule.ports.to_string(), "22");
+}
