@@ -3,6 +3,7 @@
 //! Parsers turn their Documents into these; host rules read only these, so a rule
 //! written against vsftpd + iptables works unchanged for IIS + Windows Firewall.
 
+pub use crate::addrset::{AddrSet, Family};
 use crate::portset::PortSet;
 use crate::source::{FileId, Span};
 
@@ -264,6 +265,80 @@ pub struct ActiveStep {
     pub by_state: bool,
 }
 
+/// What one class of clients (addresses every rule treats alike) reaches.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SourceClass {
+    /// The clients' addresses; `None` when the firewall names no addresses at all.
+    pub sources: Option<AddrSet>,
+    /// Ports every client of the class can connect to.
+    pub open: PortSet,
+    /// Ports only some of them can (an interface, a rate limit), not in `open`.
+    pub open_to_some: PortSet,
+    /// How the class's ports are decided, in evaluation order.
+    pub decisions: Vec<Decision>,
+}
+
+impl SourceClass {
+    /// Ports some client of the class can connect to.
+    pub fn open_to_any(&self) -> PortSet {
+        self.open.union(&self.open_to_some)
+    }
+
+    /// "clients from 198.51.100.0/24", "clients outside 10.0.0.0/8".
+    pub fn describe(&self) -> String {
+        let Some(sources) = &self.sources else {
+            return "every client".into();
+        };
+        let everyone = crate::addrset::clients(sources.family());
+        let outside = everyone.difference(sources);
+        if outside.is_empty() {
+            "every client".into()
+        } else if sources.cidr_blocks().count() > outside.cidr_blocks().count() {
+            format!("clients outside {}", summary(&outside))
+        } else {
+            format!("clients from {}", summary(sources))
+        }
+    }
+
+    /// Both are classes of one partition: the clients in both, with what both let in.
+    fn meet(&self, other: &SourceClass) -> Option<SourceClass> {
+        let sources = match (&self.sources, &other.sources) {
+            (Some(a), Some(b)) => {
+                let both = a.intersection(b);
+                if both.is_empty() {
+                    return None;
+                }
+                Some(both)
+            }
+            (a, b) => a.clone().or_else(|| b.clone()),
+        };
+        let open = self.open.intersection(&other.open);
+        let any = self.open_to_any().intersection(&other.open_to_any());
+        let mut decisions = self.decisions.clone();
+        decisions.extend(other.decisions.iter().cloned());
+        Some(SourceClass {
+            sources,
+            open_to_some: any.difference(&open),
+            open,
+            decisions,
+        })
+    }
+}
+
+/// The first CIDR blocks of a set, and how many more there are.
+fn summary(set: &AddrSet) -> String {
+    let blocks: Vec<String> = set
+        .to_cidr_text()
+        .split(',')
+        .map(str::to_owned)
+        .collect();
+    if blocks.len() <= 3 {
+        blocks.join(", ")
+    } else {
+        format!("{} and {} more blocks", blocks[..3].join(", "), blocks.len() - 3)
+    }
+}
+
 /// Inbound TCP as one host's firewall decides it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Firewall {
@@ -286,9 +361,46 @@ pub struct Firewall {
     /// `None` when the firewall format does not model it.
     pub active: Option<Vec<ActiveStep>>,
     pub uncertain: Vec<Uncertainty>,
+    /// The address family it filters; `None` when it filters every family alike
+    /// (rules without addresses, as Windows Firewall's).
+    pub family: Option<Family>,
+    /// The classes of clients it tells apart, largest first, each with what it
+    /// reaches; `open_to_all` is what every class reaches.
+    pub classes: Vec<SourceClass>,
 }
 
 impl Firewall {
+    /// A firewall with nothing known: every port closed, no rule.
+    pub fn default_for(family: Family) -> Firewall {
+        Firewall {
+            files: Vec::new(),
+            default_policy: Located::default_value(DefaultPolicy::Unknown),
+            open_to_all: PortSet::empty(),
+            open_to_some: PortSet::empty(),
+            decisions: Vec::new(),
+            ftp_helpers: Vec::new(),
+            related_accepts: Vec::new(),
+            admits_related: false,
+            active: None,
+            uncertain: Vec::new(),
+            family: Some(family),
+            classes: Vec::new(),
+        }
+    }
+
+    /// The classes of clients, or one class for everyone when none was recorded.
+    pub fn source_classes(&self) -> Vec<SourceClass> {
+        if self.classes.is_empty() {
+            return vec![SourceClass {
+                sources: None,
+                open: self.open_to_all.clone(),
+                open_to_some: self.open_to_some.clone(),
+                decisions: self.decisions.clone(),
+            }];
+        }
+        self.classes.clone()
+    }
+
     /// An FTP helper covers `control_port` and RELATED connections are admitted.
     pub fn helper_admits_data(&self, control_port: u16) -> bool {
         self.admits_related
@@ -350,6 +462,7 @@ impl Firewall {
     pub fn combine(mut all: Vec<Firewall>) -> Option<Firewall> {
         let mut acc = all.pop()?;
         for fw in all.into_iter().rev() {
+            acc.classes = meet_classes(&fw.source_classes(), &acc.source_classes());
             let open_all = acc.open_to_all.intersection(&fw.open_to_all);
             let open_any = acc.open_to_any().intersection(&fw.open_to_any());
             acc.open_to_some = open_any.difference(&open_all);
@@ -367,6 +480,7 @@ impl Firewall {
                 _ => None,
             };
             acc.uncertain.splice(0..0, fw.uncertain);
+            acc.family = acc.family.or(fw.family);
             if acc.default_policy.value != fw.default_policy.value {
                 acc.default_policy = Located::default_value(DefaultPolicy::Unknown);
             }
@@ -375,9 +489,26 @@ impl Firewall {
     }
 }
 
+/// Classes of two firewalls that both filter: each pair of classes that share clients.
+fn meet_classes(a: &[SourceClass], b: &[SourceClass]) -> Vec<SourceClass> {
+    a.iter()
+        .flat_map(|x| b.iter().filter_map(move |y| x.meet(y)))
+        .collect()
+}
+
 /// What one file contributes to its host.
 #[derive(Clone, Debug, Default)]
 pub struct FileFacts {
     pub ftp: Vec<FtpServer>,
+    /// The IPv4 filter, or the filter of every family when the format does not
+    /// tell them apart.
     pub firewall: Option<Firewall>,
+    /// The IPv6 filter, when the file has one of its own.
+    pub firewall_v6: Option<Firewall>,
+}
+
+impl FileFacts {
+    pub fn has_firewall(&self) -> bool {
+        self.firewall.is_some() || self.firewall_v6.is_some()
+    }
 }

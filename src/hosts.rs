@@ -1,6 +1,6 @@
 //! Which firewall guards which FTP server: default pairing and `[[hosts]]`.
 
-use crate::facts::{FileFacts, Firewall, FtpServer};
+use crate::facts::{Family, FileFacts, Firewall, FtpServer};
 use crate::source::FileId;
 use std::collections::{BTreeMap, HashSet};
 use std::path::{Path, PathBuf};
@@ -12,7 +12,30 @@ pub struct Host {
     /// Every file of the host, in path order.
     pub files: Vec<FileId>,
     pub servers: Vec<FtpServer>,
+    /// The IPv4 filter (or every family's, when the format does not tell them apart).
     pub firewall: Option<Firewall>,
+    /// The IPv6 filter, when the host has one of its own.
+    pub firewall_v6: Option<Firewall>,
+}
+
+impl Host {
+    /// The filter in front of clients of `family`; `None` when it is not known.
+    pub fn firewall_for(&self, family: Family) -> Option<&Firewall> {
+        match family {
+            Family::V4 => self.firewall.as_ref(),
+            Family::V6 => self
+                .firewall_v6
+                .as_ref()
+                .or(self.firewall.as_ref().filter(|f| f.family.is_none())),
+        }
+    }
+
+    /// Every filter of the host, with the family it stands for.
+    pub fn firewalls(&self) -> impl Iterator<Item = (Family, &Firewall)> {
+        [Family::V4, Family::V6]
+            .into_iter()
+            .filter_map(|f| self.firewall_for(f).map(|fw| (f, fw)))
+    }
 }
 
 /// A recognised file's path and facts, as grouping needs them.
@@ -59,7 +82,7 @@ pub fn group(entries: Vec<FileEntry>, specs: &[HostSpec]) -> Vec<Host> {
 fn default_pairing(entries: Vec<FileEntry>) -> Vec<Host> {
     let dirs_with_firewalls: HashSet<PathBuf> = entries
         .iter()
-        .filter(|e| e.facts.firewall.is_some())
+        .filter(|e| e.facts.has_firewall())
         .flat_map(|e| e.path.ancestors().skip(1).map(Path::to_path_buf))
         .collect();
     let mut groups: BTreeMap<PathBuf, Vec<FileEntry>> = BTreeMap::new();
@@ -69,7 +92,7 @@ fn default_pairing(entries: Vec<FileEntry>) -> Vec<Host> {
             firewall_only.push(e);
             continue;
         }
-        let key = if e.facts.firewall.is_some() {
+        let key = if e.facts.has_firewall() {
             e.path.clone()
         } else {
             pairing_dir(&e.path, &dirs_with_firewalls)
@@ -109,7 +132,7 @@ fn split_groups_left_without_firewall(
 ) -> BTreeMap<PathBuf, Vec<FileEntry>> {
     let mut out: BTreeMap<PathBuf, Vec<FileEntry>> = BTreeMap::new();
     for (key, files) in groups {
-        if files.iter().any(|e| e.facts.firewall.is_some()) {
+        if files.iter().any(|e| e.facts.has_firewall()) {
             out.entry(key).or_default().extend(files);
             continue;
         }
@@ -166,15 +189,22 @@ fn build_host(name: String, files: Vec<FileEntry>) -> Host {
     let mut ids = Vec::new();
     let mut servers = Vec::new();
     let mut firewalls = Vec::new();
+    let mut firewalls_v6 = Vec::new();
     for e in files {
         ids.push(e.id);
         servers.extend(e.facts.ftp);
         firewalls.extend(e.facts.firewall);
+        firewalls_v6.extend(e.facts.firewall_v6);
+    }
+    // A filter of every family filters IPv6 too, beside the host's own IPv6 files.
+    if !firewalls_v6.is_empty() {
+        firewalls_v6.extend(firewalls.iter().filter(|f| f.family.is_none()).cloned());
     }
     Host {
         name,
         files: ids,
         servers,
         firewall: Firewall::combine(firewalls),
+        firewall_v6: Firewall::combine(firewalls_v6),
     }
 }

@@ -5,6 +5,7 @@
 pub mod diag;
 pub mod discover;
 pub mod emit;
+pub mod addrset;
 pub mod facts;
 pub mod filter;
 pub mod formats;

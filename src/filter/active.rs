@@ -6,6 +6,7 @@
 //! interval on which no rule's port match changes, so jumps, gotos, returns and
 //! marks follow the kernel's first-match walk exactly for the general public.
 
+use super::class::Class;
 use super::eval::main_filter;
 use super::ir::{
     Base, BaseKind, Hook, Packet, Policy, PortRef, Proto, Rule, Ruleset, Table, Target,
@@ -28,13 +29,15 @@ fn path<'r>(rs: &'r Ruleset<'r>, hooks: &[Hook]) -> Vec<&'r Base> {
         .collect()
 }
 
-/// Who decides both active-mode packets, for every server port.
-pub fn steps(rs: &Ruleset<'_>) -> Vec<ActiveStep> {
+/// Who decides both active-mode packets, for every server port, for the clients
+/// of `class`.
+pub fn steps(rs: &Ruleset<'_>, class: &Class) -> Vec<ActiveStep> {
     let syn = path(rs, &[Hook::Output, Hook::Postrouting]);
     let syn_ack = path(rs, &[Hook::Prerouting, Hook::Input]);
-    let mut out = packet_steps(rs, Packet::ActiveSyn, ActivePacket::Syn, &syn);
+    let mut out = packet_steps(rs, class, Packet::ActiveSyn, ActivePacket::Syn, &syn);
     out.extend(packet_steps(
         rs,
+        class,
         Packet::ActiveSynAck,
         ActivePacket::SynAck,
         &syn_ack,
@@ -55,7 +58,7 @@ fn key(rule: &Rule, kind: Packet) -> PortRef {
 
 /// Interval starts on which the verdict can change: the edges of every port match
 /// of a rule that holds for the public.
-fn interval_starts(rs: &Ruleset, kind: Packet, stages: &[&Base]) -> Vec<u16> {
+fn interval_starts(rs: &Ruleset, class: &Class, kind: Packet, stages: &[&Base]) -> Vec<u16> {
     let mut starts = vec![0u16];
     let mut tables: Vec<usize> = stages.iter().map(|b| b.table).collect();
     tables.sort_unstable();
@@ -63,7 +66,7 @@ fn interval_starts(rs: &Ruleset, kind: Packet, stages: &[&Base]) -> Vec<u16> {
     for table in tables.iter().filter_map(|&t| rs.tables.get(t)) {
         for chain in table.chains.iter().filter(|c| c.live) {
             for rule in chain.rules.iter() {
-                if !rule.applies[kind as usize].public() {
+                if !class.applies(rule, kind).public() {
                     continue;
                 }
                 let ports = rs.ports(key(rule, kind));
@@ -84,18 +87,19 @@ fn interval_starts(rs: &Ruleset, kind: Packet, stages: &[&Base]) -> Vec<u16> {
 
 fn packet_steps(
     rs: &Ruleset,
+    class: &Class,
     kind: Packet,
     packet: ActivePacket,
     stages: &[&Base],
 ) -> Vec<ActiveStep> {
-    let starts = interval_starts(rs, kind, stages);
+    let starts = interval_starts(rs, class, kind, stages);
     let mut out: Vec<ActiveStep> = Vec::new();
     for (i, &lo) in starts.iter().enumerate() {
         let hi = starts.get(i + 1).map_or(65535, |&next| next - 1);
         if i + 1 == MAX_INTERVALS && hi != 65535 {
             break;
         }
-        let Some(step) = through(rs, kind, packet, stages, lo) else {
+        let Some(step) = through(rs, class, kind, packet, stages, lo) else {
             continue;
         };
         let ports = PortSet::range(lo, hi);
@@ -114,6 +118,7 @@ fn same_decider(a: &ActiveStep, b: &ActiveStep) -> bool {
 /// One packet on server port `port` through every stage; `None` if the walk gave up.
 fn through(
     rs: &Ruleset,
+    class: &Class,
     kind: Packet,
     packet: ActivePacket,
     stages: &[&Base],
@@ -126,7 +131,7 @@ fn through(
         let Some(table) = rs.tables.get(b.table) else {
             continue;
         };
-        let end = walk(rs, table, b.chain, kind, port, &mut mark)?;
+        let end = walk(rs, class, table, b.chain, kind, port, &mut mark)?;
         let step = ActiveStep {
             packet,
             verdict: end.verdict,
@@ -175,6 +180,7 @@ struct End<'r> {
 /// The kernel's walk of one base chain for one packet, for the general public.
 fn walk<'r>(
     rs: &Ruleset,
+    class: &Class,
     table: &'r Table<'r>,
     base: u32,
     kind: Packet,
@@ -207,7 +213,7 @@ fn walk<'r>(
         if visits > MAX_VISITS || stack.len() > MAX_DEPTH {
             return None;
         }
-        if !matches_packet(rs, rule, kind, port, *mark) {
+        if !matches_packet(rs, class, rule, kind, port, *mark) {
             continue;
         }
         let decided = |verdict| {
@@ -240,8 +246,15 @@ fn live(table: &Table, chain: u32) -> bool {
     table.chains.get(chain as usize).is_some_and(|c| c.live)
 }
 
-fn matches_packet(rs: &Ruleset, rule: &Rule, kind: Packet, port: u16, mark: u32) -> bool {
-    rule.applies[kind as usize].public()
+fn matches_packet(
+    rs: &Ruleset,
+    class: &Class,
+    rule: &Rule,
+    kind: Packet,
+    port: u16,
+    mark: u32,
+) -> bool {
+    class.applies(rule, kind).public()
         && rs.contains(key(rule, kind), port)
         && rule.mark.is_none_or(|m| m == mark)
 }

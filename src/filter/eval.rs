@@ -9,12 +9,15 @@
 //! input, and the reply's output and postrouting path.
 
 use super::Fnv;
+use super::class::{Class, source_classes};
 use super::ir::{
     Applies, Base, BaseKind, Hook, NAT_DST_PRIORITY, Packet, Policy, PortRef, Proto, Rule, Ruleset,
     Table, Target,
 };
+use crate::addrset::{AddrSet, Family};
 use crate::facts::{
-    Decision, DefaultPolicy, Firewall, FtpHelper, Located, Scope, Uncertainty, Verdict,
+    Decision, DefaultPolicy, Firewall, FtpHelper, Located, Scope, SourceClass, Uncertainty,
+    Verdict,
 };
 use crate::portset::PortSet;
 use crate::source::{FileId, Span};
@@ -236,21 +239,103 @@ impl Context {
 struct Eval<'r> {
     rs: &'r Ruleset<'r>,
     file: FileId,
+    class: &'r Class,
     ctx: Context,
     nat_actions: Vec<(Target, Span)>,
     uncertain: Vec<Uncertainty>,
 }
 
-/// Inbound TCP as the ruleset decides it.
+/// Inbound TCP as the ruleset decides it, per class of clients.
 pub fn firewall_facts(rs: &Ruleset<'_>, file: FileId) -> Firewall {
-    let mut ev = Eval {
-        rs,
-        file,
-        ctx: Context::default(),
-        nat_actions: Vec::new(),
-        uncertain: Vec::new(),
+    let path = Path::of(rs);
+    let mut uncertain = Vec::new();
+    let deciding: Vec<&Base> = path.input.iter().chain(&path.reply).copied().collect();
+    let classes: Vec<Class> = source_classes(rs, &deciding, &mut uncertain)
+        .into_iter()
+        .map(|addrs| Class::new(addrs, &rs.addr_sets))
+        .collect();
+    let runs: Vec<(AddrSet, Firewall)> = classes
+        .iter()
+        .map(|class| {
+            let mut ev = Eval {
+                rs,
+                file,
+                class,
+                ctx: Context::default(),
+                nat_actions: Vec::new(),
+                uncertain: Vec::new(),
+            };
+            (class.addrs.clone(), ev.run())
+        })
+        .collect();
+    let mut fw = merge_classes(rs.family, runs);
+    uncertain.append(&mut fw.uncertain);
+    fw.uncertain = uncertain;
+    fw.active = classes.first().map(|c| super::active::steps(rs, c));
+    fw
+}
+
+/// One firewall from the walks of every class: open to all where every class gets
+/// through; the largest class (the general public) stands for the rest in labels.
+fn merge_classes(family: Family, runs: Vec<(AddrSet, Firewall)>) -> Firewall {
+    let mut runs = runs.into_iter();
+    let Some((first_addrs, mut fw)) = runs.next() else {
+        return Firewall::default_for(family);
     };
-    ev.run()
+    let mut classes = vec![SourceClass {
+        sources: Some(first_addrs),
+        open: fw.open_to_all.clone(),
+        open_to_some: fw.open_to_some.clone(),
+        decisions: fw.decisions.clone(),
+    }];
+    let mut any = fw.open_to_any();
+    for (addrs, other) in runs {
+        fw.open_to_all = fw.open_to_all.intersection(&other.open_to_all);
+        any = any.union(&other.open_to_any());
+        for u in other.uncertain {
+            if !fw.uncertain.contains(&u) {
+                fw.uncertain.push(u);
+            }
+        }
+        match classes
+            .iter_mut()
+            .find(|c| c.open == other.open_to_all && c.open_to_some == other.open_to_some)
+        {
+            Some(same) => {
+                let merged = same.sources.as_ref().map(|s| s.union(&addrs));
+                same.sources = merged;
+            }
+            None => classes.push(SourceClass {
+                sources: Some(addrs),
+                open: other.open_to_all,
+                open_to_some: other.open_to_some,
+                decisions: other.decisions,
+            }),
+        }
+    }
+    fw.open_to_some = any.difference(&fw.open_to_all);
+    fw.family = Some(family);
+    add_decisions_of_other_classes(&mut fw.decisions, &classes);
+    fw.classes = classes;
+    fw
+}
+
+/// The general public's decisions, and the accepts that open ports only to other
+/// classes (as decisions for some sources), so every opening rule is listed.
+fn add_decisions_of_other_classes(decisions: &mut Vec<Decision>, classes: &[SourceClass]) {
+    for class in classes.iter().skip(1) {
+        for d in &class.decisions {
+            let known = decisions
+                .iter()
+                .any(|k| k.span == d.span && k.verdict == d.verdict && k.is_policy == d.is_policy);
+            if !known && d.verdict == Verdict::Accept && !d.is_policy {
+                decisions.push(Decision {
+                    scope: Scope::Some,
+                    ..d.clone()
+                });
+            }
+        }
+    }
 }
 
 /// A stage's pass sets, with the policy applied.
@@ -370,6 +455,8 @@ impl<'r> Eval<'r> {
                 || subset(&PortSet::range(1024, 65535), &related_open),
             active: None,
             uncertain,
+            family: None,
+            classes: Vec::new(),
         }
     }
 
@@ -505,10 +592,10 @@ impl<'r> Eval<'r> {
         let mut parts = Vec::with_capacity(1);
         if kind == Packet::New && rule.state.is_some() && !self.ctx.untracked.is_empty() {
             let u = key.intersection(&self.ctx.untracked);
-            parts.push((key.difference(&u), rule.applies[Packet::New as usize]));
-            parts.push((u, rule.applies[Packet::Untracked as usize]));
+            parts.push((key.difference(&u), self.class.applies(rule, Packet::New)));
+            parts.push((u, self.class.applies(rule, Packet::Untracked)));
         } else {
-            parts.push((key, rule.applies[kind as usize]));
+            parts.push((key, self.class.applies(rule, kind)));
         }
         if let (Some(value), true) = (rule.mark, kind != Packet::Reply) {
             let (yes, unsure) = self.ctx.mark_of(value);
@@ -546,9 +633,9 @@ impl<'r> Eval<'r> {
             if live_some.is_empty() {
                 break;
             }
-            if rule.applies[kind as usize] == Applies::Never
+            if self.class.applies(rule, kind) == Applies::Never
                 && (kind != Packet::New
-                    || rule.applies[Packet::Untracked as usize] == Applies::Never)
+                    || self.class.applies(rule, Packet::Untracked) == Applies::Never)
             {
                 continue;
             }
@@ -558,10 +645,10 @@ impl<'r> Eval<'r> {
             }
             // A conditional drop (a ban list, a rate limit) closes nothing for the public
             // and no source's accept depends on it: nothing to compute.
-            let public_somewhere = rule.applies[kind as usize].public()
+            let public_somewhere = self.class.applies(rule, kind).public()
                 || (kind == Packet::New
                     && rule.state.is_some()
-                    && rule.applies[Packet::Untracked as usize].public());
+                    && self.class.applies(rule, Packet::Untracked).public());
             if matches!(action, Action::Outcome(DROP)) && !public_somewhere {
                 continue;
             }
@@ -762,7 +849,7 @@ impl<'r> Eval<'r> {
                 }
                 if verdict == Verdict::Accept {
                     let some = meet(&h.some, &stage.entry_some[c as usize]).difference(&ports);
-                    if !some.is_empty() && !rule.applies[0].public() {
+                    if !some.is_empty() && !self.class.applies(rule, Packet::New).public() {
                         out.push((
                             key(rule.span.start),
                             Decision {
@@ -908,8 +995,8 @@ impl<'r> Eval<'r> {
                     continue;
                 };
                 let names_related = rule.state.is_some_and(|s| s.related)
-                    || (rule.applies[Packet::Related as usize] != Applies::Never
-                        && rule.applies[Packet::New as usize] == Applies::Never
+                    || (self.class.applies(rule, Packet::Related) != Applies::Never
+                        && self.class.applies(rule, Packet::New) == Applies::Never
                         && rule.state.is_none());
                 let reached = !h
                     .public

@@ -5,6 +5,7 @@
 //! one action ([`Target`]). Matches the evaluator does not take apart (interfaces,
 //! rates, unknown extensions) arrive already judged per [`Packet`] as [`Applies`].
 
+pub use crate::addrset::{AddrSet, Family};
 use crate::portset::PortSet;
 use crate::source::Span;
 use std::borrow::Cow;
@@ -82,8 +83,19 @@ pub enum Packet {
     ActiveSynAck = 5,
 }
 
+impl Packet {
+    /// The packet comes from the client, so its source address is the client's.
+    pub fn inbound(self) -> bool {
+        !matches!(self, Packet::Reply | Packet::ActiveSyn)
+    }
+}
+
 /// Entries of [`Rule::applies`], one per [`Packet`].
 pub const PACKETS: usize = 6;
+
+/// Index into [`Ruleset::addr_sets`]; [`ANY_ADDR`] when the rule names no address.
+pub type AddrRef = u32;
+pub const ANY_ADDR: AddrRef = u32::MAX;
 
 /// A set of ports, stored without allocating for the common single range.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -155,7 +167,12 @@ pub struct Rule {
     pub key_in: PortRef,
     /// Source ports of the server's reply the rule matches (OUTPUT direction).
     pub key_out: PortRef,
-    /// Per [`Packet`], whether the rest of the matches hold.
+    /// The client addresses an inbound packet must come from (`-s` on input).
+    pub client_in: AddrRef,
+    /// The client addresses an outbound packet must go to (`-d` on output).
+    pub client_out: AddrRef,
+    /// Per [`Packet`], whether the other matches hold (the host's own address,
+    /// interfaces, rates, ...; the client's address is judged per source class).
     pub applies: [Applies; PACKETS],
     pub proto: Proto,
     /// Only protocol and port matches (no address, interface, state, rate ...).
@@ -235,10 +252,13 @@ pub struct Table<'a> {
 /// One family's packet filter, as a format lowered it.
 #[derive(Clone, Debug)]
 pub struct Ruleset<'a> {
+    pub family: Family,
     pub tables: Vec<Table<'a>>,
     pub bases: Vec<Base>,
     /// Sets referenced by [`PortRef::Set`].
     pub port_sets: Cow<'a, [PortSet]>,
+    /// Sets referenced by [`AddrRef`].
+    pub addr_sets: Cow<'a, [AddrSet]>,
 }
 
 impl<'a> Ruleset<'a> {

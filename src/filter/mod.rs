@@ -3,6 +3,7 @@
 //! into the vendor-neutral `Firewall` facts. No format evaluates packets itself.
 
 pub mod active;
+pub mod class;
 pub mod eval;
 pub mod ir;
 

@@ -1092,6 +1092,8 @@ impl Accumulator {
             admits_related: false,
             active: None,
             uncertain,
+            family: None,
+            classes: Vec::new(),
         }
     }
 }

@@ -112,23 +112,24 @@ pub fn parse(source: SourceFile, format: Format) -> ParsedFile {
 }
 
 pub fn facts(file: &ParsedFile) -> FileFacts {
+    let servers = |ftp| FileFacts {
+        ftp,
+        ..FileFacts::default()
+    };
     match &file.doc {
-        Document::Vsftpd(config) => FileFacts {
-            ftp: vsftpd::facts(config, &file.source),
-            firewall: None,
-        },
-        Document::Iptables(ruleset) => FileFacts {
-            ftp: Vec::new(),
-            firewall: iptables::facts(ruleset, &file.source),
-        },
-        Document::IisMetabase(metabase) => FileFacts {
-            ftp: iis_metabase::facts(metabase, &file.source),
-            firewall: None,
-        },
-        Document::IisApplicationHost(apphost) => FileFacts {
-            ftp: iis_apphost::facts(apphost, &file.source),
-            firewall: None,
-        },
+        Document::Vsftpd(config) => servers(vsftpd::facts(config, &file.source)),
+        Document::Iptables(ruleset) => {
+            let (firewall, firewall_v6) = iptables::facts(ruleset, &file.source);
+            FileFacts {
+                ftp: Vec::new(),
+                firewall,
+                firewall_v6,
+            }
+        }
+        Document::IisMetabase(metabase) => servers(iis_metabase::facts(metabase, &file.source)),
+        Document::IisApplicationHost(apphost) => {
+            servers(iis_apphost::facts(apphost, &file.source))
+        }
         Document::RegFile(reg) => regfile::facts(reg, &file.source),
         Document::WindowsScript(script) => winscript::facts(script, &file.source),
     }

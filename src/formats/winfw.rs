@@ -381,6 +381,8 @@ impl Evaluation {
             admits_related: false,
             active: None,
             uncertain,
+            family: None,
+            classes: Vec::new(),
         }
     }
 }
@@ -478,6 +480,8 @@ fn firewall_off(file: FileId, span: Span, uncertain: Vec<Uncertainty>) -> Firewa
         admits_related: false,
         active: None,
         uncertain,
+        family: None,
+        classes: Vec::new(),
     }
 }
 

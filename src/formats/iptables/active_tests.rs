@@ -1,15 +1,14 @@
 //! The active-mode path, driven through iptables-save text.
 
 use crate::facts::{ActivePacket, ActiveStep, Verdict};
-use crate::filter::active::steps;
-use crate::formats::iptables::parse_save;
+use crate::formats::iptables::{facts, parse_save};
 use crate::source::{FileId, SourceFile};
 
 fn steps_of(text: &str) -> Vec<ActiveStep> {
     let src = SourceFile::new(FileId(0), "rules.v4", text.as_bytes());
     let rs = parse_save(&src);
     assert!(rs.problems.is_empty(), "{:?}", rs.problems);
-    steps(&rs.lower(&rs.tables))
+    facts(&rs, &src).0.and_then(|fw| fw.active).unwrap_or_default()
 }
 
 /// `verdict@chain line` for the packet on `port`, as one word.

@@ -10,7 +10,7 @@ fn firewall(text: &str) -> Firewall {
     let src = SourceFile::new(FileId(0), "rules.v4", text.as_bytes());
     let rs = parse_save(&src);
     assert!(rs.problems.is_empty(), "{:?}", rs.problems);
-    facts(&rs, &src).expect("IPv4 facts")
+    facts(&rs, &src).0.expect("IPv4 facts")
 }
 
 /// A filter table with `policy` on INPUT and these rules.
@@ -423,7 +423,7 @@ fn bench_parse_and_facts() {
     let t1 = cpu_time();
     let rs = parse_save(&src);
     let t2 = cpu_time();
-    let fw = facts(&rs, &src).expect("facts");
+    let fw = facts(&rs, &src).0.expect("facts");
     let t3 = cpu_time();
     let shadowed = crate::formats::iptables::shadowed_rules(&rs).len();
     let t4 = cpu_time();

@@ -26,7 +26,8 @@ pub use shadow::{Shadowed, shadowed_rules};
 
 use super::Format;
 use crate::facts::{Firewall, Uncertainty};
-use crate::filter::ir::{self as filter, Base, BaseKind, Hook};
+use crate::addrset::AddrSet;
+use crate::filter::ir::{self as filter, ANY_ADDR, AddrRef, Base, BaseKind, Hook};
 use crate::portset::PortSet;
 use crate::source::{SourceFile, Span};
 use std::borrow::Cow;
@@ -89,11 +90,7 @@ impl TableKind {
     }
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Family {
-    V4,
-    V6,
-}
+pub use crate::addrset::Family;
 
 #[derive(Clone, Debug)]
 pub struct Chain {
@@ -219,8 +216,8 @@ pub struct Ruleset {
     pub tables_v6: Box<[Option<Table>; 5]>,
     pub problems: Vec<Problem>,
     pub unknowns: Vec<Unknown>,
-    /// Interned port sets, referenced by [`PortRef::Set`].
-    pub port_sets: Vec<PortSet>,
+    /// Interned port and address sets, referenced by the rules.
+    pub sets: Sets,
     /// Whether any IPv4 rule, policy or table was written at all.
     pub has_v4: bool,
 }
@@ -234,7 +231,7 @@ impl Ruleset {
             tables_v6: Default::default(),
             problems: Vec::new(),
             unknowns: Vec::new(),
-            port_sets: Vec::new(),
+            sets: Sets::default(),
             has_v4: false,
         }
     }
@@ -248,7 +245,7 @@ impl Ruleset {
         match r {
             PortRef::Empty => PortSet::empty(),
             PortRef::Range(lo, hi) => PortSet::range(lo, hi),
-            PortRef::Set(i) => self.port_sets.get(i as usize).cloned().unwrap_or_default(),
+            PortRef::Set(i) => self.sets.ports.get(i as usize).cloned().unwrap_or_default(),
         }
     }
 
@@ -258,27 +255,46 @@ impl Ruleset {
     }
 }
 
-/// Interns port sets so a million rules on the same ports share one.
-#[derive(Default)]
-pub(crate) struct PortInterner {
-    map: HashMap<PortSet, u32, BuildHasherDefault<Fnv>>,
+/// The port and address sets rules refer to, each stored once.
+#[derive(Debug, Default)]
+pub struct Sets {
+    pub ports: Vec<PortSet>,
+    pub addrs: Vec<AddrSet>,
 }
 
-impl PortInterner {
+/// Interns sets so a million rules on the same ports or addresses share one.
+#[derive(Default)]
+pub(crate) struct Interner {
+    ports: HashMap<PortSet, u32, BuildHasherDefault<Fnv>>,
+    addrs: HashMap<AddrSet, u32, BuildHasherDefault<Fnv>>,
+}
+
+impl Interner {
     pub(crate) fn intern(&mut self, sets: &mut Vec<PortSet>, set: PortSet) -> PortRef {
         match set.ranges() {
             [] => PortRef::Empty,
             &[(lo, hi)] => PortRef::Range(lo, hi),
             _ => {
-                if let Some(&i) = self.map.get(&set) {
+                if let Some(&i) = self.ports.get(&set) {
                     return PortRef::Set(i);
                 }
                 let i = sets.len() as u32;
                 sets.push(set.clone());
-                self.map.insert(set, i);
+                self.ports.insert(set, i);
                 PortRef::Set(i)
             }
         }
+    }
+
+    pub(crate) fn intern_addr(&mut self, sets: &mut Vec<AddrSet>, set: Option<AddrSet>) -> AddrRef {
+        let Some(set) = set else { return ANY_ADDR };
+        if let Some(&i) = self.addrs.get(&set) {
+            return i;
+        }
+        let i = sets.len() as u32;
+        sets.push(set.clone());
+        self.addrs.insert(set, i);
+        i
     }
 }
 
@@ -301,20 +317,32 @@ pub fn parse_script(source: &SourceFile) -> Ruleset {
     script::parse(source)
 }
 
-/// Inbound IPv4 TCP as this file's rules decide it; `None` for IPv6-only files.
-pub fn facts(ruleset: &Ruleset, source: &SourceFile) -> Option<Firewall> {
-    if ruleset.family == Family::V6 || !ruleset.has_v4 {
-        return None;
-    }
-    let lowered = ruleset.lower(&ruleset.tables);
-    let mut fw = crate::filter::eval::firewall_facts(&lowered, source.id);
-    fw.uncertain
-        .extend(ruleset.unknowns.iter().map(|u| Uncertainty {
+/// Inbound TCP as this file's rules decide it: IPv4 and IPv6, each when the
+/// file filters that family.
+pub fn facts(ruleset: &Ruleset, source: &SourceFile) -> (Option<Firewall>, Option<Firewall>) {
+    let (v4, v6) = match ruleset.family {
+        Family::V6 => (None, Some(&ruleset.tables)),
+        Family::V4 => (
+            ruleset.has_v4.then_some(&ruleset.tables),
+            ruleset
+                .tables_v6
+                .iter()
+                .any(Option::is_some)
+                .then_some(&ruleset.tables_v6),
+        ),
+    };
+    let evaluate = |tables, family| {
+        let mut fw = crate::filter::eval::firewall_facts(&ruleset.lower(tables, family), source.id);
+        fw.uncertain.extend(ruleset.unknowns.iter().map(|u| Uncertainty {
             span: u.span,
             what: u.what.clone(),
         }));
-    fw.active = Some(crate::filter::active::steps(&lowered));
-    Some(fw)
+        fw
+    };
+    (
+        v4.map(|t| evaluate(t, Family::V4)),
+        v6.map(|t| evaluate(t, Family::V6)),
+    )
 }
 
 /// How iptables' tables sit on the hooks (netfilter's `NF_IP_PRI_*`).
@@ -343,11 +371,17 @@ fn hook(chain: &str) -> Option<Hook> {
 impl Ruleset {
     /// One family's tables as the filter model reads them: built-in chains become
     /// base chains at their table's priority; nothing is copied.
-    pub fn lower<'a>(&'a self, tables: &'a [Option<Table>; 5]) -> filter::Ruleset<'a> {
+    pub fn lower<'a>(
+        &'a self,
+        tables: &'a [Option<Table>; 5],
+        family: Family,
+    ) -> filter::Ruleset<'a> {
         let mut out = filter::Ruleset {
             tables: Vec::new(),
             bases: Vec::new(),
-            port_sets: Cow::Borrowed(&self.port_sets),
+            family,
+            port_sets: Cow::Borrowed(&self.sets.ports),
+            addr_sets: Cow::Borrowed(&self.sets.addrs),
         };
         for table in tables.iter().flatten() {
             let index = out.tables.len();

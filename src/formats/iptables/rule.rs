@@ -5,7 +5,9 @@
 
 use super::lex::Arg;
 use super::names::{self, EPHEMERAL};
-use super::{Applies, Family, Packet, PortInterner, PortRef, Proto, Rule, StateMatch, TableKind};
+use super::{Applies, Family, Interner, Packet, PortRef, Proto, Rule, Sets, StateMatch, TableKind};
+use crate::addrset::{AddrSet, clients};
+use crate::filter::class::applies_to;
 use super::{ProblemKind, Target};
 use crate::portset::PortSet;
 use crate::source::{FileId, Span};
@@ -512,12 +514,12 @@ pub fn parse<'a>(
     args: &[Arg<'a>],
     ctx: &Ctx,
     line: Span,
-    ports: &mut Vec<PortSet>,
-    interner: &mut PortInterner,
+    sets: &mut Sets,
+    interner: &mut Interner,
 ) -> PResult<Command<'a>> {
     let mut p = Parser::new(args, ctx, line);
     p.run()?;
-    p.finish(ports, interner)
+    p.finish(sets, interner)
 }
 
 struct Parser<'a, 'b> {
@@ -543,6 +545,9 @@ struct Parser<'a, 'b> {
     /// `None` until a port match narrows it (every port).
     key_in: Option<PortSet>,
     key_out: Option<PortSet>,
+    /// `-s` (the client of an inbound packet) and `-d` (the client of an outbound one).
+    client_in: Option<AddrSet>,
+    client_out: Option<AddrSet>,
     plain: bool,
     state: Option<StateMatch>,
     mark: Option<u32>,
@@ -603,6 +608,8 @@ impl<'a, 'b> Parser<'a, 'b> {
             applies: [Applies::ToAll; super::PACKETS],
             key_in: None,
             key_out: None,
+            client_in: None,
+            client_out: None,
             plain: true,
             state: None,
             mark: None,
@@ -975,9 +982,8 @@ impl<'a, 'b> Parser<'a, 'b> {
                 let opt = if c == 's' { OPT_SOURCE } else { OPT_DEST };
                 self.set_option(opt, c, at, invert)?;
                 let span = self.span_at(at + 1);
-                let a = parse_addresses(&value, self.ctx.family, invert, span)?;
-                // The same address test for both directions: loopback never, 0/0 always.
-                self.condition(if invert { a.negated() } else { a });
+                let set = parse_addresses(&value, self.ctx.family, invert, span)?;
+                self.address(c == 's', set, invert);
                 self.hash_opt(if c == 's' { "-s" } else { "-d" }, Some(&value), invert);
             }
             'i' | 'o' => {
@@ -1274,6 +1280,30 @@ impl<'a, 'b> Parser<'a, 'b> {
         invert.hash(&mut self.spec);
         opt.hash(&mut self.spec);
         val.hash(&mut self.spec);
+    }
+
+    /// An address match: the client's address for packets it sends (`-s` inbound)
+    /// or receives (`-d` outbound), judged per source class; the host's own
+    /// address otherwise (loopback never from outside, 0/0 always).
+    fn address(&mut self, source: bool, set: Option<AddrSet>, invert: bool) {
+        let Some(set) = set else {
+            // Host names: resolved when the rule is loaded.
+            self.condition(if invert {
+                Applies::ToMost
+            } else {
+                Applies::ToSome
+            });
+            return;
+        };
+        let set = if invert { set.complement() } else { set };
+        let host = applies_to(&clients(set.family()), &set);
+        if source {
+            self.client_in = Some(set);
+            self.condition_split(Applies::ToAll, host);
+        } else {
+            self.client_out = Some(set);
+            self.condition_split(host, Applies::ToAll);
+        }
     }
 
     /// The same condition for every packet kind.
@@ -1835,11 +1865,7 @@ impl<'a, 'b> Parser<'a, 'b> {
     }
 
     /// The checks iptables does after every option is read, and the rule's compiled form.
-    fn finish(
-        mut self,
-        ports: &mut Vec<PortSet>,
-        interner: &mut PortInterner,
-    ) -> PResult<Command<'a>> {
+    fn finish(mut self, sets: &mut Sets, interner: &mut Interner) -> PResult<Command<'a>> {
         self.final_checks()?;
         let Some((cmd, _)) = self.cmd else {
             return Err(err("no command specified", self.line));
@@ -1887,10 +1913,10 @@ impl<'a, 'b> Parser<'a, 'b> {
             (
                 self.key_in
                     .take()
-                    .map_or(PortRef::ALL, |k| interner.intern(ports, k)),
+                    .map_or(PortRef::ALL, |k| interner.intern(&mut sets.ports, k)),
                 self.key_out
                     .take()
-                    .map_or(PortRef::ALL, |k| interner.intern(ports, k)),
+                    .map_or(PortRef::ALL, |k| interner.intern(&mut sets.ports, k)),
             )
         } else {
             (PortRef::Empty, PortRef::Empty)
@@ -1899,6 +1925,8 @@ impl<'a, 'b> Parser<'a, 'b> {
             span: self.line,
             key_in,
             key_out,
+            client_in: interner.intern_addr(&mut sets.addrs, self.client_in.take()),
+            client_out: interner.intern_addr(&mut sets.addrs, self.client_out.take()),
             applies: self.applies,
             proto,
             plain: self.plain
@@ -2325,14 +2353,15 @@ fn iface_applies(name: &str) -> Applies {
     }
 }
 
-/// `-s`/`-d`: every address (0/0), loopback (never from outside), or some.
-fn parse_addresses(s: &str, family: Family, invert: bool, span: Span) -> PResult<Applies> {
+/// `-s`/`-d`: the addresses a list names; `None` when it names a host by name
+/// (resolved by DNS when the rule is loaded).
+fn parse_addresses(s: &str, family: Family, invert: bool, span: Span) -> PResult<Option<AddrSet>> {
     if family == Family::V6 {
-        return Ok(if s == "::/0" || s == "::0/0" {
-            Applies::ToAll
-        } else {
-            Applies::ToSome
-        });
+        return Ok(s.split(',').map(ipv6_block).collect::<Option<Vec<_>>>().map(|blocks| {
+            blocks
+                .iter()
+                .fold(AddrSet::empty(Family::V6), |acc, b| acc.union(b))
+        }));
     }
     if s.contains(',') && invert {
         return Err(err(
@@ -2340,21 +2369,32 @@ fn parse_addresses(s: &str, family: Family, invert: bool, span: Span) -> PResult
             span,
         ));
     }
-    let mut result = Applies::Never;
+    let mut set = Some(AddrSet::empty(Family::V4));
     for part in s.split(',') {
-        let a = parse_one_address(part, span)?;
-        result = match (result, a) {
-            (Applies::ToAll, _) | (_, Applies::ToAll) => Applies::ToAll,
-            (Applies::Never, x) => x,
-            (x, _) => x,
+        let block = parse_one_address(part, span)?;
+        set = match (set, block) {
+            (Some(acc), Some((addr, len))) => {
+                Some(acc.union(&AddrSet::prefix(Family::V4, u128::from(addr), len)))
+            }
+            _ => None,
         };
     }
-    Ok(result)
+    Ok(set)
 }
 
-/// What a plain `a.b.c.d[/n]` (decimal, no leading zeros) address means, read byte by
-/// byte: the shape of nearly every address in a large dump.
-fn plain_ipv4(s: &str) -> Option<Applies> {
+/// `addr[/len]` in IPv6; `None` for anything else (a host name).
+fn ipv6_block(s: &str) -> Option<AddrSet> {
+    let (addr, len) = match s.split_once('/') {
+        Some((a, l)) => (a, l.parse::<u8>().ok().filter(|l| *l <= 128)?),
+        None => (s, 128),
+    };
+    let addr: std::net::Ipv6Addr = addr.parse().ok()?;
+    Some(AddrSet::prefix(Family::V6, u128::from(addr), len))
+}
+
+/// A plain `a.b.c.d[/n]` (decimal, no leading zeros) as address and prefix length,
+/// read byte by byte: the shape of nearly every address in a large dump.
+fn plain_ipv4(s: &str) -> Option<(u32, u8)> {
     let b = s.as_bytes();
     let mut octets = [0u32; 4];
     let (mut part, mut digits, mut i) = (0, 0, 0);
@@ -2383,7 +2423,7 @@ fn plain_ipv4(s: &str) -> Option<Applies> {
         [b'/', rest @ ..]
             if (1..=2).contains(&rest.len()) && rest.iter().all(u8::is_ascii_digit) =>
         {
-            let n = rest.iter().fold(0u32, |v, d| v * 10 + u32::from(d - b'0'));
+            let n = rest.iter().fold(0u8, |v, d| v * 10 + (d - b'0'));
             if n > 32 || (rest.len() == 2 && rest[0] == b'0') {
                 return None;
             }
@@ -2391,38 +2431,32 @@ fn plain_ipv4(s: &str) -> Option<Applies> {
         }
         _ => return None,
     };
-    Some(if prefix == 0 {
-        Applies::ToAll
-    } else if octets[0] == 127 && prefix >= 8 {
-        Applies::Never
-    } else {
-        Applies::ToSome
-    })
+    let addr = octets.iter().fold(0u32, |acc, o| (acc << 8) | o);
+    Some((addr, prefix))
 }
 
-fn parse_one_address(s: &str, span: Span) -> PResult<Applies> {
-    if let Some(a) = plain_ipv4(s) {
-        return Ok(a);
+/// One address of an IPv4 list as address and prefix length; `None` for a host
+/// name or a mask that is not a prefix (neither is an interval of addresses).
+fn parse_one_address(s: &str, span: Span) -> PResult<Option<(u32, u8)>> {
+    if let Some(block) = plain_ipv4(s) {
+        return Ok(Some(block));
     }
     let (addr, mask) = match s.split_once('/') {
         Some((a, m)) => (a, Some(m)),
         None => (s, None),
     };
     let prefix = match mask {
-        None => 32,
+        None => Some(32),
         Some(m) if m.contains('.') => match numeric_ipv4(m, true) {
             Some(v) => {
                 let bits = u32::from_be_bytes(v);
-                if bits.leading_ones() + bits.trailing_zeros() == 32 {
-                    bits.leading_ones()
-                } else {
-                    33
-                }
+                (bits.leading_ones() + bits.trailing_zeros() == 32)
+                    .then_some(bits.leading_ones() as u8)
             }
             None => return Err(err(format!("invalid mask `{m}' specified"), span)),
         },
         Some(m) => match c_strtoul(m).filter(|n| *n <= 32) {
-            Some(n) => n as u32,
+            Some(n) => Some(n as u8),
             None => return Err(err(format!("invalid mask `{m}' specified"), span)),
         },
     };
@@ -2430,16 +2464,9 @@ fn parse_one_address(s: &str, span: Span) -> PResult<Applies> {
         if addr.bytes().all(|b| b.is_ascii_digit() || b == b'.') {
             return Err(err(format!("host/network `{addr}' not found"), span));
         }
-        // A host name: resolved by DNS at load time.
-        return Ok(Applies::ToSome);
+        return Ok(None);
     };
-    if prefix == 0 {
-        return Ok(Applies::ToAll);
-    }
-    if octets[0] == 127 && prefix >= 8 {
-        return Ok(Applies::Never);
-    }
-    Ok(Applies::ToSome)
+    Ok(prefix.map(|len| (u32::from_be_bytes(octets), len)))
 }
 
 /// iptables' own dotted-quad reader: 1 to 4 parts (a network is completed with zeros),
@@ -2692,11 +2719,11 @@ mod tests {
             table: TableKind::Filter,
             file: FileId(0),
         };
-        let mut sets = Vec::new();
-        let mut interner = PortInterner::default();
+        let mut sets = Sets::default();
+        let mut interner = Interner::default();
         let span = Span::new(FileId(0), 0, line.len());
         let cmd = parse(&args, &ctx, span, &mut sets, &mut interner)?;
-        Ok((cmd, sets))
+        Ok((cmd, sets.ports))
     }
 
     fn ports_in(line: &str) -> String {
@@ -2852,21 +2879,15 @@ mod tests {
         }
     }
 
-    fn parse_one_address_slow(s: &str, span: Span) -> Result<Applies, String> {
+    fn parse_one_address_slow(s: &str, span: Span) -> Result<(u32, u8), String> {
         let (addr, mask) = s.split_once('/').map_or((s, None), |(a, m)| (a, Some(m)));
         let prefix = mask.map_or(Some(32), |m| {
-            c_strtoul(m).filter(|n| *n <= 32).map(|n| n as u32)
+            c_strtoul(m).filter(|n| *n <= 32).map(|n| n as u8)
         });
         let (Some(o), Some(p)) = (numeric_ipv4(addr, false), prefix) else {
             return Err(format!("{span:?}"));
         };
-        Ok(if p == 0 {
-            Applies::ToAll
-        } else if o[0] == 127 && p >= 8 {
-            Applies::Never
-        } else {
-            Applies::ToSome
-        })
+        Ok((u32::from_be_bytes(o), p))
     }
 
     #[test]

@@ -7,7 +7,7 @@ use super::lex::Arg;
 use super::rule::{self, Ctx, Mode};
 use super::save::SaveParser;
 use super::state::{self, Replay};
-use super::{Family, PortInterner, Ruleset, TableKind, Unknown};
+use super::{Family, Interner, Ruleset, TableKind, Unknown};
 use crate::formats::Format;
 use crate::source::{SourceFile, Span};
 use std::borrow::Cow;
@@ -99,7 +99,7 @@ pub fn parse(source: &SourceFile) -> Ruleset {
         source,
         vars: HashMap::new(),
         replay: Replay::new(Mode::Shell),
-        interner: PortInterner::default(),
+        interner: Interner::default(),
         commands: &commands,
         loop_runs: 0,
     };
@@ -347,7 +347,7 @@ struct Executor<'s, 'c> {
     source: &'s SourceFile,
     vars: HashMap<String, String>,
     replay: Replay,
-    interner: PortInterner,
+    interner: Interner,
     commands: &'c [ShellCommand],
     loop_runs: usize,
 }
@@ -832,7 +832,7 @@ impl Executor<'_, '_> {
             file: self.source.id,
         };
         let before = rs.problems.len();
-        match rule::parse(&args, &ctx, span, &mut rs.port_sets, &mut self.interner) {
+        match rule::parse(&args, &ctx, span, &mut rs.sets, &mut self.interner) {
             Ok(cmd) => {
                 if cmd.cmd == rule::Cmd::Check {
                     return self.check(rs, cmd, family);
@@ -919,7 +919,7 @@ mod tests {
     fn open(text: &str) -> String {
         let (rs, src) = run(text);
         assert!(rs.problems.is_empty(), "{:?}", rs.problems);
-        facts(&rs, &src).expect("facts").open_to_all.to_string()
+        facts(&rs, &src).0.expect("facts").open_to_all.to_string()
     }
 
     #[test]
@@ -994,10 +994,12 @@ ip6tables -A INPUT -p tcp --dport 30 -j ACCEPT
     }
 
     #[test]
-    fn ip6tables_only_scripts_have_no_ipv4_facts() {
+    fn ip6tables_only_scripts_have_ipv6_facts_only() {
         let (rs, src) =
             run("ip6tables -P INPUT DROP\nip6tables -A INPUT -p tcp --dport 22 -j ACCEPT\n");
-        assert!(facts(&rs, &src).is_none());
+        let (ipv4, ipv6) = facts(&rs, &src);
+        assert!(ipv4.is_none());
+        assert_eq!(ipv6.expect("IPv6 facts").open_to_all.to_string(), "22");
     }
 
     #[test]
