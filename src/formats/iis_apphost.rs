@@ -654,6 +654,53 @@ mod tests {
     }
 
     #[test]
+    fn families_and_classes_follow_bindings_and_authentication() {
+        let src = SourceFile::new(
+            FileId(0),
+            "applicationHost.config",
+            include_bytes!("../../fixtures/formats/iis/applicationHost.config"),
+        );
+        let servers = facts(&parse(&src), &src);
+        let summary: Vec<(Option<Families>, Vec<(&str, &str)>)> = servers
+            .iter()
+            .map(|s| {
+                let classes = s.user_classes.iter();
+                let classes = classes.map(|c| (c.kind.as_str(), c.tls.as_str()));
+                (s.families.value, classes.collect())
+            })
+            .collect();
+        assert_eq!(
+            summary,
+            [
+                (Some(Families::Ipv4), vec![("local", "required")]),
+                (Some(Families::Both), vec![]),
+                (Some(Families::Both), vec![]),
+            ]
+        );
+        assert_eq!(src.slice(servers[0].families.span.unwrap()), "203.0.113.20:21:");
+    }
+
+    #[test]
+    fn site_defaults_enable_anonymous_for_every_site() {
+        let src = source(&CONFIG.replace(
+            "<ssl controlChannelPolicy=\"SslRequire\" />",
+            "<ssl controlChannelPolicy=\"SslRequire\" /><authentication><anonymousAuthentication enabled=\"true\" /></authentication>",
+        ));
+        let servers = facts(&parse(&src), &src);
+        let kinds: Vec<(UserKind, ControlTls)> = servers
+            .iter()
+            .flat_map(|s| s.user_classes.iter().map(|c| (c.kind, c.tls)))
+            .collect();
+        assert_eq!(
+            kinds,
+            [
+                (UserKind::Anonymous, ControlTls::Optional),
+                (UserKind::Anonymous, ControlTls::Never),
+            ]
+        );
+    }
+
+    #[test]
     fn max_connection_values() {
         assert_eq!(max_connections("4294967295"), Some(None));
         assert_eq!(max_connections("10"), Some(Some(10)));

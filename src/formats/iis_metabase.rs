@@ -473,6 +473,31 @@ mod history_tests {
     use super::*;
 
     #[test]
+    fn anonymous_and_windows_logins_by_default() {
+        let kinds = |classes: Vec<UserClass>| -> Vec<UserKind> {
+            classes.into_iter().map(|c| c.kind).collect()
+        };
+        assert_eq!(
+            kinds(user_classes(None, None)),
+            [UserKind::Anonymous, UserKind::Local]
+        );
+        let property = |value: &str| Property {
+            name: String::new(),
+            name_span: Span::new(crate::source::FileId(0), 0, 0),
+            value: value.to_owned(),
+            value_span: Span::new(crate::source::FileId(0), 0, 0),
+            custom: false,
+        };
+        let (no, yes) = (property("FALSE"), property("TRUE"));
+        assert_eq!(kinds(user_classes(Some(&no), None)), [UserKind::Local]);
+        assert_eq!(
+            kinds(user_classes(None, Some(&yes))),
+            [UserKind::Anonymous]
+        );
+        assert!(user_classes(Some(&no), Some(&yes)).is_empty());
+    }
+
+    #[test]
     fn history_copies_are_not_servers() {
         let xml = "<configuration xmlns=\"urn:microsoft-catalog:XML_Metabase_V64_0\"/>";
         assert!(sniff(Path::new("inetsrv/MetaBase.xml"), xml));

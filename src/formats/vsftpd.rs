@@ -1221,6 +1221,136 @@ mod tests {
     }
 
     #[test]
+    fn families_follow_the_measured_sockets() {
+        use Families::*;
+        let families = |b: &[u8]| server(b).families.value;
+        let cases: &[(&[u8], Option<Families>)] = &[
+            (b"", None),
+            (b"listen=NO\nlisten_ipv6=NO\n", None),
+            (b"listen=YES\nlisten_ipv6=YES\n", None),
+            (b"listen_ipv6={{ ipv6 }}\n", None),
+            (b"listen=YES\n", Some(Ipv4)),
+            (b"listen=YES\nlisten_address=127.0.0.1\n", Some(Ipv4)),
+            (b"listen=YES\nlisten_address6=::1\n", Some(Ipv4)),
+            (b"listen=NO\nlisten_ipv6=YES\n", Some(Both)),
+            (b"listen_ipv6=YES\nlisten_address=127.0.0.1\n", Some(Both)),
+            (b"listen_ipv6=YES\nlisten_address6=::\n", Some(Both)),
+            (b"listen_ipv6=YES\nlisten_address6=::1\n", Some(Ipv6)),
+            (b"listen_ipv6=YES\nlisten_address6=2001:db8::21\n", Some(Ipv6)),
+            (
+                b"listen_ipv6=YES\nlisten_address6=::ffff:127.0.0.1\n",
+                Some(Ipv4),
+            ),
+            (b"listen_ipv6=YES\nlisten_address6=not-an-address\n", None),
+        ];
+        for (bytes, want) in cases {
+            assert_eq!(
+                families(bytes),
+                *want,
+                "{:?}",
+                String::from_utf8_lossy(bytes)
+            );
+        }
+        let src = source(b"listen=NO\nlisten_ipv6=YES\n");
+        let s = facts(&parse(&src), &src).remove(0);
+        assert_eq!(src.slice(s.families.span.unwrap()), "listen_ipv6=YES");
+    }
+
+    /// `(class, tls)` per class, as the server lists them.
+    fn classes(bytes: &[u8]) -> Vec<(&'static str, &'static str)> {
+        server(bytes)
+            .user_classes
+            .iter()
+            .map(|c| (c.kind.as_str(), c.tls.as_str()))
+            .collect()
+    }
+
+    #[test]
+    fn user_classes_follow_the_measured_logins() {
+        let cases: &[(&str, &[(&str, &str)])] = &[
+            ("", &[("anonymous", "never")]),
+            ("anonymous_enable=NO\n", &[]),
+            (
+                "local_enable=YES\n",
+                &[("anonymous", "never"), ("local", "never")],
+            ),
+            (
+                "anonymous_enable=NO\nlocal_enable=YES\nssl_enable=YES\n",
+                &[("local", "required")],
+            ),
+            (
+                "local_enable=YES\nssl_enable=YES\n",
+                &[("anonymous", "never"), ("local", "required")],
+            ),
+            (
+                "local_enable=YES\nssl_enable=YES\nforce_local_logins_ssl=NO\nallow_anon_ssl=YES\n",
+                &[("anonymous", "optional"), ("local", "optional")],
+            ),
+            (
+                "local_enable=YES\nssl_enable=YES\nforce_anon_logins_ssl=YES\n",
+                &[("anonymous", "required"), ("local", "required")],
+            ),
+            (
+                "local_enable=YES\nguest_enable=YES\nssl_enable=YES\n",
+                &[("anonymous", "never"), ("virtual", "required")],
+            ),
+            (
+                "local_enable=YES\nssl_enable=NO\nforce_anon_logins_ssl=YES\n",
+                &[("anonymous", "never"), ("local", "never")],
+            ),
+            (
+                "local_enable=YES\nssl_enable=YES\nimplicit_ssl=YES\nforce_local_logins_ssl=NO\n",
+                &[("local", "required")],
+            ),
+            (
+                "ssl_enable=YES\nimplicit_ssl=YES\nallow_anon_ssl=YES\n",
+                &[("anonymous", "required")],
+            ),
+            (
+                "local_enable=YES\nssl_enable={{ tls }}\n",
+                &[("anonymous", "optional"), ("local", "optional")],
+            ),
+        ];
+        for (text, want) in cases {
+            assert_eq!(classes(text.as_bytes()), *want, "{text:?}");
+        }
+    }
+
+    #[test]
+    fn tls_is_the_strongest_class_or_the_channel_without_one() {
+        for text in [
+            "local_enable=YES\nssl_enable=YES\n",
+            "local_enable=YES\nssl_enable=YES\nforce_local_logins_ssl=NO\n",
+            "ssl_enable=YES\nallow_anon_ssl=YES\n",
+        ] {
+            let s = server(text.as_bytes());
+            assert_eq!(Some(s.tls.value), strongest_tls(&s.user_classes), "{text:?}");
+        }
+        let s = server(b"ssl_enable=YES\nimplicit_ssl=YES\n");
+        assert!(s.user_classes.is_empty());
+        assert_eq!(s.tls.value, ControlTls::Required);
+    }
+
+    #[test]
+    fn class_spans_name_the_deciding_lines() {
+        let text = "anonymous_enable=YES\nlocal_enable=YES\nssl_enable=YES\nallow_anon_ssl=NO\n";
+        let src = source(text.as_bytes());
+        let s = facts(&parse(&src), &src).remove(0);
+        let lines = |i: usize| -> Vec<&str> {
+            s.user_classes[i]
+                .spans
+                .iter()
+                .map(|sp| src.slice(*sp))
+                .collect()
+        };
+        assert_eq!(
+            lines(0),
+            ["anonymous_enable=YES", "ssl_enable=YES", "allow_anon_ssl=NO"]
+        );
+        assert_eq!(lines(1), ["local_enable=YES", "ssl_enable=YES"]);
+    }
+
+    #[test]
     fn sniffs_by_name_and_content() {
         let p = Path::new;
         assert!(sniff(p("etc/vsftpd.conf"), ""));
