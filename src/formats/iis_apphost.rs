@@ -677,7 +677,10 @@ mod tests {
                 (Some(Families::Both), vec![]),
             ]
         );
-        assert_eq!(src.slice(servers[0].families.span.unwrap()), "203.0.113.20:21:");
+        assert_eq!(
+            src.slice(servers[0].families.span.unwrap()),
+            "203.0.113.20:21:"
+        );
     }
 
     #[test]

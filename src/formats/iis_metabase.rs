@@ -490,10 +490,7 @@ mod history_tests {
         };
         let (no, yes) = (property("FALSE"), property("TRUE"));
         assert_eq!(kinds(user_classes(Some(&no), None)), [UserKind::Local]);
-        assert_eq!(
-            kinds(user_classes(None, Some(&yes))),
-            [UserKind::Anonymous]
-        );
+        assert_eq!(kinds(user_classes(None, Some(&yes))), [UserKind::Anonymous]);
         assert!(user_classes(Some(&no), Some(&yes)).is_empty());
     }
 

@@ -1236,7 +1236,10 @@ mod tests {
             (b"listen_ipv6=YES\nlisten_address=127.0.0.1\n", Some(Both)),
             (b"listen_ipv6=YES\nlisten_address6=::\n", Some(Both)),
             (b"listen_ipv6=YES\nlisten_address6=::1\n", Some(Ipv6)),
-            (b"listen_ipv6=YES\nlisten_address6=2001:db8::21\n", Some(Ipv6)),
+            (
+                b"listen_ipv6=YES\nlisten_address6=2001:db8::21\n",
+                Some(Ipv6),
+            ),
             (
                 b"listen_ipv6=YES\nlisten_address6=::ffff:127.0.0.1\n",
                 Some(Ipv4),
@@ -1324,7 +1327,11 @@ mod tests {
             "ssl_enable=YES\nallow_anon_ssl=YES\n",
         ] {
             let s = server(text.as_bytes());
-            assert_eq!(Some(s.tls.value), strongest_tls(&s.user_classes), "{text:?}");
+            assert_eq!(
+                Some(s.tls.value),
+                strongest_tls(&s.user_classes),
+                "{text:?}"
+            );
         }
         let s = server(b"ssl_enable=YES\nimplicit_ssl=YES\n");
         assert!(s.user_classes.is_empty());
@@ -1345,7 +1352,11 @@ mod tests {
         };
         assert_eq!(
             lines(0),
-            ["anonymous_enable=YES", "ssl_enable=YES", "allow_anon_ssl=NO"]
+            [
+                "anonymous_enable=YES",
+                "ssl_enable=YES",
+                "allow_anon_ssl=NO"
+            ]
         );
         assert_eq!(lines(1), ["local_enable=YES", "ssl_enable=YES"]);
     }
