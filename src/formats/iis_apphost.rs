@@ -661,20 +661,25 @@ mod tests {
             include_bytes!("../../fixtures/formats/iis/applicationHost.config"),
         );
         let servers = facts(&parse(&src), &src);
-        let summary: Vec<(Option<Families>, Vec<(&str, &str)>)> = servers
+        let families: Vec<Option<Families>> = servers.iter().map(|s| s.families.value).collect();
+        assert_eq!(
+            families,
+            [
+                Some(Families::Ipv4),
+                Some(Families::Both),
+                Some(Families::Both)
+            ]
+        );
+        let classes: Vec<Vec<(UserKind, ControlTls)>> = servers
             .iter()
-            .map(|s| {
-                let classes = s.user_classes.iter();
-                let classes = classes.map(|c| (c.kind.as_str(), c.tls.as_str()));
-                (s.families.value, classes.collect())
-            })
+            .map(|s| s.user_classes.iter().map(|c| (c.kind, c.tls)).collect())
             .collect();
         assert_eq!(
-            summary,
+            classes,
             [
-                (Some(Families::Ipv4), vec![("local", "required")]),
-                (Some(Families::Both), vec![]),
-                (Some(Families::Both), vec![]),
+                vec![(UserKind::Local, ControlTls::Required)],
+                vec![],
+                vec![]
             ]
         );
         assert_eq!(
