@@ -36,6 +36,76 @@ pub enum ControlTls {
     Required,
 }
 
+impl ControlTls {
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            ControlTls::Never => "never",
+            ControlTls::Optional => "optional",
+            ControlTls::Required => "required",
+        }
+    }
+}
+
+/// The address families a server accepts control connections on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Families {
+    Ipv4,
+    Ipv6,
+    /// One socket for both (Linux `::` with `net.ipv6.bindv6only=0`, where IPv4
+    /// clients arrive as `::ffff:a.b.c.d`), or bindings of each family.
+    Both,
+}
+
+impl Families {
+    pub fn names(&self) -> &'static [&'static str] {
+        match self {
+            Families::Ipv4 => &["ipv4"],
+            Families::Ipv6 => &["ipv6"],
+            Families::Both => &["ipv4", "ipv6"],
+        }
+    }
+
+    pub fn union(self, other: Families) -> Families {
+        if self == other { self } else { Families::Both }
+    }
+}
+
+/// Who logs in: the server's own user classes, or `All` when it does not tell them apart.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum UserKind {
+    Anonymous,
+    /// Accounts of the host (or its domain).
+    Local,
+    /// Logins checked by the host but mapped to one guest account (vsftpd `guest_enable`).
+    Virtual,
+    All,
+}
+
+impl UserKind {
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            UserKind::Anonymous => "anonymous",
+            UserKind::Local => "local",
+            UserKind::Virtual => "virtual",
+            UserKind::All => "all",
+        }
+    }
+}
+
+/// One class of users the server lets in, and what it demands of their control channel.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct UserClass {
+    pub kind: UserKind,
+    pub tls: ControlTls,
+    /// The settings that enable the class and decide its TLS, first to last.
+    pub spans: Vec<Span>,
+}
+
+/// The strongest TLS demand among `classes`; `None` when no one can log in.
+pub fn strongest_tls(classes: &[UserClass]) -> Option<ControlTls> {
+    classes.iter().map(|c| c.tls).max()
+}
+
 /// The passive-mode data ports a server announces.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Passive {
@@ -116,7 +186,13 @@ pub struct FtpServer {
     /// Concurrent sessions the server admits; `Some(None)` = unlimited,
     /// `None` = unknown (e.g. limit not enforced in this mode).
     pub max_sessions: Located<Option<Option<u32>>>,
+    /// The strongest control-channel TLS demand among `user_classes` (the
+    /// channel's own when no class can log in).
     pub tls: Located<ControlTls>,
+    /// `None` when unknown: started from inetd, templated, or refusing to start.
+    pub families: Located<Option<Families>>,
+    /// Classes that can log in, in the server's own order.
+    pub user_classes: Vec<UserClass>,
     pub active: Active,
     /// A span that stands for the whole server config (first setting, or file start).
     pub anchor: Span,

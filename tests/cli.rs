@@ -171,6 +171,74 @@ fn facts_json_has_the_contract_fields() {
     assert_eq!(fw["ftp_helper"], false);
 }
 
+/// The one FTP server of a facts fixture host, as `facts --format json` shows it.
+fn facts_server(case: &str) -> Value {
+    let dir = format!("fixtures/facts/{case}");
+    let out = pasvlint(&["facts", "--isolated", "--format", "json", &dir]);
+    assert_eq!(code(&out), 0, "{}", String::from_utf8_lossy(&out.stderr));
+    let facts = json(&out);
+    let servers = facts["hosts"][0]["ftp"]
+        .as_array()
+        .expect("ftp list")
+        .clone();
+    assert_eq!(servers.len(), 1, "{case}: {servers:?}");
+    servers[0].clone()
+}
+
+#[test]
+fn facts_json_shows_families_and_user_classes() {
+    let cases = [
+        (
+            "vsftpd-mixed-tls",
+            serde_json::json!(["ipv4"]),
+            serde_json::json!([
+                { "class": "anonymous", "tls": "never" },
+                { "class": "local", "tls": "required" },
+            ]),
+            true,
+        ),
+        (
+            "vsftpd-debian-shipped",
+            serde_json::json!(["ipv4", "ipv6"]),
+            serde_json::json!([{ "class": "local", "tls": "never" }]),
+            false,
+        ),
+        (
+            "vsftpd-ipv4-only",
+            serde_json::json!(["ipv4"]),
+            serde_json::json!([{ "class": "anonymous", "tls": "never" }]),
+            false,
+        ),
+    ];
+    for (case, families, classes, tls) in cases {
+        let server = facts_server(case);
+        assert_eq!(server["families"], families, "{case}");
+        assert_eq!(server["user_classes"], classes, "{case}");
+        assert_eq!(server["tls"], tls, "{case}");
+    }
+}
+
+#[test]
+fn facts_json_families_are_null_when_vsftpd_runs_from_inetd() {
+    let out = pasvlint(&["facts", "--isolated", "--format", "json", SEED]);
+    let ftp = &json(&out)["hosts"][0]["ftp"][0];
+    assert_eq!(ftp["families"], Value::Null);
+    assert_eq!(
+        ftp["user_classes"],
+        serde_json::json!([{ "class": "anonymous", "tls": "never" }])
+    );
+}
+
+#[test]
+fn facts_human_names_families_and_user_classes() {
+    let out = pasvlint(&["facts", "--isolated", "fixtures/facts/vsftpd-mixed-tls"]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("families ipv4, users anonymous (tls never), local (tls required)"),
+        "{text}"
+    );
+}
+
 #[test]
 fn output_is_identical_for_any_jobs() {
     let one = pasvlint(&[

@@ -58,6 +58,11 @@ fn server_json(s: &FtpServer, sources: &SourceMap) -> Value {
         "passive_range_set": set,
         "max_sessions": s.max_sessions.value.flatten(),
         "tls": s.tls.value != ControlTls::Never,
+        "families": s.families.value.map(|f| f.names()),
+        "user_classes": s.user_classes.iter().map(|c| json!({
+            "class": c.kind.as_str(),
+            "tls": c.tls.as_str(),
+        })).collect::<Vec<_>>(),
     })
 }
 
@@ -97,10 +102,13 @@ pub fn render_human(report: &Report) -> String {
             };
             let _ = writeln!(
                 out,
-                "  ftp {} ({}): control {control}, {ports}, max sessions {sessions}, tls {:?}",
+                "  ftp {} ({}): control {control}, {ports}, max sessions {sessions}, tls {:?}, \
+                 families {}, users {}",
                 path(&report.sources, s.file),
                 s.server,
-                s.tls.value
+                s.tls.value,
+                families_text(s),
+                users_text(s),
             );
         }
         match &h.firewall {
@@ -128,6 +136,25 @@ pub fn render_human(report: &Report) -> String {
         }
     }
     out
+}
+
+fn families_text(s: &FtpServer) -> String {
+    s.families
+        .value
+        .map_or("unknown".to_owned(), |f| f.names().join("+"))
+}
+
+fn users_text(s: &FtpServer) -> String {
+    let classes: Vec<String> = s
+        .user_classes
+        .iter()
+        .map(|c| format!("{} (tls {})", c.kind.as_str(), c.tls.as_str()))
+        .collect();
+    if classes.is_empty() {
+        "none".to_owned()
+    } else {
+        classes.join(", ")
+    }
 }
 
 fn or_none(s: &str) -> &str {

@@ -1,7 +1,9 @@
 //! IIS passive-range semantics shared by every source that sets them (metabase,
 //! registry, adsutil/appcmd/PowerShell scripts, applicationHost.config).
 
+use crate::facts::Families;
 use crate::portset::PortSet;
+use std::net::{Ipv4Addr, Ipv6Addr};
 
 /// Which IIS FTP generation reads the setting.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -147,6 +149,23 @@ pub fn binding_port(entry: &str) -> (Option<u16>, Option<std::ops::Range<usize>>
     (port, Some(start..start + len))
 }
 
+/// The family an IIS 7+ `bindingInformation` listens on, from its IP part:
+/// `*` or empty is "All Unassigned" (the BindingElement class: "an asterisk
+/// specifies all unassigned IP addresses"), IPv4 and IPv6 alike since FTP 7
+/// supports IPv6; `[v6]` is IPv6 only. `None`: no IP part that parses.
+pub fn binding_families(entry: &str) -> Option<Families> {
+    let ip = match entry.strip_prefix('[') {
+        Some(rest) => &rest[..rest.find(']')?],
+        None => &entry[..entry.find(':')?],
+    };
+    match ip.trim() {
+        "" | "*" => Some(Families::Both),
+        ip if ip.parse::<Ipv4Addr>().is_ok() => Some(Families::Ipv4),
+        ip if ip.parse::<Ipv6Addr>().is_ok() => Some(Families::Ipv6),
+        _ => None,
+    }
+}
+
 fn check_band(lo: u32, hi: u32, version: IisVersion, what: &str) -> RangeVerdict {
     let (min, max) = version.valid_band();
     if lo > hi {
@@ -286,6 +305,20 @@ mod tests {
         assert_eq!(binding_port(":0:").0, None);
         assert_eq!(binding_port(":70000:").0, None);
         assert_eq!(binding_port("junk"), (None, None));
+    }
+
+    #[test]
+    fn binding_family_follows_the_ip_part() {
+        assert_eq!(binding_families("*:21:"), Some(Families::Both));
+        assert_eq!(binding_families(":21:"), Some(Families::Both));
+        assert_eq!(binding_families("10.0.0.5:21:"), Some(Families::Ipv4));
+        assert_eq!(binding_families("[2001:db8::5]:21:"), Some(Families::Ipv6));
+        assert_eq!(
+            binding_families("[::1]:990:ftp.example.com"),
+            Some(Families::Ipv6)
+        );
+        assert_eq!(binding_families("ftp.example.com:21:"), None);
+        assert_eq!(binding_families("junk"), None);
     }
 
     #[test]

@@ -7,7 +7,9 @@
 
 use super::iis::{self, RangeVerdict};
 use super::xml::{self, Attr, Element, XmlTree};
-use crate::facts::{Active, ControlTls, FtpServer, Located, Passive};
+use crate::facts::{
+    Active, ControlTls, Families, FtpServer, Located, Passive, UserClass, UserKind,
+};
 use crate::source::{SourceFile, Span};
 use std::path::Path;
 
@@ -86,6 +88,10 @@ pub struct FtpSettings {
     pub data_channel_policy: Option<Attr>,
     pub server_cert_hash: Option<Attr>,
     pub external_ip4: Option<Attr>,
+    /// `<security><authentication><anonymousAuthentication enabled=".."/>`.
+    pub anonymous_auth: Option<Attr>,
+    /// `<security><authentication><basicAuthentication enabled=".."/>` (Windows accounts).
+    pub basic_auth: Option<Attr>,
 }
 
 impl FtpSettings {
@@ -101,6 +107,8 @@ impl FtpSettings {
             data_channel_policy: pick(&self.data_channel_policy, &defaults.data_channel_policy),
             server_cert_hash: pick(&self.server_cert_hash, &defaults.server_cert_hash),
             external_ip4: pick(&self.external_ip4, &defaults.external_ip4),
+            anonymous_auth: pick(&self.anonymous_auth, &defaults.anonymous_auth),
+            basic_auth: pick(&self.basic_auth, &defaults.basic_auth),
         }
     }
 }
@@ -144,6 +152,9 @@ pub const KNOWN_ELEMENTS: &[&str] = &[
     "ssl",
     "connections",
     "firewallSupport",
+    "authentication",
+    "anonymousAuthentication",
+    "basicAuthentication",
 ];
 
 /// Attributes of the elements above that matter for passive FTP.
@@ -159,6 +170,7 @@ pub const KNOWN_ATTRIBUTES: &[&str] = &[
     "serverCertHash",
     "serverCertStoreName",
     "externalIp4Address",
+    "enabled",
     LOW_PORT,
     HIGH_PORT,
 ];
@@ -254,6 +266,10 @@ fn read_sites(xml: &XmlTree, sites: usize, doc: &mut AppHost) {
     }
 }
 
+const AUTHENTICATION_ANONYMOUS: &[&str] =
+    &["security", "authentication", "anonymousAuthentication"];
+const AUTHENTICATION_BASIC: &[&str] = &["security", "authentication", "basicAuthentication"];
+
 /// Reads `<ftpServer>` under `owner` (a `<site>` or `<siteDefaults>`).
 fn ftp_settings(xml: &XmlTree, owner: usize, place: &str, out: &mut Vec<Misplaced>) -> FtpSettings {
     let Some((ftp, _)) = xml.descend(owner, &["ftpServer"]) else {
@@ -272,6 +288,8 @@ fn ftp_settings(xml: &XmlTree, owner: usize, place: &str, out: &mut Vec<Misplace
         data_channel_policy: attr(&["security", "ssl"], "dataChannelPolicy"),
         server_cert_hash: attr(&["security", "ssl"], "serverCertHash"),
         external_ip4: attr(&["firewallSupport"], "externalIp4Address"),
+        anonymous_auth: attr(AUTHENTICATION_ANONYMOUS, "enabled"),
+        basic_auth: attr(AUTHENTICATION_BASIC, "enabled"),
     }
 }
 
@@ -395,17 +413,65 @@ fn server(
         Some(a) => Located::new(max_connections(&a.value), Some(a.value_span)),
         None => Located::default_value(Some(None)),
     };
+    let tls = tls(&settings);
+    let user_classes = user_classes(&settings, &tls);
     FtpServer {
         file: source.id,
         server: iis::IisVersion::Iis7.server_name(),
         control_port,
         passive: passive.clone(),
         max_sessions,
-        tls: tls(&settings),
+        tls,
+        families: families(site),
+        user_classes,
         // IIS active mode is not modelled yet.
         active: Active::Unknown,
         anchor: site.tag,
     }
+}
+
+/// The union of the site's FTP bindings' families; unknown when one of them is.
+fn families(site: &Site) -> Located<Option<Families>> {
+    let infos: Vec<&Attr> = site
+        .bindings
+        .iter()
+        .filter(|b| b.is_ftp())
+        .filter_map(|b| b.information.as_ref())
+        .collect();
+    let each: Option<Vec<Families>> = infos
+        .iter()
+        .map(|i| iis::binding_families(&i.value))
+        .collect();
+    let value = each.and_then(|f| f.into_iter().reduce(Families::union));
+    Located::new(value, infos.first().map(|i| i.value_span))
+}
+
+/// Anonymous and Basic authentication (both `enabled="false"` by default, per
+/// the `<anonymousAuthentication>` and `<basicAuthentication>` references),
+/// each under the site's one control channel policy. Custom providers (IIS
+/// Manager, ASP.NET membership) are not modelled.
+fn user_classes(settings: &FtpSettings, tls: &Located<ControlTls>) -> Vec<UserClass> {
+    [
+        (UserKind::Anonymous, &settings.anonymous_auth),
+        (UserKind::Local, &settings.basic_auth),
+    ]
+    .into_iter()
+    .filter_map(|(kind, enabled)| {
+        let enabled = enabled.as_ref().filter(|a| is_true(&a.value))?;
+        let spans = std::iter::once(enabled.value_span)
+            .chain(tls.span)
+            .collect();
+        Some(UserClass {
+            kind,
+            tls: tls.value,
+            spans,
+        })
+    })
+    .collect()
+}
+
+fn is_true(value: &str) -> bool {
+    value.trim().eq_ignore_ascii_case("true")
 }
 
 /// The span of `range` (offsets in the attribute's value) when the raw text
@@ -585,6 +651,61 @@ mod tests {
         let servers = facts(&parse(&src), &src);
         // siteDefaults says SslRequire; the site sets only the certificate.
         assert_eq!(servers[0].tls.value, ControlTls::Required);
+    }
+
+    #[test]
+    fn families_and_classes_follow_bindings_and_authentication() {
+        let src = SourceFile::new(
+            FileId(0),
+            "applicationHost.config",
+            include_bytes!("../../fixtures/formats/iis/applicationHost.config"),
+        );
+        let servers = facts(&parse(&src), &src);
+        let families: Vec<Option<Families>> = servers.iter().map(|s| s.families.value).collect();
+        assert_eq!(
+            families,
+            [
+                Some(Families::Ipv4),
+                Some(Families::Both),
+                Some(Families::Both)
+            ]
+        );
+        let classes: Vec<Vec<(UserKind, ControlTls)>> = servers
+            .iter()
+            .map(|s| s.user_classes.iter().map(|c| (c.kind, c.tls)).collect())
+            .collect();
+        assert_eq!(
+            classes,
+            [
+                vec![(UserKind::Local, ControlTls::Required)],
+                vec![],
+                vec![]
+            ]
+        );
+        assert_eq!(
+            src.slice(servers[0].families.span.unwrap()),
+            "203.0.113.20:21:"
+        );
+    }
+
+    #[test]
+    fn site_defaults_enable_anonymous_for_every_site() {
+        let src = source(&CONFIG.replace(
+            "<ssl controlChannelPolicy=\"SslRequire\" />",
+            "<ssl controlChannelPolicy=\"SslRequire\" /><authentication><anonymousAuthentication enabled=\"true\" /></authentication>",
+        ));
+        let servers = facts(&parse(&src), &src);
+        let kinds: Vec<(UserKind, ControlTls)> = servers
+            .iter()
+            .flat_map(|s| s.user_classes.iter().map(|c| (c.kind, c.tls)))
+            .collect();
+        assert_eq!(
+            kinds,
+            [
+                (UserKind::Anonymous, ControlTls::Optional),
+                (UserKind::Anonymous, ControlTls::Never),
+            ]
+        );
     }
 
     #[test]

@@ -7,7 +7,9 @@
 
 use super::iis::{self, RangeVerdict};
 use super::xml::{self, Attr, Element, XmlTree};
-use crate::facts::{Active, ControlTls, FtpServer, Located, Passive};
+use crate::facts::{
+    Active, ControlTls, Families, FtpServer, Located, Passive, UserClass, UserKind,
+};
 use crate::source::{SourceFile, Span};
 use std::path::Path;
 
@@ -17,6 +19,8 @@ pub const SERVICE_LOCATION: &str = "/LM/MSFTPSVC";
 pub const PASSIVE_PORT_RANGE: &str = "PassivePortRange";
 pub const SERVER_BINDINGS: &str = "ServerBindings";
 pub const MAX_CONNECTIONS: &str = "MaxConnections";
+pub const ALLOW_ANONYMOUS: &str = "AllowAnonymous";
+pub const ANONYMOUS_ONLY: &str = "AnonymousOnly";
 
 /// A parsed `MetaBase.xml`.
 #[derive(Clone, Debug, Default)]
@@ -413,6 +417,13 @@ fn server(source: &SourceFile, key: &Key, parent: Option<&Key>, passive: &Passiv
         Some(prop) => Located::new(max_connections(&prop.value), Some(prop.value_span)),
         None => Located::default_value(Some(None)),
     };
+    // "the IPAddress component of the string is limited to storing an IPv4
+    // address" (How IIS 6.0 Supports IPv6).
+    let families = match inherited(SERVER_BINDINGS) {
+        Some(prop) => Located::new(Some(Families::Ipv4), Some(prop.value_span)),
+        None => Located::default_value(Some(Families::Ipv4)),
+    };
+    let user_classes = user_classes(inherited(ALLOW_ANONYMOUS), inherited(ANONYMOUS_ONLY));
     FtpServer {
         file: source.id,
         server: iis::IisVersion::Iis6.server_name(),
@@ -420,15 +431,68 @@ fn server(source: &SourceFile, key: &Key, parent: Option<&Key>, passive: &Passiv
         passive: passive.clone(),
         max_sessions,
         tls: Located::default_value(ControlTls::Never),
+        families,
+        user_classes,
         // IIS active mode is not modelled yet.
         active: Active::Unknown,
         anchor: key.tag,
     }
 }
 
+/// `AllowAnonymous` (default true) and `AnonymousOnly` (default false), per
+/// their IIS 6.0 metabase reference pages; IIS 6 FTP has no FTP over SSL.
+pub fn user_classes(
+    allow_anonymous: Option<&Property>,
+    anonymous_only: Option<&Property>,
+) -> Vec<UserClass> {
+    let class = |kind, setting: Option<&Property>| UserClass {
+        kind,
+        tls: ControlTls::Never,
+        spans: setting.map(|p| p.value_span).into_iter().collect(),
+    };
+    let mut classes = Vec::new();
+    if bool_property(allow_anonymous, true) {
+        classes.push(class(UserKind::Anonymous, allow_anonymous));
+    }
+    if !bool_property(anonymous_only, false) {
+        classes.push(class(UserKind::Local, anonymous_only));
+    }
+    classes
+}
+
+/// A metabase Boolean (`TRUE`/`FALSE`, or a number).
+fn bool_property(property: Option<&Property>, default: bool) -> bool {
+    match property.map(|p| p.value.trim()) {
+        None => default,
+        Some(v) => !(v.eq_ignore_ascii_case("false") || v == "0"),
+    }
+}
+
 #[cfg(test)]
 mod history_tests {
     use super::*;
+
+    #[test]
+    fn anonymous_and_windows_logins_by_default() {
+        let kinds = |classes: Vec<UserClass>| -> Vec<UserKind> {
+            classes.into_iter().map(|c| c.kind).collect()
+        };
+        assert_eq!(
+            kinds(user_classes(None, None)),
+            [UserKind::Anonymous, UserKind::Local]
+        );
+        let property = |value: &str| Property {
+            name: String::new(),
+            name_span: Span::new(crate::source::FileId(0), 0, 0),
+            value: value.to_owned(),
+            value_span: Span::new(crate::source::FileId(0), 0, 0),
+            custom: false,
+        };
+        let (no, yes) = (property("FALSE"), property("TRUE"));
+        assert_eq!(kinds(user_classes(Some(&no), None)), [UserKind::Local]);
+        assert_eq!(kinds(user_classes(None, Some(&yes))), [UserKind::Anonymous]);
+        assert!(user_classes(Some(&no), Some(&yes)).is_empty());
+    }
 
     #[test]
     fn history_copies_are_not_servers() {

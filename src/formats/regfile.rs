@@ -13,7 +13,9 @@ use super::winfw::{
     Change, Direction, Finding, LocalPorts, Protocol, Remote, RuleAction, WinFirewall, WinRule,
     parse_port_list,
 };
-use crate::facts::{Active, ControlTls, FileFacts, FtpServer, Located, Passive, Uncertainty};
+use crate::facts::{
+    Active, ControlTls, Families, FileFacts, FtpServer, Located, Passive, Uncertainty,
+};
 use crate::portset::PortSet;
 use crate::source::{Encoding, SourceFile, Span};
 use std::collections::BTreeMap;
@@ -1009,6 +1011,9 @@ fn iis_server(file: &RegFile, source: &SourceFile) -> Option<FtpServer> {
         passive,
         max_sessions: Located::default_value(Some(None)),
         tls: Located::default_value(ControlTls::Never),
+        // IIS 5 FTP: IPv4 only, anonymous and Windows logins by default, no FTPS.
+        families: Located::default_value(Some(Families::Ipv4)),
+        user_classes: super::iis_metabase::user_classes(None, None),
         // IIS active mode is not modelled yet.
         active: Active::Unknown,
         anchor: value.map_or(key.span, |v| v.name_span),

@@ -4,7 +4,9 @@
 
 pub mod directives;
 
-use crate::facts::{Active, ControlTls, FtpServer, Located, Passive};
+use crate::facts::{
+    Active, ControlTls, Families, FtpServer, Located, Passive, UserClass, UserKind, strongest_tls,
+};
 use crate::portset::PortSet;
 use crate::source::{Encoding, SourceFile, Span};
 use directives::{Directive, Kind};
@@ -597,13 +599,16 @@ pub fn facts(config: &Config, source: &SourceFile) -> Vec<FtpServer> {
         .settings
         .first()
         .map_or(source.span(0, 0), |s| s.line);
+    let user_classes = user_classes(config);
     vec![FtpServer {
         file: source.id,
         server: "vsftpd",
         control_port: control_port(config),
         passive: passive(config),
         max_sessions: max_sessions(config),
-        tls: control_tls(config),
+        tls: control_tls(config, &user_classes),
+        families: families(config),
+        user_classes,
         active: active(config),
         anchor,
     }]
@@ -707,38 +712,183 @@ fn max_sessions(config: &Config) -> Located<Option<Option<u32>>> {
     Located::new(value, clients.span())
 }
 
-fn control_tls(config: &Config) -> Located<ControlTls> {
-    let ssl = config.bool_value("ssl_enable");
-    let tls = match ssl.known() {
-        None => ControlTls::Optional,
-        Some(false) => ControlTls::Never,
-        Some(true) => tls_with_ssl_enabled(config),
-    };
-    Located::new(tls, ssl.span())
+/// How every session meets TLS before login (`prelogin.c`: AUTH is offered
+/// only with `ssl_enable`; `implicit_ssl` handshakes before the greeting).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum SessionSsl {
+    Off,
+    /// `ssl_enable` is templated.
+    Unknown,
+    Explicit,
+    Implicit,
 }
 
-fn tls_with_ssl_enabled(config: &Config) -> ControlTls {
-    let flag = |name| config.bool_value(name).known().unwrap_or(false);
-    if flag("implicit_ssl") {
-        return ControlTls::Required;
+/// [`SessionSsl`] and the lines behind it.
+struct Ssl {
+    mode: SessionSsl,
+    spans: Vec<Span>,
+}
+
+fn session_ssl(config: &Config) -> Ssl {
+    let enable = config.bool_value("ssl_enable");
+    let implicit = config.bool_value("implicit_ssl");
+    let mode = match (enable.known(), implicit.known()) {
+        (None, _) => SessionSsl::Unknown,
+        (Some(false), _) => SessionSsl::Off,
+        (Some(true), Some(true)) => SessionSsl::Implicit,
+        (Some(true), _) => SessionSsl::Explicit,
+    };
+    let mut spans: Vec<Span> = enable.span().into_iter().collect();
+    if mode == SessionSsl::Implicit {
+        spans.extend(implicit.span());
     }
-    let local = match (flag("local_enable"), flag("force_local_logins_ssl")) {
-        (false, _) => ControlTls::Never,
-        (true, true) => ControlTls::Required,
-        (true, false) => ControlTls::Optional,
+    Ssl { mode, spans }
+}
+
+/// The control channel's TLS: the strongest demand among the classes that can
+/// log in; with none, what the channel itself does.
+fn control_tls(config: &Config, classes: &[UserClass]) -> Located<ControlTls> {
+    let ssl = session_ssl(config);
+    let channel = match ssl.mode {
+        SessionSsl::Off | SessionSsl::Explicit => ControlTls::Never,
+        SessionSsl::Unknown => ControlTls::Optional,
+        SessionSsl::Implicit => ControlTls::Required,
     };
-    // prelogin.c: anonymous may use TLS with allow_anon_ssl or force_anon_logins_ssl.
-    let anon = match (
-        flag("anonymous_enable"),
-        flag("force_anon_logins_ssl"),
-        flag("allow_anon_ssl"),
-    ) {
-        (false, _, _) => ControlTls::Never,
-        (true, true, _) => ControlTls::Required,
-        (true, false, true) => ControlTls::Optional,
-        (true, false, false) => ControlTls::Never,
+    let tls = strongest_tls(classes).unwrap_or(channel);
+    Located::new(tls, config.bool_value("ssl_enable").span())
+}
+
+/// Anonymous and local (or virtual) logins, as `prelogin.c`
+/// `handle_user_command` and `privops.c` `handle_login` admit them; with both
+/// off every session gets `500 OOPS: vsftpd: both local and anonymous access disabled!`.
+fn user_classes(config: &Config) -> Vec<UserClass> {
+    let ssl = session_ssl(config);
+    [anonymous_class(config, &ssl), local_class(config, &ssl)]
+        .into_iter()
+        .flatten()
+        .collect()
+}
+
+/// A templated switch counts as off, as it did for the server's `tls` before classes.
+fn is_on(value: Value<'_, bool>) -> bool {
+    value.known().unwrap_or(false)
+}
+
+fn anonymous_class(config: &Config, ssl: &Ssl) -> Option<UserClass> {
+    let enable = config.bool_value("anonymous_enable");
+    if !is_on(enable) {
+        return None;
+    }
+    let allow = config.bool_value("allow_anon_ssl");
+    let force = config.bool_value("force_anon_logins_ssl");
+    let mut spans: Vec<Span> = enable.span().into_iter().collect();
+    spans.extend(&ssl.spans);
+    let tls = match ssl.mode {
+        SessionSsl::Off => ControlTls::Never,
+        SessionSsl::Unknown => ControlTls::Optional,
+        SessionSsl::Explicit | SessionSsl::Implicit => {
+            spans.extend(allow.span().into_iter().chain(force.span()));
+            anonymous_tls(ssl.mode, is_on(allow), is_on(force))?
+        }
     };
-    local.max(anon)
+    Some(UserClass {
+        kind: UserKind::Anonymous,
+        tls,
+        spans: sorted(spans),
+    })
+}
+
+/// Measured: without `allow_anon_ssl` (or `force_anon_logins_ssl`) an
+/// anonymous USER on a TLS channel gets `530 Anonymous sessions may not use
+/// encryption.`, so with `implicit_ssl` no anonymous login succeeds (`None`).
+fn anonymous_tls(mode: SessionSsl, allow: bool, force: bool) -> Option<ControlTls> {
+    match (force, allow, mode) {
+        (true, _, _) | (false, true, SessionSsl::Implicit) => Some(ControlTls::Required),
+        (false, true, _) => Some(ControlTls::Optional),
+        (false, false, SessionSsl::Implicit) => None,
+        (false, false, _) => Some(ControlTls::Never),
+    }
+}
+
+/// `guest_enable=YES` maps every non-anonymous login to `guest_username`; the
+/// TLS checks before login are the local ones (measured).
+fn local_class(config: &Config, ssl: &Ssl) -> Option<UserClass> {
+    let enable = config.bool_value("local_enable");
+    if !is_on(enable) {
+        return None;
+    }
+    let guest = config.bool_value("guest_enable");
+    let force = config.bool_value("force_local_logins_ssl");
+    let mut spans: Vec<Span> = enable.span().into_iter().chain(guest.span()).collect();
+    spans.extend(&ssl.spans);
+    let tls = match ssl.mode {
+        SessionSsl::Off => ControlTls::Never,
+        SessionSsl::Unknown => ControlTls::Optional,
+        SessionSsl::Implicit => ControlTls::Required,
+        SessionSsl::Explicit => {
+            spans.extend(force.span());
+            if is_on(force) {
+                ControlTls::Required
+            } else {
+                ControlTls::Optional
+            }
+        }
+    };
+    let kind = if is_on(guest) {
+        UserKind::Virtual
+    } else {
+        UserKind::Local
+    };
+    Some(UserClass {
+        kind,
+        tls,
+        spans: sorted(spans),
+    })
+}
+
+fn sorted(mut spans: Vec<Span>) -> Vec<Span> {
+    spans.sort_by_key(|s| s.start);
+    spans.dedup();
+    spans
+}
+
+/// Measured with the real binary in a network namespace: `listen=YES` binds
+/// `0.0.0.0` (or `listen_address`); `listen_ipv6=YES` binds `::` (or
+/// `listen_address6`) without `IPV6_V6ONLY`; both YES stops at start with
+/// `500 OOPS: run two copies of vsftpd for IPv4 and IPv6`; both NO means
+/// inetd mode (`500 OOPS: vsftpd: not configured for standalone, must be started from inetd`).
+fn families(config: &Config) -> Located<Option<Families>> {
+    let ipv4 = config.bool_value("listen");
+    let ipv6 = config.bool_value("listen_ipv6");
+    match (ipv4.known(), ipv6.known()) {
+        (Some(true), Some(false)) => Located::new(Some(Families::Ipv4), ipv4.span()),
+        (Some(false), Some(true)) => ipv6_socket_families(config, ipv6.span()),
+        _ => Located::new(None, ipv6.span().or(ipv4.span())),
+    }
+}
+
+fn ipv6_socket_families(config: &Config, listen_ipv6: Option<Span>) -> Located<Option<Families>> {
+    let address = config.str_value("listen_address6");
+    match address.known() {
+        None => Located::new(None, address.span()),
+        Some(None) => Located::new(Some(Families::Both), listen_ipv6),
+        Some(Some(text)) => Located::new(address6_families(text), address.span()),
+    }
+}
+
+/// On Linux's default `net.ipv6.bindv6only=0` (measured): `::` takes IPv4
+/// clients too, as `::ffff:127.0.0.1`; a v4-mapped address takes only IPv4,
+/// any other address only IPv6. `None`: an address vsftpd's own parser may
+/// read differently (or reject at start with `bad listen_address6`).
+fn address6_families(text: &str) -> Option<Families> {
+    let address: std::net::Ipv6Addr = text.trim().parse().ok()?;
+    Some(if address.is_unspecified() {
+        Families::Both
+    } else if address.to_ipv4_mapped().is_some() {
+        Families::Ipv4
+    } else {
+        Families::Ipv6
+    })
 }
 
 #[cfg(test)]
@@ -1068,6 +1218,147 @@ mod tests {
             tls(b"local_enable=YES\nimplicit_ssl=YES\n"),
             ControlTls::Never
         );
+    }
+
+    #[test]
+    fn families_follow_the_measured_sockets() {
+        use Families::*;
+        let families = |b: &[u8]| server(b).families.value;
+        let cases: &[(&[u8], Option<Families>)] = &[
+            (b"", None),
+            (b"listen=NO\nlisten_ipv6=NO\n", None),
+            (b"listen=YES\nlisten_ipv6=YES\n", None),
+            (b"listen_ipv6={{ ipv6 }}\n", None),
+            (b"listen=YES\n", Some(Ipv4)),
+            (b"listen=YES\nlisten_address=127.0.0.1\n", Some(Ipv4)),
+            (b"listen=YES\nlisten_address6=::1\n", Some(Ipv4)),
+            (b"listen=NO\nlisten_ipv6=YES\n", Some(Both)),
+            (b"listen_ipv6=YES\nlisten_address=127.0.0.1\n", Some(Both)),
+            (b"listen_ipv6=YES\nlisten_address6=::\n", Some(Both)),
+            (b"listen_ipv6=YES\nlisten_address6=::1\n", Some(Ipv6)),
+            (
+                b"listen_ipv6=YES\nlisten_address6=2001:db8::21\n",
+                Some(Ipv6),
+            ),
+            (
+                b"listen_ipv6=YES\nlisten_address6=::ffff:127.0.0.1\n",
+                Some(Ipv4),
+            ),
+            (b"listen_ipv6=YES\nlisten_address6=not-an-address\n", None),
+        ];
+        for (bytes, want) in cases {
+            assert_eq!(
+                families(bytes),
+                *want,
+                "{:?}",
+                String::from_utf8_lossy(bytes)
+            );
+        }
+        let src = source(b"listen=NO\nlisten_ipv6=YES\n");
+        let s = facts(&parse(&src), &src).remove(0);
+        assert_eq!(src.slice(s.families.span.unwrap()), "listen_ipv6=YES");
+    }
+
+    /// `(class, tls)` per class, as the server lists them.
+    fn classes(bytes: &[u8]) -> Vec<(&'static str, &'static str)> {
+        server(bytes)
+            .user_classes
+            .iter()
+            .map(|c| (c.kind.as_str(), c.tls.as_str()))
+            .collect()
+    }
+
+    #[test]
+    fn user_classes_follow_the_measured_logins() {
+        let cases: &[(&str, &[(&str, &str)])] = &[
+            ("", &[("anonymous", "never")]),
+            ("anonymous_enable=NO\n", &[]),
+            (
+                "local_enable=YES\n",
+                &[("anonymous", "never"), ("local", "never")],
+            ),
+            (
+                "anonymous_enable=NO\nlocal_enable=YES\nssl_enable=YES\n",
+                &[("local", "required")],
+            ),
+            (
+                "local_enable=YES\nssl_enable=YES\n",
+                &[("anonymous", "never"), ("local", "required")],
+            ),
+            (
+                "local_enable=YES\nssl_enable=YES\nforce_local_logins_ssl=NO\nallow_anon_ssl=YES\n",
+                &[("anonymous", "optional"), ("local", "optional")],
+            ),
+            (
+                "local_enable=YES\nssl_enable=YES\nforce_anon_logins_ssl=YES\n",
+                &[("anonymous", "required"), ("local", "required")],
+            ),
+            (
+                "local_enable=YES\nguest_enable=YES\nssl_enable=YES\n",
+                &[("anonymous", "never"), ("virtual", "required")],
+            ),
+            (
+                "local_enable=YES\nssl_enable=NO\nforce_anon_logins_ssl=YES\n",
+                &[("anonymous", "never"), ("local", "never")],
+            ),
+            (
+                "local_enable=YES\nssl_enable=YES\nimplicit_ssl=YES\nforce_local_logins_ssl=NO\n",
+                &[("local", "required")],
+            ),
+            (
+                "ssl_enable=YES\nimplicit_ssl=YES\nallow_anon_ssl=YES\n",
+                &[("anonymous", "required")],
+            ),
+            (
+                "local_enable=YES\nssl_enable={{ tls }}\n",
+                &[("anonymous", "optional"), ("local", "optional")],
+            ),
+        ];
+        for (text, want) in cases {
+            assert_eq!(classes(text.as_bytes()), *want, "{text:?}");
+        }
+    }
+
+    #[test]
+    fn tls_is_the_strongest_class_or_the_channel_without_one() {
+        for text in [
+            "local_enable=YES\nssl_enable=YES\n",
+            "local_enable=YES\nssl_enable=YES\nforce_local_logins_ssl=NO\n",
+            "ssl_enable=YES\nallow_anon_ssl=YES\n",
+        ] {
+            let s = server(text.as_bytes());
+            assert_eq!(
+                Some(s.tls.value),
+                strongest_tls(&s.user_classes),
+                "{text:?}"
+            );
+        }
+        let s = server(b"ssl_enable=YES\nimplicit_ssl=YES\n");
+        assert!(s.user_classes.is_empty());
+        assert_eq!(s.tls.value, ControlTls::Required);
+    }
+
+    #[test]
+    fn class_spans_name_the_deciding_lines() {
+        let text = "anonymous_enable=YES\nlocal_enable=YES\nssl_enable=YES\nallow_anon_ssl=NO\n";
+        let src = source(text.as_bytes());
+        let s = facts(&parse(&src), &src).remove(0);
+        let lines = |i: usize| -> Vec<&str> {
+            s.user_classes[i]
+                .spans
+                .iter()
+                .map(|sp| src.slice(*sp))
+                .collect()
+        };
+        assert_eq!(
+            lines(0),
+            [
+                "anonymous_enable=YES",
+                "ssl_enable=YES",
+                "allow_anon_ssl=NO"
+            ]
+        );
+        assert_eq!(lines(1), ["local_enable=YES", "ssl_enable=YES"]);
     }
 
     #[test]

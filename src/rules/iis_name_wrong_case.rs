@@ -42,6 +42,8 @@ const APPHOST: Vocabulary = Vocabulary {
         "connections",
         "ssl",
         "firewallSupport",
+        "anonymousAuthentication",
+        "basicAuthentication",
     ],
 };
 

@@ -16,7 +16,9 @@ pub mod powershell;
 use super::iis::{iis6_passive_range, iis7_passive_range};
 use super::regfile::passive_from;
 use super::winfw::{Change, Finding, WinFirewall};
-use crate::facts::{Active, ControlTls, FileFacts, FtpServer, Located, Passive};
+use crate::facts::{
+    Active, ControlTls, Families, FileFacts, FtpServer, Located, Passive, UserClass, UserKind,
+};
 use crate::portset::PortSet;
 use crate::source::{SourceFile, Span};
 use std::path::Path;
@@ -424,15 +426,40 @@ fn iis_servers(settings: &[IisSetting], iis7: bool, source: &SourceFile) -> Vec<
             control_port,
             passive: passive.clone(),
             max_sessions: max_sessions(&mine, &site),
-            tls: Located::default_value(if iis7 {
-                ControlTls::Optional
-            } else {
-                ControlTls::Never
-            }),
+            tls: Located::default_value(script_tls(iis7)),
+            families: Located::default_value(script_families(iis7)),
+            user_classes: script_user_classes(iis7),
             active: Active::Unknown,
             anchor,
         })
         .collect()
+}
+
+/// A script sets no SSL policy: IIS 7+ may offer FTPS, IIS 6 cannot.
+fn script_tls(iis7: bool) -> ControlTls {
+    if iis7 {
+        ControlTls::Optional
+    } else {
+        ControlTls::Never
+    }
+}
+
+/// IIS 6 FTP is IPv4 only; an IIS 7+ site's bindings are not in the script.
+fn script_families(iis7: bool) -> Option<Families> {
+    (!iis7).then_some(Families::Ipv4)
+}
+
+/// IIS 6 defaults (anonymous and Windows logins); IIS 7+ authentication is
+/// not in the script, so one class stands for every user.
+fn script_user_classes(iis7: bool) -> Vec<UserClass> {
+    if !iis7 {
+        return super::iis_metabase::user_classes(None, None);
+    }
+    vec![UserClass {
+        kind: UserKind::All,
+        tls: script_tls(iis7),
+        spans: Vec::new(),
+    }]
 }
 
 fn is_generation(s: &IisSetting, iis7: bool) -> bool {
