@@ -51,6 +51,10 @@ pub struct Diagnostic {
     pub host: Option<String>,
     /// An edit that is safe to apply (offered as an editor code action).
     pub fix: Option<Fix>,
+    /// The most the rule's default severity can be for this finding (a problem
+    /// that holds only in part: sessions that work unless the client picks TLS).
+    /// A severity set in `pasvlint.toml` is used as it is.
+    pub at_most: Option<Severity>,
 }
 
 /// A safe edit: replace each span with its text.
@@ -79,7 +83,13 @@ impl Diagnostic {
             help: None,
             host: None,
             fix: None,
+            at_most: None,
         }
+    }
+
+    pub fn at_most(mut self, severity: Severity) -> Self {
+        self.at_most = Some(severity);
+        self
     }
 
     pub fn with_fix(mut self, title: impl Into<String>, edits: Vec<(Span, String)>) -> Self {

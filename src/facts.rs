@@ -403,15 +403,15 @@ impl SourceClass {
 
 /// The first CIDR blocks of a set, and how many more there are.
 fn summary(set: &AddrSet) -> String {
-    let blocks: Vec<String> = set
-        .to_cidr_text()
-        .split(',')
-        .map(str::to_owned)
-        .collect();
+    let blocks: Vec<String> = set.to_cidr_text().split(',').map(str::to_owned).collect();
     if blocks.len() <= 3 {
         blocks.join(", ")
     } else {
-        format!("{} and {} more blocks", blocks[..3].join(", "), blocks.len() - 3)
+        format!(
+            "{} and {} more blocks",
+            blocks[..3].join(", "),
+            blocks.len() - 3
+        )
     }
 }
 

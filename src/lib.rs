@@ -2,10 +2,10 @@
 //!
 //! Data flows one way: discover → parse → facts → hosts → rules → emit.
 
+pub mod addrset;
 pub mod diag;
 pub mod discover;
 pub mod emit;
-pub mod addrset;
 pub mod facts;
 pub mod filter;
 pub mod formats;
@@ -256,7 +256,9 @@ fn finish(mut diagnostics: Vec<Diagnostic>, hosts: &[Host], config: &Config) -> 
             .severity
             .get(d.rule)
             .copied()
-            .or_else(|| rules::meta(d.rule).map(|m| m.severity))
+            .or_else(|| {
+                rules::meta(d.rule).map(|m| d.at_most.map_or(m.severity, |cap| cap.min(m.severity)))
+            })
             .unwrap_or(d.severity);
         if d.host.is_none() {
             d.host = host_of.get(&d.primary.span.file).map(|h| (*h).to_owned());

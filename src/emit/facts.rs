@@ -1,7 +1,7 @@
 //! `pasvlint facts`: what was extracted, per host (JSON contract of DESIGN.md, or text).
 
 use crate::Report;
-use crate::facts::{ControlTls, Firewall, FtpServer, Passive};
+use crate::facts::{ControlTls, Family, Firewall, FtpServer, Passive};
 use crate::source::{FileId, SourceMap};
 use serde_json::{Value, json};
 use std::fmt::Write;
@@ -20,7 +20,7 @@ pub fn render_json(report: &Report) -> String {
                 "name": h.name,
                 "files": h.files.iter().map(|f| path(&report.sources, *f)).collect::<Vec<_>>(),
                 "ftp": h.servers.iter().map(|s| server_json(s, &report.sources)).collect::<Vec<_>>(),
-                "firewall": h.firewall.as_ref().map(|f| firewall_json(f, &report.sources)),
+                "firewall": host_firewall_json(h, &report.sources),
             })
         })
         .collect();
@@ -66,14 +66,57 @@ fn server_json(s: &FtpServer, sources: &SourceMap) -> Value {
     })
 }
 
-fn firewall_json(f: &Firewall, sources: &SourceMap) -> Value {
+/// The top-level fields describe IPv4 (or every family, for a filter that does not
+/// tell them apart); `ipv6` the host's IPv6 filter, `null` when none is known.
+fn host_firewall_json(h: &crate::hosts::Host, sources: &SourceMap) -> Value {
+    if h.firewall.is_none() && h.firewall_v6.is_none() {
+        return Value::Null;
+    }
+    let mut files: Vec<FileId> = h
+        .firewall
+        .iter()
+        .chain(&h.firewall_v6)
+        .flat_map(|f| f.files.iter().copied())
+        .collect();
+    files.sort();
+    files.dedup();
+    let unknown = Firewall::default_for(Family::V4);
+    let mut out = json!({
+        "files": files.iter().map(|id| path(sources, *id)).collect::<Vec<_>>(),
+    });
+    if let (Value::Object(out), Value::Object(fields)) = (
+        &mut out,
+        family_json(h.firewall.as_ref().unwrap_or(&unknown)),
+    ) {
+        out.extend(fields);
+        let v6 = h.firewall_for(Family::V6).map_or(Value::Null, family_json);
+        out.insert("ipv6".into(), v6);
+    }
+    out
+}
+
+fn family_json(f: &Firewall) -> Value {
     json!({
-        "files": f.files.iter().map(|id| path(sources, *id)).collect::<Vec<_>>(),
         "default_policy": f.default_policy.value.as_str(),
         "tcp_open_to_all": f.open_to_all.to_string(),
         "tcp_open_to_some": f.open_to_some.to_string(),
         "ftp_helper": f.admits_related && !f.ftp_helpers.is_empty(),
+        "open_by_source": open_by_source(f),
     })
+}
+
+/// Each class of clients that reaches more than every client does, with all it reaches.
+fn open_by_source(f: &Firewall) -> Vec<Value> {
+    f.classes
+        .iter()
+        .filter(|c| !c.open.is_subset(&f.open_to_all))
+        .filter_map(|c| {
+            Some(json!({
+                "sources": c.sources.as_ref()?.to_cidr_text(),
+                "tcp_open": c.open.to_string(),
+            }))
+        })
+        .collect()
 }
 
 pub fn render_human(report: &Report) -> String {
@@ -111,28 +154,15 @@ pub fn render_human(report: &Report) -> String {
                 users_text(s),
             );
         }
-        match &h.firewall {
-            Some(f) => {
-                let files: Vec<String> = f
-                    .files
-                    .iter()
-                    .map(|id| path(&report.sources, *id))
-                    .collect();
-                let _ = writeln!(
-                    out,
-                    "  firewall {}: policy {}, open to all {}, open to some {}, ftp helper {}",
-                    files.join(", "),
-                    f.default_policy.value.as_str(),
-                    or_none(&f.open_to_all.to_string()),
-                    or_none(&f.open_to_some.to_string()),
-                    if f.admits_related && !f.ftp_helpers.is_empty() {
-                        "yes"
-                    } else {
-                        "no"
-                    }
-                );
+        if h.firewall.is_none() && h.firewall_v6.is_none() {
+            out.push_str("  firewall: none found\n");
+        }
+        for (family, f) in h.firewalls() {
+            if family == Family::V6 && h.firewall_v6.is_none() {
+                continue;
             }
-            None => out.push_str("  firewall: none found\n"),
+            let named = h.firewall_v6.is_some();
+            firewall_human(&mut out, f, named.then_some(family), &report.sources);
         }
     }
     out
@@ -159,4 +189,34 @@ fn users_text(s: &FtpServer) -> String {
 
 fn or_none(s: &str) -> &str {
     if s.is_empty() { "none" } else { s }
+}
+
+fn firewall_human(out: &mut String, f: &Firewall, family: Option<Family>, sources: &SourceMap) {
+    let files: Vec<String> = f.files.iter().map(|id| path(sources, *id)).collect();
+    let which = family.map_or(String::new(), |f| format!(" {}", f.as_str()));
+    let _ = writeln!(
+        out,
+        "  firewall{which} {}: policy {}, open to all {}, open to some {}, ftp helper {}",
+        files.join(", "),
+        f.default_policy.value.as_str(),
+        or_none(&f.open_to_all.to_string()),
+        or_none(&f.open_to_some.to_string()),
+        if f.admits_related && !f.ftp_helpers.is_empty() {
+            "yes"
+        } else {
+            "no"
+        }
+    );
+    for class in f
+        .classes
+        .iter()
+        .filter(|c| !c.open.is_subset(&f.open_to_all))
+    {
+        let _ = writeln!(
+            out,
+            "    {}: open {}",
+            class.describe(),
+            or_none(&class.open.to_string())
+        );
+    }
 }

@@ -16,8 +16,7 @@ use super::ir::{
 };
 use crate::addrset::{AddrSet, Family};
 use crate::facts::{
-    Decision, DefaultPolicy, Firewall, FtpHelper, Located, Scope, SourceClass, Uncertainty,
-    Verdict,
+    Decision, DefaultPolicy, Firewall, FtpHelper, Located, Scope, SourceClass, Uncertainty, Verdict,
 };
 use crate::portset::PortSet;
 use crate::source::{FileId, Span};

@@ -127,9 +127,7 @@ pub fn facts(file: &ParsedFile) -> FileFacts {
             }
         }
         Document::IisMetabase(metabase) => servers(iis_metabase::facts(metabase, &file.source)),
-        Document::IisApplicationHost(apphost) => {
-            servers(iis_apphost::facts(apphost, &file.source))
-        }
+        Document::IisApplicationHost(apphost) => servers(iis_apphost::facts(apphost, &file.source)),
         Document::RegFile(reg) => regfile::facts(reg, &file.source),
         Document::WindowsScript(script) => winscript::facts(script, &file.source),
     }

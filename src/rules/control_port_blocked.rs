@@ -1,6 +1,6 @@
 //! `control-port-blocked`: see rules/control-port-blocked.toml.
 
-use super::{Rule, closing_label};
+use super::{Rule, audience, closing_label, families_to_check};
 use crate::diag::Diagnostic;
 use crate::hosts::Host;
 use crate::policy::Policy;
@@ -14,40 +14,61 @@ impl Rule for ControlPortBlocked {
     }
 
     fn check_host(&self, host: &Host, _policy: &Policy, out: &mut Vec<Diagnostic>) {
-        let Some(fw) = &host.firewall else {
+        for server in &host.servers {
+            let families = families_to_check(host, server);
+            let named = families.len() > 1;
+            for (family, fw) in families {
+                self.check(server, fw, named.then_some(family), out);
+            }
+        }
+    }
+}
+
+impl ControlPortBlocked {
+    fn check(
+        &self,
+        server: &crate::facts::FtpServer,
+        fw: &crate::facts::Firewall,
+        family: Option<crate::facts::Family>,
+        out: &mut Vec<Diagnostic>,
+    ) {
+        let Some(port) = server.control_port.value else {
             return;
         };
-        for server in &host.servers {
-            let Some(port) = server.control_port.value else {
-                continue;
-            };
-            if fw.open_to_any().contains(port) {
-                continue;
-            }
-            let words = server.vocabulary();
-            let (span, label) = match server.control_port.span {
-                Some(span) => (span, format!("{} listens on {port}", words.product)),
-                None => (
-                    server.anchor,
-                    format!("{} listens on {port} by default", words.product),
-                ),
-            };
-            let mut d = Diagnostic::new(
-                self.name(),
-                format!("control port {port} is blocked by the firewall: no client can log in"),
-                span,
-                label,
-            );
-            let ports = PortSet::single(port);
-            for blocker in fw.blockers(&ports).take(2) {
-                if let Some(span) = blocker.span {
-                    d = d.with_related(span, closing_label(blocker, &ports));
-                }
-            }
-            out.push(d.with_help(format!(
-                "open {port}/tcp in the firewall, or set {} to a port it opens",
-                words.control_port
-            )));
+        if fw.open_to_any().contains(port) {
+            return;
         }
+        let who = audience(family, &[], 0);
+        let words = server.vocabulary();
+        let (span, label) = match server.control_port.span {
+            Some(span) => (span, format!("{} listens on {port}", words.product)),
+            None => (
+                server.anchor,
+                format!("{} listens on {port} by default", words.product),
+            ),
+        };
+        let mut d = Diagnostic::new(
+            self.name(),
+            format!(
+                "control port {port} is blocked by the firewall{who}: {}",
+                if who.is_empty() {
+                    "no client can log in"
+                } else {
+                    "none of them can log in"
+                }
+            ),
+            span,
+            label,
+        );
+        let ports = PortSet::single(port);
+        for blocker in fw.blockers(&ports).take(2) {
+            if let Some(span) = blocker.span {
+                d = d.with_related(span, closing_label(blocker, &ports));
+            }
+        }
+        out.push(d.with_help(format!(
+            "open {port}/tcp in the firewall, or set {} to a port it opens",
+            words.control_port
+        )));
     }
 }

@@ -33,7 +33,7 @@ impl Rule for FtpHelperNotAssigned {
             {
                 continue;
             }
-            let relying = ports.intersection(&PortSet::connectable()).difference(&fw.open_to_all);
+            let relying = closed_to_clients_of_control(fw, &ports.intersection(&PortSet::connectable()), control);
             if relying.is_empty() {
                 continue;
             }
@@ -57,4 +57,17 @@ impl Rule for FtpHelperNotAssigned {
             )));
         }
     }
+}
+
+/// Passive ports closed to some class of clients that reaches the control port
+/// (for those clients the helper's RELATED admission is the only way in).
+fn closed_to_clients_of_control(
+    fw: &crate::facts::Firewall,
+    ports: &PortSet,
+    control: u16,
+) -> PortSet {
+    fw.source_classes()
+        .iter()
+        .filter(|c| c.open_to_any().contains(control))
+        .fold(PortSet::empty(), |acc, c| acc.union(&ports.difference(&c.open)))
 }

@@ -73,6 +73,8 @@ rules! {
     control_port_blocked::ControlPortBlocked => "control-port-blocked",
     control_port_outside_policy::ControlPortOutsidePolicy => "control-port-outside-policy",
     expired_suppression::ExpiredSuppression => "expired-suppression",
+    firewall_allows_everything::FirewallAllowsEverything => "firewall-allows-everything",
+    firewall_family_unknown::FirewallFamilyUnknown => "firewall-family-unknown",
     firewall_opens_unused_ports::FirewallOpensUnusedPorts => "firewall-opens-unused-ports",
     ftp_helper_not_assigned::FtpHelperNotAssigned => "ftp-helper-not-assigned",
     iis_config_malformed::IisConfigMalformed => "iis-config-malformed",
@@ -228,4 +230,63 @@ pub(crate) fn report_windows_findings(rule: &str, file: &ParsedFile, out: &mut V
             .filter(|f| f.rule == rule)
             .map(|f| f.to_diagnostic()),
     );
+}
+
+/// The firewalls in front of a server's clients, per family it listens on, each
+/// once (a filter of every family stands for both). A server whose families are
+/// unknown (started from inetd, templated) is judged for IPv4.
+pub(crate) fn families_to_check<'h>(
+    host: &'h Host,
+    server: &crate::facts::FtpServer,
+) -> Vec<(crate::facts::Family, &'h crate::facts::Firewall)> {
+    use crate::facts::{Families, Family};
+    let wanted: &[Family] = match server.families.value {
+        Some(Families::Ipv6) => &[Family::V6],
+        Some(Families::Both) => &[Family::V4, Family::V6],
+        _ => &[Family::V4],
+    };
+    let mut out: Vec<(Family, &crate::facts::Firewall)> = Vec::new();
+    for &family in wanted {
+        if let Some(fw) = host.firewall_for(family) {
+            if !out.iter().any(|(_, seen)| std::ptr::eq(*seen, fw)) {
+                out.push((family, fw));
+            }
+        }
+    }
+    out
+}
+
+/// Who a finding is about: " for IPv6 clients from 2001:db8::/32", " for clients
+/// outside 10.0.0.0/8", or "" when it is every client of every family checked.
+pub(crate) fn audience(
+    family: Option<crate::facts::Family>,
+    classes: &[crate::facts::SourceClass],
+    all_classes: usize,
+) -> String {
+    let sources = if classes.len() < all_classes {
+        union_of_sources(classes).map(|class| class.describe())
+    } else {
+        None
+    };
+    let family = family.map(|f| match f {
+        crate::facts::Family::V4 => "IPv4",
+        crate::facts::Family::V6 => "IPv6",
+    });
+    match (family, sources) {
+        (None, None) => String::new(),
+        (Some(f), None) => format!(" for {f} clients"),
+        (None, Some(s)) => format!(" for {s}"),
+        (Some(f), Some(s)) => format!(" for {f} {s}"),
+    }
+}
+
+fn union_of_sources(classes: &[crate::facts::SourceClass]) -> Option<crate::facts::SourceClass> {
+    let mut sources = classes.first()?.sources.clone()?;
+    for class in &classes[1..] {
+        sources = sources.union(class.sources.as_ref()?);
+    }
+    Some(crate::facts::SourceClass {
+        sources: Some(sources),
+        ..classes[0].clone()
+    })
 }

@@ -13,7 +13,7 @@ impl Rule for NoFirewallFound {
     }
 
     fn check_host(&self, host: &Host, _policy: &Policy, out: &mut Vec<Diagnostic>) {
-        if host.firewall.is_some() {
+        if host.firewall.is_some() || host.firewall_v6.is_some() {
             return;
         }
         for server in &host.servers {

@@ -1,8 +1,8 @@
 //! `passive-ports-blocked`: see rules/passive-ports-blocked.toml.
 
-use super::{Rule, closing_label, passive_spans};
-use crate::diag::Diagnostic;
-use crate::facts::{ControlTls, Firewall, FtpServer};
+use super::{Rule, audience, closing_label, families_to_check, passive_spans};
+use crate::diag::{Diagnostic, Severity};
+use crate::facts::{ControlTls, Family, Firewall, FtpServer, SourceClass, UserKind};
 use crate::hosts::Host;
 use crate::policy::Policy;
 use crate::portset::PortSet;
@@ -15,63 +15,79 @@ impl Rule for PassivePortsBlocked {
     }
 
     fn check_host(&self, host: &Host, _policy: &Policy, out: &mut Vec<Diagnostic>) {
-        let Some(firewall) = &host.firewall else {
-            return;
-        };
-        out.extend(
-            host.servers
-                .iter()
-                .filter_map(|s| self.check_server(s, firewall)),
-        );
+        for server in &host.servers {
+            let families = families_to_check(host, server);
+            let named = families.len() > 1;
+            for (family, fw) in families {
+                self.check_family(server, fw, named.then_some(family), out);
+            }
+        }
     }
 }
 
+/// Clients of one family whose control connections reach the server but whose data
+/// connections are closed on the same ports.
+struct Blocked {
+    ports: PortSet,
+    classes: Vec<SourceClass>,
+}
+
 impl PassivePortsBlocked {
-    fn check_server(&self, server: &FtpServer, fw: &Firewall) -> Option<Diagnostic> {
-        let ports = server.passive.ports()?.intersection(&PortSet::connectable());
-        let control = server.control_port.value?;
-        let reachable = reachable_like_control(fw, control)?;
-        let helper_sees_pasv = server.tls.value == ControlTls::Never;
-        if fw.helper_admits_data(control) && helper_sees_pasv {
-            return None;
+    fn check_family(
+        &self,
+        server: &FtpServer,
+        fw: &Firewall,
+        family: Option<Family>,
+        out: &mut Vec<Diagnostic>,
+    ) {
+        let Some(ports) = server.passive.ports() else {
+            return;
+        };
+        let ports = ports.intersection(&PortSet::connectable());
+        let Some(control) = server.control_port.value else {
+            return;
+        };
+        let tls = TlsNeeds::of(server);
+        let helper = fw.helper_admits_data(control);
+        if helper && tls.required.is_empty() && tls.optional.is_empty() {
+            return;
         }
-        let blocked = ports.difference(&reachable);
-        if blocked.is_empty() {
-            return None;
+        let classes = fw.source_classes();
+        let all_classes = classes.len();
+        for blocked in blocked_by_class(classes, &ports, control) {
+            let mut d = self.report(server, &ports, &blocked, all_classes, family);
+            if helper {
+                d = tls.explain(d);
+            }
+            out.push(d);
         }
-        Some(self.report(server, fw, &ports, &blocked, control))
     }
 
     fn report(
         &self,
         server: &FtpServer,
-        fw: &Firewall,
         ports: &PortSet,
-        blocked: &PortSet,
-        control: u16,
+        blocked: &Blocked,
+        all_classes: usize,
+        family: Option<Family>,
     ) -> Diagnostic {
         let words = server.vocabulary();
-        let message = if blocked == ports {
+        let who = audience(family, &blocked.classes, all_classes);
+        let shut = &blocked.ports;
+        let message = if shut == ports {
             format!(
-                "all {} passive ports {} are blocked by the firewall",
+                "all {} passive ports {} are blocked by the firewall{who}",
                 ports.count(),
                 ports.summary(6)
             )
         } else {
             format!(
-                "passive ports {} are blocked by the firewall ({} of the {} ports {} hands out)",
-                blocked.summary(6),
-                blocked.count(),
+                "passive ports {} are blocked by the firewall{who} ({} of the {} ports {} hands out)",
+                shut.summary(6),
+                shut.count(),
                 ports.count(),
                 words.product
             )
-        };
-        let message = if fw.helper_admits_data(control) {
-            format!(
-                "{message}: the FTP helper cannot read PASV replies on a TLS control channel"
-            )
-        } else {
-            message
         };
         let (primary, others) = passive_spans(server);
         let mut d = Diagnostic::new(
@@ -83,31 +99,118 @@ impl PassivePortsBlocked {
         for span in others {
             d = d.with_related(span, "range set here");
         }
-        for blocker in fw.blockers(blocked).take(3) {
+        let decisions = &blocked.classes[0].decisions;
+        let closing = decisions
+            .iter()
+            .filter(|x| x.verdict != crate::facts::Verdict::Accept && x.ports.intersects(shut));
+        for blocker in closing.take(3) {
             if let Some(span) = blocker.span {
-                d = d.with_related(span, closing_label(blocker, blocked));
+                d = d.with_related(span, closing_label(blocker, shut));
             }
         }
-        let open_part = ports.difference(blocked);
-        for opener in fw.openers(&open_part).take(2) {
+        let open_part = ports.difference(shut);
+        let opening = decisions.iter().filter(|x| {
+            x.verdict == crate::facts::Verdict::Accept && !x.is_policy && x.ports.intersects(&open_part)
+        });
+        for opener in opening.take(2) {
             if let Some(span) = opener.span {
-                d = d.with_related(span, format!("opens only {}", opener.ports.intersection(ports).summary(4)));
+                d = d.with_related(
+                    span,
+                    format!("opens only {}", opener.ports.intersection(ports).summary(4)),
+                );
             }
         }
-        d.with_help(help(server, blocked, &open_part))
+        d.with_help(help(server, shut, &open_part))
     }
 }
 
-/// The ports a data connection can reach from the clients that can reach the
-/// control port; `None` when no one can reach the control port (another rule says so).
-fn reachable_like_control(fw: &Firewall, control: u16) -> Option<PortSet> {
-    if fw.open_to_all.contains(control) {
-        Some(fw.open_to_all.clone())
-    } else if fw.open_to_some.contains(control) {
-        Some(fw.open_to_any())
-    } else {
-        None
+/// For every class of clients that reaches the control port, the passive ports it
+/// cannot reach; classes missing the same ports are reported together.
+fn blocked_by_class(classes: Vec<SourceClass>, ports: &PortSet, control: u16) -> Vec<Blocked> {
+    let mut out: Vec<Blocked> = Vec::new();
+    for class in classes {
+        let reachable = if class.open.contains(control) {
+            class.open.clone()
+        } else if class.open_to_some.contains(control) {
+            class.open_to_any()
+        } else {
+            continue;
+        };
+        let shut = ports.difference(&reachable);
+        if shut.is_empty() {
+            continue;
+        }
+        match out.iter_mut().find(|b| b.ports == shut) {
+            Some(same) => same.classes.push(class),
+            None => out.push(Blocked {
+                ports: shut,
+                classes: vec![class],
+            }),
+        }
     }
+    out
+}
+
+/// Which user classes put the control channel under TLS, where an FTP helper
+/// can no longer read the PASV reply.
+struct TlsNeeds {
+    required: Vec<UserKind>,
+    optional: Vec<UserKind>,
+}
+
+impl TlsNeeds {
+    fn of(server: &FtpServer) -> TlsNeeds {
+        let mut needs = TlsNeeds {
+            required: Vec::new(),
+            optional: Vec::new(),
+        };
+        let classes: Vec<(UserKind, ControlTls)> = if server.user_classes.is_empty() {
+            vec![(UserKind::All, server.tls.value)]
+        } else {
+            server.user_classes.iter().map(|c| (c.kind, c.tls)).collect()
+        };
+        for (kind, tls) in classes {
+            match tls {
+                ControlTls::Required => needs.required.push(kind),
+                ControlTls::Optional => needs.optional.push(kind),
+                ControlTls::Never => {}
+            }
+        }
+        needs
+    }
+
+    /// The helper admits the plain sessions' data connections: say whose are blocked.
+    fn explain(&self, d: Diagnostic) -> Diagnostic {
+        const BLIND: &str = "the FTP helper cannot read PASV replies on a TLS control channel";
+        let message = if !self.required.is_empty() {
+            match users(&self.required) {
+                Some(who) => format!("{} for {who}, who must use TLS: {BLIND}", d.message),
+                None => format!("{}: {BLIND}", d.message),
+            }
+        } else {
+            let who = users(&self.optional).unwrap_or_else(|| "clients".into());
+            format!(
+                "{} for sessions that use TLS ({who} may choose it): {BLIND}",
+                d.message
+            )
+        };
+        let d = Diagnostic { message, ..d };
+        if self.required.is_empty() {
+            d.at_most(Severity::Warning)
+        } else {
+            d
+        }
+    }
+}
+
+/// "local users", "anonymous and local users"; `None` when the server does not
+/// tell its users apart.
+fn users(kinds: &[UserKind]) -> Option<String> {
+    if kinds.contains(&UserKind::All) || kinds.is_empty() {
+        return None;
+    }
+    let names: Vec<&str> = kinds.iter().map(|k| k.as_str()).collect();
+    Some(format!("{} users", names.join(" and ")))
 }
 
 fn help(server: &FtpServer, blocked: &PortSet, open_part: &PortSet) -> String {

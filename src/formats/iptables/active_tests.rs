@@ -8,7 +8,10 @@ fn steps_of(text: &str) -> Vec<ActiveStep> {
     let src = SourceFile::new(FileId(0), "rules.v4", text.as_bytes());
     let rs = parse_save(&src);
     assert!(rs.problems.is_empty(), "{:?}", rs.problems);
-    facts(&rs, &src).0.and_then(|fw| fw.active).unwrap_or_default()
+    facts(&rs, &src)
+        .0
+        .and_then(|fw| fw.active)
+        .unwrap_or_default()
 }
 
 /// `verdict@chain line` for the packet on `port`, as one word.

@@ -243,7 +243,8 @@ fn interfaces_and_addresses() {
     assert_eq!(one("-i eth+"), some);
     assert_eq!(one("-s 198.18.0.2"), some);
     assert_eq!(one("-s 198.18.0.0/255.255.255.0"), some);
-    assert_eq!(one("! -s 10.0.0.0/8"), all);
+    // Clients from 10.0.0.0/8 are a class of their own, which port 5 is closed to.
+    assert_eq!(one("! -s 10.0.0.0/8"), some);
     assert_eq!(one("-d 127.0.0.1"), none);
     assert_eq!(one("-d 198.18.0.1"), some);
     assert_eq!(one("-m iprange --src-range 198.18.0.1-198.18.0.10"), some);
@@ -440,7 +441,7 @@ fn bench_parse_and_facts() {
 
 #[test]
 fn rules_stay_small() {
-    assert!(std::mem::size_of::<crate::formats::iptables::Rule>() <= 64);
+    assert!(std::mem::size_of::<crate::formats::iptables::Rule>() <= 72);
 }
 
 #[test]
@@ -454,4 +455,41 @@ fn wide_open_is_1_to_65535_and_policy_is_a_decision() {
     assert_eq!(policy.ports.to_string(), "0-21,23-65535");
     let rule = fw.decisions.iter().find(|d| !d.is_policy).expect("rule");
     assert_eq!(rule.ports.to_string(), "22");
+}
+
+#[test]
+fn sources_split_into_classes_each_with_what_it_reaches() {
+    let fw = firewall(&filter(
+        "DROP",
+        "-A INPUT -s 198.51.100.0/24 -p tcp --dport 21 -j ACCEPT\n-A INPUT -s 10.0.0.0/8 -p tcp --dport 9981:9986 -j ACCEPT\n",
+    ));
+    assert_eq!(fw.open_to_all.to_string(), "");
+    assert_eq!(fw.open_to_some.to_string(), "21,9981-9986");
+    let by: Vec<(String, String)> = fw
+        .classes
+        .iter()
+        .map(|c| {
+            let sources = c.sources.as_ref().expect("addresses").to_string();
+            (sources, c.open.to_string())
+        })
+        .collect();
+    assert!(
+        by.contains(&("198.51.100.0/24".into(), "21".into())),
+        "{by:?}"
+    );
+    assert!(
+        by.contains(&("10.0.0.0/8".into(), "9981-9986".into())),
+        "{by:?}"
+    );
+    assert_eq!(by.len(), 3, "{by:?}");
+}
+
+#[test]
+fn a_ban_list_closes_nothing_to_the_public() {
+    let fw = firewall(&filter(
+        "DROP",
+        "-A INPUT -s 203.0.113.7 -j DROP\n-A INPUT -p tcp --dport 21 -j ACCEPT\n",
+    ));
+    assert_eq!(fw.open_to_all.to_string(), "21");
+    assert_eq!(fw.classes.len(), 1);
 }

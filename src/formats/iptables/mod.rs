@@ -25,8 +25,8 @@ pub use crate::filter::ir::{
 pub use shadow::{Shadowed, shadowed_rules};
 
 use super::Format;
-use crate::facts::{Firewall, Uncertainty};
 use crate::addrset::AddrSet;
+use crate::facts::{Firewall, Uncertainty};
 use crate::filter::ir::{self as filter, ANY_ADDR, AddrRef, Base, BaseKind, Hook};
 use crate::portset::PortSet;
 use crate::source::{SourceFile, Span};
@@ -320,23 +320,20 @@ pub fn parse_script(source: &SourceFile) -> Ruleset {
 /// Inbound TCP as this file's rules decide it: IPv4 and IPv6, each when the
 /// file filters that family.
 pub fn facts(ruleset: &Ruleset, source: &SourceFile) -> (Option<Firewall>, Option<Firewall>) {
-    let (v4, v6) = match ruleset.family {
-        Family::V6 => (None, Some(&ruleset.tables)),
-        Family::V4 => (
-            ruleset.has_v4.then_some(&ruleset.tables),
-            ruleset
-                .tables_v6
-                .iter()
-                .any(Option::is_some)
-                .then_some(&ruleset.tables_v6),
-        ),
-    };
+    // An IPv6 file's tables, like a script's `ip6tables` commands, are in `tables_v6`.
+    let v4 = (ruleset.family == Family::V4 && ruleset.has_v4).then_some(&ruleset.tables);
+    let v6 = ruleset
+        .tables_v6
+        .iter()
+        .any(Option::is_some)
+        .then_some(&ruleset.tables_v6);
     let evaluate = |tables, family| {
         let mut fw = crate::filter::eval::firewall_facts(&ruleset.lower(tables, family), source.id);
-        fw.uncertain.extend(ruleset.unknowns.iter().map(|u| Uncertainty {
-            span: u.span,
-            what: u.what.clone(),
-        }));
+        fw.uncertain
+            .extend(ruleset.unknowns.iter().map(|u| Uncertainty {
+                span: u.span,
+                what: u.what.clone(),
+            }));
         fw
     };
     (

@@ -6,9 +6,9 @@
 use super::lex::Arg;
 use super::names::{self, EPHEMERAL};
 use super::{Applies, Family, Interner, Packet, PortRef, Proto, Rule, Sets, StateMatch, TableKind};
+use super::{ProblemKind, Target};
 use crate::addrset::{AddrSet, clients};
 use crate::filter::class::applies_to;
-use super::{ProblemKind, Target};
 use crate::portset::PortSet;
 use crate::source::{FileId, Span};
 use std::borrow::Cow;
@@ -2357,11 +2357,15 @@ fn iface_applies(name: &str) -> Applies {
 /// (resolved by DNS when the rule is loaded).
 fn parse_addresses(s: &str, family: Family, invert: bool, span: Span) -> PResult<Option<AddrSet>> {
     if family == Family::V6 {
-        return Ok(s.split(',').map(ipv6_block).collect::<Option<Vec<_>>>().map(|blocks| {
-            blocks
-                .iter()
-                .fold(AddrSet::empty(Family::V6), |acc, b| acc.union(b))
-        }));
+        return Ok(s
+            .split(',')
+            .map(ipv6_block)
+            .collect::<Option<Vec<_>>>()
+            .map(|blocks| {
+                blocks
+                    .iter()
+                    .fold(AddrSet::empty(Family::V6), |acc, b| acc.union(b))
+            }));
     }
     if s.contains(',') && invert {
         return Err(err(
@@ -2931,8 +2935,17 @@ mod tests {
             [ToAll, ToAll, ToAll, ToAll]
         );
         assert_eq!(applies("-A INPUT -i eth0 -j ACCEPT")[0], ToSome);
-        assert_eq!(applies("-A INPUT -s 10.0.0.0/8 -j ACCEPT")[0], ToSome);
-        assert_eq!(applies("-A INPUT ! -s 10.0.0.0/8 -j ACCEPT")[0], ToMost);
+        // The client's address is judged per source class, not here.
+        assert_eq!(applies("-A INPUT -s 10.0.0.0/8 -j ACCEPT")[0], ToAll);
+        let client = |l: &str| parse_line(l).unwrap().0.rule.client_in;
+        assert_ne!(
+            client("-A INPUT -s 10.0.0.0/8 -j ACCEPT"),
+            crate::filter::ir::ANY_ADDR
+        );
+        assert_eq!(client("-A INPUT -j ACCEPT"), crate::filter::ir::ANY_ADDR);
+        assert_eq!(applies("-A INPUT -s host.example -j ACCEPT")[0], ToSome);
+        assert_eq!(applies("-A INPUT ! -s host.example -j ACCEPT")[0], ToMost);
+        assert_eq!(applies("-A OUTPUT -s 10.0.0.0/8 -j ACCEPT")[2], ToSome);
         assert_eq!(applies("-A INPUT -d 127.0.0.1 -j ACCEPT")[0], Never);
         assert_eq!(
             applies("-A INPUT -m conntrack --ctstate ESTABLISHED,RELATED -j ACCEPT"),
