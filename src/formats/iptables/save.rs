@@ -345,7 +345,7 @@ impl<'s> SaveParser<'s> {
             file: self.source.id,
         };
         match rule::parse(args, &ctx, line_span, &mut rs.port_sets, &mut self.interner) {
-            Ok(cmd) => {
+            Ok(Some(cmd)) => {
                 for (span, what) in &cmd.unknowns {
                     rs.unknowns.push(super::Unknown {
                         span: *span,
@@ -354,10 +354,10 @@ impl<'s> SaveParser<'s> {
                         ports: rs.ports(cmd.rule.key_in),
                     });
                 }
-                if !cmd.skip {
-                    self.replay.apply(rs, cmd, self.family);
-                }
+                self.replay.apply(rs, cmd, self.family);
             }
+            // A `-4` line in an IPv6 file, or `-6` in an IPv4 one.
+            Ok(None) => {}
             Err(e) => rs.problems.push(state::problem(e)),
         }
     }

@@ -833,7 +833,8 @@ impl Executor<'_, '_> {
         };
         let before = rs.problems.len();
         match rule::parse(&args, &ctx, span, &mut rs.port_sets, &mut self.interner) {
-            Ok(cmd) => {
+            Ok(None) => {}
+            Ok(Some(cmd)) => {
                 if cmd.cmd == rule::Cmd::Check {
                     return self.check(rs, cmd, family);
                 }
@@ -845,9 +846,7 @@ impl Executor<'_, '_> {
                         ports: rs.ports(cmd.rule.key_in),
                     });
                 }
-                if !cmd.skip {
-                    self.replay.apply(rs, cmd, family);
-                }
+                self.replay.apply(rs, cmd, family);
             }
             Err(e) => rs.problems.push(state::problem(e)),
         }
