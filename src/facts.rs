@@ -380,4 +380,7 @@ impl Firewall {
 pub struct FileFacts {
     pub ftp: Vec<FtpServer>,
     pub firewall: Option<Firewall>,
+    /// Files this file's commands load by path (`iptables-restore < /etc/iptables.save`):
+    /// they are live even when named like backups.
+    pub restores: Vec<crate::formats::backup::Restored>,
 }

@@ -3,6 +3,7 @@
 //! A parser knows nothing of rules: it records what it read (with spans) and
 //! what the real program would reject; document rules turn that into findings.
 
+pub mod backup;
 pub mod iis;
 pub mod iis_apphost;
 pub mod iis_metabase;
@@ -116,18 +117,22 @@ pub fn facts(file: &ParsedFile) -> FileFacts {
         Document::Vsftpd(config) => FileFacts {
             ftp: vsftpd::facts(config, &file.source),
             firewall: None,
+            restores: Vec::new(),
         },
         Document::Iptables(ruleset) => FileFacts {
             ftp: Vec::new(),
             firewall: iptables::facts(ruleset, &file.source),
+            restores: ruleset.restored.clone(),
         },
         Document::IisMetabase(metabase) => FileFacts {
             ftp: iis_metabase::facts(metabase, &file.source),
             firewall: None,
+            restores: Vec::new(),
         },
         Document::IisApplicationHost(apphost) => FileFacts {
             ftp: iis_apphost::facts(apphost, &file.source),
             firewall: None,
+            restores: Vec::new(),
         },
         Document::RegFile(reg) => regfile::facts(reg, &file.source),
         Document::WindowsScript(script) => winscript::facts(script, &file.source),

@@ -979,6 +979,7 @@ pub fn facts(file: &RegFile, source: &SourceFile) -> FileFacts {
     FileFacts {
         ftp: iis_server(file, source).into_iter().collect(),
         firewall: firewall(file).map(|w| w.to_firewall(source.id)),
+        restores: Vec::new(),
     }
 }
 

@@ -18,6 +18,7 @@ mod state;
 pub use eval::{Shadowed, firewall_facts, shadowed_rules};
 
 use super::Format;
+use super::backup::Restored;
 use crate::facts::Firewall;
 use crate::portset::PortSet;
 use crate::source::{SourceFile, Span};
@@ -412,6 +413,8 @@ pub struct Ruleset {
     pub port_sets: Vec<PortSet>,
     /// Whether any IPv4 rule, policy or table was written at all.
     pub has_v4: bool,
+    /// Files a script loads with `iptables-restore` / `ip6tables-restore` by path.
+    pub restored: Vec<Restored>,
 }
 
 impl Ruleset {
@@ -425,6 +428,7 @@ impl Ruleset {
             unknowns: Vec::new(),
             port_sets: Vec::new(),
             has_v4: false,
+            restored: Vec::new(),
         }
     }
 

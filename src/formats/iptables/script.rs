@@ -9,6 +9,7 @@ use super::save::SaveParser;
 use super::state::{self, Replay};
 use super::{Family, PortInterner, Ruleset, TableKind, Unknown};
 use crate::formats::Format;
+use crate::formats::backup::Restored;
 use crate::source::{SourceFile, Span};
 use std::borrow::Cow;
 use std::collections::HashMap;
@@ -131,6 +132,8 @@ struct ShellCommand {
     words: Vec<(usize, usize)>,
     conn: Conn,
     heredoc: Option<Heredoc>,
+    /// The word after a `<` redirection (`iptables-restore < /etc/iptables.save`).
+    stdin: Option<(usize, usize)>,
 }
 
 /// Split a script into simple commands.
@@ -141,6 +144,7 @@ fn lex(text: &str) -> Vec<ShellCommand> {
         words: Vec::new(),
         conn: Conn::Seq,
         heredoc: None,
+        stdin: None,
     };
     let mut pending: Vec<(String, bool, usize)> = Vec::new();
     let mut i = 0;
@@ -154,6 +158,7 @@ fn lex(text: &str) -> Vec<ShellCommand> {
                         words: Vec::new(),
                         conn: Conn::Seq,
                         heredoc: None,
+                        stdin: None,
                     },
                 );
                 done.conn = *conn;
@@ -238,6 +243,7 @@ fn redirect(
     let b = text.as_bytes();
     let heredoc = text[i..].starts_with("<<") && !text[i..].starts_with("<<<");
     let strip = text[i..].starts_with("<<-");
+    let input = text[i..].starts_with('<') && !text[i..].starts_with("<<") && !text[i..].starts_with("<&");
     while i < b.len() && matches!(b[i], b'<' | b'>' | b'&' | b'-' | b'|') {
         i += 1;
     }
@@ -247,8 +253,9 @@ fn redirect(
     let end = word_end(b, i);
     if heredoc {
         let delim = &text[i..end];
-        let _ = cur;
         pending.push((delim.to_owned(), strip, usize::MAX));
+    } else if input && end > i {
+        cur.stdin = Some((i, end));
     }
     end
 }
@@ -539,10 +546,36 @@ impl Executor<'_, '_> {
                     .any(|w| w.text == "-n" || w.text == "--noflush");
                 if let Some(hd) = &cmd.heredoc {
                     self.restore(rs, hd, family, noflush);
+                } else if let Some(file) = self.restored_file(cmd, &rest[1..]) {
+                    rs.restored.push(Restored::new(&file, &self.source.path));
                 }
                 true
             }
         }
+    }
+
+    /// The file `iptables-restore FILE` or `iptables-restore < FILE` loads, when the
+    /// script names it (a path built from unknown variables is not followed).
+    fn restored_file(&self, cmd: &ShellCommand, args: &[Expanded]) -> Option<String> {
+        if let Some(word) = cmd.stdin {
+            let expanded = self.expand(word);
+            return match expanded.as_slice() {
+                [only] if only.unknown.is_none() => Some(only.text.clone()),
+                _ => None,
+            };
+        }
+        let mut words = args.iter();
+        while let Some(w) = words.next() {
+            match w.text.as_str() {
+                // Options that take the next word: table and modprobe program.
+                "-T" | "--table" | "-M" | "--modprobe" => {
+                    words.next();
+                }
+                t if t.starts_with('-') => {}
+                _ => return w.unknown.is_none().then(|| w.text.clone()),
+            }
+        }
+        None
     }
 
     /// `NAME=value ...` (optionally after export/local/readonly/declare).

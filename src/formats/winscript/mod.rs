@@ -337,7 +337,11 @@ pub fn facts(script: &Script, source: &SourceFile) -> FileFacts {
     let ipsec =
         super::ipsec::IpsecStore::from_changes(&script.effects.ipsec).to_firewall(source.id);
     let firewall = crate::facts::Firewall::combine(windows.into_iter().chain(ipsec).collect());
-    FileFacts { ftp, firewall }
+    FileFacts {
+        ftp,
+        firewall,
+        restores: Vec::new(),
+    }
 }
 
 /// `PassivePortRange` values IIS would refuse, for the `iis-passive-range-invalid`
