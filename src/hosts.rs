@@ -103,7 +103,8 @@ fn closest_group(groups: &BTreeMap<PathBuf, Vec<FileEntry>>, firewall: &Path) ->
 }
 
 /// A group whose firewalls were all claimed by closer servers is not a host:
-/// each of its servers stands alone (and is told no firewall was found).
+/// each of its servers stands alone (and is told no firewall was found). Files that
+/// bring neither (a backup copy, a script that only restores) stay with the first.
 fn split_groups_left_without_firewall(
     groups: BTreeMap<PathBuf, Vec<FileEntry>>,
 ) -> BTreeMap<PathBuf, Vec<FileEntry>> {
@@ -113,10 +114,17 @@ fn split_groups_left_without_firewall(
             out.entry(key).or_default().extend(files);
             continue;
         }
-        for e in files {
+        let (servers, others): (Vec<FileEntry>, Vec<FileEntry>) =
+            files.into_iter().partition(|e| !e.facts.ftp.is_empty());
+        let first = servers.first().map(|e| parent(&e.path).to_path_buf());
+        for e in servers {
             out.entry(parent(&e.path).to_path_buf())
                 .or_default()
                 .push(e);
+        }
+        for e in others {
+            let key = first.clone().unwrap_or_else(|| parent(&e.path).to_path_buf());
+            out.entry(key).or_default().push(e);
         }
     }
     out
