@@ -123,7 +123,9 @@ fn split_groups_left_without_firewall(
                 .push(e);
         }
         for e in others {
-            let key = first.clone().unwrap_or_else(|| parent(&e.path).to_path_buf());
+            let key = first
+                .clone()
+                .unwrap_or_else(|| parent(&e.path).to_path_buf());
             out.entry(key).or_default().push(e);
         }
     }

@@ -110,7 +110,10 @@ pub fn lint_with(paths: &[PathBuf], config: &Config, overlay: &Overlay) -> Repor
 
 /// Files named as backups (see [`formats::backup`]) that no script restores. The
 /// restores of files that are themselves named as backups do not count.
-fn backup_files(entries: &[(FileId, PathBuf, FileFacts)], discovered: &[PathBuf]) -> BTreeSet<FileId> {
+fn backup_files(
+    entries: &[(FileId, PathBuf, FileFacts)],
+    discovered: &[PathBuf],
+) -> BTreeSet<FileId> {
     let on_disk: HashSet<&Path> = discovered.iter().map(PathBuf::as_path).collect();
     let named_as_backup = |path: &Path| formats::backup::named_as_backup(path, &on_disk);
     let restores: Vec<(&Path, &formats::backup::Restored)> = entries

@@ -152,7 +152,10 @@ mod tests {
     fn save_is_a_backup_only_beside_its_original() {
         let rhel = ["etc/sysconfig/iptables", "etc/sysconfig/iptables.save"];
         assert!(backup("etc/sysconfig/iptables.save", &rhel));
-        assert!(backup("etc/iptables/rules.v4.save", &["etc/iptables/rules.v4"]));
+        assert!(backup(
+            "etc/iptables/rules.v4.save",
+            &["etc/iptables/rules.v4"]
+        ));
         // Debian guides: `iptables-save > /etc/iptables.save` is the live file.
         assert!(!backup("etc/iptables.save", &["etc/iptables/rules.v6"]));
         assert!(!backup("etc/sysconfig/iptables.save", &[]));

@@ -2832,18 +2832,54 @@ mod tests {
             assert_eq!(verdict_v6(ok), "ok", "{ok}");
         }
         for (line, said) in [
-            ("-A INPUT -p icmp --icmp-type 8 -j ACCEPT", "unknown option \"--icmp-type\""),
-            ("-A INPUT -m icmp --icmp-type 8 -j ACCEPT", "Couldn't load match `icmp':No such file or directory"),
-            ("-A INPUT -j REJECT --reject-with icmp-port-unreachable", "unknown reject type \"icmp-port-unreachable\""),
-            ("-A INPUT -j REJECT --reject-with icmp-host-prohibited", "unknown reject type \"icmp-host-prohibited\""),
-            ("-A INPUT -j REJECT --reject-with tcp-rst", "unknown reject type \"tcp-rst\""),
-            ("-A INPUT -s 10.0.0.0/8 -j ACCEPT", "host/network `10.0.0.0' not found"),
-            ("-A INPUT -d 192.168.1.1 -j ACCEPT", "host/network `192.168.1.1' not found"),
-            ("-A INPUT -s 2001:db8::/129 -j ACCEPT", "invalid mask `129' specified"),
-            ("-A INPUT -s 2001:zz8::/32 -j ACCEPT", "host/network `2001:zz8::' not found"),
-            ("-A INPUT -s fe80::1%eth0 -j ACCEPT", "host/network `fe80::1%eth0' not found"),
-            ("-A INPUT -p ipv6-icmp --icmpv6-type bogus -j ACCEPT", "Unknown ICMPv6 type `bogus'"),
-            ("-A INPUT -p tcp --dport 99999 -4 -j ACCEPT", "invalid port/service `99999' specified"),
+            (
+                "-A INPUT -p icmp --icmp-type 8 -j ACCEPT",
+                "unknown option \"--icmp-type\"",
+            ),
+            (
+                "-A INPUT -m icmp --icmp-type 8 -j ACCEPT",
+                "Couldn't load match `icmp':No such file or directory",
+            ),
+            (
+                "-A INPUT -j REJECT --reject-with icmp-port-unreachable",
+                "unknown reject type \"icmp-port-unreachable\"",
+            ),
+            (
+                "-A INPUT -j REJECT --reject-with icmp-host-prohibited",
+                "unknown reject type \"icmp-host-prohibited\"",
+            ),
+            (
+                "-A INPUT -j REJECT --reject-with tcp-rst",
+                "unknown reject type \"tcp-rst\"",
+            ),
+            (
+                "-A INPUT -s 10.0.0.0/8 -j ACCEPT",
+                "host/network `10.0.0.0' not found",
+            ),
+            (
+                "-A INPUT -d 192.168.1.1 -j ACCEPT",
+                "host/network `192.168.1.1' not found",
+            ),
+            (
+                "-A INPUT -s 2001:db8::/129 -j ACCEPT",
+                "invalid mask `129' specified",
+            ),
+            (
+                "-A INPUT -s 2001:zz8::/32 -j ACCEPT",
+                "host/network `2001:zz8::' not found",
+            ),
+            (
+                "-A INPUT -s fe80::1%eth0 -j ACCEPT",
+                "host/network `fe80::1%eth0' not found",
+            ),
+            (
+                "-A INPUT -p ipv6-icmp --icmpv6-type bogus -j ACCEPT",
+                "Unknown ICMPv6 type `bogus'",
+            ),
+            (
+                "-A INPUT -p tcp --dport 99999 -4 -j ACCEPT",
+                "invalid port/service `99999' specified",
+            ),
         ] {
             assert_eq!(verdict_v6(line), said, "{line}");
         }
@@ -2871,16 +2907,37 @@ mod tests {
     #[test]
     fn ipv6_constructs_in_an_ipv4_file() {
         for (line, said) in [
-            ("-A INPUT -p ipv6-icmp --icmpv6-type 128 -j ACCEPT", "unknown option \"--icmpv6-type\""),
-            ("-A INPUT -m icmp6 --icmpv6-type 128 -j ACCEPT", "Couldn't load match `icmp6':No such file or directory"),
-            ("-A INPUT -m rt --rt-type 0 -j DROP", "Couldn't load match `rt':No such file or directory"),
-            ("-A INPUT -s 2001:db8::/32 -j ACCEPT", "host/network `2001:db8::' not found"),
-            ("-A INPUT -s ::1/128 -j ACCEPT", "invalid mask `128' specified"),
-            ("-A INPUT -j REJECT --reject-with icmp6-port-unreachable", "unknown reject type \"icmp6-port-unreachable\""),
+            (
+                "-A INPUT -p ipv6-icmp --icmpv6-type 128 -j ACCEPT",
+                "unknown option \"--icmpv6-type\"",
+            ),
+            (
+                "-A INPUT -m icmp6 --icmpv6-type 128 -j ACCEPT",
+                "Couldn't load match `icmp6':No such file or directory",
+            ),
+            (
+                "-A INPUT -m rt --rt-type 0 -j DROP",
+                "Couldn't load match `rt':No such file or directory",
+            ),
+            (
+                "-A INPUT -s 2001:db8::/32 -j ACCEPT",
+                "host/network `2001:db8::' not found",
+            ),
+            (
+                "-A INPUT -s ::1/128 -j ACCEPT",
+                "invalid mask `128' specified",
+            ),
+            (
+                "-A INPUT -j REJECT --reject-with icmp6-port-unreachable",
+                "unknown reject type \"icmp6-port-unreachable\"",
+            ),
             ("-A INPUT -p icmpv6 -j ACCEPT", "ok"),
             ("-A INPUT -p icmp --icmp-type 8 -j ACCEPT", "ok"),
             ("-6 -A INPUT -s 2001:db8::1 -j ACCEPT", "skipped"),
-            ("-6 -A INPUT -j REJECT --reject-with icmp6-adm-prohibited", "skipped"),
+            (
+                "-6 -A INPUT -j REJECT --reject-with icmp6-adm-prohibited",
+                "skipped",
+            ),
             ("-A INPUT -s 10.0.0.0/8 -6 -j ACCEPT", "skipped"),
             ("-4 -A INPUT -p tcp --dport 44 -j ACCEPT", "ok"),
         ] {

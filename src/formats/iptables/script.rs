@@ -243,7 +243,8 @@ fn redirect(
     let b = text.as_bytes();
     let heredoc = text[i..].starts_with("<<") && !text[i..].starts_with("<<<");
     let strip = text[i..].starts_with("<<-");
-    let input = text[i..].starts_with('<') && !text[i..].starts_with("<<") && !text[i..].starts_with("<&");
+    let input =
+        text[i..].starts_with('<') && !text[i..].starts_with("<<") && !text[i..].starts_with("<&");
     while i < b.len() && matches!(b[i], b'<' | b'>' | b'&' | b'-' | b'|') {
         i += 1;
     }
