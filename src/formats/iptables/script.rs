@@ -1034,6 +1034,22 @@ ip6tables -A INPUT -p tcp --dport 30 -j ACCEPT
     }
 
     #[test]
+    fn records_the_files_a_script_restores() {
+        let (rs, _) = run(
+            "#!/bin/sh\n/sbin/iptables-restore < /etc/iptables.save\nip6tables-restore -n /etc/iptables/rules.v6 2>/dev/null\niptables-restore -T filter ./saved.rules\nRULES=/etc/fw.rules\niptables-restore < \"$RULES\"\niptables-restore < $UNSET\niptables-restore <<EOF\n*filter\nCOMMIT\nEOF\n",
+        );
+        assert_eq!(
+            rs.restored,
+            [
+                Restored::OnHost("/etc/iptables.save".into()),
+                Restored::OnHost("/etc/iptables/rules.v6".into()),
+                Restored::Beside("saved.rules".into()),
+                Restored::OnHost("/etc/fw.rules".into()),
+            ]
+        );
+    }
+
+    #[test]
     fn sniffs_scripts() {
         let p = Path::new("firewall.sh");
         assert!(looks_like_script(
