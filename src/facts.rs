@@ -581,6 +581,9 @@ pub struct FileFacts {
     pub firewall: Option<Firewall>,
     /// The IPv6 filter, when the file has one of its own.
     pub firewall_v6: Option<Firewall>,
+    /// Files this file's commands load by path (`iptables-restore < /etc/iptables.save`):
+    /// they are live even when named like backups.
+    pub restores: Vec<crate::formats::backup::Restored>,
 }
 
 impl FileFacts {

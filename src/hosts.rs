@@ -2,7 +2,7 @@
 
 use crate::facts::{Family, FileFacts, Firewall, FtpServer};
 use crate::source::FileId;
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
 /// One machine: its FTP servers and the firewall in front of them.
@@ -100,11 +100,32 @@ fn default_pairing(entries: Vec<FileEntry>) -> Vec<Host> {
         };
         groups.entry(key).or_default().push(e);
     }
-    for fw in firewall_only {
-        match closest_group(&groups, &fw.path) {
-            Some(dir) => groups.entry(dir).or_default().push(fw),
-            None => groups.entry(fw.path.clone()).or_default().push(fw),
-        }
+    let (firewalls, factless): (Vec<FileEntry>, Vec<FileEntry>) = firewall_only
+        .into_iter()
+        .partition(|e| e.facts.firewall.is_some());
+    // A firewall no server claims is a host of its own, keyed by its path.
+    let mut lone_firewall_in: HashMap<PathBuf, PathBuf> = HashMap::new();
+    for fw in firewalls {
+        let key = closest_group(&groups, &fw.path).unwrap_or_else(|| {
+            lone_firewall_in
+                .entry(parent(&fw.path).to_path_buf())
+                .or_insert_with(|| fw.path.clone());
+            fw.path.clone()
+        });
+        groups.entry(key).or_default().push(fw);
+    }
+    // Files with nothing to pair (a backup copy, a script that only restores) go with
+    // the closest server, else with a lone firewall at or above them.
+    for e in factless {
+        let key = closest_group(&groups, &e.path)
+            .or_else(|| {
+                e.path
+                    .ancestors()
+                    .skip(1)
+                    .find_map(|dir| lone_firewall_in.get(dir).cloned())
+            })
+            .unwrap_or_else(|| e.path.clone());
+        groups.entry(key).or_default().push(e);
     }
     split_groups_left_without_firewall(groups)
         .into_iter()
@@ -126,7 +147,8 @@ fn closest_group(groups: &BTreeMap<PathBuf, Vec<FileEntry>>, firewall: &Path) ->
 }
 
 /// A group whose firewalls were all claimed by closer servers is not a host:
-/// each of its servers stands alone (and is told no firewall was found).
+/// each of its servers stands alone (and is told no firewall was found). Files that
+/// bring neither (a backup copy, a script that only restores) stay with the first.
 fn split_groups_left_without_firewall(
     groups: BTreeMap<PathBuf, Vec<FileEntry>>,
 ) -> BTreeMap<PathBuf, Vec<FileEntry>> {
@@ -136,10 +158,19 @@ fn split_groups_left_without_firewall(
             out.entry(key).or_default().extend(files);
             continue;
         }
-        for e in files {
+        let (servers, others): (Vec<FileEntry>, Vec<FileEntry>) =
+            files.into_iter().partition(|e| !e.facts.ftp.is_empty());
+        let first = servers.first().map(|e| parent(&e.path).to_path_buf());
+        for e in servers {
             out.entry(parent(&e.path).to_path_buf())
                 .or_default()
                 .push(e);
+        }
+        for e in others {
+            let key = first
+                .clone()
+                .unwrap_or_else(|| parent(&e.path).to_path_buf());
+            out.entry(key).or_default().push(e);
         }
     }
     out

@@ -25,7 +25,7 @@ use policy::Config;
 use rayon::prelude::*;
 use rules::Rule;
 use source::{FileId, SourceFile, SourceMap};
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
 /// Everything a run found, ready for an emitter.
@@ -34,6 +34,9 @@ pub struct Report {
     pub sources: SourceMap,
     /// Recognised files and their format, in path order.
     pub files: Vec<(FileId, Format)>,
+    /// Recognised files that are backup copies (`iptables.old`, ...): listed, never
+    /// part of a host's servers or firewall.
+    pub backups: BTreeSet<FileId>,
     pub hosts: Vec<Host>,
     /// Sorted findings after selection and severity overrides.
     pub diagnostics: Vec<Diagnostic>,
@@ -85,22 +88,73 @@ pub fn lint_with(paths: &[PathBuf], config: &Config, overlay: &Overlay) -> Repor
         }
     }
     let sources = SourceMap::new(sources);
+    let backups = backup_files(&entries, &found.files);
+    let entries = without_backup_facts(entries, &backups);
     let hosts = group_hosts(entries, config);
     diagnostics.extend(check_hosts(&hosts, &enabled, config));
-    let (diagnostics, suppressed) = if config.policy.inline_suppressions.unwrap_or(true) {
+    let (mut diagnostics, suppressed) = if config.policy.inline_suppressions.unwrap_or(true) {
         apply_suppressions(diagnostics, &suppressions, &sources, &enabled)
     } else {
         (diagnostics, 0)
     };
+    diagnostics.retain(|d| !(backups.contains(&d.primary.span.file) && skips_backups(d.rule)));
     let diagnostics = finish(diagnostics, &hosts, config);
     Report {
         sources,
         files,
+        backups,
         hosts,
         diagnostics,
         unreadable,
         suppressed,
     }
+}
+
+/// Files named as backups (see [`formats::backup`]) that no script restores. The
+/// restores of files that are themselves named as backups do not count.
+fn backup_files(
+    entries: &[(FileId, PathBuf, FileFacts)],
+    discovered: &[PathBuf],
+) -> BTreeSet<FileId> {
+    let on_disk: HashSet<&Path> = discovered.iter().map(PathBuf::as_path).collect();
+    let named_as_backup = |path: &Path| formats::backup::named_as_backup(path, &on_disk);
+    let restores: Vec<(&Path, &formats::backup::Restored)> = entries
+        .iter()
+        .filter(|(_, script, _)| !named_as_backup(script))
+        .flat_map(|(_, script, facts)| facts.restores.iter().map(move |r| (script.as_path(), r)))
+        .collect();
+    entries
+        .iter()
+        .filter(|(_, path, _)| named_as_backup(path))
+        .filter(|(_, path, _)| !restores.iter().any(|(script, r)| r.is(path, script)))
+        .map(|(id, _, _)| *id)
+        .collect()
+}
+
+/// A backup is not what the system loads: it keeps its place in the tree (so its
+/// findings name a host) but brings no server and no firewall.
+fn without_backup_facts(
+    entries: Vec<(FileId, PathBuf, FileFacts)>,
+    backups: &BTreeSet<FileId>,
+) -> Vec<(FileId, PathBuf, FileFacts)> {
+    entries
+        .into_iter()
+        .map(|(id, path, facts)| {
+            let facts = if backups.contains(&id) {
+                FileFacts::default()
+            } else {
+                facts
+            };
+            (id, path, facts)
+        })
+        .collect()
+}
+
+/// Whether a rule judges a file as the ruleset in effect, so it stays quiet on backups.
+fn skips_backups(rule: &str) -> bool {
+    rules::registry()
+        .iter()
+        .any(|r| r.rule.name() == rule && r.rule.skips_backups())
 }
 
 /// Drop suppressed findings; report suppressions that matched nothing or expired

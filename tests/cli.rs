@@ -240,6 +240,36 @@ fn facts_human_names_families_and_user_classes() {
 }
 
 #[test]
+fn facts_json_lists_backups_and_leaves_them_out_of_the_firewall() {
+    let tree = "fixtures/rules/passive-ports-blocked/ok-centos-backups-beside-live-firewall";
+    let out = pasvlint(&["facts", "--isolated", "--format", "json", tree]);
+    assert_eq!(code(&out), 0);
+    let facts = json(&out);
+    let backup_of = |name: &str| {
+        facts["files"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|f| f["path"].as_str().unwrap().ends_with(name))
+            .unwrap_or_else(|| panic!("{name} is listed"))["backup"]
+            .clone()
+    };
+    assert_eq!(backup_of("sysconfig/iptables.old"), true);
+    assert_eq!(backup_of("sysconfig/iptables.save"), true);
+    assert_eq!(backup_of("sysconfig/iptables"), false);
+    assert_eq!(backup_of("sysconfig/ip6tables"), false);
+    let fw = &facts["hosts"][0]["firewall"];
+    let files: Vec<&str> = fw["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f.as_str().unwrap())
+        .collect();
+    assert_eq!(files, [format!("{tree}/etc/sysconfig/iptables")]);
+    assert_eq!(fw["tcp_open_to_all"], "21-22,30000-30099");
+}
+
+#[test]
 fn output_is_identical_for_any_jobs() {
     let one = pasvlint(&[
         "check",

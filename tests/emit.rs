@@ -123,6 +123,7 @@ fn rich_report() -> Report {
             (FileId(0), Format::Vsftpd),
             (FileId(1), Format::IptablesSave),
         ],
+        backups: Default::default(),
         hosts: Vec::new(),
         diagnostics,
         unreadable: Vec::new(),
@@ -134,6 +135,7 @@ fn empty_report() -> Report {
     Report {
         sources: SourceMap::new(Vec::new()),
         files: Vec::new(),
+        backups: Default::default(),
         hosts: Vec::new(),
         diagnostics: Vec::new(),
         unreadable: Vec::new(),
@@ -147,6 +149,7 @@ fn clean_report() -> Report {
     Report {
         sources: SourceMap::new(vec![Some(vsftpd)]),
         files: vec![(FileId(0), Format::Vsftpd)],
+        backups: Default::default(),
         hosts: Vec::new(),
         diagnostics: Vec::new(),
         unreadable: vec![(

@@ -10,7 +10,13 @@ pub fn render_json(report: &Report) -> String {
     let files: Vec<Value> = report
         .files
         .iter()
-        .map(|(id, format)| json!({ "path": path(&report.sources, *id), "format": format.name() }))
+        .map(|(id, format)| {
+            json!({
+                "path": path(&report.sources, *id),
+                "format": format.name(),
+                "backup": report.backups.contains(id),
+            })
+        })
         .collect();
     let hosts: Vec<Value> = report
         .hosts
@@ -123,6 +129,13 @@ pub fn render_human(report: &Report) -> String {
     let mut out = String::new();
     for h in &report.hosts {
         let _ = writeln!(out, "host {}", h.name);
+        for id in h.files.iter().filter(|id| report.backups.contains(id)) {
+            let _ = writeln!(
+                out,
+                "  backup {}: a copy the system does not load, left out of the host",
+                path(&report.sources, *id)
+            );
+        }
         for s in &h.servers {
             let ports = match &s.passive {
                 Passive::Disabled { .. } => "passive off".to_owned(),

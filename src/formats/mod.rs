@@ -3,6 +3,7 @@
 //! A parser knows nothing of rules: it records what it read (with spans) and
 //! what the real program would reject; document rules turn that into findings.
 
+pub mod backup;
 pub mod iis;
 pub mod iis_apphost;
 pub mod iis_metabase;
@@ -124,6 +125,7 @@ pub fn facts(file: &ParsedFile) -> FileFacts {
                 ftp: Vec::new(),
                 firewall,
                 firewall_v6,
+                restores: ruleset.restored.clone(),
             }
         }
         Document::IisMetabase(metabase) => servers(iis_metabase::facts(metabase, &file.source)),

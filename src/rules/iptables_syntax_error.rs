@@ -2,7 +2,7 @@
 
 use super::Rule;
 use crate::diag::Diagnostic;
-use crate::formats::iptables::{Problem, ProblemKind, Ruleset};
+use crate::formats::iptables::{Family, Problem, ProblemKind, Ruleset};
 use crate::formats::{Document, Format, ParsedFile};
 use crate::source::SourceFile;
 
@@ -17,9 +17,18 @@ impl Rule for IptablesSyntaxError {
         let Document::Iptables(rs) = &file.doc else {
             return;
         };
+        let restore = restore_tool(rs.family);
         for p in problems(rs) {
-            out.push(self.diagnose(p, file.format, &file.source));
+            out.push(self.diagnose(p, file.format, restore, &file.source));
         }
+    }
+}
+
+/// The program that loads a dump of this family.
+fn restore_tool(family: Family) -> &'static str {
+    match family {
+        Family::V4 => "iptables-restore",
+        Family::V6 => "ip6tables-restore",
     }
 }
 
@@ -31,13 +40,19 @@ fn problems(rs: &Ruleset) -> impl Iterator<Item = &Problem> {
 }
 
 impl IptablesSyntaxError {
-    fn diagnose(&self, p: &Problem, format: Format, source: &SourceFile) -> Diagnostic {
+    fn diagnose(
+        &self,
+        p: &Problem,
+        format: Format,
+        restore: &str,
+        source: &SourceFile,
+    ) -> Diagnostic {
         let (line, _) = source.line_col(p.span.start);
         if p.kind == ProblemKind::LineEndings {
             return Diagnostic::new(
                 self.name(),
                 format!(
-                    "the file has Windows (CRLF) line endings: iptables-restore keeps the `\\r` in every last word and fails at the first table with \"{}\"",
+                    "the file has Windows (CRLF) line endings: {restore} keeps the `\\r` in every last word and fails at the first table with \"{}\"",
                     p.message
                 ),
                 p.span,
@@ -49,15 +64,15 @@ impl IptablesSyntaxError {
         let message = match (format, p.reported_at) {
             (Format::IptablesScript, _) => format!("iptables rejects this command: {tool}"),
             (_, _) if tool.starts_with("COMMIT expected") => format!(
-                "the table opened on line {line} has no COMMIT: iptables-restore fails with \"{tool}\" and loads none of its rules"
+                "the table opened on line {line} has no COMMIT: {restore} fails with \"{tool}\" and loads none of its rules"
             ),
             (_, Some(at)) => {
                 let (commit, _) = source.line_col(at.start);
                 format!(
-                    "iptables-restore rejects the table at its COMMIT on line {commit}: {tool} (jump on line {line})"
+                    "{restore} rejects the table at its COMMIT on line {commit}: {tool} (jump on line {line})"
                 )
             }
-            _ => format!("iptables-restore rejects line {line}: {tool}"),
+            _ => format!("{restore} rejects line {line}: {tool}"),
         };
         let mut d = Diagnostic::new(self.name(), message, p.span, "rejected here");
         if let Some(at) = p.reported_at {

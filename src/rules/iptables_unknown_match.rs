@@ -11,6 +11,10 @@ impl Rule for IptablesUnknownMatch {
         "iptables-unknown-match"
     }
 
+    fn skips_backups(&self) -> bool {
+        true
+    }
+
     fn check_file(&self, file: &ParsedFile, out: &mut Vec<Diagnostic>) {
         let Document::Iptables(rs) = &file.doc else {
             return;

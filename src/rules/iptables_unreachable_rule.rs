@@ -12,6 +12,10 @@ impl Rule for IptablesUnreachableRule {
         "iptables-unreachable-rule"
     }
 
+    fn skips_backups(&self) -> bool {
+        true
+    }
+
     fn check_file(&self, file: &ParsedFile, out: &mut Vec<Diagnostic>) {
         let Document::Iptables(rs) = &file.doc else {
             return;

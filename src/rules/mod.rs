@@ -16,6 +16,13 @@ pub trait Rule: Sync + Send {
 
     /// Reads one host's facts (cross-checks between server and firewall, policy).
     fn check_host(&self, _host: &Host, _policy: &Policy, _out: &mut Vec<Diagnostic>) {}
+
+    /// A file rule that judges a file as the ruleset in effect (which rules decide,
+    /// which matches are modelled) has nothing to say about a backup copy; rules that
+    /// say a file would not load still report on backups, which get restored.
+    fn skips_backups(&self) -> bool {
+        false
+    }
 }
 
 /// A rule's documentation and defaults, from `rules/<name>.toml`.

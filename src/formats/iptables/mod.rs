@@ -25,6 +25,7 @@ pub use crate::filter::ir::{
 pub use shadow::{Shadowed, shadowed_rules};
 
 use super::Format;
+use super::backup::Restored;
 use crate::addrset::AddrSet;
 use crate::facts::{Firewall, Uncertainty};
 use crate::filter::ir::{self as filter, ANY_ADDR, AddrRef, Base, BaseKind, Hook};
@@ -220,6 +221,8 @@ pub struct Ruleset {
     pub sets: Sets,
     /// Whether any IPv4 rule, policy or table was written at all.
     pub has_v4: bool,
+    /// Files a script loads with `iptables-restore` / `ip6tables-restore` by path.
+    pub restored: Vec<Restored>,
 }
 
 impl Ruleset {
@@ -233,6 +236,7 @@ impl Ruleset {
             unknowns: Vec::new(),
             sets: Sets::default(),
             has_v4: false,
+            restored: Vec::new(),
         }
     }
 

@@ -9,6 +9,7 @@ use super::save::SaveParser;
 use super::state::{self, Replay};
 use super::{Family, Interner, Ruleset, TableKind, Unknown};
 use crate::formats::Format;
+use crate::formats::backup::Restored;
 use crate::source::{SourceFile, Span};
 use std::borrow::Cow;
 use std::collections::HashMap;
@@ -131,6 +132,8 @@ struct ShellCommand {
     words: Vec<(usize, usize)>,
     conn: Conn,
     heredoc: Option<Heredoc>,
+    /// The word after a `<` redirection (`iptables-restore < /etc/iptables.save`).
+    stdin: Option<(usize, usize)>,
 }
 
 /// Split a script into simple commands.
@@ -141,6 +144,7 @@ fn lex(text: &str) -> Vec<ShellCommand> {
         words: Vec::new(),
         conn: Conn::Seq,
         heredoc: None,
+        stdin: None,
     };
     let mut pending: Vec<(String, bool, usize)> = Vec::new();
     let mut i = 0;
@@ -154,6 +158,7 @@ fn lex(text: &str) -> Vec<ShellCommand> {
                         words: Vec::new(),
                         conn: Conn::Seq,
                         heredoc: None,
+                        stdin: None,
                     },
                 );
                 done.conn = *conn;
@@ -238,6 +243,8 @@ fn redirect(
     let b = text.as_bytes();
     let heredoc = text[i..].starts_with("<<") && !text[i..].starts_with("<<<");
     let strip = text[i..].starts_with("<<-");
+    let input =
+        text[i..].starts_with('<') && !text[i..].starts_with("<<") && !text[i..].starts_with("<&");
     while i < b.len() && matches!(b[i], b'<' | b'>' | b'&' | b'-' | b'|') {
         i += 1;
     }
@@ -247,8 +254,9 @@ fn redirect(
     let end = word_end(b, i);
     if heredoc {
         let delim = &text[i..end];
-        let _ = cur;
         pending.push((delim.to_owned(), strip, usize::MAX));
+    } else if input && end > i {
+        cur.stdin = Some((i, end));
     }
     end
 }
@@ -539,10 +547,36 @@ impl Executor<'_, '_> {
                     .any(|w| w.text == "-n" || w.text == "--noflush");
                 if let Some(hd) = &cmd.heredoc {
                     self.restore(rs, hd, family, noflush);
+                } else if let Some(file) = self.restored_file(cmd, &rest[1..]) {
+                    rs.restored.push(Restored::new(&file, &self.source.path));
                 }
                 true
             }
         }
+    }
+
+    /// The file `iptables-restore FILE` or `iptables-restore < FILE` loads, when the
+    /// script names it (a path built from unknown variables is not followed).
+    fn restored_file(&self, cmd: &ShellCommand, args: &[Expanded]) -> Option<String> {
+        if let Some(word) = cmd.stdin {
+            let expanded = self.expand(word);
+            return match expanded.as_slice() {
+                [only] if only.unknown.is_none() => Some(only.text.clone()),
+                _ => None,
+            };
+        }
+        let mut words = args.iter();
+        while let Some(w) = words.next() {
+            match w.text.as_str() {
+                // Options that take the next word: table and modprobe program.
+                "-T" | "--table" | "-M" | "--modprobe" => {
+                    words.next();
+                }
+                t if t.starts_with('-') => {}
+                _ => return w.unknown.is_none().then(|| w.text.clone()),
+            }
+        }
+        None
     }
 
     /// `NAME=value ...` (optionally after export/local/readonly/declare).
@@ -833,7 +867,8 @@ impl Executor<'_, '_> {
         };
         let before = rs.problems.len();
         match rule::parse(&args, &ctx, span, &mut rs.sets, &mut self.interner) {
-            Ok(cmd) => {
+            Ok(None) => {}
+            Ok(Some(cmd)) => {
                 if cmd.cmd == rule::Cmd::Check {
                     return self.check(rs, cmd, family);
                 }
@@ -845,9 +880,7 @@ impl Executor<'_, '_> {
                         ports: rs.ports(cmd.rule.key_in),
                     });
                 }
-                if !cmd.skip {
-                    self.replay.apply(rs, cmd, family);
-                }
+                self.replay.apply(rs, cmd, family);
             }
             Err(e) => rs.problems.push(state::problem(e)),
         }
@@ -1000,6 +1033,22 @@ ip6tables -A INPUT -p tcp --dport 30 -j ACCEPT
         let (ipv4, ipv6) = facts(&rs, &src);
         assert!(ipv4.is_none());
         assert_eq!(ipv6.expect("IPv6 facts").open_to_all.to_string(), "22");
+    }
+
+    #[test]
+    fn records_the_files_a_script_restores() {
+        let (rs, _) = run(
+            "#!/bin/sh\n/sbin/iptables-restore < /etc/iptables.save\nip6tables-restore -n /etc/iptables/rules.v6 2>/dev/null\niptables-restore -T filter ./saved.rules\nRULES=/etc/fw.rules\niptables-restore < \"$RULES\"\niptables-restore < $UNSET\niptables-restore <<EOF\n*filter\nCOMMIT\nEOF\n",
+        );
+        assert_eq!(
+            rs.restored,
+            [
+                Restored::OnHost("/etc/iptables.save".into()),
+                Restored::OnHost("/etc/iptables/rules.v6".into()),
+                Restored::Beside("saved.rules".into()),
+                Restored::OnHost("/etc/fw.rules".into()),
+            ]
+        );
     }
 
     #[test]
