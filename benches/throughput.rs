@@ -34,12 +34,8 @@ fn main() {
     let dump_rules = env_or("PASVLINT_BENCH_DUMP_RULES", 1_000_000);
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/bench-corpus");
     let tree = root.join(format!("tree-{hosts}-{unrelated}"));
-    let dump = root.join(format!("dump-{dump_rules}.rules"));
     if !tree.exists() {
         generate_tree(&tree, hosts, unrelated);
-    }
-    if !dump.exists() {
-        generate_dump(&dump, dump_rules);
     }
     let bin = release_binary();
     let rg = which("rg");
@@ -85,36 +81,80 @@ fn main() {
         println!("  rg not installed: no baseline (apt-get install ripgrep)");
     }
 
-    let size = std::fs::metadata(&dump).map(|m| m.len()).unwrap_or(0);
-    println!("dump: {dump_rules} rules, {:.1} MB", size as f64 / 1e6);
-    let facts = best_of(|| {
-        run(
-            &bin,
-            &[
-                "facts",
-                "--isolated",
-                "--format",
-                "json",
-                dump.to_str().unwrap(),
-            ],
-            &root,
-        )
-    });
-    println!("  pasvlint facts          {:>8.3} s", facts.as_secs_f64());
-    if let Some(rg) = &rg {
-        let grep = best_of(|| run(rg, &["-c", "ACCEPT", dump.to_str().unwrap()], &root));
-        println!("  rg -c ACCEPT            {:>8.3} s", grep.as_secs_f64());
-        println!(
-            "  ratio pasvlint / rg     {:>8.2}",
-            facts.as_secs_f64() / grep.as_secs_f64()
-        );
+    for shape in [Shape::Fail2ban, Shape::KubeProxy] {
+        dump_scaling(&bin, rg.as_deref(), &root, shape, dump_rules);
     }
-    if let Some(rss) = peak_rss_kb(&bin, &dump) {
+}
+
+#[derive(Clone, Copy)]
+enum Shape {
+    Fail2ban,
+    KubeProxy,
+}
+
+impl Shape {
+    fn name(self) -> &'static str {
+        match self {
+            Shape::Fail2ban => "fail2ban",
+            Shape::KubeProxy => "kube-proxy",
+        }
+    }
+}
+
+/// One dump shape at 1/100, 1/10 and all of `rules`: time, time per rule against the
+/// smallest size (linear cost keeps it near 1.0), and peak memory against the file.
+fn dump_scaling(bin: &Path, rg: Option<&Path>, root: &Path, shape: Shape, rules: usize) {
+    let mut base_per_rule = None;
+    for n in [rules / 100, rules / 10, rules] {
+        let dump = root.join(format!("dump-{}-{n}.rules", shape.name()));
+        if !dump.exists() {
+            match shape {
+                Shape::Fail2ban => generate_dump(&dump, n),
+                Shape::KubeProxy => generate_kube_dump(&dump, n),
+            }
+        }
+        let size = std::fs::metadata(&dump).map(|m| m.len()).unwrap_or(0);
         println!(
-            "  peak RSS                {:>8.1} MB ({:.2}x the file)",
-            rss as f64 / 1e3,
-            rss as f64 * 1e3 / size as f64
+            "dump ({}): {n} rules, {:.1} MB",
+            shape.name(),
+            size as f64 / 1e6
         );
+        let facts = best_of(|| {
+            run(
+                bin,
+                &[
+                    "facts",
+                    "--isolated",
+                    "--format",
+                    "json",
+                    dump.to_str().unwrap(),
+                ],
+                root,
+            )
+        });
+        let per_rule = facts.as_secs_f64() / n as f64;
+        let base = *base_per_rule.get_or_insert(per_rule);
+        println!(
+            "  pasvlint facts          {:>8.3} s ({:.2}x the time per rule at {})",
+            facts.as_secs_f64(),
+            per_rule / base,
+            rules / 100
+        );
+        if let Some(rg) = rg {
+            let grep = best_of(|| run(rg, &["-c", "ACCEPT", dump.to_str().unwrap()], root));
+            println!(
+                "  rg -c ACCEPT            {:>8.3} s (ratio {:.2})",
+                grep.as_secs_f64(),
+                facts.as_secs_f64() / grep.as_secs_f64()
+            );
+        }
+        if let Some(rss) = peak_rss_kb(bin, &dump) {
+            println!(
+                "  peak RSS                {:>8.1} MB ({:.2}x the file)",
+                rss as f64 / 1e3,
+                rss as f64 * 1e3 / size as f64
+            );
+        }
     }
 }
 
@@ -246,5 +286,55 @@ fn generate_dump(path: &Path, rules: usize) {
         );
     }
     s.push_str("-A f2b-sshd -j RETURN\nCOMMIT\n");
+    std::fs::write(path, s).unwrap();
+}
+
+/// A kube-proxy-shaped dump: nat chains per service and endpoint (`KUBE-SVC-*`
+/// picking a `KUBE-SEP-*` at random, each marking and DNATing to a pod), seven
+/// rules per two-endpoint service, and a filter table opening FTP.
+fn generate_kube_dump(path: &Path, rules: usize) {
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    let services = rules / 7 + 1;
+    let mut chains = String::new();
+    let mut body = String::new();
+    for i in 0..services {
+        let svc = format!("KUBE-SVC-{i:016X}");
+        let _ = writeln!(chains, ":{svc} - [0:0]");
+        let _ = writeln!(
+            body,
+            "-A KUBE-SERVICES -d 10.96.{}.{}/32 -p tcp -m comment --comment \"ns{i}/svc:http cluster IP\" -m tcp --dport 80 -j {svc}",
+            (i >> 8) & 255,
+            i & 255
+        );
+        for e in 0..2 {
+            let sep = format!("KUBE-SEP-{i:015X}{e}");
+            let pod = format!(
+                "10.{}.{}.{}",
+                128 + ((i >> 15) & 127),
+                (i >> 7) & 255,
+                ((i & 127) << 1) | e
+            );
+            let _ = writeln!(chains, ":{sep} - [0:0]");
+            if e == 0 {
+                let _ = writeln!(
+                    body,
+                    "-A {svc} -m statistic --mode random --probability 0.50000000000 -j {sep}"
+                );
+            } else {
+                let _ = writeln!(body, "-A {svc} -j {sep}");
+            }
+            let _ = writeln!(body, "-A {sep} -s {pod}/32 -j KUBE-MARK-MASQ");
+            let _ = writeln!(
+                body,
+                "-A {sep} -p tcp -m tcp -j DNAT --to-destination {pod}:8080"
+            );
+        }
+    }
+    let mut s = String::with_capacity(rules * 90);
+    s.push_str("*nat\n:PREROUTING ACCEPT [0:0]\n:INPUT ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\n:POSTROUTING ACCEPT [0:0]\n:KUBE-SERVICES - [0:0]\n:KUBE-MARK-MASQ - [0:0]\n:KUBE-POSTROUTING - [0:0]\n");
+    s.push_str(&chains);
+    s.push_str("-A PREROUTING -m comment --comment \"kubernetes service portals\" -j KUBE-SERVICES\n-A OUTPUT -m comment --comment \"kubernetes service portals\" -j KUBE-SERVICES\n-A POSTROUTING -m comment --comment \"kubernetes postrouting rules\" -j KUBE-POSTROUTING\n-A KUBE-MARK-MASQ -j MARK --set-xmark 0x4000/0x4000\n-A KUBE-POSTROUTING -m mark --mark 0x4000/0x4000 -j MASQUERADE\n");
+    s.push_str(&body);
+    s.push_str("COMMIT\n*filter\n:INPUT DROP [0:0]\n:FORWARD DROP [0:0]\n:OUTPUT ACCEPT [0:0]\n-A INPUT -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT\n-A INPUT -p tcp -m multiport --dports 21,50000:50099 -j ACCEPT\nCOMMIT\n");
     std::fs::write(path, s).unwrap();
 }

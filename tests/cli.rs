@@ -265,8 +265,15 @@ fn facts_json_lists_backups_and_leaves_them_out_of_the_firewall() {
         .iter()
         .map(|f| f.as_str().unwrap())
         .collect();
-    assert_eq!(files, [format!("{tree}/etc/sysconfig/iptables")]);
+    assert_eq!(
+        files,
+        [
+            format!("{tree}/etc/sysconfig/ip6tables"),
+            format!("{tree}/etc/sysconfig/iptables")
+        ]
+    );
     assert_eq!(fw["tcp_open_to_all"], "21-22,30000-30099");
+    assert!(fw["ipv6"].is_object(), "{fw}");
 }
 
 #[test]
