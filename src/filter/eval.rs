@@ -370,6 +370,7 @@ impl<'r> Eval<'r> {
                 || subset(&PortSet::range(1024, 65535), &related_open),
             active: None,
             uncertain,
+            profiles: None,
         }
     }
 

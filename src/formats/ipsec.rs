@@ -1091,6 +1091,7 @@ impl Accumulator {
             related_accepts: Vec::new(),
             admits_related: false,
             active: None,
+            profiles: None,
             uncertain,
         }
     }

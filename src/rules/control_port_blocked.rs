@@ -1,6 +1,6 @@
 //! `control-port-blocked`: see rules/control-port-blocked.toml.
 
-use super::{Rule, closing_label};
+use super::{Rule, by_the_firewall, closing_label};
 use crate::diag::Diagnostic;
 use crate::hosts::Host;
 use crate::policy::Policy;
@@ -34,7 +34,10 @@ impl Rule for ControlPortBlocked {
             };
             let mut d = Diagnostic::new(
                 self.name(),
-                format!("control port {port} is blocked by the firewall: no client can log in"),
+                format!(
+                    "control port {port} is blocked {}: no client can log in",
+                    by_the_firewall(fw)
+                ),
                 span,
                 label,
             );

@@ -1,6 +1,6 @@
 //! `passive-ports-blocked`: see rules/passive-ports-blocked.toml.
 
-use super::{Rule, closing_label, passive_spans};
+use super::{Rule, by_the_firewall, closing_label, passive_spans};
 use crate::diag::Diagnostic;
 use crate::facts::{ControlTls, Firewall, FtpServer};
 use crate::hosts::Host;
@@ -51,15 +51,16 @@ impl PassivePortsBlocked {
         control: u16,
     ) -> Diagnostic {
         let words = server.vocabulary();
+        let by = by_the_firewall(fw);
         let message = if blocked == ports {
             format!(
-                "all {} passive ports {} are blocked by the firewall",
+                "all {} passive ports {} are blocked {by}",
                 ports.count(),
                 ports.summary(6)
             )
         } else {
             format!(
-                "passive ports {} are blocked by the firewall ({} of the {} ports {} hands out)",
+                "passive ports {} are blocked {by} ({} of the {} ports {} hands out)",
                 blocked.summary(6),
                 blocked.count(),
                 ports.count(),

@@ -1241,7 +1241,12 @@ netsh ipsec static add rule name=\"Allow FTP\" policy=\"FTP Lockdown\" filterlis
         );
         let sc = winscript::parse(&src, ScriptKind::Batch);
         let fw = winscript::facts(&sc, &src).firewall.unwrap();
-        assert_eq!(fw.open_to_all.to_string(), "21,5001-5149,5151-5201");
+        let private = fw.in_profile(crate::facts::Profile::Private);
+        assert_eq!(private.open_to_all.to_string(), "21,5001-5149,5151-5201");
+        assert!(
+            fw.open_to_all.is_empty(),
+            "legacy openings miss the public profile"
+        );
     }
 
     #[test]
