@@ -1500,7 +1500,8 @@ mod tests {
         let fa = facts(&parse(&ansi), &ansi);
         assert_eq!(span_free(&fu), span_free(&fa));
         assert_eq!(fu.ftp[0].passive.ports().unwrap().to_string(), "5001");
-        assert_eq!(fu.firewall.unwrap().open_to_all.to_string(), "21,5001");
+        let standard = fu.firewall.unwrap().in_profile(Profile::Private);
+        assert_eq!(standard.open_to_all.to_string(), "21,5001");
     }
 
     #[test]
@@ -1580,8 +1581,17 @@ mod tests {
         let file = parse(&src);
         assert_eq!(rules_of(&file), vec![RULE_FW_MALFORMED]);
         let fw = facts(&file, &src).firewall.unwrap();
-        assert_eq!(fw.open_to_all.to_string(), "21,990,6000-6004,6006-6010");
-        assert_eq!(fw.open_to_some.to_string(), "5001");
+        let private = fw.in_profile(Profile::Private);
+        assert_eq!(
+            private.open_to_all.to_string(),
+            "21,990,6000-6004,6006-6010"
+        );
+        assert_eq!(private.open_to_some.to_string(), "5001");
+        assert_eq!(
+            fw.open_to_all.to_string(),
+            "990,6000-6004,6006-6010",
+            "GloballyOpenPorts under StandardProfile miss the public profile"
+        );
     }
 
     #[test]
