@@ -822,6 +822,29 @@ mod tests {
     }
 
     #[test]
+    fn several_files_combine_profile_by_profile() {
+        let mut legacy = WinFirewall::default();
+        let mut opening = rule(RuleAction::Allow, PortSet::range(21, 22), 1);
+        opening.legacy = true;
+        opening.profiles = ProfileSet::LEGACY_ALL;
+        legacy.apply(Change::Add(opening));
+        let mut adv = WinFirewall::default();
+        adv.apply(Change::Add(rule(RuleAction::Allow, PortSet::single(21), 2)));
+        adv.apply(Change::HostProfile {
+            profile: Profile::Private,
+            span: span(3),
+        });
+        let both = Firewall::combine(vec![
+            legacy.to_firewall(FileId(0)),
+            adv.to_firewall(FileId(1)),
+        ])
+        .unwrap();
+        assert_eq!(both.open_to_all.to_string(), "21", "the host is on private");
+        assert!(both.in_profile(Profile::Public).open_to_all.is_empty());
+        assert_eq!(both.files, vec![FileId(0), FileId(1)]);
+    }
+
+    #[test]
     fn firewall_off_opens_everything() {
         let mut w = WinFirewall::default();
         w.apply(Change::State {
