@@ -95,7 +95,7 @@ impl PassivePortsBlocked {
                 d = d.with_related(span, format!("opens only {}", opener.ports.intersection(ports).summary(4)));
             }
         }
-        d.with_help(help(server, blocked, &open_part))
+        d.with_help(help(server, fw, blocked, &open_part))
     }
 }
 
@@ -111,8 +111,15 @@ fn reachable_like_control(fw: &Firewall, control: u16) -> Option<PortSet> {
     }
 }
 
-fn help(server: &FtpServer, blocked: &PortSet, open_part: &PortSet) -> String {
-    let open = format!("open {}/tcp in the firewall", blocked.summary(6));
+fn help(server: &FtpServer, fw: &Firewall, blocked: &PortSet, open_part: &PortSet) -> String {
+    let open = match &fw.profiles {
+        Some(p) if p.worth_naming() => format!(
+            "open {}/tcp in the {} profile too (an advfirewall rule with profile=any)",
+            blocked.summary(6),
+            p.shown().name()
+        ),
+        _ => format!("open {}/tcp in the firewall", blocked.summary(6)),
+    };
     match open_part.widest_range() {
         Some((lo, hi)) => format!(
             "{open}, or set {} so the server hands out only open ports",
