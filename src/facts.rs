@@ -443,6 +443,76 @@ pub struct Firewall {
     /// The classes of clients it tells apart, largest first, each with what it
     /// reaches; `open_to_all` is what every class reaches.
     pub classes: Vec<SourceClass>,
+
+    /// Windows Firewall: the facts of each profile; the fields above then
+    /// describe [`Profiles::shown`].
+    pub profiles: Option<Profiles>,
+}
+
+/// A Windows Firewall profile: which rules and defaults apply depends on the
+/// network the host is on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Profile {
+    Domain = 0,
+    Private = 1,
+    Public = 2,
+}
+
+impl Profile {
+    pub const ALL: [Profile; 3] = [Profile::Domain, Profile::Private, Profile::Public];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Profile::Domain => "domain",
+            Profile::Private => "private",
+            Profile::Public => "public",
+        }
+    }
+}
+
+/// Inbound TCP in each Windows Firewall profile.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Profiles {
+    pub domain: Box<Firewall>,
+    pub private: Box<Firewall>,
+    pub public: Box<Firewall>,
+    /// The profile the host is in, when a file says so (`Set-NetConnectionProfile`).
+    pub host: Option<Located<Profile>>,
+    /// Windows before Vista: off the domain there is only the standard profile
+    /// (modelled as private, and public is a copy of it).
+    pub before_vista: bool,
+}
+
+impl Profiles {
+    pub fn get(&self, profile: Profile) -> &Firewall {
+        match profile {
+            Profile::Domain => &self.domain,
+            Profile::Private => &self.private,
+            Profile::Public => &self.public,
+        }
+    }
+
+    /// The profile the top-level facts describe: the host's when known, else
+    /// public (the strictest common case).
+    pub fn shown(&self) -> Profile {
+        self.host.as_ref().map_or(Profile::Public, |p| p.value)
+    }
+
+    /// Whether a message must say which profile it means: the profiles let
+    /// different ports in, and the host is not a pre-Vista one (whose only
+    /// profile off the domain is the standard one).
+    pub fn worth_naming(&self) -> bool {
+        let differ = self.domain.open_to_any() != self.private.open_to_any()
+            || self.private.open_to_any() != self.public.open_to_any();
+        differ && !self.before_vista
+    }
+
+    /// The facts of the shown profile, carrying every profile.
+    pub fn into_firewall(self) -> Firewall {
+        let mut top = self.get(self.shown()).clone();
+        top.profiles = Some(self);
+        top
+    }
 }
 
 impl Firewall {
@@ -461,6 +531,7 @@ impl Firewall {
             uncertain: Vec::new(),
             family: Some(family),
             classes: Vec::new(),
+            profiles: None,
         }
     }
 
@@ -475,6 +546,28 @@ impl Firewall {
             }];
         }
         self.classes.clone()
+    }
+
+    /// The facts of one profile (the same for every profile when the firewall has none).
+    pub fn in_profile(&self, profile: Profile) -> Firewall {
+        match &self.profiles {
+            Some(p) => p.get(profile).clone(),
+            None => self.clone(),
+        }
+    }
+
+    /// Pre-Vista Windows (IIS 5 and 6) has no public profile: every network off the
+    /// domain gets the standard profile, which pasvlint models as private.
+    pub fn without_public_profile(self) -> Firewall {
+        match self.profiles {
+            Some(mut p) if p.host.is_none() => {
+                p.host = Some(Located::default_value(Profile::Private));
+                p.public = p.private.clone();
+                p.before_vista = true;
+                p.into_firewall()
+            }
+            profiles => Firewall { profiles, ..self },
+        }
     }
 
     /// An FTP helper covers `control_port` and RELATED connections are admitted.
@@ -534,34 +627,58 @@ impl Firewall {
     }
 
     /// Several firewall files guarding one host: a port is open only where every
-    /// one of them lets it in (both rulesets filter at once).
-    pub fn combine(mut all: Vec<Firewall>) -> Option<Firewall> {
-        let mut acc = all.pop()?;
-        for fw in all.into_iter().rev() {
-            acc.classes = meet_classes(&fw.source_classes(), &acc.source_classes());
-            let open_all = acc.open_to_all.intersection(&fw.open_to_all);
-            let open_any = acc.open_to_any().intersection(&fw.open_to_any());
-            acc.open_to_some = open_any.difference(&open_all);
-            acc.open_to_all = open_all;
-            acc.files.splice(0..0, fw.files);
-            acc.decisions.splice(0..0, fw.decisions);
-            acc.ftp_helpers.splice(0..0, fw.ftp_helpers);
-            acc.related_accepts.splice(0..0, fw.related_accepts);
-            acc.admits_related &= fw.admits_related;
-            acc.active = match (acc.active.take(), fw.active) {
-                (Some(mut a), Some(b)) => {
-                    a.splice(0..0, b);
-                    Some(a)
-                }
-                _ => None,
-            };
-            acc.uncertain.splice(0..0, fw.uncertain);
-            acc.family = acc.family.or(fw.family);
-            if acc.default_policy.value != fw.default_policy.value {
-                acc.default_policy = Located::default_value(DefaultPolicy::Unknown);
-            }
+    /// one of them lets it in (both rulesets filter at once), profile by profile.
+    pub fn combine(all: Vec<Firewall>) -> Option<Firewall> {
+        let mut all = all.into_iter();
+        let first = all.next()?;
+        Some(all.fold(first, Firewall::both))
+    }
+
+    fn both(a: Firewall, b: Firewall) -> Firewall {
+        if a.profiles.is_none() && b.profiles.is_none() {
+            return Firewall::both_plain(a, b);
         }
-        Some(acc)
+        let per = |p: Profile| Box::new(Firewall::both_plain(a.in_profile(p), b.in_profile(p)));
+        let host = [&a, &b]
+            .into_iter()
+            .find_map(|f| f.profiles.as_ref().and_then(|p| p.host.clone()));
+        Profiles {
+            domain: per(Profile::Domain),
+            private: per(Profile::Private),
+            public: per(Profile::Public),
+            host,
+            before_vista: false,
+        }
+        .into_firewall()
+    }
+
+    fn both_plain(mut a: Firewall, b: Firewall) -> Firewall {
+        a.classes = meet_classes(&a.source_classes(), &b.source_classes());
+        a.family = a.family.or(b.family);
+        let open_all = a.open_to_all.intersection(&b.open_to_all);
+        let open_any = a.open_to_any().intersection(&b.open_to_any());
+        a.open_to_some = open_any.difference(&open_all);
+        a.open_to_all = open_all;
+        a.files.extend(b.files);
+        a.decisions.extend(b.decisions);
+        a.ftp_helpers.extend(b.ftp_helpers);
+        a.related_accepts.extend(b.related_accepts);
+        a.admits_related &= b.admits_related;
+        a.active = match (a.active.take(), b.active) {
+            (Some(mut x), Some(y)) => {
+                x.extend(y);
+                Some(x)
+            }
+            _ => None,
+        };
+        a.uncertain.extend(b.uncertain);
+        a.default_policy = if a.default_policy.value == b.default_policy.value {
+            b.default_policy
+        } else {
+            Located::default_value(DefaultPolicy::Unknown)
+        };
+        a.profiles = None;
+        a
     }
 }
 

@@ -231,11 +231,21 @@ fn build_host(name: String, files: Vec<FileEntry>) -> Host {
     if !firewalls_v6.is_empty() {
         firewalls_v6.extend(firewalls.iter().filter(|f| f.family.is_none()).cloned());
     }
+    let mut firewall = Firewall::combine(firewalls);
+    if !servers.is_empty() && servers.iter().all(runs_before_vista) {
+        firewall = firewall.map(Firewall::without_public_profile);
+    }
     Host {
         name,
         files: ids,
         servers,
-        firewall: Firewall::combine(firewalls),
+        firewall,
         firewall_v6: Firewall::combine(firewalls_v6),
     }
+}
+
+/// IIS 5 and 6 run only on Windows 2000, XP and Server 2003, whose firewall has
+/// a domain and a standard profile and no public one.
+fn runs_before_vista(server: &FtpServer) -> bool {
+    matches!(server.server, "iis5" | "iis6")
 }

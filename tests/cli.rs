@@ -169,6 +169,22 @@ fn facts_json_has_the_contract_fields() {
     assert_eq!(fw["default_policy"], "accept");
     assert_eq!(fw["tcp_open_to_all"], "21,9981-9990");
     assert_eq!(fw["ftp_helper"], false);
+    assert!(fw["profiles"].is_null(), "iptables has no profiles");
+}
+
+#[test]
+fn facts_json_gives_windows_profiles_and_shows_public() {
+    let case = "fixtures/rules/passive-ports-blocked/bad-legacy-opening-misses-public-profile";
+    let out = pasvlint(&["facts", "--isolated", "--format", "json", case]);
+    assert_eq!(code(&out), 0);
+    let fw = &json(&out)["hosts"][0]["firewall"];
+    assert_eq!(fw["profiles"]["domain"], "21,5000-5010");
+    assert_eq!(fw["profiles"]["private"], "21,5000-5010");
+    assert_eq!(fw["profiles"]["public"], "21");
+    assert_eq!(
+        fw["tcp_open_to_all"], "21",
+        "the public profile when the host's is unknown"
+    );
 }
 
 /// The one FTP server of a facts fixture host, as `facts --format json` shows it.

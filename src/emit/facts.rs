@@ -1,7 +1,7 @@
 //! `pasvlint facts`: what was extracted, per host (JSON contract of DESIGN.md, or text).
 
 use crate::Report;
-use crate::facts::{ControlTls, Family, Firewall, FtpServer, Passive};
+use crate::facts::{ControlTls, Family, Firewall, FtpServer, Passive, Profile, Profiles};
 use crate::source::{FileId, SourceMap};
 use serde_json::{Value, json};
 use std::fmt::Write;
@@ -108,6 +108,11 @@ fn family_json(f: &Firewall) -> Value {
         "tcp_open_to_some": f.open_to_some.to_string(),
         "ftp_helper": f.admits_related && !f.ftp_helpers.is_empty(),
         "open_by_source": open_by_source(f),
+        "profiles": f.profiles.as_ref().map(|p| json!({
+            "domain": p.domain.open_to_all.to_string(),
+            "private": p.private.open_to_all.to_string(),
+            "public": p.public.open_to_all.to_string(),
+        })),
     })
 }
 
@@ -200,6 +205,25 @@ fn users_text(s: &FtpServer) -> String {
     }
 }
 
+/// One line per Windows Firewall profile, marking the one the fields above describe.
+fn profiles_human(out: &mut String, p: &Profiles) {
+    for profile in Profile::ALL {
+        let fw = p.get(profile);
+        let shown = if profile == p.shown() {
+            " (shown above)"
+        } else {
+            ""
+        };
+        let _ = writeln!(
+            out,
+            "    {} profile{shown}: policy {}, open to all {}",
+            profile.name(),
+            fw.default_policy.value.as_str(),
+            or_none(&fw.open_to_all.to_string()),
+        );
+    }
+}
+
 fn or_none(s: &str) -> &str {
     if s.is_empty() { "none" } else { s }
 }
@@ -220,6 +244,9 @@ fn firewall_human(out: &mut String, f: &Firewall, family: Option<Family>, source
             "no"
         }
     );
+    if let Some(p) = &f.profiles {
+        profiles_human(out, p);
+    }
     for class in f
         .classes
         .iter()

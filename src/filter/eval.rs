@@ -456,6 +456,7 @@ impl<'r> Eval<'r> {
             uncertain,
             family: None,
             classes: Vec::new(),
+            profiles: None,
         }
     }
 

@@ -10,11 +10,11 @@
 
 use super::iis::{RangeVerdict, iis6_passive_range};
 use super::winfw::{
-    Change, Direction, Finding, LocalPorts, Protocol, Remote, RuleAction, WinFirewall, WinRule,
-    parse_port_list,
+    Change, Direction, Finding, LocalPorts, ProfileSet, Protocol, Remote, RuleAction, WinFirewall,
+    WinRule, parse_port_list,
 };
 use crate::facts::{
-    Active, ControlTls, Families, FileFacts, FtpServer, Located, Passive, Uncertainty,
+    Active, ControlTls, Families, FileFacts, FtpServer, Located, Passive, Profile, Uncertainty,
 };
 use crate::portset::PortSet;
 use crate::source::{Encoding, SourceFile, Span};
@@ -838,30 +838,33 @@ fn under(norm: &str, base: &str) -> bool {
     norm == base || norm.strip_prefix(base).is_some_and(|r| r.starts_with('\\'))
 }
 
+/// The profile a `...\<X>Profile` key (or a key below it) configures, and the
+/// rest of the path. `StandardProfile` is the legacy name Vista and later keep
+/// for the private profile.
+fn key_profile(norm: &str) -> Option<(Profile, &str)> {
+    let below = [SHARED_ACCESS_POLICY, GROUP_POLICY]
+        .iter()
+        .find_map(|base| norm.strip_prefix(base)?.strip_prefix('\\'))?;
+    let (key, rest) = below.split_once('\\').unwrap_or((below, ""));
+    let profile = match key {
+        "DOMAINPROFILE" => Profile::Domain,
+        "STANDARDPROFILE" | "PRIVATEPROFILE" => Profile::Private,
+        "PUBLICPROFILE" => Profile::Public,
+        _ => return None,
+    };
+    Some((profile, rest))
+}
+
 /// `...\<X>Profile\GloballyOpenPorts\List` in either store.
-fn is_open_ports_list(norm: &str) -> bool {
-    [SHARED_ACCESS_POLICY, GROUP_POLICY].iter().any(|base| {
-        norm.strip_prefix(base)
-            .and_then(|r| r.strip_prefix('\\'))
-            .and_then(|r| r.split_once('\\'))
-            .is_some_and(|(profile, rest)| {
-                profile.ends_with("PROFILE") && rest == "GLOBALLYOPENPORTS\\LIST"
-            })
-    })
+fn open_ports_profile(norm: &str) -> Option<Profile> {
+    key_profile(norm)
+        .filter(|(_, rest)| *rest == "GLOBALLYOPENPORTS\\LIST")
+        .map(|(p, _)| p)
 }
 
 fn is_firewall_rules(norm: &str) -> bool {
     norm == format!("{SHARED_ACCESS_POLICY}\\FIREWALLRULES")
         || norm == format!("{GROUP_POLICY}\\FIREWALLRULES")
-}
-
-/// `EnableFirewall` lives directly under a profile key.
-fn is_profile_key(norm: &str) -> bool {
-    [SHARED_ACCESS_POLICY, GROUP_POLICY].iter().any(|base| {
-        norm.strip_prefix(base)
-            .and_then(|r| r.strip_prefix('\\'))
-            .is_some_and(|p| !p.contains('\\') && p.ends_with("PROFILE"))
-    })
 }
 
 /// The values still set when the import ends, in the order they were last
@@ -1124,49 +1127,71 @@ fn firewall(file: &RegFile) -> Option<WinFirewall> {
         return None;
     }
     let mut fw = WinFirewall::default();
-    let mut switches: Vec<(bool, Span)> = Vec::new();
     for (norm, v) in final_values(file) {
-        if is_open_ports_list(&norm) {
-            match open_port_rule(file, v) {
-                Ok(rule) => fw.apply(Change::Add(rule)),
-                Err(_) => fw.apply(Change::Uncertain(Uncertainty {
-                    span: v.data_span,
-                    what: "malformed port exception".to_owned(),
-                })),
-            }
+        if let Some(profile) = open_ports_profile(&norm) {
+            add_rule(
+                &mut fw,
+                open_port_rule(file, v, profile),
+                v,
+                "malformed port exception",
+            );
         } else if is_firewall_rules(&norm) {
-            match firewall_rule(file, v) {
-                Ok(rule) => fw.apply(Change::Add(rule)),
-                Err(_) => fw.apply(Change::Uncertain(Uncertainty {
-                    span: v.data_span,
-                    what: "malformed firewall rule".to_owned(),
-                })),
-            }
-        } else if is_profile_key(&norm)
-            && v.name
-                .as_deref()
-                .is_some_and(|n| n.eq_ignore_ascii_case("EnableFirewall"))
-        {
-            if let RegData::Dword(n) = v.data {
-                switches.push((n != 0, v.data_span));
+            add_rule(
+                &mut fw,
+                firewall_rule(file, v),
+                v,
+                "malformed firewall rule",
+            );
+        } else if let Some((profile, "")) = key_profile(&norm) {
+            if let Some(change) = profile_switch(v, profile) {
+                fw.apply(change);
             }
         }
     }
-    if !switches.is_empty() && switches.iter().all(|(on, _)| !on) {
-        fw.apply(Change::State {
-            on: false,
-            span: switches[0].1,
-        });
-    }
     Some(fw)
+}
+
+fn add_rule(fw: &mut WinFirewall, rule: Result<WinRule, RuleError>, v: &RegValue, what: &str) {
+    fw.apply(match rule {
+        Ok(rule) => Change::Add(rule),
+        Err(_) => Change::Uncertain(Uncertainty {
+            span: v.data_span,
+            what: what.to_owned(),
+        }),
+    });
+}
+
+/// `EnableFirewall` and `DefaultInboundAction` (1 = block, 0 = allow) under a profile key.
+fn profile_switch(v: &RegValue, profile: Profile) -> Option<Change> {
+    let RegData::Dword(n) = v.data else {
+        return None;
+    };
+    let name = v.name.as_deref()?;
+    let profiles = ProfileSet::of(profile);
+    let span = v.data_span;
+    if name.eq_ignore_ascii_case("EnableFirewall") {
+        Some(Change::State {
+            on: n != 0,
+            profiles,
+            span,
+        })
+    } else if name.eq_ignore_ascii_case("DefaultInboundAction") {
+        Some(Change::InboundAllow {
+            allow: n == 0,
+            profiles,
+            span,
+        })
+    } else {
+        None
+    }
 }
 
 fn firewall_findings(file: &RegFile) -> Vec<Finding> {
     final_values(file)
         .into_iter()
         .filter_map(|(norm, v)| {
-            let result = if is_open_ports_list(&norm) {
-                open_port_rule(file, v).err()
+            let result = if let Some(profile) = open_ports_profile(&norm) {
+                open_port_rule(file, v, profile).err()
             } else if is_firewall_rules(&norm) {
                 firewall_rule(file, v).err()
             } else {
@@ -1182,7 +1207,7 @@ fn firewall_findings(file: &RegFile) -> Vec<Finding> {
 type RuleError = (String, String);
 
 /// `"5001:TCP"="5001:TCP:*:Enabled:Passive FTP"` (port:protocol:scope:status:name).
-fn open_port_rule(file: &RegFile, v: &RegValue) -> Result<WinRule, RuleError> {
+fn open_port_rule(file: &RegFile, v: &RegValue, profile: Profile) -> Result<WinRule, RuleError> {
     let help = || {
         "write \"5001:TCP\"=\"5001:TCP:*:Enabled:Passive FTP\" (port:protocol:scope:Enabled|Disabled:name)".to_owned()
     };
@@ -1245,6 +1270,7 @@ fn open_port_rule(file: &RegFile, v: &RegValue) -> Result<WinRule, RuleError> {
         enabled,
         remote: Remote::from_list(fields[2]),
         legacy: true,
+        profiles: ProfileSet::of(profile),
         ..WinRule::allow_in(
             protocol,
             LocalPorts::Set(PortSet::single(port)),
@@ -1294,6 +1320,8 @@ fn firewall_rule(file: &RegFile, v: &RegValue) -> Result<WinRule, RuleError> {
     let mut has_ports = false;
     let mut app: Option<String> = None;
     let mut svc: Option<String> = None;
+    // No Profile= field: every profile; the field repeats for each profile it names.
+    let mut profiles: Option<ProfileSet> = None;
     for field in body.trim_end_matches('|').split('|') {
         let Some((key, value)) = field.split_once('=') else {
             return err(format!(
@@ -1338,6 +1366,15 @@ fn firewall_rule(file: &RegFile, v: &RegValue) -> Result<WinRule, RuleError> {
             "App" => app = Some(value.to_ascii_lowercase()),
             "Svc" => svc = Some(value.to_ascii_lowercase()),
             "Name" => rule.name = Some(value.to_owned()),
+            "Profile" => {
+                let one = ProfileSet::parse_list(value).ok_or_else(|| {
+                    (
+                        format!("firewall rule Profile={value} is not Domain, Private or Public"),
+                        help(),
+                    )
+                })?;
+                profiles = Some(profiles.map_or(one, |p: ProfileSet| p.with(one)));
+            }
             _ => {}
         }
     }
@@ -1363,6 +1400,7 @@ fn firewall_rule(file: &RegFile, v: &RegValue) -> Result<WinRule, RuleError> {
         rule.local_ports = LocalPorts::Set(ports);
     }
     rule.applies_to_ftp = admits_ftp_service(app.as_deref(), svc.as_deref());
+    rule.profiles = profiles.unwrap_or(ProfileSet::ALL);
     Ok(rule)
 }
 
@@ -1467,7 +1505,8 @@ mod tests {
         let fa = facts(&parse(&ansi), &ansi);
         assert_eq!(span_free(&fu), span_free(&fa));
         assert_eq!(fu.ftp[0].passive.ports().unwrap().to_string(), "5001");
-        assert_eq!(fu.firewall.unwrap().open_to_all.to_string(), "21,5001");
+        let standard = fu.firewall.unwrap().in_profile(Profile::Private);
+        assert_eq!(standard.open_to_all.to_string(), "21,5001");
     }
 
     #[test]
@@ -1547,8 +1586,17 @@ mod tests {
         let file = parse(&src);
         assert_eq!(rules_of(&file), vec![RULE_FW_MALFORMED]);
         let fw = facts(&file, &src).firewall.unwrap();
-        assert_eq!(fw.open_to_all.to_string(), "21,990,6000-6004,6006-6010");
-        assert_eq!(fw.open_to_some.to_string(), "5001");
+        let private = fw.in_profile(Profile::Private);
+        assert_eq!(
+            private.open_to_all.to_string(),
+            "21,990,6000-6004,6006-6010"
+        );
+        assert_eq!(private.open_to_some.to_string(), "5001");
+        assert_eq!(
+            fw.open_to_all.to_string(),
+            "990,6000-6004,6006-6010",
+            "GloballyOpenPorts under StandardProfile miss the public profile"
+        );
     }
 
     #[test]

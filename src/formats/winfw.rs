@@ -1,19 +1,23 @@
 //! The Windows Firewall model shared by every Windows source (`.reg` exports,
-//! `netsh` and PowerShell scripts): rules are applied in file order, then the
-//! inbound TCP verdict is computed the way Windows Firewall decides it.
+//! `netsh` and PowerShell scripts): rules and profile switches are applied in
+//! file order, then each profile (domain, private, public) is lowered onto the
+//! packet-filter IR and evaluated by `crate::filter::eval`.
 //!
-//! Semantics (domain.md "Windows side" §5): inbound is blocked by default
-//! (DefaultInboundAction "Block by default"); an enabled allow rule opens its
-//! ports; an enabled block rule wins over any allow rule whatever the order
-//! ("block rules take precedence over allow rules"); a disabled rule opens
+//! Semantics (domain.md "Windows side" §5): a block rule wins over any allow
+//! rule whatever the order, so a profile lowers to one input chain holding
+//! every block rule as a drop, then every allow rule as an accept, then the
+//! profile's default inbound action ("Block by default") as the policy; a
+//! profile whose firewall is off accepts everything. A disabled rule opens
 //! nothing; a remote-address scope makes a port open only to some sources.
 //! Windows' stateful FTP filter is not modelled as a helper: it is blind to
 //! FTPS and no source shows when it admits a passive connection.
 
 use crate::diag::Diagnostic;
-use crate::facts::{Decision, DefaultPolicy, Firewall, Located, Scope, Uncertainty, Verdict};
+use crate::facts::{Firewall, Located, Profile, Profiles, Uncertainty};
+use crate::filter::ir::{self, Applies, Base, BaseKind, Hook, PACKETS, Packet, PortRef, Target};
 use crate::portset::PortSet;
 use crate::source::{FileId, Span};
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -28,7 +32,7 @@ pub enum Direction {
     Out,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Protocol {
     Tcp,
     Udp,
@@ -56,6 +60,86 @@ impl Protocol {
     }
 }
 
+/// The profiles a rule or setting applies to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ProfileSet {
+    bits: u8,
+}
+
+const CURRENT_BIT: u8 = 8;
+const ACTIVE_BIT: u8 = 16;
+
+impl ProfileSet {
+    pub const ALL: ProfileSet = ProfileSet { bits: 7 };
+    pub const NONE: ProfileSet = ProfileSet { bits: 0 };
+    /// Legacy `netsh firewall ... profile=ALL`: domain and standard (= private), never public.
+    pub const LEGACY_ALL: ProfileSet = ProfileSet { bits: 3 };
+    /// The profile the host is in when the command runs (legacy `profile=CURRENT`,
+    /// `netsh advfirewall set currentprofile`), resolved by [`WinFirewall`].
+    pub const CURRENT: ProfileSet = ProfileSet { bits: CURRENT_BIT };
+    /// `netsh advfirewall set currentprofile`: the profile the host is in, whichever it is.
+    pub const ACTIVE: ProfileSet = ProfileSet { bits: ACTIVE_BIT };
+
+    pub fn of(profile: Profile) -> ProfileSet {
+        ProfileSet {
+            bits: 1 << profile as u8,
+        }
+    }
+
+    pub fn with(self, other: ProfileSet) -> ProfileSet {
+        ProfileSet {
+            bits: self.bits | other.bits,
+        }
+    }
+
+    pub fn contains(self, profile: Profile) -> bool {
+        self.bits & ProfileSet::of(profile).bits != 0
+    }
+
+    fn is_current(self) -> bool {
+        self.bits & (CURRENT_BIT | ACTIVE_BIT) != 0
+    }
+
+    /// `any`, `domain,private`, `Public` (netsh, PowerShell and registry spellings);
+    /// `None` when a word is not a profile.
+    pub fn parse_list(text: &str) -> Option<ProfileSet> {
+        text.split(',').try_fold(ProfileSet::NONE, |acc, word| {
+            let one = match word.trim().to_ascii_lowercase().as_str() {
+                "any" | "all" | "*" => ProfileSet::ALL,
+                "domain" => ProfileSet::of(Profile::Domain),
+                "private" => ProfileSet::of(Profile::Private),
+                "public" => ProfileSet::of(Profile::Public),
+                _ => return None,
+            };
+            Some(acc.with(one))
+        })
+    }
+
+    /// Legacy `netsh firewall` `profile=CURRENT|DOMAIN|STANDARD|ALL` (Vista and later map
+    /// standard onto private; ALL is domain and standard, not public).
+    pub fn parse_legacy(text: &str) -> Option<ProfileSet> {
+        match text.trim().to_ascii_lowercase().as_str() {
+            "current" => Some(ProfileSet::CURRENT),
+            "domain" => Some(ProfileSet::of(Profile::Domain)),
+            "standard" => Some(ProfileSet::of(Profile::Private)),
+            "all" => Some(ProfileSet::LEGACY_ALL),
+            _ => None,
+        }
+    }
+
+    /// `allprofiles`, `domainprofile`, `privateprofile`, `publicprofile`, `currentprofile`.
+    pub fn parse_netsh_store(word: &str) -> Option<ProfileSet> {
+        match word {
+            "allprofiles" => Some(ProfileSet::ALL),
+            "currentprofile" => Some(ProfileSet::ACTIVE),
+            "domainprofile" => Some(ProfileSet::of(Profile::Domain)),
+            "privateprofile" => Some(ProfileSet::of(Profile::Private)),
+            "publicprofile" => Some(ProfileSet::of(Profile::Public)),
+            _ => None,
+        }
+    }
+}
+
 /// The local ports a rule names.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum LocalPorts {
@@ -69,7 +153,7 @@ pub enum LocalPorts {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Remote {
     All,
-    /// Addresses, `LocalSubnet`, `scope=SUBNET`/`CUSTOM` lists.
+    /// Addresses, `LocalSubnet`, `scope=SUBNET`/`CUSTOM` lists, as written.
     Some(String),
 }
 
@@ -81,6 +165,13 @@ impl Remote {
             Remote::All
         } else {
             Remote::Some(t.to_owned())
+        }
+    }
+
+    fn applies(&self) -> Applies {
+        match self {
+            Remote::All => Applies::ToAll,
+            Remote::Some(_) => Applies::ToSome,
         }
     }
 }
@@ -99,11 +190,12 @@ pub struct WinRule {
     pub applies_to_ftp: bool,
     /// A legacy `netsh firewall` port opening (keyed by protocol and port).
     pub legacy: bool,
+    pub profiles: ProfileSet,
     pub span: Span,
 }
 
 impl WinRule {
-    /// An enabled inbound allow rule for all sources, the common case.
+    /// An enabled inbound allow rule for all sources and profiles, the common case.
     pub fn allow_in(protocol: Protocol, local_ports: LocalPorts, span: Span) -> WinRule {
         WinRule {
             name: None,
@@ -115,15 +207,17 @@ impl WinRule {
             enabled: true,
             applies_to_ftp: true,
             legacy: false,
+            profiles: ProfileSet::ALL,
             span,
         }
     }
 
-    fn decides_inbound_tcp(&self) -> bool {
+    fn decides_inbound_tcp(&self, profile: Profile) -> bool {
         self.enabled
             && self.dir == Direction::In
             && self.protocol.covers_tcp()
             && self.applies_to_ftp
+            && self.profiles.contains(profile)
     }
 }
 
@@ -165,20 +259,28 @@ pub enum Change {
     DeletePortOpening {
         protocol: Protocol,
         ports: PortSet,
+        profiles: ProfileSet,
     },
     /// `set rule ... new enable=`, `Enable-/Disable-NetFirewallRule`.
     SetEnabled {
         filter: RuleFilter,
         enabled: bool,
     },
-    /// The firewall of every profile turned on or off.
+    /// The firewall of these profiles turned on or off.
     State {
         on: bool,
+        profiles: ProfileSet,
         span: Span,
     },
-    /// Default inbound action: `true` = allow (`firewallpolicy allowinbound`).
+    /// Default inbound action of these profiles: `true` = allow (`firewallpolicy allowinbound`).
     InboundAllow {
         allow: bool,
+        profiles: ProfileSet,
+        span: Span,
+    },
+    /// The network the host is on (`Set-NetConnectionProfile -NetworkCategory Private`).
+    HostProfile {
+        profile: Profile,
         span: Span,
     },
     /// `netsh advfirewall reset`: rules added so far are gone, defaults back.
@@ -186,302 +288,319 @@ pub enum Change {
     Uncertain(Uncertainty),
 }
 
+/// One profile's switches: `None` = the built-in default (on, block inbound).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ProfileState {
+    /// Set when the firewall of this profile was turned off (and not back on).
+    pub off: Option<Span>,
+    /// The default inbound action set explicitly: allow or block, and where.
+    pub inbound: Option<(bool, Span)>,
+}
+
+/// A legacy exception is one protocol and one port in one profile; a new one
+/// with the same key replaces the old.
+type LegacyKey = (Profile, Protocol, u16);
+
 /// The rules and switches of one file, after every change.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct WinFirewall {
+    /// Rules of the advanced firewall (netsh advfirewall, PowerShell, FirewallRules).
     pub rules: Vec<WinRule>,
-    /// Set when the firewall was turned off (and not back on).
-    pub off: Option<Span>,
-    /// Set when inbound connections are allowed by default.
-    pub inbound_allow: Option<Span>,
+    /// Legacy port exceptions: each port points at the opening (in `legacy_rules`) that set it.
+    legacy: BTreeMap<LegacyKey, usize>,
+    legacy_rules: Vec<WinRule>,
+    /// Domain, private, public.
+    pub profiles: [ProfileState; 3],
+    /// The profile the host is in, when the file sets it.
+    pub host_profile: Option<(Profile, Span)>,
     pub uncertain: Vec<Uncertainty>,
-    /// Ports each protocol's legacy openings cover, so adding the next of
-    /// 60,000 one-port openings does not rescan the others.
-    legacy_cover: Vec<(Protocol, Coverage)>,
 }
 
 impl WinFirewall {
     pub fn apply(&mut self, change: Change) {
         match change {
-            Change::Add(rule) => self.add(rule),
+            Change::Add(rule) if rule.legacy => self.add_legacy(rule),
+            Change::Add(rule) => self.rules.push(rule),
             Change::Delete(filter) => self.rules.retain(|r| !filter.matches(r)),
-            Change::DeletePortOpening { protocol, ports } => {
-                self.remove_port_openings(protocol, &ports);
-            }
+            Change::DeletePortOpening {
+                protocol,
+                ports,
+                profiles,
+            } => self.delete_port_openings(protocol, &ports, profiles),
             Change::SetEnabled { filter, enabled } => self
                 .rules
                 .iter_mut()
                 .filter(|r| filter.matches(r))
                 .for_each(|r| r.enabled = enabled),
-            Change::State { on, span } => self.off = (!on).then_some(span),
-            Change::InboundAllow { allow, span } => self.inbound_allow = allow.then_some(span),
+            Change::State { on, profiles, span } => {
+                for state in self.states(profiles) {
+                    state.off = (!on).then_some(span);
+                }
+            }
+            Change::InboundAllow {
+                allow,
+                profiles,
+                span,
+            } => {
+                for state in self.states(profiles) {
+                    state.inbound = Some((allow, span));
+                }
+            }
+            Change::HostProfile { profile, span } => self.host_profile = Some((profile, span)),
             Change::Reset => {
                 self.rules.clear();
-                self.legacy_cover.clear();
-                self.off = None;
-                self.inbound_allow = None;
+                self.legacy.clear();
+                self.legacy_rules.clear();
+                self.profiles = Default::default();
             }
             Change::Uncertain(u) => self.uncertain.push(u),
         }
     }
 
-    /// A legacy port opening replaces the one with the same protocol and port.
-    fn add(&mut self, rule: WinRule) {
-        if rule.legacy {
-            if let LocalPorts::Set(ports) = &rule.local_ports {
-                self.remove_port_openings(rule.protocol, ports);
-                self.cover(rule.protocol).uncovered(ports, true);
-            }
+    /// The current profile is the one the host is in. When no file says which,
+    /// a legacy command reaches only domain and private (Windows lets it touch
+    /// public only while attached to a public network); `currentprofile` settings
+    /// are taken to hold whichever profile is active.
+    fn resolve(&self, profiles: ProfileSet) -> ProfileSet {
+        if !profiles.is_current() {
+            return profiles;
         }
-        self.rules.push(rule);
+        match self.host_profile {
+            Some((p, _)) => ProfileSet::of(p),
+            None if profiles == ProfileSet::ACTIVE => ProfileSet::ALL,
+            None => ProfileSet::LEGACY_ALL,
+        }
     }
 
-    fn cover(&mut self, protocol: Protocol) -> &mut Coverage {
-        let i = match self.legacy_cover.iter().position(|(p, _)| *p == protocol) {
-            Some(i) => i,
-            None => {
-                self.legacy_cover.push((protocol, Coverage::default()));
-                self.legacy_cover.len() - 1
-            }
-        };
-        &mut self.legacy_cover[i].1
+    fn states(&mut self, profiles: ProfileSet) -> impl Iterator<Item = &mut ProfileState> {
+        let profiles = self.resolve(profiles);
+        Profile::ALL
+            .into_iter()
+            .zip(self.profiles.iter_mut())
+            .filter(move |(p, _)| profiles.contains(*p))
+            .map(|(_, s)| s)
     }
 
-    fn remove_port_openings(&mut self, protocol: Protocol, ports: &PortSet) {
-        if self.cover(protocol).uncovered(ports, false) == *ports {
+    fn add_legacy(&mut self, mut rule: WinRule) {
+        rule.profiles = self.resolve(rule.profiles);
+        let LocalPorts::Set(ports) = &rule.local_ports else {
+            self.rules.push(rule);
             return;
-        }
-        let mut remaining = Coverage::default();
-        for rule in self
-            .rules
-            .iter_mut()
-            .filter(|r| r.legacy && r.protocol == protocol)
+        };
+        let index = self.legacy_rules.len();
+        for profile in Profile::ALL
+            .into_iter()
+            .filter(|p| rule.profiles.contains(*p))
         {
-            if let LocalPorts::Set(own) = &rule.local_ports {
-                let left = own.difference(ports);
-                remaining.uncovered(&left, true);
-                rule.local_ports = LocalPorts::Set(left);
+            for &(lo, hi) in ports.ranges() {
+                for port in lo..=hi {
+                    self.legacy.insert((profile, rule.protocol, port), index);
+                }
             }
         }
-        *self.cover(protocol) = remaining;
-        self.rules
-            .retain(|r| !(r.legacy && r.local_ports == LocalPorts::Set(PortSet::empty())));
+        self.legacy_rules.push(rule);
     }
 
-    /// Inbound TCP as this file's firewall decides it.
+    fn delete_port_openings(&mut self, protocol: Protocol, ports: &PortSet, profiles: ProfileSet) {
+        let profiles = self.resolve(profiles);
+        for profile in Profile::ALL.into_iter().filter(|p| profiles.contains(*p)) {
+            for &(lo, hi) in ports.ranges() {
+                let keys: Vec<LegacyKey> = self
+                    .legacy
+                    .range((profile, protocol, lo)..=(profile, protocol, hi))
+                    .map(|(k, _)| *k)
+                    .collect();
+                for k in keys {
+                    self.legacy.remove(&k);
+                }
+            }
+        }
+    }
+
+    /// Inbound TCP as this file's firewall decides it, per profile; the top-level
+    /// fields describe the profile the host is in, the public profile when unknown.
     pub fn to_firewall(&self, file: FileId) -> Firewall {
-        let mut uncertain = self.uncertain.clone();
-        let rules: Vec<(&WinRule, PortSet)> = self
+        let [domain, private, public] = Profile::ALL.map(|p| Box::new(self.profile_facts(p, file)));
+        let profiles = Profiles {
+            domain,
+            private,
+            public,
+            host: self
+                .host_profile
+                .map(|(p, span)| Located::new(p, Some(span))),
+            before_vista: false,
+        };
+        profiles.into_firewall()
+    }
+
+    fn profile_facts(&self, profile: Profile, file: FileId) -> Firewall {
+        let lowered = self.lower(profile);
+        let mut fw = crate::filter::eval::firewall_facts(&lowered.ruleset, file);
+        fw.uncertain.splice(0..0, self.uncertain.iter().cloned());
+        fw.uncertain.extend(lowered.uncertain);
+        // Windows' stateful FTP filter is not a helper the facts can name.
+        fw.admits_related = false;
+        // Rules without addresses filter both families alike; the stateful
+        // filter's admission of active-mode replies is not lowered yet.
+        fw.family = None;
+        fw.active = None;
+        fw
+    }
+
+    /// One profile as one input chain: blocks first (they win whatever the
+    /// order), then allows, then the profile's default inbound action.
+    pub fn lower(&self, profile: Profile) -> Lowered {
+        let state = &self.profiles[profile as usize];
+        let mut out = Lowering::default();
+        let (policy, policy_span) = match (state.off, state.inbound) {
+            (Some(span), _) => (ir::Policy::Accept, Some(span)),
+            (None, Some((true, span))) => (ir::Policy::Accept, Some(span)),
+            (None, Some((false, span))) => (ir::Policy::Drop, Some(span)),
+            (None, None) => (ir::Policy::Drop, None),
+        };
+        if state.off.is_none() {
+            let rules = self.effective_rules(profile);
+            for action in [RuleAction::Block, RuleAction::Allow] {
+                for rule in rules.iter().filter(|r| r.action == action) {
+                    out.push(rule);
+                }
+            }
+        }
+        out.finish(profile, policy, policy_span)
+    }
+
+    /// The rules deciding inbound TCP in `profile`, advanced rules first, then
+    /// the legacy exceptions as runs of consecutive ports of one opening.
+    fn effective_rules(&self, profile: Profile) -> Vec<WinRule> {
+        let mut out: Vec<WinRule> = self
             .rules
             .iter()
-            .filter(|r| r.decides_inbound_tcp())
-            .filter_map(|r| match &r.local_ports {
-                LocalPorts::Any => Some((r, PortSet::all())),
-                LocalPorts::Set(p) => Some((r, p.clone())),
-                LocalPorts::Unknown(why) => {
-                    uncertain.push(Uncertainty {
-                        span: r.span,
-                        what: why.clone(),
-                    });
-                    None
-                }
-            })
+            .filter(|r| r.decides_inbound_tcp(profile))
+            .cloned()
             .collect();
-        if let Some(span) = self.off {
-            return firewall_off(file, span, uncertain);
-        }
-        let mut eval = Evaluation::new();
-        for (rule, ports) in rules.iter().filter(|(r, _)| r.action == RuleAction::Block) {
-            eval.block(rule, ports);
-        }
-        for (rule, ports) in rules.iter().filter(|(r, _)| r.action == RuleAction::Allow) {
-            eval.allow(rule, ports);
-        }
-        eval.finish(file, self.inbound_allow, uncertain)
-    }
-}
-
-/// Blocks first (they win whatever the order), then allows, then the default.
-/// Decided ports are kept in a [`Coverage`], so thousands of one-port rules
-/// cost O(n log n), not a set rebuild per rule.
-struct Evaluation {
-    decided: Coverage,
-    open_all: Vec<(u16, u16)>,
-    open_some: Vec<(u16, u16)>,
-    decisions: Vec<Decision>,
-}
-
-impl Evaluation {
-    fn new() -> Self {
-        Evaluation {
-            decided: Coverage::default(),
-            open_all: Vec::new(),
-            open_some: Vec::new(),
-            decisions: Vec::new(),
-        }
-    }
-
-    fn block(&mut self, rule: &WinRule, ports: &PortSet) {
-        let scope = scope_of(&rule.remote);
-        let hit = self.decided.uncovered(ports, scope == Scope::All);
-        self.decisions
-            .push(decision(Verdict::Drop, scope, hit, ports, rule.span));
-    }
-
-    fn allow(&mut self, rule: &WinRule, ports: &PortSet) {
-        let scope = scope_of(&rule.remote);
-        let hit = self.decided.uncovered(ports, scope == Scope::All);
-        match scope {
-            Scope::All => self.open_all.extend_from_slice(hit.ranges()),
-            Scope::Some => self.open_some.extend_from_slice(hit.ranges()),
-        }
-        self.decisions
-            .push(decision(Verdict::Accept, scope, hit, ports, rule.span));
-    }
-
-    fn finish(
-        mut self,
-        file: FileId,
-        inbound_allow: Option<Span>,
-        uncertain: Vec<Uncertainty>,
-    ) -> Firewall {
-        let (verdict, policy) = match inbound_allow {
-            Some(span) => (
-                Verdict::Accept,
-                Located::new(DefaultPolicy::Accept, Some(span)),
-            ),
-            None => (Verdict::Drop, Located::default_value(DefaultPolicy::Drop)),
-        };
-        let undecided = self.decided.to_set().complement();
-        let mut open_all = PortSet::from_ranges(self.open_all);
-        if verdict == Verdict::Accept {
-            open_all = open_all.union(&undecided);
-        }
-        self.decisions.push(Decision {
-            verdict,
-            scope: Scope::All,
-            ports: undecided.clone(),
-            rule_ports: undecided,
-            span: policy.span,
-            is_policy: true,
-        });
-        let connectable = PortSet::connectable();
-        let open_to_all = open_all.intersection(&connectable);
-        let open_to_some = PortSet::from_ranges(self.open_some)
-            .difference(&open_to_all)
-            .intersection(&connectable);
-        Firewall {
-            files: vec![file],
-            default_policy: policy,
-            open_to_all,
-            open_to_some,
-            decisions: self.decisions,
-            ftp_helpers: Vec::new(),
-            related_accepts: Vec::new(),
-            admits_related: false,
-            active: None,
-            uncertain,
-            family: None,
-            classes: Vec::new(),
-        }
-    }
-}
-
-/// Disjoint inclusive port ranges keyed by their start, for many small
-/// lookups and inserts.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-struct Coverage {
-    ranges: BTreeMap<u16, u16>,
-}
-
-impl Coverage {
-    /// The part of `ports` not covered yet; with `claim`, it becomes covered.
-    fn uncovered(&mut self, ports: &PortSet, claim: bool) -> PortSet {
-        let mut fresh = Vec::new();
-        for &(lo, hi) in ports.ranges() {
-            let overlapping = self.overlapping(lo, hi);
-            let mut next = u32::from(lo);
-            for &(s, e) in &overlapping {
-                if u32::from(s) > next {
-                    fresh.push((next as u16, s - 1));
+        let mut run: Option<(usize, Protocol, u16, u16)> = None;
+        let lo_key = (profile, Protocol::Tcp, 0);
+        for (&(p, protocol, port), &index) in self.legacy.range(lo_key..) {
+            if p != profile {
+                break;
+            }
+            match &mut run {
+                Some((i, proto, _, hi)) if *i == index && *proto == protocol && *hi + 1 == port => {
+                    *hi = port;
                 }
-                next = next.max(u32::from(e) + 1);
-            }
-            if next <= u32::from(hi) {
-                fresh.push((next as u16, hi));
-            }
-            if claim {
-                for (s, _) in &overlapping {
-                    self.ranges.remove(s);
+                _ => {
+                    out.extend(run.and_then(|r| self.legacy_run(r, profile)));
+                    run = Some((index, protocol, port, port));
                 }
-                let start = overlapping.first().map_or(lo, |r| r.0.min(lo));
-                let end = overlapping.last().map_or(hi, |r| r.1.max(hi));
-                self.ranges.insert(start, end);
             }
         }
-        PortSet::from_ranges(fresh)
-    }
-
-    /// Covered ranges that overlap `lo..=hi`, in order.
-    fn overlapping(&self, lo: u16, hi: u16) -> Vec<(u16, u16)> {
-        let mut out: Vec<(u16, u16)> = self
-            .ranges
-            .range(..=lo)
-            .next_back()
-            .filter(|(_, e)| **e >= lo)
-            .map(|(s, e)| (*s, *e))
-            .into_iter()
-            .collect();
-        if lo < hi {
-            out.extend(self.ranges.range(lo + 1..=hi).map(|(s, e)| (*s, *e)));
-        }
+        out.extend(run.and_then(|r| self.legacy_run(r, profile)));
         out
     }
 
-    fn to_set(&self) -> PortSet {
-        PortSet::from_ranges(self.ranges.iter().map(|(s, e)| (*s, *e)))
+    fn legacy_run(
+        &self,
+        (index, _, lo, hi): (usize, Protocol, u16, u16),
+        profile: Profile,
+    ) -> Option<WinRule> {
+        let rule = self.legacy_rules.get(index)?;
+        rule.decides_inbound_tcp(profile).then(|| WinRule {
+            local_ports: LocalPorts::Set(PortSet::range(lo, hi)),
+            ..rule.clone()
+        })
     }
 }
 
-fn scope_of(remote: &Remote) -> Scope {
-    match remote {
-        Remote::All => Scope::All,
-        Remote::Some(_) => Scope::Some,
-    }
+/// A profile's ruleset and what the lowering could not express.
+pub struct Lowered {
+    pub ruleset: ir::Ruleset<'static>,
+    pub uncertain: Vec<Uncertainty>,
 }
 
-fn decision(verdict: Verdict, scope: Scope, hit: PortSet, ports: &PortSet, span: Span) -> Decision {
-    Decision {
-        verdict,
-        scope,
-        ports: hit,
-        rule_ports: ports.clone(),
-        span: Some(span),
-        is_policy: false,
-    }
+#[derive(Default)]
+struct Lowering {
+    rules: Vec<ir::Rule>,
+    port_sets: Vec<PortSet>,
+    uncertain: Vec<Uncertainty>,
 }
 
-fn firewall_off(file: FileId, span: Span, uncertain: Vec<Uncertainty>) -> Firewall {
-    Firewall {
-        files: vec![file],
-        default_policy: Located::new(DefaultPolicy::Accept, Some(span)),
-        open_to_all: PortSet::connectable(),
-        open_to_some: PortSet::empty(),
-        decisions: vec![Decision {
-            verdict: Verdict::Accept,
-            scope: Scope::All,
-            ports: PortSet::all(),
-            rule_ports: PortSet::all(),
-            span: Some(span),
-            is_policy: true,
-        }],
-        ftp_helpers: Vec::new(),
-        related_accepts: Vec::new(),
-        admits_related: false,
-        active: None,
-        uncertain,
-        family: None,
-        classes: Vec::new(),
+impl Lowering {
+    fn push(&mut self, rule: &WinRule) {
+        let key_in = match &rule.local_ports {
+            LocalPorts::Any => PortRef::ALL,
+            LocalPorts::Set(ports) => self.port_ref(ports),
+            LocalPorts::Unknown(why) => {
+                self.uncertain.push(Uncertainty {
+                    span: rule.span,
+                    what: why.clone(),
+                });
+                return;
+            }
+        };
+        let mut applies = [Applies::Never; PACKETS];
+        applies[Packet::New as usize] = rule.remote.applies();
+        applies[Packet::Untracked as usize] = rule.remote.applies();
+        self.rules.push(ir::Rule {
+            span: rule.span,
+            key_in,
+            key_out: PortRef::Empty,
+            client_in: ir::ANY_ADDR,
+            client_out: ir::ANY_ADDR,
+            applies,
+            proto: match rule.protocol {
+                Protocol::Tcp => ir::Proto::Tcp,
+                _ => ir::Proto::Any,
+            },
+            plain: rule.remote == Remote::All,
+            state: None,
+            mark: None,
+            target: match rule.action {
+                RuleAction::Allow => Target::Accept,
+                RuleAction::Block => Target::Drop,
+            },
+            spec: 0,
+        });
+    }
+
+    fn port_ref(&mut self, ports: &PortSet) -> PortRef {
+        match ports.ranges() {
+            [] => PortRef::Empty,
+            [(lo, hi)] => PortRef::Range(*lo, *hi),
+            _ => {
+                self.port_sets.push(ports.clone());
+                PortRef::Set(self.port_sets.len() as u32 - 1)
+            }
+        }
+    }
+
+    fn finish(self, profile: Profile, policy: ir::Policy, policy_span: Option<Span>) -> Lowered {
+        let chain = ir::Chain {
+            rules: Cow::Owned(self.rules),
+            policy,
+            policy_span,
+            live: true,
+        };
+        let ruleset = ir::Ruleset {
+            // Rules without addresses filter both families alike.
+            family: crate::addrset::Family::V4,
+            tables: vec![ir::Table {
+                chains: vec![chain],
+            }],
+            bases: vec![Base {
+                hook: Hook::Input,
+                priority: 0,
+                kind: BaseKind::Filter,
+                table: 0,
+                chain: 0,
+                label: format!("Windows Firewall ({} profile)", profile.name()),
+            }],
+            port_sets: Cow::Owned(self.port_sets),
+            addr_sets: Cow::Borrowed(&[]),
+        };
+        Lowered {
+            ruleset,
+            uncertain: self.uncertain,
+        }
     }
 }
 
@@ -575,6 +694,7 @@ impl Finding {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::facts::DefaultPolicy;
 
     fn span(n: usize) -> Span {
         Span::new(FileId(0), n, n + 1)
@@ -613,7 +733,9 @@ mod tests {
         let probe = PortSet::single(5055);
         let blocker = fw.blockers(&probe).next().unwrap();
         assert_eq!(blocker.span, Some(span(2)));
-        assert_eq!(fw.decisions[1].rule_ports, PortSet::range(5000, 5100));
+        let elsewhere = probe.complement();
+        let opener = fw.openers(&elsewhere).next().unwrap();
+        assert_eq!(opener.rule_ports, PortSet::range(5000, 5100));
     }
 
     #[test]
@@ -635,15 +757,100 @@ mod tests {
         let mut w = WinFirewall::default();
         let mut loop_rule = rule(RuleAction::Allow, PortSet::range(5001, 5201), 1);
         loop_rule.legacy = true;
+        loop_rule.profiles = ProfileSet::LEGACY_ALL;
         w.apply(Change::Add(loop_rule));
         w.apply(Change::DeletePortOpening {
             protocol: Protocol::Tcp,
             ports: PortSet::range(5101, 5300),
+            profiles: ProfileSet::LEGACY_ALL,
         });
+        let private = w.to_firewall(FileId(0)).in_profile(Profile::Private);
+        assert_eq!(private.open_to_all.to_string(), "5001-5100");
+    }
+
+    #[test]
+    fn a_legacy_opening_misses_the_public_profile_unless_the_host_is_on_it() {
+        let mut w = WinFirewall::default();
+        let mut legacy = rule(RuleAction::Allow, PortSet::single(21), 1);
+        legacy.legacy = true;
+        legacy.profiles = ProfileSet::CURRENT;
+        w.apply(Change::Add(legacy.clone()));
+        let fw = w.to_firewall(FileId(0));
+        assert!(fw.open_to_all.is_empty(), "public is shown and closed");
+        assert_eq!(fw.in_profile(Profile::Domain).open_to_all.to_string(), "21");
+        w.apply(Change::HostProfile {
+            profile: Profile::Public,
+            span: span(2),
+        });
+        legacy.local_ports = LocalPorts::Set(PortSet::single(990));
+        w.apply(Change::Add(legacy));
+        let fw = w.to_firewall(FileId(0));
+        assert_eq!(fw.open_to_all.to_string(), "990");
+        assert_eq!(fw.profiles.map(|p| p.shown()), Some(Profile::Public));
+    }
+
+    #[test]
+    fn profile_switches_apply_to_their_profiles_only() {
+        let mut w = WinFirewall::default();
+        w.apply(Change::Add(rule(RuleAction::Allow, PortSet::single(21), 1)));
+        w.apply(Change::State {
+            on: false,
+            profiles: ProfileSet::of(Profile::Domain),
+            span: span(2),
+        });
+        w.apply(Change::InboundAllow {
+            allow: true,
+            profiles: ProfileSet::of(Profile::Private),
+            span: span(3),
+        });
+        let fw = w.to_firewall(FileId(0));
+        let open = |p| fw.in_profile(p).open_to_all.to_string();
+        assert_eq!(open(Profile::Domain), "1-65535");
+        assert_eq!(open(Profile::Private), "1-65535");
+        assert_eq!(open(Profile::Public), "21");
+        assert_eq!(fw.default_policy.value, DefaultPolicy::Drop);
+    }
+
+    #[test]
+    fn a_rule_opens_only_the_profiles_it_names() {
+        let mut w = WinFirewall::default();
+        let mut private = rule(RuleAction::Allow, PortSet::single(21), 1);
+        private.profiles = ProfileSet::parse_list("Domain,Private").unwrap();
+        w.apply(Change::Add(private));
+        let fw = w.to_firewall(FileId(0));
+        assert!(fw.open_to_all.is_empty());
         assert_eq!(
-            w.to_firewall(FileId(0)).open_to_all.to_string(),
-            "5001-5100"
+            fw.in_profile(Profile::Private).open_to_all.to_string(),
+            "21"
         );
+        assert!(ProfileSet::parse_list("public,bogus").is_none());
+        assert_eq!(
+            ProfileSet::parse_legacy("STANDARD"),
+            Some(ProfileSet::of(Profile::Private))
+        );
+    }
+
+    #[test]
+    fn several_files_combine_profile_by_profile() {
+        let mut legacy = WinFirewall::default();
+        let mut opening = rule(RuleAction::Allow, PortSet::range(21, 22), 1);
+        opening.legacy = true;
+        opening.profiles = ProfileSet::LEGACY_ALL;
+        legacy.apply(Change::Add(opening));
+        let mut adv = WinFirewall::default();
+        adv.apply(Change::Add(rule(RuleAction::Allow, PortSet::single(21), 2)));
+        adv.apply(Change::HostProfile {
+            profile: Profile::Private,
+            span: span(3),
+        });
+        let both = Firewall::combine(vec![
+            legacy.to_firewall(FileId(0)),
+            adv.to_firewall(FileId(1)),
+        ])
+        .unwrap();
+        assert_eq!(both.open_to_all.to_string(), "21", "the host is on private");
+        assert!(both.in_profile(Profile::Public).open_to_all.is_empty());
+        assert_eq!(both.files, vec![FileId(0), FileId(1)]);
     }
 
     #[test]
@@ -651,6 +858,7 @@ mod tests {
         let mut w = WinFirewall::default();
         w.apply(Change::State {
             on: false,
+            profiles: ProfileSet::ALL,
             span: span(3),
         });
         let fw = w.to_firewall(FileId(0));
@@ -659,22 +867,16 @@ mod tests {
     }
 
     #[test]
-    fn coverage_matches_set_algebra() {
-        let mut cov = Coverage::default();
-        let mut set = PortSet::empty();
-        let mut seed: u32 = 7;
-        for _ in 0..2000 {
-            seed = seed.wrapping_mul(1_103_515_245).wrapping_add(12345);
-            let lo = (seed >> 8) as u16 % 200;
-            let hi = lo + (seed >> 20) as u16 % 5;
-            let ports = PortSet::range(lo, hi);
-            let claim = seed % 3 != 0;
-            assert_eq!(cov.uncovered(&ports, claim), ports.difference(&set));
-            if claim {
-                set = set.union(&ports);
-            }
-            assert_eq!(cov.to_set(), set);
+    fn sixty_thousand_one_port_openings_stay_fast() {
+        let mut w = WinFirewall::default();
+        for port in 1024..=65535u16 {
+            let mut one = rule(RuleAction::Allow, PortSet::single(port), usize::from(port));
+            one.legacy = true;
+            one.profiles = ProfileSet::LEGACY_ALL;
+            w.apply(Change::Add(one));
         }
+        let private = w.to_firewall(FileId(0)).in_profile(Profile::Private);
+        assert_eq!(private.open_to_all.to_string(), "1024-65535");
     }
 
     #[test]

@@ -1,6 +1,6 @@
 //! `control-port-blocked`: see rules/control-port-blocked.toml.
 
-use super::{Rule, audience, closing_label, families_to_check};
+use super::{Rule, audience, by_the_firewall, closing_label, families_to_check};
 use crate::diag::Diagnostic;
 use crate::hosts::Host;
 use crate::policy::Policy;
@@ -50,7 +50,8 @@ impl ControlPortBlocked {
         let mut d = Diagnostic::new(
             self.name(),
             format!(
-                "control port {port} is blocked by the firewall{who}: {}",
+                "control port {port} is blocked {}{who}: {}",
+                by_the_firewall(fw),
                 if who.is_empty() {
                     "no client can log in"
                 } else {

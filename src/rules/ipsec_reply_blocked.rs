@@ -13,11 +13,12 @@ impl Rule for IpsecReplyBlocked {
     }
 
     fn check_file(&self, file: &ParsedFile, out: &mut Vec<Diagnostic>) {
-        let Some(eval) = ipsec_store(file).and_then(|s| s.evaluate(file.source.id)) else {
+        let Some(store) = ipsec_store(file) else {
             return;
         };
         out.extend(
-            eval.replies_blocked
+            store
+                .replies_blocked(file.source.id)
                 .iter()
                 .map(|r| self.report(file, r)),
         );

@@ -189,6 +189,16 @@ pub(crate) fn passive_spans(
 }
 
 /// Label for a closing decision: "policy DROP closes 9985-9986" / "drops 9985-9986".
+/// "by the firewall", naming the Windows Firewall profile when the profiles disagree.
+pub(crate) fn by_the_firewall(fw: &crate::facts::Firewall) -> String {
+    match &fw.profiles {
+        Some(p) if p.worth_naming() => {
+            format!("by the firewall in the {} profile", p.shown().name())
+        }
+        _ => "by the firewall".to_owned(),
+    }
+}
+
 pub(crate) fn closing_label(d: &crate::facts::Decision, ports: &crate::portset::PortSet) -> String {
     use crate::facts::Verdict;
     let hit = d.ports.intersection(ports).summary(4);

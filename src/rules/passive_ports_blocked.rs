@@ -1,6 +1,6 @@
 //! `passive-ports-blocked`: see rules/passive-ports-blocked.toml.
 
-use super::{Rule, audience, closing_label, families_to_check, passive_spans};
+use super::{Rule, audience, by_the_firewall, closing_label, families_to_check, passive_spans};
 use crate::diag::{Diagnostic, Severity};
 use crate::facts::{ControlTls, Family, Firewall, FtpServer, SourceClass, UserKind};
 use crate::hosts::Host;
@@ -55,7 +55,7 @@ impl PassivePortsBlocked {
         let classes = fw.source_classes();
         let all_classes = classes.len();
         for blocked in blocked_by_class(classes, &ports, control) {
-            let mut d = self.report(server, &ports, &blocked, all_classes, family);
+            let mut d = self.report(server, fw, &ports, &blocked, (all_classes, family));
             if helper {
                 d = tls.explain(d);
             }
@@ -63,26 +63,29 @@ impl PassivePortsBlocked {
         }
     }
 
+    /// `audience_of`: how many classes the firewall has, and the family to name.
     fn report(
         &self,
         server: &FtpServer,
+        fw: &Firewall,
         ports: &PortSet,
         blocked: &Blocked,
-        all_classes: usize,
-        family: Option<Family>,
+        audience_of: (usize, Option<Family>),
     ) -> Diagnostic {
+        let (all_classes, family) = audience_of;
         let words = server.vocabulary();
         let who = audience(family, &blocked.classes, all_classes);
+        let by = by_the_firewall(fw);
         let shut = &blocked.ports;
         let message = if shut == ports {
             format!(
-                "all {} passive ports {} are blocked by the firewall{who}",
+                "all {} passive ports {} are blocked {by}{who}",
                 ports.count(),
                 ports.summary(6)
             )
         } else {
             format!(
-                "passive ports {} are blocked by the firewall{who} ({} of the {} ports {} hands out)",
+                "passive ports {} are blocked {by}{who} ({} of the {} ports {} hands out)",
                 shut.summary(6),
                 shut.count(),
                 ports.count(),
@@ -120,7 +123,7 @@ impl PassivePortsBlocked {
                 );
             }
         }
-        d.with_help(help(server, shut, &open_part))
+        d.with_help(help(server, fw, shut, &open_part))
     }
 }
 
@@ -213,8 +216,15 @@ fn users(kinds: &[UserKind]) -> Option<String> {
     Some(format!("{} users", names.join(" and ")))
 }
 
-fn help(server: &FtpServer, blocked: &PortSet, open_part: &PortSet) -> String {
-    let open = format!("open {}/tcp in the firewall", blocked.summary(6));
+fn help(server: &FtpServer, fw: &Firewall, blocked: &PortSet, open_part: &PortSet) -> String {
+    let open = match &fw.profiles {
+        Some(p) if p.worth_naming() => format!(
+            "open {}/tcp in the {} profile too (an advfirewall rule with profile=any)",
+            blocked.summary(6),
+            p.shown().name()
+        ),
+        _ => format!("open {}/tcp in the firewall", blocked.summary(6)),
+    };
     match open_part.widest_range() {
         Some((lo, hi)) => format!(
             "{open}, or set {} so the server hands out only open ports",

@@ -8,8 +8,8 @@ use super::{
 use crate::facts::Uncertainty;
 use crate::formats::regfile::admits_ftp_service;
 use crate::formats::winfw::{
-    Change, Direction, Finding, LocalPorts, Protocol, Remote, RuleAction, RuleFilter, WinRule,
-    parse_port_list,
+    Change, Direction, Finding, LocalPorts, ProfileSet, Protocol, Remote, RuleAction, RuleFilter,
+    WinRule, parse_port_list,
 };
 use crate::portset::PortSet;
 use crate::source::Span;
@@ -188,6 +188,7 @@ fn legacy_firewall(
                 let on = !mode.eq_ignore_ascii_case("disable");
                 fx.firewall.push(Change::State {
                     on,
+                    profiles: legacy_profiles(&t),
                     span: site.statement,
                 });
                 let equivalent = if on {
@@ -368,8 +369,16 @@ fn port_opening(args: &[Arg], loops: &Loops, site: Site, fx: &mut Effects) -> Op
         enabled,
         remote,
         legacy: true,
+        profiles: legacy_profiles(&t),
         ..WinRule::allow_in(protocol, local_ports, site.statement)
     })
+}
+
+/// `profile=CURRENT|DOMAIN|STANDARD|ALL`, CURRENT when absent or not known here.
+fn legacy_profiles(t: &Tagged) -> ProfileSet {
+    t.get("profile")
+        .and_then(|(p, _)| ProfileSet::parse_legacy(p))
+        .unwrap_or(ProfileSet::CURRENT)
 }
 
 /// A legacy port opening is one port 1-65535; a loop variable stands for all its values.
@@ -433,9 +442,11 @@ fn delete_port_opening(args: &[Arg], loops: &Loops, site: Site, fx: &mut Effects
     };
     let protocol = Protocol::parse(proto).unwrap_or(Protocol::Any);
     match single_ports(port, span, loops, fx) {
-        Some(LocalPorts::Set(ports)) => fx
-            .firewall
-            .push(Change::DeletePortOpening { protocol, ports }),
+        Some(LocalPorts::Set(ports)) => fx.firewall.push(Change::DeletePortOpening {
+            protocol,
+            ports,
+            profiles: legacy_profiles(&t),
+        }),
         Some(_) => fx.firewall.push(Change::Uncertain(Uncertainty {
             span: site.statement,
             what: "deleted port not known".to_owned(),
@@ -583,6 +594,13 @@ fn add_rule(args: &[Arg], loops: &Loops, site: Site, fx: &mut Effects) -> Option
         .map_or(Remote::All, |(r, _)| Remote::from_list(r));
     let program = t.get("program").map(|(p, _)| p.to_owned());
     let service = t.get("service").map(|(s, _)| s.to_owned());
+    let profiles = match t.get("profile") {
+        None => ProfileSet::ALL,
+        Some((p, span)) => match ProfileSet::parse_list(p) {
+            Some(set) => set,
+            None => return bad_value(fx, span, "profile", p, "public, private, domain or any"),
+        },
+    };
     Some(WinRule {
         name: Some(name.to_owned()),
         action,
@@ -593,6 +611,7 @@ fn add_rule(args: &[Arg], loops: &Loops, site: Site, fx: &mut Effects) -> Option
         enabled,
         applies_to_ftp: admits_ftp_service(program.as_deref(), service.as_deref()),
         legacy: false,
+        profiles,
         span: site.statement,
     })
 }
@@ -720,31 +739,30 @@ fn set_rule(args: &[Arg], loops: &Loops, site: Site, fx: &mut Effects) {
     }
 }
 
-/// `netsh advfirewall set allprofiles state off`, `... firewallpolicy allowinbound,allowoutbound`.
-fn adv_set(profile: &str, args: &[Arg], site: Site, fx: &mut Effects) {
-    let every = matches!(profile, "allprofiles" | "currentprofile");
+/// `netsh advfirewall set allprofiles state off`, `... publicprofile firewallpolicy blockinbound,allowoutbound`.
+fn adv_set(store: &str, args: &[Arg], site: Site, fx: &mut Effects) {
+    let Some(profiles) = ProfileSet::parse_netsh_store(store) else {
+        return;
+    };
     let (Some(setting), Some(value)) = (args.first().map(lower), args.get(1).map(lower)) else {
         return;
     };
+    let span = site.statement;
     let change = match setting.as_str() {
         "state" => Change::State {
             on: value != "off",
-            span: site.statement,
+            profiles,
+            span,
         },
+        "firewallpolicy" if value.starts_with("notconfigured") => return,
         "firewallpolicy" => Change::InboundAllow {
             allow: value.starts_with("allowinbound"),
-            span: site.statement,
+            profiles,
+            span,
         },
         _ => return,
     };
-    if every {
-        fx.firewall.push(change);
-    } else {
-        fx.firewall.push(Change::Uncertain(Uncertainty {
-            span: site.statement,
-            what: format!("{setting} {value} for {profile} only"),
-        }));
-    }
+    fx.firewall.push(change);
 }
 
 // ---------------------------------------------------------------- adsutil

@@ -1120,10 +1120,10 @@ netsh ipsec static add rule name=\"Allow FTP\" policy=\"FTP Lockdown\" filterlis
             "ipseccmd -w REG -p P -r Block -f 0+* -n BLOCK\r\n\
              ipseccmd -w REG -p P -r FTP -f *=0:21:TCP -n PASS -x\r\n",
         );
-        let e = s.evaluate(FileId(0)).unwrap();
-        assert!(!e.firewall.open_to_any().contains(21));
-        assert_eq!(e.replies_blocked.len(), 1);
-        assert_eq!(e.replies_blocked[0].ports, PortSet::single(21));
+        assert!(!s.to_firewall(FileId(0)).unwrap().open_to_any().contains(21));
+        let replies = s.replies_blocked(FileId(0));
+        assert_eq!(replies.len(), 1);
+        assert_eq!(replies[0].ports, PortSet::single(21));
     }
 
     #[test]
@@ -1241,7 +1241,12 @@ netsh ipsec static add rule name=\"Allow FTP\" policy=\"FTP Lockdown\" filterlis
         );
         let sc = winscript::parse(&src, ScriptKind::Batch);
         let fw = winscript::facts(&sc, &src).firewall.unwrap();
-        assert_eq!(fw.open_to_all.to_string(), "21,5001-5149,5151-5201");
+        let private = fw.in_profile(crate::facts::Profile::Private);
+        assert_eq!(private.open_to_all.to_string(), "21,5001-5149,5151-5201");
+        assert!(
+            fw.open_to_all.is_empty(),
+            "legacy openings miss the public profile"
+        );
     }
 
     #[test]

@@ -9,11 +9,11 @@
 
 use super::commands::{self, Site, data_channel_port};
 use super::{Arg, Effects, IisSetting, LoopValues, Loops, RULE_FW_MALFORMED, UNKNOWN, is_unknown};
-use crate::facts::Uncertainty;
+use crate::facts::{Profile, Uncertainty};
 use crate::formats::regfile::admits_ftp_service;
 use crate::formats::winfw::{
-    Change, Direction, Finding, LocalPorts, Protocol, Remote, RuleAction, RuleFilter, WinRule,
-    parse_port_list,
+    Change, Direction, Finding, LocalPorts, ProfileSet, Protocol, Remote, RuleAction, RuleFilter,
+    WinRule, parse_port_list,
 };
 use crate::portset::PortSet;
 use crate::source::{SourceFile, Span};
@@ -1059,6 +1059,7 @@ fn cmdlet(program: &str, b: &Bound, loops: &Loops, site: Site, fx: &mut Effects)
             }
         }
         "set-netfirewallprofile" => profile(b, site, fx),
+        "set-netconnectionprofile" => connection_profile(b, site, fx),
         "set-webconfigurationproperty" => web_property(b, fx),
         "set-webconfiguration" => web_configuration(b, fx),
         "set-iisconfigattributevalue" => {
@@ -1158,6 +1159,24 @@ fn new_rule(b: &Bound, loops: &Loops, site: Site, fx: &mut Effects) -> Option<Wi
         None => Remote::All,
         Some((v, _)) => Remote::from_list(&v.text()),
     };
+    let profiles = match b.get("profile") {
+        None => ProfileSet::ALL,
+        Some((v, _)) if is_unknown(&v.text()) => ProfileSet::ALL,
+        Some((v, span)) => match ProfileSet::parse_list(&v.text()) {
+            Some(set) => set,
+            None => {
+                reject(
+                    fx,
+                    span,
+                    format!(
+                        "-Profile {} is not Any, Domain, Private or Public: New-NetFirewallRule rejects it",
+                        v.text()
+                    ),
+                );
+                return None;
+            }
+        },
+    };
     let name = b.text("displayname").or_else(|| b.text("name"));
     let program = b.text("program");
     let service = b.text("service");
@@ -1171,6 +1190,7 @@ fn new_rule(b: &Bound, loops: &Loops, site: Site, fx: &mut Effects) -> Option<Wi
         enabled,
         applies_to_ftp: admits_ftp_service(program.as_deref(), service.as_deref()),
         legacy: false,
+        profiles,
         span: site.statement,
     })
 }
@@ -1265,33 +1285,53 @@ fn name_filter(b: &Bound, fx: &mut Effects, site: Site) -> Option<RuleFilter> {
 
 /// `Set-NetFirewallProfile -All|-Profile Domain,Private,Public -Enabled False -DefaultInboundAction Allow`.
 fn profile(b: &Bound, site: Site, fx: &mut Effects) {
-    let listed = b.text("profile").unwrap_or_default().to_ascii_lowercase();
-    let every = b.get("all").is_some()
-        || (listed.contains("domain") && listed.contains("private") && listed.contains("public"))
-        || listed == "any";
-    let mut changes = Vec::new();
+    let listed = b.text("profile").unwrap_or_default();
+    let profiles = if b.get("all").is_some() {
+        Some(ProfileSet::ALL)
+    } else {
+        ProfileSet::parse_list(&listed)
+    };
+    let Some(profiles) = profiles else {
+        fx.firewall.push(Change::Uncertain(Uncertainty {
+            span: site.statement,
+            what: format!("profile `{listed}` is not known here"),
+        }));
+        return;
+    };
+    let span = site.statement;
     if let Some(e) = b.text("enabled") {
-        changes.push(Change::State {
+        fx.firewall.push(Change::State {
             on: !e.to_ascii_lowercase().contains("false"),
-            span: site.statement,
+            profiles,
+            span,
         });
     }
-    if let Some(a) = b.text("defaultinboundaction") {
-        changes.push(Change::InboundAllow {
-            allow: a.eq_ignore_ascii_case("allow"),
-            span: site.statement,
+    let inbound = b
+        .text("defaultinboundaction")
+        .map(|a| a.to_ascii_lowercase());
+    if let Some(a) = inbound.filter(|a| a == "allow" || a == "block") {
+        fx.firewall.push(Change::InboundAllow {
+            allow: a == "allow",
+            profiles,
+            span,
         });
     }
-    for change in changes {
-        if every {
-            fx.firewall.push(change);
-        } else {
-            fx.firewall.push(Change::Uncertain(Uncertainty {
-                span: site.statement,
-                what: format!("profile setting for {listed} only"),
-            }));
-        }
-    }
+}
+
+/// `Set-NetConnectionProfile -NetworkCategory Private`: the network, and so the
+/// firewall profile, the host is on.
+fn connection_profile(b: &Bound, site: Site, fx: &mut Effects) {
+    let category = b.text("networkcategory").unwrap_or_default();
+    let profile = match category.to_ascii_lowercase().as_str() {
+        "public" => Profile::Public,
+        "private" => Profile::Private,
+        "domainauthenticated" => Profile::Domain,
+        _ => return,
+    };
+    fx.firewall.push(Change::HostProfile {
+        profile,
+        span: site.statement,
+    });
 }
 
 fn section_of(b: &Bound) -> String {
