@@ -7,9 +7,8 @@
 //! marks follow the kernel's first-match walk exactly for the general public.
 
 use super::class::Class;
-use super::eval::main_filter;
 use super::ir::{
-    Base, BaseKind, Hook, Packet, Policy, PortRef, Proto, Rule, Ruleset, Table, Target,
+    Base, BaseKind, Hook, Packet, Policy, PortRef, Proto, Rule, Ruleset, Table, Target, main_filter,
 };
 use crate::facts::{ActivePacket, ActiveStep, Verdict};
 use crate::portset::PortSet;

@@ -12,7 +12,7 @@ use super::Fnv;
 use super::class::{Class, source_classes};
 use super::ir::{
     Applies, Base, BaseKind, Hook, NAT_DST_PRIORITY, Packet, Policy, PortRef, Proto, Rule, Ruleset,
-    Table, Target,
+    Table, Target, main_filter,
 };
 use crate::addrset::{AddrSet, Family};
 use crate::facts::{
@@ -1125,15 +1125,6 @@ impl<'r> Path<'r> {
             main,
         }
     }
-}
-
-/// The filter chain at the filter priority (0), or the last one on the hook.
-pub(crate) fn main_filter<'r>(chains: &[&'r Base]) -> Option<&'r Base> {
-    chains
-        .iter()
-        .find(|b| b.priority == 0)
-        .or(chains.last())
-        .copied()
 }
 
 enum Action {

@@ -293,3 +293,14 @@ impl<'a> Ruleset<'a> {
         self.tables.get(table)?.chains.get(chain as usize)
     }
 }
+
+/// The filter chain at the filter priority (0) among `chains`, or the last one:
+/// its policy is the firewall's default and its accepts are listed as decisions
+/// (iptables `filter INPUT`).
+pub fn main_filter<'r>(chains: &[&'r Base]) -> Option<&'r Base> {
+    chains
+        .iter()
+        .find(|b| b.priority == 0)
+        .or(chains.last())
+        .copied()
+}
