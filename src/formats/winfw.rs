@@ -12,6 +12,7 @@
 //! Windows' stateful FTP filter is not modelled as a helper: it is blind to
 //! FTPS and no source shows when it admits a passive connection.
 
+use crate::addrset::{AddrSet, Family};
 use crate::diag::Diagnostic;
 use crate::facts::{Firewall, Located, Profile, Profiles, Uncertainty};
 use crate::filter::ir::{self, Applies, Base, BaseKind, Hook, PACKETS, Packet, PortRef, Target};
@@ -165,13 +166,6 @@ impl Remote {
             Remote::All
         } else {
             Remote::Some(t.to_owned())
-        }
-    }
-
-    fn applies(&self) -> Applies {
-        match self {
-            Remote::All => Applies::ToAll,
-            Remote::Some(_) => Applies::ToSome,
         }
     }
 }
@@ -521,10 +515,27 @@ pub struct Lowered {
 struct Lowering {
     rules: Vec<ir::Rule>,
     port_sets: Vec<PortSet>,
+    addr_sets: Vec<AddrSet>,
     uncertain: Vec<Uncertainty>,
 }
 
 impl Lowering {
+    /// A remote list of IPv4 addresses, blocks and ranges becomes a source class
+    /// of the filter model; keywords (`LocalSubnet`, `DefaultGateway`, ...) and
+    /// IPv6 addresses stay "some sources".
+    fn clients(&mut self, remote: &Remote) -> (ir::AddrRef, Applies) {
+        let Remote::Some(text) = remote else {
+            return (ir::ANY_ADDR, Applies::ToAll);
+        };
+        match AddrSet::parse_list(Family::V4, text) {
+            Ok(set) if !set.is_empty() => {
+                self.addr_sets.push(set);
+                ((self.addr_sets.len() - 1) as ir::AddrRef, Applies::ToAll)
+            }
+            _ => (ir::ANY_ADDR, Applies::ToSome),
+        }
+    }
+
     fn push(&mut self, rule: &WinRule) {
         let key_in = match &rule.local_ports {
             LocalPorts::Any => PortRef::ALL,
@@ -537,14 +548,15 @@ impl Lowering {
                 return;
             }
         };
+        let (client_in, who) = self.clients(&rule.remote);
         let mut applies = [Applies::Never; PACKETS];
-        applies[Packet::New as usize] = rule.remote.applies();
-        applies[Packet::Untracked as usize] = rule.remote.applies();
+        applies[Packet::New as usize] = who;
+        applies[Packet::Untracked as usize] = who;
         self.rules.push(ir::Rule {
             span: rule.span,
             key_in,
             key_out: PortRef::Empty,
-            client_in: ir::ANY_ADDR,
+            client_in,
             client_out: ir::ANY_ADDR,
             applies,
             proto: match rule.protocol {
@@ -595,7 +607,7 @@ impl Lowering {
                 label: format!("Windows Firewall ({} profile)", profile.name()),
             }],
             port_sets: Cow::Owned(self.port_sets),
-            addr_sets: Cow::Borrowed(&[]),
+            addr_sets: Cow::Owned(self.addr_sets),
         };
         Lowered {
             ruleset,
