@@ -20,7 +20,7 @@ use crate::facts::{
 };
 use crate::portset::PortSet;
 use crate::source::{FileId, Span};
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::hash::BuildHasherDefault;
 
 const ACCEPT: u32 = 0;
@@ -50,6 +50,9 @@ impl Outcomes {
 #[derive(Default)]
 struct OutcomesBuilder {
     by: Vec<(u32, Vec<(u16, u16)>)>,
+    /// Where each outcome is in `by`: every DNAT rule is an outcome of its own, so a
+    /// kube-proxy service chain collects thousands.
+    at: HashMap<u32, usize, BuildHasherDefault<Fnv>>,
 }
 
 impl OutcomesBuilder {
@@ -57,13 +60,11 @@ impl OutcomesBuilder {
         if ports.is_empty() {
             return;
         }
-        let i = match self.by.iter().position(|(o, _)| *o == outcome) {
-            Some(i) => i,
-            None => {
-                self.by.push((outcome, Vec::new()));
-                self.by.len() - 1
-            }
-        };
+        let next = self.by.len();
+        let i = *self.at.entry(outcome).or_insert(next);
+        if i == next {
+            self.by.push((outcome, Vec::new()));
+        }
         let pieces = &mut self.by[i].1;
         // Conditional rules hit the same ports again and again: keep one copy.
         if pieces.len() >= ports.ranges().len()

@@ -110,7 +110,9 @@ pub struct Chain {
 pub struct Table {
     pub kind: TableKind,
     pub chains: Vec<Chain>,
-    index: HashMap<Box<str>, u32, BuildHasherDefault<Fnv>>,
+    // SipHash, not Fnv: generated chain names (`KUBE-SVC-<hash>`) share long prefixes
+    // and collide under a weak hash, which made lookups superlinear.
+    index: HashMap<Box<str>, u32>,
 }
 
 impl Table {
@@ -270,6 +272,8 @@ pub struct Sets {
 #[derive(Default)]
 pub(crate) struct Interner {
     ports: HashMap<PortSet, u32, BuildHasherDefault<Fnv>>,
+    /// Lists of several blocks; a single block (nearly every address of a dump,
+    /// each a different ban) is stored as it comes, without a map entry.
     addrs: HashMap<AddrSet, u32, BuildHasherDefault<Fnv>>,
 }
 
@@ -292,12 +296,14 @@ impl Interner {
 
     pub(crate) fn intern_addr(&mut self, sets: &mut Vec<AddrSet>, set: Option<AddrSet>) -> AddrRef {
         let Some(set) = set else { return ANY_ADDR };
-        if let Some(&i) = self.addrs.get(&set) {
-            return i;
+        let next = sets.len() as u32;
+        let i = match set.ranges() {
+            [_] => next,
+            _ => *self.addrs.entry(set.clone()).or_insert(next),
+        };
+        if i == next {
+            sets.push(set);
         }
-        let i = sets.len() as u32;
-        sets.push(set.clone());
-        self.addrs.insert(set, i);
         i
     }
 }

@@ -2402,19 +2402,27 @@ fn parse_addresses(s: &str, family: Family, invert: bool, span: Span) -> PResult
             span,
         ));
     }
+    if !s.contains(',') {
+        return one_address(s, family, span);
+    }
     let mut set = Some(AddrSet::empty(family));
     for part in s.split(',') {
-        let block = match family {
-            Family::V4 => parse_one_address(part, span)?
-                .map(|(addr, len)| AddrSet::prefix(Family::V4, u128::from(addr), len)),
-            Family::V6 => parse_one_ipv6_address(part, span)?,
-        };
+        let block = one_address(part, family, span)?;
         set = match (set, block) {
             (Some(acc), Some(block)) => Some(acc.union(&block)),
             _ => None,
         };
     }
     Ok(set)
+}
+
+/// One address or block of a list, as a set; `None` for a host name.
+fn one_address(s: &str, family: Family, span: Span) -> PResult<Option<AddrSet>> {
+    Ok(match family {
+        Family::V4 => parse_one_address(s, span)?
+            .map(|(addr, len)| AddrSet::prefix(Family::V4, u128::from(addr), len)),
+        Family::V6 => parse_one_ipv6_address(s, span)?,
+    })
 }
 
 /// A plain `a.b.c.d[/n]` (decimal, no leading zeros) as address and prefix length,

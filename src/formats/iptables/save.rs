@@ -1,7 +1,6 @@
 //! The iptables-save / iptables-restore file grammar, line by line as
 //! `xtables_restore_parse_line` (iptables 1.8.9, nft backend) reads it.
 
-use super::Fnv;
 use super::lex::{Arg, split_restore_line, strip_rule_counters};
 use super::rule::{self, Ctx, Mode, assert_valid_chain_name};
 use super::state::{self, Replay, loop_rule, parse_policy, reachable_loop, set_policy};
@@ -9,7 +8,6 @@ use super::{Family, Interner, Problem, ProblemKind, Ruleset, TableKind};
 use crate::formats::{Format, backup};
 use crate::source::{SourceFile, Span};
 use std::collections::HashMap;
-use std::hash::BuildHasherDefault;
 
 /// A dump: a `*table` line and a `COMMIT` or `:CHAIN POLICY` line.
 pub fn looks_like_save(text: &str) -> bool {
@@ -121,7 +119,8 @@ pub fn parse(source: &SourceFile) -> Ruleset {
 /// `-A CHAIN` lines per chain name, counted before parsing: a million-rule chain is
 /// then allocated once instead of growing (and copying) its way there.
 fn append_counts(text: &str) -> HashMap<String, usize> {
-    let mut counts: HashMap<&str, usize, BuildHasherDefault<Fnv>> = HashMap::default();
+    // SipHash: generated chain names (`KUBE-SEP-<hash>`) collide under Fnv.
+    let mut counts: HashMap<&str, usize> = HashMap::new();
     // Dumps list a chain's rules together: count runs, hash once per run.
     let mut run: (&str, usize) = ("", 0);
     for line in text.split('\n') {
