@@ -46,7 +46,7 @@ use std::fmt::{self, Write as _};
 use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
-use support::lftp::{self, Target};
+use support::lftp::as_user::{self as lftp, Target};
 use support::netns::{self, CLIENT_ADDR, CLIENT_ADDR6, Pair, SERVER_ADDR, SERVER_ADDR6};
 use support::pasvlint::{self, Diagnostic};
 use support::users::LocalUser;

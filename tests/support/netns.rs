@@ -12,7 +12,9 @@ pub const PREFIX: &str = "pvt-";
 pub const SERVER_ADDR: &str = "198.18.0.1";
 pub const CLIENT_ADDR: &str = "198.18.0.2";
 /// The pair's IPv6 addresses (documentation prefix), added by [`Pair::add_ipv6`].
+#[allow(dead_code)] // Not every test crate that includes this module uses them.
 pub const SERVER_ADDR6: &str = "2001:db8:18::1";
+#[allow(dead_code)]
 pub const CLIENT_ADDR6: &str = "2001:db8:18::2";
 /// How long an `ip`, `iptables-restore` or account command may take.
 pub const TOOL_TIMEOUT: Duration = Duration::from_secs(10);
@@ -129,6 +131,7 @@ impl Netns {
         run_within(self.command("iptables-restore").arg(rules), TOOL_TIMEOUT).map(|_| ())
     }
 
+    #[allow(dead_code)] // Not every test crate that includes this module uses it.
     pub fn load_ip6tables(&self, rules: &Path) -> Result<(), String> {
         run_within(self.command("ip6tables-restore").arg(rules), TOOL_TIMEOUT).map(|_| ())
     }
@@ -212,7 +215,11 @@ impl Pair {
         }
         Ok(())
     }
+}
 
+// Not every test crate that includes this module uses these.
+#[allow(dead_code)]
+impl Pair {
     /// Gives both ends an IPv6 address on the link (no duplicate address
     /// detection, so they are usable at once).
     pub fn add_ipv6(&self) -> Result<(), String> {

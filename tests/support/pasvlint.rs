@@ -116,6 +116,7 @@ fn run_json<T: serde::de::DeserializeOwned>(args: &[&str], dir: &Path) -> Result
 
 /// The address families `pasvlint facts` says the host's one FTP server takes
 /// control connections on (`null` there: `None`).
+#[allow(dead_code)] // Not every test crate that includes this module uses it.
 pub fn server_families(dir: &Path) -> Result<Option<Vec<String>>, String> {
     let facts: FactsReport = run_json(&["facts", "--format", "json"], dir)?;
     let server = facts

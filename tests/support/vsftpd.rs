@@ -52,6 +52,7 @@ impl Vsftpd {
     /// paths it writes or chroots to (secure_chroot_dir, anon_root, its logs)
     /// into a temporary directory. Listen sockets, user classes, the sandbox and
     /// every other setting are the file's own (or vsftpd's defaults).
+    #[allow(dead_code)] // Not every test crate that includes this module uses it.
     pub fn start_as_written(
         netns: &Netns,
         config: &Path,
