@@ -1,12 +1,15 @@
 //! pasvlint's own verdict on a case folder, through the CLI's JSON contracts.
 
 use super::active::ActiveOutcome;
+use super::netns::output_within;
 use super::probe::{Capacity, Outcome};
 use serde::Deserialize;
 use std::path::Path;
 use std::process::Command;
 
 const BINARY: &str = env!("CARGO_BIN_EXE_pasvlint");
+/// A fixture folder takes milliseconds; this only stops a hang.
+const TIMEOUT: std::time::Duration = std::time::Duration::from_secs(60);
 
 #[derive(Debug, Deserialize)]
 struct CheckReport {
@@ -88,13 +91,14 @@ pub fn pairs_server_with_firewall(dir: &Path) -> Result<bool, String> {
 }
 
 fn run_json<T: serde::de::DeserializeOwned>(args: &[&str], dir: &Path) -> Result<T, String> {
-    let output = Command::new(BINARY)
-        .args(args)
-        // A pasvlint.toml in the repository must not change the verdict.
-        .arg("--isolated")
-        .arg(dir)
-        .output()
-        .map_err(|e| format!("cannot run pasvlint: {e}"))?;
+    let output = output_within(
+        Command::new(BINARY)
+            .args(args)
+            // A pasvlint.toml in the repository must not change the verdict.
+            .arg("--isolated")
+            .arg(dir),
+        TIMEOUT,
+    )?;
     if !matches!(output.status.code(), Some(0 | 1)) {
         return Err(format!(
             "pasvlint {args:?} exited {}: {}",
@@ -108,4 +112,22 @@ fn run_json<T: serde::de::DeserializeOwned>(args: &[&str], dir: &Path) -> Result
             String::from_utf8_lossy(&output.stdout)
         )
     })
+}
+
+/// The address families `pasvlint facts` says the host's one FTP server takes
+/// control connections on (`null` there: `None`).
+#[allow(dead_code)] // Not every test crate that includes this module uses it.
+pub fn server_families(dir: &Path) -> Result<Option<Vec<String>>, String> {
+    let facts: FactsReport = run_json(&["facts", "--format", "json"], dir)?;
+    let server = facts
+        .hosts
+        .first()
+        .and_then(|host| host.ftp.first())
+        .ok_or("pasvlint facts shows no FTP server")?;
+    Ok(server["families"].as_array().map(|families| {
+        families
+            .iter()
+            .filter_map(|f| f.as_str().map(str::to_owned))
+            .collect()
+    }))
 }
