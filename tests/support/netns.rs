@@ -27,6 +27,11 @@ pub fn run(command: &mut Command) -> Result<Output, String> {
         .stdin(Stdio::null())
         .output()
         .map_err(|e| format!("cannot run {command:?}: {e}"))?;
+    succeeded(command, output)
+}
+
+/// The output of a command that exited 0; otherwise an error with its stderr.
+fn succeeded(command: &Command, output: Output) -> Result<Output, String> {
     if output.status.success() {
         Ok(output)
     } else {
@@ -92,15 +97,7 @@ pub fn output_within(command: &mut Command, timeout: Duration) -> Result<Output,
 /// [`run`] with a time limit: a non-zero exit or a timeout is an error.
 pub fn run_within(command: &mut Command, timeout: Duration) -> Result<Output, String> {
     let output = output_within(command, timeout)?;
-    if output.status.success() {
-        Ok(output)
-    } else {
-        Err(format!(
-            "{command:?} failed ({}): {}",
-            output.status,
-            String::from_utf8_lossy(&output.stderr).trim()
-        ))
-    }
+    succeeded(command, output)
 }
 
 fn ip(args: &[&str]) -> Result<Output, String> {
