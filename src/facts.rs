@@ -362,18 +362,17 @@ impl SourceClass {
 
     /// "clients from 198.51.100.0/24", "clients outside 10.0.0.0/8".
     pub fn describe(&self) -> String {
-        let Some(sources) = &self.sources else {
-            return "every client".into();
-        };
-        let everyone = crate::addrset::clients(sources.family());
-        let outside = everyone.difference(sources);
-        if outside.is_empty() {
-            "every client".into()
-        } else if sources.cidr_blocks().count() > outside.cidr_blocks().count() {
-            format!("clients outside {}", summary(&outside))
-        } else {
-            format!("clients from {}", summary(sources))
-        }
+        describe_clients(self.sources.as_ref())
+    }
+
+    /// Decisions that close any of `ports` to this class, in evaluation order.
+    pub fn blockers<'a>(&'a self, ports: &'a PortSet) -> impl Iterator<Item = &'a Decision> + 'a {
+        closing(&self.decisions, ports)
+    }
+
+    /// Accept rules (not policies) that open any of `ports` to this class.
+    pub fn openers<'a>(&'a self, ports: &'a PortSet) -> impl Iterator<Item = &'a Decision> + 'a {
+        opening(&self.decisions, ports)
     }
 
     /// Both are classes of one partition: the clients in both, with what both let in.
@@ -399,6 +398,41 @@ impl SourceClass {
             decisions,
         })
     }
+}
+
+/// "clients from 198.51.100.0/24", "clients outside 10.0.0.0/8", or "every client"
+/// for `None` (a firewall that names no addresses).
+pub fn describe_clients(sources: Option<&AddrSet>) -> String {
+    let Some(sources) = sources else {
+        return "every client".into();
+    };
+    let everyone = crate::addrset::clients(sources.family());
+    let outside = everyone.difference(sources);
+    if outside.is_empty() {
+        "every client".into()
+    } else if sources.cidr_blocks().count() > outside.cidr_blocks().count() {
+        format!("clients outside {}", summary(&outside))
+    } else {
+        format!("clients from {}", summary(sources))
+    }
+}
+
+fn closing<'a>(
+    decisions: &'a [Decision],
+    ports: &'a PortSet,
+) -> impl Iterator<Item = &'a Decision> + 'a {
+    decisions
+        .iter()
+        .filter(move |d| d.verdict != Verdict::Accept && d.ports.intersects(ports))
+}
+
+fn opening<'a>(
+    decisions: &'a [Decision],
+    ports: &'a PortSet,
+) -> impl Iterator<Item = &'a Decision> + 'a {
+    decisions
+        .iter()
+        .filter(move |d| d.verdict == Verdict::Accept && !d.is_policy && d.ports.intersects(ports))
 }
 
 /// The first CIDR blocks of a set, and how many more there are.
@@ -614,16 +648,19 @@ impl Firewall {
 
     /// Decisions that close any of `ports`, in evaluation order.
     pub fn blockers<'a>(&'a self, ports: &'a PortSet) -> impl Iterator<Item = &'a Decision> + 'a {
-        self.decisions
-            .iter()
-            .filter(move |d| d.verdict != Verdict::Accept && d.ports.intersects(ports))
+        closing(&self.decisions, ports)
     }
 
     /// Accept rules (not policies) that open any of `ports`.
     pub fn openers<'a>(&'a self, ports: &'a PortSet) -> impl Iterator<Item = &'a Decision> + 'a {
-        self.decisions.iter().filter(move |d| {
-            d.verdict == Verdict::Accept && !d.is_policy && d.ports.intersects(ports)
-        })
+        opening(&self.decisions, ports)
+    }
+
+    /// The classes of clients that reach more than every client does (`open_by_source`).
+    pub fn classes_reaching_more(&self) -> impl Iterator<Item = &SourceClass> + '_ {
+        self.classes
+            .iter()
+            .filter(|c| !c.open.is_subset(&self.open_to_all))
     }
 
     /// Several firewall files guarding one host: a port is open only where every

@@ -118,9 +118,7 @@ fn family_json(f: &Firewall) -> Value {
 
 /// Each class of clients that reaches more than every client does, with all it reaches.
 fn open_by_source(f: &Firewall) -> Vec<Value> {
-    f.classes
-        .iter()
-        .filter(|c| !c.open.is_subset(&f.open_to_all))
+    f.classes_reaching_more()
         .filter_map(|c| {
             Some(json!({
                 "sources": c.sources.as_ref()?.to_cidr_text(),
@@ -247,11 +245,7 @@ fn firewall_human(out: &mut String, f: &Firewall, family: Option<Family>, source
     if let Some(p) = &f.profiles {
         profiles_human(out, p);
     }
-    for class in f
-        .classes
-        .iter()
-        .filter(|c| !c.open.is_subset(&f.open_to_all))
-    {
+    for class in f.classes_reaching_more() {
         let _ = writeln!(
             out,
             "    {}: open {}",

@@ -281,7 +281,7 @@ pub(crate) fn audience(
     all_classes: usize,
 ) -> String {
     let sources = if classes.len() < all_classes {
-        union_of_sources(classes).map(|class| class.describe())
+        union_of_sources(classes).map(|s| crate::facts::describe_clients(Some(&s)))
     } else {
         None
     };
@@ -297,13 +297,11 @@ pub(crate) fn audience(
     }
 }
 
-fn union_of_sources(classes: &[crate::facts::SourceClass]) -> Option<crate::facts::SourceClass> {
+/// Every client of `classes`; `None` when one of them names no addresses.
+fn union_of_sources(classes: &[crate::facts::SourceClass]) -> Option<crate::addrset::AddrSet> {
     let mut sources = classes.first()?.sources.clone()?;
     for class in &classes[1..] {
         sources = sources.union(class.sources.as_ref()?);
     }
-    Some(crate::facts::SourceClass {
-        sources: Some(sources),
-        ..classes[0].clone()
-    })
+    Some(sources)
 }

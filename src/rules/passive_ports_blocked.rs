@@ -102,20 +102,14 @@ impl PassivePortsBlocked {
         for span in others {
             d = d.with_related(span, "range set here");
         }
-        let decisions = &blocked.classes[0].decisions;
-        let closing = decisions
-            .iter()
-            .filter(|x| x.verdict != crate::facts::Verdict::Accept && x.ports.intersects(shut));
-        for blocker in closing.take(3) {
+        let class = &blocked.classes[0];
+        for blocker in class.blockers(shut).take(3) {
             if let Some(span) = blocker.span {
                 d = d.with_related(span, closing_label(blocker, shut));
             }
         }
         let open_part = ports.difference(shut);
-        let opening = decisions.iter().filter(|x| {
-            x.verdict == crate::facts::Verdict::Accept && !x.is_policy && x.ports.intersects(&open_part)
-        });
-        for opener in opening.take(2) {
+        for opener in class.openers(&open_part).take(2) {
             if let Some(span) = opener.span {
                 d = d.with_related(
                     span,
