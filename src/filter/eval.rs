@@ -265,7 +265,7 @@ pub fn firewall_facts(rs: &Ruleset<'_>, file: FileId) -> Firewall {
                 nat_actions: Vec::new(),
                 uncertain: Vec::new(),
             };
-            (class.addrs.clone(), ev.run())
+            (class.addrs.clone(), ev.run(&path))
         })
         .collect();
     let mut fw = merge_classes(rs.family, runs);
@@ -345,12 +345,11 @@ struct Passed {
 }
 
 impl<'r> Eval<'r> {
-    fn run(&mut self) -> Firewall {
+    fn run(&mut self, path: &Path<'r>) -> Firewall {
         let all = PortSet::all();
-        let path = Path::of(self.rs);
         // Each stage sees the marks and NOTRACKs of the stages before it.
         let pre = self.stages_in_order(&path.pre);
-        let nat = self.nat_map(&path);
+        let nat = self.nat_map(path);
         let input = self.stages_in_order(&path.input);
         let pre_stages: Vec<(&Base, &Option<Stage>)> = pre.iter().map(|(b, st)| (*b, st)).collect();
         let in_stages: Vec<(&Base, &Option<Stage>)> =
@@ -440,7 +439,7 @@ impl<'r> Eval<'r> {
         let open_to_some = open_some
             .intersection(&connectable)
             .difference(&open_to_all);
-        let (related_open, related_accepts) = self.related(&path);
+        let (related_open, related_accepts) = self.related(path);
         let uncertain = std::mem::take(&mut self.uncertain);
         let ftp_helpers = self.ftp_helpers(&pre_stages, &in_stages);
         Firewall {
