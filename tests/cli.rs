@@ -412,3 +412,29 @@ fn man_page_and_completions_are_generated() {
     let bash = pasvlint(&["completions", "bash"]);
     assert!(String::from_utf8_lossy(&bash.stdout).contains("pasvlint"));
 }
+
+#[test]
+fn facts_json_lists_what_each_source_class_reaches_and_the_ipv6_filter() {
+    let tree =
+        "fixtures/rules/passive-ports-blocked/bad-control-and-range-open-to-different-sources";
+    let out = pasvlint(&["facts", "--isolated", "--format", "json", tree]);
+    let facts = json(&out);
+    let fw = &facts["hosts"][0]["firewall"];
+    assert_eq!(fw["tcp_open_to_all"], "");
+    assert_eq!(fw["tcp_open_to_some"], "21,40000-40009");
+    assert_eq!(
+        fw["open_by_source"],
+        serde_json::json!([
+            { "sources": "10.0.0.0/8", "tcp_open": "40000-40009" },
+            { "sources": "198.51.100.0/24", "tcp_open": "21" }
+        ])
+    );
+    assert!(fw["ipv6"].is_null(), "{fw}");
+
+    let tree = "fixtures/rules/passive-ports-blocked/bad-ipv6-rules-block-range";
+    let out = pasvlint(&["facts", "--isolated", "--format", "json", tree]);
+    let fw = &json(&out)["hosts"][0]["firewall"];
+    assert_eq!(fw["tcp_open_to_all"], "21,40000-40009");
+    assert_eq!(fw["ipv6"]["tcp_open_to_all"], "21");
+    assert_eq!(fw["ipv6"]["default_policy"], "drop");
+}
