@@ -14,6 +14,7 @@ pub mod lsp;
 pub mod policy;
 pub mod portset;
 pub mod rules;
+pub mod scripts;
 pub mod source;
 pub mod suppress;
 
