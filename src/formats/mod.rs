@@ -250,3 +250,13 @@ pub fn ipsec_store(file: &ParsedFile) -> Option<ipsec::IpsecStore> {
         _ => None,
     }
 }
+
+/// What a script's interpreter left besides commands (the files it writes, the
+/// budget hits); `None` for files that are not scripts.
+pub fn script_outcome(file: &ParsedFile) -> Option<&crate::scripts::Outcome> {
+    match &file.doc {
+        Document::Iptables(rs) if rs.format == Format::IptablesScript => Some(&rs.outcome),
+        Document::WindowsScript(script) => Some(&script.outcome),
+        _ => None,
+    }
+}

@@ -3,9 +3,11 @@
 //! One interpreter per shell (`sh` for POSIX sh/bash, `cmd` for batch files,
 //! `ps` for PowerShell) evaluates a script statically and bounded: the shell's
 //! own quoting and expansion, its control flow, its redirections. What comes
-//! out is a [`Run`]: the commands that run, in order, with argument vectors as
-//! the program would receive them and spans into the script, and the files the
-//! script writes. Nothing here knows a file format: the readers in `formats/`
+//! out is, streamed to a sink, each command that runs, in order, with its
+//! argument vector as the program would receive it and spans into the script,
+//! and then an [`Outcome`]: the files the script writes and the budget hits.
+//! Every interpreter has the same entry point:
+//! `pub fn run(source: &SourceFile, sink: &mut dyn FnMut(Command)) -> Outcome`. Nothing here knows a file format: the readers in `formats/`
 //! take the commands they recognise (see [`Command::program`]) and the written
 //! files whose paths they recognise.
 //!
@@ -432,32 +434,31 @@ impl Budget {
     }
 }
 
-/// What running a script did.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct Run {
-    /// In the order they run.
-    pub commands: Vec<Command>,
-    pub writes: Vec<Write>,
-    /// Budget hits (at most one per kind).
-    pub limits: Vec<Limit>,
-}
-
 /// What a script's document keeps of its run once the readers took their
 /// commands: the files it writes and where the interpreter stopped.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Outcome {
     pub shell: Option<Shell>,
     pub writes: Vec<Write>,
+    /// Budget hits (at most one per kind).
     pub limits: Vec<Limit>,
 }
 
+/// Everything a run did, commands included: for tests and tools. Readers take
+/// commands as they come (interpreters call a sink per command), so a loop of
+/// 65,535 iterations never holds 65,535 commands at once.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Run {
+    pub commands: Vec<Command>,
+    pub outcome: Outcome,
+}
+
 impl Run {
-    pub fn outcome(&self, shell: Shell) -> Outcome {
-        Outcome {
-            shell: Some(shell),
-            writes: self.writes.clone(),
-            limits: self.limits.clone(),
-        }
+    /// Collect the commands an interpreter streams.
+    pub fn collect(run: impl FnOnce(&mut dyn FnMut(Command)) -> Outcome) -> Run {
+        let mut commands = Vec::new();
+        let outcome = run(&mut |c| commands.push(c));
+        Run { commands, outcome }
     }
 }
 

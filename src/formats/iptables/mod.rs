@@ -225,6 +225,8 @@ pub struct Ruleset {
     pub has_v4: bool,
     /// Files a script loads with `iptables-restore` / `ip6tables-restore` by path.
     pub restored: Vec<Restored>,
+    /// A script's run: the files it writes and where its interpreter stopped.
+    pub outcome: crate::scripts::Outcome,
 }
 
 impl Ruleset {
@@ -239,6 +241,7 @@ impl Ruleset {
             sets: Sets::default(),
             has_v4: false,
             restored: Vec::new(),
+            outcome: crate::scripts::Outcome::default(),
         }
     }
 

@@ -259,6 +259,8 @@ pub struct Effects {
 pub struct Script {
     pub kind: ScriptKind,
     pub effects: Effects,
+    /// The files the script writes and where its interpreter stopped.
+    pub outcome: crate::scripts::Outcome,
 }
 
 /// `.cmd`/`.bat`/`.ps1` files that run a command this module reads.
@@ -291,7 +293,11 @@ pub fn parse(source: &SourceFile, kind: ScriptKind) -> Script {
         ScriptKind::PowerShell => powershell::run(source, &mut effects),
     }
     collapse_deprecations(&mut effects.findings);
-    Script { kind, effects }
+    Script {
+        kind,
+        effects,
+        outcome: crate::scripts::Outcome::default(),
+    }
 }
 
 /// A script of thousands of `netsh firewall` lines gets one finding that
