@@ -43,6 +43,9 @@ pub struct FileEntry {
     pub id: FileId,
     pub path: PathBuf,
     pub facts: FileFacts,
+    /// The documents of the files this one (a script) writes: their facts are in
+    /// `facts`, their ids join the host right after this file.
+    pub written: Vec<FileId>,
 }
 
 /// An explicit host from `pasvlint.toml`.
@@ -223,6 +226,7 @@ fn build_host(name: String, files: Vec<FileEntry>) -> Host {
     let mut firewalls_v6 = Vec::new();
     for e in files {
         ids.push(e.id);
+        ids.extend(e.written);
         servers.extend(e.facts.ftp);
         firewalls.extend(e.facts.firewall);
         firewalls_v6.extend(e.facts.firewall_v6);

@@ -72,12 +72,14 @@ pub fn lint_with(paths: &[PathBuf], config: &Config, overlay: &Overlay) -> Repor
     let mut files = Vec::new();
     let mut diagnostics = Vec::new();
     let mut suppressions = Vec::new();
+    let mut scripts = Vec::new();
     for result in processed {
         match result {
             Ok(Some(p)) => {
                 files.push((p.source.id, p.format));
                 diagnostics.extend(p.diagnostics);
                 suppressions.extend(p.suppressions);
+                scripts.extend(p.outcome.map(|o| (p.source.id, o)));
                 entries.push((p.source.id, p.source.path.clone(), p.facts));
                 sources.push(Some(p.source));
             }
@@ -88,11 +90,17 @@ pub fn lint_with(paths: &[PathBuf], config: &Config, overlay: &Overlay) -> Repor
             }
         }
     }
-    let sources = SourceMap::new(sources);
     let backups = backup_files(&entries, &found.files);
+    scripts.retain(|(id, _)| !backups.contains(id));
+    let written = follow_writes(scripts, &mut sources, &enabled);
+    files.extend(written.files.iter().map(|(id, format)| (*id, *format)));
+    diagnostics.extend(written.diagnostics);
+    let sources = SourceMap::new(sources);
     let entries = without_backup_facts(entries, &backups);
+    let entries = with_written_facts(entries, written.facts, &written.edited);
     let hosts = group_hosts(entries, config);
     diagnostics.extend(check_hosts(&hosts, &enabled, config));
+    map_written_spans(&mut diagnostics, &sources);
     let (mut diagnostics, suppressed) = if config.policy.inline_suppressions.unwrap_or(true) {
         apply_suppressions(diagnostics, &suppressions, &sources, &enabled)
     } else {
@@ -202,6 +210,8 @@ struct Processed {
     facts: FileFacts,
     diagnostics: Vec<Diagnostic>,
     suppressions: Vec<suppress::Suppression>,
+    /// A script's run, when it writes files.
+    outcome: Option<scripts::Outcome>,
 }
 
 /// Read, classify, parse, run the file rules, extract facts; the parsed
@@ -229,13 +239,164 @@ fn process_file(
     }
     let facts = formats::facts(&parsed);
     let suppressions = suppress::scan(&parsed.source, format.comment_style());
+    let outcome = formats::script_outcome(&parsed)
+        .filter(|o| !o.writes.is_empty())
+        .cloned();
     Ok(Some(Processed {
         source: parsed.source,
         format,
         facts,
         diagnostics,
         suppressions,
+        outcome,
     }))
+}
+
+/// What the files scripts write add to a run.
+#[derive(Default)]
+struct WrittenDocuments {
+    /// The documents, as recognised files.
+    files: Vec<(FileId, Format)>,
+    /// Their facts, by the script that writes them (and the document's id).
+    facts: Vec<(FileId, FileId, FileFacts)>,
+    /// Repository files a script edits: the host runs the edited copy.
+    edited: BTreeSet<FileId>,
+    /// Their file findings (spans in the documents) and writes not followed.
+    diagnostics: Vec<Diagnostic>,
+}
+
+/// The files each script writes become documents, with ids after the files on
+/// disk (appended to `sources`), read by their format's parser and file rules.
+fn follow_writes(
+    scripts: Vec<(FileId, scripts::Outcome)>,
+    sources: &mut Vec<Option<SourceFile>>,
+    rules: &[&'static dyn Rule],
+) -> WrittenDocuments {
+    let mut out = WrittenDocuments::default();
+    if scripts.is_empty() {
+        return out;
+    }
+    let followed: Vec<(FileId, formats::written::Written)> = {
+        let repo = formats::written::Repo::new(sources.iter().flatten());
+        scripts
+            .par_iter()
+            .filter_map(|(id, outcome)| {
+                let script = sources.get(id.0 as usize)?.as_ref()?;
+                Some((*id, formats::written::follow(script, outcome, &repo)))
+            })
+            .collect()
+    };
+    let not_followed_enabled = rules
+        .iter()
+        .any(|r| r.name() == rules::script_write_not_followed::NAME);
+    let mut pending = Vec::new();
+    for (script, written) in followed {
+        for n in written.not_followed {
+            out.edited.extend(n.base);
+            if not_followed_enabled {
+                out.diagnostics
+                    .push(rules::script_write_not_followed::finding(&n));
+            }
+        }
+        for file in written.files {
+            let id = FileId((sources.len() + pending.len()) as u32);
+            pending.push((script, id, file));
+        }
+    }
+    let documents: Vec<Option<(FileId, Processed)>> = pending
+        .par_iter()
+        .map(|(script, id, file)| {
+            let script_file = sources.get(script.0 as usize)?.as_ref()?;
+            let parsed = formats::written::document(file, script_file, *id)?;
+            let mut diagnostics = Vec::new();
+            for rule in rules {
+                rule.check_file(&parsed, &mut diagnostics);
+            }
+            Some((
+                *script,
+                Processed {
+                    facts: formats::facts(&parsed),
+                    format: parsed.format,
+                    source: parsed.source,
+                    diagnostics,
+                    suppressions: Vec::new(),
+                    outcome: None,
+                },
+            ))
+        })
+        .collect();
+    for ((_, _, file), document) in pending.iter().zip(documents) {
+        let Some((script, p)) = document else {
+            sources.push(None);
+            continue;
+        };
+        out.edited.extend(file.base);
+        out.files.push((p.source.id, p.format));
+        out.facts.push((script, p.source.id, p.facts));
+        out.diagnostics.extend(p.diagnostics);
+        sources.push(Some(p.source));
+    }
+    out
+}
+
+/// A written document's servers and firewall are its script's: the script and
+/// what it writes pair as one file. A repository file a script edits keeps its
+/// place but brings nothing (the host runs the edited copy).
+fn with_written_facts(
+    entries: Vec<(FileId, PathBuf, FileFacts)>,
+    written: Vec<(FileId, FileId, FileFacts)>,
+    edited: &BTreeSet<FileId>,
+) -> Vec<(FileId, PathBuf, Vec<FileId>, FileFacts)> {
+    let mut by_script: HashMap<FileId, Vec<(FileId, FileFacts)>> = HashMap::new();
+    for (script, id, facts) in written {
+        by_script.entry(script).or_default().push((id, facts));
+    }
+    entries
+        .into_iter()
+        .map(|(id, path, facts)| {
+            let mut facts = if edited.contains(&id) {
+                FileFacts::default()
+            } else {
+                facts
+            };
+            let mut also = Vec::new();
+            for (doc, more) in by_script.remove(&id).unwrap_or_default() {
+                also.push(doc);
+                facts.ftp.extend(more.ftp);
+                // A firewall file the script writes is what loads at boot; the
+                // script's own commands, when it has any, are what runs now.
+                if !facts.has_firewall() {
+                    facts.firewall = more.firewall;
+                    facts.firewall_v6 = more.firewall_v6;
+                }
+                facts.restores.extend(more.restores);
+            }
+            (id, path, also, facts)
+        })
+        .collect()
+}
+
+/// Findings on a file a script writes point into the script (or the repository
+/// file it edits), so suppressions there apply and every emitter shows real
+/// lines. A fix is kept only where its bytes are the real file's own.
+fn map_written_spans(diagnostics: &mut [Diagnostic], sources: &SourceMap) {
+    for d in diagnostics {
+        d.primary.span = sources.real_span(d.primary.span);
+        for label in &mut d.related {
+            label.span = sources.real_span(label.span);
+        }
+        if let Some(fix) = &mut d.fix {
+            let edits: Option<Vec<_>> = fix
+                .edits
+                .iter()
+                .map(|(span, text)| Some((sources.real_span_exact(*span)?, text.clone())))
+                .collect();
+            match edits {
+                Some(edits) => fix.edits = edits,
+                None => d.fix = None,
+            }
+        }
+    }
 }
 
 fn read_capped(path: &Path) -> Result<Vec<u8>, (PathBuf, String)> {
@@ -246,10 +407,18 @@ fn read_capped(path: &Path) -> Result<Vec<u8>, (PathBuf, String)> {
     std::fs::read(path).map_err(|e| (path.to_path_buf(), e.to_string()))
 }
 
-fn group_hosts(entries: Vec<(FileId, PathBuf, FileFacts)>, config: &Config) -> Vec<Host> {
+fn group_hosts(
+    entries: Vec<(FileId, PathBuf, Vec<FileId>, FileFacts)>,
+    config: &Config,
+) -> Vec<Host> {
     let entries = entries
         .into_iter()
-        .map(|(id, path, facts)| FileEntry { id, path, facts })
+        .map(|(id, path, written, facts)| FileEntry {
+            id,
+            path,
+            facts,
+            written,
+        })
         .collect();
     hosts::group(entries, &host_specs(config))
 }
@@ -337,4 +506,128 @@ pub fn enabled_rules(config: &Config) -> Vec<&'static dyn Rule> {
         .filter(|r| config.rules.select.is_empty() || selects(&config.rules.select, r.name()))
         .filter(|r| !selects(&config.rules.ignore, r.name()))
         .collect()
+}
+
+#[cfg(test)]
+mod written_tests {
+    use super::*;
+    use scripts::{Outcome, Text, Word, Write, WriteOp};
+
+    const SCRIPT: &str = "#!/bin/sh\n\
+        cat > /etc/vsftpd.conf <<EOF\n\
+        listen=YES\n\
+        pasv_enable=YES\n\
+        pasv_min_port=40000\n\
+        pasv_max_port=40100\n\
+        EOF\n\
+        iptables -P INPUT DROP\n\
+        iptables -A INPUT -p tcp --dport 21 -j ACCEPT\n\
+        iptables -A INPUT -p tcp --dport 40000:40050 -j ACCEPT\n";
+
+    /// The outcome the sh interpreter gives for the heredoc of [`SCRIPT`].
+    fn heredoc_outcome(script: &SourceFile) -> Outcome {
+        let text = &script.text;
+        let (start, end) = (text.find("listen").unwrap(), text.find("EOF\nipt").unwrap());
+        let mut body = Text::default();
+        body.push(&text[start..end], script.span(start, end), true);
+        let cat = text.find("cat").unwrap();
+        Outcome {
+            writes: vec![Write {
+                path: Word::literal("/etc/vsftpd.conf", script.span(cat + 6, cat + 22)),
+                op: WriteOp::Replace(body),
+                span: script.span(cat, cat + 29),
+                uncertain: None,
+            }],
+            ..Outcome::default()
+        }
+    }
+
+    #[test]
+    fn a_script_that_writes_vsftpd_conf_is_checked_against_its_own_firewall() {
+        let id = FileId(0);
+        let source = SourceFile::new(id, "site/provision.sh", SCRIPT.as_bytes());
+        let parsed = formats::parse(source, Format::IptablesScript);
+        let facts = formats::facts(&parsed);
+        assert!(facts.has_firewall() && facts.ftp.is_empty());
+        let outcome = heredoc_outcome(&parsed.source);
+        let path = parsed.source.path.clone();
+        let mut sources = vec![Some(parsed.source)];
+        let config = Config::default();
+        let enabled = enabled_rules(&config);
+
+        let written = follow_writes(vec![(id, outcome)], &mut sources, &enabled);
+        assert_eq!(written.files, vec![(FileId(1), Format::Vsftpd)]);
+        let sources = SourceMap::new(sources);
+        let entries = with_written_facts(vec![(id, path, facts)], written.facts, &written.edited);
+        let hosts = group_hosts(entries, &config);
+        assert_eq!(hosts.len(), 1);
+        let host = &hosts[0];
+        assert_eq!(host.name, "site");
+        assert_eq!(host.files, vec![id, FileId(1)]);
+        assert_eq!(host.servers.len(), 1);
+        assert_eq!(host.servers[0].file, FileId(1));
+        assert!(host.firewall.is_some());
+
+        let mut diagnostics = check_hosts(&hosts, &enabled, &config);
+        map_written_spans(&mut diagnostics, &sources);
+        let blocked = diagnostics
+            .iter()
+            .find(|d| d.rule == "passive-ports-blocked")
+            .expect("40051-40100 are blocked");
+        assert_eq!(blocked.primary.span.file, id);
+        let script = sources.get(id).unwrap();
+        let (line, _) = script.line_col(blocked.primary.span.start);
+        assert!(
+            script
+                .slice(blocked.primary.span)
+                .starts_with("pasv_m"),
+            "{:?} on line {line}",
+            script.slice(blocked.primary.span)
+        );
+        assert!(diagnostics.iter().all(|d| d.primary.span.file == id
+            && d.related.iter().all(|l| !sources.get(l.span.file).unwrap().is_virtual())));
+    }
+
+    #[test]
+    fn a_repository_file_a_script_edits_brings_no_server_of_its_own() {
+        let script = SourceFile::new(FileId(0), "site/setup.sh", b"sed -i s/a/b/ /etc/vsftpd.conf\niptables -P INPUT DROP\n");
+        let conf = SourceFile::new(FileId(1), "site/files/vsftpd.conf", b"listen=YES\npasv_min_port=40000\npasv_max_port=40100\n");
+        let edit = scripts::SedEdit {
+            command: 's',
+            address: None,
+            pattern: Some("^pasv_max_port=.*".to_owned()),
+            replacement: Some("pasv_max_port=40009".to_owned()),
+            flags: String::new(),
+            span: script.span(0, 13),
+        };
+        let outcome = Outcome {
+            writes: vec![Write {
+                path: Word::literal("/etc/vsftpd.conf", script.span(14, 30)),
+                op: WriteOp::Sed(vec![edit]),
+                span: script.span(0, 30),
+                uncertain: None,
+            }],
+            ..Outcome::default()
+        };
+        let conf_facts = formats::facts(&formats::parse(conf.clone(), Format::Vsftpd));
+        let mut sources = vec![Some(script), Some(conf)];
+        let written = follow_writes(vec![(FileId(0), outcome)], &mut sources, &[]);
+        assert_eq!(written.edited, BTreeSet::from([FileId(1)]));
+        let entries = with_written_facts(
+            vec![
+                (FileId(0), "site/setup.sh".into(), FileFacts::default()),
+                (FileId(1), "site/files/vsftpd.conf".into(), conf_facts),
+            ],
+            written.facts,
+            &written.edited,
+        );
+        let hosts = group_hosts(entries, &Config::default());
+        let servers: Vec<_> = hosts.iter().flat_map(|h| &h.servers).collect();
+        assert_eq!(servers.len(), 1);
+        assert_eq!(servers[0].file, FileId(2), "the edited copy is the server");
+        let crate::facts::Passive::Enabled { ports, .. } = &servers[0].passive else {
+            panic!("passive mode on");
+        };
+        assert_eq!(ports.to_string(), "40000-40009");
+    }
 }

@@ -82,6 +82,76 @@ pub struct SourceFile {
     line_starts: Vec<u32>,
     /// Columns are byte offsets when every character is one byte.
     ascii: bool,
+    /// Set for a file a script writes: where its text came from.
+    origin: Option<Box<Origin>>,
+}
+
+/// Where the text of a virtual file (one a script writes) was written: runs of
+/// its text and the real spans they came from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Origin {
+    /// Sorted by `at`; each run covers `text[at..next.at]`.
+    pub runs: Vec<OriginRun>,
+    /// Where the whole file comes from (the command that writes it), for text
+    /// no run covers.
+    pub whole: Span,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct OriginRun {
+    pub at: usize,
+    pub span: Span,
+    /// The run is the real file's bytes verbatim: offsets inside map one to one.
+    pub verbatim: bool,
+}
+
+impl Origin {
+    /// The real span of `start..end` of the virtual text: both ends mapped
+    /// through their runs; a span across files keeps the file of its start.
+    pub fn map(&self, start: usize, end: usize) -> Span {
+        let Some(first) = self.run_at(start) else {
+            return self.whole;
+        };
+        let last = self
+            .run_at(end.saturating_sub(1).max(start))
+            .filter(|r| r.span.file == first.span.file)
+            .unwrap_or(first);
+        map_in(first, start).to(map_in(last, end.max(start)))
+    }
+
+    /// The real span of `start..end` when it lies inside one verbatim run, so an
+    /// edit there edits the same bytes in the real file.
+    pub fn map_exact(&self, start: usize, end: usize) -> Option<Span> {
+        let run = self.run_at(start)?;
+        let i = self.runs.iter().position(|r| r == run)?;
+        let run_end = self
+            .runs
+            .get(i + 1)
+            .map_or(usize::MAX, |next| next.at);
+        if !run.verbatim || end > run_end || end.saturating_sub(start) > run.span.len() {
+            return None;
+        }
+        let a = map_in(run, start);
+        let b = map_in(run, end);
+        Some(Span {
+            file: run.span.file,
+            start: a.start,
+            end: b.end,
+        })
+    }
+
+    fn run_at(&self, offset: usize) -> Option<&OriginRun> {
+        let i = self.runs.partition_point(|r| r.at <= offset);
+        self.runs.get(i.checked_sub(1)?)
+    }
+}
+
+fn map_in(run: &OriginRun, offset: usize) -> Span {
+    if !run.verbatim {
+        return run.span;
+    }
+    let at = run.span.start as usize + offset.saturating_sub(run.at).min(run.span.len());
+    Span::new(run.span.file, at, at)
 }
 
 impl SourceFile {
@@ -114,7 +184,25 @@ impl SourceFile {
             encoding,
             byte_len,
             line_starts,
+            origin: None,
         }
+    }
+
+    /// A file a script writes: its text and where each part was written.
+    pub fn written(id: FileId, path: impl Into<PathBuf>, text: String, origin: Origin) -> Self {
+        let len = text.len();
+        let mut file = Self::from_text(id, path, text, Encoding::Utf8, len);
+        file.origin = Some(Box::new(origin));
+        file
+    }
+
+    /// Where this file's text came from, when a script writes it.
+    pub fn origin(&self) -> Option<&Origin> {
+        self.origin.as_deref()
+    }
+
+    pub fn is_virtual(&self) -> bool {
+        self.origin.is_some()
     }
 
     pub fn span(&self, start: usize, end: usize) -> Span {
@@ -241,6 +329,24 @@ impl SourceMap {
 
     pub fn is_empty(&self) -> bool {
         self.len() == 0
+    }
+
+    /// The span in a file on disk: spans of a file a script writes map back
+    /// into the script (or the repository file it edits); others stay.
+    pub fn real_span(&self, span: Span) -> Span {
+        match self.get(span.file).and_then(SourceFile::origin) {
+            Some(origin) => origin.map(span.start as usize, span.end as usize),
+            None => span,
+        }
+    }
+
+    /// As [`SourceMap::real_span`], but `None` unless the span's bytes are the
+    /// real file's bytes verbatim (so an edit of them is an edit there).
+    pub fn real_span_exact(&self, span: Span) -> Option<Span> {
+        match self.get(span.file).and_then(SourceFile::origin) {
+            Some(origin) => origin.map_exact(span.start as usize, span.end as usize),
+            None => Some(span),
+        }
     }
 }
 

@@ -338,7 +338,7 @@ pub fn report_files(report: &Report) -> Vec<FileId> {
         );
     }
     ids.into_iter()
-        .filter(|id| report.sources.get(*id).is_some())
+        .filter(|id| report.sources.get(*id).is_some_and(|f| !f.is_virtual()))
         .collect()
 }
 

@@ -13,6 +13,7 @@ pub mod regfile;
 pub mod vsftpd;
 pub mod winfw;
 pub mod winscript;
+pub mod written;
 pub mod xml;
 
 use crate::facts::FileFacts;

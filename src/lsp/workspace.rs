@@ -55,7 +55,14 @@ struct Snapshot {
 
 impl Snapshot {
     fn of(report: &Report) -> Snapshot {
-        let path = |id| report.sources.get(id).map(|f| f.path.clone());
+        // Files a script writes have no buffer of their own: their findings are the script's.
+        let path = |id| {
+            report
+                .sources
+                .get(id)
+                .filter(|f| !f.is_virtual())
+                .map(|f| f.path.clone())
+        };
         let mut roles: HashMap<PathBuf, Role> = report
             .files
             .iter()

@@ -104,6 +104,8 @@ rules! {
     passive_range_too_small::PassiveRangeTooSmall => "passive-range-too-small",
     passive_range_unrestricted::PassiveRangeUnrestricted => "passive-range-unrestricted",
     reg_file_syntax_error::RegFileSyntaxError => "reg-file-syntax-error",
+    script_limit_reached::ScriptLimitReached => "script-limit-reached",
+    script_write_not_followed::ScriptWriteNotFollowed => "script-write-not-followed",
     registry_wrong_key::RegistryWrongKey => "registry-wrong-key",
     registry_wrong_value_type::RegistryWrongValueType => "registry-wrong-value-type",
     unused_suppression::UnusedSuppression => "unused-suppression",
