@@ -562,7 +562,6 @@ mod written_tests {
         let hosts = group_hosts(entries, &config);
         assert_eq!(hosts.len(), 1);
         let host = &hosts[0];
-        assert_eq!(host.name, "site");
         assert_eq!(host.files, vec![id, FileId(1)]);
         assert_eq!(host.servers.len(), 1);
         assert_eq!(host.servers[0].file, FileId(1));
