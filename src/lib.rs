@@ -577,20 +577,30 @@ mod written_tests {
         let script = sources.get(id).unwrap();
         let (line, _) = script.line_col(blocked.primary.span.start);
         assert!(
-            script
-                .slice(blocked.primary.span)
-                .starts_with("pasv_m"),
+            script.slice(blocked.primary.span).starts_with("pasv_m"),
             "{:?} on line {line}",
             script.slice(blocked.primary.span)
         );
-        assert!(diagnostics.iter().all(|d| d.primary.span.file == id
-            && d.related.iter().all(|l| !sources.get(l.span.file).unwrap().is_virtual())));
+        assert!(diagnostics.iter().all(|d| {
+            d.primary.span.file == id
+                && d.related
+                    .iter()
+                    .all(|l| !sources.get(l.span.file).unwrap().is_virtual())
+        }));
     }
 
     #[test]
     fn a_repository_file_a_script_edits_brings_no_server_of_its_own() {
-        let script = SourceFile::new(FileId(0), "site/setup.sh", b"sed -i s/a/b/ /etc/vsftpd.conf\niptables -P INPUT DROP\n");
-        let conf = SourceFile::new(FileId(1), "site/files/vsftpd.conf", b"listen=YES\npasv_min_port=40000\npasv_max_port=40100\n");
+        let script = SourceFile::new(
+            FileId(0),
+            "site/setup.sh",
+            b"sed -i s/a/b/ /etc/vsftpd.conf\niptables -P INPUT DROP\n",
+        );
+        let conf = SourceFile::new(
+            FileId(1),
+            "site/files/vsftpd.conf",
+            b"listen=YES\npasv_min_port=40000\npasv_max_port=40100\n",
+        );
         let edit = scripts::SedEdit {
             command: 's',
             address: None,

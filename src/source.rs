@@ -124,10 +124,7 @@ impl Origin {
     pub fn map_exact(&self, start: usize, end: usize) -> Option<Span> {
         let run = self.run_at(start)?;
         let i = self.runs.iter().position(|r| r == run)?;
-        let run_end = self
-            .runs
-            .get(i + 1)
-            .map_or(usize::MAX, |next| next.at);
+        let run_end = self.runs.get(i + 1).map_or(usize::MAX, |next| next.at);
         if !run.verbatim || end > run_end || end.saturating_sub(start) > run.span.len() {
             return None;
         }
@@ -379,6 +376,38 @@ mod tests {
         let (text, enc) = decode(b"caf\xe9 \x80".to_vec());
         assert_eq!(text, "caf\u{e9} \u{20ac}");
         assert_eq!(enc, Encoding::Windows1252);
+    }
+
+    #[test]
+    fn spans_of_a_written_file_map_into_the_files_it_came_from() {
+        let script = SourceFile::new(FileId(0), "setup.sh", b"echo a=1 > x; echo b=$B >> x");
+        let origin = Origin {
+            runs: vec![
+                OriginRun {
+                    at: 0,
+                    span: script.span(5, 8),
+                    verbatim: true,
+                },
+                OriginRun {
+                    at: 4,
+                    span: script.span(19, 23),
+                    verbatim: false,
+                },
+            ],
+            whole: script.span(0, 29),
+        };
+        let written = SourceFile::written(FileId(1), "setup.sh → x", "a=1\nb=?\n".into(), origin);
+        let map = SourceMap::new(vec![Some(script), Some(written)]);
+        let on = |a, b| map.real_span(Span::new(FileId(1), a, b));
+        assert_eq!(on(0, 3), Span::new(FileId(0), 5, 8));
+        assert_eq!(on(6, 7), Span::new(FileId(0), 19, 23));
+        assert_eq!(
+            map.real_span_exact(Span::new(FileId(1), 0, 3)),
+            Some(Span::new(FileId(0), 5, 8))
+        );
+        assert_eq!(map.real_span_exact(Span::new(FileId(1), 4, 7)), None);
+        let own = Span::new(FileId(0), 1, 2);
+        assert_eq!(map.real_span(own), own);
     }
 
     #[test]

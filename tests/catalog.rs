@@ -19,6 +19,7 @@ const CATEGORIES: &[&str] = &[
     "iis",
     "windows",
     "windows-firewall",
+    "scripts",
 ];
 const HEADINGS: &[&str] = &["## What it checks", "## Why it matters"];
 

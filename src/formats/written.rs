@@ -99,7 +99,12 @@ impl<'a> Repo<'a> {
                 .map(|f| (tail_len(&wanted, &f.path), *f))
                 .max_by(|(a, fa), (b, fb)| {
                     a.cmp(b)
-                        .then(fb.path.components().count().cmp(&fa.path.components().count()))
+                        .then(
+                            fb.path
+                                .components()
+                                .count()
+                                .cmp(&fa.path.components().count()),
+                        )
                         .then(fb.path.cmp(&fa.path))
                 });
             if let Some((_, f)) = best {
@@ -174,7 +179,8 @@ fn known_path(path: &str) -> Option<String> {
         }
         tidy.push(c);
     }
-    Some(tidy.replace("/./", "/"))
+    let tidy = tidy.replace("/./", "/");
+    Some(tidy.strip_prefix("./").unwrap_or(&tidy).to_owned())
 }
 
 /// Whether pasvlint reads a file at this path whatever it holds.

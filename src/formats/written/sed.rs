@@ -74,10 +74,7 @@ impl Line {
 
 impl Program {
     pub fn parse(edits: &[SedEdit]) -> Result<Program, String> {
-        let commands = edits
-            .iter()
-            .map(Command::parse)
-            .collect::<Result<_, _>>()?;
+        let commands = edits.iter().map(Command::parse).collect::<Result<_, _>>()?;
         Ok(Program { commands })
     }
 
@@ -641,8 +638,8 @@ fn bracket(chars: &[char], mut i: usize, out: &mut String) -> Option<usize> {
                 return Some(i);
             }
             '[' if matches!(chars.get(i), Some(':')) => {
-                let close = (i + 1..chars.len())
-                    .find(|&j| chars.get(j..j + 2) == Some(&[':', ']']))?;
+                let close =
+                    (i + 1..chars.len()).find(|&j| chars.get(j..j + 2) == Some(&[':', ']']))?;
                 let name: String = chars.get(i + 1..close)?.iter().collect();
                 if !name.chars().all(|c| c.is_ascii_lowercase()) {
                     return None;

@@ -32,7 +32,10 @@ fn edit(command: char, address: Option<&str>, pattern: Option<&str>, rest: &str)
             let (r, f) = rest.rsplit_once('/').unwrap_or((rest, ""));
             (Some(r.to_owned()), f.to_owned())
         }
-        _ => (Some(rest.to_owned()).filter(|r| !r.is_empty()), String::new()),
+        _ => (
+            Some(rest.to_owned()).filter(|r| !r.is_empty()),
+            String::new(),
+        ),
     };
     SedEdit {
         command,
@@ -76,10 +79,13 @@ fn gnu_sed(input: &str, program: &str) -> Option<String> {
         .ok()?;
     child.stdin.take()?.write_all(input.as_bytes()).ok()?;
     let out = child.wait_with_output().ok()?;
-    out.status.success().then(|| String::from_utf8_lossy(&out.stdout).into_owned())
+    out.status
+        .success()
+        .then(|| String::from_utf8_lossy(&out.stdout).into_owned())
 }
 
-const CONF: &str = "listen=YES\n#pasv_min_port=1\npasv_min_port=40000\npasv_max_port=40100\nmax_clients=6";
+const CONF: &str =
+    "listen=YES\n#pasv_min_port=1\npasv_min_port=40000\npasv_max_port=40100\nmax_clients=6";
 
 #[test]
 fn sed_agrees_with_gnu_sed() {
@@ -87,7 +93,12 @@ fn sed_agrees_with_gnu_sed() {
         (
             CONF,
             "s/^pasv_max_port=.*/pasv_max_port=40009/",
-            vec![edit('s', None, Some("^pasv_max_port=.*"), "pasv_max_port=40009/")],
+            vec![edit(
+                's',
+                None,
+                Some("^pasv_max_port=.*"),
+                "pasv_max_port=40009/",
+            )],
         ),
         (
             CONF,
@@ -99,39 +110,128 @@ fn sed_agrees_with_gnu_sed() {
                 r"\1=&:\2/g",
             )],
         ),
-        ("baaac\nhello\n", "s/a*/x/g", vec![edit('s', None, Some("a*"), "x/g")]),
-        ("hello\n", "s/l*/<&>/g", vec![edit('s', None, Some("l*"), "<&>/g")]),
-        ("abcabcabc\n", "s/b/X/2g", vec![edit('s', None, Some("b"), "X/2g")]),
-        ("abcabc\n", "s/b/X/2", vec![edit('s', None, Some("b"), "X/2")]),
-        ("Listen=yes\n", "s/listen=YES/ok/I", vec![edit('s', None, Some("listen=YES"), "ok/I")]),
-        ("x*y a+b a.b\n", r"s/*/S/;s/a+b/P/;s/a\.b/D/", vec![
-            edit('s', None, Some("*"), "S/"),
-            edit('s', None, Some("a+b"), "P/"),
-            edit('s', None, Some(r"a\.b"), "D/"),
-        ]),
-        ("a]b a-b\n", "s/[]-]/Z/g", vec![edit('s', None, Some("[]-]"), "Z/g")]),
-        ("k1 k22 k333\n", r"s/k[[:digit:]]\{2,\}/N/g", vec![edit('s', None, Some(r"k[[:digit:]]\{2,\}"), "N/g")]),
-        ("foo bar\n", r"s/\<b/B/", vec![edit('s', None, Some(r"\<b"), "B/")]),
-        ("a^b a$b\n", r"s/a^b/1/;s/a$b/2/", vec![
-            edit('s', None, Some("a^b"), "1/"),
-            edit('s', None, Some("a$b"), "2/"),
-        ]),
-        ("k=v\n", r"s/=.*/=\&\t\\/", vec![edit('s', None, Some("=.*"), r"=\&\t\\/")]),
+        (
+            "baaac\nhello\n",
+            "s/a*/x/g",
+            vec![edit('s', None, Some("a*"), "x/g")],
+        ),
+        (
+            "hello\n",
+            "s/l*/<&>/g",
+            vec![edit('s', None, Some("l*"), "<&>/g")],
+        ),
+        (
+            "abcabcabc\n",
+            "s/b/X/2g",
+            vec![edit('s', None, Some("b"), "X/2g")],
+        ),
+        (
+            "abcabc\n",
+            "s/b/X/2",
+            vec![edit('s', None, Some("b"), "X/2")],
+        ),
+        (
+            "Listen=yes\n",
+            "s/listen=YES/ok/I",
+            vec![edit('s', None, Some("listen=YES"), "ok/I")],
+        ),
+        (
+            "x*y a+b a.b\n",
+            r"s/*/S/;s/a+b/P/;s/a\.b/D/",
+            vec![
+                edit('s', None, Some("*"), "S/"),
+                edit('s', None, Some("a+b"), "P/"),
+                edit('s', None, Some(r"a\.b"), "D/"),
+            ],
+        ),
+        (
+            "a]b a-b\n",
+            "s/[]-]/Z/g",
+            vec![edit('s', None, Some("[]-]"), "Z/g")],
+        ),
+        (
+            "k1 k22 k333\n",
+            r"s/k[[:digit:]]\{2,\}/N/g",
+            vec![edit('s', None, Some(r"k[[:digit:]]\{2,\}"), "N/g")],
+        ),
+        (
+            "foo bar\n",
+            r"s/\<b/B/",
+            vec![edit('s', None, Some(r"\<b"), "B/")],
+        ),
+        (
+            "a^b a$b\n",
+            r"s/a^b/1/;s/a$b/2/",
+            vec![
+                edit('s', None, Some("a^b"), "1/"),
+                edit('s', None, Some("a$b"), "2/"),
+            ],
+        ),
+        (
+            "k=v\n",
+            r"s/=.*/=\&\t\\/",
+            vec![edit('s', None, Some("=.*"), r"=\&\t\\/")],
+        ),
         (CONF, "/^#/d", vec![edit('d', Some("/^#/"), None, "")]),
         (CONF, "2d", vec![edit('d', Some("2"), None, "")]),
         (CONF, "$d", vec![edit('d', Some("$"), None, "")]),
         (CONF, "2,3d", vec![edit('d', Some("2,3"), None, "")]),
-        (CONF, "/min/,/max/d", vec![edit('d', Some("/min/,/max/"), None, "")]),
+        (
+            CONF,
+            "/min/,/max/d",
+            vec![edit('d', Some("/min/,/max/"), None, "")],
+        ),
         (CONF, "3,1d", vec![edit('d', Some("3,1"), None, "")]),
-        (CONF, "/^listen/!d", vec![edit('d', Some("/^listen/!"), None, "")]),
-        (CONF, "/^LISTEN/Id", vec![edit('d', Some("/^LISTEN/I"), None, "")]),
-        (CONF, r"\%^max%d", vec![edit('d', Some(r"\%^max%"), None, "")]),
-        (CONF, "/^listen=/a pasv_enable=YES", vec![edit('a', Some("/^listen=/"), None, "pasv_enable=YES")]),
-        (CONF, "$a pasv_address=203.0.113.5", vec![edit('a', Some("$"), None, "pasv_address=203.0.113.5")]),
-        (CONF, "1i # written by setup.sh", vec![edit('i', Some("1"), None, "# written by setup.sh")]),
-        (CONF, "/^pasv_max_port/c pasv_max_port=40009", vec![edit('c', Some("/^pasv_max_port/"), None, "pasv_max_port=40009")]),
-        (CONF, "2,3c gone", vec![edit('c', Some("2,3"), None, "gone")]),
-        (CONF, r"1a one\ttab\nsecond", vec![edit('a', Some("1"), None, r"one\ttab\nsecond")]),
+        (
+            CONF,
+            "/^listen/!d",
+            vec![edit('d', Some("/^listen/!"), None, "")],
+        ),
+        (
+            CONF,
+            "/^LISTEN/Id",
+            vec![edit('d', Some("/^LISTEN/I"), None, "")],
+        ),
+        (
+            CONF,
+            r"\%^max%d",
+            vec![edit('d', Some(r"\%^max%"), None, "")],
+        ),
+        (
+            CONF,
+            "/^listen=/a pasv_enable=YES",
+            vec![edit('a', Some("/^listen=/"), None, "pasv_enable=YES")],
+        ),
+        (
+            CONF,
+            "$a pasv_address=203.0.113.5",
+            vec![edit('a', Some("$"), None, "pasv_address=203.0.113.5")],
+        ),
+        (
+            CONF,
+            "1i # written by setup.sh",
+            vec![edit('i', Some("1"), None, "# written by setup.sh")],
+        ),
+        (
+            CONF,
+            "/^pasv_max_port/c pasv_max_port=40009",
+            vec![edit(
+                'c',
+                Some("/^pasv_max_port/"),
+                None,
+                "pasv_max_port=40009",
+            )],
+        ),
+        (
+            CONF,
+            "2,3c gone",
+            vec![edit('c', Some("2,3"), None, "gone")],
+        ),
+        (
+            CONF,
+            r"1a one\ttab\nsecond",
+            vec![edit('a', Some("1"), None, r"one\ttab\nsecond")],
+        ),
         ("a\nb", "s/b/c/", vec![edit('s', None, Some("b"), "c/")]),
         ("a\nb", "a X", vec![edit('a', None, None, "X")]),
         (
@@ -196,7 +296,10 @@ fn bre_becomes_the_same_expression() {
 fn lines_sed_leaves_alone_keep_their_origin_and_new_ones_point_at_the_edit() {
     let input = verbatim("a=1\nb=2\n", 100);
     let edits = [edit('s', None, Some("^b=.*"), "b=3/")];
-    let out = Program::parse(&edits).unwrap().run(&input, MAX_WRITTEN_BYTES).unwrap();
+    let out = Program::parse(&edits)
+        .unwrap()
+        .run(&input, MAX_WRITTEN_BYTES)
+        .unwrap();
     assert_eq!(out.text, "a=1\nb=3\n");
     assert_eq!(out.span_of(0, 3), Some(span(100, 103)));
     assert_eq!(out.span_of(4, 7), Some(span(900, 910)));
@@ -206,9 +309,17 @@ fn lines_sed_leaves_alone_keep_their_origin_and_new_ones_point_at_the_edit() {
 fn writes_apply_in_order_per_path() {
     let s = script("0123456789012345678901234567890123456789");
     let w = outcome(vec![
-        write("/etc/vsftpd.conf", WriteOp::Replace(verbatim("listen=YES\n", 0)), 0),
+        write(
+            "/etc/vsftpd.conf",
+            WriteOp::Replace(verbatim("listen=YES\n", 0)),
+            0,
+        ),
         write("/etc/motd", WriteOp::Replace(verbatim("hi\n", 20)), 1),
-        write("/etc//vsftpd.conf", WriteOp::Append(verbatim("pasv_min_port=1\n", 11)), 2),
+        write(
+            "/etc//vsftpd.conf",
+            WriteOp::Append(verbatim("pasv_min_port=1\n", 11)),
+            2,
+        ),
         write(
             "/etc/vsftpd.conf",
             WriteOp::Sed(vec![edit('s', None, Some("1$"), "40000/")]),
@@ -226,7 +337,11 @@ fn writes_apply_in_order_per_path() {
         &s,
         &outcome(vec![
             write("/etc/vsftpd.conf", WriteOp::Append(verbatim("x=1\n", 0)), 0),
-            write("/etc/vsftpd.conf", WriteOp::Replace(verbatim("y=2\n", 4)), 1),
+            write(
+                "/etc/vsftpd.conf",
+                WriteOp::Replace(verbatim("y=2\n", 4)),
+                1,
+            ),
         ]),
         &Repo::new([]),
     );
@@ -237,12 +352,24 @@ fn writes_apply_in_order_per_path() {
 fn an_edit_with_no_copy_to_start_from_is_not_followed() {
     let s = script("sed -i s/a/b/ /etc/vsftpd.conf");
     let w = outcome(vec![
-        write("/etc/vsftpd.conf", WriteOp::Sed(vec![edit('s', None, Some("a"), "b/")]), 0),
-        write("/etc/ssh/sshd_config", WriteOp::Append(verbatim("x\n", 0)), 1),
+        write(
+            "/etc/vsftpd.conf",
+            WriteOp::Sed(vec![edit('s', None, Some("a"), "b/")]),
+            0,
+        ),
+        write(
+            "/etc/ssh/sshd_config",
+            WriteOp::Append(verbatim("x\n", 0)),
+            1,
+        ),
     ]);
     let written = follow(&s, &w, &Repo::new([]));
     assert!(written.files.is_empty());
-    assert_eq!(written.not_followed.len(), 1, "only files pasvlint reads are reported");
+    assert_eq!(
+        written.not_followed.len(),
+        1,
+        "only files pasvlint reads are reported"
+    );
     assert_eq!(written.not_followed[0].why, Why::NoBase { appends: false });
 }
 
@@ -256,13 +383,25 @@ fn the_nearest_repository_copy_with_the_longest_tail_is_edited() {
     ];
     let repo = Repo::new(&files);
     let here = Path::new("provision/setup.sh");
-    assert_eq!(repo.copy_of("/etc/vsftpd.conf", here).map(|f| f.id), Some(FileId(2)));
-    assert_eq!(repo.copy_of("vsftpd.conf", here).map(|f| f.id), Some(FileId(2)));
+    assert_eq!(
+        repo.copy_of("/etc/vsftpd.conf", here).map(|f| f.id),
+        Some(FileId(2))
+    );
+    assert_eq!(
+        repo.copy_of("vsftpd.conf", here).map(|f| f.id),
+        Some(FileId(2))
+    );
     let top = Path::new("setup.sh");
-    assert_eq!(repo.copy_of("/etc/vsftpd.conf", top).map(|f| f.id), Some(FileId(3)));
+    assert_eq!(
+        repo.copy_of("/etc/vsftpd.conf", top).map(|f| f.id),
+        Some(FileId(3))
+    );
     assert_eq!(repo.copy_of("/etc/proftpd.conf", top).map(|f| f.id), None);
     let deep = Path::new("other/x/setup.sh");
-    assert_eq!(repo.copy_of("vsftpd.conf", deep).map(|f| f.id), Some(FileId(4)));
+    assert_eq!(
+        repo.copy_of("vsftpd.conf", deep).map(|f| f.id),
+        Some(FileId(4))
+    );
 }
 
 #[test]
@@ -271,7 +410,12 @@ fn a_sed_edit_of_a_repository_file_keeps_its_unchanged_lines_there() {
     let s = script("sed -i 's/^pasv_max_port=.*/pasv_max_port=40009/' /etc/vsftpd.conf");
     let w = outcome(vec![write(
         "/etc/vsftpd.conf",
-        WriteOp::Sed(vec![edit('s', None, Some("^pasv_max_port=.*"), "pasv_max_port=40009/")]),
+        WriteOp::Sed(vec![edit(
+            's',
+            None,
+            Some("^pasv_max_port=.*"),
+            "pasv_max_port=40009/",
+        )]),
         0,
     )]);
     let written = follow(&s, &w, &Repo::new([&base]));
@@ -279,7 +423,10 @@ fn a_sed_edit_of_a_repository_file_keeps_its_unchanged_lines_there() {
     assert_eq!(conf.base, Some(REPO_FILE));
     let doc = document(conf, &s, FileId(7)).expect("a vsftpd.conf");
     assert_eq!(doc.format, Format::Vsftpd);
-    assert_eq!(doc.source.display_path(), "provision/setup.sh → /etc/vsftpd.conf");
+    assert_eq!(
+        doc.source.display_path(),
+        "provision/setup.sh → /etc/vsftpd.conf"
+    );
     let origin = doc.source.origin().unwrap();
     let listen = doc.source.text.find("listen").unwrap();
     assert_eq!(
@@ -288,7 +435,11 @@ fn a_sed_edit_of_a_repository_file_keeps_its_unchanged_lines_there() {
         "an unchanged line is the repository file's"
     );
     let max = doc.source.text.find("pasv_max_port").unwrap();
-    assert_eq!(origin.map(max, max + 19), span(900, 910), "a changed line is the edit's");
+    assert_eq!(
+        origin.map(max, max + 19),
+        span(900, 910),
+        "a changed line is the edit's"
+    );
 }
 
 /// A heredoc body is the script's bytes: a setting read from the written file
@@ -300,12 +451,12 @@ fn a_heredoc_setting_maps_to_its_line_in_the_script() {
     let body_at = text.find("listen").unwrap();
     let unknown_at = text.find("$MAX").unwrap();
     let mut body = Text::default();
+    body.push(&text[body_at..unknown_at], span(body_at, unknown_at), true);
     body.push(
-        &text[body_at..unknown_at],
-        span(body_at, unknown_at),
-        true,
+        &UNKNOWN.to_string(),
+        span(unknown_at, unknown_at + 4),
+        false,
     );
-    body.push(&UNKNOWN.to_string(), span(unknown_at, unknown_at + 4), false);
     body.push("\n", span(unknown_at + 4, unknown_at + 5), true);
     let w = outcome(vec![write(
         "/etc/vsftpd.conf",
