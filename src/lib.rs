@@ -26,7 +26,7 @@ use policy::Config;
 use rayon::prelude::*;
 use rules::Rule;
 use source::{FileId, SourceFile, SourceMap};
-use std::collections::{BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
 /// Everything a run found, ready for an emitter.
@@ -259,8 +259,9 @@ struct WrittenDocuments {
     files: Vec<(FileId, Format)>,
     /// Their facts, by the script that writes them (and the document's id).
     facts: Vec<(FileId, FileId, FileFacts)>,
-    /// Repository files a script edits: the host runs the edited copy.
-    edited: BTreeSet<FileId>,
+    /// Repository files a script edits, and the (first) script that edits each:
+    /// the host runs the edited copy.
+    edited: BTreeMap<FileId, FileId>,
     /// Their file findings (spans in the documents) and writes not followed.
     diagnostics: Vec<Diagnostic>,
 }
@@ -292,7 +293,9 @@ fn follow_writes(
     let mut pending = Vec::new();
     for (script, written) in followed {
         for n in written.not_followed {
-            out.edited.extend(n.base);
+            if let Some(base) = n.base {
+                out.edited.entry(base).or_insert(script);
+            }
             if not_followed_enabled {
                 out.diagnostics
                     .push(rules::script_write_not_followed::finding(&n));
@@ -330,7 +333,9 @@ fn follow_writes(
             sources.push(None);
             continue;
         };
-        out.edited.extend(file.base);
+        if let Some(base) = file.base {
+            out.edited.entry(base).or_insert(script);
+        }
         out.files.push((p.source.id, p.format));
         out.facts.push((script, p.source.id, p.facts));
         out.diagnostics.extend(p.diagnostics);
@@ -340,25 +345,26 @@ fn follow_writes(
 }
 
 /// A written document's servers and firewall are its script's: the script and
-/// what it writes pair as one file. A repository file a script edits keeps its
-/// place but brings nothing (the host runs the edited copy).
+/// what it writes pair as one file. A repository file a script edits joins the
+/// script's host and brings nothing of its own (the host runs the edited copy).
 fn with_written_facts(
     entries: Vec<(FileId, PathBuf, FileFacts)>,
     written: Vec<(FileId, FileId, FileFacts)>,
-    edited: &BTreeSet<FileId>,
+    edited: &BTreeMap<FileId, FileId>,
 ) -> Vec<(FileId, PathBuf, Vec<FileId>, FileFacts)> {
     let mut by_script: HashMap<FileId, Vec<(FileId, FileFacts)>> = HashMap::new();
     for (script, id, facts) in written {
         by_script.entry(script).or_default().push((id, facts));
     }
+    let mut edited_by: HashMap<FileId, Vec<FileId>> = HashMap::new();
+    for (base, script) in edited {
+        edited_by.entry(*script).or_default().push(*base);
+    }
+    let is_edited = |id: &FileId| edited.contains_key(id);
     entries
         .into_iter()
-        .map(|(id, path, facts)| {
-            let mut facts = if edited.contains(&id) {
-                FileFacts::default()
-            } else {
-                facts
-            };
+        .filter(|(id, _, _)| !is_edited(id))
+        .map(|(id, path, mut facts)| {
             let mut also = Vec::new();
             for (doc, more) in by_script.remove(&id).unwrap_or_default() {
                 also.push(doc);
@@ -371,6 +377,7 @@ fn with_written_facts(
                 }
                 facts.restores.extend(more.restores);
             }
+            also.extend(edited_by.remove(&id).unwrap_or_default());
             (id, path, also, facts)
         })
         .collect()
@@ -621,7 +628,7 @@ mod written_tests {
         let conf_facts = formats::facts(&formats::parse(conf.clone(), Format::Vsftpd));
         let mut sources = vec![Some(script), Some(conf)];
         let written = follow_writes(vec![(FileId(0), outcome)], &mut sources, &[]);
-        assert_eq!(written.edited, BTreeSet::from([FileId(1)]));
+        assert_eq!(written.edited, BTreeMap::from([(FileId(1), FileId(0))]));
         let entries = with_written_facts(
             vec![
                 (FileId(0), "site/setup.sh".into(), FileFacts::default()),
@@ -631,6 +638,8 @@ mod written_tests {
             &written.edited,
         );
         let hosts = group_hosts(entries, &Config::default());
+        assert_eq!(hosts.len(), 1, "the edited file is on the script's host");
+        assert_eq!(hosts[0].files, vec![FileId(0), FileId(2), FileId(1)]);
         let servers: Vec<_> = hosts.iter().flat_map(|h| &h.servers).collect();
         assert_eq!(servers.len(), 1);
         assert_eq!(servers[0].file, FileId(2), "the edited copy is the server");

@@ -311,7 +311,7 @@ fn parse_line(text: &str) -> Result<(Line, &str), String> {
             .parse()
             .map_err(|_| format!("the address `{text}`"))?;
         if n == 0 {
-            return Err("the address 0".to_owned());
+            return Err(format!("the address `{text}`"));
         }
         return Ok((Line::Number(n), &text[digits..]));
     }
