@@ -220,13 +220,10 @@ impl Command {
     }
 }
 
-/// The text of `a text`, `i text`, `c text`: leading blanks dropped (kept after
-/// `a\`), `\t` a tab, `\n` a new line, `\` before any other character dropped.
+/// The text of `a text`, `i text`, `c text` as the interpreter took it (after
+/// the blanks that follow the letter, or after `a\`): `\t` is a tab, `\n` a
+/// new line, and `\` before any other character is dropped.
 fn one_liner_text(raw: &str) -> String {
-    let raw = match raw.strip_prefix('\\') {
-        Some(rest) => rest.strip_prefix('\n').unwrap_or(rest),
-        None => raw.trim_start_matches([' ', '\t']),
-    };
     let mut out = String::with_capacity(raw.len());
     let mut chars = raw.chars();
     while let Some(c) = chars.next() {
