@@ -100,7 +100,12 @@ pub fn lint_with(paths: &[PathBuf], config: &Config, overlay: &Overlay) -> Repor
     let entries = with_written_facts(entries, written.facts, &written.edited);
     let hosts = group_hosts(entries, config);
     diagnostics.extend(check_hosts(&hosts, &enabled, config));
-    map_written_spans(&mut diagnostics, &sources);
+    if !written.files.is_empty() {
+        map_written_spans(&mut diagnostics, &sources);
+        // An edited copy repeats its repository file's findings on unchanged lines.
+        diagnostics.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
+        diagnostics.dedup();
+    }
     let (mut diagnostics, suppressed) = if config.policy.inline_suppressions.unwrap_or(true) {
         apply_suppressions(diagnostics, &suppressions, &sources, &enabled)
     } else {
