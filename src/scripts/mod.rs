@@ -16,6 +16,8 @@
 
 use crate::source::Span;
 
+pub mod sh;
+
 /// Stands for a value the script cannot know (`$(hostname)`, `%COMPUTERNAME%`,
 /// `$env:X`), inside [`Word::text`].
 pub const UNKNOWN: char = '\u{E0FF}';
