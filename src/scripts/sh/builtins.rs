@@ -140,7 +140,7 @@ impl St {
         match self {
             St::True => St::False,
             St::False => St::True,
-            St::Unknown => St::Unknown,
+            other => other,
         }
     }
 

@@ -22,7 +22,10 @@ pub enum Var {
 pub enum St {
     True,
     False,
+    /// A program's status: `a && b` assumes it succeeded.
     Unknown,
+    /// A condition that cannot be decided (`[ -f F ]`): `&&` may or may not go on.
+    Maybe,
 }
 
 impl St {
@@ -30,8 +33,12 @@ impl St {
         match self {
             St::True => St::False,
             St::False => St::True,
-            St::Unknown => St::Unknown,
+            other => other,
         }
+    }
+
+    fn condition(self) -> St {
+        if self == St::Unknown { St::Maybe } else { self }
     }
 
     fn of(b: bool) -> St {
@@ -210,7 +217,7 @@ impl<'a, 'b> Interp<'a, 'b> {
                 }
                 self.status = match self.arith(*expr) {
                     Some(v) => St::of(v != 0),
-                    None => St::Unknown,
+                    None => St::Maybe,
                 };
                 Flow::Next
             }
@@ -219,7 +226,7 @@ impl<'a, 'b> Interp<'a, 'b> {
                     return Flow::Stop;
                 }
                 let args: Vec<Test> = words.iter().map(|w| self.test_word(w)).collect();
-                self.status = builtins::test(&args, true);
+                self.status = builtins::test(&args, true).condition();
                 Flow::Next
             }
             Node::Redirected { node, redirs } => self.redirected(node, redirs),
@@ -265,8 +272,8 @@ impl<'a, 'b> Interp<'a, 'b> {
         for (and, node) in rest {
             let flow = match (*and, self.status) {
                 (true, St::False) | (false, St::True) => Flow::Next,
-                (true, _) | (false, St::False) => self.node(node),
-                (false, St::Unknown) => {
+                (true, St::True | St::Unknown) | (false, St::False) => self.node(node),
+                (_, St::Maybe | St::Unknown) => {
                     let flow = self.with_uncertain(node_span(prev), |me| me.node(node));
                     self.status = St::Unknown;
                     flow
@@ -325,7 +332,7 @@ impl<'a, 'b> Interp<'a, 'b> {
         match self.status {
             St::True => self.node(body),
             St::False => self.if_arms(rest, otherwise),
-            St::Unknown => self.with_uncertain(node_span(cond), |me| {
+            St::Unknown | St::Maybe => self.with_uncertain(node_span(cond), |me| {
                 let flow = me.node(body);
                 if flow == Flow::Stop {
                     return flow;
@@ -375,7 +382,7 @@ impl<'a, 'b> Interp<'a, 'b> {
                         return f;
                     }
                 }
-                St::Unknown => {
+                St::Unknown | St::Maybe => {
                     let flow = self.with_uncertain(cond_span, |me| {
                         me.iteration(i, |me| me.node(body))
                     });
@@ -649,6 +656,9 @@ impl<'a, 'b> Interp<'a, 'b> {
         }
         let stdin = stdin.or(piped.map(Input::Text));
         self.status = self.status_of(&name, &argv);
+        if matches!(name.as_str(), ":" | "true" | "false" | "test" | "[") {
+            return (Flow::Next, None);
+        }
         let command = Command {
             argv: argv
                 .iter()
@@ -875,10 +885,10 @@ impl<'a, 'b> Interp<'a, 'b> {
         match name {
             "true" | ":" | "echo" | "printf" | "cd" | "trap" | "umask" | "wait" => St::True,
             "false" => St::False,
-            "test" => builtins::test(&tests(&argv[1..]), false),
+            "test" => builtins::test(&tests(&argv[1..]), false).condition(),
             "[" => match argv.split_last() {
                 Some(((f, _), _)) if f.text.text == "]" => {
-                    builtins::test(&tests(&argv[1..argv.len() - 1]), false)
+                    builtins::test(&tests(&argv[1..argv.len() - 1]), false).condition()
                 }
                 _ => St::False,
             },

@@ -29,6 +29,8 @@ enum Seg {
         verbatim: bool,
         split: bool,
         quoted: bool,
+        /// What an unknown value stands for (`$(which iptables)` behind `$IPT`).
+        unknown: Option<String>,
     },
     /// Between the elements of `"$@"` / `"${A[@]}"`.
     Break,
@@ -38,7 +40,7 @@ enum Seg {
 enum Value {
     Unset,
     Str(String),
-    Unknown,
+    Unknown(String),
     List(Vec<String>),
 }
 
@@ -105,9 +107,10 @@ impl Interp<'_, '_> {
                     text,
                     span,
                     verbatim,
+                    unknown,
                     ..
                 } => {
-                    self.note_unknown(&mut f, &text, span);
+                    self.note_unknown(&mut f, &text, span, &unknown);
                     f.text.push(&text, self.span(span), verbatim);
                 }
                 Seg::Break => f.text.push(" ", self.span(span), false),
@@ -126,9 +129,9 @@ impl Interp<'_, '_> {
         f
     }
 
-    fn note_unknown(&self, f: &mut Field, text: &str, span: Range) {
+    fn note_unknown(&self, f: &mut Field, text: &str, span: Range, what: &Option<String>) {
         if text.contains(UNKNOWN) && f.unknown.is_none() {
-            f.unknown = Some(self.slice(span).to_owned());
+            f.unknown = Some(what.clone().unwrap_or_else(|| self.slice(span).to_owned()));
         }
     }
 
@@ -148,10 +151,11 @@ impl Interp<'_, '_> {
                     verbatim,
                     split,
                     quoted,
+                    unknown,
                 } => {
                     let sp = self.span(span);
                     if !split {
-                        self.note_unknown(&mut cur, &text, span);
+                        self.note_unknown(&mut cur, &text, span, &unknown);
                         cur.text.push(&text, sp, verbatim);
                         has |= quoted || !text.is_empty();
                         continue;
@@ -167,13 +171,13 @@ impl Interp<'_, '_> {
                                 rest = rest.trim_start_matches(|c| ifs.contains(c));
                             }
                             Some(n) => {
-                                self.note_unknown(&mut cur, &rest[..n], span);
+                                self.note_unknown(&mut cur, &rest[..n], span, &unknown);
                                 cur.text.push(&rest[..n], sp, false);
                                 has = true;
                                 rest = &rest[n..];
                             }
                             None => {
-                                self.note_unknown(&mut cur, rest, span);
+                                self.note_unknown(&mut cur, rest, span, &unknown);
                                 cur.text.push(rest, sp, false);
                                 has = true;
                                 rest = "";
@@ -245,6 +249,7 @@ impl Interp<'_, '_> {
                 span: *span,
                 split: false,
                 quoted: *q || quoted,
+                unknown: None,
             }),
             Part::DQuote { parts, span } => {
                 let before = out.len();
@@ -258,6 +263,7 @@ impl Interp<'_, '_> {
                         verbatim: false,
                         split: false,
                         quoted: true,
+                        unknown: None,
                     });
                 }
             }
@@ -270,6 +276,7 @@ impl Interp<'_, '_> {
                     verbatim: false,
                     split: !quoted,
                     quoted,
+                    unknown: None,
                 });
             }
             Part::Arith { expr, span } => {
@@ -282,6 +289,7 @@ impl Interp<'_, '_> {
                     verbatim: false,
                     split: !quoted,
                     quoted,
+                    unknown: None,
                 });
             }
             Part::Brace(alts) => {
@@ -362,13 +370,14 @@ impl Interp<'_, '_> {
 
     fn param_segments(&mut self, p: &Param, quoted: bool, out: &mut Vec<Seg>) {
         let value = self.param_value(p);
-        let text_seg = |text: String, out: &mut Vec<Seg>| {
+        let text_seg = |text: String, unknown: Option<String>, out: &mut Vec<Seg>| {
             out.push(Seg::Text {
                 text,
                 span: p.span,
                 verbatim: false,
                 split: !quoted,
                 quoted,
+                unknown,
             })
         };
         match value {
@@ -377,13 +386,13 @@ impl Interp<'_, '_> {
                     if i > 0 {
                         out.push(Seg::Break);
                     }
-                    text_seg(item, out);
+                    text_seg(item, None, out);
                 }
             }
-            Value::List(items) => text_seg(items.join(" "), out),
-            Value::Str(s) => text_seg(s, out),
-            Value::Unset => text_seg(String::new(), out),
-            Value::Unknown => text_seg(UNKNOWN.to_string(), out),
+            Value::List(items) => text_seg(items.join(" "), None, out),
+            Value::Str(s) => text_seg(s, None, out),
+            Value::Unset => text_seg(String::new(), None, out),
+            Value::Unknown(what) => text_seg(UNKNOWN.to_string(), Some(what), out),
         }
     }
 
@@ -401,7 +410,13 @@ impl Interp<'_, '_> {
             Value::Unset => true,
             Value::Str(s) => colon && s.is_empty(),
             Value::List(l) => l.is_empty() || colon && l.iter().all(String::is_empty),
-            Value::Unknown => false,
+            Value::Unknown(_) => false,
+        };
+        // A variable the script never sets takes its default: the environment
+        // is not known, and a default is what the author expects.
+        let base = match base {
+            Value::Unknown(_) if self.never_set(&p.name) && p.op != ParamOp::Plain => Value::Unset,
+            other => other,
         };
         match p.op {
             ParamOp::Plain => base,
@@ -417,7 +432,7 @@ impl Interp<'_, '_> {
                 v
             }
             ParamOp::Alt(colon) => {
-                if matches!(base, Value::Unknown) {
+                if matches!(base, Value::Unknown(_)) {
                     base
                 } else if is_null(&base, colon) {
                     Value::Str(String::new())
@@ -431,10 +446,10 @@ impl Interp<'_, '_> {
                 match (base, pat) {
                     (Value::Str(s), Some(pat)) => Value::Str(trim(&s, &pat, front, long)),
                     (Value::Unset, Some(_)) => Value::Str(String::new()),
-                    _ => Value::Unknown,
+                    _ => Value::Unknown(self.slice(p.span).to_owned()),
                 }
             }
-            ParamOp::Other => Value::Unknown,
+            ParamOp::Other => Value::Unknown(self.slice(p.span).to_owned()),
             _ => base,
         }
     }
@@ -446,12 +461,12 @@ impl Interp<'_, '_> {
         let f = self.value(arg);
         match f.known() {
             Some(s) => Value::Str(s.to_owned()),
-            None => Value::Unknown,
+            None => Value::Unknown(self.slice(p.span).to_owned()),
         }
     }
 
     fn lookup(&mut self, name: &str, index: Option<&str>) -> Value {
-        let unknown = || Value::Unknown;
+        let unknown = || Value::Unknown(format!("${name}"));
         match name {
             "@" | "*" => {
                 return match &self.positional {
@@ -479,7 +494,7 @@ impl Interp<'_, '_> {
         let var = self.vars.get(name).cloned();
         match (var, index) {
             (None, _) => self.unset_value(name),
-            (Some(Var::Unknown(_)), _) => Value::Unknown,
+            (Some(Var::Unknown(what)), _) => Value::Unknown(what),
             (Some(Var::Str(s)), None) => Value::Str(s),
             (Some(Var::Arr(items)), None) => {
                 items.first().cloned().map_or(Value::Unset, Value::Str)
@@ -509,12 +524,18 @@ impl Interp<'_, '_> {
         arith::eval(ix, &mut env)
     }
 
+    fn never_set(&self, name: &str) -> bool {
+        name.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_')
+            && !self.assigned.contains(name)
+            && !self.vars.contains_key(name)
+    }
+
     /// A variable the script never set may come from the environment.
     fn unset_value(&self, name: &str) -> Value {
         if self.assigned.contains(name) {
             Value::Unset
         } else {
-            Value::Unknown
+            Value::Unknown(format!("${name}"))
         }
     }
 }

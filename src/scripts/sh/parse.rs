@@ -184,7 +184,8 @@ impl<'s> Parser<'s> {
     fn skip_separators(&mut self) {
         loop {
             self.skip_newlines();
-            if self.peek() == Some(b';') && self.peek_at(1) != Some(b';') {
+            let case_end = matches!(self.peek_at(1), Some(b';' | b'&'));
+            if self.peek() == Some(b';') && !case_end {
                 self.pos += 1;
             } else {
                 break;
