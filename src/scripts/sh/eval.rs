@@ -5,7 +5,8 @@ use super::ast::*;
 use super::builtins::{self, Test};
 use super::expand::Field;
 use crate::scripts::{
-    Budget, Command, Input, Outcome, Redirect, Text, Uncertain, Word, Write, WriteOp,
+    Budget, Command, Input, Limit, LimitKind, Outcome, Redirect, Text, Uncertain, Word, Write,
+    WriteOp,
 };
 use crate::source::{SourceFile, Span};
 use std::collections::{HashMap, HashSet};
@@ -80,7 +81,9 @@ pub struct Interp<'a, 'b> {
     called: HashSet<String>,
     /// `None`: the script's own arguments, unknown.
     pub positional: Option<Vec<String>>,
-    pub budget: Budget,
+    budget: Budget,
+    /// Every kind of budget hit, the first of each.
+    limits: Vec<Limit>,
     sink: &'b mut dyn FnMut(Command),
     writes: Vec<Write>,
     uncertain: Option<Uncertain>,
@@ -110,6 +113,7 @@ impl<'a, 'b> Interp<'a, 'b> {
             called: HashSet::new(),
             positional: None,
             budget: Budget::default(),
+            limits: Vec::new(),
             sink,
             writes: Vec::new(),
             uncertain: None,
@@ -134,8 +138,42 @@ impl<'a, 'b> Interp<'a, 'b> {
         Outcome {
             shell: None,
             writes: self.writes,
-            limits: self.budget.hit.into_iter().collect(),
+            limits: self.limits,
         }
+    }
+
+    fn record(&mut self, ok: bool, kind: LimitKind, span: Span, limit: u64) -> bool {
+        if !ok && !self.limits.iter().any(|l| l.kind == kind) {
+            self.limits.push(Limit { kind, span, limit });
+        }
+        ok
+    }
+
+    pub fn charge_step(&mut self, span: Span) -> bool {
+        let ok = self.budget.step(span);
+        self.record(ok, LimitKind::Steps, span, self.budget.max_steps)
+    }
+
+    fn charge_command(&mut self, span: Span) -> bool {
+        let ok = self.budget.command(span);
+        self.record(ok, LimitKind::Commands, span, self.budget.max_commands)
+    }
+
+    pub fn charge_string(&mut self, len: usize, span: Span) -> bool {
+        let ok = self.budget.string(len, span);
+        self.record(ok, LimitKind::StringLength, span, self.budget.max_string as u64)
+    }
+
+    fn charge_depth(&mut self, depth: usize, span: Span) -> bool {
+        let ok = self.budget.depth(depth, span);
+        self.record(ok, LimitKind::Nesting, span, self.budget.max_depth as u64)
+    }
+
+    /// A steps or commands budget is spent: the run stops.
+    fn exhausted(&self) -> bool {
+        self.limits
+            .iter()
+            .any(|l| matches!(l.kind, LimitKind::Steps | LimitKind::Commands))
     }
 
     pub fn span(&self, r: Range) -> Span {
@@ -164,7 +202,7 @@ impl<'a, 'b> Interp<'a, 'b> {
     fn enter(&mut self, span: Option<Range>) -> bool {
         self.depth += 1;
         let span = self.span(span.unwrap_or((0, 0)));
-        if self.budget.depth(self.depth, span) {
+        if self.charge_depth(self.depth, span) {
             true
         } else {
             self.depth -= 1;
@@ -173,7 +211,7 @@ impl<'a, 'b> Interp<'a, 'b> {
     }
 
     fn node(&mut self, n: &'a Node) -> Flow {
-        if self.budget.exhausted() {
+        if self.exhausted() {
             return Flow::Stop;
         }
         match n {
@@ -212,7 +250,7 @@ impl<'a, 'b> Interp<'a, 'b> {
                 Flow::Next
             }
             Node::Arith { expr, span } => {
-                if !self.budget.step(self.span(*span)) {
+                if !self.charge_step(self.span(*span)) {
                     return Flow::Stop;
                 }
                 self.status = match self.arith(*expr) {
@@ -222,7 +260,7 @@ impl<'a, 'b> Interp<'a, 'b> {
                 Flow::Next
             }
             Node::Cond { words, span } => {
-                if !self.budget.step(self.span(*span)) {
+                if !self.charge_step(self.span(*span)) {
                     return Flow::Stop;
                 }
                 let args: Vec<Test> = words.iter().map(|w| self.test_word(w)).collect();
@@ -366,7 +404,7 @@ impl<'a, 'b> Interp<'a, 'b> {
     fn while_loop(&mut self, until: bool, cond: &'a Node, body: &'a Node) -> Flow {
         let cond_span = node_span(cond);
         for i in 0.. {
-            if !self.budget.step(self.span(cond_span.unwrap_or((0, 0)))) {
+            if !self.charge_step(self.span(cond_span.unwrap_or((0, 0)))) {
                 return Flow::Stop;
             }
             let flow = self.iteration(i, |me| me.node(cond));
@@ -432,7 +470,7 @@ impl<'a, 'b> Interp<'a, 'b> {
             },
         };
         for (i, v) in values.into_iter().enumerate() {
-            if !self.budget.step(self.span(span)) {
+            if !self.charge_step(self.span(span)) {
                 return Flow::Stop;
             }
             let value = match v.known() {
@@ -460,7 +498,7 @@ impl<'a, 'b> Interp<'a, 'b> {
         let mut v = first;
         let mut i = 0;
         while (step > 0 && v <= last) || (step < 0 && v >= last) {
-            if !self.budget.step(self.span(span)) {
+            if !self.charge_step(self.span(span)) {
                 return Flow::Stop;
             }
             self.set_var(var, Var::Str(v.to_string()));
@@ -487,7 +525,7 @@ impl<'a, 'b> Interp<'a, 'b> {
     ) -> Flow {
         self.arith(init);
         for i in 0.. {
-            if !self.budget.step(self.span(span)) {
+            if !self.charge_step(self.span(span)) {
                 return Flow::Stop;
             }
             let go = if self.slice(cond).trim().is_empty() {
@@ -516,7 +554,7 @@ impl<'a, 'b> Interp<'a, 'b> {
     }
 
     fn case(&mut self, subject: &'a WordT, arms: &'a [Arm]) -> Flow {
-        if !self.budget.step(self.span(subject.span)) {
+        if !self.charge_step(self.span(subject.span)) {
             return Flow::Stop;
         }
         let value = self.value(subject);
@@ -612,7 +650,7 @@ impl<'a, 'b> Interp<'a, 'b> {
     /// One simple command; `pipe` is the text piped into it (when the previous
     /// command's output is known) and whether it is the pipeline's last.
     fn simple(&mut self, s: &'a Simple, pipe: Option<(Option<Text>, bool)>) -> (Flow, Option<Text>) {
-        if !self.budget.step(self.span(s.span)) {
+        if !self.charge_step(self.span(s.span)) {
             return (Flow::Stop, None);
         }
         let first_plain = s.words.first().and_then(plain_word);
@@ -676,7 +714,7 @@ impl<'a, 'b> Interp<'a, 'b> {
             repeated: self.repeated,
         };
         let output = self.effects(&command, &argv, last);
-        if !self.budget.command(command.span) {
+        if !self.charge_command(command.span) {
             return (Flow::Stop, None);
         }
         (self.sink)(command);
@@ -698,7 +736,7 @@ impl<'a, 'b> Interp<'a, 'b> {
                                 s = format!("{old}{s}");
                             }
                         }
-                        if !self.budget.string(s.len(), self.span(a.span)) {
+                        if !self.charge_string(s.len(), self.span(a.span)) {
                             Var::Unknown(self.slice(a.span).to_owned())
                         } else {
                             Var::Str(s)

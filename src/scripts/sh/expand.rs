@@ -55,7 +55,7 @@ impl Interp<'_, '_> {
             let segs = self.segments(&parts, false);
             self.split_into(segs, &mut out);
             if out.len() > MAX_FIELDS {
-                self.budget.string(usize::MAX, self.span(w.span));
+                self.charge_string(usize::MAX, self.span(w.span));
                 out.truncate(MAX_FIELDS);
                 break;
             }
@@ -121,7 +121,7 @@ impl Interp<'_, '_> {
 
     /// A value over the string budget becomes unknown.
     fn charge(&mut self, mut f: Field, span: Range) -> Field {
-        if !self.budget.string(f.text.text.len(), self.span(span)) {
+        if !self.charge_string(f.text.text.len(), self.span(span)) {
             f.text = Text::default();
             f.text.push(&UNKNOWN.to_string(), self.span(span), false);
             f.unknown = Some("a value longer than the budget".into());
@@ -217,7 +217,7 @@ impl Interp<'_, '_> {
                             next.push(v);
                         }
                         if next.len() > MAX_FIELDS {
-                            self.budget.string(usize::MAX, self.span(span));
+                            self.charge_string(usize::MAX, self.span(span));
                             return out;
                         }
                     }
@@ -323,7 +323,7 @@ impl Interp<'_, '_> {
                     ((last - first) / step + 1).max(0)
                 };
                 let approx = (count as usize).saturating_mul(7);
-                if !self.budget.string(approx, self.span(inner)) {
+                if !self.charge_string(approx, self.span(inner)) {
                     return UNKNOWN.to_string();
                 }
                 let mut s = String::new();

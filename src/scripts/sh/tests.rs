@@ -315,7 +315,7 @@ fn bounded(text: &'static str, kind: LimitKind) {
     // Debug builds are slow; the budget is what bounds the run.
     assert!(start.elapsed() < Duration::from_secs(if cfg!(debug_assertions) { 10 } else { 1 }));
     let kinds: Vec<LimitKind> = r.outcome.limits.iter().map(|l| l.kind).collect();
-    assert_eq!(kinds, [kind], "{text}");
+    assert!(kinds.contains(&kind), "{text}: {kinds:?}");
 }
 
 #[test]
