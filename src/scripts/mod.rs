@@ -200,8 +200,9 @@ fn basename(path: &str) -> &str {
 
 fn strip_exe(name: &str) -> &str {
     for ext in [".exe", ".com", ".cmd", ".bat"] {
-        if name.len() > ext.len() && name[name.len() - ext.len()..].eq_ignore_ascii_case(ext) {
-            return &name[..name.len() - ext.len()];
+        let cut = name.len().saturating_sub(ext.len());
+        if cut > 0 && name.get(cut..).is_some_and(|e| e.eq_ignore_ascii_case(ext)) {
+            return &name[..cut];
         }
     }
     name

@@ -388,9 +388,6 @@ fn run_format(
                     *args = tail;
                     &a.0
                 });
-                if arg.is_some_and(|a| a.known().is_none()) {
-                    return None;
-                }
                 conversion(conv, flags, width, precision, arg, span, out)?;
             }
             _ => i += 1,
@@ -452,6 +449,9 @@ fn conversion(
             if let Some(c) = text.chars().next() {
                 out.push(&pad(c.to_string(), false), arg_span, false);
             }
+        }
+        b'd' | b'i' | b'u' | b'x' | b'X' | b'o' if text.contains(crate::scripts::UNKNOWN) => {
+            out.push(&crate::scripts::UNKNOWN.to_string(), arg_span, false);
         }
         b'd' | b'i' | b'u' | b'x' | b'X' | b'o' => {
             let t = text.trim();

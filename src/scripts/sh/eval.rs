@@ -47,6 +47,9 @@ impl St {
     }
 }
 
+/// All the writes a script makes together may hold this many longest values.
+const MAX_WRITES: usize = 16;
+
 /// How a statement ends.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Flow {
@@ -86,6 +89,8 @@ pub struct Interp<'a, 'b> {
     limits: Vec<Limit>,
     sink: &'b mut dyn FnMut(Command),
     writes: Vec<Write>,
+    /// Bytes of all writes kept: their sum is bounded as one value's length is.
+    write_bytes: usize,
     uncertain: Option<Uncertain>,
     repeated: bool,
     depth: usize,
@@ -116,6 +121,7 @@ impl<'a, 'b> Interp<'a, 'b> {
             limits: Vec::new(),
             sink,
             writes: Vec::new(),
+            write_bytes: 0,
             uncertain: None,
             repeated: false,
             depth: 0,
@@ -169,6 +175,35 @@ impl<'a, 'b> Interp<'a, 'b> {
         self.record(ok, LimitKind::Nesting, span, self.budget.max_depth as u64)
     }
 
+    pub fn max_string(&self) -> usize {
+        self.budget.max_string
+    }
+
+    /// Work in proportion to the bytes copied: one step per 256 bytes, so a value
+    /// at the string limit copied in a loop still ends within the step budget.
+    pub fn charge_bytes(&mut self, len: usize, span: Span) -> bool {
+        for _ in 0..len / 256 {
+            if !self.charge_step(span) {
+                return false;
+            }
+        }
+        true
+    }
+
+    /// What copying the variables for a subshell or pipeline costs.
+    fn charge_snapshot(&mut self, span: Option<Range>) -> bool {
+        let bytes: usize = self
+            .vars
+            .values()
+            .map(|v| match v {
+                Var::Str(s) | Var::Unknown(s) => s.len(),
+                Var::Arr(items) => items.iter().map(|i| i.len() + 24).sum(),
+            })
+            .sum();
+        let span = self.span(span.unwrap_or((0, 0)));
+        self.charge_bytes(bytes, span)
+    }
+
     /// A steps or commands budget is spent: the run stops.
     fn exhausted(&self) -> bool {
         self.limits
@@ -220,6 +255,9 @@ impl<'a, 'b> Interp<'a, 'b> {
             Node::AndOr { first, rest } => self.and_or(first, rest),
             Node::List(items) => self.list(items),
             Node::Subshell(body) => self.nested(n, |me| {
+                if !me.charge_snapshot(node_span(body)) {
+                    return Flow::Stop;
+                }
                 let saved = (me.vars.clone(), me.positional.clone(), me.funcs.clone());
                 let flow = me.node(body);
                 (me.vars, me.positional, me.funcs) = saved;
@@ -326,6 +364,9 @@ impl<'a, 'b> Interp<'a, 'b> {
     }
 
     fn pipeline(&mut self, bang: bool, cmds: &'a [Node]) -> Flow {
+        if cmds.len() > 1 && !self.charge_snapshot(cmds.first().and_then(node_span)) {
+            return Flow::Stop;
+        }
         let saved = (cmds.len() > 1).then(|| self.vars.clone());
         let mut piped: Option<Text> = None;
         let mut flow = Flow::Next;
@@ -1116,6 +1157,16 @@ impl<'a, 'b> Interp<'a, 'b> {
 
     fn push_write(&mut self, path: Word, op: WriteOp, span: Span) {
         if is_discard(&path.text) {
+            return;
+        }
+        let len = match &op {
+            WriteOp::Replace(t) | WriteOp::Append(t) => t.text.len(),
+            WriteOp::Sed(edits) => edits.len() * 64,
+        };
+        self.write_bytes += len;
+        let cap = self.budget.max_string * MAX_WRITES;
+        if self.write_bytes > cap {
+            self.record(false, LimitKind::StringLength, span, cap as u64);
             return;
         }
         self.writes.push(Write {

@@ -121,7 +121,8 @@ impl Interp<'_, '_> {
 
     /// A value over the string budget becomes unknown.
     fn charge(&mut self, mut f: Field, span: Range) -> Field {
-        if !self.charge_string(f.text.text.len(), self.span(span)) {
+        let len = f.text.text.len();
+        if !self.charge_string(len, self.span(span)) || !self.charge_bytes(len, self.span(span)) {
             f.text = Text::default();
             f.text.push(&UNKNOWN.to_string(), self.span(span), false);
             f.unknown = Some("a value longer than the budget".into());
@@ -136,6 +137,7 @@ impl Interp<'_, '_> {
     }
 
     fn split_into(&mut self, segs: Vec<Seg>, out: &mut Vec<Field>) {
+        let start = out.len();
         let ifs = self.ifs();
         let mut cur = Field::default();
         let mut has = false;
@@ -189,6 +191,21 @@ impl Interp<'_, '_> {
         }
         if has {
             out.push(cur);
+        }
+        let len: usize = out[start..].iter().map(|f| f.text.text.len()).sum();
+        let span = out[start..]
+            .first()
+            .and_then(|f| f.text.pieces.first())
+            .map_or(self.span((0, 0)), |p| p.span);
+        self.charge_bytes(len, span);
+        for f in &mut out[start..] {
+            if f.text.text.len() > self.max_string() {
+                let span = f.text.pieces.first().map_or(self.span((0, 0)), |p| p.span);
+                self.charge_string(f.text.text.len(), span);
+                f.text = Text::default();
+                f.text.push(&UNKNOWN.to_string(), span, false);
+                f.unknown = Some("a value longer than the budget".into());
+            }
         }
     }
 
