@@ -134,13 +134,13 @@ fn recorder(bin: &Path, log: &Path) {
     let log = log.display();
     for name in RECORDED {
         let stdin = if RESTORE.contains(name) {
-            "printf '\\001'; cat"
+            "printf '\\001'; cat; "
         } else {
             ""
         };
         write(
             name,
-            &format!("{{ printf '%s\\0' \"${{0##*/}}\" \"$@\"; {stdin}; printf '\\036'; }} >> '{log}'\nexit 0"),
+            &format!("{{ printf '%s\\0' \"${{0##*/}}\" \"$@\"; {stdin}printf '\\036'; }} >> '{log}'\nexit 0"),
         );
     }
     write("sudo", "while [ \"${1#-}\" != \"$1\" ]; do shift; done\nexec \"$@\"");
@@ -178,10 +178,21 @@ fn rewrite(text: &str, tmp: &str) -> String {
             out = out.replace(&format!("{dir}{name}"), name);
         }
     }
-    for root in ROOTS {
-        out = out.replace(root, &format!("{tmp}{root}"));
+    // One pass: the temporary directory itself lives under `/tmp/`.
+    let mut rewritten = String::new();
+    let mut rest = out.as_str();
+    while let Some((at, root)) = ROOTS
+        .iter()
+        .filter_map(|r| rest.find(r).map(|at| (at, *r)))
+        .min()
+    {
+        rewritten.push_str(&rest[..at]);
+        rewritten.push_str(tmp);
+        rewritten.push_str(root);
+        rest = &rest[at + root.len()..];
     }
-    out
+    rewritten.push_str(rest);
+    rewritten
 }
 
 /// Paths under the rewritten roots that the script mentions: their directories
@@ -197,6 +208,15 @@ fn prepare(text: &str, tmp: &Path) {
             let path = tmp.join(&rest[..end]);
             if let Some(dir) = path.parent() {
                 let _ = std::fs::create_dir_all(dir);
+            }
+            // Files the script reads (`< F`, `. F`) exist, as on a host.
+            let before = text[..at].trim_end_matches([' ', '"', '\'']);
+            let dot = before
+                .strip_suffix('.')
+                .is_some_and(|b| b.is_empty() || b.ends_with(char::is_whitespace));
+            let read = before.ends_with('<') || dot || before.ends_with("source");
+            if read && !path.exists() {
+                let _ = std::fs::write(&path, "");
             }
         }
     }
@@ -352,7 +372,8 @@ fn apply_sed(content: &str, edits: &[scripts::SedEdit]) -> Option<String> {
     String::from_utf8(out.stdout).ok()
 }
 
-fn run_one(shell: &str, script: &Path) -> Result<(), String> {
+/// Runs one script; the number of recorded calls and of files compared.
+fn run_one(shell: &str, script: &Path) -> Result<(usize, usize), String> {
     let name = script.display().to_string();
     let text = std::fs::read_to_string(script).map_err(|e| format!("{name}: {e}"))?;
     let dir = tempfile::tempdir().unwrap();
@@ -384,6 +405,7 @@ fn run_one(shell: &str, script: &Path) -> Result<(), String> {
     let _ = status;
     let theirs = read_log(&log, &tmp_s);
     compare(&format!("{name} ({shell})"), &ours, &theirs)?;
+    let files = expected.len();
     for (path, content) in expected {
         let got = std::fs::read_to_string(&path)
             .unwrap_or_default()
@@ -395,7 +417,7 @@ fn run_one(shell: &str, script: &Path) -> Result<(), String> {
             ));
         }
     }
-    Ok(())
+    Ok((theirs.len(), files))
 }
 
 fn run_all(shell: &str, only_sh: bool) {
@@ -404,17 +426,23 @@ fn run_all(shell: &str, only_sh: bool) {
     }
     let mut failures = Vec::new();
     let mut count = 0;
+    let (mut calls, mut files) = (0, 0);
     for script in fixtures() {
         let text = std::fs::read_to_string(&script).unwrap_or_default();
         if only_sh && !text.starts_with("#!/bin/sh") {
             continue;
         }
         count += 1;
-        if let Err(e) = run_one(shell, &script) {
-            failures.push(e);
+        match run_one(shell, &script) {
+            Ok((c, f)) => {
+                calls += c;
+                files += f;
+            }
+            Err(e) => failures.push(e),
         }
     }
     assert!(count > 0, "no shell fixtures found");
+    assert!(calls > 0 && files > 0, "{shell} recorded {calls} calls, {files} files");
     assert!(failures.is_empty(), "{}", failures.join("\n\n"));
 }
 

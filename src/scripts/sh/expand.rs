@@ -273,7 +273,11 @@ impl Interp<'_, '_> {
                 for p in parts {
                     self.segment(p, true, out);
                 }
-                if out.len() == before {
+                // `"$@"` with no arguments is no field at all.
+                let lists = parts.iter().any(|p| {
+                    matches!(p, Part::Param(pp) if pp.name == "@" || pp.index.as_deref() == Some("@"))
+                });
+                if out.len() == before && !lists {
                     out.push(Seg::Text {
                         text: String::new(),
                         span: *span,
