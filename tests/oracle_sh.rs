@@ -140,10 +140,15 @@ fn recorder(bin: &Path, log: &Path) {
         };
         write(
             name,
-            &format!("{{ printf '%s\\0' \"${{0##*/}}\" \"$@\"; {stdin}printf '\\036'; }} >> '{log}'\nexit 0"),
+            &format!(
+                "{{ printf '%s\\0' \"${{0##*/}}\" \"$@\"; {stdin}printf '\\036'; }} >> '{log}'\nexit 0"
+            ),
         );
     }
-    write("sudo", "while [ \"${1#-}\" != \"$1\" ]; do shift; done\nexec \"$@\"");
+    write(
+        "sudo",
+        "while [ \"${1#-}\" != \"$1\" ]; do shift; done\nexec \"$@\"",
+    );
     write("systemctl", "exit 0");
     write("service", "exit 0");
 }
@@ -174,7 +179,10 @@ fn read_log(log: &Path, tmp: &str) -> Vec<Call> {
 fn rewrite(text: &str, tmp: &str) -> String {
     let mut out = text.to_owned();
     for dir in PROGRAM_DIRS {
-        for name in RECORDED.iter().chain(["sudo", "systemctl", "service"].iter()) {
+        for name in RECORDED
+            .iter()
+            .chain(["sudo", "systemctl", "service"].iter())
+        {
             out = out.replace(&format!("{dir}{name}"), name);
         }
     }
@@ -292,14 +300,18 @@ fn compare(name: &str, ours: &[(Call, bool)], theirs: &[Call]) -> Result<(), Str
     for t in theirs {
         loop {
             let Some((o, uncertain)) = ours.get(i) else {
-                return Err(format!("{name}: the shell ran {t:?}, pasvlint has nothing more"));
+                return Err(format!(
+                    "{name}: the shell ran {t:?}, pasvlint has nothing more"
+                ));
             };
             i += 1;
             if call_matches(o, t) {
                 break;
             }
             if !uncertain {
-                return Err(format!("{name}: the shell ran\n  {t:?}\npasvlint has\n  {o:?}"));
+                return Err(format!(
+                    "{name}: the shell ran\n  {t:?}\npasvlint has\n  {o:?}"
+                ));
             }
         }
     }
@@ -311,7 +323,11 @@ fn compare(name: &str, ours: &[(Call, bool)], theirs: &[Call]) -> Result<(), Str
 
 /// The files pasvlint says the script writes, each built from its writes in order;
 /// files with an uncertain write or an edit this test cannot apply are left out.
-fn expected_files(outcome: &scripts::Outcome, tmp: &Path, work: &Path) -> BTreeMap<PathBuf, String> {
+fn expected_files(
+    outcome: &scripts::Outcome,
+    tmp: &Path,
+    work: &Path,
+) -> BTreeMap<PathBuf, String> {
     let mut files: BTreeMap<PathBuf, Option<String>> = BTreeMap::new();
     for w in &outcome.writes {
         if !w.path.is_known() {
@@ -389,7 +405,11 @@ fn run_one(shell: &str, script: &Path) -> Result<(usize, usize), String> {
     std::fs::write(&run_path, rewrite(&text, &tmp_s)).unwrap();
     let (ours, outcome) = pasvlint(&text, shell == "bash");
     let expected = expected_files(&outcome, tmp, &work);
-    let path = format!("{}:{}", bin.display(), std::env::var("PATH").unwrap_or_default());
+    let path = format!(
+        "{}:{}",
+        bin.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
     let status = std::process::Command::new("unshare")
         .args(["--net", "--mount", shell])
         .arg(&run_path)
@@ -442,7 +462,10 @@ fn run_all(shell: &str, only_sh: bool) {
         }
     }
     assert!(count > 0, "no shell fixtures found");
-    assert!(calls > 0 && files > 0, "{shell} recorded {calls} calls, {files} files");
+    assert!(
+        calls > 0 && files > 0,
+        "{shell} recorded {calls} calls, {files} files"
+    );
     assert!(failures.is_empty(), "{}", failures.join("\n\n"));
 }
 

@@ -201,7 +201,10 @@ impl Reader<'_> {
     /// One iptables / ip6tables command.
     fn iptables(&mut self, rs: &mut Ruleset, c: &Command, words: &[Word], family: Family) {
         if let Some(w) = words.iter().find(|w| !w.is_known()) {
-            let name = w.unknown.clone().unwrap_or_else(|| self.source.slice(w.span).to_owned());
+            let name = w
+                .unknown
+                .clone()
+                .unwrap_or_else(|| self.source.slice(w.span).to_owned());
             rs.unknowns.push(Unknown {
                 span: w.span,
                 rule: c.span,
@@ -327,11 +330,25 @@ fn restore_text(rs: &mut Ruleset, source: &SourceFile, text: &Text, family: Fami
         line_no += 1;
         match text.span_of(pos, pos + line.len()) {
             Some(span) if span.len() == line.len() && source.slice(span) == line => {
-                parser.line(rs, line, span.start as usize, line_no, None, &mut Vec::new());
+                parser.line(
+                    rs,
+                    line,
+                    span.start as usize,
+                    line_no,
+                    None,
+                    &mut Vec::new(),
+                );
             }
             span => {
                 let span = span.unwrap_or_else(|| source.span(0, 0));
-                parser.line(rs, line, span.start as usize, line_no, Some(span), &mut Vec::new());
+                parser.line(
+                    rs,
+                    line,
+                    span.start as usize,
+                    line_no,
+                    Some(span),
+                    &mut Vec::new(),
+                );
             }
         }
         pos = end + 1;

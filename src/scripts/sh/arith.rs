@@ -34,8 +34,8 @@ enum Tok {
 
 const OPS: &[&str] = &[
     "<<=", ">>=", "**", "++", "--", "<<", ">>", "<=", ">=", "==", "!=", "&&", "||", "+=", "-=",
-    "*=", "/=", "%=", "&=", "|=", "^=", "+", "-", "*", "/", "%", "<", ">", "=", "!", "~", "&",
-    "|", "^", "?", ":", "(", ")", ",",
+    "*=", "/=", "%=", "&=", "|=", "^=", "+", "-", "*", "/", "%", "<", ">", "=", "!", "~", "&", "|",
+    "^", "?", ":", "(", ")", ",",
 ];
 
 fn tokenize(s: &str) -> Option<Vec<Tok>> {
@@ -186,7 +186,8 @@ impl P<'_, '_> {
     }
 
     fn assign_inner(&mut self) -> Option<i64> {
-        if let (Some(Tok::Name(name)), Some(Tok::Op(op))) = (self.t.get(self.i), self.t.get(self.i + 1))
+        if let (Some(Tok::Name(name)), Some(Tok::Op(op))) =
+            (self.t.get(self.i), self.t.get(self.i + 1))
         {
             let compound = match *op {
                 "=" => Some(""),
@@ -234,7 +235,9 @@ impl P<'_, '_> {
     fn binary(&mut self, min: u8) -> Option<i64> {
         let mut lhs = self.unary()?;
         loop {
-            let Some(Tok::Op(op)) = self.peek() else { break };
+            let Some(Tok::Op(op)) = self.peek() else {
+                break;
+            };
             let op = *op;
             let Some(prec) = binary_prec(op) else { break };
             if prec < min {

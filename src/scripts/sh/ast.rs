@@ -52,11 +52,20 @@ pub enum Node {
         body: Box<Node>,
     },
     /// `(( expr ))`.
-    Arith { expr: Range, span: Range },
+    Arith {
+        expr: Range,
+        span: Range,
+    },
     /// `[[ … ]]`: its words, operators included, unsplit.
-    Cond { words: Vec<WordT>, span: Range },
+    Cond {
+        words: Vec<WordT>,
+        span: Range,
+    },
     /// A compound command with redirections after it (`done < F`, `} > F`).
-    Redirected { node: Box<Node>, redirs: Vec<Redir> },
+    Redirected {
+        node: Box<Node>,
+        redirs: Vec<Redir>,
+    },
 }
 
 #[derive(Debug)]
@@ -161,9 +170,15 @@ pub enum Part {
     },
     Param(Box<Param>),
     /// `$(…)` or `` `…` ``: the inside.
-    CmdSub { inner: Range, span: Range },
+    CmdSub {
+        inner: Range,
+        span: Range,
+    },
     /// `$((…))`: the expression.
-    Arith { expr: Range, span: Range },
+    Arith {
+        expr: Range,
+        span: Range,
+    },
     /// bash brace expansion: the alternatives (a `{1..5}` is listed out).
     Brace(Vec<Vec<Part>>),
 }

@@ -62,7 +62,11 @@ impl TestParser<'_> {
     }
 
     fn or(&mut self) -> St {
-        let (or_op, and_op) = if self.cond { ("||", "&&") } else { ("-o", "-a") };
+        let (or_op, and_op) = if self.cond {
+            ("||", "&&")
+        } else {
+            ("-o", "-a")
+        };
         let mut r = self.and(and_op);
         while self.is(0, or_op) {
             self.i += 1;
@@ -227,9 +231,17 @@ fn escapes(t: &Text, fallback: Span, out: &mut Text) -> bool {
         let (text, len, stop) = match rest.chars().next() {
             Some('c') => (String::new(), 1, true),
             Some('0') => {
-                let d: String = rest[1..].chars().take(3).take_while(|c| c.is_digit(8)).collect();
+                let d: String = rest[1..]
+                    .chars()
+                    .take(3)
+                    .take_while(|c| c.is_digit(8))
+                    .collect();
                 let v = u32::from_str_radix(&d, 8).unwrap_or(0) & 0xff;
-                (char::from_u32(v).unwrap_or('\0').to_string(), 1 + d.len(), false)
+                (
+                    char::from_u32(v).unwrap_or('\0').to_string(),
+                    1 + d.len(),
+                    false,
+                )
             }
             Some(_) => {
                 let (text, len) = super::parse::ansi_escape(rest);
@@ -262,9 +274,13 @@ pub fn echo(args: &[(Field, Range)], bash: bool, span: Span) -> Text {
         let t = f.text.text.as_str();
         let valid = t.len() > 1
             && t.starts_with('-')
-            && t[1..]
-                .chars()
-                .all(|c| if bash { matches!(c, 'n' | 'e' | 'E') } else { c == 'n' });
+            && t[1..].chars().all(|c| {
+                if bash {
+                    matches!(c, 'n' | 'e' | 'E')
+                } else {
+                    c == 'n'
+                }
+            });
         if !valid {
             break;
         }
@@ -340,7 +356,8 @@ fn run_format(
                 let (text, len) = match rest.chars().next() {
                     Some('c') => return Some(true),
                     Some(d @ '0'..='7') => {
-                        let n: String = rest.chars().take(3).take_while(|c| c.is_digit(8)).collect();
+                        let n: String =
+                            rest.chars().take(3).take_while(|c| c.is_digit(8)).collect();
                         let _ = d;
                         let v = u32::from_str_radix(&n, 8).unwrap_or(0) & 0xff;
                         (char::from_u32(v).unwrap_or('\0').to_string(), n.len())
@@ -553,7 +570,10 @@ pub fn sed_in_place(
             .span_of(0, s.text.text.len())
             .unwrap_or(Span::new(file, 0, 0));
         for (start, end, mut edit) in sed_script(text)? {
-            edit.span = s.text.span_of(offset + start, offset + end).unwrap_or(fallback);
+            edit.span = s
+                .text
+                .span_of(offset + start, offset + end)
+                .unwrap_or(fallback);
             edits.push(edit);
         }
     }
@@ -583,7 +603,10 @@ fn sed_script(s: &str) -> Option<Vec<(usize, usize, SedEdit)>> {
             i = address(s, i + 1)?;
         }
         let address_text = (i > addr_start).then(|| s[addr_start..i].trim().to_owned());
-        while b.get(i).is_some_and(|c| c.is_ascii_whitespace() || *c == b'!') {
+        while b
+            .get(i)
+            .is_some_and(|c| c.is_ascii_whitespace() || *c == b'!')
+        {
             i += 1;
         }
         let command = s[i..].chars().next()?;
@@ -629,10 +652,7 @@ fn sed_script(s: &str) -> Option<Vec<(usize, usize, SedEdit)>> {
                 i = end;
             }
             'r' | 'R' | 'w' | 'W' | 'b' | 't' | 'T' | ':' | 'e' | 'l' | 'q' | 'Q' => {
-                i = s[i..]
-                    .find(['\n', ';'])
-                    .map_or(b.len(), |n| i + n)
-                    .max(i);
+                i = s[i..].find(['\n', ';']).map_or(b.len(), |n| i + n).max(i);
             }
             _ => {}
         }

@@ -167,7 +167,12 @@ impl<'a, 'b> Interp<'a, 'b> {
 
     pub fn charge_string(&mut self, len: usize, span: Span) -> bool {
         let ok = self.budget.string(len, span);
-        self.record(ok, LimitKind::StringLength, span, self.budget.max_string as u64)
+        self.record(
+            ok,
+            LimitKind::StringLength,
+            span,
+            self.budget.max_string as u64,
+        )
     }
 
     fn charge_depth(&mut self, depth: usize, span: Span) -> bool {
@@ -324,8 +329,7 @@ impl<'a, 'b> Interp<'a, 'b> {
         Test {
             text: f.known().map(str::to_owned),
             pattern,
-            operator: w.parts.len() == 1
-                && matches!(&w.parts[0], Part::Lit { quoted: false, .. }),
+            operator: w.parts.len() == 1 && matches!(&w.parts[0], Part::Lit { quoted: false, .. }),
         }
     }
 
@@ -418,7 +422,11 @@ impl<'a, 'b> Interp<'a, 'b> {
                 }
                 let other = me.if_arms(rest, otherwise);
                 me.status = St::Unknown;
-                if other == Flow::Stop { other } else { Flow::Next }
+                if other == Flow::Stop {
+                    other
+                } else {
+                    Flow::Next
+                }
             }),
         }
     }
@@ -452,7 +460,11 @@ impl<'a, 'b> Interp<'a, 'b> {
             if flow != Flow::Next {
                 return flow;
             }
-            let st = if until { self.status.not() } else { self.status };
+            let st = if until {
+                self.status.not()
+            } else {
+                self.status
+            };
             match st {
                 St::False => break,
                 St::True => {
@@ -462,9 +474,8 @@ impl<'a, 'b> Interp<'a, 'b> {
                     }
                 }
                 St::Unknown | St::Maybe => {
-                    let flow = self.with_uncertain(cond_span, |me| {
-                        me.iteration(i, |me| me.node(body))
-                    });
+                    let flow =
+                        self.with_uncertain(cond_span, |me| me.iteration(i, |me| me.node(body)));
                     return match flow {
                         Flow::Stop => Flow::Stop,
                         _ => Flow::Next,
@@ -584,9 +595,8 @@ impl<'a, 'b> Interp<'a, 'b> {
                     self.arith(step);
                 }
                 None => {
-                    let flow = self.with_uncertain(Some(span), |me| {
-                        me.iteration(i, |me| me.node(body))
-                    });
+                    let flow =
+                        self.with_uncertain(Some(span), |me| me.iteration(i, |me| me.node(body)));
                     return if flow == Flow::Stop { flow } else { Flow::Next };
                 }
             }
@@ -666,8 +676,7 @@ impl<'a, 'b> Interp<'a, 'b> {
         for r in redirs {
             let fd = r.fd.unwrap_or(1);
             let append = matches!(r.op, RedirOp::Append | RedirOp::AllAppend);
-            let out = matches!(r.op, RedirOp::Out | RedirOp::Append)
-                && fd == 1
+            let out = matches!(r.op, RedirOp::Out | RedirOp::Append) && fd == 1
                 || matches!(r.op, RedirOp::AllOut | RedirOp::AllAppend);
             if out {
                 let path = self.value(&r.target);
@@ -690,7 +699,11 @@ impl<'a, 'b> Interp<'a, 'b> {
 
     /// One simple command; `pipe` is the text piped into it (when the previous
     /// command's output is known) and whether it is the pipeline's last.
-    fn simple(&mut self, s: &'a Simple, pipe: Option<(Option<Text>, bool)>) -> (Flow, Option<Text>) {
+    fn simple(
+        &mut self,
+        s: &'a Simple,
+        pipe: Option<(Option<Text>, bool)>,
+    ) -> (Flow, Option<Text>) {
         if !self.charge_step(self.span(s.span)) {
             return (Flow::Stop, None);
         }
@@ -727,10 +740,7 @@ impl<'a, 'b> Interp<'a, 'b> {
             return (flow, None);
         }
         if let Some(body) = self.funcs.get(name.as_str()).copied() {
-            let args = argv[1..]
-                .iter()
-                .map(|(f, _)| f.text.text.clone())
-                .collect();
+            let args = argv[1..].iter().map(|(f, _)| f.text.text.clone()).collect();
             return (self.call(&name, body, args, s.span), None);
         }
         let stdin = stdin.or(piped.map(Input::Text));
@@ -893,7 +903,8 @@ impl<'a, 'b> Interp<'a, 'b> {
             }
             "export" | "readonly" | "declare" | "typeset" | "local" => {
                 let local = name == "local"
-                    || (matches!(name, "declare" | "typeset") && !self.locals.is_empty()
+                    || (matches!(name, "declare" | "typeset")
+                        && !self.locals.is_empty()
                         && !args.contains(&Some("-g")));
                 for (f, _) in &argv[1..] {
                     self.declare(f, local);
@@ -914,7 +925,9 @@ impl<'a, 'b> Interp<'a, 'b> {
                 Flow::Next
             }
             "shift" => {
-                let n = args.first().map_or(Some(1), |a| a.and_then(|a| a.parse().ok()));
+                let n = args
+                    .first()
+                    .map_or(Some(1), |a| a.and_then(|a| a.parse().ok()));
                 match (n, &mut self.positional) {
                     (Some(n), Some(p)) => {
                         let n = n.min(p.len());
@@ -1055,7 +1068,8 @@ impl<'a, 'b> Interp<'a, 'b> {
                 RedirOp::DupOut => {
                     let f = self.value(&r.target);
                     let mut target = self.word(f, r.target.span);
-                    let is_fd = target.text.bytes().all(|b| b.is_ascii_digit()) || target.text == "-";
+                    let is_fd =
+                        target.text.bytes().all(|b| b.is_ascii_digit()) || target.text == "-";
                     if is_fd {
                         target.text = format!("&{}", target.text);
                         out.push(Redirect {
@@ -1220,21 +1234,20 @@ fn is_discard(path: &str) -> bool {
 /// The word's text when it is plain unquoted text (`export`, `local`).
 fn plain_word(w: &WordT) -> Option<&str> {
     match w.parts.as_slice() {
-        [Part::Lit {
-            text,
-            quoted: false,
-            ..
-        }] => Some(text),
+        [
+            Part::Lit {
+                text,
+                quoted: false,
+                ..
+            },
+        ] => Some(text),
         _ => None,
     }
 }
 
 fn has_cmdsub(a: &Assign) -> bool {
     match &a.value {
-        AssignValue::Scalar(w) => w
-            .parts
-            .iter()
-            .any(|p| matches!(p, Part::CmdSub { .. })),
+        AssignValue::Scalar(w) => w.parts.iter().any(|p| matches!(p, Part::CmdSub { .. })),
         _ => false,
     }
 }
@@ -1248,9 +1261,10 @@ pub fn node_span(n: &Node) -> Option<Range> {
     match n {
         Node::Simple(s) => Some(s.span),
         Node::Pipeline { span, .. } => Some(*span),
-        Node::AndOr { first, rest } => {
-            join(node_span(first), rest.last().and_then(|(_, n)| node_span(n)))
-        }
+        Node::AndOr { first, rest } => join(
+            node_span(first),
+            rest.last().and_then(|(_, n)| node_span(n)),
+        ),
         Node::List(items) => join(
             items.first().and_then(node_span),
             items.last().and_then(node_span),
@@ -1273,8 +1287,6 @@ pub fn node_span(n: &Node) -> Option<Range> {
         ),
         Node::Func { body, .. } => node_span(body),
         Node::Arith { span, .. } | Node::Cond { span, .. } => Some(*span),
-        Node::Redirected { node, redirs } => {
-            join(node_span(node), redirs.last().map(|r| r.span))
-        }
+        Node::Redirected { node, redirs } => join(node_span(node), redirs.last().map(|r| r.span)),
     }
 }

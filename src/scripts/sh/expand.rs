@@ -260,7 +260,11 @@ impl Interp<'_, '_> {
 
     fn segment(&mut self, p: &Part, quoted: bool, out: &mut Vec<Seg>) {
         match p {
-            Part::Lit { text, quoted: q, span } => out.push(Seg::Text {
+            Part::Lit {
+                text,
+                quoted: q,
+                span,
+            } => out.push(Seg::Text {
                 verbatim: self.slice(*span) == text,
                 text: text.clone(),
                 span: *span,
@@ -402,7 +406,9 @@ impl Interp<'_, '_> {
             })
         };
         match value {
-            Value::List(items) if quoted && !p.length && p.index.as_deref() != Some("*") && p.name != "*" => {
+            Value::List(items)
+                if quoted && !p.length && p.index.as_deref() != Some("*") && p.name != "*" =>
+            {
                 for (i, item) in items.into_iter().enumerate() {
                     if i > 0 {
                         out.push(Seg::Break);

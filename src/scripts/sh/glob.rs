@@ -44,7 +44,9 @@ fn one(p: &[char], pi: usize, c: char) -> Option<usize> {
             Some(_) => None,
             None => (c == '\\').then_some(1),
         },
-        '[' => bracket(p, pi, c).or_else(|| (c == '[' && bracket_end(p, pi).is_none()).then_some(1)),
+        '[' => {
+            bracket(p, pi, c).or_else(|| (c == '[' && bracket_end(p, pi).is_none()).then_some(1))
+        }
         &x => (x == c).then_some(1),
     }
 }

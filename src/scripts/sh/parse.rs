@@ -240,7 +240,10 @@ impl<'s> Parser<'s> {
             if matches!(self.peek(), Some(b')')) || self.starts(";;") || self.starts(";&") {
                 break;
             }
-            if self.peek_plain().is_some_and(|w| RESERVED_ENDS.contains(&w)) {
+            if self
+                .peek_plain()
+                .is_some_and(|w| RESERVED_ENDS.contains(&w))
+            {
                 break;
             }
             let before = self.pos;
@@ -666,7 +669,10 @@ impl<'s> Parser<'s> {
 
     fn peek_plain_name(&self) -> Option<&'s str> {
         let w = self.peek_plain()?;
-        let name_len = w.bytes().take_while(|&c| is_name(c) || c == b'-' || c == b'.' || c == b':').count();
+        let name_len = w
+            .bytes()
+            .take_while(|&c| is_name(c) || c == b'-' || c == b'.' || c == b':')
+            .count();
         let name = &w[..name_len];
         (!name.is_empty() && !RESERVED_ENDS.contains(&name)).then_some(name)
     }
@@ -903,7 +909,9 @@ impl<'s> Parser<'s> {
                 b'\'' => {
                     flush!();
                     let s = self.pos;
-                    let close = self.src[s + 1..].find('\'').map_or(self.b.len(), |n| s + 1 + n);
+                    let close = self.src[s + 1..]
+                        .find('\'')
+                        .map_or(self.b.len(), |n| s + 1 + n);
                     parts.push(Part::Lit {
                         text: self.src[s + 1..close].to_owned(),
                         quoted: true,
@@ -1123,7 +1131,9 @@ impl<'s> Parser<'s> {
             match c {
                 b'\\' => i += 1,
                 b'\'' => {
-                    i = self.src[i + 1..].find('\'').map_or(self.b.len(), |n| i + 1 + n);
+                    i = self.src[i + 1..]
+                        .find('\'')
+                        .map_or(self.b.len(), |n| i + 1 + n);
                 }
                 b'"' => {
                     i += 1;
@@ -1375,8 +1385,7 @@ fn brace_sequence(inner: &str) -> Option<Vec<String>> {
         if count > MAX_BRACE_ITEMS {
             return None;
         }
-        let width = if (a.starts_with('0') && a.len() > 1) || (b.starts_with('0') && b.len() > 1)
-        {
+        let width = if (a.starts_with('0') && a.len() > 1) || (b.starts_with('0') && b.len() > 1) {
             a.len().max(b.len())
         } else {
             0

@@ -38,7 +38,10 @@ fn words_quotes_and_continuations() {
         lines("X=1\nrun a 'b c' \"d $X\"e\\ f \\\n  g # comment\n"),
         ["run|a|b c|d 1e f|g"]
     );
-    assert_eq!(lines("#!/bin/bash\nrun $'a\\tb' \"\" ''x\n"), ["run|a\tb||x"]);
+    assert_eq!(
+        lines("#!/bin/bash\nrun $'a\\tb' \"\" ''x\n"),
+        ["run|a\tb||x"]
+    );
     assert_eq!(lines("run \"a\\\"b\\$c\\d\"\n"), ["run|a\"b$c\\d"]);
 }
 
@@ -84,7 +87,12 @@ fn arrays_and_positional_arguments() {
     let text = "#!/bin/bash\nA=(21 \"40000:40100\")\nrun \"${A[@]}\" ${A[1]} ${#A[@]}\nset -- x 'y z'\nrun \"$@\" $# $2\nfor a; do run $a; done\n";
     assert_eq!(
         lines(text),
-        ["run|21|40000:40100|40000:40100|2", "run|x|y z|2|y|z", "run|x", "run|y|z"]
+        [
+            "run|21|40000:40100|40000:40100|2",
+            "run|x|y z|2|y|z",
+            "run|x",
+            "run|y|z"
+        ]
     );
 }
 
@@ -95,7 +103,12 @@ fn functions_run_at_their_call_site() {
     let got: Vec<String> = run.commands.iter().map(argv).collect();
     assert_eq!(
         got,
-        ["run|first", "run|-A|INPUT|--dport|21", "run|-A|INPUT|--dport|990", "run"]
+        [
+            "run|first",
+            "run|-A|INPUT|--dport|21",
+            "run|-A|INPUT|--dport|990",
+            "run"
+        ]
     );
     assert!(!run.commands[1].repeated);
     assert!(run.commands[2].repeated);
@@ -126,7 +139,9 @@ fn conditions_decided_and_undecided() {
         ]
     );
     assert_eq!(
-        certain("#!/bin/bash\nX=ab\n[[ $X == a* && -n $X ]] && run glob\n[[ $X = b* ]] || run notb\n"),
+        certain(
+            "#!/bin/bash\nX=ab\n[[ $X == a* && -n $X ]] && run glob\n[[ $X = b* ]] || run notb\n"
+        ),
         ["run|glob", "run|notb"]
     );
 }
@@ -134,7 +149,10 @@ fn conditions_decided_and_undecided() {
 #[test]
 fn case_arms() {
     let known = "M=restart\ncase $M in\n  start|restart) run s ;;&\n  *art) run t ;&\n  stop) run u ;;\n  *) run v ;;\nesac\n";
-    assert_eq!(lines(&format!("#!/bin/bash\n{known}")), ["run|s", "run|t", "run|u"]);
+    assert_eq!(
+        lines(&format!("#!/bin/bash\n{known}")),
+        ["run|s", "run|t", "run|u"]
+    );
     let unknown = "case \"$1\" in\n  start) run s ;;\n  stop) run t ;;\nesac\nrun after\n";
     let run = commands(unknown);
     let flags: Vec<bool> = run.commands.iter().map(|c| c.uncertain.is_some()).collect();
@@ -169,7 +187,12 @@ fn loops() {
 
 #[test]
 fn exit_stops_only_when_it_certainly_runs() {
-    assert_eq!(certain("run a\n[ -f /x ] && exit 1\nrun b\nexit 0\nrun c\n").last().map(String::as_str), Some("run|b"));
+    assert_eq!(
+        certain("run a\n[ -f /x ] && exit 1\nrun b\nexit 0\nrun c\n")
+            .last()
+            .map(String::as_str),
+        Some("run|b")
+    );
     assert_eq!(lines("(run a; exit 1)\nrun b\n"), ["run|a", "run|b"]);
 }
 
@@ -251,7 +274,10 @@ fn files_a_script_writes() {
     assert_eq!(
         written(text),
         [
-            ("/etc/vsftpd.conf".into(), "= listen=YES\npasv_min_port=40000\n".into()),
+            (
+                "/etc/vsftpd.conf".into(),
+                "= listen=YES\npasv_min_port=40000\n".into()
+            ),
             ("/etc/vsftpd.conf".into(), "+ pasv_max_port=40100\n".into()),
             ("/etc/vsftpd.conf".into(), "+ pasv_enable=1\nx=2\n".into()),
             ("/tmp/t".into(), "= a\tb\n".into()),
@@ -260,7 +286,10 @@ fn files_a_script_writes() {
         ]
     );
     // dash's echo reads escapes and knows no -e.
-    assert_eq!(written("#!/bin/sh\necho -e 'a\\tb' > /tmp/t\n")[0].1, "= -e a\tb\n");
+    assert_eq!(
+        written("#!/bin/sh\necho -e 'a\\tb' > /tmp/t\n")[0].1,
+        "= -e a\tb\n"
+    );
     let r = commands(text);
     let WriteOp::Replace(t) = &r.outcome.writes[0].op else {
         panic!()
@@ -273,7 +302,9 @@ fn files_a_script_writes() {
 
 #[test]
 fn sed_in_place() {
-    let w = written("sed -i.bak -e 's/^#\\?listen=.*/listen=YES/' -e 's|a\\|b|c|g' -e '/^x/d' vsftpd.conf\nsed -i 's/anonymous_enable=YES/anonymous_enable=NO/' /etc/vsftpd.conf\nsed 's/a/b/' f > g\n");
+    let w = written(
+        "sed -i.bak -e 's/^#\\?listen=.*/listen=YES/' -e 's|a\\|b|c|g' -e '/^x/d' vsftpd.conf\nsed -i 's/anonymous_enable=YES/anonymous_enable=NO/' /etc/vsftpd.conf\nsed 's/a/b/' f > g\n",
+    );
     assert_eq!(
         w,
         [
@@ -325,21 +356,72 @@ fn blow_ups_hit_the_budget() {
         "for a in $(seq 1 256); do for b in $(seq 1 256); do for c in $(seq 1 256); do for d in $(seq 1 256); do X=1; done; done; done; done\n",
         LimitKind::Steps,
     );
-    bounded("A=x\nfor i in $(seq 1 40); do A=\"$A$A\"; done\nrun \"$A\"\n", LimitKind::StringLength);
+    bounded(
+        "A=x\nfor i in $(seq 1 40); do A=\"$A$A\"; done\nrun \"$A\"\n",
+        LimitKind::StringLength,
+    );
     bounded("f() { f; }\nf\n", LimitKind::Nesting);
     bounded("f() { f; f; }\nf\n", LimitKind::Steps);
-    bounded("#!/bin/bash\nrun {1..9}{1..9}{1..9}{1..9}{1..9}{1..9}{1..9}\n", LimitKind::StringLength);
-    bounded("for i in $(seq 1 200000); do run $i; done\n", LimitKind::Commands);
+    bounded(
+        "#!/bin/bash\nrun {1..9}{1..9}{1..9}{1..9}{1..9}{1..9}{1..9}\n",
+        LimitKind::StringLength,
+    );
+    bounded(
+        "for i in $(seq 1 200000); do run $i; done\n",
+        LimitKind::Commands,
+    );
 }
 
 #[test]
 fn odd_input_never_panics() {
     for text in [
-        "\"", "'", "$(", "${", "${x", "`", "<<", "<<EOF", "cat <<", "case", "case x in", "if", "for",
-        "for ((", "((", "$((1+", "f() {", "{ a; ", "a |", "a &&", "[[ a", "))", "}", "done", "fi",
-        "${#}", "${A[", "A[=1", "A=(", "$'\\x", "echo ${x:-${y:-${z", "{a,b", "{1..", "\\",
-        "x=$((9223372036854775807 * 9223372036854775807))", "printf '%'", "printf '%5", "sed -i 's",
-        "sed -i -e", "echo -e '\\0", "tee", "a >", "a 2>&", "a <&", ";;", "! ", "!",
+        "\"",
+        "'",
+        "$(",
+        "${",
+        "${x",
+        "`",
+        "<<",
+        "<<EOF",
+        "cat <<",
+        "case",
+        "case x in",
+        "if",
+        "for",
+        "for ((",
+        "((",
+        "$((1+",
+        "f() {",
+        "{ a; ",
+        "a |",
+        "a &&",
+        "[[ a",
+        "))",
+        "}",
+        "done",
+        "fi",
+        "${#}",
+        "${A[",
+        "A[=1",
+        "A=(",
+        "$'\\x",
+        "echo ${x:-${y:-${z",
+        "{a,b",
+        "{1..",
+        "\\",
+        "x=$((9223372036854775807 * 9223372036854775807))",
+        "printf '%'",
+        "printf '%5",
+        "sed -i 's",
+        "sed -i -e",
+        "echo -e '\\0",
+        "tee",
+        "a >",
+        "a 2>&",
+        "a <&",
+        ";;",
+        "! ",
+        "!",
     ] {
         let _ = commands(text);
         let _ = commands(&format!("#!/bin/sh\n{text}\n"));
