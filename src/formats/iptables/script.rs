@@ -470,6 +470,50 @@ ip6tables -A INPUT -p tcp --dport 30 -j ACCEPT
     }
 
     #[test]
+    fn init_script_arms_and_functions() {
+        let text = "#!/bin/sh\nIPT=/sbin/iptables\nstart() {\n  $IPT -F\n  $IPT -P INPUT DROP\n  $IPT -A INPUT -p tcp --dport 21 -j ACCEPT\n}\nstop() {\n  $IPT -P INPUT ACCEPT\n  $IPT -F\n}\ncase \"$1\" in\n  start) start ;;\n  stop) stop ;;\n  restart) stop; start ;;\nesac\n";
+        assert_eq!(open(text), "21");
+        let (rs, _) = run(text);
+        assert_eq!(
+            rs.table(TableKind::Filter)
+                .unwrap()
+                .chain("INPUT")
+                .unwrap()
+                .rules
+                .len(),
+            1
+        );
+    }
+
+    #[test]
+    fn loop_variables_and_service_scripts() {
+        let (rs, _) = run(
+            "for t in filter nat; do iptables -t $t -L -v; done\n/etc/init.d/iptables save\nservice iptables save\n./iptables -A INPUT\n",
+        );
+        assert!(rs.problems.is_empty(), "{:?}", rs.problems);
+        let (rs, _) = run("for t in filter nta; do iptables -t $t -F; done\n");
+        assert_eq!(rs.problems.len(), 1, "{:?}", rs.problems);
+        let (rs, _) = run(
+            "f() { iptables -A NOPE -j ACCEPT; }\nf; f\nfor i in 1 2 3; do iptables -A NOPE -j DROP; done\n",
+        );
+        assert_eq!(rs.problems.len(), 2, "{:?}", rs.problems);
+    }
+
+    #[test]
+    fn scripts_without_iptables_have_no_firewall() {
+        let text = "#!/bin/bash\ncat > /etc/vsftpd.conf <<EOF\nlisten=YES\nEOF\necho pasv_min_port=40000 >> /etc/vsftpd.conf\n";
+        assert!(looks_like_script(Path::new("provision.sh"), text));
+        let (rs, src) = run(text);
+        let (v4, v6) = facts(&rs, &src);
+        assert!(v4.is_none() && v6.is_none());
+        assert_eq!(rs.outcome.writes.len(), 2);
+        assert!(!looks_like_script(
+            Path::new("provision.sh"),
+            "#!/bin/bash\n# see vsftpd.conf(5)\n"
+        ));
+    }
+
+    #[test]
     fn sniffs_scripts() {
         let p = Path::new("firewall.sh");
         assert!(looks_like_script(

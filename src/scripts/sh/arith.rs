@@ -234,10 +234,7 @@ impl P<'_, '_> {
 
     fn binary(&mut self, min: u8) -> Option<i64> {
         let mut lhs = self.unary()?;
-        loop {
-            let Some(Tok::Op(op)) = self.peek() else {
-                break;
-            };
+        while let Some(Tok::Op(op)) = self.peek() {
             let op = *op;
             let Some(prec) = binary_prec(op) else { break };
             if prec < min {

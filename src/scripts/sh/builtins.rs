@@ -496,12 +496,12 @@ fn conversion(
     Some(())
 }
 
+/// An argument of a command and the word it came from.
+pub type Operand = (Field, Range);
+
 /// `sed -i … FILES`: the edits, in order, and the files; `None` when it is not an
 /// in-place edit or its script is not known.
-pub fn sed_in_place(
-    args: &[(Field, Range)],
-    file: FileId,
-) -> Option<(Vec<SedEdit>, Vec<(Field, Range)>)> {
+pub fn sed_in_place(args: &[(Field, Range)], file: FileId) -> Option<(Vec<SedEdit>, Vec<Operand>)> {
     let mut in_place = false;
     let mut scripts: Vec<&Field> = Vec::new();
     let mut operands: Vec<&(Field, Range)> = Vec::new();
@@ -528,8 +528,7 @@ pub fn sed_in_place(
                 return None;
             }
         } else {
-            let mut chars = t[1..].char_indices();
-            while let Some((k, c)) = chars.next() {
+            for (k, c) in t[1..].char_indices() {
                 match c {
                     // The rest of the word is the backup suffix.
                     'i' => {

@@ -845,7 +845,7 @@ impl<'a, 'b> Interp<'a, 'b> {
         if !self.enter(Some(span)) {
             return Flow::Next;
         }
-        let old_args = std::mem::replace(&mut self.positional, Some(args));
+        let old_args = self.positional.replace(args);
         let old_repeated = self.repeated;
         self.repeated |= !self.called.insert(name.to_owned());
         self.locals.push(Vec::new());

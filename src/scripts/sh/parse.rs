@@ -443,7 +443,8 @@ impl<'s> Parser<'s> {
     }
 
     fn loop_clause(&mut self, until: bool) -> Option<Node> {
-        self.pos += if until { 5 } else { 5 };
+        // `while` and `until` are both five letters.
+        self.pos += 5;
         let cond = self.list();
         let body = self.do_group()?;
         Some(Node::Loop {
@@ -1148,10 +1149,8 @@ impl<'s> Parser<'s> {
                 }
                 b'(' => depth += 1,
                 b')' if depth > 0 => depth -= 1,
-                b')' => {
-                    if close == 1 || self.b.get(i + 1) == Some(&b')') {
-                        return Some(i + close);
-                    }
+                b')' if close == 1 || self.b.get(i + 1) == Some(&b')') => {
+                    return Some(i + close);
                 }
                 _ => {}
             }
