@@ -170,18 +170,16 @@ impl Reader<'_> {
             Program::Rules(family) => self.iptables(rs, c, args, family),
             Program::Restore(family) => self.restore(rs, c, args, family),
         }
-        if c.repeated || c.uncertain.is_some() {
-            self.once(rs, problems, unknowns);
-        }
+        self.once(rs, problems, unknowns, c.repeated || c.uncertain.is_some());
     }
 
-    /// Drop the problems and unknowns added since `problems`/`unknowns` that were
-    /// already reported at the same place.
-    fn once(&mut self, rs: &mut Ruleset, problems: usize, unknowns: usize) {
+    /// Remember the problems and unknowns added since `problems`/`unknowns`;
+    /// with `drop_seen`, drop those already reported at the same place.
+    fn once(&mut self, rs: &mut Ruleset, problems: usize, unknowns: usize, drop_seen: bool) {
         let mut k = problems;
         while k < rs.problems.len() {
             let p = &rs.problems[k];
-            if self.reported.insert((p.span, p.message.clone())) {
+            if self.reported.insert((p.span, p.message.clone())) || !drop_seen {
                 k += 1;
             } else {
                 rs.problems.remove(k);
@@ -190,7 +188,7 @@ impl Reader<'_> {
         let mut k = unknowns;
         while k < rs.unknowns.len() {
             let u = &rs.unknowns[k];
-            if self.reported.insert((u.span, u.what.clone())) {
+            if self.reported.insert((u.span, u.what.clone())) || !drop_seen {
                 k += 1;
             } else {
                 rs.unknowns.remove(k);
@@ -497,6 +495,14 @@ ip6tables -A INPUT -p tcp --dport 30 -j ACCEPT
             "f() { iptables -A NOPE -j ACCEPT; }\nf; f\nfor i in 1 2 3; do iptables -A NOPE -j DROP; done\n",
         );
         assert_eq!(rs.problems.len(), 2, "{:?}", rs.problems);
+    }
+
+    #[test]
+    fn programs_found_with_which() {
+        let text = "IPT=$(which iptables)\nIP6=`command -v ip6tables`\n$IPT -P INPUT DROP\n$IPT -A INPUT -p tcp --dport 21 -j ACCEPT\n$IP6 -P INPUT DROP\n";
+        assert_eq!(open(text), "21");
+        let (rs, src) = run(text);
+        assert!(facts(&rs, &src).1.is_some());
     }
 
     #[test]

@@ -89,6 +89,8 @@ pub enum ArmEnd {
 pub struct Simple {
     pub assigns: Vec<Assign>,
     pub words: Vec<WordT>,
+    /// `declare -a A=(x y)`, `local B=(…)`: arrays a declaration builtin sets.
+    pub arrays: Vec<Assign>,
     pub redirs: Vec<Redir>,
     pub span: Range,
 }

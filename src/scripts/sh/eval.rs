@@ -736,7 +736,7 @@ impl<'a, 'b> Interp<'a, 'b> {
         let (piped, last) = pipe.unwrap_or((None, true));
         let (stdin, redirects) = self.redirects(&s.redirs);
         let name = argv[0].0.known().unwrap_or("").to_owned();
-        if let Some(flow) = self.builtin(&name, &argv) {
+        if let Some(flow) = self.builtin(&name, &argv, s) {
             return (flow, None);
         }
         if let Some(body) = self.funcs.get(name.as_str()).copied() {
@@ -868,7 +868,7 @@ impl<'a, 'b> Interp<'a, 'b> {
     }
 
     /// Builtins the interpreter carries out itself (not sent to the sink).
-    fn builtin(&mut self, name: &str, argv: &[(Field, Range)]) -> Option<Flow> {
+    fn builtin(&mut self, name: &str, argv: &[(Field, Range)], s: &'a Simple) -> Option<Flow> {
         let args: Vec<Option<&str>> = argv[1..].iter().map(|(f, _)| f.known()).collect();
         let certain = self.uncertain.is_none();
         let count = || -> u32 {
@@ -908,6 +908,9 @@ impl<'a, 'b> Interp<'a, 'b> {
                         && !args.contains(&Some("-g")));
                 for (f, _) in &argv[1..] {
                     self.declare(f, local);
+                }
+                for a in &s.arrays {
+                    self.assign(a, local);
                 }
                 self.status = St::True;
                 Flow::Next

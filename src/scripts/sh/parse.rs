@@ -639,6 +639,7 @@ impl<'s> Parser<'s> {
         let mut simple = Simple {
             assigns: Vec::new(),
             words: Vec::new(),
+            arrays: Vec::new(),
             redirs: Vec::new(),
             span: (start as u32, start as u32),
         };
@@ -657,6 +658,11 @@ impl<'s> Parser<'s> {
                     simple.assigns.push(a);
                     continue;
                 }
+            } else if self.array_follows() && simple.words.first().is_some_and(is_declaration) {
+                if let Some(a) = self.assignment() {
+                    simple.arrays.push(a);
+                    continue;
+                }
             }
             let w = self.word()?;
             simple.words.push(w);
@@ -666,6 +672,15 @@ impl<'s> Parser<'s> {
             return self.fail();
         }
         Some(Node::Simple(simple))
+    }
+
+    /// `NAME=(` or `NAME+=(` at `pos` (an array given to `declare`/`local`).
+    fn array_follows(&self) -> bool {
+        let rest = &self.b[self.pos..];
+        let name = rest.iter().take_while(|c| is_name(**c)).count();
+        name > 0
+            && rest.first().is_some_and(|c| is_name_start(*c))
+            && (rest[name..].starts_with(b"=(") || rest[name..].starts_with(b"+=("))
     }
 
     fn peek_plain_name(&self) -> Option<&'s str> {
@@ -1292,6 +1307,11 @@ impl<'s> Parser<'s> {
         }
         Some(Part::Brace(alts))
     }
+}
+
+fn is_declaration(w: &WordT) -> bool {
+    matches!(w.parts.as_slice(), [Part::Lit { text, quoted: false, .. }]
+        if matches!(text.as_str(), "declare" | "typeset" | "local" | "export" | "readonly"))
 }
 
 fn start_of(pos: usize) -> usize {
