@@ -847,7 +847,11 @@ impl<'a, 'b> Interp<'a, 'b> {
         }
         let old_args = self.positional.replace(args);
         let old_repeated = self.repeated;
-        self.repeated |= !self.called.insert(name.to_owned());
+        if self.called.contains(name) {
+            self.repeated = true;
+        } else {
+            self.called.insert(name.to_owned());
+        }
         self.locals.push(Vec::new());
         let flow = self.node(body);
         if let Some(frame) = self.locals.pop() {

@@ -51,6 +51,11 @@ impl Interp<'_, '_> {
     /// A word's fields (command arguments, `for` lists).
     pub fn fields(&mut self, w: &WordT) -> Vec<Field> {
         let mut out = Vec::new();
+        if !w.parts.iter().any(|p| matches!(p, Part::Brace(_))) {
+            let segs = self.segments(&w.parts, false);
+            self.split_into(segs, &mut out);
+            return out;
+        }
         for parts in self.braces(&w.parts, w.span) {
             let segs = self.segments(&parts, false);
             self.split_into(segs, &mut out);
@@ -209,9 +214,9 @@ impl Interp<'_, '_> {
         }
     }
 
-    fn ifs(&self) -> String {
+    fn ifs(&self) -> std::borrow::Cow<'static, str> {
         match self.vars.get("IFS") {
-            Some(Var::Str(s)) => s.clone(),
+            Some(Var::Str(s)) => s.clone().into(),
             _ => " \t\n".into(),
         }
     }
@@ -345,9 +350,11 @@ impl Interp<'_, '_> {
                 let count = if step == 0 {
                     0
                 } else {
-                    ((last - first) / step + 1).max(0)
+                    ((i128::from(last) - i128::from(first)) / i128::from(step) + 1).max(0)
                 };
-                let approx = (count as usize).saturating_mul(7);
+                let approx = usize::try_from(count)
+                    .unwrap_or(usize::MAX)
+                    .saturating_mul(7);
                 if !self.charge_string(approx, self.span(inner)) {
                     return UNKNOWN.to_string();
                 }
@@ -356,7 +363,7 @@ impl Interp<'_, '_> {
                 for _ in 0..count {
                     s.push_str(&v.to_string());
                     s.push('\n');
-                    v += step;
+                    v = v.wrapping_add(step);
                 }
                 s.pop();
                 s

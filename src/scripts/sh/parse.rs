@@ -1400,19 +1400,20 @@ fn brace_sequence(inner: &str) -> Option<Vec<String>> {
         return None;
     }
     if let (Ok(x), Ok(y)) = (a.parse::<i64>(), b.parse::<i64>()) {
-        let count = (x.abs_diff(y) / step as u64) as i64;
-        if count > MAX_BRACE_ITEMS {
+        let count = x.abs_diff(y) / step as u64;
+        if count > MAX_BRACE_ITEMS as u64 {
             return None;
         }
+        let count = count as i128;
         let width = if (a.starts_with('0') && a.len() > 1) || (b.starts_with('0') && b.len() > 1) {
             a.len().max(b.len())
         } else {
             0
         };
-        let dir = if x <= y { step } else { -step };
+        let dir = i128::from(if x <= y { step } else { -step });
         return Some(
             (0..=count)
-                .map(|k| format!("{:0width$}", x + k * dir, width = width))
+                .map(|k| format!("{:0width$}", i128::from(x) + k * dir, width = width))
                 .collect(),
         );
     }
