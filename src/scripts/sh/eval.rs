@@ -726,6 +726,8 @@ impl<'a, 'b> Interp<'a, 'b> {
             for a in &s.assigns {
                 self.assign(a, false);
             }
+            let (_, redirects) = self.redirects(&s.redirs);
+            self.truncate(&redirects, self.span(s.span));
             self.status = if s.assigns.iter().any(has_cmdsub) {
                 St::Unknown
             } else {
@@ -746,6 +748,7 @@ impl<'a, 'b> Interp<'a, 'b> {
         let stdin = stdin.or(piped.map(Input::Text));
         self.status = self.status_of(&name, &argv);
         if matches!(name.as_str(), ":" | "true" | "false" | "test" | "[") {
+            self.truncate(&redirects, self.span(s.span));
             return (Flow::Next, None);
         }
         let command = Command {
@@ -1172,6 +1175,15 @@ impl<'a, 'b> Interp<'a, 'b> {
                     }
                 }
                 None
+            }
+        }
+    }
+
+    /// `> F` and `: > F` leave F empty.
+    fn truncate(&mut self, redirects: &[Redirect], span: Span) {
+        for r in redirects {
+            if r.fd == 1 && !r.append && !r.discards() {
+                self.push_write(r.target.clone(), WriteOp::Replace(Text::default()), span);
             }
         }
     }

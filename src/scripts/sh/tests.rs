@@ -285,6 +285,14 @@ fn files_a_script_writes() {
             ("/tmp/g".into(), "+ two\n".into()),
         ]
     );
+    assert_eq!(
+        written(": > /etc/vsftpd.conf\n> /tmp/x\necho a >> /etc/vsftpd.conf\n"),
+        [
+            ("/etc/vsftpd.conf".into(), "= ".into()),
+            ("/tmp/x".into(), "= ".into()),
+            ("/etc/vsftpd.conf".into(), "+ a\n".into()),
+        ]
+    );
     // dash's echo reads escapes and knows no -e.
     assert_eq!(
         written("#!/bin/sh\necho -e 'a\\tb' > /tmp/t\n")[0].1,
