@@ -1,23 +1,25 @@
-//! Shell scripts that call iptables: a small shell reader (words, quotes, `\`
-//! continuations, comments, `;`/`&&`/`||`, heredocs, simple variable assignments and
-//! `for` loops) that replays every iptables and ip6tables command in order, and feeds
-//! `iptables-restore <<EOF` bodies to the restore-file reader after expansion.
+//! Shell scripts that call iptables: the shell interpreter ([`crate::scripts::sh`])
+//! streams the commands a run executes; this reader replays every iptables and
+//! ip6tables command in order and feeds what `iptables-restore` reads on its
+//! standard input to the restore-file reader, spans mapped back into the script.
 
 use super::lex::Arg;
-use super::rule::{self, Ctx, Mode};
+use super::rule::{self, Cmd, Ctx, Mode};
 use super::save::SaveParser;
 use super::state::{self, Replay};
-use super::{Family, Interner, Ruleset, TableKind, Unknown};
+use super::{Family, Interner, Policy, Ruleset, TableKind, Unknown};
 use crate::formats::Format;
 use crate::formats::backup::Restored;
+use crate::scripts::{self, Command, Input, Text, Word};
 use crate::source::{SourceFile, Span};
 use std::borrow::Cow;
-use std::collections::HashMap;
+use std::collections::HashSet;
 use std::path::Path;
 
-/// A script calling iptables directly, through a variable, or feeding iptables-restore.
+/// A shell script that calls iptables (directly, through a variable, or by
+/// feeding iptables-restore), or one that writes a `vsftpd.conf`.
 pub fn looks_like_script(path: &Path, text: &str) -> bool {
-    if !text.contains("iptables") {
+    if !text.contains("iptables") && !text.contains("vsftpd.conf") {
         return false;
     }
     let ext = path
@@ -37,6 +39,10 @@ pub fn looks_like_script(path: &Path, text: &str) -> bool {
     if !shell_ext && !shebang {
         return false;
     }
+    calls_iptables(text) || writes_vsftpd_conf(text)
+}
+
+fn calls_iptables(text: &str) -> bool {
     let vars: Vec<&str> = text
         .lines()
         .filter_map(|l| {
@@ -53,16 +59,25 @@ pub fn looks_like_script(path: &Path, text: &str) -> bool {
         let mut first = words.next().unwrap_or("");
         while matches!(
             first,
-            "sudo" | "if" | "then" | "do" | "!" | "{" | "exec" | "command"
+            "sudo" | "if" | "then" | "do" | "!" | "{" | "exec" | "command" | "else" | "&&" | "||"
         ) {
             first = words.next().unwrap_or("");
         }
-        is_iptables_program(first).is_some()
+        let first = first.trim_start_matches('(');
+        is_iptables_program(scripts::Program::of(first).name).is_some()
             || vars.iter().any(|v| {
                 first == format!("${v}")
                     || first == format!("${{{v}}}")
                     || first == format!("\"${v}\"")
             })
+    })
+}
+
+/// A line naming `vsftpd.conf` that writes it: a redirection, `tee` or `sed -i`.
+fn writes_vsftpd_conf(text: &str) -> bool {
+    text.lines().any(|l| {
+        l.contains("vsftpd.conf")
+            && (l.contains('>') || l.contains("tee ") || (l.contains("sed ") && l.contains(" -i")))
     })
 }
 
@@ -73,8 +88,7 @@ enum Program {
     Restore(Family),
 }
 
-fn is_iptables_program(word: &str) -> Option<Program> {
-    let base = word.rsplit('/').next().unwrap_or(word);
+fn is_iptables_program(base: &str) -> Option<Program> {
     let (family, rest) = if let Some(r) = base.strip_prefix("ip6tables") {
         (Family::V6, r)
     } else if let Some(r) = base.strip_prefix("iptables") {
@@ -93,770 +107,116 @@ fn is_iptables_program(word: &str) -> Option<Program> {
     }
 }
 
+/// The iptables program a command runs, looked through wrappers and
+/// `IPT=$(which iptables)`; its first argument's index.
+fn program_of(c: &Command) -> Option<(Program, usize)> {
+    let (p, first) = c.program()?;
+    if p.on_path {
+        if let Some(prog) = is_iptables_program(p.name) {
+            return Some((prog, first));
+        }
+    }
+    let word = c.argv.get(first.checked_sub(1)?)?;
+    let located = located_program(word.unknown.as_deref()?)?;
+    Some((is_iptables_program(located)?, first))
+}
+
+/// `$(which iptables)`, `` `command -v ip6tables` ``: the program looked up.
+fn located_program(unknown: &str) -> Option<&str> {
+    let inner = unknown
+        .strip_prefix("$(")
+        .and_then(|s| s.strip_suffix(')'))
+        .or_else(|| unknown.strip_prefix('`').and_then(|s| s.strip_suffix('`')))?;
+    let mut words = inner.split_whitespace();
+    let name = match words.next()? {
+        "which" | "type" => words.next()?,
+        "command" if words.next() == Some("-v") => words.next()?,
+        _ => return None,
+    };
+    words.next().is_none().then_some(name)
+}
+
 pub fn parse(source: &SourceFile) -> Ruleset {
     let mut rs = Ruleset::new(Format::IptablesScript, Family::V4);
-    let commands = lex(&source.text);
-    let mut ex = Executor {
+    let mut reader = Reader {
         source,
-        vars: HashMap::new(),
         replay: Replay::new(Mode::Shell),
         interner: Interner::default(),
-        commands: &commands,
-        loop_runs: 0,
+        reported: HashSet::new(),
     };
-    ex.run(&mut rs, 0, commands.len(), 0);
+    let outcome = scripts::sh::run(source, &mut |c| reader.command(&mut rs, &c));
+    rs.outcome = outcome;
     rs
 }
 
-/// How a command is joined to the one before it.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Conn {
-    Seq,
-    And,
-    Or,
-    Pipe,
-}
-
-#[derive(Clone, Debug)]
-struct Heredoc {
-    /// Byte range of the body lines (without the delimiter line).
-    start: usize,
-    end: usize,
-    strip_tabs: bool,
-    expand: bool,
-}
-
-#[derive(Clone, Debug)]
-struct ShellCommand {
-    /// Raw words, as byte ranges of the source.
-    words: Vec<(usize, usize)>,
-    conn: Conn,
-    heredoc: Option<Heredoc>,
-    /// The word after a `<` redirection (`iptables-restore < /etc/iptables.save`).
-    stdin: Option<(usize, usize)>,
-}
-
-/// Split a script into simple commands.
-fn lex(text: &str) -> Vec<ShellCommand> {
-    let b = text.as_bytes();
-    let mut out: Vec<ShellCommand> = Vec::new();
-    let mut cur = ShellCommand {
-        words: Vec::new(),
-        conn: Conn::Seq,
-        heredoc: None,
-        stdin: None,
-    };
-    let mut pending: Vec<(String, bool, usize)> = Vec::new();
-    let mut i = 0;
-    let mut next_conn = Conn::Seq;
-    let flush =
-        |cur: &mut ShellCommand, out: &mut Vec<ShellCommand>, conn: &mut Conn, new: Conn| {
-            if !cur.words.is_empty() || cur.heredoc.is_some() {
-                let mut done = std::mem::replace(
-                    cur,
-                    ShellCommand {
-                        words: Vec::new(),
-                        conn: Conn::Seq,
-                        heredoc: None,
-                        stdin: None,
-                    },
-                );
-                done.conn = *conn;
-                out.push(done);
-            }
-            *conn = new;
-        };
-    while i < b.len() {
-        match b[i] {
-            b' ' | b'\t' | b'\r' => i += 1,
-            b'\\' if b.get(i + 1) == Some(&b'\n') => i += 2,
-            b'#' => {
-                while i < b.len() && b[i] != b'\n' {
-                    i += 1;
-                }
-            }
-            b'\n' => {
-                i += 1;
-                for (delim, strip, cmd_index) in pending.drain(..) {
-                    let (body_start, body_end, next) = heredoc_body(text, i, &delim, strip);
-                    let hd = Heredoc {
-                        start: body_start,
-                        end: body_end,
-                        strip_tabs: strip,
-                        expand: !delim.contains(['\'', '"', '\\']),
-                    };
-                    if cmd_index == usize::MAX {
-                        cur.heredoc = Some(hd);
-                    } else if let Some(c) = out.get_mut(cmd_index) {
-                        c.heredoc = Some(hd);
-                    }
-                    i = next;
-                }
-                flush(&mut cur, &mut out, &mut next_conn, Conn::Seq);
-            }
-            b';' | b'&' | b'|' | b'(' | b')' => {
-                let two = b.get(i + 1).copied();
-                let (conn, len) = match (b[i], two) {
-                    (b'&', Some(b'&')) => (Conn::And, 2),
-                    (b'|', Some(b'|')) => (Conn::Or, 2),
-                    (b'&', Some(b'>')) => {
-                        i = redirect(text, i + 2, &mut pending, &mut cur, out.len());
-                        continue;
-                    }
-                    (b';', Some(b';')) => (Conn::Seq, 2),
-                    (b'|', _) => (Conn::Pipe, 1),
-                    _ => (Conn::Seq, 1),
-                };
-                i += len;
-                flush(&mut cur, &mut out, &mut next_conn, conn);
-            }
-            b'<' | b'>' => {
-                i = redirect(text, i, &mut pending, &mut cur, out.len());
-            }
-            _ => {
-                let end = word_end(b, i);
-                // `2>/dev/null`: digits directly before a redirection are its fd.
-                if b.get(end).is_some_and(|c| *c == b'<' || *c == b'>')
-                    && b[i..end].iter().all(u8::is_ascii_digit)
-                {
-                    i = redirect(text, end, &mut pending, &mut cur, out.len());
-                    continue;
-                }
-                cur.words.push((i, end));
-                i = end;
-            }
-        }
-    }
-    flush(&mut cur, &mut out, &mut next_conn, Conn::Seq);
-    out
-}
-
-/// A redirection at `i` (`>`, `>>`, `<`, `<<EOF`, `<<-EOF`, `>&2` ...): skip it and its
-/// target; remember heredoc delimiters.
-fn redirect(
-    text: &str,
-    mut i: usize,
-    pending: &mut Vec<(String, bool, usize)>,
-    cur: &mut ShellCommand,
-    _next_index: usize,
-) -> usize {
-    let b = text.as_bytes();
-    let heredoc = text[i..].starts_with("<<") && !text[i..].starts_with("<<<");
-    let strip = text[i..].starts_with("<<-");
-    let input =
-        text[i..].starts_with('<') && !text[i..].starts_with("<<") && !text[i..].starts_with("<&");
-    while i < b.len() && matches!(b[i], b'<' | b'>' | b'&' | b'-' | b'|') {
-        i += 1;
-    }
-    while i < b.len() && matches!(b[i], b' ' | b'\t') {
-        i += 1;
-    }
-    let end = word_end(b, i);
-    if heredoc {
-        let delim = &text[i..end];
-        pending.push((delim.to_owned(), strip, usize::MAX));
-    } else if input && end > i {
-        cur.stdin = Some((i, end));
-    }
-    end
-}
-
-/// The heredoc body from `start` up to the delimiter line: (body start, body end, after).
-fn heredoc_body(text: &str, start: usize, delim: &str, strip: bool) -> (usize, usize, usize) {
-    let bare: String = delim
-        .chars()
-        .filter(|c| !matches!(c, '\'' | '"' | '\\'))
-        .collect();
-    let mut pos = start;
-    while pos < text.len() {
-        let end = text[pos..].find('\n').map_or(text.len(), |n| pos + n);
-        let line = text[pos..end].trim_end_matches('\r');
-        let line = if strip {
-            line.trim_start_matches('\t')
-        } else {
-            line
-        };
-        if line == bare {
-            return (start, pos, (end + 1).min(text.len()));
-        }
-        pos = end + 1;
-    }
-    (start, text.len(), text.len())
-}
-
-/// End of a shell word starting at `i` (quotes, escapes and `$(...)` kept inside).
-fn word_end(b: &[u8], mut i: usize) -> usize {
-    while i < b.len() {
-        match b[i] {
-            b' ' | b'\t' | b'\n' | b'\r' | b';' | b'&' | b'|' | b'<' | b'>' | b'(' | b')' => {
-                return i;
-            }
-            b'\\' => i += 2,
-            b'\'' => i = skip_until(b, i + 1, b'\'') + 1,
-            b'"' => i = skip_double(b, i + 1) + 1,
-            b'`' => i = skip_until(b, i + 1, b'`') + 1,
-            b'$' if b.get(i + 1) == Some(&b'(') => i = skip_parens(b, i + 2) + 1,
-            b'$' if b.get(i + 1) == Some(&b'{') => i = skip_until(b, i + 2, b'}') + 1,
-            _ => i += 1,
-        }
-    }
-    b.len()
-}
-
-fn skip_until(b: &[u8], mut i: usize, close: u8) -> usize {
-    while i < b.len() && b[i] != close {
-        i += 1;
-    }
-    i.min(b.len())
-}
-
-fn skip_double(b: &[u8], mut i: usize) -> usize {
-    while i < b.len() && b[i] != b'"' {
-        if b[i] == b'\\' {
-            i += 1;
-        } else if b[i] == b'$' && b.get(i + 1) == Some(&b'(') {
-            i = skip_parens(b, i + 2);
-        }
-        i += 1;
-    }
-    i.min(b.len())
-}
-
-fn skip_parens(b: &[u8], mut i: usize) -> usize {
-    let mut depth = 1;
-    while i < b.len() {
-        match b[i] {
-            b'(' => depth += 1,
-            b')' => {
-                depth -= 1;
-                if depth == 0 {
-                    return i;
-                }
-            }
-            b'\'' => i = skip_until(b, i + 1, b'\''),
-            b'"' => i = skip_double(b, i + 1),
-            _ => {}
-        }
-        i += 1;
-    }
-    b.len()
-}
-
-/// One word after expansion.
-#[derive(Clone, Debug)]
-struct Expanded {
-    text: String,
-    span: (usize, usize),
-    /// A variable or command substitution this script cannot know.
-    unknown: Option<String>,
-}
-
-struct Executor<'s, 'c> {
+struct Reader<'s> {
     source: &'s SourceFile,
-    vars: HashMap<String, String>,
     replay: Replay,
     interner: Interner,
-    commands: &'c [ShellCommand],
-    loop_runs: usize,
+    /// Problems and unknowns already reported (a command in a loop, a function
+    /// called from several places, or an arm that may run is reported once).
+    reported: HashSet<(Span, String)>,
 }
 
-const MAX_LOOP_DEPTH: usize = 8;
-/// Loop bodies run at most this many times in all: nested loops cannot blow up.
-const MAX_LOOP_RUNS: usize = 100_000;
-
-impl Executor<'_, '_> {
-    /// Run commands `from..to`; returns nothing, records into `rs`.
-    fn run(&mut self, rs: &mut Ruleset, from: usize, to: usize, depth: usize) {
-        let mut i = from;
-        let mut last_ok = true;
-        while i < to {
-            let cmd = &self.commands[i];
-            let skip = match cmd.conn {
-                Conn::Or => last_ok,
-                Conn::And => !last_ok,
-                _ => false,
-            };
-            let words = self.strip_keywords(cmd);
-            let first = words.first().map(|&(s, e)| &self.source.text[s..e]);
-            if first == Some("for") {
-                let done = self.matching_done(i + 1, to);
-                if !skip && depth < MAX_LOOP_DEPTH {
-                    self.run_for(rs, &words, i + 1, done, depth);
-                }
-                i = done + 1;
-                last_ok = true;
-                continue;
-            }
-            if first == Some("case") {
-                i = self.matching(i + 1, to, "case", "esac") + 1;
-                continue;
-            }
-            // `}` / `fi` / `done` alone keep the status of the command before them.
-            if skip || words.is_empty() {
-                i += 1;
-                continue;
-            }
-            last_ok = self.simple(rs, cmd, &words);
-            i += 1;
-        }
-    }
-
-    /// Words without leading shell keywords (`if`, `then`, `do`, `{`, `!` ...).
-    fn strip_keywords(&self, cmd: &ShellCommand) -> Vec<(usize, usize)> {
-        let text = &self.source.text;
-        let mut words: &[(usize, usize)] = &cmd.words;
-        while let Some(&(s, e)) = words.first() {
-            if matches!(
-                &text[s..e],
-                "if" | "then"
-                    | "else"
-                    | "elif"
-                    | "do"
-                    | "while"
-                    | "until"
-                    | "!"
-                    | "{"
-                    | "}"
-                    | "fi"
-                    | "done"
-                    | "esac"
-                    | "time"
-                    | "exec"
-            ) {
-                words = &words[1..];
-            } else {
-                break;
-            }
-        }
-        words.to_vec()
-    }
-
-    fn first_word(&self, i: usize) -> &str {
-        self.commands
-            .get(i)
-            .and_then(|c| c.words.first())
-            .map_or("", |&(s, e)| &self.source.text[s..e])
-    }
-
-    /// The command index of the `done` closing a loop whose body starts at `from`.
-    fn matching_done(&self, from: usize, to: usize) -> usize {
-        let mut depth = 1;
-        for i in from..to {
-            let cmd = &self.commands[i];
-            for &(s, e) in &cmd.words {
-                match &self.source.text[s..e] {
-                    "for" | "while" | "until" | "select" if Some(&(s, e)) == cmd.words.first() => {
-                        depth += 1
-                    }
-                    "done" if Some(&(s, e)) == cmd.words.first() => {
-                        depth -= 1;
-                        if depth == 0 {
-                            return i;
-                        }
-                    }
-                    _ => {}
-                }
-            }
-        }
-        to
-    }
-
-    fn matching(&self, from: usize, to: usize, open: &str, close: &str) -> usize {
-        let mut depth = 1;
-        for i in from..to {
-            let w = self.first_word(i);
-            if w == open {
-                depth += 1;
-            } else if w == close {
-                depth -= 1;
-                if depth == 0 {
-                    return i;
-                }
-            }
-        }
-        to
-    }
-
-    /// `for NAME in WORDS; do BODY; done`.
-    fn run_for(
-        &mut self,
-        rs: &mut Ruleset,
-        header: &[(usize, usize)],
-        body: usize,
-        done: usize,
-        depth: usize,
-    ) {
-        let text = &self.source.text;
-        let Some(&(ns, ne)) = header.get(1) else {
+impl Reader<'_> {
+    fn command(&mut self, rs: &mut Ruleset, c: &Command) {
+        let Some((program, first)) = program_of(c) else {
             return;
         };
-        let name = text[ns..ne].to_owned();
-        let has_in = header.get(2).is_some_and(|&(s, e)| &text[s..e] == "in");
-        if !has_in {
-            return;
-        }
-        let mut values = Vec::new();
-        for &w in &header[3..] {
-            if &text[w.0..w.1] == "do" {
-                break;
-            }
-            values.extend(self.expand(w).into_iter().map(|x| x.text));
-        }
-        for v in values {
-            if self.loop_runs >= MAX_LOOP_RUNS {
-                return;
-            }
-            self.loop_runs += 1;
-            self.vars.insert(name.clone(), v);
-            self.run(rs, body, done, depth + 1);
-        }
-    }
-
-    /// One simple command; returns whether it succeeded.
-    fn simple(&mut self, rs: &mut Ruleset, cmd: &ShellCommand, words: &[(usize, usize)]) -> bool {
-        if words.is_empty() {
-            return true;
-        }
-        if self.assignments(words) {
-            return true;
-        }
-        let mut expanded: Vec<Expanded> = Vec::new();
-        for &w in words {
-            expanded.extend(self.expand(w));
-        }
-        let mut rest: &[Expanded] = &expanded;
-        while let Some(first) = rest.first() {
-            if matches!(first.text.as_str(), "sudo" | "command" | "nice" | "env") {
-                rest = &rest[1..];
-            } else {
-                break;
-            }
-        }
-        let Some(first) = rest.first() else {
-            return true;
-        };
-        let Some(program) = is_iptables_program(&first.text) else {
-            return true;
-        };
-        let span = self.source.span(words[0].0, words[words.len() - 1].1);
+        let args = c.argv.get(first..).unwrap_or(&[]);
+        let problems = rs.problems.len();
+        let unknowns = rs.unknowns.len();
         match program {
-            Program::Rules(family) => self.iptables(rs, &rest[1..], span, family),
-            Program::Restore(family) => {
-                let noflush = rest[1..]
-                    .iter()
-                    .any(|w| w.text == "-n" || w.text == "--noflush");
-                if let Some(hd) = &cmd.heredoc {
-                    self.restore(rs, hd, family, noflush);
-                } else if let Some(file) = self.restored_file(cmd, &rest[1..]) {
-                    rs.restored.push(Restored::new(&file, &self.source.path));
-                }
-                true
-            }
+            Program::Rules(family) => self.iptables(rs, c, args, family),
+            Program::Restore(family) => self.restore(rs, c, args, family),
         }
+        self.once(rs, problems, unknowns, c.repeated || c.uncertain.is_some());
     }
 
-    /// The file `iptables-restore FILE` or `iptables-restore < FILE` loads, when the
-    /// script names it (a path built from unknown variables is not followed).
-    fn restored_file(&self, cmd: &ShellCommand, args: &[Expanded]) -> Option<String> {
-        if let Some(word) = cmd.stdin {
-            let expanded = self.expand(word);
-            return match expanded.as_slice() {
-                [only] if only.unknown.is_none() => Some(only.text.clone()),
-                _ => None,
-            };
-        }
-        let mut words = args.iter();
-        while let Some(w) = words.next() {
-            match w.text.as_str() {
-                // Options that take the next word: table and modprobe program.
-                "-T" | "--table" | "-M" | "--modprobe" => {
-                    words.next();
-                }
-                t if t.starts_with('-') => {}
-                _ => return w.unknown.is_none().then(|| w.text.clone()),
+    /// Remember the problems and unknowns added since `problems`/`unknowns`;
+    /// with `drop_seen`, drop those already reported at the same place.
+    fn once(&mut self, rs: &mut Ruleset, problems: usize, unknowns: usize, drop_seen: bool) {
+        let mut k = problems;
+        while k < rs.problems.len() {
+            let p = &rs.problems[k];
+            if self.reported.insert((p.span, p.message.clone())) || !drop_seen {
+                k += 1;
+            } else {
+                rs.problems.remove(k);
             }
         }
-        None
-    }
-
-    /// `NAME=value ...` (optionally after export/local/readonly/declare).
-    fn assignments(&mut self, words: &[(usize, usize)]) -> bool {
-        let text = &self.source.text;
-        let mut ws = words;
-        if let Some(&(s, e)) = ws.first() {
-            if matches!(
-                &text[s..e],
-                "export" | "local" | "readonly" | "declare" | "typeset"
-            ) {
-                ws = &ws[1..];
+        let mut k = unknowns;
+        while k < rs.unknowns.len() {
+            let u = &rs.unknowns[k];
+            if self.reported.insert((u.span, u.what.clone())) || !drop_seen {
+                k += 1;
+            } else {
+                rs.unknowns.remove(k);
             }
-        }
-        let is_assign = |&(s, e): &(usize, usize)| {
-            text[s..e].split_once('=').is_some_and(|(n, _)| {
-                !n.is_empty()
-                    && !n.starts_with(|c: char| c.is_ascii_digit())
-                    && n.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
-            })
-        };
-        if ws.is_empty() || !ws.iter().all(is_assign) {
-            return false;
-        }
-        for &(s, e) in ws {
-            let Some(eq) = text[s..e].find('=') else {
-                continue;
-            };
-            let name = text[s..s + eq].to_owned();
-            let value = self.expand_joined((s + eq + 1, e));
-            match value {
-                Some(v) => {
-                    self.vars.insert(name, v);
-                }
-                None => {
-                    self.vars.remove(&name);
-                }
-            }
-        }
-        true
-    }
-
-    /// A word's value without field splitting (assignment values); `None` if unknown.
-    fn expand_joined(&self, w: (usize, usize)) -> Option<String> {
-        let parts = self.expand(w);
-        if parts.iter().any(|p| p.unknown.is_some()) {
-            return None;
-        }
-        Some(
-            parts
-                .into_iter()
-                .map(|p| p.text)
-                .collect::<Vec<_>>()
-                .join(" "),
-        )
-    }
-
-    /// Expand one raw word: quotes removed, variables substituted, unquoted
-    /// substitutions split on white space.
-    fn expand(&self, (start, end): (usize, usize)) -> Vec<Expanded> {
-        let raw = &self.source.text[start..end];
-        let mut words: Vec<Expanded> = Vec::new();
-        let mut cur = String::new();
-        let mut unknown: Option<String> = None;
-        let mut have = false;
-        let b = raw.as_bytes();
-        let mut i = 0;
-        let push_split = |value: &str,
-                          cur: &mut String,
-                          words: &mut Vec<Expanded>,
-                          have: &mut bool,
-                          unknown: &Option<String>| {
-            let mut parts = value.split_whitespace().peekable();
-            let leading_space = value.starts_with(char::is_whitespace);
-            if leading_space && *have {
-                words.push(Expanded {
-                    text: std::mem::take(cur),
-                    span: (start, end),
-                    unknown: unknown.clone(),
-                });
-                *have = false;
-            }
-            while let Some(p) = parts.next() {
-                cur.push_str(p);
-                *have = true;
-                if parts.peek().is_some() {
-                    words.push(Expanded {
-                        text: std::mem::take(cur),
-                        span: (start, end),
-                        unknown: unknown.clone(),
-                    });
-                    *have = false;
-                }
-            }
-        };
-        while i < b.len() {
-            match b[i] {
-                b'\\' => {
-                    if let Some(c) = raw[i + 1..].chars().next() {
-                        if c != '\n' {
-                            cur.push(c);
-                            have = true;
-                        }
-                        i += 1 + c.len_utf8();
-                    } else {
-                        i += 1;
-                    }
-                }
-                b'\'' => {
-                    let close = raw[i + 1..].find('\'').map_or(raw.len(), |n| i + 1 + n);
-                    cur.push_str(&raw[i + 1..close]);
-                    have = true;
-                    i = close + 1;
-                }
-                b'"' => {
-                    let close = skip_double(b, i + 1);
-                    let inner = &raw[i + 1..close.min(raw.len())];
-                    let (v, u) = self.expand_quoted(inner);
-                    if u.is_some() {
-                        unknown = u;
-                    }
-                    cur.push_str(&v);
-                    have = true;
-                    i = close + 1;
-                }
-                b'$' | b'`' => {
-                    let (value, len, u) = self.substitution(&raw[i..]);
-                    if u.is_some() {
-                        unknown = u;
-                    }
-                    push_split(&value, &mut cur, &mut words, &mut have, &unknown);
-                    i += len.max(1);
-                }
-                _ => {
-                    let c = raw[i..].chars().next().unwrap_or(' ');
-                    cur.push(c);
-                    have = true;
-                    i += c.len_utf8();
-                }
-            }
-        }
-        if have || words.is_empty() && !raw.is_empty() && !raw.starts_with('$') {
-            words.push(Expanded {
-                text: cur,
-                span: (start, end),
-                unknown: unknown.clone(),
-            });
-        }
-        if let Some(u) = &unknown {
-            for w in &mut words {
-                w.unknown = Some(u.clone());
-            }
-            if words.is_empty() {
-                words.push(Expanded {
-                    text: String::new(),
-                    span: (start, end),
-                    unknown: Some(u.clone()),
-                });
-            }
-        }
-        words
-    }
-
-    /// The inside of double quotes: substitutions, `\` before `$ \` " \``.
-    fn expand_quoted(&self, inner: &str) -> (String, Option<String>) {
-        let mut out = String::new();
-        let mut unknown = None;
-        let mut i = 0;
-        let b = inner.as_bytes();
-        while i < b.len() {
-            match b[i] {
-                b'\\' if matches!(b.get(i + 1), Some(b'$' | b'`' | b'"' | b'\\')) => {
-                    out.push(b[i + 1] as char);
-                    i += 2;
-                }
-                b'\\' if b.get(i + 1) == Some(&b'\n') => i += 2,
-                b'$' | b'`' => {
-                    let (v, len, u) = self.substitution(&inner[i..]);
-                    if u.is_some() {
-                        unknown = u;
-                    }
-                    out.push_str(&v);
-                    i += len.max(1);
-                }
-                _ => {
-                    let c = inner[i..].chars().next().unwrap_or(' ');
-                    out.push(c);
-                    i += c.len_utf8();
-                }
-            }
-        }
-        (out, unknown)
-    }
-
-    /// `$NAME`, `${NAME}`, `${NAME:-default}`, `$(which iptables)` ...: (value, bytes
-    /// consumed, unknown name).
-    fn substitution(&self, s: &str) -> (String, usize, Option<String>) {
-        let b = s.as_bytes();
-        if b[0] == b'`' {
-            let close = s[1..].find('`').map_or(s.len(), |n| n + 1);
-            let inner = &s[1..close.min(s.len())];
-            let len = (close + 1).min(s.len());
-            return match which(inner) {
-                Some(p) => (p, len, None),
-                None => (String::new(), len, Some(format!("`{inner}`"))),
-            };
-        }
-        match b.get(1) {
-            Some(b'(') => {
-                let close = skip_parens(b, 2);
-                let inner = &s[2..close.min(s.len())];
-                let len = (close + 1).min(s.len());
-                match which(inner) {
-                    Some(p) => (p, len, None),
-                    None => (String::new(), len, Some(format!("$({inner})"))),
-                }
-            }
-            Some(b'{') => {
-                let close = s[2..].find('}').map_or(s.len(), |n| n + 2);
-                let inner = &s[2..close.min(s.len())];
-                let len = (close + 1).min(s.len());
-                let (name, default) = match inner.find([':', '-', '=']) {
-                    Some(p) => {
-                        let rest = inner[p..].trim_start_matches(':');
-                        let rest = rest.strip_prefix(['-', '=']).unwrap_or(rest);
-                        (&inner[..p], Some(rest))
-                    }
-                    None => (inner, None),
-                };
-                match (self.vars.get(name), default) {
-                    (Some(v), _) => (v.clone(), len, None),
-                    (None, Some(d)) => (d.to_owned(), len, None),
-                    (None, None) => (String::new(), len, Some(format!("${{{name}}}"))),
-                }
-            }
-            Some(c) if c.is_ascii_alphabetic() || *c == b'_' => {
-                let len = 1 + s[1..]
-                    .bytes()
-                    .take_while(|c| c.is_ascii_alphanumeric() || *c == b'_')
-                    .count();
-                let name = &s[1..len];
-                match self.vars.get(name) {
-                    Some(v) => (v.clone(), len, None),
-                    None => (String::new(), len, Some(format!("${name}"))),
-                }
-            }
-            Some(c) if c.is_ascii_digit() || matches!(c, b'@' | b'*' | b'?' | b'#' | b'$') => {
-                (String::new(), 2, Some(format!("${}", *c as char)))
-            }
-            _ => ("$".into(), 1, None),
         }
     }
 
     /// One iptables / ip6tables command.
-    fn iptables(
-        &mut self,
-        rs: &mut Ruleset,
-        words: &[Expanded],
-        span: Span,
-        family: Family,
-    ) -> bool {
-        if let Some(u) = words
-            .iter()
-            .find_map(|w| w.unknown.clone().map(|n| (n, w.span)))
-        {
-            let (name, wspan) = u;
+    fn iptables(&mut self, rs: &mut Ruleset, c: &Command, words: &[Word], family: Family) {
+        if let Some(w) = words.iter().find(|w| !w.is_known()) {
+            let name = w
+                .unknown
+                .clone()
+                .unwrap_or_else(|| self.source.slice(w.span).to_owned());
             rs.unknowns.push(Unknown {
-                span: self.source.span(wspan.0, wspan.1),
-                rule: span,
+                span: w.span,
+                rule: c.span,
                 what: format!("command uses {name}, which this script does not set; it is skipped"),
                 ports: crate::portset::PortSet::empty(),
             });
-            return true;
+            return;
         }
         let args: Vec<Arg> = words
             .iter()
             .map(|w| Arg {
-                text: Cow::Owned(w.text.clone()),
-                start: w.span.0 as u32,
-                end: w.span.1 as u32,
+                text: Cow::Borrowed(w.text.as_str()),
+                start: w.span.start,
+                end: w.span.end,
             })
             .collect();
         let ctx = Ctx {
@@ -865,17 +225,19 @@ impl Executor<'_, '_> {
             table: TableKind::Filter,
             file: self.source.id,
         };
-        let before = rs.problems.len();
-        match rule::parse(&args, &ctx, span, &mut rs.sets, &mut self.interner) {
+        match rule::parse(&args, &ctx, c.span, &mut rs.sets, &mut self.interner) {
             Ok(None) => {}
             Ok(Some(cmd)) => {
-                if cmd.cmd == rule::Cmd::Check {
-                    return self.check(rs, cmd, family);
+                if cmd.cmd == Cmd::Check {
+                    return;
+                }
+                if c.uncertain.is_some() && (undoes(&cmd) || already_there(rs, &cmd, family)) {
+                    return;
                 }
                 for (s, what) in &cmd.unknowns {
                     rs.unknowns.push(Unknown {
                         span: *s,
-                        rule: span,
+                        rule: c.span,
                         what: what.clone(),
                         ports: rs.ports(cmd.rule.key_in),
                     });
@@ -884,58 +246,112 @@ impl Executor<'_, '_> {
             }
             Err(e) => rs.problems.push(state::problem(e)),
         }
-        rs.problems.len() == before
     }
 
-    /// `iptables -C`: whether the rule exists (used in `-C ... || -I ...`).
-    fn check(&mut self, rs: &mut Ruleset, cmd: rule::Command<'_>, family: Family) -> bool {
-        let table = Replay::table_mut(rs, cmd.table, family);
-        let Some(chain) = cmd.chain.as_ref().and_then(|w| table.chain(&w.text)) else {
-            return false;
-        };
-        chain.rules.iter().any(|r| r.spec == cmd.rule.spec)
-    }
-
-    /// `iptables-restore <<EOF`: the body is a restore file after expansion.
-    fn restore(&mut self, rs: &mut Ruleset, hd: &Heredoc, family: Family, noflush: bool) {
-        let text = &self.source.text;
-        let mut parser = SaveParser::new(self.source, family, noflush);
-        let mut pos = hd.start;
-        let mut line_no = 0;
-        while pos < hd.end {
-            let end = text[pos..hd.end].find('\n').map_or(hd.end, |n| pos + n);
-            let raw = text[pos..end].trim_end_matches('\r');
-            let (line, start) = if hd.strip_tabs {
-                let t = raw.trim_start_matches('\t');
-                (t, pos + (raw.len() - t.len()))
-            } else {
-                (raw, pos)
-            };
-            line_no += 1;
-            let needs_expansion = hd.expand && line.contains(['$', '`', '\\']);
-            if needs_expansion {
-                let (expanded, _) = self.expand_quoted(line);
-                let span = self.source.span(start, start + line.len());
-                parser.line(rs, &expanded, start, line_no, Some(span), &mut Vec::new());
-            } else {
-                parser.line(rs, line, start, line_no, None, &mut Vec::new());
+    /// `iptables-restore`: its standard input is a restore file; a file it is
+    /// given by path is recorded for the host to read.
+    fn restore(&mut self, rs: &mut Ruleset, c: &Command, args: &[Word], family: Family) {
+        let noflush = args.iter().any(|w| w.text == "-n" || w.text == "--noflush");
+        match &c.stdin {
+            Some(Input::Text(text)) => restore_text(rs, self.source, text, family, noflush),
+            Some(Input::File(w)) => {
+                if w.is_known() {
+                    rs.restored.push(Restored::new(&w.text, &self.source.path));
+                }
             }
-            pos = end + 1;
+            None => {
+                if let Some(file) = restored_file(args) {
+                    rs.restored.push(Restored::new(file, &self.source.path));
+                }
+            }
         }
-        parser.finish(rs, line_no);
     }
 }
 
-/// `$(which iptables)`, `$(command -v iptables)`: the program's name.
-fn which(inner: &str) -> Option<String> {
-    let mut words = inner.split_whitespace();
-    let first = words.next()?;
-    let name = match first {
-        "which" | "type" => words.next()?,
-        "command" if words.next() == Some("-v") => words.next()?,
-        _ => return None,
+/// A command that removes what earlier ones built (`-F`, `-X`, `-D`, `-P … ACCEPT`).
+/// When it only may run (an init script's `stop` arm), the tables are kept as the
+/// rest of the script builds them.
+fn undoes(cmd: &rule::Command<'_>) -> bool {
+    match cmd.cmd {
+        Cmd::Flush | Cmd::DeleteChain | Cmd::Delete | Cmd::DeleteNum(_) => true,
+        Cmd::Policy => cmd
+            .extra
+            .as_ref()
+            .is_some_and(|p| state::parse_policy(&p.text) == Some(Policy::Accept)),
+        _ => false,
+    }
+}
+
+/// The rule is in its chain already (a `restart` arm running `start` again).
+fn already_there(rs: &Ruleset, cmd: &rule::Command<'_>, family: Family) -> bool {
+    if !matches!(cmd.cmd, Cmd::Append | Cmd::Insert(_)) {
+        return false;
+    }
+    let tables = match family {
+        Family::V4 => &rs.tables,
+        Family::V6 => &rs.tables_v6,
     };
-    is_iptables_program(name).map(|_| name.to_owned())
+    let Some(table) = tables[cmd.table.index()].as_ref() else {
+        return false;
+    };
+    let Some(chain) = cmd.chain.as_ref().and_then(|w| table.chain(&w.text)) else {
+        return false;
+    };
+    chain.rules.iter().any(|r| r.spec == cmd.rule.spec)
+}
+
+/// The file `iptables-restore FILE` loads, when the script names it.
+fn restored_file(args: &[Word]) -> Option<&str> {
+    let mut words = args.iter();
+    while let Some(w) = words.next() {
+        match w.text.as_str() {
+            // Options that take the next word: table and modprobe program.
+            "-T" | "--table" | "-M" | "--modprobe" => {
+                words.next();
+            }
+            t if t.starts_with('-') => {}
+            _ => return w.is_known().then_some(w.text.as_str()),
+        }
+    }
+    None
+}
+
+/// What iptables-restore reads: each line of `text`, its spans in the script.
+fn restore_text(rs: &mut Ruleset, source: &SourceFile, text: &Text, family: Family, noflush: bool) {
+    let mut parser = SaveParser::new(source, family, noflush);
+    let mut line_no = 0;
+    let mut pos = 0;
+    let body = text.text.as_str();
+    while pos < body.len() {
+        let end = body[pos..].find('\n').map_or(body.len(), |n| pos + n);
+        let line = body[pos..end].trim_end_matches('\r');
+        line_no += 1;
+        match text.span_of(pos, pos + line.len()) {
+            Some(span) if span.len() == line.len() && source.slice(span) == line => {
+                parser.line(
+                    rs,
+                    line,
+                    span.start as usize,
+                    line_no,
+                    None,
+                    &mut Vec::new(),
+                );
+            }
+            span => {
+                let span = span.unwrap_or_else(|| source.span(0, 0));
+                parser.line(
+                    rs,
+                    line,
+                    span.start as usize,
+                    line_no,
+                    Some(span),
+                    &mut Vec::new(),
+                );
+            }
+        }
+        pos = end + 1;
+    }
+    parser.finish(rs, line_no);
 }
 
 #[cfg(test)]
@@ -1049,6 +465,58 @@ ip6tables -A INPUT -p tcp --dport 30 -j ACCEPT
                 Restored::OnHost("/etc/fw.rules".into()),
             ]
         );
+    }
+
+    #[test]
+    fn init_script_arms_and_functions() {
+        let text = "#!/bin/sh\nIPT=/sbin/iptables\nstart() {\n  $IPT -F\n  $IPT -P INPUT DROP\n  $IPT -A INPUT -p tcp --dport 21 -j ACCEPT\n}\nstop() {\n  $IPT -P INPUT ACCEPT\n  $IPT -F\n}\ncase \"$1\" in\n  start) start ;;\n  stop) stop ;;\n  restart) stop; start ;;\nesac\n";
+        assert_eq!(open(text), "21");
+        let (rs, _) = run(text);
+        assert_eq!(
+            rs.table(TableKind::Filter)
+                .unwrap()
+                .chain("INPUT")
+                .unwrap()
+                .rules
+                .len(),
+            1
+        );
+    }
+
+    #[test]
+    fn loop_variables_and_service_scripts() {
+        let (rs, _) = run(
+            "for t in filter nat; do iptables -t $t -L -v; done\n/etc/init.d/iptables save\nservice iptables save\n./iptables -A INPUT\n",
+        );
+        assert!(rs.problems.is_empty(), "{:?}", rs.problems);
+        let (rs, _) = run("for t in filter nta; do iptables -t $t -F; done\n");
+        assert_eq!(rs.problems.len(), 1, "{:?}", rs.problems);
+        let (rs, _) = run(
+            "f() { iptables -A NOPE -j ACCEPT; }\nf; f\nfor i in 1 2 3; do iptables -A NOPE -j DROP; done\n",
+        );
+        assert_eq!(rs.problems.len(), 2, "{:?}", rs.problems);
+    }
+
+    #[test]
+    fn programs_found_with_which() {
+        let text = "IPT=$(which iptables)\nIP6=`command -v ip6tables`\n$IPT -P INPUT DROP\n$IPT -A INPUT -p tcp --dport 21 -j ACCEPT\n$IP6 -P INPUT DROP\n";
+        assert_eq!(open(text), "21");
+        let (rs, src) = run(text);
+        assert!(facts(&rs, &src).1.is_some());
+    }
+
+    #[test]
+    fn scripts_without_iptables_have_no_firewall() {
+        let text = "#!/bin/bash\ncat > /etc/vsftpd.conf <<EOF\nlisten=YES\nEOF\necho pasv_min_port=40000 >> /etc/vsftpd.conf\n";
+        assert!(looks_like_script(Path::new("provision.sh"), text));
+        let (rs, src) = run(text);
+        let (v4, v6) = facts(&rs, &src);
+        assert!(v4.is_none() && v6.is_none());
+        assert_eq!(rs.outcome.writes.len(), 2);
+        assert!(!looks_like_script(
+            Path::new("provision.sh"),
+            "#!/bin/bash\n# see vsftpd.conf(5)\n"
+        ));
     }
 
     #[test]
