@@ -14,6 +14,8 @@
 //! Every interpreter charges one [`Budget`] per file; a hit stops that part of
 //! the run and is recorded as a [`Limit`] naming the line, never a hang.
 
+pub mod cmd;
+
 use crate::source::Span;
 
 /// Stands for a value the script cannot know (`$(hostname)`, `%COMPUTERNAME%`,

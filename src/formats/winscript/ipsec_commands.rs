@@ -1055,10 +1055,10 @@ netsh ipsec static add rule name=\"Block TCP\" policy=\"FTP Lockdown\" filterlis
 netsh ipsec static add rule name=\"Allow FTP\" policy=\"FTP Lockdown\" filterlist=FTP filteraction=Permit\r\n";
 
     #[test]
-    fn a_loop_of_filters_is_one_port_set_and_assignment_matters() {
+    fn a_loop_of_filters_adds_one_filter_per_port_and_assignment_matters() {
         let s = store(FTP_POLICY);
         let ftp = s.filter_list("ftp").unwrap();
-        assert_eq!(ftp.filters.len(), 2);
+        assert_eq!(ftp.filters.len(), 101);
         assert!(s.to_firewall(FileId(0)).is_none());
         assert_eq!(s.unassigned_with_filters().len(), 1);
         let fw = firewall(&format!(
@@ -1092,7 +1092,7 @@ netsh ipsec static add rule name=\"Allow FTP\" policy=\"FTP Lockdown\" filterlis
     fn ipseccmd_static_forms() {
         let text = "ipseccmd -w REG -p \"FTP\" -r \"Block all\" -f 0+* -n BLOCK\r\n\
                     ipseccmd -w REG -p \"FTP\" -r \"Control\" -f *+0:21:TCP -n PASS\r\n\
-                    for /l %%P in (5001,1,5100) do ipseccmd -w REG -p \"FTP\" -r \"Data\" -f 0:%%P+*::TCP -n PASS\r\n";
+                    for /l %%P in (5001,1,5100) do ipseccmd -w REG -p \"FTP\" -r \"Data %%P\" -f 0:%%P+*::TCP -n PASS\r\n";
         let s = store(text);
         assert!(s.assigned().is_none());
         let fw = firewall(&format!("{text}ipseccmd -w REG -p \"FTP\" -x\r\n"));
