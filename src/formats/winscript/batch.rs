@@ -5,6 +5,7 @@
 
 use super::commands::{self, PortOpening, port_opening_deprecation};
 use super::{Effects, RULE_FOR_SINGLE_PERCENT, RULE_NETSH_DEPRECATED};
+use crate::formats::ipsec::{Filter, IpsecChange, Ports};
 use crate::formats::winfw::{Change, Finding, LocalPorts, Protocol, Remote, WinRule};
 use crate::scripts::{self, Command, Outcome};
 use crate::source::{SourceFile, Span};
@@ -16,10 +17,12 @@ pub fn run(source: &SourceFile, fx: &mut Effects) -> Outcome {
     scripts::cmd::run(source, &mut |command: Command| {
         let findings = fx.findings.len();
         let changes = fx.firewall.len();
+        let ipsec = fx.ipsec.len();
         commands::dispatch(&command, fx);
         if command.repeated {
             let repeat = repeats.entry(command.span).or_default();
             repeat.fold(findings, changes, fx);
+            merge_filter(ipsec, &mut fx.ipsec);
         }
     })
 }
@@ -74,6 +77,40 @@ impl Repeat {
             *slot = port_opening_deprecation(acc, true, span);
         }
     }
+}
+
+/// A loop adding one IPsec filter per port to one list adds, in effect, one
+/// filter for the ports of every iteration: consecutive filters of one
+/// command that differ only in their ports become one.
+fn merge_filter(before: usize, changes: &mut Vec<IpsecChange>) {
+    if changes.len() != before + 1 || before == 0 {
+        return;
+    }
+    let (Some(IpsecChange::AddFilter { list, filter }), Some(IpsecChange::AddFilter { list: prev_list, filter: prev })) =
+        (changes.get(before), changes.get(before - 1))
+    else {
+        return;
+    };
+    let same_but_ports = |a: &Filter, b: &Filter| {
+        a.src == b.src && a.dst == b.dst && a.protocol == b.protocol && a.mirrored == b.mirrored && a.span == b.span
+    };
+    if list != prev_list || !same_but_ports(filter, prev) {
+        return;
+    }
+    let merged = match (&prev.src_ports, &filter.src_ports, &prev.dst_ports, &filter.dst_ports) {
+        (a, b, Ports::Set(x), Ports::Set(y)) if a == b => Filter {
+            dst_ports: Ports::Set(x.union(y)),
+            ..prev.clone()
+        },
+        (Ports::Set(x), Ports::Set(y), a, b) if a == b => Filter {
+            src_ports: Ports::Set(x.union(y)),
+            ..prev.clone()
+        },
+        _ => return,
+    };
+    let list = list.clone();
+    changes.truncate(before - 1);
+    changes.push(IpsecChange::AddFilter { list, filter: merged });
 }
 
 fn opening(rule: &WinRule) -> Option<PortOpening> {

@@ -61,6 +61,9 @@ struct Interp<'a> {
     uncertain: Vec<Span>,
     skip: Option<Skip>,
     for_vars: Vec<ForValue>,
+    /// The files enclosing `( … ) > F` blocks write to, and whether the next
+    /// line appends.
+    block_output: Vec<(RawRedirect, bool)>,
     /// Loops running their body more than once, around the current command.
     repeating: usize,
     seen: HashSet<(u32, u32)>,
@@ -87,6 +90,7 @@ impl<'a> Interp<'a> {
             uncertain: Vec::new(),
             skip: None,
             for_vars: Vec::new(),
+            block_output: Vec::new(),
             repeating: 0,
             seen: HashSet::new(),
             last_ok: Some(true),
@@ -179,7 +183,7 @@ impl<'a> Interp<'a> {
         }
         match node {
             Node::Simple(s) => self.simple(s),
-            Node::Block(body, _) => self.nested(|it| it.block(body)),
+            Node::Block(body, redirects) => self.nested(|it| it.redirected_block(body, redirects)),
             Node::If(i) => self.nested(|it| it.if_statement(i)),
             Node::For(f) => self.nested(|it| it.for_loop(f)),
             Node::Chain(items) => self.chain(items),
@@ -196,6 +200,18 @@ impl<'a> Interp<'a> {
         self.depth += 1;
         let flow = run(self);
         self.depth -= 1;
+        flow
+    }
+
+    /// `( echo a & echo b ) > F`: the block's output goes to `F`.
+    fn redirected_block(&mut self, body: &[Node], redirects: &[RawRedirect]) -> Flow {
+        let output = redirects.iter().rev().find(|r| !r.input && r.fd == 1);
+        let Some(output) = output else {
+            return self.block(body);
+        };
+        self.block_output.push((output.clone(), output.append));
+        let flow = self.block(body);
+        self.block_output.pop();
         flow
     }
 
@@ -299,7 +315,7 @@ impl<'a> Interp<'a> {
                 let (a, b) = (self.value(a), self.value(b));
                 compare(&a, op, &b, fold)
             }
-            Test::Exist(_) => None,
+            Test::Exist => None,
             Test::Defined(name) => match self.vars.var(&self.value(name)) {
                 Lookup::Known(_) => Some(true),
                 Lookup::Undefined => Some(false),
@@ -578,8 +594,12 @@ impl<'a> Interp<'a> {
 
     /// `echo text > F`, `>> F`: the file gets the text and a CRLF.
     fn echo(&mut self, rest: &[Cell], s: &Simple, span: Span) {
-        let Some(r) = s.redirects.iter().rev().find(|r| !r.input && r.fd == 1) else {
-            return;
+        let own = s.redirects.iter().rev().find(|r| !r.input && r.fd == 1);
+        let (r, append) = match (own, self.block_output.last_mut()) {
+            (Some(r), _) => (r.clone(), r.append),
+            // The block's file is opened once: later lines append.
+            (None, Some((r, append))) => (r.clone(), std::mem::replace(append, true)),
+            (None, None) => return,
         };
         let target = self.resolve(&r.target);
         let path = self.word(&target, self.span(r.at));
@@ -590,7 +610,7 @@ impl<'a> Interp<'a> {
         let mut content = line;
         let end = self.span((s.at.1, s.at.1));
         content.push("\r\n", end, false);
-        let op = if r.append {
+        let op = if append {
             WriteOp::Append(content)
         } else {
             WriteOp::Replace(content)

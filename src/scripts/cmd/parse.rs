@@ -44,7 +44,8 @@ pub struct Simple {
 pub enum Test {
     Equal(Cells, Cells),
     Compare(Cells, String, Cells),
-    Exist(Cells),
+    /// `exist F`: never known here.
+    Exist,
     Defined(Cells),
     Errorlevel(Cells),
     CmdExtVersion(Cells),
@@ -475,7 +476,10 @@ impl<'a> Parser<'a> {
             first = self.operand();
         }
         let test = match lower(&first).as_str() {
-            "exist" => Test::Exist(self.operand()),
+            "exist" => {
+                self.operand();
+                Test::Exist
+            }
             "defined" => Test::Defined(self.operand()),
             "errorlevel" => Test::Errorlevel(self.operand()),
             "cmdextversion" => Test::CmdExtVersion(self.operand()),

@@ -133,6 +133,17 @@ fn echo_to_a_file_is_a_write() {
 }
 
 #[test]
+fn a_redirected_block_writes_its_lines() {
+    let run = run_script("(\r\n  echo listen=YES\r\n  echo pasv_enable=YES\r\n) > vsftpd.conf\r\n");
+    let ops: Vec<_> = run.outcome.writes.iter().map(|w| match &w.op {
+        WriteOp::Replace(t) => format!("> {}", t.text.trim_end()),
+        WriteOp::Append(t) => format!(">> {}", t.text.trim_end()),
+        WriteOp::Sed(_) => String::new(),
+    }).collect();
+    assert_eq!(ops, ["> listen=YES", ">> pasv_enable=YES"]);
+}
+
+#[test]
 fn set_a_is_32_bit() {
     assert_eq!(argvs("set /a x=2147483647+1\r\nx %x%\r\n"), ["x|-2147483648"]);
     assert_eq!(argvs("set /a x=65536*65536\r\nx %x%\r\n"), ["x|0"]);
