@@ -241,7 +241,10 @@ fn recorder_copy(text: &str) -> String {
     let mut i = 0;
     'outer: while i < text.len() {
         let command_start = i == 0
-            || matches!(bytes[i - 1], b' ' | b'\t' | b'\n' | b'(' | b'&' | b'|' | b'@');
+            || matches!(
+                bytes[i - 1],
+                b' ' | b'\t' | b'\n' | b'(' | b'&' | b'|' | b'@'
+            );
         if command_start {
             let word_end = lower[i..]
                 .find(|c: char| c.is_whitespace() || "&|()<>".contains(c))
@@ -413,9 +416,9 @@ fn check_batch_files(wine: &Wine, work: &Path, failures: &mut Vec<String>) -> (u
             .skip_while(|l| l.trim() != marker)
             .skip(1)
             .take_while(|l| !l.starts_with("==="))
-            .filter_map(|l| {
+            .map(|l| {
                 let (name, raw) = l.split_once(' ').unwrap_or((l, ""));
-                Some((name.to_owned(), msvcrt_split(raw)))
+                (name.to_owned(), msvcrt_split(raw))
             })
             .collect();
         let ours = interpreted(path);

@@ -511,7 +511,8 @@ fn coalesce_loop_rules(rules: Vec<WinRule>) -> Vec<WinRule> {
     let mut out: Vec<WinRule> = Vec::with_capacity(rules.len());
     for rule in rules {
         if let Some(prev) = out.last_mut() {
-            if let (LocalPorts::Set(a), LocalPorts::Set(b)) = (&prev.local_ports, &rule.local_ports) {
+            if let (LocalPorts::Set(a), LocalPorts::Set(b)) = (&prev.local_ports, &rule.local_ports)
+            {
                 let same_but_ports = WinRule {
                     name: prev.name.clone(),
                     local_ports: prev.local_ports.clone(),

@@ -40,10 +40,15 @@ impl Repeat {
     /// (from `findings` on), and merges its port opening into the loop's.
     fn fold(&mut self, findings: usize, changes: usize, fx: &mut Effects) {
         let new: Vec<Finding> = fx.findings.drain(findings..).collect();
-        let opened = fx.firewall.get(changes..).unwrap_or(&[]).iter().find_map(|c| match c {
-            Change::Add(rule) if rule.legacy => opening(rule),
-            _ => None,
-        });
+        let opened = fx
+            .firewall
+            .get(changes..)
+            .unwrap_or(&[])
+            .iter()
+            .find_map(|c| match c {
+                Change::Add(rule) if rule.legacy => opening(rule),
+                _ => None,
+            });
         for finding in new {
             let loop_deprecation =
                 finding.rule == RULE_NETSH_DEPRECATED && finding.message.contains("this loop");
@@ -68,7 +73,8 @@ impl Repeat {
             None => {
                 let mut first = o.clone();
                 first.name = trim_counter(&first.name);
-                fx.findings.push(Finding::new(RULE_NETSH_DEPRECATED, span, "", ""));
+                fx.findings
+                    .push(Finding::new(RULE_NETSH_DEPRECATED, span, "", ""));
                 self.opening = Some((fx.findings.len() - 1, first));
                 fx.findings.len() - 1
             }
@@ -86,18 +92,32 @@ fn merge_filter(before: usize, changes: &mut Vec<IpsecChange>) {
     if changes.len() != before + 1 || before == 0 {
         return;
     }
-    let (Some(IpsecChange::AddFilter { list, filter }), Some(IpsecChange::AddFilter { list: prev_list, filter: prev })) =
-        (changes.get(before), changes.get(before - 1))
+    let (
+        Some(IpsecChange::AddFilter { list, filter }),
+        Some(IpsecChange::AddFilter {
+            list: prev_list,
+            filter: prev,
+        }),
+    ) = (changes.get(before), changes.get(before - 1))
     else {
         return;
     };
     let same_but_ports = |a: &Filter, b: &Filter| {
-        a.src == b.src && a.dst == b.dst && a.protocol == b.protocol && a.mirrored == b.mirrored && a.span == b.span
+        a.src == b.src
+            && a.dst == b.dst
+            && a.protocol == b.protocol
+            && a.mirrored == b.mirrored
+            && a.span == b.span
     };
     if list != prev_list || !same_but_ports(filter, prev) {
         return;
     }
-    let merged = match (&prev.src_ports, &filter.src_ports, &prev.dst_ports, &filter.dst_ports) {
+    let merged = match (
+        &prev.src_ports,
+        &filter.src_ports,
+        &prev.dst_ports,
+        &filter.dst_ports,
+    ) {
         (a, b, Ports::Set(x), Ports::Set(y)) if a == b => Filter {
             dst_ports: Ports::Set(x.union(y)),
             ..prev.clone()
@@ -110,7 +130,10 @@ fn merge_filter(before: usize, changes: &mut Vec<IpsecChange>) {
     };
     let list = list.clone();
     changes.truncate(before - 1);
-    changes.push(IpsecChange::AddFilter { list, filter: merged });
+    changes.push(IpsecChange::AddFilter {
+        list,
+        filter: merged,
+    });
 }
 
 fn opening(rule: &WinRule) -> Option<PortOpening> {
@@ -262,9 +285,14 @@ mod tests {
         assert_eq!(opened(&fx), "5001-5201");
         assert_eq!(fx.findings.len(), 1);
         let f = &fx.findings[0];
-        assert!(f.message.contains("this loop adds 201 port openings"), "{}", f.message);
         assert!(
-            f.help.as_deref().unwrap().contains("name=\"Passive FTP\"") && f.help.as_deref().unwrap().contains("localport=5001-5201"),
+            f.message.contains("this loop adds 201 port openings"),
+            "{}",
+            f.message
+        );
+        assert!(
+            f.help.as_deref().unwrap().contains("name=\"Passive FTP\"")
+                && f.help.as_deref().unwrap().contains("localport=5001-5201"),
             "{:?}",
             f.help
         );
@@ -272,8 +300,15 @@ mod tests {
 
     #[test]
     fn a_problem_of_a_repeated_command_is_reported_once() {
-        let fx = effects("for %%p in (21 990 x) do netsh firewall add portopening TCP %%p%%p FTP\r\n");
-        assert_eq!(fx.findings.iter().filter(|f| f.rule == super::super::RULE_FW_MALFORMED).count(), 1);
+        let fx =
+            effects("for %%p in (21 990 x) do netsh firewall add portopening TCP %%p%%p FTP\r\n");
+        assert_eq!(
+            fx.findings
+                .iter()
+                .filter(|f| f.rule == super::super::RULE_FW_MALFORMED)
+                .count(),
+            1
+        );
     }
 
     #[test]

@@ -279,8 +279,11 @@ fn deprecated_port_opening(rule: &WinRule, loops: &Loops, site: Site, fx: &mut E
         remote,
         ports: ports.clone(),
     };
-    fx.findings
-        .push(port_opening_deprecation(&opening, site.in_loop, site.statement));
+    fx.findings.push(port_opening_deprecation(
+        &opening,
+        site.in_loop,
+        site.statement,
+    ));
 }
 
 /// What a `netsh firewall add portopening` (or a loop of them) opens, for

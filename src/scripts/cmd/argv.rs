@@ -16,7 +16,11 @@ pub fn split(line: &[Cell]) -> Vec<Arg<'_>> {
     let mut i = skip_blanks(line, 0);
     if i < line.len() {
         let end = program_end(line, i);
-        let text = line[i..end].iter().filter(|c| c.c != '"').map(|c| c.c).collect();
+        let text = line[i..end]
+            .iter()
+            .filter(|c| c.c != '"')
+            .map(|c| c.c)
+            .collect();
         out.push(Arg {
             text,
             cells: &line[i..end],
@@ -109,9 +113,20 @@ mod tests {
     fn msvcrt_rules() {
         assert_eq!(
             words(r#"netsh advfirewall firewall add rule name="Passive FTP" dir=in"#),
-            ["netsh", "advfirewall", "firewall", "add", "rule", "name=Passive FTP", "dir=in"]
+            [
+                "netsh",
+                "advfirewall",
+                "firewall",
+                "add",
+                "rule",
+                "name=Passive FTP",
+                "dir=in"
+            ]
         );
-        assert_eq!(words(r#""C:\Program Files\x.exe" a\\\"b "c d"e"#), [r"C:\Program Files\x.exe", r#"a\"b"#, "c de"]);
+        assert_eq!(
+            words(r#""C:\Program Files\x.exe" a\\\"b "c d"e"#),
+            [r"C:\Program Files\x.exe", r#"a\"b"#, "c de"]
+        );
         assert_eq!(words(r#"p a\\"b c" d\e"#), ["p", r"a\b c", r"d\e"]);
         assert_eq!(words(r#"p "a""b" """"#), ["p", r#"a"b"#, r#"""#]);
         assert_eq!(words("p  \t "), ["p"]);

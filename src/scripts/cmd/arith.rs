@@ -37,7 +37,10 @@ fn tokens(expr: &str) -> Result<Vec<Token>, Failure> {
         }
         for op in OPS {
             let n = op.len();
-            if chars.get(i..i + n).is_some_and(|s| s.iter().copied().eq(op.chars())) {
+            if chars
+                .get(i..i + n)
+                .is_some_and(|s| s.iter().copied().eq(op.chars()))
+            {
                 out.push(Token::Op(op));
                 i += n;
                 continue 'outer;
@@ -50,7 +53,9 @@ fn tokens(expr: &str) -> Result<Vec<Token>, Failure> {
         {
             i += 1;
         }
-        let word: String = chars[start..i.max(start + 1).min(chars.len())].iter().collect();
+        let word: String = chars[start..i.max(start + 1).min(chars.len())]
+            .iter()
+            .collect();
         i = i.max(start + 1);
         if word.starts_with(|c: char| c.is_ascii_digit()) {
             out.push(Token::Num(number(&word)?));
@@ -65,13 +70,14 @@ fn tokens(expr: &str) -> Result<Vec<Token>, Failure> {
 /// 32 bits ("Numbers are limited to 32-bits of precision"), hex and octal
 /// wrapping into the signed range.
 pub fn number(word: &str) -> Result<i32, Failure> {
-    let (digits, radix) = if let Some(h) = word.strip_prefix("0x").or_else(|| word.strip_prefix("0X")) {
-        (h, 16)
-    } else if word.len() > 1 && word.starts_with('0') {
-        (&word[1..], 8)
-    } else {
-        (word, 10)
-    };
+    let (digits, radix) =
+        if let Some(h) = word.strip_prefix("0x").or_else(|| word.strip_prefix("0X")) {
+            (h, 16)
+        } else if word.len() > 1 && word.starts_with('0') {
+            (&word[1..], 8)
+        } else {
+            (word, 10)
+        };
     let n = u64::from_str_radix(digits, radix).map_err(|_| Failure::Error)?;
     match radix {
         10 if n > i32::MAX as u64 => Err(Failure::Error),

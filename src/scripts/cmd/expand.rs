@@ -98,11 +98,16 @@ fn tilde_arg(line: &[Cell], i: usize) -> Option<(usize, String)> {
     }
     let mut j = i + 2;
     let mut modifiers = String::new();
-    while let Some(c) = line.get(j).filter(|c| c.c.is_ascii_alphabetic() || c.c == '$') {
+    while let Some(c) = line
+        .get(j)
+        .filter(|c| c.c.is_ascii_alphabetic() || c.c == '$')
+    {
         modifiers.push(c.c);
         j += 1;
     }
-    line.get(j).filter(|c| c.c.is_ascii_digit()).map(|_| (j, modifiers))
+    line.get(j)
+        .filter(|c| c.c.is_ascii_digit())
+        .map(|_| (j, modifiers))
 }
 
 /// `name`, `name:a=b`, `name:*a=b`, `name:~n,m`.
@@ -164,7 +169,9 @@ fn substring(value: &str, range: &str) -> String {
         Some(c) if c < 0 => (len + c).max(start),
         Some(c) => (start + c).min(len),
     };
-    chars[start as usize..end.max(start) as usize].iter().collect()
+    chars[start as usize..end.max(start) as usize]
+        .iter()
+        .collect()
 }
 
 /// C `atoi` on a 32-bit int: leading blanks, a sign, digits; saturates.
@@ -250,7 +257,7 @@ fn for_reference(cells: &[Cell], i: usize, vars: &[ForValue]) -> Option<(usize, 
     let mut j = i + 2;
     let mut modifiers = String::new();
     while let Some(c) = cells.get(j) {
-        if find(c.c).is_some() && !cells.get(j + 1).is_some_and(|n| find(n.c).is_some()) {
+        if find(c.c).is_some() && cells.get(j + 1).is_none_or(|n| find(n.c).is_none()) {
             let v = find(c.c)?;
             let value = match modifiers.is_empty() {
                 true => v.value.as_deref().map(|s| {

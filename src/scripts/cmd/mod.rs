@@ -5,8 +5,8 @@
 //! Each program the script runs is streamed with the argument vector it sees
 //! when it splits its command line the standard (MSVCRT) way.
 
-mod arith;
 mod argv;
+mod arith;
 pub(crate) mod cells;
 mod expand;
 mod parse;
@@ -309,7 +309,11 @@ impl<'a> Interp<'a> {
                 if a.contains(UNKNOWN) || b.contains(UNKNOWN) {
                     return None;
                 }
-                Some(if fold { a.eq_ignore_ascii_case(&b) } else { a == b })
+                Some(if fold {
+                    a.eq_ignore_ascii_case(&b)
+                } else {
+                    a == b
+                })
             }
             Test::Compare(a, op, b) => {
                 let (a, b) = (self.value(a), self.value(b));
@@ -505,7 +509,7 @@ impl<'a> Interp<'a> {
 
     fn call(&mut self, rest: &[Cell], s: &Simple, span: Span) -> Flow {
         let rest = trim_delimiters(rest);
-        if !rest.first().is_some_and(|c| c.c == ':') {
+        if rest.first().is_none_or(|c| c.c != ':') {
             if rest.is_empty() {
                 return Flow::Next;
             }
@@ -551,7 +555,8 @@ impl<'a> Interp<'a> {
             "/a" => self.set_arithmetic(&text(after)),
             "/p" => {
                 if let Some((name, _)) = text(after).split_once('=') {
-                    self.vars.set(name.trim_start_matches('"'), Some(UNKNOWN.to_string()));
+                    self.vars
+                        .set(name.trim_start_matches('"'), Some(UNKNOWN.to_string()));
                 }
             }
             _ => self.set_string(&text(body), span),
@@ -874,7 +879,9 @@ fn labels(text: &str, lines: &[(usize, usize)]) -> Vec<(usize, String)> {
         .iter()
         .enumerate()
         .filter_map(|(i, &(s, e))| {
-            let line = text.get(s..e)?.trim_start_matches([' ', '\t', '@', ';', ',', '=']);
+            let line = text
+                .get(s..e)?
+                .trim_start_matches([' ', '\t', '@', ';', ',', '=']);
             let name = line.strip_prefix(':')?;
             let name: String = name
                 .chars()
@@ -905,7 +912,10 @@ impl LineSource for Reader<'_> {
             .map(|(i, c)| Cell::new(c, ((start + i) as u32, (start + i + c.len_utf8()) as u32)))
             .collect();
         let expanded = expand::percent(&cells, self.scope);
-        if !self.budget.string(expanded.len(), self.source.span(start, end)) {
+        if !self
+            .budget
+            .string(expanded.len(), self.source.span(start, end))
+        {
             // "The input line is too long": cmd skips the line.
             return Some(Vec::new());
         }

@@ -331,7 +331,9 @@ impl<'a> Parser<'a> {
         let mut out = Vec::new();
         loop {
             self.skip_blanks();
-            let digit = self.peek().is_some_and(|c| c.c.is_ascii_digit() && !c.escaped)
+            let digit = self
+                .peek()
+                .is_some_and(|c| c.c.is_ascii_digit() && !c.escaped)
                 && self
                     .buf
                     .get(self.pos + 1)
@@ -453,10 +455,7 @@ impl<'a> Parser<'a> {
     }
 
     fn skip_delimiters_but_equals(&mut self) {
-        while self
-            .peek()
-            .is_some_and(|c| c.is_delimiter() && !c.is('='))
-        {
+        while self.peek().is_some_and(|c| c.is_delimiter() && !c.is('=')) {
             self.pos += 1;
         }
     }
@@ -547,7 +546,8 @@ impl<'a> Parser<'a> {
         loop {
             self.skip_delimiters();
             let word = lower(&self.rest()[..self.rest().len().min(2)]);
-            let next_is_switch = word.starts_with('/') && self.buf.get(self.pos + 2).is_none_or(|c| c.is_delimiter());
+            let next_is_switch = word.starts_with('/')
+                && self.buf.get(self.pos + 2).is_none_or(|c| c.is_delimiter());
             if !next_is_switch {
                 break;
             }

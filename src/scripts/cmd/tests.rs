@@ -37,16 +37,27 @@ fn variables_carets_and_sequences() {
 
 #[test]
 fn for_l_unrolls_with_the_value_in_each_command() {
-    let run = run_script("for /l %%p in (5001,1,5201) do netsh firewall add portopening TCP %%p \"FTP %%p\"\r\n");
+    let run = run_script(
+        "for /l %%p in (5001,1,5201) do netsh firewall add portopening TCP %%p \"FTP %%p\"\r\n",
+    );
     assert_eq!(run.commands.len(), 201);
     let last = run.commands.last().unwrap();
     assert_eq!(last.argv[5].text, "5201");
     assert_eq!(last.argv[6].text, "FTP 5201");
     assert!(last.repeated);
-    assert_eq!(argvs("for /l %%i in (5,-2,1) do x %%i\n"), ["x|5", "x|3", "x|1"]);
-    assert_eq!(argvs("for /l %%i in (5,1,1) do x %%i\n"), Vec::<String>::new());
+    assert_eq!(
+        argvs("for /l %%i in (5,-2,1) do x %%i\n"),
+        ["x|5", "x|3", "x|1"]
+    );
+    assert_eq!(
+        argvs("for /l %%i in (5,1,1) do x %%i\n"),
+        Vec::<String>::new()
+    );
     // `%%~x` drops the quotes: the program then sees two words.
-    assert_eq!(argvs("for %%x in (a \"b c\" d) do x %%~x \"%%~x\"\n"), ["x|a|a", "x|b|c|b c", "x|d|d"]);
+    assert_eq!(
+        argvs("for %%x in (a \"b c\" d) do x %%~x \"%%~x\"\n"),
+        ["x|a|a", "x|b|c|b c", "x|d|d"]
+    );
 }
 
 #[test]
@@ -97,7 +108,12 @@ fn if_decides_known_conditions_and_marks_the_rest() {
         .collect();
     assert_eq!(
         names,
-        [("yes", false), ("also", false), ("maybe", true), ("other", true)]
+        [
+            ("yes", false),
+            ("also", false),
+            ("maybe", true),
+            ("other", true)
+        ]
     );
 }
 
@@ -118,7 +134,9 @@ fn delayed_expansion_sees_each_iteration() {
 
 #[test]
 fn echo_to_a_file_is_a_write() {
-    let run = run_script("echo pasv_min_port=5001> C:\\ftp\\vsftpd.conf\r\necho pasv_max_port=5201>>C:\\ftp\\vsftpd.conf\r\n");
+    let run = run_script(
+        "echo pasv_min_port=5001> C:\\ftp\\vsftpd.conf\r\necho pasv_max_port=5201>>C:\\ftp\\vsftpd.conf\r\n",
+    );
     assert!(run.commands.is_empty());
     let w = &run.outcome.writes;
     assert_eq!(w.len(), 2);
@@ -135,17 +153,25 @@ fn echo_to_a_file_is_a_write() {
 #[test]
 fn a_redirected_block_writes_its_lines() {
     let run = run_script("(\r\n  echo listen=YES\r\n  echo pasv_enable=YES\r\n) > vsftpd.conf\r\n");
-    let ops: Vec<_> = run.outcome.writes.iter().map(|w| match &w.op {
-        WriteOp::Replace(t) => format!("> {}", t.text.trim_end()),
-        WriteOp::Append(t) => format!(">> {}", t.text.trim_end()),
-        WriteOp::Sed(_) => String::new(),
-    }).collect();
+    let ops: Vec<_> = run
+        .outcome
+        .writes
+        .iter()
+        .map(|w| match &w.op {
+            WriteOp::Replace(t) => format!("> {}", t.text.trim_end()),
+            WriteOp::Append(t) => format!(">> {}", t.text.trim_end()),
+            WriteOp::Sed(_) => String::new(),
+        })
+        .collect();
     assert_eq!(ops, ["> listen=YES", ">> pasv_enable=YES"]);
 }
 
 #[test]
 fn set_a_is_32_bit() {
-    assert_eq!(argvs("set /a x=2147483647+1\r\nx %x%\r\n"), ["x|-2147483648"]);
+    assert_eq!(
+        argvs("set /a x=2147483647+1\r\nx %x%\r\n"),
+        ["x|-2147483648"]
+    );
     assert_eq!(argvs("set /a x=65536*65536\r\nx %x%\r\n"), ["x|0"]);
 }
 
@@ -210,11 +236,38 @@ fn endless_goto_and_step_zero_hit_the_budget() {
 #[test]
 fn never_panics() {
     for s in [
-        "%", "%%", "for", "for /l", "for /l %%i in (", "for /l %%i in (1,1,3) do", "^", "\"",
-        "set /a x=1/0", "set /a x=99999999999*99999999999", "if", "if not", "(((((", ")))",
-        "set =x", "set \"", "%~", "é%é%é", "if a==b (", "call :", "goto", "exit /b x", ">",
-        "2>&", "echo >", "for %%a in (1) do for %%b in (2) do x %%b", "!a!", "set /a (", "set /a 1+",
-        "^\r\n^\r\n", "(\r\n(\r\n", "for /f \"tokens=1,2\" %%a in (f) do x %%a %%b",
+        "%",
+        "%%",
+        "for",
+        "for /l",
+        "for /l %%i in (",
+        "for /l %%i in (1,1,3) do",
+        "^",
+        "\"",
+        "set /a x=1/0",
+        "set /a x=99999999999*99999999999",
+        "if",
+        "if not",
+        "(((((",
+        ")))",
+        "set =x",
+        "set \"",
+        "%~",
+        "é%é%é",
+        "if a==b (",
+        "call :",
+        "goto",
+        "exit /b x",
+        ">",
+        "2>&",
+        "echo >",
+        "for %%a in (1) do for %%b in (2) do x %%b",
+        "!a!",
+        "set /a (",
+        "set /a 1+",
+        "^\r\n^\r\n",
+        "(\r\n(\r\n",
+        "for /f \"tokens=1,2\" %%a in (f) do x %%a %%b",
     ] {
         let _ = run_script(s);
     }
