@@ -57,8 +57,10 @@ struct Wine {
 
 impl Wine {
     fn cmd(&self, script: &Path) -> String {
+        // Files the scripts write land beside them, not in the checkout.
         let out = Command::new(&self.exe)
             .args(["cmd", "/c", &win_path(script)])
+            .current_dir(script.parent().unwrap_or(Path::new(".")))
             .env("WINEPREFIX", self.prefix.path())
             .env("WINEDEBUG", "-all")
             .env("WINEDLLOVERRIDES", "mscoree,mshtml=")

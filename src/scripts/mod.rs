@@ -200,8 +200,10 @@ fn basename(path: &str) -> &str {
 
 fn strip_exe(name: &str) -> &str {
     for ext in [".exe", ".com", ".cmd", ".bat"] {
-        if name.len() > ext.len() && name[name.len() - ext.len()..].eq_ignore_ascii_case(ext) {
-            return &name[..name.len() - ext.len()];
+        // `get`: the cut may fall inside a character (`n°tsh`).
+        let cut = name.len().saturating_sub(ext.len());
+        if cut > 0 && name.get(cut..).is_some_and(|e| e.eq_ignore_ascii_case(ext)) {
+            return name.get(..cut).unwrap_or(name);
         }
     }
     name
@@ -503,6 +505,8 @@ mod tests {
         assert!(c.program().unwrap().0.is("netsh"));
         let c = cmd(&["./iptables"]);
         assert!(!c.program().unwrap().0.is("iptables"));
+        let c = cmd(&["n°tsh"]);
+        assert_eq!(c.program().unwrap().0.name, "n°tsh");
     }
 
     #[test]

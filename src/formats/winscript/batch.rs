@@ -177,8 +177,8 @@ fn single_percent_for(source: &SourceFile, fx: &mut Effects) {
         let line = raw.trim_end_matches(['\n', '\r']);
         if let Some((var, statement)) = single_percent_variable(line) {
             let span = |r: std::ops::Range<usize>| source.span(offset + r.start, offset + r.end);
-            let s = &line[var.clone()];
-            let letter = &s[1..];
+            let s = line.get(var.clone()).unwrap_or("%");
+            let letter = s.get(1..).unwrap_or("");
             fx.findings.push(
                 Finding::new(
                     RULE_FOR_SINGLE_PERCENT,
@@ -198,9 +198,8 @@ fn single_percent_for(source: &SourceFile, fx: &mut Effects) {
 fn single_percent_variable(line: &str) -> Option<(std::ops::Range<usize>, std::ops::Range<usize>)> {
     let start = line.len() - line.trim_start_matches([' ', '\t', '@', '(']).len();
     let body = &line[start..];
-    let is_for = body.len() >= 3
-        && body[..3].eq_ignore_ascii_case("for")
-        && body[3..].starts_with([' ', '\t']);
+    let is_for = body.get(..3).is_some_and(|w| w.eq_ignore_ascii_case("for"))
+        && body.get(3..).is_some_and(|r| r.starts_with([' ', '\t']));
     if !is_for {
         return None;
     }

@@ -189,11 +189,9 @@ pub fn atoi(text: &str) -> i64 {
 }
 
 fn replace_all_ignore_case(value: &str, from: &str, to: &str) -> String {
-    let lower = value.to_lowercase();
-    let needle = from.to_lowercase();
-    if lower.len() != value.len() || needle.len() != from.len() {
-        return value.replace(from, to);
-    }
+    // ASCII case folding keeps every byte where it is.
+    let lower = value.to_ascii_lowercase();
+    let needle = from.to_ascii_lowercase();
     let mut out = String::new();
     let mut i = 0;
     while let Some(p) = lower.get(i..).and_then(|t| t.find(&needle)) {
@@ -206,12 +204,10 @@ fn replace_all_ignore_case(value: &str, from: &str, to: &str) -> String {
 }
 
 fn replace_through_first(value: &str, first: &str, to: &str) -> String {
-    let lower = value.to_lowercase();
-    match lower.find(&first.to_lowercase()) {
-        Some(p) if lower.len() == value.len() => {
-            format!("{to}{}", &value[p + first.len()..])
-        }
-        _ => value.to_owned(),
+    let lower = value.to_ascii_lowercase();
+    match lower.find(&first.to_ascii_lowercase()) {
+        Some(p) => format!("{to}{}", value.get(p + first.len()..).unwrap_or("")),
+        None => value.to_owned(),
     }
 }
 
