@@ -329,6 +329,15 @@ mod tests {
     }
 
     #[test]
+    fn adsutil_beside_the_script() {
+        let fx = effects(
+            "cscript //nologo %~dp0adsutil.vbs set /MSFTPSVC/PassivePortRange \"5001-5201\"\r\n",
+        );
+        assert_eq!(fx.iis.len(), 1);
+        assert!(fx.findings.is_empty(), "{:?}", fx.findings);
+    }
+
+    #[test]
     fn adsutil_forms() {
         let fx = effects(
             "cscript.exe adsutil.vbs set /MSFTPSVC/PassivePortRange \"5001-5201\"\r\nCScript C:\\Inetpub\\AdminScripts\\adsutil.vbs SET MSFTPSVC\\1\\ServerBindings \":2121:\"\r\nCscript.exe c: \\ Inetpub \\ adminscripts \\ adsutil. vbs set/msftpsvc/passiveportrange \"5500-5515\"\r\n",

@@ -3,7 +3,7 @@
 
 use super::{
     Arg, Effects, IisSetting, LoopValues, Loops, RULE_FW_MALFORMED, RULE_IIS_COMMAND,
-    RULE_NETSH_DEPRECATED, is_unknown,
+    RULE_NETSH_DEPRECATED, UNKNOWN, is_unknown,
 };
 use crate::facts::Uncertainty;
 use crate::formats::regfile::admits_ftp_service;
@@ -25,9 +25,10 @@ pub struct Site {
     pub in_loop: bool,
 }
 
-/// Lower-case file name without directory and extension.
+/// Lower-case file name without directory and extension; a value not known
+/// here ends a directory (`%~dp0adsutil.vbs`).
 pub fn program_name(text: &str) -> String {
-    let base = text.rsplit(['\\', '/']).next().unwrap_or(text);
+    let base = text.rsplit(['\\', '/', UNKNOWN]).next().unwrap_or(text);
     let lower = base.to_ascii_lowercase();
     for ext in [".exe", ".com", ".vbs", ".cmd", ".bat"] {
         if let Some(stem) = lower.strip_suffix(ext) {
@@ -1154,6 +1155,7 @@ mod tests {
             program_name("%windir%\\system32\\inetsrv\\APPCMD.EXE"),
             "appcmd"
         );
+        assert_eq!(program_name(&format!("{UNKNOWN}adsutil.vbs")), "adsutil");
         assert_eq!(binding_port(":2121:"), Some(2121));
         assert_eq!(ftp_binding_port("/bindings:ftp/*:2121:"), Some(2121));
         assert_eq!(
