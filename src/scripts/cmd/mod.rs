@@ -476,8 +476,13 @@ impl<'a> Interp<'a> {
             return Flow::Exit;
         }
         let cells = self.resolve(&s.cells);
+        self.command(&cells, s, span)
+    }
+
+    /// Runs a command's text: a builtin, or a program.
+    fn command(&mut self, cells: &[Cell], s: &Simple, span: Span) -> Flow {
         self.last_ok = Some(true);
-        let (name, rest) = builtin(&cells);
+        let (name, rest) = builtin(cells);
         match name.as_str() {
             "echo" => self.echo(rest, s, span),
             "set" => self.set(rest, span),
@@ -489,7 +494,7 @@ impl<'a> Interp<'a> {
             "exit" => return self.exit(rest),
             "cd" | "chdir" | "pushd" | "popd" | "title" | "color" | "cls" | "pause" | "prompt"
             | "ver" | "verify" | "break" | "rem" => {}
-            _ => return self.external(&cells, s, span),
+            _ => return self.external(cells, s, span),
         }
         Flow::Next
     }
@@ -507,13 +512,16 @@ impl<'a> Interp<'a> {
         Flow::Exit
     }
 
+    /// `call` reads its command once more (`%%v%%` → the value of `v`), then
+    /// runs a label as a subroutine, or the command.
     fn call(&mut self, rest: &[Cell], s: &Simple, span: Span) -> Flow {
-        let rest = trim_delimiters(rest);
+        let again = expand::percent(trim_delimiters(rest), &self.vars);
+        let rest = again.as_slice();
         if rest.first().is_none_or(|c| c.c != ':') {
             if rest.is_empty() {
                 return Flow::Next;
             }
-            return self.external(rest, s, span);
+            return self.command(rest, s, span);
         }
         let (label, args) = first_token(rest);
         let name = lower(label.get(1..).unwrap_or(&[]));
