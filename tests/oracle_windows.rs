@@ -375,7 +375,7 @@ fn agrees(ours: &[(Call, bool)], recorded: &[Call]) -> bool {
 }
 
 /// Fixtures this oracle cannot run as Windows' cmd would: (fixture folder, why).
-const WINE_DIFFERS: &[(&str, &str)] = &[(
+const NOT_COMPARED: &[(&str, &str)] = &[(
     "bad-escaped-redirection-reaches-netsh",
     "the recorder is reached through `call`, which parses the line again: the escaped `>` becomes a redirection",
 )];
@@ -408,7 +408,7 @@ fn check_batch_files(wine: &Wine, work: &Path, failures: &mut Vec<String>) -> (u
             .unwrap_or(path)
             .display()
             .to_string();
-        if let Some((_, why)) = WINE_DIFFERS.iter().find(|(name, _)| rel.contains(name)) {
+        if let Some((_, why)) = NOT_COMPARED.iter().find(|(name, _)| rel.contains(name)) {
             eprintln!("batch oracle: {rel} not compared: {why}");
             continue;
         }
