@@ -584,11 +584,31 @@ impl<'a> Interp<'a> {
             return;
         }
         if !self.budget.string(value.len(), span) {
-            self.vars.set(name, Some(UNKNOWN.to_string()));
+            self.assign(name, Some(UNKNOWN.to_string()));
             return;
         }
-        self.vars
-            .set(name, (!value.is_empty()).then(|| value.to_owned()));
+        self.assign(name, (!value.is_empty()).then(|| value.to_owned()));
+    }
+
+    /// A `set` that may not run leaves a value not known here, unless it
+    /// sets what the variable already holds.
+    fn assign(&mut self, name: &str, value: Option<String>) {
+        let value = match self.current_uncertainty() {
+            None => value,
+            Some(_) => {
+                let same = match (self.vars.var(name), &value) {
+                    (Lookup::Known(old), Some(new)) => old == *new,
+                    (Lookup::Undefined, None) => true,
+                    _ => false,
+                };
+                if same {
+                    value
+                } else {
+                    Some(UNKNOWN.to_string())
+                }
+            }
+        };
+        self.vars.set(name, value);
     }
 
     fn set_arithmetic(&mut self, expr: &str) {
@@ -598,7 +618,7 @@ impl<'a> Interp<'a> {
             Ok(assigned) => {
                 for (name, value) in assigned {
                     let value = value.map_or_else(|| UNKNOWN.to_string(), |v| v.to_string());
-                    self.vars.set(&name, Some(value));
+                    self.assign(&name, Some(value));
                 }
             }
             Err(arith::Failure::Error) => self.last_ok = Some(false),

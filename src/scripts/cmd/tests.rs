@@ -126,6 +126,14 @@ fn if_decides_known_conditions_and_marks_the_rest() {
 }
 
 #[test]
+fn a_set_that_may_not_run_leaves_the_value_unknown() {
+    let got = argvs(
+        "set A=1\r\nif exist C:\\x (set P=6000) else (set P=5001)\r\nif exist y set A=1\r\nnetsh %P% %A%\r\n",
+    );
+    assert_eq!(got, ["netsh|?|1"]);
+}
+
+#[test]
 fn uncertain_goto_makes_the_skipped_part_uncertain() {
     let run = run_script("if exist x goto skip\r\nskipped\r\n:skip\r\nafter\r\n");
     let u: Vec<bool> = run.commands.iter().map(|c| c.uncertain.is_some()).collect();
