@@ -489,7 +489,7 @@ impl WinFirewall {
             }
         }
         out.extend(run.and_then(|r| self.legacy_run(r, profile)));
-        out
+        coalesce_loop_rules(out)
     }
 
     fn legacy_run(
@@ -503,6 +503,30 @@ impl WinFirewall {
             ..rule.clone()
         })
     }
+}
+
+/// The rules one command of a loop added, one per iteration, decide as one
+/// rule for the ports of every iteration (and read as one in findings).
+fn coalesce_loop_rules(rules: Vec<WinRule>) -> Vec<WinRule> {
+    let mut out: Vec<WinRule> = Vec::with_capacity(rules.len());
+    for rule in rules {
+        if let Some(prev) = out.last_mut() {
+            if let (LocalPorts::Set(a), LocalPorts::Set(b)) = (&prev.local_ports, &rule.local_ports)
+            {
+                let same_but_ports = WinRule {
+                    name: prev.name.clone(),
+                    local_ports: prev.local_ports.clone(),
+                    ..rule.clone()
+                } == *prev;
+                if same_but_ports {
+                    prev.local_ports = LocalPorts::Set(a.union(b));
+                    continue;
+                }
+            }
+        }
+        out.push(rule);
+    }
+    out
 }
 
 /// A profile's ruleset and what the lowering could not express.

@@ -14,9 +14,10 @@
 //! Every interpreter charges one [`Budget`] per file; a hit stops that part of
 //! the run and is recorded as a [`Limit`] naming the line, never a hang.
 
-use crate::source::Span;
-
+pub mod cmd;
 pub mod sh;
+
+use crate::source::Span;
 
 /// Stands for a value the script cannot know (`$(hostname)`, `%COMPUTERNAME%`,
 /// `$env:X`), inside [`Word::text`].
@@ -200,9 +201,10 @@ fn basename(path: &str) -> &str {
 
 fn strip_exe(name: &str) -> &str {
     for ext in [".exe", ".com", ".cmd", ".bat"] {
+        // `get`: the cut may fall inside a character (`n°tsh`).
         let cut = name.len().saturating_sub(ext.len());
         if cut > 0 && name.get(cut..).is_some_and(|e| e.eq_ignore_ascii_case(ext)) {
-            return &name[..cut];
+            return name.get(..cut).unwrap_or(name);
         }
     }
     name
@@ -504,6 +506,8 @@ mod tests {
         assert!(c.program().unwrap().0.is("netsh"));
         let c = cmd(&["./iptables"]);
         assert!(!c.program().unwrap().0.is("iptables"));
+        let c = cmd(&["n°tsh"]);
+        assert_eq!(c.program().unwrap().0.name, "n°tsh");
     }
 
     #[test]

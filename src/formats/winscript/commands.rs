@@ -3,7 +3,7 @@
 
 use super::{
     Arg, Effects, IisSetting, LoopValues, Loops, RULE_FW_MALFORMED, RULE_IIS_COMMAND,
-    RULE_NETSH_DEPRECATED, is_unknown,
+    RULE_NETSH_DEPRECATED, UNKNOWN, is_unknown,
 };
 use crate::facts::Uncertainty;
 use crate::formats::regfile::admits_ftp_service;
@@ -12,6 +12,7 @@ use crate::formats::winfw::{
     WinRule, parse_port_list,
 };
 use crate::portset::PortSet;
+use crate::scripts::Command;
 use crate::source::Span;
 
 /// Where a command sits: its own span and the whole statement (a `FOR` loop
@@ -24,9 +25,10 @@ pub struct Site {
     pub in_loop: bool,
 }
 
-/// Lower-case file name without directory and extension.
+/// Lower-case file name without directory and extension; a value not known
+/// here ends a directory (`%~dp0adsutil.vbs`).
 pub fn program_name(text: &str) -> String {
-    let base = text.rsplit(['\\', '/']).next().unwrap_or(text);
+    let base = text.rsplit(['\\', '/', UNKNOWN]).next().unwrap_or(text);
     let lower = base.to_ascii_lowercase();
     for ext in [".exe", ".com", ".vbs", ".cmd", ".bat"] {
         if let Some(stem) = lower.strip_suffix(ext) {
@@ -36,7 +38,41 @@ pub fn program_name(text: &str) -> String {
     lower
 }
 
-/// Runs one command line; unknown programs are ignored.
+/// Reads one command a batch file runs (`netsh`, `%SystemRoot%\\system32\\netsh.exe`,
+/// `cscript adsutil.vbs …`, `appcmd`, `ipseccmd`); other programs are ignored.
+/// A command a loop repeats reads as one statement of that loop.
+pub fn dispatch(command: &Command, fx: &mut Effects) {
+    let Some((program, first)) = command.program() else {
+        return;
+    };
+    let name = program_name(program.written);
+    let known = matches!(
+        name.as_str(),
+        "netsh" | "ipseccmd" | "ipsecpol" | "cscript" | "wscript" | "appcmd"
+    );
+    if !(known && program.on_path || name == "adsutil") {
+        return;
+    }
+    let args: Vec<Arg> = command
+        .argv
+        .get(first - 1..)
+        .unwrap_or(&[])
+        .iter()
+        .map(|w| Arg {
+            text: w.text.clone(),
+            span: w.span,
+        })
+        .collect();
+    let site = Site {
+        command: command.span,
+        statement: command.span,
+        in_loop: command.repeated,
+    };
+    run(&args, &Loops::default(), site, fx);
+}
+
+/// Runs one command line; unknown programs are ignored. PowerShell's native
+/// commands come here until they are [`Command`]s too.
 pub fn run(args: &[Arg], loops: &Loops, site: Site, fx: &mut Effects) {
     let Some(first) = args.first() else { return };
     match program_name(&first.text).as_str() {
@@ -233,42 +269,62 @@ fn deprecated_port_opening(rule: &WinRule, loops: &Loops, site: Site, fx: &mut E
         .map(Loops::strip)
         .filter(|n| !n.is_empty())
         .unwrap_or_else(|| "FTP".to_owned());
-    let protocol = match rule.protocol {
-        Protocol::Udp => "UDP",
-        _ => "TCP",
+    let remote = match &rule.remote {
+        Remote::Some(list) => Some(loops.display(list)),
+        _ => None,
     };
+    let opening = PortOpening {
+        name,
+        udp: matches!(rule.protocol, Protocol::Udp),
+        enabled: rule.enabled,
+        remote,
+        ports: ports.clone(),
+    };
+    fx.findings.push(port_opening_deprecation(
+        &opening,
+        site.in_loop,
+        site.statement,
+    ));
+}
+
+/// What a `netsh firewall add portopening` (or a loop of them) opens, for
+/// the advice that replaces it.
+#[derive(Clone, Debug)]
+pub struct PortOpening {
+    pub name: String,
+    pub udp: bool,
+    pub enabled: bool,
+    pub remote: Option<String>,
+    pub ports: PortSet,
+}
+
+pub fn port_opening_deprecation(opening: &PortOpening, in_loop: bool, span: Span) -> Finding {
+    let protocol = if opening.udp { "UDP" } else { "TCP" };
     let mut equivalent = format!(
-        "netsh advfirewall firewall add rule name=\"{name}\" dir=in action=allow protocol={protocol} localport={}",
-        ports.summary(8)
+        "netsh advfirewall firewall add rule name=\"{}\" dir=in action=allow protocol={protocol} localport={}",
+        opening.name,
+        opening.ports.summary(8)
     );
-    if !rule.enabled {
+    if !opening.enabled {
         equivalent.push_str(" enable=no");
     }
-    if let Remote::Some(list) = &rule.remote {
-        equivalent.push_str(&format!(" remoteip={}", loops.display(list)));
+    if let Some(list) = &opening.remote {
+        equivalent.push_str(&format!(" remoteip={list}"));
     }
-    let message = if site.in_loop {
+    let message = if in_loop {
         format!(
             "`netsh firewall` is deprecated, and this loop adds {} port openings one at a time: one `netsh advfirewall` rule takes the whole range",
-            ports.count()
+            opening.ports.count()
         )
     } else {
         "`netsh firewall` is deprecated: Windows 7 and Server 2008 R2 and later print a warning and only touch the domain and private profiles".to_owned()
     };
-    let help = if site.in_loop {
+    let help = if in_loop {
         format!("replace the loop with: {equivalent}")
     } else {
         format!("use: {equivalent}")
     };
-    fx.findings.push(
-        Finding::new(
-            RULE_NETSH_DEPRECATED,
-            site.statement,
-            message,
-            "deprecated context",
-        )
-        .help(help),
-    );
+    Finding::new(RULE_NETSH_DEPRECATED, span, message, "deprecated context").help(help)
 }
 
 /// `add portopening [protocol=]TCP [port=]5001 [name=]"Passive FTP" [mode=] [scope=] [addresses=] [profile=]`.
@@ -1099,6 +1155,7 @@ mod tests {
             program_name("%windir%\\system32\\inetsrv\\APPCMD.EXE"),
             "appcmd"
         );
+        assert_eq!(program_name(&format!("{UNKNOWN}adsutil.vbs")), "adsutil");
         assert_eq!(binding_port(":2121:"), Some(2121));
         assert_eq!(ftp_binding_port("/bindings:ftp/*:2121:"), Some(2121));
         assert_eq!(

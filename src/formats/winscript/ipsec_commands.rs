@@ -1092,7 +1092,7 @@ netsh ipsec static add rule name=\"Allow FTP\" policy=\"FTP Lockdown\" filterlis
     fn ipseccmd_static_forms() {
         let text = "ipseccmd -w REG -p \"FTP\" -r \"Block all\" -f 0+* -n BLOCK\r\n\
                     ipseccmd -w REG -p \"FTP\" -r \"Control\" -f *+0:21:TCP -n PASS\r\n\
-                    for /l %%P in (5001,1,5100) do ipseccmd -w REG -p \"FTP\" -r \"Data\" -f 0:%%P+*::TCP -n PASS\r\n";
+                    for /l %%P in (5001,1,5100) do ipseccmd -w REG -p \"FTP\" -r \"Data %%P\" -f 0:%%P+*::TCP -n PASS\r\n";
         let s = store(text);
         assert!(s.assigned().is_none());
         let fw = firewall(&format!("{text}ipseccmd -w REG -p \"FTP\" -x\r\n"));

@@ -2,11 +2,10 @@
 //! configure IIS FTP (adsutil.vbs, appcmd, WebAdministration cmdlets) and the
 //! Windows Firewall (netsh, NetSecurity cmdlets).
 //!
-//! Each language module turns its lines into commands with arguments
-//! ([`Arg`]), expanding variables it can resolve; [`commands`] reads the
-//! commands both languages share. Loops over ports are never unrolled: a
-//! loop variable stands for its whole set of values ([`LoopValues`]), and a
-//! port argument that is exactly the loop variable yields that set as one rule.
+//! Batch files run in [`crate::scripts::cmd`], which streams the commands
+//! they run; [`commands`] reads the commands both languages share. The
+//! PowerShell module still turns its lines into [`Arg`]s itself, and its loop
+//! variables stand for their whole set of values ([`LoopValues`]).
 
 pub mod batch;
 pub mod commands;
@@ -288,15 +287,18 @@ pub fn sniff(path: &Path, text: &str) -> Option<ScriptKind> {
 
 pub fn parse(source: &SourceFile, kind: ScriptKind) -> Script {
     let mut effects = Effects::default();
-    match kind {
+    let outcome = match kind {
         ScriptKind::Batch => batch::run(source, &mut effects),
-        ScriptKind::PowerShell => powershell::run(source, &mut effects),
-    }
+        ScriptKind::PowerShell => {
+            powershell::run(source, &mut effects);
+            crate::scripts::Outcome::default()
+        }
+    };
     collapse_deprecations(&mut effects.findings);
     Script {
         kind,
         effects,
-        outcome: crate::scripts::Outcome::default(),
+        outcome,
     }
 }
 
