@@ -14,6 +14,8 @@
 //! Every interpreter charges one [`Budget`] per file; a hit stops that part of
 //! the run and is recorded as a [`Limit`] naming the line, never a hang.
 
+pub mod ps;
+
 use crate::source::Span;
 
 /// Stands for a value the script cannot know (`$(hostname)`, `%COMPUTERNAME%`,
@@ -198,8 +200,9 @@ fn basename(path: &str) -> &str {
 
 fn strip_exe(name: &str) -> &str {
     for ext in [".exe", ".com", ".cmd", ".bat"] {
-        if name.len() > ext.len() && name[name.len() - ext.len()..].eq_ignore_ascii_case(ext) {
-            return &name[..name.len() - ext.len()];
+        let cut = name.len().saturating_sub(ext.len());
+        if cut > 0 && name.get(cut..).is_some_and(|e| e.eq_ignore_ascii_case(ext)) {
+            return &name[..cut];
         }
     }
     name
