@@ -7,7 +7,7 @@
 //! PowerShell binds them, by unique prefix (`-Dir` is `-Direction`).
 
 use super::commands::{self, Site, data_channel_port};
-use super::{Arg, Effects, IisSetting, Loops, RULE_FW_MALFORMED, UNKNOWN, is_unknown};
+use super::{Arg, Effects, IisSetting, LoopValues, Loops, RULE_FW_MALFORMED, UNKNOWN, is_unknown};
 use crate::facts::{Profile, Uncertainty};
 use crate::formats::regfile::admits_ftp_service;
 use crate::formats::winfw::{
@@ -29,8 +29,10 @@ pub fn read(source: &SourceFile, fx: &mut Effects) -> Outcome {
         source,
         fx,
         reported: HashSet::new(),
+        pending: None,
     };
     let (outcome, errors) = scripts::ps::run_with_errors(source, &mut |cmd| reader.take(&cmd));
+    reader.flush();
     for e in errors {
         reader.failed_statement(e);
     }
@@ -42,7 +44,21 @@ struct Reader<'a> {
     fx: &'a mut Effects,
     /// Findings made so far, by rule and span: a command a loop repeats is reported once.
     reported: HashSet<(&'static str, Span)>,
+    /// The iterations so far of a native command a loop repeats.
+    pending: Option<Repeated>,
 }
+
+/// One native command line run by each iteration of a loop, read as one
+/// command over the loop's values (as the batch reader reads `FOR` loops):
+/// `netsh firewall add portopening TCP $p` over 5000..5010 is one opening of
+/// 5000-5010, with one finding.
+struct Repeated {
+    site: Site,
+    iterations: Vec<Vec<Arg>>,
+}
+
+/// Iterations of one repeated command kept before they are read.
+const MAX_ITERATIONS: usize = 65_536;
 
 /// Native programs whose command lines [`commands::run`] reads.
 const NATIVE: &[&str] = &["netsh", "appcmd", "cscript", "wscript", "adsutil", "ipseccmd", "ipsecpol"];
@@ -58,10 +74,28 @@ impl Reader<'_> {
             statement: cmd.span,
             in_loop: cmd.repeated,
         };
+        let args = cmd.argv.get(first..).unwrap_or(&[]);
+        let native = NATIVE.contains(&name.as_str());
+        if native && cmd.repeated {
+            let args = self.native_args(cmd.argv.get(first - 1..).unwrap_or(&[]));
+            match &mut self.pending {
+                Some(p) if p.site.command == cmd.span && p.iterations.len() < MAX_ITERATIONS => {
+                    p.iterations.push(args)
+                }
+                _ => {
+                    self.flush();
+                    self.pending = Some(Repeated {
+                        site,
+                        iterations: vec![args],
+                    });
+                }
+            }
+            return;
+        }
+        self.flush();
         let findings = self.fx.findings.len();
         let changes = self.fx.firewall.len();
-        let args = cmd.argv.get(first..).unwrap_or(&[]);
-        if NATIVE.contains(&name.as_str()) {
+        if native {
             let native = self.native_args(cmd.argv.get(first - 1..).unwrap_or(&[]));
             commands::run(&native, &Loops::default(), site, self.fx);
         } else {
@@ -75,6 +109,26 @@ impl Reader<'_> {
         if cmd.repeated {
             merge_repeated_rule(&mut self.fx.firewall, changes);
         }
+    }
+
+    /// Runs the iterations of a repeated native command: as one command over
+    /// the loop's values when they differ in one value only, else one by one.
+    fn flush(&mut self) {
+        let Some(p) = self.pending.take() else {
+            return;
+        };
+        let findings = self.fx.findings.len();
+        match template(&p.iterations, self.source) {
+            Some((args, loops)) => commands::run(&args, &loops, p.site, self.fx),
+            None => {
+                for args in &p.iterations {
+                    let from = self.fx.findings.len();
+                    commands::run(args, &Loops::default(), p.site, self.fx);
+                    self.once_per_span(from, true);
+                }
+            }
+        }
+        self.once_per_span(findings, true);
     }
 
     /// PowerShell passes `-name:value` to a native program as one argument, and
@@ -141,6 +195,101 @@ impl Reader<'_> {
             );
         }
     }
+}
+
+/// The iterations of one command line as one line over a loop variable:
+/// each argument that differs between iterations is a common prefix, the
+/// loop's value, and a common suffix; every such argument must carry the
+/// same value in an iteration.
+fn template(iterations: &[Vec<Arg>], source: &SourceFile) -> Option<(Vec<Arg>, Loops)> {
+    let first = iterations.first()?;
+    if iterations.len() < 2 || iterations.iter().any(|it| it.len() != first.len()) {
+        return None;
+    }
+    let mut values: Option<Vec<String>> = None;
+    let mut shape: Vec<Option<(String, String)>> = Vec::new();
+    let mut display = "…".to_owned();
+    for (k, arg) in first.iter().enumerate() {
+        let texts: Vec<&str> = iterations.iter().map(|it| it[k].text.as_str()).collect();
+        if texts.iter().all(|t| *t == arg.text) {
+            shape.push(None);
+            continue;
+        }
+        let (pre, suf) = affixes(&texts);
+        let middles: Vec<String> = texts
+            .iter()
+            .map(|t| t[pre..t.len() - suf].to_owned())
+            .collect();
+        match &values {
+            Some(v) if *v != middles => return None,
+            Some(_) => {}
+            None => {
+                let written = source.slice(arg.span);
+                if written.starts_with('$') && written[1..].bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') {
+                    display = written.to_owned();
+                }
+                values = Some(middles);
+            }
+        }
+        shape.push(Some((arg.text[..pre].to_owned(), arg.text[arg.text.len() - suf..].to_owned())));
+    }
+    let mut loops = Loops::default();
+    let marker = loops.push(display, loop_values(values?))?;
+    let args = first
+        .iter()
+        .zip(shape)
+        .map(|(arg, s)| match s {
+            None => arg.clone(),
+            Some((pre, suf)) => Arg {
+                text: format!("{pre}{marker}{suf}"),
+                span: arg.span,
+            },
+        })
+        .collect();
+    Some((args, loops))
+}
+
+/// The byte lengths of the prefix and suffix all texts share, at character
+/// boundaries, leaving whole numbers in the part that differs (`Passive 5000`
+/// and `Passive 5010` differ in `5000`/`5010`, not `00`/`10`).
+fn affixes(texts: &[&str]) -> (usize, usize) {
+    let first = texts.first().copied().unwrap_or("");
+    let shortest = texts.iter().map(|t| t.len()).min().unwrap_or(0);
+    let mut pre = texts.iter().fold(first.len(), |n, t| {
+        n.min(first.bytes().zip(t.bytes()).take_while(|(a, b)| a == b).count())
+    });
+    while !first.is_char_boundary(pre) || (pre > 0 && first.as_bytes()[pre - 1].is_ascii_digit()) {
+        pre -= 1;
+    }
+    let mut suf = texts.iter().fold(first.len(), |n, t| {
+        n.min(first.bytes().rev().zip(t.bytes().rev()).take_while(|(a, b)| a == b).count())
+    });
+    suf = suf.min(shortest - pre);
+    while suf > 0
+        && (!first.is_char_boundary(first.len() - suf)
+            || first.as_bytes()[first.len() - suf].is_ascii_digit())
+    {
+        suf -= 1;
+    }
+    (pre, suf)
+}
+
+/// The values as a progression when they are one (`5000..5010`), else a list.
+fn loop_values(values: Vec<String>) -> LoopValues {
+    let numbers: Option<Vec<i64>> = values.iter().map(|v| v.parse().ok()).collect();
+    if let Some(n) = numbers.filter(|n| n.len() >= 2) {
+        let step = n[1].checked_sub(n[0]);
+        if let Some(step) = step.filter(|s| *s != 0)
+            && n.windows(2).all(|w| w[1].checked_sub(w[0]) == Some(step))
+        {
+            return LoopValues::Progression {
+                start: n[0],
+                step,
+                end: n[n.len() - 1],
+            };
+        }
+    }
+    LoopValues::List(values)
 }
 
 /// Consecutive rules a loop adds from one command, that differ only in their
