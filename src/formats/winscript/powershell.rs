@@ -437,6 +437,7 @@ fn cmdlet(program: &str, b: &Bound, site: Site, fx: &mut Effects) {
         "set-netconnectionprofile" => connection_profile(b, site, fx),
         "set-webconfigurationproperty" => web_property(b, fx),
         "set-webconfiguration" => web_configuration(b, fx),
+        "set-itemproperty" | "new-itemproperty" => item_property(b, fx),
         "set-iisconfigattributevalue" => {
             let (Some(name), Some((value, span))) =
                 (b.text("attributename"), b.get("attributevalue"))
@@ -724,6 +725,36 @@ fn web_property(b: &Bound, fx: &mut Effects) {
     }
 }
 
+/// `Set-ItemProperty "IIS:\Sites\FTP" -Name bindings -Value @{protocol="ftp";bindingInformation="*:2121:"}`.
+fn item_property(b: &Bound, fx: &mut Effects) {
+    let arg = |name: &str, k: usize| b.get(name).or_else(|| b.positional(k));
+    let Some((path, _)) = arg("path", 0) else {
+        return;
+    };
+    let is_site = path.text.to_ascii_lowercase().starts_with("iis:\\sites\\");
+    let is_bindings = arg("name", 1).is_some_and(|(n, _)| n.text.eq_ignore_ascii_case("bindings"));
+    let Some((value, span)) = arg("value", 2).filter(|_| is_site && is_bindings) else {
+        return;
+    };
+    let entries = items(value);
+    let field = |key: &str| {
+        entries.iter().find_map(|e| {
+            let (k, v) = e.split_once('=')?;
+            k.eq_ignore_ascii_case(key).then_some(v)
+        })
+    };
+    if !field("protocol").is_some_and(|p| p.eq_ignore_ascii_case("ftp")) {
+        return;
+    }
+    let port = field("bindinginformation").and_then(|info| info.split(':').nth(1)?.parse().ok());
+    fx.iis.push(IisSetting::ControlPort {
+        iis7: true,
+        site: "1".to_owned(),
+        port,
+        span,
+    });
+}
+
 /// `Set-WebConfiguration "/system.ftpServer/firewallSupport" -Value @{lowDataChannelPort="5000";highDataChannelPort="6000"}`.
 fn web_configuration(b: &Bound, fx: &mut Effects) {
     if section_of(b) != "system.ftpserver/firewallsupport" {
@@ -874,6 +905,17 @@ mod tests {
             })
             .collect();
         assert_eq!(values, vec![Some(6000), Some(5000), Some(6000), Some(7000)]);
+    }
+
+    #[test]
+    fn site_bindings_set_the_control_port() {
+        let fx = effects(
+            "Set-ItemProperty \"IIS:\\Sites\\FTP\" -Name bindings -Value @{protocol=\"ftp\";bindingInformation=\"*:2121:\"}\n",
+        );
+        assert!(matches!(
+            fx.iis.as_slice(),
+            [IisSetting::ControlPort { port: Some(2121), .. }]
+        ));
     }
 
     #[test]

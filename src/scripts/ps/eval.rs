@@ -718,7 +718,12 @@ impl<'s, 'k> Interp<'s, 'k> {
         if !self.budget.string(len, span) {
             return Err(Fail::Unknown);
         }
-        for _ in 0..len / 256 {
+        self.work(len / 256, span)
+    }
+
+    /// Charges `steps` to the step budget (copying a large value is work too).
+    fn work(&mut self, steps: usize, span: Span) -> Result<(), Fail> {
+        for _ in 0..steps {
             if !self.budget.step(span) {
                 return Err(Fail::Unknown);
             }
@@ -816,8 +821,13 @@ impl<'s, 'k> Interp<'s, 'k> {
                     Val::Arr(items) if block.len() > 1 => out.extend(items.iter().cloned()),
                     v => out.push(v),
                 },
-                _ => {
-                    if self.stmt(stmt) != Flow::Next {
+                kind => {
+                    let flow = self.stmt(stmt);
+                    // The output of a loop or branch is not followed.
+                    if !matches!(kind, StmtKind::Assign { .. } | StmtKind::Function(_) | StmtKind::Params(_)) {
+                        out.push(Val::Unknown);
+                    }
+                    if flow != Flow::Next {
                         break;
                     }
                 }
@@ -884,12 +894,15 @@ impl<'s, 'k> Interp<'s, 'k> {
     }
 
     fn add(&mut self, x: &Val, y: &Val, span: Span) -> Res {
-        let len = match x {
-            Val::Str(_) => x.text_len() + y.text_len(),
-            Val::Arr(a) => a.len() + y.len(),
-            _ => 0,
-        };
-        self.room(len, span)?;
+        match x {
+            Val::Str(_) => self.room(x.text_len() + y.text_len(), span)?,
+            Val::Arr(a) => {
+                let len = a.len() + y.len();
+                self.room(len, span)?;
+                self.work(len / 16, span)?;
+            }
+            _ => {}
+        }
         value::add(x, y)
     }
 

@@ -529,7 +529,7 @@ impl<'a> Parser<'a> {
         let save = self.pos;
         if let Some((target, op)) = self.assign_target() {
             self.space();
-            let value = self.pipeline();
+            let value = self.assigned_value();
             return Stmt {
                 kind: StmtKind::Assign { target, op, value },
                 span: self.span(start),
@@ -538,6 +538,20 @@ impl<'a> Parser<'a> {
         self.pos = save;
         let p = self.pipeline();
         Stmt { kind: StmtKind::Pipeline(p), span: self.span(start) }
+    }
+
+    /// What follows `=`: a pipeline, or a statement whose output is the value
+    /// (`$p = if ($udp) { 'UDP' } else { 'TCP' }`).
+    fn assigned_value(&mut self) -> Pipeline {
+        const STATEMENTS: &[&str] = &["if", "switch", "foreach", "for", "while", "do", "try"];
+        if !STATEMENTS.iter().any(|k| self.keyword(k)) {
+            return self.pipeline();
+        }
+        let start = self.pos;
+        let stmt = self.statement();
+        let span = self.span(start);
+        let sub = Expr { kind: ExprKind::Sub(stmt.into_iter().collect(), false), span };
+        Pipeline { elems: vec![Elem::Expr(sub)], span }
     }
 
     /// `$x =`, `[int]$x +=`, `$h.K =`: the target and operator, cursor after it.

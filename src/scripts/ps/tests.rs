@@ -198,3 +198,44 @@ fn never_panics() {
         let _ = run_text(s);
     }
 }
+
+/// Each `fixtures/scripts/ps/<name>.ps1` runs to the commands its `.argv` lists,
+/// checked by hand against PowerShell's documented behaviour: one command a
+/// line, a flag column (`?` uncertain, `*` repeated) then the words, tab-separated,
+/// `…` for what the script cannot know.
+#[test]
+fn fixture_scripts_dispatch_the_argv_powershell_would_run() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/scripts/ps");
+    let mut checked = 0;
+    for entry in std::fs::read_dir(&dir).expect("fixtures/scripts/ps") {
+        let path = entry.expect("entry").path();
+        if path.extension().is_none_or(|e| e != "ps1") {
+            continue;
+        }
+        let script = std::fs::read_to_string(&path).expect("script");
+        let expected = std::fs::read_to_string(path.with_extension("argv")).expect("argv beside the script");
+        let got: Vec<String> = run_text(&script)
+            .commands
+            .iter()
+            .map(|c| {
+                let flags = format!(
+                    "{}{}",
+                    if c.uncertain.is_some() { "?" } else { "" },
+                    if c.repeated { "*" } else { "" }
+                );
+                let words: Vec<String> = c.argv.iter().map(|w| w.text.replace(crate::scripts::UNKNOWN, "…")).collect();
+                format!("{flags}\t{}", words.join("\t"))
+            })
+            .collect();
+        let want: Vec<&str> = expected.lines().collect();
+        assert_eq!(got, want, "{}", path.display());
+        checked += 1;
+    }
+    assert!(checked >= 3);
+}
+
+#[test]
+fn growing_an_array_one_element_at_a_time_is_bounded() {
+    let run = within_a_second("$a = @()\nfor ($i = 0; $i -lt 1000000; $i++) { $a += $i }\nP $a".to_owned());
+    assert!(run.outcome.limits.iter().any(|l| l.kind == LimitKind::Steps));
+}
