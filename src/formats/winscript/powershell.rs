@@ -61,7 +61,9 @@ struct Repeated {
 const MAX_ITERATIONS: usize = 65_536;
 
 /// Native programs whose command lines [`commands::run`] reads.
-const NATIVE: &[&str] = &["netsh", "appcmd", "cscript", "wscript", "adsutil", "ipseccmd", "ipsecpol"];
+const NATIVE: &[&str] = &[
+    "netsh", "appcmd", "cscript", "wscript", "adsutil", "ipseccmd", "ipsecpol",
+];
 
 impl Reader<'_> {
     fn take(&mut self, cmd: &Command) {
@@ -100,7 +102,10 @@ impl Reader<'_> {
             commands::run(&native, &Loops::default(), site, self.fx);
         } else {
             let bound = Bound::new(args, self.source);
-            if bound.get("whatif").is_some_and(|(w, _)| !w.text.eq_ignore_ascii_case("false")) {
+            if bound
+                .get("whatif")
+                .is_some_and(|(w, _)| !w.text.eq_ignore_ascii_case("false"))
+            {
                 return;
             }
             cmdlet(&name, &bound, site, self.fx);
@@ -183,7 +188,12 @@ impl Reader<'_> {
     /// A statement PowerShell stops with an error: a firewall cmdlet in it never runs.
     fn failed_statement(&mut self, e: scripts::ps::ScriptError) {
         let line = self.source.line_range(self.source.line_col(e.span.start).0);
-        let text = self.source.text.get(line).unwrap_or("").to_ascii_lowercase();
+        let text = self
+            .source
+            .text
+            .get(line)
+            .unwrap_or("")
+            .to_ascii_lowercase();
         if !text.contains("netfirewallrule") {
             return;
         }
@@ -191,7 +201,10 @@ impl Reader<'_> {
             reject(
                 self.fx,
                 e.span,
-                format!("{}; the firewall rule of this statement is never created", e.message),
+                format!(
+                    "{}; the firewall rule of this statement is never created",
+                    e.message
+                ),
             );
         }
     }
@@ -225,13 +238,20 @@ fn template(iterations: &[Vec<Arg>], source: &SourceFile) -> Option<(Vec<Arg>, L
             Some(_) => {}
             None => {
                 let written = source.slice(arg.span);
-                if written.starts_with('$') && written[1..].bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') {
+                if written.starts_with('$')
+                    && written[1..]
+                        .bytes()
+                        .all(|b| b.is_ascii_alphanumeric() || b == b'_')
+                {
                     display = written.to_owned();
                 }
                 values = Some(middles);
             }
         }
-        shape.push(Some((arg.text[..pre].to_owned(), arg.text[arg.text.len() - suf..].to_owned())));
+        shape.push(Some((
+            arg.text[..pre].to_owned(),
+            arg.text[arg.text.len() - suf..].to_owned(),
+        )));
     }
     let mut loops = Loops::default();
     let marker = loops.push(display, loop_values(values?))?;
@@ -256,13 +276,26 @@ fn affixes(texts: &[&str]) -> (usize, usize) {
     let first = texts.first().copied().unwrap_or("");
     let shortest = texts.iter().map(|t| t.len()).min().unwrap_or(0);
     let mut pre = texts.iter().fold(first.len(), |n, t| {
-        n.min(first.bytes().zip(t.bytes()).take_while(|(a, b)| a == b).count())
+        n.min(
+            first
+                .bytes()
+                .zip(t.bytes())
+                .take_while(|(a, b)| a == b)
+                .count(),
+        )
     });
     while !first.is_char_boundary(pre) || (pre > 0 && first.as_bytes()[pre - 1].is_ascii_digit()) {
         pre -= 1;
     }
     let mut suf = texts.iter().fold(first.len(), |n, t| {
-        n.min(first.bytes().rev().zip(t.bytes().rev()).take_while(|(a, b)| a == b).count())
+        n.min(
+            first
+                .bytes()
+                .rev()
+                .zip(t.bytes().rev())
+                .take_while(|(a, b)| a == b)
+                .count(),
+        )
     });
     suf = suf.min(shortest - pre);
     while suf > 0
@@ -298,7 +331,9 @@ fn merge_repeated_rule(changes: &mut Vec<Change>, from: usize) {
     if from == 0 || changes.len() != from + 1 {
         return;
     }
-    let (Some(Change::Add(prev)), Some(Change::Add(new))) = (changes.get(from - 1), changes.get(from)) else {
+    let (Some(Change::Add(prev)), Some(Change::Add(new))) =
+        (changes.get(from - 1), changes.get(from))
+    else {
         return;
     };
     let (LocalPorts::Set(a), LocalPorts::Set(b)) = (&prev.local_ports, &new.local_ports) else {
@@ -322,8 +357,12 @@ fn merge_repeated_rule(changes: &mut Vec<Change>, from: usize) {
 fn is_parameter(w: &Word, source: &SourceFile) -> bool {
     let mut chars = w.text.chars();
     chars.next() == Some('-')
-        && chars.next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
-        && !source.slice(w.span).starts_with(['"', '\'', '\u{2018}', '\u{2019}', '\u{201C}', '\u{201D}'])
+        && chars
+            .next()
+            .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && !source
+            .slice(w.span)
+            .starts_with(['"', '\'', '\u{2018}', '\u{2019}', '\u{201C}', '\u{201D}'])
 }
 
 /// A cmdlet's arguments, matched to parameters by unique prefix as PowerShell binds them.
@@ -582,7 +621,11 @@ fn ps_ports(value: &Word, span: Span, fx: &mut Effects) -> Option<LocalPorts> {
         if is_unknown(item) {
             return Some(LocalPorts::Unknown(format!(
                 "-LocalPort `{}` is not known here",
-                value.unknown.as_deref().unwrap_or(item).replace(UNKNOWN, "…")
+                value
+                    .unknown
+                    .as_deref()
+                    .unwrap_or(item)
+                    .replace(UNKNOWN, "…")
             )));
         }
         if item.chars().next().is_some_and(|c| c.is_ascii_alphabetic()) {
@@ -882,10 +925,14 @@ mod tests {
 
     #[test]
     fn enabled_takes_strings_not_booleans() {
-        let fx = effects("New-NetFirewallRule -DisplayName x -Protocol TCP -LocalPort 21 -Enabled $true\n");
+        let fx = effects(
+            "New-NetFirewallRule -DisplayName x -Protocol TCP -LocalPort 21 -Enabled $true\n",
+        );
         assert_eq!(fx.findings.len(), 1);
         assert!(fx.findings[0].message.contains("-Enabled $true"));
-        let fx = effects("New-NetFirewallRule -DisplayName x -Protocol TCP -LocalPort 21 -Enabled 'True'\n");
+        let fx = effects(
+            "New-NetFirewallRule -DisplayName x -Protocol TCP -LocalPort 21 -Enabled 'True'\n",
+        );
         assert!(fx.findings.is_empty());
     }
 
@@ -914,7 +961,10 @@ mod tests {
         );
         assert!(matches!(
             fx.iis.as_slice(),
-            [IisSetting::ControlPort { port: Some(2121), .. }]
+            [IisSetting::ControlPort {
+                port: Some(2121),
+                ..
+            }]
         ));
     }
 

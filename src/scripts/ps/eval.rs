@@ -105,7 +105,18 @@ impl<'s, 'k> Interp<'s, 'k> {
                 let values = self.pipeline(items);
                 self.each(var, values, items.span, body)
             }
-            StmtKind::For { init, cond, step, body } => self.for_stmt(init.as_deref(), cond.as_ref(), step.as_deref(), body, stmt.span),
+            StmtKind::For {
+                init,
+                cond,
+                step,
+                body,
+            } => self.for_stmt(
+                init.as_deref(),
+                cond.as_ref(),
+                step.as_deref(),
+                body,
+                stmt.span,
+            ),
             StmtKind::While { cond, body } => self.while_stmt(cond, body, false, false),
             StmtKind::Do { body, cond, until } => self.while_stmt(cond, body, true, *until),
             StmtKind::Switch { value, cases } => self.switch(value, cases),
@@ -113,7 +124,11 @@ impl<'s, 'k> Interp<'s, 'k> {
                 self.functions.insert(f.name.clone(), f.clone());
                 Flow::Next
             }
-            StmtKind::Try { body, catches, finally } => self.try_stmt(body, catches, finally.as_ref(), stmt.span),
+            StmtKind::Try {
+                body,
+                catches,
+                finally,
+            } => self.try_stmt(body, catches, finally.as_ref(), stmt.span),
             StmtKind::Params(params) => {
                 for p in params {
                     if self.lookup(&p.name).is_none() {
@@ -288,7 +303,14 @@ impl<'s, 'k> Interp<'s, 'k> {
         flow
     }
 
-    fn for_stmt(&mut self, init: Option<&Stmt>, cond: Option<&Pipeline>, step: Option<&Stmt>, body: &Block, span: Span) -> Flow {
+    fn for_stmt(
+        &mut self,
+        init: Option<&Stmt>,
+        cond: Option<&Pipeline>,
+        step: Option<&Stmt>,
+        body: &Block,
+        span: Span,
+    ) -> Flow {
         if let Some(s) = init {
             let _ = self.stmt(s);
         }
@@ -370,7 +392,9 @@ impl<'s, 'k> Interp<'s, 'k> {
                     ExprKind::ScriptBlock(_) => None,
                     _ => {
                         let l = self.expr(label);
-                        value::compare(CmpOp::Eq, false, &item, &l).ok().and_then(|r| r.truth())
+                        value::compare(CmpOp::Eq, false, &item, &l)
+                            .ok()
+                            .and_then(|r| r.truth())
                     }
                 };
                 match hit {
@@ -406,7 +430,13 @@ impl<'s, 'k> Interp<'s, 'k> {
         Flow::Next
     }
 
-    fn try_stmt(&mut self, body: &Block, catches: &[Block], finally: Option<&Block>, span: Span) -> Flow {
+    fn try_stmt(
+        &mut self,
+        body: &Block,
+        catches: &[Block],
+        finally: Option<&Block>,
+        span: Span,
+    ) -> Flow {
         let flow = self.block(body);
         let flow = if flow == Flow::Throw || self.unwinding == Some(Flow::Throw) {
             self.unwinding = None;
@@ -471,8 +501,13 @@ impl<'s, 'k> Interp<'s, 'k> {
         if matches!(lower.as_str(), "foreach-object" | "%" | "foreach") {
             if let Some(input) = input {
                 let block = c.args.iter().find_map(|a| match a {
-                    Arg::Value(Expr { kind: ExprKind::ScriptBlock(b), .. }) => Some(b.clone()),
-                    Arg::Param { name, value: None, .. } if "process".starts_with(&name.to_ascii_lowercase()) => None,
+                    Arg::Value(Expr {
+                        kind: ExprKind::ScriptBlock(b),
+                        ..
+                    }) => Some(b.clone()),
+                    Arg::Param {
+                        name, value: None, ..
+                    } if "process".starts_with(&name.to_ascii_lowercase()) => None,
                     _ => None,
                 });
                 if let Some(b) = block.or_else(|| process_block(&c.args)) {
@@ -503,16 +538,28 @@ impl<'s, 'k> Interp<'s, 'k> {
                 (Some(t), None) => {
                     let v = self.expr(t);
                     match (&t.kind, v) {
-                        (ExprKind::Var(n), Val::Null) if n == "null" => Word::literal("$null", t.span),
+                        (ExprKind::Var(n), Val::Null) if n == "null" => {
+                            Word::literal("$null", t.span)
+                        }
                         (_, v) => self.word(v, t.span),
                     }
                 }
                 (None, None) => Word::literal(UNKNOWN.to_string(), r.span),
             };
-            redirects.push(Redirect { fd: r.fd, append: r.append, target, span: r.span });
+            redirects.push(Redirect {
+                fd: r.fd,
+                append: r.append,
+                target,
+                span: r.span,
+            });
         }
         if let Some(span) = out_null {
-            redirects.push(Redirect { fd: 1, append: false, target: Word::literal("$null", span), span });
+            redirects.push(Redirect {
+                fd: 1,
+                append: false,
+                target: Word::literal("$null", span),
+                span,
+            });
         }
         if self.failed {
             return Val::Unknown;
@@ -571,7 +618,11 @@ impl<'s, 'k> Interp<'s, 'k> {
     fn word(&self, v: Val, span: Span) -> Word {
         let mut w = match &v {
             Val::Arr(items) => {
-                let texts: Vec<String> = items.iter().flat_map(|i| i.items()).map(|i| i.text()).collect();
+                let texts: Vec<String> = items
+                    .iter()
+                    .flat_map(|i| i.items())
+                    .map(|i| i.text())
+                    .collect();
                 let mut w = Word::literal(texts.join(","), span);
                 w.items = Some(texts);
                 w
@@ -579,7 +630,10 @@ impl<'s, 'k> Interp<'s, 'k> {
             // A hashtable argument (`-Value @{low=5000; high=6000}`): its entries
             // as `key=value` items, in the order written.
             Val::Hash(entries) => {
-                let texts: Vec<String> = entries.iter().map(|(k, v)| format!("{k}={}", v.text())).collect();
+                let texts: Vec<String> = entries
+                    .iter()
+                    .map(|(k, v)| format!("{k}={}", v.text()))
+                    .collect();
                 let mut w = Word::literal(format!("@{{{}}}", texts.join("; ")), span);
                 w.items = Some(texts);
                 w
@@ -619,7 +673,11 @@ impl<'s, 'k> Interp<'s, 'k> {
         self.repeated += again;
         self.depth += 1;
         self.scopes.push(scope);
-        let defaults: Vec<&Param> = f.params.iter().filter(|p| self.scopes.last().is_some_and(|s| !s.contains_key(&p.name))).collect();
+        let defaults: Vec<&Param> = f
+            .params
+            .iter()
+            .filter(|p| self.scopes.last().is_some_and(|s| !s.contains_key(&p.name)))
+            .collect();
         for p in defaults {
             let v = match &p.default {
                 Some(e) => self.expr(e),
@@ -824,7 +882,10 @@ impl<'s, 'k> Interp<'s, 'k> {
                 kind => {
                     let flow = self.stmt(stmt);
                     // The output of a loop or branch is not followed.
-                    if !matches!(kind, StmtKind::Assign { .. } | StmtKind::Function(_) | StmtKind::Params(_)) {
+                    if !matches!(
+                        kind,
+                        StmtKind::Assign { .. } | StmtKind::Function(_) | StmtKind::Params(_)
+                    ) {
                         out.push(Val::Unknown);
                     }
                     if flow != Flow::Next {
@@ -879,7 +940,12 @@ impl<'s, 'k> Interp<'s, 'k> {
                     return Err(Fail::Unknown);
                 }
                 let sep = y.text();
-                let r = x.items().iter().map(Val::text).collect::<Vec<_>>().join(&sep);
+                let r = x
+                    .items()
+                    .iter()
+                    .map(Val::text)
+                    .collect::<Vec<_>>()
+                    .join(&sep);
                 self.room(r.len(), span)?;
                 Ok(Val::str(r))
             }
@@ -917,14 +983,20 @@ impl<'s, 'k> Interp<'s, 'k> {
         let bound = |v: &Val| -> Result<i64, Fail> {
             let n = v.int()?;
             if i32::try_from(n).is_err() {
-                return Err(Fail::Error(format!("the range bound {n} is not an [int] (-2147483648 to 2147483647): PowerShell stops the statement")));
+                return Err(Fail::Error(format!(
+                    "the range bound {n} is not an [int] (-2147483648 to 2147483647): PowerShell stops the statement"
+                )));
             }
             Ok(n)
         };
         let (x, y) = (bound(&x)?, bound(&y)?);
         let count = x.abs_diff(y).saturating_add(1);
         self.room(usize::try_from(count).unwrap_or(usize::MAX), span)?;
-        let items: Vec<Val> = if x <= y { (x..=y).map(Val::Int).collect() } else { (y..=x).rev().map(Val::Int).collect() };
+        let items: Vec<Val> = if x <= y {
+            (x..=y).map(Val::Int).collect()
+        } else {
+            (y..=x).rev().map(Val::Int).collect()
+        };
         Ok(Val::arr(items))
     }
 }
@@ -946,7 +1018,11 @@ fn process_block(args: &[Arg]) -> Option<Rc<Block>> {
                         _ => None,
                     },
                 };
-                if let Some(Expr { kind: ExprKind::ScriptBlock(b), .. }) = e {
+                if let Some(Expr {
+                    kind: ExprKind::ScriptBlock(b),
+                    ..
+                }) = e
+                {
                     return Some(b.clone());
                 }
             }
@@ -958,17 +1034,33 @@ fn process_block(args: &[Arg]) -> Option<Rc<Block>> {
 /// `Invoke-Command { … }` / `-ScriptBlock { … }`.
 fn invoked_block(args: &[Arg]) -> Option<Rc<Block>> {
     args.iter().find_map(|a| match a {
-        Arg::Value(Expr { kind: ExprKind::ScriptBlock(b), .. }) => Some(b.clone()),
-        Arg::Param { value: Some(Expr { kind: ExprKind::ScriptBlock(b), .. }), .. } => Some(b.clone()),
+        Arg::Value(Expr {
+            kind: ExprKind::ScriptBlock(b),
+            ..
+        }) => Some(b.clone()),
+        Arg::Param {
+            value:
+                Some(Expr {
+                    kind: ExprKind::ScriptBlock(b),
+                    ..
+                }),
+            ..
+        } => Some(b.clone()),
         _ => None,
     })
 }
 
 fn stepped_var(s: &Stmt) -> Option<&str> {
     match &s.kind {
-        StmtKind::Assign { target: Target::Var(v), .. } => Some(v),
+        StmtKind::Assign {
+            target: Target::Var(v),
+            ..
+        } => Some(v),
         StmtKind::Pipeline(p) => match p.elems.first() {
-            Some(Elem::Expr(Expr { kind: ExprKind::Step { var, .. }, .. })) => Some(var),
+            Some(Elem::Expr(Expr {
+                kind: ExprKind::Step { var, .. },
+                ..
+            })) => Some(var),
             _ => None,
         },
         _ => None,
@@ -1000,7 +1092,10 @@ fn merge(mut results: Vec<Scopes>) -> Scopes {
 
 fn member(v: &Val, name: &str) -> Val {
     match (v, name) {
-        (Val::Hash(entries), n) => entries.iter().find(|(k, _)| k.eq_ignore_ascii_case(n)).map_or(Val::Null, |(_, v)| v.clone()),
+        (Val::Hash(entries), n) => entries
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(n))
+            .map_or(Val::Null, |(_, v)| v.clone()),
         (Val::Unknown, _) => Val::Unknown,
         (Val::Str(s), "length") if v.is_known() => Val::Int(s.chars().count() as i64),
         (_, "count" | "length") if v.is_known() => Val::Int(v.len() as i64),
@@ -1013,7 +1108,11 @@ fn index(v: &Val, i: &Val) -> Val {
     match (v, i) {
         (Val::Arr(items), Val::Int(n)) => {
             let k = if *n < 0 { items.len() as i64 + n } else { *n };
-            usize::try_from(k).ok().and_then(|k| items.get(k)).cloned().unwrap_or(Val::Null)
+            usize::try_from(k)
+                .ok()
+                .and_then(|k| items.get(k))
+                .cloned()
+                .unwrap_or(Val::Null)
         }
         (Val::Hash(_), key) if key.is_known() => member(v, &key.text()),
         _ => Val::Unknown,

@@ -20,7 +20,10 @@ pub fn run(source: &SourceFile, sink: &mut dyn FnMut(Command)) -> Outcome {
 
 /// [`run`], and the statements PowerShell itself stops with an error
 /// (a range bound outside `[int]`, a conversion that fails): their commands do not run.
-pub fn run_with_errors(source: &SourceFile, sink: &mut dyn FnMut(Command)) -> (Outcome, Vec<ScriptError>) {
+pub fn run_with_errors(
+    source: &SourceFile,
+    sink: &mut dyn FnMut(Command),
+) -> (Outcome, Vec<ScriptError>) {
     let mut parser = parse::Parser::new(&source.text, source.id);
     let script = parser.script();
     let mut interp = eval::Interp::new(source, sink);

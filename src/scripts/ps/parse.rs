@@ -30,7 +30,11 @@ fn is_blank(c: u8) -> bool {
 
 /// Ends a bare argument word.
 fn ends_word(c: u8) -> bool {
-    is_blank(c) || matches!(c, b'\n' | b';' | b',' | b'|' | b'(' | b')' | b'{' | b'}' | b'>')
+    is_blank(c)
+        || matches!(
+            c,
+            b'\n' | b';' | b',' | b'|' | b'(' | b')' | b'{' | b'}' | b'>'
+        )
 }
 
 impl<'a> Parser<'a> {
@@ -86,7 +90,7 @@ impl<'a> Parser<'a> {
                 }
             } else if c == b'<' && self.at(1) == b'#' {
                 self.pos += 2;
-                while !self.eof() && !(self.at(0) == b'#' && self.at(1) == b'>') {
+                while !self.eof() && (self.at(0), self.at(1)) != (b'#', b'>') {
                     self.pos += 1;
                 }
                 self.pos = (self.pos + 2).min(self.b.len());
@@ -138,7 +142,9 @@ impl<'a> Parser<'a> {
     /// The keyword at the cursor, if the word there is exactly `kw`.
     fn keyword(&self, kw: &str) -> bool {
         let end = self.pos + kw.len();
-        self.slice(self.pos, end).eq_ignore_ascii_case(kw) && !is_ident(self.b.get(end).copied().unwrap_or(0)) && self.b.get(end) != Some(&b'-')
+        self.slice(self.pos, end).eq_ignore_ascii_case(kw)
+            && !is_ident(self.b.get(end).copied().unwrap_or(0))
+            && self.b.get(end) != Some(&b'-')
     }
 
     fn eat_keyword(&mut self, kw: &str) -> bool {
@@ -198,7 +204,10 @@ impl<'a> Parser<'a> {
         self.space();
         let start = self.pos;
         if !self.eat("(") {
-            return Pipeline { elems: Vec::new(), span: self.span(start) };
+            return Pipeline {
+                elems: Vec::new(),
+                span: self.span(start),
+            };
         }
         self.space();
         let p = self.pipeline();
@@ -228,7 +237,10 @@ impl<'a> Parser<'a> {
             self.for_stmt()
         } else if self.eat_keyword("while") {
             let cond = self.condition();
-            StmtKind::While { cond, body: self.block() }
+            StmtKind::While {
+                cond,
+                body: self.block(),
+            }
         } else if self.eat_keyword("do") {
             let body = self.block();
             self.space();
@@ -238,7 +250,11 @@ impl<'a> Parser<'a> {
                 self.eat_keyword("while");
                 false
             };
-            StmtKind::Do { body, cond: self.condition(), until }
+            StmtKind::Do {
+                body,
+                cond: self.condition(),
+                until,
+            }
         } else if self.eat_keyword("switch") {
             self.switch_stmt()
         } else if self.keyword("function") || self.keyword("filter") {
@@ -267,7 +283,10 @@ impl<'a> Parser<'a> {
         } else {
             return Some(self.assignment_or_pipeline(start));
         };
-        Some(Stmt { kind, span: self.span(start) })
+        Some(Stmt {
+            kind,
+            span: self.span(start),
+        })
     }
 
     /// `[CmdletBinding()]` on a line of its own, before `param`.
@@ -330,14 +349,22 @@ impl<'a> Parser<'a> {
         self.space();
         self.eat("(");
         self.space();
-        let var = if self.eat("$") { self.var_name() } else { String::new() };
+        let var = if self.eat("$") {
+            self.var_name()
+        } else {
+            String::new()
+        };
         self.space();
         self.eat_keyword("in");
         self.space();
         let items = self.pipeline();
         self.space();
         self.eat(")");
-        StmtKind::Foreach { var, items, body: self.block() }
+        StmtKind::Foreach {
+            var,
+            items,
+            body: self.block(),
+        }
     }
 
     fn for_stmt(&mut self) -> StmtKind {
@@ -352,7 +379,12 @@ impl<'a> Parser<'a> {
         let step = self.for_part();
         self.space();
         self.eat(")");
-        StmtKind::For { init, cond, step, body: self.block() }
+        StmtKind::For {
+            init,
+            cond,
+            step,
+            body: self.block(),
+        }
     }
 
     fn for_part(&mut self) -> Option<Box<Stmt>> {
@@ -413,7 +445,11 @@ impl<'a> Parser<'a> {
         }
         let name = self.slice(name_start, self.pos).to_ascii_lowercase();
         self.blanks();
-        let mut params = if self.at(0) == b'(' { self.param_list() } else { Vec::new() };
+        let mut params = if self.at(0) == b'(' {
+            self.param_list()
+        } else {
+            Vec::new()
+        };
         self.space();
         let mut body = Vec::new();
         if self.eat("{") {
@@ -466,7 +502,11 @@ impl<'a> Parser<'a> {
                     } else {
                         None
                     };
-                    out.push(Param { name, default, switch });
+                    out.push(Param {
+                        name,
+                        default,
+                        switch,
+                    });
                 }
                 _ => self.pos += 1,
             }
@@ -522,7 +562,11 @@ impl<'a> Parser<'a> {
                 break;
             }
         }
-        StmtKind::Try { body, catches, finally }
+        StmtKind::Try {
+            body,
+            catches,
+            finally,
+        }
     }
 
     fn assignment_or_pipeline(&mut self, start: usize) -> Stmt {
@@ -537,7 +581,10 @@ impl<'a> Parser<'a> {
         }
         self.pos = save;
         let p = self.pipeline();
-        Stmt { kind: StmtKind::Pipeline(p), span: self.span(start) }
+        Stmt {
+            kind: StmtKind::Pipeline(p),
+            span: self.span(start),
+        }
     }
 
     /// What follows `=`: a pipeline, or a statement whose output is the value
@@ -550,8 +597,14 @@ impl<'a> Parser<'a> {
         let start = self.pos;
         let stmt = self.statement();
         let span = self.span(start);
-        let sub = Expr { kind: ExprKind::Sub(stmt.into_iter().collect(), false), span };
-        Pipeline { elems: vec![Elem::Expr(sub)], span }
+        let sub = Expr {
+            kind: ExprKind::Sub(stmt.into_iter().collect(), false),
+            span,
+        };
+        Pipeline {
+            elems: vec![Elem::Expr(sub)],
+            span,
+        }
     }
 
     /// `$x =`, `[int]$x +=`, `$h.K =`: the target and operator, cursor after it.
@@ -587,7 +640,9 @@ impl<'a> Parser<'a> {
             ("%=", AssignOp::Rem),
         ];
         for (s, op) in ops {
-            if self.b[self.pos.min(self.b.len())..].starts_with(s.as_bytes()) && self.at(s.len()) != b'=' {
+            if self.b[self.pos.min(self.b.len())..].starts_with(s.as_bytes())
+                && self.at(s.len()) != b'='
+            {
                 self.pos += s.len();
                 return Some((target, op));
             }
@@ -600,7 +655,10 @@ impl<'a> Parser<'a> {
         let start = self.pos;
         let mut elems = Vec::new();
         if !self.enter() {
-            return Pipeline { elems, span: self.span(start) };
+            return Pipeline {
+                elems,
+                span: self.span(start),
+            };
         }
         loop {
             self.blanks();
@@ -634,7 +692,10 @@ impl<'a> Parser<'a> {
             }
         }
         self.leave();
-        Pipeline { elems, span: self.span(start) }
+        Pipeline {
+            elems,
+            span: self.span(start),
+        }
     }
 
     fn starts_expression(&self) -> bool {
@@ -663,7 +724,9 @@ impl<'a> Parser<'a> {
 
     fn command(&mut self) -> Cmd {
         let start = self.pos;
-        if (self.at(0) == b'&' || self.at(0) == b'.') && matches!(self.at(1), b' ' | b'\t' | b'"' | b'\'' | b'$' | b'{' | b'(') {
+        if (self.at(0) == b'&' || self.at(0) == b'.')
+            && matches!(self.at(1), b' ' | b'\t' | b'"' | b'\'' | b'$' | b'{' | b'(')
+        {
             self.pos += 1;
             self.blanks();
         }
@@ -672,13 +735,17 @@ impl<'a> Parser<'a> {
         let mut redirects = Vec::new();
         loop {
             self.blanks();
-            if self.at_pipeline_end() || (self.at(0) == b'|') || (self.at(0) == b'&' && self.at(1) == b'&') {
+            if self.at_pipeline_end()
+                || (self.at(0) == b'|')
+                || (self.at(0) == b'&' && self.at(1) == b'&')
+            {
                 break;
             }
             let before = self.pos;
             if self.redirect_ahead() {
                 redirects.extend(self.redirect());
-            } else if self.at(0) == b'-' && (self.at(1).is_ascii_alphabetic() || self.at(1) == b'_') {
+            } else if self.at(0) == b'-' && (self.at(1).is_ascii_alphabetic() || self.at(1) == b'_')
+            {
                 args.push(self.parameter());
             } else if self.at(0) == b'@' && is_ident(self.at(1)) {
                 let s = self.pos;
@@ -692,7 +759,12 @@ impl<'a> Parser<'a> {
                 self.pos += 1;
             }
         }
-        Cmd { name, args, redirects, span: self.span(start) }
+        Cmd {
+            name,
+            args,
+            redirects,
+            span: self.span(start),
+        }
     }
 
     fn parameter(&mut self) -> Arg {
@@ -746,8 +818,17 @@ impl<'a> Parser<'a> {
         let span = self.span(s);
         let mut out = Vec::new();
         for fd in fds {
-            let target = target.as_ref().map(|t| Expr { kind: clone_simple(&t.kind), span: t.span });
-            out.push(Redir { fd, append, target, dup, span });
+            let target = target.as_ref().map(|t| Expr {
+                kind: clone_simple(&t.kind),
+                span: t.span,
+            });
+            out.push(Redir {
+                fd,
+                append,
+                target,
+                dup,
+                span,
+            });
         }
         out
     }
@@ -767,14 +848,18 @@ impl<'a> Parser<'a> {
             items.push(self.arg_element());
             self.blanks();
         }
-        Expr { kind: ExprKind::Array(items), span: self.span(start) }
+        Expr {
+            kind: ExprKind::Array(items),
+            span: self.span(start),
+        }
     }
 
     /// One argument element in argument mode.
     fn arg_element(&mut self) -> Expr {
         let start = self.pos;
         let c = self.at(0);
-        let value_start = matches!(c, b'(' | b'{') || (c == b'@' && matches!(self.at(1), b'(' | b'{' | b'"' | b'\''));
+        let value_start = matches!(c, b'(' | b'{')
+            || (c == b'@' && matches!(self.at(1), b'(' | b'{' | b'"' | b'\''));
         let var_start = c == b'$' && self.at(1) == b'(';
         if value_start || var_start {
             let e = self.postfix();
@@ -784,7 +869,9 @@ impl<'a> Parser<'a> {
             let e = self.postfix();
             return if self.glued() { self.glue(start, e) } else { e };
         }
-        if (c.is_ascii_digit() || ((c == b'-' || c == b'+') && self.at(1).is_ascii_digit())) && self.number_ahead_signed() {
+        if (c.is_ascii_digit() || ((c == b'-' || c == b'+') && self.at(1).is_ascii_digit()))
+            && self.number_ahead_signed()
+        {
             let e = self.number_expr();
             if !self.glued() {
                 return e;
@@ -803,7 +890,11 @@ impl<'a> Parser<'a> {
         while k < self.b.len() && self.b[k].is_ascii_alphanumeric() {
             k += 1;
         }
-        number(self.slice(s, k)).is_some() && self.b.get(k).is_none_or(|c| ends_word(*c) || *c == b'.' && self.b.get(k + 1) == Some(&b'.'))
+        number(self.slice(s, k)).is_some()
+            && self
+                .b
+                .get(k)
+                .is_none_or(|c| ends_word(*c) || *c == b'.' && self.b.get(k + 1) == Some(&b'.'))
     }
 
     /// Another part follows without a blank (`"a"b`, `$p-x`).
@@ -815,14 +906,20 @@ impl<'a> Parser<'a> {
         let rest = self.bare_word();
         let mut parts = vec![Part::Sub(vec![Stmt {
             span: first.span,
-            kind: StmtKind::Pipeline(Pipeline { span: first.span, elems: vec![Elem::Expr(first)] }),
+            kind: StmtKind::Pipeline(Pipeline {
+                span: first.span,
+                elems: vec![Elem::Expr(first)],
+            }),
         }])];
         match rest.kind {
             ExprKind::Expand(p) => parts.extend(p),
             ExprKind::Str(s) => parts.push(Part::Lit(s)),
             _ => {}
         }
-        Expr { kind: ExprKind::Expand(parts), span: self.span(start) }
+        Expr {
+            kind: ExprKind::Expand(parts),
+            span: self.span(start),
+        }
     }
 
     /// A bare word with quotes and variables inside (`name="FTP $p"`, `C:\x`).
@@ -856,10 +953,16 @@ impl<'a> Parser<'a> {
             self.push_char(&mut lit);
         }
         if parts.is_empty() {
-            return Expr { kind: ExprKind::Str(lit), span: self.span(start) };
+            return Expr {
+                kind: ExprKind::Str(lit),
+                span: self.span(start),
+            };
         }
         flush(&mut parts, &mut lit);
-        Expr { kind: ExprKind::Expand(parts), span: self.span(start) }
+        Expr {
+            kind: ExprKind::Expand(parts),
+            span: self.span(start),
+        }
     }
 
     fn push_char(&mut self, out: &mut String) {
@@ -876,7 +979,10 @@ impl<'a> Parser<'a> {
 
     pub fn expression(&mut self) -> Expr {
         if !self.enter() {
-            return Expr { kind: ExprKind::Unknown, span: self.span(self.pos) };
+            return Expr {
+                kind: ExprKind::Unknown,
+                span: self.span(self.pos),
+            };
         }
         let e = self.logical();
         self.leave();
@@ -911,7 +1017,10 @@ impl<'a> Parser<'a> {
             self.pos += len;
             self.space();
             let right = self.binary(level - 1);
-            left = Expr { kind: ExprKind::Binary(op, Box::new(left), Box::new(right)), span: self.span(start) };
+            left = Expr {
+                kind: ExprKind::Binary(op, Box::new(left), Box::new(right)),
+                span: self.span(start),
+            };
         }
     }
 
@@ -933,7 +1042,9 @@ impl<'a> Parser<'a> {
                 1,
             )),
             3 if c == b'+' && n != b'=' && n != b'+' => Some((BinOp::Add, 1)),
-            3 if c == b'-' && !n.is_ascii_alphabetic() && n != b'=' && n != b'-' => Some((BinOp::Sub, 1)),
+            3 if c == b'-' && !n.is_ascii_alphabetic() && n != b'=' && n != b'-' => {
+                Some((BinOp::Sub, 1))
+            }
             _ => {
                 let name = self.dash_op()?;
                 let op = dash_operator(&name, level)?;
@@ -951,7 +1062,10 @@ impl<'a> Parser<'a> {
             self.pos += 2;
             self.space();
             let right = self.array();
-            return Expr { kind: ExprKind::Range(Box::new(left), Box::new(right)), span: self.span(start) };
+            return Expr {
+                kind: ExprKind::Range(Box::new(left), Box::new(right)),
+                span: self.span(start),
+            };
         }
         self.pos = save;
         left
@@ -977,13 +1091,19 @@ impl<'a> Parser<'a> {
                 self.pos = save;
             }
         }
-        Expr { kind: ExprKind::Array(items), span: self.span(start) }
+        Expr {
+            kind: ExprKind::Array(items),
+            span: self.span(start),
+        }
     }
 
     fn unary(&mut self) -> Expr {
         let start = self.pos;
         if !self.enter() {
-            return Expr { kind: ExprKind::Unknown, span: self.span(start) };
+            return Expr {
+                kind: ExprKind::Unknown,
+                span: self.span(start),
+            };
         }
         let e = self.unary_inner(start);
         self.leave();
@@ -994,39 +1114,70 @@ impl<'a> Parser<'a> {
         if self.eat("!") || self.eat_dash_keyword("not") {
             self.space();
             let e = self.unary();
-            return Expr { kind: ExprKind::Not(Box::new(e)), span: self.span(start) };
+            return Expr {
+                kind: ExprKind::Not(Box::new(e)),
+                span: self.span(start),
+            };
         }
         if self.eat_dash_keyword("join") || self.eat_dash_keyword("split") {
             self.space();
             let _ = self.unary();
-            return Expr { kind: ExprKind::Unknown, span: self.span(start) };
+            return Expr {
+                kind: ExprKind::Unknown,
+                span: self.span(start),
+            };
         }
-        if (self.at(0) == b'+' || self.at(0) == b'-') && self.at(1) == self.at(0) && self.at(2) == b'$' {
+        if (self.at(0) == b'+' || self.at(0) == b'-')
+            && self.at(1) == self.at(0)
+            && self.at(2) == b'$'
+        {
             let delta = if self.at(0) == b'+' { 1 } else { -1 };
             self.pos += 3;
             let var = self.var_name();
-            return Expr { kind: ExprKind::Step { var, delta, post: false }, span: self.span(start) };
+            return Expr {
+                kind: ExprKind::Step {
+                    var,
+                    delta,
+                    post: false,
+                },
+                span: self.span(start),
+            };
         }
         if self.at(0) == b'-' && !self.at(1).is_ascii_digit() && !self.at(1).is_ascii_alphabetic() {
             self.pos += 1;
             let e = self.unary();
-            return Expr { kind: ExprKind::Neg(Box::new(e)), span: self.span(start) };
+            return Expr {
+                kind: ExprKind::Neg(Box::new(e)),
+                span: self.span(start),
+            };
         }
         if self.at(0) == b'[' {
             let s = self.pos;
             self.skip_brackets();
-            let ty = self.slice(s + 1, self.pos.saturating_sub(1)).trim().to_ascii_lowercase();
+            let ty = self
+                .slice(s + 1, self.pos.saturating_sub(1))
+                .trim()
+                .to_ascii_lowercase();
             if self.at(0) == b':' && self.at(1) == b':' {
                 self.pos += 2;
                 while is_ident(self.at(0)) {
                     self.pos += 1;
                 }
                 self.call_args();
-                return self.postfix_of(Expr { kind: ExprKind::Unknown, span: self.span(start) }, start);
+                return self.postfix_of(
+                    Expr {
+                        kind: ExprKind::Unknown,
+                        span: self.span(start),
+                    },
+                    start,
+                );
             }
             self.blanks();
             let e = self.unary();
-            return Expr { kind: ExprKind::Cast(ty, Box::new(e)), span: self.span(start) };
+            return Expr {
+                kind: ExprKind::Cast(ty, Box::new(e)),
+                span: self.span(start),
+            };
         }
         self.postfix()
     }
@@ -1058,7 +1209,10 @@ impl<'a> Parser<'a> {
 
     fn postfix_of(&mut self, mut e: Expr, start: usize) -> Expr {
         loop {
-            if self.at(0) == b'.' && (is_ident(self.at(1)) || self.at(1) == b'"' || self.at(1) == b'\'') && self.at(1) != b'.' {
+            if self.at(0) == b'.'
+                && (is_ident(self.at(1)) || self.at(1) == b'"' || self.at(1) == b'\'')
+                && self.at(1) != b'.'
+            {
                 self.pos += 1;
                 let s = self.pos;
                 while is_ident(self.at(0)) {
@@ -1069,27 +1223,43 @@ impl<'a> Parser<'a> {
                     self.call_args();
                     name.push_str("()");
                 }
-                e = Expr { kind: ExprKind::Member(Box::new(e), name), span: self.span(start) };
+                e = Expr {
+                    kind: ExprKind::Member(Box::new(e), name),
+                    span: self.span(start),
+                };
             } else if self.at(0) == b':' && self.at(1) == b':' {
                 self.pos += 2;
                 while is_ident(self.at(0)) {
                     self.pos += 1;
                 }
                 self.call_args();
-                e = Expr { kind: ExprKind::Unknown, span: self.span(start) };
+                e = Expr {
+                    kind: ExprKind::Unknown,
+                    span: self.span(start),
+                };
             } else if self.at(0) == b'[' {
                 self.pos += 1;
                 self.space();
                 let index = self.expression();
                 self.space();
                 self.eat("]");
-                e = Expr { kind: ExprKind::Index(Box::new(e), Box::new(index)), span: self.span(start) };
+                e = Expr {
+                    kind: ExprKind::Index(Box::new(e), Box::new(index)),
+                    span: self.span(start),
+                };
             } else if (self.eat("++") || self.eat("--")) && matches!(e.kind, ExprKind::Var(_)) {
                 let delta = if self.b[self.pos - 1] == b'+' { 1 } else { -1 };
                 let ExprKind::Var(var) = std::mem::replace(&mut e.kind, ExprKind::Unknown) else {
                     return e;
                 };
-                e = Expr { kind: ExprKind::Step { var, delta, post: true }, span: self.span(start) };
+                e = Expr {
+                    kind: ExprKind::Step {
+                        var,
+                        delta,
+                        post: true,
+                    },
+                    span: self.span(start),
+                };
             } else {
                 return e;
             }
@@ -1145,7 +1315,10 @@ impl<'a> Parser<'a> {
                 return self.bare_word();
             }
         };
-        Expr { kind, span: self.span(start) }
+        Expr {
+            kind,
+            span: self.span(start),
+        }
     }
 
     fn number_expr(&mut self) -> Expr {
@@ -1155,7 +1328,9 @@ impl<'a> Parser<'a> {
             self.eat("+");
         }
         let s = self.pos;
-        while self.at(0).is_ascii_alphanumeric() || (self.at(0) == b'.' && self.at(1).is_ascii_digit()) {
+        while self.at(0).is_ascii_alphanumeric()
+            || (self.at(0) == b'.' && self.at(1).is_ascii_digit())
+        {
             self.pos += 1;
         }
         let word = self.slice(s, self.pos);
@@ -1166,7 +1341,10 @@ impl<'a> Parser<'a> {
         if self.pos == start {
             self.pos += 1;
         }
-        Expr { kind, span: self.span(start) }
+        Expr {
+            kind,
+            span: self.span(start),
+        }
     }
 
     fn hashtable(&mut self) -> ExprKind {
@@ -1218,7 +1396,9 @@ impl<'a> Parser<'a> {
             return self.slice(self.pos - 1, self.pos).to_owned();
         }
         let s = self.pos;
-        while is_ident(self.at(0)) || (self.at(0) == b':' && is_ident(self.at(1)) && self.at(1) != b':') {
+        while is_ident(self.at(0))
+            || (self.at(0) == b':' && is_ident(self.at(1)) && self.at(1) != b':')
+        {
             self.pos += 1;
         }
         strip_scope(self.slice(s, self.pos).to_ascii_lowercase())
@@ -1246,7 +1426,10 @@ impl<'a> Parser<'a> {
             if quote == b'"' && c == b'`' {
                 self.pos += 1;
                 self.escape(&mut lit);
-            } else if quote == b'"' && c == b'$' && (is_ident(self.at(1)) || matches!(self.at(1), b'{' | b'(' | b'_' | b'?')) {
+            } else if quote == b'"'
+                && c == b'$'
+                && (is_ident(self.at(1)) || matches!(self.at(1), b'{' | b'(' | b'_' | b'?'))
+            {
                 flush(&mut parts, &mut lit);
                 parts.push(self.string_var());
             } else {
@@ -1261,7 +1444,10 @@ impl<'a> Parser<'a> {
     }
 
     fn quote_len(&self) -> usize {
-        self.text.get(self.pos..).and_then(|r| r.chars().next()).map_or(1, char::len_utf8)
+        self.text
+            .get(self.pos..)
+            .and_then(|r| r.chars().next())
+            .map_or(1, char::len_utf8)
     }
 
     fn escape(&mut self, out: &mut String) {
@@ -1318,7 +1504,11 @@ impl<'a> Parser<'a> {
             Some(e) => (e, e + 3),
             None => (self.b.len(), self.b.len()),
         };
-        let body_end = if body_end > body_start && self.b.get(body_end - 1) == Some(&b'\r') { body_end - 1 } else { body_end };
+        let body_end = if body_end > body_start && self.b.get(body_end - 1) == Some(&b'\r') {
+            body_end - 1
+        } else {
+            body_end
+        };
         if quote == b'\'' {
             self.pos = after;
             return ExprKind::Str(self.slice(body_start, body_end.max(body_start)).to_owned());
@@ -1331,7 +1521,9 @@ impl<'a> Parser<'a> {
             if c == b'`' {
                 self.pos += 1;
                 self.escape(&mut lit);
-            } else if c == b'$' && (is_ident(self.at(1)) || matches!(self.at(1), b'{' | b'(' | b'_')) {
+            } else if c == b'$'
+                && (is_ident(self.at(1)) || matches!(self.at(1), b'{' | b'(' | b'_'))
+            {
                 flush(&mut parts, &mut lit);
                 parts.push(self.string_var());
             } else {
@@ -1389,7 +1581,10 @@ fn clone_simple(kind: &ExprKind) -> ExprKind {
 /// that is not an integer here (`1.5`, `1e3`, past 64 bits), `None` for a word.
 pub fn number(word: &str) -> Option<Option<i64>> {
     let lower = word.to_ascii_lowercase();
-    let (digits, mult) = match ["kb", "mb", "gb", "tb", "pb"].iter().position(|s| lower.ends_with(s)) {
+    let (digits, mult) = match ["kb", "mb", "gb", "tb", "pb"]
+        .iter()
+        .position(|s| lower.ends_with(s))
+    {
         Some(k) => (&lower[..lower.len() - 2], 1i64 << (10 * (k as u32 + 1))),
         None => (lower.as_str(), 1),
     };
@@ -1417,7 +1612,12 @@ pub fn number(word: &str) -> Option<Option<i64>> {
 fn dash_operator(name: &str, level: u8) -> Option<BinOp> {
     let (case, base) = match name.strip_prefix('c') {
         Some(rest) if cmp_op(rest).is_some() => (true, rest),
-        _ => (false, name.strip_prefix('i').filter(|r| cmp_op(r).is_some()).unwrap_or(name)),
+        _ => (
+            false,
+            name.strip_prefix('i')
+                .filter(|r| cmp_op(r).is_some())
+                .unwrap_or(name),
+        ),
     };
     let op = match (level, base) {
         (1, "f") => BinOp::Format,

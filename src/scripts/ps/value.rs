@@ -137,7 +137,9 @@ impl Val {
             }
             Val::Arr(items) if items.len() == 1 => items[0].int(),
             Val::Unknown => Err(Fail::Unknown),
-            _ => Err(Fail::Error("cannot convert the value to a number".to_owned())),
+            _ => Err(Fail::Error(
+                "cannot convert the value to a number".to_owned(),
+            )),
         }
     }
 }
@@ -164,7 +166,9 @@ pub fn add(a: &Val, b: &Val) -> Res {
             let mut entries = x.as_ref().clone();
             for (k, v) in y.iter() {
                 if entries.iter().any(|(e, _)| e.eq_ignore_ascii_case(k)) {
-                    return Err(Fail::Error(format!("the key {k} is already in the hashtable")));
+                    return Err(Fail::Error(format!(
+                        "the key {k} is already in the hashtable"
+                    )));
                 }
                 entries.push((k.clone(), v.clone()));
             }
@@ -252,7 +256,11 @@ fn contains(case: bool, list: &Val, item: &Val) -> Result<bool, Fail> {
             Err(_) => unknown = true,
         }
     }
-    if unknown { Err(Fail::Unknown) } else { Ok(false) }
+    if unknown {
+        Err(Fail::Unknown)
+    } else {
+        Ok(false)
+    }
 }
 
 fn scalar(op: CmpOp, case: bool, a: &Val, b: &Val) -> Result<bool, Fail> {
@@ -263,8 +271,13 @@ fn scalar(op: CmpOp, case: bool, a: &Val, b: &Val) -> Result<bool, Fail> {
     let r = match op {
         CmpOp::Like | CmpOp::NotLike => wildcard(&fold(&b.text(), case), &fold(&a.text(), case)),
         CmpOp::Match | CmpOp::NotMatch => {
-            let pattern = if case { b.text() } else { format!("(?i){}", b.text()) };
-            let re = regex::Regex::new(&pattern).map_err(|_| Fail::Error("invalid regular expression".to_owned()))?;
+            let pattern = if case {
+                b.text()
+            } else {
+                format!("(?i){}", b.text())
+            };
+            let re = regex::Regex::new(&pattern)
+                .map_err(|_| Fail::Error("invalid regular expression".to_owned()))?;
             re.is_match(&a.text())
         }
         _ => {
@@ -400,14 +413,21 @@ pub fn format(template: &str, args: &[Val]) -> Res {
                 }
                 let index = inner.split([':', ',']).next().unwrap_or("").trim();
                 let Ok(k) = index.parse::<usize>() else {
-                    return Err(Fail::Error("input string was not in a correct format".to_owned()));
+                    return Err(Fail::Error(
+                        "input string was not in a correct format".to_owned(),
+                    ));
                 };
                 if inner.contains(':') {
                     return Err(Fail::Unknown);
                 }
                 match args.get(k) {
                     Some(v) => out.push_str(&v.text()),
-                    None => return Err(Fail::Error("index (zero based) must be less than the size of the argument list".to_owned())),
+                    None => {
+                        return Err(Fail::Error(
+                            "index (zero based) must be less than the size of the argument list"
+                                .to_owned(),
+                        ));
+                    }
                 }
             }
             other => out.push(other),
@@ -421,8 +441,13 @@ pub fn replace(case: bool, a: &Val, b: &Val) -> Res {
     let items = b.items();
     let pattern = items.first().map(Val::text).unwrap_or_default();
     let with = items.get(1).map(Val::text).unwrap_or_default();
-    let pattern = if case { pattern } else { format!("(?i){pattern}") };
-    let re = regex::Regex::new(&pattern).map_err(|_| Fail::Error("invalid regular expression".to_owned()))?;
+    let pattern = if case {
+        pattern
+    } else {
+        format!("(?i){pattern}")
+    };
+    let re = regex::Regex::new(&pattern)
+        .map_err(|_| Fail::Error("invalid regular expression".to_owned()))?;
     let one = |v: &Val| Val::str(re.replace_all(&v.text(), with.as_str()).into_owned());
     Ok(match a {
         Val::Arr(xs) => Val::arr(xs.iter().map(one).collect()),
@@ -431,7 +456,8 @@ pub fn replace(case: bool, a: &Val, b: &Val) -> Res {
 }
 
 pub fn split(a: &Val, b: &Val) -> Res {
-    let re = regex::Regex::new(&format!("(?i){}", b.text())).map_err(|_| Fail::Error("invalid regular expression".to_owned()))?;
+    let re = regex::Regex::new(&format!("(?i){}", b.text()))
+        .map_err(|_| Fail::Error("invalid regular expression".to_owned()))?;
     Ok(Val::arr(re.split(&a.text()).map(Val::str).collect()))
 }
 
@@ -452,7 +478,9 @@ pub fn cast(ty: &str, v: Val) -> Res {
             if fits {
                 Ok(Val::Int(n))
             } else {
-                Err(Fail::Error(format!("cannot convert value \"{n}\" to type [{ty}]")))
+                Err(Fail::Error(format!(
+                    "cannot convert value \"{n}\" to type [{ty}]"
+                )))
             }
         }
         "string" => Ok(Val::str(v.text())),
