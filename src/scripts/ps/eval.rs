@@ -103,6 +103,9 @@ impl<'s, 'k> Interp<'s, 'k> {
             StmtKind::If { clauses, otherwise } => self.if_stmt(clauses, otherwise.as_ref()),
             StmtKind::Foreach { var, items, body } => {
                 let values = self.pipeline(items);
+                if self.failed {
+                    return Flow::Next;
+                }
                 self.each(var, values, items.span, body)
             }
             StmtKind::For {
@@ -242,6 +245,10 @@ impl<'s, 'k> Interp<'s, 'k> {
         let mut last_unknown = None;
         for (cond, body) in clauses {
             let t = self.pipeline(cond).truth();
+            if self.failed {
+                // PowerShell stops the whole statement.
+                return Flow::Next;
+            }
             match (t, last_unknown) {
                 (Some(true), None) => return self.block(body),
                 (Some(true), Some(span)) => {
@@ -293,6 +300,8 @@ impl<'s, 'k> Interp<'s, 'k> {
             match self.block(body) {
                 Flow::Break => break,
                 Flow::Next | Flow::Continue => {}
+                // `return` in a ForEach-Object block ends that item only.
+                Flow::Return if var == "_" => {}
                 other => {
                     flow = other;
                     break;

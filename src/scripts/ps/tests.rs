@@ -85,6 +85,7 @@ fn ranges_run_both_ways_and_loops_unroll() {
         vec!["P|21", "P|990"]
     );
     assert_eq!(argv("1..2 | % { P $PSItem }"), vec!["P|1", "P|2"]);
+    assert_eq!(argv("1..3 | % { if ($_ -eq 2) { return }; P $_ }"), vec!["P|1", "P|3"]);
     assert!(
         run_text("foreach ($p in 1..2) { P $p }")
             .commands
@@ -121,6 +122,11 @@ fn huge_range_bounds_are_errors_not_wrapped() {
     // `$r` was never assigned: it is not known (not 1..-1294967296).
     assert!(!cmds[0].argv[1].is_known());
     assert!(cmds.iter().all(|c| c.argv[0].text != "Q"));
+    let src = SourceFile::new(FileId(0), "x.ps1", b"foreach ($p in 1..3000000000) { A; B }\nif ((1..3000000000) -contains 5) { C } else { D }\nE");
+    let mut cmds = Vec::new();
+    let _ = run_with_errors(&src, &mut |c| cmds.push(c));
+    let names: Vec<&str> = cmds.iter().map(|c| c.argv[0].text.as_str()).collect();
+    assert_eq!(names, vec!["E"]);
 }
 
 #[test]
