@@ -17,7 +17,7 @@ use crate::formats::winfw::{
 use crate::portset::PortSet;
 use crate::scripts::{self, Command, Outcome, Word};
 use crate::source::{SourceFile, Span};
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 pub fn run(source: &SourceFile, fx: &mut Effects) {
     let _ = read(source, fx);
@@ -30,6 +30,7 @@ pub fn read(source: &SourceFile, fx: &mut Effects) -> Outcome {
         fx,
         reported: HashSet::new(),
         pending: None,
+        rules: RuleMerger::default(),
     };
     let (outcome, errors) = scripts::ps::run_with_errors(source, &mut |cmd| reader.take(&cmd));
     reader.flush();
@@ -46,6 +47,7 @@ struct Reader<'a> {
     reported: HashSet<(&'static str, Span)>,
     /// The iterations so far of a native command a loop repeats.
     pending: Option<Repeated>,
+    rules: RuleMerger,
 }
 
 /// One native command line run by each iteration of a loop, read as one
@@ -111,9 +113,7 @@ impl Reader<'_> {
             cmdlet(&name, &bound, site, self.fx);
         }
         self.once_per_span(findings, cmd.repeated);
-        if cmd.repeated {
-            merge_repeated_rule(&mut self.fx.firewall, changes);
-        }
+        self.rules.after(&mut self.fx.firewall, changes, cmd.span, cmd.repeated);
     }
 
     /// Runs the iterations of a repeated native command: as one command over
@@ -325,32 +325,62 @@ fn loop_values(values: Vec<String>) -> LoopValues {
     LoopValues::List(values)
 }
 
-/// Consecutive rules a loop adds from one command, that differ only in their
-/// ports (same name too), are one rule over all those ports.
-fn merge_repeated_rule(changes: &mut Vec<Change>, from: usize) {
-    if from == 0 || changes.len() != from + 1 {
-        return;
+/// Rules one command of a loop adds, kept apart by name up to this many;
+/// past it, they are one rule (a loop of 65,535 named rules is one range).
+const MAX_NAMED_RULES: usize = 256;
+
+/// The rules a loop adds from one command, that differ only in their ports,
+/// are one rule over all those ports: the earlier rule takes the new one's
+/// ports when nothing but additions came between them.
+#[derive(Default)]
+struct RuleMerger {
+    /// Per command: the index of its last rule and how many it added.
+    last: HashMap<Span, (usize, usize)>,
+    /// Changes before this index are behind a removal or another change.
+    barrier: usize,
+}
+
+impl RuleMerger {
+    fn after(&mut self, changes: &mut Vec<Change>, from: usize, span: Span, repeated: bool) {
+        if changes[from.min(changes.len())..].iter().any(|c| !matches!(c, Change::Add(_))) {
+            self.barrier = changes.len();
+            return;
+        }
+        if !repeated || changes.len() != from + 1 {
+            return;
+        }
+        let entry = self.last.entry(span).or_insert((from, 0));
+        entry.1 += 1;
+        let (at, count) = *entry;
+        if at == from || at < self.barrier || !merge_into(changes, at, count > MAX_NAMED_RULES) {
+            *entry = (from, count);
+        }
     }
-    let (Some(Change::Add(prev)), Some(Change::Add(new))) =
-        (changes.get(from - 1), changes.get(from))
-    else {
-        return;
+}
+
+/// Moves the last rule's ports into rule `at` when the two are the same
+/// rule otherwise (the name aside when `any_name`).
+fn merge_into(changes: &mut Vec<Change>, at: usize, any_name: bool) -> bool {
+    let (Some(Change::Add(prev)), Some(Change::Add(new))) = (changes.get(at), changes.last()) else {
+        return false;
     };
     let (LocalPorts::Set(a), LocalPorts::Set(b)) = (&prev.local_ports, &new.local_ports) else {
-        return;
+        return false;
     };
     let same = WinRule {
         local_ports: LocalPorts::Set(a.clone()),
+        name: if any_name { prev.name.clone() } else { new.name.clone() },
         ..new.clone()
     };
     if same != *prev {
-        return;
+        return false;
     }
     let ports = a.union(b);
     changes.pop();
-    if let Some(Change::Add(prev)) = changes.last_mut() {
+    if let Some(Change::Add(prev)) = changes.get_mut(at) {
         prev.local_ports = LocalPorts::Set(ports);
     }
+    true
 }
 
 /// `-Name` as written (not a quoted string that starts with a dash).
@@ -892,6 +922,20 @@ mod tests {
             "for ($p = 5100; $p -le 5000; $p++) { New-NetFirewallRule -DisplayName x -Protocol TCP -LocalPort $p }\n",
         );
         assert!(fx.firewall.is_empty());
+    }
+
+    #[test]
+    fn a_loop_of_named_rules_is_bounded() {
+        let fx = effects(
+            "foreach ($p in 5000..5999) { New-NetFirewallRule -DisplayName \"P $p\" -Protocol TCP -LocalPort $p; Write-Host $p }\n\
+             foreach ($p in 6000..6001) { New-NetFirewallRule -DisplayName \"Q\" -Protocol TCP -LocalPort $p; Remove-NetFirewallRule -DisplayName \"Q\" }\n",
+        );
+        // 256 named rules, the last taking the ports of the rest; then the
+        // second loop's additions and removals in order.
+        assert_eq!(fx.firewall.len(), MAX_NAMED_RULES + 4);
+        let ports = ports(&fx);
+        assert_eq!(ports[MAX_NAMED_RULES - 1], format!("{}-5999", 5000 + MAX_NAMED_RULES - 1));
+        assert_eq!(ports[MAX_NAMED_RULES..], ["6000", "6001"]);
     }
 
     #[test]
