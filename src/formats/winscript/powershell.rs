@@ -60,7 +60,7 @@ struct Repeated {
 }
 
 /// Iterations of one repeated command kept before they are read.
-const MAX_ITERATIONS: usize = 65_536;
+const MAX_ITERATIONS: usize = 16_384;
 
 /// Native programs whose command lines [`commands::run`] reads.
 const NATIVE: &[&str] = &[
@@ -113,7 +113,8 @@ impl Reader<'_> {
             cmdlet(&name, &bound, site, self.fx);
         }
         self.once_per_span(findings, cmd.repeated);
-        self.rules.after(&mut self.fx.firewall, changes, cmd.span, cmd.repeated);
+        self.rules
+            .after(&mut self.fx.firewall, changes, cmd.span, cmd.repeated);
     }
 
     /// Runs the iterations of a repeated native command: as one command over
@@ -342,7 +343,10 @@ struct RuleMerger {
 
 impl RuleMerger {
     fn after(&mut self, changes: &mut Vec<Change>, from: usize, span: Span, repeated: bool) {
-        if changes[from.min(changes.len())..].iter().any(|c| !matches!(c, Change::Add(_))) {
+        if changes[from.min(changes.len())..]
+            .iter()
+            .any(|c| !matches!(c, Change::Add(_)))
+        {
             self.barrier = changes.len();
             return;
         }
@@ -361,7 +365,8 @@ impl RuleMerger {
 /// Moves the last rule's ports into rule `at` when the two are the same
 /// rule otherwise (the name aside when `any_name`).
 fn merge_into(changes: &mut Vec<Change>, at: usize, any_name: bool) -> bool {
-    let (Some(Change::Add(prev)), Some(Change::Add(new))) = (changes.get(at), changes.last()) else {
+    let (Some(Change::Add(prev)), Some(Change::Add(new))) = (changes.get(at), changes.last())
+    else {
         return false;
     };
     let (LocalPorts::Set(a), LocalPorts::Set(b)) = (&prev.local_ports, &new.local_ports) else {
@@ -369,7 +374,11 @@ fn merge_into(changes: &mut Vec<Change>, at: usize, any_name: bool) -> bool {
     };
     let same = WinRule {
         local_ports: LocalPorts::Set(a.clone()),
-        name: if any_name { prev.name.clone() } else { new.name.clone() },
+        name: if any_name {
+            prev.name.clone()
+        } else {
+            new.name.clone()
+        },
         ..new.clone()
     };
     if same != *prev {
@@ -934,7 +943,10 @@ mod tests {
         // second loop's additions and removals in order.
         assert_eq!(fx.firewall.len(), MAX_NAMED_RULES + 4);
         let ports = ports(&fx);
-        assert_eq!(ports[MAX_NAMED_RULES - 1], format!("{}-5999", 5000 + MAX_NAMED_RULES - 1));
+        assert_eq!(
+            ports[MAX_NAMED_RULES - 1],
+            format!("{}-5999", 5000 + MAX_NAMED_RULES - 1)
+        );
         assert_eq!(ports[MAX_NAMED_RULES..], ["6000", "6001"]);
     }
 

@@ -85,7 +85,10 @@ fn ranges_run_both_ways_and_loops_unroll() {
         vec!["P|21", "P|990"]
     );
     assert_eq!(argv("1..2 | % { P $PSItem }"), vec!["P|1", "P|2"]);
-    assert_eq!(argv("1..3 | % { if ($_ -eq 2) { return }; P $_ }"), vec!["P|1", "P|3"]);
+    assert_eq!(
+        argv("1..3 | % { if ($_ -eq 2) { return }; P $_ }"),
+        vec!["P|1", "P|3"]
+    );
     assert!(
         run_text("foreach ($p in 1..2) { P $p }")
             .commands
