@@ -392,16 +392,15 @@ fn merge_into(changes: &mut Vec<Change>, at: usize, any_name: bool) -> bool {
     true
 }
 
-/// `-Name` as written (not a quoted string that starts with a dash).
+/// `-Name` as written, or from a splatted `@params` (not a string or a
+/// variable whose value starts with a dash).
 fn is_parameter(w: &Word, source: &SourceFile) -> bool {
     let mut chars = w.text.chars();
     chars.next() == Some('-')
         && chars
             .next()
             .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
-        && !source
-            .slice(w.span)
-            .starts_with(['"', '\'', '\u{2018}', '\u{2019}', '\u{201C}', '\u{201D}'])
+        && source.slice(w.span).starts_with(['-', '@'])
 }
 
 /// A cmdlet's arguments, matched to parameters by unique prefix as PowerShell binds them.
@@ -1022,6 +1021,25 @@ mod tests {
                 ..
             }]
         ));
+    }
+
+    #[test]
+    fn a_value_that_starts_with_a_dash_is_not_a_parameter() {
+        let fx = effects(
+            "$n = '-Action'\nRemove-NetFirewallRule -DisplayName $n\nRemove-NetFirewallRule '-x'\n",
+        );
+        let names: Vec<Option<String>> = fx
+            .firewall
+            .iter()
+            .map(|c| match c {
+                Change::Delete(f) => f.name.clone(),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(
+            names,
+            vec![Some("-Action".to_owned()), Some("-x".to_owned())]
+        );
     }
 
     #[test]
