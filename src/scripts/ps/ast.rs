@@ -64,7 +64,8 @@ pub enum StmtKind {
 
 #[derive(Debug)]
 pub enum Target {
-    Var(String),
+    /// A variable, and the type it is constrained to (`[int]$x = '21'` holds 21).
+    Var(String, Option<String>),
     /// `$h.Key = …`, `$a[0] = …`: not followed.
     Other,
 }

@@ -185,7 +185,9 @@ impl<'s, 'k> Interp<'s, 'k> {
 
     fn assign(&mut self, target: &Target, op: AssignOp, value: &Pipeline, span: Span) {
         let v = self.pipeline(value);
-        let Target::Var(name) = target else { return };
+        let Target::Var(name, ty) = target else {
+            return;
+        };
         if self.failed {
             return;
         }
@@ -197,6 +199,10 @@ impl<'s, 'k> Interp<'s, 'k> {
             AssignOp::Mul => self.mul(&old, &v, span),
             AssignOp::Div => value::arith('/', &old, &v),
             AssignOp::Rem => value::arith('%', &old, &v),
+        };
+        let r = match ty {
+            Some(t) => r.and_then(|v| value::cast(t, v)),
+            None => r,
         };
         match r {
             Ok(v) => self.set(name, v),
@@ -1062,7 +1068,7 @@ fn invoked_block(args: &[Arg]) -> Option<Rc<Block>> {
 fn stepped_var(s: &Stmt) -> Option<&str> {
     match &s.kind {
         StmtKind::Assign {
-            target: Target::Var(v),
+            target: Target::Var(v, _),
             ..
         } => Some(v),
         StmtKind::Pipeline(p) => match p.elems.first() {

@@ -609,8 +609,12 @@ impl<'a> Parser<'a> {
 
     /// `$x =`, `[int]$x +=`, `$h.K =`: the target and operator, cursor after it.
     fn assign_target(&mut self) -> Option<(Target, AssignOp)> {
+        let mut ty = None;
         while self.at(0) == b'[' {
+            let s = self.pos;
             self.skip_brackets();
+            let inner = self.slice(s + 1, self.pos.saturating_sub(1));
+            ty = Some(inner.trim().to_ascii_lowercase());
             self.blanks();
         }
         if self.at(0) != b'$' {
@@ -618,7 +622,7 @@ impl<'a> Parser<'a> {
         }
         self.pos += 1;
         let name = self.var_name();
-        let mut target = Target::Var(name);
+        let mut target = Target::Var(name, ty);
         while matches!(self.at(0), b'.' | b'[') {
             target = Target::Other;
             if self.at(0) == b'[' {
@@ -1588,7 +1592,13 @@ pub fn number(word: &str) -> Option<Option<i64>> {
         Some(k) => (&lower[..lower.len() - 2], 1i64 << (10 * (k as u32 + 1))),
         None => (lower.as_str(), 1),
     };
-    let digits = digits.strip_suffix(['l', 'd']).unwrap_or(digits);
+    // `d` (decimal) is a hex digit in `0x…`; only `l` (long) ends a hex literal.
+    let suffixes: &[char] = if digits.starts_with("0x") {
+        &['l']
+    } else {
+        &['l', 'd']
+    };
+    let digits = digits.strip_suffix(suffixes).unwrap_or(digits);
     let value = if let Some(hex) = digits.strip_prefix("0x") {
         if hex.is_empty() || !hex.bytes().all(|c| c.is_ascii_hexdigit()) {
             return None;

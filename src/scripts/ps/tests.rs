@@ -218,6 +218,18 @@ fn arithmetic_strings_and_format() {
 }
 
 #[test]
+fn numeric_literals() {
+    assert_eq!(
+        argv("P (0xd) (0x15l) (5l) (2kb) (7d) 1e3 -5"),
+        vec!["P|13|21|5|2048|7|1e3|-5"]
+    );
+    assert_eq!(
+        argv("[int]$x = '21'; $y = [string]5 + 1\nP ($x + 1) $y"),
+        vec!["P|22|51"]
+    );
+}
+
+#[test]
 fn try_catch_and_whatif() {
     let run = run_text("try { A } catch { B }\nC -WhatIf");
     let texts: Vec<&str> = run
