@@ -44,7 +44,7 @@ impl Rule for PassiveRangeUnrestricted {
             }
             let needed = super::passive_range_too_small::ports_for_sessions(server, policy);
             let width = needed.unwrap_or(100).clamp(1, 15536);
-            let hi = 50000 + width as u16 - 1;
+            let hi = 50000 + (width as u16 - 1);
             let sizing = match needed {
                 Some(_) => "enough for the sessions it admits",
                 None => "a band sized for the sessions you expect",

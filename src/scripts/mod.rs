@@ -15,6 +15,7 @@
 //! the run and is recorded as a [`Limit`] naming the line, never a hang.
 
 pub mod cmd;
+pub mod ps;
 pub mod sh;
 
 use crate::source::Span;
@@ -389,7 +390,12 @@ impl Budget {
     /// Charge one statement at `span`; `false` once the budget is spent (stop).
     pub fn step(&mut self, span: Span) -> bool {
         self.steps += 1;
-        self.check(self.steps > self.max_steps, LimitKind::Steps, span, self.max_steps)
+        self.check(
+            self.steps > self.max_steps,
+            LimitKind::Steps,
+            span,
+            self.max_steps,
+        )
     }
 
     /// Charge one yielded command; `false` once the budget is spent.
@@ -478,7 +484,10 @@ mod tests {
 
     fn cmd(words: &[&str]) -> Command {
         Command {
-            argv: words.iter().map(|w| Word::literal(*w, span(0, 1))).collect(),
+            argv: words
+                .iter()
+                .map(|w| Word::literal(*w, span(0, 1)))
+                .collect(),
             span: span(0, 1),
             stdin: None,
             redirects: Vec::new(),

@@ -1,11 +1,10 @@
-//! PowerShell scripts, best effort: backtick continuation, `#`/`<# #>`
-//! comments, `$var = value` assignments of numbers, strings, arrays and
-//! `a..b` ranges, `foreach ($p in a..b) { }`, `a..b | ForEach-Object { $_ }`,
-//! counted `for` loops, blocks of `if`/`try`/functions (assumed to run once).
-//! Cmdlets read: New-/Remove-/Enable-/Disable-/Set-NetFirewallRule,
-//! Set-NetFirewallProfile, Set-WebConfigurationProperty, Set-WebConfiguration,
+//! The PowerShell cmdlets that configure IIS FTP and the Windows Firewall,
+//! read from the commands [`crate::scripts::ps`] says a script runs:
+//! New-/Remove-/Enable-/Disable-/Set-NetFirewallRule, Set-NetFirewallProfile,
+//! Set-NetConnectionProfile, Set-WebConfigurationProperty, Set-WebConfiguration,
 //! Set-IISConfigAttributeValue, New-WebFtpSite; native `netsh`, `appcmd`,
-//! `cscript` go to the commands both languages share.
+//! `cscript` go to the commands batch files share. Parameters bind as
+//! PowerShell binds them, by unique prefix (`-Dir` is `-Direction`).
 
 use super::commands::{self, Site, data_channel_port};
 use super::{Arg, Effects, IisSetting, LoopValues, Loops, RULE_FW_MALFORMED, UNKNOWN, is_unknown};
@@ -16,1016 +15,469 @@ use crate::formats::winfw::{
     WinRule, parse_port_list,
 };
 use crate::portset::PortSet;
+use crate::scripts::{self, Command, Outcome, Word};
 use crate::source::{SourceFile, Span};
-use std::collections::HashMap;
-
-#[derive(Clone, Debug, PartialEq)]
-enum Tok {
-    Word(String),
-    Str {
-        text: String,
-        expand: bool,
-    },
-    Var(String),
-    /// `-Name`, or `-Name:value` glued; the raw text for native commands.
-    Param {
-        name: String,
-        raw: String,
-    },
-    Num(i64),
-    Op(&'static str),
-    Sep,
-}
-
-#[derive(Clone, Debug)]
-struct Token {
-    tok: Tok,
-    span: Span,
-    /// No blank between this token and the previous one.
-    glued: bool,
-}
-
-const MAX_TOKENS: usize = 1_000_000;
-const MAX_DEPTH: usize = 32;
-
-fn lex(source: &SourceFile) -> Vec<Token> {
-    let text = &source.text;
-    let b: Vec<(usize, char)> = text.char_indices().collect();
-    let mut out: Vec<Token> = Vec::new();
-    let mut i = 0;
-    let mut glued = false;
-    let end_of = |k: usize| b.get(k).map_or(text.len(), |(o, _)| *o);
-    while i < b.len() && out.len() < MAX_TOKENS {
-        let (off, c) = b[i];
-        let next = b.get(i + 1).map(|x| x.1);
-        let g = glued;
-        let push = |tok: Tok, from: usize, to: usize, out: &mut Vec<Token>| {
-            out.push(Token {
-                tok,
-                span: source.span(from, to),
-                glued: g,
-            });
-        };
-        match c {
-            ' ' | '\t' | '\r' => {
-                i += 1;
-                glued = false;
-                continue;
-            }
-            '\n' | ';' => {
-                push(Tok::Sep, off, off + 1, &mut out);
-                i += 1;
-                glued = false;
-                continue;
-            }
-            '`' if matches!(next, Some('\n' | '\r')) => {
-                i += 1;
-                while b.get(i).is_some_and(|x| x.1 == '\r' || x.1 == '\n') {
-                    let nl = b[i].1 == '\n';
-                    i += 1;
-                    if nl {
-                        break;
-                    }
-                }
-                glued = false;
-                continue;
-            }
-            '#' => {
-                while i < b.len() && b[i].1 != '\n' {
-                    i += 1;
-                }
-                continue;
-            }
-            '<' if next == Some('#') => {
-                i += 2;
-                while i + 1 < b.len() && !(b[i].1 == '#' && b[i + 1].1 == '>') {
-                    i += 1;
-                }
-                i += 2;
-                continue;
-            }
-            '"' | '\'' => {
-                let (s, j) = string(&b, i);
-                push(
-                    Tok::Str {
-                        text: s,
-                        expand: c == '"',
-                    },
-                    off,
-                    end_of(j),
-                    &mut out,
-                );
-                i = j;
-            }
-            '$' => {
-                let mut j = i + 1;
-                let name: String = if b.get(j).map(|x| x.1) == Some('{') {
-                    let start = j + 1;
-                    while j < b.len() && b[j].1 != '}' {
-                        j += 1;
-                    }
-                    let n = b[start.min(b.len())..j.min(b.len())]
-                        .iter()
-                        .map(|x| x.1)
-                        .collect();
-                    j += 1;
-                    n
-                } else {
-                    let start = j;
-                    while b.get(j).is_some_and(|x| {
-                        x.1.is_alphanumeric() || x.1 == '_' || x.1 == ':' || x.1 == '?'
-                    }) {
-                        j += 1;
-                    }
-                    b[start..j].iter().map(|x| x.1).collect()
-                };
-                push(
-                    Tok::Var(name.to_ascii_lowercase()),
-                    off,
-                    end_of(j),
-                    &mut out,
-                );
-                i = j;
-                if b.get(i).map(|x| x.1) == Some('=') && b.get(i + 1).map(|x| x.1) != Some('=') {
-                    out.push(Token {
-                        tok: Tok::Op("="),
-                        span: source.span(end_of(i), end_of(i + 1)),
-                        glued: true,
-                    });
-                    i += 1;
-                }
-            }
-            '@' if matches!(next, Some('(' | '{')) => {
-                push(
-                    Tok::Op(if next == Some('(') { "@(" } else { "@{" }),
-                    off,
-                    off + 2,
-                    &mut out,
-                );
-                i += 2;
-            }
-            '{' | '}' | '(' | ')' | ',' | '|' | '&' => {
-                let op = match c {
-                    '{' => "{",
-                    '}' => "}",
-                    '(' => "(",
-                    ')' => ")",
-                    ',' => ",",
-                    '|' => "|",
-                    _ => "&",
-                };
-                push(Tok::Op(op), off, off + 1, &mut out);
-                i += 1;
-            }
-            '.' if next == Some('.') => {
-                push(Tok::Op(".."), off, off + 2, &mut out);
-                i += 2;
-            }
-            '-' if !glued && next.is_some_and(|n| n.is_ascii_alphabetic()) => {
-                let mut j = i + 1;
-                while b
-                    .get(j)
-                    .is_some_and(|x| x.1.is_alphanumeric() || x.1 == '_')
-                {
-                    j += 1;
-                }
-                let name: String = b[i + 1..j].iter().map(|x| x.1).collect();
-                let mut raw_end = j;
-                if b.get(j).map(|x| x.1) == Some(':') {
-                    raw_end = word_end(&b, j + 1);
-                }
-                let raw: String = b[i..raw_end].iter().map(|x| x.1).collect();
-                push(
-                    Tok::Param {
-                        name: name.to_ascii_lowercase(),
-                        raw,
-                    },
-                    off,
-                    end_of(raw_end),
-                    &mut out,
-                );
-                i = raw_end;
-            }
-            _ => {
-                let j = word_end(&b, i);
-                let j = j.max(i + 1);
-                let w: String = b[i..j].iter().map(|x| x.1).collect();
-                let w = w.replace('`', "");
-                if w == "=" {
-                    push(Tok::Op("="), off, end_of(j), &mut out);
-                } else if let Some(digits) = w
-                    .strip_suffix("..")
-                    .filter(|d| !d.is_empty() && d.bytes().all(|x| x.is_ascii_digit()))
-                {
-                    push(
-                        Tok::Num(digits.parse().unwrap_or(i64::MAX)),
-                        off,
-                        end_of(j) - 2,
-                        &mut out,
-                    );
-                    push(Tok::Op(".."), end_of(j) - 2, end_of(j), &mut out);
-                } else if let Some((a, rest)) = split_range(&w) {
-                    push(Tok::Num(a), off, off + rest, &mut out);
-                    push(Tok::Op(".."), off + rest, off + rest + 2, &mut out);
-                    let b_text = &w[rest + 2..];
-                    if let Ok(n) = b_text.parse() {
-                        push(Tok::Num(n), off + rest + 2, end_of(j), &mut out);
-                    }
-                } else if w.bytes().all(|x| x.is_ascii_digit()) {
-                    push(
-                        Tok::Num(w.parse().unwrap_or(i64::MAX)),
-                        off,
-                        end_of(j),
-                        &mut out,
-                    );
-                } else {
-                    push(Tok::Word(w), off, end_of(j), &mut out);
-                }
-                i = j;
-            }
-        }
-        glued = true;
-    }
-    out
-}
-
-/// `5000..5100` in one word.
-fn split_range(w: &str) -> Option<(i64, usize)> {
-    let (a, b) = w.split_once("..")?;
-    if a.is_empty()
-        || !a.bytes().all(|x| x.is_ascii_digit())
-        || b.is_empty()
-        || !b.bytes().all(|x| x.is_ascii_digit())
-    {
-        return None;
-    }
-    Some((a.parse().ok()?, a.len()))
-}
-
-fn word_end(b: &[(usize, char)], mut j: usize) -> usize {
-    while let Some((_, c)) = b.get(j) {
-        if c.is_whitespace()
-            || matches!(
-                c,
-                '(' | ')' | '{' | '}' | '|' | ';' | ',' | '"' | '\'' | '$'
-            )
-        {
-            break;
-        }
-        if *c == '`' {
-            j += 1;
-        }
-        if *c == '.' && b.get(j + 1).is_some_and(|x| x.1 == '.') {
-            // keep `a..b` together when both sides are digits (handled by the caller)
-            j += 2;
-            continue;
-        }
-        j += 1;
-    }
-    j.min(b.len())
-}
-
-/// A quoted string from `b[i]`; returns the text and the index after it.
-fn string(b: &[(usize, char)], i: usize) -> (String, usize) {
-    let quote = b[i].1;
-    let mut s = String::new();
-    let mut j = i + 1;
-    while j < b.len() {
-        let c = b[j].1;
-        if c == quote {
-            if b.get(j + 1).map(|x| x.1) == Some(quote) {
-                s.push(quote);
-                j += 2;
-                continue;
-            }
-            return (s, j + 1);
-        }
-        if c == '`' && quote == '"' {
-            if let Some((_, n)) = b.get(j + 1) {
-                s.push(match n {
-                    'n' => '\n',
-                    't' => '\t',
-                    other => *other,
-                });
-                j += 2;
-                continue;
-            }
-        }
-        s.push(c);
-        j += 1;
-    }
-    (s, j)
-}
-
-#[derive(Clone, Debug, PartialEq)]
-enum Val {
-    Str(String),
-    Num(i64),
-    List(Vec<Val>),
-    Range(i64, i64),
-    Hash(Vec<(String, Val, Span)>),
-    /// The current value of a loop variable (its marker char).
-    Loop(char),
-    Unknown,
-}
-
-impl Val {
-    /// As one command-line word (loop variables as their marker).
-    fn text(&self) -> String {
-        match self {
-            Val::Str(s) => s.clone(),
-            Val::Num(n) => n.to_string(),
-            Val::Loop(m) => m.to_string(),
-            Val::List(items) => items.iter().map(Val::text).collect::<Vec<_>>().join(","),
-            Val::Range(a, b) => format!("{a}-{b}"),
-            Val::Hash(_) | Val::Unknown => UNKNOWN.to_string(),
-        }
-    }
-
-    fn items(&self) -> Vec<Val> {
-        match self {
-            Val::List(items) => items.clone(),
-            other => vec![other.clone()],
-        }
-    }
-}
-
-struct Ps<'a> {
-    toks: Vec<Token>,
-    pos: usize,
-    vars: HashMap<String, Val>,
-    loops: Loops,
-    fx: &'a mut Effects,
-    source: &'a SourceFile,
-    depth: usize,
-}
+use std::collections::{HashMap, HashSet};
 
 pub fn run(source: &SourceFile, fx: &mut Effects) {
-    let mut ps = Ps {
-        toks: lex(source),
-        pos: 0,
-        vars: HashMap::new(),
-        loops: Loops::default(),
-        fx,
-        source,
-        depth: 0,
-    };
-    ps.statements(None);
+    let _ = read(source, fx);
 }
 
-impl Ps<'_> {
-    fn peek(&self) -> Option<&Tok> {
-        self.toks.get(self.pos).map(|t| &t.tok)
+/// Runs the script and reads each command it runs into `fx`.
+pub fn read(source: &SourceFile, fx: &mut Effects) -> Outcome {
+    let mut reader = Reader {
+        source,
+        fx,
+        reported: HashSet::new(),
+        pending: None,
+        rules: RuleMerger::default(),
+    };
+    let (outcome, errors) = scripts::ps::run_with_errors(source, &mut |cmd| reader.take(&cmd));
+    reader.flush();
+    for e in errors {
+        reader.failed_statement(e);
     }
+    outcome
+}
 
-    fn peek_at(&self, k: usize) -> Option<&Tok> {
-        self.toks.get(self.pos + k).map(|t| &t.tok)
-    }
+struct Reader<'a> {
+    source: &'a SourceFile,
+    fx: &'a mut Effects,
+    /// Findings made so far, by rule and span: a command a loop repeats is reported once.
+    reported: HashSet<(&'static str, Span)>,
+    /// The iterations so far of a native command a loop repeats.
+    pending: Option<Repeated>,
+    rules: RuleMerger,
+}
 
-    fn is_op(&self, op: &str) -> bool {
-        matches!(self.peek(), Some(Tok::Op(o)) if *o == op)
-    }
+/// One native command line run by each iteration of a loop, read as one
+/// command over the loop's values (as the batch reader reads `FOR` loops):
+/// `netsh firewall add portopening TCP $p` over 5000..5010 is one opening of
+/// 5000-5010, with one finding.
+struct Repeated {
+    site: Site,
+    iterations: Vec<Vec<Arg>>,
+}
 
-    fn is_word(&self, w: &str) -> bool {
-        matches!(self.peek(), Some(Tok::Word(x)) if x.eq_ignore_ascii_case(w))
-    }
+/// Iterations of one repeated command kept before they are read.
+const MAX_ITERATIONS: usize = 16_384;
 
-    fn span_here(&self) -> Span {
-        self.toks.get(self.pos).map_or_else(
-            || {
-                self.source
-                    .span(self.source.text.len(), self.source.text.len())
-            },
-            |t| t.span,
-        )
-    }
+/// Native programs whose command lines [`commands::run`] reads.
+const NATIVE: &[&str] = &[
+    "netsh", "appcmd", "cscript", "wscript", "adsutil", "ipseccmd", "ipsecpol",
+];
 
-    fn span_since(&self, start: usize) -> Span {
-        let first = self.toks.get(start).map(|t| t.span);
-        let last = self
-            .toks
-            .get(self.pos.saturating_sub(1).max(start))
-            .map(|t| t.span);
-        match (first, last) {
-            (Some(a), Some(b)) => a.to(b),
-            (Some(a), None) => a,
-            _ => self.span_here(),
-        }
-    }
-
-    /// Statements until `}` (when inside a block) or the end.
-    fn statements(&mut self, stmt_span: Option<(Span, bool)>) {
-        loop {
-            while matches!(self.peek(), Some(Tok::Sep)) {
-                self.pos += 1;
-            }
-            match self.peek() {
-                None => return,
-                Some(Tok::Op("}")) if stmt_span.is_some() || self.depth > 0 => return,
-                Some(Tok::Op("}" | ")")) => {
-                    self.pos += 1;
-                    continue;
-                }
-                _ => {}
-            }
-            let before = self.pos;
-            self.statement(stmt_span);
-            if self.pos == before {
-                self.pos += 1;
-            }
-        }
-    }
-
-    fn block(&mut self, stmt_span: Option<(Span, bool)>) {
-        if !self.is_op("{") {
+impl Reader<'_> {
+    fn take(&mut self, cmd: &Command) {
+        let Some((program, first)) = cmd.program() else {
             return;
-        }
-        self.pos += 1;
-        if self.depth >= MAX_DEPTH {
-            self.skip_balanced_from_inside("{", "}");
-            return;
-        }
-        self.depth += 1;
-        self.statements(stmt_span);
-        self.depth -= 1;
-        if self.is_op("}") {
-            self.pos += 1;
-        }
-    }
-
-    /// Skips `( ... )` when at `(`.
-    fn skip_parens(&mut self) {
-        if self.is_op("(") {
-            self.pos += 1;
-            self.skip_balanced_from_inside("(", ")");
-        }
-    }
-
-    fn skip_balanced_from_inside(&mut self, open: &str, close: &str) {
-        let mut depth = 1;
-        while let Some(t) = self.peek() {
-            match t {
-                Tok::Op(o)
-                    if *o == open || (open == "(" && *o == "@(") || (open == "{" && *o == "@{") =>
-                {
-                    depth += 1
-                }
-                Tok::Op(o) if *o == close => {
-                    depth -= 1;
-                    if depth == 0 {
-                        self.pos += 1;
-                        return;
-                    }
-                }
-                _ => {}
-            }
-            self.pos += 1;
-        }
-    }
-
-    fn statement(&mut self, outer: Option<(Span, bool)>) {
-        let start = self.pos;
-        let keyword = match self.peek() {
-            Some(Tok::Word(w)) => w.to_ascii_lowercase(),
-            _ => String::new(),
         };
-        match keyword.as_str() {
-            "foreach" if matches!(self.peek_at(1), Some(Tok::Op("("))) => {
-                return self.foreach(outer);
-            }
-            "for" if matches!(self.peek_at(1), Some(Tok::Op("("))) => return self.for_loop(outer),
-            "if" | "elseif" | "while" | "switch" => {
-                self.pos += 1;
-                self.skip_parens();
-                return self.block(outer);
-            }
-            "else" | "try" | "finally" | "do" => {
-                self.pos += 1;
-                return self.block(outer);
-            }
-            "catch" => {
-                self.pos += 1;
-                while matches!(self.peek(), Some(Tok::Word(_))) {
-                    self.pos += 1;
+        let name = commands::program_name(program.written);
+        let site = Site {
+            command: cmd.span,
+            statement: cmd.span,
+            in_loop: cmd.repeated,
+        };
+        let args = cmd.argv.get(first..).unwrap_or(&[]);
+        let native = NATIVE.contains(&name.as_str());
+        if native && cmd.repeated {
+            let args = self.native_args(cmd.argv.get(first - 1..).unwrap_or(&[]));
+            match &mut self.pending {
+                Some(p) if p.site.command == cmd.span && p.iterations.len() < MAX_ITERATIONS => {
+                    p.iterations.push(args)
                 }
-                return self.block(outer);
+                _ => {
+                    self.flush();
+                    self.pending = Some(Repeated {
+                        site,
+                        iterations: vec![args],
+                    });
+                }
             }
-            "function" | "filter" => {
-                self.pos += 2;
-                self.skip_parens();
-                return self.block(outer);
-            }
-            "param" => {
-                self.pos += 1;
-                return self.skip_parens();
-            }
-            _ => {}
-        }
-        if let (Some(Tok::Var(name)), Some(Tok::Op("="))) = (self.peek().cloned(), self.peek_at(1))
-        {
-            self.pos += 2;
-            let value = self.expression();
-            self.rest_of_statement();
-            let value = if self.at_statement_end() {
-                value
-            } else {
-                Val::Unknown
-            };
-            self.vars.insert(name, value);
             return;
         }
-        let _ = start;
-        self.pipeline(outer);
-    }
-
-    fn at_statement_end(&self) -> bool {
-        matches!(self.peek(), None | Some(Tok::Sep) | Some(Tok::Op("}")))
-    }
-
-    /// Skips the rest of a statement the interpreter does not follow.
-    fn rest_of_statement(&mut self) {
-        while !self.at_statement_end() && !self.is_op("|") {
-            if self.is_op("(") || self.is_op("@(") {
-                self.pos += 1;
-                self.skip_balanced_from_inside("(", ")");
-            } else if self.is_op("{") || self.is_op("@{") {
-                self.pos += 1;
-                self.skip_balanced_from_inside("{", "}");
-            } else {
-                self.pos += 1;
-            }
-        }
-    }
-
-    /// `foreach ($p in <expr>) { ... }`.
-    fn foreach(&mut self, outer: Option<(Span, bool)>) {
-        let start = self.pos;
-        self.pos += 2;
-        let Some(Tok::Var(var)) = self.peek().cloned() else {
-            return self.skip_to_block(outer);
-        };
-        self.pos += 1;
-        if !self.is_word("in") {
-            return self.skip_to_block(outer);
-        }
-        self.pos += 1;
-        let values = self.expression();
-        if self.is_op(")") {
-            self.pos += 1;
-        }
-        let span = outer.map_or_else(|| self.span_through_block(start), |(s, _)| s);
-        self.with_loop(&var, &values, span, |ps, s| ps.block(Some(s)));
-    }
-
-    /// The span of a statement that ends with a `{ }` block (for labels).
-    fn span_through_block(&self, start: usize) -> Span {
-        let mut k = self.pos;
-        let mut depth = 0;
-        while let Some(t) = self.toks.get(k) {
-            match t.tok {
-                Tok::Op("{") | Tok::Op("@{") => depth += 1,
-                Tok::Op("}") => {
-                    depth -= 1;
-                    if depth <= 0 {
-                        break;
-                    }
-                }
-                _ => {}
-            }
-            k += 1;
-        }
-        let end = self
-            .toks
-            .get(k.min(self.toks.len().saturating_sub(1)))
-            .map(|t| t.span);
-        let first = self.toks.get(start).map(|t| t.span);
-        match (first, end) {
-            (Some(a), Some(b)) => a.to(b),
-            _ => self.span_here(),
-        }
-    }
-
-    fn skip_to_block(&mut self, outer: Option<(Span, bool)>) {
-        self.skip_balanced_from_inside("(", ")");
-        let saved = std::mem::take(&mut self.fx.firewall);
-        let saved_iis = std::mem::take(&mut self.fx.iis);
-        self.block(outer);
-        // The loop's values are unknown: its effects are kept but marked unknown.
-        self.fx.firewall = saved;
-        self.fx.iis = saved_iis;
-    }
-
-    fn with_loop(
-        &mut self,
-        var: &str,
-        values: &Val,
-        span: Span,
-        body: impl FnOnce(&mut Self, (Span, bool)),
-    ) {
-        let values = match values {
-            Val::Loop(m) => {
-                let previous = self.vars.insert(var.to_owned(), Val::Loop(*m));
-                body(self, (span, true));
-                self.restore(var, previous);
+        self.flush();
+        let findings = self.fx.findings.len();
+        let changes = self.fx.firewall.len();
+        if native {
+            let native = self.native_args(cmd.argv.get(first - 1..).unwrap_or(&[]));
+            commands::run(&native, &Loops::default(), site, self.fx);
+        } else {
+            let bound = Bound::new(args, self.source);
+            if bound
+                .get("whatif")
+                .is_some_and(|(w, _)| !w.text.eq_ignore_ascii_case("false"))
+            {
                 return;
             }
-            other => loop_values(other),
-        };
-        let Some(marker) = self.loops.push(format!("${var}"), values) else {
+            cmdlet(&name, &bound, site, self.fx);
+        }
+        self.once_per_span(findings, cmd.repeated);
+        self.rules
+            .after(&mut self.fx.firewall, changes, cmd.span, cmd.repeated);
+    }
+
+    /// Runs the iterations of a repeated native command: as one command over
+    /// the loop's values when they differ in one value only, else one by one.
+    fn flush(&mut self) {
+        let Some(p) = self.pending.take() else {
             return;
         };
-        let previous = self.vars.insert(var.to_owned(), Val::Loop(marker));
-        body(self, (span, true));
-        self.restore(var, previous);
-    }
-
-    fn restore(&mut self, var: &str, previous: Option<Val>) {
-        match previous {
-            Some(v) => self.vars.insert(var.to_owned(), v),
-            None => self.vars.remove(var),
-        };
-    }
-
-    /// `for ($i = a; $i -le b; $i++) { ... }` (also `-lt`, `-ge`, `-gt`, `$i += k`, `$i--`).
-    fn for_loop(&mut self, outer: Option<(Span, bool)>) {
-        let start = self.pos;
-        self.pos += 2;
-        let header_start = self.pos;
-        self.skip_balanced_from_inside("(", ")");
-        let header: Vec<Tok> = self.toks[header_start..self.pos.saturating_sub(1)]
-            .iter()
-            .map(|t| t.tok.clone())
-            .collect();
-        let (var, values) = counted_loop(&header, &self.vars);
-        let span = outer.map_or_else(|| self.span_through_block(start), |(s, _)| s);
-        match var {
-            Some(var) => self.with_loop(&var, &values, span, |ps, s| ps.block(Some(s))),
-            None => self.block(Some((span, true))),
-        }
-    }
-
-    /// An expression in expression mode: values, `,` arrays and `a..b` ranges.
-    fn expression(&mut self) -> Val {
-        let first = self.range_expr();
-        if !self.is_op(",") {
-            return first;
-        }
-        let mut items = first.items();
-        while self.is_op(",") {
-            self.pos += 1;
-            items.extend(self.range_expr().items());
-        }
-        Val::List(items)
-    }
-
-    fn range_expr(&mut self) -> Val {
-        let a = self.primary(true);
-        if !self.is_op("..") {
-            return a;
-        }
-        self.pos += 1;
-        let b = self.primary(true);
-        match (a, b) {
-            (Val::Num(x), Val::Num(y)) => Val::Range(x, y),
-            _ => Val::Unknown,
-        }
-    }
-
-    fn primary(&mut self, expression_mode: bool) -> Val {
-        let mut value = self.single(expression_mode);
-        // Glued pieces (`name="FTP"`, `$p.ToString()`) make one word.
-        while let Some(t) = self.toks.get(self.pos) {
-            if !t.glued
-                || !matches!(
-                    t.tok,
-                    Tok::Word(_) | Tok::Str { .. } | Tok::Var(_) | Tok::Num(_)
-                )
-            {
-                break;
-            }
-            let next = self.single(false);
-            value = Val::Str(format!("{}{}", value.text(), next.text()));
-        }
-        value
-    }
-
-    /// One value token (or a parenthesised expression / hashtable).
-    fn single(&mut self, expression_mode: bool) -> Val {
-        let Some(tok) = self.peek().cloned() else {
-            return Val::Unknown;
-        };
-        self.pos += 1;
-        if matches!(tok, Tok::Op("@(" | "(" | "@{")) && self.depth >= MAX_DEPTH {
-            let (open, close) = if tok == Tok::Op("@{") {
-                ("{", "}")
-            } else {
-                ("(", ")")
-            };
-            self.skip_balanced_from_inside(open, close);
-            return Val::Unknown;
-        }
-        self.depth += 1;
-        let value = match tok {
-            Tok::Num(n) => Val::Num(n),
-            Tok::Str { text, expand } => Val::Str(if expand {
-                self.interpolate(&text)
-            } else {
-                text
-            }),
-            Tok::Var(name) => self.var(&name),
-            Tok::Word(w)
-                if expression_mode && w.starts_with('-') && w[1..].parse::<i64>().is_ok() =>
-            {
-                Val::Num(w.parse().unwrap_or(0))
-            }
-            Tok::Word(w) => match w.parse::<i64>() {
-                Ok(n) if expression_mode => Val::Num(n),
-                _ => Val::Str(w),
-            },
-            Tok::Op("@(") | Tok::Op("(") => {
-                let v = if self.is_op(")") {
-                    Val::List(Vec::new())
-                } else {
-                    self.expression()
-                };
-                let closed = self.is_op(")");
-                self.skip_balanced_from_inside("(", ")");
-                if closed { v } else { Val::Unknown }
-            }
-            Tok::Op("@{") => self.hashtable(),
-            Tok::Param { raw, .. } => Val::Str(raw),
-            _ => {
-                self.pos -= 1;
-                Val::Unknown
-            }
-        };
-        self.depth -= 1;
-        value
-    }
-
-    fn hashtable(&mut self) -> Val {
-        let mut entries = Vec::new();
-        loop {
-            while matches!(self.peek(), Some(Tok::Sep)) {
-                self.pos += 1;
-            }
-            match self.peek().cloned() {
-                None => return Val::Hash(entries),
-                Some(Tok::Op("}")) => {
-                    self.pos += 1;
-                    return Val::Hash(entries);
+        let findings = self.fx.findings.len();
+        match template(&p.iterations, self.source) {
+            Some((args, loops)) => commands::run(&args, &loops, p.site, self.fx),
+            None => {
+                for args in &p.iterations {
+                    let from = self.fx.findings.len();
+                    commands::run(args, &Loops::default(), p.site, self.fx);
+                    self.once_per_span(from, true);
                 }
-                Some(Tok::Word(k)) | Some(Tok::Str { text: k, .. }) => {
-                    self.pos += 1;
-                    let (key, inline) = match k.split_once('=') {
-                        Some((key, rest)) => (key.to_owned(), Some(rest.to_owned())),
-                        None => (k.clone(), None),
-                    };
-                    if inline.is_none() && self.is_op("=") {
-                        self.pos += 1;
-                    }
-                    let span = self.span_here();
-                    let value = match inline {
-                        Some(v) if !v.is_empty() => Val::Str(v),
-                        _ => self.primary(true),
-                    };
-                    entries.push((key.to_ascii_lowercase(), value, span));
-                }
-                Some(_) => self.pos += 1,
             }
         }
+        self.once_per_span(findings, true);
     }
 
-    fn var(&self, name: &str) -> Val {
-        match name {
-            "true" => Val::Str("$true".to_owned()),
-            "false" => Val::Str("$false".to_owned()),
-            _ => self.vars.get(name).cloned().unwrap_or(Val::Unknown),
-        }
-    }
-
-    /// `"Passive $p"`: variables known here are substituted, others are unknown.
-    fn interpolate(&self, text: &str) -> String {
-        let mut out = String::new();
-        let mut chars = text.chars().peekable();
-        while let Some(c) = chars.next() {
-            if c != '$'
-                || !chars
-                    .peek()
-                    .is_some_and(|n| n.is_alphanumeric() || *n == '_' || *n == '{' || *n == '(')
-            {
-                out.push(c);
+    /// PowerShell passes `-name:value` to a native program as one argument, and
+    /// each element of an array as an argument of its own.
+    fn native_args(&self, words: &[Word]) -> Vec<Arg> {
+        let mut out: Vec<Arg> = Vec::new();
+        let mut k = 0;
+        while let Some(w) = words.get(k) {
+            k += 1;
+            let glued = words.get(k).filter(|v| {
+                is_parameter(w, self.source)
+                    && v.span.start == w.span.end + 1
+                    && self.source.text.as_bytes().get(w.span.end as usize) == Some(&b':')
+            });
+            if let Some(v) = glued {
+                k += 1;
+                out.push(Arg {
+                    text: format!("{}:{}", w.text, v.text),
+                    span: w.span.to(v.span),
+                });
                 continue;
             }
-            if chars.peek() == Some(&'(') {
-                let mut depth = 0;
-                for n in chars.by_ref() {
-                    match n {
-                        '(' => depth += 1,
-                        ')' => {
-                            depth -= 1;
-                            if depth == 0 {
-                                break;
-                            }
-                        }
-                        _ => {}
-                    }
-                }
-                out.push(UNKNOWN);
-                continue;
+            match &w.items {
+                Some(items) => out.extend(items.iter().map(|i| Arg {
+                    text: i.clone(),
+                    span: w.span,
+                })),
+                None => out.push(Arg {
+                    text: w.text.clone(),
+                    span: w.span,
+                }),
             }
-            let braced = chars.peek() == Some(&'{');
-            if braced {
-                chars.next();
-            }
-            let mut name = String::new();
-            while let Some(&n) = chars.peek() {
-                if braced && n == '}' {
-                    chars.next();
-                    break;
-                }
-                if !(braced || n.is_alphanumeric() || n == '_' || n == ':') {
-                    break;
-                }
-                name.push(n);
-                chars.next();
-            }
-            out.push_str(&self.var(&name.to_ascii_lowercase()).text());
         }
         out
     }
 
-    /// Commands joined by `|`; a value first feeds `ForEach-Object { }` blocks.
-    fn pipeline(&mut self, outer: Option<(Span, bool)>) {
-        let start = self.pos;
-        let mut input: Option<Val> = None;
-        let starts_with_value = matches!(
-            self.peek(),
-            Some(Tok::Num(_) | Tok::Str { .. } | Tok::Var(_) | Tok::Op("@(") | Tok::Op("("))
-        );
-        if starts_with_value {
-            input = Some(self.expression());
-        }
-        loop {
-            if input.is_none() || self.is_op("|") {
-                if self.is_op("|") {
-                    self.pos += 1;
-                }
-                if self.at_statement_end() {
-                    return;
-                }
-                let is_foreach = matches!(self.peek(), Some(Tok::Word(w)) if matches!(w.to_ascii_lowercase().as_str(), "%" | "foreach-object" | "foreach"));
-                if is_foreach && input.is_some() {
-                    self.pos += 1;
-                    let values = input.take().unwrap_or(Val::Unknown);
-                    let span = outer.map_or_else(|| self.span_through_block(start), |(s, _)| s);
-                    self.with_loop("_", &values, span, |ps, s| {
-                        let previous = ps.vars.get("_").cloned();
-                        if let Some(v) = previous {
-                            ps.vars.insert("psitem".to_owned(), v);
-                        }
-                        ps.block(Some(s));
-                    });
-                    input = Some(Val::Unknown);
-                    continue;
-                }
-                self.command(outer);
-                input = Some(Val::Unknown);
-                if !self.is_op("|") {
-                    return;
-                }
+    /// Keeps the findings made since `from` that were not made at the same
+    /// place before, when the command runs more than once.
+    fn once_per_span(&mut self, from: usize, repeated: bool) {
+        let mut k = from;
+        while k < self.fx.findings.len() {
+            let f = &self.fx.findings[k];
+            let fresh = self.reported.insert((f.rule, f.span));
+            if !fresh && repeated {
+                self.fx.findings.remove(k);
             } else {
-                self.rest_of_statement();
-                if !self.is_op("|") {
-                    return;
-                }
+                k += 1;
             }
         }
     }
 
-    /// One command with its arguments.
-    fn command(&mut self, outer: Option<(Span, bool)>) {
-        let start = self.pos;
-        if self.is_op("&") || self.is_op(".") {
-            self.pos += 1;
+    /// A statement PowerShell stops with an error: a firewall cmdlet in it never runs.
+    fn failed_statement(&mut self, e: scripts::ps::ScriptError) {
+        let line = self.source.line_range(self.source.line_col(e.span.start).0);
+        let text = self
+            .source
+            .text
+            .get(line)
+            .unwrap_or("")
+            .to_ascii_lowercase();
+        if !text.contains("netfirewallrule") {
+            return;
         }
-        let name = match self.peek() {
-            Some(Tok::Word(_) | Tok::Str { .. } | Tok::Var(_)) => self.primary(false).text(),
-            _ => {
-                self.rest_of_statement();
-                return;
-            }
-        };
-        let mut args: Vec<(Option<String>, Val, Span, String)> = Vec::new();
-        while !self.at_statement_end() && !self.is_op("|") && !self.is_op(")") {
-            let here = self.pos;
-            let span = self.span_here();
-            match self.peek().cloned() {
-                Some(Tok::Param { name, raw }) => {
-                    self.pos += 1;
-                    let glued_value = raw.split_once(':').map(|(_, v)| Val::Str(v.to_owned()));
-                    args.push((
-                        Some(name),
-                        glued_value.unwrap_or(Val::Str(String::new())),
-                        span,
-                        raw,
-                    ));
-                }
-                _ => {
-                    let value = self.expression();
-                    let raw = value.text();
-                    match args.last_mut() {
-                        Some((Some(_), v, s, _)) if *v == Val::Str(String::new()) => {
-                            *v = value;
-                            *s = span.to(self.span_since(here));
-                        }
-                        _ => args.push((None, value, span.to(self.span_since(here)), raw)),
-                    }
-                }
-            }
-            if self.pos == here {
-                self.pos += 1;
-            }
-        }
-        let command_span = self.span_since(start);
-        let site = Site {
-            command: command_span,
-            statement: outer.map_or(command_span, |(s, _)| s),
-            in_loop: outer.is_some_and(|(_, l)| l),
-        };
-        self.dispatch(&name, &args, site);
-    }
-
-    fn dispatch(&mut self, name: &str, args: &[(Option<String>, Val, Span, String)], site: Site) {
-        let program = commands::program_name(name);
-        match program.as_str() {
-            "netsh" | "appcmd" | "cscript" | "wscript" | "adsutil" | "ipseccmd" | "ipsecpol" => {
-                let mut native = vec![Arg {
-                    text: name.to_owned(),
-                    span: site.command,
-                }];
-                for (param, value, span, raw) in args {
-                    if param.is_some() {
-                        native.push(Arg {
-                            text: raw.clone(),
-                            span: *span,
-                        });
-                        if *value != Val::Str(String::new()) && !raw.contains(':') {
-                            native.push(Arg {
-                                text: value.text(),
-                                span: *span,
-                            });
-                        }
-                    } else {
-                        for item in value.items() {
-                            native.push(Arg {
-                                text: item.text(),
-                                span: *span,
-                            });
-                        }
-                    }
-                }
-                commands::run(&native, &self.loops, site, self.fx);
-            }
-            _ => {
-                let bound = Bound { args };
-                let fx = &mut *self.fx;
-                cmdlet(&program, &bound, &self.loops, site, fx);
-            }
+        if self.reported.insert((RULE_FW_MALFORMED, e.span)) {
+            reject(
+                self.fx,
+                e.span,
+                format!(
+                    "{}; the firewall rule of this statement is never created",
+                    e.message
+                ),
+            );
         }
     }
 }
 
-/// Cmdlet parameters, matched by unique prefix as PowerShell binds them.
+/// The iterations of one command line as one line over a loop variable:
+/// each argument that differs between iterations is a common prefix, the
+/// loop's value, and a common suffix; every such argument must carry the
+/// same value in an iteration.
+fn template(iterations: &[Vec<Arg>], source: &SourceFile) -> Option<(Vec<Arg>, Loops)> {
+    let first = iterations.first()?;
+    if iterations.len() < 2 || iterations.iter().any(|it| it.len() != first.len()) {
+        return None;
+    }
+    let mut values: Option<Vec<String>> = None;
+    let mut shape: Vec<Option<(String, String)>> = Vec::new();
+    let mut display = "…".to_owned();
+    for (k, arg) in first.iter().enumerate() {
+        let texts: Vec<&str> = iterations.iter().map(|it| it[k].text.as_str()).collect();
+        if texts.iter().all(|t| *t == arg.text) {
+            shape.push(None);
+            continue;
+        }
+        let (pre, suf) = affixes(&texts);
+        let middles: Vec<String> = texts
+            .iter()
+            .map(|t| t[pre..t.len() - suf].to_owned())
+            .collect();
+        match &values {
+            Some(v) if *v != middles => return None,
+            Some(_) => {}
+            None => {
+                let written = source.slice(arg.span);
+                if written.starts_with('$')
+                    && written[1..]
+                        .bytes()
+                        .all(|b| b.is_ascii_alphanumeric() || b == b'_')
+                {
+                    display = written.to_owned();
+                }
+                values = Some(middles);
+            }
+        }
+        shape.push(Some((
+            arg.text[..pre].to_owned(),
+            arg.text[arg.text.len() - suf..].to_owned(),
+        )));
+    }
+    let mut loops = Loops::default();
+    let marker = loops.push(display, loop_values(values?))?;
+    let args = first
+        .iter()
+        .zip(shape)
+        .map(|(arg, s)| match s {
+            None => arg.clone(),
+            Some((pre, suf)) => Arg {
+                text: format!("{pre}{marker}{suf}"),
+                span: arg.span,
+            },
+        })
+        .collect();
+    Some((args, loops))
+}
+
+/// The byte lengths of the prefix and suffix all texts share, at character
+/// boundaries, leaving whole numbers in the part that differs (`Passive 5000`
+/// and `Passive 5010` differ in `5000`/`5010`, not `00`/`10`).
+fn affixes(texts: &[&str]) -> (usize, usize) {
+    let first = texts.first().copied().unwrap_or("");
+    let shortest = texts.iter().map(|t| t.len()).min().unwrap_or(0);
+    let mut pre = texts.iter().fold(first.len(), |n, t| {
+        n.min(
+            first
+                .bytes()
+                .zip(t.bytes())
+                .take_while(|(a, b)| a == b)
+                .count(),
+        )
+    });
+    while !first.is_char_boundary(pre) || (pre > 0 && first.as_bytes()[pre - 1].is_ascii_digit()) {
+        pre -= 1;
+    }
+    let mut suf = texts.iter().fold(first.len(), |n, t| {
+        n.min(
+            first
+                .bytes()
+                .rev()
+                .zip(t.bytes().rev())
+                .take_while(|(a, b)| a == b)
+                .count(),
+        )
+    });
+    suf = suf.min(shortest - pre);
+    while suf > 0
+        && (!first.is_char_boundary(first.len() - suf)
+            || first.as_bytes()[first.len() - suf].is_ascii_digit())
+    {
+        suf -= 1;
+    }
+    (pre, suf)
+}
+
+/// The values as a progression when they are one (`5000..5010`), else a list.
+fn loop_values(values: Vec<String>) -> LoopValues {
+    let numbers: Option<Vec<i64>> = values.iter().map(|v| v.parse().ok()).collect();
+    if let Some(n) = numbers.filter(|n| n.len() >= 2) {
+        let step = n[1].checked_sub(n[0]);
+        if let Some(step) = step.filter(|s| *s != 0)
+            && n.windows(2).all(|w| w[1].checked_sub(w[0]) == Some(step))
+        {
+            return LoopValues::Progression {
+                start: n[0],
+                step,
+                end: n[n.len() - 1],
+            };
+        }
+    }
+    LoopValues::List(values)
+}
+
+/// Rules one command of a loop adds, kept apart by name up to this many;
+/// past it, they are one rule (a loop of 65,535 named rules is one range).
+const MAX_NAMED_RULES: usize = 256;
+
+/// The rules a loop adds from one command, that differ only in their ports,
+/// are one rule over all those ports: the earlier rule takes the new one's
+/// ports when nothing but additions came between them.
+#[derive(Default)]
+struct RuleMerger {
+    /// Per command: the index of its last rule and how many it added.
+    last: HashMap<Span, (usize, usize)>,
+    /// Changes before this index are behind a removal or another change.
+    barrier: usize,
+}
+
+impl RuleMerger {
+    fn after(&mut self, changes: &mut Vec<Change>, from: usize, span: Span, repeated: bool) {
+        if changes[from.min(changes.len())..]
+            .iter()
+            .any(|c| !matches!(c, Change::Add(_)))
+        {
+            self.barrier = changes.len();
+            return;
+        }
+        if !repeated || changes.len() != from + 1 {
+            return;
+        }
+        let entry = self.last.entry(span).or_insert((from, 0));
+        entry.1 += 1;
+        let (at, count) = *entry;
+        if at == from || at < self.barrier || !merge_into(changes, at, count > MAX_NAMED_RULES) {
+            *entry = (from, count);
+        }
+    }
+}
+
+/// Moves the last rule's ports into rule `at` when the two are the same
+/// rule otherwise (the name aside when `any_name`).
+fn merge_into(changes: &mut Vec<Change>, at: usize, any_name: bool) -> bool {
+    let (Some(Change::Add(prev)), Some(Change::Add(new))) = (changes.get(at), changes.last())
+    else {
+        return false;
+    };
+    let (LocalPorts::Set(a), LocalPorts::Set(b)) = (&prev.local_ports, &new.local_ports) else {
+        return false;
+    };
+    let same = WinRule {
+        local_ports: LocalPorts::Set(a.clone()),
+        name: if any_name {
+            prev.name.clone()
+        } else {
+            new.name.clone()
+        },
+        ..new.clone()
+    };
+    if same != *prev {
+        return false;
+    }
+    let ports = a.union(b);
+    changes.pop();
+    if let Some(Change::Add(prev)) = changes.get_mut(at) {
+        prev.local_ports = LocalPorts::Set(ports);
+    }
+    true
+}
+
+/// `-Name` as written, or from a splatted `@params` (not a string or a
+/// variable whose value starts with a dash).
+fn is_parameter(w: &Word, source: &SourceFile) -> bool {
+    let mut chars = w.text.chars();
+    chars.next() == Some('-')
+        && chars
+            .next()
+            .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && source.slice(w.span).starts_with(['-', '@'])
+}
+
+/// A cmdlet's arguments, matched to parameters by unique prefix as PowerShell binds them.
 struct Bound<'a> {
-    args: &'a [(Option<String>, Val, Span, String)],
+    /// The parameter (lower-cased, without `-`) and its value; a switch has none.
+    args: Vec<(Option<String>, Option<&'a Word>)>,
+    source: &'a SourceFile,
 }
 
-impl Bound<'_> {
-    fn get(&self, name: &str) -> Option<(&Val, Span)> {
-        self.args.iter().rev().find_map(|(p, v, s, _)| {
+impl<'a> Bound<'a> {
+    fn new(words: &'a [Word], source: &'a SourceFile) -> Self {
+        let mut args: Vec<(Option<String>, Option<&'a Word>)> = Vec::new();
+        for w in words {
+            if is_parameter(w, source) {
+                args.push((Some(w.text[1..].to_ascii_lowercase()), None));
+                continue;
+            }
+            match args.last_mut() {
+                Some((Some(_), value @ None)) => *value = Some(w),
+                _ => args.push((None, Some(w))),
+            }
+        }
+        Bound { args, source }
+    }
+
+    /// The value of parameter `name` (full lower-case name), by the prefix written.
+    fn get(&self, name: &str) -> Option<(&'a Word, Span)> {
+        self.args.iter().rev().find_map(|(p, v)| {
             let p = p.as_deref()?;
-            (name.starts_with(p) && !p.is_empty()).then_some((v, *s))
+            if p.is_empty() || !name.starts_with(p) {
+                return None;
+            }
+            let w = (*v).unwrap_or(&SWITCH);
+            Some((w, w.span))
         })
     }
 
-    fn positional(&self, k: usize) -> Option<(&Val, Span)> {
+    fn positional(&self, k: usize) -> Option<(&'a Word, Span)> {
         self.args
             .iter()
-            .filter(|(p, ..)| p.is_none())
+            .filter(|(p, _)| p.is_none())
             .nth(k)
-            .map(|(_, v, s, _)| (v, *s))
+            .and_then(|(_, v)| *v)
+            .map(|w| (w, w.span))
     }
 
     fn text(&self, name: &str) -> Option<String> {
-        self.get(name).map(|(v, _)| v.text())
+        self.get(name).map(|(w, _)| w.text.clone())
+    }
+
+    /// `$true`/`$false` written where the parameter takes a string.
+    fn is_boolean(&self, w: &Word) -> bool {
+        let written = self.source.slice(w.span);
+        written.starts_with('$') && (w.text == "True" || w.text == "False")
     }
 }
 
-fn cmdlet(program: &str, b: &Bound, loops: &Loops, site: Site, fx: &mut Effects) {
+/// The value of a switch given without one.
+static SWITCH: Word = Word {
+    text: String::new(),
+    span: Span {
+        file: crate::source::FileId(0),
+        start: 0,
+        end: 0,
+    },
+    unknown: None,
+    items: None,
+};
+
+fn items(w: &Word) -> Vec<String> {
+    w.items.clone().unwrap_or_else(|| vec![w.text.clone()])
+}
+
+fn cmdlet(program: &str, b: &Bound, site: Site, fx: &mut Effects) {
     match program {
         "new-netfirewallrule" => {
-            if let Some(rule) = new_rule(b, loops, site, fx) {
+            if let Some(rule) = new_rule(b, site, fx) {
                 fx.firewall.push(Change::Add(rule));
             }
         }
@@ -1062,6 +514,7 @@ fn cmdlet(program: &str, b: &Bound, loops: &Loops, site: Site, fx: &mut Effects)
         "set-netconnectionprofile" => connection_profile(b, site, fx),
         "set-webconfigurationproperty" => web_property(b, fx),
         "set-webconfiguration" => web_configuration(b, fx),
+        "set-itemproperty" | "new-itemproperty" => item_property(b, fx),
         "set-iisconfigattributevalue" => {
             let (Some(name), Some((value, span))) =
                 (b.text("attributename"), b.get("attributevalue"))
@@ -1070,7 +523,7 @@ fn cmdlet(program: &str, b: &Bound, loops: &Loops, site: Site, fx: &mut Effects)
             };
             let lower = name.to_ascii_lowercase();
             if lower == "lowdatachannelport" || lower == "highdatachannelport" {
-                data_channel_port(fx, lower.starts_with("high"), &value.text(), span, &name);
+                data_channel_port(fx, lower.starts_with("high"), &value.text, span, &name);
             }
         }
         "new-webftpsite" => {
@@ -1078,7 +531,7 @@ fn cmdlet(program: &str, b: &Bound, loops: &Loops, site: Site, fx: &mut Effects)
                 fx.iis.push(IisSetting::ControlPort {
                     iis7: true,
                     site: "1".to_owned(),
-                    port: port.text().parse().ok(),
+                    port: port.text.parse().ok(),
                     span,
                 });
             }
@@ -1094,7 +547,7 @@ fn reject(fx: &mut Effects, span: Span, message: String) {
         .push(Finding::new(RULE_FW_MALFORMED, span, message, "rejected").help(NNFR_HELP));
 }
 
-fn new_rule(b: &Bound, loops: &Loops, site: Site, fx: &mut Effects) -> Option<WinRule> {
+fn new_rule(b: &Bound, site: Site, fx: &mut Effects) -> Option<WinRule> {
     let dir = match b.text("direction").map(|d| d.to_ascii_lowercase()) {
         None => Direction::In,
         Some(d) if d == "inbound" => Direction::In,
@@ -1132,17 +585,17 @@ fn new_rule(b: &Bound, loops: &Loops, site: Site, fx: &mut Effects) -> Option<Wi
     let enabled = match b.get("enabled") {
         None => true,
         Some((v, span)) => {
-            let t = v.text();
-            if t.starts_with('$') {
+            if b.is_boolean(v) {
                 reject(
                     fx,
                     span,
                     format!(
-                        "-Enabled {t}: the parameter takes the strings True or False; $true and $false are not accepted"
+                        "-Enabled {}: the parameter takes the strings True or False; $true and $false are not accepted",
+                        b.source.slice(span)
                     ),
                 );
             }
-            !t.to_ascii_lowercase().contains("false")
+            !v.text.to_ascii_lowercase().contains("false")
         }
     };
     let local_ports = match b.get("localport") {
@@ -1152,17 +605,17 @@ fn new_rule(b: &Bound, loops: &Loops, site: Site, fx: &mut Effects) -> Option<Wi
                 reject(fx, span, "-LocalPort needs -Protocol TCP or UDP: New-NetFirewallRule rejects numeric ports without it".to_owned());
                 return None;
             }
-            ps_ports(value, span, loops, fx)?
+            ps_ports(value, span, fx)?
         }
     };
     let remote = match b.get("remoteaddress") {
         None => Remote::All,
-        Some((v, _)) => Remote::from_list(&v.text()),
+        Some((v, _)) => Remote::from_list(&v.text),
     };
     let profiles = match b.get("profile") {
         None => ProfileSet::ALL,
-        Some((v, _)) if is_unknown(&v.text()) => ProfileSet::ALL,
-        Some((v, span)) => match ProfileSet::parse_list(&v.text()) {
+        Some((v, _)) if is_unknown(&v.text) => ProfileSet::ALL,
+        Some((v, span)) => match ProfileSet::parse_list(&v.text) {
             Some(set) => set,
             None => {
                 reject(
@@ -1170,7 +623,7 @@ fn new_rule(b: &Bound, loops: &Loops, site: Site, fx: &mut Effects) -> Option<Wi
                     span,
                     format!(
                         "-Profile {} is not Any, Domain, Private or Public: New-NetFirewallRule rejects it",
-                        v.text()
+                        v.text
                     ),
                 );
                 return None;
@@ -1195,68 +648,56 @@ fn new_rule(b: &Bound, loops: &Loops, site: Site, fx: &mut Effects) -> Option<Wi
     })
 }
 
-/// `-LocalPort 21,5000-5100`, `@(...)`, `(5000..5100)`, `$p` in a loop, `Any`.
-fn ps_ports(value: &Val, span: Span, loops: &Loops, fx: &mut Effects) -> Option<LocalPorts> {
+/// `-LocalPort 21,5000-5100`, `@(...)`, `(5000..5100)`, `Any`: each element a port or a range.
+fn ps_ports(value: &Word, span: Span, fx: &mut Effects) -> Option<LocalPorts> {
     let mut set = PortSet::empty();
-    for item in value.items() {
-        match item {
-            Val::Num(n) => match u16::try_from(n) {
-                Ok(p) => set.insert_range(p, p),
+    for item in items(value) {
+        let item = item.trim();
+        if item.eq_ignore_ascii_case("any") {
+            return Some(LocalPorts::Any);
+        }
+        if is_unknown(item) {
+            return Some(LocalPorts::Unknown(format!(
+                "-LocalPort `{}` is not known here",
+                value
+                    .unknown
+                    .as_deref()
+                    .unwrap_or(item)
+                    .replace(UNKNOWN, "…")
+            )));
+        }
+        if item.chars().next().is_some_and(|c| c.is_ascii_alphabetic()) {
+            return Some(LocalPorts::Unknown(format!(
+                "-LocalPort {item} is a dynamic keyword"
+            )));
+        }
+        if !item.is_empty() && item.bytes().all(|c| c.is_ascii_digit()) {
+            match item.parse::<u16>() {
+                Ok(p) => {
+                    set.insert_range(p, p);
+                    continue;
+                }
                 Err(_) => {
                     reject(
                         fx,
                         span,
                         format!(
-                            "-LocalPort {n} is not a port in 0-65535: New-NetFirewallRule rejects it"
+                            "-LocalPort {item} is not a port in 0-65535: New-NetFirewallRule rejects it"
                         ),
                     );
                     return None;
                 }
-            },
-            Val::Range(a, b) => match (u16::try_from(a.min(b)), u16::try_from(a.max(b))) {
-                (Ok(lo), Ok(hi)) => set.insert_range(lo, hi),
-                _ => {
-                    return Some(LocalPorts::Unknown(format!(
-                        "ports {a}..{b} are not all ports"
-                    )));
-                }
-            },
-            Val::Loop(m) => {
-                let Some((ports, _)) = loops.whole(&m.to_string()).and_then(LoopValues::ports)
-                else {
-                    return Some(LocalPorts::Unknown(
-                        "the loop's values are not known here".to_owned(),
-                    ));
-                };
-                set = set.union(&ports);
             }
-            Val::Str(s) if s.eq_ignore_ascii_case("any") => return Some(LocalPorts::Any),
-            Val::Str(s) if is_unknown(&s) || Loops::mentions_loop(&s) => {
-                return Some(LocalPorts::Unknown(format!(
-                    "-LocalPort `{}` is not known here",
-                    loops.display(&s)
-                )));
-            }
-            Val::Str(s) if s.chars().next().is_some_and(|c| c.is_ascii_alphabetic()) => {
-                return Some(LocalPorts::Unknown(format!(
-                    "-LocalPort {s} is a dynamic keyword"
-                )));
-            }
-            Val::Str(s) => match parse_port_list(&s) {
-                Ok(p) => set = set.union(&p),
-                Err(why) => {
-                    reject(
-                        fx,
-                        span,
-                        format!("-LocalPort {s}: {why}: New-NetFirewallRule rejects it"),
-                    );
-                    return None;
-                }
-            },
-            _ => {
-                return Some(LocalPorts::Unknown(
-                    "-LocalPort is not known here".to_owned(),
-                ));
+        }
+        match parse_port_list(item) {
+            Ok(p) => set = set.union(&p),
+            Err(why) => {
+                reject(
+                    fx,
+                    span,
+                    format!("-LocalPort {item}: {why}: New-NetFirewallRule rejects it"),
+                );
+                return None;
             }
         }
     }
@@ -1267,8 +708,8 @@ fn name_filter(b: &Bound, fx: &mut Effects, site: Site) -> Option<RuleFilter> {
     let name = b
         .text("displayname")
         .or_else(|| b.text("name"))
-        .or_else(|| b.positional(0).map(|(v, _)| v.text()))?;
-    if is_unknown(&name) || Loops::mentions_loop(&name) {
+        .or_else(|| b.positional(0).map(|(v, _)| v.text.clone()))?;
+    if is_unknown(&name) {
         fx.firewall.push(Change::Uncertain(Uncertainty {
             span: site.statement,
             what: "rule name not known here".to_owned(),
@@ -1336,7 +777,7 @@ fn connection_profile(b: &Bound, site: Site, fx: &mut Effects) {
 
 fn section_of(b: &Bound) -> String {
     b.text("filter")
-        .or_else(|| b.positional(0).map(|(v, _)| v.text()))
+        .or_else(|| b.positional(0).map(|(v, _)| v.text.clone()))
         .unwrap_or_default()
         .trim_start_matches('/')
         .to_ascii_lowercase()
@@ -1347,22 +788,52 @@ fn web_property(b: &Bound, fx: &mut Effects) {
     let section = section_of(b);
     let name = b
         .text("name")
-        .or_else(|| b.positional(2).map(|(v, _)| v.text()))
+        .or_else(|| b.positional(2).map(|(v, _)| v.text.clone()))
         .unwrap_or_default();
     let Some((value, span)) = b.get("value") else {
         return;
     };
     let lower = name.to_ascii_lowercase();
     if section == "system.ftpserver/firewallsupport" && lower.ends_with("datachannelport") {
-        data_channel_port(fx, lower.starts_with("high"), &value.text(), span, &name);
+        data_channel_port(fx, lower.starts_with("high"), &value.text, span, &name);
     } else if section.contains("ftpserver/connections") && lower == "maxconnections" {
         fx.iis.push(IisSetting::MaxConnections {
             iis7: true,
             site: None,
-            value: value.text().parse().ok(),
+            value: value.text.parse().ok(),
             span,
         });
     }
+}
+
+/// `Set-ItemProperty "IIS:\Sites\FTP" -Name bindings -Value @{protocol="ftp";bindingInformation="*:2121:"}`.
+fn item_property(b: &Bound, fx: &mut Effects) {
+    let arg = |name: &str, k: usize| b.get(name).or_else(|| b.positional(k));
+    let Some((path, _)) = arg("path", 0) else {
+        return;
+    };
+    let is_site = path.text.to_ascii_lowercase().starts_with("iis:\\sites\\");
+    let is_bindings = arg("name", 1).is_some_and(|(n, _)| n.text.eq_ignore_ascii_case("bindings"));
+    let Some((value, span)) = arg("value", 2).filter(|_| is_site && is_bindings) else {
+        return;
+    };
+    let entries = items(value);
+    let field = |key: &str| {
+        entries.iter().find_map(|e| {
+            let (k, v) = e.split_once('=')?;
+            k.eq_ignore_ascii_case(key).then_some(v)
+        })
+    };
+    if !field("protocol").is_some_and(|p| p.eq_ignore_ascii_case("ftp")) {
+        return;
+    }
+    let port = field("bindinginformation").and_then(|info| info.split(':').nth(1)?.parse().ok());
+    fx.iis.push(IisSetting::ControlPort {
+        iis7: true,
+        site: "1".to_owned(),
+        port,
+        span,
+    });
 }
 
 /// `Set-WebConfiguration "/system.ftpServer/firewallSupport" -Value @{lowDataChannelPort="5000";highDataChannelPort="6000"}`.
@@ -1370,88 +841,19 @@ fn web_configuration(b: &Bound, fx: &mut Effects) {
     if section_of(b) != "system.ftpserver/firewallsupport" {
         return;
     }
-    let Some((Val::Hash(entries), _)) = b.get("value") else {
+    let Some((value, span)) = b.get("value") else {
         return;
     };
-    for (key, value, span) in entries {
-        if key == "lowdatachannelport" || key == "highdatachannelport" {
-            data_channel_port(fx, key.starts_with("high"), &value.text(), *span, key);
+    // A hashtable argument's entries are `key=value` items.
+    for entry in items(value) {
+        let Some((key, v)) = entry.split_once('=') else {
+            continue;
+        };
+        let lower = key.to_ascii_lowercase();
+        if lower == "lowdatachannelport" || lower == "highdatachannelport" {
+            data_channel_port(fx, lower.starts_with("high"), v, span, &lower);
         }
     }
-}
-
-fn loop_values(v: &Val) -> LoopValues {
-    match v {
-        Val::Range(a, b) => LoopValues::Progression {
-            start: *a,
-            step: if b >= a { 1 } else { -1 },
-            end: *b,
-        },
-        Val::Num(n) => LoopValues::List(vec![n.to_string()]),
-        Val::Str(s) if !is_unknown(s) => LoopValues::List(vec![s.clone()]),
-        Val::List(items) if items.iter().all(|i| matches!(i, Val::Num(_) | Val::Str(_))) => {
-            LoopValues::List(items.iter().map(Val::text).collect())
-        }
-        _ => LoopValues::Unknown,
-    }
-}
-
-/// The variable and values of `$i = a; $i -le b; $i++` (or `+= k`, `-lt`, `--`, `-ge`...).
-fn counted_loop(header: &[Tok], vars: &HashMap<String, Val>) -> (Option<String>, Val) {
-    let parts: Vec<&[Tok]> = header.split(|t| *t == Tok::Sep).collect();
-    let num = |t: Option<&Tok>| -> Option<i64> {
-        match t? {
-            Tok::Num(n) => Some(*n),
-            Tok::Var(v) => match vars.get(v)? {
-                Val::Num(n) => Some(*n),
-                _ => None,
-            },
-            Tok::Word(w) => w.parse().ok(),
-            _ => None,
-        }
-    };
-    let [init, cond, step] = parts.as_slice() else {
-        return (None, Val::Unknown);
-    };
-    let (Some(Tok::Var(var)), Some(Tok::Op("="))) = (init.first(), init.get(1)) else {
-        return (None, Val::Unknown);
-    };
-    let start = num(init.get(2));
-    let (op, end) = match (cond.first(), cond.get(1)) {
-        (Some(Tok::Var(v)), Some(Tok::Param { name, .. })) if v == var => {
-            (name.clone(), num(cond.get(2)))
-        }
-        _ => return (Some(var.clone()), Val::Unknown),
-    };
-    let stride = match step {
-        [Tok::Var(v), Tok::Word(w)] if v == var && w == "++" => Some(1),
-        [Tok::Var(v), Tok::Word(w)] if v == var && w == "--" => Some(-1),
-        [Tok::Var(v), Tok::Word(w), n] if v == var && w == "+=" => num(Some(n)),
-        [Tok::Var(v), Tok::Word(w), n] if v == var && w == "-=" => num(Some(n)).map(|k| -k),
-        _ => None,
-    };
-    let (Some(start), Some(end), Some(step)) = (start, end, stride) else {
-        return (Some(var.clone()), Val::Unknown);
-    };
-    let end = match op.as_str() {
-        "le" | "ge" => end,
-        "lt" => end - 1,
-        "gt" => end + 1,
-        _ => return (Some(var.clone()), Val::Unknown),
-    };
-    if step.abs() == 1 {
-        return (Some(var.clone()), Val::Range(start, end));
-    }
-    let count = super::LoopValues::Progression { start, step, end }
-        .count()
-        .unwrap_or(0);
-    if count > 70_000 {
-        return (Some(var.clone()), Val::Unknown);
-    }
-    let items = (0..count as i64)
-        .map(|k| Val::Num(start + k * step))
-        .collect();
-    (Some(var.clone()), Val::List(items))
 }
 
 #[cfg(test)]
@@ -1492,13 +894,101 @@ mod tests {
     }
 
     #[test]
+    fn parameters_bind_by_unique_prefix_and_splatting() {
+        let fx = effects(
+            "$r = @{ DisplayName = 'FTP'; Dir = 'Outbound'; Protocol = 'TCP'; LocalPort = 21 }\nNew-NetFirewallRule @r\n\
+             New-NetFirewallRule -Displ:'P' -Proto TCP -LocalPort:5000 -Act Block\n",
+        );
+        let Change::Add(r) = &fx.firewall[0] else {
+            panic!()
+        };
+        assert_eq!(r.dir, Direction::Out);
+        let Change::Add(r) = &fx.firewall[1] else {
+            panic!()
+        };
+        assert_eq!(r.action, RuleAction::Block);
+        assert_eq!(ports(&fx), vec!["21", "5000"]);
+    }
+
+    #[test]
     fn loops_are_port_sets() {
         let fx = effects(
-            "foreach ($p in 5001..5201) { New-NetFirewallRule -DisplayName \"Passive $p\" -Protocol TCP -LocalPort $p }\n\
-             5300..5310 | ForEach-Object { netsh advfirewall firewall add rule name=\"P$_\" dir=in action=allow protocol=TCP localport=$_ }\n\
-             for ($i = 6000; $i -lt 6010; $i++) { New-NetFirewallRule -DisplayName z -Protocol TCP -LocalPort $i }\n",
+            "foreach ($p in 5001..5201) { New-NetFirewallRule -DisplayName \"Passive\" -Protocol TCP -LocalPort $p }\n\
+             5300..5310 | ForEach-Object { netsh advfirewall firewall add rule name=\"P\" dir=in action=allow protocol=TCP localport=$_ }\n\
+             for ($i = 6000; $i -lt 6010; $i++) { New-NetFirewallRule -DisplayName z -Protocol TCP -LocalPort $i }\n\
+             for ($i = 7010; $i -ge 7000; $i -= 5) { New-NetFirewallRule -DisplayName w -Protocol TCP -LocalPort $i }\n",
         );
-        assert_eq!(ports(&fx), vec!["5001-5201", "5300-5310", "6000-6009"]);
+        assert_eq!(
+            ports(&fx),
+            vec!["5001-5201", "5300-5310", "6000-6009", "7000,7005,7010"]
+        );
+    }
+
+    #[test]
+    fn a_loop_that_never_runs_opens_nothing() {
+        let fx = effects(
+            "for ($p = 5100; $p -le 5000; $p++) { New-NetFirewallRule -DisplayName x -Protocol TCP -LocalPort $p }\n",
+        );
+        assert!(fx.firewall.is_empty());
+    }
+
+    #[test]
+    fn a_loop_of_named_rules_is_bounded() {
+        let fx = effects(
+            "foreach ($p in 5000..5999) { New-NetFirewallRule -DisplayName \"P $p\" -Protocol TCP -LocalPort $p; Write-Host $p }\n\
+             foreach ($p in 6000..6001) { New-NetFirewallRule -DisplayName \"Q\" -Protocol TCP -LocalPort $p; Remove-NetFirewallRule -DisplayName \"Q\" }\n",
+        );
+        // 256 named rules, the last taking the ports of the rest; then the
+        // second loop's additions and removals in order.
+        assert_eq!(fx.firewall.len(), MAX_NAMED_RULES + 4);
+        let ports = ports(&fx);
+        assert_eq!(
+            ports[MAX_NAMED_RULES - 1],
+            format!("{}-5999", 5000 + MAX_NAMED_RULES - 1)
+        );
+        assert_eq!(ports[MAX_NAMED_RULES..], ["6000", "6001"]);
+    }
+
+    #[test]
+    fn a_repeated_problem_is_reported_once() {
+        let fx = effects(
+            "foreach ($p in 65534..65537) { New-NetFirewallRule -DisplayName x -Protocol TCP -LocalPort $p }\n",
+        );
+        assert_eq!(fx.findings.len(), 1);
+        assert_eq!(ports(&fx), vec!["65534-65535"]);
+    }
+
+    #[test]
+    fn a_huge_range_bound_stops_the_statement() {
+        let fx = effects(
+            "New-NetFirewallRule -DisplayName x -Protocol TCP -LocalPort (1..4294967297)\n",
+        );
+        assert!(fx.firewall.is_empty());
+        assert_eq!(fx.findings.len(), 1);
+        assert!(fx.findings[0].message.contains("[int]"));
+    }
+
+    #[test]
+    fn whatif_changes_nothing() {
+        let fx = effects(
+            "New-NetFirewallRule -DisplayName x -Protocol TCP -LocalPort 21 -WhatIf\n\
+             Set-NetFirewallProfile -All -Enabled False -WhatIf:$true\n\
+             New-NetFirewallRule -DisplayName y -Protocol TCP -LocalPort 22 -WhatIf:$false\n",
+        );
+        assert_eq!(ports(&fx), vec!["22"]);
+    }
+
+    #[test]
+    fn enabled_takes_strings_not_booleans() {
+        let fx = effects(
+            "New-NetFirewallRule -DisplayName x -Protocol TCP -LocalPort 21 -Enabled $true\n",
+        );
+        assert_eq!(fx.findings.len(), 1);
+        assert!(fx.findings[0].message.contains("-Enabled $true"));
+        let fx = effects(
+            "New-NetFirewallRule -DisplayName x -Protocol TCP -LocalPort 21 -Enabled 'True'\n",
+        );
+        assert!(fx.findings.is_empty());
     }
 
     #[test]
@@ -1520,6 +1010,39 @@ mod tests {
     }
 
     #[test]
+    fn site_bindings_set_the_control_port() {
+        let fx = effects(
+            "Set-ItemProperty \"IIS:\\Sites\\FTP\" -Name bindings -Value @{protocol=\"ftp\";bindingInformation=\"*:2121:\"}\n",
+        );
+        assert!(matches!(
+            fx.iis.as_slice(),
+            [IisSetting::ControlPort {
+                port: Some(2121),
+                ..
+            }]
+        ));
+    }
+
+    #[test]
+    fn a_value_that_starts_with_a_dash_is_not_a_parameter() {
+        let fx = effects(
+            "$n = '-Action'\nRemove-NetFirewallRule -DisplayName $n\nRemove-NetFirewallRule '-x'\n",
+        );
+        let names: Vec<Option<String>> = fx
+            .firewall
+            .iter()
+            .map(|c| match c {
+                Change::Delete(f) => f.name.clone(),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(
+            names,
+            vec![Some("-Action".to_owned()), Some("-x".to_owned())]
+        );
+    }
+
+    #[test]
     fn never_panics() {
         for s in [
             "$",
@@ -1538,6 +1061,8 @@ mod tests {
             "$a=",
             "} } )",
             "New-NetFirewallRule -LocalPort",
+            "New-NetFirewallRule -LocalPort:",
+            "netsh -c:",
             "é$é",
         ] {
             let _ = effects(s);
