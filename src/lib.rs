@@ -46,6 +46,16 @@ pub struct Report {
     pub suppressed: usize,
 }
 
+impl Report {
+    /// Recognised files on disk (the documents scripts write are not counted).
+    pub fn file_count(&self) -> usize {
+        self.files
+            .iter()
+            .filter(|(id, _)| self.sources.get(*id).is_some_and(|f| !f.is_virtual()))
+            .count()
+    }
+}
+
 /// Unsaved editor buffers that replace the file on disk with the same path.
 pub type Overlay = HashMap<PathBuf, String>;
 
@@ -558,7 +568,7 @@ mod written_tests {
     fn a_script_that_writes_vsftpd_conf_is_checked_against_its_own_firewall() {
         let id = FileId(0);
         let source = SourceFile::new(id, "site/provision.sh", SCRIPT.as_bytes());
-        let parsed = formats::parse(source, Format::IptablesScript);
+        let parsed = formats::parse(source, Format::ShellScript);
         let facts = formats::facts(&parsed);
         assert!(facts.has_firewall() && facts.ftp.is_empty());
         let outcome = heredoc_outcome(&parsed.source);

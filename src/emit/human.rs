@@ -54,7 +54,7 @@ fn summary(report: &Report) -> String {
     };
     format!(
         "{found} in {} ({})\n",
-        plural(report.files.len(), "file"),
+        plural(report.file_count(), "file"),
         plural(report.hosts.len(), "host")
     )
 }

@@ -43,7 +43,7 @@ pub fn render(report: &Report) -> String {
         "version": 1,
         "diagnostics": diagnostics,
         "summary": {
-            "files": report.files.len(),
+            "files": report.file_count(),
             "hosts": report.hosts.len(),
             "errors": c.errors,
             "warnings": c.warnings,

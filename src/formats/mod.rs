@@ -24,7 +24,7 @@ use std::path::Path;
 pub enum Format {
     Vsftpd,
     IptablesSave,
-    IptablesScript,
+    ShellScript,
     IisMetabase,
     IisApplicationHost,
     RegFile,
@@ -38,7 +38,7 @@ impl Format {
         match self {
             Format::Vsftpd => "vsftpd",
             Format::IptablesSave => "iptables-save",
-            Format::IptablesScript => "iptables-script",
+            Format::ShellScript => "shell",
             Format::IisMetabase => "iis-metabase",
             Format::IisApplicationHost => "iis-applicationhost",
             Format::RegFile => "reg",
@@ -93,7 +93,7 @@ pub fn parse(source: SourceFile, format: Format) -> ParsedFile {
     let doc = match format {
         Format::Vsftpd => Document::Vsftpd(vsftpd::parse(&source)),
         Format::IptablesSave => Document::Iptables(iptables::parse_save(&source)),
-        Format::IptablesScript => Document::Iptables(iptables::parse_script(&source)),
+        Format::ShellScript => Document::Iptables(iptables::parse_script(&source)),
         Format::IisMetabase => Document::IisMetabase(Box::new(iis_metabase::parse(&source))),
         Format::IisApplicationHost => {
             Document::IisApplicationHost(Box::new(iis_apphost::parse(&source)))
@@ -195,7 +195,7 @@ impl Format {
     pub fn comment_style(&self) -> CommentStyle {
         match self {
             Format::Vsftpd | Format::IptablesSave => CommentStyle::HashAtColumnZero,
-            Format::IptablesScript => CommentStyle::Hash,
+            Format::ShellScript => CommentStyle::Hash,
             Format::IisMetabase | Format::IisApplicationHost => CommentStyle::Xml,
             Format::RegFile => CommentStyle::Semicolon,
             Format::Batch => CommentStyle::Batch,
@@ -256,7 +256,7 @@ pub fn ipsec_store(file: &ParsedFile) -> Option<ipsec::IpsecStore> {
 /// budget hits); `None` for files that are not scripts.
 pub fn script_outcome(file: &ParsedFile) -> Option<&crate::scripts::Outcome> {
     match &file.doc {
-        Document::Iptables(rs) if rs.format == Format::IptablesScript => Some(&rs.outcome),
+        Document::Iptables(rs) if rs.format == Format::ShellScript => Some(&rs.outcome),
         Document::WindowsScript(script) => Some(&script.outcome),
         _ => None,
     }

@@ -191,7 +191,7 @@ fn is_read(path: &str) -> bool {
 fn is_config(format: Format) -> bool {
     !matches!(
         format,
-        Format::IptablesScript | Format::Batch | Format::PowerShell
+        Format::ShellScript | Format::Batch | Format::PowerShell
     )
 }
 

@@ -62,7 +62,7 @@ impl IptablesSyntaxError {
         }
         let tool = p.message.trim_end_matches('.');
         let message = match (format, p.reported_at) {
-            (Format::IptablesScript, _) => format!("iptables rejects this command: {tool}"),
+            (Format::ShellScript, _) => format!("iptables rejects this command: {tool}"),
             (_, _) if tool.starts_with("COMMIT expected") => format!(
                 "the table opened on line {line} has no COMMIT: {restore} fails with \"{tool}\" and loads none of its rules"
             ),

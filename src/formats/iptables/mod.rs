@@ -317,7 +317,7 @@ pub fn sniff(path: &Path, text: &str) -> Option<Format> {
         return Some(Format::IptablesSave);
     }
     if script::looks_like_script(path, text) {
-        return Some(Format::IptablesScript);
+        return Some(Format::ShellScript);
     }
     None
 }

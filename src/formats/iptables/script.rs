@@ -137,7 +137,7 @@ fn located_program(unknown: &str) -> Option<&str> {
 }
 
 pub fn parse(source: &SourceFile) -> Ruleset {
-    let mut rs = Ruleset::new(Format::IptablesScript, Family::V4);
+    let mut rs = Ruleset::new(Format::ShellScript, Family::V4);
     let mut reader = Reader {
         source,
         replay: Replay::new(Mode::Shell),

@@ -289,10 +289,7 @@ pub fn parse(source: &SourceFile, kind: ScriptKind) -> Script {
     let mut effects = Effects::default();
     let outcome = match kind {
         ScriptKind::Batch => batch::run(source, &mut effects),
-        ScriptKind::PowerShell => {
-            powershell::run(source, &mut effects);
-            crate::scripts::Outcome::default()
-        }
+        ScriptKind::PowerShell => powershell::read(source, &mut effects),
     };
     collapse_deprecations(&mut effects.findings);
     Script {

@@ -19,10 +19,6 @@ use crate::scripts::{self, Command, Outcome, Word};
 use crate::source::{SourceFile, Span};
 use std::collections::{HashMap, HashSet};
 
-pub fn run(source: &SourceFile, fx: &mut Effects) {
-    let _ = read(source, fx);
-}
-
 /// Runs the script and reads each command it runs into `fx`.
 pub fn read(source: &SourceFile, fx: &mut Effects) -> Outcome {
     let mut reader = Reader {
@@ -864,7 +860,7 @@ mod tests {
     fn effects(script: &str) -> Effects {
         let src = SourceFile::new(FileId(0), "x.ps1", script.as_bytes());
         let mut fx = Effects::default();
-        run(&src, &mut fx);
+        let _ = read(&src, &mut fx);
         fx
     }
 
