@@ -376,7 +376,8 @@ impl Default for Budget {
     fn default() -> Self {
         Budget {
             max_steps: 1_000_000,
-            max_commands: 100_000,
+            // One command per port of every port, and no more: each becomes a rule.
+            max_commands: 65_536,
             max_string: 1 << 16,
             max_depth: 64,
             steps: 0,

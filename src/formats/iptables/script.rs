@@ -54,21 +54,17 @@ fn calls_iptables(text: &str) -> bool {
             (ok && value.contains("iptables")).then_some(name)
         })
         .collect();
-    text.lines().any(|l| {
-        let mut words = l.split_whitespace();
-        let mut first = words.next().unwrap_or("");
-        while matches!(
-            first,
-            "sudo" | "if" | "then" | "do" | "!" | "{" | "exec" | "command" | "else" | "&&" | "||"
-        ) {
-            first = words.next().unwrap_or("");
-        }
-        let first = first.trim_start_matches('(');
-        is_iptables_program(scripts::Program::of(first).name).is_some()
+    // Any word in command position or not: a script that only mentions iptables
+    // is read, runs no iptables command, and so yields no firewall.
+    text.split(|c: char| {
+        c.is_whitespace() || matches!(c, ';' | '|' | '&' | '(' | ')' | '{' | '}' | '`')
+    })
+    .any(|word| {
+        is_iptables_program(scripts::Program::of(word).name).is_some()
             || vars.iter().any(|v| {
-                first == format!("${v}")
-                    || first == format!("${{{v}}}")
-                    || first == format!("\"${v}\"")
+                word == format!("${v}")
+                    || word == format!("${{{v}}}")
+                    || word == format!("\"${v}\"")
             })
     })
 }
