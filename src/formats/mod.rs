@@ -69,6 +69,9 @@ pub struct ParsedFile {
 
 /// Which format a file is, from its name and content; `None` skips it.
 pub fn classify(path: &Path, text: &str) -> Option<Format> {
+    if is_documentation(path) {
+        return None;
+    }
     if vsftpd::sniff(path, text) {
         return Some(Format::Vsftpd);
     }
@@ -134,6 +137,40 @@ pub fn facts(file: &ParsedFile) -> FileFacts {
         Document::RegFile(reg) => regfile::facts(reg, &file.source),
         Document::WindowsScript(script) => winscript::facts(script, &file.source),
     }
+}
+
+/// Prose about configuration is not configuration: a `.md` page or a `notes.txt`
+/// with a pasted `iptables-save` dump is never read as one. A `.txt` whose name
+/// says what it holds (`iptables-rules.txt`, `vsftpd.conf.txt`) still is.
+fn is_documentation(path: &Path) -> bool {
+    let Some(ext) = path.extension().and_then(|e| e.to_str()) else {
+        return false;
+    };
+    let ext = ext.to_ascii_lowercase();
+    const PROSE: &[&str] = &[
+        "md", "markdown", "rst", "adoc", "asciidoc", "org", "html", "htm", "textile",
+    ];
+    if PROSE.contains(&ext.as_str()) {
+        return true;
+    }
+    if ext != "txt" {
+        return false;
+    }
+    let stem = path
+        .file_stem()
+        .map(|s| s.to_string_lossy().to_ascii_lowercase())
+        .unwrap_or_default();
+    const NAMES: &[&str] = &[
+        "iptables",
+        "ip6tables",
+        "rules",
+        "vsftpd",
+        "firewall",
+        "netsh",
+        "metabase",
+        "applicationhost",
+    ];
+    !NAMES.iter().any(|n| stem.contains(n))
 }
 
 /// Content sniffing looks this far into a file.
@@ -259,5 +296,32 @@ pub fn script_outcome(file: &ParsedFile) -> Option<&crate::scripts::Outcome> {
         Document::Iptables(rs) if rs.format == Format::ShellScript => Some(&rs.outcome),
         Document::WindowsScript(script) => Some(&script.outcome),
         _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const DUMP: &str = "*filter\n:INPUT DROP [0:0]\n-A INPUT -p tcp --dport 21 -j ACCEPT\nCOMMIT\n";
+
+    #[test]
+    fn prose_with_a_pasted_dump_is_not_configuration() {
+        let note = format!("We fixed the firewall; the dump was:\n{DUMP}");
+        for name in ["notes.txt", "README.md", "runbook.html", "howto.rst"] {
+            assert_eq!(classify(Path::new(name), &note), None, "{name}");
+        }
+    }
+
+    #[test]
+    fn a_txt_named_for_what_it_holds_is_read() {
+        assert_eq!(
+            classify(Path::new("iptables-rules.txt"), DUMP),
+            Some(Format::IptablesSave)
+        );
+        assert_eq!(
+            classify(Path::new("rules.v4"), DUMP),
+            Some(Format::IptablesSave)
+        );
     }
 }
