@@ -10,6 +10,7 @@ pub mod iis_metabase;
 pub mod ipsec;
 pub mod iptables;
 pub mod regfile;
+pub mod ufw;
 pub mod vsftpd;
 pub mod winfw;
 pub mod winscript;

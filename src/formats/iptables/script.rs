@@ -10,6 +10,7 @@ use super::state::{self, Replay};
 use super::{Family, Interner, Policy, Ruleset, TableKind, Unknown};
 use crate::formats::Format;
 use crate::formats::backup::Restored;
+use crate::formats::ufw::{self, Ufw};
 use crate::scripts::{self, Command, Input, Text, Word};
 use crate::source::{SourceFile, Span};
 use std::borrow::Cow;
@@ -19,7 +20,7 @@ use std::path::Path;
 /// A shell script that calls iptables (directly, through a variable, or by
 /// feeding iptables-restore), or one that writes a `vsftpd.conf`.
 pub fn looks_like_script(path: &Path, text: &str) -> bool {
-    if !text.contains("iptables") && !text.contains("vsftpd.conf") {
+    if !text.contains("iptables") && !text.contains("vsftpd.conf") && !text.contains("ufw") {
         return false;
     }
     let ext = path
@@ -39,7 +40,12 @@ pub fn looks_like_script(path: &Path, text: &str) -> bool {
     if !shell_ext && !shebang {
         return false;
     }
-    calls_iptables(text) || writes_vsftpd_conf(text)
+    calls_iptables(text) || writes_vsftpd_conf(text) || calls_ufw(text)
+}
+
+fn calls_ufw(text: &str) -> bool {
+    text.lines()
+        .any(|l| l.split_whitespace().any(|w| scripts::Program::of(w).name == "ufw"))
 }
 
 fn calls_iptables(text: &str) -> bool {
@@ -139,10 +145,40 @@ pub fn parse(source: &SourceFile) -> Ruleset {
         replay: Replay::new(Mode::Shell),
         interner: Interner::default(),
         reported: HashSet::new(),
+        ufw: Ufw::default(),
+        ran_iptables: false,
     };
     let outcome = scripts::sh::run(source, &mut |c| reader.command(&mut rs, &c));
     rs.outcome = outcome;
+    // A script that runs iptables itself builds its firewall with it: its ufw
+    // commands are ignored (which of the two wins depends on the order ufw
+    // reloads on the host, which the script does not show).
+    if !reader.ran_iptables {
+        for family in [Family::V4, Family::V6] {
+            if let Some(lines) = reader.ufw.lower(family) {
+                lowered_ufw(&mut rs, source, &lines, family);
+            }
+        }
+    }
     rs
+}
+
+/// ufw's restore text, every line's spans at the ufw command it comes from.
+fn lowered_ufw(rs: &mut Ruleset, source: &SourceFile, lines: &[(String, Span)], family: Family) {
+    let mut parser = SaveParser::new(source, family, false);
+    let mut line_no = 0;
+    for (line, span) in lines {
+        line_no += 1;
+        parser.line(
+            rs,
+            line,
+            span.start as usize,
+            line_no,
+            Some(*span),
+            &mut Vec::new(),
+        );
+    }
+    parser.finish(rs, line_no);
 }
 
 struct Reader<'s> {
@@ -152,13 +188,25 @@ struct Reader<'s> {
     /// Problems and unknowns already reported (a command in a loop, a function
     /// called from several places, or an arm that may run is reported once).
     reported: HashSet<(Span, String)>,
+    ufw: Ufw,
+    ran_iptables: bool,
 }
 
 impl Reader<'_> {
     fn command(&mut self, rs: &mut Ruleset, c: &Command) {
+        if let Some(first) = ufw::program_of(c) {
+            let args = c.argv.get(first..).unwrap_or(&[]);
+            // A command that may not run, or uses what the script does not set,
+            // leaves ufw's state as it is.
+            if c.uncertain.is_none() && args.iter().all(Word::is_known) {
+                self.ufw.command(args, c.span);
+            }
+            return;
+        }
         let Some((program, first)) = program_of(c) else {
             return;
         };
+        self.ran_iptables = true;
         let args = c.argv.get(first..).unwrap_or(&[]);
         let problems = rs.problems.len();
         let unknowns = rs.unknowns.len();
