@@ -42,7 +42,7 @@ impl Rule {
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Default {
+pub enum Incoming {
     Allow,
     Deny,
     Reject,
@@ -53,18 +53,18 @@ pub enum Default {
 pub struct Ufw {
     pub rules: Vec<Rule>,
     /// The incoming default and the command that set it.
-    pub default_in: (Default, Option<Span>),
+    pub default_in: (Incoming, Option<Span>),
     /// `Some(span)` of the last `ufw enable` when the run leaves ufw active;
     /// `None` when it never enabled it (ufw's state on the host is unknown) or disabled it.
     pub enabled: Option<Span>,
 }
 
-impl std::default::Default for Ufw {
+impl Default for Ufw {
     fn default() -> Self {
         Ufw {
             rules: Vec::new(),
             // The shipped /etc/default/ufw: DEFAULT_INPUT_POLICY="DROP".
-            default_in: (Default::Deny, None),
+            default_in: (Incoming::Deny, None),
             enabled: None,
         }
     }
@@ -92,7 +92,7 @@ impl Ufw {
             ["enable"] => self.enabled = Some(span),
             ["disable"] => self.enabled = None,
             ["reset"] => *self = Ufw::default(),
-            ["default", policy, rest @ ..] => self.default(policy, rest, span),
+            ["default", policy, rest @ ..] => self.set_default(policy, rest, span),
             ["insert", n, rest @ ..] => {
                 if let (Ok(n), Some(rule)) = (n.parse::<usize>(), parse_rule(rest, span)) {
                     let at = n.saturating_sub(1).min(self.rules.len());
@@ -124,11 +124,11 @@ impl Ufw {
         }
     }
 
-    fn default(&mut self, policy: &str, rest: &[&str], span: Span) {
+    fn set_default(&mut self, policy: &str, rest: &[&str], span: Span) {
         let policy = match policy {
-            "allow" => Default::Allow,
-            "deny" => Default::Deny,
-            "reject" => Default::Reject,
+            "allow" => Incoming::Allow,
+            "deny" => Incoming::Deny,
+            "reject" => Incoming::Reject,
             _ => return,
         };
         // Outgoing and routed defaults do not decide what reaches the server.
@@ -142,7 +142,7 @@ impl Ufw {
     pub fn lower(&self, family: Family) -> Option<Vec<(String, Span)>> {
         let enable = self.enabled?;
         let policy_span = self.default_in.1.unwrap_or(enable);
-        let policy = if self.default_in.0 == Default::Allow {
+        let policy = if self.default_in.0 == Incoming::Allow {
             "ACCEPT"
         } else {
             "DROP"
@@ -163,7 +163,7 @@ impl Ufw {
                 }
             }
         }
-        if self.default_in.0 == Default::Reject {
+        if self.default_in.0 == Incoming::Reject {
             out.push(("-A INPUT -j REJECT".to_owned(), policy_span));
         }
         out.push(("COMMIT".to_owned(), enable));
@@ -369,11 +369,7 @@ mod tests {
         for c in commands {
             let args: Vec<Word> = c
                 .split_whitespace()
-                .map(|t| Word {
-                    text: t.to_owned(),
-                    span,
-                    unknown: None,
-                })
+                .map(|t| Word::literal(t, span))
                 .collect();
             ufw.command(&args, span);
         }
@@ -445,10 +441,15 @@ mod tests {
         assert_eq!(ports(&["allow 21/tcp"]).len(), 1);
         let got: Vec<_> = u.rules.iter().map(|r| r.ports.clone().unwrap()).collect();
         assert_eq!(got, ["23", "22"]);
-        assert_eq!(u.default_in.0, Default::Reject);
+        assert_eq!(u.default_in.0, Incoming::Reject);
         assert!(u.lower(Family::V4).is_none());
         let u = state(&["allow 21/tcp", "--force enable"]);
-        let text: Vec<String> = u.lower(Family::V6).unwrap().into_iter().map(|l| l.0).collect();
+        let text: Vec<String> = u
+            .lower(Family::V6)
+            .unwrap()
+            .into_iter()
+            .map(|l| l.0)
+            .collect();
         assert_eq!(text[1], ":INPUT DROP [0:0]");
         assert!(text.contains(&"-A INPUT -p tcp -m multiport --dports 21 -j ACCEPT".to_owned()));
         assert!(state(&["enable", "disable"]).lower(Family::V4).is_none());

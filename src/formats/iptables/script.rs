@@ -44,8 +44,10 @@ pub fn looks_like_script(path: &Path, text: &str) -> bool {
 }
 
 fn calls_ufw(text: &str) -> bool {
-    text.lines()
-        .any(|l| l.split_whitespace().any(|w| scripts::Program::of(w).name == "ufw"))
+    text.lines().any(|l| {
+        l.split_whitespace()
+            .any(|w| scripts::Program::of(w).name == "ufw")
+    })
 }
 
 fn calls_iptables(text: &str) -> bool {
@@ -561,6 +563,27 @@ ip6tables -A INPUT -p tcp --dport 30 -j ACCEPT
             Path::new("provision.sh"),
             "#!/bin/bash\n# see vsftpd.conf(5)\n"
         ));
+    }
+
+    #[test]
+    fn ufw_commands_are_the_firewall_when_enabled() {
+        let text = "ufw allow 21/tcp\nufw allow 40000:40050/tcp\nufw limit ssh\nufw allow from 10.0.0.0/8 to any port 990 proto tcp\nufw --force enable\n";
+        assert!(looks_like_script(Path::new("provision.sh"), text));
+        assert_eq!(open(text), "21-22,40000-40050");
+        let (rs, src) = run(text);
+        assert_eq!(
+            facts(&rs, &src).1.expect("IPv6").open_to_all.to_string(),
+            "21-22,40000-40050"
+        );
+        let (rs, src) = run("ufw allow 21/tcp\n");
+        let (v4, v6) = facts(&rs, &src);
+        assert!(v4.is_none() && v6.is_none());
+        let both = "ufw allow 21/tcp\nufw enable\niptables -P INPUT DROP\niptables -A INPUT -p tcp --dport 22 -j ACCEPT\n";
+        assert_eq!(open(both), "22");
+        assert_eq!(
+            open("ufw default allow\nufw deny 23/tcp\nufw enable\n"),
+            "1-22,24-65535"
+        );
     }
 
     #[test]
