@@ -76,6 +76,20 @@ pub fn program_of(c: &Command) -> Option<usize> {
     (p.on_path && p.name == "ufw").then_some(first)
 }
 
+/// An `allow` or `limit` rule added (not deleted), which only opens.
+pub fn opens(args: &[Word]) -> bool {
+    let mut words = args
+        .iter()
+        .map(|w| w.text.as_str())
+        .filter(|w| !w.starts_with('-'));
+    match words.next() {
+        Some("allow" | "limit") => true,
+        Some("insert") => matches!(words.nth(1), Some("allow" | "limit")),
+        Some("prepend") => matches!(words.next(), Some("allow" | "limit")),
+        _ => false,
+    }
+}
+
 impl Ufw {
     /// One `ufw` command's arguments (all known words).
     pub fn command(&mut self, args: &[Word], span: Span) {

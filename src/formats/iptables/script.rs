@@ -198,9 +198,10 @@ impl Reader<'_> {
     fn command(&mut self, rs: &mut Ruleset, c: &Command) {
         if let Some(first) = ufw::program_of(c) {
             let args = c.argv.get(first..).unwrap_or(&[]);
-            // A command that may not run, or uses what the script does not set,
-            // leaves ufw's state as it is.
-            if c.uncertain.is_none() && args.iter().all(Word::is_known) {
+            // A command that uses what the script does not set leaves ufw's
+            // state as it is; one that may not run counts only when it opens
+            // (so no port is claimed blocked that the script may have opened).
+            if args.iter().all(Word::is_known) && (c.uncertain.is_none() || ufw::opens(args)) {
                 self.ufw.command(args, c.span);
             }
             return;
@@ -584,6 +585,8 @@ ip6tables -A INPUT -p tcp --dport 30 -j ACCEPT
             open("ufw default allow\nufw deny 23/tcp\nufw enable\n"),
             "1-22,24-65535"
         );
+        let may = "ufw allow 21/tcp\nif [ -n \"$FTP\" ]; then ufw allow 990/tcp; ufw deny 21/tcp; fi\nufw enable\n";
+        assert_eq!(open(may), "21,990");
     }
 
     #[test]
