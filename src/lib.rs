@@ -69,7 +69,7 @@ pub fn lint_with(paths: &[PathBuf], config: &Config, overlay: &Overlay) -> Repor
     let mut found = discover::discover(paths);
     include_overlay(&mut found, paths, overlay);
     let enabled = enabled_rules(config);
-    let processed: Vec<Result<Option<Processed>, (PathBuf, String)>> = found
+    let processed: Vec<Result<Option<Read>, (PathBuf, String)>> = found
         .files
         .par_iter()
         .enumerate()
@@ -83,9 +83,17 @@ pub fn lint_with(paths: &[PathBuf], config: &Config, overlay: &Overlay) -> Repor
     let mut diagnostics = Vec::new();
     let mut suppressions = Vec::new();
     let mut scripts = Vec::new();
+    let mut parts = Vec::new();
     for result in processed {
         match result {
-            Ok(Some(p)) => {
+            Ok(Some(Read::Part(part))) => {
+                files.push((part.parsed.source.id, part.parsed.format));
+                diagnostics.extend(part.diagnostics);
+                suppressions.extend(part.suppressions);
+                parts.push(part.parsed);
+                sources.push(None);
+            }
+            Ok(Some(Read::File(p))) => {
                 files.push((p.source.id, p.format));
                 diagnostics.extend(p.diagnostics);
                 suppressions.extend(p.suppressions);
@@ -100,6 +108,10 @@ pub fn lint_with(paths: &[PathBuf], config: &Config, overlay: &Overlay) -> Repor
             }
         }
     }
+    let bundles = read_bundles(parts, &mut sources, &enabled);
+    diagnostics.extend(bundles.diagnostics);
+    entries.extend(bundles.entries);
+    entries.sort_by_key(|(id, _, _)| *id);
     let backups = backup_files(&entries, &found.files);
     scripts.retain(|(id, _)| !backups.contains(id));
     let written = follow_writes(scripts, &mut sources, &enabled);
@@ -107,7 +119,8 @@ pub fn lint_with(paths: &[PathBuf], config: &Config, overlay: &Overlay) -> Repor
     diagnostics.extend(written.diagnostics);
     let sources = SourceMap::new(sources);
     let entries = without_backup_facts(entries, &backups);
-    let entries = with_written_facts(entries, written.facts, &written.edited);
+    let mut entries = with_written_facts(entries, written.facts, &written.edited);
+    join_bundle_members(&mut entries, &bundles.members);
     let hosts = group_hosts(entries, config);
     diagnostics.extend(check_hosts(&hosts, &enabled, config));
     if !written.files.is_empty() {
@@ -219,6 +232,20 @@ fn include_overlay(found: &mut discover::Discovered, paths: &[PathBuf], overlay:
     found.files.sort();
 }
 
+/// A file read on its own, or a part of a configuration read with its other files.
+enum Read {
+    File(Box<Processed>),
+    Part(Box<Part>),
+}
+
+/// A file of a bundle ([`formats::bundle`]): parsed and checked alone, its facts
+/// come from the bundle.
+struct Part {
+    parsed: formats::ParsedFile,
+    diagnostics: Vec<Diagnostic>,
+    suppressions: Vec<suppress::Suppression>,
+}
+
 struct Processed {
     source: SourceFile,
     format: Format,
@@ -236,7 +263,7 @@ fn process_file(
     path: &Path,
     rules: &[&'static dyn Rule],
     overlay: &Overlay,
-) -> Result<Option<Processed>, (PathBuf, String)> {
+) -> Result<Option<Read>, (PathBuf, String)> {
     let bytes = match overlay.get(path) {
         Some(text) => text.clone().into_bytes(),
         None => read_capped(path)?,
@@ -252,19 +279,78 @@ fn process_file(
     for rule in rules {
         rule.check_file(&parsed, &mut diagnostics);
     }
-    let facts = formats::facts(&parsed);
     let suppressions = suppress::scan(&parsed.source, format.comment_style());
+    if format.bundle_family().is_some() {
+        return Ok(Some(Read::Part(Box::new(Part {
+            parsed,
+            diagnostics,
+            suppressions,
+        }))));
+    }
+    let facts = formats::facts(&parsed);
     let outcome = formats::script_outcome(&parsed)
         .filter(|o| !o.writes.is_empty())
         .cloned();
-    Ok(Some(Processed {
+    Ok(Some(Read::File(Box::new(Processed {
         source: parsed.source,
         format,
         facts,
         diagnostics,
         suppressions,
         outcome,
-    }))
+    }))))
+}
+
+/// What the bundles of a run add to it.
+#[derive(Default)]
+struct Bundles {
+    /// One entry per bundle, under its primary file.
+    entries: Vec<(FileId, PathBuf, FileFacts)>,
+    /// The other files of each bundle, by primary.
+    members: BTreeMap<FileId, Vec<FileId>>,
+    diagnostics: Vec<Diagnostic>,
+}
+
+/// Assemble the parts into bundles, check each, take its facts, and hand the
+/// parts' text back to `sources`.
+fn read_bundles(
+    parts: Vec<formats::ParsedFile>,
+    sources: &mut [Option<SourceFile>],
+    rules: &[&'static dyn Rule],
+) -> Bundles {
+    let mut out = Bundles::default();
+    for bundle in formats::bundle::assemble(parts) {
+        for rule in rules {
+            rule.check_bundle(&bundle, &mut out.diagnostics);
+        }
+        let primary = bundle.primary_file();
+        out.entries.push((
+            primary.source.id,
+            primary.source.path.clone(),
+            formats::bundle::facts(&bundle),
+        ));
+        out.members
+            .insert(primary.source.id, bundle.members().collect());
+        for part in bundle.parts {
+            let id = part.source.id.0 as usize;
+            if let Some(slot) = sources.get_mut(id) {
+                *slot = Some(part.source);
+            }
+        }
+    }
+    out
+}
+
+/// A bundle's other files are on its primary's host, after the primary.
+fn join_bundle_members(
+    entries: &mut [(FileId, PathBuf, Vec<FileId>, FileFacts)],
+    members: &BTreeMap<FileId, Vec<FileId>>,
+) {
+    for (id, _, also, _) in entries {
+        if let Some(more) = members.get(id) {
+            also.extend(more.iter().copied());
+        }
+    }
 }
 
 /// What the files scripts write add to a run.

@@ -4,6 +4,7 @@
 //! what the real program would reject; document rules turn that into findings.
 
 pub mod backup;
+pub mod bundle;
 pub mod iis;
 pub mod iis_apphost;
 pub mod iis_metabase;

@@ -14,6 +14,10 @@ pub trait Rule: Sync + Send {
     /// Reads one parsed file (syntax and single-file semantics).
     fn check_file(&self, _file: &ParsedFile, _out: &mut Vec<Diagnostic>) {}
 
+    /// Reads one configuration spread over several files (includes, a directory
+    /// the program reads as a whole), after each part went through `check_file`.
+    fn check_bundle(&self, _bundle: &crate::formats::bundle::Bundle, _out: &mut Vec<Diagnostic>) {}
+
     /// Reads one host's facts (cross-checks between server and firewall, policy).
     fn check_host(&self, _host: &Host, _policy: &Policy, _out: &mut Vec<Diagnostic>) {}
 
