@@ -14,6 +14,7 @@ const CATEGORIES: &[&str] = &[
     "policy",
     "vsftpd",
     "iptables",
+    "ufw",
     "iis",
     "suppression",
     "iis",

@@ -16,13 +16,18 @@ use std::path::{Path, PathBuf};
 
 /// Formats whose files are read together.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum Family {}
+pub enum Family {
+    Ufw,
+}
 
 impl Format {
     /// The family whose `assemble` reads this format's files; `None` for a
     /// format whose files stand alone.
     pub fn bundle_family(&self) -> Option<Family> {
-        None
+        match self {
+            Format::UfwRules | Format::UfwSettings => Some(Family::Ufw),
+            _ => None,
+        }
     }
 }
 
@@ -39,7 +44,9 @@ pub struct Bundle {
 
 /// The model a family builds from its bundle's parts.
 #[derive(Debug)]
-pub enum BundleDoc {}
+pub enum BundleDoc {
+    Ufw(super::ufw::files::UfwHost),
+}
 
 impl Bundle {
     pub fn part(&self, id: FileId) -> Option<&ParsedFile> {
@@ -82,13 +89,24 @@ pub fn assemble(mut parts: Vec<ParsedFile>) -> Vec<Bundle> {
     bundles
 }
 
-fn assemble_family(family: Family, _parts: Vec<ParsedFile>) -> Vec<Bundle> {
-    match family {}
+fn assemble_family(family: Family, parts: Vec<ParsedFile>) -> Vec<Bundle> {
+    match family {
+        Family::Ufw => super::ufw::files::assemble(parts)
+            .into_iter()
+            .map(|(_, parts)| Bundle {
+                primary: parts[0].source.id,
+                doc: BundleDoc::Ufw(super::ufw::files::load(&parts)),
+                parts,
+            })
+            .collect(),
+    }
 }
 
 /// What a bundle contributes to its host, as if its primary file said it all.
 pub fn facts(bundle: &Bundle) -> FileFacts {
-    match bundle.doc {}
+    match &bundle.doc {
+        BundleDoc::Ufw(host) => super::ufw::files::facts(host, &bundle.primary_file().source),
+    }
 }
 
 /// The files among `known` that an include of `target` written in `includer`

@@ -32,6 +32,10 @@ pub enum Format {
     RegFile,
     Batch,
     PowerShell,
+    /// ufw's `before.rules`, `after.rules`, `user.rules` and their IPv6 twins.
+    UfwRules,
+    /// `/etc/default/ufw` and `/etc/ufw/ufw.conf`.
+    UfwSettings,
 }
 
 impl Format {
@@ -46,6 +50,8 @@ impl Format {
             Format::RegFile => "reg",
             Format::Batch => "batch",
             Format::PowerShell => "powershell",
+            Format::UfwRules => "ufw-rules",
+            Format::UfwSettings => "ufw-settings",
         }
     }
 }
@@ -59,6 +65,7 @@ pub enum Document {
     IisApplicationHost(Box<iis_apphost::AppHost>),
     RegFile(regfile::RegFile),
     WindowsScript(winscript::Script),
+    UfwSettings(ufw::files::Settings),
 }
 
 /// A recognised file: its text, what it is, and what was read from it.
@@ -73,6 +80,12 @@ pub struct ParsedFile {
 pub fn classify(path: &Path, text: &str) -> Option<Format> {
     if is_documentation(path) {
         return None;
+    }
+    if ufw::files::rules_file(path).is_some() {
+        return Some(Format::UfwRules);
+    }
+    if ufw::files::settings_file(path) {
+        return Some(Format::UfwSettings);
     }
     if vsftpd::sniff(path, text) {
         return Some(Format::Vsftpd);
@@ -110,6 +123,8 @@ pub fn parse(source: SourceFile, format: Format) -> ParsedFile {
         Format::PowerShell => {
             Document::WindowsScript(winscript::parse(&source, winscript::ScriptKind::PowerShell))
         }
+        Format::UfwRules => Document::Iptables(ufw::files::parse_rules(&source)),
+        Format::UfwSettings => Document::UfwSettings(ufw::files::parse_settings(&source)),
     };
     ParsedFile {
         source,
@@ -138,6 +153,8 @@ pub fn facts(file: &ParsedFile) -> FileFacts {
         Document::IisApplicationHost(apphost) => servers(iis_apphost::facts(apphost, &file.source)),
         Document::RegFile(reg) => regfile::facts(reg, &file.source),
         Document::WindowsScript(script) => winscript::facts(script, &file.source),
+        // Read with the other files of its bundle.
+        Document::UfwSettings(_) => FileFacts::default(),
     }
 }
 
@@ -233,7 +250,10 @@ impl CommentStyle {
 impl Format {
     pub fn comment_style(&self) -> CommentStyle {
         match self {
-            Format::Vsftpd | Format::IptablesSave => CommentStyle::HashAtColumnZero,
+            Format::Vsftpd | Format::IptablesSave | Format::UfwRules => {
+                CommentStyle::HashAtColumnZero
+            }
+            Format::UfwSettings => CommentStyle::Hash,
             Format::ShellScript => CommentStyle::Hash,
             Format::IisMetabase | Format::IisApplicationHost => CommentStyle::Xml,
             Format::RegFile => CommentStyle::Semicolon,

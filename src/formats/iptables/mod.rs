@@ -22,6 +22,7 @@ pub use crate::filter::Fnv;
 pub use crate::filter::ir::{
     Applies, PACKETS, Packet, Policy, PortRef, Proto, Rule, StateMatch, Target,
 };
+pub use save::restore_into;
 pub use shadow::{Shadowed, shadowed_rules};
 
 use super::Format;
@@ -230,7 +231,7 @@ pub struct Ruleset {
 }
 
 impl Ruleset {
-    fn new(format: Format, family: Family) -> Ruleset {
+    pub(crate) fn new(format: Format, family: Family) -> Ruleset {
         Ruleset {
             format,
             family,

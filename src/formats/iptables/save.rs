@@ -116,6 +116,30 @@ pub fn parse(source: &SourceFile) -> Ruleset {
     rs
 }
 
+/// Load restore text into `rs` as `iptables-restore [-n]` would, on top of what
+/// it holds. With `remap`, `text` is not `source`'s own and every span points at
+/// `remap` (a shipped default file, a line a program generates).
+pub fn restore_into(
+    rs: &mut Ruleset,
+    source: &SourceFile,
+    text: &str,
+    family: Family,
+    noflush: bool,
+    remap: Option<Span>,
+) {
+    let mut p = SaveParser::new(source, family, noflush);
+    let mut words = Vec::with_capacity(32);
+    let mut offset = 0;
+    let mut line_no = 0u32;
+    for raw in text.split_inclusive('\n') {
+        line_no += 1;
+        let line = raw.trim_end_matches('\n').trim_end_matches('\r');
+        p.line(rs, line, offset, line_no, remap, &mut words);
+        offset += raw.len();
+    }
+    p.finish(rs, line_no);
+}
+
 /// `-A CHAIN` lines per chain name, counted before parsing: a million-rule chain is
 /// then allocated once instead of growing (and copying) its way there.
 fn append_counts(text: &str) -> HashMap<String, usize> {
@@ -318,6 +342,9 @@ impl<'s> SaveParser<'s> {
                     )),
                 }
             }
+            // `iptables-restore -n` flushes a user chain it is told to declare
+            // ("Flushing existing user defined chain"): ufw resets its chains so.
+            Some(id) if self.noflush => table.chains[id as usize].rules.clear(),
             // nft: a duplicate `:CHAIN -` is accepted, and a user chain's policy ignored.
             Some(_) => {}
             None => {

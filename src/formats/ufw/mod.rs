@@ -3,6 +3,8 @@
 //! before.rules for loopback and replies, then the user rules, then the
 //! incoming default policy), one text per address family.
 
+pub mod files;
+
 use crate::addrset::Family;
 use crate::scripts::{Command, Word};
 use crate::source::Span;

@@ -1,0 +1,38 @@
+//! `ufw-not-enabled`: see rules/ufw-not-enabled.toml.
+
+use super::Rule;
+use crate::diag::Diagnostic;
+use crate::formats::bundle::{Bundle, BundleDoc};
+use crate::formats::ufw::files::{self, Stage};
+
+pub struct UfwNotEnabled;
+
+impl Rule for UfwNotEnabled {
+    fn name(&self) -> &'static str {
+        "ufw-not-enabled"
+    }
+
+    fn check_bundle(&self, bundle: &Bundle, out: &mut Vec<Diagnostic>) {
+        #[allow(irrefutable_let_patterns)] // Until a second family bundles.
+        let BundleDoc::Ufw(host) = &bundle.doc else {
+            return;
+        };
+        let Some(span) = host.disabled else {
+            return;
+        };
+        let mut d = Diagnostic::new(
+            self.name(),
+            "ufw.conf sets ENABLED=no: ufw-init loads none of this host's ufw rules at boot, so they filter nothing",
+            span,
+            "ufw is off",
+        )
+        .with_help("set ENABLED=yes (what `ufw enable` writes), or remove the ufw files if another firewall guards the host");
+        for part in &bundle.parts {
+            if matches!(files::rules_file(&part.source.path), Some((Stage::User, _))) {
+                let first = part.source.text.find('\n').unwrap_or(part.source.text.len());
+                d = d.with_related(part.source.span(0, first), "rules that are not loaded");
+            }
+        }
+        out.push(d);
+    }
+}

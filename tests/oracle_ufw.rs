@@ -1,0 +1,250 @@
+//! The real ufw (0.36, Debian's package, unpacked, never installed) loads each
+//! ufw fixture as it does at boot — `ufw-init start` with the fixture's
+//! `/etc/ufw` and `/etc/default/ufw`, ufw's shipped files for those the fixture
+//! lacks — inside a private network namespace; a client namespace then connects
+//! to every candidate port over IPv4 and IPv6. The ports that connect must be
+//! the ports pasvlint says are open to every client.
+//!
+//! Two things differ from a real host, both outside filtering: `IPT_SYSCTL` is
+//! emptied (ufw would apply its sysctl file to the namespace), and a fixture
+//! without `ufw.conf` gets `ENABLED=yes`, as pasvlint assumes for a repository
+//! that holds ufw's rules.
+
+mod support {
+    pub mod connect;
+    pub mod debs;
+    #[allow(dead_code)]
+    pub mod netns;
+    pub mod requirements;
+}
+
+use pasvlint::facts::Family;
+use pasvlint::policy::Config;
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+use support::netns::{Pair, output_within};
+
+const RULES: &[&str] = &[
+    "before.rules",
+    "before6.rules",
+    "after.rules",
+    "after6.rules",
+    "user.rules",
+    "user6.rules",
+];
+
+fn candidates() -> BTreeSet<u16> {
+    (1..=1100).chain(40000..=40110).collect()
+}
+
+/// Every fixture folder that holds an `etc/ufw`, and the inline variants.
+fn cases(scratch: &Path) -> Vec<(String, PathBuf)> {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("fixtures/rules");
+    let mut out = Vec::new();
+    for rule in std::fs::read_dir(&root).expect("fixtures/rules").flatten() {
+        for case in std::fs::read_dir(rule.path())
+            .into_iter()
+            .flatten()
+            .flatten()
+        {
+            if case.path().join("etc/ufw").is_dir() {
+                let name = format!(
+                    "{}/{}",
+                    rule.file_name().to_string_lossy(),
+                    case.file_name().to_string_lossy()
+                );
+                out.push((name, case.path()));
+            }
+        }
+    }
+    out.sort();
+    let base = root.join("passive-ports-blocked/bad-ufw-files-range-short");
+    for (name, defaults) in [
+        (
+            "input policy ACCEPT",
+            "IPV6=yes\nDEFAULT_INPUT_POLICY=\"ACCEPT\"\n",
+        ),
+        (
+            "input policy REJECT",
+            "IPV6=yes\nDEFAULT_INPUT_POLICY=\"REJECT\"\n",
+        ),
+        ("IPV6=no", "IPV6=no\nDEFAULT_INPUT_POLICY=\"DROP\"\n"),
+    ] {
+        let dir = scratch.join(name.replace([' ', '='], "-"));
+        copy_tree(&base, &dir);
+        std::fs::create_dir_all(dir.join("etc/default")).unwrap();
+        let full = format!(
+            "{defaults}DEFAULT_OUTPUT_POLICY=\"ACCEPT\"\nDEFAULT_FORWARD_POLICY=\"DROP\"\n"
+        );
+        std::fs::write(dir.join("etc/default/ufw"), full).unwrap();
+        out.push((name.to_owned(), dir));
+    }
+    let dir = scratch.join("before-rules-drops-40010");
+    copy_tree(
+        &root.join("passive-ports-blocked/ok-ufw-files-range-open"),
+        &dir,
+    );
+    let package = support::debs::unpacked("ufw").ok();
+    if let Some(pkg) = package {
+        let shipped =
+            std::fs::read_to_string(pkg.join("usr/share/ufw/iptables/before.rules")).unwrap();
+        let edited = shipped.replacen(
+            "-A ufw-before-input -i lo -j ACCEPT\n",
+            "-A ufw-before-input -i lo -j ACCEPT\n-A ufw-before-input -p tcp --dport 40010 -j DROP\n",
+            1,
+        );
+        std::fs::write(dir.join("etc/ufw/before.rules"), edited).unwrap();
+        out.push(("before.rules drops 40010".to_owned(), dir));
+    }
+    out
+}
+
+fn copy_tree(from: &Path, to: &Path) {
+    for entry in walk(from) {
+        let target = to.join(entry.strip_prefix(from).unwrap());
+        std::fs::create_dir_all(target.parent().unwrap()).unwrap();
+        std::fs::copy(&entry, &target).unwrap();
+    }
+}
+
+fn walk(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        let p = e.path();
+        if p.is_dir() {
+            out.extend(walk(&p));
+        } else {
+            out.push(p);
+        }
+    }
+    out
+}
+
+/// A folder that is ufw's rootdir and datadir at once: its scripts, and the
+/// fixture's files over the shipped ones.
+fn ufw_root(pkg: &Path, case: &Path, into: &Path) -> PathBuf {
+    let etc = into.join("etc");
+    std::fs::create_dir_all(etc.join("ufw")).unwrap();
+    std::fs::create_dir_all(etc.join("default")).unwrap();
+    std::fs::create_dir_all(into.join("lib/ufw")).unwrap();
+    for script in ["ufw-init", "ufw-init-functions"] {
+        std::fs::copy(
+            pkg.join("lib/ufw").join(script),
+            into.join("lib/ufw").join(script),
+        )
+        .unwrap();
+    }
+    for name in RULES {
+        let own = case.join("etc/ufw").join(name);
+        let from = if own.is_file() {
+            own
+        } else {
+            pkg.join("usr/share/ufw/iptables").join(name)
+        };
+        std::fs::copy(from, etc.join("ufw").join(name)).unwrap();
+    }
+    let conf = case.join("etc/ufw/ufw.conf");
+    let conf_text =
+        std::fs::read_to_string(&conf).unwrap_or_else(|_| "ENABLED=yes\nLOGLEVEL=low\n".into());
+    std::fs::write(etc.join("ufw/ufw.conf"), conf_text).unwrap();
+    let defaults = case.join("etc/default/ufw");
+    let from = if defaults.is_file() {
+        defaults
+    } else {
+        pkg.join("etc/default/ufw")
+    };
+    let mut text = std::fs::read_to_string(from).unwrap();
+    text.push_str("\nIPT_SYSCTL=\n");
+    std::fs::write(etc.join("default/ufw"), text).unwrap();
+    into.to_path_buf()
+}
+
+/// pasvlint's claim for the case: per family, the candidate ports open to every
+/// client and those open to some; `None` when it finds no firewall.
+fn claim(case: &Path, family: Family) -> Option<(BTreeSet<u16>, BTreeSet<u16>)> {
+    let report = pasvlint::lint(&[case.to_path_buf()], &Config::default());
+    let fw = report.hosts.iter().find_map(|h| h.firewall_for(family))?;
+    let pick = |set: &pasvlint::portset::PortSet| {
+        candidates()
+            .into_iter()
+            .filter(|p| set.contains(*p))
+            .collect()
+    };
+    Some((pick(&fw.open_to_all), pick(&fw.open_to_some)))
+}
+
+fn show(set: &BTreeSet<u16>) -> String {
+    set.iter()
+        .copied()
+        .collect::<pasvlint::portset::PortSet>()
+        .to_string()
+}
+
+#[test]
+fn ufw_loads_exactly_what_pasvlint_says_is_open() {
+    if !support::requirements::ready(
+        "oracle_ufw",
+        &[],
+        &["ip", "iptables", "ip6tables", "python3", "apt-get", "dpkg"],
+    ) {
+        return;
+    }
+    let pkg = match support::debs::unpacked("ufw") {
+        Ok(p) => p,
+        Err(e) if !support::requirements::in_ci() => {
+            eprintln!("skipping oracle_ufw: {e}");
+            return;
+        }
+        Err(e) => panic!("oracle_ufw: {e}"),
+    };
+    let scratch = tempfile::tempdir().unwrap();
+    let cases = cases(scratch.path());
+    assert!(cases.len() >= 8, "fixtures with etc/ufw: {cases:?}");
+    let mut failures = Vec::new();
+    for (i, (name, case)) in cases.iter().enumerate() {
+        let root = ufw_root(&pkg, case, &scratch.path().join(format!("root-{i}")));
+        let pair = Pair::create().expect("namespaces");
+        pair.add_ipv6().expect("IPv6 addresses");
+        let init = output_within(
+            pair.server
+                .command("sh")
+                .arg(root.join("lib/ufw/ufw-init"))
+                .arg("--rootdir")
+                .arg(&root)
+                .arg("--datadir")
+                .arg(&root)
+                .arg("start"),
+            std::time::Duration::from_secs(60),
+        )
+        .expect("ufw-init ran");
+        let said = String::from_utf8_lossy(&init.stdout).trim().to_owned();
+        for (family, ipv6) in [(Family::V4, false), (Family::V6, true)] {
+            let opened = match support::connect::connectable(&pair, &candidates(), ipv6) {
+                Ok(o) => o,
+                Err(e) => {
+                    failures.push(format!("{name} {family:?}: {e}"));
+                    continue;
+                }
+            };
+            let (all, some) = claim(case, family).unwrap_or((candidates(), BTreeSet::new()));
+            let agrees = if some.is_empty() {
+                opened == all
+            } else {
+                all.is_subset(&opened) && opened.is_subset(&all.union(&some).copied().collect())
+            };
+            eprintln!(
+                "{name} {family:?}: connected to {}; pasvlint: open to all {}, to some {}",
+                show(&opened),
+                show(&all),
+                show(&some)
+            );
+            if !agrees {
+                failures.push(format!(
+                    "{name} {family:?}: connected to {}, pasvlint says open to all {} (to some {}); ufw-init said: {said}",
+                    show(&opened), show(&all), show(&some)
+                ));
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}

@@ -1,0 +1,98 @@
+//! Which TCP ports a client namespace can connect to on a server namespace:
+//! the server listens on every port asked about, the client connects to each
+//! at once, and a port counts when its handshake completes within two seconds.
+
+use super::netns::{Pair, SERVER_ADDR, SERVER_ADDR6};
+use std::collections::BTreeSet;
+use std::io::BufRead;
+use std::process::Stdio;
+
+const LISTEN: &str = r#"
+import resource, socket, sys
+family = socket.AF_INET6 if sys.argv[1] == '6' else socket.AF_INET
+ports = [int(p) for p in sys.argv[2].split(',')]
+resource.setrlimit(resource.RLIMIT_NOFILE, (len(ports) + 64, len(ports) + 64))
+socks = []
+for p in ports:
+    s = socket.socket(family)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    if family == socket.AF_INET6:
+        s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
+    s.bind(('::' if family == socket.AF_INET6 else '0.0.0.0', p))
+    s.listen(16)
+    socks.append(s)
+print('ready', flush=True)
+sys.stdin.read()
+"#;
+
+const CONNECT: &str = r#"
+import resource, select, socket, sys, time
+family = socket.AF_INET6 if sys.argv[1] == '6' else socket.AF_INET
+target = sys.argv[2]
+ports = [int(p) for p in sys.argv[3].split(',')]
+resource.setrlimit(resource.RLIMIT_NOFILE, (len(ports) + 64, len(ports) + 64))
+pending = {}
+for p in ports:
+    s = socket.socket(family)
+    s.setblocking(False)
+    s.connect_ex((target, p))
+    pending[s.fileno()] = (s, p)
+poll = select.poll()
+for fd in pending:
+    poll.register(fd, select.POLLOUT)
+opened = []
+deadline = time.time() + 2.0
+while pending and time.time() < deadline:
+    for fd, _ in poll.poll(100):
+        s, p = pending.pop(fd)
+        poll.unregister(fd)
+        if s.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR) == 0:
+            opened.append(p)
+        s.close()
+print(','.join(str(p) for p in sorted(opened)))
+"#;
+
+/// The ports of `ports` the client reaches on the server, over IPv4 or IPv6
+/// (the pair must have IPv6 addresses for that: [`Pair::add_ipv6`]).
+pub fn connectable(
+    pair: &Pair,
+    ports: &BTreeSet<u16>,
+    ipv6: bool,
+) -> Result<BTreeSet<u16>, String> {
+    let list: Vec<String> = ports.iter().map(u16::to_string).collect();
+    let list = list.join(",");
+    let family = if ipv6 { "6" } else { "4" };
+    let target = if ipv6 { SERVER_ADDR6 } else { SERVER_ADDR };
+    let mut listener = pair
+        .server
+        .command("python3")
+        .args(["-c", LISTEN, family, &list])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .map_err(|e| format!("cannot start the listener: {e}"))?;
+    let mut ready = String::new();
+    if let Some(out) = listener.stdout.as_mut() {
+        let _ = std::io::BufReader::new(out).read_line(&mut ready);
+    }
+    let result = if ready.trim() == "ready" {
+        pair.client
+            .command("python3")
+            .args(["-c", CONNECT, family, target, &list])
+            .output()
+            .map_err(|e| format!("cannot run the client: {e}"))
+            .map(|out| {
+                String::from_utf8_lossy(&out.stdout)
+                    .trim()
+                    .split(',')
+                    .filter_map(|p| p.parse().ok())
+                    .collect()
+            })
+    } else {
+        Err("the listener did not start".to_owned())
+    };
+    drop(listener.stdin.take());
+    let _ = listener.kill();
+    let _ = listener.wait();
+    result
+}
