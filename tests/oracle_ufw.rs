@@ -127,6 +127,14 @@ fn ufw_root(pkg: &Path, case: &Path, into: &Path) -> PathBuf {
     std::fs::create_dir_all(etc.join("ufw")).unwrap();
     std::fs::create_dir_all(etc.join("default")).unwrap();
     std::fs::create_dir_all(into.join("lib/ufw")).unwrap();
+    let profiles = etc.join("ufw/applications.d");
+    std::fs::create_dir_all(&profiles).unwrap();
+    for profile in std::fs::read_dir(pkg.join("etc/ufw/applications.d"))
+        .unwrap()
+        .flatten()
+    {
+        std::fs::copy(profile.path(), profiles.join(profile.file_name())).unwrap();
+    }
     for script in ["ufw-init", "ufw-init-functions"] {
         std::fs::copy(
             pkg.join("lib/ufw").join(script),
@@ -159,18 +167,32 @@ fn ufw_root(pkg: &Path, case: &Path, into: &Path) -> PathBuf {
     into.to_path_buf()
 }
 
-/// pasvlint's claim for the case: per family, the candidate ports open to every
-/// client and those open to some; `None` when it finds no firewall.
+/// pasvlint's claim for the case, for the test client's address: per family,
+/// the candidate ports open to every client of the client's source class and
+/// those open to only some of them; `None` when it finds no firewall.
 fn claim(case: &Path, family: Family) -> Option<(BTreeSet<u16>, BTreeSet<u16>)> {
     let report = pasvlint::lint(&[case.to_path_buf()], &Config::default());
     let fw = report.hosts.iter().find_map(|h| h.firewall_for(family))?;
+    let client: std::net::IpAddr = match family {
+        Family::V4 => support::netns::CLIENT_ADDR.parse().unwrap(),
+        Family::V6 => support::netns::CLIENT_ADDR6.parse().unwrap(),
+    };
+    let address = match client {
+        std::net::IpAddr::V4(a) => u128::from(u32::from(a)),
+        std::net::IpAddr::V6(a) => u128::from(a),
+    };
+    let class = fw
+        .source_classes()
+        .into_iter()
+        .find(|c| c.sources.as_ref().is_none_or(|s| s.contains(address)))
+        .expect("every client is in some class");
     let pick = |set: &pasvlint::portset::PortSet| {
         candidates()
             .into_iter()
             .filter(|p| set.contains(*p))
             .collect()
     };
-    Some((pick(&fw.open_to_all), pick(&fw.open_to_some)))
+    Some((pick(&class.open), pick(&class.open_to_some)))
 }
 
 fn show(set: &BTreeSet<u16>) -> String {
@@ -233,14 +255,126 @@ fn ufw_loads_exactly_what_pasvlint_says_is_open() {
                 all.is_subset(&opened) && opened.is_subset(&all.union(&some).copied().collect())
             };
             eprintln!(
-                "{name} {family:?}: connected to {}; pasvlint: open to all {}, to some {}",
+                "{name} {family:?}: connected to {}; pasvlint: open to the client {}, to some of its class {}",
                 show(&opened),
                 show(&all),
                 show(&some)
             );
             if !agrees {
                 failures.push(format!(
-                    "{name} {family:?}: connected to {}, pasvlint says open to all {} (to some {}); ufw-init said: {said}",
+                    "{name} {family:?}: connected to {}, pasvlint says open to the client {} (to some of its class {}); ufw-init said: {said}",
+                    show(&opened), show(&all), show(&some)
+                ));
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+/// ufw commands as a provisioning script would run them; the last enables ufw.
+const COMMAND_CASES: &[&[&str]] = &[
+    &["allow 21/tcp", "allow 40000:40050/tcp"],
+    &["default allow incoming", "deny 40010/tcp"],
+    &[
+        "allow 21/tcp",
+        "allow proto tcp from 198.18.0.0/24 to any port 40000:40100",
+    ],
+    &[
+        "allow proto tcp from 203.0.113.0/24 to any port 40000:40100",
+        "allow 21/tcp",
+    ],
+    &[
+        "limit 21/tcp",
+        "allow 40000:40100/tcp",
+        "insert 1 deny 40005/tcp",
+    ],
+    &["allow 21,40000:40020/tcp"],
+    &["default reject incoming", "allow ftp"],
+    &[
+        "allow 40000:40100/tcp",
+        "delete allow 40000:40100/tcp",
+        "allow 21",
+    ],
+    &["allow 21/tcp comment control", "route allow 40000/tcp"],
+    &[
+        "allow in on eth0 to any port 40000:40010 proto tcp",
+        "allow 21/tcp",
+    ],
+];
+
+#[test]
+fn ufw_commands_load_exactly_what_pasvlint_says_is_open() {
+    if !support::requirements::ready(
+        "oracle_ufw commands",
+        &[],
+        &["ip", "iptables", "ip6tables", "python3", "apt-get", "dpkg"],
+    ) {
+        return;
+    }
+    let pkg = match support::debs::unpacked("ufw") {
+        Ok(p) => p,
+        Err(e) if !support::requirements::in_ci() => {
+            eprintln!("skipping oracle_ufw commands: {e}");
+            return;
+        }
+        Err(e) => panic!("oracle_ufw commands: {e}"),
+    };
+    let scratch = tempfile::tempdir().unwrap();
+    let empty = scratch.path().join("empty");
+    std::fs::create_dir_all(&empty).unwrap();
+    let mut failures = Vec::new();
+    for (i, commands) in COMMAND_CASES.iter().enumerate() {
+        let root = ufw_root(&pkg, &empty, &scratch.path().join(format!("root-{i}")));
+        std::fs::write(root.join("etc/ufw/ufw.conf"), "ENABLED=no\nLOGLEVEL=low\n").unwrap();
+        let script_dir = scratch.path().join(format!("script-{i}"));
+        std::fs::create_dir_all(&script_dir).unwrap();
+        let mut script = String::from("#!/bin/sh\n");
+        for c in commands.iter().chain(&["--force enable"]) {
+            script.push_str(&format!("ufw {c}\n"));
+        }
+        std::fs::write(script_dir.join("firewall.sh"), &script).unwrap();
+        let pair = Pair::create().expect("namespaces");
+        pair.add_ipv6().expect("IPv6 addresses");
+        let mut said = String::new();
+        for c in commands.iter().chain(&["--force enable"]) {
+            let out = output_within(
+                pair.server
+                    .command("python3")
+                    .env("PYTHONPATH", pkg.join("usr/lib/python3/dist-packages"))
+                    .arg(pkg.join("usr/sbin/ufw"))
+                    .arg(format!("--rootdir={}", root.display()))
+                    .arg(format!("--datadir={}", root.display()))
+                    .args(c.split_whitespace()),
+                std::time::Duration::from_secs(60),
+            )
+            .expect("ufw ran");
+            said.push_str(&String::from_utf8_lossy(&out.stdout));
+            said.push_str(&String::from_utf8_lossy(&out.stderr));
+            assert!(out.status.success(), "ufw {c} failed: {said}");
+        }
+        for (family, ipv6) in [(Family::V4, false), (Family::V6, true)] {
+            let opened = match support::connect::connectable(&pair, &candidates(), ipv6) {
+                Ok(o) => o,
+                Err(e) => {
+                    failures.push(format!("{commands:?} {family:?}: {e}"));
+                    continue;
+                }
+            };
+            let (all, some) = claim(&script_dir, family).unwrap_or((candidates(), BTreeSet::new()));
+            let agrees = if some.is_empty() {
+                opened == all
+            } else {
+                all.is_subset(&opened) && opened.is_subset(&all.union(&some).copied().collect())
+            };
+            eprintln!(
+                "{commands:?} {family:?}: connected to {}; pasvlint: open to the client {}, to some of its class {}",
+                show(&opened),
+                show(&all),
+                show(&some)
+            );
+            if !agrees {
+                failures.push(format!(
+                    "{commands:?} {family:?}: connected to {}, pasvlint says open to the client {} (to some of its class {}); ufw said: {said}",
                     show(&opened), show(&all), show(&some)
                 ));
             }

@@ -104,7 +104,13 @@ impl Ufw {
                 t => words.push(t),
             }
         }
+        // `comment TEXT` ends a rule and only labels it.
+        if words.len() >= 2 && words[words.len() - 2] == "comment" {
+            words.truncate(words.len() - 2);
+        }
         match words.as_slice() {
+            // Routed rules filter forwarded traffic, never what reaches the server.
+            ["route", ..] | ["delete", "route", ..] | ["insert", _, "route", ..] => {}
             ["enable"] => self.enabled = Some(span),
             ["disable"] => self.enabled = None,
             ["reset"] => *self = Ufw::default(),
@@ -442,6 +448,20 @@ mod tests {
         assert_eq!(u.rules[1].ports, None);
         assert_eq!(u.rules[2].ports.as_deref(), Some("21"));
         assert_eq!(u.rules[3].family, Some(Family::V6));
+    }
+
+    #[test]
+    fn comments_label_rules_and_routed_rules_do_not_open() {
+        let ufw = state(&[
+            "allow 21/tcp comment FTP-control",
+            "route allow 8080/tcp",
+            "allow 40000:40100/tcp comment passive",
+        ]);
+        let ports: Vec<_> = ufw.rules.iter().map(|r| r.ports.clone()).collect();
+        assert_eq!(
+            ports,
+            vec![Some("21".to_owned()), Some("40000:40100".to_owned())]
+        );
     }
 
     #[test]
