@@ -81,7 +81,7 @@ pub fn classify(path: &Path, text: &str) -> Option<Format> {
     if is_documentation(path) {
         return None;
     }
-    if ufw::files::rules_file(path).is_some() {
+    if ufw::files::sniff_rules(path, text) {
         return Some(Format::UfwRules);
     }
     if ufw::files::settings_file(path) {

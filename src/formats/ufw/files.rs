@@ -22,11 +22,18 @@ pub enum Stage {
     User,
 }
 
-/// `before.rules`, `user6.rules`, ... under a `ufw` folder.
+/// A file ufw loads as one of its rules files: named so (`before.rules`,
+/// `user6.rules`, ...) and either in a `ufw` folder or declaring ufw's chains
+/// (a copy kept elsewhere, such as a configuration role's `files/user.rules`).
+pub fn sniff_rules(path: &Path, text: &str) -> bool {
+    rules_file(path).is_some()
+        && (in_folder(path, "ufw")
+            || crate::formats::head(text).contains("\n:ufw-")
+            || crate::formats::head(text).contains("\n:ufw6-"))
+}
+
+/// Which of ufw's rules files `path` is named as.
 pub fn rules_file(path: &Path) -> Option<(Stage, Family)> {
-    if !in_folder(path, "ufw") {
-        return None;
-    }
     let name = path.file_name()?.to_str()?;
     let (stage, family) = match name {
         "before.rules" => (Stage::Before, Family::V4),
@@ -612,6 +619,19 @@ mod tests {
         assert!(source.slice(spans[0]).contains("990"));
         let ok = SourceFile::new(FileId(0), "etc/ufw/user.rules", USER.as_bytes());
         assert!(rules_outside_tuples(&ok).is_empty());
+    }
+
+    #[test]
+    fn copies_outside_a_ufw_folder_are_known_by_their_chains() {
+        let user = Path::new("roles/fw/files/user.rules");
+        assert!(sniff_rules(user, USER));
+        assert!(!sniff_rules(user, "*filter\n:INPUT DROP [0:0]\nCOMMIT\n"));
+        assert!(!sniff_rules(Path::new("etc/iptables/rules.v4"), USER));
+        assert_eq!(
+            formats::classify(user, USER),
+            Some(Format::UfwRules),
+            "not an iptables dump whose ufw jumps go nowhere"
+        );
     }
 
     #[test]
