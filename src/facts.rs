@@ -194,6 +194,10 @@ pub struct FtpServer {
     /// Classes that can log in, in the server's own order.
     pub user_classes: Vec<UserClass>,
     pub active: Active,
+    /// The address the server announces in its PASV replies when the config sets
+    /// one (vsftpd `pasv_address`, IIS `externalIp4Address`); `None`: the address
+    /// the client connected to.
+    pub passive_address: Located<Option<String>>,
     /// A span that stands for the whole server config (first setting, or file start).
     pub anchor: Span,
 }

@@ -438,3 +438,28 @@ fn facts_json_lists_what_each_source_class_reaches_and_the_ipv6_filter() {
     assert_eq!(fw["ipv6"]["tcp_open_to_all"], "21");
     assert_eq!(fw["ipv6"]["default_policy"], "drop");
 }
+
+#[test]
+fn facts_json_shows_the_passive_address_the_server_announces() {
+    let cases = [
+        (
+            "fixtures/formats/vsftpd/pasv-address",
+            Value::from("203.0.113.5"),
+        ),
+        // vsftpd ignores pasv_address on an IPv6 listener and announces 0,0,0,0.
+        ("fixtures/formats/vsftpd/pasv-address-ipv6", Value::Null),
+        (
+            "fixtures/rules/iis-passive-range-misplaced/ok-apphost-external-ip-only",
+            Value::from("203.0.113.10"),
+        ),
+        ("fixtures/facts/vsftpd-ipv4-only", Value::Null),
+    ];
+    for (dir, address) in cases {
+        let out = pasvlint(&["facts", "--isolated", "--format", "json", dir]);
+        let facts = json(&out);
+        assert_eq!(
+            facts["hosts"][0]["ftp"][0]["passive_address"], address,
+            "{dir}"
+        );
+    }
+}

@@ -69,6 +69,7 @@ fn server_json(s: &FtpServer, sources: &SourceMap) -> Value {
             "class": c.kind.as_str(),
             "tls": c.tls.as_str(),
         })).collect::<Vec<_>>(),
+        "passive_address": s.passive_address.value,
     })
 }
 

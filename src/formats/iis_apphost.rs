@@ -426,6 +426,10 @@ fn server(
         user_classes,
         // IIS active mode is not modelled yet.
         active: Active::Unknown,
+        passive_address: settings.external_ip4.as_ref().map_or_else(
+            || Located::default_value(None),
+            |a| Located::new(Some(a.value.clone()), Some(a.value_span)),
+        ),
         anchor: site.tag,
     }
 }

@@ -435,6 +435,7 @@ fn server(source: &SourceFile, key: &Key, parent: Option<&Key>, passive: &Passiv
         user_classes,
         // IIS active mode is not modelled yet.
         active: Active::Unknown,
+        passive_address: Located::default_value(None),
         anchor: key.tag,
     }
 }

@@ -1020,6 +1020,7 @@ fn iis_server(file: &RegFile, source: &SourceFile) -> Option<FtpServer> {
         user_classes: super::iis_metabase::user_classes(None, None),
         // IIS active mode is not modelled yet.
         active: Active::Unknown,
+        passive_address: Located::default_value(None),
         anchor: value.map_or(key.span, |v| v.name_span),
     })
 }

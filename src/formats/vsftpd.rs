@@ -610,8 +610,21 @@ pub fn facts(config: &Config, source: &SourceFile) -> Vec<FtpServer> {
         families: families(config),
         user_classes,
         active: active(config),
+        passive_address: passive_address(config),
         anchor,
     }]
+}
+
+/// `pasv_address`, which vsftpd uses only on an IPv4 listener (with
+/// `listen_ipv6=YES` it announces 0,0,0,0 instead).
+fn passive_address(config: &Config) -> Located<Option<String>> {
+    let ipv6 = config.bool_value("listen_ipv6").known() == Some(true);
+    match config.str_value("pasv_address") {
+        Value::Set(Some(address), setting) if !ipv6 => {
+            Located::new(Some(address.to_owned()), Some(setting.line))
+        }
+        _ => Located::default_value(None),
+    }
 }
 
 /// `port_enable`, `connect_from_port_20` and `ftp_data_port` (measured: with

@@ -436,6 +436,7 @@ fn iis_servers(settings: &[IisSetting], iis7: bool, source: &SourceFile) -> Vec<
             families: Located::default_value(script_families(iis7)),
             user_classes: script_user_classes(iis7),
             active: Active::Unknown,
+            passive_address: Located::default_value(None),
             anchor,
         })
         .collect()
