@@ -223,6 +223,13 @@ impl FtpServer {
                 range: |lo, hi| format!("lowDataChannelPort={lo} and highDataChannelPort={hi}"),
                 random_bind_attempts: None,
             },
+            "pure-ftpd" => Vocabulary {
+                product: "pure-ftpd",
+                max_sessions: "MaxClientsNumber",
+                control_port: "Bind",
+                range: |lo, hi| format!("PassivePortRange {lo} {hi}"),
+                random_bind_attempts: None,
+            },
             _ => Vocabulary {
                 product: "the FTP server",
                 max_sessions: "the connection limit",

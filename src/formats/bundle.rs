@@ -16,13 +16,18 @@ use std::path::{Path, PathBuf};
 
 /// Formats whose files are read together.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum Family {}
+pub enum Family {
+    PureFtpd,
+}
 
 impl Format {
     /// The family whose `assemble` reads this format's files; `None` for a
     /// format whose files stand alone.
     pub fn bundle_family(&self) -> Option<Family> {
-        None
+        match self {
+            Format::PureFtpd => Some(Family::PureFtpd),
+            _ => None,
+        }
     }
 }
 
@@ -39,7 +44,9 @@ pub struct Bundle {
 
 /// The model a family builds from its bundle's parts.
 #[derive(Debug)]
-pub enum BundleDoc {}
+pub enum BundleDoc {
+    PureFtpd(super::pureftpd::bundle::Assembled),
+}
 
 impl Bundle {
     pub fn part(&self, id: FileId) -> Option<&ParsedFile> {
@@ -82,13 +89,20 @@ pub fn assemble(mut parts: Vec<ParsedFile>) -> Vec<Bundle> {
     bundles
 }
 
-fn assemble_family(family: Family, _parts: Vec<ParsedFile>) -> Vec<Bundle> {
-    match family {}
+fn assemble_family(family: Family, parts: Vec<ParsedFile>) -> Vec<Bundle> {
+    match family {
+        Family::PureFtpd => super::pureftpd::bundle::assemble(parts),
+    }
 }
 
 /// What a bundle contributes to its host, as if its primary file said it all.
 pub fn facts(bundle: &Bundle) -> FileFacts {
-    match bundle.doc {}
+    match &bundle.doc {
+        BundleDoc::PureFtpd(model) => FileFacts {
+            ftp: super::pureftpd::bundle::facts(model, bundle),
+            ..FileFacts::default()
+        },
+    }
 }
 
 /// The files among `known` that an include of `target` written in `includer`

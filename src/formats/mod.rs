@@ -10,6 +10,7 @@ pub mod iis_apphost;
 pub mod iis_metabase;
 pub mod ipsec;
 pub mod iptables;
+pub mod pureftpd;
 pub mod regfile;
 pub mod ufw;
 pub mod vsftpd;
@@ -32,6 +33,7 @@ pub enum Format {
     RegFile,
     Batch,
     PowerShell,
+    PureFtpd,
 }
 
 impl Format {
@@ -46,6 +48,7 @@ impl Format {
             Format::RegFile => "reg",
             Format::Batch => "batch",
             Format::PowerShell => "powershell",
+            Format::PureFtpd => "pure-ftpd",
         }
     }
 }
@@ -59,6 +62,7 @@ pub enum Document {
     IisApplicationHost(Box<iis_apphost::AppHost>),
     RegFile(regfile::RegFile),
     WindowsScript(winscript::Script),
+    PureFtpd(pureftpd::Config),
 }
 
 /// A recognised file: its text, what it is, and what was read from it.
@@ -73,6 +77,9 @@ pub struct ParsedFile {
 pub fn classify(path: &Path, text: &str) -> Option<Format> {
     if is_documentation(path) {
         return None;
+    }
+    if pureftpd::sniff(path).is_some() {
+        return Some(Format::PureFtpd);
     }
     if vsftpd::sniff(path, text) {
         return Some(Format::Vsftpd);
@@ -110,6 +117,10 @@ pub fn parse(source: SourceFile, format: Format) -> ParsedFile {
         Format::PowerShell => {
             Document::WindowsScript(winscript::parse(&source, winscript::ScriptKind::PowerShell))
         }
+        Format::PureFtpd => {
+            let layout = pureftpd::sniff(&source.path).unwrap_or(pureftpd::Layout::ConfFile);
+            Document::PureFtpd(pureftpd::parse(&source, layout))
+        }
     };
     ParsedFile {
         source,
@@ -128,7 +139,7 @@ pub fn facts(file: &ParsedFile) -> FileFacts {
         Document::Iptables(ruleset) => {
             let (firewall, firewall_v6) = iptables::facts(ruleset, &file.source);
             FileFacts {
-                ftp: Vec::new(),
+                ftp: pureftpd::script_facts(&ruleset.pure_ftpd, &file.source),
                 firewall,
                 firewall_v6,
                 restores: ruleset.restored.clone(),
@@ -138,6 +149,7 @@ pub fn facts(file: &ParsedFile) -> FileFacts {
         Document::IisApplicationHost(apphost) => servers(iis_apphost::facts(apphost, &file.source)),
         Document::RegFile(reg) => regfile::facts(reg, &file.source),
         Document::WindowsScript(script) => winscript::facts(script, &file.source),
+        Document::PureFtpd(config) => servers(pureftpd::facts(config, &file.source)),
     }
 }
 
@@ -239,6 +251,7 @@ impl Format {
             Format::RegFile => CommentStyle::Semicolon,
             Format::Batch => CommentStyle::Batch,
             Format::PowerShell => CommentStyle::Hash,
+            Format::PureFtpd => CommentStyle::HashAtColumnZero,
         }
     }
 }
