@@ -5,6 +5,7 @@
 
 pub mod backup;
 pub mod bundle;
+pub mod filezilla;
 pub mod iis;
 pub mod iis_apphost;
 pub mod iis_metabase;
@@ -34,6 +35,7 @@ pub enum Format {
     Batch,
     PowerShell,
     PureFtpd,
+    FileZilla,
 }
 
 impl Format {
@@ -49,6 +51,7 @@ impl Format {
             Format::Batch => "batch",
             Format::PowerShell => "powershell",
             Format::PureFtpd => "pure-ftpd",
+            Format::FileZilla => "filezilla",
         }
     }
 }
@@ -63,6 +66,7 @@ pub enum Document {
     RegFile(regfile::RegFile),
     WindowsScript(winscript::Script),
     PureFtpd(pureftpd::Config),
+    FileZilla(filezilla::Settings),
 }
 
 /// A recognised file: its text, what it is, and what was read from it.
@@ -89,6 +93,9 @@ pub fn classify(path: &Path, text: &str) -> Option<Format> {
     }
     if iis_apphost::sniff(path, text) {
         return Some(Format::IisApplicationHost);
+    }
+    if filezilla::sniff(path, text) {
+        return Some(Format::FileZilla);
     }
     if regfile::sniff(path, text) {
         return Some(Format::RegFile);
@@ -117,6 +124,7 @@ pub fn parse(source: SourceFile, format: Format) -> ParsedFile {
         Format::PowerShell => {
             Document::WindowsScript(winscript::parse(&source, winscript::ScriptKind::PowerShell))
         }
+        Format::FileZilla => Document::FileZilla(filezilla::parse(&source)),
         Format::PureFtpd => {
             let layout = pureftpd::sniff(&source.path).unwrap_or(pureftpd::Layout::ConfFile);
             Document::PureFtpd(pureftpd::parse(&source, layout))
@@ -150,6 +158,7 @@ pub fn facts(file: &ParsedFile) -> FileFacts {
         Document::RegFile(reg) => regfile::facts(reg, &file.source),
         Document::WindowsScript(script) => winscript::facts(script, &file.source),
         Document::PureFtpd(config) => servers(pureftpd::facts(config, &file.source)),
+        Document::FileZilla(settings) => servers(filezilla::facts(settings)),
     }
 }
 
@@ -252,6 +261,7 @@ impl Format {
             Format::Batch => CommentStyle::Batch,
             Format::PowerShell => CommentStyle::Hash,
             Format::PureFtpd => CommentStyle::HashAtColumnZero,
+            Format::FileZilla => CommentStyle::Xml,
         }
     }
 }

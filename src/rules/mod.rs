@@ -84,6 +84,7 @@ rules! {
     control_port_blocked::ControlPortBlocked => "control-port-blocked",
     control_port_outside_policy::ControlPortOutsidePolicy => "control-port-outside-policy",
     expired_suppression::ExpiredSuppression => "expired-suppression",
+    filezilla_passive_range_invalid::FilezillaPassiveRangeInvalid => "filezilla-passive-range-invalid",
     firewall_allows_everything::FirewallAllowsEverything => "firewall-allows-everything",
     firewall_family_unknown::FirewallFamilyUnknown => "firewall-family-unknown",
     firewall_opens_unused_ports::FirewallOpensUnusedPorts => "firewall-opens-unused-ports",
