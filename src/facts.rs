@@ -235,7 +235,9 @@ impl FtpServer {
                 max_sessions: "Maximum user count",
                 control_port: "Serverports",
                 range: |lo, hi| {
-                    format!("Use custom PASV ports=1, Custom PASV min port={lo} and Custom PASV max port={hi}")
+                    format!(
+                        "Use custom PASV ports=1, Custom PASV min port={lo} and Custom PASV max port={hi}"
+                    )
                 },
                 random_bind_attempts: None,
             },

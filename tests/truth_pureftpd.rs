@@ -8,6 +8,8 @@
 //! used but its CLI output.
 
 mod support {
+    // Shared with tests/truth.rs, which uses the veth pair and iptables loading.
+    #[allow(dead_code)]
     pub mod netns;
     pub mod pureftpd;
     pub mod requirements;
@@ -28,7 +30,11 @@ fn cases() -> Vec<PathBuf> {
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("fixtures/rules");
     let mut found = Vec::new();
     for rule in std::fs::read_dir(&root).unwrap().flatten() {
-        for case in std::fs::read_dir(rule.path()).into_iter().flatten().flatten() {
+        for case in std::fs::read_dir(rule.path())
+            .into_iter()
+            .flatten()
+            .flatten()
+        {
             let path = case.path();
             let pure = path.join("etc/pure-ftpd.conf").is_file()
                 || path.join("etc/pure-ftpd/pure-ftpd.conf").is_file()
@@ -59,7 +65,10 @@ struct Claim {
 fn claim(case: &Path) -> Claim {
     let check = pasvlint_json(&["check", "--format", "json"], case);
     let refused = check["diagnostics"].as_array().unwrap().iter().any(|d| {
-        matches!(d["rule"].as_str(), Some("pureftpd-config-invalid" | "pureftpd-passive-range-invalid"))
+        matches!(
+            d["rule"].as_str(),
+            Some("pureftpd-config-invalid" | "pureftpd-passive-range-invalid")
+        )
     });
     let facts = pasvlint_json(&["facts", "--format", "json"], case);
     let server = facts["hosts"]
@@ -98,20 +107,26 @@ fn daemon_args(case: &Path, scratch: &Path) -> Result<Vec<String>, String> {
     let debian = case.join("etc/pure-ftpd");
     if debian.join("conf").is_dir() {
         let mut flags = pureftpd::wrapper_flags(&debian, scratch)?;
-        flags.extend(["-S".to_owned(), format!("{ADDRESS},{PORT}")]);
+        flags.extend(["-S", &format!("{ADDRESS},{PORT}"), "-f", "none"].map(str::to_owned));
         return Ok(flags);
     }
-    let conf = [case.join("etc/pure-ftpd.conf"), debian.join("pure-ftpd.conf")]
-        .into_iter()
-        .find(|p| p.is_file())
-        .unwrap();
+    let conf = [
+        case.join("etc/pure-ftpd.conf"),
+        debian.join("pure-ftpd.conf"),
+    ]
+    .into_iter()
+    .find(|p| p.is_file())
+    .unwrap();
     let text = std::fs::read_to_string(&conf).unwrap();
     let mut adapted: String = text
         .lines()
-        .filter(|l| !l.trim_start().to_ascii_lowercase().starts_with("bind"))
+        .filter(|l| {
+            let name = l.trim_start().to_ascii_lowercase();
+            !name.starts_with("bind") && !name.starts_with("syslogfacility")
+        })
         .map(|l| format!("{l}\n"))
         .collect();
-    adapted.push_str(&format!("Bind {ADDRESS},{PORT}\n"));
+    adapted.push_str(&format!("Bind {ADDRESS},{PORT}\nSyslogFacility none\n"));
     let copy = scratch.join("pure-ftpd.conf");
     std::fs::write(&copy, adapted).unwrap();
     Ok(vec![copy.to_string_lossy().into_owned()])
@@ -126,7 +141,11 @@ fn check_case(case: &Path, netns: &Netns, scratch: &Path) -> Result<String, Stri
     let args = match daemon_args(case, scratch) {
         Ok(args) => args,
         Err(wrapper) if claim.refused => return Ok(format!("wrapper refuses: {wrapper}")),
-        Err(wrapper) => return Err(format!("pasvlint says it starts, the wrapper refuses: {wrapper}")),
+        Err(wrapper) => {
+            return Err(format!(
+                "pasvlint says it starts, the wrapper refuses: {wrapper}"
+            ));
+        }
     };
     let reply = pureftpd::first_reply(netns, &args)?;
     let daemon_refuses = reply.contains("421 Configuration error")
@@ -134,8 +153,16 @@ fn check_case(case: &Path, netns: &Netns, scratch: &Path) -> Result<String, Stri
         || reply.contains("property not found");
     match (claim.refused, daemon_refuses) {
         (true, true) => return Ok(format!("daemon refuses: {}", reply.trim())),
-        (true, false) => return Err(format!("pasvlint says refused, the daemon starts: {reply:?}")),
-        (false, true) => return Err(format!("pasvlint says it starts, the daemon refuses: {reply:?}")),
+        (true, false) => {
+            return Err(format!(
+                "pasvlint says refused, the daemon starts: {reply:?}"
+            ));
+        }
+        (false, true) => {
+            return Err(format!(
+                "pasvlint says it starts, the daemon refuses: {reply:?}"
+            ));
+        }
         (false, false) => {}
     }
     if !claim.anonymous {
@@ -147,7 +174,10 @@ fn check_case(case: &Path, netns: &Netns, scratch: &Path) -> Result<String, Stri
         return Err("no PASV reply".to_owned());
     }
     if let Some(outside) = seen.iter().find(|p| !within(&claim.ports, **p)) {
-        return Err(format!("announced {outside}, outside pasvlint's {:?}", claim.ports));
+        return Err(format!(
+            "announced {outside}, outside pasvlint's {:?}",
+            claim.ports
+        ));
     }
     let (lo, hi) = (seen.iter().min().unwrap(), seen.iter().max().unwrap());
     let mut note = format!("announced {} PASV ports in {lo}-{hi}", seen.len());
@@ -158,9 +188,15 @@ fn check_case(case: &Path, netns: &Netns, scratch: &Path) -> Result<String, Stri
     };
     if let Some(expected) = expected {
         let admitted = pureftpd::concurrent_logins(netns, ADDRESS, PORT, expected + 2)?;
-        let want = if claim.unlimited { expected + 2 } else { expected };
+        let want = if claim.unlimited {
+            expected + 2
+        } else {
+            expected
+        };
         if admitted != want {
-            return Err(format!("admitted {admitted} sessions, pasvlint says {want}"));
+            return Err(format!(
+                "admitted {admitted} sessions, pasvlint says {want}"
+            ));
         }
         note.push_str(&format!("; admitted {admitted} concurrent sessions"));
     }
@@ -180,12 +216,20 @@ fn pure_ftpd_does_what_pasvlint_says() {
     let netns = Netns::create(format!("{PREFIX}{}-pure", std::process::id())).unwrap();
     let scratch = std::env::temp_dir().join(format!("pvt-pure-{}", std::process::id()));
     let cases = cases();
-    assert!(cases.len() >= 10, "expected the Pure-FTPd fixture cases, found {}", cases.len());
+    assert!(
+        cases.len() >= 10,
+        "expected the Pure-FTPd fixture cases, found {}",
+        cases.len()
+    );
     let mut failures = Vec::new();
     for case in &cases {
         let _ = std::fs::remove_dir_all(&scratch);
         std::fs::create_dir_all(&scratch).unwrap();
-        let name = case.strip_prefix(env!("CARGO_MANIFEST_DIR")).unwrap_or(case).display().to_string();
+        let name = case
+            .strip_prefix(env!("CARGO_MANIFEST_DIR"))
+            .unwrap_or(case)
+            .display()
+            .to_string();
         match check_case(case, &netns, &scratch) {
             Ok(note) => eprintln!("{name}: {note}"),
             Err(e) => failures.push(format!("{name}: {e}")),

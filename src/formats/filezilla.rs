@@ -56,10 +56,9 @@ pub fn sniff(path: &Path, text: &str) -> bool {
     let head = super::head(text);
     let legacy = head.contains("<FileZillaServer");
     let modern = head.contains("<filezilla") && head.contains("<ftp_server");
-    let named = path
-        .file_name()
-        .and_then(|n| n.to_str())
-        .is_some_and(|n| n.eq_ignore_ascii_case("FileZilla Server.xml") || n.eq_ignore_ascii_case("settings.xml"));
+    let named = path.file_name().and_then(|n| n.to_str()).is_some_and(|n| {
+        n.eq_ignore_ascii_case("FileZilla Server.xml") || n.eq_ignore_ascii_case("settings.xml")
+    });
     legacy || (modern && named)
 }
 
@@ -161,7 +160,9 @@ mod legacy {
     /// The value FileZilla takes for a numeric option: the first item of the
     /// name, when it is `type="numeric"` with digits only.
     fn number(items: &[Item], name: &str) -> Option<(u64, Span)> {
-        let item = items.iter().find(|i| i.name == name && i.numeric && i.value.is_some())?;
+        let item = items
+            .iter()
+            .find(|i| i.name == name && i.numeric && i.value.is_some())?;
         let (text, span) = item.value?;
         let digits = !text.is_empty() && text.bytes().all(|b| b.is_ascii_digit());
         digits.then(|| (text.parse().unwrap_or(u64::MAX), span))
@@ -171,7 +172,11 @@ mod legacy {
         items.iter().find(|i| i.name == name && !i.numeric)?.value
     }
 
-    pub fn server(tree: &XmlTree, source: &SourceFile, findings: &mut Vec<Finding>) -> Option<FtpServer> {
+    pub fn server(
+        tree: &XmlTree,
+        source: &SourceFile,
+        findings: &mut Vec<Finding>,
+    ) -> Option<FtpServer> {
         tree.root().filter(|r| r.name == "FileZillaServer")?;
         let items = items(tree, source);
         ignored_numbers(&items, findings);
@@ -190,7 +195,16 @@ mod legacy {
             Some((n, span)) if n != 0 => Located::new(Some(Families::Ipv4), Some(span)),
             _ => Located::default_value(Some(Families::Both)),
         };
-        Some(super::server("filezilla-0.9", source, anchor, control_port, passive, max_sessions, tls(&items), families))
+        Some(super::server(
+            "filezilla-0.9",
+            source,
+            anchor,
+            control_port,
+            passive,
+            max_sessions,
+            tls(&items),
+            families,
+        ))
     }
 
     /// `Serverports`: ports separated by blanks or commas; those from 1 to 65535 count.
@@ -203,7 +217,8 @@ mod legacy {
     /// `Enable SSL`, `Allow explicit SSL` (default on) and `Force explicit SSL`
     /// decide TLS on the normal ports.
     fn tls(items: &[Item]) -> Located<ControlTls> {
-        let on = |name, default| number(items, name).map_or((default, None), |(n, s)| (n != 0, Some(s)));
+        let on =
+            |name, default| number(items, name).map_or((default, None), |(n, s)| (n != 0, Some(s)));
         let (ssl, ssl_span) = on("Enable SSL", false);
         let (explicit, explicit_span) = on("Allow explicit SSL", true);
         let (force, force_span) = on("Force explicit SSL", false);
@@ -217,11 +232,17 @@ mod legacy {
 
     /// A numeric option written as something else is skipped (its default applies).
     fn ignored_numbers(items: &[Item], findings: &mut Vec<Finding>) {
-        for name in ["Use custom PASV ports", "Custom PASV min port", "Custom PASV max port"] {
+        for name in [
+            "Use custom PASV ports",
+            "Custom PASV min port",
+            "Custom PASV max port",
+        ] {
             let Some(item) = items.iter().find(|i| i.name == name) else {
                 continue;
             };
-            let Some((text, span)) = item.value else { continue };
+            let Some((text, span)) = item.value else {
+                continue;
+            };
             let digits = !text.is_empty() && text.bytes().all(|b| b.is_ascii_digit());
             if item.numeric && digits {
                 continue;
@@ -233,8 +254,12 @@ mod legacy {
             };
             findings.push(Finding {
                 span,
-                message: format!("FileZilla Server skips `{name}`: {why}, so the option keeps its default (0)"),
-                help: format!("write <Item name=\"{name}\" type=\"numeric\">…</Item> with digits only"),
+                message: format!(
+                    "FileZilla Server skips `{name}`: {why}, so the option keeps its default (0)"
+                ),
+                help: format!(
+                    "write <Item name=\"{name}\" type=\"numeric\">…</Item> with digits only"
+                ),
                 related: None,
             });
         }
@@ -260,18 +285,28 @@ mod legacy {
             return enabled(lo, hi, false, Vec::new());
         }
         let (min_value, max_value) = (min.map_or(0, |m| m.0), max.map_or(0, |m| m.0));
-        let (a, b) = if min_value > max_value { (max_value, min_value) } else { (min_value, max_value) };
+        let (a, b) = if min_value > max_value {
+            (max_value, min_value)
+        } else {
+            (min_value, max_value)
+        };
         let clamp = |v: u64| v.clamp(1, 65535) as u16;
         let (first, last) = (clamp(a), clamp(b));
         let anchor = min.or(max).map_or(custom.map(|c| c.1), |m| Some(m.1));
         let spans: Vec<Span> = [min, max].into_iter().flatten().map(|m| m.1).collect();
         let uses = format!("FileZilla Server hands out {first}-{last}");
         let problem = if min_value > max_value {
-            Some(format!("`Custom PASV min port` {min_value} is above `Custom PASV max port` {max_value}: {uses} (it swaps them)"))
+            Some(format!(
+                "`Custom PASV min port` {min_value} is above `Custom PASV max port` {max_value}: {uses} (it swaps them)"
+            ))
         } else if min.is_none() || max.is_none() || a == 0 {
-            Some(format!("a custom passive bound is missing or 0, which FileZilla Server raises to 1: {uses}"))
+            Some(format!(
+                "a custom passive bound is missing or 0, which FileZilla Server raises to 1: {uses}"
+            ))
         } else if b > 65535 {
-            Some(format!("a custom passive bound is above 65535, which FileZilla Server lowers to 65535: {uses}"))
+            Some(format!(
+                "a custom passive bound is above 65535, which FileZilla Server lowers to 65535: {uses}"
+            ))
         } else {
             None
         };
@@ -279,7 +314,7 @@ mod legacy {
             findings.push(Finding {
                 span,
                 message,
-                help: format!("write both bounds from 1024 to 65535, min ≤ max (e.g. min 50000, max 50100), and open exactly {first}-{last} or the band you meant"),
+                help: "write both bounds as numeric items from 1024 to 65535, min ≤ max (e.g. 50000 and 50100), with `Use custom PASV ports` 1, and open exactly that band".to_owned(),
                 related: None,
             });
         }
@@ -296,7 +331,11 @@ mod modern {
         Some((text.trim().parse().ok()?, span))
     }
 
-    pub fn server(tree: &XmlTree, source: &SourceFile, findings: &mut Vec<Finding>) -> Option<FtpServer> {
+    pub fn server(
+        tree: &XmlTree,
+        source: &SourceFile,
+        findings: &mut Vec<Finding>,
+    ) -> Option<FtpServer> {
         let (ftp, ftp_element) = tree.descend(0, &["ftp_server"])?;
         let anchor = ftp_element.tag;
         let listeners: Vec<Listener> = tree
@@ -316,10 +355,21 @@ mod modern {
             .iter()
             .filter_map(|l| l.family)
             .reduce(Families::union)
-            .map_or(Located::new(None, Some(anchor)), |f| Located::new(Some(f), Some(anchor)));
+            .map_or(Located::new(None, Some(anchor)), |f| {
+                Located::new(Some(f), Some(anchor))
+            });
         let passive = passive(tree, source, ftp, anchor, findings);
         let max_sessions = Located::new(None, None);
-        Some(super::server("filezilla", source, anchor, control_port, passive, max_sessions, tls, families))
+        Some(super::server(
+            "filezilla",
+            source,
+            anchor,
+            control_port,
+            passive,
+            max_sessions,
+            tls,
+            families,
+        ))
     }
 
     struct Listener {
@@ -330,14 +380,21 @@ mod modern {
     }
 
     fn listener(tree: &XmlTree, source: &SourceFile, at: usize) -> Listener {
-        let port = number(tree, source, at, "port")
-            .map_or(Located::new(None, None), |(p, s)| Located::new(u16::try_from(p).ok(), Some(s)));
+        let port = number(tree, source, at, "port").map_or(Located::new(None, None), |(p, s)| {
+            Located::new(u16::try_from(p).ok(), Some(s))
+        });
         let address = tree
             .children_named(at, "address")
             .next()
             .and_then(|(_, e)| text_of(source, e))
             .map(|(t, _)| t.trim());
-        let family = address.map(|a| if a.contains(':') { Families::Ipv6 } else { Families::Ipv4 });
+        let family = address.map(|a| {
+            if a.contains(':') {
+                Families::Ipv6
+            } else {
+                Families::Ipv4
+            }
+        });
         let mode = tree
             .children_named(at, "tls_mode")
             .next()
@@ -355,7 +412,13 @@ mod modern {
         }
     }
 
-    fn passive(tree: &XmlTree, source: &SourceFile, ftp: usize, anchor: Span, findings: &mut Vec<Finding>) -> Passive {
+    fn passive(
+        tree: &XmlTree,
+        source: &SourceFile,
+        ftp: usize,
+        anchor: Span,
+        findings: &mut Vec<Finding>,
+    ) -> Passive {
         let Some((range, element)) = tree.descend(ftp, &["session", "pasv", "port_range"]) else {
             let (lo, hi) = crate::formats::iis::WINDOWS_DYNAMIC;
             let _ = anchor;
@@ -369,9 +432,16 @@ mod modern {
         let (first, last) = if a > b { (b, a) } else { (a, b) };
         let uses = format!("FileZilla Server hands out {first}-{last}");
         let problem = if a > b {
-            Some((min.or(max).map_or(element.tag, |m| m.1), format!("<min> {a} is above <max> {b}: {uses} (it swaps them)")))
+            Some((
+                min.or(max).map_or(element.tag, |m| m.1),
+                format!("<min> {a} is above <max> {b}: {uses} (it swaps them)"),
+            ))
         } else if min.is_none() != max.is_none() {
-            let missing = if min.is_none() { "<min> is missing (default 49152)" } else { "<max> is missing (default 65534)" };
+            let missing = if min.is_none() {
+                "<min> is missing (default 49152)"
+            } else {
+                "<max> is missing (default 65534)"
+            };
             Some((element.tag, format!("{missing}: {uses}")))
         } else {
             None
@@ -380,11 +450,18 @@ mod modern {
             findings.push(Finding {
                 span,
                 message,
-                help: "write both <min> and <max>, min ≤ max (e.g. <min>50000</min><max>50100</max>)".to_owned(),
+                help:
+                    "write both <min> and <max>, min ≤ max (e.g. <min>50000</min><max>50100</max>)"
+                        .to_owned(),
                 related: None,
             });
         }
-        let spans = [min, max].into_iter().flatten().map(|m| m.1).chain([element.tag]).collect();
+        let spans = [min, max]
+            .into_iter()
+            .flatten()
+            .map(|m| m.1)
+            .chain([element.tag])
+            .collect();
         enabled(first, last, true, spans)
     }
 }
@@ -412,22 +489,48 @@ mod tests {
 
     fn legacy(items: &[(&str, &str)]) -> Settings {
         let body: String = items.iter().map(|(n, v)| item(n, v)).collect();
-        read("FileZilla Server.xml", &format!("<FileZillaServer><Settings>{body}</Settings></FileZillaServer>"))
+        read(
+            "FileZilla Server.xml",
+            &format!("<FileZillaServer><Settings>{body}</Settings></FileZillaServer>"),
+        )
     }
 
     fn ports(s: &Settings) -> String {
-        s.server.as_ref().unwrap().passive.ports().unwrap().to_string()
+        s.server
+            .as_ref()
+            .unwrap()
+            .passive
+            .ports()
+            .unwrap()
+            .to_string()
     }
 
     #[test]
     fn legacy_ranges_as_pasv_port_randomizer_computes_them() {
         let on = ("Use custom PASV ports", "1");
-        assert_eq!(ports(&legacy(&[on, ("Custom PASV min port", "50000"), ("Custom PASV max port", "50100")])), "50000-50100");
-        let swapped = legacy(&[on, ("Custom PASV min port", "50100"), ("Custom PASV max port", "50000")]);
+        assert_eq!(
+            ports(&legacy(&[
+                on,
+                ("Custom PASV min port", "50000"),
+                ("Custom PASV max port", "50100")
+            ])),
+            "50000-50100"
+        );
+        let swapped = legacy(&[
+            on,
+            ("Custom PASV min port", "50100"),
+            ("Custom PASV max port", "50000"),
+        ]);
         assert_eq!(ports(&swapped), "50000-50100");
         assert_eq!(swapped.findings.len(), 1);
-        assert_eq!(ports(&legacy(&[on, ("Custom PASV max port", "50100")])), "1-50100");
-        let off = legacy(&[("Custom PASV min port", "50000"), ("Custom PASV max port", "50100")]);
+        assert_eq!(
+            ports(&legacy(&[on, ("Custom PASV max port", "50100")])),
+            "1-50100"
+        );
+        let off = legacy(&[
+            ("Custom PASV min port", "50000"),
+            ("Custom PASV max port", "50100"),
+        ]);
         assert_eq!(ports(&off), "49152-65534");
         assert!(off.findings[0].message.contains("ignored"));
     }
@@ -435,10 +538,25 @@ mod tests {
     #[test]
     fn modern_ranges() {
         let doc = |pasv: &str| {
-            read("settings.xml", &format!("<filezilla><ftp_server><listener><address>0.0.0.0</address><port>21</port><tls_mode>0</tls_mode></listener><session>{pasv}</session></ftp_server></filezilla>"))
+            read(
+                "settings.xml",
+                &format!(
+                    "<filezilla><ftp_server><listener><address>0.0.0.0</address><port>21</port><tls_mode>0</tls_mode></listener><session>{pasv}</session></ftp_server></filezilla>"
+                ),
+            )
         };
-        assert_eq!(ports(&doc("<pasv><port_range><min>50100</min><max>50000</max></port_range></pasv>")), "50000-50100");
-        assert_eq!(ports(&doc("<pasv><port_range><min>50000</min></port_range></pasv>")), "50000-65534");
+        assert_eq!(
+            ports(&doc(
+                "<pasv><port_range><min>50100</min><max>50000</max></port_range></pasv>"
+            )),
+            "50000-50100"
+        );
+        assert_eq!(
+            ports(&doc(
+                "<pasv><port_range><min>50000</min></port_range></pasv>"
+            )),
+            "50000-65534"
+        );
         assert_eq!(ports(&doc("<pasv></pasv>")), "49152-65535");
         let s = doc("");
         assert_eq!(s.server.as_ref().unwrap().control_port.value, Some(21));

@@ -38,10 +38,16 @@ pub fn unpacked() -> Result<(), String> {
     for entry in std::fs::read_dir(&dir).map_err(|e| e.to_string())? {
         let path = entry.map_err(|e| e.to_string())?.path();
         if path.extension().is_some_and(|e| e == "deb") {
-            output_within(Command::new("dpkg").arg("-x").arg(&path).arg(root()), TOOL_TIMEOUT)?;
+            output_within(
+                Command::new("dpkg").arg("-x").arg(&path).arg(root()),
+                TOOL_TIMEOUT,
+            )?;
         }
     }
-    daemon().is_file().then_some(()).ok_or_else(|| "no pure-ftpd after dpkg -x".to_owned())
+    daemon()
+        .is_file()
+        .then_some(())
+        .ok_or_else(|| "no pure-ftpd after dpkg -x".to_owned())
 }
 
 /// What Debian's wrapper makes of a `conf/` directory: `Ok(flags)` from
@@ -57,9 +63,15 @@ pub fn wrapper_flags(pure_ftpd_dir: &Path, scratch: &Path) -> Result<Vec<String>
     std::fs::create_dir_all(etc.join("auth")).map_err(|e| e.to_string())?;
     std::fs::create_dir_all(etc.join("conf")).map_err(|e| e.to_string())?;
     let script = scratch.join("pure-ftpd-wrapper");
-    std::fs::write(&script, original.replace("/etc/pure-ftpd", &etc.to_string_lossy()))
-        .map_err(|e| e.to_string())?;
-    let out = output_within(Command::new("perl").arg(&script).arg("--show-options"), TOOL_TIMEOUT)?;
+    std::fs::write(
+        &script,
+        original.replace("/etc/pure-ftpd", &etc.to_string_lossy()),
+    )
+    .map_err(|e| e.to_string())?;
+    let out = output_within(
+        Command::new("perl").arg(&script).arg("--show-options"),
+        TOOL_TIMEOUT,
+    )?;
     if !out.status.success() {
         return Err(String::from_utf8_lossy(&out.stderr).trim().to_owned());
     }
@@ -89,25 +101,33 @@ fn copy_dir(from: &Path, to: &Path) -> Result<(), String> {
 }
 
 /// The daemon's first reply when started inetd-style on a socket pair with
-/// `args`: a configuration error is `421 Configuration error…` (exit 252), read
+/// `args` (flags, or the path of a configuration file alone: the daemon takes
+/// one or the other): a configuration error is `421 Configuration error…` (exit 252), read
 /// before anything else happens.
 pub fn first_reply(netns: &Netns, args: &[String]) -> Result<String, String> {
-    let script = "import socket,subprocess,sys\n\
-a,b=socket.socketpair()\n\
-p=subprocess.Popen(sys.argv[1:],stdin=b,stdout=b,stderr=subprocess.PIPE)\n\
-b.close();a.settimeout(5)\n\
-d=b''\n\
-try:\n  d=a.recv(4096)\nexcept Exception: pass\n\
-a.close()\n\
-try: p.wait(5)\nexcept Exception: p.kill()\n\
-sys.stdout.write(d.decode(errors='replace')+'|'+p.stderr.read().decode(errors='replace'))\n";
+    let script = r#"import socket, subprocess, sys
+a, b = socket.socketpair()
+p = subprocess.Popen(sys.argv[1:], stdin=b, stdout=b, stderr=subprocess.PIPE)
+b.close()
+a.settimeout(5)
+d = b""
+try:
+    d = a.recv(4096)
+except Exception:
+    pass
+a.close()
+try:
+    p.wait(5)
+except Exception:
+    p.kill()
+sys.stdout.write(d.decode(errors="replace") + "|" + p.stderr.read().decode(errors="replace"))
+"#;
     let out = output_within(
         netns
             .command("python3")
             .arg("-c")
             .arg(script)
             .arg(daemon())
-            .args(["-f", "none"])
             .args(args),
         Duration::from_secs(20),
     )?;
@@ -123,7 +143,6 @@ impl Daemon {
     pub fn start(netns: &Netns, args: &[String], port: u16) -> Result<Daemon, String> {
         let child = netns
             .command(daemon())
-            .args(["-f", "none"])
             .args(args)
             .stdin(Stdio::null())
             .stdout(Stdio::null())
@@ -149,17 +168,30 @@ impl Drop for Daemon {
 }
 
 /// Anonymous sessions one after another, one `PASV` each: the ports announced.
-pub fn announced_ports(netns: &Netns, address: &str, port: u16, sessions: u32) -> Result<Vec<u16>, String> {
-    let script = "import ftplib,re,sys\n\
-h,p,n=sys.argv[1],int(sys.argv[2]),int(sys.argv[3])\n\
-for i in range(n):\n\
-  f=ftplib.FTP();f.connect(h,p,timeout=5);f.login()\n\
-  m=re.search(r'\\((\\d+),(\\d+),(\\d+),(\\d+),(\\d+),(\\d+)\\)',f.sendcmd('PASV'))\n\
-  print(int(m.group(5))*256+int(m.group(6)));f.close()\n";
+pub fn announced_ports(
+    netns: &Netns,
+    address: &str,
+    port: u16,
+    sessions: u32,
+) -> Result<Vec<u16>, String> {
+    let script = r#"import ftplib, re, sys
+h, p, n = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+for i in range(n):
+    f = ftplib.FTP()
+    f.connect(h, p, timeout=5)
+    f.login()
+    m = re.search(r"\((\d+),(\d+),(\d+),(\d+),(\d+),(\d+)\)", f.sendcmd("PASV"))
+    print(int(m.group(5)) * 256 + int(m.group(6)))
+    f.close()
+"#;
     let out = output_within(
-        netns
-            .command("python3")
-            .args(["-c", script, address, &port.to_string(), &sessions.to_string()]),
+        netns.command("python3").args([
+            "-c",
+            script,
+            address,
+            &port.to_string(),
+            &sessions.to_string(),
+        ]),
         Duration::from_secs(120),
     )?;
     if !out.status.success() {
@@ -172,22 +204,43 @@ for i in range(n):\n\
 }
 
 /// `sessions` anonymous logins held open at once: how many got in.
-pub fn concurrent_logins(netns: &Netns, address: &str, port: u16, sessions: u32) -> Result<u32, String> {
-    let script = "import ftplib,sys\n\
-h,p,n=sys.argv[1],int(sys.argv[2]),int(sys.argv[3])\n\
-held=[];ok=0\n\
-for i in range(n):\n\
-  f=ftplib.FTP()\n\
-  try:\n    f.connect(h,p,timeout=5);f.login();held.append(f);ok+=1\n  except Exception: pass\n\
-print(ok)\n";
+pub fn concurrent_logins(
+    netns: &Netns,
+    address: &str,
+    port: u16,
+    sessions: u32,
+) -> Result<u32, String> {
+    let script = r#"import ftplib, sys
+h, p, n = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+held, ok = [], 0
+for i in range(n):
+    f = ftplib.FTP()
+    try:
+        f.connect(h, p, timeout=5)
+        f.login()
+        held.append(f)
+        ok += 1
+    except Exception:
+        pass
+print(ok)
+"#;
     let out = output_within(
-        netns
-            .command("python3")
-            .args(["-c", script, address, &port.to_string(), &sessions.to_string()]),
+        netns.command("python3").args([
+            "-c",
+            script,
+            address,
+            &port.to_string(),
+            &sessions.to_string(),
+        ]),
         Duration::from_secs(120),
     )?;
     String::from_utf8_lossy(&out.stdout)
         .trim()
         .parse()
-        .map_err(|_| format!("login probe: {}", String::from_utf8_lossy(&out.stderr).trim()))
+        .map_err(|_| {
+            format!(
+                "login probe: {}",
+                String::from_utf8_lossy(&out.stderr).trim()
+            )
+        })
 }

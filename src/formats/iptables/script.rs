@@ -206,7 +206,8 @@ struct Reader<'s> {
 impl Reader<'_> {
     fn command(&mut self, rs: &mut Ruleset, c: &Command) {
         if let Some(first) = crate::formats::pureftpd::args::program_of(c) {
-            rs.pure_ftpd.push(crate::formats::pureftpd::args::from_command(c, first));
+            rs.pure_ftpd
+                .push(crate::formats::pureftpd::args::from_command(c, first));
             return;
         }
         if let Some(first) = ufw::program_of(c) {

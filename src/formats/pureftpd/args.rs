@@ -86,7 +86,11 @@ pub fn parse(args: &[Arg]) -> Config {
             } else {
                 break;
             };
-            let span = if rest.is_empty() { last.span } else { word.span };
+            let span = if rest.is_empty() {
+                last.span
+            } else {
+                word.span
+            };
             flags.push(flag_of(flag, Some(arg), span, word, last));
             break;
         }
@@ -129,14 +133,28 @@ mod tests {
                 unknown: false,
             })
             .collect();
-        parse(&args).flags.into_iter().map(|f| (f.flag, f.arg)).collect()
+        parse(&args)
+            .flags
+            .into_iter()
+            .map(|f| (f.flag, f.arg))
+            .collect()
     }
 
     #[test]
     fn short_long_and_bundled_flags() {
         let s = |v: &str| Some(v.to_owned());
         assert_eq!(
-            run(&["-p", "30000:30009", "-P", "ftp.example.com", "-c5", "-BH", "--tls=1", "--bind", ",2121"]),
+            run(&[
+                "-p",
+                "30000:30009",
+                "-P",
+                "ftp.example.com",
+                "-c5",
+                "-BH",
+                "--tls=1",
+                "--bind",
+                ",2121"
+            ]),
             [
                 ('p', s("30000:30009")),
                 ('P', s("ftp.example.com")),
@@ -147,6 +165,9 @@ mod tests {
                 ('S', s(",2121")),
             ]
         );
-        assert_eq!(run(&["--passiveportrange=30000:30009"]), [('p', s("30000:30009"))]);
+        assert_eq!(
+            run(&["--passiveportrange=30000:30009"]),
+            [('p', s("30000:30009"))]
+        );
     }
 }

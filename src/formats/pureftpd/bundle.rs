@@ -65,7 +65,11 @@ fn one(mut parts: Vec<ParsedFile>) -> Bundle {
         primary,
         parts,
         doc: BundleDoc::PureFtpd(Assembled {
-            layout: if wrapper { Layout::OptionFile } else { Layout::ConfFile },
+            layout: if wrapper {
+                Layout::OptionFile
+            } else {
+                Layout::ConfFile
+            },
             flags,
             findings,
         }),
@@ -100,7 +104,11 @@ pub fn facts(model: &Assembled, bundle: &Bundle) -> Vec<FtpServer> {
         .filter_map(config)
         .flat_map(|c| c.findings.iter())
         .chain(&model.findings);
-    vec![super::facts::server(&model.flags, super::facts::refusal(findings), source)]
+    vec![super::facts::server(
+        &model.flags,
+        super::facts::refusal(findings),
+        source,
+    )]
 }
 
 /// The bundle's model, for rules.

@@ -40,7 +40,7 @@ fn line_entry(source: &SourceFile, config: &mut Config, line: &str, start: usize
         return;
     }
     let Some(spec) = options::conf_option(name) else {
-        config.findings.push(unknown(source, setting, name, number));
+        config.findings.push(unknown(setting, name, number));
         return;
     };
     let rest = &body[name_len..];
@@ -52,9 +52,16 @@ fn line_entry(source: &SourceFile, config: &mut Config, line: &str, start: usize
     let value_span = source.span(value_at, value_at + value.len());
     let separated = rest.starts_with(|c: char| is_c_space(c) || c == '=' || c == ':');
     match converted(spec, value).filter(|_| separated) {
-        Some(Some(arg)) => config.flags.push(flag(spec, arg, value_span, setting, body)),
+        Some(Some(arg)) => config
+            .flags
+            .push(flag(spec, arg, value_span, setting, body)),
         Some(None) => {}
-        None => config.findings.push(syntax_error(spec, value_span.max_len(setting), body, number)),
+        None => config.findings.push(syntax_error(
+            spec,
+            non_empty(value_span, setting),
+            body,
+            number,
+        )),
     }
 }
 
@@ -102,12 +109,11 @@ fn converted(spec: &OptionSpec, value: &str) -> Option<Option<Option<String>>> {
     }
 }
 
-fn unknown(source: &SourceFile, setting: Span, name: &str, number: usize) -> Finding {
+fn unknown(setting: Span, name: &str, number: usize) -> Finding {
     let help = match options::spelled_differently(name).or_else(|| closest(name)) {
         Some(o) => format!("did you mean `{}`? otherwise delete the line", o.name),
         None => "delete the line: pure-ftpd knows no such option".to_owned(),
     };
-    let _ = source;
     Finding {
         kind: FindingKind::Invalid,
         span: setting,
@@ -163,7 +169,9 @@ fn expected(value: ConfValue) -> &'static str {
 
 fn example(spec: &OptionSpec) -> &'static str {
     match (spec.name, spec.conf) {
-        ("PassivePortRange", _) => "30000 30099 (first and last port, separated by a blank; no `:` or `-`)",
+        ("PassivePortRange", _) => {
+            "30000 30099 (first and last port, separated by a blank; no `:` or `-`)"
+        }
         ("Bind", _) => "198.51.100.5,21 (address,port; or ,21 for every address)",
         (_, ConfValue::Bool) => "yes",
         (_, ConfValue::Digits) => "50",
@@ -178,15 +186,9 @@ pub(crate) fn is_c_space(c: char) -> bool {
     matches!(c, ' ' | '\t' | '\n' | '\r' | '\x0b' | '\x0c')
 }
 
-trait SpanOr {
-    fn max_len(self, other: Span) -> Span;
-}
-
-impl SpanOr for Span {
-    /// The value's span, or the whole setting when the value is empty.
-    fn max_len(self, other: Span) -> Span {
-        if self.is_empty() { other } else { self }
-    }
+/// The value's span, or the whole setting when the value is empty.
+fn non_empty(value: Span, setting: Span) -> Span {
+    if value.is_empty() { setting } else { value }
 }
 
 #[cfg(test)]
@@ -201,23 +203,37 @@ mod tests {
 
     #[test]
     fn options_become_the_daemons_flags() {
-        let c = read("# x\nPassivePortRange  30000 30009\nmaxclientsnumber=5\nIPV4Only yes\nNoAnonymous no\nBind ,2121\n");
+        let c = read(
+            "# x\nPassivePortRange  30000 30009\nmaxclientsnumber=5\nIPV4Only yes\nNoAnonymous no\nBind ,2121\n",
+        );
         let flags: Vec<(char, Option<&str>)> =
             c.flags.iter().map(|f| (f.flag, f.arg.as_deref())).collect();
         assert_eq!(
             flags,
-            [('p', Some("30000:30009")), ('c', Some("5")), ('4', None), ('S', Some(",2121"))]
+            [
+                ('p', Some("30000:30009")),
+                ('c', Some("5")),
+                ('4', None),
+                ('S', Some(",2121"))
+            ]
         );
         assert!(c.findings.is_empty(), "{:?}", c.findings);
     }
 
     #[test]
     fn what_the_daemon_refuses() {
-        let c = read("Foo yes\nPassivePortRange 30000:30009\nIPV4Only maybe\nMaxClientsNumber 5 # five\n");
+        let c = read(
+            "Foo yes\nPassivePortRange 30000:30009\nIPV4Only maybe\nMaxClientsNumber 5 # five\n",
+        );
         let kinds: Vec<FindingKind> = c.findings.iter().map(|f| f.kind).collect();
         assert_eq!(
             kinds,
-            [FindingKind::Invalid, FindingKind::RangeInvalid, FindingKind::Invalid, FindingKind::Invalid]
+            [
+                FindingKind::Invalid,
+                FindingKind::RangeInvalid,
+                FindingKind::Invalid,
+                FindingKind::Invalid
+            ]
         );
         assert!(c.findings[0].message.contains("property not found line 1"));
         assert!(c.findings[1].message.contains("syntax error line 2"));

@@ -8,7 +8,9 @@ use super::{Finding, FindingKind, Flag};
 /// `firstport < 1024 || lastport > 65535 || lastport < firstport` is refused.
 pub fn port_range(arg: &str) -> Result<(u16, u16), String> {
     let (first, rest) = scan_unsigned(arg).ok_or("not two numbers joined by `:`")?;
-    let rest = rest.strip_prefix(':').ok_or("not two numbers joined by `:`")?;
+    let rest = rest
+        .strip_prefix(':')
+        .ok_or("not two numbers joined by `:`")?;
     let (last, _) = scan_unsigned(rest).ok_or("not two numbers joined by `:`")?;
     if first < 1024 {
         return Err(format!("the first port {first} is below 1024"));
@@ -17,7 +19,9 @@ pub fn port_range(arg: &str) -> Result<(u16, u16), String> {
         return Err(format!("the last port {last} is above 65535"));
     }
     if last < first {
-        return Err(format!("the last port {last} is below the first port {first}"));
+        return Err(format!(
+            "the last port {last} is below the first port {first}"
+        ));
     }
     Ok((first as u16, last as u16))
 }
@@ -133,7 +137,11 @@ mod tests {
     fn ranges_as_the_daemon_reads_them() {
         assert_eq!(port_range("30000:30009"), Ok((30000, 30009)));
         assert_eq!(port_range("30000:30000"), Ok((30000, 30000)));
-        assert_eq!(port_range("30000:30009x"), Ok((30000, 30009)), "measured: accepted");
+        assert_eq!(
+            port_range("30000:30009x"),
+            Ok((30000, 30009)),
+            "measured: accepted"
+        );
         assert!(port_range("30000:29999").is_err());
         assert!(port_range("1023:2000").is_err());
         assert!(port_range("30000:70000").is_err());

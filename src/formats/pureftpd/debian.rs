@@ -18,7 +18,13 @@ pub fn parse(source: &SourceFile) -> Config {
         findings: Vec::new(),
     };
     let name = option_name(source);
-    let whole = source.span(0, source.text.len().min(source.text.find('\n').unwrap_or(source.text.len())));
+    let whole = source.span(
+        0,
+        source
+            .text
+            .len()
+            .min(source.text.find('\n').unwrap_or(source.text.len())),
+    );
     if !wrapper_reads(&name) {
         config.findings.push(skipped(whole, &name));
         return config;
@@ -124,7 +130,9 @@ fn converted(spec: &OptionSpec, line: &str) -> Result<Option<Option<String>>, St
         WrapperValue::String | WrapperValue::Filename if numbers.len() == 1 => {
             Ok(Some(Some(line.to_owned())))
         }
-        WrapperValue::String | WrapperValue::Filename => Err(format!("\"{line}\" contains whitespace")),
+        WrapperValue::String | WrapperValue::Filename => {
+            Err(format!("\"{line}\" contains whitespace"))
+        }
         WrapperValue::Word if line.chars().all(|c| c.is_alphanumeric() || c == '_') => {
             Ok(Some(Some(line.to_owned())))
         }
@@ -151,21 +159,31 @@ fn skipped(span: Span, name: &str) -> Finding {
         .split(|c: char| !c.is_ascii_alphanumeric())
         .find(|part| options::wrapper_option(part).is_some());
     let help = match meant {
-        Some(option) => format!("rename the file to conf/{option} (the option's exact name, nothing after it)"),
-        None => "delete the file, or name it after an option (`PassivePortRange`, `MaxClientsNumber`)".to_owned(),
+        Some(option) => {
+            format!("rename the file to conf/{option} (the option's exact name, nothing after it)")
+        }
+        None => {
+            "delete the file, or name it after an option (`PassivePortRange`, `MaxClientsNumber`)"
+                .to_owned()
+        }
     };
     Finding {
         kind: FindingKind::Ignored,
         span,
         label: "skipped by pure-ftpd-wrapper",
-        message: format!("conf/{name} is never read: pure-ftpd-wrapper skips files whose name is not letters and digits"),
+        message: format!(
+            "conf/{name} is never read: pure-ftpd-wrapper skips files whose name is not letters and digits"
+        ),
         help,
     }
 }
 
 fn unknown(span: Span, name: &str) -> Finding {
     let help = match options::spelled_differently(name) {
-        Some(o) => format!("rename the file to conf/{} (the wrapper matches names exactly)", o.name),
+        Some(o) => format!(
+            "rename the file to conf/{} (the wrapper matches names exactly)",
+            o.name
+        ),
         None => "delete the file: every file in conf/ must be named after an option".to_owned(),
     };
     Finding {
@@ -182,18 +200,29 @@ fn unknown(span: Span, name: &str) -> Finding {
 fn refused(spec: &OptionSpec, span: Span, name: &str, why: &str) -> Finding {
     let range = spec.name == "PassivePortRange";
     let help = match spec.wrapper {
-        _ if range => "write the first and last port separated by a blank, e.g. `29799 29899` (no `:` or `-`)".to_owned(),
+        _ if range => {
+            "write the first and last port separated by a blank, e.g. `29799 29899` (no `:` or `-`)"
+                .to_owned()
+        }
         WrapperValue::YesNo => "write `yes` or `no`".to_owned(),
         WrapperValue::Number => "write one number".to_owned(),
-        WrapperValue::TwoNumbers | WrapperValue::TwoNumbersUnlimited => "write two numbers separated by a blank".to_owned(),
+        WrapperValue::TwoNumbers | WrapperValue::TwoNumbersUnlimited => {
+            "write two numbers separated by a blank".to_owned()
+        }
         WrapperValue::Ip => "write a dotted IPv4 address".to_owned(),
         _ => "write one word without blanks".to_owned(),
     };
     Finding {
-        kind: if range { FindingKind::RangeInvalid } else { FindingKind::Invalid },
+        kind: if range {
+            FindingKind::RangeInvalid
+        } else {
+            FindingKind::Invalid
+        },
         span,
         label: "refused by pure-ftpd-wrapper",
-        message: format!("pure-ftpd-wrapper refuses conf/{name} and does not start pure-ftpd: {why}"),
+        message: format!(
+            "pure-ftpd-wrapper refuses conf/{name} and does not start pure-ftpd: {why}"
+        ),
         help,
     }
 }
@@ -205,12 +234,18 @@ mod tests {
 
     fn read(name: &str, text: &str) -> Config {
         let path = format!("etc/pure-ftpd/conf/{name}");
-        super::super::parse(&SourceFile::new(FileId(0), path, text.as_bytes()), Layout::OptionFile)
+        super::super::parse(
+            &SourceFile::new(FileId(0), path, text.as_bytes()),
+            Layout::OptionFile,
+        )
     }
 
     #[test]
     fn the_first_value_line_is_the_flag() {
-        let c = read("PassivePortRange", "# range\n\n  29799   29899 \n30000 30009\n");
+        let c = read(
+            "PassivePortRange",
+            "# range\n\n  29799   29899 \n30000 30009\n",
+        );
         assert_eq!(c.flags.len(), 1);
         assert_eq!(c.flags[0].arg.as_deref(), Some("29799:29899"));
         assert_eq!(c.findings.len(), 1);
@@ -220,7 +255,11 @@ mod tests {
     #[test]
     fn a_no_line_lets_the_next_line_count() {
         let c = read("IPV4Only", "no\nyes\n");
-        assert_eq!(c.flags.len(), 1, "parse_yesno gives '' for no, and the loop goes on");
+        assert_eq!(
+            c.flags.len(),
+            1,
+            "parse_yesno gives '' for no, and the loop goes on"
+        );
     }
 
     #[test]
@@ -234,6 +273,10 @@ mod tests {
         let backup = read("PassivePortRange.bak", "29799 29899\n");
         assert_eq!(backup.findings[0].kind, FindingKind::Ignored);
         assert!(backup.flags.is_empty());
-        assert!(read("PureDB", "/etc/pure-ftpd/pureftpd.pdb\n").findings.is_empty());
+        assert!(
+            read("PureDB", "/etc/pure-ftpd/pureftpd.pdb\n")
+                .findings
+                .is_empty()
+        );
     }
 }

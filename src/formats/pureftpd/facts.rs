@@ -8,7 +8,6 @@ use crate::facts::{
 use crate::portset::PortSet;
 use crate::source::{SourceFile, Span};
 
-
 /// `globals.h`: `firstport = 1024U`, `lastport = 65535U`.
 pub const DEFAULT_RANGE: (u16, u16) = (1024, 65535);
 /// `ftpd.h`: `DEFAULT_MAX_USERS 50`.
@@ -62,7 +61,7 @@ pub fn server(flags: &[Flag], refused: Option<&Finding>, source: &SourceFile) ->
     }
 }
 
-fn last<'a>(flags: &'a [Flag], flag: char) -> Option<&'a Flag> {
+fn last(flags: &[Flag], flag: char) -> Option<&Flag> {
     flags.iter().rev().find(|f| f.flag == flag)
 }
 
@@ -115,7 +114,8 @@ fn max_sessions(flags: &[Flag]) -> Located<Option<Option<u32>>> {
         },
         None => DEFAULT_RANGE,
     };
-    let cap = (u32::from(hi) - u32::from(lo) + 1) / 2;
+    let size = u32::from(hi) - u32::from(lo) + 1;
+    let cap = size / 2;
     let (users, span) = if asked > cap {
         (cap, range.map(|f| f.span).or(limit.map(|f| f.span)))
     } else {
@@ -162,13 +162,13 @@ fn user_classes(flags: &[Flag], tls: &Located<ControlTls>) -> Vec<UserClass> {
 fn control_port(flags: &[Flag]) -> Located<Option<u16>> {
     let bound = flags
         .iter()
+        .rev()
         .filter(|f| f.flag == 'S')
-        .filter_map(|f| {
+        .find_map(|f| {
             let text = arg(f);
             let port = text.rsplit_once(',').map_or(text, |(_, p)| p);
             (!port.is_empty()).then_some((port, f.span))
-        })
-        .last();
+        });
     match bound {
         None => Located::default_value(Some(21)),
         Some((port, span)) => Located::new(service_port(port), Some(span)),
@@ -185,10 +185,12 @@ fn service_port(text: &str) -> Option<u16> {
 
 /// `-4` skips IPv6, `-6` skips IPv4; a bound address picks its family.
 fn families(flags: &[Flag]) -> Located<Option<Families>> {
-    let bound_address = flags
-        .iter()
-        .filter(|f| f.flag == 'S')
-        .find_map(|f| arg(f).split_once(',').map(|(a, _)| (a, f.span)).filter(|(a, _)| !a.is_empty()));
+    let bound_address = flags.iter().filter(|f| f.flag == 'S').find_map(|f| {
+        arg(f)
+            .split_once(',')
+            .map(|(a, _)| (a, f.span))
+            .filter(|(a, _)| !a.is_empty())
+    });
     if let Some((address, span)) = bound_address {
         let family = if address.contains(':') {
             Families::Ipv6
@@ -237,11 +239,17 @@ mod tests {
         assert_eq!(plain.passive.ports(), Some(&PortSet::range(1024, 65535)));
         assert_eq!(plain.max_sessions.value, Some(Some(50)));
         assert_eq!(plain.control_port.value, Some(21));
-        let small = server_of(&flags(&[('p', Some("30000:30009")), ('c', Some("100"))], &source), &source);
+        let small = server_of(
+            &flags(&[('p', Some("30000:30009")), ('c', Some("100"))], &source),
+            &source,
+        );
         assert_eq!(small.max_sessions.value, Some(Some(5)));
         let one = server_of(&flags(&[('p', Some("30000:30000"))], &source), &source);
         assert_eq!(one.max_sessions.value, Some(None), "a cap of 0 is no limit");
-        let bound = server_of(&flags(&[('S', Some("198.51.100.5,2121")), ('4', None)], &source), &source);
+        let bound = server_of(
+            &flags(&[('S', Some("198.51.100.5,2121")), ('4', None)], &source),
+            &source,
+        );
         assert_eq!(bound.control_port.value, Some(2121));
         assert_eq!(bound.families.value, Some(Families::Ipv4));
     }

@@ -124,9 +124,11 @@ pub fn shown_name(flag: char, layout: Layout) -> String {
 pub fn findings_of(file: &crate::formats::ParsedFile) -> Vec<&Finding> {
     match &file.doc {
         crate::formats::Document::PureFtpd(config) => config.findings.iter().collect(),
-        crate::formats::Document::Iptables(rs) => {
-            rs.pure_ftpd.iter().flat_map(|c| c.findings.iter()).collect()
-        }
+        crate::formats::Document::Iptables(rs) => rs
+            .pure_ftpd
+            .iter()
+            .flat_map(|c| c.findings.iter())
+            .collect(),
         _ => Vec::new(),
     }
 }

@@ -79,19 +79,55 @@ macro_rules! spec {
 }
 
 pub static OPTIONS: &[OptionSpec] = &[
-    spec!("AllowAnonymousFXP", Some('W'), "allowanonymousfxp", Bool, YesNo),
+    spec!(
+        "AllowAnonymousFXP",
+        Some('W'),
+        "allowanonymousfxp",
+        Bool,
+        YesNo
+    ),
     spec!("AllowDotFiles", Some('z'), "allowdotfiles", Bool, YesNo),
     spec!("AllowUserFXP", Some('w'), "allowuserfxp", Bool, YesNo),
     spec!("AltLog", Some('O'), "altlog", Any, String),
-    spec!("AnonymousBandwidth", Some('t'), "anonymousbandwidth", OneOrTwoDigits, OneOrTwoNumbers),
-    spec!("AnonymousCanCreateDirs", Some('M'), "anonymouscancreatedirs", Bool, YesNo),
-    spec!("AnonymousCantUpload", Some('i'), "anonymouscantupload", Bool, YesNo),
+    spec!(
+        "AnonymousBandwidth",
+        Some('t'),
+        "anonymousbandwidth",
+        OneOrTwoDigits,
+        OneOrTwoNumbers
+    ),
+    spec!(
+        "AnonymousCanCreateDirs",
+        Some('M'),
+        "anonymouscancreatedirs",
+        Bool,
+        YesNo
+    ),
+    spec!(
+        "AnonymousCantUpload",
+        Some('i'),
+        "anonymouscantupload",
+        Bool,
+        YesNo
+    ),
     spec!("AnonymousOnly", Some('e'), "anonymousonly", Bool, YesNo),
-    spec!("AnonymousRatio", Some('q'), "anonymousratio", TwoDigits, TwoNumbers),
+    spec!(
+        "AnonymousRatio",
+        Some('q'),
+        "anonymousratio",
+        TwoDigits,
+        TwoNumbers
+    ),
     spec!("AntiWarez", Some('s'), "antiwarez", Bool, YesNo),
     spec!("AutoRename", Some('r'), "autorename", Bool, YesNo),
     spec!("Bind", Some('S'), "bind", NoSpace, String),
-    spec!("BrokenClientsCompatibility", Some('b'), "brokenclientscompatibility", Bool, YesNo),
+    spec!(
+        "BrokenClientsCompatibility",
+        Some('b'),
+        "brokenclientscompatibility",
+        Bool,
+        YesNo
+    ),
     spec!("CallUploadScript", Some('o'), "uploadscript", Bool, YesNo),
     spec!("CertFile", Some('2'), "certfile", Any, Absent),
     spec!("CertFileAndKey", Some('2'), "certfile", Any, Absent),
@@ -104,17 +140,41 @@ pub static OPTIONS: &[OptionSpec] = &[
     spec!("DontResolve", Some('H'), "dontresolve", Bool, YesNo),
     spec!("ExtAuth", None, "login", Any, Auth),
     spec!("ExtCert", Some('3'), "extcert", Any, Absent),
-    spec!("ForcePassiveIP", Some('P'), "forcepassiveip", NoSpace, String),
+    spec!(
+        "ForcePassiveIP",
+        Some('P'),
+        "forcepassiveip",
+        NoSpace,
+        String
+    ),
     spec!("FortunesFile", Some('F'), "fortunesfile", Any, Filename),
     spec!("FSCharset", Some('8'), "fscharset", Absent, Skip),
     spec!("IPV4Only", Some('4'), "ipv4only", Bool, YesNo),
     spec!("IPV6Only", Some('6'), "ipv6only", Bool, YesNo),
     spec!("KeepAllFiles", Some('K'), "keepallfiles", Bool, YesNo),
     spec!("LDAPConfigFile", None, "login", Any, Auth),
-    spec!("LimitRecursion", Some('L'), "limitrecursion", TwoDigits, TwoNumbersUnlimited),
+    spec!(
+        "LimitRecursion",
+        Some('L'),
+        "limitrecursion",
+        TwoDigits,
+        TwoNumbersUnlimited
+    ),
     spec!("LogPID", Some('1'), "logpid", Bool, YesNo),
-    spec!("MaxClientsNumber", Some('c'), "maxclientsnumber", Digits, Number),
-    spec!("MaxClientsPerIP", Some('C'), "maxclientsperip", Digits, Number),
+    spec!(
+        "MaxClientsNumber",
+        Some('c'),
+        "maxclientsnumber",
+        Digits,
+        Number
+    ),
+    spec!(
+        "MaxClientsPerIP",
+        Some('C'),
+        "maxclientsperip",
+        Digits,
+        Number
+    ),
     spec!("MaxDiskUsage", Some('k'), "maxdiskusagepct", Digits, Number),
     spec!("MaxIdleTime", Some('I'), "maxidletime", Digits, Number),
     spec!("MaxLoad", Some('m'), "maxload", Digits, Number),
@@ -126,22 +186,58 @@ pub static OPTIONS: &[OptionSpec] = &[
     spec!("NoRename", Some('G'), "norename", Bool, YesNo),
     spec!("NoTruncate", Some('0'), "notruncate", Bool, YesNo),
     spec!("PAMAuthentication", None, "login", Bool, Auth),
-    spec!("PassivePortRange", Some('p'), "passiveportrange", TwoDigits, TwoNumbers),
-    spec!("PerUserLimits", Some('y'), "peruserlimits", DigitsColonDigits, TwoNumbers),
+    spec!(
+        "PassivePortRange",
+        Some('p'),
+        "passiveportrange",
+        TwoDigits,
+        TwoNumbers
+    ),
+    spec!(
+        "PerUserLimits",
+        Some('y'),
+        "peruserlimits",
+        DigitsColonDigits,
+        TwoNumbers
+    ),
     spec!("PGSQLConfigFile", None, "login", Any, Auth),
     spec!("PIDFile", Some('g'), "pidfile", Any, Absent),
-    spec!("ProhibitDotFilesRead", Some('X'), "prohibitdotfilesread", Bool, YesNo),
-    spec!("ProhibitDotFilesWrite", Some('x'), "prohibitdotfileswrite", Bool, YesNo),
+    spec!(
+        "ProhibitDotFilesRead",
+        Some('X'),
+        "prohibitdotfilesread",
+        Bool,
+        YesNo
+    ),
+    spec!(
+        "ProhibitDotFilesWrite",
+        Some('x'),
+        "prohibitdotfileswrite",
+        Bool,
+        YesNo
+    ),
     spec!("PureDB", None, "login", Any, Auth),
     spec!("Quota", Some('n'), "quota", DigitsColonDigits, TwoNumbers),
     spec!("SyslogFacility", Some('f'), "syslogfacility", Alnum, Word),
     spec!("TLS", Some('Y'), "tls", Digits, Number),
-    spec!("TLSCipherSuite", Some('J'), "tlsciphersuite", NoSpace, String),
+    spec!(
+        "TLSCipherSuite",
+        Some('J'),
+        "tlsciphersuite",
+        NoSpace,
+        String
+    ),
     spec!("TrustedGID", Some('a'), "trustedgid", Digits, Number),
     spec!("TrustedIP", Some('V'), "trustedip", NoSpace, Ip),
     spec!("Umask", Some('U'), "umask", DigitsColonDigits, Umask),
     spec!("UnixAuthentication", None, "login", Bool, Auth),
-    spec!("UserBandwidth", Some('T'), "userbandwidth", OneOrTwoDigits, OneOrTwoNumbers),
+    spec!(
+        "UserBandwidth",
+        Some('T'),
+        "userbandwidth",
+        OneOrTwoDigits,
+        OneOrTwoNumbers
+    ),
     spec!("UserRatio", Some('Q'), "userratio", TwoDigits, TwoNumbers),
     spec!("VerboseLog", Some('d'), "verboselog", Bool, YesNo),
 ];
