@@ -160,15 +160,11 @@ fn user_classes(flags: &[Flag], tls: &Located<ControlTls>) -> Vec<UserClass> {
 /// `-S [address],[port]`: the port is the last one given (default 21); a
 /// value without `,` is a port (`-S 2121`).
 fn control_port(flags: &[Flag]) -> Located<Option<u16>> {
-    let bound = flags
-        .iter()
-        .rev()
-        .filter(|f| f.flag == 'S')
-        .find_map(|f| {
-            let text = arg(f);
-            let port = text.rsplit_once(',').map_or(text, |(_, p)| p);
-            (!port.is_empty()).then_some((port, f.span))
-        });
+    let bound = flags.iter().rev().filter(|f| f.flag == 'S').find_map(|f| {
+        let text = arg(f);
+        let port = text.rsplit_once(',').map_or(text, |(_, p)| p);
+        (!port.is_empty()).then_some((port, f.span))
+    });
     match bound {
         None => Located::default_value(Some(21)),
         Some((port, span)) => Located::new(service_port(port), Some(span)),
