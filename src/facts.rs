@@ -246,7 +246,9 @@ impl FtpServer {
                 max_sessions: "the session limit",
                 control_port: "<listener><port>",
                 range: |lo, hi| format!("<port_range><min>{lo}</min><max>{hi}</max></port_range>"),
-                random_bind_attempts: Some(15),
+                // Its port manager skips the ports its own sessions lease; the 15
+                // tries only meet ports other programs hold.
+                random_bind_attempts: None,
             },
             _ => Vocabulary {
                 product: "the FTP server",
