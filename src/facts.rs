@@ -227,6 +227,33 @@ impl FtpServer {
                 range: |lo, hi| format!("lowDataChannelPort={lo} and highDataChannelPort={hi}"),
                 random_bind_attempts: None,
             },
+            "pure-ftpd" => Vocabulary {
+                product: "pure-ftpd",
+                max_sessions: "MaxClientsNumber",
+                control_port: "Bind",
+                range: |lo, hi| format!("PassivePortRange {lo} {hi}"),
+                random_bind_attempts: None,
+            },
+            "filezilla-0.9" => Vocabulary {
+                product: "FileZilla Server",
+                max_sessions: "Maximum user count",
+                control_port: "Serverports",
+                range: |lo, hi| {
+                    format!(
+                        "Use custom PASV ports=1, Custom PASV min port={lo} and Custom PASV max port={hi}"
+                    )
+                },
+                random_bind_attempts: None,
+            },
+            "filezilla" => Vocabulary {
+                product: "FileZilla Server",
+                max_sessions: "the session limit",
+                control_port: "<listener><port>",
+                range: |lo, hi| format!("<port_range><min>{lo}</min><max>{hi}</max></port_range>"),
+                // Its port manager skips the ports its own sessions lease; the 15
+                // tries only meet ports other programs hold.
+                random_bind_attempts: None,
+            },
             _ => Vocabulary {
                 product: "the FTP server",
                 max_sessions: "the connection limit",

@@ -21,6 +21,8 @@ const CATEGORIES: &[&str] = &[
     "windows",
     "windows-firewall",
     "scripts",
+    "pure-ftpd",
+    "filezilla",
 ];
 const HEADINGS: &[&str] = &["## What it checks", "## Why it matters"];
 

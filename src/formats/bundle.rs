@@ -18,6 +18,7 @@ use std::path::{Path, PathBuf};
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Family {
     Ufw,
+    PureFtpd,
 }
 
 impl Format {
@@ -26,6 +27,7 @@ impl Format {
     pub fn bundle_family(&self) -> Option<Family> {
         match self {
             Format::UfwRules | Format::UfwSettings => Some(Family::Ufw),
+            Format::PureFtpd => Some(Family::PureFtpd),
             _ => None,
         }
     }
@@ -46,6 +48,7 @@ pub struct Bundle {
 #[derive(Debug)]
 pub enum BundleDoc {
     Ufw(super::ufw::files::UfwHost),
+    PureFtpd(super::pureftpd::bundle::Assembled),
 }
 
 impl Bundle {
@@ -99,6 +102,7 @@ fn assemble_family(family: Family, parts: Vec<ParsedFile>) -> Vec<Bundle> {
                 parts,
             })
             .collect(),
+        Family::PureFtpd => super::pureftpd::bundle::assemble(parts),
     }
 }
 
@@ -106,6 +110,10 @@ fn assemble_family(family: Family, parts: Vec<ParsedFile>) -> Vec<Bundle> {
 pub fn facts(bundle: &Bundle) -> FileFacts {
     match &bundle.doc {
         BundleDoc::Ufw(host) => super::ufw::files::facts(host, &bundle.primary_file().source),
+        BundleDoc::PureFtpd(model) => FileFacts {
+            ftp: super::pureftpd::bundle::facts(model, bundle),
+            ..FileFacts::default()
+        },
     }
 }
 

@@ -5,11 +5,13 @@
 
 pub mod backup;
 pub mod bundle;
+pub mod filezilla;
 pub mod iis;
 pub mod iis_apphost;
 pub mod iis_metabase;
 pub mod ipsec;
 pub mod iptables;
+pub mod pureftpd;
 pub mod regfile;
 pub mod ufw;
 pub mod vsftpd;
@@ -36,6 +38,8 @@ pub enum Format {
     UfwRules,
     /// `/etc/default/ufw` and `/etc/ufw/ufw.conf`.
     UfwSettings,
+    PureFtpd,
+    FileZilla,
 }
 
 impl Format {
@@ -52,6 +56,8 @@ impl Format {
             Format::PowerShell => "powershell",
             Format::UfwRules => "ufw-rules",
             Format::UfwSettings => "ufw-settings",
+            Format::PureFtpd => "pure-ftpd",
+            Format::FileZilla => "filezilla",
         }
     }
 }
@@ -66,6 +72,8 @@ pub enum Document {
     RegFile(regfile::RegFile),
     WindowsScript(winscript::Script),
     UfwSettings(ufw::files::Settings),
+    PureFtpd(pureftpd::Config),
+    FileZilla(filezilla::Settings),
 }
 
 /// A recognised file: its text, what it is, and what was read from it.
@@ -87,6 +95,9 @@ pub fn classify(path: &Path, text: &str) -> Option<Format> {
     if ufw::files::settings_file(path) {
         return Some(Format::UfwSettings);
     }
+    if pureftpd::sniff(path).is_some() {
+        return Some(Format::PureFtpd);
+    }
     if vsftpd::sniff(path, text) {
         return Some(Format::Vsftpd);
     }
@@ -95,6 +106,9 @@ pub fn classify(path: &Path, text: &str) -> Option<Format> {
     }
     if iis_apphost::sniff(path, text) {
         return Some(Format::IisApplicationHost);
+    }
+    if filezilla::sniff(path, text) {
+        return Some(Format::FileZilla);
     }
     if regfile::sniff(path, text) {
         return Some(Format::RegFile);
@@ -125,6 +139,11 @@ pub fn parse(source: SourceFile, format: Format) -> ParsedFile {
         }
         Format::UfwRules => Document::Iptables(ufw::files::parse_rules(&source)),
         Format::UfwSettings => Document::UfwSettings(ufw::files::parse_settings(&source)),
+        Format::FileZilla => Document::FileZilla(filezilla::parse(&source)),
+        Format::PureFtpd => {
+            let layout = pureftpd::sniff(&source.path).unwrap_or(pureftpd::Layout::ConfFile);
+            Document::PureFtpd(pureftpd::parse(&source, layout))
+        }
     };
     ParsedFile {
         source,
@@ -143,7 +162,7 @@ pub fn facts(file: &ParsedFile) -> FileFacts {
         Document::Iptables(ruleset) => {
             let (firewall, firewall_v6) = iptables::facts(ruleset, &file.source);
             FileFacts {
-                ftp: Vec::new(),
+                ftp: pureftpd::script_facts(&ruleset.pure_ftpd, &file.source),
                 firewall,
                 firewall_v6,
                 restores: ruleset.restored.clone(),
@@ -155,6 +174,8 @@ pub fn facts(file: &ParsedFile) -> FileFacts {
         Document::WindowsScript(script) => winscript::facts(script, &file.source),
         // Read with the other files of its bundle.
         Document::UfwSettings(_) => FileFacts::default(),
+        Document::PureFtpd(config) => servers(pureftpd::facts(config, &file.source)),
+        Document::FileZilla(settings) => servers(filezilla::facts(settings)),
     }
 }
 
@@ -259,6 +280,8 @@ impl Format {
             Format::RegFile => CommentStyle::Semicolon,
             Format::Batch => CommentStyle::Batch,
             Format::PowerShell => CommentStyle::Hash,
+            Format::PureFtpd => CommentStyle::HashAtColumnZero,
+            Format::FileZilla => CommentStyle::Xml,
         }
     }
 }

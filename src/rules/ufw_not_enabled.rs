@@ -13,7 +13,6 @@ impl Rule for UfwNotEnabled {
     }
 
     fn check_bundle(&self, bundle: &Bundle, out: &mut Vec<Diagnostic>) {
-        #[allow(irrefutable_let_patterns)] // Until a second family bundles.
         let BundleDoc::Ufw(host) = &bundle.doc else {
             return;
         };

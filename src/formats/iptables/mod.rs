@@ -228,6 +228,8 @@ pub struct Ruleset {
     pub restored: Vec<Restored>,
     /// A script's run: the files it writes and where its interpreter stopped.
     pub outcome: crate::scripts::Outcome,
+    /// The `pure-ftpd` command lines a script runs.
+    pub pure_ftpd: Vec<crate::formats::pureftpd::Config>,
 }
 
 impl Ruleset {
@@ -242,6 +244,7 @@ impl Ruleset {
             sets: Sets::default(),
             has_v4: false,
             restored: Vec::new(),
+            pure_ftpd: Vec::new(),
             outcome: crate::scripts::Outcome::default(),
         }
     }

@@ -20,7 +20,11 @@ use std::path::Path;
 /// A shell script that calls iptables (directly, through a variable, or by
 /// feeding iptables-restore), or one that writes a `vsftpd.conf`.
 pub fn looks_like_script(path: &Path, text: &str) -> bool {
-    if !text.contains("iptables") && !text.contains("vsftpd.conf") && !text.contains("ufw") {
+    if !text.contains("iptables")
+        && !text.contains("vsftpd.conf")
+        && !text.contains("ufw")
+        && !text.contains("pure-ftpd")
+    {
         return false;
     }
     let ext = path
@@ -40,7 +44,12 @@ pub fn looks_like_script(path: &Path, text: &str) -> bool {
     if !shell_ext && !shebang {
         return false;
     }
-    calls_iptables(text) || writes_vsftpd_conf(text) || calls_ufw(text)
+    calls_iptables(text) || writes_vsftpd_conf(text) || calls_ufw(text) || calls_pure_ftpd(text)
+}
+
+fn calls_pure_ftpd(text: &str) -> bool {
+    text.split_whitespace()
+        .any(|w| scripts::Program::of(w.trim_matches(['"', '\''])).name == "pure-ftpd")
 }
 
 fn calls_ufw(text: &str) -> bool {
@@ -196,6 +205,11 @@ struct Reader<'s> {
 
 impl Reader<'_> {
     fn command(&mut self, rs: &mut Ruleset, c: &Command) {
+        if let Some(first) = crate::formats::pureftpd::args::program_of(c) {
+            rs.pure_ftpd
+                .push(crate::formats::pureftpd::args::from_command(c, first));
+            return;
+        }
         if let Some(first) = ufw::program_of(c) {
             let args = c.argv.get(first..).unwrap_or(&[]);
             // A command that uses what the script does not set leaves ufw's
