@@ -47,7 +47,7 @@ pub struct Bundle {
 /// The model a family builds from its bundle's parts.
 #[derive(Debug)]
 pub enum BundleDoc {
-    Ufw(super::ufw::files::UfwHost),
+    Ufw(Box<super::ufw::files::UfwHost>),
     PureFtpd(super::pureftpd::bundle::Assembled),
 }
 
@@ -98,7 +98,7 @@ fn assemble_family(family: Family, parts: Vec<ParsedFile>) -> Vec<Bundle> {
             .into_iter()
             .map(|(_, parts)| Bundle {
                 primary: parts[0].source.id,
-                doc: BundleDoc::Ufw(super::ufw::files::load(&parts)),
+                doc: BundleDoc::Ufw(Box::new(super::ufw::files::load(&parts))),
                 parts,
             })
             .collect(),
