@@ -195,6 +195,42 @@ fn claim(case: &Path, family: Family) -> Option<(BTreeSet<u16>, BTreeSet<u16>)> 
     Some((pick(&class.open), pick(&class.open_to_some)))
 }
 
+/// Probe both families from the client and compare with pasvlint's claim for
+/// `case`; a message per disagreement. `said` is what ufw printed.
+fn compare(pair: &Pair, label: &str, case: &Path, said: &str) -> Vec<String> {
+    let mut failures = Vec::new();
+    for (family, ipv6) in [(Family::V4, false), (Family::V6, true)] {
+        let opened = match support::connect::connectable(pair, &candidates(), ipv6) {
+            Ok(o) => o,
+            Err(e) => {
+                failures.push(format!("{label} {family:?}: {e}"));
+                continue;
+            }
+        };
+        let (all, some) = claim(case, family).unwrap_or((candidates(), BTreeSet::new()));
+        let agrees = if some.is_empty() {
+            opened == all
+        } else {
+            all.is_subset(&opened) && opened.is_subset(&all.union(&some).copied().collect())
+        };
+        eprintln!(
+            "{label} {family:?}: connected to {}; pasvlint: open to the client {}, to some of its class {}",
+            show(&opened),
+            show(&all),
+            show(&some)
+        );
+        if !agrees {
+            failures.push(format!(
+                "{label} {family:?}: connected to {}, pasvlint says open to the client {} (to some of its class {}); ufw said: {said}",
+                show(&opened),
+                show(&all),
+                show(&some)
+            ));
+        }
+    }
+    failures
+}
+
 fn show(set: &BTreeSet<u16>) -> String {
     set.iter()
         .copied()
@@ -240,33 +276,7 @@ fn ufw_loads_exactly_what_pasvlint_says_is_open() {
         )
         .expect("ufw-init ran");
         let said = String::from_utf8_lossy(&init.stdout).trim().to_owned();
-        for (family, ipv6) in [(Family::V4, false), (Family::V6, true)] {
-            let opened = match support::connect::connectable(&pair, &candidates(), ipv6) {
-                Ok(o) => o,
-                Err(e) => {
-                    failures.push(format!("{name} {family:?}: {e}"));
-                    continue;
-                }
-            };
-            let (all, some) = claim(case, family).unwrap_or((candidates(), BTreeSet::new()));
-            let agrees = if some.is_empty() {
-                opened == all
-            } else {
-                all.is_subset(&opened) && opened.is_subset(&all.union(&some).copied().collect())
-            };
-            eprintln!(
-                "{name} {family:?}: connected to {}; pasvlint: open to the client {}, to some of its class {}",
-                show(&opened),
-                show(&all),
-                show(&some)
-            );
-            if !agrees {
-                failures.push(format!(
-                    "{name} {family:?}: connected to {}, pasvlint says open to the client {} (to some of its class {}); ufw-init said: {said}",
-                    show(&opened), show(&all), show(&some)
-                ));
-            }
-        }
+        failures.extend(compare(&pair, name, case, &said));
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
@@ -352,33 +362,7 @@ fn ufw_commands_load_exactly_what_pasvlint_says_is_open() {
             said.push_str(&String::from_utf8_lossy(&out.stderr));
             assert!(out.status.success(), "ufw {c} failed: {said}");
         }
-        for (family, ipv6) in [(Family::V4, false), (Family::V6, true)] {
-            let opened = match support::connect::connectable(&pair, &candidates(), ipv6) {
-                Ok(o) => o,
-                Err(e) => {
-                    failures.push(format!("{commands:?} {family:?}: {e}"));
-                    continue;
-                }
-            };
-            let (all, some) = claim(&script_dir, family).unwrap_or((candidates(), BTreeSet::new()));
-            let agrees = if some.is_empty() {
-                opened == all
-            } else {
-                all.is_subset(&opened) && opened.is_subset(&all.union(&some).copied().collect())
-            };
-            eprintln!(
-                "{commands:?} {family:?}: connected to {}; pasvlint: open to the client {}, to some of its class {}",
-                show(&opened),
-                show(&all),
-                show(&some)
-            );
-            if !agrees {
-                failures.push(format!(
-                    "{commands:?} {family:?}: connected to {}, pasvlint says open to the client {} (to some of its class {}); ufw said: {said}",
-                    show(&opened), show(&all), show(&some)
-                ));
-            }
-        }
+        failures.extend(compare(&pair, &format!("{commands:?}"), &script_dir, &said));
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
