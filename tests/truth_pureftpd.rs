@@ -17,7 +17,7 @@ mod support {
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use support::netns::{Netns, PREFIX};
+use support::netns::{Netns, unique_name};
 use support::pureftpd;
 
 const ADDRESS: &str = "127.0.0.1";
@@ -213,7 +213,7 @@ fn pure_ftpd_does_what_pasvlint_says() {
         eprintln!("skipping truth_pureftpd: {e}");
         return;
     }
-    let netns = Netns::create(format!("{PREFIX}{}-pure", std::process::id())).unwrap();
+    let netns = Netns::create(unique_name("pure")).unwrap();
     let scratch = std::env::temp_dir().join(format!("pvt-pure-{}", std::process::id()));
     let cases = cases();
     assert!(

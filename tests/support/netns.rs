@@ -21,6 +21,16 @@ pub const TOOL_TIMEOUT: Duration = Duration::from_secs(10);
 
 static NEXT: AtomicU32 = AtomicU32::new(0);
 
+/// A namespace name no other thread of this process uses: tests of one binary
+/// run in parallel threads that share the process id.
+pub fn unique_name(purpose: &str) -> String {
+    format!(
+        "{PREFIX}{}-{}-{purpose}",
+        std::process::id(),
+        NEXT.fetch_add(1, Ordering::Relaxed)
+    )
+}
+
 /// Runs a command to completion; a non-zero exit is an error carrying stderr.
 pub fn run(command: &mut Command) -> Result<Output, String> {
     let output = command
@@ -181,13 +191,8 @@ pub struct Pair {
 
 impl Pair {
     pub fn create() -> Result<Pair, String> {
-        let tag = format!(
-            "{PREFIX}{}-{}",
-            std::process::id(),
-            NEXT.fetch_add(1, Ordering::Relaxed)
-        );
-        let server = Netns::create(format!("{tag}-s"))?;
-        let client = Netns::create(format!("{tag}-c"))?;
+        let server = Netns::create(unique_name("s"))?;
+        let client = Netns::create(unique_name("c"))?;
         let pair = Pair { server, client };
         pair.link()?;
         Ok(pair)

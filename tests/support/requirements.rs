@@ -3,7 +3,7 @@
 //! Outside CI a missing tool skips the test with a printed reason; with
 //! `CI=true` it is a failure, so CI never passes by skipping.
 
-use super::netns::{PREFIX, run};
+use super::netns::{run, unique_name};
 use std::path::Path;
 use std::process::Command;
 
@@ -56,7 +56,7 @@ fn on_path(program: &str) -> bool {
 }
 
 fn netns_works() -> Result<(), String> {
-    let name = format!("{PREFIX}{}-check", std::process::id());
+    let name = unique_name("check");
     run(Command::new("ip").args(["netns", "add", &name]))
         .map_err(|e| format!("`ip netns add` does not work here: {e}"))?;
     run(Command::new("ip").args(["netns", "del", &name])).map(|_| ())
