@@ -55,6 +55,9 @@ pub struct Diagnostic {
     /// that holds only in part: sessions that work unless the client picks TLS).
     /// A severity set in `pasvlint.toml` is used as it is.
     pub at_most: Option<Severity>,
+    /// The finding holds only on some platforms; judged on the host's once hosts
+    /// are known (see `crate::platform`).
+    pub unless: Option<crate::platform::Exemption>,
 }
 
 /// A safe edit: replace each span with its text.
@@ -84,7 +87,14 @@ impl Diagnostic {
             host: None,
             fix: None,
             at_most: None,
+            unless: None,
         }
+    }
+
+    /// The finding does not hold on platforms `exemption` names.
+    pub fn unless(mut self, exemption: crate::platform::Exemption) -> Self {
+        self.unless = Some(exemption);
+        self
     }
 
     pub fn at_most(mut self, severity: Severity) -> Self {

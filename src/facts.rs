@@ -769,6 +769,8 @@ pub struct FileFacts {
     /// Files this file's commands load by path (`iptables-restore < /etc/iptables.save`):
     /// they are live even when named like backups.
     pub restores: Vec<crate::formats::backup::Restored>,
+    /// What the file says about the host's distribution and kernel.
+    pub platform: Vec<crate::platform::Clue>,
 }
 
 impl FileFacts {

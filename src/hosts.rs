@@ -1,6 +1,8 @@
 //! Which firewall guards which FTP server: default pairing and `[[hosts]]`.
 
-use crate::facts::{Family, FileFacts, Firewall, FtpServer};
+use crate::facts::{Family, FileFacts, Firewall, FtpHelper, FtpServer};
+use crate::platform::{Answer, HostPlatform, Platform};
+use crate::portset::PortSet;
 use crate::source::FileId;
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::{Path, PathBuf};
@@ -16,6 +18,8 @@ pub struct Host {
     pub firewall: Option<Firewall>,
     /// The IPv6 filter, when the host has one of its own.
     pub firewall_v6: Option<Firewall>,
+    /// The distribution and release the host runs, as far as it is known.
+    pub platform: HostPlatform,
 }
 
 impl Host {
@@ -52,10 +56,18 @@ pub struct FileEntry {
 pub struct HostSpec {
     pub name: String,
     pub matches: Box<dyn Fn(&Path) -> bool + Send + Sync>,
+    /// `platform = "..."` of the `[[hosts]]` entry.
+    pub platform: Option<Platform>,
 }
 
-/// Group files into hosts: explicit specs first, then the default pairing.
-pub fn group(entries: Vec<FileEntry>, specs: &[HostSpec]) -> Vec<Host> {
+/// Group files into hosts: explicit specs first, then the default pairing. A
+/// platform set for a `[[hosts]]` entry wins over `default_platform` (`[policy]
+/// platform`), which wins over what the host's files say.
+pub fn group(
+    entries: Vec<FileEntry>,
+    specs: &[HostSpec],
+    default_platform: Option<&Platform>,
+) -> Vec<Host> {
     let mut explicit: Vec<Vec<FileEntry>> = specs.iter().map(|_| Vec::new()).collect();
     let mut rest = Vec::new();
     for e in entries {
@@ -68,9 +80,20 @@ pub fn group(entries: Vec<FileEntry>, specs: &[HostSpec]) -> Vec<Host> {
         .iter()
         .zip(explicit)
         .filter(|(_, files)| !files.is_empty())
-        .map(|(spec, files)| build_host(spec.name.clone(), files))
+        .map(|(spec, files)| {
+            let configured = spec.platform.as_ref().map(|p| (p, "[[hosts]] platform"));
+            build_host(
+                spec.name.clone(),
+                files,
+                configured.or(policy(default_platform)),
+            )
+        })
         .collect();
-    hosts.extend(default_pairing(rest));
+    hosts.extend(
+        default_pairing(rest)
+            .into_iter()
+            .map(|(name, files)| build_host(name, files, policy(default_platform))),
+    );
     hosts.sort_by(|a, b| {
         a.files
             .first()
@@ -80,9 +103,13 @@ pub fn group(entries: Vec<FileEntry>, specs: &[HostSpec]) -> Vec<Host> {
     hosts
 }
 
+fn policy(platform: Option<&Platform>) -> Option<(&Platform, &'static str)> {
+    platform.map(|p| (p, "[policy] platform"))
+}
+
 /// An FTP config pairs with the firewall configs under the nearest directory,
 /// from its own upward, whose subtree holds any. A file that is both pairs with itself.
-fn default_pairing(entries: Vec<FileEntry>) -> Vec<Host> {
+fn default_pairing(entries: Vec<FileEntry>) -> Vec<(String, Vec<FileEntry>)> {
     let dirs_with_firewalls: HashSet<PathBuf> = entries
         .iter()
         .filter(|e| e.facts.has_firewall())
@@ -118,23 +145,27 @@ fn default_pairing(entries: Vec<FileEntry>) -> Vec<Host> {
         groups.entry(key).or_default().push(fw);
     }
     // Files with nothing to pair (a backup copy, a script that only restores) go with
-    // the closest server, else with a lone firewall at or above them.
+    // the closest server, else with a lone firewall at or above them. A file that
+    // only tells the platform is no host of its own.
     for e in factless {
-        let key = closest_group(&groups, &e.path)
-            .or_else(|| {
-                e.path
-                    .ancestors()
-                    .skip(1)
-                    .find_map(|dir| lone_firewall_in.get(dir).cloned())
-            })
-            .unwrap_or_else(|| e.path.clone());
+        let key = closest_group(&groups, &e.path).or_else(|| {
+            e.path
+                .ancestors()
+                .skip(1)
+                .find_map(|dir| lone_firewall_in.get(dir).cloned())
+        });
+        let key = match key {
+            Some(key) => key,
+            None if !e.facts.platform.is_empty() && e.facts.restores.is_empty() => continue,
+            None => e.path.clone(),
+        };
         groups.entry(key).or_default().push(e);
     }
     split_groups_left_without_firewall(groups)
         .into_iter()
         .map(|(key, mut files)| {
             files.sort_by_key(|e| e.id);
-            build_host(host_name(&key), files)
+            (host_name(&key), files)
         })
         .collect()
 }
@@ -219,7 +250,21 @@ fn host_name(key: &Path) -> String {
     }
 }
 
-fn build_host(name: String, files: Vec<FileEntry>) -> Host {
+fn build_host(
+    name: String,
+    files: Vec<FileEntry>,
+    configured: Option<(&Platform, &'static str)>,
+) -> Host {
+    let clues: Vec<crate::platform::Clue> = files
+        .iter()
+        .flat_map(|e| e.facts.platform.iter().cloned())
+        .collect();
+    let paths: Vec<PathBuf> = files.iter().map(|e| e.path.clone()).collect();
+    let paths: Vec<&Path> = paths.iter().map(PathBuf::as_path).collect();
+    let mut platform = HostPlatform::from_clues(&clues, &paths);
+    if let Some((p, key)) = configured {
+        platform = HostPlatform::configured(p.clone(), key, platform.helper_module);
+    }
     let mut ids = Vec::new();
     let mut servers = Vec::new();
     let mut firewalls = Vec::new();
@@ -239,12 +284,24 @@ fn build_host(name: String, files: Vec<FileEntry>) -> Host {
     if !servers.is_empty() && servers.iter().all(runs_before_vista) {
         firewall = firewall.map(Firewall::without_public_profile);
     }
+    let mut firewall_v6 = Firewall::combine(firewalls_v6);
+    if let (Answer::Yes, Some(span)) =
+        (platform.kernel_assigns_ftp_helper(), platform.helper_module)
+    {
+        for fw in firewall.iter_mut().chain(firewall_v6.iter_mut()) {
+            fw.ftp_helpers.push(FtpHelper {
+                ports: PortSet::single(21),
+                span,
+            });
+        }
+    }
     Host {
         name,
         files: ids,
         servers,
         firewall,
-        firewall_v6: Firewall::combine(firewalls_v6),
+        firewall_v6,
+        platform,
     }
 }
 

@@ -11,6 +11,7 @@ pub mod filter;
 pub mod formats;
 pub mod hosts;
 pub mod lsp;
+pub mod platform;
 pub mod policy;
 pub mod portset;
 pub mod rules;
@@ -123,6 +124,7 @@ pub fn lint_with(paths: &[PathBuf], config: &Config, overlay: &Overlay) -> Repor
     join_bundle_members(&mut entries, &bundles.members);
     let hosts = group_hosts(entries, config);
     diagnostics.extend(check_hosts(&hosts, &enabled, config));
+    judge_on_platforms(&mut diagnostics, &hosts);
     if !written.files.is_empty() {
         map_written_spans(&mut diagnostics, &sources);
         // An edited copy repeats its repository file's findings on unchanged lines.
@@ -528,7 +530,11 @@ fn group_hosts(
             written,
         })
         .collect();
-    hosts::group(entries, &host_specs(config))
+    hosts::group(
+        entries,
+        &host_specs(config),
+        config.policy.platform.as_ref(),
+    )
 }
 
 /// `[[hosts]]` globs match paths relative to the config file's directory.
@@ -550,6 +556,7 @@ fn host_specs(config: &Config) -> Vec<HostSpec> {
             let root = root.clone();
             HostSpec {
                 name: h.name.clone(),
+                platform: h.platform.clone(),
                 matches: Box::new(move |p: &Path| {
                     let abs = std::fs::canonicalize(p).unwrap_or_else(|_| p.to_path_buf());
                     let rel = abs.strip_prefix(&root).unwrap_or(p);
@@ -574,6 +581,62 @@ fn check_hosts(hosts: &[Host], rules: &[&'static dyn Rule], config: &Config) -> 
             out
         })
         .collect()
+}
+
+/// Findings that hold only on some platforms, judged on their host's: dropped
+/// where the platform exempts them, warnings that say so where it is not known.
+fn judge_on_platforms(diagnostics: &mut Vec<Diagnostic>, hosts: &[Host]) {
+    let platform_of: HashMap<FileId, &platform::HostPlatform> = hosts
+        .iter()
+        .flat_map(|h| h.files.iter().map(move |f| (*f, &h.platform)))
+        .collect();
+    let unknown = platform::HostPlatform::unknown();
+    diagnostics.retain_mut(|d| {
+        let Some(exemption) = d.unless.take() else {
+            return true;
+        };
+        let platform = platform_of
+            .get(&d.primary.span.file)
+            .copied()
+            .unwrap_or(&unknown);
+        match exemption.applies(platform) {
+            platform::Answer::Yes => false,
+            platform::Answer::No => true,
+            platform::Answer::Unknown => {
+                d.message.push_str(exemption.unknown_note());
+                d.at_most = Some(diag::Severity::Warning);
+                true
+            }
+        }
+    });
+    for d in diagnostics.iter_mut() {
+        if let Some(host) = hosts.iter().find(|h| Some(&h.name) == d.host.as_ref()) {
+            note_kernel_helper(d, host);
+        }
+    }
+}
+
+/// On a host whose kernel may attach the FTP helper by itself (the module is
+/// loaded at boot, the release is not known), a finding that RELATED admits no
+/// data holds only on kernels from 4.7 on.
+fn note_kernel_helper(d: &mut Diagnostic, host: &Host) {
+    if !matches!(d.rule, "ftp-helper-not-assigned" | "passive-ports-blocked")
+        || host.platform.kernel_assigns_ftp_helper() != platform::Answer::Unknown
+        || !host.firewalls().any(|(_, fw)| fw.admits_related)
+    {
+        return;
+    }
+    let Some(module) = host.platform.helper_module else {
+        return;
+    };
+    d.message.push_str(
+        " (on kernels from Linux 4.7 on; older ones, as RHEL/CentOS 7's, Debian 8's and Ubuntu 16.04's, attach the helper to port 21 by themselves once nf_conntrack_ftp is loaded, and this host's release is not known)",
+    );
+    d.related.push(diag::Label {
+        span: module,
+        message: "loads nf_conntrack_ftp".to_owned(),
+    });
+    d.at_most = Some(diag::Severity::Warning);
 }
 
 /// Severities, host names for file findings, stable order, no duplicates.

@@ -1,6 +1,7 @@
 //! `pasvlint.toml`: rule selection, severities, site policy, explicit hosts.
 
 use crate::diag::Severity;
+use crate::platform::Platform;
 use crate::portset::PortSet;
 use serde::Deserialize;
 use std::collections::BTreeMap;
@@ -51,6 +52,10 @@ pub struct Policy {
     pub control_port: Option<u16>,
     /// Honour `pasvlint: ignore` comments (default true; turn off for a strict gate).
     pub inline_suppressions: Option<bool>,
+    /// The distribution every host runs unless its files or `[[hosts]]` say otherwise:
+    /// `"debian-12"`, `"rhel-7"`, `"ubuntu-22.04"`.
+    #[serde(default, deserialize_with = "de_platform")]
+    pub platform: Option<Platform>,
 }
 
 impl Policy {
@@ -65,6 +70,21 @@ pub struct HostConfig {
     pub name: String,
     /// Globs (relative to the config file's directory) of the host's files.
     pub files: Vec<String>,
+    /// The distribution this host runs (wins over `[policy] platform` and its files).
+    #[serde(default, deserialize_with = "de_platform")]
+    pub platform: Option<Platform>,
+}
+
+fn de_platform<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Platform>, D::Error> {
+    let text: Option<String> = Option::deserialize(d)?;
+    text.map(|t| {
+        Platform::parse(&t).ok_or_else(|| {
+            serde::de::Error::custom(format!(
+                "`{t}` is not a platform like \"debian-12\", \"ubuntu-22.04\", \"rhel-7\" (also centos, rocky, almalinux), \"fedora-39\", \"alpine-3.19\""
+            ))
+        })
+    })
+    .transpose()
 }
 
 fn de_portset<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<PortSet>, D::Error> {

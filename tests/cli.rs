@@ -463,3 +463,42 @@ fn facts_json_shows_the_passive_address_the_server_announces() {
         );
     }
 }
+
+#[test]
+fn facts_json_names_the_platform_or_null() {
+    let out = pasvlint(&[
+        "facts",
+        "--isolated",
+        "--format",
+        "json",
+        "fixtures/platform",
+    ]);
+    let facts = json(&out);
+    let hosts = facts["hosts"].as_array().expect("hosts");
+    let platform = |name: &str| {
+        hosts.iter().find(|h| h["name"] == name).map(|h| {
+            (
+                h["platform"].clone(),
+                h["platform_evidence"]["source"].clone(),
+            )
+        })
+    };
+    let (id, source) = platform("fixtures/platform/centos7").expect("centos7 host");
+    assert_eq!(id, "rhel-7");
+    assert!(
+        source
+            .as_str()
+            .is_some_and(|s| s.contains("etc/redhat-release:1")),
+        "{source}"
+    );
+    let (id, _) = platform("fixtures/platform/rhel-family").expect("rhel-family host");
+    assert_eq!(id, Value::Null, "rhel or fedora: the release is unknown");
+    let out = pasvlint(&[
+        "facts",
+        "--isolated",
+        "--format",
+        "json",
+        "fixtures/formats/vsftpd/pasv-address",
+    ]);
+    assert_eq!(json(&out)["hosts"][0]["platform"], Value::Null);
+}

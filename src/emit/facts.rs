@@ -25,6 +25,8 @@ pub fn render_json(report: &Report) -> String {
             json!({
                 "name": h.name,
                 "files": h.files.iter().map(|f| path(&report.sources, *f)).collect::<Vec<_>>(),
+                "platform": h.platform.id(),
+                "platform_evidence": platform_evidence(&h.platform, &report.sources),
                 "ftp": h.servers.iter().map(|s| server_json(s, &report.sources)).collect::<Vec<_>>(),
                 "firewall": host_firewall_json(h, &report.sources),
             })
@@ -38,6 +40,39 @@ pub fn render_json(report: &Report) -> String {
     .unwrap_or_default();
     s.push('\n');
     s
+}
+
+/// Why the platform is believed, and what else it could be when not known.
+fn platform_evidence(p: &crate::platform::HostPlatform, sources: &SourceMap) -> Value {
+    if p.evidence.is_none() {
+        return Value::Null;
+    }
+    json!({
+        "source": p.describe(sources),
+        "candidates": p.candidates.iter().map(|d| d.id()).collect::<Vec<_>>(),
+        "ftp_helper_module": p.helper_module.map(|s| location(sources, s)),
+    })
+}
+
+fn location(sources: &SourceMap, span: crate::source::Span) -> String {
+    sources.get(span.file).map_or(String::new(), |f| {
+        format!("{}:{}", f.display_path(), f.line_col(span.start).0)
+    })
+}
+
+fn platform_line(p: &crate::platform::HostPlatform, sources: &SourceMap) -> Option<String> {
+    p.evidence.as_ref()?;
+    let why = p.describe(sources);
+    Some(match p.id() {
+        Some(id) => format!("  platform {id}, from {why}"),
+        None => {
+            let names: Vec<&str> = p.candidates.iter().map(|d| d.id()).collect();
+            format!(
+                "  platform unknown: one of {}, from {why}",
+                names.join(", ")
+            )
+        }
+    })
 }
 
 fn path(sources: &SourceMap, id: FileId) -> String {
@@ -133,6 +168,9 @@ pub fn render_human(report: &Report) -> String {
     let mut out = String::new();
     for h in &report.hosts {
         let _ = writeln!(out, "host {}", h.name);
+        if let Some(line) = platform_line(&h.platform, &report.sources) {
+            let _ = writeln!(out, "{line}");
+        }
         for id in h.files.iter().filter(|id| report.backups.contains(id)) {
             let _ = writeln!(
                 out,

@@ -40,6 +40,8 @@ pub enum Format {
     UfwSettings,
     PureFtpd,
     FileZilla,
+    /// Files read for the host's platform only (`/etc/os-release`, a Dockerfile's `FROM`).
+    Platform,
 }
 
 impl Format {
@@ -58,6 +60,7 @@ impl Format {
             Format::UfwSettings => "ufw-settings",
             Format::PureFtpd => "pure-ftpd",
             Format::FileZilla => "filezilla",
+            Format::Platform => "platform",
         }
     }
 }
@@ -74,6 +77,7 @@ pub enum Document {
     UfwSettings(ufw::files::Settings),
     PureFtpd(pureftpd::Config),
     FileZilla(filezilla::Settings),
+    Platform(Vec<crate::platform::Clue>),
 }
 
 /// A recognised file: its text, what it is, and what was read from it.
@@ -88,6 +92,9 @@ pub struct ParsedFile {
 pub fn classify(path: &Path, text: &str) -> Option<Format> {
     if is_documentation(path) {
         return None;
+    }
+    if crate::platform::sniff(path) {
+        return Some(Format::Platform);
     }
     if ufw::files::sniff_rules(path, text) {
         return Some(Format::UfwRules);
@@ -140,6 +147,7 @@ pub fn parse(source: SourceFile, format: Format) -> ParsedFile {
         Format::UfwRules => Document::Iptables(ufw::files::parse_rules(&source)),
         Format::UfwSettings => Document::UfwSettings(ufw::files::parse_settings(&source)),
         Format::FileZilla => Document::FileZilla(filezilla::parse(&source)),
+        Format::Platform => Document::Platform(crate::platform::read(&source)),
         Format::PureFtpd => {
             let layout = pureftpd::sniff(&source.path).unwrap_or(pureftpd::Layout::ConfFile);
             Document::PureFtpd(pureftpd::parse(&source, layout))
@@ -166,6 +174,11 @@ pub fn facts(file: &ParsedFile) -> FileFacts {
                 firewall,
                 firewall_v6,
                 restores: ruleset.restored.clone(),
+                platform: if ruleset.format == Format::ShellScript {
+                    crate::platform::script_clues(&file.source)
+                } else {
+                    Vec::new()
+                },
             }
         }
         Document::IisMetabase(metabase) => servers(iis_metabase::facts(metabase, &file.source)),
@@ -176,6 +189,10 @@ pub fn facts(file: &ParsedFile) -> FileFacts {
         Document::UfwSettings(_) => FileFacts::default(),
         Document::PureFtpd(config) => servers(pureftpd::facts(config, &file.source)),
         Document::FileZilla(settings) => servers(filezilla::facts(settings)),
+        Document::Platform(clues) => FileFacts {
+            platform: clues.clone(),
+            ..FileFacts::default()
+        },
     }
 }
 
@@ -282,6 +299,7 @@ impl Format {
             Format::PowerShell => CommentStyle::Hash,
             Format::PureFtpd => CommentStyle::HashAtColumnZero,
             Format::FileZilla => CommentStyle::Xml,
+            Format::Platform => CommentStyle::Hash,
         }
     }
 }

@@ -985,7 +985,7 @@ pub fn facts(file: &RegFile, source: &SourceFile) -> FileFacts {
         ftp: iis_server(file, source).into_iter().collect(),
         firewall: firewall(file).map(|w| w.to_firewall(source.id)),
         firewall_v6: None,
-        restores: Vec::new(),
+        ..FileFacts::default()
     }
 }
 

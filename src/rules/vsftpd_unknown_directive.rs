@@ -2,6 +2,7 @@
 
 use super::Rule;
 use crate::diag::Diagnostic;
+use crate::platform::Exemption;
 use crate::formats::ParsedFile;
 use crate::formats::vsftpd::directives::{self, Directive, Foreign, Kind};
 use crate::formats::vsftpd::{BOM, Outcome, Setting, config_of, is_c_space, parse_bool, shown_short, trim_c_space};
@@ -66,6 +67,10 @@ impl VsftpdUnknownDirective {
             (None, None) => "not a vsftpd 3.0.3 directive".to_owned(),
         };
         let mut d = Diagnostic::new(self.name(), message, span, label);
+        // The fork compares names as exactly as upstream does.
+        if key.foreign.is_some_and(|f| f.name == name && f.accepted_by.contains("Fedora")) && !key.bom {
+            d = d.unless(Exemption::VsftpdFedoraFork);
+        }
         let mut help = Vec::new();
         if key.bom {
             help.push("save the file as UTF-8 without a byte-order mark".to_owned());

@@ -348,7 +348,7 @@ pub fn facts(script: &Script, source: &SourceFile) -> FileFacts {
         ftp,
         firewall,
         firewall_v6: None,
-        restores: Vec::new(),
+        ..FileFacts::default()
     }
 }
 
