@@ -100,6 +100,7 @@ fn server(
     max_sessions: Located<Option<Option<u32>>>,
     tls: Located<ControlTls>,
     families: Located<Option<Families>>,
+    passive_address: Located<Option<String>>,
 ) -> FtpServer {
     let user_classes = vec![UserClass {
         kind: UserKind::All,
@@ -116,8 +117,7 @@ fn server(
         families,
         user_classes,
         active: Active::Unknown,
-        // `Custom PASV IP` / `host_override` are not read yet.
-        passive_address: Located::default_value(None),
+        passive_address,
         anchor,
     }
 }
@@ -206,7 +206,22 @@ mod legacy {
             max_sessions,
             tls(&items),
             families,
+            passive_address(&items),
         ))
+    }
+
+    /// `Custom PASV IP type` 1 announces `Custom PASV IP` (an address, or a name
+    /// FileZilla resolves) to routable clients; 0 (and any value outside 0-2, which
+    /// it resets to 0) the address the client reached; 2 an address fetched from
+    /// `Custom PASV IP server` at run time, which a file cannot tell.
+    fn passive_address(items: &[Item]) -> Located<Option<String>> {
+        let custom = matches!(number(items, "Custom PASV IP type"), Some((1, _)));
+        match string(items, "Custom PASV IP").map(|(t, s)| (t.trim(), s)) {
+            Some((address, span)) if custom && !address.is_empty() => {
+                Located::new(Some(address.to_owned()), Some(span))
+            }
+            _ => Located::default_value(None),
+        }
     }
 
     /// `Serverports`: ports separated by blanks or commas; those from 1 to 65535 count.
@@ -371,6 +386,9 @@ mod modern {
             max_sessions,
             tls,
             families,
+            // `<pasv><host_override>` is not read: its element names could not be
+            // checked against FileZilla Server 1.x's source.
+            Located::default_value(None),
         ))
     }
 
@@ -505,6 +523,33 @@ mod tests {
             .ports()
             .unwrap()
             .to_string()
+    }
+
+    #[test]
+    fn legacy_custom_pasv_ip_is_announced_only_with_type_1() {
+        let address = |kind: &str, ip: &str| {
+            let body = format!(
+                "{}<Item name=\"Custom PASV IP\" type=\"string\">{ip}</Item>",
+                item("Custom PASV IP type", kind)
+            );
+            let s = read(
+                "FileZilla Server.xml",
+                &format!("<FileZillaServer><Settings>{body}</Settings></FileZillaServer>"),
+            );
+            s.server.unwrap().passive_address.value
+        };
+        assert_eq!(
+            address("1", " 203.0.113.7 "),
+            Some("203.0.113.7".to_owned())
+        );
+        assert_eq!(
+            address("1", "ftp.example.com"),
+            Some("ftp.example.com".to_owned())
+        );
+        assert_eq!(address("0", "203.0.113.7"), None);
+        assert_eq!(address("2", "203.0.113.7"), None, "fetched at run time");
+        assert_eq!(address("3", "203.0.113.7"), None, "reset to 0");
+        assert_eq!(address("1", ""), None);
     }
 
     #[test]
