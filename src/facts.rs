@@ -512,6 +512,20 @@ pub struct Firewall {
     /// Windows Firewall: the facts of each profile; the fields above then
     /// describe [`Profiles::shown`].
     pub profiles: Option<Profiles>,
+    /// The syntax its rules are written in, so a fix can be given in it.
+    pub dialect: Dialect,
+}
+
+/// The language a firewall's rules are written in.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum Dialect {
+    #[default]
+    Iptables,
+    /// ufw's files (`/etc/ufw/*.rules` are iptables-restore text ufw-init loads).
+    Ufw,
+    Nftables,
+    Firewalld,
+    WindowsFirewall,
 }
 
 /// A Windows Firewall profile: which rules and defaults apply depends on the
@@ -597,6 +611,7 @@ impl Firewall {
             family: Some(family),
             classes: Vec::new(),
             profiles: None,
+            dialect: Dialect::Iptables,
         }
     }
 

@@ -457,6 +457,8 @@ impl<'r> Eval<'r> {
             family: None,
             classes: Vec::new(),
             profiles: None,
+            // The lowering format names its own dialect.
+            dialect: crate::facts::Dialect::Iptables,
         }
     }
 

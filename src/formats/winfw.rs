@@ -438,6 +438,7 @@ impl WinFirewall {
         // filter's admission of active-mode replies is not lowered yet.
         fw.family = None;
         fw.active = None;
+        fw.dialect = crate::facts::Dialect::WindowsFirewall;
         fw
     }
 

@@ -2,7 +2,7 @@
 
 use super::Rule;
 use crate::diag::Diagnostic;
-use crate::facts::ControlTls;
+use crate::facts::{ControlTls, Dialect};
 use crate::hosts::Host;
 use crate::policy::Policy;
 use crate::portset::PortSet;
@@ -52,10 +52,31 @@ impl Rule for FtpHelperNotAssigned {
             if let Some(span) = server.control_port.span {
                 d = d.with_related(span, format!("control port {control}"));
             }
-            out.push(d.with_help(format!(
-                "assign the helper: iptables -t raw -A PREROUTING -p tcp --dport {control} -j CT --helper ftp (automatic assignment is gone since Linux 6.0)"
-            )));
+            out.push(d.with_help(assign_helper(fw.dialect, control)));
         }
+    }
+}
+
+/// How to attach the helper, in the firewall's own syntax.
+fn assign_helper(dialect: Dialect, control: u16) -> String {
+    match dialect {
+        Dialect::Iptables | Dialect::WindowsFirewall => format!(
+            "assign the helper: iptables -t raw -A PREROUTING -p tcp --dport {control} -j CT --helper ftp (automatic assignment is gone since Linux 6.0)"
+        ),
+        Dialect::Ufw => format!(
+            "assign the helper in /etc/ufw/before.rules (and before6.rules), after its filter COMMIT: `*raw`, `:PREROUTING ACCEPT [0:0]`, `-A PREROUTING -p tcp --dport {control} -j CT --helper ftp`, `COMMIT` (automatic assignment is gone since Linux 6.0)"
+        ),
+        Dialect::Nftables => format!(
+            "assign the helper: in the table, `ct helper ftp-standard {{ type \"ftp\" protocol tcp; }}` and, in a chain hooked on prerouting or input, `tcp dport {control} ct helper set \"ftp-standard\"` (automatic assignment is gone since Linux 6.0)"
+        ),
+        Dialect::Firewalld => format!(
+            "add the ftp service to the zone (`<service name=\"ftp\"/>`, or `firewall-cmd --permanent --add-service=ftp`): it attaches the ftp helper{}",
+            if control == 21 {
+                String::new()
+            } else {
+                format!("; for control port {control}, a service of your own with `<port port=\"{control}\" protocol=\"tcp\"/>` and `<helper name=\"ftp\"/>`")
+            }
+        ),
     }
 }
 

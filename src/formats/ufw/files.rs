@@ -437,6 +437,7 @@ pub fn facts(host: &UfwHost, primary: &SourceFile) -> crate::facts::FileFacts {
     };
     let anchor = Some(primary.span(0, 0));
     let built_in = |fw: &mut crate::facts::Firewall| {
+        fw.dialect = crate::facts::Dialect::Ufw;
         if fw.default_policy.span == anchor {
             fw.default_policy.span = None;
         }
