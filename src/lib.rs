@@ -266,8 +266,8 @@ fn process_file(
     rules: &[&'static dyn Rule],
     overlay: &Overlay,
 ) -> Result<Option<Read>, (PathBuf, String)> {
-    let bytes = match overlay.get(path) {
-        Some(text) => text.clone().into_bytes(),
+    let (bytes, whole) = match overlay.get(path) {
+        Some(text) => (text.clone().into_bytes(), true),
         None => read_capped(path)?,
     };
     let byte_len = bytes.len();
@@ -275,6 +275,18 @@ fn process_file(
     let Some(format) = formats::classify(path, &text) else {
         return Ok(None);
     };
+    // Of a file over the cap only vsftpd's config can be read as its program
+    // reads it (the first 100,000 bytes); any other would be judged on a part.
+    if !whole && format != Format::Vsftpd {
+        return Err((
+            path.to_path_buf(),
+            format!(
+                "over the {1} MiB pasvlint reads, so not read as {0}",
+                format.name(),
+                discover::MAX_FILE_BYTES >> 20
+            ),
+        ));
+    }
     let source = SourceFile::from_text(id, path, text, encoding, byte_len);
     let parsed = formats::parse(source, format);
     let mut diagnostics = Vec::new();
@@ -509,13 +521,24 @@ fn map_written_spans(diagnostics: &mut [Diagnostic], sources: &SourceMap) {
     }
 }
 
-fn read_capped(path: &Path) -> Result<Vec<u8>, (PathBuf, String)> {
-    let meta = std::fs::metadata(path).map_err(|e| (path.to_path_buf(), e.to_string()))?;
-    if meta.len() > discover::MAX_FILE_BYTES {
-        return Ok(Vec::new());
+/// The file's bytes, and whether they are all of it: a file over the cap yields
+/// only its first [`CAPPED_PREFIX`] bytes, enough to tell what it is.
+fn read_capped(path: &Path) -> Result<(Vec<u8>, bool), (PathBuf, String)> {
+    let error = |e: std::io::Error| (path.to_path_buf(), e.to_string());
+    let meta = std::fs::metadata(path).map_err(error)?;
+    if meta.len() <= discover::MAX_FILE_BYTES {
+        return std::fs::read(path).map(|b| (b, true)).map_err(error);
     }
-    std::fs::read(path).map_err(|e| (path.to_path_buf(), e.to_string()))
+    use std::io::Read as _;
+    let mut prefix = Vec::with_capacity(CAPPED_PREFIX);
+    std::fs::File::open(path)
+        .and_then(|f| f.take(CAPPED_PREFIX as u64).read_to_end(&mut prefix))
+        .map_err(error)?;
+    Ok((prefix, false))
 }
+
+/// Read of a file over the cap: more than vsftpd reads of its config (100,000 bytes).
+const CAPPED_PREFIX: usize = 1 << 20;
 
 fn group_hosts(
     entries: Vec<(FileId, PathBuf, Vec<FileId>, FileFacts)>,

@@ -502,3 +502,50 @@ fn facts_json_names_the_platform_or_null() {
     ]);
     assert_eq!(json(&out)["hosts"][0]["platform"], Value::Null);
 }
+
+#[test]
+fn a_file_over_the_cap_is_read_as_its_program_reads_it_or_reported() {
+    let dir = tempfile::tempdir().unwrap();
+    let big = |path: &str, text: &str| {
+        let path = dir.path().join(path);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        let file = std::fs::File::create(&path).unwrap();
+        std::io::Write::write_all(&mut &file, text.as_bytes()).unwrap();
+        // Sparse: 300 MiB on paper, nothing on disk.
+        file.set_len(300 << 20).unwrap();
+    };
+    big("ftp/vsftpd.conf", "listen=YES\nListen=YES\n");
+    let out = pasvlint(&[
+        "check",
+        "--isolated",
+        "--format",
+        "concise",
+        dir.path().to_str().unwrap(),
+    ]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains("unknown directive `Listen`"),
+        "vsftpd reads the first 100000 bytes: {stdout}"
+    );
+    big(
+        "fw/etc/iptables/rules.v4",
+        "*filter\n:INPUT DROP [0:0]\nCOMMIT\n",
+    );
+    let out = pasvlint(&[
+        "check",
+        "--isolated",
+        "--format",
+        "concise",
+        dir.path().to_str().unwrap(),
+    ]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("rules.v4") && stderr.contains("256 MiB"),
+        "{stderr}"
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "an unread input is a usage error"
+    );
+}

@@ -62,31 +62,100 @@ fn summary(report: &Report) -> String {
 /// Each file's escaped text, made once and shared by every finding in it:
 /// copying the whole file per finding made large reports quadratic.
 #[derive(Default)]
-struct Texts(std::collections::HashMap<FileId, Arc<String>>);
+struct Texts(std::collections::HashMap<FileId, Shown>);
 
 impl Texts {
-    fn get(&mut self, sources: &SourceMap, file: FileId) -> Option<NamedSource<Arc<String>>> {
+    fn shown(&mut self, sources: &SourceMap, file: FileId) -> Option<&Shown> {
         let f = sources.get(file)?;
-        let text = self
-            .0
-            .entry(file)
-            .or_insert_with(|| Arc::new(escape_controls(&f.text)))
-            .clone();
-        Some(NamedSource::new(f.display_path(), text))
+        Some(self.0.entry(file).or_insert_with(|| Shown::new(&f.text)))
+    }
+
+    fn get(&mut self, sources: &SourceMap, file: FileId) -> Option<NamedSource<Arc<String>>> {
+        let name = sources.get(file)?.display_path();
+        let text = self.shown(sources, file)?.text.clone();
+        Some(NamedSource::new(name, text))
+    }
+}
+
+/// Longest line shown in a snippet; a longer one (minified or binary data) is cut.
+const MAX_SHOWN_LINE: usize = 512;
+const CUT_MARK: &str = "…";
+
+/// A file's text as shown: controls escaped, overlong lines cut, and the map from
+/// the file's offsets to the shown text's.
+struct Shown {
+    text: Arc<String>,
+    /// Removed stretches: (start in the file, end in the file, start in the shown text).
+    cuts: Vec<(usize, usize, usize)>,
+}
+
+impl Shown {
+    fn new(text: &str) -> Shown {
+        let escaped = escape_controls(text);
+        let mut shown = String::with_capacity(escaped.len().min(1 << 20));
+        let mut cuts = Vec::new();
+        let mut at = 0;
+        for line in escaped.split_inclusive('\n') {
+            let body = line.trim_end_matches('\n');
+            if body.len() > MAX_SHOWN_LINE {
+                let mut keep = MAX_SHOWN_LINE;
+                while !body.is_char_boundary(keep) {
+                    keep -= 1;
+                }
+                shown.push_str(&body[..keep]);
+                cuts.push((at + keep, at + body.len(), shown.len()));
+                shown.push_str(CUT_MARK);
+                shown.push_str(&line[body.len()..]);
+            } else {
+                shown.push_str(line);
+            }
+            at += line.len();
+        }
+        Shown {
+            text: Arc::new(shown),
+            cuts,
+        }
+    }
+
+    /// Where a file offset is in the shown text (inside a cut: at its mark).
+    fn map(&self, offset: usize) -> usize {
+        let i = self.cuts.partition_point(|(from, _, _)| *from <= offset);
+        let Some(&(_, to, shown_from)) = i.checked_sub(1).and_then(|i| self.cuts.get(i)) else {
+            return offset;
+        };
+        if offset < to {
+            shown_from
+        } else {
+            offset - to + shown_from + CUT_MARK.len()
+        }
+    }
+
+    fn span(&self, span: crate::source::Span) -> (usize, usize) {
+        let start = self.map(span.start as usize);
+        let end = self.map(span.end as usize).max(start);
+        (start, end - start)
     }
 }
 
 fn build(d: &Diagnostic, sources: &SourceMap, texts: &mut Texts) -> Rendered {
     let primary_file = d.primary.span.file;
-    let mut labels = vec![labeled(&d.primary, true)];
+    let mut label_of = |label: &Label, primary: bool| {
+        let span = texts
+            .shown(sources, label.span.file)
+            .map_or((label.span.start as usize, label.span.len()), |s| {
+                s.span(label.span)
+            });
+        labeled(label, span, primary)
+    };
+    let mut labels = vec![label_of(&d.primary, true)];
     let mut other_files: Vec<(FileId, Vec<LabeledSpan>)> = Vec::new();
     for r in &d.related {
         if r.span.file == primary_file {
-            labels.push(labeled(r, false));
+            labels.push(label_of(r, false));
         } else if let Some((_, l)) = other_files.iter_mut().find(|(f, _)| *f == r.span.file) {
-            l.push(labeled(r, false));
+            l.push(label_of(r, false));
         } else {
-            other_files.push((r.span.file, vec![labeled(r, false)]));
+            other_files.push((r.span.file, vec![label_of(r, false)]));
         }
     }
     let related = other_files
@@ -116,9 +185,8 @@ fn build(d: &Diagnostic, sources: &SourceMap, texts: &mut Texts) -> Rendered {
     }
 }
 
-fn labeled(label: &Label, primary: bool) -> LabeledSpan {
+fn labeled(label: &Label, span: (usize, usize), primary: bool) -> LabeledSpan {
     let text = Some(escape_controls(&label.message)).filter(|s| !s.is_empty());
-    let span = (label.span.start as usize, label.span.len());
     if primary {
         LabeledSpan::new_primary_with_span(text, span)
     } else {
@@ -184,5 +252,27 @@ impl miette::Diagnostic for Rendered {
         Some(Box::new(
             self.related.iter().map(|r| r as &dyn miette::Diagnostic),
         ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{CUT_MARK, MAX_SHOWN_LINE, Shown};
+
+    #[test]
+    fn overlong_lines_are_cut_and_offsets_follow() {
+        let long = "x".repeat(MAX_SHOWN_LINE + 1000);
+        let text = format!("a=1\n{long}\nb=2\n");
+        let shown = Shown::new(&text);
+        let b = text.find("b=2").unwrap();
+        let shown_b = shown.map(b);
+        assert_eq!(&shown.text[shown_b..shown_b + 3], "b=2");
+        assert!(shown.text.len() < MAX_SHOWN_LINE + 20);
+        let inside = text.find('x').unwrap() + MAX_SHOWN_LINE + 10;
+        assert_eq!(
+            &shown.text[shown.map(inside)..shown.map(inside) + CUT_MARK.len()],
+            CUT_MARK
+        );
+        assert_eq!(Shown::new("short\n").map(3), 3);
     }
 }

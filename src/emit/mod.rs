@@ -364,16 +364,21 @@ pub fn counts(diagnostics: &[Diagnostic]) -> Counts {
 }
 
 /// Replace terminal control characters from inputs so output cannot drive the
-/// terminal; byte length is kept so spans stay valid.
+/// terminal; byte length is kept so spans stay valid. A carriage return is kept
+/// only where it ends a line (CRLF files): anywhere else it would send the cursor
+/// back and let the rest of the line overwrite what was printed.
 pub fn escape_controls(text: &str) -> String {
-    text.chars()
-        .map(|c| match c {
-            '\n' | '\t' => c.to_string(),
-            '\r' => c.to_string(),
-            c if c.is_control() => "?".repeat(c.len_utf8()),
-            c => c.to_string(),
-        })
-        .collect()
+    let mut out = String::with_capacity(text.len());
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '\n' | '\t' => out.push(c),
+            '\r' if chars.peek() == Some(&'\n') => out.push(c),
+            c if c.is_control() => out.extend(std::iter::repeat_n('?', c.len_utf8())),
+            c => out.push(c),
+        }
+    }
+    out
 }
 
 /// Text for XML character data: markup escaped, characters XML 1.0 forbids
@@ -405,4 +410,21 @@ fn xml_escape(text: &str, attribute: bool) -> String {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::escape_controls;
+
+    #[test]
+    fn control_characters_cannot_drive_the_terminal() {
+        assert_eq!(escape_controls("a=1\r\nb=2\n"), "a=1\r\nb=2\n", "CRLF kept");
+        assert_eq!(escape_controls("banner=hi\rthere"), "banner=hi?there");
+        assert_eq!(escape_controls("x\u{1b}]0;pwned\u{7}y\r"), "x?]0;pwned?y?");
+        assert_eq!(
+            escape_controls("\u{85}").len(),
+            "\u{85}".len(),
+            "length kept"
+        );
+    }
 }

@@ -72,6 +72,10 @@ impl IptablesSyntaxError {
                     "{restore} rejects the table at its COMMIT on line {commit}: {tool} (jump on line {line})"
                 )
             }
+            (_, _) if is_outside_table(tool) => format!(
+                "{restore} rejects line {line}: {tool}: {}",
+                outside_table_reason(source.slice(p.span))
+            ),
             _ => format!("{restore} rejects line {line}: {tool}"),
         };
         let mut d = Diagnostic::new(self.name(), message, p.span, "rejected here");
@@ -79,6 +83,21 @@ impl IptablesSyntaxError {
             d = d.with_related(at, "nft reports it here");
         }
         d.with_help(help_for(&p.message))
+    }
+}
+
+/// `line N failed` is all iptables-restore says about a line outside a table.
+fn is_outside_table(tool: &str) -> bool {
+    tool.strip_prefix("line ")
+        .and_then(|rest| rest.strip_suffix(" failed"))
+        .is_some_and(|n| n.bytes().all(|b| b.is_ascii_digit()))
+}
+
+fn outside_table_reason(line: &str) -> &'static str {
+    if line.bytes().any(|b| b == 0 || (b < 0x20 && b != b'\t')) {
+        "the file holds binary data (NUL or control bytes), not an iptables-save dump"
+    } else {
+        "outside a `*table` … `COMMIT` block only a `*table` line, `#` comments and blank lines may appear"
     }
 }
 

@@ -323,7 +323,24 @@ pub fn sniff(path: &Path, text: &str) -> Option<Format> {
     if script::looks_like_script(path, text) {
         return Some(Format::ShellScript);
     }
-    None
+    // What the system restores at boot is a dump whatever it holds: a file there
+    // that is not one fails the load, which the parser then reports.
+    loaded_at_boot(path).then_some(Format::IptablesSave)
+}
+
+/// The paths iptables-persistent (`/etc/iptables/rules.v4`, `rules.v6`) and
+/// iptables-services (`/etc/sysconfig/iptables`, `ip6tables`) restore at boot.
+fn loaded_at_boot(path: &Path) -> bool {
+    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
+    let parent = path
+        .parent()
+        .and_then(|p| p.file_name())
+        .and_then(|n| n.to_str())
+        .unwrap_or("");
+    matches!(
+        (parent, name),
+        ("iptables", "rules.v4" | "rules.v6") | ("sysconfig", "iptables" | "ip6tables")
+    )
 }
 
 pub fn parse_save(source: &SourceFile) -> Ruleset {
