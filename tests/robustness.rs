@@ -131,3 +131,128 @@ fn keep(case: &Path) -> String {
     }
     dest.display().to_string()
 }
+
+/// Inputs built to blow up a parser or evaluator: deep nesting, long repetition,
+/// very long lines. Each must be linted, without a panic, within [`LIMIT`].
+fn structural_cases() -> Vec<(&'static str, &'static str, String)> {
+    let chains: String = {
+        let n = 3000;
+        let mut s = String::from("*filter\n:INPUT DROP [0:0]\n");
+        for i in 0..n {
+            s.push_str(&format!(":C{i} - [0:0]\n"));
+        }
+        s.push_str("-A INPUT -j C0\n");
+        for i in 0..n - 1 {
+            s.push_str(&format!("-A C{i} -j C{}\n", i + 1));
+        }
+        s.push_str(&format!(
+            "-A C{} -p tcp --dport 21 -j ACCEPT\nCOMMIT\n",
+            n - 1
+        ));
+        s
+    };
+    let long_rule = format!(
+        "*filter\n:INPUT DROP [0:0]\n-A INPUT{} -j ACCEPT\nCOMMIT\n",
+        " -p tcp".repeat(150_000)
+    );
+    let nested_xml = format!(
+        "<configuration><system.ftpServer>{}{}</system.ftpServer></configuration>",
+        "<a>".repeat(50_000),
+        "</a>".repeat(50_000)
+    );
+    vec![
+        ("vsftpd-repeated", "vsftpd.conf", "pasv_min_port=40000\n".repeat(200_000)),
+        ("iptables-chain-of-chains", "rules.v4", chains),
+        ("iptables-one-long-rule", "rules.v4", long_rule),
+        (
+            "iptables-many-rules",
+            "rules.v4",
+            format!(
+                "*filter\n:INPUT DROP [0:0]\n{}COMMIT\n",
+                "-A INPUT -s 198.51.100.7/32 -p tcp -m multiport --dports 21,40000:40100 -j ACCEPT\n"
+                    .repeat(100_000)
+            ),
+        ),
+        ("xml-deep", "applicationHost.config", nested_xml),
+        (
+            "shell-nested-substitution",
+            "fw.sh",
+            format!(
+                "#!/bin/sh\niptables -A INPUT -p tcp --dport {}21{} -j ACCEPT\n",
+                "$(echo ".repeat(5_000),
+                ")".repeat(5_000)
+            ),
+        ),
+        (
+            "shell-nested-braces",
+            "fw.sh",
+            format!("#!/bin/sh\n{}iptables -P INPUT DROP\n{}", "{ ".repeat(5_000), "; }".repeat(5_000)),
+        ),
+        (
+            "shell-endless-loop",
+            "fw.sh",
+            "#!/bin/sh\nwhile true; do iptables -A INPUT -p tcp --dport 21 -j ACCEPT; done\n".to_owned(),
+        ),
+        (
+            "shell-recursion",
+            "fw.sh",
+            "#!/bin/bash\nf() { iptables -A INPUT -j ACCEPT; f; }\nf\n".to_owned(),
+        ),
+        (
+            "batch-nested-parentheses",
+            "fw.cmd",
+            format!(
+                "@echo off\n{}netsh advfirewall firewall add rule name=ftp dir=in action=allow protocol=TCP localport=21\n{}",
+                "if 1==1 (\n".repeat(5_000),
+                ")\n".repeat(5_000)
+            ),
+        ),
+        (
+            "powershell-nested-parentheses",
+            "fw.ps1",
+            format!(
+                "New-NetFirewallRule -DisplayName ftp -Direction Inbound -Protocol TCP -LocalPort {}21{} -Action Allow\n",
+                "(".repeat(5_000),
+                ")".repeat(5_000)
+            ),
+        ),
+        (
+            "reg-many-keys",
+            "ftp.reg",
+            format!(
+                "Windows Registry Editor Version 5.00\n\n{}",
+                "[HKEY_LOCAL_MACHINE\\SYSTEM\\CurrentControlSet\\Services\\MSFTPSVC\\Parameters]\n\"PassivePortRange\"=\"5001-5010\"\n\n"
+                    .repeat(50_000)
+            ),
+        ),
+    ]
+}
+
+/// Generous for a debug build on a loaded 2-core machine; a blow-up takes far longer.
+const LIMIT: std::time::Duration = std::time::Duration::from_secs(60);
+
+#[test]
+fn structural_blowups_finish_in_time_without_panic() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut failures = Vec::new();
+    for (case, name, text) in structural_cases() {
+        let folder = dir.path().join(case);
+        std::fs::create_dir_all(&folder).unwrap();
+        std::fs::write(folder.join(name), text).unwrap();
+        // Printed first: a stack overflow aborts the process before any assert.
+        eprintln!("robustness: {case}");
+        let (done, wait) = std::sync::mpsc::channel();
+        let path = folder.clone();
+        let started = std::time::Instant::now();
+        std::thread::spawn(move || {
+            let ok = std::panic::catch_unwind(|| support::lint_path(&path)).is_ok();
+            let _ = done.send(ok);
+        });
+        match wait.recv_timeout(LIMIT) {
+            Ok(true) => eprintln!("robustness: {case} took {:?}", started.elapsed()),
+            Ok(false) => failures.push(format!("{case}: panicked")),
+            Err(_) => failures.push(format!("{case}: still running after {LIMIT:?}")),
+        }
+    }
+    assert!(failures.is_empty(), "{failures:#?}");
+}

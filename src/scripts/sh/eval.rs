@@ -93,7 +93,7 @@ pub struct Interp<'a, 'b> {
     write_bytes: usize,
     uncertain: Option<Uncertain>,
     repeated: bool,
-    depth: usize,
+    pub(super) depth: usize,
     pub arith_depth: usize,
     stdout: Vec<Sink>,
     status: St,
@@ -239,7 +239,7 @@ impl<'a, 'b> Interp<'a, 'b> {
         r
     }
 
-    fn enter(&mut self, span: Option<Range>) -> bool {
+    pub(super) fn enter(&mut self, span: Option<Range>) -> bool {
         self.depth += 1;
         let span = self.span(span.unwrap_or((0, 0)));
         if self.charge_depth(self.depth, span) {

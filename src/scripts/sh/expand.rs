@@ -345,6 +345,17 @@ impl Interp<'_, '_> {
 
     /// `$(seq A B)` / `$(seq A S B)` yield their numbers; anything else is unknown.
     fn command_substitution(&mut self, inner: Range) -> String {
+        // Each level is parsed and expanded afresh: without the nesting budget a
+        // `$(echo $(echo …))` thousands deep would exhaust the stack.
+        if !self.enter(Some(inner)) {
+            return UNKNOWN.to_string();
+        }
+        let text = self.substituted(inner);
+        self.depth -= 1;
+        text
+    }
+
+    fn substituted(&mut self, inner: Range) -> String {
         match self.seq_of(inner) {
             Some((first, step, last)) => {
                 let count = if step == 0 {
