@@ -8,6 +8,7 @@ pub mod cmd;
 pub mod host;
 pub mod lower;
 pub mod schema;
+pub mod shadow;
 pub mod shipped;
 mod shipped_services;
 pub mod zone;
