@@ -15,6 +15,7 @@ const CATEGORIES: &[&str] = &[
     "vsftpd",
     "iptables",
     "ufw",
+    "firewalld",
     "iis",
     "suppression",
     "iis",

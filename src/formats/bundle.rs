@@ -19,6 +19,7 @@ use std::path::{Path, PathBuf};
 pub enum Family {
     Ufw,
     PureFtpd,
+    Firewalld,
 }
 
 impl Format {
@@ -28,6 +29,9 @@ impl Format {
         match self {
             Format::UfwRules | Format::UfwSettings => Some(Family::Ufw),
             Format::PureFtpd => Some(Family::PureFtpd),
+            Format::FirewalldZone | Format::FirewalldService | Format::FirewalldConf => {
+                Some(Family::Firewalld)
+            }
             _ => None,
         }
     }
@@ -49,6 +53,7 @@ pub struct Bundle {
 pub enum BundleDoc {
     Ufw(Box<super::ufw::files::UfwHost>),
     PureFtpd(super::pureftpd::bundle::Assembled),
+    Firewalld(Box<super::firewalld::host::FirewalldHost>),
 }
 
 impl Bundle {
@@ -103,6 +108,14 @@ fn assemble_family(family: Family, parts: Vec<ParsedFile>) -> Vec<Bundle> {
             })
             .collect(),
         Family::PureFtpd => super::pureftpd::bundle::assemble(parts),
+        Family::Firewalld => super::firewalld::host::assemble(parts)
+            .into_iter()
+            .map(|(_, parts)| Bundle {
+                primary: parts[0].source.id,
+                doc: BundleDoc::Firewalld(Box::new(super::firewalld::host::load(&parts))),
+                parts,
+            })
+            .collect(),
     }
 }
 
@@ -114,6 +127,9 @@ pub fn facts(bundle: &Bundle) -> FileFacts {
             ftp: super::pureftpd::bundle::facts(model, bundle),
             ..FileFacts::default()
         },
+        BundleDoc::Firewalld(host) => {
+            super::firewalld::host::facts(host, &bundle.primary_file().source)
+        }
     }
 }
 

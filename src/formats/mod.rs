@@ -6,6 +6,7 @@
 pub mod backup;
 pub mod bundle;
 pub mod filezilla;
+pub mod firewalld;
 pub mod iis;
 pub mod iis_apphost;
 pub mod iis_metabase;
@@ -42,6 +43,12 @@ pub enum Format {
     FileZilla,
     /// Files read for the host's platform only (`/etc/os-release`, a Dockerfile's `FROM`).
     Platform,
+    /// firewalld zone XML (`/etc/firewalld/zones/*.xml`).
+    FirewalldZone,
+    /// firewalld service XML (`/etc/firewalld/services/*.xml`).
+    FirewalldService,
+    /// `/etc/firewalld/firewalld.conf`.
+    FirewalldConf,
 }
 
 impl Format {
@@ -61,6 +68,9 @@ impl Format {
             Format::PureFtpd => "pure-ftpd",
             Format::FileZilla => "filezilla",
             Format::Platform => "platform",
+            Format::FirewalldZone => "firewalld-zone",
+            Format::FirewalldService => "firewalld-service",
+            Format::FirewalldConf => "firewalld-conf",
         }
     }
 }
@@ -78,6 +88,9 @@ pub enum Document {
     PureFtpd(pureftpd::Config),
     FileZilla(filezilla::Settings),
     Platform(Vec<crate::platform::Clue>),
+    FirewalldZone(Box<firewalld::Zone>),
+    FirewalldService(firewalld::Service),
+    FirewalldConf(firewalld::Conf),
 }
 
 /// A recognised file: its text, what it is, and what was read from it.
@@ -101,6 +114,12 @@ pub fn classify(path: &Path, text: &str) -> Option<Format> {
     }
     if ufw::files::settings_file(path) {
         return Some(Format::UfwSettings);
+    }
+    match firewalld::sniff(path) {
+        Some(firewalld::Kind::Zone) => return Some(Format::FirewalldZone),
+        Some(firewalld::Kind::Service) => return Some(Format::FirewalldService),
+        Some(firewalld::Kind::Conf) => return Some(Format::FirewalldConf),
+        None => {}
     }
     if pureftpd::sniff(path).is_some() {
         return Some(Format::PureFtpd);
@@ -148,6 +167,9 @@ pub fn parse(source: SourceFile, format: Format) -> ParsedFile {
         Format::UfwSettings => Document::UfwSettings(ufw::files::parse_settings(&source)),
         Format::FileZilla => Document::FileZilla(filezilla::parse(&source)),
         Format::Platform => Document::Platform(crate::platform::read(&source)),
+        Format::FirewalldZone => Document::FirewalldZone(Box::new(firewalld::parse_zone(&source))),
+        Format::FirewalldService => Document::FirewalldService(firewalld::parse_service(&source)),
+        Format::FirewalldConf => Document::FirewalldConf(firewalld::parse_conf(&source)),
         Format::PureFtpd => {
             let layout = pureftpd::sniff(&source.path).unwrap_or(pureftpd::Layout::ConfFile);
             Document::PureFtpd(pureftpd::parse(&source, layout))
@@ -187,6 +209,9 @@ pub fn facts(file: &ParsedFile) -> FileFacts {
         Document::WindowsScript(script) => winscript::facts(script, &file.source),
         // Read with the other files of its bundle.
         Document::UfwSettings(_) => FileFacts::default(),
+        Document::FirewalldZone(_) | Document::FirewalldService(_) | Document::FirewalldConf(_) => {
+            FileFacts::default()
+        }
         Document::PureFtpd(config) => servers(pureftpd::facts(config, &file.source)),
         Document::FileZilla(settings) => servers(filezilla::facts(settings)),
         Document::Platform(clues) => FileFacts {
@@ -300,6 +325,8 @@ impl Format {
             Format::PureFtpd => CommentStyle::HashAtColumnZero,
             Format::FileZilla => CommentStyle::Xml,
             Format::Platform => CommentStyle::Hash,
+            Format::FirewalldZone | Format::FirewalldService => CommentStyle::Xml,
+            Format::FirewalldConf => CommentStyle::Hash,
         }
     }
 }

@@ -481,6 +481,29 @@ fn crlf_problem(span: Span, text: &str) -> Problem {
     }
 }
 
+/// Load generated restore lines into `rs`, each line's spans at the place it
+/// comes from (a command, an element of a configuration file the line stands for).
+pub fn restore_lines(
+    rs: &mut Ruleset,
+    source: &SourceFile,
+    lines: &[(String, Span)],
+    family: Family,
+) {
+    let mut parser = SaveParser::new(source, family, true);
+    let mut words = Vec::new();
+    for (n, (line, span)) in lines.iter().enumerate() {
+        parser.line(
+            rs,
+            line,
+            span.start as usize,
+            n as u32 + 1,
+            Some(*span),
+            &mut words,
+        );
+    }
+    parser.finish(rs, lines.len() as u32);
+}
+
 #[cfg(test)]
 mod tests {
     //! Verdicts of a real `iptables-restore` load (nft), domain.md "iptables" §1.

@@ -10,6 +10,7 @@ use super::state::{self, Replay};
 use super::{Family, Interner, Policy, Ruleset, TableKind, Unknown};
 use crate::formats::Format;
 use crate::formats::backup::Restored;
+use crate::formats::firewalld::cmd::{self as firewalld_cmd, Firewalld};
 use crate::formats::ufw::{self, Ufw};
 use crate::scripts::{self, Command, Input, Text, Word};
 use crate::source::{SourceFile, Span};
@@ -24,6 +25,7 @@ pub fn looks_like_script(path: &Path, text: &str) -> bool {
         && !text.contains("vsftpd.conf")
         && !text.contains("ufw")
         && !text.contains("pure-ftpd")
+        && !text.contains("firewall-")
     {
         return false;
     }
@@ -44,12 +46,25 @@ pub fn looks_like_script(path: &Path, text: &str) -> bool {
     if !shell_ext && !shebang {
         return false;
     }
-    calls_iptables(text) || writes_vsftpd_conf(text) || calls_ufw(text) || calls_pure_ftpd(text)
+    calls_iptables(text)
+        || writes_vsftpd_conf(text)
+        || calls_ufw(text)
+        || calls_pure_ftpd(text)
+        || calls_firewalld(text)
 }
 
 fn calls_pure_ftpd(text: &str) -> bool {
     text.split_whitespace()
         .any(|w| scripts::Program::of(w.trim_matches(['"', '\''])).name == "pure-ftpd")
+}
+
+fn calls_firewalld(text: &str) -> bool {
+    text.split_whitespace().any(|w| {
+        matches!(
+            scripts::Program::of(w).name,
+            "firewall-cmd" | "firewall-offline-cmd"
+        )
+    })
 }
 
 fn calls_ufw(text: &str) -> bool {
@@ -157,6 +172,7 @@ pub fn parse(source: &SourceFile) -> Ruleset {
         interner: Interner::default(),
         reported: HashSet::new(),
         ufw: Ufw::default(),
+        firewalld: Firewalld::default(),
         ran_iptables: false,
     };
     let outcome = scripts::sh::run(source, &mut |c| reader.command(&mut rs, &c));
@@ -168,6 +184,11 @@ pub fn parse(source: &SourceFile) -> Ruleset {
         for family in [Family::V4, Family::V6] {
             if let Some(lines) = reader.ufw.lower(family) {
                 lowered_ufw(&mut rs, source, &lines, family);
+            }
+        }
+        if let Some(config) = reader.firewalld.config() {
+            for family in [Family::V4, Family::V6] {
+                super::restore_lines(&mut rs, source, &config.lines(family), family);
             }
         }
     }
@@ -200,6 +221,7 @@ struct Reader<'s> {
     /// called from several places, or an arm that may run is reported once).
     reported: HashSet<(Span, String)>,
     ufw: Ufw,
+    firewalld: Firewalld,
     ran_iptables: bool,
 }
 
@@ -208,6 +230,13 @@ impl Reader<'_> {
         if let Some(first) = crate::formats::pureftpd::args::program_of(c) {
             rs.pure_ftpd
                 .push(crate::formats::pureftpd::args::from_command(c, first));
+            return;
+        }
+        if let Some((offline, first)) = firewalld_cmd::program_of(c) {
+            let args = c.argv.get(first..).unwrap_or(&[]);
+            if args.iter().all(Word::is_known) && c.uncertain.is_none() {
+                self.firewalld.command(offline, args, c.span);
+            }
             return;
         }
         if let Some(first) = ufw::program_of(c) {

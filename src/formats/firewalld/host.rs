@@ -1,0 +1,251 @@
+//! One host's firewalld: its zone, service and `firewalld.conf` files read
+//! together as firewalld 1.3 loads them. Zones and services under
+//! `usr/lib/firewalld` stand in for the shipped ones, those under
+//! `etc/firewalld` override them by name. A fatal problem in any file makes
+//! firewalld load its stock configuration instead (measured: "Failed to load user
+//! configuration. Falling back to full stock configuration."): the shipped zones
+//! with the default zone `public`.
+
+use super::lower::Config;
+use super::zone::{Problem, Service};
+use super::{Kind, shipped};
+use crate::formats::iptables::{self, Ruleset};
+use crate::formats::{Document, Format, ParsedFile};
+use crate::source::{SourceFile, Span};
+use std::path::{Path, PathBuf};
+
+/// The host folder above `etc/firewalld` (or `usr/lib/firewalld`), and whether
+/// the file is a shipped definition.
+fn host_of(path: &Path) -> (PathBuf, bool) {
+    let Some(fw) = path
+        .ancestors()
+        .find(|a| a.file_name().is_some_and(|n| n == "firewalld"))
+    else {
+        return (
+            path.parent().map(Path::to_path_buf).unwrap_or_default(),
+            false,
+        );
+    };
+    let above = fw.parent().unwrap_or(Path::new(""));
+    if above.ends_with("usr/lib") {
+        let root = above
+            .parent()
+            .and_then(Path::parent)
+            .unwrap_or(Path::new(""));
+        return (root.to_path_buf(), true);
+    }
+    let root = if above.ends_with("etc") {
+        above.parent().unwrap_or(Path::new(""))
+    } else {
+        above
+    };
+    (root.to_path_buf(), false)
+}
+
+fn kind(part: &ParsedFile) -> Option<Kind> {
+    match part.format {
+        Format::FirewalldZone => Some(Kind::Zone),
+        Format::FirewalldService => Some(Kind::Service),
+        Format::FirewalldConf => Some(Kind::Conf),
+        _ => None,
+    }
+}
+
+/// Group a run's firewalld files by host; each group's primary is its
+/// `firewalld.conf`, else its default zone's file, else its first file.
+pub fn assemble(parts: Vec<ParsedFile>) -> Vec<(PathBuf, Vec<ParsedFile>)> {
+    let mut groups: Vec<(PathBuf, Vec<ParsedFile>)> = Vec::new();
+    for part in parts {
+        let key = host_of(&part.source.path).0;
+        match groups.iter_mut().find(|(k, _)| *k == key) {
+            Some((_, g)) => g.push(part),
+            None => groups.push((key, vec![part])),
+        }
+    }
+    for (_, g) in &mut groups {
+        let default = default_zone(g).0;
+        let rank = |p: &ParsedFile| match kind(p) {
+            Some(Kind::Conf) => 0,
+            Some(Kind::Zone) if zone_name(p) == default && !host_of(&p.source.path).1 => 1,
+            _ => 2,
+        };
+        g.sort_by(|a, b| {
+            rank(a)
+                .cmp(&rank(b))
+                .then(a.source.path.cmp(&b.source.path))
+        });
+    }
+    groups
+}
+
+fn zone_name(p: &ParsedFile) -> String {
+    p.source
+        .path
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default()
+}
+
+/// `DefaultZone=` of the group's firewalld.conf (firewalld's default: public).
+fn default_zone(parts: &[ParsedFile]) -> (String, Option<Span>) {
+    parts
+        .iter()
+        .find_map(|p| match &p.doc {
+            Document::FirewalldConf(c) => c
+                .get("DefaultZone")
+                .map(|s| (s.value.clone(), Some(s.value_span))),
+            _ => None,
+        })
+        .unwrap_or(("public".to_owned(), None))
+}
+
+/// What one host's firewalld loads.
+#[derive(Debug)]
+pub struct FirewalldHost {
+    /// The configuration in effect (the stock one after a fatal problem).
+    pub config: Config,
+    /// The user's configuration as written (zones and services of `etc/firewalld`
+    /// over the shipped ones), whatever firewalld makes of it.
+    pub written: Config,
+    /// Problems only the files together show (a service no file defines).
+    pub problems: Vec<Problem>,
+    /// The first fatal problem of any file: firewalld ignores the user configuration.
+    pub fell_back: Option<Span>,
+    pub ruleset: Ruleset,
+}
+
+pub fn load(parts: &[ParsedFile]) -> FirewalldHost {
+    let primary = &parts[0].source;
+    let anchor = primary.span(0, 0);
+    let (default, default_span) = default_zone(parts);
+    let mut zones = shipped::zones(anchor);
+    let mut services: Vec<Service> = Vec::new();
+    // Shipped files first, so that etc/ overrides them.
+    let mut ordered: Vec<&ParsedFile> = parts.iter().collect();
+    ordered.sort_by_key(|p| !host_of(&p.source.path).1);
+    let mut fatal = None;
+    for p in ordered {
+        match &p.doc {
+            Document::FirewalldZone(z) => {
+                fatal = fatal.or(z.problems.iter().find(|q| q.fatal).map(|q| q.span));
+                zones.retain(|o| o.name != z.name);
+                zones.push((**z).clone());
+            }
+            Document::FirewalldService(s) => {
+                fatal = fatal.or(s.problems.iter().find(|q| q.fatal).map(|q| q.span));
+                services.retain(|o| o.name != s.name);
+                services.push(s.clone());
+            }
+            _ => {}
+        }
+    }
+    let written = Config {
+        zones,
+        services,
+        default_zone: default.clone(),
+        default_span: default_span.unwrap_or(anchor),
+        anchor,
+    };
+    let problems = cross_problems(&written, default_span);
+    let fell_back = fatal.or(problems.iter().find(|p| p.fatal).map(|p| p.span));
+    let config = match fell_back {
+        None => written.clone(),
+        Some(_) => Config {
+            zones: shipped::zones(anchor),
+            services: Vec::new(),
+            default_zone: if shipped::is_zone(&default) {
+                default
+            } else {
+                "public".into()
+            },
+            default_span: default_span.unwrap_or(anchor),
+            anchor,
+        },
+    };
+    let ruleset = ruleset(&config, primary);
+    FirewalldHost {
+        config,
+        written,
+        problems,
+        fell_back,
+        ruleset,
+    }
+}
+
+/// The lowered rules of both families.
+pub fn ruleset(config: &Config, primary: &SourceFile) -> Ruleset {
+    let mut rs = Ruleset::new(Format::FirewalldConf, crate::addrset::Family::V4);
+    for family in [crate::addrset::Family::V4, crate::addrset::Family::V6] {
+        iptables::restore_lines(&mut rs, primary, &config.lines(family), family);
+    }
+    rs
+}
+
+/// Services no file or shipped definition defines (`INVALID_SERVICE`, fatal,
+/// measured), and a default zone that does not exist.
+fn cross_problems(config: &Config, default_span: Option<Span>) -> Vec<Problem> {
+    let mut out = Vec::new();
+    for z in &config.zones {
+        for s in &z.services {
+            if config.service(&s.name).is_none() {
+                out.push(Problem {
+                    span: s.value_span,
+                    message: format!(
+                        "INVALID_SERVICE: Zone '{}': '{}' not among existing services",
+                        z.name, s.name
+                    ),
+                    fatal: true,
+                });
+            }
+        }
+        for r in &z.rules {
+            if let super::zone::What::Service(s) = &r.what
+                && config.service(&s.name).is_none()
+            {
+                out.push(Problem {
+                    span: s.value_span,
+                    message: format!("INVALID_SERVICE: '{}' not among existing services", s.name),
+                    fatal: false,
+                });
+            }
+        }
+    }
+    if let Some(span) = default_span
+        && config.zone(&config.default_zone).is_none()
+    {
+        out.push(Problem {
+            span,
+            message: format!(
+                "INVALID_ZONE: DefaultZone={} names no zone",
+                config.default_zone
+            ),
+            fatal: true,
+        });
+    }
+    out
+}
+
+/// The host's firewall facts; lines firewalld builds in have no span of their own.
+pub fn facts(host: &FirewalldHost, primary: &SourceFile) -> crate::facts::FileFacts {
+    let anchor = Some(primary.span(0, 0));
+    let built_in = |fw: &mut crate::facts::Firewall| {
+        if fw.default_policy.span == anchor {
+            fw.default_policy.span = None;
+        }
+        let decisions = fw
+            .decisions
+            .iter_mut()
+            .chain(fw.classes.iter_mut().flat_map(|c| c.decisions.iter_mut()));
+        for d in decisions.filter(|d| d.span == anchor) {
+            d.span = None;
+        }
+    };
+    let (mut firewall, mut firewall_v6) = iptables::facts(&host.ruleset, primary);
+    firewall.iter_mut().for_each(built_in);
+    firewall_v6.iter_mut().for_each(built_in);
+    crate::facts::FileFacts {
+        firewall,
+        firewall_v6,
+        ..Default::default()
+    }
+}
