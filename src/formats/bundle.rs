@@ -19,6 +19,7 @@ use std::path::{Path, PathBuf};
 pub enum Family {
     Ufw,
     PureFtpd,
+    Proftpd,
 }
 
 impl Format {
@@ -28,6 +29,7 @@ impl Format {
         match self {
             Format::UfwRules | Format::UfwSettings => Some(Family::Ufw),
             Format::PureFtpd => Some(Family::PureFtpd),
+            Format::Proftpd => Some(Family::Proftpd),
             _ => None,
         }
     }
@@ -49,6 +51,7 @@ pub struct Bundle {
 pub enum BundleDoc {
     Ufw(Box<super::ufw::files::UfwHost>),
     PureFtpd(super::pureftpd::bundle::Assembled),
+    Proftpd(super::proftpd::bundle::Assembled),
 }
 
 impl Bundle {
@@ -103,6 +106,7 @@ fn assemble_family(family: Family, parts: Vec<ParsedFile>) -> Vec<Bundle> {
             })
             .collect(),
         Family::PureFtpd => super::pureftpd::bundle::assemble(parts),
+        Family::Proftpd => super::proftpd::bundle::assemble(parts),
     }
 }
 
@@ -112,6 +116,10 @@ pub fn facts(bundle: &Bundle) -> FileFacts {
         BundleDoc::Ufw(host) => super::ufw::files::facts(host, &bundle.primary_file().source),
         BundleDoc::PureFtpd(model) => FileFacts {
             ftp: super::pureftpd::bundle::facts(model, bundle),
+            ..FileFacts::default()
+        },
+        BundleDoc::Proftpd(model) => FileFacts {
+            ftp: super::proftpd::bundle::facts(model, bundle),
             ..FileFacts::default()
         },
     }

@@ -118,6 +118,7 @@ fn server(
         active: Active::Unknown,
         // `Custom PASV IP` / `host_override` are not read yet.
         passive_address: Located::default_value(None),
+        falls_back_outside_range: false,
         anchor,
     }
 }

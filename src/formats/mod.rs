@@ -11,6 +11,7 @@ pub mod iis_apphost;
 pub mod iis_metabase;
 pub mod ipsec;
 pub mod iptables;
+pub mod proftpd;
 pub mod pureftpd;
 pub mod regfile;
 pub mod ufw;
@@ -40,6 +41,7 @@ pub enum Format {
     UfwSettings,
     PureFtpd,
     FileZilla,
+    Proftpd,
 }
 
 impl Format {
@@ -58,6 +60,7 @@ impl Format {
             Format::UfwSettings => "ufw-settings",
             Format::PureFtpd => "pure-ftpd",
             Format::FileZilla => "filezilla",
+            Format::Proftpd => "proftpd",
         }
     }
 }
@@ -74,6 +77,7 @@ pub enum Document {
     UfwSettings(ufw::files::Settings),
     PureFtpd(pureftpd::Config),
     FileZilla(filezilla::Settings),
+    Proftpd(proftpd::Config),
 }
 
 /// A recognised file: its text, what it is, and what was read from it.
@@ -94,6 +98,9 @@ pub fn classify(path: &Path, text: &str) -> Option<Format> {
     }
     if ufw::files::settings_file(path) {
         return Some(Format::UfwSettings);
+    }
+    if proftpd::sniff(path) {
+        return Some(Format::Proftpd);
     }
     if pureftpd::sniff(path).is_some() {
         return Some(Format::PureFtpd);
@@ -140,6 +147,7 @@ pub fn parse(source: SourceFile, format: Format) -> ParsedFile {
         Format::UfwRules => Document::Iptables(ufw::files::parse_rules(&source)),
         Format::UfwSettings => Document::UfwSettings(ufw::files::parse_settings(&source)),
         Format::FileZilla => Document::FileZilla(filezilla::parse(&source)),
+        Format::Proftpd => Document::Proftpd(proftpd::parse(&source)),
         Format::PureFtpd => {
             let layout = pureftpd::sniff(&source.path).unwrap_or(pureftpd::Layout::ConfFile);
             Document::PureFtpd(pureftpd::parse(&source, layout))
@@ -176,6 +184,8 @@ pub fn facts(file: &ParsedFile) -> FileFacts {
         Document::UfwSettings(_) => FileFacts::default(),
         Document::PureFtpd(config) => servers(pureftpd::facts(config, &file.source)),
         Document::FileZilla(settings) => servers(filezilla::facts(settings)),
+        // Read with the files it includes.
+        Document::Proftpd(_) => FileFacts::default(),
     }
 }
 
@@ -282,6 +292,7 @@ impl Format {
             Format::PowerShell => CommentStyle::Hash,
             Format::PureFtpd => CommentStyle::HashAtColumnZero,
             Format::FileZilla => CommentStyle::Xml,
+            Format::Proftpd => CommentStyle::Hash,
         }
     }
 }
