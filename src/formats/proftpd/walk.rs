@@ -347,10 +347,11 @@ impl Walker<'_> {
             } else {
                 format!("give `{written}` a value the daemon accepts")
             };
-            let span = line
-                .args()
-                .first()
-                .map_or(line.span, |a| a.span.to(line.span));
+            let span = match line.args() {
+                [first, .., last] => first.span.to(last.span),
+                [only] => only.span,
+                [] => line.span,
+            };
             self.error(span, "refused", why, help, range);
             return;
         }
@@ -450,6 +451,11 @@ impl Walker<'_> {
             }
             self.uncertain = true;
         }
+        // A glob or folder that matches nothing may be an empty folder on the
+        // host, which proftpd reads silently (measured); only its absence warns.
+        if target.text.contains(['*', '?', '[']) || target.text.ends_with('/') {
+            return;
+        }
         self.model.findings.push(Finding {
             kind: FindingKind::IncludeMissing,
             span: target.span,
@@ -471,17 +477,12 @@ impl Walker<'_> {
             if let Some(last) = self.reading.last_mut() {
                 last.1 = true;
             }
-            let file = self
-                .reading
-                .last()
-                .map(|(p, _)| p.display().to_string())
-                .unwrap_or_default();
             self.model.findings.push(Finding {
                 kind: FindingKind::Skipped,
                 span,
                 label: format!("{label}; proftpd starts without it"),
                 message: format!(
-                    "{message}: in an included file this is not fatal — proftpd logs it, warns \"unable to include '{file}'\" and reads the rest of the file, where the next error stops it"
+                    "{message}: in an included file this is not fatal — proftpd logs it, warns \"unable to include … Operation not permitted\" and reads the rest of the file, where the next error stops it"
                 ),
                 help,
                 range,
