@@ -461,7 +461,7 @@ impl Walker<'_> {
             span: target.span,
             label: "no such file here".to_owned(),
             message: format!(
-                "Include {} names no file in this tree: proftpd warns \"unable to include '{}': No such file or directory\" and starts without it",
+                "`Include {}` names no file in this tree: proftpd warns \"unable to include '{}': No such file or directory\" and starts without it",
                 target.text, target.text
             ),
             help: "add the file under this host's folder, or remove the Include".to_owned(),
