@@ -198,6 +198,10 @@ pub struct FtpServer {
     /// one (vsftpd `pasv_address`, IIS `externalIp4Address`); `None`: the address
     /// the client connected to.
     pub passive_address: Located<Option<String>>,
+    /// When every port of the passive range is busy, the server binds a port
+    /// outside it instead of refusing PASV (ProFTPD: a kernel-chosen port),
+    /// which a firewall opening only the range then blocks.
+    pub falls_back_outside_range: bool,
     /// A span that stands for the whole server config (first setting, or file start).
     pub anchor: Span,
 }
@@ -232,6 +236,13 @@ impl FtpServer {
                 max_sessions: "MaxClientsNumber",
                 control_port: "Bind",
                 range: |lo, hi| format!("PassivePortRange {lo} {hi}"),
+                random_bind_attempts: None,
+            },
+            "proftpd" => Vocabulary {
+                product: "ProFTPD",
+                max_sessions: "MaxInstances",
+                control_port: "Port",
+                range: |lo, hi| format!("PassivePorts {lo} {hi}"),
                 random_bind_attempts: None,
             },
             "filezilla-0.9" => Vocabulary {

@@ -24,6 +24,7 @@ const CATEGORIES: &[&str] = &[
     "scripts",
     "pure-ftpd",
     "filezilla",
+    "proftpd",
 ];
 const HEADINGS: &[&str] = &["## What it checks", "## Why it matters"];
 

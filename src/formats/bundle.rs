@@ -20,6 +20,7 @@ pub enum Family {
     Ufw,
     PureFtpd,
     Firewalld,
+    Proftpd,
 }
 
 impl Format {
@@ -32,6 +33,7 @@ impl Format {
             Format::FirewalldZone | Format::FirewalldService | Format::FirewalldConf => {
                 Some(Family::Firewalld)
             }
+            Format::Proftpd => Some(Family::Proftpd),
             _ => None,
         }
     }
@@ -54,6 +56,7 @@ pub enum BundleDoc {
     Ufw(Box<super::ufw::files::UfwHost>),
     PureFtpd(super::pureftpd::bundle::Assembled),
     Firewalld(Box<super::firewalld::host::FirewalldHost>),
+    Proftpd(super::proftpd::bundle::Assembled),
 }
 
 impl Bundle {
@@ -116,6 +119,7 @@ fn assemble_family(family: Family, parts: Vec<ParsedFile>) -> Vec<Bundle> {
                 parts,
             })
             .collect(),
+        Family::Proftpd => super::proftpd::bundle::assemble(parts),
     }
 }
 
@@ -130,6 +134,10 @@ pub fn facts(bundle: &Bundle) -> FileFacts {
         BundleDoc::Firewalld(host) => {
             super::firewalld::host::facts(host, &bundle.primary_file().source)
         }
+        BundleDoc::Proftpd(model) => FileFacts {
+            ftp: super::proftpd::bundle::facts(model, bundle),
+            ..FileFacts::default()
+        },
     }
 }
 

@@ -118,6 +118,7 @@ fn server(
         user_classes,
         active: Active::Unknown,
         passive_address,
+        falls_back_outside_range: false,
         anchor,
     }
 }

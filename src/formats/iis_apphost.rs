@@ -430,6 +430,7 @@ fn server(
             || Located::default_value(None),
             |a| Located::new(Some(a.value.clone()), Some(a.value_span)),
         ),
+        falls_back_outside_range: false,
         anchor: site.tag,
     }
 }

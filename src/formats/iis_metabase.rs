@@ -436,6 +436,7 @@ fn server(source: &SourceFile, key: &Key, parent: Option<&Key>, passive: &Passiv
         // IIS active mode is not modelled yet.
         active: Active::Unknown,
         passive_address: Located::default_value(None),
+        falls_back_outside_range: false,
         anchor: key.tag,
     }
 }

@@ -12,6 +12,7 @@ pub mod iis_apphost;
 pub mod iis_metabase;
 pub mod ipsec;
 pub mod iptables;
+pub mod proftpd;
 pub mod pureftpd;
 pub mod regfile;
 pub mod ufw;
@@ -49,6 +50,7 @@ pub enum Format {
     FirewalldService,
     /// `/etc/firewalld/firewalld.conf`.
     FirewalldConf,
+    Proftpd,
 }
 
 impl Format {
@@ -71,6 +73,7 @@ impl Format {
             Format::FirewalldZone => "firewalld-zone",
             Format::FirewalldService => "firewalld-service",
             Format::FirewalldConf => "firewalld-conf",
+            Format::Proftpd => "proftpd",
         }
     }
 }
@@ -91,6 +94,7 @@ pub enum Document {
     FirewalldZone(Box<firewalld::Zone>),
     FirewalldService(firewalld::Service),
     FirewalldConf(firewalld::Conf),
+    Proftpd(proftpd::Config),
 }
 
 /// A recognised file: its text, what it is, and what was read from it.
@@ -120,6 +124,9 @@ pub fn classify(path: &Path, text: &str) -> Option<Format> {
         Some(firewalld::Kind::Service) => return Some(Format::FirewalldService),
         Some(firewalld::Kind::Conf) => return Some(Format::FirewalldConf),
         None => {}
+    }
+    if proftpd::sniff(path) {
+        return Some(Format::Proftpd);
     }
     if pureftpd::sniff(path).is_some() {
         return Some(Format::PureFtpd);
@@ -170,6 +177,7 @@ pub fn parse(source: SourceFile, format: Format) -> ParsedFile {
         Format::FirewalldZone => Document::FirewalldZone(Box::new(firewalld::parse_zone(&source))),
         Format::FirewalldService => Document::FirewalldService(firewalld::parse_service(&source)),
         Format::FirewalldConf => Document::FirewalldConf(firewalld::parse_conf(&source)),
+        Format::Proftpd => Document::Proftpd(proftpd::parse(&source)),
         Format::PureFtpd => {
             let layout = pureftpd::sniff(&source.path).unwrap_or(pureftpd::Layout::ConfFile);
             Document::PureFtpd(pureftpd::parse(&source, layout))
@@ -218,6 +226,8 @@ pub fn facts(file: &ParsedFile) -> FileFacts {
             platform: clues.clone(),
             ..FileFacts::default()
         },
+        // Read with the files it includes.
+        Document::Proftpd(_) => FileFacts::default(),
     }
 }
 
@@ -327,6 +337,7 @@ impl Format {
             Format::Platform => CommentStyle::Hash,
             Format::FirewalldZone | Format::FirewalldService => CommentStyle::Xml,
             Format::FirewalldConf => CommentStyle::Hash,
+            Format::Proftpd => CommentStyle::Hash,
         }
     }
 }

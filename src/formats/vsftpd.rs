@@ -611,6 +611,7 @@ pub fn facts(config: &Config, source: &SourceFile) -> Vec<FtpServer> {
         user_classes,
         active: active(config),
         passive_address: passive_address(config),
+        falls_back_outside_range: false,
         anchor,
     }]
 }

@@ -157,6 +157,13 @@ impl PassiveRangeTooSmall {
                 100.0 * failure_chance(held, available, attempts)
             ));
         }
+        if server.falls_back_outside_range {
+            let (lo, hi) = crate::facts::EPHEMERAL_PORTS;
+            message.push_str(&format!(
+                "; when every port is busy {} does not refuse PASV but binds a kernel-chosen port outside the range ({lo}-{hi}), which a firewall opening only the range blocks",
+                words.product
+            ));
+        }
         message
     }
 }

@@ -229,6 +229,7 @@ fn cross_problems(config: &Config, default_span: Option<Span>) -> Vec<Problem> {
 pub fn facts(host: &FirewalldHost, primary: &SourceFile) -> crate::facts::FileFacts {
     let anchor = Some(primary.span(0, 0));
     let built_in = |fw: &mut crate::facts::Firewall| {
+        fw.dialect = crate::facts::Dialect::Firewalld;
         if fw.default_policy.span == anchor {
             fw.default_policy.span = None;
         }

@@ -45,6 +45,7 @@ pub fn server(flags: &[Flag], refused: Option<&Finding>, source: &SourceFile) ->
             user_classes,
             active: Active::Unknown,
             passive_address: Located::default_value(None),
+            falls_back_outside_range: false,
             anchor: refused.span,
         };
     }
@@ -59,6 +60,7 @@ pub fn server(flags: &[Flag], refused: Option<&Finding>, source: &SourceFile) ->
         user_classes,
         active: Active::Unknown,
         passive_address: passive_address(flags),
+        falls_back_outside_range: false,
         anchor,
     }
 }

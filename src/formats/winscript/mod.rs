@@ -437,6 +437,7 @@ fn iis_servers(settings: &[IisSetting], iis7: bool, source: &SourceFile) -> Vec<
             user_classes: script_user_classes(iis7),
             active: Active::Unknown,
             passive_address: Located::default_value(None),
+            falls_back_outside_range: false,
             anchor,
         })
         .collect()

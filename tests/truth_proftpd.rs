@@ -1,0 +1,199 @@
+//! Truth test for ProFTPD: every fixture case holding an `etc/proftpd/proftpd.conf`
+//! is given to Debian's real `proftpd -t` (1.3.8, unpacked, not installed), with
+//! only paths, the account it runs as, and its scoreboard/pid/log files adapted.
+//! What pasvlint says stops the daemon must fail `proftpd -t`, and the rest must
+//! pass; for the accepted ones the daemon runs in a private network namespace
+//! and every port its PASV replies announce (the 227 reply parsed here) must lie
+//! in pasvlint's passive range for the main server. Nothing of pasvlint is used
+//! but its CLI output.
+
+mod support {
+    pub mod debs;
+    #[allow(dead_code)]
+    pub mod netns;
+    pub mod proftpd;
+    #[allow(dead_code)]
+    pub mod pureftpd;
+    pub mod requirements;
+}
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use support::netns::{Netns, unique_name};
+use support::proftpd::{self, Install};
+
+const BINARY: &str = env!("CARGO_BIN_EXE_pasvlint");
+
+fn cases() -> Vec<PathBuf> {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("fixtures/rules");
+    let mut found = Vec::new();
+    for rule in std::fs::read_dir(&root).unwrap().flatten() {
+        for case in std::fs::read_dir(rule.path())
+            .into_iter()
+            .flatten()
+            .flatten()
+        {
+            let path = case.path();
+            if path.join("etc/proftpd/proftpd.conf").is_file() {
+                found.push(path);
+            }
+        }
+    }
+    found.sort();
+    found
+}
+
+fn pasvlint_json(args: &[&str], case: &Path) -> serde_json::Value {
+    let out = Command::new(BINARY).args(args).arg(case).output().unwrap();
+    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{}: {e}", case.display()))
+}
+
+/// pasvlint's claim: refused (an error-level proftpd finding), the main server's
+/// passive ranges and its control port.
+struct Claim {
+    refused: bool,
+    ports: Vec<(u16, u16)>,
+    control: Option<u16>,
+    /// Every login must start TLS first (the plain-text probe cannot log in).
+    tls_required: bool,
+}
+
+fn claim(case: &Path) -> Claim {
+    let check = pasvlint_json(&["check", "--format", "json"], case);
+    let refused = check["diagnostics"].as_array().unwrap().iter().any(|d| {
+        d["severity"] == "error"
+            && matches!(
+                d["rule"].as_str(),
+                Some("proftpd-config-invalid" | "proftpd-passive-ports-invalid")
+            )
+    });
+    let facts = pasvlint_json(&["facts", "--format", "json"], case);
+    let server = facts["hosts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|h| h["ftp"].as_array().unwrap().iter())
+        .find(|s| s["server"] == "proftpd")
+        .cloned()
+        .unwrap_or_default();
+    let ports = server["passive_ports"]
+        .as_str()
+        .unwrap_or("")
+        .split(',')
+        .filter(|p| !p.is_empty())
+        .map(|p| match p.split_once('-') {
+            Some((a, b)) => (a.parse().unwrap(), b.parse().unwrap()),
+            None => (p.parse().unwrap(), p.parse().unwrap()),
+        })
+        .collect();
+    let tls_required = server["user_classes"]
+        .as_array()
+        .is_some_and(|c| !c.is_empty() && c.iter().all(|c| c["tls"] == "required"));
+    Claim {
+        refused,
+        ports,
+        control: server["control_port"].as_u64().map(|p| p as u16),
+        tls_required,
+    }
+}
+
+fn within(ports: &[(u16, u16)], port: u16) -> bool {
+    ports.iter().any(|&(a, b)| (a..=b).contains(&port))
+}
+
+fn check_case(
+    case: &Path,
+    install: &Install,
+    netns: &Netns,
+    scratch: &Path,
+) -> Result<String, String> {
+    let claim = claim(case);
+    let conf = proftpd::adapt(case, scratch, install, true);
+    let (accepted, said) = proftpd::syntax_check(install, &conf);
+    let first_fatal = said
+        .lines()
+        .find(|l| l.contains("fatal:"))
+        .unwrap_or("")
+        .trim()
+        .to_owned();
+    match (claim.refused, accepted) {
+        (true, false) => return Ok(format!("proftpd -t refuses: {first_fatal}")),
+        (true, true) => {
+            return Err(format!(
+                "pasvlint says refused, proftpd -t accepts:\n{said}"
+            ));
+        }
+        (false, false) => {
+            return Err(format!(
+                "pasvlint says it starts, proftpd -t refuses:\n{said}"
+            ));
+        }
+        (false, true) => {}
+    }
+    let Some(port) = claim.control else {
+        return Ok("accepted; no control port to probe".to_owned());
+    };
+    if claim.tls_required {
+        return Ok("accepted; TLS required before login, PASV not probed".to_owned());
+    }
+    let _daemon = proftpd::Daemon::start(netns, install, &conf, port)?;
+    let seen = support::pureftpd::announced_ports(netns, "127.0.0.1", port, 12)?;
+    if seen.is_empty() {
+        return Err("no PASV reply".to_owned());
+    }
+    if let Some(outside) = seen.iter().find(|p| !within(&claim.ports, **p)) {
+        return Err(format!(
+            "announced {outside}, outside pasvlint's {:?}",
+            claim.ports
+        ));
+    }
+    let (lo, hi) = (seen.iter().min().unwrap(), seen.iter().max().unwrap());
+    Ok(format!(
+        "accepted; {} PASV replies announced ports in {lo}-{hi}",
+        seen.len()
+    ))
+}
+
+#[test]
+fn proftpd_does_what_pasvlint_says() {
+    if !support::requirements::ready(
+        "truth_proftpd",
+        &[],
+        &["ip", "ss", "python3", "apt-get", "dpkg"],
+    ) {
+        return;
+    }
+    let scratch_root = std::env::temp_dir().join(format!("pvt-proftpd-{}", std::process::id()));
+    let install = match proftpd::install(&scratch_root) {
+        Ok(i) => i,
+        Err(e) => {
+            assert!(!support::requirements::in_ci(), "{e}");
+            eprintln!("skipping truth_proftpd: {e}");
+            return;
+        }
+    };
+    let netns = Netns::create(unique_name("proftpd")).unwrap();
+    let cases = cases();
+    assert!(
+        cases.len() >= 10,
+        "expected the ProFTPD fixture cases, found {}",
+        cases.len()
+    );
+    let mut failures = Vec::new();
+    for case in &cases {
+        let scratch = scratch_root.join("case");
+        let _ = std::fs::remove_dir_all(&scratch);
+        std::fs::create_dir_all(&scratch).unwrap();
+        let name = case
+            .strip_prefix(env!("CARGO_MANIFEST_DIR"))
+            .unwrap_or(case)
+            .display()
+            .to_string();
+        match check_case(case, &install, &netns, &scratch) {
+            Ok(note) => eprintln!("{name}: {note}"),
+            Err(e) => failures.push(format!("{name}: {e}")),
+        }
+    }
+    let _ = std::fs::remove_dir_all(&scratch_root);
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
