@@ -147,6 +147,10 @@ pub fn load(parts: &[ParsedFile]) -> FirewalldHost {
         anchor,
     };
     let problems = cross_problems(&written, default_span);
+    let mut written = written;
+    if written.zone(&written.default_zone).is_none() {
+        written.default_zone = "public".into();
+    }
     let fell_back = fatal.or(problems.iter().find(|p| p.fatal).map(|p| p.span));
     let config = match fell_back {
         None => written.clone(),
@@ -204,7 +208,10 @@ fn cross_problems(config: &Config, default_span: Option<Span>) -> Vec<Problem> {
             {
                 out.push(Problem {
                     span: s.value_span,
-                    message: format!("INVALID_SERVICE: '{}' not among existing services", s.name),
+                    message: format!(
+                        "INVALID_SERVICE: '{}' not among existing services: firewalld drops this rich rule and loads the rest of the zone without it",
+                        s.name
+                    ),
                     fatal: false,
                 });
             }
@@ -216,10 +223,10 @@ fn cross_problems(config: &Config, default_span: Option<Span>) -> Vec<Problem> {
         out.push(Problem {
             span,
             message: format!(
-                "INVALID_ZONE: DefaultZone={} names no zone",
-                config.default_zone
+                "DefaultZone={} names no zone: firewalld logs \"Default zone '{}' is not valid. Using 'public'.\" and sends every packet no source or interface binds through zone public",
+                config.default_zone, config.default_zone
             ),
-            fatal: true,
+            fatal: false,
         });
     }
     out
