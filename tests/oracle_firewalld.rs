@@ -5,9 +5,11 @@
 //!    exactly the cases where pasvlint reports a `firewalld-config-invalid` error,
 //!    and warn exactly where pasvlint reports one as a warning (a dropped rich rule).
 //! 2. The real daemon, started with those files inside a private network and
-//!    mount namespace (its own dbus-daemon, `CleanupOnExit=no` so the ruleset
-//!    stays after it is stopped; nothing else of the configuration changed),
-//!    builds its nftables ruleset; a client namespace connects to every candidate
+//!    mount namespace (its own dbus-daemon; nothing of the configuration changed
+//!    but `CleanupOnExit=no`), builds its nftables ruleset, which is saved with
+//!    `nft list ruleset` while it runs and loaded again once it is stopped (a
+//!    daemon whose configuration failed flushes its rules when it exits); a
+//!    client namespace connects to every candidate
 //!    port over IPv4 and IPv6. The ports that connect must be the ports pasvlint
 //!    says are open to the client.
 
@@ -172,7 +174,9 @@ fn start_firewalld(pair: &Pair, case: &Path) -> Result<String, String> {
         firewalld --nofork --nopid > /run/dbus/log 2>&1 & fw=$!\n\
         for i in $(seq 1 60); do case $(firewall-cmd --state 2>&1) in running|failed) break;; esac; sleep 0.25; done\n\
         firewall-cmd --get-active-zones; firewall-cmd --get-default-zone\n\
+        nft list ruleset > /run/dbus/ruleset\n\
         kill $fw; wait $fw || true\n\
+        nft flush ruleset; nft -f /run/dbus/ruleset\n\
         kill $(cat /run/dbus/pid)\n\
         cat /run/dbus/log";
     let script = with_etc(case, run);
