@@ -250,3 +250,111 @@ fn firewalld_loads_exactly_what_pasvlint_says_is_open() {
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
+
+/// `firewall-offline-cmd` commands as a provisioning script would run them.
+const COMMAND_CASES: &[&[&str]] = &[
+    &[
+        "--zone=public --add-service=ftp",
+        "--add-port=40000-40050/tcp",
+    ],
+    &[
+        "--zone=public --add-port=21/tcp",
+        "--zone=internal --add-source=198.18.0.0/24",
+        "--zone=internal --add-port=40000-40100/tcp",
+    ],
+    &[
+        "--add-port=21/tcp",
+        "--add-port=40000-40100/tcp",
+        "--add-rich-rule=rule family=\"ipv4\" source address=\"198.18.0.0/24\" port port=\"2121\" protocol=\"tcp\" accept",
+    ],
+    &[
+        "--set-default-zone=trusted",
+        "--zone=trusted --set-target=DROP",
+        "--zone=trusted --add-port=2121/tcp",
+    ],
+];
+
+#[test]
+fn firewall_offline_cmd_commands_load_what_pasvlint_says_is_open() {
+    if !support::requirements::ready(
+        "oracle_firewalld commands",
+        &[],
+        &[
+            "firewalld",
+            "firewall-offline-cmd",
+            "dbus-daemon",
+            "nft",
+            "unshare",
+            "ip",
+            "python3",
+        ],
+    ) {
+        return;
+    }
+    let scratch = tempfile::tempdir().unwrap();
+    let mut failures = Vec::new();
+    for (i, commands) in COMMAND_CASES.iter().enumerate() {
+        let dir = scratch.path().join(format!("case-{i}"));
+        std::fs::create_dir_all(dir.join("etc/firewalld")).unwrap();
+        let quote = |c: &str| c.replace('\'', "'\\''");
+        let mut script = String::from("#!/bin/sh\n");
+        let mut run = String::new();
+        for c in *commands {
+            let (option, value) = c.rfind(" --").map_or(("", *c), |i| (&c[..i], &c[i + 1..]));
+            let (flag, arg) = value.split_once('=').unwrap_or((value, ""));
+            script.push_str(&format!(
+                "firewall-offline-cmd {option} {flag}='{}'\n",
+                quote(arg)
+            ));
+            run.push_str(&format!(
+                "firewall-offline-cmd {option} {flag}='{}'\n",
+                quote(arg)
+            ));
+        }
+        let script_dir = scratch.path().join(format!("script-{i}"));
+        std::fs::create_dir_all(&script_dir).unwrap();
+        std::fs::write(script_dir.join("firewall.sh"), &script).unwrap();
+        let empty = scratch.path().join("empty");
+        std::fs::create_dir_all(empty.join("etc/firewalld")).unwrap();
+        let save = format!(
+            "{run}cp -r /etc/firewalld/. '{}'/",
+            dir.join("etc/firewalld").display()
+        );
+        let out = output_within(
+            Command::new("unshare").args(["-m", "sh", "-c", &with_etc(&empty, &save)]),
+            Duration::from_secs(120),
+        )
+        .expect("firewall-offline-cmd ran");
+        assert!(
+            out.status.success(),
+            "{commands:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let pair = Pair::create().expect("namespaces");
+        pair.add_ipv6().expect("IPv6 addresses");
+        let said = match start_firewalld(&pair, &dir) {
+            Ok(s) => s,
+            Err(e) => {
+                failures.push(format!("{commands:?}: {e}"));
+                continue;
+            }
+        };
+        for (family, ipv6) in [(Family::V4, false), (Family::V6, true)] {
+            let opened = support::connect::connectable(&pair, &candidates(), ipv6).expect("probe");
+            let open = claim(&script_dir, family);
+            eprintln!(
+                "{commands:?} {family:?}: connected to {}; pasvlint: {}",
+                show(&opened),
+                show(&open)
+            );
+            if opened != open {
+                failures.push(format!(
+                    "{commands:?} {family:?}: connected to {}, pasvlint says {}; firewalld said: {said}",
+                    show(&opened),
+                    show(&open)
+                ));
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
