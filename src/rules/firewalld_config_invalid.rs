@@ -19,12 +19,9 @@ fn report(rule: &'static str, p: &Problem, out: &mut Vec<Diagnostic>) {
         )
     } else {
         (
-            format!(
-                "firewalld drops this rich rule ({}) and loads the rest of the zone without it",
-                p.message
-            ),
-            "this rule is not loaded",
-            "fix the rule; firewalld only warns about it in its log",
+            p.message.clone(),
+            "firewalld ignores this",
+            "fix it; firewalld only warns about it in its log",
         )
     };
     let mut d = Diagnostic::new(rule, message, p.span, label).with_help(help);

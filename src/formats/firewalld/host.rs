@@ -147,6 +147,10 @@ pub fn load(parts: &[ParsedFile]) -> FirewalldHost {
         anchor,
     };
     let problems = cross_problems(&written, default_span);
+    let mut written = written;
+    if written.zone(&written.default_zone).is_none() {
+        written.default_zone = "public".into();
+    }
     let fell_back = fatal.or(problems.iter().find(|p| p.fatal).map(|p| p.span));
     let config = match fell_back {
         None => written.clone(),
@@ -204,7 +208,10 @@ fn cross_problems(config: &Config, default_span: Option<Span>) -> Vec<Problem> {
             {
                 out.push(Problem {
                     span: s.value_span,
-                    message: format!("INVALID_SERVICE: '{}' not among existing services", s.name),
+                    message: format!(
+                        "INVALID_SERVICE: '{}' not among existing services: firewalld drops this rich rule and loads the rest of the zone without it",
+                        s.name
+                    ),
                     fatal: false,
                 });
             }
@@ -216,10 +223,10 @@ fn cross_problems(config: &Config, default_span: Option<Span>) -> Vec<Problem> {
         out.push(Problem {
             span,
             message: format!(
-                "INVALID_ZONE: DefaultZone={} names no zone",
-                config.default_zone
+                "DefaultZone={} names no zone: firewalld logs \"Default zone '{}' is not valid. Using 'public'.\" and sends every packet no source or interface binds through zone public",
+                config.default_zone, config.default_zone
             ),
-            fatal: true,
+            fatal: false,
         });
     }
     out
@@ -248,5 +255,74 @@ pub fn facts(host: &FirewalldHost, primary: &SourceFile) -> crate::facts::FileFa
         firewall,
         firewall_v6,
         ..Default::default()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::formats;
+    use crate::source::FileId;
+
+    fn part(id: u32, path: &str, text: &str) -> ParsedFile {
+        let source = SourceFile::new(FileId(id), path, text.as_bytes());
+        let format = formats::classify(Path::new(path), text).expect("a firewalld file");
+        formats::parse(source, format)
+    }
+
+    fn open(parts: Vec<ParsedFile>) -> (String, Option<Span>) {
+        let host = load(&parts);
+        let (v4, _) = iptables::facts(&host.ruleset, &parts[0].source);
+        (v4.expect("IPv4").open_to_all.to_string(), host.fell_back)
+    }
+
+    const PUBLIC: &str = "<zone><service name=\"ftp\"/><port protocol=\"tcp\" port=\"40000-40100\"/>\
+        <rule family=\"ipv4\"><port port=\"40050\" protocol=\"tcp\"/><drop/></rule>\
+        <rule family=\"ipv4\"><source address=\"198.51.100.0/24\"/><port port=\"40050\" protocol=\"tcp\"/><accept/></rule></zone>";
+
+    #[test]
+    fn the_default_zone_opens_its_services_and_ports_after_its_drops() {
+        let (open, fell_back) = open(vec![part(0, "h/etc/firewalld/zones/public.xml", PUBLIC)]);
+        assert_eq!(open, "21,40000-40049,40051-40100");
+        assert!(fell_back.is_none());
+    }
+
+    #[test]
+    fn an_unbound_zone_opens_nothing_and_a_conf_moves_the_default() {
+        let internal = "<zone><port protocol=\"tcp\" port=\"2222\"/></zone>";
+        let parts = vec![
+            part(0, "h/etc/firewalld/zones/public.xml", PUBLIC),
+            part(1, "h/etc/firewalld/zones/internal.xml", internal),
+        ];
+        assert_eq!(open(parts).0, "21,40000-40049,40051-40100");
+        let parts = vec![
+            part(0, "h/etc/firewalld/zones/internal.xml", internal),
+            part(
+                1,
+                "h/etc/firewalld/firewalld.conf",
+                "DefaultZone=internal\n",
+            ),
+        ];
+        assert_eq!(open(parts).0, "2222");
+    }
+
+    #[test]
+    fn a_refused_file_falls_back_to_the_stock_configuration() {
+        let bad = PUBLIC.replace("40000-40100", "40000-70000");
+        let (open, fell_back) = open(vec![part(0, "h/etc/firewalld/zones/public.xml", &bad)]);
+        assert_eq!(open, "22", "stock public: ssh and dhcpv6-client (UDP)");
+        assert!(fell_back.is_some());
+    }
+
+    #[test]
+    fn hosts_are_the_folders_above_etc_and_usr_lib() {
+        assert_eq!(
+            host_of(Path::new("r/web1/etc/firewalld/zones/public.xml")),
+            (PathBuf::from("r/web1"), false)
+        );
+        assert_eq!(
+            host_of(Path::new("r/web1/usr/lib/firewalld/services/ftp.xml")),
+            (PathBuf::from("r/web1"), true)
+        );
     }
 }

@@ -247,7 +247,9 @@ fn zone_child(zone: &mut Zone, tree: &XmlTree, index: usize, e: &Element) {
             Ok(r) => zone.rules.push(r),
             Err(m) => zone.problems.push(Problem {
                 span: e.tag,
-                message: m,
+                message: format!(
+                    "{m}: firewalld drops this rich rule and loads the rest of the zone without it"
+                ),
                 fatal: false,
             }),
         },
