@@ -25,11 +25,12 @@ pub fn check(name: &str, shown: &str, args: &[Word]) -> Option<String> {
     Some(format!("{shown}: {why}"))
 }
 
+/// The first argument; the daemon ignores any after it (measured: `Port 21 22`
+/// and `UseIPv6 on # comment` are accepted).
 fn one(args: &[Word]) -> Result<&str, &'static str> {
-    match args {
-        [w] => Ok(&w.text),
-        _ => Err("wrong number of parameters"),
-    }
+    args.first()
+        .map(|w| w.text.as_str())
+        .ok_or("missing parameters")
 }
 
 /// `PassivePorts min max`: both ports numbers up to 65535, both above 1023,
@@ -162,6 +163,11 @@ mod tests {
         assert_eq!(
             msg(&["30000"]).as_deref(),
             Some("PassivePorts: missing parameters")
+        );
+        assert_eq!(check("port", "Port", &words(&["21", "#", "x"])), None);
+        assert_eq!(
+            check("port", "Port", &[]).as_deref(),
+            Some("Port: missing parameters")
         );
     }
 }

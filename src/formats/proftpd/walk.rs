@@ -535,3 +535,111 @@ fn block_args(line: &Line) -> Vec<String> {
         .filter(|t| !t.is_empty())
         .collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::portset::PortSet;
+    use crate::source::FileId;
+
+    struct Tree(Vec<(SourceFile, Config)>);
+
+    impl Files for Tree {
+        fn get(&self, path: &Path) -> Option<(&SourceFile, &Config)> {
+            self.0
+                .iter()
+                .find(|(s, _)| s.path == path)
+                .map(|(s, c)| (s, c))
+        }
+
+        fn resolve(&self, _includer: &Path, target: &str) -> Vec<PathBuf> {
+            let wanted = format!("h{target}");
+            self.0
+                .iter()
+                .filter(|(s, _)| s.path == Path::new(&wanted))
+                .map(|(s, _)| s.path.clone())
+                .collect()
+        }
+    }
+
+    fn tree(files: &[(&str, &str)]) -> Tree {
+        Tree(
+            files
+                .iter()
+                .enumerate()
+                .map(|(i, (path, text))| {
+                    let source =
+                        SourceFile::new(FileId(i as u32), format!("h{path}"), text.as_bytes());
+                    let config = super::super::parse(&source);
+                    (source, config)
+                })
+                .collect(),
+        )
+    }
+
+    fn walked(files: &[(&str, &str)]) -> Model {
+        walk(&tree(files), Path::new(&format!("h{}", files[0].0)))
+    }
+
+    fn kinds(model: &Model) -> Vec<FindingKind> {
+        model.findings.iter().map(|f| f.kind).collect()
+    }
+
+    #[test]
+    fn the_first_error_of_an_included_file_is_survived_the_second_is_not() {
+        let once = walked(&[
+            ("/etc/proftpd/proftpd.conf", "Include /etc/proftpd/x.conf\n"),
+            ("/etc/proftpd/x.conf", "Bogus 1\nPassivePorts 49152 49200\n"),
+        ]);
+        assert_eq!(kinds(&once), vec![FindingKind::Skipped]);
+        assert!(once.main.first("passiveports").is_some());
+        let twice = walked(&[
+            ("/etc/proftpd/proftpd.conf", "Include /etc/proftpd/x.conf\n"),
+            ("/etc/proftpd/x.conf", "PassivePorts 1000 2000\nBogus 1\n"),
+        ]);
+        assert_eq!(
+            kinds(&twice),
+            vec![FindingKind::Skipped, FindingKind::Invalid]
+        );
+        let top = walked(&[("/etc/proftpd/proftpd.conf", "Bogus 1\n")]);
+        assert_eq!(kinds(&top), vec![FindingKind::Invalid]);
+    }
+
+    #[test]
+    fn modules_decide_directives_and_ifmodule_blocks() {
+        let skipped = walked(&[(
+            "/etc/proftpd/proftpd.conf",
+            "<IfModule mod_tls.c>\nTLSEngine on\n<IfModule x>\n</IfModule>\n</IfModule>\n",
+        )]);
+        assert!(skipped.findings.is_empty());
+        let loaded = walked(&[(
+            "/etc/proftpd/proftpd.conf",
+            "LoadModule mod_tls.c\n<IfModule !mod_tls.c>\nBogus\n</IfModule>\nTLSEngine on\n",
+        )]);
+        assert!(loaded.findings.is_empty(), "{:?}", loaded.findings);
+        let unclosed = walked(&[("/etc/proftpd/proftpd.conf", "<Global>\nPort 21\n")]);
+        assert_eq!(kinds(&unclosed), vec![FindingKind::Invalid]);
+    }
+
+    #[test]
+    fn vhosts_take_global_but_not_the_main_servers_range() {
+        let model = walked(&[(
+            "/etc/proftpd/proftpd.conf",
+            "PassivePorts 49152 49200\nPassivePorts 50000 50100\n<Global>\nMaxClients 5\n</Global>\n<VirtualHost 198.18.0.5>\nPort 2121\n</VirtualHost>\n",
+        )]);
+        let source = SourceFile::new(FileId(0), "h/etc/proftpd/proftpd.conf", b"");
+        let servers = super::super::facts::servers(&model, &source);
+        assert_eq!(servers.len(), 2);
+        assert_eq!(
+            servers[0].passive.ports(),
+            Some(&PortSet::range(49152, 49200))
+        );
+        assert_eq!(
+            servers[1].passive.ports(),
+            Some(&PortSet::range(1024, 65535))
+        );
+        assert_eq!(servers[1].control_port.value, Some(2121));
+        assert_eq!(servers[1].max_sessions.value, Some(Some(5)));
+        assert!(servers[0].falls_back_outside_range && !servers[1].falls_back_outside_range);
+    }
+}
