@@ -11,9 +11,14 @@ use std::path::Path;
 use support::lint_path;
 
 /// Host folder, the server file, the firewall file, the blocked ports. The
-/// vsftpd + nftables and ProFTPD + firewalld hosts join this list when those
-/// formats land.
+/// vsftpd + nftables host joins this list when nftables lands.
 const MISMATCHES: &[(&str, &str, &str, &str)] = &[
+    (
+        "proftpd-firewalld",
+        "etc/proftpd/conf.d/passive.conf",
+        "etc/firewalld/zones/public.xml",
+        "50050-50100",
+    ),
     (
         "pureftpd-ufw",
         "etc/pure-ftpd/conf/PassivePortRange",
