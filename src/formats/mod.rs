@@ -11,6 +11,7 @@ pub mod iis_apphost;
 pub mod iis_metabase;
 pub mod ipsec;
 pub mod iptables;
+pub mod nftables;
 pub mod pureftpd;
 pub mod regfile;
 pub mod ufw;
@@ -40,6 +41,8 @@ pub enum Format {
     UfwSettings,
     PureFtpd,
     FileZilla,
+    /// `/etc/nftables.conf`, `*.nft`, `nft list ruleset` output.
+    Nftables,
 }
 
 impl Format {
@@ -58,6 +61,7 @@ impl Format {
             Format::UfwSettings => "ufw-settings",
             Format::PureFtpd => "pure-ftpd",
             Format::FileZilla => "filezilla",
+            Format::Nftables => "nftables",
         }
     }
 }
@@ -74,6 +78,7 @@ pub enum Document {
     UfwSettings(ufw::files::Settings),
     PureFtpd(pureftpd::Config),
     FileZilla(filezilla::Settings),
+    Nftables(nftables::File),
 }
 
 /// A recognised file: its text, what it is, and what was read from it.
@@ -97,6 +102,9 @@ pub fn classify(path: &Path, text: &str) -> Option<Format> {
     }
     if pureftpd::sniff(path).is_some() {
         return Some(Format::PureFtpd);
+    }
+    if nftables::sniff(path, text) {
+        return Some(Format::Nftables);
     }
     if vsftpd::sniff(path, text) {
         return Some(Format::Vsftpd);
@@ -140,6 +148,7 @@ pub fn parse(source: SourceFile, format: Format) -> ParsedFile {
         Format::UfwRules => Document::Iptables(ufw::files::parse_rules(&source)),
         Format::UfwSettings => Document::UfwSettings(ufw::files::parse_settings(&source)),
         Format::FileZilla => Document::FileZilla(filezilla::parse(&source)),
+        Format::Nftables => Document::Nftables(nftables::parse(&source)),
         Format::PureFtpd => {
             let layout = pureftpd::sniff(&source.path).unwrap_or(pureftpd::Layout::ConfFile);
             Document::PureFtpd(pureftpd::parse(&source, layout))
@@ -176,6 +185,14 @@ pub fn facts(file: &ParsedFile) -> FileFacts {
         Document::UfwSettings(_) => FileFacts::default(),
         Document::PureFtpd(config) => servers(pureftpd::facts(config, &file.source)),
         Document::FileZilla(settings) => servers(filezilla::facts(settings)),
+        Document::Nftables(nft) => {
+            let (firewall, firewall_v6) = nftables::facts(nft, &file.source);
+            FileFacts {
+                firewall,
+                firewall_v6,
+                ..FileFacts::default()
+            }
+        }
     }
 }
 
@@ -282,6 +299,7 @@ impl Format {
             Format::PowerShell => CommentStyle::Hash,
             Format::PureFtpd => CommentStyle::HashAtColumnZero,
             Format::FileZilla => CommentStyle::Xml,
+            Format::Nftables => CommentStyle::Hash,
         }
     }
 }

@@ -1,0 +1,59 @@
+//! nftables rulesets: `/etc/nftables.conf`, `*.nft`, `nft list ruleset` output,
+//! parsed as `nft -f` reads them and lowered onto the filter IR.
+
+pub mod lex;
+pub mod lower;
+pub mod model;
+pub mod parse;
+
+pub use model::File;
+
+use crate::addrset::Family;
+use crate::facts::Firewall;
+use crate::source::SourceFile;
+use std::path::Path;
+
+/// By name (`nftables.conf`, `*.nft`, anything under `nftables/`) or by content
+/// (`table inet NAME {`, `flush ruleset`).
+pub fn sniff(path: &Path, text: &str) -> bool {
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().to_ascii_lowercase())
+        .unwrap_or_default();
+    if name == "nftables.conf" || name.ends_with(".nft") {
+        return true;
+    }
+    let in_dir = path
+        .parent()
+        .and_then(|p| p.file_name())
+        .is_some_and(|d| d == "nftables");
+    if in_dir && !name.ends_with(".sh") {
+        return true;
+    }
+    let head = crate::formats::head(text);
+    head.lines().any(|l| {
+        let l = l.trim();
+        l == "flush ruleset"
+            || ["table inet ", "table ip ", "table ip6 "]
+                .iter()
+                .any(|p| l.starts_with(p) && l.ends_with('{'))
+    }) && !head.starts_with("#!")
+}
+
+pub fn parse(src: &SourceFile) -> File {
+    parse::parse(src)
+}
+
+/// The IPv4 and IPv6 firewalls a file loads; `None` for a family no table filters.
+pub fn facts(file: &File, src: &SourceFile) -> (Option<Firewall>, Option<Firewall>) {
+    let one = |family: Family| {
+        file.tables
+            .iter()
+            .any(|t| lower::filters(t.family, family))
+            .then(|| crate::filter::eval::firewall_facts(&lower::lower(file, family), src.id))
+    };
+    (one(Family::V4), one(Family::V6))
+}
+
+#[cfg(test)]
+mod tests;
