@@ -2,7 +2,8 @@
 
 use super::Rule;
 use crate::diag::Diagnostic;
-use crate::formats::nftables::model::{Chain, Item, Table, TableFamily, Value, Verdict};
+use crate::formats::nftables::model::TableFamily;
+use crate::formats::nftables::nd::blocking_chains;
 use crate::formats::{Document, ParsedFile};
 
 pub struct NftablesIcmpv6Dropped;
@@ -16,15 +17,7 @@ impl Rule for NftablesIcmpv6Dropped {
         let Document::Nftables(nft) = &file.doc else {
             return;
         };
-        for table in &nft.tables {
-            if !matches!(table.family, TableFamily::Inet | TableFamily::Ip6) {
-                continue;
-            }
-            for chain in &table.chains {
-                let Some(base) = &chain.base else { continue };
-                if base.hook != "input" || !base.drop || admits_nd(table, chain, 0) {
-                    continue;
-                }
+        for (table, _, span) in blocking_chains(nft) {
                 out.push(
                     Diagnostic::new(
                         self.name(),
@@ -33,74 +26,11 @@ impl Rule for NftablesIcmpv6Dropped {
                             if table.family == TableFamily::Inet { "inet" } else { "ip6" },
                             table.name
                         ),
-                        base.policy_span.unwrap_or(base.span),
+                        span,
                         "drops ICMPv6 neighbour solicitations",
                     )
                     .with_help("add `icmpv6 type { nd-neighbor-solicit, nd-neighbor-advert, nd-router-advert } accept` before the other rules"),
                 );
-            }
         }
-    }
-}
-
-const ND: &[&str] = &["nd-neighbor-solicit", "135"];
-
-/// A rule of `chain` (or a chain it jumps to) accepts neighbour solicitations
-/// from everyone.
-fn admits_nd(table: &Table, chain: &Chain, depth: usize) -> bool {
-    if depth > 16 {
-        return false;
-    }
-    chain.rules.iter().any(|rule| {
-        let mut icmp = false;
-        let mut restricted = false;
-        let mut accept = false;
-        let mut jump: Option<&str> = None;
-        for item in &rule.items {
-            match item {
-                Item::Match { key, value, negated } => match key.as_str() {
-                    "icmpv6 type" => {
-                        icmp = !negated && names(table, value).iter().any(|w| ND.contains(&w.as_str()));
-                        restricted |= !icmp;
-                    }
-                    "meta l4proto" | "ip6 nexthdr" => {
-                        let v = names(table, value);
-                        icmp |= !negated
-                            && v.iter().any(|w| matches!(w.as_str(), "ipv6-icmp" | "icmpv6" | "58"));
-                    }
-                    "meta nfproto" => {}
-                    _ => restricted = true,
-                },
-                Item::Verdict(Verdict::Accept) => accept = true,
-                Item::Verdict(Verdict::Jump(n) | Verdict::Goto(n)) => jump = Some(n),
-                Item::Limit => restricted = true,
-                _ => {}
-            }
-        }
-        if restricted {
-            return false;
-        }
-        let bare = rule
-            .items
-            .iter()
-            .all(|i| matches!(i, Item::Verdict(Verdict::Accept) | Item::Other));
-        if accept && (icmp || bare) {
-            return true;
-        }
-        jump.and_then(|n| table.chains.iter().find(|c| c.name == n))
-            .is_some_and(|c| admits_nd(table, c, depth + 1))
-    })
-}
-
-fn names(table: &Table, value: &Value) -> Vec<String> {
-    match value {
-        Value::List(w) => w.clone(),
-        Value::Anon(e) => e.iter().flat_map(|e| e.key.clone()).collect(),
-        Value::Named(n) => table
-            .sets
-            .iter()
-            .find(|s| &s.name == n)
-            .map(|s| s.elements.iter().flat_map(|e| e.key.clone()).collect())
-            .unwrap_or_default(),
     }
 }

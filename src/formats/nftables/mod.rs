@@ -4,6 +4,7 @@
 pub mod lex;
 pub mod lower;
 pub mod model;
+pub mod nd;
 pub mod parse;
 
 pub use model::File;
@@ -52,7 +53,26 @@ pub fn facts(file: &File, src: &SourceFile) -> (Option<Firewall>, Option<Firewal
             .any(|t| lower::filters(t.family, family))
             .then(|| crate::filter::eval::firewall_facts(&lower::lower(file, family), src.id))
     };
-    (one(Family::V4), one(Family::V6))
+    let mut v6 = one(Family::V6);
+    if let (Some(fw), Some((_, _, span))) = (&mut v6, nd::blocking_chains(file).first()) {
+        unreachable_over_ipv6(fw, *span);
+    }
+    (one(Family::V4), v6)
+}
+
+/// Neighbour solicitations dropped: no IPv6 connection gets as far as the rules.
+fn unreachable_over_ipv6(fw: &mut Firewall, span: crate::source::Span) {
+    let none = crate::portset::PortSet::empty();
+    fw.open_to_all = none.clone();
+    fw.open_to_some = none.clone();
+    for class in &mut fw.classes {
+        class.open = none.clone();
+        class.open_to_some = none.clone();
+    }
+    fw.uncertain.push(crate::facts::Uncertainty {
+        span,
+        what: "ICMPv6 neighbour discovery is dropped: nothing reaches the host over IPv6".into(),
+    });
 }
 
 #[cfg(test)]
