@@ -103,6 +103,7 @@ rules! {
     iptables_unreachable_rule::IptablesUnreachableRule => "iptables-unreachable-rule",
     netsh_firewall_deprecated::NetshFirewallDeprecated => "netsh-firewall-deprecated",
     nftables_icmpv6_dropped::NftablesIcmpv6Dropped => "nftables-icmpv6-dropped",
+    nftables_include_not_found::NftablesIncludeNotFound => "nftables-include-not-found",
     nftables_later_chain_drops::NftablesLaterChainDrops => "nftables-later-chain-drops",
     nftables_syntax_error::NftablesSyntaxError => "nftables-syntax-error",
     no_firewall_found::NoFirewallFound => "no-firewall-found",
