@@ -47,7 +47,14 @@ fn a_host_ruleset_parses_and_lowers() {
     assert!(v4.open_to_some.contains(22));
     assert_eq!(v4.ftp_helpers.len(), 1);
     assert!(v4.ftp_helpers[0].ports.contains(21));
-    assert_eq!(v6.unwrap().open_to_all, want);
+    // No ICMPv6 neighbour discovery accepted: nothing reaches the host over IPv6.
+    assert!(v6.unwrap().open_to_all.is_empty());
+    let with_nd = HOST.replace(
+        "iif lo accept",
+        "iif lo accept\n        icmpv6 type nd-neighbor-solicit accept",
+    );
+    let s = src(&with_nd);
+    assert_eq!(facts(&parse(&s), &s).1.unwrap().open_to_all, want);
 }
 
 #[test]
