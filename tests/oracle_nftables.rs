@@ -200,3 +200,50 @@ fn nft_loads_exactly_what_pasvlint_says_is_open() {
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
+
+/// What `nft list ruleset` prints after loading a fixture is read without error
+/// and gives the same open ports as the fixture itself.
+#[test]
+fn nft_list_ruleset_output_reads_like_its_source() {
+    if !support::requirements::ready("oracle_nftables list", &[], &["ip", "nft"]) {
+        return;
+    }
+    let scratch = tempfile::tempdir().unwrap();
+    let mut failures = Vec::new();
+    for (i, (file, case)) in cases().into_iter().enumerate() {
+        let ns = Netns::create(support::netns::unique_name("nftl")).expect("namespace");
+        let load = output_within(
+            ns.command("nft").arg("-f").arg(&file),
+            Duration::from_secs(30),
+        )
+        .expect("nft ran");
+        if !load.status.success() {
+            continue;
+        }
+        let listed = output_within(
+            ns.command("nft").args(["list", "ruleset"]),
+            Duration::from_secs(30),
+        )
+        .expect("nft ran");
+        let dir = scratch.path().join(format!("listed-{i}"));
+        std::fs::create_dir_all(dir.join("etc")).unwrap();
+        std::fs::write(dir.join("etc/ruleset.txt"), &listed.stdout).unwrap();
+        if syntax_errors(&dir) != 0 {
+            failures.push(format!(
+                "{}: listed ruleset reported as invalid",
+                case.display()
+            ));
+        }
+        for family in [Family::V4, Family::V6] {
+            if claim(&dir, family) != claim(&case, family) {
+                failures.push(format!(
+                    "{} {family:?}: the listed ruleset opens {:?}, the file {:?}",
+                    case.display(),
+                    claim(&dir, family),
+                    claim(&case, family)
+                ));
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
