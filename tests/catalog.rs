@@ -13,6 +13,7 @@ const CATEGORIES: &[&str] = &[
     "capacity",
     "policy",
     "vsftpd",
+    "nftables",
     "iptables",
     "ufw",
     "firewalld",

@@ -296,11 +296,13 @@ impl<'a> Ruleset<'a> {
 
 /// The filter chain at the filter priority (0) among `chains`, or the last one:
 /// its policy is the firewall's default and its accepts are listed as decisions
-/// (iptables `filter INPUT`).
+/// (iptables `filter INPUT`). An input chain wins over a prerouting chain of the
+/// same priority (nftables allows `type filter hook prerouting priority 0`).
 pub fn main_filter<'r>(chains: &[&'r Base]) -> Option<&'r Base> {
     chains
         .iter()
-        .find(|b| b.priority == 0)
+        .find(|b| b.priority == 0 && b.hook == Hook::Input)
+        .or(chains.iter().find(|b| b.priority == 0))
         .or(chains.last())
         .copied()
 }

@@ -13,6 +13,7 @@ pub mod iis_metabase;
 pub mod ipsec;
 pub mod iptables;
 pub mod proftpd;
+pub mod nftables;
 pub mod pureftpd;
 pub mod regfile;
 pub mod ufw;
@@ -51,6 +52,8 @@ pub enum Format {
     /// `/etc/firewalld/firewalld.conf`.
     FirewalldConf,
     Proftpd,
+    /// `/etc/nftables.conf`, `*.nft`, `nft list ruleset` output.
+    Nftables,
 }
 
 impl Format {
@@ -74,6 +77,7 @@ impl Format {
             Format::FirewalldService => "firewalld-service",
             Format::FirewalldConf => "firewalld-conf",
             Format::Proftpd => "proftpd",
+            Format::Nftables => "nftables",
         }
     }
 }
@@ -95,6 +99,7 @@ pub enum Document {
     FirewalldService(firewalld::Service),
     FirewalldConf(firewalld::Conf),
     Proftpd(proftpd::Config),
+    Nftables(nftables::File),
 }
 
 /// A recognised file: its text, what it is, and what was read from it.
@@ -130,6 +135,9 @@ pub fn classify(path: &Path, text: &str) -> Option<Format> {
     }
     if pureftpd::sniff(path).is_some() {
         return Some(Format::PureFtpd);
+    }
+    if nftables::sniff(path, text) {
+        return Some(Format::Nftables);
     }
     if vsftpd::sniff(path, text) {
         return Some(Format::Vsftpd);
@@ -178,6 +186,7 @@ pub fn parse(source: SourceFile, format: Format) -> ParsedFile {
         Format::FirewalldService => Document::FirewalldService(firewalld::parse_service(&source)),
         Format::FirewalldConf => Document::FirewalldConf(firewalld::parse_conf(&source)),
         Format::Proftpd => Document::Proftpd(proftpd::parse(&source)),
+        Format::Nftables => Document::Nftables(nftables::parse(&source)),
         Format::PureFtpd => {
             let layout = pureftpd::sniff(&source.path).unwrap_or(pureftpd::Layout::ConfFile);
             Document::PureFtpd(pureftpd::parse(&source, layout))
@@ -228,6 +237,14 @@ pub fn facts(file: &ParsedFile) -> FileFacts {
         },
         // Read with the files it includes.
         Document::Proftpd(_) => FileFacts::default(),
+        Document::Nftables(nft) => {
+            let (firewall, firewall_v6) = nftables::facts(nft, &file.source);
+            FileFacts {
+                firewall,
+                firewall_v6,
+                ..FileFacts::default()
+            }
+        }
     }
 }
 
@@ -338,6 +355,7 @@ impl Format {
             Format::FirewalldZone | Format::FirewalldService => CommentStyle::Xml,
             Format::FirewalldConf => CommentStyle::Hash,
             Format::Proftpd => CommentStyle::Hash,
+            Format::Nftables => CommentStyle::Hash,
         }
     }
 }

@@ -1,0 +1,147 @@
+//! What an nftables file declares: tables with their chains, sets and helpers.
+
+use crate::source::Span;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TableFamily {
+    Ip,
+    Ip6,
+    Inet,
+    /// arp, bridge, netdev: never filter what reaches a local TCP server.
+    Other,
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct File {
+    pub tables: Vec<Table>,
+    /// What `nft -c -f` rejects (first error of each statement).
+    pub problems: Vec<Problem>,
+    pub includes: Vec<Include>,
+    /// A `flush ruleset` was read: the file replaces whatever the kernel held.
+    pub flushes: bool,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Problem {
+    pub message: String,
+    pub span: Span,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Include {
+    pub path: String,
+    pub span: Span,
+}
+
+#[derive(Clone, Debug)]
+pub struct Table {
+    pub family: TableFamily,
+    pub name: String,
+    pub span: Span,
+    pub chains: Vec<Chain>,
+    pub sets: Vec<Set>,
+    pub helpers: Vec<Helper>,
+}
+
+#[derive(Clone, Debug)]
+pub struct Chain {
+    pub name: String,
+    pub span: Span,
+    pub base: Option<BaseSpec>,
+    pub rules: Vec<Rule>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BaseSpec {
+    /// `filter`, `nat` or `route`.
+    pub kind: String,
+    pub hook: String,
+    pub priority: i32,
+    pub drop: bool,
+    pub policy_span: Option<Span>,
+    pub span: Span,
+}
+
+/// A named set or map (`set ftp_ports { type inet_service; elements = { 21 } }`).
+#[derive(Clone, Debug)]
+pub struct Set {
+    pub name: String,
+    pub elements: Vec<Elem>,
+    /// Elements may be added at run time (`flags dynamic`, or none written).
+    pub dynamic: bool,
+}
+
+/// `ct helper NAME { type "ftp" protocol tcp; }`.
+#[derive(Clone, Debug)]
+pub struct Helper {
+    pub name: String,
+    pub kind: String,
+}
+
+/// One element of a set or map: key words (a concatenation has several), and a
+/// map's value.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Elem {
+    pub key: Vec<String>,
+    pub value: Option<Verdict>,
+}
+
+/// A right-hand side.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Value {
+    /// One value or a comma list (`established,related`).
+    List(Vec<String>),
+    Anon(Vec<Elem>),
+    Named(String),
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Verdict {
+    Accept,
+    Drop,
+    Reject,
+    Return,
+    Continue,
+    Jump(String),
+    Goto(String),
+    Queue,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Item {
+    /// `SELECTOR [op] VALUE` (`tcp dport`, `ip saddr`, `ct state`, `iifname`, ...).
+    Match {
+        key: String,
+        negated: bool,
+        value: Value,
+    },
+    /// `SELECTOR vmap { ... }` / `vmap @name`.
+    Vmap {
+        key: String,
+        value: Value,
+    },
+    Verdict(Verdict),
+    /// `ct helper set "name"`.
+    HelperSet(String),
+    Notrack,
+    /// `meta mark set V`.
+    MarkSet(u32),
+    /// `dnat to [addr][:port]`; ports `None` keep the destination port.
+    Dnat {
+        addr: Option<[u8; 4]>,
+        port: Option<(u16, u16)>,
+    },
+    Redirect(Option<(u16, u16)>),
+    /// `snat`, `masquerade`.
+    NatOther,
+    /// `limit rate N/second`: holds only sometimes.
+    Limit,
+    /// Something read but not modelled (counter, log, comment, meta set ...).
+    Other,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Rule {
+    pub span: Span,
+    pub items: Vec<Item>,
+}

@@ -1,0 +1,249 @@
+//! The real nft (nftables 1.0.6) judges every nftables fixture: `nft -c -f`
+//! must accept exactly the files pasvlint reports no `nftables-syntax-error`
+//! (or `nftables-include-not-found`) for, and each loadable fixture, loaded with `nft -f` into a private network
+//! namespace, must let a client namespace connect over IPv4 and IPv6 to exactly
+//! the candidate ports pasvlint says are open to that client.
+
+mod support {
+    pub mod connect;
+    #[allow(dead_code)]
+    pub mod netns;
+    pub mod requirements;
+}
+
+use pasvlint::facts::Family;
+use pasvlint::policy::Config;
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+use support::netns::{Netns, Pair, output_within};
+
+fn candidates() -> BTreeSet<u16> {
+    (1..=1100).chain(40000..=40110).collect()
+}
+
+/// Files that pasvlint reads as nftables, each with its case folder.
+fn cases() -> Vec<(PathBuf, PathBuf)> {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("fixtures/rules");
+    let mut out = Vec::new();
+    for rule in std::fs::read_dir(&root).expect("fixtures/rules").flatten() {
+        for case in std::fs::read_dir(rule.path())
+            .into_iter()
+            .flatten()
+            .flatten()
+        {
+            let file = case.path().join("etc/nftables.conf");
+            if file.is_file() {
+                out.push((file, case.path()));
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+/// Texts nft rejects or accepts, beside the fixtures.
+const INLINE: &[&str] = &[
+    "table inet f {\n chain c {\n  tcp dport 21 accept tcp dport 22 accept\n }\n}\n",
+    "table inet f {\n chain c {\n  tcp dport $FOO accept\n }\n}\n",
+    "table inet f {\n chain c {\n  tcp dport\n }\n}\n",
+    "tabel inet f {\n}\n",
+    "define P = { 21, 40000-40100 }\ntable ip f {\n chain c {\n  type filter hook input priority filter + 10; policy drop;\n  tcp dport $P counter accept comment \"ftp\"\n  tcp dport vmap { 22 : accept, 23 : drop }\n }\n}\n",
+    "table ip f { chain c { type filter hook input priority 0; policy drop; }; }\n",
+];
+
+fn syntax_errors(case: &Path) -> usize {
+    let report = pasvlint::lint(&[case.to_path_buf()], &Config::default());
+    report
+        .diagnostics
+        .iter()
+        .filter(|d| {
+            matches!(
+                d.rule,
+                "nftables-syntax-error" | "nftables-include-not-found"
+            )
+        })
+        .count()
+}
+
+/// `nft -c -f FILE` inside a fresh namespace: whether nft accepts it, and what it said.
+fn nft_accepts(ns: &Netns, file: &Path) -> (bool, String) {
+    let out = output_within(
+        ns.command("nft").arg("-c").arg("-f").arg(file),
+        Duration::from_secs(30),
+    )
+    .expect("nft ran");
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn nft_check_accepts_what_pasvlint_accepts() {
+    if !support::requirements::ready("oracle_nftables syntax", &[], &["ip", "nft"]) {
+        return;
+    }
+    let scratch = tempfile::tempdir().unwrap();
+    let mut all = cases();
+    for (i, text) in INLINE.iter().enumerate() {
+        let dir = scratch.path().join(format!("inline-{i}"));
+        std::fs::create_dir_all(dir.join("etc")).unwrap();
+        let file = dir.join("etc/nftables.conf");
+        std::fs::write(&file, text).unwrap();
+        all.push((file, dir));
+    }
+    let ns = Netns::create(support::netns::unique_name("nftc")).expect("namespace");
+    let mut failures = Vec::new();
+    for (file, case) in &all {
+        let (accepted, said) = nft_accepts(&ns, file);
+        let errors = syntax_errors(case);
+        eprintln!(
+            "{}: nft accepts {accepted}; pasvlint errors {errors}",
+            file.display()
+        );
+        if accepted != (errors == 0) {
+            failures.push(format!(
+                "{}: nft -c {} ({said}), pasvlint reports {errors} syntax error(s)",
+                file.display(),
+                if accepted { "accepts" } else { "rejects" }
+            ));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+/// pasvlint's claim for the test client: candidate ports open to its class and
+/// those open to only some of it; everything when it finds no firewall.
+fn claim(case: &Path, family: Family) -> (BTreeSet<u16>, BTreeSet<u16>) {
+    let report = pasvlint::lint(&[case.to_path_buf()], &Config::default());
+    let Some(fw) = report.hosts.iter().find_map(|h| h.firewall_for(family)) else {
+        return (candidates(), BTreeSet::new());
+    };
+    let client: std::net::IpAddr = match family {
+        Family::V4 => support::netns::CLIENT_ADDR.parse().unwrap(),
+        Family::V6 => support::netns::CLIENT_ADDR6.parse().unwrap(),
+    };
+    let address = match client {
+        std::net::IpAddr::V4(a) => u128::from(u32::from(a)),
+        std::net::IpAddr::V6(a) => u128::from(a),
+    };
+    let class = fw
+        .source_classes()
+        .into_iter()
+        .find(|c| c.sources.as_ref().is_none_or(|s| s.contains(address)))
+        .expect("every client is in some class");
+    let pick = |set: &pasvlint::portset::PortSet| {
+        candidates()
+            .into_iter()
+            .filter(|p| set.contains(*p))
+            .collect()
+    };
+    (pick(&class.open), pick(&class.open_to_some))
+}
+
+fn show(set: &BTreeSet<u16>) -> String {
+    set.iter()
+        .copied()
+        .collect::<pasvlint::portset::PortSet>()
+        .to_string()
+}
+
+#[test]
+fn nft_loads_exactly_what_pasvlint_says_is_open() {
+    if !support::requirements::ready("oracle_nftables probe", &[], &["ip", "nft", "python3"]) {
+        return;
+    }
+    let mut failures = Vec::new();
+    for (file, case) in cases() {
+        let pair = Pair::create().expect("namespaces");
+        pair.add_ipv6().expect("IPv6 addresses");
+        let load = output_within(
+            pair.server.command("nft").arg("-f").arg(&file),
+            Duration::from_secs(30),
+        )
+        .expect("nft ran");
+        if !load.status.success() {
+            continue;
+        }
+        for (family, ipv6) in [(Family::V4, false), (Family::V6, true)] {
+            let opened = match support::connect::connectable(&pair, &candidates(), ipv6) {
+                Ok(o) => o,
+                Err(e) => {
+                    failures.push(format!("{} {family:?}: {e}", case.display()));
+                    continue;
+                }
+            };
+            let (all, some) = claim(&case, family);
+            let agrees = if some.is_empty() {
+                opened == all
+            } else {
+                all.is_subset(&opened) && opened.is_subset(&all.union(&some).copied().collect())
+            };
+            eprintln!(
+                "{} {family:?}: connected to {}; pasvlint: open {}, to some {}",
+                case.display(),
+                show(&opened),
+                show(&all),
+                show(&some)
+            );
+            if !agrees {
+                failures.push(format!(
+                    "{} {family:?}: connected to {}, pasvlint says open {} (to some {})",
+                    case.display(),
+                    show(&opened),
+                    show(&all),
+                    show(&some)
+                ));
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+/// What `nft list ruleset` prints after loading a fixture is read without error
+/// and gives the same open ports as the fixture itself.
+#[test]
+fn nft_list_ruleset_output_reads_like_its_source() {
+    if !support::requirements::ready("oracle_nftables list", &[], &["ip", "nft"]) {
+        return;
+    }
+    let scratch = tempfile::tempdir().unwrap();
+    let mut failures = Vec::new();
+    for (i, (file, case)) in cases().into_iter().enumerate() {
+        let ns = Netns::create(support::netns::unique_name("nftl")).expect("namespace");
+        let load = output_within(
+            ns.command("nft").arg("-f").arg(&file),
+            Duration::from_secs(30),
+        )
+        .expect("nft ran");
+        if !load.status.success() {
+            continue;
+        }
+        let listed = output_within(
+            ns.command("nft").args(["list", "ruleset"]),
+            Duration::from_secs(30),
+        )
+        .expect("nft ran");
+        let dir = scratch.path().join(format!("listed-{i}"));
+        std::fs::create_dir_all(dir.join("etc")).unwrap();
+        std::fs::write(dir.join("etc/ruleset.txt"), &listed.stdout).unwrap();
+        if syntax_errors(&dir) != 0 {
+            failures.push(format!(
+                "{}: listed ruleset reported as invalid",
+                case.display()
+            ));
+        }
+        for family in [Family::V4, Family::V6] {
+            if claim(&dir, family) != claim(&case, family) {
+                failures.push(format!(
+                    "{} {family:?}: the listed ruleset opens {:?}, the file {:?}",
+                    case.display(),
+                    claim(&dir, family),
+                    claim(&case, family)
+                ));
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
