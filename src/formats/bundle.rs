@@ -21,6 +21,7 @@ pub enum Family {
     PureFtpd,
     Firewalld,
     Proftpd,
+    Nftables,
 }
 
 impl Format {
@@ -34,6 +35,7 @@ impl Format {
                 Some(Family::Firewalld)
             }
             Format::Proftpd => Some(Family::Proftpd),
+            Format::Nftables => Some(Family::Nftables),
             _ => None,
         }
     }
@@ -57,6 +59,7 @@ pub enum BundleDoc {
     PureFtpd(super::pureftpd::bundle::Assembled),
     Firewalld(Box<super::firewalld::host::FirewalldHost>),
     Proftpd(super::proftpd::bundle::Assembled),
+    Nftables(Box<super::nftables::File>),
 }
 
 impl Bundle {
@@ -120,6 +123,7 @@ fn assemble_family(family: Family, parts: Vec<ParsedFile>) -> Vec<Bundle> {
             })
             .collect(),
         Family::Proftpd => super::proftpd::bundle::assemble(parts),
+        Family::Nftables => super::nftables::bundle::assemble(parts),
     }
 }
 
@@ -134,6 +138,7 @@ pub fn facts(bundle: &Bundle) -> FileFacts {
         BundleDoc::Firewalld(host) => {
             super::firewalld::host::facts(host, &bundle.primary_file().source)
         }
+        BundleDoc::Nftables(model) => super::nftables::bundle::facts(model, bundle),
         BundleDoc::Proftpd(model) => FileFacts {
             ftp: super::proftpd::bundle::facts(model, bundle),
             ..FileFacts::default()

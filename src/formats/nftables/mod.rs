@@ -1,6 +1,7 @@
 //! nftables rulesets: `/etc/nftables.conf`, `*.nft`, `nft list ruleset` output,
 //! parsed as `nft -f` reads them and lowered onto the filter IR.
 
+pub mod bundle;
 pub mod lex;
 pub mod lower;
 pub mod model;

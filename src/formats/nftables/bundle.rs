@@ -1,0 +1,153 @@
+//! A ruleset spread over files: each file no other file includes is a bundle,
+//! with every file its `include`s reach (transitively) as members; the tables
+//! they declare are merged as `nft -f` merges them, so the host has one firewall.
+//!
+//! `nft` searches a relative include in its include path (`/etc` by default), not
+//! beside the including file; an absolute one is looked for under each folder
+//! above the includer taken as the host's `/` ([`resolve_include`]).
+
+use super::model::{File, Table};
+use crate::formats::bundle::{Bundle, BundleDoc, resolve_include};
+use crate::formats::{Document, ParsedFile};
+use std::collections::BTreeSet;
+use std::path::Path;
+
+fn file_of(part: &ParsedFile) -> Option<&File> {
+    match &part.doc {
+        Document::Nftables(file) => Some(file),
+        _ => None,
+    }
+}
+
+/// The parts each part's includes name, as indexes into `parts`, in include order.
+fn includes(parts: &[ParsedFile]) -> Vec<Vec<usize>> {
+    let known: Vec<&Path> = parts.iter().map(|p| p.source.path.as_path()).collect();
+    parts
+        .iter()
+        .map(|part| {
+            let Some(file) = file_of(part) else {
+                return Vec::new();
+            };
+            file.includes
+                .iter()
+                .flat_map(|inc| {
+                    let target = if inc.path.starts_with('/') {
+                        inc.path.clone()
+                    } else {
+                        format!("/etc/{}", inc.path)
+                    };
+                    resolve_include(&part.source.path, &target, Path::new(""), &known)
+                })
+                .filter_map(|path| known.iter().position(|k| *k == path.as_path()))
+                .collect()
+        })
+        .collect()
+}
+
+pub fn assemble(parts: Vec<ParsedFile>) -> Vec<Bundle> {
+    let edges = includes(&parts);
+    let included: BTreeSet<usize> = edges.iter().flatten().copied().collect();
+    let mut owner: Vec<Option<usize>> = vec![None; parts.len()];
+    let mut merged: Vec<(usize, File)> = Vec::new();
+    for root in (0..parts.len()).filter(|i| !included.contains(i)) {
+        let mut model = File::default();
+        let mut seen = BTreeSet::new();
+        merge_from(root, &parts, &edges, &mut model, &mut seen);
+        for i in seen {
+            owner[i].get_or_insert(root);
+        }
+        merged.push((root, model));
+    }
+    // Files that include each other in a loop with no outside root stand alone.
+    for (i, slot) in owner.iter_mut().enumerate() {
+        if slot.is_none() {
+            *slot = Some(i);
+            merged.push((i, file_of(&parts[i]).cloned().unwrap_or_default()));
+        }
+    }
+    let primaries: Vec<_> = parts.iter().map(|p| p.source.id).collect();
+    let mut groups: Vec<Vec<ParsedFile>> = (0..parts.len()).map(|_| Vec::new()).collect();
+    for (i, part) in parts.into_iter().enumerate() {
+        groups[owner[i].unwrap_or(i)].push(part);
+    }
+    merged
+        .into_iter()
+        .map(|(root, model)| {
+            let mut members = std::mem::take(&mut groups[root]);
+            let primary = primaries[root];
+            // The primary first, then the others in path order.
+            members.sort_by_key(|p| (p.source.id != primary, p.source.path.clone()));
+            Bundle {
+                primary,
+                doc: BundleDoc::Nftables(Box::new(model)),
+                parts: members,
+            }
+        })
+        .collect()
+}
+
+/// The part's own tables, then what its includes add, depth first; a file met
+/// twice (a loop) is read once.
+fn merge_from(
+    at: usize,
+    parts: &[ParsedFile],
+    edges: &[Vec<usize>],
+    model: &mut File,
+    seen: &mut BTreeSet<usize>,
+) {
+    if !seen.insert(at) {
+        return;
+    }
+    let Some(file) = file_of(&parts[at]) else {
+        return;
+    };
+    merge(model, file);
+    for &child in &edges[at] {
+        merge_from(child, parts, edges, model, seen);
+    }
+}
+
+/// `nft -f` adds a table's chains, sets and helpers to a table of the same family
+/// and name, and a chain's rules to a chain of the same name.
+fn merge(into: &mut File, file: &File) {
+    if file.flushes {
+        into.tables.clear();
+        into.flushes = true;
+    }
+    for table in &file.tables {
+        match into
+            .tables
+            .iter_mut()
+            .find(|t| t.family == table.family && t.name == table.name)
+        {
+            Some(existing) => merge_table(existing, table),
+            None => into.tables.push(table.clone()),
+        }
+    }
+}
+
+fn merge_table(into: &mut Table, table: &Table) {
+    for chain in &table.chains {
+        match into.chains.iter_mut().find(|c| c.name == chain.name) {
+            Some(existing) => {
+                if existing.base.is_none() {
+                    existing.base = chain.base.clone();
+                }
+                existing.rules.extend(chain.rules.iter().cloned());
+            }
+            None => into.chains.push(chain.clone()),
+        }
+    }
+    into.sets.extend(table.sets.iter().cloned());
+    into.helpers.extend(table.helpers.iter().cloned());
+}
+
+/// The host's firewalls, as the merged ruleset decides them.
+pub fn facts(model: &File, bundle: &Bundle) -> crate::facts::FileFacts {
+    let (firewall, firewall_v6) = super::facts(model, &bundle.primary_file().source);
+    crate::facts::FileFacts {
+        firewall,
+        firewall_v6,
+        ..Default::default()
+    }
+}
