@@ -234,28 +234,12 @@ fn cross_problems(config: &Config, default_span: Option<Span>) -> Vec<Problem> {
 
 /// The host's firewall facts; lines firewalld builds in have no span of their own.
 pub fn facts(host: &FirewalldHost, primary: &SourceFile) -> crate::facts::FileFacts {
-    let anchor = Some(primary.span(0, 0));
-    let built_in = |fw: &mut crate::facts::Firewall| {
-        fw.dialect = crate::facts::Dialect::Firewalld;
-        if fw.default_policy.span == anchor {
-            fw.default_policy.span = None;
-        }
-        let decisions = fw
-            .decisions
-            .iter_mut()
-            .chain(fw.classes.iter_mut().flat_map(|c| c.decisions.iter_mut()));
-        for d in decisions.filter(|d| d.span == anchor) {
-            d.span = None;
-        }
-    };
-    let (mut firewall, mut firewall_v6) = iptables::facts(&host.ruleset, primary);
-    firewall.iter_mut().for_each(built_in);
-    firewall_v6.iter_mut().for_each(built_in);
-    crate::facts::FileFacts {
-        firewall,
-        firewall_v6,
-        ..Default::default()
-    }
+    iptables::generated_facts(
+        &host.ruleset,
+        primary,
+        crate::facts::Dialect::Firewalld,
+        |_| true,
+    )
 }
 
 #[cfg(test)]

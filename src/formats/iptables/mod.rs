@@ -351,6 +351,40 @@ pub fn parse_script(source: &SourceFile) -> Ruleset {
     script::parse(source)
 }
 
+/// The facts of a ruleset a program generates from the host's files (ufw-init,
+/// firewalld), in that program's `dialect`. The lines it builds in are spanned at
+/// the start of `primary`; those spans are dropped (the decisions `built_in`
+/// picks, and the policy), so no finding points at a line the repository lacks.
+pub fn generated_facts(
+    rs: &Ruleset,
+    primary: &SourceFile,
+    dialect: crate::facts::Dialect,
+    built_in: fn(&crate::facts::Decision) -> bool,
+) -> crate::facts::FileFacts {
+    let anchor = Some(primary.span(0, 0));
+    let unspan = |fw: &mut Firewall| {
+        fw.dialect = dialect;
+        if fw.default_policy.span == anchor {
+            fw.default_policy.span = None;
+        }
+        let decisions = fw
+            .decisions
+            .iter_mut()
+            .chain(fw.classes.iter_mut().flat_map(|c| c.decisions.iter_mut()));
+        for d in decisions.filter(|d| d.span == anchor && built_in(d)) {
+            d.span = None;
+        }
+    };
+    let (mut firewall, mut firewall_v6) = facts(rs, primary);
+    firewall.iter_mut().for_each(unspan);
+    firewall_v6.iter_mut().for_each(unspan);
+    crate::facts::FileFacts {
+        firewall,
+        firewall_v6,
+        ..Default::default()
+    }
+}
+
 /// Inbound TCP as this file's rules decide it: IPv4 and IPv6, each when the
 /// file filters that family.
 pub fn facts(ruleset: &Ruleset, source: &SourceFile) -> (Option<Firewall>, Option<Firewall>) {

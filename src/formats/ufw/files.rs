@@ -435,28 +435,8 @@ pub fn facts(host: &UfwHost, primary: &SourceFile) -> crate::facts::FileFacts {
     let Some(rs) = &host.ruleset else {
         return crate::facts::FileFacts::default();
     };
-    let anchor = Some(primary.span(0, 0));
-    let built_in = |fw: &mut crate::facts::Firewall| {
-        fw.dialect = crate::facts::Dialect::Ufw;
-        if fw.default_policy.span == anchor {
-            fw.default_policy.span = None;
-        }
-        let decisions = fw
-            .decisions
-            .iter_mut()
-            .chain(fw.classes.iter_mut().flat_map(|c| c.decisions.iter_mut()));
-        for d in decisions.filter(|d| d.is_policy && d.span == anchor) {
-            d.span = None;
-        }
-    };
-    let (mut firewall, mut firewall_v6) = iptables::facts(rs, primary);
-    firewall.iter_mut().for_each(built_in);
-    firewall_v6.iter_mut().for_each(built_in);
-    crate::facts::FileFacts {
-        firewall,
-        firewall_v6,
-        ..Default::default()
-    }
+    // ufw-init's own rules are spanned in their files; only its policy is not.
+    iptables::generated_facts(rs, primary, crate::facts::Dialect::Ufw, |d| d.is_policy)
 }
 
 /// `DEFAULT_*_POLICY` values ufw-init hands to iptables-restore verbatim: only
