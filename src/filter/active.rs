@@ -92,13 +92,14 @@ fn packet_steps(
     stages: &[&Base],
 ) -> Vec<ActiveStep> {
     let starts = interval_starts(rs, class, kind, stages);
+    let loops: Vec<Vec<bool>> = rs.tables.iter().map(looping_chains).collect();
     let mut out: Vec<ActiveStep> = Vec::new();
     for (i, &lo) in starts.iter().enumerate() {
         let hi = starts.get(i + 1).map_or(65535, |&next| next - 1);
         if i + 1 == MAX_INTERVALS && hi != 65535 {
             break;
         }
-        let Some(step) = through(rs, class, kind, packet, stages, lo) else {
+        let Some(step) = through(rs, class, (kind, packet), stages, &loops, lo) else {
             continue;
         };
         let ports = PortSet::range(lo, hi);
@@ -118,9 +119,9 @@ fn same_decider(a: &ActiveStep, b: &ActiveStep) -> bool {
 fn through(
     rs: &Ruleset,
     class: &Class,
-    kind: Packet,
-    packet: ActivePacket,
+    (kind, packet): (Packet, ActivePacket),
     stages: &[&Base],
+    loops: &[Vec<bool>],
     port: u16,
 ) -> Option<ActiveStep> {
     let mut mark = 0u32;
@@ -130,7 +131,8 @@ fn through(
         let Some(table) = rs.tables.get(b.table) else {
             continue;
         };
-        let end = walk(rs, class, table, b.chain, kind, port, &mut mark)?;
+        let looping = loops.get(b.table).map_or(&[][..], Vec::as_slice);
+        let end = walk(rs, class, (table, looping), b.chain, kind, port, &mut mark)?;
         let step = ActiveStep {
             packet,
             verdict: end.verdict,
@@ -180,7 +182,7 @@ struct End<'r> {
 fn walk<'r>(
     rs: &Ruleset,
     class: &Class,
-    table: &'r Table<'r>,
+    (table, looping): (&'r Table<'r>, &[bool]),
     base: u32,
     kind: Packet,
     port: u16,
@@ -229,6 +231,10 @@ fn walk<'r>(
             Target::Return => {
                 stack.pop();
             }
+            // The kernel refuses a ruleset whose chains loop: no packet walks it.
+            Target::Jump(to) | Target::Goto(to) if looping.get(to as usize) == Some(&true) => {
+                return None;
+            }
             Target::Jump(to) if live(table, to) => stack.push((to, 0)),
             Target::Goto(to) if live(table, to) => {
                 stack.pop();
@@ -239,6 +245,42 @@ fn walk<'r>(
         }
     }
     Some(policy)
+}
+
+/// Chains from which jumps and gotos can come back round (in a loop, or leading
+/// into one): what is left after peeling, again and again, the chains whose
+/// every jump leads to peeled chains.
+fn looping_chains(table: &Table) -> Vec<bool> {
+    let n = table.chains.len();
+    let targets = |c: &crate::filter::ir::Chain| -> Vec<usize> {
+        c.rules
+            .iter()
+            .filter_map(|r| match r.target {
+                Target::Jump(to) | Target::Goto(to) if (to as usize) < n => Some(to as usize),
+                _ => None,
+            })
+            .collect()
+    };
+    let edges: Vec<Vec<usize>> = table.chains.iter().map(targets).collect();
+    let mut callers: Vec<Vec<usize>> = vec![Vec::new(); n];
+    let mut pending: Vec<usize> = edges.iter().map(Vec::len).collect();
+    for (from, to) in edges.iter().enumerate() {
+        for &t in to {
+            callers[t].push(from);
+        }
+    }
+    let mut peel: Vec<usize> = (0..n).filter(|&c| pending[c] == 0).collect();
+    let mut looping = vec![true; n];
+    while let Some(c) = peel.pop() {
+        looping[c] = false;
+        for &caller in &callers[c] {
+            pending[caller] -= 1;
+            if pending[caller] == 0 {
+                peel.push(caller);
+            }
+        }
+    }
+    looping
 }
 
 fn live(table: &Table, chain: u32) -> bool {
