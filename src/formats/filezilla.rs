@@ -387,10 +387,29 @@ mod modern {
             max_sessions,
             tls,
             families,
-            // `<pasv><host_override>` is not read: its element names could not be
-            // checked against FileZilla Server 1.x's source.
-            Located::default_value(None),
+            host_override(tree, source, ftp),
         ))
+    }
+
+    /// `<session><pasv><host_override>`: the address (or a name it resolves) that
+    /// PASV announces instead of the listener's own; empty means no override.
+    /// With `do_not_override_host_if_peer_is_local` (default true) clients from
+    /// private addresses still get the local address.
+    fn host_override(tree: &XmlTree, source: &SourceFile, ftp: usize) -> Located<Option<String>> {
+        let Some((pasv, _)) = tree.descend(ftp, &["session", "pasv"]) else {
+            return Located::default_value(None);
+        };
+        match tree
+            .children_named(pasv, "host_override")
+            .next()
+            .and_then(|(_, e)| text_of(source, e))
+            .map(|(t, s)| (t.trim(), s))
+        {
+            Some((host, span)) if !host.is_empty() => {
+                Located::new(Some(host.to_owned()), Some(span))
+            }
+            _ => Located::default_value(None),
+        }
     }
 
     struct Listener {
@@ -608,5 +627,32 @@ mod tests {
         assert_eq!(ports(&doc("<pasv></pasv>")), "49152-65535");
         let s = doc("");
         assert_eq!(s.server.as_ref().unwrap().control_port.value, Some(21));
+    }
+
+    #[test]
+    fn modern_host_override_is_the_announced_address() {
+        let address = |pasv: &str| {
+            let text = format!(
+                "<filezilla><ftp_server><listener><port>21</port></listener><session><pasv>{pasv}</pasv></session></ftp_server></filezilla>"
+            );
+            read("settings.xml", &text)
+                .server
+                .unwrap()
+                .passive_address
+                .value
+        };
+        assert_eq!(
+            address("<host_override> 203.0.113.7 </host_override>").as_deref(),
+            Some("203.0.113.7")
+        );
+        assert_eq!(
+            address("<host_override>ftp.example.org</host_override>").as_deref(),
+            Some("ftp.example.org")
+        );
+        assert_eq!(address("<host_override></host_override>"), None);
+        assert_eq!(
+            address("<port_range><min>50000</min><max>50100</max></port_range>"),
+            None
+        );
     }
 }
