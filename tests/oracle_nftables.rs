@@ -50,9 +50,35 @@ const INLINE: &[&str] = &[
     "tabel inet f {\n}\n",
     "define P = { 21, 40000-40100 }\ntable ip f {\n chain c {\n  type filter hook input priority filter + 10; policy drop;\n  tcp dport $P counter accept comment \"ftp\"\n  tcp dport vmap { 22 : accept, 23 : drop }\n }\n}\n",
     "table ip f { chain c { type filter hook input priority 0; policy drop; }; }\n",
+    // Every block item but `elements = { … }` needs a newline or `;` before `}`.
+    "table inet f { chain c { tcp dport 22 accept } }\n",
+    "table inet f { chain c { tcp dport 22 accept; } }\n",
+    "table inet f { chain c { tcp dport 22 accept; }; }\n",
+    "table inet f { set s { type inet_service; elements = { 21 } } ; }\n",
+    "table inet f { ct helper h { type \"ftp\" protocol tcp } ; }\n",
+    "table inet f { ct helper h { type \"ftp\" protocol tcp; }; }\n",
+    "table inet f { chain c { policy drop } ; }\n",
+    "table inet f { chain c { } }\n",
+    "table inet f { flags dormant }\n",
+    "table inet f { set s { type inet_service } ; }\n",
+    "table inet f { set s { type inet_service; flags interval } ; }\n",
+    "table inet f {\n chain c {\n  tcp dport 22 accept\n } }\n",
+    // A line that starts with no command is `add rule`; nft looks its table and
+    // chain up once the whole command is read.
+    "tables inet f\n",
+    "foo bar tcp dport 22 accept\n",
+    "table inet f { chain c { } ; }\ninet f c tcp dport 22 accept\n",
+    "table inet f { chain c { } ; }\nf c tcp dport 22 accept\n",
+    "table ip f { chain c { } ; }\nf c tcp dport 22 accept\n",
+    "table inet f { chain c { } ; }\nadd rule inet f d tcp dport 22 accept\n",
+    "add rule inet f c tcp dport 22 accept\ntable inet f { chain c { } ; }\n",
+    "table inet f { chain c { } ; }\nadd rule inet g c tcp dport 22 accept\n",
+    "table inet f\nadd chain inet f c\nadd rule inet f c tcp dport 22 accept\n",
+    "add chain inet f c\n",
 ];
 
-fn syntax_errors(case: &Path) -> usize {
+/// pasvlint's syntax findings in the case, as `FILE:LINE:COLUMN` of each.
+fn syntax_errors(case: &Path) -> Vec<String> {
     let report = pasvlint::lint(&[case.to_path_buf()], &Config::default());
     report
         .diagnostics
@@ -63,7 +89,24 @@ fn syntax_errors(case: &Path) -> usize {
                 "nftables-syntax-error" | "nftables-include-not-found"
             )
         })
-        .count()
+        .filter_map(|d| {
+            let source = report.sources.get(d.primary.span.file)?;
+            let (line, col) = source.line_col(d.primary.span.start);
+            Some(format!("{}:{line}:{col}", source.path.display()))
+        })
+        .collect()
+}
+
+/// Where nft's first error in `file` itself is: `FILE:LINE:COL-COL: Error: …`.
+fn nft_position(said: &str, file: &Path) -> Option<String> {
+    let prefix = format!("{}:", file.display());
+    said.lines().find_map(|l| {
+        let rest = l.strip_prefix(&prefix)?;
+        let (line, rest) = rest.split_once(':')?;
+        let col = rest.split(['-', ':']).next()?;
+        rest.contains("Error:")
+            .then(|| format!("{}:{line}:{col}", file.display()))
+    })
 }
 
 /// `nft -c -f FILE` inside a fresh namespace: whether nft accepts it, and what it said.
@@ -99,15 +142,24 @@ fn nft_check_accepts_what_pasvlint_accepts() {
         let (accepted, said) = nft_accepts(&ns, file);
         let errors = syntax_errors(case);
         eprintln!(
-            "{}: nft accepts {accepted}; pasvlint errors {errors}",
+            "{}: nft accepts {accepted}; pasvlint errors at {errors:?}",
             file.display()
         );
-        if accepted != (errors == 0) {
+        if accepted != errors.is_empty() {
             failures.push(format!(
-                "{}: nft -c {} ({said}), pasvlint reports {errors} syntax error(s)",
+                "{}: nft -c {} ({said}), pasvlint reports syntax errors at {errors:?}",
                 file.display(),
                 if accepted { "accepts" } else { "rejects" }
             ));
+        }
+        // Where nft points into the file itself, pasvlint points there too.
+        if let Some(at) = nft_position(&said, file).filter(|_| !accepted) {
+            if !errors.contains(&at) {
+                failures.push(format!(
+                    "{}: nft's first error is at {at} ({said}), pasvlint's at {errors:?}",
+                    file.display()
+                ));
+            }
         }
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
@@ -228,7 +280,7 @@ fn nft_list_ruleset_output_reads_like_its_source() {
         let dir = scratch.path().join(format!("listed-{i}"));
         std::fs::create_dir_all(dir.join("etc")).unwrap();
         std::fs::write(dir.join("etc/ruleset.txt"), &listed.stdout).unwrap();
-        if syntax_errors(&dir) != 0 {
+        if !syntax_errors(&dir).is_empty() {
             failures.push(format!(
                 "{}: listed ruleset reported as invalid",
                 case.display()

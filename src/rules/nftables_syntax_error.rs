@@ -1,6 +1,7 @@
 //! `nftables-syntax-error`: see rules/nftables-syntax-error.toml.
 
 use super::Rule;
+use crate::formats::bundle::Bundle;
 use crate::diag::Diagnostic;
 use crate::formats::{Document, ParsedFile};
 
@@ -11,10 +12,19 @@ impl Rule for NftablesSyntaxError {
         "nftables-syntax-error"
     }
 
-    fn check_file(&self, file: &ParsedFile, out: &mut Vec<Diagnostic>) {
-        let Document::Nftables(nft) = &file.doc else {
-            return;
-        };
+    // Read with its bundle: a file's definitions come from the files it
+    // includes and the file that includes it.
+    fn check_bundle(&self, bundle: &Bundle, out: &mut Vec<Diagnostic>) {
+        for file in &bundle.parts {
+            if let Document::Nftables(nft) = &file.doc {
+                self.report(file, nft, out);
+            }
+        }
+    }
+}
+
+impl NftablesSyntaxError {
+    fn report(&self, file: &ParsedFile, nft: &crate::formats::nftables::File, out: &mut Vec<Diagnostic>) {
         for p in &nft.problems {
             let (line, col) = file.source.line_col(p.span.start);
             out.push(

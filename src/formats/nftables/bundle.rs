@@ -6,10 +6,11 @@
 //! beside the including file; an absolute one is looked for under each folder
 //! above the includer taken as the host's `/` ([`resolve_include`]).
 
-use super::model::{File, Table};
+use super::lex::Token;
+use super::model::{Define, Env, File, Table};
 use crate::formats::bundle::{Bundle, BundleDoc, resolve_include};
 use crate::formats::{Document, ParsedFile};
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
 fn file_of(part: &ParsedFile) -> Option<&File> {
@@ -19,8 +20,9 @@ fn file_of(part: &ParsedFile) -> Option<&File> {
     }
 }
 
-/// The parts each part's includes name, as indexes into `parts`, in include order.
-fn includes(parts: &[ParsedFile]) -> Vec<Vec<usize>> {
+/// Each part's includes: where each stands (the offset of its end) and the
+/// parts it names, in include order.
+fn includes(parts: &[ParsedFile]) -> Vec<Vec<(usize, Vec<usize>)>> {
     let known: Vec<&Path> = parts.iter().map(|p| p.source.path.as_path()).collect();
     parts
         .iter()
@@ -30,26 +32,108 @@ fn includes(parts: &[ParsedFile]) -> Vec<Vec<usize>> {
             };
             file.includes
                 .iter()
-                .flat_map(|inc| {
+                .map(|inc| {
                     let target = if inc.path.starts_with('/') {
                         inc.path.clone()
                     } else {
                         format!("/etc/{}", inc.path)
                     };
-                    resolve_include(&part.source.path, &target, Path::new(""), &known)
+                    let named = resolve_include(&part.source.path, &target, Path::new(""), &known)
+                        .into_iter()
+                        .filter_map(|path| known.iter().position(|k| *k == path.as_path()))
+                        .collect();
+                    (inc.span.end as usize, named)
                 })
-                .filter_map(|path| known.iter().position(|k| *k == path.as_path()))
                 .collect()
         })
         .collect()
 }
 
-pub fn assemble(parts: Vec<ParsedFile>) -> Vec<Bundle> {
-    let edges = includes(&parts);
+type Definitions = BTreeMap<String, Vec<Token>>;
+
+/// nft reads an include in place: the included file sees the definitions made
+/// before the include, and the includer sees those the included file makes.
+/// Files that use definitions made elsewhere are read again with them.
+fn bring_definitions(parts: &mut [ParsedFile], incs: &[Vec<(usize, Vec<usize>)>], roots: &[usize]) {
+    let mut envs: Vec<Option<Env>> = vec![None; parts.len()];
+    let mut exports: Vec<Option<Definitions>> = vec![None; parts.len()];
+    for &root in roots {
+        visit(
+            root,
+            Definitions::new(),
+            parts,
+            incs,
+            &mut envs,
+            &mut exports,
+        );
+    }
+    for (part, env) in parts.iter_mut().zip(envs) {
+        if let Some(env) = env.filter(|e| !e.is_empty()) {
+            part.doc = Document::Nftables(super::parse::parse_in(&part.source, &env));
+        }
+    }
+}
+
+/// The definitions in force at the end of part `at`, entered with `inherited`.
+fn visit(
+    at: usize,
+    inherited: Definitions,
+    parts: &[ParsedFile],
+    incs: &[Vec<(usize, Vec<usize>)>],
+    envs: &mut [Option<Env>],
+    exports: &mut [Option<Definitions>],
+) -> Definitions {
+    if envs[at].is_some() {
+        // Read already (or being read: an include loop).
+        return exports[at].clone().unwrap_or(inherited);
+    }
+    let Some(file) = file_of(&parts[at]) else {
+        return inherited;
+    };
+    envs[at] = Some(Env::default());
+    let mut events: Vec<(usize, Option<&Define>, &[usize])> = file
+        .defines
+        .iter()
+        .map(|d| (d.at, Some(d), &[][..]))
+        .chain(
+            incs[at]
+                .iter()
+                .map(|(pos, named)| (*pos, None, named.as_slice())),
+        )
+        .collect();
+    events.sort_by_key(|e| e.0);
+    let mut env = Env {
+        inherited: inherited.clone().into_iter().collect(),
+        from_includes: Vec::new(),
+    };
+    let mut now = inherited;
+    for (pos, define, named) in events {
+        if let Some(d) = define {
+            now.insert(d.name.clone(), d.value.clone());
+        }
+        for &child in named {
+            now = visit(child, now.clone(), parts, incs, envs, exports);
+            env.from_includes
+                .push((pos, now.clone().into_iter().collect()));
+        }
+    }
+    envs[at] = Some(env);
+    exports[at] = Some(now.clone());
+    now
+}
+
+pub fn assemble(mut parts: Vec<ParsedFile>) -> Vec<Bundle> {
+    let incs = includes(&parts);
+    let edges: Vec<Vec<usize>> = incs
+        .iter()
+        .map(|i| i.iter().flat_map(|(_, named)| named).copied().collect())
+        .collect();
     let included: BTreeSet<usize> = edges.iter().flatten().copied().collect();
+    let roots: Vec<usize> = (0..parts.len()).filter(|i| !included.contains(i)).collect();
+    bring_definitions(&mut parts, &incs, &roots);
     let mut owner: Vec<Option<usize>> = vec![None; parts.len()];
     let mut merged: Vec<(usize, File)> = Vec::new();
-    for root in (0..parts.len()).filter(|i| !included.contains(i)) {
+    for &root in &roots {
         let mut model = File::default();
         let mut seen = BTreeSet::new();
         merge_from(root, &parts, &edges, &mut model, &mut seen);

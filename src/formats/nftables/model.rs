@@ -19,6 +19,34 @@ pub struct File {
     pub includes: Vec<Include>,
     /// A `flush ruleset` was read: the file replaces whatever the kernel held.
     pub flushes: bool,
+    /// `define NAME = VALUE` in file order, each at its offset, values expanded.
+    pub defines: Vec<Define>,
+}
+
+#[derive(Clone, Debug)]
+pub struct Define {
+    pub at: usize,
+    pub name: String,
+    pub value: Vec<super::lex::Token>,
+}
+
+/// Definitions a file sees that it does not make itself: those in force where
+/// its includer includes it, and those each of its own includes brings, in
+/// force from that include on (nft reads an include in place).
+#[derive(Clone, Debug, Default)]
+pub struct Env {
+    pub inherited: Vec<Definition>,
+    /// At each offset (the end of an include), what that include defined.
+    pub from_includes: Vec<(usize, Vec<Definition>)>,
+}
+
+/// A name and the tokens it stands for.
+pub type Definition = (String, Vec<super::lex::Token>);
+
+impl Env {
+    pub fn is_empty(&self) -> bool {
+        self.inherited.is_empty() && self.from_includes.iter().all(|(_, d)| d.is_empty())
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -16,10 +16,18 @@ struct Parser<'s> {
     pos: usize,
     src: &'s SourceFile,
     file: File,
+    /// Commands of a script, each run on its own: a table or chain may come
+    /// from a command the script does not show. In a file, nft -f knows them all.
+    script: bool,
 }
 
 /// Parse a whole file.
 pub fn parse(src: &SourceFile) -> File {
+    parse_in(src, &Env::default())
+}
+
+/// Parse a whole file with the definitions its includer and its includes bring.
+pub fn parse_in(src: &SourceFile, env: &Env) -> File {
     let mut file = File::default();
     let toks = match lex(&src.text) {
         Ok(t) => t,
@@ -31,12 +39,13 @@ pub fn parse(src: &SourceFile) -> File {
             return file;
         }
     };
-    let toks = expand_defines(toks, src, &mut file);
+    let toks = expand_defines(toks, src, &mut file, env);
     let mut p = Parser {
         toks,
         pos: 0,
         src,
         file,
+        script: false,
     };
     p.top();
     p.file
@@ -60,14 +69,16 @@ pub fn parse_command(src: &SourceFile, start: usize, words: &[String], file: &mu
         pos: 0,
         src,
         file: std::mem::take(file),
+        script: true,
     };
     p.top();
     *file = p.file;
 }
 
 /// `define NAME = VALUE` lines go away; `$NAME` is replaced by the value's tokens.
-fn expand_defines(toks: Vec<Token>, src: &SourceFile, file: &mut File) -> Vec<Token> {
-    let mut defs: HashMap<String, Vec<Token>> = HashMap::new();
+fn expand_defines(toks: Vec<Token>, src: &SourceFile, file: &mut File, env: &Env) -> Vec<Token> {
+    let mut defs: HashMap<String, Vec<Token>> = env.inherited.iter().cloned().collect();
+    let mut brought = env.from_includes.iter().peekable();
     let mut out: Vec<Token> = Vec::with_capacity(toks.len());
     let mut i = 0;
     let at_start = |out: &[Token]| {
@@ -76,6 +87,9 @@ fn expand_defines(toks: Vec<Token>, src: &SourceFile, file: &mut File) -> Vec<To
     };
     while i < toks.len() {
         let t = &toks[i];
+        while let Some((_, names)) = brought.next_if(|(at, _)| *at <= t.start) {
+            defs.extend(names.iter().cloned());
+        }
         if t.kind == Kind::Word
             && matches!(t.text.as_str(), "define" | "redefine")
             && at_start(&out)
@@ -96,6 +110,11 @@ fn expand_defines(toks: Vec<Token>, src: &SourceFile, file: &mut File) -> Vec<To
                 j += 1;
             }
             let value = substitute(value, &defs, src, file);
+            file.defines.push(Define {
+                at: t.start,
+                name: name.clone(),
+                value: value.clone(),
+            });
             defs.insert(name, value);
             i = j;
             continue;
@@ -164,6 +183,61 @@ const STATEMENTS: &[&str] = &[
     "meta",
     "ct",
 ];
+
+/// What nft's grammar wants after a block item before the block's `}`.
+#[derive(Clone, Copy)]
+enum After {
+    /// A newline or `;`; the text is what nft says it expected.
+    Separator(&'static str),
+    /// Nothing: `elements = { … }` may close its set block directly.
+    Anything,
+}
+
+impl After {
+    const SEPARATOR: After = After::Separator("newline or semicolon");
+}
+
+/// nft's "Could not process rule: No such file or directory".
+fn could_not(what: &str, (message, s, e): (String, usize, usize)) -> (String, usize, usize) {
+    if message.starts_with("syntax error") {
+        (message, s, e)
+    } else {
+        (format!("Could not process {what}: {message}"), s, e)
+    }
+}
+
+/// Words nft's scanner reads as keywords, which cannot name a table or chain
+/// unquoted (those a misspelt command runs into).
+fn is_keyword(w: &str) -> bool {
+    is_family(w).is_some()
+        || VERDICTS.contains(&w)
+        || STATEMENTS.contains(&w)
+        || matches!(
+            w,
+            "table"
+                | "chain"
+                | "rule"
+                | "set"
+                | "map"
+                | "element"
+                | "tcp"
+                | "udp"
+                | "dport"
+                | "sport"
+                | "type"
+                | "hook"
+                | "priority"
+                | "policy"
+                | "iif"
+                | "iifname"
+                | "oif"
+                | "oifname"
+                | "saddr"
+                | "daddr"
+                | "flags"
+                | "elements"
+        )
+}
 
 fn is_family(w: &str) -> Option<TableFamily> {
     Some(match w {
@@ -311,10 +385,23 @@ impl<'s> Parser<'s> {
                 self.recover();
                 Ok(())
             }
+            // A line that starts with no command is `add rule`.
             _ => {
                 self.pos -= 1;
-                self.unexpected()
+                self.rule_command(false)
             }
+        }
+    }
+
+    /// A chain's name: a string, never one of nft's keywords.
+    fn chain_name(&mut self) -> PResult<Token> {
+        match self.peek() {
+            Some(t) if t.kind == Kind::Word && is_keyword(&t.text) => Err((
+                format!("syntax error, unexpected {}, expecting string", t.text),
+                t.start,
+                t.end,
+            )),
+            _ => self.word(),
         }
     }
 
@@ -323,7 +410,7 @@ impl<'s> Parser<'s> {
         match what.text.as_str() {
             "table" => self.table(what.start, false),
             "chain" => {
-                let ti = self.table_ref(false)?;
+                let ti = self.table_ref(!self.script)?;
                 self.chain(ti)
             }
             "rule" => self.rule_command(false),
@@ -407,8 +494,25 @@ impl<'s> Parser<'s> {
     /// `[family] NAME` of an existing table (created on the fly for `add`, as a
     /// script may add to a table an earlier command made).
     fn table_ref(&mut self, existing: bool) -> PResult<usize> {
-        let at = self.peek().map_or(0, |t| t.start);
         let (family, name) = self.table_name()?;
+        let at = self.name_start();
+        self.table_at(at, family, name, existing)
+    }
+
+    /// Where the name just read starts: nft points there, after any family.
+    fn name_start(&self) -> usize {
+        self.toks
+            .get(self.pos.wrapping_sub(1))
+            .map_or(0, |t| t.start)
+    }
+
+    fn table_at(
+        &mut self,
+        at: usize,
+        family: TableFamily,
+        name: String,
+        existing: bool,
+    ) -> PResult<usize> {
         if let Some(i) = self.find_table(family, &name) {
             return Ok(i);
         }
@@ -451,11 +555,11 @@ impl<'s> Parser<'s> {
             };
         }
         self.pos += 1;
-        self.block(|p| p.table_item(ti))
+        self.block(|p| p.table_item(ti).map(|()| After::SEPARATOR))
     }
 
     /// Items separated by newlines or `;` up to the closing `}`.
-    fn block(&mut self, mut item: impl FnMut(&mut Self) -> PResult<()>) -> PResult<()> {
+    fn block(&mut self, mut item: impl FnMut(&mut Self) -> PResult<After>) -> PResult<()> {
         loop {
             self.skip_separators();
             match self.peek() {
@@ -467,9 +571,19 @@ impl<'s> Parser<'s> {
                 _ => {}
             }
             let before = self.pos;
-            if let Err(e) = item(self) {
+            let done = item(self);
+            if let Err(e) = done {
                 self.problem(e);
                 self.recover();
+            } else if let (Ok(After::Separator(expecting)), Some(t)) = (&done, self.peek())
+                && t.text == "}"
+            {
+                let e = (
+                    format!("syntax error, unexpected '}}', expecting {expecting}"),
+                    t.start,
+                    t.end,
+                );
+                self.problem(e);
             } else if !self.at_end_of_statement() {
                 // Block items need `;` or a newline between them.
                 let e = self.unexpected::<()>().unwrap_err();
@@ -500,7 +614,7 @@ impl<'s> Parser<'s> {
                     while !p.at_end_of_statement() {
                         p.pos += 1;
                     }
-                    Ok(())
+                    Ok(After::SEPARATOR)
                 })?;
                 self.file.tables[ti].helpers.push(Helper { name, kind });
                 Ok(())
@@ -542,7 +656,7 @@ impl<'s> Parser<'s> {
             return Ok(());
         }
         self.pos += 1;
-        self.block(|p| p.chain_item(ti, ci))
+        self.block(|p| p.chain_item(ti, ci).map(|()| After::SEPARATOR))
     }
 
     fn chain_item(&mut self, ti: usize, ci: usize) -> PResult<()> {
@@ -664,10 +778,11 @@ impl<'s> Parser<'s> {
         self.expect("{")?;
         self.block(|p| {
             let w = p.word()?;
-            match w.text.as_str() {
+            Ok(match w.text.as_str() {
                 "elements" => {
                     p.expect("=")?;
                     set.elements = p.elements()?;
+                    After::Anything
                 }
                 "flags" => {
                     while !p.at_end_of_statement() {
@@ -676,10 +791,17 @@ impl<'s> Parser<'s> {
                             set.dynamic = true;
                         }
                     }
+                    After::Separator("newline or semicolon or comma")
                 }
-                _ => p.recover(),
-            }
-            Ok(())
+                "type" => {
+                    p.recover();
+                    After::Separator("newline or semicolon or .")
+                }
+                _ => {
+                    p.recover();
+                    After::SEPARATOR
+                }
+            })
         })?;
         let sets = &mut self.file.tables[ti].sets;
         match sets.iter_mut().find(|s| s.name == set.name) {
@@ -755,13 +877,31 @@ impl<'s> Parser<'s> {
 
     /// `add rule [family] TABLE CHAIN [handle N | index N | position N] ...`.
     fn rule_command(&mut self, front: bool) -> PResult<()> {
-        let ti = self.table_ref(false)?;
-        let chain = self.word()?.text;
+        let (family, name) = self.table_name()?;
+        let at = self.name_start();
+        let chain_name = self.chain_name()?;
         if matches!(self.peek_text(), "handle" | "index" | "position") {
             self.pos += 1;
             self.word()?;
         }
         let rule = self.rule()?;
+        // nft reads the whole command before it looks the table and chain up.
+        let ti = self
+            .table_at(at, family, name, !self.script)
+            .map_err(|e| could_not("rule", e))?;
+        let known = self.file.tables[ti]
+            .chains
+            .iter()
+            .any(|c| c.name == chain_name.text);
+        if !known && !self.script {
+            let e = (
+                "No such file or directory".into(),
+                chain_name.start,
+                chain_name.end,
+            );
+            return Err(could_not("rule", e));
+        }
+        let chain = chain_name.text;
         let table = &mut self.file.tables[ti];
         let ci = match table.chains.iter().position(|c| c.name == chain) {
             Some(i) => i,

@@ -91,7 +91,15 @@ fn errors_carry_nft_wording() {
             "table inet f {\n chain c {\n  tcp dport\n }\n}\n",
             "syntax error, unexpected newline",
         ),
-        ("tabel inet f {\n}\n", "syntax error, unexpected tabel"),
+        // No command: nft reads `add rule` with `tabel` as the table's name.
+        (
+            "tabel inet f {\n}\n",
+            "syntax error, unexpected inet, expecting string",
+        ),
+        (
+            "foo bar tcp dport 22 accept\n",
+            "Could not process rule: No such file or directory",
+        ),
     ];
     for (text, want) in cases {
         let f = parse(&src(text));
