@@ -243,6 +243,8 @@ struct Eval<'r> {
     ctx: Context,
     nat_actions: Vec<(Target, Span)>,
     uncertain: Vec<Uncertainty>,
+    /// The walk is for a new SYN whose destination nat rewrote (`--ctstate DNAT` holds).
+    rewritten: bool,
 }
 
 /// Inbound TCP as the ruleset decides it, per class of clients.
@@ -264,6 +266,7 @@ pub fn firewall_facts(rs: &Ruleset<'_>, file: FileId) -> Firewall {
                 ctx: Context::default(),
                 nat_actions: Vec::new(),
                 uncertain: Vec::new(),
+                rewritten: false,
             };
             (class.addrs.clone(), ev.run(&path))
         })
@@ -380,16 +383,27 @@ impl<'r> Eval<'r> {
             alive_in.1 = alive_in.1.intersection(&passed.some);
         }
         let after_input = alive_in.0.clone();
+        let mut rewritten = if nat.rewrites() {
+            self.rewritten_pass(&path.input)
+        } else {
+            alive_in.clone()
+        };
         let mut reply_before = Vec::new();
         for (b, st) in &reply {
             let passed = self.passed(b, st.as_ref());
             reply_before.push(alive_in.0.clone());
             alive_in.0 = alive_in.0.intersection(&passed.public);
             alive_in.1 = alive_in.1.intersection(&passed.some);
+            rewritten.0 = rewritten.0.intersection(&passed.public);
+            rewritten.1 = rewritten.1.intersection(&passed.some);
         }
         let final_in_public = alive_in.0.clone();
-        let open_public = alive_pre.0.intersection(&nat.compose_public(&alive_in.0));
-        let open_some = alive_pre.1.intersection(&nat.compose_some(&alive_in.1));
+        let open_public = alive_pre
+            .0
+            .intersection(&nat.compose_public(&alive_in.0, &rewritten.0));
+        let open_some = alive_pre
+            .1
+            .intersection(&nat.compose_some(&alive_in.1, &rewritten.1));
 
         // Decisions after nat are in INPUT-side ports; map them back.
         let pre_alive_public = alive_pre.0.clone();
@@ -460,6 +474,20 @@ impl<'r> Eval<'r> {
             // The lowering format names its own dialect.
             dialect: crate::facts::Dialect::Iptables,
         }
+    }
+
+    /// What the stages after nat let through for new SYNs nat rewrote (public, some).
+    fn rewritten_pass(&mut self, bases: &[&Base]) -> (PortSet, PortSet) {
+        self.rewritten = true;
+        let mut alive = (PortSet::all(), PortSet::all());
+        for b in bases {
+            let stage = self.stage(b, Packet::New);
+            let passed = self.passed(b, stage.as_ref());
+            alive.0 = alive.0.intersection(&passed.public);
+            alive.1 = alive.1.intersection(&passed.some);
+        }
+        self.rewritten = false;
+        alive
     }
 
     fn stages_in_order<'b>(&mut self, bases: &[&'b Base]) -> Vec<(&'b Base, Option<Stage>)> {
@@ -577,6 +605,19 @@ impl<'r> Eval<'r> {
         order
     }
 
+    /// Whether a rule's matches hold for this class: a new SYN nat rewrote is in
+    /// state DNAT, one it did not is not.
+    fn applies(&self, rule: &Rule, kind: Packet) -> Applies {
+        match rule.state.and_then(|s| s.dnat_new) {
+            Some(a) if self.rewritten && kind == Packet::New => {
+                let mut r = *rule;
+                r.applies[Packet::New as usize] = a;
+                self.class.applies(&r, kind)
+            }
+            _ => self.class.applies(rule, kind),
+        }
+    }
+
     /// The key ports and conditions of a rule for one kind of packet, split where
     /// earlier stages changed what the rule sees (untracked ports, marks).
     fn parts(&self, rule: &Rule, kind: Packet) -> Vec<(PortSet, Applies)> {
@@ -594,10 +635,10 @@ impl<'r> Eval<'r> {
         let mut parts = Vec::with_capacity(1);
         if kind == Packet::New && rule.state.is_some() && !self.ctx.untracked.is_empty() {
             let u = key.intersection(&self.ctx.untracked);
-            parts.push((key.difference(&u), self.class.applies(rule, Packet::New)));
+            parts.push((key.difference(&u), self.applies(rule, Packet::New)));
             parts.push((u, self.class.applies(rule, Packet::Untracked)));
         } else {
-            parts.push((key, self.class.applies(rule, kind)));
+            parts.push((key, self.applies(rule, kind)));
         }
         if let (Some(value), true) = (rule.mark, kind != Packet::Reply) {
             let (yes, unsure) = self.ctx.mark_of(value);
@@ -635,7 +676,7 @@ impl<'r> Eval<'r> {
             if live_some.is_empty() {
                 break;
             }
-            if self.class.applies(rule, kind) == Applies::Never
+            if self.applies(rule, kind) == Applies::Never
                 && (kind != Packet::New
                     || self.class.applies(rule, Packet::Untracked) == Applies::Never)
             {
@@ -647,7 +688,7 @@ impl<'r> Eval<'r> {
             }
             // A conditional drop (a ban list, a rate limit) closes nothing for the public
             // and no source's accept depends on it: nothing to compute.
-            let public_somewhere = self.class.applies(rule, kind).public()
+            let public_somewhere = self.applies(rule, kind).public()
                 || (kind == Packet::New
                     && rule.state.is_some()
                     && self.class.applies(rule, Packet::Untracked).public());
@@ -1166,14 +1207,19 @@ impl NatMap {
         }
     }
 
-    /// Original ports whose connection completes when INPUT-side `open` ports do.
-    fn compose_public(&self, open: &PortSet) -> PortSet {
+    fn rewrites(&self) -> bool {
+        !self.mapped.is_empty() || !self.maybe.is_empty()
+    }
+
+    /// Original ports whose connection completes when INPUT-side `open` ports do
+    /// (`rewritten`: those open to a connection nat rewrote).
+    fn compose_public(&self, open: &PortSet, rewritten: &PortSet) -> PortSet {
         let mut out = self.identity.intersection(open);
         for (ports, to) in &self.mapped {
             let ok = match *to {
-                MapTo::Same => ports.intersection(open),
+                MapTo::Same => ports.intersection(rewritten),
                 MapTo::Ports(lo, hi) => {
-                    if subset(&PortSet::range(lo, hi), open) {
+                    if subset(&PortSet::range(lo, hi), rewritten) {
                         ports.clone()
                     } else {
                         PortSet::empty()
@@ -1186,13 +1232,13 @@ impl NatMap {
         out
     }
 
-    fn compose_some(&self, open: &PortSet) -> PortSet {
+    fn compose_some(&self, open: &PortSet, rewritten: &PortSet) -> PortSet {
         let mut out = self.identity.intersection(open);
         for (ports, to) in self.mapped.iter().chain(&self.maybe) {
             let ok = match *to {
-                MapTo::Same => ports.intersection(open),
+                MapTo::Same => ports.intersection(rewritten),
                 MapTo::Ports(lo, hi) => {
-                    if PortSet::range(lo, hi).intersects(open) {
+                    if PortSet::range(lo, hi).intersects(rewritten) {
                         ports.clone()
                     } else {
                         PortSet::empty()
