@@ -1212,17 +1212,21 @@ impl NatMap {
     }
 
     /// Original ports whose connection completes when INPUT-side `open` ports do
-    /// (`rewritten`: those open to a connection nat rewrote).
+    /// (`rewritten`: those open to a connection nat rewrote). A port already in the
+    /// target range is kept, and a SYN nat changed nothing of is not in state DNAT
+    /// (measured: REDIRECT 7000 to 7000 is not `--ctstate DNAT`).
     fn compose_public(&self, open: &PortSet, rewritten: &PortSet) -> PortSet {
         let mut out = self.identity.intersection(open);
         for (ports, to) in &self.mapped {
             let ok = match *to {
-                MapTo::Same => ports.intersection(rewritten),
+                MapTo::Same => ports.intersection(open),
                 MapTo::Ports(lo, hi) => {
-                    if subset(&PortSet::range(lo, hi), rewritten) {
-                        ports.clone()
+                    let range = PortSet::range(lo, hi);
+                    let kept = ports.intersection(&range).intersection(open);
+                    if subset(&range, rewritten) {
+                        kept.union(&ports.difference(&range))
                     } else {
-                        PortSet::empty()
+                        kept
                     }
                 }
                 MapTo::Elsewhere => PortSet::empty(),
@@ -1236,12 +1240,14 @@ impl NatMap {
         let mut out = self.identity.intersection(open);
         for (ports, to) in self.mapped.iter().chain(&self.maybe) {
             let ok = match *to {
-                MapTo::Same => ports.intersection(rewritten),
+                MapTo::Same => ports.intersection(open),
                 MapTo::Ports(lo, hi) => {
-                    if PortSet::range(lo, hi).intersects(rewritten) {
-                        ports.clone()
+                    let range = PortSet::range(lo, hi);
+                    let kept = ports.intersection(&range).intersection(open);
+                    if range.intersects(rewritten) {
+                        kept.union(&ports.difference(&range))
                     } else {
-                        PortSet::empty()
+                        kept
                     }
                 }
                 MapTo::Elsewhere => PortSet::empty(),
