@@ -251,7 +251,14 @@ struct Eval<'r> {
 pub fn firewall_facts(rs: &Ruleset<'_>, file: FileId) -> Firewall {
     let path = Path::of(rs);
     let mut uncertain = Vec::new();
-    let deciding: Vec<&Base> = path.input.iter().chain(&path.reply).copied().collect();
+    // nat's source matches decide where a connection goes, so they split classes too.
+    let deciding: Vec<&Base> = path
+        .input
+        .iter()
+        .chain(&path.reply)
+        .chain(path.nat.as_ref())
+        .copied()
+        .collect();
     let classes: Vec<Class> = source_classes(rs, &deciding, &mut uncertain)
         .into_iter()
         .map(|addrs| Class::new(addrs, &rs.addr_sets))
@@ -408,6 +415,23 @@ impl<'r> Eval<'r> {
         // Decisions after nat are in INPUT-side ports; map them back.
         let pre_alive_public = alive_pre.0.clone();
         let first_in = pre_stages.len() as u64;
+        // nat sending a connection to another host decides it for this one.
+        for (ports, span) in &nat.elsewhere {
+            let ports = meet(&pre_alive_public, ports);
+            if !ports.is_empty() {
+                decisions.push((
+                    first_in,
+                    Decision {
+                        verdict: Verdict::Drop,
+                        scope: Scope::All,
+                        rule_ports: ports.clone(),
+                        ports,
+                        span: Some(*span),
+                        is_policy: false,
+                    },
+                ));
+            }
+        }
         for (i, (b, st)) in in_stages.iter().enumerate() {
             let before = &input_pass[i].0;
             let keep_accepts = (Some(*b) == main).then_some(&final_in_public);
@@ -1081,6 +1105,9 @@ impl<'r> Eval<'r> {
             };
             let to = self.nat_target(target, span);
             map.identity = map.identity.difference(&ports);
+            if matches!(to, MapTo::Elsewhere) {
+                map.elsewhere.push((ports.clone(), span));
+            }
             map.mapped.push((ports, to));
         }
         for (o, ports) in mapped_some {
@@ -1196,6 +1223,8 @@ struct NatMap {
     identity: PortSet,
     mapped: Vec<(PortSet, MapTo)>,
     maybe: Vec<(PortSet, MapTo)>,
+    /// Ports the public gets sent to another host, and the rule that sends them.
+    elsewhere: Vec<(PortSet, Span)>,
 }
 
 impl NatMap {
@@ -1204,6 +1233,7 @@ impl NatMap {
             identity: PortSet::all(),
             mapped: Vec::new(),
             maybe: Vec::new(),
+            elsewhere: Vec::new(),
         }
     }
 

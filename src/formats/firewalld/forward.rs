@@ -10,7 +10,7 @@
 //! filter_INPUT:                 ct state established,related accept; ct status dnat accept; …
 //! ```
 //! A zone's forward-port without `to-addr` is IPv4 only; with one, it is the
-//! address's family. Rich rules with a negative priority go to `_pre`, positive
+//! address's family (one to an IPv6 address is not lowered: see `lowered`). Rich rules with a negative priority go to `_pre`, positive
 //! to `_post`, priority 0 to `_allow` after the zone's own forward-ports. The
 //! filter accepts every connection nat rewrote before any zone is asked, so the
 //! target port needs no opening of its own.
@@ -72,14 +72,22 @@ impl Config {
 
 /// A zone's forward-port that rewrites TCP in `family`.
 fn applies(f: &ForwardPort, family: Family) -> bool {
-    f.protocol == "tcp" && f.family() == family
+    f.protocol == "tcp" && f.family() == family && lowered(f)
+}
+
+/// The filter model has no DNAT to an IPv6 address: such a forward-port is not
+/// lowered (its port is then judged by the zone alone).
+fn lowered(f: &ForwardPort) -> bool {
+    f.to_addr.as_ref().is_none_or(|a| a.family() == Family::V4)
 }
 
 /// A rich rule's forward-port, when it rewrites TCP in `family` (the rule's
 /// family, which the reader made sure the to-addr shares).
 fn rich_forward(r: &RichRule, family: Family) -> Option<&ForwardPort> {
     match &r.what {
-        What::Forward(f) if f.protocol == "tcp" && r.family == Some(family) => Some(f),
+        What::Forward(f) if f.protocol == "tcp" && r.family == Some(family) && lowered(f) => {
+            Some(f)
+        }
         _ => None,
     }
 }
@@ -98,10 +106,7 @@ fn jump(f: &ForwardPort) -> String {
         (None, Some(p)) => format!("{dport} -j REDIRECT --to-ports {p}"),
         (None, None) => format!("{dport} -j REDIRECT"),
         (Some(addr), p) => {
-            let host = match addr.family() {
-                Family::V4 => addr.to_string(),
-                Family::V6 => format!("[{addr}]"),
-            };
+            let host = addr.to_string();
             match p {
                 Some(p) => format!("{dport} -j DNAT --to-destination {host}:{p}"),
                 None => format!("{dport} -j DNAT --to-destination {host}"),
