@@ -10,8 +10,9 @@
 //!    `nft list ruleset` while it runs and loaded again once it is stopped (a
 //!    daemon whose configuration failed flushes its rules when it exits); a
 //!    client namespace connects to every candidate
-//!    port over IPv4 and IPv6. The ports that connect must be the ports pasvlint
-//!    says are open to the client.
+//!    port over IPv4 and IPv6 (the server listens on those and on the ports the
+//!    forward-port fixtures rewrite to). The ports that connect must be the ports
+//!    pasvlint says are open to the client.
 
 mod support {
     pub mod connect;
@@ -34,6 +35,11 @@ fn candidates() -> BTreeSet<u16> {
         .chain(40000..=40110)
         .chain([2121, 2222, 41000])
         .collect()
+}
+
+/// Where the server also listens: the ports forward-port fixtures rewrite to.
+fn listeners() -> BTreeSet<u16> {
+    candidates().into_iter().chain(50000..=50100).collect()
 }
 
 /// Every fixture folder that holds an `etc/firewalld`.
@@ -226,7 +232,12 @@ fn firewalld_loads_exactly_what_pasvlint_says_is_open() {
             }
         };
         for (family, ipv6) in [(Family::V4, false), (Family::V6, true)] {
-            let opened = match support::connect::connectable(&pair, &candidates(), ipv6) {
+            let opened = match support::connect::connectable_listening(
+                &pair,
+                &candidates(),
+                &listeners(),
+                ipv6,
+            ) {
                 Ok(o) => o,
                 Err(e) => {
                     failures.push(format!("{name} {family:?}: {e}"));
@@ -271,6 +282,14 @@ const COMMAND_CASES: &[&[&str]] = &[
         "--set-default-zone=trusted",
         "--zone=trusted --set-target=DROP",
         "--zone=trusted --add-port=2121/tcp",
+    ],
+    &[
+        "--add-forward-port=port=21:proto=tcp:toport=2121",
+        "--add-forward-port=port=40000-40100:proto=tcp:toport=50000-50100",
+        "--add-forward-port=port=41000:proto=tcp:toport=41000",
+        "--add-forward-port=port=2222:proto=tcp:toport=22:toaddr=198.51.100.9",
+        "--add-rich-rule=rule family=\"ipv4\" source address=\"198.18.0.0/24\" forward-port port=\"1000\" protocol=\"tcp\" to-port=\"22\"",
+        "--add-rich-rule=rule family=\"ipv6\" forward-port port=\"1001\" protocol=\"tcp\" to-port=\"22\"",
     ],
 ];
 
@@ -340,7 +359,9 @@ fn firewall_offline_cmd_commands_load_what_pasvlint_says_is_open() {
             }
         };
         for (family, ipv6) in [(Family::V4, false), (Family::V6, true)] {
-            let opened = support::connect::connectable(&pair, &candidates(), ipv6).expect("probe");
+            let opened =
+                support::connect::connectable_listening(&pair, &candidates(), &listeners(), ipv6)
+                    .expect("probe");
             let open = claim(&script_dir, family);
             eprintln!(
                 "{commands:?} {family:?}: connected to {}; pasvlint: {}",

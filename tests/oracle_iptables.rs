@@ -629,6 +629,18 @@ fn probe_cases(dir: &Path) -> Vec<(String, PathBuf)> {
              -A OUTPUT -p tcp -m multiport --sports 80,1200,1300,1302,1410:1460 -j ACCEPT\nCOMMIT\n"
                 .to_owned(),
         ),
+        (
+            "ctstate DNAT after nat redirect",
+            "*nat\n:PREROUTING ACCEPT [0:0]\n-A PREROUTING -p tcp --dport 100 -j REDIRECT --to-ports 1100\n\
+             -A PREROUTING -p tcp --dport 200 -j REDIRECT --to-ports 200\n\
+             -A PREROUTING -p tcp --dport 300:310 -j REDIRECT --to-ports 300-310\n\
+             -A PREROUTING -p tcp --dport 400 -j REDIRECT --to-ports 1400\nCOMMIT\n\
+             *filter\n:INPUT DROP [0:0]\n\
+             -A INPUT -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT\n\
+             -A INPUT -m conntrack --ctstate DNAT -j ACCEPT\n\
+             -A INPUT -p tcp --dport 1400 -m conntrack ! --ctstate DNAT -j ACCEPT\nCOMMIT\n"
+                .to_owned(),
+        ),
     ];
     for (i, (name, text)) in inline.into_iter().enumerate() {
         let path = dir.join(format!("probe-{i}.rules"));

@@ -171,9 +171,15 @@ fn resolve<'r>(rs: &'r Ruleset<'_>, refs: &[AddrRef]) -> Vec<&'r AddrSet> {
 }
 
 fn lets_through(target: Target) -> bool {
+    // A nat rewrite decides what the filter later sees, so its sources count too.
     matches!(
         target,
-        Target::Accept | Target::Return | Target::Jump(_) | Target::Goto(_)
+        Target::Accept
+            | Target::Return
+            | Target::Jump(_)
+            | Target::Goto(_)
+            | Target::Redirect(_)
+            | Target::Dnat { .. }
     )
 }
 

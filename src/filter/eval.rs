@@ -243,13 +243,22 @@ struct Eval<'r> {
     ctx: Context,
     nat_actions: Vec<(Target, Span)>,
     uncertain: Vec<Uncertainty>,
+    /// The walk is for a new SYN whose destination nat rewrote (`--ctstate DNAT` holds).
+    rewritten: bool,
 }
 
 /// Inbound TCP as the ruleset decides it, per class of clients.
 pub fn firewall_facts(rs: &Ruleset<'_>, file: FileId) -> Firewall {
     let path = Path::of(rs);
     let mut uncertain = Vec::new();
-    let deciding: Vec<&Base> = path.input.iter().chain(&path.reply).copied().collect();
+    // nat's source matches decide where a connection goes, so they split classes too.
+    let deciding: Vec<&Base> = path
+        .input
+        .iter()
+        .chain(&path.reply)
+        .chain(path.nat.as_ref())
+        .copied()
+        .collect();
     let classes: Vec<Class> = source_classes(rs, &deciding, &mut uncertain)
         .into_iter()
         .map(|addrs| Class::new(addrs, &rs.addr_sets))
@@ -264,6 +273,7 @@ pub fn firewall_facts(rs: &Ruleset<'_>, file: FileId) -> Firewall {
                 ctx: Context::default(),
                 nat_actions: Vec::new(),
                 uncertain: Vec::new(),
+                rewritten: false,
             };
             (class.addrs.clone(), ev.run(&path))
         })
@@ -380,20 +390,48 @@ impl<'r> Eval<'r> {
             alive_in.1 = alive_in.1.intersection(&passed.some);
         }
         let after_input = alive_in.0.clone();
+        let mut rewritten = if nat.rewrites() {
+            self.rewritten_pass(&path.input)
+        } else {
+            alive_in.clone()
+        };
         let mut reply_before = Vec::new();
         for (b, st) in &reply {
             let passed = self.passed(b, st.as_ref());
             reply_before.push(alive_in.0.clone());
             alive_in.0 = alive_in.0.intersection(&passed.public);
             alive_in.1 = alive_in.1.intersection(&passed.some);
+            rewritten.0 = rewritten.0.intersection(&passed.public);
+            rewritten.1 = rewritten.1.intersection(&passed.some);
         }
         let final_in_public = alive_in.0.clone();
-        let open_public = alive_pre.0.intersection(&nat.compose_public(&alive_in.0));
-        let open_some = alive_pre.1.intersection(&nat.compose_some(&alive_in.1));
+        let open_public = alive_pre
+            .0
+            .intersection(&nat.compose_public(&alive_in.0, &rewritten.0));
+        let open_some = alive_pre
+            .1
+            .intersection(&nat.compose_some(&alive_in.1, &rewritten.1));
 
         // Decisions after nat are in INPUT-side ports; map them back.
         let pre_alive_public = alive_pre.0.clone();
         let first_in = pre_stages.len() as u64;
+        // nat sending a connection to another host decides it for this one.
+        for (ports, span) in &nat.elsewhere {
+            let ports = meet(&pre_alive_public, ports);
+            if !ports.is_empty() {
+                decisions.push((
+                    first_in,
+                    Decision {
+                        verdict: Verdict::Drop,
+                        scope: Scope::All,
+                        rule_ports: ports.clone(),
+                        ports,
+                        span: Some(*span),
+                        is_policy: false,
+                    },
+                ));
+            }
+        }
         for (i, (b, st)) in in_stages.iter().enumerate() {
             let before = &input_pass[i].0;
             let keep_accepts = (Some(*b) == main).then_some(&final_in_public);
@@ -460,6 +498,20 @@ impl<'r> Eval<'r> {
             // The lowering format names its own dialect.
             dialect: crate::facts::Dialect::Iptables,
         }
+    }
+
+    /// What the stages after nat let through for new SYNs nat rewrote (public, some).
+    fn rewritten_pass(&mut self, bases: &[&Base]) -> (PortSet, PortSet) {
+        self.rewritten = true;
+        let mut alive = (PortSet::all(), PortSet::all());
+        for b in bases {
+            let stage = self.stage(b, Packet::New);
+            let passed = self.passed(b, stage.as_ref());
+            alive.0 = alive.0.intersection(&passed.public);
+            alive.1 = alive.1.intersection(&passed.some);
+        }
+        self.rewritten = false;
+        alive
     }
 
     fn stages_in_order<'b>(&mut self, bases: &[&'b Base]) -> Vec<(&'b Base, Option<Stage>)> {
@@ -577,6 +629,19 @@ impl<'r> Eval<'r> {
         order
     }
 
+    /// Whether a rule's matches hold for this class: a new SYN nat rewrote is in
+    /// state DNAT, one it did not is not.
+    fn applies(&self, rule: &Rule, kind: Packet) -> Applies {
+        match rule.state.and_then(|s| s.dnat_new) {
+            Some(a) if self.rewritten && kind == Packet::New => {
+                let mut r = *rule;
+                r.applies[Packet::New as usize] = a;
+                self.class.applies(&r, kind)
+            }
+            _ => self.class.applies(rule, kind),
+        }
+    }
+
     /// The key ports and conditions of a rule for one kind of packet, split where
     /// earlier stages changed what the rule sees (untracked ports, marks).
     fn parts(&self, rule: &Rule, kind: Packet) -> Vec<(PortSet, Applies)> {
@@ -594,10 +659,10 @@ impl<'r> Eval<'r> {
         let mut parts = Vec::with_capacity(1);
         if kind == Packet::New && rule.state.is_some() && !self.ctx.untracked.is_empty() {
             let u = key.intersection(&self.ctx.untracked);
-            parts.push((key.difference(&u), self.class.applies(rule, Packet::New)));
+            parts.push((key.difference(&u), self.applies(rule, Packet::New)));
             parts.push((u, self.class.applies(rule, Packet::Untracked)));
         } else {
-            parts.push((key, self.class.applies(rule, kind)));
+            parts.push((key, self.applies(rule, kind)));
         }
         if let (Some(value), true) = (rule.mark, kind != Packet::Reply) {
             let (yes, unsure) = self.ctx.mark_of(value);
@@ -635,7 +700,7 @@ impl<'r> Eval<'r> {
             if live_some.is_empty() {
                 break;
             }
-            if self.class.applies(rule, kind) == Applies::Never
+            if self.applies(rule, kind) == Applies::Never
                 && (kind != Packet::New
                     || self.class.applies(rule, Packet::Untracked) == Applies::Never)
             {
@@ -647,7 +712,7 @@ impl<'r> Eval<'r> {
             }
             // A conditional drop (a ban list, a rate limit) closes nothing for the public
             // and no source's accept depends on it: nothing to compute.
-            let public_somewhere = self.class.applies(rule, kind).public()
+            let public_somewhere = self.applies(rule, kind).public()
                 || (kind == Packet::New
                     && rule.state.is_some()
                     && self.class.applies(rule, Packet::Untracked).public());
@@ -1040,6 +1105,9 @@ impl<'r> Eval<'r> {
             };
             let to = self.nat_target(target, span);
             map.identity = map.identity.difference(&ports);
+            if matches!(to, MapTo::Elsewhere) {
+                map.elsewhere.push((ports.clone(), span));
+            }
             map.mapped.push((ports, to));
         }
         for (o, ports) in mapped_some {
@@ -1155,6 +1223,8 @@ struct NatMap {
     identity: PortSet,
     mapped: Vec<(PortSet, MapTo)>,
     maybe: Vec<(PortSet, MapTo)>,
+    /// Ports the public gets sent to another host, and the rule that sends them.
+    elsewhere: Vec<(PortSet, Span)>,
 }
 
 impl NatMap {
@@ -1163,20 +1233,30 @@ impl NatMap {
             identity: PortSet::all(),
             mapped: Vec::new(),
             maybe: Vec::new(),
+            elsewhere: Vec::new(),
         }
     }
 
-    /// Original ports whose connection completes when INPUT-side `open` ports do.
-    fn compose_public(&self, open: &PortSet) -> PortSet {
+    fn rewrites(&self) -> bool {
+        !self.mapped.is_empty() || !self.maybe.is_empty()
+    }
+
+    /// Original ports whose connection completes when INPUT-side `open` ports do
+    /// (`rewritten`: those open to a connection nat rewrote). A port already in the
+    /// target range is kept, and a SYN nat changed nothing of is not in state DNAT
+    /// (measured: REDIRECT 7000 to 7000 is not `--ctstate DNAT`).
+    fn compose_public(&self, open: &PortSet, rewritten: &PortSet) -> PortSet {
         let mut out = self.identity.intersection(open);
         for (ports, to) in &self.mapped {
             let ok = match *to {
                 MapTo::Same => ports.intersection(open),
                 MapTo::Ports(lo, hi) => {
-                    if subset(&PortSet::range(lo, hi), open) {
-                        ports.clone()
+                    let range = PortSet::range(lo, hi);
+                    let kept = ports.intersection(&range).intersection(open);
+                    if subset(&range, rewritten) {
+                        kept.union(&ports.difference(&range))
                     } else {
-                        PortSet::empty()
+                        kept
                     }
                 }
                 MapTo::Elsewhere => PortSet::empty(),
@@ -1186,16 +1266,18 @@ impl NatMap {
         out
     }
 
-    fn compose_some(&self, open: &PortSet) -> PortSet {
+    fn compose_some(&self, open: &PortSet, rewritten: &PortSet) -> PortSet {
         let mut out = self.identity.intersection(open);
         for (ports, to) in self.mapped.iter().chain(&self.maybe) {
             let ok = match *to {
                 MapTo::Same => ports.intersection(open),
                 MapTo::Ports(lo, hi) => {
-                    if PortSet::range(lo, hi).intersects(open) {
-                        ports.clone()
+                    let range = PortSet::range(lo, hi);
+                    let kept = ports.intersection(&range).intersection(open);
+                    if range.intersects(rewritten) {
+                        kept.union(&ports.difference(&range))
                     } else {
-                        PortSet::empty()
+                        kept
                     }
                 }
                 MapTo::Elsewhere => PortSet::empty(),

@@ -193,6 +193,9 @@ pub struct StateMatch {
     pub related: bool,
     pub established: bool,
     pub untracked: bool,
+    /// Whether the rule's matches hold for a new SYN whose destination nat rewrote
+    /// (`--ctstate DNAT`), when that differs from `applies[New]`.
+    pub dnat_new: Option<Applies>,
 }
 
 /// Where a base chain sees packets (netfilter hooks; other firewalls use the same names).

@@ -21,7 +21,7 @@ for p in ports:
     if family == socket.AF_INET6:
         s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
     s.bind(('::' if family == socket.AF_INET6 else '0.0.0.0', p))
-    s.listen(16)
+    s.listen(512)
     socks.append(s)
 print('ready', flush=True)
 sys.stdin.read()
@@ -56,19 +56,38 @@ print(','.join(str(p) for p in sorted(opened)))
 
 /// The ports of `ports` the client reaches on the server, over IPv4 or IPv6
 /// (the pair must have IPv6 addresses for that: [`Pair::add_ipv6`]).
+#[allow(dead_code)] // Not every test crate that includes this module uses it.
 pub fn connectable(
     pair: &Pair,
     ports: &BTreeSet<u16>,
     ipv6: bool,
 ) -> Result<BTreeSet<u16>, String> {
-    let list: Vec<String> = ports.iter().map(u16::to_string).collect();
-    let list = list.join(",");
+    connectable_listening(pair, ports, ports, ipv6)
+}
+
+/// The ports of `ports` the client reaches while the server listens on `listen`
+/// (a nat rule may hand a connection to another port than the one dialled).
+#[allow(dead_code)] // Not every test crate that includes this module uses it.
+pub fn connectable_listening(
+    pair: &Pair,
+    ports: &BTreeSet<u16>,
+    listen: &BTreeSet<u16>,
+    ipv6: bool,
+) -> Result<BTreeSet<u16>, String> {
+    let to_list = |set: &BTreeSet<u16>| {
+        set.iter()
+            .map(u16::to_string)
+            .collect::<Vec<String>>()
+            .join(",")
+    };
+    let list = to_list(ports);
+    let listen_list = to_list(listen);
     let family = if ipv6 { "6" } else { "4" };
     let target = if ipv6 { SERVER_ADDR6 } else { SERVER_ADDR };
     let mut listener = pair
         .server
         .command("python3")
-        .args(["-c", LISTEN, family, &list])
+        .args(["-c", LISTEN, family, &listen_list])
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .spawn()

@@ -6,7 +6,9 @@
 
 use super::lower::Config;
 use super::shipped;
-use super::zone::{self, AddrMatch, Named, Port, RichRule, Source, Verdict, What, Zone};
+use super::zone::{
+    self, AddrMatch, ForwardPort, Named, Port, RichRule, Source, Verdict, What, Zone,
+};
 use crate::addrset::Family;
 use crate::scripts::{Command, Word};
 use crate::source::Span;
@@ -156,6 +158,19 @@ fn apply(set: &mut Set, zone_name: Option<&str>, arg: &str, span: Span) {
             };
             z.target_span = Some(span);
         }
+        "--add-forward-port" => {
+            if let Some(f) = forward_port(value, span) {
+                z.forward_ports.push(f);
+            }
+        }
+        "--remove-forward-port" => {
+            if let Some(f) = forward_port(value, span) {
+                z.forward_ports.retain(|g| {
+                    (g.lo, g.hi, &g.protocol, g.to_port, &g.to_addr)
+                        != (f.lo, f.hi, &f.protocol, f.to_port, &f.to_addr)
+                });
+            }
+        }
         "--add-rich-rule" => {
             if let Some(r) = rich_rule(value, span) {
                 z.rules.push(r);
@@ -175,6 +190,36 @@ fn port(value: &str, span: Span) -> Option<Port> {
         hi,
         span,
     })
+}
+
+/// `port=21:proto=tcp:toport=2121[:toaddr=198.51.100.7]` (firewall-cmd's
+/// `check_forward_port`: port and proto required, toport or toaddr too).
+fn forward_port(value: &str, span: Span) -> Option<ForwardPort> {
+    let mut f = ForwardPort {
+        protocol: String::new(),
+        lo: 0,
+        hi: 0,
+        to_port: None,
+        to_addr: None,
+        span,
+    };
+    for part in value.split(':') {
+        let (key, v) = part.split_once('=')?;
+        match key {
+            "port" => (f.lo, f.hi) = zone::port_range(v).ok()?,
+            "proto" => f.protocol = v.to_owned(),
+            "toport" if !v.is_empty() => f.to_port = Some(zone::port_range(v).ok()?),
+            "toaddr" if !v.is_empty() => {
+                f.to_addr = Some(zone::address(v).filter(|_| !v.contains(['/', '-']))?)
+            }
+            "toport" | "toaddr" => {}
+            _ => return None,
+        }
+    }
+    let valid = f.lo > 0
+        && matches!(f.protocol.as_str(), "tcp" | "udp" | "sctp" | "dccp")
+        && (f.to_port.is_some() || f.to_addr.is_some());
+    valid.then_some(f)
 }
 
 /// Words of a rich rule, `key="value"` with its quotes removed.
@@ -278,11 +323,39 @@ pub fn rich_rule(text: &str, span: Span) -> Option<RichRule> {
                     p.protocol = value.to_owned();
                 }
             }
-            (
-                _,
-                "protocol" | "icmp-block" | "icmp-type" | "forward-port" | "source-port"
-                | "masquerade",
-            ) => {
+            (_, "forward-port") => {
+                rule.what = What::Forward(ForwardPort {
+                    protocol: String::new(),
+                    lo: 0,
+                    hi: 0,
+                    to_port: None,
+                    to_addr: None,
+                    span,
+                });
+                element = "forward-port";
+            }
+            ("forward-port", "port") => {
+                if let What::Forward(f) = &mut rule.what {
+                    (f.lo, f.hi) = zone::port_range(value).ok()?;
+                }
+            }
+            ("forward-port", "protocol") => {
+                if let What::Forward(f) = &mut rule.what {
+                    f.protocol = value.to_owned();
+                }
+            }
+            ("forward-port", "to-port") => {
+                if let What::Forward(f) = &mut rule.what {
+                    f.to_port = Some(zone::port_range(value).ok()?);
+                }
+            }
+            ("forward-port", "to-addr") => {
+                let addr = zone::address(value).filter(|_| !value.contains(['/', '-']))?;
+                if let What::Forward(f) = &mut rule.what {
+                    f.to_addr = Some(addr);
+                }
+            }
+            (_, "protocol" | "icmp-block" | "icmp-type" | "source-port" | "masquerade") => {
                 rule.what = What::Other;
                 element = "other";
             }
@@ -291,6 +364,18 @@ pub fn rich_rule(text: &str, span: Span) -> Option<RichRule> {
             (_, "drop") => rule.verdict = Verdict::Drop,
             (_, "limit") => rule.partial = true,
             _ => {}
+        }
+    }
+    if let What::Forward(f) = &rule.what {
+        // firewall-cmd refuses what the zone reader drops (see `zone`).
+        let family = rule.family?;
+        let addr_ok = f.to_addr.as_ref().is_none_or(|a| a.family() == family);
+        let ok = f.lo > 0
+            && (f.to_port.is_some() || f.to_addr.is_some())
+            && rule.verdict == Verdict::None
+            && addr_ok;
+        if !ok {
+            return None;
         }
     }
     Some(rule)
@@ -347,5 +432,40 @@ mod tests {
         assert!(r.source.as_ref().unwrap().invert);
         assert_eq!(r.verdict, Verdict::Reject);
         assert!(rich_rule("rule source address=\"10.0.0.0/8\" accept", span).is_none());
+        let f = rich_rule(
+            "rule family=\"ipv4\" forward-port port=\"40000-40100\" protocol=\"tcp\" to-port=\"50000-50100\"",
+            span,
+        )
+        .unwrap();
+        let What::Forward(f) = &f.what else {
+            panic!("{f:?}")
+        };
+        assert_eq!(
+            (f.lo, f.hi, f.to_port),
+            (40000, 40100, Some((50000, 50100)))
+        );
+        assert!(
+            rich_rule(
+                "rule forward-port port=\"21\" protocol=\"tcp\" to-port=\"2121\"",
+                span
+            )
+            .is_none()
+        );
+    }
+
+    #[test]
+    fn forward_ports_as_firewall_cmd_takes_them() {
+        let c = run(&[
+            "--permanent --add-forward-port=port=21:proto=tcp:toport=2121",
+            "--permanent --add-forward-port=port=2222:proto=tcp:toport=22:toaddr=198.51.100.7",
+            "--permanent --add-forward-port=port=2223:proto=tcp",
+            "--permanent --add-forward-port=port=40000-40100:proto=tcp:toport=50000-50100",
+            "--permanent --remove-forward-port=port=40000-40100:proto=tcp:toport=50000-50100",
+        ])
+        .unwrap();
+        let f = &c.zone("public").unwrap().forward_ports;
+        assert_eq!(f.len(), 2, "{f:?}");
+        assert_eq!((f[0].lo, f[0].to_port), (21, Some((2121, 2121))));
+        assert_eq!(f[1].to_addr.as_ref().unwrap().to_string(), "198.51.100.7");
     }
 }

@@ -272,6 +272,24 @@ mod tests {
     }
 
     #[test]
+    fn forward_ports_open_what_nat_rewrites_and_not_the_target() {
+        let zone = "<zone><forward-port port=\"21\" protocol=\"tcp\" to-port=\"2121\"/>\
+            <forward-port port=\"40000-40100\" protocol=\"tcp\" to-port=\"50000-50100\"/>\
+            <forward-port port=\"41000\" protocol=\"tcp\" to-port=\"41000\"/>\
+            <forward-port port=\"2222\" protocol=\"tcp\" to-port=\"22\" to-addr=\"198.51.100.9\"/>\
+            <rule family=\"ipv4\"><source address=\"198.51.100.0/24\"/>\
+            <forward-port port=\"3000\" protocol=\"tcp\" to-port=\"3001\"/></rule></zone>";
+        let parts = vec![part(0, "h/etc/firewalld/zones/public.xml", zone)];
+        let host = load(&parts);
+        let (v4, v6) = iptables::facts(&host.ruleset, &parts[0].source);
+        let v4 = v4.expect("IPv4");
+        // 41000 onto itself is no rewrite (no DNAT state); 2222 goes to another host.
+        assert_eq!(v4.open_to_all.to_string(), "21,40000-40100");
+        assert_eq!(v4.open_to_some.to_string(), "3000");
+        assert_eq!(v6.expect("IPv6").open_to_any().to_string(), "");
+    }
+
+    #[test]
     fn an_unbound_zone_opens_nothing_and_a_conf_moves_the_default() {
         let internal = "<zone><port protocol=\"tcp\" port=\"2222\"/></zone>";
         let parts = vec![

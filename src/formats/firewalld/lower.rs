@@ -3,7 +3,8 @@
 //! for inbound TCP:
 //!
 //! ```text
-//! filter_INPUT:       ct state established,related accept; iifname lo accept;
+//! filter_INPUT:       ct state established,related accept; ct status dnat accept;
+//!                     iifname lo accept;
 //!                     ct state invalid drop; jump filter_INPUT_ZONES; reject
 //! filter_INPUT_ZONES: ip saddr S goto filter_IN_<zone>   (source zones, by zone name)
 //!                     iifname I goto filter_IN_<zone>    (interface zones)
@@ -14,7 +15,8 @@
 //! Rich rules with a negative priority go to `_pre`, positive to `_post`, both in
 //! priority order; priority 0 accepts to `_allow` and drops or rejects to `_deny`.
 //! Services and ports accept in `_allow`; a service with the `ftp` helper sets it
-//! there for its ports (here: the raw table, dispatched the same way).
+//! there for its ports (here: the raw table, dispatched the same way). Forward-ports
+//! are the nat table (see `forward`).
 
 use super::shipped;
 use super::zone::{Named, RichRule, Service, Target, Verdict, What, Zone};
@@ -40,7 +42,7 @@ pub struct Resolved {
     pub helper: bool,
 }
 
-type Lines = Vec<(String, Span)>;
+pub(super) type Lines = Vec<(String, Span)>;
 
 impl Config {
     pub fn service(&self, name: &str) -> Option<Resolved> {
@@ -97,6 +99,9 @@ impl Config {
             self.helpers(&mut out, z, family);
         }
         out.push(("COMMIT".into(), a));
+        if self.forwards(&zones, family) {
+            self.nat_lines(&mut out, &zones, family);
+        }
         out.push(("*filter".into(), a));
         out.push((":INPUT DROP [0:0]".into(), a));
         out.push((":FWD_ZONES - [0:0]".into(), a));
@@ -107,6 +112,7 @@ impl Config {
         }
         for rule in [
             "-A INPUT -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT",
+            "-A INPUT -m conntrack --ctstate DNAT -j ACCEPT",
             "-A INPUT -i lo -j ACCEPT",
             "-A INPUT -m conntrack --ctstate INVALID -j DROP",
             "-A INPUT -j FWD_ZONES",
@@ -123,7 +129,7 @@ impl Config {
     }
 
     /// Source zones (ordered by zone name), interface zones, the default zone.
-    fn dispatch(&self, out: &mut Lines, zones: &[&Zone], family: Family, prefix: &str) {
+    pub(super) fn dispatch(&self, out: &mut Lines, zones: &[&Zone], family: Family, prefix: &str) {
         for z in zones {
             for s in &z.sources {
                 if let Some(addr) = s.addr.as_ref().filter(|a| a.family() == family) {
@@ -242,7 +248,7 @@ impl Config {
     }
 
     /// ` -s A -d B` of a rich rule for `family`; `None` when it is of the other family.
-    fn rule_match(&self, r: &RichRule, family: Family) -> Option<String> {
+    pub(super) fn rule_match(&self, r: &RichRule, family: Family) -> Option<String> {
         if r.family.is_some_and(|f| f != family) {
             return None;
         }
@@ -284,7 +290,7 @@ impl Config {
                         .collect()
                 })
                 .unwrap_or_default(),
-            What::Port(_) | What::Other => Vec::new(),
+            What::Port(_) | What::Forward(_) | What::Other => Vec::new(),
         };
         for p in ports {
             out.push((format!("-A {chain}{m}{p} -j {jump}"), r.span));
@@ -292,7 +298,7 @@ impl Config {
     }
 }
 
-fn range(lo: u16, hi: u16) -> String {
+pub(super) fn range(lo: u16, hi: u16) -> String {
     if lo == hi {
         lo.to_string()
     } else {
@@ -301,7 +307,7 @@ fn range(lo: u16, hi: u16) -> String {
 }
 
 /// A zone name as a chain-name part (iptables names are at most 28 bytes).
-fn chain(name: &str) -> String {
+pub(super) fn chain(name: &str) -> String {
     name.chars()
         .map(|c| {
             if c.is_ascii_alphanumeric() || c == '-' || c == '_' {

@@ -5,6 +5,7 @@
 //! decides for inbound TCP (see [`lower`]).
 
 pub mod cmd;
+mod forward;
 pub mod host;
 pub mod lower;
 pub mod schema;

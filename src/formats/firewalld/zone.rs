@@ -64,8 +64,17 @@ pub struct ForwardPort {
     pub lo: u16,
     pub hi: u16,
     pub to_port: Option<(u16, u16)>,
-    pub to_addr: Option<String>,
+    /// One address (no prefix); its family is the family the forward applies to.
+    pub to_addr: Option<AddrSet>,
     pub span: Span,
+}
+
+impl ForwardPort {
+    /// The family firewalld forwards in: the to-addr's, else IPv4 (measured:
+    /// `meta nfproto ipv4` on a zone's forward-port without to-addr).
+    pub fn family(&self) -> Family {
+        self.to_addr.as_ref().map_or(Family::V4, AddrSet::family)
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -83,7 +92,9 @@ pub enum What {
     Any,
     Port(Port),
     Service(Named),
-    /// Protocol, ICMP, source port, masquerade, forward-port: not TCP to a port.
+    /// `<forward-port>`: nat rewrites the destination (no verdict of its own).
+    Forward(ForwardPort),
+    /// Protocol, ICMP, source port, masquerade: not TCP to a port.
     Other,
 }
 
@@ -357,7 +368,16 @@ fn forward_port(e: &Element) -> Result<ForwardPort, String> {
         Some(a) if !a.value.is_empty() => Some(port_range(&a.value)?),
         _ => None,
     };
-    let to_addr = e.attr("to-addr").map(|a| a.value.clone());
+    let to_addr = match e.attr("to-addr") {
+        Some(a) if !a.value.is_empty() => Some(
+            address(&a.value)
+                .filter(|_| !a.value.contains(['/', '-']))
+                .ok_or_else(|| {
+                    format!("INVALID_ADDR: to-addr '{}' is not a valid address", a.value)
+                })?,
+        ),
+        _ => None,
+    };
     if to_port.is_none() && to_addr.is_none() {
         return Err("INVALID_FORWARD: forward-port needs to-port or to-addr".into());
     }
@@ -431,7 +451,29 @@ fn rich_rule(tree: &XmlTree, index: usize, e: &Element) -> Result<RichRule, Stri
     for (_, child) in tree.children(index) {
         rich_child(&mut rule, tree, child)?;
     }
+    if let What::Forward(f) = &rule.what {
+        rich_forward_checks(&rule, f)?;
+    }
     Ok(rule)
+}
+
+/// What firewalld's rich rule check asks of a forward-port (measured with
+/// `firewall-offline-cmd --check-config`; each a warning that drops the rule).
+fn rich_forward_checks(rule: &RichRule, f: &ForwardPort) -> Result<(), String> {
+    let Some(family) = rule.family else {
+        return Err("MISSING_FAMILY: a forward-port rule needs family=".into());
+    };
+    if rule.verdict != Verdict::None {
+        return Err("INVALID_RULE: forward-port and action".into());
+    }
+    if let Some(a) = f.to_addr.as_ref().filter(|a| a.family() != family) {
+        return Err(format!(
+            "INVALID_ADDR: {} is not {}",
+            a.to_cidr_text(),
+            family.as_str()
+        ));
+    }
+    Ok(())
 }
 
 fn rich_child(rule: &mut RichRule, tree: &XmlTree, child: &Element) -> Result<(), String> {
@@ -461,7 +503,16 @@ fn rich_child(rule: &mut RichRule, tree: &XmlTree, child: &Element) -> Result<()
         }
         "port" => rule.what = What::Port(port(child)?),
         "service" => rule.what = What::Service(named(child).ok_or("service needs name")?),
-        "protocol" | "icmp-block" | "icmp-type" | "forward-port" | "source-port" | "masquerade" => {
+        "forward-port" => {
+            rule.what = What::Forward(forward_port(child).map_err(|m| {
+                if m.starts_with("INVALID_FORWARD") {
+                    "INVALID_PORT: forward-port needs to-port or to-addr".into()
+                } else {
+                    m
+                }
+            })?)
+        }
+        "protocol" | "icmp-block" | "icmp-type" | "source-port" | "masquerade" => {
             rule.what = What::Other
         }
         "accept" => rule.verdict = Verdict::Accept,

@@ -565,6 +565,8 @@ struct Parser<'a, 'b> {
     client_out: Option<AddrSet>,
     plain: bool,
     state: Option<StateMatch>,
+    /// The state matches' condition for a new SYN: (not rewritten by nat, rewritten).
+    new_parts: Option<(Applies, Applies)>,
     mark: Option<u32>,
     unknowns: Vec<(Span, String)>,
     spec: super::Fnv,
@@ -627,6 +629,7 @@ impl<'a, 'b> Parser<'a, 'b> {
             client_out: None,
             plain: true,
             state: None,
+            new_parts: None,
             mark: None,
             unknowns: Vec::new(),
             spec: Default::default(),
@@ -1869,8 +1872,16 @@ impl<'a, 'b> Parser<'a, 'b> {
                 _ => Applies::ToSome,
             }
         };
+        // A new SYN is in state DNAT exactly when nat rewrote its destination: the
+        // evaluator asks both ways (`new_parts`, applied in `finish`).
+        let mut parts = (pick(sm.new), pick(sm.new || sm.dnat));
+        if invert {
+            parts = (parts.0.negated(), parts.1.negated());
+        }
+        let (p, d) = self.new_parts.unwrap_or((Applies::ToAll, Applies::ToAll));
+        self.new_parts = Some((p.and(parts.0), d.and(parts.1)));
         let mut a = [
-            or(pick(sm.new), dnat),
+            Applies::ToAll,
             or(pick(sm.related), dnat),
             pick(sm.established),
             pick(sm.untracked),
@@ -1879,6 +1890,7 @@ impl<'a, 'b> Parser<'a, 'b> {
         ];
         if invert {
             a = a.map(Applies::negated);
+            a[Packet::New as usize] = Applies::ToAll;
         }
         for (x, y) in self.applies.iter_mut().zip(a) {
             *x = x.and(y);
@@ -1888,6 +1900,7 @@ impl<'a, 'b> Parser<'a, 'b> {
             related: sm.related != invert,
             established: sm.established != invert,
             untracked: sm.untracked != invert,
+            dnat_new: None,
         };
         self.state = Some(match self.state {
             None => m,
@@ -1896,8 +1909,21 @@ impl<'a, 'b> Parser<'a, 'b> {
                 related: s.related && m.related,
                 established: s.established && m.established,
                 untracked: s.untracked && m.untracked,
+                dnat_new: None,
             },
         });
+    }
+
+    /// The state condition for a new SYN, both ways; the other matches are all known now.
+    fn apply_new_parts(&mut self) {
+        let Some((plain, rewritten)) = self.new_parts else {
+            return;
+        };
+        let other = self.applies[Packet::New as usize];
+        self.applies[Packet::New as usize] = other.and(plain);
+        if let Some(s) = self.state.as_mut().filter(|_| plain != rewritten) {
+            s.dnat_new = Some(other.and(rewritten));
+        }
     }
 
     /// The checks iptables does after every option is read, and the rule's compiled form.
@@ -1941,6 +1967,7 @@ impl<'a, 'b> Parser<'a, 'b> {
                 ));
             }
         }
+        self.apply_new_parts();
         let proto = self.proto_class();
         let tcp_possible = matches!(proto, Proto::Any | Proto::Tcp | Proto::AllBut);
         let needs = self.needs(cmd)?;

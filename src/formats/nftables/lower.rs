@@ -487,6 +487,7 @@ impl Builder {
             related: has("related") != negated,
             established: has("established") != negated,
             untracked: has("untracked") != negated,
+            dnat_new: None,
         };
         let pick = |yes: bool| if yes { Applies::ToAll } else { Applies::Never };
         let a = [
@@ -508,6 +509,7 @@ impl Builder {
                 related: s.related && sm.related,
                 established: s.established && sm.established,
                 untracked: s.untracked && sm.untracked,
+                dnat_new: None,
             },
         });
     }
