@@ -230,6 +230,8 @@ pub struct Ruleset {
     pub outcome: crate::scripts::Outcome,
     /// The `pure-ftpd` command lines a script runs.
     pub pure_ftpd: Vec<crate::formats::pureftpd::Config>,
+    /// The ruleset a script's `nft` commands build, when it runs nft.
+    pub nft: Option<crate::formats::nftables::File>,
 }
 
 impl Ruleset {
@@ -245,6 +247,7 @@ impl Ruleset {
             has_v4: false,
             restored: Vec::new(),
             pure_ftpd: Vec::new(),
+            nft: None,
             outcome: crate::scripts::Outcome::default(),
         }
     }
@@ -395,6 +398,10 @@ pub fn facts(ruleset: &Ruleset, source: &SourceFile) -> (Option<Firewall>, Optio
         .iter()
         .any(Option::is_some)
         .then_some(&ruleset.tables_v6);
+    let nft = ruleset.nft.as_ref().filter(|f| !f.tables.is_empty());
+    if let (Some(nft), None, None) = (nft, v4, v6) {
+        return nft_facts(ruleset, nft, source);
+    }
     let evaluate = |tables, family| {
         let mut fw = crate::filter::eval::firewall_facts(&ruleset.lower(tables, family), source.id);
         fw.uncertain
@@ -404,10 +411,41 @@ pub fn facts(ruleset: &Ruleset, source: &SourceFile) -> (Option<Firewall>, Optio
             }));
         fw
     };
-    (
+    let mut both = (
         v4.map(|t| evaluate(t, Family::V4)),
         v6.map(|t| evaluate(t, Family::V6)),
-    )
+    );
+    // A script that runs iptables and nft leaves both rulesets in the kernel,
+    // and a connection must pass both; as with ufw, the firewall is what
+    // iptables builds (pasvlint keeps one ruleset a file), and the nft tables
+    // are said to filter too rather than dropped silently.
+    if let Some(nft) = nft {
+        let span = nft.tables[0].span;
+        for fw in [&mut both.0, &mut both.1].into_iter().flatten() {
+            fw.uncertain.push(Uncertainty {
+                span,
+                what: "this script also builds nftables tables with nft; a connection must pass them too, and only the iptables rules are read".into(),
+            });
+        }
+    }
+    both
+}
+
+/// A script that builds its firewall with nft only.
+fn nft_facts(
+    ruleset: &Ruleset,
+    nft: &crate::formats::nftables::File,
+    source: &SourceFile,
+) -> (Option<Firewall>, Option<Firewall>) {
+    let (mut v4, mut v6) = crate::formats::nftables::facts(nft, source);
+    for fw in [&mut v4, &mut v6].into_iter().flatten() {
+        fw.uncertain
+            .extend(ruleset.unknowns.iter().map(|u| Uncertainty {
+                span: u.span,
+                what: u.what.clone(),
+            }));
+    }
+    (v4, v6)
 }
 
 /// How iptables' tables sit on the hooks (netfilter's `NF_IP_PRI_*`).

@@ -11,6 +11,7 @@ use super::{Family, Interner, Policy, Ruleset, TableKind, Unknown};
 use crate::formats::Format;
 use crate::formats::backup::Restored;
 use crate::formats::firewalld::cmd::{self as firewalld_cmd, Firewalld};
+use crate::formats::nftables::script::Nft;
 use crate::formats::ufw::{self, Ufw};
 use crate::scripts::{self, Command, Input, Text, Word};
 use crate::source::{SourceFile, Span};
@@ -26,6 +27,7 @@ pub fn looks_like_script(path: &Path, text: &str) -> bool {
         && !text.contains("ufw")
         && !text.contains("pure-ftpd")
         && !text.contains("firewall-")
+        && !text.contains("nft")
     {
         return false;
     }
@@ -51,6 +53,13 @@ pub fn looks_like_script(path: &Path, text: &str) -> bool {
         || calls_ufw(text)
         || calls_pure_ftpd(text)
         || calls_firewalld(text)
+        || calls_nft(text)
+}
+
+/// A word naming nft (`nft`, `/usr/sbin/nft`, `NFT=/usr/sbin/nft`, `"$(which nft)"`).
+fn calls_nft(text: &str) -> bool {
+    text.split(|c: char| c.is_whitespace() || matches!(c, ';' | '|' | '&' | '(' | ')' | '`' | '"'))
+        .any(|w| scripts::Program::of(w).name == "nft")
 }
 
 fn calls_pure_ftpd(text: &str) -> bool {
@@ -149,6 +158,16 @@ fn program_of(c: &Command) -> Option<(Program, usize)> {
     Some((is_iptables_program(located)?, first))
 }
 
+/// The `nft` a command runs (also as `$(which nft)`); its first argument's index.
+fn nft_program_of(c: &Command) -> Option<usize> {
+    let (p, first) = c.program()?;
+    if p.on_path && p.name == "nft" {
+        return Some(first);
+    }
+    let word = c.argv.get(first.checked_sub(1)?)?;
+    (located_program(word.unknown.as_deref()?)? == "nft").then_some(first)
+}
+
 /// `$(which iptables)`, `` `command -v ip6tables` ``: the program looked up.
 fn located_program(unknown: &str) -> Option<&str> {
     let inner = unknown
@@ -174,13 +193,18 @@ pub fn parse(source: &SourceFile) -> Ruleset {
         ufw: Ufw::default(),
         firewalld: Firewalld::default(),
         ran_iptables: false,
+        nft: Nft::default(),
     };
     let outcome = scripts::sh::run(source, &mut |c| reader.command(&mut rs, &c));
     rs.outcome = outcome;
-    // A script that runs iptables itself builds its firewall with it: its ufw
-    // commands are ignored (which of the two wins depends on the order ufw
-    // reloads on the host, which the script does not show).
-    if !reader.ran_iptables {
+    let builds_nft = !reader.nft.file.tables.is_empty();
+    if reader.nft.ran {
+        rs.nft = Some(reader.nft.file);
+    }
+    // A script that runs iptables (or nft) itself builds its firewall with it:
+    // its ufw commands are ignored (which of the two wins depends on the order
+    // ufw reloads on the host, which the script does not show).
+    if !reader.ran_iptables && !builds_nft {
         for family in [Family::V4, Family::V6] {
             if let Some(lines) = reader.ufw.lower(family) {
                 lowered_ufw(&mut rs, source, &lines, family);
@@ -223,6 +247,7 @@ struct Reader<'s> {
     ufw: Ufw,
     firewalld: Firewalld,
     ran_iptables: bool,
+    nft: Nft,
 }
 
 impl Reader<'_> {
@@ -247,6 +272,21 @@ impl Reader<'_> {
             if args.iter().all(Word::is_known) && (c.uncertain.is_none() || ufw::opens(args)) {
                 self.ufw.command(args, c.span);
             }
+            return;
+        }
+        if let Some(first) = nft_program_of(c) {
+            let args = c.argv.get(first..).unwrap_or(&[]);
+            let unknowns = rs.unknowns.len();
+            for skipped in self.nft.command(self.source, c, args) {
+                rs.unknowns.push(Unknown {
+                    span: skipped.span,
+                    rule: c.span,
+                    what: skipped.what,
+                    ports: crate::portset::PortSet::empty(),
+                });
+            }
+            let problems = rs.problems.len();
+            self.once(rs, problems, unknowns, c.repeated || c.uncertain.is_some());
             return;
         }
         let Some((program, first)) = program_of(c) else {

@@ -16,6 +16,8 @@ struct Parser<'s> {
     pos: usize,
     src: &'s SourceFile,
     file: File,
+    /// A script's command: see [`parse_command`].
+    strict: bool,
 }
 
 /// Parse a whole file.
@@ -37,29 +39,26 @@ pub fn parse(src: &SourceFile) -> File {
         pos: 0,
         src,
         file,
+        strict: false,
     };
     p.top();
     p.file
 }
 
-/// Parse the arguments of one `nft` command line into `file` (scripts).
-pub fn parse_command(src: &SourceFile, start: usize, words: &[String], file: &mut File) {
-    let mut toks = Vec::new();
-    for w in words {
-        match lex(w) {
-            Ok(t) => toks.extend(t.into_iter().map(|mut t| {
-                t.start = start;
-                t.end = start + 1;
-                t
-            })),
-            Err(_) => return,
-        }
-    }
+/// Parse one `nft` command line (or what `nft -f -` reads) into `file`: `toks`
+/// are its tokens with their offsets already in `src`, ended by the newline nft
+/// puts after a command line. With `strict`, once `file` holds a flushed ruleset
+/// (so every table and chain there is known), a rule or chain added to one that
+/// does not exist is rejected as the kernel rejects it.
+pub fn parse_command(src: &SourceFile, toks: Vec<Token>, strict: bool, file: &mut File) {
+    let mut scratch = std::mem::take(file);
+    let toks = expand_defines(toks, src, &mut scratch);
     let mut p = Parser {
         toks,
         pos: 0,
         src,
-        file: std::mem::take(file),
+        file: scratch,
+        strict,
     };
     p.top();
     *file = p.file;
@@ -412,7 +411,7 @@ impl<'s> Parser<'s> {
         if let Some(i) = self.find_table(family, &name) {
             return Ok(i);
         }
-        if existing {
+        if existing || self.known_ruleset() {
             return Err(("No such file or directory".into(), at, at + name.len()));
         }
         self.file.tables.push(Table {
@@ -424,6 +423,11 @@ impl<'s> Parser<'s> {
             helpers: Vec::new(),
         });
         Ok(self.file.tables.len() - 1)
+    }
+
+    /// Every table and chain is in `file`: a script's command after `flush ruleset`.
+    fn known_ruleset(&self) -> bool {
+        self.strict && self.file.flushes
     }
 
     fn table(&mut self, start: usize, block_required: bool) -> PResult<()> {
@@ -755,8 +759,23 @@ impl<'s> Parser<'s> {
 
     /// `add rule [family] TABLE CHAIN [handle N | index N | position N] ...`.
     fn rule_command(&mut self, front: bool) -> PResult<()> {
-        let ti = self.table_ref(false)?;
-        let chain = self.word()?.text;
+        // nft names the chain when the table is missing too.
+        let strict = std::mem::replace(&mut self.strict, false);
+        let tables = self.file.tables.len();
+        let ti = self.table_ref(false);
+        self.strict = strict;
+        let ti = ti?;
+        let chain_tok = self.word()?;
+        let chain = chain_tok.text;
+        let known = self.file.tables.len() == tables
+            && self.file.tables[ti].chains.iter().any(|c| c.name == chain);
+        if !known && self.known_ruleset() {
+            return Err((
+                "Could not process rule: No such file or directory".into(),
+                chain_tok.start,
+                chain_tok.end,
+            ));
+        }
         if matches!(self.peek_text(), "handle" | "index" | "position") {
             self.pos += 1;
             self.word()?;
