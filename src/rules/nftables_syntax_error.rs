@@ -12,23 +12,49 @@ impl Rule for NftablesSyntaxError {
     }
 
     fn check_file(&self, file: &ParsedFile, out: &mut Vec<Diagnostic>) {
-        let Document::Nftables(nft) = &file.doc else {
-            return;
-        };
-        for p in &nft.problems {
-            let (line, col) = file.source.line_col(p.span.start);
-            out.push(
-                Diagnostic::new(
-                    self.name(),
-                    format!(
-                        "nft -f rejects line {line}, column {col}: \"Error: {}\"; nft loads a file all or nothing, so none of its rules are in the kernel",
-                        p.message
-                    ),
-                    p.span,
-                    "nft stops here",
-                )
-                .with_help("correct the statement (`nft -c -f FILE` checks a file without loading it); items of a block need `;` or a newline between them"),
-            );
+        match &file.doc {
+            Document::Nftables(nft) => {
+                for p in &nft.problems {
+                    let (line, col) = file.source.line_col(p.span.start);
+                    out.push(
+                        Diagnostic::new(
+                            self.name(),
+                            format!(
+                                "nft -f rejects line {line}, column {col}: \"Error: {}\"; nft loads a file all or nothing, so none of its rules are in the kernel",
+                                p.message
+                            ),
+                            p.span,
+                            "nft stops here",
+                        )
+                        .with_help("correct the statement (`nft -c -f FILE` checks a file without loading it); items of a block need `;` or a newline between them"),
+                    );
+                }
+            }
+            Document::Iptables(rs) => {
+                for p in rs.nft.iter().flat_map(|nft| &nft.problems) {
+                    out.push(script_problem(self.name(), file, p));
+                }
+            }
+            _ => {}
         }
     }
+}
+
+/// An `nft` command of a shell script that nft rejects: one run is one transaction.
+fn script_problem(
+    name: &'static str,
+    file: &ParsedFile,
+    p: &crate::formats::nftables::model::Problem,
+) -> Diagnostic {
+    let (line, col) = file.source.line_col(p.span.start);
+    Diagnostic::new(
+        name,
+        format!(
+            "nft rejects the command at line {line}, column {col}: \"Error: {}\"; one nft run is one transaction, so none of this command is applied",
+            p.message
+        ),
+        p.span,
+        "nft stops here",
+    )
+    .with_help("correct the command (`nft -c ...` checks it without applying it); statements need `;` or a newline between them")
 }

@@ -672,6 +672,118 @@ ip6tables -A INPUT -p tcp --dport 30 -j ACCEPT
         assert_eq!(open(may), "21,990");
     }
 
+    const NFT_BASE: &str = "#!/bin/sh\nnft flush ruleset\nnft add table inet f\nnft add chain inet f input '{ type filter hook input priority 0; policy drop; }'\n";
+
+    fn nft_problems(rs: &Ruleset) -> Vec<String> {
+        rs.nft
+            .iter()
+            .flat_map(|f| &f.problems)
+            .map(|p| p.message.clone())
+            .collect()
+    }
+
+    #[test]
+    fn nft_commands_build_the_firewall() {
+        let text = format!(
+            "{NFT_BASE}NFT=/usr/sbin/nft\nnft add rule inet f input tcp dport 21 accept\n$NFT insert rule inet f input tcp dport 22 accept\nsudo nft 'add rule inet f input tcp dport {{ 40000-40100 }} accept'\nnft add chain inet f other \\{{ type filter hook input priority 10 \\; \\}}\nnft -ae -- add rule inet f input tcp dport 990 accept\nnft -c add rule inet f input tcp dport 23 accept\nnft add rule inet f input tcp dport 24 accept\nnft delete rule inet f input handle 4\nnft flush chain inet f other\n"
+        );
+        assert!(looks_like_script(Path::new("nft.sh"), &text));
+        let (rs, src) = run(&text);
+        assert!(nft_problems(&rs).is_empty(), "{:?}", nft_problems(&rs));
+        let (v4, v6) = facts(&rs, &src);
+        let v4 = v4.expect("IPv4");
+        assert_eq!(v4.dialect, crate::facts::Dialect::Nftables);
+        assert_eq!(v4.open_to_all.to_string(), "21-22,24,990,40000-40100");
+        assert_eq!(rs.unknowns.len(), 1, "{:?}", rs.unknowns);
+        assert!(rs.unknowns[0].what.contains("handle"));
+        // Neighbour solicitations meet the drop policy: nothing reaches it over IPv6.
+        assert_eq!(v6.expect("IPv6").open_to_all.to_string(), "");
+    }
+
+    #[test]
+    fn nft_rules_are_spanned_inside_their_words() {
+        let text = format!(
+            "{NFT_BASE}nft 'add rule inet f input tcp dport {{ 21, 40000-40050 }} accept'\nnft add rule inet f input tcp dport 2121 accept\n"
+        );
+        let (rs, src) = run(&text);
+        let file = rs.nft.as_ref().expect("nft ran");
+        let rules: Vec<&str> = file.tables[0].chains[0]
+            .rules
+            .iter()
+            .map(|r| src.slice(r.span))
+            .collect();
+        assert_eq!(
+            rules,
+            [
+                "tcp dport { 21, 40000-40050 } accept",
+                "tcp dport 2121 accept"
+            ]
+        );
+    }
+
+    #[test]
+    fn a_rejected_nft_command_changes_nothing() {
+        let text = format!(
+            "{NFT_BASE}nft 'add rule inet f input tcp dport 21 accept; add rule inet f input tcp dport 22 accept tcp dport 23 accept'\nnft add rule inet f input tcp dport\nnft add rule inet f nochain tcp dport 25 accept\nnft add rule inet f input tcp dport 26 accept -c\nnft add rule inet f input tcp dport 27 accept\n"
+        );
+        let (rs, src) = run(&text);
+        assert_eq!(
+            nft_problems(&rs),
+            [
+                "Statement after terminal statement has no effect",
+                "syntax error, unexpected newline",
+                "Could not process rule: No such file or directory",
+                "syntax error, options must be specified before commands",
+            ]
+        );
+        let file = rs.nft.as_ref().expect("nft ran");
+        let spans: Vec<&str> = file.problems.iter().map(|p| src.slice(p.span)).collect();
+        assert_eq!(spans, ["tcp dport 23", "", "nochain", "-c"]);
+        assert_eq!(
+            facts(&rs, &src).0.expect("IPv4").open_to_all.to_string(),
+            "27"
+        );
+    }
+
+    #[test]
+    fn nft_reads_its_standard_input() {
+        let text = format!(
+            "{NFT_BASE}nft -f - <<EOF\nadd rule inet f input tcp dport 21 accept\nEOF\nP=2121\nnft -f /dev/stdin <<< \"add rule inet f input tcp dport $P accept\"\nnft -f /etc/nftables.d/ftp.nft\nnft -cf - <<'EOF'\nadd rule inet f input tcp dport 23 accept\nEOF\n"
+        );
+        let (rs, src) = run(&text);
+        assert!(nft_problems(&rs).is_empty(), "{:?}", nft_problems(&rs));
+        let fw = facts(&rs, &src).0.expect("IPv4");
+        assert_eq!(fw.open_to_all.to_string(), "21,2121");
+        assert_eq!(rs.unknowns.len(), 1);
+        assert!(rs.unknowns[0].what.contains("/etc/nftables.d/ftp.nft"));
+        let rule = &rs.nft.as_ref().unwrap().tables[0].chains[0].rules[0];
+        assert_eq!(src.slice(rule.span), "tcp dport 21 accept");
+    }
+
+    #[test]
+    fn uncertain_nft_commands_count_when_they_open() {
+        let text = format!(
+            "{NFT_BASE}nft add rule inet f input tcp dport 21 accept\nif [ -n \"$FTPS\" ]; then nft add rule inet f input tcp dport 990 accept; nft flush ruleset; fi\nnft add rule inet f input tcp dport $SSH accept\n"
+        );
+        let (rs, src) = run(&text);
+        let fw = facts(&rs, &src).0.expect("IPv4");
+        assert_eq!(fw.open_to_all.to_string(), "21,990");
+        assert_eq!(rs.unknowns.len(), 1);
+        assert!(rs.unknowns[0].what.contains("$SSH"));
+        assert!(fw.uncertain.iter().any(|u| u.what.contains("$SSH")));
+    }
+
+    #[test]
+    fn iptables_wins_over_nft_in_one_script() {
+        let text = format!(
+            "{NFT_BASE}nft add rule inet f input tcp dport 21 accept\niptables -P INPUT DROP\niptables -A INPUT -p tcp --dport 22 -j ACCEPT\n"
+        );
+        let (rs, src) = run(&text);
+        let fw = facts(&rs, &src).0.expect("IPv4");
+        assert_eq!(fw.open_to_all.to_string(), "22");
+        assert!(fw.uncertain.iter().any(|u| u.what.contains("nftables")));
+    }
+
     #[test]
     fn sniffs_scripts() {
         let p = Path::new("firewall.sh");

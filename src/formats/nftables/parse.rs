@@ -380,6 +380,15 @@ impl<'s> Parser<'s> {
                     chains.retain(|c| c.name != name);
                 }
             }
+            // Only by handle, which the kernel numbers: the caller decides.
+            "rule" => {
+                self.table_name()?;
+                self.word()?;
+                if self.peek_text() != "handle" {
+                    let e = self.unexpected::<()>().unwrap_err();
+                    return Err((format!("{}, expecting handle", e.0), e.1, e.2));
+                }
+            }
             _ => {}
         }
         self.recover();

@@ -62,7 +62,9 @@ impl Nft {
                 .unwrap_or_else(|| src.slice(w.span).to_owned());
             return vec![Skipped {
                 span: w.span,
-                what: format!("nft command uses {name}, which this script does not set; it is skipped"),
+                what: format!(
+                    "nft command uses {name}, which this script does not set; it is skipped"
+                ),
             }];
         }
         if let Some(w) = inv.words.iter().find(|w| looks_like_option(&w.text)) {
@@ -103,26 +105,44 @@ impl Nft {
         };
         match toks {
             Ok(toks) => self.apply(src, c, toks, inv.check),
-            Err(p) => self.report(c, vec![p]),
+            Err(p) => {
+                self.report(c, vec![p]);
+                Vec::new()
+            }
         }
-        Vec::new()
     }
 
-    fn apply(&mut self, src: &SourceFile, c: &Command, toks: Vec<Token>, check: bool) {
+    fn apply(
+        &mut self,
+        src: &SourceFile,
+        c: &Command,
+        toks: Vec<Token>,
+        check: bool,
+    ) -> Vec<Skipped> {
+        let by_handle = by_handle(&toks);
         let mut trial = self.file.clone();
         let before = trial.problems.len();
         parse::parse_command(src, toks, true, &mut trial);
         let problems: Vec<Problem> = trial.problems.drain(before..).collect();
         if !problems.is_empty() {
             self.report(c, problems);
-            return;
+            return Vec::new();
+        }
+        if let Some(t) = by_handle.filter(|_| !check) {
+            return vec![Skipped {
+                span: src.span(t.start, t.end),
+                what: format!(
+                    "nft {} rule names a rule by its handle, which the kernel numbers and pasvlint does not follow; the command is skipped",
+                    t.text
+                ),
+            }];
         }
         // A command that may not run counts only when it opens: no port is
         // claimed blocked that the script may have opened.
-        if check || (c.uncertain.is_some() && !only_opens(&self.file, &trial)) {
-            return;
+        if !check && (c.uncertain.is_none() || only_opens(&self.file, &trial)) {
+            self.file = trial;
         }
-        self.file = trial;
+        Vec::new()
     }
 
     fn report(&mut self, c: &Command, problems: Vec<Problem>) {
@@ -133,6 +153,20 @@ impl Nft {
             }
         }
     }
+}
+
+/// The `delete`/`destroy`/`replace` of a `… rule … handle N` statement.
+fn by_handle(toks: &[Token]) -> Option<Token> {
+    let starts = std::iter::once(0).chain(
+        toks.iter()
+            .enumerate()
+            .filter(|(_, t)| t.kind == Kind::Newline || t.text == ";")
+            .map(|(i, _)| i + 1),
+    );
+    starts.filter_map(|i| toks.get(i..i + 2)).find_map(|pair| {
+        let verb = matches!(pair[0].text.as_str(), "delete" | "destroy" | "replace");
+        (verb && pair[1].text == "rule").then(|| pair[0].clone())
+    })
 }
 
 fn reads_stdin(path: &str) -> bool {
@@ -266,7 +300,9 @@ fn command_tokens(src: &SourceFile, words: &[Word]) -> Result<Vec<Token>, Proble
         t.start = map(t.start, false);
         t.end = map(t.end, true).max(t.start);
     }
-    let end = words.last().map_or(0, |w| map(buf.len(), true).max(w.span.start as usize));
+    let end = words
+        .last()
+        .map_or(0, |w| map(buf.len(), true).max(w.span.start as usize));
     toks.push(newline(end));
     Ok(toks)
 }
@@ -408,8 +444,17 @@ mod tests {
         };
         let a = rule(1, Verdict::Accept);
         let d = rule(2, Verdict::Drop);
-        assert!(adds_accepts(std::slice::from_ref(&d), &[a.clone(), d.clone()]));
-        assert!(!adds_accepts(std::slice::from_ref(&a), &[a.clone(), d.clone()]));
-        assert!(!adds_accepts(&[a.clone(), d.clone()], std::slice::from_ref(&a)));
+        assert!(adds_accepts(
+            std::slice::from_ref(&d),
+            &[a.clone(), d.clone()]
+        ));
+        assert!(!adds_accepts(
+            std::slice::from_ref(&a),
+            &[a.clone(), d.clone()]
+        ));
+        assert!(!adds_accepts(
+            &[a.clone(), d.clone()],
+            std::slice::from_ref(&a)
+        ));
     }
 }
