@@ -84,11 +84,7 @@ fn compare(case: &Path, family: Family, opened: &BTreeSet<u16>) -> Result<(), St
 
 #[test]
 fn scripts_run_by_bash_open_exactly_what_pasvlint_says() {
-    if !support::requirements::ready(
-        "oracle_nft_script",
-        &[],
-        &["ip", "nft", "bash", "python3"],
-    ) {
+    if !support::requirements::ready("oracle_nft_script", &[], &["ip", "nft", "bash", "python3"]) {
         return;
     }
     let all = cases();

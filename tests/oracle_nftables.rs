@@ -13,11 +13,11 @@ mod support {
 }
 
 use pasvlint::facts::Family;
-use support::open_ports::{candidates, claim, show};
 use pasvlint::policy::Config;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 use support::netns::{Netns, Pair, output_within};
+use support::open_ports::{candidates, claim, show};
 
 /// Files that pasvlint reads as nftables, each with its case folder.
 fn cases() -> Vec<(PathBuf, PathBuf)> {
