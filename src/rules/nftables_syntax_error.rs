@@ -12,7 +12,7 @@ impl Rule for NftablesSyntaxError {
         "nftables-syntax-error"
     }
 
-    // Read with its bundle: a file's definitions come from the files it
+    // A file is read with its bundle: its definitions come from the files it
     // includes and the file that includes it.
     fn check_bundle(&self, bundle: &Bundle, out: &mut Vec<Diagnostic>) {
         for file in &bundle.parts {
@@ -21,10 +21,23 @@ impl Rule for NftablesSyntaxError {
             }
         }
     }
+
+    fn check_file(&self, file: &ParsedFile, out: &mut Vec<Diagnostic>) {
+        if let Document::Iptables(rs) = &file.doc {
+            for p in rs.nft.iter().flat_map(|nft| &nft.problems) {
+                out.push(script_problem(self.name(), file, p));
+            }
+        }
+    }
 }
 
 impl NftablesSyntaxError {
-    fn report(&self, file: &ParsedFile, nft: &crate::formats::nftables::File, out: &mut Vec<Diagnostic>) {
+    fn report(
+        &self,
+        file: &ParsedFile,
+        nft: &crate::formats::nftables::File,
+        out: &mut Vec<Diagnostic>,
+    ) {
         for p in &nft.problems {
             let (line, col) = file.source.line_col(p.span.start);
             out.push(
@@ -41,4 +54,23 @@ impl NftablesSyntaxError {
             );
         }
     }
+}
+
+/// An `nft` command of a shell script that nft rejects: one run is one transaction.
+fn script_problem(
+    name: &'static str,
+    file: &ParsedFile,
+    p: &crate::formats::nftables::model::Problem,
+) -> Diagnostic {
+    let (line, col) = file.source.line_col(p.span.start);
+    Diagnostic::new(
+        name,
+        format!(
+            "nft rejects the command at line {line}, column {col}: \"Error: {}\"; one nft run is one transaction, so none of this command is applied",
+            p.message
+        ),
+        p.span,
+        "nft stops here",
+    )
+    .with_help("correct the command (`nft -c ...` checks it without applying it); statements need `;` or a newline between them")
 }

@@ -230,6 +230,8 @@ pub struct Ruleset {
     pub outcome: crate::scripts::Outcome,
     /// The `pure-ftpd` command lines a script runs.
     pub pure_ftpd: Vec<crate::formats::pureftpd::Config>,
+    /// The ruleset a script's `nft` commands build, when it runs nft.
+    pub nft: Option<crate::formats::nftables::File>,
 }
 
 impl Ruleset {
@@ -245,6 +247,7 @@ impl Ruleset {
             has_v4: false,
             restored: Vec::new(),
             pure_ftpd: Vec::new(),
+            nft: None,
             outcome: crate::scripts::Outcome::default(),
         }
     }
@@ -395,6 +398,16 @@ pub fn facts(ruleset: &Ruleset, source: &SourceFile) -> (Option<Firewall>, Optio
         .iter()
         .any(Option::is_some)
         .then_some(&ruleset.tables_v6);
+    // Rules added to tables whose base chains the script does not create go
+    // into a ruleset the host loads elsewhere: they filter nothing seen here.
+    let nft = ruleset.nft.as_ref().filter(|f| {
+        f.tables
+            .iter()
+            .any(|t| t.chains.iter().any(|c| c.base.is_some()))
+    });
+    if let (Some(nft), None, None) = (nft, v4, v6) {
+        return nft_facts(ruleset, nft, source);
+    }
     let evaluate = |tables, family| {
         let mut fw = crate::filter::eval::firewall_facts(&ruleset.lower(tables, family), source.id);
         fw.uncertain
@@ -404,10 +417,41 @@ pub fn facts(ruleset: &Ruleset, source: &SourceFile) -> (Option<Firewall>, Optio
             }));
         fw
     };
-    (
+    let mut both = (
         v4.map(|t| evaluate(t, Family::V4)),
         v6.map(|t| evaluate(t, Family::V6)),
-    )
+    );
+    // A script that runs iptables and nft leaves both rulesets in the kernel,
+    // and a connection must pass both; as with ufw, the firewall is what
+    // iptables builds (pasvlint keeps one ruleset a file), and the nft tables
+    // are said to filter too rather than dropped silently.
+    if let Some(nft) = nft {
+        let span = nft.tables[0].span;
+        for fw in [&mut both.0, &mut both.1].into_iter().flatten() {
+            fw.uncertain.push(Uncertainty {
+                span,
+                what: "this script also builds nftables tables with nft; a connection must pass them too, and only the iptables rules are read".into(),
+            });
+        }
+    }
+    both
+}
+
+/// A script that builds its firewall with nft only.
+fn nft_facts(
+    ruleset: &Ruleset,
+    nft: &crate::formats::nftables::File,
+    source: &SourceFile,
+) -> (Option<Firewall>, Option<Firewall>) {
+    let (mut v4, mut v6) = crate::formats::nftables::facts(nft, source);
+    for fw in [&mut v4, &mut v6].into_iter().flatten() {
+        fw.uncertain
+            .extend(ruleset.unknowns.iter().map(|u| Uncertainty {
+                span: u.span,
+                what: u.what.clone(),
+            }));
+    }
+    (v4, v6)
 }
 
 /// How iptables' tables sit on the hooks (netfilter's `NF_IP_PRI_*`).
@@ -488,9 +532,10 @@ mod tests {
     /// Deterministic mutations of real-looking inputs: parsing and evaluation never panic.
     #[test]
     fn mutated_inputs_never_panic() {
-        let seeds: [&[u8]; 3] = [
+        let seeds: [&[u8]; 4] = [
             b"*raw\n:PREROUTING ACCEPT [0:0]\n-A PREROUTING -p tcp --dport 21 -j CT --helper ftp\nCOMMIT\n*nat\n-A PREROUTING -p tcp --dport 8080 -j REDIRECT --to-ports 80\nCOMMIT\n*filter\n:INPUT DROP [0:0]\n:A - [0:0]\n-A INPUT -p tcp -m multiport --dports 21,9981:9990 -j A\n-A A -s 10.0.0.0/8 -m conntrack --ctstate NEW -j ACCEPT\n-A A -g A\n-A INPUT -m mark --mark 7 -p tcp ! --dport 1:99 -j RETURN\nCOMMIT\n",
             b"#!/bin/sh\nIPT=\"iptables -w\"\nfor p in 20 21; do $IPT -A INPUT -p tcp --dport $p -j ACCEPT; done\n{ $IPT -C INPUT -j DROP; } || $IPT -I INPUT 1 -j DROP\niptables-restore <<-EOF\n\t*filter\n\t-A INPUT -p tcp --dport ${P:-22} -j ACCEPT\n\tCOMMIT\n\tEOF\n",
+            b"#!/bin/sh\nnft flush ruleset\nnft add table inet f\nnft add chain inet f input \\{ type filter hook input priority 0 \\; policy drop \\; \\}\nnft 'add rule inet f input tcp dport { 21, 40000-40100 } accept; add rule inet f input ct state established accept'\nnft -f - <<EOF\ndefine p = 22\nadd rule inet f input tcp dport $p accept\nEOF\nnft -c delete rule inet f input handle 3\n",
             b"*filter\r\n-A INPUT -p tcp --dport \"0x16\" -m comment --comment \"a \\\"b\" -j ACCEPT\r\n[1:2] -D INPUT 1\r\n-X\r\nCOMMIT",
         ];
         let mut state = 0x2545_f491_4f6c_dd1du64;

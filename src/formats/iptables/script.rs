@@ -11,6 +11,7 @@ use super::{Family, Interner, Policy, Ruleset, TableKind, Unknown};
 use crate::formats::Format;
 use crate::formats::backup::Restored;
 use crate::formats::firewalld::cmd::{self as firewalld_cmd, Firewalld};
+use crate::formats::nftables::script::Nft;
 use crate::formats::ufw::{self, Ufw};
 use crate::scripts::{self, Command, Input, Text, Word};
 use crate::source::{SourceFile, Span};
@@ -26,6 +27,7 @@ pub fn looks_like_script(path: &Path, text: &str) -> bool {
         && !text.contains("ufw")
         && !text.contains("pure-ftpd")
         && !text.contains("firewall-")
+        && !text.contains("nft")
     {
         return false;
     }
@@ -51,6 +53,13 @@ pub fn looks_like_script(path: &Path, text: &str) -> bool {
         || calls_ufw(text)
         || calls_pure_ftpd(text)
         || calls_firewalld(text)
+        || calls_nft(text)
+}
+
+/// A word naming nft (`nft`, `/usr/sbin/nft`, `NFT=/usr/sbin/nft`, `"$(which nft)"`).
+fn calls_nft(text: &str) -> bool {
+    text.split(|c: char| c.is_whitespace() || matches!(c, ';' | '|' | '&' | '(' | ')' | '`' | '"'))
+        .any(|w| scripts::Program::of(w).name == "nft")
 }
 
 fn calls_pure_ftpd(text: &str) -> bool {
@@ -149,6 +158,16 @@ fn program_of(c: &Command) -> Option<(Program, usize)> {
     Some((is_iptables_program(located)?, first))
 }
 
+/// The `nft` a command runs (also as `$(which nft)`); its first argument's index.
+fn nft_program_of(c: &Command) -> Option<usize> {
+    let (p, first) = c.program()?;
+    if p.on_path && p.name == "nft" {
+        return Some(first);
+    }
+    let word = c.argv.get(first.checked_sub(1)?)?;
+    (located_program(word.unknown.as_deref()?)? == "nft").then_some(first)
+}
+
 /// `$(which iptables)`, `` `command -v ip6tables` ``: the program looked up.
 fn located_program(unknown: &str) -> Option<&str> {
     let inner = unknown
@@ -174,13 +193,18 @@ pub fn parse(source: &SourceFile) -> Ruleset {
         ufw: Ufw::default(),
         firewalld: Firewalld::default(),
         ran_iptables: false,
+        nft: Nft::default(),
     };
     let outcome = scripts::sh::run(source, &mut |c| reader.command(&mut rs, &c));
     rs.outcome = outcome;
-    // A script that runs iptables itself builds its firewall with it: its ufw
-    // commands are ignored (which of the two wins depends on the order ufw
-    // reloads on the host, which the script does not show).
-    if !reader.ran_iptables {
+    let builds_nft = !reader.nft.file.tables.is_empty();
+    if reader.nft.ran {
+        rs.nft = Some(reader.nft.file);
+    }
+    // A script that runs iptables (or nft) itself builds its firewall with it:
+    // its ufw commands are ignored (which of the two wins depends on the order
+    // ufw reloads on the host, which the script does not show).
+    if !reader.ran_iptables && !builds_nft {
         for family in [Family::V4, Family::V6] {
             if let Some(lines) = reader.ufw.lower(family) {
                 lowered_ufw(&mut rs, source, &lines, family);
@@ -223,6 +247,7 @@ struct Reader<'s> {
     ufw: Ufw,
     firewalld: Firewalld,
     ran_iptables: bool,
+    nft: Nft,
 }
 
 impl Reader<'_> {
@@ -247,6 +272,21 @@ impl Reader<'_> {
             if args.iter().all(Word::is_known) && (c.uncertain.is_none() || ufw::opens(args)) {
                 self.ufw.command(args, c.span);
             }
+            return;
+        }
+        if let Some(first) = nft_program_of(c) {
+            let args = c.argv.get(first..).unwrap_or(&[]);
+            let unknowns = rs.unknowns.len();
+            for skipped in self.nft.command(self.source, c, args) {
+                rs.unknowns.push(Unknown {
+                    span: skipped.span,
+                    rule: c.span,
+                    what: skipped.what,
+                    ports: crate::portset::PortSet::empty(),
+                });
+            }
+            let problems = rs.problems.len();
+            self.once(rs, problems, unknowns, c.repeated || c.uncertain.is_some());
             return;
         }
         let Some((program, first)) = program_of(c) else {
@@ -630,6 +670,118 @@ ip6tables -A INPUT -p tcp --dport 30 -j ACCEPT
         );
         let may = "ufw allow 21/tcp\nif [ -n \"$FTP\" ]; then ufw allow 990/tcp; ufw deny 21/tcp; fi\nufw enable\n";
         assert_eq!(open(may), "21,990");
+    }
+
+    const NFT_BASE: &str = "#!/bin/sh\nnft flush ruleset\nnft add table inet f\nnft add chain inet f input '{ type filter hook input priority 0; policy drop; }'\n";
+
+    fn nft_problems(rs: &Ruleset) -> Vec<String> {
+        rs.nft
+            .iter()
+            .flat_map(|f| &f.problems)
+            .map(|p| p.message.clone())
+            .collect()
+    }
+
+    #[test]
+    fn nft_commands_build_the_firewall() {
+        let text = format!(
+            "{NFT_BASE}NFT=/usr/sbin/nft\nnft add rule inet f input tcp dport 21 accept\n$NFT insert rule inet f input tcp dport 22 accept\nsudo nft 'add rule inet f input tcp dport {{ 40000-40100 }} accept'\nnft add chain inet f other \\{{ type filter hook input priority 10 \\; \\}}\nnft -ae -- add rule inet f input tcp dport 990 accept\nnft -c add rule inet f input tcp dport 23 accept\nnft add rule inet f input tcp dport 24 accept\nnft delete rule inet f input handle 4\nnft flush chain inet f other\n"
+        );
+        assert!(looks_like_script(Path::new("nft.sh"), &text));
+        let (rs, src) = run(&text);
+        assert!(nft_problems(&rs).is_empty(), "{:?}", nft_problems(&rs));
+        let (v4, v6) = facts(&rs, &src);
+        let v4 = v4.expect("IPv4");
+        assert_eq!(v4.dialect, crate::facts::Dialect::Nftables);
+        assert_eq!(v4.open_to_all.to_string(), "21-22,24,990,40000-40100");
+        assert_eq!(rs.unknowns.len(), 1, "{:?}", rs.unknowns);
+        assert!(rs.unknowns[0].what.contains("handle"));
+        // Neighbour solicitations meet the drop policy: nothing reaches it over IPv6.
+        assert_eq!(v6.expect("IPv6").open_to_all.to_string(), "");
+    }
+
+    #[test]
+    fn nft_rules_are_spanned_inside_their_words() {
+        let text = format!(
+            "{NFT_BASE}nft 'add rule inet f input tcp dport {{ 21, 40000-40050 }} accept'\nnft add rule inet f input tcp dport 2121 accept\n"
+        );
+        let (rs, src) = run(&text);
+        let file = rs.nft.as_ref().expect("nft ran");
+        let rules: Vec<&str> = file.tables[0].chains[0]
+            .rules
+            .iter()
+            .map(|r| src.slice(r.span))
+            .collect();
+        assert_eq!(
+            rules,
+            [
+                "tcp dport { 21, 40000-40050 } accept",
+                "tcp dport 2121 accept"
+            ]
+        );
+    }
+
+    #[test]
+    fn a_rejected_nft_command_changes_nothing() {
+        let text = format!(
+            "{NFT_BASE}nft 'add rule inet f input tcp dport 21 accept; add rule inet f input tcp dport 22 accept tcp dport 23 accept'\nnft add rule inet f input tcp dport\nnft add rule inet f nochain tcp dport 25 accept\nnft add rule inet f input tcp dport 26 accept -c\nnft add rule inet f input tcp dport 27 accept\n"
+        );
+        let (rs, src) = run(&text);
+        assert_eq!(
+            nft_problems(&rs),
+            [
+                "Statement after terminal statement has no effect",
+                "syntax error, unexpected newline",
+                "Could not process rule: No such file or directory",
+                "syntax error, options must be specified before commands",
+            ]
+        );
+        let file = rs.nft.as_ref().expect("nft ran");
+        let spans: Vec<&str> = file.problems.iter().map(|p| src.slice(p.span)).collect();
+        assert_eq!(spans, ["tcp dport 23", "", "nochain", "-c"]);
+        assert_eq!(
+            facts(&rs, &src).0.expect("IPv4").open_to_all.to_string(),
+            "27"
+        );
+    }
+
+    #[test]
+    fn nft_reads_its_standard_input() {
+        let text = format!(
+            "{NFT_BASE}nft -f - <<EOF\nadd rule inet f input tcp dport 21 accept\nEOF\nP=2121\nnft -f /dev/stdin <<< \"add rule inet f input tcp dport $P accept\"\nnft -f /etc/nftables.d/ftp.nft\nnft -cf - <<'EOF'\nadd rule inet f input tcp dport 23 accept\nEOF\n"
+        );
+        let (rs, src) = run(&text);
+        assert!(nft_problems(&rs).is_empty(), "{:?}", nft_problems(&rs));
+        let fw = facts(&rs, &src).0.expect("IPv4");
+        assert_eq!(fw.open_to_all.to_string(), "21,2121");
+        assert_eq!(rs.unknowns.len(), 1);
+        assert!(rs.unknowns[0].what.contains("/etc/nftables.d/ftp.nft"));
+        let rule = &rs.nft.as_ref().unwrap().tables[0].chains[0].rules[0];
+        assert_eq!(src.slice(rule.span), "tcp dport 21 accept");
+    }
+
+    #[test]
+    fn uncertain_nft_commands_count_when_they_open() {
+        let text = format!(
+            "{NFT_BASE}nft add rule inet f input tcp dport 21 accept\nif [ -n \"$FTPS\" ]; then nft add rule inet f input tcp dport 990 accept; nft flush ruleset; fi\nnft add rule inet f input tcp dport $SSH accept\n"
+        );
+        let (rs, src) = run(&text);
+        let fw = facts(&rs, &src).0.expect("IPv4");
+        assert_eq!(fw.open_to_all.to_string(), "21,990");
+        assert_eq!(rs.unknowns.len(), 1);
+        assert!(rs.unknowns[0].what.contains("$SSH"));
+        assert!(fw.uncertain.iter().any(|u| u.what.contains("$SSH")));
+    }
+
+    #[test]
+    fn iptables_wins_over_nft_in_one_script() {
+        let text = format!(
+            "{NFT_BASE}nft add rule inet f input tcp dport 21 accept\niptables -P INPUT DROP\niptables -A INPUT -p tcp --dport 22 -j ACCEPT\n"
+        );
+        let (rs, src) = run(&text);
+        let fw = facts(&rs, &src).0.expect("IPv4");
+        assert_eq!(fw.open_to_all.to_string(), "22");
+        assert!(fw.uncertain.iter().any(|u| u.what.contains("nftables")));
     }
 
     #[test]

@@ -7,6 +7,7 @@ pub mod lower;
 pub mod model;
 pub mod nd;
 pub mod parse;
+pub mod script;
 
 pub use model::File;
 

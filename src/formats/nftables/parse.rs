@@ -16,9 +16,11 @@ struct Parser<'s> {
     pos: usize,
     src: &'s SourceFile,
     file: File,
-    /// Commands of a script, each run on its own: a table or chain may come
-    /// from a command the script does not show. In a file, nft -f knows them all.
+    /// Commands of a script: a table or chain may come from a command the
+    /// script does not show. In a file, nft -f knows them all.
     script: bool,
+    /// A script's command: see [`parse_command`].
+    strict: bool,
 }
 
 /// Parse a whole file.
@@ -46,30 +48,27 @@ pub fn parse_in(src: &SourceFile, env: &Env) -> File {
         src,
         file,
         script: false,
+        strict: false,
     };
     p.top();
     p.file
 }
 
-/// Parse the arguments of one `nft` command line into `file` (scripts).
-pub fn parse_command(src: &SourceFile, start: usize, words: &[String], file: &mut File) {
-    let mut toks = Vec::new();
-    for w in words {
-        match lex(w) {
-            Ok(t) => toks.extend(t.into_iter().map(|mut t| {
-                t.start = start;
-                t.end = start + 1;
-                t
-            })),
-            Err(_) => return,
-        }
-    }
+/// Parse one `nft` command line (or what `nft -f -` reads) into `file`: `toks`
+/// are its tokens with their offsets already in `src`, ended by the newline nft
+/// puts after a command line. With `strict`, once `file` holds a flushed ruleset
+/// (so every table and chain there is known), a rule or chain added to one that
+/// does not exist is rejected as the kernel rejects it.
+pub fn parse_command(src: &SourceFile, toks: Vec<Token>, strict: bool, file: &mut File) {
+    let mut scratch = std::mem::take(file);
+    let toks = expand_defines(toks, src, &mut scratch, &Env::default());
     let mut p = Parser {
         toks,
         pos: 0,
         src,
-        file: std::mem::take(file),
+        file: scratch,
         script: true,
+        strict,
     };
     p.top();
     *file = p.file;
@@ -410,7 +409,7 @@ impl<'s> Parser<'s> {
         match what.text.as_str() {
             "table" => self.table(what.start, false),
             "chain" => {
-                let ti = self.table_ref(!self.script)?;
+                let ti = self.table_ref(false)?;
                 self.chain(ti)
             }
             "rule" => self.rule_command(false),
@@ -468,6 +467,15 @@ impl<'s> Parser<'s> {
                     chains.retain(|c| c.name != name);
                 }
             }
+            // Only by handle, which the kernel numbers: the caller decides.
+            "rule" => {
+                self.table_name()?;
+                self.word()?;
+                if self.peek_text() != "handle" {
+                    let e = self.unexpected::<()>().unwrap_err();
+                    return Err((format!("{}, expecting handle", e.0), e.1, e.2));
+                }
+            }
             _ => {}
         }
         self.recover();
@@ -516,7 +524,7 @@ impl<'s> Parser<'s> {
         if let Some(i) = self.find_table(family, &name) {
             return Ok(i);
         }
-        if existing {
+        if existing || self.known_ruleset() {
             return Err(("No such file or directory".into(), at, at + name.len()));
         }
         self.file.tables.push(Table {
@@ -528,6 +536,12 @@ impl<'s> Parser<'s> {
             helpers: Vec::new(),
         });
         Ok(self.file.tables.len() - 1)
+    }
+
+    /// Every table and chain is in `file`: a whole file, or a script's command
+    /// after `flush ruleset`.
+    fn known_ruleset(&self) -> bool {
+        !self.script || (self.strict && self.file.flushes)
     }
 
     fn table(&mut self, start: usize, block_required: bool) -> PResult<()> {
@@ -885,15 +899,22 @@ impl<'s> Parser<'s> {
             self.word()?;
         }
         let rule = self.rule()?;
-        // nft reads the whole command before it looks the table and chain up.
-        let ti = self
-            .table_at(at, family, name, !self.script)
-            .map_err(|e| could_not("rule", e))?;
+        // nft reads the whole command before it looks the table and chain up;
+        // a command line's missing table is named at the chain, a file's at the table.
+        let missing = (
+            "No such file or directory".to_owned(),
+            chain_name.start,
+            chain_name.end,
+        );
+        let ti = match self.table_at(at, family, name, false) {
+            Err(_) if self.script => return Err(could_not("rule", missing)),
+            other => other.map_err(|e| could_not("rule", e))?,
+        };
         let known = self.file.tables[ti]
             .chains
             .iter()
             .any(|c| c.name == chain_name.text);
-        if !known && !self.script {
+        if !known && self.known_ruleset() {
             let e = (
                 "No such file or directory".into(),
                 chain_name.start,

@@ -1,0 +1,47 @@
+//! What pasvlint claims a test client reaches, over the candidate ports the
+//! oracles probe (1-1100 and 40000-40110).
+
+use pasvlint::facts::Family;
+use pasvlint::policy::Config;
+use std::collections::BTreeSet;
+use std::path::Path;
+
+pub fn candidates() -> BTreeSet<u16> {
+    (1..=1100).chain(40000..=40110).collect()
+}
+
+/// pasvlint's claim for the test client: candidate ports open to its class and
+/// those open to only some of it; everything when it finds no firewall.
+pub fn claim(case: &Path, family: Family) -> (BTreeSet<u16>, BTreeSet<u16>) {
+    let report = pasvlint::lint(&[case.to_path_buf()], &Config::default());
+    let Some(fw) = report.hosts.iter().find_map(|h| h.firewall_for(family)) else {
+        return (candidates(), BTreeSet::new());
+    };
+    let client: std::net::IpAddr = match family {
+        Family::V4 => super::netns::CLIENT_ADDR.parse().unwrap(),
+        Family::V6 => super::netns::CLIENT_ADDR6.parse().unwrap(),
+    };
+    let address = match client {
+        std::net::IpAddr::V4(a) => u128::from(u32::from(a)),
+        std::net::IpAddr::V6(a) => u128::from(a),
+    };
+    let class = fw
+        .source_classes()
+        .into_iter()
+        .find(|c| c.sources.as_ref().is_none_or(|s| s.contains(address)))
+        .expect("every client is in some class");
+    let pick = |set: &pasvlint::portset::PortSet| {
+        candidates()
+            .into_iter()
+            .filter(|p| set.contains(*p))
+            .collect()
+    };
+    (pick(&class.open), pick(&class.open_to_some))
+}
+
+pub fn show(set: &BTreeSet<u16>) -> String {
+    set.iter()
+        .copied()
+        .collect::<pasvlint::portset::PortSet>()
+        .to_string()
+}
