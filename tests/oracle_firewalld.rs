@@ -18,6 +18,8 @@ mod support {
     pub mod connect;
     #[allow(dead_code)]
     pub mod netns;
+    #[allow(dead_code)]
+    pub mod open_ports;
     pub mod requirements;
 }
 
@@ -29,6 +31,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
 use support::netns::{Pair, output_within};
+use support::open_ports::{claim_over, show};
 
 fn candidates() -> BTreeSet<u16> {
     (1..=1100)
@@ -140,34 +143,7 @@ fn firewall_offline_cmd_refuses_what_pasvlint_says_it_refuses() {
 /// pasvlint's claim for the case: per family, the candidate ports open to the
 /// test client's source class.
 fn claim(case: &Path, family: Family) -> BTreeSet<u16> {
-    let report = pasvlint::lint(&[case.to_path_buf()], &Config::default());
-    let Some(fw) = report.hosts.iter().find_map(|h| h.firewall_for(family)) else {
-        return candidates();
-    };
-    let client: std::net::IpAddr = match family {
-        Family::V4 => support::netns::CLIENT_ADDR.parse().unwrap(),
-        Family::V6 => support::netns::CLIENT_ADDR6.parse().unwrap(),
-    };
-    let address = match client {
-        std::net::IpAddr::V4(a) => u128::from(u32::from(a)),
-        std::net::IpAddr::V6(a) => u128::from(a),
-    };
-    let class = fw
-        .source_classes()
-        .into_iter()
-        .find(|c| c.sources.as_ref().is_none_or(|s| s.contains(address)))
-        .expect("every client is in some class");
-    candidates()
-        .into_iter()
-        .filter(|p| class.open.contains(*p))
-        .collect()
-}
-
-fn show(set: &BTreeSet<u16>) -> String {
-    set.iter()
-        .copied()
-        .collect::<pasvlint::portset::PortSet>()
-        .to_string()
+    claim_over(case, family, &candidates()).map_or_else(candidates, |(open, _)| open)
 }
 
 /// Starts firewalld with the case's files in the server namespace and leaves

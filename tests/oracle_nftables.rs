@@ -188,11 +188,7 @@ fn nft_loads_exactly_what_pasvlint_says_is_open() {
                 }
             };
             let (all, some) = claim(&case, family);
-            let agrees = if some.is_empty() {
-                opened == all
-            } else {
-                all.is_subset(&opened) && opened.is_subset(&all.union(&some).copied().collect())
-            };
+            let agrees = support::open_ports::agrees(&opened, &all, &some);
             eprintln!(
                 "{} {family:?}: connected to {}; pasvlint: open {}, to some {}",
                 case.display(),

@@ -15,14 +15,15 @@ mod support {
     pub mod debs;
     #[allow(dead_code)]
     pub mod netns;
+    #[allow(dead_code)]
+    pub mod open_ports;
     pub mod requirements;
 }
 
 use pasvlint::facts::Family;
-use pasvlint::policy::Config;
-use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use support::netns::{Pair, output_within};
+use support::open_ports::{agrees, candidates, claim, show};
 
 const RULES: &[&str] = &[
     "before.rules",
@@ -32,10 +33,6 @@ const RULES: &[&str] = &[
     "user.rules",
     "user6.rules",
 ];
-
-fn candidates() -> BTreeSet<u16> {
-    (1..=1100).chain(40000..=40110).collect()
-}
 
 /// Every fixture folder that holds an `etc/ufw`, and the inline variants.
 fn cases(scratch: &Path) -> Vec<(String, PathBuf)> {
@@ -167,34 +164,6 @@ fn ufw_root(pkg: &Path, case: &Path, into: &Path) -> PathBuf {
     into.to_path_buf()
 }
 
-/// pasvlint's claim for the case, for the test client's address: per family,
-/// the candidate ports open to every client of the client's source class and
-/// those open to only some of them; `None` when it finds no firewall.
-fn claim(case: &Path, family: Family) -> Option<(BTreeSet<u16>, BTreeSet<u16>)> {
-    let report = pasvlint::lint(&[case.to_path_buf()], &Config::default());
-    let fw = report.hosts.iter().find_map(|h| h.firewall_for(family))?;
-    let client: std::net::IpAddr = match family {
-        Family::V4 => support::netns::CLIENT_ADDR.parse().unwrap(),
-        Family::V6 => support::netns::CLIENT_ADDR6.parse().unwrap(),
-    };
-    let address = match client {
-        std::net::IpAddr::V4(a) => u128::from(u32::from(a)),
-        std::net::IpAddr::V6(a) => u128::from(a),
-    };
-    let class = fw
-        .source_classes()
-        .into_iter()
-        .find(|c| c.sources.as_ref().is_none_or(|s| s.contains(address)))
-        .expect("every client is in some class");
-    let pick = |set: &pasvlint::portset::PortSet| {
-        candidates()
-            .into_iter()
-            .filter(|p| set.contains(*p))
-            .collect()
-    };
-    Some((pick(&class.open), pick(&class.open_to_some)))
-}
-
 /// Probe both families from the client and compare with pasvlint's claim for
 /// `case`; a message per disagreement. `said` is what ufw printed.
 fn compare(pair: &Pair, label: &str, case: &Path, said: &str) -> Vec<String> {
@@ -207,19 +176,15 @@ fn compare(pair: &Pair, label: &str, case: &Path, said: &str) -> Vec<String> {
                 continue;
             }
         };
-        let (all, some) = claim(case, family).unwrap_or((candidates(), BTreeSet::new()));
-        let agrees = if some.is_empty() {
-            opened == all
-        } else {
-            all.is_subset(&opened) && opened.is_subset(&all.union(&some).copied().collect())
-        };
+        let (all, some) = claim(case, family);
+        let fine = agrees(&opened, &all, &some);
         eprintln!(
             "{label} {family:?}: connected to {}; pasvlint: open to the client {}, to some of its class {}",
             show(&opened),
             show(&all),
             show(&some)
         );
-        if !agrees {
+        if !fine {
             failures.push(format!(
                 "{label} {family:?}: connected to {}, pasvlint says open to the client {} (to some of its class {}); ufw said: {said}",
                 show(&opened),
@@ -229,13 +194,6 @@ fn compare(pair: &Pair, label: &str, case: &Path, said: &str) -> Vec<String> {
         }
     }
     failures
-}
-
-fn show(set: &BTreeSet<u16>) -> String {
-    set.iter()
-        .copied()
-        .collect::<pasvlint::portset::PortSet>()
-        .to_string()
 }
 
 #[test]

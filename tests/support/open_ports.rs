@@ -13,10 +13,18 @@ pub fn candidates() -> BTreeSet<u16> {
 /// pasvlint's claim for the test client: candidate ports open to its class and
 /// those open to only some of it; everything when it finds no firewall.
 pub fn claim(case: &Path, family: Family) -> (BTreeSet<u16>, BTreeSet<u16>) {
+    claim_over(case, family, &candidates()).unwrap_or((candidates(), BTreeSet::new()))
+}
+
+/// The claim over the `ports` an oracle probes; `None` when pasvlint finds no
+/// firewall for the family.
+pub fn claim_over(
+    case: &Path,
+    family: Family,
+    ports: &BTreeSet<u16>,
+) -> Option<(BTreeSet<u16>, BTreeSet<u16>)> {
     let report = pasvlint::lint(&[case.to_path_buf()], &Config::default());
-    let Some(fw) = report.hosts.iter().find_map(|h| h.firewall_for(family)) else {
-        return (candidates(), BTreeSet::new());
-    };
+    let fw = report.hosts.iter().find_map(|h| h.firewall_for(family))?;
     let client: std::net::IpAddr = match family {
         Family::V4 => super::netns::CLIENT_ADDR.parse().unwrap(),
         Family::V6 => super::netns::CLIENT_ADDR6.parse().unwrap(),
@@ -31,12 +39,15 @@ pub fn claim(case: &Path, family: Family) -> (BTreeSet<u16>, BTreeSet<u16>) {
         .find(|c| c.sources.as_ref().is_none_or(|s| s.contains(address)))
         .expect("every client is in some class");
     let pick = |set: &pasvlint::portset::PortSet| {
-        candidates()
-            .into_iter()
-            .filter(|p| set.contains(*p))
-            .collect()
+        ports.iter().copied().filter(|p| set.contains(*p)).collect()
     };
-    (pick(&class.open), pick(&class.open_to_some))
+    Some((pick(&class.open), pick(&class.open_to_some)))
+}
+
+/// What the client reached agrees with a claim: every port open to its class,
+/// and beyond those only ports open to some of it.
+pub fn agrees(opened: &BTreeSet<u16>, all: &BTreeSet<u16>, some: &BTreeSet<u16>) -> bool {
+    all.is_subset(opened) && opened.iter().all(|p| all.contains(p) || some.contains(p))
 }
 
 pub fn show(set: &BTreeSet<u16>) -> String {
