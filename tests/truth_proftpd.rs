@@ -8,6 +8,7 @@
 //! but its CLI output.
 
 mod support {
+    pub mod claims;
     pub mod debs;
     #[allow(dead_code)]
     pub mod netns;
@@ -18,11 +19,9 @@ mod support {
 }
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
+use support::claims;
 use support::netns::{Netns, unique_name};
 use support::proftpd::{self, Install};
-
-const BINARY: &str = env!("CARGO_BIN_EXE_pasvlint");
 
 fn cases() -> Vec<PathBuf> {
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("fixtures/rules");
@@ -43,11 +42,6 @@ fn cases() -> Vec<PathBuf> {
     found
 }
 
-fn pasvlint_json(args: &[&str], case: &Path) -> serde_json::Value {
-    let out = Command::new(BINARY).args(args).arg(case).output().unwrap();
-    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{}: {e}", case.display()))
-}
-
 /// pasvlint's claim: refused (an error-level proftpd finding), the main server's
 /// passive ranges and its control port.
 struct Claim {
@@ -59,33 +53,15 @@ struct Claim {
 }
 
 fn claim(case: &Path) -> Claim {
-    let check = pasvlint_json(&["check", "--format", "json"], case);
-    let refused = check["diagnostics"].as_array().unwrap().iter().any(|d| {
+    let refused = claims::diagnostics(case).iter().any(|d| {
         d["severity"] == "error"
             && matches!(
                 d["rule"].as_str(),
                 Some("proftpd-config-invalid" | "proftpd-passive-ports-invalid")
             )
     });
-    let facts = pasvlint_json(&["facts", "--format", "json"], case);
-    let server = facts["hosts"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .flat_map(|h| h["ftp"].as_array().unwrap().iter())
-        .find(|s| s["server"] == "proftpd")
-        .cloned()
-        .unwrap_or_default();
-    let ports = server["passive_ports"]
-        .as_str()
-        .unwrap_or("")
-        .split(',')
-        .filter(|p| !p.is_empty())
-        .map(|p| match p.split_once('-') {
-            Some((a, b)) => (a.parse().unwrap(), b.parse().unwrap()),
-            None => (p.parse().unwrap(), p.parse().unwrap()),
-        })
-        .collect();
+    let server = claims::server(case, "proftpd");
+    let ports = claims::passive_ranges(&server);
     let tls_required = server["user_classes"]
         .as_array()
         .is_some_and(|c| !c.is_empty() && c.iter().all(|c| c["tls"] == "required"));
@@ -95,10 +71,6 @@ fn claim(case: &Path) -> Claim {
         control: server["control_port"].as_u64().map(|p| p as u16),
         tls_required,
     }
-}
-
-fn within(ports: &[(u16, u16)], port: u16) -> bool {
-    ports.iter().any(|&(a, b)| (a..=b).contains(&port))
 }
 
 fn check_case(
@@ -141,7 +113,7 @@ fn check_case(
     if seen.is_empty() {
         return Err("no PASV reply".to_owned());
     }
-    if let Some(outside) = seen.iter().find(|p| !within(&claim.ports, **p)) {
+    if let Some(outside) = seen.iter().find(|p| !claims::within(&claim.ports, **p)) {
         return Err(format!(
             "announced {outside}, outside pasvlint's {:?}",
             claim.ports

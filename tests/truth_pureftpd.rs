@@ -8,6 +8,7 @@
 //! used but its CLI output.
 
 mod support {
+    pub mod claims;
     // Shared with tests/truth.rs, which uses the veth pair and iptables loading.
     #[allow(dead_code)]
     pub mod netns;
@@ -16,13 +17,12 @@ mod support {
 }
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
+use support::claims;
 use support::netns::{Netns, unique_name};
 use support::pureftpd;
 
 const ADDRESS: &str = "127.0.0.1";
 const PORT: u16 = 2121;
-const BINARY: &str = env!("CARGO_BIN_EXE_pasvlint");
 
 /// Case folders (`fixtures/rules/<rule>/<case>/`) with a Pure-FTPd configuration
 /// and no script (a script's command line is not a file the daemon reads).
@@ -48,11 +48,6 @@ fn cases() -> Vec<PathBuf> {
     found
 }
 
-fn pasvlint_json(args: &[&str], case: &Path) -> serde_json::Value {
-    let out = Command::new(BINARY).args(args).arg(case).output().unwrap();
-    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{}: {e}", case.display()))
-}
-
 /// pasvlint's claim: refused, or the server it computes.
 struct Claim {
     refused: bool,
@@ -63,32 +58,14 @@ struct Claim {
 }
 
 fn claim(case: &Path) -> Claim {
-    let check = pasvlint_json(&["check", "--format", "json"], case);
-    let refused = check["diagnostics"].as_array().unwrap().iter().any(|d| {
+    let refused = claims::diagnostics(case).iter().any(|d| {
         matches!(
             d["rule"].as_str(),
             Some("pureftpd-config-invalid" | "pureftpd-passive-range-invalid")
         )
     });
-    let facts = pasvlint_json(&["facts", "--format", "json"], case);
-    let server = facts["hosts"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .flat_map(|h| h["ftp"].as_array().unwrap().iter())
-        .find(|s| s["server"] == "pure-ftpd")
-        .cloned()
-        .unwrap_or_default();
-    let ports = server["passive_ports"]
-        .as_str()
-        .unwrap_or("")
-        .split(',')
-        .filter(|p| !p.is_empty())
-        .map(|p| match p.split_once('-') {
-            Some((a, b)) => (a.parse().unwrap(), b.parse().unwrap()),
-            None => (p.parse().unwrap(), p.parse().unwrap()),
-        })
-        .collect();
+    let server = claims::server(case, "pure-ftpd");
+    let ports = claims::passive_ranges(&server);
     let anonymous = server["user_classes"]
         .as_array()
         .is_some_and(|c| c.iter().any(|c| c["class"] == "anonymous"));
@@ -132,10 +109,6 @@ fn daemon_args(case: &Path, scratch: &Path) -> Result<Vec<String>, String> {
     Ok(vec![copy.to_string_lossy().into_owned()])
 }
 
-fn within(ports: &[(u16, u16)], port: u16) -> bool {
-    ports.iter().any(|&(a, b)| (a..=b).contains(&port))
-}
-
 fn check_case(case: &Path, netns: &Netns, scratch: &Path) -> Result<String, String> {
     let claim = claim(case);
     let args = match daemon_args(case, scratch) {
@@ -173,7 +146,7 @@ fn check_case(case: &Path, netns: &Netns, scratch: &Path) -> Result<String, Stri
     if seen.is_empty() {
         return Err("no PASV reply".to_owned());
     }
-    if let Some(outside) = seen.iter().find(|p| !within(&claim.ports, **p)) {
+    if let Some(outside) = seen.iter().find(|p| !claims::within(&claim.ports, **p)) {
         return Err(format!(
             "announced {outside}, outside pasvlint's {:?}",
             claim.ports
