@@ -333,7 +333,7 @@ fn read_bundles(
     rules: &[&'static dyn Rule],
 ) -> Bundles {
     let mut out = Bundles::default();
-    for bundle in formats::bundle::assemble(parts) {
+    for bundle in formats::bundles::assemble(parts) {
         for rule in rules {
             rule.check_bundle(&bundle, &mut out.diagnostics);
         }
@@ -341,7 +341,7 @@ fn read_bundles(
         out.entries.push((
             primary.source.id,
             primary.source.path.clone(),
-            formats::bundle::facts(&bundle),
+            formats::bundles::facts(&bundle),
         ));
         out.members
             .insert(primary.source.id, bundle.members().collect());

@@ -10,7 +10,6 @@
 //! primary's host bringing nothing of their own.
 
 use super::{Format, ParsedFile};
-use crate::facts::FileFacts;
 use crate::source::FileId;
 use std::path::{Path, PathBuf};
 
@@ -56,9 +55,9 @@ pub struct Bundle {
 #[derive(Debug)]
 pub enum BundleDoc {
     Ufw(Box<super::ufw::files::UfwHost>),
-    PureFtpd(super::pureftpd::bundle::Assembled),
+    PureFtpd(super::pureftpd::Assembled),
     Firewalld(Box<super::firewalld::host::FirewalldHost>),
-    Proftpd(super::proftpd::bundle::Assembled),
+    Proftpd(super::proftpd::Assembled),
     Nftables(Box<super::nftables::File>),
 }
 
@@ -79,70 +78,6 @@ impl Bundle {
             .iter()
             .map(|p| p.source.id)
             .filter(move |id| *id != self.primary)
-    }
-}
-
-/// Group every part by family and let each family assemble its bundles. Every
-/// part ends up in exactly one bundle (a family that cannot place a part makes it
-/// a bundle of its own).
-pub fn assemble(mut parts: Vec<ParsedFile>) -> Vec<Bundle> {
-    parts.sort_by(|a, b| a.source.path.cmp(&b.source.path));
-    let mut bundles = Vec::new();
-    while let Some(first) = parts.first() {
-        let Some(family) = first.format.bundle_family() else {
-            parts.remove(0);
-            continue;
-        };
-        let (mine, rest): (Vec<ParsedFile>, Vec<ParsedFile>) = parts
-            .into_iter()
-            .partition(|p| p.format.bundle_family() == Some(family));
-        parts = rest;
-        bundles.extend(assemble_family(family, mine));
-    }
-    bundles.sort_by_key(|b| b.primary);
-    bundles
-}
-
-fn assemble_family(family: Family, parts: Vec<ParsedFile>) -> Vec<Bundle> {
-    match family {
-        Family::Ufw => super::ufw::files::assemble(parts)
-            .into_iter()
-            .map(|(_, parts)| Bundle {
-                primary: parts[0].source.id,
-                doc: BundleDoc::Ufw(Box::new(super::ufw::files::load(&parts))),
-                parts,
-            })
-            .collect(),
-        Family::PureFtpd => super::pureftpd::bundle::assemble(parts),
-        Family::Firewalld => super::firewalld::host::assemble(parts)
-            .into_iter()
-            .map(|(_, parts)| Bundle {
-                primary: parts[0].source.id,
-                doc: BundleDoc::Firewalld(Box::new(super::firewalld::host::load(&parts))),
-                parts,
-            })
-            .collect(),
-        Family::Proftpd => super::proftpd::bundle::assemble(parts),
-        Family::Nftables => super::nftables::bundle::assemble(parts),
-    }
-}
-
-/// What a bundle contributes to its host, as if its primary file said it all.
-pub fn facts(bundle: &Bundle) -> FileFacts {
-    match &bundle.doc {
-        BundleDoc::Ufw(host) => super::ufw::files::facts(host, &bundle.primary_file().source),
-        BundleDoc::PureFtpd(model) => FileFacts {
-            ftp: super::pureftpd::bundle::facts(model, bundle),
-            ..FileFacts::default()
-        },
-        BundleDoc::Firewalld(host) => {
-            super::firewalld::host::facts(host, &bundle.primary_file().source)
-        }
-        BundleDoc::Nftables(model) => super::nftables::bundle::facts(model, bundle),
-        BundleDoc::Proftpd(model) => FileFacts {
-            ftp: super::proftpd::bundle::facts(model, bundle),
-            ..FileFacts::default()
-        },
     }
 }
 

@@ -5,6 +5,7 @@
 
 pub mod backup;
 pub mod bundle;
+pub mod bundles;
 pub mod filezilla;
 pub mod firewalld;
 pub mod iis;

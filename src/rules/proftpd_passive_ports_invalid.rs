@@ -1,7 +1,7 @@
 //! `proftpd-passive-ports-invalid`: see rules/proftpd-passive-ports-invalid.toml.
 
 use super::Rule;
-use crate::diag::Diagnostic;
+use crate::diag::{Diagnostic, Severity};
 use crate::formats::bundle::Bundle;
 use crate::formats::proftpd::{FindingKind, bundle::findings};
 
@@ -25,6 +25,15 @@ pub(crate) fn report(rule: &'static str, bundle: &Bundle, range: bool, out: &mut
     for f in wanted {
         let d = Diagnostic::new(rule, f.message.clone(), f.span, f.label.clone())
             .with_help(f.help.clone());
-        out.push(super::proftpd_config_invalid::severity_of(f.kind, d));
+        out.push(severity_of(f.kind, d));
+    }
+}
+
+/// A finding of `kind` as a diagnostic: an error in an included file that the
+/// daemon survives is a warning.
+fn severity_of(kind: FindingKind, d: Diagnostic) -> Diagnostic {
+    match kind {
+        FindingKind::Skipped => d.at_most(Severity::Warning),
+        _ => d,
     }
 }

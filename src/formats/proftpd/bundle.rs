@@ -3,19 +3,13 @@
 //! an included-looking file no main file reaches stands alone and says nothing.
 
 use super::walk::{self, Files, Model};
-use super::{Config, Finding};
+use super::{Assembled, Config, Finding};
 use crate::facts::FtpServer;
 use crate::formats::bundle::{Bundle, BundleDoc, resolve_include};
 use crate::formats::{Document, ParsedFile};
 use crate::source::SourceFile;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-
-/// A walked configuration; `None` for a file no main configuration includes.
-#[derive(Debug)]
-pub struct Assembled {
-    pub model: Option<Box<Model>>,
-}
 
 fn config(part: &ParsedFile) -> Option<&Config> {
     match &part.doc {

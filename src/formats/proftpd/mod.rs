@@ -18,6 +18,12 @@ pub mod walk;
 use crate::source::{SourceFile, Span};
 use std::path::Path;
 
+/// A walked configuration; `None` for a file no main configuration includes.
+#[derive(Debug)]
+pub struct Assembled {
+    pub model: Option<Box<walk::Model>>,
+}
+
 /// What the daemon does with a mistake.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum FindingKind {

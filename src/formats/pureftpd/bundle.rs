@@ -4,21 +4,12 @@
 //! `pure-ftpd-wrapper`, which reads only `conf/`). A `pure-ftpd.conf` alone is
 //! the configuration.
 
-use super::{Config, Finding, FindingKind, Flag, Layout};
+use super::{Assembled, Config, Finding, FindingKind, Layout};
 use crate::facts::FtpServer;
 use crate::formats::bundle::{Bundle, BundleDoc};
 use crate::formats::{Document, ParsedFile};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-
-/// The flags the daemon receives, and what nothing reads.
-#[derive(Debug)]
-pub struct Assembled {
-    pub layout: Layout,
-    pub flags: Vec<Flag>,
-    /// Findings about the bundle as a whole (a `pure-ftpd.conf` the wrapper never reads).
-    pub findings: Vec<Finding>,
-}
 
 fn config(part: &ParsedFile) -> Option<&Config> {
     match &part.doc {

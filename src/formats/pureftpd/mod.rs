@@ -19,6 +19,15 @@ use std::path::Path;
 
 pub use facts::facts;
 
+/// The flags the daemon receives, and what nothing reads.
+#[derive(Debug)]
+pub struct Assembled {
+    pub layout: Layout,
+    pub flags: Vec<Flag>,
+    /// Findings about the bundle as a whole (a `pure-ftpd.conf` the wrapper never reads).
+    pub findings: Vec<Finding>,
+}
+
 /// Where a configuration was written.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Layout {

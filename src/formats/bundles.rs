@@ -1,0 +1,70 @@
+//! Every bundle of a run: the parts of each [`Family`] handed to that family's
+//! `assemble`, and each bundle's facts (see [`super::bundle`]).
+
+use super::ParsedFile;
+use super::bundle::{Bundle, BundleDoc, Family};
+use crate::facts::FileFacts;
+
+/// Group every part by family and let each family assemble its bundles. Every
+/// part ends up in exactly one bundle (a family that cannot place a part makes it
+/// a bundle of its own).
+pub fn assemble(mut parts: Vec<ParsedFile>) -> Vec<Bundle> {
+    parts.sort_by(|a, b| a.source.path.cmp(&b.source.path));
+    let mut bundles = Vec::new();
+    while let Some(first) = parts.first() {
+        let Some(family) = first.format.bundle_family() else {
+            parts.remove(0);
+            continue;
+        };
+        let (mine, rest): (Vec<ParsedFile>, Vec<ParsedFile>) = parts
+            .into_iter()
+            .partition(|p| p.format.bundle_family() == Some(family));
+        parts = rest;
+        bundles.extend(assemble_family(family, mine));
+    }
+    bundles.sort_by_key(|b| b.primary);
+    bundles
+}
+
+fn assemble_family(family: Family, parts: Vec<ParsedFile>) -> Vec<Bundle> {
+    match family {
+        Family::Ufw => super::ufw::files::assemble(parts)
+            .into_iter()
+            .map(|(_, parts)| Bundle {
+                primary: parts[0].source.id,
+                doc: BundleDoc::Ufw(Box::new(super::ufw::files::load(&parts))),
+                parts,
+            })
+            .collect(),
+        Family::PureFtpd => super::pureftpd::bundle::assemble(parts),
+        Family::Firewalld => super::firewalld::host::assemble(parts)
+            .into_iter()
+            .map(|(_, parts)| Bundle {
+                primary: parts[0].source.id,
+                doc: BundleDoc::Firewalld(Box::new(super::firewalld::host::load(&parts))),
+                parts,
+            })
+            .collect(),
+        Family::Proftpd => super::proftpd::bundle::assemble(parts),
+        Family::Nftables => super::nftables::bundle::assemble(parts),
+    }
+}
+
+/// What a bundle contributes to its host, as if its primary file said it all.
+pub fn facts(bundle: &Bundle) -> FileFacts {
+    match &bundle.doc {
+        BundleDoc::Ufw(host) => super::ufw::files::facts(host, &bundle.primary_file().source),
+        BundleDoc::PureFtpd(model) => FileFacts {
+            ftp: super::pureftpd::bundle::facts(model, bundle),
+            ..FileFacts::default()
+        },
+        BundleDoc::Firewalld(host) => {
+            super::firewalld::host::facts(host, &bundle.primary_file().source)
+        }
+        BundleDoc::Nftables(model) => super::nftables::bundle::facts(model, bundle),
+        BundleDoc::Proftpd(model) => FileFacts {
+            ftp: super::proftpd::bundle::facts(model, bundle),
+            ..FileFacts::default()
+        },
+    }
+}
