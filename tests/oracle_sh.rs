@@ -243,10 +243,17 @@ fn pasvlint(text: &str, bash: bool) -> (Vec<(Call, bool)>, scripts::Outcome) {
         let Some((p, first)) = c.program() else {
             return;
         };
-        if !p.on_path || !RECORDED.contains(&p.name) {
-            return;
-        }
-        let name = p.name.to_owned();
+        // `NFT=$(command -v nft); $NFT …`: the readers take the program looked up.
+        let looked_up = first
+            .checked_sub(1)
+            .and_then(|i| c.argv.get(i))
+            .and_then(|w| w.unknown.as_deref())
+            .and_then(looked_up_program);
+        let name = match looked_up {
+            Some(name) if RECORDED.contains(&name) => name.to_owned(),
+            _ if p.on_path && RECORDED.contains(&p.name) => p.name.to_owned(),
+            _ => return,
+        };
         let mut argv = vec![name.clone()];
         argv.extend(c.argv[first..].iter().map(|w| w.text.clone()));
         let stdin = match &c.stdin {
@@ -256,6 +263,18 @@ fn pasvlint(text: &str, bash: bool) -> (Vec<(Call, bool)>, scripts::Outcome) {
         calls.push((Call { argv, stdin }, c.uncertain.is_some()));
     });
     (calls, outcome)
+}
+
+/// `$(command -v NAME)`, `$(which NAME)`: the program looked up.
+fn looked_up_program(unknown: &str) -> Option<&str> {
+    let inner = unknown.strip_prefix("$(")?.strip_suffix(')')?;
+    let mut words = inner.split_whitespace();
+    let name = match words.next()? {
+        "which" => words.next()?,
+        "command" if words.next() == Some("-v") => words.next()?,
+        _ => return None,
+    };
+    words.next().is_none().then_some(name)
 }
 
 /// `expected` may hold [`UNKNOWN`]: it stands for any text.
