@@ -15,6 +15,7 @@
 //!    pasvlint says are open to the client.
 
 mod support {
+    pub mod cases;
     pub mod connect;
     #[allow(dead_code)]
     pub mod netns;
@@ -47,26 +48,11 @@ fn listeners() -> BTreeSet<u16> {
 
 /// Every fixture folder that holds an `etc/firewalld`.
 fn cases() -> Vec<(String, PathBuf)> {
-    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("fixtures/rules");
-    let mut out = Vec::new();
-    for rule in std::fs::read_dir(&root).expect("fixtures/rules").flatten() {
-        for case in std::fs::read_dir(rule.path())
-            .into_iter()
-            .flatten()
-            .flatten()
-        {
-            if case.path().join("etc/firewalld").is_dir() {
-                let name = format!(
-                    "{}/{}",
-                    rule.file_name().to_string_lossy(),
-                    case.file_name().to_string_lossy()
-                );
-                out.push((name, case.path()));
-            }
-        }
-    }
-    out.sort();
-    out
+    support::cases::rule_cases()
+        .into_iter()
+        .filter(|case| case.join("etc/firewalld").is_dir())
+        .map(|case| (support::cases::name(&case), case))
+        .collect()
 }
 
 /// A shell script that makes `case`'s files the namespace's `/etc/firewalld`

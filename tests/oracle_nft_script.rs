@@ -7,6 +7,8 @@
 //! as the `nftables-syntax-error` findings pasvlint reports for the script.
 
 mod support {
+    #[allow(dead_code)]
+    pub mod cases;
     pub mod connect;
     #[allow(dead_code)]
     pub mod netns;
@@ -26,22 +28,11 @@ const SCRIPT: &str = "nftables.sh";
 
 /// Each fixture script with its case folder.
 fn cases() -> Vec<(PathBuf, PathBuf)> {
-    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("fixtures/rules");
-    let mut out = Vec::new();
-    for rule in std::fs::read_dir(&root).expect("fixtures/rules").flatten() {
-        for case in std::fs::read_dir(rule.path())
-            .into_iter()
-            .flatten()
-            .flatten()
-        {
-            let script = case.path().join(SCRIPT);
-            if script.is_file() {
-                out.push((script, case.path()));
-            }
-        }
-    }
-    out.sort();
-    out
+    support::cases::rule_cases()
+        .into_iter()
+        .map(|case| (case.join(SCRIPT), case))
+        .filter(|(script, _)| script.is_file())
+        .collect()
 }
 
 /// The script run by the real bash in the server namespace: its stderr.

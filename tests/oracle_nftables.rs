@@ -5,6 +5,8 @@
 //! the candidate ports pasvlint says are open to that client.
 
 mod support {
+    #[allow(dead_code)]
+    pub mod cases;
     pub mod connect;
     #[allow(dead_code)]
     pub mod netns;
@@ -21,22 +23,11 @@ use support::open_ports::{candidates, claim, show};
 
 /// Files that pasvlint reads as nftables, each with its case folder.
 fn cases() -> Vec<(PathBuf, PathBuf)> {
-    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("fixtures/rules");
-    let mut out = Vec::new();
-    for rule in std::fs::read_dir(&root).expect("fixtures/rules").flatten() {
-        for case in std::fs::read_dir(rule.path())
-            .into_iter()
-            .flatten()
-            .flatten()
-        {
-            let file = case.path().join("etc/nftables.conf");
-            if file.is_file() {
-                out.push((file, case.path()));
-            }
-        }
-    }
-    out.sort();
-    out
+    support::cases::rule_cases()
+        .into_iter()
+        .map(|case| (case.join("etc/nftables.conf"), case))
+        .filter(|(file, _)| file.is_file())
+        .collect()
 }
 
 /// Texts nft rejects or accepts, beside the fixtures.

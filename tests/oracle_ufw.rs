@@ -11,6 +11,7 @@
 //! that holds ufw's rules.
 
 mod support {
+    pub mod cases;
     pub mod connect;
     pub mod debs;
     #[allow(dead_code)]
@@ -37,24 +38,11 @@ const RULES: &[&str] = &[
 /// Every fixture folder that holds an `etc/ufw`, and the inline variants.
 fn cases(scratch: &Path) -> Vec<(String, PathBuf)> {
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("fixtures/rules");
-    let mut out = Vec::new();
-    for rule in std::fs::read_dir(&root).expect("fixtures/rules").flatten() {
-        for case in std::fs::read_dir(rule.path())
-            .into_iter()
-            .flatten()
-            .flatten()
-        {
-            if case.path().join("etc/ufw").is_dir() {
-                let name = format!(
-                    "{}/{}",
-                    rule.file_name().to_string_lossy(),
-                    case.file_name().to_string_lossy()
-                );
-                out.push((name, case.path()));
-            }
-        }
-    }
-    out.sort();
+    let mut out: Vec<(String, PathBuf)> = support::cases::rule_cases()
+        .into_iter()
+        .filter(|case| case.join("etc/ufw").is_dir())
+        .map(|case| (support::cases::name(&case), case))
+        .collect();
     let base = root.join("passive-ports-blocked/bad-ufw-files-range-short");
     for (name, defaults) in [
         (
