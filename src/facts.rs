@@ -537,6 +537,8 @@ pub enum Dialect {
     Nftables,
     Firewalld,
     WindowsFirewall,
+    /// docker-compose `ports:` publishing in front of a container.
+    DockerCompose,
 }
 
 /// A Windows Firewall profile: which rules and defaults apply depends on the
