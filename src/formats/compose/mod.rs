@@ -203,7 +203,11 @@ fn env_item(item: &Node, vars: &interp::Vars) -> Option<EnvVar> {
     })
 }
 
+/// A file `docker compose` refuses starts nothing: no server, no publishing.
 pub fn facts(doc: &Compose, source: &SourceFile) -> crate::facts::FileFacts {
+    if doc.syntax_error.is_some() || !doc.problems.is_empty() {
+        return crate::facts::FileFacts::default();
+    }
     let ftp: Vec<crate::facts::FtpServer> = doc
         .services
         .iter()

@@ -29,11 +29,13 @@ pub fn of(service: &Service, source: &SourceFile) -> Option<FtpServer> {
     })
 }
 
+/// An image's own range, default or fixed, is a chosen one (its Dockerfile or
+/// config sets it), so `deliberate` holds for every known range.
 fn passive(image: &Image, service: &Service, image_span: Span) -> Passive {
     match image.passive {
         PassiveFrom::Fixed(lo, hi) => Passive::Enabled {
             ports: PortSet::range(lo, hi),
-            deliberate: false,
+            deliberate: true,
             spans: Vec::new(),
         },
         PassiveFrom::MinMax { min, max, default } => {
@@ -46,14 +48,14 @@ fn passive(image: &Image, service: &Service, image_span: Span) -> Passive {
             let (lo, hi) = crate::formats::vsftpd::pasv_range(lo, hi);
             Passive::Enabled {
                 ports: PortSet::range(lo, hi),
-                deliberate: !set.is_empty(),
+                deliberate: true,
                 spans: set.iter().map(|v| v.value_span).collect(),
             }
         }
         PassiveFrom::Colon { var, default } => match service.env(var) {
             None => Passive::Enabled {
                 ports: PortSet::range(default.0, default.1),
-                deliberate: false,
+                deliberate: true,
                 spans: Vec::new(),
             },
             Some(v) => match v
