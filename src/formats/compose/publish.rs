@@ -117,4 +117,18 @@ mod tests {
         let o = open("services:\n  ftp:\n    image: fauria/vsftpd\n    network_mode: host\n");
         assert_eq!(o, PortSet::all());
     }
+
+    #[test]
+    fn combined_layers_end_with_the_publishing() {
+        let (d, src) =
+            doc("services:\n  ftp:\n    image: fauria/vsftpd\n    ports:\n      - \"21:21\"\n");
+        let compose = firewall(&d, &src);
+        let mut host = Firewall::default_for(crate::facts::Family::V4);
+        host.open_to_all = PortSet::range(1, 65535);
+        let both = Firewall::combine(vec![compose, host]).unwrap();
+        let kinds: Vec<&str> = both.layers.iter().map(|l| l.kind).collect();
+        assert_eq!(kinds, ["iptables", "docker-compose"]);
+        assert_eq!(both.open_to_all, PortSet::single(21));
+        assert_eq!(both.layers[1].open_to_all, PortSet::single(21));
+    }
 }
