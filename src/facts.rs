@@ -231,6 +231,42 @@ impl FtpServer {
                 range: |lo, hi| format!("lowDataChannelPort={lo} and highDataChannelPort={hi}"),
                 random_bind_attempts: None,
             },
+            // Images that write the daemon's config from their environment
+            // (src/formats/compose/images.rs): fixes name the variables.
+            "fauria/vsftpd" => Vocabulary {
+                product: "vsftpd",
+                max_sessions: "max_clients",
+                control_port: "the published control port",
+                range: |lo, hi| format!("PASV_MIN_PORT={lo} and PASV_MAX_PORT={hi}"),
+                random_bind_attempts: Some(9),
+            },
+            "delfer/alpine-ftp-server" => Vocabulary {
+                product: "vsftpd",
+                max_sessions: "max_clients",
+                control_port: "the published control port",
+                range: |lo, hi| format!("MIN_PORT={lo} and MAX_PORT={hi}"),
+                random_bind_attempts: Some(9),
+            },
+            "stilliard/pure-ftpd" => Vocabulary {
+                product: "pure-ftpd",
+                max_sessions: "FTP_MAX_CLIENTS",
+                control_port: "the published control port",
+                range: |lo, hi| format!("FTP_PASSIVE_PORTS={lo}:{hi}"),
+                random_bind_attempts: None,
+            },
+            "garethflowers/ftp-server" | "panubo/vsftpd" | "million12/vsftpd" | "bogem/ftp" => {
+                Vocabulary {
+                    product: "vsftpd",
+                    max_sessions: "max_clients",
+                    control_port: "the published control port",
+                    range: |lo, hi| {
+                        format!(
+                            "a range of {lo}-{hi} (the image fixes its range: publish it whole)"
+                        )
+                    },
+                    random_bind_attempts: Some(9),
+                }
+            }
             "pure-ftpd" => Vocabulary {
                 product: "pure-ftpd",
                 max_sessions: "MaxClientsNumber",

@@ -11,7 +11,8 @@ pub fn of(service: &Service, source: &SourceFile) -> Option<FtpServer> {
     let image = images::lookup(reference)?;
     Some(FtpServer {
         file: source.id,
-        server: image.server,
+        // The image, not the daemon: fixes name the image's variables.
+        server: image.name,
         control_port: Located::new(Some(21), Some(*image_span)),
         passive: passive(image, service, *image_span),
         max_sessions: max_sessions(image, service),
