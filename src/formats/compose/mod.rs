@@ -298,4 +298,17 @@ mod tests {
             assert!(d.syntax_error.is_some(), "{text:?}");
         }
     }
+
+    proptest::proptest! {
+        #[test]
+        fn any_text_parses_without_panic(text in "(services:|\\n|  |- |\"|'|\\{|\\}|\\[|\\]|:|ports|image|21|-|\\$\\{|&a|\\*a|<<|é|#)*") {
+            let (d, src) = doc(&text);
+            let _ = facts(&d, &src);
+            for s in &d.services {
+                for e in &s.env {
+                    proptest::prop_assert!(src.text.get(e.value_span.range()).is_some());
+                }
+            }
+        }
+    }
 }
