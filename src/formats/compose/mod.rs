@@ -12,6 +12,7 @@ pub mod yaml;
 
 use crate::source::{SourceFile, Span};
 use ports::PortEntry;
+use std::path::Path;
 use yaml::Node;
 
 /// One compose file.
@@ -85,39 +86,44 @@ pub fn parse(source: &SourceFile) -> Compose {
             ..Compose::default()
         },
         Ok(None) => Compose::default(),
-        Ok(Some(root)) => read_services(&root, &vars),
+        Ok(Some(root)) => read_services(&root, project_dir(source), &vars),
     }
+}
+
+/// The folder relative paths are read from; `None` for a file that exists only
+/// in memory (written by a script).
+fn project_dir(source: &SourceFile) -> Option<&Path> {
+    if source.is_virtual() {
+        return None;
+    }
+    source.path.parent()
 }
 
 /// The `.env` file of the project folder (the compose file's own), as
 /// `docker compose` reads it for interpolation.
 fn dotenv_beside(source: &SourceFile) -> interp::Vars {
-    if source.is_virtual() {
-        return interp::Vars::new();
-    }
-    source
-        .path
-        .parent()
+    project_dir(source)
         .map(|dir| dir.join(".env"))
         .and_then(|p| std::fs::read_to_string(p).ok())
         .map(|t| interp::read_dotenv(&t))
         .unwrap_or_default()
 }
 
-fn read_services(root: &Node, vars: &interp::Vars) -> Compose {
+fn read_services(root: &Node, dir: Option<&Path>, vars: &interp::Vars) -> Compose {
     let mut doc = Compose::default();
     let Some(services) = root.get("services") else {
         return doc;
     };
     for (key, body) in services.entries() {
         let Some(name) = key.as_str() else { continue };
-        let service = read_service(name, key.span(), body, vars, &mut doc.problems);
+        let service = read_service(dir, name, key.span(), body, vars, &mut doc.problems);
         doc.services.push(service);
     }
     doc
 }
 
 fn read_service(
+    dir: Option<&Path>,
     name: &str,
     name_span: Span,
     body: &Node,
@@ -141,11 +147,47 @@ fn read_service(
         ports,
         ports_span,
         host_network,
-        env: body
-            .get("environment")
-            .map(|n| read_env(n, vars))
-            .unwrap_or_default(),
+        env: env_files(body.get("env_file"), dir, vars)
+            .into_iter()
+            .chain(
+                body.get("environment")
+                    .map(|n| read_env(n, vars))
+                    .unwrap_or_default(),
+            )
+            .collect(),
     }
+}
+
+/// The variables of `env_file:` (a path, a list of paths, or `- path: …`), in
+/// order; `environment:` entries come after them and win, as in Compose. Each
+/// variable's spans are the `env_file` entry that brings it.
+fn env_files(node: Option<&Node>, dir: Option<&Path>, vars: &interp::Vars) -> Vec<EnvVar> {
+    let Some(node) = node else {
+        return Vec::new();
+    };
+    let entries: Vec<&Node> = match node {
+        Node::Seq { items, .. } => items.iter().collect(),
+        other => vec![other],
+    };
+    let mut out = Vec::new();
+    for entry in entries {
+        let path_node = entry.get("path").unwrap_or(entry);
+        let (Some(path), Some(dir)) = (path_node.as_str(), dir) else {
+            continue;
+        };
+        let Ok(text) = std::fs::read_to_string(dir.join(path)) else {
+            continue;
+        };
+        for (name, value) in interp::read_dotenv(&text) {
+            out.push(EnvVar {
+                name,
+                name_span: path_node.span(),
+                value: interp::interpolate(&value, vars),
+                value_span: path_node.span(),
+            });
+        }
+    }
+    out
 }
 
 /// `environment:` as a list (`- NAME=value`, `- NAME`) or a map (`NAME: value`).
@@ -229,7 +271,6 @@ pub fn facts(doc: &Compose, source: &SourceFile) -> crate::facts::FileFacts {
 mod tests {
     use super::*;
     use crate::source::FileId;
-    use std::path::Path;
 
     pub(crate) fn doc(text: &str) -> (Compose, SourceFile) {
         let source = SourceFile::new(FileId(0), "compose.yaml", text.as_bytes());
