@@ -231,6 +231,42 @@ impl FtpServer {
                 range: |lo, hi| format!("lowDataChannelPort={lo} and highDataChannelPort={hi}"),
                 random_bind_attempts: None,
             },
+            // Images that write the daemon's config from their environment
+            // (src/formats/compose/images.rs): fixes name the variables.
+            "fauria/vsftpd" => Vocabulary {
+                product: "vsftpd",
+                max_sessions: "max_clients",
+                control_port: "the published control port",
+                range: |lo, hi| format!("PASV_MIN_PORT={lo} and PASV_MAX_PORT={hi}"),
+                random_bind_attempts: Some(9),
+            },
+            "delfer/alpine-ftp-server" => Vocabulary {
+                product: "vsftpd",
+                max_sessions: "max_clients",
+                control_port: "the published control port",
+                range: |lo, hi| format!("MIN_PORT={lo} and MAX_PORT={hi}"),
+                random_bind_attempts: Some(9),
+            },
+            "stilliard/pure-ftpd" => Vocabulary {
+                product: "pure-ftpd",
+                max_sessions: "FTP_MAX_CLIENTS",
+                control_port: "the published control port",
+                range: |lo, hi| format!("FTP_PASSIVE_PORTS={lo}:{hi}"),
+                random_bind_attempts: None,
+            },
+            "garethflowers/ftp-server" | "panubo/vsftpd" | "million12/vsftpd" | "bogem/ftp" => {
+                Vocabulary {
+                    product: "vsftpd",
+                    max_sessions: "max_clients",
+                    control_port: "the published control port",
+                    range: |lo, hi| {
+                        format!(
+                            "a range of {lo}-{hi} (the image fixes its range: publish it whole)"
+                        )
+                    },
+                    random_bind_attempts: Some(9),
+                }
+            }
             "pure-ftpd" => Vocabulary {
                 product: "pure-ftpd",
                 max_sessions: "MaxClientsNumber",
@@ -525,6 +561,17 @@ pub struct Firewall {
     pub profiles: Option<Profiles>,
     /// The syntax its rules are written in, so a fix can be given in it.
     pub dialect: Dialect,
+    /// The filters a client's connection crosses, when this firewall is their
+    /// composition; empty for a single filter (see [`Firewall::own_layers`]).
+    pub layers: Vec<Layer>,
+}
+
+/// One filter of a composed firewall (DESIGN.md "Layers").
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Layer {
+    pub kind: &'static str,
+    pub files: Vec<FileId>,
+    pub open_to_all: PortSet,
 }
 
 /// The language a firewall's rules are written in.
@@ -537,6 +584,22 @@ pub enum Dialect {
     Nftables,
     Firewalld,
     WindowsFirewall,
+    /// docker-compose `ports:` publishing in front of a container.
+    DockerCompose,
+}
+
+impl Dialect {
+    /// The layer kind in `facts --format json`.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Dialect::Iptables => "iptables",
+            Dialect::Ufw => "ufw",
+            Dialect::Nftables => "nftables",
+            Dialect::Firewalld => "firewalld",
+            Dialect::WindowsFirewall => "windows-firewall",
+            Dialect::DockerCompose => "docker-compose",
+        }
+    }
 }
 
 /// A Windows Firewall profile: which rules and defaults apply depends on the
@@ -623,7 +686,20 @@ impl Firewall {
             classes: Vec::new(),
             profiles: None,
             dialect: Dialect::Iptables,
+            layers: Vec::new(),
         }
+    }
+
+    /// The filters this firewall is composed of, or itself as the one layer.
+    pub fn own_layers(&self) -> Vec<Layer> {
+        if !self.layers.is_empty() {
+            return self.layers.clone();
+        }
+        vec![Layer {
+            kind: self.dialect.as_str(),
+            files: self.files.clone(),
+            open_to_all: self.open_to_all.clone(),
+        }]
     }
 
     /// The classes of clients, or one class for everyone when none was recorded.
@@ -747,6 +823,9 @@ impl Firewall {
     }
 
     fn both_plain(mut a: Firewall, b: Firewall) -> Firewall {
+        let mut layers = [a.own_layers(), b.own_layers()].concat();
+        // Path order: container publishing is the last filter before the server.
+        layers.sort_by_key(|l| l.kind == Dialect::DockerCompose.as_str());
         a.classes = meet_classes(&a.source_classes(), &b.source_classes());
         a.family = a.family.or(b.family);
         let open_all = a.open_to_all.intersection(&b.open_to_all);
@@ -772,6 +851,7 @@ impl Firewall {
             Located::default_value(DefaultPolicy::Unknown)
         };
         a.profiles = None;
+        a.layers = layers;
         a
     }
 }

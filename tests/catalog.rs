@@ -14,6 +14,7 @@ const CATEGORIES: &[&str] = &[
     "policy",
     "vsftpd",
     "nftables",
+    "containers",
     "iptables",
     "ufw",
     "firewalld",

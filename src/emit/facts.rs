@@ -128,16 +128,18 @@ fn host_firewall_json(h: &crate::hosts::Host, sources: &SourceMap) -> Value {
     });
     if let (Value::Object(out), Value::Object(fields)) = (
         &mut out,
-        family_json(h.firewall.as_ref().unwrap_or(&unknown)),
+        family_json(h.firewall.as_ref().unwrap_or(&unknown), sources),
     ) {
         out.extend(fields);
-        let v6 = h.firewall_for(Family::V6).map_or(Value::Null, family_json);
+        let v6 = h
+            .firewall_for(Family::V6)
+            .map_or(Value::Null, |f| family_json(f, sources));
         out.insert("ipv6".into(), v6);
     }
     out
 }
 
-fn family_json(f: &Firewall) -> Value {
+fn family_json(f: &Firewall, sources: &SourceMap) -> Value {
     json!({
         "default_policy": f.default_policy.value.as_str(),
         "tcp_open_to_all": f.open_to_all.to_string(),
@@ -149,6 +151,11 @@ fn family_json(f: &Firewall) -> Value {
             "private": p.private.open_to_all.to_string(),
             "public": p.public.open_to_all.to_string(),
         })),
+        "layers": f.own_layers().iter().map(|l| json!({
+            "kind": l.kind,
+            "files": l.files.iter().map(|id| path(sources, *id)).collect::<Vec<_>>(),
+            "tcp_open_to_all": l.open_to_all.to_string(),
+        })).collect::<Vec<_>>(),
     })
 }
 

@@ -497,6 +497,7 @@ impl<'r> Eval<'r> {
             profiles: None,
             // The lowering format names its own dialect.
             dialect: crate::facts::Dialect::Iptables,
+            layers: Vec::new(),
         }
     }
 

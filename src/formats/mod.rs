@@ -6,6 +6,7 @@
 pub mod backup;
 pub mod bundle;
 pub mod bundles;
+pub mod compose;
 pub mod filezilla;
 pub mod firewalld;
 pub mod iis;
@@ -55,6 +56,8 @@ pub enum Format {
     Proftpd,
     /// `/etc/nftables.conf`, `*.nft`, `nft list ruleset` output.
     Nftables,
+    /// `compose.yaml`, `docker-compose*.yml`.
+    Compose,
 }
 
 impl Format {
@@ -79,6 +82,7 @@ impl Format {
             Format::FirewalldConf => "firewalld-conf",
             Format::Proftpd => "proftpd",
             Format::Nftables => "nftables",
+            Format::Compose => "docker-compose",
         }
     }
 }
@@ -101,6 +105,7 @@ pub enum Document {
     FirewalldConf(firewalld::Conf),
     Proftpd(proftpd::Config),
     Nftables(nftables::File),
+    Compose(compose::Compose),
 }
 
 /// A recognised file: its text, what it is, and what was read from it.
@@ -115,6 +120,9 @@ pub struct ParsedFile {
 pub fn classify(path: &Path, text: &str) -> Option<Format> {
     if is_documentation(path) {
         return None;
+    }
+    if compose::sniff(path) {
+        return Some(Format::Compose);
     }
     if crate::platform::sniff(path) {
         return Some(Format::Platform);
@@ -188,6 +196,7 @@ pub fn parse(source: SourceFile, format: Format) -> ParsedFile {
         Format::FirewalldConf => Document::FirewalldConf(firewalld::parse_conf(&source)),
         Format::Proftpd => Document::Proftpd(proftpd::parse(&source)),
         Format::Nftables => Document::Nftables(nftables::parse(&source)),
+        Format::Compose => Document::Compose(compose::parse(&source)),
         Format::PureFtpd => {
             let layout = pureftpd::sniff(&source.path).unwrap_or(pureftpd::Layout::ConfFile);
             Document::PureFtpd(pureftpd::parse(&source, layout))
@@ -238,6 +247,7 @@ pub fn facts(file: &ParsedFile) -> FileFacts {
         },
         // Read with the files it includes.
         Document::Proftpd(_) => FileFacts::default(),
+        Document::Compose(doc) => compose::facts(doc, &file.source),
         Document::Nftables(nft) => {
             let (firewall, firewall_v6) = nftables::facts(nft, &file.source);
             FileFacts {
@@ -357,6 +367,7 @@ impl Format {
             Format::FirewalldConf => CommentStyle::Hash,
             Format::Proftpd => CommentStyle::Hash,
             Format::Nftables => CommentStyle::Hash,
+            Format::Compose => CommentStyle::Hash,
         }
     }
 }

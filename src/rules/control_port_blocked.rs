@@ -67,9 +67,16 @@ impl ControlPortBlocked {
                 d = d.with_related(span, closing_label(blocker, &ports));
             }
         }
-        out.push(d.with_help(format!(
-            "open {port}/tcp in the firewall, or set {} to a port it opens",
-            words.control_port
-        )));
+        let help = if fw.dialect == crate::facts::Dialect::DockerCompose {
+            format!(
+                "publish the control port to every address under `ports:` (\"{port}:{port}\", not on 127.0.0.1)"
+            )
+        } else {
+            format!(
+                "open {port}/tcp in the firewall, or set {} to a port it opens",
+                words.control_port
+            )
+        };
+        out.push(d.with_help(help));
     }
 }

@@ -81,6 +81,8 @@ rules! {
     active_data_blocked::ActiveDataBlocked => "active-data-blocked",
     active_port_20_unused::ActivePort20Unused => "active-port-20-unused",
     batch_for_single_percent::BatchForSinglePercent => "batch-for-single-percent",
+    compose_env_ignored::ComposeEnvIgnored => "compose-env-ignored",
+    compose_syntax_error::ComposeSyntaxError => "compose-syntax-error",
     control_port_blocked::ControlPortBlocked => "control-port-blocked",
     control_port_outside_policy::ControlPortOutsidePolicy => "control-port-outside-policy",
     expired_suppression::ExpiredSuppression => "expired-suppression",

@@ -217,6 +217,11 @@ fn help(server: &FtpServer, fw: &Firewall, blocked: &PortSet, open_part: &PortSe
             blocked.summary(6),
             p.shown().name()
         ),
+        _ if fw.dialect == crate::facts::Dialect::DockerCompose => format!(
+            "publish {} on the same host port numbers under `ports:` (\"{}\")",
+            blocked.summary(6),
+            same_number_mappings(blocked)
+        ),
         _ => format!("open {}/tcp in the firewall", blocked.summary(6)),
     };
     match open_part.widest_range() {
@@ -226,4 +231,22 @@ fn help(server: &FtpServer, fw: &Firewall, blocked: &PortSet, open_part: &PortSe
         ),
         None => open,
     }
+}
+
+/// `"21106-21110:21106-21110", "21120:21120"`: the compose short syntax that
+/// publishes each range on its own numbers.
+fn same_number_mappings(ports: &PortSet) -> String {
+    let each: Vec<String> = ports
+        .ranges()
+        .iter()
+        .take(4)
+        .map(|&(lo, hi)| {
+            if lo == hi {
+                format!("{lo}:{lo}")
+            } else {
+                format!("{lo}-{hi}:{lo}-{hi}")
+            }
+        })
+        .collect();
+    each.join("\", \"")
 }

@@ -1,0 +1,134 @@
+//! Publishing as a filter layer: which container ports a client reaches at the
+//! port number the server announces. An FTP server in a container announces its
+//! container ports in PASV replies, and the client connects to that number on the
+//! host, so a passive port is reachable only where it is published on the same
+//! host port (`31100-31110:21100-21110` leaves 21100-21110 unreachable). The
+//! control port is different: the client is told the published port out of band.
+
+use super::ports::Protocol;
+use super::{Compose, Service};
+use crate::facts::{Decision, DefaultPolicy, Dialect, Firewall, Located, Scope, Verdict};
+use crate::portset::PortSet;
+use crate::source::{SourceFile, Span};
+
+pub fn firewall(doc: &Compose, source: &SourceFile) -> Firewall {
+    let ftp: Vec<&Service> = doc
+        .services
+        .iter()
+        .filter(|s| super::server::of(s, source).is_some())
+        .collect();
+    let control = PortSet::single(21);
+    let mut decided = PortSet::empty();
+    let mut open = PortSet::empty();
+    let mut decisions = Vec::new();
+    let mut decide = |verdict: Verdict, ports: PortSet, span: Span| {
+        let fresh = ports.difference(&decided);
+        decided = decided.union(&ports);
+        if verdict == Verdict::Accept {
+            open = open.union(&fresh);
+        }
+        if !fresh.is_empty() {
+            decisions.push(Decision {
+                verdict,
+                scope: Scope::All,
+                ports: fresh,
+                rule_ports: ports,
+                span: Some(span),
+                is_policy: false,
+            });
+        }
+    };
+    for service in &doc.services {
+        if let Some(span) = service.host_network {
+            decide(Verdict::Accept, PortSet::all(), span);
+        }
+        for entry in service.ports.iter().filter(|e| e.protocol == Protocol::Tcp) {
+            let target = PortSet::range(entry.target.0, entry.target.1);
+            let same_number = entry.published == Some(entry.target);
+            let control_remap = entry.published.is_some() && target == control;
+            let verdict = if entry.loopback_only() || !(same_number || control_remap) {
+                Verdict::Drop
+            } else {
+                Verdict::Accept
+            };
+            decide(verdict, target, entry.span);
+        }
+    }
+    let policy_span = ftp
+        .first()
+        .map(|s| s.ports_span.unwrap_or(s.name_span))
+        .unwrap_or_else(|| source.span(0, 0));
+    let rest = decided.complement();
+    if !rest.is_empty() {
+        decisions.push(Decision {
+            verdict: Verdict::Drop,
+            scope: Scope::All,
+            rule_ports: rest.clone(),
+            ports: rest,
+            span: Some(policy_span),
+            is_policy: true,
+        });
+    }
+    let mut fw = Firewall::default_for(crate::facts::Family::V4);
+    fw.files = vec![source.id];
+    fw.default_policy = Located::new(DefaultPolicy::Drop, Some(policy_span));
+    fw.open_to_all = open;
+    fw.decisions = decisions;
+    // Docker publishes on every address of both families unless `host_ip` says otherwise.
+    fw.family = None;
+    fw.admits_related = false;
+    fw.dialect = Dialect::DockerCompose;
+    fw
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::tests::doc;
+    use super::*;
+
+    fn open(text: &str) -> PortSet {
+        let (d, src) = doc(text);
+        firewall(&d, &src).open_to_all
+    }
+
+    #[test]
+    fn only_same_number_publishing_opens_passive_ports() {
+        let base = "services:\n  ftp:\n    image: fauria/vsftpd\n    ports:\n";
+        let o = open(&format!(
+            "{base}      - \"21:21\"\n      - \"21100-21105:21100-21105\"\n"
+        ));
+        assert_eq!(o, PortSet::from_ranges([(21, 21), (21100, 21105)]));
+        let o = open(&format!(
+            "{base}      - \"2121:21\"\n      - \"31100-31110:21100-21110\"\n"
+        ));
+        assert_eq!(o, PortSet::single(21));
+        let o = open(&format!(
+            "{base}      - \"127.0.0.1:21:21\"\n      - \"21100-21110\"\n      - \"21100-21110:21100-21110/udp\"\n"
+        ));
+        assert!(o.is_empty());
+        let o = open(&format!(
+            "{base}      - target: 21\n        published: \"21\"\n        protocol: tcp\n"
+        ));
+        assert_eq!(o, PortSet::single(21));
+    }
+
+    #[test]
+    fn host_network_opens_everything() {
+        let o = open("services:\n  ftp:\n    image: fauria/vsftpd\n    network_mode: host\n");
+        assert_eq!(o, PortSet::all());
+    }
+
+    #[test]
+    fn combined_layers_end_with_the_publishing() {
+        let (d, src) =
+            doc("services:\n  ftp:\n    image: fauria/vsftpd\n    ports:\n      - \"21:21\"\n");
+        let compose = firewall(&d, &src);
+        let mut host = Firewall::default_for(crate::facts::Family::V4);
+        host.open_to_all = PortSet::range(1, 65535);
+        let both = Firewall::combine(vec![compose, host]).unwrap();
+        let kinds: Vec<&str> = both.layers.iter().map(|l| l.kind).collect();
+        assert_eq!(kinds, ["iptables", "docker-compose"]);
+        assert_eq!(both.open_to_all, PortSet::single(21));
+        assert_eq!(both.layers[1].open_to_all, PortSet::single(21));
+    }
+}

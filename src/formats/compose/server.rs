@@ -1,0 +1,183 @@
+//! The FTP server a service of a known image runs, from its environment.
+
+use super::images::{self, Image, PassiveFrom};
+use super::{EnvVar, Service};
+use crate::facts::{Active, ControlTls, FtpServer, Located, Passive, UserClass, UserKind};
+use crate::portset::PortSet;
+use crate::source::{SourceFile, Span};
+
+pub fn of(service: &Service, source: &SourceFile) -> Option<FtpServer> {
+    let (reference, image_span) = service.image.as_ref()?;
+    let image = images::lookup(reference)?;
+    Some(FtpServer {
+        file: source.id,
+        // The image, not the daemon: fixes name the image's variables.
+        server: image.name,
+        control_port: Located::new(Some(21), Some(*image_span)),
+        passive: passive(image, service, *image_span),
+        max_sessions: max_sessions(image, service),
+        tls: Located::new(ControlTls::Never, None),
+        families: Located::new(None, None),
+        user_classes: vec![UserClass {
+            kind: UserKind::Local,
+            tls: ControlTls::Never,
+            spans: vec![*image_span],
+        }],
+        active: Active::Unknown,
+        passive_address: passive_address(image, service),
+        falls_back_outside_range: false,
+        anchor: *image_span,
+    })
+}
+
+/// An image's own range, default or fixed, is a chosen one (its Dockerfile or
+/// config sets it), so `deliberate` holds for every known range.
+fn passive(image: &Image, service: &Service, image_span: Span) -> Passive {
+    match image.passive {
+        PassiveFrom::Fixed(lo, hi) => Passive::Enabled {
+            ports: PortSet::range(lo, hi),
+            deliberate: true,
+            spans: Vec::new(),
+        },
+        PassiveFrom::MinMax { min, max, default } => {
+            let (lo, lo_var) = number(service.env(min), default.0);
+            let (hi, hi_var) = number(service.env(max), default.1);
+            let set: Vec<&EnvVar> = [lo_var, hi_var].into_iter().flatten().collect();
+            if let Some(unknown) = set.iter().find(|v| v.value.is_none()) {
+                return unknown_range(unknown);
+            }
+            let (lo, hi) = crate::formats::vsftpd::pasv_range(lo, hi);
+            Passive::Enabled {
+                ports: PortSet::range(lo, hi),
+                deliberate: true,
+                spans: set.iter().map(|v| v.value_span).collect(),
+            }
+        }
+        PassiveFrom::Colon { var, default } => match service.env(var) {
+            None => Passive::Enabled {
+                ports: PortSet::range(default.0, default.1),
+                deliberate: true,
+                spans: Vec::new(),
+            },
+            Some(v) => match v
+                .value
+                .as_deref()
+                .map(crate::formats::pureftpd::daemon::port_range)
+            {
+                None => unknown_range(v),
+                Some(Ok((lo, hi))) => Passive::Enabled {
+                    ports: PortSet::range(lo, hi),
+                    deliberate: true,
+                    spans: vec![v.value_span],
+                },
+                Some(Err(why)) => Passive::Unknown {
+                    spans: vec![v.value_span, image_span],
+                    reason: format!("{var}: {why}; pure-ftpd refuses to start"),
+                },
+            },
+        },
+    }
+}
+
+fn unknown_range(var: &EnvVar) -> Passive {
+    Passive::Unknown {
+        spans: vec![var.value_span],
+        reason: format!(
+            "{} depends on a variable that neither .env nor a default sets",
+            var.name
+        ),
+    }
+}
+
+/// The variable's number as vsftpd's `str_atoi` reads the appended line; the
+/// image's default when the service does not set it.
+fn number(var: Option<&EnvVar>, default: u16) -> (u32, Option<&EnvVar>) {
+    match var {
+        None => (u32::from(default), None),
+        Some(v) => {
+            let text = v.value.as_deref().unwrap_or("");
+            let digits: String = text
+                .trim()
+                .chars()
+                .take_while(char::is_ascii_digit)
+                .collect();
+            (digits.parse().unwrap_or(0), Some(v))
+        }
+    }
+}
+
+fn max_sessions(image: &Image, service: &Service) -> Located<Option<Option<u32>>> {
+    let Some((var, default)) = image.max_clients else {
+        return Located::new(None, None);
+    };
+    match service.env(var) {
+        None => Located::new(Some(Some(default)), None),
+        Some(v) => {
+            let n = v
+                .value
+                .as_deref()
+                .and_then(|t| t.trim().parse::<u32>().ok());
+            Located::new(n.map(|n| (n > 0).then_some(n)), Some(v.value_span))
+        }
+    }
+}
+
+fn passive_address(image: &Image, service: &Service) -> Located<Option<String>> {
+    match image.address.and_then(|a| service.env(a)) {
+        Some(v) => Located::new(
+            v.value.clone().filter(|s| !s.is_empty()),
+            Some(v.value_span),
+        ),
+        None => Located::new(image.default_address.map(str::to_owned), None),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::tests::doc;
+    use super::*;
+
+    #[test]
+    fn fauria_range_from_env_with_spans() {
+        let text = "services:\n  ftp:\n    image: fauria/vsftpd\n    environment:\n      PASV_MIN_PORT: 21100\n      PASV_MAX_PORT: \"21110\"\n";
+        let (d, src) = doc(text);
+        let s = of(&d.services[0], &src).unwrap();
+        let Passive::Enabled {
+            ports,
+            spans,
+            deliberate,
+        } = &s.passive
+        else {
+            panic!()
+        };
+        assert_eq!(ports, &PortSet::range(21100, 21110));
+        assert!(deliberate);
+        let shown: Vec<&str> = spans.iter().map(|s| src.slice(*s)).collect();
+        assert_eq!(shown, ["21100", "21110"]);
+    }
+
+    #[test]
+    fn defaults_without_env() {
+        let (d, src) = doc(
+            "services:\n  a:\n    image: delfer/alpine-ftp-server\n  b:\n    image: stilliard/pure-ftpd:latest\n  c:\n    image: nginx\n",
+        );
+        let a = of(&d.services[0], &src).unwrap();
+        assert_eq!(a.passive.ports(), Some(&PortSet::range(21000, 21010)));
+        let b = of(&d.services[1], &src).unwrap();
+        assert_eq!(b.passive.ports(), Some(&PortSet::range(30000, 30009)));
+        assert_eq!(b.max_sessions.value, Some(Some(5)));
+        assert_eq!(b.passive_address.value.as_deref(), Some("localhost"));
+        assert!(of(&d.services[2], &src).is_none());
+    }
+
+    #[test]
+    fn pure_ftpd_colon_range_and_unknown_variable() {
+        let (d, src) = doc(
+            "services:\n  a:\n    image: stilliard/pure-ftpd\n    environment:\n      - FTP_PASSIVE_PORTS=30000:30099\n  b:\n    image: fauria/vsftpd\n    environment:\n      - PASV_MIN_PORT=${LOW}\n",
+        );
+        let a = of(&d.services[0], &src).unwrap();
+        assert_eq!(a.passive.ports(), Some(&PortSet::range(30000, 30099)));
+        let b = of(&d.services[1], &src).unwrap();
+        assert!(matches!(b.passive, Passive::Unknown { .. }));
+    }
+}

@@ -1,0 +1,270 @@
+//! A YAML document as a tree of nodes with byte spans, built from saphyr-parser's
+//! events (the parser is YAML 1.2, as Compose's go-yaml v3 is: `21:21` is a string).
+
+use crate::source::{FileId, Span};
+use saphyr_parser::{Event, Parser, ScalarStyle};
+use std::collections::HashMap;
+
+#[derive(Clone, Debug)]
+pub enum Node {
+    Scalar {
+        text: String,
+        span: Span,
+        /// Written in quotes (or as a block scalar): never a number or null.
+        quoted: bool,
+    },
+    Seq {
+        items: Vec<Node>,
+        span: Span,
+    },
+    Map {
+        entries: Vec<(Node, Node)>,
+        span: Span,
+    },
+}
+
+impl Node {
+    pub fn span(&self) -> Span {
+        match self {
+            Node::Scalar { span, .. } | Node::Seq { span, .. } | Node::Map { span, .. } => *span,
+        }
+    }
+
+    pub fn as_str(&self) -> Option<&str> {
+        match self {
+            Node::Scalar { text, .. } => Some(text),
+            _ => None,
+        }
+    }
+
+    /// A plain `null`, `~` or empty scalar.
+    pub fn is_null(&self) -> bool {
+        matches!(self, Node::Scalar { text, quoted: false, .. } if matches!(text.as_str(), "" | "~" | "null" | "Null" | "NULL"))
+    }
+
+    /// The value of `key` in a mapping, looking through `<<` merge keys.
+    pub fn get(&self, key: &str) -> Option<&Node> {
+        self.entry(key).map(|(_, v)| v)
+    }
+
+    /// The key node and value of `key` in a mapping.
+    pub fn entry(&self, key: &str) -> Option<(&Node, &Node)> {
+        let Node::Map { entries, .. } = self else {
+            return None;
+        };
+        if let Some((k, v)) = entries.iter().find(|(k, _)| k.as_str() == Some(key)) {
+            return Some((k, v));
+        }
+        entries
+            .iter()
+            .filter(|(k, _)| k.as_str() == Some("<<"))
+            .find_map(|(_, merged)| match merged {
+                Node::Seq { items, .. } => items.iter().find_map(|m| m.entry(key)),
+                other => other.entry(key),
+            })
+    }
+
+    /// A mapping's own entries (merge keys not expanded).
+    pub fn entries(&self) -> &[(Node, Node)] {
+        match self {
+            Node::Map { entries, .. } => entries,
+            _ => &[],
+        }
+    }
+}
+
+/// Where and why the YAML does not parse.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SyntaxError {
+    pub span: Span,
+    pub message: String,
+}
+
+/// The first document of `text`; `Ok(None)` for an empty stream.
+pub fn parse(file: FileId, text: &str) -> Result<Option<Node>, SyntaxError> {
+    let offsets = CharOffsets::new(text);
+    let mut builder = Builder::default();
+    for item in Parser::new_from_str(text) {
+        let (event, span) = item.map_err(|e| {
+            let at = offsets.byte(e.marker().index());
+            let end = text[at..].chars().next().map_or(at, |c| at + c.len_utf8());
+            SyntaxError {
+                span: Span::new(file, at, end),
+                message: e.info().to_owned(),
+            }
+        })?;
+        let start = offsets.byte(span.start.index());
+        let end = offsets.byte(span.end.index()).max(start);
+        if builder.push(event, Span::new(file, start, end), text) {
+            break;
+        }
+    }
+    Ok(builder.root)
+}
+
+/// Byte offset of each character index.
+struct CharOffsets(Vec<usize>);
+
+impl CharOffsets {
+    fn new(text: &str) -> Self {
+        let mut v: Vec<usize> = text.char_indices().map(|(i, _)| i).collect();
+        v.push(text.len());
+        CharOffsets(v)
+    }
+
+    fn byte(&self, index: usize) -> usize {
+        self.0
+            .get(index)
+            .copied()
+            .unwrap_or_else(|| *self.0.last().unwrap_or(&0))
+    }
+}
+
+enum Open {
+    Seq(Vec<Node>, Span, usize),
+    Map(Vec<(Node, Node)>, Option<Node>, Span, usize),
+}
+
+#[derive(Default)]
+struct Builder {
+    stack: Vec<Open>,
+    anchors: HashMap<usize, Node>,
+    root: Option<Node>,
+}
+
+impl Builder {
+    /// Takes one event; `true` once the first document is complete.
+    fn push(&mut self, event: Event, span: Span, text: &str) -> bool {
+        match event {
+            Event::Scalar(value, style, anchor, _) => {
+                let quoted = style != ScalarStyle::Plain;
+                let span = inner_span(span, style, text);
+                self.value(
+                    Node::Scalar {
+                        text: value.into_owned(),
+                        span,
+                        quoted,
+                    },
+                    anchor,
+                );
+            }
+            Event::Alias(id) => {
+                let node = self.anchors.get(&id).cloned().unwrap_or(Node::Scalar {
+                    text: String::new(),
+                    span,
+                    quoted: false,
+                });
+                self.value(node, 0);
+            }
+            Event::SequenceStart(anchor, _) => self.stack.push(Open::Seq(Vec::new(), span, anchor)),
+            Event::MappingStart(anchor, _) => {
+                self.stack.push(Open::Map(Vec::new(), None, span, anchor))
+            }
+            Event::SequenceEnd | Event::MappingEnd => {
+                let (node, anchor) = match self.stack.pop() {
+                    Some(Open::Seq(items, start, a)) => (
+                        Node::Seq {
+                            items,
+                            span: start.to(span),
+                        },
+                        a,
+                    ),
+                    Some(Open::Map(entries, _, start, a)) => (
+                        Node::Map {
+                            entries,
+                            span: start.to(span),
+                        },
+                        a,
+                    ),
+                    None => return false,
+                };
+                self.value(node, anchor);
+            }
+            Event::DocumentEnd => return self.root.is_some(),
+            _ => {}
+        }
+        false
+    }
+
+    fn value(&mut self, node: Node, anchor: usize) {
+        if anchor != 0 {
+            self.anchors.insert(anchor, node.clone());
+        }
+        match self.stack.last_mut() {
+            Some(Open::Seq(items, ..)) => items.push(node),
+            Some(Open::Map(entries, pending, ..)) => match pending.take() {
+                Some(key) => entries.push((key, node)),
+                None => *pending = Some(node),
+            },
+            None => {
+                if self.root.is_none() {
+                    self.root = Some(node);
+                }
+            }
+        }
+    }
+}
+
+/// A quoted scalar's span without its quotes, so a finding underlines the value.
+fn inner_span(span: Span, style: ScalarStyle, text: &str) -> Span {
+    let quoted = matches!(style, ScalarStyle::SingleQuoted | ScalarStyle::DoubleQuoted);
+    let slice = text.get(span.range()).unwrap_or("");
+    if quoted && slice.len() >= 2 && (slice.starts_with('"') || slice.starts_with('\'')) {
+        Span::new(span.file, span.start as usize + 1, span.end as usize - 1)
+    } else {
+        span
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn root(text: &str) -> Node {
+        parse(FileId(0), text).unwrap().unwrap()
+    }
+
+    #[test]
+    fn scalar_spans_are_byte_exact() {
+        let text =
+            "services:\n  ftp:\n    ports:\n      - \"21:21\"\n      - 21100-21110:21100-21110\n";
+        let doc = root(text);
+        let ports = doc
+            .get("services")
+            .unwrap()
+            .get("ftp")
+            .unwrap()
+            .get("ports")
+            .unwrap();
+        let Node::Seq { items, .. } = ports else {
+            panic!()
+        };
+        assert_eq!(&text[items[0].span().range()], "21:21");
+        assert_eq!(&text[items[1].span().range()], "21100-21110:21100-21110");
+    }
+
+    #[test]
+    fn merge_keys_and_aliases_resolve() {
+        let text = "x: &base\n  image: fauria/vsftpd\ny:\n  <<: *base\n  z: 1\n";
+        let doc = root(text);
+        assert_eq!(
+            doc.get("y").unwrap().get("image").unwrap().as_str(),
+            Some("fauria/vsftpd")
+        );
+    }
+
+    #[test]
+    fn a_syntax_error_has_a_position() {
+        let text = "services:\n  ftp:\n    image: [a\n";
+        let e = parse(FileId(0), text).unwrap_err();
+        assert!(e.span.start as usize <= text.len());
+        assert!(!e.message.is_empty());
+    }
+
+    #[test]
+    fn multibyte_text_before_a_value_keeps_spans_on_bytes() {
+        let text = "# é ü\na: \"wert\"\n";
+        let doc = root(text);
+        assert_eq!(&text[doc.get("a").unwrap().span().range()], "wert");
+    }
+}
