@@ -549,3 +549,55 @@ fn a_file_over_the_cap_is_read_as_its_program_reads_it_or_reported() {
         "an unread input is a usage error"
     );
 }
+
+#[test]
+fn a_binary_file_under_an_iptables_persistent_name_is_reported_wherever_it_lies() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("roles/firewall/files/rules.v4");
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    std::fs::write(&path, vec![0u8; 1 << 20]).unwrap();
+    let out = pasvlint(&[
+        "check",
+        "--isolated",
+        "--format",
+        "concise",
+        dir.path().to_str().unwrap(),
+    ]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains("rules.v4:1:1: error:")
+            && stdout.contains("binary data")
+            && stdout.contains("[iptables-syntax-error]"),
+        "{stdout}"
+    );
+    assert_eq!(code(&out), 1);
+}
+
+#[test]
+fn text_reordering_characters_never_reach_the_terminal() {
+    let dir = tempfile::tempdir().unwrap();
+    let conf = dir.path().join("vsftpd.conf");
+    std::fs::write(
+        &conf,
+        "listen=YES\nftpd_banner=hi\u{202e}txt.exe\u{2066}\u{1b}[2J\u{85}\npasv_min_port=0100\n",
+    )
+    .unwrap();
+    for format in ["human", "concise", "github"] {
+        let out = pasvlint(&[
+            "check",
+            "--isolated",
+            "--format",
+            format,
+            conf.to_str().unwrap(),
+        ]);
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert!(stdout.contains("pasv_min_port"), "{format}: {stdout}");
+        for c in ['\u{202e}', '\u{2066}', '\u{1b}', '\u{85}'] {
+            assert!(
+                !stdout.contains(c),
+                "{format} prints U+{:04X}: {stdout}",
+                c as u32
+            );
+        }
+    }
+}

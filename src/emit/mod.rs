@@ -366,7 +366,10 @@ pub fn counts(diagnostics: &[Diagnostic]) -> Counts {
 /// Replace terminal control characters from inputs so output cannot drive the
 /// terminal; byte length is kept so spans stay valid. A carriage return is kept
 /// only where it ends a line (CRLF files): anywhere else it would send the cursor
-/// back and let the rest of the line overwrite what was printed.
+/// back and let the rest of the line overwrite what was printed. Bidirectional
+/// overrides and isolates (U+202A-202E, U+2066-2069) and the line and paragraph
+/// separators go too: they make the shown text read differently from the bytes
+/// (CVE-2021-42574).
 pub fn escape_controls(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     let mut chars = text.chars().peekable();
@@ -374,11 +377,26 @@ pub fn escape_controls(text: &str) -> String {
         match c {
             '\n' | '\t' => out.push(c),
             '\r' if chars.peek() == Some(&'\n') => out.push(c),
-            c if c.is_control() => out.extend(std::iter::repeat_n('?', c.len_utf8())),
+            c if c.is_control() || reorders_text(c) => {
+                out.extend(std::iter::repeat_n('?', c.len_utf8()))
+            }
             c => out.push(c),
         }
     }
     out
+}
+
+fn reorders_text(c: char) -> bool {
+    matches!(
+        c,
+        '\u{202a}'..='\u{202e}'
+            | '\u{2066}'..='\u{2069}'
+            | '\u{200e}'
+            | '\u{200f}'
+            | '\u{061c}'
+            | '\u{2028}'
+            | '\u{2029}'
+    )
 }
 
 /// Text for XML character data: markup escaped, characters XML 1.0 forbids
@@ -425,6 +443,10 @@ mod tests {
             escape_controls("\u{85}").len(),
             "\u{85}".len(),
             "length kept"
+        );
+        assert_eq!(
+            escape_controls("user=\u{202e}nimda\u{2066}x\u{2069}"),
+            "user=???nimda???x???"
         );
     }
 }

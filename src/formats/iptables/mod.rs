@@ -327,8 +327,14 @@ pub fn sniff(path: &Path, text: &str) -> Option<Format> {
         return Some(Format::ShellScript);
     }
     // What the system restores at boot is a dump whatever it holds: a file there
-    // that is not one fails the load, which the parser then reports.
-    loaded_at_boot(path).then_some(Format::IptablesSave)
+    // that is not one fails the load, which the parser then reports. iptables-persistent's
+    // names say so wherever a repository keeps them (a role's `files/rules.v4`).
+    (loaded_at_boot(path) || persistent_name(path)).then_some(Format::IptablesSave)
+}
+
+fn persistent_name(path: &Path) -> bool {
+    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
+    matches!(name, "rules.v4" | "rules.v6")
 }
 
 /// The paths iptables-persistent (`/etc/iptables/rules.v4`, `rules.v6`) and
