@@ -67,7 +67,11 @@ pub fn lint(paths: &[PathBuf], config: &Config) -> Report {
 
 /// Lint as [`lint`], reading files in `overlay` from memory instead of disk.
 pub fn lint_with(paths: &[PathBuf], config: &Config, overlay: &Overlay) -> Report {
-    let mut found = discover::discover(paths);
+    let walk = discover::Walk {
+        respect_ignore_files: config.files.respect_gitignore.unwrap_or(true),
+        threads: rayon::current_num_threads(),
+    };
+    let mut found = discover::discover(paths, walk);
     include_overlay(&mut found, paths, overlay);
     let enabled = enabled_rules(config);
     let processed: Vec<Result<Option<Read>, (PathBuf, String)>> = found

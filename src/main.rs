@@ -53,6 +53,10 @@ struct Common {
     /// Ignore every pasvlint.toml
     #[arg(long, conflicts_with = "config")]
     isolated: bool,
+    /// Read files that .gitignore, .ignore or .git/info/exclude exclude (skipped by
+    /// default, as rg skips them)
+    #[arg(long)]
+    no_ignore: bool,
     /// Worker threads (default: all cores); output is the same for any value
     #[arg(long, short = 'j')]
     jobs: Option<usize>,
@@ -185,8 +189,17 @@ fn main() -> ExitCode {
     }
 }
 
-/// `--config`, else the nearest pasvlint.toml upward from the first checked path.
+/// The config file's settings, with the command line's on top.
 fn load_config(common: &Common) -> Result<Config, String> {
+    let mut config = read_config(common)?;
+    if common.no_ignore {
+        config.files.respect_gitignore = Some(false);
+    }
+    Ok(config)
+}
+
+/// `--config`, else the nearest pasvlint.toml upward from the first checked path.
+fn read_config(common: &Common) -> Result<Config, String> {
     if common.isolated {
         return Ok(Config::default());
     }

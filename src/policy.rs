@@ -18,9 +18,20 @@ pub struct Config {
     pub policy: Policy,
     #[serde(default)]
     pub hosts: Vec<HostConfig>,
+    #[serde(default)]
+    pub files: FilesConfig,
     /// Where the file was read from; globs in `[[hosts]]` are relative to its directory.
     #[serde(skip)]
     pub root: Option<PathBuf>,
+}
+
+/// Which files a walk reads.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FilesConfig {
+    /// Skip what `.gitignore`, `.ignore` and `.git/info/exclude` exclude, as `rg`
+    /// does (default true; `--no-ignore` turns it off).
+    pub respect_gitignore: Option<bool>,
 }
 
 #[derive(Debug, Default, Deserialize)]

@@ -601,3 +601,25 @@ fn text_reordering_characters_never_reach_the_terminal() {
         }
     }
 }
+
+#[test]
+fn gitignored_files_are_skipped_as_rg_skips_them_unless_no_ignore() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(dir.path().join(".git")).unwrap();
+    std::fs::create_dir_all(dir.path().join("build/etc")).unwrap();
+    std::fs::write(dir.path().join(".gitignore"), "/build/\n").unwrap();
+    std::fs::write(dir.path().join("build/etc/vsftpd.conf"), "Listen=YES\n").unwrap();
+    let root = dir.path().to_str().unwrap();
+    let out = pasvlint(&["check", "--isolated", "--format", "concise", root]);
+    assert_eq!(code(&out), 0, "{}", String::from_utf8_lossy(&out.stdout));
+    let out = pasvlint(&[
+        "check",
+        "--isolated",
+        "--no-ignore",
+        "--format",
+        "concise",
+        root,
+    ]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("unknown directive `Listen`"), "{stdout}");
+}

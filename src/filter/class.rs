@@ -6,7 +6,7 @@
 //! matches of rules that only drop (a ban list) never split: for a class they cover
 //! in part they are "may match", so a ban never closes a port to the public.
 
-use super::ir::{ANY_ADDR, AddrRef, Applies, Base, Packet, Rule, Ruleset, Target};
+use super::ir::{ANY_ADDR, AddrRef, Applies, Base, BaseKind, Packet, Rule, Ruleset, Table, Target};
 use crate::addrset::{AddrSet, clients};
 use crate::facts::Uncertainty;
 use std::collections::BTreeMap;
@@ -134,17 +134,50 @@ fn splitting_sets<'r>(
     let same = |a: AddrRef, b: AddrRef| {
         a == b || rs.addr_sets.get(a as usize) == rs.addr_sets.get(b as usize)
     };
-    for table in tables.iter().filter_map(|&t| rs.tables.get(t)) {
+    let marks_matched = rs
+        .tables
+        .iter()
+        .flat_map(|t| t.chains.iter().flat_map(|c| c.rules.iter()))
+        .any(|r| r.mark.is_some());
+    // Tables only nat hooks enter (an nftables table may hold filter chains too).
+    let nat_tables: Vec<usize> = tables
+        .iter()
+        .copied()
+        .filter(|&t| {
+            bases
+                .iter()
+                .filter(|b| b.table == t)
+                .all(|b| b.kind == BaseKind::Nat)
+        })
+        .collect();
+    for (table_index, table) in tables
+        .iter()
+        .filter_map(|&t| rs.tables.get(t).map(|table| (t, table)))
+    {
+        let matters = chains_that_matter(table, marks_matched);
         for rule in table
             .chains
             .iter()
             .filter(|c| c.live)
             .flat_map(|c| c.rules.iter())
         {
-            if !lets_through(rule.target) {
+            let splits = match rule.target {
+                Target::Jump(to) | Target::Goto(to) => {
+                    matters.get(to as usize).copied().unwrap_or(false)
+                }
+                target => lets_through(target),
+            };
+            if !splits {
                 continue;
             }
-            for r in [rule.client_in, rule.client_out] {
+            // In nat PREROUTING a `-d` is the host's own address, never the client's:
+            // only the reply path (filter OUTPUT) names clients as destinations.
+            let client_out = if nat_tables.contains(&table_index) {
+                ANY_ADDR
+            } else {
+                rule.client_out
+            };
+            for r in [rule.client_in, client_out] {
                 if r == ANY_ADDR || refs.iter().any(|&k| same(k, r)) {
                     continue;
                 }
@@ -162,6 +195,45 @@ fn splitting_sets<'r>(
         }
     }
     resolve(rs, &refs)
+}
+
+/// Per chain, whether entering it can change what happens to a connection: it
+/// decides (accepts, drops, returns, rewrites, hands off), sets a helper or a mark
+/// a rule matches, or calls a chain that does. kube-proxy's `-s POD -j
+/// KUBE-MARK-MASQ` (a chain that only marks for masquerading) then splits nothing.
+fn chains_that_matter(table: &Table<'_>, marks_matched: bool) -> Vec<bool> {
+    let n = table.chains.len();
+    let mut matters = vec![false; n];
+    let mut callers: Vec<Vec<u32>> = vec![Vec::new(); n];
+    let mut queue = Vec::new();
+    for (c, chain) in table.chains.iter().enumerate() {
+        for rule in chain.rules.iter() {
+            match rule.target {
+                Target::Jump(to) | Target::Goto(to) => {
+                    if let Some(list) = callers.get_mut(to as usize) {
+                        list.push(c as u32);
+                    }
+                }
+                Target::Continue => {}
+                Target::SetMark(_) if !marks_matched => {}
+                _ => {
+                    if !matters[c] {
+                        matters[c] = true;
+                        queue.push(c as u32);
+                    }
+                }
+            }
+        }
+    }
+    while let Some(c) = queue.pop() {
+        for &caller in &callers[c as usize] {
+            if !matters[caller as usize] {
+                matters[caller as usize] = true;
+                queue.push(caller);
+            }
+        }
+    }
+    matters
 }
 
 fn resolve<'r>(rs: &'r Ruleset<'_>, refs: &[AddrRef]) -> Vec<&'r AddrSet> {

@@ -299,11 +299,17 @@ fn merge_classes(family: Family, runs: Vec<(AddrSet, Firewall)>) -> Firewall {
         decisions: fw.decisions.clone(),
     }];
     let mut any = fw.open_to_any();
+    // Every class meets the same uncertain rules: a set keeps the merge linear.
+    let mut seen: HashSet<(Span, String)> = fw
+        .uncertain
+        .iter()
+        .map(|u| (u.span, u.what.clone()))
+        .collect();
     for (addrs, other) in runs {
         fw.open_to_all = fw.open_to_all.intersection(&other.open_to_all);
         any = any.union(&other.open_to_any());
         for u in other.uncertain {
-            if !fw.uncertain.contains(&u) {
+            if seen.insert((u.span, u.what.clone())) {
                 fw.uncertain.push(u);
             }
         }

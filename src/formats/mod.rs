@@ -116,9 +116,58 @@ pub struct ParsedFile {
     pub doc: Document,
 }
 
+/// Whether a file may be configuration, from its path alone: `false` for names no
+/// format reads whatever the bytes (media, archives, compiled code, source code of
+/// other languages, documentation), so the walk never reads them.
+pub fn may_be_config(path: &Path) -> bool {
+    if is_documentation(path) {
+        return false;
+    }
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().to_ascii_lowercase())
+        .unwrap_or_default();
+    const NAMES: &[&str] = &[
+        ".gitignore",
+        ".gitattributes",
+        ".gitmodules",
+        ".dockerignore",
+        "license",
+        "copying",
+        "package-lock.json",
+        "yarn.lock",
+        "cargo.lock",
+        "go.sum",
+    ];
+    if NAMES.contains(&name.as_str()) {
+        return false;
+    }
+    let Some((_, ext)) = name.rsplit_once('.') else {
+        return true;
+    };
+    const NEVER: &[&str] = &[
+        // media and documents
+        "png", "jpg", "jpeg", "gif", "bmp", "ico", "svg", "webp", "tif", "tiff", "psd", "pdf",
+        "doc", "docx", "xls", "xlsx", "ppt", "pptx", "odt", "mp3", "mp4", "wav", "avi", "mov",
+        "webm", "ogg", "flac", "woff", "woff2", "ttf", "otf", "eot",
+        // archives and packages
+        "zip", "gz", "tgz", "bz2", "xz", "zst", "7z", "rar", "tar", "jar", "war", "ear", "deb",
+        "rpm", "apk", "msi", "cab", "iso", "img", "qcow2", "vmdk", "whl", "egg", "gem", "nupkg",
+        // compiled code and data stores
+        "exe", "dll", "so", "dylib", "o", "obj", "a", "lib", "class", "pyc", "pyo", "wasm", "rlib",
+        "rmeta", "pdb", "db", "sqlite", "sqlite3", "pack", "idx", "bin", "dat",
+        // source code of languages no format reads, and their maps
+        "py", "js", "mjs", "cjs", "ts", "tsx", "jsx", "go", "rs", "c", "h", "cc", "cpp", "hpp",
+        "cs", "java", "kt", "scala", "swift", "m", "php", "pl", "pm", "lua", "r", "dart", "ex",
+        "exs", "erl", "hs", "clj", "vue", "svelte", "css", "scss", "sass", "less", "map", "ipynb",
+        "lock", "sum", "log", "csv", "tsv", "parquet",
+    ];
+    !NEVER.contains(&ext)
+}
+
 /// Which format a file is, from its name and content; `None` skips it.
 pub fn classify(path: &Path, text: &str) -> Option<Format> {
-    if is_documentation(path) {
+    if !may_be_config(path) {
         return None;
     }
     if compose::sniff(path) {

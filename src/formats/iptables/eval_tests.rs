@@ -659,3 +659,27 @@ mod against_a_naive_walk {
         }
     }
 }
+
+#[test]
+fn only_sources_that_can_change_an_outcome_split_classes() {
+    // kube-proxy: `-s POD -j KUBE-MARK-MASQ` only marks for masquerading, and a nat
+    // `-d CLUSTER-IP` names the host's address, not a client's.
+    let text = "*nat\n:PREROUTING ACCEPT [0:0]\n:INPUT ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\n:POSTROUTING ACCEPT [0:0]\n:KUBE-SERVICES - [0:0]\n:KUBE-MARK-MASQ - [0:0]\n:KUBE-SEP-A - [0:0]\n\
+        -A PREROUTING -j KUBE-SERVICES\n-A OUTPUT -j KUBE-SERVICES\n\
+        -A KUBE-SERVICES -d 10.96.0.1/32 -p tcp -m tcp --dport 80 -j KUBE-SEP-A\n\
+        -A KUBE-MARK-MASQ -j MARK --set-xmark 0x4000/0x4000\n\
+        -A KUBE-SEP-A -s 10.128.0.5/32 -j KUBE-MARK-MASQ\n\
+        -A KUBE-SEP-A -p tcp -m tcp -j DNAT --to-destination 10.128.0.5:8080\nCOMMIT\n\
+        *filter\n:INPUT DROP [0:0]\n:FORWARD DROP [0:0]\n:OUTPUT ACCEPT [0:0]\n\
+        -A INPUT -p tcp -m tcp --dport 21 -j ACCEPT\nCOMMIT\n";
+    let fw = firewall(text);
+    assert_eq!(fw.classes.len(), 1, "{:?}", fw.classes);
+    assert_eq!(open_in(&fw, 1, 65535), "21");
+    // A source whose jump reaches an accept does split.
+    let fw = firewall(&filter(
+        "DROP",
+        ":TRUSTED - [0:0]\n-A INPUT -s 192.0.2.0/24 -j TRUSTED\n-A TRUSTED -p tcp -m tcp --dport 2222 -j ACCEPT\n-A INPUT -p tcp -m tcp --dport 21 -j ACCEPT\n",
+    ));
+    assert_eq!(fw.classes.len(), 2, "{:?}", fw.classes);
+    assert_eq!(some_in(&fw, 1, 65535), "2222");
+}
