@@ -424,11 +424,24 @@ fn contiguous_mask_len(family: Family, mask: u128) -> Option<u8> {
 
 /// Clients that can reach a host from outside: every address but loopback.
 pub fn clients(family: Family) -> AddrSet {
-    let loopback = match family {
-        Family::V4 => AddrSet::prefix(family, 0x7f00_0000, 8),
-        Family::V6 => AddrSet::single(family, 1),
+    clients_of(family).clone()
+}
+
+/// [`clients`] without a copy: every parsed address match is judged against it.
+pub fn clients_of(family: Family) -> &'static AddrSet {
+    static V4: std::sync::OnceLock<AddrSet> = std::sync::OnceLock::new();
+    static V6: std::sync::OnceLock<AddrSet> = std::sync::OnceLock::new();
+    let cell = match family {
+        Family::V4 => &V4,
+        Family::V6 => &V6,
     };
-    AddrSet::all(family).difference(&loopback)
+    cell.get_or_init(|| {
+        let loopback = match family {
+            Family::V4 => AddrSet::prefix(family, 0x7f00_0000, 8),
+            Family::V6 => AddrSet::single(family, 1),
+        };
+        AddrSet::all(family).difference(&loopback)
+    })
 }
 
 #[cfg(test)]

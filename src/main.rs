@@ -10,6 +10,11 @@ use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
+// glibc's allocator degrades on the millions of small port and address sets a
+// kube-proxy-sized dump makes (malloc_consolidate and unlink_chunk led the profile).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[derive(Parser)]
 #[command(
     name = "pasvlint",

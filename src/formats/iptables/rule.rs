@@ -7,7 +7,7 @@ use super::lex::Arg;
 use super::names::{self, EPHEMERAL};
 use super::{Applies, Family, Interner, Packet, PortRef, Proto, Rule, Sets, StateMatch, TableKind};
 use super::{ProblemKind, Target};
-use crate::addrset::{AddrSet, clients};
+use crate::addrset::{AddrSet, clients_of};
 use crate::filter::class::applies_to;
 use crate::portset::PortSet;
 use crate::source::{FileId, Span};
@@ -1321,7 +1321,7 @@ impl<'a, 'b> Parser<'a, 'b> {
             return;
         };
         let set = if invert { set.complement() } else { set };
-        let host = applies_to(&clients(set.family()), &set);
+        let host = applies_to(clients_of(set.family()), &set);
         if source {
             self.client_in = Some(set);
             self.condition_split(Applies::ToAll, host);
