@@ -216,6 +216,7 @@ impl FtpServer {
                 control_port: "listen_port",
                 range: |lo, hi| format!("pasv_min_port={lo} and pasv_max_port={hi}"),
                 random_bind_attempts: Some(9),
+                ports_allowed: (1024, 65535),
             },
             "iis6" | "iis5" => Vocabulary {
                 product: "IIS",
@@ -223,6 +224,7 @@ impl FtpServer {
                 control_port: "ServerBindings",
                 range: |lo, hi| format!("PassivePortRange=\"{lo}-{hi}\""),
                 random_bind_attempts: None,
+                ports_allowed: (5001, 65535),
             },
             "iis7" => Vocabulary {
                 product: "IIS",
@@ -230,6 +232,7 @@ impl FtpServer {
                 control_port: "the ftp binding",
                 range: |lo, hi| format!("lowDataChannelPort={lo} and highDataChannelPort={hi}"),
                 random_bind_attempts: None,
+                ports_allowed: (1025, 65535),
             },
             // Images that write the daemon's config from their environment
             // (src/formats/compose/images.rs): fixes name the variables.
@@ -239,6 +242,7 @@ impl FtpServer {
                 control_port: "the published control port",
                 range: |lo, hi| format!("PASV_MIN_PORT={lo} and PASV_MAX_PORT={hi}"),
                 random_bind_attempts: Some(9),
+                ports_allowed: (1024, 65535),
             },
             "delfer/alpine-ftp-server" => Vocabulary {
                 product: "vsftpd",
@@ -246,6 +250,7 @@ impl FtpServer {
                 control_port: "the published control port",
                 range: |lo, hi| format!("MIN_PORT={lo} and MAX_PORT={hi}"),
                 random_bind_attempts: Some(9),
+                ports_allowed: (1024, 65535),
             },
             "stilliard/pure-ftpd" => Vocabulary {
                 product: "pure-ftpd",
@@ -253,6 +258,7 @@ impl FtpServer {
                 control_port: "the published control port",
                 range: |lo, hi| format!("FTP_PASSIVE_PORTS={lo}:{hi}"),
                 random_bind_attempts: None,
+                ports_allowed: (1024, 65535),
             },
             "garethflowers/ftp-server" | "panubo/vsftpd" | "million12/vsftpd" | "bogem/ftp" => {
                 Vocabulary {
@@ -265,6 +271,7 @@ impl FtpServer {
                         )
                     },
                     random_bind_attempts: Some(9),
+                    ports_allowed: (1024, 65535),
                 }
             }
             "pure-ftpd" => Vocabulary {
@@ -273,6 +280,7 @@ impl FtpServer {
                 control_port: "Bind",
                 range: |lo, hi| format!("PassivePortRange {lo} {hi}"),
                 random_bind_attempts: None,
+                ports_allowed: (1024, 65535),
             },
             "proftpd" => Vocabulary {
                 product: "ProFTPD",
@@ -280,6 +288,7 @@ impl FtpServer {
                 control_port: "Port",
                 range: |lo, hi| format!("PassivePorts {lo} {hi}"),
                 random_bind_attempts: None,
+                ports_allowed: (1024, 65535),
             },
             "filezilla-0.9" => Vocabulary {
                 product: "FileZilla Server",
@@ -291,6 +300,7 @@ impl FtpServer {
                     )
                 },
                 random_bind_attempts: None,
+                ports_allowed: (1024, 65535),
             },
             "filezilla" => Vocabulary {
                 product: "FileZilla Server",
@@ -300,6 +310,7 @@ impl FtpServer {
                 // Its port manager skips the ports its own sessions lease; the 15
                 // tries only meet ports other programs hold.
                 random_bind_attempts: None,
+                ports_allowed: (1024, 65535),
             },
             _ => Vocabulary {
                 product: "the FTP server",
@@ -307,6 +318,7 @@ impl FtpServer {
                 control_port: "the control port",
                 range: |lo, hi| format!("the passive range to {lo}-{hi}"),
                 random_bind_attempts: None,
+                ports_allowed: (1024, 65535),
             },
         }
     }
@@ -323,6 +335,9 @@ pub struct Vocabulary {
     /// busy ports (vsftpd: 9 tries, then `500 OOPS: vsf_sysutil_bind`);
     /// `None` when it finds any free port in the range.
     pub random_bind_attempts: Option<u32>,
+    /// The ports a passive range may take in this product (vsftpd ignores a
+    /// `pasv_min_port` of 1024 or less, IIS 6 validates 5001-65535).
+    pub ports_allowed: (u16, u16),
 }
 
 /// What a firewall does to a new inbound TCP connection on a set of ports.

@@ -2,9 +2,10 @@
 
 use super::{Rule, passive_spans};
 use crate::diag::Diagnostic;
-use crate::facts::FtpServer;
+use crate::facts::{FtpServer, Vocabulary};
 use crate::hosts::Host;
 use crate::policy::Policy;
+use crate::portset::PortSet;
 use crate::source::Span;
 
 pub struct PassiveRangeTooSmall;
@@ -113,20 +114,13 @@ impl PassiveRangeTooSmall {
         if let Some(span) = demand.span {
             d = d.with_related(span, format!("admits {} sessions", demand.sessions));
         }
-        let lo = ports.first().unwrap_or(1024);
-        let hi = (u64::from(lo) + needed - 1).min(65535) as u16;
-        let fits = fitting_sessions(available, per_session, words.random_bind_attempts);
-        Some(d.with_help(format!(
-            "widen the range to at least {needed} ports (e.g. set {}) and open them in the firewall, or lower {} to {fits}",
-            (words.range)(lo, hi),
-            words.max_sessions,
-        )))
+        Some(d.with_help(help(&words, ports, &demand, needed, per_session)))
     }
 
     fn message(
         &self,
         server: &FtpServer,
-        ports: &crate::portset::PortSet,
+        ports: &PortSet,
         demand: &Demand,
         per_session: u32,
         connections: u64,
@@ -168,6 +162,61 @@ impl PassiveRangeTooSmall {
     }
 }
 
+/// A fix that can be followed: a range the product accepts, or, when none is wide
+/// enough, the session limit to set instead.
+fn help(
+    words: &Vocabulary,
+    ports: &PortSet,
+    demand: &Demand,
+    needed: u64,
+    per_session: u32,
+) -> String {
+    let attempts = words.random_bind_attempts;
+    let available = u64::from(ports.count());
+    let fits_now = fitting_sessions(available, per_session, attempts);
+    let (allowed_lo, allowed_hi) = words.ports_allowed;
+    let widest = u64::from(allowed_hi - allowed_lo) + 1;
+    if demand.unlimited {
+        return format!(
+            "no range carries unlimited sessions: set {} to the sessions this host must carry and give the range that many ports{}",
+            words.max_sessions,
+            per_port_note(per_session)
+        );
+    }
+    if needed > widest {
+        let fits_widest = fitting_sessions(widest, per_session, attempts);
+        return format!(
+            "no passive range {} accepts can carry {} sessions ({needed} ports needed, {allowed_lo}-{allowed_hi} has {widest}): lower {} to {fits_widest} with {} open in the firewall, or to {fits_now} for the current range",
+            words.product,
+            demand.sessions,
+            words.max_sessions,
+            (words.range)(allowed_lo, allowed_hi),
+        );
+    }
+    let (lo, hi) = widened(ports.first().unwrap_or(allowed_lo), needed, words.ports_allowed);
+    format!(
+        "widen the range to at least {needed} ports (e.g. set {}) and open them in the firewall, or lower {} to {fits_now}",
+        (words.range)(lo, hi),
+        words.max_sessions,
+    )
+}
+
+fn per_port_note(per_session: u32) -> String {
+    if per_session > 1 {
+        format!(" ({per_session} per session)")
+    } else {
+        String::new()
+    }
+}
+
+/// `needed` ports from `lo`, moved down where they would pass the top of what the
+/// product accepts (`needed` fits in `allowed`).
+fn widened(lo: u16, needed: u64, (allowed_lo, allowed_hi): (u16, u16)) -> (u16, u16) {
+    let top = u64::from(allowed_hi);
+    let lo = u64::from(lo.max(allowed_lo)).min(top + 1 - needed);
+    (lo as u16, (lo + needed - 1) as u16)
+}
+
 /// The most sessions `ports` carries within the accepted failure chance.
 fn fitting_sessions(ports: u64, per_session: u32, attempts: Option<u32>) -> u64 {
     let per = u64::from(per_session);
@@ -192,5 +241,13 @@ mod tests {
         assert_eq!(ports_needed(0, Some(9)), 1);
         assert_eq!(fitting_sessions(99, 1, Some(9)), 60);
         assert_eq!(fitting_sessions(6, 1, None), 6);
+    }
+
+    #[test]
+    fn a_widened_range_stays_within_what_the_product_accepts() {
+        assert_eq!(widened(9981, 100, (1024, 65535)), (9981, 10080));
+        assert_eq!(widened(65000, 3335, (1024, 65535)), (62201, 65535));
+        assert_eq!(widened(1000, 10, (1025, 65535)), (1025, 1034));
+        assert_eq!(widened(5001, 60535, (5001, 65535)), (5001, 65535));
     }
 }
