@@ -8,6 +8,7 @@ pub mod discover;
 pub mod emit;
 pub mod facts;
 pub mod filter;
+pub mod fix;
 pub mod formats;
 pub mod hosts;
 pub mod lsp;

@@ -111,6 +111,12 @@ struct CheckArgs {
     /// Record every current finding in FILE and exit 0
     #[arg(long, value_name = "FILE")]
     write_baseline: Option<PathBuf>,
+    /// Apply the fixes findings carry, then report what is left
+    #[arg(long, conflicts_with_all = ["diff", "write_baseline"])]
+    fix: bool,
+    /// Print the fixes as a unified diff and change nothing (exit 1 when there are any)
+    #[arg(long, conflicts_with = "write_baseline")]
+    diff: bool,
 }
 
 #[derive(clap::Args)]
@@ -297,6 +303,30 @@ fn check(args: CheckArgs) -> Result<u8, String> {
     if let Some(baseline) = &baseline {
         baseline.apply(&mut report);
     }
+    if args.fix || args.diff {
+        if args.common.stdin_filename.is_some() {
+            return Err("--fix and --diff read files from disk; drop --stdin-filename".to_owned());
+        }
+        let plan = pasvlint::fix::plan(&report);
+        let plan = pasvlint::fix::verify(plan, &report);
+        for (path, why) in &plan.skipped {
+            eprintln!("pasvlint: not fixed in {}: {why}", path.display());
+        }
+        if args.diff {
+            let diffs: String = plan.files.iter().map(pasvlint::fix::unified_diff).collect();
+            write_output(None, &diffs)?;
+            return Ok(if plan.files.is_empty() {
+                0
+            } else {
+                EXIT_FINDINGS
+            });
+        }
+        apply_fixes(&plan)?;
+        report = run_lint(&args.common, &config)?;
+        if let Some(baseline) = &baseline {
+            baseline.apply(&mut report);
+        }
+    }
     write_reports(&report, &destinations, &args)?;
     if !report.unreadable.is_empty() {
         return Ok(EXIT_USAGE);
@@ -306,6 +336,22 @@ fn check(args: CheckArgs) -> Result<u8, String> {
         .threshold()
         .is_some_and(|t| report.diagnostics.iter().any(|d| d.severity >= t));
     Ok(if failing { EXIT_FINDINGS } else { 0 })
+}
+
+fn apply_fixes(plan: &pasvlint::fix::Plan) -> Result<(), String> {
+    let mut count = 0;
+    for file in &plan.files {
+        pasvlint::fix::write_atomically(&file.path, &file.bytes)
+            .map_err(|e| format!("cannot write {}: {e}", file.path.display()))?;
+        count += file.fixed.len();
+    }
+    eprintln!(
+        "pasvlint: fixed {count} finding{} in {} file{}",
+        if count == 1 { "" } else { "s" },
+        plan.files.len(),
+        if plan.files.len() == 1 { "" } else { "s" }
+    );
+    Ok(())
 }
 
 fn report_format() -> impl TypedValueParser<Value = emit::ReportFormat> {

@@ -56,6 +56,17 @@ fn only_cr_is_wrong(value: &str) -> bool {
         .is_some_and(|v| parse_bool(v).is_some())
 }
 
+/// Every carriage return that ends a line, removed.
+fn crlf_edits(source: &SourceFile) -> Vec<(crate::source::Span, String)> {
+    let bytes = source.text.as_bytes();
+    bytes
+        .windows(2)
+        .enumerate()
+        .filter(|(_, w)| w == b"\r\n")
+        .map(|(i, _)| (source.span(i, i + 1), String::new()))
+        .collect()
+}
+
 impl VsftpdBadBoolean {
     /// One finding for the whole file: the line endings are the cause, not each line.
     fn crlf(&self, first: &Setting, count: usize, source: &SourceFile) -> Diagnostic {
@@ -76,6 +87,7 @@ impl VsftpdBadBoolean {
             "value ends in \\r",
         )
         .with_help(convert_to_lf(source))
+        .with_fix("convert the file to Unix (LF) line endings", crlf_edits(source))
     }
 
     fn bad_value(&self, setting: &Setting, source: &SourceFile, cut: bool) -> Diagnostic {

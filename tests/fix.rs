@@ -1,0 +1,175 @@
+//! `check --fix` and `--diff`: each fix lands byte-exact in the file's own encoding
+//! and line endings, the fixed findings are gone, and the real vsftpd starts with
+//! every vsftpd fixture pasvlint fixed.
+
+mod support {
+    #![allow(dead_code)]
+    pub mod cases;
+    pub mod netns;
+    pub mod requirements;
+}
+
+use std::os::unix::fs::PermissionsExt;
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+use support::requirements::ready;
+
+fn pasvlint(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_pasvlint"))
+        .args(args)
+        .output()
+        .expect("run pasvlint")
+}
+
+fn concise(path: &Path) -> String {
+    let out = pasvlint(&[
+        "check",
+        "--isolated",
+        "--format",
+        "concise",
+        path.to_str().unwrap(),
+    ]);
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+#[test]
+fn fix_edits_only_what_the_findings_name_and_keeps_the_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let conf = dir.path().join("vsftpd.conf");
+    let before = "# managed\r\nListen=YES\r\nanonymous_enable=YES\r\nPasv_min_port=50000\r\npasv_max_port=50010\r\n";
+    std::fs::write(&conf, before).unwrap();
+    std::fs::set_permissions(&conf, std::fs::Permissions::from_mode(0o640)).unwrap();
+    let root = dir.path().to_str().unwrap();
+
+    let diff = pasvlint(&["check", "--isolated", "--diff", root]);
+    assert_eq!(
+        diff.status.code(),
+        Some(1),
+        "--diff exits 1 when it has changes"
+    );
+    let shown = String::from_utf8_lossy(&diff.stdout);
+    assert!(
+        shown.contains("\n-Listen=YES\r\n") && shown.contains("\n+listen=YES\n"),
+        "{shown:?}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(&conf).unwrap(),
+        before,
+        "--diff changes nothing"
+    );
+
+    let fixed = pasvlint(&["check", "--isolated", "--fix", "--format", "concise", root]);
+    assert!(
+        String::from_utf8_lossy(&fixed.stderr).contains("fixed 3 findings in 1 file"),
+        "{}",
+        String::from_utf8_lossy(&fixed.stderr)
+    );
+    assert_eq!(
+        std::fs::read_to_string(&conf).unwrap(),
+        "# managed\nlisten=YES\nanonymous_enable=YES\npasv_min_port=50000\npasv_max_port=50010\n"
+    );
+    let mode = std::fs::metadata(&conf).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o640, "permissions kept");
+    let left = concise(dir.path());
+    assert!(
+        !left.contains("vsftpd-unknown-directive") && !left.contains("vsftpd-bad-boolean"),
+        "{left}"
+    );
+    assert!(
+        left.contains("passive-range-too-small"),
+        "the rest is still reported: {left}"
+    );
+    let names: Vec<String> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(names, ["vsftpd.conf"], "no temporary file left behind");
+}
+
+#[test]
+fn a_fix_is_never_applied_to_stdin() {
+    let out = pasvlint(&[
+        "check",
+        "--isolated",
+        "--fix",
+        "--stdin-filename",
+        "vsftpd.conf",
+        "-",
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+}
+
+/// Every vsftpd fixture that carries a fix, fixed in a copy: vsftpd starts with it.
+#[test]
+fn vsftpd_starts_with_every_fixed_fixture() {
+    if !ready(
+        "vsftpd_starts_with_every_fixed_fixture",
+        &["/usr/sbin/vsftpd"],
+        &[],
+    ) {
+        return;
+    }
+    let mut fixed = 0;
+    for case in support::cases::rule_cases() {
+        let Some(conf) = vsftpd_conf(&case) else {
+            continue;
+        };
+        let dir = tempfile::tempdir().unwrap();
+        let copy = dir.path().join("vsftpd.conf");
+        std::fs::copy(&conf, &copy).unwrap();
+        let before = std::fs::read(&copy).unwrap();
+        pasvlint(&[
+            "check",
+            "--isolated",
+            "--fix",
+            "--select",
+            "vsftpd",
+            dir.path().to_str().unwrap(),
+        ]);
+        if std::fs::read(&copy).unwrap() == before {
+            continue;
+        }
+        fixed += 1;
+        let left = concise(dir.path());
+        let fatal = left
+            .lines()
+            .any(|l| l.contains(": error: vsftpd refuses to start"));
+        let said = vsftpd_says(&copy, dir.path());
+        assert_eq!(
+            said.contains("not configured for standalone"),
+            !fatal,
+            "{}: vsftpd said {said:?} of the fixed file; pasvlint: {left}",
+            case.display()
+        );
+    }
+    assert!(fixed > 0, "no vsftpd fixture carries a fix");
+}
+
+fn vsftpd_conf(case: &Path) -> Option<std::path::PathBuf> {
+    ["vsftpd.conf", "etc/vsftpd.conf", "etc/vsftpd/vsftpd.conf"]
+        .iter()
+        .map(|p| case.join(p))
+        .find(|p| p.is_file())
+}
+
+/// What vsftpd writes on fd 0 when started on `conf` with listening off.
+fn vsftpd_says(conf: &Path, dir: &Path) -> String {
+    let out = dir.join("out");
+    let fd0 = std::fs::File::options()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .open(&out)
+        .unwrap();
+    Command::new("/usr/sbin/vsftpd")
+        .arg(conf)
+        .arg("-olisten=NO")
+        .arg("-olisten_ipv6=NO")
+        .stdin(Stdio::from(fd0))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .unwrap();
+    String::from_utf8_lossy(&std::fs::read(out).unwrap_or_default()).into_owned()
+}
