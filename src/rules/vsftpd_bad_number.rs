@@ -30,20 +30,27 @@ impl Rule for VsftpdBadNumber {
                 continue;
             };
             let effect = effect(setting, config);
-            out.push(
-                Diagnostic::new(
-                    self.name(),
-                    format!(
-                        "`{}={}` {}{effect}",
-                        setting.name,
-                        shown_short(value.trim_end_matches('\r')),
-                        problem.what
-                    ),
-                    setting.value.unwrap_or(setting.line),
-                    format!("vsftpd reads {n}"),
-                )
-                .with_help(problem.help),
-            );
+            let mut d = Diagnostic::new(
+                self.name(),
+                format!(
+                    "`{}={}` {}{effect}",
+                    setting.name,
+                    shown_short(value.trim_end_matches('\r')),
+                    problem.what
+                ),
+                setting.value.unwrap_or(setting.line),
+                format!("vsftpd reads {n}"),
+            )
+            .with_help(problem.help);
+            if let (Some(meant), Some(span)) = (&problem.meant, setting.value) {
+                // Whatever follows the number (a CR of a CRLF file) stays.
+                let kept = &value[value.trim_end().len()..];
+                d = d.with_fix(
+                    format!("write {}={meant}", setting.name),
+                    vec![(span, format!("{meant}{kept}"))],
+                );
+            }
+            out.push(d);
         }
     }
 }
@@ -52,6 +59,8 @@ struct Misread {
     /// Completes "`name=value` ...": the cause and the number vsftpd uses.
     what: String,
     help: String,
+    /// The value that says what was meant, where that is clear.
+    meant: Option<String>,
 }
 
 fn misread(name: &str, value: &str) -> Option<Misread> {
@@ -64,7 +73,20 @@ fn misread(name: &str, value: &str) -> Option<Misread> {
     } else {
         format!("write a plain decimal number{}", default_example(name))
     };
-    let misread = |what: String, help: String| Some(Misread { what, help });
+    let misread = |what: String, help: String| {
+        Some(Misread {
+            what,
+            help,
+            meant: None,
+        })
+    };
+    let meant = |what: String, help: String, value: String| {
+        Some(Misread {
+            what,
+            help,
+            meant: Some(value),
+        })
+    };
     let trimmed = trim_c_space(value);
     if trimmed.starts_with("0x") || trimmed.starts_with("0X") {
         return misread(
@@ -83,9 +105,10 @@ fn misread(name: &str, value: &str) -> Option<Misread> {
             .filter(char::is_ascii_digit)
             .map(|c| format!(" up to `{c}`"))
             .unwrap_or_default();
-        return misread(
+        return meant(
             format!("starts with 0, so vsftpd reads it as octal{stop}: {n}"),
             format!("write `{name}={}` without the leading zero", written),
+            written.to_string(),
         );
     }
     if mode && !r.octal && written >= 8 {
