@@ -623,3 +623,33 @@ fn gitignored_files_are_skipped_as_rg_skips_them_unless_no_ignore() {
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(stdout.contains("unknown directive `Listen`"), "{stdout}");
 }
+
+#[test]
+fn facts_draws_a_port_map_per_host() {
+    let out = pasvlint(&["facts", "--isolated", "fixtures/seeds/linux-passive"]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let map: Vec<&str> = stdout
+        .lines()
+        .skip_while(|l| !l.contains("port map"))
+        .collect();
+    assert_eq!(
+        map,
+        [
+            "  port map (tcp)      21       9981-9986  9987-9990",
+            "    vsftpd hands out  ctl      pasv       .",
+            "    iptables ipv4     open     open       open",
+            "    verdict           ok       ok         unused",
+        ],
+        "{stdout}"
+    );
+    let out = pasvlint(&[
+        "facts",
+        "--isolated",
+        "fixtures/rules/passive-ports-blocked/bad-compose-range-published-short",
+    ]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains("    verdict           ok       ok           BLOCKED"),
+        "{stdout}"
+    );
+}

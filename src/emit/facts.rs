@@ -226,6 +226,9 @@ pub fn render_human(report: &Report) -> String {
             let named = h.firewall_v6.is_some();
             firewall_human(&mut out, f, named.then_some(family), &report.sources);
         }
+        if let Some(map) = super::portmap::render(h) {
+            out.push_str(&map);
+        }
     }
     out
 }

@@ -8,6 +8,7 @@ pub mod gitlab;
 pub mod human;
 pub mod json;
 pub mod junit;
+pub mod portmap;
 pub mod rdjson;
 pub mod sarif;
 pub mod statistics;

@@ -1,0 +1,216 @@
+//! The port map `pasvlint facts` draws for a host: one row for what each server
+//! hands out, one per firewall layer and family, one per source class that reaches
+//! more, and a verdict row, over the port ranges where any of them changes, so a
+//! mismatch is seen at a glance.
+
+use crate::facts::{Family, Firewall};
+use crate::hosts::Host;
+use crate::portset::PortSet;
+use std::fmt::Write as _;
+
+/// Columns beyond this are summarised: a map must fit a terminal.
+const MAX_COLUMNS: usize = 10;
+
+struct Row {
+    label: String,
+    cells: Vec<&'static str>,
+}
+
+/// The map, or `None` when the host has no server with a known passive range.
+pub fn render(host: &Host) -> Option<String> {
+    let served = served_ports(host);
+    if served.is_empty() {
+        return None;
+    }
+    let filters: Vec<(Family, &Firewall)> = host
+        .firewalls()
+        .filter(|(family, _)| *family == Family::V4 || host.firewall_v6.is_some())
+        .collect();
+    let mut sets: Vec<PortSet> = vec![served.clone()];
+    for (_, f) in &filters {
+        sets.extend(f.own_layers().into_iter().map(|l| l.open_to_all));
+        sets.push(f.open_to_any());
+    }
+    let (columns, left_out) = columns(&sets, &served);
+    let mut rows = server_rows(host, &columns);
+    for (family, f) in &filters {
+        rows.extend(filter_rows(
+            *family,
+            f,
+            &columns,
+            host.firewall_v6.is_some(),
+        ));
+    }
+    rows.push(verdict_row(&filters, &served, &columns));
+    Some(draw(&columns, &rows, left_out))
+}
+
+fn served_ports(host: &Host) -> PortSet {
+    host.servers.iter().fold(PortSet::empty(), |acc, s| {
+        let mut ports = acc.union(s.passive.ports().unwrap_or(&PortSet::empty()));
+        if let Some(p) = s.control_port.value {
+            ports = ports.union(&PortSet::single(p));
+        }
+        ports
+    })
+}
+
+/// The ranges where some set begins or ends, among the ports a server uses or a
+/// filter opens; at most [`MAX_COLUMNS`], served ports first.
+fn columns(sets: &[PortSet], served: &PortSet) -> (Vec<PortSet>, usize) {
+    let mut cuts: Vec<u32> = vec![1, 65536];
+    for set in sets {
+        for &(lo, hi) in set.ranges() {
+            cuts.push(u32::from(lo));
+            cuts.push(u32::from(hi) + 1);
+        }
+    }
+    cuts.sort_unstable();
+    cuts.dedup();
+    let mut all: Vec<PortSet> = cuts
+        .windows(2)
+        .filter(|w| w[0] >= 1 && w[1] <= 65536 && w[0] < w[1])
+        .map(|w| PortSet::range(w[0] as u16, (w[1] - 1) as u16))
+        .filter(|c| c.intersects(served) || sets[1..].iter().any(|s| s.intersects(c)))
+        .filter(|c| c.intersects(served) || c.count() < 60000)
+        .collect();
+    if all.len() > MAX_COLUMNS {
+        let mut keep: Vec<PortSet> = all
+            .iter()
+            .filter(|c| c.intersects(served))
+            .cloned()
+            .collect();
+        keep.extend(all.iter().filter(|c| !c.intersects(served)).cloned());
+        keep.truncate(MAX_COLUMNS);
+        let left = all.len() - keep.len();
+        keep.sort_by_key(|c| c.first());
+        return (keep, left);
+    }
+    all.sort_by_key(|c| c.first());
+    (all, 0)
+}
+
+fn server_rows(host: &Host, columns: &[PortSet]) -> Vec<Row> {
+    host.servers
+        .iter()
+        .map(|s| {
+            let passive = s.passive.ports().cloned().unwrap_or_default();
+            let control = s
+                .control_port
+                .value
+                .map(PortSet::single)
+                .unwrap_or_default();
+            Row {
+                label: format!("{} hands out", s.vocabulary().product),
+                cells: columns
+                    .iter()
+                    .map(|c| {
+                        if c.is_subset(&control) {
+                            "ctl"
+                        } else if c.is_subset(&passive) {
+                            "pasv"
+                        } else {
+                            "."
+                        }
+                    })
+                    .collect(),
+            }
+        })
+        .collect()
+}
+
+fn filter_rows(family: Family, f: &Firewall, columns: &[PortSet], named: bool) -> Vec<Row> {
+    let which = if named || f.family.is_some() {
+        format!(" {}", family.as_str())
+    } else {
+        String::new()
+    };
+    let mut rows: Vec<Row> = f
+        .own_layers()
+        .iter()
+        .map(|layer| Row {
+            label: format!("{}{which}", layer.kind),
+            cells: columns
+                .iter()
+                .map(|c| open_cell(c, &layer.open_to_all, &PortSet::empty()))
+                .collect(),
+        })
+        .collect();
+    for class in f.classes_reaching_more() {
+        rows.push(Row {
+            label: format!("  {}", class.describe()),
+            cells: columns
+                .iter()
+                .map(|c| open_cell(c, &class.open, &PortSet::empty()))
+                .collect(),
+        });
+    }
+    rows
+}
+
+fn open_cell(column: &PortSet, all: &PortSet, some: &PortSet) -> &'static str {
+    if column.is_subset(all) {
+        "open"
+    } else if column.intersects(all) || column.intersects(some) {
+        "some"
+    } else {
+        "-"
+    }
+}
+
+/// Per column: a served port every client reaches (`ok`), some reach (`some`), none
+/// reach (`BLOCKED`), or an opened port nothing serves (`unused`).
+fn verdict_row(filters: &[(Family, &Firewall)], served: &PortSet, columns: &[PortSet]) -> Row {
+    let cells = columns
+        .iter()
+        .map(|c| {
+            if !c.intersects(served) {
+                return "unused";
+            }
+            if filters.is_empty() {
+                return "?";
+            }
+            let open_all = filters.iter().all(|(_, f)| c.is_subset(&f.open_to_all));
+            let open_any = filters.iter().all(|(_, f)| c.intersects(&f.open_to_any()));
+            match (open_all, open_any) {
+                (true, _) => "ok",
+                (false, true) => "some",
+                _ => "BLOCKED",
+            }
+        })
+        .collect();
+    Row {
+        label: "verdict".to_owned(),
+        cells,
+    }
+}
+
+fn draw(columns: &[PortSet], rows: &[Row], left_out: usize) -> String {
+    const TITLE: &str = "port map (tcp)";
+    let headers: Vec<String> = columns.iter().map(|c| c.to_string()).collect();
+    let label_width = rows
+        .iter()
+        .map(|r| r.label.len() + 2)
+        .max()
+        .unwrap_or(0)
+        .max(TITLE.len());
+    let widths: Vec<usize> = headers.iter().map(|h| h.len().max(7)).collect();
+    let mut out = format!("  {TITLE:label_width$}");
+    for (h, w) in headers.iter().zip(&widths) {
+        let _ = write!(out, "  {h:w$}");
+    }
+    if left_out > 0 {
+        let _ = write!(out, "  (+{left_out} more ranges)");
+    }
+    out.truncate(out.trim_end().len());
+    out.push('\n');
+    for row in rows {
+        let _ = write!(out, "    {:w$}", row.label, w = label_width - 2);
+        for (cell, w) in row.cells.iter().zip(&widths) {
+            let _ = write!(out, "  {cell:w$}");
+        }
+        out.truncate(out.trim_end().len());
+        out.push('\n');
+    }
+    out
+}
