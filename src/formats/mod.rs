@@ -24,6 +24,7 @@ pub mod winfw;
 pub mod winscript;
 pub mod written;
 pub mod xml;
+pub mod yaml;
 
 use crate::facts::FileFacts;
 use crate::source::SourceFile;
