@@ -20,13 +20,13 @@ impl Rule for KubeSyntaxError {
                 Diagnostic::new(
                     self.name(),
                     format!(
-                        "the manifest is not valid YAML ({}): `kubectl apply -f` refuses the whole file, so none of its objects is created",
+                        "the manifest is not valid YAML ({}): `kubectl apply -f` stops at this document, so none of the objects from here on is created (pasvlint reads none of the file's objects)",
                         e.message
                     ),
                     e.span,
                     "YAML error here",
                 )
-                .with_help("fix the YAML here; `kubectl apply --dry-run=client -f FILE` shows the same error"),
+                .with_help("fix the YAML here; `kubectl create --dry-run=client -f FILE` reports it (as `error parsing FILE`) before it contacts any cluster"),
             );
         }
     }
