@@ -73,23 +73,33 @@ pub fn selects(selector: &Labels, pod: &Labels) -> bool {
 const VALUE_FROM: &str =
     "comes from `valueFrom` (a ConfigMap, Secret or field) not in the manifest";
 
-/// The FTP servers of the cluster's pods and what reaches them from outside.
-pub fn facts(bundle: &Bundle) -> FileFacts {
-    let objects: Vec<(&ParsedFile, &Object)> = bundle
+/// Every object of the bundle, with the file it is in.
+fn objects(bundle: &Bundle) -> Vec<(&ParsedFile, &Object)> {
+    bundle
         .parts
         .iter()
         .filter_map(|p| Some((p, manifests(p)?)))
         .flat_map(|(p, m)| m.objects.iter().map(move |o| (p, o)))
-        .collect();
-    let mut ftp = Vec::new();
-    let mut pods = Vec::new();
-    for (part, obj) in &objects {
+        .collect()
+}
+
+/// Each FTP server of the cluster with its pod and what selects the pod.
+pub fn ftp_pods(bundle: &Bundle) -> Vec<(FtpServer, Pod<'_>)> {
+    let all = objects(bundle);
+    let mut out = Vec::new();
+    for (part, obj) in &all {
         let Object::Workload(w) = obj else { continue };
         for server in servers(w, part) {
-            pods.push(pod(w, &server, &objects));
-            ftp.push(server);
+            let pod = pod(w, &server, &all);
+            out.push((server, pod));
         }
     }
+    out
+}
+
+/// The FTP servers of the cluster's pods and what reaches them from outside.
+pub fn facts(bundle: &Bundle) -> FileFacts {
+    let (ftp, pods): (Vec<FtpServer>, Vec<Pod>) = ftp_pods(bundle).into_iter().unzip();
     if ftp.is_empty() {
         return FileFacts::default();
     }
