@@ -83,6 +83,11 @@ fn objects(bundle: &Bundle) -> Vec<(&ParsedFile, &Object)> {
         .collect()
 }
 
+/// A Helm template or a file that does not parse: its objects are not known.
+fn unread(m: &Manifests) -> bool {
+    m.template || m.syntax_error.is_some()
+}
+
 /// Each FTP server of the cluster with its pod and what selects the pod.
 pub fn ftp_pods(bundle: &Bundle) -> Vec<(FtpServer, Pod<'_>)> {
     let all = objects(bundle);
@@ -102,6 +107,13 @@ pub fn facts(bundle: &Bundle) -> FileFacts {
     let (ftp, pods): (Vec<FtpServer>, Vec<Pod>) = ftp_pods(bundle).into_iter().unzip();
     if ftp.is_empty() {
         return FileFacts::default();
+    }
+    if bundle.parts.iter().filter_map(manifests).any(unread) {
+        // A Service or policy may sit in the file not read: reachability is unknown.
+        return FileFacts {
+            ftp,
+            ..FileFacts::default()
+        };
     }
     let files: Vec<_> = bundle.parts.iter().map(|p| p.source.id).collect();
     let anchor = pods

@@ -172,6 +172,14 @@ fn list_items_value_from_and_templates() {
     assert!(m.syntax_error.is_some());
 }
 
+#[test]
+fn an_unread_template_leaves_reachability_unknown() {
+    let helm = "apiVersion: v1\nkind: Service\nspec:\n  ports: {{ .Values.ports }\n";
+    let f = cluster::facts(&cluster(&[("c/d.yaml", FAURIA), ("c/templates/s.yaml", helm)])[0]);
+    assert_eq!(f.ftp.len(), 1);
+    assert!(f.firewall.is_none());
+}
+
 proptest::proptest! {
     #[test]
     fn any_text_reads_without_panic(text in "(apiVersion: v1\\n|kind: |Service|Pod|List|items:|spec:|ports:|\\n|  |- |port: |targetPort: |nodePort: |21|30100|x|\"|\\{|\\}|\\[|\\]|:|---\\n|é|#)*") {
