@@ -120,7 +120,16 @@ fn walk(file: FileId, text: &str, mut each: impl FnMut(Node) -> bool) -> Result<
         })?;
         let start = offsets.byte(span.start.index());
         let end = offsets.byte(span.end.index()).max(start);
-        if builder.push(event, Span::new(file, start, end), text) {
+        let done = builder.push(event, Span::new(file, start, end), text);
+        if builder.expanded > ALIAS_BUDGET {
+            return Err(SyntaxError {
+                span: Span::new(file, start, end),
+                message: format!(
+                    "aliases expand to more than {ALIAS_BUDGET} nodes; go-yaml, which Compose and kubectl use, refuses such excessive aliasing"
+                ),
+            });
+        }
+        if done {
             if let Some(root) = builder.root.take() {
                 if !each(root) {
                     return Ok(());
@@ -158,11 +167,30 @@ enum Open {
     Map(Vec<(Node, Node)>, Option<Node>, Span, usize),
 }
 
+/// How many nodes aliases may copy in one stream: a few nested anchors would
+/// otherwise expand exponentially ("billion laughs").
+const ALIAS_BUDGET: usize = 1_000_000;
+
 #[derive(Default)]
 struct Builder {
     stack: Vec<Open>,
     anchors: HashMap<usize, Node>,
     root: Option<Node>,
+    /// Nodes copied by aliases so far.
+    expanded: usize,
+}
+
+fn weight(node: &Node) -> usize {
+    match node {
+        Node::Scalar { .. } => 1,
+        Node::Seq { items, .. } => 1 + items.iter().map(weight).sum::<usize>(),
+        Node::Map { entries, .. } => {
+            1 + entries
+                .iter()
+                .map(|(k, v)| weight(k) + weight(v))
+                .sum::<usize>()
+        }
+    }
 }
 
 impl Builder {
@@ -182,6 +210,10 @@ impl Builder {
                 );
             }
             Event::Alias(id) => {
+                self.expanded += self.anchors.get(&id).map_or(1, weight);
+                if self.expanded > ALIAS_BUDGET {
+                    return false;
+                }
                 let node = self.anchors.get(&id).cloned().unwrap_or(Node::Scalar {
                     text: String::new(),
                     span,
@@ -311,6 +343,19 @@ mod tests {
             Some("1")
         );
         assert!(parse_stream(FileId(0), "a: 1\n---\nb: [\n").is_err());
+    }
+
+    #[test]
+    fn nested_aliases_stop_at_the_budget() {
+        let mut text = String::from("a0: &a0 [x, x, x, x, x, x, x, x, x, x]\n");
+        for i in 1..9 {
+            let p = i - 1;
+            text.push_str(&format!(
+                "a{i}: &a{i} [*a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}]\n"
+            ));
+        }
+        let e = parse(FileId(0), &text).unwrap_err();
+        assert!(e.message.contains("aliases expand"), "{}", e.message);
     }
 
     #[test]
