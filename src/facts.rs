@@ -601,6 +601,10 @@ pub enum Dialect {
     WindowsFirewall,
     /// docker-compose `ports:` publishing in front of a container.
     DockerCompose,
+    /// Kubernetes exposure (hostNetwork, hostPort, Services) in front of a pod.
+    Kubernetes,
+    /// Kubernetes NetworkPolicies selecting a pod.
+    KubernetesNetworkPolicy,
 }
 
 impl Dialect {
@@ -613,6 +617,8 @@ impl Dialect {
             Dialect::Firewalld => "firewalld",
             Dialect::WindowsFirewall => "windows-firewall",
             Dialect::DockerCompose => "docker-compose",
+            Dialect::Kubernetes => "kubernetes",
+            Dialect::KubernetesNetworkPolicy => "kubernetes-networkpolicy",
         }
     }
 }
@@ -840,7 +846,15 @@ impl Firewall {
     fn both_plain(mut a: Firewall, b: Firewall) -> Firewall {
         let mut layers = [a.own_layers(), b.own_layers()].concat();
         // Path order: container publishing is the last filter before the server.
-        layers.sort_by_key(|l| l.kind == Dialect::DockerCompose.as_str());
+        layers.sort_by_key(|l| {
+            [
+                Dialect::DockerCompose,
+                Dialect::Kubernetes,
+                Dialect::KubernetesNetworkPolicy,
+            ]
+            .iter()
+            .any(|d| d.as_str() == l.kind)
+        });
         a.classes = meet_classes(&a.source_classes(), &b.source_classes());
         a.family = a.family.or(b.family);
         let open_all = a.open_to_all.intersection(&b.open_to_all);

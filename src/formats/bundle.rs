@@ -21,6 +21,7 @@ pub enum Family {
     Firewalld,
     Proftpd,
     Nftables,
+    Kubernetes,
 }
 
 impl Format {
@@ -35,6 +36,7 @@ impl Format {
             }
             Format::Proftpd => Some(Family::Proftpd),
             Format::Nftables => Some(Family::Nftables),
+            Format::Kubernetes => Some(Family::Kubernetes),
             _ => None,
         }
     }
@@ -59,6 +61,7 @@ pub enum BundleDoc {
     Firewalld(Box<super::firewalld::host::FirewalldHost>),
     Proftpd(super::proftpd::Assembled),
     Nftables(Box<super::nftables::File>),
+    Kubernetes(Box<super::kube::cluster::Cluster>),
 }
 
 impl Bundle {

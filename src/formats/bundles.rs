@@ -47,6 +47,7 @@ fn assemble_family(family: Family, parts: Vec<ParsedFile>) -> Vec<Bundle> {
             .collect(),
         Family::Proftpd => super::proftpd::bundle::assemble(parts),
         Family::Nftables => super::nftables::bundle::assemble(parts),
+        Family::Kubernetes => super::kube::cluster::assemble(parts),
     }
 }
 
@@ -62,6 +63,7 @@ pub fn facts(bundle: &Bundle) -> FileFacts {
             super::firewalld::host::facts(host, &bundle.primary_file().source)
         }
         BundleDoc::Nftables(model) => super::nftables::bundle::facts(model, bundle),
+        BundleDoc::Kubernetes(_) => super::kube::cluster::facts(bundle),
         BundleDoc::Proftpd(model) => FileFacts {
             ftp: super::proftpd::bundle::facts(model, bundle),
             ..FileFacts::default()

@@ -14,6 +14,7 @@ pub mod iis_apphost;
 pub mod iis_metabase;
 pub mod ipsec;
 pub mod iptables;
+pub mod kube;
 pub mod nftables;
 pub mod proftpd;
 pub mod pureftpd;
@@ -24,6 +25,7 @@ pub mod winfw;
 pub mod winscript;
 pub mod written;
 pub mod xml;
+pub mod yaml;
 
 use crate::facts::FileFacts;
 use crate::source::SourceFile;
@@ -58,6 +60,8 @@ pub enum Format {
     Nftables,
     /// `compose.yaml`, `docker-compose*.yml`.
     Compose,
+    /// Kubernetes manifests (`.yaml` with `apiVersion:` and `kind:`).
+    Kubernetes,
 }
 
 impl Format {
@@ -83,6 +87,7 @@ impl Format {
             Format::Proftpd => "proftpd",
             Format::Nftables => "nftables",
             Format::Compose => "docker-compose",
+            Format::Kubernetes => "kubernetes",
         }
     }
 }
@@ -106,6 +111,7 @@ pub enum Document {
     Proftpd(proftpd::Config),
     Nftables(nftables::File),
     Compose(compose::Compose),
+    Kubernetes(kube::Manifests),
 }
 
 /// A recognised file: its text, what it is, and what was read from it.
@@ -172,6 +178,9 @@ pub fn classify(path: &Path, text: &str) -> Option<Format> {
     }
     if compose::sniff(path) {
         return Some(Format::Compose);
+    }
+    if kube::sniff(path, text) {
+        return Some(Format::Kubernetes);
     }
     if crate::platform::sniff(path) {
         return Some(Format::Platform);
@@ -246,6 +255,7 @@ pub fn parse(source: SourceFile, format: Format) -> ParsedFile {
         Format::Proftpd => Document::Proftpd(proftpd::parse(&source)),
         Format::Nftables => Document::Nftables(nftables::parse(&source)),
         Format::Compose => Document::Compose(compose::parse(&source)),
+        Format::Kubernetes => Document::Kubernetes(kube::parse(&source)),
         Format::PureFtpd => {
             let layout = pureftpd::sniff(&source.path).unwrap_or(pureftpd::Layout::ConfFile);
             Document::PureFtpd(pureftpd::parse(&source, layout))
@@ -297,6 +307,8 @@ pub fn facts(file: &ParsedFile) -> FileFacts {
         // Read with the files it includes.
         Document::Proftpd(_) => FileFacts::default(),
         Document::Compose(doc) => compose::facts(doc, &file.source),
+        // Read with the other manifests of its folder tree.
+        Document::Kubernetes(_) => FileFacts::default(),
         Document::Nftables(nft) => {
             let (firewall, firewall_v6) = nftables::facts(nft, &file.source);
             FileFacts {
@@ -416,7 +428,7 @@ impl Format {
             Format::FirewalldConf => CommentStyle::Hash,
             Format::Proftpd => CommentStyle::Hash,
             Format::Nftables => CommentStyle::Hash,
-            Format::Compose => CommentStyle::Hash,
+            Format::Compose | Format::Kubernetes => CommentStyle::Hash,
         }
     }
 }

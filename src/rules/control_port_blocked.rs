@@ -71,6 +71,10 @@ impl ControlPortBlocked {
             format!(
                 "publish the control port to every address under `ports:` (\"{port}:{port}\", not on 127.0.0.1)"
             )
+        } else if fw.dialect == crate::facts::Dialect::Kubernetes {
+            format!(
+                "expose container port {port} outside the cluster: a NodePort or LoadBalancer Service port with targetPort: {port}, or hostPort on the container"
+            )
         } else {
             format!(
                 "open {port}/tcp in the firewall, or set {} to a port it opens",

@@ -60,7 +60,11 @@ impl Rule for FtpHelperNotAssigned {
 /// How to attach the helper, in the firewall's own syntax.
 fn assign_helper(dialect: Dialect, control: u16) -> String {
     match dialect {
-        Dialect::Iptables | Dialect::WindowsFirewall | Dialect::DockerCompose => format!(
+        Dialect::Iptables
+        | Dialect::WindowsFirewall
+        | Dialect::DockerCompose
+        | Dialect::Kubernetes
+        | Dialect::KubernetesNetworkPolicy => format!(
             "assign the helper: iptables -t raw -A PREROUTING -p tcp --dport {control} -j CT --helper ftp (automatic assignment is gone since Linux 6.0)"
         ),
         Dialect::Ufw => format!(

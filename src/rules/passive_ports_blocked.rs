@@ -222,6 +222,10 @@ fn help(server: &FtpServer, fw: &Firewall, blocked: &PortSet, open_part: &PortSe
             blocked.summary(6),
             same_number_mappings(blocked)
         ),
+        _ if fw.dialect == crate::facts::Dialect::Kubernetes => format!(
+            "expose {} on the same numbers: a Service port each with port = targetPort = nodePort (NodePort allows only 30000-32767; a Service cannot name a range), or hostPort = containerPort",
+            blocked.summary(6)
+        ),
         _ => format!("open {}/tcp in the firewall", blocked.summary(6)),
     };
     match open_part.widest_range() {

@@ -8,12 +8,11 @@ pub mod interp;
 pub mod ports;
 pub mod publish;
 pub mod server;
-pub mod yaml;
 
+use crate::formats::yaml::{self, Node};
 use crate::source::{SourceFile, Span};
 use ports::PortEntry;
 use std::path::Path;
-use yaml::Node;
 
 /// One compose file.
 #[derive(Debug, Default)]

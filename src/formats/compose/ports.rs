@@ -3,7 +3,7 @@
 //! Specification and `docker/go-connections` `nat.ParsePortSpec` read them.
 
 use super::interp::{self, Vars};
-use super::yaml::Node;
+use crate::formats::yaml::Node;
 use crate::source::Span;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -4,17 +4,25 @@ use super::images::{self, Image, PassiveFrom};
 use super::{EnvVar, Service};
 use crate::facts::{Active, ControlTls, FtpServer, Located, Passive, UserClass, UserKind};
 use crate::portset::PortSet;
-use crate::source::{SourceFile, Span};
+use crate::source::{FileId, SourceFile, Span};
 
 pub fn of(service: &Service, source: &SourceFile) -> Option<FtpServer> {
+    in_file(service, source.id, UNSET)
+}
+
+const UNSET: &str = "depends on a variable that neither .env nor a default sets";
+
+/// The server of `service` (a compose service, or a Kubernetes container read
+/// into one) as found in `file`; `unknown` says why a variable has no value.
+pub fn in_file(service: &Service, file: FileId, unknown: &'static str) -> Option<FtpServer> {
     let (reference, image_span) = service.image.as_ref()?;
     let image = images::lookup(reference)?;
     Some(FtpServer {
-        file: source.id,
+        file,
         // The image, not the daemon: fixes name the image's variables.
         server: image.name,
         control_port: Located::new(Some(21), Some(*image_span)),
-        passive: passive(image, service, *image_span),
+        passive: passive(image, service, *image_span, unknown),
         max_sessions: max_sessions(image, service),
         tls: Located::new(ControlTls::Never, None),
         families: Located::new(None, None),
@@ -32,7 +40,7 @@ pub fn of(service: &Service, source: &SourceFile) -> Option<FtpServer> {
 
 /// An image's own range, default or fixed, is a chosen one (its Dockerfile or
 /// config sets it), so `deliberate` holds for every known range.
-fn passive(image: &Image, service: &Service, image_span: Span) -> Passive {
+fn passive(image: &Image, service: &Service, image_span: Span, unknown: &str) -> Passive {
     match image.passive {
         PassiveFrom::Fixed(lo, hi) => Passive::Enabled {
             ports: PortSet::range(lo, hi),
@@ -43,8 +51,8 @@ fn passive(image: &Image, service: &Service, image_span: Span) -> Passive {
             let (lo, lo_var) = number(service.env(min), default.0);
             let (hi, hi_var) = number(service.env(max), default.1);
             let set: Vec<&EnvVar> = [lo_var, hi_var].into_iter().flatten().collect();
-            if let Some(unknown) = set.iter().find(|v| v.value.is_none()) {
-                return unknown_range(unknown);
+            if let Some(var) = set.iter().find(|v| v.value.is_none()) {
+                return unknown_range(var, unknown);
             }
             let (lo, hi) = crate::formats::vsftpd::pasv_range(lo, hi);
             Passive::Enabled {
@@ -64,7 +72,7 @@ fn passive(image: &Image, service: &Service, image_span: Span) -> Passive {
                 .as_deref()
                 .map(crate::formats::pureftpd::daemon::port_range)
             {
-                None => unknown_range(v),
+                None => unknown_range(v, unknown),
                 Some(Ok((lo, hi))) => Passive::Enabled {
                     ports: PortSet::range(lo, hi),
                     deliberate: true,
@@ -79,13 +87,10 @@ fn passive(image: &Image, service: &Service, image_span: Span) -> Passive {
     }
 }
 
-fn unknown_range(var: &EnvVar) -> Passive {
+fn unknown_range(var: &EnvVar, why: &str) -> Passive {
     Passive::Unknown {
         spans: vec![var.value_span],
-        reason: format!(
-            "{} depends on a variable that neither .env nor a default sets",
-            var.name
-        ),
+        reason: format!("{} {why}", var.name),
     }
 }
 

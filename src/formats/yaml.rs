@@ -1,5 +1,7 @@
-//! A YAML document as a tree of nodes with byte spans, built from saphyr-parser's
-//! events (the parser is YAML 1.2, as Compose's go-yaml v3 is: `21:21` is a string).
+//! YAML documents as trees of nodes with byte spans, built from saphyr-parser's
+//! events (the parser is YAML 1.2, as Compose's go-yaml v3 and Kubernetes'
+//! sigs.k8s.io/yaml are: `21:21` is a string). A stream may hold several
+//! documents separated by `---` (Kubernetes manifests do).
 
 use crate::source::{FileId, Span};
 use saphyr_parser::{Event, Parser, ScalarStyle};
@@ -82,6 +84,29 @@ pub struct SyntaxError {
 
 /// The first document of `text`; `Ok(None)` for an empty stream.
 pub fn parse(file: FileId, text: &str) -> Result<Option<Node>, SyntaxError> {
+    let mut first = None;
+    walk(file, text, |root| {
+        first = Some(root);
+        false
+    })?;
+    Ok(first)
+}
+
+/// Every non-empty document of the stream, in order; an error anywhere fails
+/// the whole stream (as `kubectl apply -f` refuses the file).
+pub fn parse_stream(file: FileId, text: &str) -> Result<Vec<Node>, SyntaxError> {
+    let mut all = Vec::new();
+    walk(file, text, |root| {
+        if !root.is_null() {
+            all.push(root);
+        }
+        true
+    })?;
+    Ok(all)
+}
+
+/// Hands each complete document to `each`, which says whether to go on.
+fn walk(file: FileId, text: &str, mut each: impl FnMut(Node) -> bool) -> Result<(), SyntaxError> {
     let offsets = CharOffsets::new(text);
     let mut builder = Builder::default();
     for item in Parser::new_from_str(text) {
@@ -95,11 +120,28 @@ pub fn parse(file: FileId, text: &str) -> Result<Option<Node>, SyntaxError> {
         })?;
         let start = offsets.byte(span.start.index());
         let end = offsets.byte(span.end.index()).max(start);
-        if builder.push(event, Span::new(file, start, end), text) {
-            break;
+        let done = builder.push(event, Span::new(file, start, end), text);
+        if builder.expanded > ALIAS_BUDGET {
+            return Err(SyntaxError {
+                span: Span::new(file, start, end),
+                message: format!(
+                    "aliases expand to more than {ALIAS_BUDGET} nodes; go-yaml, which Compose and kubectl use, refuses such excessive aliasing"
+                ),
+            });
+        }
+        if done {
+            if let Some(root) = builder.root.take() {
+                if !each(root) {
+                    return Ok(());
+                }
+            }
+            builder.anchors.clear();
         }
     }
-    Ok(builder.root)
+    if let Some(root) = builder.root.take() {
+        each(root);
+    }
+    Ok(())
 }
 
 /// Byte offset of each character index.
@@ -125,15 +167,34 @@ enum Open {
     Map(Vec<(Node, Node)>, Option<Node>, Span, usize),
 }
 
+/// How many nodes aliases may copy in one stream: a few nested anchors would
+/// otherwise expand exponentially ("billion laughs").
+const ALIAS_BUDGET: usize = 1_000_000;
+
 #[derive(Default)]
 struct Builder {
     stack: Vec<Open>,
     anchors: HashMap<usize, Node>,
     root: Option<Node>,
+    /// Nodes copied by aliases so far.
+    expanded: usize,
+}
+
+fn weight(node: &Node) -> usize {
+    match node {
+        Node::Scalar { .. } => 1,
+        Node::Seq { items, .. } => 1 + items.iter().map(weight).sum::<usize>(),
+        Node::Map { entries, .. } => {
+            1 + entries
+                .iter()
+                .map(|(k, v)| weight(k) + weight(v))
+                .sum::<usize>()
+        }
+    }
 }
 
 impl Builder {
-    /// Takes one event; `true` once the first document is complete.
+    /// Takes one event; `true` once a document is complete.
     fn push(&mut self, event: Event, span: Span, text: &str) -> bool {
         match event {
             Event::Scalar(value, style, anchor, _) => {
@@ -149,6 +210,10 @@ impl Builder {
                 );
             }
             Event::Alias(id) => {
+                self.expanded += self.anchors.get(&id).map_or(1, weight);
+                if self.expanded > ALIAS_BUDGET {
+                    return false;
+                }
                 let node = self.anchors.get(&id).cloned().unwrap_or(Node::Scalar {
                     text: String::new(),
                     span,
@@ -259,6 +324,38 @@ mod tests {
         let e = parse(FileId(0), text).unwrap_err();
         assert!(e.span.start as usize <= text.len());
         assert!(!e.message.is_empty());
+    }
+
+    #[test]
+    fn a_stream_yields_each_document_with_its_spans() {
+        let text = "a: 1\n---\n---\nb: &x 2\nc: *x\n...\n---\nd: \"v\"\n";
+        let docs = parse_stream(FileId(0), text).unwrap();
+        assert_eq!(docs.len(), 3);
+        assert_eq!(docs[1].get("c").unwrap().as_str(), Some("2"));
+        assert_eq!(&text[docs[2].get("d").unwrap().span().range()], "v");
+        assert_eq!(
+            parse(FileId(0), text)
+                .unwrap()
+                .unwrap()
+                .get("a")
+                .unwrap()
+                .as_str(),
+            Some("1")
+        );
+        assert!(parse_stream(FileId(0), "a: 1\n---\nb: [\n").is_err());
+    }
+
+    #[test]
+    fn nested_aliases_stop_at_the_budget() {
+        let mut text = String::from("a0: &a0 [x, x, x, x, x, x, x, x, x, x]\n");
+        for i in 1..9 {
+            let p = i - 1;
+            text.push_str(&format!(
+                "a{i}: &a{i} [*a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}]\n"
+            ));
+        }
+        let e = parse(FileId(0), &text).unwrap_err();
+        assert!(e.message.contains("aliases expand"), "{}", e.message);
     }
 
     #[test]

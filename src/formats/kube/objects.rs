@@ -1,0 +1,341 @@
+//! The objects of a manifest that decide reachability: workloads (pod
+//! templates), Services and NetworkPolicies; a `List`'s `items` are read as
+//! objects of their own.
+
+use super::{located_port, port_number};
+use crate::formats::compose::EnvVar;
+use crate::formats::yaml::Node;
+use crate::source::Span;
+
+#[derive(Debug)]
+pub enum Object {
+    Workload(Workload),
+    Service(Service),
+    NetworkPolicy(NetworkPolicy),
+}
+
+/// Labels as written: key, value.
+pub type Labels = Vec<(String, String)>;
+
+/// Where an object stands: its name (or `kind:` when it has none) and namespace.
+#[derive(Debug, Clone)]
+pub struct Meta {
+    pub kind: String,
+    pub name: String,
+    pub span: Span,
+    /// `None`: the namespace `kubectl` is pointed at, the same for every such object.
+    pub namespace: Option<String>,
+}
+
+/// A Pod, or a controller's pod template.
+#[derive(Debug)]
+pub struct Workload {
+    pub meta: Meta,
+    pub labels: Labels,
+    /// `hostNetwork: true`: the pod uses the node's network stack.
+    pub host_network: Option<Span>,
+    pub containers: Vec<Container>,
+}
+
+#[derive(Debug)]
+pub struct Container {
+    pub name: String,
+    pub name_span: Span,
+    pub image: Option<(String, Span)>,
+    pub ports: Vec<ContainerPort>,
+    pub env: Vec<EnvVar>,
+}
+
+#[derive(Debug, Clone)]
+pub struct ContainerPort {
+    pub name: Option<String>,
+    pub container_port: Option<(u16, Span)>,
+    pub host_port: Option<(u16, Span)>,
+    pub tcp: bool,
+    pub span: Span,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ServiceType {
+    ClusterIp,
+    NodePort,
+    LoadBalancer,
+    /// `ExternalName` or a type the API does not know: no ports of its own.
+    Other,
+}
+
+#[derive(Debug)]
+pub struct Service {
+    pub meta: Meta,
+    pub kind: ServiceType,
+    /// `None`: no selector, endpoints are managed by hand.
+    pub selector: Option<Labels>,
+    pub ports: Vec<ServicePort>,
+    pub ports_span: Option<Span>,
+}
+
+/// `targetPort`: a number, a container port's name, or absent (= `port`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Target {
+    Number(u16),
+    Name(String),
+    SameAsPort,
+}
+
+#[derive(Debug, Clone)]
+pub struct ServicePort {
+    pub port: Option<(u16, Span)>,
+    pub target: Target,
+    pub target_span: Option<Span>,
+    pub node_port: Option<(u16, Span)>,
+    pub tcp: bool,
+    pub span: Span,
+}
+
+#[derive(Debug)]
+pub struct NetworkPolicy {
+    pub meta: Meta,
+    /// `matchLabels`; `None` when `matchExpressions` makes it unknown here.
+    pub pod_selector: Option<Labels>,
+    pub selector_span: Span,
+    /// Whether the policy filters ingress (`policyTypes`, default Ingress).
+    pub ingress_filtered: bool,
+    pub ingress: Vec<IngressRule>,
+}
+
+#[derive(Debug)]
+pub struct IngressRule {
+    /// Empty: every port.
+    pub ports: Vec<PolicyPort>,
+    /// Some `from` peer limits the sources (not every address).
+    pub from_some: bool,
+    pub span: Span,
+}
+
+#[derive(Debug, Clone)]
+pub struct PolicyPort {
+    /// `None`: every port of the protocol.
+    pub port: Option<Target>,
+    pub end_port: Option<u16>,
+    pub tcp: bool,
+    pub span: Span,
+}
+
+const WORKLOADS: &[&str] = &[
+    "Pod",
+    "Deployment",
+    "StatefulSet",
+    "DaemonSet",
+    "ReplicaSet",
+    "ReplicationController",
+    "Job",
+    "CronJob",
+];
+
+/// The objects of one YAML document.
+pub fn read(doc: &Node) -> Vec<Object> {
+    let Some(kind) = doc.get("kind").and_then(Node::as_str) else {
+        return Vec::new();
+    };
+    if kind == "List" || kind.ends_with("List") && doc.get("items").is_some() {
+        return match doc.get("items") {
+            Some(Node::Seq { items, .. }) => items.iter().flat_map(read).collect(),
+            _ => Vec::new(),
+        };
+    }
+    let meta = meta(doc, kind);
+    let spec = doc.get("spec");
+    match kind {
+        "Service" => spec.map(|s| Object::Service(service(meta, s))),
+        "NetworkPolicy" => spec.map(|s| Object::NetworkPolicy(policy(meta, s))),
+        k if WORKLOADS.contains(&k) => workload(meta, doc).map(Object::Workload),
+        _ => None,
+    }
+    .into_iter()
+    .collect()
+}
+
+fn meta(doc: &Node, kind: &str) -> Meta {
+    let md = doc.get("metadata");
+    let name = md.and_then(|m| m.get("name"));
+    Meta {
+        kind: kind.to_owned(),
+        name: name.and_then(Node::as_str).unwrap_or("").to_owned(),
+        span: name
+            .or_else(|| doc.get("kind"))
+            .map_or_else(|| doc.span(), Node::span),
+        namespace: md
+            .and_then(|m| m.get("namespace"))
+            .and_then(Node::as_str)
+            .map(str::to_owned),
+    }
+}
+
+fn labels(node: Option<&Node>) -> Labels {
+    node.map(|n| {
+        n.entries()
+            .iter()
+            .filter_map(|(k, v)| Some((k.as_str()?.to_owned(), v.as_str()?.to_owned())))
+            .collect()
+    })
+    .unwrap_or_default()
+}
+
+fn text(node: Option<&Node>) -> Option<&str> {
+    node.and_then(Node::as_str)
+}
+
+fn items(node: Option<&Node>) -> &[Node] {
+    match node {
+        Some(Node::Seq { items, .. }) => items,
+        _ => &[],
+    }
+}
+
+fn is_tcp(entry: &Node) -> bool {
+    text(entry.get("protocol")).is_none_or(|p| p == "TCP")
+}
+
+fn workload(meta: Meta, doc: &Node) -> Option<Workload> {
+    let spec = doc.get("spec")?;
+    let (template_meta, pod) = match meta.kind.as_str() {
+        "Pod" => (doc.get("metadata"), spec),
+        "CronJob" => {
+            let t = spec.get("jobTemplate")?.get("spec")?.get("template")?;
+            (t.get("metadata"), t.get("spec")?)
+        }
+        _ => {
+            let t = spec.get("template")?;
+            (t.get("metadata"), t.get("spec")?)
+        }
+    };
+    Some(Workload {
+        labels: labels(template_meta.and_then(|m| m.get("labels"))),
+        host_network: pod
+            .get("hostNetwork")
+            .filter(|n| matches!(n, Node::Scalar { text, quoted: false, .. } if text == "true"))
+            .map(Node::span),
+        containers: items(pod.get("containers")).iter().map(container).collect(),
+        meta,
+    })
+}
+
+fn container(node: &Node) -> Container {
+    let name = node.get("name");
+    Container {
+        name: text(name).unwrap_or("").to_owned(),
+        name_span: name.map_or_else(|| node.span(), Node::span),
+        image: node
+            .get("image")
+            .and_then(|n| Some((n.as_str()?.to_owned(), n.span()))),
+        ports: items(node.get("ports"))
+            .iter()
+            .map(|p| ContainerPort {
+                name: text(p.get("name")).map(str::to_owned),
+                container_port: located_port(p, "containerPort"),
+                host_port: located_port(p, "hostPort"),
+                tcp: is_tcp(p),
+                span: p.span(),
+            })
+            .collect(),
+        env: items(node.get("env")).iter().filter_map(env).collect(),
+    }
+}
+
+/// `- name: X` with `value:` (a string) or `valueFrom:` (not known here).
+fn env(node: &Node) -> Option<EnvVar> {
+    let name = node.get("name")?;
+    let value = node.get("value").or_else(|| node.get("valueFrom"));
+    Some(EnvVar {
+        name: name.as_str()?.to_owned(),
+        name_span: name.span(),
+        value: node.get("value").and_then(Node::as_str).map(str::to_owned),
+        value_span: value.map_or_else(|| name.span(), Node::span),
+    })
+}
+
+fn target(node: &Node) -> Target {
+    match port_number(node) {
+        Some(n) => Target::Number(n),
+        None => Target::Name(node.as_str().unwrap_or("").to_owned()),
+    }
+}
+
+fn service(meta: Meta, spec: &Node) -> Service {
+    let kind = match text(spec.get("type")).unwrap_or("ClusterIP") {
+        "ClusterIP" => ServiceType::ClusterIp,
+        "NodePort" => ServiceType::NodePort,
+        "LoadBalancer" => ServiceType::LoadBalancer,
+        _ => ServiceType::Other,
+    };
+    let selector = spec
+        .get("selector")
+        .map(|s| labels(Some(s)))
+        .filter(|s| !s.is_empty());
+    Service {
+        meta,
+        kind,
+        selector,
+        ports: items(spec.get("ports"))
+            .iter()
+            .map(|p| ServicePort {
+                port: located_port(p, "port"),
+                target: p.get("targetPort").map_or(Target::SameAsPort, target),
+                target_span: p.get("targetPort").map(Node::span),
+                node_port: located_port(p, "nodePort"),
+                tcp: is_tcp(p),
+                span: p.span(),
+            })
+            .collect(),
+        ports_span: spec.entry("ports").map(|(k, _)| k.span()),
+    }
+}
+
+fn policy(meta: Meta, spec: &Node) -> NetworkPolicy {
+    let selector = spec.get("podSelector");
+    let types: Vec<&str> = items(spec.get("policyTypes"))
+        .iter()
+        .filter_map(Node::as_str)
+        .collect();
+    NetworkPolicy {
+        pod_selector: match selector {
+            Some(s) if s.get("matchExpressions").is_some() => None,
+            s => Some(labels(s.and_then(|s| s.get("matchLabels")))),
+        },
+        selector_span: spec
+            .entry("podSelector")
+            .map_or(meta.span, |(k, _)| k.span()),
+        ingress_filtered: types.is_empty() || types.contains(&"Ingress"),
+        ingress: items(spec.get("ingress"))
+            .iter()
+            .map(ingress_rule)
+            .collect(),
+        meta,
+    }
+}
+
+fn ingress_rule(rule: &Node) -> IngressRule {
+    IngressRule {
+        ports: items(rule.get("ports"))
+            .iter()
+            .map(|p| PolicyPort {
+                port: p.get("port").map(target),
+                end_port: p.get("endPort").and_then(port_number),
+                tcp: is_tcp(p),
+                span: p.span(),
+            })
+            .collect(),
+        from_some: items(rule.get("from")).iter().any(|peer| !everyone(peer)),
+        span: rule.span(),
+    }
+}
+
+/// A peer that admits every address: an `ipBlock` of 0.0.0.0/0 or ::/0 with no `except`.
+fn everyone(peer: &Node) -> bool {
+    let Some(block) = peer.get("ipBlock") else {
+        return false;
+    };
+    peer.entries().len() == 1
+        && block.get("except").is_none()
+        && matches!(text(block.get("cidr")), Some("0.0.0.0/0" | "::/0"))
+}

@@ -1,0 +1,106 @@
+//! Oracle: the real `kubectl` decodes every Kubernetes manifest among the rule
+//! fixtures (`kubectl create --dry-run=client --validate=false -f FILE`, with a
+//! server address where nothing listens, so nothing is sent anywhere). A file it
+//! refuses while decoding ("error parsing") must get `kube-syntax-error` from
+//! pasvlint, and a file it decodes must not. Helm templates (`{{`) are left out:
+//! kubectl refuses them unrendered, pasvlint skips them on purpose. The real
+//! program's output is read here, never with pasvlint's reader.
+
+mod support {
+    #[allow(dead_code)]
+    pub mod claims;
+    #[allow(dead_code)]
+    pub mod netns;
+    pub mod requirements;
+}
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use support::claims;
+use support::requirements::ready;
+
+fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
+    let Ok(rd) = std::fs::read_dir(dir) else {
+        return;
+    };
+    let mut entries: Vec<PathBuf> = rd.flatten().map(|e| e.path()).collect();
+    entries.sort();
+    for p in entries {
+        if p.is_dir() {
+            walk(&p, out);
+        } else {
+            out.push(p);
+        }
+    }
+}
+
+/// Manifests as the oracle tells them: `.yaml`/`.yml` (not compose) with
+/// `apiVersion:` and `kind:` lines, no template markers.
+fn manifests() -> Vec<PathBuf> {
+    let mut all = Vec::new();
+    walk(
+        &Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/rules"),
+        &mut all,
+    );
+    all.into_iter()
+        .filter(|p| {
+            let name = p.file_name().unwrap().to_string_lossy().to_lowercase();
+            let yaml = name.ends_with(".yaml") || name.ends_with(".yml");
+            let compose = name.starts_with("compose.") || name.starts_with("docker-compose");
+            let text = std::fs::read_to_string(p).unwrap_or_default();
+            let has = |k: &str| text.lines().any(|l| l.starts_with(k));
+            yaml && !compose && has("apiVersion:") && has("kind:") && !text.contains("{{")
+        })
+        .collect()
+}
+
+/// Whether kubectl refuses the file's YAML.
+fn kubectl_refuses(file: &Path) -> bool {
+    let out = Command::new("kubectl")
+        .env("KUBECONFIG", "/dev/null")
+        .args([
+            "create",
+            "--dry-run=client",
+            "--validate=false",
+            "-o",
+            "name",
+        ])
+        .args(["-s", "http://127.0.0.1:9", "-f"])
+        .arg(file)
+        .output()
+        .expect("kubectl runs");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    stderr.contains("error parsing") && stderr.contains("error converting YAML to JSON")
+}
+
+#[test]
+fn kubectl_agrees_on_every_manifest_fixture() {
+    if !ready("oracle_kube", &[], &["kubectl"]) {
+        return;
+    }
+    let files = manifests();
+    assert!(files.len() >= 8, "manifest fixtures: {}", files.len());
+    let mut failures = Vec::new();
+    for file in &files {
+        let case = file.parent().unwrap();
+        let name = file.file_name().unwrap().to_string_lossy().to_string();
+        let flagged = claims::diagnostics(case).iter().any(|d| {
+            d["rule"] == "kube-syntax-error"
+                && d["file"].as_str().is_some_and(|f| f.ends_with(&name))
+        });
+        let refused = kubectl_refuses(file);
+        if refused != flagged {
+            failures.push(format!(
+                "{}: kubectl {}, pasvlint {}",
+                file.display(),
+                if refused { "refuses it" } else { "decodes it" },
+                if flagged {
+                    "reports kube-syntax-error"
+                } else {
+                    "reports none"
+                }
+            ));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
