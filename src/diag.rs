@@ -60,11 +60,14 @@ pub struct Diagnostic {
     pub unless: Option<crate::platform::Exemption>,
 }
 
-/// A safe edit: replace each span with its text.
+/// An edit: replace each span with its text.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Fix {
     pub title: String,
     pub edits: Vec<(Span, String)>,
+    /// `false` when it changes what the host does beyond the finding (the server's
+    /// range moves to the ports the firewall opens): applied only when asked.
+    pub safe: bool,
 }
 
 impl Diagnostic {
@@ -106,6 +109,18 @@ impl Diagnostic {
         self.fix = Some(Fix {
             title: title.into(),
             edits,
+            safe: true,
+        });
+        self
+    }
+
+    /// A fix that changes behaviour beyond the finding: offered, applied only with
+    /// `--unsafe-fixes`.
+    pub fn with_unsafe_fix(mut self, title: impl Into<String>, edits: Vec<(Span, String)>) -> Self {
+        self.fix = Some(Fix {
+            title: title.into(),
+            edits,
+            safe: false,
         });
         self
     }

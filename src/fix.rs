@@ -30,12 +30,15 @@ pub struct Plan {
     pub skipped: Vec<(PathBuf, String)>,
 }
 
-/// Every fix of `report` that can be applied: per file, in span order, a fix whose
-/// edits overlap an earlier one's is left for the next run.
-pub fn plan(report: &Report) -> Plan {
+/// Every fix of `report` that can be applied (the unsafe ones too with
+/// `with_unsafe`): per file, in span order, a fix whose edits overlap an earlier
+/// one's is left for the next run.
+pub fn plan(report: &Report, with_unsafe: bool) -> Plan {
     let mut by_file: BTreeMap<FileId, Vec<&Diagnostic>> = BTreeMap::new();
-    for d in report.diagnostics.iter().filter(|d| d.fix.is_some()) {
-        let Some(fix) = &d.fix else { continue };
+    for d in &report.diagnostics {
+        let Some(fix) = d.fix.as_ref().filter(|f| f.safe || with_unsafe) else {
+            continue;
+        };
         if let Some(file) = single_file(fix) {
             by_file.entry(file).or_default().push(d);
         }

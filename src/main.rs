@@ -117,6 +117,10 @@ struct CheckArgs {
     /// Print the fixes as a unified diff and change nothing (exit 1 when there are any)
     #[arg(long, conflicts_with = "write_baseline")]
     diff: bool,
+    /// With --fix or --diff: also the fixes that change behaviour beyond the finding
+    /// (moving a server's passive range to the ports its firewall opens)
+    #[arg(long)]
+    unsafe_fixes: bool,
 }
 
 #[derive(clap::Args)]
@@ -307,7 +311,7 @@ fn check(args: CheckArgs) -> Result<u8, String> {
         if args.common.stdin_filename.is_some() {
             return Err("--fix and --diff read files from disk; drop --stdin-filename".to_owned());
         }
-        let plan = pasvlint::fix::plan(&report);
+        let plan = pasvlint::fix::plan(&report, args.unsafe_fixes);
         let plan = pasvlint::fix::verify(plan, &report);
         for (path, why) in &plan.skipped {
             eprintln!("pasvlint: not fixed in {}: {why}", path.display());

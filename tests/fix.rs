@@ -173,3 +173,29 @@ fn vsftpd_says(conf: &Path, dir: &Path) -> String {
         .unwrap();
     String::from_utf8_lossy(&std::fs::read(out).unwrap_or_default()).into_owned()
 }
+
+#[test]
+fn moving_the_range_to_the_open_ports_is_applied_only_when_asked() {
+    let dir = tempfile::tempdir().unwrap();
+    let case = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("fixtures/rules/passive-ports-blocked/bad-firewalld-range-short/etc");
+    let etc = dir.path().join("etc");
+    std::fs::create_dir_all(etc.join("firewalld/zones")).unwrap();
+    std::fs::copy(case.join("vsftpd.conf"), etc.join("vsftpd.conf")).unwrap();
+    std::fs::copy(
+        case.join("firewalld/zones/public.xml"),
+        etc.join("firewalld/zones/public.xml"),
+    )
+    .unwrap();
+    let root = dir.path().to_str().unwrap();
+    let safe_only = pasvlint(&["check", "--isolated", "--diff", root]);
+    assert_eq!(safe_only.status.code(), Some(0), "no safe fix here");
+    let fixed = pasvlint(&["check", "--isolated", "--fix", "--unsafe-fixes", root]);
+    assert!(fixed.status.code().is_some_and(|c| c <= 1));
+    let conf = std::fs::read_to_string(etc.join("vsftpd.conf")).unwrap();
+    assert!(
+        conf.contains("\npasv_min_port=40000\npasv_max_port=40050\n"),
+        "{conf}"
+    );
+    assert!(!concise(dir.path()).contains("passive-ports-blocked"));
+}

@@ -77,8 +77,8 @@ pub fn code_actions(
         .iter()
         .filter(|f| overlaps(f.diagnostic.range, range))
     {
-        if let Some((title, changes)) = &f.fix {
-            actions.push(quickfix(title.clone(), f, changes.clone(), true));
+        if let Some((title, changes, safe)) = &f.fix {
+            actions.push(quickfix(title.clone(), f, changes.clone(), *safe));
         }
         let Some(edit) = &f.ignore else { continue };
         if ignores_offered.insert((f.rule, edit.range.start.line)) {

@@ -19,8 +19,8 @@ pub const RULE_DOCS: &str = "https://github.com/pasvlint/pasvlint/blob/main/rule
 pub struct Finding {
     pub rule: &'static str,
     pub diagnostic: lsp::Diagnostic,
-    /// The rule's safe fix: title and edits per file.
-    pub fix: Option<(String, HashMap<lsp::Uri, Vec<lsp::TextEdit>>)>,
+    /// The rule's fix: title, edits per file, and whether it is safe (preferred).
+    pub fix: Option<(String, HashMap<lsp::Uri, Vec<lsp::TextEdit>>, bool)>,
     /// Inserts the file format's suppression comment above the flagged line.
     pub ignore: Option<lsp::TextEdit>,
 }
@@ -114,7 +114,7 @@ impl<'a> Converter<'a> {
     fn fix_edits(
         &mut self,
         fix: &crate::diag::Fix,
-    ) -> Option<(String, HashMap<lsp::Uri, Vec<lsp::TextEdit>>)> {
+    ) -> Option<(String, HashMap<lsp::Uri, Vec<lsp::TextEdit>>, bool)> {
         let mut changes: HashMap<lsp::Uri, Vec<lsp::TextEdit>> = HashMap::new();
         for (span, text) in &fix.edits {
             let (path, range) = self.location(*span)?;
@@ -123,7 +123,7 @@ impl<'a> Converter<'a> {
                 .or_default()
                 .push(lsp::TextEdit::new(range, text.clone()));
         }
-        Some((fix.title.clone(), changes))
+        Some((fix.title.clone(), changes, fix.safe))
     }
 
     fn ignore_edit(&mut self, d: &Diagnostic) -> Option<lsp::TextEdit> {

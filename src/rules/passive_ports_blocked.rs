@@ -117,8 +117,42 @@ impl PassivePortsBlocked {
                 );
             }
         }
-        d.with_help(help(server, fw, shut, &open_part))
+        let d = d.with_help(help(server, fw, shut, &open_part));
+        match narrowed_range_fix(server, &open_part) {
+            Some((title, edits)) => d.with_unsafe_fix(title, edits),
+            None => d,
+        }
     }
+}
+
+/// vsftpd's `pasv_min_port`/`pasv_max_port` lines rewritten to the widest range the
+/// firewall opens: unsafe, since the server then carries fewer sessions.
+fn narrowed_range_fix(
+    server: &FtpServer,
+    open_part: &PortSet,
+) -> Option<(String, Vec<(crate::source::Span, String)>)> {
+    let (lo, hi) = open_part.widest_range()?;
+    let crate::facts::Passive::Enabled {
+        deliberate: true,
+        spans,
+        ..
+    } = &server.passive
+    else {
+        return None;
+    };
+    let [min, max] = spans.as_slice() else {
+        return None;
+    };
+    if server.server != "vsftpd" || min.file != server.file || max.file != server.file {
+        return None;
+    }
+    Some((
+        format!("hand out only the open ports {lo}-{hi}"),
+        vec![
+            (*min, format!("pasv_min_port={lo}")),
+            (*max, format!("pasv_max_port={hi}")),
+        ],
+    ))
 }
 
 /// For every class of clients that reaches the control port, the passive ports it
