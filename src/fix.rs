@@ -30,6 +30,70 @@ pub struct Plan {
     pub skipped: Vec<(PathBuf, String)>,
 }
 
+/// Fix until nothing is left to fix (fixes that overlap wait for the next pass; at
+/// most [`PASSES`]): each pass lints with the texts fixed so far in place. `accept`
+/// drops the findings a baseline accepts. Each file is written in its original
+/// encoding, whatever pass fixed it.
+pub fn until_stable(
+    paths: &[PathBuf],
+    config: &crate::policy::Config,
+    with_unsafe: bool,
+    accept: &dyn Fn(&mut Report),
+) -> Plan {
+    let mut overlay = crate::Overlay::new();
+    let mut done: BTreeMap<PathBuf, (FileFix, Encoding)> = BTreeMap::new();
+    let mut skipped = Vec::new();
+    for _ in 0..PASSES {
+        let mut report = crate::lint_with(paths, config, &overlay);
+        accept(&mut report);
+        let pass = verify(plan(&report, with_unsafe), &report);
+        skipped = pass.skipped;
+        if pass.files.is_empty() {
+            break;
+        }
+        for fix in pass.files {
+            overlay.insert(fix.path.clone(), fix.after.clone());
+            let encoding = encoding_of(&report, fix.id);
+            match done.get_mut(&fix.path) {
+                Some((first, _)) => {
+                    first.after = fix.after;
+                    first.fixed.extend(fix.fixed);
+                }
+                None => {
+                    done.insert(fix.path.clone(), (fix, encoding));
+                }
+            }
+        }
+    }
+    let mut files = Vec::new();
+    for (_, (mut fix, encoding)) in done {
+        match encode(&fix.after, encoding) {
+            Some(bytes) => {
+                fix.bytes = bytes;
+                files.push(fix);
+            }
+            None => skipped.push((
+                fix.path,
+                format!(
+                    "the fixed text cannot be written in the file's encoding ({})",
+                    encoding.name()
+                ),
+            )),
+        }
+    }
+    Plan { files, skipped }
+}
+
+/// Passes of [`until_stable`]: enough for fixes that overlap two or three deep.
+const PASSES: usize = 4;
+
+fn encoding_of(report: &Report, id: FileId) -> Encoding {
+    report
+        .sources
+        .get(id)
+        .map_or(Encoding::Utf8, |f| f.encoding)
+}
+
 /// Every fix of `report` that can be applied (the unsafe ones too with
 /// `with_unsafe`): per file, in span order, a fix whose edits overlap an earlier
 /// one's is left for the next run.

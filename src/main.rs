@@ -243,13 +243,16 @@ fn is_rule_or_category(name: &str) -> bool {
             .any(|m| m.name == name || m.category == name)
 }
 
-fn run_lint(common: &Common, config: &Config) -> Result<pasvlint::Report, String> {
-    let pool = rayon::ThreadPoolBuilder::new()
+fn pool(common: &Common) -> Result<rayon::ThreadPool, String> {
+    rayon::ThreadPoolBuilder::new()
         .num_threads(common.jobs.unwrap_or(0))
         .build()
-        .map_err(|e| e.to_string())?;
+        .map_err(|e| e.to_string())
+}
+
+fn run_lint(common: &Common, config: &Config) -> Result<pasvlint::Report, String> {
     let (paths, overlay) = stdin_overlay(common)?;
-    let report = pool.install(|| pasvlint::lint_with(&paths, config, &overlay));
+    let report = pool(common)?.install(|| pasvlint::lint_with(&paths, config, &overlay));
     for (path, reason) in &report.unreadable {
         eprintln!("pasvlint: cannot read {}: {reason}", path.display());
     }
@@ -311,8 +314,14 @@ fn check(args: CheckArgs) -> Result<u8, String> {
         if args.common.stdin_filename.is_some() {
             return Err("--fix and --diff read files from disk; drop --stdin-filename".to_owned());
         }
-        let plan = pasvlint::fix::plan(&report, args.unsafe_fixes);
-        let plan = pasvlint::fix::verify(plan, &report);
+        let accept = |r: &mut pasvlint::Report| {
+            if let Some(baseline) = &baseline {
+                baseline.apply(r);
+            }
+        };
+        let plan = pool(&args.common)?.install(|| {
+            pasvlint::fix::until_stable(&args.common.paths, &config, args.unsafe_fixes, &accept)
+        });
         for (path, why) in &plan.skipped {
             eprintln!("pasvlint: not fixed in {}: {why}", path.display());
         }

@@ -199,3 +199,26 @@ fn moving_the_range_to_the_open_ports_is_applied_only_when_asked() {
     );
     assert!(!concise(dir.path()).contains("passive-ports-blocked"));
 }
+
+#[test]
+fn fixes_that_overlap_land_in_later_passes() {
+    let dir = tempfile::tempdir().unwrap();
+    let conf = dir.path().join("vsftpd.conf");
+    std::fs::write(
+        &conf,
+        "listen=YES\r\nmax_clients=50\r\nanonymous_enable=NO\r\nmax_clients=50\r\nmax_per_ip=5\r\nmax_per_ip=6\r\n",
+    )
+    .unwrap();
+    let root = dir.path().to_str().unwrap();
+    pasvlint(&["check", "--isolated", "--fix", root]);
+    assert_eq!(
+        std::fs::read_to_string(&conf).unwrap(),
+        "listen=YES\nanonymous_enable=NO\nmax_clients=50\nmax_per_ip=5\nmax_per_ip=6\n",
+        "CRLF converted, then the same-valued duplicate deleted; the differing one is unsafe"
+    );
+    pasvlint(&["check", "--isolated", "--fix", "--unsafe-fixes", root]);
+    assert_eq!(
+        std::fs::read_to_string(&conf).unwrap(),
+        "listen=YES\nanonymous_enable=NO\nmax_clients=50\nmax_per_ip=6\n"
+    );
+}

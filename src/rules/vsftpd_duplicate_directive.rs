@@ -72,6 +72,24 @@ impl VsftpdDuplicateDirective {
                 last.name
             )
         };
-        d.with_help(help)
+        let d = d.with_help(help);
+        let edits = earlier.iter().map(|s| (whole_line(s, source), String::new())).collect();
+        let title = format!("delete the overridden `{}` lines", last.name);
+        // Deleting what vsftpd ignores changes nothing it does; where the values
+        // differ, which one was meant is the author's call.
+        if same {
+            d.with_fix(title, edits)
+        } else {
+            d.with_unsafe_fix(title, edits)
+        }
     }
+}
+
+/// A setting's line with its line ending.
+fn whole_line(setting: &Setting, source: &SourceFile) -> crate::source::Span {
+    let start = setting.line.start as usize;
+    let end = source.text[start..]
+        .find('\n')
+        .map_or(source.text.len(), |i| start + i + 1);
+    source.span(start, end)
 }
