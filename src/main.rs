@@ -117,7 +117,11 @@ struct CheckArgs {
     /// Print the fixes as a unified diff and change nothing (exit 1 when there are any)
     #[arg(long, conflicts_with = "write_baseline")]
     diff: bool,
-    /// With --fix or --diff: also the fixes that change behaviour beyond the finding
+    /// Apply the fixes findings carry and report nothing: exit 0 unless a file could
+    /// not be read or written (the findings left are for the next `check`)
+    #[arg(long, conflicts_with_all = ["diff", "write_baseline"])]
+    fix_only: bool,
+    /// With --fix, --fix-only or --diff: also the fixes that change behaviour beyond the finding
     /// (moving a server's passive range to the ports its firewall opens)
     #[arg(long)]
     unsafe_fixes: bool,
@@ -310,9 +314,12 @@ fn check(args: CheckArgs) -> Result<u8, String> {
     if let Some(baseline) = &baseline {
         baseline.apply(&mut report);
     }
-    if args.fix || args.diff {
+    if args.fix || args.fix_only || args.diff {
         if args.common.stdin_filename.is_some() {
-            return Err("--fix and --diff read files from disk; drop --stdin-filename".to_owned());
+            return Err(
+                "--fix, --fix-only and --diff read files from disk; drop --stdin-filename"
+                    .to_owned(),
+            );
         }
         let accept = |r: &mut pasvlint::Report| {
             if let Some(baseline) = &baseline {
@@ -335,6 +342,13 @@ fn check(args: CheckArgs) -> Result<u8, String> {
             });
         }
         apply_fixes(&plan)?;
+        if args.fix_only {
+            return Ok(if report.unreadable.is_empty() {
+                0
+            } else {
+                EXIT_USAGE
+            });
+        }
         report = run_lint(&args.common, &config)?;
         if let Some(baseline) = &baseline {
             baseline.apply(&mut report);

@@ -86,6 +86,35 @@ fn fix_edits_only_what_the_findings_name_and_keeps_the_file() {
     assert_eq!(names, ["vsftpd.conf"], "no temporary file left behind");
 }
 
+/// `--fix-only` fixes like `--fix` but reports nothing and exits 0 with findings left.
+#[test]
+fn fix_only_fixes_and_reports_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let conf = dir.path().join("vsftpd.conf");
+    std::fs::write(
+        &conf,
+        "Listen=YES\npasv_min_port=50000\npasv_max_port=50001\n",
+    )
+    .unwrap();
+    let root = dir.path().to_str().unwrap();
+    let out = pasvlint(&["check", "--isolated", "--fix-only", root]);
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "", "no report");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("fixed 1 finding in 1 file"));
+    assert_eq!(
+        std::fs::read_to_string(&conf).unwrap(),
+        "listen=YES\npasv_min_port=50000\npasv_max_port=50001\n"
+    );
+    let left = concise(dir.path());
+    assert!(left.contains("passive-range-too-small"), "{left}");
+    let again = pasvlint(&["check", "--isolated", "--fix-only", "--diff", root]);
+    assert_eq!(
+        again.status.code(),
+        Some(2),
+        "--fix-only and --diff conflict"
+    );
+}
+
 #[test]
 fn a_fix_is_never_applied_to_stdin() {
     let out = pasvlint(&[

@@ -93,6 +93,7 @@ fn session(steps: Value) -> Option<Value> {
     eprintln!("results: {:#}", transcript["results"]);
     let mut results = transcript["results"].clone();
     results["stderr"] = transcript["stderr"].clone();
+    results["received"] = transcript["received"].clone();
     Some(results)
 }
 
@@ -284,11 +285,13 @@ fn host_findings_follow_edits_to_the_other_file_of_the_host() {
     );
     assert_eq!(cleared["version"], 1);
 
-    // One full lint at start; every edit re-linted only the host's directory.
+    // One full lint at start; every open and edit re-linted only the host's
+    // directory (opens that arrive while a lint runs share the next run).
     assert_eq!(r["readme_hover"]["result"], Value::Null);
-    assert_eq!(
-        lint_scopes(&r, &ws.root),
-        ["", "/host", "/host", "/host"],
+    let scopes = lint_scopes(&r, &ws.root);
+    assert_eq!(scopes.first().map(String::as_str), Some(""), "{scopes:?}");
+    assert!(
+        (3..=4).contains(&scopes.len()) && scopes[1..].iter().all(|s| s == "/host"),
         "{}",
         r["stderr"]
     );
@@ -567,4 +570,62 @@ fn no_client_input_crashes_the_server() {
     );
     // `exit` without `shutdown` is exit code 1, as the protocol says.
     assert_eq!(r["exit_code"], 1);
+}
+
+/// A lint runs beside the message loop: while the first full lint of a large
+/// workspace runs, `shutdown` is answered at once, and a code action (which
+/// reads findings) waits for the lint, or is answered "canceled" when the
+/// client cancels it.
+#[test]
+fn a_lint_never_blocks_the_message_loop() {
+    let hosts: Vec<(String, &str)> = (0..400)
+        .flat_map(|i| {
+            [
+                (format!("h{i}/etc/vsftpd.conf"), HOST_VSFTPD),
+                (format!("h{i}/etc/iptables/rules.v4"), HOST_RULES),
+            ]
+        })
+        .collect();
+    let files: Vec<(&str, &str)> = hosts.iter().map(|(p, t)| (p.as_str(), *t)).collect();
+    let ws = Workspace::new(&files);
+    let conf = ws.uri("h0/etc/vsftpd.conf");
+    let action = |id: &str| {
+        json!({"op": "send", "id": id, "method": "textDocument/codeAction", "params": {
+            "textDocument": {"uri": conf},
+            "range": {"start": pos(3, 0), "end": pos(3, 5)},
+            "context": {"diagnostics": []}}})
+    };
+    let steps = json!([
+        initialize(&ws, false),
+        initialized(),
+        open(&conf, HOST_VSFTPD),
+        action("canceled"),
+        action("waited"),
+        {"op": "notify", "method": "$/cancelRequest", "params": {"id": "canceled"}},
+        {"op": "request", "method": "shutdown", "save": "shutdown"},
+        {"op": "response", "id": "canceled", "save": "canceled"},
+        {"op": "response", "id": "waited", "save": "waited"},
+        wait(&conf, "passive-ports-blocked", "blocked"),
+        {"op": "exit", "save": "exit_code"},
+    ]);
+    let Some(r) = session(steps) else {
+        return;
+    };
+    assert_eq!(r["shutdown"]["result"], Value::Null, "{}", r["shutdown"]);
+    assert_eq!(r["canceled"]["error"]["code"], -32800, "{}", r["canceled"]);
+    let received = r["received"].as_array().unwrap();
+    let at = |wanted: &dyn Fn(&Value) -> bool| received.iter().position(wanted).unwrap();
+    let first_publish = at(&|m| m["method"] == "textDocument/publishDiagnostics");
+    // The client numbers its own requests: initialize 1, shutdown 2.
+    assert!(at(&|m| m["id"] == 2 && m.get("method").is_none()) < first_publish);
+    assert!(at(&|m| m["id"] == "canceled") < first_publish);
+    assert!(at(&|m| m["id"] == "waited") > first_publish);
+    let waited = r["waited"]["result"].as_array().expect("code actions");
+    assert!(
+        waited
+            .iter()
+            .any(|a| a["title"] == "Ignore passive-ports-blocked on this line"),
+        "the waiting request saw the lint's findings: {waited:?}"
+    );
+    assert_eq!(r["exit_code"], 0);
 }

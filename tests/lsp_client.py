@@ -7,6 +7,10 @@ The script is a JSON list of steps:
   {"op": "request", "method": M, "params": P, "save": NAME}
       send a request, wait for its response; save {"result": ..} or {"error": ..}
   {"op": "notify", "method": M, "params": P}
+  {"op": "send", "id": ID, "method": M, "params": P}
+      send a request without waiting for its response
+  {"op": "response", "id": ID, "save": NAME}
+      wait for the response to a request sent with "send"
   {"op": "diagnostics", "uri": U, "save": NAME, "until": "any"|"empty"|"nonempty"|RULE|-RULE}
       wait for the next publishDiagnostics for U (after those already consumed)
       that satisfies `until` (RULE: a diagnostic with that code, -RULE: none with
@@ -137,6 +141,13 @@ class Session:
             return {"error": response["error"]}
         return {"result": response.get("result")}
 
+    def response(self, request_id):
+        deadline = time.monotonic() + TIMEOUT
+        while request_id not in self.responses:
+            if not self.pump(deadline) and (self.closed or time.monotonic() >= deadline):
+                return {"timeout": True}
+        return self.responses.pop(request_id)
+
     def diagnostics(self, uri, until):
         deadline = time.monotonic() + TIMEOUT
         while True:
@@ -173,6 +184,11 @@ def run(command, steps):
         elif op == "notify":
             session.send({"method": step["method"], "params": step.get("params")})
             outcome = None
+        elif op == "send":
+            session.send({"id": step["id"], "method": step["method"], "params": step.get("params")})
+            outcome = None
+        elif op == "response":
+            outcome = session.response(step["id"])
         elif op == "diagnostics":
             outcome = session.diagnostics(step["uri"], step.get("until", "any"))
         elif op == "raw":

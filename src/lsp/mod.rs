@@ -3,7 +3,9 @@
 //! Open buffers are linted from memory ([`crate::lint_with`]); each edit
 //! re-lints the edited file's host (see [`workspace`]) and publishes findings
 //! for every file of that host, so a change to a firewall file updates the
-//! FTP server config's diagnostics. Hover explains rules; code actions apply
+//! FTP server config's diagnostics. Lints run on a worker thread ([`worker`]):
+//! the message loop keeps answering while one runs, and requests that read
+//! findings wait for the lints queued before them. Hover explains rules; code actions apply
 //! a rule's fix or insert the format's suppression comment.
 
 // `WorkspaceEdit::changes` is keyed by `lsp_types::Uri`, whose hash and
@@ -16,6 +18,7 @@ mod server;
 mod text;
 mod transport;
 mod uri;
+mod worker;
 mod workspace;
 
 use lsp_server::{Connection, ErrorCode, Message, Request, RequestId, Response};
@@ -46,24 +49,34 @@ fn serve(connection: &Connection) -> u8 {
         }),
     };
     let _ = connection.sender.send(Response::new_ok(id, result).into());
-    let mut server = Server::new(connection.sender.clone(), encoding, &params);
+    let (jobs, mut done) = match worker::spawn() {
+        Ok(worker) => worker,
+        Err(e) => {
+            eprintln!("pasvlint lsp: cannot start the lint worker: {e}");
+            return 1;
+        }
+    };
+    let mut server = Server::new(connection.sender.clone(), jobs, encoding, &params);
     loop {
-        let received = match server.deadline() {
-            Some(deadline) => match connection.receiver.recv_deadline(deadline) {
-                Ok(msg) => Some(msg),
-                Err(crossbeam_channel::RecvTimeoutError::Timeout) => {
-                    server.flush();
-                    continue;
+        let timer = match server.deadline() {
+            Some(deadline) => crossbeam_channel::at(deadline),
+            None => crossbeam_channel::never(),
+        };
+        crossbeam_channel::select! {
+            recv(connection.receiver) -> msg => {
+                let Ok(msg) = msg else {
+                    return server.exit_code();
+                };
+                if let Flow::Exit(code) = server.handle(msg) {
+                    return code;
                 }
-                Err(crossbeam_channel::RecvTimeoutError::Disconnected) => None,
+            }
+            recv(done) -> finished => match finished {
+                Ok(finished) => server.finished(finished),
+                // The worker is gone: nothing more will finish.
+                Err(_) => done = crossbeam_channel::never(),
             },
-            None => connection.receiver.recv().ok(),
-        };
-        let Some(msg) = received else {
-            return server.exit_code();
-        };
-        if let Flow::Exit(code) = server.handle(msg) {
-            return code;
+            recv(timer) -> _ => server.flush(),
         }
     }
 }

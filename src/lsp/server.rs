@@ -4,7 +4,8 @@ use super::actions;
 use super::convert::{Converter, Finding};
 use super::text::{LineIndex, PositionEncoding, apply_change};
 use super::uri;
-use super::workspace::{ConfigError, Linted, Root, guess_root};
+use super::worker::{Done, Job};
+use super::workspace::{ConfigError, Linted, Root, Run, guess_root};
 use crate::Overlay;
 use crate::policy::CONFIG_FILE;
 use crossbeam_channel::Sender;
@@ -12,7 +13,7 @@ use lsp_server::{ErrorCode, Message, Notification, Request, RequestId, Response}
 use lsp_types as lsp;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
@@ -22,6 +23,15 @@ pub const DEBOUNCE: Duration = Duration::from_millis(150);
 pub enum Flow {
     Continue,
     Exit(u8),
+}
+
+/// What is waiting to be linted.
+#[derive(PartialEq, Eq)]
+enum Work {
+    /// What an edit of this file can change (its host, else its root).
+    File(PathBuf),
+    /// A whole workspace root.
+    Root(PathBuf),
 }
 
 pub struct Server {
@@ -37,8 +47,19 @@ pub struct Server {
     /// and document version they were published for.
     published: HashMap<PathBuf, (lsp::Uri, Option<i32>)>,
     findings: HashMap<PathBuf, Vec<Finding>>,
+    /// Edited files whose lint waits for a pause in typing.
     pending: BTreeSet<PathBuf>,
     deadline: Option<Instant>,
+    jobs: Sender<Job>,
+    queue: VecDeque<Work>,
+    /// A lint is running on the worker.
+    busy: bool,
+    /// Bumped on every change of a file's buffer or disk contents, so a run
+    /// that finishes knows which files were edited while it ran.
+    generations: HashMap<PathBuf, u64>,
+    next_generation: u64,
+    /// Requests that read findings, answered once the lints before them are done.
+    deferred: Vec<Request>,
     shutdown: bool,
     next_request: i32,
 }
@@ -46,6 +67,7 @@ pub struct Server {
 impl Server {
     pub fn new(
         out: Sender<Message>,
+        jobs: Sender<Job>,
         encoding: PositionEncoding,
         params: &lsp::InitializeParams,
     ) -> Server {
@@ -68,6 +90,12 @@ impl Server {
             findings: HashMap::new(),
             pending: BTreeSet::new(),
             deadline: None,
+            jobs,
+            queue: VecDeque::new(),
+            busy: false,
+            generations: HashMap::new(),
+            next_generation: 0,
+            deferred: Vec::new(),
             shutdown: false,
             next_request: 0,
         }
@@ -93,16 +121,28 @@ impl Server {
     }
 
     fn on_request(&mut self, req: Request) {
-        let Request { id, method, params } = req;
         if self.shutdown {
             let message = "the server is shutting down".to_owned();
             self.send(Response::new_err(
-                id,
+                req.id,
                 ErrorCode::InvalidRequest as i32,
                 message,
             ));
             return;
         }
+        if reads_findings(&req.method) {
+            self.flush();
+            if !self.idle() {
+                self.deferred.push(req);
+                return;
+            }
+        }
+        self.answer(req);
+    }
+
+    /// Answer a request accepted before any `shutdown`.
+    fn answer(&mut self, req: Request) {
+        let Request { id, method, params } = req;
         let result = match method.as_str() {
             "shutdown" => {
                 self.shutdown = true;
@@ -130,6 +170,7 @@ impl Server {
                 self.lint_all();
                 Ok(())
             }
+            "$/cancelRequest" => parse(params).map(|p| self.cancel(p)),
             "textDocument/didOpen" => parse(params).map(|p| self.did_open(p)),
             "textDocument/didChange" => parse(params).map(|p| self.did_change(p)),
             "textDocument/didSave" => parse(params).map(|p| self.did_save(p)),
@@ -151,7 +192,8 @@ impl Server {
         self.overlay.insert(path.clone(), doc.text);
         self.open_uris.insert(path.clone(), doc.uri);
         self.versions.insert(path.clone(), doc.version);
-        self.lint_file(&path);
+        self.touch(&path);
+        self.lint_file(path);
     }
 
     fn did_change(&mut self, p: lsp::DidChangeTextDocumentParams) {
@@ -165,6 +207,7 @@ impl Server {
             apply_change(text, change.range, &change.text, self.encoding);
         }
         self.versions.insert(path.clone(), p.text_document.version);
+        self.touch(&path);
         self.pending.insert(path);
         self.deadline = Some(Instant::now() + DEBOUNCE);
     }
@@ -178,7 +221,7 @@ impl Server {
             self.reload_configs();
             return;
         }
-        self.lint_file(&path);
+        self.lint_file(path);
     }
 
     fn did_close(&mut self, p: lsp::DidCloseTextDocumentParams) {
@@ -189,7 +232,8 @@ impl Server {
         self.open_uris.remove(&path);
         self.versions.remove(&path);
         self.pending.remove(&path);
-        self.lint_file(&path);
+        self.touch(&path);
+        self.lint_file(path);
     }
 
     fn watched_changed(&mut self, p: lsp::DidChangeWatchedFilesParams) {
@@ -201,14 +245,13 @@ impl Server {
         if paths.iter().any(|p| is_config(p)) {
             return self.reload_configs();
         }
-        // A file created or deleted changes the hosts: lint_file falls back
+        // A file created or deleted changes the hosts: its run falls back
         // to the whole root then.
-        let mut done = Vec::new();
         for path in paths {
-            if !done.iter().any(|d| path.starts_with(d)) {
-                done.extend(self.lint_file(&path));
-            }
+            self.touch(&path);
+            self.enqueue(Work::File(path));
         }
+        self.pump();
     }
 
     fn folders_changed(&mut self, p: lsp::DidChangeWorkspaceFoldersParams) {
@@ -229,10 +272,11 @@ impl Server {
         }
         for folder in p.event.added {
             if let Some(dir) = uri::to_path(&folder.uri) {
-                self.roots.push(Root::new(dir));
-                self.lint_root(self.roots.len() - 1);
+                self.roots.push(Root::new(dir.clone()));
+                self.enqueue(Work::Root(dir));
             }
         }
+        self.pump();
     }
 
     fn reload_configs(&mut self) {
@@ -242,59 +286,133 @@ impl Server {
         self.lint_all();
     }
 
-    /// Run the debounced lint now (before answering a request that reads its results).
+    /// Queue the debounced lints now (before answering a request that reads their results).
     pub fn flush(&mut self) {
         self.deadline = None;
-        let mut done = Vec::new();
         for path in std::mem::take(&mut self.pending) {
-            if !done.iter().any(|d| path.starts_with(d)) {
-                done.extend(self.lint_file(&path));
+            self.enqueue(Work::File(path));
+        }
+        self.pump();
+    }
+
+    fn lint_all(&mut self) {
+        let dirs: Vec<PathBuf> = self.roots.iter().map(|r| r.dir.clone()).collect();
+        for dir in dirs {
+            self.enqueue(Work::Root(dir));
+        }
+        self.pump();
+    }
+
+    fn lint_file(&mut self, path: PathBuf) {
+        self.enqueue(Work::File(path));
+        self.pump();
+    }
+
+    fn touch(&mut self, path: &Path) {
+        self.next_generation += 1;
+        self.generations
+            .insert(path.to_path_buf(), self.next_generation);
+    }
+
+    /// Queue `work` unless queued work already covers it.
+    fn enqueue(&mut self, work: Work) {
+        let covers = |queued: &Work| match (queued, &work) {
+            (Work::Root(dir), Work::File(path)) => path.starts_with(dir),
+            (queued, work) => queued == work,
+        };
+        if self.queue.iter().any(covers) {
+            return;
+        }
+        if let Work::Root(dir) = &work {
+            self.queue
+                .retain(|w| !matches!(w, Work::File(p) if p.starts_with(dir)));
+        }
+        self.queue.push_back(work);
+    }
+
+    fn idle(&self) -> bool {
+        !self.busy && self.queue.is_empty()
+    }
+
+    /// Start the next queued run when the worker is free; answer the waiting
+    /// requests once nothing is left.
+    fn pump(&mut self) {
+        while !self.busy {
+            let Some(work) = self.queue.pop_front() else {
+                for req in std::mem::take(&mut self.deferred) {
+                    self.answer(req);
+                }
+                return;
+            };
+            let run = match work {
+                Work::Root(dir) => self.roots.iter().find(|r| r.dir == dir).map(Root::full_run),
+                Work::File(path) => self.plan_file(&path),
+            };
+            if let Some(run) = run {
+                self.start(run);
             }
         }
     }
 
-    fn lint_all(&mut self) {
-        for i in 0..self.roots.len() {
-            self.lint_root(i);
-        }
-    }
-
-    /// Re-lint what an edit of `path` can change; returns the files (or the
-    /// root directory) whose findings are now current.
-    fn lint_file(&mut self, path: &Path) -> Vec<PathBuf> {
+    /// The run an edit of `path` needs: its host's, else its root's; `None`
+    /// (and its findings cleared) for a file no lint can say anything about.
+    fn plan_file(&mut self, path: &Path) -> Option<Run> {
         let (i, created) = self.root_for(path);
+        let root = &self.roots[i];
         if created {
-            return self
-                .roots
-                .get(i)
-                .map(|r| vec![r.dir.clone()])
-                .unwrap_or_default();
+            return Some(root.full_run());
         }
-        if !self.roots[i].may_matter(path, &self.overlay) {
+        if !root.may_matter(path, &self.overlay) {
             self.publish(path, Vec::new());
-            return vec![path.to_path_buf()];
+            return None;
         }
-        let overlay = self.lint_overlay();
-        if let Some(linted) = self.roots[i].lint_host(path, &overlay) {
-            let files = linted.hosts.iter().flat_map(|h| h.files.clone()).collect();
-            self.publish_run(i, linted);
-            return files;
-        }
-        self.lint_root(i);
-        self.roots
-            .get(i)
-            .map(|r| vec![r.dir.clone()])
-            .unwrap_or_default()
+        Some(root.host_run(path).unwrap_or_else(|| root.full_run()))
     }
 
-    fn lint_root(&mut self, i: usize) {
-        let overlay = self.lint_overlay();
-        let Some(root) = self.roots.get_mut(i) else {
+    fn start(&mut self, run: Run) {
+        let job = Job {
+            run,
+            overlay: self.lint_overlay(),
+            generations: self.generations.clone(),
+        };
+        self.busy = self.jobs.send(job).is_ok();
+    }
+
+    /// A run finished on the worker: publish what it decides, then go on.
+    pub fn finished(&mut self, done: Done) {
+        self.busy = false;
+        if let Some(report) = done.report {
+            self.conclude(done.job, report);
+        }
+        self.pump();
+    }
+
+    fn conclude(&mut self, job: Job, report: crate::Report) {
+        let Some(i) = self.roots.iter().position(|r| r.dir == job.run.root) else {
             return;
         };
-        if let Some(linted) = root.lint_full(&overlay) {
-            self.publish_run(i, linted);
-        }
+        let Some(linted) = self.roots[i].conclude(&job.run, report) else {
+            self.queue
+                .retain(|w| *w != Work::Root(job.run.root.clone()));
+            self.queue.push_front(Work::Root(job.run.root.clone()));
+            return;
+        };
+        // Queued edits this run saw (files unchanged since it started) are done.
+        let decided: BTreeSet<&PathBuf> = linted.hosts.iter().flat_map(|h| &h.files).collect();
+        let unchanged = |p: &Path| self.generations.get(p) == job.generations.get(p);
+        let root = &self.roots[i];
+        self.queue.retain(|w| match w {
+            Work::File(p) => {
+                let seen = if linted.full {
+                    root.contains(p)
+                } else {
+                    decided.contains(p)
+                };
+                !(seen && unchanged(p))
+            }
+            Work::Root(_) => true,
+        });
+        self.publish_run(i, linted, &job.generations);
     }
 
     /// The open buffers as lint runs must read them. Editors drop a UTF-8
@@ -316,7 +434,7 @@ impl Server {
 
     /// Publish the files of hosts that hold an open buffer; clear everything
     /// else the run decides that was published before.
-    fn publish_run(&mut self, root: usize, linted: Linted) {
+    fn publish_run(&mut self, root: usize, linted: Linted, generations: &HashMap<PathBuf, u64>) {
         let mut findings = Converter::new(
             &linted.report,
             self.encoding,
@@ -347,6 +465,10 @@ impl Server {
             }
         }
         for (path, shown) in decided {
+            // Edited while the run went on: a newer run is queued for it.
+            if self.generations.get(&path) != generations.get(&path) {
+                continue;
+            }
             let list = match shown {
                 true => findings.remove(&path).unwrap_or_default(),
                 false => Vec::new(),
@@ -417,7 +539,6 @@ impl Server {
     }
 
     fn hover(&mut self, p: lsp::HoverParams) -> Option<lsp::Hover> {
-        self.flush();
         let at = p.text_document_position_params;
         let path = uri::to_path(&at.text_document.uri)?;
         let text = self.overlay.get(&path)?;
@@ -443,7 +564,6 @@ impl Server {
     }
 
     fn code_actions(&mut self, p: lsp::CodeActionParams) -> Vec<lsp::CodeActionOrCommand> {
-        self.flush();
         let Some(path) = uri::to_path(&p.text_document.uri) else {
             return Vec::new();
         };
@@ -475,15 +595,30 @@ impl Server {
         self.send(request);
     }
 
-    /// The root that holds `path`, made on the spot (and linted) when none does.
+    /// The root that holds `path`, made on the spot when none does (`true`:
+    /// it must be linted whole).
     fn root_for(&mut self, path: &Path) -> (usize, bool) {
         if let Some(i) = self.root_index(path) {
             return (i, false);
         }
         self.roots.push(Root::new(guess_root(path)));
-        let i = self.roots.len() - 1;
-        self.lint_root(i);
-        (i, true)
+        (self.roots.len() - 1, true)
+    }
+
+    /// A waiting request the client gave up on gets the error the protocol names.
+    fn cancel(&mut self, p: lsp::CancelParams) {
+        let id = match p.id {
+            lsp::NumberOrString::Number(n) => RequestId::from(n),
+            lsp::NumberOrString::String(s) => RequestId::from(s),
+        };
+        if let Some(at) = self.deferred.iter().position(|r| r.id == id) {
+            let req = self.deferred.remove(at);
+            self.send(Response::new_err(
+                req.id,
+                ErrorCode::RequestCanceled as i32,
+                "canceled".to_owned(),
+            ));
+        }
     }
 
     /// The deepest root holding `path`.
@@ -518,6 +653,11 @@ fn starts_with_bom(path: &Path) -> bool {
     std::fs::File::open(path)
         .and_then(|mut f| f.read_exact(&mut head))
         .is_ok_and(|_| head == [0xEF, 0xBB, 0xBF])
+}
+
+/// Requests whose answer depends on the findings of the lints before them.
+fn reads_findings(method: &str) -> bool {
+    matches!(method, "textDocument/hover" | "textDocument/codeAction")
 }
 
 fn is_config(path: &Path) -> bool {

@@ -4,8 +4,12 @@
 //! each file plays (FTP server, firewall, format). Pairing depends only on
 //! those roles and the config, so after an edit that leaves them unchanged,
 //! linting the directory subtree of the edited file's host gives exactly the
-//! findings a full lint would give for that host. [`Root::lint_host`] checks
+//! findings a full lint would give for that host. [`Root::conclude`] checks
 //! that on every run and declines when it does not hold.
+//!
+//! A run is planned here ([`Root::host_run`], [`Root::full_run`]), executed on
+//! the lint worker ([`Run::execute`], see `worker.rs`) and concluded here
+//! ([`Root::conclude`]), so the server's message loop never waits for a lint.
 
 use crate::formats::Format;
 use crate::policy::{CONFIG_FILE, Config};
@@ -13,11 +17,12 @@ use crate::{Overlay, Report, lint_with};
 use std::collections::HashMap;
 use std::ops::Range;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Instant;
 
 pub struct Root {
     pub dir: PathBuf,
-    pub config: Config,
+    pub config: Arc<Config>,
     /// The `pasvlint.toml` in force (nearest from `dir` upward), if any.
     pub config_path: Option<PathBuf>,
     pub config_error: Option<ConfigError>,
@@ -121,7 +126,7 @@ impl Root {
     pub fn new(dir: PathBuf) -> Root {
         let mut root = Root {
             dir,
-            config: Config::default(),
+            config: Arc::default(),
             config_path: None,
             config_error: None,
             snapshot: Snapshot::default(),
@@ -133,11 +138,12 @@ impl Root {
     pub fn reload_config(&mut self) {
         self.config_path = Config::find(&self.dir);
         let loaded = self.config_path.as_deref().map(load_config);
-        (self.config, self.config_error) = match loaded {
+        let (config, error) = match loaded {
             None => (Config::default(), None),
             Some(Ok(config)) => (config, None),
             Some(Err(e)) => (Config::default(), Some(e)),
         };
+        (self.config, self.config_error) = (Arc::new(config), error);
     }
 
     pub fn contains(&self, path: &Path) -> bool {
@@ -161,23 +167,40 @@ impl Root {
         crate::formats::classify(path, &text).is_some()
     }
 
-    pub fn lint_full(&mut self, overlay: &Overlay) -> Option<Linted> {
-        let report = self.lint(&self.dir, overlay)?;
-        self.snapshot = Snapshot::of(&report);
-        Some(Linted {
-            hosts: self.snapshot.hosts.clone(),
-            report,
-            full: true,
+    /// A lint of the whole root.
+    pub fn full_run(&self) -> Run {
+        Run {
+            root: self.dir.clone(),
+            dir: self.dir.clone(),
+            config: Arc::clone(&self.config),
+            host: None,
+        }
+    }
+
+    /// A lint of only the subtree of `path`'s host; `None` when the last full
+    /// lint did not place `path` in a host.
+    pub fn host_run(&self, path: &Path) -> Option<Run> {
+        let host = self.snapshot.host_of(path)?;
+        Some(Run {
+            root: self.dir.clone(),
+            dir: self.scope_of(host),
+            config: Arc::clone(&self.config),
+            host: Some((path.to_path_buf(), host.clone())),
         })
     }
 
-    /// Lint only the subtree of `path`'s host; `None` when the edit may have
-    /// changed how files pair into hosts (then the whole root must be linted).
-    pub fn lint_host(&self, path: &Path, overlay: &Overlay) -> Option<Linted> {
-        let host = self.snapshot.host_of(path)?;
-        let scope = self.scope_of(host);
-        let report = self.lint(&scope, overlay)?;
+    /// What a finished run decides; `None` when a host run finds the edit may
+    /// have changed how files pair into hosts (the whole root must be linted).
+    pub fn conclude(&mut self, run: &Run, report: Report) -> Option<Linted> {
         let now = Snapshot::of(&report);
+        let Some((path, host)) = &run.host else {
+            self.snapshot = now;
+            return Some(Linted {
+                hosts: self.snapshot.hosts.clone(),
+                report,
+                full: true,
+            });
+        };
         let same_host = now.host_of(path) == Some(host);
         let same_roles = host
             .files
@@ -211,24 +234,37 @@ impl Root {
             self.dir.clone()
         }
     }
+}
 
-    /// A lint run that a panic in a parser or rule cannot take the server down with.
-    fn lint(&self, scope: &Path, overlay: &Overlay) -> Option<Report> {
+/// One lint run: what it covers and with which config.
+pub struct Run {
+    /// The workspace root it belongs to.
+    pub root: PathBuf,
+    /// The directory linted.
+    pub dir: PathBuf,
+    pub config: Arc<Config>,
+    /// For a host run: the edited file and its host as the last full lint saw it.
+    pub host: Option<(PathBuf, HostFiles)>,
+}
+
+impl Run {
+    /// The lint itself; a panic in a parser or rule cannot take the server down.
+    pub fn execute(&self, overlay: &Overlay) -> Option<Report> {
         let started = Instant::now();
-        let run = || lint_with(&[scope.to_path_buf()], &self.config, overlay);
+        let run = || lint_with(std::slice::from_ref(&self.dir), &self.config, overlay);
         let report = std::panic::catch_unwind(std::panic::AssertUnwindSafe(run));
         match report {
             Ok(report) => {
                 eprintln!(
                     "pasvlint lsp: linted {} ({} files) in {} ms",
-                    scope.display(),
+                    self.dir.display(),
                     report.files.len(),
                     started.elapsed().as_millis()
                 );
                 Some(report)
             }
             Err(_) => {
-                eprintln!("pasvlint lsp: lint of {} failed", scope.display());
+                eprintln!("pasvlint lsp: lint of {} failed", self.dir.display());
                 None
             }
         }
