@@ -50,7 +50,7 @@ fn main() {
     if !tree.exists() {
         corpus::generate_tree(&tree, &manifest.join("fixtures"), hosts, unrelated);
     }
-    let bin = release_binary();
+    let bin = corpus::release_binary();
     let mut table = String::new();
     let _ = writeln!(table, "{}\n", machine());
     tree_section(&mut table, &bin, &tree, hosts, unrelated, runs);
@@ -329,16 +329,6 @@ fn du_mb(dir: &Path) -> f64 {
                 .and_then(|n| n.parse::<f64>().ok())
         })
         .map_or(0.0, |b| b / 1e6)
-}
-
-fn release_binary() -> PathBuf {
-    let status = Command::new(env!("CARGO"))
-        .args(["build", "--release", "--bin", "pasvlint", "--quiet"])
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .status()
-        .expect("cargo build");
-    assert!(status.success());
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/release/pasvlint")
 }
 
 fn which(name: &str) -> Option<PathBuf> {

@@ -629,3 +629,57 @@ fn a_lint_never_blocks_the_message_loop() {
     );
     assert_eq!(r["exit_code"], 0);
 }
+
+/// `source.fixAll.pasvlint` applies every safe fix of the file at once; the
+/// fixed text, sent back, has none of those findings left.
+#[test]
+fn fix_all_in_file() {
+    const TYPOS: &str = "Listen=YES\nPasv_Min_Port=9981\npasv_max_port=9990\nmax_clients=2\n";
+    let ws = Workspace::new(&[("host/etc/vsftpd.conf", TYPOS)]);
+    let conf = ws.uri("host/etc/vsftpd.conf");
+    let actions = |only: Value, save: &str| {
+        json!({"op": "request", "method": "textDocument/codeAction", "save": save,
+            "params": {"textDocument": {"uri": conf},
+                "range": {"start": pos(0, 0), "end": pos(0, 0)},
+                "context": {"diagnostics": [], "only": only}}})
+    };
+    let steps = json!([
+        initialize(&ws, false),
+        initialized(),
+        open(&conf, TYPOS),
+        wait(&conf, "vsftpd-unknown-directive", "first"),
+        actions(json!(["source.fixAll"]), "fix_all"),
+        actions(json!(["quickfix"]), "quick"),
+        {"op": "request", "method": "shutdown", "save": "shutdown"},
+        {"op": "exit", "save": "exit_code"},
+    ]);
+    let Some(r) = session(steps) else {
+        return;
+    };
+    let fix_all = r["fix_all"]["result"].as_array().unwrap();
+    assert_eq!(fix_all.len(), 1, "{fix_all:?}");
+    let action = &fix_all[0];
+    assert_eq!(action["kind"], "source.fixAll.pasvlint");
+    assert_eq!(action["title"], "Fix all 2 pasvlint findings in this file");
+    let edits = action["edit"]["changes"][&conf].as_array().unwrap();
+    let mut lines: Vec<String> = TYPOS.lines().map(str::to_owned).collect();
+    for edit in edits.iter().rev() {
+        let (start, end) = (&edit["range"]["start"], &edit["range"]["end"]);
+        assert_eq!(start["line"], end["line"], "one line each: {edit}");
+        let line = &mut lines[start["line"].as_u64().unwrap() as usize];
+        let (from, to) = (
+            start["character"].as_u64().unwrap() as usize,
+            end["character"].as_u64().unwrap() as usize,
+        );
+        line.replace_range(from..to, edit["newText"].as_str().unwrap());
+    }
+    assert_eq!(
+        lines.join("\n") + "\n",
+        "listen=YES\npasv_min_port=9981\npasv_max_port=9990\nmax_clients=2\n"
+    );
+    let quick = r["quick"]["result"].as_array().unwrap();
+    assert!(
+        !quick.is_empty() && quick.iter().all(|a| a["kind"] == "quickfix"),
+        "{quick:?}"
+    );
+}

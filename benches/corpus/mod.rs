@@ -4,6 +4,7 @@
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
+use std::process::Command;
 
 /// A small deterministic generator (no crate: the corpus must not change when a
 /// dependency does).
@@ -243,4 +244,15 @@ pub fn generate_fail2ban_dump_v6(path: &Path, rules: usize) {
     }
     s.push_str("-A f2b-sshd -j RETURN\nCOMMIT\n");
     std::fs::write(path, s).unwrap();
+}
+
+/// The release binary under test, built if needed.
+pub fn release_binary() -> PathBuf {
+    let status = Command::new(env!("CARGO"))
+        .args(["build", "--release", "--bin", "pasvlint", "--quiet"])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .status()
+        .expect("cargo build");
+    assert!(status.success());
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/release/pasvlint")
 }

@@ -58,10 +58,6 @@ fn serve(connection: &Connection) -> u8 {
     };
     let mut server = Server::new(connection.sender.clone(), jobs, encoding, &params);
     loop {
-        let timer = match server.deadline() {
-            Some(deadline) => crossbeam_channel::at(deadline),
-            None => crossbeam_channel::never(),
-        };
         crossbeam_channel::select! {
             recv(connection.receiver) -> msg => {
                 let Ok(msg) = msg else {
@@ -76,7 +72,6 @@ fn serve(connection: &Connection) -> u8 {
                 // The worker is gone: nothing more will finish.
                 Err(_) => done = crossbeam_channel::never(),
             },
-            recv(timer) -> _ => server.flush(),
         }
     }
 }
@@ -147,7 +142,10 @@ fn capabilities(encoding: PositionEncoding) -> lsp::ServerCapabilities {
         hover_provider: Some(lsp::HoverProviderCapability::Simple(true)),
         code_action_provider: Some(lsp::CodeActionProviderCapability::Options(
             lsp::CodeActionOptions {
-                code_action_kinds: Some(vec![lsp::CodeActionKind::QUICKFIX]),
+                code_action_kinds: Some(vec![
+                    lsp::CodeActionKind::QUICKFIX,
+                    lsp::CodeActionKind::new(actions::FIX_ALL),
+                ]),
                 resolve_provider: Some(false),
                 ..Default::default()
             },

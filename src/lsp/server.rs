@@ -15,10 +15,6 @@ use serde::de::DeserializeOwned;
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
 use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant};
-
-/// Typing pauses shorter than this are coalesced into one lint run.
-pub const DEBOUNCE: Duration = Duration::from_millis(150);
 
 pub enum Flow {
     Continue,
@@ -47,9 +43,6 @@ pub struct Server {
     /// and document version they were published for.
     published: HashMap<PathBuf, (lsp::Uri, Option<i32>)>,
     findings: HashMap<PathBuf, Vec<Finding>>,
-    /// Edited files whose lint waits for a pause in typing.
-    pending: BTreeSet<PathBuf>,
-    deadline: Option<Instant>,
     jobs: Sender<Job>,
     queue: VecDeque<Work>,
     /// A lint is running on the worker.
@@ -88,8 +81,6 @@ impl Server {
             versions: HashMap::new(),
             published: HashMap::new(),
             findings: HashMap::new(),
-            pending: BTreeSet::new(),
-            deadline: None,
             jobs,
             queue: VecDeque::new(),
             busy: false,
@@ -99,11 +90,6 @@ impl Server {
             shutdown: false,
             next_request: 0,
         }
-    }
-
-    /// When the debounced lint is due.
-    pub fn deadline(&self) -> Option<Instant> {
-        self.deadline
     }
 
     pub fn exit_code(&self) -> u8 {
@@ -130,12 +116,9 @@ impl Server {
             ));
             return;
         }
-        if reads_findings(&req.method) {
-            self.flush();
-            if !self.idle() {
-                self.deferred.push(req);
-                return;
-            }
+        if reads_findings(&req.method) && !self.idle() {
+            self.deferred.push(req);
+            return;
         }
         self.answer(req);
     }
@@ -207,16 +190,15 @@ impl Server {
             apply_change(text, change.range, &change.text, self.encoding);
         }
         self.versions.insert(path.clone(), p.text_document.version);
+        // No debounce: edits made while a lint runs share the next run.
         self.touch(&path);
-        self.pending.insert(path);
-        self.deadline = Some(Instant::now() + DEBOUNCE);
+        self.lint_file(path);
     }
 
     fn did_save(&mut self, p: lsp::DidSaveTextDocumentParams) {
         let Some(path) = uri::to_path(&p.text_document.uri) else {
             return;
         };
-        self.pending.remove(&path);
         if is_config(&path) {
             self.reload_configs();
             return;
@@ -231,7 +213,6 @@ impl Server {
         self.overlay.remove(&path);
         self.open_uris.remove(&path);
         self.versions.remove(&path);
-        self.pending.remove(&path);
         self.touch(&path);
         self.lint_file(path);
     }
@@ -284,15 +265,6 @@ impl Server {
             root.reload_config();
         }
         self.lint_all();
-    }
-
-    /// Queue the debounced lints now (before answering a request that reads their results).
-    pub fn flush(&mut self) {
-        self.deadline = None;
-        for path in std::mem::take(&mut self.pending) {
-            self.enqueue(Work::File(path));
-        }
-        self.pump();
     }
 
     fn lint_all(&mut self) {
