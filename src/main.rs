@@ -38,7 +38,7 @@ enum Command {
         format: ListFormat,
     },
     /// Explain one rule: what it checks, why, examples and the fix
-    Explain { rule: String },
+    Explain(ExplainArgs),
     /// Language server on stdio (diagnostics, hover, code actions)
     Lsp,
     /// Print shell completions
@@ -128,6 +128,17 @@ struct CheckArgs {
 }
 
 #[derive(clap::Args)]
+struct ExplainArgs {
+    rule: String,
+    /// Also show the rule's finding at FILE:LINE (its message, its host's port map),
+    /// linting PATHS (default: .) as `check` does
+    #[arg(long = "for", value_name = "FILE:LINE")]
+    for_: Option<String>,
+    #[command(flatten)]
+    common: Common,
+}
+
+#[derive(clap::Args)]
 struct FactsArgs {
     #[command(flatten)]
     common: Common,
@@ -177,7 +188,7 @@ fn main() -> ExitCode {
         Command::Check(args) => check(args),
         Command::Facts(args) => facts(args),
         Command::Rules { format } => list_rules(format),
-        Command::Explain { rule } => explain(&rule),
+        Command::Explain(args) => explain(args),
         Command::Lsp => pasvlint::lsp::run(),
         Command::Man => {
             use clap::CommandFactory;
@@ -489,10 +500,22 @@ fn list_rules(format: ListFormat) -> Result<u8, String> {
     Ok(0)
 }
 
-fn explain(rule: &str) -> Result<u8, String> {
+fn explain(args: ExplainArgs) -> Result<u8, String> {
+    let rule = &args.rule;
     let meta = pasvlint::rules::meta(rule)
         .ok_or_else(|| format!("unknown rule `{rule}` (see `pasvlint rules`)"))?;
-    write_output(None, &pasvlint::rules::explain(meta))?;
+    let Some(at) = &args.for_ else {
+        write_output(None, &pasvlint::rules::explain(meta))?;
+        return Ok(0);
+    };
+    let (file, line) = at
+        .rsplit_once(':')
+        .and_then(|(file, line)| Some((PathBuf::from(file), line.parse::<usize>().ok()?)))
+        .ok_or_else(|| format!("--for takes FILE:LINE, not `{at}`"))?;
+    let config = load_config(&args.common)?;
+    let report = run_lint(&args.common, &config)?;
+    let at = emit::explain::At { file: &file, line };
+    write_output(None, &emit::explain::render_for(report, meta, &at)?)?;
     Ok(0)
 }
 

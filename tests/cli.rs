@@ -653,3 +653,45 @@ fn facts_draws_a_port_map_per_host() {
         "{stdout}"
     );
 }
+
+/// `explain RULE --for FILE:LINE` shows the finding there (found through any of its
+/// labels, in either file), its host's port map and the rule's text; a line with no
+/// such finding is a usage error naming where the rule did report.
+#[test]
+fn explain_for_a_finding_draws_its_port_map() {
+    const CASE: &str = "fixtures/rules/passive-ports-blocked/bad-policy-drop-no-range-rule";
+    let conf = format!("{CASE}/etc/vsftpd.conf");
+    let rules = format!("{CASE}/etc/iptables/rules.v4");
+    let explain = |at: &str| {
+        pasvlint(&[
+            "explain",
+            "passive-ports-blocked",
+            "--isolated",
+            "--for",
+            at,
+            CASE,
+        ])
+    };
+    for at in [format!("{conf}:15"), format!("{rules}:3")] {
+        let out = explain(&at);
+        assert_eq!(code(&out), 0, "{}", String::from_utf8_lossy(&out.stderr));
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        let finding = stdout
+            .find("all 10 passive ports 40000-40009 are blocked")
+            .unwrap();
+        let map = stdout
+            .find("    verdict           ok       unused   BLOCKED")
+            .unwrap();
+        let docs = stdout.find("## What it checks").unwrap();
+        assert!(finding < map && map < docs, "{stdout}");
+    }
+    let out = explain(&format!("{conf}:14"));
+    assert_eq!(code(&out), 0, "a related label's line counts too");
+    let out = explain(&format!("{conf}:1"));
+    assert_eq!(code(&out), 2);
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr).trim(),
+        format!("pasvlint: no passive-ports-blocked finding at {conf}:1; it reports at {conf}:15")
+    );
+    assert_eq!(code(&explain("vsftpd.conf")), 2, "FILE:LINE is required");
+}

@@ -2,6 +2,7 @@
 
 pub mod checkstyle;
 pub mod concise;
+pub mod explain;
 pub mod facts;
 pub mod github;
 pub mod gitlab;
