@@ -251,3 +251,42 @@ fn fixes_that_overlap_land_in_later_passes() {
         "listen=YES\nanonymous_enable=NO\nmax_clients=50\nmax_per_ip=6\n"
     );
 }
+
+/// The multiport fix writes the same ports in fewer slots: the real
+/// iptables-restore refuses the dump before the fix and loads it after, and the
+/// kernel then holds one rule with exactly the compacted list.
+#[test]
+fn a_compacted_multiport_list_loads_in_the_kernel() {
+    if !ready(
+        "a_compacted_multiport_list_loads_in_the_kernel",
+        &[],
+        &["iptables-restore", "iptables-save", "ip"],
+    ) {
+        return;
+    }
+    let case = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("fixtures/rules/iptables-multiport-too-many-ports/bad-passive-range-port-by-port");
+    let dir = tempfile::tempdir().unwrap();
+    let dump = dir.path().join("etc/iptables/rules.v4");
+    std::fs::create_dir_all(dump.parent().unwrap()).unwrap();
+    std::fs::copy(case.join("etc/iptables/rules.v4"), &dump).unwrap();
+    let netns = support::netns::Netns::create(support::netns::unique_name("fixmp")).unwrap();
+    assert!(
+        netns.load_iptables(&dump).is_err(),
+        "the kernel refuses 16 slots"
+    );
+    let out = pasvlint(&["check", "--isolated", "--fix", dir.path().to_str().unwrap()]);
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("fixed 1 finding in 1 file"),
+        "{out:?}"
+    );
+    netns.load_iptables(&dump).expect("the fixed dump loads");
+    let saved = netns.command("iptables-save").output().unwrap();
+    let saved = String::from_utf8_lossy(&saved.stdout);
+    assert!(
+        saved
+            .lines()
+            .any(|l| l == "-A INPUT -p tcp -m multiport --dports 21,9981:9995 -j ACCEPT"),
+        "{saved}"
+    );
+}
