@@ -695,3 +695,76 @@ fn explain_for_a_finding_draws_its_port_map() {
     );
     assert_eq!(code(&explain("vsftpd.conf")), 2, "FILE:LINE is required");
 }
+
+/// Paths a repository can hold: a symlink loop and a symlink out of the tree are
+/// not followed (as rg does not), a name that is not UTF-8 is still recognised, and
+/// a name with a line break cannot forge a line of a line-oriented report.
+#[test]
+fn hostile_paths_are_walked_safely_and_shown_escaped() {
+    use std::ffi::OsStr;
+    use std::os::unix::ffi::OsStrExt;
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    std::fs::create_dir_all(root.join("a")).unwrap();
+    std::os::unix::fs::symlink("..", root.join("a/loop")).unwrap();
+    let outside = tempfile::tempdir().unwrap();
+    std::fs::write(outside.path().join("vsftpd.conf"), "Listen=YES\n").unwrap();
+    std::os::unix::fs::symlink(
+        outside.path().join("vsftpd.conf"),
+        root.join("a/vsftpd.conf"),
+    )
+    .unwrap();
+    let raw = root.join(OsStr::from_bytes(b"raw\xff"));
+    std::fs::create_dir_all(raw.join("etc")).unwrap();
+    std::fs::write(
+        raw.join(OsStr::from_bytes(b"etc/vsftpd\xfe.conf")),
+        "Listen=YES\n",
+    )
+    .unwrap();
+    let forged = root.join("x\n1:1: error: forged [vsftpd-unknown-directive]\nx");
+    std::fs::create_dir_all(&forged).unwrap();
+    std::fs::write(forged.join("vsftpd.conf"), "Listen=YES\n").unwrap();
+    let root = root.to_str().unwrap();
+
+    let out = pasvlint(&["check", "--isolated", "--format", "concise", root]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let unknown: Vec<&str> = stdout
+        .lines()
+        .filter(|l| l.ends_with("[vsftpd-unknown-directive]"))
+        .collect();
+    assert_eq!(
+        unknown.len(),
+        2,
+        "the raw and the forged-name configs only: {stdout}"
+    );
+    assert!(
+        unknown
+            .iter()
+            .any(|l| l.contains("/raw\u{fffd}/etc/vsftpd\u{fffd}.conf:1:1: error"))
+    );
+    assert!(
+        unknown.iter().all(|l| l.starts_with(root)),
+        "no line starts where a path's line break would: {stdout}"
+    );
+    assert!(stdout.contains("/x?1:1: error: forged [vsftpd-unknown-directive]?x/vsftpd.conf:1:1"));
+
+    let json = json(&pasvlint(&[
+        "check",
+        "--isolated",
+        "--format",
+        "json",
+        root,
+    ]));
+    let files: Vec<&str> = json["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|d| d["file"].as_str())
+        .collect();
+    assert!(
+        files
+            .iter()
+            .any(|f| f.contains("forged [vsftpd-unknown-directive]\nx/")),
+        "JSON keeps the exact path: {files:?}"
+    );
+}

@@ -1,6 +1,6 @@
 //! One line per finding: `path:line:col: severity: message [rule]`.
 
-use super::{escape_controls, location, path_of};
+use super::{escape_controls, escape_path, location, path_of};
 use crate::Report;
 use std::fmt::Write;
 
@@ -11,7 +11,7 @@ pub fn render(report: &Report) -> String {
         let _ = writeln!(
             out,
             "{}:{}:{}: {}: {} [{}]",
-            path_of(&report.sources, d.primary.span),
+            escape_path(&path_of(&report.sources, d.primary.span)),
             loc.line,
             loc.column,
             d.severity.as_str(),

@@ -3,7 +3,7 @@
 //! miette gives a diagnostic one source, so labels in the primary file stay on the
 //! finding and each other file becomes a related (advice) diagnostic with its own source.
 
-use super::{counts, escape_controls};
+use super::{counts, escape_controls, escape_path};
 use crate::Report;
 use crate::diag::{Diagnostic, Label, Severity};
 use crate::source::{FileId, SourceMap};
@@ -71,7 +71,7 @@ impl Texts {
     }
 
     fn get(&mut self, sources: &SourceMap, file: FileId) -> Option<NamedSource<Arc<String>>> {
-        let name = sources.get(file)?.display_path();
+        let name = escape_path(&sources.get(file)?.display_path());
         let text = self.shown(sources, file)?.text.clone();
         Some(NamedSource::new(name, text))
     }
@@ -197,7 +197,7 @@ fn labeled(label: &Label, span: (usize, usize), primary: bool) -> LabeledSpan {
 fn file_path(sources: &SourceMap, file: FileId) -> String {
     sources
         .get(file)
-        .map(|f| f.display_path())
+        .map(|f| escape_path(&f.display_path()))
         .unwrap_or_default()
 }
 

@@ -388,6 +388,13 @@ pub fn escape_controls(text: &str) -> String {
     out
 }
 
+/// A path as a line-oriented report may show it: [`escape_controls`], and line
+/// breaks and tabs too (a file named `x\n1:1: error: …` must not print a
+/// finding of its own). Machine formats keep the path exact in their own escaping.
+pub fn escape_path(path: &str) -> String {
+    escape_controls(path).replace(['\n', '\t', '\r'], "?")
+}
+
 fn reorders_text(c: char) -> bool {
     matches!(
         c,

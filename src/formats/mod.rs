@@ -173,6 +173,16 @@ pub fn may_be_config(path: &Path) -> bool {
 
 /// Which format a file is, from its name and content; `None` skips it.
 pub fn classify(path: &Path, text: &str) -> Option<Format> {
+    // Names are matched as text: a name with bytes that are not UTF-8
+    // (`vsftpd\xff.conf`) is judged with U+FFFD in their place, never skipped.
+    let lossy;
+    let path = match path.to_str() {
+        Some(_) => path,
+        None => {
+            lossy = std::path::PathBuf::from(path.to_string_lossy().into_owned());
+            &lossy
+        }
+    };
     if !may_be_config(path) {
         return None;
     }
