@@ -768,3 +768,92 @@ fn hostile_paths_are_walked_safely_and_shown_escaped() {
         "JSON keeps the exact path: {files:?}"
     );
 }
+
+/// pasvlint reads and never writes what it checks: after `check` in every format,
+/// `facts` and `--diff`, every fixture file has the same bytes, modification time
+/// and permissions, and no file was added or removed.
+#[test]
+fn checking_never_writes_to_what_it_reads() {
+    type Entry = (std::path::PathBuf, Vec<u8>, std::time::SystemTime, u32);
+    fn snapshot(dir: &std::path::Path) -> Vec<Entry> {
+        use std::os::unix::fs::PermissionsExt;
+        let mut files: Vec<Entry> = walk(dir)
+            .into_iter()
+            .map(|p| {
+                let meta = std::fs::symlink_metadata(&p).unwrap();
+                let bytes = if meta.is_file() {
+                    std::fs::read(&p).unwrap()
+                } else {
+                    Vec::new()
+                };
+                (
+                    p,
+                    bytes,
+                    meta.modified().unwrap(),
+                    meta.permissions().mode(),
+                )
+            })
+            .collect();
+        files.sort_by(|a, b| a.0.cmp(&b.0));
+        files
+    }
+    fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+        let mut out = Vec::new();
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() && !path.is_symlink() {
+                out.extend(walk(&path));
+            }
+            out.push(path);
+        }
+        out
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let copy = dir.path().join("fixtures");
+    std::fs::create_dir_all(&copy).unwrap();
+    // Servers, firewalls of every family, Windows files and fixable findings.
+    for case in [
+        "fixtures/seeds",
+        "fixtures/rules/passive-ports-blocked",
+        "fixtures/rules/vsftpd-unknown-directive",
+        "fixtures/rules/vsftpd-bad-boolean",
+    ] {
+        let status = Command::new("cp")
+            .args(["-a", case, copy.to_str().unwrap()])
+            .current_dir(support::crate_dir())
+            .status()
+            .unwrap();
+        assert!(status.success());
+    }
+    let before = snapshot(&copy);
+    assert!(before.len() > 200, "the fixtures were copied");
+    let root = copy.to_str().unwrap();
+    for format in [
+        "human",
+        "concise",
+        "json",
+        "sarif",
+        "github",
+        "gitlab",
+        "junit",
+        "checkstyle",
+        "rdjson",
+    ] {
+        pasvlint(&[
+            "check",
+            "--isolated",
+            "--format",
+            format,
+            "--fail-on",
+            "never",
+            root,
+        ]);
+    }
+    pasvlint(&["facts", "--isolated", "--format", "json", root]);
+    pasvlint(&["check", "--isolated", "--diff", "--unsafe-fixes", root]);
+    let after = snapshot(&copy);
+    assert_eq!(before.len(), after.len(), "no file added or removed");
+    for (a, b) in before.iter().zip(&after) {
+        assert!(a == b, "{} changed", a.0.display());
+    }
+}
