@@ -587,6 +587,8 @@ pub struct Layer {
     pub kind: &'static str,
     pub files: Vec<FileId>,
     pub open_to_all: PortSet,
+    /// How the layer alone decides the ports, in evaluation order.
+    pub decisions: Vec<Decision>,
 }
 
 /// The language a firewall's rules are written in.
@@ -737,6 +739,7 @@ impl Firewall {
             kind: self.dialect.as_str(),
             files: self.files.clone(),
             open_to_all: self.open_to_all.clone(),
+            decisions: self.decisions.clone(),
         }]
     }
 
