@@ -240,6 +240,47 @@ pub(crate) fn closing_label(d: &crate::facts::Decision, ports: &crate::portset::
     }
 }
 
+/// A layer kind of a cloud filter (Terraform's security groups, NSGs, VPC firewalls).
+pub(crate) fn is_cloud_layer(kind: &str) -> bool {
+    matches!(kind, "aws-security-group" | "azure-nsg" | "gcp-firewall")
+}
+
+/// How to open `ports` in each layer of `fw` that closes some of them, in the
+/// layer's own terms (a security group's ingress rule, an NSG rule, a GCP
+/// firewall rule, the host firewall).
+pub(crate) fn open_in_layers(
+    fw: &crate::facts::Firewall,
+    ports: &crate::portset::PortSet,
+) -> String {
+    let list = ports.summary(6);
+    let (lo, hi) = (ports.first().unwrap_or(0), ports.last().unwrap_or(0));
+    let mut steps: Vec<String> = Vec::new();
+    for layer in fw.own_layers() {
+        if ports.is_subset(&layer.open_to_all) {
+            continue;
+        }
+        let step = match layer.kind {
+            "aws-security-group" => format!(
+                "add an ingress rule for {list}/tcp to the security group (from_port = {lo}, to_port = {hi}, protocol = \"tcp\")"
+            ),
+            "azure-nsg" => format!(
+                "allow {list}/tcp inbound in the network security group with a security_rule (destination_port_range = \"{lo}-{hi}\") whose priority number is lower than any rule that denies them"
+            ),
+            "gcp-firewall" => format!(
+                "allow {list}/tcp in a google_compute_firewall (ports = [\"{lo}-{hi}\"]) whose target_tags the instance carries, at a priority number lower than any deny"
+            ),
+            _ => format!("open {list}/tcp in the host firewall"),
+        };
+        if !steps.contains(&step) {
+            steps.push(step);
+        }
+    }
+    if steps.is_empty() {
+        return format!("open {list}/tcp in the firewall");
+    }
+    steps.join("; and ")
+}
+
 /// The finding for a suppression that matched nothing or has expired.
 pub fn suppression_finding(
     s: &crate::suppress::Suppression,

@@ -256,6 +256,9 @@ fn help(server: &FtpServer, fw: &Firewall, blocked: &PortSet, open_part: &PortSe
             blocked.summary(6),
             same_number_mappings(blocked)
         ),
+        _ if fw.own_layers().iter().any(|l| super::is_cloud_layer(l.kind)) => {
+            super::open_in_layers(fw, blocked)
+        }
         _ if fw.dialect == crate::facts::Dialect::Kubernetes => format!(
             "expose {} on the same numbers: a Service port each with port = targetPort = nodePort (NodePort allows only 30000-32767; a Service cannot name a range), or hostPort = containerPort",
             blocked.summary(6)
