@@ -60,6 +60,12 @@ pub fn terraform_error(text: &str) -> Option<(String, usize)> {
                 let (delim, body) = heredoc_start(b, i + 2)?;
                 match heredoc_end(text, body, &delim) {
                     Some(end) => {
+                        if let Some(open) = unclosed_interpolation(&text[body..end]) {
+                            return Some((
+                                "Unclosed template interpolation sequence".into(),
+                                body + open,
+                            ));
+                        }
                         i = end;
                         last_sig = b'"';
                     }
@@ -101,9 +107,36 @@ pub fn terraform_error(text: &str) -> Option<(String, usize)> {
     Some(match (open, is_block) {
         (b'{', true) => ("Unclosed configuration block".into(), at),
         (b'[', _) => ("Unterminated tuple constructor expression".into(), at),
-        (b'(', _) => ("Unbalanced parentheses".into(), at),
+        (b'(', _) => ("Unbalanced parentheses".into(), text.len()),
         _ => ("Missing expression".into(), text.len()),
     })
+}
+
+/// The offset of a `${` or `%{` in a heredoc body that no `}` closes.
+fn unclosed_interpolation(body: &str) -> Option<usize> {
+    let b = body.as_bytes();
+    let mut open: Vec<usize> = Vec::new();
+    let mut i = 0;
+    while i < b.len() {
+        match b[i] {
+            b'$' | b'%' if b.get(i + 1) == Some(&b'{') => {
+                if i > 0 && b[i - 1] == b[i] {
+                    i += 2;
+                    continue;
+                }
+                open.push(i);
+                i += 2;
+                continue;
+            }
+            b'{' if !open.is_empty() => open.push(i),
+            b'}' if !open.is_empty() => {
+                open.pop();
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    open.first().copied()
 }
 
 fn skip_line(b: &[u8], i: usize) -> usize {
