@@ -405,10 +405,12 @@ fn run_boot_scripts(
 ) -> BootScripts {
     let mut out = BootScripts::default();
     let mut machines = Vec::new();
-    for (_, _, facts) in entries.iter_mut() {
-        machines.append(&mut facts.boot);
+    for (id, _, facts) in entries.iter_mut() {
+        let described = !facts.boot.is_empty() && facts.ftp.is_empty() && !facts.has_firewall();
+        machines.extend(facts.boot.drain(..).map(|b| (b, described.then_some(*id))));
     }
-    for boot in machines {
+    let mut joined = std::collections::BTreeSet::new();
+    for (boot, describer) in machines {
         let (text, base) = match &boot.body {
             facts::BootBody::Text(text) => (text.clone(), None),
             facts::BootBody::File { path, template } => {
@@ -447,6 +449,10 @@ fn run_boot_scripts(
                 .collect(),
         );
         if let Some(file) = base {
+            out.edited.insert(file, id);
+        }
+        // A file that brings nothing but its machines joins the first of them.
+        if let Some(file) = describer.filter(|f| joined.insert(*f)) {
             out.edited.insert(file, id);
         }
         out.files.push((id, Format::ShellScript));

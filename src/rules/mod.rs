@@ -253,7 +253,23 @@ pub(crate) fn open_in_layers(
     ports: &crate::portset::PortSet,
 ) -> String {
     let list = ports.summary(6);
-    let (lo, hi) = (ports.first().unwrap_or(0), ports.last().unwrap_or(0));
+    let each: Vec<String> = ports
+        .ranges()
+        .iter()
+        .take(6)
+        .map(|&(lo, hi)| {
+            if lo == hi {
+                format!("\"{lo}\"")
+            } else {
+                format!("\"{lo}-{hi}\"")
+            }
+        })
+        .collect();
+    let quoted = each.join(", ");
+    let aws = match ports.ranges() {
+        [(lo, hi)] => format!("from_port = {lo}, to_port = {hi}"),
+        _ => "one per range, from_port to to_port".to_owned(),
+    };
     let mut steps: Vec<String> = Vec::new();
     for layer in fw.own_layers() {
         if ports.is_subset(&layer.open_to_all) {
@@ -261,13 +277,13 @@ pub(crate) fn open_in_layers(
         }
         let step = match layer.kind {
             "aws-security-group" => format!(
-                "add an ingress rule for {list}/tcp to the security group (from_port = {lo}, to_port = {hi}, protocol = \"tcp\")"
+                "add an ingress rule for {list}/tcp to the security group ({aws}, protocol = \"tcp\")"
             ),
             "azure-nsg" => format!(
-                "allow {list}/tcp inbound in the network security group with a security_rule (destination_port_range = \"{lo}-{hi}\") whose priority number is lower than any rule that denies them"
+                "allow {list}/tcp inbound in the network security group with a security_rule (destination_port_ranges = [{quoted}]) whose priority number is lower than any rule that denies them"
             ),
             "gcp-firewall" => format!(
-                "allow {list}/tcp in a google_compute_firewall (ports = [\"{lo}-{hi}\"]) whose target_tags the instance carries, at a priority number lower than any deny"
+                "allow {list}/tcp in a google_compute_firewall (ports = [{quoted}]) whose target_tags the instance carries, at a priority number lower than any deny"
             ),
             _ => format!("open {list}/tcp in the host firewall"),
         };

@@ -111,10 +111,10 @@ impl PassivePortsBlocked {
         let open_part = ports.difference(shut);
         for opener in class.openers(&open_part).take(2) {
             if let Some(span) = opener.span {
-                d = d.with_related(
-                    span,
-                    format!("opens only {}", opener.ports.intersection(ports).summary(4)),
-                );
+                let opened = opener.ports.intersection(ports);
+                // A layer that opens the whole range is not what narrows it.
+                let only = if &opened == ports { "" } else { " only" };
+                d = d.with_related(span, format!("opens{only} {}", opened.summary(4)));
             }
         }
         let d = d.with_help(help(server, fw, shut, &open_part));

@@ -63,7 +63,7 @@ pub fn parse(source: &SourceFile) -> TfFile {
         Err(e) => {
             let (message, at) = syntax::terraform_error(&source.text).unwrap_or_else(|| {
                 (
-                    syntax::describe(e.message()),
+                    syntax::describe(e.message(), e.line()),
                     e.location().offset().min(source.text.len()),
                 )
             });

@@ -1008,8 +1008,8 @@ fn gcp_filter_of(m: &Model, inst: &Res) -> Filter {
         .filter(|fw| same_network(m, fw, network.as_ref()))
         .copied()
         .collect();
-    let anchor = fws.first().copied().unwrap_or(*inst);
-    gcp_filter(m, &fws, anchor, &tags, false)
+    // The implied deny of all ingress is the VPC's, in front of the instance.
+    gcp_filter(m, &fws, *inst, &tags, false)
 }
 
 /// A firewall of another network does not filter the instance; unknown networks match.

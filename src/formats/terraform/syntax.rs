@@ -202,10 +202,11 @@ pub fn redefined(body: &Body) -> Option<(String, usize)> {
 }
 
 /// hcl-edit's expectation text as a summary.
-pub fn describe(message: &str) -> String {
+pub fn describe(message: &str, line: &str) -> String {
     let m = message.trim();
     if m.contains("redefined attribute") {
-        "Attribute redefined: an argument may be set only once".to_owned()
+        let key = line.split('=').next().unwrap_or("").trim();
+        format!("Attribute redefined: the argument \"{key}\" was already set in this block")
     } else if m.is_empty() {
         "invalid HCL syntax".to_owned()
     } else {
