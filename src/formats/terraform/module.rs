@@ -789,18 +789,21 @@ fn azure_filters_of(m: &Model, vm: &Res) -> Vec<Filter> {
                 .and_then(|v| m.resolve(v, "azurerm_network_interface"))
                 .is_some_and(|n| n.name == nic.name)
             {
-                match m.value(assoc, "network_security_group_id") {
-                    Some(v) => match m.resolve(&v, "azurerm_network_security_group") {
+                if let Some(v) = m.value(assoc, "network_security_group_id") {
+                    match m.resolve(&v, "azurerm_network_security_group") {
                         Some(nsg) => nic_nsgs.push(nsg),
                         None => {
-                            unknown = unknown.or(Some(Unknown {
-                                why: "the network security group is not defined in the repository"
+                            let why = match v {
+                                Value::Unknown(u) => u.why,
+                                _ => "the network security group is not defined in the repository"
                                     .into(),
+                            };
+                            unknown = unknown.or(Some(Unknown {
+                                why,
                                 span: assoc.block.head,
                             }));
                         }
-                    },
-                    None => {}
+                    }
                 }
             }
         }
