@@ -21,11 +21,9 @@ impl Rule for TerraformFilterUnknown {
             return;
         }
         let instances = module::instances(&m);
-        let module_serves_ftp = instances.iter().any(|i| {
-            i.filters
-                .iter()
-                .any(|f| f.rules.iter().any(|r| r.ports.as_ref().is_ok_and(|p| p.contains(21))))
-        });
+        let module_serves_ftp = instances
+            .iter()
+            .any(|i| i.filters.iter().any(module::opens_control_port));
         for inst in &instances {
             let serves_ftp = matches!(inst.script, Some(BootScriptSource::Body(..)))
                 || inst.res.name.to_ascii_lowercase().contains("ftp")

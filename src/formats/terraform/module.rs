@@ -289,10 +289,14 @@ pub fn facts(bundle: &Bundle) -> FileFacts {
             _ => plain.push(inst),
         }
     }
+    // Only a filter in front of FTP guards the configs beside the module: a web
+    // server's group is no firewall of theirs.
     let chosen = plain
         .iter()
         .find(|i| i.res.name.to_ascii_lowercase().contains("ftp"))
-        .or(plain.first());
+        .or(plain
+            .iter()
+            .find(|i| i.filters.iter().any(opens_control_port)));
     let (firewall, firewall_v6) = match chosen {
         Some(inst) => inst.firewalls(),
         None if all.is_empty() => module_filters(&m),
@@ -303,7 +307,17 @@ pub fn facts(bundle: &Bundle) -> FileFacts {
     out
 }
 
-/// With no instance in the module, its filters as if one instance had them all.
+/// A filter with a rule that names port 21: it is meant for FTP.
+pub fn opens_control_port(f: &Filter) -> bool {
+    f.rules.iter().any(|r| {
+        r.ports
+            .as_ref()
+            .is_ok_and(|p| p.contains(21) && p.count() < 65535)
+    })
+}
+
+/// With no instance in the module, its filters as if one instance had them all,
+/// when one of them is meant for FTP.
 fn module_filters(m: &Model) -> (Option<Firewall>, Option<Firewall>) {
     let mut filters = Vec::new();
     let sgs: Vec<Res> = m.of_kind("aws_security_group").copied().collect();
@@ -326,7 +340,7 @@ fn module_filters(m: &Model) -> (Option<Firewall>, Option<Firewall>) {
         filters,
         script: None,
     };
-    if inst.filters.is_empty() {
+    if !inst.filters.iter().any(opens_control_port) {
         return (None, None);
     }
     inst.firewalls()
