@@ -2,7 +2,8 @@
 //! `var.x` with a `default` in the same module, `local.x` whose value is known,
 //! templates of known parts and a few pure functions. Everything else (data
 //! sources, module outputs, variables without a default, conditionals, `for`
-//! expressions, `dynamic` blocks) is unknown, with the reason.
+//! expressions, `dynamic` blocks over unknown collections) is unknown, with the
+//! reason.
 
 use super::hcl::{Expr, ExprKind, Part};
 use crate::source::Span;
@@ -89,12 +90,14 @@ impl Value {
 }
 
 /// The variables and locals of one module.
-#[derive(Default)]
+#[derive(Default, Clone)]
 pub struct Scope<'a> {
     pub variables: HashMap<String, (Option<&'a Expr>, Span)>,
     pub locals: HashMap<String, &'a Expr>,
     /// The module's folder as `path.module` gives it.
     pub module_dir: String,
+    /// The iterators of the `dynamic` blocks being expanded: name, key, value.
+    pub iterators: Vec<(String, Value, Value)>,
 }
 
 /// Locals referring to locals stop here (Terraform refuses cycles).
@@ -152,6 +155,18 @@ impl Scope<'_> {
 
     fn reference(&self, path: &[String], span: Span, depth: usize) -> Value {
         let dotted = path.join(".").replace(".[", "[");
+        if let Some((_, key, value)) = self
+            .iterators
+            .iter()
+            .rev()
+            .find(|(n, _, _)| path.first() == Some(n))
+        {
+            return match path.get(1).map(String::as_str) {
+                Some("key") => key.clone(),
+                Some("value") => index_into(value.clone(), &path[2..], span, &dotted),
+                _ => Value::unknown(format!("{dotted} is not an iterator's key or value"), span),
+            };
+        }
         match path {
             [var, name, rest @ ..] if var == "var" => {
                 let v = match self.variables.get(name) {

@@ -514,10 +514,17 @@ fn aws_union(m: &Model, sgs: &[Res], inst: Option<&Res>) -> Filter {
             match b.kind.as_str() {
                 "ingress" => rules.push(aws_rule(m, &b.body, b.head, "ingress rule")),
                 "dynamic" if b.labels.first().is_some_and(|l| l == "ingress") => {
-                    rules.push(unknown_rule(
-                        b.head,
-                        "a `dynamic \"ingress\"` block is not expanded",
-                    ));
+                    for (each, content) in expand(m, b) {
+                        match each {
+                            Ok(em) => rules.push(aws_rule(
+                                &em,
+                                &content.body,
+                                content.head,
+                                "ingress rule",
+                            )),
+                            Err(u) => rules.push(unknown_rule(u.span, &u.why)),
+                        }
+                    }
                 }
                 _ => {}
             }
@@ -577,6 +584,70 @@ fn aws_union(m: &Model, sgs: &[Res], inst: Option<&Res>) -> Filter {
         unknown: None,
         files,
     }
+}
+
+/// A `dynamic` block expanded: for each element of a known `for_each`, the
+/// model with the iterator bound and the `content` block; one `Err` when the
+/// collection cannot be known.
+fn expand<'m, 'a>(m: &'m Model<'a>, b: &'m Block) -> Vec<(Result<Model<'a>, Unknown>, &'m Block)> {
+    let Some(content) = b.body.blocks("content").next() else {
+        return Vec::new();
+    };
+    let name = b
+        .body
+        .attr("iterator")
+        .and_then(|a| match &a.value.kind {
+            ExprKind::Ref(p) if p.len() == 1 => Some(p[0].clone()),
+            _ => None,
+        })
+        .or_else(|| b.labels.first().cloned())
+        .unwrap_or_default();
+    let items: Vec<(Value, Value)> =
+        match b.body.attr("for_each").map(|a| (m.scope.eval(&a.value), a)) {
+            Some((Value::List(items), _)) => items
+                .into_iter()
+                .enumerate()
+                .map(|(i, v)| (Value::Num(i as f64), v))
+                .collect(),
+            Some((Value::Map(entries), _)) => entries
+                .into_iter()
+                .map(|(k, v)| (Value::Str(k), v))
+                .collect(),
+            Some((Value::Unknown(u), _)) => return vec![(Err(u), content)],
+            Some((_, a)) => {
+                return vec![(
+                    Err(Unknown {
+                        why: "`for_each` is not a list or a map".into(),
+                        span: a.value.span,
+                    }),
+                    content,
+                )];
+            }
+            None => {
+                return vec![(
+                    Err(Unknown {
+                        why: "a `dynamic` block without `for_each`".into(),
+                        span: b.head,
+                    }),
+                    content,
+                )];
+            }
+        };
+    items
+        .into_iter()
+        .take(1024)
+        .map(|(key, value)| {
+            let mut scope = m.scope.clone();
+            scope.iterators.push((name.clone(), key, value));
+            let em = Model {
+                scope,
+                resources: m.resources.clone(),
+                dir: m.dir.clone(),
+                broken: m.broken,
+            };
+            (Ok(em), content)
+        })
+        .collect()
 }
 
 fn object_body(entries: &[(String, Expr)]) -> Body {
@@ -873,10 +944,12 @@ fn azure_filter(m: &Model, nsg: &Res) -> Filter {
     }
     for b in nsg.block.body.blocks("dynamic") {
         if b.labels.first().is_some_and(|l| l == "security_rule") {
-            rules.push(unknown_rule(
-                b.head,
-                "a `dynamic \"security_rule\"` block is not expanded",
-            ));
+            for (each, content) in expand(m, b) {
+                match each {
+                    Ok(em) => rules.extend(azure_rule(&em, &content.body, content.head)),
+                    Err(u) => rules.push(unknown_rule(u.span, &u.why)),
+                }
+            }
         }
     }
     let nsg_name = m.value(nsg, "name").and_then(|v| v.as_text());

@@ -283,3 +283,46 @@ fn facts_list_the_cloud_layer_before_the_host_firewall() {
         .collect();
     assert_eq!(kinds, ["aws-security-group", "iptables"]);
 }
+
+#[test]
+fn dynamic_blocks_over_known_collections_are_expanded() {
+    let sg = r#"
+variable "openings" {
+  default = [
+    { from = 21, to = 21 },
+    { from = 50000, to = 50100 },
+  ]
+}
+variable "unknown" {}
+resource "aws_security_group" "a" {
+  dynamic "ingress" {
+    for_each = var.openings
+    content {
+      from_port   = ingress.value.from
+      to_port     = ingress.value.to
+      protocol    = "tcp"
+      cidr_blocks = ["0.0.0.0/0"]
+    }
+  }
+}
+resource "aws_security_group" "b" {
+  dynamic "ingress" {
+    for_each = var.unknown
+    iterator = port
+    content {
+      from_port   = port.value
+      to_port     = port.value
+      protocol    = "tcp"
+      cidr_blocks = ["0.0.0.0/0"]
+    }
+  }
+}
+"#;
+    let fw = module_facts(&[("sg.tf", sg), ("main.tf", INSTANCE)])
+        .firewall
+        .unwrap();
+    // Group a's openings are known; group b may open any port to some sources.
+    assert_eq!(fw.open_to_all, ports("21,50000-50100"));
+    assert_eq!(fw.open_to_any(), ports("1-65535"));
+    assert!(fw.uncertain.iter().any(|u| u.what.contains("var.unknown")));
+}
