@@ -452,11 +452,35 @@ fn aws_filter_of(m: &Model, inst: &Res) -> Filter {
     let mut sgs = Vec::new();
     let mut unknown: Option<Unknown> = None;
     let mut named = false;
+    // The groups of the instance, and those of the network interfaces it attaches.
+    let mut named_by: Vec<(&Attr, &str, &str)> = Vec::new();
     for (attr, by) in [
         ("vpc_security_group_ids", "id"),
         ("security_groups", "name"),
     ] {
-        let Some(a) = inst.attr(attr) else { continue };
+        named_by.extend(inst.attr(attr).map(|a| (a, attr, by)));
+    }
+    for nic in inst.block.body.blocks("network_interface") {
+        let Some(a) = nic.body.attr("network_interface_id") else {
+            continue;
+        };
+        match m.resolve(&m.scope.eval(&a.value), "aws_network_interface") {
+            Some(r) => named_by.extend(
+                r.block
+                    .body
+                    .attr("security_groups")
+                    .map(|a| (a, "security_groups", "id")),
+            ),
+            None => {
+                named = true;
+                unknown = unknown.or(Some(Unknown {
+                    why: "the network interface is not defined in the module".into(),
+                    span: a.value.span,
+                }));
+            }
+        }
+    }
+    for (a, attr, by) in named_by {
         named = true;
         match m.scope.eval(&a.value) {
             Value::List(items) => {

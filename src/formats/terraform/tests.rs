@@ -326,3 +326,30 @@ resource "aws_security_group" "b" {
     assert_eq!(fw.open_to_any(), ports("1-65535"));
     assert!(fw.uncertain.iter().any(|u| u.what.contains("var.unknown")));
 }
+
+#[test]
+fn groups_of_an_attached_network_interface_guard_the_instance() {
+    let tf = r#"
+resource "aws_security_group" "a" {
+  ingress {
+    from_port   = 21
+    to_port     = 21
+    protocol    = "tcp"
+    cidr_blocks = ["0.0.0.0/0"]
+  }
+}
+resource "aws_network_interface" "ftp" {
+  subnet_id       = "subnet-0123"
+  security_groups = [aws_security_group.a.id]
+}
+resource "aws_instance" "ftp" {
+  network_interface {
+    network_interface_id = aws_network_interface.ftp.id
+    device_index         = 0
+  }
+}
+"#;
+    let fw = module_facts(&[("main.tf", tf)]).firewall.unwrap();
+    assert_eq!(fw.open_to_all, ports("21"));
+    assert!(fw.uncertain.is_empty());
+}
