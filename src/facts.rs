@@ -587,6 +587,8 @@ pub struct Layer {
     pub kind: &'static str,
     pub files: Vec<FileId>,
     pub open_to_all: PortSet,
+    /// How the layer alone decides the ports, in evaluation order.
+    pub decisions: Vec<Decision>,
 }
 
 /// The language a firewall's rules are written in.
@@ -605,6 +607,12 @@ pub enum Dialect {
     Kubernetes,
     /// Kubernetes NetworkPolicies selecting a pod.
     KubernetesNetworkPolicy,
+    /// AWS security groups (Terraform `aws_security_group` and its rules).
+    AwsSecurityGroup,
+    /// Azure network security groups (Terraform `azurerm_network_security_group`).
+    AzureNsg,
+    /// GCP VPC firewall rules (Terraform `google_compute_firewall`).
+    GcpFirewall,
 }
 
 impl Dialect {
@@ -619,7 +627,18 @@ impl Dialect {
             Dialect::DockerCompose => "docker-compose",
             Dialect::Kubernetes => "kubernetes",
             Dialect::KubernetesNetworkPolicy => "kubernetes-networkpolicy",
+            Dialect::AwsSecurityGroup => "aws-security-group",
+            Dialect::AzureNsg => "azure-nsg",
+            Dialect::GcpFirewall => "gcp-firewall",
         }
+    }
+
+    /// A cloud filter, in front of the host (the first filter on the path).
+    pub fn is_cloud(&self) -> bool {
+        matches!(
+            self,
+            Dialect::AwsSecurityGroup | Dialect::AzureNsg | Dialect::GcpFirewall
+        )
     }
 }
 
@@ -720,6 +739,7 @@ impl Firewall {
             kind: self.dialect.as_str(),
             files: self.files.clone(),
             open_to_all: self.open_to_all.clone(),
+            decisions: self.decisions.clone(),
         }]
     }
 
@@ -845,15 +865,25 @@ impl Firewall {
 
     fn both_plain(mut a: Firewall, b: Firewall) -> Firewall {
         let mut layers = [a.own_layers(), b.own_layers()].concat();
-        // Path order: container publishing is the last filter before the server.
+        // Path order: a cloud filter first, container publishing the last
+        // filter before the server.
         layers.sort_by_key(|l| {
-            [
+            let is = |ds: &[Dialect]| ds.iter().any(|d| d.as_str() == l.kind);
+            if is(&[
+                Dialect::AwsSecurityGroup,
+                Dialect::AzureNsg,
+                Dialect::GcpFirewall,
+            ]) {
+                0
+            } else if is(&[
                 Dialect::DockerCompose,
                 Dialect::Kubernetes,
                 Dialect::KubernetesNetworkPolicy,
-            ]
-            .iter()
-            .any(|d| d.as_str() == l.kind)
+            ]) {
+                2
+            } else {
+                1
+            }
         });
         a.classes = meet_classes(&a.source_classes(), &b.source_classes());
         a.family = a.family.or(b.family);
@@ -906,6 +936,35 @@ pub struct FileFacts {
     pub restores: Vec<crate::formats::backup::Restored>,
     /// What the file says about the host's distribution and kernel.
     pub platform: Vec<crate::platform::Clue>,
+    /// Machines the file describes that run a script of their own at first boot
+    /// (a cloud instance's `user_data`): each is read as a shell script and is a
+    /// host of its own, behind the filter given with it.
+    pub boot: Vec<BootScript>,
+}
+
+/// A script a machine runs at first boot, with the filters in front of the machine.
+#[derive(Clone, Debug)]
+pub struct BootScript {
+    /// How the machine is shown (`infra/main.tf → aws_instance.ftp`).
+    pub name: String,
+    pub body: BootBody,
+    /// The attribute that gives the script.
+    pub span: Span,
+    pub firewall: Option<Firewall>,
+    pub firewall_v6: Option<Firewall>,
+}
+
+#[derive(Clone, Debug)]
+pub enum BootBody {
+    /// Written in place (a heredoc), each piece mapping back to its bytes.
+    Text(crate::scripts::Text),
+    /// A file of the repository (`file(...)`), or a template of it
+    /// (`templatefile(...)`) with each variable's text, `None` when not known,
+    /// and the expression that sets it.
+    File {
+        path: std::path::PathBuf,
+        template: Option<Vec<(String, Option<String>, Span)>>,
+    },
 }
 
 impl FileFacts {

@@ -120,17 +120,25 @@ pub fn lint_with(paths: &[PathBuf], config: &Config, overlay: &Overlay) -> Repor
     entries.sort_by_key(|(id, _, _)| *id);
     let backups = backup_files(&entries, &found.files);
     scripts.retain(|(id, _)| !backups.contains(id));
+    let boot = run_boot_scripts(&mut entries, &found.files, &mut sources, &enabled);
+    files.extend(boot.files.iter().copied());
+    diagnostics.extend(boot.diagnostics);
+    scripts.extend(boot.scripts);
     let written = follow_writes(scripts, &mut sources, &enabled);
     files.extend(written.files.iter().map(|(id, format)| (*id, *format)));
     diagnostics.extend(written.diagnostics);
     let sources = SourceMap::new(sources);
     let entries = without_backup_facts(entries, &backups);
-    let mut entries = with_written_facts(entries, written.facts, &written.edited);
+    let mut edited = written.edited;
+    for (file, script) in boot.edited {
+        edited.entry(file).or_insert(script);
+    }
+    let mut entries = with_written_facts(entries, written.facts, &edited);
     join_bundle_members(&mut entries, &bundles.members);
     let hosts = group_hosts(entries, config);
     diagnostics.extend(check_hosts(&hosts, &enabled, config));
     judge_on_platforms(&mut diagnostics, &hosts);
-    if !written.files.is_empty() {
+    if !written.files.is_empty() || !boot.files.is_empty() {
         map_written_spans(&mut diagnostics, &sources);
         // An edited copy repeats its repository file's findings on unchanged lines.
         diagnostics.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
@@ -370,6 +378,125 @@ fn join_bundle_members(
             also.extend(more.iter().copied());
         }
     }
+}
+
+/// What the first-boot scripts of cloud instances add to a run.
+#[derive(Default)]
+struct BootScripts {
+    /// The scripts, as recognised (virtual) files.
+    files: Vec<(FileId, Format)>,
+    /// Their runs, for [`follow_writes`].
+    scripts: Vec<(FileId, scripts::Outcome)>,
+    /// Repository files read as a boot script, and the script: the file joins
+    /// the machine's host and brings nothing of its own.
+    edited: BTreeMap<FileId, FileId>,
+    diagnostics: Vec<Diagnostic>,
+}
+
+/// Each boot script a file describes ([`FileFacts::boot`]) becomes a shell
+/// script of its own (a virtual file mapping back to the `.tf` file or the
+/// repository file it is read from), run by the sh interpreter, whose facts are
+/// its machine's: the filters given with it in front, its own firewall behind.
+fn run_boot_scripts(
+    entries: &mut Vec<(FileId, PathBuf, FileFacts)>,
+    discovered: &[PathBuf],
+    sources: &mut Vec<Option<SourceFile>>,
+    rules: &[&'static dyn Rule],
+) -> BootScripts {
+    let mut out = BootScripts::default();
+    let mut machines = Vec::new();
+    for (id, _, facts) in entries.iter_mut() {
+        let described = !facts.boot.is_empty() && facts.ftp.is_empty() && !facts.has_firewall();
+        machines.extend(facts.boot.drain(..).map(|b| (b, described.then_some(*id))));
+    }
+    let mut joined = std::collections::BTreeSet::new();
+    for (boot, describer) in machines {
+        let (text, base) = match &boot.body {
+            facts::BootBody::Text(text) => (text.clone(), None),
+            facts::BootBody::File { path, template } => {
+                let Some(file) = repository_file(path, discovered, sources) else {
+                    continue;
+                };
+                let Some(source) = sources.get(file.0 as usize).and_then(Option::as_ref) else {
+                    continue;
+                };
+                let text = match template {
+                    Some(vars) => formats::terraform::template::render_file(source, vars),
+                    None => formats::terraform::template::whole(source),
+                };
+                (text, Some(file))
+            }
+        };
+        if !text.text.starts_with("#!") {
+            continue;
+        }
+        let id = FileId(sources.len() as u32);
+        let source = formats::terraform::template::boot_source(&text, &boot.name, boot.span, id);
+        let parsed = formats::parse(source, Format::ShellScript);
+        for rule in rules {
+            rule.check_file(&parsed, &mut out.diagnostics);
+        }
+        let mut facts = formats::facts(&parsed);
+        if let Some(outcome) = formats::script_outcome(&parsed).filter(|o| !o.writes.is_empty()) {
+            out.scripts.push((id, outcome.clone()));
+        }
+        facts.firewall =
+            facts::Firewall::combine(boot.firewall.into_iter().chain(facts.firewall).collect());
+        facts.firewall_v6 = facts::Firewall::combine(
+            boot.firewall_v6
+                .into_iter()
+                .chain(facts.firewall_v6)
+                .collect(),
+        );
+        if let Some(file) = base {
+            out.edited.insert(file, id);
+        }
+        // A file that brings nothing but its machines joins the first of them.
+        if let Some(file) = describer.filter(|f| joined.insert(*f)) {
+            out.edited.insert(file, id);
+        }
+        out.files.push((id, Format::ShellScript));
+        entries.push((id, PathBuf::from(&boot.name), facts));
+        sources.push(Some(parsed.source));
+    }
+    out
+}
+
+/// The id of a repository file by path, reading it when the walk did not
+/// recognise it (a `.tpl` template); `None` when it cannot be read.
+fn repository_file(
+    path: &Path,
+    discovered: &[PathBuf],
+    sources: &mut Vec<Option<SourceFile>>,
+) -> Option<FileId> {
+    let wanted = normalise(path);
+    let index = discovered.iter().position(|p| normalise(p) == wanted);
+    if let Some(i) = index {
+        if sources.get(i).is_some_and(Option::is_some) {
+            return Some(FileId(i as u32));
+        }
+    }
+    let (bytes, whole) = read_capped(path).ok()?;
+    if !whole {
+        return None;
+    }
+    let id = match index {
+        Some(i) => i,
+        None => {
+            sources.push(None);
+            sources.len() - 1
+        }
+    };
+    let slot = sources.get_mut(id)?;
+    *slot = Some(SourceFile::new(FileId(id as u32), path, &bytes));
+    Some(FileId(id as u32))
+}
+
+/// A path without `.` components, for comparing paths written two ways.
+fn normalise(path: &Path) -> PathBuf {
+    path.components()
+        .filter(|c| !matches!(c, std::path::Component::CurDir))
+        .collect()
 }
 
 /// What the files scripts write add to a run.

@@ -331,19 +331,29 @@ impl SourceMap {
     /// The span in a file on disk: spans of a file a script writes map back
     /// into the script (or the repository file it edits); others stay.
     pub fn real_span(&self, span: Span) -> Span {
-        match self.get(span.file).and_then(SourceFile::origin) {
-            Some(origin) => origin.map(span.start as usize, span.end as usize),
-            None => span,
+        // A file written by a script that is itself virtual (a cloud instance's
+        // boot script) maps back in more than one step.
+        let mut span = span;
+        for _ in 0..4 {
+            match self.get(span.file).and_then(SourceFile::origin) {
+                Some(origin) => span = origin.map(span.start as usize, span.end as usize),
+                None => break,
+            }
         }
+        span
     }
 
     /// As [`SourceMap::real_span`], but `None` unless the span's bytes are the
     /// real file's bytes verbatim (so an edit of them is an edit there).
     pub fn real_span_exact(&self, span: Span) -> Option<Span> {
-        match self.get(span.file).and_then(SourceFile::origin) {
-            Some(origin) => origin.map_exact(span.start as usize, span.end as usize),
-            None => Some(span),
+        let mut span = span;
+        for _ in 0..4 {
+            match self.get(span.file).and_then(SourceFile::origin) {
+                Some(origin) => span = origin.map_exact(span.start as usize, span.end as usize)?,
+                None => break,
+            }
         }
+        Some(span)
     }
 }
 

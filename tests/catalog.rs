@@ -15,6 +15,7 @@ const CATEGORIES: &[&str] = &[
     "vsftpd",
     "nftables",
     "containers",
+    "cloud",
     "iptables",
     "ufw",
     "firewalld",

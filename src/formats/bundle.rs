@@ -22,6 +22,7 @@ pub enum Family {
     Proftpd,
     Nftables,
     Kubernetes,
+    Terraform,
 }
 
 impl Format {
@@ -37,6 +38,7 @@ impl Format {
             Format::Proftpd => Some(Family::Proftpd),
             Format::Nftables => Some(Family::Nftables),
             Format::Kubernetes => Some(Family::Kubernetes),
+            Format::Terraform => Some(Family::Terraform),
             _ => None,
         }
     }
@@ -62,6 +64,7 @@ pub enum BundleDoc {
     Proftpd(super::proftpd::Assembled),
     Nftables(Box<super::nftables::File>),
     Kubernetes(Box<super::kube::cluster::Cluster>),
+    Terraform(Box<super::terraform::module::ModuleDir>),
 }
 
 impl Bundle {

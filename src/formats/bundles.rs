@@ -48,6 +48,7 @@ fn assemble_family(family: Family, parts: Vec<ParsedFile>) -> Vec<Bundle> {
         Family::Proftpd => super::proftpd::bundle::assemble(parts),
         Family::Nftables => super::nftables::bundle::assemble(parts),
         Family::Kubernetes => super::kube::cluster::assemble(parts),
+        Family::Terraform => super::terraform::module::assemble(parts),
     }
 }
 
@@ -64,6 +65,7 @@ pub fn facts(bundle: &Bundle) -> FileFacts {
         }
         BundleDoc::Nftables(model) => super::nftables::bundle::facts(model, bundle),
         BundleDoc::Kubernetes(_) => super::kube::cluster::facts(bundle),
+        BundleDoc::Terraform(_) => super::terraform::module::facts(bundle),
         BundleDoc::Proftpd(model) => FileFacts {
             ftp: super::proftpd::bundle::facts(model, bundle),
             ..FileFacts::default()

@@ -19,6 +19,7 @@ pub mod nftables;
 pub mod proftpd;
 pub mod pureftpd;
 pub mod regfile;
+pub mod terraform;
 pub mod ufw;
 pub mod vsftpd;
 pub mod winfw;
@@ -62,6 +63,8 @@ pub enum Format {
     Compose,
     /// Kubernetes manifests (`.yaml` with `apiVersion:` and `kind:`).
     Kubernetes,
+    /// Terraform configuration (`*.tf`).
+    Terraform,
 }
 
 impl Format {
@@ -88,6 +91,7 @@ impl Format {
             Format::Nftables => "nftables",
             Format::Compose => "docker-compose",
             Format::Kubernetes => "kubernetes",
+            Format::Terraform => "terraform",
         }
     }
 }
@@ -112,6 +116,7 @@ pub enum Document {
     Nftables(nftables::File),
     Compose(compose::Compose),
     Kubernetes(kube::Manifests),
+    Terraform(terraform::TfFile),
 }
 
 /// A recognised file: its text, what it is, and what was read from it.
@@ -188,6 +193,9 @@ pub fn classify(path: &Path, text: &str) -> Option<Format> {
     }
     if compose::sniff(path) {
         return Some(Format::Compose);
+    }
+    if terraform::sniff(path) {
+        return Some(Format::Terraform);
     }
     if kube::sniff(path, text) {
         return Some(Format::Kubernetes);
@@ -266,6 +274,7 @@ pub fn parse(source: SourceFile, format: Format) -> ParsedFile {
         Format::Nftables => Document::Nftables(nftables::parse(&source)),
         Format::Compose => Document::Compose(compose::parse(&source)),
         Format::Kubernetes => Document::Kubernetes(kube::parse(&source)),
+        Format::Terraform => Document::Terraform(terraform::parse(&source)),
         Format::PureFtpd => {
             let layout = pureftpd::sniff(&source.path).unwrap_or(pureftpd::Layout::ConfFile);
             Document::PureFtpd(pureftpd::parse(&source, layout))
@@ -297,6 +306,7 @@ pub fn facts(file: &ParsedFile) -> FileFacts {
                 } else {
                     Vec::new()
                 },
+                boot: Vec::new(),
             }
         }
         Document::IisMetabase(metabase) => servers(iis_metabase::facts(metabase, &file.source)),
@@ -319,6 +329,8 @@ pub fn facts(file: &ParsedFile) -> FileFacts {
         Document::Compose(doc) => compose::facts(doc, &file.source),
         // Read with the other manifests of its folder tree.
         Document::Kubernetes(_) => FileFacts::default(),
+        // Read with the other files of its module.
+        Document::Terraform(_) => FileFacts::default(),
         Document::Nftables(nft) => {
             let (firewall, firewall_v6) = nftables::facts(nft, &file.source);
             FileFacts {
@@ -439,6 +451,7 @@ impl Format {
             Format::Proftpd => CommentStyle::Hash,
             Format::Nftables => CommentStyle::Hash,
             Format::Compose | Format::Kubernetes => CommentStyle::Hash,
+            Format::Terraform => CommentStyle::Hash,
         }
     }
 }

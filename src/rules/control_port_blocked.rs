@@ -75,6 +75,12 @@ impl ControlPortBlocked {
             format!(
                 "expose container port {port} outside the cluster: a NodePort or LoadBalancer Service port with targetPort: {port}, or hostPort on the container"
             )
+        } else if fw.own_layers().iter().any(|l| super::is_cloud_layer(l.kind)) {
+            format!(
+                "{}, or set {} to a port it opens",
+                super::open_in_layers(fw, &ports),
+                words.control_port
+            )
         } else {
             format!(
                 "open {port}/tcp in the firewall, or set {} to a port it opens",

@@ -128,6 +128,9 @@ rules! {
     reg_file_syntax_error::RegFileSyntaxError => "reg-file-syntax-error",
     script_limit_reached::ScriptLimitReached => "script-limit-reached",
     script_write_not_followed::ScriptWriteNotFollowed => "script-write-not-followed",
+    security_group_passive_range_note::SecurityGroupPassiveRangeNote => "security-group-passive-range-note",
+    terraform_filter_unknown::TerraformFilterUnknown => "terraform-filter-unknown",
+    terraform_syntax_error::TerraformSyntaxError => "terraform-syntax-error",
     registry_wrong_key::RegistryWrongKey => "registry-wrong-key",
     registry_wrong_value_type::RegistryWrongValueType => "registry-wrong-value-type",
     ufw_config_invalid::UfwConfigInvalid => "ufw-config-invalid",
@@ -235,6 +238,63 @@ pub(crate) fn closing_label(d: &crate::facts::Decision, ports: &crate::portset::
         (false, Verdict::Reject) => format!("rejects {hit}"),
         (false, _) => format!("drops {hit}"),
     }
+}
+
+/// A layer kind of a cloud filter (Terraform's security groups, NSGs, VPC firewalls).
+pub(crate) fn is_cloud_layer(kind: &str) -> bool {
+    matches!(kind, "aws-security-group" | "azure-nsg" | "gcp-firewall")
+}
+
+/// How to open `ports` in each layer of `fw` that closes some of them, in the
+/// layer's own terms (a security group's ingress rule, an NSG rule, a GCP
+/// firewall rule, the host firewall).
+pub(crate) fn open_in_layers(
+    fw: &crate::facts::Firewall,
+    ports: &crate::portset::PortSet,
+) -> String {
+    let list = ports.summary(6);
+    let each: Vec<String> = ports
+        .ranges()
+        .iter()
+        .take(6)
+        .map(|&(lo, hi)| {
+            if lo == hi {
+                format!("\"{lo}\"")
+            } else {
+                format!("\"{lo}-{hi}\"")
+            }
+        })
+        .collect();
+    let quoted = each.join(", ");
+    let aws = match ports.ranges() {
+        [(lo, hi)] => format!("from_port = {lo}, to_port = {hi}"),
+        _ => "one per range, from_port to to_port".to_owned(),
+    };
+    let mut steps: Vec<String> = Vec::new();
+    for layer in fw.own_layers() {
+        if ports.is_subset(&layer.open_to_all) {
+            continue;
+        }
+        let step = match layer.kind {
+            "aws-security-group" => format!(
+                "add an ingress rule for {list}/tcp to the security group ({aws}, protocol = \"tcp\")"
+            ),
+            "azure-nsg" => format!(
+                "allow {list}/tcp inbound in the network security group with a security_rule (destination_port_ranges = [{quoted}]) whose priority number is lower than any rule that denies them"
+            ),
+            "gcp-firewall" => format!(
+                "allow {list}/tcp in a google_compute_firewall (ports = [{quoted}]) whose target_tags the instance carries, at a priority number lower than any deny"
+            ),
+            _ => format!("open {list}/tcp in the host firewall"),
+        };
+        if !steps.contains(&step) {
+            steps.push(step);
+        }
+    }
+    if steps.is_empty() {
+        return format!("open {list}/tcp in the firewall");
+    }
+    steps.join("; and ")
 }
 
 /// The finding for a suppression that matched nothing or has expired.

@@ -111,10 +111,10 @@ impl PassivePortsBlocked {
         let open_part = ports.difference(shut);
         for opener in class.openers(&open_part).take(2) {
             if let Some(span) = opener.span {
-                d = d.with_related(
-                    span,
-                    format!("opens only {}", opener.ports.intersection(ports).summary(4)),
-                );
+                let opened = opener.ports.intersection(ports);
+                // A layer that opens the whole range is not what narrows it.
+                let only = if &opened == ports { "" } else { " only" };
+                d = d.with_related(span, format!("opens{only} {}", opened.summary(4)));
             }
         }
         let d = d.with_help(help(server, fw, shut, &open_part));
@@ -256,6 +256,9 @@ fn help(server: &FtpServer, fw: &Firewall, blocked: &PortSet, open_part: &PortSe
             blocked.summary(6),
             same_number_mappings(blocked)
         ),
+        _ if fw.own_layers().iter().any(|l| super::is_cloud_layer(l.kind)) => {
+            super::open_in_layers(fw, blocked)
+        }
         _ if fw.dialect == crate::facts::Dialect::Kubernetes => format!(
             "expose {} on the same numbers: a Service port each with port = targetPort = nodePort (NodePort allows only 30000-32767; a Service cannot name a range), or hostPort = containerPort",
             blocked.summary(6)
