@@ -256,3 +256,358 @@ fn structural_blowups_finish_in_time_without_panic() {
     }
     assert!(failures.is_empty(), "{failures:#?}");
 }
+
+/// The fuzz targets (`fuzz/src/lib.rs`): one function per parser and interpreter.
+#[path = "../fuzz/src/lib.rs"]
+#[allow(dead_code)]
+mod targets;
+
+/// The grammar a structural case is built from, per parser: a header and footer
+/// that make the input its format, the statements it repeats, and the pairs it nests.
+struct Grammar {
+    target: &'static str,
+    head: &'static str,
+    tail: &'static str,
+    atoms: &'static [&'static str],
+    pairs: &'static [(&'static str, &'static str)],
+}
+
+const GRAMMARS: &[Grammar] = &[
+    Grammar {
+        target: "vsftpd",
+        head: "listen=YES\n",
+        tail: "",
+        atoms: &[
+            "pasv_min_port=40000\n",
+            "pasv_max_port=0x10\n",
+            "pasv_max_port=077777\n",
+            "max_clients=99999999999999999999\n",
+            "pasv_address=203.0.113.5\n",
+            "# comment\n",
+            " pasv_enable=YES\n",
+            "pasv_enable=YES\r\n",
+            "=\n",
+            "ssl_enable",
+        ],
+        pairs: &[("pasv_address=", "\n"), ("#", "\n")],
+    },
+    Grammar {
+        target: "proftpd",
+        head: "ServerType standalone\n",
+        tail: "",
+        atoms: &[
+            "PassivePorts 40000 40100\n",
+            "Include /etc/proftpd/conf.d/*.conf\n",
+            "MaxInstances 30\n",
+            "Port 21\n",
+            "Define X\n",
+            "PassivePorts %{env:X} 1\n",
+            "\\\n",
+            "TLSEngine on\n",
+        ],
+        pairs: &[
+            ("<Global>\n", "</Global>\n"),
+            ("<VirtualHost 0.0.0.0>\n", "</VirtualHost>\n"),
+            ("<IfModule mod_tls.c>\n", "</IfModule>\n"),
+            ("<IfDefine X>\n", "</IfDefine>\n"),
+            ("<Directory />\n", "</Directory>\n"),
+        ],
+    },
+    Grammar {
+        target: "pureftpd",
+        head: "",
+        tail: "",
+        atoms: &[
+            "PassivePortRange 30000 30009\n",
+            "MaxClientsNumber 50\n",
+            "Bind ,21\n",
+            "# comment\n",
+            "TLS 2\n",
+            "passiveportrange=1 2\n",
+            "29799 29899\n",
+        ],
+        pairs: &[("PassivePortRange ", "\n")],
+    },
+    Grammar {
+        target: "filezilla",
+        head: "<FileZillaServer><Settings>",
+        tail: "</Settings></FileZillaServer>",
+        atoms: &[
+            "<Item name=\"Use custom PASV ports\" type=\"numeric\">1</Item>",
+            "<Item name=\"Custom PASV min port\" type=\"numeric\">5000</Item>",
+            "<Item name=\"Custom PASV max port\" type=\"numeric\">70000</Item>",
+            "<Item name=\"Serverports\" type=\"string\">21 990</Item>",
+            "&amp;",
+            "<!-- c -->",
+            "<![CDATA[x]]>",
+            "<filezilla><ftp_server><pasv><port_range><min>1</min></port_range></pasv></ftp_server></filezilla>",
+        ],
+        pairs: &[("<Item>", "</Item>"), ("<a>", "</a>"), ("<pasv>", "</pasv>")],
+    },
+    Grammar {
+        target: "iis-metabase",
+        head: "<?xml version=\"1.0\"?>\n<configuration xmlns=\"urn:microsoft-catalog:XML_Metabase_V64_0\"><MBProperty>",
+        tail: "</MBProperty></configuration>",
+        atoms: &[
+            "<IIsFtpService Location=\"/LM/MSFTPSVC\" PassivePortRange=\"5001-5010\"/>",
+            "<IIsFtpServer Location=\"/LM/MSFTPSVC/1\" ServerBindings=\":21:\" MaxConnections=\"100\"/>",
+            "<IIsFtpService Location=\"/LM/MSFTPSVC\" passiveportrange=\"0-0\"/>",
+            "&#x35;",
+        ],
+        pairs: &[("<IIsFtpService>", "</IIsFtpService>"), ("<x>", "</x>")],
+    },
+    Grammar {
+        target: "iis-apphost",
+        head: "<configuration><system.ftpServer>",
+        tail: "</system.ftpServer></configuration>",
+        atoms: &[
+            "<firewallSupport lowDataChannelPort=\"5000\" highDataChannelPort=\"6000\" />",
+            "<site name=\"ftp\" id=\"1\"><bindings><binding protocol=\"ftp\" bindingInformation=\"*:21:\" /></bindings></site>",
+            "<security><ssl controlChannelPolicy=\"SslRequire\" /></security>",
+            "</system.ftpServer><system.applicationHost><sites>",
+        ],
+        pairs: &[
+            ("<sites>", "</sites>"),
+            ("<location path=\"x\">", "</location>"),
+            ("<a>", "</a>"),
+        ],
+    },
+    Grammar {
+        target: "regfile",
+        head: "Windows Registry Editor Version 5.00\r\n\r\n",
+        tail: "",
+        atoms: &[
+            "[HKEY_LOCAL_MACHINE\\SYSTEM\\CurrentControlSet\\Services\\MSFTPSVC\\Parameters]\r\n",
+            "\"PassivePortRange\"=\"5001-5010\"\r\n",
+            "\"PassivePortRange\"=hex(7):35,00,30,00,\\\r\n  30,00,00,00\r\n",
+            "\"X\"=dword:00000001\r\n",
+            "@=\"x\"\r\n",
+            "[-HKEY_LOCAL_MACHINE\\SYSTEM\\X]\r\n",
+            "\\\r\n",
+            "; comment\r\n",
+        ],
+        pairs: &[("[", "]\r\n"), ("\"", "\"=\"\"\r\n"), ("hex:", "\r\n")],
+    },
+    Grammar {
+        target: "iptables-save",
+        head: "*filter\n:INPUT DROP [0:0]\n:C - [0:0]\n",
+        tail: "COMMIT\n",
+        atoms: &[
+            "-A INPUT -p tcp --dport 21 -j ACCEPT\n",
+            "-A INPUT -j C\n",
+            "-A C -j RETURN\n",
+            "-A C -g C\n",
+            "-A INPUT -p tcp -m multiport ! --dports 1:1024,40000:65535 ! -s 10.0.0.0/8 -j DROP\n",
+            "-A INPUT -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT\n",
+            "-A INPUT -p tcp -m tcp --dport 21 -j CT --helper ftp\n",
+            "*nat\n",
+            "COMMIT\n",
+        ],
+        pairs: &[("-A INPUT -m comment --comment \"", "\" -j ACCEPT\n")],
+    },
+    Grammar {
+        target: "nftables",
+        head: "flush ruleset\ntable inet filter {\n",
+        tail: "}\n",
+        atoms: &[
+            "chain input { type filter hook input priority 0; policy drop; }\n",
+            "tcp dport { 21, 40000-40100 } accept\n",
+            "define P = { 21, $P }\n",
+            "ip saddr 10.0.0.0/8 drop\n",
+            "include \"/etc/nftables.d/*.nft\"\n",
+            "set s { type inet_service; elements = { 21 } }\n",
+            "jump input\n",
+            "$P",
+            ";",
+        ],
+        pairs: &[("{", "}"), ("(", ")"), ("chain c {\n", "}\n"), ("\"", "\"")],
+    },
+    Grammar {
+        target: "firewalld",
+        head: "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<zone>",
+        tail: "</zone>",
+        atoms: &[
+            "<port protocol=\"tcp\" port=\"21\"/>",
+            "<service name=\"ftp\"/>",
+            "<rule family=\"ipv4\"><source address=\"10.0.0.0/8\"/><port protocol=\"tcp\" port=\"40000-40100\"/><accept/></rule>",
+            "<source address=\"198.51.100.0/24\" invert=\"true\"/>",
+            "<forward-port port=\"21\" protocol=\"tcp\" to-port=\"2121\"/>",
+            "<helper name=\"ftp\"/>",
+            "&lt;",
+            "DefaultZone=public\n",
+        ],
+        pairs: &[("<rule>", "</rule>"), ("<zone>", "</zone>"), ("<service>", "</service>")],
+    },
+    Grammar {
+        target: "ufw",
+        head: "*filter\n:ufw-user-input - [0:0]\n### RULES ###\n",
+        tail: "### END RULES ###\nCOMMIT\n",
+        atoms: &[
+            "### tuple ### allow tcp 21 0.0.0.0/0 any 0.0.0.0/0 in\n",
+            "-A ufw-user-input -p tcp --dport 21 -j ACCEPT\n",
+            "-A ufw-user-input -p tcp -m multiport --dports 40000:40100 -j ACCEPT\n",
+            "IPV6=yes\n",
+            "DEFAULT_INPUT_POLICY=\"DROP\"\n",
+            "ENABLED=yes\n",
+        ],
+        pairs: &[("### tuple ### ", "\n"), ("\"", "\"")],
+    },
+    Grammar {
+        target: "powershell",
+        head: "",
+        tail: "",
+        atoms: &[
+            "New-NetFirewallRule -DisplayName ftp -Direction Inbound -Protocol TCP -LocalPort 21 -Action Allow\n",
+            "$p = 40000..40100\n",
+            "foreach ($i in $p) { netsh advfirewall firewall add rule name=x dir=in action=allow protocol=TCP localport=$i }\n",
+            "function f { f }\nf\n",
+            "Set-WebConfigurationProperty -Filter system.ftpServer/firewallSupport -Name lowDataChannelPort -Value 5000\n",
+            "\"$($x)\"",
+            "@\"\nx\n\"@\n",
+            "`\n",
+            "| ForEach-Object { $_ }\n",
+        ],
+        pairs: &[("(", ")"), ("{", "}"), ("$(", ")"), ("@(", ")"), ("\"", "\""), ("[", "]")],
+    },
+    Grammar {
+        target: "sh",
+        head: "#!/bin/sh\n",
+        tail: "",
+        atoms: &[
+            "iptables -A INPUT -p tcp --dport 21 -j ACCEPT\n",
+            "P=40000:40100\n",
+            "iptables -A INPUT -p tcp --dport $P -j ACCEPT\n",
+            "for p in 1 2 3; do ufw allow $p/tcp; done\n",
+            "f() { f; }\nf\n",
+            "cat > /etc/vsftpd.conf <<EOF\npasv_min_port=1\nEOF\n",
+            "echo ${X:-${Y}} $((1+2)) \"$P\" '$P'\n",
+            "\\\n",
+            "firewall-cmd --permanent --add-port=21/tcp\n",
+            "while :; do :; done\n",
+            "eval \"$P\"\n",
+        ],
+        pairs: &[
+            ("$(", ")"),
+            ("{ ", "; }"),
+            ("(", ")"),
+            ("${X:-", "}"),
+            ("if true; then ", "; fi\n"),
+            ("\"", "\""),
+        ],
+    },
+    Grammar {
+        target: "cmd",
+        head: "@echo off\r\n",
+        tail: "",
+        atoms: &[
+            "netsh advfirewall firewall add rule name=ftp dir=in action=allow protocol=TCP localport=21\r\n",
+            "set P=40000\r\n",
+            "for /L %%i in (1,1,100000) do netsh firewall add portopening TCP %%i x\r\n",
+            "call :f\r\n",
+            ":f\r\ncall :f\r\n",
+            "goto :eof\r\n",
+            "%P%",
+            "^\r\n",
+            "cscript adsutil.vbs set /MSFTPSVC/PassivePortRange \"5001-5010\"\r\n",
+            "appcmd set config /section:system.ftpServer/firewallSupport /lowDataChannelPort:5000\r\n",
+            "netsh ipsec static add filter filterlist=f srcaddr=any dstaddr=me protocol=tcp dstport=21\r\n",
+        ],
+        pairs: &[("if 1==1 (\r\n", ")\r\n"), ("(", ")"), ("%", "%"), ("\"", "\"")],
+    },
+    Grammar {
+        target: "compose",
+        head: "services:\n  ftp:\n    image: fauria/vsftpd\n    ports:\n",
+        tail: "",
+        atoms: &[
+            "      - \"21:21\"\n",
+            "      - \"21100-21110:21100-21110\"\n",
+            "    environment:\n      - PASV_MIN_PORT=${Y:-21100}\n",
+            "x: &a [1, 2]\n",
+            "y: *a\n",
+            "<<: *a\n",
+            "- ",
+            "  ",
+        ],
+        pairs: &[("[", "]"), ("{a: ", "}"), ("- ", "\n"), ("${X:-", "}")],
+    },
+    Grammar {
+        target: "kube",
+        head: "apiVersion: v1\nkind: Service\nmetadata:\n  name: ftp\nspec:\n",
+        tail: "",
+        atoms: &[
+            "  ports:\n  - port: 21\n    targetPort: 21\n",
+            "  selector:\n    app: ftp\n",
+            "---\n",
+            "apiVersion: apps/v1\nkind: Deployment\n",
+            "a: &a [x, x, x, x]\n",
+            "b: [*a, *a, *a, *a]\n",
+        ],
+        pairs: &[("[", "]"), ("{a: ", "}"), ("- ", "\n")],
+    },
+];
+
+/// Structure, not byte flips: statements repeated, pairs nested deep (closed or
+/// not), one statement as one very long line, and plain random bytes.
+fn structured(g: &'static Grammar) -> impl Strategy<Value = Vec<u8>> {
+    let atom = proptest::sample::select(g.atoms);
+    let pair = proptest::sample::select(g.pairs);
+    let wrap = move |body: String| format!("{}{body}{}", g.head, g.tail).into_bytes();
+    prop_oneof![
+        proptest::collection::vec(atom.clone(), 0..400).prop_map(move |v| wrap(v.concat())),
+        (pair, 1usize..4000, 0usize..4000, atom.clone()).prop_map(move |((o, c), open, close, a)| {
+            wrap(format!("{}{a}{}", o.repeat(open), c.repeat(close)))
+        }),
+        (atom, 1usize..20_000).prop_map(move |(a, n)| wrap(a.trim_end().repeat(n) + "\n")),
+        proptest::collection::vec(any::<u8>(), 0..2000),
+    ]
+}
+
+/// A structural case must return, without a panic, on a worker's stack, within this.
+const CASE_LIMIT: std::time::Duration = std::time::Duration::from_secs(20);
+
+fn returns_in_time(target: &'static str, input: Vec<u8>) -> Result<(), TestCaseError> {
+    let run = targets::target(target).expect("a fuzz target").run;
+    let (done, wait) = std::sync::mpsc::channel();
+    let len = input.len();
+    std::thread::Builder::new()
+        .stack_size(targets::WORKER_STACK)
+        .spawn(move || {
+            let ok = std::panic::catch_unwind(|| run(&input)).is_ok();
+            let _ = done.send(ok);
+        })
+        .unwrap();
+    match wait.recv_timeout(CASE_LIMIT) {
+        Ok(ok) => prop_assert!(ok, "{target} panicked on a {len}-byte input"),
+        Err(_) => prop_assert!(false, "{target} still running after {CASE_LIMIT:?} on {len} bytes"),
+    }
+    Ok(())
+}
+
+use proptest::prelude::*;
+
+#[test]
+fn every_parser_survives_nesting_repetition_and_long_lines() {
+    assert_eq!(
+        GRAMMARS.len(),
+        targets::TARGETS.len() - 1,
+        "a grammar for every target but lint"
+    );
+    for g in GRAMMARS {
+        eprintln!("robustness: proptest over {}", g.target);
+        let config = ProptestConfig {
+            cases: 24,
+            failure_persistence: None,
+            // Shrinking re-runs slow cases; the first failure is reported as found.
+            max_shrink_iters: 16,
+            ..ProptestConfig::default()
+        };
+        let mut runner = proptest::test_runner::TestRunner::new_with_rng(
+            config,
+            proptest::test_runner::TestRng::deterministic_rng(proptest::test_runner::RngAlgorithm::ChaCha),
+        );
+        let result = runner.run(&structured(g), |input| returns_in_time(g.target, input));
+        if let Err(e) = result {
+            panic!("{}: {e}", g.target);
+        }
+    }
+}

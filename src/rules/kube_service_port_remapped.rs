@@ -73,7 +73,8 @@ impl KubeServicePortRemapped {
             let (plo, phi) = passive.widest_range().unwrap_or((target, target));
             format!(
                 "a nodePort must lie in {lo}-{hi}, and {target} does not: move the passive range into it (e.g. {lo}..{}) and list each port with port = targetPort = nodePort, or use a LoadBalancer Service (port = targetPort) or hostPort = containerPort",
-                lo + (phi - plo)
+                // A passive range wider than the NodePort range fits only in part.
+                lo.saturating_add(phi.saturating_sub(plo)).min(hi)
             )
         } else {
             format!(

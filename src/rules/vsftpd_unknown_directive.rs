@@ -240,13 +240,19 @@ pub(crate) fn did_you_mean(name: &str) -> Option<&'static Directive> {
                 .fold(0.0, f64::max);
             (score, d)
         })
-        .filter(|(score, _)| *score >= 1.7)
+        .filter(|(score, _)| *score >= SUGGEST_AT)
         .max_by(|a, b| a.0.total_cmp(&b.0))
         .map(|(_, d)| d)
 }
 
+/// The [`similarity`] a name needs for a suggestion.
+const SUGGEST_AT: f64 = 1.7;
+
 /// Jaro-Winkler + normalized Damerau-Levenshtein + how much of `known` a
-/// shared prefix and suffix cover (a garbled middle keeps both ends).
+/// shared prefix and suffix cover (a garbled middle keeps both ends). A pair
+/// that cannot reach [`SUGGEST_AT`] scores 0 without the Damerau-Levenshtein
+/// distance, which costs the product of the lengths per pair (a file of long
+/// unknown names took minutes).
 fn similarity(typed: &str, known: &str) -> f64 {
     let prefix = typed
         .bytes()
@@ -260,7 +266,37 @@ fn similarity(typed: &str, known: &str) -> f64 {
         .take_while(|(a, b)| a == b)
         .count();
     let ends = (prefix + suffix).min(typed.len()).min(known.len()) as f64 / known.len() as f64;
+    // Jaro-Winkler is at most 1.
+    if 1.0 + damerau_levenshtein_bound(typed, known) + ends < SUGGEST_AT {
+        return 0.0;
+    }
     strsim::jaro_winkler(typed, known) + strsim::normalized_damerau_levenshtein(typed, known) + ends
+}
+
+/// An upper bound on `strsim::normalized_damerau_levenshtein(a, b)` (1 - distance /
+/// the longer length, in characters), in linear time. Each edit (insertion,
+/// deletion, substitution, transposition) adds at most one character of a kind and
+/// removes at most one, so the distance is at least the larger of what `a` has in
+/// excess of `b` and what it lacks, counted per character (characters past U+00FF
+/// share one count, which only loosens the bound).
+fn damerau_levenshtein_bound(a: &str, b: &str) -> f64 {
+    let mut counts = [0i64; 256];
+    let (mut len_a, mut len_b) = (0usize, 0usize);
+    for c in a.chars() {
+        counts[(c as usize).min(255)] += 1;
+        len_a += 1;
+    }
+    for c in b.chars() {
+        counts[(c as usize).min(255)] -= 1;
+        len_b += 1;
+    }
+    let longest = len_a.max(len_b);
+    if longest == 0 {
+        return 1.0;
+    }
+    let excess: i64 = counts.iter().filter(|&&n| n > 0).sum();
+    let lack: i64 = -counts.iter().filter(|&&n| n < 0).sum::<i64>();
+    1.0 - excess.max(lack) as f64 / longest as f64
 }
 
 #[cfg(test)]
@@ -283,6 +319,27 @@ mod tests {
         assert_eq!(meant("pasv max port"), Some("pasv_max_port"));
         assert_eq!(meant("zzz"), None);
         assert_eq!(meant("port"), None);
+    }
+
+    #[test]
+    fn the_bound_never_undercuts_the_distance() {
+        let names = ["", "pasv_max_port", "Pasv Max Port", "xyzzy", "pasv_max_portpasv", "ü_ßé", "ab"];
+        for a in names {
+            for d in directives::DIRECTIVES {
+                let exact = strsim::normalized_damerau_levenshtein(a, d.name);
+                let bound = damerau_levenshtein_bound(a, d.name);
+                assert!(bound + 1e-9 >= exact, "{a:?} vs {}: {bound} < {exact}", d.name);
+            }
+        }
+    }
+
+    #[test]
+    fn long_unknown_names_are_cheap() {
+        let text = format!("{}=1\n", "y".repeat(400)).repeat(250);
+        let started = std::time::Instant::now();
+        assert_eq!(meant(&"y".repeat(400)), None);
+        let _ = findings(text.as_bytes());
+        assert!(started.elapsed() < std::time::Duration::from_secs(10), "{:?}", started.elapsed());
     }
 
     fn findings(text: &[u8]) -> Vec<Diagnostic> {

@@ -206,7 +206,11 @@ pub fn meant(image: &Image, name: &str) -> Option<&'static str> {
     let squash = |s: &str| s.replace('_', "").to_ascii_uppercase();
     reads.iter().copied().find(|r| {
         squash(r) == squash(name)
-            || (name.len() >= 8 && strsim::levenshtein(r, &name.to_ascii_uppercase()) <= 2)
+            || (name.len() >= 8
+                // The distance is at least the difference in length; checked first,
+                // as the distance costs the product of the lengths.
+                && name.chars().count().abs_diff(r.len()) <= 2
+                && strsim::levenshtein(r, &name.to_ascii_uppercase()) <= 2)
     })
 }
 

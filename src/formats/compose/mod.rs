@@ -103,9 +103,26 @@ fn project_dir(source: &SourceFile) -> Option<&Path> {
 fn dotenv_beside(source: &SourceFile) -> interp::Vars {
     project_dir(source)
         .map(|dir| dir.join(".env"))
-        .and_then(|p| std::fs::read_to_string(p).ok())
+        .and_then(|p| read_env_file(&p))
         .map(|t| interp::read_dotenv(&t))
         .unwrap_or_default()
+}
+
+/// An env file compose reads beside the compose file: only a regular file (never a
+/// device, FIFO or socket such as `env_file: /dev/zero` or `/dev/stdin`, which would
+/// never end) and at most [`crate::discover::MAX_FILE_BYTES`] of it.
+fn read_env_file(path: &Path) -> Option<String> {
+    use std::io::Read as _;
+    if !std::fs::metadata(path).ok()?.is_file() {
+        return None;
+    }
+    let mut bytes = Vec::new();
+    std::fs::File::open(path)
+        .ok()?
+        .take(crate::discover::MAX_FILE_BYTES)
+        .read_to_end(&mut bytes)
+        .ok()?;
+    String::from_utf8(bytes).ok()
 }
 
 fn read_services(root: &Node, dir: Option<&Path>, vars: &interp::Vars) -> Compose {
@@ -174,7 +191,7 @@ fn env_files(node: Option<&Node>, dir: Option<&Path>, vars: &interp::Vars) -> Ve
         let (Some(path), Some(dir)) = (path_node.as_str(), dir) else {
             continue;
         };
-        let Ok(text) = std::fs::read_to_string(dir.join(path)) else {
+        let Some(text) = read_env_file(&dir.join(path)) else {
             continue;
         };
         for (name, value) in interp::read_dotenv(&text) {
