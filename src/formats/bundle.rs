@@ -22,6 +22,7 @@ pub enum Family {
     Proftpd,
     Nftables,
     Kubernetes,
+    Ansible,
 }
 
 impl Format {
@@ -37,6 +38,7 @@ impl Format {
             Format::Proftpd => Some(Family::Proftpd),
             Format::Nftables => Some(Family::Nftables),
             Format::Kubernetes => Some(Family::Kubernetes),
+            Format::Ansible | Format::AnsibleVars => Some(Family::Ansible),
             _ => None,
         }
     }
@@ -62,6 +64,7 @@ pub enum BundleDoc {
     Proftpd(super::proftpd::Assembled),
     Nftables(Box<super::nftables::File>),
     Kubernetes(Box<super::kube::cluster::Cluster>),
+    Ansible(Box<super::ansible::project::Project>),
 }
 
 impl Bundle {

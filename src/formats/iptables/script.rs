@@ -184,6 +184,27 @@ fn located_program(unknown: &str) -> Option<&str> {
 }
 
 pub fn parse(source: &SourceFile) -> Ruleset {
+    read(source, false, |sink| scripts::sh::run(source, sink))
+}
+
+/// Commands another reader produced (an Ansible module runs these programs),
+/// replayed as a script's. With `checks_first`, an append or insert of a rule
+/// already in its chain and a delete of one not there change nothing, as the
+/// Ansible iptables module runs `iptables -C` before it changes a chain.
+pub fn replay(source: &SourceFile, commands: &[Command], checks_first: bool) -> Ruleset {
+    read(source, checks_first, |sink| {
+        for c in commands {
+            sink(c.clone());
+        }
+        scripts::Outcome::default()
+    })
+}
+
+fn read(
+    source: &SourceFile,
+    checks_first: bool,
+    run: impl FnOnce(&mut dyn FnMut(Command)) -> scripts::Outcome,
+) -> Ruleset {
     let mut rs = Ruleset::new(Format::ShellScript, Family::V4);
     let mut reader = Reader {
         source,
@@ -194,8 +215,9 @@ pub fn parse(source: &SourceFile) -> Ruleset {
         firewalld: Firewalld::default(),
         ran_iptables: false,
         nft: Nft::default(),
+        checks_first,
     };
-    let outcome = scripts::sh::run(source, &mut |c| reader.command(&mut rs, &c));
+    let outcome = run(&mut |c| reader.command(&mut rs, &c));
     rs.outcome = outcome;
     let builds_nft = !reader.nft.file.tables.is_empty();
     if reader.nft.ran {
@@ -248,6 +270,8 @@ struct Reader<'s> {
     firewalld: Firewalld,
     ran_iptables: bool,
     nft: Nft,
+    /// Changes are checked first (see [`replay`]).
+    checks_first: bool,
 }
 
 impl Reader<'_> {
@@ -353,12 +377,15 @@ impl Reader<'_> {
             mode: Mode::Shell,
             family,
             table: TableKind::Filter,
-            file: self.source.id,
+            file: c.span.file,
         };
         match rule::parse(&args, &ctx, c.span, &mut rs.sets, &mut self.interner) {
             Ok(None) => {}
             Ok(Some(cmd)) => {
                 if cmd.cmd == Cmd::Check {
+                    return;
+                }
+                if self.checks_first && already_done(rs, &cmd, family) {
                     return;
                 }
                 if c.uncertain.is_some() && (undoes(&cmd) || already_there(rs, &cmd, family)) {
@@ -412,11 +439,22 @@ fn undoes(cmd: &rule::Command<'_>) -> bool {
     }
 }
 
+/// An append or insert of a rule its chain holds, or a delete of one it does not.
+fn already_done(rs: &Ruleset, cmd: &rule::Command<'_>, family: Family) -> bool {
+    match cmd.cmd {
+        Cmd::Append | Cmd::Insert(_) => in_chain(rs, cmd, family),
+        Cmd::Delete => !in_chain(rs, cmd, family),
+        _ => false,
+    }
+}
+
 /// The rule is in its chain already (a `restart` arm running `start` again).
 fn already_there(rs: &Ruleset, cmd: &rule::Command<'_>, family: Family) -> bool {
-    if !matches!(cmd.cmd, Cmd::Append | Cmd::Insert(_)) {
-        return false;
-    }
+    matches!(cmd.cmd, Cmd::Append | Cmd::Insert(_)) && in_chain(rs, cmd, family)
+}
+
+/// The command's rule is in its chain.
+fn in_chain(rs: &Ruleset, cmd: &rule::Command<'_>, family: Family) -> bool {
     let tables = match family {
         Family::V4 => &rs.tables,
         Family::V6 => &rs.tables_v6,
