@@ -51,7 +51,7 @@ impl Commands {
             self.unresolved.push(Unresolved {
                 span: u.span,
                 what: format!(
-                    "{}, which pasvlint cannot resolve; the {module} task is left out of the firewall",
+                    "the {module} task's {}, which pasvlint cannot resolve; the task is left out of the firewall",
                     u.what
                 ),
             });

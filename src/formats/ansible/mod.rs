@@ -146,19 +146,36 @@ fn looks_like_playbook(head: &str) -> bool {
     let body = keys
         .iter()
         .any(|k| matches!(*k, "tasks" | "roles" | "pre_tasks" | "post_tasks" | "handlers"));
-    imports || (hosts && body)
+    let task_lists = keys
+        .iter()
+        .any(|k| matches!(*k, "tasks" | "pre_tasks" | "post_tasks"));
+    // A play without `hosts:` (which ansible-playbook refuses) is still a play
+    // when its task lists name modules.
+    imports || (hosts && body) || (task_lists && names_a_module(head))
+}
+
+/// Some line of `head`, at any depth, is a `MODULE:` key of a module pasvlint follows.
+fn names_a_module(head: &str) -> bool {
+    head.lines().any(|l| {
+        let t = l.trim_start();
+        let t = t.strip_prefix("- ").unwrap_or(t);
+        t.split_once(':')
+            .is_some_and(|(k, _)| is_module_key(k.trim_matches(['"', '\''])))
+    })
+}
+
+fn is_module_key(k: &str) -> bool {
+    tasks::Module::of(k).is_some()
+        || ["ansible.builtin.", "ansible.posix.", "community.general.", "openstack.cloud."]
+            .iter()
+            .any(|p| k.starts_with(p))
 }
 
 fn looks_like_tasks(head: &str) -> bool {
     if !head.lines().any(|l| l.starts_with("- ")) {
         return false;
     }
-    head.lines().filter_map(item_key).any(|k| {
-        tasks::Module::of(k).is_some()
-            || ["ansible.builtin.", "ansible.posix.", "community.general.", "openstack.cloud."]
-                .iter()
-                .any(|p| k.starts_with(p))
-    })
+    head.lines().filter_map(item_key).any(is_module_key)
 }
 
 pub fn parse(source: &SourceFile, sniffed: Sniffed) -> File {

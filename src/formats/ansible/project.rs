@@ -358,17 +358,57 @@ impl<'a> Run<'a> {
     /// Inventory variables of the play's groups: `group_vars/all`, then each
     /// group's, then `host_vars` of a play naming one host.
     fn inventory(&mut self, groups: &[String]) -> Scope {
-        let mut scope = Scope::new();
-        let dir = self.play_dir.clone();
+        // An inventory's `group_vars/` (an inventory folder below the playbook's),
+        // then the playbook's own, which wins.
+        let play_dir = self.play_dir.clone();
+        let mut inventories: Vec<PathBuf> = self
+            .index
+            .paths
+            .iter()
+            .filter_map(|p| {
+                let vars_dir = p.ancestors().find(|a| {
+                    matches!(a.file_name().and_then(|n| n.to_str()), Some("group_vars" | "host_vars"))
+                })?;
+                let inventory = vars_dir.parent()?;
+                let below = inventory.strip_prefix(&play_dir).ok()?;
+                (!below.as_os_str().is_empty() && below.components().count() <= 2)
+                    .then(|| inventory.to_path_buf())
+            })
+            .collect();
+        inventories.sort();
+        inventories.dedup();
+        let mut layer = Layer::new();
+        let mut seen: HashMap<String, (PathBuf, String)> = HashMap::new();
+        for inv in &inventories {
+            let inv_layer = self.inventory_layer(inv, groups);
+            for (k, v) in inv_layer {
+                let text = var_text(&v);
+                let v = match seen.get(&k) {
+                    Some((other, t)) if *t != text => Var::Unknown(format!(
+                        "{k} (set differently in the inventories {} and {})",
+                        crate::source::display_path(other),
+                        crate::source::display_path(inv)
+                    )),
+                    _ => v,
+                };
+                seen.insert(k.clone(), (inv.clone(), text));
+                layer.insert(k, v);
+            }
+        }
+        layer.extend(self.inventory_layer(&play_dir, groups));
+        Scope::new().with(Slot::Inventory, layer)
+    }
+
+    /// `group_vars/all`, each group's, and `host_vars` of a play naming one host, of one folder.
+    fn inventory_layer(&mut self, dir: &Path, groups: &[String]) -> Layer {
         let mut layer = self.vars_named(&dir.join("group_vars"), "all");
         for g in groups.iter().filter(|g| *g != "all") {
             layer.extend(self.vars_named(&dir.join("group_vars"), g));
         }
-        if let [host] = groups {
+        if let [_, host] = groups {
             layer.extend(self.vars_named(&dir.join("host_vars"), host));
         }
-        scope = scope.with(Slot::Inventory, layer);
-        scope
+        layer
     }
 
     fn play(&mut self, play: &Play) {
@@ -750,11 +790,14 @@ impl<'a> Run<'a> {
         let op = match module {
             Module::Template => match a.str(&["src"]) {
                 Got::Known(src, src_span) => match self.find_src(&src, "templates", ctx) {
-                    Some(path) => Op::Template {
-                        src: path,
-                        src_span,
-                        scope: Box::new(scope.clone()),
-                    },
+                    Some(path) => {
+                        self.unknown_in_template(&path, &src, src_span, scope);
+                        Op::Template {
+                            src: path,
+                            src_span,
+                            scope: Box::new(scope.clone()),
+                        }
+                    }
                     None => Op::Unknown,
                 },
                 _ => Op::Unknown,
@@ -839,13 +882,77 @@ impl<'a> Run<'a> {
         self.ops.push(FileOp { dest, task, op });
     }
 
+    /// The settings of a template (its `{{ }}` outside any `{% %}` block, on
+    /// lines that are not comments) whose value pasvlint cannot resolve.
+    fn unknown_in_template(&mut self, path: &Path, src: &str, at: crate::source::Span, scope: &Scope) {
+        let Ok(meta) = std::fs::metadata(path) else { return };
+        if meta.len() > 1 << 20 {
+            return;
+        }
+        let Ok(bytes) = std::fs::read(path) else { return };
+        let text = crate::source::decode(bytes).0;
+        let Ok(segs) = super::jinja::segments(&text) else { return };
+        let mut depth = 0usize;
+        let mut unknown: Vec<String> = Vec::new();
+        for seg in &segs {
+            match seg {
+                super::jinja::Segment::Stmt { inner, .. } => {
+                    let word = text[inner.0..inner.1].split_whitespace().next().unwrap_or("");
+                    if matches!(word, "if" | "for" | "macro" | "call" | "filter" | "raw" | "block") {
+                        depth += 1;
+                    } else if word.starts_with("end") {
+                        depth = depth.saturating_sub(1);
+                    }
+                }
+                super::jinja::Segment::Expr { start, inner, .. } if depth == 0 => {
+                    let line_start = text[..*start].rfind('\n').map_or(0, |i| i + 1);
+                    if text[line_start..*start].trim_start().starts_with(['#', ';']) {
+                        continue;
+                    }
+                    if let Err(u) = super::jinja::eval(&text[inner.0..inner.1], scope, 0) {
+                        let line = text[..*start].matches('\n').count() + 1;
+                        let what = format!("`{}` (line {line})", text[inner.0..inner.1].trim());
+                        if !unknown.contains(&what) {
+                            unknown.push(what);
+                        }
+                        let _ = u;
+                    }
+                }
+                _ => {}
+            }
+        }
+        if unknown.is_empty() {
+            return;
+        }
+        self.unresolved.push(Unresolved {
+            span: at,
+            what: format!(
+                "the template {src} sets {} from what pasvlint cannot resolve; those settings of the rendered file are not known",
+                unknown.join(", ")
+            ),
+        });
+    }
+
     fn record(&mut self, a: Args, module: Module) {
         for u in a.unresolved {
             self.unresolved.push(Unresolved {
                 span: u.span,
-                what: format!("{}, which pasvlint cannot resolve; what the {module:?} task writes is not known", u.what),
+                what: format!(
+                    "the {} task's {}, which pasvlint cannot resolve; what it writes is not known",
+                    module.name(),
+                    u.what
+                ),
             });
         }
+    }
+}
+
+/// A definition as text, to tell two definitions apart.
+fn var_text(v: &Var) -> String {
+    match v {
+        Var::Node(n) => format!("{:?}", super::values::raw(n)),
+        Var::Value(v) => format!("{v:?}"),
+        Var::Unknown(w) => w.clone(),
     }
 }
 

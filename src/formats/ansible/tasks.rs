@@ -63,6 +63,29 @@ impl Module {
         })
     }
 
+    /// The module's short name, for messages.
+    pub fn name(self) -> &'static str {
+        match self {
+            Module::Iptables => "iptables",
+            Module::Ufw => "ufw",
+            Module::Firewalld => "firewalld",
+            Module::SecurityGroupRule => "security_group_rule",
+            Module::LineInFile => "lineinfile",
+            Module::BlockInFile => "blockinfile",
+            Module::IniFile => "ini_file",
+            Module::Template => "template",
+            Module::Copy => "copy",
+            Module::IncludeTasks => "include_tasks",
+            Module::ImportTasks => "import_tasks",
+            Module::IncludeRole => "include_role",
+            Module::ImportRole => "import_role",
+            Module::SetFact => "set_fact",
+            Module::IncludeVars => "include_vars",
+            Module::Command => "command",
+            Module::Shell => "shell",
+        }
+    }
+
     /// Modules whose free form is a command line, not `k=v` pairs.
     fn takes_raw_params(self) -> bool {
         matches!(
