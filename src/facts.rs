@@ -605,6 +605,8 @@ pub enum Dialect {
     Kubernetes,
     /// Kubernetes NetworkPolicies selecting a pod.
     KubernetesNetworkPolicy,
+    /// OpenStack security groups (Ansible `openstack.cloud.security_group_rule`).
+    OpenstackSecurityGroup,
 }
 
 impl Dialect {
@@ -619,6 +621,7 @@ impl Dialect {
             Dialect::DockerCompose => "docker-compose",
             Dialect::Kubernetes => "kubernetes",
             Dialect::KubernetesNetworkPolicy => "kubernetes-networkpolicy",
+            Dialect::OpenstackSecurityGroup => "openstack-security-group",
         }
     }
 }

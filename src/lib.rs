@@ -352,10 +352,18 @@ fn read_bundles(
         let by_path: HashMap<PathBuf, &SourceFile> = sources
             .iter()
             .flatten()
-            .chain(bundles.iter().flat_map(|b| b.parts.iter().map(|p| &p.source)))
+            .chain(
+                bundles
+                    .iter()
+                    .flat_map(|b| b.parts.iter().map(|p| &p.source)),
+            )
             .map(|s| (formats::ansible::project::normalize(&s.path), s))
             .collect();
-        let lookup = |p: &Path| by_path.get(&formats::ansible::project::normalize(p)).copied();
+        let lookup = |p: &Path| {
+            by_path
+                .get(&formats::ansible::project::normalize(p))
+                .copied()
+        };
         for bundle in &bundles {
             if let Some((outcome, consumed)) = formats::bundles::outcome(bundle, &lookup) {
                 if !outcome.writes.is_empty() {

@@ -15,6 +15,7 @@ const CATEGORIES: &[&str] = &[
     "vsftpd",
     "nftables",
     "containers",
+    "ansible",
     "iptables",
     "ufw",
     "firewalld",

@@ -64,7 +64,8 @@ fn assign_helper(dialect: Dialect, control: u16) -> String {
         | Dialect::WindowsFirewall
         | Dialect::DockerCompose
         | Dialect::Kubernetes
-        | Dialect::KubernetesNetworkPolicy => format!(
+        | Dialect::KubernetesNetworkPolicy
+        | Dialect::OpenstackSecurityGroup => format!(
             "assign the helper: iptables -t raw -A PREROUTING -p tcp --dport {control} -j CT --helper ftp (automatic assignment is gone since Linux 6.0)"
         ),
         Dialect::Ufw => format!(

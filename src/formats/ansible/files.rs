@@ -33,9 +33,16 @@ pub struct FileOp {
 #[derive(Clone, Debug)]
 pub enum Op {
     /// `template`: the file the `src:` names, rendered in the task's scope.
-    Template { src: PathBuf, src_span: Span, scope: Box<Scope> },
+    Template {
+        src: PathBuf,
+        src_span: Span,
+        scope: Box<Scope>,
+    },
     /// `copy` with `src:`: the repository file as it is.
-    Copy { src: PathBuf, src_span: Span },
+    Copy {
+        src: PathBuf,
+        src_span: Span,
+    },
     /// `copy` with `content:`.
     Content(Text),
     /// Written with what pasvlint cannot know.
@@ -136,12 +143,25 @@ fn whole(file: &SourceFile) -> Text {
     t
 }
 
-fn apply(before: Option<Text>, op: &FileOp, lookup: &Lookup, consumed: &mut Vec<FileId>) -> Option<Text> {
+fn apply(
+    before: Option<Text>,
+    op: &FileOp,
+    lookup: &Lookup,
+    consumed: &mut Vec<FileId>,
+) -> Option<Text> {
     match &op.op {
-        Op::Template { src, src_span, scope } => match lookup(src) {
+        Op::Template {
+            src,
+            src_span,
+            scope,
+        } => match lookup(src) {
             Some(file) => {
                 consumed.push(file.id);
-                template::render(&file.text, scope.as_ref() as &dyn Vars, Spans::InFile(file.id))
+                template::render(
+                    &file.text,
+                    scope.as_ref() as &dyn Vars,
+                    Spans::InFile(file.id),
+                )
             }
             None => {
                 let text = read_repo_file(src)?;
@@ -163,7 +183,9 @@ fn apply(before: Option<Text>, op: &FileOp, lookup: &Lookup, consumed: &mut Vec<
         Op::Content(t) => Some(t.clone()),
         Op::Unknown => None,
         Op::LineInFile(l) => lineinfile(before.unwrap_or_else(|| unknown_base(op.task)), l),
-        Op::BlockInFile(b) => blockinfile(before.unwrap_or_else(|| unknown_base(op.task)), b, op.task),
+        Op::BlockInFile(b) => {
+            blockinfile(before.unwrap_or_else(|| unknown_base(op.task)), b, op.task)
+        }
         Op::IniFile(i) => ini_file(before.unwrap_or_else(|| unknown_base(op.task)), i, op.task),
     }
 }
@@ -205,7 +227,10 @@ fn with_newline(mut t: Text, at: Span) -> Text {
 /// Python's `re` for the patterns roles write; `None` (not followed) for one the
 /// regex crate reads otherwise (look-around, backreferences).
 fn regex(pattern: &str) -> Option<regex::Regex> {
-    regex::RegexBuilder::new(pattern).size_limit(1 << 20).build().ok()
+    regex::RegexBuilder::new(pattern)
+        .size_limit(1 << 20)
+        .build()
+        .ok()
 }
 
 /// `lineinfile` (ansible-core 2.19 `present` and `absent`).
@@ -324,7 +349,13 @@ fn lineinfile(base: Text, l: &LineInFile) -> Option<Text> {
 
 /// The branch of `present` for a line found neither by pattern nor exactly
 /// (it cannot be reached with an index, kept for the module's shape).
-fn unreachable_insert(ls: &mut Vec<Text>, at: Option<usize>, l: &LineInFile, line: &str, new_line: &dyn Fn() -> Text) {
+fn unreachable_insert(
+    ls: &mut Vec<Text>,
+    at: Option<usize>,
+    l: &LineInFile,
+    line: &str,
+    new_line: &dyn Fn() -> Text,
+) {
     let Some(n) = at else { return };
     if l.insertafter.as_deref().is_some_and(|a| a != "EOF") {
         if ls.len() == n {
@@ -474,7 +505,11 @@ fn ini_file(base: Text, i: &IniFile, at: Span) -> Option<Text> {
         }
         // Section and option added at the end.
         let mut t = Text::default();
-        t.push(&format!("[{}]\n", i.section.as_deref().unwrap_or_default()), at, false);
+        t.push(
+            &format!("[{}]\n", i.section.as_deref().unwrap_or_default()),
+            at,
+            false,
+        );
         ls.push(t);
         if let Some(v) = &i.value {
             ls.push(assignment(v));
@@ -490,7 +525,10 @@ fn ini_file(base: Text, i: &IniFile, at: Span) -> Option<Text> {
         let mut placed = false;
         let mut changed = vec![false; section.len()];
         for (k, l) in section.iter_mut().enumerate() {
-            if matches(l) && opt_value(option, &l.text).as_deref() == Some(value.text.as_str()) && !placed {
+            if matches(l)
+                && opt_value(option, &l.text).as_deref() == Some(value.text.as_str())
+                && !placed
+            {
                 *l = assignment(value);
                 changed[k] = true;
                 placed = true;
@@ -532,7 +570,10 @@ fn ini_file(base: Text, i: &IniFile, at: Span) -> Option<Text> {
 fn section_range(ls: &[Text], section: Option<&str>) -> (Option<usize>, Option<usize>) {
     match section.filter(|s| !s.is_empty()) {
         None => {
-            let end = ls.iter().position(|l| l.text.starts_with('[')).unwrap_or(ls.len());
+            let end = ls
+                .iter()
+                .position(|l| l.text.starts_with('['))
+                .unwrap_or(ls.len());
             (Some(0), Some(end))
         }
         Some(name) => {
@@ -571,7 +612,11 @@ fn match_opt(option: &str, line: &str, inactive_too: bool) -> bool {
 fn opt_value(option: &str, line: &str) -> Option<String> {
     let (_, v) = line.split_once('=')?;
     let _ = option;
-    Some(v.trim_start_matches([' ', '\t']).trim_end_matches(['\r', '\n']).to_owned())
+    Some(
+        v.trim_start_matches([' ', '\t'])
+            .trim_end_matches(['\r', '\n'])
+            .to_owned(),
+    )
 }
 
 fn blank_or_comment(line: &str) -> bool {
@@ -607,7 +652,10 @@ mod tests {
             line: value("pasv_min_port=50000"),
             ..Default::default()
         };
-        assert_eq!(shown(lineinfile(base.clone(), &l)), "listen=YES\npasv_min_port=50000\n#pasv_min_port=2\n");
+        assert_eq!(
+            shown(lineinfile(base.clone(), &l)),
+            "listen=YES\npasv_min_port=50000\n#pasv_min_port=2\n"
+        );
         let l = LineInFile {
             regexp: Some("^pasv_max_port=".into()),
             line: value("pasv_max_port=50100"),

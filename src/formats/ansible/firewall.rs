@@ -28,6 +28,8 @@ pub struct Commands {
     pub commands: Vec<Command>,
     /// Tasks not run for want of a value.
     pub unresolved: Vec<Unresolved>,
+    /// The OpenStack security group rules the play makes.
+    pub groups: super::cloud::Groups,
 }
 
 fn word(text: impl Into<String>, span: Span) -> Word {
@@ -84,7 +86,11 @@ impl Commands {
             _ => &["iptables"],
         };
         let base = |program: &str, action: &str| {
-            let mut argv = vec![word(program, at), word("-t", table.1), word(&table.0, table.1)];
+            let mut argv = vec![
+                word(program, at),
+                word("-t", table.1),
+                word(&table.0, table.1),
+            ];
             argv.push(word(action, at));
             if let Some((c, cs)) = &chain {
                 argv.push(word(c, *cs));
@@ -173,7 +179,8 @@ impl Commands {
             };
             // Enabling closes all the rules do not open; under `when:` it is left out.
             if let Some(verb) = verb.filter(|_| !guarded) {
-                self.commands.push(ufw(vec![word("-f", *ss), word(verb, *ss)]));
+                self.commands
+                    .push(ufw(vec![word("-f", *ss), word(verb, *ss)]));
             }
         }
         if let Some((policy, ps)) = &default {
@@ -214,7 +221,11 @@ impl Commands {
         if let Some((d, ds)) = &direction {
             words.push(word(d, *ds));
         }
-        for (prefix, value) in [(&["on"][..], &iface), (&["in", "on"][..], &iface_in), (&["out", "on"][..], &iface_out)] {
+        for (prefix, value) in [
+            (&["on"][..], &iface),
+            (&["in", "on"][..], &iface_in),
+            (&["out", "on"][..], &iface_out),
+        ] {
             if let Some((i, is)) = value {
                 words.extend(prefix.iter().map(|p| word(*p, *is)));
                 words.push(word(i, *is));
@@ -262,9 +273,21 @@ impl Commands {
         let rich = s(&mut a, "rich_rule");
         let interface = s(&mut a, "interface");
         let target = s(&mut a, "target");
-        let permanent = a.bool(&["permanent"], false).known().copied().unwrap_or(false);
-        let mut immediate = a.bool(&["immediate"], false).known().copied().unwrap_or(false);
-        let offline = a.bool(&["offline"], false).known().copied().unwrap_or(false);
+        let permanent = a
+            .bool(&["permanent"], false)
+            .known()
+            .copied()
+            .unwrap_or(false);
+        let mut immediate = a
+            .bool(&["immediate"], false)
+            .known()
+            .copied()
+            .unwrap_or(false);
+        let offline = a
+            .bool(&["offline"], false)
+            .known()
+            .copied()
+            .unwrap_or(false);
         let forward = a.value(&["port_forward"]);
         if a.any_unknown() {
             return self.skip(a, "firewalld");
@@ -298,8 +321,17 @@ impl Commands {
         }
         if let Got::Known(super::jinja::Value::List(items), fs) = &forward {
             if let Some(f) = items.first() {
-                let get = |k: &str| f.get(k).map(super::jinja::Value::to_text).unwrap_or_default();
-                let mut spec = format!("port={}:proto={}:toport={}", get("port"), get("proto"), get("toport"));
+                let get = |k: &str| {
+                    f.get(k)
+                        .map(super::jinja::Value::to_text)
+                        .unwrap_or_default()
+                };
+                let mut spec = format!(
+                    "port={}:proto={}:toport={}",
+                    get("port"),
+                    get("proto"),
+                    get("toport")
+                );
                 let to = get("toaddr");
                 if !to.is_empty() {
                     spec.push_str(&format!(":toaddr={to}"));
@@ -310,11 +342,16 @@ impl Commands {
         if changes.is_empty() {
             return;
         }
-        let opens = enable && (target.is_none() || target.as_ref().is_some_and(|t| t.0 == "ACCEPT"));
+        let opens =
+            enable && (target.is_none() || target.as_ref().is_some_and(|t| t.0 == "ACCEPT"));
         if guarded && !opens {
             return;
         }
-        let program = if offline && permanent { "firewall-offline-cmd" } else { "firewall-cmd" };
+        let program = if offline && permanent {
+            "firewall-offline-cmd"
+        } else {
+            "firewall-cmd"
+        };
         let mut runs: Vec<bool> = Vec::new();
         if permanent {
             runs.push(true);
@@ -414,9 +451,13 @@ fn construct_rule(a: &mut Args, ip_version: &str) -> Vec<Word> {
     }
     if let Got::Known(flags, span) = &tcp_flags {
         let joined = |k: &str| match flags.get(k) {
-            Some(super::jinja::Value::List(items)) => {
-                Some(items.iter().map(super::jinja::Value::to_text).collect::<Vec<_>>().join(","))
-            }
+            Some(super::jinja::Value::List(items)) => Some(
+                items
+                    .iter()
+                    .map(super::jinja::Value::to_text)
+                    .collect::<Vec<_>>()
+                    .join(","),
+            ),
             _ => None,
         };
         if let (Some(f), Some(s)) = (joined("flags"), joined("flags_set")) {
@@ -424,13 +465,21 @@ fn construct_rule(a: &mut Args, ip_version: &str) -> Vec<Word> {
         }
     }
     param(&mut rule, &jump, "-j");
-    if jump.as_ref().is_some_and(|j| j.0.eq_ignore_ascii_case("tee")) {
+    if jump
+        .as_ref()
+        .is_some_and(|j| j.0.eq_ignore_ascii_case("tee"))
+    {
         param(&mut rule, &gateway, "--gateway");
     }
     param(&mut rule, &log_prefix, "--log-prefix");
     param(&mut rule, &log_level, "--log-level");
     param(&mut rule, &to_destination, "--to-destination");
-    matched(&mut rule, !destination_ports.0.is_empty(), "multiport", destination_ports.1);
+    matched(
+        &mut rule,
+        !destination_ports.0.is_empty(),
+        "multiport",
+        destination_ports.1,
+    );
     csv(&mut rule, &destination_ports, "--dports");
     param(&mut rule, &to_source, "--to-source");
     param(&mut rule, &goto, "-g");
@@ -442,7 +491,9 @@ fn construct_rule(a: &mut Args, ip_version: &str) -> Vec<Word> {
     param(&mut rule, &destination_port, "--destination-port");
     param(&mut rule, &to_ports, "--to-ports");
     param(&mut rule, &set_dscp_mark, "--set-dscp");
-    let jump_is_dscp = jump.as_ref().is_some_and(|j| j.0.eq_ignore_ascii_case("dscp"));
+    let jump_is_dscp = jump
+        .as_ref()
+        .is_some_and(|j| j.0.eq_ignore_ascii_case("dscp"));
     if let Some((_, s)) = &set_dscp_mark {
         if !jump_is_dscp {
             rule.extend([word("-j", *s), word("DSCP", *s)]);
@@ -508,7 +559,11 @@ fn construct_rule(a: &mut Args, ip_version: &str) -> Vec<Word> {
         }
     }
     param(&mut rule, &reject_with, "--reject-with");
-    let icmp_flag = if ip_version == "ipv6" { "--icmpv6-type" } else { "--icmp-type" };
+    let icmp_flag = if ip_version == "ipv6" {
+        "--icmpv6-type"
+    } else {
+        "--icmp-type"
+    };
     param(&mut rule, &icmp_type, icmp_flag);
     if let Some((_, s)) = &comment {
         matched(&mut rule, true, "comment", *s);

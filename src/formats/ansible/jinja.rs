@@ -155,8 +155,8 @@ enum Tok {
 }
 
 const OPS: &[&str] = &[
-    "==", "!=", "<=", ">=", "//", "**", "(", ")", "[", "]", "{", "}", ".", ",", ":", "|", "~",
-    "+", "-", "*", "/", "%", "<", ">", "=",
+    "==", "!=", "<=", ">=", "//", "**", "(", ")", "[", "]", "{", "}", ".", ",", ":", "|", "~", "+",
+    "-", "*", "/", "%", "<", ">", "=",
 ];
 
 fn lex(text: &str) -> Result<Vec<Tok>, Unknown> {
@@ -403,9 +403,7 @@ impl Parser {
     fn mul(&mut self) -> PResult<Expr> {
         let mut left = self.unary()?;
         loop {
-            let op = ["*", "//", "/", "%"]
-                .into_iter()
-                .find(|op| self.eat_op(op));
+            let op = ["*", "//", "/", "%"].into_iter().find(|op| self.eat_op(op));
             let Some(op) = op else { return Ok(left) };
             left = Expr::Binary(op, Box::new(left), Box::new(self.unary()?));
         }
@@ -450,7 +448,9 @@ impl Parser {
             if self.eat_op(".") {
                 match self.next() {
                     Some(Tok::Name(n)) => e = Expr::Attr(Box::new(e), n),
-                    Some(Tok::Int(n)) => e = Expr::Item(Box::new(e), Box::new(Expr::Lit(Value::Int(n)))),
+                    Some(Tok::Int(n)) => {
+                        e = Expr::Item(Box::new(e), Box::new(Expr::Lit(Value::Int(n))))
+                    }
                     _ => return Err(()),
                 }
             } else if self.eat_op("[") {
@@ -471,7 +471,11 @@ impl Parser {
                     };
                     name = part;
                 }
-                let args = if self.eat_op("(") { self.args()? } else { Vec::new() };
+                let args = if self.eat_op("(") {
+                    self.args()?
+                } else {
+                    Vec::new()
+                };
                 e = Expr::Filter(Box::new(e), name, args);
             } else {
                 return Ok(e);
@@ -718,10 +722,17 @@ impl Evaluator<'_> {
                 Ok(Value::Bool(found == (op == "in")))
             }
             "+" => match (&l, &r) {
-                (Value::Int(x), Value::Int(y)) => x.checked_add(*y).map(Value::Int).ok_or_else(|| unknown(op)),
+                (Value::Int(x), Value::Int(y)) => {
+                    x.checked_add(*y).map(Value::Int).ok_or_else(|| unknown(op))
+                }
                 (Value::Str(x), Value::Str(y)) => Ok(Value::Str(format!("{x}{y}"))),
-                (Value::List(x), Value::List(y)) => Ok(Value::List([x.clone(), y.clone()].concat())),
-                _ => num(&l).zip(num(&r)).map(|(x, y)| Value::Float(x + y)).ok_or_else(|| unknown(op)),
+                (Value::List(x), Value::List(y)) => {
+                    Ok(Value::List([x.clone(), y.clone()].concat()))
+                }
+                _ => num(&l)
+                    .zip(num(&r))
+                    .map(|(x, y)| Value::Float(x + y))
+                    .ok_or_else(|| unknown(op)),
             },
             "-" | "*" | "//" | "%" | "/" => match (&l, &r) {
                 (Value::Int(x), Value::Int(y)) if op != "/" => {
@@ -751,7 +762,10 @@ impl Evaluator<'_> {
         // Methods Ansible's Jinja offers on values.
         if let Expr::Attr(base, method) = func {
             let b = self.eval(base)?;
-            let args: Vec<Value> = args.iter().map(|a| self.eval(a)).collect::<Result<_, _>>()?;
+            let args: Vec<Value> = args
+                .iter()
+                .map(|a| self.eval(a))
+                .collect::<Result<_, _>>()?;
             return match (method.as_str(), &b, args.as_slice()) {
                 ("items", Value::Map(entries), []) => Ok(Value::List(
                     entries
@@ -762,9 +776,9 @@ impl Evaluator<'_> {
                 ("keys", Value::Map(entries), []) => Ok(Value::List(
                     entries.iter().map(|(k, _)| Value::Str(k.clone())).collect(),
                 )),
-                ("values", Value::Map(entries), []) => {
-                    Ok(Value::List(entries.iter().map(|(_, v)| v.clone()).collect()))
-                }
+                ("values", Value::Map(entries), []) => Ok(Value::List(
+                    entries.iter().map(|(_, v)| v.clone()).collect(),
+                )),
                 ("get", Value::Map(_), [key, rest @ ..]) => Ok(b
                     .get(&key.to_text())
                     .cloned()
@@ -783,7 +797,10 @@ impl Evaluator<'_> {
         let Expr::Var(name) = func else {
             return Err(unknown("call"));
         };
-        let args: Vec<Value> = args.iter().map(|a| self.eval(a)).collect::<Result<_, _>>()?;
+        let args: Vec<Value> = args
+            .iter()
+            .map(|a| self.eval(a))
+            .collect::<Result<_, _>>()?;
         match (name.as_str(), args.as_slice()) {
             ("range", bounds) => {
                 let ints: Option<Vec<i64>> = bounds
@@ -836,7 +853,10 @@ impl Evaluator<'_> {
             };
         }
         let v = self.eval(base)?;
-        let args: Vec<Value> = args.iter().map(|a| self.eval(a)).collect::<Result<_, _>>()?;
+        let args: Vec<Value> = args
+            .iter()
+            .map(|a| self.eval(a))
+            .collect::<Result<_, _>>()?;
         match (name, &v, args.as_slice()) {
             ("int", _, rest) => Ok(Value::Int(to_int(&v).unwrap_or(match rest.first() {
                 Some(Value::Int(d)) => *d,
@@ -859,7 +879,9 @@ impl Evaluator<'_> {
             ("list", Value::Map(entries), []) => Ok(Value::List(
                 entries.iter().map(|(k, _)| Value::Str(k.clone())).collect(),
             )),
-            ("first", Value::List(items), []) => items.first().cloned().ok_or_else(|| unknown(name)),
+            ("first", Value::List(items), []) => {
+                items.first().cloned().ok_or_else(|| unknown(name))
+            }
             ("last", Value::List(items), []) => items.last().cloned().ok_or_else(|| unknown(name)),
             ("length" | "count", Value::List(items), []) => Ok(Value::Int(items.len() as i64)),
             ("length" | "count", Value::Str(s), []) => Ok(Value::Int(s.chars().count() as i64)),
@@ -955,13 +977,32 @@ pub fn ansible_bool(v: &Value) -> bool {
 /// A piece of a template string: text, or an expression or statement tag.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Segment {
-    Text { start: usize, end: usize },
+    Text {
+        start: usize,
+        end: usize,
+    },
     /// `{{ … }}`: the whole tag and the expression's range inside.
-    Expr { start: usize, end: usize, inner: (usize, usize), trim: (bool, bool) },
+    Expr {
+        start: usize,
+        end: usize,
+        inner: (usize, usize),
+        trim: (bool, bool),
+    },
     /// `{% … %}`.
-    Stmt { start: usize, end: usize, inner: (usize, usize), trim: (bool, bool), keep: bool },
+    Stmt {
+        start: usize,
+        end: usize,
+        inner: (usize, usize),
+        trim: (bool, bool),
+        keep: bool,
+    },
     /// `{# … #}`.
-    Comment { start: usize, end: usize, trim: (bool, bool), keep: bool },
+    Comment {
+        start: usize,
+        end: usize,
+        trim: (bool, bool),
+        keep: bool,
+    },
 }
 
 /// Whether a string holds template syntax Ansible would evaluate.
@@ -1016,9 +1057,25 @@ pub fn segments(text: &str) -> Result<Vec<Segment>, usize> {
             inner.1 -= 1;
         }
         out.push(match open {
-            b"{{" => Segment::Expr { start: i, end, inner, trim },
-            b"{%" => Segment::Stmt { start: i, end, inner, trim, keep },
-            _ => Segment::Comment { start: i, end, trim, keep },
+            b"{{" => Segment::Expr {
+                start: i,
+                end,
+                inner,
+                trim,
+            },
+            b"{%" => Segment::Stmt {
+                start: i,
+                end,
+                inner,
+                trim,
+                keep,
+            },
+            _ => Segment::Comment {
+                start: i,
+                end,
+                trim,
+                keep,
+            },
         });
         i = end;
         text_start = end;
@@ -1089,7 +1146,10 @@ mod tests {
 
     impl Vars for Map {
         fn get(&self, name: &str, _: usize) -> Option<Eval> {
-            self.0.iter().find(|(k, _)| *k == name).map(|(_, v)| Ok(v.clone()))
+            self.0
+                .iter()
+                .find(|(k, _)| *k == name)
+                .map(|(_, v)| Ok(v.clone()))
         }
     }
 
@@ -1097,7 +1157,10 @@ mod tests {
         Map(vec![
             ("ftp_pasv_min", Value::Int(50000)),
             ("ftp_pasv_max", Value::Str("50100".into())),
-            ("ports", Value::List(vec![Value::Int(21), Value::Str("50000:50100".into())])),
+            (
+                "ports",
+                Value::List(vec![Value::Int(21), Value::Str("50000:50100".into())]),
+            ),
             (
                 "vsftpd",
                 Value::Map(vec![("listen_port".into(), Value::Int(2121))]),
@@ -1129,7 +1192,10 @@ mod tests {
         assert_eq!(text("nope is defined"), "False");
         assert_eq!(text("nope"), "unknown: nope");
         assert_eq!(text("lookup('env', 'X')"), "unknown: lookup('env', 'X')");
-        assert_eq!(text("ansible_default_ipv4.address"), "unknown: ansible_default_ipv4");
+        assert_eq!(
+            text("ansible_default_ipv4.address"),
+            "unknown: ansible_default_ipv4"
+        );
         assert_eq!(text("'x' | frobnicate"), "unknown: 'x' | frobnicate");
         assert_eq!(text("vsftpd.items() | list"), "[['listen_port', 2121]]");
     }
@@ -1137,7 +1203,10 @@ mod tests {
     #[test]
     fn strings_with_templates() {
         let v = vars();
-        assert_eq!(render_str("{{ ftp_pasv_min }}", &v, 0), Ok(Value::Int(50000)));
+        assert_eq!(
+            render_str("{{ ftp_pasv_min }}", &v, 0),
+            Ok(Value::Int(50000))
+        );
         assert_eq!(
             render_str("{{ ftp_pasv_min }}:{{ ftp_pasv_max }}", &v, 0),
             Ok(Value::Str("50000:50100".into()))

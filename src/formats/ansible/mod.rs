@@ -12,6 +12,7 @@
 //! are then read together as one bundle ([`project`]), which is one host.
 
 pub mod args;
+pub mod cloud;
 pub mod files;
 pub mod firewall;
 pub mod jinja;
@@ -134,7 +135,11 @@ fn item_key(line: &str) -> Option<&str> {
     }
     let (key, _) = rest.split_once(':')?;
     let key = key.trim_matches(['"', '\'']);
-    (!key.is_empty() && key.chars().all(|c| c.is_alphanumeric() || matches!(c, '_' | '.'))).then_some(key)
+    (!key.is_empty()
+        && key
+            .chars()
+            .all(|c| c.is_alphanumeric() || matches!(c, '_' | '.')))
+    .then_some(key)
 }
 
 fn looks_like_playbook(head: &str) -> bool {
@@ -143,9 +148,12 @@ fn looks_like_playbook(head: &str) -> bool {
         .iter()
         .any(|k| matches!(*k, "import_playbook" | "ansible.builtin.import_playbook"));
     let hosts = keys.contains(&"hosts");
-    let body = keys
-        .iter()
-        .any(|k| matches!(*k, "tasks" | "roles" | "pre_tasks" | "post_tasks" | "handlers"));
+    let body = keys.iter().any(|k| {
+        matches!(
+            *k,
+            "tasks" | "roles" | "pre_tasks" | "post_tasks" | "handlers"
+        )
+    });
     let task_lists = keys
         .iter()
         .any(|k| matches!(*k, "tasks" | "pre_tasks" | "post_tasks"));
@@ -166,9 +174,14 @@ fn names_a_module(head: &str) -> bool {
 
 fn is_module_key(k: &str) -> bool {
     tasks::Module::of(k).is_some()
-        || ["ansible.builtin.", "ansible.posix.", "community.general.", "openstack.cloud."]
-            .iter()
-            .any(|p| k.starts_with(p))
+        || [
+            "ansible.builtin.",
+            "ansible.posix.",
+            "community.general.",
+            "openstack.cloud.",
+        ]
+        .iter()
+        .any(|p| k.starts_with(p))
 }
 
 fn looks_like_tasks(head: &str) -> bool {
@@ -210,7 +223,9 @@ pub fn parse(source: &SourceFile, sniffed: Sniffed) -> File {
             Sniffed::Playbook => Kind::Playbook(Vec::new()),
             _ => Kind::Tasks(Vec::new()),
         },
-        (Sniffed::Playbook, Some(root)) => Kind::Playbook(tasks::read_playbook(&root, &mut problems)),
+        (Sniffed::Playbook, Some(root)) => {
+            Kind::Playbook(tasks::read_playbook(&root, &mut problems))
+        }
         (Sniffed::Tasks, Some(root)) => Kind::Tasks(tasks::read_tasks(&root, &mut problems)),
     };
     File {
@@ -228,27 +243,57 @@ mod tests {
     #[test]
     fn sniffs_by_path_and_content() {
         let p = Path::new;
-        assert_eq!(sniff(p("roles/ftp/tasks/main.yml"), ""), Some(Sniffed::Tasks));
-        assert_eq!(sniff(p("x/roles/ftp/handlers/main.yaml"), ""), Some(Sniffed::Tasks));
-        assert_eq!(sniff(p("roles/ftp/defaults/main.yml"), ""), Some(Sniffed::Vars));
-        assert_eq!(sniff(p("roles/ftp/templates/vsftpd.conf.j2"), "listen=YES\n"), None);
-        assert_eq!(sniff(p("roles/ftp/meta/main.yml"), ""), None);
-        assert_eq!(sniff(p("inventory/group_vars/all"), "a: 1\n"), Some(Sniffed::Vars));
-        assert_eq!(sniff(p("group_vars/ftp/main.yml"), "a: 1\n"), Some(Sniffed::Vars));
         assert_eq!(
-            sniff(p("site.yml"), "---\n- hosts: ftp\n  become: true\n  roles:\n    - vsftpd\n"),
+            sniff(p("roles/ftp/tasks/main.yml"), ""),
+            Some(Sniffed::Tasks)
+        );
+        assert_eq!(
+            sniff(p("x/roles/ftp/handlers/main.yaml"), ""),
+            Some(Sniffed::Tasks)
+        );
+        assert_eq!(
+            sniff(p("roles/ftp/defaults/main.yml"), ""),
+            Some(Sniffed::Vars)
+        );
+        assert_eq!(
+            sniff(p("roles/ftp/templates/vsftpd.conf.j2"), "listen=YES\n"),
+            None
+        );
+        assert_eq!(sniff(p("roles/ftp/meta/main.yml"), ""), None);
+        assert_eq!(
+            sniff(p("inventory/group_vars/all"), "a: 1\n"),
+            Some(Sniffed::Vars)
+        );
+        assert_eq!(
+            sniff(p("group_vars/ftp/main.yml"), "a: 1\n"),
+            Some(Sniffed::Vars)
+        );
+        assert_eq!(
+            sniff(
+                p("site.yml"),
+                "---\n- hosts: ftp\n  become: true\n  roles:\n    - vsftpd\n"
+            ),
             Some(Sniffed::Playbook)
         );
         assert_eq!(
             sniff(p("site.yml"), "- name: all\n  hosts: all\n  tasks: []\n"),
             Some(Sniffed::Playbook)
         );
-        assert_eq!(sniff(p("all.yml"), "- import_playbook: ftp.yml\n"), Some(Sniffed::Playbook));
         assert_eq!(
-            sniff(p("tasks/fw.yml"), "- name: open\n  ansible.builtin.iptables:\n    chain: INPUT\n"),
+            sniff(p("all.yml"), "- import_playbook: ftp.yml\n"),
+            Some(Sniffed::Playbook)
+        );
+        assert_eq!(
+            sniff(
+                p("tasks/fw.yml"),
+                "- name: open\n  ansible.builtin.iptables:\n    chain: INPUT\n"
+            ),
             Some(Sniffed::Tasks)
         );
-        assert_eq!(sniff(p("fw.yml"), "- ufw: rule=allow port=21\n"), Some(Sniffed::Tasks));
+        assert_eq!(
+            sniff(p("fw.yml"), "- ufw: rule=allow port=21\n"),
+            Some(Sniffed::Tasks)
+        );
         for (name, text) in [
             ("ci.yml", "- name: build\n  uses: actions/checkout@v4\n"),
             ("values.yaml", "hosts:\n  - a\ntasks: 1\n"),

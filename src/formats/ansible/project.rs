@@ -15,7 +15,7 @@ use super::scope::{self, Layer, Scope, Slot, Var};
 use super::tasks::{Action, Module, Play, RoleRef, Task};
 use super::template::{self, Spans};
 use super::{File, Kind};
-use crate::facts::FileFacts;
+use crate::facts::{Family, FileFacts};
 use crate::formats::bundle::{Bundle, BundleDoc};
 use crate::formats::yaml::{self, Node};
 use crate::formats::{Document, ParsedFile};
@@ -61,9 +61,18 @@ impl<'a> Index<'a> {
         let paths: Vec<PathBuf> = parts.iter().map(|p| normalize(&p.source.path)).collect();
         Index {
             parts,
-            by_path: paths.iter().cloned().enumerate().map(|(i, p)| (p, i)).collect(),
+            by_path: paths
+                .iter()
+                .cloned()
+                .enumerate()
+                .map(|(i, p)| (p, i))
+                .collect(),
             paths,
-            by_id: parts.iter().enumerate().map(|(i, p)| (p.source.id, i)).collect(),
+            by_id: parts
+                .iter()
+                .enumerate()
+                .map(|(i, p)| (p.source.id, i))
+                .collect(),
         }
     }
 
@@ -149,7 +158,10 @@ pub fn assemble(parts: Vec<ParsedFile>) -> Vec<Bundle> {
         let project_dir = parent(&parent(role));
         let mut run = Run::new(&index, project_dir.clone());
         let scope = run.inventory(&["all".to_owned()]);
-        let name = role.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        let name = role
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
         run.role(role, &name, &[], "main", &scope, false, 0);
         // Every file of the role belongs to it, run or not.
         run.touched.extend(index.under(role));
@@ -199,12 +211,18 @@ fn primary_of_role(index: &Index, role: &Path, touched: &BTreeSet<usize>) -> Opt
             return Some(i);
         }
     }
-    touched.iter().copied().find(|i| index.paths[*i].starts_with(role))
+    touched
+        .iter()
+        .copied()
+        .find(|i| index.paths[*i].starts_with(role))
 }
 
 /// Hand each part to the first unit that touched it; parts no unit touched
 /// are bundles of their own (a variables file nothing reads).
-fn distribute(parts: Vec<ParsedFile>, units: Vec<(usize, Project, BTreeSet<usize>)>) -> Vec<Bundle> {
+fn distribute(
+    parts: Vec<ParsedFile>,
+    units: Vec<(usize, Project, BTreeSet<usize>)>,
+) -> Vec<Bundle> {
     let mut owner: Vec<Option<usize>> = vec![None; parts.len()];
     for (u, (primary, _, touched)) in units.iter().enumerate() {
         owner[*primary].get_or_insert(u);
@@ -313,7 +331,11 @@ impl<'a> Run<'a> {
         if let Some(i) = self.index.find(path) {
             self.touched.insert(i);
             return match self.index.file(i) {
-                Some(File { kind: Kind::Vars(root), vault: false, .. }) => Some(scope::layer(root.as_ref())),
+                Some(File {
+                    kind: Kind::Vars(root),
+                    vault: false,
+                    ..
+                }) => Some(scope::layer(root.as_ref())),
                 Some(File { vault: true, .. }) => Some(Layer::new()),
                 _ => None,
             };
@@ -367,7 +389,10 @@ impl<'a> Run<'a> {
             .iter()
             .filter_map(|p| {
                 let vars_dir = p.ancestors().find(|a| {
-                    matches!(a.file_name().and_then(|n| n.to_str()), Some("group_vars" | "host_vars"))
+                    matches!(
+                        a.file_name().and_then(|n| n.to_str()),
+                        Some("group_vars" | "host_vars")
+                    )
                 })?;
                 let inventory = vars_dir.parent()?;
                 let below = inventory.strip_prefix(&play_dir).ok()?;
@@ -428,7 +453,9 @@ impl<'a> Run<'a> {
             scope = scope.with(Slot::Play, scope::layer(Some(v)));
         }
         for f in &play.vars_files {
-            let Ok(Value::Str(name)) = scope.value(f) else { continue };
+            let Ok(Value::Str(name)) = scope.value(f) else {
+                continue;
+            };
             let path = self.play_dir.join(&name);
             if let Some(l) = self.vars_file(&path) {
                 scope = scope.with(Slot::Play, l);
@@ -449,9 +476,19 @@ impl<'a> Run<'a> {
     }
 
     fn role_ref(&mut self, r: &RoleRef, scope: &Scope, ctx: &Ctx) {
-        let Some(dir) = self.find_role(&r.name) else { return };
+        let Some(dir) = self.find_role(&r.name) else {
+            return;
+        };
         let guarded = ctx.guarded || r.when.is_some();
-        self.role(&dir, &r.name, &r.params, "main", scope, guarded, ctx.depth + 1);
+        self.role(
+            &dir,
+            &r.name,
+            &r.params,
+            "main",
+            scope,
+            guarded,
+            ctx.depth + 1,
+        );
     }
 
     /// The folder of role `name`: `roles/NAME` beside the playbook or above it.
@@ -460,9 +497,10 @@ impl<'a> Run<'a> {
         for dir in self.play_dir.ancestors().take(4) {
             candidates.push(dir.join("roles").join(name));
         }
-        candidates.into_iter().map(|c| normalize(&c)).find(|c| {
-            self.index.under(c).next().is_some() || c.join("tasks").is_dir()
-        })
+        candidates
+            .into_iter()
+            .map(|c| normalize(&c))
+            .find(|c| self.index.under(c).next().is_some() || c.join("tasks").is_dir())
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -492,10 +530,10 @@ impl<'a> Run<'a> {
             .with(Slot::RoleVars, vars)
             .with(Slot::RoleParams, role_params);
         let tasks_dir = dir.join("tasks");
-        let Some(i) = ["", ".yml", ".yaml"]
-            .iter()
-            .find_map(|ext| self.index.find(&tasks_dir.join(format!("{tasks_from}{ext}"))))
-        else {
+        let Some(i) = ["", ".yml", ".yaml"].iter().find_map(|ext| {
+            self.index
+                .find(&tasks_dir.join(format!("{tasks_from}{ext}")))
+        }) else {
             return;
         };
         self.touched.insert(i);
@@ -583,13 +621,16 @@ impl<'a> Run<'a> {
             }
         }
         if let Some(name) = &task.register {
-            Arc::make_mut(&mut self.facts).insert(name.clone(), Var::Unknown(format!("{name} (a registered result)")));
+            Arc::make_mut(&mut self.facts).insert(
+                name.clone(),
+                Var::Unknown(format!("{name} (a registered result)")),
+            );
         }
     }
 
     fn action(&mut self, action: &Action, scope: &Scope, ctx: &Ctx) {
         let Some(module) = action.module else { return };
-        let controller_only = matches!(
+        let on_the_host = matches!(
             module,
             Module::Iptables
                 | Module::Ufw
@@ -602,7 +643,7 @@ impl<'a> Run<'a> {
                 | Module::Command
                 | Module::Shell
         );
-        if action.delegated && controller_only {
+        if action.delegated && on_the_host {
             return;
         }
         let guarded = ctx.guarded;
@@ -618,13 +659,23 @@ impl<'a> Run<'a> {
             Module::IncludeTasks | Module::ImportTasks => self.include_tasks(action, scope, ctx),
             Module::IncludeRole | Module::ImportRole => {
                 let mut a = Args::new(action, scope);
-                let Got::Known(name, _) = a.str(&["name"]) else { return };
+                let Got::Known(name, _) = a.str(&["name"]) else {
+                    return;
+                };
                 let from = match a.str(&["tasks_from"]) {
                     Got::Known(f, _) => f,
                     _ => "main".to_owned(),
                 };
                 if let Some(dir) = self.find_role(&name) {
-                    self.role(&dir, &name, &[], &from, &scope.without_role(), guarded, ctx.depth + 1);
+                    self.role(
+                        &dir,
+                        &name,
+                        &[],
+                        &from,
+                        &scope.without_role(),
+                        guarded,
+                        ctx.depth + 1,
+                    );
                 }
             }
             Module::SetFact => {
@@ -665,7 +716,12 @@ impl<'a> Run<'a> {
                     }
                 }
             }
-            Module::SecurityGroupRule | Module::Command | Module::Shell => {}
+            Module::SecurityGroupRule => {
+                let c = &mut self.commands;
+                c.groups
+                    .task(Args::new(action, scope), guarded, &mut c.unresolved);
+            }
+            Module::Command | Module::Shell => {}
         }
     }
 
@@ -676,7 +732,11 @@ impl<'a> Run<'a> {
         let mut a = Args::new(action, scope);
         let file = match a.str(&["file"]) {
             Got::Known(f, _) => Some(f),
-            _ => action.raw.as_ref().and_then(|r| scope.value(r).ok()).map(|v| v.to_text()),
+            _ => action
+                .raw
+                .as_ref()
+                .and_then(|r| scope.value(r).ok())
+                .map(|v| v.to_text()),
         };
         let Some(file) = file else { return };
         let mut candidates = vec![ctx.dir.join(&file)];
@@ -785,7 +845,10 @@ impl<'a> Run<'a> {
             Got::Absent => return,
         };
         let task = a.span();
-        let absent = matches!(a.str(&["state"]).known().map(String::as_str), Some("absent"));
+        let absent = matches!(
+            a.str(&["state"]).known().map(String::as_str),
+            Some("absent")
+        );
         let s = |a: &mut Args, keys: &[&str]| a.str(keys).known().cloned();
         let op = match module {
             Module::Template => match a.str(&["src"]) {
@@ -803,7 +866,11 @@ impl<'a> Run<'a> {
                 _ => Op::Unknown,
             },
             Module::Copy => {
-                let remote = a.bool(&["remote_src"], false).known().copied().unwrap_or(false);
+                let remote = a
+                    .bool(&["remote_src"], false)
+                    .known()
+                    .copied()
+                    .unwrap_or(false);
                 match self.text_arg(&mut a, &["content"]) {
                     Got::Known(t, _) => Op::Content(t),
                     Got::Unknown(_) => Op::Unknown,
@@ -814,14 +881,23 @@ impl<'a> Run<'a> {
                             match found {
                                 Some(path) => {
                                     if dest_is_dir {
-                                        let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+                                        let name = path
+                                            .file_name()
+                                            .map(|n| n.to_string_lossy().into_owned())
+                                            .unwrap_or_default();
                                         return self.ops.push(FileOp {
                                             dest: format!("{dest}{name}"),
                                             task,
-                                            op: Op::Copy { src: path, src_span },
+                                            op: Op::Copy {
+                                                src: path,
+                                                src_span,
+                                            },
                                         });
                                     }
-                                    Op::Copy { src: path, src_span }
+                                    Op::Copy {
+                                        src: path,
+                                        src_span,
+                                    }
                                 }
                                 None => Op::Unknown,
                             }
@@ -839,8 +915,16 @@ impl<'a> Run<'a> {
                     absent,
                     insertafter: s(&mut a, &["insertafter"]),
                     insertbefore: s(&mut a, &["insertbefore"]),
-                    backrefs: a.bool(&["backrefs"], false).known().copied().unwrap_or(false),
-                    firstmatch: a.bool(&["firstmatch"], false).known().copied().unwrap_or(false),
+                    backrefs: a
+                        .bool(&["backrefs"], false)
+                        .known()
+                        .copied()
+                        .unwrap_or(false),
+                    firstmatch: a
+                        .bool(&["firstmatch"], false)
+                        .known()
+                        .copied()
+                        .unwrap_or(false),
                 };
                 if a.any_unknown() && matches!(line, Got::Known(..)) {
                     // The line is written; where it goes depends on a pattern not known.
@@ -853,14 +937,19 @@ impl<'a> Run<'a> {
                 let block = self.text_arg(&mut a, &["block", "content"]);
                 let b = BlockInFile {
                     block: block.known().cloned(),
-                    marker: s(&mut a, &["marker"]).unwrap_or_else(|| "# {mark} ANSIBLE MANAGED BLOCK".into()),
+                    marker: s(&mut a, &["marker"])
+                        .unwrap_or_else(|| "# {mark} ANSIBLE MANAGED BLOCK".into()),
                     marker_begin: s(&mut a, &["marker_begin"]).unwrap_or_else(|| "BEGIN".into()),
                     marker_end: s(&mut a, &["marker_end"]).unwrap_or_else(|| "END".into()),
                     absent,
                     insertafter: s(&mut a, &["insertafter"]),
                     insertbefore: s(&mut a, &["insertbefore"]),
                 };
-                if a.any_unknown() { Op::Unknown } else { Op::BlockInFile(b) }
+                if a.any_unknown() {
+                    Op::Unknown
+                } else {
+                    Op::BlockInFile(b)
+                }
             }
             Module::IniFile => {
                 let value = self.text_arg(&mut a, &["value"]);
@@ -869,10 +958,22 @@ impl<'a> Run<'a> {
                     option: s(&mut a, &["option", "key"]),
                     value: value.known().cloned(),
                     absent,
-                    no_extra_spaces: a.bool(&["no_extra_spaces"], false).known().copied().unwrap_or(false),
-                    exclusive: a.bool(&["exclusive"], true).known().copied().unwrap_or(true),
+                    no_extra_spaces: a
+                        .bool(&["no_extra_spaces"], false)
+                        .known()
+                        .copied()
+                        .unwrap_or(false),
+                    exclusive: a
+                        .bool(&["exclusive"], true)
+                        .known()
+                        .copied()
+                        .unwrap_or(true),
                 };
-                if a.any_unknown() { Op::Unknown } else { Op::IniFile(i) }
+                if a.any_unknown() {
+                    Op::Unknown
+                } else {
+                    Op::IniFile(i)
+                }
             }
             _ => return,
         };
@@ -884,21 +985,39 @@ impl<'a> Run<'a> {
 
     /// The settings of a template (its `{{ }}` outside any `{% %}` block, on
     /// lines that are not comments) whose value pasvlint cannot resolve.
-    fn unknown_in_template(&mut self, path: &Path, src: &str, at: crate::source::Span, scope: &Scope) {
-        let Ok(meta) = std::fs::metadata(path) else { return };
+    fn unknown_in_template(
+        &mut self,
+        path: &Path,
+        src: &str,
+        at: crate::source::Span,
+        scope: &Scope,
+    ) {
+        let Ok(meta) = std::fs::metadata(path) else {
+            return;
+        };
         if meta.len() > 1 << 20 {
             return;
         }
-        let Ok(bytes) = std::fs::read(path) else { return };
+        let Ok(bytes) = std::fs::read(path) else {
+            return;
+        };
         let text = crate::source::decode(bytes).0;
-        let Ok(segs) = super::jinja::segments(&text) else { return };
+        let Ok(segs) = super::jinja::segments(&text) else {
+            return;
+        };
         let mut depth = 0usize;
         let mut unknown: Vec<String> = Vec::new();
         for seg in &segs {
             match seg {
                 super::jinja::Segment::Stmt { inner, .. } => {
-                    let word = text[inner.0..inner.1].split_whitespace().next().unwrap_or("");
-                    if matches!(word, "if" | "for" | "macro" | "call" | "filter" | "raw" | "block") {
+                    let word = text[inner.0..inner.1]
+                        .split_whitespace()
+                        .next()
+                        .unwrap_or("");
+                    if matches!(
+                        word,
+                        "if" | "for" | "macro" | "call" | "filter" | "raw" | "block"
+                    ) {
                         depth += 1;
                     } else if word.starts_with("end") {
                         depth = depth.saturating_sub(1);
@@ -906,7 +1025,10 @@ impl<'a> Run<'a> {
                 }
                 super::jinja::Segment::Expr { start, inner, .. } if depth == 0 => {
                     let line_start = text[..*start].rfind('\n').map_or(0, |i| i + 1);
-                    if text[line_start..*start].trim_start().starts_with(['#', ';']) {
+                    if text[line_start..*start]
+                        .trim_start()
+                        .starts_with(['#', ';'])
+                    {
                         continue;
                     }
                     if let Err(u) = super::jinja::eval(&text[inner.0..inner.1], scope, 0) {
@@ -974,7 +1096,8 @@ fn host_patterns(hosts: &str) -> Vec<String> {
     let mut out = vec!["all".to_owned()];
     for p in hosts.split([':', ',']).map(str::trim) {
         let p = p.trim_start_matches(['&']);
-        if p.is_empty() || p.starts_with('!') || p.contains(['*', '?', '[', '~', '{']) || p == "all" {
+        if p.is_empty() || p.starts_with('!') || p.contains(['*', '?', '[', '~', '{']) || p == "all"
+        {
             continue;
         }
         out.push(p.to_owned());
@@ -984,10 +1107,38 @@ fn host_patterns(hosts: &str) -> Vec<String> {
 
 /// What a bundle's firewall tasks leave: the firewall facts of its primary.
 pub fn facts(project: &Project, primary: &SourceFile) -> FileFacts {
-    if project.commands.commands.is_empty() {
-        return FileFacts::default();
+    let (host, host_v6) = host_firewall(project, primary);
+    let cloud = |family| project.commands.groups.firewall(family, primary.id);
+    let both = |a: Option<crate::facts::Firewall>, b: Option<crate::facts::Firewall>| {
+        crate::facts::Firewall::combine(a.into_iter().chain(b).collect())
+    };
+    // A host filter of every family stands behind the IPv6 security group too.
+    let host_for_v6 = host_v6.or_else(|| host.clone().filter(|f| f.family.is_none()));
+    let v6_cloud = cloud(Family::V6);
+    FileFacts {
+        firewall: both(cloud(Family::V4), host),
+        firewall_v6: if v6_cloud.is_some() || host_for_v6.is_some() {
+            both(v6_cloud, host_for_v6)
+        } else {
+            None
+        },
+        ..FileFacts::default()
     }
-    let mut rs = crate::formats::iptables::replay_commands(primary, &project.commands.commands, true);
+}
+
+/// The firewall the play's iptables, ufw and firewalld tasks build on the host.
+fn host_firewall(
+    project: &Project,
+    primary: &SourceFile,
+) -> (
+    Option<crate::facts::Firewall>,
+    Option<crate::facts::Firewall>,
+) {
+    if project.commands.commands.is_empty() {
+        return (None, None);
+    }
+    let mut rs =
+        crate::formats::iptables::replay_commands(primary, &project.commands.commands, true);
     for u in &project.commands.unresolved {
         rs.unknowns.push(crate::formats::iptables::Unknown {
             span: u.span,
@@ -996,12 +1147,7 @@ pub fn facts(project: &Project, primary: &SourceFile) -> FileFacts {
             ports: crate::portset::PortSet::empty(),
         });
     }
-    let (firewall, firewall_v6) = crate::formats::iptables::facts(&rs, primary);
-    FileFacts {
-        firewall,
-        firewall_v6,
-        ..FileFacts::default()
-    }
+    crate::formats::iptables::facts(&rs, primary)
 }
 
 /// The files a bundle's tasks write, and the repository files they render or copy.

@@ -110,7 +110,9 @@ impl Vars for Scope {
             .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |n| n.checked_sub(1))
             .is_err();
         if spent {
-            return Some(Err(Unknown::new(format!("{name} (too many variable lookups)"))));
+            return Some(Err(Unknown::new(format!(
+                "{name} (too many variable lookups)"
+            ))));
         }
         let var = match self.find(name) {
             Some(v) => v,
@@ -118,7 +120,10 @@ impl Vars for Scope {
         };
         Some(match var {
             Var::Node(node) => {
-                if node.as_str().is_some_and(|s| s.trim_start().starts_with("$ANSIBLE_VAULT")) {
+                if node
+                    .as_str()
+                    .is_some_and(|s| s.trim_start().starts_with("$ANSIBLE_VAULT"))
+                {
                     Err(Unknown::new(format!("{name} (vault-encrypted)")))
                 } else {
                     values::templated(node, self, depth)
@@ -171,11 +176,25 @@ mod tests {
     #[test]
     fn precedence_and_lazy_templating() {
         let scope = Scope::default()
-            .with(Slot::Play, vars("ftp_pasv_max: \"{{ ftp_pasv_min + 100 }}\"\n"))
-            .with(Slot::RoleDefaults, vars("ftp_pasv_min: 40000\nftp_pasv_max: 1\n"))
+            .with(
+                Slot::Play,
+                vars("ftp_pasv_max: \"{{ ftp_pasv_min + 100 }}\"\n"),
+            )
+            .with(
+                Slot::RoleDefaults,
+                vars("ftp_pasv_min: 40000\nftp_pasv_max: 1\n"),
+            )
             .with(Slot::RoleVars, vars("ftp_pasv_min: 50000\n"));
-        assert_eq!(jinja::eval("ftp_pasv_max", &scope, 0), Ok(Value::Int(50100)));
-        assert_eq!(jinja::eval("ftp_pasv_min", &scope.without_role(), 0).unwrap_err().undefined, true);
+        assert_eq!(
+            jinja::eval("ftp_pasv_max", &scope, 0),
+            Ok(Value::Int(50100))
+        );
+        assert_eq!(
+            jinja::eval("ftp_pasv_min", &scope.without_role(), 0)
+                .unwrap_err()
+                .undefined,
+            true
+        );
         let looping = scope.with(Slot::Loop, vars("x: \"{{ x }}\"\n"));
         assert!(jinja::eval("x", &looping, 0).is_err());
     }

@@ -102,12 +102,48 @@ impl Module {
 /// Task keywords (`Task.fattributes` of ansible-core 2.19); any other key is
 /// the action. `with_*` loops are keywords too.
 const TASK_KEYWORDS: &[&str] = &[
-    "action", "any_errors_fatal", "args", "async", "become", "become_exe", "become_flags",
-    "become_method", "become_user", "changed_when", "check_mode", "collections", "connection",
-    "debugger", "delay", "delegate_facts", "delegate_to", "diff", "environment", "failed_when",
-    "ignore_errors", "ignore_unreachable", "local_action", "loop", "loop_control",
-    "module_defaults", "name", "no_log", "notify", "poll", "port", "register", "remote_user",
-    "retries", "run_once", "tags", "throttle", "timeout", "until", "vars", "when", "listen",
+    "action",
+    "any_errors_fatal",
+    "args",
+    "async",
+    "become",
+    "become_exe",
+    "become_flags",
+    "become_method",
+    "become_user",
+    "changed_when",
+    "check_mode",
+    "collections",
+    "connection",
+    "debugger",
+    "delay",
+    "delegate_facts",
+    "delegate_to",
+    "diff",
+    "environment",
+    "failed_when",
+    "ignore_errors",
+    "ignore_unreachable",
+    "local_action",
+    "loop",
+    "loop_control",
+    "module_defaults",
+    "name",
+    "no_log",
+    "notify",
+    "poll",
+    "port",
+    "register",
+    "remote_user",
+    "retries",
+    "run_once",
+    "tags",
+    "throttle",
+    "timeout",
+    "until",
+    "vars",
+    "when",
+    "listen",
 ];
 
 /// Block keywords besides the task keywords a block shares.
@@ -115,12 +151,46 @@ const BLOCK_KEYS: &[&str] = &["block", "rescue", "always"];
 
 /// `Play.fattributes` of ansible-core 2.19.
 const PLAY_KEYWORDS: &[&str] = &[
-    "any_errors_fatal", "become", "become_exe", "become_flags", "become_method", "become_user",
-    "check_mode", "collections", "connection", "debugger", "diff", "environment", "fact_path",
-    "force_handlers", "gather_facts", "gather_subset", "gather_timeout", "handlers", "hosts",
-    "ignore_errors", "ignore_unreachable", "max_fail_percentage", "module_defaults", "name",
-    "no_log", "order", "port", "post_tasks", "pre_tasks", "remote_user", "roles", "run_once",
-    "serial", "strategy", "tags", "tasks", "throttle", "timeout", "vars", "vars_files",
+    "any_errors_fatal",
+    "become",
+    "become_exe",
+    "become_flags",
+    "become_method",
+    "become_user",
+    "check_mode",
+    "collections",
+    "connection",
+    "debugger",
+    "diff",
+    "environment",
+    "fact_path",
+    "force_handlers",
+    "gather_facts",
+    "gather_subset",
+    "gather_timeout",
+    "handlers",
+    "hosts",
+    "ignore_errors",
+    "ignore_unreachable",
+    "max_fail_percentage",
+    "module_defaults",
+    "name",
+    "no_log",
+    "order",
+    "port",
+    "post_tasks",
+    "pre_tasks",
+    "remote_user",
+    "roles",
+    "run_once",
+    "serial",
+    "strategy",
+    "tags",
+    "tasks",
+    "throttle",
+    "timeout",
+    "vars",
+    "vars_files",
     "vars_prompt",
 ];
 
@@ -148,7 +218,11 @@ pub struct Action {
 
 impl Action {
     pub fn arg(&self, key: &str) -> Option<&Node> {
-        self.args.iter().rev().find(|a| a.key == key).map(|a| &a.value)
+        self.args
+            .iter()
+            .rev()
+            .find(|a| a.key == key)
+            .map(|a| &a.value)
     }
 
     /// The first of `keys` (a parameter and its aliases) that is given.
@@ -223,7 +297,10 @@ pub fn read_playbook(root: &Node, problems: &mut Problems) -> Vec<Play> {
         ));
         return Vec::new();
     };
-    items.iter().filter_map(|i| read_play(i, problems)).collect()
+    items
+        .iter()
+        .filter_map(|i| read_play(i, problems))
+        .collect()
 }
 
 fn python_type(node: &Node) -> &'static str {
@@ -266,13 +343,22 @@ fn read_play(node: &Node, problems: &mut Problems) -> Option<Play> {
             k if PLAY_KEYWORDS.contains(&k) => {}
             // Keys of an `import_playbook` entry besides the file name.
             _ if entries.iter().any(|(k, _)| {
-                matches!(k.as_str(), Some("import_playbook" | "ansible.builtin.import_playbook"))
+                matches!(
+                    k.as_str(),
+                    Some("import_playbook" | "ansible.builtin.import_playbook")
+                )
             }) => {}
-            other => problems.push((k.span(), format!("'{other}' is not a valid attribute for a Play"))),
+            other => problems.push((
+                k.span(),
+                format!("'{other}' is not a valid attribute for a Play"),
+            )),
         }
     }
     if play.import.is_none() && play.hosts.as_ref().is_none_or(Node::is_null) {
-        problems.push((*span, "the field 'hosts' is required but was not set".into()));
+        problems.push((
+            *span,
+            "the field 'hosts' is required but was not set".into(),
+        ));
     }
     Some(play)
 }
@@ -282,7 +368,10 @@ fn read_roles(node: &Node, problems: &mut Problems) -> Vec<RoleRef> {
         Node::Seq { items, .. } => items.iter().collect(),
         n if n.is_null() => Vec::new(),
         other => {
-            problems.push((other.span(), "A malformed role declaration was encountered.".into()));
+            problems.push((
+                other.span(),
+                "A malformed role declaration was encountered.".into(),
+            ));
             return Vec::new();
         }
     };
@@ -304,7 +393,10 @@ fn read_roles(node: &Node, problems: &mut Problems) -> Vec<RoleRef> {
                 let mut params = Vec::new();
                 for (k, v) in entries {
                     match k.as_str() {
-                        Some("role" | "name" | "when" | "tags" | "become" | "become_user" | "delegate_to") => {}
+                        Some(
+                            "role" | "name" | "when" | "tags" | "become" | "become_user"
+                            | "delegate_to",
+                        ) => {}
                         Some("vars") => {
                             for (vk, vv) in v.entries() {
                                 if let Some(vk) = vk.as_str() {
@@ -323,9 +415,10 @@ fn read_roles(node: &Node, problems: &mut Problems) -> Vec<RoleRef> {
                     when: item.get("when").map(Node::span),
                 });
             }
-            Node::Seq { span, .. } => {
-                problems.push((*span, "A malformed role declaration was encountered.".into()))
-            }
+            Node::Seq { span, .. } => problems.push((
+                *span,
+                "A malformed role declaration was encountered.".into(),
+            )),
         }
     }
     out
@@ -334,7 +427,10 @@ fn read_roles(node: &Node, problems: &mut Problems) -> Vec<RoleRef> {
 /// A list of tasks (a task file, `tasks:` of a play, a block).
 pub fn read_tasks(node: &Node, problems: &mut Problems) -> Vec<Task> {
     match node {
-        Node::Seq { items, .. } => items.iter().filter_map(|i| read_task(i, problems)).collect(),
+        Node::Seq { items, .. } => items
+            .iter()
+            .filter_map(|i| read_task(i, problems))
+            .collect(),
         n if n.is_null() => Vec::new(),
         other => {
             problems.push((
@@ -351,7 +447,8 @@ fn read_task(node: &Node, problems: &mut Problems) -> Option<Task> {
         if !node.is_null() {
             problems.push((
                 node.span(),
-                "A malformed block was encountered while loading a block: a task must be a mapping".into(),
+                "A malformed block was encountered while loading a block: a task must be a mapping"
+                    .into(),
             ));
         }
         return None;
@@ -361,7 +458,10 @@ fn read_task(node: &Node, problems: &mut Problems) -> Option<Task> {
         action: None,
         when: node.get("when").map(Node::span),
         looped: None,
-        register: node.get("register").and_then(Node::as_str).map(str::to_owned),
+        register: node
+            .get("register")
+            .and_then(Node::as_str)
+            .map(str::to_owned),
         vars: node.get("vars").cloned(),
         block: None,
     };
@@ -376,9 +476,14 @@ fn read_task(node: &Node, problems: &mut Problems) -> Option<Task> {
     } else if let Some(l) = node.get("with_items") {
         task.looped = Some((l.clone(), loop_var, true));
     }
-    if entries.iter().any(|(k, _)| matches!(k.as_str(), Some(k) if BLOCK_KEYS.contains(&k))) {
+    if entries
+        .iter()
+        .any(|(k, _)| matches!(k.as_str(), Some(k) if BLOCK_KEYS.contains(&k)))
+    {
         let list = |key: &str, problems: &mut Problems| {
-            node.get(key).map(|n| read_tasks(n, problems)).unwrap_or_default()
+            node.get(key)
+                .map(|n| read_tasks(n, problems))
+                .unwrap_or_default()
         };
         task.block = Some(Block {
             tasks: list("block", problems),
@@ -387,8 +492,14 @@ fn read_task(node: &Node, problems: &mut Problems) -> Option<Task> {
         });
         for (k, _) in entries {
             if let Some(key) = k.as_str() {
-                if !BLOCK_KEYS.contains(&key) && !TASK_KEYWORDS.contains(&key) && key != "delegate_facts" {
-                    problems.push((k.span(), format!("'{key}' is not a valid attribute for a Block")));
+                if !BLOCK_KEYS.contains(&key)
+                    && !TASK_KEYWORDS.contains(&key)
+                    && key != "delegate_facts"
+                {
+                    problems.push((
+                        k.span(),
+                        format!("'{key}' is not a valid attribute for a Block"),
+                    ));
                 }
             }
         }
@@ -401,9 +512,14 @@ fn read_task(node: &Node, problems: &mut Problems) -> Option<Task> {
     let args_keyword = node.get("args");
     let mut action: Option<Action> = None;
     for old in ["action", "local_action"] {
-        let Some((k, v)) = node.entry(old) else { continue };
+        let Some((k, v)) = node.entry(old) else {
+            continue;
+        };
         if action.is_some() {
-            problems.push((k.span(), "action and local_action are mutually exclusive".into()));
+            problems.push((
+                k.span(),
+                "action and local_action are mutually exclusive".into(),
+            ));
             continue;
         }
         match old_style(v, old == "local_action") {
@@ -522,7 +638,12 @@ fn old_style(value: &Node, local: bool) -> Option<Action> {
                 delegated: local,
             };
             let rest_at = words.get(1).map_or(text.len(), |w| w.0);
-            free_form(value, rest_at, module.is_some_and(Module::takes_raw_params), &mut action);
+            free_form(
+                value,
+                rest_at,
+                module.is_some_and(Module::takes_raw_params),
+                &mut action,
+            );
             Some(action)
         }
         Node::Seq { .. } => None,
@@ -534,9 +655,11 @@ fn old_style(value: &Node, local: bool) -> Option<Action> {
 fn sub_span(node: &Node, start: usize, end: usize) -> Span {
     let span = node.span();
     match node {
-        Node::Scalar { text, .. } if span.len() == text.len() && !text.contains('\n') => {
-            Span::new(span.file, span.start as usize + start, span.start as usize + end)
-        }
+        Node::Scalar { text, .. } if span.len() == text.len() && !text.contains('\n') => Span::new(
+            span.file,
+            span.start as usize + start,
+            span.start as usize + end,
+        ),
         _ => span,
     }
 }
@@ -550,7 +673,23 @@ fn free_form(node: &Node, from: usize, raw_params: bool, action: &mut Action) {
     for (start, end, word) in split_args(rest) {
         let (start, end) = (start + from, end + from);
         match word.split_once('=') {
-            Some((key, value)) if !key.is_empty() && key.chars().all(|c| c.is_alphanumeric() || c == '_') && !(raw_params && !matches!(key, "chdir" | "creates" | "removes" | "executable" | "stdin" | "warn" | "file" | "name" | "apply")) => {
+            Some((key, value))
+                if !key.is_empty()
+                    && key.chars().all(|c| c.is_alphanumeric() || c == '_')
+                    && !(raw_params
+                        && !matches!(
+                            key,
+                            "chdir"
+                                | "creates"
+                                | "removes"
+                                | "executable"
+                                | "stdin"
+                                | "warn"
+                                | "file"
+                                | "name"
+                                | "apply"
+                        )) =>
+            {
                 let raw_value = &text[start + key.len() + 1..end];
                 let quoted = raw_value.len() >= 2
                     && ((raw_value.starts_with('"') && raw_value.ends_with('"'))
@@ -649,7 +788,10 @@ mod tests {
         let text = "- name: a\n  ansible.builtin.iptables:\n    chain: INPUT\n- iptables: chain=INPUT destination_port=\"50000:50050\" jump=ACCEPT\n- action: community.general.ufw rule=allow port=21\n- local_action:\n    module: ansible.posix.firewalld\n    port: 21/tcp\n- name: cfg\n  template: src=vsftpd.conf.j2 dest=/etc/vsftpd.conf\n  when: x\n";
         let (t, problems) = tasks(text);
         assert!(problems.is_empty(), "{problems:?}");
-        let modules: Vec<Option<Module>> = t.iter().map(|t| t.action.as_ref().unwrap().module).collect();
+        let modules: Vec<Option<Module>> = t
+            .iter()
+            .map(|t| t.action.as_ref().unwrap().module)
+            .collect();
         assert_eq!(
             modules,
             [
@@ -660,17 +802,27 @@ mod tests {
                 Some(Module::Template)
             ]
         );
-        let port = t[1].action.as_ref().unwrap().arg("destination_port").unwrap();
+        let port = t[1]
+            .action
+            .as_ref()
+            .unwrap()
+            .arg("destination_port")
+            .unwrap();
         assert_eq!(port.as_str(), Some("50000:50050"));
         assert_eq!(&text[port.span().range()], "50000:50050");
         assert!(t[3].action.as_ref().unwrap().delegated);
-        assert_eq!(t[2].action.as_ref().unwrap().arg("port").unwrap().as_str(), Some("21"));
+        assert_eq!(
+            t[2].action.as_ref().unwrap().arg("port").unwrap().as_str(),
+            Some("21")
+        );
         assert!(t[4].when.is_some());
     }
 
     #[test]
     fn what_ansible_refuses() {
-        let (_, problems) = tasks("- iptables: {}\n  ufw: {}\n- name: nothing\n- block:\n    - copy: {}\n  bogus: 1\n");
+        let (_, problems) = tasks(
+            "- iptables: {}\n  ufw: {}\n- name: nothing\n- block:\n    - copy: {}\n  bogus: 1\n",
+        );
         let msgs: Vec<&str> = problems.iter().map(|(_, m)| m.as_str()).collect();
         assert_eq!(
             msgs,
@@ -707,6 +859,9 @@ mod tests {
             .into_iter()
             .map(|w| w.2)
             .collect();
-        assert_eq!(words, ["a=1", "b=x y", "c={{ p | default('q r') }}", "d=e f"]);
+        assert_eq!(
+            words,
+            ["a=1", "b=x y", "c={{ p | default('q r') }}", "d=e f"]
+        );
     }
 }

@@ -47,7 +47,10 @@ const MAX_ITERATIONS: usize = 100_000;
 #[derive(Debug)]
 enum Node {
     Text(usize, usize),
-    Expr { tag: (usize, usize), inner: (usize, usize) },
+    Expr {
+        tag: (usize, usize),
+        inner: (usize, usize),
+    },
     If(Vec<Branch>),
     For {
         tag: (usize, usize),
@@ -56,9 +59,16 @@ enum Node {
         body: Vec<Node>,
         otherwise: Vec<Node>,
     },
-    Set { tag: (usize, usize), name: String, expr: String },
+    Set {
+        tag: (usize, usize),
+        name: String,
+        expr: String,
+    },
     /// A statement not followed (`include`, `macro`, `call`, `filter`, ...).
-    Opaque { tag: (usize, usize), body: Vec<Node> },
+    Opaque {
+        tag: (usize, usize),
+        body: Vec<Node>,
+    },
 }
 
 #[derive(Debug)]
@@ -150,13 +160,19 @@ enum Open {
         body: Vec<Node>,
         otherwise: Option<Vec<Node>>,
     },
-    Opaque { tag: (usize, usize), end: String },
+    Opaque {
+        tag: (usize, usize),
+        end: String,
+    },
 }
 
 fn tree(template: &str, segs: &[Segment]) -> Option<Vec<Node>> {
     let mut stack: Vec<(Open, Vec<Node>)> = Vec::new();
     let mut top: Vec<Node> = Vec::new();
-    fn current<'a>(stack: &'a mut [(Open, Vec<Node>)], top: &'a mut Vec<Node>) -> &'a mut Vec<Node> {
+    fn current<'a>(
+        stack: &'a mut [(Open, Vec<Node>)],
+        top: &'a mut Vec<Node>,
+    ) -> &'a mut Vec<Node> {
         match stack.last_mut() {
             Some((_, nodes)) => nodes,
             None => top,
@@ -170,11 +186,15 @@ fn tree(template: &str, segs: &[Segment]) -> Option<Vec<Node>> {
                 }
             }
             Segment::Comment { .. } => {}
-            Segment::Expr { start, end, inner, .. } => current(&mut stack, &mut top).push(Node::Expr {
+            Segment::Expr {
+                start, end, inner, ..
+            } => current(&mut stack, &mut top).push(Node::Expr {
                 tag: (*start, *end),
                 inner: *inner,
             }),
-            Segment::Stmt { start, end, inner, .. } => {
+            Segment::Stmt {
+                start, end, inner, ..
+            } => {
                 let tag = (*start, *end);
                 let (kw, rest) = keyword(&template[inner.0..inner.1]);
                 match kw {
@@ -197,7 +217,9 @@ fn tree(template: &str, segs: &[Segment]) -> Option<Vec<Node>> {
                                     body: Vec::new(),
                                 });
                             }
-                            Open::For { body, otherwise, .. } if kw == "else" && otherwise.is_none() => {
+                            Open::For {
+                                body, otherwise, ..
+                            } if kw == "else" && otherwise.is_none() => {
                                 *body = std::mem::take(nodes);
                                 *otherwise = Some(Vec::new());
                             }
@@ -370,7 +392,9 @@ impl Renderer<'_> {
                     let at = self.spans.tag(tag.0, tag.1);
                     let items = match jinja::eval(iter, &scope, 0) {
                         Ok(Value::List(items)) => Some(items),
-                        Ok(Value::Map(entries)) => Some(entries.into_iter().map(|(k, _)| Value::Str(k)).collect()),
+                        Ok(Value::Map(entries)) => {
+                            Some(entries.into_iter().map(|(k, _)| Value::Str(k)).collect())
+                        }
                         _ => None,
                     };
                     let Some(items) = items else {
@@ -494,7 +518,10 @@ mod tests {
 
     impl Vars for Map {
         fn get(&self, name: &str, _: usize) -> Option<Eval> {
-            self.0.iter().find(|(k, _)| *k == name).map(|(_, v)| Ok(v.clone()))
+            self.0
+                .iter()
+                .find(|(k, _)| *k == name)
+                .map(|(_, v)| Ok(v.clone()))
         }
     }
 
@@ -505,9 +532,15 @@ mod tests {
     #[test]
     fn renders_values_with_spans_in_the_template() {
         let tpl = "# {{ ansible_managed }}\nlisten=YES\npasv_min_port={{ ftp_pasv_min }}\npasv_max_port={{ ftp_pasv_max }}\n";
-        let vars = Map(vec![("ftp_pasv_min", Value::Int(50000)), ("ftp_pasv_max", Value::Int(50100))]);
+        let vars = Map(vec![
+            ("ftp_pasv_min", Value::Int(50000)),
+            ("ftp_pasv_max", Value::Int(50100)),
+        ]);
         let out = render(tpl, &vars, Spans::InFile(FileId(3))).unwrap();
-        assert_eq!(shown(&out), "# ?\nlisten=YES\npasv_min_port=50000\npasv_max_port=50100\n");
+        assert_eq!(
+            shown(&out),
+            "# ?\nlisten=YES\npasv_min_port=50000\npasv_max_port=50100\n"
+        );
         let at = out.text.find("50000").unwrap();
         let span = out.span_of(at, at + 5).unwrap();
         assert_eq!(&tpl[span.range()], "{{ ftp_pasv_min }}");
@@ -523,11 +556,17 @@ mod tests {
             ("tls", Value::Bool(false)),
             (
                 "opts",
-                Value::Map(vec![("a".into(), Value::Int(1)), ("b".into(), Value::Str("YES".into()))]),
+                Value::Map(vec![
+                    ("a".into(), Value::Int(1)),
+                    ("b".into(), Value::Str("YES".into())),
+                ]),
             ),
         ]);
         let out = render(tpl, &vars, Spans::InFile(FileId(0))).unwrap();
-        assert_eq!(shown(&out), "ssl_enable=NO\na=1\nb=YES\npasv_min_port=40000");
+        assert_eq!(
+            shown(&out),
+            "ssl_enable=NO\na=1\nb=YES\npasv_min_port=40000"
+        );
     }
 
     #[test]
@@ -542,8 +581,16 @@ mod tests {
 
     #[test]
     fn broken_templates_are_not_rendered() {
-        for tpl in ["{% if x %}", "{% endif %}", "{{ x", "{% for x %}{% endfor %}"] {
-            assert!(render(tpl, &NoVars, Spans::InFile(FileId(0))).is_none(), "{tpl}");
+        for tpl in [
+            "{% if x %}",
+            "{% endif %}",
+            "{{ x",
+            "{% for x %}{% endfor %}",
+        ] {
+            assert!(
+                render(tpl, &NoVars, Spans::InFile(FileId(0))).is_none(),
+                "{tpl}"
+            );
         }
     }
 }

@@ -40,7 +40,8 @@ fn yaml11_int(text: &str) -> Option<i64> {
     if body.is_empty() {
         return None;
     }
-    let digits = |s: &str, ok: fn(char) -> bool| !s.is_empty() && s.chars().all(|c| ok(c) || c == '_');
+    let digits =
+        |s: &str, ok: fn(char) -> bool| !s.is_empty() && s.chars().all(|c| ok(c) || c == '_');
     let clean = |s: &str| s.replace('_', "");
     let value: i64 = if let Some(b) = body.strip_prefix("0b") {
         if !digits(b, |c| c == '0' || c == '1') {
@@ -57,7 +58,9 @@ fn yaml11_int(text: &str) -> Option<i64> {
     } else if body.contains(':') {
         let mut parts = body.split(':');
         let first = parts.next()?;
-        if !first.starts_with(|c: char| ('1'..='9').contains(&c)) || !digits(first, |c| c.is_ascii_digit()) {
+        if !first.starts_with(|c: char| ('1'..='9').contains(&c))
+            || !digits(first, |c| c.is_ascii_digit())
+        {
             return None;
         }
         let mut n: i64 = clean(first).parse().ok()?;
@@ -73,7 +76,9 @@ fn yaml11_int(text: &str) -> Option<i64> {
         }
         i64::from_str_radix(&clean(o), 8).ok()?
     } else {
-        if !body.starts_with(|c: char| ('1'..='9').contains(&c)) || !digits(body, |c| c.is_ascii_digit()) {
+        if !body.starts_with(|c: char| ('1'..='9').contains(&c))
+            || !digits(body, |c| c.is_ascii_digit())
+        {
             return None;
         }
         clean(body).parse().ok()?
@@ -85,7 +90,11 @@ fn yaml11_float(text: &str) -> Option<f64> {
     let body = text.strip_prefix(['-', '+']).unwrap_or(text);
     match body {
         ".inf" | ".Inf" | ".INF" => {
-            return Some(if text.starts_with('-') { f64::NEG_INFINITY } else { f64::INFINITY });
+            return Some(if text.starts_with('-') {
+                f64::NEG_INFINITY
+            } else {
+                f64::INFINITY
+            });
         }
         ".nan" | ".NaN" | ".NAN" if body.len() == text.len() => return Some(f64::NAN),
         _ => {}
