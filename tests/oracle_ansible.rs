@@ -299,7 +299,10 @@ fn ansible_playbook_syntax_check_agrees_with_ansible_syntax_error() {
                 ));
             }
         }
-        let report = pasvlint::lint(&[case.clone()], &pasvlint::policy::Config::default());
+        let report = pasvlint::lint(
+            std::slice::from_ref(case),
+            &pasvlint::policy::Config::default(),
+        );
         let flagged: Vec<String> = report
             .diagnostics
             .iter()

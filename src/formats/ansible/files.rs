@@ -536,7 +536,7 @@ fn ini_file(base: Text, i: &IniFile, at: Span) -> Option<Text> {
         }
         if i.exclusive {
             if !placed {
-                if let Some(k) = section.iter().position(|l| matches(l)) {
+                if let Some(k) = section.iter().position(&matches) {
                     section[k] = assignment(value);
                     changed[k] = true;
                     placed = true;

@@ -552,10 +552,8 @@ fn construct_rule(a: &mut Args, ip_version: &str) -> Vec<Word> {
         if let Some((_, s)) = &reject_with {
             rule.extend([word("-j", *s), word("REJECT", *s)]);
         }
-        for d in [&set_dscp_mark_class, &set_dscp_mark] {
-            if let Some((_, s)) = d {
-                rule.extend([word("-j", *s), word("DSCP", *s)]);
-            }
+        for (_, s) in [&set_dscp_mark_class, &set_dscp_mark].into_iter().flatten() {
+            rule.extend([word("-j", *s), word("DSCP", *s)]);
         }
     }
     param(&mut rule, &reject_with, "--reject-with");

@@ -890,7 +890,7 @@ impl Evaluator<'_> {
             )),
             ("dictsort", Value::Map(entries), []) => {
                 let mut sorted = entries.clone();
-                sorted.sort_by(|a, b| a.0.to_lowercase().cmp(&b.0.to_lowercase()));
+                sorted.sort_by_key(|a| a.0.to_lowercase());
                 Ok(Value::List(
                     sorted
                         .into_iter()

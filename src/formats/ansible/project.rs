@@ -812,7 +812,7 @@ impl<'a> Run<'a> {
                 return Got::Known(t, span);
             }
         }
-        if text.trim() == format!("{{{{ omit }}}}") {
+        if text.trim() == "{{ omit }}" {
             return Got::Absent;
         }
         let verbatim = self

@@ -655,11 +655,20 @@ fn old_style(value: &Node, local: bool) -> Option<Action> {
 fn sub_span(node: &Node, start: usize, end: usize) -> Span {
     let span = node.span();
     match node {
-        Node::Scalar { text, .. } if span.len() == text.len() && !text.contains('\n') => Span::new(
-            span.file,
-            span.start as usize + start,
-            span.start as usize + end,
-        ),
+        Node::Scalar { text, .. }
+            if span.len() == text.len()
+                && !text.contains('\n')
+                && start <= end
+                && text.is_char_boundary(start)
+                && text.is_char_boundary(end.min(text.len()))
+                && end <= text.len() =>
+        {
+            Span::new(
+                span.file,
+                span.start as usize + start,
+                span.start as usize + end,
+            )
+        }
         _ => span,
     }
 }
@@ -672,25 +681,12 @@ fn free_form(node: &Node, from: usize, raw_params: bool, action: &mut Action) {
     let mut raw: Vec<(usize, usize)> = Vec::new();
     for (start, end, word) in split_args(rest) {
         let (start, end) = (start + from, end + from);
-        match word.split_once('=') {
-            Some((key, value))
-                if !key.is_empty()
-                    && key.chars().all(|c| c.is_alphanumeric() || c == '_')
-                    && !(raw_params
-                        && !matches!(
-                            key,
-                            "chdir"
-                                | "creates"
-                                | "removes"
-                                | "executable"
-                                | "stdin"
-                                | "warn"
-                                | "file"
-                                | "name"
-                                | "apply"
-                        )) =>
-            {
-                let raw_value = &text[start + key.len() + 1..end];
+        match word
+            .split_once('=')
+            .filter(|(key, _)| is_kv_key(key, raw_params))
+        {
+            Some((key, value)) => {
+                let raw_value = text.get(start + key.len() + 1..end).unwrap_or("");
                 let quoted = raw_value.len() >= 2
                     && ((raw_value.starts_with('"') && raw_value.ends_with('"'))
                         || (raw_value.starts_with('\'') && raw_value.ends_with('\'')));
@@ -720,6 +716,24 @@ fn free_form(node: &Node, from: usize, raw_params: bool, action: &mut Action) {
             quoted: true,
         });
     }
+}
+
+/// A word's `k` of `k=v` is an argument name; for modules whose free form is
+/// a command line only the few options `parse_kv` takes out of it.
+fn is_kv_key(key: &str, raw_params: bool) -> bool {
+    let name = !key.is_empty() && key.chars().all(|c| c.is_alphanumeric() || c == '_');
+    const RAW_OPTIONS: &[&str] = &[
+        "chdir",
+        "creates",
+        "removes",
+        "executable",
+        "stdin",
+        "warn",
+        "file",
+        "name",
+        "apply",
+    ];
+    name && (!raw_params || RAW_OPTIONS.contains(&key))
 }
 
 /// Ansible's `split_args`: words split on spaces, quotes and `{{ }}` kept
