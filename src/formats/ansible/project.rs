@@ -1168,3 +1168,68 @@ mod values {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::formats::{self, Format};
+
+    fn parts(files: &[(&str, &str)]) -> Vec<ParsedFile> {
+        files
+            .iter()
+            .enumerate()
+            .filter_map(|(i, (path, text))| {
+                let source = SourceFile::new(FileId(i as u32), *path, text.as_bytes());
+                let format = formats::classify(Path::new(path), text)?;
+                matches!(format, Format::Ansible | Format::AnsibleVars)
+                    .then(|| formats::parse(source, format))
+            })
+            .collect()
+    }
+
+    fn run(files: &[(&str, &str)]) -> Vec<Bundle> {
+        let bundles = assemble(parts(files));
+        for b in &bundles {
+            let _ = crate::formats::bundles::facts(b);
+            let _ = crate::formats::bundles::outcome(b, &|_| None);
+        }
+        bundles
+    }
+
+    #[test]
+    fn a_playbook_takes_its_roles_and_variables() {
+        let bundles = run(&[
+            ("p/site.yml", "- hosts: ftp\n  roles: [fw]\n"),
+            ("p/group_vars/ftp.yml", "port: 2121\n"),
+            ("p/roles/fw/tasks/main.yml", "- iptables:\n    chain: INPUT\n    protocol: tcp\n    destination_port: \"{{ port }}\"\n    jump: ACCEPT\n- iptables: chain=INPUT policy=DROP\n"),
+            ("p/roles/fw/handlers/main.yml", "- name: reload\n  ansible.builtin.service: name=x state=restarted\n"),
+            ("p/roles/lone/tasks/main.yml", "- ufw: state=enabled\n"),
+            ("p/tasks/extra.yml", "- copy: content=x dest=/tmp/x\n"),
+        ]);
+        assert_eq!(bundles.len(), 3, "{bundles:#?}");
+        let site = &bundles[0];
+        assert_eq!(site.parts.len(), 4);
+        let facts = crate::formats::bundles::facts(site);
+        assert_eq!(facts.firewall.unwrap().open_to_all.to_string(), "2121");
+    }
+
+    #[test]
+    fn includes_that_loop_and_huge_loops_end() {
+        run(&[
+            ("r/roles/a/tasks/main.yml", "- include_tasks: main.yml\n- include_role: name=a\n- iptables:\n    chain: INPUT\n    destination_port: \"{{ item }}\"\n    protocol: tcp\n    jump: ACCEPT\n  loop: \"{{ range(1, 60000) | list }}\"\n"),
+            ("r/x.yml", "- hosts: all\n  roles: [a, a, a]\n  tasks:\n    - import_tasks: x.yml\n"),
+        ]);
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn any_ansible_text_runs_without_panic(text in "(- |  |    |hosts: |tasks:|roles:|\\n|iptables:|ufw:|template:|lineinfile:|copy:|chain: INPUT|port: |\"|'|\\{\\{ |\\}\\}|item|loop:|when: |block:|include_tasks: |x.yml|a=b |é|:|\\[|\\]|20:21|policy: DROP|state: enabled)*") {
+            run(&[
+                ("q/site.yml", &format!("- hosts: all\n  tasks:\n{text}")),
+                ("q/roles/r/tasks/main.yml", &text),
+                ("q/x.yml", &text),
+                ("q/group_vars/all.yml", &text),
+            ]);
+        }
+    }
+}

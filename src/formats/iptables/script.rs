@@ -216,6 +216,7 @@ fn read(
         ran_iptables: false,
         nft: Nft::default(),
         checks_first,
+        checks: Checks::default(),
     };
     let outcome = run(&mut |c| reader.command(&mut rs, &c));
     rs.outcome = outcome;
@@ -272,6 +273,77 @@ struct Reader<'s> {
     nft: Nft,
     /// Changes are checked first (see [`replay`]).
     checks_first: bool,
+    checks: Checks,
+}
+
+/// What `iptables -C` would find, without a scan of the chain per command:
+/// the specs of each chain's rules, trusted while the chain has as many rules
+/// as when they were counted (appends, inserts and deletes of the replay keep
+/// them in step; anything else changes the count and they are counted again).
+#[derive(Default)]
+struct Checks {
+    chains: std::collections::HashMap<(Family, usize, String), (usize, std::collections::HashMap<u32, u32>)>,
+}
+
+/// A checked command: whether it changes nothing, and what to update once it ran.
+struct Check {
+    done: bool,
+    key: (Family, usize, String),
+    spec: u32,
+    before: usize,
+    delta: i64,
+}
+
+impl Checks {
+    fn rules<'r>(rs: &'r Ruleset, key: &(Family, usize, String)) -> Option<&'r [crate::filter::ir::Rule]> {
+        let tables = match key.0 {
+            Family::V4 => &rs.tables,
+            Family::V6 => &rs.tables_v6,
+        };
+        let chain = tables[key.1].as_ref()?.chain(&key.2)?;
+        Some(&chain.rules)
+    }
+
+    fn check(&mut self, rs: &Ruleset, cmd: &rule::Command<'_>, family: Family) -> Option<Check> {
+        let delta = match cmd.cmd {
+            Cmd::Append | Cmd::Insert(_) => 1,
+            Cmd::Delete => -1,
+            _ => return None,
+        };
+        let key = (family, cmd.table.index(), cmd.chain.as_ref()?.text.to_string());
+        let rules = Self::rules(rs, &key).unwrap_or(&[]);
+        let fresh = self.chains.get(&key).is_none_or(|(len, _)| *len != rules.len());
+        if fresh {
+            let mut counts = std::collections::HashMap::new();
+            for r in rules {
+                *counts.entry(r.spec).or_insert(0u32) += 1;
+            }
+            self.chains.insert(key.clone(), (rules.len(), counts));
+        }
+        let present = self.chains[&key].1.get(&cmd.rule.spec).is_some_and(|n| *n > 0);
+        Some(Check {
+            done: present == (delta > 0),
+            spec: cmd.rule.spec,
+            before: rules.len(),
+            key,
+            delta,
+        })
+    }
+
+    fn applied(&mut self, rs: &Ruleset, check: Check, _family: Family) {
+        let now = Self::rules(rs, &check.key).map_or(0, <[_]>::len);
+        let Some((len, counts)) = self.chains.get_mut(&check.key) else {
+            return;
+        };
+        if now as i64 != check.before as i64 + check.delta {
+            // The command did not change the chain as checked: count again.
+            self.chains.remove(&check.key);
+            return;
+        }
+        *len = now;
+        let n = counts.entry(check.spec).or_insert(0);
+        *n = if check.delta > 0 { *n + 1 } else { n.saturating_sub(1) };
+    }
 }
 
 impl Reader<'_> {
@@ -385,9 +457,14 @@ impl Reader<'_> {
                 if cmd.cmd == Cmd::Check {
                     return;
                 }
-                if self.checks_first && already_done(rs, &cmd, family) {
-                    return;
-                }
+                let checked = if self.checks_first {
+                    match self.checks.check(rs, &cmd, family) {
+                        Some(check) if check.done => return,
+                        check => check,
+                    }
+                } else {
+                    None
+                };
                 if c.uncertain.is_some() && (undoes(&cmd) || already_there(rs, &cmd, family)) {
                     return;
                 }
@@ -400,6 +477,9 @@ impl Reader<'_> {
                     });
                 }
                 self.replay.apply(rs, cmd, family);
+                if let Some(check) = checked {
+                    self.checks.applied(rs, check, family);
+                }
             }
             Err(e) => rs.problems.push(state::problem(e)),
         }
@@ -435,15 +515,6 @@ fn undoes(cmd: &rule::Command<'_>) -> bool {
             .extra
             .as_ref()
             .is_some_and(|p| state::parse_policy(&p.text) == Some(Policy::Accept)),
-        _ => false,
-    }
-}
-
-/// An append or insert of a rule its chain holds, or a delete of one it does not.
-fn already_done(rs: &Ruleset, cmd: &rule::Command<'_>, family: Family) -> bool {
-    match cmd.cmd {
-        Cmd::Append | Cmd::Insert(_) => in_chain(rs, cmd, family),
-        Cmd::Delete => !in_chain(rs, cmd, family),
         _ => false,
     }
 }
