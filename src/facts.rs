@@ -613,6 +613,8 @@ pub enum Dialect {
     AzureNsg,
     /// GCP VPC firewall rules (Terraform `google_compute_firewall`).
     GcpFirewall,
+    /// OpenStack security groups (Ansible `openstack.cloud.security_group_rule`).
+    OpenstackSecurityGroup,
 }
 
 impl Dialect {
@@ -630,6 +632,7 @@ impl Dialect {
             Dialect::AwsSecurityGroup => "aws-security-group",
             Dialect::AzureNsg => "azure-nsg",
             Dialect::GcpFirewall => "gcp-firewall",
+            Dialect::OpenstackSecurityGroup => "openstack-security-group",
         }
     }
 

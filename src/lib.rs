@@ -114,17 +114,21 @@ pub fn lint_with(paths: &[PathBuf], config: &Config, overlay: &Overlay) -> Repor
             }
         }
     }
-    let bundles = read_bundles(parts, &mut sources, &enabled);
-    diagnostics.extend(bundles.diagnostics);
-    entries.extend(bundles.entries);
+    let mut bundles = read_bundles(parts, &mut sources, &enabled);
+    diagnostics.extend(std::mem::take(&mut bundles.diagnostics));
+    entries.extend(std::mem::take(&mut bundles.entries));
     entries.sort_by_key(|(id, _, _)| *id);
     let backups = backup_files(&entries, &found.files);
+    scripts.extend(std::mem::take(&mut bundles.outcomes));
     scripts.retain(|(id, _)| !backups.contains(id));
     let boot = run_boot_scripts(&mut entries, &found.files, &mut sources, &enabled);
     files.extend(boot.files.iter().copied());
     diagnostics.extend(boot.diagnostics);
     scripts.extend(boot.scripts);
-    let written = follow_writes(scripts, &mut sources, &enabled);
+    let mut written = follow_writes(scripts, &mut sources, &enabled);
+    for (file, bundle) in &bundles.consumed {
+        written.edited.entry(*file).or_insert(*bundle);
+    }
     files.extend(written.files.iter().map(|(id, format)| (*id, *format)));
     diagnostics.extend(written.diagnostics);
     let sources = SourceMap::new(sources);
@@ -336,6 +340,11 @@ struct Bundles {
     /// The other files of each bundle, by primary.
     members: BTreeMap<FileId, Vec<FileId>>,
     diagnostics: Vec<Diagnostic>,
+    /// The files bundles write on the host (an Ansible play's templates), by primary.
+    outcomes: Vec<(FileId, scripts::Outcome)>,
+    /// Repository files a bundle renders or copies onto the host, with the
+    /// bundle's primary: the host holds the written copy.
+    consumed: Vec<(FileId, FileId)>,
 }
 
 /// Assemble the parts into bundles, check each, take its facts, and hand the
@@ -346,7 +355,34 @@ fn read_bundles(
     rules: &[&'static dyn Rule],
 ) -> Bundles {
     let mut out = Bundles::default();
-    for bundle in formats::bundles::assemble(parts) {
+    let bundles = formats::bundles::assemble(parts);
+    {
+        let by_path: HashMap<PathBuf, &SourceFile> = sources
+            .iter()
+            .flatten()
+            .chain(
+                bundles
+                    .iter()
+                    .flat_map(|b| b.parts.iter().map(|p| &p.source)),
+            )
+            .map(|s| (formats::ansible::project::normalize(&s.path), s))
+            .collect();
+        let lookup = |p: &Path| {
+            by_path
+                .get(&formats::ansible::project::normalize(p))
+                .copied()
+        };
+        for bundle in &bundles {
+            if let Some((outcome, consumed)) = formats::bundles::outcome(bundle, &lookup) {
+                if !outcome.writes.is_empty() {
+                    out.outcomes.push((bundle.primary, outcome));
+                }
+                out.consumed
+                    .extend(consumed.into_iter().map(|file| (file, bundle.primary)));
+            }
+        }
+    }
+    for bundle in bundles {
         for rule in rules {
             rule.check_bundle(&bundle, &mut out.diagnostics);
         }

@@ -16,6 +16,7 @@ const CATEGORIES: &[&str] = &[
     "nftables",
     "containers",
     "cloud",
+    "ansible",
     "iptables",
     "ufw",
     "firewalld",

@@ -23,6 +23,7 @@ pub enum Family {
     Nftables,
     Kubernetes,
     Terraform,
+    Ansible,
 }
 
 impl Format {
@@ -39,6 +40,7 @@ impl Format {
             Format::Nftables => Some(Family::Nftables),
             Format::Kubernetes => Some(Family::Kubernetes),
             Format::Terraform => Some(Family::Terraform),
+            Format::Ansible | Format::AnsibleVars => Some(Family::Ansible),
             _ => None,
         }
     }
@@ -65,6 +67,7 @@ pub enum BundleDoc {
     Nftables(Box<super::nftables::File>),
     Kubernetes(Box<super::kube::cluster::Cluster>),
     Terraform(Box<super::terraform::module::ModuleDir>),
+    Ansible(Box<super::ansible::project::Project>),
 }
 
 impl Bundle {

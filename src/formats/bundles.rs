@@ -49,6 +49,7 @@ fn assemble_family(family: Family, parts: Vec<ParsedFile>) -> Vec<Bundle> {
         Family::Nftables => super::nftables::bundle::assemble(parts),
         Family::Kubernetes => super::kube::cluster::assemble(parts),
         Family::Terraform => super::terraform::module::assemble(parts),
+        Family::Ansible => super::ansible::project::assemble(parts),
     }
 }
 
@@ -70,5 +71,24 @@ pub fn facts(bundle: &Bundle) -> FileFacts {
             ftp: super::proftpd::bundle::facts(model, bundle),
             ..FileFacts::default()
         },
+        BundleDoc::Ansible(project) => {
+            super::ansible::project::facts(project, &bundle.primary_file().source)
+        }
+    }
+}
+
+/// The files a bundle's configuration writes on the host (an Ansible play's
+/// `template` and `copy` tasks), read as a script's writes are, and the
+/// repository files that are now those files (they bring nothing of their own).
+/// `lookup` finds the run's files by normalized path.
+pub fn outcome(
+    bundle: &Bundle,
+    lookup: &super::ansible::files::Lookup,
+) -> Option<(crate::scripts::Outcome, Vec<crate::source::FileId>)> {
+    match &bundle.doc {
+        BundleDoc::Ansible(project) if !project.ops.is_empty() => {
+            Some(super::ansible::project::outcome(project, lookup))
+        }
+        _ => None,
     }
 }

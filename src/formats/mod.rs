@@ -3,6 +3,7 @@
 //! A parser knows nothing of rules: it records what it read (with spans) and
 //! what the real program would reject; document rules turn that into findings.
 
+pub mod ansible;
 pub mod backup;
 pub mod bundle;
 pub mod bundles;
@@ -65,6 +66,10 @@ pub enum Format {
     Kubernetes,
     /// Terraform configuration (`*.tf`).
     Terraform,
+    /// Ansible playbooks and task files.
+    Ansible,
+    /// Ansible variables (`defaults/`, `vars/`, `group_vars/`, `host_vars/`).
+    AnsibleVars,
 }
 
 impl Format {
@@ -92,6 +97,8 @@ impl Format {
             Format::Compose => "docker-compose",
             Format::Kubernetes => "kubernetes",
             Format::Terraform => "terraform",
+            Format::Ansible => "ansible",
+            Format::AnsibleVars => "ansible-vars",
         }
     }
 }
@@ -117,6 +124,7 @@ pub enum Document {
     Compose(compose::Compose),
     Kubernetes(kube::Manifests),
     Terraform(terraform::TfFile),
+    Ansible(ansible::File),
 }
 
 /// A recognised file: its text, what it is, and what was read from it.
@@ -200,6 +208,11 @@ pub fn classify(path: &Path, text: &str) -> Option<Format> {
     if kube::sniff(path, text) {
         return Some(Format::Kubernetes);
     }
+    match ansible::sniff(path, text) {
+        Some(ansible::Sniffed::Vars) => return Some(Format::AnsibleVars),
+        Some(_) => return Some(Format::Ansible),
+        None => {}
+    }
     if crate::platform::sniff(path) {
         return Some(Format::Platform);
     }
@@ -275,6 +288,14 @@ pub fn parse(source: SourceFile, format: Format) -> ParsedFile {
         Format::Compose => Document::Compose(compose::parse(&source)),
         Format::Kubernetes => Document::Kubernetes(kube::parse(&source)),
         Format::Terraform => Document::Terraform(terraform::parse(&source)),
+        Format::Ansible => {
+            let sniffed = match ansible::sniff(&source.path, &source.text) {
+                Some(ansible::Sniffed::Playbook) => ansible::Sniffed::Playbook,
+                _ => ansible::Sniffed::Tasks,
+            };
+            Document::Ansible(ansible::parse(&source, sniffed))
+        }
+        Format::AnsibleVars => Document::Ansible(ansible::parse(&source, ansible::Sniffed::Vars)),
         Format::PureFtpd => {
             let layout = pureftpd::sniff(&source.path).unwrap_or(pureftpd::Layout::ConfFile);
             Document::PureFtpd(pureftpd::parse(&source, layout))
@@ -331,6 +352,8 @@ pub fn facts(file: &ParsedFile) -> FileFacts {
         Document::Kubernetes(_) => FileFacts::default(),
         // Read with the other files of its module.
         Document::Terraform(_) => FileFacts::default(),
+        // Read with the other files of its playbook or role.
+        Document::Ansible(_) => FileFacts::default(),
         Document::Nftables(nft) => {
             let (firewall, firewall_v6) = nftables::facts(nft, &file.source);
             FileFacts {
@@ -452,6 +475,7 @@ impl Format {
             Format::Nftables => CommentStyle::Hash,
             Format::Compose | Format::Kubernetes => CommentStyle::Hash,
             Format::Terraform => CommentStyle::Hash,
+            Format::Ansible | Format::AnsibleVars => CommentStyle::Hash,
         }
     }
 }

@@ -67,7 +67,8 @@ fn assign_helper(dialect: Dialect, control: u16) -> String {
         | Dialect::KubernetesNetworkPolicy
         | Dialect::AwsSecurityGroup
         | Dialect::AzureNsg
-        | Dialect::GcpFirewall => format!(
+        | Dialect::GcpFirewall
+        | Dialect::OpenstackSecurityGroup => format!(
             "assign the helper: iptables -t raw -A PREROUTING -p tcp --dport {control} -j CT --helper ftp (automatic assignment is gone since Linux 6.0)"
         ),
         Dialect::Ufw => format!(

@@ -79,6 +79,8 @@ macro_rules! rules {
 
 rules! {
     active_data_blocked::ActiveDataBlocked => "active-data-blocked",
+    ansible_syntax_error::AnsibleSyntaxError => "ansible-syntax-error",
+    ansible_value_unresolved::AnsibleValueUnresolved => "ansible-value-unresolved",
     active_port_20_unused::ActivePort20Unused => "active-port-20-unused",
     batch_for_single_percent::BatchForSinglePercent => "batch-for-single-percent",
     compose_env_ignored::ComposeEnvIgnored => "compose-env-ignored",

@@ -360,6 +360,15 @@ pub fn parse_script(source: &SourceFile) -> Ruleset {
     script::parse(source)
 }
 
+/// Commands another reader produced, replayed as a script's (see [`script::replay`]).
+pub fn replay_commands(
+    source: &SourceFile,
+    commands: &[crate::scripts::Command],
+    checks_first: bool,
+) -> Ruleset {
+    script::replay(source, commands, checks_first)
+}
+
 /// The facts of a ruleset a program generates from the host's files (ufw-init,
 /// firewalld), in that program's `dialect`. The lines it builds in are spanned at
 /// the start of `primary`; those spans are dropped (the decisions `built_in`

@@ -385,7 +385,7 @@ impl<'s> SaveParser<'s> {
             mode: Mode::Restore,
             family: self.family,
             table: kind,
-            file: self.source.id,
+            file: remap.map_or(self.source.id, |s| s.file),
         };
         match rule::parse(args, &ctx, line_span, &mut rs.sets, &mut self.interner) {
             Ok(Some(cmd)) => {

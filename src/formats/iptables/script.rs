@@ -184,6 +184,27 @@ fn located_program(unknown: &str) -> Option<&str> {
 }
 
 pub fn parse(source: &SourceFile) -> Ruleset {
+    read(source, false, |sink| scripts::sh::run(source, sink))
+}
+
+/// Commands another reader produced (an Ansible module runs these programs),
+/// replayed as a script's. With `checks_first`, an append or insert of a rule
+/// already in its chain and a delete of one not there change nothing, as the
+/// Ansible iptables module runs `iptables -C` before it changes a chain.
+pub fn replay(source: &SourceFile, commands: &[Command], checks_first: bool) -> Ruleset {
+    read(source, checks_first, |sink| {
+        for c in commands {
+            sink(c.clone());
+        }
+        scripts::Outcome::default()
+    })
+}
+
+fn read(
+    source: &SourceFile,
+    checks_first: bool,
+    run: impl FnOnce(&mut dyn FnMut(Command)) -> scripts::Outcome,
+) -> Ruleset {
     let mut rs = Ruleset::new(Format::ShellScript, Family::V4);
     let mut reader = Reader {
         source,
@@ -194,8 +215,10 @@ pub fn parse(source: &SourceFile) -> Ruleset {
         firewalld: Firewalld::default(),
         ran_iptables: false,
         nft: Nft::default(),
+        checks_first,
+        checks: Checks::default(),
     };
-    let outcome = scripts::sh::run(source, &mut |c| reader.command(&mut rs, &c));
+    let outcome = run(&mut |c| reader.command(&mut rs, &c));
     rs.outcome = outcome;
     let builds_nft = !reader.nft.file.tables.is_empty();
     if reader.nft.ran {
@@ -248,6 +271,79 @@ struct Reader<'s> {
     firewalld: Firewalld,
     ran_iptables: bool,
     nft: Nft,
+    /// Changes are checked first (see [`replay`]).
+    checks_first: bool,
+    checks: Checks,
+}
+
+/// What `iptables -C` would find, without a scan of the chain per command:
+/// the specs of each chain's rules, trusted while the chain has as many rules
+/// as when they were counted (appends, inserts and deletes of the replay keep
+/// them in step; anything else changes the count and they are counted again).
+#[derive(Default)]
+struct Checks {
+    chains: std::collections::HashMap<(Family, usize, String), (usize, std::collections::HashMap<u32, u32>)>,
+}
+
+/// A checked command: whether it changes nothing, and what to update once it ran.
+struct Check {
+    done: bool,
+    key: (Family, usize, String),
+    spec: u32,
+    before: usize,
+    delta: i64,
+}
+
+impl Checks {
+    fn rules<'r>(rs: &'r Ruleset, key: &(Family, usize, String)) -> Option<&'r [crate::filter::ir::Rule]> {
+        let tables = match key.0 {
+            Family::V4 => &rs.tables,
+            Family::V6 => &rs.tables_v6,
+        };
+        let chain = tables[key.1].as_ref()?.chain(&key.2)?;
+        Some(&chain.rules)
+    }
+
+    fn check(&mut self, rs: &Ruleset, cmd: &rule::Command<'_>, family: Family) -> Option<Check> {
+        let delta = match cmd.cmd {
+            Cmd::Append | Cmd::Insert(_) => 1,
+            Cmd::Delete => -1,
+            _ => return None,
+        };
+        let key = (family, cmd.table.index(), cmd.chain.as_ref()?.text.to_string());
+        let rules = Self::rules(rs, &key).unwrap_or(&[]);
+        let fresh = self.chains.get(&key).is_none_or(|(len, _)| *len != rules.len());
+        if fresh {
+            let mut counts = std::collections::HashMap::new();
+            for r in rules {
+                *counts.entry(r.spec).or_insert(0u32) += 1;
+            }
+            self.chains.insert(key.clone(), (rules.len(), counts));
+        }
+        let present = self.chains[&key].1.get(&cmd.rule.spec).is_some_and(|n| *n > 0);
+        Some(Check {
+            done: present == (delta > 0),
+            spec: cmd.rule.spec,
+            before: rules.len(),
+            key,
+            delta,
+        })
+    }
+
+    fn applied(&mut self, rs: &Ruleset, check: Check, _family: Family) {
+        let now = Self::rules(rs, &check.key).map_or(0, <[_]>::len);
+        let Some((len, counts)) = self.chains.get_mut(&check.key) else {
+            return;
+        };
+        if now as i64 != check.before as i64 + check.delta {
+            // The command did not change the chain as checked: count again.
+            self.chains.remove(&check.key);
+            return;
+        }
+        *len = now;
+        let n = counts.entry(check.spec).or_insert(0);
+        *n = if check.delta > 0 { *n + 1 } else { n.saturating_sub(1) };
+    }
 }
 
 impl Reader<'_> {
@@ -353,7 +449,7 @@ impl Reader<'_> {
             mode: Mode::Shell,
             family,
             table: TableKind::Filter,
-            file: self.source.id,
+            file: c.span.file,
         };
         match rule::parse(&args, &ctx, c.span, &mut rs.sets, &mut self.interner) {
             Ok(None) => {}
@@ -361,6 +457,14 @@ impl Reader<'_> {
                 if cmd.cmd == Cmd::Check {
                     return;
                 }
+                let checked = if self.checks_first {
+                    match self.checks.check(rs, &cmd, family) {
+                        Some(check) if check.done => return,
+                        check => check,
+                    }
+                } else {
+                    None
+                };
                 if c.uncertain.is_some() && (undoes(&cmd) || already_there(rs, &cmd, family)) {
                     return;
                 }
@@ -373,6 +477,9 @@ impl Reader<'_> {
                     });
                 }
                 self.replay.apply(rs, cmd, family);
+                if let Some(check) = checked {
+                    self.checks.applied(rs, check, family);
+                }
             }
             Err(e) => rs.problems.push(state::problem(e)),
         }
@@ -414,9 +521,11 @@ fn undoes(cmd: &rule::Command<'_>) -> bool {
 
 /// The rule is in its chain already (a `restart` arm running `start` again).
 fn already_there(rs: &Ruleset, cmd: &rule::Command<'_>, family: Family) -> bool {
-    if !matches!(cmd.cmd, Cmd::Append | Cmd::Insert(_)) {
-        return false;
-    }
+    matches!(cmd.cmd, Cmd::Append | Cmd::Insert(_)) && in_chain(rs, cmd, family)
+}
+
+/// The command's rule is in its chain.
+fn in_chain(rs: &Ruleset, cmd: &rule::Command<'_>, family: Family) -> bool {
     let tables = match family {
         Family::V4 => &rs.tables,
         Family::V6 => &rs.tables_v6,
