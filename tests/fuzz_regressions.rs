@@ -24,7 +24,7 @@ fn kept_inputs() -> Vec<(String, PathBuf)> {
             .unwrap()
             .flatten()
             .map(|e| e.path())
-            .filter(|p| p.is_file() && !p.extension().is_some_and(|e| e == "md"))
+            .filter(|p| p.is_file() && p.extension().is_none_or(|e| e != "md"))
             .collect();
         files.sort();
         inputs.extend(files.into_iter().map(|f| (target.clone(), f)));
@@ -41,7 +41,11 @@ fn every_kept_fuzz_input_returns_in_time() {
         let target = targets::target(&name)
             .unwrap_or_else(|| panic!("fixtures/fuzz/{name}: no fuzz target of that name"));
         let bytes = std::fs::read(&file).unwrap();
-        let shown = file.strip_prefix(support::crate_dir()).unwrap_or(&file).display().to_string();
+        let shown = file
+            .strip_prefix(support::crate_dir())
+            .unwrap_or(&file)
+            .display()
+            .to_string();
         // Printed first: a stack overflow aborts the process before any assert.
         eprintln!("fuzz regression: {shown}");
         let (done, wait) = std::sync::mpsc::channel();

@@ -1201,8 +1201,14 @@ mod tests {
         let bundles = run(&[
             ("p/site.yml", "- hosts: ftp\n  roles: [fw]\n"),
             ("p/group_vars/ftp.yml", "port: 2121\n"),
-            ("p/roles/fw/tasks/main.yml", "- iptables:\n    chain: INPUT\n    protocol: tcp\n    destination_port: \"{{ port }}\"\n    jump: ACCEPT\n- iptables: chain=INPUT policy=DROP\n"),
-            ("p/roles/fw/handlers/main.yml", "- name: reload\n  ansible.builtin.service: name=x state=restarted\n"),
+            (
+                "p/roles/fw/tasks/main.yml",
+                "- iptables:\n    chain: INPUT\n    protocol: tcp\n    destination_port: \"{{ port }}\"\n    jump: ACCEPT\n- iptables: chain=INPUT policy=DROP\n",
+            ),
+            (
+                "p/roles/fw/handlers/main.yml",
+                "- name: reload\n  ansible.builtin.service: name=x state=restarted\n",
+            ),
             ("p/roles/lone/tasks/main.yml", "- ufw: state=enabled\n"),
             ("p/tasks/extra.yml", "- copy: content=x dest=/tmp/x\n"),
         ]);
@@ -1216,8 +1222,14 @@ mod tests {
     #[test]
     fn includes_that_loop_and_huge_loops_end() {
         run(&[
-            ("r/roles/a/tasks/main.yml", "- include_tasks: main.yml\n- include_role: name=a\n- iptables:\n    chain: INPUT\n    destination_port: \"{{ item }}\"\n    protocol: tcp\n    jump: ACCEPT\n  loop: \"{{ range(1, 60000) | list }}\"\n"),
-            ("r/x.yml", "- hosts: all\n  roles: [a, a, a]\n  tasks:\n    - import_tasks: x.yml\n"),
+            (
+                "r/roles/a/tasks/main.yml",
+                "- include_tasks: main.yml\n- include_role: name=a\n- iptables:\n    chain: INPUT\n    destination_port: \"{{ item }}\"\n    protocol: tcp\n    jump: ACCEPT\n  loop: \"{{ range(1, 60000) | list }}\"\n",
+            ),
+            (
+                "r/x.yml",
+                "- hosts: all\n  roles: [a, a, a]\n  tasks:\n    - import_tasks: x.yml\n",
+            ),
         ]);
     }
 
