@@ -41,7 +41,11 @@ fn every_kept_fuzz_input_returns_in_time() {
         let target = targets::target(&name)
             .unwrap_or_else(|| panic!("fixtures/fuzz/{name}: no fuzz target of that name"));
         let bytes = std::fs::read(&file).unwrap();
-        let shown = file.strip_prefix(support::crate_dir()).unwrap_or(&file).display().to_string();
+        let shown = file
+            .strip_prefix(support::crate_dir())
+            .unwrap_or(&file)
+            .display()
+            .to_string();
         // Printed first: a stack overflow aborts the process before any assert.
         eprintln!("fuzz regression: {shown}");
         let (done, wait) = std::sync::mpsc::channel();

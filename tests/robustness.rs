@@ -342,7 +342,11 @@ const GRAMMARS: &[Grammar] = &[
             "<![CDATA[x]]>",
             "<filezilla><ftp_server><pasv><port_range><min>1</min></port_range></pasv></ftp_server></filezilla>",
         ],
-        pairs: &[("<Item>", "</Item>"), ("<a>", "</a>"), ("<pasv>", "</pasv>")],
+        pairs: &[
+            ("<Item>", "</Item>"),
+            ("<a>", "</a>"),
+            ("<pasv>", "</pasv>"),
+        ],
     },
     Grammar {
         target: "iis-metabase",
@@ -436,7 +440,11 @@ const GRAMMARS: &[Grammar] = &[
             "&lt;",
             "DefaultZone=public\n",
         ],
-        pairs: &[("<rule>", "</rule>"), ("<zone>", "</zone>"), ("<service>", "</service>")],
+        pairs: &[
+            ("<rule>", "</rule>"),
+            ("<zone>", "</zone>"),
+            ("<service>", "</service>"),
+        ],
     },
     Grammar {
         target: "ufw",
@@ -467,7 +475,14 @@ const GRAMMARS: &[Grammar] = &[
             "`\n",
             "| ForEach-Object { $_ }\n",
         ],
-        pairs: &[("(", ")"), ("{", "}"), ("$(", ")"), ("@(", ")"), ("\"", "\""), ("[", "]")],
+        pairs: &[
+            ("(", ")"),
+            ("{", "}"),
+            ("$(", ")"),
+            ("@(", ")"),
+            ("\"", "\""),
+            ("[", "]"),
+        ],
     },
     Grammar {
         target: "sh",
@@ -512,7 +527,12 @@ const GRAMMARS: &[Grammar] = &[
             "appcmd set config /section:system.ftpServer/firewallSupport /lowDataChannelPort:5000\r\n",
             "netsh ipsec static add filter filterlist=f srcaddr=any dstaddr=me protocol=tcp dstport=21\r\n",
         ],
-        pairs: &[("if 1==1 (\r\n", ")\r\n"), ("(", ")"), ("%", "%"), ("\"", "\"")],
+        pairs: &[
+            ("if 1==1 (\r\n", ")\r\n"),
+            ("(", ")"),
+            ("%", "%"),
+            ("\"", "\""),
+        ],
     },
     Grammar {
         target: "compose",
@@ -554,9 +574,11 @@ fn structured(g: &'static Grammar) -> impl Strategy<Value = Vec<u8>> {
     let wrap = move |body: String| format!("{}{body}{}", g.head, g.tail).into_bytes();
     prop_oneof![
         proptest::collection::vec(atom.clone(), 0..400).prop_map(move |v| wrap(v.concat())),
-        (pair, 1usize..4000, 0usize..4000, atom.clone()).prop_map(move |((o, c), open, close, a)| {
-            wrap(format!("{}{a}{}", o.repeat(open), c.repeat(close)))
-        }),
+        (pair, 1usize..4000, 0usize..4000, atom.clone()).prop_map(
+            move |((o, c), open, close, a)| {
+                wrap(format!("{}{a}{}", o.repeat(open), c.repeat(close)))
+            }
+        ),
         (atom, 1usize..20_000).prop_map(move |(a, n)| wrap(a.trim_end().repeat(n) + "\n")),
         proptest::collection::vec(any::<u8>(), 0..2000),
     ]
@@ -578,7 +600,10 @@ fn returns_in_time(target: &'static str, input: Vec<u8>) -> Result<(), TestCaseE
         .unwrap();
     match wait.recv_timeout(CASE_LIMIT) {
         Ok(ok) => prop_assert!(ok, "{target} panicked on a {len}-byte input"),
-        Err(_) => prop_assert!(false, "{target} still running after {CASE_LIMIT:?} on {len} bytes"),
+        Err(_) => prop_assert!(
+            false,
+            "{target} still running after {CASE_LIMIT:?} on {len} bytes"
+        ),
     }
     Ok(())
 }
@@ -603,7 +628,9 @@ fn every_parser_survives_nesting_repetition_and_long_lines() {
         };
         let mut runner = proptest::test_runner::TestRunner::new_with_rng(
             config,
-            proptest::test_runner::TestRng::deterministic_rng(proptest::test_runner::RngAlgorithm::ChaCha),
+            proptest::test_runner::TestRng::deterministic_rng(
+                proptest::test_runner::RngAlgorithm::ChaCha,
+            ),
         );
         let result = runner.run(&structured(g), |input| returns_in_time(g.target, input));
         if let Err(e) = result {

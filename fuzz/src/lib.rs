@@ -32,23 +32,74 @@ pub struct Target {
 
 /// Every target, by name.
 pub const TARGETS: &[Target] = &[
-    Target { name: "vsftpd", run: vsftpd },
-    Target { name: "proftpd", run: proftpd },
-    Target { name: "pureftpd", run: pureftpd },
-    Target { name: "filezilla", run: filezilla },
-    Target { name: "iis-metabase", run: iis_metabase },
-    Target { name: "iis-apphost", run: iis_apphost },
-    Target { name: "regfile", run: regfile },
-    Target { name: "iptables-save", run: iptables_save },
-    Target { name: "nftables", run: nftables },
-    Target { name: "firewalld", run: firewalld },
-    Target { name: "ufw", run: ufw },
-    Target { name: "powershell", run: powershell },
-    Target { name: "sh", run: sh },
-    Target { name: "cmd", run: cmd },
-    Target { name: "compose", run: compose },
-    Target { name: "kube", run: kube },
-    Target { name: "lint", run: lint },
+    Target {
+        name: "vsftpd",
+        run: vsftpd,
+    },
+    Target {
+        name: "proftpd",
+        run: proftpd,
+    },
+    Target {
+        name: "pureftpd",
+        run: pureftpd,
+    },
+    Target {
+        name: "filezilla",
+        run: filezilla,
+    },
+    Target {
+        name: "iis-metabase",
+        run: iis_metabase,
+    },
+    Target {
+        name: "iis-apphost",
+        run: iis_apphost,
+    },
+    Target {
+        name: "regfile",
+        run: regfile,
+    },
+    Target {
+        name: "iptables-save",
+        run: iptables_save,
+    },
+    Target {
+        name: "nftables",
+        run: nftables,
+    },
+    Target {
+        name: "firewalld",
+        run: firewalld,
+    },
+    Target {
+        name: "ufw",
+        run: ufw,
+    },
+    Target {
+        name: "powershell",
+        run: powershell,
+    },
+    Target {
+        name: "sh",
+        run: sh,
+    },
+    Target {
+        name: "cmd",
+        run: cmd,
+    },
+    Target {
+        name: "compose",
+        run: compose,
+    },
+    Target {
+        name: "kube",
+        run: kube,
+    },
+    Target {
+        name: "lint",
+        run: lint,
+    },
 ];
 
 /// The target called `name`.
@@ -67,7 +118,11 @@ pub fn proftpd(data: &[u8]) {
 /// `pure-ftpd.conf`, and the same bytes as one of Debian's `conf/<Option>` files.
 pub fn pureftpd(data: &[u8]) {
     file("etc/pure-ftpd/pure-ftpd.conf", Format::PureFtpd, data);
-    file("etc/pure-ftpd/conf/PassivePortRange", Format::PureFtpd, data);
+    file(
+        "etc/pure-ftpd/conf/PassivePortRange",
+        Format::PureFtpd,
+        data,
+    );
 }
 
 /// 0.9's `FileZilla Server.xml` and 1.x's `settings.xml` (the parser tells them apart).
@@ -76,7 +131,11 @@ pub fn filezilla(data: &[u8]) {
 }
 
 pub fn iis_metabase(data: &[u8]) {
-    file("windows/system32/inetsrv/MetaBase.xml", Format::IisMetabase, data);
+    file(
+        "windows/system32/inetsrv/MetaBase.xml",
+        Format::IisMetabase,
+        data,
+    );
 }
 
 pub fn iis_apphost(data: &[u8]) {
@@ -104,8 +163,16 @@ pub fn nftables(data: &[u8]) {
 
 /// A zone, a service and `firewalld.conf`.
 pub fn firewalld(data: &[u8]) {
-    file("etc/firewalld/zones/public.xml", Format::FirewalldZone, data);
-    file("etc/firewalld/services/ftp.xml", Format::FirewalldService, data);
+    file(
+        "etc/firewalld/zones/public.xml",
+        Format::FirewalldZone,
+        data,
+    );
+    file(
+        "etc/firewalld/services/ftp.xml",
+        Format::FirewalldService,
+        data,
+    );
     file("etc/firewalld/firewalld.conf", Format::FirewalldConf, data);
 }
 

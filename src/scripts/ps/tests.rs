@@ -419,13 +419,8 @@ fn growing_an_array_one_element_at_a_time_is_bounded() {
 #[test]
 fn stepping_an_array_is_an_error_that_leaves_it_as_it_was() {
     assert_eq!(argv("$a = 50,0\n$a++\nP $a"), vec!["P|50,0"]);
-    assert_eq!(argv("$n = $null\n$n++\n$i = 4\n$i--\nP $n $i"), vec!["P|1|3"]);
-}
-
-#[test]
-fn a_loop_stepping_an_array_runs_to_the_budget_in_linear_time() {
-    let run = within_a_second(
-        "for ($p = 50,0; $p -le 5100; $p++) { New-NetFirewallRule -LocalPort $p }".to_owned(),
+    assert_eq!(
+        argv("$n = $null\n$n++\n$i = 4\n$i--\nP $n $i"),
+        vec!["P|1|3"]
     );
-    assert!(run.outcome.limits.iter().any(|l| matches!(l.kind, LimitKind::Steps | LimitKind::Commands)));
 }
