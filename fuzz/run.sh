@@ -19,7 +19,8 @@ targets=("$@")
   iptables-save nftables firewalld ufw powershell sh cmd compose kube lint)
 
 export AFL_SKIP_CPUFREQ=1 AFL_I_DONT_CARE_ABOUT_MISSING_CRASHES=1 AFL_NO_UI=1
-export AFL_NO_AFFINITY=1 AFL_FAST_CAL=1 AFL_CMPLOG_ONLY_NEW=1
+# A second run of a target resumes from its fuzz/out/<target> (figures add up).
+export AFL_NO_AFFINITY=1 AFL_FAST_CAL=1 AFL_AUTORESUME=1
 
 run() {
   local t=$1

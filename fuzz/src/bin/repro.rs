@@ -38,6 +38,11 @@ fn main() {
         };
         let started = Instant::now();
         (target.run)(&bytes);
-        println!("{} {:?} {} bytes", file.display(), started.elapsed(), bytes.len());
+        println!(
+            "{} {:?} {} bytes",
+            file.display(),
+            started.elapsed(),
+            bytes.len()
+        );
     }
 }

@@ -846,10 +846,21 @@ impl<'s, 'k> Interp<'s, 'k> {
             }
             ExprKind::Step { var, delta, post } => {
                 let old = self.var(var);
-                let new = value::add(&old, &Val::Int(*delta));
-                let new = match new {
-                    Ok(v) => v,
-                    Err(_) => Val::Unknown,
+                // `++` and `--` work only on numbers ($null counts as 0): on an
+                // array or a string PowerShell reports "The '++' operator works
+                // only on numbers" and leaves the variable as it was (adding to it
+                // grew an array at each step of a loop, quadratic in the steps).
+                let new = match &old {
+                    Val::Null | Val::Int(_) => {
+                        value::add(&old, &Val::Int(*delta)).unwrap_or(Val::Unknown)
+                    }
+                    Val::Unknown => Val::Unknown,
+                    _ => {
+                        let op = if *delta > 0 { "++" } else { "--" };
+                        return Err(Fail::Error(format!(
+                            "the '{op}' operator works only on numbers"
+                        )));
+                    }
                 };
                 self.set(var, new.clone());
                 Ok(if *post { old } else { new })
@@ -949,7 +960,13 @@ impl<'s, 'k> Interp<'s, 'k> {
                 (Some(p), Some(q)) => Ok(Val::Bool(p != q)),
                 _ => Err(Fail::Unknown),
             },
-            BinOp::Cmp(c, case) => value::compare(c, case, &x, &y),
+            BinOp::Cmp(c, case) => {
+                // An array on the left is filtered item by item: work, as adding is.
+                if let Val::Arr(items) = &x {
+                    self.work(items.len() / 16, span)?;
+                }
+                value::compare(c, case, &x, &y)
+            }
             BinOp::Join => {
                 if !x.is_known() {
                     return Err(Fail::Unknown);

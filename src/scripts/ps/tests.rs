@@ -415,3 +415,12 @@ fn growing_an_array_one_element_at_a_time_is_bounded() {
             .any(|l| l.kind == LimitKind::Steps)
     );
 }
+
+#[test]
+fn stepping_an_array_is_an_error_that_leaves_it_as_it_was() {
+    assert_eq!(argv("$a = 50,0\n$a++\nP $a"), vec!["P|50,0"]);
+    assert_eq!(
+        argv("$n = $null\n$n++\n$i = 4\n$i--\nP $n $i"),
+        vec!["P|1|3"]
+    );
+}
