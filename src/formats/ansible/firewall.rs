@@ -30,6 +30,13 @@ pub struct Commands {
     pub unresolved: Vec<Unresolved>,
     /// The OpenStack security group rules the play makes.
     pub groups: super::cloud::Groups,
+    /// For each command, the task that runs it (in play order) and whether the
+    /// task has `ignore_errors`.
+    pub tasks: Vec<(usize, bool)>,
+    /// The task being read.
+    pub current: (usize, bool),
+    /// Port arguments YAML reads as base-60 numbers.
+    pub base60: Vec<super::args::Base60>,
 }
 
 fn word(text: impl Into<String>, span: Span) -> Word {
@@ -48,6 +55,20 @@ fn command(argv: Vec<Word>, span: Span) -> Command {
 }
 
 impl Commands {
+    /// Keep what the task's arguments say about base-60 numbers.
+    fn note(&mut self, a: &Args) {
+        for b in &a.base60 {
+            if !self.base60.contains(b) {
+                self.base60.push(b.clone());
+            }
+        }
+    }
+
+    fn push(&mut self, c: Command) {
+        self.commands.push(c);
+        self.tasks.push(self.current);
+    }
+
     fn skip(&mut self, args: Args, module: &str) {
         for u in args.unresolved {
             self.unresolved.push(Unresolved {
@@ -76,6 +97,7 @@ impl Commands {
         let policy = s(&mut a, "policy");
         let flush = a.bool(&["flush"], false).known().copied().unwrap_or(false);
         let rule = construct_rule(&mut a, &ip_version);
+        self.note(&a);
         if a.any_unknown() {
             return self.skip(a, "iptables");
         }
@@ -132,7 +154,7 @@ impl Commands {
                 argv.extend(rule.iter().cloned());
                 argv
             };
-            self.commands.push(command(argv, span));
+            self.push(command(argv, span));
         }
     }
 
@@ -161,6 +183,7 @@ impl Commands {
         let to_port = s(&mut a, &["to_port", "port"]);
         let proto = s(&mut a, &["proto", "protocol"]);
         let app = s(&mut a, &["name", "app"]);
+        self.note(&a);
         if a.any_unknown() {
             return self.skip(a, "ufw");
         }
@@ -189,7 +212,7 @@ impl Commands {
                 if let Some((d, ds)) = &direction {
                     words.push(word(d, *ds));
                 }
-                self.commands.push(ufw(words));
+                self.push(ufw(words));
             }
         }
         let Some((verb, vs)) = rule else { return };
@@ -255,7 +278,7 @@ impl Commands {
             words.push(word("app", *ns));
             words.push(word(n, *ns));
         }
-        self.commands.push(ufw(words));
+        self.push(ufw(words));
     }
 
     /// One `firewalld` task.
@@ -289,6 +312,7 @@ impl Commands {
             .copied()
             .unwrap_or(false);
         let forward = a.value(&["port_forward"]);
+        self.note(&a);
         if a.any_unknown() {
             return self.skip(a, "firewalld");
         }
@@ -368,7 +392,7 @@ impl Commands {
                 argv.push(word("--permanent", at));
             }
             argv.extend(changes.iter().cloned());
-            self.commands.push(command(argv, span));
+            self.push(command(argv, span));
         }
     }
 }

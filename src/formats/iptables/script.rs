@@ -282,7 +282,10 @@ struct Reader<'s> {
 /// them in step; anything else changes the count and they are counted again).
 #[derive(Default)]
 struct Checks {
-    chains: std::collections::HashMap<(Family, usize, String), (usize, std::collections::HashMap<u32, u32>)>,
+    chains: std::collections::HashMap<
+        (Family, usize, String),
+        (usize, std::collections::HashMap<u32, u32>),
+    >,
 }
 
 /// A checked command: whether it changes nothing, and what to update once it ran.
@@ -295,7 +298,10 @@ struct Check {
 }
 
 impl Checks {
-    fn rules<'r>(rs: &'r Ruleset, key: &(Family, usize, String)) -> Option<&'r [crate::filter::ir::Rule]> {
+    fn rules<'r>(
+        rs: &'r Ruleset,
+        key: &(Family, usize, String),
+    ) -> Option<&'r [crate::filter::ir::Rule]> {
         let tables = match key.0 {
             Family::V4 => &rs.tables,
             Family::V6 => &rs.tables_v6,
@@ -310,9 +316,16 @@ impl Checks {
             Cmd::Delete => -1,
             _ => return None,
         };
-        let key = (family, cmd.table.index(), cmd.chain.as_ref()?.text.to_string());
+        let key = (
+            family,
+            cmd.table.index(),
+            cmd.chain.as_ref()?.text.to_string(),
+        );
         let rules = Self::rules(rs, &key).unwrap_or(&[]);
-        let fresh = self.chains.get(&key).is_none_or(|(len, _)| *len != rules.len());
+        let fresh = self
+            .chains
+            .get(&key)
+            .is_none_or(|(len, _)| *len != rules.len());
         if fresh {
             let mut counts = std::collections::HashMap::new();
             for r in rules {
@@ -320,7 +333,10 @@ impl Checks {
             }
             self.chains.insert(key.clone(), (rules.len(), counts));
         }
-        let present = self.chains[&key].1.get(&cmd.rule.spec).is_some_and(|n| *n > 0);
+        let present = self.chains[&key]
+            .1
+            .get(&cmd.rule.spec)
+            .is_some_and(|n| *n > 0);
         Some(Check {
             done: present == (delta > 0),
             spec: cmd.rule.spec,
@@ -342,7 +358,11 @@ impl Checks {
         }
         *len = now;
         let n = counts.entry(check.spec).or_insert(0);
-        *n = if check.delta > 0 { *n + 1 } else { n.saturating_sub(1) };
+        *n = if check.delta > 0 {
+            *n + 1
+        } else {
+            n.saturating_sub(1)
+        };
     }
 }
 
