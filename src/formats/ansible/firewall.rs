@@ -158,6 +158,73 @@ impl Commands {
         }
     }
 
+    /// A `command` or `shell` task: the command line as the shell runs it; the
+    /// iptables, ufw, firewall-cmd and nft commands in it are the firewall's.
+    /// Every span is the task's command line (its words are templated first).
+    pub fn shell(&mut self, mut a: Args, raw: Option<&crate::formats::yaml::Node>, guarded: bool) {
+        let line = match raw {
+            Some(node) => match super::values::templated(node, a.vars, 0) {
+                Ok(v) => Some((v.to_text(), node.span())),
+                Err(u) => {
+                    a.unresolved.push(Unresolved {
+                        span: node.span(),
+                        what: format!("`{}` is `{}`", a.action.name, u.what),
+                    });
+                    None
+                }
+            },
+            None => match a.str(&["cmd", "argv"]) {
+                Got::Known(v, s) => Some((v, s)),
+                _ => None,
+            },
+        };
+        if a.any_unknown() {
+            return self.skip(a, "command");
+        }
+        let Some((line, at)) = line else { return };
+        if ![
+            "iptables",
+            "ip6tables",
+            "ufw",
+            "firewall-cmd",
+            "firewall-offline-cmd",
+            "nft",
+        ]
+        .iter()
+        .any(|p| line.contains(p))
+        {
+            return;
+        }
+        // The line alone, as a script of its own; its spans are then the task's.
+        let script = crate::source::SourceFile::new(at.file, "task.sh", line.as_bytes());
+        let mut found = Vec::new();
+        crate::scripts::sh::run(&script, &mut |c| found.push(c));
+        for mut c in found {
+            c.span = at;
+            for w in c.argv.iter_mut() {
+                w.span = at;
+            }
+            for r in c.redirects.iter_mut() {
+                r.span = at;
+                r.target.span = at;
+            }
+            match &mut c.stdin {
+                Some(crate::scripts::Input::Text(t)) => {
+                    for p in t.pieces.iter_mut() {
+                        p.span = at;
+                        p.verbatim = false;
+                    }
+                }
+                Some(crate::scripts::Input::File(w)) => w.span = at,
+                None => {}
+            }
+            if guarded {
+                c.uncertain = Some(crate::scripts::Uncertain { span: at });
+            }
+            self.push(c);
+        }
+    }
+
     /// One `ufw` task.
     pub fn ufw(&mut self, mut a: Args, guarded: bool) {
         let at = a.action.name_span;

@@ -802,7 +802,10 @@ impl<'a> Run<'a> {
                     &mut c.base60,
                 );
             }
-            Module::Command | Module::Shell => {}
+            Module::Command | Module::Shell => {
+                self.commands
+                    .shell(Args::new(action, scope), action.raw.as_ref(), guarded)
+            }
         }
     }
 
