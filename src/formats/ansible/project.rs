@@ -903,6 +903,11 @@ impl<'a> Run<'a> {
             .index
             .source(span.file)
             .is_some_and(|s| s.text.get(span.range()) == Some(text.as_str()));
+        if !verbatim {
+            if let Some(t) = self.block_lines(text, span, a.vars) {
+                return Got::Known(t, span);
+            }
+        }
         let spans = if verbatim {
             Spans::InFileAt(span.file, span.start as usize)
         } else {
@@ -912,6 +917,55 @@ impl<'a> Run<'a> {
             Some(t) => Got::Known(t, span),
             None => Got::Unknown(span),
         }
+    }
+
+    /// A block scalar (`content: |`) rendered line by line, each line spanned
+    /// where it is written (its indentation is not part of the value); `None`
+    /// when a line is not found as written or a `{% %}` spans lines.
+    fn block_lines(
+        &self,
+        text: &str,
+        span: crate::source::Span,
+        vars: &dyn super::jinja::Vars,
+    ) -> Option<Text> {
+        if text.contains("{%") || text.contains("{#") {
+            return None;
+        }
+        let source = self.index.source(span.file)?;
+        let region = source.text.get(span.range())?;
+        let mut at = 0;
+        let mut out = Text::default();
+        for line in text.split_inclusive('\n') {
+            let body = line.strip_suffix('\n').unwrap_or(line);
+            if body.is_empty() {
+                if line.ends_with('\n') {
+                    out.push("\n", span, false);
+                }
+                continue;
+            }
+            let found = region.get(at..)?.find(body)? + at;
+            let start = span.start as usize + found;
+            let rendered = template::render(body, vars, Spans::InFileAt(span.file, start))?;
+            crate::formats::written::append(&mut out, &rendered);
+            at = found + body.len();
+            if line.ends_with('\n') {
+                let newline_here = region.get(at..).is_some_and(|r| r.starts_with('\n'));
+                if newline_here {
+                    out.push(
+                        "\n",
+                        crate::source::Span::new(
+                            span.file,
+                            start + body.len(),
+                            start + body.len() + 1,
+                        ),
+                        true,
+                    );
+                } else {
+                    out.push("\n", span, false);
+                }
+            }
+        }
+        Some(out)
     }
 
     fn file_task(&mut self, module: Module, action: &Action, scope: &Scope, ctx: &Ctx) {
