@@ -282,16 +282,19 @@ struct Reader<'s> {
 /// them in step; anything else changes the count and they are counted again).
 #[derive(Default)]
 struct Checks {
-    chains: std::collections::HashMap<
-        (Family, usize, String),
-        (usize, std::collections::HashMap<u32, u32>),
-    >,
+    chains: std::collections::HashMap<ChainKey, Counted>,
 }
+
+/// A chain: its family, table and name.
+type ChainKey = (Family, usize, String);
+
+/// How many rules a chain had when its specs were counted, and each spec's count.
+type Counted = (usize, std::collections::HashMap<u32, u32>);
 
 /// A checked command: whether it changes nothing, and what to update once it ran.
 struct Check {
     done: bool,
-    key: (Family, usize, String),
+    key: ChainKey,
     spec: u32,
     before: usize,
     delta: i64,
