@@ -79,7 +79,9 @@ macro_rules! rules {
 
 rules! {
     active_data_blocked::ActiveDataBlocked => "active-data-blocked",
+    ansible_port_read_as_base_60::AnsiblePortReadAsBase60 => "ansible-port-read-as-base-60",
     ansible_syntax_error::AnsibleSyntaxError => "ansible-syntax-error",
+    ansible_task_fails::AnsibleTaskFails => "ansible-task-fails",
     ansible_value_unresolved::AnsibleValueUnresolved => "ansible-value-unresolved",
     active_port_20_unused::ActivePort20Unused => "active-port-20-unused",
     batch_for_single_percent::BatchForSinglePercent => "batch-for-single-percent",

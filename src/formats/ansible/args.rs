@@ -45,6 +45,17 @@ pub struct Args<'a> {
     pub action: &'a Action,
     pub vars: &'a dyn Vars,
     pub unresolved: Vec<Unresolved>,
+    /// Arguments written as an unquoted `a:b` that YAML 1.1 reads as a base-60 number.
+    pub base60: Vec<Base60>,
+}
+
+/// `destination_port: 20:21`, which PyYAML loads as the integer 1221.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Base60 {
+    pub span: Span,
+    pub key: String,
+    pub written: String,
+    pub value: i64,
 }
 
 impl<'a> Args<'a> {
@@ -53,6 +64,7 @@ impl<'a> Args<'a> {
             action,
             vars,
             unresolved: Vec::new(),
+            base60: Vec::new(),
         }
     }
 
@@ -62,6 +74,28 @@ impl<'a> Args<'a> {
             return Got::Absent;
         };
         let span = node.span();
+        if let crate::formats::yaml::Node::Scalar {
+            text,
+            quoted: false,
+            ..
+        } = node
+        {
+            if let (true, Value::Int(n)) = (text.contains(':'), values::scalar(text, false)) {
+                let written_key = self
+                    .action
+                    .args
+                    .iter()
+                    .rev()
+                    .find(|a| keys.contains(&a.key.as_str()))
+                    .map_or(keys[0], |a| a.key.as_str());
+                self.base60.push(Base60 {
+                    span,
+                    key: written_key.to_owned(),
+                    written: text.clone(),
+                    value: n,
+                });
+            }
+        }
         match values::templated(node, self.vars, 0) {
             Ok(Value::None) => Got::Absent,
             Ok(Value::Str(s)) if s == OMIT => Got::Absent,

@@ -39,7 +39,13 @@ pub struct Groups {
 
 impl Groups {
     /// One `security_group_rule` task; `unresolved` collects what is not known.
-    pub fn task(&mut self, mut a: Args, guarded: bool, unresolved: &mut Vec<Unresolved>) {
+    pub fn task(
+        &mut self,
+        mut a: Args,
+        guarded: bool,
+        unresolved: &mut Vec<Unresolved>,
+        base60: &mut Vec<super::args::Base60>,
+    ) {
         let at = a.action.name_span;
         let s = |a: &mut Args, keys: &[&str]| match a.str(keys) {
             Got::Known(v, _) => Some(v),
@@ -54,6 +60,7 @@ impl Groups {
         let direction = s(&mut a, &["direction"]).unwrap_or_else(|| "ingress".into());
         let ethertype = s(&mut a, &["ethertype", "ether_type"]).unwrap_or_else(|| "IPv4".into());
         let absent = s(&mut a, &["state"]).is_some_and(|v| v == "absent");
+        base60.extend(a.base60.iter().cloned());
         if a.any_unknown() {
             for u in a.unresolved {
                 unresolved.push(Unresolved {

@@ -28,6 +28,8 @@ pub struct FileOp {
     /// The task's module invocation.
     pub task: Span,
     pub op: Op,
+    /// The task's place in play order.
+    pub seq: usize,
 }
 
 #[derive(Clone, Debug)]

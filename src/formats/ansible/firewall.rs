@@ -30,6 +30,13 @@ pub struct Commands {
     pub unresolved: Vec<Unresolved>,
     /// The OpenStack security group rules the play makes.
     pub groups: super::cloud::Groups,
+    /// For each command, the task that runs it (in play order) and whether the
+    /// task has `ignore_errors`.
+    pub tasks: Vec<(usize, bool)>,
+    /// The task being read.
+    pub current: (usize, bool),
+    /// Port arguments YAML reads as base-60 numbers.
+    pub base60: Vec<super::args::Base60>,
 }
 
 fn word(text: impl Into<String>, span: Span) -> Word {
@@ -48,6 +55,20 @@ fn command(argv: Vec<Word>, span: Span) -> Command {
 }
 
 impl Commands {
+    /// Keep what the task's arguments say about base-60 numbers.
+    fn note(&mut self, a: &Args) {
+        for b in &a.base60 {
+            if !self.base60.contains(b) {
+                self.base60.push(b.clone());
+            }
+        }
+    }
+
+    fn push(&mut self, c: Command) {
+        self.commands.push(c);
+        self.tasks.push(self.current);
+    }
+
     fn skip(&mut self, args: Args, module: &str) {
         for u in args.unresolved {
             self.unresolved.push(Unresolved {
@@ -76,6 +97,7 @@ impl Commands {
         let policy = s(&mut a, "policy");
         let flush = a.bool(&["flush"], false).known().copied().unwrap_or(false);
         let rule = construct_rule(&mut a, &ip_version);
+        self.note(&a);
         if a.any_unknown() {
             return self.skip(a, "iptables");
         }
@@ -132,7 +154,74 @@ impl Commands {
                 argv.extend(rule.iter().cloned());
                 argv
             };
-            self.commands.push(command(argv, span));
+            self.push(command(argv, span));
+        }
+    }
+
+    /// A `command` or `shell` task: the command line as the shell runs it; the
+    /// iptables, ufw, firewall-cmd and nft commands in it are the firewall's.
+    /// Every span is the task's command line (its words are templated first).
+    pub fn shell(&mut self, mut a: Args, raw: Option<&crate::formats::yaml::Node>, guarded: bool) {
+        let line = match raw {
+            Some(node) => match super::values::templated(node, a.vars, 0) {
+                Ok(v) => Some((v.to_text(), node.span())),
+                Err(u) => {
+                    a.unresolved.push(Unresolved {
+                        span: node.span(),
+                        what: format!("`{}` is `{}`", a.action.name, u.what),
+                    });
+                    None
+                }
+            },
+            None => match a.str(&["cmd", "argv"]) {
+                Got::Known(v, s) => Some((v, s)),
+                _ => None,
+            },
+        };
+        if a.any_unknown() {
+            return self.skip(a, "command");
+        }
+        let Some((line, at)) = line else { return };
+        if ![
+            "iptables",
+            "ip6tables",
+            "ufw",
+            "firewall-cmd",
+            "firewall-offline-cmd",
+            "nft",
+        ]
+        .iter()
+        .any(|p| line.contains(p))
+        {
+            return;
+        }
+        // The line alone, as a script of its own; its spans are then the task's.
+        let script = crate::source::SourceFile::new(at.file, "task.sh", line.as_bytes());
+        let mut found = Vec::new();
+        crate::scripts::sh::run(&script, &mut |c| found.push(c));
+        for mut c in found {
+            c.span = at;
+            for w in c.argv.iter_mut() {
+                w.span = at;
+            }
+            for r in c.redirects.iter_mut() {
+                r.span = at;
+                r.target.span = at;
+            }
+            match &mut c.stdin {
+                Some(crate::scripts::Input::Text(t)) => {
+                    for p in t.pieces.iter_mut() {
+                        p.span = at;
+                        p.verbatim = false;
+                    }
+                }
+                Some(crate::scripts::Input::File(w)) => w.span = at,
+                None => {}
+            }
+            if guarded {
+                c.uncertain = Some(crate::scripts::Uncertain { span: at });
+            }
+            self.push(c);
         }
     }
 
@@ -161,6 +250,7 @@ impl Commands {
         let to_port = s(&mut a, &["to_port", "port"]);
         let proto = s(&mut a, &["proto", "protocol"]);
         let app = s(&mut a, &["name", "app"]);
+        self.note(&a);
         if a.any_unknown() {
             return self.skip(a, "ufw");
         }
@@ -189,7 +279,7 @@ impl Commands {
                 if let Some((d, ds)) = &direction {
                     words.push(word(d, *ds));
                 }
-                self.commands.push(ufw(words));
+                self.push(ufw(words));
             }
         }
         let Some((verb, vs)) = rule else { return };
@@ -255,7 +345,7 @@ impl Commands {
             words.push(word("app", *ns));
             words.push(word(n, *ns));
         }
-        self.commands.push(ufw(words));
+        self.push(ufw(words));
     }
 
     /// One `firewalld` task.
@@ -289,6 +379,7 @@ impl Commands {
             .copied()
             .unwrap_or(false);
         let forward = a.value(&["port_forward"]);
+        self.note(&a);
         if a.any_unknown() {
             return self.skip(a, "firewalld");
         }
@@ -368,7 +459,7 @@ impl Commands {
                 argv.push(word("--permanent", at));
             }
             argv.extend(changes.iter().cloned());
-            self.commands.push(command(argv, span));
+            self.push(command(argv, span));
         }
     }
 }

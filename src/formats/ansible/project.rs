@@ -34,6 +34,18 @@ pub struct Project {
     pub ops: Vec<FileOp>,
     /// File tasks whose target or content depends on what is not known.
     pub unresolved: Vec<Unresolved>,
+    /// The task that fails on the host, stopping the play there.
+    pub failure: Option<Failure>,
+}
+
+/// A task whose module fails: ansible-playbook stops the play on the host.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Failure {
+    pub span: crate::source::Span,
+    /// What the program the module runs says.
+    pub message: String,
+    /// The module.
+    pub module: &'static str,
 }
 
 /// Tasks one project runs at most (loops and includes together).
@@ -145,7 +157,9 @@ pub fn assemble(parts: Vec<ParsedFile>) -> Vec<Bundle> {
         }
         used_roles.extend(run.roles.iter().cloned());
         touched_all.extend(run.touched.iter().copied());
-        units.push((i, run.finish(part.source.path.clone()), run_touched(&run)));
+        let mut project = run.finish(part.source.path.clone());
+        stop_at_failure(&mut project, &part.source);
+        units.push((i, project, run_touched(&run)));
     }
     // Roles no playbook uses.
     let mut roles: BTreeSet<PathBuf> = BTreeSet::new();
@@ -169,7 +183,9 @@ pub fn assemble(parts: Vec<ParsedFile>) -> Vec<Bundle> {
             continue;
         };
         touched_all.extend(run.touched.iter().copied());
-        units.push((primary, run.finish(role.clone()), run_touched(&run)));
+        let mut project = run.finish(role.clone());
+        stop_at_failure(&mut project, &index.parts[primary].source);
+        units.push((primary, project, run_touched(&run)));
     }
     // Task files nothing includes.
     for (i, part) in parts.iter().enumerate() {
@@ -192,12 +208,62 @@ pub fn assemble(parts: Vec<ParsedFile>) -> Vec<Bundle> {
             dir,
             guarded: false,
             depth: 0,
+            ignore_errors: false,
         };
         run.tasks(tasks, &scope, &ctx);
         touched_all.extend(run.touched.iter().copied());
-        units.push((i, run.finish(part.source.path.clone()), run_touched(&run)));
+        let mut project = run.finish(part.source.path.clone());
+        stop_at_failure(&mut project, &part.source);
+        units.push((i, project, run_touched(&run)));
     }
     distribute(parts, units)
+}
+
+/// A firewall task whose command the program rejects fails, and a failed task
+/// stops the play on the host (unless it has `ignore_errors`): neither that task
+/// nor any after it changes anything.
+fn stop_at_failure(project: &mut Project, primary: &SourceFile) {
+    let c = &project.commands;
+    if c.commands.is_empty() {
+        return;
+    }
+    let rs = crate::formats::iptables::replay_commands(primary, &c.commands, true);
+    let inside = |inner: crate::source::Span, outer: crate::source::Span| {
+        inner.file == outer.file && inner.start >= outer.start && inner.end <= outer.end
+    };
+    let failing = c.commands.iter().enumerate().find_map(|(i, cmd)| {
+        let (seq, ignored) = c.tasks.get(i).copied()?;
+        let p = rs.problems.iter().find(|p| inside(p.span, cmd.span))?;
+        (!ignored).then(|| {
+            (
+                seq,
+                cmd.span,
+                p.message.clone(),
+                cmd.argv.first().map(|w| w.text.clone()),
+            )
+        })
+    });
+    let Some((seq, span, message, program)) = failing else {
+        return;
+    };
+    let keep: Vec<bool> = c.tasks.iter().map(|(s, _)| *s < seq).collect();
+    let mut k = keep.iter();
+    project
+        .commands
+        .commands
+        .retain(|_| *k.next().unwrap_or(&false));
+    project.commands.tasks.retain(|(s, _)| *s < seq);
+    project.ops.retain(|o| o.seq < seq);
+    let module = match program.as_deref() {
+        Some("ufw") => "ufw",
+        Some("firewall-cmd" | "firewall-offline-cmd") => "firewalld",
+        _ => "iptables",
+    };
+    project.failure = Some(Failure {
+        span,
+        message,
+        module,
+    });
 }
 
 fn run_touched(run: &Run) -> BTreeSet<usize> {
@@ -288,6 +354,8 @@ struct Ctx {
     /// Under a `when:` (or a `rescue:`): the task may not run.
     guarded: bool,
     depth: usize,
+    /// Under `ignore_errors`: a failure does not stop the play.
+    ignore_errors: bool,
 }
 
 struct Run<'a> {
@@ -300,6 +368,8 @@ struct Run<'a> {
     touched: BTreeSet<usize>,
     roles: BTreeSet<PathBuf>,
     tasks_run: usize,
+    /// Actions run so far: each one's place in play order.
+    seq: usize,
 }
 
 impl<'a> Run<'a> {
@@ -314,6 +384,7 @@ impl<'a> Run<'a> {
             touched: BTreeSet::new(),
             roles: BTreeSet::new(),
             tasks_run: 0,
+            seq: 0,
         }
     }
 
@@ -323,6 +394,7 @@ impl<'a> Run<'a> {
             commands: std::mem::take(&mut self.commands),
             ops: std::mem::take(&mut self.ops),
             unresolved: std::mem::take(&mut self.unresolved),
+            failure: None,
         }
     }
 
@@ -466,6 +538,7 @@ impl<'a> Run<'a> {
             dir: self.play_dir.clone(),
             guarded: false,
             depth: 0,
+            ignore_errors: false,
         };
         self.tasks(&play.pre_tasks, &scope, &ctx);
         for r in &play.roles {
@@ -549,6 +622,7 @@ impl<'a> Run<'a> {
             dir: tasks_dir,
             guarded,
             depth,
+            ignore_errors: false,
         };
         self.tasks(tasks, &scope, &ctx);
     }
@@ -571,6 +645,7 @@ impl<'a> Run<'a> {
         }
         let ctx = Ctx {
             guarded: ctx.guarded || task.when.is_some(),
+            ignore_errors: ctx.ignore_errors || task.ignore_errors,
             ..ctx.clone()
         };
         let mut scope = scope.clone();
@@ -629,6 +704,8 @@ impl<'a> Run<'a> {
     }
 
     fn action(&mut self, action: &Action, scope: &Scope, ctx: &Ctx) {
+        self.seq += 1;
+        self.commands.current = (self.seq, ctx.ignore_errors);
         let Some(module) = action.module else { return };
         let on_the_host = matches!(
             module,
@@ -718,10 +795,17 @@ impl<'a> Run<'a> {
             }
             Module::SecurityGroupRule => {
                 let c = &mut self.commands;
-                c.groups
-                    .task(Args::new(action, scope), guarded, &mut c.unresolved);
+                c.groups.task(
+                    Args::new(action, scope),
+                    guarded,
+                    &mut c.unresolved,
+                    &mut c.base60,
+                );
             }
-            Module::Command | Module::Shell => {}
+            Module::Command | Module::Shell => {
+                self.commands
+                    .shell(Args::new(action, scope), action.raw.as_ref(), guarded)
+            }
         }
     }
 
@@ -819,6 +903,11 @@ impl<'a> Run<'a> {
             .index
             .source(span.file)
             .is_some_and(|s| s.text.get(span.range()) == Some(text.as_str()));
+        if !verbatim {
+            if let Some(t) = self.block_lines(text, span, a.vars) {
+                return Got::Known(t, span);
+            }
+        }
         let spans = if verbatim {
             Spans::InFileAt(span.file, span.start as usize)
         } else {
@@ -828,6 +917,55 @@ impl<'a> Run<'a> {
             Some(t) => Got::Known(t, span),
             None => Got::Unknown(span),
         }
+    }
+
+    /// A block scalar (`content: |`) rendered line by line, each line spanned
+    /// where it is written (its indentation is not part of the value); `None`
+    /// when a line is not found as written or a `{% %}` spans lines.
+    fn block_lines(
+        &self,
+        text: &str,
+        span: crate::source::Span,
+        vars: &dyn super::jinja::Vars,
+    ) -> Option<Text> {
+        if text.contains("{%") || text.contains("{#") {
+            return None;
+        }
+        let source = self.index.source(span.file)?;
+        let region = source.text.get(span.range())?;
+        let mut at = 0;
+        let mut out = Text::default();
+        for line in text.split_inclusive('\n') {
+            let body = line.strip_suffix('\n').unwrap_or(line);
+            if body.is_empty() {
+                if line.ends_with('\n') {
+                    out.push("\n", span, false);
+                }
+                continue;
+            }
+            let found = region.get(at..)?.find(body)? + at;
+            let start = span.start as usize + found;
+            let rendered = template::render(body, vars, Spans::InFileAt(span.file, start))?;
+            crate::formats::written::append(&mut out, &rendered);
+            at = found + body.len();
+            if line.ends_with('\n') {
+                let newline_here = region.get(at..).is_some_and(|r| r.starts_with('\n'));
+                if newline_here {
+                    out.push(
+                        "\n",
+                        crate::source::Span::new(
+                            span.file,
+                            start + body.len(),
+                            start + body.len() + 1,
+                        ),
+                        true,
+                    );
+                } else {
+                    out.push("\n", span, false);
+                }
+            }
+        }
+        Some(out)
     }
 
     fn file_task(&mut self, module: Module, action: &Action, scope: &Scope, ctx: &Ctx) {
@@ -892,6 +1030,7 @@ impl<'a> Run<'a> {
                                                 src: path,
                                                 src_span,
                                             },
+                                            seq: self.seq,
                                         });
                                     }
                                     Op::Copy {
@@ -980,7 +1119,13 @@ impl<'a> Run<'a> {
         if matches!(op, Op::Unknown) {
             self.record(a, module);
         }
-        self.ops.push(FileOp { dest, task, op });
+        let seq = self.seq;
+        self.ops.push(FileOp {
+            dest,
+            task,
+            op,
+            seq,
+        });
     }
 
     /// The settings of a template (its `{{ }}` outside any `{% %}` block, on

@@ -247,6 +247,8 @@ pub struct Task {
     pub looped: Option<(Node, String, bool)>,
     /// `register:`: the result is a variable no one can know beforehand.
     pub register: Option<String>,
+    /// `ignore_errors:` set to anything but a literal false: a failure does not stop the play.
+    pub ignore_errors: bool,
     pub vars: Option<Node>,
     pub block: Option<Block>,
 }
@@ -462,6 +464,12 @@ fn read_task(node: &Node, problems: &mut Problems) -> Option<Task> {
             .get("register")
             .and_then(Node::as_str)
             .map(str::to_owned),
+        ignore_errors: node.get("ignore_errors").is_some_and(|v| {
+            !matches!(
+                super::values::raw(v),
+                super::jinja::Value::Bool(false) | super::jinja::Value::None
+            )
+        }),
         vars: node.get("vars").cloned(),
         block: None,
     };

@@ -282,19 +282,19 @@ struct Reader<'s> {
 /// them in step; anything else changes the count and they are counted again).
 #[derive(Default)]
 struct Checks {
-    chains: std::collections::HashMap<ChainKey, CountedSpecs>,
+    chains: std::collections::HashMap<ChainKey, Counted>,
 }
 
-/// A chain: its family, table index and name.
+/// A chain: its family, table and name.
 type ChainKey = (Family, usize, String);
 
-/// The chain's rule count when counted, and how many rules carry each spec.
-type CountedSpecs = (usize, std::collections::HashMap<u32, u32>);
+/// How many rules a chain had when its specs were counted, and each spec's count.
+type Counted = (usize, std::collections::HashMap<u32, u32>);
 
 /// A checked command: whether it changes nothing, and what to update once it ran.
 struct Check {
     done: bool,
-    key: (Family, usize, String),
+    key: ChainKey,
     spec: u32,
     before: usize,
     delta: i64,
