@@ -24,7 +24,7 @@ fn kept_inputs() -> Vec<(String, PathBuf)> {
             .unwrap()
             .flatten()
             .map(|e| e.path())
-            .filter(|p| p.is_file() && !p.extension().is_some_and(|e| e == "md"))
+            .filter(|p| p.is_file() && p.extension().is_none_or(|e| e != "md"))
             .collect();
         files.sort();
         inputs.extend(files.into_iter().map(|f| (target.clone(), f)));
