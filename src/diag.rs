@@ -49,8 +49,10 @@ pub struct Diagnostic {
     pub related: Vec<Label>,
     pub help: Option<String>,
     pub host: Option<String>,
-    /// An edit that is safe to apply (offered as an editor code action).
-    pub fix: Option<Fix>,
+    /// Edits that resolve the finding, the preferred first (`--fix` applies the
+    /// first it may: a safe one, or with `--unsafe-fixes` any); each is offered
+    /// as an editor code action. Cross-file mismatches carry one per direction.
+    pub fixes: Vec<Fix>,
     /// The most the rule's default severity can be for this finding (a problem
     /// that holds only in part: sessions that work unless the client picks TLS).
     /// A severity set in `pasvlint.toml` is used as it is.
@@ -88,7 +90,7 @@ impl Diagnostic {
             related: Vec::new(),
             help: None,
             host: None,
-            fix: None,
+            fixes: Vec::new(),
             at_most: None,
             unless: None,
         }
@@ -106,7 +108,7 @@ impl Diagnostic {
     }
 
     pub fn with_fix(mut self, title: impl Into<String>, edits: Vec<(Span, String)>) -> Self {
-        self.fix = Some(Fix {
+        self.fixes.push(Fix {
             title: title.into(),
             edits,
             safe: true,
@@ -117,12 +119,24 @@ impl Diagnostic {
     /// A fix that changes behaviour beyond the finding: offered, applied only with
     /// `--unsafe-fixes`.
     pub fn with_unsafe_fix(mut self, title: impl Into<String>, edits: Vec<(Span, String)>) -> Self {
-        self.fix = Some(Fix {
+        self.fixes.push(Fix {
             title: title.into(),
             edits,
             safe: false,
         });
         self
+    }
+
+    /// Fixes built elsewhere (a firewall's or a server's side of a mismatch).
+    pub fn with_fixes(mut self, fixes: impl IntoIterator<Item = Fix>) -> Self {
+        self.fixes.extend(fixes);
+        self
+    }
+
+    /// The fix `--fix` applies: the first safe one, or the first of all with
+    /// `with_unsafe`.
+    pub fn fix_to_apply(&self, with_unsafe: bool) -> Option<&Fix> {
+        self.fixes.iter().find(|f| f.safe || with_unsafe)
     }
 
     pub fn with_related(mut self, span: Span, label: impl Into<String>) -> Self {

@@ -98,13 +98,13 @@ fn encoding_of(report: &Report, id: FileId) -> Encoding {
 /// `with_unsafe`): per file, in span order, a fix whose edits overlap an earlier
 /// one's is left for the next run.
 pub fn plan(report: &Report, with_unsafe: bool) -> Plan {
-    let mut by_file: BTreeMap<FileId, Vec<&Diagnostic>> = BTreeMap::new();
+    let mut by_file: BTreeMap<FileId, Vec<(&Diagnostic, &Fix)>> = BTreeMap::new();
     for d in &report.diagnostics {
-        let Some(fix) = d.fix.as_ref().filter(|f| f.safe || with_unsafe) else {
+        let Some(fix) = d.fix_to_apply(with_unsafe) else {
             continue;
         };
         if let Some(file) = single_file(fix) {
-            by_file.entry(file).or_default().push(d);
+            by_file.entry(file).or_default().push((d, fix));
         }
     }
     let mut plan = Plan::default();
@@ -136,13 +136,12 @@ fn single_file(fix: &Fix) -> Option<FileId> {
         .then_some(first)
 }
 
-fn apply(source: &SourceFile, findings: &[&Diagnostic]) -> Result<FileFix, String> {
+fn apply(source: &SourceFile, findings: &[(&Diagnostic, &Fix)]) -> Result<FileFix, String> {
     let mut chosen: Vec<(Span, &str)> = Vec::new();
     let mut fixed = Vec::new();
-    let mut ordered: Vec<&Diagnostic> = findings.to_vec();
-    ordered.sort_by_key(|d| d.fix.as_ref().and_then(|f| f.edits.first()).map(|e| e.0));
-    for d in ordered {
-        let Some(fix) = &d.fix else { continue };
+    let mut ordered = findings.to_vec();
+    ordered.sort_by_key(|(_, f)| f.edits.first().map(|e| e.0));
+    for (d, fix) in ordered {
         let overlaps = fix.edits.iter().any(|(s, _)| {
             chosen
                 .iter()

@@ -675,17 +675,14 @@ fn map_written_spans(diagnostics: &mut [Diagnostic], sources: &SourceMap) {
         for label in &mut d.related {
             label.span = sources.real_span(label.span);
         }
-        if let Some(fix) = &mut d.fix {
+        d.fixes.retain_mut(|fix| {
             let edits: Option<Vec<_>> = fix
                 .edits
                 .iter()
                 .map(|(span, text)| Some((sources.real_span_exact(*span)?, text.clone())))
                 .collect();
-            match edits {
-                Some(edits) => fix.edits = edits,
-                None => d.fix = None,
-            }
-        }
+            edits.map(|edits| fix.edits = edits).is_some()
+        });
     }
 }
 

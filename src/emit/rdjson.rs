@@ -44,9 +44,11 @@ fn diagnostic(d: &Diagnostic, sources: &SourceMap) -> Value {
         "code".into(),
         json!({ "value": d.rule, "url": rule_url(d.rule) }),
     );
+    // reviewdog applies a finding's suggestions together: the preferred fix's.
     let suggestions: Vec<Value> = d
-        .fix
-        .iter()
+        .fixes
+        .first()
+        .into_iter()
         .flat_map(|f| &f.edits)
         .filter(|(span, _)| span.file == d.primary.span.file)
         .map(|(span, text)| json!({ "range": range(*span, sources), "text": text }))

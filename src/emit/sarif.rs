@@ -255,8 +255,9 @@ impl Sarif<'_> {
             "partialFingerprints".into(),
             json!({ FINGERPRINT_KEY: fingerprint }),
         );
-        if let Some(fix) = &d.fix {
-            result.insert("fixes".into(), json!([self.fix(fix)]));
+        if !d.fixes.is_empty() {
+            let fixes: Vec<Value> = d.fixes.iter().map(|f| self.fix(f)).collect();
+            result.insert("fixes".into(), Value::Array(fixes));
         }
         if let Some(host) = &d.host {
             result.insert("properties".into(), json!({ "host": host }));

@@ -85,7 +85,7 @@ fn fix_all(findings: &[Finding], uri: &lsp::Uri) -> Option<lsp::CodeActionOrComm
     let mut edits: Vec<lsp::TextEdit> = Vec::new();
     let mut fixed = Vec::new();
     for f in findings {
-        let Some((_, changes, true)) = &f.fix else {
+        let Some((_, changes, _)) = f.fixes.iter().find(|fix| fix.2) else {
             continue;
         };
         let Some(mine) = changes.get(uri).filter(|_| changes.len() == 1) else {
@@ -135,8 +135,10 @@ fn quick_fixes(
         .iter()
         .filter(|f| overlaps(f.diagnostic.range, range))
     {
-        if let Some((title, changes, safe)) = &f.fix {
-            actions.push(quickfix(title.clone(), f, changes.clone(), *safe));
+        let preferred = f.fixes.iter().position(|fix| fix.2);
+        for (i, (title, changes, _)) in f.fixes.iter().enumerate() {
+            let is_preferred = preferred == Some(i);
+            actions.push(quickfix(title.clone(), f, changes.clone(), is_preferred));
         }
         let Some(edit) = &f.ignore else { continue };
         if ignores_offered.insert((f.rule, edit.range.start.line)) {

@@ -19,8 +19,9 @@ pub const RULE_DOCS: &str = "https://github.com/pasvlint/pasvlint/blob/main/rule
 pub struct Finding {
     pub rule: &'static str,
     pub diagnostic: lsp::Diagnostic,
-    /// The rule's fix: title, edits per file, and whether it is safe (preferred).
-    pub fix: Option<(String, HashMap<lsp::Uri, Vec<lsp::TextEdit>>, bool)>,
+    /// The rule's fixes, the preferred first: title, edits per file, and whether
+    /// it is safe.
+    pub fixes: Vec<(String, HashMap<lsp::Uri, Vec<lsp::TextEdit>>, bool)>,
     /// Inserts the file format's suppression comment above the flagged line.
     pub ignore: Option<lsp::TextEdit>,
 }
@@ -106,7 +107,11 @@ impl<'a> Converter<'a> {
         Some(Finding {
             rule: d.rule,
             diagnostic,
-            fix: d.fix.as_ref().and_then(|fix| self.fix_edits(fix)),
+            fixes: d
+                .fixes
+                .iter()
+                .filter_map(|fix| self.fix_edits(fix))
+                .collect(),
             ignore: self.ignore_edit(d),
         })
     }

@@ -462,7 +462,7 @@ impl Server {
         Finding {
             rule: "",
             diagnostic,
-            fix: None,
+            fixes: Vec::new(),
             ignore: None,
         }
     }

@@ -353,13 +353,13 @@ mod tests {
     #[test]
     fn offers_a_fix_only_when_the_name_is_certain() {
         let d = findings(b"Listen_port = 21\r\nPasvanderbilt max_port = 9986\n");
-        let fix = d[0].fix.as_ref().expect("case and space are certain");
+        let fix = d[0].fixes.first().expect("case and space are certain");
         assert_eq!(fix.edits[0].0.range(), 0..16);
         assert_eq!(fix.edits[0].1, "listen_port=21");
-        assert!(d[1].fix.is_none(), "a guessed name is not applied");
+        assert!(d[1].fixes.is_empty(), "a guessed name is not applied");
         assert_eq!(d[1].help.as_deref(), Some("write `pasv_max_port=9986`"));
         let d = findings(b"Pasv_enable = on\n");
-        assert!(d[0].fix.is_none(), "`on` would still be rejected");
+        assert!(d[0].fixes.is_empty(), "`on` would still be rejected");
     }
 
     #[test]
