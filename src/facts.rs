@@ -106,6 +106,72 @@ pub fn strongest_tls(classes: &[UserClass]) -> Option<ControlTls> {
     classes.iter().map(|c| c.tls).max()
 }
 
+/// Where a server's passive range is written, so a fix can move it: each
+/// span is rewritten as its prefix followed by the new range's part.
+#[derive(Clone, Debug, PartialEq, Eq, Default)]
+pub struct RangeSetting {
+    pub edits: Vec<(Span, &'static str, RangePart)>,
+    /// The daemon refuses a range of one port (ProFTPD: max must exceed min).
+    pub distinct_ends: bool,
+}
+
+/// Which part of a range a setting's value holds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RangePart {
+    Low,
+    High,
+    /// Both ends, joined by the separator (`5001-5100`, `21100:21110`).
+    Both(&'static str),
+}
+
+impl RangeSetting {
+    /// Each end in a value of its own.
+    pub fn ends(low: Span, high: Span) -> RangeSetting {
+        RangeSetting {
+            edits: vec![(low, "", RangePart::Low), (high, "", RangePart::High)],
+            distinct_ends: false,
+        }
+    }
+
+    /// Both ends in one value.
+    pub fn joined(value: Span, separator: &'static str) -> RangeSetting {
+        RangeSetting {
+            edits: vec![(value, "", RangePart::Both(separator))],
+            distinct_ends: false,
+        }
+    }
+
+    /// A value written exactly as `lo`, a separator, `hi` (`30000 50000`,
+    /// `5001-5100`, `21100:21110`), rewritten with the same separator.
+    pub fn joined_as_written(value: Span, text: &str, lo: u16, hi: u16) -> Option<RangeSetting> {
+        let separator = ["-", ":", " ", "\t"]
+            .into_iter()
+            .find(|sep| text == format!("{lo}{sep}{hi}"))?;
+        Some(RangeSetting::joined(value, separator))
+    }
+
+    /// The edits that make the server hand out `lo`-`hi`; `None` when the
+    /// daemon would refuse that range.
+    pub fn rewrite(&self, lo: u16, hi: u16) -> Option<Vec<(Span, String)>> {
+        if lo > hi || (self.distinct_ends && lo == hi) {
+            return None;
+        }
+        let edits = self
+            .edits
+            .iter()
+            .map(|&(span, prefix, part)| {
+                let value = match part {
+                    RangePart::Low => lo.to_string(),
+                    RangePart::High => hi.to_string(),
+                    RangePart::Both(separator) => format!("{lo}{separator}{hi}"),
+                };
+                (span, format!("{prefix}{value}"))
+            })
+            .collect();
+        Some(edits)
+    }
+}
+
 /// The passive-mode data ports a server announces.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Passive {
@@ -129,6 +195,18 @@ pub enum Passive {
 }
 
 impl Passive {
+    /// The range the config sets on purpose, when it is one range.
+    pub fn deliberate_range(&self) -> Option<(u16, u16)> {
+        match self {
+            Passive::Enabled {
+                ports,
+                deliberate: true,
+                ..
+            } if ports.ranges().len() == 1 => ports.widest_range(),
+            _ => None,
+        }
+    }
+
     pub fn ports(&self) -> Option<&PortSet> {
         match self {
             Passive::Enabled { ports, .. } => Some(ports),
@@ -202,6 +280,9 @@ pub struct FtpServer {
     /// outside it instead of refusing PASV (ProFTPD: a kernel-chosen port),
     /// which a firewall opening only the range then blocks.
     pub falls_back_outside_range: bool,
+    /// Where the range the server hands out is written, when a fix can move it
+    /// (the config sets it, exactly and in a file pasvlint can edit).
+    pub range_setting: Option<RangeSetting>,
     /// A span that stands for the whole server config (first setting, or file start).
     pub anchor: Span,
 }

@@ -290,3 +290,104 @@ fn a_compacted_multiport_list_loads_in_the_kernel() {
         "{saved}"
     );
 }
+
+/// The firewalls of the server-side cases: port 21 and 40000-40050 open, the
+/// rest closed, so a server handing out 40000-40100 has 40051-40100 blocked.
+const IPTABLES_40050: &str = "*filter\n:INPUT DROP [0:0]\n:FORWARD DROP [0:0]\n:OUTPUT ACCEPT [0:0]\n-A INPUT -i lo -j ACCEPT\n-A INPUT -m state --state ESTABLISHED,RELATED -j ACCEPT\n-A INPUT -p tcp -m multiport --dports 21,40000:40050 -j ACCEPT\nCOMMIT\n";
+const NETSH_40050: &str = "netsh advfirewall set allprofiles firewallpolicy blockinbound,allowoutbound\r\nnetsh advfirewall firewall add rule name=\"FTP\" dir=in action=allow protocol=TCP localport=21 profile=any\r\nnetsh advfirewall firewall add rule name=\"FTP passive\" dir=in action=allow protocol=TCP localport=40000-40050 profile=any\r\n";
+
+fn utf16le_with_bom(text: &str) -> Vec<u8> {
+    let mut bytes = vec![0xFF, 0xFE];
+    bytes.extend(text.encode_utf16().flat_map(u16::to_le_bytes));
+    bytes
+}
+
+/// Each server product's range setting moved to the open ports by the unsafe
+/// fix: the file is byte for byte the same but for the numbers, in its own
+/// encoding and line endings, and the finding is gone.
+#[test]
+fn every_server_range_moves_to_the_open_ports_in_its_own_syntax() {
+    let fixture =
+        |p: &str| std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join(p)).unwrap();
+    let metabase = fixture("fixtures/formats/iis/MetaBase.xml");
+    let apphost = fixture("fixtures/formats/iis/applicationHost.config");
+    let reg = "Windows Registry Editor Version 5.00\r\n\r\n[HKEY_LOCAL_MACHINE\\SYSTEM\\CurrentControlSet\\Services\\MSFTPSVC\\Parameters]\r\n\"PassivePortRange\"=\"40000-40100\"\r\n\r\n";
+    let linux = ("etc/iptables/rules.v4", IPTABLES_40050.as_bytes().to_vec());
+    let windows = ("firewall.cmd", NETSH_40050.as_bytes().to_vec());
+    type Case = (&'static str, Vec<u8>, Vec<u8>, (&'static str, Vec<u8>));
+    let cases: Vec<Case> = vec![
+        (
+            "etc/vsftpd.conf",
+            b"listen=YES\npasv_min_port=40000\r\npasv_max_port=40100\nmax_clients=20\n".to_vec(),
+            b"listen=YES\npasv_min_port=40000\r\npasv_max_port=40050\nmax_clients=20\n".to_vec(),
+            linux.clone(),
+        ),
+        (
+            "etc/proftpd/proftpd.conf",
+            b"ServerType standalone\nPort 21\nMaxInstances 20\n  PassivePorts\t40000   40100 # range\n".to_vec(),
+            b"ServerType standalone\nPort 21\nMaxInstances 20\n  PassivePorts\t40000   40050 # range\n".to_vec(),
+            linux.clone(),
+        ),
+        (
+            "etc/pure-ftpd.conf",
+            b"MaxClientsNumber 20\nPassivePortRange 40000 40100\n".to_vec(),
+            b"MaxClientsNumber 20\nPassivePortRange 40000 40050\n".to_vec(),
+            linux.clone(),
+        ),
+        (
+            "WINDOWS/system32/inetsrv/MetaBase.xml",
+            metabase.replace("5001-5201", "40000-40100").into_bytes(),
+            metabase.replace("5001-5201", "40000-40050").into_bytes(),
+            windows.clone(),
+        ),
+        (
+            "Windows/System32/inetsrv/config/applicationHost.config",
+            apphost.replace("\"50000\"", "\"40000\"").replace("\"50399\"", "\"40100\"").into_bytes(),
+            apphost.replace("\"50000\"", "\"40000\"").replace("\"50399\"", "\"40050\"").into_bytes(),
+            windows.clone(),
+        ),
+        (
+            "exports/msftpsvc.reg",
+            utf16le_with_bom(reg),
+            utf16le_with_bom(&reg.replace("40100", "40050")),
+            windows.clone(),
+        ),
+    ];
+    for (path, before, want, (firewall, rules)) in cases {
+        let dir = tempfile::tempdir().unwrap();
+        for (p, bytes) in [(path, &before), (firewall, &rules)] {
+            let file = dir.path().join(p);
+            std::fs::create_dir_all(file.parent().unwrap()).unwrap();
+            std::fs::write(file, bytes).unwrap();
+        }
+        let found = concise(dir.path());
+        assert!(found.contains("[passive-ports-blocked]"), "{path}: {found}");
+        let root = dir.path().to_str().unwrap();
+        pasvlint(&["check", "--isolated", "--fix", "--unsafe-fixes", root]);
+        let after = std::fs::read(dir.path().join(path)).unwrap();
+        assert!(
+            after == want,
+            "{path}:\n{}",
+            String::from_utf8_lossy(&after)
+        );
+        let rest = concise(dir.path());
+        assert!(!rest.contains("[passive-ports-blocked]"), "{path}: {rest}");
+    }
+}
+
+/// An image's range variables in docker-compose move to the published ports.
+#[test]
+fn an_image_range_moves_to_the_published_ports() {
+    let dir = tempfile::tempdir().unwrap();
+    let compose = dir.path().join("compose.yaml");
+    let text = "services:\n  ftp:\n    image: fauria/vsftpd\n    environment:\n      PASV_MIN_PORT: 40000\n      PASV_MAX_PORT: \"40100\"\n    ports:\n      - \"21:21\"\n      - \"40000-40050:40000-40050\"\n";
+    std::fs::write(&compose, text).unwrap();
+    assert!(concise(dir.path()).contains("[passive-ports-blocked]"));
+    let root = dir.path().to_str().unwrap();
+    pasvlint(&["check", "--isolated", "--fix", "--unsafe-fixes", root]);
+    assert_eq!(
+        std::fs::read_to_string(&compose).unwrap(),
+        text.replace("\"40100\"", "\"40050\"")
+    );
+    assert!(!concise(dir.path()).contains("[passive-ports-blocked]"));
+}

@@ -119,6 +119,8 @@ fn server(
         active: Active::Unknown,
         passive_address,
         falls_back_outside_range: false,
+        // FileZilla's range items are not rewritten by fixes yet.
+        range_setting: None,
         anchor,
     }
 }

@@ -8,7 +8,7 @@
 use super::iis::{self, RangeVerdict};
 use super::xml::{self, Attr, Element, XmlTree};
 use crate::facts::{
-    Active, ControlTls, Families, FtpServer, Located, Passive, UserClass, UserKind,
+    Active, ControlTls, Families, FtpServer, Located, Passive, RangeSetting, UserClass, UserKind,
 };
 use crate::source::{SourceFile, Span};
 use std::path::Path;
@@ -364,11 +364,27 @@ pub fn max_connections(value: &str) -> Option<Option<u32>> {
 
 pub fn facts(doc: &AppHost, source: &SourceFile) -> Vec<FtpServer> {
     let passive = passive(doc);
+    let setting = range_setting(doc, &passive);
     doc.sites
         .iter()
         .filter(|s| s.is_ftp())
-        .map(|site| server(source, site, &doc.site_defaults, &passive))
+        .map(|site| server(source, site, &doc.site_defaults, (&passive, &setting)))
         .collect()
+}
+
+/// `lowDataChannelPort` and `highDataChannelPort`, when both are set and IIS
+/// takes them.
+fn range_setting(doc: &AppHost, passive: &Passive) -> Option<RangeSetting> {
+    let channel = doc.data_channel.as_ref()?;
+    let (low, high) = (channel.low.as_ref()?, channel.high.as_ref()?);
+    matches!(
+        passive,
+        Passive::Enabled {
+            deliberate: true,
+            ..
+        }
+    )
+    .then(|| RangeSetting::ends(low.value_span, high.value_span))
 }
 
 fn passive(doc: &AppHost) -> Passive {
@@ -394,7 +410,7 @@ fn server(
     source: &SourceFile,
     site: &Site,
     defaults: &FtpSettings,
-    passive: &Passive,
+    (passive, setting): (&Passive, &Option<RangeSetting>),
 ) -> FtpServer {
     let settings = site.ftp.or(defaults);
     let binding = site
@@ -431,6 +447,7 @@ fn server(
             |a| Located::new(Some(a.value.clone()), Some(a.value_span)),
         ),
         falls_back_outside_range: false,
+        range_setting: setting.clone(),
         anchor: site.tag,
     }
 }

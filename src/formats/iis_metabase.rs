@@ -8,7 +8,7 @@
 use super::iis::{self, RangeVerdict};
 use super::xml::{self, Attr, Element, XmlTree};
 use crate::facts::{
-    Active, ControlTls, Families, FtpServer, Located, Passive, UserClass, UserKind,
+    Active, ControlTls, Families, FtpServer, Located, Passive, RangeSetting, UserClass, UserKind,
 };
 use crate::source::{SourceFile, Span};
 use std::path::Path;
@@ -363,17 +363,30 @@ pub fn max_connections(value: &str) -> Option<Option<u32>> {
 pub fn facts(doc: &Metabase, source: &SourceFile) -> Vec<FtpServer> {
     let service = doc.ftp_service();
     let passive = passive(doc, service);
+    let setting = range_setting(source, service, &passive);
+    let passive = (&passive, &setting);
     let sites: Vec<&Key> = doc.ftp_sites().collect();
     if sites.is_empty() {
         return service
-            .map(|s| server(source, s, None, &passive))
+            .map(|s| server(source, s, None, passive))
             .into_iter()
             .collect();
     }
     sites
         .into_iter()
-        .map(|site| server(source, site, service, &passive))
+        .map(|site| server(source, site, service, passive))
         .collect()
+}
+
+/// The service's `PassivePortRange`, when IIS takes it as written.
+fn range_setting(
+    source: &SourceFile,
+    service: Option<&Key>,
+    passive: &Passive,
+) -> Option<RangeSetting> {
+    let value = service?.property(PASSIVE_PORT_RANGE)?.value_span;
+    let (lo, hi) = passive.deliberate_range()?;
+    RangeSetting::joined_as_written(value, source.text.get(value.range())?, lo, hi)
 }
 
 /// What the whole FTP service hands out in reply to PASV (service-level only).
@@ -401,7 +414,12 @@ fn passive(doc: &Metabase, service: Option<&Key>) -> Passive {
 
 /// One server for `key` (a site, or the service when there is no site);
 /// unset site values inherit from `parent` (the service key).
-fn server(source: &SourceFile, key: &Key, parent: Option<&Key>, passive: &Passive) -> FtpServer {
+fn server(
+    source: &SourceFile,
+    key: &Key,
+    parent: Option<&Key>,
+    (passive, setting): (&Passive, &Option<RangeSetting>),
+) -> FtpServer {
     let inherited = |name: &str| {
         key.property(name)
             .or_else(|| parent.and_then(|p| p.property(name)))
@@ -437,6 +455,7 @@ fn server(source: &SourceFile, key: &Key, parent: Option<&Key>, passive: &Passiv
         active: Active::Unknown,
         passive_address: Located::default_value(None),
         falls_back_outside_range: false,
+        range_setting: setting.clone(),
         anchor: key.tag,
     }
 }

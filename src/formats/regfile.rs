@@ -14,7 +14,8 @@ use super::winfw::{
     WinRule, parse_port_list,
 };
 use crate::facts::{
-    Active, ControlTls, Families, FileFacts, FtpServer, Located, Passive, Profile, Uncertainty,
+    Active, ControlTls, Families, FileFacts, FtpServer, Located, Passive, Profile, RangeSetting,
+    Uncertainty,
 };
 use crate::portset::PortSet;
 use crate::source::{Encoding, SourceFile, Span};
@@ -1008,6 +1009,7 @@ fn iis_server(file: &RegFile, source: &SourceFile) -> Option<FtpServer> {
             None => passive_from(iis6_passive_range(None), vec![v.data_span]),
         },
     };
+    let range_setting = value.and_then(|v| range_setting(source, v.data_span, &passive));
     Some(FtpServer {
         file: source.id,
         server: "iis6",
@@ -1022,8 +1024,18 @@ fn iis_server(file: &RegFile, source: &SourceFile) -> Option<FtpServer> {
         active: Active::Unknown,
         passive_address: Located::default_value(None),
         falls_back_outside_range: false,
+        range_setting,
         anchor: value.map_or(key.span, |v| v.name_span),
     })
+}
+
+/// A REG_SZ `"5001-5100"` written plainly (no escapes): the text between the quotes.
+fn range_setting(source: &SourceFile, data: Span, passive: &Passive) -> Option<RangeSetting> {
+    let (lo, hi) = passive.deliberate_range()?;
+    let quoted = source.text.get(data.range())?;
+    let inner = quoted.strip_prefix('"')?.strip_suffix('"')?;
+    let value = Span::new(data.file, data.range().start + 1, data.range().end - 1);
+    RangeSetting::joined_as_written(value, inner, lo, hi)
 }
 
 /// What IIS hands out for a range verdict; an invalid range stops the service,

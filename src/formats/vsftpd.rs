@@ -5,7 +5,8 @@
 pub mod directives;
 
 use crate::facts::{
-    Active, ControlTls, Families, FtpServer, Located, Passive, UserClass, UserKind, strongest_tls,
+    Active, ControlTls, Families, FtpServer, Located, Passive, RangePart, RangeSetting, UserClass,
+    UserKind, strongest_tls,
 };
 use crate::portset::PortSet;
 use crate::source::{Encoding, SourceFile, Span};
@@ -612,8 +613,31 @@ pub fn facts(config: &Config, source: &SourceFile) -> Vec<FtpServer> {
         active: active(config),
         passive_address: passive_address(config),
         falls_back_outside_range: false,
+        range_setting: range_setting(config),
         anchor,
     }]
+}
+
+/// The `pasv_min_port` and `pasv_max_port` lines, when both are set and vsftpd
+/// takes them as written.
+fn range_setting(config: &Config) -> Option<RangeSetting> {
+    let (Value::Set(lo, min), Value::Set(hi, max)) = (
+        config.uint_value("pasv_min_port"),
+        config.uint_value("pasv_max_port"),
+    ) else {
+        return None;
+    };
+    let (first, last) = pasv_range(lo, hi);
+    if u32::from(first) != lo || u32::from(last) != hi {
+        return None;
+    }
+    Some(RangeSetting {
+        edits: vec![
+            (min.line, "pasv_min_port=", RangePart::Low),
+            (max.line, "pasv_max_port=", RangePart::High),
+        ],
+        distinct_ends: false,
+    })
 }
 
 /// `pasv_address`, which vsftpd uses only on an IPv4 listener (with

@@ -125,34 +125,23 @@ impl PassivePortsBlocked {
     }
 }
 
-/// vsftpd's `pasv_min_port`/`pasv_max_port` lines rewritten to the widest range the
-/// firewall opens: unsafe, since the server then carries fewer sessions.
+/// The server's range rewritten to the widest range the firewall opens (and the
+/// daemon accepts): unsafe, since the server then carries fewer sessions.
 fn narrowed_range_fix(
     server: &FtpServer,
     open_part: &PortSet,
 ) -> Option<(String, Vec<(crate::source::Span, String)>)> {
-    let (lo, hi) = open_part.widest_range()?;
-    let crate::facts::Passive::Enabled {
-        deliberate: true,
-        spans,
-        ..
-    } = &server.passive
-    else {
-        return None;
-    };
-    let [min, max] = spans.as_slice() else {
-        return None;
-    };
-    if server.server != "vsftpd" || min.file != server.file || max.file != server.file {
-        return None;
-    }
-    Some((
-        format!("hand out only the open ports {lo}-{hi}"),
-        vec![
-            (*min, format!("pasv_min_port={lo}")),
-            (*max, format!("pasv_max_port={hi}")),
-        ],
-    ))
+    let (lo, hi) = movable_range(server, open_part)?;
+    let edits = server.range_setting.as_ref()?.rewrite(lo, hi)?;
+    Some((format!("hand out only the open ports {lo}-{hi}"), edits))
+}
+
+/// The widest range of `open_part` the server can be set to hand out.
+fn movable_range(server: &FtpServer, open_part: &PortSet) -> Option<(u16, u16)> {
+    let (min, max) = server.vocabulary().ports_allowed;
+    open_part
+        .intersection(&PortSet::range(min, max))
+        .widest_range()
 }
 
 /// For every class of clients that reaches the control port, the passive ports it
@@ -265,7 +254,7 @@ fn help(server: &FtpServer, fw: &Firewall, blocked: &PortSet, open_part: &PortSe
         ),
         _ => format!("open {}/tcp in the firewall", blocked.summary(6)),
     };
-    match open_part.widest_range() {
+    match movable_range(server, open_part) {
         Some((lo, hi)) => format!(
             "{open}, or set {} so the server hands out only open ports",
             (server.vocabulary().range)(lo, hi)

@@ -2,12 +2,46 @@
 
 use super::images::{self, Image, PassiveFrom};
 use super::{EnvVar, Service};
-use crate::facts::{Active, ControlTls, FtpServer, Located, Passive, UserClass, UserKind};
+use crate::facts::{
+    Active, ControlTls, FtpServer, Located, Passive, RangeSetting, UserClass, UserKind,
+};
 use crate::portset::PortSet;
 use crate::source::{FileId, SourceFile, Span};
 
 pub fn of(service: &Service, source: &SourceFile) -> Option<FtpServer> {
-    in_file(service, source.id, UNSET)
+    let server = in_file(service, source.id, UNSET)?;
+    let range_setting = range_setting(&server, service, source);
+    Some(FtpServer {
+        range_setting,
+        ..server
+    })
+}
+
+/// The variables that set the image's range, when each is written literally in
+/// `source` (not through `${...}` or an env file).
+fn range_setting(
+    server: &FtpServer,
+    service: &Service,
+    source: &SourceFile,
+) -> Option<RangeSetting> {
+    let (lo, hi) = server.passive.deliberate_range()?;
+    let image = images::lookup(&service.image.as_ref()?.0)?;
+    let literal = |var: &str, want: String| {
+        let v = service.env(var)?;
+        let written = source.text.get(v.value_span.range())?;
+        (v.value_span.file == source.id && written == want).then_some(v.value_span)
+    };
+    match image.passive {
+        PassiveFrom::MinMax { min, max, .. } => Some(RangeSetting::ends(
+            literal(min, lo.to_string())?,
+            literal(max, hi.to_string())?,
+        )),
+        PassiveFrom::Colon { var, .. } => Some(RangeSetting::joined(
+            literal(var, format!("{lo}:{hi}"))?,
+            ":",
+        )),
+        PassiveFrom::Fixed(..) => None,
+    }
 }
 
 const UNSET: &str = "depends on a variable that neither .env nor a default sets";
@@ -34,6 +68,7 @@ pub fn in_file(service: &Service, file: FileId, unknown: &'static str) -> Option
         active: Active::Unknown,
         passive_address: passive_address(image, service),
         falls_back_outside_range: false,
+        range_setting: None,
         anchor: *image_span,
     })
 }

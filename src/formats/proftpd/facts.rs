@@ -10,10 +10,11 @@
 //! INPORT_ANY" and binds a kernel-chosen port outside it (measured with 49152-49153:
 //! 49152, 49153, then 34279, 43757, 41879, 37459).
 
+use super::lexer::Word;
 use super::values;
 use super::walk::{Model, Scope, Setting};
 use crate::facts::{
-    Active, ControlTls, Families, FtpServer, Located, Passive, UserClass, UserKind,
+    Active, ControlTls, Families, FtpServer, Located, Passive, RangeSetting, UserClass, UserKind,
 };
 use crate::portset::PortSet;
 use crate::source::{SourceFile, Span};
@@ -51,6 +52,7 @@ fn refused_server(span: Span, source: &SourceFile) -> FtpServer {
         active: Active::Unknown,
         passive_address: Located::default_value(None),
         falls_back_outside_range: false,
+        range_setting: None,
         anchor: span,
     }
 }
@@ -109,8 +111,30 @@ fn server(model: &Model, own: &Scope, source: &SourceFile, tls_module: bool) -> 
             |s| Located::new(s.arg(0).map(str::to_owned), Some(s.line.span)),
         ),
         falls_back_outside_range: deliberate,
+        range_setting: look
+            .first("passiveports")
+            .and_then(|s| range_setting(s, source)),
         anchor,
     }
+}
+
+/// `PassivePorts`' two numbers, when they are written plainly (no quotes, no
+/// continuation) and the daemon takes them.
+fn range_setting(setting: &Setting, source: &SourceFile) -> Option<RangeSetting> {
+    let args = setting.line.args();
+    values::passive_ports(args).ok()?;
+    // An Included file's words are not in `source`'s text.
+    let plain = |w: &Word| {
+        w.span.file == source.id && source.text.get(w.span.range()) == Some(w.text.as_str())
+    };
+    let [min, max, ..] = args else { return None };
+    if !plain(min) || !plain(max) {
+        return None;
+    }
+    Some(RangeSetting {
+        distinct_ends: true,
+        ..RangeSetting::ends(min.span, max.span)
+    })
 }
 
 /// What PASV and EPSV hand out together without `PassivePorts`.

@@ -3,7 +3,7 @@
 use super::daemon::{port_range, tls_level, user_limit};
 use super::{Config, Finding, FindingKind, Flag};
 use crate::facts::{
-    Active, ControlTls, Families, FtpServer, Located, Passive, UserClass, UserKind,
+    Active, ControlTls, Families, FtpServer, Located, Passive, RangeSetting, UserClass, UserKind,
 };
 use crate::portset::PortSet;
 use crate::source::{SourceFile, Span};
@@ -46,6 +46,7 @@ pub fn server(flags: &[Flag], refused: Option<&Finding>, source: &SourceFile) ->
             active: Active::Unknown,
             passive_address: Located::default_value(None),
             falls_back_outside_range: false,
+            range_setting: None,
             anchor: refused.span,
         };
     }
@@ -61,6 +62,7 @@ pub fn server(flags: &[Flag], refused: Option<&Finding>, source: &SourceFile) ->
         active: Active::Unknown,
         passive_address: passive_address(flags),
         falls_back_outside_range: false,
+        range_setting: range_setting(flags, source),
         anchor,
     }
 }
@@ -107,6 +109,17 @@ fn passive(flags: &[Flag]) -> Passive {
             reason: format!("pure-ftpd refuses the passive range ({why}) and does not start"),
         },
     }
+}
+
+/// The last `-p` / `PassivePortRange`, when its value is written plainly in `source`.
+fn range_setting(flags: &[Flag], source: &SourceFile) -> Option<RangeSetting> {
+    let flag = last(flags, 'p')?;
+    let (lo, hi) = port_range(flag.arg.as_deref()?).ok()?;
+    if flag.span.file != source.id {
+        return None;
+    }
+    let written = source.text.get(flag.span.range())?;
+    RangeSetting::joined_as_written(flag.span, written, lo, hi)
 }
 
 /// `-c` (default 50), then capped at half the passive range (`ftpd.c`:

@@ -438,6 +438,8 @@ fn iis_servers(settings: &[IisSetting], iis7: bool, source: &SourceFile) -> Vec<
             active: Active::Unknown,
             passive_address: Located::default_value(None),
             falls_back_outside_range: false,
+            // A script's values pass through its own quoting: not rewritten.
+            range_setting: None,
             anchor,
         })
         .collect()
