@@ -22,6 +22,10 @@ pub struct Suppression {
     pub reason: Option<String>,
     /// `until=YYYY-MM-DD`: ignored from the day after.
     pub until: Option<Date>,
+    /// The bytes that remove the comment and nothing else: its whole line, or a
+    /// trailing `#` comment with the blanks before it; `None` where the line
+    /// holds more than the comment can say (XML after `-->`).
+    pub removal: Option<Span>,
 }
 
 /// A calendar date, comparable.
@@ -94,6 +98,7 @@ pub fn scan(file: &SourceFile, style: CommentStyle) -> Vec<Suppression> {
         s.file = file.id;
         s.span = file.span(range.start, range.end);
         s.lines = vec![line];
+        s.removal = removal(file, line, at, own_line, style);
         found.push((s, own_line));
     }
     for (s, own_line) in &mut found {
@@ -104,6 +109,38 @@ pub fn scan(file: &SourceFile, style: CommentStyle) -> Vec<Suppression> {
         }
     }
     found.into_iter().map(|(s, _)| s).collect()
+}
+
+/// See [`Suppression::removal`]; `marker` is where the marker starts in the line.
+fn removal(
+    file: &SourceFile,
+    line: usize,
+    marker: usize,
+    own_line: bool,
+    style: CommentStyle,
+) -> Option<Span> {
+    let range = file.line_range(line);
+    let text = &file.text[range.clone()];
+    if style == CommentStyle::Xml {
+        let ends_the_line = text.trim_end().ends_with("-->") && text.matches("-->").count() == 1;
+        if !ends_the_line {
+            return None;
+        }
+    }
+    if own_line {
+        let next = if line < file.line_count() {
+            file.line_range(line + 1).start
+        } else {
+            file.text.len()
+        };
+        return Some(file.span(range.start, next));
+    }
+    if style != CommentStyle::Hash {
+        return None;
+    }
+    let before = text[..marker].trim_end().strip_suffix('#')?;
+    let code_end = before.trim_end().len();
+    Some(file.span(range.start + code_end, range.end))
 }
 
 /// `Some(true)` when the marker opens a comment on a line of its own,
@@ -147,6 +184,7 @@ fn parse_directive(rest: &str) -> Option<Suppression> {
         lines: Vec::new(),
         reason: reason.filter(|r| !r.is_empty()),
         until,
+        removal: None,
     })
 }
 

@@ -391,3 +391,33 @@ fn an_image_range_moves_to_the_published_ports() {
     );
     assert!(!concise(dir.path()).contains("[passive-ports-blocked]"));
 }
+
+/// A suppression that matches nothing is removed with its line (or, trailing,
+/// with the blanks before it); one naming an unknown rule is left for a person.
+#[test]
+fn unused_suppressions_are_removed_and_nothing_else() {
+    let fixed = |name: &str, text: &str| {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join(name);
+        std::fs::write(&file, text).unwrap();
+        pasvlint(&["check", "--isolated", "--fix", dir.path().to_str().unwrap()]);
+        let left = concise(dir.path());
+        assert!(!left.contains("matches no finding"), "{left}");
+        std::fs::read_to_string(&file).unwrap()
+    };
+    assert_eq!(
+        fixed(
+            "vsftpd.conf",
+            "listen=YES\r\n# pasvlint: ignore passive-ports-blocked -- old ticket\r\npasv_enable=NO\r\n# pasvlint: ignore no-such-rule -- typo?\r\nanonymous_enable=NO\r\n",
+        ),
+        "listen=YES\npasv_enable=NO\n# pasvlint: ignore no-such-rule -- typo?\nanonymous_enable=NO\n",
+        "the CRLF fix ran too; the unknown rule's comment stays"
+    );
+    assert_eq!(
+        fixed(
+            "firewall.sh",
+            "#!/bin/sh\niptables -P INPUT ACCEPT  # pasvlint: ignore firewall-allows-everything -- lab host\necho done\n",
+        ),
+        "#!/bin/sh\niptables -P INPUT ACCEPT\necho done\n"
+    );
+}

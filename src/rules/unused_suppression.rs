@@ -37,5 +37,10 @@ pub fn finding(s: &Suppression) -> Diagnostic {
             "remove the comment: nothing here needs it any more".to_owned(),
         )
     };
-    Diagnostic::new(UnusedSuppression.name(), message, s.span, "unused").with_help(help)
+    let d = Diagnostic::new(UnusedSuppression.name(), message, s.span, "unused").with_help(help);
+    // A name that matches no rule may be a typo of one that is needed: not removed.
+    match s.removal.filter(|_| unknown.is_empty() && !s.rules.is_empty()) {
+        Some(span) => d.with_fix("remove the unused suppression", vec![(span, String::new())]),
+        None => d,
+    }
 }
