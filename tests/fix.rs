@@ -421,3 +421,27 @@ fn unused_suppressions_are_removed_and_nothing_else() {
         "#!/bin/sh\niptables -P INPUT ACCEPT\necho done\n"
     );
 }
+
+/// A variable the image never reads, renamed to the one its entrypoint reads:
+/// in the map and the list syntax, nothing else of the file changes.
+#[test]
+fn an_image_variable_is_renamed_to_the_one_the_entrypoint_reads() {
+    for (text, want) in [
+        (
+            "services:\n  ftp:\n    image: fauria/vsftpd\n    environment:\n      PASV_ADDRESS: ftp.example.com\n      PASV_ADDRESS_RESOLVE: \"YES\"\n",
+            "services:\n  ftp:\n    image: fauria/vsftpd\n    environment:\n      PASV_ADDRESS: ftp.example.com\n      PASV_ADDR_RESOLVE: \"YES\"\n",
+        ),
+        (
+            "services:\n  ftp:\n    image: stilliard/pure-ftpd\n    environment:\n      - PUBLIC_HOST=ftp.example.com\n",
+            "services:\n  ftp:\n    image: stilliard/pure-ftpd\n    environment:\n      - PUBLICHOST=ftp.example.com\n",
+        ),
+    ] {
+        let dir = tempfile::tempdir().unwrap();
+        let compose = dir.path().join("compose.yaml");
+        std::fs::write(&compose, text).unwrap();
+        assert!(concise(dir.path()).contains("[compose-env-ignored]"));
+        pasvlint(&["check", "--isolated", "--fix", dir.path().to_str().unwrap()]);
+        assert_eq!(std::fs::read_to_string(&compose).unwrap(), want);
+        assert!(!concise(dir.path()).contains("[compose-env-ignored]"));
+    }
+}

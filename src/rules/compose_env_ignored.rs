@@ -28,18 +28,28 @@ impl Rule for ComposeEnvIgnored {
                 if service.env(right).is_some() {
                     continue;
                 }
-                out.push(
-                    Diagnostic::new(
-                        self.name(),
-                        format!(
-                            "{} never reads {}: its entrypoint reads {right}, so this setting has no effect (source: {})",
-                            image.name, var.name, image.source
-                        ),
-                        var.name_span,
-                        format!("{} ignores this", image.name),
-                    )
-                    .with_help(format!("rename it to {right}")),
-                );
+                let d = Diagnostic::new(
+                    self.name(),
+                    format!(
+                        "{} never reads {}: its entrypoint reads {right}, so this setting has no effect (source: {})",
+                        image.name, var.name, image.source
+                    ),
+                    var.name_span,
+                    format!("{} ignores this", image.name),
+                )
+                .with_help(format!("rename it to {right}"));
+                // Only a name written as it is read (an env file's line is not
+                // this file's text).
+                let written = var.name_span.file == file.source.id
+                    && file.source.text.get(var.name_span.range()) == Some(var.name.as_str());
+                if written {
+                    out.push(d.with_fix(
+                        format!("rename it to {right}"),
+                        vec![(var.name_span, right.to_owned())],
+                    ));
+                } else {
+                    out.push(d);
+                }
             }
         }
     }
