@@ -139,22 +139,21 @@ fn vsftpd_starts_with_every_fixed_fixture() {
         return;
     }
     let mut fixed = 0;
-    for case in support::cases::rule_cases() {
-        let Some(conf) = vsftpd_conf(&case) else {
+    let cases = support::cases::rule_cases();
+    for (case, unsafe_too) in cases.iter().flat_map(|c| [(c, false), (c, true)]) {
+        let Some(conf) = vsftpd_conf(case) else {
             continue;
         };
         let dir = tempfile::tempdir().unwrap();
         let copy = dir.path().join("vsftpd.conf");
         std::fs::copy(&conf, &copy).unwrap();
         let before = std::fs::read(&copy).unwrap();
-        pasvlint(&[
-            "check",
-            "--isolated",
-            "--fix",
-            "--select",
-            "vsftpd",
-            dir.path().to_str().unwrap(),
-        ]);
+        let root = dir.path().to_str().unwrap();
+        let mut args = vec!["check", "--isolated", "--fix", "--select", "vsftpd", root];
+        if unsafe_too {
+            args.push("--unsafe-fixes");
+        }
+        pasvlint(&args);
         if std::fs::read(&copy).unwrap() == before {
             continue;
         }

@@ -34,6 +34,12 @@ impl Rule for VsftpdListenConflict {
             .with_related(v4.line, "IPv4 listener")
             .with_help(
                 "set listen=NO and keep listen_ipv6=YES: its `::` socket accepts IPv4 clients too (or run two vsftpd instances, one config each)",
+            )
+            // Unsafe: running two instances is the other way out, and a
+            // `listen_address6` keeps IPv4 clients off the one socket left.
+            .with_unsafe_fix(
+                "set listen=NO: one dual-stack listener",
+                vec![(v4.line, "listen=NO".to_owned())],
             ),
         );
     }
