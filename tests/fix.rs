@@ -444,3 +444,49 @@ fn an_image_variable_is_renamed_to_the_one_the_entrypoint_reads() {
         assert!(!concise(dir.path()).contains("[compose-env-ignored]"));
     }
 }
+
+/// A copy of a fixture tree in a temporary folder.
+fn copy_tree(fixture: &str) -> tempfile::TempDir {
+    let from = Path::new(env!("CARGO_MANIFEST_DIR")).join(fixture);
+    let dir = tempfile::tempdir().unwrap();
+    for entry in walkdir::WalkDir::new(&from) {
+        let entry = entry.unwrap();
+        let to = dir.path().join(entry.path().strip_prefix(&from).unwrap());
+        if entry.file_type().is_dir() {
+            std::fs::create_dir_all(&to).unwrap();
+        } else {
+            std::fs::copy(entry.path(), &to).unwrap();
+        }
+    }
+    dir
+}
+
+/// Files of two trees that differ, by relative path.
+fn differing(a: &Path, b: &Path) -> Vec<String> {
+    let mut out = Vec::new();
+    for entry in walkdir::WalkDir::new(a).sort_by_file_name() {
+        let entry = entry.unwrap();
+        if entry.file_type().is_file() {
+            let rel = entry.path().strip_prefix(a).unwrap();
+            if std::fs::read(entry.path()).ok() != std::fs::read(b.join(rel)).ok() {
+                out.push(rel.display().to_string());
+            }
+        }
+    }
+    out
+}
+
+/// The unsafe fix turns ufw on: the fixed tree is the rule's good fixture byte
+/// for byte, and the safe run leaves it off.
+#[test]
+fn ufw_is_turned_on_only_when_asked() {
+    let dir = copy_tree("fixtures/rules/ufw-not-enabled/bad-enabled-no");
+    let root = dir.path().to_str().unwrap();
+    let good =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/rules/ufw-not-enabled/ok-enabled-yes");
+    pasvlint(&["check", "--isolated", "--fix", root]);
+    assert_eq!(differing(dir.path(), &good), ["etc/ufw/ufw.conf"]);
+    pasvlint(&["check", "--isolated", "--fix", "--unsafe-fixes", root]);
+    assert_eq!(differing(dir.path(), &good), Vec::<String>::new());
+    assert!(!concise(dir.path()).contains("[ufw-not-enabled]"));
+}

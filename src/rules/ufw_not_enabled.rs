@@ -16,9 +16,10 @@ impl Rule for UfwNotEnabled {
         let BundleDoc::Ufw(host) = &bundle.doc else {
             return;
         };
-        let Some(span) = host.disabled else {
+        let Some(enabled) = &host.disabled else {
             return;
         };
+        let span = enabled.span;
         let mut d = Diagnostic::new(
             self.name(),
             "ufw.conf sets ENABLED=no: ufw-init loads none of this host's ufw rules at boot, so they filter nothing",
@@ -32,6 +33,25 @@ impl Rule for UfwNotEnabled {
                 d = d.with_related(part.source.span(0, first), "rules that are not loaded");
             }
         }
-        out.push(d);
+        let quote = if bundle_text(bundle, enabled.value_span).starts_with('"') {
+            "\""
+        } else {
+            ""
+        };
+        // Unsafe: turning a firewall on changes what reaches every service.
+        out.push(d.with_unsafe_fix(
+            "set ENABLED=yes",
+            vec![(enabled.value_span, format!("{quote}yes{quote}"))],
+        ));
     }
+}
+
+/// The text at `span` in the bundle's file that holds it.
+fn bundle_text(bundle: &Bundle, span: crate::source::Span) -> &str {
+    bundle
+        .parts
+        .iter()
+        .find(|p| p.source.id == span.file)
+        .and_then(|p| p.source.text.get(span.range()))
+        .unwrap_or("")
 }

@@ -268,7 +268,7 @@ pub struct UfwHost {
     /// Both families' tables (IPv6 in `tables_v6`); `None` when ufw is not enabled.
     pub ruleset: Option<Ruleset>,
     /// `ENABLED=no` in ufw.conf: nothing is loaded at boot.
-    pub disabled: Option<Span>,
+    pub disabled: Option<Setting>,
     /// Settings ufw-init cannot use (a policy other than ACCEPT, DROP or REJECT).
     pub bad_settings: Vec<Setting>,
 }
@@ -361,7 +361,7 @@ pub fn load(parts: &[ParsedFile]) -> UfwHost {
     {
         return UfwHost {
             ruleset: None,
-            disabled: Some(enabled.span),
+            disabled: Some(enabled.clone()),
             bad_settings,
         };
     }
