@@ -490,3 +490,44 @@ fn ufw_is_turned_on_only_when_asked() {
     assert_eq!(differing(dir.path(), &good), Vec::<String>::new());
     assert!(!concise(dir.path()).contains("[ufw-not-enabled]"));
 }
+
+/// The unsafe fix inserts the neighbour-discovery rule on a line of its own
+/// after the chain's policy; the real `nft -c` accepts the fixed file.
+#[test]
+fn neighbour_discovery_is_accepted_first_and_nft_loads_it() {
+    let dir = copy_tree("fixtures/rules/nftables-icmpv6-dropped/bad-example");
+    let root = dir.path().to_str().unwrap();
+    let file = walkdir::WalkDir::new(dir.path())
+        .into_iter()
+        .filter_map(Result::ok)
+        .find(|e| e.file_type().is_file())
+        .unwrap()
+        .into_path();
+    let before = std::fs::read_to_string(&file).unwrap();
+    pasvlint(&["check", "--isolated", "--fix", "--unsafe-fixes", root]);
+    let policy = "        type filter hook input priority 0; policy drop;\n";
+    let want = before.replace(
+        policy,
+        &format!("{policy}        icmpv6 type {{ nd-neighbor-solicit, nd-neighbor-advert, nd-router-advert }} accept\n"),
+    );
+    assert_ne!(want, before, "the fixture has the policy line");
+    assert_eq!(std::fs::read_to_string(&file).unwrap(), want);
+    assert!(!concise(dir.path()).contains("[nftables-icmpv6-dropped]"));
+    if !ready(
+        "neighbour_discovery_is_accepted_first_and_nft_loads_it",
+        &["/usr/sbin/nft", "/usr/bin/unshare"],
+        &[],
+    ) {
+        return;
+    }
+    let checked = Command::new("unshare")
+        .args(["-n", "nft", "-c", "-f"])
+        .arg(&file)
+        .output()
+        .unwrap();
+    assert!(
+        checked.status.success(),
+        "nft -c: {}",
+        String::from_utf8_lossy(&checked.stderr)
+    );
+}
