@@ -57,7 +57,7 @@ fn only_cr_is_wrong(value: &str) -> bool {
 }
 
 /// Every carriage return that ends a line, removed.
-fn crlf_edits(source: &SourceFile) -> Vec<(crate::source::Span, String)> {
+pub(crate) fn crlf_edits(source: &SourceFile) -> Vec<(crate::source::Span, String)> {
     let bytes = source.text.as_bytes();
     bytes
         .windows(2)

@@ -1,10 +1,11 @@
 //! `vsftpd-blank-string-value`: see rules/vsftpd-blank-string-value.toml.
 
 use super::Rule;
-use super::vsftpd_bad_boolean::convert_to_lf;
-use crate::diag::Diagnostic;
+use super::vsftpd_bad_boolean::{convert_to_lf, crlf_edits};
+use crate::diag::{Diagnostic, Fix};
+use crate::source::SourceFile;
 use crate::formats::ParsedFile;
-use crate::formats::vsftpd::{Outcome, config_of, shown};
+use crate::formats::vsftpd::{Outcome, Setting, config_of, shown};
 
 pub struct VsftpdBlankStringValue;
 
@@ -22,6 +23,7 @@ impl Rule for VsftpdBlankStringValue {
         }
         for setting in config.settings.iter().filter(|s| s.outcome == Outcome::BlankStr) {
             let value = setting.value_text(&file.source).unwrap_or("");
+            let fix = blanking_fix(setting, value, &file.source);
             let (what, help) = if value == "\r" {
                 (
                     "nothing but the carriage return of a CRLF line ending".to_owned(),
@@ -46,8 +48,32 @@ impl Rule for VsftpdBlankStringValue {
                     setting.value.map_or(setting.line, |v| setting.key.to(v)),
                     "whitespace-only value",
                 )
-                .with_help(help),
+                .with_help(help)
+                .with_fixes(fix),
             );
         }
     }
+}
+
+/// Safe: an empty value unsets the directive as vsftpd reads it, which is what a
+/// blank one was meant to do. A lone CR goes with the file's CRLF endings; other
+/// blanks are deleted (a value of blanks and a CR is left to the CRLF fix first).
+fn blanking_fix(setting: &Setting, value: &str, source: &SourceFile) -> Option<Fix> {
+    let edits = if value == "\r" {
+        crlf_edits(source)
+    } else if value.contains('\r') {
+        return None;
+    } else {
+        vec![(setting.value?, String::new())]
+    };
+    let title = if value == "\r" {
+        "convert the file to LF line endings".to_owned()
+    } else {
+        format!("write `{}=` with nothing after `=`", setting.name)
+    };
+    Some(Fix {
+        title,
+        edits,
+        safe: true,
+    })
 }
