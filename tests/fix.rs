@@ -531,3 +531,20 @@ fn neighbour_discovery_is_accepted_first_and_nft_loads_it() {
         String::from_utf8_lossy(&checked.stderr)
     );
 }
+
+/// Ends written the wrong way round are swapped only when asked.
+#[test]
+fn a_reversed_vsftpd_range_is_swapped_only_when_asked() {
+    let dir = copy_tree("fixtures/rules/vsftpd-passive-range-invalid/bad-min-above-max");
+    let conf = dir.path().join("etc/vsftpd.conf");
+    let before = std::fs::read_to_string(&conf).unwrap();
+    let root = dir.path().to_str().unwrap();
+    pasvlint(&["check", "--isolated", "--fix", root]);
+    assert_eq!(std::fs::read_to_string(&conf).unwrap(), before);
+    pasvlint(&["check", "--isolated", "--fix", "--unsafe-fixes", root]);
+    assert_eq!(
+        std::fs::read_to_string(&conf).unwrap(),
+        "listen=YES\nmax_clients=50\npasv_min_port=9981\npasv_max_port=9990\n"
+    );
+    assert!(!concise(dir.path()).contains("[vsftpd-passive-range-invalid]"));
+}

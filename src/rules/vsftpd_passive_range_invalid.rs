@@ -68,10 +68,26 @@ impl Rule for VsftpdPassiveRangeInvalid {
                         help,
                     )
                 };
-                out.push(self.finding(setting, source, what, help, min.setting()));
+                let d = self.finding(setting, source, what, help, min.setting());
+                out.push(match (min, swapped(min_value, v)) {
+                    (Value::Set(_, min_line), true) => d.with_unsafe_fix(
+                        format!("swap the values: pasv_min_port={v} and pasv_max_port={min_value}"),
+                        vec![
+                            (min_line.line, format!("pasv_min_port={v}")),
+                            (setting.line, format!("pasv_max_port={min_value}")),
+                        ],
+                    ),
+                    _ => d,
+                });
             }
         }
     }
+}
+
+/// The ends were written the wrong way round, and vsftpd takes them swapped.
+/// Unsafe: one of the two numbers may be the typo instead.
+fn swapped(min: u32, max: u32) -> bool {
+    min > max && max > 1024 && min <= 65535 && pasv_range(max, min) == (max as u16, min as u16)
 }
 
 impl VsftpdPassiveRangeInvalid {
