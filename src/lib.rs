@@ -11,6 +11,7 @@ pub mod filter;
 pub mod fix;
 pub mod formats;
 pub mod hosts;
+pub mod limits;
 pub mod lsp;
 pub mod platform;
 pub mod policy;
@@ -79,7 +80,7 @@ pub fn lint_with(paths: &[PathBuf], config: &Config, overlay: &Overlay) -> Repor
         .files
         .par_iter()
         .enumerate()
-        .map(|(i, path)| process_file(FileId(i as u32), path, &enabled, overlay))
+        .map(|(i, path)| process_file(FileId(i as u32), path, (&enabled, &config.limits), overlay))
         .collect();
 
     let mut unreadable = found.errors;
@@ -280,12 +281,12 @@ struct Processed {
 fn process_file(
     id: FileId,
     path: &Path,
-    rules: &[&'static dyn Rule],
+    (rules, limits): (&[&'static dyn Rule], &limits::Limits),
     overlay: &Overlay,
 ) -> Result<Option<Read>, (PathBuf, String)> {
     let (bytes, whole) = match overlay.get(path) {
         Some(text) => (text.clone().into_bytes(), true),
-        None => read_capped(path)?,
+        None => read_capped(path, limits.file_bytes)?,
     };
     let byte_len = bytes.len();
     let (text, encoding) = source::decode(bytes);
@@ -298,13 +299,14 @@ fn process_file(
         return Err((
             path.to_path_buf(),
             format!(
-                "over the {1} MiB pasvlint reads, so not read as {0}",
+                "over the {} bytes pasvlint reads of a file ([limits] file_bytes in pasvlint.toml), so not read as {}",
+                limits.file_bytes,
                 format.name(),
-                discover::MAX_FILE_BYTES >> 20
             ),
         ));
     }
-    let source = SourceFile::from_text(id, path, text, encoding, byte_len);
+    let mut source = SourceFile::from_text(id, path, text, encoding, byte_len);
+    source.limits = *limits;
     let parsed = formats::parse(source, format);
     let mut diagnostics = Vec::new();
     for rule in rules {
@@ -512,7 +514,7 @@ fn repository_file(
             return Some(FileId(i as u32));
         }
     }
-    let (bytes, whole) = read_capped(path).ok()?;
+    let (bytes, whole) = read_capped(path, discover::MAX_FILE_BYTES).ok()?;
     if !whole {
         return None;
     }
@@ -686,18 +688,22 @@ fn map_written_spans(diagnostics: &mut [Diagnostic], sources: &SourceMap) {
     }
 }
 
-/// The file's bytes, and whether they are all of it: a file over the cap yields
-/// only its first [`CAPPED_PREFIX`] bytes, enough to tell what it is.
-fn read_capped(path: &Path) -> Result<(Vec<u8>, bool), (PathBuf, String)> {
+/// The file's bytes, and whether they are all of it: a file over `cap` yields
+/// only its first [`CAPPED_PREFIX`] bytes (at most `cap`, at least what vsftpd
+/// reads of its config), enough to tell what it is.
+fn read_capped(path: &Path, cap: u64) -> Result<(Vec<u8>, bool), (PathBuf, String)> {
     let error = |e: std::io::Error| (path.to_path_buf(), e.to_string());
     let meta = std::fs::metadata(path).map_err(error)?;
-    if meta.len() <= discover::MAX_FILE_BYTES {
+    if meta.len() <= cap {
         return std::fs::read(path).map(|b| (b, true)).map_err(error);
     }
     use std::io::Read as _;
-    let mut prefix = Vec::with_capacity(CAPPED_PREFIX);
+    let take = (CAPPED_PREFIX as u64)
+        .min(cap)
+        .max(formats::vsftpd::FILE_MAX as u64 + 1);
+    let mut prefix = Vec::new();
     std::fs::File::open(path)
-        .and_then(|f| f.take(CAPPED_PREFIX as u64).read_to_end(&mut prefix))
+        .and_then(|f| f.take(take).read_to_end(&mut prefix))
         .map_err(error)?;
     Ok((prefix, false))
 }

@@ -20,6 +20,8 @@ pub struct Config {
     pub hosts: Vec<HostConfig>,
     #[serde(default)]
     pub files: FilesConfig,
+    #[serde(default)]
+    pub limits: crate::limits::Limits,
     /// Where the file was read from; globs in `[[hosts]]` are relative to its directory.
     #[serde(skip)]
     pub root: Option<PathBuf>,
@@ -113,6 +115,14 @@ fn de_portset<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<PortSet>,
 impl Config {
     pub fn parse(text: &str, path: &Path) -> Result<Config, String> {
         let mut config: Config = toml::from_str(text).map_err(|e| e.to_string())?;
+        if let Some(problem) = config.limits.problems().into_iter().next() {
+            let key = problem.split_whitespace().nth(1).unwrap_or("");
+            let line = text
+                .lines()
+                .position(|l| l.trim_start().starts_with(key))
+                .map_or(String::new(), |i| format!("line {}: ", i + 1));
+            return Err(format!("{line}{problem}"));
+        }
         config.root = path.parent().map(Path::to_path_buf);
         Ok(config)
     }

@@ -84,6 +84,8 @@ pub struct SourceFile {
     ascii: bool,
     /// Set for a file a script writes: where its text came from.
     origin: Option<Box<Origin>>,
+    /// How much of it pasvlint runs (script budgets), from `[limits]`.
+    pub limits: crate::limits::Limits,
 }
 
 /// Where the text of a virtual file (one a script writes) was written: runs of
@@ -182,6 +184,7 @@ impl SourceFile {
             byte_len,
             line_starts,
             origin: None,
+            limits: crate::limits::Limits::default(),
         }
     }
 

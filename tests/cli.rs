@@ -857,3 +857,61 @@ fn checking_never_writes_to_what_it_reads() {
         assert!(a == b, "{} changed", a.0.display());
     }
 }
+
+/// `[limits]` in pasvlint.toml sets the budgets: a loop the default budget
+/// follows to its end is stopped at a smaller one, with the key to raise; a file
+/// over `file_bytes` is reported unread; a limit too small to be useful is a
+/// config error naming its line.
+#[test]
+fn limits_come_from_pasvlint_toml() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    std::fs::write(
+        root.join("firewall.sh"),
+        "#!/bin/sh\ni=0\nwhile [ $i -lt 3000 ]; do i=$((i+1)); done\niptables -A INPUT -p tcp --dport 21 -j ACCEPT\n",
+    )
+    .unwrap();
+    let dump = format!(
+        "*filter\n:INPUT DROP [0:0]\n{}COMMIT\n",
+        "-A INPUT -p tcp --dport 21 -j ACCEPT\n".repeat(100)
+    );
+    std::fs::write(root.join("rules.v4"), dump).unwrap();
+    let run = || {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_pasvlint"))
+            .args(["check", "--format", "concise"])
+            .arg(root)
+            .output()
+            .unwrap();
+        (
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+            out.status.code(),
+        )
+    };
+    let (default_run, _, _) = run();
+    assert!(
+        !default_run.contains("script-limit-reached"),
+        "{default_run}"
+    );
+    std::fs::write(
+        root.join("pasvlint.toml"),
+        "[limits]\nscript_steps = 1000\nfile_bytes = 2048\n",
+    )
+    .unwrap();
+    let (small, errors, _) = run();
+    assert!(
+        small.contains("1,000 steps reached") && small.contains("[script-limit-reached]"),
+        "{small}"
+    );
+    assert!(
+        errors.contains("rules.v4") && errors.contains("over the 2048 bytes"),
+        "{errors}"
+    );
+    std::fs::write(root.join("pasvlint.toml"), "[limits]\n\nscript_steps = 5\n").unwrap();
+    let (_, errors, code) = run();
+    assert_eq!(code, Some(2), "{errors}");
+    assert!(
+        errors.contains("line 3") && errors.contains("script_steps = 5: must be at least 1000"),
+        "{errors}"
+    );
+}

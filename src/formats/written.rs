@@ -339,7 +339,7 @@ pub fn virtual_file(file: &WrittenFile, script: &SourceFile, id: FileId) -> Sour
         }
     }
     let path = PathBuf::from(format!("{} → {}", script.display_path(), file.path));
-    SourceFile::written(
+    let mut written = SourceFile::written(
         id,
         path,
         text,
@@ -347,7 +347,9 @@ pub fn virtual_file(file: &WrittenFile, script: &SourceFile, id: FileId) -> Sour
             runs,
             whole: file.span,
         },
-    )
+    );
+    written.limits = script.limits;
+    written
 }
 
 /// The written file read as its format, when pasvlint reads it.

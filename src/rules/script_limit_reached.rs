@@ -54,6 +54,13 @@ fn finding(rule: &'static str, limit: &Limit) -> Diagnostic {
             "flatten the nesting: fewer loops inside loops, and no function or label that calls itself",
         ),
     };
+    let key = match limit.kind {
+        LimitKind::Steps => "script_steps",
+        LimitKind::Commands => "script_commands",
+        LimitKind::StringLength => "string_bytes",
+        LimitKind::Nesting => "nesting_depth",
+    };
+    let help = format!("{help}; or raise `{key}` under [limits] in pasvlint.toml");
     Diagnostic::new(rule, message, limit.span, label).with_help(help)
 }
 

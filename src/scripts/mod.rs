@@ -374,20 +374,24 @@ pub struct Budget {
 
 impl Default for Budget {
     fn default() -> Self {
+        Budget::of(&crate::limits::Limits::default())
+    }
+}
+
+impl Budget {
+    /// The budget `[limits]` sets for one file.
+    pub fn of(limits: &crate::limits::Limits) -> Budget {
         Budget {
-            max_steps: 1_000_000,
-            // One command per port of every port, and no more: each becomes a rule.
-            max_commands: 65_536,
-            max_string: 1 << 16,
-            max_depth: 64,
+            max_steps: limits.script_steps,
+            max_commands: limits.script_commands,
+            max_string: limits.string_bytes,
+            max_depth: limits.nesting_depth,
             steps: 0,
             commands: 0,
             hit: None,
         }
     }
-}
 
-impl Budget {
     /// Charge one statement at `span`; `false` once the budget is spent (stop).
     pub fn step(&mut self, span: Span) -> bool {
         self.steps += 1;

@@ -82,8 +82,8 @@ impl<'a> Interp<'a> {
             pc: 0,
             vars: Vars::new(),
             budget: Budget {
-                max_string: LINE_MAX,
-                ..Budget::default()
+                max_string: LINE_MAX.min(source.limits.string_bytes),
+                ..Budget::of(&source.limits)
             },
             sink,
             writes: Vec::new(),

@@ -51,7 +51,7 @@ impl<'s, 'k> Interp<'s, 'k> {
         Interp {
             source,
             sink,
-            budget: Budget::default(),
+            budget: Budget::of(&source.limits),
             errors: Vec::new(),
             scopes: vec![HashMap::new()],
             functions: HashMap::new(),

@@ -117,7 +117,7 @@ impl<'a, 'b> Interp<'a, 'b> {
             funcs: HashMap::new(),
             called: HashSet::new(),
             positional: None,
-            budget: Budget::default(),
+            budget: Budget::of(&source.limits),
             limits: Vec::new(),
             sink,
             writes: Vec::new(),
