@@ -299,8 +299,8 @@ fn process_file(
         return Err((
             path.to_path_buf(),
             format!(
-                "over the {} bytes pasvlint reads of a file ([limits] file_bytes in pasvlint.toml), so not read as {}",
-                limits.file_bytes,
+                "over the {} pasvlint reads of a file ([limits] file_bytes in pasvlint.toml), so not read as {}",
+                shown_size(limits.file_bytes),
                 format.name(),
             ),
         ));
@@ -706,6 +706,14 @@ fn read_capped(path: &Path, cap: u64) -> Result<(Vec<u8>, bool), (PathBuf, Strin
         .and_then(|f| f.take(take).read_to_end(&mut prefix))
         .map_err(error)?;
     Ok((prefix, false))
+}
+
+/// `256 MiB`, or `2048 bytes` for a size that is no whole number of MiB.
+fn shown_size(bytes: u64) -> String {
+    match bytes % (1 << 20) {
+        0 => format!("{} MiB", bytes >> 20),
+        _ => format!("{bytes} bytes"),
+    }
 }
 
 /// Read of a file over the cap: more than vsftpd reads of its config (100,000 bytes).

@@ -512,11 +512,28 @@ fn explain(args: ExplainArgs) -> Result<u8, String> {
         .rsplit_once(':')
         .and_then(|(file, line)| Some((PathBuf::from(file), line.parse::<usize>().ok()?)))
         .ok_or_else(|| format!("--for takes FILE:LINE, not `{at}`"))?;
-    let config = load_config(&args.common)?;
-    let report = run_lint(&args.common, &config)?;
+    let mut common = args.common;
+    with_file_checked(&mut common.paths, &file);
+    let config = load_config(&common)?;
+    let report = run_lint(&common, &config)?;
     let at = emit::explain::At { file: &file, line };
     write_output(None, &emit::explain::render_for(report, meta, &at)?)?;
     Ok(0)
+}
+
+/// `--for FILE` outside every checked path: its folder is checked too, so the
+/// finding asked for is there to show.
+fn with_file_checked(paths: &mut Vec<PathBuf>, file: &Path) {
+    let absolute = |p: &Path| std::fs::canonicalize(p).unwrap_or_else(|_| p.to_path_buf());
+    let wanted = absolute(file);
+    if paths.iter().any(|p| wanted.starts_with(absolute(p))) {
+        return;
+    }
+    let folder = file
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    paths.push(folder.to_path_buf());
 }
 
 fn write_output(path: Option<&Path>, text: &str) -> Result<(), String> {

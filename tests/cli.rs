@@ -915,3 +915,84 @@ fn limits_come_from_pasvlint_toml() {
         "{errors}"
     );
 }
+
+/// Terminal controls (ESC, BEL, the C1 CSI), a bidirectional override and a
+/// NUL written into a config, where findings quote them: no line-oriented
+/// output carries them (`check` in each text format, `explain --for`, `facts`),
+/// and each machine format still parses, with the name quoted as the message quotes it.
+#[test]
+fn control_characters_in_values_reach_no_output_raw() {
+    let dir = tempfile::tempdir().unwrap();
+    let conf = dir.path().join("vsftpd.conf");
+    let name = "Pasv\u{1b}[2J\u{7}\u{9b}31m\u{202e}_enable";
+    std::fs::write(
+        &conf,
+        format!("listen=YES\n{name}=YES\nanonymous_enable=YES\u{7}\u{0}\n"),
+    )
+    .unwrap();
+    let conf_arg = conf.to_str().unwrap();
+    let raw = |s: &str| {
+        s.chars().find(|&c| {
+            matches!(
+                c,
+                '\u{0}' | '\u{7}' | '\u{1b}' | '\u{80}'..='\u{9f}' | '\u{202e}'
+            )
+        })
+    };
+    let at = format!("{conf_arg}:2");
+    let mut texts: Vec<(String, Output)> = ["human", "concise", "github"]
+        .iter()
+        .map(|f| {
+            let out = pasvlint(&["check", "--isolated", "--format", f, conf_arg]);
+            (format!("check --format {f}"), out)
+        })
+        .collect();
+    texts.push((
+        "explain --for".into(),
+        pasvlint(&[
+            "explain",
+            "vsftpd-unknown-directive",
+            "--for",
+            &at,
+            "--isolated",
+            conf_arg,
+        ]),
+    ));
+    texts.push(("facts".into(), pasvlint(&["facts", "--isolated", conf_arg])));
+    for (what, out) in &texts {
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        let shown = if what == "facts" { "vsftpd" } else { "_enable" };
+        assert!(stdout.contains(shown), "{what}: {stdout}");
+        assert_eq!(raw(&stdout), None, "{what} prints a control: {stdout:?}");
+        assert_eq!(
+            raw(&String::from_utf8_lossy(&out.stderr)),
+            None,
+            "{what} stderr"
+        );
+    }
+    for format in ["json", "sarif", "rdjson", "gitlab"] {
+        let out = pasvlint(&["check", "--isolated", "--format", format, conf_arg]);
+        let value: serde_json::Value = serde_json::from_slice(&out.stdout)
+            .unwrap_or_else(|e| panic!("{format} is not JSON: {e}"));
+        assert!(
+            value.to_string().contains("Pasv\\\\x1B[2J\\\\x07"),
+            "{format} quotes the name as the message does: {value}"
+        );
+    }
+    for format in ["junit", "checkstyle"] {
+        let out = pasvlint(&["check", "--isolated", "--format", format, conf_arg]);
+        let text = String::from_utf8(out.stdout).expect("UTF-8");
+        let mut reader = quick_xml::Reader::from_str(&text);
+        loop {
+            match reader.read_event() {
+                Ok(quick_xml::events::Event::Eof) => break,
+                Ok(_) => {}
+                Err(e) => panic!("{format} is not XML: {e}\n{text}"),
+            }
+        }
+        let forbidden = text
+            .chars()
+            .find(|&c| c < ' ' && !matches!(c, '\t' | '\n' | '\r'));
+        assert_eq!(forbidden, None, "{format} carries a control XML forbids");
+    }
+}
