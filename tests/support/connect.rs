@@ -32,10 +32,13 @@ import resource, select, socket, sys, time
 family = socket.AF_INET6 if sys.argv[1] == '6' else socket.AF_INET
 target = sys.argv[2]
 ports = [int(p) for p in sys.argv[3].split(',')]
+source = sys.argv[4] if len(sys.argv) > 4 else ''
 resource.setrlimit(resource.RLIMIT_NOFILE, (len(ports) + 64, len(ports) + 64))
 pending = {}
 for p in ports:
     s = socket.socket(family)
+    if source:
+        s.bind((source, 0))
     s.setblocking(False)
     s.connect_ex((target, p))
     pending[s.fileno()] = (s, p)
@@ -74,6 +77,19 @@ pub fn connectable_listening(
     listen: &BTreeSet<u16>,
     ipv6: bool,
 ) -> Result<BTreeSet<u16>, String> {
+    connectable_from(pair, ports, listen, ipv6, None)
+}
+
+/// As [`connectable_listening`], the client's connections leaving from `source`
+/// (one of its addresses) when given.
+#[allow(dead_code)]
+pub fn connectable_from(
+    pair: &Pair,
+    ports: &BTreeSet<u16>,
+    listen: &BTreeSet<u16>,
+    ipv6: bool,
+    source: Option<&str>,
+) -> Result<BTreeSet<u16>, String> {
     let to_list = |set: &BTreeSet<u16>| {
         set.iter()
             .map(u16::to_string)
@@ -100,6 +116,7 @@ pub fn connectable_listening(
         pair.client
             .command("python3")
             .args(["-c", CONNECT, family, target, &list])
+            .args(source)
             .output()
             .map_err(|e| format!("cannot run the client: {e}"))
             .map(|out| {
