@@ -1,7 +1,9 @@
 //! The real `iptables-restore` (nft backend, a real load, not `--test`) judges every
 //! iptables-save file under `fixtures/` and the measured cases of domain.md: pasvlint
 //! reports an `iptables-syntax-error` or `iptables-multiport-too-many-ports` error
-//! ⇔ the load exits non-zero. Then a probe: a few rulesets are loaded into a server
+//! ⇔ the load exits non-zero, and when both reject, pasvlint's first error is on
+//! the line the tool names (read from its own `Error occurred at line: N`; a
+//! table's COMMIT stands for any line of that table). Then a probe: a few rulesets are loaded into a server
 //! namespace joined by a veth to a client namespace (198.18.0.1 / 198.18.0.2), the
 //! server listens on every candidate port, the client connects to each, and the
 //! ports that connected must be pasvlint's `open_to_all` on those candidates.
@@ -129,8 +131,9 @@ fn skip_unless_available(what: &str, tools: &[&str]) -> bool {
     }
 }
 
-/// pasvlint's verdict: does a real load reject this file? And the messages.
-fn pasvlint_rejects(path: &Path, bytes: &[u8]) -> (bool, Vec<String>) {
+/// pasvlint's verdict: does a real load reject this file? The messages, and
+/// the 1-based lines they are on, first to last.
+fn pasvlint_rejects(path: &Path, bytes: &[u8]) -> (bool, Vec<String>, Vec<usize>) {
     let source = SourceFile::new(FileId(0), path, bytes);
     let parsed = formats::parse(source, Format::IptablesSave);
     let mut diagnostics = Vec::new();
@@ -140,7 +143,45 @@ fn pasvlint_rejects(path: &Path, bytes: &[u8]) -> (bool, Vec<String>) {
         }
     }
     let messages = diagnostics.iter().map(|d| d.message.clone()).collect();
-    (!diagnostics.is_empty(), messages)
+    let mut lines: Vec<usize> = diagnostics
+        .iter()
+        .map(|d| parsed.source.line_col(d.primary.span.start).0)
+        .collect();
+    lines.sort_unstable();
+    (!diagnostics.is_empty(), messages, lines)
+}
+
+/// The line iptables-restore names: `Error occurred at line: N` (nf_tables) or
+/// `line N failed` (legacy). Read from its own words, not by pasvlint.
+fn failing_line(said: &str) -> Option<usize> {
+    if let Some(rest) = said.split("Error occurred at line: ").nth(1) {
+        return rest.split_whitespace().next()?.parse().ok();
+    }
+    let before = said.split(" failed").next()?;
+    before.rsplit("line ").next()?.trim().parse().ok()
+}
+
+/// Whether pasvlint's first error is where the kernel tool failed: the same line,
+/// or, when the tool names a table's COMMIT (errors of the nf_tables backend
+/// that show only when the table is committed: a jump to a missing chain), a
+/// line of that table.
+fn same_place(bytes: &[u8], failed_at: usize, ours: &[usize]) -> bool {
+    let Some(&first) = ours.first() else {
+        return false;
+    };
+    let text = String::from_utf8_lossy(bytes);
+    let lines: Vec<&str> = text.lines().collect();
+    let is_commit = lines
+        .get(failed_at.wrapping_sub(1))
+        .is_some_and(|l| l.trim() == "COMMIT");
+    if !is_commit {
+        return first == failed_at;
+    }
+    let table_start = lines[..failed_at - 1]
+        .iter()
+        .rposition(|l| l.starts_with('*'))
+        .map_or(1, |i| i + 1);
+    (table_start..=failed_at).contains(&first) || first == failed_at
 }
 
 /// The tool the system loads a dump with, decided here and not by pasvlint: IPv6 for
@@ -436,6 +477,7 @@ fn syntax_verdicts_agree_with_a_real_load() {
     let failures = Mutex::new(Vec::new());
     let skipped = Mutex::new(Vec::new());
     let next = AtomicU32::new(0);
+    let lines_compared = AtomicU32::new(0);
     std::thread::scope(|s| {
         for _ in 0..4 {
             s.spawn(|| {
@@ -454,7 +496,34 @@ fn syntax_verdicts_agree_with_a_real_load() {
                     }
                     let ns = Netns::new();
                     let (loads, said) = ns.restore(path, loaded_by(path, &bytes));
-                    let (rejects, messages) = pasvlint_rejects(path, &bytes);
+                    let (rejects, messages, lines) = pasvlint_rejects(path, &bytes);
+                    // A table without COMMIT fails at the end of the file; pasvlint
+                    // points at the table and names that line in its message.
+                    let named = |at: usize| {
+                        said.contains(&format!("COMMIT expected at line {at}"))
+                            && messages.iter().any(|m| m.contains(&format!("line {at}")))
+                    };
+                    if !loads && rejects && failing_line(&said).is_some() {
+                        lines_compared.fetch_add(1, Ordering::Relaxed);
+                    }
+                    let misplaced = match failing_line(&said) {
+                        Some(at)
+                            if !loads
+                                && rejects
+                                && !same_place(&bytes, at, &lines)
+                                && !named(at) =>
+                        {
+                            Some(at)
+                        }
+                        _ => None,
+                    };
+                    if let Some(at) = misplaced {
+                        failures.lock().unwrap().push(format!(
+                            "{name}: iptables-restore fails at line {at} ({}), pasvlint's first error is on line {:?}: {messages:?}",
+                            said.trim(),
+                            lines.first()
+                        ));
+                    }
                     if loads == rejects {
                         failures.lock().unwrap().push(format!(
                             "{name}: iptables-restore {} ({}), pasvlint {}",
@@ -475,7 +544,11 @@ fn syntax_verdicts_agree_with_a_real_load() {
         eprintln!("{name}: skipped (needs an ipset on the host)");
     }
     let failures = failures.into_inner().unwrap();
-    eprintln!("{} load verdicts compared", cases.len());
+    eprintln!(
+        "{} load verdicts compared; the failing line of {} rejected files too",
+        cases.len(),
+        lines_compared.into_inner()
+    );
     assert!(
         failures.is_empty(),
         "{} of {} cases disagree:\n{}",
