@@ -62,6 +62,8 @@ pub fn discover(paths: &[PathBuf], walk: Walk) -> Discovered {
         } else if !root.exists() {
             let missing = (root.clone(), "no such file or directory".to_owned());
             found.lock().unwrap().errors.push(missing);
+        } else if !root.is_dir() {
+            found.lock().unwrap().errors.push(not_regular(root.clone()));
         } else {
             roots.push(root);
         }
@@ -102,9 +104,25 @@ fn record(entry: Result<ignore::DirEntry, ignore::Error>, found: &mut Discovered
                 found.files.push(e.into_path());
             }
         }
+        // A pipe, socket or device under a config's name would block or never
+        // end if read: said, never read.
+        Ok(e)
+            if e.file_type().is_some_and(is_special) && crate::formats::may_be_config(e.path()) =>
+        {
+            found.errors.push(not_regular(e.into_path()));
+        }
         Ok(_) => {}
         Err(err) => found.errors.push(walk_error(err)),
     }
+}
+
+fn is_special(t: std::fs::FileType) -> bool {
+    !(t.is_file() || t.is_dir() || t.is_symlink())
+}
+
+fn not_regular(path: PathBuf) -> (PathBuf, String) {
+    let reason = "not a regular file (a named pipe, socket or device), so not read".to_owned();
+    (path, reason)
 }
 
 fn walk_error(err: ignore::Error) -> (PathBuf, String) {

@@ -996,3 +996,26 @@ fn control_characters_in_values_reach_no_output_raw() {
         assert_eq!(forbidden, None, "{format} carries a control XML forbids");
     }
 }
+
+/// A named pipe under a config's name (reading it would block for ever) and a
+/// link given directly to a device are reported, never read; the run ends.
+#[test]
+fn pipes_and_devices_under_config_names_are_reported_unread() {
+    let dir = tempfile::tempdir().unwrap();
+    let etc = dir.path().join("etc");
+    std::fs::create_dir_all(&etc).unwrap();
+    let fifo = etc.join("vsftpd.conf");
+    let made = std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .unwrap();
+    assert!(made.success());
+    let device = dir.path().join("rules.v4");
+    std::os::unix::fs::symlink("/dev/zero", &device).unwrap();
+    for target in [dir.path(), device.as_path()] {
+        let out = pasvlint(&["check", "--isolated", target.to_str().unwrap()]);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(code(&out), 2, "{stderr}");
+        assert!(stderr.contains("not a regular file"), "{stderr}");
+    }
+}
