@@ -548,3 +548,20 @@ fn a_reversed_vsftpd_range_is_swapped_only_when_asked() {
     );
     assert!(!concise(dir.path()).contains("[vsftpd-passive-range-invalid]"));
 }
+
+/// FileZilla Server's custom range item moves to the ports the netsh script opens.
+#[test]
+fn a_filezilla_range_moves_to_the_open_ports() {
+    let dir = copy_tree("fixtures/rules/passive-ports-blocked/bad-filezilla-range-not-opened");
+    let xml = dir.path().join("FileZilla Server/FileZilla Server.xml");
+    let before = std::fs::read_to_string(&xml).unwrap();
+    let root = dir.path().to_str().unwrap();
+    pasvlint(&["check", "--isolated", "--fix", "--unsafe-fixes", root]);
+    let want = before.replace(
+        "\"Custom PASV max port\" type=\"numeric\">50100<",
+        "\"Custom PASV max port\" type=\"numeric\">50050<",
+    );
+    assert_ne!(want, before);
+    assert_eq!(std::fs::read_to_string(&xml).unwrap(), want);
+    assert!(!concise(dir.path()).contains("[passive-ports-blocked]"));
+}

@@ -15,7 +15,7 @@
 
 use super::xml::{self, Element, XmlTree};
 use crate::facts::{
-    Active, ControlTls, Families, FtpServer, Located, Passive, UserClass, UserKind,
+    Active, ControlTls, Families, FtpServer, Located, Passive, RangeSetting, UserClass, UserKind,
 };
 use crate::portset::PortSet;
 use crate::source::{SourceFile, Span};
@@ -107,6 +107,7 @@ fn server(
         tls: tls.value,
         spans: tls.span.into_iter().collect(),
     }];
+    let range_setting = range_setting(&passive, source);
     FtpServer {
         file: source.id,
         server: product,
@@ -119,10 +120,23 @@ fn server(
         active: Active::Unknown,
         passive_address,
         falls_back_outside_range: false,
-        // FileZilla's range items are not rewritten by fixes yet.
-        range_setting: None,
+        range_setting,
         anchor,
     }
+}
+
+/// The min and max items (the first two spans of a chosen range), when each
+/// holds exactly its number.
+fn range_setting(passive: &Passive, source: &SourceFile) -> Option<RangeSetting> {
+    let (lo, hi) = passive.deliberate_range()?;
+    let Passive::Enabled { spans, .. } = passive else {
+        return None;
+    };
+    let [min, max, ..] = spans.as_slice() else {
+        return None;
+    };
+    let holds = |span: &Span, n: u16| source.text.get(span.range()) == Some(n.to_string().as_str());
+    (holds(min, lo) && holds(max, hi)).then(|| RangeSetting::ends(*min, *max))
 }
 
 fn enabled(lo: u16, hi: u16, deliberate: bool, spans: Vec<Span>) -> Passive {
