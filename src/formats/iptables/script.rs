@@ -499,6 +499,7 @@ impl Reader<'_> {
                         ports: rs.ports(cmd.rule.key_in),
                     });
                 }
+                rs.note_port_text(self.source, &cmd);
                 self.replay.apply(rs, cmd, family);
                 if let Some(check) = checked {
                     self.checks.applied(rs, check, family);
