@@ -299,7 +299,8 @@ pub fn attach_port_texts(fw: &mut Firewall, texts: &[super::ir::PortText]) {
         .filter(|d| d.verdict == Verdict::Accept && !d.is_policy)
         .filter_map(|d| d.span)
         .collect();
-    fw.port_texts.extend(texts.iter().filter(|t| accepts.contains(&t.rule)));
+    fw.port_texts
+        .extend(texts.iter().filter(|t| accepts.contains(&t.rule)));
 }
 
 /// One firewall from the walks of every class: open to all where every class gets

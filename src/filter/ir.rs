@@ -312,4 +312,3 @@ pub fn main_filter<'r>(chains: &[&'r Base]) -> Option<&'r Base> {
         .or(chains.last())
         .copied()
 }
-

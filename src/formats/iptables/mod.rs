@@ -304,9 +304,9 @@ pub(crate) fn exact_value(source: &SourceFile, span: Span, text: &str) -> Option
     if written == text {
         return Some(span);
     }
-    let quoted = ['"', '\''].into_iter().any(|q| {
-        written.len() == text.len() + 2 && written.starts_with(q) && written.ends_with(q)
-    });
+    let quoted = ['"', '\'']
+        .into_iter()
+        .any(|q| written.len() == text.len() + 2 && written.starts_with(q) && written.ends_with(q));
     (quoted && written.get(1..written.len() - 1) == Some(text))
         .then(|| source.span(start + 1, end - 1))
 }

@@ -8,8 +8,8 @@ use super::names::{self, EPHEMERAL};
 use super::{Applies, Family, Interner, Packet, PortRef, Proto, Rule, Sets, StateMatch, TableKind};
 use super::{ProblemKind, Target};
 use crate::addrset::{AddrSet, clients_of};
-use crate::filter::class::applies_to;
 use crate::facts::PortSyntax;
+use crate::filter::class::applies_to;
 use crate::portset::PortSet;
 use crate::source::{FileId, Span};
 use std::borrow::Cow;
@@ -1701,7 +1701,13 @@ impl<'a, 'b> Parser<'a, 'b> {
     }
 
     /// Where a destination-port value is written, for fixes that rewrite it.
-    fn note_dport(&mut self, ext: Ext, canonical: &str, value: (&Cow<'a, str>, Span), invert: bool) {
+    fn note_dport(
+        &mut self,
+        ext: Ext,
+        canonical: &str,
+        value: (&Cow<'a, str>, Span),
+        invert: bool,
+    ) {
         let syntax = match (ext, canonical) {
             (Ext::Tcp | Ext::Udp, "destination-port" | "dport") => PortSyntax::Iptables,
             (Ext::Multiport, "destination-ports" | "dports") => PortSyntax::Multiport,
