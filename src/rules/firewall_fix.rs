@@ -19,17 +19,17 @@ pub fn widen(
     range: &PortSet,
     blocked: &PortSet,
 ) -> Option<Fix> {
-    let mut openers: Vec<(usize, &Decision)> = class
+    let mut openers: Vec<&Decision> = class
         .decisions
         .iter()
-        .enumerate()
-        .filter(|(_, d)| d.verdict == Verdict::Accept && !d.is_policy && d.scope == Scope::All)
-        .filter(|(_, d)| d.ports.intersects(range))
+        .filter(|d| d.verdict == Verdict::Accept && !d.is_policy && d.scope == Scope::All)
+        .filter(|d| d.ports.intersects(range))
         .collect();
-    openers.sort_by_key(|(at, d)| (std::cmp::Reverse(d.ports.intersection(range).count()), *at));
-    openers.into_iter().find_map(|(at, opener)| {
+    // Biggest part of the range first; the first written on ties.
+    openers.sort_by_key(|d| std::cmp::Reverse(d.ports.intersection(range).count()));
+    openers.into_iter().find_map(|opener| {
         let span = opener.span?;
-        if !closed_only_after(class, at, span, blocked) {
+        if !closed_only_after(class, opener, span, blocked) {
             return None;
         }
         let ports = opener.rule_ports.union(blocked);
@@ -56,15 +56,18 @@ pub fn narrow(fw: &Firewall, rule: &Decision, keep: &PortSet) -> Option<Fix> {
     })
 }
 
-/// Whether every decision closing `ports` comes after the opener at `at` and is
-/// its file's (a later rule or the policy), so a wider opener is reached first.
-fn closed_only_after(class: &SourceClass, at: usize, opener: Span, ports: &PortSet) -> bool {
+/// Whether `ports` are closed only by what the opener's own ports got past (the
+/// policy, or a catch-all drop of its file): a rule that drops those ports by
+/// name is deliberate, and one in another layer is not the opener's to undo.
+fn closed_only_after(class: &SourceClass, opener: &Decision, span: Span, ports: &PortSet) -> bool {
     class
         .decisions
         .iter()
-        .enumerate()
-        .filter(|(_, d)| d.verdict != Verdict::Accept && d.ports.intersects(ports))
-        .all(|(i, d)| i > at && d.span.is_none_or(|s| s.file == opener.file))
+        .filter(|d| d.verdict != Verdict::Accept && d.ports.intersects(ports))
+        .all(|d| match d.span {
+            None => d.is_policy,
+            Some(s) => s.file == span.file && (d.is_policy || opener.ports.is_subset(&d.rule_ports)),
+        })
 }
 
 /// The edits that make `text` name exactly `ports`, when its syntax can.
