@@ -66,7 +66,9 @@ fn closed_only_after(class: &SourceClass, opener: &Decision, span: Span, ports: 
         .filter(|d| d.verdict != Verdict::Accept && d.ports.intersects(ports))
         .all(|d| match d.span {
             None => d.is_policy,
-            Some(s) => s.file == span.file && (d.is_policy || opener.ports.is_subset(&d.rule_ports)),
+            Some(s) => {
+                s.file == span.file && (d.is_policy || opener.ports.is_subset(&d.rule_ports))
+            }
         })
 }
 

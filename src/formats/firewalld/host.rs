@@ -241,7 +241,10 @@ pub fn facts(host: &FirewalldHost, primary: &SourceFile) -> crate::facts::FileFa
         |_| true,
     );
     let texts = port_texts(&host.config);
-    for fw in [&mut facts.firewall, &mut facts.firewall_v6].into_iter().flatten() {
+    for fw in [&mut facts.firewall, &mut facts.firewall_v6]
+        .into_iter()
+        .flatten()
+    {
         crate::filter::eval::attach_port_texts(fw, &texts);
     }
     facts
