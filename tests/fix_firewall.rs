@@ -351,3 +351,19 @@ fn ports_a_rule_drops_by_name_are_not_opened_behind_it() {
     );
     assert!(concise(dir.path()).contains("passive-ports-blocked"));
 }
+
+const UFW: &str = "#!/bin/sh\nufw allow 22/tcp\nufw allow 21/tcp\nufw allow 49152:49170/tcp\nufw --force enable\n";
+
+#[test]
+fn a_ufw_command_is_widened() {
+    let dir = tree(&[("etc/proftpd/proftpd.conf", PROFTPD), ("setup-ufw.sh", UFW)]);
+    let after = fix(dir.path(), "passive-ports-blocked", "setup-ufw.sh");
+    only_value_changed(
+        UFW,
+        &after,
+        "21/tcp\nufw allow ",
+        "49152:49170",
+        "49152:49200",
+    );
+    assert_gone(dir.path(), "passive-ports-blocked");
+}
