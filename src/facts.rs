@@ -623,6 +623,46 @@ fn summary(set: &AddrSet) -> String {
     }
 }
 
+/// How a rule's destination-port value is written, so a fix can rewrite it in
+/// the rule's own syntax.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PortSyntax {
+    /// iptables `--dport lo:hi`: one port or range.
+    Iptables,
+    /// iptables `-m multiport --dports a,b:c`: at most 15 slots, a range takes two.
+    Multiport,
+    /// nftables `tcp dport lo-hi`: one port or range.
+    Nft,
+    /// nftables `tcp dport { a, b-c }`: the value span holds the braces.
+    NftSet,
+    /// netsh `localport=a,b-c`, PowerShell `-LocalPort a-b`, a comma list.
+    DashList,
+    /// One port or `lo-hi` (firewalld `port=`, `--add-port=`).
+    Dash,
+    /// ufw `allow lo:hi/tcp`: one port or range.
+    Colon,
+    /// docker-compose `ports:` `"lo-hi:lo-hi"`: the published and the container
+    /// range, each rewritten alike.
+    Compose,
+    /// Terraform `from_port` / `to_port`: the first and the last port.
+    FromTo,
+}
+
+/// Where one rule's destination-port match is written. A side table beside the
+/// ruleset, not a field of the IR's `Rule`: only rules whose value is written exactly
+/// (no variable, no loop) and in one match get an entry.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PortText {
+    /// The rule's span, as the IR's `Rule::span` and the decisions name it.
+    pub rule: Span,
+    pub syntax: PortSyntax,
+    /// The value only (`9981:9984`), or the first of two (`from_port`'s number,
+    /// compose's published range).
+    pub value: Span,
+    /// The second value (`to_port`'s number, compose's container range).
+    pub second: Option<Span>,
+}
+
 /// Inbound TCP as one host's firewall decides it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Firewall {
@@ -660,6 +700,8 @@ pub struct Firewall {
     /// The filters a client's connection crosses, when this firewall is their
     /// composition; empty for a single filter (see [`Firewall::own_layers`]).
     pub layers: Vec<Layer>,
+    /// Where the port values of its accept rules are written, for fixes.
+    pub port_texts: Vec<PortText>,
 }
 
 /// One filter of a composed firewall (DESIGN.md "Layers").
@@ -811,6 +853,7 @@ impl Firewall {
             profiles: None,
             dialect: Dialect::Iptables,
             layers: Vec::new(),
+            port_texts: Vec::new(),
         }
     }
 
@@ -897,6 +940,11 @@ impl Firewall {
         } else {
             Some(blocked)
         }
+    }
+
+    /// Where the port value of the rule at `rule` is written, when exactly.
+    pub fn port_text(&self, rule: Span) -> Option<&PortText> {
+        self.port_texts.iter().find(|t| t.rule == rule)
     }
 
     /// Ports open to everyone or to some sources.
@@ -988,6 +1036,7 @@ impl Firewall {
             _ => None,
         };
         a.uncertain.extend(b.uncertain);
+        a.port_texts.extend(b.port_texts);
         a.default_policy = if a.default_policy.value == b.default_policy.value {
             b.default_policy
         } else {

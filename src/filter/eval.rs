@@ -285,6 +285,24 @@ pub fn firewall_facts(rs: &Ruleset<'_>, file: FileId) -> Firewall {
     fw
 }
 
+/// Keeps, of a lowering's side table, the entries of rules that accept
+/// something in `fw`: the rules a fix may rewrite. One pass over the table, so a
+/// million-rule dump pays no lookup per rule.
+pub fn attach_port_texts(fw: &mut Firewall, texts: &[super::ir::PortText]) {
+    if texts.is_empty() {
+        return;
+    }
+    let accepts: HashSet<Span, BuildHasherDefault<Fnv>> = fw
+        .decisions
+        .iter()
+        .chain(fw.classes.iter().flat_map(|c| c.decisions.iter()))
+        .filter(|d| d.verdict == Verdict::Accept && !d.is_policy)
+        .filter_map(|d| d.span)
+        .collect();
+    fw.port_texts
+        .extend(texts.iter().filter(|t| accepts.contains(&t.rule)));
+}
+
 /// One firewall from the walks of every class: open to all where every class gets
 /// through; the largest class (the general public) stands for the rest in labels.
 fn merge_classes(family: Family, runs: Vec<(AddrSet, Firewall)>) -> Firewall {
@@ -504,6 +522,7 @@ impl<'r> Eval<'r> {
             // The lowering format names its own dialect.
             dialect: crate::facts::Dialect::Iptables,
             layers: Vec::new(),
+            port_texts: Vec::new(),
         }
     }
 

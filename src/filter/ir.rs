@@ -6,6 +6,9 @@
 //! rates, unknown extensions) arrive already judged per [`Packet`] as [`Applies`].
 
 pub use crate::addrset::{AddrSet, Family};
+/// Where a rule's port value is written: a side table a lowering fills and
+/// [`crate::filter::eval::attach_port_texts`] hands to the facts.
+pub use crate::facts::{PortSyntax, PortText};
 use crate::portset::PortSet;
 use crate::source::Span;
 use std::borrow::Cow;

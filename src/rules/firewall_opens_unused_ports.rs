@@ -44,7 +44,9 @@ impl Rule for FirewallOpensUnusedPorts {
             seen.push(span);
             let unused = unused_ftp_ports(&rule.rule_ports, &passive, &used);
             if !unused.is_empty() {
-                out.push(self.report(rule, span, &unused, &host.servers));
+                let keep = rule.rule_ports.difference(&unused);
+                let fix = super::firewall_fix::narrow(fw, rule, &keep);
+                out.push(self.report(rule, span, &unused, &host.servers).with_fixes(fix));
             }
         }
     }

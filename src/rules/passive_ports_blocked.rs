@@ -118,10 +118,11 @@ impl PassivePortsBlocked {
             }
         }
         let d = d.with_help(help(server, fw, shut, &open_part));
-        match narrowed_range_fix(server, &open_part) {
+        let d = match narrowed_range_fix(server, &open_part) {
             Some((title, edits)) => d.with_unsafe_fix(title, edits),
             None => d,
-        }
+        };
+        d.with_fixes(super::firewall_fix::widen(fw, class, ports, shut))
     }
 }
 

@@ -189,6 +189,7 @@ fn port(value: &str, span: Span) -> Option<Port> {
         lo,
         hi,
         span,
+        value: None,
     })
 }
 
@@ -316,6 +317,7 @@ pub fn rich_rule(text: &str, span: Span) -> Option<RichRule> {
                     lo,
                     hi,
                     span,
+                    value: None,
                 });
             }
             ("port", "protocol") => {

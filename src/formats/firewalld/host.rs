@@ -234,12 +234,36 @@ fn cross_problems(config: &Config, default_span: Option<Span>) -> Vec<Problem> {
 
 /// The host's firewall facts; lines firewalld builds in have no span of their own.
 pub fn facts(host: &FirewalldHost, primary: &SourceFile) -> crate::facts::FileFacts {
-    iptables::generated_facts(
+    let mut facts = iptables::generated_facts(
         &host.ruleset,
         primary,
         crate::facts::Dialect::Firewalld,
         |_| true,
-    )
+    );
+    let texts = port_texts(&host.config);
+    for fw in [&mut facts.firewall, &mut facts.firewall_v6]
+        .into_iter()
+        .flatten()
+    {
+        crate::filter::eval::attach_port_texts(fw, &texts);
+    }
+    facts
+}
+
+/// A zone's `<port port="lo-hi" protocol="tcp"/>` elements, each the rule it lowers to.
+fn port_texts(config: &Config) -> Vec<crate::facts::PortText> {
+    let ports = config.zones.iter().flat_map(|z| z.ports.iter());
+    ports
+        .filter(|p| p.protocol == "tcp")
+        .filter_map(|p| {
+            Some(crate::facts::PortText {
+                rule: p.span,
+                syntax: crate::facts::PortSyntax::Dash,
+                value: p.value?,
+                second: None,
+            })
+        })
+        .collect()
 }
 
 #[cfg(test)]

@@ -46,6 +46,8 @@ pub struct Port {
     pub lo: u16,
     pub hi: u16,
     pub span: Span,
+    /// The `port="…"` value itself, when written without entities or spaces.
+    pub value: Option<Span>,
 }
 
 /// `<source address="198.51.100.0/24"/>` (a source by MAC or ipset matches
@@ -351,13 +353,18 @@ fn protocol(e: &Element) -> Result<String, String> {
 }
 
 fn port(e: &Element) -> Result<Port, String> {
-    let text = e.attr("port").map(|a| a.value.as_str()).unwrap_or("");
+    let attr = e.attr("port");
+    let text = attr.map(|a| a.value.as_str()).unwrap_or("");
     let (lo, hi) = port_range(text)?;
+    let value = attr
+        .filter(|a| a.value_span.range().len() == a.value.len())
+        .map(|a| a.value_span);
     Ok(Port {
         protocol: protocol(e)?,
         lo,
         hi,
         span: e.tag,
+        value,
     })
 }
 

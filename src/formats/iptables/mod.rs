@@ -28,7 +28,7 @@ pub use shadow::{Shadowed, shadowed_rules};
 use super::Format;
 use super::backup::Restored;
 use crate::addrset::AddrSet;
-use crate::facts::{Firewall, Uncertainty};
+use crate::facts::{Firewall, PortText, Uncertainty};
 use crate::filter::ir::{self as filter, ANY_ADDR, AddrRef, Base, BaseKind, Hook};
 use crate::portset::PortSet;
 use crate::source::{SourceFile, Span};
@@ -232,6 +232,8 @@ pub struct Ruleset {
     pub pure_ftpd: Vec<crate::formats::pureftpd::Config>,
     /// The ruleset a script's `nft` commands build, when it runs nft.
     pub nft: Option<crate::formats::nftables::File>,
+    /// Where accept rules' destination ports are written, for fixes.
+    pub port_texts: Vec<PortText>,
 }
 
 impl Ruleset {
@@ -249,6 +251,7 @@ impl Ruleset {
             pure_ftpd: Vec::new(),
             nft: None,
             outcome: crate::scripts::Outcome::default(),
+            port_texts: Vec::new(),
         }
     }
 
@@ -265,10 +268,47 @@ impl Ruleset {
         }
     }
 
+    /// Records where an accept rule's destination-port value is written, when
+    /// the text in `source` is that value itself (not a variable or a loop's word).
+    pub(crate) fn note_port_text(&mut self, source: &SourceFile, cmd: &rule::Command<'_>) {
+        if cmd.rule.target != Target::Accept {
+            return;
+        }
+        let Some((syntax, span, text)) = &cmd.port_text else {
+            return;
+        };
+        if let Some(value) = exact_value(source, *span, text) {
+            self.port_texts.push(PortText {
+                rule: cmd.rule.span,
+                syntax: *syntax,
+                value,
+                second: None,
+            });
+        }
+    }
+
     /// Every table of one family that exists, in [`TableKind`] order.
     pub fn all_tables(&self) -> impl Iterator<Item = &Table> {
         self.tables.iter().chain(self.tables_v6.iter()).flatten()
     }
+}
+
+/// The span of `text` inside `span` when the file holds it there as written,
+/// bare or in one pair of quotes.
+pub(crate) fn exact_value(source: &SourceFile, span: Span, text: &str) -> Option<Span> {
+    if span.file != source.id || text.is_empty() {
+        return None;
+    }
+    let (start, end) = (span.start as usize, span.end as usize);
+    let written = source.text.get(start..end)?;
+    if written == text {
+        return Some(span);
+    }
+    let quoted = ['"', '\'']
+        .into_iter()
+        .any(|q| written.len() == text.len() + 2 && written.starts_with(q) && written.ends_with(q));
+    (quoted && written.get(1..written.len() - 1) == Some(text))
+        .then(|| source.span(start + 1, end - 1))
 }
 
 /// The port and address sets rules refer to, each stored once.
@@ -382,6 +422,8 @@ pub fn generated_facts(
     let anchor = Some(primary.span(0, 0));
     let unspan = |fw: &mut Firewall| {
         fw.dialect = dialect;
+        // The program writes those rules from its own files: the value to edit is there.
+        fw.port_texts.clear();
         if fw.default_policy.span == anchor {
             fw.default_policy.span = None;
         }
@@ -425,6 +467,7 @@ pub fn facts(ruleset: &Ruleset, source: &SourceFile) -> (Option<Firewall>, Optio
     }
     let evaluate = |tables, family| {
         let mut fw = crate::filter::eval::firewall_facts(&ruleset.lower(tables, family), source.id);
+        crate::filter::eval::attach_port_texts(&mut fw, &ruleset.port_texts);
         fw.uncertain
             .extend(ruleset.unknowns.iter().map(|u| Uncertainty {
                 span: u.span,

@@ -8,6 +8,7 @@ use super::names::{self, EPHEMERAL};
 use super::{Applies, Family, Interner, Packet, PortRef, Proto, Rule, Sets, StateMatch, TableKind};
 use super::{ProblemKind, Target};
 use crate::addrset::{AddrSet, clients_of};
+use crate::facts::PortSyntax;
 use crate::filter::class::applies_to;
 use crate::portset::PortSet;
 use crate::source::{FileId, Span};
@@ -78,6 +79,9 @@ pub struct Command<'a> {
     /// Kernel-side checks that depend on the chain (done when the rule is added).
     pub needs: Needs,
     pub unknowns: Vec<(Span, String)>,
+    /// The destination-port value as written, when the rule has exactly one
+    /// destination-port match and it is not negated: its syntax, span and text.
+    pub port_text: Option<(PortSyntax, Span, Cow<'a, str>)>,
 }
 
 /// Where a target or match is valid; checked against the chain when the rule is added.
@@ -580,6 +584,8 @@ struct Parser<'a, 'b> {
     reject_tcp_reset: bool,
     multiport_seen: bool,
     multiport_slots: u32,
+    dport_text: Option<(PortSyntax, Span, Cow<'a, str>)>,
+    dport_matches: u8,
 }
 
 const OPT_PROTOCOL: u32 = 1;
@@ -642,6 +648,8 @@ impl<'a, 'b> Parser<'a, 'b> {
             reject_tcp_reset: false,
             multiport_seen: false,
             multiport_slots: 0,
+            dport_text: None,
+            dport_matches: 0,
         }
     }
 
@@ -1390,6 +1398,7 @@ impl<'a, 'b> Parser<'a, 'b> {
             self.span_at(at)
         };
         self.hash_opt(canonical, Some(&value), invert);
+        self.note_dport(ext, canonical, (&value, vspan), invert);
         match ext {
             Ext::Tcp | Ext::Udp => self.tcp_udp_option(idx, canonical, &value, vspan, invert),
             Ext::Multiport => self.multiport_option(idx, canonical, &value, vspan, invert),
@@ -1689,6 +1698,27 @@ impl<'a, 'b> Parser<'a, 'b> {
             _ => {}
         }
         Ok(())
+    }
+
+    /// Where a destination-port value is written, for fixes that rewrite it.
+    fn note_dport(
+        &mut self,
+        ext: Ext,
+        canonical: &str,
+        value: (&Cow<'a, str>, Span),
+        invert: bool,
+    ) {
+        let syntax = match (ext, canonical) {
+            (Ext::Tcp | Ext::Udp, "destination-port" | "dport") => PortSyntax::Iptables,
+            (Ext::Multiport, "destination-ports" | "dports") => PortSyntax::Multiport,
+            (Ext::Multiport, "ports") => {
+                self.dport_matches = self.dport_matches.saturating_add(1);
+                return;
+            }
+            _ => return,
+        };
+        self.dport_matches = self.dport_matches.saturating_add(1);
+        self.dport_text = (!invert).then(|| (syntax, value.1, value.0.clone()));
     }
 
     /// A tcp/udp `--sport`/`--dport` value, given at most once per match.
@@ -2008,6 +2038,7 @@ impl<'a, 'b> Parser<'a, 'b> {
             rule,
             needs,
             unknowns: self.unknowns,
+            port_text: self.dport_text.filter(|_| self.dport_matches == 1),
         })
     }
 

@@ -397,6 +397,7 @@ impl<'s> SaveParser<'s> {
                         ports: rs.ports(cmd.rule.key_in),
                     });
                 }
+                rs.note_port_text(self.source, &cmd);
                 self.replay.apply(rs, cmd, self.family);
             }
             // A `-4` line in an IPv6 file, or `-6` in an IPv4 one.

@@ -242,6 +242,25 @@ fn read(
     rs
 }
 
+/// Where `ufw allow LO:HI/tcp` writes its ports, when the word is written as is.
+fn ufw_port_text(source: &SourceFile, args: &[Word], rule: Span) -> Option<crate::facts::PortText> {
+    let [allow, spec] = args else { return None };
+    let ports = spec
+        .text
+        .strip_suffix("/tcp")
+        .filter(|_| allow.text == "allow")?;
+    if ports.is_empty() || !ports.bytes().all(|b| b.is_ascii_digit() || b == b':') {
+        return None;
+    }
+    let word = super::exact_value(source, spec.span, &spec.text)?;
+    Some(crate::facts::PortText {
+        rule,
+        syntax: crate::facts::PortSyntax::Colon,
+        value: source.span(word.start as usize, word.start as usize + ports.len()),
+        second: None,
+    })
+}
+
 /// ufw's restore text, every line's spans at the ufw command it comes from.
 fn lowered_ufw(rs: &mut Ruleset, source: &SourceFile, lines: &[(String, Span)], family: Family) {
     let mut parser = SaveParser::new(source, family, false);
@@ -390,6 +409,8 @@ impl Reader<'_> {
             // (so no port is claimed blocked that the script may have opened).
             if args.iter().all(Word::is_known) && (c.uncertain.is_none() || ufw::opens(args)) {
                 self.ufw.command(args, c.span);
+                rs.port_texts
+                    .extend(ufw_port_text(self.source, args, c.span));
             }
             return;
         }
@@ -499,6 +520,7 @@ impl Reader<'_> {
                         ports: rs.ports(cmd.rule.key_in),
                     });
                 }
+                rs.note_port_text(self.source, &cmd);
                 self.replay.apply(rs, cmd, family);
                 if let Some(check) = checked {
                     self.checks.applied(rs, check, family);

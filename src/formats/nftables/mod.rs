@@ -57,6 +57,7 @@ pub fn facts(file: &File, src: &SourceFile) -> (Option<Firewall>, Option<Firewal
                 let mut fw =
                     crate::filter::eval::firewall_facts(&lower::lower(file, family), src.id);
                 fw.dialect = crate::facts::Dialect::Nftables;
+                crate::filter::eval::attach_port_texts(&mut fw, &port_texts(file));
                 fw
             })
     };
@@ -65,6 +66,29 @@ pub fn facts(file: &File, src: &SourceFile) -> (Option<Firewall>, Option<Firewal
         unreachable_over_ipv6(fw, *span);
     }
     (one(Family::V4), v6)
+}
+
+/// Where the accept rules' destination ports are written (see `model::Rule::port_text`).
+fn port_texts(file: &File) -> Vec<crate::facts::PortText> {
+    let rules = file
+        .tables
+        .iter()
+        .flat_map(|t| t.chains.iter().flat_map(|c| c.rules.iter()));
+    rules
+        .filter(|r| {
+            r.items
+                .contains(&model::Item::Verdict(model::Verdict::Accept))
+        })
+        .filter_map(|r| {
+            let (syntax, value) = r.port_text?;
+            Some(crate::facts::PortText {
+                rule: r.span,
+                syntax,
+                value,
+                second: None,
+            })
+        })
+        .collect()
 }
 
 /// Neighbour solicitations dropped: no IPv6 connection gets as far as the rules.

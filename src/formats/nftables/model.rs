@@ -172,4 +172,7 @@ pub enum Item {
 pub struct Rule {
     pub span: Span,
     pub items: Vec<Item>,
+    /// Where its one destination-port match's value is written in the file
+    /// (a word or a `{ }` set), when written there and not through a define.
+    pub port_text: Option<(crate::facts::PortSyntax, Span)>,
 }

@@ -6,6 +6,7 @@
 
 use super::lex::{Kind, Token, lex};
 use super::model::*;
+use crate::facts::PortSyntax;
 use crate::source::SourceFile;
 use std::collections::HashMap;
 
@@ -21,6 +22,8 @@ struct Parser<'s> {
     script: bool,
     /// A script's command: see [`parse_command`].
     strict: bool,
+    /// Token range of the last match's value.
+    last_value: (usize, usize),
 }
 
 /// Parse a whole file.
@@ -49,6 +52,7 @@ pub fn parse_in(src: &SourceFile, env: &Env) -> File {
         file,
         script: false,
         strict: false,
+        last_value: (0, 0),
     };
     p.top();
     p.file
@@ -69,6 +73,7 @@ pub fn parse_command(src: &SourceFile, toks: Vec<Token>, strict: bool, file: &mu
         file: scratch,
         script: true,
         strict,
+        last_value: (0, 0),
     };
     p.top();
     *file = p.file;
@@ -949,9 +954,11 @@ impl<'s> Parser<'s> {
         let start = self.peek().map_or(0, |t| t.start);
         let mut items = Vec::new();
         let mut terminal: Option<(usize, usize)> = None;
+        let mut dports = DportMatches::default();
         while !self.at_end_of_statement() {
             let at = self.peek().map_or(0, |t| t.start);
             let item = self.item()?;
+            dports.note(&item, self.last_value);
             let end = self.toks[self.pos - 1].end;
             if let Some((ts, _)) = terminal {
                 if item != Item::Other || !self.toks_text_at(at, "comment") {
@@ -975,7 +982,23 @@ impl<'s> Parser<'s> {
         Ok(Rule {
             span: self.src.span(start, end),
             items,
+            port_text: dports.written(self),
         })
+    }
+
+    /// The span of tokens `from..to` when they are the file's own text there.
+    fn written(&self, (from, to): (usize, usize)) -> Option<crate::source::Span> {
+        let toks = self.toks.get(from..to)?;
+        let (first, last) = (toks.first()?, toks.last()?);
+        let before = from.checked_sub(1).and_then(|i| self.toks.get(i));
+        let in_place = before.is_none_or(|b| b.end <= first.start)
+            && self.toks.get(to).is_none_or(|n| last.end <= n.start)
+            && toks.windows(2).all(|w| w[0].end <= w[1].start)
+            && toks
+                .iter()
+                .all(|t| t.kind != Kind::Str && self.src.text.get(t.start..t.end) == Some(&t.text));
+        let text = self.src.text.get(first.start..last.end)?;
+        (in_place && !text.contains('$')).then(|| self.src.span(first.start, last.end))
     }
 
     fn toks_text_at(&self, start: usize, text: &str) -> bool {
@@ -1130,7 +1153,9 @@ impl<'s> Parser<'s> {
             }
             _ => {}
         }
+        let from = self.pos;
         let value = self.value()?;
+        self.last_value = (from, self.pos);
         Ok(Item::Match {
             key,
             negated,
@@ -1200,6 +1225,40 @@ impl<'s> Parser<'s> {
             (Ok(lo), Ok(hi)) => Ok(Some((lo, hi))),
             _ => Ok(None),
         }
+    }
+}
+
+/// The destination-port matches of one rule: how many, and the value of the last.
+#[derive(Default)]
+struct DportMatches {
+    count: u8,
+    value: Option<(PortSyntax, (usize, usize))>,
+}
+
+impl DportMatches {
+    fn note(&mut self, item: &Item, value: (usize, usize)) {
+        let Item::Match {
+            key,
+            negated,
+            value: v,
+        } = item
+        else {
+            return;
+        };
+        if !matches!(key.as_str(), "tcp dport" | "th dport") {
+            return;
+        }
+        self.count = self.count.saturating_add(1);
+        self.value = match v {
+            Value::List(words) if words.len() == 1 && !negated => Some((PortSyntax::Nft, value)),
+            Value::Anon(_) if !negated => Some((PortSyntax::NftSet, value)),
+            _ => None,
+        };
+    }
+
+    fn written(&self, p: &Parser<'_>) -> Option<(PortSyntax, crate::source::Span)> {
+        let (syntax, value) = self.value.filter(|_| self.count == 1 && !p.script)?;
+        Some((syntax, p.written(value)?))
     }
 }
 

@@ -441,6 +441,7 @@ mod tests {
         let rule = |n: u32, v: Verdict| Rule {
             span: Span::new(FileId(0), n as usize, n as usize),
             items: vec![Item::Verdict(v)],
+            port_text: None,
         };
         let a = rule(1, Verdict::Accept);
         let d = rule(2, Verdict::Drop);

@@ -1,0 +1,369 @@
+//! The firewall side of a port mismatch, fixed: `--fix --unsafe-fixes` rewrites
+//! only the port value of one accept rule, in that rule's own syntax, the finding
+//! is gone, and the real iptables-restore / nft loads the fixed file.
+//!
+//! `--unsafe-fixes` applies the first fix of a finding, which for
+//! `passive-ports-blocked` is the server-side one when the server has one: the
+//! trees here use ProFTPD, whose range has no fix of its own, so the firewall
+//! fix is the one applied.
+
+mod support {
+    #![allow(dead_code)]
+    pub mod netns;
+    pub mod requirements;
+}
+
+use std::path::Path;
+use std::process::{Command, Output};
+use support::requirements::ready;
+
+const PROFTPD: &str = "ServerName \"files\"\nServerType standalone\nPort 21\nUseIPv6 off\nPassivePorts 49152 49200\nMaxInstances 20\n";
+
+fn pasvlint(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_pasvlint"))
+        .args(args)
+        .output()
+        .expect("run pasvlint")
+}
+
+fn concise(root: &Path) -> String {
+    let out = pasvlint(&[
+        "check",
+        "--isolated",
+        "--format",
+        "concise",
+        root.to_str().unwrap(),
+    ]);
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// A host tree under a temp dir: each `(path, text)` written below it.
+fn tree(files: &[(&str, &str)]) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    for (path, text) in files {
+        let at = dir.path().join(path);
+        std::fs::create_dir_all(at.parent().unwrap()).unwrap();
+        std::fs::write(at, text).unwrap();
+    }
+    dir
+}
+
+/// Applies the unsafe fixes of `rule` and returns the firewall file's new text.
+fn fix(dir: &Path, rule: &str, firewall: &str) -> String {
+    let out = pasvlint(&[
+        "check",
+        "--isolated",
+        "--fix",
+        "--unsafe-fixes",
+        "--select",
+        rule,
+        dir.to_str().unwrap(),
+    ]);
+    assert!(out.status.code().is_some_and(|c| c <= 1), "{out:?}");
+    std::fs::read_to_string(dir.join(firewall)).unwrap()
+}
+
+/// `after` is `before` with only `old` (found once, after `marker`) replaced by `new`.
+fn only_value_changed(before: &str, after: &str, marker: &str, old: &str, new: &str) {
+    let at = before.find(marker).expect("marker") + marker.len();
+    assert!(before[at..].starts_with(old), "{before}");
+    let expected = format!("{}{new}{}", &before[..at], &before[at + old.len()..]);
+    assert_eq!(after, expected);
+}
+
+fn assert_gone(dir: &Path, rule: &str) {
+    let left = concise(dir);
+    assert!(!left.contains(rule), "{rule} still reported: {left}");
+}
+
+fn netns(purpose: &str) -> support::netns::Netns {
+    support::netns::Netns::create(support::netns::unique_name(purpose)).unwrap()
+}
+
+const DUMP: &str = "*filter\n:INPUT DROP [0:0]\n:FORWARD DROP [0:0]\n:OUTPUT ACCEPT [0:0]\n-A INPUT -i lo -j ACCEPT\n-A INPUT -m conntrack --ctstate ESTABLISHED -j ACCEPT\n-A INPUT -p tcp --dport 21 -j ACCEPT\n-A INPUT -p tcp -m tcp --dport \"49152:49180\" -j ACCEPT\nCOMMIT\n";
+
+#[test]
+fn an_iptables_dump_rule_is_widened_to_the_passive_range() {
+    let dir = tree(&[
+        ("etc/proftpd/proftpd.conf", PROFTPD),
+        ("etc/iptables/rules.v4", DUMP),
+    ]);
+    let after = fix(dir.path(), "passive-ports-blocked", "etc/iptables/rules.v4");
+    only_value_changed(DUMP, &after, "--dport \"", "49152:49180", "49152:49200");
+    assert_gone(dir.path(), "passive-ports-blocked");
+    if !ready(
+        "an_iptables_dump_rule_is_widened_to_the_passive_range",
+        &[],
+        &["iptables-restore", "iptables-save", "ip"],
+    ) {
+        return;
+    }
+    let ns = netns("fwwiden");
+    ns.load_iptables(&dir.path().join("etc/iptables/rules.v4"))
+        .expect("the fixed dump loads");
+    let saved = ns.command("iptables-save").output().unwrap();
+    let saved = String::from_utf8_lossy(&saved.stdout);
+    assert!(
+        saved
+            .lines()
+            .any(|l| l == "-A INPUT -p tcp -m tcp --dport 49152:49200 -j ACCEPT"),
+        "{saved}"
+    );
+}
+
+const MULTIPORT: &str = "*filter\n:INPUT DROP [0:0]\n-A INPUT -m conntrack --ctstate ESTABLISHED -j ACCEPT\n-A INPUT -p tcp -m multiport --dports 21,49152:49160,49170 -j ACCEPT\nCOMMIT\n";
+
+#[test]
+fn a_multiport_list_takes_the_blocked_ports_in() {
+    let dir = tree(&[
+        ("etc/proftpd/proftpd.conf", PROFTPD),
+        ("etc/iptables/rules.v4", MULTIPORT),
+    ]);
+    let after = fix(dir.path(), "passive-ports-blocked", "etc/iptables/rules.v4");
+    only_value_changed(
+        MULTIPORT,
+        &after,
+        "--dports ",
+        "21,49152:49160,49170",
+        "21,49152:49200",
+    );
+    assert_gone(dir.path(), "passive-ports-blocked");
+    if !ready(
+        "a_multiport_list_takes_the_blocked_ports_in",
+        &[],
+        &["iptables-restore", "ip"],
+    ) {
+        return;
+    }
+    netns("fwmulti")
+        .load_iptables(&dir.path().join("etc/iptables/rules.v4"))
+        .expect("the fixed dump loads");
+}
+
+const SCRIPT: &str = "#!/bin/sh\nset -e\niptables -P INPUT DROP\niptables -A INPUT -m conntrack --ctstate ESTABLISHED,RELATED -j ACCEPT\niptables -A INPUT -p tcp --dport 21 -j ACCEPT\niptables -A INPUT -p tcp --dport '49152:49170' -j ACCEPT\n";
+
+#[test]
+fn an_iptables_script_rule_is_widened_inside_its_quotes() {
+    let dir = tree(&[
+        ("etc/proftpd/proftpd.conf", PROFTPD),
+        ("firewall.sh", SCRIPT),
+    ]);
+    let after = fix(dir.path(), "passive-ports-blocked", "firewall.sh");
+    only_value_changed(SCRIPT, &after, "--dport '", "49152:49170", "49152:49200");
+    assert_gone(dir.path(), "passive-ports-blocked");
+}
+
+#[test]
+fn a_port_written_through_a_variable_gets_no_firewall_fix() {
+    let script = "#!/bin/sh\nPASV=49152:49170\niptables -P INPUT DROP\niptables -A INPUT -m conntrack --ctstate ESTABLISHED -j ACCEPT\niptables -A INPUT -p tcp --dport 21 -j ACCEPT\niptables -A INPUT -p tcp --dport $PASV -j ACCEPT\n";
+    let dir = tree(&[
+        ("etc/proftpd/proftpd.conf", PROFTPD),
+        ("firewall.sh", script),
+    ]);
+    let after = fix(dir.path(), "passive-ports-blocked", "firewall.sh");
+    assert_eq!(after, script);
+    assert!(concise(dir.path()).contains("passive-ports-blocked"));
+}
+
+const NFT: &str = "#!/usr/sbin/nft -f\nflush ruleset\n\ntable inet filter {\n    chain input {\n        type filter hook input priority filter; policy drop;\n        ct state established,related accept\n        tcp dport 21 accept\n        tcp dport 49152-49180 accept\n    }\n}\n";
+
+#[test]
+fn an_nftables_range_is_widened() {
+    let dir = tree(&[
+        ("etc/proftpd/proftpd.conf", PROFTPD),
+        ("etc/nftables.conf", NFT),
+    ]);
+    let after = fix(dir.path(), "passive-ports-blocked", "etc/nftables.conf");
+    only_value_changed(
+        NFT,
+        &after,
+        "tcp dport 21 accept\n        tcp dport ",
+        "49152-49180",
+        "49152-49200",
+    );
+    assert_gone(dir.path(), "passive-ports-blocked");
+    nft_checks(
+        &dir.path().join("etc/nftables.conf"),
+        "an_nftables_range_is_widened",
+    );
+}
+
+const NFT_SET: &str = "table inet filter {\n    chain input {\n        type filter hook input priority 0; policy drop;\n        ct state established accept\n        tcp dport { 21, 49152-49160, 49170 } accept\n    }\n}\n";
+
+#[test]
+fn an_nftables_set_is_rewritten_as_a_set() {
+    let dir = tree(&[
+        ("etc/proftpd/proftpd.conf", PROFTPD),
+        ("etc/nftables.conf", NFT_SET),
+    ]);
+    let after = fix(dir.path(), "passive-ports-blocked", "etc/nftables.conf");
+    only_value_changed(
+        NFT_SET,
+        &after,
+        "tcp dport ",
+        "{ 21, 49152-49160, 49170 }",
+        "{ 21, 49152-49200 }",
+    );
+    assert_gone(dir.path(), "passive-ports-blocked");
+    nft_checks(
+        &dir.path().join("etc/nftables.conf"),
+        "an_nftables_set_is_rewritten_as_a_set",
+    );
+}
+
+/// The real nft parses and checks the fixed file (`-c`: nothing is loaded).
+fn nft_checks(file: &Path, test: &str) {
+    if !ready(test, &[], &["nft", "ip"]) {
+        return;
+    }
+    let out = netns("fwnft")
+        .command("nft")
+        .arg("-c")
+        .arg("-f")
+        .arg(file)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "nft -c: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+const ZONE: &str = "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<zone>\n  <short>Public</short>\n  <service name=\"ssh\"/>\n  <port protocol=\"tcp\" port=\"21\"/>\n  <port protocol=\"tcp\" port=\"49152-49180\"/>\n</zone>\n";
+
+#[test]
+fn a_firewalld_zone_port_is_widened() {
+    let dir = tree(&[
+        ("etc/proftpd/proftpd.conf", PROFTPD),
+        ("etc/firewalld/zones/public.xml", ZONE),
+    ]);
+    let after = fix(
+        dir.path(),
+        "passive-ports-blocked",
+        "etc/firewalld/zones/public.xml",
+    );
+    only_value_changed(
+        ZONE,
+        &after,
+        "port=\"21\"/>\n  <port protocol=\"tcp\" port=\"",
+        "49152-49180",
+        "49152-49200",
+    );
+    assert_gone(dir.path(), "passive-ports-blocked");
+    if Command::new("xmllint").arg("--version").output().is_err() {
+        eprintln!("skipping the xmllint check: xmllint is not installed");
+        return;
+    }
+    let out = Command::new("xmllint")
+        .arg("--noout")
+        .arg(dir.path().join("etc/firewalld/zones/public.xml"))
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+}
+
+/// Both fixes are offered: SARIF lists the server's first, then the firewall's.
+#[test]
+fn sarif_lists_the_firewall_fix_after_the_server_fix() {
+    let vsftpd = "listen=YES\nanonymous_enable=NO\nlocal_enable=YES\npasv_min_port=49152\npasv_max_port=49200\n";
+    let dir = tree(&[("etc/vsftpd.conf", vsftpd), ("etc/iptables/rules.v4", DUMP)]);
+    let out = pasvlint(&[
+        "check",
+        "--isolated",
+        "--format",
+        "sarif",
+        "--select",
+        "passive-ports-blocked",
+        dir.path().to_str().unwrap(),
+    ]);
+    let sarif: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let fixes = &sarif["runs"][0]["results"][0]["fixes"];
+    let texts: Vec<String> = fixes
+        .as_array()
+        .expect("fixes")
+        .iter()
+        .map(|f| {
+            let change = &f["artifactChanges"][0];
+            format!(
+                "{} {}",
+                change["artifactLocation"]["uri"].as_str().unwrap_or(""),
+                change["replacements"][0]["insertedContent"]["text"]
+                    .as_str()
+                    .unwrap_or("")
+            )
+        })
+        .collect();
+    assert_eq!(texts.len(), 2, "{texts:?}");
+    assert!(
+        texts[0].ends_with("etc/vsftpd.conf pasv_min_port=49152"),
+        "{texts:?}"
+    );
+    assert!(
+        texts[1].ends_with("etc/iptables/rules.v4 49152:49200"),
+        "{texts:?}"
+    );
+}
+
+const WIDE: &str = "*filter\n:INPUT DROP [0:0]\n-A INPUT -m conntrack --ctstate ESTABLISHED -j ACCEPT\n-A INPUT -p tcp --dport 21 -j ACCEPT\n-A INPUT -p tcp --dport 49152:65535 -j ACCEPT\nCOMMIT\n";
+
+#[test]
+fn a_rule_opening_unused_ports_is_narrowed_to_the_range() {
+    let dir = tree(&[
+        ("etc/proftpd/proftpd.conf", PROFTPD),
+        ("etc/iptables/rules.v4", WIDE),
+    ]);
+    let after = fix(
+        dir.path(),
+        "firewall-opens-unused-ports",
+        "etc/iptables/rules.v4",
+    );
+    only_value_changed(
+        WIDE,
+        &after,
+        "--dport 21 -j ACCEPT\n-A INPUT -p tcp --dport ",
+        "49152:65535",
+        "49152:49200",
+    );
+    assert_gone(dir.path(), "firewall-opens-unused-ports");
+    if !ready(
+        "a_rule_opening_unused_ports_is_narrowed_to_the_range",
+        &[],
+        &["iptables-restore", "ip"],
+    ) {
+        return;
+    }
+    netns("fwnarrow")
+        .load_iptables(&dir.path().join("etc/iptables/rules.v4"))
+        .expect("the fixed dump loads");
+}
+
+#[test]
+fn ports_a_rule_drops_by_name_are_not_opened_behind_it() {
+    let dump = "*filter\n:INPUT DROP [0:0]\n-A INPUT -p tcp --dport 49190:49200 -j DROP\n-A INPUT -p tcp --dport 21 -j ACCEPT\n-A INPUT -p tcp --dport 49152:49189 -j ACCEPT\nCOMMIT\n";
+    let dir = tree(&[
+        ("etc/proftpd/proftpd.conf", PROFTPD),
+        ("etc/iptables/rules.v4", dump),
+    ]);
+    assert_eq!(
+        fix(dir.path(), "passive-ports-blocked", "etc/iptables/rules.v4"),
+        dump
+    );
+    assert!(concise(dir.path()).contains("passive-ports-blocked"));
+}
+
+const UFW: &str = "#!/bin/sh\nufw allow 22/tcp\nufw allow 21/tcp\nufw allow 49152:49170/tcp\nufw --force enable\n";
+
+#[test]
+fn a_ufw_command_is_widened() {
+    let dir = tree(&[("etc/proftpd/proftpd.conf", PROFTPD), ("setup-ufw.sh", UFW)]);
+    let after = fix(dir.path(), "passive-ports-blocked", "setup-ufw.sh");
+    only_value_changed(
+        UFW,
+        &after,
+        "21/tcp\nufw allow ",
+        "49152:49170",
+        "49152:49200",
+    );
+    assert_gone(dir.path(), "passive-ports-blocked");
+}
