@@ -1135,8 +1135,10 @@ fn wrong_type(v: &RegValue, unicode: bool, text: &str) -> Finding {
             end: v.data_span.end - (data.len() - data.trim_end().len()) as u32,
             ..v.data_span
         };
-        return wrong_type_finding(v, &format!("\"PassivePortRange\"=\"{range}\""))
-            .fix(format!("write \"{range}\" as REG_SZ"), vec![(span, format!("\"{range}\""))]);
+        return wrong_type_finding(v, &format!("\"PassivePortRange\"=\"{range}\"")).fix(
+            format!("write \"{range}\" as REG_SZ"),
+            vec![(span, format!("\"{range}\""))],
+        );
     }
     let example = match &v.data {
         RegData::Dword(n) if (5001..=65535).contains(n) => {
@@ -1483,7 +1485,11 @@ mod tests {
         let src = source(text);
         let file = parse(&src);
         let all = findings(&file, &src.text);
-        let fix = all.iter().find(|f| f.rule == RULE_WRONG_TYPE)?.fixes.first()?;
+        let fix = all
+            .iter()
+            .find(|f| f.rule == RULE_WRONG_TYPE)?
+            .fixes
+            .first()?;
         let mut out = text.to_owned();
         for (span, with) in fix.edits.iter().rev() {
             out.replace_range(span.range(), with);
@@ -1499,9 +1505,16 @@ mod tests {
             fixed(&with("hex(2):35,30,30,31,2d,\\\r\n  35,31,30,30,00  ")),
             Some(with("\"5001-5100\"  "))
         );
-        assert_eq!(fixed(&with("hex(2):35,30,30,31,2d,35,31,30,30,00 ; note")), None);
+        assert_eq!(
+            fixed(&with("hex(2):35,30,30,31,2d,35,31,30,30,00 ; note")),
+            None
+        );
         assert_eq!(fixed(&with("dword:00001389")), None);
-        assert_eq!(fixed(&with("hex(2):35,30,30,31,00")), None, "one port, not a range");
+        assert_eq!(
+            fixed(&with("hex(2):35,30,30,31,00")),
+            None,
+            "one port, not a range"
+        );
         assert_eq!(fixed(&with("hex(7):35,2d,36,00,37,00,00")), None);
     }
 
@@ -1511,7 +1524,11 @@ mod tests {
     fn iis5_passive_range() {
         let src = source(IIS5);
         let file = parse(&src);
-        assert!(findings(&file, &src.text).is_empty(), "{:?}", findings(&file, &src.text));
+        assert!(
+            findings(&file, &src.text).is_empty(),
+            "{:?}",
+            findings(&file, &src.text)
+        );
         let facts = facts(&file, &src);
         assert_eq!(facts.ftp.len(), 1);
         assert_eq!(facts.ftp[0].passive.ports().unwrap().to_string(), "5001");

@@ -311,8 +311,7 @@ impl<'a> ReadState<'a> {
             return false;
         };
         if element.name.as_bytes() == name {
-            element.end_name =
-                offset_of(text, name).map(|n| self.source.span(n, n + name.len()));
+            element.end_name = offset_of(text, name).map(|n| self.source.span(n, n + name.len()));
             return true;
         }
         let message = format!(

@@ -206,7 +206,10 @@ fn loop_variable_percents(
     letter: &str,
 ) -> Option<impl Iterator<Item = usize>> {
     let text = line.get(statement.clone())?;
-    let letter = letter.chars().next().filter(|_| letter.chars().count() == 1)?;
+    let letter = letter
+        .chars()
+        .next()
+        .filter(|_| letter.chars().count() == 1)?;
     if !parentheses_close(text) || text.ends_with('^') {
         return None;
     }
