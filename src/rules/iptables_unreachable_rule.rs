@@ -109,13 +109,14 @@ fn stands_alone(text: &str, start: usize, end: usize) -> bool {
     let before = text[..start].lines().rev().find(code).unwrap_or("").trim();
     let after = text[end..].lines().find(code).unwrap_or("").trim();
     let chains = ["&&", "||", "|", "\\"].iter().any(|op| before.ends_with(op));
-    let opens = ["then", "do", "else", "{", "(", ")"]
-        .iter()
-        .any(|w| before == *w || before.ends_with(&format!(" {w}")) || before.ends_with(&format!(";{w}")));
-    let closes = ["fi", "done", "esac", "}", ")", "else", "elif", ";;"]
-        .iter()
-        .any(|w| after.split([' ', ';']).next() == Some(*w));
-    !chains && !(opens && closes)
+    let last_word = before.rsplit([' ', ';']).next().unwrap_or("");
+    let opens = ["then", "do", "else"].contains(&last_word) || before.ends_with(['{', '(', ')']);
+    let closes = after.starts_with(";;")
+        || ["fi", "done", "esac", "}", ")", "else", "elif"]
+            .iter()
+            .any(|w| after.split([' ', ';']).next() == Some(*w));
+    let empties_block = opens && closes;
+    !(chains || empties_block)
 }
 
 /// Any `-D`, `-R` or numbered `-I`: deleting a rule would shift what they address.
@@ -155,6 +156,7 @@ mod tests {
         assert!(!alone(&format!("if x; then\n  # only\n  {rule}fi\n"), rule));
         assert!(!alone(&format!("for p in 1; do\n{rule}done\n"), rule));
         assert!(!alone(&format!("a &&\n{rule}b\n"), rule));
+        assert!(!alone(&format!("case $1 in\n  up)\n    {rule}    ;;\nesac\n"), rule));
     }
 
     #[test]
