@@ -484,7 +484,7 @@ impl Format {
 /// (each finding names its rule); empty for other formats.
 pub fn windows_findings(file: &ParsedFile) -> Vec<winfw::Finding> {
     match &file.doc {
-        Document::RegFile(reg) => regfile::findings(reg),
+        Document::RegFile(reg) => regfile::findings(reg, &file.source.text),
         Document::WindowsScript(script) => winscript::findings(script).to_vec(),
         _ => Vec::new(),
     }

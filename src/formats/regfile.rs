@@ -1068,14 +1068,15 @@ pub fn passive_range_problems(file: &RegFile) -> Vec<(Span, String)> {
 }
 
 /// Every finding of the file: syntax while parsing, then the meaning checks.
-pub fn findings(file: &RegFile) -> Vec<Finding> {
+/// `text` is the file's decoded text, which the fixes edit.
+pub fn findings(file: &RegFile, text: &str) -> Vec<Finding> {
     let mut out = file.findings.clone();
-    out.extend(passive_port_range_placement(file));
+    out.extend(passive_port_range_placement(file, text));
     out.extend(firewall_findings(file));
     out
 }
 
-fn passive_port_range_placement(file: &RegFile) -> Vec<Finding> {
+fn passive_port_range_placement(file: &RegFile, text: &str) -> Vec<Finding> {
     let mut out = Vec::new();
     for k in file.keys().filter(|k| !k.deleted) {
         let norm = normalize_key(&k.path);
@@ -1109,19 +1110,58 @@ fn passive_port_range_placement(file: &RegFile) -> Vec<Finding> {
                 .help("move the value to [HKEY_LOCAL_MACHINE\\SYSTEM\\CurrentControlSet\\Services\\MSFTPSVC\\Parameters]"),
             );
         } else if is_passive_port_range(v) && v.data.as_reg_sz(file.unicode).is_none() {
-            out.push(wrong_type(v));
+            out.push(wrong_type(v, file.unicode, text));
         }
     }
     out
 }
 
-fn wrong_type(v: &RegValue) -> Finding {
+/// The range a `hex(N):` PassivePortRange holds, when its bytes are exactly a
+/// range string IIS accepts (`hex(2):35,00,...` for "5001-5100"): then writing
+/// it as REG_SZ is what the author meant. A dword holds no range.
+fn range_in_hex(data: &RegData, unicode: bool) -> Option<String> {
+    let RegData::Hex { bytes, .. } = data else {
+        return None;
+    };
+    let text = decode_hex_string(bytes, unicode);
+    let (lo, hi) = text.split_once('-')?;
+    let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+    if !digits(lo) || !digits(hi) {
+        return None;
+    }
+    matches!(
+        iis6_passive_range(Some(&text)),
+        RangeVerdict::Ports {
+            deliberate: true,
+            ..
+        }
+    )
+    .then_some(text)
+}
+
+fn wrong_type(v: &RegValue, unicode: bool, text: &str) -> Finding {
+    let data = text.get(v.data_span.range()).unwrap_or(";");
+    // A comment inside or after the hex lines stays where it is: no fix then.
+    if let (Some(range), false) = (range_in_hex(&v.data, unicode), data.contains(';')) {
+        let span = Span {
+            end: v.data_span.end - (data.len() - data.trim_end().len()) as u32,
+            ..v.data_span
+        };
+        return wrong_type_finding(v, &format!("\"PassivePortRange\"=\"{range}\"")).fix(
+            format!("write \"{range}\" as REG_SZ"),
+            vec![(span, format!("\"{range}\""))],
+        );
+    }
     let example = match &v.data {
         RegData::Dword(n) if (5001..=65535).contains(n) => {
             format!("\"PassivePortRange\"=\"{n}-{n}\"")
         }
         _ => "\"PassivePortRange\"=\"5001-5201\"".to_owned(),
     };
+    wrong_type_finding(v, &example)
+}
+
+fn wrong_type_finding(v: &RegValue, example: &str) -> Finding {
     Finding::new(
         RULE_WRONG_TYPE,
         v.data_span,
@@ -1450,7 +1490,44 @@ mod tests {
     }
 
     fn rules_of(file: &RegFile) -> Vec<&'static str> {
-        findings(file).iter().map(|f| f.rule).collect()
+        findings(file, "").iter().map(|f| f.rule).collect()
+    }
+
+    fn fixed(text: &str) -> Option<String> {
+        let src = source(text);
+        let file = parse(&src);
+        let all = findings(&file, &src.text);
+        let fix = all
+            .iter()
+            .find(|f| f.rule == RULE_WRONG_TYPE)?
+            .fixes
+            .first()?;
+        let mut out = text.to_owned();
+        for (span, with) in fix.edits.iter().rev() {
+            out.replace_range(span.range(), with);
+        }
+        Some(out)
+    }
+
+    #[test]
+    fn a_range_in_hex_bytes_is_rewritten_as_a_string() {
+        let key = "REGEDIT4\r\n[HKEY_LOCAL_MACHINE\\SYSTEM\\CurrentControlSet\\Services\\MSFTPSVC\\Parameters]\r\n";
+        let with = |data: &str| format!("{key}\"PassivePortRange\"={data}\r\n");
+        assert_eq!(
+            fixed(&with("hex(2):35,30,30,31,2d,\\\r\n  35,31,30,30,00  ")),
+            Some(with("\"5001-5100\"  "))
+        );
+        assert_eq!(
+            fixed(&with("hex(2):35,30,30,31,2d,35,31,30,30,00 ; note")),
+            None
+        );
+        assert_eq!(fixed(&with("dword:00001389")), None);
+        assert_eq!(
+            fixed(&with("hex(2):35,30,30,31,00")),
+            None,
+            "one port, not a range"
+        );
+        assert_eq!(fixed(&with("hex(7):35,2d,36,00,37,00,00")), None);
     }
 
     const IIS5: &str = "Windows Registry Editor Version 5.00\r\n\r\n[HKEY_LOCAL_MACHINE\\SYSTEM\\CurrentControlSet\\Services\\MSFTPSVC\\Parameters]\r\n\"PassivePortRange\"=\"5001-5001\"\r\n";
@@ -1459,7 +1536,11 @@ mod tests {
     fn iis5_passive_range() {
         let src = source(IIS5);
         let file = parse(&src);
-        assert!(findings(&file).is_empty(), "{:?}", findings(&file));
+        assert!(
+            findings(&file, &src.text).is_empty(),
+            "{:?}",
+            findings(&file, &src.text)
+        );
         let facts = facts(&file, &src);
         assert_eq!(facts.ftp.len(), 1);
         assert_eq!(facts.ftp[0].passive.ports().unwrap().to_string(), "5001");
@@ -1628,7 +1709,7 @@ mod tests {
             let src = source(text);
             let file = parse(&src);
             let _ = facts(&file, &src);
-            let _ = findings(&file);
+            let _ = findings(&file, &src.text);
         }
     }
 }

@@ -13,7 +13,7 @@
 //! FTPS and no source shows when it admits a passive connection.
 
 use crate::addrset::{AddrSet, Family};
-use crate::diag::Diagnostic;
+use crate::diag::{Diagnostic, Fix};
 use crate::facts::{Firewall, Located, Profile, Profiles, Uncertainty};
 use crate::filter::ir::{self, Applies, Base, BaseKind, Hook, PACKETS, Packet, PortRef, Target};
 use crate::portset::PortSet;
@@ -682,6 +682,8 @@ pub struct Finding {
     pub label: String,
     pub help: Option<String>,
     pub related: Vec<(Span, String)>,
+    /// Edits that resolve it, the preferred first (see [`Diagnostic::fixes`]).
+    pub fixes: Vec<Fix>,
 }
 
 impl Finding {
@@ -698,7 +700,28 @@ impl Finding {
             label: label.into(),
             help: None,
             related: Vec::new(),
+            fixes: Vec::new(),
         }
+    }
+
+    /// A fix that changes nothing beyond the finding (`check --fix` applies it).
+    pub fn fix(mut self, title: impl Into<String>, edits: Vec<(Span, String)>) -> Self {
+        self.fixes.push(Fix {
+            title: title.into(),
+            edits,
+            safe: true,
+        });
+        self
+    }
+
+    /// A fix that changes what the host does beyond the finding (`--unsafe-fixes`).
+    pub fn unsafe_fix(mut self, title: impl Into<String>, edits: Vec<(Span, String)>) -> Self {
+        self.fixes.push(Fix {
+            title: title.into(),
+            edits,
+            safe: false,
+        });
+        self
     }
 
     pub fn help(mut self, help: impl Into<String>) -> Self {
@@ -721,6 +744,7 @@ impl Finding {
         for (span, label) in &self.related {
             d = d.with_related(*span, label.clone());
         }
+        d = d.with_fixes(self.fixes.iter().cloned());
         match &self.help {
             Some(h) => d.with_help(h.clone()),
             None => d,

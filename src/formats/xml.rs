@@ -42,6 +42,8 @@ pub struct Element {
     pub attrs: Vec<Attr>,
     /// Text directly inside the element that is not only blanks, trimmed.
     pub text: Vec<Span>,
+    /// The name in the matching end tag; `None` for `<a/>` and unclosed elements.
+    pub end_name: Option<Span>,
 }
 
 impl Element {
@@ -200,6 +202,7 @@ impl<'a> ReadState<'a> {
             children: Vec::new(),
             attrs,
             text: Vec::new(),
+            end_name: None,
         });
         if let Some(p) = parent.and_then(|p| self.tree.elements.get_mut(p)) {
             p.children.push(index);
@@ -304,10 +307,11 @@ impl<'a> ReadState<'a> {
             );
             return false;
         };
-        let Some(element) = self.tree.elements.get(open) else {
+        let Some(element) = self.tree.elements.get_mut(open) else {
             return false;
         };
         if element.name.as_bytes() == name {
+            element.end_name = offset_of(text, name).map(|n| self.source.span(n, n + name.len()));
             return true;
         }
         let message = format!(

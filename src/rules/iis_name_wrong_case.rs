@@ -66,14 +66,19 @@ impl IisNameWrongCase {
     fn check(&self, xml: &XmlTree, words: &Vocabulary, out: &mut Vec<Diagnostic>) {
         for element in &xml.elements {
             if let Some(right) = miscased(&element.name, words.elements) {
-                out.push(self.finding("element", &element.name, right, element.name_span, words));
+                let spans = std::iter::once(element.name_span).chain(element.end_name);
+                let d = self.finding("element", &element.name, right, element.name_span, words);
+                out.push(respelled(d, right, spans));
             }
             if !words.attribute_owners.contains(&element.name.as_str()) {
                 continue;
             }
             for attr in &element.attrs {
                 if let Some(right) = miscased(&attr.name, words.attributes) {
-                    out.push(self.finding("attribute", &attr.name, right, attr.name_span, words));
+                    let d = self.finding("attribute", &attr.name, right, attr.name_span, words);
+                    // Respelling it would repeat an attribute the tag already has.
+                    let spans = element.attr(right).is_none().then_some(attr.name_span);
+                    out.push(respelled(d, right, spans));
                 }
             }
         }
@@ -98,6 +103,15 @@ impl IisNameWrongCase {
         )
         .with_help(format!("write `{right}`"))
     }
+}
+
+/// The name written as IIS spells it, in the start tag and the end tag alike.
+fn respelled(d: Diagnostic, right: &str, spans: impl IntoIterator<Item = Span>) -> Diagnostic {
+    let edits: Vec<_> = spans.into_iter().map(|s| (s, right.to_owned())).collect();
+    if edits.is_empty() {
+        return d;
+    }
+    d.with_fix(format!("write `{right}`"), edits)
 }
 
 /// The known name `name` matches in all but case.

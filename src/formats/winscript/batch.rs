@@ -179,19 +179,77 @@ fn single_percent_for(source: &SourceFile, fx: &mut Effects) {
             let span = |r: std::ops::Range<usize>| source.span(offset + r.start, offset + r.end);
             let s = line.get(var.clone()).unwrap_or("%");
             let letter = s.get(1..).unwrap_or("");
-            fx.findings.push(
-                Finding::new(
-                    RULE_FOR_SINGLE_PERCENT,
-                    span(var.clone()),
-                    format!("`{s}` is the prompt form of a FOR variable: in a batch file cmd rejects this line and the loop never runs"),
-                    "needs %% in a batch file",
-                )
-                .related(span(statement), "this loop does nothing")
-                .help(format!("write %%{letter} for every use of the variable in the batch file")),
-            );
+            let mut finding = Finding::new(
+                RULE_FOR_SINGLE_PERCENT,
+                span(var.clone()),
+                format!("`{s}` is the prompt form of a FOR variable: in a batch file cmd rejects this line and the loop never runs"),
+                "needs %% in a batch file",
+            )
+            .related(span(statement.clone()), "this loop does nothing")
+            .help(format!("write %%{letter} for every use of the variable in the batch file"));
+            if let Some(percents) = loop_variable_percents(line, statement, letter) {
+                let edits = percents.map(|at| (span(at..at + 1), "%%".to_owned()));
+                finding = finding.fix(format!("write %%{letter}"), edits.collect());
+            }
+            fx.findings.push(finding);
         }
         offset += raw.len();
     }
+}
+
+/// Where the `%` of each `%X` (and `%~nxX`) of the loop's variable `X` sits in
+/// `line`, when the statement holds no other `%` and ends on this line: then
+/// doubling those is all the batch form needs.
+fn loop_variable_percents(
+    line: &str,
+    statement: std::ops::Range<usize>,
+    letter: &str,
+) -> Option<impl Iterator<Item = usize>> {
+    let text = line.get(statement.clone())?;
+    let letter = letter
+        .chars()
+        .next()
+        .filter(|_| letter.chars().count() == 1)?;
+    if !parentheses_close(text) || text.ends_with('^') {
+        return None;
+    }
+    let mut out = Vec::new();
+    for (i, _) in text.match_indices('%') {
+        let after = &text[i + 1..];
+        let names_it = after.starts_with(letter) || modified_use(after, letter);
+        if !names_it || out.last().is_some_and(|&p| p + 1 == i) {
+            return None;
+        }
+        out.push(i);
+    }
+    Some(out.into_iter().map(move |i| statement.start + i))
+}
+
+/// `~dpnI` after a `%`: modifiers, then the variable.
+fn modified_use(after: &str, letter: char) -> bool {
+    let Some(rest) = after.strip_prefix('~') else {
+        return false;
+    };
+    let word: String = rest.chars().take_while(char::is_ascii_alphabetic).collect();
+    let Some(modifiers) = word.strip_suffix(letter) else {
+        return false;
+    };
+    modifiers.chars().all(|c| "fdpnxsatz".contains(c))
+}
+
+/// Every `(` outside quotes is closed on the line (a block would go on below).
+fn parentheses_close(text: &str) -> bool {
+    let mut depth = 0i32;
+    let mut quoted = false;
+    for c in text.chars() {
+        match c {
+            '"' => quoted = !quoted,
+            '(' if !quoted => depth += 1,
+            ')' if !quoted => depth -= 1,
+            _ => {}
+        }
+    }
+    depth == 0
 }
 
 /// The byte ranges of a `%X` FOR variable and of the statement.
@@ -317,6 +375,38 @@ mod tests {
         );
         assert!(fx.firewall.is_empty());
         assert_eq!(fx.findings[0].rule, RULE_FOR_SINGLE_PERCENT);
+    }
+
+    fn fixed(line: &str) -> Option<String> {
+        let fx = effects(line);
+        let fix = fx.findings.first()?.fixes.first()?;
+        let mut text = line.to_owned();
+        for (span, with) in fix.edits.iter().rev() {
+            text.replace_range(span.range(), with);
+        }
+        Some(text)
+    }
+
+    #[test]
+    fn the_loop_variable_and_its_uses_are_doubled() {
+        assert_eq!(
+            fixed("for /L %I in (1,1,3) do echo %I %~nxI\r\n").as_deref(),
+            Some("for /L %%I in (1,1,3) do echo %%I %%~nxI\r\n")
+        );
+    }
+
+    #[test]
+    fn other_percents_leave_the_fix_out() {
+        for line in [
+            "for %I in (a) do echo %I %PATH%\r\n",
+            "for /f \"tokens=1,2\" %a in (x) do echo %a %b\r\n",
+            "for %I in (a) do (\r\n",
+            "for %I in (a) do echo %i\r\n",
+        ] {
+            let fx = effects(line);
+            assert_eq!(fx.findings[0].rule, RULE_FOR_SINGLE_PERCENT, "{line}");
+            assert_eq!(fixed(line), None, "{line}");
+        }
     }
 
     #[test]

@@ -1,0 +1,322 @@
+//! `check --fix` on the Windows-side rules (and the iptables rule deletion): each
+//! fixed file is byte for byte the original with only the edit spliced in, in the
+//! file's own encoding and line endings, and the finding is gone. Wine then reads
+//! the fixed files: `reg import` stores the range as REG_SZ, `cmd` runs the loop.
+//!
+//! The Wine test skips with a printed reason when `wine` is missing, unless `CI=true`.
+//! One WINEPREFIX under target/ serves the run.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn pasvlint(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_pasvlint"))
+        .args(args)
+        .output()
+        .expect("run pasvlint")
+}
+
+fn fix(dir: &Path, unsafe_fixes: bool) -> Output {
+    let root = dir.to_str().unwrap();
+    let mut args = vec!["check", "--isolated", "--fix", "--format", "concise", root];
+    if unsafe_fixes {
+        args.insert(3, "--unsafe-fixes");
+    }
+    pasvlint(&args)
+}
+
+fn concise(dir: &Path) -> String {
+    let out = pasvlint(&[
+        "check",
+        "--isolated",
+        "--format",
+        "concise",
+        dir.to_str().unwrap(),
+    ]);
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+fn fixture(rel: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("fixtures/rules")
+        .join(rel)
+}
+
+/// A copy of one fixture file at the same relative place in a fresh directory.
+fn copied(case: &str, file: &str) -> (tempfile::TempDir, PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let to = dir.path().join(file);
+    std::fs::create_dir_all(to.parent().unwrap()).unwrap();
+    std::fs::copy(fixture(case).join(file), &to).unwrap();
+    (dir, to)
+}
+
+fn utf16le_with_bom(text: &str) -> Vec<u8> {
+    let mut out = vec![0xFF, 0xFE];
+    out.extend(text.encode_utf16().flat_map(u16::to_le_bytes));
+    out
+}
+
+fn utf16le_text(bytes: &[u8]) -> String {
+    assert_eq!(bytes.get(..2), Some(&[0xFF, 0xFE][..]), "UTF-16LE BOM kept");
+    let units: Vec<u16> = bytes[2..]
+        .chunks_exact(2)
+        .map(|c| u16::from_le_bytes([c[0], c[1]]))
+        .collect();
+    String::from_utf16(&units).unwrap()
+}
+
+/// `text` with the one occurrence of `from` replaced by `to`.
+fn spliced(text: &str, from: &str, to: &str) -> String {
+    assert_eq!(text.matches(from).count(), 1, "{from:?} once in {text:?}");
+    text.replacen(from, to, 1)
+}
+
+fn assert_fixed(out: &Output, findings: usize) {
+    let said = String::from_utf8_lossy(&out.stderr);
+    let s = if findings == 1 { "" } else { "s" };
+    assert!(
+        said.contains(&format!("fixed {findings} finding{s} in 1 file")),
+        "{said}"
+    );
+}
+
+const HEX2: &str = "hex(2):35,00,30,00,30,00,31,00,2d,00,35,00,31,00,30,00,30,00,\\\r\n  00,00";
+const REG_CASE: &str = "registry-wrong-value-type/bad-hex2-expand-sz";
+const REG_FILE: &str = "exports/ftp-passive.reg";
+
+#[test]
+fn a_utf16_crlf_reg_file_keeps_every_byte_but_the_rewritten_value() {
+    let (dir, reg) = copied(REG_CASE, REG_FILE);
+    let before = std::fs::read(&reg).unwrap();
+    let text = utf16le_text(&before);
+    assert!(text.contains("\r\n") && !text.replace("\r\n", "").contains('\n'));
+    let out = fix(dir.path(), false);
+    assert_fixed(&out, 1);
+    let expected = spliced(&text, HEX2, "\"5001-5100\"");
+    assert_eq!(std::fs::read(&reg).unwrap(), utf16le_with_bom(&expected));
+    let left = concise(dir.path());
+    assert!(!left.contains("registry-wrong-value-type"), "{left}");
+    assert!(
+        !left.contains("passive-range-unrestricted"),
+        "IIS now reads the range: {left}"
+    );
+}
+
+#[test]
+fn a_dword_range_gets_no_fix() {
+    let (dir, reg) = copied("registry-wrong-value-type/bad-dword", REG_FILE);
+    let before = std::fs::read(&reg).unwrap();
+    fix(dir.path(), true);
+    assert_eq!(std::fs::read(&reg).unwrap(), before);
+    assert!(concise(dir.path()).contains("registry-wrong-value-type"));
+}
+
+const CMD_CASE: &str = "batch-for-single-percent/bad-kb-line-pasted";
+
+#[test]
+fn a_crlf_batch_file_keeps_every_byte_but_the_doubled_percents() {
+    let (dir, cmd) = copied(CMD_CASE, "setup-ftp.cmd");
+    let before = std::fs::read_to_string(&cmd).unwrap();
+    assert!(before.ends_with("\r\n"));
+    let out = fix(dir.path(), false);
+    assert_fixed(&out, 1);
+    let line = "FOR /L %I IN (5001,1,5201) DO netsh advfirewall firewall add rule name=\"Passive FTP %I\" dir=in action=allow protocol=TCP localport=%I";
+    let expected = spliced(&before, line, &line.replace("%I", "%%I"));
+    assert_eq!(std::fs::read(&cmd).unwrap(), expected.as_bytes());
+    assert!(!concise(dir.path()).contains("batch-for-single-percent"));
+}
+
+#[test]
+fn a_batch_loop_with_other_percent_signs_is_left_alone() {
+    let dir = tempfile::tempdir().unwrap();
+    let cmd = dir.path().join("open.cmd");
+    let text = "FOR /L %I IN (1,1,3) DO echo %I %COMPUTERNAME%\r\n";
+    std::fs::write(&cmd, text).unwrap();
+    fix(dir.path(), true);
+    assert_eq!(std::fs::read_to_string(&cmd).unwrap(), text);
+}
+
+#[test]
+fn an_iis_element_is_respelled_in_both_tags() {
+    let case = "iis-name-wrong-case/bad-iisftpservice";
+    let file = "WINDOWS/system32/inetsrv/MetaBase.xml";
+    let (dir, xml) = copied(case, file);
+    let before = std::fs::read_to_string(&xml).unwrap();
+    assert_fixed(&fix(dir.path(), false), 1);
+    let expected = spliced(
+        &spliced(&before, "<IISFtpService\t", "<IIsFtpService\t"),
+        "</IISFtpService>",
+        "</IIsFtpService>",
+    );
+    assert_eq!(std::fs::read_to_string(&xml).unwrap(), expected);
+    let left = concise(dir.path());
+    assert!(
+        !left.contains("iis-name-wrong-case") && !left.contains("iis-config-malformed"),
+        "{left}"
+    );
+}
+
+#[test]
+fn an_iis_attribute_is_respelled() {
+    let case = "iis-name-wrong-case/bad-apphost-attribute";
+    let file = "Windows/System32/inetsrv/config/applicationHost.config";
+    let (dir, xml) = copied(case, file);
+    let before = std::fs::read_to_string(&xml).unwrap();
+    assert_fixed(&fix(dir.path(), false), 2);
+    let expected = spliced(
+        &spliced(&before, "LowDataChannelPort=", "lowDataChannelPort="),
+        "HighDataChannelPort=",
+        "highDataChannelPort=",
+    );
+    assert_eq!(std::fs::read_to_string(&xml).unwrap(), expected);
+    assert!(!concise(dir.path()).contains("iis-name-wrong-case"));
+}
+
+#[test]
+fn an_unreachable_rule_is_deleted_only_with_unsafe_fixes() {
+    let case = "iptables-unreachable-rule/bad-shadowed-by-drop";
+    let (dir, script) = copied(case, "etc/firewall.sh");
+    let before = std::fs::read_to_string(&script).unwrap();
+    fix(dir.path(), false);
+    assert_eq!(std::fs::read_to_string(&script).unwrap(), before, "unsafe");
+    assert_fixed(&fix(dir.path(), true), 2);
+    let expected = spliced(
+        &spliced(
+            &before,
+            "iptables -A INPUT -p tcp --dport 21 -j ACCEPT\n",
+            "",
+        ),
+        "iptables -A INPUT -p udp --dport 53 -j ACCEPT\n",
+        "",
+    );
+    assert_eq!(std::fs::read_to_string(&script).unwrap(), expected);
+    assert!(!concise(dir.path()).contains("iptables-unreachable-rule"));
+}
+
+#[test]
+fn an_unreachable_dump_line_is_deleted() {
+    let case = "iptables-unreachable-rule/bad-accept-after-reject";
+    let (dir, dump) = copied(case, "etc/iptables/rules.v4");
+    let before = std::fs::read_to_string(&dump).unwrap();
+    assert_fixed(&fix(dir.path(), true), 1);
+    let expected = spliced(
+        &before,
+        "-A INPUT -p tcp -m tcp --dport 9987:9990 -j ACCEPT\n",
+        "",
+    );
+    assert_eq!(std::fs::read_to_string(&dump).unwrap(), expected);
+}
+
+#[test]
+fn a_rule_a_loop_repeats_is_kept() {
+    let dir = tempfile::tempdir().unwrap();
+    let script = dir.path().join("firewall.sh");
+    let text = "#!/bin/sh\niptables -A INPUT -p tcp --dport 21 -j ACCEPT\nfor p in 21 22; do\n  iptables -A INPUT -p tcp --dport $p -j ACCEPT\ndone\n";
+    std::fs::write(&script, text).unwrap();
+    assert!(concise(dir.path()).contains("iptables-unreachable-rule"));
+    fix(dir.path(), true);
+    assert_eq!(std::fs::read_to_string(&script).unwrap(), text);
+}
+
+// --- Wine reads the fixed files -------------------------------------------------
+
+struct Wine {
+    exe: PathBuf,
+    prefix: PathBuf,
+}
+
+impl Wine {
+    /// `None` (skip, said why) when wine is missing outside CI; a failure in CI.
+    fn find() -> Option<Wine> {
+        let path = std::env::var_os("PATH")?;
+        let exe = std::env::split_paths(&path)
+            .map(|d| d.join("wine"))
+            .find(|p| p.is_file());
+        let Some(exe) = exe else {
+            assert!(
+                std::env::var("CI").as_deref() != Ok("true"),
+                "wine is not installed (apt-get install wine64; CI=true, so this is a failure)"
+            );
+            eprintln!("skipping the Wine checks: `wine` is not on PATH (apt-get install wine64)");
+            return None;
+        };
+        let prefix = Path::new(env!("CARGO_TARGET_TMPDIR")).join("wine-fix-windows");
+        let _ = std::fs::remove_dir_all(&prefix);
+        std::fs::create_dir_all(&prefix).unwrap();
+        Some(Wine { exe, prefix })
+    }
+
+    fn run(&self, args: &[&str], dir: &Path) -> String {
+        let out = Command::new(&self.exe)
+            .args(args)
+            .current_dir(dir)
+            .env("WINEPREFIX", &self.prefix)
+            .env("WINEDEBUG", "-all")
+            .env("WINEDLLOVERRIDES", "mscoree,mshtml=")
+            .output()
+            .expect("wine runs");
+        String::from_utf8_lossy(&out.stdout).replace('\r', "")
+    }
+}
+
+impl Drop for Wine {
+    fn drop(&mut self) {
+        let server = self.exe.with_file_name("wineserver");
+        let _ = Command::new(&server)
+            .arg("-k")
+            .env("WINEPREFIX", &self.prefix)
+            .status();
+    }
+}
+
+/// A Unix path as Wine's `Z:` drive shows it.
+fn win_path(p: &Path) -> String {
+    format!("Z:{}", p.display()).replace('/', "\\")
+}
+
+const PARAMETERS: &str = "HKLM\\SYSTEM\\CurrentControlSet\\Services\\MSFTPSVC\\Parameters";
+
+/// The type and data `reg query` shows for PassivePortRange after importing `reg`.
+fn imported(wine: &Wine, reg: &Path) -> String {
+    let dir = reg.parent().unwrap();
+    wine.run(&["reg", "import", &win_path(reg)], dir);
+    let shown = wine.run(&["reg", "query", PARAMETERS, "/v", "PassivePortRange"], dir);
+    shown
+        .lines()
+        .find(|l| l.trim_start().starts_with("PassivePortRange"))
+        .map(|l| l.split_whitespace().skip(1).collect::<Vec<_>>().join(" "))
+        .unwrap_or_default()
+}
+
+#[test]
+fn wine_reads_the_fixed_files() {
+    let Some(wine) = Wine::find() else {
+        return;
+    };
+    let (dir, reg) = copied(REG_CASE, REG_FILE);
+    assert!(
+        imported(&wine, &reg).starts_with("REG_EXPAND_SZ"),
+        "before the fix: {}",
+        imported(&wine, &reg)
+    );
+    fix(dir.path(), false);
+    assert_eq!(imported(&wine, &reg), "REG_SZ 5001-5100");
+
+    let dir = tempfile::tempdir().unwrap();
+    let bat = dir.path().join("loop.bat");
+    // A dry run: the loop prints the netsh commands it would run.
+    let command = "netsh advfirewall firewall add rule name=Passive_FTP_%I dir=in action=allow protocol=TCP localport=%I";
+    std::fs::write(
+        &bat,
+        format!("@echo off\r\nFOR /L %I IN (5001,1,5003) DO echo {command}\r\n"),
+    )
+    .unwrap();
+    let ran = |wine: &Wine| wine.run(&["cmd", "/c", &win_path(&bat)], dir.path());
+    assert!(!ran(&wine).contains("netsh"), "before: {}", ran(&wine));
+    assert_fixed(&fix(dir.path(), false), 1);
+    let expected: String = (5001..=5003)
+        .map(|p| command.replace("%I", &p.to_string()) + "\n")
+        .collect();
+    assert_eq!(ran(&wine), expected);
+}
