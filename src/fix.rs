@@ -247,7 +247,10 @@ fn new_problems(fix: &FileFix, format: Option<Format>) -> Vec<&'static str> {
         .collect()
 }
 
-/// The rules a file's text breaks on its own.
+/// The rules a file's text breaks on its own, those whose findings are errors
+/// (the program refuses the file or misreads it): a fix that lets a loop run may
+/// well bring an info about the commands it now runs (`netsh firewall` is
+/// deprecated), which does not make the fixed file worse.
 fn file_problems(path: &Path, text: &str, format: Format) -> Vec<&'static str> {
     let source =
         SourceFile::from_text(FileId(0), path, text.to_owned(), Encoding::Utf8, text.len());
@@ -256,7 +259,14 @@ fn file_problems(path: &Path, text: &str, format: Format) -> Vec<&'static str> {
     for entry in crate::rules::registry() {
         entry.rule.check_file(&parsed, &mut found);
     }
-    let mut rules: Vec<&'static str> = found.iter().map(|d| d.rule).collect();
+    let is_error = |rule: &str| {
+        crate::rules::meta(rule).is_some_and(|m| m.severity == crate::diag::Severity::Error)
+    };
+    let mut rules: Vec<&'static str> = found
+        .iter()
+        .filter(|d| is_error(d.rule))
+        .map(|d| d.rule)
+        .collect();
     rules.sort_unstable();
     rules.dedup();
     rules

@@ -320,3 +320,20 @@ fn wine_reads_the_fixed_files() {
         .collect();
     assert_eq!(ran(&wine), expected);
 }
+
+/// The rule's headline case: the loop runs the deprecated `netsh firewall`,
+/// so the fixed file brings an info about it; an info does not make the fixed
+/// file worse, so the fix lands.
+#[test]
+fn a_loop_of_deprecated_netsh_commands_is_fixed_too() {
+    let dir = tempfile::tempdir().unwrap();
+    let cmd = dir.path().join("open-passive.cmd");
+    let line = "FOR /L %I IN (5001,1,5005) DO netsh firewall add portopening TCP %I FTP-%I";
+    std::fs::write(&cmd, format!("{line}\r\n")).unwrap();
+    let out = fix(dir.path(), false);
+    assert_fixed(&out, 1);
+    assert_eq!(
+        std::fs::read_to_string(&cmd).unwrap(),
+        format!("{}\r\n", line.replace("%I", "%%I"))
+    );
+}
