@@ -565,3 +565,74 @@ fn a_filezilla_range_moves_to_the_open_ports() {
     assert_eq!(std::fs::read_to_string(&xml).unwrap(), want);
     assert!(!concise(dir.path()).contains("[passive-ports-blocked]"));
 }
+
+/// README's table of fixes is what the rules do: over every rule fixture, a rule
+/// marked safe offers a fix `--diff` shows, one marked unsafe offers one only
+/// with `--unsafe-fixes`, and a rule the table leaves out offers none.
+#[test]
+fn the_readme_table_of_fixes_is_what_the_rules_do() {
+    let readme =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md")).unwrap();
+    let section = readme
+        .split("### Fixes")
+        .nth(1)
+        .and_then(|s| s.split("\n### ").next())
+        .expect("a Fixes section");
+    let mut table: std::collections::BTreeMap<String, (bool, bool)> = Default::default();
+    for row in section.lines().filter(|l| l.starts_with("| `")) {
+        let cells: Vec<&str> = row.split('|').map(str::trim).collect();
+        let rule = cells[1].trim_matches('`').to_owned();
+        let safe = cells[cells.len() - 2];
+        table.insert(rule, (safe.contains("yes"), safe.contains("no")));
+    }
+    assert!(table.len() > 10, "{table:?}");
+    let mut seen: std::collections::BTreeMap<String, (bool, bool)> = Default::default();
+    for case in support::cases::rule_cases() {
+        let rule = case
+            .parent()
+            .and_then(|p| p.file_name())
+            .unwrap()
+            .to_string_lossy()
+            .into_owned();
+        // A suppression is judged only beside the rules it names: run them all and
+        // keep the diff's removed suppression comments.
+        let judged_alone = rule != "unused-suppression";
+        let diff = |unsafe_too: bool| {
+            let mut args = vec!["check", "--isolated", "--diff"];
+            if judged_alone {
+                args.extend(["--select", rule.as_str()]);
+            }
+            if unsafe_too {
+                args.push("--unsafe-fixes");
+            }
+            args.push(case.to_str().unwrap());
+            let out = String::from_utf8_lossy(&pasvlint(&args).stdout).into_owned();
+            if judged_alone {
+                out
+            } else {
+                out.lines()
+                    .filter(|l| l.starts_with('-') && l.contains("pasvlint: ignore"))
+                    .collect::<Vec<_>>()
+                    .join("\n")
+            }
+        };
+        let (safe, all) = (diff(false), diff(true));
+        let entry = seen.entry(rule).or_default();
+        entry.0 |= !safe.is_empty();
+        entry.1 |= all != safe;
+    }
+    let mut wrong = Vec::new();
+    for (rule, &(safe, beyond)) in &seen {
+        let claimed = table.get(rule).copied().unwrap_or((false, false));
+        if (safe, beyond) != claimed {
+            wrong.push(format!(
+                "{rule}: README says safe {}, unsafe {}; the fixtures show safe {safe}, unsafe {beyond}",
+                claimed.0, claimed.1
+            ));
+        }
+    }
+    for rule in table.keys().filter(|r| !seen.contains_key(*r)) {
+        wrong.push(format!("{rule}: in README's table, but no fixture folder"));
+    }
+    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+}
