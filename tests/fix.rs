@@ -636,3 +636,49 @@ fn the_readme_table_of_fixes_is_what_the_rules_do() {
     }
     assert!(wrong.is_empty(), "{}", wrong.join("\n"));
 }
+
+/// The seed's firewall opens 9981-9990 for a vsftpd handing out 9981-9986: the
+/// firewall's fix (narrowing) comes first; the server's (widening) second.
+#[test]
+fn unused_ports_are_closed_first_and_used_second() {
+    let dir = copy_tree("fixtures/rules/firewall-opens-unused-ports/bad-seed-linux-passive");
+    let out = pasvlint(&[
+        "check",
+        "--isolated",
+        "--format",
+        "sarif",
+        dir.path().to_str().unwrap(),
+    ]);
+    let sarif: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let titles: Vec<String> = sarif["runs"][0]["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["ruleId"] == "firewall-opens-unused-ports")
+        .flat_map(|r| r["fixes"].as_array().cloned().unwrap_or_default())
+        .map(|f| f["description"]["text"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(
+        titles,
+        [
+            "open only 21,9981-9986 in the firewall rule",
+            "hand out all of 9981-9990, which the firewall opens"
+        ]
+    );
+    let conf = dir.path().join("etc/vsftpd.conf");
+    let before = std::fs::read_to_string(&conf).unwrap();
+    pasvlint(&[
+        "check",
+        "--isolated",
+        "--fix",
+        "--unsafe-fixes",
+        dir.path().to_str().unwrap(),
+    ]);
+    assert_eq!(
+        std::fs::read_to_string(&conf).unwrap(),
+        before,
+        "the first fix is the firewall's"
+    );
+    let rules = std::fs::read_to_string(dir.path().join("etc/iptables/rules.v4")).unwrap();
+    assert!(rules.contains("--dports 21,9981:9986 "), "{rules}");
+}

@@ -1,7 +1,7 @@
 //! `firewall-opens-unused-ports`: see rules/firewall-opens-unused-ports.toml.
 
 use super::{Rule, passive_spans};
-use crate::diag::Diagnostic;
+use crate::diag::{Diagnostic, Fix};
 use crate::facts::{Active, Decision, FtpServer, Verdict};
 use crate::hosts::Host;
 use crate::policy::Policy;
@@ -45,11 +45,49 @@ impl Rule for FirewallOpensUnusedPorts {
             let unused = unused_ftp_ports(&rule.rule_ports, &passive, &used);
             if !unused.is_empty() {
                 let keep = rule.rule_ports.difference(&unused);
-                let fix = super::firewall_fix::narrow(fw, rule, &keep);
-                out.push(self.report(rule, span, &unused, &host.servers).with_fixes(fix));
+                let narrowed = super::firewall_fix::narrow(fw, rule, &keep);
+                let mut d = self.report(rule, span, &unused, &host.servers);
+                let widened = widened_range(&host.servers, rule, &used);
+                if let Some((server, lo, hi)) = widened {
+                    let set = (server.vocabulary().range)(lo, hi);
+                    d.help = d.help.map(|h| format!("{h}, or set {set} to hand them all out"));
+                }
+                let widened = widened.and_then(|(server, lo, hi)| widened_server_fix(server, lo, hi));
+                out.push(d.with_fixes(narrowed).with_fixes(widened));
             }
         }
     }
+}
+
+/// The other direction: the one server's range widened to the whole block of
+/// the rule that holds it, where the daemon accepts it, no other FTP port lies
+/// in it, and it at most doubles the range (a rule far wider than the range is
+/// a stale opening to close, not a range to grow into).
+fn widened_range<'a>(
+    servers: &'a [FtpServer],
+    rule: &Decision,
+    used: &PortSet,
+) -> Option<(&'a FtpServer, u16, u16)> {
+    let [server] = servers else { return None };
+    let ports = server.passive.ports()?;
+    let block = rule.rule_ports.blocks().find(|b| ports.is_subset(b))?;
+    let (min, max) = server.vocabulary().ports_allowed;
+    let (lo, hi) = block.intersection(&PortSet::range(min, max)).widest_range()?;
+    let widened = PortSet::range(lo, hi);
+    let others = used.difference(ports);
+    let grows = &widened != ports
+        && ports.is_subset(&widened)
+        && widened.count() <= 2 * ports.count();
+    (grows && !widened.intersects(&others)).then_some((server, lo, hi))
+}
+
+/// Unsafe: the server then hands out ports it did not.
+fn widened_server_fix(server: &FtpServer, lo: u16, hi: u16) -> Option<Fix> {
+    Some(Fix {
+        title: format!("hand out all of {lo}-{hi}, which the firewall opens"),
+        edits: server.range_setting.as_ref()?.rewrite(lo, hi)?,
+        safe: false,
+    })
 }
 
 fn active_source_port(server: &FtpServer) -> Option<u16> {
