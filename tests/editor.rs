@@ -139,3 +139,42 @@ fn neovim_moves_an_iis_range_in_a_utf16_registry_export() {
         String::from_utf8_lossy(&std::fs::read(&export).unwrap())
     );
 }
+
+/// A cross-file fix taken in Neovim: the finding is on the vsftpd config the
+/// editor has open, the fix that widens the firewall rule edits `rules.v4`,
+/// which Neovim opens, edits and writes from the same workspace edit.
+#[test]
+fn neovim_takes_a_fix_that_edits_the_other_file_of_the_host() {
+    if !ready(
+        "neovim_takes_a_fix_that_edits_the_other_file_of_the_host",
+        &[NVIM],
+        &[],
+    ) {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().canonicalize().unwrap();
+    let dump = "*filter\n:INPUT DROP [0:0]\n:FORWARD DROP [0:0]\n:OUTPUT ACCEPT [0:0]\n-A INPUT -m conntrack --ctstate ESTABLISHED -j ACCEPT\n-A INPUT -p tcp --dport 21 -j ACCEPT\n-A INPUT -p tcp -m tcp --dport 49152:49180 -j ACCEPT\nCOMMIT\n";
+    let conf = "listen=YES\npasv_min_port=49152\npasv_max_port=49200\nmax_clients=20\n";
+    write(
+        &root,
+        &[("etc/vsftpd.conf", conf), ("etc/iptables/rules.v4", dump)],
+    );
+    let said = apply_in_neovim(
+        &root,
+        &root.join("etc/vsftpd.conf"),
+        "passive-ports-blocked",
+        "in the firewall rule",
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(
+        std::fs::read_to_string(root.join("etc/iptables/rules.v4")).unwrap(),
+        dump.replace("--dport 49152:49180", "--dport 49152:49200"),
+        "{said}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(root.join("etc/vsftpd.conf")).unwrap(),
+        conf,
+        "{said}"
+    );
+}
