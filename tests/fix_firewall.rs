@@ -367,3 +367,17 @@ fn a_ufw_command_is_widened() {
     );
     assert_gone(dir.path(), "passive-ports-blocked");
 }
+
+/// A compose entry that publishes part of an image's fixed range, widened in
+/// both halves (the image's range cannot move, so this is the first fix).
+#[test]
+fn a_compose_port_entry_publishes_the_whole_range() {
+    let compose = "services:\n  ftp:\n    image: garethflowers/ftp-server\n    ports:\n      - \"21:21\"\n      - '40000-40004:40000-40004'\n";
+    let dir = tree(&[("compose.yaml", compose)]);
+    let after = fix(dir.path(), "passive-ports-blocked", "compose.yaml");
+    assert_eq!(
+        after,
+        compose.replace("40000-40004:40000-40004", "40000-40009:40000-40009")
+    );
+    assert_gone(dir.path(), "passive-ports-blocked");
+}

@@ -122,7 +122,7 @@ fn pair(host: (u16, u16), target: (u16, u16)) -> Result<Option<(u16, u16)>, Stri
     }
 }
 
-fn range(text: &str) -> Result<(u16, u16), String> {
+pub(super) fn range(text: &str) -> Result<(u16, u16), String> {
     let port = |p: &str| {
         p.trim()
             .parse::<u16>()

@@ -5,9 +5,11 @@
 //! host port (`31100-31110:21100-21110` leaves 21100-21110 unreachable). The
 //! control port is different: the client is told the published port out of band.
 
-use super::ports::Protocol;
+use super::ports::{PortEntry, Protocol};
 use super::{Compose, Service};
-use crate::facts::{Decision, DefaultPolicy, Dialect, Firewall, Located, Scope, Verdict};
+use crate::facts::{
+    Decision, DefaultPolicy, Dialect, Firewall, Located, PortSyntax, PortText, Scope, Verdict,
+};
 use crate::portset::PortSet;
 use crate::source::{SourceFile, Span};
 
@@ -78,7 +80,42 @@ pub fn firewall(doc: &Compose, source: &SourceFile) -> Firewall {
     fw.family = None;
     fw.admits_related = false;
     fw.dialect = Dialect::DockerCompose;
+    let texts: Vec<PortText> = doc
+        .services
+        .iter()
+        .flat_map(|s| &s.ports)
+        .filter_map(|entry| port_text(entry, source))
+        .collect();
+    crate::filter::eval::attach_port_texts(&mut fw, &texts);
     fw
+}
+
+/// A short-syntax entry written plainly as `"lo-hi:lo-hi"` (quotes optional, no
+/// address, no variable): both halves, for a fix that rewrites them alike.
+fn port_text(entry: &PortEntry, source: &SourceFile) -> Option<PortText> {
+    if entry.host_ip.is_some() || entry.published != Some(entry.target) {
+        return None;
+    }
+    let raw = source.text.get(entry.span.range())?;
+    let quoted = raw.starts_with(['"', '\'']);
+    let inner = if quoted {
+        &raw[1..raw.len().checked_sub(1)?]
+    } else {
+        raw
+    };
+    let inner = inner.strip_suffix("/tcp").unwrap_or(inner);
+    let (host, container) = inner.split_once(':')?;
+    if host != container || super::ports::range(host).ok()? != entry.target {
+        return None;
+    }
+    let start = entry.span.range().start + usize::from(quoted);
+    let half = |at: usize| source.span(at, at + host.len());
+    Some(PortText {
+        rule: entry.span,
+        syntax: PortSyntax::Compose,
+        value: half(start),
+        second: Some(half(start + host.len() + 1)),
+    })
 }
 
 #[cfg(test)]
