@@ -1,11 +1,11 @@
-//! The firewall side of a port mismatch, fixed: `--fix --unsafe-fixes` rewrites
-//! only the port value of one accept rule, in that rule's own syntax, the finding
-//! is gone, and the real iptables-restore / nft loads the fixed file.
+//! The firewall side of a port mismatch, fixed: the fix rewrites only the port
+//! value of one accept rule, in that rule's own syntax, the finding is gone, and
+//! the real iptables-restore / nft loads the fixed file.
 //!
 //! `--unsafe-fixes` applies the first fix of a finding, which for
-//! `passive-ports-blocked` is the server-side one when the server has one: the
-//! trees here use ProFTPD, whose range has no fix of its own, so the firewall
-//! fix is the one applied.
+//! `passive-ports-blocked` is the server-side one (ProFTPD's `PassivePorts`
+//! moves too): the tests take the firewall's fix from the SARIF report, which
+//! lists every fix, and apply its replacements as a SARIF consumer would.
 
 mod support {
     #![allow(dead_code)]
@@ -48,19 +48,79 @@ fn tree(files: &[(&str, &str)]) -> tempfile::TempDir {
     dir
 }
 
-/// Applies the unsafe fixes of `rule` and returns the firewall file's new text.
+/// Applies the firewall-side fix `rule`'s findings offer (the SARIF report lists
+/// every fix; the server's, when there is one, comes first and `--unsafe-fixes`
+/// would take it) and returns the firewall file's new text.
 fn fix(dir: &Path, rule: &str, firewall: &str) -> String {
     let out = pasvlint(&[
         "check",
         "--isolated",
-        "--fix",
-        "--unsafe-fixes",
+        "--format",
+        "sarif",
         "--select",
         rule,
         dir.to_str().unwrap(),
     ]);
     assert!(out.status.code().is_some_and(|c| c <= 1), "{out:?}");
-    std::fs::read_to_string(dir.join(firewall)).unwrap()
+    let sarif: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let fixes: Vec<&serde_json::Value> = sarif["runs"][0]["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["ruleId"] == rule)
+        .flat_map(|r| r["fixes"].as_array().into_iter().flatten())
+        .filter(|f| {
+            f["description"]["text"]
+                .as_str()
+                .is_some_and(|t| t.ends_with("in the firewall rule"))
+        })
+        .collect();
+    let path = dir.join(firewall);
+    let mut text = std::fs::read_to_string(&path).unwrap();
+    if let Some(first) = fixes.first() {
+        for change in first["artifactChanges"].as_array().unwrap() {
+            let uri = change["artifactLocation"]["uri"].as_str().unwrap();
+            assert!(
+                uri.ends_with(firewall),
+                "the fix edits {uri}, not {firewall}"
+            );
+            let mut edits: Vec<(usize, usize, String)> = change["replacements"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|r| {
+                    let at = |line: &str, col: &str| {
+                        offset(&text, &r["deletedRegion"][line], &r["deletedRegion"][col])
+                    };
+                    let text = r["insertedContent"]["text"].as_str().unwrap().to_owned();
+                    (
+                        at("startLine", "startColumn"),
+                        at("endLine", "endColumn"),
+                        text,
+                    )
+                })
+                .collect();
+            edits.sort_by_key(|e| std::cmp::Reverse(e.0));
+            for (start, end, new) in edits {
+                text.replace_range(start..end, &new);
+            }
+        }
+        std::fs::write(&path, &text).unwrap();
+    }
+    text
+}
+
+/// The byte offset of a SARIF line and column (1-based, UTF-16 units; these
+/// files are ASCII).
+fn offset(text: &str, line: &serde_json::Value, column: &serde_json::Value) -> usize {
+    let line = line.as_u64().unwrap() as usize;
+    let column = column.as_u64().unwrap() as usize;
+    let start: usize = text
+        .split_inclusive('\n')
+        .take(line - 1)
+        .map(str::len)
+        .sum();
+    start + column - 1
 }
 
 /// `after` is `before` with only `old` (found once, after `marker`) replaced by `new`.
