@@ -328,6 +328,7 @@ pub fn facts(file: &ParsedFile) -> FileFacts {
                     Vec::new()
                 },
                 boot: Vec::new(),
+                mounts: Vec::new(),
             }
         }
         Document::IisMetabase(metabase) => servers(iis_metabase::facts(metabase, &file.source)),

@@ -5,6 +5,7 @@
 
 pub mod images;
 pub mod interp;
+pub mod mounts;
 pub mod ports;
 pub mod publish;
 pub mod server;
@@ -36,6 +37,8 @@ pub struct Service {
     /// `network_mode: host`: the container shares the host's network stack.
     pub host_network: Option<Span>,
     pub env: Vec<EnvVar>,
+    /// Bind mounts of repository paths.
+    pub volumes: Vec<mounts::Volume>,
 }
 
 /// One `environment:` entry.
@@ -156,6 +159,10 @@ fn read_service(
         Some((key, list)) => (Some(key.span()), ports::read(list, vars, problems)),
         None => (None, Vec::new()),
     };
+    let volumes = body
+        .get("volumes")
+        .map(|v| mounts::read(v, dir, vars))
+        .unwrap_or_default();
     Service {
         name: name.to_owned(),
         name_span,
@@ -163,6 +170,7 @@ fn read_service(
         ports,
         ports_span,
         host_network,
+        volumes,
         env: env_files(body.get("env_file"), dir, vars)
             .into_iter()
             .chain(
@@ -279,8 +287,41 @@ pub fn facts(doc: &Compose, source: &SourceFile) -> crate::facts::FileFacts {
     crate::facts::FileFacts {
         ftp,
         firewall,
+        mounts: doc
+            .services
+            .iter()
+            .flat_map(|s| mount_facts(doc, s, source))
+            .collect(),
         ..crate::facts::FileFacts::default()
     }
+}
+
+/// The service's bind mounts, each with the service's image server and the
+/// publishing in front of it, for pairing with the configs found there.
+fn mount_facts(doc: &Compose, service: &Service, source: &SourceFile) -> Vec<crate::facts::Mount> {
+    if service.volumes.is_empty() {
+        return Vec::new();
+    }
+    let image_server = server::of(service, source);
+    let image_config = service
+        .image
+        .as_ref()
+        .and_then(|(r, _)| images::lookup(r)?.config)
+        .map(|c| (c.path, c.mounted));
+    let layer = publish::firewall_for(doc, &[service], source);
+    service
+        .volumes
+        .iter()
+        .map(|v| crate::facts::Mount {
+            source: v.source.clone(),
+            target: v.target.clone(),
+            read_only: v.read_only,
+            span: v.span,
+            image_server: image_server.clone(),
+            image_config,
+            layer: layer.clone(),
+        })
+        .collect()
 }
 
 #[cfg(test)]

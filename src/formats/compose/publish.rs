@@ -17,6 +17,12 @@ pub fn firewall(doc: &Compose, source: &SourceFile) -> Firewall {
         .iter()
         .filter(|s| super::server::of(s, source).is_some())
         .collect();
+    firewall_for(doc, &ftp, source)
+}
+
+/// The publishing of `doc`, its default policy shown on the first of `ftp`
+/// (the services that run an FTP server).
+pub fn firewall_for(doc: &Compose, ftp: &[&Service], source: &SourceFile) -> Firewall {
     let control = PortSet::single(21);
     let mut decided = PortSet::empty();
     let mut open = PortSet::empty();
