@@ -1027,6 +1027,9 @@ pub struct FileFacts {
     /// Repository paths the file's containers see (compose bind mounts, a
     /// Dockerfile's `COPY`): a server config found there runs in the container.
     pub mounts: Vec<Mount>,
+    /// Repository files read for this file's facts (a service's Dockerfile):
+    /// they join its host.
+    pub reads: Vec<std::path::PathBuf>,
 }
 
 /// A repository file or folder a container sees, and the publishing in front of it.

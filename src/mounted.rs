@@ -15,6 +15,7 @@ type Entry = (FileId, PathBuf, FileFacts);
 pub fn pair(entries: &mut [Entry]) -> BTreeMap<FileId, FileId> {
     let mut joined = BTreeMap::new();
     for i in 0..entries.len() {
+        join_read_files(entries, i, &mut joined);
         let mounts = std::mem::take(&mut entries[i].2.mounts);
         for mount in mounts {
             let found = take_servers(entries, i, &mount, &mut joined);
@@ -26,6 +27,25 @@ pub fn pair(entries: &mut [Entry]) -> BTreeMap<FileId, FileId> {
         }
     }
     joined
+}
+
+/// The files an entry read for its facts join it, with what they say about the platform.
+fn join_read_files(entries: &mut [Entry], reader: usize, joined: &mut BTreeMap<FileId, FileId>) {
+    let reads = std::mem::take(&mut entries[reader].2.reads);
+    let by = entries[reader].0;
+    let mut clues = Vec::new();
+    for (j, (id, path, facts)) in entries.iter_mut().enumerate() {
+        let wanted = reads.iter().any(|r| *r == lexical(path));
+        if j == reader || !wanted || joined.contains_key(id) || !facts.ftp.is_empty() {
+            continue;
+        }
+        if facts.has_firewall() {
+            continue;
+        }
+        joined.insert(*id, by);
+        clues.append(&mut facts.platform);
+    }
+    entries[reader].2.platform.extend(clues);
 }
 
 /// The servers of the configs `mount` brings, each with where the container sees it.
@@ -119,9 +139,7 @@ fn mounted_missing(
         return false;
     }
     let reason = if mount.source.is_file() {
-        format!(
-            "is mounted over {config} and is not read as a server config here"
-        )
+        format!("is mounted over {config} and is not read as a server config here")
     } else {
         format!("is mounted over {config} and is not in the repository")
     };

@@ -8,6 +8,7 @@ pub mod backup;
 pub mod bundle;
 pub mod bundles;
 pub mod compose;
+pub mod dockerfile;
 pub mod filezilla;
 pub mod firewalld;
 pub mod iis;
@@ -329,6 +330,7 @@ pub fn facts(file: &ParsedFile) -> FileFacts {
                 },
                 boot: Vec::new(),
                 mounts: Vec::new(),
+                reads: Vec::new(),
             }
         }
         Document::IisMetabase(metabase) => servers(iis_metabase::facts(metabase, &file.source)),

@@ -27,7 +27,11 @@ pub fn read(list: &Node, dir: Option<&Path>, vars: &Vars) -> Vec<Volume> {
         .iter()
         .filter_map(|item| match item {
             Node::Map { .. } => long(item, dir, vars),
-            _ => short(&interp::interpolate(item.as_str()?, vars)?, item.span(), dir),
+            _ => short(
+                &interp::interpolate(item.as_str()?, vars)?,
+                item.span(),
+                dir,
+            ),
         })
         .collect()
 }
@@ -37,7 +41,9 @@ pub fn short(text: &str, span: Span, dir: &Path) -> Option<Volume> {
     let mut parts = text.splitn(3, ':');
     let source = parts.next()?;
     let target = parts.next()?;
-    let read_only = parts.next().is_some_and(|mode| mode.split(',').any(|m| m == "ro"));
+    let read_only = parts
+        .next()
+        .is_some_and(|mode| mode.split(',').any(|m| m == "ro"));
     volume(source, target, read_only, span, dir)
 }
 
@@ -151,7 +157,9 @@ mod tests {
     #[test]
     fn long_syntax() {
         let text = "- type: bind\n  source: ./vsftpd.conf\n  target: /etc/vsftpd.conf\n  read_only: true\n- type: volume\n  source: data\n  target: /srv\n";
-        let node = crate::formats::yaml::parse(FileId(0), text).unwrap().unwrap();
+        let node = crate::formats::yaml::parse(FileId(0), text)
+            .unwrap()
+            .unwrap();
         let got = read(&node, Some(Path::new("p")), &Vars::default());
         assert_eq!(got.len(), 1);
         assert_eq!(got[0].source, Path::new("p/vsftpd.conf"));

@@ -143,6 +143,8 @@ fn servers(w: &Workload, part: &ParsedFile) -> Vec<FtpServer> {
                 host_network: w.host_network,
                 env: c.env.clone(),
                 volumes: Vec::new(),
+                expose: Vec::new(),
+                dockerfile: None,
             };
             compose::server::in_file(&service, part.source.id, VALUE_FROM)
         })
