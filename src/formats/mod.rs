@@ -318,8 +318,21 @@ pub fn facts(file: &ParsedFile) -> FileFacts {
         Document::Vsftpd(config) => servers(vsftpd::facts(config, &file.source)),
         Document::Iptables(ruleset) => {
             let (firewall, firewall_v6) = iptables::facts(ruleset, &file.source);
+            let containers = compose::started(&ruleset.containers, &file.source);
+            let mut ftp = pureftpd::script_facts(&ruleset.pure_ftpd, &file.source);
+            ftp.extend(containers.ftp);
+            // The publishing is the last filter before the container; a script's
+            // own rules, for every family, are in front of it.
+            let behind = |own: Option<crate::facts::Firewall>| match &containers.firewall {
+                Some(publish) => crate::facts::Firewall::combine(
+                    own.into_iter().chain([publish.clone()]).collect(),
+                ),
+                None => own,
+            };
+            let firewall_v6 = firewall_v6.and_then(|v6| behind(Some(v6)));
+            let firewall = behind(firewall);
             FileFacts {
-                ftp: pureftpd::script_facts(&ruleset.pure_ftpd, &file.source),
+                ftp,
                 firewall,
                 firewall_v6,
                 restores: ruleset.restored.clone(),
@@ -329,7 +342,7 @@ pub fn facts(file: &ParsedFile) -> FileFacts {
                     Vec::new()
                 },
                 boot: Vec::new(),
-                mounts: Vec::new(),
+                mounts: containers.mounts,
                 reads: Vec::new(),
             }
         }

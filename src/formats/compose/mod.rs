@@ -9,6 +9,7 @@ pub mod interp;
 pub mod mounts;
 pub mod ports;
 pub mod publish;
+pub mod run;
 pub mod server;
 
 use crate::formats::yaml::{self, Node};
@@ -26,7 +27,7 @@ pub struct Compose {
     pub problems: Vec<(Span, String)>,
 }
 
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub struct Service {
     pub name: String,
     pub name_span: Span,
@@ -357,6 +358,18 @@ pub fn facts(doc: &Compose, source: &SourceFile) -> crate::facts::FileFacts {
             .collect(),
         ..crate::facts::FileFacts::default()
     }
+}
+
+/// The facts of the containers a script starts, read as one compose project.
+pub fn started(services: &[Service], source: &SourceFile) -> crate::facts::FileFacts {
+    if services.is_empty() {
+        return crate::facts::FileFacts::default();
+    }
+    let doc = Compose {
+        services: services.to_vec(),
+        ..Compose::default()
+    };
+    facts(&doc, source)
 }
 
 /// The service's bind mounts, each with the service's image server and the
