@@ -195,3 +195,127 @@ fn unknown(server: &FtpServer, span: Span, reason: &str) -> FtpServer {
         ..server.clone()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::facts::Passive;
+
+    /// The passive facts of every server the tree's hosts run.
+    fn servers(files: &[(&str, &str)]) -> Vec<(&'static str, Passive)> {
+        let dir = tempfile::tempdir().unwrap();
+        for (path, text) in files {
+            let path = dir.path().join(path);
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(path, text).unwrap();
+        }
+        let report = crate::lint(
+            &[dir.path().to_path_buf()],
+            &crate::policy::Config::default(),
+        );
+        assert_eq!(report.hosts.len(), 1, "{:?}", report.hosts);
+        report.hosts[0]
+            .servers
+            .iter()
+            .map(|s| (s.server, s.passive.clone()))
+            .collect()
+    }
+
+    const CONF: &str = "listen=YES\npasv_min_port=30000\npasv_max_port=30009\n";
+
+    fn compose(image: &str, volume: &str) -> String {
+        format!(
+            "services:\n  ftp:\n    image: {image}\n    ports:\n      - \"21:21\"\n    volumes:\n      - {volume}\n"
+        )
+    }
+
+    #[test]
+    fn a_missing_file_mounted_over_the_config_leaves_the_range_unknown() {
+        let got = servers(&[(
+            "compose.yaml",
+            &compose("fauria/vsftpd", "./gone.conf:/etc/vsftpd/vsftpd.conf:ro"),
+        )]);
+        assert!(
+            matches!(&got[..], [(_, Passive::Unknown { reason, .. })] if reason.contains("not in the repository"))
+        );
+        // Read-write, the entrypoint's appended range wins whatever the file says.
+        let got = servers(&[(
+            "compose.yaml",
+            &compose("fauria/vsftpd", "./gone.conf:/etc/vsftpd/vsftpd.conf"),
+        )]);
+        assert_eq!(
+            got[0].1.ports(),
+            Some(&crate::portset::PortSet::range(21100, 21110))
+        );
+    }
+
+    #[test]
+    fn delfer_reads_the_file_after_its_options() {
+        let got = servers(&[
+            (
+                "compose.yaml",
+                &compose(
+                    "delfer/alpine-ftp-server",
+                    "./vsftpd.conf:/etc/vsftpd/vsftpd.conf",
+                ),
+            ),
+            ("vsftpd.conf", CONF),
+        ]);
+        assert_eq!(
+            got[0].1.ports(),
+            Some(&crate::portset::PortSet::range(30000, 30009))
+        );
+        let got = servers(&[
+            (
+                "compose.yaml",
+                &compose(
+                    "delfer/alpine-ftp-server",
+                    "./vsftpd.conf:/etc/vsftpd/vsftpd.conf",
+                ),
+            ),
+            ("vsftpd.conf", "listen=YES\n"),
+        ]);
+        assert_eq!(
+            got[0].1.ports(),
+            Some(&crate::portset::PortSet::range(21000, 21010))
+        );
+    }
+
+    #[test]
+    fn images_that_do_not_read_the_file_or_are_not_known() {
+        let got = servers(&[
+            (
+                "compose.yaml",
+                &compose(
+                    "stilliard/pure-ftpd",
+                    "./pure-ftpd.conf:/etc/pure-ftpd/pure-ftpd.conf",
+                ),
+            ),
+            ("pure-ftpd.conf", "PassivePortRange 40000 40009\n"),
+        ]);
+        assert_eq!(got.len(), 1);
+        assert_eq!(
+            got[0].1.ports(),
+            Some(&crate::portset::PortSet::range(30000, 30009))
+        );
+        let got = servers(&[
+            (
+                "compose.yaml",
+                &compose("garethflowers/ftp-server", "./vsftpd.conf:/etc/vsftpd.conf"),
+            ),
+            ("vsftpd.conf", CONF),
+        ]);
+        assert!(matches!(&got[..], [(_, Passive::Unknown { .. })]));
+    }
+
+    #[test]
+    fn a_folder_mounted_elsewhere_brings_no_config() {
+        let got = servers(&[
+            (
+                "compose.yaml",
+                "services:\n  web:\n    image: nginx\n    volumes:\n      - .:/app\n",
+            ),
+            ("vsftpd.conf", CONF),
+        ]);
+        assert_eq!(got.len(), 1);
+    }
+}

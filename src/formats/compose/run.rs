@@ -330,7 +330,7 @@ mod tests {
         ])
         .unwrap();
         assert_eq!(s.name, "ftp");
-        assert_eq!(s.image.unwrap().0, "fauria/vsftpd");
+        assert_eq!(s.image.clone().unwrap().0, "fauria/vsftpd");
         let published: Vec<_> = s.ports.iter().map(|p| p.target).collect();
         assert_eq!(published, [(21, 21), (21100, 21105), (990, 990)]);
         assert!(s.ports[2].loopback_only());
