@@ -2,7 +2,7 @@
 //! server the file defines runs behind the container's publishing, so it joins
 //! the file that starts the container and brings nothing of its own elsewhere.
 
-use crate::facts::{FileFacts, FtpServer, Mount, MountedConfig, Passive};
+use crate::facts::{Dialect, FileFacts, FtpServer, Mount, MountedConfig, Passive};
 use crate::formats::compose::mounts::{DAEMON_CONFIGS, lexical, seen_at};
 use crate::source::{FileId, Span};
 use std::collections::BTreeMap;
@@ -21,8 +21,13 @@ pub fn pair(entries: &mut [Entry]) -> BTreeMap<FileId, FileId> {
             let found = take_servers(entries, i, &mount, &mut joined);
             let facts = &mut entries[i].2;
             let changed = apply(facts, &mount, found);
-            if changed && !facts.has_firewall() {
+            // The publishing is all that stands before a container: Docker
+            // DNATs published ports before a script's INPUT rules see them.
+            let published =
+                facts.firewall.as_ref().map(|f| f.dialect) == Some(Dialect::DockerCompose);
+            if changed && !published {
                 facts.firewall = Some(mount.layer.clone());
+                facts.firewall_v6 = None;
             }
         }
     }

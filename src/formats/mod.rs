@@ -323,14 +323,13 @@ pub fn facts(file: &ParsedFile) -> FileFacts {
             ftp.extend(containers.ftp);
             // The publishing is the last filter before the container; a script's
             // own rules, for every family, are in front of it.
-            let behind = |own: Option<crate::facts::Firewall>| match &containers.firewall {
-                Some(publish) => crate::facts::Firewall::combine(
-                    own.into_iter().chain([publish.clone()]).collect(),
-                ),
-                None => own,
+            // Docker DNATs published ports before INPUT and forwards them: a
+            // container's server sees only its publishing, never the script's
+            // INPUT rules (as a compose file is not combined with them).
+            let (firewall, firewall_v6) = match containers.firewall {
+                Some(publish) => (Some(publish), None),
+                None => (firewall, firewall_v6),
             };
-            let firewall_v6 = firewall_v6.and_then(|v6| behind(Some(v6)));
-            let firewall = behind(firewall);
             FileFacts {
                 ftp,
                 firewall,
