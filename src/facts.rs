@@ -1027,12 +1027,15 @@ pub struct FileFacts {
     /// Repository paths the file's containers see (compose bind mounts, a
     /// Dockerfile's `COPY`): a server config found there runs in the container.
     pub mounts: Vec<Mount>,
+    /// The publishing in front of the file's containers, for the servers
+    /// `mounts` bring (`firewall` already holds it when the file has servers).
+    pub container_layer: Option<Firewall>,
     /// Repository files read for this file's facts (a service's Dockerfile):
     /// they join its host.
     pub reads: Vec<std::path::PathBuf>,
 }
 
-/// A repository file or folder a container sees, and the publishing in front of it.
+/// A repository file or folder a container sees.
 #[derive(Clone, Debug)]
 pub struct Mount {
     /// The repository path, resolved and without `.`/`..`.
@@ -1048,8 +1051,6 @@ pub struct Mount {
     /// The config path the image's daemon reads and what a file there does;
     /// `None` when the image is unknown or its entrypoint was not read.
     pub image_config: Option<(&'static str, MountedConfig)>,
-    /// The publishing in front of the container.
-    pub layer: Firewall,
 }
 
 /// What a file mounted over an image's config does to the server it runs.

@@ -14,19 +14,27 @@ type Entry = (FileId, PathBuf, FileFacts);
 /// returned map takes each mounted file to the file it joins.
 pub fn pair(entries: &mut [Entry]) -> BTreeMap<FileId, FileId> {
     let mut joined = BTreeMap::new();
+    // Only files with servers can be what a mount brings; most entries have none.
+    let configs: Vec<(usize, PathBuf)> = entries
+        .iter()
+        .enumerate()
+        .filter(|(_, (_, _, f))| !f.ftp.is_empty())
+        .map(|(j, (_, path, _))| (j, lexical(path)))
+        .collect();
     for i in 0..entries.len() {
         join_read_files(entries, i, &mut joined);
         let mounts = std::mem::take(&mut entries[i].2.mounts);
+        let layer = entries[i].2.container_layer.take();
         for mount in mounts {
-            let found = take_servers(entries, i, &mount, &mut joined);
+            let found = take_servers(entries, &configs, i, &mount, &mut joined);
             let facts = &mut entries[i].2;
             let changed = apply(facts, &mount, found);
             // The publishing is all that stands before a container: Docker
             // DNATs published ports before a script's INPUT rules see them.
             let published =
                 facts.firewall.as_ref().map(|f| f.dialect) == Some(Dialect::DockerCompose);
-            if changed && !published {
-                facts.firewall = Some(mount.layer.clone());
+            if let (true, false, Some(layer)) = (changed, published, &layer) {
+                facts.firewall = Some(layer.clone());
                 facts.firewall_v6 = None;
             }
         }
@@ -56,19 +64,21 @@ fn join_read_files(entries: &mut [Entry], reader: usize, joined: &mut BTreeMap<F
 /// The servers of the configs `mount` brings, each with where the container sees it.
 fn take_servers(
     entries: &mut [Entry],
+    configs: &[(usize, PathBuf)],
     container: usize,
     mount: &Mount,
     joined: &mut BTreeMap<FileId, FileId>,
 ) -> Vec<(String, Vec<FtpServer>)> {
     let by = entries[container].0;
     let mut out = Vec::new();
-    for (j, (id, path, facts)) in entries.iter_mut().enumerate() {
-        if j == container || facts.ftp.is_empty() || joined.contains_key(id) {
-            continue;
-        }
+    for (j, path) in configs {
         let Some(seen_at) = container_path(mount, path) else {
             continue;
         };
+        let (id, _, facts) = &mut entries[*j];
+        if *j == container || facts.ftp.is_empty() || joined.contains_key(id) {
+            continue;
+        }
         joined.insert(*id, by);
         out.push((seen_at, std::mem::take(&mut facts.ftp)));
     }
@@ -78,8 +88,11 @@ fn take_servers(
 /// Where the container sees `file`: a file mounted on its own counts wherever
 /// it lands; a file of a mounted folder only at a daemon's own config path.
 fn container_path(mount: &Mount, file: &Path) -> Option<String> {
+    if !file.starts_with(&mount.source) {
+        return None;
+    }
     let at = seen_at(&mount.source, &mount.target, file)?;
-    let alone = lexical(file) == mount.source;
+    let alone = file == mount.source;
     (alone || DAEMON_CONFIGS.contains(&at.as_str())).then_some(at)
 }
 

@@ -19,16 +19,23 @@ pub struct Stage {
     pub expose: Vec<(u16, u16)>,
 }
 
-/// The stage `target` names, else the last one.
+/// Each stage may copy an earlier one: a bound keeps a hostile file linear.
+const MAX_STAGES: usize = 64;
+
+/// The stage `target` names, else the last one; nothing is known of a file
+/// with more than [`MAX_STAGES`] stages.
 pub fn parse(text: &str, target: Option<&str>) -> Stage {
     // Each named stage as it ends: a later `FROM name` starts from it.
     let mut stages: HashMap<String, Stage> = HashMap::new();
     let mut current = Stage::default();
     let mut name: Option<String> = None;
+    let mut froms = 0;
     for line in logical_lines(text) {
         let (word, rest) = split_word(&line);
         match word.to_ascii_uppercase().as_str() {
+            "FROM" if froms >= MAX_STAGES => return Stage::default(),
             "FROM" => {
+                froms += 1;
                 let (base, alias) = from(rest);
                 if let Some(n) = name.take() {
                     stages.insert(n, std::mem::take(&mut current));
@@ -224,6 +231,16 @@ mod tests {
         );
         assert_eq!(s.expose, [(21, 21), (30000, 30009)]);
         assert!(!s.starts_itself);
+    }
+
+    #[test]
+    fn many_stages_copying_a_large_one_stay_linear() {
+        let mut text = String::from("FROM fauria/vsftpd AS a\n");
+        text.push_str(&"ENV A=1\n".repeat(50_000));
+        text.push_str(&"FROM a\n".repeat(50_000));
+        let started = std::time::Instant::now();
+        assert_eq!(parse(&text, None), Stage::default());
+        assert!(started.elapsed() < std::time::Duration::from_secs(5));
     }
 
     #[test]

@@ -342,6 +342,7 @@ pub fn facts(file: &ParsedFile) -> FileFacts {
                 },
                 boot: Vec::new(),
                 mounts: containers.mounts,
+                container_layer: containers.container_layer,
                 reads: Vec::new(),
             }
         }

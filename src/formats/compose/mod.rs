@@ -349,8 +349,13 @@ pub fn facts(doc: &Compose, source: &SourceFile) -> crate::facts::FileFacts {
         mounts: doc
             .services
             .iter()
-            .flat_map(|s| mount_facts(doc, s, source))
+            .flat_map(|s| mount_facts(s, source))
             .collect(),
+        container_layer: doc
+            .services
+            .iter()
+            .find(|s| !s.volumes.is_empty())
+            .map(|s| publish::firewall_for(doc, &[s], source)),
         reads: doc
             .services
             .iter()
@@ -372,9 +377,9 @@ pub fn started(services: &[Service], source: &SourceFile) -> crate::facts::FileF
     facts(&doc, source)
 }
 
-/// The service's bind mounts, each with the service's image server and the
-/// publishing in front of it, for pairing with the configs found there.
-fn mount_facts(doc: &Compose, service: &Service, source: &SourceFile) -> Vec<crate::facts::Mount> {
+/// The service's bind mounts, each with the service's image server, for
+/// pairing with the configs found there.
+fn mount_facts(service: &Service, source: &SourceFile) -> Vec<crate::facts::Mount> {
     if service.volumes.is_empty() {
         return Vec::new();
     }
@@ -384,7 +389,6 @@ fn mount_facts(doc: &Compose, service: &Service, source: &SourceFile) -> Vec<cra
         .as_ref()
         .and_then(|(r, _)| images::lookup(r)?.config)
         .map(|c| (c.path, c.mounted));
-    let layer = publish::firewall_for(doc, &[service], source);
     service
         .volumes
         .iter()
@@ -395,7 +399,6 @@ fn mount_facts(doc: &Compose, service: &Service, source: &SourceFile) -> Vec<cra
             span: v.span,
             image_server: image_server.clone(),
             image_config,
-            layer: layer.clone(),
         })
         .collect()
 }

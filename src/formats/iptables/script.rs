@@ -392,8 +392,14 @@ impl Reader<'_> {
             let dir = (!self.source.is_virtual())
                 .then(|| self.source.path.parent())
                 .flatten();
-            rs.containers
-                .extend(crate::formats::compose::run::service(c, first, dir));
+            let started = crate::formats::compose::run::service(c, first, dir);
+            // A loop that starts the same container again starts nothing new.
+            let again = |s: &crate::formats::compose::Service| {
+                c.repeated && rs.containers.iter().any(|o| o.name_span == s.name_span)
+            };
+            if let Some(service) = started.filter(|s| !again(s)) {
+                rs.containers.push(service);
+            }
             return;
         }
         if let Some((offline, first)) = firewalld_cmd::program_of(c) {
