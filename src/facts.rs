@@ -1073,6 +1073,45 @@ pub struct FileFacts {
     /// (a cloud instance's `user_data`): each is read as a shell script and is a
     /// host of its own, behind the filter given with it.
     pub boot: Vec<BootScript>,
+    /// Repository paths the file's containers see (compose bind mounts, a
+    /// Dockerfile's `COPY`): a server config found there runs in the container.
+    pub mounts: Vec<Mount>,
+    /// The publishing in front of the file's containers, for the servers
+    /// `mounts` bring (`firewall` already holds it when the file has servers).
+    pub container_layer: Option<Firewall>,
+    /// Repository files read for this file's facts (a service's Dockerfile):
+    /// they join its host.
+    pub reads: Vec<std::path::PathBuf>,
+}
+
+/// A repository file or folder a container sees.
+#[derive(Clone, Debug)]
+pub struct Mount {
+    /// The repository path, resolved and without `.`/`..`.
+    pub source: std::path::PathBuf,
+    /// Where the container sees it.
+    pub target: String,
+    pub read_only: bool,
+    /// The volume entry (or `COPY` line's stand-in) that brings it.
+    pub span: Span,
+    /// The server the container's image runs, when the image is known (it is
+    /// also in [`FileFacts::ftp`]).
+    pub image_server: Option<FtpServer>,
+    /// The config path the image's daemon reads and what a file there does;
+    /// `None` when the image is unknown or its entrypoint was not read.
+    pub image_config: Option<(&'static str, MountedConfig)>,
+}
+
+/// What a file mounted over an image's config does to the server it runs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MountedConfig {
+    /// The entrypoint appends the image's range to the file: the image's range
+    /// wins unless the mount is read-only.
+    ImageRangeWins,
+    /// The image's range is given first, the file read after it: the file's wins.
+    FileRangeWins,
+    /// The daemon never reads the file.
+    NotRead,
 }
 
 /// A script a machine runs at first boot, with the filters in front of the machine.

@@ -13,6 +13,7 @@ pub mod formats;
 pub mod hosts;
 pub mod limits;
 pub mod lsp;
+pub mod mounted;
 pub mod platform;
 pub mod policy;
 pub mod portset;
@@ -134,8 +135,9 @@ pub fn lint_with(paths: &[PathBuf], config: &Config, overlay: &Overlay) -> Repor
     diagnostics.extend(written.diagnostics);
     let sources = SourceMap::new(sources);
     let entries = without_backup_facts(entries, &backups);
-    let mut edited = written.edited;
-    for (file, script) in boot.edited {
+    let mut entries = entries;
+    let mut edited = mounted::pair(&mut entries);
+    for (file, script) in written.edited.into_iter().chain(boot.edited) {
         edited.entry(file).or_insert(script);
     }
     let mut entries = with_written_facts(entries, written.facts, &edited);

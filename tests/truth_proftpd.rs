@@ -144,6 +144,10 @@ fn proftpd_does_what_pasvlint_says() {
             return;
         }
     };
+    let problem = support::requirements::unloadable_libraries(&install.daemon);
+    if !support::requirements::ready_unless("truth_proftpd", problem) {
+        return;
+    }
     let netns = Netns::create(unique_name("proftpd")).unwrap();
     let cases = cases();
     assert!(

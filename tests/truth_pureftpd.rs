@@ -186,6 +186,11 @@ fn pure_ftpd_does_what_pasvlint_says() {
         eprintln!("skipping truth_pureftpd: {e}");
         return;
     }
+    let problem = support::requirements::unloadable_libraries(&pureftpd::daemon())
+        .or_else(|| support::requirements::missing_account("ftp"));
+    if !support::requirements::ready_unless("truth_pureftpd", problem) {
+        return;
+    }
     let netns = Netns::create(unique_name("pure")).unwrap();
     let scratch = std::env::temp_dir().join(format!("pvt-pure-{}", std::process::id()));
     let cases = cases();

@@ -201,6 +201,13 @@ pub fn compose(data: &[u8]) {
     file("app/compose.yaml", Format::Compose, data);
 }
 
+/// A Dockerfile as `build:` reads it, for the final stage and a named one.
+pub fn dockerfile(data: &[u8]) {
+    let (text, _) = pasvlint::source::decode(data.to_vec());
+    let _ = formats::dockerfile::parse(&text, None);
+    let _ = formats::dockerfile::parse(&text, Some("build"));
+}
+
 /// A Kubernetes manifest (the YAML reader and the cluster model).
 pub fn kube(data: &[u8]) {
     file("k8s/ftp.yaml", Format::Kubernetes, data);

@@ -8,6 +8,7 @@ pub mod backup;
 pub mod bundle;
 pub mod bundles;
 pub mod compose;
+pub mod dockerfile;
 pub mod filezilla;
 pub mod firewalld;
 pub mod iis;
@@ -317,8 +318,20 @@ pub fn facts(file: &ParsedFile) -> FileFacts {
         Document::Vsftpd(config) => servers(vsftpd::facts(config, &file.source)),
         Document::Iptables(ruleset) => {
             let (firewall, firewall_v6) = iptables::facts(ruleset, &file.source);
+            let containers = compose::started(&ruleset.containers, &file.source);
+            let mut ftp = pureftpd::script_facts(&ruleset.pure_ftpd, &file.source);
+            ftp.extend(containers.ftp);
+            // The publishing is the last filter before the container; a script's
+            // own rules, for every family, are in front of it.
+            // Docker DNATs published ports before INPUT and forwards them: a
+            // container's server sees only its publishing, never the script's
+            // INPUT rules (as a compose file is not combined with them).
+            let (firewall, firewall_v6) = match containers.firewall {
+                Some(publish) => (Some(publish), None),
+                None => (firewall, firewall_v6),
+            };
             FileFacts {
-                ftp: pureftpd::script_facts(&ruleset.pure_ftpd, &file.source),
+                ftp,
                 firewall,
                 firewall_v6,
                 restores: ruleset.restored.clone(),
@@ -328,6 +341,9 @@ pub fn facts(file: &ParsedFile) -> FileFacts {
                     Vec::new()
                 },
                 boot: Vec::new(),
+                mounts: containers.mounts,
+                container_layer: containers.container_layer,
+                reads: Vec::new(),
             }
         }
         Document::IisMetabase(metabase) => servers(iis_metabase::facts(metabase, &file.source)),

@@ -5,6 +5,7 @@ use crate::diag::Diagnostic;
 use crate::formats::iptables::{Ruleset, Shadowed, shadowed_rules};
 use crate::formats::{Document, Format, ParsedFile};
 use crate::source::{SourceFile, Span};
+use std::collections::HashMap;
 
 pub struct IptablesUnreachableRule;
 
@@ -22,9 +23,14 @@ impl Rule for IptablesUnreachableRule {
             return;
         };
         let shadowed = shadowed_rules(rs);
+        let deletions = Deletions::new(&file.source, rs, &shadowed);
+        let mut line_of: HashMap<Span, Option<Span>> = HashMap::new();
         for s in &shadowed {
             let d = self.diagnose(s);
-            out.push(match line_to_delete(&file.source, rs, s.rule, &shadowed) {
+            let line = *line_of
+                .entry(s.rule)
+                .or_insert_with(|| deletions.as_ref().and_then(|d| d.line_of(s.rule)));
+            out.push(match line {
                 Some(line) => d.with_unsafe_fix(
                     "delete the rule (unsafe: it drops a rule the author wrote, though the firewall decides the same)",
                     vec![(line, String::new())],
@@ -59,47 +65,58 @@ impl IptablesUnreachableRule {
     }
 }
 
-/// The line holding only `rule`, with its line break, when deleting it is certain
-/// to leave every other rule as it was: a dump line or a plain script command
-/// run once (every copy of it shadowed), with no continuation, list operator or
-/// block that would then be empty, in a file that never deletes, replaces or
-/// inserts rules by position or by their text.
-fn line_to_delete(
-    source: &SourceFile,
-    rs: &Ruleset,
-    rule: Span,
-    shadowed: &[Shadowed],
-) -> Option<Span> {
-    let text = source.text.as_str();
-    let script = match rs.format {
-        Format::IptablesSave => false,
-        Format::ShellScript => true,
-        _ => return None,
-    };
-    if rule.file != source.id || (script && !every_copy_shadowed(rs, rule, shadowed)) {
-        return None;
-    }
-    let range = rule.range();
-    let start = text.get(..range.start)?.rfind('\n').map_or(0, |i| i + 1);
-    let end = text.get(range.end..)?.find('\n').map_or(text.len(), |i| range.end + i + 1);
-    let line = text.get(start..end)?;
-    let plain = line.trim() == text.get(range)?.trim() && !line.contains(['$', '`', '\\']);
-    if !plain || (script && !stands_alone(text, start, end)) || edits_by_position(text) {
-        return None;
-    }
-    Some(source.span(start, end))
+/// What deciding a rule's deletion needs from the whole file, counted once: a
+/// script's loop may run one command thousands of times.
+struct Deletions<'a> {
+    source: &'a SourceFile,
+    script: bool,
+    positional: bool,
+    live: HashMap<Span, usize>,
+    shadowed: HashMap<Span, usize>,
 }
 
-/// The interpreter ran this command once per live rule it left, and each is shadowed
-/// (a loop or a function called twice has copies that may still decide).
-fn every_copy_shadowed(rs: &Ruleset, rule: Span, shadowed: &[Shadowed]) -> bool {
-    let live = rs
-        .all_tables()
-        .flat_map(|t| t.live_chains())
-        .flat_map(|(_, c)| c.rules.iter())
-        .filter(|r| r.span == rule)
-        .count();
-    live == shadowed.iter().filter(|s| s.rule == rule).count()
+impl<'a> Deletions<'a> {
+    fn new(source: &'a SourceFile, rs: &Ruleset, shadowed: &[Shadowed]) -> Option<Self> {
+        let script = match rs.format {
+            Format::IptablesSave => false,
+            Format::ShellScript => true,
+            _ => return None,
+        };
+        let mut live = HashMap::new();
+        let rules = rs.all_tables().flat_map(|t| t.live_chains()).flat_map(|(_, c)| c.rules.iter());
+        for r in rules {
+            *live.entry(r.span).or_insert(0) += 1;
+        }
+        let mut counts = HashMap::new();
+        for s in shadowed {
+            *counts.entry(s.rule).or_insert(0) += 1;
+        }
+        let positional = edits_by_position(source.text.as_str());
+        Some(Deletions { source, script, positional, live, shadowed: counts })
+    }
+
+    /// The line holding only `rule`, with its line break, when deleting it is certain
+    /// to leave every other rule as it was: a dump line or a plain script command
+    /// run once (every copy of it shadowed: a loop or a function called twice has
+    /// copies that may still decide), with no continuation, list operator or block
+    /// that would then be empty, in a file that never deletes, replaces or inserts
+    /// rules by position or by their text.
+    fn line_of(&self, rule: Span) -> Option<Span> {
+        let text = self.source.text.as_str();
+        let every_copy_shadowed = self.live.get(&rule) == self.shadowed.get(&rule);
+        if rule.file != self.source.id || self.positional || (self.script && !every_copy_shadowed) {
+            return None;
+        }
+        let range = rule.range();
+        let start = text.get(..range.start)?.rfind('\n').map_or(0, |i| i + 1);
+        let end = text.get(range.end..)?.find('\n').map_or(text.len(), |i| range.end + i + 1);
+        let line = text.get(start..end)?;
+        let plain = line.trim() == text.get(range)?.trim() && !line.contains(['$', '`', '\\']);
+        if !plain || (self.script && !stands_alone(text, start, end)) {
+            return None;
+        }
+        Some(self.source.span(start, end))
+    }
 }
 
 /// Deleting `start..end` leaves the script's other commands as they were: the line

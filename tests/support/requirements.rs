@@ -61,3 +61,44 @@ fn netns_works() -> Result<(), String> {
         .map_err(|e| format!("`ip netns add` does not work here: {e}"))?;
     run(Command::new("ip").args(["netns", "del", &name])).map(|_| ())
 }
+
+/// `problem` is what keeps this machine from running `test`: `None` goes ahead;
+/// otherwise the test is skipped with the reason printed, or fails in CI.
+pub fn ready_unless(test: &str, problem: Option<String>) -> bool {
+    match problem {
+        None => true,
+        Some(reason) if in_ci() => panic!("{test}: {reason} (CI=true, so this is a failure)"),
+        Some(reason) => {
+            eprintln!("skipping {test}: {reason} (set CI=true to make this a failure)");
+            false
+        }
+    }
+}
+
+/// The shared libraries `binary` needs that the loader cannot find: a daemon
+/// unpacked with `dpkg -x` brings none of its dependencies (`.ci/run` installs them).
+pub fn unloadable_libraries(binary: &Path) -> Option<String> {
+    let out = Command::new("ldd").arg(binary).output().ok()?;
+    let missing: Vec<&str> = std::str::from_utf8(&out.stdout)
+        .unwrap_or("")
+        .lines()
+        .filter(|l| l.contains("not found"))
+        .filter_map(|l| l.split_whitespace().next())
+        .collect();
+    (!missing.is_empty()).then(|| {
+        format!(
+            "{} cannot load {} (installed by .ci/run)",
+            binary.display(),
+            missing.join(", ")
+        )
+    })
+}
+
+/// No system account `name`: the daemons' anonymous logins run as `ftp`, which
+/// Debian's vsftpd or ftp packages create.
+pub fn missing_account(name: &str) -> Option<String> {
+    let passwd = std::fs::read_to_string("/etc/passwd").unwrap_or_default();
+    let found = passwd.lines().any(|l| l.split(':').next() == Some(name));
+    (!found)
+        .then(|| format!("no `{name}` account for anonymous logins (installing vsftpd creates it)"))
+}

@@ -1,6 +1,8 @@
 //! How popular FTP images turn environment variables into daemon settings, one
 //! entry per image, each read from the image's own entrypoint (`source`).
 
+pub use crate::facts::MountedConfig;
+
 /// Where an image's passive range comes from.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum PassiveFrom {
@@ -39,6 +41,17 @@ pub struct Image {
     pub reads: Option<&'static [&'static str]>,
     /// Names users write for a variable the image reads under another name.
     pub confusions: &'static [(&'static str, &'static str)],
+    /// The config file the daemon runs with and how the entrypoint treats it,
+    /// where the entrypoint was read; `None` when not known.
+    pub config: Option<ConfigUse>,
+}
+
+/// What the daemon of an image reads when a file is mounted over its config.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ConfigUse {
+    /// The path inside the container.
+    pub path: &'static str,
+    pub mounted: MountedConfig,
 }
 
 pub static IMAGES: &[Image] = &[
@@ -76,6 +89,13 @@ pub static IMAGES: &[Image] = &[
             ("PASV_MIN", "PASV_MIN_PORT"),
             ("PASV_MAX", "PASV_MAX_PORT"),
         ],
+        // `echo "pasv_max_port=${PASV_MAX_PORT}" >> /etc/vsftpd/vsftpd.conf`, then
+        // `vsftpd /etc/vsftpd/vsftpd.conf`; a read-only mount makes the appends fail
+        // (the script has no `set -e`).
+        config: Some(ConfigUse {
+            path: "/etc/vsftpd/vsftpd.conf",
+            mounted: MountedConfig::ImageRangeWins,
+        }),
     },
     Image {
         name: "delfer/alpine-ftp-server",
@@ -97,6 +117,11 @@ pub static IMAGES: &[Image] = &[
             ("PASV_MAX_PORT", "MAX_PORT"),
             ("PASV_ADDRESS", "ADDRESS"),
         ],
+        // `vsftpd -opasv_min_port=$MIN_PORT -opasv_max_port=$MAX_PORT … /etc/vsftpd/vsftpd.conf`.
+        config: Some(ConfigUse {
+            path: "/etc/vsftpd/vsftpd.conf",
+            mounted: MountedConfig::FileRangeWins,
+        }),
     },
     Image {
         name: "stilliard/pure-ftpd",
@@ -131,6 +156,11 @@ pub static IMAGES: &[Image] = &[
             ("PUBLIC_HOST", "PUBLICHOST"),
             ("PASV_ADDRESS", "PUBLICHOST"),
         ],
+        // `exec /usr/sbin/pure-ftpd $PURE_FTPD_FLAGS`: switches, no config file.
+        config: Some(ConfigUse {
+            path: "/etc/pure-ftpd/pure-ftpd.conf",
+            mounted: MountedConfig::NotRead,
+        }),
     },
     Image {
         name: "garethflowers/ftp-server",
@@ -142,6 +172,7 @@ pub static IMAGES: &[Image] = &[
         max_clients: None,
         reads: None,
         confusions: &[("PASV_ADDRESS", "PUBLIC_IP")],
+        config: None,
     },
     Image {
         name: "panubo/vsftpd",
@@ -153,6 +184,7 @@ pub static IMAGES: &[Image] = &[
         max_clients: None,
         reads: None,
         confusions: &[("PASV_ADDRESS", "FTP_PASV_ADDRESS")],
+        config: None,
     },
     Image {
         name: "million12/vsftpd",
@@ -164,6 +196,7 @@ pub static IMAGES: &[Image] = &[
         max_clients: None,
         reads: None,
         confusions: &[("PASV_ADDRESS", "CUSTOM_PASSIVE_ADDRESS")],
+        config: None,
     },
     Image {
         name: "bogem/ftp",
@@ -175,6 +208,7 @@ pub static IMAGES: &[Image] = &[
         max_clients: None,
         reads: None,
         confusions: &[],
+        config: None,
     },
 ];
 

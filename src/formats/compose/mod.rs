@@ -3,10 +3,13 @@
 //! Compose's own interpolation; known FTP images become servers, and publishing
 //! becomes a filter layer in front of them.
 
+pub mod build;
 pub mod images;
 pub mod interp;
+pub mod mounts;
 pub mod ports;
 pub mod publish;
+pub mod run;
 pub mod server;
 
 use crate::formats::yaml::{self, Node};
@@ -24,7 +27,7 @@ pub struct Compose {
     pub problems: Vec<(Span, String)>,
 }
 
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub struct Service {
     pub name: String,
     pub name_span: Span,
@@ -36,6 +39,13 @@ pub struct Service {
     /// `network_mode: host`: the container shares the host's network stack.
     pub host_network: Option<Span>,
     pub env: Vec<EnvVar>,
+    /// Bind mounts of repository paths, and the files `build:` copies in.
+    pub volumes: Vec<mounts::Volume>,
+    /// The Dockerfile `build:` reads.
+    pub dockerfile: Option<std::path::PathBuf>,
+    /// `expose:` and the Dockerfile's `EXPOSE`: container ports that publish
+    /// nothing to the host.
+    pub expose: Vec<((u16, u16), Span)>,
 }
 
 /// One `environment:` entry.
@@ -103,7 +113,7 @@ fn project_dir(source: &SourceFile) -> Option<&Path> {
 fn dotenv_beside(source: &SourceFile) -> interp::Vars {
     project_dir(source)
         .map(|dir| dir.join(".env"))
-        .and_then(|p| read_env_file(&p))
+        .and_then(|p| read_small_file(&p))
         .map(|t| interp::read_dotenv(&t))
         .unwrap_or_default()
 }
@@ -111,7 +121,7 @@ fn dotenv_beside(source: &SourceFile) -> interp::Vars {
 /// An env file compose reads beside the compose file: only a regular file (never a
 /// device, FIFO or socket such as `env_file: /dev/zero` or `/dev/stdin`, which would
 /// never end) and at most [`crate::discover::MAX_FILE_BYTES`] of it.
-fn read_env_file(path: &Path) -> Option<String> {
+pub(crate) fn read_small_file(path: &Path) -> Option<String> {
     use std::io::Read as _;
     if !std::fs::metadata(path).ok()?.is_file() {
         return None;
@@ -147,7 +157,13 @@ fn read_service(
     problems: &mut Vec<(Span, String)>,
 ) -> Service {
     let text = |n: &Node| n.as_str().and_then(|s| interp::interpolate(s, vars));
-    let image = body.get("image").and_then(|n| Some((text(n)?, n.span())));
+    let built = body.get("build").and_then(|b| build::read(b, dir, vars));
+    // With `build:`, `image:` only names the result: the Dockerfile's base runs.
+    let image = match &built {
+        Some(b) => b.image(),
+        None if body.get("build").is_some() => None,
+        None => body.get("image").and_then(|n| Some((text(n)?, n.span()))),
+    };
     let host_network = body
         .get("network_mode")
         .filter(|n| text(n).as_deref() == Some("host"))
@@ -156,6 +172,21 @@ fn read_service(
         Some((key, list)) => (Some(key.span()), ports::read(list, vars, problems)),
         None => (None, Vec::new()),
     };
+    let mut volumes = built.as_ref().map(build::Built::copies).unwrap_or_default();
+    volumes.extend(
+        body.get("volumes")
+            .map(|v| mounts::read(v, dir, vars))
+            .unwrap_or_default(),
+    );
+    let mut expose: Vec<((u16, u16), Span)> = built
+        .as_ref()
+        .map(|b| b.stage.expose.iter().map(|r| (*r, b.span)).collect())
+        .unwrap_or_default();
+    expose.extend(
+        body.get("expose")
+            .map(|e| read_expose(e, vars))
+            .unwrap_or_default(),
+    );
     Service {
         name: name.to_owned(),
         name_span,
@@ -163,8 +194,14 @@ fn read_service(
         ports,
         ports_span,
         host_network,
-        env: env_files(body.get("env_file"), dir, vars)
+        volumes,
+        expose,
+        dockerfile: built.as_ref().and_then(|b| b.dockerfile.clone()),
+        env: built
+            .map(|b| dockerfile_env(&b))
+            .unwrap_or_default()
             .into_iter()
+            .chain(env_files(body.get("env_file"), dir, vars))
             .chain(
                 body.get("environment")
                     .map(|n| read_env(n, vars))
@@ -172,6 +209,36 @@ fn read_service(
             )
             .collect(),
     }
+}
+
+/// The Dockerfile's `ENV` values: defaults that `env_file:` and `environment:` override.
+fn dockerfile_env(built: &build::Built) -> Vec<EnvVar> {
+    built
+        .stage
+        .env
+        .iter()
+        .map(|(name, value)| EnvVar {
+            name: name.clone(),
+            name_span: built.span,
+            value: value.clone(),
+            value_span: built.span,
+        })
+        .collect()
+}
+
+/// `expose: ["21", "21100-21110"]`: TCP container ports or ranges.
+fn read_expose(node: &Node, vars: &interp::Vars) -> Vec<((u16, u16), Span)> {
+    let Node::Seq { items, .. } = node else {
+        return Vec::new();
+    };
+    items
+        .iter()
+        .filter_map(|item| {
+            let text = interp::interpolate(item.as_str()?, vars)?;
+            let entry = ports::short(&text, item.span()).ok()?;
+            (entry.protocol == ports::Protocol::Tcp).then_some((entry.target, item.span()))
+        })
+        .collect()
 }
 
 /// The variables of `env_file:` (a path, a list of paths, or `- path: …`), in
@@ -191,7 +258,7 @@ fn env_files(node: Option<&Node>, dir: Option<&Path>, vars: &interp::Vars) -> Ve
         let (Some(path), Some(dir)) = (path_node.as_str(), dir) else {
             continue;
         };
-        let Some(text) = read_env_file(&dir.join(path)) else {
+        let Some(text) = read_small_file(&dir.join(path)) else {
             continue;
         };
         for (name, value) in interp::read_dotenv(&text) {
@@ -279,8 +346,61 @@ pub fn facts(doc: &Compose, source: &SourceFile) -> crate::facts::FileFacts {
     crate::facts::FileFacts {
         ftp,
         firewall,
+        mounts: doc
+            .services
+            .iter()
+            .flat_map(|s| mount_facts(s, source))
+            .collect(),
+        container_layer: doc
+            .services
+            .iter()
+            .find(|s| !s.volumes.is_empty())
+            .map(|s| publish::firewall_for(doc, &[s], source)),
+        reads: doc
+            .services
+            .iter()
+            .filter_map(|s| s.dockerfile.clone())
+            .collect(),
         ..crate::facts::FileFacts::default()
     }
+}
+
+/// The facts of the containers a script starts, read as one compose project.
+pub fn started(services: &[Service], source: &SourceFile) -> crate::facts::FileFacts {
+    if services.is_empty() {
+        return crate::facts::FileFacts::default();
+    }
+    let doc = Compose {
+        services: services.to_vec(),
+        ..Compose::default()
+    };
+    facts(&doc, source)
+}
+
+/// The service's bind mounts, each with the service's image server, for
+/// pairing with the configs found there.
+fn mount_facts(service: &Service, source: &SourceFile) -> Vec<crate::facts::Mount> {
+    if service.volumes.is_empty() {
+        return Vec::new();
+    }
+    let image_server = server::of(service, source);
+    let image_config = service
+        .image
+        .as_ref()
+        .and_then(|(r, _)| images::lookup(r)?.config)
+        .map(|c| (c.path, c.mounted));
+    service
+        .volumes
+        .iter()
+        .map(|v| crate::facts::Mount {
+            source: v.source.clone(),
+            target: v.target.clone(),
+            read_only: v.read_only,
+            span: v.span,
+            image_server: image_server.clone(),
+            image_config,
+        })
+        .collect()
 }
 
 #[cfg(test)]

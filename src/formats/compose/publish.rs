@@ -19,11 +19,17 @@ pub fn firewall(doc: &Compose, source: &SourceFile) -> Firewall {
         .iter()
         .filter(|s| super::server::of(s, source).is_some())
         .collect();
+    firewall_for(doc, &ftp, source)
+}
+
+/// The publishing of `doc`, its default policy shown on the first of `ftp`
+/// (the services that run an FTP server).
+pub fn firewall_for(doc: &Compose, ftp: &[&Service], source: &SourceFile) -> Firewall {
     let control = PortSet::single(21);
     let mut decided = PortSet::empty();
     let mut open = PortSet::empty();
     let mut decisions = Vec::new();
-    let mut decide = |verdict: Verdict, ports: PortSet, span: Span| {
+    let mut decide = |verdict: Verdict, ports: PortSet, span: Span, is_policy: bool| {
         let fresh = ports.difference(&decided);
         decided = decided.union(&ports);
         if verdict == Verdict::Accept {
@@ -36,13 +42,13 @@ pub fn firewall(doc: &Compose, source: &SourceFile) -> Firewall {
                 ports: fresh,
                 rule_ports: ports,
                 span: Some(span),
-                is_policy: false,
+                is_policy,
             });
         }
     };
     for service in &doc.services {
         if let Some(span) = service.host_network {
-            decide(Verdict::Accept, PortSet::all(), span);
+            decide(Verdict::Accept, PortSet::all(), span, false);
         }
         for entry in service.ports.iter().filter(|e| e.protocol == Protocol::Tcp) {
             let target = PortSet::range(entry.target.0, entry.target.1);
@@ -53,7 +59,14 @@ pub fn firewall(doc: &Compose, source: &SourceFile) -> Firewall {
             } else {
                 Verdict::Accept
             };
-            decide(verdict, target, entry.span);
+            decide(verdict, target, entry.span, false);
+        }
+    }
+    // `expose:` and `EXPOSE` publish nothing: the default closes what they name,
+    // shown where the service relies on them.
+    for service in &doc.services {
+        for ((lo, hi), span) in &service.expose {
+            decide(Verdict::Drop, PortSet::range(*lo, *hi), *span, true);
         }
     }
     let policy_span = ftp
@@ -147,6 +160,22 @@ mod tests {
             "{base}      - target: 21\n        published: \"21\"\n        protocol: tcp\n"
         ));
         assert_eq!(o, PortSet::single(21));
+    }
+
+    #[test]
+    fn expose_publishes_nothing() {
+        let (d, src) = doc(
+            "services:\n  ftp:\n    image: fauria/vsftpd\n    ports:\n      - \"21:21\"\n    expose:\n      - \"21100-21110\"\n",
+        );
+        let fw = firewall(&d, &src);
+        assert_eq!(fw.open_to_all, PortSet::single(21));
+        let shut = fw
+            .decisions
+            .iter()
+            .find(|d| d.ports == PortSet::range(21100, 21110))
+            .unwrap();
+        assert!(shut.is_policy && shut.verdict == Verdict::Drop);
+        assert_eq!(src.slice(shut.span.unwrap()), "21100-21110");
     }
 
     #[test]

@@ -230,6 +230,8 @@ pub struct Ruleset {
     pub outcome: crate::scripts::Outcome,
     /// The `pure-ftpd` command lines a script runs.
     pub pure_ftpd: Vec<crate::formats::pureftpd::Config>,
+    /// The containers a script starts (`docker run`), as compose services.
+    pub containers: Vec<crate::formats::compose::Service>,
     /// The ruleset a script's `nft` commands build, when it runs nft.
     pub nft: Option<crate::formats::nftables::File>,
     /// Where accept rules' destination ports are written, for fixes.
@@ -249,6 +251,7 @@ impl Ruleset {
             has_v4: false,
             restored: Vec::new(),
             pure_ftpd: Vec::new(),
+            containers: Vec::new(),
             nft: None,
             outcome: crate::scripts::Outcome::default(),
             port_texts: Vec::new(),

@@ -20,7 +20,8 @@ use std::collections::HashSet;
 use std::path::Path;
 
 /// A shell script that calls iptables (directly, through a variable, or by
-/// feeding iptables-restore), or one that writes a `vsftpd.conf`.
+/// feeding iptables-restore), one that writes a `vsftpd.conf`, or one that
+/// starts containers.
 pub fn looks_like_script(path: &Path, text: &str) -> bool {
     if !text.contains("iptables")
         && !text.contains("vsftpd.conf")
@@ -28,6 +29,7 @@ pub fn looks_like_script(path: &Path, text: &str) -> bool {
         && !text.contains("pure-ftpd")
         && !text.contains("firewall-")
         && !text.contains("nft")
+        && !text.contains(" run")
     {
         return false;
     }
@@ -52,6 +54,7 @@ pub fn looks_like_script(path: &Path, text: &str) -> bool {
         || writes_vsftpd_conf(text)
         || calls_ufw(text)
         || calls_pure_ftpd(text)
+        || runs_containers(text)
         || calls_firewalld(text)
         || calls_nft(text)
 }
@@ -60,6 +63,15 @@ pub fn looks_like_script(path: &Path, text: &str) -> bool {
 fn calls_nft(text: &str) -> bool {
     text.split(|c: char| c.is_whitespace() || matches!(c, ';' | '|' | '&' | '(' | ')' | '`' | '"'))
         .any(|w| scripts::Program::of(w).name == "nft")
+}
+
+/// `docker run`, `docker container run`, `podman run` (options may come between).
+fn runs_containers(text: &str) -> bool {
+    text.lines().any(|l| {
+        let mut words = l.split_whitespace();
+        words.any(|w| matches!(scripts::Program::of(w).name, "docker" | "podman"))
+            && words.take(3).any(|w| w == "run")
+    })
 }
 
 fn calls_pure_ftpd(text: &str) -> bool {
@@ -393,6 +405,20 @@ impl Reader<'_> {
         if let Some(first) = crate::formats::pureftpd::args::program_of(c) {
             rs.pure_ftpd
                 .push(crate::formats::pureftpd::args::from_command(c, first));
+            return;
+        }
+        if let Some(first) = crate::formats::compose::run::program_of(c) {
+            let dir = (!self.source.is_virtual())
+                .then(|| self.source.path.parent())
+                .flatten();
+            let started = crate::formats::compose::run::service(c, first, dir);
+            // A loop that starts the same container again starts nothing new.
+            let again = |s: &crate::formats::compose::Service| {
+                c.repeated && rs.containers.iter().any(|o| o.name_span == s.name_span)
+            };
+            if let Some(service) = started.filter(|s| !again(s)) {
+                rs.containers.push(service);
+            }
             return;
         }
         if let Some((offline, first)) = firewalld_cmd::program_of(c) {

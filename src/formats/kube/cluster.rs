@@ -142,6 +142,9 @@ fn servers(w: &Workload, part: &ParsedFile) -> Vec<FtpServer> {
                 ports_span: None,
                 host_network: w.host_network,
                 env: c.env.clone(),
+                volumes: Vec::new(),
+                expose: Vec::new(),
+                dockerfile: None,
             };
             compose::server::in_file(&service, part.source.id, VALUE_FROM)
         })

@@ -1,0 +1,264 @@
+//! Dockerfiles, read as far as pairing needs: the final stage's base image, its
+//! `ENV` values, the files `COPY`/`ADD` put into it, whether it replaces how the
+//! base image starts (`CMD`/`ENTRYPOINT`), and its `EXPOSE` ports (which publish
+//! nothing: they are metadata for `docker run -P` and readers).
+
+use std::collections::HashMap;
+
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Stage {
+    /// The `FROM` reference; `None` before any `FROM`, or when it names a variable.
+    pub from: Option<String>,
+    /// In order; `None` for a value that depends on a build variable.
+    pub env: Vec<(String, Option<String>)>,
+    /// `COPY`/`ADD` from the build context: sources (relative to it) and destination.
+    pub copies: Vec<(Vec<String>, String)>,
+    /// The stage sets `CMD` or `ENTRYPOINT`: the base image's entrypoint may not run.
+    pub starts_itself: bool,
+    /// `EXPOSE` ranges, TCP only.
+    pub expose: Vec<(u16, u16)>,
+}
+
+/// Each stage may copy an earlier one: a bound keeps a hostile file linear.
+const MAX_STAGES: usize = 64;
+
+/// The stage `target` names, else the last one; nothing is known of a file
+/// with more than [`MAX_STAGES`] stages.
+pub fn parse(text: &str, target: Option<&str>) -> Stage {
+    // Each named stage as it ends: a later `FROM name` starts from it.
+    let mut stages: HashMap<String, Stage> = HashMap::new();
+    let mut current = Stage::default();
+    let mut name: Option<String> = None;
+    let mut froms = 0;
+    for line in logical_lines(text) {
+        let (word, rest) = split_word(&line);
+        match word.to_ascii_uppercase().as_str() {
+            "FROM" if froms >= MAX_STAGES => return Stage::default(),
+            "FROM" => {
+                froms += 1;
+                let (base, alias) = from(rest);
+                if let Some(n) = name.take() {
+                    stages.insert(n, std::mem::take(&mut current));
+                }
+                current = stages
+                    .get(&base.to_ascii_lowercase())
+                    .cloned()
+                    .unwrap_or(Stage {
+                        from: (!base.contains('$')).then_some(base),
+                        ..Stage::default()
+                    });
+                name = alias.map(|a| a.to_ascii_lowercase());
+            }
+            "ENV" => current.env.extend(env(rest)),
+            "COPY" | "ADD" => current.copies.extend(copy(rest)),
+            "CMD" | "ENTRYPOINT" => current.starts_itself = true,
+            "EXPOSE" => current
+                .expose
+                .extend(rest.split_whitespace().filter_map(expose)),
+            _ => {}
+        }
+    }
+    if let Some(n) = name {
+        stages.insert(n, current.clone());
+    }
+    target
+        .and_then(|t| stages.remove(&t.to_ascii_lowercase()))
+        .unwrap_or(current)
+}
+
+/// Lines joined at a trailing `\`, comments and blank lines dropped.
+fn logical_lines(text: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut pending = String::new();
+    for raw in text.lines() {
+        let line = raw.trim();
+        if pending.is_empty() && (line.is_empty() || line.starts_with('#')) {
+            continue;
+        }
+        if line.starts_with('#') {
+            continue;
+        }
+        match line.strip_suffix('\\') {
+            Some(head) => {
+                pending.push_str(head);
+                pending.push(' ');
+            }
+            None => {
+                pending.push_str(line);
+                out.push(std::mem::take(&mut pending));
+            }
+        }
+    }
+    if !pending.is_empty() {
+        out.push(pending);
+    }
+    out
+}
+
+fn split_word(line: &str) -> (&str, &str) {
+    let line = line.trim_start();
+    match line.find(char::is_whitespace) {
+        Some(i) => (&line[..i], line[i..].trim()),
+        None => (line, ""),
+    }
+}
+
+/// `[--platform=…] image [AS name]`.
+fn from(rest: &str) -> (String, Option<String>) {
+    let words: Vec<&str> = rest
+        .split_whitespace()
+        .filter(|w| !w.starts_with("--"))
+        .collect();
+    let base = words.first().copied().unwrap_or("").to_owned();
+    let name = match words.as_slice() {
+        [_, as_, name, ..] if as_.eq_ignore_ascii_case("as") => Some((*name).to_owned()),
+        _ => None,
+    };
+    (base, name)
+}
+
+/// `ENV K=V K2="v 2"` or the legacy `ENV K V with spaces`.
+fn env(rest: &str) -> Vec<(String, Option<String>)> {
+    let words = shell_words(rest);
+    let known = |v: String| (!v.contains('$')).then_some(v);
+    if words.first().is_some_and(|w| !w.contains('=')) {
+        let (name, value) = split_word(rest);
+        return vec![(name.to_owned(), known(unquote(value)))];
+    }
+    words
+        .into_iter()
+        .filter_map(|w| {
+            let (k, v) = w.split_once('=')?;
+            Some((k.to_owned(), known(v.to_owned())))
+        })
+        .collect()
+}
+
+fn unquote(value: &str) -> String {
+    shell_words(value).join(" ")
+}
+
+/// Words split at unquoted whitespace, quotes removed.
+fn shell_words(text: &str) -> Vec<String> {
+    let mut words = Vec::new();
+    let mut word = String::new();
+    let mut quote = None;
+    let mut in_word = false;
+    let mut chars = text.chars();
+    while let Some(c) = chars.next() {
+        match (quote, c) {
+            (None, '"' | '\'') => {
+                quote = Some(c);
+                in_word = true;
+            }
+            (Some(q), c) if c == q => quote = None,
+            (None, c) if c.is_whitespace() => {
+                if in_word {
+                    words.push(std::mem::take(&mut word));
+                }
+                in_word = false;
+            }
+            (q, '\\') if q != Some('\'') => {
+                word.extend(chars.next());
+                in_word = true;
+            }
+            (_, c) => {
+                word.push(c);
+                in_word = true;
+            }
+        }
+    }
+    if in_word {
+        words.push(word);
+    }
+    words
+}
+
+/// `[--chown=…] src… dest` or the JSON form; a copy from another stage or an
+/// image (`--from=`), a URL or a glob brings no repository file.
+fn copy(rest: &str) -> Option<(Vec<String>, String)> {
+    let words: Vec<String> = match serde_json::from_str::<Vec<String>>(rest.trim()) {
+        Ok(list) => list,
+        Err(_) => shell_words(rest),
+    };
+    if words.iter().any(|w| w.starts_with("--from")) {
+        return None;
+    }
+    let mut paths: Vec<String> = words.into_iter().filter(|w| !w.starts_with("--")).collect();
+    let dest = paths.pop()?;
+    let plain = |s: &String| !s.contains(['*', '?', '[', '$']) && !s.contains("://");
+    if paths.is_empty() || !paths.iter().all(plain) || dest.contains('$') {
+        return None;
+    }
+    Some((paths, dest))
+}
+
+/// `21`, `21100-21110`, `21/tcp`; UDP and variables are left out.
+fn expose(word: &str) -> Option<(u16, u16)> {
+    let (ports, proto) = word.split_once('/').unwrap_or((word, "tcp"));
+    if !proto.eq_ignore_ascii_case("tcp") {
+        return None;
+    }
+    let (lo, hi) = ports.split_once('-').unwrap_or((ports, ports));
+    let (lo, hi) = (lo.parse().ok()?, hi.parse().ok()?);
+    (0 < lo && lo <= hi).then_some((lo, hi))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn final_stage_env_copies_and_expose() {
+        let text = "# syntax=docker/dockerfile:1\nFROM golang AS build\nENV X=1\nFROM docker.io/fauria/vsftpd:latest\nENV PASV_MIN_PORT=30000 \\\n    PASV_MAX_PORT=\"30009\"\nENV PASV_ADDRESS 198.51.100.7\nENV FROM_ARG=$A\nCOPY --chown=root vsftpd.conf /etc/vsftpd/vsftpd.conf\nCOPY --from=build /bin/x /bin/x\nADD [\"conf/\", \"/etc/vsftpd/\"]\nCOPY *.conf /tmp/\nEXPOSE 21 30000-30009/tcp 69/udp\n";
+        let s = parse(text, None);
+        assert_eq!(s.from.as_deref(), Some("docker.io/fauria/vsftpd:latest"));
+        assert_eq!(
+            s.env,
+            [
+                ("PASV_MIN_PORT".into(), Some("30000".into())),
+                ("PASV_MAX_PORT".into(), Some("30009".into())),
+                ("PASV_ADDRESS".into(), Some("198.51.100.7".into())),
+                ("FROM_ARG".into(), None),
+            ]
+        );
+        assert_eq!(
+            s.copies,
+            [
+                (vec!["vsftpd.conf".into()], "/etc/vsftpd/vsftpd.conf".into()),
+                (vec!["conf/".into()], "/etc/vsftpd/".into()),
+            ]
+        );
+        assert_eq!(s.expose, [(21, 21), (30000, 30009)]);
+        assert!(!s.starts_itself);
+    }
+
+    #[test]
+    fn many_stages_copying_a_large_one_stay_linear() {
+        let mut text = String::from("FROM fauria/vsftpd AS a\n");
+        text.push_str(&"ENV A=1\n".repeat(50_000));
+        text.push_str(&"FROM a\n".repeat(50_000));
+        let started = std::time::Instant::now();
+        assert_eq!(parse(&text, None), Stage::default());
+        assert!(started.elapsed() < std::time::Duration::from_secs(5));
+    }
+
+    #[test]
+    fn a_stage_built_on_an_earlier_one_inherits_it() {
+        let s = parse(
+            "FROM fauria/vsftpd AS base\nENV A=1\nFROM base\nCMD [\"x\"]\n",
+            None,
+        );
+        assert_eq!(s.from.as_deref(), Some("fauria/vsftpd"));
+        assert_eq!(s.env.len(), 1);
+        assert!(s.starts_itself);
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn any_text_parses_without_panic(text in "(FROM |ENV |COPY |EXPOSE |AS |\\\\|\\n|\"|'|=|-|/|\\[|\\]|21|a| |#|é)*") {
+            let _ = parse(&text, None);
+            let _ = parse(&text, Some("a"));
+        }
+    }
+}
