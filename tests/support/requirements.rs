@@ -2,6 +2,8 @@
 //!
 //! Outside CI a missing tool skips the test with a printed reason; with
 //! `CI=true` it is a failure, so CI never passes by skipping.
+// Each test binary includes this module and uses only some of it.
+#![allow(dead_code)]
 
 use super::netns::{run, unique_name};
 use std::path::Path;
