@@ -20,6 +20,101 @@ pub struct Host {
     pub firewall_v6: Option<Firewall>,
     /// The distribution and release the host runs, as far as it is known.
     pub platform: HostPlatform,
+    /// Why each file of `files` is on this host, in the same order.
+    pub joined: Vec<(FileId, Why)>,
+    /// Set when the default pairing joined servers and firewalls of different
+    /// sibling folders only because they share a parent.
+    pub loose: Option<LoosePairing>,
+}
+
+/// Servers and firewalls that meet only at a common folder, with more than one
+/// of either: a folder of examples rather than one machine's files.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LoosePairing {
+    /// Where they meet, as shown (`examples/`).
+    pub dir: String,
+    /// The server files and the firewall files, with their paths as shown.
+    pub servers: Vec<(FileId, String)>,
+    pub firewalls: Vec<(FileId, String)>,
+}
+
+/// Why a file is on its host: the default pairing's reasons, or a `[[hosts]]` entry.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Why {
+    /// A `[[hosts]]` entry of `pasvlint.toml` names it.
+    HostsEntry,
+    /// It holds an FTP server and a firewall of its own.
+    ServerAndFirewall,
+    /// An FTP server that pairs with the firewalls under `dir`, the nearest folder
+    /// from its own upward whose subtree holds any.
+    ServerUnder { dir: String },
+    /// An FTP server whose folder holds no firewall that no closer server claims.
+    ServerAlone,
+    /// A firewall whose closest server group above it is at `dir`.
+    FirewallOf { dir: String },
+    /// A firewall no server config above it claims.
+    FirewallAlone,
+    /// Neither server nor firewall (a backup, a script that only restores): it
+    /// joins the closest host at or above it.
+    Companion,
+    /// Another file of the host brings it.
+    Brought { by: FileId, how: Brought },
+}
+
+/// How one file brings another onto its host.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Brought {
+    /// A script writes it (a heredoc, `cat >`, `tee`).
+    Writes,
+    /// A script edits the repository file in place (`sed -i`, `echo >>`); the host runs the edited copy.
+    Edits,
+    /// A container mounts, copies or reads it.
+    Mounts,
+    /// A cloud instance runs it at first boot.
+    RunsAtBoot,
+    /// A bundle (a playbook, a role) renders or copies it onto the host.
+    Renders,
+    /// It is one of the files a bundle (a playbook and its roles) is read from.
+    PartOf,
+}
+
+impl Brought {
+    fn verb(self) -> &'static str {
+        match self {
+            Brought::Writes => "written by",
+            Brought::Edits => "edited in place by",
+            Brought::Mounts => "mounted, copied or read into a container by",
+            Brought::RunsAtBoot => "run at first boot by",
+            Brought::Renders => "rendered or copied onto the host by",
+            Brought::PartOf => "read as part of",
+        }
+    }
+}
+
+impl Why {
+    /// The reason as a sentence fragment; `path` names another file of the run.
+    pub fn describe(&self, path: impl Fn(FileId) -> String) -> String {
+        match self {
+            Why::HostsEntry => "named by a [[hosts]] entry in pasvlint.toml".to_owned(),
+            Why::ServerAndFirewall => "holds the FTP server and its firewall".to_owned(),
+            Why::ServerUnder { dir } => format!(
+                "FTP server; pairs with the firewalls under {dir}, the nearest folder above it that holds any"
+            ),
+            Why::ServerAlone => {
+                "FTP server; no firewall above it that a closer server does not claim".to_owned()
+            }
+            Why::FirewallOf { dir } => {
+                format!(
+                    "firewall of the FTP servers paired at {dir}, the closest such folder above it"
+                )
+            }
+            Why::FirewallAlone => "firewall; no FTP server config above it".to_owned(),
+            Why::Companion => {
+                "neither server nor firewall; joins the closest host above it".to_owned()
+            }
+            Why::Brought { by, how } => format!("{} {}", how.verb(), path(*by)),
+        }
+    }
 }
 
 impl Host {
@@ -47,9 +142,9 @@ pub struct FileEntry {
     pub id: FileId,
     pub path: PathBuf,
     pub facts: FileFacts,
-    /// The documents of the files this one (a script) writes: their facts are in
-    /// `facts`, their ids join the host right after this file.
-    pub written: Vec<FileId>,
+    /// The files this one brings (a script's documents, a mounted config): their
+    /// facts are in `facts`, their ids join the host right after this file.
+    pub written: Vec<(FileId, Brought)>,
 }
 
 /// An explicit host from `pasvlint.toml`.
@@ -82,18 +177,26 @@ pub fn group(
         .filter(|(_, files)| !files.is_empty())
         .map(|(spec, files)| {
             let configured = spec.platform.as_ref().map(|p| (p, "[[hosts]] platform"));
+            let why = files.iter().map(|e| (e.id, Why::HostsEntry)).collect();
             build_host(
                 spec.name.clone(),
                 files,
+                why,
                 configured.or(policy(default_platform)),
             )
         })
         .collect();
-    hosts.extend(
-        default_pairing(rest)
-            .into_iter()
-            .map(|(name, files)| build_host(name, files, policy(default_platform))),
-    );
+    let (groups, mut why) = default_pairing(rest);
+    hosts.extend(groups.into_iter().map(|(key, files)| {
+        let why: HashMap<FileId, Why> = files
+            .iter()
+            .filter_map(|e| Some((e.id, why.remove(&e.id)?)))
+            .collect();
+        let loose = loose_pairing(&key, &files, &why);
+        let mut host = build_host(host_name(&key), files, why, policy(default_platform));
+        host.loose = loose;
+        host
+    }));
     hosts.sort_by(|a, b| {
         a.files
             .first()
@@ -107,27 +210,37 @@ fn policy(platform: Option<&Platform>) -> Option<(&Platform, &'static str)> {
     platform.map(|p| (p, "[policy] platform"))
 }
 
+type Groups = BTreeMap<PathBuf, Vec<FileEntry>>;
+type Reasons = HashMap<FileId, Why>;
+
 /// An FTP config pairs with the firewall configs under the nearest directory,
 /// from its own upward, whose subtree holds any. A file that is both pairs with itself.
-fn default_pairing(entries: Vec<FileEntry>) -> Vec<(String, Vec<FileEntry>)> {
+fn default_pairing(entries: Vec<FileEntry>) -> (Vec<(PathBuf, Vec<FileEntry>)>, Reasons) {
     let dirs_with_firewalls: HashSet<PathBuf> = entries
         .iter()
         .filter(|e| e.facts.has_firewall())
         .flat_map(|e| e.path.ancestors().skip(1).map(Path::to_path_buf))
         .collect();
-    let mut groups: BTreeMap<PathBuf, Vec<FileEntry>> = BTreeMap::new();
+    let mut why = HashMap::new();
+    let mut groups: Groups = BTreeMap::new();
     let mut firewall_only = Vec::new();
     for e in entries {
         if e.facts.ftp.is_empty() {
             firewall_only.push(e);
             continue;
         }
-        let key = if e.facts.has_firewall() {
-            e.path.clone()
+        let (key, reason) = if e.facts.has_firewall() {
+            (e.path.clone(), Why::ServerAndFirewall)
         } else {
-            pairing_dir(&e.path, &dirs_with_firewalls)
-                .unwrap_or_else(|| parent(&e.path).to_path_buf())
+            match pairing_dir(&e.path, &dirs_with_firewalls) {
+                Some(dir) => {
+                    let shown = folder_name(&dir);
+                    (dir, Why::ServerUnder { dir: shown })
+                }
+                None => (parent(&e.path).to_path_buf(), Why::ServerAlone),
+            }
         };
+        why.insert(e.id, reason);
         groups.entry(key).or_default().push(e);
     }
     let (firewalls, factless): (Vec<FileEntry>, Vec<FileEntry>) = firewall_only
@@ -136,12 +249,24 @@ fn default_pairing(entries: Vec<FileEntry>) -> Vec<(String, Vec<FileEntry>)> {
     // A firewall no server claims is a host of its own, keyed by its path.
     let mut lone_firewall_in: HashMap<PathBuf, PathBuf> = HashMap::new();
     for fw in firewalls {
-        let key = closest_group(&groups, &fw.path).unwrap_or_else(|| {
-            lone_firewall_in
-                .entry(parent(&fw.path).to_path_buf())
-                .or_insert_with(|| fw.path.clone());
-            fw.path.clone()
-        });
+        let key = match closest_group(&groups, &fw.path) {
+            Some(dir) => {
+                why.insert(
+                    fw.id,
+                    Why::FirewallOf {
+                        dir: folder_name(&dir),
+                    },
+                );
+                dir
+            }
+            None => {
+                lone_firewall_in
+                    .entry(parent(&fw.path).to_path_buf())
+                    .or_insert_with(|| fw.path.clone());
+                why.insert(fw.id, Why::FirewallAlone);
+                fw.path.clone()
+            }
+        };
         groups.entry(key).or_default().push(fw);
     }
     // Files with nothing to pair (a backup copy, a script that only restores) go with
@@ -159,20 +284,29 @@ fn default_pairing(entries: Vec<FileEntry>) -> Vec<(String, Vec<FileEntry>)> {
             None if !e.facts.platform.is_empty() && e.facts.restores.is_empty() => continue,
             None => e.path.clone(),
         };
+        // An IPv6-only filter pairs as the other files it sits with do.
+        let reason = match closest_group(&groups, &e.path) {
+            Some(dir) if e.facts.has_firewall() => Why::FirewallOf {
+                dir: folder_name(&dir),
+            },
+            _ => Why::Companion,
+        };
+        why.insert(e.id, reason);
         groups.entry(key).or_default().push(e);
     }
-    split_groups_left_without_firewall(groups)
+    let hosts = split_groups_left_without_firewall(groups, &mut why)
         .into_iter()
         .map(|(key, mut files)| {
             files.sort_by_key(|e| e.id);
-            (host_name(&key), files)
+            (key, files)
         })
-        .collect()
+        .collect();
+    (hosts, why)
 }
 
 /// A firewall belongs to the closest server group above it, so sibling hosts
 /// never share one.
-fn closest_group(groups: &BTreeMap<PathBuf, Vec<FileEntry>>, firewall: &Path) -> Option<PathBuf> {
+fn closest_group(groups: &Groups, firewall: &Path) -> Option<PathBuf> {
     firewall
         .ancestors()
         .skip(1)
@@ -183,10 +317,8 @@ fn closest_group(groups: &BTreeMap<PathBuf, Vec<FileEntry>>, firewall: &Path) ->
 /// A group whose firewalls were all claimed by closer servers is not a host:
 /// each of its servers stands alone (and is told no firewall was found). Files that
 /// bring neither (a backup copy, a script that only restores) stay with the first.
-fn split_groups_left_without_firewall(
-    groups: BTreeMap<PathBuf, Vec<FileEntry>>,
-) -> BTreeMap<PathBuf, Vec<FileEntry>> {
-    let mut out: BTreeMap<PathBuf, Vec<FileEntry>> = BTreeMap::new();
+fn split_groups_left_without_firewall(groups: Groups, why: &mut HashMap<FileId, Why>) -> Groups {
+    let mut out: Groups = BTreeMap::new();
     for (key, files) in groups {
         if files.iter().any(|e| e.facts.has_firewall()) {
             out.entry(key).or_default().extend(files);
@@ -196,6 +328,7 @@ fn split_groups_left_without_firewall(
             files.into_iter().partition(|e| !e.facts.ftp.is_empty());
         let first = servers.first().map(|e| parent(&e.path).to_path_buf());
         for e in servers {
+            why.insert(e.id, Why::ServerAlone);
             out.entry(parent(&e.path).to_path_buf())
                 .or_default()
                 .push(e);
@@ -208,6 +341,64 @@ fn split_groups_left_without_firewall(
         }
     }
     out
+}
+
+/// Servers and firewalls of one group that meet only at `key`, from different
+/// folders below it, with more than one server file and more than one firewall
+/// file of a family: most likely examples of different machines.
+fn loose_pairing(
+    key: &Path,
+    files: &[FileEntry],
+    why: &HashMap<FileId, Why>,
+) -> Option<LoosePairing> {
+    let branch = |e: &FileEntry| {
+        let below = e.path.strip_prefix(key).ok()?;
+        let mut parts = below.components();
+        let first = parts.next()?;
+        parts.next().map(|_| first.as_os_str().to_owned())
+    };
+    let reason = |e: &FileEntry| why.get(&e.id);
+    let servers: Vec<&FileEntry> = files
+        .iter()
+        .filter(|e| matches!(reason(e), Some(Why::ServerUnder { .. })))
+        .collect();
+    let firewalls: Vec<&FileEntry> = files
+        .iter()
+        .filter(|e| matches!(reason(e), Some(Why::FirewallOf { .. })))
+        .collect();
+    let server_branches: HashSet<_> = servers.iter().map(|e| branch(e)).collect();
+    let apart = !servers.is_empty()
+        && !firewalls.is_empty()
+        && !server_branches.contains(&None)
+        && firewalls
+            .iter()
+            .all(|e| branch(e).is_some_and(|b| !server_branches.contains(&Some(b))));
+    let v4 = firewalls
+        .iter()
+        .filter(|e| e.facts.firewall.is_some())
+        .count();
+    let v6 = firewalls
+        .iter()
+        .filter(|e| e.facts.firewall_v6.is_some())
+        .count();
+    // One machine may run two daemons, or two firewall files; examples bring both.
+    let several = servers.len() > 1 && (v4 > 1 || v6 > 1);
+    let shown = |e: &&FileEntry| (e.id, crate::source::display_path(&e.path));
+    (apart && several).then(|| LoosePairing {
+        dir: folder_name(key),
+        servers: servers.iter().map(shown).collect(),
+        firewalls: firewalls.iter().map(shown).collect(),
+    })
+}
+
+/// A folder as messages show it: `.` for the run's own, with a trailing `/` otherwise.
+fn folder_name(dir: &Path) -> String {
+    let name = crate::source::display_path(dir);
+    if name.is_empty() {
+        "./".to_owned()
+    } else {
+        format!("{name}/")
+    }
 }
 
 fn parent(path: &Path) -> &Path {
@@ -253,6 +444,7 @@ fn host_name(key: &Path) -> String {
 fn build_host(
     name: String,
     files: Vec<FileEntry>,
+    mut why: HashMap<FileId, Why>,
     configured: Option<(&Platform, &'static str)>,
 ) -> Host {
     let clues: Vec<crate::platform::Clue> = files
@@ -266,12 +458,17 @@ fn build_host(
         platform = HostPlatform::configured(p.clone(), key, platform.helper_module);
     }
     let mut ids = Vec::new();
+    let mut joined = Vec::new();
     let mut servers = Vec::new();
     let mut firewalls = Vec::new();
     let mut firewalls_v6 = Vec::new();
     for e in files {
         ids.push(e.id);
-        ids.extend(e.written);
+        joined.push((e.id, why.remove(&e.id).unwrap_or(Why::Companion)));
+        for (id, how) in e.written {
+            ids.push(id);
+            joined.push((id, Why::Brought { by: e.id, how }));
+        }
         servers.extend(e.facts.ftp);
         firewalls.extend(e.facts.firewall);
         firewalls_v6.extend(e.facts.firewall_v6);
@@ -302,6 +499,8 @@ fn build_host(
         firewall,
         firewall_v6,
         platform,
+        joined,
+        loose: None,
     }
 }
 

@@ -25,7 +25,7 @@ pub mod suppress;
 use diag::Diagnostic;
 use facts::FileFacts;
 use formats::Format;
-use hosts::{FileEntry, Host, HostSpec};
+use hosts::{Brought, FileEntry, Host, HostSpec};
 use policy::Config;
 use rayon::prelude::*;
 use rules::Rule;
@@ -127,18 +127,28 @@ pub fn lint_with(paths: &[PathBuf], config: &Config, overlay: &Overlay) -> Repor
     files.extend(boot.files.iter().copied());
     diagnostics.extend(boot.diagnostics);
     scripts.extend(boot.scripts);
-    let mut written = follow_writes(scripts, &mut sources, &enabled);
-    for (file, bundle) in &bundles.consumed {
-        written.edited.entry(*file).or_insert(*bundle);
-    }
+    let written = follow_writes(scripts, &mut sources, &enabled);
     files.extend(written.files.iter().map(|(id, format)| (*id, *format)));
     diagnostics.extend(written.diagnostics);
     let sources = SourceMap::new(sources);
     let entries = without_backup_facts(entries, &backups);
     let mut entries = entries;
-    let mut edited = mounted::pair(&mut entries);
-    for (file, script) in written.edited.into_iter().chain(boot.edited) {
-        edited.entry(file).or_insert(script);
+    let mut edited: BTreeMap<FileId, (FileId, Brought)> = mounted::pair(&mut entries)
+        .into_iter()
+        .map(|(file, by)| (file, (by, Brought::Mounts)))
+        .collect();
+    let others = [
+        (
+            written.edited.into_iter().collect::<Vec<_>>(),
+            Brought::Edits,
+        ),
+        (std::mem::take(&mut bundles.consumed), Brought::Renders),
+        (boot.edited.into_iter().collect(), Brought::RunsAtBoot),
+    ];
+    for (pairs, how) in others {
+        for (file, by) in pairs {
+            edited.entry(file).or_insert((by, how));
+        }
     }
     let mut entries = with_written_facts(entries, written.facts, &edited);
     join_bundle_members(&mut entries, &bundles.members);
@@ -409,13 +419,13 @@ fn read_bundles(
 }
 
 /// A bundle's other files are on its primary's host, after the primary.
-fn join_bundle_members(
-    entries: &mut [(FileId, PathBuf, Vec<FileId>, FileFacts)],
-    members: &BTreeMap<FileId, Vec<FileId>>,
-) {
+/// A recognised file with what it brings onto its host, ready for pairing.
+type Paired = (FileId, PathBuf, Vec<(FileId, Brought)>, FileFacts);
+
+fn join_bundle_members(entries: &mut [Paired], members: &BTreeMap<FileId, Vec<FileId>>) {
     for (id, _, also, _) in entries {
         if let Some(more) = members.get(id) {
-            also.extend(more.iter().copied());
+            also.extend(more.iter().map(|m| (*m, Brought::PartOf)));
         }
     }
 }
@@ -637,15 +647,15 @@ fn follow_writes(
 fn with_written_facts(
     entries: Vec<(FileId, PathBuf, FileFacts)>,
     written: Vec<(FileId, FileId, FileFacts)>,
-    edited: &BTreeMap<FileId, FileId>,
-) -> Vec<(FileId, PathBuf, Vec<FileId>, FileFacts)> {
+    edited: &BTreeMap<FileId, (FileId, Brought)>,
+) -> Vec<Paired> {
     let mut by_script: HashMap<FileId, Vec<(FileId, FileFacts)>> = HashMap::new();
     for (script, id, facts) in written {
         by_script.entry(script).or_default().push((id, facts));
     }
-    let mut edited_by: HashMap<FileId, Vec<FileId>> = HashMap::new();
-    for (base, script) in edited {
-        edited_by.entry(*script).or_default().push(*base);
+    let mut edited_by: HashMap<FileId, Vec<(FileId, Brought)>> = HashMap::new();
+    for (base, (script, how)) in edited {
+        edited_by.entry(*script).or_default().push((*base, *how));
     }
     let is_edited = |id: &FileId| edited.contains_key(id);
     entries
@@ -654,7 +664,7 @@ fn with_written_facts(
         .map(|(id, path, mut facts)| {
             let mut also = Vec::new();
             for (doc, more) in by_script.remove(&id).unwrap_or_default() {
-                also.push(doc);
+                also.push((doc, Brought::Writes));
                 facts.ftp.extend(more.ftp);
                 // A firewall file the script writes is what loads at boot; the
                 // script's own commands, when it has any, are what runs now.
@@ -721,10 +731,7 @@ fn shown_size(bytes: u64) -> String {
 /// Read of a file over the cap: more than vsftpd reads of its config (100,000 bytes).
 const CAPPED_PREFIX: usize = 1 << 20;
 
-fn group_hosts(
-    entries: Vec<(FileId, PathBuf, Vec<FileId>, FileFacts)>,
-    config: &Config,
-) -> Vec<Host> {
+fn group_hosts(entries: Vec<Paired>, config: &Config) -> Vec<Host> {
     let entries = entries
         .into_iter()
         .map(|(id, path, written, facts)| FileEntry {
@@ -888,6 +895,13 @@ mod written_tests {
     use super::*;
     use scripts::{Outcome, Text, Word, Write, WriteOp};
 
+    fn edits(by_script: &BTreeMap<FileId, FileId>) -> BTreeMap<FileId, (FileId, Brought)> {
+        by_script
+            .iter()
+            .map(|(f, s)| (*f, (*s, Brought::Edits)))
+            .collect()
+    }
+
     const SCRIPT: &str = "#!/bin/sh\n\
         cat > /etc/vsftpd.conf <<EOF\n\
         listen=YES\n\
@@ -933,7 +947,11 @@ mod written_tests {
         let written = follow_writes(vec![(id, outcome)], &mut sources, &enabled);
         assert_eq!(written.files, vec![(FileId(1), Format::Vsftpd)]);
         let sources = SourceMap::new(sources);
-        let entries = with_written_facts(vec![(id, path, facts)], written.facts, &written.edited);
+        let entries = with_written_facts(
+            vec![(id, path, facts)],
+            written.facts,
+            &edits(&written.edited),
+        );
         let hosts = group_hosts(entries, &config);
         assert_eq!(hosts.len(), 1);
         let host = &hosts[0];
@@ -1003,7 +1021,7 @@ mod written_tests {
                 (FileId(1), "site/files/vsftpd.conf".into(), conf_facts),
             ],
             written.facts,
-            &written.edited,
+            &edits(&written.edited),
         );
         let hosts = group_hosts(entries, &Config::default());
         assert_eq!(hosts.len(), 1, "the edited file is on the script's host");

@@ -123,7 +123,15 @@ impl Config {
                 .map_or(String::new(), |i| format!("line {}: ", i + 1));
             return Err(format!("{line}{problem}"));
         }
-        config.root = path.parent().map(Path::to_path_buf);
+        // `[[hosts]]` globs are matched against canonical paths below the root.
+        config.root = path.parent().map(|dir| {
+            let dir = if dir.as_os_str().is_empty() {
+                Path::new(".")
+            } else {
+                dir
+            };
+            std::fs::canonicalize(dir).unwrap_or_else(|_| dir.to_path_buf())
+        });
         Ok(config)
     }
 

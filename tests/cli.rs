@@ -1019,3 +1019,69 @@ fn pipes_and_devices_under_config_names_are_reported_unread() {
         assert!(stderr.contains("not a regular file"), "{stderr}");
     }
 }
+
+#[test]
+fn facts_json_says_why_each_file_joined_its_host() {
+    let why = |dir: &str| -> Vec<(String, String)> {
+        // The folder's own pasvlint.toml, if any, and no other.
+        let config = format!("{dir}/pasvlint.toml");
+        let config_args = match std::path::Path::new(&config).is_file() {
+            true => vec!["--config", config.as_str()],
+            false => vec!["--isolated"],
+        };
+        let args = [&["facts", "--format", "json"][..], &config_args, &[dir]].concat();
+        let facts = json(&pasvlint(&args));
+        facts["hosts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .flat_map(|h| h["joined"].as_array().unwrap().clone())
+            .map(|j| {
+                let file = j["file"].as_str().unwrap();
+                let name = file.rsplit('/').next().unwrap().to_owned();
+                (name, j["why"].as_str().unwrap().to_owned())
+            })
+            .collect()
+    };
+    let compose = why("fixtures/rules/passive-ports-blocked/bad-compose-mounted-config");
+    assert_eq!(compose.len(), 2, "{compose:?}");
+    assert_eq!(
+        compose[0],
+        (
+            "compose.yaml".into(),
+            "holds the FTP server and its firewall".into()
+        )
+    );
+    assert_eq!(compose[1].0, "vsftpd.conf");
+    assert!(
+        compose[1]
+            .1
+            .starts_with("mounted, copied or read into a container by ")
+            && compose[1].1.ends_with("/compose.yaml"),
+        "{compose:?}"
+    );
+    let examples = why("fixtures/rules/pairing-spans-folders/bad-examples-folder");
+    let server = examples.iter().find(|(f, _)| f == "a.conf").unwrap();
+    assert!(
+        server
+            .1
+            .starts_with("FTP server; pairs with the firewalls under ")
+            && server.1.contains("/examples/,"),
+        "{server:?}"
+    );
+    let firewall = examples.iter().find(|(f, _)| f == "a.sh").unwrap();
+    assert!(
+        firewall
+            .1
+            .starts_with("firewall of the FTP servers paired at "),
+        "{firewall:?}"
+    );
+    let hosts = why("fixtures/rules/pairing-spans-folders/ok-paired-in-hosts");
+    assert_eq!(hosts.len(), 4);
+    assert!(
+        hosts
+            .iter()
+            .all(|(_, w)| w == "named by a [[hosts]] entry in pasvlint.toml"),
+        "{hosts:?}"
+    );
+}

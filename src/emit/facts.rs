@@ -29,6 +29,7 @@ pub fn render_json(report: &Report) -> String {
                 "platform_evidence": platform_evidence(&h.platform, &report.sources),
                 "ftp": h.servers.iter().map(|s| server_json(s, &report.sources)).collect::<Vec<_>>(),
                 "firewall": host_firewall_json(h, &report.sources),
+                "joined": joined_json(h, &report.sources),
             })
         })
         .collect();
@@ -40,6 +41,19 @@ pub fn render_json(report: &Report) -> String {
     .unwrap_or_default();
     s.push('\n');
     s
+}
+
+/// Why each file is on the host.
+fn joined_json(h: &crate::hosts::Host, sources: &SourceMap) -> Vec<Value> {
+    h.joined
+        .iter()
+        .map(|(id, why)| {
+            json!({
+                "file": path(sources, *id),
+                "why": why.describe(|f| path(sources, f)),
+            })
+        })
+        .collect()
 }
 
 /// Why the platform is believed, and what else it could be when not known.
@@ -177,6 +191,10 @@ pub fn render_human(report: &Report) -> String {
         let _ = writeln!(out, "host {}", h.name);
         if let Some(line) = platform_line(&h.platform, &report.sources) {
             let _ = writeln!(out, "{line}");
+        }
+        for (id, why) in &h.joined {
+            let shown = why.describe(|f| path(&report.sources, f));
+            let _ = writeln!(out, "  file {}: {shown}", path(&report.sources, *id));
         }
         for id in h.files.iter().filter(|id| report.backups.contains(id)) {
             let _ = writeln!(

@@ -118,6 +118,7 @@ rules! {
     nftables_later_chain_drops::NftablesLaterChainDrops => "nftables-later-chain-drops",
     nftables_syntax_error::NftablesSyntaxError => "nftables-syntax-error",
     no_firewall_found::NoFirewallFound => "no-firewall-found",
+    pairing_spans_folders::PairingSpansFolders => "pairing-spans-folders",
     passive_disabled_but_open::PassiveDisabledButOpen => "passive-disabled-but-open",
     passive_ports_blocked::PassivePortsBlocked => "passive-ports-blocked",
     passive_range_outside_policy::PassiveRangeOutsidePolicy => "passive-range-outside-policy",
