@@ -71,3 +71,20 @@ fn portset_union(bencher: divan::Bencher, ranges: u16) {
     let b = PortSet::from_ranges((0..ranges).map(|i| (i * 6 + 3, i * 6 + 4)));
     bencher.bench(|| divan::black_box(&a).union(divan::black_box(&b)));
 }
+
+/// One host holding many firewall files (a folder of examples paired at its root):
+/// combining them must stay linear in the files, not in files squared.
+#[divan::bench(args = [10, 1_000])]
+fn firewall_combine(bencher: divan::Bencher, files: usize) {
+    let one = |i: usize| {
+        let text = format!(
+            "*filter\n:INPUT DROP [0:0]\n-A INPUT -p tcp --dport {} -j ACCEPT\n-A INPUT -s 198.18.{}.0/24 -p tcp --dport 21 -j ACCEPT\nCOMMIT\n",
+            40000 + i,
+            i % 250
+        );
+        let parsed = formats::parse(source("rules.v4", &text), Format::IptablesSave);
+        formats::facts(&parsed).firewall
+    };
+    let all: Vec<_> = (0..files).filter_map(one).collect();
+    bencher.bench(|| pasvlint::facts::Firewall::combine(divan::black_box(all.clone())));
+}

@@ -549,6 +549,16 @@ impl SourceClass {
         opening(&self.decisions, ports)
     }
 
+    /// [`SourceClass::meet`], reusing this class's decisions.
+    fn meet_into(mut self, other: &SourceClass) -> Option<SourceClass> {
+        let mine = std::mem::take(&mut self.decisions);
+        let mut met = self.meet(other)?;
+        // `meet` left only `other`'s decisions; this class's come first.
+        let theirs = std::mem::replace(&mut met.decisions, mine);
+        met.decisions.extend(theirs);
+        Some(met)
+    }
+
     /// Both are classes of one partition: the clients in both, with what both let in.
     fn meet(&self, other: &SourceClass) -> Option<SourceClass> {
         let sources = match (&self.sources, &other.sources) {
@@ -858,29 +868,29 @@ impl Firewall {
     }
 
     /// The filters this firewall is composed of, or itself as the one layer.
-    pub fn own_layers(&self) -> Vec<Layer> {
+    pub fn own_layers(&self) -> std::borrow::Cow<'_, [Layer]> {
         if !self.layers.is_empty() {
-            return self.layers.clone();
+            return std::borrow::Cow::Borrowed(&self.layers);
         }
-        vec![Layer {
+        std::borrow::Cow::Owned(vec![Layer {
             kind: self.dialect.as_str(),
             files: self.files.clone(),
             open_to_all: self.open_to_all.clone(),
             decisions: self.decisions.clone(),
-        }]
+        }])
     }
 
     /// The classes of clients, or one class for everyone when none was recorded.
-    pub fn source_classes(&self) -> Vec<SourceClass> {
+    pub fn source_classes(&self) -> std::borrow::Cow<'_, [SourceClass]> {
         if self.classes.is_empty() {
-            return vec![SourceClass {
+            return std::borrow::Cow::Owned(vec![SourceClass {
                 sources: None,
                 open: self.open_to_all.clone(),
                 open_to_some: self.open_to_some.clone(),
                 decisions: self.decisions.clone(),
-            }];
+            }]);
         }
-        self.classes.clone()
+        std::borrow::Cow::Borrowed(&self.classes)
     }
 
     /// The facts of one profile (the same for every profile when the firewall has none).
@@ -972,31 +982,64 @@ impl Firewall {
     /// Several firewall files guarding one host: a port is open only where every
     /// one of them lets it in (both rulesets filter at once), profile by profile.
     pub fn combine(all: Vec<Firewall>) -> Option<Firewall> {
-        let mut all = all.into_iter();
-        let first = all.next()?;
-        Some(all.fold(first, Firewall::both))
-    }
-
-    fn both(a: Firewall, b: Firewall) -> Firewall {
-        if a.profiles.is_none() && b.profiles.is_none() {
-            return Firewall::both_plain(a, b);
+        if all.iter().all(|f| f.profiles.is_none()) {
+            return all.into_iter().reduce(Firewall::both_plain);
         }
-        let per = |p: Profile| Box::new(Firewall::both_plain(a.in_profile(p), b.in_profile(p)));
-        let host = [&a, &b]
-            .into_iter()
+        // Profile by profile, each combined once: a host may hold thousands of
+        // firewall files (a folder of examples), and rebuilding the profiles
+        // after every file made combining them quadratic.
+        let host = all
+            .iter()
             .find_map(|f| f.profiles.as_ref().and_then(|p| p.host.clone()));
-        Profiles {
-            domain: per(Profile::Domain),
-            private: per(Profile::Private),
-            public: per(Profile::Public),
-            host,
-            before_vista: false,
+        let mut domain = Vec::new();
+        let mut private = Vec::new();
+        let mut public = Vec::new();
+        for f in all {
+            let [d, pr, pu] = f.into_profiles();
+            domain.push(d);
+            private.push(pr);
+            public.push(pu);
         }
-        .into_firewall()
+        let one = |v: Vec<Firewall>| v.into_iter().reduce(Firewall::both_plain).map(Box::new);
+        Some(
+            Profiles {
+                domain: one(domain)?,
+                private: one(private)?,
+                public: one(public)?,
+                host,
+                before_vista: false,
+            }
+            .into_firewall(),
+        )
     }
 
-    fn both_plain(mut a: Firewall, b: Firewall) -> Firewall {
-        let mut layers = [a.own_layers(), b.own_layers()].concat();
+    /// Domain, private and public, moved out of a firewall with profiles.
+    fn into_profiles(self) -> [Firewall; 3] {
+        match self.profiles {
+            Some(p) => [*p.domain, *p.private, *p.public],
+            None => [self.clone(), self.clone(), self],
+        }
+    }
+
+    /// The layers this firewall stands for, taken out of it.
+    fn take_layers(&mut self) -> Vec<Layer> {
+        if !self.layers.is_empty() {
+            return std::mem::take(&mut self.layers);
+        }
+        self.own_layers().into_owned()
+    }
+
+    /// The classes of clients, taken out of it.
+    fn take_classes(&mut self) -> Vec<SourceClass> {
+        if !self.classes.is_empty() {
+            return std::mem::take(&mut self.classes);
+        }
+        self.source_classes().into_owned()
+    }
+
+    fn both_plain(mut a: Firewall, mut b: Firewall) -> Firewall {
+        let mut layers = a.take_layers();
+        layers.append(&mut b.take_layers());
         // Path order: a cloud filter first, container publishing the last
         // filter before the server.
         layers.sort_by_key(|l| {
@@ -1017,7 +1060,7 @@ impl Firewall {
                 1
             }
         });
-        a.classes = meet_classes(&a.source_classes(), &b.source_classes());
+        a.classes = meet_classes(a.take_classes(), &b.take_classes());
         a.family = a.family.or(b.family);
         let open_all = a.open_to_all.intersection(&b.open_to_all);
         let open_any = a.open_to_any().intersection(&b.open_to_any());
@@ -1049,10 +1092,17 @@ impl Firewall {
 }
 
 /// Classes of two firewalls that both filter: each pair of classes that share clients.
-fn meet_classes(a: &[SourceClass], b: &[SourceClass]) -> Vec<SourceClass> {
-    a.iter()
-        .flat_map(|x| b.iter().filter_map(move |y| x.meet(y)))
-        .collect()
+/// `a`'s classes are moved, not copied: `a` is what earlier files combined to.
+fn meet_classes(a: Vec<SourceClass>, b: &[SourceClass]) -> Vec<SourceClass> {
+    let mut out = Vec::new();
+    for x in a {
+        let Some((last, rest)) = b.split_last() else {
+            break;
+        };
+        out.extend(rest.iter().filter_map(|y| x.meet(y)));
+        out.extend(x.meet_into(last));
+    }
+    out
 }
 
 /// What one file contributes to its host.

@@ -307,9 +307,9 @@ fn claim(text: &str, family: Family, address: u128) -> (BTreeSet<u16>, BTreeSet<
         Family::V6 => facts.firewall_v6,
     }
     .expect("the dump is a firewall");
-    let class = fw
-        .source_classes()
-        .into_iter()
+    let classes = fw.source_classes();
+    let class = classes
+        .iter()
         .find(|c| c.sources.as_ref().is_none_or(|s| s.contains(address)))
         .expect("every address is in some class");
     let within = |set: &pasvlint::portset::PortSet| -> BTreeSet<u16> {

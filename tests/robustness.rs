@@ -107,16 +107,27 @@ fn mutated_fixtures_never_panic() {
         }
     }
     assert!(n > 100, "only {n} mutated inputs");
-    let all = std::panic::catch_unwind(|| support::lint_path(dir.path()));
+    let all = std::panic::catch_unwind(|| lint_with_small_budgets(dir.path()));
     if all.is_ok() {
         return;
     }
     let culprits: Vec<String> = support::subdirs(dir.path())
         .into_iter()
-        .filter(|case| std::panic::catch_unwind(|| support::lint_path(case)).is_err())
+        .filter(|case| std::panic::catch_unwind(|| lint_with_small_budgets(case)).is_err())
         .map(|case| keep(&case))
         .collect();
     panic!("pasvlint panicked on:\n{}", culprits.join("\n"));
+}
+
+/// Lint with script budgets a fiftieth of the defaults: a mutated loop bound
+/// (`FOR /L` to 65535, a `seq` grown by a digit) otherwise runs a million
+/// interpreter steps per script, which is what this test spent its minutes on.
+/// Budgets are spent in full by `structural_blowups_finish_in_time_without_panic`.
+fn lint_with_small_budgets(path: &Path) -> pasvlint::Report {
+    let mut config = pasvlint::policy::Config::default();
+    config.limits.script_steps = 20_000;
+    config.limits.script_commands = 2_000;
+    pasvlint::lint(&[path.to_path_buf()], &config)
 }
 
 /// Copy a crashing input where it survives the test, for a regression fixture.

@@ -28,7 +28,7 @@ pub fn render(host: &Host) -> Option<String> {
         .collect();
     let mut sets: Vec<PortSet> = vec![served.clone()];
     for (_, f) in &filters {
-        sets.extend(f.own_layers().into_iter().map(|l| l.open_to_all));
+        sets.extend(f.own_layers().iter().map(|l| l.open_to_all.clone()));
         sets.push(f.open_to_any());
     }
     let (columns, left_out) = columns(&sets, &served);

@@ -279,7 +279,7 @@ pub(crate) fn open_in_layers(
         _ => "one per range, from_port to to_port".to_owned(),
     };
     let mut steps: Vec<String> = Vec::new();
-    for layer in fw.own_layers() {
+    for layer in fw.own_layers().iter() {
         if ports.is_subset(&layer.open_to_all) {
             continue;
         }
@@ -372,7 +372,7 @@ pub(crate) fn families_to_check<'h>(
 /// outside 10.0.0.0/8", or "" when it is every client of every family checked.
 pub(crate) fn audience(
     family: Option<crate::facts::Family>,
-    classes: &[crate::facts::SourceClass],
+    classes: &[&crate::facts::SourceClass],
     all_classes: usize,
 ) -> String {
     let sources = if classes.len() < all_classes {
@@ -393,7 +393,7 @@ pub(crate) fn audience(
 }
 
 /// Every client of `classes`; `None` when one of them names no addresses.
-fn union_of_sources(classes: &[crate::facts::SourceClass]) -> Option<crate::addrset::AddrSet> {
+fn union_of_sources(classes: &[&crate::facts::SourceClass]) -> Option<crate::addrset::AddrSet> {
     let mut sources = classes.first()?.sources.clone()?;
     for class in &classes[1..] {
         sources = sources.union(class.sources.as_ref()?);

@@ -27,9 +27,9 @@ impl Rule for PassivePortsBlocked {
 
 /// Clients of one family whose control connections reach the server but whose data
 /// connections are closed on the same ports.
-struct Blocked {
+struct Blocked<'a> {
     ports: PortSet,
-    classes: Vec<SourceClass>,
+    classes: Vec<&'a SourceClass>,
 }
 
 impl PassivePortsBlocked {
@@ -54,7 +54,7 @@ impl PassivePortsBlocked {
         }
         let classes = fw.source_classes();
         let all_classes = classes.len();
-        for blocked in blocked_by_class(classes, &ports, control) {
+        for blocked in blocked_by_class(&classes, &ports, control) {
             let mut d = self.report(server, fw, &ports, &blocked, (all_classes, family));
             if helper {
                 d = tls.explain(d);
@@ -147,7 +147,11 @@ fn movable_range(server: &FtpServer, open_part: &PortSet) -> Option<(u16, u16)> 
 
 /// For every class of clients that reaches the control port, the passive ports it
 /// cannot reach; classes missing the same ports are reported together.
-fn blocked_by_class(classes: Vec<SourceClass>, ports: &PortSet, control: u16) -> Vec<Blocked> {
+fn blocked_by_class<'a>(
+    classes: &'a [SourceClass],
+    ports: &PortSet,
+    control: u16,
+) -> Vec<Blocked<'a>> {
     let mut out: Vec<Blocked> = Vec::new();
     for class in classes {
         let reachable = if class.open.contains(control) {

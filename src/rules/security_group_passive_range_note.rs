@@ -51,7 +51,7 @@ impl Rule for SecurityGroupPassiveRangeNote {
                 continue;
             };
             for (_, fw) in host.firewalls() {
-                for layer in &fw.own_layers() {
+                for layer in fw.own_layers().iter() {
                     let Some(scanner) = scanner(layer.kind) else {
                         continue;
                     };

@@ -33,9 +33,9 @@ pub fn claim_over(
         std::net::IpAddr::V4(a) => u128::from(u32::from(a)),
         std::net::IpAddr::V6(a) => u128::from(a),
     };
-    let class = fw
-        .source_classes()
-        .into_iter()
+    let classes = fw.source_classes();
+    let class = classes
+        .iter()
         .find(|c| c.sources.as_ref().is_none_or(|s| s.contains(address)))
         .expect("every client is in some class");
     let pick = |set: &pasvlint::portset::PortSet| {
