@@ -738,6 +738,9 @@ pub enum Dialect {
     GcpFirewall,
     /// OpenStack security groups (Ansible `openstack.cloud.security_group_rule`).
     OpenstackSecurityGroup,
+    /// The puppetlabs-firewall module's `firewall` and `firewallchain` resources,
+    /// as its iptables and ip6tables providers load them.
+    PuppetFirewall,
 }
 
 impl Dialect {
@@ -756,6 +759,7 @@ impl Dialect {
             Dialect::AzureNsg => "azure-nsg",
             Dialect::GcpFirewall => "gcp-firewall",
             Dialect::OpenstackSecurityGroup => "openstack-security-group",
+            Dialect::PuppetFirewall => "puppet-firewall",
         }
     }
 
