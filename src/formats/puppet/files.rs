@@ -116,6 +116,7 @@ fn module_file(project: &Project, spec: &str, sub: &str) -> Option<PathBuf> {
 fn installed(
     path: &Path,
     at: Span,
+    vars: &Resolve,
     lookup: &crate::formats::ansible::files::Lookup,
     consumed: &mut Vec<FileId>,
     render: bool,
@@ -131,10 +132,14 @@ fn installed(
         None => (read_repo_file(path)?, None, false),
     };
     if render {
-        return Some(erb(&text, |s, e| match span {
-            Some(id) => (Span::new(id, s, e), verbatim),
-            None => (at, false),
-        }));
+        return Some(erb(
+            &text,
+            |s, e| match span {
+                Some(id) => (Span::new(id, s, e), verbatim),
+                None => (at, false),
+            },
+            vars,
+        ));
     }
     let mut t = Text::default();
     t.push(&text, at, false);
@@ -147,6 +152,21 @@ fn content(
     lookup: &crate::formats::ansible::files::Lookup,
     consumed: &mut Vec<FileId>,
 ) -> Option<Text> {
+    let resolve = |code: &str| -> Option<Text> {
+        // `<%= @name %>` (ERB) and `<%= $name %>` (EPP): a variable of the scope.
+        let name = code.strip_prefix('@').or_else(|| code.strip_prefix('$'))?;
+        let v = r.vars.get(name)?;
+        match &v.v {
+            Value::Str(t) if !t.text.contains(UNKNOWN) => Some(t.clone()),
+            Value::Num(n) => {
+                let mut t = Text::default();
+                t.push(n, v.span, v.span.len() == n.len());
+                Some(t)
+            }
+            _ => None,
+        }
+    };
+    let vars: &Resolve = &resolve;
     if let Some(c) = r.get("content") {
         return match &c.v {
             Value::Str(t) => Some(t.clone()),
@@ -163,7 +183,7 @@ fn content(
                         let Value::Str(t) = &args.first()?.v else {
                             return None;
                         };
-                        return Some(erb(&t.text, |_, _| (args[0].span, false)));
+                        return Some(erb(&t.text, |_, _| (args[0].span, false), vars));
                     }
                     _ => return None,
                 };
@@ -172,7 +192,7 @@ fn content(
                 for a in args.iter().take(if name == "epp" { 1 } else { args.len() }) {
                     let spec = a.text()?;
                     let path = module_file(project, &spec, sub)?;
-                    match installed(&path, a.span, lookup, consumed, render) {
+                    match installed(&path, a.span, vars, lookup, consumed, render) {
                         Some(t) => {
                             append(&mut out, &t);
                             if name == "file" {
@@ -197,7 +217,7 @@ fn content(
         let Some(path) = module_file(project, rest, "files") else {
             return None;
         };
-        if let Some(t) = installed(&path, s.span, lookup, consumed, false) {
+        if let Some(t) = installed(&path, s.span, vars, lookup, consumed, false) {
             return Some(t);
         }
     }
@@ -206,7 +226,14 @@ fn content(
 
 /// ERB or EPP rendered as far as it is literal: text kept with `span_of`'s
 /// spans, printing tags and the text under a control tag not known.
-fn erb(template: &str, span_of: impl Fn(usize, usize) -> (Span, bool)) -> Text {
+/// What an ERB or EPP printing tag's code is, when pasvlint knows it.
+type Resolve<'a> = dyn Fn(&str) -> Option<Text> + 'a;
+
+fn erb(
+    template: &str,
+    span_of: impl Fn(usize, usize) -> (Span, bool),
+    resolve: &Resolve,
+) -> Text {
     let mut out = Text::default();
     let mut depth = 0usize;
     let mut pos = 0;
@@ -230,8 +257,11 @@ fn erb(template: &str, span_of: impl Fn(usize, usize) -> (Span, bool)) -> Text {
         let mut next = close;
         if tag.starts_with('#') {
             // A comment prints nothing.
-        } else if tag.starts_with('=') {
-            unknown(&mut out, open, close);
+        } else if let Some(code) = tag.strip_prefix('=') {
+            match resolve(code.trim()).filter(|_| depth == 0) {
+                Some(t) => append(&mut out, &t),
+                None => unknown(&mut out, open, close),
+            }
         } else {
             let code = tag.trim();
             let opens = code.starts_with("if ")
@@ -406,6 +436,7 @@ mod tests {
         let t = erb(
             "listen=YES\npasv_min_port=<%= @min %>\n<% if @tls -%>\nssl_enable=YES\n<% end -%>\nx=1\n",
             |s, e| (Span::new(FileId(0), s, e), true),
+            &|_| None,
         );
         assert_eq!(
             t.text,

@@ -455,6 +455,7 @@ mod tests {
             ],
             span: Span::new(FileId(0), 0, 0),
             guarded: false,
+            vars: Default::default(),
         };
         let l = lower(&[mk("20 b", "2"), mk("100 a", "1")]);
         let firsts: Vec<String> = l

@@ -30,6 +30,8 @@ pub struct Resource {
     pub span: Span,
     /// Declared under `if`, `unless` or `case`: it may not be in the catalog.
     pub guarded: bool,
+    /// The variables of the scope it is declared in, for its templates (`@name`).
+    pub vars: Arc<HashMap<String, V>>,
 }
 
 impl Resource {
@@ -383,6 +385,11 @@ impl Walk<'_> {
             .iter()
             .map(|a| (a.name.clone(), a.name_span, scope.eval(&a.value)))
             .collect();
+        let vars = if lower == "file" {
+            Arc::new(scope.local.clone())
+        } else {
+            Arc::default()
+        };
         // `firewall { ['100 a', '101 b']: … }` declares one per title.
         for t in title.items() {
             self.out.push(Resource {
@@ -391,6 +398,7 @@ impl Walk<'_> {
                 attrs: Vec::clone(&attrs),
                 span: b.span,
                 guarded,
+                vars: vars.clone(),
             });
         }
     }
