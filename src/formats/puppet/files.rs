@@ -44,10 +44,7 @@ pub fn outcome(
             continue;
         };
         let ensure = r.get("ensure").and_then(V::text);
-        if matches!(
-            ensure.as_deref(),
-            Some("absent" | "directory" | "link")
-        ) {
+        if matches!(ensure.as_deref(), Some("absent" | "directory" | "link")) {
             continue;
         }
         let text = content(project, r, lookup, &mut consumed);
@@ -229,11 +226,7 @@ fn content(
 /// What an ERB or EPP printing tag's code is, when pasvlint knows it.
 type Resolve<'a> = dyn Fn(&str) -> Option<Text> + 'a;
 
-fn erb(
-    template: &str,
-    span_of: impl Fn(usize, usize) -> (Span, bool),
-    resolve: &Resolve,
-) -> Text {
+fn erb(template: &str, span_of: impl Fn(usize, usize) -> (Span, bool), resolve: &Resolve) -> Text {
     let mut out = Text::default();
     let mut depth = 0usize;
     let mut pos = 0;
@@ -275,7 +268,10 @@ fn erb(
                 depth = depth.saturating_sub(1);
             } else if opens {
                 depth += 1;
-            } else if code.starts_with("else") || code.starts_with("elsif") || code.starts_with("} else") {
+            } else if code.starts_with("else")
+                || code.starts_with("elsif")
+                || code.starts_with("} else")
+            {
                 // Still under the condition.
             }
             // A control tag alone on its line takes the line's end with it (`-%>`).
@@ -341,11 +337,14 @@ fn bare(line: &Text) -> &str {
 fn file_line(base: Text, r: &Resource) -> Option<Text> {
     let line = r.get("line")?;
     let Value::Str(line_text) = &line.v else {
-        return line.text().map(|t| {
-            let mut x = Text::default();
-            x.push(&t, line.span, false);
-            x
-        }).and_then(|t| apply_line(base, r, t));
+        return line
+            .text()
+            .map(|t| {
+                let mut x = Text::default();
+                x.push(&t, line.span, false);
+                x
+            })
+            .and_then(|t| apply_line(base, r, t));
     };
     apply_line(base, r, line_text.clone())
 }
@@ -387,7 +386,9 @@ fn apply_line(base: Text, r: &Resource, line: Text) -> Option<Text> {
         return Some(join(&ls));
     }
     if let Some(p) = &pattern {
-        let hits: Vec<usize> = (0..ls.len()).filter(|i| p.is_match(bare(&ls[*i]))).collect();
+        let hits: Vec<usize> = (0..ls.len())
+            .filter(|i| p.is_match(bare(&ls[*i])))
+            .collect();
         if hits.len() > 1 && !multiple {
             // "More than one line in file … matches pattern": the resource fails.
             return None;

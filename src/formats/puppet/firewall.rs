@@ -253,7 +253,11 @@ fn rule(r: &Resource, out: &mut Lowered) -> Option<((Fam, String, String), Strin
         return None;
     }
     let Some(title) = r.title.text() else {
-        return skip(out, r.title.span, "title, which pasvlint cannot resolve".into());
+        return skip(
+            out,
+            r.title.span,
+            "title, which pasvlint cannot resolve".into(),
+        );
     };
     let names = [META, MODELLED].concat();
     if let Some((span, what)) = super::project::unresolved(r, &names) {
@@ -321,7 +325,10 @@ fn rule(r: &Resource, out: &mut Lowered) -> Option<((Fam, String, String), Strin
             Err(why) => return skip(out, v.span, why),
         }
     }
-    for (attr, flag) in [("state", ["state", "--state"]), ("ctstate", ["conntrack", "--ctstate"])] {
+    for (attr, flag) in [
+        ("state", ["state", "--state"]),
+        ("ctstate", ["conntrack", "--ctstate"]),
+    ] {
         let Some(v) = r.get(attr) else { continue };
         let states: Option<Vec<String>> = v
             .items()

@@ -147,9 +147,7 @@ impl Lexer<'_> {
                     Some(n) => self.pos += n + 4,
                     None => return self.err(start, self.b.len(), "Unclosed comment"),
                 },
-                b'/' if !self.out.last().is_some_and(|t| ends_value(&t.tok)) => {
-                    self.regex()?
-                }
+                b'/' if !self.out.last().is_some_and(|t| ends_value(&t.tok)) => self.regex()?,
                 b'$' => self.variable()?,
                 b'\'' => self.single()?,
                 b'"' => {
@@ -401,17 +399,29 @@ impl Lexer<'_> {
         let (hex, len) = if let Some(body) = rest.strip_prefix('{') {
             match body.find('}') {
                 Some(n) if n <= 6 => (&body[..n], n + 5),
-                _ => return self.err(at, at + 2, "Unicode escape '\\u' was not followed by 4 hex digits or 1-6 hex digits in {}"),
+                _ => return self.err(
+                    at,
+                    at + 2,
+                    "Unicode escape '\\u' was not followed by 4 hex digits or 1-6 hex digits in {}",
+                ),
             }
         } else {
             match rest.get(..4) {
                 Some(h) => (h, 6),
-                None => return self.err(at, at + 2, "Unicode escape '\\u' was not followed by 4 hex digits or 1-6 hex digits in {}"),
+                None => return self.err(
+                    at,
+                    at + 2,
+                    "Unicode escape '\\u' was not followed by 4 hex digits or 1-6 hex digits in {}",
+                ),
             }
         };
         match u32::from_str_radix(hex, 16).ok().and_then(char::from_u32) {
             Some(ch) if !hex.is_empty() => Ok((ch.to_string(), len)),
-            _ => self.err(at, at + 2, "Unicode escape '\\u' was not followed by 4 hex digits or 1-6 hex digits in {}"),
+            _ => self.err(
+                at,
+                at + 2,
+                "Unicode escape '\\u' was not followed by 4 hex digits or 1-6 hex digits in {}",
+            ),
         }
     }
 
@@ -449,15 +459,17 @@ impl Lexer<'_> {
         }
         let (tag_part, _flags) = spec.split_once('/').unwrap_or((spec, ""));
         let tag_part = tag_part.split_once(':').map_or(tag_part, |(t, _)| t).trim();
-        let (tag, interpolates) = match tag_part
-            .strip_prefix('"')
-            .and_then(|t| t.strip_suffix('"'))
+        let (tag, interpolates) = match tag_part.strip_prefix('"').and_then(|t| t.strip_suffix('"'))
         {
             Some(t) => (t.to_owned(), true),
             None => (tag_part.to_owned(), false),
         };
         if tag.is_empty() {
-            return self.err(start, start + n + 1, "Heredoc without any following lines of text");
+            return self.err(
+                start,
+                start + n + 1,
+                "Heredoc without any following lines of text",
+            );
         }
         self.pos = start + n + 1;
         self.push(Tok::Str(Vec::new()), start);
@@ -599,7 +611,11 @@ mod tests {
     use super::*;
 
     fn toks(src: &str) -> Vec<Tok> {
-        lex(FileId(0), src).unwrap().into_iter().map(|t| t.tok).collect()
+        lex(FileId(0), src)
+            .unwrap()
+            .into_iter()
+            .map(|t| t.tok)
+            .collect()
     }
 
     #[test]

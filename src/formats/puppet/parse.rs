@@ -150,8 +150,24 @@ struct Parser<'a> {
 }
 
 const STATEMENT_CALLS: &[&str] = &[
-    "include", "contain", "require", "realize", "tag", "notice", "warning", "info", "debug",
-    "err", "alert", "crit", "emerg", "fail", "hiera_include", "break", "next", "return",
+    "include",
+    "contain",
+    "require",
+    "realize",
+    "tag",
+    "notice",
+    "warning",
+    "info",
+    "debug",
+    "err",
+    "alert",
+    "crit",
+    "emerg",
+    "fail",
+    "hiera_include",
+    "break",
+    "next",
+    "return",
 ];
 
 impl<'a> Parser<'a> {
@@ -469,9 +485,7 @@ impl<'a> Parser<'a> {
                 _ => return self.error(),
             }
             // Dotted bare host names: `node web1.example.com`.
-            while self.is_op(".")
-                && matches!(self.peek_at(1), Some(Tok::Name(_) | Tok::Num(_)))
-            {
+            while self.is_op(".") && matches!(self.peek_at(1), Some(Tok::Name(_) | Tok::Num(_))) {
                 self.i += 2;
             }
             if !self.is_op(",") {
@@ -757,8 +771,19 @@ impl<'a> Parser<'a> {
             Tok::Name(n) => {
                 if matches!(
                     n.as_str(),
-                    "class" | "define" | "node" | "if" | "unless" | "case" | "else" | "elsif"
-                        | "inherits" | "function" | "and" | "or" | "in"
+                    "class"
+                        | "define"
+                        | "node"
+                        | "if"
+                        | "unless"
+                        | "case"
+                        | "else"
+                        | "elsif"
+                        | "inherits"
+                        | "function"
+                        | "and"
+                        | "or"
+                        | "in"
                 ) {
                     self.i -= 1;
                     return self.error();
@@ -873,12 +898,17 @@ node 'ftp1.example.com', /^ftp\d+/, default { include ftp }
 "#;
         let stmts = parsed(src).unwrap();
         assert_eq!(stmts.len(), 2);
-        let Stmt::Class { name, params, body, .. } = &stmts[0] else {
+        let Stmt::Class {
+            name, params, body, ..
+        } = &stmts[0]
+        else {
             panic!()
         };
         assert_eq!(name, "ftp");
         assert_eq!(params.len(), 2);
-        assert!(matches!(&body[2], Stmt::Resource { ty, bodies, .. } if ty == "firewall" && bodies[0].attrs.len() == 3));
+        assert!(
+            matches!(&body[2], Stmt::Resource { ty, bodies, .. } if ty == "firewall" && bodies[0].attrs.len() == 3)
+        );
     }
 
     #[test]

@@ -8,9 +8,9 @@
 //! included. A manifest that does not parse fails the whole compile: such a
 //! bundle changes nothing on the host.
 
+use super::File;
 use super::parse::{Body, Expr, Param, Stmt};
 use super::scope::{Scope, V, Value};
-use super::File;
 use crate::facts::FileFacts;
 use crate::formats::bundle::{Bundle, BundleDoc};
 use crate::formats::{Document, ParsedFile};
@@ -72,7 +72,13 @@ const MAX_RESOURCES: usize = 100_000;
 /// How deep includes and defined types nest.
 const MAX_NESTING: usize = 24;
 
-const LOWERED: &[&str] = &["firewall", "firewallchain", "file", "file_line", "resources"];
+const LOWERED: &[&str] = &[
+    "firewall",
+    "firewallchain",
+    "file",
+    "file_line",
+    "resources",
+];
 
 fn manifest(part: &ParsedFile) -> Option<&File> {
     match &part.doc {
@@ -89,7 +95,9 @@ pub fn root_of(path: &Path) -> PathBuf {
     for i in (0..comps.len().saturating_sub(2)).rev() {
         let c = comps[i].as_os_str();
         if (c == "modules" || c == "site")
-            && comps.get(i + 2).is_some_and(|m| m.as_os_str() == "manifests")
+            && comps
+                .get(i + 2)
+                .is_some_and(|m| m.as_os_str() == "manifests")
         {
             return upto(i);
         }
@@ -339,13 +347,10 @@ impl Walk<'_> {
                     // Set on some branch only: not known after the condition.
                     for k in assigned {
                         let Some(span) = scope.local.get(&k).map(|v| v.span).or_else(|| {
-                            branches
-                                .iter()
-                                .flatten()
-                                .find_map(|s| match s {
-                                    Stmt::Assign { name, span, .. } if *name == k => Some(*span),
-                                    _ => None,
-                                })
+                            branches.iter().flatten().find_map(|s| match s {
+                                Stmt::Assign { name, span, .. } if *name == k => Some(*span),
+                                _ => None,
+                            })
                         }) else {
                             continue;
                         };
@@ -451,7 +456,12 @@ impl Walk<'_> {
     }
 
     /// Parameters: what the declaration passes, else their defaults.
-    fn bind(&self, params: &[Param], declared: Option<(&Body, &Scope)>, extra: &[(&str, V)]) -> Scope {
+    fn bind(
+        &self,
+        params: &[Param],
+        declared: Option<(&Body, &Scope)>,
+        extra: &[(&str, V)],
+    ) -> Scope {
         let mut scope = Scope {
             local: HashMap::new(),
             global: self.global.clone(),
@@ -555,13 +565,18 @@ mod tests {
             root_of(Path::new("r/modules/ftp/manifests/init.pp")),
             PathBuf::from("r")
         );
-        assert_eq!(root_of(Path::new("r/manifests/site.pp")), PathBuf::from("r"));
+        assert_eq!(
+            root_of(Path::new("r/manifests/site.pp")),
+            PathBuf::from("r")
+        );
         assert_eq!(
             root_of(Path::new("puppet-ftp/manifests/init.pp")),
             PathBuf::from("puppet-ftp")
         );
         assert_eq!(
-            module_of(Path::new("x/puppet-ftp/manifests/a/b.pp")).unwrap().0,
+            module_of(Path::new("x/puppet-ftp/manifests/a/b.pp"))
+                .unwrap()
+                .0,
             "ftp"
         );
     }
@@ -569,7 +584,10 @@ mod tests {
     #[test]
     fn classes_are_read_when_included_with_their_parameters() {
         let bundles = run(&[
-            ("r/manifests/site.pp", "node default { class { 'ftp': max => '40100' } }\n"),
+            (
+                "r/manifests/site.pp",
+                "node default { class { 'ftp': max => '40100' } }\n",
+            ),
             (
                 "r/modules/ftp/manifests/init.pp",
                 "class ftp ($min = 40000, $max = 40200) {\n  firewall { '100 ftp': dport => [21, \"${min}-${max}\"], action => accept }\n  firewallchain { 'INPUT:filter:IPv4': policy => drop }\n}\nclass ftp::unused { firewall { '200 x': dport => 22, action => accept } }\n",

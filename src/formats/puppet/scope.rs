@@ -104,7 +104,12 @@ impl Scope {
             }
             Expr::Type(t, _) => Value::Unknown(format!("the type `{t}`")),
             Expr::Var(name, _) => match self.lookup(name) {
-                Some(v) => return V { v: v.v.clone(), span },
+                Some(v) => {
+                    return V {
+                        v: v.v.clone(),
+                        span,
+                    };
+                }
                 None if is_fact(name) => Value::Unknown(format!("the fact `${name}`")),
                 None => Value::Unknown(format!("`${name}`")),
             },
