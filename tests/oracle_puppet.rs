@@ -95,7 +95,10 @@ fn puppet_parser_validate_agrees_with_puppet_syntax_error() {
         let out = output_within(&mut command, Duration::from_secs(120)).expect("puppet ran");
         let said = String::from_utf8_lossy(&out.stderr).into_owned();
         let refused = !out.status.success();
-        let report = pasvlint::lint(&[pp.clone()], &pasvlint::policy::Config::default());
+        let report = pasvlint::lint(
+            std::slice::from_ref(pp),
+            &pasvlint::policy::Config::default(),
+        );
         let flagged: Vec<_> = report
             .diagnostics
             .iter()

@@ -208,12 +208,8 @@ fn content(
     let source = r.get("source")?;
     for s in source.items() {
         let spec = s.text()?;
-        let Some(rest) = spec.strip_prefix("puppet:///modules/") else {
-            return None;
-        };
-        let Some(path) = module_file(project, rest, "files") else {
-            return None;
-        };
+        let rest = spec.strip_prefix("puppet:///modules/")?;
+        let path = module_file(project, rest, "files")?;
         if let Some(t) = installed(&path, s.span, vars, lookup, consumed, false) {
             return Some(t);
         }

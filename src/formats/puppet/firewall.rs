@@ -140,6 +140,9 @@ fn family(r: &Resource) -> Fam {
     }
 }
 
+/// A chain: its family, table and name.
+type ChainKey = (Fam, String, String);
+
 const BUILTIN: &[&str] = &["INPUT", "OUTPUT", "FORWARD", "PREROUTING", "POSTROUTING"];
 
 pub fn lower(resources: &[Resource]) -> Lowered {
@@ -149,8 +152,7 @@ pub fn lower(resources: &[Resource]) -> Lowered {
     for r in resources.iter().filter(|r| r.ty == "firewallchain") {
         chain(r, &mut out);
     }
-    let mut rules: BTreeMap<(Fam, String, String), Vec<(String, Vec<Word>, Span)>> =
-        BTreeMap::new();
+    let mut rules: BTreeMap<ChainKey, Vec<(String, Vec<Word>, Span)>> = BTreeMap::new();
     for r in resources.iter().filter(|r| r.ty == "firewall") {
         if let Some((key, title, argv)) = rule(r, &mut out) {
             rules.entry(key).or_default().push((title, argv, r.span));
@@ -240,8 +242,7 @@ fn chain(r: &Resource, out: &mut Lowered) {
 
 /// One `firewall` as the rule its provider inserts: the key of its chain, its
 /// title, and the words after `-A CHAIN`.
-#[allow(clippy::type_complexity)]
-fn rule(r: &Resource, out: &mut Lowered) -> Option<((Fam, String, String), String, Vec<Word>)> {
+fn rule(r: &Resource, out: &mut Lowered) -> Option<(ChainKey, String, Vec<Word>)> {
     let skip = |out: &mut Lowered, span: Span, why: String| {
         out.unknowns.push((
             span,
