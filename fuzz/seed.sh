@@ -20,6 +20,7 @@ target_of() {
     *.snap | *.md | *.argv | *.toml) ;;
     */firewalld/zones/*.xml | */firewalld/services/*.xml | */firewalld.conf) echo firewalld ;;
     */ufw/*.rules | */ufw/ufw.conf | */default/ufw) echo ufw ;;
+    *.pp) echo puppet ;;
     */pure-ftpd/conf/* | *pure-ftpd.conf | *pureftpd.conf) echo pureftpd ;;
     *proftpd.conf | */proftpd/*.conf | */proftpd/conf.d/*) echo proftpd ;;
     *vsftpd*.conf* | *vsftpd.conf.j2) echo vsftpd ;;

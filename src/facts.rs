@@ -748,6 +748,9 @@ pub enum Dialect {
     GcpFirewall,
     /// OpenStack security groups (Ansible `openstack.cloud.security_group_rule`).
     OpenstackSecurityGroup,
+    /// The puppetlabs-firewall module's `firewall` and `firewallchain` resources,
+    /// as its iptables and ip6tables providers load them.
+    PuppetFirewall,
 }
 
 impl Dialect {
@@ -766,6 +769,7 @@ impl Dialect {
             Dialect::AzureNsg => "azure-nsg",
             Dialect::GcpFirewall => "gcp-firewall",
             Dialect::OpenstackSecurityGroup => "openstack-security-group",
+            Dialect::PuppetFirewall => "puppet-firewall",
         }
     }
 

@@ -29,6 +29,7 @@ const CATEGORIES: &[&str] = &[
     "pure-ftpd",
     "filezilla",
     "proftpd",
+    "puppet",
 ];
 const HEADINGS: &[&str] = &["## What it checks", "## Why it matters"];
 

@@ -575,6 +575,28 @@ const GRAMMARS: &[Grammar] = &[
         ],
         pairs: &[("[", "]"), ("{a: ", "}"), ("- ", "\n")],
     },
+    Grammar {
+        target: "puppet",
+        head: "class ftp($min = 40000) {\n",
+        tail: "}\n",
+        atoms: &[
+            "firewall { '100 ftp': dport => [21, '40000-40100'], proto => 'tcp', action => 'accept' }\n",
+            "firewallchain { 'INPUT:filter:IPv4': policy => drop, purge => true }\n",
+            "file { '/etc/vsftpd.conf': content => \"pasv_min_port=${min}\\n\" }\n",
+            "file_line { 'p': path => '/etc/vsftpd.conf', line => 'pasv_max_port=40100' }\n",
+            "$x = [$min, \"${min}\", { 'a' => $min }]\n",
+            "if $x { include ftp } else { }\n",
+            "@(END)\nbody\nEND\n",
+            "define d($p) { d { \"${p}x\": p => $p } }\n",
+        ],
+        pairs: &[
+            ("[", "]"),
+            ("{ ", " }"),
+            ("(", ")"),
+            ("\"${", "}\""),
+            ("if $a { ", "}"),
+        ],
+    },
 ];
 
 /// Structure, not byte flips: statements repeated, pairs nested deep (closed or

@@ -97,6 +97,10 @@ pub const TARGETS: &[Target] = &[
         run: kube,
     },
     Target {
+        name: "puppet",
+        run: puppet,
+    },
+    Target {
         name: "lint",
         run: lint,
     },
@@ -180,6 +184,11 @@ pub fn firewalld(data: &[u8]) {
 pub fn ufw(data: &[u8]) {
     file("etc/ufw/user.rules", Format::UfwRules, data);
     file("etc/default/ufw", Format::UfwSettings, data);
+}
+
+/// A Puppet manifest: lexer, parser, catalog walk, firewall lowering.
+pub fn puppet(data: &[u8]) {
+    file("modules/ftp/manifests/init.pp", Format::Puppet, data);
 }
 
 /// A PowerShell script: `New-NetFirewallRule`, `Set-WebConfigurationProperty`, `netsh`.

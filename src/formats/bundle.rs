@@ -24,6 +24,7 @@ pub enum Family {
     Kubernetes,
     Terraform,
     Ansible,
+    Puppet,
 }
 
 impl Format {
@@ -41,6 +42,7 @@ impl Format {
             Format::Kubernetes => Some(Family::Kubernetes),
             Format::Terraform => Some(Family::Terraform),
             Format::Ansible | Format::AnsibleVars => Some(Family::Ansible),
+            Format::Puppet => Some(Family::Puppet),
             _ => None,
         }
     }
@@ -68,6 +70,7 @@ pub enum BundleDoc {
     Kubernetes(Box<super::kube::cluster::Cluster>),
     Terraform(Box<super::terraform::module::ModuleDir>),
     Ansible(Box<super::ansible::project::Project>),
+    Puppet(Box<super::puppet::project::Project>),
 }
 
 impl Bundle {

@@ -50,6 +50,7 @@ fn assemble_family(family: Family, parts: Vec<ParsedFile>) -> Vec<Bundle> {
         Family::Kubernetes => super::kube::cluster::assemble(parts),
         Family::Terraform => super::terraform::module::assemble(parts),
         Family::Ansible => super::ansible::project::assemble(parts),
+        Family::Puppet => super::puppet::project::assemble(parts),
     }
 }
 
@@ -74,6 +75,7 @@ pub fn facts(bundle: &Bundle) -> FileFacts {
         BundleDoc::Ansible(project) => {
             super::ansible::project::facts(project, &bundle.primary_file().source)
         }
+        BundleDoc::Puppet(project) => super::puppet::project::facts(project, bundle),
     }
 }
 
@@ -88,6 +90,9 @@ pub fn outcome(
     match &bundle.doc {
         BundleDoc::Ansible(project) if !project.ops.is_empty() => {
             Some(super::ansible::project::outcome(project, lookup))
+        }
+        BundleDoc::Puppet(project) if !project.resources.is_empty() => {
+            Some(super::puppet::project::outcome(project, lookup))
         }
         _ => None,
     }

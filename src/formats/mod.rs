@@ -19,6 +19,7 @@ pub mod iptables;
 pub mod kube;
 pub mod nftables;
 pub mod proftpd;
+pub mod puppet;
 pub mod pureftpd;
 pub mod regfile;
 pub mod terraform;
@@ -71,6 +72,8 @@ pub enum Format {
     Ansible,
     /// Ansible variables (`defaults/`, `vars/`, `group_vars/`, `host_vars/`).
     AnsibleVars,
+    /// Puppet manifests (`*.pp`).
+    Puppet,
 }
 
 impl Format {
@@ -100,6 +103,7 @@ impl Format {
             Format::Terraform => "terraform",
             Format::Ansible => "ansible",
             Format::AnsibleVars => "ansible-vars",
+            Format::Puppet => "puppet",
         }
     }
 }
@@ -126,6 +130,7 @@ pub enum Document {
     Kubernetes(kube::Manifests),
     Terraform(terraform::TfFile),
     Ansible(ansible::File),
+    Puppet(puppet::File),
 }
 
 /// A recognised file: its text, what it is, and what was read from it.
@@ -205,6 +210,9 @@ pub fn classify(path: &Path, text: &str) -> Option<Format> {
     }
     if terraform::sniff(path) {
         return Some(Format::Terraform);
+    }
+    if puppet::sniff(path) {
+        return Some(Format::Puppet);
     }
     if kube::sniff(path, text) {
         return Some(Format::Kubernetes);
@@ -297,6 +305,7 @@ pub fn parse(source: SourceFile, format: Format) -> ParsedFile {
             Document::Ansible(ansible::parse(&source, sniffed))
         }
         Format::AnsibleVars => Document::Ansible(ansible::parse(&source, ansible::Sniffed::Vars)),
+        Format::Puppet => Document::Puppet(puppet::parse(&source)),
         Format::PureFtpd => {
             let layout = pureftpd::sniff(&source.path).unwrap_or(pureftpd::Layout::ConfFile);
             Document::PureFtpd(pureftpd::parse(&source, layout))
@@ -370,6 +379,8 @@ pub fn facts(file: &ParsedFile) -> FileFacts {
         Document::Terraform(_) => FileFacts::default(),
         // Read with the other files of its playbook or role.
         Document::Ansible(_) => FileFacts::default(),
+        // Read with the other manifests of its control repository or module.
+        Document::Puppet(_) => FileFacts::default(),
         Document::Nftables(nft) => {
             let (firewall, firewall_v6) = nftables::facts(nft, &file.source);
             FileFacts {
@@ -492,6 +503,7 @@ impl Format {
             Format::Compose | Format::Kubernetes => CommentStyle::Hash,
             Format::Terraform => CommentStyle::Hash,
             Format::Ansible | Format::AnsibleVars => CommentStyle::Hash,
+            Format::Puppet => CommentStyle::Hash,
         }
     }
 }

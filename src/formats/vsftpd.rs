@@ -231,6 +231,7 @@ const TEMPLATE_EXTENSIONS: &[&str] = &[
     ".jinja2",
     ".tmpl",
     ".erb",
+    ".epp",
     ".tpl",
     ".template",
 ];

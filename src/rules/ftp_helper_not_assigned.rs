@@ -71,6 +71,9 @@ fn assign_helper(dialect: Dialect, control: u16) -> String {
         | Dialect::OpenstackSecurityGroup => format!(
             "assign the helper: iptables -t raw -A PREROUTING -p tcp --dport {control} -j CT --helper ftp (automatic assignment is gone since Linux 6.0)"
         ),
+        Dialect::PuppetFirewall => format!(
+            "assign the helper: firewall {{ '001 ftp helper': table => 'raw', chain => 'PREROUTING', proto => 'tcp', dport => {control}, jump => 'CT', helper => 'ftp' }} (automatic assignment is gone since Linux 6.0)"
+        ),
         Dialect::Ufw => format!(
             "assign the helper in /etc/ufw/before.rules (and before6.rules), after its filter COMMIT: `*raw`, `:PREROUTING ACCEPT [0:0]`, `-A PREROUTING -p tcp --dport {control} -j CT --helper ftp`, `COMMIT` (automatic assignment is gone since Linux 6.0)"
         ),
