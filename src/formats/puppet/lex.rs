@@ -482,7 +482,7 @@ impl Lexer<'_> {
     /// At the start of a line after heredoc heads: read each body in turn.
     fn heredoc_bodies(&mut self) -> Result<(), LexError> {
         let pending = std::mem::take(&mut self.pending);
-        for (index, tag, interpolates, span) in pending {
+        for (index, tag, interpolates, _) in pending {
             let body_start = self.pos;
             let mut line_start = self.pos;
             let end = loop {
