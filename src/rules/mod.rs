@@ -119,6 +119,7 @@ rules! {
     nftables_syntax_error::NftablesSyntaxError => "nftables-syntax-error",
     no_firewall_found::NoFirewallFound => "no-firewall-found",
     pairing_spans_folders::PairingSpansFolders => "pairing-spans-folders",
+    passive_address_unreachable::PassiveAddressUnreachable => "passive-address-unreachable",
     passive_disabled_but_open::PassiveDisabledButOpen => "passive-disabled-but-open",
     passive_ports_blocked::PassivePortsBlocked => "passive-ports-blocked",
     passive_range_outside_policy::PassiveRangeOutsidePolicy => "passive-range-outside-policy",

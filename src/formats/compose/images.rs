@@ -34,6 +34,9 @@ pub struct Image {
     pub address: Option<&'static str>,
     /// The announced address when the variable is not set, if a fixed one.
     pub default_address: Option<&'static str>,
+    /// What the entrypoint announces when the variable is not set and no fixed
+    /// default applies, where the entrypoint was read.
+    pub unset_announces: Option<&'static str>,
     /// The variable that sets the session limit, and its default.
     pub max_clients: Option<(&'static str, u32)>,
     /// Every variable the entrypoint reads, where all of them were read; `None`
@@ -67,6 +70,11 @@ pub static IMAGES: &[Image] = &[
         address: Some("PASV_ADDRESS"),
         // Default: the container's default gateway (`ip route`), not known here.
         default_address: None,
+        // The Dockerfile's `ENV PASV_ADDRESS **IPv4**` makes run-vsftpd.sh write
+        // `pasv_address=` the default route's gateway.
+        unset_announces: Some(
+            "the container's default gateway (`ip route`), the Docker bridge's own address",
+        ),
         max_clients: None,
         reads: Some(&[
             "FTP_USER",
@@ -108,6 +116,7 @@ pub static IMAGES: &[Image] = &[
         },
         address: Some("ADDRESS"),
         default_address: None,
+        unset_announces: None,
         max_clients: None,
         reads: Some(&[
             "USERS", "MIN_PORT", "MAX_PORT", "ADDRESS", "TLS_CERT", "TLS_KEY",
@@ -134,6 +143,7 @@ pub static IMAGES: &[Image] = &[
         address: Some("PUBLICHOST"),
         // Dockerfile `ENV PUBLICHOST localhost`, passed as `-P $PUBLICHOST`.
         default_address: Some("localhost"),
+        unset_announces: None,
         max_clients: Some(("FTP_MAX_CLIENTS", 5)),
         reads: Some(&[
             "ADDED_FLAGS",
@@ -169,6 +179,7 @@ pub static IMAGES: &[Image] = &[
         passive: PassiveFrom::Fixed(40000, 40009),
         address: Some("PUBLIC_IP"),
         default_address: None,
+        unset_announces: None,
         max_clients: None,
         reads: None,
         confusions: &[("PASV_ADDRESS", "PUBLIC_IP")],
@@ -181,6 +192,7 @@ pub static IMAGES: &[Image] = &[
         passive: PassiveFrom::Fixed(4559, 4564),
         address: Some("FTP_PASV_ADDRESS"),
         default_address: None,
+        unset_announces: None,
         max_clients: None,
         reads: None,
         confusions: &[("PASV_ADDRESS", "FTP_PASV_ADDRESS")],
@@ -193,6 +205,7 @@ pub static IMAGES: &[Image] = &[
         passive: PassiveFrom::Fixed(21100, 21110),
         address: Some("CUSTOM_PASSIVE_ADDRESS"),
         default_address: None,
+        unset_announces: None,
         max_clients: None,
         reads: None,
         confusions: &[("PASV_ADDRESS", "CUSTOM_PASSIVE_ADDRESS")],
@@ -205,6 +218,7 @@ pub static IMAGES: &[Image] = &[
         passive: PassiveFrom::Fixed(47400, 47470),
         address: Some("PASV_ADDRESS"),
         default_address: None,
+        unset_announces: None,
         max_clients: None,
         reads: None,
         confusions: &[],
