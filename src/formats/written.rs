@@ -23,7 +23,7 @@
 pub mod sed;
 
 use crate::formats::{self, Format, ParsedFile};
-use crate::scripts::{Outcome, Text, UNKNOWN, WriteOp};
+use crate::scripts::{Outcome, Text, UNKNOWN, Word, Write, WriteOp};
 use crate::source::{FileId, Origin, OriginRun, SourceFile, Span};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -357,6 +357,33 @@ pub fn document(file: &WrittenFile, script: &SourceFile, id: FileId) -> Option<P
     let source = virtual_file(file, script, id);
     let format = formats::classify(Path::new(&file.path), &source.text)?;
     is_config(format).then(|| formats::parse(source, format))
+}
+
+/// A file's content before a bundle (a play, a catalog) touches it: not known.
+pub fn unknown_base(at: Span) -> Text {
+    let mut t = Text::default();
+    t.push(&format!("{UNKNOWN}\n"), at, false);
+    t
+}
+
+/// Each file's final text, in the order the bundle first touched it, as one
+/// write that replaces the file; a file whose text is not known is left out.
+pub fn replacing_writes(
+    order: Vec<String>,
+    mut state: HashMap<String, (Option<Text>, Span)>,
+) -> Outcome {
+    let mut out = Outcome::default();
+    for dest in order {
+        if let Some((Some(text), span)) = state.remove(&dest) {
+            out.writes.push(Write {
+                path: Word::literal(dest, span),
+                op: WriteOp::Replace(text),
+                span,
+                uncertain: None,
+            });
+        }
+    }
+    out
 }
 
 #[cfg(test)]

@@ -14,8 +14,8 @@
 use super::jinja::Vars;
 use super::scope::Scope;
 use super::template::{self, Spans};
-use crate::formats::written::{append, push_slice};
-use crate::scripts::{Outcome, Text, UNKNOWN, Word, Write, WriteOp};
+use crate::formats::written::{append, push_slice, replacing_writes, unknown_base};
+use crate::scripts::{Outcome, Text};
 use crate::source::{FileId, SourceFile, Span};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -107,27 +107,10 @@ pub fn outcome(ops: &[FileOp], lookup: &Lookup) -> (Outcome, Vec<FileId>) {
         let after = apply(before, op, lookup, &mut consumed);
         state.insert(op.dest.clone(), (after, op.task));
     }
-    let mut out = Outcome::default();
-    for dest in order {
-        if let Some((Some(text), span)) = state.remove(&dest) {
-            out.writes.push(Write {
-                path: Word::literal(dest, span),
-                op: WriteOp::Replace(text),
-                span,
-                uncertain: None,
-            });
-        }
-    }
+    let out = replacing_writes(order, state);
     consumed.sort();
     consumed.dedup();
     (out, consumed)
-}
-
-/// The file's content before the play touches it: not known.
-fn unknown_base(at: Span) -> Text {
-    let mut t = Text::default();
-    t.push(&format!("{UNKNOWN}\n"), at, false);
-    t
 }
 
 fn read_repo_file(path: &Path) -> Option<String> {
@@ -629,6 +612,7 @@ fn blank_or_comment(line: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::scripts::UNKNOWN;
 
     fn text(s: &str) -> Text {
         let mut t = Text::default();

@@ -21,8 +21,8 @@
 
 use super::project::{Project, Resource};
 use super::scope::{V, Value};
-use crate::formats::written::{append, push_slice};
-use crate::scripts::{Outcome, Text, UNKNOWN, Word, Write, WriteOp};
+use crate::formats::written::{append, push_slice, replacing_writes, unknown_base};
+use crate::scripts::{Outcome, Text, UNKNOWN};
 use crate::source::{FileId, SourceFile, Span};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -65,26 +65,10 @@ pub fn outcome(
         let after = file_line(base, r);
         state.insert(path, (after, r.span));
     }
-    let mut out = Outcome::default();
-    for dest in order {
-        if let Some((Some(text), span)) = state.remove(&dest) {
-            out.writes.push(Write {
-                path: Word::literal(dest, span),
-                op: WriteOp::Replace(text),
-                span,
-                uncertain: None,
-            });
-        }
-    }
+    let out = replacing_writes(order, state);
     consumed.sort();
     consumed.dedup();
     (out, consumed)
-}
-
-fn unknown_base(at: Span) -> Text {
-    let mut t = Text::default();
-    t.push(&format!("{UNKNOWN}\n"), at, false);
-    t
 }
 
 fn whole(file: &SourceFile) -> Text {
