@@ -124,6 +124,18 @@ pub struct Command {
 }
 
 impl Command {
+    /// A command run once as written: no input, no redirection, nothing unknown.
+    pub fn plain(argv: Vec<Word>, span: Span) -> Command {
+        Command {
+            argv,
+            span,
+            stdin: None,
+            redirects: Vec::new(),
+            uncertain: None,
+            repeated: false,
+        }
+    }
+
     /// The program this command runs, looked through wrappers (`sudo`, `env`,
     /// `command`, `exec`, `nice`, `call`, `&`, `start /wait`), and the index of
     /// its first argument in `argv`.

@@ -43,17 +43,6 @@ fn word(text: impl Into<String>, span: Span) -> Word {
     Word::literal(text, span)
 }
 
-fn command(argv: Vec<Word>, span: Span) -> Command {
-    Command {
-        argv,
-        span,
-        stdin: None,
-        redirects: Vec::new(),
-        uncertain: None,
-        repeated: false,
-    }
-}
-
 impl Commands {
     /// Keep what the task's arguments say about base-60 numbers.
     fn note(&mut self, a: &Args) {
@@ -154,7 +143,7 @@ impl Commands {
                 argv.extend(rule.iter().cloned());
                 argv
             };
-            self.push(command(argv, span));
+            self.push(Command::plain(argv, span));
         }
     }
 
@@ -258,7 +247,7 @@ impl Commands {
         let ufw = |words: Vec<Word>| {
             let mut argv = vec![word("ufw", at)];
             argv.extend(words);
-            command(argv, span)
+            Command::plain(argv, span)
         };
         if let Some((state, ss)) = &state {
             let verb = match state.as_str() {
@@ -459,7 +448,7 @@ impl Commands {
                 argv.push(word("--permanent", at));
             }
             argv.extend(changes.iter().cloned());
-            self.push(command(argv, span));
+            self.push(Command::plain(argv, span));
         }
     }
 }

@@ -290,14 +290,7 @@ mod tests {
                 Word::literal(*w, span)
             })
             .collect();
-        Command {
-            argv,
-            span: Span::new(FileId(0), 0, at),
-            stdin: None,
-            redirects: Vec::new(),
-            uncertain: None,
-            repeated: false,
-        }
+        Command::plain(argv, Span::new(FileId(0), 0, at))
     }
 
     fn run(words: &[&str]) -> Option<Service> {

@@ -97,17 +97,6 @@ fn word(text: impl Into<String>, span: Span) -> Word {
     Word::literal(text, span)
 }
 
-fn command(argv: Vec<Word>, span: Span) -> Command {
-    Command {
-        argv,
-        span,
-        stdin: None,
-        redirects: Vec::new(),
-        uncertain: None,
-        repeated: false,
-    }
-}
-
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 enum Fam {
     V4,
@@ -172,7 +161,7 @@ pub fn lower(resources: &[Resource]) -> Lowered {
                 word(&chain, at),
             ];
             argv.extend(rest);
-            out.commands.push(command(argv, span));
+            out.commands.push(Command::plain(argv, span));
         }
     }
     out
@@ -211,7 +200,7 @@ fn chain(r: &Resource, out: &mut Lowered) {
         ]
     };
     if !BUILTIN.contains(&name) {
-        out.commands.push(command(base("-N"), r.span));
+        out.commands.push(Command::plain(base("-N"), r.span));
         return;
     }
     let Some(policy) = r.get("policy") else {
@@ -237,7 +226,7 @@ fn chain(r: &Resource, out: &mut Lowered) {
     }
     let mut argv = base("-P");
     argv.push(word(p, policy.span));
-    out.commands.push(command(argv, r.span));
+    out.commands.push(Command::plain(argv, r.span));
 }
 
 /// One `firewall` as the rule its provider inserts: the key of its chain, its
