@@ -441,3 +441,80 @@ fn a_compose_port_entry_publishes_the_whole_range() {
     );
     assert_gone(dir.path(), "passive-ports-blocked");
 }
+
+const IIS_RANGE: &str = "Set-WebConfigurationProperty -pspath 'MACHINE/WEBROOT/APPHOST' -filter \"system.ftpServer/firewallSupport\" -name \"lowDataChannelPort\" -value 5000\nSet-WebConfigurationProperty -pspath 'MACHINE/WEBROOT/APPHOST' -filter \"system.ftpServer/firewallSupport\" -name \"highDataChannelPort\" -value 5100\n";
+
+/// A netsh `localport=` list in a batch file, widened in netsh's own form
+/// (`lo-hi`) inside the rule that half-opens the range. (In PowerShell the same
+/// unquoted line splits at the comma: `windows-firewall-rule-malformed`.)
+#[test]
+fn a_netsh_localport_list_is_widened() {
+    let script = "@echo off\r\nnetsh advfirewall set allprofiles firewallpolicy blockinbound,allowoutbound\r\nnetsh advfirewall firewall add rule name=\"FTP\" dir=in action=allow protocol=TCP localport=21,5000-5050 profile=any\r\n";
+    let dir = tree(&[("Setup-Ftp.ps1", IIS_RANGE), ("firewall.cmd", script)]);
+    let after = fix(dir.path(), "passive-ports-blocked", "firewall.cmd");
+    only_value_changed(script, &after, "localport=", "21,5000-5050", "21,5000-5100");
+    assert_gone(dir.path(), "passive-ports-blocked");
+}
+
+/// New-NetFirewallRule's `-LocalPort`, quoted, is rewritten inside its quotes.
+#[test]
+fn a_powershell_local_port_is_widened_inside_its_quotes() {
+    let script = format!(
+        "{IIS_RANGE}Set-NetFirewallProfile -All -DefaultInboundAction Block\nNew-NetFirewallRule -DisplayName \"FTP\" -Direction Inbound -Protocol TCP -LocalPort 21 -Action Allow\nNew-NetFirewallRule -DisplayName \"FTP passive\" -Direction Inbound -Protocol TCP -LocalPort \"5000-5050\" -Action Allow\n"
+    );
+    let dir = tree(&[("Setup-Ftp.ps1", &script)]);
+    let after = fix(dir.path(), "passive-ports-blocked", "Setup-Ftp.ps1");
+    only_value_changed(&script, &after, "-LocalPort \"", "5000-5050", "5000-5100");
+    assert_gone(dir.path(), "passive-ports-blocked");
+}
+
+const VSFTPD_40000: &str = "listen=YES\nlocal_enable=YES\npasv_enable=YES\npasv_min_port=40000\npasv_max_port=40100\npasv_address=203.0.113.10\n";
+
+/// A security group's ingress rule: `from_port` and `to_port` both rewritten.
+#[test]
+fn a_security_group_rule_is_widened_in_from_and_to_port() {
+    let tf = "resource \"aws_security_group\" \"ftp\" {\n  name = \"ftp\"\n\n  ingress {\n    from_port   = 21\n    to_port     = 21\n    protocol    = \"tcp\"\n    cidr_blocks = [\"0.0.0.0/0\"]\n  }\n\n  ingress {\n    from_port   = 40000\n    to_port     = 40050\n    protocol    = \"tcp\"\n    cidr_blocks = [\"0.0.0.0/0\"]\n  }\n}\n\nresource \"aws_instance\" \"ftp\" {\n  ami                    = \"ami-0c55b159cbfafe1f0\"\n  instance_type          = \"t3.micro\"\n  vpc_security_group_ids = [aws_security_group.ftp.id]\n}\n";
+    let dir = tree(&[("main.tf", tf), ("vsftpd.conf", VSFTPD_40000)]);
+    let after = fix(dir.path(), "passive-ports-blocked", "main.tf");
+    assert_eq!(
+        after,
+        tf.replace(
+            "from_port   = 40000\n    to_port     = 40050",
+            "from_port   = 40000\n    to_port     = 40100"
+        )
+    );
+    assert_gone(dir.path(), "passive-ports-blocked");
+}
+
+/// Ports from a variable are the module's to set: no firewall fix.
+#[test]
+fn a_security_group_port_from_a_variable_gets_no_fix() {
+    let tf = "variable \"last\" {\n  default = 40050\n}\n\nresource \"aws_security_group\" \"ftp\" {\n  ingress {\n    from_port   = 21\n    to_port     = 21\n    protocol    = \"tcp\"\n    cidr_blocks = [\"0.0.0.0/0\"]\n  }\n  ingress {\n    from_port   = 40000\n    to_port     = var.last\n    protocol    = \"tcp\"\n    cidr_blocks = [\"0.0.0.0/0\"]\n  }\n}\n\nresource \"aws_instance\" \"ftp\" {\n  vpc_security_group_ids = [aws_security_group.ftp.id]\n}\n";
+    let dir = tree(&[("main.tf", tf), ("vsftpd.conf", VSFTPD_40000)]);
+    assert_eq!(fix(dir.path(), "passive-ports-blocked", "main.tf"), tf);
+    assert!(concise(dir.path()).contains("passive-ports-blocked"));
+}
+
+/// An NSG rule's `destination_port_range` string, rewritten inside its quotes.
+#[test]
+fn an_nsg_destination_port_range_is_widened() {
+    let tf = "resource \"azurerm_network_security_group\" \"ftp\" {\n  name                = \"ftp\"\n  location            = \"westeurope\"\n  resource_group_name = \"rg\"\n\n  security_rule {\n    name                       = \"ftp-control\"\n    priority                   = 100\n    direction                  = \"Inbound\"\n    access                     = \"Allow\"\n    protocol                   = \"Tcp\"\n    source_port_range          = \"*\"\n    destination_port_range     = \"21\"\n    source_address_prefix      = \"*\"\n    destination_address_prefix = \"*\"\n  }\n\n  security_rule {\n    name                       = \"ftp-passive\"\n    priority                   = 110\n    direction                  = \"Inbound\"\n    access                     = \"Allow\"\n    protocol                   = \"Tcp\"\n    source_port_range          = \"*\"\n    destination_port_range     = \"40000-40050\"\n    source_address_prefix      = \"*\"\n    destination_address_prefix = \"*\"\n  }\n}\n\nresource \"azurerm_network_interface_security_group_association\" \"ftp\" {\n  network_interface_id      = azurerm_network_interface.ftp.id\n  network_security_group_id = azurerm_network_security_group.ftp.id\n}\n\nresource \"azurerm_network_interface\" \"ftp\" {\n  name                = \"ftp\"\n  location            = \"westeurope\"\n  resource_group_name = \"rg\"\n}\n\nresource \"azurerm_linux_virtual_machine\" \"ftp\" {\n  name                  = \"ftp\"\n  network_interface_ids = [azurerm_network_interface.ftp.id]\n}\n";
+    let dir = tree(&[("main.tf", tf), ("vsftpd.conf", VSFTPD_40000)]);
+    let after = fix(dir.path(), "passive-ports-blocked", "main.tf");
+    assert_eq!(after, tf.replace("\"40000-40050\"", "\"40000-40100\""));
+    assert_gone(dir.path(), "passive-ports-blocked");
+}
+
+/// The mission's case in the cloud: a security group opening more than the
+/// server uses, narrowed to the server's range in `to_port`.
+#[test]
+fn a_security_group_rule_opening_unused_ports_is_narrowed() {
+    let tf = "resource \"aws_security_group\" \"ftp\" {\n  ingress {\n    from_port   = 21\n    to_port     = 21\n    protocol    = \"tcp\"\n    cidr_blocks = [\"0.0.0.0/0\"]\n  }\n  ingress {\n    from_port   = 40000\n    to_port     = 40200\n    protocol    = \"tcp\"\n    cidr_blocks = [\"0.0.0.0/0\"]\n  }\n}\n\nresource \"aws_instance\" \"ftp\" {\n  vpc_security_group_ids = [aws_security_group.ftp.id]\n}\n";
+    let dir = tree(&[("main.tf", tf), ("vsftpd.conf", VSFTPD_40000)]);
+    let after = fix(dir.path(), "firewall-opens-unused-ports", "main.tf");
+    assert_eq!(
+        after,
+        tf.replace("to_port     = 40200", "to_port     = 40100")
+    );
+    assert_gone(dir.path(), "firewall-opens-unused-ports");
+}

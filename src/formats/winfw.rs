@@ -186,6 +186,8 @@ pub struct WinRule {
     pub legacy: bool,
     pub profiles: ProfileSet,
     pub span: Span,
+    /// Where `localport` / `-LocalPort` is written, when the rule names it.
+    pub ports_span: Option<Span>,
 }
 
 impl WinRule {
@@ -203,6 +205,7 @@ impl WinRule {
             legacy: false,
             profiles: ProfileSet::ALL,
             span,
+            ports_span: None,
         }
     }
 
@@ -409,6 +412,45 @@ impl WinFirewall {
                 }
             }
         }
+    }
+
+    /// Inbound TCP as `source`'s firewall decides it, with where each advanced
+    /// rule's port list is written exactly (`localport=5000-5100`), for fixes.
+    pub fn firewall_of(&self, source: &crate::source::SourceFile) -> Firewall {
+        let mut fw = self.to_firewall(source.id);
+        let texts = self.port_texts(source);
+        crate::filter::eval::attach_port_texts(&mut fw, &texts);
+        if let Some(profiles) = &mut fw.profiles {
+            for p in [
+                &mut profiles.domain,
+                &mut profiles.private,
+                &mut profiles.public,
+            ] {
+                crate::filter::eval::attach_port_texts(p, &texts);
+            }
+        }
+        fw
+    }
+
+    /// The rules whose port list is written as it decides: no variable, no
+    /// loop, no other rule's ports merged in.
+    fn port_texts(&self, source: &crate::source::SourceFile) -> Vec<crate::facts::PortText> {
+        self.rules
+            .iter()
+            .filter_map(|r| {
+                let (LocalPorts::Set(ports), Some(at)) = (&r.local_ports, r.ports_span) else {
+                    return None;
+                };
+                let at = unquoted(source, value_of(source, at)?)?;
+                let written = source.text.get(at.range())?;
+                (parse_port_list(written).ok()? == *ports).then_some(crate::facts::PortText {
+                    rule: r.span,
+                    syntax: crate::facts::PortSyntax::DashList,
+                    value: at,
+                    second: None,
+                })
+            })
+            .collect()
     }
 
     /// Inbound TCP as this file's firewall decides it, per profile; the top-level
@@ -639,6 +681,37 @@ impl Lowering {
             uncertain: self.uncertain,
         }
     }
+}
+
+/// The value of a netsh `tag=value` argument (the span is the whole argument),
+/// or the span itself.
+fn value_of(source: &crate::source::SourceFile, at: Span) -> Option<Span> {
+    let text = source.text.get(at.range())?;
+    Some(match text.find('=') {
+        Some(i) => Span {
+            file: at.file,
+            start: at.start + i as u32 + 1,
+            end: at.end,
+        },
+        None => at,
+    })
+}
+
+/// The span inside one pair of quotes around it, or the span itself.
+fn unquoted(source: &crate::source::SourceFile, at: Span) -> Option<Span> {
+    let text = source.text.get(at.range())?;
+    let quoted = text.len() >= 2
+        && ["\"", "'"]
+            .iter()
+            .any(|q| text.starts_with(q) && text.ends_with(q));
+    if !quoted {
+        return Some(at);
+    }
+    Some(Span {
+        file: at.file,
+        start: at.start + 1,
+        end: at.end - 1,
+    })
 }
 
 /// Parse a Windows port list: `21`, `5000-5100`, `21,5000-5100`. Ranges must

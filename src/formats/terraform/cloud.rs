@@ -85,6 +85,8 @@ pub struct CloudRule {
     pub span: Span,
     /// The rule's name for messages (`ingress rule`, `security_rule "ftp-data"`).
     pub label: String,
+    /// Where the ports are written as plain literals, for fixes.
+    pub text: Option<crate::facts::PortText>,
 }
 
 impl CloudRule {
@@ -149,6 +151,8 @@ impl Filter {
         }
         let rs = low.ruleset(family, self.span, self.provider);
         let mut fw = crate::filter::eval::firewall_facts(&rs, self.file);
+        let texts: Vec<_> = self.rules.iter().filter_map(|r| r.text).collect();
+        crate::filter::eval::attach_port_texts(&mut fw, &texts);
         fw.uncertain.extend(low.uncertain);
         fw.files = std::iter::once(self.file)
             .chain(self.files.iter().copied())

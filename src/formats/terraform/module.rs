@@ -7,8 +7,8 @@
 use super::TfFile;
 use super::cloud::{Action, CloudRule, Filter, Provider, Sources, cidr_sources, port_range};
 use super::eval::{Scope, Unknown, Value};
-use super::hcl::{Attr, Block, Body, Expr, ExprKind};
-use crate::facts::{BootBody, BootScript, FileFacts, Firewall};
+use super::hcl::{Attr, Block, Body, Expr, ExprKind, Part};
+use crate::facts::{BootBody, BootScript, FileFacts, Firewall, PortSyntax, PortText};
 use crate::formats::bundle::{Bundle, BundleDoc};
 use crate::formats::{Document, ParsedFile};
 use crate::portset::PortSet;
@@ -702,6 +702,7 @@ fn unknown_rule(span: Span, why: &str) -> CloudRule {
         v6: Sources::Unknown(u),
         span,
         label: "rule".into(),
+        text: None,
     }
 }
 
@@ -831,7 +832,47 @@ fn aws_rule(m: &Model, body: &Body, head: Span, label: &str) -> CloudRule {
         v6,
         span,
         label: label.to_owned(),
+        text: from_to_text(body, span, all),
     }
+}
+
+/// `from_port` and `to_port` written as number literals: where a fix rewrites
+/// them. Not for a rule of every protocol, whose ports are all of them.
+fn from_to_text(body: &Body, rule: Span, all: bool) -> Option<PortText> {
+    if all {
+        return None;
+    }
+    let literal = |k: &str| {
+        let a = body.attr(k)?;
+        matches!(a.value.kind, ExprKind::Number(_)).then_some(a.value.span)
+    };
+    Some(PortText {
+        rule,
+        syntax: PortSyntax::FromTo,
+        value: literal("from_port")?,
+        second: Some(literal("to_port")?),
+    })
+}
+
+/// `destination_port_range = "5000-5100"` written as one literal string (and no
+/// `destination_port_ranges`): where a fix rewrites it.
+fn azure_range_text(body: &Body, rule: Span) -> Option<PortText> {
+    if body.attr("destination_port_ranges").is_some() {
+        return None;
+    }
+    let a = body.attr("destination_port_range")?;
+    let ExprKind::Template(parts) = &a.value.kind else {
+        return None;
+    };
+    let [Part::Lit { text, span }] = parts.as_slice() else {
+        return None;
+    };
+    (text != "*" && port_range(text).is_some()).then_some(PortText {
+        rule,
+        syntax: PortSyntax::Dash,
+        value: *span,
+        second: None,
+    })
 }
 
 fn aws_vpc_rule(m: &Model, r: &Res) -> CloudRule {
@@ -865,6 +906,7 @@ fn aws_vpc_rule(m: &Model, r: &Res) -> CloudRule {
         v6,
         span,
         label: r.address(),
+        text: from_to_text(body, span, all),
     }
 }
 
@@ -1046,6 +1088,7 @@ fn azure_rule(m: &Model, body: &Body, head: Span) -> Option<CloudRule> {
         v6,
         span,
         label,
+        text: azure_range_text(body, span),
     })
 }
 
@@ -1260,6 +1303,7 @@ fn gcp_filter(m: &Model, fws: &[Res], anchor: Res, tags: &Value, any_target: boo
                     v6: v6.clone(),
                     span: b.body.attr("ports").map_or(b.head, |a| a.span),
                     label: format!("{} {kind} rule", fw.address()),
+                    text: None,
                 });
             }
         }

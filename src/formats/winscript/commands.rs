@@ -628,6 +628,7 @@ fn add_rule(args: &[Arg], loops: &Loops, site: Site, fx: &mut Effects) -> Option
     else {
         return None;
     };
+    let ports_span = t.get("localport").map(|(_, span)| span);
     let local_ports = match t.get("localport") {
         None => LocalPorts::Any,
         Some((text, span)) => {
@@ -669,6 +670,7 @@ fn add_rule(args: &[Arg], loops: &Loops, site: Site, fx: &mut Effects) -> Option
         legacy: false,
         profiles,
         span: site.statement,
+        ports_span,
     })
 }
 

@@ -337,7 +337,7 @@ pub fn facts(script: &Script, source: &SourceFile) -> FileFacts {
         for change in &script.effects.firewall {
             fw.apply(change.clone());
         }
-        fw.to_firewall(source.id)
+        fw.firewall_of(source)
     });
     // Windows Firewall and an assigned IPsec policy both filter: a port is
     // open only where both let it in.

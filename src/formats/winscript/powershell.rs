@@ -594,6 +594,7 @@ fn new_rule(b: &Bound, site: Site, fx: &mut Effects) -> Option<WinRule> {
             !v.text.to_ascii_lowercase().contains("false")
         }
     };
+    let ports_span = b.get("localport").map(|(_, span)| span);
     let local_ports = match b.get("localport") {
         None => LocalPorts::Any,
         Some((value, span)) => {
@@ -641,6 +642,7 @@ fn new_rule(b: &Bound, site: Site, fx: &mut Effects) -> Option<WinRule> {
         legacy: false,
         profiles,
         span: site.statement,
+        ports_span,
     })
 }
 
