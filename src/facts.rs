@@ -1164,6 +1164,9 @@ pub enum MountedConfig {
     ImageRangeWins,
     /// The image's range is given first, the file read after it: the file's wins.
     FileRangeWins,
+    /// The file is the whole config the daemon reads: the image's range lives
+    /// in the config the mount replaces.
+    FileIsConfig,
     /// The daemon never reads the file.
     NotRead,
 }

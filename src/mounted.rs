@@ -129,7 +129,7 @@ fn apply(facts: &mut FileFacts, mount: &Mount, found: Vec<(String, Vec<FtpServer
         (MountedConfig::ImageRangeWins, false) => {
             replace(facts, image, |image| with_range_of(file.clone(), image))
         }
-        (MountedConfig::ImageRangeWins, true) => {
+        (MountedConfig::ImageRangeWins, true) | (MountedConfig::FileIsConfig, _) => {
             replace(facts, image, |_| set_by_mount(file.clone(), mount.span))
         }
         (MountedConfig::FileRangeWins, _) => replace(facts, image, |image| {
@@ -299,7 +299,7 @@ mod tests {
     }
 
     #[test]
-    fn images_that_do_not_read_the_file_or_are_not_known() {
+    fn images_that_do_not_read_the_file_or_read_it_whole() {
         let got = servers(&[
             (
                 "compose.yaml",
@@ -322,7 +322,12 @@ mod tests {
             ),
             ("vsftpd.conf", CONF),
         ]);
-        assert!(matches!(&got[..], [(_, Passive::Unknown { .. })]));
+        // CMD `/usr/sbin/vsftpd` reads the mounted file as its only config.
+        assert_eq!(got.len(), 1);
+        assert_eq!(
+            got[0].1.ports(),
+            Some(&crate::portset::PortSet::range(30000, 30009))
+        );
     }
 
     #[test]

@@ -31,22 +31,55 @@ pub struct Image {
     pub source: &'static str,
     pub passive: PassiveFrom,
     /// The variable that sets the address announced in PASV replies.
-    pub address: Option<&'static str>,
-    /// The announced address when the variable is not set, if a fixed one.
-    pub default_address: Option<&'static str>,
-    /// What the entrypoint announces when the variable is not set and no fixed
-    /// default applies, where the entrypoint was read.
-    pub unset_announces: Option<&'static str>,
+    pub address: Option<Address>,
     /// The variable that sets the session limit, and its default.
     pub max_clients: Option<(&'static str, u32)>,
     /// Every variable the entrypoint reads, where all of them were read; `None`
     /// when only the ones above are known.
     pub reads: Option<&'static [&'static str]>,
+    /// Prefixes of variables the entrypoint reads by pattern (`FTP_USER_*`).
+    pub read_prefixes: &'static [&'static str],
     /// Names users write for a variable the image reads under another name.
     pub confusions: &'static [(&'static str, &'static str)],
     /// The config file the daemon runs with and how the entrypoint treats it,
     /// where the entrypoint was read; `None` when not known.
     pub config: Option<ConfigUse>,
+}
+
+/// The variable behind the address of PASV replies, and what the entrypoint
+/// does without it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Address {
+    pub var: &'static str,
+    /// The value the image's Dockerfile gives the variable, which the
+    /// entrypoint reads as "not set" (`**IPv4**`, `REQUIRED`, `false`).
+    pub sentinel: Option<&'static str>,
+    pub unset: Unset,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Unset {
+    /// The daemon announces this fixed default.
+    Announces(&'static str),
+    /// The daemon announces an address of the container's own network,
+    /// described.
+    ContainerNetwork(&'static str),
+    /// The entrypoint exits before the daemon starts, printing this.
+    Exits(&'static str),
+}
+
+/// What vsftpd without `pasv_address` announces inside a container: the local
+/// address of the control connection, which Docker's DNAT (or a pod network)
+/// makes the container's own.
+const CONTAINER_ADDRESS: &str = "the container's own address (vsftpd without pasv_address announces the address the control connection arrived at, which Docker's port publishing or a Kubernetes Service's NAT makes the container's)";
+
+impl Address {
+    /// Whether the entrypoint treats `value` as the variable not set: empty, or
+    /// the Dockerfile's placeholder.
+    pub fn counts_as_unset(&self, value: &str) -> bool {
+        let v = value.trim();
+        v.is_empty() || Some(v) == self.sentinel
+    }
 }
 
 /// What the daemon of an image reads when a file is mounted over its config.
@@ -67,14 +100,15 @@ pub static IMAGES: &[Image] = &[
             max: "PASV_MAX_PORT",
             default: (21100, 21110),
         },
-        address: Some("PASV_ADDRESS"),
-        // Default: the container's default gateway (`ip route`), not known here.
-        default_address: None,
         // The Dockerfile's `ENV PASV_ADDRESS **IPv4**` makes run-vsftpd.sh write
         // `pasv_address=` the default route's gateway.
-        unset_announces: Some(
-            "the container's default gateway (`ip route`), the Docker bridge's own address",
-        ),
+        address: Some(Address {
+            var: "PASV_ADDRESS",
+            sentinel: Some("**IPv4**"),
+            unset: Unset::ContainerNetwork(
+                "the container's default gateway (`ip route`): the Docker bridge's or the pod network's own address",
+            ),
+        }),
         max_clients: None,
         reads: Some(&[
             "FTP_USER",
@@ -92,6 +126,7 @@ pub static IMAGES: &[Image] = &[
             "PASV_PROMISCUOUS",
             "PORT_PROMISCUOUS",
         ]),
+        read_prefixes: &[],
         confusions: &[
             ("PASV_ADDRESS_RESOLVE", "PASV_ADDR_RESOLVE"),
             ("PASV_MIN", "PASV_MIN_PORT"),
@@ -114,13 +149,18 @@ pub static IMAGES: &[Image] = &[
             max: "MAX_PORT",
             default: (21000, 21010),
         },
-        address: Some("ADDRESS"),
-        default_address: None,
-        unset_announces: None,
+        // `[ ! -z "$ADDRESS" ] && ADDR_OPT="-opasv_address=$ADDRESS"`; the image's
+        // vsftpd.conf sets no pasv_address.
+        address: Some(Address {
+            var: "ADDRESS",
+            sentinel: None,
+            unset: Unset::ContainerNetwork(CONTAINER_ADDRESS),
+        }),
         max_clients: None,
         reads: Some(&[
             "USERS", "MIN_PORT", "MAX_PORT", "ADDRESS", "TLS_CERT", "TLS_KEY",
         ]),
+        read_prefixes: &[],
         confusions: &[
             ("PASV_MIN_PORT", "MIN_PORT"),
             ("PASV_MAX_PORT", "MAX_PORT"),
@@ -140,10 +180,12 @@ pub static IMAGES: &[Image] = &[
             var: "FTP_PASSIVE_PORTS",
             default: (30000, 30009),
         },
-        address: Some("PUBLICHOST"),
         // Dockerfile `ENV PUBLICHOST localhost`, passed as `-P $PUBLICHOST`.
-        default_address: Some("localhost"),
-        unset_announces: None,
+        address: Some(Address {
+            var: "PUBLICHOST",
+            sentinel: None,
+            unset: Unset::Announces("localhost"),
+        }),
         max_clients: Some(("FTP_MAX_CLIENTS", 5)),
         reads: Some(&[
             "ADDED_FLAGS",
@@ -162,6 +204,7 @@ pub static IMAGES: &[Image] = &[
             "FTP_MAX_CONNECTIONS",
             "PUBLICHOST",
         ]),
+        read_prefixes: &[],
         confusions: &[
             ("PUBLIC_HOST", "PUBLICHOST"),
             ("PASV_ADDRESS", "PUBLICHOST"),
@@ -175,54 +218,120 @@ pub static IMAGES: &[Image] = &[
     Image {
         name: "garethflowers/ftp-server",
         server: "vsftpd",
-        source: "https://github.com/garethflowers/docker-ftp-server",
+        source: "https://github.com/garethflowers/docker-ftp-server/blob/main/src/docker-entrypoint.sh",
+        // src/vsftpd.conf: `pasv_min_port=40000`, `pasv_max_port=40009`.
         passive: PassiveFrom::Fixed(40000, 40009),
-        address: Some("PUBLIC_IP"),
-        default_address: None,
-        unset_announces: None,
+        // Dockerfile `ENV PUBLIC_IP=0.0.0.0`; the entrypoint runs
+        // `sed -i -r "s/0.0.0.0/$PUBLIC_IP/g" /etc/vsftpd.conf` over the config's
+        // `pasv_address=0.0.0.0` (with `pasv_addr_resolve=YES`). A reply naming
+        // 0.0.0.0 is one clients replace with the server's address.
+        address: Some(Address {
+            var: "PUBLIC_IP",
+            sentinel: None,
+            unset: Unset::Announces("0.0.0.0"),
+        }),
         max_clients: None,
-        reads: None,
-        confusions: &[("PASV_ADDRESS", "PUBLIC_IP")],
-        config: None,
+        reads: Some(&["FTP_USER", "FTP_PASS", "GID", "UID", "PUBLIC_IP"]),
+        read_prefixes: &[],
+        confusions: &[("PASV_ADDRESS", "PUBLIC_IP"), ("PUBLICHOST", "PUBLIC_IP")],
+        // CMD `/usr/sbin/vsftpd`: no argument, so vsftpd reads /etc/vsftpd.conf,
+        // which only the address `sed` touches.
+        config: Some(ConfigUse {
+            path: "/etc/vsftpd.conf",
+            mounted: MountedConfig::FileIsConfig,
+        }),
     },
     Image {
         name: "panubo/vsftpd",
         server: "vsftpd",
-        source: "https://github.com/panubo/docker-vsftpd",
+        source: "https://github.com/panubo/docker-vsftpd/blob/main/entry.sh",
+        // vsftpd.conf: `pasv_min_port=4559`, `pasv_max_port=4564`.
         passive: PassiveFrom::Fixed(4559, 4564),
-        address: Some("FTP_PASV_ADDRESS"),
-        default_address: None,
-        unset_announces: None,
+        // `echo "pasv_address=${FTP_PASV_ADDRESS}" >> /etc/vsftpd*.conf` only when set.
+        address: Some(Address {
+            var: "FTP_PASV_ADDRESS",
+            sentinel: None,
+            unset: Unset::ContainerNetwork(CONTAINER_ADDRESS),
+        }),
         max_clients: None,
-        reads: None,
-        confusions: &[("PASV_ADDRESS", "FTP_PASV_ADDRESS")],
-        config: None,
+        reads: Some(&[
+            "DEBUG",
+            "FTP_USER",
+            "FTP_PASSWORD",
+            "FTP_PASSWORD_HASH",
+            "FTP_USERS_ROOT",
+            "FTP_PASV_ADDRESS",
+            "FTP_CHOWN_ROOT",
+        ]),
+        // `env | grep "FTP_USER_"`: each such variable adds a user.
+        read_prefixes: &["FTP_USER_"],
+        confusions: &[
+            ("PASV_ADDRESS", "FTP_PASV_ADDRESS"),
+            ("FTP_PASS", "FTP_PASSWORD"),
+        ],
+        // CMD `vsftpd`: no argument, so vsftpd reads /etc/vsftpd.conf; the
+        // entrypoint (`set -e`) appends the address to it when set.
+        config: Some(ConfigUse {
+            path: "/etc/vsftpd.conf",
+            mounted: MountedConfig::FileIsConfig,
+        }),
     },
     Image {
         name: "million12/vsftpd",
         server: "vsftpd",
-        source: "https://github.com/million12/docker-vsftpd",
+        source: "https://github.com/million12/docker-vsftpd/blob/master/container-files/bootstrap.sh",
+        // container-files/etc/vsftpd/vsftpd.conf: `pasv_min_port=21100`, `pasv_max_port=21110`.
         passive: PassiveFrom::Fixed(21100, 21110),
-        address: Some("CUSTOM_PASSIVE_ADDRESS"),
-        default_address: None,
-        unset_announces: None,
+        // Dockerfile `ENV CUSTOM_PASSIVE_ADDRESS=false`; otherwise bootstrap.sh runs
+        // `sed -i "s|pasv_address=|pasv_address=${CUSTOM_PASSIVE_ADDRESS}|g"` over the
+        // config's empty `pasv_address=`, which vsftpd reads as not set.
+        address: Some(Address {
+            var: "CUSTOM_PASSIVE_ADDRESS",
+            sentinel: Some("false"),
+            unset: Unset::ContainerNetwork(CONTAINER_ADDRESS),
+        }),
         max_clients: None,
-        reads: None,
-        confusions: &[("PASV_ADDRESS", "CUSTOM_PASSIVE_ADDRESS")],
-        config: None,
+        reads: Some(&[
+            "FTP_USER",
+            "FTP_PASS",
+            "LOG_STDOUT",
+            "ANONYMOUS_ACCESS",
+            "UPLOADED_FILES_WORLD_READABLE",
+            "CUSTOM_PASSIVE_ADDRESS",
+        ]),
+        read_prefixes: &[],
+        confusions: &[
+            ("PASV_ADDRESS", "CUSTOM_PASSIVE_ADDRESS"),
+            ("PASSIVE_ADDRESS", "CUSTOM_PASSIVE_ADDRESS"),
+        ],
+        // `/usr/sbin/vsftpd /etc/vsftpd/vsftpd.conf`.
+        config: Some(ConfigUse {
+            path: "/etc/vsftpd/vsftpd.conf",
+            mounted: MountedConfig::FileIsConfig,
+        }),
     },
     Image {
         name: "bogem/ftp",
         server: "vsftpd",
-        source: "https://github.com/bogem/dockerfiles/tree/master/ftp",
+        source: "https://github.com/bogem/dockerfiles/blob/master/ftp/run-vsftpd.sh",
+        // ftp/vsftpd.conf: `pasv_min_port=47400`, `pasv_max_port=47470`.
         passive: PassiveFrom::Fixed(47400, 47470),
-        address: Some("PASV_ADDRESS"),
-        default_address: None,
-        unset_announces: None,
+        // Dockerfile `ENV PASV_ADDRESS REQUIRED`; run-vsftpd.sh exits on it, else
+        // appends `pasv_address=${PASV_ADDRESS}` to the config.
+        address: Some(Address {
+            var: "PASV_ADDRESS",
+            sentinel: Some("REQUIRED"),
+            unset: Unset::Exits("Please insert IPv4 address of your host"),
+        }),
         max_clients: None,
-        reads: None,
-        confusions: &[],
-        config: None,
+        reads: Some(&["FTP_USER", "FTP_PASS", "PASV_ADDRESS"]),
+        read_prefixes: &[],
+        confusions: &[("PUBLICHOST", "PASV_ADDRESS")],
+        // `vsftpd /etc/vsftpd/vsftpd.conf`.
+        config: Some(ConfigUse {
+            path: "/etc/vsftpd/vsftpd.conf",
+            mounted: MountedConfig::FileIsConfig,
+        }),
     },
 ];
 
@@ -248,7 +357,7 @@ pub fn meant(image: &Image, name: &str) -> Option<&'static str> {
         return Some(right);
     }
     let reads = image.reads?;
-    if reads.contains(&name) {
+    if reads.contains(&name) || image.read_prefixes.iter().any(|p| name.starts_with(p)) {
         return None;
     }
     let squash = |s: &str| s.replace('_', "").to_ascii_uppercase();
@@ -260,6 +369,21 @@ pub fn meant(image: &Image, name: &str) -> Option<&'static str> {
                 && name.chars().count().abs_diff(r.len()) <= 2
                 && strsim::levenshtein(r, &name.to_ascii_uppercase()) <= 2)
     })
+}
+
+/// A passive range variable of some image in the table, which an image of a
+/// fixed range does not read: `(lo, hi)` is the range it keeps.
+pub fn fixed_range_ignores(image: &Image, name: &str) -> Option<(u16, u16)> {
+    let PassiveFrom::Fixed(lo, hi) = image.passive else {
+        return None;
+    };
+    let range_var = IMAGES.iter().any(|i| match i.passive {
+        PassiveFrom::MinMax { min, max, .. } => name == min || name == max,
+        PassiveFrom::Colon { var, .. } => name == var,
+        PassiveFrom::Fixed(..) => false,
+    });
+    let read = image.reads.is_some_and(|r| r.contains(&name));
+    (range_var && !read).then_some((lo, hi))
 }
 
 #[cfg(test)]
@@ -290,5 +414,34 @@ mod tests {
         assert_eq!(meant(fauria, "TZ"), None);
         let pure = lookup("stilliard/pure-ftpd").unwrap();
         assert_eq!(meant(pure, "PUBLIC_HOST"), Some("PUBLICHOST"));
+        let panubo = lookup("panubo/vsftpd").unwrap();
+        assert_eq!(meant(panubo, "FTP_USER_ALICE"), None);
+        assert_eq!(meant(panubo, "FTP_PASS"), Some("FTP_PASSWORD"));
+    }
+
+    #[test]
+    fn fixed_range_images_ignore_other_images_range_variables() {
+        let gareth = lookup("garethflowers/ftp-server").unwrap();
+        assert_eq!(
+            fixed_range_ignores(gareth, "PASV_MIN_PORT"),
+            Some((40000, 40009))
+        );
+        assert_eq!(
+            fixed_range_ignores(gareth, "FTP_PASSIVE_PORTS"),
+            Some((40000, 40009))
+        );
+        assert_eq!(fixed_range_ignores(gareth, "PUBLIC_IP"), None);
+        let fauria = lookup("fauria/vsftpd").unwrap();
+        assert_eq!(fixed_range_ignores(fauria, "MIN_PORT"), None);
+    }
+
+    #[test]
+    fn placeholders_count_as_unset() {
+        let fauria = lookup("fauria/vsftpd").unwrap().address.unwrap();
+        assert!(fauria.counts_as_unset("**IPv4**"));
+        assert!(fauria.counts_as_unset(" "));
+        assert!(!fauria.counts_as_unset("ftp.example.com"));
+        let bogem = lookup("bogem/ftp").unwrap().address.unwrap();
+        assert!(bogem.counts_as_unset("REQUIRED"));
     }
 }

@@ -1,6 +1,6 @@
 //! The FTP server a service of a known image runs, from its environment.
 
-use super::images::{self, Image, PassiveFrom};
+use super::images::{self, Image, PassiveFrom, Unset};
 use super::{EnvVar, Service};
 use crate::facts::{
     Active, ControlTls, FtpServer, Located, Passive, RangeSetting, UserClass, UserKind,
@@ -163,13 +163,21 @@ fn max_sessions(image: &Image, service: &Service) -> Located<Option<Option<u32>>
 }
 
 fn passive_address(image: &Image, service: &Service) -> Located<Option<String>> {
-    match image.address.and_then(|a| service.env(a)) {
-        Some(v) => Located::new(
-            v.value.clone().filter(|s| !s.is_empty()),
-            Some(v.value_span),
-        ),
-        None => Located::new(image.default_address.map(str::to_owned), None),
-    }
+    let Some(address) = image.address else {
+        return Located::new(None, None);
+    };
+    let default = match address.unset {
+        Unset::Announces(a) => Some(a.to_owned()),
+        Unset::ContainerNetwork(_) | Unset::Exits(_) => None,
+    };
+    let Some(v) = service.env(address.var) else {
+        return Located::new(default, None);
+    };
+    let value = match v.value.as_deref() {
+        Some(text) if address.counts_as_unset(text) => default,
+        known => known.map(|t| t.trim().to_owned()),
+    };
+    Located::new(value, Some(v.value_span))
 }
 
 #[cfg(test)]
