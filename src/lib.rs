@@ -612,10 +612,11 @@ fn follow_writes(
             for rule in rules {
                 rule.check_file(&parsed, &mut diagnostics);
             }
+            let (facts, parsed) = written_facts(parsed, rules, &mut diagnostics)?;
             Some((
                 *script,
                 Processed {
-                    facts: formats::facts(&parsed),
+                    facts,
                     format: parsed.format,
                     source: parsed.source,
                     diagnostics,
@@ -639,6 +640,24 @@ fn follow_writes(
         sources.push(Some(p.source));
     }
     out
+}
+
+/// A written file's facts: a format read as a bundle (ProFTPD, Pure-FTPd,
+/// nftables, firewalld, ufw, …) is a bundle of that one file, checked as one.
+fn written_facts(
+    parsed: formats::ParsedFile,
+    rules: &[&'static dyn Rule],
+    diagnostics: &mut Vec<diag::Diagnostic>,
+) -> Option<(FileFacts, formats::ParsedFile)> {
+    if parsed.format.bundle_family().is_none() {
+        return Some((formats::facts(&parsed), parsed));
+    }
+    let bundle = formats::bundles::assemble(vec![parsed]).pop()?;
+    for rule in rules {
+        rule.check_bundle(&bundle, diagnostics);
+    }
+    let facts = formats::bundles::facts(&bundle);
+    Some((facts, bundle.parts.into_iter().next()?))
 }
 
 /// A written document's servers and firewall are its script's: the script and

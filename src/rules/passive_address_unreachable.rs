@@ -1,7 +1,10 @@
 //! `passive-address-unreachable`: see rules/passive-address-unreachable.toml.
 
-use super::Rule;
+use super::{Rule, is_cloud_layer, passive_spans};
 use crate::diag::Diagnostic;
+use crate::facts::{FtpServer, Layer};
+use crate::hosts::Host;
+use crate::policy::Policy;
 use crate::formats::bundle::{Bundle, BundleDoc};
 use crate::formats::compose::images::{self, Address, Image, Unset};
 use crate::formats::compose::EnvVar;
@@ -61,6 +64,16 @@ impl Rule for PassiveAddressUnreachable {
         }
     }
 
+    fn check_host(&self, host: &Host, _policy: &Policy, out: &mut Vec<Diagnostic>) {
+        let Some(fw) = &host.firewall else {
+            return;
+        };
+        let layers = fw.own_layers();
+        for server in &host.servers {
+            out.extend(self.behind_cloud_nat(server, &layers));
+        }
+    }
+
     fn check_bundle(&self, bundle: &Bundle, out: &mut Vec<Diagnostic>) {
         if !matches!(bundle.doc, BundleDoc::Kubernetes(_)) {
             return;
@@ -99,6 +112,46 @@ impl Rule for PassiveAddressUnreachable {
     }
 }
 
+/// The setting that makes each server announce another address than its own
+/// in PASV replies, and how to write it; `None` where the server has none.
+fn address_setting(server: &str) -> Option<(&'static str, &'static str)> {
+    Some(match server {
+        "vsftpd" => (
+            "pasv_address",
+            "pasv_address=203.0.113.10 (or a name, with pasv_addr_resolve=YES)",
+        ),
+        "proftpd" => ("MasqueradeAddress", "MasqueradeAddress 203.0.113.10 (or the public DNS name)"),
+        "pure-ftpd" => ("ForcePassiveIP", "ForcePassiveIP 203.0.113.10"),
+        "iis7" => (
+            "externalIp4Address",
+            "the site's firewallSupport externalIp4Address=\"203.0.113.10\" (FTP Firewall Support: External IP Address of Firewall)",
+        ),
+        "filezilla" => (
+            "a passive mode IP",
+            "the passive mode public IP (Settings: Passive mode, \"Use the following IP\")",
+        ),
+        _ => return None,
+    })
+}
+
+/// A cloud filter (security group, NSG, VPC firewall) that lets clients from
+/// anywhere reach some of `ports`: those clients come through the provider's
+/// 1:1 NAT, which gives the instance no public IPv4 address of its own.
+fn world_through_cloud<'l>(layers: &'l [Layer], ports: &crate::portset::PortSet) -> Option<&'l Layer> {
+    layers
+        .iter()
+        .find(|l| is_cloud_layer(l.kind) && l.open_to_all.intersects(ports))
+}
+
+/// An RFC 1918 or shared (100.64.0.0/10) IPv4 address: one the provider's NAT
+/// hides from clients outside the network.
+fn is_private_v4(value: &str) -> bool {
+    value.parse::<std::net::Ipv4Addr>().is_ok_and(|ip| {
+        let [a, b, ..] = ip.octets();
+        ip.is_private() || (a == 100 && (64..128).contains(&b))
+    })
+}
+
 /// A NodePort or LoadBalancer Service, a `hostPort` or `hostNetwork`: a way in
 /// for clients outside the cluster (a ClusterIP Service's clients are pods,
 /// which reach the pod's own address).
@@ -115,6 +168,52 @@ fn reached_from_outside(pod: &Pod) -> bool {
 }
 
 impl PassiveAddressUnreachable {
+    /// A server on a cloud instance that clients from anywhere reach through
+    /// the provider's NAT, announcing no address or a private one.
+    fn behind_cloud_nat(&self, server: &FtpServer, layers: &[Layer]) -> Option<Diagnostic> {
+        let (setting, example) = address_setting(server.server)?;
+        let ports = server.passive.ports()?;
+        let layer = world_through_cloud(layers, ports)?;
+        let product = server.vocabulary().product;
+        let what = match server.passive_address.value.as_deref() {
+            None => format!(
+                "no {setting} is set, so {product} announces the instance's own private address"
+            ),
+            Some(a) if is_private_v4(a.trim()) => {
+                format!("{product} announces {}, a private address", a.trim())
+            }
+            Some(_) => return None,
+        };
+        let (primary, _) = passive_spans(server);
+        let (span, label) = match server.passive_address.span {
+            Some(at) => (at, "announced in every PASV reply".to_owned()),
+            None => (primary, format!("passive range without {setting}")),
+        };
+        let mut d = Diagnostic::new(
+            self.name(),
+            format!(
+                "{what} in its PASV replies: clients from anywhere reach the instance through the cloud provider's 1:1 NAT, which gives it no public IPv4 address of its own, so their data connections go to an address they cannot reach and the listing hangs"
+            ),
+            span,
+            label,
+        )
+        .with_help(format!(
+            "announce the instance's public address (its Elastic IP, static external IP or public IP resource): {example}"
+        ));
+        let opener = layer
+            .decisions
+            .iter()
+            .find(|d| {
+                d.verdict == crate::facts::Verdict::Accept
+                    && d.scope == crate::facts::Scope::All
+                    && d.ports.intersects(ports)
+            });
+        if let Some(at) = opener.and_then(|d| d.span) {
+            d = d.with_related(at, "lets in clients from anywhere (0.0.0.0/0)");
+        }
+        Some(d)
+    }
+
     fn judge(&self, c: &Exposed) -> Option<Diagnostic> {
         let var = c.address.var;
         let Some(set) = c.env else {

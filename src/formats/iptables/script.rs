@@ -25,6 +25,7 @@ use std::path::Path;
 pub fn looks_like_script(path: &Path, text: &str) -> bool {
     if !text.contains("iptables")
         && !text.contains("vsftpd.conf")
+        && !text.contains("proftpd")
         && !text.contains("ufw")
         && !text.contains("pure-ftpd")
         && !text.contains("firewall-")
@@ -51,7 +52,7 @@ pub fn looks_like_script(path: &Path, text: &str) -> bool {
         return false;
     }
     calls_iptables(text)
-        || writes_vsftpd_conf(text)
+        || writes_server_config(text)
         || calls_ufw(text)
         || calls_pure_ftpd(text)
         || runs_containers(text)
@@ -123,12 +124,23 @@ fn calls_iptables(text: &str) -> bool {
 }
 
 /// A line naming `vsftpd.conf` that writes it: a redirection, `tee` or `sed -i`.
-fn writes_vsftpd_conf(text: &str) -> bool {
+/// A line that writes or edits an FTP daemon's config (`cat > /etc/vsftpd.conf`,
+/// `tee /etc/proftpd/proftpd.conf`, `sed -i … pure-ftpd.conf`, `echo 50000 50100 >
+/// /etc/pure-ftpd/conf/PassivePortRange`).
+fn writes_server_config(text: &str) -> bool {
     text.lines().any(|l| {
-        l.contains("vsftpd.conf")
+        SERVER_CONFIGS.iter().any(|c| l.contains(c))
             && (l.contains('>') || l.contains("tee ") || (l.contains("sed ") && l.contains(" -i")))
     })
 }
+
+const SERVER_CONFIGS: &[&str] = &[
+    "vsftpd.conf",
+    "proftpd.conf",
+    "/etc/proftpd/",
+    "pure-ftpd.conf",
+    "/etc/pure-ftpd/",
+];
 
 /// What an iptables program name runs.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
