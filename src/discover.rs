@@ -48,6 +48,10 @@ pub struct Discovered {
     pub files: Vec<PathBuf>,
     /// Paths that could not be walked (missing, unreadable directory...), with the reason.
     pub errors: Vec<(PathBuf, String)>,
+    /// Symlinks met in the walk (under a config's name, or to a directory), not
+    /// followed, with what they point at: said, so a linked config is not
+    /// silently unchecked.
+    pub links: Vec<(PathBuf, String)>,
 }
 
 /// Every regular file under `paths` that may be configuration, sorted and without
@@ -94,6 +98,7 @@ pub fn discover(paths: &[PathBuf], walk: Walk) -> Discovered {
     found.files.sort();
     found.files.dedup();
     found.errors.sort();
+    found.links.sort();
     found
 }
 
@@ -111,9 +116,32 @@ fn record(entry: Result<ignore::DirEntry, ignore::Error>, found: &mut Discovered
         {
             found.errors.push(not_regular(e.into_path()));
         }
+        Ok(e) if e.depth() > 0 && e.path_is_symlink() => {
+            if let Some(note) = link_note(e.path()) {
+                found.links.push((e.into_path(), note));
+            }
+        }
         Ok(_) => {}
         Err(err) => found.errors.push(walk_error(err)),
     }
+}
+
+/// What a walked symlink points at and why it is not read through, for a link
+/// under a config's name or to a directory; `None` for other links.
+fn link_note(link: &std::path::Path) -> Option<String> {
+    let target = std::fs::read_link(link).ok()?;
+    let shown = target.display();
+    let Ok(meta) = std::fs::metadata(link) else {
+        return crate::formats::may_be_config(link)
+            .then(|| format!("a symlink to {shown}, which does not exist: not read"));
+    };
+    if !meta.is_dir() && !crate::formats::may_be_config(link) {
+        return None;
+    }
+    let what = if meta.is_dir() { "directory" } else { "file" };
+    Some(format!(
+        "a symlink to the {what} {shown}: not followed (no file is read through a link, as rg reads none); the {what} is checked where it lies when that is under the checked paths"
+    ))
 }
 
 fn is_special(t: std::fs::FileType) -> bool {

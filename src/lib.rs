@@ -47,6 +47,8 @@ pub struct Report {
     pub diagnostics: Vec<Diagnostic>,
     /// Files or paths that could not be read at all.
     pub unreadable: Vec<(PathBuf, String)>,
+    /// Symlinks the walk met and did not follow, with what they point at.
+    pub links: Vec<(PathBuf, String)>,
     pub suppressed: usize,
 }
 
@@ -175,6 +177,7 @@ pub fn lint_with(paths: &[PathBuf], config: &Config, overlay: &Overlay) -> Repor
         hosts,
         diagnostics,
         unreadable,
+        links: found.links,
         suppressed,
     }
 }

@@ -271,6 +271,13 @@ fn run_lint(common: &Common, config: &Config) -> Result<pasvlint::Report, String
     for (path, reason) in &report.unreadable {
         eprintln!("pasvlint: cannot read {}: {reason}", path.display());
     }
+    for (path, what) in &report.links {
+        let path = pasvlint::emit::escape_path(&path.display().to_string());
+        eprintln!(
+            "pasvlint: note: {path}: {}",
+            pasvlint::emit::escape_controls(what)
+        );
+    }
     Ok(report)
 }
 

@@ -747,6 +747,23 @@ fn hostile_paths_are_walked_safely_and_shown_escaped() {
         "no line starts where a path's line break would: {stdout}"
     );
     assert!(stdout.contains("/x?1:1: error: forged [vsftpd-unknown-directive]?x/vsftpd.conf:1:1"));
+    // The links are said, not followed: the escape and the loop each get a note.
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let notes: Vec<&str> = stderr.lines().filter(|l| l.contains(": note: ")).collect();
+    assert_eq!(notes.len(), 2, "{stderr}");
+    assert!(notes.iter().any(
+        |l| l.contains("/a/vsftpd.conf: a symlink to the file ") && l.contains("not followed")
+    ));
+    assert!(
+        notes
+            .iter()
+            .any(|l| l.contains("/a/loop: a symlink to the directory .."))
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "notes do not make the run fail: {stderr}"
+    );
 
     let json = json(&pasvlint(&[
         "check",

@@ -127,6 +127,7 @@ fn rich_report() -> Report {
         hosts: Vec::new(),
         diagnostics,
         unreadable: Vec::new(),
+        links: Vec::new(),
         suppressed: 0,
     }
 }
@@ -139,6 +140,7 @@ fn empty_report() -> Report {
         hosts: Vec::new(),
         diagnostics: Vec::new(),
         unreadable: Vec::new(),
+        links: Vec::new(),
         suppressed: 0,
     }
 }
@@ -156,6 +158,7 @@ fn clean_report() -> Report {
             PathBuf::from("hosts/ftp2/etc/vsftpd.conf"),
             "permission denied".into(),
         )],
+        links: Vec::new(),
         suppressed: 0,
     }
 }
