@@ -518,3 +518,23 @@ fn a_security_group_rule_opening_unused_ports_is_narrowed() {
     );
     assert_gone(dir.path(), "firewall-opens-unused-ports");
 }
+
+/// `firewall-cmd --permanent --add-port=…/tcp` in a provisioning script,
+/// widened inside its `lo-hi`.
+#[test]
+fn a_firewall_cmd_add_port_is_widened() {
+    let script = "#!/bin/sh\nfirewall-cmd --permanent --add-port=21/tcp\nfirewall-cmd --permanent --add-port=49152-49180/tcp\nfirewall-cmd --reload\n";
+    let dir = tree(&[
+        ("etc/proftpd/proftpd.conf", PROFTPD),
+        ("setup-firewalld.sh", script),
+    ]);
+    let after = fix(dir.path(), "passive-ports-blocked", "setup-firewalld.sh");
+    only_value_changed(
+        script,
+        &after,
+        "21/tcp\nfirewall-cmd --permanent --add-port=",
+        "49152-49180",
+        "49152-49200",
+    );
+    assert_gone(dir.path(), "passive-ports-blocked");
+}

@@ -285,6 +285,32 @@ fn ufw_port_text(source: &SourceFile, args: &[Word], rule: Span) -> Option<crate
     })
 }
 
+/// Where `firewall-cmd --add-port=LO-HI/tcp` writes its ports, when the command
+/// opens that one port entry and the word is written as is.
+fn firewalld_port_text(
+    source: &SourceFile,
+    args: &[Word],
+    rule: Span,
+) -> Option<crate::facts::PortText> {
+    const OPTION: &str = "--add-port=";
+    let mut adds = args.iter().filter(|w| w.text.starts_with(OPTION));
+    let (word, None) = (adds.next()?, adds.next()) else {
+        return None;
+    };
+    let ports = word.text[OPTION.len()..].strip_suffix("/tcp")?;
+    if ports.is_empty() || !ports.bytes().all(|b| b.is_ascii_digit() || b == b'-') {
+        return None;
+    }
+    let written = super::exact_value(source, word.span, &word.text)?;
+    let start = written.start as usize + OPTION.len();
+    Some(crate::facts::PortText {
+        rule,
+        syntax: crate::facts::PortSyntax::Dash,
+        value: source.span(start, start + ports.len()),
+        second: None,
+    })
+}
+
 /// ufw's restore text, every line's spans at the ufw command it comes from.
 fn lowered_ufw(rs: &mut Ruleset, source: &SourceFile, lines: &[(String, Span)], family: Family) {
     let mut parser = SaveParser::new(source, family, false);
@@ -437,6 +463,8 @@ impl Reader<'_> {
             let args = c.argv.get(first..).unwrap_or(&[]);
             if args.iter().all(Word::is_known) && c.uncertain.is_none() {
                 self.firewalld.command(offline, args, c.span);
+                rs.port_texts
+                    .extend(firewalld_port_text(self.source, args, c.span));
             }
             return;
         }
