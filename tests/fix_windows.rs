@@ -337,3 +337,59 @@ fn a_loop_of_deprecated_netsh_commands_is_fixed_too() {
         format!("{}\r\n", line.replace("%I", "%%I"))
     );
 }
+
+const PS_FIREWALL: &str = "Set-NetFirewallProfile -All -DefaultInboundAction Block\nNew-NetFirewallRule -DisplayName \"FTP\" -Direction Inbound -Protocol TCP -LocalPort 21 -Action Allow\nNew-NetFirewallRule -DisplayName \"FTP passive\" -Direction Inbound -Protocol TCP -LocalPort \"5000-5050\" -Action Allow\n";
+
+/// The IIS 7+ range a PowerShell script sets is moved into what its firewall
+/// opens (the first fix of passive-ports-blocked), only the number changing.
+#[test]
+fn a_script_set_iis_range_is_moved_into_the_firewall_opening() {
+    let script = format!(
+        "Set-WebConfigurationProperty -pspath 'MACHINE/WEBROOT/APPHOST' -filter \"system.ftpServer/firewallSupport\" -name \"lowDataChannelPort\" -value 5000\nSet-WebConfigurationProperty -pspath 'MACHINE/WEBROOT/APPHOST' -filter \"system.ftpServer/firewallSupport\" -name \"highDataChannelPort\" -value \"5100\"\n{PS_FIREWALL}"
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("Setup-Ftp.ps1");
+    std::fs::write(&path, &script).unwrap();
+    fix(dir.path(), false);
+    assert_eq!(
+        std::fs::read_to_string(&path).unwrap(),
+        script,
+        "unsafe: not applied by --fix"
+    );
+    fix(dir.path(), true);
+    assert_eq!(
+        std::fs::read_to_string(&path).unwrap(),
+        script.replace("-value \"5100\"", "-value \"5050\"")
+    );
+    assert!(!concise(dir.path()).contains("passive-ports-blocked"));
+}
+
+/// An IIS 6 `PassivePortRange` set with adsutil.vbs in a batch file: the value
+/// inside its quotes is rewritten, CRLF kept.
+#[test]
+fn an_adsutil_passive_port_range_is_moved_into_the_firewall_opening() {
+    let script = "cscript //nologo %SystemDrive%\\Inetpub\\AdminScripts\\adsutil.vbs set /MSFTPSVC/PassivePortRange \"5001-5100\"\r\nnetsh advfirewall set allprofiles firewallpolicy blockinbound,allowoutbound\r\nnetsh advfirewall firewall add rule name=\"FTP\" dir=in action=allow protocol=TCP localport=21,5001-5050 profile=any\r\n";
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("setup-ftp.cmd");
+    std::fs::write(&path, script).unwrap();
+    fix(dir.path(), true);
+    assert_eq!(
+        std::fs::read_to_string(&path).unwrap(),
+        script.replace("\"5001-5100\"", "\"5001-5050\"")
+    );
+    assert!(!concise(dir.path()).contains("passive-ports-blocked"));
+}
+
+/// A range made of a variable is the script's to set: no fix offered.
+#[test]
+fn a_script_range_from_a_variable_is_not_rewritten() {
+    let script = format!(
+        "$high = 5100\nSet-WebConfigurationProperty -pspath 'MACHINE/WEBROOT/APPHOST' -filter \"system.ftpServer/firewallSupport\" -name \"lowDataChannelPort\" -value 5000\nSet-WebConfigurationProperty -pspath 'MACHINE/WEBROOT/APPHOST' -filter \"system.ftpServer/firewallSupport\" -name \"highDataChannelPort\" -value $high\n{PS_FIREWALL}"
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("Setup-Ftp.ps1");
+    std::fs::write(&path, &script).unwrap();
+    fix(dir.path(), true);
+    let after = std::fs::read_to_string(&path).unwrap();
+    assert!(after.contains("-value $high\n"), "{after}");
+}

@@ -438,11 +438,48 @@ fn iis_servers(settings: &[IisSetting], iis7: bool, source: &SourceFile) -> Vec<
             active: Active::Unknown,
             passive_address: Located::default_value(None),
             falls_back_outside_range: false,
-            // A script's values pass through its own quoting: not rewritten.
-            range_setting: None,
+            range_setting: range_setting(settings, iis7, source),
             anchor,
         })
         .collect()
+}
+
+/// Where the range IIS reads is written as literal values (`-Value 5000`,
+/// `/highDataChannelPort:5100`, `PassivePortRange "5001-5100"`), for the
+/// server-side fix; `None` for a value made of variables, loops or a hashtable
+/// that holds both ends.
+fn range_setting(
+    settings: &[IisSetting],
+    iis7: bool,
+    source: &SourceFile,
+) -> Option<crate::facts::RangeSetting> {
+    if iis7 {
+        let (Some((lo, lo_span)), Some((hi, hi_span))) = data_channel(settings) else {
+            return None;
+        };
+        let lo = trailing_literal(source, lo_span, &lo.to_string())?;
+        let hi = trailing_literal(source, hi_span, &hi.to_string())?;
+        return (lo != hi).then(|| crate::facts::RangeSetting::ends(lo, hi));
+    }
+    let (value, span) = settings.iter().rev().find_map(|s| match s {
+        IisSetting::PassivePortRange { value, span } => Some((value, *span)),
+        _ => None,
+    })?;
+    let at = trailing_literal(source, span, value.trim_matches(['"', '\'']))?;
+    Some(crate::facts::RangeSetting::joined(at, "-"))
+}
+
+/// The span of `value` where the text at `span` ends with it (before a closing
+/// quote), not preceded by a digit: the value as written, not a variable's.
+fn trailing_literal(source: &SourceFile, span: Span, value: &str) -> Option<Span> {
+    let written = source.text.get(span.range())?;
+    let body = written.trim_end_matches(['"', '\'']);
+    let start = body.strip_suffix(value)?;
+    if value.is_empty() || start.ends_with(|c: char| c.is_ascii_digit()) {
+        return None;
+    }
+    let from = span.start as usize + start.len();
+    Some(source.span(from, from + value.len()))
 }
 
 /// A script sets no SSL policy: IIS 7+ may offer FTPS, IIS 6 cannot.
