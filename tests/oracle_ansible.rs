@@ -25,13 +25,11 @@ mod support {
     pub mod requirements;
 }
 
-use pasvlint::facts::Family;
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
 use support::netns::{Pair, output_within};
-use support::open_ports::{agrees, claim_over, show};
 
 const CONNECTION: &str = r#"# Local connection where only the iptables module runs; every other module
 # reports "ok, nothing changed" without touching the machine.
@@ -369,7 +367,6 @@ fn iptables_tasks_load_what_pasvlint_says_is_open() {
     );
     let mut failures = Vec::new();
     for case in &cases {
-        let name = support::cases::name(case);
         let copy = setup.copy(case);
         let books = playbooks(&copy);
         let inv = inventory(&copy, &books);
@@ -398,32 +395,13 @@ fn iptables_tasks_load_what_pasvlint_says_is_open() {
                     .as_str(),
             );
         }
-        for (family, ipv6) in [(Family::V4, false), (Family::V6, true)] {
-            let ports = candidates();
-            let opened = match support::connect::connectable(&pair, &ports, ipv6) {
-                Ok(o) => o,
-                Err(e) => {
-                    failures.push(format!("{name} {family:?}: {e}"));
-                    continue;
-                }
-            };
-            let (all, some) =
-                claim_over(case, family, &ports).unwrap_or((ports.clone(), BTreeSet::new()));
-            eprintln!(
-                "{name} {family:?}: connected to {}; pasvlint: open to the client {}, to some {} ({said})",
-                show(&opened),
-                show(&all),
-                show(&some)
-            );
-            if !agrees(&opened, &all, &some) {
-                failures.push(format!(
-                    "{name} {family:?}: connected to {}, pasvlint says open to the client {} (to some {}); ansible: {said}",
-                    show(&opened),
-                    show(&all),
-                    show(&some)
-                ));
-            }
-        }
+        support::open_ports::compare_both_families(
+            &pair,
+            case,
+            &candidates(),
+            ("ansible", &said),
+            &mut failures,
+        );
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }

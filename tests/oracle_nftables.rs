@@ -19,7 +19,7 @@ use pasvlint::policy::Config;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 use support::netns::{Netns, Pair, output_within};
-use support::open_ports::{candidates, claim, show};
+use support::open_ports::{candidates, claim};
 
 /// Files that pasvlint reads as nftables, each with its case folder.
 fn cases() -> Vec<(PathBuf, PathBuf)> {
@@ -170,33 +170,13 @@ fn nft_loads_exactly_what_pasvlint_says_is_open() {
         if !load.status.success() {
             continue;
         }
-        for (family, ipv6) in [(Family::V4, false), (Family::V6, true)] {
-            let opened = match support::connect::connectable(&pair, &candidates(), ipv6) {
-                Ok(o) => o,
-                Err(e) => {
-                    failures.push(format!("{} {family:?}: {e}", case.display()));
-                    continue;
-                }
-            };
-            let (all, some) = claim(&case, family);
-            let agrees = support::open_ports::agrees(&opened, &all, &some);
-            eprintln!(
-                "{} {family:?}: connected to {}; pasvlint: open {}, to some {}",
-                case.display(),
-                show(&opened),
-                show(&all),
-                show(&some)
-            );
-            if !agrees {
-                failures.push(format!(
-                    "{} {family:?}: connected to {}, pasvlint says open {} (to some {})",
-                    case.display(),
-                    show(&opened),
-                    show(&all),
-                    show(&some)
-                ));
-            }
-        }
+        support::open_ports::compare_both_families(
+            &pair,
+            &case,
+            &candidates(),
+            ("nft", "loaded"),
+            &mut failures,
+        );
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }

@@ -21,13 +21,11 @@ mod support {
     pub mod requirements;
 }
 
-use pasvlint::facts::Family;
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
 use support::netns::{Pair, output_within};
-use support::open_ports::{agrees, claim_over, show};
 
 const FIREWALL_MODULE: &str = "/usr/share/puppet/modules.available/puppetlabs-firewall";
 const STDLIB_MODULE: &str = "/usr/share/puppet/modules/stdlib";
@@ -245,7 +243,6 @@ fn firewall_resources_load_what_pasvlint_says_is_open() {
     );
     let mut failures = Vec::new();
     for case in &cases {
-        let name = support::cases::name(case);
         let scratch = tempfile::tempdir().unwrap();
         let modules = module_path(case, scratch.path());
         let pair = Pair::create().expect("namespaces");
@@ -265,32 +262,13 @@ fn firewall_resources_load_what_pasvlint_says_is_open() {
             .filter(|l| l.contains("Error") && !l.contains("Facter"))
             .collect::<Vec<_>>()
             .join("; ");
-        for (family, ipv6) in [(Family::V4, false), (Family::V6, true)] {
-            let ports = support::open_ports::candidates();
-            let opened = match support::connect::connectable(&pair, &ports, ipv6) {
-                Ok(o) => o,
-                Err(e) => {
-                    failures.push(format!("{name} {family:?}: {e}"));
-                    continue;
-                }
-            };
-            let (all, some) =
-                claim_over(case, family, &ports).unwrap_or((ports.clone(), BTreeSet::new()));
-            eprintln!(
-                "{name} {family:?}: connected to {}; pasvlint: open to the client {}, to some {} ({said})",
-                show(&opened),
-                show(&all),
-                show(&some)
-            );
-            if !agrees(&opened, &all, &some) {
-                failures.push(format!(
-                    "{name} {family:?}: connected to {}, pasvlint says open to the client {} (to some {}); puppet: {said}",
-                    show(&opened),
-                    show(&all),
-                    show(&some)
-                ));
-            }
-        }
+        support::open_ports::compare_both_families(
+            &pair,
+            case,
+            &support::open_ports::candidates(),
+            ("puppet", &said),
+            &mut failures,
+        );
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }

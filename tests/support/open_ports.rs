@@ -56,3 +56,42 @@ pub fn show(set: &BTreeSet<u16>) -> String {
         .collect::<pasvlint::portset::PortSet>()
         .to_string()
 }
+
+/// Probes the `ports` of `pair`'s server over IPv4 and IPv6 and compares what
+/// the client reached with pasvlint's claim for `case`; each disagreement (or
+/// probe failure) is pushed to `failures`, quoting what `tool` said.
+#[allow(dead_code)] // not every oracle binary probes both families this way
+pub fn compare_both_families(
+    pair: &super::netns::Pair,
+    case: &Path,
+    ports: &BTreeSet<u16>,
+    (tool, said): (&str, &str),
+    failures: &mut Vec<String>,
+) {
+    let name = super::cases::name(case);
+    for (family, ipv6) in [(Family::V4, false), (Family::V6, true)] {
+        let opened = match super::connect::connectable(pair, ports, ipv6) {
+            Ok(o) => o,
+            Err(e) => {
+                failures.push(format!("{name} {family:?}: {e}"));
+                continue;
+            }
+        };
+        let (all, some) =
+            claim_over(case, family, ports).unwrap_or((ports.clone(), BTreeSet::new()));
+        eprintln!(
+            "{name} {family:?}: connected to {}; pasvlint: open to the client {}, to some {} ({said})",
+            show(&opened),
+            show(&all),
+            show(&some)
+        );
+        if !agrees(&opened, &all, &some) {
+            failures.push(format!(
+                "{name} {family:?}: connected to {}, pasvlint says open to the client {} (to some {}); {tool}: {said}",
+                show(&opened),
+                show(&all),
+                show(&some)
+            ));
+        }
+    }
+}
