@@ -136,6 +136,7 @@ rules! {
     script_write_not_followed::ScriptWriteNotFollowed => "script-write-not-followed",
     security_group_passive_range_note::SecurityGroupPassiveRangeNote => "security-group-passive-range-note",
     puppet_syntax_error::PuppetSyntaxError => "puppet-syntax-error",
+    puppet_value_unresolved::PuppetValueUnresolved => "puppet-value-unresolved",
     terraform_filter_unknown::TerraformFilterUnknown => "terraform-filter-unknown",
     terraform_syntax_error::TerraformSyntaxError => "terraform-syntax-error",
     registry_wrong_key::RegistryWrongKey => "registry-wrong-key",

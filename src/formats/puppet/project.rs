@@ -68,9 +68,9 @@ pub struct Project {
 }
 
 /// Resources one catalog holds at most (defines and includes together).
-const MAX_RESOURCES: usize = 100_000;
+pub const MAX_RESOURCES: usize = 100_000;
 /// How deep includes and defined types nest.
-const MAX_NESTING: usize = 24;
+pub const MAX_NESTING: usize = 24;
 
 const LOWERED: &[&str] = &[
     "firewall",
