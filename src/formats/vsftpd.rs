@@ -722,6 +722,17 @@ fn passive(config: &Config) -> Passive {
         }
         _ => {}
     }
+    if let (Some(line), Some(_)) = (
+        refused_after_login(config, "PASV"),
+        refused_after_login(config, "EPSV"),
+    ) {
+        return Passive::Disabled {
+            span: Some(line),
+            configured: range
+                .filter(|_| !spans.is_empty())
+                .map(|(lo, hi)| PortSet::range(lo, hi)),
+        };
+    }
     let Some((first, last)) = range else {
         let which = if min.known().is_none() {
             "pasv_min_port"
@@ -739,6 +750,29 @@ fn passive(config: &Config) -> Passive {
         ports: PortSet::range(first, last),
         deliberate,
         spans,
+    }
+}
+
+/// The `cmds_allowed` or `cmds_denied` line that makes vsftpd answer `command`
+/// with `550 Permission denied.` after login (postlogin.c `process_post_login`:
+/// the upper-cased command is compared byte for byte with each entry of the
+/// comma-separated list, up to its first empty entry). Measured: with
+/// `cmds_denied=PASV,EPSV`, or a `cmds_allowed` naming neither (`pasv` and
+/// ` EPSV` do not count), every PASV and EPSV is refused.
+fn refused_after_login(config: &Config, command: &str) -> Option<Span> {
+    let listed = |list: &str| {
+        list.split(',')
+            .take_while(|entry| !entry.is_empty())
+            .any(|entry| entry == command)
+    };
+    if let Value::Set(Some(list), s) = config.str_value("cmds_allowed") {
+        if !listed(list) {
+            return Some(s.line);
+        }
+    }
+    match config.str_value("cmds_denied") {
+        Value::Set(Some(list), s) if listed(list) => Some(s.line),
+        _ => None,
     }
 }
 
@@ -1204,6 +1238,40 @@ mod tests {
 
         let s = server(b"listen_ipv6=YES\nmax_clients=0\n");
         assert_eq!(s.max_sessions.value, Some(None));
+    }
+
+    /// The first four configs are ones tests/differential_vsftpd.rs found
+    /// pasvlint wrong on (the real vsftpd answered every PASV and EPSV with
+    /// `550 Permission denied.`); the rest follow postlogin.c, and that test's
+    /// random lists (empty entries, lower case, spaces) run them for real.
+    #[test]
+    fn command_lists_refuse_passive_as_vsftpd_does() {
+        let off = |bytes: &[u8]| matches!(server(bytes).passive, Passive::Disabled { .. });
+        assert!(off(
+            b"cmds_allowed=USER,PASS,QUIT,TYPE\npasv_min_port=41995\n"
+        ));
+        assert!(off(b"cmds_allowed=USER,PASS,QUIT,RETR\n"));
+        assert!(off(b"cmds_denied=RETR,PORT,EPSV,PASV\npasv_enable=YES\n"));
+        // ` EPSV` is no entry for EPSV, and `pasv` none for PASV.
+        assert!(off(
+            b"cmds_allowed=USER,PASS,QUIT, EPSV\ncmds_denied=pasv\n"
+        ));
+        assert!(off(b"cmds_allowed=USER,PASS,pasv,EPSV\ncmds_denied=EPSV\n"));
+        // The list ends at its first empty entry.
+        assert!(off(b"cmds_allowed=USER,PASS,,PASV,EPSV\n"));
+        assert!(!off(b"cmds_denied=LIST,,PASV,EPSV\n"));
+        // One of the two left is enough for a client that tries both.
+        assert!(!off(b"cmds_denied=PASV\n"));
+        assert!(!off(b"cmds_allowed=USER,PASS,EPSV\n"));
+        assert!(!off(b"cmds_allowed=\ncmds_denied=\n"));
+        let s = server(b"pasv_min_port=50000\npasv_max_port=50010\ncmds_denied=PASV,EPSV\n");
+        assert_eq!(
+            s.passive,
+            Passive::Disabled {
+                span: Some(Span::new(FileId(0), 40, 61)),
+                configured: Some(PortSet::range(50000, 50010)),
+            }
+        );
     }
 
     #[test]
