@@ -35,6 +35,20 @@ pub struct Workload {
     /// `hostNetwork: true`: the pod uses the node's network stack.
     pub host_network: Option<Span>,
     pub containers: Vec<Container>,
+    pub replicas: Replicas,
+}
+
+/// How many copies of the pod run.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Replicas {
+    /// A Pod, a Job, or a controller without `replicas:` (default 1).
+    One,
+    /// `replicas: N` with N > 1, where it is written.
+    Many(u32, Span),
+    /// A DaemonSet: one on each node (where `kind:` says so).
+    PerNode(Span),
+    /// `replicas:` written as something else than a number (a template value).
+    Unknown,
 }
 
 #[derive(Debug)]
@@ -72,6 +86,10 @@ pub struct Service {
     pub selector: Option<Labels>,
     pub ports: Vec<ServicePort>,
     pub ports_span: Option<Span>,
+    /// `sessionAffinity: ClientIP`: one client's connections go to one pod.
+    pub client_affinity: bool,
+    /// Where `type:` is written, or the ports.
+    pub type_span: Option<Span>,
 }
 
 /// `targetPort`: a number, a container port's name, or absent (= `port`).
@@ -216,8 +234,33 @@ fn workload(meta: Meta, doc: &Node) -> Option<Workload> {
             .filter(|n| matches!(n, Node::Scalar { text, quoted: false, .. } if text == "true"))
             .map(Node::span),
         containers: items(pod.get("containers")).iter().map(container).collect(),
+        replicas: replicas(&meta, doc, spec),
         meta,
     })
+}
+
+fn replicas(meta: &Meta, doc: &Node, spec: &Node) -> Replicas {
+    match meta.kind.as_str() {
+        "DaemonSet" => Replicas::PerNode(doc.get("kind").map_or(meta.span, Node::span)),
+        "Deployment" | "StatefulSet" | "ReplicaSet" | "ReplicationController" => {
+            match spec.get("replicas") {
+                None => Replicas::One,
+                Some(
+                    n @ Node::Scalar {
+                        text,
+                        quoted: false,
+                        ..
+                    },
+                ) => match text.parse::<u32>() {
+                    Ok(0 | 1) => Replicas::One,
+                    Ok(k) => Replicas::Many(k, n.span()),
+                    Err(_) => Replicas::Unknown,
+                },
+                Some(_) => Replicas::Unknown,
+            }
+        }
+        _ => Replicas::One,
+    }
 }
 
 fn container(node: &Node) -> Container {
@@ -288,6 +331,8 @@ fn service(meta: Meta, spec: &Node) -> Service {
             })
             .collect(),
         ports_span: spec.entry("ports").map(|(k, _)| k.span()),
+        client_affinity: text(spec.get("sessionAffinity")) == Some("ClientIP"),
+        type_span: spec.get("type").map(Node::span),
     }
 }
 
