@@ -538,3 +538,26 @@ fn a_firewall_cmd_add_port_is_widened() {
     );
     assert_gone(dir.path(), "passive-ports-blocked");
 }
+
+/// A compose entry that publishes the passive range on other host numbers:
+/// `--unsafe-fixes` publishes it on its own numbers, only the host half changing.
+#[test]
+fn a_remapped_compose_range_is_published_on_its_own_numbers() {
+    let compose = "services:\n  ftp:\n    image: fauria/vsftpd\n    ports:\n      - \"21:21\"\n      - \"31100-31110:21100-21110\"\n    environment:\n      PASV_ADDRESS: ftp.example.com\n";
+    let dir = tree(&[("compose.yaml", compose)]);
+    let root = dir.path().to_str().unwrap();
+    pasvlint(&["check", "--isolated", "--fix", root]);
+    let path = dir.path().join("compose.yaml");
+    assert_eq!(
+        std::fs::read_to_string(&path).unwrap(),
+        compose,
+        "unsafe: not applied by --fix"
+    );
+    pasvlint(&["check", "--isolated", "--fix", "--unsafe-fixes", root]);
+    assert_eq!(
+        std::fs::read_to_string(&path).unwrap(),
+        compose.replace("31100-31110:21100-21110", "21100-21110:21100-21110")
+    );
+    assert_gone(dir.path(), "container-port-remapped");
+    assert_gone(dir.path(), "passive-ports-blocked");
+}
