@@ -561,3 +561,61 @@ fn a_remapped_compose_range_is_published_on_its_own_numbers() {
     assert_gone(dir.path(), "container-port-remapped");
     assert_gone(dir.path(), "passive-ports-blocked");
 }
+
+/// kubectl still decodes a fixed manifest (`--dry-run=client` against a server
+/// address where nothing listens, as tests/oracle_kube.rs runs it: the lookup of
+/// the API fails, the decoding before it must not).
+fn kubectl_decodes(file: &Path, test: &str) {
+    if !ready(test, &[], &["kubectl"]) {
+        return;
+    }
+    let out = Command::new("kubectl")
+        .env("KUBECONFIG", "/dev/null")
+        .args([
+            "create",
+            "--dry-run=client",
+            "--validate=false",
+            "-o",
+            "name",
+        ])
+        .args(["-s", "http://127.0.0.1:9", "-f"])
+        .arg(file)
+        .output()
+        .expect("run kubectl");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!stderr.contains("error parsing"), "{stderr}");
+}
+
+/// A NodePort that shifts a passive port gets the port's own number back.
+#[test]
+fn a_shifted_node_port_gets_the_passive_port_back() {
+    let manifest = "apiVersion: v1\nkind: Pod\nmetadata:\n  name: ftp\n  labels: {app: ftp}\nspec:\n  containers:\n    - name: ftp\n      image: fauria/vsftpd\n      env:\n        - {name: PASV_MIN_PORT, value: \"30100\"}\n        - {name: PASV_MAX_PORT, value: \"30101\"}\n        - {name: PASV_ADDRESS, value: ftp.example.com}\n---\napiVersion: v1\nkind: Service\nmetadata:\n  name: ftp\nspec:\n  type: NodePort\n  selector: {app: ftp}\n  ports:\n    - {name: control, port: 21, targetPort: 21, nodePort: 30021}\n    - {name: p30100, port: 30100, targetPort: 30100, nodePort: 31100}\n    - {name: p30101, port: 30101, targetPort: 30101, nodePort: 30101}\n";
+    let dir = tree(&[("k8s/ftp.yaml", manifest)]);
+    let root = dir.path().to_str().unwrap();
+    pasvlint(&["check", "--isolated", "--fix", "--unsafe-fixes", root]);
+    let path = dir.path().join("k8s/ftp.yaml");
+    assert_eq!(
+        std::fs::read_to_string(&path).unwrap(),
+        manifest.replace("nodePort: 31100", "nodePort: 30100")
+    );
+    assert_gone(dir.path(), "kube-service-port-remapped");
+    assert_gone(dir.path(), "passive-ports-blocked");
+    kubectl_decodes(&path, "a_shifted_node_port_gets_the_passive_port_back");
+}
+
+/// Several replicas behind a Service: the fix adds `sessionAffinity: ClientIP`
+/// at the Service spec's indentation.
+#[test]
+fn session_affinity_is_added_to_the_service() {
+    let manifest = "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: ftp\nspec:\n  replicas: 2\n  selector:\n    matchLabels: {app: ftp}\n  template:\n    metadata:\n      labels: {app: ftp}\n    spec:\n      containers:\n        - name: ftp\n          image: fauria/vsftpd\n          env:\n            - {name: PASV_MIN_PORT, value: \"30100\"}\n            - {name: PASV_MAX_PORT, value: \"30100\"}\n            - {name: PASV_ADDRESS, value: ftp.example.com}\n---\napiVersion: v1\nkind: Service\nmetadata:\n  name: ftp\nspec:\n  type: LoadBalancer\n  selector: {app: ftp}\n  ports:\n    - {name: control, port: 21, targetPort: 21}\n    - {name: p30100, port: 30100, targetPort: 30100}\n";
+    let dir = tree(&[("k8s/ftp.yaml", manifest)]);
+    let root = dir.path().to_str().unwrap();
+    pasvlint(&["check", "--isolated", "--fix", "--unsafe-fixes", root]);
+    let path = dir.path().join("k8s/ftp.yaml");
+    assert_eq!(
+        std::fs::read_to_string(&path).unwrap(),
+        manifest.replace("  ports:\n", "  sessionAffinity: ClientIP\n  ports:\n")
+    );
+    assert_gone(dir.path(), "kube-session-affinity-missing");
+    kubectl_decodes(&path, "session_affinity_is_added_to_the_service");
+}

@@ -7,6 +7,7 @@ use crate::formats::kube::cluster;
 use crate::formats::kube::objects::{ServicePort, ServiceType};
 use crate::formats::kube::reach::resolve;
 use crate::portset::PortSet;
+use crate::source::Span;
 
 pub struct KubeServicePortRemapped;
 
@@ -86,16 +87,43 @@ impl KubeServicePortRemapped {
                 }
             )
         };
-        Some(
-            Diagnostic::new(
-                self.name(),
-                format!(
-                    "passive port {target} is reached outside the cluster on {what}, but the server announces {target} in its PASV replies: clients connect to {target} and fail"
-                ),
-                span,
-                format!("{what} instead of {target}"),
-            )
-            .with_help(fix),
+        let d = Diagnostic::new(
+            self.name(),
+            format!(
+                "passive port {target} is reached outside the cluster on {what}, but the server announces {target} in its PASV replies: clients connect to {target} and fail"
+            ),
+            span,
+            format!("{what} instead of {target}"),
         )
+        .with_help(fix);
+        Some(match renumbered(kind, sp, target) {
+            Some(edits) => d.with_unsafe_fix(format!("expose {target} as {target}"), edits),
+            None => d,
+        })
     }
+}
+
+/// The edits that expose `target` on its own number: `port` (and `nodePort`,
+/// where written) set to it; `None` for a NodePort outside the node port range
+/// (the server's range has to move instead) or a number not written.
+fn renumbered(kind: ServiceType, sp: &ServicePort, target: u16) -> Option<Vec<(Span, String)>> {
+    let (lo, hi) = NODE_PORTS;
+    let mut edits = Vec::new();
+    if let Some((port, at)) = sp.port {
+        if port != target {
+            edits.push((at, target.to_string()));
+        }
+    }
+    match (kind, sp.node_port) {
+        (ServiceType::NodePort, _) if !(lo..=hi).contains(&target) => return None,
+        (ServiceType::NodePort, None) => return None,
+        (_, Some((node, at))) if node != target => {
+            if !(lo..=hi).contains(&target) {
+                return None;
+            }
+            edits.push((at, target.to_string()));
+        }
+        _ => {}
+    }
+    (!edits.is_empty()).then_some(edits)
 }

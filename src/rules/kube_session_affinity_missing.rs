@@ -31,7 +31,13 @@ impl Rule for KubeSessionAffinityMissing {
                 if service.client_affinity || !routes_passive(service, &pod, passive) {
                     continue;
                 }
-                out.push(self.finding(service, &copies));
+                let d = self.finding(service, &copies);
+                out.push(match affinity_line(bundle, service) {
+                    Some(edit) => {
+                        d.with_unsafe_fix("set sessionAffinity: ClientIP on the Service", vec![edit])
+                    }
+                    None => d,
+                });
             }
         }
     }
@@ -93,4 +99,22 @@ impl KubeSessionAffinityMissing {
             "set `sessionAffinity: ClientIP` on the Service (and keep a load balancer's own client affinity), or run one replica behind each Service (a StatefulSet with a Service per pod)",
         )
     }
+}
+
+/// `sessionAffinity: ClientIP` inserted above the Service's `ports:` key, at
+/// its indentation (block style only).
+fn affinity_line(bundle: &Bundle, service: &Service) -> Option<(Span, String)> {
+    let at = service.ports_span?;
+    let part = bundle.parts.iter().find(|p| p.source.id == at.file)?;
+    let text = &part.source.text;
+    let key = at.start as usize;
+    let line = text.get(..key)?.rfind('\n').map_or(0, |i| i + 1);
+    let indent = &text[line..key];
+    if !indent.bytes().all(|b| b == b' ') {
+        return None;
+    }
+    Some((
+        part.source.span(line, line),
+        format!("{indent}sessionAffinity: ClientIP\n"),
+    ))
 }
