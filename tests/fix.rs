@@ -682,3 +682,66 @@ fn unused_ports_are_closed_first_and_used_second() {
     let rules = std::fs::read_to_string(dir.path().join("etc/iptables/rules.v4")).unwrap();
     assert!(rules.contains("--dports 21,9981:9986 "), "{rules}");
 }
+
+/// A range too small for the sessions is widened to what the help names, in
+/// the server's own setting, only with `--unsafe-fixes`; the finding is gone
+/// and the real vsftpd starts with the file.
+#[test]
+fn a_range_too_small_is_widened_to_what_the_help_says() {
+    let conf =
+        "listen=YES\npasv_enable=YES\npasv_min_port=50000\npasv_max_port=50099\nmax_clients=200\n";
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("vsftpd.conf");
+    std::fs::write(&path, conf).unwrap();
+    let root = dir.path().to_str().unwrap();
+    let rule = ["--select", "passive-range-too-small"];
+    let report: serde_json::Value = serde_json::from_slice(
+        &pasvlint(
+            &[
+                &["check", "--isolated", "--format", "json"][..],
+                &rule,
+                &[root],
+            ]
+            .concat(),
+        )
+        .stdout,
+    )
+    .unwrap();
+    let help = report["diagnostics"][0]["help"]
+        .as_str()
+        .unwrap_or("")
+        .to_owned();
+    pasvlint(&[&["check", "--isolated", "--fix"][..], &rule, &[root]].concat());
+    assert_eq!(
+        std::fs::read_to_string(&path).unwrap(),
+        conf,
+        "unsafe: not applied by --fix"
+    );
+    pasvlint(
+        &[
+            &["check", "--isolated", "--fix", "--unsafe-fixes"][..],
+            &rule,
+            &[root],
+        ]
+        .concat(),
+    );
+    let after = std::fs::read_to_string(&path).unwrap();
+    let max = after
+        .lines()
+        .find_map(|l| l.strip_prefix("pasv_max_port="))
+        .expect("pasv_max_port kept");
+    assert_ne!(max, "50099", "{after}");
+    assert!(
+        help.contains(&format!("pasv_max_port={max}")),
+        "the help named {help:?}, the fix set {max}"
+    );
+    assert!(!concise(dir.path()).contains("passive-range-too-small"));
+    if ready(
+        "a_range_too_small_is_widened_to_what_the_help_says",
+        &["/usr/sbin/vsftpd"],
+        &[],
+    ) {
+        let said = vsftpd_says(&path, dir.path());
+        assert!(said.contains("not configured for standalone"), "{said}");
+    }
+}

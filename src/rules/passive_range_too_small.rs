@@ -114,7 +114,11 @@ impl PassiveRangeTooSmall {
         if let Some(span) = demand.span {
             d = d.with_related(span, format!("admits {} sessions", demand.sessions));
         }
-        Some(d.with_help(help(&words, ports, &demand, needed, per_session)))
+        let d = d.with_help(help(&words, ports, &demand, needed, per_session));
+        Some(match widened_fix(server, ports, &demand, needed) {
+            Some((title, edits)) => d.with_unsafe_fix(title, edits),
+            None => d,
+        })
     }
 
     fn message(
@@ -199,6 +203,24 @@ fn help(
         (words.range)(lo, hi),
         words.max_sessions,
     )
+}
+
+/// The range of the help written into the server's own setting, where a range
+/// the product accepts carries the sessions: unsafe, as the firewall must open
+/// the new ports too.
+fn widened_fix(
+    server: &FtpServer,
+    ports: &PortSet,
+    demand: &Demand,
+    needed: u64,
+) -> Option<(String, Vec<(crate::source::Span, String)>)> {
+    let (allowed_lo, allowed_hi) = server.vocabulary().ports_allowed;
+    if demand.unlimited || needed > u64::from(allowed_hi - allowed_lo) + 1 {
+        return None;
+    }
+    let (lo, hi) = widened(ports.first().unwrap_or(allowed_lo), needed, (allowed_lo, allowed_hi));
+    let edits = server.range_setting.as_ref()?.rewrite(lo, hi)?;
+    Some((format!("hand out {lo}-{hi} ({needed} ports)"), edits))
 }
 
 fn per_port_note(per_session: u32) -> String {
