@@ -12,6 +12,7 @@
 
 pub mod files;
 pub mod firewall;
+pub mod hiera;
 pub mod lex;
 pub mod parse;
 pub mod project;
