@@ -424,18 +424,15 @@ mod tests {
     fn s(t: &str) -> V {
         let mut text = Text::default();
         text.push(t, Span::new(FileId(0), 0, t.len()), true);
-        V {
-            v: Value::Str(text),
-            span: Span::new(FileId(0), 0, t.len()),
-        }
+        V::new(Value::Str(text), Span::new(FileId(0), 0, t.len()))
     }
 
     #[test]
     fn ports_as_the_provider_joins_them() {
-        let v = V {
-            v: Value::Array(vec![s("21"), s("40000-40100"), s("ftp-data")]),
-            span: Span::new(FileId(0), 0, 0),
-        };
+        let v = V::new(
+            Value::Array(vec![s("21"), s("40000-40100"), s("ftp-data")]),
+            Span::new(FileId(0), 0, 0),
+        );
         assert_eq!(ports(&v).unwrap(), (false, "21,40000:40100,20".into()));
         assert!(ports(&s("40000:40100")).is_err());
         assert_eq!(ports(&s("! 22")).unwrap(), (true, "22".into()));

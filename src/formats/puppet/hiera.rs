@@ -281,10 +281,7 @@ impl Hiera {
                 }
             }
         }
-        V {
-            v: Value::Array(items),
-            span: hits[0].span(),
-        }
+        from_data(Value::Array(items), hits[0].span())
     }
 
     /// `hash`: the keys of every level, the higher level's value winning.
@@ -298,10 +295,7 @@ impl Hiera {
                 pairs.push((self.value(k, depth), self.value(v, depth)));
             }
         }
-        V {
-            v: Value::Hash(pairs),
-            span: hits[0].span(),
-        }
+        from_data(Value::Hash(pairs), hits[0].span())
     }
 
     /// A data node as the Puppet value Psych and Hiera make of it.
@@ -321,11 +315,11 @@ impl Hiera {
                 return self.scalar(text, *quoted, span, depth);
             }
         };
-        V { v, span }
+        from_data(v, span)
     }
 
     fn scalar(&self, text: &str, quoted: bool, span: Span, depth: usize) -> V {
-        let known = |v| V { v, span };
+        let known = |v| from_data(v, span);
         if !quoted {
             if let Some(v) = plain(text) {
                 return known(v);
@@ -345,10 +339,7 @@ impl Hiera {
     /// `%{…}` in a data value: `alias('k')` as the whole value, `lookup('k')`,
     /// `hiera('k')` and `literal('x')` in place; facts and variables not known.
     fn interpolate(&self, text: &str, span: Span, depth: usize) -> V {
-        let unknown = |why: String| V {
-            v: Value::Unknown(why),
-            span,
-        };
+        let unknown = |why: String| from_data(Value::Unknown(why), span);
         let mut out = String::new();
         let mut rest = text;
         while let Some(at) = rest.find("%{") {
@@ -380,27 +371,32 @@ impl Hiera {
             }
         }
         out.push_str(rest);
-        V {
-            v: Value::Str(piece(&out, span)),
-            span,
-        }
+        from_data(Value::Str(piece(&out, span)), span)
     }
 
     /// A lookup inside data as a value.
     fn found(&self, found: Found, key: &str, span: Span) -> V {
         match found {
             Found::Value(v) => v,
-            Found::Unknown(why, _) => V {
-                v: Value::Unknown(format!("Hiera key `{key}`, {why}")),
-                span,
-            },
-            Found::Missing => V {
-                v: Value::Unknown(format!(
+            Found::Unknown(why, _) => {
+                from_data(Value::Unknown(format!("Hiera key `{key}`, {why}")), span)
+            }
+            Found::Missing => from_data(
+                Value::Unknown(format!(
                     "Hiera key `{key}`, which no Hiera data in the repository holds"
                 )),
                 span,
-            },
+            ),
         }
+    }
+}
+
+/// A value written at `span` of a data file.
+fn from_data(v: Value, span: Span) -> V {
+    V {
+        v,
+        span,
+        data: Some(span),
     }
 }
 

@@ -9,6 +9,7 @@
 //! bundle changes nothing on the host.
 
 use super::File;
+use super::hiera::{Found, Hiera, Merge};
 use super::parse::{Body, Expr, Param, Stmt};
 use super::scope::{Scope, V, Value};
 use crate::facts::FileFacts;
@@ -126,7 +127,11 @@ fn module_of(path: &Path) -> Option<(String, PathBuf)> {
 pub fn assemble(parts: Vec<ParsedFile>) -> Vec<Bundle> {
     let mut groups: BTreeMap<PathBuf, Vec<ParsedFile>> = BTreeMap::new();
     for p in parts {
-        groups.entry(root_of(&p.source.path)).or_default().push(p);
+        let root = match p.format {
+            crate::formats::Format::Hiera => super::hiera::root_of(&p.source.path),
+            _ => root_of(&p.source.path),
+        };
+        groups.entry(root).or_default().push(p);
     }
     groups
         .into_iter()
@@ -136,7 +141,8 @@ pub fn assemble(parts: Vec<ParsedFile>) -> Vec<Bundle> {
                 let rel = p.source.path.strip_prefix(&root).unwrap_or(&p.source.path);
                 let site = rel == Path::new("manifests/site.pp");
                 let top = rel.starts_with("manifests");
-                (!site, !top, p.source.path.clone())
+                let data = matches!(p.doc, Document::Hiera(_));
+                (data, !site, !top, p.source.path.clone())
             });
             let project = read(&root, &parts);
             Bundle {
@@ -153,6 +159,7 @@ struct Walk<'a> {
     defines: HashMap<String, &'a Stmt>,
     applied: BTreeSet<String>,
     global: Arc<HashMap<String, V>>,
+    hiera: Option<Arc<Hiera>>,
     out: Vec<Resource>,
     depth: usize,
     /// Classes and defined-type instances read so far.
@@ -175,11 +182,20 @@ fn read(root: &Path, parts: &[ParsedFile]) -> Project {
         project.failed = Some(e.span);
         return project;
     }
+    let data: Vec<super::hiera::Part> = parts
+        .iter()
+        .filter_map(|p| match &p.doc {
+            Document::Hiera(h) => Some((p.source.path.as_path(), p.source.id, h)),
+            _ => None,
+        })
+        .collect();
+    let hiera = Hiera::read(root, &project.modules, &data).map(Arc::new);
     let mut walk = Walk {
         classes: HashMap::new(),
         defines: HashMap::new(),
         applied: BTreeSet::new(),
         global: Arc::default(),
+        hiera: hiera.clone(),
         out: Vec::new(),
         depth: 0,
         steps: 0,
@@ -192,6 +208,7 @@ fn read(root: &Path, parts: &[ParsedFile]) -> Project {
         let scope = Scope {
             local: global.clone(),
             global: Arc::default(),
+            hiera: hiera.clone(),
         };
         for s in &f.stmts {
             if let Stmt::Assign { name, value, .. } = s {
@@ -212,10 +229,10 @@ fn read(root: &Path, parts: &[ParsedFile]) -> Project {
         let mut scope = Scope {
             local: HashMap::new(),
             global: top.clone(),
+            hiera: hiera.clone(),
         };
         for p in params {
-            if let Some(d) = &p.default {
-                let v = scope.eval(d);
+            if let Some(v) = parameter(&scope, name, p) {
                 scope.local.insert(p.name.clone(), v);
             }
         }
@@ -238,6 +255,7 @@ fn read(root: &Path, parts: &[ParsedFile]) -> Project {
         let scope = Scope {
             local: HashMap::new(),
             global: walk.global.clone(),
+            hiera: walk.hiera.clone(),
         };
         walk.stmts(&f.stmts, scope, false, true);
     }
@@ -331,6 +349,7 @@ impl Walk<'_> {
                     let inner = Scope {
                         local: HashMap::new(),
                         global: self.global.clone(),
+                        hiera: self.hiera.clone(),
                     };
                     self.stmts(body, inner, guarded, false);
                 }
@@ -356,10 +375,10 @@ impl Walk<'_> {
                         };
                         scope.local.insert(
                             k.clone(),
-                            V {
-                                v: Value::Unknown(format!("`${k}`, set under a condition")),
+                            V::new(
+                                Value::Unknown(format!("`${k}`, set under a condition")),
                                 span,
-                            },
+                            ),
                         );
                     }
                 }
@@ -426,13 +445,13 @@ impl Walk<'_> {
         else {
             return;
         };
-        if !self.applied.insert(name) {
+        if !self.applied.insert(name.clone()) {
             return;
         }
         if self.full(at.unwrap_or(*span)) {
             return;
         }
-        let scope = self.bind(params, declared, &[]);
+        let scope = self.bind(params, declared, &[], Some(&name));
         self.depth += 1;
         self.stmts(body, scope, guarded, false);
         self.depth -= 1;
@@ -448,39 +467,61 @@ impl Walk<'_> {
         let title = outer.eval(&b.title);
         for t in title.items() {
             let extra = [("title", t.clone()), ("name", t.clone())];
-            let scope = self.bind(params, Some((b, outer)), &extra);
+            let scope = self.bind(params, Some((b, outer)), &extra, None);
             self.depth += 1;
             self.stmts(body, scope, guarded, false);
             self.depth -= 1;
         }
     }
 
-    /// Parameters: what the declaration passes, else their defaults.
+    /// Parameters: what the declaration passes, else (for a class) what Hiera
+    /// holds for them, else their defaults.
     fn bind(
         &self,
         params: &[Param],
         declared: Option<(&Body, &Scope)>,
         extra: &[(&str, V)],
+        class: Option<&str>,
     ) -> Scope {
         let mut scope = Scope {
             local: HashMap::new(),
             global: self.global.clone(),
+            hiera: self.hiera.clone(),
         };
         for (k, v) in extra {
             scope.local.insert((*k).to_owned(), v.clone());
         }
         for p in params {
             let passed = declared.and_then(|(b, s)| b.attr(&p.name).map(|a| s.eval(&a.value)));
-            let v = match (passed, &p.default) {
+            let v = match (passed, class) {
                 (Some(v), _) => Some(v),
-                (None, Some(d)) => Some(scope.eval(d)),
-                (None, None) => None,
+                (None, Some(class)) => parameter(&scope, class, p),
+                (None, None) => p.default.as_ref().map(|d| scope.eval(d)),
             };
             if let Some(v) = v {
                 scope.local.insert(p.name.clone(), v);
             }
         }
         scope
+    }
+}
+
+/// A class parameter no declaration passes: the value of the Hiera key
+/// `CLASS::PARAM` (automatic parameter lookup), else its default.
+fn parameter(scope: &Scope, class: &str, p: &Param) -> Option<V> {
+    let key = format!("{class}::{}", p.name);
+    let found = scope.hiera.as_ref().map(|h| h.lookup(&key, Merge::First));
+    match found {
+        Some(Found::Value(v)) => Some(V {
+            data: v.data.or(Some(v.span)),
+            ..v
+        }),
+        Some(Found::Unknown(why, at)) => Some(V {
+            v: Value::Unknown(format!("`${}` of class {class} (Hiera key `{key}`), {why}", p.name)),
+            span: p.span,
+            data: at,
+        }),
+        _ => p.default.as_ref().map(|d| scope.eval(d)),
     }
 }
 
