@@ -157,18 +157,24 @@ const MAX_DEPTH: usize = 16;
 pub type Part<'a> = (&'a Path, FileId, &'a HieraFile);
 
 impl Hiera {
-    /// The layers of the bundle rooted at `root`; `None` when it holds no `hiera.yaml`.
-    pub fn read(root: &Path, modules: &BTreeMap<String, PathBuf>, parts: &[Part]) -> Option<Hiera> {
+    /// The layers of the bundle rooted at `root`; `None` when it holds no
+    /// `hiera.yaml`. A root that is a control repository (`site`: it holds
+    /// `manifests/site.pp`; or it holds other modules) is the environment; a module
+    /// standing alone has only its module layer.
+    pub fn read(
+        root: &Path,
+        site: bool,
+        modules: &BTreeMap<String, PathBuf>,
+        parts: &[Part],
+    ) -> Option<Hiera> {
+        let standalone = !site && modules.values().all(|m| m == root);
         let mut layers = Vec::new();
-        let is_module = |dir: &Path| modules.values().any(|m| m == dir);
-        if !is_module(root) {
-            if let Some(layer) = layer(root, None, parts) {
-                layers.push(layer);
-            }
+        if !standalone {
+            layers.extend(layer(root, None, parts));
         }
         for (name, dir) in modules {
-            if let Some(layer) = layer(dir, Some(name.clone()), parts) {
-                layers.push(layer);
+            if dir != root || standalone {
+                layers.extend(layer(dir, Some(name.clone()), parts));
             }
         }
         (!layers.is_empty()).then_some(Hiera { layers })
@@ -650,7 +656,7 @@ mod tests {
                 .collect();
             let mut modules = BTreeMap::new();
             modules.insert("ftp".to_owned(), PathBuf::from("r/modules/ftp"));
-            Hiera::read(Path::new("r"), &modules, &parts)
+            Hiera::read(Path::new("r"), false, &modules, &parts)
         }
 
         fn text(&self, key: &str) -> Option<String> {

@@ -189,7 +189,10 @@ fn read(root: &Path, parts: &[ParsedFile]) -> Project {
             _ => None,
         })
         .collect();
-    let hiera = Hiera::read(root, &project.modules, &data).map(Arc::new);
+    let site = parts
+        .iter()
+        .any(|p| p.source.path == root.join("manifests/site.pp"));
+    let hiera = Hiera::read(root, site, &project.modules, &data).map(Arc::new);
     let mut walk = Walk {
         classes: HashMap::new(),
         defines: HashMap::new(),
@@ -533,11 +536,11 @@ pub fn facts(project: &Project, bundle: &Bundle) -> FileFacts {
         return FileFacts::default();
     }
     let mut rs = crate::formats::iptables::replay_commands(primary, &lowered.commands, false);
-    for (span, what) in &lowered.unknowns {
+    for u in &lowered.unknowns {
         rs.unknowns.push(crate::formats::iptables::Unknown {
-            span: *span,
-            rule: *span,
-            what: what.clone(),
+            span: u.span,
+            rule: u.span,
+            what: u.what.clone(),
             ports: crate::portset::PortSet::empty(),
         });
     }
@@ -547,6 +550,7 @@ pub fn facts(project: &Project, bundle: &Bundle) -> FileFacts {
         // The ports are written as Puppet values (`'40000-40100'`), not as the
         // iptables words they become: an iptables edit there would be wrong.
         fw.port_texts.clear();
+        fw.port_data.clone_from(&lowered.port_data);
     }
     FileFacts {
         firewall,
@@ -564,11 +568,13 @@ pub fn outcome(
     super::files::outcome(project, lookup)
 }
 
-/// Whether any value of a resource is not known: (where, what).
-pub fn unresolved(r: &Resource, names: &[&str]) -> Option<(Span, String)> {
+/// Whether any value of a resource is not known: (where, and the Hiera data
+/// that decides it), and what.
+pub fn unresolved(r: &Resource, names: &[&str]) -> Option<((Span, Option<Span>), String)> {
     names.iter().find_map(|n| {
         let v = r.get(n)?;
-        v.unknown().map(|what| (v.span, format!("`{n}` is {what}")))
+        v.unknown()
+            .map(|what| ((v.span, v.data), format!("`{n}` is {what}")))
     })
 }
 
