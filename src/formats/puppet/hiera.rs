@@ -222,7 +222,7 @@ impl Hiera {
                 None => Found::Value(self.value(hit, depth)),
                 Some((n, l)) => Found::Unknown(
                     format!(
-                        "set per node: the level {} may give it another value than {}",
+                        "set differently per node by the Hiera level {} than by {}",
                         describe(l),
                         describe(level)
                     ),
@@ -232,7 +232,7 @@ impl Hiera {
         }
         match per_node.first() {
             Some((n, l)) => Found::Unknown(
-                format!("found only in the Hiera level {}, which depends on the node", describe(l)),
+                format!("set only by the node-specific Hiera level {}", describe(l)),
                 Some(n.span()),
             ),
             None => Found::Missing,
@@ -248,7 +248,7 @@ impl Hiera {
             for hit in level.files.iter().filter_map(|d| d.get(key)) {
                 if level.per_node {
                     let why = format!(
-                        "merged with the Hiera level {}, which depends on the node",
+                        "merged with the node-specific Hiera level {}",
                         describe(level)
                     );
                     return Found::Unknown(why, Some(hit.span()));
@@ -710,8 +710,8 @@ mod tests {
         assert_eq!(r.text("a").as_deref(), Some("1"));
         assert_eq!(r.text("b").as_deref(), Some("2"));
         let h = r.hiera().unwrap();
-        assert!(matches!(h.lookup("c", Merge::First), Found::Unknown(why, Some(_)) if why.contains("set per node")));
-        assert!(matches!(h.lookup("d", Merge::First), Found::Unknown(why, Some(_)) if why.contains("depends on the node")));
+        assert!(matches!(h.lookup("c", Merge::First), Found::Unknown(why, Some(_)) if why.contains("differently per node")));
+        assert!(matches!(h.lookup("d", Merge::First), Found::Unknown(why, Some(_)) if why.contains("set only by the node-specific")));
     }
 
     #[test]
