@@ -71,10 +71,9 @@ pub fn root_of(path: &Path) -> PathBuf {
     } else {
         data_folder(path).unwrap_or_default()
     };
-    let above = dir.parent().filter(|p| {
-        p.file_name()
-            .is_some_and(|n| n == "modules" || n == "site")
-    });
+    let above = dir
+        .parent()
+        .filter(|p| p.file_name().is_some_and(|n| n == "modules" || n == "site"));
     match above.and_then(Path::parent) {
         Some(repo) => repo.to_path_buf(),
         None => dir,
@@ -192,7 +191,10 @@ impl Hiera {
                 None,
             );
         }
-        let namespace = key.trim_start_matches("::").split_once("::").map(|(m, _)| m);
+        let namespace = key
+            .trim_start_matches("::")
+            .split_once("::")
+            .map(|(m, _)| m);
         let levels: Vec<&Level> = self
             .layers
             .iter()
@@ -351,13 +353,17 @@ impl Hiera {
         while let Some(at) = rest.find("%{") {
             out.push_str(&rest[..at]);
             let Some(end) = rest[at..].find('}') else {
-                return unknown(format!("the Hiera value `{text}`, whose interpolation is not closed"));
+                return unknown(format!(
+                    "the Hiera value `{text}`, whose interpolation is not closed"
+                ));
             };
             let inner = rest[at + 2..at + end].trim();
             rest = &rest[at + end + 1..];
             if let Some(key) = call_arg(inner, "alias") {
                 if !out.trim().is_empty() || !rest.trim().is_empty() {
-                    return unknown(format!("the Hiera value `{text}`: `alias` must be the whole value"));
+                    return unknown(format!(
+                        "the Hiera value `{text}`: `alias` must be the whole value"
+                    ));
                 }
                 return self.found(self.lookup_at(&key, Merge::First, depth + 1), &key, span);
             }
@@ -463,7 +469,10 @@ fn describe(level: &Level) -> String {
 /// Why a level's data is not known, when it is not.
 fn unreadable(level: &Level) -> Option<String> {
     if let Some(why) = &level.opaque {
-        return Some(format!("decided by the Hiera level {}, {why}", describe(level)));
+        return Some(format!(
+            "decided by the Hiera level {}, {why}",
+            describe(level)
+        ));
     }
     level.files.iter().find(|d| d.broken.is_some()).map(|d| {
         format!(
@@ -515,7 +524,13 @@ fn levels(config: &Node, dir: &Path, parts: &[Part]) -> Vec<Level> {
             span: config.span(),
             quoted: true,
         };
-        return vec![files_level("Common", &common, false, &dir.join(datadir), parts)];
+        return vec![files_level(
+            "Common",
+            &common,
+            false,
+            &dir.join(datadir),
+            parts,
+        )];
     };
     let Node::Seq { items, .. } = hierarchy else {
         return vec![opaque_level("hierarchy", "which is not a list")];
@@ -557,12 +572,20 @@ fn level(
     }
     for key in ["uri", "uris", "mapped_paths"] {
         if entry.get(key).is_some() {
-            return vec![opaque_level(name, &format!("whose `{key}` pasvlint does not read"))];
+            return vec![opaque_level(
+                name,
+                &format!("whose `{key}` pasvlint does not read"),
+            )];
         }
     }
     let base = dir.join(text_of(entry, "datadir").unwrap_or(datadir));
     let mut out = Vec::new();
-    for (key, glob) in [("path", false), ("paths", false), ("glob", true), ("globs", true)] {
+    for (key, glob) in [
+        ("path", false),
+        ("paths", false),
+        ("glob", true),
+        ("globs", true),
+    ] {
         let paths: Vec<&Node> = match entry.get(key) {
             Some(Node::Seq { items, .. }) => items.iter().collect(),
             Some(one) => vec![one],
@@ -679,8 +702,14 @@ mod tests {
             root_of(Path::new("r/modules/ftp/data/common.yaml")),
             PathBuf::from("r")
         );
-        assert_eq!(root_of(Path::new("r/data/nodes/a.yaml")), PathBuf::from("r"));
-        assert_eq!(root_of(Path::new("puppet-ftp/hiera.yaml")), PathBuf::from("puppet-ftp"));
+        assert_eq!(
+            root_of(Path::new("r/data/nodes/a.yaml")),
+            PathBuf::from("r")
+        );
+        assert_eq!(
+            root_of(Path::new("puppet-ftp/hiera.yaml")),
+            PathBuf::from("puppet-ftp")
+        );
     }
 
     #[test]
@@ -693,11 +722,17 @@ mod tests {
     fn version_5_alone_reads_common_yaml() {
         let r = repo(&[
             ("r/hiera.yaml", "version: 5\n"),
-            ("r/data/common.yaml", "ftp::ports: '40000-40100'\nftp::port: 21\n"),
+            (
+                "r/data/common.yaml",
+                "ftp::ports: '40000-40100'\nftp::port: 21\n",
+            ),
         ]);
         assert_eq!(r.text("ftp::ports").as_deref(), Some("40000-40100"));
         assert_eq!(r.text("ftp::port").as_deref(), Some("21"));
-        assert_eq!(r.hiera().unwrap().lookup("ftp::other", Merge::First), Found::Missing);
+        assert_eq!(
+            r.hiera().unwrap().lookup("ftp::other", Merge::First),
+            Found::Missing
+        );
     }
 
     #[test]
@@ -710,8 +745,12 @@ mod tests {
         assert_eq!(r.text("a").as_deref(), Some("1"));
         assert_eq!(r.text("b").as_deref(), Some("2"));
         let h = r.hiera().unwrap();
-        assert!(matches!(h.lookup("c", Merge::First), Found::Unknown(why, Some(_)) if why.contains("differently per node")));
-        assert!(matches!(h.lookup("d", Merge::First), Found::Unknown(why, Some(_)) if why.contains("set only by the node-specific")));
+        assert!(
+            matches!(h.lookup("c", Merge::First), Found::Unknown(why, Some(_)) if why.contains("differently per node"))
+        );
+        assert!(
+            matches!(h.lookup("d", Merge::First), Found::Unknown(why, Some(_)) if why.contains("set only by the node-specific"))
+        );
     }
 
     #[test]
@@ -719,19 +758,33 @@ mod tests {
         let r = repo(&[
             ("r/hiera.yaml", "version: 5\n"),
             ("r/data/common.yaml", "ftp::a: env\n"),
-            ("r/modules/ftp/hiera.yaml", "version: 5\ndefaults:\n  datadir: data\n  data_hash: json_data\nhierarchy:\n  - name: c\n    path: common.json\n"),
-            ("r/modules/ftp/data/common.json", "{\"ftp::a\": \"mod\", \"ftp::b\": [21, \"40000-40100\"], \"other::c\": \"x\"}"),
+            (
+                "r/modules/ftp/hiera.yaml",
+                "version: 5\ndefaults:\n  datadir: data\n  data_hash: json_data\nhierarchy:\n  - name: c\n    path: common.json\n",
+            ),
+            (
+                "r/modules/ftp/data/common.json",
+                "{\"ftp::a\": \"mod\", \"ftp::b\": [21, \"40000-40100\"], \"other::c\": \"x\"}",
+            ),
         ]);
         assert_eq!(r.text("ftp::a").as_deref(), Some("env"));
-        assert!(matches!(r.hiera().unwrap().lookup("ftp::b", Merge::First), Found::Value(V { v: Value::Array(items), .. }) if items.len() == 2));
-        assert_eq!(r.hiera().unwrap().lookup("other::c", Merge::First), Found::Missing);
+        assert!(
+            matches!(r.hiera().unwrap().lookup("ftp::b", Merge::First), Found::Value(V { v: Value::Array(items), .. }) if items.len() == 2)
+        );
+        assert_eq!(
+            r.hiera().unwrap().lookup("other::c", Merge::First),
+            Found::Missing
+        );
     }
 
     #[test]
     fn interpolation_in_data() {
         let r = repo(&[
             ("r/hiera.yaml", "version: 5\n"),
-            ("r/data/common.yaml", "min: 40000\nrange: \"%{lookup('min')}-40100\"\nsame: \"%{alias('range')}\"\nhost: \"%{facts.fqdn}\"\nloop: \"%{lookup('loop')}\"\n"),
+            (
+                "r/data/common.yaml",
+                "min: 40000\nrange: \"%{lookup('min')}-40100\"\nsame: \"%{alias('range')}\"\nhost: \"%{facts.fqdn}\"\nloop: \"%{lookup('loop')}\"\n",
+            ),
         ]);
         assert_eq!(r.text("range").as_deref(), Some("40000-40100"));
         assert_eq!(r.text("same").as_deref(), Some("40000-40100"));
@@ -742,7 +795,10 @@ mod tests {
     #[test]
     fn merges_and_unread_levels() {
         let r = repo(&[
-            ("r/hiera.yaml", "version: 5\nhierarchy:\n  - name: os\n    path: os/Debian.yaml\n  - name: common\n    path: common.yaml\n  - name: vault\n    lookup_key: vault_lookup\n"),
+            (
+                "r/hiera.yaml",
+                "version: 5\nhierarchy:\n  - name: os\n    path: os/Debian.yaml\n  - name: common\n    path: common.yaml\n  - name: vault\n    lookup_key: vault_lookup\n",
+            ),
             ("r/data/os/Debian.yaml", "ports: [21]\n"),
             ("r/data/common.yaml", "ports: ['40000-40100', 21]\n"),
         ]);
@@ -752,6 +808,9 @@ mod tests {
             other => panic!("{other:?}"),
         }
         assert!(matches!(h.lookup("ports", Merge::First), Found::Value(_)));
-        assert!(matches!(h.lookup("absent", Merge::First), Found::Unknown(..)));
+        assert!(matches!(
+            h.lookup("absent", Merge::First),
+            Found::Unknown(..)
+        ));
     }
 }

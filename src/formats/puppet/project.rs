@@ -520,7 +520,10 @@ fn parameter(scope: &Scope, class: &str, p: &Param) -> Option<V> {
             ..v
         }),
         Some(Found::Unknown(why, at)) => Some(V {
-            v: Value::Unknown(format!("`${}` of class {class} (Hiera key `{key}`), {why}", p.name)),
+            v: Value::Unknown(format!(
+                "`${}` of class {class} (Hiera key `{key}`), {why}",
+                p.name
+            )),
             span: p.span,
             data: at,
         }),

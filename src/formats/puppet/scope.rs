@@ -2,9 +2,10 @@
 //! their interpolations), numbers, booleans, arrays, hashes, variables assigned
 //! literals in the same class or at top scope, class parameters with literal
 //! defaults (or the values a resource-like `class { 'x': … }` passes), and the
-//! file functions (`template`, `epp`, `file`) whose arguments are known.
-//! Facts (`$facts[…]`, `$::osfamily`), Hiera (`lookup`, `hiera`) and anything
-//! computed stay unknown, with what they were, never guessed.
+//! file functions (`template`, `epp`, `file`) whose arguments are known, and
+//! `lookup`/`hiera` answered from the bundle's Hiera data ([`super::hiera`]).
+//! Facts (`$facts[…]`, `$::osfamily`) and anything computed stay unknown, with
+//! what they were, never guessed.
 
 use super::hiera::{Found, Hiera, Merge};
 use super::lex::Part;
