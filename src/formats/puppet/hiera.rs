@@ -23,6 +23,7 @@ use crate::scripts::Text;
 use crate::source::{FileId, SourceFile, Span};
 use std::collections::BTreeMap;
 use std::path::{Component, Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 /// A `hiera.yaml` or a data file as parsed: its document, or why it does not parse.
 #[derive(Debug)]
@@ -144,10 +145,16 @@ struct Layer {
 }
 
 /// The Hiera layers a bundle holds.
-#[derive(Clone, Debug, Default)]
+#[derive(Debug, Default)]
 pub struct Hiera {
     layers: Vec<Layer>,
+    /// Lookups made so far: data whose values look each other up many times
+    /// over ends as unknown, not as a hang.
+    spent: AtomicUsize,
 }
+
+/// Lookups one bundle may make.
+const MAX_LOOKUPS: usize = 1_000_000;
 
 /// Lookups inside data (`%{lookup('x')}`, `%{alias('x')}`) nest at most this deep.
 const MAX_DEPTH: usize = 16;
@@ -176,7 +183,10 @@ impl Hiera {
                 layers.extend(layer(dir, Some(name.clone()), parts));
             }
         }
-        (!layers.is_empty()).then_some(Hiera { layers })
+        (!layers.is_empty()).then(|| Hiera {
+            layers,
+            spent: AtomicUsize::new(0),
+        })
     }
 
     /// `key` as Puppet looks it up with `merge`.
@@ -185,6 +195,12 @@ impl Hiera {
     }
 
     fn lookup_at(&self, key: &str, merge: Merge, depth: usize) -> Found {
+        if self.spent.fetch_add(1, Ordering::Relaxed) > MAX_LOOKUPS {
+            return Found::Unknown(
+                format!("one of more than {MAX_LOOKUPS} Hiera lookups, more than pasvlint makes"),
+                None,
+            );
+        }
         if depth > MAX_DEPTH {
             return Found::Unknown(
                 format!("Hiera data that looks itself up more than {MAX_DEPTH} times"),
@@ -605,7 +621,8 @@ fn files_level(name: &str, path: &Node, glob: bool, base: &Path, parts: &[Part])
     let pattern = wildcard(&written);
     let matcher = (glob || per_node)
         .then(|| {
-            globset::GlobBuilder::new(&base.join(&pattern).to_string_lossy())
+            let base = globset::escape(&base.to_string_lossy());
+            globset::GlobBuilder::new(&format!("{base}/{pattern}"))
                 .literal_separator(true)
                 .build()
                 .ok()
@@ -812,5 +829,17 @@ mod tests {
             h.lookup("absent", Merge::First),
             Found::Unknown(..)
         ));
+    }
+
+    #[test]
+    fn data_that_looks_itself_up_many_times_over_ends() {
+        let mut data = String::from("k20: x\n");
+        for i in 0..20 {
+            let next = format!("%{{lookup('k{}')}}", i + 1);
+            data.push_str(&format!("k{i}: \"{}\"\n", next.repeat(4)));
+        }
+        let r = repo(&[("r/hiera.yaml", "version: 5\n"), ("r/data/common.yaml", &data)]);
+        assert_eq!(r.text("k0"), None);
+        assert_eq!(r.text("k18").as_deref(), Some("xxxxxxxxxxxxxxxx"));
     }
 }
