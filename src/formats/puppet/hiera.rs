@@ -838,7 +838,10 @@ mod tests {
             let next = format!("%{{lookup('k{}')}}", i + 1);
             data.push_str(&format!("k{i}: \"{}\"\n", next.repeat(4)));
         }
-        let r = repo(&[("r/hiera.yaml", "version: 5\n"), ("r/data/common.yaml", &data)]);
+        let r = repo(&[
+            ("r/hiera.yaml", "version: 5\n"),
+            ("r/data/common.yaml", &data),
+        ]);
         assert_eq!(r.text("k0"), None);
         assert_eq!(r.text("k18").as_deref(), Some("xxxxxxxxxxxxxxxx"));
     }
