@@ -712,6 +712,9 @@ pub struct Firewall {
     pub layers: Vec<Layer>,
     /// Where the port values of its accept rules are written, for fixes.
     pub port_texts: Vec<PortText>,
+    /// Rules whose ports come from configuration data outside the rule (a
+    /// Puppet `firewall` whose `dport` Hiera gives): (the rule, the data).
+    pub port_data: Vec<(Span, Span)>,
 }
 
 /// One filter of a composed firewall (DESIGN.md "Layers").
@@ -868,6 +871,7 @@ impl Firewall {
             dialect: Dialect::Iptables,
             layers: Vec::new(),
             port_texts: Vec::new(),
+            port_data: Vec::new(),
         }
     }
 
@@ -1084,6 +1088,7 @@ impl Firewall {
         };
         a.uncertain.extend(b.uncertain);
         a.port_texts.extend(b.port_texts);
+        a.port_data.extend(b.port_data);
         a.default_policy = if a.default_policy.value == b.default_policy.value {
             b.default_policy
         } else {

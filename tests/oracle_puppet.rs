@@ -209,6 +209,16 @@ fn module_path(case: &Path, into: &Path) -> PathBuf {
     dir
 }
 
+/// A case holding a `hiera.yaml` is the environment `production` (its Hiera
+/// layer), as a control repository deployed on the server is.
+fn environment(case: &Path, scratch: &Path) {
+    if case.join("hiera.yaml").is_file() {
+        let dir = scratch.join("code/environments");
+        std::fs::create_dir_all(&dir).unwrap();
+        std::os::unix::fs::symlink(case, dir.join("production")).unwrap();
+    }
+}
+
 /// What to apply: `manifests/site.pp`, else every class the case defines
 /// (as pasvlint reads a module nothing includes).
 fn entry(case: &Path) -> Vec<String> {
@@ -265,6 +275,7 @@ fn firewall_resources_load_what_pasvlint_says_is_open() {
     for case in &cases {
         let scratch = tempfile::tempdir().unwrap();
         let modules = module_path(case, scratch.path());
+        environment(case, scratch.path());
         let pair = Pair::create().expect("namespaces");
         pair.add_ipv6().expect("IPv6 addresses");
         let mut command = pair.server.command("puppet");

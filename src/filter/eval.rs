@@ -523,6 +523,7 @@ impl<'r> Eval<'r> {
             dialect: crate::facts::Dialect::Iptables,
             layers: Vec::new(),
             port_texts: Vec::new(),
+            port_data: Vec::new(),
         }
     }
 

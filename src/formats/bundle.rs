@@ -42,7 +42,7 @@ impl Format {
             Format::Kubernetes => Some(Family::Kubernetes),
             Format::Terraform => Some(Family::Terraform),
             Format::Ansible | Format::AnsibleVars => Some(Family::Ansible),
-            Format::Puppet => Some(Family::Puppet),
+            Format::Puppet | Format::Hiera => Some(Family::Puppet),
             _ => None,
         }
     }

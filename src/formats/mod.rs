@@ -74,6 +74,8 @@ pub enum Format {
     AnsibleVars,
     /// Puppet manifests (`*.pp`).
     Puppet,
+    /// Hiera 5 configuration (`hiera.yaml`) and data (`data/**/*.yaml`, `*.json`).
+    Hiera,
 }
 
 impl Format {
@@ -104,6 +106,7 @@ impl Format {
             Format::Ansible => "ansible",
             Format::AnsibleVars => "ansible-vars",
             Format::Puppet => "puppet",
+            Format::Hiera => "hiera",
         }
     }
 }
@@ -131,6 +134,7 @@ pub enum Document {
     Terraform(terraform::TfFile),
     Ansible(ansible::File),
     Puppet(puppet::File),
+    Hiera(puppet::hiera::HieraFile),
 }
 
 /// A recognised file: its text, what it is, and what was read from it.
@@ -222,6 +226,9 @@ pub fn classify(path: &Path, text: &str) -> Option<Format> {
         Some(_) => return Some(Format::Ansible),
         None => {}
     }
+    if puppet::hiera::sniff(path) {
+        return Some(Format::Hiera);
+    }
     if crate::platform::sniff(path) {
         return Some(Format::Platform);
     }
@@ -306,6 +313,7 @@ pub fn parse(source: SourceFile, format: Format) -> ParsedFile {
         }
         Format::AnsibleVars => Document::Ansible(ansible::parse(&source, ansible::Sniffed::Vars)),
         Format::Puppet => Document::Puppet(puppet::parse(&source)),
+        Format::Hiera => Document::Hiera(puppet::hiera::parse(&source)),
         Format::PureFtpd => {
             let layout = pureftpd::sniff(&source.path).unwrap_or(pureftpd::Layout::ConfFile);
             Document::PureFtpd(pureftpd::parse(&source, layout))
@@ -380,7 +388,7 @@ pub fn facts(file: &ParsedFile) -> FileFacts {
         // Read with the other files of its playbook or role.
         Document::Ansible(_) => FileFacts::default(),
         // Read with the other manifests of its control repository or module.
-        Document::Puppet(_) => FileFacts::default(),
+        Document::Puppet(_) | Document::Hiera(_) => FileFacts::default(),
         Document::Nftables(nft) => {
             let (firewall, firewall_v6) = nftables::facts(nft, &file.source);
             FileFacts {
@@ -503,7 +511,7 @@ impl Format {
             Format::Compose | Format::Kubernetes => CommentStyle::Hash,
             Format::Terraform => CommentStyle::Hash,
             Format::Ansible | Format::AnsibleVars => CommentStyle::Hash,
-            Format::Puppet => CommentStyle::Hash,
+            Format::Puppet | Format::Hiera => CommentStyle::Hash,
         }
     }
 }

@@ -115,6 +115,9 @@ impl PassivePortsBlocked {
                 // A layer that opens the whole range is not what narrows it.
                 let only = if &opened == ports { "" } else { " only" };
                 d = d.with_related(span, format!("opens{only} {}", opened.summary(4)));
+                if let Some((_, data)) = fw.port_data.iter().find(|(rule, _)| *rule == span) {
+                    d = d.with_related(*data, "the ports it opens, as the data gives them");
+                }
             }
         }
         let d = d.with_help(help(server, fw, shut, &open_part));

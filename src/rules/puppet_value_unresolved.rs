@@ -20,11 +20,13 @@ impl Rule for PuppetValueUnresolved {
             return;
         }
         let lowered = crate::formats::puppet::firewall::lower(&project.resources);
-        for (span, what) in &lowered.unknowns {
-            out.push(
-                Diagnostic::new(self.name(), what.clone(), *span, "not known here")
-                    .with_help("give the value a literal in the manifest (a class parameter's default, a variable assigned unconditionally), or pair the host with `[[hosts]]` in pasvlint.toml and check the rules Puppet applied (`iptables-save`) instead"),
-            );
+        for u in &lowered.unknowns {
+            let mut d = Diagnostic::new(self.name(), u.what.clone(), u.span, "not known here")
+                .with_help("give the value a literal in the manifest (a class parameter's default, a variable assigned unconditionally), or pair the host with `[[hosts]]` in pasvlint.toml and check the rules Puppet applied (`iptables-save`) instead");
+            if let Some(data) = u.data {
+                d = d.with_related(data, "the Hiera data it comes from");
+            }
+            out.push(d);
         }
         if let Some(at) = project.limited {
             out.push(

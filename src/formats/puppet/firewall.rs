@@ -35,7 +35,22 @@ use std::collections::BTreeMap;
 #[derive(Debug, Default)]
 pub struct Lowered {
     pub commands: Vec<Command>,
-    pub unknowns: Vec<(Span, String)>,
+    pub unknowns: Vec<Unresolved>,
+    /// Rules whose ports Hiera data gives: (the resource, the data).
+    pub port_data: Vec<(Span, Span)>,
+}
+
+/// A resource or value left out of the firewall: where, why, and the Hiera
+/// data that decides it, when data does.
+#[derive(Debug)]
+pub struct Unresolved {
+    pub span: Span,
+    pub what: String,
+    pub data: Option<Span>,
+}
+
+fn unresolved(span: Span, what: String, data: Option<Span>) -> Unresolved {
+    Unresolved { span, what, data }
 }
 
 /// Attributes that do not change which packets a rule matches.
@@ -170,9 +185,10 @@ pub fn lower(resources: &[Resource]) -> Lowered {
 /// `firewallchain { 'INPUT:filter:IPv4': policy => drop }`.
 fn chain(r: &Resource, out: &mut Lowered) {
     let Some(title) = r.title.text() else {
-        out.unknowns.push((
+        out.unknowns.push(unresolved(
             r.title.span,
             "the firewallchain's title, which pasvlint cannot resolve; the chain is left out of the firewall".into(),
+            r.title.data,
         ));
         return;
     };
@@ -208,11 +224,12 @@ fn chain(r: &Resource, out: &mut Lowered) {
     };
     let Some(p) = policy.text() else {
         if !r.guarded {
-            out.unknowns.push((
+            out.unknowns.push(unresolved(
                 policy.span,
                 format!(
                     "the policy of {title}, which pasvlint cannot resolve; the chain keeps the policy it had"
                 ),
+                policy.data,
             ));
         }
         return;
@@ -232,10 +249,11 @@ fn chain(r: &Resource, out: &mut Lowered) {
 /// One `firewall` as the rule its provider inserts: the key of its chain, its
 /// title, and the words after `-A CHAIN`.
 fn rule(r: &Resource, out: &mut Lowered) -> Option<(ChainKey, String, Vec<Word>)> {
-    let skip = |out: &mut Lowered, span: Span, why: String| {
-        out.unknowns.push((
-            span,
+    let skip = |out: &mut Lowered, at: (Span, Option<Span>), why: String| {
+        out.unknowns.push(unresolved(
+            at.0,
             format!("the firewall rule's {why}; the rule is left out of the firewall"),
+            at.1,
         ));
         None
     };
@@ -245,13 +263,13 @@ fn rule(r: &Resource, out: &mut Lowered) -> Option<(ChainKey, String, Vec<Word>)
     let Some(title) = r.title.text() else {
         return skip(
             out,
-            r.title.span,
+            (r.title.span, r.title.data),
             "title, which pasvlint cannot resolve".into(),
         );
     };
     let names = [META, MODELLED].concat();
-    if let Some((span, what)) = super::project::unresolved(r, &names) {
-        return skip(out, span, format!("{what}, which pasvlint cannot resolve"));
+    if let Some((at, what)) = super::project::unresolved(r, &names) {
+        return skip(out, at, format!("{what}, which pasvlint cannot resolve"));
     }
     let proto = text_of(r, "proto")
         .map(|(p, s)| (p.to_ascii_lowercase(), s))
@@ -265,7 +283,7 @@ fn rule(r: &Resource, out: &mut Lowered) -> Option<(ChainKey, String, Vec<Word>)
         {
             return skip(
                 out,
-                *span,
+                (*span, None),
                 format!("`{name}`, which pasvlint does not model"),
             );
         }
@@ -302,6 +320,9 @@ fn rule(r: &Resource, out: &mut Lowered) -> Option<(ChainKey, String, Vec<Word>)
     argv.push(word(&proto.0, proto.1));
     for (attr, flag) in [("sport", "--sports"), ("dport", "--dports")] {
         let Some(v) = r.get(attr) else { continue };
+        if let Some(data) = v.data.or_else(|| v.items().iter().find_map(|i| i.data)) {
+            out.port_data.push((r.span, data));
+        }
         match ports(v) {
             Ok((neg, list)) => {
                 argv.push(word("-m", v.span));
@@ -312,7 +333,7 @@ fn rule(r: &Resource, out: &mut Lowered) -> Option<(ChainKey, String, Vec<Word>)
                 argv.push(word(flag, v.span));
                 argv.push(word(list, v.span));
             }
-            Err(why) => return skip(out, v.span, why),
+            Err(why) => return skip(out, (v.span, v.data), why),
         }
     }
     for (attr, flag) in [
@@ -424,18 +445,15 @@ mod tests {
     fn s(t: &str) -> V {
         let mut text = Text::default();
         text.push(t, Span::new(FileId(0), 0, t.len()), true);
-        V {
-            v: Value::Str(text),
-            span: Span::new(FileId(0), 0, t.len()),
-        }
+        V::new(Value::Str(text), Span::new(FileId(0), 0, t.len()))
     }
 
     #[test]
     fn ports_as_the_provider_joins_them() {
-        let v = V {
-            v: Value::Array(vec![s("21"), s("40000-40100"), s("ftp-data")]),
-            span: Span::new(FileId(0), 0, 0),
-        };
+        let v = V::new(
+            Value::Array(vec![s("21"), s("40000-40100"), s("ftp-data")]),
+            Span::new(FileId(0), 0, 0),
+        );
         assert_eq!(ports(&v).unwrap(), (false, "21,40000:40100,20".into()));
         assert!(ports(&s("40000:40100")).is_err());
         assert_eq!(ports(&s("! 22")).unwrap(), (true, "22".into()));

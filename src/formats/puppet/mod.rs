@@ -7,11 +7,13 @@
 //!
 //! Each file is lexed ([`lex`]) and parsed ([`parse`]) on its own, so its syntax
 //! verdict is its own; the manifests of one control repository or module are
-//! then read together as one bundle ([`project`]), which is one host. Values are
-//! evaluated as far as they are literal ([`scope`]).
+//! then read together as one bundle ([`project`]), which is one host, with the
+//! Hiera data it holds ([`hiera`]). Values are evaluated as far as they are
+//! literal ([`scope`]).
 
 pub mod files;
 pub mod firewall;
+pub mod hiera;
 pub mod lex;
 pub mod parse;
 pub mod project;

@@ -9,6 +9,7 @@
 //! bundle changes nothing on the host.
 
 use super::File;
+use super::hiera::{Found, Hiera, Merge};
 use super::parse::{Body, Expr, Param, Stmt};
 use super::scope::{Scope, V, Value};
 use crate::facts::FileFacts;
@@ -126,7 +127,11 @@ fn module_of(path: &Path) -> Option<(String, PathBuf)> {
 pub fn assemble(parts: Vec<ParsedFile>) -> Vec<Bundle> {
     let mut groups: BTreeMap<PathBuf, Vec<ParsedFile>> = BTreeMap::new();
     for p in parts {
-        groups.entry(root_of(&p.source.path)).or_default().push(p);
+        let root = match p.format {
+            crate::formats::Format::Hiera => super::hiera::root_of(&p.source.path),
+            _ => root_of(&p.source.path),
+        };
+        groups.entry(root).or_default().push(p);
     }
     groups
         .into_iter()
@@ -136,7 +141,8 @@ pub fn assemble(parts: Vec<ParsedFile>) -> Vec<Bundle> {
                 let rel = p.source.path.strip_prefix(&root).unwrap_or(&p.source.path);
                 let site = rel == Path::new("manifests/site.pp");
                 let top = rel.starts_with("manifests");
-                (!site, !top, p.source.path.clone())
+                let data = matches!(p.doc, Document::Hiera(_));
+                (data, !site, !top, p.source.path.clone())
             });
             let project = read(&root, &parts);
             Bundle {
@@ -153,6 +159,7 @@ struct Walk<'a> {
     defines: HashMap<String, &'a Stmt>,
     applied: BTreeSet<String>,
     global: Arc<HashMap<String, V>>,
+    hiera: Option<Arc<Hiera>>,
     out: Vec<Resource>,
     depth: usize,
     /// Classes and defined-type instances read so far.
@@ -175,11 +182,23 @@ fn read(root: &Path, parts: &[ParsedFile]) -> Project {
         project.failed = Some(e.span);
         return project;
     }
+    let data: Vec<super::hiera::Part> = parts
+        .iter()
+        .filter_map(|p| match &p.doc {
+            Document::Hiera(h) => Some((p.source.path.as_path(), p.source.id, h)),
+            _ => None,
+        })
+        .collect();
+    let site = parts
+        .iter()
+        .any(|p| p.source.path == root.join("manifests/site.pp"));
+    let hiera = Hiera::read(root, site, &project.modules, &data).map(Arc::new);
     let mut walk = Walk {
         classes: HashMap::new(),
         defines: HashMap::new(),
         applied: BTreeSet::new(),
         global: Arc::default(),
+        hiera: hiera.clone(),
         out: Vec::new(),
         depth: 0,
         steps: 0,
@@ -192,6 +211,7 @@ fn read(root: &Path, parts: &[ParsedFile]) -> Project {
         let scope = Scope {
             local: global.clone(),
             global: Arc::default(),
+            hiera: hiera.clone(),
         };
         for s in &f.stmts {
             if let Stmt::Assign { name, value, .. } = s {
@@ -212,10 +232,10 @@ fn read(root: &Path, parts: &[ParsedFile]) -> Project {
         let mut scope = Scope {
             local: HashMap::new(),
             global: top.clone(),
+            hiera: hiera.clone(),
         };
         for p in params {
-            if let Some(d) = &p.default {
-                let v = scope.eval(d);
+            if let Some(v) = parameter(&scope, name, p) {
                 scope.local.insert(p.name.clone(), v);
             }
         }
@@ -238,6 +258,7 @@ fn read(root: &Path, parts: &[ParsedFile]) -> Project {
         let scope = Scope {
             local: HashMap::new(),
             global: walk.global.clone(),
+            hiera: walk.hiera.clone(),
         };
         walk.stmts(&f.stmts, scope, false, true);
     }
@@ -331,6 +352,7 @@ impl Walk<'_> {
                     let inner = Scope {
                         local: HashMap::new(),
                         global: self.global.clone(),
+                        hiera: self.hiera.clone(),
                     };
                     self.stmts(body, inner, guarded, false);
                 }
@@ -356,10 +378,10 @@ impl Walk<'_> {
                         };
                         scope.local.insert(
                             k.clone(),
-                            V {
-                                v: Value::Unknown(format!("`${k}`, set under a condition")),
+                            V::new(
+                                Value::Unknown(format!("`${k}`, set under a condition")),
                                 span,
-                            },
+                            ),
                         );
                     }
                 }
@@ -426,13 +448,13 @@ impl Walk<'_> {
         else {
             return;
         };
-        if !self.applied.insert(name) {
+        if !self.applied.insert(name.clone()) {
             return;
         }
         if self.full(at.unwrap_or(*span)) {
             return;
         }
-        let scope = self.bind(params, declared, &[]);
+        let scope = self.bind(params, declared, &[], Some(&name));
         self.depth += 1;
         self.stmts(body, scope, guarded, false);
         self.depth -= 1;
@@ -448,39 +470,64 @@ impl Walk<'_> {
         let title = outer.eval(&b.title);
         for t in title.items() {
             let extra = [("title", t.clone()), ("name", t.clone())];
-            let scope = self.bind(params, Some((b, outer)), &extra);
+            let scope = self.bind(params, Some((b, outer)), &extra, None);
             self.depth += 1;
             self.stmts(body, scope, guarded, false);
             self.depth -= 1;
         }
     }
 
-    /// Parameters: what the declaration passes, else their defaults.
+    /// Parameters: what the declaration passes, else (for a class) what Hiera
+    /// holds for them, else their defaults.
     fn bind(
         &self,
         params: &[Param],
         declared: Option<(&Body, &Scope)>,
         extra: &[(&str, V)],
+        class: Option<&str>,
     ) -> Scope {
         let mut scope = Scope {
             local: HashMap::new(),
             global: self.global.clone(),
+            hiera: self.hiera.clone(),
         };
         for (k, v) in extra {
             scope.local.insert((*k).to_owned(), v.clone());
         }
         for p in params {
             let passed = declared.and_then(|(b, s)| b.attr(&p.name).map(|a| s.eval(&a.value)));
-            let v = match (passed, &p.default) {
+            let v = match (passed, class) {
                 (Some(v), _) => Some(v),
-                (None, Some(d)) => Some(scope.eval(d)),
-                (None, None) => None,
+                (None, Some(class)) => parameter(&scope, class, p),
+                (None, None) => p.default.as_ref().map(|d| scope.eval(d)),
             };
             if let Some(v) = v {
                 scope.local.insert(p.name.clone(), v);
             }
         }
         scope
+    }
+}
+
+/// A class parameter no declaration passes: the value of the Hiera key
+/// `CLASS::PARAM` (automatic parameter lookup), else its default.
+fn parameter(scope: &Scope, class: &str, p: &Param) -> Option<V> {
+    let key = format!("{class}::{}", p.name);
+    let found = scope.hiera.as_ref().map(|h| h.lookup(&key, Merge::First));
+    match found {
+        Some(Found::Value(v)) => Some(V {
+            data: v.data.or(Some(v.span)),
+            ..v
+        }),
+        Some(Found::Unknown(why, at)) => Some(V {
+            v: Value::Unknown(format!(
+                "`${}` of class {class} (Hiera key `{key}`), {why}",
+                p.name
+            )),
+            span: p.span,
+            data: at,
+        }),
+        _ => p.default.as_ref().map(|d| scope.eval(d)),
     }
 }
 
@@ -492,11 +539,11 @@ pub fn facts(project: &Project, bundle: &Bundle) -> FileFacts {
         return FileFacts::default();
     }
     let mut rs = crate::formats::iptables::replay_commands(primary, &lowered.commands, false);
-    for (span, what) in &lowered.unknowns {
+    for u in &lowered.unknowns {
         rs.unknowns.push(crate::formats::iptables::Unknown {
-            span: *span,
-            rule: *span,
-            what: what.clone(),
+            span: u.span,
+            rule: u.span,
+            what: u.what.clone(),
             ports: crate::portset::PortSet::empty(),
         });
     }
@@ -506,6 +553,7 @@ pub fn facts(project: &Project, bundle: &Bundle) -> FileFacts {
         // The ports are written as Puppet values (`'40000-40100'`), not as the
         // iptables words they become: an iptables edit there would be wrong.
         fw.port_texts.clear();
+        fw.port_data.clone_from(&lowered.port_data);
     }
     FileFacts {
         firewall,
@@ -523,11 +571,13 @@ pub fn outcome(
     super::files::outcome(project, lookup)
 }
 
-/// Whether any value of a resource is not known: (where, what).
-pub fn unresolved(r: &Resource, names: &[&str]) -> Option<(Span, String)> {
+/// Whether any value of a resource is not known: (where, and the Hiera data
+/// that decides it), and what.
+pub fn unresolved(r: &Resource, names: &[&str]) -> Option<((Span, Option<Span>), String)> {
     names.iter().find_map(|n| {
         let v = r.get(n)?;
-        v.unknown().map(|what| (v.span, format!("`{n}` is {what}")))
+        v.unknown()
+            .map(|what| ((v.span, v.data), format!("`{n}` is {what}")))
     })
 }
 

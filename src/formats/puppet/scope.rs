@@ -2,10 +2,12 @@
 //! their interpolations), numbers, booleans, arrays, hashes, variables assigned
 //! literals in the same class or at top scope, class parameters with literal
 //! defaults (or the values a resource-like `class { 'x': … }` passes), and the
-//! file functions (`template`, `epp`, `file`) whose arguments are known.
-//! Facts (`$facts[…]`, `$::osfamily`), Hiera (`lookup`, `hiera`) and anything
-//! computed stay unknown, with what they were, never guessed.
+//! file functions (`template`, `epp`, `file`) whose arguments are known, and
+//! `lookup`/`hiera` answered from the bundle's Hiera data ([`super::hiera`]).
+//! Facts (`$facts[…]`, `$::osfamily`) and anything computed stay unknown, with
+//! what they were, never guessed.
 
+use super::hiera::{Found, Hiera, Merge};
 use super::lex::Part;
 use super::parse::Expr;
 use crate::scripts::{Text, UNKNOWN};
@@ -31,9 +33,19 @@ pub enum Value {
 pub struct V {
     pub v: Value,
     pub span: Span,
+    /// Where Hiera data gives the value (or makes it unknown), when it does.
+    pub data: Option<Span>,
 }
 
 impl V {
+    pub fn new(v: Value, span: Span) -> V {
+        V {
+            v,
+            span,
+            data: None,
+        }
+    }
+
     /// The value as Puppet turns it into a string, when it is one and fully known.
     pub fn text(&self) -> Option<String> {
         match &self.v {
@@ -72,6 +84,8 @@ pub struct Scope {
     /// Top scope (`site.pp` and the top of each manifest) and each evaluated
     /// class's variables by qualified name (`ftp::params::min`).
     pub global: std::sync::Arc<HashMap<String, V>>,
+    /// The bundle's Hiera layers; `None` when it holds no `hiera.yaml`.
+    pub hiera: Option<std::sync::Arc<Hiera>>,
 }
 
 impl Scope {
@@ -108,6 +122,7 @@ impl Scope {
                     return V {
                         v: v.v.clone(),
                         span,
+                        data: v.data,
                     };
                 }
                 None if is_fact(name) => Value::Unknown(format!("the fact `${name}`")),
@@ -124,11 +139,72 @@ impl Scope {
                 "template" | "epp" | "file" | "inline_template" | "inline_epp" => {
                     Value::Call(name.clone(), args.iter().map(|a| self.eval(a)).collect())
                 }
+                "lookup" | "hiera" | "hiera_array" | "hiera_hash" => {
+                    return self.hiera_call(name, args, span);
+                }
                 _ => Value::Unknown(format!("`{name}(…)`")),
             },
             Expr::Other(_) => Value::Unknown("an expression pasvlint does not evaluate".into()),
         };
-        V { v, span }
+        V::new(v, span)
+    }
+
+    /// `lookup()` and the `hiera*()` functions, answered from the bundle's Hiera data.
+    fn hiera_call(&self, name: &str, args: &[Expr], span: Span) -> V {
+        let unknown = |why: String| V::new(Value::Unknown(why), span);
+        let Some(key) = args.first().and_then(|a| self.eval(a).text()) else {
+            return unknown(format!("`{name}(…)` of a key pasvlint cannot resolve"));
+        };
+        let call = format!("`{name}('{key}')`");
+        let Some(hiera) = &self.hiera else {
+            return unknown(format!("{call} with no hiera.yaml in the repository"));
+        };
+        let (merge, default) = self.lookup_options(name, args);
+        let Some(merge) = merge else {
+            return unknown(format!("{call} with a merge pasvlint cannot resolve"));
+        };
+        match hiera.lookup(&key, merge) {
+            Found::Value(v) => V {
+                data: v.data.or(Some(v.span)),
+                v: v.v,
+                span,
+            },
+            Found::Unknown(why, at) => V {
+                v: Value::Unknown(format!("{call}, {why}")),
+                span,
+                data: at,
+            },
+            Found::Missing => default.unwrap_or_else(|| {
+                unknown(format!(
+                    "{call}, a key no Hiera data in the repository holds (the compile fails without it)"
+                ))
+            }),
+        }
+    }
+
+    /// The merge (`None` when not known) and the default a lookup call gives.
+    fn lookup_options(&self, name: &str, args: &[Expr]) -> (Option<Merge>, Option<V>) {
+        let arg = |i: usize| args.get(i).map(|a| self.eval(a));
+        match name {
+            "hiera" => (Some(Merge::First), arg(1)),
+            "hiera_array" => (Some(Merge::Unique), arg(1)),
+            "hiera_hash" => (Some(Merge::Hash), arg(1)),
+            _ => match arg(1) {
+                Some(V {
+                    v: Value::Hash(options),
+                    ..
+                }) if args.len() == 2 => {
+                    let option = |k: &str| {
+                        options
+                            .iter()
+                            .find(|(n, _)| n.text().as_deref() == Some(k))
+                            .map(|(_, v)| v.clone())
+                    };
+                    (merge_of(option("merge")), option("default_value"))
+                }
+                _ => (merge_of(arg(2)), arg(3)),
+            },
+        }
     }
 
     /// A string's text; interpolations of known values in place, others [`UNKNOWN`].
@@ -154,6 +230,21 @@ impl Scope {
             }
         }
         t
+    }
+}
+
+/// A lookup's `merge` argument: a strategy's name, `{ strategy => … }`, or none.
+fn merge_of(v: Option<V>) -> Option<Merge> {
+    let Some(v) = v else {
+        return Some(Merge::First);
+    };
+    match &v.v {
+        Value::Undef => Some(Merge::First),
+        Value::Hash(pairs) => pairs
+            .iter()
+            .find(|(k, _)| k.text().as_deref() == Some("strategy"))
+            .and_then(|(_, s)| Merge::named(&s.text()?)),
+        _ => Merge::named(&v.text()?),
     }
 }
 
