@@ -16,6 +16,7 @@ mod rule;
 mod save;
 mod script;
 mod shadow;
+mod sizes;
 mod state;
 
 pub use crate::filter::Fnv;
@@ -150,6 +151,13 @@ impl Table {
         });
         self.index.insert(name.into(), id);
         id
+    }
+
+    /// Room for `declared` chains in all, built-in ones included.
+    fn reserve_chains(&mut self, declared: usize) {
+        let more = declared.saturating_sub(self.chains.len());
+        self.chains.reserve_exact(more);
+        self.index.reserve(more);
     }
 
     fn remove_chain(&mut self, id: u32) {
