@@ -290,10 +290,7 @@ impl Replay {
                 if table.find(&new.text).is_some() {
                     return Err(syntax("File exists.", new.span));
                 }
-                let old: Box<str> = table.chains[id as usize].name.clone();
-                table.index.remove(&old);
-                table.chains[id as usize].name = new.text.as_ref().into();
-                table.index.insert(new.text.as_ref().into(), id);
+                table.rename_chain(id, &new.text);
             }
             Cmd::Policy => {
                 let id = need_chain()?;
