@@ -75,14 +75,14 @@ impl OutcomesBuilder {
         pieces.extend_from_slice(ports.ranges());
     }
 
+    /// Allocated at their size: a nat stage holds the summaries of 142,000
+    /// kube-proxy service chains until their caller is walked.
     fn finish(self) -> Outcomes {
-        Outcomes {
-            by: self
-                .by
-                .into_iter()
-                .map(|(o, pieces)| (o, PortSet::from_ranges(pieces)))
-                .collect(),
+        let mut by = Vec::with_capacity(self.by.len());
+        for (o, pieces) in self.by {
+            by.push((o, PortSet::from_ranges(pieces)));
         }
+        Outcomes { by }
     }
 }
 
@@ -339,12 +339,15 @@ fn merge_classes(family: Family, runs: Vec<(AddrSet, Firewall)>) -> Firewall {
     }];
     let mut any = fw.open_to_any();
     // Every class meets the same uncertain rules: a set keeps the merge linear.
-    let mut seen: HashSet<(Span, String)> = fw
-        .uncertain
-        .iter()
-        .map(|u| (u.span, u.what.clone()))
-        .collect();
+    // Built at the second class: one class has nothing to merge.
+    let mut seen: Option<HashSet<(Span, String)>> = None;
     for (addrs, other) in runs {
+        let seen = seen.get_or_insert_with(|| {
+            fw.uncertain
+                .iter()
+                .map(|u| (u.span, u.what.clone()))
+                .collect()
+        });
         fw.open_to_all = fw.open_to_all.intersection(&other.open_to_all);
         any = any.union(&other.open_to_any());
         for u in other.uncertain {

@@ -597,7 +597,9 @@ impl Ruleset {
         };
         for table in tables.iter().flatten() {
             let index = out.tables.len();
-            let mut lowered = filter::Table::default();
+            let mut lowered = filter::Table {
+                chains: Vec::with_capacity(table.chains.len()),
+            };
             for (id, chain) in table.chains.iter().enumerate() {
                 lowered.chains.push(filter::Chain {
                     rules: Cow::Borrowed(&chain.rules),
