@@ -33,8 +33,8 @@ use crate::facts::{Firewall, PortText, Uncertainty};
 use crate::filter::ir::{self as filter, ANY_ADDR, AddrRef, Base, BaseKind, Hook};
 use crate::portset::PortSet;
 use crate::source::{SourceFile, Span};
-use std::borrow::Cow;
 use hashbrown::HashTable;
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::hash::{BuildHasher, BuildHasherDefault, RandomState};
 use std::path::Path;
@@ -166,9 +166,8 @@ impl Table {
     fn index_chain(&mut self, id: u32) {
         let (chains, hasher) = (&self.chains, &self.hasher);
         let hash = hasher.hash_one(&*chains[id as usize].name);
-        self.index.insert_unique(hash, id, |&i| {
-            hasher.hash_one(&*chains[i as usize].name)
-        });
+        self.index
+            .insert_unique(hash, id, |&i| hasher.hash_one(&*chains[i as usize].name));
     }
 
     fn unindex_chain(&mut self, id: u32) {
@@ -183,9 +182,8 @@ impl Table {
         let more = declared.saturating_sub(self.chains.len());
         self.chains.reserve_exact(more);
         let (chains, hasher) = (&self.chains, &self.hasher);
-        self.index.reserve(more, |&i| {
-            hasher.hash_one(&*chains[i as usize].name)
-        });
+        self.index
+            .reserve(more, |&i| hasher.hash_one(&*chains[i as usize].name));
     }
 
     fn rename_chain(&mut self, id: u32, name: &str) {
