@@ -8,7 +8,8 @@
 
 use super::class::Class;
 use super::ir::{
-    Base, BaseKind, Hook, Packet, Policy, PortRef, Proto, Rule, Ruleset, Table, Target, main_filter,
+    Base, BaseKind, Chain, Hook, Packet, Policy, PortRef, Proto, Rule, Ruleset, Table, Target,
+    main_filter,
 };
 use crate::facts::{ActivePacket, ActiveStep, Verdict};
 use crate::portset::PortSet;
@@ -251,29 +252,14 @@ fn walk<'r>(
 /// into one): what is left after peeling, again and again, the chains whose
 /// every jump leads to peeled chains.
 fn looping_chains(table: &Table) -> Vec<bool> {
+    let (callers, mut pending) = Callers::of(table);
     let n = table.chains.len();
-    let targets = |c: &crate::filter::ir::Chain| -> Vec<usize> {
-        c.rules
-            .iter()
-            .filter_map(|r| match r.target {
-                Target::Jump(to) | Target::Goto(to) if (to as usize) < n => Some(to as usize),
-                _ => None,
-            })
-            .collect()
-    };
-    let edges: Vec<Vec<usize>> = table.chains.iter().map(targets).collect();
-    let mut callers: Vec<Vec<usize>> = vec![Vec::new(); n];
-    let mut pending: Vec<usize> = edges.iter().map(Vec::len).collect();
-    for (from, to) in edges.iter().enumerate() {
-        for &t in to {
-            callers[t].push(from);
-        }
-    }
     let mut peel: Vec<usize> = (0..n).filter(|&c| pending[c] == 0).collect();
     let mut looping = vec![true; n];
     while let Some(c) = peel.pop() {
         looping[c] = false;
-        for &caller in &callers[c] {
+        for &caller in callers.of_chain(c) {
+            let caller = caller as usize;
             pending[caller] -= 1;
             if pending[caller] == 0 {
                 peel.push(caller);
@@ -281,6 +267,53 @@ fn looping_chains(table: &Table) -> Vec<bool> {
         }
     }
     looping
+}
+
+/// Per chain, the chains whose rules jump or go to it (once per rule), in one
+/// flat list: a kube-proxy table has 285,000 chains and 700,000 jumps.
+struct Callers {
+    /// Callers of chain `c` are `list[start[c]..start[c + 1]]`.
+    start: Vec<u32>,
+    list: Vec<u32>,
+}
+
+impl Callers {
+    /// The callers, and per chain the number of jumps out of it.
+    fn of(table: &Table) -> (Callers, Vec<u32>) {
+        let n = table.chains.len();
+        let mut out_of = vec![0u32; n];
+        let mut start = vec![0u32; n + 1];
+        for (from, c) in table.chains.iter().enumerate() {
+            for to in jumps(c, n) {
+                out_of[from] += 1;
+                start[to + 1] += 1;
+            }
+        }
+        for c in 0..n {
+            start[c + 1] += start[c];
+        }
+        let mut list = vec![0u32; start[n] as usize];
+        let mut next = start.clone();
+        for (from, c) in table.chains.iter().enumerate() {
+            for to in jumps(c, n) {
+                list[next[to] as usize] = from as u32;
+                next[to] += 1;
+            }
+        }
+        (Callers { start, list }, out_of)
+    }
+
+    fn of_chain(&self, c: usize) -> &[u32] {
+        &self.list[self.start[c] as usize..self.start[c + 1] as usize]
+    }
+}
+
+/// The chains (of `n`) that `chain`'s rules jump or go to, once per rule.
+fn jumps<'c>(chain: &'c Chain<'_>, n: usize) -> impl Iterator<Item = usize> + 'c {
+    chain.rules.iter().filter_map(move |r| match r.target {
+        Target::Jump(to) | Target::Goto(to) if (to as usize) < n => Some(to as usize),
+        _ => None,
+    })
 }
 
 fn live(table: &Table, chain: u32) -> bool {

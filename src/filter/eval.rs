@@ -11,8 +11,8 @@
 use super::Fnv;
 use super::class::{Class, source_classes};
 use super::ir::{
-    Applies, Base, BaseKind, Hook, NAT_DST_PRIORITY, Packet, Policy, PortRef, Proto, Rule, Ruleset,
-    Table, Target, main_filter,
+    Applies, Base, BaseKind, Chain, Hook, NAT_DST_PRIORITY, Packet, Policy, PortRef, Proto, Rule,
+    Ruleset, Table, Target, main_filter,
 };
 use crate::addrset::{AddrSet, Family};
 use crate::facts::{
@@ -75,14 +75,14 @@ impl OutcomesBuilder {
         pieces.extend_from_slice(ports.ranges());
     }
 
+    /// Allocated at their size: a nat stage holds the summaries of 142,000
+    /// kube-proxy service chains until their caller is walked.
     fn finish(self) -> Outcomes {
-        Outcomes {
-            by: self
-                .by
-                .into_iter()
-                .map(|(o, pieces)| (o, PortSet::from_ranges(pieces)))
-                .collect(),
+        let mut by = Vec::with_capacity(self.by.len());
+        for (o, pieces) in self.by {
+            by.push((o, PortSet::from_ranges(pieces)));
         }
+        Outcomes { by }
     }
 }
 
@@ -171,6 +171,27 @@ struct Stage {
     entry_some: Vec<PortSet>,
     /// Chains in evaluation order (callers first).
     order: Vec<u32>,
+}
+
+/// The chains `chain`'s rules jump or go to, once per rule.
+fn jump_targets<'t>(chain: &'t Chain) -> impl Iterator<Item = u32> + 't {
+    chain.rules.iter().filter_map(|r| match r.target {
+        Target::Jump(to) | Target::Goto(to) => Some(to),
+        _ => None,
+    })
+}
+
+/// Per chain id, how many rules of the chains in `order` jump or go to it.
+fn jumps_into(t: &Table, order: &[u32]) -> Vec<u32> {
+    let mut count = vec![0u32; t.chains.len()];
+    for &c in order {
+        for to in jump_targets(&t.chains[c as usize]) {
+            if let Some(n) = count.get_mut(to as usize) {
+                *n += 1;
+            }
+        }
+    }
+    count
 }
 
 /// `a ⊆ b`, by binary search in `b`.
@@ -318,12 +339,15 @@ fn merge_classes(family: Family, runs: Vec<(AddrSet, Firewall)>) -> Firewall {
     }];
     let mut any = fw.open_to_any();
     // Every class meets the same uncertain rules: a set keeps the merge linear.
-    let mut seen: HashSet<(Span, String)> = fw
-        .uncertain
-        .iter()
-        .map(|u| (u.span, u.what.clone()))
-        .collect();
+    // Built at the second class: one class has nothing to merge.
+    let mut seen: Option<HashSet<(Span, String)>> = None;
     for (addrs, other) in runs {
+        let seen = seen.get_or_insert_with(|| {
+            fw.uncertain
+                .iter()
+                .map(|u| (u.span, u.what.clone()))
+                .collect()
+        });
         fw.open_to_all = fw.open_to_all.intersection(&other.open_to_all);
         any = any.union(&other.open_to_any());
         for u in other.uncertain {
@@ -611,6 +635,33 @@ impl<'r> Eval<'r> {
             entry_some,
             order: callers_first,
         })
+    }
+
+    /// What one base chain does with every port, without the per-rule hits: each
+    /// chain's summary is dropped once every chain that jumps to it is walked, so a
+    /// nat table of 285,000 kube-proxy chains never holds them all.
+    fn summarise(&mut self, b: &Base, kind: Packet) -> Option<Summary> {
+        let t = self.rs.tables.get(b.table)?;
+        let base = b.chain;
+        let nat = b.kind == BaseKind::Nat;
+        t.chains.get(base as usize)?;
+        let order = self.callees_first(t, base);
+        let mut callers_left = jumps_into(t, &order);
+        let mut summaries: Vec<Option<Summary>> = vec![None; t.chains.len()];
+        for &c in &order {
+            let (s, _) = self.walk(t, c, kind, nat, &summaries);
+            summaries[c as usize] = Some(s);
+            for to in jump_targets(&t.chains[c as usize]) {
+                let Some(left) = callers_left.get_mut(to as usize) else {
+                    continue;
+                };
+                *left -= 1;
+                if *left == 0 && to != base {
+                    summaries[to as usize] = None;
+                }
+            }
+        }
+        summaries[base as usize].take()
     }
 
     /// Chains reachable from `base`, each after every chain it calls. A loop (the
@@ -1106,26 +1157,13 @@ impl<'r> Eval<'r> {
 
     /// nat PREROUTING as a map from the port a client connects to, to the port INPUT sees.
     fn nat_map(&mut self, path: &Path) -> NatMap {
-        let Some(stage) = path.nat.and_then(|b| self.stage(b, Packet::New)) else {
+        let Some(summary) = path.nat.and_then(|b| self.summarise(b, Packet::New)) else {
             return NatMap::identity();
         };
         let mut map = NatMap::identity();
-        let mapped_public: Vec<(u32, PortSet)> = stage
-            .summary
-            .public
-            .by
-            .iter()
-            .filter(|(o, _)| *o >= NAT_BASE)
-            .cloned()
-            .collect();
-        let mapped_some: Vec<(u32, PortSet)> = stage
-            .summary
-            .some
-            .by
-            .iter()
-            .filter(|(o, _)| *o >= NAT_BASE)
-            .cloned()
-            .collect();
+        let mapped = |o: Outcomes| o.by.into_iter().filter(|(o, _)| *o >= NAT_BASE);
+        let mapped_public: Vec<(u32, PortSet)> = mapped(summary.public).collect();
+        let mapped_some: Vec<(u32, PortSet)> = mapped(summary.some).collect();
         for (o, ports) in mapped_public {
             let Some(&(target, span)) = self.nat_actions.get((o - NAT_BASE) as usize) else {
                 continue;

@@ -23,6 +23,9 @@ impl Rule for IptablesUnreachableRule {
             return;
         };
         let shadowed = shadowed_rules(rs);
+        if shadowed.is_empty() {
+            return;
+        }
         let deletions = Deletions::new(&file.source, rs, &shadowed);
         let mut line_of: HashMap<Span, Option<Span>> = HashMap::new();
         for s in &shadowed {
@@ -82,11 +85,7 @@ impl<'a> Deletions<'a> {
             Format::ShellScript => true,
             _ => return None,
         };
-        let mut live = HashMap::new();
-        let rules = rs.all_tables().flat_map(|t| t.live_chains()).flat_map(|(_, c)| c.rules.iter());
-        for r in rules {
-            *live.entry(r.span).or_insert(0) += 1;
-        }
+        let live = if script { copies_of_lines(rs) } else { HashMap::new() };
         let mut counts = HashMap::new();
         for s in shadowed {
             *counts.entry(s.rule).or_insert(0) += 1;
@@ -117,6 +116,16 @@ impl<'a> Deletions<'a> {
         }
         Some(self.source.span(start, end))
     }
+}
+
+/// How many live rules each line made (a script's loop runs one line many times).
+fn copies_of_lines(rs: &Ruleset) -> HashMap<Span, usize> {
+    let mut copies = HashMap::new();
+    let rules = rs.all_tables().flat_map(|t| t.live_chains()).flat_map(|(_, c)| c.rules.iter());
+    for r in rules {
+        *copies.entry(r.span).or_insert(0) += 1;
+    }
+    copies
 }
 
 /// Deleting `start..end` leaves the script's other commands as they were: the line

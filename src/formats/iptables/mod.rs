@@ -16,6 +16,7 @@ mod rule;
 mod save;
 mod script;
 mod shadow;
+mod sizes;
 mod state;
 
 pub use crate::filter::Fnv;
@@ -32,9 +33,10 @@ use crate::facts::{Firewall, PortText, Uncertainty};
 use crate::filter::ir::{self as filter, ANY_ADDR, AddrRef, Base, BaseKind, Hook};
 use crate::portset::PortSet;
 use crate::source::{SourceFile, Span};
+use hashbrown::HashTable;
 use std::borrow::Cow;
 use std::collections::HashMap;
-use std::hash::BuildHasherDefault;
+use std::hash::{BuildHasher, BuildHasherDefault, RandomState};
 use std::path::Path;
 
 /// The five iptables tables.
@@ -111,9 +113,12 @@ pub struct Chain {
 pub struct Table {
     pub kind: TableKind,
     pub chains: Vec<Chain>,
+    /// Chain ids by name: each name is stored once, in its chain (a kube-proxy dump
+    /// has 285,000 of them).
+    index: HashTable<u32>,
     // SipHash, not Fnv: generated chain names (`KUBE-SVC-<hash>`) share long prefixes
     // and collide under a weak hash, which made lookups superlinear.
-    index: HashMap<Box<str>, u32>,
+    hasher: RandomState,
 }
 
 impl Table {
@@ -121,7 +126,8 @@ impl Table {
         let mut t = Table {
             kind,
             chains: Vec::new(),
-            index: HashMap::default(),
+            index: HashTable::new(),
+            hasher: RandomState::new(),
         };
         for name in kind.builtin_chains() {
             t.add_chain(name, true, None);
@@ -130,7 +136,12 @@ impl Table {
     }
 
     pub fn find(&self, name: &str) -> Option<u32> {
-        self.index.get(name).copied()
+        let chains = &self.chains;
+        self.index
+            .find(self.hasher.hash_one(name), |&id| {
+                &*chains[id as usize].name == name
+            })
+            .copied()
     }
 
     pub fn chain(&self, name: &str) -> Option<&Chain> {
@@ -148,16 +159,45 @@ impl Table {
             rules: Vec::new(),
             deleted: false,
         });
-        self.index.insert(name.into(), id);
+        self.index_chain(id);
         id
     }
 
+    fn index_chain(&mut self, id: u32) {
+        let (chains, hasher) = (&self.chains, &self.hasher);
+        let hash = hasher.hash_one(&*chains[id as usize].name);
+        self.index
+            .insert_unique(hash, id, |&i| hasher.hash_one(&*chains[i as usize].name));
+    }
+
+    fn unindex_chain(&mut self, id: u32) {
+        let hash = self.hasher.hash_one(&*self.chains[id as usize].name);
+        if let Ok(entry) = self.index.find_entry(hash, |&i| i == id) {
+            entry.remove();
+        }
+    }
+
+    /// Room for `declared` chains in all, built-in ones included.
+    fn reserve_chains(&mut self, declared: usize) {
+        let more = declared.saturating_sub(self.chains.len());
+        self.chains.reserve_exact(more);
+        let (chains, hasher) = (&self.chains, &self.hasher);
+        self.index
+            .reserve(more, |&i| hasher.hash_one(&*chains[i as usize].name));
+    }
+
+    fn rename_chain(&mut self, id: u32, name: &str) {
+        self.unindex_chain(id);
+        self.chains[id as usize].name = name.into();
+        self.index_chain(id);
+    }
+
     fn remove_chain(&mut self, id: u32) {
-        if let Some(c) = self.chains.get_mut(id as usize) {
+        if (id as usize) < self.chains.len() {
+            self.unindex_chain(id);
+            let c = &mut self.chains[id as usize];
             c.deleted = true;
             c.rules = Vec::new();
-            let name = c.name.clone();
-            self.index.remove(&name);
         }
     }
 
@@ -555,7 +595,9 @@ impl Ruleset {
         };
         for table in tables.iter().flatten() {
             let index = out.tables.len();
-            let mut lowered = filter::Table::default();
+            let mut lowered = filter::Table {
+                chains: Vec::with_capacity(table.chains.len()),
+            };
             for (id, chain) in table.chains.iter().enumerate() {
                 lowered.chains.push(filter::Chain {
                     rules: Cow::Borrowed(&chain.rules),

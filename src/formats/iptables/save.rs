@@ -3,11 +3,11 @@
 
 use super::lex::{Arg, split_restore_line, strip_rule_counters};
 use super::rule::{self, Ctx, Mode, assert_valid_chain_name};
+use super::sizes::Sizes;
 use super::state::{self, Replay, loop_rule, parse_policy, reachable_loop, set_policy};
 use super::{Family, Interner, Problem, ProblemKind, Ruleset, TableKind};
 use crate::formats::{Format, backup};
 use crate::source::{SourceFile, Span};
-use std::collections::HashMap;
 
 /// A dump: a `*table` line and a `COMMIT` or `:CHAIN POLICY` line.
 pub fn looks_like_save(text: &str) -> bool {
@@ -92,7 +92,7 @@ pub fn parse(source: &SourceFile) -> Ruleset {
     let mut rs = Ruleset::new(Format::IptablesSave, family);
     let mut p = SaveParser::new(source, family, false);
     let text: &str = &source.text;
-    p.replay.capacity_hints = append_counts(text);
+    p.replay.sizes = Sizes::of_dump(text);
     let mut offset = 0;
     let mut line_no = 0u32;
     let mut words = Vec::with_capacity(32);
@@ -138,32 +138,6 @@ pub fn restore_into(
         offset += raw.len();
     }
     p.finish(rs, line_no);
-}
-
-/// `-A CHAIN` lines per chain name, counted before parsing: a million-rule chain is
-/// then allocated once instead of growing (and copying) its way there.
-fn append_counts(text: &str) -> HashMap<String, usize> {
-    // SipHash: generated chain names (`KUBE-SEP-<hash>`) collide under Fnv.
-    let mut counts: HashMap<&str, usize> = HashMap::new();
-    // Dumps list a chain's rules together: count runs, hash once per run.
-    let mut run: (&str, usize) = ("", 0);
-    for line in text.split('\n') {
-        if let Some(rest) = line.strip_prefix("-A ") {
-            let name = rest.split([' ', '\t']).next().unwrap_or("");
-            if name == run.0 {
-                run.1 += 1;
-                continue;
-            }
-            *counts.entry(run.0).or_insert(0) += run.1;
-            run = (name, 1);
-        }
-    }
-    *counts.entry(run.0).or_insert(0) += run.1;
-    counts
-        .into_iter()
-        .filter(|(_, n)| *n >= 1024)
-        .map(|(k, n)| (k.to_owned(), n))
-        .collect()
 }
 
 /// Reads restore-file lines into a ruleset: a whole dump, or the body of an
@@ -286,11 +260,11 @@ impl<'s> SaveParser<'s> {
             self.skip_to_commit = true;
             return;
         };
-        if self.noflush {
-            Replay::table_mut(rs, kind, self.family);
-        } else {
+        if !self.noflush {
             Replay::reset_table(rs, kind, self.family);
         }
+        let chains = self.replay.sizes.take_chains(kind);
+        Replay::table_mut(rs, kind, self.family).reserve_chains(chains);
         if self.family == Family::V4 {
             rs.has_v4 = true;
         }

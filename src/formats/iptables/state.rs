@@ -4,9 +4,9 @@
 
 use super::Target;
 use super::rule::{Cmd, Command, Mode, ParseError};
+use super::sizes::Sizes;
 use super::{Chain, Family, Policy, Problem, ProblemKind, Rule, Ruleset, Table, TableKind};
 use crate::source::Span;
-use std::collections::HashMap;
 
 /// Replays commands into a [`Ruleset`]'s tables.
 pub struct Replay {
@@ -14,8 +14,8 @@ pub struct Replay {
     /// Problems to be reported at the next COMMIT (nft reports missing chains there).
     pub at_commit: Vec<usize>,
     defer: bool,
-    /// Expected rule counts per chain name, so a long chain is allocated once.
-    pub capacity_hints: HashMap<String, usize>,
+    /// The sizes a dump is about to reach, so its vectors are allocated once.
+    pub sizes: Sizes,
     /// Chains a bare `-F` emptied in this restore table: still busy for `-X`.
     busy_until_commit: Vec<(TableKind, u32)>,
 }
@@ -46,7 +46,7 @@ impl Replay {
             mode,
             at_commit: Vec::new(),
             defer: false,
-            capacity_hints: HashMap::new(),
+            sizes: Sizes::default(),
             busy_until_commit: Vec::new(),
         }
     }
@@ -128,7 +128,7 @@ impl Replay {
                 let table = Self::table_mut(rs, cmd.table, family);
                 let chain = &mut table.chains[id as usize];
                 if chain.rules.capacity() == 0 {
-                    if let Some(n) = self.capacity_hints.remove(&*chain.name) {
+                    if let Some(n) = self.sizes.take_rules(cmd.table, &chain.name) {
                         chain.rules.reserve_exact(n);
                     }
                 }
@@ -290,10 +290,7 @@ impl Replay {
                 if table.find(&new.text).is_some() {
                     return Err(syntax("File exists.", new.span));
                 }
-                let old: Box<str> = table.chains[id as usize].name.clone();
-                table.index.remove(&old);
-                table.chains[id as usize].name = new.text.as_ref().into();
-                table.index.insert(new.text.as_ref().into(), id);
+                table.rename_chain(id, &new.text);
             }
             Cmd::Policy => {
                 let id = need_chain()?;
