@@ -44,7 +44,10 @@ pub fn parse(source: &SourceFile) -> HieraFile {
 
 const DATA_EXTENSIONS: &[&str] = &["yaml", "yml", "json", "eyaml"];
 
-/// `hiera.yaml`, or a YAML or JSON file under a `data/` folder.
+/// `hiera.yaml`, or a YAML or JSON file under a `data/` folder that has a
+/// `hiera.yaml` beside it: Puppet 7 reads an environment's or a module's data
+/// only through its `hiera.yaml`, and a `data/` folder of another project (test
+/// data, a web app's strings) is no Hiera data.
 pub fn sniff(path: &Path) -> bool {
     if path.file_name().is_some_and(|n| n == "hiera.yaml") {
         return true;
@@ -53,7 +56,7 @@ pub fn sniff(path: &Path) -> bool {
         .extension()
         .and_then(|e| e.to_str())
         .is_some_and(|e| DATA_EXTENSIONS.contains(&e.to_ascii_lowercase().as_str()));
-    data_ext && data_folder(path).is_some()
+    data_ext && data_folder(path).is_some_and(|root| root.join("hiera.yaml").is_file())
 }
 
 /// The folder holding the nearest `data/` above a file.
@@ -711,10 +714,17 @@ mod tests {
 
     #[test]
     fn sniffs_hiera_files() {
-        assert!(sniff(Path::new("r/hiera.yaml")));
-        assert!(sniff(Path::new("r/data/nodes/a.yaml")));
-        assert!(sniff(Path::new("r/modules/ftp/data/common.json")));
-        assert!(!sniff(Path::new("r/manifests/site.yaml")));
+        let dir = tempfile::tempdir().unwrap();
+        let r = dir.path();
+        std::fs::create_dir_all(r.join("modules/ftp")).unwrap();
+        std::fs::write(r.join("hiera.yaml"), "version: 5\n").unwrap();
+        std::fs::write(r.join("modules/ftp/hiera.yaml"), "version: 5\n").unwrap();
+        assert!(sniff(&r.join("hiera.yaml")));
+        assert!(sniff(&r.join("data/nodes/a.yaml")));
+        assert!(sniff(&r.join("modules/ftp/data/common.json")));
+        assert!(!sniff(&r.join("manifests/site.yaml")));
+        // A data folder with no hiera.yaml beside it is another project's data.
+        assert!(!sniff(&r.join("web/data/strings.json")));
         assert_eq!(
             root_of(Path::new("r/modules/ftp/data/common.yaml")),
             PathBuf::from("r")
