@@ -684,15 +684,20 @@ fn unused_ports_are_closed_first_and_used_second() {
 }
 
 /// A range too small for the sessions is widened to what the help names, in
-/// the server's own setting, only with `--unsafe-fixes`; the finding is gone
-/// and the real vsftpd starts with the file.
+/// the server's own setting, only with `--unsafe-fixes` and only where the
+/// firewall already opens the wider range; the finding is gone and the real
+/// vsftpd starts with the file.
 #[test]
 fn a_range_too_small_is_widened_to_what_the_help_says() {
     let conf =
         "listen=YES\npasv_enable=YES\npasv_min_port=50000\npasv_max_port=50099\nmax_clients=200\n";
+    let dump = "*filter\n:INPUT DROP [0:0]\n:FORWARD DROP [0:0]\n:OUTPUT ACCEPT [0:0]\n-A INPUT -p tcp -m multiport --dports 21,50000:50399 -j ACCEPT\nCOMMIT\n";
     let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("vsftpd.conf");
+    std::fs::create_dir_all(dir.path().join("etc/iptables")).unwrap();
+    let path = dir.path().join("etc/vsftpd.conf");
     std::fs::write(&path, conf).unwrap();
+    let rules_v4 = dir.path().join("etc/iptables/rules.v4");
+    std::fs::write(&rules_v4, dump).unwrap();
     let root = dir.path().to_str().unwrap();
     let rule = ["--select", "passive-range-too-small"];
     let report: serde_json::Value = serde_json::from_slice(
@@ -736,6 +741,20 @@ fn a_range_too_small_is_widened_to_what_the_help_says() {
         "the help named {help:?}, the fix set {max}"
     );
     assert!(!concise(dir.path()).contains("passive-range-too-small"));
+    assert!(!concise(dir.path()).contains("passive-ports-blocked"));
+    // With no firewall that opens the wider range, no fix is offered.
+    std::fs::write(&path, conf).unwrap();
+    std::fs::remove_file(&rules_v4).unwrap();
+    pasvlint(
+        &[
+            &["check", "--isolated", "--fix", "--unsafe-fixes"][..],
+            &rule,
+            &[root],
+        ]
+        .concat(),
+    );
+    assert_eq!(std::fs::read_to_string(&path).unwrap(), conf);
+    std::fs::write(&path, &after).unwrap();
     if ready(
         "a_range_too_small_is_widened_to_what_the_help_says",
         &["/usr/sbin/vsftpd"],

@@ -16,7 +16,11 @@ impl Rule for PassiveRangeTooSmall {
     }
 
     fn check_host(&self, host: &Host, policy: &Policy, out: &mut Vec<Diagnostic>) {
-        out.extend(host.servers.iter().filter_map(|s| self.check_server(s, policy)));
+        out.extend(
+            host.servers
+                .iter()
+                .filter_map(|s| self.check_server(s, policy, host)),
+        );
     }
 }
 
@@ -90,7 +94,7 @@ fn failure_chance(held: u64, ports: u64, attempts: u32) -> f64 {
 }
 
 impl PassiveRangeTooSmall {
-    fn check_server(&self, server: &FtpServer, policy: &Policy) -> Option<Diagnostic> {
+    fn check_server(&self, server: &FtpServer, policy: &Policy, host: &Host) -> Option<Diagnostic> {
         let ports = server.passive.ports()?;
         let demand = demand(server, policy)?;
         let per_session = policy.ports_per_session();
@@ -115,7 +119,7 @@ impl PassiveRangeTooSmall {
             d = d.with_related(span, format!("admits {} sessions", demand.sessions));
         }
         let d = d.with_help(help(&words, ports, &demand, needed, per_session));
-        Some(match widened_fix(server, ports, &demand, needed) {
+        Some(match widened_fix(server, ports, &demand, needed, host) {
             Some((title, edits)) => d.with_unsafe_fix(title, edits),
             None => d,
         })
@@ -206,19 +210,32 @@ fn help(
 }
 
 /// The range of the help written into the server's own setting, where a range
-/// the product accepts carries the sessions: unsafe, as the firewall must open
-/// the new ports too.
+/// the product accepts carries the sessions and the host's firewall already
+/// opens all of it to everyone: a wider range the firewall closed would only
+/// trade this finding for `passive-ports-blocked` (whose fix narrows it back).
+/// Unsafe all the same: the server then takes more ports.
 fn widened_fix(
     server: &FtpServer,
     ports: &PortSet,
     demand: &Demand,
     needed: u64,
+    host: &Host,
 ) -> Option<(String, Vec<(crate::source::Span, String)>)> {
     let (allowed_lo, allowed_hi) = server.vocabulary().ports_allowed;
     if demand.unlimited || needed > u64::from(allowed_hi - allowed_lo) + 1 {
         return None;
     }
     let (lo, hi) = widened(ports.first().unwrap_or(allowed_lo), needed, (allowed_lo, allowed_hi));
+    let range = PortSet::range(lo, hi);
+    let firewalls = [&host.firewall, &host.firewall_v6];
+    let open = firewalls.iter().any(|f| f.is_some())
+        && firewalls
+            .iter()
+            .filter_map(|f| f.as_ref())
+            .all(|f| range.is_subset(&f.open_to_all));
+    if !open {
+        return None;
+    }
     let edits = server.range_setting.as_ref()?.rewrite(lo, hi)?;
     Some((format!("hand out {lo}-{hi} ({needed} ports)"), edits))
 }
