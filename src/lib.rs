@@ -8,6 +8,7 @@ pub mod discover;
 pub mod emit;
 pub mod facts;
 pub mod filter;
+mod firewall_fix;
 pub mod fix;
 pub mod formats;
 pub mod hosts;

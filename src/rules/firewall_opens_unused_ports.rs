@@ -45,7 +45,7 @@ impl Rule for FirewallOpensUnusedPorts {
             let unused = unused_ftp_ports(&rule.rule_ports, &passive, &used);
             if !unused.is_empty() {
                 let keep = rule.rule_ports.difference(&unused);
-                let narrowed = super::firewall_fix::narrow(fw, rule, &keep);
+                let narrowed = crate::firewall_fix::narrow(fw, rule, &keep);
                 let mut d = self.report(rule, span, &unused, &host.servers);
                 let widened = widened_range(&host.servers, rule, &used);
                 if let Some((server, lo, hi)) = widened {

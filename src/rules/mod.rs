@@ -159,9 +159,6 @@ rules! {
     windows_firewall_rule_malformed::WindowsFirewallRuleMalformed => "windows-firewall-rule-malformed",
 }
 
-/// Firewall-side fixes the cross-file rules offer.
-mod firewall_fix;
-
 /// Every rule, in registry order.
 pub fn registry() -> &'static [Registered] {
     REGISTRY

@@ -125,7 +125,7 @@ impl PassivePortsBlocked {
             Some((title, edits)) => d.with_unsafe_fix(title, edits),
             None => d,
         };
-        d.with_fixes(super::firewall_fix::widen(fw, class, ports, shut))
+        d.with_fixes(crate::firewall_fix::widen(fw, class, ports, shut))
     }
 }
 
