@@ -28,7 +28,11 @@
 //!   `550 Permission denied.`; enabled ⇒ every PASV is answered 227 and every
 //!   EPSV 229, except that one of the two may be refused as a whole (550 to
 //!   each) while the other works, as a `cmds_denied=PASV` makes it: a client
-//!   that tries both still gets passive ports;
+//!   that tries both (curl) still gets passive ports;
+//! - PASV refused as a whole while EPSV works (this client is IPv4) ⇔
+//!   pasvlint reports `vsftpd-passive-command-refused` about IPv4 clients;
+//!   both answered ⇒ it reports nothing (EPSV refused alone matters only to
+//!   IPv6 clients, which this client is not: tests/truth_commands.rs runs them);
 //! - every announced port lies in pasvlint's `passive_ports`, and when that
 //!   set has at most two ports, each of them is announced (vsftpd draws
 //!   uniformly; missing one of two in 60 draws has odds 2^-59).
@@ -99,6 +103,7 @@ const FATAL_RULES: &[&str] = &[
 ];
 /// The file parses, but standalone start stops at `run two copies of vsftpd for IPv4 and IPv6`.
 const LISTEN_CONFLICT: &str = "vsftpd-listen-conflict";
+const HALF_REFUSED: &str = "vsftpd-passive-command-refused";
 
 // ---------------------------------------------------------------------------
 // Random configs
@@ -667,6 +672,15 @@ struct Claim {
     fatal: Vec<String>,
     /// `vsftpd-listen-conflict`'s error, if reported.
     listen_conflict: Option<String>,
+    /// `vsftpd-passive-command-refused`'s messages.
+    half_refused: Vec<String>,
+}
+
+impl Claim {
+    /// Whether a `vsftpd-passive-command-refused` finding is about IPv4 clients.
+    fn names_ipv4_clients(&self) -> bool {
+        self.half_refused.iter().any(|m| m.contains("IPv4 clients"))
+    }
 }
 
 fn pasvlint_json(args: &[&str], path: &Path) -> Result<Value, String> {
@@ -722,6 +736,7 @@ fn claim(config: &Path) -> Result<Claim, String> {
         .filter(|d| d["severity"] == "error");
     let mut fatal = Vec::new();
     let mut listen_conflict = None;
+    let mut half_refused = Vec::new();
     for d in errors {
         let rule = d["rule"].as_str().unwrap_or("");
         let said = format!("{rule}: {}", d["message"].as_str().unwrap_or(""));
@@ -729,6 +744,8 @@ fn claim(config: &Path) -> Result<Claim, String> {
             fatal.push(said);
         } else if rule == LISTEN_CONFLICT {
             listen_conflict = Some(said);
+        } else if rule == HALF_REFUSED {
+            half_refused.push(said);
         }
     }
     Ok(Claim {
@@ -737,6 +754,7 @@ fn claim(config: &Path) -> Result<Claim, String> {
         ports_text: ports_text.unwrap_or_else(|| "null".to_owned()),
         fatal,
         listen_conflict,
+        half_refused,
     })
 }
 
@@ -801,7 +819,7 @@ fn compare(claim: &Claim, started: &Result<(), String>, seen: Option<&Session>) 
     let claimed = |p: u16| ranges.iter().any(|&(lo, hi)| lo <= p && p <= hi);
     // A verb may be refused as a whole (`cmds_denied=PASV`: `550 Permission
     // denied.`) while the other one works: passive mode is still on for a
-    // client that tries both (lftp and curl send EPSV first, then PASV).
+    // client that tries both (curl sends EPSV first, then PASV over IPv4).
     let answered = |verb: &str| {
         let replies: Vec<&(&str, Reply, Option<u16>)> =
             seen.replies.iter().filter(|r| r.0 == verb).collect();
@@ -825,6 +843,25 @@ fn compare(claim: &Claim, started: &Result<(), String>, seen: Option<&Session>) 
             "pasvlint says passive is enabled on {}; vsftpd answered {text:?}",
             claim.ports_text
         )),
+        (Ok(false), Ok(true)) if !claim.names_ipv4_clients() => out.push(format!(
+            "vsftpd refused every PASV and answered EPSV; pasvlint's {HALF_REFUSED} says {:?}",
+            claim.half_refused
+        )),
+        (Ok(true), Ok(true)) if !claim.half_refused.is_empty() => out.push(format!(
+            "vsftpd answered PASV and EPSV; pasvlint says {:?}",
+            claim.half_refused
+        )),
+        (Ok(true), Ok(false))
+            if claim
+                .half_refused
+                .iter()
+                .any(|m| m.contains("IPv4 clients")) =>
+        {
+            out.push(format!(
+                "vsftpd answered PASV to this IPv4 client; pasvlint says {:?}",
+                claim.half_refused
+            ))
+        }
         _ => {}
     }
     let announced: std::collections::BTreeSet<u16> =

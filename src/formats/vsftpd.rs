@@ -760,20 +760,63 @@ fn passive(config: &Config) -> Passive {
 /// `cmds_denied=PASV,EPSV`, or a `cmds_allowed` naming neither (`pasv` and
 /// ` EPSV` do not count), every PASV and EPSV is refused.
 fn refused_after_login(config: &Config, command: &str) -> Option<Span> {
-    let listed = |list: &str| {
-        list.split(',')
-            .take_while(|entry| !entry.is_empty())
-            .any(|entry| entry == command)
-    };
+    refusing_setting(config, command).map(|s| s.line)
+}
+
+/// The `cmds_allowed` or `cmds_denied` line behind [`refused_after_login`].
+fn refusing_setting<'a>(config: &'a Config, command: &str) -> Option<&'a Setting> {
     if let Value::Set(Some(list), s) = config.str_value("cmds_allowed") {
-        if !listed(list) {
-            return Some(s.line);
+        if !lists_command(list, command) {
+            return Some(s);
         }
     }
     match config.str_value("cmds_denied") {
-        Value::Set(Some(list), s) if listed(list) => Some(s.line),
+        Value::Set(Some(list), s) if lists_command(list, command) => Some(s),
         _ => None,
     }
+}
+
+/// Whether vsftpd finds `command` in a `cmds_*` list: it stops at the first
+/// empty entry.
+pub fn lists_command(list: &str, command: &str) -> bool {
+    list.split(',')
+        .take_while(|entry| !entry.is_empty())
+        .any(|entry| entry == command)
+}
+
+/// One of `PASV` and `EPSV` refused after login while the other is answered.
+pub struct HalfRefused<'a> {
+    /// `"PASV"` or `"EPSV"`.
+    pub command: &'static str,
+    /// The `cmds_allowed` or `cmds_denied` line that refuses it.
+    pub setting: &'a Setting,
+    /// The families the listener takes.
+    pub families: Located<Option<Families>>,
+    /// What the other command hands out.
+    pub passive: Passive,
+}
+
+/// The command of `PASV` and `EPSV` that only one of them refuses, when
+/// passive mode is otherwise on (both refused is passive mode off).
+pub fn half_refused(config: &Config) -> Option<HalfRefused<'_>> {
+    let passive = passive(config);
+    if matches!(passive, Passive::Disabled { .. }) {
+        return None;
+    }
+    let (command, setting) = match (
+        refusing_setting(config, "PASV"),
+        refusing_setting(config, "EPSV"),
+    ) {
+        (Some(s), None) => ("PASV", s),
+        (None, Some(s)) => ("EPSV", s),
+        _ => return None,
+    };
+    Some(HalfRefused {
+        command,
+        setting,
+        families: families(config),
+        passive,
+    })
 }
 
 fn max_sessions(config: &Config) -> Located<Option<Option<u32>>> {

@@ -153,6 +153,7 @@ rules! {
     vsftpd_duplicate_directive::VsftpdDuplicateDirective => "vsftpd-duplicate-directive",
     vsftpd_listen_conflict::VsftpdListenConflict => "vsftpd-listen-conflict",
     vsftpd_missing_value::VsftpdMissingValue => "vsftpd-missing-value",
+    vsftpd_passive_command_refused::VsftpdPassiveCommandRefused => "vsftpd-passive-command-refused",
     vsftpd_passive_range_invalid::VsftpdPassiveRangeInvalid => "vsftpd-passive-range-invalid",
     vsftpd_pasv_address_unusable::VsftpdPasvAddressUnusable => "vsftpd-pasv-address-unusable",
     vsftpd_unknown_directive::VsftpdUnknownDirective => "vsftpd-unknown-directive",
