@@ -14,19 +14,13 @@ type Entry = (FileId, PathBuf, FileFacts);
 /// returned map takes each mounted file to the file it joins.
 pub fn pair(entries: &mut [Entry]) -> BTreeMap<FileId, FileId> {
     let mut joined = BTreeMap::new();
-    // Only files with servers can be what a mount brings; most entries have none.
-    let configs: Vec<(usize, PathBuf)> = entries
-        .iter()
-        .enumerate()
-        .filter(|(_, (_, _, f))| !f.ftp.is_empty())
-        .map(|(j, (_, path, _))| (j, lexical(path)))
-        .collect();
+    let paths = Paths::of(entries);
     for i in 0..entries.len() {
-        join_read_files(entries, i, &mut joined);
+        join_read_files(entries, &paths, i, &mut joined);
         let mounts = std::mem::take(&mut entries[i].2.mounts);
         let layer = entries[i].2.container_layer.take();
         for mount in mounts {
-            let found = take_servers(entries, &configs, i, &mount, &mut joined);
+            let found = take_servers(entries, &paths, i, &mount, &mut joined);
             let facts = &mut entries[i].2;
             let changed = apply(facts, &mount, found);
             // The publishing is all that stands before a container: Docker
@@ -42,14 +36,72 @@ pub fn pair(entries: &mut [Entry]) -> BTreeMap<FileId, FileId> {
     joined
 }
 
+/// Every entry's path, lexically normalised once and sorted, so a read file
+/// or a mount's source finds its entries without a pass over all of them.
+struct Paths {
+    /// (path, entry index), sorted: the paths under a folder are one run.
+    all: Vec<(PathBuf, usize)>,
+    /// The same for the entries with servers, the only ones a mount can bring.
+    configs: Vec<(PathBuf, usize)>,
+}
+
+impl Paths {
+    fn of(entries: &[Entry]) -> Paths {
+        let mut all: Vec<(PathBuf, usize)> = entries
+            .iter()
+            .enumerate()
+            .map(|(j, (_, path, _))| (lexical(path), j))
+            .collect();
+        all.sort();
+        let configs = all
+            .iter()
+            .filter(|(_, j)| !entries[*j].2.ftp.is_empty())
+            .cloned()
+            .collect();
+        Paths { all, configs }
+    }
+
+    /// The entries whose path is `path`, in entry order.
+    fn exactly<'a>(&'a self, path: &'a Path) -> impl Iterator<Item = usize> + 'a {
+        let start = self.all.partition_point(|(p, _)| p.as_path() < path);
+        self.all[start..]
+            .iter()
+            .take_while(move |(p, _)| p == path)
+            .map(|(_, j)| *j)
+    }
+
+    /// The entries with servers at or under `folder`, in entry order.
+    fn configs_under(&self, folder: &Path) -> Vec<(usize, &Path)> {
+        let start = self.configs.partition_point(|(p, _)| p.as_path() < folder);
+        let mut under: Vec<(usize, &Path)> = self.configs[start..]
+            .iter()
+            .take_while(|(p, _)| p.starts_with(folder))
+            .map(|(p, j)| (*j, p.as_path()))
+            .collect();
+        under.sort_unstable_by_key(|(j, _)| *j);
+        under
+    }
+}
+
 /// The files an entry read for its facts join it, with what they say about the platform.
-fn join_read_files(entries: &mut [Entry], reader: usize, joined: &mut BTreeMap<FileId, FileId>) {
+fn join_read_files(
+    entries: &mut [Entry],
+    paths: &Paths,
+    reader: usize,
+    joined: &mut BTreeMap<FileId, FileId>,
+) {
     let reads = std::mem::take(&mut entries[reader].2.reads);
+    if reads.is_empty() {
+        return;
+    }
     let by = entries[reader].0;
+    let mut read: Vec<usize> = reads.iter().flat_map(|r| paths.exactly(r)).collect();
+    read.sort_unstable();
+    read.dedup();
     let mut clues = Vec::new();
-    for (j, (id, path, facts)) in entries.iter_mut().enumerate() {
-        let wanted = reads.iter().any(|r| *r == lexical(path));
-        if j == reader || !wanted || joined.contains_key(id) || !facts.ftp.is_empty() {
+    for j in read {
+        let (id, _, facts) = &mut entries[j];
+        if j == reader || joined.contains_key(id) || !facts.ftp.is_empty() {
             continue;
         }
         if facts.has_firewall() {
@@ -64,19 +116,19 @@ fn join_read_files(entries: &mut [Entry], reader: usize, joined: &mut BTreeMap<F
 /// The servers of the configs `mount` brings, each with where the container sees it.
 fn take_servers(
     entries: &mut [Entry],
-    configs: &[(usize, PathBuf)],
+    paths: &Paths,
     container: usize,
     mount: &Mount,
     joined: &mut BTreeMap<FileId, FileId>,
 ) -> Vec<(String, Vec<FtpServer>)> {
     let by = entries[container].0;
     let mut out = Vec::new();
-    for (j, path) in configs {
+    for (j, path) in paths.configs_under(&mount.source) {
         let Some(seen_at) = container_path(mount, path) else {
             continue;
         };
-        let (id, _, facts) = &mut entries[*j];
-        if *j == container || facts.ftp.is_empty() || joined.contains_key(id) {
+        let (id, _, facts) = &mut entries[j];
+        if j == container || facts.ftp.is_empty() || joined.contains_key(id) {
             continue;
         }
         joined.insert(*id, by);

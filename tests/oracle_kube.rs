@@ -104,3 +104,81 @@ fn kubectl_agrees_on_every_manifest_fixture() {
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
+
+/// One anchored list of `k` scalars and a list of `m` aliases to it.
+fn flat_aliases(k: usize, m: usize) -> String {
+    format!(
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\ndata:\n  a: &a [{}]\n  b: [{}]\n",
+        vec!["x"; k].join(", "),
+        vec!["*a"; m].join(", ")
+    )
+}
+
+/// Two levels: `a1` holds `k` aliases to `a0` (`k` scalars), `b` holds `m` aliases to `a1`.
+fn nested_aliases(k: usize, m: usize) -> String {
+    format!(
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\ndata:\n  a0: &a0 [{}]\n  a1: &a1 [{}]\n  b: [{}]\n",
+        vec!["x"; k].join(", "),
+        vec!["*a0"; k].join(", "),
+        vec!["*a1"; m].join(", ")
+    )
+}
+
+/// `m` mappings that each merge a base of `k` keys with `<<: *base`.
+fn merged_bases(k: usize, m: usize) -> String {
+    let base: String = (0..k).map(|i| format!("    k{i}: v\n")).collect();
+    let items: String = (0..m)
+        .map(|j| format!("  s{j}:\n    <<: *base\n    own: y\n"))
+        .collect();
+    format!(
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\nx:\n  base: &base\n{base}{items}"
+    )
+}
+
+/// go-yaml's excessive-aliasing limit, at its edge: for each shape, the last
+/// size kubectl decodes and the first it refuses (found with kubectl 1.32 by
+/// bisection), and one either side. pasvlint must refuse exactly what kubectl
+/// refuses; the sizes only place the cases near the edge, the verdicts come
+/// from kubectl at run time.
+#[test]
+fn kubectl_agrees_on_the_edge_of_excessive_aliasing() {
+    if !ready("oracle_kube", &[], &["kubectl"]) {
+        return;
+    }
+    type Shape = fn(usize, usize) -> String;
+    let edges: [(&str, Shape, usize, usize); 4] = [
+        ("flat", flat_aliases, 200, 210),
+        ("nested", nested_aliases, 12, 58),
+        ("nested", nested_aliases, 20, 16),
+        ("merged", merged_bases, 150, 1400),
+    ];
+    let dir = tempfile::tempdir().unwrap();
+    let (mut refused_any, mut decoded_any) = (false, false);
+    let mut failures = Vec::new();
+    for (name, shape, k, edge) in edges {
+        for m in [edge - 2, edge - 1, edge, edge + 1] {
+            let case = dir.path().join(format!("{name}-{k}-{m}"));
+            std::fs::create_dir(&case).unwrap();
+            let file = case.join("configmap.yaml");
+            std::fs::write(&file, shape(k, m)).unwrap();
+            let refused = kubectl_refuses(&file);
+            let flagged = claims::diagnostics(&case).iter().any(|d| {
+                d["rule"] == "kube-syntax-error"
+                    && d["message"]
+                        .as_str()
+                        .is_some_and(|m| m.contains("excessive aliasing"))
+            });
+            refused_any |= refused;
+            decoded_any |= !refused;
+            if refused != flagged {
+                failures.push(format!(
+                    "{name} k={k} m={m}: kubectl {}, pasvlint {}",
+                    if refused { "refuses it" } else { "decodes it" },
+                    if flagged { "refuses it" } else { "decodes it" }
+                ));
+            }
+        }
+    }
+    assert!(refused_any && decoded_any, "the cases missed the edge");
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}

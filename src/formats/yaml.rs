@@ -120,16 +120,19 @@ fn walk(file: FileId, text: &str, mut each: impl FnMut(Node) -> bool) -> Result<
         })?;
         let start = offsets.byte(span.start.index());
         let end = offsets.byte(span.end.index()).max(start);
-        let done = builder.push(event, Span::new(file, start, end), text);
-        if builder.expanded > ALIAS_BUDGET {
+        let pushed = builder.push(event, Span::new(file, start, end), text);
+        if pushed == Pushed::ExcessiveAliasing {
             return Err(SyntaxError {
                 span: Span::new(file, start, end),
                 message: format!(
-                    "aliases expand to more than {ALIAS_BUDGET} nodes; go-yaml, which Compose and kubectl use, refuses such excessive aliasing"
+                    "document contains excessive aliasing: {} of the {} nodes read so far come through aliases, over the {:.0}% go-yaml (which Compose and kubectl use) allows",
+                    builder.count.through_aliases,
+                    builder.count.decoded,
+                    allowed_alias_ratio(builder.count.decoded) * 100.0
                 ),
             });
         }
-        if done {
+        if pushed == Pushed::Document {
             if let Some(root) = builder.root.take() {
                 if !each(root) {
                     return Ok(());
@@ -167,100 +170,160 @@ enum Open {
     Map(Vec<(Node, Node)>, Option<Node>, Span, usize),
 }
 
-/// How many nodes aliases may copy in one stream: a few nested anchors would
-/// otherwise expand exponentially ("billion laughs").
-const ALIAS_BUDGET: usize = 1_000_000;
-
+/// go-yaml's excessive-aliasing rule (`decode.go` `unmarshal`, the same in
+/// gopkg.in/yaml.v2 2.4, which kubectl's sigs.k8s.io/yaml forks, and yaml.v3,
+/// which Compose uses): counting every node it decodes in one document, and
+/// those it decodes through an alias, it refuses the document as soon as more
+/// than 100 came through aliases, more than 1,000 in all, and the share that
+/// came through aliases passes [`allowed_alias_ratio`].
 #[derive(Default)]
-struct Builder {
-    stack: Vec<Open>,
-    anchors: HashMap<usize, Node>,
-    root: Option<Node>,
-    /// Nodes copied by aliases so far.
-    expanded: usize,
+struct AliasCount {
+    decoded: usize,
+    through_aliases: usize,
 }
 
-fn weight(node: &Node) -> usize {
-    match node {
-        Node::Scalar { .. } => 1,
-        Node::Seq { items, .. } => 1 + items.iter().map(weight).sum::<usize>(),
-        Node::Map { entries, .. } => {
-            1 + entries
-                .iter()
-                .map(|(k, v)| weight(k) + weight(v))
-                .sum::<usize>()
-        }
+impl AliasCount {
+    fn excessive(&self) -> bool {
+        self.through_aliases > 100
+            && self.decoded > 1000
+            && self.through_aliases as f64 / self.decoded as f64 > allowed_alias_ratio(self.decoded)
     }
 }
 
+/// 99% up to 400,000 decoded nodes, 10% from 4,000,000, linear between.
+fn allowed_alias_ratio(decoded: usize) -> f64 {
+    const LOW: usize = 400_000;
+    const HIGH: usize = 4_000_000;
+    match decoded {
+        ..=LOW => 0.99,
+        HIGH.. => 0.10,
+        _ => 0.99 - 0.89 * ((decoded - LOW) as f64 / (HIGH - LOW) as f64),
+    }
+}
+
+#[derive(Default)]
+struct Builder {
+    /// Each open node, with the nodes go-yaml decodes for it so far.
+    stack: Vec<(Open, usize)>,
+    /// Each anchored node, with the nodes go-yaml decodes for an alias to it.
+    anchors: HashMap<usize, (Node, usize)>,
+    root: Option<Node>,
+    count: AliasCount,
+}
+
+/// What [`Builder::push`] makes of an event.
+#[derive(PartialEq)]
+enum Pushed {
+    More,
+    /// A document is complete.
+    Document,
+    /// go-yaml refuses the document here.
+    ExcessiveAliasing,
+}
+
 impl Builder {
-    /// Takes one event; `true` once a document is complete.
-    fn push(&mut self, event: Event, span: Span, text: &str) -> bool {
+    fn push(&mut self, event: Event, span: Span, text: &str) -> Pushed {
         match event {
+            Event::DocumentStart(_) => self.count.decoded += 1,
             Event::Scalar(value, style, anchor, _) => {
                 let quoted = style != ScalarStyle::Plain;
+                let merge_key = !quoted && value == "<<" && self.expects_key();
                 let span = inner_span(span, style, text);
-                self.value(
-                    Node::Scalar {
-                        text: value.into_owned(),
-                        span,
-                        quoted,
-                    },
-                    anchor,
-                );
+                // go-yaml merges `<<: *base` without decoding the key.
+                let decoded = usize::from(!merge_key);
+                self.count.decoded += decoded;
+                let node = Node::Scalar {
+                    text: value.into_owned(),
+                    span,
+                    quoted,
+                };
+                self.value(node, anchor, decoded);
             }
             Event::Alias(id) => {
-                self.expanded += self.anchors.get(&id).map_or(1, weight);
-                if self.expanded > ALIAS_BUDGET {
-                    return false;
+                let (node, through) = self.anchors.get(&id).map_or_else(
+                    || {
+                        let empty = Node::Scalar {
+                            text: String::new(),
+                            span,
+                            quoted: false,
+                        };
+                        (empty, 0)
+                    },
+                    |(node, weight)| (node.clone(), *weight),
+                );
+                self.count.decoded += 1 + through;
+                self.count.through_aliases += through;
+                if self.count.excessive() {
+                    return Pushed::ExcessiveAliasing;
                 }
-                let node = self.anchors.get(&id).cloned().unwrap_or(Node::Scalar {
-                    text: String::new(),
-                    span,
-                    quoted: false,
-                });
-                self.value(node, 0);
+                self.value(node, 0, 1 + through);
             }
-            Event::SequenceStart(anchor, _) => self.stack.push(Open::Seq(Vec::new(), span, anchor)),
+            Event::SequenceStart(anchor, _) => {
+                self.count.decoded += 1;
+                self.stack.push((Open::Seq(Vec::new(), span, anchor), 1));
+            }
             Event::MappingStart(anchor, _) => {
-                self.stack.push(Open::Map(Vec::new(), None, span, anchor))
+                self.count.decoded += 1;
+                self.stack
+                    .push((Open::Map(Vec::new(), None, span, anchor), 1));
             }
             Event::SequenceEnd | Event::MappingEnd => {
-                let (node, anchor) = match self.stack.pop() {
-                    Some(Open::Seq(items, start, a)) => (
+                let (node, anchor, decoded) = match self.stack.pop() {
+                    Some((Open::Seq(items, start, a), decoded)) => (
                         Node::Seq {
                             items,
                             span: start.to(span),
                         },
                         a,
+                        decoded,
                     ),
-                    Some(Open::Map(entries, _, start, a)) => (
+                    Some((Open::Map(entries, _, start, a), decoded)) => (
                         Node::Map {
                             entries,
                             span: start.to(span),
                         },
                         a,
+                        decoded,
                     ),
-                    None => return false,
+                    None => return Pushed::More,
                 };
-                self.value(node, anchor);
+                self.value(node, anchor, decoded);
             }
-            Event::DocumentEnd => return self.root.is_some(),
+            Event::DocumentEnd => {
+                self.count = AliasCount::default();
+                if self.root.is_some() {
+                    return Pushed::Document;
+                }
+            }
             _ => {}
         }
-        false
+        if self.count.excessive() {
+            return Pushed::ExcessiveAliasing;
+        }
+        Pushed::More
     }
 
-    fn value(&mut self, node: Node, anchor: usize) {
+    /// The next node completes no pair: it is a mapping's key.
+    fn expects_key(&self) -> bool {
+        matches!(self.stack.last(), Some((Open::Map(_, None, ..), _)))
+    }
+
+    /// A complete node for its parent; `decoded` is what go-yaml decodes for it.
+    fn value(&mut self, node: Node, anchor: usize, decoded: usize) {
         if anchor != 0 {
-            self.anchors.insert(anchor, node.clone());
+            self.anchors.insert(anchor, (node.clone(), decoded));
         }
         match self.stack.last_mut() {
-            Some(Open::Seq(items, ..)) => items.push(node),
-            Some(Open::Map(entries, pending, ..)) => match pending.take() {
-                Some(key) => entries.push((key, node)),
-                None => *pending = Some(node),
-            },
+            Some((open, total)) => {
+                *total += decoded;
+                match open {
+                    Open::Seq(items, ..) => items.push(node),
+                    Open::Map(entries, pending, ..) => match pending.take() {
+                        Some(key) => entries.push((key, node)),
+                        None => *pending = Some(node),
+                    },
+                }
+            }
             None => {
                 if self.root.is_none() {
                     self.root = Some(node);
@@ -346,7 +409,7 @@ mod tests {
     }
 
     #[test]
-    fn nested_aliases_stop_at_the_budget() {
+    fn nested_aliases_stop_where_go_yaml_stops() {
         let mut text = String::from("a0: &a0 [x, x, x, x, x, x, x, x, x, x]\n");
         for i in 1..9 {
             let p = i - 1;
@@ -355,7 +418,25 @@ mod tests {
             ));
         }
         let e = parse(FileId(0), &text).unwrap_err();
-        assert!(e.message.contains("aliases expand"), "{}", e.message);
+        assert!(e.message.contains("excessive aliasing"), "{}", e.message);
+        // go-yaml refuses at its first node over the ratio, long before the
+        // expansion gets large: on the fourth line (a3).
+        assert_eq!(text[..e.span.start as usize].lines().count(), 4, "{e:?}");
+    }
+
+    #[test]
+    fn aliasing_under_go_yamls_limit_is_read() {
+        // 1,000 nodes or fewer are never refused, whatever comes through aliases.
+        let text = format!(
+            "a: &a [{}]\nb: [{}]\n",
+            ["x"; 90].join(", "),
+            ["*a"; 9].join(", ")
+        );
+        let doc = root(&text);
+        assert!(matches!(doc.get("b"), Some(Node::Seq { items, .. }) if items.len() == 9));
+        assert_eq!(allowed_alias_ratio(400_000), 0.99);
+        assert_eq!(allowed_alias_ratio(4_000_000), 0.10);
+        assert!((allowed_alias_ratio(2_200_000) - 0.545).abs() < 1e-9);
     }
 
     #[test]
