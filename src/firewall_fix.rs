@@ -98,6 +98,38 @@ fn rewrite(text: &PortText, ports: &PortSet) -> Option<Vec<(Span, String)>> {
             let both = joined(&[one?], "-", "");
             return Some(vec![(text.value, both.clone()), (text.second?, both)]);
         }
+        PortSyntax::RegRule { ranges } => {
+            if !ranges && ports.ranges().iter().any(|(lo, hi)| lo != hi) {
+                return None;
+            }
+            let fields: Vec<String> = ports
+                .ranges()
+                .iter()
+                .map(|&(lo, hi)| {
+                    if lo == hi {
+                        format!("LPort={lo}")
+                    } else {
+                        format!("LPort2_10={lo}-{hi}")
+                    }
+                })
+                .collect();
+            fields.join("|")
+        }
+        PortSyntax::HclList { indent, crlf } => {
+            let sep = match indent {
+                None => ", ".to_owned(),
+                Some(n) => {
+                    let end = if crlf { "\r\n" } else { "\n" };
+                    format!(",{end}{}", " ".repeat(usize::from(n)))
+                }
+            };
+            let each: Vec<String> = ports
+                .ranges()
+                .iter()
+                .map(|&(lo, hi)| format!("\"{}\"", joined(&[(lo, hi)], "-", "")))
+                .collect();
+            each.join(&sep)
+        }
         PortSyntax::FromTo => {
             let (lo, hi) = one?;
             return Some(vec![

@@ -984,7 +984,8 @@ fn stored_bytes(data: &RegData, unicode: bool) -> Option<(u32, Vec<u8>)> {
 pub fn facts(file: &RegFile, source: &SourceFile) -> FileFacts {
     FileFacts {
         ftp: iis_server(file, source).into_iter().collect(),
-        firewall: firewall(file).map(|w| w.to_firewall(source.id)),
+        firewall: firewall(file)
+            .map(|w| w.firewall_with_texts(source.id, &rule_port_texts(file, source))),
         firewall_v6: None,
         ..FileFacts::default()
     }
@@ -1456,6 +1457,74 @@ fn firewall_rule(file: &RegFile, v: &RegValue) -> Result<WinRule, RuleError> {
     rule.applies_to_ftp = admits_ftp_service(app.as_deref(), svc.as_deref());
     rule.profiles = profiles.unwrap_or(ProfileSet::ALL);
     Ok(rule)
+}
+
+/// Where each `FirewallRules` string's port fields are written, for fixes: a
+/// quoted REG_SZ whose `LPort=`/`LPort2_10=` fields stand side by side and say
+/// exactly the ports the rule opens.
+fn rule_port_texts(file: &RegFile, source: &SourceFile) -> Vec<crate::facts::PortText> {
+    final_values(file)
+        .into_iter()
+        .filter(|(norm, _)| is_firewall_rules(norm))
+        .filter_map(|(_, v)| rule_port_text(file, source, v))
+        .collect()
+}
+
+fn rule_port_text(
+    file: &RegFile,
+    source: &SourceFile,
+    v: &RegValue,
+) -> Option<crate::facts::PortText> {
+    let RegData::String(_) = &v.data else {
+        return None;
+    };
+    let rule = firewall_rule(file, v).ok()?;
+    let LocalPorts::Set(ports) = &rule.local_ports else {
+        return None;
+    };
+    let quoted = source.text.get(v.data_span.range())?;
+    let inner = quoted.strip_prefix('"')?.strip_suffix('"')?;
+    let base = v.data_span.range().start + 1;
+    // (field index, start, end) of each port field, offsets into `inner`.
+    let mut fields = Vec::new();
+    let mut at = 0;
+    for (i, field) in inner.split('|').enumerate() {
+        if let Some(("LPort" | "LPort2_10", _)) = field.split_once('=') {
+            fields.push((i, at, at + field.len()));
+        }
+        at += field.len() + 1;
+    }
+    let (&(first, start, _), &(last, _, end)) = (fields.first()?, fields.last()?);
+    if last - first + 1 != fields.len() {
+        return None;
+    }
+    let mut written = PortSet::empty();
+    for &(_, s, e) in &fields {
+        let (key, value) = inner.get(s..e)?.split_once('=')?;
+        let set = match key {
+            "LPort" => PortSet::single(value.parse::<u16>().ok()?),
+            _ => parse_port_list(value).ok()?,
+        };
+        written = written.union(&set);
+    }
+    let version = inner.split('|').next()?;
+    (written == *ports).then_some(crate::facts::PortText {
+        rule: rule.span,
+        syntax: crate::facts::PortSyntax::RegRule {
+            ranges: version_at_least(version, (2, 10)),
+        },
+        value: Span::new(v.data_span.file, base + start, base + end),
+        second: None,
+    })
+}
+
+/// Whether a rule string's `v2.10` is at least `(major, minor)`.
+fn version_at_least(version: &str, least: (u32, u32)) -> bool {
+    version
+        .strip_prefix('v')
+        .and_then(|r| r.split_once('.'))
+        .and_then(|(a, b)| Some((a.parse::<u32>().ok()?, b.parse::<u32>().ok()?)))
+        .is_some_and(|v| v >= least)
 }
 
 /// A rule bound to a program admits only that program: it matters for FTP
