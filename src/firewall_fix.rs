@@ -206,6 +206,39 @@ mod tests {
     }
 
     #[test]
+    fn rule_strings_and_hcl_lists_write_their_own_form() {
+        let one = |s: &str| Some(vec![s.to_owned()]);
+        let reg = PortSyntax::RegRule { ranges: true };
+        assert_eq!(
+            written(reg, "21,990,5000-5100"),
+            one("LPort=21|LPort=990|LPort2_10=5000-5100")
+        );
+        let old = PortSyntax::RegRule { ranges: false };
+        assert_eq!(written(old, "21,990"), one("LPort=21|LPort=990"));
+        assert_eq!(
+            written(old, "21,5000-5001"),
+            None,
+            "no LPort2_10 before v2.10"
+        );
+        let inline = PortSyntax::HclList {
+            indent: None,
+            crlf: false,
+        };
+        assert_eq!(
+            written(inline, "21,5000-5100"),
+            one("\"21\", \"5000-5100\"")
+        );
+        let lines = PortSyntax::HclList {
+            indent: Some(6),
+            crlf: true,
+        };
+        assert_eq!(
+            written(lines, "21,5000-5100"),
+            one("\"21\",\r\n      \"5000-5100\"")
+        );
+    }
+
+    #[test]
     fn a_multiport_list_stays_within_fifteen_slots() {
         let eight_ranges = "1-2,4-5,7-8,10-11,13-14,16-17,19-20,22-23";
         assert_eq!(written(PortSyntax::Multiport, eight_ranges), None);
