@@ -719,3 +719,49 @@ fn a_gcp_ports_list_with_a_variable_or_a_comment_gets_no_fix() {
         assert_eq!(fix(dir.path(), "passive-ports-blocked", "main.tf"), tf);
     }
 }
+
+/// Port 20 that nothing needs is dropped from the accept rule's multiport list
+/// (unsafe), the rest of the dump as it was, and iptables-restore loads it.
+#[test]
+fn an_unused_port_20_is_dropped_from_the_rule() {
+    let dump = "*filter\n:INPUT ACCEPT [0:0]\n:FORWARD ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\n-A INPUT -p tcp -m multiport --dports 21,20 -j ACCEPT\n-A INPUT -p tcp -j REJECT --reject-with tcp-reset\nCOMMIT\n";
+    let conf = "listen=YES\nport_enable=NO\npasv_enable=NO\n";
+    let dir = tree(&[("etc/vsftpd.conf", conf), ("etc/iptables/rules.v4", dump)]);
+    assert!(concise(dir.path()).contains("active-port-20-unused"));
+    let root = dir.path().to_str().unwrap();
+    let rules = dir.path().join("etc/iptables/rules.v4");
+    pasvlint(&["check", "--isolated", "--fix", root]);
+    assert_eq!(std::fs::read_to_string(&rules).unwrap(), dump, "unsafe");
+    pasvlint(&["check", "--isolated", "--fix", "--unsafe-fixes", root]);
+    let after = std::fs::read_to_string(&rules).unwrap();
+    only_value_changed(dump, &after, "--dports ", "21,20", "21");
+    assert_gone(dir.path(), "active-port-20-unused");
+    if !ready(
+        "an_unused_port_20_is_dropped_from_the_rule",
+        &[],
+        &["iptables-restore", "ip"],
+    ) {
+        return;
+    }
+    netns("fwport20")
+        .load_iptables(&rules)
+        .expect("the fixed dump loads");
+}
+
+/// A rule that opens port 20 alone is left for a person to delete.
+#[test]
+fn a_rule_opening_only_port_20_gets_no_fix() {
+    let dump = "*filter\n:INPUT DROP [0:0]\n:FORWARD DROP [0:0]\n:OUTPUT ACCEPT [0:0]\n-A INPUT -p tcp --dport 21 -j ACCEPT\n-A INPUT -p tcp --dport 20 -j ACCEPT\nCOMMIT\n";
+    let conf = "listen=YES\nport_enable=NO\npasv_enable=NO\n";
+    let dir = tree(&[("etc/vsftpd.conf", conf), ("etc/iptables/rules.v4", dump)]);
+    assert!(concise(dir.path()).contains("active-port-20-unused"));
+    pasvlint(&[
+        "check",
+        "--isolated",
+        "--fix",
+        "--unsafe-fixes",
+        dir.path().to_str().unwrap(),
+    ]);
+    let rules = dir.path().join("etc/iptables/rules.v4");
+    assert_eq!(std::fs::read_to_string(rules).unwrap(), dump);
+}

@@ -524,3 +524,37 @@ fn wine_imports_the_widened_firewall_rule() {
     fix(dir.path(), true);
     assert_eq!(stored(&wine), unescaped.replace("5000-5050", "5000-5100"));
 }
+
+/// A rule string writing its range as `LPort=5000-5050`, which the firewall
+/// service refuses: the key becomes `LPort2_10` by the safe fix, UTF-16 kept,
+/// and with the rule loaded the range it opens reaches IIS.
+#[test]
+fn an_lport_range_is_renamed_lport2_10_in_utf16() {
+    let case = "windows-firewall-rule-malformed/bad-lport-range-in-registry";
+    let (dir, reg) = copied(case, "exports/firewall.reg");
+    let text = utf16le_text(&std::fs::read(&reg).unwrap());
+    assert_fixed(&fix(dir.path(), false), 1);
+    let expected = spliced(&text, "|LPort=5000-5050|", "|LPort2_10=5000-5050|");
+    assert_eq!(std::fs::read(&reg).unwrap(), utf16le_with_bom(&expected));
+    let left = concise(dir.path());
+    assert!(!left.contains("windows-firewall-rule-malformed"), "{left}");
+    assert!(!left.contains("passive-ports-blocked"), "{left}");
+}
+
+/// Not offered where renaming would not make a rule that loads: a rule older
+/// than v2.10 (no `LPort2_10`), or one with a second problem.
+#[test]
+fn an_lport_range_the_rename_cannot_mend_gets_no_fix() {
+    let old = "v2.0|Action=Allow|Active=TRUE|Dir=In|Protocol=6|LPort=5000-5050|Name=FTP Passive|";
+    let no_dir = "v2.10|Action=Allow|Active=TRUE|Protocol=6|LPort=5000-5050|Name=FTP Passive|";
+    for rule in [old, no_dir] {
+        let (dir, reg, _) = rules_export(&[("FTP-In", FTP_RULE), ("FTP-Passive-In", rule)]);
+        assert!(
+            concise(dir.path()).contains("windows-firewall-rule-malformed"),
+            "{rule}"
+        );
+        let before = std::fs::read(&reg).unwrap();
+        fix(dir.path(), true);
+        assert_eq!(std::fs::read(&reg).unwrap(), before, "{rule}");
+    }
+}

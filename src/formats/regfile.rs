@@ -1073,7 +1073,7 @@ pub fn passive_range_problems(file: &RegFile) -> Vec<(Span, String)> {
 pub fn findings(file: &RegFile, text: &str) -> Vec<Finding> {
     let mut out = file.findings.clone();
     out.extend(passive_port_range_placement(file, text));
-    out.extend(firewall_findings(file));
+    out.extend(firewall_findings(file, text));
     out
 }
 
@@ -1241,22 +1241,73 @@ fn profile_switch(v: &RegValue, profile: Profile) -> Option<Change> {
     }
 }
 
-fn firewall_findings(file: &RegFile) -> Vec<Finding> {
+fn firewall_findings(file: &RegFile, text: &str) -> Vec<Finding> {
     final_values(file)
         .into_iter()
         .filter_map(|(norm, v)| {
+            let rules = is_firewall_rules(&norm);
             let result = if let Some(profile) = open_ports_profile(&norm) {
                 open_port_rule(file, v, profile).err()
-            } else if is_firewall_rules(&norm) {
+            } else if rules {
                 firewall_rule(file, v).err()
             } else {
                 None
             };
             result.map(|(message, help)| {
-                Finding::new(RULE_FW_MALFORMED, v.data_span, message, "malformed rule").help(help)
+                let finding =
+                    Finding::new(RULE_FW_MALFORMED, v.data_span, message, "malformed rule")
+                        .help(help);
+                match rules.then(|| range_field_fix(file, v, text)).flatten() {
+                    Some(edits) => finding.fix("write each range as LPort2_10=", edits),
+                    None => finding,
+                }
             })
         })
         .collect()
+}
+
+/// A rule string that writes a range as `LPort=5000-5050`, which the firewall
+/// service refuses, with each such key renamed `LPort2_10` (where the ranges
+/// go since version 2.10): offered for a plainly quoted rule of v2.10 or later
+/// that then reads without a problem.
+fn range_field_fix(file: &RegFile, v: &RegValue, text: &str) -> Option<Vec<(Span, String)>> {
+    let RegData::String(data) = &v.data else {
+        return None;
+    };
+    let quoted = text.get(v.data_span.range())?;
+    let inner = quoted.strip_prefix('"')?.strip_suffix('"')?;
+    if !version_at_least(inner.split('|').next()?, (2, 10)) {
+        return None;
+    }
+    let base = v.data_span.range().start + 1;
+    let mut edits = Vec::new();
+    let mut at = 0;
+    for field in inner.split('|') {
+        if let Some(("LPort", value)) = field.split_once('=') {
+            if value.contains('-') && parse_port_list(value).is_ok() {
+                edits.push((
+                    Span::new(v.data_span.file, base + at, base + at + "LPort".len()),
+                    "LPort2_10".to_owned(),
+                ));
+            }
+        }
+        at += field.len() + 1;
+    }
+    if edits.is_empty() {
+        return None;
+    }
+    let fixed: Vec<String> = data
+        .split('|')
+        .map(|f| match f.split_once('=') {
+            Some(("LPort", value)) if value.contains('-') => format!("LPort2_10={value}"),
+            _ => f.to_owned(),
+        })
+        .collect();
+    let fixed = RegValue {
+        data: RegData::String(fixed.join("|")),
+        ..v.clone()
+    };
+    firewall_rule(file, &fixed).is_ok().then_some(edits)
 }
 
 type RuleError = (String, String);
