@@ -764,3 +764,34 @@ fn a_range_too_small_is_widened_to_what_the_help_says() {
         assert!(said.contains("not configured for standalone"), "{said}");
     }
 }
+
+/// ProFTPD refuses `PassivePorts` written high first; `--unsafe-fixes` swaps the
+/// two numbers in place (the line's blanks and comment kept) and the finding is
+/// gone. Ends that are not the wrong way round (a port below 1024, one port)
+/// get no fix.
+#[test]
+fn a_reversed_proftpd_range_is_swapped_only_when_asked() {
+    let conf =
+        "ServerType standalone\nPort 21\n<Global>\n  PassivePorts\t49400  49300\n</Global>\n";
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("etc/proftpd/proftpd.conf");
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    std::fs::write(&path, conf).unwrap();
+    let root = dir.path().to_str().unwrap();
+    assert!(concise(dir.path()).contains("[proftpd-passive-ports-invalid]"));
+    pasvlint(&["check", "--isolated", "--fix", root]);
+    assert_eq!(std::fs::read_to_string(&path).unwrap(), conf, "unsafe");
+    pasvlint(&["check", "--isolated", "--fix", "--unsafe-fixes", root]);
+    assert_eq!(
+        std::fs::read_to_string(&path).unwrap(),
+        conf.replace("49400  49300", "49300  49400")
+    );
+    assert!(!concise(dir.path()).contains("proftpd-passive-ports-invalid"));
+    for refused in ["PassivePorts 49300 1000", "PassivePorts 49300 49300"] {
+        let text = format!("ServerType standalone\n{refused}\n");
+        std::fs::write(&path, &text).unwrap();
+        assert!(concise(dir.path()).contains("[proftpd-passive-ports-invalid]"));
+        pasvlint(&["check", "--isolated", "--fix", "--unsafe-fixes", root]);
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), text);
+    }
+}
