@@ -795,3 +795,70 @@ fn a_reversed_proftpd_range_is_swapped_only_when_asked() {
         assert_eq!(std::fs::read_to_string(&path).unwrap(), text);
     }
 }
+
+/// Pure-FTPd's range: `lo:hi` where the file wants two numbers is made `lo hi`
+/// by `--fix` (the daemon then reads the range the file names); ends the wrong
+/// way round are swapped only with `--unsafe-fixes`; a port below 1024 is left
+/// to the author. Each fixed file lints clean of the rule.
+#[test]
+fn a_pureftpd_range_is_mended_in_its_own_syntax() {
+    let rule = "pureftpd-passive-range-invalid";
+    let cases = [
+        (
+            "bad-colon-in-conf",
+            "etc/pure-ftpd.conf",
+            "30000:30009",
+            "30000 30009",
+            true,
+        ),
+        (
+            "bad-colon-in-debian-file",
+            "etc/pure-ftpd/conf/PassivePortRange",
+            "29799:29899",
+            "29799 29899",
+            true,
+        ),
+        (
+            "bad-reversed-in-conf",
+            "etc/pure-ftpd.conf",
+            "30100 30000",
+            "30000 30100",
+            false,
+        ),
+    ];
+    for (case, file, from, to, safe) in cases {
+        let dir = copy_tree(&format!("fixtures/rules/{rule}/{case}"));
+        let path = dir.path().join(file);
+        let before = std::fs::read_to_string(&path).unwrap();
+        let root = dir.path().to_str().unwrap();
+        pasvlint(&["check", "--isolated", "--fix", root]);
+        if !safe {
+            assert_eq!(
+                std::fs::read_to_string(&path).unwrap(),
+                before,
+                "{case}: unsafe"
+            );
+            pasvlint(&["check", "--isolated", "--fix", "--unsafe-fixes", root]);
+        }
+        assert_eq!(
+            std::fs::read_to_string(&path).unwrap(),
+            before.replacen(from, to, 1),
+            "{case}"
+        );
+        assert!(!concise(dir.path()).contains(rule), "{case}");
+    }
+    let dir = copy_tree(&format!(
+        "fixtures/rules/{rule}/bad-below-1024-on-command-line"
+    ));
+    pasvlint(&[
+        "check",
+        "--isolated",
+        "--fix",
+        "--unsafe-fixes",
+        dir.path().to_str().unwrap(),
+    ]);
+    let from = Path::new(env!("CARGO_MANIFEST_DIR")).join(format!(
+        "fixtures/rules/{rule}/bad-below-1024-on-command-line"
+    ));
+    assert_eq!(differing(&from, dir.path()), Vec::<String>::new());
+}
