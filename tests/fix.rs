@@ -862,3 +862,87 @@ fn a_pureftpd_range_is_mended_in_its_own_syntax() {
     ));
     assert_eq!(differing(&from, dir.path()), Vec::<String>::new());
 }
+
+/// IIS ranges one edit from valid: `5001:5201` made `5001-5201` by `--fix`; a
+/// MetaBase range or applicationHost.config's low and high written the wrong
+/// way round swapped only with `--unsafe-fixes`; ends that leave the band IIS
+/// validates (adsutil `6000-5000`, whose 5000 is below 5001) get no fix.
+#[test]
+fn an_iis_range_is_mended_in_its_own_syntax() {
+    let rule = "iis-passive-range-invalid";
+    let metabase = "WINDOWS/system32/inetsrv/MetaBase.xml";
+    for (case, from, to, safe) in [
+        (
+            "bad-colon-separator",
+            "\"5001:5201\"",
+            "\"5001-5201\"",
+            true,
+        ),
+        ("bad-reversed", "\"5201-5001\"", "\"5001-5201\"", false),
+    ] {
+        let dir = copy_tree(&format!("fixtures/rules/{rule}/{case}"));
+        let path = dir.path().join(metabase);
+        let before = std::fs::read_to_string(&path).unwrap();
+        let root = dir.path().to_str().unwrap();
+        pasvlint(&["check", "--isolated", "--fix", root]);
+        if !safe {
+            assert_eq!(
+                std::fs::read_to_string(&path).unwrap(),
+                before,
+                "{case}: unsafe"
+            );
+            pasvlint(&["check", "--isolated", "--fix", "--unsafe-fixes", root]);
+        }
+        assert_eq!(
+            std::fs::read_to_string(&path).unwrap(),
+            before.replacen(from, to, 1),
+            "{case}"
+        );
+        assert!(!concise(dir.path()).contains(rule), "{case}");
+    }
+
+    let apphost = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/formats/iis/applicationHost.config"),
+    )
+    .unwrap();
+    let reversed = {
+        let low = apphost.find("lowDataChannelPort=\"50000\"").expect("low");
+        let high = apphost.find("highDataChannelPort=\"50399\"").expect("high");
+        assert!(low < high);
+        apphost
+            .replace(
+                "lowDataChannelPort=\"50000\"",
+                "lowDataChannelPort=\"50399\"",
+            )
+            .replace(
+                "highDataChannelPort=\"50399\"",
+                "highDataChannelPort=\"50000\"",
+            )
+    };
+    assert_ne!(reversed, apphost);
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir
+        .path()
+        .join("Windows/System32/inetsrv/config/applicationHost.config");
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    std::fs::write(&path, &reversed).unwrap();
+    assert!(concise(dir.path()).contains(rule));
+    let root = dir.path().to_str().unwrap();
+    pasvlint(&["check", "--isolated", "--fix", root]);
+    assert_eq!(std::fs::read_to_string(&path).unwrap(), reversed, "unsafe");
+    pasvlint(&["check", "--isolated", "--fix", "--unsafe-fixes", root]);
+    assert_eq!(std::fs::read_to_string(&path).unwrap(), apphost);
+    assert!(!concise(dir.path()).contains(rule));
+
+    let case = format!("fixtures/rules/{rule}/bad-adsutil-reversed");
+    let dir = copy_tree(&case);
+    pasvlint(&[
+        "check",
+        "--isolated",
+        "--fix",
+        "--unsafe-fixes",
+        dir.path().to_str().unwrap(),
+    ]);
+    let from = Path::new(env!("CARGO_MANIFEST_DIR")).join(&case);
+    assert_eq!(differing(&from, dir.path()), Vec::<String>::new());
+}
