@@ -946,3 +946,36 @@ fn an_iis_range_is_mended_in_its_own_syntax() {
     let from = Path::new(env!("CARGO_MANIFEST_DIR")).join(&case);
     assert_eq!(differing(&from, dir.path()), Vec::<String>::new());
 }
+
+/// Quotes around `pasv_address`'s IPv4 address are dropped by `--fix`; a host
+/// name (whose fix depends on where vsftpd runs) and a short form (`203.0.113`,
+/// which inet_aton reads as another address) are left to the author.
+#[test]
+fn a_quoted_pasv_address_is_unquoted_and_nothing_else() {
+    let rule = "vsftpd-pasv-address-unusable";
+    let dir = copy_tree(&format!("fixtures/rules/{rule}/bad-quoted"));
+    let path = dir.path().join("etc/vsftpd.conf");
+    let before = std::fs::read_to_string(&path).unwrap();
+    pasvlint(&["check", "--isolated", "--fix", dir.path().to_str().unwrap()]);
+    assert_eq!(
+        std::fs::read_to_string(&path).unwrap(),
+        before.replacen("\"203.0.113.10\"", "203.0.113.10", 1)
+    );
+    assert!(!concise(dir.path()).contains(rule));
+    for case in ["bad-hostname", "bad-short-form"] {
+        let dir = copy_tree(&format!("fixtures/rules/{rule}/{case}"));
+        let root = dir.path().to_str().unwrap();
+        pasvlint(&[
+            "check",
+            "--isolated",
+            "--fix",
+            "--unsafe-fixes",
+            "--select",
+            rule,
+            root,
+        ]);
+        let from =
+            Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("fixtures/rules/{rule}/{case}"));
+        assert_eq!(differing(&from, dir.path()), Vec::<String>::new(), "{case}");
+    }
+}
