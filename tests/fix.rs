@@ -979,3 +979,67 @@ fn a_quoted_pasv_address_is_unquoted_and_nothing_else() {
         assert_eq!(differing(&from, dir.path()), Vec::<String>::new(), "{case}");
     }
 }
+
+/// FileZilla Server swaps a min above its max itself: `--fix` writes the two
+/// bounds the way it reads them (the same ports handed out), in both settings
+/// formats; the other cases of the rule (a bound missing, custom ports off)
+/// get no fix.
+#[test]
+fn reversed_filezilla_bounds_are_written_as_filezilla_reads_them() {
+    let rule = "filezilla-passive-range-invalid";
+    for (case, file, from, to) in [
+        (
+            "bad-reversed-legacy",
+            "FileZilla Server/FileZilla Server.xml",
+            "min port\" type=\"numeric\">50100<",
+            "min port\" type=\"numeric\">50000<",
+        ),
+        (
+            "bad-reversed-modern",
+            "ProgramData/filezilla-server/settings.xml",
+            "<min>50100</min>",
+            "<min>50000</min>",
+        ),
+    ] {
+        let dir = copy_tree(&format!("fixtures/rules/{rule}/{case}"));
+        let path = dir.path().join(file);
+        let before = std::fs::read_to_string(&path).unwrap();
+        let facts = |dir: &Path| {
+            let out = pasvlint(&["facts", "--format", "json", dir.to_str().unwrap()]);
+            let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+            json["hosts"][0]["ftp"][0]["passive_ports"].clone()
+        };
+        let ports = facts(dir.path());
+        pasvlint(&["check", "--isolated", "--fix", dir.path().to_str().unwrap()]);
+        let after = std::fs::read_to_string(&path).unwrap();
+        let max_from = from.replace("min", "max").replace("50100", "50000");
+        let max_to = to.replace("min", "max").replace("50000", "50100");
+        assert_eq!(
+            after,
+            before.replacen(from, to, 1).replacen(&max_from, &max_to, 1),
+            "{case}"
+        );
+        assert_eq!(
+            facts(dir.path()),
+            ports,
+            "{case}: the same ports handed out"
+        );
+        assert!(!concise(dir.path()).contains(rule), "{case}");
+    }
+    for case in ["bad-max-missing-modern", "bad-custom-ports-off"] {
+        let dir = copy_tree(&format!("fixtures/rules/{rule}/{case}"));
+        let root = dir.path().to_str().unwrap();
+        pasvlint(&[
+            "check",
+            "--isolated",
+            "--fix",
+            "--unsafe-fixes",
+            "--select",
+            rule,
+            root,
+        ]);
+        let from =
+            Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("fixtures/rules/{rule}/{case}"));
+        assert_eq!(differing(&from, dir.path()), Vec::<String>::new(), "{case}");
+    }
+}
