@@ -765,3 +765,45 @@ fn a_rule_opening_only_port_20_gets_no_fix() {
     let rules = dir.path().join("etc/iptables/rules.v4");
     assert_eq!(std::fs::read_to_string(rules).unwrap(), dump);
 }
+
+/// A CRLF iptables dump, which iptables-restore refuses, converted to LF by the
+/// safe fix: every byte but the carriage returns kept, and the real
+/// iptables-restore loads it. A dump whose error is of another kind (a port
+/// typo) gets no fix.
+#[test]
+fn a_crlf_iptables_dump_is_converted_to_lf() {
+    let dump = "*filter\r\n:INPUT DROP [0:0]\r\n:FORWARD DROP [0:0]\r\n:OUTPUT ACCEPT [0:0]\r\n-A INPUT -p tcp -m tcp --dport 21 -j ACCEPT\r\n-A INPUT -p tcp -m tcp --dport 40000:40100 -j ACCEPT\r\nCOMMIT\r\n";
+    let dir = tree(&[("etc/iptables/rules.v4", dump)]);
+    let rules = dir.path().join("etc/iptables/rules.v4");
+    assert!(concise(dir.path()).contains("iptables-syntax-error"));
+    pasvlint(&["check", "--isolated", "--fix", dir.path().to_str().unwrap()]);
+    assert_eq!(
+        std::fs::read_to_string(&rules).unwrap(),
+        dump.replace("\r\n", "\n")
+    );
+    assert_gone(dir.path(), "iptables-syntax-error");
+
+    let typo = "*filter\n:INPUT DROP [0:0]\n-A INPUT -p tcp --dport 4000O -j ACCEPT\nCOMMIT\n";
+    let other = tree(&[("etc/iptables/rules.v4", typo)]);
+    assert!(concise(other.path()).contains("iptables-syntax-error"));
+    pasvlint(&[
+        "check",
+        "--isolated",
+        "--fix",
+        "--unsafe-fixes",
+        other.path().to_str().unwrap(),
+    ]);
+    let left = std::fs::read_to_string(other.path().join("etc/iptables/rules.v4")).unwrap();
+    assert_eq!(left, typo);
+
+    if !ready(
+        "a_crlf_iptables_dump_is_converted_to_lf",
+        &[],
+        &["iptables-restore", "ip"],
+    ) {
+        return;
+    }
+    netns("fwcrlf")
+        .load_iptables(&rules)
+        .expect("the fixed dump loads");
+}
