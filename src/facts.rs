@@ -656,6 +656,17 @@ pub enum PortSyntax {
     Compose,
     /// Terraform `from_port` / `to_port`: the first and the last port.
     FromTo,
+    /// A Windows Firewall rule string's port fields (`LPort=21|LPort2_10=5000-5100`,
+    /// MS-GPFAS 2.2.2.19): the value span runs from the first port field to the
+    /// end of the last, all written side by side. Single ports as `LPort=`,
+    /// ranges as `LPort2_10=` (one each), which only rules of version 2.10 and
+    /// later may hold (`ranges`).
+    RegRule { ranges: bool },
+    /// An HCL list of port strings (GCP's `ports = ["21", "5000-5100"]`): the value
+    /// span runs from the first element's opening quote to the last one's closing
+    /// quote. `indent`: the elements stand one a line at that many spaces (`None`:
+    /// on one line, `", "` between them); `crlf`: those lines end in CRLF.
+    HclList { indent: Option<u16>, crlf: bool },
 }
 
 /// Where one rule's destination-port match is written. A side table beside the

@@ -98,6 +98,38 @@ fn rewrite(text: &PortText, ports: &PortSet) -> Option<Vec<(Span, String)>> {
             let both = joined(&[one?], "-", "");
             return Some(vec![(text.value, both.clone()), (text.second?, both)]);
         }
+        PortSyntax::RegRule { ranges } => {
+            if !ranges && ports.ranges().iter().any(|(lo, hi)| lo != hi) {
+                return None;
+            }
+            let fields: Vec<String> = ports
+                .ranges()
+                .iter()
+                .map(|&(lo, hi)| {
+                    if lo == hi {
+                        format!("LPort={lo}")
+                    } else {
+                        format!("LPort2_10={lo}-{hi}")
+                    }
+                })
+                .collect();
+            fields.join("|")
+        }
+        PortSyntax::HclList { indent, crlf } => {
+            let sep = match indent {
+                None => ", ".to_owned(),
+                Some(n) => {
+                    let end = if crlf { "\r\n" } else { "\n" };
+                    format!(",{end}{}", " ".repeat(usize::from(n)))
+                }
+            };
+            let each: Vec<String> = ports
+                .ranges()
+                .iter()
+                .map(|&(lo, hi)| format!("\"{}\"", joined(&[(lo, hi)], "-", "")))
+                .collect();
+            each.join(&sep)
+        }
         PortSyntax::FromTo => {
             let (lo, hi) = one?;
             return Some(vec![
@@ -170,6 +202,39 @@ mod tests {
         assert_eq!(
             written(PortSyntax::Compose, "9981-9990"),
             Some(vec!["9981-9990".into(), "9981-9990".into()])
+        );
+    }
+
+    #[test]
+    fn rule_strings_and_hcl_lists_write_their_own_form() {
+        let one = |s: &str| Some(vec![s.to_owned()]);
+        let reg = PortSyntax::RegRule { ranges: true };
+        assert_eq!(
+            written(reg, "21,990,5000-5100"),
+            one("LPort=21|LPort=990|LPort2_10=5000-5100")
+        );
+        let old = PortSyntax::RegRule { ranges: false };
+        assert_eq!(written(old, "21,990"), one("LPort=21|LPort=990"));
+        assert_eq!(
+            written(old, "21,5000-5001"),
+            None,
+            "no LPort2_10 before v2.10"
+        );
+        let inline = PortSyntax::HclList {
+            indent: None,
+            crlf: false,
+        };
+        assert_eq!(
+            written(inline, "21,5000-5100"),
+            one("\"21\", \"5000-5100\"")
+        );
+        let lines = PortSyntax::HclList {
+            indent: Some(6),
+            crlf: true,
+        };
+        assert_eq!(
+            written(lines, "21,5000-5100"),
+            one("\"21\",\r\n      \"5000-5100\"")
         );
     }
 

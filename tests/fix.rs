@@ -764,3 +764,282 @@ fn a_range_too_small_is_widened_to_what_the_help_says() {
         assert!(said.contains("not configured for standalone"), "{said}");
     }
 }
+
+/// ProFTPD refuses `PassivePorts` written high first; `--unsafe-fixes` swaps the
+/// two numbers in place (the line's blanks and comment kept) and the finding is
+/// gone. Ends that are not the wrong way round (a port below 1024, one port)
+/// get no fix.
+#[test]
+fn a_reversed_proftpd_range_is_swapped_only_when_asked() {
+    let conf =
+        "ServerType standalone\nPort 21\n<Global>\n  PassivePorts\t49400  49300\n</Global>\n";
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("etc/proftpd/proftpd.conf");
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    std::fs::write(&path, conf).unwrap();
+    let root = dir.path().to_str().unwrap();
+    assert!(concise(dir.path()).contains("[proftpd-passive-ports-invalid]"));
+    pasvlint(&["check", "--isolated", "--fix", root]);
+    assert_eq!(std::fs::read_to_string(&path).unwrap(), conf, "unsafe");
+    pasvlint(&["check", "--isolated", "--fix", "--unsafe-fixes", root]);
+    assert_eq!(
+        std::fs::read_to_string(&path).unwrap(),
+        conf.replace("49400  49300", "49300  49400")
+    );
+    assert!(!concise(dir.path()).contains("proftpd-passive-ports-invalid"));
+    for refused in ["PassivePorts 49300 1000", "PassivePorts 49300 49300"] {
+        let text = format!("ServerType standalone\n{refused}\n");
+        std::fs::write(&path, &text).unwrap();
+        assert!(concise(dir.path()).contains("[proftpd-passive-ports-invalid]"));
+        pasvlint(&["check", "--isolated", "--fix", "--unsafe-fixes", root]);
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), text);
+    }
+}
+
+/// Pure-FTPd's range: `lo:hi` where the file wants two numbers is made `lo hi`
+/// by `--fix` (the daemon then reads the range the file names); ends the wrong
+/// way round are swapped only with `--unsafe-fixes`; a port below 1024 is left
+/// to the author. Each fixed file lints clean of the rule.
+#[test]
+fn a_pureftpd_range_is_mended_in_its_own_syntax() {
+    let rule = "pureftpd-passive-range-invalid";
+    let cases = [
+        (
+            "bad-colon-in-conf",
+            "etc/pure-ftpd.conf",
+            "30000:30009",
+            "30000 30009",
+            true,
+        ),
+        (
+            "bad-colon-in-debian-file",
+            "etc/pure-ftpd/conf/PassivePortRange",
+            "29799:29899",
+            "29799 29899",
+            true,
+        ),
+        (
+            "bad-reversed-in-conf",
+            "etc/pure-ftpd.conf",
+            "30100 30000",
+            "30000 30100",
+            false,
+        ),
+    ];
+    for (case, file, from, to, safe) in cases {
+        let dir = copy_tree(&format!("fixtures/rules/{rule}/{case}"));
+        let path = dir.path().join(file);
+        let before = std::fs::read_to_string(&path).unwrap();
+        let root = dir.path().to_str().unwrap();
+        pasvlint(&["check", "--isolated", "--fix", root]);
+        if !safe {
+            assert_eq!(
+                std::fs::read_to_string(&path).unwrap(),
+                before,
+                "{case}: unsafe"
+            );
+            pasvlint(&["check", "--isolated", "--fix", "--unsafe-fixes", root]);
+        }
+        assert_eq!(
+            std::fs::read_to_string(&path).unwrap(),
+            before.replacen(from, to, 1),
+            "{case}"
+        );
+        assert!(!concise(dir.path()).contains(rule), "{case}");
+    }
+    let dir = copy_tree(&format!(
+        "fixtures/rules/{rule}/bad-below-1024-on-command-line"
+    ));
+    pasvlint(&[
+        "check",
+        "--isolated",
+        "--fix",
+        "--unsafe-fixes",
+        dir.path().to_str().unwrap(),
+    ]);
+    let from = Path::new(env!("CARGO_MANIFEST_DIR")).join(format!(
+        "fixtures/rules/{rule}/bad-below-1024-on-command-line"
+    ));
+    assert_eq!(differing(&from, dir.path()), Vec::<String>::new());
+}
+
+/// IIS ranges one edit from valid: `5001:5201` made `5001-5201` by `--fix`; a
+/// MetaBase range or applicationHost.config's low and high written the wrong
+/// way round swapped only with `--unsafe-fixes`; ends that leave the band IIS
+/// validates (adsutil `6000-5000`, whose 5000 is below 5001) get no fix.
+#[test]
+fn an_iis_range_is_mended_in_its_own_syntax() {
+    let rule = "iis-passive-range-invalid";
+    let metabase = "WINDOWS/system32/inetsrv/MetaBase.xml";
+    for (case, from, to, safe) in [
+        (
+            "bad-colon-separator",
+            "\"5001:5201\"",
+            "\"5001-5201\"",
+            true,
+        ),
+        ("bad-reversed", "\"5201-5001\"", "\"5001-5201\"", false),
+    ] {
+        let dir = copy_tree(&format!("fixtures/rules/{rule}/{case}"));
+        let path = dir.path().join(metabase);
+        let before = std::fs::read_to_string(&path).unwrap();
+        let root = dir.path().to_str().unwrap();
+        pasvlint(&["check", "--isolated", "--fix", root]);
+        if !safe {
+            assert_eq!(
+                std::fs::read_to_string(&path).unwrap(),
+                before,
+                "{case}: unsafe"
+            );
+            pasvlint(&["check", "--isolated", "--fix", "--unsafe-fixes", root]);
+        }
+        assert_eq!(
+            std::fs::read_to_string(&path).unwrap(),
+            before.replacen(from, to, 1),
+            "{case}"
+        );
+        assert!(!concise(dir.path()).contains(rule), "{case}");
+    }
+
+    let apphost = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/formats/iis/applicationHost.config"),
+    )
+    .unwrap();
+    let reversed = {
+        let low = apphost.find("lowDataChannelPort=\"50000\"").expect("low");
+        let high = apphost.find("highDataChannelPort=\"50399\"").expect("high");
+        assert!(low < high);
+        apphost
+            .replace(
+                "lowDataChannelPort=\"50000\"",
+                "lowDataChannelPort=\"50399\"",
+            )
+            .replace(
+                "highDataChannelPort=\"50399\"",
+                "highDataChannelPort=\"50000\"",
+            )
+    };
+    assert_ne!(reversed, apphost);
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir
+        .path()
+        .join("Windows/System32/inetsrv/config/applicationHost.config");
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    std::fs::write(&path, &reversed).unwrap();
+    assert!(concise(dir.path()).contains(rule));
+    let root = dir.path().to_str().unwrap();
+    pasvlint(&["check", "--isolated", "--fix", root]);
+    assert_eq!(std::fs::read_to_string(&path).unwrap(), reversed, "unsafe");
+    pasvlint(&["check", "--isolated", "--fix", "--unsafe-fixes", root]);
+    assert_eq!(std::fs::read_to_string(&path).unwrap(), apphost);
+    assert!(!concise(dir.path()).contains(rule));
+
+    let case = format!("fixtures/rules/{rule}/bad-adsutil-reversed");
+    let dir = copy_tree(&case);
+    pasvlint(&[
+        "check",
+        "--isolated",
+        "--fix",
+        "--unsafe-fixes",
+        dir.path().to_str().unwrap(),
+    ]);
+    let from = Path::new(env!("CARGO_MANIFEST_DIR")).join(&case);
+    assert_eq!(differing(&from, dir.path()), Vec::<String>::new());
+}
+
+/// Quotes around `pasv_address`'s IPv4 address are dropped by `--fix`; a host
+/// name (whose fix depends on where vsftpd runs) and a short form (`203.0.113`,
+/// which inet_aton reads as another address) are left to the author.
+#[test]
+fn a_quoted_pasv_address_is_unquoted_and_nothing_else() {
+    let rule = "vsftpd-pasv-address-unusable";
+    let dir = copy_tree(&format!("fixtures/rules/{rule}/bad-quoted"));
+    let path = dir.path().join("etc/vsftpd.conf");
+    let before = std::fs::read_to_string(&path).unwrap();
+    pasvlint(&["check", "--isolated", "--fix", dir.path().to_str().unwrap()]);
+    assert_eq!(
+        std::fs::read_to_string(&path).unwrap(),
+        before.replacen("\"203.0.113.10\"", "203.0.113.10", 1)
+    );
+    assert!(!concise(dir.path()).contains(rule));
+    for case in ["bad-hostname", "bad-short-form"] {
+        let dir = copy_tree(&format!("fixtures/rules/{rule}/{case}"));
+        let root = dir.path().to_str().unwrap();
+        pasvlint(&[
+            "check",
+            "--isolated",
+            "--fix",
+            "--unsafe-fixes",
+            "--select",
+            rule,
+            root,
+        ]);
+        let from =
+            Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("fixtures/rules/{rule}/{case}"));
+        assert_eq!(differing(&from, dir.path()), Vec::<String>::new(), "{case}");
+    }
+}
+
+/// FileZilla Server swaps a min above its max itself: `--fix` writes the two
+/// bounds the way it reads them (the same ports handed out), in both settings
+/// formats; the other cases of the rule (a bound missing, custom ports off)
+/// get no fix.
+#[test]
+fn reversed_filezilla_bounds_are_written_as_filezilla_reads_them() {
+    let rule = "filezilla-passive-range-invalid";
+    for (case, file, from, to) in [
+        (
+            "bad-reversed-legacy",
+            "FileZilla Server/FileZilla Server.xml",
+            "min port\" type=\"numeric\">50100<",
+            "min port\" type=\"numeric\">50000<",
+        ),
+        (
+            "bad-reversed-modern",
+            "ProgramData/filezilla-server/settings.xml",
+            "<min>50100</min>",
+            "<min>50000</min>",
+        ),
+    ] {
+        let dir = copy_tree(&format!("fixtures/rules/{rule}/{case}"));
+        let path = dir.path().join(file);
+        let before = std::fs::read_to_string(&path).unwrap();
+        let facts = |dir: &Path| {
+            let out = pasvlint(&["facts", "--format", "json", dir.to_str().unwrap()]);
+            let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+            json["hosts"][0]["ftp"][0]["passive_ports"].clone()
+        };
+        let ports = facts(dir.path());
+        pasvlint(&["check", "--isolated", "--fix", dir.path().to_str().unwrap()]);
+        let after = std::fs::read_to_string(&path).unwrap();
+        let max_from = from.replace("min", "max").replace("50100", "50000");
+        let max_to = to.replace("min", "max").replace("50000", "50100");
+        assert_eq!(
+            after,
+            before.replacen(from, to, 1).replacen(&max_from, &max_to, 1),
+            "{case}"
+        );
+        assert_eq!(
+            facts(dir.path()),
+            ports,
+            "{case}: the same ports handed out"
+        );
+        assert!(!concise(dir.path()).contains(rule), "{case}");
+    }
+    for case in ["bad-max-missing-modern", "bad-custom-ports-off"] {
+        let dir = copy_tree(&format!("fixtures/rules/{rule}/{case}"));
+        let root = dir.path().to_str().unwrap();
+        pasvlint(&[
+            "check",
+            "--isolated",
+            "--fix",
+            "--unsafe-fixes",
+            "--select",
+            rule,
+            root,
+        ]);
+        let from =
+            Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("fixtures/rules/{rule}/{case}"));
+        assert_eq!(differing(&from, dir.path()), Vec::<String>::new(), "{case}");
+    }
+}

@@ -619,3 +619,191 @@ fn session_affinity_is_added_to_the_service() {
     assert_gone(dir.path(), "kube-session-affinity-missing");
     kubectl_decodes(&path, "session_affinity_is_added_to_the_service");
 }
+
+/// A GCP network, a firewall with `allow` block `allow`, and an instance on it.
+fn gcp_tf(allow: &str) -> String {
+    format!(
+        "resource \"google_compute_network\" \"ftp\" {{\n  name = \"ftp-net\"\n}}\n\nresource \"google_compute_firewall\" \"ftp\" {{\n  name    = \"ftp\"\n  network = google_compute_network.ftp.name\n\n  allow {{\n{allow}  }}\n\n  source_ranges = [\"0.0.0.0/0\"]\n}}\n\nresource \"google_compute_instance\" \"ftp\" {{\n  name         = \"ftp\"\n  machine_type = \"e2-small\"\n  zone         = \"europe-west1-b\"\n\n  network_interface {{\n    network = google_compute_network.ftp.name\n  }}\n}}\n"
+    )
+}
+
+/// The real `terraform fmt -check` parses the file and finds its layout canonical.
+fn terraform_formats(file: &Path, test: &str) {
+    let on_path = std::env::var_os("PATH")
+        .is_some_and(|p| std::env::split_paths(&p).any(|d| d.join("terraform").is_file()));
+    if !on_path {
+        assert!(
+            !support::requirements::in_ci(),
+            "{test}: terraform is not on PATH (CI=true, so this is a failure)"
+        );
+        eprintln!("skipping {test}'s terraform check: terraform is not on PATH");
+        return;
+    }
+    let out = Command::new("terraform")
+        .env("TF_CLI_CONFIG_FILE", "/dev/null")
+        .env("CHECKPOINT_DISABLE", "1")
+        .args(["fmt", "-check", "-no-color"])
+        .arg(file)
+        .output()
+        .expect("terraform runs");
+    assert!(
+        out.status.success(),
+        "{test}: terraform fmt -check: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// A GCP firewall's `ports` list, rewritten as a list of strings on its line; the
+/// file stays as `terraform fmt` writes it.
+#[test]
+fn a_gcp_ports_list_is_widened() {
+    let allow = "    protocol = \"tcp\"\n    ports    = [\"21\", \"40000-40050\"]\n";
+    let tf = gcp_tf(allow);
+    let dir = tree(&[("main.tf", &tf), ("vsftpd.conf", VSFTPD_40000)]);
+    let after = fix(dir.path(), "passive-ports-blocked", "main.tf");
+    assert_eq!(after, tf.replace("\"40000-40050\"]", "\"40000-40100\"]"));
+    assert_gone(dir.path(), "passive-ports-blocked");
+    terraform_formats(&dir.path().join("main.tf"), "a_gcp_ports_list_is_widened");
+}
+
+/// A list written one element a line keeps that layout, and the blocked ports
+/// join the element they continue.
+#[test]
+fn a_gcp_ports_list_one_a_line_keeps_its_layout() {
+    let allow = "    protocol = \"tcp\"\n    ports = [\n      \"21\",\n      \"40000-40020\",\n      \"40021-40050\",\n    ]\n";
+    let tf = gcp_tf(allow);
+    let dir = tree(&[("main.tf", &tf), ("vsftpd.conf", VSFTPD_40000)]);
+    let after = fix(dir.path(), "passive-ports-blocked", "main.tf");
+    assert_eq!(
+        after,
+        tf.replace(
+            "\"40000-40020\",\n      \"40021-40050\",",
+            "\"40000-40100\","
+        )
+    );
+    assert_gone(dir.path(), "passive-ports-blocked");
+    terraform_formats(
+        &dir.path().join("main.tf"),
+        "a_gcp_ports_list_one_a_line_keeps_its_layout",
+    );
+}
+
+/// A GCP rule opening more than the server uses is narrowed to its range.
+#[test]
+fn a_gcp_ports_list_opening_unused_ports_is_narrowed() {
+    let allow = "    protocol = \"tcp\"\n    ports    = [\"21\", \"40000-40300\"]\n";
+    let tf = gcp_tf(allow);
+    let dir = tree(&[("main.tf", &tf), ("vsftpd.conf", VSFTPD_40000)]);
+    let after = fix(dir.path(), "firewall-opens-unused-ports", "main.tf");
+    assert_eq!(after, tf.replace("\"40000-40300\"", "\"40000-40100\""));
+    assert_gone(dir.path(), "firewall-opens-unused-ports");
+}
+
+/// No fix where the list is not plain literals (a variable's element, a comment
+/// between elements that the rewrite would drop).
+#[test]
+fn a_gcp_ports_list_with_a_variable_or_a_comment_gets_no_fix() {
+    let variable = format!(
+        "variable \"passive\" {{\n  default = \"40000-40050\"\n}}\n\n{}",
+        gcp_tf("    protocol = \"tcp\"\n    ports    = [\"21\", var.passive]\n")
+    );
+    let comment = gcp_tf(
+        "    protocol = \"tcp\"\n    ports = [\n      \"21\", # control\n      \"40000-40050\",\n    ]\n",
+    );
+    for tf in [variable, comment] {
+        let dir = tree(&[("main.tf", &tf), ("vsftpd.conf", VSFTPD_40000)]);
+        assert!(
+            concise(dir.path()).contains("passive-ports-blocked"),
+            "{tf}"
+        );
+        assert_eq!(fix(dir.path(), "passive-ports-blocked", "main.tf"), tf);
+    }
+}
+
+/// Port 20 that nothing needs is dropped from the accept rule's multiport list
+/// (unsafe), the rest of the dump as it was, and iptables-restore loads it.
+#[test]
+fn an_unused_port_20_is_dropped_from_the_rule() {
+    let dump = "*filter\n:INPUT ACCEPT [0:0]\n:FORWARD ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\n-A INPUT -p tcp -m multiport --dports 21,20 -j ACCEPT\n-A INPUT -p tcp -j REJECT --reject-with tcp-reset\nCOMMIT\n";
+    let conf = "listen=YES\nport_enable=NO\npasv_enable=NO\n";
+    let dir = tree(&[("etc/vsftpd.conf", conf), ("etc/iptables/rules.v4", dump)]);
+    assert!(concise(dir.path()).contains("active-port-20-unused"));
+    let root = dir.path().to_str().unwrap();
+    let rules = dir.path().join("etc/iptables/rules.v4");
+    pasvlint(&["check", "--isolated", "--fix", root]);
+    assert_eq!(std::fs::read_to_string(&rules).unwrap(), dump, "unsafe");
+    pasvlint(&["check", "--isolated", "--fix", "--unsafe-fixes", root]);
+    let after = std::fs::read_to_string(&rules).unwrap();
+    only_value_changed(dump, &after, "--dports ", "21,20", "21");
+    assert_gone(dir.path(), "active-port-20-unused");
+    if !ready(
+        "an_unused_port_20_is_dropped_from_the_rule",
+        &[],
+        &["iptables-restore", "ip"],
+    ) {
+        return;
+    }
+    netns("fwport20")
+        .load_iptables(&rules)
+        .expect("the fixed dump loads");
+}
+
+/// A rule that opens port 20 alone is left for a person to delete.
+#[test]
+fn a_rule_opening_only_port_20_gets_no_fix() {
+    let dump = "*filter\n:INPUT DROP [0:0]\n:FORWARD DROP [0:0]\n:OUTPUT ACCEPT [0:0]\n-A INPUT -p tcp --dport 21 -j ACCEPT\n-A INPUT -p tcp --dport 20 -j ACCEPT\nCOMMIT\n";
+    let conf = "listen=YES\nport_enable=NO\npasv_enable=NO\n";
+    let dir = tree(&[("etc/vsftpd.conf", conf), ("etc/iptables/rules.v4", dump)]);
+    assert!(concise(dir.path()).contains("active-port-20-unused"));
+    pasvlint(&[
+        "check",
+        "--isolated",
+        "--fix",
+        "--unsafe-fixes",
+        dir.path().to_str().unwrap(),
+    ]);
+    let rules = dir.path().join("etc/iptables/rules.v4");
+    assert_eq!(std::fs::read_to_string(rules).unwrap(), dump);
+}
+
+/// A CRLF iptables dump, which iptables-restore refuses, converted to LF by the
+/// safe fix: every byte but the carriage returns kept, and the real
+/// iptables-restore loads it. A dump whose error is of another kind (a port
+/// typo) gets no fix.
+#[test]
+fn a_crlf_iptables_dump_is_converted_to_lf() {
+    let dump = "*filter\r\n:INPUT DROP [0:0]\r\n:FORWARD DROP [0:0]\r\n:OUTPUT ACCEPT [0:0]\r\n-A INPUT -p tcp -m tcp --dport 21 -j ACCEPT\r\n-A INPUT -p tcp -m tcp --dport 40000:40100 -j ACCEPT\r\nCOMMIT\r\n";
+    let dir = tree(&[("etc/iptables/rules.v4", dump)]);
+    let rules = dir.path().join("etc/iptables/rules.v4");
+    assert!(concise(dir.path()).contains("iptables-syntax-error"));
+    pasvlint(&["check", "--isolated", "--fix", dir.path().to_str().unwrap()]);
+    assert_eq!(
+        std::fs::read_to_string(&rules).unwrap(),
+        dump.replace("\r\n", "\n")
+    );
+    assert_gone(dir.path(), "iptables-syntax-error");
+
+    let typo = "*filter\n:INPUT DROP [0:0]\n-A INPUT -p tcp --dport 4000O -j ACCEPT\nCOMMIT\n";
+    let other = tree(&[("etc/iptables/rules.v4", typo)]);
+    assert!(concise(other.path()).contains("iptables-syntax-error"));
+    pasvlint(&[
+        "check",
+        "--isolated",
+        "--fix",
+        "--unsafe-fixes",
+        other.path().to_str().unwrap(),
+    ]);
+    let left = std::fs::read_to_string(other.path().join("etc/iptables/rules.v4")).unwrap();
+    assert_eq!(left, typo);
+
+    if !ready(
+        "a_crlf_iptables_dump_is_converted_to_lf",
+        &[],
+        &["iptables-restore", "ip"],
+    ) {
+        return;
+    }
+    netns("fwcrlf")
+        .load_iptables(&rules)
+        .expect("the fixed dump loads");
+}

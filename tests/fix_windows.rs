@@ -4,7 +4,7 @@
 //! the fixed files: `reg import` stores the range as REG_SZ, `cmd` runs the loop.
 //!
 //! The Wine test skips with a printed reason when `wine` is missing, unless `CI=true`.
-//! One WINEPREFIX under target/ serves the run.
+//! Each Wine test has its own WINEPREFIX under target/.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -228,7 +228,8 @@ struct Wine {
 
 impl Wine {
     /// `None` (skip, said why) when wine is missing outside CI; a failure in CI.
-    fn find() -> Option<Wine> {
+    /// Each test has its own prefix (`name`): tests run side by side.
+    fn find(name: &str) -> Option<Wine> {
         let path = std::env::var_os("PATH")?;
         let exe = std::env::split_paths(&path)
             .map(|d| d.join("wine"))
@@ -241,7 +242,8 @@ impl Wine {
             eprintln!("skipping the Wine checks: `wine` is not on PATH (apt-get install wine64)");
             return None;
         };
-        let prefix = Path::new(env!("CARGO_TARGET_TMPDIR")).join("wine-fix-windows");
+        let prefix =
+            Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("wine-fix-windows-{name}"));
         let _ = std::fs::remove_dir_all(&prefix);
         std::fs::create_dir_all(&prefix).unwrap();
         Some(Wine { exe, prefix })
@@ -291,7 +293,7 @@ fn imported(wine: &Wine, reg: &Path) -> String {
 
 #[test]
 fn wine_reads_the_fixed_files() {
-    let Some(wine) = Wine::find() else {
+    let Some(wine) = Wine::find("files") else {
         return;
     };
     let (dir, reg) = copied(REG_CASE, REG_FILE);
@@ -392,4 +394,167 @@ fn a_script_range_from_a_variable_is_not_rewritten() {
     fix(dir.path(), true);
     let after = std::fs::read_to_string(&path).unwrap();
     assert!(after.contains("-value $high\n"), "{after}");
+}
+
+// --- FirewallRules in a .reg export ---------------------------------------------
+
+/// An IIS 7+ range from a variable: the server side gets no fix, so the first fix
+/// `--unsafe-fixes` applies is the firewall's.
+const IIS_RANGE_FROM_VARIABLE: &str = "$high = 5100\nSet-WebConfigurationProperty -pspath 'MACHINE/WEBROOT/APPHOST' -filter \"system.ftpServer/firewallSupport\" -name \"lowDataChannelPort\" -value 5000\nSet-WebConfigurationProperty -pspath 'MACHINE/WEBROOT/APPHOST' -filter \"system.ftpServer/firewallSupport\" -name \"highDataChannelPort\" -value $high\n";
+
+const RULES_KEY: &str = "HKEY_LOCAL_MACHINE\\SYSTEM\\CurrentControlSet\\Services\\SharedAccess\\Parameters\\FirewallPolicy\\FirewallRules";
+
+/// A regedit export (UTF-16LE, BOM, CRLF) of the FirewallRules key holding `rules`
+/// (`name`, rule string), beside the IIS script.
+fn rules_export(rules: &[(&str, &str)]) -> (tempfile::TempDir, PathBuf, String) {
+    let mut text = format!("Windows Registry Editor Version 5.00\r\n\r\n[{RULES_KEY}]\r\n");
+    for (name, rule) in rules {
+        text.push_str(&format!("\"{name}\"=\"{rule}\"\r\n"));
+    }
+    text.push_str("\r\n");
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("Setup-Ftp.ps1"), IIS_RANGE_FROM_VARIABLE).unwrap();
+    let reg = dir.path().join("exports/firewall.reg");
+    std::fs::create_dir_all(reg.parent().unwrap()).unwrap();
+    std::fs::write(&reg, utf16le_with_bom(&text)).unwrap();
+    (dir, reg, text)
+}
+
+const FTP_RULE: &str =
+    "v2.10|Action=Allow|Active=TRUE|Dir=In|Protocol=6|LPort=21|Name=FTP Server (FTP Traffic-In)|";
+const PASSIVE_RULE: &str = "v2.30|Action=Allow|Active=TRUE|Dir=In|Protocol=6|LPort2_10=5000-5050|App=%SystemRoot%\\\\system32\\\\svchost.exe|Svc=ftpsvc|Name=FTP Passive|";
+
+/// The rule string's range is widened in place (`LPort2_10=5000-5100`), the file
+/// UTF-16LE with its BOM and CRLF, every other byte as it was.
+#[test]
+fn a_reg_firewall_rule_is_widened_byte_for_byte_in_utf16() {
+    let (dir, reg, text) = rules_export(&[("FTP-In", FTP_RULE), ("FTP-Passive-In", PASSIVE_RULE)]);
+    assert!(concise(dir.path()).contains("[passive-ports-blocked]"));
+    let before = std::fs::read(&reg).unwrap();
+    fix(dir.path(), false);
+    assert_eq!(
+        std::fs::read(&reg).unwrap(),
+        before,
+        "unsafe: not applied by --fix"
+    );
+    assert_fixed(&fix(dir.path(), true), 1);
+    let expected = spliced(&text, "LPort2_10=5000-5050|", "LPort2_10=5000-5100|");
+    assert_eq!(std::fs::read(&reg).unwrap(), utf16le_with_bom(&expected));
+    let left = concise(dir.path());
+    assert!(!left.contains("passive-ports-blocked"), "{left}");
+    assert!(!left.contains("windows-firewall-rule-malformed"), "{left}");
+}
+
+/// One rule for the control port and the range: its side-by-side port fields
+/// are rewritten as Windows writes them, single ports as `LPort=`, each range
+/// as `LPort2_10=`.
+#[test]
+fn reg_port_fields_side_by_side_are_rewritten_together() {
+    let rule = "v2.30|Action=Allow|Active=TRUE|Dir=In|Protocol=6|LPort=21|LPort=5000|LPort2_10=5001-5050|Name=FTP|";
+    let (dir, reg, text) = rules_export(&[("FTP", rule)]);
+    assert_fixed(&fix(dir.path(), true), 1);
+    let expected = spliced(
+        &text,
+        "LPort=21|LPort=5000|LPort2_10=5001-5050|",
+        "LPort=21|LPort2_10=5000-5100|",
+    );
+    assert_eq!(utf16le_text(&std::fs::read(&reg).unwrap()), expected);
+    assert!(!concise(dir.path()).contains("passive-ports-blocked"));
+}
+
+/// No fix where the edit is not one clear rewrite: port fields split by another
+/// field, a rule of version 2.0 (no `LPort2_10`, so no range), a rule string
+/// written as hex bytes.
+#[test]
+fn reg_rules_a_fix_cannot_rewrite_cleanly_are_left_alone() {
+    let split =
+        "v2.30|Action=Allow|Active=TRUE|Dir=In|Protocol=6|LPort=21|Name=FTP|LPort2_10=5000-5050|";
+    let old = "v2.0|Action=Allow|Active=TRUE|Dir=In|Protocol=6|LPort=21|LPort=5000|Name=FTP|";
+    for rule in [split, old] {
+        let (dir, reg, _) = rules_export(&[("FTP", rule)]);
+        let before = std::fs::read(&reg).unwrap();
+        assert!(
+            concise(dir.path()).contains("[passive-ports-blocked]"),
+            "{rule}"
+        );
+        fix(dir.path(), true);
+        assert_eq!(std::fs::read(&reg).unwrap(), before, "{rule}");
+    }
+}
+
+/// The other direction: a rule opening more than IIS hands out is narrowed
+/// to the range (`firewall-opens-unused-ports`, whose first fix is the firewall's).
+#[test]
+fn a_reg_firewall_rule_opening_unused_ports_is_narrowed() {
+    let wide = PASSIVE_RULE.replace("5000-5050", "5000-5300");
+    let (dir, reg, text) = rules_export(&[("FTP-In", FTP_RULE), ("FTP-Passive-In", &wide)]);
+    assert!(concise(dir.path()).contains("[firewall-opens-unused-ports]"));
+    fix(dir.path(), true);
+    let expected = spliced(&text, "LPort2_10=5000-5300|", "LPort2_10=5000-5100|");
+    assert_eq!(std::fs::read(&reg).unwrap(), utf16le_with_bom(&expected));
+    assert!(!concise(dir.path()).contains("firewall-opens-unused-ports"));
+}
+
+/// The data `reg query` shows for a FirewallRules value after importing `reg`.
+fn imported_rule(wine: &Wine, reg: &Path, name: &str) -> String {
+    let dir = reg.parent().unwrap();
+    wine.run(&["reg", "import", &win_path(reg)], dir);
+    let key = RULES_KEY.replace("HKEY_LOCAL_MACHINE", "HKLM");
+    let shown = wine.run(&["reg", "query", &key, "/v", name], dir);
+    shown
+        .lines()
+        .find_map(|l| {
+            l.split_once("REG_SZ")
+                .map(|(_, data)| data.trim().to_owned())
+        })
+        .unwrap_or_default()
+}
+
+/// Wine's `reg import` reads the fixed UTF-16 export and stores the rewritten
+/// rule string as REG_SZ.
+#[test]
+fn wine_imports_the_widened_firewall_rule() {
+    let Some(wine) = Wine::find("rules") else {
+        return;
+    };
+    let (dir, reg, _) = rules_export(&[("FTP-In", FTP_RULE), ("FTP-Passive-In", PASSIVE_RULE)]);
+    let stored = |wine: &Wine| imported_rule(wine, &reg, "FTP-Passive-In");
+    let unescaped = PASSIVE_RULE.replace("\\\\", "\\");
+    assert_eq!(stored(&wine), unescaped, "before the fix");
+    fix(dir.path(), true);
+    assert_eq!(stored(&wine), unescaped.replace("5000-5050", "5000-5100"));
+}
+
+/// A rule string writing its range as `LPort=5000-5050`, which the firewall
+/// service refuses: the key becomes `LPort2_10` by the safe fix, UTF-16 kept,
+/// and with the rule loaded the range it opens reaches IIS.
+#[test]
+fn an_lport_range_is_renamed_lport2_10_in_utf16() {
+    let case = "windows-firewall-rule-malformed/bad-lport-range-in-registry";
+    let (dir, reg) = copied(case, "exports/firewall.reg");
+    let text = utf16le_text(&std::fs::read(&reg).unwrap());
+    assert_fixed(&fix(dir.path(), false), 1);
+    let expected = spliced(&text, "|LPort=5000-5050|", "|LPort2_10=5000-5050|");
+    assert_eq!(std::fs::read(&reg).unwrap(), utf16le_with_bom(&expected));
+    let left = concise(dir.path());
+    assert!(!left.contains("windows-firewall-rule-malformed"), "{left}");
+    assert!(!left.contains("passive-ports-blocked"), "{left}");
+}
+
+/// Not offered where renaming would not make a rule that loads: a rule older
+/// than v2.10 (no `LPort2_10`), or one with a second problem.
+#[test]
+fn an_lport_range_the_rename_cannot_mend_gets_no_fix() {
+    let old = "v2.0|Action=Allow|Active=TRUE|Dir=In|Protocol=6|LPort=5000-5050|Name=FTP Passive|";
+    let no_dir = "v2.10|Action=Allow|Active=TRUE|Protocol=6|LPort=5000-5050|Name=FTP Passive|";
+    for rule in [old, no_dir] {
+        let (dir, reg, _) = rules_export(&[("FTP-In", FTP_RULE), ("FTP-Passive-In", rule)]);
+        assert!(
+            concise(dir.path()).contains("windows-firewall-rule-malformed"),
+            "{rule}"
+        );
+        let before = std::fs::read(&reg).unwrap();
+        fix(dir.path(), true);
+        assert_eq!(std::fs::read(&reg).unwrap(), before, "{rule}");
+    }
 }

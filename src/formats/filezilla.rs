@@ -39,6 +39,9 @@ pub struct Finding {
     pub message: String,
     pub help: String,
     pub related: Option<(Span, &'static str)>,
+    /// The min and max values FileZilla Server swaps itself, for a fix that
+    /// writes them as it reads them.
+    pub swapped: Option<[Span; 2]>,
 }
 
 #[derive(Debug)]
@@ -295,6 +298,7 @@ mod legacy {
                     "write <Item name=\"{name}\" type=\"numeric\">…</Item> with digits only"
                 ),
                 related: None,
+                swapped: None,
             });
         }
     }
@@ -314,6 +318,7 @@ mod legacy {
                     ),
                     help: "set <Item name=\"Use custom PASV ports\" type=\"numeric\">1</Item>".to_owned(),
                     related: custom.map(|(_, s)| (s, "custom ports off")),
+                    swapped: None,
                 });
             }
             return enabled(lo, hi, false, Vec::new());
@@ -345,11 +350,16 @@ mod legacy {
             None
         };
         if let (Some(message), Some(span)) = (problem, anchor) {
+            let swapped = match (min, max) {
+                (Some(lo), Some(hi)) if min_value > max_value => Some([lo.1, hi.1]),
+                _ => None,
+            };
             findings.push(Finding {
                 span,
                 message,
                 help: "write both bounds as numeric items from 1024 to 65535, min ≤ max (e.g. 50000 and 50100), with `Use custom PASV ports` 1, and open exactly that band".to_owned(),
                 related: None,
+                swapped,
             });
         }
         enabled(first, last, true, spans)
@@ -503,6 +513,10 @@ mod modern {
             None
         };
         if let Some((span, message)) = problem {
+            let swapped = match (min, max) {
+                (Some(lo), Some(hi)) if a > b => Some([lo.1, hi.1]),
+                _ => None,
+            };
             findings.push(Finding {
                 span,
                 message,
@@ -510,6 +524,7 @@ mod modern {
                     "write both <min> and <max>, min ≤ max (e.g. <min>50000</min><max>50100</max>)"
                         .to_owned(),
                 related: None,
+                swapped,
             });
         }
         let spans = [min, max]

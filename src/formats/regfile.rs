@@ -984,7 +984,8 @@ fn stored_bytes(data: &RegData, unicode: bool) -> Option<(u32, Vec<u8>)> {
 pub fn facts(file: &RegFile, source: &SourceFile) -> FileFacts {
     FileFacts {
         ftp: iis_server(file, source).into_iter().collect(),
-        firewall: firewall(file).map(|w| w.to_firewall(source.id)),
+        firewall: firewall(file)
+            .map(|w| w.firewall_with_texts(source.id, &rule_port_texts(file, source))),
         firewall_v6: None,
         ..FileFacts::default()
     }
@@ -1072,7 +1073,7 @@ pub fn passive_range_problems(file: &RegFile) -> Vec<(Span, String)> {
 pub fn findings(file: &RegFile, text: &str) -> Vec<Finding> {
     let mut out = file.findings.clone();
     out.extend(passive_port_range_placement(file, text));
-    out.extend(firewall_findings(file));
+    out.extend(firewall_findings(file, text));
     out
 }
 
@@ -1240,22 +1241,73 @@ fn profile_switch(v: &RegValue, profile: Profile) -> Option<Change> {
     }
 }
 
-fn firewall_findings(file: &RegFile) -> Vec<Finding> {
+fn firewall_findings(file: &RegFile, text: &str) -> Vec<Finding> {
     final_values(file)
         .into_iter()
         .filter_map(|(norm, v)| {
+            let rules = is_firewall_rules(&norm);
             let result = if let Some(profile) = open_ports_profile(&norm) {
                 open_port_rule(file, v, profile).err()
-            } else if is_firewall_rules(&norm) {
+            } else if rules {
                 firewall_rule(file, v).err()
             } else {
                 None
             };
             result.map(|(message, help)| {
-                Finding::new(RULE_FW_MALFORMED, v.data_span, message, "malformed rule").help(help)
+                let finding =
+                    Finding::new(RULE_FW_MALFORMED, v.data_span, message, "malformed rule")
+                        .help(help);
+                match rules.then(|| range_field_fix(file, v, text)).flatten() {
+                    Some(edits) => finding.fix("write each range as LPort2_10=", edits),
+                    None => finding,
+                }
             })
         })
         .collect()
+}
+
+/// A rule string that writes a range as `LPort=5000-5050`, which the firewall
+/// service refuses, with each such key renamed `LPort2_10` (where the ranges
+/// go since version 2.10): offered for a plainly quoted rule of v2.10 or later
+/// that then reads without a problem.
+fn range_field_fix(file: &RegFile, v: &RegValue, text: &str) -> Option<Vec<(Span, String)>> {
+    let RegData::String(data) = &v.data else {
+        return None;
+    };
+    let quoted = text.get(v.data_span.range())?;
+    let inner = quoted.strip_prefix('"')?.strip_suffix('"')?;
+    if !version_at_least(inner.split('|').next()?, (2, 10)) {
+        return None;
+    }
+    let base = v.data_span.range().start + 1;
+    let mut edits = Vec::new();
+    let mut at = 0;
+    for field in inner.split('|') {
+        if let Some(("LPort", value)) = field.split_once('=') {
+            if value.contains('-') && parse_port_list(value).is_ok() {
+                edits.push((
+                    Span::new(v.data_span.file, base + at, base + at + "LPort".len()),
+                    "LPort2_10".to_owned(),
+                ));
+            }
+        }
+        at += field.len() + 1;
+    }
+    if edits.is_empty() {
+        return None;
+    }
+    let fixed: Vec<String> = data
+        .split('|')
+        .map(|f| match f.split_once('=') {
+            Some(("LPort", value)) if value.contains('-') => format!("LPort2_10={value}"),
+            _ => f.to_owned(),
+        })
+        .collect();
+    let fixed = RegValue {
+        data: RegData::String(fixed.join("|")),
+        ..v.clone()
+    };
+    firewall_rule(file, &fixed).is_ok().then_some(edits)
 }
 
 type RuleError = (String, String);
@@ -1456,6 +1508,74 @@ fn firewall_rule(file: &RegFile, v: &RegValue) -> Result<WinRule, RuleError> {
     rule.applies_to_ftp = admits_ftp_service(app.as_deref(), svc.as_deref());
     rule.profiles = profiles.unwrap_or(ProfileSet::ALL);
     Ok(rule)
+}
+
+/// Where each `FirewallRules` string's port fields are written, for fixes: a
+/// quoted REG_SZ whose `LPort=`/`LPort2_10=` fields stand side by side and say
+/// exactly the ports the rule opens.
+fn rule_port_texts(file: &RegFile, source: &SourceFile) -> Vec<crate::facts::PortText> {
+    final_values(file)
+        .into_iter()
+        .filter(|(norm, _)| is_firewall_rules(norm))
+        .filter_map(|(_, v)| rule_port_text(file, source, v))
+        .collect()
+}
+
+fn rule_port_text(
+    file: &RegFile,
+    source: &SourceFile,
+    v: &RegValue,
+) -> Option<crate::facts::PortText> {
+    let RegData::String(_) = &v.data else {
+        return None;
+    };
+    let rule = firewall_rule(file, v).ok()?;
+    let LocalPorts::Set(ports) = &rule.local_ports else {
+        return None;
+    };
+    let quoted = source.text.get(v.data_span.range())?;
+    let inner = quoted.strip_prefix('"')?.strip_suffix('"')?;
+    let base = v.data_span.range().start + 1;
+    // (field index, start, end) of each port field, offsets into `inner`.
+    let mut fields = Vec::new();
+    let mut at = 0;
+    for (i, field) in inner.split('|').enumerate() {
+        if let Some(("LPort" | "LPort2_10", _)) = field.split_once('=') {
+            fields.push((i, at, at + field.len()));
+        }
+        at += field.len() + 1;
+    }
+    let (&(first, start, _), &(last, _, end)) = (fields.first()?, fields.last()?);
+    if last - first + 1 != fields.len() {
+        return None;
+    }
+    let mut written = PortSet::empty();
+    for &(_, s, e) in &fields {
+        let (key, value) = inner.get(s..e)?.split_once('=')?;
+        let set = match key {
+            "LPort" => PortSet::single(value.parse::<u16>().ok()?),
+            _ => parse_port_list(value).ok()?,
+        };
+        written = written.union(&set);
+    }
+    let version = inner.split('|').next()?;
+    (written == *ports).then_some(crate::facts::PortText {
+        rule: rule.span,
+        syntax: crate::facts::PortSyntax::RegRule {
+            ranges: version_at_least(version, (2, 10)),
+        },
+        value: Span::new(v.data_span.file, base + start, base + end),
+        second: None,
+    })
+}
+
+/// Whether a rule string's `v2.10` is at least `(major, minor)`.
+fn version_at_least(version: &str, least: (u32, u32)) -> bool {
+    version
+        .strip_prefix('v')
+        .and_then(|r| r.split_once('.'))
+        .and_then(|(a, b)| Some((a.parse::<u32>().ok()?, b.parse::<u32>().ok()?)))
+        .is_some_and(|v| v >= least)
 }
 
 /// A rule bound to a program admits only that program: it matters for FTP

@@ -417,16 +417,21 @@ impl WinFirewall {
     /// Inbound TCP as `source`'s firewall decides it, with where each advanced
     /// rule's port list is written exactly (`localport=5000-5100`), for fixes.
     pub fn firewall_of(&self, source: &crate::source::SourceFile) -> Firewall {
-        let mut fw = self.to_firewall(source.id);
-        let texts = self.port_texts(source);
-        crate::filter::eval::attach_port_texts(&mut fw, &texts);
+        self.firewall_with_texts(source.id, &self.port_texts(source))
+    }
+
+    /// Inbound TCP as `file`'s firewall decides it, with `texts` saying where
+    /// rules' port lists are written (a `.reg` export's rule strings).
+    pub fn firewall_with_texts(&self, file: FileId, texts: &[crate::facts::PortText]) -> Firewall {
+        let mut fw = self.to_firewall(file);
+        crate::filter::eval::attach_port_texts(&mut fw, texts);
         if let Some(profiles) = &mut fw.profiles {
             for p in [
                 &mut profiles.domain,
                 &mut profiles.private,
                 &mut profiles.public,
             ] {
-                crate::filter::eval::attach_port_texts(p, &texts);
+                crate::filter::eval::attach_port_texts(p, texts);
             }
         }
         fw

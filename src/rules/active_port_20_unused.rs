@@ -37,7 +37,10 @@ impl Rule for ActivePort20Unused {
                 .map(|s| unused_because(s, fw, span))
                 .collect();
             if let Some(reason) = reasons.and_then(|r| r.into_iter().next()) {
-                out.push(self.report(rule, span, first, &reason));
+                let d = self.report(rule, span, first, &reason);
+                // Unsafe: the firewall may guard another host that needs port 20.
+                let keep = rule.rule_ports.difference(&PortSet::single(PORT));
+                out.push(d.with_fixes(crate::firewall_fix::narrow(fw, rule, &keep)));
             }
         }
     }

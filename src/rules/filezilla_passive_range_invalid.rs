@@ -1,7 +1,8 @@
 //! `filezilla-passive-range-invalid`: see rules/filezilla-passive-range-invalid.toml.
 
 use super::Rule;
-use crate::diag::Diagnostic;
+use crate::diag::{Diagnostic, Fix};
+use crate::source::Span;
 use crate::formats::ParsedFile;
 use crate::formats::filezilla::settings_of;
 
@@ -22,7 +23,22 @@ impl Rule for FilezillaPassiveRangeInvalid {
             if let Some((span, label)) = f.related {
                 d = d.with_related(span, label);
             }
+            let text = |s: Span| file.source.text.get(s.range()).filter(|t| digits(t));
+            if let Some([min, max]) = f.swapped {
+                if let (Some(lo), Some(hi)) = (text(min), text(max)) {
+                    // Safe: FileZilla Server swaps them itself, so it hands out the same ports.
+                    d = d.with_fixes([Fix {
+                        title: format!("write the bounds as FileZilla Server reads them: {hi} and {lo}"),
+                        edits: vec![(min, hi.to_owned()), (max, lo.to_owned())],
+                        safe: true,
+                    }]);
+                }
+            }
             out.push(d);
         }
     }
+}
+
+fn digits(text: &str) -> bool {
+    !text.is_empty() && text.bytes().all(|b| b.is_ascii_digit())
 }

@@ -4,7 +4,7 @@
 //! Windows source (registry, adsutil, appcmd, PowerShell) reports it the same way.
 
 use super::Rule;
-use crate::diag::Diagnostic;
+use crate::diag::{Diagnostic, Fix};
 use crate::formats::ParsedFile;
 use crate::formats::iis::{self, IisVersion, RangeVerdict};
 use crate::formats::iis_apphost::{self, apphost_of};
@@ -29,16 +29,89 @@ impl Rule for IisPassiveRangeInvalid {
                 return;
             };
             let verdict = iis::iis6_passive_range(Some(&setting.value));
-            out.extend(invalid_range(IisVersion::Iis6, &verdict, &[setting.value_span]));
+            let spans = [setting.value_span];
+            out.extend(
+                invalid_range(IisVersion::Iis6, &verdict, &spans)
+                    .map(|d| d.with_fixes(one_value_fix(&file.source, setting.value_span))),
+            );
         }
         if let Some(doc) = apphost_of(file).filter(|d| d.xml.is_well_formed()) {
             let verdict = iis_apphost::passive_verdict(doc);
-            out.extend(invalid_range(IisVersion::Iis7, &verdict, &culprit_first(doc)));
+            out.extend(
+                invalid_range(IisVersion::Iis7, &verdict, &culprit_first(doc))
+                    .map(|d| d.with_fixes(swapped_attributes(doc))),
+            );
         }
         for (version, verdict, spans) in crate::formats::windows_passive_range_verdicts(file) {
-            out.extend(invalid_range(version, &verdict, &spans));
+            let fix = match (version, spans.as_slice()) {
+                (IisVersion::Iis6, [only]) => one_value_fix(&file.source, *only),
+                _ => None,
+            };
+            out.extend(invalid_range(version, &verdict, &spans).map(|d| d.with_fixes(fix)));
         }
     }
+}
+
+/// An IIS 6 `PassivePortRange` (MetaBase.xml, `.reg`, adsutil.vbs) that is one
+/// clear edit from a range IIS validates: `5001:5201` written `5001-5201` (safe:
+/// the range the value names, now read), or `5201-5001` swapped (unsafe: the
+/// service then starts and hands out that range). Both ends within 5001-65535.
+fn one_value_fix(source: &crate::source::SourceFile, span: Span) -> Option<Fix> {
+    let mut at = span.range();
+    let written = source.text.get(at.clone())?;
+    let inner = match written.strip_prefix('"').and_then(|w| w.strip_suffix('"')) {
+        Some(inner) => {
+            at = at.start + 1..at.end - 1;
+            inner
+        }
+        None => written,
+    };
+    let cut = inner.find(['-', ':'])?;
+    let (first, second) = (&inner[..cut], &inner[cut + 1..]);
+    let digits = |w: &str| !w.is_empty() && w.len() <= 5 && w.bytes().all(|b| b.is_ascii_digit());
+    if !digits(first) || !digits(second) {
+        return None;
+    }
+    let (a, b) = (first.parse::<u32>().ok()?, second.parse::<u32>().ok()?);
+    let (min, max) = IisVersion::Iis6.valid_band();
+    if a.min(b) < u32::from(min) || a.max(b) > u32::from(max) {
+        return None;
+    }
+    let value = Span::new(span.file, at.start, at.end);
+    match &inner[cut..=cut] {
+        ":" if a <= b => Some(Fix {
+            title: format!("write the range as {a}-{b}"),
+            edits: vec![(Span::new(span.file, at.start + cut, at.start + cut + 1), "-".to_owned())],
+            safe: true,
+        }),
+        "-" if a > b => Some(Fix {
+            title: format!("swap the ends: {b}-{a}"),
+            edits: vec![(value, format!("{b}-{a}"))],
+            safe: false,
+        }),
+        _ => None,
+    }
+}
+
+/// `lowDataChannelPort` above `highDataChannelPort`, both plain numbers within
+/// the band IIS 7+ validates: the two values swapped (unsafe, as above).
+fn swapped_attributes(doc: &iis_apphost::AppHost) -> Option<Fix> {
+    let channel = doc.data_channel.as_ref()?;
+    let (low, high) = (channel.low.as_ref()?, channel.high.as_ref()?);
+    let digits = |w: &str| !w.is_empty() && w.len() <= 5 && w.bytes().all(|b| b.is_ascii_digit());
+    if !digits(&low.value) || !digits(&high.value) {
+        return None;
+    }
+    let (l, h) = (low.value.parse::<u32>().ok()?, high.value.parse::<u32>().ok()?);
+    let (min, max) = IisVersion::Iis7.valid_band();
+    if l <= h || h < u32::from(min) || l > u32::from(max) {
+        return None;
+    }
+    Some(Fix {
+        title: format!("swap the ends: lowDataChannelPort={h} and highDataChannelPort={l}"),
+        edits: vec![(low.value_span, h.to_string()), (high.value_span, l.to_string())],
+        safe: false,
+    })
 }
 
 /// The low and high spans, the one that is not a number first.

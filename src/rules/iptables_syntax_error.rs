@@ -58,7 +58,11 @@ impl IptablesSyntaxError {
                 p.span,
                 "CRLF",
             )
-            .with_help("convert the file to LF line endings, e.g. `sed -i 's/\\r$//' FILE` or `dos2unix FILE`");
+            .with_help("convert the file to LF line endings, e.g. `sed -i 's/\\r$//' FILE` or `dos2unix FILE`")
+            .with_fix(
+                "convert the file to Unix (LF) line endings",
+                super::vsftpd_bad_boolean::crlf_edits(source),
+            );
         }
         let tool = p.message.trim_end_matches('.');
         let message = match (format, p.reported_at) {

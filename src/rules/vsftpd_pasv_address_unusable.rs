@@ -1,7 +1,8 @@
 //! `vsftpd-pasv-address-unusable`: see rules/vsftpd-pasv-address-unusable.toml.
 
 use super::Rule;
-use crate::diag::Diagnostic;
+use crate::diag::{Diagnostic, Fix};
+use crate::source::Span;
 use crate::formats::ParsedFile;
 use crate::formats::vsftpd::{Value, config_of, is_per_user_file, shown_short};
 use std::net::Ipv4Addr;
@@ -27,15 +28,22 @@ impl Rule for VsftpdPasvAddressUnusable {
         let resolved_at_startup = config.bool_value("pasv_addr_resolve").known() == Some(true);
         if !resolved_at_startup {
             if let Some((what, help)) = misread(address) {
-                out.push(
-                    Diagnostic::new(
-                        self.name(),
-                        format!("pasv_address={} {what}", shown_short(address)),
-                        span,
-                        "not usable in a PASV reply",
-                    )
-                    .with_help(help),
-                );
+                let d = Diagnostic::new(
+                    self.name(),
+                    format!("pasv_address={} {what}", shown_short(address)),
+                    span,
+                    "not usable in a PASV reply",
+                )
+                .with_help(help);
+                let written = setting.value.and_then(|v| file.source.text.get(v.range()));
+                let fix = match (setting.value, written == Some(address)) {
+                    // No fix for a host name: with pasv_addr_resolve=YES vsftpd
+                    // refuses to start where the name does not resolve ("500 OOPS:
+                    // cannot resolve host"), so which fix is right is not in the file.
+                    (Some(value), true) => unquoted_fix(value, address),
+                    _ => None,
+                };
+                out.push(d.with_fixes(fix));
             }
         }
         if let Value::Set(true, v6) = config.bool_value("listen_ipv6") {
@@ -53,6 +61,21 @@ impl Rule for VsftpdPasvAddressUnusable {
             );
         }
     }
+}
+
+/// `pasv_address="203.0.113.10"`: the quotes dropped (safe: the address the
+/// line names, now read as one).
+fn unquoted_fix(value: Span, address: &str) -> Option<Fix> {
+    let unquoted = address
+        .strip_prefix('"')
+        .and_then(|a| a.strip_suffix('"'))
+        .or_else(|| address.strip_prefix('\'').and_then(|a| a.strip_suffix('\'')))?;
+    let ip = inet_aton(unquoted)?;
+    (ip.to_string() == unquoted).then(|| Fix {
+        title: format!("drop the quotes: pasv_address={unquoted}"),
+        edits: vec![(value, unquoted.to_owned())],
+        safe: true,
+    })
 }
 
 /// Why `inet_aton` rejects the address or reads it as another one.

@@ -875,6 +875,67 @@ fn azure_range_text(body: &Body, rule: Span) -> Option<PortText> {
     })
 }
 
+/// `ports = ["21", "5000-5100"]` written as a list of literal port strings with
+/// nothing but commas and blanks between them: where a fix rewrites the list, laid
+/// out as it is (on one line, or one element a line at the first one's indent).
+fn gcp_ports_text(source: &SourceFile, a: &Attr) -> Option<PortText> {
+    let ExprKind::Array(items) = &a.value.kind else {
+        return None;
+    };
+    for item in items {
+        let ExprKind::Template(parts) = &item.kind else {
+            return None;
+        };
+        let [Part::Lit { text, .. }] = parts.as_slice() else {
+            return None;
+        };
+        let quoted = source.text.get(item.span.range())?;
+        let plain = quoted.strip_prefix('"')?.strip_suffix('"')? == text;
+        if !plain || text.trim() != text || text == "*" || port_range(text).is_none() {
+            return None;
+        }
+    }
+    let (first, last) = (items.first()?, items.last()?);
+    let between = |from: usize, to: usize| source.text.get(from..to);
+    let mut gaps = Vec::new();
+    for pair in items.windows(2) {
+        let gap = between(pair[0].span.range().end, pair[1].span.range().start)?;
+        let blank = gap.trim_matches([' ', '\t', '\r', '\n']);
+        if blank != "," {
+            return None;
+        }
+        gaps.push(gap);
+    }
+    // The opening bracket to the first element shows the layout of a one-element list.
+    let lead = between(a.value.span.range().start + 1, first.span.range().start)?;
+    let sample = gaps.first().copied().unwrap_or(lead);
+    let (indent, crlf) = match sample.rsplit_once('\n') {
+        None => (None, false),
+        Some((before, spaces)) => {
+            if !spaces.bytes().all(|b| b == b' ') || gaps.iter().any(|g| !g.ends_with(spaces)) {
+                return None;
+            }
+            (
+                Some(u16::try_from(spaces.len()).ok()?),
+                before.ends_with('\r'),
+            )
+        }
+    };
+    if indent.is_none() && gaps.iter().any(|g| g.contains('\n')) {
+        return None;
+    }
+    Some(PortText {
+        rule: a.span,
+        syntax: PortSyntax::HclList { indent, crlf },
+        value: Span::new(
+            first.span.file,
+            first.span.range().start,
+            last.span.range().end,
+        ),
+        second: None,
+    })
+}
+
 fn aws_vpc_rule(m: &Model, r: &Res) -> CloudRule {
     let body = &r.block.body;
     let (tcp, all) = aws_protocol(m, body, "ip_protocol");
@@ -1303,7 +1364,10 @@ fn gcp_filter(m: &Model, fws: &[Res], anchor: Res, tags: &Value, any_target: boo
                     v6: v6.clone(),
                     span: b.body.attr("ports").map_or(b.head, |a| a.span),
                     label: format!("{} {kind} rule", fw.address()),
-                    text: None,
+                    text: b
+                        .body
+                        .attr("ports")
+                        .and_then(|a| gcp_ports_text(fw.source, a)),
                 });
             }
         }
