@@ -66,12 +66,22 @@ struct Index<'a> {
     paths: Vec<PathBuf>,
     by_path: HashMap<PathBuf, usize>,
     by_id: HashMap<FileId, usize>,
+    /// The folders holding a `group_vars/` or `host_vars/` some part lies
+    /// under, sorted: found once, not per play.
+    inventories: Vec<PathBuf>,
 }
 
 impl<'a> Index<'a> {
     fn new(parts: &'a [ParsedFile]) -> Self {
         let paths: Vec<PathBuf> = parts.iter().map(|p| normalize(&p.source.path)).collect();
+        let mut inventories: Vec<PathBuf> = paths
+            .iter()
+            .filter_map(|p| inventory_of(p).map(Path::to_path_buf))
+            .collect();
+        inventories.sort();
+        inventories.dedup();
         Index {
+            inventories,
             parts,
             by_path: paths
                 .iter()
@@ -271,6 +281,17 @@ fn run_touched(run: &Run) -> BTreeSet<usize> {
 }
 
 /// The file a role's bundle stands on: its `tasks/main.yml`, else its first file.
+/// The folder whose `group_vars/` or `host_vars/` holds `path`, the nearest one.
+fn inventory_of(path: &Path) -> Option<&Path> {
+    let vars_dir = path.ancestors().find(|a| {
+        matches!(
+            a.file_name().and_then(|n| n.to_str()),
+            Some("group_vars" | "host_vars")
+        )
+    })?;
+    vars_dir.parent()
+}
+
 fn primary_of_role(index: &Index, role: &Path, touched: &BTreeSet<usize>) -> Option<usize> {
     for name in ["tasks/main.yml", "tasks/main.yaml", "tasks/main"] {
         if let Some(i) = index.find(&role.join(name)) {
@@ -455,25 +476,17 @@ impl<'a> Run<'a> {
         // An inventory's `group_vars/` (an inventory folder below the playbook's),
         // then the playbook's own, which wins.
         let play_dir = self.play_dir.clone();
-        let mut inventories: Vec<PathBuf> = self
+        let inventories: Vec<PathBuf> = self
             .index
-            .paths
+            .inventories
             .iter()
-            .filter_map(|p| {
-                let vars_dir = p.ancestors().find(|a| {
-                    matches!(
-                        a.file_name().and_then(|n| n.to_str()),
-                        Some("group_vars" | "host_vars")
-                    )
-                })?;
-                let inventory = vars_dir.parent()?;
-                let below = inventory.strip_prefix(&play_dir).ok()?;
-                (!below.as_os_str().is_empty() && below.components().count() <= 2)
-                    .then(|| inventory.to_path_buf())
+            .filter(|inventory| {
+                inventory.strip_prefix(&play_dir).is_ok_and(|below| {
+                    !below.as_os_str().is_empty() && below.components().count() <= 2
+                })
             })
+            .cloned()
             .collect();
-        inventories.sort();
-        inventories.dedup();
         let mut layer = Layer::new();
         let mut seen: HashMap<String, (PathBuf, String)> = HashMap::new();
         for inv in &inventories {
