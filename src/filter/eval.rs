@@ -1161,6 +1161,7 @@ impl<'r> Eval<'r> {
             return NatMap::identity();
         };
         let mut map = NatMap::identity();
+        let mut far = FarDnats::default();
         let mapped = |o: Outcomes| o.by.into_iter().filter(|(o, _)| *o >= NAT_BASE);
         let mapped_public: Vec<(u32, PortSet)> = mapped(summary.public).collect();
         let mapped_some: Vec<(u32, PortSet)> = mapped(summary.some).collect();
@@ -1168,7 +1169,7 @@ impl<'r> Eval<'r> {
             let Some(&(target, span)) = self.nat_actions.get((o - NAT_BASE) as usize) else {
                 continue;
             };
-            let to = self.nat_target(target, span);
+            let to = self.nat_target(target, span, &mut far);
             map.identity = map.identity.difference(&ports);
             if matches!(to, MapTo::Elsewhere) {
                 map.elsewhere.push((ports.clone(), span));
@@ -1182,14 +1183,15 @@ impl<'r> Eval<'r> {
             // Only ports the public keeps unmapped are "maybe" mapped.
             let ports = ports.intersection(&map.identity);
             if !ports.is_empty() {
-                let to = self.nat_target(target, span);
+                let to = self.nat_target(target, span, &mut far);
                 map.maybe.push((ports, to));
             }
         }
+        far.record(&mut self.uncertain);
         map
     }
 
-    fn nat_target(&mut self, target: Target, span: Span) -> MapTo {
+    fn nat_target(&mut self, target: Target, span: Span, far: &mut FarDnats) -> MapTo {
         match target {
             Target::Redirect(None) => MapTo::Same,
             Target::Redirect(Some((lo, hi))) => MapTo::Ports(lo, hi),
@@ -1197,26 +1199,79 @@ impl<'r> Eval<'r> {
                 ports.map_or(MapTo::Same, |(lo, hi)| MapTo::Ports(lo, hi))
             }
             Target::Dnat {
-                addr: Some(a),
+                addr: Some(addr),
                 ports,
             } => {
-                let shown = match ports {
-                    Some((lo, hi)) if lo == hi => {
-                        format!("{}.{}.{}.{}:{lo}", a[0], a[1], a[2], a[3])
-                    }
-                    Some((lo, hi)) => format!("{}.{}.{}.{}:{lo}-{hi}", a[0], a[1], a[2], a[3]),
-                    None => format!("{}.{}.{}.{}", a[0], a[1], a[2], a[3]),
-                };
-                self.uncertain.push(Uncertainty {
-                    span,
-                    what: format!(
-                        "DNAT to {shown}: whether {}.{}.{}.{} is this host is not known; treated as forwarded elsewhere",
-                        a[0], a[1], a[2], a[3]
-                    ),
-                });
+                far.add(addr, ports, span);
                 MapTo::Elsewhere
             }
             _ => MapTo::Same,
+        }
+    }
+}
+
+/// DNATs to an address whose being this host is not known, one entry per target
+/// port: a kube-proxy dump DNATs each of its 285,000 `KUBE-SEP-*` chains to its own
+/// pod, and one uncertainty per port (naming the first rule and how many more)
+/// says the same as one per rule.
+#[derive(Default)]
+struct FarDnats {
+    by_ports: Vec<FarDnat>,
+    index: HashMap<Option<(u16, u16)>, usize, BuildHasherDefault<Fnv>>,
+}
+
+struct FarDnat {
+    ports: Option<(u16, u16)>,
+    first: Span,
+    addr: [u8; 4],
+    /// Every rule's span, once sorted and deduplicated (a rule reached twice counts once).
+    rules: Vec<Span>,
+}
+
+impl FarDnats {
+    fn add(&mut self, addr: [u8; 4], ports: Option<(u16, u16)>, span: Span) {
+        let next = self.by_ports.len();
+        let at = *self.index.entry(ports).or_insert(next);
+        if at == next {
+            self.by_ports.push(FarDnat {
+                ports,
+                first: span,
+                addr,
+                rules: Vec::new(),
+            });
+        }
+        self.by_ports[at].rules.push(span);
+    }
+
+    fn record(self, uncertain: &mut Vec<Uncertainty>) {
+        for mut f in self.by_ports {
+            f.rules.sort_unstable();
+            f.rules.dedup();
+            let a = f.addr;
+            let host = format!("{}.{}.{}.{}", a[0], a[1], a[2], a[3]);
+            let port = match f.ports {
+                Some((lo, hi)) if lo == hi => format!(":{lo}"),
+                Some((lo, hi)) => format!(":{lo}-{hi}"),
+                None => String::new(),
+            };
+            let what = match f.rules.len().saturating_sub(1) {
+                0 => format!(
+                    "DNAT to {host}{port}: whether {host} is this host is not known; treated as forwarded elsewhere"
+                ),
+                n => {
+                    let to = match f.ports {
+                        Some(_) => format!("port {} of an address each", &port[1..]),
+                        None => "an address each, port unchanged".to_owned(),
+                    };
+                    format!(
+                        "DNAT to {host}{port}, and {n} more DNAT rules to {to}: whether those addresses are this host is not known; treated as forwarded elsewhere"
+                    )
+                }
+            };
+            uncertain.push(Uncertainty {
+                span: f.first,
+                what,
+            });
         }
     }
 }
