@@ -46,13 +46,18 @@ impl Outcomes {
 }
 
 /// Outcomes while a chain is walked: pieces are appended, merged once at the end,
-/// so a long chain never rebuilds a large set per rule.
+/// so a long chain never rebuilds a large set per rule. Every outcome's pieces share
+/// one list: a kube-proxy service table reaches 285,000 DNAT outcomes of one range
+/// each, and a vector per outcome cost four times the pieces themselves.
 #[derive(Default)]
 struct OutcomesBuilder {
-    by: Vec<(u32, Vec<(u16, u16)>)>,
-    /// Where each outcome is in `by`: every DNAT rule is an outcome of its own, so a
-    /// kube-proxy service chain collects thousands.
-    at: HashMap<u32, usize, BuildHasherDefault<Fnv>>,
+    /// Outcomes in the order first seen, each with where its last addition starts
+    /// in `pieces` and how many ranges it had.
+    outs: Vec<(u32, u32, u32)>,
+    /// Where each outcome is in `outs`.
+    at: HashMap<u32, u32, BuildHasherDefault<Fnv>>,
+    /// (index into `outs`, range).
+    pieces: Vec<(u32, (u16, u16))>,
 }
 
 impl OutcomesBuilder {
@@ -60,27 +65,42 @@ impl OutcomesBuilder {
         if ports.is_empty() {
             return;
         }
-        let next = self.by.len();
+        let next = self.outs.len() as u32;
         let i = *self.at.entry(outcome).or_insert(next);
         if i == next {
-            self.by.push((outcome, Vec::new()));
+            self.outs.push((outcome, 0, 0));
         }
-        let pieces = &mut self.by[i].1;
+        let ranges = ports.ranges();
+        let (_, start, len) = self.outs[i as usize];
         // Conditional rules hit the same ports again and again: keep one copy.
-        if pieces.len() >= ports.ranges().len()
-            && pieces[pieces.len() - ports.ranges().len()..] == *ports.ranges()
-        {
+        let last = self
+            .pieces
+            .get(start as usize..(start + len) as usize)
+            .unwrap_or_default();
+        if last.len() == ranges.len() && last.iter().map(|p| p.1).eq(ranges.iter().copied()) {
             return;
         }
-        pieces.extend_from_slice(ports.ranges());
+        self.outs[i as usize].1 = self.pieces.len() as u32;
+        self.outs[i as usize].2 = ranges.len() as u32;
+        self.pieces.extend(ranges.iter().map(|&r| (i, r)));
     }
 
     /// Allocated at their size: a nat stage holds the summaries of 142,000
     /// kube-proxy service chains until their caller is walked.
-    fn finish(self) -> Outcomes {
-        let mut by = Vec::with_capacity(self.by.len());
-        for (o, pieces) in self.by {
-            by.push((o, PortSet::from_ranges(pieces)));
+    fn finish(mut self) -> Outcomes {
+        let mut by = Vec::with_capacity(self.outs.len());
+        if self.outs.len() == 1 {
+            let ranges = self.pieces.into_iter().map(|p| p.1);
+            by.push((self.outs[0].0, PortSet::from_ranges(ranges)));
+            return Outcomes { by };
+        }
+        self.pieces.sort_unstable_by_key(|p| p.0);
+        let mut rest = &self.pieces[..];
+        for (i, &(o, _, _)) in self.outs.iter().enumerate() {
+            let n = rest.iter().take_while(|p| p.0 == i as u32).count();
+            let (mine, after) = rest.split_at(n);
+            by.push((o, PortSet::from_ranges(mine.iter().map(|p| p.1))));
+            rest = after;
         }
         Outcomes { by }
     }
@@ -596,14 +616,17 @@ impl<'r> Eval<'r> {
         t.chains.get(base as usize)?;
         let order = self.callees_first(t, base);
         let n = t.chains.len();
-        let mut summaries: Vec<Option<Summary>> = vec![None; n];
+        let mut summaries: Vec<Option<Box<Summary>>> = vec![None; n];
         let mut hits: Vec<Vec<Hit>> = vec![Vec::new(); n];
         for &c in &order {
-            let (s, h) = self.walk(t, c, kind, nat, &summaries);
-            summaries[c as usize] = Some(s);
+            let (s, h) = self.walk(t, c, kind, nat, &summaries, true);
+            summaries[c as usize] = Some(Box::new(s));
             hits[c as usize] = h;
         }
-        let summary = summaries[base as usize].take().unwrap_or_default();
+        let summary = summaries[base as usize]
+            .take()
+            .map(|s| *s)
+            .unwrap_or_default();
         // Callers first: how each chain is entered.
         let mut entry_public = vec![PortSet::empty(); n];
         let mut entry_some = vec![PortSet::empty(); n];
@@ -647,10 +670,11 @@ impl<'r> Eval<'r> {
         t.chains.get(base as usize)?;
         let order = self.callees_first(t, base);
         let mut callers_left = jumps_into(t, &order);
-        let mut summaries: Vec<Option<Summary>> = vec![None; t.chains.len()];
+        // Boxed: a slot per chain of the table, and few summaries alive at once.
+        let mut summaries: Vec<Option<Box<Summary>>> = vec![None; t.chains.len()];
         for &c in &order {
-            let (s, _) = self.walk(t, c, kind, nat, &summaries);
-            summaries[c as usize] = Some(s);
+            let (s, _) = self.walk(t, c, kind, nat, &summaries, false);
+            summaries[c as usize] = Some(Box::new(s));
             for to in jump_targets(&t.chains[c as usize]) {
                 let Some(left) = callers_left.get_mut(to as usize) else {
                     continue;
@@ -661,7 +685,7 @@ impl<'r> Eval<'r> {
                 }
             }
         }
-        summaries[base as usize].take()
+        summaries[base as usize].take().map(|s| *s)
     }
 
     /// Chains reachable from `base`, each after every chain it calls. A loop (the
@@ -757,14 +781,17 @@ impl<'r> Eval<'r> {
         parts
     }
 
-    /// Summarise one chain; callees are already summarised.
+    /// Summarise one chain; callees are already summarised. The rules that decided,
+    /// jumped or had a side effect come back too when `keep_hits` (a stage's
+    /// decisions need them; a summary does not).
     fn walk(
         &mut self,
         t: &Table,
         chain: u32,
         kind: Packet,
         nat: bool,
-        summaries: &[Option<Summary>],
+        summaries: &[Option<Box<Summary>>],
+        keep_hits: bool,
     ) -> (Summary, Vec<Hit>) {
         let mut live_public = Live::all();
         let mut live_some = Live::all();
@@ -848,6 +875,9 @@ impl<'r> Eval<'r> {
                     }
                     Action::Effect | Action::Continue => {}
                 }
+                if !keep_hits {
+                    continue;
+                }
                 let record = match &action {
                     // An allow-list of a million sources on the same ports: the first
                     // rule stands for the others (each opens the same ports to some).
@@ -880,7 +910,7 @@ impl<'r> Eval<'r> {
         (summary, hits)
     }
 
-    fn action(&mut self, rule: &Rule, nat: bool, summaries: &[Option<Summary>]) -> Action {
+    fn action(&mut self, rule: &Rule, nat: bool, summaries: &[Option<Box<Summary>>]) -> Action {
         match rule.target {
             Target::Accept => Action::Outcome(ACCEPT),
             Target::Drop | Target::Reject => Action::Outcome(DROP),
@@ -1162,6 +1192,7 @@ impl<'r> Eval<'r> {
         };
         let mut map = NatMap::identity();
         let mut far = FarDnats::default();
+        let mut far_maybe: Vec<(u16, u16)> = Vec::new();
         let mapped = |o: Outcomes| o.by.into_iter().filter(|(o, _)| *o >= NAT_BASE);
         let mapped_public: Vec<(u32, PortSet)> = mapped(summary.public).collect();
         let mapped_some: Vec<(u32, PortSet)> = mapped(summary.some).collect();
@@ -1183,9 +1214,17 @@ impl<'r> Eval<'r> {
             // Only ports the public keeps unmapped are "maybe" mapped.
             let ports = ports.intersection(&map.identity);
             if !ports.is_empty() {
-                let to = self.nat_target(target, span, &mut far);
-                map.maybe.push((ports, to));
+                match self.nat_target(target, span, &mut far) {
+                    // Every such target counts alike (the others keep their port):
+                    // one entry for them all, not one per kube-proxy endpoint.
+                    MapTo::Elsewhere => far_maybe.extend_from_slice(ports.ranges()),
+                    to => map.maybe.push((ports, to)),
+                }
             }
+        }
+        if !far_maybe.is_empty() {
+            map.maybe
+                .push((PortSet::from_ranges(far_maybe), MapTo::Elsewhere));
         }
         far.record(&mut self.uncertain);
         map
