@@ -1,11 +1,122 @@
 //! `PortSet`: sorted, disjoint, merged inclusive port ranges with set algebra.
 
 use std::fmt;
+use std::hash::{Hash, Hasher};
 
 /// A set of ports 0..=65535 kept as sorted, disjoint, non-adjacent inclusive ranges.
-#[derive(Clone, Default, PartialEq, Eq, Hash)]
+#[derive(Clone, Default)]
 pub struct PortSet {
-    ranges: Vec<(u16, u16)>,
+    ranges: Ranges,
+}
+
+impl PartialEq for PortSet {
+    fn eq(&self, other: &PortSet) -> bool {
+        self.ranges() == other.ranges()
+    }
+}
+
+impl Eq for PortSet {}
+
+impl Hash for PortSet {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        self.ranges().hash(state);
+    }
+}
+
+/// Ranges kept in place up to [`INLINE`] of them (a size that costs nothing: the
+/// enum is 32 bytes either way), on the heap beyond: nearly every set is one or two
+/// ranges, and a million-rule dump makes millions of sets.
+#[derive(Clone)]
+enum Ranges {
+    Inline { len: u8, r: [(u16, u16); INLINE] },
+    Heap(Vec<(u16, u16)>),
+}
+
+const INLINE: usize = 6;
+
+impl Default for Ranges {
+    fn default() -> Self {
+        Ranges::Inline {
+            len: 0,
+            r: [(0, 0); INLINE],
+        }
+    }
+}
+
+impl Ranges {
+    fn with_capacity(n: usize) -> Ranges {
+        if n <= INLINE {
+            Ranges::default()
+        } else {
+            Ranges::Heap(Vec::with_capacity(n))
+        }
+    }
+
+    fn as_slice(&self) -> &[(u16, u16)] {
+        match self {
+            Ranges::Inline { len, r } => &r[..*len as usize],
+            Ranges::Heap(v) => v,
+        }
+    }
+
+    fn last_mut(&mut self) -> Option<&mut (u16, u16)> {
+        match self {
+            Ranges::Inline { len, r } => r[..*len as usize].last_mut(),
+            Ranges::Heap(v) => v.last_mut(),
+        }
+    }
+
+    fn push(&mut self, x: (u16, u16)) {
+        match self {
+            Ranges::Inline { len, r } if (*len as usize) < INLINE => {
+                r[*len as usize] = x;
+                *len += 1;
+            }
+            Ranges::Inline { r, .. } => {
+                let mut v = Vec::with_capacity(INLINE * 2);
+                v.extend_from_slice(r);
+                v.push(x);
+                *self = Ranges::Heap(v);
+            }
+            Ranges::Heap(v) => v.push(x),
+        }
+    }
+
+    /// Appends `x`, merged into the last range when they overlap or touch (`x`
+    /// starts at or after the last range's start).
+    fn push_merged(&mut self, (lo, hi): (u16, u16)) {
+        match self.last_mut() {
+            Some(last) if u32::from(lo) <= u32::from(last.1) + 1 => last.1 = last.1.max(hi),
+            _ => self.push((lo, hi)),
+        }
+    }
+
+    /// Inline when it fits; a heap set's spare room is given back.
+    fn from_vec(mut v: Vec<(u16, u16)>) -> Ranges {
+        if v.len() <= INLINE {
+            let mut out = Ranges::default();
+            for x in v {
+                out.push(x);
+            }
+            out
+        } else {
+            v.shrink_to_fit();
+            Ranges::Heap(v)
+        }
+    }
+
+    fn len(&self) -> usize {
+        self.as_slice().len()
+    }
+
+    /// Built with room for the worst case: inline when the result fits, and no
+    /// spare room kept on the heap.
+    fn done(self) -> Ranges {
+        match self {
+            Ranges::Heap(v) => Ranges::from_vec(v),
+            inline => inline,
+        }
+    }
 }
 
 impl PortSet {
@@ -27,9 +138,9 @@ impl PortSet {
         if lo > hi {
             return Self::empty();
         }
-        PortSet {
-            ranges: vec![(lo, hi)],
-        }
+        let mut ranges = Ranges::default();
+        ranges.push((lo, hi));
+        PortSet { ranges }
     }
 
     pub fn single(port: u16) -> Self {
@@ -45,24 +156,25 @@ impl PortSet {
     }
 
     pub fn ranges(&self) -> &[(u16, u16)] {
-        &self.ranges
+        self.ranges.as_slice()
     }
 
     pub fn is_empty(&self) -> bool {
-        self.ranges.is_empty()
+        self.ranges.len() == 0
     }
 
     /// Number of ports in the set.
     pub fn count(&self) -> u32 {
-        self.ranges
+        self.ranges()
             .iter()
             .map(|&(a, b)| u32::from(b) - u32::from(a) + 1)
             .sum()
     }
 
     pub fn contains(&self, port: u16) -> bool {
-        let i = self.ranges.partition_point(|&(_, hi)| hi < port);
-        self.ranges.get(i).is_some_and(|&(lo, _)| lo <= port)
+        let ranges = self.ranges();
+        let i = ranges.partition_point(|&(_, hi)| hi < port);
+        ranges.get(i).is_some_and(|&(lo, _)| lo <= port)
     }
 
     pub fn is_subset(&self, other: &PortSet) -> bool {
@@ -74,38 +186,37 @@ impl PortSet {
     }
 
     pub fn first(&self) -> Option<u16> {
-        self.ranges.first().map(|r| r.0)
+        self.ranges().first().map(|r| r.0)
     }
 
     pub fn last(&self) -> Option<u16> {
-        self.ranges.last().map(|r| r.1)
+        self.ranges().last().map(|r| r.1)
     }
 
     pub fn union(&self, other: &PortSet) -> PortSet {
-        let mut v = Vec::with_capacity(self.ranges.len() + other.ranges.len());
+        let (a, b) = (self.ranges(), other.ranges());
+        let mut out = Ranges::with_capacity(a.len() + b.len());
         let (mut i, mut j) = (0, 0);
-        while i < self.ranges.len() || j < other.ranges.len() {
-            let take_self = j >= other.ranges.len()
-                || (i < self.ranges.len() && self.ranges[i] <= other.ranges[j]);
-            if take_self {
-                v.push(self.ranges[i]);
+        while i < a.len() || j < b.len() {
+            let take_a = j >= b.len() || (i < a.len() && a[i] <= b[j]);
+            if take_a {
+                out.push_merged(a[i]);
                 i += 1;
             } else {
-                v.push(other.ranges[j]);
+                out.push_merged(b[j]);
                 j += 1;
             }
         }
-        PortSet {
-            ranges: merge_sorted(v),
-        }
+        PortSet { ranges: out.done() }
     }
 
     pub fn intersection(&self, other: &PortSet) -> PortSet {
-        let mut out = Vec::new();
+        let (a, b) = (self.ranges(), other.ranges());
+        let mut out = Ranges::default();
         let (mut i, mut j) = (0, 0);
-        while i < self.ranges.len() && j < other.ranges.len() {
-            let (a0, a1) = self.ranges[i];
-            let (b0, b1) = other.ranges[j];
+        while i < a.len() && j < b.len() {
+            let (a0, a1) = a[i];
+            let (b0, b1) = b[j];
             let lo = a0.max(b0);
             let hi = a1.min(b1);
             if lo <= hi {
@@ -117,13 +228,13 @@ impl PortSet {
                 j += 1;
             }
         }
-        PortSet { ranges: out }
+        PortSet { ranges: out.done() }
     }
 
     pub fn complement(&self) -> PortSet {
-        let mut out = Vec::with_capacity(self.ranges.len() + 1);
+        let mut out = Ranges::with_capacity(self.ranges.len() + 1);
         let mut next: u32 = 0;
-        for &(lo, hi) in &self.ranges {
+        for &(lo, hi) in self.ranges() {
             if u32::from(lo) > next {
                 out.push((next as u16, lo - 1));
             }
@@ -132,7 +243,7 @@ impl PortSet {
         if next <= 65535 {
             out.push((next as u16, 65535));
         }
-        PortSet { ranges: out }
+        PortSet { ranges: out.done() }
     }
 
     pub fn difference(&self, other: &PortSet) -> PortSet {
@@ -152,7 +263,7 @@ impl PortSet {
             return self.to_string();
         }
         let head = PortSet {
-            ranges: self.ranges[..max].to_vec(),
+            ranges: Ranges::from_vec(self.ranges()[..max].to_vec()),
         };
         format!(
             "{head},… ({} ranges, {} ports)",
@@ -163,7 +274,7 @@ impl PortSet {
 
     /// The widest contiguous range (the first one on ties).
     pub fn widest_range(&self) -> Option<(u16, u16)> {
-        self.ranges
+        self.ranges()
             .iter()
             .copied()
             .rev()
@@ -172,7 +283,7 @@ impl PortSet {
 
     /// Contiguous blocks, each as its own set.
     pub fn blocks(&self) -> impl Iterator<Item = PortSet> + '_ {
-        self.ranges.iter().map(|&(lo, hi)| PortSet::range(lo, hi))
+        self.ranges().iter().map(|&(lo, hi)| PortSet::range(lo, hi))
     }
 
     /// Parse the canonical text form (`20-21,9981-9990`); `""` is the empty set.
@@ -200,21 +311,34 @@ impl PortSet {
     }
 }
 
-fn merge_sorted(v: Vec<(u16, u16)>) -> Vec<(u16, u16)> {
-    let mut out: Vec<(u16, u16)> = Vec::with_capacity(v.len());
-    for (lo, hi) in v {
-        match out.last_mut() {
-            Some(last) if u32::from(lo) <= u32::from(last.1) + 1 => last.1 = last.1.max(hi),
-            _ => out.push((lo, hi)),
+fn merge_sorted(v: Vec<(u16, u16)>) -> Ranges {
+    if v.len() <= INLINE {
+        let mut out = Ranges::default();
+        for x in v {
+            out.push_merged(x);
+        }
+        return out;
+    }
+    // Merged in place: the vector is already the set's storage.
+    let mut v = v;
+    let mut n = 0;
+    for k in 0..v.len() {
+        let (lo, hi) = v[k];
+        if n > 0 && u32::from(lo) <= u32::from(v[n - 1].1) + 1 {
+            v[n - 1].1 = v[n - 1].1.max(hi);
+        } else {
+            v[n] = (lo, hi);
+            n += 1;
         }
     }
-    out
+    v.truncate(n);
+    Ranges::from_vec(v)
 }
 
 /// Canonical text form: `20-21,9981-9990`, single ports as `21`, empty as ``.
 impl fmt::Display for PortSet {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        for (i, &(lo, hi)) in self.ranges.iter().enumerate() {
+        for (i, &(lo, hi)) in self.ranges().iter().enumerate() {
             if i > 0 {
                 f.write_str(",")?;
             }

@@ -46,13 +46,18 @@ impl Outcomes {
 }
 
 /// Outcomes while a chain is walked: pieces are appended, merged once at the end,
-/// so a long chain never rebuilds a large set per rule.
+/// so a long chain never rebuilds a large set per rule. Every outcome's pieces share
+/// one list: a kube-proxy service table reaches 285,000 DNAT outcomes of one range
+/// each, and a vector per outcome cost four times the pieces themselves.
 #[derive(Default)]
 struct OutcomesBuilder {
-    by: Vec<(u32, Vec<(u16, u16)>)>,
-    /// Where each outcome is in `by`: every DNAT rule is an outcome of its own, so a
-    /// kube-proxy service chain collects thousands.
-    at: HashMap<u32, usize, BuildHasherDefault<Fnv>>,
+    /// Outcomes in the order first seen, each with where its last addition starts
+    /// in `pieces` and how many ranges it had.
+    outs: Vec<(u32, u32, u32)>,
+    /// Where each outcome is in `outs`.
+    at: HashMap<u32, u32, BuildHasherDefault<Fnv>>,
+    /// (index into `outs`, range).
+    pieces: Vec<(u32, (u16, u16))>,
 }
 
 impl OutcomesBuilder {
@@ -60,27 +65,42 @@ impl OutcomesBuilder {
         if ports.is_empty() {
             return;
         }
-        let next = self.by.len();
+        let next = self.outs.len() as u32;
         let i = *self.at.entry(outcome).or_insert(next);
         if i == next {
-            self.by.push((outcome, Vec::new()));
+            self.outs.push((outcome, 0, 0));
         }
-        let pieces = &mut self.by[i].1;
+        let ranges = ports.ranges();
+        let (_, start, len) = self.outs[i as usize];
         // Conditional rules hit the same ports again and again: keep one copy.
-        if pieces.len() >= ports.ranges().len()
-            && pieces[pieces.len() - ports.ranges().len()..] == *ports.ranges()
-        {
+        let last = self
+            .pieces
+            .get(start as usize..(start + len) as usize)
+            .unwrap_or_default();
+        if last.len() == ranges.len() && last.iter().map(|p| p.1).eq(ranges.iter().copied()) {
             return;
         }
-        pieces.extend_from_slice(ports.ranges());
+        self.outs[i as usize].1 = self.pieces.len() as u32;
+        self.outs[i as usize].2 = ranges.len() as u32;
+        self.pieces.extend(ranges.iter().map(|&r| (i, r)));
     }
 
     /// Allocated at their size: a nat stage holds the summaries of 142,000
     /// kube-proxy service chains until their caller is walked.
-    fn finish(self) -> Outcomes {
-        let mut by = Vec::with_capacity(self.by.len());
-        for (o, pieces) in self.by {
-            by.push((o, PortSet::from_ranges(pieces)));
+    fn finish(mut self) -> Outcomes {
+        let mut by = Vec::with_capacity(self.outs.len());
+        if self.outs.len() == 1 {
+            let ranges = self.pieces.into_iter().map(|p| p.1);
+            by.push((self.outs[0].0, PortSet::from_ranges(ranges)));
+            return Outcomes { by };
+        }
+        self.pieces.sort_unstable_by_key(|p| p.0);
+        let mut rest = &self.pieces[..];
+        for (i, &(o, _, _)) in self.outs.iter().enumerate() {
+            let n = rest.iter().take_while(|p| p.0 == i as u32).count();
+            let (mine, after) = rest.split_at(n);
+            by.push((o, PortSet::from_ranges(mine.iter().map(|p| p.1))));
+            rest = after;
         }
         Outcomes { by }
     }
@@ -596,14 +616,17 @@ impl<'r> Eval<'r> {
         t.chains.get(base as usize)?;
         let order = self.callees_first(t, base);
         let n = t.chains.len();
-        let mut summaries: Vec<Option<Summary>> = vec![None; n];
+        let mut summaries: Vec<Option<Box<Summary>>> = vec![None; n];
         let mut hits: Vec<Vec<Hit>> = vec![Vec::new(); n];
         for &c in &order {
-            let (s, h) = self.walk(t, c, kind, nat, &summaries);
-            summaries[c as usize] = Some(s);
+            let (s, h) = self.walk(t, c, kind, nat, &summaries, true);
+            summaries[c as usize] = Some(Box::new(s));
             hits[c as usize] = h;
         }
-        let summary = summaries[base as usize].take().unwrap_or_default();
+        let summary = summaries[base as usize]
+            .take()
+            .map(|s| *s)
+            .unwrap_or_default();
         // Callers first: how each chain is entered.
         let mut entry_public = vec![PortSet::empty(); n];
         let mut entry_some = vec![PortSet::empty(); n];
@@ -647,10 +670,11 @@ impl<'r> Eval<'r> {
         t.chains.get(base as usize)?;
         let order = self.callees_first(t, base);
         let mut callers_left = jumps_into(t, &order);
-        let mut summaries: Vec<Option<Summary>> = vec![None; t.chains.len()];
+        // Boxed: a slot per chain of the table, and few summaries alive at once.
+        let mut summaries: Vec<Option<Box<Summary>>> = vec![None; t.chains.len()];
         for &c in &order {
-            let (s, _) = self.walk(t, c, kind, nat, &summaries);
-            summaries[c as usize] = Some(s);
+            let (s, _) = self.walk(t, c, kind, nat, &summaries, false);
+            summaries[c as usize] = Some(Box::new(s));
             for to in jump_targets(&t.chains[c as usize]) {
                 let Some(left) = callers_left.get_mut(to as usize) else {
                     continue;
@@ -661,7 +685,7 @@ impl<'r> Eval<'r> {
                 }
             }
         }
-        summaries[base as usize].take()
+        summaries[base as usize].take().map(|s| *s)
     }
 
     /// Chains reachable from `base`, each after every chain it calls. A loop (the
@@ -757,14 +781,17 @@ impl<'r> Eval<'r> {
         parts
     }
 
-    /// Summarise one chain; callees are already summarised.
+    /// Summarise one chain; callees are already summarised. The rules that decided,
+    /// jumped or had a side effect come back too when `keep_hits` (a stage's
+    /// decisions need them; a summary does not).
     fn walk(
         &mut self,
         t: &Table,
         chain: u32,
         kind: Packet,
         nat: bool,
-        summaries: &[Option<Summary>],
+        summaries: &[Option<Box<Summary>>],
+        keep_hits: bool,
     ) -> (Summary, Vec<Hit>) {
         let mut live_public = Live::all();
         let mut live_some = Live::all();
@@ -848,6 +875,9 @@ impl<'r> Eval<'r> {
                     }
                     Action::Effect | Action::Continue => {}
                 }
+                if !keep_hits {
+                    continue;
+                }
                 let record = match &action {
                     // An allow-list of a million sources on the same ports: the first
                     // rule stands for the others (each opens the same ports to some).
@@ -880,7 +910,7 @@ impl<'r> Eval<'r> {
         (summary, hits)
     }
 
-    fn action(&mut self, rule: &Rule, nat: bool, summaries: &[Option<Summary>]) -> Action {
+    fn action(&mut self, rule: &Rule, nat: bool, summaries: &[Option<Box<Summary>>]) -> Action {
         match rule.target {
             Target::Accept => Action::Outcome(ACCEPT),
             Target::Drop | Target::Reject => Action::Outcome(DROP),
@@ -1161,6 +1191,8 @@ impl<'r> Eval<'r> {
             return NatMap::identity();
         };
         let mut map = NatMap::identity();
+        let mut far = FarDnats::default();
+        let mut far_maybe: Vec<(u16, u16)> = Vec::new();
         let mapped = |o: Outcomes| o.by.into_iter().filter(|(o, _)| *o >= NAT_BASE);
         let mapped_public: Vec<(u32, PortSet)> = mapped(summary.public).collect();
         let mapped_some: Vec<(u32, PortSet)> = mapped(summary.some).collect();
@@ -1168,7 +1200,7 @@ impl<'r> Eval<'r> {
             let Some(&(target, span)) = self.nat_actions.get((o - NAT_BASE) as usize) else {
                 continue;
             };
-            let to = self.nat_target(target, span);
+            let to = self.nat_target(target, span, &mut far);
             map.identity = map.identity.difference(&ports);
             if matches!(to, MapTo::Elsewhere) {
                 map.elsewhere.push((ports.clone(), span));
@@ -1182,14 +1214,23 @@ impl<'r> Eval<'r> {
             // Only ports the public keeps unmapped are "maybe" mapped.
             let ports = ports.intersection(&map.identity);
             if !ports.is_empty() {
-                let to = self.nat_target(target, span);
-                map.maybe.push((ports, to));
+                match self.nat_target(target, span, &mut far) {
+                    // Every such target counts alike (the others keep their port):
+                    // one entry for them all, not one per kube-proxy endpoint.
+                    MapTo::Elsewhere => far_maybe.extend_from_slice(ports.ranges()),
+                    to => map.maybe.push((ports, to)),
+                }
             }
         }
+        if !far_maybe.is_empty() {
+            map.maybe
+                .push((PortSet::from_ranges(far_maybe), MapTo::Elsewhere));
+        }
+        far.record(&mut self.uncertain);
         map
     }
 
-    fn nat_target(&mut self, target: Target, span: Span) -> MapTo {
+    fn nat_target(&mut self, target: Target, span: Span, far: &mut FarDnats) -> MapTo {
         match target {
             Target::Redirect(None) => MapTo::Same,
             Target::Redirect(Some((lo, hi))) => MapTo::Ports(lo, hi),
@@ -1197,26 +1238,79 @@ impl<'r> Eval<'r> {
                 ports.map_or(MapTo::Same, |(lo, hi)| MapTo::Ports(lo, hi))
             }
             Target::Dnat {
-                addr: Some(a),
+                addr: Some(addr),
                 ports,
             } => {
-                let shown = match ports {
-                    Some((lo, hi)) if lo == hi => {
-                        format!("{}.{}.{}.{}:{lo}", a[0], a[1], a[2], a[3])
-                    }
-                    Some((lo, hi)) => format!("{}.{}.{}.{}:{lo}-{hi}", a[0], a[1], a[2], a[3]),
-                    None => format!("{}.{}.{}.{}", a[0], a[1], a[2], a[3]),
-                };
-                self.uncertain.push(Uncertainty {
-                    span,
-                    what: format!(
-                        "DNAT to {shown}: whether {}.{}.{}.{} is this host is not known; treated as forwarded elsewhere",
-                        a[0], a[1], a[2], a[3]
-                    ),
-                });
+                far.add(addr, ports, span);
                 MapTo::Elsewhere
             }
             _ => MapTo::Same,
+        }
+    }
+}
+
+/// DNATs to an address whose being this host is not known, one entry per target
+/// port: a kube-proxy dump DNATs each of its 285,000 `KUBE-SEP-*` chains to its own
+/// pod, and one uncertainty per port (naming the first rule and how many more)
+/// says the same as one per rule.
+#[derive(Default)]
+struct FarDnats {
+    by_ports: Vec<FarDnat>,
+    index: HashMap<Option<(u16, u16)>, usize, BuildHasherDefault<Fnv>>,
+}
+
+struct FarDnat {
+    ports: Option<(u16, u16)>,
+    first: Span,
+    addr: [u8; 4],
+    /// Every rule's span, once sorted and deduplicated (a rule reached twice counts once).
+    rules: Vec<Span>,
+}
+
+impl FarDnats {
+    fn add(&mut self, addr: [u8; 4], ports: Option<(u16, u16)>, span: Span) {
+        let next = self.by_ports.len();
+        let at = *self.index.entry(ports).or_insert(next);
+        if at == next {
+            self.by_ports.push(FarDnat {
+                ports,
+                first: span,
+                addr,
+                rules: Vec::new(),
+            });
+        }
+        self.by_ports[at].rules.push(span);
+    }
+
+    fn record(self, uncertain: &mut Vec<Uncertainty>) {
+        for mut f in self.by_ports {
+            f.rules.sort_unstable();
+            f.rules.dedup();
+            let a = f.addr;
+            let host = format!("{}.{}.{}.{}", a[0], a[1], a[2], a[3]);
+            let port = match f.ports {
+                Some((lo, hi)) if lo == hi => format!(":{lo}"),
+                Some((lo, hi)) => format!(":{lo}-{hi}"),
+                None => String::new(),
+            };
+            let what = match f.rules.len().saturating_sub(1) {
+                0 => format!(
+                    "DNAT to {host}{port}: whether {host} is this host is not known; treated as forwarded elsewhere"
+                ),
+                n => {
+                    let to = match f.ports {
+                        Some(_) => format!("port {} of an address each", &port[1..]),
+                        None => "an address each, port unchanged".to_owned(),
+                    };
+                    format!(
+                        "DNAT to {host}{port}, and {n} more DNAT rules to {to}: whether those addresses are this host is not known; treated as forwarded elsewhere"
+                    )
+                }
+            };
+            uncertain.push(Uncertainty {
+                span: f.first,
+                what,
+            });
         }
     }
 }

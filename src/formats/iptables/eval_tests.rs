@@ -337,6 +337,36 @@ fn nat_prerouting_maps_the_port_input_sees() {
 }
 
 #[test]
+fn dnats_to_unknown_addresses_are_one_uncertainty_per_target_port() {
+    // kube-proxy's shape: a service picks one of its endpoints, each DNATing to a pod.
+    let fw = firewall(&format!(
+        "*nat\n:PREROUTING ACCEPT [0:0]\n:SVC - [0:0]\n:SEP1 - [0:0]\n:SEP2 - [0:0]\n:SEP3 - [0:0]\n\
+         -A PREROUTING -d 10.96.0.1/32 -p tcp --dport 80 -j SVC\n\
+         -A SVC -m statistic --mode random --probability 0.33 -j SEP1\n\
+         -A SVC -m statistic --mode random --probability 0.5 -j SEP2\n\
+         -A SVC -j SEP3\n\
+         -A SEP1 -p tcp -j DNAT --to-destination 10.128.0.1:8080\n\
+         -A SEP2 -p tcp -j DNAT --to-destination 10.128.0.2:8080\n\
+         -A SEP3 -p tcp -j DNAT --to-destination 10.128.0.3:9090\nCOMMIT\n{}",
+        filter("DROP", "-A INPUT -p tcp --dport 80 -j ACCEPT\n")
+    ));
+    let dnat: Vec<&str> = fw
+        .uncertain
+        .iter()
+        .map(|u| u.what.as_str())
+        .filter(|w| w.starts_with("DNAT to"))
+        .collect();
+    assert_eq!(dnat.len(), 2, "{dnat:?}");
+    let has = |start: &str| dnat.iter().any(|w| w.starts_with(start));
+    assert!(has(
+        "DNAT to 10.128.0.1:8080, and 1 more DNAT rules to port 8080"
+    ));
+    assert!(has(
+        "DNAT to 10.128.0.3:9090: whether 10.128.0.3 is this host"
+    ));
+}
+
+#[test]
 fn ctstate_dnat_holds_exactly_for_connections_nat_rewrote() {
     let fw = firewall(&format!(
         "*nat\n:PREROUTING ACCEPT [0:0]\n\
