@@ -1,6 +1,6 @@
 //! The one diagnostic type every rule builds and every emitter reads.
 
-use crate::source::Span;
+use crate::source::{SourceMap, Span, path_of};
 use serde::{Deserialize, Serialize};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -157,4 +157,22 @@ impl Diagnostic {
         let s = self.primary.span;
         (s.file.0, s.start, s.end, self.rule, &self.message)
     }
+}
+
+/// Stable identity of a finding that survives edits elsewhere in the file:
+/// rule, host, file and message (which carries the facts: ports, names), never line numbers.
+pub fn fingerprint(d: &Diagnostic, sources: &SourceMap) -> String {
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    for part in [
+        d.rule,
+        d.host.as_deref().unwrap_or(""),
+        &path_of(sources, d.primary.span),
+        &d.message,
+    ] {
+        for b in part.bytes().chain([0u8]) {
+            hash ^= u64::from(b);
+            hash = hash.wrapping_mul(0x0100_0000_01b3);
+        }
+    }
+    format!("{hash:016x}")
 }

@@ -4,9 +4,6 @@
 use std::path::PathBuf;
 use std::sync::Mutex;
 
-/// Files larger than this are skipped with a warning; no config is this big.
-pub const MAX_FILE_BYTES: u64 = 256 * 1024 * 1024;
-
 /// Directories never worth reading: VCS metadata, dependency stores and build
 /// output (`.terraform` holds provider binaries of hundreds of MB).
 const SKIPPED_DIRS: &[&str] = &[

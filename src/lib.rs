@@ -530,7 +530,7 @@ fn repository_file(
             return Some(FileId(i as u32));
         }
     }
-    let (bytes, whole) = read_capped(path, discover::MAX_FILE_BYTES).ok()?;
+    let (bytes, whole) = read_capped(path, limits::MAX_FILE_BYTES).ok()?;
     if !whole {
         return None;
     }

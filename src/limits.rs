@@ -5,6 +5,10 @@
 
 use serde::Deserialize;
 
+/// The default of `file_bytes`, and the cap on files read beside another
+/// (a compose `env_file`, a file a script edits): no config is this big.
+pub const MAX_FILE_BYTES: u64 = 256 * 1024 * 1024;
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Limits {
@@ -24,7 +28,7 @@ pub struct Limits {
 impl Default for Limits {
     fn default() -> Self {
         Limits {
-            file_bytes: 256 * 1024 * 1024,
+            file_bytes: MAX_FILE_BYTES,
             script_steps: 1_000_000,
             // One command per port of every port, and no more.
             script_commands: 65_536,

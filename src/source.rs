@@ -360,6 +360,14 @@ impl SourceMap {
     }
 }
 
+/// The display path of the file `span` lies in.
+pub fn path_of(sources: &SourceMap, span: Span) -> String {
+    sources
+        .get(span.file)
+        .map(|f| f.display_path())
+        .unwrap_or_default()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

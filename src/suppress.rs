@@ -303,9 +303,9 @@ impl Baseline {
             .diagnostics
             .iter()
             .map(|d| BaselineEntry {
-                fingerprint: crate::emit::fingerprint(d, &report.sources),
+                fingerprint: crate::diag::fingerprint(d, &report.sources),
                 rule: d.rule.to_owned(),
-                file: crate::emit::path_of(&report.sources, d.primary.span),
+                file: crate::source::path_of(&report.sources, d.primary.span),
                 message: d.message.clone(),
             })
             .collect();
@@ -335,7 +335,7 @@ impl Baseline {
         let sources = &report.sources;
         let before = report.diagnostics.len();
         report.diagnostics.retain(|d| {
-            let fp = crate::emit::fingerprint(d, sources);
+            let fp = crate::diag::fingerprint(d, sources);
             match budget.get_mut(fp.as_str()) {
                 Some(n) if *n > 0 => {
                     *n -= 1;

@@ -6,7 +6,7 @@
 //! the target's format, run every file rule, scan for inline suppressions, extract
 //! the facts (for formats read in bundles: assemble the bundle, run the bundle rules
 //! and take its facts). Limits are the CLI's own: a file over
-//! [`pasvlint::discover::MAX_FILE_BYTES`] is not read, and every interpreter keeps
+//! [`pasvlint::limits::MAX_FILE_BYTES`] is not read, and every interpreter keeps
 //! its built-in step, depth and length budgets.
 //!
 //! This file is also compiled into the main crate's `tests/fuzz_regressions.rs`
@@ -224,7 +224,7 @@ pub fn kube(data: &[u8]) {
 
 /// What `pasvlint check` does with one file of `format` at `path` under [`ROOT`].
 pub fn file(path: &str, format: Format, data: &[u8]) {
-    if data.len() as u64 > pasvlint::discover::MAX_FILE_BYTES {
+    if data.len() as u64 > pasvlint::limits::MAX_FILE_BYTES {
         return;
     }
     let path = PathBuf::from(ROOT).join(path);

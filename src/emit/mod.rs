@@ -266,12 +266,8 @@ fn line_col(file: &SourceFile, offset: u32, columns: Columns) -> (usize, usize) 
     (line, units + 1)
 }
 
-pub fn path_of(sources: &SourceMap, span: Span) -> String {
-    sources
-        .get(span.file)
-        .map(|f| f.display_path())
-        .unwrap_or_default()
-}
+pub use crate::diag::fingerprint;
+pub use crate::source::path_of;
 
 pub fn file_path(sources: &SourceMap, file: FileId) -> String {
     sources
@@ -289,24 +285,6 @@ pub fn related_line(sources: &SourceMap, label: &Label) -> String {
     } else {
         format!("{place}: {}", label.message)
     }
-}
-
-/// Stable identity of a finding that survives edits elsewhere in the file:
-/// rule, host, file and message (which carries the facts: ports, names), never line numbers.
-pub fn fingerprint(d: &Diagnostic, sources: &SourceMap) -> String {
-    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
-    for part in [
-        d.rule,
-        d.host.as_deref().unwrap_or(""),
-        &path_of(sources, d.primary.span),
-        &d.message,
-    ] {
-        for b in part.bytes().chain([0u8]) {
-            hash ^= u64::from(b);
-            hash = hash.wrapping_mul(0x0100_0000_01b3);
-        }
-    }
-    format!("{hash:016x}")
 }
 
 /// Fingerprints of every finding in report order, made unique: a repeat of the same

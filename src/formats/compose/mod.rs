@@ -120,7 +120,7 @@ fn dotenv_beside(source: &SourceFile) -> interp::Vars {
 
 /// An env file compose reads beside the compose file: only a regular file (never a
 /// device, FIFO or socket such as `env_file: /dev/zero` or `/dev/stdin`, which would
-/// never end) and at most [`crate::discover::MAX_FILE_BYTES`] of it.
+/// never end) and at most [`crate::limits::MAX_FILE_BYTES`] of it.
 pub(crate) fn read_small_file(path: &Path) -> Option<String> {
     use std::io::Read as _;
     if !std::fs::metadata(path).ok()?.is_file() {
@@ -129,7 +129,7 @@ pub(crate) fn read_small_file(path: &Path) -> Option<String> {
     let mut bytes = Vec::new();
     std::fs::File::open(path)
         .ok()?
-        .take(crate::discover::MAX_FILE_BYTES)
+        .take(crate::limits::MAX_FILE_BYTES)
         .read_to_end(&mut bytes)
         .ok()?;
     String::from_utf8(bytes).ok()
