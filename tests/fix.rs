@@ -445,6 +445,31 @@ fn an_image_variable_is_renamed_to_the_one_the_entrypoint_reads() {
     }
 }
 
+/// A copy of `case`'s tree fixed (plain `--fix` first; for an unsafe fix, that
+/// must leave `file` as it was, then `--unsafe-fixes`): `file` differs from the
+/// fixture only by `from` written `to`, and `rule` no longer fires.
+fn assert_one_edit(rule: &str, case: &str, file: &str, (from, to): (&str, &str), safe: bool) {
+    let dir = copy_tree(&format!("fixtures/rules/{rule}/{case}"));
+    let path = dir.path().join(file);
+    let before = std::fs::read_to_string(&path).unwrap();
+    let root = dir.path().to_str().unwrap();
+    pasvlint(&["check", "--isolated", "--fix", root]);
+    if !safe {
+        assert_eq!(
+            std::fs::read_to_string(&path).unwrap(),
+            before,
+            "{case}: unsafe"
+        );
+        pasvlint(&["check", "--isolated", "--fix", "--unsafe-fixes", root]);
+    }
+    assert_eq!(
+        std::fs::read_to_string(&path).unwrap(),
+        before.replacen(from, to, 1),
+        "{case}"
+    );
+    assert!(!concise(dir.path()).contains(rule), "{case}");
+}
+
 /// A copy of a fixture tree in a temporary folder.
 fn copy_tree(fixture: &str) -> tempfile::TempDir {
     let from = Path::new(env!("CARGO_MANIFEST_DIR")).join(fixture);
@@ -827,25 +852,7 @@ fn a_pureftpd_range_is_mended_in_its_own_syntax() {
         ),
     ];
     for (case, file, from, to, safe) in cases {
-        let dir = copy_tree(&format!("fixtures/rules/{rule}/{case}"));
-        let path = dir.path().join(file);
-        let before = std::fs::read_to_string(&path).unwrap();
-        let root = dir.path().to_str().unwrap();
-        pasvlint(&["check", "--isolated", "--fix", root]);
-        if !safe {
-            assert_eq!(
-                std::fs::read_to_string(&path).unwrap(),
-                before,
-                "{case}: unsafe"
-            );
-            pasvlint(&["check", "--isolated", "--fix", "--unsafe-fixes", root]);
-        }
-        assert_eq!(
-            std::fs::read_to_string(&path).unwrap(),
-            before.replacen(from, to, 1),
-            "{case}"
-        );
-        assert!(!concise(dir.path()).contains(rule), "{case}");
+        assert_one_edit(rule, case, file, (from, to), safe);
     }
     let dir = copy_tree(&format!(
         "fixtures/rules/{rule}/bad-below-1024-on-command-line"
@@ -880,25 +887,7 @@ fn an_iis_range_is_mended_in_its_own_syntax() {
         ),
         ("bad-reversed", "\"5201-5001\"", "\"5001-5201\"", false),
     ] {
-        let dir = copy_tree(&format!("fixtures/rules/{rule}/{case}"));
-        let path = dir.path().join(metabase);
-        let before = std::fs::read_to_string(&path).unwrap();
-        let root = dir.path().to_str().unwrap();
-        pasvlint(&["check", "--isolated", "--fix", root]);
-        if !safe {
-            assert_eq!(
-                std::fs::read_to_string(&path).unwrap(),
-                before,
-                "{case}: unsafe"
-            );
-            pasvlint(&["check", "--isolated", "--fix", "--unsafe-fixes", root]);
-        }
-        assert_eq!(
-            std::fs::read_to_string(&path).unwrap(),
-            before.replacen(from, to, 1),
-            "{case}"
-        );
-        assert!(!concise(dir.path()).contains(rule), "{case}");
+        assert_one_edit(rule, case, metabase, (from, to), safe);
     }
 
     let apphost = std::fs::read_to_string(
