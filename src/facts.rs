@@ -682,6 +682,9 @@ pub struct PortText {
     pub value: Span,
     /// The second value (`to_port`'s number, compose's container range).
     pub second: Option<Span>,
+    /// The rule's own line(s), when deleting them deletes this rule and leaves
+    /// every other rule as it was.
+    pub line: Option<Span>,
 }
 
 /// Inbound TCP as one host's firewall decides it.

@@ -168,6 +168,7 @@ mod tests {
             syntax,
             value: span,
             second: Some(Span::new(FileId(0), 2, 3)),
+            line: None,
         }
     }
 

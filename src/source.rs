@@ -238,6 +238,25 @@ impl SourceFile {
         start..end
     }
 
+    /// The whole lines `span` stands on, with the last one's line break, when
+    /// nothing but blanks shares them: what deleting `span` as a line deletes.
+    pub fn own_lines(&self, span: Span) -> Option<Span> {
+        self.own_lines_commented(span, None)
+    }
+
+    /// As [`Self::own_lines`], a comment after `span` going with it (`#` for nft).
+    pub fn own_lines_commented(&self, span: Span, comment: Option<char>) -> Option<Span> {
+        let text = self.text.as_str();
+        let range = span.range();
+        let before = text.get(..range.start)?;
+        let start = before.rfind('\n').map_or(0, |i| i + 1);
+        let after = text.get(range.end..)?;
+        let end = after.find('\n').map_or(text.len(), |i| range.end + i + 1);
+        let rest = text.get(range.end..end)?.trim();
+        let rest_blank = rest.is_empty() || comment.is_some_and(|c| rest.starts_with(c));
+        (before.get(start..)?.trim().is_empty() && rest_blank).then(|| self.span(start, end))
+    }
+
     pub fn line_count(&self) -> usize {
         self.line_starts.len()
     }
@@ -436,5 +455,23 @@ mod tests {
         let (text, enc) = decode(b"\xEF\xBB\xBF#x".to_vec());
         assert_eq!(text, "#x");
         assert_eq!(enc, Encoding::Utf8Bom);
+    }
+}
+#[cfg(test)]
+mod own_lines_tests {
+    use super::*;
+    #[test]
+    fn a_trailing_comment_goes_with_the_line() {
+        let src = SourceFile::new(
+            FileId(0),
+            "x",
+            b"a\n    tcp dport 20 accept # active mode\n  }\n",
+        );
+        let at = src.text.find("tcp").unwrap();
+        let span = src.span(at, at + "tcp dport 20 accept".len());
+        assert_eq!(
+            src.own_lines_commented(span, Some('#')).map(|s| s.range()),
+            Some(2..40)
+        );
     }
 }

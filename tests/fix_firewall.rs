@@ -748,22 +748,87 @@ fn an_unused_port_20_is_dropped_from_the_rule() {
         .expect("the fixed dump loads");
 }
 
-/// A rule that opens port 20 alone is left for a person to delete.
-#[test]
-fn a_rule_opening_only_port_20_gets_no_fix() {
-    let dump = "*filter\n:INPUT DROP [0:0]\n:FORWARD DROP [0:0]\n:OUTPUT ACCEPT [0:0]\n-A INPUT -p tcp --dport 21 -j ACCEPT\n-A INPUT -p tcp --dport 20 -j ACCEPT\nCOMMIT\n";
+/// Applies `--fix --unsafe-fixes` to a tree of vsftpd (active mode off) and one
+/// firewall file, after checking that `--fix` alone leaves it; returns its text.
+fn port_20_fixed(path: &str, firewall: &str) -> (tempfile::TempDir, String) {
     let conf = "listen=YES\nport_enable=NO\npasv_enable=NO\n";
-    let dir = tree(&[("etc/vsftpd.conf", conf), ("etc/iptables/rules.v4", dump)]);
+    let dir = tree(&[("etc/vsftpd.conf", conf), (path, firewall)]);
     assert!(concise(dir.path()).contains("active-port-20-unused"));
-    pasvlint(&[
-        "check",
-        "--isolated",
-        "--fix",
-        "--unsafe-fixes",
-        dir.path().to_str().unwrap(),
-    ]);
-    let rules = dir.path().join("etc/iptables/rules.v4");
-    assert_eq!(std::fs::read_to_string(rules).unwrap(), dump);
+    let root = dir.path().to_str().unwrap();
+    let file = dir.path().join(path);
+    pasvlint(&["check", "--isolated", "--fix", root]);
+    assert_eq!(std::fs::read_to_string(&file).unwrap(), firewall, "unsafe");
+    pasvlint(&["check", "--isolated", "--fix", "--unsafe-fixes", root]);
+    let after = std::fs::read_to_string(&file).unwrap();
+    (dir, after)
+}
+
+const PORT_20_ONLY: &str = "-A INPUT -p tcp --dport 20 -j ACCEPT\n";
+
+/// A rule that opens port 20 alone is deleted with its line (unsafe), in a dump,
+/// a script and an nftables file; the rest stays byte for byte, and the real
+/// iptables-restore, sh and nft read what is left.
+#[test]
+fn a_rule_opening_only_port_20_is_deleted() {
+    let dump = format!(
+        "*filter\n:INPUT DROP [0:0]\n:FORWARD DROP [0:0]\n:OUTPUT ACCEPT [0:0]\n-A INPUT -p tcp --dport 21 -j ACCEPT\n{PORT_20_ONLY}COMMIT\n"
+    );
+    let (dumped, after) = port_20_fixed("etc/iptables/rules.v4", &dump);
+    assert_eq!(after, dump.replace(PORT_20_ONLY, ""));
+    assert_gone(dumped.path(), "active-port-20-unused");
+
+    let script = "#!/bin/sh\nset -e\niptables -P INPUT DROP\niptables -A INPUT -p tcp --dport 21 -j ACCEPT\nif true; then\n  iptables -A INPUT -p tcp --dport 20 -j ACCEPT\n  iptables -A INPUT -p tcp --dport 990 -j ACCEPT\nfi\n";
+    let (scripted, after) = port_20_fixed("etc/firewall.sh", script);
+    assert_eq!(
+        after,
+        script.replace("  iptables -A INPUT -p tcp --dport 20 -j ACCEPT\n", "")
+    );
+    assert_gone(scripted.path(), "active-port-20-unused");
+    let sh = Command::new("sh")
+        .arg("-n")
+        .arg(scripted.path().join("etc/firewall.sh"))
+        .output()
+        .unwrap();
+    assert!(sh.status.success(), "{sh:?}");
+
+    let nft = "table inet filter {\n  chain input {\n    type filter hook input priority 0; policy drop;\n    icmpv6 type { nd-neighbor-solicit, nd-neighbor-advert, nd-router-advert } accept\n    tcp dport 21 accept\n    tcp dport 20 accept # active mode\n  }\n}\n";
+    let (nfted, after) = port_20_fixed("etc/nftables.conf", nft);
+    assert_eq!(
+        after,
+        nft.replace("    tcp dport 20 accept # active mode\n", "")
+    );
+    assert_gone(nfted.path(), "active-port-20-unused");
+    nft_checks(
+        &nfted.path().join("etc/nftables.conf"),
+        "a_rule_opening_only_port_20_is_deleted",
+    );
+
+    if !ready(
+        "a_rule_opening_only_port_20_is_deleted",
+        &[],
+        &["iptables-restore", "ip"],
+    ) {
+        return;
+    }
+    netns("fwport20del")
+        .load_iptables(&dumped.path().join("etc/iptables/rules.v4"))
+        .expect("the fixed dump loads");
+}
+
+/// Where deleting the line would change other rules, the rule stays for a person:
+/// the only command of a block, a script that deletes rules by number, a line a
+/// loop runs with other ports.
+#[test]
+fn a_port_20_rule_whose_line_is_not_its_own_is_kept() {
+    let cases = [
+        "#!/bin/sh\nif true; then\n  iptables -A INPUT -p tcp --dport 20 -j ACCEPT\nfi\niptables -A INPUT -p tcp --dport 21 -j ACCEPT\niptables -P INPUT DROP\n",
+        "#!/bin/sh\niptables -P INPUT DROP\niptables -A INPUT -p tcp --dport 21 -j ACCEPT\niptables -A INPUT -p tcp --dport 20 -j ACCEPT\niptables -A INPUT -p tcp --dport 990 -j ACCEPT\niptables -D INPUT 3\n",
+        "#!/bin/sh\niptables -P INPUT DROP\niptables -A INPUT -p tcp --dport 21 -j ACCEPT\nfor p in 20 990; do iptables -A INPUT -p tcp --dport $p -j ACCEPT; done\n",
+    ];
+    for script in cases {
+        let (_dir, after) = port_20_fixed("etc/firewall.sh", script);
+        assert_eq!(after, script);
+    }
 }
 
 /// A CRLF iptables dump, which iptables-restore refuses, converted to LF by the
@@ -806,4 +871,67 @@ fn a_crlf_iptables_dump_is_converted_to_lf() {
     netns("fwcrlf")
         .load_iptables(&rules)
         .expect("the fixed dump loads");
+}
+
+const SHADOWED: &str = "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<zone>\n  <service name=\"ftp\"/>\n  <rule family=\"ipv4\">\n    <source address=\"198.51.100.0/24\"/>\n    <port port=\"40000-40100\" protocol=\"tcp\"/>\n    <accept/>\n  </rule>\n  <rule family=\"ipv4\">\n    <port port=\"40000-40100\" protocol=\"tcp\"/>\n    <drop/>\n  </rule>\n</zone>\n";
+
+/// `firewall-offline-cmd --check-config` over the zone files of `dir`, in a mount
+/// namespace of its own (the machine's /etc/firewalld is not touched).
+fn firewalld_accepts(dir: &Path, test: &str) {
+    if !ready(test, &[], &["firewall-offline-cmd", "unshare", "mount"]) {
+        return;
+    }
+    let script = format!(
+        "set -e\nmount -t tmpfs none /etc/firewalld\nprintf 'DefaultZone=public\\nFirewallBackend=nftables\\n' > /etc/firewalld/firewalld.conf\ncp -r '{}'/. /etc/firewalld/\nfirewall-offline-cmd --check-config\n",
+        dir.join("etc/firewalld").display()
+    );
+    let out = Command::new("unshare")
+        .args(["-m", "sh", "-c", &script])
+        .output()
+        .unwrap();
+    let said =
+        String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success() && !said.contains("WARNING"), "{said}");
+}
+
+/// A rich rule an earlier rule always decides is deleted whole, with its lines
+/// (unsafe: the author's rule goes, though firewalld decides the same), and the
+/// real firewalld reads the zone that is left.
+#[test]
+fn a_shadowed_rich_rule_is_deleted() {
+    let path = "etc/firewalld/zones/public.xml";
+    let dir = tree(&[(path, SHADOWED)]);
+    let root = dir.path().to_str().unwrap();
+    assert!(concise(dir.path()).contains("firewalld-rich-rule-shadowed"));
+    pasvlint(&["check", "--isolated", "--fix", root]);
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join(path)).unwrap(),
+        SHADOWED,
+        "unsafe"
+    );
+    pasvlint(&["check", "--isolated", "--fix", "--unsafe-fixes", root]);
+    let after = std::fs::read_to_string(dir.path().join(path)).unwrap();
+    let rule = "  <rule family=\"ipv4\">\n    <source address=\"198.51.100.0/24\"/>\n    <port port=\"40000-40100\" protocol=\"tcp\"/>\n    <accept/>\n  </rule>\n";
+    assert_eq!(after, SHADOWED.replace(rule, ""));
+    assert_gone(dir.path(), "firewalld-rich-rule-shadowed");
+    firewalld_accepts(dir.path(), "a_shadowed_rich_rule_is_deleted");
+}
+
+/// A shadowed rule that logs still logs (firewalld runs `log` before any verdict):
+/// it is left for a person.
+#[test]
+fn a_shadowed_rich_rule_that_logs_is_kept() {
+    let path = "etc/firewalld/zones/public.xml";
+    let zone = SHADOWED.replace(
+        "    <accept/>\n",
+        "    <log prefix=\"ftp-office \" level=\"info\"/>\n    <accept/>\n",
+    );
+    let dir = tree(&[(path, &zone)]);
+    assert!(concise(dir.path()).contains("firewalld-rich-rule-shadowed"));
+    let root = dir.path().to_str().unwrap();
+    pasvlint(&["check", "--isolated", "--fix", "--unsafe-fixes", root]);
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join(path)).unwrap(),
+        zone
+    );
 }

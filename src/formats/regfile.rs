@@ -1566,6 +1566,7 @@ fn rule_port_text(
         },
         value: Span::new(v.data_span.file, base + start, base + end),
         second: None,
+        line: None,
     })
 }
 

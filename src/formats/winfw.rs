@@ -453,6 +453,7 @@ impl WinFirewall {
                     syntax: crate::facts::PortSyntax::DashList,
                     value: at,
                     second: None,
+                    line: None,
                 })
             })
             .collect()

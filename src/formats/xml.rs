@@ -44,6 +44,8 @@ pub struct Element {
     pub text: Vec<Span>,
     /// The name in the matching end tag; `None` for `<a/>` and unclosed elements.
     pub end_name: Option<Span>,
+    /// From `</` to `>` of the matching end tag.
+    pub end_tag: Option<Span>,
 }
 
 impl Element {
@@ -71,6 +73,18 @@ pub struct XmlTree {
 }
 
 impl XmlTree {
+    /// From `<` of the element's start tag to `>` of its end tag (the start tag
+    /// alone for `<a/>` and for an element left unclosed).
+    pub fn extent(&self, e: &Element) -> Span {
+        match e.end_tag {
+            Some(end) => Span {
+                end: end.end,
+                ..e.tag
+            },
+            None => e.tag,
+        }
+    }
+
     pub fn root(&self) -> Option<&Element> {
         self.elements.first().filter(|e| e.parent.is_none())
     }
@@ -203,6 +217,7 @@ impl<'a> ReadState<'a> {
             attrs,
             text: Vec::new(),
             end_name: None,
+            end_tag: None,
         });
         if let Some(p) = parent.and_then(|p| self.tree.elements.get_mut(p)) {
             p.children.push(index);
@@ -312,6 +327,7 @@ impl<'a> ReadState<'a> {
         };
         if element.name.as_bytes() == name {
             element.end_name = offset_of(text, name).map(|n| self.source.span(n, n + name.len()));
+            element.end_tag = Some(self.source.span(start, end));
             return true;
         }
         let message = format!(

@@ -1,7 +1,7 @@
 //! `active-port-20-unused`: see rules/active-port-20-unused.toml.
 
 use super::Rule;
-use crate::diag::Diagnostic;
+use crate::diag::{Diagnostic, Fix};
 use crate::facts::{Active, ActivePacket, Decision, EPHEMERAL_PORTS, Firewall, FtpServer, Verdict};
 use crate::hosts::Host;
 use crate::policy::Policy;
@@ -40,10 +40,23 @@ impl Rule for ActivePort20Unused {
                 let d = self.report(rule, span, first, &reason);
                 // Unsafe: the firewall may guard another host that needs port 20.
                 let keep = rule.rule_ports.difference(&PortSet::single(PORT));
-                out.push(d.with_fixes(crate::firewall_fix::narrow(fw, rule, &keep)));
+                let fix = match keep.is_empty() {
+                    true => deletion(fw, span),
+                    false => crate::firewall_fix::narrow(fw, rule, &keep),
+                };
+                out.push(d.with_fixes(fix));
             }
         }
     }
+}
+
+/// Deleting the rule that opens nothing but port 20, where its line is its own.
+fn deletion(fw: &Firewall, rule: Span) -> Option<Fix> {
+    Some(Fix {
+        title: "delete the rule that opens port 20".to_owned(),
+        edits: vec![(fw.port_text(rule)?.line?, String::new())],
+        safe: false,
+    })
 }
 
 /// An accept rule that names port 20 among a few ports (not a blanket accept).

@@ -5,6 +5,8 @@ use crate::diag::{Diagnostic, Severity};
 use crate::formats::Document;
 use crate::formats::bundle::{Bundle, BundleDoc};
 use crate::formats::firewalld::shadow;
+use crate::formats::firewalld::zone::RichRule;
+use crate::source::SourceFile;
 
 pub struct FirewalldRichRuleShadowed;
 
@@ -22,21 +24,37 @@ impl Rule for FirewalldRichRuleShadowed {
                 continue;
             };
             for (rule, by) in shadow::shadowed(zone, &host.written) {
-                out.push(
-                    Diagnostic::new(
-                        self.name(),
-                        format!(
-                            "this rich rule of zone {} never decides a packet: an earlier rule in firewalld's evaluation order (priority < 0, then drop/reject, then accept, then priority > 0) matches every packet it matches",
-                            zone.name
-                        ),
-                        rule,
-                        "never reached",
-                    )
-                    .with_related(by, "decides these packets first")
-                    .with_help("remove the rule, or give it a lower priority= than the rule that decides first (rules with priority < 0 run before every drop/reject/accept of the zone)")
-                    .at_most(Severity::Warning),
-                );
+                let d = Diagnostic::new(
+                    self.name(),
+                    format!(
+                        "this rich rule of zone {} never decides a packet: an earlier rule in firewalld's evaluation order (priority < 0, then drop/reject, then accept, then priority > 0) matches every packet it matches",
+                        zone.name
+                    ),
+                    rule.span,
+                    "never reached",
+                )
+                .with_related(by, "decides these packets first")
+                .with_help("remove the rule, or give it a lower priority= than the rule that decides first (rules with priority < 0 run before every drop/reject/accept of the zone)")
+                .at_most(Severity::Warning);
+                out.push(match deletion(&part.source, rule) {
+                    Some(edit) => d.with_unsafe_fix(
+                        "delete the rule (unsafe: it drops a rule the author wrote, though firewalld decides the same)",
+                        vec![edit],
+                    ),
+                    None => d,
+                });
             }
         }
     }
+}
+
+/// The rule's element, with its lines when it stands alone on them. None for a
+/// rule that logs (its `log`/`audit` runs before any verdict: deleting it would
+/// change what firewalld records) and for one read from elsewhere than this file.
+fn deletion(source: &SourceFile, rule: &RichRule) -> Option<(crate::source::Span, String)> {
+    if rule.logs || rule.extent.file != source.id || rule.extent == rule.span {
+        return None;
+    }
+    let span = source.own_lines(rule.extent).unwrap_or(rule.extent);
+    Some((span, String::new()))
 }

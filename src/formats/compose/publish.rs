@@ -128,6 +128,7 @@ fn port_text(entry: &PortEntry, source: &SourceFile) -> Option<PortText> {
         syntax: PortSyntax::Compose,
         value: half(start),
         second: Some(half(start + host.len() + 1)),
+        line: None,
     })
 }
 

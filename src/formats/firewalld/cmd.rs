@@ -258,7 +258,9 @@ pub fn rich_rule(text: &str, span: Span) -> Option<RichRule> {
         what: What::Any,
         verdict: Verdict::None,
         partial: false,
+        logs: false,
         span,
+        extent: span,
     };
     let mut i = 0;
     if w.first()? != "rule" {
@@ -365,6 +367,7 @@ pub fn rich_rule(text: &str, span: Span) -> Option<RichRule> {
             (_, "reject") => rule.verdict = Verdict::Reject,
             (_, "drop") => rule.verdict = Verdict::Drop,
             (_, "limit") => rule.partial = true,
+            (_, "log" | "nflog" | "audit") => rule.logs = true,
             _ => {}
         }
     }

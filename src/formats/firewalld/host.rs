@@ -261,6 +261,7 @@ fn port_texts(config: &Config) -> Vec<crate::facts::PortText> {
                 syntax: crate::facts::PortSyntax::Dash,
                 value: p.value?,
                 second: None,
+                line: None,
             })
         })
         .collect()

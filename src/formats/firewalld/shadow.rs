@@ -22,7 +22,7 @@ struct Match {
 }
 
 /// (the shadowed rule, the earlier rule or element that decides its packets).
-pub fn shadowed(zone: &Zone, config: &Config) -> Vec<(Span, Span)> {
+pub fn shadowed<'z>(zone: &'z Zone, config: &Config) -> Vec<(&'z RichRule, Span)> {
     let mut order: Vec<(u8, i32, &RichRule)> = zone
         .rules
         .iter()
@@ -50,7 +50,7 @@ pub fn shadowed(zone: &Zone, config: &Config) -> Vec<(Span, Span)> {
             continue;
         };
         if let Some(by) = earlier.iter().find(|e| covers(e, &m)) {
-            out.push((r.span, by.span));
+            out.push((r, by.span));
         }
         if !r.partial {
             earlier.push(m);

@@ -118,7 +118,13 @@ pub struct RichRule {
     pub verdict: Verdict,
     /// A limit, a MAC or ipset source: matches only some packets of its class.
     pub partial: bool,
+    /// A `log`, `nflog` or `audit` part: firewalld runs it in the zone's `_log`
+    /// chain, before any verdict, so it acts even when the verdict never decides.
+    pub logs: bool,
     pub span: Span,
+    /// The whole rule as written: the element from `<rule` to `</rule>`, or the
+    /// rich language text.
+    pub extent: Span,
 }
 
 /// One zone file.
@@ -453,7 +459,9 @@ fn rich_rule(tree: &XmlTree, index: usize, e: &Element) -> Result<RichRule, Stri
         what: What::Any,
         verdict: Verdict::None,
         partial: false,
+        logs: false,
         span: e.tag,
+        extent: tree.extent(e),
     };
     for (_, child) in tree.children(index) {
         rich_child(&mut rule, tree, child)?;
@@ -525,6 +533,7 @@ fn rich_child(rule: &mut RichRule, tree: &XmlTree, child: &Element) -> Result<()
         "accept" => rule.verdict = Verdict::Accept,
         "reject" => rule.verdict = Verdict::Reject,
         "drop" => rule.verdict = Verdict::Drop,
+        "log" | "nflog" | "audit" => rule.logs = true,
         _ => {}
     }
     let limited = child

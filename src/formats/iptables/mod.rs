@@ -8,6 +8,7 @@
 
 #[cfg(test)]
 mod active_tests;
+pub mod deletion;
 #[cfg(test)]
 mod eval_tests;
 mod lex;
@@ -326,6 +327,7 @@ impl Ruleset {
                 syntax: *syntax,
                 value,
                 second: None,
+                line: None,
             });
         }
     }
@@ -488,6 +490,22 @@ pub fn generated_facts(
     }
 }
 
+/// The port texts, each with the line that deletes its rule where one does.
+fn with_lines<'r>(ruleset: &'r Ruleset, source: &SourceFile) -> std::borrow::Cow<'r, [PortText]> {
+    let deletions = match ruleset.port_texts.as_slice() {
+        [] => None,
+        _ => deletion::Deletions::every_copy(source, ruleset),
+    };
+    let Some(deletions) = deletions else {
+        return std::borrow::Cow::Borrowed(&ruleset.port_texts);
+    };
+    let lined = ruleset.port_texts.iter().map(|t| PortText {
+        line: deletions.line_of(t.rule),
+        ..*t
+    });
+    std::borrow::Cow::Owned(lined.collect())
+}
+
 /// Inbound TCP as this file's rules decide it: IPv4 and IPv6, each when the
 /// file filters that family.
 pub fn facts(ruleset: &Ruleset, source: &SourceFile) -> (Option<Firewall>, Option<Firewall>) {
@@ -508,9 +526,10 @@ pub fn facts(ruleset: &Ruleset, source: &SourceFile) -> (Option<Firewall>, Optio
     if let (Some(nft), None, None) = (nft, v4, v6) {
         return nft_facts(ruleset, nft, source);
     }
+    let texts = with_lines(ruleset, source);
     let evaluate = |tables, family| {
         let mut fw = crate::filter::eval::firewall_facts(&ruleset.lower(tables, family), source.id);
-        crate::filter::eval::attach_port_texts(&mut fw, &ruleset.port_texts);
+        crate::filter::eval::attach_port_texts(&mut fw, &texts);
         fw.uncertain
             .extend(ruleset.unknowns.iter().map(|u| Uncertainty {
                 span: u.span,

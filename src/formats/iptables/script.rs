@@ -282,6 +282,7 @@ fn ufw_port_text(source: &SourceFile, args: &[Word], rule: Span) -> Option<crate
         syntax: crate::facts::PortSyntax::Colon,
         value: source.span(word.start as usize, word.start as usize + ports.len()),
         second: None,
+        line: None,
     })
 }
 
@@ -308,6 +309,7 @@ fn firewalld_port_text(
         syntax: crate::facts::PortSyntax::Dash,
         value: source.span(start, start + ports.len()),
         second: None,
+        line: None,
     })
 }
 

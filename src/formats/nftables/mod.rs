@@ -57,7 +57,7 @@ pub fn facts(file: &File, src: &SourceFile) -> (Option<Firewall>, Option<Firewal
                 let mut fw =
                     crate::filter::eval::firewall_facts(&lower::lower(file, family), src.id);
                 fw.dialect = crate::facts::Dialect::Nftables;
-                crate::filter::eval::attach_port_texts(&mut fw, &port_texts(file));
+                crate::filter::eval::attach_port_texts(&mut fw, &port_texts(file, src));
                 fw
             })
     };
@@ -69,7 +69,7 @@ pub fn facts(file: &File, src: &SourceFile) -> (Option<Firewall>, Option<Firewal
 }
 
 /// Where the accept rules' destination ports are written (see `model::Rule::port_text`).
-fn port_texts(file: &File) -> Vec<crate::facts::PortText> {
+fn port_texts(file: &File, src: &SourceFile) -> Vec<crate::facts::PortText> {
     let rules = file
         .tables
         .iter()
@@ -86,6 +86,9 @@ fn port_texts(file: &File) -> Vec<crate::facts::PortText> {
                 syntax,
                 value,
                 second: None,
+                line: (r.span.file == src.id)
+                    .then(|| src.own_lines_commented(r.span, Some('#')))
+                    .flatten(),
             })
         })
         .collect()

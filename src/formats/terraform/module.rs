@@ -851,6 +851,7 @@ fn from_to_text(body: &Body, rule: Span, all: bool) -> Option<PortText> {
         syntax: PortSyntax::FromTo,
         value: literal("from_port")?,
         second: Some(literal("to_port")?),
+        line: None,
     })
 }
 
@@ -872,6 +873,7 @@ fn azure_range_text(body: &Body, rule: Span) -> Option<PortText> {
         syntax: PortSyntax::Dash,
         value: *span,
         second: None,
+        line: None,
     })
 }
 
@@ -933,6 +935,7 @@ fn gcp_ports_text(source: &SourceFile, a: &Attr) -> Option<PortText> {
             last.span.range().end,
         ),
         second: None,
+        line: None,
     })
 }
 

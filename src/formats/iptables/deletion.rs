@@ -1,0 +1,168 @@
+//! Which line deletes one rule and nothing else: a dump line, or a plain script
+//! command whose deletion leaves every other command as it was.
+
+use super::Ruleset;
+use crate::formats::Format;
+use crate::source::{SourceFile, Span};
+use std::collections::HashMap;
+
+/// What deciding a rule's deletion needs from the whole file, counted once: a
+/// script's loop may run one command thousands of times.
+pub struct Deletions<'a> {
+    source: &'a SourceFile,
+    script: bool,
+    positional: bool,
+    live: HashMap<Span, usize>,
+    wanted: HashMap<Span, usize>,
+}
+
+impl<'a> Deletions<'a> {
+    /// `wanted`: the rules to delete, one entry per live copy.
+    pub fn new(
+        source: &'a SourceFile,
+        rs: &Ruleset,
+        wanted: impl IntoIterator<Item = Span>,
+    ) -> Option<Self> {
+        let script = match rs.format {
+            Format::IptablesSave => false,
+            Format::ShellScript => true,
+            _ => return None,
+        };
+        let live = if script {
+            copies_of_lines(rs)
+        } else {
+            HashMap::new()
+        };
+        let mut counts = HashMap::new();
+        for rule in wanted {
+            *counts.entry(rule).or_insert(0) += 1;
+        }
+        let positional = edits_by_position(source.text.as_str());
+        Some(Deletions {
+            source,
+            script,
+            positional,
+            live,
+            wanted: counts,
+        })
+    }
+
+    /// The line holding only `rule`, with its line break, when deleting it is certain
+    /// to leave every other rule as it was: a dump line or a plain script command
+    /// run once (every copy of it wanted: a loop or a function called twice has
+    /// copies that may still decide), with no continuation, list operator or block
+    /// that would then be empty, in a file that never deletes, replaces or inserts
+    /// rules by position or by their text.
+    /// Deleting every copy of a rule: a loop's line goes with all it made.
+    pub fn every_copy(source: &'a SourceFile, rs: &Ruleset) -> Option<Self> {
+        let mut d = Deletions::new(source, rs, [])?;
+        d.wanted = d.live.clone();
+        Some(d)
+    }
+
+    pub fn line_of(&self, rule: Span) -> Option<Span> {
+        let text = self.source.text.as_str();
+        let every_copy_wanted = self.live.get(&rule) == self.wanted.get(&rule);
+        if rule.file != self.source.id || self.positional || (self.script && !every_copy_wanted) {
+            return None;
+        }
+        let range = rule.range();
+        let start = text.get(..range.start)?.rfind('\n').map_or(0, |i| i + 1);
+        let end = text
+            .get(range.end..)?
+            .find('\n')
+            .map_or(text.len(), |i| range.end + i + 1);
+        let line = text.get(start..end)?;
+        let plain = line.trim() == text.get(range)?.trim() && !line.contains(['$', '`', '\\']);
+        if !plain || (self.script && !stands_alone(text, start, end)) {
+            return None;
+        }
+        Some(self.source.span(start, end))
+    }
+}
+
+/// How many live rules each line made (a script's loop runs one line many times).
+fn copies_of_lines(rs: &Ruleset) -> HashMap<Span, usize> {
+    let mut copies = HashMap::new();
+    let rules = rs
+        .all_tables()
+        .flat_map(|t| t.live_chains())
+        .flat_map(|(_, c)| c.rules.iter());
+    for r in rules {
+        *copies.entry(r.span).or_insert(0) += 1;
+    }
+    copies
+}
+
+/// Deleting `start..end` leaves the script's other commands as they were: the line
+/// before does not chain onto it (`&&`, `|`) and it is not the only command of a block.
+fn stands_alone(text: &str, start: usize, end: usize) -> bool {
+    let code = |l: &&str| !l.trim().is_empty() && !l.trim_start().starts_with('#');
+    let before = text[..start].lines().rev().find(code).unwrap_or("").trim();
+    let after = text[end..].lines().find(code).unwrap_or("").trim();
+    let chains = ["&&", "||", "|", "\\"]
+        .iter()
+        .any(|op| before.ends_with(op));
+    let last_word = before.rsplit([' ', ';']).next().unwrap_or("");
+    let opens = ["then", "do", "else"].contains(&last_word) || before.ends_with(['{', '(', ')']);
+    let closes = after.starts_with(";;")
+        || ["fi", "done", "esac", "}", ")", "else", "elif"]
+            .iter()
+            .any(|w| after.split([' ', ';']).next() == Some(*w));
+    let empties_block = opens && closes;
+    !(chains || empties_block)
+}
+
+/// Any `-D`, `-R` or numbered `-I`: deleting a rule would shift what they address.
+fn edits_by_position(text: &str) -> bool {
+    text.lines().any(|line| {
+        let mut words = line.split_whitespace();
+        while let Some(w) = words.next() {
+            match w {
+                "-D" | "--delete" | "-R" | "--replace" => return true,
+                "-I" | "--insert" => {
+                    let _chain = words.next();
+                    if words
+                        .next()
+                        .is_some_and(|n| n.bytes().all(|b| b.is_ascii_digit()))
+                    {
+                        return true;
+                    }
+                }
+                _ => {}
+            }
+        }
+        false
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn alone(script: &str, line: &str) -> bool {
+        let start = script.find(line).unwrap();
+        stands_alone(script, start, start + line.len())
+    }
+
+    #[test]
+    fn a_line_is_deleted_only_where_the_script_stays_the_same_otherwise() {
+        let rule = "iptables -A INPUT -j ACCEPT\n";
+        assert!(alone(&format!("a\n{rule}b\n"), rule));
+        assert!(alone(&format!("if x; then\n  a\n  {rule}fi\n"), rule));
+        assert!(!alone(&format!("if x; then\n  # only\n  {rule}fi\n"), rule));
+        assert!(!alone(&format!("for p in 1; do\n{rule}done\n"), rule));
+        assert!(!alone(&format!("a &&\n{rule}b\n"), rule));
+        assert!(!alone(
+            &format!("case $1 in\n  up)\n    {rule}    ;;\nesac\n"),
+            rule
+        ));
+    }
+
+    #[test]
+    fn rules_addressed_by_position_or_text_keep_every_line() {
+        assert!(edits_by_position("iptables -D INPUT 3\n"));
+        assert!(edits_by_position("iptables -I INPUT 2 -j DROP\n"));
+        assert!(!edits_by_position("iptables -I INPUT -j DROP\n"));
+    }
+}
