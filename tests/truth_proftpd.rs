@@ -4,12 +4,14 @@
 //! What pasvlint says stops the daemon must fail `proftpd -t`, and the rest must
 //! pass; for the accepted ones the daemon runs in a private network namespace
 //! and every port its PASV replies announce (the 227 reply parsed here) must lie
-//! in pasvlint's passive range for the main server. Nothing of pasvlint is used
-//! but its CLI output.
+//! in pasvlint's passive range for the main server. Each case a fix changes is
+//! checked again as `check --fix --unsafe-fixes` leaves it. Nothing of pasvlint
+//! is used but its CLI output.
 
 mod support {
     pub mod claims;
     pub mod debs;
+    pub mod fixed;
     #[allow(dead_code)]
     pub mod netns;
     pub mod proftpd;
@@ -168,6 +170,16 @@ fn proftpd_does_what_pasvlint_says() {
         match check_case(case, &install, &netns, &scratch) {
             Ok(note) => eprintln!("{name}: {note}"),
             Err(e) => failures.push(format!("{name}: {e}")),
+        }
+        // The same daemon on what `--fix --unsafe-fixes` wrote: it must do what
+        // pasvlint then says (a fix that makes the daemon refuse fails here).
+        if let Some(fixed) = support::fixed::fixed_copy(case) {
+            let _ = std::fs::remove_dir_all(&scratch);
+            std::fs::create_dir_all(&scratch).unwrap();
+            match check_case(fixed.path(), &install, &netns, &scratch) {
+                Ok(note) => eprintln!("{name} after --fix: {note}"),
+                Err(e) => failures.push(format!("{name} after --fix: {e}")),
+            }
         }
     }
     let _ = std::fs::remove_dir_all(&scratch_root);

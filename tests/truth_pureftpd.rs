@@ -4,11 +4,13 @@
 //! only the listening address adapted) inside a private network namespace.
 //! What pasvlint calls invalid must be refused; for the rest, every passive port
 //! the daemon announces must be in pasvlint's `passive_ports`, and the number of
-//! sessions it admits must be pasvlint's `max_sessions`. Nothing of pasvlint is
-//! used but its CLI output.
+//! sessions it admits must be pasvlint's `max_sessions`. Each case a fix changes
+//! is checked again as `check --fix --unsafe-fixes` leaves it. Nothing of
+//! pasvlint is used but its CLI output.
 
 mod support {
     pub mod claims;
+    pub mod fixed;
     // Shared with tests/truth.rs, which uses the veth pair and iptables loading.
     #[allow(dead_code)]
     pub mod netns;
@@ -211,6 +213,16 @@ fn pure_ftpd_does_what_pasvlint_says() {
         match check_case(case, &netns, &scratch) {
             Ok(note) => eprintln!("{name}: {note}"),
             Err(e) => failures.push(format!("{name}: {e}")),
+        }
+        // The same daemon on what `--fix --unsafe-fixes` wrote: it must do what
+        // pasvlint then says (a fix that makes the daemon refuse fails here).
+        if let Some(fixed) = support::fixed::fixed_copy(case) {
+            let _ = std::fs::remove_dir_all(&scratch);
+            std::fs::create_dir_all(&scratch).unwrap();
+            match check_case(fixed.path(), &netns, &scratch) {
+                Ok(note) => eprintln!("{name} after --fix: {note}"),
+                Err(e) => failures.push(format!("{name} after --fix: {e}")),
+            }
         }
     }
     let _ = std::fs::remove_dir_all(&scratch);

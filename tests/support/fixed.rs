@@ -1,0 +1,45 @@
+//! A case after `pasvlint check --fix --unsafe-fixes`, for the truth tests to run
+//! the real daemon on what the fixes wrote.
+
+use std::path::Path;
+use std::process::Command;
+
+/// A copy of `case` with every fix applied; `None` when no fix changed a byte.
+pub fn fixed_copy(case: &Path) -> Option<tempfile::TempDir> {
+    let dir = tempfile::tempdir().unwrap();
+    copy_tree(case, dir.path());
+    let out = Command::new(env!("CARGO_BIN_EXE_pasvlint"))
+        .args(["check", "--fix", "--unsafe-fixes", "--format", "json"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.code().is_some_and(|c| c <= 1),
+        "{}: {out:?}",
+        case.display()
+    );
+    (!same_tree(case, dir.path())).then_some(dir)
+}
+
+fn copy_tree(from: &Path, to: &Path) {
+    for entry in std::fs::read_dir(from).unwrap().flatten() {
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            std::fs::create_dir_all(&target).unwrap();
+            copy_tree(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), target).unwrap();
+        }
+    }
+}
+
+fn same_tree(a: &Path, b: &Path) -> bool {
+    std::fs::read_dir(a).unwrap().flatten().all(|entry| {
+        let other = b.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            same_tree(&entry.path(), &other)
+        } else {
+            std::fs::read(entry.path()).ok() == std::fs::read(other).ok()
+        }
+    })
+}
