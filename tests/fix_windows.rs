@@ -558,3 +558,124 @@ fn an_lport_range_the_rename_cannot_mend_gets_no_fix() {
         assert_eq!(std::fs::read(&reg).unwrap(), before, "{rule}");
     }
 }
+
+// --- Firewall rules with a range written high-low ---------------------------------
+
+/// The rule names of a concise report, one per finding, sorted.
+fn rules_in(report: &str) -> Vec<String> {
+    let mut rules: Vec<String> = report
+        .lines()
+        .filter_map(|l| {
+            l.trim_end()
+                .strip_suffix(']')?
+                .rsplit_once('[')
+                .map(|(_, r)| r.to_owned())
+        })
+        .collect();
+    rules.sort();
+    rules
+}
+
+/// Every finding left was there before, and `gone` is not among them.
+fn assert_only_fewer(before: &str, after: &str, gone: &str) {
+    let (was, now) = (rules_in(before), rules_in(after));
+    assert!(!now.iter().any(|r| r == gone), "{after}");
+    let mut left = was.clone();
+    for r in &now {
+        let at = left.iter().position(|w| w == r);
+        assert!(
+            at.is_some(),
+            "new finding {r} after the fix:\n{after}\nbefore:\n{before}"
+        );
+        left.remove(at.unwrap_or(0));
+    }
+}
+
+/// `text` written as `name` in a fresh directory.
+fn written(name: &str, text: &str) -> (tempfile::TempDir, PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join(name);
+    std::fs::write(&path, text).unwrap();
+    (dir, path)
+}
+
+const NETSH_REVERSED: &str = "netsh advfirewall firewall add rule name=\"FTP\" dir=in action=allow protocol=TCP localport=21,5201-5001\r\n";
+
+/// `localport=21,5201-5001` → `21,5001-5201`: only that range's ends change
+/// places, CRLF kept; unsafe (the rule then loads and opens the ports).
+#[test]
+fn a_netsh_range_written_high_low_is_swapped_with_unsafe_fixes() {
+    let (dir, cmd) = written("setup-ftp.cmd", NETSH_REVERSED);
+    let before = concise(dir.path());
+    assert!(
+        before.contains("[windows-firewall-rule-malformed]"),
+        "{before}"
+    );
+    fix(dir.path(), false);
+    assert_eq!(
+        std::fs::read_to_string(&cmd).unwrap(),
+        NETSH_REVERSED,
+        "unsafe"
+    );
+    assert_fixed(&fix(dir.path(), true), 1);
+    let expected = spliced(NETSH_REVERSED, "=21,5201-5001", "=21,5001-5201");
+    assert_eq!(std::fs::read_to_string(&cmd).unwrap(), expected);
+    assert_only_fewer(
+        &before,
+        &concise(dir.path()),
+        "windows-firewall-rule-malformed",
+    );
+}
+
+const PS_REVERSED: &str = "New-NetFirewallRule -DisplayName FTP -Direction Inbound -Protocol TCP -LocalPort 21,\"5201-5001\" -Action Allow\n";
+
+/// `-LocalPort 21,"5201-5001"`: the quotes and the other item stay as written.
+#[test]
+fn a_powershell_range_written_high_low_is_swapped_inside_its_quotes() {
+    let (dir, ps1) = written("Setup-Ftp.ps1", PS_REVERSED);
+    let before = concise(dir.path());
+    fix(dir.path(), false);
+    assert_eq!(
+        std::fs::read_to_string(&ps1).unwrap(),
+        PS_REVERSED,
+        "unsafe"
+    );
+    assert_fixed(&fix(dir.path(), true), 1);
+    let expected = spliced(PS_REVERSED, "21,\"5201-5001\"", "21,\"5001-5201\"");
+    assert_eq!(std::fs::read_to_string(&ps1).unwrap(), expected);
+    assert_only_fewer(
+        &before,
+        &concise(dir.path()),
+        "windows-firewall-rule-malformed",
+    );
+}
+
+/// The rule's fixture: once the rule loads, the range IIS hands out is open too.
+#[test]
+fn the_swapped_powershell_range_reaches_iis() {
+    let case = "windows-firewall-rule-malformed/bad-new-netfirewallrule-reversed-range";
+    let (dir, ps1) = copied(case, "Setup-Ftp.ps1");
+    let text = std::fs::read_to_string(&ps1).unwrap();
+    assert_fixed(&fix(dir.path(), true), 1);
+    let expected = spliced(&text, "-LocalPort 5100-5000 ", "-LocalPort 5000-5100 ");
+    assert_eq!(std::fs::read_to_string(&ps1).unwrap(), expected);
+    let left = concise(dir.path());
+    assert!(!left.contains("windows-firewall-rule-malformed"), "{left}");
+    assert!(!left.contains("passive-ports-blocked"), "{left}");
+}
+
+/// A list that comes through a variable or a loop is the script's to change.
+#[test]
+fn a_range_from_a_variable_or_a_loop_is_not_swapped() {
+    let batch = "set R=21,5201-5001\r\nnetsh advfirewall firewall add rule name=\"FTP\" dir=in action=allow protocol=TCP localport=%R%\r\nFOR %%p IN (5201-5001) DO netsh advfirewall firewall add rule name=\"P\" dir=in action=allow protocol=TCP localport=%%p\r\n";
+    let ps = "$r = \"5201-5001\"\nNew-NetFirewallRule -DisplayName FTP -Direction Inbound -Protocol TCP -LocalPort 21,$r -Action Allow\n";
+    for (name, text) in [("setup-ftp.cmd", batch), ("Setup-Ftp.ps1", ps)] {
+        let (dir, path) = written(name, text);
+        assert!(
+            concise(dir.path()).contains("windows-firewall-rule-malformed"),
+            "{name}"
+        );
+        fix(dir.path(), true);
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), text, "{name}");
+    }
+}
