@@ -679,3 +679,123 @@ fn a_range_from_a_variable_or_a_loop_is_not_swapped() {
         assert_eq!(std::fs::read_to_string(&path).unwrap(), text, "{name}");
     }
 }
+
+// --- PassivePortRange under a key IIS does not read -------------------------------
+
+const WRONG_KEY_CASE: &str = "registry-wrong-key/bad-w3svc";
+const W3SVC: &str = "[HKEY_LOCAL_MACHINE\\SYSTEM\\CurrentControlSet\\Services\\W3SVC\\Parameters]";
+const MSFTPSVC: &str =
+    "[HKEY_LOCAL_MACHINE\\SYSTEM\\CurrentControlSet\\Services\\MSFTPSVC\\Parameters]";
+const RANGE_LINE: &str = "\"PassivePortRange\"=\"5001-5201\"\r\n";
+
+/// The W3SVC section holds only the value: it goes, and the value comes back
+/// under a new MSFTPSVC\Parameters section, UTF-16LE with its BOM and CRLF.
+#[test]
+fn a_value_under_w3svc_moves_to_a_new_parameters_section() {
+    let (dir, reg) = copied(WRONG_KEY_CASE, REG_FILE);
+    let firewall = fixture(WRONG_KEY_CASE).join("firewall.cmd");
+    std::fs::copy(firewall, dir.path().join("firewall.cmd")).unwrap();
+    let bytes = std::fs::read(&reg).unwrap();
+    let text = utf16le_text(&bytes);
+    let before = concise(dir.path());
+    fix(dir.path(), false);
+    assert_eq!(std::fs::read(&reg).unwrap(), bytes, "unsafe");
+    assert_fixed(&fix(dir.path(), true), 1);
+    let expected = spliced(&text, &format!("{W3SVC}\r\n{RANGE_LINE}"), "")
+        + &format!("{MSFTPSVC}\r\n{RANGE_LINE}");
+    assert_eq!(std::fs::read(&reg).unwrap(), utf16le_with_bom(&expected));
+    assert_only_fewer(&before, &concise(dir.path()), "registry-wrong-key");
+}
+
+const W3SVC_AND_PARAMETERS: &str = "Windows Registry Editor Version 5.00\r\n\r\n[HKEY_LOCAL_MACHINE\\SYSTEM\\CurrentControlSet\\Services\\W3SVC\\Parameters]\r\n\"MaxConnections\"=dword:00000010\r\n\"PassivePortRange\"=\"5001-5201\"\r\n\r\n[HKEY_LOCAL_MACHINE\\SYSTEM\\CurrentControlSet\\Services\\MSFTPSVC\\Parameters]\r\n\"AllowAnonymous\"=dword:00000001\r\n\r\n[HKEY_LOCAL_MACHINE\\SOFTWARE\\Contoso]\r\n\"Owner\"=\"ops\"\r\n\r\n";
+
+/// `text` as a regedit export (UTF-16LE, BOM) at exports/ftp-passive.reg.
+fn reg_export(text: &str) -> (tempfile::TempDir, PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let reg = dir.path().join(REG_FILE);
+    std::fs::create_dir_all(reg.parent().unwrap()).unwrap();
+    std::fs::write(&reg, utf16le_with_bom(text)).unwrap();
+    (dir, reg)
+}
+
+/// Into an existing Parameters section, after its last value: every other byte kept.
+#[test]
+fn a_utf16_crlf_reg_file_keeps_every_byte_but_the_moved_value_line() {
+    let (dir, reg) = reg_export(W3SVC_AND_PARAMETERS);
+    let before = concise(dir.path());
+    assert_fixed(&fix(dir.path(), true), 1);
+    let anonymous = "\"AllowAnonymous\"=dword:00000001\r\n";
+    let expected = spliced(
+        &spliced(W3SVC_AND_PARAMETERS, RANGE_LINE, ""),
+        anonymous,
+        &format!("{anonymous}{RANGE_LINE}"),
+    );
+    assert_eq!(std::fs::read(&reg).unwrap(), utf16le_with_bom(&expected));
+    assert_only_fewer(&before, &concise(dir.path()), "registry-wrong-key");
+}
+
+/// Parameters already holds a range: the W3SVC copy is dead, and deleting it
+/// changes nothing IIS reads (a safe fix); under a key IIS might read one day
+/// (the service key itself) the help says so and nothing is deleted.
+#[test]
+fn a_dead_copy_beside_a_live_range_is_deleted_only_where_iis_never_reads() {
+    let live = W3SVC_AND_PARAMETERS.replace(
+        "\"AllowAnonymous\"=dword:00000001\r\n",
+        "\"PassivePortRange\"=\"6001-6201\"\r\n",
+    );
+    let (dir, reg) = reg_export(&live);
+    let before = concise(dir.path());
+    assert_fixed(&fix(dir.path(), false), 1);
+    let expected = spliced(&live, "\"PassivePortRange\"=\"5001-5201\"\r\n", "");
+    assert_eq!(std::fs::read(&reg).unwrap(), utf16le_with_bom(&expected));
+    assert_only_fewer(&before, &concise(dir.path()), "registry-wrong-key");
+
+    let service = live.replace("\\W3SVC\\Parameters]", "\\MSFTPSVC]");
+    let (dir, reg) = reg_export(&service);
+    fix(dir.path(), true);
+    assert_eq!(utf16le_text(&std::fs::read(&reg).unwrap()), service);
+    let human = pasvlint(&[
+        "check",
+        "--isolated",
+        "--no-color",
+        dir.path().to_str().unwrap(),
+    ]);
+    let said = String::from_utf8_lossy(&human.stdout)
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ");
+    assert!(said.contains("this copy is dead, delete it"), "{said}");
+}
+
+/// No move where it is not one clear edit: a key named PassivePortRange, a
+/// dword (IIS would read it with the wrong type), a section the file deletes.
+#[test]
+fn a_misplaced_value_that_cannot_move_cleanly_is_left_alone() {
+    let (dir, reg) = copied("registry-wrong-key/bad-value-as-subkey", REG_FILE);
+    let bytes = std::fs::read(&reg).unwrap();
+    fix(dir.path(), true);
+    assert_eq!(std::fs::read(&reg).unwrap(), bytes);
+    let dword = W3SVC_AND_PARAMETERS.replace("=\"5001-5201\"", "=dword:00001389");
+    let deleted = format!(
+        "{W3SVC_AND_PARAMETERS}[-HKEY_LOCAL_MACHINE\\SYSTEM\\CurrentControlSet\\Services\\MSFTPSVC]\r\n"
+    );
+    for text in [dword, deleted] {
+        let (dir, reg) = reg_export(&text);
+        assert!(concise(dir.path()).contains("registry-wrong-key"), "{text}");
+        fix(dir.path(), true);
+        assert_eq!(utf16le_text(&std::fs::read(&reg).unwrap()), text);
+    }
+}
+
+/// Wine's `reg import` of the fixed export stores the range under
+/// MSFTPSVC\Parameters, where IIS reads it.
+#[test]
+fn wine_reads_the_moved_registry_value() {
+    let Some(wine) = Wine::find("wrong-key") else {
+        return;
+    };
+    let (dir, reg) = copied(WRONG_KEY_CASE, REG_FILE);
+    assert_eq!(imported(&wine, &reg), "", "before the fix");
+    fix(dir.path(), true);
+    assert_eq!(imported(&wine, &reg), "REG_SZ 5001-5201");
+}
