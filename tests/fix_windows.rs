@@ -799,3 +799,150 @@ fn wine_reads_the_moved_registry_value() {
     fix(dir.path(), true);
     assert_eq!(imported(&wine, &reg), "REG_SZ 5001-5201");
 }
+
+// --- IIS passive ranges written where IIS does not read them -----------------------
+
+const MISPLACED: &str = "iis-passive-range-misplaced";
+const METABASE: &str = "WINDOWS/system32/inetsrv/MetaBase.xml";
+const APPHOST: &str = "Windows/System32/inetsrv/config/applicationHost.config";
+
+/// Fixes `case`'s `file` with or without unsafe fixes; the file before and after.
+fn fixed_copy(case: &str, file: &str, unsafe_fixes: bool, findings: usize) -> (String, String) {
+    let (dir, path) = copied(&format!("{MISPLACED}/{case}"), file);
+    let before = std::fs::read_to_string(&path).unwrap();
+    let report = concise(dir.path());
+    if !unsafe_fixes {
+        assert_fixed(&fix(dir.path(), false), findings);
+    } else {
+        fix(dir.path(), false);
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), before, "unsafe");
+        assert_fixed(&fix(dir.path(), true), findings);
+    }
+    assert_only_fewer(&report, &concise(dir.path()), MISPLACED);
+    (before, std::fs::read_to_string(&path).unwrap())
+}
+
+/// IIS 6: the service key already sets a range, so the site's copy is dead:
+/// `--fix` deletes the attribute line, CRLF and tabs elsewhere kept.
+#[test]
+fn a_dead_metabase_site_range_is_deleted() {
+    let (before, after) = fixed_copy("bad-on-site-key", METABASE, false, 1);
+    let expected = spliced(&before, "\r\n\t\tPassivePortRange=\"6001-6100\"", "");
+    assert_eq!(after, expected);
+}
+
+/// IIS 6: a `<Custom>` child on the site key moves to the service key's start
+/// tag, one attribute a line as MetaBase.xml writes them.
+#[test]
+fn a_metabase_custom_range_moves_to_the_service_key() {
+    let (before, after) = fixed_copy("bad-custom-on-site", METABASE, true, 1);
+    let custom = "\t<Custom\r\n\t\tName=\"PassivePortRange\"\r\n\t\tID=\"5016\"\r\n\t\tValue=\"5001-5201\"\r\n\t\tType=\"STRING\"\r\n\t\tUserType=\"IIS_MD_UT_SERVER\"\r\n\t\tAttributes=\"INHERIT\"\r\n\t/>\r\n";
+    let expected = spliced(
+        &spliced(&before, custom, ""),
+        "MaxConnections=\"4294967295\"",
+        "MaxConnections=\"4294967295\"\r\n\t\tPassivePortRange=\"5001-5201\"",
+    );
+    assert_eq!(after, expected);
+}
+
+/// IIS 6: the line pasted below the service tag's `>` goes into the tag.
+#[test]
+fn a_metabase_range_below_the_start_tag_moves_into_it() {
+    // The fixture's one-port range would then be too small: a wider one here.
+    let case = format!("{MISPLACED}/bad-line-below-start-tag");
+    let text = std::fs::read_to_string(fixture(&case).join(METABASE)).unwrap();
+    let text = text.replace("5001-5001", "5001-5201");
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join(METABASE);
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    std::fs::write(&path, &text).unwrap();
+    let report = concise(dir.path());
+    fix(dir.path(), false);
+    assert_eq!(std::fs::read_to_string(&path).unwrap(), text, "unsafe");
+    assert_fixed(&fix(dir.path(), true), 1);
+    let expected = spliced(
+        &spliced(&text, "\tPassivePortRange=\"5001-5201\"\r\n", ""),
+        "ServerBindings=\":21:\"\r\n\t>\r\n</IIsFtpService>",
+        "ServerBindings=\":21:\"\r\n\t\tPassivePortRange=\"5001-5201\"\r\n\t>\r\n</IIsFtpService>",
+    );
+    assert_eq!(std::fs::read_to_string(&path).unwrap(), expected);
+    assert_only_fewer(&report, &concise(dir.path()), MISPLACED);
+}
+
+/// IIS 7+: the server level sets both ends, so the site's pair is dead: both go.
+#[test]
+fn a_dead_site_data_channel_range_is_deleted() {
+    let (before, after) = fixed_copy("bad-apphost-site-firewallsupport", APPHOST, false, 2);
+    let expected = spliced(
+        &before,
+        " lowDataChannelPort=\"7000\" highDataChannelPort=\"7010\" />",
+        " />",
+    );
+    assert_eq!(after, expected);
+}
+
+const SITE_DEFAULTS: &str = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\r\n<configuration>\r\n    <system.applicationHost>\r\n        <sites>\r\n            <siteDefaults>\r\n                <ftpServer>\r\n                    <firewallSupport lowDataChannelPort=\"7000\" highDataChannelPort=\"7010\" />\r\n                </ftpServer>\r\n            </siteDefaults>\r\n            <site name=\"Public FTP\" id=\"2\">\r\n                <bindings>\r\n                    <binding protocol=\"ftp\" bindingInformation=\"*:21:\" />\r\n                </bindings>\r\n            </site>\r\n        </sites>\r\n    </system.applicationHost>\r\n    <system.ftpServer>\r\n        <security>\r\n            <ssl controlChannelPolicy=\"SslAllow\" />\r\n        </security>\r\n    </system.ftpServer>\r\n</configuration>\r\n";
+const DEFAULTS_PAIR: &str = " lowDataChannelPort=\"7000\" highDataChannelPort=\"7010\"";
+
+/// `text` as applicationHost.config in a fresh directory.
+fn apphost(text: &str) -> (tempfile::TempDir, PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join(APPHOST);
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    std::fs::write(&path, text).unwrap();
+    (dir, path)
+}
+
+/// No server-level `<firewallSupport>`: one is made the first child of
+/// `<system.ftpServer>`, indented as its other children, holding both ends.
+#[test]
+fn a_site_defaults_range_moves_into_a_new_server_level_element() {
+    let (dir, path) = apphost(SITE_DEFAULTS);
+    let report = concise(dir.path());
+    fix(dir.path(), false);
+    assert_eq!(
+        std::fs::read_to_string(&path).unwrap(),
+        SITE_DEFAULTS,
+        "unsafe"
+    );
+    assert_fixed(&fix(dir.path(), true), 1);
+    let expected = spliced(
+        &spliced(SITE_DEFAULTS, DEFAULTS_PAIR, ""),
+        "<system.ftpServer>\r\n",
+        "<system.ftpServer>\r\n        <firewallSupport lowDataChannelPort=\"7000\" highDataChannelPort=\"7010\" />\r\n",
+    );
+    assert_eq!(std::fs::read_to_string(&path).unwrap(), expected);
+    assert_only_fewer(&report, &concise(dir.path()), MISPLACED);
+}
+
+/// A server-level `<firewallSupport />` without the range gets both attributes.
+#[test]
+fn a_site_defaults_range_moves_into_the_server_level_element() {
+    let text = SITE_DEFAULTS.replace(
+        "<system.ftpServer>\r\n",
+        "<system.ftpServer>\r\n        <firewallSupport />\r\n",
+    );
+    let (dir, path) = apphost(&text);
+    let report = concise(dir.path());
+    assert_fixed(&fix(dir.path(), true), 1);
+    let expected = spliced(
+        &spliced(&text, DEFAULTS_PAIR, ""),
+        "<firewallSupport />\r\n        <security>",
+        "<firewallSupport lowDataChannelPort=\"7000\" highDataChannelPort=\"7010\" />\r\n        <security>",
+    );
+    assert_eq!(std::fs::read_to_string(&path).unwrap(), expected);
+    assert_only_fewer(&report, &concise(dir.path()), MISPLACED);
+}
+
+/// Without a server-level `<system.ftpServer>` there is no place to move to.
+#[test]
+fn a_misplaced_range_with_no_server_section_is_left_alone() {
+    let text = SITE_DEFAULTS.replace(
+        "    <system.ftpServer>\r\n        <security>\r\n            <ssl controlChannelPolicy=\"SslAllow\" />\r\n        </security>\r\n    </system.ftpServer>\r\n",
+        "",
+    );
+    let (dir, path) = apphost(&text);
+    assert!(concise(dir.path()).contains(MISPLACED));
+    fix(dir.path(), true);
+    assert_eq!(std::fs::read_to_string(&path).unwrap(), text);
+}
