@@ -69,11 +69,13 @@ fn data_channel_attrs<'d>(doc: &'d AppHost, m: &Misplaced) -> Option<Vec<&'d Att
     )
 }
 
+type Edits = Vec<(Span, String)>;
+
 /// Each attribute as written, and the edits that take it out with its blanks.
 fn taken_out<'a>(
     source: &SourceFile,
     attrs: impl Iterator<Item = &'a Attr>,
-) -> Option<(Vec<String>, Vec<(Span, String)>)> {
+) -> Option<(Vec<String>, Edits)> {
     let text = source.text.as_str();
     let mut written = Vec::new();
     let mut edits = Vec::new();
