@@ -83,7 +83,7 @@ mod tests {
     fn whole_lines_only_when_alone() {
         let text = "a\r\n\tX=\"1\"\r\nb";
         let at = text.find('X').unwrap();
-        assert_eq!(whole_lines(text, at..at + 5), Some(3..12));
+        assert_eq!(whole_lines(text, at..at + 5), Some(3..11));
         assert_eq!(whole_lines("a X=\"1\"\n", 2..7), None);
         assert_eq!(line_ending(text), "\r\n");
         assert_eq!(indentation_at(text, at), "\t");
