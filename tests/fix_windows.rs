@@ -558,3 +558,391 @@ fn an_lport_range_the_rename_cannot_mend_gets_no_fix() {
         assert_eq!(std::fs::read(&reg).unwrap(), before, "{rule}");
     }
 }
+
+// --- Firewall rules with a range written high-low ---------------------------------
+
+/// The rule names of a concise report, one per finding, sorted.
+fn rules_in(report: &str) -> Vec<String> {
+    let mut rules: Vec<String> = report
+        .lines()
+        .filter_map(|l| {
+            l.trim_end()
+                .strip_suffix(']')?
+                .rsplit_once('[')
+                .map(|(_, r)| r.to_owned())
+        })
+        .collect();
+    rules.sort();
+    rules
+}
+
+/// Every finding left was there before, and `gone` is not among them.
+fn assert_only_fewer(before: &str, after: &str, gone: &str) {
+    let (was, now) = (rules_in(before), rules_in(after));
+    assert!(!now.iter().any(|r| r == gone), "{after}");
+    let mut left = was.clone();
+    for r in &now {
+        let at = left.iter().position(|w| w == r);
+        assert!(
+            at.is_some(),
+            "new finding {r} after the fix:\n{after}\nbefore:\n{before}"
+        );
+        left.remove(at.unwrap_or(0));
+    }
+}
+
+/// `text` written as `name` in a fresh directory.
+fn written(name: &str, text: &str) -> (tempfile::TempDir, PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join(name);
+    std::fs::write(&path, text).unwrap();
+    (dir, path)
+}
+
+const NETSH_REVERSED: &str = "netsh advfirewall firewall add rule name=\"FTP\" dir=in action=allow protocol=TCP localport=21,5201-5001\r\n";
+
+/// `localport=21,5201-5001` → `21,5001-5201`: only that range's ends change
+/// places, CRLF kept; unsafe (the rule then loads and opens the ports).
+#[test]
+fn a_netsh_range_written_high_low_is_swapped_with_unsafe_fixes() {
+    let (dir, cmd) = written("setup-ftp.cmd", NETSH_REVERSED);
+    let before = concise(dir.path());
+    assert!(
+        before.contains("[windows-firewall-rule-malformed]"),
+        "{before}"
+    );
+    fix(dir.path(), false);
+    assert_eq!(
+        std::fs::read_to_string(&cmd).unwrap(),
+        NETSH_REVERSED,
+        "unsafe"
+    );
+    assert_fixed(&fix(dir.path(), true), 1);
+    let expected = spliced(NETSH_REVERSED, "=21,5201-5001", "=21,5001-5201");
+    assert_eq!(std::fs::read_to_string(&cmd).unwrap(), expected);
+    assert_only_fewer(
+        &before,
+        &concise(dir.path()),
+        "windows-firewall-rule-malformed",
+    );
+}
+
+const PS_REVERSED: &str = "New-NetFirewallRule -DisplayName FTP -Direction Inbound -Protocol TCP -LocalPort 21,\"5201-5001\" -Action Allow\n";
+
+/// `-LocalPort 21,"5201-5001"`: the quotes and the other item stay as written.
+#[test]
+fn a_powershell_range_written_high_low_is_swapped_inside_its_quotes() {
+    let (dir, ps1) = written("Setup-Ftp.ps1", PS_REVERSED);
+    let before = concise(dir.path());
+    fix(dir.path(), false);
+    assert_eq!(
+        std::fs::read_to_string(&ps1).unwrap(),
+        PS_REVERSED,
+        "unsafe"
+    );
+    assert_fixed(&fix(dir.path(), true), 1);
+    let expected = spliced(PS_REVERSED, "21,\"5201-5001\"", "21,\"5001-5201\"");
+    assert_eq!(std::fs::read_to_string(&ps1).unwrap(), expected);
+    assert_only_fewer(
+        &before,
+        &concise(dir.path()),
+        "windows-firewall-rule-malformed",
+    );
+}
+
+/// The rule's fixture: once the rule loads, the range IIS hands out is open too.
+#[test]
+fn the_swapped_powershell_range_reaches_iis() {
+    let case = "windows-firewall-rule-malformed/bad-new-netfirewallrule-reversed-range";
+    let (dir, ps1) = copied(case, "Setup-Ftp.ps1");
+    let text = std::fs::read_to_string(&ps1).unwrap();
+    assert_fixed(&fix(dir.path(), true), 1);
+    let expected = spliced(&text, "-LocalPort 5100-5000 ", "-LocalPort 5000-5100 ");
+    assert_eq!(std::fs::read_to_string(&ps1).unwrap(), expected);
+    let left = concise(dir.path());
+    assert!(!left.contains("windows-firewall-rule-malformed"), "{left}");
+    assert!(!left.contains("passive-ports-blocked"), "{left}");
+}
+
+/// A list that comes through a variable or a loop is the script's to change.
+#[test]
+fn a_range_from_a_variable_or_a_loop_is_not_swapped() {
+    let batch = "set R=21,5201-5001\r\nnetsh advfirewall firewall add rule name=\"FTP\" dir=in action=allow protocol=TCP localport=%R%\r\nFOR %%p IN (5201-5001) DO netsh advfirewall firewall add rule name=\"P\" dir=in action=allow protocol=TCP localport=%%p\r\n";
+    let ps = "$r = \"5201-5001\"\nNew-NetFirewallRule -DisplayName FTP -Direction Inbound -Protocol TCP -LocalPort 21,$r -Action Allow\n";
+    for (name, text) in [("setup-ftp.cmd", batch), ("Setup-Ftp.ps1", ps)] {
+        let (dir, path) = written(name, text);
+        assert!(
+            concise(dir.path()).contains("windows-firewall-rule-malformed"),
+            "{name}"
+        );
+        fix(dir.path(), true);
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), text, "{name}");
+    }
+}
+
+// --- PassivePortRange under a key IIS does not read -------------------------------
+
+const WRONG_KEY_CASE: &str = "registry-wrong-key/bad-w3svc";
+const W3SVC: &str = "[HKEY_LOCAL_MACHINE\\SYSTEM\\CurrentControlSet\\Services\\W3SVC\\Parameters]";
+const MSFTPSVC: &str =
+    "[HKEY_LOCAL_MACHINE\\SYSTEM\\CurrentControlSet\\Services\\MSFTPSVC\\Parameters]";
+const RANGE_LINE: &str = "\"PassivePortRange\"=\"5001-5201\"\r\n";
+
+/// The W3SVC section holds only the value: it goes, and the value comes back
+/// under a new MSFTPSVC\Parameters section, UTF-16LE with its BOM and CRLF.
+#[test]
+fn a_value_under_w3svc_moves_to_a_new_parameters_section() {
+    let (dir, reg) = copied(WRONG_KEY_CASE, REG_FILE);
+    let firewall = fixture(WRONG_KEY_CASE).join("firewall.cmd");
+    std::fs::copy(firewall, dir.path().join("firewall.cmd")).unwrap();
+    let bytes = std::fs::read(&reg).unwrap();
+    let text = utf16le_text(&bytes);
+    let before = concise(dir.path());
+    fix(dir.path(), false);
+    assert_eq!(std::fs::read(&reg).unwrap(), bytes, "unsafe");
+    assert_fixed(&fix(dir.path(), true), 1);
+    let expected = spliced(&text, &format!("{W3SVC}\r\n{RANGE_LINE}"), "")
+        + &format!("{MSFTPSVC}\r\n{RANGE_LINE}");
+    assert_eq!(std::fs::read(&reg).unwrap(), utf16le_with_bom(&expected));
+    assert_only_fewer(&before, &concise(dir.path()), "registry-wrong-key");
+}
+
+const W3SVC_AND_PARAMETERS: &str = "Windows Registry Editor Version 5.00\r\n\r\n[HKEY_LOCAL_MACHINE\\SYSTEM\\CurrentControlSet\\Services\\W3SVC\\Parameters]\r\n\"MaxConnections\"=dword:00000010\r\n\"PassivePortRange\"=\"5001-5201\"\r\n\r\n[HKEY_LOCAL_MACHINE\\SYSTEM\\CurrentControlSet\\Services\\MSFTPSVC\\Parameters]\r\n\"AllowAnonymous\"=dword:00000001\r\n\r\n[HKEY_LOCAL_MACHINE\\SOFTWARE\\Contoso]\r\n\"Owner\"=\"ops\"\r\n\r\n";
+
+/// `text` as a regedit export (UTF-16LE, BOM) at exports/ftp-passive.reg.
+fn reg_export(text: &str) -> (tempfile::TempDir, PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let reg = dir.path().join(REG_FILE);
+    std::fs::create_dir_all(reg.parent().unwrap()).unwrap();
+    std::fs::write(&reg, utf16le_with_bom(text)).unwrap();
+    (dir, reg)
+}
+
+/// Into an existing Parameters section, after its last value: every other byte kept.
+#[test]
+fn a_utf16_crlf_reg_file_keeps_every_byte_but_the_moved_value_line() {
+    let (dir, reg) = reg_export(W3SVC_AND_PARAMETERS);
+    let before = concise(dir.path());
+    assert_fixed(&fix(dir.path(), true), 1);
+    let anonymous = "\"AllowAnonymous\"=dword:00000001\r\n";
+    let expected = spliced(
+        &spliced(W3SVC_AND_PARAMETERS, RANGE_LINE, ""),
+        anonymous,
+        &format!("{anonymous}{RANGE_LINE}"),
+    );
+    assert_eq!(std::fs::read(&reg).unwrap(), utf16le_with_bom(&expected));
+    assert_only_fewer(&before, &concise(dir.path()), "registry-wrong-key");
+}
+
+/// Parameters already holds a range: the W3SVC copy is dead, and deleting it
+/// changes nothing IIS reads (a safe fix); under a key IIS might read one day
+/// (the service key itself) the help says so and nothing is deleted.
+#[test]
+fn a_dead_copy_beside_a_live_range_is_deleted_only_where_iis_never_reads() {
+    let live = W3SVC_AND_PARAMETERS.replace(
+        "\"AllowAnonymous\"=dword:00000001\r\n",
+        "\"PassivePortRange\"=\"6001-6201\"\r\n",
+    );
+    let (dir, reg) = reg_export(&live);
+    let before = concise(dir.path());
+    assert_fixed(&fix(dir.path(), false), 1);
+    let expected = spliced(&live, "\"PassivePortRange\"=\"5001-5201\"\r\n", "");
+    assert_eq!(std::fs::read(&reg).unwrap(), utf16le_with_bom(&expected));
+    assert_only_fewer(&before, &concise(dir.path()), "registry-wrong-key");
+
+    let service = live.replace("\\W3SVC\\Parameters]", "\\MSFTPSVC]");
+    let (dir, reg) = reg_export(&service);
+    fix(dir.path(), true);
+    assert_eq!(utf16le_text(&std::fs::read(&reg).unwrap()), service);
+    let human = pasvlint(&[
+        "check",
+        "--isolated",
+        "--no-color",
+        dir.path().to_str().unwrap(),
+    ]);
+    let said = String::from_utf8_lossy(&human.stdout)
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ");
+    assert!(said.contains("this copy is dead, delete it"), "{said}");
+}
+
+/// No move where it is not one clear edit: a key named PassivePortRange, a
+/// dword (IIS would read it with the wrong type), a section the file deletes.
+#[test]
+fn a_misplaced_value_that_cannot_move_cleanly_is_left_alone() {
+    let (dir, reg) = copied("registry-wrong-key/bad-value-as-subkey", REG_FILE);
+    let bytes = std::fs::read(&reg).unwrap();
+    fix(dir.path(), true);
+    assert_eq!(std::fs::read(&reg).unwrap(), bytes);
+    let dword = W3SVC_AND_PARAMETERS.replace("=\"5001-5201\"", "=dword:00001389");
+    let deleted = format!(
+        "{W3SVC_AND_PARAMETERS}[-HKEY_LOCAL_MACHINE\\SYSTEM\\CurrentControlSet\\Services\\MSFTPSVC]\r\n"
+    );
+    for text in [dword, deleted] {
+        let (dir, reg) = reg_export(&text);
+        assert!(concise(dir.path()).contains("registry-wrong-key"), "{text}");
+        fix(dir.path(), true);
+        assert_eq!(utf16le_text(&std::fs::read(&reg).unwrap()), text);
+    }
+}
+
+/// Wine's `reg import` of the fixed export stores the range under
+/// MSFTPSVC\Parameters, where IIS reads it.
+#[test]
+fn wine_reads_the_moved_registry_value() {
+    let Some(wine) = Wine::find("wrong-key") else {
+        return;
+    };
+    let (dir, reg) = copied(WRONG_KEY_CASE, REG_FILE);
+    assert_eq!(imported(&wine, &reg), "", "before the fix");
+    fix(dir.path(), true);
+    assert_eq!(imported(&wine, &reg), "REG_SZ 5001-5201");
+}
+
+// --- IIS passive ranges written where IIS does not read them -----------------------
+
+const MISPLACED: &str = "iis-passive-range-misplaced";
+const METABASE: &str = "WINDOWS/system32/inetsrv/MetaBase.xml";
+const APPHOST: &str = "Windows/System32/inetsrv/config/applicationHost.config";
+
+/// Fixes `case`'s `file` with or without unsafe fixes; the file before and after.
+fn fixed_copy(case: &str, file: &str, unsafe_fixes: bool, findings: usize) -> (String, String) {
+    let (dir, path) = copied(&format!("{MISPLACED}/{case}"), file);
+    let before = std::fs::read_to_string(&path).unwrap();
+    let report = concise(dir.path());
+    if !unsafe_fixes {
+        assert_fixed(&fix(dir.path(), false), findings);
+    } else {
+        fix(dir.path(), false);
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), before, "unsafe");
+        assert_fixed(&fix(dir.path(), true), findings);
+    }
+    assert_only_fewer(&report, &concise(dir.path()), MISPLACED);
+    (before, std::fs::read_to_string(&path).unwrap())
+}
+
+/// IIS 6: the service key already sets a range, so the site's copy is dead:
+/// `--fix` deletes the attribute line, CRLF and tabs elsewhere kept.
+#[test]
+fn a_dead_metabase_site_range_is_deleted() {
+    let (before, after) = fixed_copy("bad-on-site-key", METABASE, false, 1);
+    let expected = spliced(&before, "\r\n\t\tPassivePortRange=\"6001-6100\"", "");
+    assert_eq!(after, expected);
+}
+
+/// IIS 6: a `<Custom>` child on the site key moves to the service key's start
+/// tag, one attribute a line as MetaBase.xml writes them.
+#[test]
+fn a_metabase_custom_range_moves_to_the_service_key() {
+    let (before, after) = fixed_copy("bad-custom-on-site", METABASE, true, 1);
+    let custom = "\t<Custom\r\n\t\tName=\"PassivePortRange\"\r\n\t\tID=\"5016\"\r\n\t\tValue=\"5001-5201\"\r\n\t\tType=\"STRING\"\r\n\t\tUserType=\"IIS_MD_UT_SERVER\"\r\n\t\tAttributes=\"INHERIT\"\r\n\t/>\r\n";
+    let expected = spliced(
+        &spliced(&before, custom, ""),
+        "MaxConnections=\"4294967295\"",
+        "MaxConnections=\"4294967295\"\r\n\t\tPassivePortRange=\"5001-5201\"",
+    );
+    assert_eq!(after, expected);
+}
+
+/// IIS 6: the line pasted below the service tag's `>` goes into the tag.
+#[test]
+fn a_metabase_range_below_the_start_tag_moves_into_it() {
+    // The fixture's one-port range would then be too small: a wider one here.
+    let case = format!("{MISPLACED}/bad-line-below-start-tag");
+    let text = std::fs::read_to_string(fixture(&case).join(METABASE)).unwrap();
+    let text = text.replace("5001-5001", "5001-5201");
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join(METABASE);
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    std::fs::write(&path, &text).unwrap();
+    let report = concise(dir.path());
+    fix(dir.path(), false);
+    assert_eq!(std::fs::read_to_string(&path).unwrap(), text, "unsafe");
+    assert_fixed(&fix(dir.path(), true), 1);
+    let expected = spliced(
+        &spliced(&text, "\tPassivePortRange=\"5001-5201\"\r\n", ""),
+        "ServerBindings=\":21:\"\r\n\t>\r\n</IIsFtpService>",
+        "ServerBindings=\":21:\"\r\n\t\tPassivePortRange=\"5001-5201\"\r\n\t>\r\n</IIsFtpService>",
+    );
+    assert_eq!(std::fs::read_to_string(&path).unwrap(), expected);
+    assert_only_fewer(&report, &concise(dir.path()), MISPLACED);
+}
+
+/// IIS 7+: the server level sets both ends, so the site's pair is dead: both go.
+#[test]
+fn a_dead_site_data_channel_range_is_deleted() {
+    let (before, after) = fixed_copy("bad-apphost-site-firewallsupport", APPHOST, false, 2);
+    let expected = spliced(
+        &before,
+        " lowDataChannelPort=\"7000\" highDataChannelPort=\"7010\" />",
+        " />",
+    );
+    assert_eq!(after, expected);
+}
+
+const SITE_DEFAULTS: &str = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\r\n<configuration>\r\n    <system.applicationHost>\r\n        <sites>\r\n            <siteDefaults>\r\n                <ftpServer>\r\n                    <firewallSupport lowDataChannelPort=\"7000\" highDataChannelPort=\"7010\" />\r\n                </ftpServer>\r\n            </siteDefaults>\r\n            <site name=\"Public FTP\" id=\"2\">\r\n                <bindings>\r\n                    <binding protocol=\"ftp\" bindingInformation=\"*:21:\" />\r\n                </bindings>\r\n            </site>\r\n        </sites>\r\n    </system.applicationHost>\r\n    <system.ftpServer>\r\n        <security>\r\n            <ssl controlChannelPolicy=\"SslAllow\" />\r\n        </security>\r\n    </system.ftpServer>\r\n</configuration>\r\n";
+const DEFAULTS_PAIR: &str = " lowDataChannelPort=\"7000\" highDataChannelPort=\"7010\"";
+
+/// `text` as applicationHost.config in a fresh directory.
+fn apphost(text: &str) -> (tempfile::TempDir, PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join(APPHOST);
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    std::fs::write(&path, text).unwrap();
+    (dir, path)
+}
+
+/// No server-level `<firewallSupport>`: one is made the first child of
+/// `<system.ftpServer>`, indented as its other children, holding both ends.
+#[test]
+fn a_site_defaults_range_moves_into_a_new_server_level_element() {
+    let (dir, path) = apphost(SITE_DEFAULTS);
+    let report = concise(dir.path());
+    fix(dir.path(), false);
+    assert_eq!(
+        std::fs::read_to_string(&path).unwrap(),
+        SITE_DEFAULTS,
+        "unsafe"
+    );
+    assert_fixed(&fix(dir.path(), true), 1);
+    let expected = spliced(
+        &spliced(SITE_DEFAULTS, DEFAULTS_PAIR, ""),
+        "<system.ftpServer>\r\n",
+        "<system.ftpServer>\r\n        <firewallSupport lowDataChannelPort=\"7000\" highDataChannelPort=\"7010\" />\r\n",
+    );
+    assert_eq!(std::fs::read_to_string(&path).unwrap(), expected);
+    assert_only_fewer(&report, &concise(dir.path()), MISPLACED);
+}
+
+/// A server-level `<firewallSupport />` without the range gets both attributes.
+#[test]
+fn a_site_defaults_range_moves_into_the_server_level_element() {
+    let text = SITE_DEFAULTS.replace(
+        "<system.ftpServer>\r\n",
+        "<system.ftpServer>\r\n        <firewallSupport />\r\n",
+    );
+    let (dir, path) = apphost(&text);
+    let report = concise(dir.path());
+    assert_fixed(&fix(dir.path(), true), 1);
+    let expected = spliced(
+        &spliced(&text, DEFAULTS_PAIR, ""),
+        "<firewallSupport />\r\n        <security>",
+        "<firewallSupport lowDataChannelPort=\"7000\" highDataChannelPort=\"7010\" />\r\n        <security>",
+    );
+    assert_eq!(std::fs::read_to_string(&path).unwrap(), expected);
+    assert_only_fewer(&report, &concise(dir.path()), MISPLACED);
+}
+
+/// Without a server-level `<system.ftpServer>` there is no place to move to.
+#[test]
+fn a_misplaced_range_with_no_server_section_is_left_alone() {
+    let text = SITE_DEFAULTS.replace(
+        "    <system.ftpServer>\r\n        <security>\r\n            <ssl controlChannelPolicy=\"SslAllow\" />\r\n        </security>\r\n    </system.ftpServer>\r\n",
+        "",
+    );
+    let (dir, path) = apphost(&text);
+    assert!(concise(dir.path()).contains(MISPLACED));
+    fix(dir.path(), true);
+    assert_eq!(std::fs::read_to_string(&path).unwrap(), text);
+}

@@ -521,7 +521,7 @@ impl Format {
 pub fn windows_findings(file: &ParsedFile) -> Vec<winfw::Finding> {
     match &file.doc {
         Document::RegFile(reg) => regfile::findings(reg, &file.source.text),
-        Document::WindowsScript(script) => winscript::findings(script).to_vec(),
+        Document::WindowsScript(script) => winscript::findings(script, &file.source),
         _ => Vec::new(),
     }
 }

@@ -22,6 +22,8 @@ use crate::source::{Encoding, SourceFile, Span};
 use std::collections::BTreeMap;
 use std::path::Path;
 
+mod relocate;
+
 pub const RULE_SYNTAX: &str = "reg-file-syntax-error";
 pub const RULE_WRONG_TYPE: &str = "registry-wrong-value-type";
 pub const RULE_WRONG_KEY: &str = "registry-wrong-key";
@@ -1097,8 +1099,7 @@ fn passive_port_range_placement(file: &RegFile, text: &str) -> Vec<Finding> {
         let Some(key) = file.key_of(v) else { continue };
         let norm = normalize_key(&key.path);
         if is_passive_port_range(v) && norm != MSFTPSVC_PARAMETERS {
-            out.push(
-                Finding::new(
+            let finding = Finding::new(
                     RULE_WRONG_KEY,
                     v.name_span,
                     format!(
@@ -1108,8 +1109,8 @@ fn passive_port_range_placement(file: &RegFile, text: &str) -> Vec<Finding> {
                     "ignored here",
                 )
                 .related(key.span, "this key")
-                .help("move the value to [HKEY_LOCAL_MACHINE\\SYSTEM\\CurrentControlSet\\Services\\MSFTPSVC\\Parameters]"),
-            );
+                .help("move the value to [HKEY_LOCAL_MACHINE\\SYSTEM\\CurrentControlSet\\Services\\MSFTPSVC\\Parameters]");
+            out.push(relocate::with_fix(finding, file, v, key, text));
         } else if is_passive_port_range(v) && v.data.as_reg_sz(file.unicode).is_none() {
             out.push(wrong_type(v, file.unicode, text));
         }

@@ -741,6 +741,47 @@ pub fn parse_port_list(text: &str) -> Result<PortSet, String> {
     Ok(PortSet::from_ranges(ranges))
 }
 
+/// A port list whose first item netsh or New-NetFirewallRule refuses is a range
+/// written high-low (`21,5201-5001`): the list with only that item's ends swapped
+/// (`21,5001-5201`), every other byte as written. `None` for any other list.
+pub fn reversed_range_swapped(text: &str) -> Option<String> {
+    let mut items: Vec<String> = Vec::new();
+    let mut swapped = false;
+    for item in text.split(',') {
+        if !swapped {
+            if let Some(s) = swap_ends(item) {
+                items.push(s);
+                swapped = true;
+                continue;
+            }
+            parse_port_list(item).ok()?;
+        }
+        items.push(item.to_owned());
+    }
+    swapped.then(|| items.join(","))
+}
+
+/// `5201-5001` → `5001-5201`, the blanks around and inside kept where they are;
+/// `None` unless both ends are ports and the first lies above the second.
+pub fn swap_ends(item: &str) -> Option<String> {
+    let core = item.trim();
+    let lead = item.len() - item.trim_start().len();
+    let (first, second) = core.split_once('-')?;
+    let (a, b) = (first.trim_end(), second.trim_start());
+    let port = |w: &str| {
+        (!w.is_empty() && w.len() <= 5 && w.bytes().all(|c| c.is_ascii_digit()))
+            .then(|| w.parse::<u16>().ok())
+            .flatten()
+    };
+    if port(a)? <= port(b)? {
+        return None;
+    }
+    let middle = core.get(a.len()..core.len() - b.len())?;
+    let head = item.get(..lead)?;
+    let tail = item.get(lead + core.len()..)?;
+    Some(format!("{head}{b}{middle}{a}{tail}"))
+}
+
 fn parse_port(text: &str, part: &str) -> Result<u16, String> {
     let t = text.trim();
     if t.is_empty() || t.len() > 5 || !t.bytes().all(|b| b.is_ascii_digit()) {
@@ -1029,5 +1070,21 @@ mod tests {
         assert!(parse_port_list("70000").is_err());
         assert!(parse_port_list("").is_err());
         assert!(parse_port_list("a-b").is_err());
+    }
+
+    #[test]
+    fn reversed_ranges_are_swapped_in_place() {
+        assert_eq!(
+            reversed_range_swapped("21,5201-5001").as_deref(),
+            Some("21,5001-5201")
+        );
+        assert_eq!(
+            reversed_range_swapped("21, 5201 - 5001 ,990").as_deref(),
+            Some("21, 5001 - 5201 ,990")
+        );
+        assert_eq!(reversed_range_swapped("21,5001-5201"), None);
+        assert_eq!(reversed_range_swapped("70000,5201-5001"), None);
+        assert_eq!(reversed_range_swapped("5201-5001-2"), None);
+        assert_eq!(swap_ends("5201-5201"), None);
     }
 }

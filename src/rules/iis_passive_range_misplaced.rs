@@ -1,8 +1,13 @@
 //! `iis-passive-range-misplaced`: see rules/iis-passive-range-misplaced.toml.
 
+mod apphost_fix;
+mod metabase_fix;
+mod xml_edit;
+
 use super::Rule;
 use crate::diag::Diagnostic;
 use crate::formats::ParsedFile;
+use crate::source::SourceFile;
 use crate::formats::iis_apphost::{AppHost, Misplaced, apphost_of};
 use crate::formats::iis_metabase::{Key, Metabase, PASSIVE_PORT_RANGE, Property, metabase_of};
 
@@ -14,26 +19,32 @@ impl Rule for IisPassiveRangeMisplaced {
     }
 
     fn check_file(&self, file: &ParsedFile, out: &mut Vec<Diagnostic>) {
+        let source = &file.source;
         if let Some(doc) = metabase_of(file) {
-            self.metabase(doc, out);
+            self.metabase(doc, source, out);
         }
         if let Some(doc) = apphost_of(file) {
-            out.extend(doc.misplaced_range.iter().map(|m| self.apphost(doc, m)));
+            out.extend(doc.misplaced_range.iter().map(|m| {
+                self.apphost(doc, m)
+                    .with_fixes(apphost_fix::fix(doc, source, m))
+            }));
         }
     }
 }
 
 impl IisPassiveRangeMisplaced {
-    fn metabase(&self, doc: &Metabase, out: &mut Vec<Diagnostic>) {
+    fn metabase(&self, doc: &Metabase, source: &SourceFile, out: &mut Vec<Diagnostic>) {
         let service = doc.ftp_service();
         for key in &doc.keys {
             if let Some(prop) = key.property(PASSIVE_PORT_RANGE) {
                 if !key.is_service_location() {
-                    out.push(self.metabase_key(key, prop, service));
+                    let fix = metabase_fix::fix(doc, source, key, prop, false);
+                    out.push(self.metabase_key(key, prop, service).with_fixes(fix));
                 }
             }
             for stray in key.stray.iter().filter(|p| p.name == PASSIVE_PORT_RANGE) {
-                out.push(self.below_tag(key, stray));
+                let fix = metabase_fix::fix(doc, source, key, stray, true);
+                out.push(self.below_tag(key, stray).with_fixes(fix));
             }
         }
     }

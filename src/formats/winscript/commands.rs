@@ -1,6 +1,7 @@
 //! Commands both script languages run: `netsh` (legacy `firewall` and
 //! `advfirewall` contexts), `cscript adsutil.vbs` and `appcmd`.
 
+use super::swap_range::ReversedRange;
 use super::{
     Arg, Effects, IisSetting, LoopValues, Loops, RULE_FW_MALFORMED, RULE_IIS_COMMAND,
     RULE_NETSH_DEPRECATED, UNKNOWN, is_unknown,
@@ -9,7 +10,7 @@ use crate::facts::Uncertainty;
 use crate::formats::regfile::admits_ftp_service;
 use crate::formats::winfw::{
     Change, Direction, Finding, LocalPorts, ProfileSet, Protocol, Remote, RuleAction, RuleFilter,
-    WinRule, parse_port_list,
+    WinRule, parse_port_list, reversed_range_swapped,
 };
 use crate::portset::PortSet;
 use crate::scripts::Command;
@@ -714,12 +715,22 @@ fn adv_ports(text: &str, span: Span, loops: &Loops, fx: &mut Effects) -> Option<
     match parse_port_list(text) {
         Ok(set) => Some(LocalPorts::Set(set)),
         Err(why) => {
+            let help = match reversed_range_swapped(text) {
+                Some(swapped) => {
+                    fx.reversed_ranges.push(ReversedRange {
+                        span,
+                        value: text.to_owned(),
+                    });
+                    format!("write localport={swapped}: a range is written low-high")
+                }
+                None => ADV_HELP.to_owned(),
+            };
             malformed(
                 fx,
                 span,
                 format!("localport={text}: {why}: netsh rejects the rule"),
                 "rejected",
-                ADV_HELP,
+                &help,
             );
             None
         }

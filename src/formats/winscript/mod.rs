@@ -11,6 +11,7 @@ pub mod batch;
 pub mod commands;
 pub mod ipsec_commands;
 pub mod powershell;
+pub mod swap_range;
 
 use super::iis::{iis6_passive_range, iis7_passive_range};
 use super::regfile::passive_from;
@@ -251,6 +252,8 @@ pub struct Effects {
     pub ipsec: Vec<super::ipsec::IpsecChange>,
     pub iis: Vec<IisSetting>,
     pub findings: Vec<Finding>,
+    /// Port lists refused for a range written high-low, for the fix.
+    pub reversed_ranges: Vec<swap_range::ReversedRange>,
 }
 
 /// A parsed script.
@@ -325,8 +328,15 @@ fn collapse_deprecations(findings: &mut Vec<Finding>) {
     }
 }
 
-pub fn findings(script: &Script) -> &[Finding] {
-    &script.effects.findings
+/// The script's findings, with the fixes that need its text (`source`).
+pub fn findings(script: &Script, source: &SourceFile) -> Vec<Finding> {
+    let reversed = &script.effects.reversed_ranges;
+    script
+        .effects
+        .findings
+        .iter()
+        .map(|f| swap_range::with_fix(f.clone(), reversed, source))
+        .collect()
 }
 
 pub fn facts(script: &Script, source: &SourceFile) -> FileFacts {

@@ -7,12 +7,13 @@
 //! PowerShell binds them, by unique prefix (`-Dir` is `-Direction`).
 
 use super::commands::{self, Site, data_channel_port};
+use super::swap_range::ReversedRange;
 use super::{Arg, Effects, IisSetting, LoopValues, Loops, RULE_FW_MALFORMED, UNKNOWN, is_unknown};
 use crate::facts::{Profile, Uncertainty};
 use crate::formats::regfile::admits_ftp_service;
 use crate::formats::winfw::{
     Change, Direction, Finding, LocalPorts, ProfileSet, Protocol, Remote, RuleAction, RuleFilter,
-    WinRule, parse_port_list,
+    WinRule, parse_port_list, reversed_range_swapped,
 };
 use crate::portset::PortSet;
 use crate::scripts::{self, Command, Outcome, Word};
@@ -690,11 +691,21 @@ fn ps_ports(value: &Word, span: Span, fx: &mut Effects) -> Option<LocalPorts> {
         match parse_port_list(item) {
             Ok(p) => set = set.union(&p),
             Err(why) => {
-                reject(
-                    fx,
-                    span,
-                    format!("-LocalPort {item}: {why}: New-NetFirewallRule rejects it"),
-                );
+                let message = format!("-LocalPort {item}: {why}: New-NetFirewallRule rejects it");
+                match reversed_range_swapped(&value.text).filter(|_| value.is_known()) {
+                    Some(swapped) => {
+                        let help =
+                            format!("write -LocalPort {swapped}: a range is written low-high");
+                        fx.findings.push(
+                            Finding::new(RULE_FW_MALFORMED, span, message, "rejected").help(help),
+                        );
+                        fx.reversed_ranges.push(ReversedRange {
+                            span,
+                            value: value.text.clone(),
+                        });
+                    }
+                    None => reject(fx, span, message),
+                }
                 return None;
             }
         }
