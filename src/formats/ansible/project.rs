@@ -64,6 +64,8 @@ struct Index<'a> {
     parts: &'a [ParsedFile],
     /// Each part's path, normalized.
     paths: Vec<PathBuf>,
+    /// Indexes into `paths`, in path order: the parts under a folder are one run.
+    sorted: Vec<usize>,
     by_path: HashMap<PathBuf, usize>,
     by_id: HashMap<FileId, usize>,
     /// The folders holding a `group_vars/` or `host_vars/` some part lies
@@ -80,8 +82,11 @@ impl<'a> Index<'a> {
             .collect();
         inventories.sort();
         inventories.dedup();
+        let mut sorted: Vec<usize> = (0..paths.len()).collect();
+        sorted.sort_by(|a, b| paths[*a].cmp(&paths[*b]));
         Index {
             inventories,
+            sorted,
             parts,
             by_path: paths
                 .iter()
@@ -110,14 +115,27 @@ impl<'a> Index<'a> {
         self.by_id.get(&id).map(|i| &self.parts[*i].source)
     }
 
-    /// Parts whose path is under `dir`.
+    /// Parts whose path is under `dir`, in path order.
     fn under(&self, dir: &Path) -> impl Iterator<Item = usize> + '_ {
         let dir = normalize(dir);
-        self.paths
+        let start = self.sorted.partition_point(|&i| self.paths[i] < dir);
+        self.sorted[start..]
             .iter()
-            .enumerate()
-            .filter(move |(_, p)| p.starts_with(&dir))
-            .map(|(i, _)| i)
+            .copied()
+            .take_while(move |&i| self.paths[i].starts_with(&dir))
+    }
+
+    /// The inventory folders below `dir`, at most two levels down.
+    fn inventories_below<'s>(&'s self, dir: &'s Path) -> impl Iterator<Item = &'s PathBuf> + 's {
+        let start = self.inventories.partition_point(|p| p.as_path() < dir);
+        self.inventories[start..]
+            .iter()
+            .take_while(move |p| p.starts_with(dir))
+            .filter(move |p| {
+                p.strip_prefix(dir).is_ok_and(|below| {
+                    !below.as_os_str().is_empty() && below.components().count() <= 2
+                })
+            })
     }
 }
 
@@ -452,15 +470,14 @@ impl<'a> Run<'a> {
         let mut out = Layer::new();
         for ext in ["", ".yml", ".yaml", ".json"] {
             let path = dir.join(format!("{name}{ext}"));
-            if path.is_file() || self.index.find(&path).is_some() {
+            if self.index.find(&path).is_some() || path.is_file() {
                 if let Some(l) = self.vars_file(&path) {
                     out.extend(l);
                 }
             }
         }
         let folder = dir.join(name);
-        let mut inside: Vec<usize> = self.index.under(&folder).collect();
-        inside.sort_by(|a, b| self.index.paths[*a].cmp(&self.index.paths[*b]));
+        let inside: Vec<usize> = self.index.under(&folder).collect();
         for i in inside {
             let path = self.index.paths[i].clone();
             if let Some(l) = self.vars_file(&path) {
@@ -476,17 +493,7 @@ impl<'a> Run<'a> {
         // An inventory's `group_vars/` (an inventory folder below the playbook's),
         // then the playbook's own, which wins.
         let play_dir = self.play_dir.clone();
-        let inventories: Vec<PathBuf> = self
-            .index
-            .inventories
-            .iter()
-            .filter(|inventory| {
-                inventory.strip_prefix(&play_dir).is_ok_and(|below| {
-                    !below.as_os_str().is_empty() && below.components().count() <= 2
-                })
-            })
-            .cloned()
-            .collect();
+        let inventories: Vec<PathBuf> = self.index.inventories_below(&play_dir).cloned().collect();
         let mut layer = Layer::new();
         let mut seen: HashMap<String, (PathBuf, String)> = HashMap::new();
         for inv in &inventories {
