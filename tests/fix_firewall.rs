@@ -824,11 +824,17 @@ fn a_port_20_rule_whose_line_is_not_its_own_is_kept() {
         "#!/bin/sh\nif true; then\n  iptables -A INPUT -p tcp --dport 20 -j ACCEPT\nfi\niptables -A INPUT -p tcp --dport 21 -j ACCEPT\niptables -P INPUT DROP\n",
         "#!/bin/sh\niptables -P INPUT DROP\niptables -A INPUT -p tcp --dport 21 -j ACCEPT\niptables -A INPUT -p tcp --dport 20 -j ACCEPT\niptables -A INPUT -p tcp --dport 990 -j ACCEPT\niptables -D INPUT 3\n",
         "#!/bin/sh\niptables -P INPUT DROP\niptables -A INPUT -p tcp --dport 21 -j ACCEPT\nfor p in 20 990; do iptables -A INPUT -p tcp --dport $p -j ACCEPT; done\n",
+        "#!/bin/sh\niptables -P INPUT DROP\niptables -A INPUT -p tcp --dport 21 -j ACCEPT\nfor i in 1 2; do\n  iptables -A INPUT -p tcp --dport 20 -j ACCEPT\n  iptables -A INPUT -p tcp --dport 990 -j ACCEPT\ndone\n",
+        "#!/bin/sh\niptables -P INPUT DROP\niptables -A INPUT -p tcp --dport 21 -j ACCEPT\nif true; then # active mode\n  iptables -A INPUT -p tcp --dport 20 -j ACCEPT\nfi\n",
+        "#!/bin/sh\nfirewall-cmd --permanent --zone=public --add-port=20/tcp --add-service=ftp\n",
     ];
     for script in cases {
         let (_dir, after) = port_20_fixed("etc/firewall.sh", script);
         assert_eq!(after, script);
     }
+    let positional = "table inet filter {\n  chain input {\n    type filter hook input priority 0; policy drop;\n    icmpv6 type { nd-neighbor-solicit, nd-neighbor-advert, nd-router-advert } accept\n    tcp dport 21 accept\n    tcp dport 20 accept\n  }\n}\ndelete rule inet filter input handle 4\n";
+    let (_dir, after) = port_20_fixed("etc/nftables.conf", positional);
+    assert_eq!(after, positional);
 }
 
 /// A CRLF iptables dump, which iptables-restore refuses, converted to LF by the
@@ -915,6 +921,22 @@ fn a_shadowed_rich_rule_is_deleted() {
     assert_eq!(after, SHADOWED.replace(rule, ""));
     assert_gone(dir.path(), "firewalld-rich-rule-shadowed");
     firewalld_accepts(dir.path(), "a_shadowed_rich_rule_is_deleted");
+}
+
+/// A shadowed rule naming a service is kept: the service may open UDP ports or,
+/// as ftp does, load a conntrack helper that deleting the rule would drop.
+#[test]
+fn a_shadowed_rich_rule_naming_a_service_is_kept() {
+    let path = "etc/firewalld/zones/public.xml";
+    let zone = "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<zone>\n  <port port=\"21\" protocol=\"tcp\"/>\n  <rule family=\"ipv4\">\n    <service name=\"ftp\"/>\n    <accept/>\n  </rule>\n</zone>\n";
+    let dir = tree(&[(path, zone)]);
+    assert!(concise(dir.path()).contains("firewalld-rich-rule-shadowed"));
+    let root = dir.path().to_str().unwrap();
+    pasvlint(&["check", "--isolated", "--fix", "--unsafe-fixes", root]);
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join(path)).unwrap(),
+        zone
+    );
 }
 
 /// A shadowed rule that logs still logs (firewalld runs `log` before any verdict):

@@ -946,3 +946,54 @@ fn a_misplaced_range_with_no_server_section_is_left_alone() {
     fix(dir.path(), true);
     assert_eq!(std::fs::read_to_string(&path).unwrap(), text);
 }
+
+/// A move that would leave the server level's low above its high (the server
+/// sets low 8000, the site's high 7010 would join it) is not offered.
+#[test]
+fn a_move_that_would_reverse_the_server_range_is_left_alone() {
+    let text = SITE_DEFAULTS
+        .replace(
+            "<system.ftpServer>\r\n",
+            "<system.ftpServer>\r\n        <firewallSupport lowDataChannelPort=\"8000\" />\r\n",
+        )
+        .replace(
+            " lowDataChannelPort=\"7000\" highDataChannelPort=\"7010\"",
+            " highDataChannelPort=\"7010\"",
+        );
+    let (dir, path) = apphost(&text);
+    assert!(concise(dir.path()).contains(MISPLACED));
+    fix(dir.path(), true);
+    assert_eq!(std::fs::read_to_string(&path).unwrap(), text);
+}
+
+/// The safe deletion of a dead copy takes only the value: the section, though
+/// left empty, stays (regedit would still create its key).
+#[test]
+fn a_dead_copy_alone_in_its_section_leaves_the_section() {
+    let live = W3SVC_AND_PARAMETERS
+        .replace("\"MaxConnections\"=dword:00000010\r\n", "")
+        .replace(
+            "\"AllowAnonymous\"=dword:00000001\r\n",
+            "\"PassivePortRange\"=\"6001-6201\"\r\n",
+        );
+    let (dir, reg) = reg_export(&live);
+    assert_fixed(&fix(dir.path(), false), 1);
+    let expected = spliced(&live, "\"PassivePortRange\"=\"5001-5201\"\r\n", "");
+    assert_eq!(utf16le_text(&std::fs::read(&reg).unwrap()), expected);
+}
+
+/// A `ControlSet002` Parameters section is not where the running system reads:
+/// the moved value goes into a new `CurrentControlSet` section at the end.
+#[test]
+fn a_value_is_not_moved_into_a_numbered_control_set() {
+    let text = W3SVC_AND_PARAMETERS.replace(
+        "CurrentControlSet\\Services\\MSFTPSVC",
+        "ControlSet002\\Services\\MSFTPSVC",
+    );
+    let (dir, reg) = reg_export(&text);
+    fix(dir.path(), true);
+    let after = utf16le_text(&std::fs::read(&reg).unwrap());
+    let section = "[HKEY_LOCAL_MACHINE\\SYSTEM\\CurrentControlSet\\Services\\MSFTPSVC\\Parameters]\r\n\"PassivePortRange\"=\"5001-5201\"\r\n";
+    assert!(after.trim_end().ends_with(section.trim_end()), "{after}");
+    assert!(after.contains("ControlSet002\\Services\\MSFTPSVC\\Parameters]\r\n\"AllowAnonymous\"=dword:00000001\r\n"), "{after}");
+}

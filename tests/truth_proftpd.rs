@@ -174,6 +174,11 @@ fn proftpd_does_what_pasvlint_says() {
         // The same daemon on what `--fix --unsafe-fixes` wrote: it must do what
         // pasvlint then says (a fix that makes the daemon refuse fails here).
         if let Some(fixed) = support::fixed::fixed_copy(case) {
+            if !claim(case).refused && claim(fixed.path()).refused {
+                failures.push(format!(
+                    "{name}: the daemon accepted it, --fix made it refused"
+                ));
+            }
             let _ = std::fs::remove_dir_all(&scratch);
             std::fs::create_dir_all(&scratch).unwrap();
             match check_case(fixed.path(), &install, &netns, &scratch) {

@@ -741,21 +741,20 @@ pub fn parse_port_list(text: &str) -> Result<PortSet, String> {
     Ok(PortSet::from_ranges(ranges))
 }
 
-/// A port list whose first item netsh or New-NetFirewallRule refuses is a range
-/// written high-low (`21,5201-5001`): the list with only that item's ends swapped
-/// (`21,5001-5201`), every other byte as written. `None` for any other list.
+/// A port list netsh or New-NetFirewallRule refuses only for ranges written
+/// high-low (`21,5201-5001`): the list with those items' ends swapped
+/// (`21,5001-5201`), every other byte as written. `None` for any other list
+/// (one with an item that stays refused after the swap: `5201-5001,abc`).
 pub fn reversed_range_swapped(text: &str) -> Option<String> {
     let mut items: Vec<String> = Vec::new();
     let mut swapped = false;
     for item in text.split(',') {
-        if !swapped {
-            if let Some(s) = swap_ends(item) {
-                items.push(s);
-                swapped = true;
-                continue;
-            }
-            parse_port_list(item).ok()?;
+        if let Some(s) = swap_ends(item) {
+            items.push(s);
+            swapped = true;
+            continue;
         }
+        parse_port_list(item).ok()?;
         items.push(item.to_owned());
     }
     swapped.then(|| items.join(","))
@@ -1085,6 +1084,11 @@ mod tests {
         assert_eq!(reversed_range_swapped("21,5001-5201"), None);
         assert_eq!(reversed_range_swapped("70000,5201-5001"), None);
         assert_eq!(reversed_range_swapped("5201-5001-2"), None);
+        assert_eq!(reversed_range_swapped("5201-5001,abc"), None);
+        assert_eq!(
+            reversed_range_swapped("5201-5001,21,6001-6000").as_deref(),
+            Some("5001-5201,21,6000-6001")
+        );
         assert_eq!(swap_ends("5201-5201"), None);
     }
 }

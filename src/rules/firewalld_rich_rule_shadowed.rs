@@ -5,7 +5,7 @@ use crate::diag::{Diagnostic, Severity};
 use crate::formats::Document;
 use crate::formats::bundle::{Bundle, BundleDoc};
 use crate::formats::firewalld::shadow;
-use crate::formats::firewalld::zone::RichRule;
+use crate::formats::firewalld::zone::{RichRule, What};
 use crate::source::SourceFile;
 
 pub struct FirewalldRichRuleShadowed;
@@ -48,11 +48,14 @@ impl Rule for FirewalldRichRuleShadowed {
     }
 }
 
-/// The rule's element, with its lines when it stands alone on them. None for a
-/// rule that logs (its `log`/`audit` runs before any verdict: deleting it would
-/// change what firewalld records) and for one read from elsewhere than this file.
+/// The rule's element, with its lines when it stands alone on them. Only for a
+/// TCP port rule: shadowing is decided on TCP ports, and a service may also
+/// open UDP ports or load a conntrack helper (ftp's) that deleting would drop.
+/// None for a rule that logs (its `log`/`audit` runs before any verdict) and for
+/// one read from elsewhere than this zone file (a `firewall-cmd` command).
 fn deletion(source: &SourceFile, rule: &RichRule) -> Option<(crate::source::Span, String)> {
-    if rule.logs || rule.extent.file != source.id || rule.extent == rule.span {
+    let tcp_port = matches!(&rule.what, What::Port(p) if p.protocol == "tcp");
+    if !tcp_port || rule.logs || rule.extent.file != source.id || rule.extent == rule.span {
         return None;
     }
     let span = source.own_lines(rule.extent).unwrap_or(rule.extent);

@@ -9,7 +9,14 @@ pub fn fixed_copy(case: &Path) -> Option<tempfile::TempDir> {
     let dir = tempfile::tempdir().unwrap();
     copy_tree(case, dir.path());
     let out = Command::new(env!("CARGO_BIN_EXE_pasvlint"))
-        .args(["check", "--fix", "--unsafe-fixes", "--format", "json"])
+        .args([
+            "check",
+            "--isolated",
+            "--fix",
+            "--unsafe-fixes",
+            "--format",
+            "json",
+        ])
         .arg(dir.path())
         .output()
         .unwrap();

@@ -47,19 +47,25 @@ impl<'a> Deletions<'a> {
         })
     }
 
-    /// The line holding only `rule`, with its line break, when deleting it is certain
-    /// to leave every other rule as it was: a dump line or a plain script command
-    /// run once (every copy of it wanted: a loop or a function called twice has
-    /// copies that may still decide), with no continuation, list operator or block
-    /// that would then be empty, in a file that never deletes, replaces or inserts
-    /// rules by position or by their text.
-    /// Deleting every copy of a rule: a loop's line goes with all it made.
-    pub fn every_copy(source: &'a SourceFile, rs: &Ruleset) -> Option<Self> {
+    /// For rules each line makes once: a command that makes several (a loop's
+    /// copies, `firewall-cmd --add-port=20/tcp --add-service=ftp`) gets no line.
+    pub fn single_rules(source: &'a SourceFile, rs: &Ruleset) -> Option<Self> {
         let mut d = Deletions::new(source, rs, [])?;
-        d.wanted = d.live.clone();
+        d.wanted = d
+            .live
+            .iter()
+            .filter(|(_, n)| **n == 1)
+            .map(|(s, n)| (*s, *n))
+            .collect();
         Some(d)
     }
 
+    /// The line holding only `rule`, with its line break, when deleting it is certain
+    /// to leave every other rule as it was: a dump line or a plain script command
+    /// whose every copy is wanted (a loop or a function called twice has copies
+    /// that may still decide), with no continuation, list operator or block that
+    /// would then be empty, in a file that never deletes, replaces or inserts rules
+    /// by position or by their text.
     pub fn line_of(&self, rule: Span) -> Option<Span> {
         let text = self.source.text.as_str();
         let every_copy_wanted = self.live.get(&rule) == self.wanted.get(&rule);
@@ -97,9 +103,13 @@ fn copies_of_lines(rs: &Ruleset) -> HashMap<Span, usize> {
 /// Deleting `start..end` leaves the script's other commands as they were: the line
 /// before does not chain onto it (`&&`, `|`) and it is not the only command of a block.
 fn stands_alone(text: &str, start: usize, end: usize) -> bool {
-    let code = |l: &&str| !l.trim().is_empty() && !l.trim_start().starts_with('#');
-    let before = text[..start].lines().rev().find(code).unwrap_or("").trim();
-    let after = text[end..].lines().find(code).unwrap_or("").trim();
+    let code = |l: &&str| !without_comment(l).is_empty();
+    let before = text[..start]
+        .lines()
+        .rev()
+        .find(code)
+        .map_or("", without_comment);
+    let after = text[end..].lines().find(code).map_or("", without_comment);
     let chains = ["&&", "||", "|", "\\"]
         .iter()
         .any(|op| before.ends_with(op));
@@ -111,6 +121,23 @@ fn stands_alone(text: &str, start: usize, end: usize) -> bool {
             .any(|w| after.split([' ', ';']).next() == Some(*w));
     let empties_block = opens && closes;
     !(chains || empties_block)
+}
+
+/// The line without a trailing `# comment` (a `#` starting a word, outside
+/// quotes), trimmed: `then # active mode` opens a block as `then` does.
+fn without_comment(line: &str) -> &str {
+    let mut quote = None;
+    let mut word_start = true;
+    for (i, c) in line.char_indices() {
+        match (quote, c) {
+            (None, '#') if word_start => return line[..i].trim(),
+            (None, '\'' | '"') => quote = Some(c),
+            (Some(q), _) if c == q => quote = None,
+            _ => {}
+        }
+        word_start = c.is_whitespace() || c == ';';
+    }
+    line.trim()
 }
 
 /// Any `-D`, `-R` or numbered `-I`: deleting a rule would shift what they address.

@@ -494,7 +494,7 @@ pub fn generated_facts(
 fn with_lines<'r>(ruleset: &'r Ruleset, source: &SourceFile) -> std::borrow::Cow<'r, [PortText]> {
     let deletions = match ruleset.port_texts.as_slice() {
         [] => None,
-        _ => deletion::Deletions::every_copy(source, ruleset),
+        _ => deletion::Deletions::single_rules(source, ruleset),
     };
     let Some(deletions) = deletions else {
         return std::borrow::Cow::Borrowed(&ruleset.port_texts);

@@ -74,6 +74,7 @@ fn port_texts(file: &File, src: &SourceFile) -> Vec<crate::facts::PortText> {
         .tables
         .iter()
         .flat_map(|t| t.chains.iter().flat_map(|c| c.rules.iter()));
+    let positional = edits_by_position(&src.text);
     rules
         .filter(|r| {
             r.items
@@ -81,17 +82,25 @@ fn port_texts(file: &File, src: &SourceFile) -> Vec<crate::facts::PortText> {
         })
         .filter_map(|r| {
             let (syntax, value) = r.port_text?;
+            let own = r.span.file == src.id && !positional;
             Some(crate::facts::PortText {
                 rule: r.span,
                 syntax,
                 value,
                 second: None,
-                line: (r.span.file == src.id)
+                line: own
                     .then(|| src.own_lines_commented(r.span, Some('#')))
                     .flatten(),
             })
         })
         .collect()
+}
+
+/// `delete rule ... handle N`, `add rule ... index N` or `position N`: deleting
+/// a line would shift what they address.
+fn edits_by_position(text: &str) -> bool {
+    text.split_whitespace()
+        .any(|w| matches!(w, "handle" | "index" | "position"))
 }
 
 /// Neighbour solicitations dropped: no IPv6 connection gets as far as the rules.

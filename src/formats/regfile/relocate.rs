@@ -143,7 +143,8 @@ fn dead_copy(
     if !NEVER_READ.iter().any(|base| under(&norm, base)) {
         return finding;
     }
-    let span = lines.span(lines.delete.clone());
+    // Only the value: an emptied section's key would still be created by regedit.
+    let span = lines.span(lines.value.clone());
     finding.fix(
         "delete the copy IIS never reads",
         vec![(span, String::new())],
@@ -180,12 +181,19 @@ fn move_edits(file: &RegFile, lines: &Lines, text: &str) -> Option<Vec<(Span, St
     ])
 }
 
-/// Where a value line goes at the end of the last `[...\MSFTPSVC\Parameters]`
-/// section: after its last line that is not blank.
+/// Where a value line goes at the end of the last
+/// `[...\CurrentControlSet\...\MSFTPSVC\Parameters]` section: after its last line
+/// that is not blank. A numbered `ControlSet00N` is not taken: the running
+/// system reads only the control set `CurrentControlSet` points at.
 fn parameters_section_end(file: &RegFile, text: &str) -> Option<usize> {
+    let current = |k: &RegKey| {
+        k.path
+            .to_ascii_lowercase()
+            .contains("\\currentcontrolset\\")
+    };
     let key = file
         .keys()
-        .filter(|k| k.opened && normalize_key(&k.path) == MSFTPSVC_PARAMETERS)
+        .filter(|k| k.opened && current(k) && normalize_key(&k.path) == MSFTPSVC_PARAMETERS)
         .last()?;
     let lines = wine_lines(text);
     let header = lines

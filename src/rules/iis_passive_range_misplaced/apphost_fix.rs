@@ -40,10 +40,14 @@ pub fn fix(doc: &AppHost, source: &SourceFile, m: &Misplaced) -> Option<Fix> {
     let (at, sep) = attribute_slot(text, server, line_ending(text))?;
     // Both ends move together when the server level has neither: one alone
     // would read as a range that ends below its start.
-    let moved = data_channel_attrs(doc, m)?
+    let moved: Vec<&Attr> = data_channel_attrs(doc, m)?
         .into_iter()
-        .filter(|a| server.attr(&a.name).is_none());
-    let (written, mut edits) = taken_out(source, moved)?;
+        .filter(|a| server.attr(&a.name).is_none())
+        .collect();
+    if !ends_in_order(server, &moved) {
+        return None;
+    }
+    let (written, mut edits) = taken_out(source, moved.into_iter())?;
     let insert: String = written.iter().map(|w| format!("{sep}{w}")).collect();
     edits.push((span(at..at), insert));
     Some(Fix {
@@ -51,6 +55,19 @@ pub fn fix(doc: &AppHost, source: &SourceFile, m: &Misplaced) -> Option<Fix> {
         edits,
         safe: false,
     })
+}
+
+/// Whether the server level, with `moved` added, keeps low at or below high
+/// (IIS refuses the section otherwise).
+fn ends_in_order(server: &Element, moved: &[&Attr]) -> bool {
+    let end = |name: &str| {
+        let attr = moved.iter().copied().find(|a| a.name == name).or(server.attr(name));
+        attr.and_then(|a| a.value.trim().parse::<u32>().ok())
+    };
+    match (end(LOW_PORT), end(HIGH_PORT)) {
+        (Some(low), Some(high)) => low <= high,
+        _ => true,
+    }
 }
 
 /// The low and high attributes of the element `m` is written on.
