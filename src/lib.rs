@@ -464,11 +464,13 @@ fn run_boot_scripts(
         machines.extend(facts.boot.drain(..).map(|b| (b, described.then_some(*id))));
     }
     let mut joined = std::collections::BTreeSet::new();
+    let mut index = None;
     for (boot, describer) in machines {
         let (text, base) = match &boot.body {
             facts::BootBody::Text(text) => (text.clone(), None),
             facts::BootBody::File { path, template } => {
-                let Some(file) = repository_file(path, discovered, sources) else {
+                let index = index.get_or_insert_with(|| Discovered::of(discovered));
+                let Some(file) = repository_file(path, index, sources) else {
                     continue;
                 };
                 let Some(source) = sources.get(file.0 as usize).and_then(Option::as_ref) else {
@@ -516,15 +518,28 @@ fn run_boot_scripts(
     out
 }
 
+/// The walk's paths, normalised once, each to its first index: a tree of many
+/// machines looks one up per boot script.
+struct Discovered(HashMap<PathBuf, usize>);
+
+impl Discovered {
+    fn of(paths: &[PathBuf]) -> Discovered {
+        let mut index = HashMap::with_capacity(paths.len());
+        for (i, p) in paths.iter().enumerate() {
+            index.entry(normalise(p)).or_insert(i);
+        }
+        Discovered(index)
+    }
+}
+
 /// The id of a repository file by path, reading it when the walk did not
 /// recognise it (a `.tpl` template); `None` when it cannot be read.
 fn repository_file(
     path: &Path,
-    discovered: &[PathBuf],
+    discovered: &Discovered,
     sources: &mut Vec<Option<SourceFile>>,
 ) -> Option<FileId> {
-    let wanted = normalise(path);
-    let index = discovered.iter().position(|p| normalise(p) == wanted);
+    let index = discovered.0.get(&normalise(path)).copied();
     if let Some(i) = index {
         if sources.get(i).is_some_and(Option::is_some) {
             return Some(FileId(i as u32));
