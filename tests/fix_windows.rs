@@ -997,3 +997,21 @@ fn a_value_is_not_moved_into_a_numbered_control_set() {
     assert!(after.trim_end().ends_with(section.trim_end()), "{after}");
     assert!(after.contains("ControlSet002\\Services\\MSFTPSVC\\Parameters]\r\n\"AllowAnonymous\"=dword:00000001\r\n"), "{after}");
 }
+
+/// IIS 7+'s disputed low end 1024 raised to 1025 only with `--unsafe-fixes`
+/// (IIS then hands out one port fewer): one byte changes and the finding goes.
+#[test]
+fn a_data_channel_range_starting_at_1024_starts_at_1025() {
+    let (dir, path) = copied("iis-passive-range-starts-at-1024/bad-low-1024", APPHOST);
+    let before = std::fs::read_to_string(&path).unwrap();
+    fix(dir.path(), false);
+    assert_eq!(std::fs::read_to_string(&path).unwrap(), before, "unsafe");
+    assert_fixed(&fix(dir.path(), true), 1);
+    let expected = spliced(
+        &before,
+        "lowDataChannelPort=\"1024\"",
+        "lowDataChannelPort=\"1025\"",
+    );
+    assert_eq!(std::fs::read_to_string(&path).unwrap(), expected);
+    assert!(!concise(dir.path()).contains("iis-passive-range-starts-at-1024"));
+}

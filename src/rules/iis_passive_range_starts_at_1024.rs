@@ -27,8 +27,8 @@ impl Rule for IisPassiveRangeStartsAt1024 {
             return;
         }
         let (min, max) = IIS7_VALID;
-        out.push(
-            Diagnostic::new(
+        let written = file.source.slice(low.value_span);
+        let d = Diagnostic::new(
                 self.name(),
                 format!(
                     "lowDataChannelPort={IIS7_DISPUTED_LOW} is one below {min}-{max}, the band the IIS configuration reference and IIS Manager accept (the FTP firewall walkthrough allows {IIS7_DISPUTED_LOW})"
@@ -39,7 +39,15 @@ impl Rule for IisPassiveRangeStartsAt1024 {
             .with_help(format!(
                 "set lowDataChannelPort={min} (and open {min}-{} in the firewall)",
                 ports.last().unwrap_or(max)
-            )),
-        );
+            ));
+        // Unsafe: IIS then hands out one port fewer (1024 is no longer used).
+        let fixable = written.trim() == IIS7_DISPUTED_LOW.to_string() && ports.last() > Some(min);
+        out.push(match fixable {
+            true => d.with_unsafe_fix(
+                format!("set lowDataChannelPort={min}"),
+                vec![(low.value_span, written.replace(&IIS7_DISPUTED_LOW.to_string(), &min.to_string()))],
+            ),
+            false => d,
+        });
     }
 }
