@@ -1015,3 +1015,25 @@ fn a_data_channel_range_starting_at_1024_starts_at_1025() {
     assert_eq!(std::fs::read_to_string(&path).unwrap(), expected);
     assert!(!concise(dir.path()).contains("iis-passive-range-starts-at-1024"));
 }
+
+/// A path to adsutil.vbs split by spaces is written as one path, the verb glued
+/// to its path given its blank back, only with `--unsafe-fixes` (the command then
+/// sets the range): the CRLF file otherwise byte for byte, and it lints clean.
+#[test]
+fn a_split_adsutil_path_is_joined() {
+    let (dir, cmd) = copied(
+        "iis-script-command-malformed/bad-garbled-path",
+        "setup-ftp.cmd",
+    );
+    let before = std::fs::read_to_string(&cmd).unwrap();
+    fix(dir.path(), false);
+    assert_eq!(std::fs::read_to_string(&cmd).unwrap(), before, "unsafe");
+    assert_fixed(&fix(dir.path(), true), 1);
+    let expected = spliced(
+        &before,
+        "c: \\ Inetpub \\ adminscripts \\ adsutil. vbs set/msftpsvc",
+        "c:\\Inetpub\\adminscripts\\adsutil.vbs set /msftpsvc",
+    );
+    assert_eq!(std::fs::read_to_string(&cmd).unwrap(), expected);
+    assert!(concise(dir.path()).is_empty(), "{}", concise(dir.path()));
+}

@@ -1,6 +1,7 @@
 //! Commands both script languages run: `netsh` (legacy `firewall` and
 //! `advfirewall` contexts), `cscript adsutil.vbs` and `appcmd`.
 
+use super::joined_path::SplitPath;
 use super::swap_range::ReversedRange;
 use super::{
     Arg, Effects, IisSetting, LoopValues, Loops, RULE_FW_MALFORMED, RULE_IIS_COMMAND,
@@ -863,12 +864,19 @@ fn garbled_adsutil(args: &[Arg], site: Site, fx: &mut Effects) {
         .iter()
         .map(|a| quote_if_needed(&a.text))
         .collect();
-    if let Some(first) = rest.first().cloned() {
-        if let Some(slash) = first.find('/') {
+    let mut verb = None;
+    if let (Some(first), Some(arg)) = (rest.first().cloned(), args.get(end + 1)) {
+        if let Some(slash) = first.find('/').filter(|&i| i > 0) {
             rest[0] = format!("{} {}", &first[..slash], &first[slash..]);
+            verb = Some((arg.span, rest[0].clone()));
         }
     }
     let split_span = args[0].span.to(args[end].span);
+    fx.split_paths.push(SplitPath {
+        span: split_span,
+        pieces: args[..=end].iter().map(|a| a.text.clone()).collect(),
+        verb,
+    });
     fx.findings.push(
         Finding::new(
             RULE_IIS_COMMAND,

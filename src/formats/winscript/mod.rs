@@ -10,6 +10,7 @@
 pub mod batch;
 pub mod commands;
 pub mod ipsec_commands;
+pub mod joined_path;
 pub mod powershell;
 pub mod swap_range;
 
@@ -254,6 +255,8 @@ pub struct Effects {
     pub findings: Vec<Finding>,
     /// Port lists refused for a range written high-low, for the fix.
     pub reversed_ranges: Vec<swap_range::ReversedRange>,
+    /// Paths to adsutil.vbs split by spaces, for the fix.
+    pub split_paths: Vec<joined_path::SplitPath>,
 }
 
 /// A parsed script.
@@ -331,11 +334,13 @@ fn collapse_deprecations(findings: &mut Vec<Finding>) {
 /// The script's findings, with the fixes that need its text (`source`).
 pub fn findings(script: &Script, source: &SourceFile) -> Vec<Finding> {
     let reversed = &script.effects.reversed_ranges;
+    let split = &script.effects.split_paths;
     script
         .effects
         .findings
         .iter()
         .map(|f| swap_range::with_fix(f.clone(), reversed, source))
+        .map(|f| joined_path::with_fix(f, split, source))
         .collect()
 }
 
