@@ -1037,3 +1037,33 @@ fn a_split_adsutil_path_is_joined() {
     assert_eq!(std::fs::read_to_string(&cmd).unwrap(), expected);
     assert!(concise(dir.path()).is_empty(), "{}", concise(dir.path()));
 }
+
+/// `PassivePortRange` set at a site's path (which IIS ignores) is set at
+/// `/MSFTPSVC` instead, only with `--unsafe-fixes` and only where the script sets
+/// no service-level range of its own.
+#[test]
+fn a_site_level_adsutil_range_is_set_at_the_service() {
+    let (dir, cmd) = copied(
+        "iis-script-command-malformed/bad-site-level-range",
+        "setup-ftp.cmd",
+    );
+    let before = std::fs::read_to_string(&cmd).unwrap();
+    fix(dir.path(), false);
+    assert_eq!(std::fs::read_to_string(&cmd).unwrap(), before, "unsafe");
+    assert_fixed(&fix(dir.path(), true), 1);
+    let expected = spliced(
+        &before,
+        "MSFTPSVC/1/PassivePortRange",
+        "MSFTPSVC/PassivePortRange",
+    );
+    assert_eq!(std::fs::read_to_string(&cmd).unwrap(), expected);
+    assert!(concise(dir.path()).is_empty(), "{}", concise(dir.path()));
+
+    let both = format!(
+        "{before}cscript //nologo C:\\Inetpub\\AdminScripts\\adsutil.vbs set MSFTPSVC/PassivePortRange \"5001-5201\"\r\n"
+    );
+    std::fs::write(&cmd, &both).unwrap();
+    assert!(concise(dir.path()).contains("iis-script-command-malformed"));
+    fix(dir.path(), true);
+    assert_eq!(std::fs::read_to_string(&cmd).unwrap(), both);
+}

@@ -2,6 +2,7 @@
 //! `advfirewall` contexts), `cscript adsutil.vbs` and `appcmd`.
 
 use super::joined_path::SplitPath;
+use super::service_level::SitePath;
 use super::swap_range::ReversedRange;
 use super::{
     Arg, Effects, IisSetting, LoopValues, Loops, RULE_FW_MALFORMED, RULE_IIS_COMMAND,
@@ -1013,15 +1014,21 @@ fn adsutil_set(parts: &[String], path_arg: &Arg, values: &[&Arg], fx: &mut Effec
             value: value.text.clone(),
             span: value.span,
         }),
-        ("PASSIVEPORTRANGE", _, _) => iis_problem(
-            fx,
-            path_arg.span,
-            format!(
-                "`PassivePortRange` at /{} is ignored: IIS reads it only at /MSFTPSVC (the FTP service)",
-                sanitize_path(&path_arg.text)
-            ),
-            "write: cscript adsutil.vbs set /MSFTPSVC/PassivePortRange \"5001-5201\"",
-        ),
+        ("PASSIVEPORTRANGE", _, _) => {
+            fx.site_paths.push(SitePath {
+                span: path_arg.span,
+                text: path_arg.text.clone(),
+            });
+            iis_problem(
+                fx,
+                path_arg.span,
+                format!(
+                    "`PassivePortRange` at /{} is ignored: IIS reads it only at /MSFTPSVC (the FTP service)",
+                    sanitize_path(&path_arg.text)
+                ),
+                "write: cscript adsutil.vbs set /MSFTPSVC/PassivePortRange \"5001-5201\"",
+            )
+        }
         ("SERVERBINDINGS", 3, _) => {
             let port = values.iter().find_map(|v| binding_port(&v.text));
             fx.iis.push(IisSetting::ControlPort {

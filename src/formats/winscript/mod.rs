@@ -12,6 +12,7 @@ pub mod commands;
 pub mod ipsec_commands;
 pub mod joined_path;
 pub mod powershell;
+pub mod service_level;
 pub mod swap_range;
 
 use super::iis::{iis6_passive_range, iis7_passive_range};
@@ -257,6 +258,8 @@ pub struct Effects {
     pub reversed_ranges: Vec<swap_range::ReversedRange>,
     /// Paths to adsutil.vbs split by spaces, for the fix.
     pub split_paths: Vec<joined_path::SplitPath>,
+    /// `PassivePortRange` set at a site's path, for the fix.
+    pub site_paths: Vec<service_level::SitePath>,
 }
 
 /// A parsed script.
@@ -341,6 +344,9 @@ pub fn findings(script: &Script, source: &SourceFile) -> Vec<Finding> {
         .iter()
         .map(|f| swap_range::with_fix(f.clone(), reversed, source))
         .map(|f| joined_path::with_fix(f, split, source))
+        .map(|f| {
+            service_level::with_fix(f, &script.effects.site_paths, &script.effects.iis, source)
+        })
         .collect()
 }
 
