@@ -214,21 +214,15 @@ fn pure_ftpd_does_what_pasvlint_says() {
             Ok(note) => eprintln!("{name}: {note}"),
             Err(e) => failures.push(format!("{name}: {e}")),
         }
-        // The same daemon on what `--fix --unsafe-fixes` wrote: it must do what
-        // pasvlint then says (a fix that makes the daemon refuse fails here).
-        if let Some(fixed) = support::fixed::fixed_copy(case) {
-            if !claim(case).refused && claim(fixed.path()).refused {
-                failures.push(format!(
-                    "{name}: the daemon accepted it, --fix made it refused"
-                ));
-            }
-            let _ = std::fs::remove_dir_all(&scratch);
-            std::fs::create_dir_all(&scratch).unwrap();
-            match check_case(fixed.path(), &netns, &scratch) {
-                Ok(note) => eprintln!("{name} after --fix: {note}"),
-                Err(e) => failures.push(format!("{name} after --fix: {e}")),
-            }
-        }
+        // The same daemon on what `--fix --unsafe-fixes` wrote.
+        support::fixed::check_fixed(
+            case,
+            &name,
+            &scratch,
+            &mut failures,
+            |c| claim(c).refused,
+            |fixed| check_case(fixed, &netns, &scratch),
+        );
     }
     let _ = std::fs::remove_dir_all(&scratch);
     assert!(failures.is_empty(), "{}", failures.join("\n"));

@@ -50,3 +50,30 @@ fn same_tree(a: &Path, b: &Path) -> bool {
         }
     })
 }
+
+/// The truth check run again on `case`'s fixed copy, in a fresh `scratch`: what
+/// the daemon does must be what pasvlint then says, and a case pasvlint (and so
+/// the daemon) accepted must not be refused after the fix.
+pub fn check_fixed(
+    case: &Path,
+    name: &str,
+    scratch: &Path,
+    failures: &mut Vec<String>,
+    refused: impl Fn(&Path) -> bool,
+    check: impl FnOnce(&Path) -> Result<String, String>,
+) {
+    let Some(fixed) = fixed_copy(case) else {
+        return;
+    };
+    if !refused(case) && refused(fixed.path()) {
+        failures.push(format!(
+            "{name}: the daemon accepted it, --fix made it refused"
+        ));
+    }
+    let _ = std::fs::remove_dir_all(scratch);
+    std::fs::create_dir_all(scratch).unwrap();
+    match check(fixed.path()) {
+        Ok(note) => eprintln!("{name} after --fix: {note}"),
+        Err(e) => failures.push(format!("{name} after --fix: {e}")),
+    }
+}
