@@ -998,21 +998,37 @@ fn a_value_is_not_moved_into_a_numbered_control_set() {
     assert!(after.contains("ControlSet002\\Services\\MSFTPSVC\\Parameters]\r\n\"AllowAnonymous\"=dword:00000001\r\n"), "{after}");
 }
 
-/// IIS 7+'s disputed low end 1024 raised to 1025 only with `--unsafe-fixes`
-/// (IIS then hands out one port fewer): one byte changes and the finding goes.
-#[test]
-fn a_data_channel_range_starting_at_1024_starts_at_1025() {
-    let (dir, path) = copied("iis-passive-range-starts-at-1024/bad-low-1024", APPHOST);
+/// Copies `case`, checks `--fix` alone leaves `file` as it was, then that
+/// `--fix --unsafe-fixes` fixes one finding by replacing `from` with `to` and
+/// nothing else; the copy, for what a test checks next.
+fn unsafe_single_edit(
+    case: &str,
+    file: &str,
+    from: &str,
+    to: &str,
+) -> (tempfile::TempDir, PathBuf) {
+    let (dir, path) = copied(case, file);
     let before = std::fs::read_to_string(&path).unwrap();
     fix(dir.path(), false);
     assert_eq!(std::fs::read_to_string(&path).unwrap(), before, "unsafe");
     assert_fixed(&fix(dir.path(), true), 1);
-    let expected = spliced(
-        &before,
+    assert_eq!(
+        std::fs::read_to_string(&path).unwrap(),
+        spliced(&before, from, to)
+    );
+    (dir, path)
+}
+
+/// IIS 7+'s disputed low end 1024 raised to 1025 only with `--unsafe-fixes`
+/// (IIS then hands out one port fewer): one byte changes and the finding goes.
+#[test]
+fn a_data_channel_range_starting_at_1024_starts_at_1025() {
+    let (dir, _) = unsafe_single_edit(
+        "iis-passive-range-starts-at-1024/bad-low-1024",
+        APPHOST,
         "lowDataChannelPort=\"1024\"",
         "lowDataChannelPort=\"1025\"",
     );
-    assert_eq!(std::fs::read_to_string(&path).unwrap(), expected);
     assert!(!concise(dir.path()).contains("iis-passive-range-starts-at-1024"));
 }
 
@@ -1021,20 +1037,12 @@ fn a_data_channel_range_starting_at_1024_starts_at_1025() {
 /// sets the range): the CRLF file otherwise byte for byte, and it lints clean.
 #[test]
 fn a_split_adsutil_path_is_joined() {
-    let (dir, cmd) = copied(
+    let (dir, _) = unsafe_single_edit(
         "iis-script-command-malformed/bad-garbled-path",
         "setup-ftp.cmd",
-    );
-    let before = std::fs::read_to_string(&cmd).unwrap();
-    fix(dir.path(), false);
-    assert_eq!(std::fs::read_to_string(&cmd).unwrap(), before, "unsafe");
-    assert_fixed(&fix(dir.path(), true), 1);
-    let expected = spliced(
-        &before,
         "c: \\ Inetpub \\ adminscripts \\ adsutil. vbs set/msftpsvc",
         "c:\\Inetpub\\adminscripts\\adsutil.vbs set /msftpsvc",
     );
-    assert_eq!(std::fs::read_to_string(&cmd).unwrap(), expected);
     assert!(concise(dir.path()).is_empty(), "{}", concise(dir.path()));
 }
 
@@ -1043,21 +1051,17 @@ fn a_split_adsutil_path_is_joined() {
 /// no service-level range of its own.
 #[test]
 fn a_site_level_adsutil_range_is_set_at_the_service() {
-    let (dir, cmd) = copied(
+    let (dir, cmd) = unsafe_single_edit(
         "iis-script-command-malformed/bad-site-level-range",
         "setup-ftp.cmd",
-    );
-    let before = std::fs::read_to_string(&cmd).unwrap();
-    fix(dir.path(), false);
-    assert_eq!(std::fs::read_to_string(&cmd).unwrap(), before, "unsafe");
-    assert_fixed(&fix(dir.path(), true), 1);
-    let expected = spliced(
-        &before,
         "MSFTPSVC/1/PassivePortRange",
         "MSFTPSVC/PassivePortRange",
     );
-    assert_eq!(std::fs::read_to_string(&cmd).unwrap(), expected);
     assert!(concise(dir.path()).is_empty(), "{}", concise(dir.path()));
+    let before = std::fs::read_to_string(
+        fixture("iis-script-command-malformed/bad-site-level-range").join("setup-ftp.cmd"),
+    )
+    .unwrap();
 
     let both = format!(
         "{before}cscript //nologo C:\\Inetpub\\AdminScripts\\adsutil.vbs set MSFTPSVC/PassivePortRange \"5001-5201\"\r\n"
