@@ -246,15 +246,8 @@ impl SourceFile {
 
     /// As [`Self::own_lines`], a comment after `span` going with it (`#` for nft).
     pub fn own_lines_commented(&self, span: Span, comment: Option<char>) -> Option<Span> {
-        let text = self.text.as_str();
-        let range = span.range();
-        let before = text.get(..range.start)?;
-        let start = before.rfind('\n').map_or(0, |i| i + 1);
-        let after = text.get(range.end..)?;
-        let end = after.find('\n').map_or(text.len(), |i| range.end + i + 1);
-        let rest = text.get(range.end..end)?.trim();
-        let rest_blank = rest.is_empty() || comment.is_some_and(|c| rest.starts_with(c));
-        (before.get(start..)?.trim().is_empty() && rest_blank).then(|| self.span(start, end))
+        let lines = own_lines(&self.text, span.range(), comment)?;
+        Some(self.span(lines.start, lines.end))
     }
 
     pub fn line_count(&self) -> usize {
@@ -264,6 +257,23 @@ impl SourceFile {
     pub fn display_path(&self) -> String {
         display_path(&self.path)
     }
+}
+
+/// The whole lines `range` of `text` stands on, the last one's line break
+/// included, when nothing but blanks (and, with `comment`, a trailing comment
+/// starting with it) shares them.
+pub fn own_lines(
+    text: &str,
+    range: std::ops::Range<usize>,
+    comment: Option<char>,
+) -> Option<std::ops::Range<usize>> {
+    let before = text.get(..range.start)?;
+    let start = before.rfind('\n').map_or(0, |i| i + 1);
+    let after = text.get(range.end..)?;
+    let end = after.find('\n').map_or(text.len(), |i| range.end + i + 1);
+    let rest = text.get(range.end..end)?.trim();
+    let rest_blank = rest.is_empty() || comment.is_some_and(|c| rest.starts_with(c));
+    (before.get(start..)?.trim().is_empty() && rest_blank).then_some(start..end)
 }
 
 /// Paths always shown with `/`, without a leading `./`.

@@ -4,7 +4,7 @@
 //! written (unsafe: IIS then hands out that range), or, where the service key
 //! already sets one, only the dead copy deleted (safe: IIS reads none of it).
 
-use super::xml_edit::{attribute_slot, attribute_with_blanks, line_ending, whole_lines};
+use super::xml_edit::{attribute_slot, attribute_with_blanks, line_ending};
 use crate::diag::Fix;
 use crate::formats::iis_metabase::{Key, Metabase, PASSIVE_PORT_RANGE, Property};
 use crate::source::{SourceFile, Span};
@@ -54,7 +54,7 @@ pub fn fix(doc: &Metabase, source: &SourceFile, key: &Key, prop: &Property, stra
 fn stray_line(text: &str, prop: &Property) -> Option<Range<usize>> {
     let close = prop.value_span.end as usize;
     (text.get(close..close + 1)? == "\"").then_some(())?;
-    whole_lines(text, prop.name_span.start as usize..close + 1)
+    crate::source::own_lines(text, prop.name_span.start as usize..close + 1, None)
 }
 
 /// The lines of a `<Custom Name="PassivePortRange" ... Value="..."/>` child.
@@ -66,5 +66,5 @@ fn custom_element(doc: &Metabase, text: &str, key: &Key, prop: &Property) -> Opt
         .find(|(_, c)| inside(c.tag) && c.tag != prop.value_span)?;
     let tag = text.get(custom.tag.range())?;
     (tag.ends_with("/>") && custom.attr("Value").is_some()).then_some(())?;
-    whole_lines(text, custom.tag.range())
+    crate::source::own_lines(text, custom.tag.range(), None)
 }

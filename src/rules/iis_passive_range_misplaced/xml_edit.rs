@@ -48,17 +48,6 @@ pub fn attribute_slot(text: &str, element: &Element, eol: &str) -> Option<(usize
     Some((at, sep))
 }
 
-/// The whole line(s) `span` stands on, line ending included, when nothing but
-/// blanks shares them.
-pub fn whole_lines(text: &str, span: Range<usize>) -> Option<Range<usize>> {
-    let head = text.get(..span.start)?;
-    let start = head.rfind('\n').map_or(0, |i| i + 1);
-    let tail = text.get(span.end..)?;
-    let end = span.end + tail.find('\n').map_or(tail.len(), |i| i + 1);
-    let blank = |s: &str| s.trim().is_empty();
-    (blank(text.get(start..span.start)?) && blank(text.get(span.end..end)?)).then_some(start..end)
-}
-
 /// The file's line ending: CRLF when its first line ends so, else LF.
 pub fn line_ending(text: &str) -> &'static str {
     match text.find('\n') {
@@ -83,8 +72,8 @@ mod tests {
     fn whole_lines_only_when_alone() {
         let text = "a\r\n\tX=\"1\"\r\nb";
         let at = text.find('X').unwrap();
-        assert_eq!(whole_lines(text, at..at + 5), Some(3..11));
-        assert_eq!(whole_lines("a X=\"1\"\n", 2..7), None);
+        assert_eq!(crate::source::own_lines(text, at..at + 5, None), Some(3..11));
+        assert_eq!(crate::source::own_lines("a X=\"1\"\n", 2..7, None), None);
         assert_eq!(line_ending(text), "\r\n");
         assert_eq!(indentation_at(text, at), "\t");
     }
