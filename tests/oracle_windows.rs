@@ -10,6 +10,8 @@
 //! One throw-away WINEPREFIX serves the whole run; each side is one Wine
 //! process running a generated script, to stay well under a minute.
 
+#[path = "support/reg_export.rs"]
+mod reg_export;
 mod support;
 
 use pasvlint::formats::regfile::{self, StoredValue, Version};
@@ -92,17 +94,40 @@ impl Wine {
     }
 }
 
-impl Drop for Wine {
-    fn drop(&mut self) {
+impl Wine {
+    /// Creates the prefix and waits until every process of its first start
+    /// (wineboot, services, explorer) has ended, so nothing of the prefix's
+    /// set-up runs beside the oracle's own scripts.
+    fn boot(&self) {
+        let booted = Command::new(&self.exe)
+            .args(["wineboot", "--init"])
+            .env("WINEPREFIX", self.prefix.path())
+            .env("WINEDEBUG", "-all")
+            .env("WINEDLLOVERRIDES", "mscoree,mshtml=")
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .status()
+            .expect("wineboot runs");
+        assert!(booted.success(), "wineboot --init failed: {booted}");
+        let waited = self.server().arg("-w").status().expect("wineserver runs");
+        assert!(waited.success(), "wineserver -w failed: {waited}");
+    }
+
+    fn server(&self) -> Command {
         let server = self.exe.with_file_name("wineserver");
-        let _ = Command::new(if server.is_file() {
+        let mut command = Command::new(if server.is_file() {
             server.as_os_str()
         } else {
             "wineserver".as_ref()
-        })
-        .arg("-k")
-        .env("WINEPREFIX", self.prefix.path())
-        .status();
+        });
+        command.env("WINEPREFIX", self.prefix.path());
+        command
+    }
+}
+
+impl Drop for Wine {
+    fn drop(&mut self) {
+        let _ = self.server().arg("-k").status();
     }
 }
 
@@ -129,6 +154,7 @@ fn reg_parser_and_batch_expander_agree_with_wine() {
         .prefix("pasvlint-oracle")
         .tempdir()
         .expect("tempdir");
+    wine.boot();
     let mut failures = Vec::new();
     let (reg_files, reg_values) = check_reg_files(&wine, work.path(), &mut failures);
     let (bat_files, bat_calls) = check_batch_files(&wine, work.path(), &mut failures);
@@ -147,18 +173,36 @@ fn read_source(path: &Path) -> SourceFile {
     )
 }
 
-/// (normalised key, lower-case name) → (type, bytes).
+/// (folded key, lower-case name) → (type, bytes).
 type Values = BTreeMap<(String, String), (u32, Vec<u8>)>;
 
-fn by_key(values: &[StoredValue], keys: &[String]) -> Values {
+fn value_entry(
+    key: &str,
+    name: Option<&str>,
+    ty: u32,
+    bytes: &[u8],
+) -> ((String, String), (u32, Vec<u8>)) {
+    let name = name.unwrap_or_default().to_ascii_lowercase();
+    ((reg_export::fold_key(key), name), (ty, bytes.to_vec()))
+}
+
+/// What pasvlint says the import leaves under `keys` (folded).
+fn claimed(values: &[StoredValue], keys: &[String]) -> Values {
     values
         .iter()
-        .filter(|v| keys.contains(&v.key))
-        .map(|v| {
-            let name = v.name.clone().unwrap_or_default().to_ascii_lowercase();
-            ((v.key.clone(), name), (v.ty, v.bytes.clone()))
-        })
+        .filter(|v| keys.contains(&reg_export::fold_key(&v.key_as_written)))
+        .map(|v| value_entry(&v.key_as_written, v.name.as_deref(), v.ty, &v.bytes))
         .collect()
+}
+
+/// What Wine's `reg export` wrote for `keys` (folded), read without pasvlint.
+fn exported(path: &Path, keys: &[String]) -> Result<Values, String> {
+    let bytes = std::fs::read(path).map_err(|e| e.to_string())?;
+    Ok(reg_export::read(&bytes)?
+        .iter()
+        .filter(|v| keys.contains(&reg_export::fold_key(&v.key)))
+        .map(|v| value_entry(&v.key, v.name.as_deref(), v.ty, &v.bytes))
+        .collect())
 }
 
 fn check_reg_files(wine: &Wine, work: &Path, failures: &mut Vec<String>) -> (usize, usize) {
@@ -167,29 +211,9 @@ fn check_reg_files(wine: &Wine, work: &Path, failures: &mut Vec<String>) -> (usi
     let mut script = String::from("@echo off\r\n");
     let mut plans = Vec::new();
     for (i, path) in files.iter().enumerate() {
-        let source = read_source(path);
-        let parsed = regfile::parse(&source);
-        let mut written: Vec<(String, String)> = Vec::new();
-        for k in parsed.keys().filter(|k| k.opened && !k.deleted) {
-            let norm = regfile::normalize_key(&k.path);
-            if !written.iter().any(|(n, _)| *n == norm) {
-                written.push((norm, k.path.clone()));
-            }
-        }
-        for (_, key) in &written {
-            script.push_str(&format!("reg delete \"{key}\" /f >nul 2>&1\r\n"));
-        }
-        script.push_str(&format!(
-            "reg import \"{}\" >nul 2>&1\r\necho RC {i} %errorlevel%\r\n",
-            win_path(path)
-        ));
-        for (j, (_, key)) in written.iter().enumerate() {
-            let out = work.join(format!("export-{i}-{j}.reg"));
-            script.push_str(&format!(
-                "reg export \"{key}\" \"{}\" /y >nul 2>&1\r\n",
-                win_path(&out)
-            ));
-        }
+        let parsed = regfile::parse(&read_source(path));
+        let written = written_keys(&parsed);
+        script.push_str(&import_steps(i, path, &written, work));
         plans.push((path.clone(), parsed, written));
     }
     let script_path = work.join("reg-oracle.cmd");
@@ -202,6 +226,21 @@ fn check_reg_files(wine: &Wine, work: &Path, failures: &mut Vec<String>) -> (usi
             .unwrap_or(path)
             .display()
             .to_string();
+        for again in output
+            .lines()
+            .filter_map(|l| l.strip_prefix(&format!("RETRY {i} ")))
+        {
+            eprintln!("{rel}: the first `reg delete` of {again} left it in place; deleted again");
+        }
+        for left in output
+            .lines()
+            .filter_map(|l| l.strip_prefix(&format!("LEFT {i} ")))
+        {
+            failures.push(format!(
+                "{rel}: `reg delete` left {left} in place twice before the import, so the \
+                 prefix is not clean and the comparison would be meaningless"
+            ));
+        }
         let rc = output
             .lines()
             .find_map(|l| l.strip_prefix(&format!("RC {i} ")))
@@ -217,16 +256,18 @@ fn check_reg_files(wine: &Wine, work: &Path, failures: &mut Vec<String>) -> (usi
                 "{rel}: reg import exit {rc}, pasvlint expects {expect_rc}"
             ));
         }
-        let keys: Vec<String> = written.iter().map(|(n, _)| n.clone()).collect();
-        let ours = by_key(&regfile::stored_values(parsed), &keys);
+        let folded: Vec<String> = written.iter().map(|k| reg_export::fold_key(k)).collect();
+        let ours = claimed(&regfile::stored_values(parsed), &folded);
         let mut theirs = Values::new();
         for j in 0..written.len() {
             let out = work.join(format!("export-{i}-{j}.reg"));
             if !out.exists() {
                 continue;
             }
-            let exported = regfile::parse(&read_source(&out));
-            theirs.extend(by_key(&regfile::stored_values(&exported), &keys));
+            match exported(&out, &folded) {
+                Ok(values) => theirs.extend(values),
+                Err(why) => failures.push(format!("{rel}: Wine's export {j} unreadable: {why}")),
+            }
         }
         compared += theirs.len();
         if ours != theirs {
@@ -238,6 +279,48 @@ fn check_reg_files(wine: &Wine, work: &Path, failures: &mut Vec<String>) -> (usi
         }
     }
     (plans.len(), compared)
+}
+
+/// The keys pasvlint says the file opens and leaves, once each, as written.
+fn written_keys(parsed: &regfile::RegFile) -> Vec<String> {
+    let mut written: Vec<String> = Vec::new();
+    for k in parsed.keys().filter(|k| k.opened && !k.deleted) {
+        let folded = reg_export::fold_key(&k.path);
+        if !written.iter().any(|w| reg_export::fold_key(w) == folded) {
+            written.push(k.path.clone());
+        }
+    }
+    written
+}
+
+/// cmd lines that clear `written`, import `path` and export each key again.
+/// A key still there after a second `reg delete` is echoed as `LEFT i key`.
+fn import_steps(i: usize, path: &Path, written: &[String], work: &Path) -> String {
+    let mut steps = String::new();
+    for key in written {
+        let query = format!("reg query \"{key}\" >nul 2>&1\r\n");
+        let delete = format!("reg delete \"{key}\" /f >nul 2>&1\r\n");
+        // Wine's cmd runs `a >nul 2>&1 && b` whatever `a` returned, so each
+        // test is an `if not errorlevel 1` of its own.
+        steps.push_str(&delete);
+        steps.push_str(&query);
+        steps.push_str(&format!("if not errorlevel 1 echo RETRY {i} {key}\r\n"));
+        steps.push_str(&format!("if not errorlevel 1 {delete}"));
+        steps.push_str(&query);
+        steps.push_str(&format!("if not errorlevel 1 echo LEFT {i} {key}\r\n"));
+    }
+    steps.push_str(&format!(
+        "reg import \"{}\" >nul 2>&1\r\necho RC {i} %errorlevel%\r\n",
+        win_path(path)
+    ));
+    for (j, key) in written.iter().enumerate() {
+        let out = work.join(format!("export-{i}-{j}.reg"));
+        steps.push_str(&format!(
+            "reg export \"{key}\" \"{}\" /y >nul 2>&1\r\n",
+            win_path(&out)
+        ));
+    }
+    steps
 }
 
 fn show(values: &Values) -> String {
