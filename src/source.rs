@@ -168,12 +168,7 @@ impl SourceFile {
         byte_len: usize,
     ) -> Self {
         let line_starts = std::iter::once(0)
-            .chain(
-                text.bytes()
-                    .enumerate()
-                    .filter(|&(_, b)| b == b'\n')
-                    .map(|(i, _)| i as u32 + 1),
-            )
+            .chain(memchr::memchr_iter(b'\n', text.as_bytes()).map(|i| i as u32 + 1))
             .collect();
         SourceFile {
             id,

@@ -11,7 +11,8 @@ use std::collections::HashMap;
 pub struct Deletions<'a> {
     source: &'a SourceFile,
     script: bool,
-    positional: bool,
+    /// Computed on the first rule asked about: most files have no rule to delete.
+    positional: std::cell::OnceCell<bool>,
     live: HashMap<Span, usize>,
     wanted: HashMap<Span, usize>,
 }
@@ -37,11 +38,10 @@ impl<'a> Deletions<'a> {
         for rule in wanted {
             *counts.entry(rule).or_insert(0) += 1;
         }
-        let positional = edits_by_position(source.text.as_str());
         Some(Deletions {
             source,
             script,
-            positional,
+            positional: std::cell::OnceCell::new(),
             live,
             wanted: counts,
         })
@@ -69,7 +69,13 @@ impl<'a> Deletions<'a> {
     pub fn line_of(&self, rule: Span) -> Option<Span> {
         let text = self.source.text.as_str();
         let every_copy_wanted = self.live.get(&rule) == self.wanted.get(&rule);
-        if rule.file != self.source.id || self.positional || (self.script && !every_copy_wanted) {
+        if rule.file != self.source.id || (self.script && !every_copy_wanted) {
+            return None;
+        }
+        if *self
+            .positional
+            .get_or_init(|| edits_by_position(self.source.text.as_str()))
+        {
             return None;
         }
         let range = rule.range();
@@ -141,26 +147,42 @@ fn without_comment(line: &str) -> &str {
 }
 
 /// Any `-D`, `-R` or numbered `-I`: deleting a rule would shift what they address.
+/// Only the lines holding one of the option letters are split into words: a
+/// kube-proxy dump has a million lines and none of them.
 fn edits_by_position(text: &str) -> bool {
-    text.lines().any(|line| {
-        let mut words = line.split_whitespace();
-        while let Some(w) = words.next() {
-            match w {
-                "-D" | "--delete" | "-R" | "--replace" => return true,
-                "-I" | "--insert" => {
-                    let _chain = words.next();
-                    if words
-                        .next()
-                        .is_some_and(|n| n.bytes().all(|b| b.is_ascii_digit()))
-                    {
-                        return true;
-                    }
+    let bytes = text.as_bytes();
+    ["-D", "-R", "-I", "--delete", "--replace", "--insert"]
+        .iter()
+        .any(|needle| {
+            memchr::memmem::find_iter(bytes, needle.as_bytes()).any(|at| {
+                let start = bytes[..at]
+                    .iter()
+                    .rposition(|&b| b == b'\n')
+                    .map_or(0, |i| i + 1);
+                let end = memchr::memchr(b'\n', &bytes[at..]).map_or(bytes.len(), |i| at + i);
+                line_edits_by_position(&text[start..end])
+            })
+        })
+}
+
+fn line_edits_by_position(line: &str) -> bool {
+    let mut words = line.split_whitespace();
+    while let Some(w) = words.next() {
+        match w {
+            "-D" | "--delete" | "-R" | "--replace" => return true,
+            "-I" | "--insert" => {
+                let _chain = words.next();
+                if words
+                    .next()
+                    .is_some_and(|n| n.bytes().all(|b| b.is_ascii_digit()))
+                {
+                    return true;
                 }
-                _ => {}
             }
+            _ => {}
         }
-        false
-    })
+    }
+    false
 }
 
 #[cfg(test)]

@@ -29,10 +29,10 @@ pub fn split_restore_line<'a>(line: &'a str, base: usize, out: &mut Vec<Arg<'a>>
 /// Read one word starting at `start`; returns the offset after it.
 fn word<'a>(line: &'a str, start: usize, base: usize, out: &mut Vec<Arg<'a>>) -> usize {
     let bytes = line.as_bytes();
-    let mut i = start;
-    while i < bytes.len() && !matches!(bytes[i], b' ' | b'\t' | b'\n' | b'"') {
-        i += 1;
-    }
+    let mut i = bytes[start..]
+        .iter()
+        .position(|b| matches!(b, b' ' | b'\t' | b'\n' | b'"'))
+        .map_or(bytes.len(), |n| start + n);
     if i >= bytes.len() || bytes[i] != b'"' {
         out.push(Arg {
             text: Cow::Borrowed(&line[start..i]),
@@ -42,6 +42,14 @@ fn word<'a>(line: &'a str, start: usize, base: usize, out: &mut Vec<Arg<'a>>) ->
         return i;
     }
     // A quote opens inside or at the start of the word; the word ends at the closing quote.
+    if let Some(end) = plain_quoted(bytes, start, i) {
+        out.push(Arg {
+            text: Cow::Borrowed(&line[i + 1..end - 1]),
+            start: (base + start) as u32,
+            end: (base + end) as u32,
+        });
+        return end;
+    }
     let mut text = line[start..i].to_owned();
     i += 1;
     let mut escaped = false;
@@ -72,6 +80,16 @@ fn word<'a>(line: &'a str, start: usize, base: usize, out: &mut Vec<Arg<'a>>) ->
         end: (base + i.min(bytes.len())) as u32,
     });
     i
+}
+
+/// A word that is one quoted string with no `\\` in it (`"kubernetes service
+/// portals"`): the offset after its closing quote, so its text is borrowed.
+fn plain_quoted(bytes: &[u8], start: usize, quote: usize) -> Option<usize> {
+    if start != quote {
+        return None;
+    }
+    let close = quote + 1 + memchr::memchr2(b'"', b'\\', &bytes[quote + 1..])?;
+    (bytes[close] == b'"').then_some(close + 1)
 }
 
 /// `[pkts:bytes]` rule counters at the very start of a line: the rest of the line,

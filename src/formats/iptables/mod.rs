@@ -34,10 +34,11 @@ use crate::facts::{Firewall, PortText, Uncertainty};
 use crate::filter::ir::{self as filter, ANY_ADDR, AddrRef, Base, BaseKind, Hook};
 use crate::portset::PortSet;
 use crate::source::{SourceFile, Span};
+use foldhash::quality::RandomState;
 use hashbrown::HashTable;
 use std::borrow::Cow;
 use std::collections::HashMap;
-use std::hash::{BuildHasher, BuildHasherDefault, RandomState};
+use std::hash::{BuildHasher, BuildHasherDefault};
 use std::path::Path;
 
 /// The five iptables tables.
@@ -117,7 +118,7 @@ pub struct Table {
     /// Chain ids by name: each name is stored once, in its chain (a kube-proxy dump
     /// has 285,000 of them).
     index: HashTable<u32>,
-    // SipHash, not Fnv: generated chain names (`KUBE-SVC-<hash>`) share long prefixes
+    // foldhash, not Fnv: generated chain names (`KUBE-SVC-<hash>`) share long prefixes
     // and collide under a weak hash, which made lookups superlinear.
     hasher: RandomState,
 }
@@ -128,7 +129,7 @@ impl Table {
             kind,
             chains: Vec::new(),
             index: HashTable::new(),
-            hasher: RandomState::new(),
+            hasher: RandomState::default(),
         };
         for name in kind.builtin_chains() {
             t.add_chain(name, true, None);

@@ -98,7 +98,8 @@ pub fn parse(source: &SourceFile) -> Ruleset {
     let mut words = Vec::with_capacity(32);
     let mut crlf = false;
     while offset < text.len() {
-        let end = text[offset..].find('\n').map_or(text.len(), |i| offset + i);
+        let end =
+            memchr::memchr(b'\n', &text.as_bytes()[offset..]).map_or(text.len(), |i| offset + i);
         let mut line = &text[offset..end];
         line_no += 1;
         if let Some(stripped) = line.strip_suffix('\r') {

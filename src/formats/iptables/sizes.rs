@@ -5,7 +5,7 @@
 use super::TableKind;
 use crate::filter::Fnv;
 use std::collections::HashMap;
-use std::hash::{BuildHasherDefault, DefaultHasher, Hash, Hasher};
+use std::hash::{BuildHasher, BuildHasherDefault};
 
 #[derive(Debug, Default)]
 pub struct Sizes {
@@ -22,30 +22,38 @@ impl Sizes {
         let mut sizes = Sizes::default();
         let mut table = None;
         // Dumps list a chain's rules together: count runs, hash once per run.
-        let mut run: (&str, usize) = ("", 0);
-        for line in text.split('\n') {
-            let line = line.strip_suffix('\r').unwrap_or(line);
-            if let Some(name) = line.strip_prefix('*') {
-                sizes.add_rules(table, run);
-                run = ("", 0);
-                table = TableKind::parse(name.trim_end());
-            } else if let (Some(_), Some(kind)) = (line.strip_prefix(':'), table) {
-                sizes.chains[kind.index()] += 1;
-            } else if let Some(rest) = line.strip_prefix("-A ") {
-                let name = rest.split([' ', '\t']).next().unwrap_or("");
+        let mut run: (&[u8], usize) = (b"", 0);
+        let bytes = text.as_bytes();
+        let mut start = 0;
+        while start < bytes.len() {
+            let end = memchr::memchr(b'\n', &bytes[start..]).map_or(bytes.len(), |i| start + i);
+            let line = &bytes[start..end];
+            start = end + 1;
+            if let Some(rest) = line.strip_prefix(b"-A ") {
+                let name_end = memchr::memchr2(b' ', b'\t', rest).unwrap_or(rest.len());
+                let name = rest[..name_end]
+                    .strip_suffix(b"\r")
+                    .unwrap_or(&rest[..name_end]);
                 if name == run.0 {
                     run.1 += 1;
                     continue;
                 }
                 sizes.add_rules(table, run);
                 run = (name, 1);
+            } else if let Some(name) = line.strip_prefix(b"*") {
+                sizes.add_rules(table, run);
+                run = (b"", 0);
+                let name = std::str::from_utf8(name).unwrap_or("");
+                table = TableKind::parse(name.trim_end());
+            } else if let (Some(b':'), Some(kind)) = (line.first(), table) {
+                sizes.chains[kind.index()] += 1;
             }
         }
         sizes.add_rules(table, run);
         sizes
     }
 
-    fn add_rules(&mut self, table: Option<TableKind>, (chain, n): (&str, usize)) {
+    fn add_rules(&mut self, table: Option<TableKind>, (chain, n): (&[u8], usize)) {
         if let (Some(table), true) = (table, n > 0) {
             *self.rules.entry(key(table, chain)).or_insert(0) += n;
         }
@@ -57,7 +65,7 @@ impl Sizes {
         if self.rules.is_empty() {
             return None;
         }
-        self.rules.remove(&key(table, chain))
+        self.rules.remove(&key(table, chain.as_bytes()))
     }
 
     /// The chains `table` declares, once.
@@ -66,12 +74,9 @@ impl Sizes {
     }
 }
 
-// SipHash, not Fnv: generated chain names (`KUBE-SEP-<hash>`) share long prefixes.
-fn key(table: TableKind, chain: &str) -> u64 {
-    let mut h = DefaultHasher::new();
-    table.hash(&mut h);
-    chain.hash(&mut h);
-    h.finish()
+// foldhash, not Fnv: generated chain names (`KUBE-SEP-<hash>`) share long prefixes.
+fn key(table: TableKind, chain: &[u8]) -> u64 {
+    foldhash::quality::FixedState::default().hash_one((table, chain))
 }
 
 #[cfg(test)]
