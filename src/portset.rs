@@ -148,7 +148,25 @@ impl PortSet {
     }
 
     pub fn from_ranges(ranges: impl IntoIterator<Item = (u16, u16)>) -> Self {
-        let mut v: Vec<(u16, u16)> = ranges.into_iter().filter(|(a, b)| a <= b).collect();
+        // Nearly every set is built from a few ranges: sorted on the stack.
+        let mut iter = ranges.into_iter().filter(|(a, b)| a <= b);
+        let mut few = [(0u16, 0u16); INLINE];
+        for n in 0..INLINE {
+            match iter.next() {
+                Some(r) => few[n] = r,
+                None => {
+                    let few = &mut few[..n];
+                    few.sort_unstable();
+                    let mut ranges = Ranges::default();
+                    for &r in few.iter() {
+                        ranges.push_merged(r);
+                    }
+                    return PortSet { ranges };
+                }
+            }
+        }
+        let mut v: Vec<(u16, u16)> = few.to_vec();
+        v.extend(iter);
         v.sort_unstable();
         PortSet {
             ranges: merge_sorted(v),

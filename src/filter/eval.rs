@@ -108,48 +108,60 @@ impl OutcomesBuilder {
 
 /// Ports still undecided while a chain is walked, as a map from range start to range
 /// end: taking a few ports out costs O(log n) however fragmented the set becomes.
+/// Every port is undecided at first, kept without the map until a port is taken:
+/// a kube-proxy dump walks 285,000 chains, most of which never take one.
 struct Live {
+    untouched: bool,
     map: BTreeMap<u16, u16>,
 }
 
 impl Live {
     fn all() -> Live {
         Live {
-            map: BTreeMap::from([(0, 65535)]),
+            untouched: true,
+            map: BTreeMap::new(),
         }
     }
 
     fn is_empty(&self) -> bool {
-        self.map.is_empty()
+        !self.untouched && self.map.is_empty()
     }
 
     /// Ranges of the set overlapping `lo..=hi`.
-    fn overlapping(&self, lo: u16, hi: u16) -> Vec<(u16, u16)> {
-        let mut out = Vec::new();
-        if let Some((&s, &e)) = self.map.range(..lo).next_back() {
-            if e >= lo {
-                out.push((s, e));
-            }
-        }
-        out.extend(self.map.range(lo..=hi).map(|(&s, &e)| (s, e)));
-        out
+    fn overlapping(&self, lo: u16, hi: u16) -> impl Iterator<Item = (u16, u16)> + '_ {
+        let before = self
+            .map
+            .range(..lo)
+            .next_back()
+            .filter(|&(_, &e)| e >= lo)
+            .map(|(&s, &e)| (s, e));
+        before
+            .into_iter()
+            .chain(self.map.range(lo..=hi).map(|(&s, &e)| (s, e)))
     }
 
     /// `self ∩ key`, without changing the set.
     fn hit(&self, key: &PortSet) -> PortSet {
-        let mut pieces = Vec::new();
-        for &(lo, hi) in key.ranges() {
-            for (s, e) in self.overlapping(lo, hi) {
-                pieces.push((s.max(lo), e.min(hi)));
-            }
+        if self.untouched {
+            return key.clone();
         }
-        PortSet::from_ranges(pieces)
+        PortSet::from_ranges(key.ranges().iter().flat_map(|&(lo, hi)| {
+            self.overlapping(lo, hi)
+                .map(move |(s, e)| (s.max(lo), e.min(hi)))
+        }))
     }
 
     /// Take `ports` out of the set.
     fn remove(&mut self, ports: &PortSet) {
+        if ports.is_empty() {
+            return;
+        }
+        if std::mem::take(&mut self.untouched) {
+            self.map.insert(0, 65535);
+        }
         for &(lo, hi) in ports.ranges() {
-            for (s, e) in self.overlapping(lo, hi) {
+            let taken: Vec<(u16, u16)> = self.overlapping(lo, hi).collect();
+            for (s, e) in taken {
                 self.map.remove(&s);
                 if s < lo {
                     self.map.insert(s, lo - 1);
@@ -162,6 +174,9 @@ impl Live {
     }
 
     fn to_portset(&self) -> PortSet {
+        if self.untouched {
+            return PortSet::all();
+        }
         PortSet::from_ranges(self.map.iter().map(|(&s, &e)| (s, e)))
     }
 }
