@@ -54,7 +54,7 @@ struct OutcomesBuilder {
     /// Outcomes in the order first seen, each with where its last addition starts
     /// in `pieces` and how many ranges it had.
     outs: Vec<(u32, u32, u32)>,
-    /// Where each outcome is in `outs`.
+    /// Where each outcome is in `outs`, once there are more than a few.
     at: HashMap<u32, u32, BuildHasherDefault<Fnv>>,
     /// (index into `outs`, range).
     pieces: Vec<(u32, (u16, u16))>,
@@ -65,11 +65,7 @@ impl OutcomesBuilder {
         if ports.is_empty() {
             return;
         }
-        let next = self.outs.len() as u32;
-        let i = *self.at.entry(outcome).or_insert(next);
-        if i == next {
-            self.outs.push((outcome, 0, 0));
-        }
+        let i = self.index_of(outcome);
         let ranges = ports.ranges();
         let (_, start, len) = self.outs[i as usize];
         // Conditional rules hit the same ports again and again: keep one copy.
@@ -83,6 +79,29 @@ impl OutcomesBuilder {
         self.outs[i as usize].1 = self.pieces.len() as u32;
         self.outs[i as usize].2 = ranges.len() as u32;
         self.pieces.extend(ranges.iter().map(|&r| (i, r)));
+    }
+
+    /// Where `outcome` is in `outs`, added when new. Most chains have a few
+    /// outcomes, looked up in place; a map is kept once there are more (a
+    /// kube-proxy service list reaches one DNAT per endpoint).
+    fn index_of(&mut self, outcome: u32) -> u32 {
+        const FEW: usize = 8;
+        let next = self.outs.len() as u32;
+        if self.outs.len() <= FEW {
+            if let Some(i) = self.outs.iter().position(|o| o.0 == outcome) {
+                return i as u32;
+            }
+            self.outs.push((outcome, 0, 0));
+            if self.outs.len() > FEW {
+                self.at = self.outs.iter().zip(0..).map(|(o, i)| (o.0, i)).collect();
+            }
+            return next;
+        }
+        let i = *self.at.entry(outcome).or_insert(next);
+        if i == next {
+            self.outs.push((outcome, 0, 0));
+        }
+        i
     }
 
     /// Allocated at their size: a nat stage holds the summaries of 142,000
@@ -157,7 +176,13 @@ impl Live {
             return;
         }
         if std::mem::take(&mut self.untouched) {
-            self.map.insert(0, 65535);
+            self.map = PortSet::all()
+                .difference(ports)
+                .ranges()
+                .iter()
+                .copied()
+                .collect();
+            return;
         }
         for &(lo, hi) in ports.ranges() {
             let taken: Vec<(u16, u16)> = self.overlapping(lo, hi).collect();
