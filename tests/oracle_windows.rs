@@ -6,6 +6,11 @@
 //! argument vectors (split by this file's own MSVCRT splitter) must equal
 //! the ones pasvlint's cmd interpreter streams, in order.
 //!
+//! Wine 8's `cmd` runs both sides of `&&` and `||` after an external program
+//! whatever it returned (checked with `cmd /c exit 1 && echo x`), so this
+//! oracle cannot judge which side of a conditional runs: the recorders always
+//! succeed, and a fixture's recorded calls never depend on a failing one.
+//!
 //! Skipped with a printed reason when `wine` is missing, unless `CI=true`.
 //! One throw-away WINEPREFIX serves the whole run; each side is one Wine
 //! process running a generated script, to stay well under a minute.
