@@ -1,6 +1,6 @@
 //! A Report's diagnostics as LSP diagnostics, with the edits code actions offer.
 
-use super::actions::suppression_edit;
+use super::suppression::suppression_edit;
 use super::text::{LineIndex, PositionEncoding};
 use super::uri;
 use crate::diag::{Diagnostic, Severity};

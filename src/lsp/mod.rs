@@ -15,6 +15,7 @@
 mod actions;
 mod convert;
 mod server;
+mod suppression;
 mod text;
 mod transport;
 mod uri;

@@ -6,7 +6,7 @@ use super::service_level::SitePath;
 use super::swap_range::ReversedRange;
 use super::{
     Arg, Effects, IisSetting, LoopValues, Loops, RULE_FW_MALFORMED, RULE_IIS_COMMAND,
-    RULE_NETSH_DEPRECATED, UNKNOWN, is_unknown,
+    RULE_NETSH_DEPRECATED, Site, UNKNOWN, is_unknown,
 };
 use crate::facts::Uncertainty;
 use crate::formats::regfile::admits_ftp_service;
@@ -17,16 +17,6 @@ use crate::formats::winfw::{
 use crate::portset::PortSet;
 use crate::scripts::Command;
 use crate::source::Span;
-
-/// Where a command sits: its own span and the whole statement (a `FOR` loop
-/// included) that findings point at.
-#[derive(Clone, Copy, Debug)]
-pub struct Site {
-    pub command: Span,
-    pub statement: Span,
-    /// Inside a loop over `loop_values` (for messages).
-    pub in_loop: bool,
-}
 
 /// Lower-case file name without directory and extension; a value not known
 /// here ends a directory (`%~dp0adsutil.vbs`).

@@ -7,8 +7,7 @@
 //! form is `SRC[/mask][:port] (=|+) DST[/mask][:port][:protocol]`, with `0` for
 //! this computer, `*` for any address and `+` for a mirrored filter.
 
-use super::commands::Site;
-use super::{Arg, Effects, Loops, RULE_FW_MALFORMED, is_unknown};
+use super::{Arg, Effects, Loops, RULE_FW_MALFORMED, Site, is_unknown};
 use crate::facts::Uncertainty;
 use crate::formats::ipsec::{
     ActionChange, ActionKind, Addr, CmdRule, Filter, FilterPattern, IpProto, IpsecChange,

@@ -155,6 +155,16 @@ fn progression_ports(start: i64, step: i64, end: i64) -> (PortSet, Vec<String>) 
     (PortSet::from_ranges(ranges), bad)
 }
 
+/// Where a command sits: its own span and the whole statement (a `FOR` loop
+/// included) that findings point at.
+#[derive(Clone, Copy, Debug)]
+pub struct Site {
+    pub command: Span,
+    pub statement: Span,
+    /// Inside a loop over `loop_values` (for messages).
+    pub in_loop: bool,
+}
+
 /// Loop variables in scope, by marker index.
 #[derive(Debug, Default)]
 pub struct Loops {

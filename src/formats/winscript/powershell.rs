@@ -6,7 +6,8 @@
 //! `cscript` go to the commands batch files share. Parameters bind as
 //! PowerShell binds them, by unique prefix (`-Dir` is `-Direction`).
 
-use super::commands::{self, Site, data_channel_port};
+use super::Site;
+use super::commands::{self, data_channel_port};
 use super::swap_range::ReversedRange;
 use super::{Arg, Effects, IisSetting, LoopValues, Loops, RULE_FW_MALFORMED, UNKNOWN, is_unknown};
 use crate::facts::{Profile, Uncertainty};
