@@ -147,22 +147,23 @@ fn without_comment(line: &str) -> &str {
 }
 
 /// Any `-D`, `-R` or numbered `-I`: deleting a rule would shift what they address.
-/// Only the lines holding one of the option letters are split into words: a
+/// Only the lines holding one of the option words are split, each once: a
 /// kube-proxy dump has a million lines and none of them.
 fn edits_by_position(text: &str) -> bool {
+    static OPTION: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
+        regex::Regex::new("-D|-R|-I|--delete|--replace|--insert").expect("a valid pattern")
+    });
     let bytes = text.as_bytes();
-    ["-D", "-R", "-I", "--delete", "--replace", "--insert"]
-        .iter()
-        .any(|needle| {
-            memchr::memmem::find_iter(bytes, needle.as_bytes()).any(|at| {
-                let start = bytes[..at]
-                    .iter()
-                    .rposition(|&b| b == b'\n')
-                    .map_or(0, |i| i + 1);
-                let end = memchr::memchr(b'\n', &bytes[at..]).map_or(bytes.len(), |i| at + i);
-                line_edits_by_position(&text[start..end])
-            })
-        })
+    let mut from = 0;
+    while let Some(hit) = OPTION.find_at(text, from) {
+        let start = memchr::memrchr(b'\n', &bytes[..hit.start()]).map_or(0, |i| i + 1);
+        let end = memchr::memchr(b'\n', &bytes[hit.end()..]).map_or(text.len(), |i| hit.end() + i);
+        if line_edits_by_position(&text[start..end]) {
+            return true;
+        }
+        from = end;
+    }
+    false
 }
 
 fn line_edits_by_position(line: &str) -> bool {
@@ -213,5 +214,13 @@ mod tests {
         assert!(edits_by_position("iptables -D INPUT 3\n"));
         assert!(edits_by_position("iptables -I INPUT 2 -j DROP\n"));
         assert!(!edits_by_position("iptables -I INPUT -j DROP\n"));
+        assert!(edits_by_position("-A X -j KUBE-SEP-DR\n--delete INPUT 1\n"));
+        assert!(!edits_by_position("-A KUBE-SEP-DR -j KUBE-SEP-IR\n"));
+        // Many option words on one line: each line is split once.
+        let one_line = "-I x ".repeat(50_000);
+        assert!(!edits_by_position(&one_line));
+        assert!(edits_by_position(&format!(
+            "{one_line}\n-R INPUT 1 -j DROP\n"
+        )));
     }
 }
