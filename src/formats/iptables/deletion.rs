@@ -3,7 +3,7 @@
 
 use super::Ruleset;
 use crate::formats::Format;
-use crate::source::{SourceFile, Span};
+use crate::source::{SourceFile, Span, own_lines};
 use std::collections::HashMap;
 
 /// What deciding a rule's deletion needs from the whole file, counted once: a
@@ -72,24 +72,15 @@ impl<'a> Deletions<'a> {
         if rule.file != self.source.id || (self.script && !every_copy_wanted) {
             return None;
         }
-        if *self
-            .positional
-            .get_or_init(|| edits_by_position(self.source.text.as_str()))
-        {
+        if *self.positional.get_or_init(|| edits_by_position(text)) {
             return None;
         }
-        let range = rule.range();
-        let start = text.get(..range.start)?.rfind('\n').map_or(0, |i| i + 1);
-        let end = text
-            .get(range.end..)?
-            .find('\n')
-            .map_or(text.len(), |i| range.end + i + 1);
-        let line = text.get(start..end)?;
-        let plain = line.trim() == text.get(range)?.trim() && !line.contains(['$', '`', '\\']);
-        if !plain || (self.script && !stands_alone(text, start, end)) {
+        let lines = own_lines(text, rule.range(), None)?;
+        let plain = !text[lines.clone()].contains(['$', '`', '\\']);
+        if !plain || (self.script && !stands_alone(text, lines.start, lines.end)) {
             return None;
         }
-        Some(self.source.span(start, end))
+        Some(self.source.span(lines.start, lines.end))
     }
 }
 
