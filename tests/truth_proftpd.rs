@@ -160,25 +160,12 @@ fn proftpd_does_what_pasvlint_says() {
     let mut failures = Vec::new();
     for case in &cases {
         let scratch = scratch_root.join("case");
-        let _ = std::fs::remove_dir_all(&scratch);
-        std::fs::create_dir_all(&scratch).unwrap();
-        let name = case
-            .strip_prefix(env!("CARGO_MANIFEST_DIR"))
-            .unwrap_or(case)
-            .display()
-            .to_string();
-        match check_case(case, &install, &netns, &scratch) {
-            Ok(note) => eprintln!("{name}: {note}"),
-            Err(e) => failures.push(format!("{name}: {e}")),
-        }
-        // The same daemon on what `--fix --unsafe-fixes` wrote.
-        support::fixed::check_fixed(
+        support::fixed::check_written_and_fixed(
             case,
-            &name,
             &scratch,
             &mut failures,
             |c| claim(c).refused,
-            |fixed| check_case(fixed, &install, &netns, &scratch),
+            |c| check_case(c, &install, &netns, &scratch),
         );
     }
     let _ = std::fs::remove_dir_all(&scratch_root);

@@ -54,7 +54,7 @@ fn same_tree(a: &Path, b: &Path) -> bool {
 /// The truth check run again on `case`'s fixed copy, in a fresh `scratch`: what
 /// the daemon does must be what pasvlint then says, and a case pasvlint (and so
 /// the daemon) accepted must not be refused after the fix.
-pub fn check_fixed(
+fn check_fixed(
     case: &Path,
     name: &str,
     scratch: &Path,
@@ -76,4 +76,29 @@ pub fn check_fixed(
         Ok(note) => eprintln!("{name} after --fix: {note}"),
         Err(e) => failures.push(format!("{name} after --fix: {e}")),
     }
+}
+
+/// The truth check on `case` as written, then on its fixed copy
+/// ([`check_fixed`]), each in a fresh `scratch`; failures are named by the
+/// case's path under the crate.
+pub fn check_written_and_fixed(
+    case: &Path,
+    scratch: &Path,
+    failures: &mut Vec<String>,
+    refused: impl Fn(&Path) -> bool,
+    check: impl Fn(&Path) -> Result<String, String>,
+) {
+    let _ = std::fs::remove_dir_all(scratch);
+    std::fs::create_dir_all(scratch).unwrap();
+    let name = case
+        .strip_prefix(env!("CARGO_MANIFEST_DIR"))
+        .unwrap_or(case)
+        .display()
+        .to_string();
+    match check(case) {
+        Ok(note) => eprintln!("{name}: {note}"),
+        Err(e) => failures.push(format!("{name}: {e}")),
+    }
+    // The same daemon on what `--fix --unsafe-fixes` wrote.
+    check_fixed(case, &name, scratch, failures, refused, &check);
 }
