@@ -149,7 +149,7 @@ pub struct ParsedFile {
 /// format reads whatever the bytes (media, archives, compiled code, source code of
 /// other languages, documentation), so the walk never reads them.
 pub fn may_be_config(path: &Path) -> bool {
-    if is_documentation(path) {
+    if is_documentation(path) || is_fail2ban_config(path) {
         return false;
     }
     let name = path
@@ -434,6 +434,25 @@ fn is_documentation(path: &Path) -> bool {
     !NAMES.iter().any(|n| stem.contains(n))
 }
 
+/// fail2ban's own INI files (`/etc/fail2ban/jail.conf`, `filter.d/vsftpd.conf`,
+/// `action.d/nftables.conf`): named after the servers and firewalls they watch,
+/// read by fail2ban alone, never by vsftpd, ProFTPD, Pure-FTPd or nft.
+fn is_fail2ban_config(path: &Path) -> bool {
+    let parts: Vec<_> = path.components().map(|c| c.as_os_str()).collect();
+    let Some(at) = parts.iter().rposition(|p| *p == "fail2ban") else {
+        return false;
+    };
+    let conf = matches!(
+        path.extension().and_then(|e| e.to_str()),
+        Some("conf" | "local")
+    );
+    match &parts[at + 1..] {
+        [_] => conf,
+        [dir, _] => conf && dir.to_string_lossy().ends_with(".d"),
+        _ => false,
+    }
+}
+
 /// Content sniffing looks this far into a file.
 const SNIFF_BYTES: usize = 1 << 20;
 
@@ -586,6 +605,42 @@ mod tests {
         for name in ["notes.txt", "README.md", "runbook.html", "howto.rst"] {
             assert_eq!(classify(Path::new(name), &note), None, "{name}");
         }
+    }
+
+    #[test]
+    fn fail2ban_files_named_after_servers_are_not_theirs() {
+        for name in [
+            "etc/fail2ban/filter.d/vsftpd.conf",
+            "etc/fail2ban/filter.d/proftpd.conf",
+            "etc/fail2ban/filter.d/pure-ftpd.conf",
+            "etc/fail2ban/action.d/nftables.conf",
+            "etc/fail2ban/jail.local",
+            "roles/f2b/files/fail2ban/jail.d/vsftpd.local",
+        ] {
+            assert!(!may_be_config(Path::new(name)), "{name}");
+        }
+        // A folder of that name that holds a server's own file is still read.
+        assert!(may_be_config(Path::new("fail2ban/files/etc/vsftpd.conf")));
+        assert!(may_be_config(Path::new("hosts/fail2ban/etc/vsftpd.conf")));
+    }
+
+    #[test]
+    fn a_shell_script_feeding_iptables_restore_is_a_script() {
+        let script = format!("#!/bin/sh\nPASV=40000:40100\niptables-restore <<EOF\n{DUMP}EOF\n");
+        assert_eq!(
+            classify(Path::new("etc/firewall"), &script),
+            Some(Format::ShellScript)
+        );
+        let unmarked = format!("iptables-restore <<EOF\n{DUMP}EOF\n");
+        assert_eq!(
+            classify(Path::new("firewall.sh"), &unmarked),
+            Some(Format::ShellScript)
+        );
+        // The boot path is a dump whatever it holds: the load fails on the `#!`.
+        assert_eq!(
+            classify(Path::new("etc/iptables/rules.v4"), &script),
+            Some(Format::IptablesSave)
+        );
     }
 
     #[test]

@@ -406,16 +406,25 @@ impl Interner {
 
 /// Which iptables format a file is, from its name and content; `None` skips it.
 pub fn sniff(path: &Path, text: &str) -> Option<Format> {
+    // What the system restores at boot is a dump whatever it holds: a file there
+    // that is not one fails the load, which the parser then reports. iptables-persistent's
+    // names say so wherever a repository keeps them (a role's `files/rules.v4`).
+    let restored = loaded_at_boot(path) || persistent_name(path);
+    // A script that feeds `iptables-restore <<EOF` holds dump lines, but a shell runs
+    // it: its `#!` line or its `.sh` name says so, and no dump starts with `#!`.
+    if !restored
+        && script::named_or_marked_as_shell(path, text)
+        && script::looks_like_script(path, text)
+    {
+        return Some(Format::ShellScript);
+    }
     if save::looks_like_save(text) {
         return Some(Format::IptablesSave);
     }
     if script::looks_like_script(path, text) {
         return Some(Format::ShellScript);
     }
-    // What the system restores at boot is a dump whatever it holds: a file there
-    // that is not one fails the load, which the parser then reports. iptables-persistent's
-    // names say so wherever a repository keeps them (a role's `files/rules.v4`).
-    (loaded_at_boot(path) || persistent_name(path)).then_some(Format::IptablesSave)
+    restored.then_some(Format::IptablesSave)
 }
 
 fn persistent_name(path: &Path) -> bool {

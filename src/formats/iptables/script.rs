@@ -22,6 +22,20 @@ use std::path::Path;
 /// A shell script that calls iptables (directly, through a variable, or by
 /// feeding iptables-restore), one that writes a `vsftpd.conf`, or one that
 /// starts containers.
+/// A `#!…sh` first line, or a shell's own extension (`.sh`, `.bash`, …).
+pub fn named_or_marked_as_shell(path: &Path, text: &str) -> bool {
+    let ext = path
+        .extension()
+        .map(|e| e.to_string_lossy().to_ascii_lowercase());
+    matches!(ext.as_deref(), Some("sh" | "bash" | "ksh" | "zsh" | "dash")) || shebang_shell(text)
+}
+
+fn shebang_shell(text: &str) -> bool {
+    text.lines()
+        .next()
+        .is_some_and(|l| l.starts_with("#!") && l.contains("sh"))
+}
+
 pub fn looks_like_script(path: &Path, text: &str) -> bool {
     if !text.contains("iptables")
         && !text.contains("vsftpd.conf")
@@ -44,11 +58,7 @@ pub fn looks_like_script(path: &Path, text: &str) -> bool {
             "sh" | "bash" | "ksh" | "zsh" | "dash" | "fw" | "firewall" | "init" | "up" | "local"
         ),
     };
-    let shebang = text
-        .lines()
-        .next()
-        .is_some_and(|l| l.starts_with("#!") && l.contains("sh"));
-    if !shell_ext && !shebang {
+    if !shell_ext && !shebang_shell(text) {
         return false;
     }
     calls_iptables(text)

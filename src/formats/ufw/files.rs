@@ -474,6 +474,7 @@ pub fn rules_outside_tuples(source: &SourceFile) -> Vec<Span> {
             l if l.starts_with("### tuple ###") => tuple = Tuple::parse(l),
             l if in_rules
                 && l.starts_with("-A ")
+                && !written_by_ufw_itself(l)
                 && !tuple.as_ref().is_some_and(|t| t.writes(l)) =>
             {
                 out.push(source.span(start, start + line.len()));
@@ -482,6 +483,21 @@ pub fn rules_outside_tuples(source: &SourceFile) -> Vec<Span> {
         }
     }
     out
+}
+
+/// A rule of the chains ufw fills on every rewrite (its rate limiting and logging):
+/// the shipped `user.rules` has them under `### RULES ###`, with no END line, and
+/// ufw writes them again under `### RATE LIMITING ###` / `### LOGGING ###`.
+fn written_by_ufw_itself(line: &str) -> bool {
+    let chain = line[3..].split_whitespace().next().unwrap_or("");
+    let chain = chain
+        .strip_prefix("ufw6-")
+        .or_else(|| chain.strip_prefix("ufw-"))
+        .unwrap_or("");
+    matches!(chain, "user-limit" | "user-limit-accept")
+        || chain.starts_with("user-logging-")
+        || chain.starts_with("after-logging-")
+        || chain.starts_with("logging-")
 }
 
 /// The destination port and source of a `### tuple ###` line
