@@ -21,6 +21,7 @@ mod support {
     pub mod netns;
     #[allow(dead_code)]
     pub mod open_ports;
+    pub mod parallel;
     pub mod requirements;
 }
 
@@ -90,8 +91,7 @@ fn firewall_offline_cmd_refuses_what_pasvlint_says_it_refuses() {
     }
     let cases = cases();
     assert!(cases.len() >= 10, "fixtures with etc/firewalld: {cases:?}");
-    let mut failures = Vec::new();
-    for (name, case) in &cases {
+    let failures: Vec<String> = support::parallel::map(&cases, |(name, case)| {
         let script = with_etc(case, "firewall-offline-cmd --check-config");
         let out = output_within(
             Command::new("unshare").args(["-m", "sh", "-c", &script]),
@@ -114,15 +114,16 @@ fn firewall_offline_cmd_refuses_what_pasvlint_says_it_refuses() {
             claim.0,
             claim.1
         );
-        if (refuses, warns) != claim {
-            failures.push(format!(
-                "{name}: firewall-offline-cmd exit {:?} (refuses {refuses}, warns {warns}), pasvlint says refuses {}, warns {}: {said}",
-                out.status.code(),
-                claim.0,
-                claim.1
-            ));
-        }
-    }
+        ((refuses, warns) != claim).then(|| format!(
+            "{name}: firewall-offline-cmd exit {:?} (refuses {refuses}, warns {warns}), pasvlint says refuses {}, warns {}: {said}",
+            out.status.code(),
+            claim.0,
+            claim.1
+        ))
+    })
+    .into_iter()
+    .flatten()
+    .collect();
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
 
@@ -182,46 +183,45 @@ fn firewalld_loads_exactly_what_pasvlint_says_is_open() {
     ) {
         return;
     }
+    let failures =
+        support::parallel::map(&cases(), |(name, case)| daemon_case(name, case)).concat();
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+/// One fixture loaded by the real daemon and probed over both families: what disagrees.
+fn daemon_case(name: &str, case: &Path) -> Vec<String> {
     let mut failures = Vec::new();
-    for (name, case) in cases() {
-        let pair = Pair::create().expect("namespaces");
-        pair.add_ipv6().expect("IPv6 addresses");
-        let said = match start_firewalld(&pair, &case) {
-            Ok(s) => s,
-            Err(e) => {
-                failures.push(format!("{name}: {e}"));
-                continue;
-            }
-        };
-        for (family, ipv6) in [(Family::V4, false), (Family::V6, true)] {
-            let opened = match support::connect::connectable_listening(
-                &pair,
-                &candidates(),
-                &listeners(),
-                ipv6,
-            ) {
+    let pair = Pair::create().expect("namespaces");
+    pair.add_ipv6().expect("IPv6 addresses");
+    let said = match start_firewalld(&pair, case) {
+        Ok(s) => s,
+        Err(e) => return vec![format!("{name}: {e}")],
+    };
+    for (family, ipv6) in [(Family::V4, false), (Family::V6, true)] {
+        let opened =
+            match support::connect::connectable_listening(&pair, &candidates(), &listeners(), ipv6)
+            {
                 Ok(o) => o,
                 Err(e) => {
                     failures.push(format!("{name} {family:?}: {e}"));
                     continue;
                 }
             };
-            let open = claim(&case, family);
-            eprintln!(
-                "{name} {family:?}: connected to {}; pasvlint: open to the client {}",
+        let open = claim(case, family);
+        eprintln!(
+            "{name} {family:?}: connected to {}; pasvlint: open to the client {}",
+            show(&opened),
+            show(&open)
+        );
+        if opened != open {
+            failures.push(format!(
+                "{name} {family:?}: connected to {}, pasvlint says {}; firewalld said: {said}",
                 show(&opened),
                 show(&open)
-            );
-            if opened != open {
-                failures.push(format!(
-                    "{name} {family:?}: connected to {}, pasvlint says {}; firewalld said: {said}",
-                    show(&opened),
-                    show(&open)
-                ));
-            }
+            ));
         }
     }
-    assert!(failures.is_empty(), "{}", failures.join("\n"));
+    failures
 }
 
 /// `firewall-offline-cmd` commands as a provisioning script would run them.
