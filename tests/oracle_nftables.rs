@@ -84,6 +84,12 @@ const INLINE: &[&str] = &[
     "table inet f {\n chain c {\n  tcp flags & accept\n }\n}\n",
     "table inet f {\n chain c {\n  tcp flags syn / accept\n }\n}\n",
     "table inet f {\n chain c {\n  tcp flags & () == syn drop\n }\n}\n",
+    // `ct helper set NAME` needs the object in the table by then.
+    "table inet f {\n chain c {\n  tcp dport 21 ct helper set \"ftp\"\n }\n ct helper ftp { type \"ftp\" protocol tcp; }\n}\n",
+    "table inet f {\n chain c {\n  tcp dport 21 ct helper set \"ftp\"\n }\n}\n",
+    "table inet f {\n chain c {\n  tcp dport 21 ct helper set ftp\n }\n}\ntable inet f {\n ct helper ftp { type \"ftp\" protocol tcp; }\n}\n",
+    "table ip f {\n ct helper ftp { type \"ftp\" protocol tcp; }\n}\ntable inet f {\n chain c {\n  tcp dport 21 ct helper set \"ftp\"\n }\n}\n",
+    "table inet f {\n ct helper ftp { type \"ftp\" protocol tcp; }\n chain c { }\n}\nadd rule inet f c tcp dport 21 ct helper set \"ftp\"\n",
 ];
 
 /// pasvlint's syntax findings in the case, as `FILE:LINE:COLUMN` of each.

@@ -11,6 +11,7 @@ use crate::source::SourceFile;
 use std::collections::HashMap;
 
 mod expr;
+mod helpers;
 mod reject;
 
 type PResult<T> = Result<T, (String, usize, usize)>;
@@ -29,6 +30,10 @@ struct Parser<'s> {
     last_value: (usize, usize),
     /// The family of the table the rule being read goes to.
     family: Option<TableFamily>,
+    /// `ct helper set NAME` of the rule being read: the name and its offsets.
+    helper_refs: Vec<(String, usize, usize)>,
+    /// Those of the current command, each with its table.
+    pending_helpers: Vec<(usize, String, usize, usize)>,
     /// The last `reject` read was `with tcp reset`.
     tcp_reset: bool,
     /// The last `reject` read gave its code as a number: its kind and low byte.
@@ -63,6 +68,8 @@ pub fn parse_in(src: &SourceFile, env: &Env) -> File {
         strict: false,
         last_value: (0, 0),
         family: None,
+        helper_refs: Vec::new(),
+        pending_helpers: Vec::new(),
         tcp_reset: false,
         reject_number: None,
     };
@@ -87,6 +94,8 @@ pub fn parse_command(src: &SourceFile, toks: Vec<Token>, strict: bool, file: &mu
         strict,
         last_value: (0, 0),
         family: None,
+        helper_refs: Vec::new(),
+        pending_helpers: Vec::new(),
         tcp_reset: false,
         reject_number: None,
     };
@@ -367,6 +376,7 @@ impl<'s> Parser<'s> {
                     self.pos += 1;
                 }
             }
+            self.resolve_helpers();
             if self.pos == before {
                 self.pos += 1;
             }
@@ -757,6 +767,7 @@ impl<'s> Parser<'s> {
                 self.family = Some(self.file.tables[ti].family);
                 let rule = self.rule()?;
                 self.file.tables[ti].chains[ci].rules.push(rule);
+                self.note_helpers(ti);
                 Ok(())
             }
         }
@@ -964,10 +975,12 @@ impl<'s> Parser<'s> {
         } else {
             rules.push(rule);
         }
+        self.note_helpers(ti);
         Ok(())
     }
 
     fn rule(&mut self) -> PResult<Rule> {
+        self.helper_refs.clear();
         let start = self.peek().map_or(0, |t| t.start);
         let mut items = Vec::new();
         let mut terminal: Option<(usize, usize)> = None;
@@ -1093,6 +1106,7 @@ impl<'s> Parser<'s> {
                 self.pos += 1;
                 let v = self.word()?;
                 Ok(if field == "helper" {
+                    self.helper_refs.push((v.text.clone(), v.start, v.end));
                     Item::HelperSet(v.text)
                 } else {
                     Item::Other
