@@ -63,6 +63,33 @@ const INLINE: &[&str] = &[
     "table inet f { chain c { } ; }\nadd rule inet g c tcp dport 22 accept\n",
     "table inet f\nadd chain inet f c\nadd rule inet f c tcp dport 22 accept\n",
     "add chain inet f c\n",
+    // `reject with KIND [type] CODE`: the code must be one of KIND's, KIND must
+    // suit the family (nft 1.0.6 `reject_opts`, then its evaluation).
+    "table inet f {\n chain c {\n  reject with icmpx type admin-prohibited\n  reject with icmp type host-prohibited\n  reject with icmpv6 type admin-prohibited\n  reject with icmpx port-unreachable\n  reject with icmp type 3\n  tcp dport 23 reject with tcp reset\n  counter reject with icmpx type no-route comment \"x\"\n }\n}\n",
+    "table ip f {\n chain c {\n  reject with icmp type frag-needed\n  reject with icmp 200\n }\n}\ntable ip6 f {\n chain c {\n  reject with icmpv6 type reject-route\n }\n}\n",
+    "table inet f {\n chain c {\n  reject with icmpx type host-prohibited\n }\n}\n",
+    "table inet f {\n chain c {\n  reject with icmp no-route\n }\n}\n",
+    "table ip f {\n chain c {\n  reject with icmpv6 type admin-prohibited\n }\n}\n",
+    "table ip6 f {\n chain c {\n  reject with icmp type host-prohibited\n }\n}\n",
+    "table ip f {\n chain c {\n  reject with icmpx type admin-prohibited\n }\n}\n",
+    "table inet f {\n chain c {\n  reject with icmpx type\n }\n}\n",
+    "table inet f {\n chain c {\n  reject with tcp\n }\n}\n",
+    "table inet f {\n chain c {\n  reject with icmpx type admin-prohibited counter\n }\n}\n",
+    "table inet f {\n chain c {\n  udp dport 53 reject with tcp reset\n }\n}\n",
+    "table inet f {\n chain c {\n  reject with icmpx 4\n }\n}\n",
+    "table inet f {\n chain c {\n  reject with icmp 200\n }\n}\n",
+    // Bitwise matches: `&`, `|`, `( )` and the flag mask `/` (`relational_expr`).
+    "table inet f {\n chain c {\n  tcp flags & (fin|syn|rst|ack) != syn ct state new drop\n  tcp flags & (fin|syn) == (fin|syn) drop\n  tcp flags syn / syn,ack accept\n  tcp flags & (syn|ack) == syn|ack drop\n  meta mark & 0xffff == 0x10 accept\n  ct mark & 0xff 0x1 accept\n  tcp flags & (syn|ack) vmap { syn : accept, ack : drop }\n }\n}\n",
+    "table inet f {\n chain c {\n  tcp flags & (fin|syn drop\n }\n}\n",
+    "table inet f {\n chain c {\n  tcp flags & accept\n }\n}\n",
+    "table inet f {\n chain c {\n  tcp flags syn / accept\n }\n}\n",
+    "table inet f {\n chain c {\n  tcp flags & () == syn drop\n }\n}\n",
+    // `ct helper set NAME` needs the object in the table by then.
+    "table inet f {\n chain c {\n  tcp dport 21 ct helper set \"ftp\"\n }\n ct helper ftp { type \"ftp\" protocol tcp; }\n}\n",
+    "table inet f {\n chain c {\n  tcp dport 21 ct helper set \"ftp\"\n }\n}\n",
+    "table inet f {\n chain c {\n  tcp dport 21 ct helper set ftp\n }\n}\ntable inet f {\n ct helper ftp { type \"ftp\" protocol tcp; }\n}\n",
+    "table ip f {\n ct helper ftp { type \"ftp\" protocol tcp; }\n}\ntable inet f {\n chain c {\n  tcp dport 21 ct helper set \"ftp\"\n }\n}\n",
+    "table inet f {\n ct helper ftp { type \"ftp\" protocol tcp; }\n chain c { }\n}\nadd rule inet f c tcp dport 21 ct helper set \"ftp\"\n",
 ];
 
 /// pasvlint's syntax findings in the case, as `FILE:LINE:COLUMN` of each.

@@ -330,6 +330,8 @@ pub fn parse(source: &SourceFile) -> Config {
     if bom && read_end == 0 {
         config.settings.extend(parse_line(source, 0, b"", true));
     }
+    // Open Jinja `{% if %}`/`{% for %}` blocks: what their lines set is not known.
+    let mut blocks = 0usize;
     while start < read_end {
         let end = text[start..read_end]
             .find('\n')
@@ -339,13 +341,41 @@ pub fn parse(source: &SourceFile) -> Config {
         if line.last() == Some(&b'\r') {
             config.crlf_lines += 1;
         }
-        if let Some(setting) = parse_line(source, start, line, line_bom) {
+        let inside = blocks > 0;
+        blocks = jinja_blocks_after(line, blocks);
+        if let Some(mut setting) = parse_line(source, start, line, line_bom) {
+            if inside && setting.directive.is_some() && !setting.outcome.is_fatal() {
+                setting.outcome = Outcome::Templated;
+            }
             config.templated |= setting.outcome == Outcome::Templated;
             config.settings.push(setting);
         }
         start = end + 1;
     }
     config
+}
+
+/// How many Jinja `{% if %}`/`{% for %}` blocks are open after a template line
+/// (a line of a template that a play renders is read from the rendered file; a
+/// template read as it is keeps both branches, so neither is taken as set).
+fn jinja_blocks_after(line: &[u8], open: usize) -> usize {
+    let Some(tag) = line.trim_ascii().strip_prefix(b"{%") else {
+        return open;
+    };
+    let word: Vec<u8> = tag
+        .trim_ascii_start()
+        .strip_prefix(b"-")
+        .unwrap_or(tag)
+        .trim_ascii_start()
+        .iter()
+        .copied()
+        .take_while(u8::is_ascii_alphabetic)
+        .collect();
+    match word.as_slice() {
+        b"if" | b"for" => open + 1,
+        b"endif" | b"endfor" => open.saturating_sub(1),
+        _ => open,
+    }
 }
 
 /// Where vsftpd stops reading, as a text offset, and what it leaves out.
@@ -1190,6 +1220,17 @@ mod tests {
     #[test]
     fn bom_only_file_is_one_bad_line() {
         assert_eq!(verdict(b"\xEF\xBB\xBF"), fatal(Outcome::MissingValue, BOM));
+    }
+
+    #[test]
+    fn lines_under_a_jinja_block_are_unknown() {
+        let c = config(
+            b"{% if tls %}\nssl_enable=YES\n{%- else %}\nssl_enable=NO\n{% endif %}\nlisten_port=21\n",
+        );
+        let outcomes: Vec<&Outcome> = c.settings.iter().map(|s| &s.outcome).collect();
+        assert_eq!(outcomes[1], &Outcome::Templated);
+        assert_eq!(outcomes[3], &Outcome::Templated);
+        assert_eq!(outcomes[5], &Outcome::Uint(21));
     }
 
     #[test]

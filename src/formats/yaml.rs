@@ -1,11 +1,14 @@
 //! YAML documents as trees of nodes with byte spans, built from saphyr-parser's
 //! events (the parser is YAML 1.2, as Compose's go-yaml v3 and Kubernetes'
 //! sigs.k8s.io/yaml are: `21:21` is a string). A stream may hold several
-//! documents separated by `---` (Kubernetes manifests do).
+//! documents separated by `---` (Kubernetes manifests do). Ansible's files are
+//! read with [`parse_pyyaml`], which follows PyYAML where it is more lenient.
 
 use crate::source::{FileId, Span};
 use saphyr_parser::{Event, Parser, ScalarStyle};
 use std::collections::HashMap;
+
+mod pyyaml;
 
 #[derive(Clone, Debug)]
 pub enum Node {
@@ -90,6 +93,12 @@ pub fn parse(file: FileId, text: &str) -> Result<Option<Node>, SyntaxError> {
         false
     })?;
     Ok(first)
+}
+
+/// The first document of `text` as PyYAML (Ansible's reader) reads it: as
+/// [`parse`], and a quoted scalar's continuation lines may start at any column.
+pub fn parse_pyyaml(file: FileId, text: &str) -> Result<Option<Node>, SyntaxError> {
+    pyyaml::parse(file, text)
 }
 
 /// Every non-empty document of the stream, in order; an error anywhere fails

@@ -50,10 +50,31 @@ impl NftablesSyntaxError {
                     p.span,
                     "nft stops here",
                 )
-                .with_help("correct the statement (`nft -c -f FILE` checks a file without loading it); items of a block need `;` or a newline between them"),
+                .with_help(help(nft, p)),
             );
         }
     }
+}
+
+/// What to do: declare a helper a `ct helper set` names, or correct the statement.
+fn help(
+    nft: &crate::formats::nftables::File,
+    p: &crate::formats::nftables::model::Problem,
+) -> String {
+    use crate::formats::nftables::model::TableFamily;
+    let Some(u) = nft.unresolved_helpers.iter().find(|u| u.span == p.span) else {
+        return "correct the statement (`nft -c -f FILE` checks a file without loading it); items of a block need `;` or a newline between them".into();
+    };
+    let family = match u.family {
+        TableFamily::Ip => "ip",
+        TableFamily::Ip6 => "ip6",
+        TableFamily::Inet => "inet",
+        TableFamily::Other => "",
+    };
+    format!(
+        "declare the helper in table {family} {}, in the same table block or before it: `ct helper {} {{ type \"ftp\" protocol tcp; }}`",
+        u.table, u.name
+    )
 }
 
 /// An `nft` command of a shell script that nft rejects: one run is one transaction.

@@ -3,7 +3,7 @@
 use super::Rule;
 use crate::diag::Diagnostic;
 use crate::formats::ParsedFile;
-use crate::formats::vsftpd::{Setting, config_of, shown_short, trim_c_space};
+use crate::formats::vsftpd::{Outcome, Setting, config_of, shown_short, trim_c_space};
 use crate::source::SourceFile;
 use std::collections::BTreeMap;
 
@@ -23,6 +23,11 @@ impl Rule for VsftpdDuplicateDirective {
             by_name.entry(&setting.name).or_default().push(setting);
         }
         for settings in by_name.values() {
+            // Every value unknown (templated, or under a template's `{% if %}`):
+            // neither the values nor that the lines are all there is known.
+            if settings.iter().all(|s| s.outcome == Outcome::Templated) {
+                continue;
+            }
             if let [earlier @ .., last] = settings.as_slice() {
                 if !earlier.is_empty() {
                     out.push(self.finding(earlier, last, &file.source));

@@ -202,7 +202,7 @@ pub fn parse(source: &SourceFile, sniffed: Sniffed) -> File {
     if vault {
         return empty(Kind::Vars(None));
     }
-    let root = match yaml::parse(source.id, &source.text) {
+    let root = match yaml::parse_pyyaml(source.id, &source.text) {
         Ok(root) => root,
         Err(e) => {
             let kind = match sniffed {

@@ -460,7 +460,7 @@ impl<'a> Run<'a> {
             return Some(Layer::new());
         }
         // Spans of values read so are never shown: values become text, not findings.
-        let root = yaml::parse(FileId(u32::MAX), &text).ok()?;
+        let root = yaml::parse_pyyaml(FileId(u32::MAX), &text).ok()?;
         Some(scope::layer(root.as_ref()))
     }
 

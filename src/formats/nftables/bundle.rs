@@ -149,6 +149,13 @@ pub fn assemble(mut parts: Vec<ParsedFile>) -> Vec<Bundle> {
             merged.push((i, file_of(&parts[i]).cloned().unwrap_or_default()));
         }
     }
+    for (i, part) in parts.iter_mut().enumerate() {
+        let root = owner[i].unwrap_or(i);
+        let ruleset = merged.iter().find(|(r, _)| *r == root).map(|(_, m)| m);
+        if let (Document::Nftables(file), Some(ruleset)) = (&mut part.doc, ruleset) {
+            super::helper_refs::confirm(file, ruleset);
+        }
+    }
     let primaries: Vec<_> = parts.iter().map(|p| p.source.id).collect();
     let mut groups: Vec<Vec<ParsedFile>> = (0..parts.len()).map(|_| Vec::new()).collect();
     for (i, part) in parts.into_iter().enumerate() {

@@ -2,6 +2,7 @@
 //! parsed as `nft -f` reads them and lowered onto the filter IR.
 
 pub mod bundle;
+pub mod helper_refs;
 pub mod lex;
 pub mod lower;
 pub mod model;

@@ -21,6 +21,17 @@ pub struct File {
     pub flushes: bool,
     /// `define NAME = VALUE` in file order, each at its offset, values expanded.
     pub defines: Vec<Define>,
+    /// `ct helper set NAME` where the file does not declare NAME in time.
+    pub unresolved_helpers: Vec<HelperUse>,
+}
+
+/// A `ct helper set NAME`: the table it is in and where the name is written.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct HelperUse {
+    pub family: TableFamily,
+    pub table: String,
+    pub name: String,
+    pub span: Span,
 }
 
 #[derive(Clone, Debug)]

@@ -10,6 +10,10 @@ use crate::facts::PortSyntax;
 use crate::source::SourceFile;
 use std::collections::HashMap;
 
+mod expr;
+mod helpers;
+mod reject;
+
 type PResult<T> = Result<T, (String, usize, usize)>;
 
 struct Parser<'s> {
@@ -24,6 +28,16 @@ struct Parser<'s> {
     strict: bool,
     /// Token range of the last match's value.
     last_value: (usize, usize),
+    /// The family of the table the rule being read goes to.
+    family: Option<TableFamily>,
+    /// `ct helper set NAME` of the rule being read: the name and its offsets.
+    helper_refs: Vec<(String, usize, usize)>,
+    /// Those of the current command, each with its table.
+    pending_helpers: Vec<(usize, String, usize, usize)>,
+    /// The last `reject` read was `with tcp reset`.
+    tcp_reset: bool,
+    /// The last `reject` read gave its code as a number: its kind and low byte.
+    reject_number: Option<(String, u8)>,
 }
 
 /// Parse a whole file.
@@ -53,6 +67,11 @@ pub fn parse_in(src: &SourceFile, env: &Env) -> File {
         script: false,
         strict: false,
         last_value: (0, 0),
+        family: None,
+        helper_refs: Vec::new(),
+        pending_helpers: Vec::new(),
+        tcp_reset: false,
+        reject_number: None,
     };
     p.top();
     p.file
@@ -74,6 +93,11 @@ pub fn parse_command(src: &SourceFile, toks: Vec<Token>, strict: bool, file: &mu
         script: true,
         strict,
         last_value: (0, 0),
+        family: None,
+        helper_refs: Vec::new(),
+        pending_helpers: Vec::new(),
+        tcp_reset: false,
+        reject_number: None,
     };
     p.top();
     *file = p.file;
@@ -352,6 +376,7 @@ impl<'s> Parser<'s> {
                     self.pos += 1;
                 }
             }
+            self.resolve_helpers();
             if self.pos == before {
                 self.pos += 1;
             }
@@ -739,8 +764,10 @@ impl<'s> Parser<'s> {
                 Ok(())
             }
             _ => {
+                self.family = Some(self.file.tables[ti].family);
                 let rule = self.rule()?;
                 self.file.tables[ti].chains[ci].rules.push(rule);
+                self.note_helpers(ti);
                 Ok(())
             }
         }
@@ -903,6 +930,7 @@ impl<'s> Parser<'s> {
             self.pos += 1;
             self.word()?;
         }
+        self.family = Some(family);
         let rule = self.rule()?;
         // nft reads the whole command before it looks the table and chain up;
         // a command line's missing table is named at the chain, a file's at the table.
@@ -947,17 +975,32 @@ impl<'s> Parser<'s> {
         } else {
             rules.push(rule);
         }
+        self.note_helpers(ti);
         Ok(())
     }
 
     fn rule(&mut self) -> PResult<Rule> {
+        self.helper_refs.clear();
         let start = self.peek().map_or(0, |t| t.start);
         let mut items = Vec::new();
         let mut terminal: Option<(usize, usize)> = None;
         let mut dports = DportMatches::default();
         while !self.at_end_of_statement() {
             let at = self.peek().map_or(0, |t| t.start);
+            self.tcp_reset = false;
             let item = self.item()?;
+            if self.tcp_reset && reject::tcp_reset_refused(&items) {
+                let e = "you cannot use tcp reset with this protocol";
+                return Err((e.into(), at, at + "reject".len()));
+            }
+            let based = reject::network_based(&items);
+            if let Some(e) = self
+                .reject_number
+                .take()
+                .and_then(|n| reject::number_refused(&n, self.family, based))
+            {
+                return Err((e.into(), at, at + "reject".len()));
+            }
             dports.note(&item, self.last_value);
             let end = self.toks[self.pos - 1].end;
             if let Some((ts, _)) = terminal {
@@ -1010,13 +1053,7 @@ impl<'s> Parser<'s> {
         let w = t.text.as_str();
         if let Some(v) = self.verdict_word(w)? {
             if v == Verdict::Reject {
-                if self.peek_text() == "with" {
-                    self.pos += 1;
-                    self.word()?;
-                    if !self.at_end_of_statement() && self.peek_text() != "comment" {
-                        self.word()?;
-                    }
-                }
+                self.reject_options()?;
             } else if v == Verdict::Queue {
                 self.skip_args();
             }
@@ -1069,6 +1106,7 @@ impl<'s> Parser<'s> {
                 self.pos += 1;
                 let v = self.word()?;
                 Ok(if field == "helper" {
+                    self.helper_refs.push((v.text.clone(), v.start, v.end));
                     Item::HelperSet(v.text)
                 } else {
                     Item::Other
@@ -1130,6 +1168,7 @@ impl<'s> Parser<'s> {
 
     /// `SELECTOR [op] VALUE`.
     fn matching(&mut self, key: String) -> PResult<Item> {
+        let masked = self.masked()?;
         let mut negated = false;
         match self.peek_text() {
             "!=" | "ne" => {
@@ -1139,6 +1178,10 @@ impl<'s> Parser<'s> {
             "==" | "eq" => self.pos += 1,
             "<" | ">" | "<=" | ">=" | "lt" | "gt" | "le" | "ge" => {
                 self.pos += 1;
+                if masked || self.expression_ahead() {
+                    self.expression_rhs()?;
+                    return Ok(may_match(&key));
+                }
                 self.word()?;
                 return Ok(Item::Match {
                     key: format!("{key} cmp"),
@@ -1153,8 +1196,16 @@ impl<'s> Parser<'s> {
             }
             _ => {}
         }
+        if masked || self.expression_ahead() {
+            self.expression_rhs()?;
+            return Ok(may_match(&key));
+        }
         let from = self.pos;
         let value = self.value()?;
+        if matches!(value, Value::List(_)) && self.expression_ahead() {
+            self.continue_rhs()?;
+            return Ok(may_match(&key));
+        }
         self.last_value = (from, self.pos);
         Ok(Item::Match {
             key,
@@ -1259,6 +1310,15 @@ impl DportMatches {
     fn written(&self, p: &Parser<'_>) -> Option<(PortSyntax, crate::source::Span)> {
         let (syntax, value) = self.value.filter(|_| self.count == 1 && !p.script)?;
         Some((syntax, p.written(value)?))
+    }
+}
+
+/// A match on a computed value (`tcp flags & (syn|ack) == syn`): it may hold.
+fn may_match(key: &str) -> Item {
+    Item::Match {
+        key: format!("{key} expression"),
+        negated: false,
+        value: Value::List(Vec::new()),
     }
 }
 
