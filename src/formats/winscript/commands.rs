@@ -538,6 +538,20 @@ const RULE_FILTER_TAGS: &[&str] = &[
     "remoteport",
     "protocol",
 ];
+/// `set rule` takes `group=` where `delete rule` takes only `name=`.
+const SET_RULE_FILTER_TAGS: &[&str] = &[
+    "group",
+    "name",
+    "dir",
+    "profile",
+    "program",
+    "service",
+    "localip",
+    "remoteip",
+    "localport",
+    "remoteport",
+    "protocol",
+];
 const ADV_HELP: &str = "write netsh advfirewall firewall add rule name=\"Passive FTP\" dir=in action=allow protocol=TCP localport=5001-5201";
 
 fn adv_rule(verb: &str, args: &[Arg], loops: &Loops, site: Site, fx: &mut Effects) {
@@ -781,7 +795,29 @@ fn set_rule(args: &[Arg], loops: &Loops, site: Site, fx: &mut Effects) {
         );
         return;
     };
-    let t = tagged(&args[..split], RULE_FILTER_TAGS, false);
+    let t = tagged(&args[..split], SET_RULE_FILTER_TAGS, false);
+    // `set rule group="FTP Server" new enable=yes`: netsh takes a group instead of
+    // a name. Groups name rules a role installs (IIS's FTP rules), not a script's.
+    match (t.get("group"), t.get("name")) {
+        (Some((group, _)), None) => {
+            fx.firewall.push(Change::Uncertain(Uncertainty {
+                span: site.statement,
+                what: format!("the rules of group \"{group}\" are not in the repository"),
+            }));
+            return;
+        }
+        (None, None) => {
+            malformed(
+                fx,
+                site.command,
+                "set rule needs name= or group=: netsh rejects it".to_owned(),
+                "incomplete",
+                "write netsh advfirewall firewall set rule name=\"Passive FTP\" new enable=yes",
+            );
+            return;
+        }
+        _ => {}
+    }
     let Some(filter) = rule_filter(&t, loops, site, fx) else {
         return;
     };
