@@ -135,6 +135,7 @@ rules! {
     pureftpd_setting_ignored::PureftpdSettingIgnored => "pureftpd-setting-ignored",
     reg_file_syntax_error::RegFileSyntaxError => "reg-file-syntax-error",
     script_limit_reached::ScriptLimitReached => "script-limit-reached",
+    script_stops_early::ScriptStopsEarly => "script-stops-early",
     script_write_not_followed::ScriptWriteNotFollowed => "script-write-not-followed",
     security_group_passive_range_note::SecurityGroupPassiveRangeNote => "security-group-passive-range-note",
     puppet_syntax_error::PuppetSyntaxError => "puppet-syntax-error",
