@@ -549,6 +549,35 @@ impl SourceClass {
         opening(&self.decisions, ports)
     }
 
+    /// The ports of `ports` that rules the firewall's reader was unsure of (a rule
+    /// that may match, with one of `uncertain` inside it) open to some of this
+    /// class, and what was not known about those rules.
+    pub fn maybe_opened<'u>(
+        &self,
+        ports: &PortSet,
+        uncertain: &'u [Uncertainty],
+    ) -> (PortSet, Vec<&'u Uncertainty>) {
+        let mut maybe = PortSet::empty();
+        let mut why: Vec<&Uncertainty> = Vec::new();
+        for d in self.openers(ports).filter(|d| d.scope == Scope::Some) {
+            let Some(rule) = d.span else { continue };
+            let inside = uncertain.iter().filter(|u| {
+                u.span.file == rule.file && rule.start <= u.span.start && u.span.end <= rule.end
+            });
+            let mut any = false;
+            for u in inside {
+                any = true;
+                if !why.contains(&u) {
+                    why.push(u);
+                }
+            }
+            if any {
+                maybe = maybe.union(&d.ports.intersection(ports));
+            }
+        }
+        (maybe, why)
+    }
+
     /// [`SourceClass::meet`], reusing this class's decisions.
     fn meet_into(mut self, other: &SourceClass) -> Option<SourceClass> {
         let mine = std::mem::take(&mut self.decisions);

@@ -19,6 +19,7 @@ mod script;
 mod shadow;
 mod sizes;
 mod state;
+mod unset;
 
 pub use crate::filter::Fnv;
 pub use crate::filter::ir::{

@@ -581,6 +581,9 @@ impl<'s> Reader<'s> {
                 .unknown
                 .clone()
                 .unwrap_or_else(|| self.source.slice(w.span).to_owned());
+            if self.may_match(rs, c, words, family, w.span, &name) {
+                return;
+            }
             rs.unknowns.push(Unknown {
                 span: w.span,
                 rule: c.span,
@@ -636,6 +639,46 @@ impl<'s> Reader<'s> {
             }
             Err(e) => rs.problems.push(state::problem(e)),
         }
+    }
+
+    /// An ACCEPT whose port, address or interface is unknown (`--dport $FTP_PASV`),
+    /// kept as a rule that may match: it may open any port it could name to some
+    /// clients and closes none. `false` when the command is not one (it is skipped).
+    fn may_match(
+        &mut self,
+        rs: &mut Ruleset,
+        c: &Command,
+        words: &[Word],
+        family: Family,
+        unknown: Span,
+        name: &str,
+    ) -> bool {
+        let Some(args) = super::unset::stood_in(words, family) else {
+            return false;
+        };
+        let ctx = Ctx {
+            mode: Mode::Shell,
+            family,
+            table: TableKind::Filter,
+            file: c.span.file,
+        };
+        let parsed = rule::parse(&args, &ctx, c.span, &mut rs.sets, &mut self.interner);
+        let Ok(Some(mut cmd)) = parsed else {
+            return false;
+        };
+        if !super::unset::keep_as_may_match(&mut cmd)
+            || (c.uncertain.is_some() && already_there(rs, &cmd, family))
+        {
+            return false;
+        }
+        rs.unknowns.push(Unknown {
+            span: unknown,
+            rule: c.span,
+            what: format!("command uses {name}, which this script does not set"),
+            ports: rs.ports(cmd.rule.key_in),
+        });
+        self.replay.apply(rs, cmd, family);
+        true
     }
 
     /// `iptables-restore`: its standard input is a restore file; a file it is
