@@ -45,6 +45,24 @@ fn compose_file(case: &Path) -> Option<PathBuf> {
         })
 }
 
+/// `-f FILE`, or nothing when the case holds an override file: then
+/// `docker-compose` finds the base file and merges the override into it.
+fn file_args(case: &Path, file: &Path) -> Vec<String> {
+    let overrides = [
+        "docker-compose.override.yml",
+        "docker-compose.override.yaml",
+        "compose.override.yml",
+        "compose.override.yaml",
+    ];
+    if overrides.iter().any(|o| case.join(o).is_file()) {
+        return Vec::new();
+    }
+    vec![
+        "-f".into(),
+        file.file_name().unwrap().to_str().unwrap().into(),
+    ]
+}
+
 fn cases() -> Vec<PathBuf> {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/rules");
     subdirs(&root)
@@ -64,7 +82,8 @@ fn real_open(case: &Path, file: &Path) -> Option<BTreeSet<u16>> {
             "PATH",
             "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
         )
-        .args(["-f", file.file_name().unwrap().to_str().unwrap(), "config"])
+        .args(file_args(case, file))
+        .arg("config")
         .output()
         .expect("docker-compose runs");
     if !out.status.success() {

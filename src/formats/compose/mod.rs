@@ -6,8 +6,10 @@
 pub mod build;
 pub mod images;
 pub mod interp;
+pub mod merge;
 pub mod mounts;
 pub mod ports;
+pub mod project;
 pub mod publish;
 pub mod run;
 pub mod server;
@@ -18,7 +20,7 @@ use ports::PortEntry;
 use std::path::Path;
 
 /// One compose file.
-#[derive(Debug, Default)]
+#[derive(Clone, Debug, Default)]
 pub struct Compose {
     pub services: Vec<Service>,
     /// The YAML does not parse: `docker compose` stops here.
@@ -38,14 +40,34 @@ pub struct Service {
     pub ports_span: Option<Span>,
     /// `network_mode: host`: the container shares the host's network stack.
     pub host_network: Option<Span>,
+    /// The environment the container starts with, the last entry of a name
+    /// winning: `parts.image`, then `parts.env_file`, then `parts.environment`.
     pub env: Vec<EnvVar>,
     /// Bind mounts of repository paths, and the files `build:` copies in.
     pub volumes: Vec<mounts::Volume>,
+    /// The keys as written, for a later compose file to merge into ([`merge`]).
+    pub parts: Parts,
     /// The Dockerfile `build:` reads.
     pub dockerfile: Option<std::path::PathBuf>,
     /// `expose:` and the Dockerfile's `EXPOSE`: container ports that publish
     /// nothing to the host.
     pub expose: Vec<((u16, u16), Span)>,
+}
+
+/// A service's keys as written, which [`merge`] needs apart: each has its own
+/// merge rule in Compose.
+#[derive(Clone, Debug, Default)]
+pub struct Parts {
+    /// `build:` is set (then `image:` only names the result).
+    pub built: bool,
+    /// How many of `volumes` are files `build:` copies in (they come first).
+    pub copied: usize,
+    /// `network_mode:` is set, to anything.
+    pub network_mode: bool,
+    /// The Dockerfile's `ENV` values.
+    pub image: Vec<EnvVar>,
+    pub env_file: Vec<EnvVar>,
+    pub environment: Vec<EnvVar>,
 }
 
 /// One `environment:` entry.
@@ -173,6 +195,7 @@ fn read_service(
         None => (None, Vec::new()),
     };
     let mut volumes = built.as_ref().map(build::Built::copies).unwrap_or_default();
+    let copied = volumes.len();
     volumes.extend(
         body.get("volumes")
             .map(|v| mounts::read(v, dir, vars))
@@ -187,6 +210,17 @@ fn read_service(
             .map(|e| read_expose(e, vars))
             .unwrap_or_default(),
     );
+    let parts = Parts {
+        built: body.get("build").is_some(),
+        copied,
+        network_mode: body.get("network_mode").is_some(),
+        image: built.as_ref().map(dockerfile_env).unwrap_or_default(),
+        env_file: env_files(body.get("env_file"), dir, vars),
+        environment: body
+            .get("environment")
+            .map(|n| read_env(n, vars))
+            .unwrap_or_default(),
+    };
     Service {
         name: name.to_owned(),
         name_span,
@@ -197,17 +231,20 @@ fn read_service(
         volumes,
         expose,
         dockerfile: built.as_ref().and_then(|b| b.dockerfile.clone()),
-        env: built
-            .map(|b| dockerfile_env(&b))
-            .unwrap_or_default()
-            .into_iter()
-            .chain(env_files(body.get("env_file"), dir, vars))
-            .chain(
-                body.get("environment")
-                    .map(|n| read_env(n, vars))
-                    .unwrap_or_default(),
-            )
-            .collect(),
+        env: parts.flattened(),
+        parts,
+    }
+}
+
+impl Parts {
+    /// The environment in Compose's order: image, env files, `environment:`.
+    pub fn flattened(&self) -> Vec<EnvVar> {
+        self.image
+            .iter()
+            .chain(&self.env_file)
+            .chain(&self.environment)
+            .cloned()
+            .collect()
     }
 }
 
