@@ -285,7 +285,31 @@ pub struct FtpServer {
     pub range_setting: Option<RangeSetting>,
     /// A span that stands for the whole server config (first setting, or file start).
     pub anchor: Span,
+    /// The container the server runs in, when its file starts containers each
+    /// behind a filter of its own (a compose project's services).
+    pub container: Option<Box<Container>>,
 }
+
+/// One container of a file that starts several: Docker publishes per container,
+/// so one service's `ports:` open nothing of another's, and a container on the
+/// host's network is behind the host's own firewall instead.
+#[derive(Clone, Debug)]
+pub struct Container {
+    /// The service's name, which names its host when the file has several.
+    pub name: String,
+    /// The container's own publishing; `None` with `network_mode: host`
+    /// (Docker filters nothing: the host's firewall is in front).
+    pub front: Option<Firewall>,
+}
+
+/// A file's containers are told apart by name (compose service names are unique).
+impl PartialEq for Container {
+    fn eq(&self, other: &Self) -> bool {
+        self.name == other.name
+    }
+}
+
+impl Eq for Container {}
 
 impl FtpServer {
     /// The server's own names for its settings, for messages and help.
@@ -1173,6 +1197,8 @@ pub struct Mount {
     /// The config path the image's daemon reads and what a file there does;
     /// `None` when the image is unknown or its entrypoint was not read.
     pub image_config: Option<(&'static str, MountedConfig)>,
+    /// The container that mounts it, when its file starts containers apart.
+    pub container: Option<Box<Container>>,
 }
 
 /// What a file mounted over an image's config does to the server it runs.

@@ -616,6 +616,7 @@ pub fn facts(config: &Config, source: &SourceFile) -> Vec<FtpServer> {
         falls_back_outside_range: false,
         range_setting: range_setting(config),
         anchor,
+        container: None,
     }]
 }
 

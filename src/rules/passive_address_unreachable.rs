@@ -258,7 +258,15 @@ impl PassiveAddressUnreachable {
                 ),
                 "announces a loopback address",
             ),
-            Unset::ContainerNetwork(announced) if !c.host_network => (
+            Unset::Gateway(_) if c.host_network => (
+                format!(
+                    "{what}, so {name} announces the default gateway of the host's network (`ip route` in a container on the host's network), usually the LAN router, not the host: clients connect there for data, so the login works and the listing hangs"
+                ),
+                "announces the host's default gateway",
+            ),
+            Unset::ContainerNetwork(announced) | Unset::Gateway(announced)
+                if !c.host_network =>
+            (
                 format!(
                     "{what}, so {name} announces {announced}: clients outside {} cannot connect to it, so the login works and the listing hangs",
                     c.outside
@@ -271,7 +279,7 @@ impl PassiveAddressUnreachable {
                 ),
                 "the container exits at start",
             ),
-            Unset::Announces(_) | Unset::ContainerNetwork(_) => return None,
+            Unset::Announces(_) | Unset::ContainerNetwork(_) | Unset::Gateway(_) => return None,
         };
         Some(
             Diagnostic::new(

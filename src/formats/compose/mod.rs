@@ -367,13 +367,36 @@ fn env_item(item: &Node, vars: &interp::Vars) -> Option<EnvVar> {
 
 /// A file `docker compose` refuses starts nothing: no server, no publishing.
 pub fn facts(doc: &Compose, source: &SourceFile) -> crate::facts::FileFacts {
+    facts_of(doc, source, true)
+}
+
+/// The facts of `doc`; with `apart`, each server and mount names its
+/// container and that container's own publishing ([`crate::facts::Container`]).
+fn facts_of(doc: &Compose, source: &SourceFile, apart: bool) -> crate::facts::FileFacts {
     if doc.syntax_error.is_some() || !doc.problems.is_empty() {
         return crate::facts::FileFacts::default();
     }
+    let container = |s: &Service| {
+        apart.then(|| {
+            Box::new(crate::facts::Container {
+                name: s.name.clone(),
+                front: s
+                    .host_network
+                    .is_none()
+                    .then(|| publish::of_service(s, source)),
+            })
+        })
+    };
     let ftp: Vec<crate::facts::FtpServer> = doc
         .services
         .iter()
-        .filter_map(|s| server::of(s, source))
+        .filter_map(|s| {
+            let server = server::of(s, source)?;
+            Some(crate::facts::FtpServer {
+                container: container(s),
+                ..server
+            })
+        })
         .collect();
     let firewall = if ftp.is_empty() {
         None
@@ -386,7 +409,16 @@ pub fn facts(doc: &Compose, source: &SourceFile) -> crate::facts::FileFacts {
         mounts: doc
             .services
             .iter()
-            .flat_map(|s| mount_facts(s, source))
+            .flat_map(|s| {
+                let mut mounts = mount_facts(s, source);
+                for m in &mut mounts {
+                    m.container = container(s);
+                    if let Some(server) = &mut m.image_server {
+                        server.container = container(s);
+                    }
+                }
+                mounts
+            })
             .collect(),
         container_layer: doc
             .services
@@ -411,7 +443,8 @@ pub fn started(services: &[Service], source: &SourceFile) -> crate::facts::FileF
         services: services.to_vec(),
         ..Compose::default()
     };
-    facts(&doc, source)
+    // A script's own INPUT rules are the host's: its containers stay together.
+    facts_of(&doc, source, false)
 }
 
 /// The service's bind mounts, each with the service's image server, for
@@ -436,6 +469,7 @@ fn mount_facts(service: &Service, source: &SourceFile) -> Vec<crate::facts::Moun
             span: v.span,
             image_server: image_server.clone(),
             image_config,
+            container: None,
         })
         .collect()
 }
