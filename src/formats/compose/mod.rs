@@ -314,20 +314,23 @@ fn env_files(node: Option<&Node>, dir: Option<&Path>, vars: &interp::Vars) -> Ve
 fn read_env(node: &Node, vars: &interp::Vars) -> Vec<EnvVar> {
     match node {
         Node::Seq { items, .. } => items.iter().filter_map(|i| env_item(i, vars)).collect(),
-        Node::Map { entries, .. } => entries
-            .iter()
-            .filter_map(|(k, v)| {
+        // A variable a `<<: *anchor` brings is shown on the service's own `<<` line.
+        Node::Map { .. } => node
+            .merged_entries()
+            .into_iter()
+            .filter_map(|(k, v, merged_at)| {
                 let name = k.as_str()?.to_owned();
                 let value = if v.is_null() {
                     None
                 } else {
                     v.as_str().and_then(|s| interp::interpolate(s, vars))
                 };
+                let written = if v.is_null() { k.span() } else { v.span() };
                 Some(EnvVar {
                     name,
-                    name_span: k.span(),
+                    name_span: merged_at.unwrap_or(k.span()),
                     value,
-                    value_span: if v.is_null() { k.span() } else { v.span() },
+                    value_span: merged_at.unwrap_or(written),
                 })
             })
             .collect(),
