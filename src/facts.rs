@@ -273,8 +273,10 @@ pub struct FtpServer {
     pub user_classes: Vec<UserClass>,
     pub active: Active,
     /// The address the server announces in its PASV replies when the config sets
-    /// one (vsftpd `pasv_address`, IIS `externalIp4Address`); `None`: the address
-    /// the client connected to.
+    /// one (vsftpd `pasv_address`, IIS `externalIp4Address`); `None` without a
+    /// span: the address the client connected to; `None` with the span of the
+    /// setting: set to a value not known here (a template, a variable read at run
+    /// time), so neither "unset" nor any address may be assumed.
     pub passive_address: Located<Option<String>>,
     /// When every port of the passive range is busy, the server binds a port
     /// outside it instead of refusing PASV (ProFTPD: a kernel-chosen port),

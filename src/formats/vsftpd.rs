@@ -642,13 +642,16 @@ fn range_setting(config: &Config) -> Option<RangeSetting> {
 }
 
 /// `pasv_address`, which vsftpd uses only on an IPv4 listener (with
-/// `listen_ipv6=YES` it announces 0,0,0,0 instead).
+/// `listen_ipv6=YES` it announces 0,0,0,0 instead). A templated value (an
+/// interpolation, a shell variable a boot script reads at run time) is set
+/// but not known: no value, with the line.
 fn passive_address(config: &Config) -> Located<Option<String>> {
     let ipv6 = config.bool_value("listen_ipv6").known() == Some(true);
     match config.str_value("pasv_address") {
         Value::Set(Some(address), setting) if !ipv6 => {
             Located::new(Some(address.to_owned()), Some(setting.line))
         }
+        Value::Templated(setting) if !ipv6 => Located::new(None, Some(setting.line)),
         _ => Located::default_value(None),
     }
 }

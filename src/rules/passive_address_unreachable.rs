@@ -176,6 +176,8 @@ impl PassiveAddressUnreachable {
         let layer = world_through_cloud(layers, ports)?;
         let product = server.vocabulary().product;
         let what = match server.passive_address.value.as_deref() {
+            // Set to a value not known here: it may well be the public address.
+            None if server.passive_address.span.is_some() => return None,
             None => format!(
                 "no {setting} is set, so {product} announces the instance's own private address"
             ),
