@@ -190,7 +190,8 @@ pub enum Passive {
         /// The settings behind the range (e.g. `pasv_min_port` and `pasv_max_port` lines).
         spans: Vec<Span>,
     },
-    /// The range depends on values that cannot be known here (templates).
+    /// The range depends on values that cannot be known here (templates); the
+    /// first span, when a format knows it, is the setting that is not known.
     Unknown { spans: Vec<Span>, reason: String },
 }
 

@@ -737,11 +737,16 @@ fn passive(config: &Config) -> Passive {
         };
     }
     let Some((first, last)) = range else {
-        let which = if min.known().is_none() {
-            "pasv_min_port"
+        let (which, templated) = if min.known().is_none() {
+            ("pasv_min_port", min.span())
         } else {
-            "pasv_max_port"
+            ("pasv_max_port", max.span())
         };
+        let mut spans = spans;
+        if let Some(at) = templated {
+            spans.retain(|s| *s != at);
+            spans.insert(0, at);
+        }
         return Passive::Unknown {
             spans,
             reason: format!("{which} is templated"),

@@ -141,6 +141,7 @@ rules! {
     puppet_value_unresolved::PuppetValueUnresolved => "puppet-value-unresolved",
     terraform_filter_unknown::TerraformFilterUnknown => "terraform-filter-unknown",
     terraform_syntax_error::TerraformSyntaxError => "terraform-syntax-error",
+    terraform_value_unresolved::TerraformValueUnresolved => "terraform-value-unresolved",
     registry_wrong_key::RegistryWrongKey => "registry-wrong-key",
     registry_wrong_value_type::RegistryWrongValueType => "registry-wrong-value-type",
     ufw_config_invalid::UfwConfigInvalid => "ufw-config-invalid",

@@ -1,6 +1,7 @@
 //! Values of a module's expressions, as far as the module itself says: literals,
 //! `var.x` with a `default` in the same module, `local.x` whose value is known,
-//! templates of known parts and a few pure functions. Everything else (data
+//! templates of known parts, arithmetic, comparisons and logic on known values
+//! ([`super::ops`]) and a few pure functions. Everything else (data
 //! sources, module outputs, variables without a default, conditionals, `for`
 //! expressions, `dynamic` blocks over unknown collections) is unknown, with the
 //! reason.
@@ -158,6 +159,13 @@ impl Scope<'_> {
             ),
             ExprKind::Ref(path) => self.reference(path, e.span, depth),
             ExprKind::Call(name, args) => self.call(name, args, e.span, depth),
+            ExprKind::Unary(op, x) => super::ops::unary(*op, self.eval_at(x, depth + 1), e.span),
+            ExprKind::Binary(op, l, r) => super::ops::binary(
+                *op,
+                self.eval_at(l, depth + 1),
+                self.eval_at(r, depth + 1),
+                e.span,
+            ),
             ExprKind::Other(what) => Value::unknown(format!("{what} is not evaluated"), e.span),
         }
     }

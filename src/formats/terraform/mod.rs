@@ -14,6 +14,7 @@ pub mod cloud;
 pub mod eval;
 pub mod hcl;
 pub mod module;
+pub mod ops;
 pub mod syntax;
 pub mod template;
 pub mod tfvars;

@@ -261,6 +261,17 @@ pub fn instances<'a>(m: &Model<'a>) -> Vec<Instance<'a>> {
     out
 }
 
+/// The instances that serve FTP: those running a boot script pasvlint reads,
+/// those named for FTP, and all of them when a filter of the module opens port 21.
+pub fn ftp_instances<'m, 'a>(all: &'m [Instance<'a>]) -> impl Iterator<Item = &'m Instance<'a>> {
+    let module_serves_ftp = all.iter().any(|i| i.filters.iter().any(opens_control_port));
+    all.iter().filter(move |i| {
+        matches!(i.script, Some(BootScriptSource::Body(..)))
+            || i.res.name.to_ascii_lowercase().contains("ftp")
+            || module_serves_ftp
+    })
+}
+
 /// The module's facts: the instances with a boot script become machines of
 /// their own (read as shell scripts, see `FileFacts::boot`); the filter in front
 /// of the module's other FTP instance (or, with no instance, every filter of the
