@@ -190,7 +190,8 @@ pub enum Passive {
         /// The settings behind the range (e.g. `pasv_min_port` and `pasv_max_port` lines).
         spans: Vec<Span>,
     },
-    /// The range depends on values that cannot be known here (templates).
+    /// The range depends on values that cannot be known here (templates); the
+    /// first span, when a format knows it, is the setting that is not known.
     Unknown { spans: Vec<Span>, reason: String },
 }
 
@@ -273,8 +274,10 @@ pub struct FtpServer {
     pub user_classes: Vec<UserClass>,
     pub active: Active,
     /// The address the server announces in its PASV replies when the config sets
-    /// one (vsftpd `pasv_address`, IIS `externalIp4Address`); `None`: the address
-    /// the client connected to.
+    /// one (vsftpd `pasv_address`, IIS `externalIp4Address`); `None` without a
+    /// span: the address the client connected to; `None` with the span of the
+    /// setting: set to a value not known here (a template, a variable read at run
+    /// time), so neither "unset" nor any address may be assumed.
     pub passive_address: Located<Option<String>>,
     /// When every port of the passive range is busy, the server binds a port
     /// outside it instead of refusing PASV (ProFTPD: a kernel-chosen port),
@@ -285,7 +288,31 @@ pub struct FtpServer {
     pub range_setting: Option<RangeSetting>,
     /// A span that stands for the whole server config (first setting, or file start).
     pub anchor: Span,
+    /// The container the server runs in, when its file starts containers each
+    /// behind a filter of its own (a compose project's services).
+    pub container: Option<Box<Container>>,
 }
+
+/// One container of a file that starts several: Docker publishes per container,
+/// so one service's `ports:` open nothing of another's, and a container on the
+/// host's network is behind the host's own firewall instead.
+#[derive(Clone, Debug)]
+pub struct Container {
+    /// The service's name, which names its host when the file has several.
+    pub name: String,
+    /// The container's own publishing; `None` with `network_mode: host`
+    /// (Docker filters nothing: the host's firewall is in front).
+    pub front: Option<Firewall>,
+}
+
+/// A file's containers are told apart by name (compose service names are unique).
+impl PartialEq for Container {
+    fn eq(&self, other: &Self) -> bool {
+        self.name == other.name
+    }
+}
+
+impl Eq for Container {}
 
 impl FtpServer {
     /// The server's own names for its settings, for messages and help.
@@ -547,6 +574,35 @@ impl SourceClass {
     /// Accept rules (not policies) that open any of `ports` to this class.
     pub fn openers<'a>(&'a self, ports: &'a PortSet) -> impl Iterator<Item = &'a Decision> + 'a {
         opening(&self.decisions, ports)
+    }
+
+    /// The ports of `ports` that rules the firewall's reader was unsure of (a rule
+    /// that may match, with one of `uncertain` inside it) open to some of this
+    /// class, and what was not known about those rules.
+    pub fn maybe_opened<'u>(
+        &self,
+        ports: &PortSet,
+        uncertain: &'u [Uncertainty],
+    ) -> (PortSet, Vec<&'u Uncertainty>) {
+        let mut maybe = PortSet::empty();
+        let mut why: Vec<&Uncertainty> = Vec::new();
+        for d in self.openers(ports).filter(|d| d.scope == Scope::Some) {
+            let Some(rule) = d.span else { continue };
+            let inside = uncertain.iter().filter(|u| {
+                u.span.file == rule.file && rule.start <= u.span.start && u.span.end <= rule.end
+            });
+            let mut any = false;
+            for u in inside {
+                any = true;
+                if !why.contains(&u) {
+                    why.push(u);
+                }
+            }
+            if any {
+                maybe = maybe.union(&d.ports.intersection(ports));
+            }
+        }
+        (maybe, why)
     }
 
     /// [`SourceClass::meet`], reusing this class's decisions.
@@ -1173,6 +1229,8 @@ pub struct Mount {
     /// The config path the image's daemon reads and what a file there does;
     /// `None` when the image is unknown or its entrypoint was not read.
     pub image_config: Option<(&'static str, MountedConfig)>,
+    /// The container that mounts it, when its file starts containers apart.
+    pub container: Option<Box<Container>>,
 }
 
 /// What a file mounted over an image's config does to the server it runs.

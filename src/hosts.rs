@@ -190,7 +190,7 @@ pub fn group(
     hosts.extend(groups.into_iter().map(|(key, files)| {
         let why: HashMap<FileId, Why> = files
             .iter()
-            .filter_map(|e| Some((e.id, why.remove(&e.id)?)))
+            .filter_map(|e| Some((e.id, why.remove(&e.path)?)))
             .collect();
         let loose = loose_pairing(&key, &files, &why);
         let mut host = build_host(host_name(&key), files, why, policy(default_platform));
@@ -211,11 +211,14 @@ fn policy(platform: Option<&Platform>) -> Option<(&Platform, &'static str)> {
 }
 
 type Groups = BTreeMap<PathBuf, Vec<FileEntry>>;
-type Reasons = HashMap<FileId, Why>;
+/// Why each entry pairs as it does, by the entry's path (a file's containers
+/// apart share its id).
+type Reasons = HashMap<PathBuf, Why>;
 
 /// An FTP config pairs with the firewall configs under the nearest directory,
 /// from its own upward, whose subtree holds any. A file that is both pairs with itself.
 fn default_pairing(entries: Vec<FileEntry>) -> (Vec<(PathBuf, Vec<FileEntry>)>, Reasons) {
+    let entries: Vec<FileEntry> = entries.into_iter().flat_map(containers_apart).collect();
     let dirs_with_firewalls: HashSet<PathBuf> = entries
         .iter()
         .filter(|e| e.facts.has_firewall())
@@ -240,7 +243,7 @@ fn default_pairing(entries: Vec<FileEntry>) -> (Vec<(PathBuf, Vec<FileEntry>)>, 
                 None => (parent(&e.path).to_path_buf(), Why::ServerAlone),
             }
         };
-        why.insert(e.id, reason);
+        why.insert(e.path.clone(), reason);
         groups.entry(key).or_default().push(e);
     }
     let (firewalls, factless): (Vec<FileEntry>, Vec<FileEntry>) = firewall_only
@@ -252,7 +255,7 @@ fn default_pairing(entries: Vec<FileEntry>) -> (Vec<(PathBuf, Vec<FileEntry>)>, 
         let key = match closest_group(&groups, &fw.path) {
             Some(dir) => {
                 why.insert(
-                    fw.id,
+                    fw.path.clone(),
                     Why::FirewallOf {
                         dir: folder_name(&dir),
                     },
@@ -263,7 +266,7 @@ fn default_pairing(entries: Vec<FileEntry>) -> (Vec<(PathBuf, Vec<FileEntry>)>, 
                 lone_firewall_in
                     .entry(parent(&fw.path).to_path_buf())
                     .or_insert_with(|| fw.path.clone());
-                why.insert(fw.id, Why::FirewallAlone);
+                why.insert(fw.path.clone(), Why::FirewallAlone);
                 fw.path.clone()
             }
         };
@@ -291,7 +294,7 @@ fn default_pairing(entries: Vec<FileEntry>) -> (Vec<(PathBuf, Vec<FileEntry>)>, 
             },
             _ => Why::Companion,
         };
-        why.insert(e.id, reason);
+        why.insert(e.path.clone(), reason);
         groups.entry(key).or_default().push(e);
     }
     let hosts = split_groups_left_without_firewall(groups, &mut why)
@@ -302,6 +305,78 @@ fn default_pairing(entries: Vec<FileEntry>) -> (Vec<(PathBuf, Vec<FileEntry>)>, 
         })
         .collect();
     (hosts, why)
+}
+
+/// A file whose servers run in containers each behind a filter of its own
+/// ([`crate::facts::Container`]) pairs as one entry per container: its own publishing in front
+/// of it, or, on the host's network, no filter of its own, so that it pairs with
+/// the firewall files of its tree as any server config does. With several
+/// containers each entry is named `file#service`.
+fn containers_apart(e: FileEntry) -> Vec<FileEntry> {
+    let mut names: Vec<String> = Vec::new();
+    for c in e.facts.ftp.iter().filter_map(|s| s.container.as_deref()) {
+        if !names.contains(&c.name) {
+            names.push(c.name.clone());
+        }
+    }
+    if names.is_empty() {
+        return vec![e];
+    }
+    let FileEntry {
+        id,
+        path,
+        facts,
+        written,
+    } = e;
+    let (inside, outside): (Vec<FtpServer>, Vec<FtpServer>) = facts
+        .ftp
+        .iter()
+        .cloned()
+        .partition(|s| s.container.is_some());
+    let several = names.len() > 1;
+    let mut out: Vec<FileEntry> = names
+        .iter()
+        .map(|name| {
+            let servers: Vec<FtpServer> = inside
+                .iter()
+                .filter(|s| s.container.as_ref().is_some_and(|c| &c.name == name))
+                .cloned()
+                .collect();
+            let front = servers
+                .first()
+                .and_then(|s| s.container.as_ref()?.front.clone());
+            let unit_path = match path.file_name() {
+                Some(file) if several => {
+                    path.with_file_name(format!("{}#{name}", file.to_string_lossy()))
+                }
+                _ => path.clone(),
+            };
+            FileEntry {
+                id,
+                path: unit_path,
+                facts: FileFacts {
+                    ftp: servers,
+                    firewall: front,
+                    platform: facts.platform.clone(),
+                    ..FileFacts::default()
+                },
+                written: written.clone(),
+            }
+        })
+        .collect();
+    // Servers outside the containers keep the file's own filter.
+    if !outside.is_empty() {
+        out.push(FileEntry {
+            id,
+            path,
+            facts: FileFacts {
+                ftp: outside,
+                ..facts
+            },
+            written,
+        });
+    }
+    out
 }
 
 /// A firewall belongs to the closest server group above it, so sibling hosts
@@ -317,7 +392,7 @@ fn closest_group(groups: &Groups, firewall: &Path) -> Option<PathBuf> {
 /// A group whose firewalls were all claimed by closer servers is not a host:
 /// each of its servers stands alone (and is told no firewall was found). Files that
 /// bring neither (a backup copy, a script that only restores) stay with the first.
-fn split_groups_left_without_firewall(groups: Groups, why: &mut HashMap<FileId, Why>) -> Groups {
+fn split_groups_left_without_firewall(groups: Groups, why: &mut Reasons) -> Groups {
     let mut out: Groups = BTreeMap::new();
     for (key, files) in groups {
         if files.iter().any(|e| e.facts.has_firewall()) {
@@ -328,7 +403,7 @@ fn split_groups_left_without_firewall(groups: Groups, why: &mut HashMap<FileId, 
             files.into_iter().partition(|e| !e.facts.ftp.is_empty());
         let first = servers.first().map(|e| parent(&e.path).to_path_buf());
         for e in servers {
-            why.insert(e.id, Why::ServerAlone);
+            why.insert(e.path.clone(), Why::ServerAlone);
             out.entry(parent(&e.path).to_path_buf())
                 .or_default()
                 .push(e);
@@ -463,11 +538,14 @@ fn build_host(
     let mut firewalls = Vec::new();
     let mut firewalls_v6 = Vec::new();
     for e in files {
-        ids.push(e.id);
-        joined.push((e.id, why.remove(&e.id).unwrap_or(Why::Companion)));
-        for (id, how) in e.written {
-            ids.push(id);
-            joined.push((id, Why::Brought { by: e.id, how }));
+        // Containers of one file on one host list the file once.
+        if !ids.contains(&e.id) {
+            ids.push(e.id);
+            joined.push((e.id, why.remove(&e.id).unwrap_or(Why::Companion)));
+            for (id, how) in e.written {
+                ids.push(id);
+                joined.push((id, Why::Brought { by: e.id, how }));
+            }
         }
         servers.extend(e.facts.ftp);
         firewalls.extend(e.facts.firewall);

@@ -156,7 +156,10 @@ fn apply(facts: &mut FileFacts, mount: &Mount, found: Vec<(String, Vec<FtpServer
         let servers: Vec<FtpServer> = found
             .into_iter()
             .flat_map(|(_, s)| s)
-            .map(|s| set_by_mount(s, mount.span))
+            .map(|s| FtpServer {
+                container: mount.container.clone(),
+                ..set_by_mount(s, mount.span)
+            })
             .collect();
         let changed = !servers.is_empty();
         facts.ftp.extend(servers);
@@ -221,7 +224,12 @@ fn replace(facts: &mut FileFacts, image: &FtpServer, f: impl Fn(&FtpServer) -> F
     let Some(slot) = facts.ftp.iter_mut().find(|s| s.anchor == image.anchor) else {
         return false;
     };
-    *slot = f(slot);
+    // The server runs in the image's container, whatever file it now reads.
+    let container = slot.container.clone();
+    *slot = FtpServer {
+        container,
+        ..f(slot)
+    };
     true
 }
 

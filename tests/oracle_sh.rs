@@ -11,8 +11,14 @@
 //! changes even if a script names a program the recorders do not cover. Commands pasvlint marks uncertain (their condition
 //! cannot be decided statically) may or may not appear in the record; every
 //! certain command must.
+//!
+//! Scripts that turn on `set -e` need the real exit statuses: for them the
+//! `iptables`/`ip6tables` recorders go on to run the real program (in the
+//! script's own network namespace), and pasvlint's side answers each command
+//! with the status its iptables reader gives, so a command iptables rejects ends
+//! both runs at the same place.
 
-use pasvlint::scripts::{self, Command, Input, UNKNOWN, WriteOp};
+use pasvlint::scripts::{self, Command, Input, Status, UNKNOWN, WriteOp};
 use pasvlint::source::{FileId, SourceFile};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -56,6 +62,28 @@ const PROGRAM_DIRS: &[&str] = &[
     "/bin/",
 ];
 const ROOTS: &[&str] = &["/etc/", "/tmp/", "/var/"];
+/// Recorded programs that run for real (and exit with the real status) in a
+/// script that uses `set -e`.
+const REAL: &[&str] = &["iptables", "ip6tables", "iptables-nft", "ip6tables-nft"];
+
+/// The script turns on errexit (a `set -e` or `-e` on its `#!` line): statuses matter.
+fn uses_errexit(text: &str) -> bool {
+    shebang_option(text).is_some_and(|o| o.contains('e'))
+        || text.lines().any(|l| {
+            let l = l.trim_start();
+            l.starts_with("set -")
+                && (l.contains("errexit")
+                    || l.split_whitespace()
+                        .any(|w| w.starts_with('-') && !w.starts_with("--") && w.contains('e')))
+        })
+}
+
+/// The option word of a `#!/bin/bash -e` line, which the kernel passes to the shell.
+fn shebang_option(text: &str) -> Option<&str> {
+    let line = text.lines().next()?.strip_prefix("#!")?;
+    let (prog, arg) = line.trim().split_once(' ')?;
+    (!prog.ends_with("/env") && arg.trim().starts_with('-')).then(|| arg.trim())
+}
 
 fn in_ci() -> bool {
     std::env::var("CI").is_ok_and(|v| v == "true")
@@ -138,10 +166,17 @@ fn recorder(bin: &Path, log: &Path) {
         } else {
             ""
         };
+        let real = if REAL.contains(name) {
+            format!(
+                "if [ -n \"$ORACLE_REAL\" ] && [ -x /usr/sbin/{name} ]; then exec /usr/sbin/{name} \"$@\" >/dev/null 2>&1; fi\n"
+            )
+        } else {
+            String::new()
+        };
         write(
             name,
             &format!(
-                "{{ printf '%s\\0' \"${{0##*/}}\" \"$@\"; {stdin}printf '\\036'; }} >> '{log}'\nexit 0"
+                "{{ printf '%s\\0' \"${{0##*/}}\" \"$@\"; {stdin}printf '\\036'; }} >> '{log}'\n{real}exit 0"
             ),
         );
     }
@@ -238,10 +273,13 @@ fn pasvlint(text: &str, bash: bool) -> (Vec<(Call, bool)>, scripts::Outcome) {
         text.to_owned()
     };
     let src = SourceFile::new(FileId(0), "script.sh", text.as_bytes());
+    let real = uses_errexit(&text);
+    let mut statuses = pasvlint::formats::iptables::Statuses::new(&src);
     let mut calls = Vec::new();
     let outcome = scripts::sh::run(&src, &mut |c: Command| {
+        let status = statuses.of(&c);
         let Some((p, first)) = c.program() else {
-            return;
+            return Status::Unknown;
         };
         // `NFT=$(command -v nft); $NFT …`: the readers take the program looked up.
         let looked_up = first
@@ -252,7 +290,7 @@ fn pasvlint(text: &str, bash: bool) -> (Vec<(Call, bool)>, scripts::Outcome) {
         let name = match looked_up {
             Some(name) if RECORDED.contains(&name) => name.to_owned(),
             _ if p.on_path && RECORDED.contains(&p.name) => p.name.to_owned(),
-            _ => return,
+            _ => return Status::Unknown,
         };
         let mut argv = vec![name.clone()];
         argv.extend(c.argv[first..].iter().map(|w| w.text.clone()));
@@ -261,6 +299,12 @@ fn pasvlint(text: &str, bash: bool) -> (Vec<(Call, bool)>, scripts::Outcome) {
             _ => None,
         };
         calls.push((Call { argv, stdin }, c.uncertain.is_some()));
+        // The recorders of other programs always succeed.
+        if real && REAL.contains(&name.as_str()) {
+            status
+        } else {
+            Status::Unknown
+        }
     });
     (calls, outcome)
 }
@@ -438,11 +482,16 @@ fn run_one(shell: &str, script: &Path) -> Result<(usize, usize), String> {
         bin.display(),
         std::env::var("PATH").unwrap_or_default()
     );
-    let status = std::process::Command::new("unshare")
-        .args(["--net", "--mount", shell])
+    let mut command = std::process::Command::new("unshare");
+    command.args(["--net", "--mount", shell]).env_clear();
+    // As the kernel runs `#!/bin/bash -e`: the line's option goes to the shell.
+    command.args(shebang_option(&text));
+    if uses_errexit(&text) {
+        command.env("ORACLE_REAL", "1");
+    }
+    let status = command
         .arg(&run_path)
         .current_dir(&work)
-        .env_clear()
         .env("PATH", path)
         .env("LOG", &log)
         .stdin(Stdio::null())

@@ -25,6 +25,7 @@ pub enum Family {
     Terraform,
     Ansible,
     Puppet,
+    Compose,
 }
 
 impl Format {
@@ -43,6 +44,7 @@ impl Format {
             Format::Terraform => Some(Family::Terraform),
             Format::Ansible | Format::AnsibleVars => Some(Family::Ansible),
             Format::Puppet | Format::Hiera => Some(Family::Puppet),
+            Format::Compose => Some(Family::Compose),
             _ => None,
         }
     }
@@ -71,6 +73,7 @@ pub enum BundleDoc {
     Terraform(Box<super::terraform::module::ModuleDir>),
     Ansible(Box<super::ansible::project::Project>),
     Puppet(Box<super::puppet::project::Project>),
+    Compose(Box<super::compose::Compose>),
 }
 
 impl Bundle {

@@ -51,6 +51,7 @@ fn assemble_family(family: Family, parts: Vec<ParsedFile>) -> Vec<Bundle> {
         Family::Terraform => super::terraform::module::assemble(parts),
         Family::Ansible => super::ansible::project::assemble(parts),
         Family::Puppet => super::puppet::project::assemble(parts),
+        Family::Compose => super::compose::project::assemble(parts),
     }
 }
 
@@ -76,6 +77,7 @@ pub fn facts(bundle: &Bundle) -> FileFacts {
             super::ansible::project::facts(project, &bundle.primary_file().source)
         }
         BundleDoc::Puppet(project) => super::puppet::project::facts(project, bundle),
+        BundleDoc::Compose(doc) => super::compose::project::facts(doc, bundle),
     }
 }
 

@@ -125,6 +125,7 @@ fn server(
         falls_back_outside_range: false,
         range_setting,
         anchor,
+        container: None,
     }
 }
 

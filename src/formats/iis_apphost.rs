@@ -449,6 +449,7 @@ fn server(
         falls_back_outside_range: false,
         range_setting: setting.clone(),
         anchor: site.tag,
+        container: None,
     }
 }
 

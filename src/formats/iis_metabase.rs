@@ -457,6 +457,7 @@ fn server(
         falls_back_outside_range: false,
         range_setting: setting.clone(),
         anchor: key.tag,
+        container: None,
     }
 }
 

@@ -1029,6 +1029,7 @@ fn iis_server(file: &RegFile, source: &SourceFile) -> Option<FtpServer> {
         falls_back_outside_range: false,
         range_setting,
         anchor: value.map_or(key.span, |v| v.name_span),
+        container: None,
     })
 }
 

@@ -646,6 +646,7 @@ pub fn facts(config: &Config, source: &SourceFile) -> Vec<FtpServer> {
         falls_back_outside_range: false,
         range_setting: range_setting(config),
         anchor,
+        container: None,
     }]
 }
 
@@ -672,13 +673,16 @@ fn range_setting(config: &Config) -> Option<RangeSetting> {
 }
 
 /// `pasv_address`, which vsftpd uses only on an IPv4 listener (with
-/// `listen_ipv6=YES` it announces 0,0,0,0 instead).
+/// `listen_ipv6=YES` it announces 0,0,0,0 instead). A templated value (an
+/// interpolation, a shell variable a boot script reads at run time) is set
+/// but not known: no value, with the line.
 fn passive_address(config: &Config) -> Located<Option<String>> {
     let ipv6 = config.bool_value("listen_ipv6").known() == Some(true);
     match config.str_value("pasv_address") {
         Value::Set(Some(address), setting) if !ipv6 => {
             Located::new(Some(address.to_owned()), Some(setting.line))
         }
+        Value::Templated(setting) if !ipv6 => Located::new(None, Some(setting.line)),
         _ => Located::default_value(None),
     }
 }
@@ -764,11 +768,16 @@ fn passive(config: &Config) -> Passive {
         };
     }
     let Some((first, last)) = range else {
-        let which = if min.known().is_none() {
-            "pasv_min_port"
+        let (which, templated) = if min.known().is_none() {
+            ("pasv_min_port", min.span())
         } else {
-            "pasv_max_port"
+            ("pasv_max_port", max.span())
         };
+        let mut spans = spans;
+        if let Some(at) = templated {
+            spans.retain(|s| *s != at);
+            spans.insert(0, at);
+        }
         return Passive::Unknown {
             spans,
             reason: format!("{which} is templated"),

@@ -69,6 +69,39 @@ impl Node {
             })
     }
 
+    /// A plain `<<` key: a merge key (a quoted `"<<"` is an ordinary key).
+    pub fn is_merge_key(&self) -> bool {
+        matches!(self, Node::Scalar { text, quoted: false, .. } if text == "<<")
+    }
+
+    /// A mapping's entries with `<<` merge keys expanded as go-yaml does: the
+    /// mapping's own keys win over merged ones, and of several merged mappings
+    /// (`<<: [*a, *b]`) the earlier wins. Each merged entry comes with the span
+    /// of the `<<` key that brings it into this mapping.
+    pub fn merged_entries(&self) -> Vec<(&Node, &Node, Option<Span>)> {
+        let own: Vec<(&Node, &Node, Option<Span>)> = self
+            .entries()
+            .iter()
+            .filter(|(k, _)| !k.is_merge_key())
+            .map(|(k, v)| (k, v, None))
+            .collect();
+        let mut out = own.clone();
+        for (key, merged) in self.entries().iter().filter(|(k, _)| k.is_merge_key()) {
+            let maps: Vec<&Node> = match merged {
+                Node::Seq { items, .. } => items.iter().collect(),
+                other => vec![other],
+            };
+            for map in maps {
+                for (k, v, _) in map.merged_entries() {
+                    if !out.iter().any(|(seen, _, _)| seen.as_str() == k.as_str()) {
+                        out.push((k, v, Some(key.span())));
+                    }
+                }
+            }
+        }
+        out
+    }
+
     /// A mapping's own entries (merge keys not expanded).
     pub fn entries(&self) -> &[(Node, Node)] {
         match self {
@@ -388,6 +421,22 @@ mod tests {
             doc.get("y").unwrap().get("image").unwrap().as_str(),
             Some("fauria/vsftpd")
         );
+    }
+
+    #[test]
+    fn merged_entries_lose_to_own_keys_and_name_the_merge_key() {
+        let text = "x: &e\n  A: 1\n  B: 2\ny:\n  <<: *e\n  B: 3\n";
+        let doc = root(text);
+        let y = doc.get("y").unwrap();
+        let got: Vec<(&str, &str, Option<&str>)> = y
+            .merged_entries()
+            .into_iter()
+            .map(|(k, v, at)| {
+                let at = at.map(|s| &text[s.range()]);
+                (k.as_str().unwrap(), v.as_str().unwrap(), at)
+            })
+            .collect();
+        assert_eq!(got, [("B", "3", None), ("A", "1", Some("<<"))]);
     }
 
     #[test]

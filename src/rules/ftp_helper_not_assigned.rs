@@ -92,7 +92,8 @@ fn assign_helper(dialect: Dialect, control: u16) -> String {
 }
 
 /// Passive ports closed to some class of clients that reaches the control port
-/// (for those clients the helper's RELATED admission is the only way in).
+/// (for those clients the helper's RELATED admission is the only way in); ports a
+/// rule pasvlint could not read whole may open are not counted as closed.
 fn closed_to_clients_of_control(
     fw: &crate::facts::Firewall,
     ports: &PortSet,
@@ -101,5 +102,9 @@ fn closed_to_clients_of_control(
     fw.source_classes()
         .iter()
         .filter(|c| c.open_to_any().contains(control))
-        .fold(PortSet::empty(), |acc, c| acc.union(&ports.difference(&c.open)))
+        .fold(PortSet::empty(), |acc, c| {
+            let closed = ports.difference(&c.open);
+            let (maybe, _) = c.maybe_opened(&closed, &fw.uncertain);
+            acc.union(&closed.difference(&maybe))
+        })
 }

@@ -19,7 +19,17 @@ impl Rule for IptablesSyntaxError {
         };
         let restore = restore_tool(rs.family);
         for p in problems(rs) {
-            out.push(self.diagnose(p, file.format, restore, &file.source));
+            let d = self.diagnose(p, file.format, restore, &file.source);
+            out.push(match stops_the_script(rs, p) {
+                Some(_) => Diagnostic {
+                    message: format!(
+                        "{}, and `set -e` stops the script here: no command after this line runs",
+                        d.message
+                    ),
+                    ..d
+                },
+                None => d,
+            });
         }
     }
 }
@@ -30,6 +40,16 @@ fn restore_tool(family: Family) -> &'static str {
         Family::V4 => "iptables-restore",
         Family::V6 => "ip6tables-restore",
     }
+}
+
+/// The `set -e` stop at the command of `p`, when the script ends there.
+pub fn stops_the_script(rs: &Ruleset, p: &Problem) -> Option<crate::scripts::Stop> {
+    rs.outcome.stop.filter(|s| {
+        s.why == crate::scripts::StopWhy::Errexit
+            && s.span.file == p.span.file
+            && s.span.start <= p.span.start
+            && p.span.end <= s.span.end
+    })
 }
 
 /// The problems this rule reports (multiport overflows have their own rule).

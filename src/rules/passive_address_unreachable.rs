@@ -7,11 +7,10 @@ use crate::hosts::Host;
 use crate::policy::Policy;
 use crate::formats::bundle::{Bundle, BundleDoc};
 use crate::formats::compose::images::{self, Address, Image, Unset};
-use crate::formats::compose::EnvVar;
+use crate::formats::compose::{Compose, EnvVar};
 use crate::formats::kube::cluster;
 use crate::formats::kube::objects::ServiceType;
 use crate::formats::kube::reach::Pod;
-use crate::formats::{Document, ParsedFile};
 use crate::source::Span;
 
 pub struct PassiveAddressUnreachable;
@@ -34,36 +33,6 @@ impl Rule for PassiveAddressUnreachable {
         "passive-address-unreachable"
     }
 
-    fn check_file(&self, file: &ParsedFile, out: &mut Vec<Diagnostic>) {
-        let Document::Compose(doc) = &file.doc else {
-            return;
-        };
-        for service in &doc.services {
-            if service.ports.is_empty() && service.host_network.is_none() {
-                continue;
-            }
-            let Some((reference, image_span)) = &service.image else {
-                continue;
-            };
-            let Some(image) = images::lookup(reference) else {
-                continue;
-            };
-            let Some(address) = image.address else {
-                continue;
-            };
-            let exposed = Exposed {
-                image,
-                address,
-                image_span: *image_span,
-                env: service.env(address.var),
-                host_network: service.host_network.is_some(),
-                outside: "the Docker host",
-                entry: "the Docker host",
-            };
-            out.extend(self.judge(&exposed));
-        }
-    }
-
     fn check_host(&self, host: &Host, _policy: &Policy, out: &mut Vec<Diagnostic>) {
         let Some(fw) = &host.firewall else {
             return;
@@ -75,6 +44,10 @@ impl Rule for PassiveAddressUnreachable {
     }
 
     fn check_bundle(&self, bundle: &Bundle, out: &mut Vec<Diagnostic>) {
+        if let BundleDoc::Compose(doc) = &bundle.doc {
+            self.check_compose(doc, out);
+            return;
+        }
         if !matches!(bundle.doc, BundleDoc::Kubernetes(_)) {
             return;
         }
@@ -168,6 +141,34 @@ fn reached_from_outside(pod: &Pod) -> bool {
 }
 
 impl PassiveAddressUnreachable {
+    /// A compose project, its override file merged in.
+    fn check_compose(&self, doc: &Compose, out: &mut Vec<Diagnostic>) {
+        for service in &doc.services {
+            if service.ports.is_empty() && service.host_network.is_none() {
+                continue;
+            }
+            let Some((reference, image_span)) = &service.image else {
+                continue;
+            };
+            let Some(image) = images::lookup(reference) else {
+                continue;
+            };
+            let Some(address) = image.address else {
+                continue;
+            };
+            let exposed = Exposed {
+                image,
+                address,
+                image_span: *image_span,
+                env: service.env(address.var),
+                host_network: service.host_network.is_some(),
+                outside: "the Docker host",
+                entry: "the Docker host",
+            };
+            out.extend(self.judge(&exposed));
+        }
+    }
+
     /// A server on a cloud instance that clients from anywhere reach through
     /// the provider's NAT, announcing no address or a private one.
     fn behind_cloud_nat(&self, server: &FtpServer, layers: &[Layer]) -> Option<Diagnostic> {
@@ -176,6 +177,8 @@ impl PassiveAddressUnreachable {
         let layer = world_through_cloud(layers, ports)?;
         let product = server.vocabulary().product;
         let what = match server.passive_address.value.as_deref() {
+            // Set to a value not known here: it may well be the public address.
+            None if server.passive_address.span.is_some() => return None,
             None => format!(
                 "no {setting} is set, so {product} announces the instance's own private address"
             ),
@@ -257,7 +260,15 @@ impl PassiveAddressUnreachable {
                 ),
                 "announces a loopback address",
             ),
-            Unset::ContainerNetwork(announced) if !c.host_network => (
+            Unset::Gateway(_) if c.host_network => (
+                format!(
+                    "{what}, so {name} announces the default gateway of the host's network (`ip route` in a container on the host's network), usually the LAN router, not the host: clients connect there for data, so the login works and the listing hangs"
+                ),
+                "announces the host's default gateway",
+            ),
+            Unset::ContainerNetwork(announced) | Unset::Gateway(announced)
+                if !c.host_network =>
+            (
                 format!(
                     "{what}, so {name} announces {announced}: clients outside {} cannot connect to it, so the login works and the listing hangs",
                     c.outside
@@ -270,7 +281,7 @@ impl PassiveAddressUnreachable {
                 ),
                 "the container exits at start",
             ),
-            Unset::Announces(_) | Unset::ContainerNetwork(_) => return None,
+            Unset::Announces(_) | Unset::ContainerNetwork(_) | Unset::Gateway(_) => return None,
         };
         Some(
             Diagnostic::new(

@@ -54,13 +54,66 @@ impl PassivePortsBlocked {
         }
         let classes = fw.source_classes();
         let all_classes = classes.len();
-        for blocked in blocked_by_class(&classes, &ports, control) {
+        for mut blocked in blocked_by_class(&classes, &ports, control) {
+            let (maybe, why) = blocked.classes[0].maybe_opened(&blocked.ports, &fw.uncertain);
+            if maybe == blocked.ports {
+                let audience_of = (all_classes, family);
+                out.push(self.maybe_blocked(server, fw, &ports, &blocked, &why, audience_of));
+                continue;
+            }
+            // Ports a rule may open are not said to be blocked.
+            blocked.ports = blocked.ports.difference(&maybe);
             let mut d = self.report(server, fw, &ports, &blocked, (all_classes, family));
             if helper {
                 d = tls.explain(d);
             }
             out.push(d);
         }
+    }
+
+    /// Every blocked port is one a rule may open that the firewall's reader could
+    /// not read whole (`--dport $FTP_PASV` with the variable unset): a warning that
+    /// says what was not known.
+    fn maybe_blocked(
+        &self,
+        server: &FtpServer,
+        fw: &Firewall,
+        ports: &PortSet,
+        blocked: &Blocked,
+        why: &[&crate::facts::Uncertainty],
+        audience_of: (usize, Option<Family>),
+    ) -> Diagnostic {
+        let words = server.vocabulary();
+        let shut = &blocked.ports;
+        let who = audience(audience_of.1, &blocked.classes, audience_of.0);
+        let mut what: Vec<&str> = why.iter().take(2).map(|u| u.what.as_str()).collect();
+        if why.len() > 2 {
+            what.push("…");
+        }
+        let what = what.join("; ");
+        let message = format!(
+            "passive ports {} may be blocked {}{who}: only a rule pasvlint could not read whole may open them ({what})",
+            shut.summary(6),
+            by_the_firewall(fw),
+        );
+        let (primary, others) = passive_spans(server);
+        let mut d = Diagnostic::new(
+            self.name(),
+            message,
+            primary,
+            format!("{} hands out {}", words.product, ports.summary(4)),
+        )
+        .at_most(Severity::Warning);
+        for span in others {
+            d = d.with_related(span, "range set here");
+        }
+        for u in why.iter().take(3) {
+            d = d.with_related(u.span, "not known here");
+        }
+        d.with_help(format!(
+            "make sure the rule opens {}/tcp (set the value in the script, or keep the file it comes from beside it), or open the range with literal ports",
+            shut.summary(6)
+        ))
     }
 
     /// `audience_of`: how many classes the firewall has, and the family to name.

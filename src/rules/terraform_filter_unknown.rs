@@ -3,7 +3,7 @@
 use super::Rule;
 use crate::diag::Diagnostic;
 use crate::formats::bundle::{Bundle, BundleDoc};
-use crate::formats::terraform::module::{self, BootScriptSource, Model};
+use crate::formats::terraform::module::{self, Model};
 
 pub struct TerraformFilterUnknown;
 
@@ -21,16 +21,7 @@ impl Rule for TerraformFilterUnknown {
             return;
         }
         let instances = module::instances(&m);
-        let module_serves_ftp = instances
-            .iter()
-            .any(|i| i.filters.iter().any(module::opens_control_port));
-        for inst in &instances {
-            let serves_ftp = matches!(inst.script, Some(BootScriptSource::Body(..)))
-                || inst.res.name.to_ascii_lowercase().contains("ftp")
-                || module_serves_ftp;
-            if !serves_ftp {
-                continue;
-            }
+        for inst in module::ftp_instances(&instances) {
             for (filter, why) in inst.unknown_filters() {
                 out.push(
                     Diagnostic::new(

@@ -7,9 +7,11 @@
 //! argument vector as the program would receive it and spans into the script,
 //! and then an [`Outcome`]: the files the script writes and the budget hits.
 //! Every interpreter has the same entry point:
-//! `pub fn run(source: &SourceFile, sink: &mut dyn FnMut(Command)) -> Outcome`. Nothing here knows a file format: the readers in `formats/`
-//! take the commands they recognise (see [`Command::program`]) and the written
-//! files whose paths they recognise.
+//! `pub fn run(source: &SourceFile, sink: &mut dyn FnMut(Command) -> Status) -> Outcome`.
+//! Nothing here knows a file format: the readers in `formats/` take the commands
+//! they recognise (see [`Command::program`]) and the written files whose paths
+//! they recognise, and answer with what they know of the command's exit
+//! [`Status`] (the sh interpreter stops at a failing command under `set -e`).
 //!
 //! Every interpreter charges one [`Budget`] per file; a hit stops that part of
 //! the run and is recorded as a [`Limit`] naming the line, never a hang.
@@ -102,6 +104,17 @@ impl Redirect {
 pub struct Uncertain {
     /// The condition as written.
     pub span: Span,
+}
+
+/// What the reader of a command knows of how the program exits, told back to the
+/// interpreter that sent it (under `set -e` a command that fails ends the script).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Status {
+    /// Whatever the program does: the reader does not know, or does not read it.
+    Unknown,
+    /// The program rejects the command and exits non-zero (an iptables or nft
+    /// command the real tool refuses).
+    Fails,
 }
 
 /// A command that runs, with its arguments as the program receives them.
@@ -470,6 +483,26 @@ pub struct Outcome {
     pub writes: Vec<Write>,
     /// Budget hits (at most one per kind).
     pub limits: Vec<Limit>,
+    /// Where the script ends before its last line because a command failed (sh
+    /// only): nothing after it runs.
+    pub stop: Option<Stop>,
+}
+
+/// A script that ends at a failing command.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Stop {
+    /// The command that failed.
+    pub span: Span,
+    pub why: StopWhy,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum StopWhy {
+    /// The command's status is non-zero under `set -e` (or a `-e` shebang).
+    Errexit,
+    /// The shell rejects a `set` option (dash and `set -o pipefail`): a special
+    /// builtin's error ends the script whatever the options.
+    SetRejected,
 }
 
 /// Everything a run did, commands included: for tests and tools. Readers take
@@ -483,9 +516,12 @@ pub struct Run {
 
 impl Run {
     /// Collect the commands an interpreter streams.
-    pub fn collect(run: impl FnOnce(&mut dyn FnMut(Command)) -> Outcome) -> Run {
+    pub fn collect(run: impl FnOnce(&mut dyn FnMut(Command) -> Status) -> Outcome) -> Run {
         let mut commands = Vec::new();
-        let outcome = run(&mut |c| commands.push(c));
+        let outcome = run(&mut |c| {
+            commands.push(c);
+            Status::Unknown
+        });
         Run { commands, outcome }
     }
 }

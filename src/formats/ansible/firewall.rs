@@ -187,7 +187,10 @@ impl Commands {
         // The line alone, as a script of its own; its spans are then the task's.
         let script = crate::source::SourceFile::new(at.file, "task.sh", line.as_bytes());
         let mut found = Vec::new();
-        crate::scripts::sh::run(&script, &mut |c| found.push(c));
+        crate::scripts::sh::run(&script, &mut |c| {
+            found.push(c);
+            crate::scripts::Status::Unknown
+        });
         for mut c in found {
             c.span = at;
             for w in c.argv.iter_mut() {

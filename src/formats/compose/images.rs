@@ -64,6 +64,10 @@ pub enum Unset {
     /// The daemon announces an address of the container's own network,
     /// described.
     ContainerNetwork(&'static str),
+    /// The entrypoint announces the default route's gateway (`ip route`),
+    /// described for a container on a bridge: on the host's network it is the
+    /// host's own gateway, usually the LAN router, which no client reaches it through.
+    Gateway(&'static str),
     /// The entrypoint exits before the daemon starts, printing this.
     Exits(&'static str),
 }
@@ -105,7 +109,7 @@ pub static IMAGES: &[Image] = &[
         address: Some(Address {
             var: "PASV_ADDRESS",
             sentinel: Some("**IPv4**"),
-            unset: Unset::ContainerNetwork(
+            unset: Unset::Gateway(
                 "the container's default gateway (`ip route`): the Docker bridge's or the pod network's own address",
             ),
         }),

@@ -6,8 +6,10 @@
 pub mod build;
 pub mod images;
 pub mod interp;
+pub mod merge;
 pub mod mounts;
 pub mod ports;
+pub mod project;
 pub mod publish;
 pub mod run;
 pub mod server;
@@ -18,7 +20,7 @@ use ports::PortEntry;
 use std::path::Path;
 
 /// One compose file.
-#[derive(Debug, Default)]
+#[derive(Clone, Debug, Default)]
 pub struct Compose {
     pub services: Vec<Service>,
     /// The YAML does not parse: `docker compose` stops here.
@@ -38,14 +40,34 @@ pub struct Service {
     pub ports_span: Option<Span>,
     /// `network_mode: host`: the container shares the host's network stack.
     pub host_network: Option<Span>,
+    /// The environment the container starts with, the last entry of a name
+    /// winning: `parts.image`, then `parts.env_file`, then `parts.environment`.
     pub env: Vec<EnvVar>,
     /// Bind mounts of repository paths, and the files `build:` copies in.
     pub volumes: Vec<mounts::Volume>,
+    /// The keys as written, for a later compose file to merge into ([`merge`]).
+    pub parts: Parts,
     /// The Dockerfile `build:` reads.
     pub dockerfile: Option<std::path::PathBuf>,
     /// `expose:` and the Dockerfile's `EXPOSE`: container ports that publish
     /// nothing to the host.
     pub expose: Vec<((u16, u16), Span)>,
+}
+
+/// A service's keys as written, which [`merge`] needs apart: each has its own
+/// merge rule in Compose.
+#[derive(Clone, Debug, Default)]
+pub struct Parts {
+    /// `build:` is set (then `image:` only names the result).
+    pub built: bool,
+    /// How many of `volumes` are files `build:` copies in (they come first).
+    pub copied: usize,
+    /// `network_mode:` is set, to anything.
+    pub network_mode: bool,
+    /// The Dockerfile's `ENV` values.
+    pub image: Vec<EnvVar>,
+    pub env_file: Vec<EnvVar>,
+    pub environment: Vec<EnvVar>,
 }
 
 /// One `environment:` entry.
@@ -173,6 +195,7 @@ fn read_service(
         None => (None, Vec::new()),
     };
     let mut volumes = built.as_ref().map(build::Built::copies).unwrap_or_default();
+    let copied = volumes.len();
     volumes.extend(
         body.get("volumes")
             .map(|v| mounts::read(v, dir, vars))
@@ -187,6 +210,17 @@ fn read_service(
             .map(|e| read_expose(e, vars))
             .unwrap_or_default(),
     );
+    let parts = Parts {
+        built: body.get("build").is_some(),
+        copied,
+        network_mode: body.get("network_mode").is_some(),
+        image: built.as_ref().map(dockerfile_env).unwrap_or_default(),
+        env_file: env_files(body.get("env_file"), dir, vars),
+        environment: body
+            .get("environment")
+            .map(|n| read_env(n, vars))
+            .unwrap_or_default(),
+    };
     Service {
         name: name.to_owned(),
         name_span,
@@ -197,17 +231,20 @@ fn read_service(
         volumes,
         expose,
         dockerfile: built.as_ref().and_then(|b| b.dockerfile.clone()),
-        env: built
-            .map(|b| dockerfile_env(&b))
-            .unwrap_or_default()
-            .into_iter()
-            .chain(env_files(body.get("env_file"), dir, vars))
-            .chain(
-                body.get("environment")
-                    .map(|n| read_env(n, vars))
-                    .unwrap_or_default(),
-            )
-            .collect(),
+        env: parts.flattened(),
+        parts,
+    }
+}
+
+impl Parts {
+    /// The environment in Compose's order: image, env files, `environment:`.
+    pub fn flattened(&self) -> Vec<EnvVar> {
+        self.image
+            .iter()
+            .chain(&self.env_file)
+            .chain(&self.environment)
+            .cloned()
+            .collect()
     }
 }
 
@@ -277,20 +314,23 @@ fn env_files(node: Option<&Node>, dir: Option<&Path>, vars: &interp::Vars) -> Ve
 fn read_env(node: &Node, vars: &interp::Vars) -> Vec<EnvVar> {
     match node {
         Node::Seq { items, .. } => items.iter().filter_map(|i| env_item(i, vars)).collect(),
-        Node::Map { entries, .. } => entries
-            .iter()
-            .filter_map(|(k, v)| {
+        // A variable a `<<: *anchor` brings is shown on the service's own `<<` line.
+        Node::Map { .. } => node
+            .merged_entries()
+            .into_iter()
+            .filter_map(|(k, v, merged_at)| {
                 let name = k.as_str()?.to_owned();
                 let value = if v.is_null() {
                     None
                 } else {
                     v.as_str().and_then(|s| interp::interpolate(s, vars))
                 };
+                let written = if v.is_null() { k.span() } else { v.span() };
                 Some(EnvVar {
                     name,
-                    name_span: k.span(),
+                    name_span: merged_at.unwrap_or(k.span()),
                     value,
-                    value_span: if v.is_null() { k.span() } else { v.span() },
+                    value_span: merged_at.unwrap_or(written),
                 })
             })
             .collect(),
@@ -330,13 +370,36 @@ fn env_item(item: &Node, vars: &interp::Vars) -> Option<EnvVar> {
 
 /// A file `docker compose` refuses starts nothing: no server, no publishing.
 pub fn facts(doc: &Compose, source: &SourceFile) -> crate::facts::FileFacts {
+    facts_of(doc, source, true)
+}
+
+/// The facts of `doc`; with `apart`, each server and mount names its
+/// container and that container's own publishing ([`crate::facts::Container`]).
+fn facts_of(doc: &Compose, source: &SourceFile, apart: bool) -> crate::facts::FileFacts {
     if doc.syntax_error.is_some() || !doc.problems.is_empty() {
         return crate::facts::FileFacts::default();
     }
+    let container = |s: &Service| {
+        apart.then(|| {
+            Box::new(crate::facts::Container {
+                name: s.name.clone(),
+                front: s
+                    .host_network
+                    .is_none()
+                    .then(|| publish::of_service(s, source)),
+            })
+        })
+    };
     let ftp: Vec<crate::facts::FtpServer> = doc
         .services
         .iter()
-        .filter_map(|s| server::of(s, source))
+        .filter_map(|s| {
+            let server = server::of(s, source)?;
+            Some(crate::facts::FtpServer {
+                container: container(s),
+                ..server
+            })
+        })
         .collect();
     let firewall = if ftp.is_empty() {
         None
@@ -349,7 +412,16 @@ pub fn facts(doc: &Compose, source: &SourceFile) -> crate::facts::FileFacts {
         mounts: doc
             .services
             .iter()
-            .flat_map(|s| mount_facts(s, source))
+            .flat_map(|s| {
+                let mut mounts = mount_facts(s, source);
+                for m in &mut mounts {
+                    m.container = container(s);
+                    if let Some(server) = &mut m.image_server {
+                        server.container = container(s);
+                    }
+                }
+                mounts
+            })
             .collect(),
         container_layer: doc
             .services
@@ -374,7 +446,8 @@ pub fn started(services: &[Service], source: &SourceFile) -> crate::facts::FileF
         services: services.to_vec(),
         ..Compose::default()
     };
-    facts(&doc, source)
+    // A script's own INPUT rules are the host's: its containers stay together.
+    facts_of(&doc, source, false)
 }
 
 /// The service's bind mounts, each with the service's image server, for
@@ -399,6 +472,7 @@ fn mount_facts(service: &Service, source: &SourceFile) -> Vec<crate::facts::Moun
             span: v.span,
             image_server: image_server.clone(),
             image_config,
+            container: None,
         })
         .collect()
 }

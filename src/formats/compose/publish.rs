@@ -25,6 +25,18 @@ pub fn firewall(doc: &Compose, source: &SourceFile) -> Firewall {
 /// The publishing of `doc`, its default policy shown on the first of `ftp`
 /// (the services that run an FTP server).
 pub fn firewall_for(doc: &Compose, ftp: &[&Service], source: &SourceFile) -> Firewall {
+    let all: Vec<&Service> = doc.services.iter().collect();
+    of(&all, ftp, source)
+}
+
+/// One container's own publishing: Docker DNATs a published port to the
+/// container that publishes it and to no other.
+pub fn of_service(service: &Service, source: &SourceFile) -> Firewall {
+    of(&[service], &[service], source)
+}
+
+/// What `services` publish, their default policy shown on the first of `ftp`.
+fn of(services: &[&Service], ftp: &[&Service], source: &SourceFile) -> Firewall {
     let control = PortSet::single(21);
     let mut decided = PortSet::empty();
     let mut open = PortSet::empty();
@@ -46,25 +58,41 @@ pub fn firewall_for(doc: &Compose, ftp: &[&Service], source: &SourceFile) -> Fir
             });
         }
     };
-    for service in &doc.services {
+    for service in services {
         if let Some(span) = service.host_network {
             decide(Verdict::Accept, PortSet::all(), span, false);
         }
-        for entry in service.ports.iter().filter(|e| e.protocol == Protocol::Tcp) {
+    }
+    // Every entry publishes on its own: a port one entry makes reachable stays
+    // so whatever another publishes it as, so the entries that open decide first.
+    let entries: Vec<(&PortEntry, bool)> = services
+        .iter()
+        .flat_map(|s| &s.ports)
+        .filter(|e| e.protocol == Protocol::Tcp)
+        .map(|entry| {
             let target = PortSet::range(entry.target.0, entry.target.1);
             let same_number = entry.published == Some(entry.target);
             let control_remap = entry.published.is_some() && target == control;
-            let verdict = if entry.loopback_only() || !(same_number || control_remap) {
-                Verdict::Drop
-            } else {
+            (
+                entry,
+                !entry.loopback_only() && (same_number || control_remap),
+            )
+        })
+        .collect();
+    for want in [true, false] {
+        for (entry, opens) in entries.iter().filter(|(_, o)| *o == want) {
+            let verdict = if *opens {
                 Verdict::Accept
+            } else {
+                Verdict::Drop
             };
+            let target = PortSet::range(entry.target.0, entry.target.1);
             decide(verdict, target, entry.span, false);
         }
     }
     // `expose:` and `EXPOSE` publish nothing: the default closes what they name,
     // shown where the service relies on them.
-    for service in &doc.services {
+    for service in services {
         for ((lo, hi), span) in &service.expose {
             decide(Verdict::Drop, PortSet::range(*lo, *hi), *span, true);
         }
@@ -93,8 +121,7 @@ pub fn firewall_for(doc: &Compose, ftp: &[&Service], source: &SourceFile) -> Fir
     fw.family = None;
     fw.admits_related = false;
     fw.dialect = Dialect::DockerCompose;
-    let texts: Vec<PortText> = doc
-        .services
+    let texts: Vec<PortText> = services
         .iter()
         .flat_map(|s| &s.ports)
         .filter_map(|entry| port_text(entry, source))
@@ -106,7 +133,10 @@ pub fn firewall_for(doc: &Compose, ftp: &[&Service], source: &SourceFile) -> Fir
 /// A short-syntax entry written plainly as `"lo-hi:lo-hi"` (quotes optional, no
 /// address, no variable): both halves, for a fix that rewrites them alike.
 fn port_text(entry: &PortEntry, source: &SourceFile) -> Option<PortText> {
-    if entry.host_ip.is_some() || entry.published != Some(entry.target) {
+    if entry.span.file != source.id
+        || entry.host_ip.is_some()
+        || entry.published != Some(entry.target)
+    {
         return None;
     }
     let raw = source.text.get(entry.span.range())?;

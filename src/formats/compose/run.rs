@@ -127,6 +127,7 @@ pub fn service(c: &Command, first: usize, script_dir: Option<&Path>) -> Option<S
         volumes: Vec::new(),
         expose: Vec::new(),
         dockerfile: None,
+        parts: super::Parts::default(),
     };
     let mut env_files = Vec::new();
     for opt in &opts {

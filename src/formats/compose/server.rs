@@ -70,6 +70,7 @@ pub fn in_file(service: &Service, file: FileId, unknown: &'static str) -> Option
         falls_back_outside_range: false,
         range_setting: None,
         anchor: *image_span,
+        container: None,
     })
 }
 
@@ -168,7 +169,7 @@ fn passive_address(image: &Image, service: &Service) -> Located<Option<String>> 
     };
     let default = match address.unset {
         Unset::Announces(a) => Some(a.to_owned()),
-        Unset::ContainerNetwork(_) | Unset::Exits(_) => None,
+        Unset::ContainerNetwork(_) | Unset::Gateway(_) | Unset::Exits(_) => None,
     };
     let Some(v) = service.env(address.var) else {
         return Located::new(default, None);

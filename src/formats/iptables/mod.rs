@@ -19,12 +19,14 @@ mod script;
 mod shadow;
 mod sizes;
 mod state;
+mod unset;
 
 pub use crate::filter::Fnv;
 pub use crate::filter::ir::{
     Applies, PACKETS, Packet, Policy, PortRef, Proto, Rule, StateMatch, Target,
 };
 pub use save::{restore_into, restore_lines};
+pub use script::Statuses;
 pub use shadow::{Shadowed, shadowed_rules};
 
 use super::Format;

@@ -13,7 +13,7 @@ use crate::formats::backup::Restored;
 use crate::formats::firewalld::cmd::{self as firewalld_cmd, Firewalld};
 use crate::formats::nftables::script::Nft;
 use crate::formats::ufw::{self, Ufw};
-use crate::scripts::{self, Command, Input, Text, Word};
+use crate::scripts::{self, Command, Input, Status, Text, Word};
 use crate::source::{SourceFile, Span};
 use std::borrow::Cow;
 use std::collections::HashSet;
@@ -228,7 +228,8 @@ pub fn parse(source: &SourceFile) -> Ruleset {
 pub fn replay(source: &SourceFile, commands: &[Command], checks_first: bool) -> Ruleset {
     read(source, checks_first, |sink| {
         for c in commands {
-            sink(c.clone());
+            // Each module's command stands alone: its status ends nothing.
+            let _ = sink(c.clone());
         }
         scripts::Outcome::default()
     })
@@ -237,21 +238,10 @@ pub fn replay(source: &SourceFile, commands: &[Command], checks_first: bool) -> 
 fn read(
     source: &SourceFile,
     checks_first: bool,
-    run: impl FnOnce(&mut dyn FnMut(Command)) -> scripts::Outcome,
+    run: impl FnOnce(&mut dyn FnMut(Command) -> Status) -> scripts::Outcome,
 ) -> Ruleset {
     let mut rs = Ruleset::new(Format::ShellScript, Family::V4);
-    let mut reader = Reader {
-        source,
-        replay: Replay::new(Mode::Shell),
-        interner: Interner::default(),
-        reported: HashSet::new(),
-        ufw: Ufw::default(),
-        firewalld: Firewalld::default(),
-        ran_iptables: false,
-        nft: Nft::default(),
-        checks_first,
-        checks: Checks::default(),
-    };
+    let mut reader = Reader::new(source, checks_first);
     let outcome = run(&mut |c| reader.command(&mut rs, &c));
     rs.outcome = outcome;
     let builds_nft = !reader.nft.file.tables.is_empty();
@@ -274,6 +264,28 @@ fn read(
         }
     }
     rs
+}
+
+/// A script's commands replayed one at a time as [`parse`] replays them, each
+/// answered with the status the reader knows (what `set -e` sees): for tools and
+/// tests that run the interpreter themselves.
+pub struct Statuses<'s> {
+    reader: Reader<'s>,
+    rs: Ruleset,
+}
+
+impl<'s> Statuses<'s> {
+    pub fn new(source: &'s SourceFile) -> Self {
+        Statuses {
+            reader: Reader::new(source, false),
+            rs: Ruleset::new(Format::ShellScript, Family::V4),
+        }
+    }
+
+    /// Replay `c`; whether its program rejects it.
+    pub fn of(&mut self, c: &Command) -> Status {
+        self.reader.command(&mut self.rs, c)
+    }
 }
 
 /// Where `ufw allow LO:HI/tcp` writes its ports, when the word is written as is.
@@ -450,12 +462,28 @@ impl Checks {
     }
 }
 
-impl Reader<'_> {
-    fn command(&mut self, rs: &mut Ruleset, c: &Command) {
+impl<'s> Reader<'s> {
+    fn new(source: &'s SourceFile, checks_first: bool) -> Self {
+        Reader {
+            source,
+            replay: Replay::new(Mode::Shell),
+            interner: Interner::default(),
+            reported: HashSet::new(),
+            ufw: Ufw::default(),
+            firewalld: Firewalld::default(),
+            ran_iptables: false,
+            nft: Nft::default(),
+            checks_first,
+            checks: Checks::default(),
+        }
+    }
+
+    /// Replay one command; whether the program rejects it (its status for `set -e`).
+    fn command(&mut self, rs: &mut Ruleset, c: &Command) -> Status {
         if let Some(first) = crate::formats::pureftpd::args::program_of(c) {
             rs.pure_ftpd
                 .push(crate::formats::pureftpd::args::from_command(c, first));
-            return;
+            return Status::Unknown;
         }
         if let Some(first) = crate::formats::compose::run::program_of(c) {
             let dir = (!self.source.is_virtual())
@@ -469,7 +497,7 @@ impl Reader<'_> {
             if let Some(service) = started.filter(|s| !again(s)) {
                 rs.containers.push(service);
             }
-            return;
+            return Status::Unknown;
         }
         if let Some((offline, first)) = firewalld_cmd::program_of(c) {
             let args = c.argv.get(first..).unwrap_or(&[]);
@@ -478,7 +506,7 @@ impl Reader<'_> {
                 rs.port_texts
                     .extend(firewalld_port_text(self.source, args, c.span));
             }
-            return;
+            return Status::Unknown;
         }
         if let Some(first) = ufw::program_of(c) {
             let args = c.argv.get(first..).unwrap_or(&[]);
@@ -490,11 +518,12 @@ impl Reader<'_> {
                 rs.port_texts
                     .extend(ufw_port_text(self.source, args, c.span));
             }
-            return;
+            return Status::Unknown;
         }
         if let Some(first) = nft_program_of(c) {
             let args = c.argv.get(first..).unwrap_or(&[]);
             let unknowns = rs.unknowns.len();
+            let rejected = self.nft.file.problems.len();
             for skipped in self.nft.command(self.source, c, args) {
                 rs.unknowns.push(Unknown {
                     span: skipped.span,
@@ -503,12 +532,17 @@ impl Reader<'_> {
                     ports: crate::portset::PortSet::empty(),
                 });
             }
+            let status = if self.nft.file.problems.len() > rejected {
+                Status::Fails
+            } else {
+                Status::Unknown
+            };
             let problems = rs.problems.len();
             self.once(rs, problems, unknowns, c.repeated || c.uncertain.is_some());
-            return;
+            return status;
         }
         let Some((program, first)) = program_of(c) else {
-            return;
+            return Status::Unknown;
         };
         self.ran_iptables = true;
         let args = c.argv.get(first..).unwrap_or(&[]);
@@ -518,7 +552,13 @@ impl Reader<'_> {
             Program::Rules(family) => self.iptables(rs, c, args, family),
             Program::Restore(family) => self.restore(rs, c, args, family),
         }
+        let status = if rs.problems.len() > problems {
+            Status::Fails
+        } else {
+            Status::Unknown
+        };
         self.once(rs, problems, unknowns, c.repeated || c.uncertain.is_some());
+        status
     }
 
     /// Remember the problems and unknowns added since `problems`/`unknowns`;
@@ -551,6 +591,9 @@ impl Reader<'_> {
                 .unknown
                 .clone()
                 .unwrap_or_else(|| self.source.slice(w.span).to_owned());
+            if self.may_match(rs, c, words, family, w.span, &name) {
+                return;
+            }
             rs.unknowns.push(Unknown {
                 span: w.span,
                 rule: c.span,
@@ -606,6 +649,46 @@ impl Reader<'_> {
             }
             Err(e) => rs.problems.push(state::problem(e)),
         }
+    }
+
+    /// An ACCEPT whose port, address or interface is unknown (`--dport $FTP_PASV`),
+    /// kept as a rule that may match: it may open any port it could name to some
+    /// clients and closes none. `false` when the command is not one (it is skipped).
+    fn may_match(
+        &mut self,
+        rs: &mut Ruleset,
+        c: &Command,
+        words: &[Word],
+        family: Family,
+        unknown: Span,
+        name: &str,
+    ) -> bool {
+        let Some(args) = super::unset::stood_in(words, family) else {
+            return false;
+        };
+        let ctx = Ctx {
+            mode: Mode::Shell,
+            family,
+            table: TableKind::Filter,
+            file: c.span.file,
+        };
+        let parsed = rule::parse(&args, &ctx, c.span, &mut rs.sets, &mut self.interner);
+        let Ok(Some(mut cmd)) = parsed else {
+            return false;
+        };
+        if !super::unset::keep_as_may_match(&mut cmd)
+            || (c.uncertain.is_some() && already_there(rs, &cmd, family))
+        {
+            return false;
+        }
+        rs.unknowns.push(Unknown {
+            span: unknown,
+            rule: c.span,
+            what: format!("command uses {name}, which this script does not set"),
+            ports: rs.ports(cmd.rule.key_in),
+        });
+        self.replay.apply(rs, cmd, family);
+        true
     }
 
     /// `iptables-restore`: its standard input is a restore file; a file it is

@@ -145,6 +145,7 @@ fn servers(w: &Workload, part: &ParsedFile) -> Vec<FtpServer> {
                 volumes: Vec::new(),
                 expose: Vec::new(),
                 dockerfile: None,
+                parts: compose::Parts::default(),
             };
             compose::server::in_file(&service, part.source.id, VALUE_FROM)
         })

@@ -54,6 +54,7 @@ fn refused_server(span: Span, source: &SourceFile) -> FtpServer {
         falls_back_outside_range: false,
         range_setting: None,
         anchor: span,
+        container: None,
     }
 }
 
@@ -115,6 +116,7 @@ fn server(model: &Model, own: &Scope, source: &SourceFile, tls_module: bool) -> 
             .first("passiveports")
             .and_then(|s| range_setting(s, source)),
         anchor,
+        container: None,
     }
 }
 

@@ -48,6 +48,7 @@ pub fn server(flags: &[Flag], refused: Option<&Finding>, source: &SourceFile) ->
             falls_back_outside_range: false,
             range_setting: None,
             anchor: refused.span,
+            container: None,
         };
     }
     FtpServer {
@@ -64,6 +65,7 @@ pub fn server(flags: &[Flag], refused: Option<&Finding>, source: &SourceFile) ->
         falls_back_outside_range: false,
         range_setting: range_setting(flags, source),
         anchor,
+        container: None,
     }
 }
 

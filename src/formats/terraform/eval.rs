@@ -1,6 +1,7 @@
 //! Values of a module's expressions, as far as the module itself says: literals,
 //! `var.x` with a `default` in the same module, `local.x` whose value is known,
-//! templates of known parts and a few pure functions. Everything else (data
+//! templates of known parts, arithmetic, comparisons and logic on known values
+//! ([`super::ops`]) and a few pure functions. Everything else (data
 //! sources, module outputs, variables without a default, conditionals, `for`
 //! expressions, `dynamic` blocks over unknown collections) is unknown, with the
 //! reason.
@@ -93,6 +94,9 @@ impl Value {
 #[derive(Default, Clone)]
 pub struct Scope<'a> {
     pub variables: HashMap<String, (Option<&'a Expr>, Span)>,
+    /// The values the module's auto-loaded `.tfvars` files give, which win over
+    /// the defaults (see [`super::tfvars`]).
+    pub values: HashMap<String, &'a super::hcl::Attr>,
     pub locals: HashMap<String, &'a Expr>,
     /// The module's folder as `path.module` gives it.
     pub module_dir: String,
@@ -106,6 +110,33 @@ const MAX_DEPTH: usize = 32;
 impl Scope<'_> {
     pub fn eval(&self, e: &Expr) -> Value {
         self.eval_at(e, 0)
+    }
+
+    /// Where a `.tfvars` file writes the value of `e` (`var.ports.from` set by
+    /// `ports = { from = 30000 }`: the `30000`), when `e` is such a variable.
+    pub fn set_in_vars_file(&self, e: &Expr) -> Option<Span> {
+        let ExprKind::Ref(path) = &e.kind else {
+            return None;
+        };
+        let [var, name, rest @ ..] = path.as_slice() else {
+            return None;
+        };
+        if var != "var" || !self.variables.contains_key(name) {
+            return None;
+        }
+        let mut at = &self.values.get(name)?.value;
+        for step in rest {
+            let key = step.strip_prefix('[').and_then(|s| s.strip_suffix(']'));
+            at = match (&at.kind, key) {
+                (ExprKind::Object(entries), k) => {
+                    let k = k.map_or(step.as_str(), |k| k.trim_matches('"'));
+                    entries.iter().find(|(n, _)| n == k).map(|(_, v)| v)?
+                }
+                (ExprKind::Array(items), Some(i)) => items.get(i.parse::<usize>().ok()?)?,
+                _ => break,
+            };
+        }
+        Some(at.span)
     }
 
     fn eval_at(&self, e: &Expr, depth: usize) -> Value {
@@ -128,6 +159,13 @@ impl Scope<'_> {
             ),
             ExprKind::Ref(path) => self.reference(path, e.span, depth),
             ExprKind::Call(name, args) => self.call(name, args, e.span, depth),
+            ExprKind::Unary(op, x) => super::ops::unary(*op, self.eval_at(x, depth + 1), e.span),
+            ExprKind::Binary(op, l, r) => super::ops::binary(
+                *op,
+                self.eval_at(l, depth + 1),
+                self.eval_at(r, depth + 1),
+                e.span,
+            ),
             ExprKind::Other(what) => Value::unknown(format!("{what} is not evaluated"), e.span),
         }
     }
@@ -169,17 +207,20 @@ impl Scope<'_> {
         }
         match path {
             [var, name, rest @ ..] if var == "var" => {
-                let v = match self.variables.get(name) {
-                    Some((Some(default), _)) => self.eval_at(default, depth + 1),
-                    Some((None, _)) => {
+                let v = match (self.variables.get(name), self.values.get(name)) {
+                    // A variables file names no variable and calls no function
+                    // Terraform would accept: its value is read on its own.
+                    (Some(_), Some(set)) => Scope::default().eval_at(&set.value, depth + 1),
+                    (Some((Some(default), _)), None) => self.eval_at(default, depth + 1),
+                    (Some((None, _)), None) => {
                         return Value::unknown(
                             format!(
-                                "var.{name} has no default in the module (its value is set where the module is applied)"
+                                "var.{name} has no default and no auto-loaded .tfvars file of the module sets it (its value is given where the module is applied)"
                             ),
                             span,
                         );
                     }
-                    None => {
+                    (None, _) => {
                         return Value::unknown(
                             format!("var.{name} is not declared in the module"),
                             span,

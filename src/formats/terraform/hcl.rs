@@ -4,6 +4,7 @@
 
 use crate::source::{SourceFile, Span};
 use hcl_edit::Span as _;
+pub use hcl_edit::expr::{BinaryOperator, UnaryOperator};
 use hcl_edit::expr::{Expression, ObjectKey, TraversalOperator};
 use hcl_edit::structure::{Body as HclBody, Structure};
 use hcl_edit::template::{Element, Template};
@@ -64,7 +65,11 @@ pub enum ExprKind {
     /// is written `[0]`, a splat `*`.
     Ref(Vec<String>),
     Call(String, Vec<Expr>),
-    /// Conditionals, operators, `for` expressions: not evaluated.
+    /// `-x`, `!x`.
+    Unary(UnaryOperator, Box<Expr>),
+    /// `a + b`, `a * b`, `a == b`, `a && b`, … (the parser applies HCL's precedence).
+    Binary(BinaryOperator, Box<Expr>, Box<Expr>),
+    /// Conditionals, `for` expressions: not evaluated.
     Other(&'static str),
 }
 
@@ -198,7 +203,14 @@ impl Lower<'_> {
                 ExprKind::Call(name, f.args.iter().map(|x| self.expr(x, span)).collect())
             }
             Expression::Conditional(_) => ExprKind::Other("a conditional expression"),
-            Expression::UnaryOp(_) | Expression::BinaryOp(_) => ExprKind::Other("an operation"),
+            Expression::UnaryOp(u) => {
+                ExprKind::Unary(*u.operator.value(), Box::new(self.expr(&u.expr, span)))
+            }
+            Expression::BinaryOp(b) => ExprKind::Binary(
+                *b.operator.value(),
+                Box::new(self.expr(&b.lhs_expr, span)),
+                Box::new(self.expr(&b.rhs_expr, span)),
+            ),
             Expression::ForExpr(_) => ExprKind::Other("a `for` expression"),
         };
         Expr { span, kind }

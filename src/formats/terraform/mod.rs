@@ -14,16 +14,20 @@ pub mod cloud;
 pub mod eval;
 pub mod hcl;
 pub mod module;
+pub mod ops;
 pub mod syntax;
 pub mod template;
+pub mod tfvars;
 
 use crate::source::{SourceFile, Span};
-use hcl::{Block, Lower};
+use hcl::{Attr, Block, Lower};
 
-/// One `.tf` file.
+/// One `.tf` file, or a variable definitions file (`.tfvars`, `.tfvars.json`).
 #[derive(Debug, Default)]
 pub struct TfFile {
     pub blocks: Vec<Block>,
+    /// The assignments of a variable definitions file ([`tfvars`]).
+    pub vars: Vec<Attr>,
     /// The file does not parse: Terraform refuses the whole configuration.
     pub syntax_error: Option<SyntaxError>,
 }
@@ -36,27 +40,35 @@ pub struct SyntaxError {
     pub span: Span,
 }
 
-/// `*.tf` (Terraform reads no other name as configuration; `*.tf.json` is not read here).
+/// `*.tf` (Terraform reads no other name as configuration; `*.tf.json` is not
+/// read here) and the variable definitions files beside them.
 pub fn sniff(path: &std::path::Path) -> bool {
-    path.extension().is_some_and(|e| e == "tf")
+    path.extension().is_some_and(|e| e == "tf") || tfvars::is_vars_file(path)
 }
 
 pub fn parse(source: &SourceFile) -> TfFile {
+    if tfvars::is_vars_file(&source.path) {
+        return tfvars::parse(source);
+    }
+    parse_config(source)
+}
+
+fn parse_config(source: &SourceFile) -> TfFile {
     let whole = source.span(0, source.text.len());
     match hcl_edit::parser::parse_body(&source.text) {
         Ok(body) => {
             let top = Lower { source }.body(&body, whole);
             match syntax::redefined(&top) {
                 Some((message, at)) => TfFile {
-                    blocks: Vec::new(),
                     syntax_error: Some(SyntaxError {
                         message,
                         span: line_span(source, at),
                     }),
+                    ..TfFile::default()
                 },
                 None => TfFile {
                     blocks: top.blocks,
-                    syntax_error: None,
+                    ..TfFile::default()
                 },
             }
         }
@@ -68,11 +80,11 @@ pub fn parse(source: &SourceFile) -> TfFile {
                 )
             });
             TfFile {
-                blocks: Vec::new(),
                 syntax_error: Some(SyntaxError {
                     message,
                     span: line_span(source, at),
                 }),
+                ..TfFile::default()
             }
         }
     }

@@ -97,9 +97,11 @@ impl<'a> Model<'a> {
         };
         let mut resources = Vec::new();
         let mut broken = false;
+        let mut files = Vec::new();
         for part in &bundle.parts {
             let Some(file) = tf(part) else { continue };
             broken |= file.syntax_error.is_some();
+            files.push((&part.source, file));
             for block in &file.blocks {
                 match (block.kind.as_str(), block.labels.as_slice()) {
                     ("variable", [name]) => {
@@ -123,6 +125,7 @@ impl<'a> Model<'a> {
                 }
             }
         }
+        scope.values = super::tfvars::values(&files);
         Model {
             scope,
             resources,
@@ -256,6 +259,17 @@ pub fn instances<'a>(m: &Model<'a>) -> Vec<Instance<'a>> {
         });
     }
     out
+}
+
+/// The instances that serve FTP: those running a boot script pasvlint reads,
+/// those named for FTP, and all of them when a filter of the module opens port 21.
+pub fn ftp_instances<'m, 'a>(all: &'m [Instance<'a>]) -> impl Iterator<Item = &'m Instance<'a>> {
+    let module_serves_ftp = all.iter().any(|i| i.filters.iter().any(opens_control_port));
+    all.iter().filter(move |i| {
+        matches!(i.script, Some(BootScriptSource::Body(..)))
+            || i.res.name.to_ascii_lowercase().contains("ftp")
+            || module_serves_ftp
+    })
 }
 
 /// The module's facts: the instances with a boot script become machines of
@@ -713,6 +727,25 @@ fn ports_span(body: &Body, names: &[&str], or: Span) -> Span {
         .filter_map(|n| body.attr(n))
         .map(|a| a.span)
         .collect();
+    joined(&spans, or)
+}
+
+/// Where a rule's ports are decided: the values a `.tfvars` file gives its
+/// port attributes when it gives them all, else the attributes themselves.
+fn ports_set_at(m: &Model, body: &Body, names: &[&str], or: Span) -> Span {
+    let attrs: Vec<&Attr> = names.iter().filter_map(|n| body.attr(n)).collect();
+    let set: Option<Vec<Span>> = attrs
+        .iter()
+        .map(|a| m.scope.set_in_vars_file(&a.value))
+        .collect();
+    match set {
+        Some(spans) if !spans.is_empty() => joined(&spans, ports_span(body, names, or)),
+        _ => ports_span(body, names, or),
+    }
+}
+
+/// The spans from the first to the last, when they are in one file; else `or`.
+fn joined(spans: &[Span], or: Span) -> Span {
     match (spans.iter().min(), spans.iter().max()) {
         (Some(a), Some(b)) if a.file == b.file => a.to(*b),
         _ => or,
@@ -790,7 +823,7 @@ fn string_list(m: &Model, body: &Body, key: &str) -> Result<Vec<String>, Unknown
 
 fn aws_rule(m: &Model, body: &Body, head: Span, label: &str) -> CloudRule {
     let (tcp, all) = aws_protocol(m, body, "protocol");
-    let span = ports_span(body, &["from_port", "to_port"], head);
+    let span = ports_set_at(m, body, &["from_port", "to_port"], head);
     let mut v4 = match string_list(m, body, "cidr_blocks") {
         Ok(list) => cidr_sources(&list).0,
         Err(u) => Sources::Unknown(u),
@@ -942,7 +975,7 @@ fn gcp_ports_text(source: &SourceFile, a: &Attr) -> Option<PortText> {
 fn aws_vpc_rule(m: &Model, r: &Res) -> CloudRule {
     let body = &r.block.body;
     let (tcp, all) = aws_protocol(m, body, "ip_protocol");
-    let span = ports_span(body, &["from_port", "to_port"], r.block.head);
+    let span = ports_set_at(m, body, &["from_port", "to_port"], r.block.head);
     let one = |k: &str, fam: usize| match m.text(body, k) {
         Some(Ok(c)) => {
             let (a, b) = cidr_sources(&[c]);
@@ -1137,7 +1170,8 @@ fn azure_rule(m: &Model, body: &Body, head: Span) -> Option<CloudRule> {
         None => Ok(false),
     };
     let ports = azure_ports(m, body, head);
-    let span = ports_span(
+    let span = ports_set_at(
+        m,
         body,
         &["destination_port_range", "destination_port_ranges"],
         head,

@@ -24,6 +24,7 @@ pub fn run(source: &SourceFile, fx: &mut Effects) -> Outcome {
             repeat.fold(findings, changes, fx);
             merge_filter(ipsec, &mut fx.ipsec);
         }
+        scripts::Status::Unknown
     })
 }
 

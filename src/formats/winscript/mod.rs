@@ -471,6 +471,7 @@ fn iis_servers(settings: &[IisSetting], iis7: bool, source: &SourceFile) -> Vec<
             falls_back_outside_range: false,
             range_setting: range_setting(settings, iis7, source),
             anchor,
+            container: None,
         })
         .collect()
 }

@@ -30,7 +30,10 @@ pub fn read(source: &SourceFile, fx: &mut Effects) -> Outcome {
         pending: None,
         rules: RuleMerger::default(),
     };
-    let (outcome, errors) = scripts::ps::run_with_errors(source, &mut |cmd| reader.take(&cmd));
+    let (outcome, errors) = scripts::ps::run_with_errors(source, &mut |cmd| {
+        reader.take(&cmd);
+        scripts::Status::Unknown
+    });
     reader.flush();
     for e in errors {
         reader.failed_statement(e);

@@ -17,8 +17,8 @@ use self::expand::{ForValue, Lookup, Scope};
 use self::parse::{For, ForKind, If, LineSource, Node, Op, Parser, RawRedirect, Simple, Test};
 use self::vars::Vars;
 use super::{
-    Budget, Command, Input, Outcome, Redirect, Shell, Text, UNKNOWN, Uncertain, Word, Write,
-    WriteOp,
+    Budget, Command, Input, Outcome, Redirect, Shell, Status, Text, UNKNOWN, Uncertain, Word,
+    Write, WriteOp,
 };
 use crate::source::{SourceFile, Span};
 use std::collections::HashSet;
@@ -27,7 +27,7 @@ use std::collections::HashSet;
 pub const LINE_MAX: usize = 8191;
 
 /// Runs `source` as a batch file, streaming each program it runs to `sink`.
-pub fn run(source: &SourceFile, sink: &mut dyn FnMut(Command)) -> Outcome {
+pub fn run(source: &SourceFile, sink: &mut dyn FnMut(Command) -> Status) -> Outcome {
     let mut interp = Interp::new(source, sink);
     interp.run_file();
     interp.finish()
@@ -56,7 +56,7 @@ struct Interp<'a> {
     pc: usize,
     vars: Vars,
     budget: Budget,
-    sink: &'a mut dyn FnMut(Command),
+    sink: &'a mut dyn FnMut(Command) -> Status,
     writes: Vec<Write>,
     uncertain: Vec<Span>,
     skip: Option<Skip>,
@@ -72,7 +72,7 @@ struct Interp<'a> {
 }
 
 impl<'a> Interp<'a> {
-    fn new(source: &'a SourceFile, sink: &'a mut dyn FnMut(Command)) -> Self {
+    fn new(source: &'a SourceFile, sink: &'a mut dyn FnMut(Command) -> Status) -> Self {
         let lines = physical_lines(&source.text);
         let labels = labels(&source.text, &lines);
         Interp {
@@ -103,6 +103,7 @@ impl<'a> Interp<'a> {
             shell: Some(Shell::Cmd),
             writes: self.writes,
             limits: self.budget.hit.into_iter().collect(),
+            stop: None,
         }
     }
 
@@ -717,7 +718,8 @@ impl<'a> Interp<'a> {
         if !self.budget.command(span) {
             return Flow::Exit;
         }
-        (self.sink)(command);
+        // cmd.exe has no `set -e`: a failing command never ends the script.
+        let _ = (self.sink)(command);
         Flow::Next
     }
 

@@ -4,7 +4,7 @@
 
 use super::ast::*;
 use super::value::{self, BlockRef, Fail, Res, Val};
-use crate::scripts::{Budget, Command, Redirect, UNKNOWN, Uncertain, Word};
+use crate::scripts::{Budget, Command, Redirect, Status, UNKNOWN, Uncertain, Word};
 use crate::source::{SourceFile, Span};
 use std::collections::HashMap;
 use std::rc::Rc;
@@ -31,7 +31,7 @@ type Scopes = Vec<HashMap<String, Val>>;
 
 pub struct Interp<'s, 'k> {
     source: &'s SourceFile,
-    sink: &'k mut dyn FnMut(Command),
+    sink: &'k mut dyn FnMut(Command) -> Status,
     pub budget: Budget,
     pub errors: Vec<ScriptError>,
     scopes: Scopes,
@@ -47,7 +47,7 @@ pub struct Interp<'s, 'k> {
 }
 
 impl<'s, 'k> Interp<'s, 'k> {
-    pub fn new(source: &'s SourceFile, sink: &'k mut dyn FnMut(Command)) -> Self {
+    pub fn new(source: &'s SourceFile, sink: &'k mut dyn FnMut(Command) -> Status) -> Self {
         Interp {
             source,
             sink,
@@ -592,7 +592,8 @@ impl<'s, 'k> Interp<'s, 'k> {
 
     fn emit(&mut self, cmd: Command) {
         if self.budget.command(cmd.span) {
-            (self.sink)(cmd);
+            // PowerShell goes on after a native command fails.
+            let _ = (self.sink)(cmd);
         }
     }
 

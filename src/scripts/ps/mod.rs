@@ -11,10 +11,10 @@ mod value;
 
 pub use eval::ScriptError;
 
-use super::{Command, Outcome, Shell};
+use super::{Command, Outcome, Shell, Status};
 use crate::source::SourceFile;
 
-pub fn run(source: &SourceFile, sink: &mut dyn FnMut(Command)) -> Outcome {
+pub fn run(source: &SourceFile, sink: &mut dyn FnMut(Command) -> Status) -> Outcome {
     run_with_errors(source, sink).0
 }
 
@@ -22,7 +22,7 @@ pub fn run(source: &SourceFile, sink: &mut dyn FnMut(Command)) -> Outcome {
 /// (a range bound outside `[int]`, a conversion that fails): their commands do not run.
 pub fn run_with_errors(
     source: &SourceFile,
-    sink: &mut dyn FnMut(Command),
+    sink: &mut dyn FnMut(Command) -> Status,
 ) -> (Outcome, Vec<ScriptError>) {
     let mut parser = parse::Parser::new(&source.text, source.id);
     let script = parser.script();
@@ -35,6 +35,7 @@ pub fn run_with_errors(
         shell: Some(Shell::PowerShell),
         writes: Vec::new(),
         limits: interp.budget.hit.clone().into_iter().collect(),
+        stop: None,
     };
     (outcome, std::mem::take(&mut interp.errors))
 }

@@ -120,14 +120,20 @@ fn huge_range_bounds_are_errors_not_wrapped() {
         b"$r = 1..3000000000\nP $r\nforeach ($p in 4294967297..4294967298) { Q $p }",
     );
     let mut cmds = Vec::new();
-    let (_, errors) = run_with_errors(&src, &mut |c| cmds.push(c));
+    let (_, errors) = run_with_errors(&src, &mut |c| {
+        cmds.push(c);
+        crate::scripts::Status::Unknown
+    });
     assert_eq!(errors.len(), 2);
     // `$r` was never assigned: it is not known (not 1..-1294967296).
     assert!(!cmds[0].argv[1].is_known());
     assert!(cmds.iter().all(|c| c.argv[0].text != "Q"));
     let src = SourceFile::new(FileId(0), "x.ps1", b"foreach ($p in 1..3000000000) { A; B }\nif ((1..3000000000) -contains 5) { C } else { D }\nE");
     let mut cmds = Vec::new();
-    let _ = run_with_errors(&src, &mut |c| cmds.push(c));
+    let _ = run_with_errors(&src, &mut |c| {
+        cmds.push(c);
+        crate::scripts::Status::Unknown
+    });
     let names: Vec<&str> = cmds.iter().map(|c| c.argv[0].text.as_str()).collect();
     assert_eq!(names, vec!["E"]);
 }

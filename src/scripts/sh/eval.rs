@@ -3,10 +3,11 @@
 
 use super::ast::*;
 use super::builtins::{self, Test};
+use super::errexit::{Options, Set};
 use super::expand::Field;
 use crate::scripts::{
-    Budget, Command, Input, Limit, LimitKind, Outcome, Redirect, Text, Uncertain, Word, Write,
-    WriteOp,
+    Budget, Command, Input, Limit, LimitKind, Outcome, Redirect, Status, Stop, StopWhy, Text,
+    Uncertain, Word, Write, WriteOp,
 };
 use crate::source::{SourceFile, Span};
 use std::collections::{HashMap, HashSet};
@@ -87,7 +88,7 @@ pub struct Interp<'a, 'b> {
     budget: Budget,
     /// Every kind of budget hit, the first of each.
     limits: Vec<Limit>,
-    sink: &'b mut dyn FnMut(Command),
+    sink: &'b mut dyn FnMut(Command) -> Status,
     writes: Vec<Write>,
     /// Bytes of all writes kept: their sum is bounded as one value's length is.
     write_bytes: usize,
@@ -97,6 +98,13 @@ pub struct Interp<'a, 'b> {
     pub arith_depth: usize,
     stdout: Vec<Sink>,
     status: St,
+    /// `set -e`, `set -o pipefail`.
+    opts: Options,
+    /// How many contexts that ignore errexit the run is in (an `if` condition,
+    /// a `&&` list before its last command, a `!` pipeline).
+    errexit_ignored: u32,
+    /// Where a failing command ended the script.
+    stop: Option<Stop>,
 }
 
 impl<'a, 'b> Interp<'a, 'b> {
@@ -104,7 +112,7 @@ impl<'a, 'b> Interp<'a, 'b> {
         source: &'a SourceFile,
         script: &'a Script,
         bash: bool,
-        sink: &'b mut dyn FnMut(Command),
+        sink: &'b mut dyn FnMut(Command) -> Status,
     ) -> Self {
         Interp {
             source,
@@ -128,6 +136,9 @@ impl<'a, 'b> Interp<'a, 'b> {
             arith_depth: 0,
             stdout: Vec::new(),
             status: St::True,
+            opts: Options::of_shebang(&source.text),
+            errexit_ignored: 0,
+            stop: None,
         }
     }
 
@@ -145,6 +156,7 @@ impl<'a, 'b> Interp<'a, 'b> {
             shell: None,
             writes: self.writes,
             limits: self.limits,
+            stop: self.stop,
         }
     }
 
@@ -255,7 +267,10 @@ impl<'a, 'b> Interp<'a, 'b> {
             return Flow::Stop;
         }
         match n {
-            Node::Simple(s) => self.simple(s, None).0,
+            Node::Simple(s) => {
+                let flow = self.simple(s, None).0;
+                self.errexit(flow, s.span)
+            }
             Node::Pipeline { bang, cmds, .. } => self.pipeline(*bang, cmds),
             Node::AndOr { first, rest } => self.and_or(first, rest),
             Node::List(items) => self.list(items),
@@ -264,12 +279,21 @@ impl<'a, 'b> Interp<'a, 'b> {
                     return Flow::Stop;
                 }
                 let saved = (me.vars.clone(), me.positional.clone(), me.funcs.clone());
+                let (opts, stop) = (me.opts, me.stop);
                 let flow = me.node(body);
                 (me.vars, me.positional, me.funcs) = saved;
-                match flow {
-                    Flow::Stop => Flow::Stop,
-                    _ => Flow::Next,
+                me.opts = opts;
+                if flow == Flow::Stop {
+                    return Flow::Stop;
                 }
+                // A subshell that failed fails in the parent too (the stop is
+                // where it failed inside); one the parent ignores ended itself only.
+                let inner = std::mem::replace(&mut me.stop, stop);
+                let flow = me.errexit(Flow::Next, node_span(n).unwrap_or((0, 0)));
+                if flow == Flow::Exit && inner.is_some() {
+                    me.stop = inner;
+                }
+                flow
             }),
             Node::Group(body) => self.nested(n, |me| me.node(body)),
             Node::If { arms, otherwise } => self.nested(n, |me| me.if_arms(arms, otherwise)),
@@ -323,6 +347,33 @@ impl<'a, 'b> Interp<'a, 'b> {
         flow
     }
 
+    /// `set -e`: a command known to have failed, where errexit is not ignored and
+    /// that surely runs, ends the script (one that may not run lets it go on, as
+    /// an `exit` that may not run does).
+    fn errexit(&mut self, flow: Flow, span: Range) -> Flow {
+        let ends = flow == Flow::Next
+            && self.status == St::False
+            && self.opts.errexit
+            && self.errexit_ignored == 0
+            && self.uncertain.is_none();
+        if !ends {
+            return flow;
+        }
+        self.stop = Some(Stop {
+            span: self.span(span),
+            why: StopWhy::Errexit,
+        });
+        Flow::Exit
+    }
+
+    /// Run `f` where errexit is ignored.
+    fn errexit_ignored<T>(&mut self, f: impl FnOnce(&mut Self) -> T) -> T {
+        self.errexit_ignored += 1;
+        let r = f(self);
+        self.errexit_ignored -= 1;
+        r
+    }
+
     fn test_word(&mut self, w: &WordT) -> Test {
         let f = self.value(w);
         let pattern = self.pattern(w);
@@ -344,17 +395,26 @@ impl<'a, 'b> Interp<'a, 'b> {
     }
 
     fn and_or(&mut self, first: &'a Node, rest: &'a [(bool, Node)]) -> Flow {
-        let flow = self.node(first);
+        // Errexit is ignored in every command of the list but the last.
+        let flow = self.errexit_ignored(|me| me.node(first));
         if flow != Flow::Next {
             return flow;
         }
         let mut prev = first;
-        for (and, node) in rest {
+        for (i, (and, node)) in rest.iter().enumerate() {
+            let last = i + 1 == rest.len();
+            let run = |me: &mut Self| {
+                if last {
+                    me.node(node)
+                } else {
+                    me.errexit_ignored(|me| me.node(node))
+                }
+            };
             let flow = match (*and, self.status) {
                 (true, St::False) | (false, St::True) => Flow::Next,
-                (true, St::True | St::Unknown) | (false, St::False) => self.node(node),
+                (true, St::True | St::Unknown) | (false, St::False) => run(self),
                 (_, St::Maybe | St::Unknown) => {
-                    let flow = self.with_uncertain(node_span(prev), |me| me.node(node));
+                    let flow = self.with_uncertain(node_span(prev), run);
                     self.status = St::Unknown;
                     flow
                 }
@@ -368,18 +428,48 @@ impl<'a, 'b> Interp<'a, 'b> {
     }
 
     fn pipeline(&mut self, bang: bool, cmds: &'a [Node]) -> Flow {
+        if bang {
+            // `!` ignores errexit in the whole pipeline and inverts its status.
+            let flow = self.errexit_ignored(|me| me.pipe(cmds));
+            self.status = self.status.not();
+            return flow;
+        }
+        let flow = self.pipe(cmds);
+        // A compound command alone is judged inside (its own commands fail).
+        if let [other] = cmds {
+            if !matches!(other, Node::Simple(_)) {
+                return flow;
+            }
+        }
+        let first = cmds.first().and_then(node_span).unwrap_or((0, 0));
+        let last = cmds.last().and_then(node_span).unwrap_or(first);
+        self.errexit(flow, (first.0, last.1.max(first.0)))
+    }
+
+    /// The commands of a pipeline, each fed the output of the one before; the
+    /// status is the last one's (with `pipefail`, the last failing one's).
+    fn pipe(&mut self, cmds: &'a [Node]) -> Flow {
         if cmds.len() > 1 && !self.charge_snapshot(cmds.first().and_then(node_span)) {
             return Flow::Stop;
         }
         let saved = (cmds.len() > 1).then(|| self.vars.clone());
         let mut piped: Option<Text> = None;
         let mut flow = Flow::Next;
+        let mut failed = false;
         for (i, c) in cmds.iter().enumerate() {
             let last = i + 1 == cmds.len();
-            let (f, out) = match c {
-                Node::Simple(s) => self.simple(s, Some((piped.take(), last))),
-                other => (self.node(other), None),
+            // Each command of a longer pipeline runs in a subshell: one that
+            // fails before the last ends only itself.
+            let mut element = |me: &mut Self| match c {
+                Node::Simple(s) => me.simple(s, Some((piped.take(), last))),
+                other => (me.node(other), None),
             };
+            let (f, out) = if last {
+                element(self)
+            } else {
+                self.errexit_ignored(element)
+            };
+            failed |= self.status == St::False;
             piped = out;
             if f == Flow::Stop {
                 flow = f;
@@ -392,8 +482,8 @@ impl<'a, 'b> Interp<'a, 'b> {
         if let Some(vars) = saved {
             self.vars = vars;
         }
-        if bang {
-            self.status = self.status.not();
+        if failed && self.opts.pipefail && flow == Flow::Next {
+            self.status = St::False;
         }
         flow
     }
@@ -408,7 +498,7 @@ impl<'a, 'b> Interp<'a, 'b> {
                 }
             };
         };
-        let flow = self.node(cond);
+        let flow = self.errexit_ignored(|me| me.node(cond));
         if flow != Flow::Next {
             return flow;
         }
@@ -456,7 +546,7 @@ impl<'a, 'b> Interp<'a, 'b> {
             if !self.charge_step(self.span(cond_span.unwrap_or((0, 0)))) {
                 return Flow::Stop;
             }
-            let flow = self.iteration(i, |me| me.node(cond));
+            let flow = self.iteration(i, |me| me.errexit_ignored(|me| me.node(cond)));
             if flow != Flow::Next {
                 return flow;
             }
@@ -771,7 +861,9 @@ impl<'a, 'b> Interp<'a, 'b> {
         if !self.charge_command(command.span) {
             return (Flow::Stop, None);
         }
-        (self.sink)(command);
+        if (self.sink)(command) == Status::Fails {
+            self.status = St::False;
+        }
         (Flow::Next, output)
     }
 
@@ -923,6 +1015,14 @@ impl<'a, 'b> Interp<'a, 'b> {
                 Flow::Next
             }
             "set" => {
+                if self.opts.set(&args, self.bash) == Set::Fails && certain {
+                    self.status = St::False;
+                    self.stop = Some(Stop {
+                        span: self.span(s.span),
+                        why: StopWhy::SetRejected,
+                    });
+                    return Some(Flow::Exit);
+                }
                 if let Some(i) = args.iter().position(|a| *a == Some("--")) {
                     self.positional = Some(
                         argv[i + 2..]

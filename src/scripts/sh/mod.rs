@@ -9,6 +9,9 @@
 mod arith;
 pub mod ast;
 mod builtins;
+mod errexit;
+#[cfg(test)]
+mod errexit_tests;
 mod eval;
 mod expand;
 mod glob;
@@ -16,11 +19,11 @@ mod parse;
 #[cfg(test)]
 mod tests;
 
-use super::{Command, Outcome, Shell};
+use super::{Command, Outcome, Shell, Status};
 use crate::source::SourceFile;
 
 /// Run a shell script; each command that runs goes to `sink` as it runs.
-pub fn run(source: &SourceFile, sink: &mut dyn FnMut(Command)) -> Outcome {
+pub fn run(source: &SourceFile, sink: &mut dyn FnMut(Command) -> Status) -> Outcome {
     let bash = is_bash(&source.text);
     let script = parse::parse(&source.text, bash);
     let mut interp = eval::Interp::new(source, &script, bash, sink);
