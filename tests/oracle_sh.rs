@@ -239,8 +239,11 @@ fn rewrite(text: &str, tmp: &str) -> String {
 }
 
 /// Paths under the rewritten roots that the script mentions: their directories
-/// are made, so redirections into them can succeed.
-fn prepare(text: &str, tmp: &Path) {
+/// are made, so redirections into them can succeed. A file the script sources
+/// is staged from the fixture's copy of the host's tree when it has one (the
+/// fixture folder holding `etc/` is the host's `/`), else made empty.
+fn prepare(text: &str, tmp: &Path, script: &Path, depth: usize) {
+    stage_relative_sources(text, tmp, script, depth);
     for root in ROOTS {
         std::fs::create_dir_all(tmp.join(&root[1..])).unwrap();
         for (at, _) in text.match_indices(root) {
@@ -259,20 +262,64 @@ fn prepare(text: &str, tmp: &Path) {
                 .is_some_and(|b| b.is_empty() || b.ends_with(char::is_whitespace));
             let read = before.ends_with('<') || dot || before.ends_with("source");
             if read && !path.exists() {
-                let _ = std::fs::write(&path, "");
+                match host_copy(script, &rest[..end]) {
+                    Some(copy) if depth < 8 => stage(&copy, &path, tmp, depth),
+                    _ => {
+                        let _ = std::fs::write(&path, "");
+                    }
+                }
             }
         }
     }
 }
 
+/// The fixture's file for the host path `rooted` (`etc/default/firewall`):
+/// under the nearest folder around the script that holds it.
+fn host_copy(script: &Path, rooted: &str) -> Option<PathBuf> {
+    let dir = script.parent()?;
+    dir.ancestors()
+        .take_while(|a| !a.ends_with("fixtures"))
+        .map(|a| a.join(rooted))
+        .find(|p| p.is_file())
+}
+
+/// `. ./vars.sh`, `source lib.sh`: the script runs from its own folder, so its
+/// neighbours are staged into the working directory.
+fn stage_relative_sources(text: &str, tmp: &Path, script: &Path, depth: usize) {
+    let Some(dir) = script.parent() else { return };
+    for line in text.lines() {
+        let mut words = line.split_whitespace();
+        let (Some("." | "source"), Some(name)) = (words.next(), words.next()) else {
+            continue;
+        };
+        let name = name.trim_matches(['"', '\'']);
+        if name.starts_with('/') || name.contains('$') || depth >= 8 {
+            continue;
+        }
+        let copy = dir.join(name);
+        if copy.is_file() {
+            stage(&copy, &tmp.join("work").join(name), tmp, depth);
+        }
+    }
+}
+
+fn stage(copy: &Path, to: &Path, tmp: &Path, depth: usize) {
+    let text = std::fs::read_to_string(copy).unwrap_or_default();
+    if let Some(dir) = to.parent() {
+        let _ = std::fs::create_dir_all(dir);
+    }
+    let _ = std::fs::write(to, rewrite(&text, &tmp.display().to_string()));
+    prepare(&text, tmp, copy, depth + 1);
+}
+
 /// pasvlint's view: the recorded programs' calls, and the writes.
-fn pasvlint(text: &str, bash: bool) -> (Vec<(Call, bool)>, scripts::Outcome) {
+fn pasvlint(text: &str, bash: bool, script: &Path) -> (Vec<(Call, bool)>, scripts::Outcome) {
     let text = if bash && text.starts_with("#!/bin/sh") {
         text.replacen("#!/bin/sh", "#!/bin/bash", 1)
     } else {
         text.to_owned()
     };
-    let src = SourceFile::new(FileId(0), "script.sh", text.as_bytes());
+    let src = SourceFile::new(FileId(0), script, text.as_bytes());
     let real = uses_errexit(&text);
     let mut statuses = pasvlint::formats::iptables::Statuses::new(&src);
     let mut calls = Vec::new();
@@ -472,10 +519,10 @@ fn run_one(shell: &str, script: &Path) -> Result<(usize, usize), String> {
     let log = tmp.join("log");
     std::fs::create_dir_all(&work).unwrap();
     recorder(&bin, &log);
-    prepare(&text, tmp);
+    prepare(&text, tmp, script, 0);
     let run_path = work.join("script");
     std::fs::write(&run_path, rewrite(&text, &tmp_s)).unwrap();
-    let (ours, outcome) = pasvlint(&text, shell == "bash");
+    let (ours, outcome) = pasvlint(&text, shell == "bash", script);
     let expected = expected_files(&outcome, tmp, &work);
     let path = format!(
         "{}:{}",

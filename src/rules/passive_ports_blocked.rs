@@ -111,8 +111,9 @@ impl PassivePortsBlocked {
             d = d.with_related(u.span, "not known here");
         }
         d.with_help(format!(
-            "make sure the rule opens {}/tcp (set the value in the script, or keep the file it comes from beside it), or open the range with literal ports",
-            shut.summary(6)
+            "make sure the rule opens {}/tcp ({}), or open the range with literal ports",
+            shut.summary(6),
+            where_values_come_from(fw.dialect)
         ))
     }
 
@@ -340,4 +341,16 @@ fn same_number_mappings(ports: &PortSet) -> String {
         })
         .collect();
     each.join("\", \"")
+}
+
+/// How a user gives pasvlint the value it could not read, in the firewall's own terms.
+fn where_values_come_from(dialect: crate::facts::Dialect) -> &'static str {
+    use crate::facts::Dialect::*;
+    match dialect {
+        AwsSecurityGroup | AzureNsg | GcpFirewall => {
+            "give the variable a `default` or a value in terraform.tfvars"
+        }
+        PuppetFirewall => "give the parameter a value in the manifest or its Hiera data",
+        _ => "set the value in the script, or keep the file it sources beside it",
+    }
 }

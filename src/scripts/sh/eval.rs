@@ -5,6 +5,7 @@ use super::ast::*;
 use super::builtins::{self, Test};
 use super::errexit::{Options, Set};
 use super::expand::Field;
+use super::sourced;
 use crate::scripts::{
     Budget, Command, Input, Limit, LimitKind, Outcome, Redirect, Status, Stop, StopWhy, Text,
     Uncertain, Word, Write, WriteOp,
@@ -105,6 +106,8 @@ pub struct Interp<'a, 'b> {
     errexit_ignored: u32,
     /// Where a failing command ended the script.
     stop: Option<Stop>,
+    /// How many `. FILE` deep this run is.
+    sourcing: usize,
 }
 
 impl<'a, 'b> Interp<'a, 'b> {
@@ -138,17 +141,26 @@ impl<'a, 'b> Interp<'a, 'b> {
             status: St::True,
             opts: Options::of_shebang(&source.text),
             errexit_ignored: 0,
+            sourcing: 0,
             stop: None,
         }
     }
 
     pub fn run_script(&mut self) {
+        self.run_items();
+    }
+
+    /// The script's items in order, up to an `exit` (or a `return` in a
+    /// sourced file, which ends only that file).
+    fn run_items(&mut self) -> Flow {
         for item in &self.script.items {
             match self.node(item) {
-                Flow::Exit | Flow::Stop => break,
+                flow @ (Flow::Exit | Flow::Stop) => return flow,
+                Flow::Return if self.sourcing > 0 => return Flow::Next,
                 _ => {}
             }
         }
+        Flow::Next
     }
 
     pub fn finish(self) -> Outcome {
@@ -966,6 +978,62 @@ impl<'a, 'b> Interp<'a, 'b> {
         }
     }
 
+    /// `. FILE`: the file found in the repository runs in this shell, its
+    /// variables stay set and its commands are this script's, shown at the
+    /// `.` line (see [`sourced`]). A file not found leaves its variables unset
+    /// (and unknown where used) as before.
+    fn source_file(&mut self, name: Option<&str>, at: Range) -> Flow {
+        self.status = St::Unknown;
+        let Some(name) = name else { return Flow::Next };
+        if self.sourcing >= sourced::MAX_DEPTH {
+            return Flow::Next;
+        }
+        let Some((path, bytes)) = sourced::find(&self.source.path, name) else {
+            return Flow::Next;
+        };
+        let mut file = SourceFile::new(self.source.id, path, &bytes);
+        file.limits = self.source.limits;
+        let script = super::parse::parse(&file.text, self.bash);
+        let at = self.span(at);
+        let (uncertain, repeated) = (self.uncertain.clone(), self.repeated);
+        let parent = &mut *self.sink;
+        let mut relay = |mut c: Command| {
+            sourced::relocate(&mut c, at);
+            c.uncertain = c.uncertain.or(uncertain.clone());
+            c.repeated |= repeated;
+            parent(c)
+        };
+        let mut sub = Interp::new(&file, &script, self.bash, &mut relay);
+        sub.vars = std::mem::take(&mut self.vars);
+        sub.assigned = std::mem::take(&mut self.assigned);
+        sub.positional = self.positional.clone();
+        sub.budget = self.budget.clone();
+        sub.opts = self.opts;
+        sub.sourcing = self.sourcing + 1;
+        sub.depth = self.depth + 1;
+        let flow = sub.run_items();
+        let Interp {
+            vars,
+            assigned,
+            budget,
+            status,
+            limits,
+            stop,
+            ..
+        } = sub;
+        (self.vars, self.assigned, self.budget, self.status) = (vars, assigned, budget, status);
+        for limit in limits {
+            self.record(false, limit.kind, at, limit.limit);
+        }
+        if let Some(stop) = stop {
+            self.stop = Some(Stop { span: at, ..stop });
+        }
+        match flow {
+            Flow::Exit | Flow::Stop => flow,
+            _ => Flow::Next,
+        }
+    }
+
     /// Builtins the interpreter carries out itself (not sent to the sink).
     fn builtin(&mut self, name: &str, argv: &[(Field, Range)], s: &'a Simple) -> Option<Flow> {
         let args: Vec<Option<&str>> = argv[1..].iter().map(|(f, _)| f.known()).collect();
@@ -987,7 +1055,7 @@ impl<'a, 'b> Interp<'a, 'b> {
                     Some(Some(_)) => St::False,
                     Some(None) => St::Unknown,
                 };
-                if certain && !self.locals.is_empty() {
+                if certain && (!self.locals.is_empty() || self.sourcing > 0) {
                     Flow::Return
                 } else {
                     Flow::Next
@@ -996,10 +1064,7 @@ impl<'a, 'b> Interp<'a, 'b> {
             "break" if certain => Flow::Break(count()),
             "continue" if certain => Flow::Continue(count()),
             "break" | "continue" => Flow::Next,
-            "." | "source" => {
-                self.status = St::Unknown;
-                Flow::Next
-            }
+            "." | "source" => self.source_file(args.first().copied().flatten(), s.span),
             "export" | "readonly" | "declare" | "typeset" | "local" => {
                 let local = name == "local"
                     || (matches!(name, "declare" | "typeset")

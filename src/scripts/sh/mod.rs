@@ -16,6 +16,7 @@ mod eval;
 mod expand;
 mod glob;
 mod parse;
+mod sourced;
 #[cfg(test)]
 mod tests;
 

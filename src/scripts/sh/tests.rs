@@ -443,3 +443,56 @@ fn odd_input_never_panics() {
         let _ = commands(&format!("#!/bin/sh\n{text}\n"));
     }
 }
+
+fn lines_of(run: &Run) -> Vec<String> {
+    run.commands.iter().map(argv).collect()
+}
+
+fn run_in(dir: &std::path::Path, files: &[(&str, &str)]) -> Run {
+    for (name, text) in files {
+        std::fs::write(dir.join(name), text).unwrap();
+    }
+    let path = dir.join(files[0].0);
+    let src = SourceFile::new(FileId(0), path, files[0].1.as_bytes());
+    Run::collect(|sink| run(&src, sink))
+}
+
+#[test]
+fn a_sourced_file_sets_variables_and_runs_commands_at_the_dot_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let script = "#!/bin/sh\n. ./vars.sh\nrun \"$PASV\"\n";
+    let vars = "PASV=40000:40100\nlib start\nreturn\nlib never\n";
+    let got = run_in(dir.path(), &[("fw.sh", script), ("vars.sh", vars)]);
+    let shown: Vec<(String, &str)> = got
+        .commands
+        .iter()
+        .map(|c| (argv(c), &script[c.span.range()]))
+        .collect();
+    assert_eq!(
+        shown,
+        [
+            ("lib|start".to_owned(), ". ./vars.sh"),
+            ("run|40000:40100".to_owned(), "run \"$PASV\"")
+        ]
+    );
+}
+
+#[test]
+fn a_file_sourcing_itself_stops_at_the_depth_bound() {
+    let dir = tempfile::tempdir().unwrap();
+    let script = "run once\n. ./loop.sh\n";
+    let got = run_in(dir.path(), &[("loop.sh", script)]);
+    assert_eq!(
+        lines_of(&got),
+        ["run|once"; 9],
+        "the script and 8 nested copies"
+    );
+}
+
+#[test]
+fn a_sourced_file_not_in_the_repository_leaves_its_variables_unknown() {
+    let dir = tempfile::tempdir().unwrap();
+    let script = ". /etc/default/nowhere\nrun \"$PASV\"\n";
+    let got = run_in(dir.path(), &[("fw.sh", script)]);
+    assert_eq!(lines_of(&got), ["run|?"]);
+}
