@@ -124,15 +124,18 @@ fn record(entry: Result<ignore::DirEntry, ignore::Error>, found: &mut Discovered
 }
 
 /// What a walked symlink points at and why it is not read through, for a link
-/// under a config's name or to a directory; `None` for other links.
+/// under a name a format reads (`vsftpd.conf`, `rules.v4`) or to a directory;
+/// `None` for other links: `/etc` holds hundreds (`alternatives/`, `ssl/certs/`,
+/// `rc2.d/`) that no format would read, and a note for each is noise.
 fn link_note(link: &std::path::Path) -> Option<String> {
     let target = std::fs::read_link(link).ok()?;
     let shown = target.display();
+    let named_as_config = crate::formats::classify(link, "").is_some();
     let Ok(meta) = std::fs::metadata(link) else {
-        return crate::formats::may_be_config(link)
+        return named_as_config
             .then(|| format!("a symlink to {shown}, which does not exist: not read"));
     };
-    if !meta.is_dir() && !crate::formats::may_be_config(link) {
+    if !meta.is_dir() && !named_as_config {
         return None;
     }
     let what = if meta.is_dir() { "directory" } else { "file" };

@@ -454,6 +454,9 @@ pub enum Verdict {
     Accept,
     Drop,
     Reject,
+    /// Destination NAT sends the connection to another address: it never
+    /// reaches this host's server (for this host it is closed, like a drop).
+    Forward,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -714,6 +714,8 @@ fn hostile_paths_are_walked_safely_and_shown_escaped() {
         root.join("a/vsftpd.conf"),
     )
     .unwrap();
+    // A link under a name no format reads (`/etc/alternatives/awk`) is not worth a note.
+    std::os::unix::fs::symlink(outside.path().join("vsftpd.conf"), root.join("a/awk")).unwrap();
     let raw = root.join(OsStr::from_bytes(b"raw\xff"));
     std::fs::create_dir_all(raw.join("etc")).unwrap();
     std::fs::write(
@@ -747,7 +749,8 @@ fn hostile_paths_are_walked_safely_and_shown_escaped() {
         "no line starts where a path's line break would: {stdout}"
     );
     assert!(stdout.contains("/x?1:1: error: forged [vsftpd-unknown-directive]?x/vsftpd.conf:1:1"));
-    // The links are said, not followed: the escape and the loop each get a note.
+    // The links are said, not followed: the escape and the loop each get a note,
+    // the link named `awk` none.
     let stderr = String::from_utf8_lossy(&out.stderr);
     let notes: Vec<&str> = stderr.lines().filter(|l| l.contains(": note: ")).collect();
     assert_eq!(notes.len(), 2, "{stderr}");

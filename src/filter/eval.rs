@@ -11,8 +11,8 @@
 use super::Fnv;
 use super::class::{Class, source_classes};
 use super::ir::{
-    Applies, Base, BaseKind, Chain, Hook, NAT_DST_PRIORITY, Packet, Policy, PortRef, Proto, Rule,
-    Ruleset, Table, Target, main_filter,
+    Applies, Base, BaseKind, Chain, DnatAddr, Hook, NAT_DST_PRIORITY, Packet, Policy, PortRef,
+    Proto, Rule, Ruleset, Table, Target, main_filter,
 };
 use crate::addrset::{AddrSet, Family};
 use crate::facts::{
@@ -530,7 +530,7 @@ impl<'r> Eval<'r> {
                 decisions.push((
                     first_in,
                     Decision {
-                        verdict: Verdict::Drop,
+                        verdict: Verdict::Forward,
                         scope: Scope::All,
                         rule_ports: ports.clone(),
                         ports,
@@ -1274,13 +1274,11 @@ impl<'r> Eval<'r> {
         match target {
             Target::Redirect(None) => MapTo::Same,
             Target::Redirect(Some((lo, hi))) => MapTo::Ports(lo, hi),
-            Target::Dnat { addr: None, ports } => {
-                ports.map_or(MapTo::Same, |(lo, hi)| MapTo::Ports(lo, hi))
-            }
             Target::Dnat {
-                addr: Some(addr),
+                addr: DnatAddr::Kept,
                 ports,
-            } => {
+            } => ports.map_or(MapTo::Same, |(lo, hi)| MapTo::Ports(lo, hi)),
+            Target::Dnat { addr, ports } => {
                 far.add(addr, ports, span);
                 MapTo::Elsewhere
             }
@@ -1302,13 +1300,13 @@ struct FarDnats {
 struct FarDnat {
     ports: Option<(u16, u16)>,
     first: Span,
-    addr: [u8; 4],
+    addr: DnatAddr,
     /// Every rule's span, once sorted and deduplicated (a rule reached twice counts once).
     rules: Vec<Span>,
 }
 
 impl FarDnats {
-    fn add(&mut self, addr: [u8; 4], ports: Option<(u16, u16)>, span: Span) {
+    fn add(&mut self, addr: DnatAddr, ports: Option<(u16, u16)>, span: Span) {
         let next = self.by_ports.len();
         let at = *self.index.entry(ports).or_insert(next);
         if at == next {
@@ -1326,8 +1324,10 @@ impl FarDnats {
         for mut f in self.by_ports {
             f.rules.sort_unstable();
             f.rules.dedup();
-            let a = f.addr;
-            let host = format!("{}.{}.{}.{}", a[0], a[1], a[2], a[3]);
+            let host = match f.addr {
+                DnatAddr::V4(a) => format!("{}.{}.{}.{}", a[0], a[1], a[2], a[3]),
+                _ => "an address not read here".to_owned(),
+            };
             let port = match f.ports {
                 Some((lo, hi)) if lo == hi => format!(":{lo}"),
                 Some((lo, hi)) => format!(":{lo}-{hi}"),

@@ -138,7 +138,7 @@ pub enum Target {
     Redirect(Option<(u16, u16)>),
     /// `-j DNAT --to-destination [addr][:lo[-hi]]`.
     Dnat {
-        addr: Option<[u8; 4]>,
+        addr: DnatAddr,
         ports: Option<(u16, u16)>,
     },
     /// Ends nat traversal without changing the destination (SNAT, MASQUERADE, NETMAP ...).
@@ -311,4 +311,15 @@ pub fn main_filter<'r>(chains: &[&'r Base]) -> Option<&'r Base> {
         .or(chains.iter().find(|b| b.priority == 0))
         .or(chains.last())
         .copied()
+}
+
+/// Where a DNAT sends a connection.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum DnatAddr {
+    /// No address given: the connection stays on this host (port-only DNAT).
+    Kept,
+    V4([u8; 4]),
+    /// An address pasvlint does not read as IPv4 (IPv6, a name, a map's value
+    /// that is not an address); whether it is this host is not known.
+    Other,
 }

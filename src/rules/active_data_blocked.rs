@@ -98,12 +98,14 @@ fn verdict_word(v: Verdict) -> &'static str {
         Verdict::Accept => "ACCEPT",
         Verdict::Drop => "DROP",
         Verdict::Reject => "REJECT",
+        Verdict::Forward => "DNAT",
     }
 }
 
 fn verb_of(v: Verdict) -> &'static str {
     match v {
         Verdict::Reject => "rejects",
+        Verdict::Forward => "forwards elsewhere",
         _ => "drops",
     }
 }

@@ -249,6 +249,7 @@ pub(crate) fn closing_label(d: &crate::facts::Decision, ports: &crate::portset::
         (true, Verdict::Reject) => format!("policy REJECT closes {hit}"),
         (true, _) => format!("policy DROP closes {hit}"),
         (false, Verdict::Reject) => format!("rejects {hit}"),
+        (false, Verdict::Forward) => format!("sends {hit} to another address (DNAT)"),
         (false, _) => format!("drops {hit}"),
     }
 }

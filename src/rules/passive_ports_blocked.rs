@@ -296,7 +296,17 @@ fn users(kinds: &[UserKind]) -> Option<String> {
 }
 
 fn help(server: &FtpServer, fw: &Firewall, blocked: &PortSet, open_part: &PortSet) -> String {
+    let forwarded = fw
+        .decisions
+        .iter()
+        .filter(|d| d.verdict == crate::facts::Verdict::Forward)
+        .fold(PortSet::empty(), |all, d| all.union(&d.ports))
+        .intersection(blocked);
     let open = match &fw.profiles {
+        _ if !forwarded.is_empty() => format!(
+            "take {}/tcp out of the DNAT rule that sends it to another address (opening the port cannot help: the connection never reaches this host)",
+            forwarded.summary(6)
+        ),
         Some(p) if p.worth_naming() => format!(
             "open {}/tcp in the {} profile too (an advfirewall rule with profile=any)",
             blocked.summary(6),

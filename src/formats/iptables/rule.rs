@@ -10,6 +10,7 @@ use super::{ProblemKind, Target};
 use crate::addrset::{AddrSet, clients_of};
 use crate::facts::PortSyntax;
 use crate::filter::class::applies_to;
+use crate::filter::ir::DnatAddr;
 use crate::portset::PortSet;
 use crate::source::{FileId, Span};
 use std::borrow::Cow;
@@ -2139,7 +2140,10 @@ impl<'a, 'b> Parser<'a, 'b> {
             },
             Ext::TRedirect => Target::Redirect(self.redirect),
             Ext::TDnat => match self.dnat {
-                Some((addr, ports)) => Target::Dnat { addr, ports },
+                Some((addr, ports)) => Target::Dnat {
+                    addr: addr.map_or(DnatAddr::Kept, DnatAddr::V4),
+                    ports,
+                },
                 None => Target::Opaque,
             },
             _ => t,

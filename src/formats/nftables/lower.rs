@@ -13,6 +13,8 @@ use crate::formats::iptables::names::{EPHEMERAL, tcp_service, udp_service};
 use crate::portset::PortSet;
 use std::borrow::Cow;
 
+mod nat;
+
 /// Whether a table's rules see packets of `family`.
 pub fn filters(t: TableFamily, family: Family) -> bool {
     matches!(
@@ -133,7 +135,8 @@ impl Lowered {
             mark: None,
         };
         let mut target = Target::Continue;
-        let mut vmap: Option<(&str, Vec<Elem>)> = None;
+        // A lookup whose value decides the target: one rule per element.
+        let mut each: Option<(&str, Vec<(Elem, Target)>)> = None;
         for item in &rule.items {
             match item {
                 Item::Match {
@@ -145,38 +148,36 @@ impl Lowered {
                     b.matching(self.family, key, *negated, v.as_deref());
                 }
                 Item::Vmap { key, value } => {
-                    vmap = resolve(table, value).map(|e| (key.as_str(), e));
+                    each = resolve(table, value).map(|elems| {
+                        let targets = elems
+                            .into_iter()
+                            .filter_map(|e| Some((verdict(table, e.value.as_ref()?), e)))
+                            .map(|(t, e)| (e, t));
+                        (key.as_str(), targets.collect())
+                    });
                 }
                 Item::Verdict(v) => target = verdict(table, v),
-                Item::HelperSet(name) => {
-                    let ftp = table
-                        .helpers
-                        .iter()
-                        .any(|h| &h.name == name && h.kind == "ftp");
-                    target = Target::CtHelper { ftp };
-                }
+                Item::HelperSet(name) => target = nat::helper(table, name),
+                Item::HelperMap { key, value } => each = nat::helpers(table, key, value),
                 Item::Notrack => target = Target::NoTrack,
                 Item::MarkSet(m) => target = Target::SetMark(*m),
-                Item::Dnat { addr, port } => {
-                    target = Target::Dnat {
-                        addr: *addr,
-                        ports: *port,
-                    }
-                }
+                Item::Dnat { addr, port } => match nat::dnat(table, addr, port) {
+                    nat::Dnat::One(t) => target = t,
+                    nat::Dnat::Each(key, targets) => each = Some((key, targets)),
+                },
                 Item::Redirect(p) => target = Target::Redirect(*p),
                 Item::NatOther => target = Target::NatOther,
                 Item::Limit => b.condition(Applies::ToSome),
                 Item::Other => {}
             }
         }
-        match vmap {
+        match each {
             None => out.push(self.finish(b, rule, target)),
-            Some((key, elems)) => {
-                for e in elems {
-                    let Some(v) = &e.value else { continue };
+            Some((key, targets)) => {
+                for (e, t) in targets {
                     let mut one = b.clone();
                     one.matching(self.family, key, false, Some(std::slice::from_ref(&e)));
-                    out.push(self.finish(one, rule, verdict(table, v)));
+                    out.push(self.finish(one, rule, t));
                 }
             }
         }
@@ -234,10 +235,11 @@ impl Lowered {
 }
 
 /// The elements a value names; `None` for a set filled at run time.
-fn resolve(table: &model::Table, value: &Value) -> Option<Vec<Elem>> {
+pub(super) fn resolve(table: &model::Table, value: &Value) -> Option<Vec<Elem>> {
     let single = |w: &String| Elem {
         key: vec![w.clone()],
         value: None,
+        data: None,
     };
     match value {
         Value::List(words) => Some(words.iter().map(single).collect()),

@@ -123,6 +123,9 @@ pub struct Helper {
 pub struct Elem {
     pub key: Vec<String>,
     pub value: Option<Verdict>,
+    /// A map's value that is not a verdict (`192.168.1.1`, `"ftp-std"`, `4040`,
+    /// `10.0.0.2 . 80`), as written.
+    pub data: Option<String>,
 }
 
 /// A right-hand side.
@@ -162,13 +165,18 @@ pub enum Item {
     Verdict(Verdict),
     /// `ct helper set "name"`.
     HelperSet(String),
+    /// `ct helper set SELECTOR map { KEY : "name", … }`.
+    HelperMap {
+        key: String,
+        value: Value,
+    },
     Notrack,
     /// `meta mark set V`.
     MarkSet(u32),
-    /// `dnat to [addr][:port]`; ports `None` keep the destination port.
+    /// `dnat [to] [addr][:port]`, each part a literal or a map.
     Dnat {
-        addr: Option<[u8; 4]>,
-        port: Option<(u16, u16)>,
+        addr: NatTo,
+        port: NatTo,
     },
     Redirect(Option<(u16, u16)>),
     /// `snat`, `masquerade`.
@@ -177,6 +185,20 @@ pub enum Item {
     Limit,
     /// Something read but not modelled (counter, log, comment, meta set ...).
     Other,
+}
+
+/// One part (address or port) of a `dnat` statement.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum NatTo {
+    /// Not given: the address (or port) stays.
+    Kept,
+    /// One value as written (`10.0.0.2`, `8080-8090`).
+    Literal(String),
+    /// `SELECTOR map { KEY : VALUE, … }` / `map @name`: the value of the key the
+    /// packet has (`tcp dport`, `ip saddr`, `numgen inc mod 2`).
+    Map { key: String, value: Value },
+    /// An expression pasvlint does not take apart.
+    Unknown,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -12,6 +12,7 @@ use std::collections::HashMap;
 
 mod expr;
 mod helpers;
+mod nat;
 mod reject;
 
 type PResult<T> = Result<T, (String, usize, usize)>;
@@ -869,21 +870,31 @@ impl<'s> Parser<'s> {
                 self.pos += 1;
                 return Ok(out);
             }
+            // A set inside a set (`define all = { $a_ifs, $b_ifs }`): nft
+            // merges its elements into the outer one.
+            if self.peek_text() == "{" {
+                out.extend(self.elements()?);
+                self.after_element()?;
+                continue;
+            }
             let mut key = vec![self.word()?.text];
             while self.peek_text() == "." {
                 self.pos += 1;
                 key.push(self.word()?.text);
             }
             let mut value = None;
+            let mut data = None;
             if self.peek_text() == ":" {
                 self.pos += 1;
                 let w = self.word()?;
                 value = self.verdict_word(&w.text)?;
                 if value.is_none() {
+                    let mut written = w.text;
                     while self.peek_text() == "." || self.peek_text() == ":" {
-                        self.pos += 1;
-                        self.word()?;
+                        let sep = self.word()?.text;
+                        written = format!("{written} {sep} {}", self.word()?.text);
                     }
+                    data = Some(written);
                 }
             }
             // Element options (`timeout 1h`, `comment "x"`, `counter ...`).
@@ -893,17 +904,23 @@ impl<'s> Parser<'s> {
             {
                 self.pos += 1;
             }
-            out.push(Elem { key, value });
-            while self
-                .peek()
-                .is_some_and(|t| t.kind == Kind::Newline || t.text == ",")
-            {
-                self.pos += 1;
-            }
-            if self.peek().is_none() {
-                return self.unexpected();
-            }
+            out.push(Elem { key, value, data });
+            self.after_element()?;
         }
+    }
+
+    /// The separators after a set element, up to the next element or `}`.
+    fn after_element(&mut self) -> PResult<()> {
+        while self
+            .peek()
+            .is_some_and(|t| t.kind == Kind::Newline || t.text == ",")
+        {
+            self.pos += 1;
+        }
+        if self.peek().is_none() {
+            return self.unexpected();
+        }
+        Ok(())
     }
 
     /// A verdict keyword (with its chain name for jump/goto); `None` for another word.
@@ -1055,7 +1072,7 @@ impl<'s> Parser<'s> {
             if v == Verdict::Reject {
                 self.reject_options()?;
             } else if v == Verdict::Queue {
-                self.skip_args();
+                self.skip_args()?;
             }
             return Ok(Item::Verdict(v));
         }
@@ -1082,16 +1099,16 @@ impl<'s> Parser<'s> {
                 Ok(Item::Other)
             }
             "limit" => {
-                self.skip_args();
+                self.skip_args()?;
                 Ok(Item::Limit)
             }
             "quota" => {
-                self.skip_args();
+                self.skip_args()?;
                 Ok(Item::Limit)
             }
             "notrack" => Ok(Item::Notrack),
             "masquerade" | "snat" => {
-                self.skip_args();
+                self.skip_args()?;
                 Ok(Item::NatOther)
             }
             "dnat" => self.dnat(),
@@ -1104,13 +1121,11 @@ impl<'s> Parser<'s> {
             "ct" if self.toks.get(self.pos + 1).is_some_and(|n| n.text == "set") => {
                 let field = self.word()?.text;
                 self.pos += 1;
-                let v = self.word()?;
-                Ok(if field == "helper" {
-                    self.helper_refs.push((v.text.clone(), v.start, v.end));
-                    Item::HelperSet(v.text)
-                } else {
-                    Item::Other
-                })
+                if field == "helper" {
+                    return self.helper_set();
+                }
+                self.word()?;
+                Ok(Item::Other)
             }
             "meta" | "ct" => {
                 let field = self.word()?.text;
@@ -1155,15 +1170,21 @@ impl<'s> Parser<'s> {
         }
     }
 
-    /// Arguments of a statement pasvlint does not take apart, up to the next keyword.
-    fn skip_args(&mut self) {
+    /// Arguments of a statement pasvlint does not take apart, up to the next
+    /// keyword; a `{ … }` in them (`snat ip saddr map { … }`) is one argument.
+    fn skip_args(&mut self) -> PResult<()> {
         while !self.at_end_of_statement()
             && !VERDICTS.contains(&self.peek_text())
             && self.peek_text() != "comment"
             && self.peek_text() != "counter"
         {
-            self.pos += 1;
+            if self.peek_text() == "{" {
+                self.elements()?;
+            } else {
+                self.pos += 1;
+            }
         }
+        Ok(())
     }
 
     /// `SELECTOR [op] VALUE`.
@@ -1241,24 +1262,6 @@ impl<'s> Parser<'s> {
             out.push(self.word()?.text);
         }
         Ok(out)
-    }
-
-    fn dnat(&mut self) -> PResult<Item> {
-        if matches!(self.peek_text(), "ip" | "ip6") {
-            self.pos += 1;
-        }
-        self.expect("to")?;
-        let mut addr = None;
-        if self.peek_text() != ":" {
-            let a = self.word()?;
-            addr = a
-                .text
-                .parse::<std::net::Ipv4Addr>()
-                .ok()
-                .map(|a| a.octets());
-        }
-        let port = self.nat_port()?;
-        Ok(Item::Dnat { addr, port })
     }
 
     /// `:PORT[-PORT]` (or `PORT` after `redirect to`).
