@@ -1214,6 +1214,10 @@ pub struct FileFacts {
     /// Repository files read for this file's facts (a service's Dockerfile):
     /// they join its host.
     pub reads: Vec<std::path::PathBuf>,
+    /// What the file does to its host's Windows Firewall, which is one policy
+    /// however many files build it: a host with several such files applies
+    /// them together (`firewall` holds this file's alone).
+    pub windows: Option<Box<crate::formats::winfw::Part>>,
 }
 
 /// A repository file or folder a container sees.

@@ -518,7 +518,7 @@ fn host_name(key: &Path) -> String {
 
 fn build_host(
     name: String,
-    files: Vec<FileEntry>,
+    mut files: Vec<FileEntry>,
     mut why: HashMap<FileId, Why>,
     configured: Option<(&Platform, &'static str)>,
 ) -> Host {
@@ -537,6 +537,24 @@ fn build_host(
     let mut servers = Vec::new();
     let mut firewalls = Vec::new();
     let mut firewalls_v6 = Vec::new();
+    let windows_parts: Vec<Box<crate::formats::winfw::Part>> =
+        if files.iter().filter(|e| e.facts.windows.is_some()).count() > 1 {
+            let mut parts: Vec<_> = files
+                .iter_mut()
+                .filter_map(|e| {
+                    let part = e.facts.windows.take()?;
+                    e.facts.firewall = None;
+                    Some(part)
+                })
+                .collect();
+            parts.sort_by(|a, b| a.path.cmp(&b.path));
+            parts
+        } else {
+            Vec::new()
+        };
+    let parts: Vec<&crate::formats::winfw::Part> = windows_parts.iter().map(|p| &**p).collect();
+    firewalls.extend(crate::formats::winfw::merged(&parts));
+    firewalls.extend(parts.iter().filter_map(|p| p.others.clone()));
     for e in files {
         // Containers of one file on one host list the file once.
         if !ids.contains(&e.id) {

@@ -361,6 +361,7 @@ pub fn facts(file: &ParsedFile) -> FileFacts {
                 mounts: containers.mounts,
                 container_layer: containers.container_layer,
                 reads: Vec::new(),
+                windows: None,
             }
         }
         Document::IisMetabase(metabase) => servers(iis_metabase::facts(metabase, &file.source)),

@@ -984,11 +984,29 @@ fn stored_bytes(data: &RegData, unicode: bool) -> Option<(u32, Vec<u8>)> {
 }
 
 pub fn facts(file: &RegFile, source: &SourceFile) -> FileFacts {
+    let changes = firewall_changes(file);
+    let texts = rule_port_texts(file, source);
+    let firewall = changes.as_ref().map(|changes| {
+        let mut fw = WinFirewall::default();
+        for change in changes {
+            fw.apply(change.clone());
+        }
+        fw.firewall_with_texts(source.id, &texts)
+    });
+    let windows = changes.map(|changes| {
+        Box::new(super::winfw::Part {
+            file: source.id,
+            path: source.path.clone(),
+            changes,
+            texts,
+            others: None,
+        })
+    });
     FileFacts {
         ftp: iis_server(file, source).into_iter().collect(),
-        firewall: firewall(file)
-            .map(|w| w.firewall_with_texts(source.id, &rule_port_texts(file, source))),
+        firewall,
         firewall_v6: None,
+        windows,
         ..FileFacts::default()
     }
 }
@@ -1178,44 +1196,37 @@ fn wrong_type_finding(v: &RegValue, example: &str) -> Finding {
 }
 
 /// The firewall an export describes, when it holds any firewall key.
-fn firewall(file: &RegFile) -> Option<WinFirewall> {
+/// What importing the export does to the Windows Firewall, in value order.
+fn firewall_changes(file: &RegFile) -> Option<Vec<Change>> {
     let keys = live_keys(file);
     if !keys.iter().any(|(norm, _)| is_firewall_key(norm)) {
         return None;
     }
-    let mut fw = WinFirewall::default();
+    let mut changes = Vec::new();
     for (norm, v) in final_values(file) {
         if let Some(profile) = open_ports_profile(&norm) {
-            add_rule(
-                &mut fw,
+            changes.push(added(
                 open_port_rule(file, v, profile),
                 v,
                 "malformed port exception",
-            );
+            ));
         } else if is_firewall_rules(&norm) {
-            add_rule(
-                &mut fw,
-                firewall_rule(file, v),
-                v,
-                "malformed firewall rule",
-            );
+            changes.push(added(firewall_rule(file, v), v, "malformed firewall rule"));
         } else if let Some((profile, "")) = key_profile(&norm) {
-            if let Some(change) = profile_switch(v, profile) {
-                fw.apply(change);
-            }
+            changes.extend(profile_switch(v, profile));
         }
     }
-    Some(fw)
+    Some(changes)
 }
 
-fn add_rule(fw: &mut WinFirewall, rule: Result<WinRule, RuleError>, v: &RegValue, what: &str) {
-    fw.apply(match rule {
+fn added(rule: Result<WinRule, RuleError>, v: &RegValue, what: &str) -> Change {
+    match rule {
         Ok(rule) => Change::Add(rule),
         Err(_) => Change::Uncertain(Uncertainty {
             span: v.data_span,
             what: what.to_owned(),
         }),
-    });
+    }
 }
 
 /// `EnableFirewall` and `DefaultInboundAction` (1 = block, 0 = allow) under a profile key.

@@ -246,6 +246,63 @@ impl RuleFilter {
     }
 }
 
+/// The fields a `set rule … new …` or a `Set-NetFirewallRule` gives the rules
+/// it names; `None` keeps the rule's own.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RuleEdit {
+    pub local_ports: Option<LocalPorts>,
+    /// Where the new ports are written.
+    pub ports_span: Option<Span>,
+    pub action: Option<RuleAction>,
+    pub dir: Option<Direction>,
+    pub protocol: Option<Protocol>,
+    pub remote: Option<Remote>,
+    pub profiles: Option<ProfileSet>,
+    pub enabled: Option<bool>,
+    /// The command that edits: the rule as it now decides was last written here.
+    pub span: Span,
+}
+
+impl RuleEdit {
+    pub fn at(span: Span) -> RuleEdit {
+        RuleEdit {
+            local_ports: None,
+            ports_span: None,
+            action: None,
+            dir: None,
+            protocol: None,
+            remote: None,
+            profiles: None,
+            enabled: None,
+            span,
+        }
+    }
+
+    fn apply(&self, rule: &mut WinRule) {
+        let decides = self.local_ports.is_some()
+            || self.action.is_some()
+            || self.dir.is_some()
+            || self.protocol.is_some()
+            || self.remote.is_some()
+            || self.profiles.is_some();
+        if let Some(ports) = &self.local_ports {
+            rule.local_ports = ports.clone();
+            rule.ports_span = self.ports_span;
+        }
+        rule.action = self.action.unwrap_or(rule.action);
+        rule.dir = self.dir.unwrap_or(rule.dir);
+        rule.protocol = self.protocol.unwrap_or(rule.protocol);
+        if let Some(remote) = &self.remote {
+            rule.remote = remote.clone();
+        }
+        rule.profiles = self.profiles.unwrap_or(rule.profiles);
+        rule.enabled = self.enabled.unwrap_or(rule.enabled);
+        if decides {
+            rule.span = self.span;
+        }
+    }
+}
+
 /// One step of a script or export, applied in order.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Change {
@@ -262,6 +319,11 @@ pub enum Change {
     SetEnabled {
         filter: RuleFilter,
         enabled: bool,
+    },
+    /// `set rule name=X new localport=…`, `Set-NetFirewallRule -LocalPort …`.
+    Edit {
+        filter: RuleFilter,
+        edit: RuleEdit,
     },
     /// The firewall of these profiles turned on or off.
     State {
@@ -299,6 +361,49 @@ pub struct ProfileState {
 type LegacyKey = (Profile, Protocol, u16);
 
 /// The rules and switches of one file, after every change.
+/// One file's share of its host's Windows Firewall (see [`merged`]).
+#[derive(Clone, Debug)]
+pub struct Part {
+    pub file: FileId,
+    pub path: std::path::PathBuf,
+    /// The file's changes to the firewall, in the order they run.
+    pub changes: Vec<Change>,
+    /// Where its rules' port lists are written, for fixes.
+    pub texts: Vec<crate::facts::PortText>,
+    /// The file's filters that are not the Windows Firewall (an IPsec policy a
+    /// script assigns): they filter on their own, after it.
+    pub others: Option<Firewall>,
+}
+
+/// The Windows Firewall of a host whose rules come from several files. Windows
+/// keeps one rule store: a connection is admitted when an enabled allow rule
+/// matches and no block rule does, whichever file added them (MS-FASP 2.2.34),
+/// so every file's changes are applied to one firewall, files in path order
+/// (a later file's `set rule` or `delete rule` changes an earlier file's rules,
+/// as when the scripts run in that order), and the result is evaluated once.
+pub fn merged(parts: &[&Part]) -> Option<Firewall> {
+    let first = parts.first()?;
+    let mut fw = WinFirewall::default();
+    for change in parts.iter().flat_map(|p| &p.changes) {
+        fw.apply(change.clone());
+    }
+    let texts: Vec<crate::facts::PortText> =
+        parts.iter().flat_map(|p| p.texts.iter().cloned()).collect();
+    let mut out = fw.firewall_with_texts(first.file, &texts);
+    let files: Vec<FileId> = parts.iter().map(|p| p.file).collect();
+    out.files = files.clone();
+    if let Some(profiles) = &mut out.profiles {
+        for p in [
+            &mut profiles.domain,
+            &mut profiles.private,
+            &mut profiles.public,
+        ] {
+            p.files = files.clone();
+        }
+    }
+    Some(out)
+}
+
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct WinFirewall {
     /// Rules of the advanced firewall (netsh advfirewall, PowerShell, FirewallRules).
@@ -329,6 +434,11 @@ impl WinFirewall {
                 .iter_mut()
                 .filter(|r| filter.matches(r))
                 .for_each(|r| r.enabled = enabled),
+            Change::Edit { filter, edit } => self
+                .rules
+                .iter_mut()
+                .filter(|r| filter.matches(r))
+                .for_each(|r| edit.apply(r)),
             Change::State { on, profiles, span } => {
                 for state in self.states(profiles) {
                     state.off = (!on).then_some(span);
@@ -439,7 +549,7 @@ impl WinFirewall {
 
     /// The rules whose port list is written as it decides: no variable, no
     /// loop, no other rule's ports merged in.
-    fn port_texts(&self, source: &crate::source::SourceFile) -> Vec<crate::facts::PortText> {
+    pub fn port_texts(&self, source: &crate::source::SourceFile) -> Vec<crate::facts::PortText> {
         self.rules
             .iter()
             .filter_map(|r| {

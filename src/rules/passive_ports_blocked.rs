@@ -2,7 +2,7 @@
 
 use super::{Rule, audience, by_the_firewall, closing_label, families_to_check, passive_spans};
 use crate::diag::{Diagnostic, Severity};
-use crate::facts::{ControlTls, Family, Firewall, FtpServer, SourceClass, UserKind};
+use crate::facts::{ControlTls, Family, Firewall, FtpServer, SourceClass, UserKind, Verdict};
 use crate::hosts::Host;
 use crate::policy::Policy;
 use crate::portset::PortSet;
@@ -299,10 +299,25 @@ fn help(server: &FtpServer, fw: &Firewall, blocked: &PortSet, open_part: &PortSe
     let forwarded = fw
         .decisions
         .iter()
-        .filter(|d| d.verdict == crate::facts::Verdict::Forward)
+        .filter(|d| d.verdict == Verdict::Forward)
+        .fold(PortSet::empty(), |all, d| all.union(&d.ports))
+        .intersection(blocked);
+    // Windows: a block rule wins over every allow rule, so opening cannot help.
+    let windows_blocks = fw
+        .own_layers()
+        .iter()
+        .filter(|l| l.kind == crate::facts::Dialect::WindowsFirewall.as_str())
+        .flat_map(|l| l.decisions.iter())
+        .filter(|d| !d.is_policy && matches!(d.verdict, Verdict::Drop | Verdict::Reject))
         .fold(PortSet::empty(), |all, d| all.union(&d.ports))
         .intersection(blocked);
     let open = match &fw.profiles {
+        _ if !windows_blocks.is_empty() => {
+            format!(
+                "take {}/tcp out of the block rule (in Windows Firewall a block rule beats every allow rule, whatever their order)",
+                windows_blocks.summary(6)
+            )
+        }
         _ if !forwarded.is_empty() => format!(
             "take {}/tcp out of the DNAT rule that sends it to another address (opening the port cannot help: the connection never reaches this host)",
             forwarded.summary(6)

@@ -11,8 +11,8 @@ use super::{
 use crate::facts::Uncertainty;
 use crate::formats::regfile::admits_ftp_service;
 use crate::formats::winfw::{
-    Change, Direction, Finding, LocalPorts, ProfileSet, Protocol, Remote, RuleAction, RuleFilter,
-    WinRule, parse_port_list, reversed_range_swapped,
+    Change, Direction, Finding, LocalPorts, ProfileSet, Protocol, Remote, RuleAction, RuleEdit,
+    RuleFilter, WinRule, parse_port_list, reversed_range_swapped,
 };
 use crate::portset::PortSet;
 use crate::scripts::Command;
@@ -822,18 +822,62 @@ fn set_rule(args: &[Arg], loops: &Loops, site: Site, fx: &mut Effects) {
         return;
     };
     let changes = tagged(&args[split + 1..], ADD_RULE_TAGS, false);
-    for (tag, value, _) in &changes.values {
+    if let Some(edit) = rule_edit(&changes, loops, site, fx) {
+        fx.firewall.push(Change::Edit { filter, edit });
+    }
+}
+
+/// The `new` fields of `set rule`, as `add rule` reads them.
+fn rule_edit(t: &Tagged, loops: &Loops, site: Site, fx: &mut Effects) -> Option<RuleEdit> {
+    let mut edit = RuleEdit::at(site.statement);
+    for (tag, value, span) in &t.values {
+        let lower = value.to_ascii_lowercase();
         match *tag {
-            "enable" => fx.firewall.push(Change::SetEnabled {
-                filter: filter.clone(),
-                enabled: value.eq_ignore_ascii_case("yes"),
-            }),
+            "enable" => edit.enabled = Some(lower == "yes"),
+            "localport" => {
+                edit.local_ports = Some(adv_ports(value, *span, loops, fx)?);
+                edit.ports_span = Some(*span);
+            }
+            "action" => {
+                edit.action = match lower.as_str() {
+                    "allow" | "bypass" => Some(RuleAction::Allow),
+                    "block" => Some(RuleAction::Block),
+                    _ => bad_value(fx, *span, "action", value, "allow, block or bypass")?,
+                }
+            }
+            "dir" => {
+                edit.dir = match lower.as_str() {
+                    "in" => Some(Direction::In),
+                    "out" => Some(Direction::Out),
+                    _ => bad_value(fx, *span, "dir", value, "in or out")?,
+                }
+            }
+            "protocol" => {
+                edit.protocol = Some(Protocol::parse(value).or_else(|| {
+                    bad_value(fx, *span, "protocol", value, "tcp, udp, any or 0-255")
+                })?)
+            }
+            "remoteip" => edit.remote = Some(Remote::from_list(value)),
+            "profile" => {
+                edit.profiles = Some(ProfileSet::parse_list(value).or_else(|| {
+                    bad_value(
+                        fx,
+                        *span,
+                        "profile",
+                        value,
+                        "public, private, domain or any",
+                    )
+                })?)
+            }
+            // The rule's name and description change nothing it admits.
+            "name" | "description" | "group" => {}
             _ => fx.firewall.push(Change::Uncertain(Uncertainty {
                 span: site.statement,
                 what: format!("`new {tag}=` is not modelled"),
             })),
         }
     }
+    Some(edit)
 }
 
 /// `netsh advfirewall set allprofiles state off`, `... publicprofile firewallpolicy blockinbound,allowoutbound`.

@@ -363,22 +363,34 @@ pub fn findings(script: &Script, source: &SourceFile) -> Vec<Finding> {
 pub fn facts(script: &Script, source: &SourceFile) -> FileFacts {
     let mut ftp = iis_servers(&script.effects.iis, false, source);
     ftp.extend(iis_servers(&script.effects.iis, true, source));
+    let mut part = None;
     let windows = (!script.effects.firewall.is_empty()).then(|| {
         let mut fw = WinFirewall::default();
         for change in &script.effects.firewall {
             fw.apply(change.clone());
         }
+        part = Some((script.effects.firewall.clone(), fw.port_texts(source)));
         fw.firewall_of(source)
     });
     // Windows Firewall and an assigned IPsec policy both filter: a port is
     // open only where both let it in.
     let ipsec =
         super::ipsec::IpsecStore::from_changes(&script.effects.ipsec).to_firewall(source.id);
+    let windows_part = part.map(|(changes, texts)| {
+        Box::new(super::winfw::Part {
+            file: source.id,
+            path: source.path.clone(),
+            changes,
+            texts,
+            others: ipsec.clone(),
+        })
+    });
     let firewall = crate::facts::Firewall::combine(windows.into_iter().chain(ipsec).collect());
     FileFacts {
         ftp,
         firewall,
         firewall_v6: None,
+        windows: windows_part,
         ..FileFacts::default()
     }
 }

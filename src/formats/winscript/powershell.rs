@@ -13,8 +13,8 @@ use super::{Arg, Effects, IisSetting, LoopValues, Loops, RULE_FW_MALFORMED, UNKN
 use crate::facts::{Profile, Uncertainty};
 use crate::formats::regfile::admits_ftp_service;
 use crate::formats::winfw::{
-    Change, Direction, Finding, LocalPorts, ProfileSet, Protocol, Remote, RuleAction, RuleFilter,
-    WinRule, parse_port_list, reversed_range_swapped,
+    Change, Direction, Finding, LocalPorts, ProfileSet, Protocol, Remote, RuleAction, RuleEdit,
+    RuleFilter, WinRule, parse_port_list, reversed_range_swapped,
 };
 use crate::portset::PortSet;
 use crate::scripts::{self, Command, Outcome, Word};
@@ -499,16 +499,8 @@ fn cmdlet(program: &str, b: &Bound, site: Site, fx: &mut Effects) {
             let Some(filter) = name_filter(b, fx, site) else {
                 return;
             };
-            if let Some(e) = b.text("enabled") {
-                fx.firewall.push(Change::SetEnabled {
-                    filter,
-                    enabled: e.eq_ignore_ascii_case("true"),
-                });
-            } else {
-                fx.firewall.push(Change::Uncertain(Uncertainty {
-                    span: site.statement,
-                    what: "Set-NetFirewallRule changes are not modelled".to_owned(),
-                }));
+            if let Some(edit) = rule_edit(b, site, fx) {
+                fx.firewall.push(Change::Edit { filter, edit });
             }
         }
         "set-netfirewallprofile" => profile(b, site, fx),
@@ -649,6 +641,50 @@ fn new_rule(b: &Bound, site: Site, fx: &mut Effects) -> Option<WinRule> {
         span: site.statement,
         ports_span,
     })
+}
+
+/// What `Set-NetFirewallRule` changes, read as `New-NetFirewallRule` reads the
+/// same parameters; `None` when a value is one the cmdlet rejects.
+fn rule_edit(b: &Bound, site: Site, fx: &mut Effects) -> Option<RuleEdit> {
+    let mut edit = RuleEdit::at(site.statement);
+    if let Some(e) = b.text("enabled") {
+        edit.enabled = Some(!e.to_ascii_lowercase().contains("false"));
+    }
+    if let Some((value, span)) = b.get("localport") {
+        edit.local_ports = Some(ps_ports(value, span, fx)?);
+        edit.ports_span = Some(span);
+    }
+    edit.action = match b.text("action").map(|a| a.to_ascii_lowercase()).as_deref() {
+        None => None,
+        Some("allow") => Some(RuleAction::Allow),
+        Some("block") => Some(RuleAction::Block),
+        Some(_) => return None,
+    };
+    edit.dir = match b
+        .text("direction")
+        .map(|d| d.to_ascii_lowercase())
+        .as_deref()
+    {
+        None => None,
+        Some("inbound") => Some(Direction::In),
+        Some("outbound") => Some(Direction::Out),
+        Some(_) => return None,
+    };
+    edit.protocol = b.text("protocol").and_then(|p| Protocol::parse(&p));
+    edit.remote = b.text("remoteaddress").map(|r| Remote::from_list(&r));
+    edit.profiles = match b.text("profile") {
+        None => None,
+        Some(p) => Some(ProfileSet::parse_list(&p)?),
+    };
+    for modelled in ["program", "service", "remoteport", "localaddress"] {
+        if b.get(modelled).is_some() {
+            fx.firewall.push(Change::Uncertain(Uncertainty {
+                span: site.statement,
+                what: format!("Set-NetFirewallRule -{modelled} is not modelled"),
+            }));
+        }
+    }
+    Some(edit)
 }
 
 /// `-LocalPort 21,5000-5100`, `@(...)`, `(5000..5100)`, `Any`: each element a port or a range.
