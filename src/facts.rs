@@ -788,6 +788,9 @@ pub struct Firewall {
     /// Rules whose ports come from configuration data outside the rule (a
     /// Puppet `firewall` whose `dport` Hiera gives): (the rule, the data).
     pub port_data: Vec<(Span, Span)>,
+    /// Accept rules that admit only the FTP service's own sockets (Windows'
+    /// `service=ftpsvc`): they open what the server listens on, not every port.
+    pub service_scoped: Vec<Span>,
 }
 
 /// One filter of a composed firewall (DESIGN.md "Layers").
@@ -945,6 +948,7 @@ impl Firewall {
             layers: Vec::new(),
             port_texts: Vec::new(),
             port_data: Vec::new(),
+            service_scoped: Vec::new(),
         }
     }
 
@@ -1162,6 +1166,7 @@ impl Firewall {
         a.uncertain.extend(b.uncertain);
         a.port_texts.extend(b.port_texts);
         a.port_data.extend(b.port_data);
+        a.service_scoped.extend(b.service_scoped);
         a.default_policy = if a.default_policy.value == b.default_policy.value {
             b.default_policy
         } else {

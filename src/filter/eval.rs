@@ -608,6 +608,7 @@ impl<'r> Eval<'r> {
             layers: Vec::new(),
             port_texts: Vec::new(),
             port_data: Vec::new(),
+            service_scoped: Vec::new(),
         }
     }
 

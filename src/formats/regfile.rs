@@ -1594,6 +1594,11 @@ fn version_at_least(version: &str, least: (u32, u32)) -> bool {
 
 /// A rule bound to a program admits only that program: it matters for FTP
 /// only if the program hosts the FTP service (svchost for ftpsvc, inetinfo for IIS 6).
+/// `service=ftpsvc`: the rule admits only the FTP service's own sockets.
+pub fn names_ftp_service(service: Option<&str>) -> bool {
+    service.is_some_and(|s| s.to_ascii_lowercase().contains("ftpsvc"))
+}
+
 pub fn admits_ftp_service(program: Option<&str>, service: Option<&str>) -> bool {
     if let Some(s) = service {
         if s != "*" && !s.eq_ignore_ascii_case("any") {

@@ -182,6 +182,10 @@ pub struct WinRule {
     pub enabled: bool,
     /// False when the rule only admits another program than the FTP service.
     pub applies_to_ftp: bool,
+    /// The rule admits only the sockets of the FTP service (`service=ftpsvc`,
+    /// `-Service ftpsvc`): with any port, it opens the ports the service
+    /// listens on, not every port of the host.
+    pub service_only: bool,
     /// A legacy `netsh firewall` port opening (keyed by protocol and port).
     pub legacy: bool,
     pub profiles: ProfileSet,
@@ -202,6 +206,7 @@ impl WinRule {
             remote: Remote::All,
             enabled: true,
             applies_to_ftp: true,
+            service_only: false,
             legacy: false,
             profiles: ProfileSet::ALL,
             span,
@@ -597,6 +602,12 @@ impl WinFirewall {
         fw.family = None;
         fw.active = None;
         fw.dialect = crate::facts::Dialect::WindowsFirewall;
+        fw.service_scoped = self
+            .rules
+            .iter()
+            .filter(|r| r.service_only && r.action == RuleAction::Allow)
+            .map(|r| r.span)
+            .collect();
         fw
     }
 

@@ -40,6 +40,10 @@ impl FirewallAllowsEverything {
             None => "client",
         };
         let (span, label) = where_it_opens(fw)?;
+        // `service=ftpsvc`: only the FTP service's sockets, whatever their port.
+        if fw.service_scoped.contains(&span) {
+            return None;
+        }
         Some(
             Diagnostic::new(
                 self.name(),

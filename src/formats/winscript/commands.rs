@@ -9,7 +9,7 @@ use super::{
     RULE_NETSH_DEPRECATED, Site, UNKNOWN, is_unknown,
 };
 use crate::facts::Uncertainty;
-use crate::formats::regfile::admits_ftp_service;
+use crate::formats::regfile::{admits_ftp_service, names_ftp_service};
 use crate::formats::winfw::{
     Change, Direction, Finding, LocalPorts, ProfileSet, Protocol, Remote, RuleAction, RuleEdit,
     RuleFilter, WinRule, parse_port_list, reversed_range_swapped,
@@ -674,6 +674,7 @@ fn add_rule(args: &[Arg], loops: &Loops, site: Site, fx: &mut Effects) -> Option
         remote,
         enabled,
         applies_to_ftp: admits_ftp_service(program.as_deref(), service.as_deref()),
+        service_only: names_ftp_service(service.as_deref()),
         legacy: false,
         profiles,
         span: site.statement,

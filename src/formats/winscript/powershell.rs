@@ -11,7 +11,7 @@ use super::commands::{self, data_channel_port};
 use super::swap_range::ReversedRange;
 use super::{Arg, Effects, IisSetting, LoopValues, Loops, RULE_FW_MALFORMED, UNKNOWN, is_unknown};
 use crate::facts::{Profile, Uncertainty};
-use crate::formats::regfile::admits_ftp_service;
+use crate::formats::regfile::{admits_ftp_service, names_ftp_service};
 use crate::formats::winfw::{
     Change, Direction, Finding, LocalPorts, ProfileSet, Protocol, Remote, RuleAction, RuleEdit,
     RuleFilter, WinRule, parse_port_list, reversed_range_swapped,
@@ -636,6 +636,7 @@ fn new_rule(b: &Bound, site: Site, fx: &mut Effects) -> Option<WinRule> {
         remote,
         enabled,
         applies_to_ftp: admits_ftp_service(program.as_deref(), service.as_deref()),
+        service_only: names_ftp_service(service.as_deref()),
         legacy: false,
         profiles,
         span: site.statement,
