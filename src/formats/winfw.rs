@@ -347,6 +347,12 @@ pub enum Change {
         profile: Profile,
         span: Span,
     },
+    /// `netsh advfirewall set global StatefulFtp enable|disable`,
+    /// `Set-NetFirewallSetting -EnableStatefulFtp True|False`.
+    StatefulFtp {
+        on: bool,
+        span: Span,
+    },
     /// `netsh advfirewall reset`: rules added so far are gone, defaults back.
     Reset,
     Uncertain(Uncertainty),
@@ -420,6 +426,9 @@ pub struct WinFirewall {
     pub profiles: [ProfileState; 3],
     /// The profile the host is in, when the file sets it.
     pub host_profile: Option<(Profile, Span)>,
+    /// The stateful FTP filter as a script sets it (its default is not known
+    /// here, so an unset filter is not assumed to run).
+    pub stateful_ftp: Option<(bool, Span)>,
     pub uncertain: Vec<Uncertainty>,
 }
 
@@ -459,11 +468,13 @@ impl WinFirewall {
                 }
             }
             Change::HostProfile { profile, span } => self.host_profile = Some((profile, span)),
+            Change::StatefulFtp { on, span } => self.stateful_ftp = Some((on, span)),
             Change::Reset => {
                 self.rules.clear();
                 self.legacy.clear();
                 self.legacy_rules.clear();
                 self.profiles = Default::default();
+                self.stateful_ftp = None;
             }
             Change::Uncertain(u) => self.uncertain.push(u),
         }
@@ -595,8 +606,19 @@ impl WinFirewall {
         let mut fw = crate::filter::eval::firewall_facts(&lowered.ruleset, file);
         fw.uncertain.splice(0..0, self.uncertain.iter().cloned());
         fw.uncertain.extend(lowered.uncertain);
-        // Windows' stateful FTP filter is not a helper the facts can name.
+        // Windows' stateful FTP filter reads the FTP service's control channel
+        // and opens each data connection it announces, as a conntrack helper
+        // with a RELATED accept does; it cannot read a TLS channel ("the
+        // Windows Firewall filter for stateful FTP inspection will not be able
+        // to parse encrypted data", IIS's FTP firewall guide).
         fw.admits_related = false;
+        if let Some((true, span)) = self.stateful_ftp {
+            fw.admits_related = true;
+            fw.ftp_helpers = vec![crate::facts::FtpHelper {
+                ports: PortSet::connectable(),
+                span,
+            }];
+        }
         // Rules without addresses filter both families alike; the stateful
         // filter's admission of active-mode replies is not lowered yet.
         fw.family = None;

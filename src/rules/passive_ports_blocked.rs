@@ -65,7 +65,7 @@ impl PassivePortsBlocked {
             blocked.ports = blocked.ports.difference(&maybe);
             let mut d = self.report(server, fw, &ports, &blocked, (all_classes, family));
             if helper {
-                d = tls.explain(d);
+                d = tls.explain(d, fw.dialect);
             }
             out.push(d);
         }
@@ -262,17 +262,21 @@ impl TlsNeeds {
     }
 
     /// The helper admits the plain sessions' data connections: say whose are blocked.
-    fn explain(&self, d: Diagnostic) -> Diagnostic {
-        const BLIND: &str = "the FTP helper cannot read PASV replies on a TLS control channel";
+    fn explain(&self, d: Diagnostic, dialect: crate::facts::Dialect) -> Diagnostic {
+        let blind = if dialect == crate::facts::Dialect::WindowsFirewall {
+            "Windows Firewall's stateful FTP filter cannot read PASV replies on a TLS control channel"
+        } else {
+            "the FTP helper cannot read PASV replies on a TLS control channel"
+        };
         let message = if !self.required.is_empty() {
             match users(&self.required) {
-                Some(who) => format!("{} for {who}, who must use TLS: {BLIND}", d.message),
-                None => format!("{}: {BLIND}", d.message),
+                Some(who) => format!("{} for {who}, who must use TLS: {blind}", d.message),
+                None => format!("{}: {blind}", d.message),
             }
         } else {
             let who = users(&self.optional).unwrap_or_else(|| "clients".into());
             format!(
-                "{} for sessions that use TLS ({who} may choose it): {BLIND}",
+                "{} for sessions that use TLS ({who} may choose it): {blind}",
                 d.message
             )
         };

@@ -110,6 +110,7 @@ fn netsh(args: &[Arg], loops: &Loops, site: Site, fx: &mut Effects) {
                 adv_rule(&verb, tail, loops, site, fx);
             }
         }
+        ("advfirewall", "set", "global") => adv_global(rest.get(3..).unwrap_or(&[]), site, fx),
         ("advfirewall", "set", profile) => adv_set(profile, rest.get(3..).unwrap_or(&[]), site, fx),
         ("advfirewall", "reset", _) => fx.firewall.push(Change::Reset),
         ("ipsec", _, _) => super::ipsec_commands::netsh_ipsec(&rest[1..], loops, site, fx),
@@ -879,6 +880,19 @@ fn rule_edit(t: &Tagged, loops: &Loops, site: Site, fx: &mut Effects) -> Option<
         }
     }
     Some(edit)
+}
+
+/// `netsh advfirewall set global StatefulFtp enable|disable|notconfigured`.
+fn adv_global(args: &[Arg], site: Site, fx: &mut Effects) {
+    let (Some(setting), Some(value)) = (args.first().map(lower), args.get(1).map(lower)) else {
+        return;
+    };
+    if setting == "statefulftp" && matches!(value.as_str(), "enable" | "disable") {
+        fx.firewall.push(Change::StatefulFtp {
+            on: value == "enable",
+            span: site.statement,
+        });
+    }
 }
 
 /// `netsh advfirewall set allprofiles state off`, `... publicprofile firewallpolicy blockinbound,allowoutbound`.

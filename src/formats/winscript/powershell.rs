@@ -504,6 +504,17 @@ fn cmdlet(program: &str, b: &Bound, site: Site, fx: &mut Effects) {
             }
         }
         "set-netfirewallprofile" => profile(b, site, fx),
+        "set-netfirewallsetting" => {
+            if let Some(v) = b.text("enablestatefulftp") {
+                let v = v.to_ascii_lowercase();
+                if v == "true" || v == "false" {
+                    fx.firewall.push(Change::StatefulFtp {
+                        on: v == "true",
+                        span: site.statement,
+                    });
+                }
+            }
+        }
         "set-netconnectionprofile" => connection_profile(b, site, fx),
         "set-webconfigurationproperty" => web_property(b, fx),
         "set-webconfiguration" => web_configuration(b, fx),
