@@ -368,8 +368,35 @@ pub fn facts(doc: &AppHost, source: &SourceFile) -> Vec<FtpServer> {
     doc.sites
         .iter()
         .filter(|s| s.is_ftp())
-        .map(|site| server(source, site, &doc.site_defaults, (&passive, &setting)))
+        .flat_map(|site| {
+            control_ports(source, site)
+                .into_iter()
+                .map(|port| server(source, site, &doc.site_defaults, port, (&passive, &setting)))
+                .collect::<Vec<_>>()
+        })
         .collect()
+}
+
+/// The control port of each FTP binding of a site, each port once, in binding
+/// order: IIS listens on every binding (`*:21:` and `*:2121:`), so each is a
+/// server to check. A site whose bindings name no port listens on an unknown one.
+fn control_ports(source: &SourceFile, site: &Site) -> Vec<Located<Option<u16>>> {
+    let mut out: Vec<Located<Option<u16>>> = Vec::new();
+    for info in site
+        .bindings
+        .iter()
+        .filter(|b| b.is_ftp())
+        .filter_map(|b| b.information.as_ref())
+    {
+        let (port, range) = iis::binding_port(&info.value);
+        if !out.iter().any(|p| p.value == port) {
+            out.push(Located::new(port, Some(sub_span(source, info, range))));
+        }
+    }
+    if out.is_empty() {
+        out.push(Located::new(None, Some(site.tag)));
+    }
+    out
 }
 
 /// `lowDataChannelPort` and `highDataChannelPort`, when both are set and IIS
@@ -406,25 +433,15 @@ fn passive(doc: &AppHost) -> Passive {
     }
 }
 
+/// The site as a server listening on `control_port`.
 fn server(
     source: &SourceFile,
     site: &Site,
     defaults: &FtpSettings,
+    control_port: Located<Option<u16>>,
     (passive, setting): (&Passive, &Option<RangeSetting>),
 ) -> FtpServer {
     let settings = site.ftp.or(defaults);
-    let binding = site
-        .bindings
-        .iter()
-        .filter(|b| b.is_ftp())
-        .find_map(|b| b.information.as_ref());
-    let control_port = match binding {
-        Some(info) => {
-            let (port, range) = iis::binding_port(&info.value);
-            Located::new(port, Some(sub_span(source, info, range)))
-        }
-        None => Located::new(None, Some(site.tag)),
-    };
     let max_sessions = match &settings.max_connections {
         Some(a) => Located::new(max_connections(&a.value), Some(a.value_span)),
         None => Located::default_value(Some(None)),
@@ -434,11 +451,11 @@ fn server(
     FtpServer {
         file: source.id,
         server: iis::IisVersion::Iis7.server_name(),
+        families: families(site, control_port.value),
         control_port,
         passive: passive.clone(),
         max_sessions,
         tls,
-        families: families(site),
         user_classes,
         // IIS active mode is not modelled yet.
         active: Active::Unknown,
@@ -453,13 +470,15 @@ fn server(
     }
 }
 
-/// The union of the site's FTP bindings' families; unknown when one of them is.
-fn families(site: &Site) -> Located<Option<Families>> {
+/// The union of the families of the site's FTP bindings on `port` (all of
+/// them when the port is unknown); unknown when one of them is.
+fn families(site: &Site, port: Option<u16>) -> Located<Option<Families>> {
     let infos: Vec<&Attr> = site
         .bindings
         .iter()
         .filter(|b| b.is_ftp())
         .filter_map(|b| b.information.as_ref())
+        .filter(|i| port.is_none() || iis::binding_port(&i.value).0 == port)
         .collect();
     let each: Option<Vec<Families>> = infos
         .iter()
@@ -674,6 +693,30 @@ mod tests {
         let servers = facts(&parse(&src), &src);
         // siteDefaults says SslRequire; the site sets only the certificate.
         assert_eq!(servers[0].tls.value, ControlTls::Required);
+    }
+
+    #[test]
+    fn every_ftp_binding_is_a_control_port() {
+        let src = source(&CONFIG.replace(
+            "<binding protocol=\"ftp\" bindingInformation=\"*:2121:\" />",
+            "<binding protocol=\"ftp\" bindingInformation=\"*:21:\" />\
+             <binding protocol=\"ftp\" bindingInformation=\"[::]:2121:\" />\
+             <binding protocol=\"ftp\" bindingInformation=\"10.0.0.9:21:\" />",
+        ));
+        let servers = facts(&parse(&src), &src);
+        let seen: Vec<(Option<u16>, Option<Families>)> = servers
+            .iter()
+            .map(|s| (s.control_port.value, s.families.value))
+            .collect();
+        assert_eq!(
+            seen,
+            [
+                (Some(21), Some(Families::Both)),
+                (Some(2121), Some(Families::Ipv6)),
+                (Some(21), Some(Families::Ipv4)),
+            ]
+        );
+        assert_eq!(src.slice(servers[1].control_port.span.unwrap()), "2121");
     }
 
     #[test]

@@ -366,16 +366,43 @@ pub fn facts(doc: &Metabase, source: &SourceFile) -> Vec<FtpServer> {
     let setting = range_setting(source, service, &passive);
     let passive = (&passive, &setting);
     let sites: Vec<&Key> = doc.ftp_sites().collect();
-    if sites.is_empty() {
-        return service
-            .map(|s| server(source, s, None, passive))
-            .into_iter()
-            .collect();
-    }
-    sites
-        .into_iter()
-        .map(|site| server(source, site, service, passive))
+    let keys: Vec<(&Key, Option<&Key>)> = if sites.is_empty() {
+        service.map(|s| (s, None)).into_iter().collect()
+    } else {
+        sites.into_iter().map(|site| (site, service)).collect()
+    };
+    keys.into_iter()
+        .flat_map(|(key, parent)| {
+            control_ports(source, key, parent)
+                .into_iter()
+                .map(move |port| server(source, key, parent, port, passive))
+        })
         .collect()
+}
+
+/// The port of each `ServerBindings` entry of a site (inherited from the
+/// service), each port once, in order: the site listens on every entry.
+fn control_ports(
+    source: &SourceFile,
+    key: &Key,
+    parent: Option<&Key>,
+) -> Vec<Located<Option<u16>>> {
+    let Some(prop) = key
+        .property(SERVER_BINDINGS)
+        .or_else(|| parent.and_then(|p| p.property(SERVER_BINDINGS)))
+    else {
+        return vec![Located::default_value(Some(21))];
+    };
+    let mut out: Vec<Located<Option<u16>>> = Vec::new();
+    for b in bindings(source, prop) {
+        if !out.iter().any(|p| p.value == b.port) {
+            out.push(Located::new(b.port, Some(b.span)));
+        }
+    }
+    if out.is_empty() {
+        out.push(Located::new(None, Some(prop.value_span)));
+    }
+    out
 }
 
 /// The service's `PassivePortRange`, when IIS takes it as written.
@@ -412,24 +439,18 @@ fn passive(doc: &Metabase, service: Option<&Key>) -> Passive {
     }
 }
 
-/// One server for `key` (a site, or the service when there is no site);
-/// unset site values inherit from `parent` (the service key).
+/// One server for `key` (a site, or the service when there is no site) on
+/// `control_port`; unset site values inherit from `parent` (the service key).
 fn server(
     source: &SourceFile,
     key: &Key,
     parent: Option<&Key>,
+    control_port: Located<Option<u16>>,
     (passive, setting): (&Passive, &Option<RangeSetting>),
 ) -> FtpServer {
     let inherited = |name: &str| {
         key.property(name)
             .or_else(|| parent.and_then(|p| p.property(name)))
-    };
-    let control_port = match inherited(SERVER_BINDINGS) {
-        Some(prop) => match bindings(source, prop).first() {
-            Some(b) => Located::new(b.port, Some(b.span)),
-            None => Located::new(None, Some(prop.value_span)),
-        },
-        None => Located::default_value(Some(21)),
     };
     let max_sessions = match inherited(MAX_CONNECTIONS) {
         Some(prop) => Located::new(max_connections(&prop.value), Some(prop.value_span)),
@@ -579,10 +600,14 @@ mod tests {
     fn facts_take_passive_from_the_service_and_the_rest_from_the_site() {
         let src = source(TABBED);
         let servers = facts(&parse(&src), &src);
-        assert_eq!(servers.len(), 1);
+        let ports: Vec<Option<u16>> = servers.iter().map(|s| s.control_port.value).collect();
+        assert_eq!(
+            ports,
+            vec![Some(2121), Some(21)],
+            "the site listens on both bindings"
+        );
         let s = &servers[0];
         assert_eq!(s.server, "iis6");
-        assert_eq!(s.control_port.value, Some(2121));
         assert_eq!(s.max_sessions.value, Some(Some(500)));
         assert_eq!(s.tls.value, ControlTls::Never);
         match &s.passive {
