@@ -111,6 +111,7 @@ rules! {
     iptables_syntax_error::IptablesSyntaxError => "iptables-syntax-error",
     iptables_unknown_match::IptablesUnknownMatch => "iptables-unknown-match",
     iptables_unreachable_rule::IptablesUnreachableRule => "iptables-unreachable-rule",
+    kube_object_invalid::KubeObjectInvalid => "kube-object-invalid",
     kube_service_port_remapped::KubeServicePortRemapped => "kube-service-port-remapped",
     kube_session_affinity_missing::KubeSessionAffinityMissing => "kube-session-affinity-missing",
     kube_syntax_error::KubeSyntaxError => "kube-syntax-error",

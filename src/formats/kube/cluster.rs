@@ -6,6 +6,7 @@
 use super::Manifests;
 use super::objects::{Labels, Meta, Object, Workload};
 use super::reach::{self, Pod};
+use super::selector::Selector;
 use crate::facts::{FileFacts, FtpServer};
 use crate::formats::bundle::{Bundle, BundleDoc};
 use crate::formats::compose;
@@ -156,6 +157,7 @@ fn pod<'a>(w: &'a Workload, server: &FtpServer, objects: &[(&ParsedFile, &'a Obj
     let mut services = Vec::new();
     let mut policies = Vec::new();
     let picks = |sel: &Option<Labels>| sel.as_ref().is_some_and(|l| selects(l, &w.labels));
+    let policy_picks = |sel: &Selector| sel.matches(&w.labels);
     for (_, obj) in objects {
         match obj {
             Object::Service(s) if same_namespace(&s.meta, &w.meta) && picks(&s.selector) => {
@@ -164,7 +166,7 @@ fn pod<'a>(w: &'a Workload, server: &FtpServer, objects: &[(&ParsedFile, &'a Obj
             Object::NetworkPolicy(p)
                 if same_namespace(&p.meta, &w.meta)
                     && p.ingress_filtered
-                    && picks(&p.pod_selector) =>
+                    && policy_picks(&p.pod_selector) =>
             {
                 policies.push(p);
             }

@@ -6,6 +6,7 @@
 pub mod cluster;
 pub mod objects;
 pub mod reach;
+pub mod selector;
 
 use crate::formats::yaml::{self, Node};
 use crate::source::{SourceFile, Span};
@@ -19,6 +20,8 @@ pub struct Manifests {
     pub syntax_error: Option<yaml::SyntaxError>,
     /// A Helm template (`{{ … }}`) that is not YAML until rendered: not read.
     pub template: bool,
+    /// Values kubectl decodes but the API server refuses (the object is not created).
+    pub invalid: Vec<selector::Invalid>,
 }
 
 /// How much of a file is looked at to tell a manifest.
@@ -54,10 +57,18 @@ pub fn parse(source: &SourceFile) -> Manifests {
             syntax_error: Some(e),
             ..Manifests::default()
         },
-        Ok(docs) => Manifests {
-            objects: docs.iter().flat_map(objects::read).collect(),
-            ..Manifests::default()
-        },
+        Ok(docs) => {
+            let mut invalid = Vec::new();
+            let objects = docs
+                .iter()
+                .flat_map(|d| objects::read(d, &mut invalid))
+                .collect();
+            Manifests {
+                objects,
+                invalid,
+                ..Manifests::default()
+            }
+        }
     }
 }
 

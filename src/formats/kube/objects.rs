@@ -2,6 +2,7 @@
 //! templates), Services and NetworkPolicies; a `List`'s `items` are read as
 //! objects of their own.
 
+use super::selector::{self, Invalid, Selector};
 use super::{located_port, port_number};
 use crate::formats::compose::EnvVar;
 use crate::formats::yaml::Node;
@@ -113,8 +114,8 @@ pub struct ServicePort {
 #[derive(Debug)]
 pub struct NetworkPolicy {
     pub meta: Meta,
-    /// `matchLabels`; `None` when `matchExpressions` makes it unknown here.
-    pub pod_selector: Option<Labels>,
+    /// `podSelector`: `matchLabels` and `matchExpressions`.
+    pub pod_selector: Selector,
     pub selector_span: Span,
     /// Whether the policy filters ingress (`policyTypes`, default Ingress).
     pub ingress_filtered: bool,
@@ -150,27 +151,31 @@ const WORKLOADS: &[&str] = &[
     "CronJob",
 ];
 
-/// The objects of one YAML document.
-pub fn read(doc: &Node) -> Vec<Object> {
+/// The objects of one YAML document; what the API server would refuse goes to `invalid`.
+pub fn read(doc: &Node, invalid: &mut Vec<Invalid>) -> Vec<Object> {
     let Some(kind) = doc.get("kind").and_then(Node::as_str) else {
         return Vec::new();
     };
     if kind == "List" || kind.ends_with("List") && doc.get("items").is_some() {
         return match doc.get("items") {
-            Some(Node::Seq { items, .. }) => items.iter().flat_map(read).collect(),
+            Some(Node::Seq { items, .. }) => items.iter().flat_map(|i| read(i, invalid)).collect(),
             _ => Vec::new(),
         };
     }
     let meta = meta(doc, kind);
     let spec = doc.get("spec");
-    match kind {
+    let refused_before = invalid.len();
+    let object = match kind {
         "Service" => spec.map(|s| Object::Service(service(meta, s))),
-        "NetworkPolicy" => spec.map(|s| Object::NetworkPolicy(policy(meta, s))),
-        k if WORKLOADS.contains(&k) => workload(meta, doc).map(Object::Workload),
+        "NetworkPolicy" => spec.map(|s| Object::NetworkPolicy(policy(meta, s, invalid))),
+        k if WORKLOADS.contains(&k) => workload(meta, doc, invalid).map(Object::Workload),
         _ => None,
+    };
+    // The API server refuses the whole object: none of it is created.
+    if invalid.len() > refused_before {
+        return Vec::new();
     }
-    .into_iter()
-    .collect()
+    object.into_iter().collect()
 }
 
 fn meta(doc: &Node, kind: &str) -> Meta {
@@ -214,7 +219,7 @@ fn is_tcp(entry: &Node) -> bool {
     text(entry.get("protocol")).is_none_or(|p| p == "TCP")
 }
 
-fn workload(meta: Meta, doc: &Node) -> Option<Workload> {
+fn workload(meta: Meta, doc: &Node, invalid: &mut Vec<Invalid>) -> Option<Workload> {
     let spec = doc.get("spec")?;
     let (template_meta, pod) = match meta.kind.as_str() {
         "Pod" => (doc.get("metadata"), spec),
@@ -233,7 +238,10 @@ fn workload(meta: Meta, doc: &Node) -> Option<Workload> {
             .get("hostNetwork")
             .filter(|n| matches!(n, Node::Scalar { text, quoted: false, .. } if text == "true"))
             .map(Node::span),
-        containers: items(pod.get("containers")).iter().map(container).collect(),
+        containers: items(pod.get("containers"))
+            .iter()
+            .map(|c| container(c, invalid))
+            .collect(),
         replicas: replicas(&meta, doc, spec),
         meta,
     })
@@ -263,7 +271,7 @@ fn replicas(meta: &Meta, doc: &Node, spec: &Node) -> Replicas {
     }
 }
 
-fn container(node: &Node) -> Container {
+fn container(node: &Node, invalid: &mut Vec<Invalid>) -> Container {
     let name = node.get("name");
     Container {
         name: text(name).unwrap_or("").to_owned(),
@@ -281,13 +289,55 @@ fn container(node: &Node) -> Container {
                 span: p.span(),
             })
             .collect(),
-        env: items(node.get("env")).iter().filter_map(env).collect(),
+        env: items(node.get("env"))
+            .iter()
+            .filter_map(|e| env(e, invalid))
+            .collect(),
     }
 }
 
-/// `- name: X` with `value:` (a string) or `valueFrom:` (not known here).
-fn env(node: &Node) -> Option<EnvVar> {
+/// What an unquoted scalar is when sigs.k8s.io/yaml turns it into JSON (go-yaml
+/// v2 rules: YAML 1.1 booleans such as `yes` and `on`), when not a string.
+fn json_kind(node: &Node) -> Option<&'static str> {
+    let Node::Scalar {
+        text,
+        quoted: false,
+        ..
+    } = node
+    else {
+        return None;
+    };
+    let t = text.as_str();
+    const BOOLS: &[&str] = &[
+        "y", "Y", "yes", "Yes", "YES", "n", "N", "no", "No", "NO", "true", "True", "TRUE", "false",
+        "False", "FALSE", "on", "On", "ON", "off", "Off", "OFF",
+    ];
+    let numeric = t.starts_with(|c: char| c.is_ascii_digit() || "+-.".contains(c))
+        && (t.replace('_', "").parse::<f64>().is_ok()
+            || t.strip_prefix("0x")
+                .is_some_and(|h| i64::from_str_radix(h, 16).is_ok()));
+    if BOOLS.contains(&t) {
+        Some("bool")
+    } else if numeric {
+        Some("number")
+    } else {
+        None
+    }
+}
+
+/// `- name: X` with `value:` (a string) or `valueFrom:` (not known here). A
+/// `value:` that is a YAML number or boolean is refused by the API server.
+fn env(node: &Node, invalid: &mut Vec<Invalid>) -> Option<EnvVar> {
     let name = node.get("name")?;
+    if let Some((v, kind)) = node.get("value").and_then(|v| Some((v, json_kind(v)?))) {
+        invalid.push(Invalid {
+            message: format!(
+                "env {}: json: cannot unmarshal {kind} into Go struct field EnvVar.value of type string",
+                name.as_str().unwrap_or("")
+            ),
+            span: v.span(),
+        });
+    }
     let value = node.get("value").or_else(|| node.get("valueFrom"));
     Some(EnvVar {
         name: name.as_str()?.to_owned(),
@@ -336,30 +386,34 @@ fn service(meta: Meta, spec: &Node) -> Service {
     }
 }
 
-fn policy(meta: Meta, spec: &Node) -> NetworkPolicy {
+fn policy(meta: Meta, spec: &Node, invalid: &mut Vec<Invalid>) -> NetworkPolicy {
     let selector = spec.get("podSelector");
     let types: Vec<&str> = items(spec.get("policyTypes"))
         .iter()
         .filter_map(Node::as_str)
         .collect();
     NetworkPolicy {
-        pod_selector: match selector {
-            Some(s) if s.get("matchExpressions").is_some() => None,
-            s => Some(labels(s.and_then(|s| s.get("matchLabels")))),
-        },
+        pod_selector: selector::read(selector, "spec.podSelector", invalid),
         selector_span: spec
             .entry("podSelector")
             .map_or(meta.span, |(k, _)| k.span()),
         ingress_filtered: types.is_empty() || types.contains(&"Ingress"),
         ingress: items(spec.get("ingress"))
             .iter()
-            .map(ingress_rule)
+            .map(|r| ingress_rule(r, invalid))
             .collect(),
         meta,
     }
 }
 
-fn ingress_rule(rule: &Node) -> IngressRule {
+fn ingress_rule(rule: &Node, invalid: &mut Vec<Invalid>) -> IngressRule {
+    for peer in items(rule.get("from")) {
+        for field in ["podSelector", "namespaceSelector"] {
+            if let Some(s) = peer.get(field) {
+                selector::read(Some(s), &format!("ingress.from.{field}"), invalid);
+            }
+        }
+    }
     IngressRule {
         ports: items(rule.get("ports"))
             .iter()
