@@ -162,9 +162,10 @@ fn splitting_sets<'r>(
             .flat_map(|c| c.rules.iter())
         {
             let splits = match rule.target {
-                Target::Jump(to) | Target::Goto(to) => {
-                    matters.get(to as usize).copied().unwrap_or(false)
-                }
+                Target::Jump(to) => matters.get(to as usize).copied().unwrap_or(false),
+                // A goto ends the calling chain for what it selects, whatever the
+                // chain it goes to holds.
+                Target::Goto(_) => true,
                 target => lets_through(target),
             };
             if !splits {
@@ -197,10 +198,12 @@ fn splitting_sets<'r>(
     resolve(rs, &refs)
 }
 
-/// Per chain, whether entering it can change what happens to a connection: it
-/// decides (accepts, drops, returns, rewrites, hands off), sets a helper or a mark
-/// a rule matches, or calls a chain that does. kube-proxy's `-s POD -j
-/// KUBE-MARK-MASQ` (a chain that only marks for masquerading) then splits nothing.
+/// Per chain, whether entering it can let a connection through where it would not
+/// have gone, or change what later rules see: it accepts, returns, rewrites, hands
+/// off, sets a helper or a mark a rule matches, or calls a chain that does.
+/// kube-proxy's `-s POD -j KUBE-MARK-MASQ` (a chain that only marks for
+/// masquerading) and `-s BANNED -j LOGDROP` (a chain that only logs and drops) then
+/// split nothing, as a plain `-s BANNED -j DROP` does not.
 fn chains_that_matter(table: &Table<'_>, marks_matched: bool) -> Vec<bool> {
     let n = table.chains.len();
     let mut matters = vec![false; n];
@@ -214,7 +217,7 @@ fn chains_that_matter(table: &Table<'_>, marks_matched: bool) -> Vec<bool> {
                         list.push(c as u32);
                     }
                 }
-                Target::Continue => {}
+                Target::Continue | Target::Drop | Target::Reject => {}
                 Target::SetMark(_) if !marks_matched => {}
                 _ => {
                     if !matters[c] {

@@ -57,6 +57,31 @@ fn assemble_family(family: Family, parts: Vec<ParsedFile>) -> Vec<Bundle> {
 
 /// What a bundle contributes to its host, as if its primary file said it all.
 pub fn facts(bundle: &Bundle) -> FileFacts {
+    let mut facts = own_facts(bundle);
+    if matches!(
+        bundle.doc,
+        BundleDoc::Ufw(_) | BundleDoc::Firewalld(_) | BundleDoc::Nftables(_)
+    ) {
+        name_every_part(&mut facts, bundle);
+    }
+    facts
+}
+
+/// A firewall read from several files is made of all of them (a firewalld zone and
+/// its services, ufw's rules files, an nftables file and its includes).
+fn name_every_part(facts: &mut FileFacts, bundle: &Bundle) {
+    let ids: Vec<_> = std::iter::once(bundle.primary)
+        .chain(bundle.members())
+        .collect();
+    for fw in [&mut facts.firewall, &mut facts.firewall_v6]
+        .into_iter()
+        .flatten()
+    {
+        fw.files.clone_from(&ids);
+    }
+}
+
+fn own_facts(bundle: &Bundle) -> FileFacts {
     match &bundle.doc {
         BundleDoc::Ufw(host) => super::ufw::files::facts(host, &bundle.primary_file().source),
         BundleDoc::PureFtpd(model) => FileFacts {

@@ -78,6 +78,16 @@ impl Config {
         self.zones.iter().find(|z| z.name == name)
     }
 
+    /// Where firewalld's own INPUT rules (the RELATED accept, the final reject) are
+    /// shown: the default zone's file, which every unbound packet goes through, or
+    /// the `DefaultZone=` that names a shipped zone.
+    fn built_in_span(&self) -> Span {
+        self.zone(&self.default_zone)
+            .map(|z| z.span)
+            .filter(|&s| s != self.anchor)
+            .unwrap_or(self.default_span)
+    }
+
     /// Whether firewalld dispatches packets to `zone` at all.
     pub fn is_active(&self, zone: &Zone) -> bool {
         zone.name == self.default_zone || !zone.sources.is_empty() || !zone.interfaces.is_empty()
@@ -118,7 +128,7 @@ impl Config {
             "-A INPUT -j FWD_ZONES",
             "-A INPUT -j REJECT",
         ] {
-            out.push((rule.into(), a));
+            out.push((rule.into(), self.built_in_span()));
         }
         self.dispatch(&mut out, &zones, family, "IN_");
         for z in &zones {
