@@ -29,9 +29,18 @@ pub fn render(report: &Report, options: &Options) -> String {
     let mut out = String::new();
     let mut texts = Texts::default();
     for d in &report.diagnostics {
-        let rendered = build(d, &report.sources, &mut texts);
+        let mut rendered = build(d, &report.sources, &mut texts);
+        // Each other file of the finding is drawn after it as its own block: as
+        // miette's related reports each would be headed "Advice:", and nested they
+        // are rewrapped to a narrower width.
+        let others = std::mem::take(&mut rendered.related);
         if handler.render_report(&mut out, &rendered).is_err() {
             out.push_str(&escape_controls(&d.message));
+        }
+        for other in &others {
+            if handler.render_report(&mut out, other).is_err() {
+                out.push_str(&escape_controls(&other.message));
+            }
         }
         out.push('\n');
     }

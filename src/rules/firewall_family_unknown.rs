@@ -2,9 +2,10 @@
 
 use super::Rule;
 use crate::diag::Diagnostic;
-use crate::facts::{Families, Family, FtpServer};
+use crate::facts::{Families, Family, Firewall, FtpServer};
 use crate::hosts::Host;
 use crate::policy::Policy;
+use crate::source::Span;
 
 pub struct FirewallFamilyUnknown;
 
@@ -58,13 +59,25 @@ impl FirewallFamilyUnknown {
             span,
             format!("{product} listens for {name} here"),
         );
-        if let Some(fw) = host.firewalls().map(|(_, fw)| fw).next() {
-            if let Some(span) = fw.decisions.iter().find_map(|d| d.span) {
-                d = d.with_related(span, format!("only {other} filtering is known"));
-            }
+        if let Some(fw) = host.firewalls().map(|(_, fw)| fw).next()
+            && let Some(span) = known_filtering(fw, server)
+        {
+            d = d.with_related(span, format!("only {other} filtering is known"));
         }
         d.with_help(format!(
             "keep the host's {files} beside its other firewall files, or make {product} listen on {other} only"
         ))
     }
+}
+
+/// The line that shows the other family's filtering: the rule deciding the control
+/// port, else the default policy, else the first rule that decides anything.
+fn known_filtering(fw: &Firewall, server: &FtpServer) -> Option<Span> {
+    let control = server.control_port.value;
+    fw.decisions
+        .iter()
+        .filter(|d| control.is_some_and(|c| d.ports.contains(c)))
+        .find_map(|d| d.span)
+        .or(fw.default_policy.span)
+        .or_else(|| fw.decisions.iter().find_map(|d| d.span))
 }
