@@ -315,6 +315,20 @@ impl PartialEq for Container {
 impl Eq for Container {}
 
 impl FtpServer {
+    /// Where a finding about the whole server points: its anchor, unless that lies
+    /// in another file than the passive range's setting (the first line of an
+    /// included `modules.conf`, or of pure-ftpd's `conf/AltLog`): then that setting.
+    pub fn focus(&self) -> Span {
+        let passive = match &self.passive {
+            Passive::Enabled { spans, .. } | Passive::Unknown { spans, .. } => spans.last(),
+            Passive::Disabled { span, .. } => span.as_ref(),
+        };
+        passive
+            .copied()
+            .filter(|p| p.file != self.anchor.file)
+            .unwrap_or(self.anchor)
+    }
+
     /// The server's own names for its settings, for messages and help.
     pub fn vocabulary(&self) -> Vocabulary {
         match self.server {

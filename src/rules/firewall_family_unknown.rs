@@ -50,7 +50,7 @@ impl FirewallFamilyUnknown {
             Family::V4 => ("IPv4", "IPv6", "iptables rules (rules.v4, /etc/sysconfig/iptables)"),
         };
         let product = server.vocabulary().product;
-        let span = server.families.span.unwrap_or(server.anchor);
+        let span = server.families.span.unwrap_or_else(|| server.focus());
         let mut d = Diagnostic::new(
             self.name(),
             format!(

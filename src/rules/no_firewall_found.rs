@@ -24,7 +24,7 @@ impl Rule for NoFirewallFound {
                         "no firewall config found for this {} config: passive and control port cross-checks skipped",
                         server.vocabulary().product
                     ),
-                    server.anchor,
+                    server.focus(),
                     "no firewall pairs with this server",
                 )
                 .with_help(
