@@ -3,7 +3,8 @@
 use super::Rule;
 use crate::diag::Diagnostic;
 use crate::formats::{Document, ParsedFile};
-use std::path::{Path, PathBuf};
+use crate::formats::nftables::bundle::{include_target, search_from};
+use std::path::Path;
 
 pub struct NftablesIncludeNotFound;
 
@@ -24,10 +25,15 @@ impl Rule for NftablesIncludeNotFound {
             if inc.path.contains(['*', '?', '[']) || found(&file.source.path, &inc.path) {
                 continue;
             }
+            let target = include_target(&inc.path);
             let looked = if inc.path.starts_with('/') {
-                format!("{} under the host's root", inc.path)
+                format!("{target} under the host's root")
+            } else if inc.path.starts_with('.') {
+                format!(
+                    "{target}: a path starting with ./ or ../ is opened from nft's working directory, which is / when nftables.service loads the ruleset at boot, not the including file's folder"
+                )
             } else {
-                format!("/etc/{} (the include path, not the including file's folder)", inc.path)
+                format!("{target} (the include path, not the including file's folder)")
             };
             out.push(
                 Diagnostic::new(
@@ -39,24 +45,31 @@ impl Rule for NftablesIncludeNotFound {
                     inc.span,
                     "no such file",
                 )
-                .with_help(format!(
-                    "write the path nft searches (absolute, or relative to /etc), or make it a glob (`include \"{}*\"`) if the file is optional",
-                    inc.path
-                )),
+                .with_help(help(&inc.path)),
             );
         }
     }
 }
 
+fn help(path: &str) -> String {
+    match path.strip_prefix("./") {
+        Some(rest) if !rest.starts_with("../") => format!(
+            "write the path absolute, e.g. `include \"{}\"` if that is the file meant (a relative path without ./ is searched in /etc)",
+            include_target(rest)
+        ),
+        _ => format!(
+            "write the path nft searches (absolute, or relative to /etc), or make it a glob (`include \"{path}*\"`) if the file is optional"
+        ),
+    }
+}
+
 /// Whether the file an include names exists in the repository: an absolute
 /// path under some folder above the includer taken as the host's `/`; a
-/// relative one in that host's `/etc` (nft's default include path).
-fn found(includer: &Path, target: &str) -> bool {
-    let relative: PathBuf = match target.strip_prefix('/') {
-        Some(abs) => PathBuf::from(abs),
-        None => Path::new("etc").join(target),
-    };
-    includer
+/// relative one where [`include_target`] puts it on that host.
+fn found(includer: &Path, path: &str) -> bool {
+    let target = include_target(path);
+    let relative = Path::new(target.trim_start_matches('/'));
+    search_from(includer, path)
         .ancestors()
         .skip(1)
         .any(|root| root.join(&relative).is_file())

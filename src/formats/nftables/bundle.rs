@@ -3,8 +3,9 @@
 //! they declare are merged as `nft -f` merges them, so the host has one firewall.
 //!
 //! `nft` searches a relative include in its include path (`/etc` by default), not
-//! beside the including file; an absolute one is looked for under each folder
-//! above the includer taken as the host's `/` ([`resolve_include`]).
+//! beside the including file, and opens one starting with `./` or `../` from its
+//! working directory ([`include_target`]); an absolute one is looked for under each
+//! folder above the includer taken as the host's `/` ([`resolve_include`]).
 
 use super::lex::Token;
 use super::model::{Define, Env, File, Table};
@@ -33,12 +34,9 @@ fn includes(parts: &[ParsedFile]) -> Vec<Vec<(usize, Vec<usize>)>> {
             file.includes
                 .iter()
                 .map(|inc| {
-                    let target = if inc.path.starts_with('/') {
-                        inc.path.clone()
-                    } else {
-                        format!("/etc/{}", inc.path)
-                    };
-                    let named = resolve_include(&part.source.path, &target, Path::new(""), &known)
+                    let target = include_target(&inc.path);
+                    let from = search_from(&part.source.path, &inc.path);
+                    let named = resolve_include(from, &target, Path::new(""), &known)
                         .into_iter()
                         .filter_map(|path| known.iter().position(|k| *k == path.as_path()))
                         .collect();
@@ -47,6 +45,47 @@ fn includes(parts: &[ParsedFile]) -> Vec<Vec<(usize, Vec<usize>)>> {
                 .collect()
         })
         .collect()
+}
+
+/// The absolute path on the host that `nft -f` opens for `include "PATH"`, as
+/// nftables 1.0.6's `include_file` decides (`search_in_include_path`): an absolute
+/// path as written; `./` and `../` paths from the working directory, which is `/`
+/// when nftables.service loads the ruleset at boot (measured: `include "./x.nft"`
+/// loads `$PWD/x.nft`); any other relative path from the include path, `/etc`.
+pub fn include_target(path: &str) -> String {
+    if path.starts_with('/') {
+        return path.to_owned();
+    }
+    if !(path.starts_with("./") || path.starts_with("../")) {
+        return format!("/etc/{path}");
+    }
+    let mut parts: Vec<&str> = Vec::new();
+    for part in path.split('/') {
+        match part {
+            "" | "." => {}
+            ".." => {
+                parts.pop();
+            }
+            _ => parts.push(part),
+        }
+    }
+    format!("/{}", parts.join("/"))
+}
+
+/// The path whose folders above it stand for the host's `/` when looking for
+/// what `include "PATH"` names: the includer's; for a `./` or `../` path of a file
+/// under an `etc` folder, that `etc` folder, so that the folder holding `etc` is the
+/// root (the includer's own folder as `/` would put `./x` beside it, where nft at
+/// boot does not look).
+pub fn search_from<'p>(includer: &'p Path, path: &str) -> &'p Path {
+    if !(path.starts_with("./") || path.starts_with("../")) {
+        return includer;
+    }
+    includer
+        .ancestors()
+        .skip(1)
+        .find(|a| a.file_name().is_some_and(|n| n == "etc"))
+        .unwrap_or(includer)
 }
 
 type Definitions = BTreeMap<String, Vec<Token>>;
