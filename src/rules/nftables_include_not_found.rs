@@ -72,5 +72,5 @@ fn found(includer: &Path, path: &str) -> bool {
     search_from(includer, path)
         .ancestors()
         .skip(1)
-        .any(|root| root.join(&relative).is_file())
+        .any(|root| root.join(relative).is_file())
 }
