@@ -37,7 +37,7 @@ fn shebang_shell(text: &str) -> bool {
 }
 
 pub fn looks_like_script(path: &Path, text: &str) -> bool {
-    if !text.contains("iptables")
+    if !names_iptables(text)
         && !text.contains("vsftpd.conf")
         && !text.contains("proftpd")
         && !text.contains("ufw")
@@ -68,6 +68,11 @@ pub fn looks_like_script(path: &Path, text: &str) -> bool {
         || runs_containers(text)
         || calls_firewalld(text)
         || calls_nft(text)
+}
+
+/// `iptables` or `ip6tables` somewhere in `text` (a script may filter IPv6 alone).
+fn names_iptables(text: &str) -> bool {
+    text.contains("iptables") || text.contains("ip6tables")
 }
 
 /// A word naming nft (`nft`, `/usr/sbin/nft`, `NFT=/usr/sbin/nft`, `"$(which nft)"`).
@@ -115,7 +120,7 @@ fn calls_iptables(text: &str) -> bool {
             let (name, value) = l.split_once('=')?;
             let ok =
                 !name.is_empty() && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_');
-            (ok && value.contains("iptables")).then_some(name)
+            (ok && names_iptables(value)).then_some(name)
         })
         .collect();
     // Any word in command position or not: a script that only mentions iptables
@@ -1119,5 +1124,14 @@ ip6tables -A INPUT -p tcp --dport 30 -j ACCEPT
             "iptables -A INPUT -j ACCEPT\n"
         ));
         assert!(!looks_like_script(p, "echo hello\n"));
+        // IPv6 alone: the word holds no "iptables".
+        assert!(looks_like_script(
+            p,
+            "#!/bin/bash\n/sbin/ip6tables -P INPUT DROP\n"
+        ));
+        assert!(looks_like_script(
+            Path::new("firewall6"),
+            "IPT6=/sbin/ip6tables\n$IPT6 -F\n"
+        ));
     }
 }
