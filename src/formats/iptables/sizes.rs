@@ -1,82 +1,41 @@
-//! What a dump is about to build, counted before it is parsed: each table's chains
-//! and each chain's rules are then allocated once, at their size. Grown by doubling
-//! instead, a kube-proxy dump's 285,000 two-rule chains each keep room for four.
+//! What a dump is about to build, counted by looking ahead in its text: each
+//! table's chains and each chain's rules are then allocated once, at their size.
+//! Grown by doubling instead, a kube-proxy dump's 285,000 two-rule chains each
+//! keep room for four. `iptables-save` writes a table's `:CHAIN` lines together
+//! after its `*table` line and a chain's `-A` lines together, so both counts are
+//! runs of lines read right before they are parsed (no pass over the whole dump,
+//! no table of hints): a hand-written file that splits a chain's rules only grows
+//! that chain's vector as usual.
 
-use super::TableKind;
-use crate::filter::Fnv;
-use std::collections::HashMap;
-use std::hash::{BuildHasher, BuildHasherDefault};
-
-#[derive(Debug, Default)]
-pub struct Sizes {
-    /// `-A` lines per (table, chain), keyed by a hash of both: a collision only
-    /// merges two hints, and a hint only sizes an allocation.
-    rules: HashMap<u64, usize, BuildHasherDefault<Fnv>>,
-    /// `:CHAIN` lines per table.
-    chains: [usize; 5],
+/// How many `:CHAIN` lines follow one another from offset `from`.
+pub fn chains_ahead(text: &str, from: usize) -> usize {
+    run(text.as_bytes(), from, |line| line.starts_with(b":")).0
 }
 
-impl Sizes {
-    /// Counts `*table`, `:CHAIN` and `-A CHAIN` lines of restore text.
-    pub fn of_dump(text: &str) -> Sizes {
-        let mut sizes = Sizes::default();
-        let mut table = None;
-        // Dumps list a chain's rules together: count runs, hash once per run.
-        let mut run: (&[u8], usize) = (b"", 0);
-        let bytes = text.as_bytes();
-        let mut start = 0;
-        while start < bytes.len() {
-            let end = memchr::memchr(b'\n', &bytes[start..]).map_or(bytes.len(), |i| start + i);
-            let line = &bytes[start..end];
-            start = end + 1;
-            if let Some(rest) = line.strip_prefix(b"-A ") {
-                let name_end = memchr::memchr2(b' ', b'\t', rest).unwrap_or(rest.len());
-                let name = rest[..name_end]
-                    .strip_suffix(b"\r")
-                    .unwrap_or(&rest[..name_end]);
-                if name == run.0 {
-                    run.1 += 1;
-                    continue;
-                }
-                sizes.add_rules(table, run);
-                run = (name, 1);
-            } else if let Some(name) = line.strip_prefix(b"*") {
-                sizes.add_rules(table, run);
-                run = (b"", 0);
-                let name = std::str::from_utf8(name).unwrap_or("");
-                table = TableKind::parse(name.trim_end());
-            } else if let (Some(b':'), Some(kind)) = (line.first(), table) {
-                sizes.chains[kind.index()] += 1;
-            }
-        }
-        sizes.add_rules(table, run);
-        sizes
-    }
-
-    fn add_rules(&mut self, table: Option<TableKind>, (chain, n): (&[u8], usize)) {
-        if let (Some(table), true) = (table, n > 0) {
-            *self.rules.entry(key(table, chain)).or_insert(0) += n;
-        }
-    }
-
-    /// The rules `chain` of `table` is about to get, once: a table loaded twice
-    /// grows its second copy.
-    pub fn take_rules(&mut self, table: TableKind, chain: &str) -> Option<usize> {
-        if self.rules.is_empty() {
-            return None;
-        }
-        self.rules.remove(&key(table, chain.as_bytes()))
-    }
-
-    /// The chains `table` declares, once.
-    pub fn take_chains(&mut self, table: TableKind) -> usize {
-        std::mem::take(&mut self.chains[table.index()])
-    }
+/// How many lines appending to `chain` follow one another from offset `from`
+/// (the start of a line), and the offset where that run ends.
+pub fn rules_ahead(text: &str, from: usize, chain: &str) -> (usize, usize) {
+    let (n, end) = run(text.as_bytes(), from, |line| {
+        appends_to(line, chain.as_bytes())
+    });
+    (n, end.max(from + 1))
 }
 
-// foldhash, not Fnv: generated chain names (`KUBE-SEP-<hash>`) share long prefixes.
-fn key(table: TableKind, chain: &[u8]) -> u64 {
-    foldhash::quality::FixedState::default().hash_one((table, chain))
+/// The lines from `from` on for which `starts` holds of their start, each tested
+/// before its end is looked for: how many, and the offset after the last.
+fn run(bytes: &[u8], from: usize, starts: impl Fn(&[u8]) -> bool) -> (usize, usize) {
+    let (mut n, mut at) = (0, from);
+    while at < bytes.len() && starts(&bytes[at..]) {
+        n += 1;
+        at = memchr::memchr(b'\n', &bytes[at..]).map_or(bytes.len(), |i| at + i + 1);
+    }
+    (n, at)
+}
+
+fn appends_to(line: &[u8], chain: &[u8]) -> bool {
+    line.strip_prefix(b"-A ")
+        .and_then(|rest| rest.strip_prefix(chain))
+        .is_some_and(|rest| matches!(rest.first(), None | Some(b' ' | b'\t' | b'\r' | b'\n')))
 }
 
 #[cfg(test)]
@@ -84,15 +43,19 @@ mod tests {
     use super::*;
 
     #[test]
-    fn counts_rules_per_table_and_chain() {
-        let text = "*filter\n:INPUT DROP [0:0]\n:A - [0:0]\n-A INPUT -j A\n-A A -j ACCEPT\n-A INPUT -j DROP\nCOMMIT\n*nat\n:PREROUTING ACCEPT [0:0]\n-A INPUT -j ACCEPT\nCOMMIT\n";
-        let mut sizes = Sizes::of_dump(text);
-        assert_eq!(sizes.take_rules(TableKind::Filter, "INPUT"), Some(2));
-        assert_eq!(sizes.take_rules(TableKind::Filter, "INPUT"), None);
-        assert_eq!(sizes.take_rules(TableKind::Filter, "A"), Some(1));
-        assert_eq!(sizes.take_rules(TableKind::Nat, "INPUT"), Some(1));
-        assert_eq!(sizes.take_chains(TableKind::Filter), 2);
-        assert_eq!(sizes.take_chains(TableKind::Nat), 1);
-        assert_eq!(sizes.take_chains(TableKind::Nat), 0);
+    fn counts_runs_of_chain_and_rule_lines() {
+        let text = "*filter\n:INPUT DROP [0:0]\n:A - [0:0]\n-A INPUT -j A\n-A INPUT -j DROP\n-A A -j ACCEPT\n-A INPUTX -j DROP\n-A INPUT -j ACCEPT\nCOMMIT\n";
+        assert_eq!(chains_ahead(text, "*filter\n".len()), 2);
+        let first = text.find("-A INPUT").unwrap();
+        let (n, end) = rules_ahead(text, first, "INPUT");
+        assert_eq!(n, 2);
+        assert_eq!(&text[end..end + 6], "-A A -");
+        assert_eq!(rules_ahead(text, end, "A").0, 1);
+        assert_eq!(
+            rules_ahead(text, text.find("-A INPUTX").unwrap(), "INPUT").0,
+            0
+        );
+        assert_eq!(rules_ahead(text, text.len(), "INPUT"), (0, text.len() + 1));
+        assert_eq!(rules_ahead("-A INPUT", 0, "INPUT"), (1, 8));
     }
 }

@@ -4,7 +4,6 @@
 
 use super::Target;
 use super::rule::{Cmd, Command, Mode, ParseError};
-use super::sizes::Sizes;
 use super::{Chain, Family, Policy, Problem, ProblemKind, Rule, Ruleset, Table, TableKind};
 use crate::source::Span;
 
@@ -14,8 +13,9 @@ pub struct Replay {
     /// Problems to be reported at the next COMMIT (nft reports missing chains there).
     pub at_commit: Vec<usize>,
     defer: bool,
-    /// The sizes a dump is about to reach, so its vectors are allocated once.
-    pub sizes: Sizes,
+    /// The rules the next chain to get its first rule is about to get (0: not
+    /// known), so that its vector is allocated once.
+    pub run_hint: usize,
     /// Chains a bare `-F` emptied in this restore table: still busy for `-X`.
     busy_until_commit: Vec<(TableKind, u32)>,
 }
@@ -46,7 +46,7 @@ impl Replay {
             mode,
             at_commit: Vec::new(),
             defer: false,
-            sizes: Sizes::default(),
+            run_hint: 0,
             busy_until_commit: Vec::new(),
         }
     }
@@ -128,9 +128,9 @@ impl Replay {
                 let table = Self::table_mut(rs, cmd.table, family);
                 let chain = &mut table.chains[id as usize];
                 if chain.rules.capacity() == 0 {
-                    if let Some(n) = self.sizes.take_rules(cmd.table, &chain.name) {
-                        chain.rules.reserve_exact(n);
-                    }
+                    chain
+                        .rules
+                        .reserve_exact(std::mem::take(&mut self.run_hint));
                 }
                 match cmd.cmd {
                     Cmd::Append => chain.rules.push(rule),
@@ -293,7 +293,9 @@ impl Replay {
                 table.rename_chain(id, &new.text);
             }
             Cmd::Policy => {
-                let id = need_chain()?;
+                // iptables 1.8.9 (nft) on `-P OUPUT DROP`: no chain to look up, only
+                // built-in ones have a policy.
+                let id = chain_id.ok_or_else(|| syntax("Bad built-in chain name.", chain_span))?;
                 let policy = cmd.extra.ok_or_else(|| syntax("Bad policy name.", line))?;
                 let chain = &mut table.chains[id as usize];
                 if !chain.builtin {
