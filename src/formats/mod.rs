@@ -13,6 +13,7 @@ pub mod filezilla;
 pub mod firewalld;
 pub mod iis;
 pub mod iis_apphost;
+pub mod iis_config_source;
 pub mod iis_metabase;
 pub mod ipsec;
 pub mod iptables;

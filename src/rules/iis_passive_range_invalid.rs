@@ -97,6 +97,10 @@ fn one_value_fix(source: &crate::source::SourceFile, span: Span) -> Option<Fix> 
 /// the band IIS 7+ validates: the two values swapped (unsafe, as above).
 fn swapped_attributes(doc: &iis_apphost::AppHost) -> Option<Fix> {
     let channel = doc.data_channel.as_ref()?;
+    // Values read from a configSource file are not written here.
+    if channel.config_source.is_some() {
+        return None;
+    }
     let (low, high) = (channel.low.as_ref()?, channel.high.as_ref()?);
     let digits = |w: &str| !w.is_empty() && w.len() <= 5 && w.bytes().all(|b| b.is_ascii_digit());
     if !digits(&low.value) || !digits(&high.value) {

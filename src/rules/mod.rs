@@ -100,6 +100,7 @@ rules! {
     firewall_opens_unused_ports::FirewallOpensUnusedPorts => "firewall-opens-unused-ports",
     ftp_helper_not_assigned::FtpHelperNotAssigned => "ftp-helper-not-assigned",
     iis_config_malformed::IisConfigMalformed => "iis-config-malformed",
+    iis_config_source_not_found::IisConfigSourceNotFound => "iis-config-source-not-found",
     iis_name_wrong_case::IisNameWrongCase => "iis-name-wrong-case",
     iis_passive_range_invalid::IisPassiveRangeInvalid => "iis-passive-range-invalid",
     iis_passive_range_misplaced::IisPassiveRangeMisplaced => "iis-passive-range-misplaced",
