@@ -380,6 +380,7 @@ fn where_values_come_from(dialect: crate::facts::Dialect) -> &'static str {
             "give the variable a `default` or a value in terraform.tfvars"
         }
         PuppetFirewall => "give the parameter a value in the manifest or its Hiera data",
+        WindowsFirewall => "set the value in the script, or keep the rules it enables in the repository",
         _ => "set the value in the script, or keep the file it sources beside it",
     }
 }
