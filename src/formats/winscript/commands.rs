@@ -1103,9 +1103,9 @@ fn unresolved_port(fx: &mut Effects, span: Span, name: &str) {
             ),
             "value not known here",
         )
-        .help(format!(
-            "give the variable its value in the script (in a batch file with no blank before `=`: `set LOW=5000`), or write the port number itself"
-        ))
+        .help(
+            "give the variable its value in the script (in a batch file with no blank before `=`: `set LOW=5000`), or write the port number itself",
+        )
         .at_most(crate::diag::Severity::Warning),
     );
 }
