@@ -628,6 +628,7 @@ impl WinFirewall {
         fw.family = None;
         fw.active = None;
         fw.dialect = crate::facts::Dialect::WindowsFirewall;
+        fw.disabled = self.disabled_openers(profile);
         fw.service_scoped = self
             .rules
             .iter()
@@ -635,6 +636,25 @@ impl WinFirewall {
             .map(|r| r.span)
             .collect();
         fw
+    }
+
+    /// Inbound allow rules of `profile` that would open TCP ports but are
+    /// disabled, with those ports.
+    fn disabled_openers(&self, profile: Profile) -> Vec<(Span, PortSet)> {
+        let enabled = |r: &WinRule| WinRule {
+            enabled: true,
+            ..r.clone()
+        };
+        self.rules
+            .iter()
+            .filter(|r| !r.enabled && r.action == RuleAction::Allow)
+            .filter(|r| enabled(r).decides_inbound_tcp(profile))
+            .filter_map(|r| match &r.local_ports {
+                LocalPorts::Set(p) => Some((r.span, p.clone())),
+                LocalPorts::Any => Some((r.span, PortSet::connectable())),
+                LocalPorts::Unknown(_) => None,
+            })
+            .collect()
     }
 
     /// One profile as one input chain: blocks first (they win whatever the

@@ -174,7 +174,23 @@ impl PassivePortsBlocked {
                 }
             }
         }
-        let d = d.with_help(help(server, fw, shut, &open_part));
+        let disabled: Vec<&(crate::source::Span, PortSet)> = fw
+            .disabled
+            .iter()
+            .filter(|(_, p)| !p.intersection(shut).is_empty())
+            .take(2)
+            .collect();
+        for (span, opens) in &disabled {
+            let would = opens.intersection(shut).summary(4);
+            d = d.with_related(*span, format!("would open {would}, but is disabled"));
+        }
+        let d = match disabled.is_empty() {
+            true => d.with_help(help(server, fw, shut, &open_part)),
+            false => d.with_help(format!(
+                "enable the rule that opens {} (netsh ... set rule name=\"…\" new enable=yes, Enable-NetFirewallRule, or -Enabled True where it is made)",
+                shut.summary(6)
+            )),
+        };
         let d = match narrowed_range_fix(server, &open_part) {
             Some((title, edits)) => d.with_unsafe_fix(title, edits),
             None => d,
