@@ -52,6 +52,9 @@ pub struct DataChannel {
     /// Index in [`AppHost::config_sources`] when the section is read from
     /// the file its `configSource` names (its spans are then that attribute's).
     pub config_source: Option<usize>,
+    /// Attributes that misspell one of the two ends (`highDataChanelPort`),
+    /// with the name meant.
+    pub misspelled: Vec<(Attr, &'static str)>,
 }
 
 /// One `<site>` under `<system.applicationHost><sites>`.
@@ -251,6 +254,17 @@ fn data_channel(fw: &Element) -> DataChannel {
         low: fw.attr(LOW_PORT).cloned(),
         high: fw.attr(HIGH_PORT).cloned(),
         config_source: None,
+        misspelled: fw
+            .attrs
+            .iter()
+            .filter_map(|a| {
+                Some((
+                    a.clone(),
+                    super::iis_misspelled::meant(&a.name, &[LOW_PORT, HIGH_PORT])?,
+                ))
+            })
+            .filter(|(_, meant)| fw.attr(meant).is_none())
+            .collect(),
     }
 }
 

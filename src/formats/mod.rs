@@ -15,6 +15,7 @@ pub mod iis;
 pub mod iis_apphost;
 pub mod iis_config_source;
 pub mod iis_metabase;
+pub mod iis_misspelled;
 pub mod ipsec;
 pub mod iptables;
 pub mod kube;
