@@ -244,6 +244,27 @@ pub(crate) fn by_the_firewall(fw: &crate::facts::Firewall) -> String {
     }
 }
 
+/// The Windows profiles other than the one assumed (public, when no file says
+/// which network the host is on) that let any of `ports` in: a finding about the
+/// public profile then holds only when the host is on a public network.
+pub(crate) fn open_in_unassumed_profiles(
+    fw: &crate::facts::Firewall,
+    ports: &crate::portset::PortSet,
+) -> Vec<crate::facts::Profile> {
+    use crate::facts::Profile;
+    let Some(p) = fw
+        .profiles
+        .as_ref()
+        .filter(|p| p.host.is_none() && p.worth_naming())
+    else {
+        return Vec::new();
+    };
+    [Profile::Domain, Profile::Private]
+        .into_iter()
+        .filter(|&other| !p.get(other).open_to_any().intersection(ports).is_empty())
+        .collect()
+}
+
 pub(crate) fn closing_label(d: &crate::facts::Decision, ports: &crate::portset::PortSet) -> String {
     use crate::facts::Verdict;
     let hit = d.ports.intersection(ports).summary(4);

@@ -146,6 +146,18 @@ impl PassivePortsBlocked {
                 words.product
             )
         };
+        let elsewhere = super::open_in_unassumed_profiles(fw, shut);
+        let message = match elsewhere.as_slice() {
+            [] => message,
+            [one] => format!(
+                "{message}, which holds only when the host is on a public network (the {} profile opens them)",
+                one.name()
+            ),
+            profiles => format!(
+                "{message}, which holds only when the host is on a public network (the {} profiles open them)",
+                profiles.iter().map(|p| p.name()).collect::<Vec<_>>().join(" and ")
+            ),
+        };
         let (primary, others) = passive_spans(server);
         let mut d = Diagnostic::new(
             self.name(),
@@ -153,6 +165,10 @@ impl PassivePortsBlocked {
             primary,
             format!("{} hands out {}", words.product, ports.summary(4)),
         );
+        if !elsewhere.is_empty() {
+            // The public profile is assumed: no file says which network the host is on.
+            d = d.at_most(crate::diag::Severity::Warning);
+        }
         for span in others {
             d = d.with_related(span, "range set here");
         }
