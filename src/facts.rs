@@ -805,6 +805,9 @@ pub struct Firewall {
     /// Accept rules that admit only the FTP service's own sockets (Windows'
     /// `service=ftpsvc`): they open what the server listens on, not every port.
     pub service_scoped: Vec<Span>,
+    /// Windows: inbound allow rules that are written but disabled (`enable=no`,
+    /// `-Enabled False`, `Active=FALSE`), with the TCP ports each would open.
+    pub disabled: Vec<(Span, PortSet)>,
 }
 
 /// One filter of a composed firewall (DESIGN.md "Layers").
@@ -963,6 +966,7 @@ impl Firewall {
             port_texts: Vec::new(),
             port_data: Vec::new(),
             service_scoped: Vec::new(),
+            disabled: Vec::new(),
         }
     }
 
@@ -1181,6 +1185,7 @@ impl Firewall {
         a.port_texts.extend(b.port_texts);
         a.port_data.extend(b.port_data);
         a.service_scoped.extend(b.service_scoped);
+        a.disabled.extend(b.disabled);
         a.default_policy = if a.default_policy.value == b.default_policy.value {
             b.default_policy
         } else {

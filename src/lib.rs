@@ -12,6 +12,7 @@ mod firewall_fix;
 pub mod fix;
 pub mod formats;
 pub mod hosts;
+pub mod jail;
 pub mod limits;
 pub mod lsp;
 pub mod mounted;

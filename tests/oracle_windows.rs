@@ -476,12 +476,45 @@ fn agrees(ours: &[(Call, bool)], recorded: &[Call]) -> bool {
     }
     for i in (0..n).rev() {
         for j in (0..m).rev() {
-            let take = ours[i].0 == recorded[j] && can[i + 1][j + 1];
+            let take = same_call(&ours[i].0, &recorded[j]) && can[i + 1][j + 1];
             let skip = ours[i].1 && can[i + 1][j];
             can[i][j] = take || skip;
         }
     }
     can[0][0]
+}
+
+/// A call pasvlint reads as `ours` is the call cmd made: the same program and
+/// arguments, where a part pasvlint marks unknown (a variable the script does
+/// not set, which the environment may) stands for any text, the empty text cmd
+/// gives an unset variable included.
+fn same_call(ours: &Call, recorded: &Call) -> bool {
+    ours.0 == recorded.0
+        && ours.1.len() == recorded.1.len()
+        && ours
+            .1
+            .iter()
+            .zip(&recorded.1)
+            .all(|(a, b)| matches_with_unknowns(a, b))
+}
+
+fn matches_with_unknowns(pattern: &str, text: &str) -> bool {
+    let mut parts = pattern.split(pasvlint::scripts::UNKNOWN);
+    let first = parts.next().unwrap_or("");
+    let Some(mut rest) = text.strip_prefix(first) else {
+        return false;
+    };
+    let parts: Vec<&str> = parts.collect();
+    let Some((last, middle)) = parts.split_last() else {
+        return rest.is_empty();
+    };
+    for part in middle {
+        match rest.find(part) {
+            Some(at) => rest = &rest[at + part.len()..],
+            None => return false,
+        }
+    }
+    rest.ends_with(last)
 }
 
 /// Fixtures this oracle cannot run as Windows' cmd would: (fixture folder, why).
@@ -599,6 +632,21 @@ fn first_difference(ours: &[(Call, bool)], recorded: &[Call]) -> String {
         show(certain.iter().skip(from).take(5).copied().collect()),
         show(recorded.iter().skip(from).take(5).collect()),
     )
+}
+
+#[test]
+fn an_unknown_part_stands_for_any_text() {
+    let u = pasvlint::scripts::UNKNOWN;
+    assert!(matches_with_unknowns(
+        &format!("/lowDataChannelPort:{u}"),
+        "/lowDataChannelPort:"
+    ));
+    assert!(matches_with_unknowns(&format!("a{u}b{u}c"), "axxbyyc"));
+    assert!(!matches_with_unknowns(
+        &format!("localport={u}"),
+        "remoteport=1"
+    ));
+    assert!(!matches_with_unknowns("21", "22"));
 }
 
 #[test]

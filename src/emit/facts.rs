@@ -170,7 +170,31 @@ fn family_json(f: &Firewall, sources: &SourceMap) -> Value {
             "files": l.files.iter().map(|id| path(sources, *id)).collect::<Vec<_>>(),
             "tcp_open_to_all": l.open_to_all.to_string(),
         })).collect::<Vec<_>>(),
+        "uncertain": uncertain(f).map(|u| json!({
+            "file": path(sources, u.span.file),
+            "line": line(sources, u.span),
+            "what": u.what,
+        })).collect::<Vec<_>>(),
     })
+}
+
+/// What the firewall's readers could not know, each once, in file order.
+fn uncertain(f: &Firewall) -> impl Iterator<Item = &crate::facts::Uncertainty> {
+    let mut seen: Vec<&crate::facts::Uncertainty> = Vec::new();
+    for u in &f.uncertain {
+        if !seen.contains(&u) {
+            seen.push(u);
+        }
+    }
+    seen.sort_by_key(|u| (u.span.file, u.span.start));
+    seen.into_iter()
+}
+
+/// The 1-based line a span starts on.
+fn line(sources: &SourceMap, span: crate::source::Span) -> usize {
+    sources
+        .get(span.file)
+        .map_or(0, |f| f.line_col(span.start).0)
 }
 
 /// Each class of clients that reaches more than every client does, with all it reaches.
@@ -318,6 +342,15 @@ fn firewall_human(out: &mut String, f: &Firewall, family: Option<Family>, source
             "    {}: open {}",
             class.describe(),
             or_none(&class.open.to_string())
+        );
+    }
+    for u in uncertain(f) {
+        let _ = writeln!(
+            out,
+            "    not known: {}:{}: {}",
+            path(sources, u.span.file),
+            line(sources, u.span),
+            u.what
         );
     }
 }

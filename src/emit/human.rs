@@ -79,10 +79,45 @@ impl Texts {
         Some(self.0.entry(file).or_insert_with(|| Shown::new(&f.text)))
     }
 
-    fn get(&mut self, sources: &SourceMap, file: FileId) -> Option<NamedSource<Arc<String>>> {
+    fn get(&mut self, sources: &SourceMap, file: FileId) -> Option<CharColumns> {
         let name = escape_path(&sources.get(file)?.display_path());
         let text = self.shown(sources, file)?.text.clone();
-        Some(NamedSource::new(name, text))
+        Some(CharColumns(NamedSource::new(name, text.clone()), text))
+    }
+}
+
+/// A shown file whose `file:line:column` header counts the column in
+/// characters, as the concise, JSON and SARIF reports do (miette counts bytes,
+/// so a line with non-ASCII text before the span read further right).
+#[derive(Debug)]
+struct CharColumns(NamedSource<Arc<String>>, Arc<String>);
+
+impl miette::SourceCode for CharColumns {
+    fn read_span<'a>(
+        &'a self,
+        span: &miette::SourceSpan,
+        before: usize,
+        after: usize,
+    ) -> Result<Box<dyn miette::SpanContents<'a> + 'a>, miette::MietteError> {
+        let inner = self.0.read_span(span, before, after)?;
+        let text = self.1.as_str();
+        let at = span.offset().min(text.len());
+        let line_start = text
+            .get(..at)
+            .and_then(|t| t.rfind('\n'))
+            .map_or(0, |i| i + 1);
+        let column = match text.get(line_start..at) {
+            Some(head) if before == 0 => head.chars().count(),
+            _ => return Ok(inner),
+        };
+        Ok(Box::new(miette::MietteSpanContents::new_named(
+            inner.name().unwrap_or_default().to_owned(),
+            inner.data(),
+            *inner.span(),
+            inner.line(),
+            column,
+            inner.line_count(),
+        )))
     }
 }
 
@@ -216,7 +251,7 @@ struct Rendered {
     severity: miette::Severity,
     code: Option<String>,
     help: Option<String>,
-    source: Option<NamedSource<Arc<String>>>,
+    source: Option<CharColumns>,
     labels: Vec<LabeledSpan>,
     related: Vec<Rendered>,
 }

@@ -609,6 +609,7 @@ impl<'r> Eval<'r> {
             port_texts: Vec::new(),
             port_data: Vec::new(),
             service_scoped: Vec::new(),
+            disabled: Vec::new(),
         }
     }
 

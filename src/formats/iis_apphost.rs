@@ -6,6 +6,7 @@
 //! sensitively; only exact spellings are read here.
 
 use super::iis::{self, RangeVerdict};
+use super::iis_config_source::{self as config_source, ConfigSource};
 use super::xml::{self, Attr, Element, XmlTree};
 use crate::facts::{
     Active, ControlTls, Families, FtpServer, Located, Passive, RangeSetting, UserClass, UserKind,
@@ -30,6 +31,8 @@ pub struct AppHost {
     pub misplaced_range: Vec<Misplaced>,
     pub sites: Vec<Site>,
     pub site_defaults: FtpSettings,
+    /// Sections read from the file their `configSource` names, or not found.
+    pub config_sources: Vec<ConfigSource>,
 }
 
 /// A data channel port attribute IIS does not read where it is written.
@@ -46,6 +49,12 @@ pub struct DataChannel {
     pub tag: Span,
     pub low: Option<Attr>,
     pub high: Option<Attr>,
+    /// Index in [`AppHost::config_sources`] when the section is read from
+    /// the file its `configSource` names (its spans are then that attribute's).
+    pub config_source: Option<usize>,
+    /// Attributes that misspell one of the two ends (`highDataChanelPort`),
+    /// with the name meant.
+    pub misspelled: Vec<(Attr, &'static str)>,
 }
 
 /// One `<site>` under `<system.applicationHost><sites>`.
@@ -179,15 +188,25 @@ pub fn parse(source: &SourceFile) -> AppHost {
     let xml = xml::read(source);
     let mut doc = AppHost::default();
     if xml.root().is_some_and(|r| r.name == "configuration") {
-        read_levels(&xml, &mut doc);
+        read_levels(source, &xml, &mut doc);
     }
     doc.xml = xml;
     doc
 }
 
+/// Where the configuration system reads the section at `index` from: the
+/// index of the record in `doc.config_sources` when the element names a
+/// `configSource` file (its tree, when read, holds the section as its root), or
+/// `None` for the element as written.
+fn followed(source: &SourceFile, xml: &XmlTree, index: usize, doc: &mut AppHost) -> Option<usize> {
+    let followed = config_source::follow(source, xml.elements.get(index)?)?;
+    doc.config_sources.push(followed);
+    Some(doc.config_sources.len() - 1)
+}
+
 /// The server level is the root plus every `<location path="">` (or `"."`);
 /// other locations are per-site paths.
-fn read_levels(xml: &XmlTree, doc: &mut AppHost) {
+fn read_levels(source: &SourceFile, xml: &XmlTree, doc: &mut AppHost) {
     let mut levels = vec![(0usize, true)];
     let mut places = vec![String::new()];
     for (i, l) in xml.children_named(0, "location") {
@@ -197,8 +216,8 @@ fn read_levels(xml: &XmlTree, doc: &mut AppHost) {
     }
     for ((level, server_level), place) in levels.into_iter().zip(places) {
         for (ftp, _) in xml.children_named(level, "system.ftpServer") {
-            for (_, fw) in xml.children_named(ftp, "firewallSupport") {
-                let channel = data_channel(fw);
+            for (i, fw) in xml.children_named(ftp, "firewallSupport") {
+                let channel = followed_channel(source, xml, i, fw, doc);
                 if !server_level {
                     doc.misplaced_range.extend(misplaced(channel, &place));
                 } else if doc.data_channel.is_none() {
@@ -211,7 +230,7 @@ fn read_levels(xml: &XmlTree, doc: &mut AppHost) {
         if server_level {
             for (app, _) in xml.children_named(level, "system.applicationHost") {
                 for (sites, _) in xml.children_named(app, "sites") {
-                    read_sites(xml, sites, doc);
+                    followed_sites(source, xml, sites, doc);
                 }
             }
         }
@@ -234,6 +253,57 @@ fn data_channel(fw: &Element) -> DataChannel {
         tag: fw.tag,
         low: fw.attr(LOW_PORT).cloned(),
         high: fw.attr(HIGH_PORT).cloned(),
+        config_source: None,
+        misspelled: fw
+            .attrs
+            .iter()
+            .filter_map(|a| {
+                Some((
+                    a.clone(),
+                    super::iis_misspelled::meant(&a.name, &[LOW_PORT, HIGH_PORT])?,
+                ))
+            })
+            .filter(|(_, meant)| fw.attr(meant).is_none())
+            .collect(),
+    }
+}
+
+/// `<firewallSupport>` as read, from its `configSource` file when it names one
+/// (no ends when that file is not read).
+fn followed_channel(
+    source: &SourceFile,
+    xml: &XmlTree,
+    index: usize,
+    fw: &Element,
+    doc: &mut AppHost,
+) -> DataChannel {
+    let Some(record) = followed(source, xml, index, doc) else {
+        return data_channel(fw);
+    };
+    let read = doc.config_sources[record].tree().and_then(|t| t.root());
+    DataChannel {
+        tag: fw.tag,
+        config_source: Some(record),
+        ..read.map_or(
+            DataChannel {
+                low: None,
+                high: None,
+                ..data_channel(fw)
+            },
+            data_channel,
+        )
+    }
+}
+
+/// `<sites>` as read, from its `configSource` file when it names one.
+fn followed_sites(source: &SourceFile, xml: &XmlTree, index: usize, doc: &mut AppHost) {
+    match followed(source, xml, index, doc) {
+        None => read_sites(xml, index, doc),
+        Some(record) => {
+            if let Some(tree) = doc.config_sources[record].tree().cloned() {
+                read_sites(&tree, 0, doc);
+            }
+        }
     }
 }
 
@@ -306,14 +376,24 @@ pub fn passive_verdict(doc: &AppHost) -> RangeVerdict {
     )
 }
 
-/// The spans behind the range: the low and high attribute values that exist.
+/// The spans behind the range: the low and high attribute values that exist
+/// (the `configSource` value once, for a section read from its file).
 pub fn passive_spans(doc: &AppHost) -> Vec<Span> {
-    doc.data_channel
+    let mut spans: Vec<Span> = doc
+        .data_channel
         .iter()
         .flat_map(|c| [&c.low, &c.high])
         .flatten()
         .map(|a| a.value_span)
-        .collect()
+        .collect();
+    spans.dedup();
+    spans
+}
+
+/// The `configSource` record the server-level `<firewallSupport>` is read from.
+pub fn channel_source(doc: &AppHost) -> Option<&ConfigSource> {
+    let at = doc.data_channel.as_ref()?.config_source?;
+    doc.config_sources.get(at)
 }
 
 /// `controlChannelPolicy`: `SslAllow`(0), `SslRequire`(1), `SslRequireCredentialsOnly`(2).
@@ -403,6 +483,10 @@ fn control_ports(source: &SourceFile, site: &Site) -> Vec<Located<Option<u16>>> 
 /// takes them.
 fn range_setting(doc: &AppHost, passive: &Passive) -> Option<RangeSetting> {
     let channel = doc.data_channel.as_ref()?;
+    // A range read from another file cannot be edited here.
+    if channel.config_source.is_some() {
+        return None;
+    }
     let (low, high) = (channel.low.as_ref()?, channel.high.as_ref()?);
     matches!(
         passive,
@@ -416,11 +500,25 @@ fn range_setting(doc: &AppHost, passive: &Passive) -> Option<RangeSetting> {
 
 fn passive(doc: &AppHost) -> Passive {
     let spans = passive_spans(doc);
+    if let Some(followed) = channel_source(doc) {
+        if let Some(reason) = followed.unknown_reason() {
+            return Passive::Unknown {
+                spans: vec![followed.attr.value_span],
+                reason,
+            };
+        }
+    }
     if !doc.xml.is_well_formed() {
         return Passive::Unknown {
             spans,
             reason: "applicationHost.config is not well-formed XML, so IIS will not load it"
                 .to_owned(),
+        };
+    }
+    if !doc.duplicate_data_channels.is_empty() {
+        return Passive::Unknown {
+            spans,
+            reason: "<firewallSupport> is set twice at the server level, and IIS refuses a duplicate section".to_owned(),
         };
     }
     match passive_verdict(doc) {

@@ -355,6 +355,9 @@ pub enum Change {
     },
     /// `netsh advfirewall reset`: rules added so far are gone, defaults back.
     Reset,
+    /// A firewall command the cmdlet rejects: it changes nothing, but shows the
+    /// host's firewall is the one this script manages.
+    Rejected,
     Uncertain(Uncertainty),
 }
 
@@ -477,6 +480,7 @@ impl WinFirewall {
                 self.stateful_ftp = None;
             }
             Change::Uncertain(u) => self.uncertain.push(u),
+            Change::Rejected => {}
         }
     }
 
@@ -624,6 +628,7 @@ impl WinFirewall {
         fw.family = None;
         fw.active = None;
         fw.dialect = crate::facts::Dialect::WindowsFirewall;
+        fw.disabled = self.disabled_openers(profile);
         fw.service_scoped = self
             .rules
             .iter()
@@ -631,6 +636,25 @@ impl WinFirewall {
             .map(|r| r.span)
             .collect();
         fw
+    }
+
+    /// Inbound allow rules of `profile` that would open TCP ports but are
+    /// disabled, with those ports.
+    fn disabled_openers(&self, profile: Profile) -> Vec<(Span, PortSet)> {
+        let enabled = |r: &WinRule| WinRule {
+            enabled: true,
+            ..r.clone()
+        };
+        self.rules
+            .iter()
+            .filter(|r| !r.enabled && r.action == RuleAction::Allow)
+            .filter(|r| enabled(r).decides_inbound_tcp(profile))
+            .filter_map(|r| match &r.local_ports {
+                LocalPorts::Set(p) => Some((r.span, p.clone())),
+                LocalPorts::Any => Some((r.span, PortSet::connectable())),
+                LocalPorts::Unknown(_) => None,
+            })
+            .collect()
     }
 
     /// One profile as one input chain: blocks first (they win whatever the
@@ -752,19 +776,46 @@ impl Lowering {
         }
     }
 
+    /// An allow rule whose ports or remote addresses are not known here (a
+    /// variable the script does not set, a keyword, a group of rules the
+    /// repository does not hold) may match: it is kept as a rule that may open
+    /// every port it could name to some clients, with what was not known
+    /// recorded inside its span (as a script's iptables ACCEPT with an unset
+    /// `--dport` is), so a port only it opens reads as "may be blocked". A
+    /// block rule of that kind is left out: it may close ports, which no
+    /// finding claims are open.
     fn push(&mut self, rule: &WinRule) {
-        let key_in = match &rule.local_ports {
-            LocalPorts::Any => PortRef::ALL,
-            LocalPorts::Set(ports) => self.port_ref(ports),
+        let allow = rule.action == RuleAction::Allow;
+        let (key_in, mut may) = match &rule.local_ports {
+            LocalPorts::Any => (PortRef::ALL, false),
+            LocalPorts::Set(ports) => (self.port_ref(ports), false),
             LocalPorts::Unknown(why) => {
                 self.uncertain.push(Uncertainty {
                     span: rule.span,
                     what: why.clone(),
                 });
-                return;
+                if !allow {
+                    return;
+                }
+                (PortRef::ALL, true)
             }
         };
-        let (client_in, who) = self.clients(&rule.remote);
+        if let Remote::Some(text) = &rule.remote {
+            if text.contains(crate::scripts::UNKNOWN) && allow {
+                self.uncertain.push(Uncertainty {
+                    span: rule.span,
+                    what: format!(
+                        "remote address `{}` is not known here",
+                        text.replace(crate::scripts::UNKNOWN, "…")
+                    ),
+                });
+                may = true;
+            }
+        }
+        let (client_in, mut who) = self.clients(&rule.remote);
+        if may {
+            who = who.and(Applies::ToSome);
+        }
         let mut applies = [Applies::Never; PACKETS];
         applies[Packet::New as usize] = who;
         applies[Packet::Untracked as usize] = who;
@@ -779,7 +830,7 @@ impl Lowering {
                 Protocol::Tcp => ir::Proto::Tcp,
                 _ => ir::Proto::Any,
             },
-            plain: rule.remote == Remote::All,
+            plain: rule.remote == Remote::All && !may,
             state: None,
             mark: None,
             target: match rule.action {
@@ -946,6 +997,8 @@ pub struct Finding {
     pub related: Vec<(Span, String)>,
     /// Edits that resolve it, the preferred first (see [`Diagnostic::fixes`]).
     pub fixes: Vec<Fix>,
+    /// The most severe it may be, below the rule's default (a value not known here).
+    pub at_most: Option<crate::diag::Severity>,
 }
 
 impl Finding {
@@ -963,7 +1016,14 @@ impl Finding {
             help: None,
             related: Vec::new(),
             fixes: Vec::new(),
+            at_most: None,
         }
+    }
+
+    /// Never more severe than `severity`.
+    pub fn at_most(mut self, severity: crate::diag::Severity) -> Self {
+        self.at_most = Some(severity);
+        self
     }
 
     /// A fix that changes nothing beyond the finding (`check --fix` applies it).
@@ -1007,6 +1067,9 @@ impl Finding {
             d = d.with_related(*span, label.clone());
         }
         d = d.with_fixes(self.fixes.iter().cloned());
+        if let Some(severity) = self.at_most {
+            d = d.at_most(severity);
+        }
         match &self.help {
             Some(h) => d.with_help(h.clone()),
             None => d,

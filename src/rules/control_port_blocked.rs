@@ -47,21 +47,26 @@ impl ControlPortBlocked {
                 format!("{} listens on {port} by default", words.product),
             ),
         };
+        let ports = PortSet::single(port);
+        let elsewhere = super::open_in_unassumed_profiles(fw, &ports);
+        let consequence = match (who.is_empty(), elsewhere.is_empty()) {
+            (true, true) => "no client can log in",
+            (false, true) => "none of them can log in",
+            (_, false) => "when the host is on a public network, no client can log in",
+        };
         let mut d = Diagnostic::new(
             self.name(),
             format!(
-                "control port {port} is blocked {}{who}: {}",
+                "control port {port} is blocked {}{who}: {consequence}",
                 by_the_firewall(fw),
-                if who.is_empty() {
-                    "no client can log in"
-                } else {
-                    "none of them can log in"
-                }
             ),
             span,
             label,
         );
-        let ports = PortSet::single(port);
+        if !elsewhere.is_empty() {
+            // The public profile is assumed: no file says which network the host is on.
+            d = d.at_most(crate::diag::Severity::Warning);
+        }
         for blocker in fw.blockers(&ports).take(2) {
             if let Some(span) = blocker.span {
                 d = d.with_related(span, closing_label(blocker, &ports));
@@ -86,6 +91,12 @@ impl ControlPortBlocked {
                 "open {port}/tcp in the firewall, or set {} to a port it opens",
                 words.control_port
             )
+        };
+        let help = match elsewhere.is_empty() {
+            true => help,
+            false => format!(
+                "open {port}/tcp in the public profile too (profile=any, -Profile Any), or say which network the host is on (Set-NetConnectionProfile -NetworkCategory Private)"
+            ),
         };
         out.push(d.with_help(help));
     }

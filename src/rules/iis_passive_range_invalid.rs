@@ -39,7 +39,8 @@ impl Rule for IisPassiveRangeInvalid {
             let verdict = iis_apphost::passive_verdict(doc);
             out.extend(
                 invalid_range(IisVersion::Iis7, &verdict, &culprit_first(doc))
-                    .map(|d| d.with_fixes(swapped_attributes(doc))),
+                    .map(|d| d.with_fixes(swapped_attributes(doc)))
+                    .map(|d| with_misspellings(d, doc, &file.source)),
             );
         }
         for (version, verdict, spans) in crate::formats::windows_passive_range_verdicts(file) {
@@ -97,6 +98,10 @@ fn one_value_fix(source: &crate::source::SourceFile, span: Span) -> Option<Fix> 
 /// the band IIS 7+ validates: the two values swapped (unsafe, as above).
 fn swapped_attributes(doc: &iis_apphost::AppHost) -> Option<Fix> {
     let channel = doc.data_channel.as_ref()?;
+    // Values read from a configSource file are not written here.
+    if channel.config_source.is_some() {
+        return None;
+    }
     let (low, high) = (channel.low.as_ref()?, channel.high.as_ref()?);
     let digits = |w: &str| !w.is_empty() && w.len() <= 5 && w.bytes().all(|b| b.is_ascii_digit());
     if !digits(&low.value) || !digits(&high.value) {
@@ -112,6 +117,31 @@ fn swapped_attributes(doc: &iis_apphost::AppHost) -> Option<Fix> {
         edits: vec![(low.value_span, h.to_string()), (high.value_span, l.to_string())],
         safe: false,
     })
+}
+
+/// A missing end that an attribute of the element misspells: named at that
+/// attribute, with the help and an unsafe fix that respell it (IIS then reads
+/// the value it holds).
+fn with_misspellings(
+    mut d: Diagnostic,
+    doc: &iis_apphost::AppHost,
+    source: &crate::source::SourceFile,
+) -> Diagnostic {
+    let Some(channel) = &doc.data_channel else {
+        return d;
+    };
+    for (attr, meant) in &channel.misspelled {
+        d = d
+            .with_related(attr.name_span, format!("`{}` is not {meant}", attr.name))
+            .with_help(format!("rename {} to {meant}", attr.name));
+        if source.slice(attr.name_span) == attr.name {
+            d = d.with_unsafe_fix(
+                format!("rename {} to {meant}", attr.name),
+                vec![(attr.name_span, (*meant).to_owned())],
+            );
+        }
+    }
+    d
 }
 
 /// The low and high spans, the one that is not a number first.

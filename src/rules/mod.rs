@@ -100,6 +100,7 @@ rules! {
     firewall_opens_unused_ports::FirewallOpensUnusedPorts => "firewall-opens-unused-ports",
     ftp_helper_not_assigned::FtpHelperNotAssigned => "ftp-helper-not-assigned",
     iis_config_malformed::IisConfigMalformed => "iis-config-malformed",
+    iis_config_source_not_found::IisConfigSourceNotFound => "iis-config-source-not-found",
     iis_name_wrong_case::IisNameWrongCase => "iis-name-wrong-case",
     iis_passive_range_invalid::IisPassiveRangeInvalid => "iis-passive-range-invalid",
     iis_passive_range_misplaced::IisPassiveRangeMisplaced => "iis-passive-range-misplaced",
@@ -241,6 +242,27 @@ pub(crate) fn by_the_firewall(fw: &crate::facts::Firewall) -> String {
         }
         _ => "by the firewall".to_owned(),
     }
+}
+
+/// The Windows profiles other than the one assumed (public, when no file says
+/// which network the host is on) that let any of `ports` in: a finding about the
+/// public profile then holds only when the host is on a public network.
+pub(crate) fn open_in_unassumed_profiles(
+    fw: &crate::facts::Firewall,
+    ports: &crate::portset::PortSet,
+) -> Vec<crate::facts::Profile> {
+    use crate::facts::Profile;
+    let Some(p) = fw
+        .profiles
+        .as_ref()
+        .filter(|p| p.host.is_none() && p.worth_naming())
+    else {
+        return Vec::new();
+    };
+    [Profile::Domain, Profile::Private]
+        .into_iter()
+        .filter(|&other| !p.get(other).open_to_any().intersection(ports).is_empty())
+        .collect()
 }
 
 pub(crate) fn closing_label(d: &crate::facts::Decision, ports: &crate::portset::PortSet) -> String {

@@ -146,6 +146,18 @@ impl PassivePortsBlocked {
                 words.product
             )
         };
+        let elsewhere = super::open_in_unassumed_profiles(fw, shut);
+        let message = match elsewhere.as_slice() {
+            [] => message,
+            [one] => format!(
+                "{message}, which holds only when the host is on a public network (the {} profile opens them)",
+                one.name()
+            ),
+            profiles => format!(
+                "{message}, which holds only when the host is on a public network (the {} profiles open them)",
+                profiles.iter().map(|p| p.name()).collect::<Vec<_>>().join(" and ")
+            ),
+        };
         let (primary, others) = passive_spans(server);
         let mut d = Diagnostic::new(
             self.name(),
@@ -153,6 +165,10 @@ impl PassivePortsBlocked {
             primary,
             format!("{} hands out {}", words.product, ports.summary(4)),
         );
+        if !elsewhere.is_empty() {
+            // The public profile is assumed: no file says which network the host is on.
+            d = d.at_most(crate::diag::Severity::Warning);
+        }
         for span in others {
             d = d.with_related(span, "range set here");
         }
@@ -174,7 +190,23 @@ impl PassivePortsBlocked {
                 }
             }
         }
-        let d = d.with_help(help(server, fw, shut, &open_part));
+        let disabled: Vec<&(crate::source::Span, PortSet)> = fw
+            .disabled
+            .iter()
+            .filter(|(_, p)| !p.intersection(shut).is_empty())
+            .take(2)
+            .collect();
+        for (span, opens) in &disabled {
+            let would = opens.intersection(shut).summary(4);
+            d = d.with_related(*span, format!("would open {would}, but is disabled"));
+        }
+        let d = match disabled.is_empty() {
+            true => d.with_help(help(server, fw, shut, &open_part)),
+            false => d.with_help(format!(
+                "enable the rule that opens {} (netsh ... set rule name=\"…\" new enable=yes, Enable-NetFirewallRule, or -Enabled True where it is made)",
+                shut.summary(6)
+            )),
+        };
         let d = match narrowed_range_fix(server, &open_part) {
             Some((title, edits)) => d.with_unsafe_fix(title, edits),
             None => d,
@@ -380,6 +412,7 @@ fn where_values_come_from(dialect: crate::facts::Dialect) -> &'static str {
             "give the variable a `default` or a value in terraform.tfvars"
         }
         PuppetFirewall => "give the parameter a value in the manifest or its Hiera data",
+        WindowsFirewall => "set the value in the script, or keep the rules it enables in the repository",
         _ => "set the value in the script, or keep the file it sources beside it",
     }
 }

@@ -77,8 +77,10 @@ fn ports_needed(held: u64, attempts: Option<u32>) -> u64 {
 }
 
 /// Passive ports a server needs for the sessions it must carry, if known.
+/// `None` when the server admits unlimited sessions and no policy says how many
+/// to expect: no band is enough for them.
 pub(crate) fn ports_for_sessions(server: &FtpServer, policy: &Policy) -> Option<u64> {
-    let demand = demand(server, policy)?;
+    let demand = demand(server, policy).filter(|d| !d.unlimited)?;
     let connections = u64::from(demand.sessions) * u64::from(policy.ports_per_session());
     Some(ports_needed(
         connections.saturating_sub(1),

@@ -76,6 +76,10 @@ pub enum Input {
     Text(Text),
     /// `< FILE`.
     File(Word),
+    /// PowerShell: the objects the command before it in the pipeline writes,
+    /// given as that command's argument vector
+    /// (`Get-NetFirewallRule -DisplayName FTP | Enable-NetFirewallRule`).
+    Piped(Vec<Word>),
 }
 
 /// An output redirection, removed from the argument vector.

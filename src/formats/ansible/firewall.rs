@@ -208,6 +208,9 @@ impl Commands {
                     }
                 }
                 Some(crate::scripts::Input::File(w)) => w.span = at,
+                Some(crate::scripts::Input::Piped(words)) => {
+                    words.iter_mut().for_each(|w| w.span = at);
+                }
                 None => {}
             }
             if guarded {

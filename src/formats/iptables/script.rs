@@ -707,6 +707,8 @@ impl<'s> Reader<'s> {
                     rs.restored.push(Restored::new(&w.text, &self.source.path));
                 }
             }
+            // Another command's objects (PowerShell) are no restore file.
+            Some(Input::Piped(_)) => {}
             None => {
                 if let Some(file) = restored_file(args) {
                     rs.restored.push(Restored::new(file, &self.source.path));

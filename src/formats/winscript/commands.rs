@@ -46,10 +46,13 @@ pub fn dispatch(command: &Command, fx: &mut Effects) {
     if !(known && program.on_path || name == "adsutil") {
         return;
     }
-    let args: Vec<Arg> = command
-        .argv
-        .get(first - 1..)
-        .unwrap_or(&[])
+    let words = command.argv.get(first - 1..).unwrap_or(&[]);
+    fx.unknown_words.extend(
+        words
+            .iter()
+            .filter_map(|w| Some((w.span, w.unknown.clone()?))),
+    );
+    let args: Vec<Arg> = words
         .iter()
         .map(|w| Arg {
             text: w.text.clone(),
@@ -439,7 +442,7 @@ fn single_ports(text: &str, span: Span, loops: &Loops, fx: &mut Effects) -> Opti
     if is_unknown(text) || Loops::mentions_loop(text) {
         return Some(LocalPorts::Unknown(format!(
             "port `{}` is not known here",
-            loops.display(text)
+            fx.shown(text, span, loops)
         )));
     }
     match text.trim().parse::<u16>() {
@@ -705,7 +708,7 @@ fn adv_ports(text: &str, span: Span, loops: &Loops, fx: &mut Effects) -> Option<
     if is_unknown(text) || Loops::mentions_loop(text) {
         return Some(LocalPorts::Unknown(format!(
             "localport `{}` is not known here",
-            loops.display(text)
+            fx.shown(text, span, loops)
         )));
     }
     let lower = text.trim().to_ascii_lowercase();
@@ -802,10 +805,11 @@ fn set_rule(args: &[Arg], loops: &Loops, site: Site, fx: &mut Effects) {
     // a name. Groups name rules a role installs (IIS's FTP rules), not a script's.
     match (t.get("group"), t.get("name")) {
         (Some((group, _)), None) => {
-            fx.firewall.push(Change::Uncertain(Uncertainty {
-                span: site.statement,
-                what: format!("the rules of group \"{group}\" are not in the repository"),
-            }));
+            let changes = tagged(&args[split + 1..], ADD_RULE_TAGS, false);
+            let enables = changes
+                .get("enable")
+                .is_some_and(|(v, _)| v.eq_ignore_ascii_case("yes"));
+            group_change(group, enables, site.statement, fx);
             return;
         }
         (None, None) => {
@@ -826,6 +830,23 @@ fn set_rule(args: &[Arg], loops: &Loops, site: Site, fx: &mut Effects) {
     let changes = tagged(&args[split + 1..], ADD_RULE_TAGS, false);
     if let Some(edit) = rule_edit(&changes, loops, site, fx) {
         fx.firewall.push(Change::Edit { filter, edit });
+    }
+}
+
+/// A group of rules the repository does not hold (the "FTP Server" rules the
+/// IIS FTP role installs) enabled or changed: enabled, its rules may open any
+/// port, which is not known here; any other change is only noted.
+pub fn group_change(group: &str, enables: bool, span: Span, fx: &mut Effects) {
+    let what = format!("the rules of group \"{group}\" are not in the repository");
+    if enables {
+        fx.firewall.push(Change::Add(WinRule::allow_in(
+            Protocol::Any,
+            LocalPorts::Unknown(what),
+            span,
+        )));
+    } else {
+        fx.firewall
+            .push(Change::Uncertain(Uncertainty { span, what }));
     }
 }
 
@@ -1067,6 +1088,28 @@ fn adsutil(args: &[Arg], site: Site, fx: &mut Effects) {
     }
 }
 
+/// A data channel port whose value the script takes from a variable it never
+/// sets (`/lowDataChannelPort:%LOW%` after `set LOW = 6000`, which names the
+/// variable `LOW `): cmd expands an unset variable to nothing in a batch file,
+/// so unless the environment sets it appcmd receives `/lowDataChannelPort:`
+/// and sets no port. Whether the environment sets it is not known here.
+fn unresolved_port(fx: &mut Effects, span: Span, name: &str) {
+    fx.findings.push(
+        Finding::new(
+            RULE_IIS_COMMAND,
+            span,
+            format!(
+                "the {name} value comes from a variable this script does not set: unless the environment sets it, the value is empty and the command sets no {name}"
+            ),
+            "value not known here",
+        )
+        .help(
+            "give the variable its value in the script (in a batch file with no blank before `=`: `set LOW=5000`), or write the port number itself",
+        )
+        .at_most(crate::diag::Severity::Warning),
+    );
+}
+
 fn iis_problem(fx: &mut Effects, span: Span, message: String, help: &str) {
     fx.findings
         .push(Finding::new(RULE_IIS_COMMAND, span, message, "sets nothing").help(help));
@@ -1229,6 +1272,9 @@ pub fn data_channel_port(fx: &mut Effects, high: bool, value: &str, span: Span, 
             value: None,
             span,
         });
+        if !Loops::mentions_loop(value) {
+            unresolved_port(fx, span, name);
+        }
         return;
     }
     match value.trim().trim_matches(['"', '\'']).parse::<u32>() {

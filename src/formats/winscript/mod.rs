@@ -270,6 +270,24 @@ pub struct Effects {
     pub split_paths: Vec<joined_path::SplitPath>,
     /// `PassivePortRange` set at a site's path, for the fix.
     pub site_paths: Vec<service_level::SitePath>,
+    /// The arguments holding a value not known here, and that value as written
+    /// (`%FTP_PASV_PORTS%`, `$env:PORTS`), for messages.
+    pub unknown_words: Vec<(Span, String)>,
+}
+
+impl Effects {
+    /// `text` for a message: the unknown value as the script writes it when the
+    /// argument at `span` holds one, else the text with loop variables shown.
+    pub fn shown(&self, text: &str, span: Span, loops: &Loops) -> String {
+        let written = self
+            .unknown_words
+            .iter()
+            .find(|(at, _)| at.start <= span.start && span.end <= at.end);
+        match written {
+            Some((_, w)) if is_unknown(text) => w.clone(),
+            _ => loops.display(text),
+        }
+    }
 }
 
 /// A parsed script.

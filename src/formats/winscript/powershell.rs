@@ -111,7 +111,11 @@ impl Reader<'_> {
             {
                 return;
             }
-            cmdlet(&name, &bound, site, self.fx);
+            let piped = match &cmd.stdin {
+                Some(scripts::Input::Piped(argv)) => Some(argv.as_slice()),
+                _ => None,
+            };
+            cmdlet(&name, &Call { b: &bound, piped }, site, self.fx);
         }
         self.once_per_span(findings, cmd.repeated);
         self.rules
@@ -140,7 +144,12 @@ impl Reader<'_> {
 
     /// PowerShell passes `-name:value` to a native program as one argument, and
     /// each element of an array as an argument of its own.
-    fn native_args(&self, words: &[Word]) -> Vec<Arg> {
+    fn native_args(&mut self, words: &[Word]) -> Vec<Arg> {
+        self.fx.unknown_words.extend(
+            words
+                .iter()
+                .filter_map(|w| Some((w.span, w.unknown.clone()?))),
+        );
         let mut out: Vec<Arg> = Vec::new();
         let mut k = 0;
         while let Some(w) = words.get(k) {
@@ -475,34 +484,49 @@ fn items(w: &Word) -> Vec<String> {
     w.items.clone().unwrap_or_else(|| vec![w.text.clone()])
 }
 
-fn cmdlet(program: &str, b: &Bound, site: Site, fx: &mut Effects) {
+/// A cmdlet's own arguments, and the command piped into it.
+struct Call<'a, 'b> {
+    b: &'a Bound<'b>,
+    piped: Option<&'a [Word]>,
+}
+
+fn cmdlet(program: &str, call: &Call, site: Site, fx: &mut Effects) {
+    let b = call.b;
     match program {
         "new-netfirewallrule" => {
             if let Some(rule) = new_rule(b, site, fx) {
                 fx.firewall.push(Change::Add(rule));
             }
         }
-        "remove-netfirewallrule" => {
-            if let Some(filter) = name_filter(b, fx, site) {
-                fx.firewall.push(Change::Delete(filter));
-            }
-        }
+        "remove-netfirewallrule" => match targets(call, fx, site) {
+            Some(Targets::Rules(filter)) => fx.firewall.push(Change::Delete(filter)),
+            Some(Targets::Group(g)) => commands::group_change(&g, false, site.statement, fx),
+            None => {}
+        },
         "enable-netfirewallrule" | "disable-netfirewallrule" => {
-            if let Some(filter) = name_filter(b, fx, site) {
-                fx.firewall.push(Change::SetEnabled {
-                    filter,
-                    enabled: program.starts_with("enable"),
-                });
+            let enabled = program.starts_with("enable");
+            match targets(call, fx, site) {
+                Some(Targets::Rules(filter)) => {
+                    fx.firewall.push(Change::SetEnabled { filter, enabled });
+                }
+                Some(Targets::Group(g)) => {
+                    commands::group_change(&g, enabled, site.statement, fx);
+                }
+                None => {}
             }
         }
-        "set-netfirewallrule" => {
-            let Some(filter) = name_filter(b, fx, site) else {
-                return;
-            };
-            if let Some(edit) = rule_edit(b, site, fx) {
-                fx.firewall.push(Change::Edit { filter, edit });
+        "set-netfirewallrule" => match targets(call, fx, site) {
+            Some(Targets::Rules(filter)) => {
+                if let Some(edit) = rule_edit(b, site, fx) {
+                    fx.firewall.push(Change::Edit { filter, edit });
+                }
             }
-        }
+            Some(Targets::Group(g)) => {
+                let enables = rule_edit(b, site, fx).is_some_and(|e| e.enabled == Some(true));
+                commands::group_change(&g, enables, site.statement, fx);
+            }
+            None => {}
+        },
         "set-netfirewallprofile" => profile(b, site, fx),
         "set-netfirewallsetting" => {
             if let Some(v) = b.text("enablestatefulftp") {
@@ -549,6 +573,7 @@ const NNFR_HELP: &str = "write New-NetFirewallRule -DisplayName \"Passive FTP\" 
 fn reject(fx: &mut Effects, span: Span, message: String) {
     fx.findings
         .push(Finding::new(RULE_FW_MALFORMED, span, message, "rejected").help(NNFR_HELP));
+    fx.firewall.push(Change::Rejected);
 }
 
 fn new_rule(b: &Bound, site: Site, fx: &mut Effects) -> Option<WinRule> {
@@ -588,19 +613,11 @@ fn new_rule(b: &Bound, site: Site, fx: &mut Effects) -> Option<WinRule> {
     };
     let enabled = match b.get("enabled") {
         None => true,
-        Some((v, span)) => {
-            if b.is_boolean(v) {
-                reject(
-                    fx,
-                    span,
-                    format!(
-                        "-Enabled {}: the parameter takes the strings True or False; $true and $false are not accepted",
-                        b.source.slice(span)
-                    ),
-                );
-            }
-            !v.text.to_ascii_lowercase().contains("false")
+        Some((v, span)) if b.is_boolean(v) => {
+            boolean_enabled(b, v, span, "New-NetFirewallRule", fx);
+            return None;
         }
+        Some((v, _)) => !v.text.to_ascii_lowercase().contains("false"),
     };
     let ports_span = b.get("localport").map(|(_, span)| span);
     let local_ports = match b.get("localport") {
@@ -655,12 +672,40 @@ fn new_rule(b: &Bound, site: Site, fx: &mut Effects) -> Option<WinRule> {
     })
 }
 
+/// `-Enabled $true`: the parameter is the NetSecurity `Enabled` enum (`True`,
+/// `False`), and PowerShell converts a boolean to an enum only through
+/// `IConvertible`, which refuses it ("Invalid cast from 'System.Boolean'"), so
+/// the argument does not bind and the cmdlet does not run: no rule is created
+/// or changed ("$true and $false variables are not acceptable values",
+/// New-NetFirewallRule's reference).
+fn boolean_enabled(b: &Bound, v: &Word, span: Span, cmdlet: &str, fx: &mut Effects) {
+    let written = b.source.slice(span);
+    let word = if v.text == "True" { "True" } else { "False" };
+    fx.findings.push(
+        Finding::new(
+            RULE_FW_MALFORMED,
+            span,
+            format!(
+                "-Enabled {written}: the parameter takes the strings True or False, and PowerShell cannot convert a boolean to them, so {cmdlet} does not run"
+            ),
+            "not True or False",
+        )
+        .help(format!("write -Enabled {word}"))
+        .unsafe_fix(format!("write -Enabled {word}"), vec![(span, word.to_owned())]),
+    );
+    fx.firewall.push(Change::Rejected);
+}
+
 /// What `Set-NetFirewallRule` changes, read as `New-NetFirewallRule` reads the
 /// same parameters; `None` when a value is one the cmdlet rejects.
 fn rule_edit(b: &Bound, site: Site, fx: &mut Effects) -> Option<RuleEdit> {
     let mut edit = RuleEdit::at(site.statement);
-    if let Some(e) = b.text("enabled") {
-        edit.enabled = Some(!e.to_ascii_lowercase().contains("false"));
+    if let Some((v, span)) = b.get("enabled") {
+        if b.is_boolean(v) {
+            boolean_enabled(b, v, span, "Set-NetFirewallRule", fx);
+            return None;
+        }
+        edit.enabled = Some(!v.text.to_ascii_lowercase().contains("false"));
     }
     if let Some((value, span)) = b.get("localport") {
         edit.local_ports = Some(ps_ports(value, span, fx)?);
@@ -765,6 +810,55 @@ fn ps_ports(value: &Word, span: Span, fx: &mut Effects) -> Option<LocalPorts> {
     Some(LocalPorts::Set(set))
 }
 
+/// The rules a `Set-`, `Enable-`, `Disable-` or `Remove-NetFirewallRule` acts on.
+enum Targets {
+    Rules(RuleFilter),
+    /// `-DisplayGroup 'FTP Server'` / `-Group`: rules the repository may not hold.
+    Group(String),
+}
+
+/// The rules named by the cmdlet's own `-DisplayName`/`-Name`/`-DisplayGroup`,
+/// or, with none, by the `Get-NetFirewallRule` piped into it
+/// (`Get-NetFirewallRule -DisplayName FTP | Enable-NetFirewallRule`: the rules
+/// it writes are the ones the cmdlet changes).
+fn targets(call: &Call, fx: &mut Effects, site: Site) -> Option<Targets> {
+    let names = |b: &Bound| {
+        b.get("displayname").is_some() || b.get("name").is_some() || b.positional(0).is_some()
+    };
+    if let Some(g) = group(call.b) {
+        return Some(Targets::Group(g));
+    }
+    if names(call.b) {
+        return name_filter(call.b, fx, site).map(Targets::Rules);
+    }
+    let argv = call.piped?;
+    let (program, rest) = argv.split_first()?;
+    if !program.text.eq_ignore_ascii_case("get-netfirewallrule") {
+        fx.firewall.push(Change::Uncertain(Uncertainty {
+            span: site.statement,
+            what: format!("the rules {} writes are not known here", program.text),
+        }));
+        return None;
+    }
+    let upstream = Bound::new(rest, call.b.source);
+    if let Some(g) = group(&upstream) {
+        return Some(Targets::Group(g));
+    }
+    if !names(&upstream) {
+        fx.firewall.push(Change::Uncertain(Uncertainty {
+            span: site.statement,
+            what: "Get-NetFirewallRule without -DisplayName or -Name: which rules it writes is not modelled".to_owned(),
+        }));
+        return None;
+    }
+    name_filter(&upstream, fx, site).map(Targets::Rules)
+}
+
+/// `-DisplayGroup` or `-Group`, as written.
+fn group(b: &Bound) -> Option<String> {
+    b.text("displaygroup").or_else(|| b.text("group"))
+}
+
 fn name_filter(b: &Bound, fx: &mut Effects, site: Site) -> Option<RuleFilter> {
     let name = b
         .text("displayname")
@@ -801,6 +895,11 @@ fn profile(b: &Bound, site: Site, fx: &mut Effects) {
         return;
     };
     let span = site.statement;
+    if let Some((v, at)) = b.get("enabled").filter(|(v, _)| b.is_boolean(v)) {
+        // -Enabled is the GpoBoolean enum (True, False, NotConfigured).
+        boolean_enabled(b, v, at, "Set-NetFirewallProfile", fx);
+        return;
+    }
     if let Some(e) = b.text("enabled") {
         fx.firewall.push(Change::State {
             on: !e.to_ascii_lowercase().contains("false"),
@@ -1020,11 +1119,51 @@ mod tests {
     }
 
     #[test]
+    fn a_pipeline_edits_the_rules_get_netfirewallrule_writes() {
+        let fx = effects(
+            "New-NetFirewallRule -DisplayName 'FTP' -Protocol TCP -LocalPort 21 -Enabled False\n\
+             Get-NetFirewallRule -DisplayName 'FTP' | Enable-NetFirewallRule\n\
+             Get-NetFirewallRule -DisplayName 'FTP' | Set-NetFirewallRule -LocalPort 22\n\
+             Get-NetFirewallRule -Name 'FTP' | Disable-NetFirewallRule\n\
+             Get-NetFirewallRule -DisplayName 'FTP' | Remove-NetFirewallRule\n\
+             Get-NetFirewallRule -DisplayGroup 'FTP Server' | Enable-NetFirewallRule\n\
+             Get-Service ftpsvc | Enable-NetFirewallRule\n",
+        );
+        let named = |c: &Change| match c {
+            Change::SetEnabled { filter, enabled } => {
+                format!("enable {:?} {enabled}", filter.name)
+            }
+            Change::Edit { filter, edit } => {
+                format!("edit {:?} {:?}", filter.name, edit.local_ports)
+            }
+            Change::Delete(filter) => format!("delete {:?}", filter.name),
+            Change::Add(r) => format!("add {:?} {:?}", r.name, r.local_ports),
+            Change::Uncertain(u) => format!("uncertain {}", u.what),
+            other => format!("{other:?}"),
+        };
+        let seen: Vec<String> = fx.firewall.iter().map(named).collect();
+        assert_eq!(
+            seen[1..5],
+            [
+                "enable Some(\"FTP\") true",
+                "edit Some(\"FTP\") Some(Set(PortSet(22)))",
+                "enable Some(\"FTP\") false",
+                "delete Some(\"FTP\")",
+            ]
+        );
+        assert!(seen[5].starts_with("add None Unknown(\"the rules of group"));
+        assert_eq!(
+            seen[6],
+            "uncertain the rules Get-Service writes are not known here"
+        );
+    }
+
+    #[test]
     fn a_huge_range_bound_stops_the_statement() {
         let fx = effects(
             "New-NetFirewallRule -DisplayName x -Protocol TCP -LocalPort (1..4294967297)\n",
         );
-        assert!(fx.firewall.is_empty());
+        assert!(ports(&fx).is_empty());
         assert_eq!(fx.findings.len(), 1);
         assert!(fx.findings[0].message.contains("[int]"));
     }
@@ -1046,6 +1185,20 @@ mod tests {
         );
         assert_eq!(fx.findings.len(), 1);
         assert!(fx.findings[0].message.contains("-Enabled $true"));
+        // The argument does not bind: the cmdlet does not run.
+        assert!(ports(&fx).is_empty());
+        let fx = effects(
+            "New-NetFirewallRule -DisplayName x -Protocol TCP -LocalPort 21\n\
+             Set-NetFirewallRule -DisplayName x -LocalPort 22 -Enabled $false\n\
+             Set-NetFirewallProfile -All -Enabled $false\n",
+        );
+        assert_eq!(fx.findings.len(), 2);
+        assert_eq!(ports(&fx), vec!["21"]);
+        assert!(
+            !fx.firewall
+                .iter()
+                .any(|c| matches!(c, Change::Edit { .. } | Change::State { .. }))
+        );
         let fx = effects(
             "New-NetFirewallRule -DisplayName x -Protocol TCP -LocalPort 21 -Enabled 'True'\n",
         );

@@ -19,6 +19,10 @@ pub fn fix(doc: &AppHost, source: &SourceFile, m: &Misplaced) -> Option<Fix> {
         return None;
     }
     let text = source.text.as_str();
+    // An attribute read from a configSource file is not written here.
+    if text.get(m.attr.name_span.range()) != Some(m.attr.name.as_str()) {
+        return None;
+    }
     let span = |r: Range<usize>| source.span(r.start, r.end);
     let removal = span(attribute_with_blanks(text, &m.attr)?);
     let Some(channel) = &doc.data_channel else {

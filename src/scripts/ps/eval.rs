@@ -4,7 +4,7 @@
 
 use super::ast::*;
 use super::value::{self, BlockRef, Fail, Res, Val};
-use crate::scripts::{Budget, Command, Redirect, Status, UNKNOWN, Uncertain, Word};
+use crate::scripts::{Budget, Command, Input, Redirect, Status, UNKNOWN, Uncertain, Word};
 use crate::source::{SourceFile, Span};
 use std::collections::HashMap;
 use std::rc::Rc;
@@ -44,6 +44,10 @@ pub struct Interp<'s, 'k> {
     failed: bool,
     /// `exit` or an uncaught `throw` inside a function: unwinds to the top.
     unwinding: Option<Flow>,
+    /// The argument vector of the command piped into the one about to run.
+    piped: Option<Vec<Word>>,
+    /// The argument vector of the last command emitted.
+    last_argv: Option<Vec<Word>>,
 }
 
 impl<'s, 'k> Interp<'s, 'k> {
@@ -61,6 +65,8 @@ impl<'s, 'k> Interp<'s, 'k> {
             depth: 0,
             failed: false,
             unwinding: None,
+            piped: None,
+            last_argv: None,
         }
     }
 
@@ -481,16 +487,29 @@ impl<'s, 'k> Interp<'s, 'k> {
 
     fn pipeline(&mut self, p: &Pipeline) -> Val {
         let mut input: Option<Val> = None;
+        // The argument vector of the command before, when it was one that ran
+        // as a command (not a function or a script block).
+        let mut upstream: Option<Vec<Word>> = None;
         for (i, elem) in p.elems.iter().enumerate() {
             match elem {
-                Elem::Expr(e) => input = Some(self.expr(e)),
+                Elem::Expr(e) => {
+                    input = Some(self.expr(e));
+                    upstream = None;
+                }
                 Elem::Cmd(c) if is_out_null(c) => input = Some(Val::Null),
                 Elem::Cmd(c) => {
                     let out_null = match p.elems.get(i + 1) {
                         Some(Elem::Cmd(next)) if is_out_null(next) => Some(next.span),
                         _ => None,
                     };
+                    self.piped = upstream.take();
+                    self.last_argv = None;
                     input = Some(self.command(c, input.take(), out_null));
+                    self.piped = None;
+                    upstream = self
+                        .last_argv
+                        .take()
+                        .filter(|argv| argv.first().is_some_and(|w| w.span == c.name.span));
                 }
             }
             if self.budget.exhausted() {
@@ -501,6 +520,8 @@ impl<'s, 'k> Interp<'s, 'k> {
     }
 
     fn command(&mut self, c: &Cmd, input: Option<Val>, out_null: Option<Span>) -> Val {
+        // Taken before the arguments run commands of their own.
+        let piped = self.piped.take();
         let name = match &c.name.kind {
             ExprKind::ScriptBlock(b) => return self.script_block(b, &c.args, c.span),
             _ => self.expr(&c.name),
@@ -579,10 +600,11 @@ impl<'s, 'k> Interp<'s, 'k> {
         if self.failed {
             return Val::Unknown;
         }
+        self.last_argv = Some(argv.clone());
         self.emit(Command {
             argv,
             span: c.span,
-            stdin: None,
+            stdin: piped.map(Input::Piped),
             redirects,
             uncertain: self.uncertain.clone(),
             repeated: self.repeated > 0,

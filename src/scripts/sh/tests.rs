@@ -217,7 +217,7 @@ fn heredocs_and_stdin() {
         .filter_map(|c| match &c.stdin {
             Some(Input::Text(t)) => Some(t.text.clone()),
             Some(Input::File(w)) => Some(format!("< {}", w.text)),
-            None => None,
+            Some(Input::Piped(_)) | None => None,
         })
         .collect();
     assert_eq!(
