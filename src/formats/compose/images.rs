@@ -44,6 +44,17 @@ pub struct Image {
     /// The config file the daemon runs with and how the entrypoint treats it,
     /// where the entrypoint was read; `None` when not known.
     pub config: Option<ConfigUse>,
+    /// The variable the entrypoint writes into vsftpd's `pasv_addr_resolve`,
+    /// where it writes one; `None` when the image does not.
+    pub address_resolve: Option<AddressResolve>,
+}
+
+/// A variable written verbatim into `pasv_addr_resolve=`, and the value the
+/// image's Dockerfile gives it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct AddressResolve {
+    pub var: &'static str,
+    pub default: &'static str,
 }
 
 /// The variable behind the address of PASV replies, and what the entrypoint
@@ -143,6 +154,12 @@ pub static IMAGES: &[Image] = &[
             path: "/etc/vsftpd/vsftpd.conf",
             mounted: MountedConfig::ImageRangeWins,
         }),
+        // Dockerfile `ENV PASV_ADDR_RESOLVE NO`; run-vsftpd.sh appends
+        // `pasv_addr_resolve=${PASV_ADDR_RESOLVE}` after `pasv_address=${PASV_ADDRESS}`.
+        address_resolve: Some(AddressResolve {
+            var: "PASV_ADDR_RESOLVE",
+            default: "NO",
+        }),
     },
     Image {
         name: "delfer/alpine-ftp-server",
@@ -175,6 +192,7 @@ pub static IMAGES: &[Image] = &[
             path: "/etc/vsftpd/vsftpd.conf",
             mounted: MountedConfig::FileRangeWins,
         }),
+        address_resolve: None,
     },
     Image {
         name: "stilliard/pure-ftpd",
@@ -218,6 +236,7 @@ pub static IMAGES: &[Image] = &[
             path: "/etc/pure-ftpd/pure-ftpd.conf",
             mounted: MountedConfig::NotRead,
         }),
+        address_resolve: None,
     },
     Image {
         name: "garethflowers/ftp-server",
@@ -244,6 +263,7 @@ pub static IMAGES: &[Image] = &[
             path: "/etc/vsftpd.conf",
             mounted: MountedConfig::FileIsConfig,
         }),
+        address_resolve: None,
     },
     Image {
         name: "panubo/vsftpd",
@@ -279,6 +299,7 @@ pub static IMAGES: &[Image] = &[
             path: "/etc/vsftpd.conf",
             mounted: MountedConfig::FileIsConfig,
         }),
+        address_resolve: None,
     },
     Image {
         name: "million12/vsftpd",
@@ -313,6 +334,7 @@ pub static IMAGES: &[Image] = &[
             path: "/etc/vsftpd/vsftpd.conf",
             mounted: MountedConfig::FileIsConfig,
         }),
+        address_resolve: None,
     },
     Image {
         name: "bogem/ftp",
@@ -336,6 +358,7 @@ pub static IMAGES: &[Image] = &[
             path: "/etc/vsftpd/vsftpd.conf",
             mounted: MountedConfig::FileIsConfig,
         }),
+        address_resolve: None,
     },
 ];
 
