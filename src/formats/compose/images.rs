@@ -47,6 +47,32 @@ pub struct Image {
     /// The variable the entrypoint writes into vsftpd's `pasv_addr_resolve`,
     /// where it writes one; `None` when the image does not.
     pub address_resolve: Option<AddressResolve>,
+    /// The image's ENTRYPOINT and CMD, where its Dockerfile was read; `None`
+    /// when not known (then an `entrypoint:`/`command:` leaves the server unknown).
+    pub start: Option<Start>,
+}
+
+/// What the image starts with, as Docker stores it: exec form, a shell-form
+/// CMD as `/bin/sh -c "…"`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Start {
+    pub entrypoint: &'static [&'static str],
+    pub cmd: &'static [&'static str],
+    /// The script whose arguments the CMD gives (stilliard's `/run.sh`), when
+    /// another command line may run it with others ([`super::run_sh`]).
+    pub script: Option<&'static str>,
+}
+
+impl Start {
+    /// `argv` is the image's own ENTRYPOINT and CMD.
+    pub fn is_default(&self, argv: &[super::command::Word]) -> bool {
+        let default: Vec<&str> = self.entrypoint.iter().chain(self.cmd).copied().collect();
+        argv.len() == default.len()
+            && argv
+                .iter()
+                .zip(default)
+                .all(|(w, d)| w.text.as_deref() == Some(d))
+    }
 }
 
 /// A variable written verbatim into `pasv_addr_resolve=`, and the value the
@@ -160,6 +186,12 @@ pub static IMAGES: &[Image] = &[
             var: "PASV_ADDR_RESOLVE",
             default: "NO",
         }),
+        // Dockerfile `CMD ["/usr/sbin/run-vsftpd.sh"]`, no ENTRYPOINT.
+        start: Some(Start {
+            entrypoint: &[],
+            cmd: &["/usr/sbin/run-vsftpd.sh"],
+            script: None,
+        }),
     },
     Image {
         name: "delfer/alpine-ftp-server",
@@ -193,6 +225,7 @@ pub static IMAGES: &[Image] = &[
             mounted: MountedConfig::FileRangeWins,
         }),
         address_resolve: None,
+        start: None,
     },
     Image {
         name: "stilliard/pure-ftpd",
@@ -237,6 +270,17 @@ pub static IMAGES: &[Image] = &[
             mounted: MountedConfig::NotRead,
         }),
         address_resolve: None,
+        // Dockerfile `CMD /run.sh -l puredb:/etc/pure-ftpd/pureftpd.pdb -E -j -R
+        // -P $PUBLICHOST` (shell form), no ENTRYPOINT.
+        start: Some(Start {
+            entrypoint: &[],
+            cmd: &[
+                "/bin/sh",
+                "-c",
+                "/run.sh -l puredb:/etc/pure-ftpd/pureftpd.pdb -E -j -R -P $PUBLICHOST",
+            ],
+            script: Some("/run.sh"),
+        }),
     },
     Image {
         name: "garethflowers/ftp-server",
@@ -264,6 +308,7 @@ pub static IMAGES: &[Image] = &[
             mounted: MountedConfig::FileIsConfig,
         }),
         address_resolve: None,
+        start: None,
     },
     Image {
         name: "panubo/vsftpd",
@@ -300,6 +345,7 @@ pub static IMAGES: &[Image] = &[
             mounted: MountedConfig::FileIsConfig,
         }),
         address_resolve: None,
+        start: None,
     },
     Image {
         name: "million12/vsftpd",
@@ -335,6 +381,7 @@ pub static IMAGES: &[Image] = &[
             mounted: MountedConfig::FileIsConfig,
         }),
         address_resolve: None,
+        start: None,
     },
     Image {
         name: "bogem/ftp",
@@ -359,6 +406,7 @@ pub static IMAGES: &[Image] = &[
             mounted: MountedConfig::FileIsConfig,
         }),
         address_resolve: None,
+        start: None,
     },
 ];
 

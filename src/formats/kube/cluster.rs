@@ -147,8 +147,10 @@ fn servers(w: &Workload, part: &ParsedFile) -> Vec<FtpServer> {
                 expose: Vec::new(),
                 dockerfile: None,
                 parts: compose::Parts::default(),
+                entrypoint: c.command.clone(),
+                command: c.args.clone(),
             };
-            compose::server::in_file(&service, part.source.id, VALUE_FROM)
+            compose::server::in_file(&service, &part.source, VALUE_FROM)
         })
         .collect()
 }

@@ -5,6 +5,7 @@
 use super::selector::{self, Invalid, Selector};
 use super::{located_port, port_number};
 use crate::formats::compose::EnvVar;
+use crate::formats::compose::command::{Argv, Word};
 use crate::formats::yaml::Node;
 use crate::source::Span;
 
@@ -59,6 +60,10 @@ pub struct Container {
     pub image: Option<(String, Span)>,
     pub ports: Vec<ContainerPort>,
     pub env: Vec<EnvVar>,
+    /// `command:` (replaces the image's ENTRYPOINT) and `args:` (its CMD),
+    /// with `$(VAR)` expanded from `env`.
+    pub command: Option<Argv>,
+    pub args: Option<Argv>,
 }
 
 #[derive(Debug, Clone)]
@@ -273,7 +278,28 @@ fn replicas(meta: &Meta, doc: &Node, spec: &Node) -> Replicas {
 
 fn container(node: &Node, invalid: &mut Vec<Invalid>) -> Container {
     let name = node.get("name");
+    let env: Vec<EnvVar> = items(node.get("env"))
+        .iter()
+        .filter_map(|e| env(e, invalid))
+        .collect();
+    let from_elsewhere = node.get("envFrom").is_some();
+    let argv = |key: &str| {
+        let n = node.get(key)?;
+        Some(Argv {
+            words: items(Some(n))
+                .iter()
+                .map(|w| Word {
+                    text: w.as_str().and_then(|t| expand(t, &env, from_elsewhere)),
+                    span: w.span(),
+                })
+                .collect(),
+            span: n.span(),
+        })
+    };
+    let (command, args) = (argv("command"), argv("args"));
     Container {
+        command,
+        args,
         name: text(name).unwrap_or("").to_owned(),
         name_span: name.map_or_else(|| node.span(), Node::span),
         image: node
@@ -289,11 +315,42 @@ fn container(node: &Node, invalid: &mut Vec<Invalid>) -> Container {
                 span: p.span(),
             })
             .collect(),
-        env: items(node.get("env"))
-            .iter()
-            .filter_map(|e| env(e, invalid))
-            .collect(),
+        env,
     }
+}
+
+/// `$(VAR)` in a `command`/`args` word, expanded as the kubelet does
+/// (k8s.io/kubernetes `third_party/forked/golang/expansion`): from the
+/// container's `env`; `$$` is `$`; a reference to
+/// a variable not defined stays as written. `None` where a value is not known
+/// (`valueFrom`, or `envFrom`, which may define the variable).
+fn expand(text: &str, env: &[EnvVar], from_elsewhere: bool) -> Option<String> {
+    let mut out = String::new();
+    let mut rest = text;
+    while let Some(i) = rest.find('$') {
+        out.push_str(&rest[..i]);
+        let after = &rest[i + 1..];
+        if let Some(tail) = after.strip_prefix('$') {
+            out.push('$');
+            rest = tail;
+        } else if let Some((name, tail)) = after.strip_prefix('(').and_then(|b| b.split_once(')')) {
+            match env.iter().rev().find(|e| e.name == name) {
+                Some(e) => out.push_str(e.value.as_deref()?),
+                None if from_elsewhere => return None,
+                None => {
+                    out.push_str("$(");
+                    out.push_str(name);
+                    out.push(')');
+                }
+            }
+            rest = tail;
+        } else {
+            out.push('$');
+            rest = after;
+        }
+    }
+    out.push_str(rest);
+    Some(out)
 }
 
 /// What an unquoted scalar is when sigs.k8s.io/yaml turns it into JSON (go-yaml
