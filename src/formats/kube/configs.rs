@@ -1,0 +1,221 @@
+//! Server configs a pod reads from a ConfigMap: a `data:` key that a
+//! container's `volumeMounts` puts at a path is a file there. A key mounted on
+//! its own (`subPath`) counts wherever it lands; the keys of a whole-volume
+//! mount only where one lands on a daemon's own config path
+//! ([`DAEMON_CONFIGS`]), as compose bind mounts are read. Each such file is
+//! handed on as a file the cluster writes, so it is read by its format's
+//! parser and rules, with spans into the manifest: a literal block scalar
+//! (`|`) maps line for line onto its indented lines; any other style maps
+//! onto the value as a whole.
+//!
+//! Only containers of images pasvlint has no entry for (whose daemon runs the
+//! config as mounted) are read; a ConfigMap over a known image's config is not
+//! followed yet.
+
+use super::Manifests;
+use super::objects::{ConfigMap, Container, DataEntry, Meta, Object, VolumeMount, Workload};
+use crate::formats::bundle::Bundle;
+use crate::formats::compose::mounts::DAEMON_CONFIGS;
+use crate::formats::compose::{command, images};
+use crate::formats::{Document, ParsedFile};
+use crate::scripts::{Outcome, Text, Word, Write, WriteOp};
+use crate::source::Span;
+
+/// A ConfigMap key a container reads as a file.
+pub struct Mounted<'a> {
+    pub workload: &'a Workload,
+    /// Where the container sees it.
+    pub path: String,
+    pub entry: &'a DataEntry,
+    /// The file holding the ConfigMap.
+    pub part: &'a ParsedFile,
+    pub mount: &'a VolumeMount,
+}
+
+fn manifests(part: &ParsedFile) -> Option<&Manifests> {
+    match &part.doc {
+        Document::Kubernetes(m) => Some(m),
+        _ => None,
+    }
+}
+
+fn same_namespace(a: &Meta, b: &Meta) -> bool {
+    a.namespace.as_deref().unwrap_or("") == b.namespace.as_deref().unwrap_or("")
+}
+
+/// Every ConfigMap key mounted at a server config path of a container that runs it.
+pub fn mounted(bundle: &Bundle) -> Vec<Mounted<'_>> {
+    let objects: Vec<(&ParsedFile, &Object)> = bundle
+        .parts
+        .iter()
+        .filter_map(|p| Some((p, manifests(p)?)))
+        .flat_map(|(p, m)| m.objects.iter().map(move |o| (p, o)))
+        .collect();
+    let maps: Vec<(&ParsedFile, &ConfigMap)> = objects
+        .iter()
+        .filter_map(|(p, o)| match o {
+            Object::ConfigMap(c) => Some((*p, c)),
+            _ => None,
+        })
+        .collect();
+    let mut out = Vec::new();
+    for (_, obj) in &objects {
+        let Object::Workload(w) = obj else { continue };
+        for c in w.containers.iter().filter(|c| runs_mounted_config(c)) {
+            for mount in &c.mounts {
+                out.extend(files_of(w, mount, &maps));
+            }
+        }
+    }
+    out
+}
+
+/// A container of no known image whose command does not start a daemon with
+/// flags of its own: its daemon reads the config it finds at its path.
+fn runs_mounted_config(c: &Container) -> bool {
+    let image = c.image.as_ref().and_then(|(r, _)| images::lookup(r));
+    image.is_none() && command::runs(None, c.command.as_ref(), c.args.as_ref()).is_none()
+}
+
+/// The files `mount` shows the container, from the ConfigMap of its volume.
+fn files_of<'a>(
+    w: &'a Workload,
+    mount: &'a VolumeMount,
+    maps: &[(&'a ParsedFile, &'a ConfigMap)],
+) -> Vec<Mounted<'a>> {
+    let Some(volume) = w.config_volumes.iter().find(|v| v.name == mount.name) else {
+        return Vec::new();
+    };
+    let Some((part, map)) = maps
+        .iter()
+        .find(|(_, m)| m.meta.name == volume.config_map && same_namespace(&m.meta, &w.meta))
+    else {
+        return Vec::new();
+    };
+    // `items` choose the keys and their paths; without them every key is a
+    // file named after it.
+    let files: Vec<(&str, &DataEntry)> = if volume.items.is_empty() {
+        map.data.iter().map(|e| (e.key.as_str(), e)).collect()
+    } else {
+        volume
+            .items
+            .iter()
+            .filter_map(|(key, path)| {
+                Some((path.as_str(), map.data.iter().find(|e| &e.key == key)?))
+            })
+            .collect()
+    };
+    let dir = mount.mount_path.trim_end_matches('/');
+    files
+        .into_iter()
+        .filter_map(|(path, entry)| {
+            let seen_at = match &mount.sub_path {
+                Some(sub) if sub.trim_end_matches('/') == path => mount.mount_path.clone(),
+                Some(_) => return None,
+                None => {
+                    let at = format!("{dir}/{path}");
+                    DAEMON_CONFIGS.contains(&at.as_str()).then_some(at)?
+                }
+            };
+            Some(Mounted {
+                workload: w,
+                path: seen_at,
+                entry,
+                part,
+                mount,
+            })
+        })
+        .collect()
+}
+
+/// The mounted configs as files the cluster writes, each at its container path.
+pub fn outcome(bundle: &Bundle) -> Option<Outcome> {
+    let writes: Vec<Write> = mounted(bundle)
+        .into_iter()
+        .map(|m| Write {
+            path: Word::literal(m.path.clone(), m.mount.span),
+            op: WriteOp::Replace(embedded(&m.part.source.text, m.entry)),
+            span: m.mount.span,
+            uncertain: None,
+        })
+        .collect();
+    (!writes.is_empty()).then(|| Outcome {
+        writes,
+        ..Outcome::default()
+    })
+}
+
+/// The key's text with where each part is written in the manifest.
+pub fn embedded(file: &str, entry: &DataEntry) -> Text {
+    literal_lines(file, entry).unwrap_or_else(|| {
+        let mut t = Text::default();
+        t.push(&entry.text, entry.span, false);
+        t
+    })
+}
+
+/// A block scalar whose lines are the text's lines, each after the block's
+/// indentation: offsets map one to one (`None` where a line does not match,
+/// as with folded or quoted values, or CRLF line ends). The parser's span
+/// starts at the first line's text.
+fn literal_lines(file: &str, entry: &DataEntry) -> Option<Text> {
+    let start = entry.span.start as usize;
+    let mut pos = file.get(..start)?.rfind('\n').map_or(0, |i| i + 1);
+    if !file.get(pos..start)?.bytes().all(|b| b == b' ') {
+        return None;
+    }
+    let mut t = Text::default();
+    for line in entry.text.split_inclusive('\n') {
+        let body = line.strip_suffix('\n').unwrap_or(line);
+        let end = file.get(pos..)?.find('\n').map_or(file.len(), |i| pos + i);
+        let written = file.get(pos..end)?;
+        let indent = written.strip_suffix(body)?;
+        if !indent.bytes().all(|b| b == b' ') {
+            return None;
+        }
+        let newline = usize::from(line.ends_with('\n'));
+        if end + newline > file.len() {
+            return None;
+        }
+        let at = Span::new(entry.span.file, end - body.len(), end + newline);
+        t.push(line, at, true);
+        pos = end + 1;
+    }
+    Some(t)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::source::FileId;
+
+    fn entry(file: &str) -> DataEntry {
+        let root = crate::formats::yaml::parse(FileId(0), file)
+            .unwrap()
+            .unwrap();
+        let v = root.get("data").unwrap().get("vsftpd.conf").unwrap();
+        DataEntry {
+            key: "vsftpd.conf".into(),
+            text: v.as_str().unwrap().into(),
+            span: v.span(),
+        }
+    }
+
+    #[test]
+    fn literal_block_lines_map_onto_the_manifest() {
+        let file = "data:\n  vsftpd.conf: |\n    listen=YES\n\n    pasv_min_port=30000\n---\n";
+        let t = embedded(file, &entry(file));
+        let span = t.span_of(12, 31).unwrap();
+        assert_eq!(
+            &file[span.start as usize..span.end as usize],
+            "pasv_min_port=30000"
+        );
+        for other in [
+            "data:\n  vsftpd.conf: \"listen=YES\\npasv_enable=YES\\n\"\n",
+            "data:\n  vsftpd.conf: >\n    listen=YES\n    pasv_enable=YES\n",
+        ] {
+            let t = embedded(other, &entry(other));
+            assert!(!t.pieces[0].verbatim, "{other}");
+        }
+    }
+}
