@@ -197,7 +197,8 @@ fn decoded_strings(file: &Path) -> Vec<String> {
         .expect("kubectl runs");
     let mut all = Vec::new();
     // One JSON object per created object, or a List: read as a stream.
-    for value in serde_json::Deserializer::from_slice(&out.stdout).into_iter::<serde_json::Value>() {
+    for value in serde_json::Deserializer::from_slice(&out.stdout).into_iter::<serde_json::Value>()
+    {
         strings(&value.expect("kubectl prints JSON"), &mut all);
     }
     all
@@ -217,7 +218,10 @@ fn strings(value: &serde_json::Value, out: &mut Vec<String>) {
 /// where a setting or its value does.
 fn at_span(text: &str, loc: &serde_json::Value) -> Option<(String, String, bool)> {
     let line = loc["line"].as_u64()? as usize;
-    let (col, end) = (loc["column"].as_u64()? as usize, loc["end_column"].as_u64()? as usize);
+    let (col, end) = (
+        loc["column"].as_u64()? as usize,
+        loc["end_column"].as_u64()? as usize,
+    );
     if loc["end_line"].as_u64()? as usize != line {
         return None;
     }
@@ -226,7 +230,8 @@ fn at_span(text: &str, loc: &serde_json::Value) -> Option<(String, String, bool)
     // A setting's span starts its line or follows its `=`: a shifted column
     // would split a word.
     let start = col - 1;
-    let boundary = start == l.len() - rest.len() || l.as_bytes().get(start.wrapping_sub(1)) == Some(&b'=');
+    let boundary =
+        start == l.len() - rest.len() || l.as_bytes().get(start.wrapping_sub(1)) == Some(&b'=');
     let spanned = l.get(start..end - 1)?;
     Some((spanned.to_owned(), rest.to_owned(), boundary))
 }
@@ -268,9 +273,12 @@ fn kubectl_decodes_the_embedded_text_pasvlint_points_at() {
                     continue;
                 };
                 // Service ports and keys are not embedded text.
-                let in_config = boundary && lines.contains(&rest.as_str()) && rest.contains(&spanned);
+                let in_config =
+                    boundary && lines.contains(&rest.as_str()) && rest.contains(&spanned);
                 let a_word = decoded.contains(&spanned) && command;
-                if !(in_config || a_word) && (embedded && rest.contains('=') || rule.starts_with("vsftpd-")) {
+                if !(in_config || a_word)
+                    && (embedded && rest.contains('=') || rule.starts_with("vsftpd-"))
+                {
                     failures.push(format!("{}: {rule} points at `{spanned}` on `{rest}`, which kubectl does not decode as one line of a ConfigMap value", file.display()));
                 }
                 checked += usize::from(in_config || a_word);
