@@ -297,10 +297,18 @@ impl PassiveAddressUnreachable {
 
 fn help(c: &Exposed) -> String {
     let var = c.address.var;
-    format!(
-        "set {var} to the address or name clients use to reach {} (e.g. {var}=ftp.example.com)",
-        c.entry
-    )
+    // An image that writes `pasv_addr_resolve=NO` by default takes only an
+    // IPv4 address: vsftpd refuses a name at every PASV.
+    match c.image.address_resolve {
+        Some(r) => format!(
+            "set {var} to the IPv4 address clients use to reach {} (e.g. {var}=203.0.113.10), or to its name together with {}=YES",
+            c.entry, r.var
+        ),
+        None => format!(
+            "set {var} to the address or name clients use to reach {} (e.g. {var}=ftp.example.com)",
+            c.entry
+        ),
+    }
 }
 
 /// `localhost`, `127.0.0.0/8` and `::1`: the announcing machine itself.
