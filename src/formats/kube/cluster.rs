@@ -93,10 +93,15 @@ fn unread(m: &Manifests) -> bool {
 /// Each FTP server of the cluster with its pod and what selects the pod.
 pub fn ftp_pods(bundle: &Bundle) -> Vec<(FtpServer, Pod<'_>)> {
     let all = objects(bundle);
+    // An image whose config a ConfigMap replaces runs that file's server.
+    let replaced = configs::replaced_images(bundle);
     let mut out = Vec::new();
     for (part, obj) in &all {
         let Object::Workload(w) = obj else { continue };
-        for server in servers(w, part) {
+        for server in servers(w, part)
+            .into_iter()
+            .filter(|s| !replaced.contains(&s.anchor))
+        {
             let pod = pod(w, server.control_port.value.unwrap_or(21), &all);
             out.push((server, pod));
         }

@@ -8,12 +8,19 @@
 //! (`|`) maps line for line onto its indented lines; any other style maps
 //! onto the value as a whole.
 //!
-//! Only containers of images pasvlint has no entry for (whose daemon runs the
-//! config as mounted) are read; a ConfigMap over a known image's config is not
-//! followed yet.
+//! A container of an image pasvlint has no entry for runs the config as
+//! mounted. For an image in the table, only a key at the config path its
+//! daemon reads counts, and its entrypoint decides what wins, as for a compose
+//! bind mount ([`crate::mounted`]); the kubelet mounts ConfigMap volumes
+//! read-only (since Kubernetes 1.10, CVE-2017-1002102), so an entrypoint that
+//! appends to the file (fauria/vsftpd) fails and the file runs as written. A
+//! file the entrypoint's range would win over (delfer/alpine-ftp-server's
+//! `-o` options, when the file sets no range) is not read here, and the
+//! image's server stays.
 
 use super::Manifests;
 use super::objects::{ConfigMap, Container, DataEntry, Meta, Object, VolumeMount, Workload};
+use crate::facts::MountedConfig;
 use crate::formats::bundle::Bundle;
 use crate::formats::compose::mounts::DAEMON_CONFIGS;
 use crate::formats::compose::{command, images};
@@ -30,6 +37,8 @@ pub struct Mounted<'a> {
     /// The file holding the ConfigMap.
     pub part: &'a ParsedFile,
     pub mount: &'a VolumeMount,
+    /// The image server the file replaces: the container's image, when in the table.
+    pub replaces: Option<Span>,
 }
 
 fn manifests(part: &ParsedFile) -> Option<&Manifests> {
@@ -61,20 +70,75 @@ pub fn mounted(bundle: &Bundle) -> Vec<Mounted<'_>> {
     let mut out = Vec::new();
     for (_, obj) in &objects {
         let Object::Workload(w) = obj else { continue };
-        for c in w.containers.iter().filter(|c| runs_mounted_config(c)) {
+        for c in &w.containers {
+            let Some(reads) = reads_config(c) else {
+                continue;
+            };
             for mount in &c.mounts {
-                out.extend(files_of(w, mount, &maps));
+                out.extend(
+                    files_of(w, mount, &maps)
+                        .into_iter()
+                        .filter_map(|m| reads.keeps(m)),
+                );
             }
         }
     }
     out
 }
 
-/// A container of no known image whose command does not start a daemon with
-/// flags of its own: its daemon reads the config it finds at its path.
-fn runs_mounted_config(c: &Container) -> bool {
+/// Which mounted files a container's daemon runs.
+enum Reads {
+    /// No known image, no command starting a daemon with flags of its own:
+    /// the config it finds at its path.
+    AnyConfig,
+    /// A known image started as it is: the file at its config path, as its
+    /// entrypoint treats it.
+    Image(&'static images::ConfigUse, Span),
+}
+
+fn reads_config(c: &Container) -> Option<Reads> {
     let image = c.image.as_ref().and_then(|(r, _)| images::lookup(r));
-    image.is_none() && command::runs(None, c.command.as_ref(), c.args.as_ref()).is_none()
+    let runs = command::runs(image, c.command.as_ref(), c.args.as_ref());
+    match (image, runs) {
+        (None, None) => Some(Reads::AnyConfig),
+        (Some(image), Some(command::Runs::Image)) => {
+            Some(Reads::Image(image.config.as_ref()?, c.image.as_ref()?.1))
+        }
+        _ => None,
+    }
+}
+
+impl Reads {
+    fn keeps<'a>(&self, mut m: Mounted<'a>) -> Option<Mounted<'a>> {
+        let Reads::Image(config, image_span) = self else {
+            return Some(m);
+        };
+        if m.path != config.path {
+            return None;
+        }
+        let file_wins = match config.mounted {
+            // Read-only: the entrypoint's appends fail.
+            MountedConfig::ImageRangeWins | MountedConfig::FileIsConfig => true,
+            MountedConfig::FileRangeWins => sets_range(&m.path, &m.entry.text),
+            MountedConfig::NotRead => false,
+        };
+        m.replaces = Some(*image_span);
+        file_wins.then_some(m)
+    }
+}
+
+/// The text sets vsftpd's `pasv_min_port` and `pasv_max_port`.
+fn sets_range(path: &str, text: &str) -> bool {
+    let file = crate::source::SourceFile::new(crate::source::FileId(0), path, text.as_bytes());
+    let config = crate::formats::vsftpd::parse(&file);
+    ["pasv_min_port", "pasv_max_port"]
+        .iter()
+        .all(|d| config.uint_value(d).setting().is_some())
+}
+
+/// The image servers a ConfigMap's file replaces, by their image's span.
+pub fn replaced_images(bundle: &Bundle) -> Vec<Span> {
+    mounted(bundle).iter().filter_map(|m| m.replaces).collect()
 }
 
 /// The files `mount` shows the container, from the ConfigMap of its volume.
@@ -123,6 +187,7 @@ fn files_of<'a>(
                 entry,
                 part,
                 mount,
+                replaces: None,
             })
         })
         .collect()
