@@ -39,6 +39,11 @@ pub struct Mounted<'a> {
     pub mount: &'a VolumeMount,
     /// The image server the file replaces: the container's image, when in the table.
     pub replaces: Option<Span>,
+    /// Mounted on its own (`subPath`), not as one file of a mounted folder.
+    alone: bool,
+    /// vsftpd's `-o` settings the command gives before and after the file.
+    before: Vec<command::Word>,
+    after: Vec<command::Word>,
 }
 
 fn manifests(part: &ParsedFile) -> Option<&Manifests> {
@@ -94,13 +99,22 @@ enum Reads {
     /// A known image started as it is: the file at its config path, as its
     /// entrypoint treats it.
     Image(&'static images::ConfigUse, Span),
+    /// `vsftpd [FILE] [-oSETTING]…` or `proftpd -c FILE` as the container's
+    /// command: the file it names, with vsftpd's `-o` settings around it.
+    Named {
+        path: String,
+        before: Vec<command::Word>,
+        after: Vec<command::Word>,
+    },
 }
 
 fn reads_config(c: &Container) -> Option<Reads> {
     let image = c.image.as_ref().and_then(|(r, _)| images::lookup(r));
     let runs = command::runs(image, c.command.as_ref(), c.args.as_ref());
     match (image, runs) {
-        (None, None) => Some(Reads::AnyConfig),
+        // Another program (a wrapper script) is taken to start the daemon on
+        // its own config path, where the file was mounted for it.
+        (None, None) => Some(named(c).unwrap_or(Reads::AnyConfig)),
         (Some(image), Some(command::Runs::Image)) => {
             Some(Reads::Image(image.config.as_ref()?, c.image.as_ref()?.1))
         }
@@ -108,10 +122,79 @@ fn reads_config(c: &Container) -> Option<Reads> {
     }
 }
 
+/// The config a container's own command names. vsftpd(8): "Any command line
+/// option not starting with a "-" character is treated as a config file",
+/// loaded in order with the `-o` settings; without one it loads
+/// /etc/vsftpd.conf after all options. ProFTPD: `-c FILE` / `--config FILE`.
+/// `None` for another program, several vsftpd files, or a word not known.
+fn named(c: &Container) -> Option<Reads> {
+    let words: Vec<&command::Word> = c
+        .command
+        .iter()
+        .chain(&c.args)
+        .flat_map(|a| &a.words)
+        .collect();
+    let (program, args) = words.split_first()?;
+    let text = |w: &command::Word| w.text.clone();
+    let name = text(program)?;
+    match name.rsplit('/').next()? {
+        "vsftpd" => {
+            let mut path = None;
+            let (mut before, mut after) = (Vec::new(), Vec::new());
+            for w in args {
+                let t = text(w)?;
+                if t.starts_with("-o") {
+                    if path.is_some() {
+                        after.push((*w).clone())
+                    } else {
+                        before.push((*w).clone())
+                    }
+                } else if t.starts_with('-') || path.replace(t).is_some() {
+                    // `-v` prints the version; another option stops vsftpd.
+                    return None;
+                }
+            }
+            Some(Reads::Named {
+                path: path.unwrap_or_else(|| "/etc/vsftpd.conf".to_owned()),
+                before,
+                after,
+            })
+        }
+        "proftpd" => {
+            let at = args
+                .iter()
+                .position(|w| matches!(w.text.as_deref(), Some("-c" | "--config")));
+            let path = match at {
+                Some(i) => text(args.get(i + 1)?)?,
+                None => return Some(Reads::AnyConfig),
+            };
+            Some(Reads::Named {
+                path,
+                before: Vec::new(),
+                after: Vec::new(),
+            })
+        }
+        _ => None,
+    }
+}
+
 impl Reads {
     fn keeps<'a>(&self, mut m: Mounted<'a>) -> Option<Mounted<'a>> {
-        let Reads::Image(config, image_span) = self else {
-            return Some(m);
+        let (config, image_span) = match self {
+            Reads::AnyConfig => {
+                let at_daemon_path = m.alone || DAEMON_CONFIGS.contains(&m.path.as_str());
+                return at_daemon_path.then_some(m);
+            }
+            Reads::Named {
+                path,
+                before,
+                after,
+            } => {
+                m.before.clone_from(before);
+                m.after.clone_from(after);
+                return (&m.path == path).then_some(m);
+            }
+            Reads::Image(config, image_span) => (config, image_span),
         };
         if m.path != config.path {
             return None;
@@ -176,10 +259,7 @@ fn files_of<'a>(
             let seen_at = match &mount.sub_path {
                 Some(sub) if sub.trim_end_matches('/') == path => mount.mount_path.clone(),
                 Some(_) => return None,
-                None => {
-                    let at = format!("{dir}/{path}");
-                    DAEMON_CONFIGS.contains(&at.as_str()).then_some(at)?
-                }
+                None => format!("{dir}/{path}"),
             };
             Some(Mounted {
                 workload: w,
@@ -188,6 +268,9 @@ fn files_of<'a>(
                 part,
                 mount,
                 replaces: None,
+                alone: mount.sub_path.is_some(),
+                before: Vec::new(),
+                after: Vec::new(),
             })
         })
         .collect()
@@ -199,7 +282,7 @@ pub fn outcome(bundle: &Bundle) -> Option<Outcome> {
         .into_iter()
         .map(|m| Write {
             path: Word::literal(m.path.clone(), m.mount.span),
-            op: WriteOp::Replace(embedded(&m.part.source.text, m.entry)),
+            op: WriteOp::Replace(with_options(&m)),
             span: m.mount.span,
             uncertain: None,
         })
@@ -208,6 +291,36 @@ pub fn outcome(bundle: &Bundle) -> Option<Outcome> {
         writes,
         ..Outcome::default()
     })
+}
+
+/// The file as vsftpd loads it with the command's `-o` settings: each a line,
+/// before or after the file's as the command orders them (the last line of a
+/// setting wins).
+fn with_options(m: &Mounted) -> Text {
+    let mut t = Text::default();
+    let option = |t: &mut Text, w: &command::Word| {
+        let Some(text) = &w.text else { return };
+        let setting = &text[2..];
+        let exact = w.span.len() == text.len();
+        let span = if exact {
+            Span::new(w.span.file, w.span.start as usize + 2, w.span.end as usize)
+        } else {
+            w.span
+        };
+        t.push(setting, span, exact);
+        t.push("\n", w.span, false);
+    };
+    m.before.iter().for_each(|w| option(&mut t, w));
+    let file = embedded(&m.part.source.text, m.entry);
+    for (i, piece) in file.pieces.iter().enumerate() {
+        let end = file.pieces.get(i + 1).map_or(file.text.len(), |n| n.at);
+        t.push(&file.text[piece.at..end], piece.span, piece.verbatim);
+    }
+    if !file.text.is_empty() && !file.text.ends_with('\n') && !m.after.is_empty() {
+        t.push("\n", m.mount.span, false);
+    }
+    m.after.iter().for_each(|w| option(&mut t, w));
+    t
 }
 
 /// The key's text with where each part is written in the manifest.
