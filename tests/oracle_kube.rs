@@ -241,7 +241,7 @@ fn at_span(text: &str, loc: &serde_json::Value) -> Option<(String, String, bool)
 /// each location it gives on such a fixture must hold text kubectl decodes
 /// there — a line of a ConfigMap value (the whole manifest line after its
 /// indentation, so line and column are the embedded text's), or a whole
-/// `command`/`args` word.
+/// `command`/`args` word (the setting of a vsftpd `-o` word).
 #[test]
 fn kubectl_decodes_the_embedded_text_pasvlint_points_at() {
     if !ready("oracle_kube", &[], &["kubectl"]) {
@@ -275,7 +275,9 @@ fn kubectl_decodes_the_embedded_text_pasvlint_points_at() {
                 // Service ports and keys are not embedded text.
                 let in_config =
                     boundary && lines.contains(&rest.as_str()) && rest.contains(&spanned);
-                let a_word = decoded.contains(&spanned) && command;
+                // A whole word, or the setting of a vsftpd `-o` word.
+                let a_word = command
+                    && (decoded.contains(&spanned) || decoded.contains(&format!("-o{spanned}")));
                 if !(in_config || a_word)
                     && (embedded && rest.contains('=') || rule.starts_with("vsftpd-"))
                 {
