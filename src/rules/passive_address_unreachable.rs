@@ -6,6 +6,7 @@ use crate::facts::{FtpServer, Layer};
 use crate::hosts::Host;
 use crate::policy::Policy;
 use crate::formats::bundle::{Bundle, BundleDoc};
+use crate::formats::compose::command::{Argv, Runs, runs};
 use crate::formats::compose::images::{self, Address, Image, Unset};
 use crate::formats::compose::{Compose, EnvVar};
 use crate::formats::kube::cluster;
@@ -71,6 +72,9 @@ impl Rule for PassiveAddressUnreachable {
             let Some(address) = image.address else {
                 continue;
             };
+            if !starts_as_built(image, container.command.as_ref(), container.args.as_ref()) {
+                continue;
+            }
             let exposed = Exposed {
                 image,
                 address,
@@ -156,6 +160,9 @@ impl PassiveAddressUnreachable {
             let Some(address) = image.address else {
                 continue;
             };
+            if !starts_as_built(image, service.entrypoint.as_ref(), service.command.as_ref()) {
+                continue;
+            }
             let exposed = Exposed {
                 image,
                 address,
@@ -293,6 +300,13 @@ impl PassiveAddressUnreachable {
             .with_help(help(c)),
         )
     }
+}
+
+/// The image runs its own entrypoint and CMD, so its address variable is the
+/// one its entrypoint hands the daemon; a command line in their place (a
+/// stilliard `/run.sh …` without `-P $PUBLICHOST`) sets the address itself.
+fn starts_as_built(image: &Image, entrypoint: Option<&Argv>, command: Option<&Argv>) -> bool {
+    runs(Some(image), entrypoint, command) == Some(Runs::Image)
 }
 
 fn help(c: &Exposed) -> String {
