@@ -367,6 +367,34 @@ mod tests {
         assert_eq!(s.env("PASV_ADDRESS").unwrap().value, None);
         assert_eq!(s.volumes[0].source, Path::new("srv/vsftpd.conf"));
         assert!(s.volumes[0].read_only);
+        // The words after the image are its command (CMD replaced).
+        let words: Vec<_> = s
+            .command
+            .unwrap()
+            .words
+            .into_iter()
+            .map(|w| w.text.unwrap())
+            .collect();
+        assert_eq!(words, ["-p", "9"]);
+        assert!(s.entrypoint.is_none());
+    }
+
+    #[test]
+    fn entrypoint_option_is_one_program() {
+        let s = run(&[
+            "docker",
+            "run",
+            "--entrypoint",
+            "/usr/sbin/pure-ftpd",
+            "x/ftpd",
+            "-p",
+            "30000:30009",
+        ])
+        .unwrap();
+        let e = s.entrypoint.unwrap();
+        assert_eq!(e.words.len(), 1);
+        assert_eq!(e.words[0].text.as_deref(), Some("/usr/sbin/pure-ftpd"));
+        assert_eq!(s.command.unwrap().words.len(), 2);
     }
 
     #[test]
