@@ -208,3 +208,82 @@ fn docker_compose_agrees_on_every_compose_fixture() {
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
+
+/// The words of every service's `command:` and `entrypoint:` as docker-compose
+/// 1.29 hands them to Docker: `docker-compose config`, read by PyYAML, a string
+/// split by docker-py's own `docker.utils.split_command`.
+fn real_command_words(case: &Path, file: &Path) -> Vec<String> {
+    let config = Command::new("docker-compose")
+        .current_dir(case)
+        .env_clear()
+        .env(
+            "PATH",
+            "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+        )
+        .args(file_args(case, file))
+        .arg("config")
+        .output()
+        .expect("docker-compose runs");
+    let script = "import sys, json, yaml\nfrom docker.utils import split_command\nwords = []\nfor s in (yaml.safe_load(sys.stdin) or {}).get('services', {}).values():\n    for k in ('command', 'entrypoint'):\n        v = s.get(k)\n        words += split_command(v) if isinstance(v, str) else (v or [])\nprint(json.dumps([str(w) for w in words]))\n";
+    let mut child = Command::new("python3")
+        .args(["-c", script])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("python3 runs");
+    use std::io::Write as _;
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(&config.stdout)
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    serde_json::from_slice(&out.stdout).unwrap_or_default()
+}
+
+/// A finding pasvlint gives on a compose `command:` line points at one whole
+/// word of the command as Docker receives it.
+#[test]
+fn docker_compose_splits_commands_where_pasvlint_points() {
+    if !ready("oracle_compose", &[], &["docker-compose", "python3"]) {
+        return;
+    }
+    let mut checked = 0;
+    let mut failures = Vec::new();
+    for case in cases() {
+        let file = compose_file(&case).unwrap();
+        let text = std::fs::read_to_string(&file).unwrap();
+        if !text.contains("command:") && !text.contains("entrypoint:") {
+            continue;
+        }
+        let words = real_command_words(&case, &file);
+        for d in claims::diagnostics(&case) {
+            let (Some(line), Some(col), Some(end)) = (
+                d["line"].as_u64(),
+                d["column"].as_u64(),
+                d["end_column"].as_u64(),
+            ) else {
+                continue;
+            };
+            let Some(l) = text.lines().nth(line as usize - 1) else {
+                continue;
+            };
+            let key = l.trim_start();
+            if !(key.starts_with("command:") || key.starts_with("entrypoint:")) {
+                continue;
+            }
+            let spanned = l.get(col as usize - 1..end as usize - 1).unwrap_or("");
+            checked += 1;
+            if !words.iter().any(|w| w == spanned) {
+                failures.push(format!(
+                    "{}: {} points at `{spanned}`, not a word of {words:?}",
+                    case.display(),
+                    d["rule"]
+                ));
+            }
+        }
+    }
+    assert!(checked >= 1, "command locations checked: {checked}");
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}

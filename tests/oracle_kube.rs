@@ -182,3 +182,111 @@ fn kubectl_agrees_on_the_edge_of_excessive_aliasing() {
     assert!(refused_any && decoded_any, "the cases missed the edge");
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
+
+/// Every string kubectl decodes from the file's objects, at any depth: the
+/// `data:` values of ConfigMaps, the words of containers' `command`/`args`.
+fn decoded_strings(file: &Path) -> Vec<String> {
+    // `annotate --local` decodes the file and prints its objects without a
+    // cluster (the annotation it adds is one more string, matching nothing).
+    let out = Command::new("kubectl")
+        .env("KUBECONFIG", "/dev/null")
+        .args(["annotate", "--local", "-o", "json", "-f"])
+        .arg(file)
+        .arg("pasvlint-oracle=1")
+        .output()
+        .expect("kubectl runs");
+    let mut all = Vec::new();
+    // One JSON object per created object, or a List: read as a stream.
+    for value in serde_json::Deserializer::from_slice(&out.stdout).into_iter::<serde_json::Value>()
+    {
+        strings(&value.expect("kubectl prints JSON"), &mut all);
+    }
+    all
+}
+
+fn strings(value: &serde_json::Value, out: &mut Vec<String>) {
+    match value {
+        serde_json::Value::String(s) => out.push(s.clone()),
+        serde_json::Value::Array(items) => items.iter().for_each(|v| strings(v, out)),
+        serde_json::Value::Object(map) => map.values().for_each(|v| strings(v, out)),
+        _ => {}
+    }
+}
+
+/// The text of a one-line span of a JSON finding (or related location), the
+/// rest of its line after the block indentation, and whether the span starts
+/// where a setting or its value does.
+fn at_span(text: &str, loc: &serde_json::Value) -> Option<(String, String, bool)> {
+    let line = loc["line"].as_u64()? as usize;
+    let (col, end) = (
+        loc["column"].as_u64()? as usize,
+        loc["end_column"].as_u64()? as usize,
+    );
+    if loc["end_line"].as_u64()? as usize != line {
+        return None;
+    }
+    let l = text.lines().nth(line - 1)?;
+    let rest = l.trim_start();
+    // A setting's span starts its line or follows its `=`: a shifted column
+    // would split a word.
+    let start = col - 1;
+    let boundary =
+        start == l.len() - rest.len() || l.as_bytes().get(start.wrapping_sub(1)) == Some(&b'=');
+    let spanned = l.get(start..end - 1)?;
+    Some((spanned.to_owned(), rest.to_owned(), boundary))
+}
+
+/// Where pasvlint reads a server config from a ConfigMap or a pure-ftpd flag
+/// from a container's `command`/`args`, its findings point into the manifest:
+/// each location it gives on such a fixture must hold text kubectl decodes
+/// there — a line of a ConfigMap value (the whole manifest line after its
+/// indentation, so line and column are the embedded text's), or a whole
+/// `command`/`args` word (the setting of a vsftpd `-o` word).
+#[test]
+fn kubectl_decodes_the_embedded_text_pasvlint_points_at() {
+    if !ready("oracle_kube", &[], &["kubectl"]) {
+        return;
+    }
+    let mut checked = 0;
+    let mut failures = Vec::new();
+    for file in manifests() {
+        let text = std::fs::read_to_string(&file).unwrap();
+        let embedded = text.contains("volumeMounts:") && text.contains("kind: ConfigMap");
+        let command = text.contains("command:") || text.contains("args:");
+        if !embedded && !command {
+            continue;
+        }
+        let name = file.file_name().unwrap().to_string_lossy().to_string();
+        let decoded = decoded_strings(&file);
+        let lines: Vec<&str> = decoded.iter().flat_map(|s| s.lines()).collect();
+        for d in claims::diagnostics(file.parent().unwrap()) {
+            let rule = d["rule"].as_str().unwrap_or("");
+            if !(rule.starts_with("vsftpd-") || rule == "passive-ports-blocked") {
+                continue;
+            }
+            let related = d["related"].as_array().cloned().unwrap_or_default();
+            for loc in std::iter::once(&d).chain(related.iter()) {
+                if !loc["file"].as_str().is_some_and(|f| f.ends_with(&name)) {
+                    continue;
+                }
+                let Some((spanned, rest, boundary)) = at_span(&text, loc) else {
+                    continue;
+                };
+                // Service ports and keys are not embedded text.
+                let in_config =
+                    boundary && lines.contains(&rest.as_str()) && rest.contains(&spanned);
+                // A whole word, or the setting of a vsftpd `-o` word.
+                let a_word = command
+                    && (decoded.contains(&spanned) || decoded.contains(&format!("-o{spanned}")));
+                if !(in_config || a_word)
+                    && (embedded && rest.contains('=') || rule.starts_with("vsftpd-"))
+                {
+                    failures.push(format!("{}: {rule} points at `{spanned}` on `{rest}`, which kubectl does not decode as one line of a ConfigMap value", file.display()));
+                }
+                checked += usize::from(in_config || a_word);
+            }
+        }
+    }
+    assert!(checked >= 3, "locations checked: {checked}");
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}

@@ -121,6 +121,8 @@ pub fn outcome(
         BundleDoc::Puppet(project) if !project.resources.is_empty() => {
             Some(super::puppet::project::outcome(project, lookup))
         }
+        // ConfigMap keys mounted as server configs: files in the pod.
+        BundleDoc::Kubernetes(_) => Some((super::kube::configs::outcome(bundle)?, Vec::new())),
         _ => None,
     }
 }

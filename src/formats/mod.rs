@@ -586,6 +586,47 @@ pub fn ipsec_store(file: &ParsedFile) -> Option<ipsec::IpsecStore> {
     }
 }
 
+/// A container of a file with an image: a compose service, or a container of
+/// a Kubernetes workload.
+pub struct ImageContainer<'a> {
+    pub image: &'a str,
+    pub image_span: crate::source::Span,
+    pub env: &'a [compose::EnvVar],
+}
+
+/// The containers of a compose file or a manifest that name an image.
+pub fn image_containers(doc: &Document) -> Vec<ImageContainer<'_>> {
+    fn of<'a>(
+        image: &'a Option<(String, crate::source::Span)>,
+        env: &'a [compose::EnvVar],
+    ) -> Option<ImageContainer<'a>> {
+        let (image, image_span) = image.as_ref()?;
+        Some(ImageContainer {
+            image,
+            image_span: *image_span,
+            env,
+        })
+    }
+    match doc {
+        Document::Compose(doc) => doc
+            .services
+            .iter()
+            .filter_map(|s| of(&s.image, &s.env))
+            .collect(),
+        Document::Kubernetes(m) => m
+            .objects
+            .iter()
+            .filter_map(|o| match o {
+                kube::Object::Workload(w) => Some(&w.containers),
+                _ => None,
+            })
+            .flatten()
+            .filter_map(|c| of(&c.image, &c.env))
+            .collect(),
+        _ => Vec::new(),
+    }
+}
+
 /// What a script's interpreter left besides commands (the files it writes, the
 /// budget hits); `None` for files that are not scripts.
 pub fn script_outcome(file: &ParsedFile) -> Option<&crate::scripts::Outcome> {

@@ -3,8 +3,7 @@
 use super::Rule;
 use crate::diag::Diagnostic;
 use crate::formats::compose::{EnvVar, images};
-use crate::formats::kube::Object;
-use crate::formats::{Document, ParsedFile};
+use crate::formats::{ParsedFile, image_containers};
 
 pub struct ComposeEnvIgnored;
 
@@ -14,34 +13,11 @@ impl Rule for ComposeEnvIgnored {
     }
 
     fn check_file(&self, file: &ParsedFile, out: &mut Vec<Diagnostic>) {
-        for (reference, env) in containers(&file.doc) {
-            if let Some(image) = images::lookup(reference) {
-                self.check_env(file, image, env, out);
+        for c in image_containers(&file.doc) {
+            if let Some(image) = images::lookup(c.image) {
+                self.check_env(file, image, c.env, out);
             }
         }
-    }
-}
-
-/// Each container of the file with its image reference and environment: a
-/// compose service, or a container of a Kubernetes workload.
-fn containers(doc: &Document) -> Vec<(&str, &[EnvVar])> {
-    match doc {
-        Document::Compose(doc) => doc
-            .services
-            .iter()
-            .filter_map(|s| Some((s.image.as_ref()?.0.as_str(), s.env.as_slice())))
-            .collect(),
-        Document::Kubernetes(m) => m
-            .objects
-            .iter()
-            .filter_map(|o| match o {
-                Object::Workload(w) => Some(&w.containers),
-                _ => None,
-            })
-            .flatten()
-            .filter_map(|c| Some((c.image.as_ref()?.0.as_str(), c.env.as_slice())))
-            .collect(),
-        _ => Vec::new(),
     }
 }
 

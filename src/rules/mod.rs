@@ -87,6 +87,7 @@ rules! {
     batch_for_single_percent::BatchForSinglePercent => "batch-for-single-percent",
     compose_env_ignored::ComposeEnvIgnored => "compose-env-ignored",
     compose_syntax_error::ComposeSyntaxError => "compose-syntax-error",
+    container_passive_range_unknown::ContainerPassiveRangeUnknown => "container-passive-range-unknown",
     container_port_remapped::ContainerPortRemapped => "container-port-remapped",
     control_port_blocked::ControlPortBlocked => "control-port-blocked",
     control_port_outside_policy::ControlPortOutsidePolicy => "control-port-outside-policy",

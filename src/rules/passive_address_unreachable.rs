@@ -6,6 +6,7 @@ use crate::facts::{FtpServer, Layer};
 use crate::hosts::Host;
 use crate::policy::Policy;
 use crate::formats::bundle::{Bundle, BundleDoc};
+use crate::formats::compose::command::{Argv, Runs, runs};
 use crate::formats::compose::images::{self, Address, Image, Unset};
 use crate::formats::compose::{Compose, EnvVar};
 use crate::formats::kube::cluster;
@@ -71,6 +72,9 @@ impl Rule for PassiveAddressUnreachable {
             let Some(address) = image.address else {
                 continue;
             };
+            if !starts_as_built(image, container.command.as_ref(), container.args.as_ref()) {
+                continue;
+            }
             let exposed = Exposed {
                 image,
                 address,
@@ -156,6 +160,9 @@ impl PassiveAddressUnreachable {
             let Some(address) = image.address else {
                 continue;
             };
+            if !starts_as_built(image, service.entrypoint.as_ref(), service.command.as_ref()) {
+                continue;
+            }
             let exposed = Exposed {
                 image,
                 address,
@@ -295,12 +302,27 @@ impl PassiveAddressUnreachable {
     }
 }
 
+/// The image runs its own entrypoint and CMD, so its address variable is the
+/// one its entrypoint hands the daemon; a command line in their place (a
+/// stilliard `/run.sh …` without `-P $PUBLICHOST`) sets the address itself.
+fn starts_as_built(image: &Image, entrypoint: Option<&Argv>, command: Option<&Argv>) -> bool {
+    runs(Some(image), entrypoint, command) == Some(Runs::Image)
+}
+
 fn help(c: &Exposed) -> String {
     let var = c.address.var;
-    format!(
-        "set {var} to the address or name clients use to reach {} (e.g. {var}=ftp.example.com)",
-        c.entry
-    )
+    // An image that writes `pasv_addr_resolve=NO` by default takes only an
+    // IPv4 address: vsftpd refuses a name at every PASV.
+    match c.image.address_resolve {
+        Some(r) => format!(
+            "set {var} to the IPv4 address clients use to reach {} (e.g. {var}=203.0.113.10), or to its name together with {}=YES",
+            c.entry, r.var
+        ),
+        None => format!(
+            "set {var} to the address or name clients use to reach {} (e.g. {var}=ftp.example.com)",
+            c.entry
+        ),
+    }
 }
 
 /// `localhost`, `127.0.0.0/8` and `::1`: the announcing machine itself.

@@ -380,10 +380,26 @@ fn help(server: &FtpServer, fw: &Firewall, blocked: &PortSet, open_part: &PortSe
     match movable_range(server, open_part) {
         Some((lo, hi)) => format!(
             "{open}, or set {} so the server hands out only open ports",
-            (server.vocabulary().range)(lo, hi)
+            range_in_own_words(server, lo, hi)
         ),
         None => open,
     }
+}
+
+/// The range as the server's config writes it; a pure-ftpd range written
+/// `first:last` is a `-p` flag of a command line (its config files write
+/// `PassivePortRange first last`).
+fn range_in_own_words(server: &FtpServer, lo: u16, hi: u16) -> String {
+    let flag = server.server == "pure-ftpd"
+        && server.range_setting.as_ref().is_some_and(|r| {
+            r.edits
+                .iter()
+                .any(|(_, _, part)| *part == crate::facts::RangePart::Both(":"))
+        });
+    if flag {
+        return format!("-p {lo}:{hi}");
+    }
+    (server.vocabulary().range)(lo, hi)
 }
 
 /// `"21106-21110:21106-21110", "21120:21120"`: the compose short syntax that

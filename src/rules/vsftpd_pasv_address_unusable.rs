@@ -3,8 +3,9 @@
 use super::Rule;
 use crate::diag::{Diagnostic, Fix};
 use crate::source::Span;
-use crate::formats::ParsedFile;
-use crate::formats::vsftpd::{Value, config_of, is_per_user_file, shown_short};
+use crate::formats::compose::{EnvVar, images};
+use crate::formats::vsftpd::{Value, config_of, is_per_user_file, parse_bool, shown_short};
+use crate::formats::{ImageContainer, ParsedFile, image_containers};
 use std::net::Ipv4Addr;
 
 pub struct VsftpdPasvAddressUnusable;
@@ -15,6 +16,9 @@ impl Rule for VsftpdPasvAddressUnusable {
     }
 
     fn check_file(&self, file: &ParsedFile, out: &mut Vec<Diagnostic>) {
+        for c in image_containers(&file.doc) {
+            out.extend(self.image_address(&c));
+        }
         let Some(config) = config_of(file) else {
             return;
         };
@@ -27,7 +31,7 @@ impl Rule for VsftpdPasvAddressUnusable {
         let span = setting.value.unwrap_or(setting.line);
         let resolved_at_startup = config.bool_value("pasv_addr_resolve").known() == Some(true);
         if !resolved_at_startup {
-            if let Some((what, help)) = misread(address) {
+            if let Some((what, help)) = misread(address).map(|m| m.for_config()) {
                 let d = Diagnostic::new(
                     self.name(),
                     format!("pasv_address={} {what}", shown_short(address)),
@@ -63,6 +67,61 @@ impl Rule for VsftpdPasvAddressUnusable {
     }
 }
 
+impl VsftpdPasvAddressUnusable {
+    /// An image whose entrypoint writes its address variable into `pasv_address`
+    /// and another into `pasv_addr_resolve` (fauria/vsftpd's run-vsftpd.sh
+    /// appends both lines): the variable's value is what vsftpd parses at PASV.
+    fn image_address(&self, c: &ImageContainer) -> Option<Diagnostic> {
+        let image = images::lookup(c.image)?;
+        let (address, resolve) = (image.address?, image.address_resolve?);
+        let var = last(c.env, address.var)?;
+        let value = var.value.as_deref()?;
+        if address.counts_as_unset(value) {
+            return None;
+        }
+        let resolve_var = last(c.env, resolve.var);
+        let resolve_text = match resolve_var {
+            Some(v) => v.value.as_deref()?,
+            None => resolve.default,
+        };
+        // YES resolves the name at startup; a value vsftpd cannot read as a
+        // boolean stops it at startup ("bad bool value in config file").
+        if parse_bool(resolve_text) != Some(false) {
+            return None;
+        }
+        let misread = misread(value)?;
+        let (what, help) = misread.for_variable(address.var, resolve.var);
+        let (related, label) = match resolve_var {
+            Some(v) => (v.value_span, format!("written as pasv_addr_resolve={resolve_text}")),
+            None => (
+                c.image_span,
+                format!("{} sets {}={} by default, written as pasv_addr_resolve={}", image.name, resolve.var, resolve.default, resolve.default),
+            ),
+        };
+        Some(
+            Diagnostic::new(
+                self.name(),
+                format!(
+                    "{}={} {what} ({} writes it as pasv_address; source: {})",
+                    address.var,
+                    shown_short(value),
+                    image.name,
+                    image.source
+                ),
+                var.value_span,
+                "not usable in a PASV reply",
+            )
+            .with_related(related, label)
+            .with_help(help),
+        )
+    }
+}
+
+/// The variable of that name the container sets last.
+fn last<'e>(env: &'e [EnvVar], name: &str) -> Option<&'e EnvVar> {
+    env.iter().rev().find(|e| e.name == name)
+}
+
 /// `pasv_address="203.0.113.10"`: the quotes dropped (safe: the address the
 /// line names, now read as one).
 fn unquoted_fix(value: Span, address: &str) -> Option<Fix> {
@@ -78,37 +137,75 @@ fn unquoted_fix(value: Span, address: &str) -> Option<Fix> {
     })
 }
 
+/// How vsftpd reads an address it cannot announce as written.
+enum Misread {
+    /// `inet_aton` rejects it: every PASV fails.
+    Refused { cause: &'static str, name: bool },
+    /// `inet_aton` reads it as another address.
+    ReadAs(Ipv4Addr),
+}
+
+const REFUSED: &str =
+    "every PASV fails with `500 OOPS: invalid pasv_address` and the session is dropped";
+const WRITE_IP: &str = "the public IPv4 address clients connect to";
+
+impl Misread {
+    /// The message and help for a `pasv_address` line.
+    fn for_config(self) -> (String, String) {
+        match self {
+            Misread::Refused { cause, name } => (
+                format!("{cause}: {REFUSED}"),
+                if name {
+                    format!("write {WRITE_IP}, e.g. pasv_address=203.0.113.10, or set pasv_addr_resolve=YES to resolve the name at startup")
+                } else {
+                    format!("write {WRITE_IP}, e.g. pasv_address=203.0.113.10")
+                },
+            ),
+            Misread::ReadAs(ip) => (
+                format!("is read by inet_aton as {ip}, so PASV replies send clients to {ip}"),
+                format!("write the address as four decimal numbers: pasv_address={ip}, if that is the one you meant"),
+            ),
+        }
+    }
+
+    /// The message and help for an image variable the entrypoint writes into
+    /// `pasv_address`, with `resolve` the one it writes into `pasv_addr_resolve`.
+    fn for_variable(self, var: &str, resolve: &str) -> (String, String) {
+        match self {
+            Misread::Refused { cause, name } => (
+                format!("{cause}: {REFUSED}"),
+                if name {
+                    format!("set {var} to {WRITE_IP} (e.g. {var}=203.0.113.10), or set {resolve}=YES to resolve the name at startup")
+                } else {
+                    format!("set {var} to {WRITE_IP}, e.g. {var}=203.0.113.10")
+                },
+            ),
+            Misread::ReadAs(ip) => (
+                format!("is read by inet_aton as {ip}, so PASV replies send clients to {ip}"),
+                format!("write the address as four decimal numbers: {var}={ip}, if that is the one you meant"),
+            ),
+        }
+    }
+}
+
 /// Why `inet_aton` rejects the address or reads it as another one.
-fn misread(address: &str) -> Option<(String, String)> {
-    let write_ip = "write the public IPv4 address clients connect to, e.g. pasv_address=203.0.113.10".to_owned();
+fn misread(address: &str) -> Option<Misread> {
     let Some(ip) = inet_aton(address) else {
         let unquoted = address.trim_matches(['"', '\'']);
         let cause = if unquoted.len() < address.len() && inet_aton(unquoted).is_some() {
-            "is not an IPv4 address (the quotes are part of the value)".to_owned()
+            "is not an IPv4 address (the quotes are part of the value)"
         } else if address.contains(':') {
-            "is an IPv6 address: the PASV reply carries only IPv4".to_owned()
+            "is an IPv6 address: the PASV reply carries only IPv4"
         } else if address.chars().any(|c| c.is_ascii_alphabetic()) {
-            "is a host name, not an IPv4 address".to_owned()
+            "is a host name, not an IPv4 address"
         } else {
-            "is not an IPv4 address".to_owned()
+            "is not an IPv4 address"
         };
-        let help = if address.chars().any(|c| c.is_ascii_alphabetic()) && !address.contains(':') {
-            format!("{write_ip}, or set pasv_addr_resolve=YES to resolve the name at startup")
-        } else {
-            write_ip
-        };
-        return Some((
-            format!("{cause}: every PASV fails with `500 OOPS: invalid pasv_address` and the session is dropped"),
-            help,
-        ));
+        let name = address.chars().any(|c| c.is_ascii_alphabetic()) && !address.contains(':');
+        return Some(Misread::Refused { cause, name });
     };
     let written = address.split_ascii_whitespace().next().unwrap_or("");
-    (written != ip.to_string()).then(|| {
-        (
-            format!("is read by inet_aton as {ip}, so PASV replies send clients to {ip}"),
-            format!("write the address as four decimal numbers: pasv_address={ip}, if that is the one you meant"),
-        )
-    })
+    (written != ip.to_string()).then_some(Misread::ReadAs(ip))
 }
 
 /// glibc `inet_aton`: 1 to 4 parts, each decimal, octal (`0`) or hex (`0x`);
@@ -173,10 +270,13 @@ mod tests {
 
     #[test]
     fn names_the_cause() {
-        assert!(misread("'79.172.239.43'").unwrap().0.contains("quotes"));
-        assert!(misread("fd00::9").unwrap().0.contains("IPv6"));
-        assert!(misread("ftp.example.com").unwrap().1.contains("pasv_addr_resolve=YES"));
-        assert!(misread("1.2.3").unwrap().0.contains("1.2.0.3"));
+        let config = |a| misread(a).unwrap().for_config();
+        assert!(config("'79.172.239.43'").0.contains("quotes"));
+        assert!(config("fd00::9").0.contains("IPv6"));
+        assert!(config("ftp.example.com").1.contains("pasv_addr_resolve=YES"));
+        assert!(config("1.2.3").0.contains("1.2.0.3"));
+        let image = misread("ftp.example.com").unwrap().for_variable("PASV_ADDRESS", "PASV_ADDR_RESOLVE");
+        assert!(image.1.contains("PASV_ADDR_RESOLVE=YES"), "{}", image.1);
         assert!(misread("203.0.113.10").is_none());
         assert!(misread("203.0.113.10 # public").is_none());
     }

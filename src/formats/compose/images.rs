@@ -44,6 +44,43 @@ pub struct Image {
     /// The config file the daemon runs with and how the entrypoint treats it,
     /// where the entrypoint was read; `None` when not known.
     pub config: Option<ConfigUse>,
+    /// The variable the entrypoint writes into vsftpd's `pasv_addr_resolve`,
+    /// where it writes one; `None` when the image does not.
+    pub address_resolve: Option<AddressResolve>,
+    /// The image's ENTRYPOINT and CMD, where its Dockerfile was read; `None`
+    /// when not known (then an `entrypoint:`/`command:` leaves the server unknown).
+    pub start: Option<Start>,
+}
+
+/// What the image starts with, as Docker stores it: exec form, a shell-form
+/// CMD as `/bin/sh -c "…"`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Start {
+    pub entrypoint: &'static [&'static str],
+    pub cmd: &'static [&'static str],
+    /// The script whose arguments the CMD gives (stilliard's `/run.sh`), when
+    /// another command line may run it with others ([`super::run_sh`]).
+    pub script: Option<&'static str>,
+}
+
+impl Start {
+    /// `argv` is the image's own ENTRYPOINT and CMD.
+    pub fn is_default(&self, argv: &[super::command::Word]) -> bool {
+        let default: Vec<&str> = self.entrypoint.iter().chain(self.cmd).copied().collect();
+        argv.len() == default.len()
+            && argv
+                .iter()
+                .zip(default)
+                .all(|(w, d)| w.text.as_deref() == Some(d))
+    }
+}
+
+/// A variable written verbatim into `pasv_addr_resolve=`, and the value the
+/// image's Dockerfile gives it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct AddressResolve {
+    pub var: &'static str,
+    pub default: &'static str,
 }
 
 /// The variable behind the address of PASV replies, and what the entrypoint
@@ -143,6 +180,18 @@ pub static IMAGES: &[Image] = &[
             path: "/etc/vsftpd/vsftpd.conf",
             mounted: MountedConfig::ImageRangeWins,
         }),
+        // Dockerfile `ENV PASV_ADDR_RESOLVE NO`; run-vsftpd.sh appends
+        // `pasv_addr_resolve=${PASV_ADDR_RESOLVE}` after `pasv_address=${PASV_ADDRESS}`.
+        address_resolve: Some(AddressResolve {
+            var: "PASV_ADDR_RESOLVE",
+            default: "NO",
+        }),
+        // Dockerfile `CMD ["/usr/sbin/run-vsftpd.sh"]`, no ENTRYPOINT.
+        start: Some(Start {
+            entrypoint: &[],
+            cmd: &["/usr/sbin/run-vsftpd.sh"],
+            script: None,
+        }),
     },
     Image {
         name: "delfer/alpine-ftp-server",
@@ -175,6 +224,8 @@ pub static IMAGES: &[Image] = &[
             path: "/etc/vsftpd/vsftpd.conf",
             mounted: MountedConfig::FileRangeWins,
         }),
+        address_resolve: None,
+        start: None,
     },
     Image {
         name: "stilliard/pure-ftpd",
@@ -218,6 +269,18 @@ pub static IMAGES: &[Image] = &[
             path: "/etc/pure-ftpd/pure-ftpd.conf",
             mounted: MountedConfig::NotRead,
         }),
+        address_resolve: None,
+        // Dockerfile `CMD /run.sh -l puredb:/etc/pure-ftpd/pureftpd.pdb -E -j -R
+        // -P $PUBLICHOST` (shell form), no ENTRYPOINT.
+        start: Some(Start {
+            entrypoint: &[],
+            cmd: &[
+                "/bin/sh",
+                "-c",
+                "/run.sh -l puredb:/etc/pure-ftpd/pureftpd.pdb -E -j -R -P $PUBLICHOST",
+            ],
+            script: Some("/run.sh"),
+        }),
     },
     Image {
         name: "garethflowers/ftp-server",
@@ -244,6 +307,8 @@ pub static IMAGES: &[Image] = &[
             path: "/etc/vsftpd.conf",
             mounted: MountedConfig::FileIsConfig,
         }),
+        address_resolve: None,
+        start: None,
     },
     Image {
         name: "panubo/vsftpd",
@@ -279,6 +344,8 @@ pub static IMAGES: &[Image] = &[
             path: "/etc/vsftpd.conf",
             mounted: MountedConfig::FileIsConfig,
         }),
+        address_resolve: None,
+        start: None,
     },
     Image {
         name: "million12/vsftpd",
@@ -313,6 +380,8 @@ pub static IMAGES: &[Image] = &[
             path: "/etc/vsftpd/vsftpd.conf",
             mounted: MountedConfig::FileIsConfig,
         }),
+        address_resolve: None,
+        start: None,
     },
     Image {
         name: "bogem/ftp",
@@ -336,6 +405,8 @@ pub static IMAGES: &[Image] = &[
             path: "/etc/vsftpd/vsftpd.conf",
             mounted: MountedConfig::FileIsConfig,
         }),
+        address_resolve: None,
+        start: None,
     },
 ];
 

@@ -42,6 +42,8 @@ fn empty() -> Service {
         parts: super::Parts::default(),
         dockerfile: None,
         expose: Vec::new(),
+        entrypoint: None,
+        command: None,
     }
 }
 
@@ -62,6 +64,13 @@ fn merged(base: Service, over: Service) -> Service {
         (&base, base.parts.built)
     };
     out.parts.built = built;
+    // `command` and `entrypoint` are replaced, as other scalars.
+    if over.entrypoint.is_some() {
+        out.entrypoint = over.entrypoint.clone();
+    }
+    if over.command.is_some() {
+        out.command = over.command.clone();
+    }
     if over.parts.network_mode {
         out.host_network = over.host_network;
         out.parts.network_mode = true;

@@ -4,6 +4,7 @@
 //! becomes a filter layer in front of them.
 
 pub mod build;
+pub mod command;
 pub mod images;
 pub mod interp;
 pub mod merge;
@@ -12,7 +13,9 @@ pub mod ports;
 pub mod project;
 pub mod publish;
 pub mod run;
+pub mod run_sh;
 pub mod server;
+pub mod started;
 
 use crate::formats::yaml::{self, Node};
 use crate::source::{SourceFile, Span};
@@ -52,6 +55,11 @@ pub struct Service {
     /// `expose:` and the Dockerfile's `EXPOSE`: container ports that publish
     /// nothing to the host.
     pub expose: Vec<((u16, u16), Span)>,
+    /// `entrypoint:` (a Kubernetes container's `command:`): replaces the
+    /// image's ENTRYPOINT and drops its CMD.
+    pub entrypoint: Option<command::Argv>,
+    /// `command:` (a Kubernetes container's `args:`): replaces the image's CMD.
+    pub command: Option<command::Argv>,
 }
 
 /// A service's keys as written, which [`merge`] needs apart: each has its own
@@ -231,6 +239,8 @@ fn read_service(
         volumes,
         expose,
         dockerfile: built.as_ref().and_then(|b| b.dockerfile.clone()),
+        entrypoint: body.get("entrypoint").and_then(|n| command::read(n, vars)),
+        command: body.get("command").and_then(|n| command::read(n, vars)),
         env: parts.flattened(),
         parts,
     }

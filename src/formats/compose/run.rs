@@ -1,10 +1,11 @@
 //! `docker run`, `docker container run` and `podman run` in scripts, read as
 //! the compose service they amount to: `-p`/`--publish`, `--network host`,
 //! `-e`/`--env`, `--env-file`, `-v`/`--volume` and the image (the first word
-//! that is not an option), so the container gets the same publishing layer.
+//! that is not an option) with the words after it (its command) and
+//! `--entrypoint`, so the container gets the same publishing layer.
 
 use super::images::{self, PassiveFrom};
-use super::{EnvVar, Service, mounts, ports};
+use super::{EnvVar, Service, command, mounts, ports};
 use crate::scripts::{Command, UNKNOWN, Word};
 use crate::source::Span;
 use std::path::Path;
@@ -116,6 +117,10 @@ pub fn service(c: &Command, first: usize, script_dir: Option<&Path>) -> Option<S
     let args = c.argv.get(first..).unwrap_or(&[]);
     let (opts, image) = options(args);
     let image = image.filter(|w| w.is_known())?;
+    let after = args
+        .iter()
+        .position(|w| std::ptr::eq(w, image))
+        .map_or(&[][..], |i| &args[i + 1..]);
     let mut service = Service {
         name: image.text.clone(),
         name_span: image.span,
@@ -128,6 +133,8 @@ pub fn service(c: &Command, first: usize, script_dir: Option<&Path>) -> Option<S
         expose: Vec::new(),
         dockerfile: None,
         parts: super::Parts::default(),
+        entrypoint: None,
+        command: argv(after),
     };
     let mut env_files = Vec::new();
     for opt in &opts {
@@ -141,12 +148,37 @@ pub fn service(c: &Command, first: usize, script_dir: Option<&Path>) -> Option<S
             "env-file" => env_files.push(span),
             "v" | "volume" => service.volumes.extend(volume(word, span, script_dir)),
             "name" if word.is_known() => service.name = value.to_owned(),
+            // One program, not split (`--entrypoint string`).
+            "entrypoint" => {
+                service.entrypoint = Some(command::Argv {
+                    words: vec![command::Word {
+                        text: word.is_known().then(|| value.to_owned()),
+                        span,
+                    }],
+                    span,
+                });
+            }
             _ => {}
         }
     }
     let unread = unread_env_files(&service, &env_files);
     service.env.splice(0..0, unread);
     Some(service)
+}
+
+/// The words after the image: the container's command (its CMD replaced).
+fn argv(words: &[Word]) -> Option<command::Argv> {
+    let (first, last) = (words.first()?, words.last()?);
+    Some(command::Argv {
+        words: words
+            .iter()
+            .map(|w| command::Word {
+                text: w.is_known().then(|| w.text.clone()),
+                span: w.span,
+            })
+            .collect(),
+        span: first.span.to(last.span),
+    })
 }
 
 /// The options before the image, and the image word.
@@ -335,6 +367,34 @@ mod tests {
         assert_eq!(s.env("PASV_ADDRESS").unwrap().value, None);
         assert_eq!(s.volumes[0].source, Path::new("srv/vsftpd.conf"));
         assert!(s.volumes[0].read_only);
+        // The words after the image are its command (CMD replaced).
+        let words: Vec<_> = s
+            .command
+            .unwrap()
+            .words
+            .into_iter()
+            .map(|w| w.text.unwrap())
+            .collect();
+        assert_eq!(words, ["-p", "9"]);
+        assert!(s.entrypoint.is_none());
+    }
+
+    #[test]
+    fn entrypoint_option_is_one_program() {
+        let s = run(&[
+            "docker",
+            "run",
+            "--entrypoint",
+            "/usr/sbin/pure-ftpd",
+            "x/ftpd",
+            "-p",
+            "30000:30009",
+        ])
+        .unwrap();
+        let e = s.entrypoint.unwrap();
+        assert_eq!(e.words.len(), 1);
+        assert_eq!(e.words[0].text.as_deref(), Some("/usr/sbin/pure-ftpd"));
+        assert_eq!(s.command.unwrap().words.len(), 2);
     }
 
     #[test]

@@ -1,7 +1,8 @@
 //! The FTP server a service of a known image runs, from its environment.
 
+use super::command::{self, Runs};
 use super::images::{self, Image, PassiveFrom, Unset};
-use super::{EnvVar, Service};
+use super::{EnvVar, Service, run_sh, started};
 use crate::facts::{
     Active, ControlTls, FtpServer, Located, Passive, RangeSetting, UserClass, UserKind,
 };
@@ -9,7 +10,11 @@ use crate::portset::PortSet;
 use crate::source::{FileId, SourceFile, Span};
 
 pub fn of(service: &Service, source: &SourceFile) -> Option<FtpServer> {
-    let server = in_file(service, source.id, UNSET)?;
+    let server = in_file(service, source, UNSET)?;
+    if Some(server.server) != image_name(service) {
+        // Read from a command line: its own spans say where the range is written.
+        return Some(server);
+    }
     let range_setting = range_setting(&server, service, source);
     Some(FtpServer {
         range_setting,
@@ -46,11 +51,55 @@ fn range_setting(
 
 const UNSET: &str = "depends on a variable that neither .env nor a default sets";
 
+fn image_name(service: &Service) -> Option<&'static str> {
+    Some(images::lookup(&service.image.as_ref()?.0)?.name)
+}
+
 /// The server of `service` (a compose service, or a Kubernetes container read
-/// into one) as found in `file`; `unknown` says why a variable has no value.
-pub fn in_file(service: &Service, file: FileId, unknown: &'static str) -> Option<FtpServer> {
-    let (reference, image_span) = service.image.as_ref()?;
-    let image = images::lookup(reference)?;
+/// into one) as found in `source`, from what the container runs: its image's
+/// entrypoint reading the environment, or a command line given in its place;
+/// `unknown` says why a variable has no value.
+pub fn in_file(service: &Service, source: &SourceFile, unknown: &'static str) -> Option<FtpServer> {
+    let image = service.image.as_ref().and_then(|(r, _)| images::lookup(r));
+    let runs = command::runs(image, service.entrypoint.as_ref(), service.command.as_ref())?;
+    let image_span = service.image.as_ref().map(|(_, s)| *s);
+    match (runs, image) {
+        (Runs::PureFtpd(args), _) => Some(started::pure_ftpd(&args, source, image_span)),
+        (Runs::Script(args), Some(image)) => Some(started::run_sh(image, &args, service, source)),
+        // run.sh reads pure-ftpd flags from ADDED_FLAGS: the image's CMD
+        // arguments then go through the same script.
+        (Runs::Image, Some(image))
+            if image.start.and_then(|s| s.script).is_some()
+                && service.env("ADDED_FLAGS").is_some() =>
+        {
+            let image_span = image_span?;
+            let args = run_sh::default_args(service, image_span);
+            Some(started::run_sh(image, &args, service, source))
+        }
+        (Runs::Image, Some(image)) => image_server(image, service, source.id, unknown),
+        (Runs::Unknown(reason, span), Some(image)) => {
+            let server = image_server(image, service, source.id, unknown)?;
+            Some(FtpServer {
+                passive: Passive::Unknown {
+                    spans: vec![span],
+                    reason,
+                },
+                max_sessions: Located::new(None, Some(span)),
+                ..server
+            })
+        }
+        _ => None,
+    }
+}
+
+/// The server the image's entrypoint configures from the environment.
+fn image_server(
+    image: &'static Image,
+    service: &Service,
+    file: FileId,
+    unknown: &str,
+) -> Option<FtpServer> {
+    let image_span = &service.image.as_ref()?.1;
     Some(FtpServer {
         file,
         // The image, not the daemon: fixes name the image's variables.

@@ -4,6 +4,7 @@
 //! in the same namespace).
 
 use super::Manifests;
+use super::configs;
 use super::objects::{Labels, Meta, Object, Workload};
 use super::reach::{self, Pod};
 use super::selector::Selector;
@@ -92,11 +93,16 @@ fn unread(m: &Manifests) -> bool {
 /// Each FTP server of the cluster with its pod and what selects the pod.
 pub fn ftp_pods(bundle: &Bundle) -> Vec<(FtpServer, Pod<'_>)> {
     let all = objects(bundle);
+    // An image whose config a ConfigMap replaces runs that file's server.
+    let replaced = configs::replaced_images(bundle);
     let mut out = Vec::new();
     for (part, obj) in &all {
         let Object::Workload(w) = obj else { continue };
-        for server in servers(w, part) {
-            let pod = pod(w, &server, &all);
+        for server in servers(w, part)
+            .into_iter()
+            .filter(|s| !replaced.contains(&s.anchor))
+        {
+            let pod = pod(w, server.control_port.value.unwrap_or(21), &all);
             out.push((server, pod));
         }
     }
@@ -104,9 +110,12 @@ pub fn ftp_pods(bundle: &Bundle) -> Vec<(FtpServer, Pod<'_>)> {
 }
 
 /// The FTP servers of the cluster's pods and what reaches them from outside.
+/// A pod that runs a config from a ConfigMap ([`configs`]) has its server in
+/// that file (read as a file the cluster writes); its reachability is here.
 pub fn facts(bundle: &Bundle) -> FileFacts {
-    let (ftp, pods): (Vec<FtpServer>, Vec<Pod>) = ftp_pods(bundle).into_iter().unzip();
-    if ftp.is_empty() {
+    let (ftp, mut pods): (Vec<FtpServer>, Vec<Pod>) = ftp_pods(bundle).into_iter().unzip();
+    pods.extend(config_pods(bundle));
+    if pods.is_empty() {
         return FileFacts::default();
     }
     if bundle.parts.iter().filter_map(manifests).any(unread) {
@@ -120,7 +129,8 @@ pub fn facts(bundle: &Bundle) -> FileFacts {
     let anchor = pods
         .iter()
         .find_map(|p| p.services.iter().find_map(|s| s.ports_span))
-        .unwrap_or(ftp[0].anchor);
+        .or(ftp.first().map(|s| s.anchor))
+        .unwrap_or(pods[0].workload.meta.span);
     let mut layers = vec![reach::exposure(&pods, anchor, files.clone())];
     layers.extend(reach::policies(&pods, files));
     FileFacts {
@@ -128,6 +138,33 @@ pub fn facts(bundle: &Bundle) -> FileFacts {
         firewall: crate::facts::Firewall::combine(layers),
         ..FileFacts::default()
     }
+}
+
+/// The pods whose server is a config mounted from a ConfigMap, with the
+/// control port the config sets (vsftpd's `listen_port`, else 21).
+fn config_pods(bundle: &Bundle) -> Vec<Pod<'_>> {
+    let all = objects(bundle);
+    let mut out: Vec<Pod> = Vec::new();
+    for m in configs::mounted(bundle) {
+        if out.iter().any(|p| std::ptr::eq(p.workload, m.workload)) {
+            continue;
+        }
+        let control = control_port(&m.path, &m.entry.text);
+        out.push(pod(m.workload, control, &all));
+    }
+    out
+}
+
+fn control_port(path: &str, text: &str) -> u16 {
+    let file = crate::source::SourceFile::new(crate::source::FileId(0), path, text.as_bytes());
+    if crate::formats::classify(Path::new(path), text) != Some(crate::formats::Format::Vsftpd) {
+        return 21;
+    }
+    let config = crate::formats::vsftpd::parse(&file);
+    crate::formats::vsftpd::facts(&config, &file)
+        .first()
+        .and_then(|s| s.control_port.value)
+        .unwrap_or(21)
 }
 
 /// The servers a workload's containers of known FTP images run.
@@ -147,13 +184,15 @@ fn servers(w: &Workload, part: &ParsedFile) -> Vec<FtpServer> {
                 expose: Vec::new(),
                 dockerfile: None,
                 parts: compose::Parts::default(),
+                entrypoint: c.command.clone(),
+                command: c.args.clone(),
             };
-            compose::server::in_file(&service, part.source.id, VALUE_FROM)
+            compose::server::in_file(&service, &part.source, VALUE_FROM)
         })
         .collect()
 }
 
-fn pod<'a>(w: &'a Workload, server: &FtpServer, objects: &[(&ParsedFile, &'a Object)]) -> Pod<'a> {
+fn pod<'a>(w: &'a Workload, control: u16, objects: &[(&ParsedFile, &'a Object)]) -> Pod<'a> {
     let mut services = Vec::new();
     let mut policies = Vec::new();
     let picks = |sel: &Option<Labels>| sel.as_ref().is_some_and(|l| selects(l, &w.labels));
@@ -175,7 +214,7 @@ fn pod<'a>(w: &'a Workload, server: &FtpServer, objects: &[(&ParsedFile, &'a Obj
     }
     Pod {
         workload: w,
-        control: server.control_port.value.unwrap_or(21),
+        control,
         services,
         policies,
     }

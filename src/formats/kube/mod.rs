@@ -4,6 +4,7 @@
 //! together ([`cluster`]): a Service pairs with the pods its selector matches.
 
 pub mod cluster;
+pub mod configs;
 pub mod objects;
 pub mod reach;
 pub mod selector;

@@ -5,6 +5,7 @@
 use super::selector::{self, Invalid, Selector};
 use super::{located_port, port_number};
 use crate::formats::compose::EnvVar;
+use crate::formats::compose::command::{Argv, Word};
 use crate::formats::yaml::Node;
 use crate::source::Span;
 
@@ -13,6 +14,43 @@ pub enum Object {
     Workload(Workload),
     Service(Service),
     NetworkPolicy(NetworkPolicy),
+    ConfigMap(ConfigMap),
+}
+
+/// A ConfigMap's `data:`: each key's text (a file when mounted).
+#[derive(Debug)]
+pub struct ConfigMap {
+    pub meta: Meta,
+    pub data: Vec<DataEntry>,
+}
+
+#[derive(Debug)]
+pub struct DataEntry {
+    pub key: String,
+    pub text: String,
+    /// The value as the YAML parser reports it (a block scalar from its `|`).
+    pub span: Span,
+}
+
+/// A pod volume that shows a ConfigMap's keys as files.
+#[derive(Debug, Clone)]
+pub struct ConfigMapVolume {
+    /// The volume's `name`, which `volumeMounts` refer to.
+    pub name: String,
+    /// `configMap.name`.
+    pub config_map: String,
+    /// `items`: key → path inside the volume; empty: every key at its own name.
+    pub items: Vec<(String, String)>,
+}
+
+/// A container's `volumeMounts` entry.
+#[derive(Debug, Clone)]
+pub struct VolumeMount {
+    pub name: String,
+    pub mount_path: String,
+    /// `subPath`: one path of the volume mounted at `mount_path`.
+    pub sub_path: Option<String>,
+    pub span: Span,
 }
 
 /// Labels as written: key, value.
@@ -37,6 +75,8 @@ pub struct Workload {
     pub host_network: Option<Span>,
     pub containers: Vec<Container>,
     pub replicas: Replicas,
+    /// The pod's `volumes` that are ConfigMaps.
+    pub config_volumes: Vec<ConfigMapVolume>,
 }
 
 /// How many copies of the pod run.
@@ -59,6 +99,11 @@ pub struct Container {
     pub image: Option<(String, Span)>,
     pub ports: Vec<ContainerPort>,
     pub env: Vec<EnvVar>,
+    /// `command:` (replaces the image's ENTRYPOINT) and `args:` (its CMD),
+    /// with `$(VAR)` expanded from `env`.
+    pub command: Option<Argv>,
+    pub args: Option<Argv>,
+    pub mounts: Vec<VolumeMount>,
 }
 
 #[derive(Debug, Clone)]
@@ -168,6 +213,7 @@ pub fn read(doc: &Node, invalid: &mut Vec<Invalid>) -> Vec<Object> {
     let object = match kind {
         "Service" => spec.map(|s| Object::Service(service(meta, s))),
         "NetworkPolicy" => spec.map(|s| Object::NetworkPolicy(policy(meta, s, invalid))),
+        "ConfigMap" => Some(Object::ConfigMap(config_map(meta, doc))),
         k if WORKLOADS.contains(&k) => workload(meta, doc, invalid).map(Object::Workload),
         _ => None,
     };
@@ -243,7 +289,54 @@ fn workload(meta: Meta, doc: &Node, invalid: &mut Vec<Invalid>) -> Option<Worklo
             .map(|c| container(c, invalid))
             .collect(),
         replicas: replicas(&meta, doc, spec),
+        config_volumes: items(pod.get("volumes"))
+            .iter()
+            .filter_map(config_volume)
+            .collect(),
         meta,
+    })
+}
+
+fn config_map(meta: Meta, doc: &Node) -> ConfigMap {
+    let data = doc.get("data").map_or(&[][..], Node::entries);
+    ConfigMap {
+        meta,
+        data: data
+            .iter()
+            .filter_map(|(k, v)| {
+                Some(DataEntry {
+                    key: k.as_str()?.to_owned(),
+                    text: v.as_str()?.to_owned(),
+                    span: v.span(),
+                })
+            })
+            .collect(),
+    }
+}
+
+fn config_volume(node: &Node) -> Option<ConfigMapVolume> {
+    let cm = node.get("configMap")?;
+    Some(ConfigMapVolume {
+        name: text(node.get("name"))?.to_owned(),
+        config_map: text(cm.get("name"))?.to_owned(),
+        items: items(cm.get("items"))
+            .iter()
+            .filter_map(|i| {
+                Some((
+                    text(i.get("key"))?.to_owned(),
+                    text(i.get("path"))?.to_owned(),
+                ))
+            })
+            .collect(),
+    })
+}
+
+fn volume_mount(node: &Node) -> Option<VolumeMount> {
+    Some(VolumeMount {
+        name: text(node.get("name"))?.to_owned(),
+        mount_path: text(node.get("mountPath"))?.to_owned(),
+        sub_path: text(node.get("subPath")).map(str::to_owned),
+        span: node.span(),
     })
 }
 
@@ -273,7 +366,32 @@ fn replicas(meta: &Meta, doc: &Node, spec: &Node) -> Replicas {
 
 fn container(node: &Node, invalid: &mut Vec<Invalid>) -> Container {
     let name = node.get("name");
+    let env: Vec<EnvVar> = items(node.get("env"))
+        .iter()
+        .filter_map(|e| env(e, invalid))
+        .collect();
+    let from_elsewhere = node.get("envFrom").is_some();
+    let argv = |key: &str| {
+        let n = node.get(key)?;
+        Some(Argv {
+            words: items(Some(n))
+                .iter()
+                .map(|w| Word {
+                    text: w.as_str().and_then(|t| expand(t, &env, from_elsewhere)),
+                    span: w.span(),
+                })
+                .collect(),
+            span: n.span(),
+        })
+    };
+    let (command, args) = (argv("command"), argv("args"));
     Container {
+        command,
+        args,
+        mounts: items(node.get("volumeMounts"))
+            .iter()
+            .filter_map(volume_mount)
+            .collect(),
         name: text(name).unwrap_or("").to_owned(),
         name_span: name.map_or_else(|| node.span(), Node::span),
         image: node
@@ -289,11 +407,42 @@ fn container(node: &Node, invalid: &mut Vec<Invalid>) -> Container {
                 span: p.span(),
             })
             .collect(),
-        env: items(node.get("env"))
-            .iter()
-            .filter_map(|e| env(e, invalid))
-            .collect(),
+        env,
     }
+}
+
+/// `$(VAR)` in a `command`/`args` word, expanded as the kubelet does
+/// (k8s.io/kubernetes `third_party/forked/golang/expansion`): from the
+/// container's `env`; `$$` is `$`; a reference to
+/// a variable not defined stays as written. `None` where a value is not known
+/// (`valueFrom`, or `envFrom`, which may define the variable).
+fn expand(text: &str, env: &[EnvVar], from_elsewhere: bool) -> Option<String> {
+    let mut out = String::new();
+    let mut rest = text;
+    while let Some(i) = rest.find('$') {
+        out.push_str(&rest[..i]);
+        let after = &rest[i + 1..];
+        if let Some(tail) = after.strip_prefix('$') {
+            out.push('$');
+            rest = tail;
+        } else if let Some((name, tail)) = after.strip_prefix('(').and_then(|b| b.split_once(')')) {
+            match env.iter().rev().find(|e| e.name == name) {
+                Some(e) => out.push_str(e.value.as_deref()?),
+                None if from_elsewhere => return None,
+                None => {
+                    out.push_str("$(");
+                    out.push_str(name);
+                    out.push(')');
+                }
+            }
+            rest = tail;
+        } else {
+            out.push('$');
+            rest = after;
+        }
+    }
+    out.push_str(rest);
+    Some(out)
 }
 
 /// What an unquoted scalar is when sigs.k8s.io/yaml turns it into JSON (go-yaml

@@ -189,3 +189,38 @@ proptest::proptest! {
         }
     }
 }
+
+#[test]
+fn command_and_args_expand_variables_as_the_kubelet_does() {
+    let text = "apiVersion: v1\nkind: Pod\nmetadata:\n  name: ftp\nspec:\n  containers:\n    - name: ftp\n      image: x\n      command: [\"/usr/sbin/pure-ftpd\"]\n      args: [\"-p\", \"$(RANGE)\", \"$$(RANGE)\", \"$(NOPE)\", \"$(SECRET)\"]\n      env:\n        - name: RANGE\n          value: \"30000:30009\"\n        - name: SECRET\n          valueFrom: {secretKeyRef: {name: s, key: k}}\n";
+    let p = part(0, "k8s/pod.yaml", text);
+    let crate::formats::Document::Kubernetes(m) = &p.doc else {
+        panic!()
+    };
+    let Object::Workload(w) = &m.objects[0] else {
+        panic!()
+    };
+    let c = &w.containers[0];
+    let shown: Vec<Option<&str>> = c
+        .args
+        .as_ref()
+        .unwrap()
+        .words
+        .iter()
+        .map(|w| w.text.as_deref())
+        .collect();
+    assert_eq!(
+        shown,
+        [
+            Some("-p"),
+            Some("30000:30009"),
+            Some("$(RANGE)"),
+            Some("$(NOPE)"),
+            None
+        ]
+    );
+    assert_eq!(
+        c.command.as_ref().unwrap().words[0].text.as_deref(),
+        Some("/usr/sbin/pure-ftpd")
+    );
+}

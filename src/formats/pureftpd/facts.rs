@@ -73,7 +73,8 @@ pub fn server(flags: &[Flag], refused: Option<&Finding>, source: &SourceFile) ->
 fn passive_address(flags: &[Flag]) -> Located<Option<String>> {
     flags.iter().find(|f| f.flag == 'P').map_or_else(
         || Located::default_value(None),
-        |f| Located::new(Some(arg(f).to_owned()), Some(f.setting)),
+        // No argument known: set, to a value not known here.
+        |f| Located::new(f.arg.clone(), Some(f.setting)),
     )
 }
 

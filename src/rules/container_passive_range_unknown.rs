@@ -1,0 +1,48 @@
+//! `container-passive-range-unknown`: see rules/container-passive-range-unknown.toml.
+
+use super::Rule;
+use crate::diag::Diagnostic;
+use crate::facts::Passive;
+use crate::hosts::Host;
+use crate::policy::Policy;
+
+pub struct ContainerPassiveRangeUnknown;
+
+/// The layers of container publishing, whose ports are checked against a range.
+const CONTAINER_LAYERS: &[&str] = &["docker-compose", "kubernetes"];
+
+impl Rule for ContainerPassiveRangeUnknown {
+    fn name(&self) -> &'static str {
+        "container-passive-range-unknown"
+    }
+
+    /// A server behind container publishing whose passive range is not known.
+    fn check_host(&self, host: &Host, _policy: &Policy, out: &mut Vec<Diagnostic>) {
+        let Some(fw) = &host.firewall else {
+            return;
+        };
+        let layers = fw.own_layers();
+        let Some(layer) = layers.iter().find(|l| CONTAINER_LAYERS.contains(&l.kind)) else {
+            return;
+        };
+        for server in &host.servers {
+            let Passive::Unknown { spans, reason } = &server.passive else {
+                continue;
+            };
+            let span = spans.first().copied().unwrap_or(server.anchor);
+            out.push(
+                Diagnostic::new(
+                    self.name(),
+                    format!(
+                        "the passive range {} hands out is not known ({reason}), so it is not checked against the {} publishing in front of it",
+                        server.vocabulary().product,
+                        layer.kind
+                    ),
+                    span,
+                    "not known here",
+                )
+                .with_help("write the values the range comes from in the file (or `.env`), or start the image with its own entrypoint, so the range can be checked against the published ports"),
+            );
+        }
+    }
+}
