@@ -536,8 +536,12 @@ fn run_one(shell: &str, script: &Path) -> Result<(usize, usize), String> {
     if uses_errexit(&text) {
         command.env("ORACLE_REAL", "1");
     }
+    command.arg(&run_path);
+    // An init script runs with `start` at boot, as the init system starts it.
+    if script.parent().is_some_and(|d| d.ends_with("init.d")) {
+        command.arg("start");
+    }
     let status = command
-        .arg(&run_path)
         .current_dir(&work)
         .env("PATH", path)
         .env("LOG", &log)

@@ -147,6 +147,9 @@ impl<'a, 'b> Interp<'a, 'b> {
     }
 
     pub fn run_script(&mut self) {
+        if self.positional.is_none() && super::boot::dispatches_start(&self.script.items) {
+            self.positional = Some(vec!["start".to_owned()]);
+        }
         self.run_items();
     }
 

@@ -8,6 +8,7 @@
 
 mod arith;
 pub mod ast;
+mod boot;
 mod builtins;
 mod errexit;
 #[cfg(test)]

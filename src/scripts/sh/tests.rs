@@ -153,7 +153,8 @@ fn case_arms() {
         lines(&format!("#!/bin/bash\n{known}")),
         ["run|s", "run|t", "run|u"]
     );
-    let unknown = "case \"$1\" in\n  start) run s ;;\n  stop) run t ;;\nesac\nrun after\n";
+    // An unset variable (not `$1`, which an init script gets as `start`).
+    let unknown = "case \"$MODE\" in\n  start) run s ;;\n  stop) run t ;;\nesac\nrun after\n";
     let run = commands(unknown);
     let flags: Vec<bool> = run.commands.iter().map(|c| c.uncertain.is_some()).collect();
     assert_eq!(flags, [true, true, false]);
@@ -495,4 +496,14 @@ fn a_sourced_file_not_in_the_repository_leaves_its_variables_unknown() {
     let script = ". /etc/default/nowhere\nrun \"$PASV\"\n";
     let got = run_in(dir.path(), &[("fw.sh", script)]);
     assert_eq!(lines_of(&got), ["run|?"]);
+}
+
+#[test]
+fn an_init_script_runs_with_start() {
+    // `sh firewall start`, as the init system runs it at boot.
+    let script = "start() { run up; }\nstop() { run down; }\ncase \"$1\" in\n  start) start ;;\n  stop) stop ;;\n  restart) stop; start ;;\nesac\nrun $1\n";
+    assert_eq!(certain(script), ["run|up", "run|start"]);
+    // No arm written for start: the argument stays unknown.
+    let other = "case $1 in\n  stop) run down ;;\n  *) run up ;;\nesac\n";
+    assert!(certain(other).is_empty(), "{:?}", certain(other));
 }
