@@ -884,6 +884,14 @@ fn note_kernel_helper(d: &mut Diagnostic, host: &Host) {
     let Some(module) = host.platform.helper_module else {
         return;
     };
+    // The old kernels' automatic helper watches port 21 and, like any helper,
+    // cannot read a TLS control channel: it admits nothing for other servers.
+    let server = host.servers.iter().find(|s| s.file == d.primary.span.file);
+    if server.is_some_and(|s| {
+        s.control_port.value != Some(21) || s.tls.value == facts::ControlTls::Required
+    }) {
+        return;
+    }
     d.message.push_str(
         " (on kernels from Linux 4.7 on; older ones, as RHEL/CentOS 7's, Debian 8's and Ubuntu 16.04's, attach the helper to port 21 by themselves once nf_conntrack_ftp is loaded, and this host's release is not known)",
     );

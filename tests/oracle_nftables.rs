@@ -126,8 +126,20 @@ fn nft_position(said: &str, file: &Path) -> Option<String> {
 
 /// `nft -c -f FILE` inside a fresh namespace: whether nft accepts it, and what it said.
 fn nft_accepts(ns: &Netns, file: &Path) -> (bool, String) {
+    // From the host's `/` (the folder holding the fixture's `etc`), where
+    // nftables.service runs nft at boot: `include "./x"` is opened from there.
+    let root = file
+        .ancestors()
+        .find(|a| a.file_name().is_some_and(|n| n == "etc"))
+        .and_then(Path::parent)
+        .or(file.parent())
+        .unwrap_or(Path::new("/"));
     let out = output_within(
-        ns.command("nft").arg("-c").arg("-f").arg(file),
+        ns.command("nft")
+            .current_dir(root)
+            .arg("-c")
+            .arg("-f")
+            .arg(file),
         Duration::from_secs(30),
     )
     .expect("nft ran");
