@@ -2,7 +2,6 @@
 
 use super::Rule;
 use crate::diag::Diagnostic;
-use crate::facts::Passive;
 use crate::hosts::Host;
 use crate::policy::Policy;
 
@@ -18,25 +17,19 @@ impl Rule for ContainerPassiveRangeUnknown {
 
     /// A server behind container publishing whose passive range is not known.
     fn check_host(&self, host: &Host, _policy: &Policy, out: &mut Vec<Diagnostic>) {
-        let Some(fw) = &host.firewall else {
+        let Some((kind, servers)) =
+            super::unknown_ranges_behind(host, |k| CONTAINER_LAYERS.contains(&k))
+        else {
             return;
         };
-        let layers = fw.own_layers();
-        let Some(layer) = layers.iter().find(|l| CONTAINER_LAYERS.contains(&l.kind)) else {
-            return;
-        };
-        for server in &host.servers {
-            let Passive::Unknown { spans, reason } = &server.passive else {
-                continue;
-            };
-            let span = spans.first().copied().unwrap_or(server.anchor);
+        for (server, span, reason) in servers {
             out.push(
                 Diagnostic::new(
                     self.name(),
                     format!(
                         "the passive range {} hands out is not known ({reason}), so it is not checked against the {} publishing in front of it",
                         server.vocabulary().product,
-                        layer.kind
+                        kind
                     ),
                     span,
                     "not known here",

@@ -283,6 +283,37 @@ pub(crate) fn is_cloud_layer(kind: &str) -> bool {
     matches!(kind, "aws-security-group" | "azure-nsg" | "gcp-firewall")
 }
 
+/// A server whose passive range is not known, the span to point at (the setting
+/// not known, else the server's anchor), and why.
+pub(crate) type UnknownRange<'h> = (&'h crate::facts::FtpServer, crate::source::Span, &'h str);
+
+/// The first layer of the host's firewall whose kind `is_kind` picks, and each
+/// server behind it whose passive range is not known.
+pub(crate) fn unknown_ranges_behind(
+    host: &Host,
+    is_kind: impl Fn(&str) -> bool,
+) -> Option<(&'static str, Vec<UnknownRange<'_>>)> {
+    let fw = host.firewall.as_ref()?;
+    let kind = fw
+        .own_layers()
+        .iter()
+        .map(|l| l.kind)
+        .find(|k| is_kind(k))?;
+    let servers = host
+        .servers
+        .iter()
+        .filter_map(|server| match &server.passive {
+            crate::facts::Passive::Unknown { spans, reason } => Some((
+                server,
+                spans.first().copied().unwrap_or(server.anchor),
+                reason.as_str(),
+            )),
+            _ => None,
+        })
+        .collect();
+    Some((kind, servers))
+}
+
 /// How to open `ports` in each layer of `fw` that closes some of them, in the
 /// layer's own terms (a security group's ingress rule, an NSG rule, a GCP
 /// firewall rule, the host firewall).

@@ -2,7 +2,6 @@
 
 use super::{Rule, is_cloud_layer};
 use crate::diag::Diagnostic;
-use crate::facts::Passive;
 use crate::formats::bundle::{Bundle, BundleDoc};
 use crate::formats::terraform::module::{self, Model};
 use crate::hosts::Host;
@@ -56,25 +55,17 @@ impl Rule for TerraformValueUnresolved {
 
     /// A passive range not known on an instance behind a cloud filter.
     fn check_host(&self, host: &Host, _policy: &Policy, out: &mut Vec<Diagnostic>) {
-        let Some(fw) = &host.firewall else {
+        let Some((kind, servers)) = super::unknown_ranges_behind(host, is_cloud_layer) else {
             return;
         };
-        let layers = fw.own_layers();
-        let Some(layer) = layers.iter().find(|l| is_cloud_layer(l.kind)) else {
-            return;
-        };
-        for server in &host.servers {
-            let Passive::Unknown { spans, reason } = &server.passive else {
-                continue;
-            };
-            let span = spans.first().copied().unwrap_or(server.anchor);
+        for (server, span, reason) in servers {
             out.push(
                 Diagnostic::new(
                     self.name(),
                     format!(
                         "the passive range {} hands out is not known ({reason}), so it is not checked against the {} in front of the instance",
                         server.vocabulary().product,
-                        layer.kind
+                        kind
                     ),
                     span,
                     "not known here",
