@@ -44,6 +44,12 @@ pub fn read_regular(path: &Path) -> Option<Vec<u8>> {
     if !std::fs::symlink_metadata(path).ok()?.is_file() {
         return None;
     }
+    read_at_most_cap(path)
+}
+
+/// At most [`crate::limits::MAX_FILE_BYTES`] of the file at `path` (the caller
+/// has made sure it is a regular file, so the read ends).
+pub fn read_at_most_cap(path: &Path) -> Option<Vec<u8>> {
     let mut bytes = Vec::new();
     std::fs::File::open(path)
         .ok()?

@@ -152,17 +152,11 @@ fn dotenv_beside(source: &SourceFile) -> interp::Vars {
 /// device, FIFO or socket such as `env_file: /dev/zero` or `/dev/stdin`, which would
 /// never end) and at most [`crate::limits::MAX_FILE_BYTES`] of it.
 pub(crate) fn read_small_file(path: &Path) -> Option<String> {
-    use std::io::Read as _;
+    // Symlinks followed, as compose follows them.
     if !std::fs::metadata(path).ok()?.is_file() {
         return None;
     }
-    let mut bytes = Vec::new();
-    std::fs::File::open(path)
-        .ok()?
-        .take(crate::limits::MAX_FILE_BYTES)
-        .read_to_end(&mut bytes)
-        .ok()?;
-    String::from_utf8(bytes).ok()
+    String::from_utf8(crate::jail::read_at_most_cap(path)?).ok()
 }
 
 fn read_services(root: &Node, dir: Option<&Path>, vars: &interp::Vars) -> Compose {
