@@ -1,6 +1,6 @@
 //! Differential tests of the packet-filter model. Random iptables rulesets
 //! (user chains, jump, goto, RETURN, policies, port ranges, multiport lists,
-//! negated ports and sources, REJECT) are judged three ways for two clients of
+//! negated ports and sources, interfaces, REJECT) are judged three ways for two clients of
 //! different source networks, in both families:
 //! - by pasvlint (the dump parsed and evaluated through the library);
 //! - by a naive reference written here, which walks the generated rules one
@@ -16,7 +16,10 @@
 //! public), so for a client inside a dropped network the claim may say open
 //! where that client is dropped. So: for the public client, every port agrees
 //! (ports "open to some" may go either way); for the others, no port pasvlint
-//! calls closed opens.
+//! calls closed opens. Rules may name the pair's `eth0` (`-i eth0`, `! -i eth0`):
+//! the one interface the rules decide on is the clients', as pasvlint takes it;
+//! a LAN `eth1` the host does not have appears only in accepts of every port, which
+//! trust an interface wholesale and do not make it the clients'.
 
 mod support {
     #![allow(dead_code)]
@@ -107,8 +110,19 @@ enum Verdict {
     Goto(usize),
 }
 
+/// The interface a rule's packets must arrive on.
+#[derive(Clone, Copy, Debug)]
+enum Iface {
+    Any,
+    Uplink,
+    NotUplink,
+    /// `-i eth1`: no client arrives there.
+    Lan,
+}
+
 #[derive(Clone, Debug)]
 struct Rule {
+    iface: Iface,
     source: Source,
     ports: Ports,
     verdict: Verdict,
@@ -183,7 +197,15 @@ fn random_rule(rng: &mut Lcg, chain: usize) -> Rule {
         6 if chain < 2 => Verdict::Goto(later(rng)),
         _ => Verdict::Accept,
     };
+    let trusting = matches!(verdict, Verdict::Accept) && matches!(ports, Ports::Any);
+    let iface = match rng.below(10) {
+        0 => Iface::Uplink,
+        1 => Iface::NotUplink,
+        2 if trusting => Iface::Lan,
+        _ => Iface::Any,
+    };
     Rule {
+        iface,
         source,
         ports,
         verdict,
@@ -193,6 +215,7 @@ fn random_rule(rng: &mut Lcg, chain: usize) -> Rule {
 // ---- the naive reference ----
 
 fn rule_matches(rule: &Rule, nets: &[Net; 3], client: usize, port: u16) -> bool {
+    let iface = matches!(rule.iface, Iface::Any | Iface::Uplink);
     let source = match rule.source {
         Source::Any => true,
         Source::In(n) => nets[n].holds[client],
@@ -204,7 +227,7 @@ fn rule_matches(rule: &Rule, nets: &[Net; 3], client: usize, port: u16) -> bool 
         Ports::NotRange(a, b) => !(*a..=*b).contains(&port),
         Ports::List(list) => list.iter().any(|&(a, b)| (a..=b).contains(&port)),
     };
-    source && port_ok
+    iface && source && port_ok
 }
 
 /// A chain's decision: `Some(accept)`, or `None` when it returns (falls off
@@ -253,6 +276,12 @@ fn dump(set: &Ruleset, family: Family) -> String {
     for (chain, rules) in set.chains.iter().enumerate() {
         for rule in rules {
             out.push_str(&format!("-A {}", CHAIN_NAMES[chain]));
+            out.push_str(match rule.iface {
+                Iface::Any => "",
+                Iface::Uplink => " -i eth0",
+                Iface::NotUplink => " ! -i eth0",
+                Iface::Lan => " -i eth1",
+            });
             match rule.source {
                 Source::Any => {}
                 Source::In(n) => out.push_str(&format!(" -s {}", nets[n].cidr)),

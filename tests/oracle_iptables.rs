@@ -714,6 +714,16 @@ fn probe_cases(dir: &Path) -> Vec<(String, PathBuf)> {
              -A INPUT -p tcp --dport 1400 -m conntrack ! --ctstate DNAT -j ACCEPT\nCOMMIT\n"
                 .to_owned(),
         ),
+        (
+            "the one interface the rules decide on is the clients' (eth0 here)",
+            "*filter\n:INPUT DROP [0:0]\n:OUTPUT DROP [0:0]\n\
+             -A INPUT -i eth1 -j ACCEPT\n\
+             -A INPUT -i eth0 -p tcp -m multiport --dports 80,1200:1210 -j ACCEPT\n\
+             -A INPUT ! -i eth0 -p tcp --dport 1300 -j ACCEPT\n\
+             -A INPUT -i eth0 -p tcp --dport 1400 -j DROP\n-A INPUT -p tcp --dport 1400:1401 -j ACCEPT\n\
+             -A OUTPUT -o eth0 -j ACCEPT\nCOMMIT\n"
+                .to_owned(),
+        ),
     ];
     for (i, (name, text)) in inline.into_iter().enumerate() {
         let path = dir.join(format!("probe-{i}.rules"));

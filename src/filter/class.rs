@@ -6,6 +6,7 @@
 //! matches of rules that only drop (a ban list) never split: for a class they cover
 //! in part they are "may match", so a ban never closes a port to the public.
 
+use super::ifaces::ClientIfaces;
 use super::ir::{ANY_ADDR, AddrRef, Applies, Base, BaseKind, Packet, Rule, Ruleset, Table, Target};
 use crate::addrset::{AddrSet, clients};
 use crate::facts::Uncertainty;
@@ -16,25 +17,30 @@ use std::collections::BTreeMap;
 pub const MAX_SOURCE_SETS: usize = 16;
 
 /// One class of clients and how each address set of the ruleset matches it.
-pub struct Class {
+pub struct Class<'i> {
     pub addrs: AddrSet,
     judged: Vec<Applies>,
+    ifaces: &'i ClientIfaces,
 }
 
-impl Class {
-    pub fn new(addrs: AddrSet, sets: &[AddrSet]) -> Class {
+impl<'i> Class<'i> {
+    pub fn new(addrs: AddrSet, sets: &[AddrSet], ifaces: &'i ClientIfaces) -> Class<'i> {
         let judged = sets.iter().map(|s| applies_to(&addrs, s)).collect();
-        Class { addrs, judged }
+        Class {
+            addrs,
+            judged,
+            ifaces,
+        }
     }
 
     /// Whether a rule's matches hold for this class and packet kind.
     pub fn applies(&self, rule: &Rule, kind: Packet) -> Applies {
-        let rest = rule.applies[kind as usize];
-        let client = if kind.inbound() {
-            rule.client_in
+        let (client, iface) = if kind.inbound() {
+            (rule.client_in, rule.iface_in)
         } else {
-            rule.client_out
+            (rule.client_out, rule.iface_out)
         };
+        let rest = rule.applies[kind as usize].and(self.ifaces.applies(iface));
         if client == ANY_ADDR || rest == Applies::Never {
             return rest;
         }

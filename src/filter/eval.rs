@@ -10,6 +10,7 @@
 
 use super::Fnv;
 use super::class::{Class, source_classes};
+use super::ifaces::ClientIfaces;
 use super::ir::{
     Applies, Base, BaseKind, Chain, DnatAddr, Hook, NAT_DST_PRIORITY, Packet, Policy, PortRef,
     Proto, Rule, Ruleset, Table, Target, main_filter,
@@ -320,7 +321,7 @@ impl Context {
 struct Eval<'r> {
     rs: &'r Ruleset<'r>,
     file: FileId,
-    class: &'r Class,
+    class: &'r Class<'r>,
     ctx: Context,
     nat_actions: Vec<(Target, Span)>,
     uncertain: Vec<Uncertainty>,
@@ -340,9 +341,10 @@ pub fn firewall_facts(rs: &Ruleset<'_>, file: FileId) -> Firewall {
         .chain(path.nat.as_ref())
         .copied()
         .collect();
+    let ifaces = ClientIfaces::of(rs);
     let classes: Vec<Class> = source_classes(rs, &deciding, &mut uncertain)
         .into_iter()
-        .map(|addrs| Class::new(addrs, &rs.addr_sets))
+        .map(|addrs| Class::new(addrs, &rs.addr_sets, &ifaces))
         .collect();
     let runs: Vec<(AddrSet, Firewall)> = classes
         .iter()

@@ -96,6 +96,18 @@ impl Packet {
 /// Entries of [`Rule::applies`], one per [`Packet`].
 pub const PACKETS: usize = 6;
 
+/// A rule's match on the interface a packet arrives on (`-i`) or leaves by (`-o`),
+/// by index into [`Ruleset::ifaces`]. Loopback and the `+` wildcard are decided
+/// when the rule is read; other names only once the whole ruleset is known
+/// ([`super::ifaces`]), since which one the clients use depends on the others.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum IfaceMatch {
+    #[default]
+    Any,
+    Is(u8),
+    Not(u8),
+}
+
 /// Index into [`Ruleset::addr_sets`]; [`ANY_ADDR`] when the rule names no address.
 pub type AddrRef = u32;
 pub const ANY_ADDR: AddrRef = u32::MAX;
@@ -175,8 +187,12 @@ pub struct Rule {
     /// The client addresses an outbound packet must go to (`-d` on output).
     pub client_out: AddrRef,
     /// Per [`Packet`], whether the other matches hold (the host's own address,
-    /// interfaces, rates, ...; the client's address is judged per source class).
+    /// rates, ...; the client's address and interface are judged per source class).
     pub applies: [Applies; PACKETS],
+    /// The interface an inbound packet (from the client) must arrive on.
+    pub iface_in: IfaceMatch,
+    /// The interface an outbound packet (to the client) must leave by.
+    pub iface_out: IfaceMatch,
     pub proto: Proto,
     /// Only protocol and port matches (no address, interface, state, rate ...).
     pub plain: bool,
@@ -265,6 +281,8 @@ pub struct Ruleset<'a> {
     pub port_sets: Cow<'a, [PortSet]>,
     /// Sets referenced by [`AddrRef`].
     pub addr_sets: Cow<'a, [AddrSet]>,
+    /// Interface names referenced by [`IfaceMatch`].
+    pub ifaces: Cow<'a, [String]>,
 }
 
 impl<'a> Ruleset<'a> {

@@ -5,6 +5,7 @@
 pub mod active;
 pub mod class;
 pub mod eval;
+pub mod ifaces;
 pub mod ir;
 
 use std::hash::Hasher;

@@ -739,6 +739,7 @@ impl IpsecStore {
             bases,
             port_sets: Cow::Owned(oriented.iter().map(|o| o.host_ports.as_set()).collect()),
             addr_sets: Cow::Borrowed(&[]),
+            ifaces: Cow::Borrowed(&[]),
         };
         Some(Lowered { ruleset, uncertain })
     }
@@ -922,6 +923,8 @@ impl Oriented<'_> {
             client_in: ir::ANY_ADDR,
             client_out: ir::ANY_ADDR,
             applies,
+            iface_in: ir::IfaceMatch::Any,
+            iface_out: ir::IfaceMatch::Any,
             proto: ir::Proto::Any,
             plain: who == Applies::ToAll,
             state: None,

@@ -826,6 +826,8 @@ impl Lowering {
             client_in,
             client_out: ir::ANY_ADDR,
             applies,
+            iface_in: ir::IfaceMatch::Any,
+            iface_out: ir::IfaceMatch::Any,
             proto: match rule.protocol {
                 Protocol::Tcp => ir::Proto::Tcp,
                 _ => ir::Proto::Any,
@@ -875,6 +877,7 @@ impl Lowering {
             }],
             port_sets: Cow::Owned(self.port_sets),
             addr_sets: Cow::Owned(self.addr_sets),
+            ifaces: Cow::Borrowed(&[]),
         };
         Lowered {
             ruleset,

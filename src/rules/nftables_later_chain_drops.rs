@@ -115,6 +115,7 @@ fn dropped_by(rs: &Ruleset<'_>, base: &Base, ports: &PortSet) -> Option<PortSet>
         bases: vec![base.clone()],
         port_sets: rs.port_sets.clone(),
         addr_sets: rs.addr_sets.clone(),
+        ifaces: rs.ifaces.clone(),
     };
     let fw = crate::filter::eval::firewall_facts(&alone, crate::source::FileId(0));
     let open = fw.open_to_all.union(&fw.open_to_some);

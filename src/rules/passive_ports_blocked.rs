@@ -92,7 +92,7 @@ impl PassivePortsBlocked {
         }
         let what = what.join("; ");
         let message = format!(
-            "passive ports {} may be blocked {}{who}: only a rule pasvlint could not read whole may open them ({what})",
+            "passive ports {} may be blocked {}{who}: only a rule whose condition pasvlint cannot decide may open them ({what})",
             shut.summary(6),
             by_the_firewall(fw),
         );

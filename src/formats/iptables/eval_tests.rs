@@ -239,8 +239,13 @@ fn interfaces_and_addresses() {
     let none = (String::new(), String::new());
     assert_eq!(one("-i lo"), none);
     assert_eq!(one("! -i lo"), all);
-    assert_eq!(one("-i eth0"), some);
-    assert_eq!(one("-i eth+"), some);
+    // The one interface the rules name is the one the clients arrive on.
+    assert_eq!(one("-i eth0"), all);
+    assert_eq!(one("-i eth+"), all);
+    assert_eq!(one("! -i eth0"), none);
+    // A bridge or tunnel is not where the public arrives.
+    assert_eq!(one("-i docker0"), some);
+    assert_eq!(one("-i wg0"), some);
     assert_eq!(one("-s 198.18.0.2"), some);
     assert_eq!(one("-s 198.18.0.0/255.255.255.0"), some);
     // Clients from 10.0.0.0/8 are a class of their own, which port 5 is closed to.
@@ -496,9 +501,51 @@ fn bench_parse_and_facts() {
 }
 
 #[test]
+fn the_clients_interface_is_the_one_the_rules_decide_on() {
+    let ports = |rules: &str| {
+        let fw = firewall(&filter("DROP", rules));
+        (open_in(&fw, 1, 10), some_in(&fw, 1, 10))
+    };
+    let on = |s: &str| (s.to_string(), String::new());
+    let some = |s: &str| (String::new(), s.to_string());
+    // Trusted wholesale, eth1 is the LAN: the public comes in by eth0.
+    let lan = "-A INPUT -i eth1 -j ACCEPT\n";
+    assert_eq!(
+        ports(&format!(
+            "{lan}-A INPUT -i eth0 -p tcp --dport 5 -j ACCEPT\n"
+        )),
+        on("5")
+    );
+    // Only the LAN is named: which interface the public uses is not known.
+    assert_eq!(ports(lan), some("1-10"));
+    // Two interfaces that both decide: either may be the clients'.
+    assert_eq!(
+        ports(
+            "-A INPUT -i eth0 -p tcp --dport 5 -j ACCEPT\n-A INPUT -i eth1 -p tcp --dport 6 -j ACCEPT\n"
+        ),
+        some("5-6")
+    );
+    // FORWARD and POSTROUTING name the router's other side without deciding on it.
+    assert_eq!(
+        ports(
+            "-A FORWARD -i eth1 -o eth0 -j ACCEPT\n-A INPUT -i eth0 -p tcp --dport 5 -j ACCEPT\n"
+        ),
+        on("5")
+    );
+    // A drop on the uplink closes to everyone.
+    let fw = firewall(&filter(
+        "ACCEPT",
+        "-A INPUT -i eno1 -p tcp --dport 80 -j ACCEPT\n-A INPUT -i eno1 -j DROP\n",
+    ));
+    assert_eq!(open_in(&fw, 1, 100), "80");
+    assert_eq!(some_in(&fw, 1, 100), "");
+}
+
+#[test]
 fn rules_stay_small() {
-    // 76: a state match carries how it judges a SYN nat rewrote (`--ctstate DNAT`).
-    assert!(std::mem::size_of::<crate::formats::iptables::Rule>() <= 76);
+    // 76: a state match carries how it judges a SYN nat rewrote (`--ctstate DNAT`);
+    // 80: and the interfaces, judged once the ruleset is whole.
+    assert!(std::mem::size_of::<crate::formats::iptables::Rule>() <= 80);
 }
 
 #[test]

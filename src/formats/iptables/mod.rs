@@ -264,6 +264,9 @@ pub struct Ruleset {
     pub tables_v6: Box<[Option<Table>; 5]>,
     pub problems: Vec<Problem>,
     pub unknowns: Vec<Unknown>,
+    /// Conditions the evaluator takes as "some" that are not about the client
+    /// (`-d` on an arriving packet); not reported on their own.
+    pub assumed: Vec<Unknown>,
     /// Interned port and address sets, referenced by the rules.
     pub sets: Sets,
     /// Whether any IPv4 rule, policy or table was written at all.
@@ -291,6 +294,7 @@ impl Ruleset {
             tables_v6: Default::default(),
             problems: Vec::new(),
             unknowns: Vec::new(),
+            assumed: Vec::new(),
             sets: Sets::default(),
             has_v4: false,
             restored: Vec::new(),
@@ -335,6 +339,24 @@ impl Ruleset {
         }
     }
 
+    /// Keeps a command's undecidable host-side conditions, once each.
+    pub(crate) fn note_assumed(&mut self, cmd: &rule::Command<'_>, rule: Span) {
+        // A loop repeats one line's command; past the cap, the reasons are only
+        // more of the same kind.
+        const CAP: usize = 1000;
+        for (span, what) in &cmd.assumed {
+            if self.assumed.len() >= CAP || self.assumed.last().is_some_and(|u| u.span == *span) {
+                continue;
+            }
+            self.assumed.push(Unknown {
+                span: *span,
+                rule,
+                what: what.clone(),
+                ports: self.ports(cmd.rule.key_in),
+            });
+        }
+    }
+
     /// Every table of one family that exists, in [`TableKind`] order.
     pub fn all_tables(&self) -> impl Iterator<Item = &Table> {
         self.tables.iter().chain(self.tables_v6.iter()).flatten()
@@ -364,6 +386,8 @@ pub(crate) fn exact_value(source: &SourceFile, span: Span, text: &str) -> Option
 pub struct Sets {
     pub ports: Vec<PortSet>,
     pub addrs: Vec<AddrSet>,
+    /// Interface names of `-i`/`-o` matches, each stored once.
+    pub ifaces: Vec<String>,
 }
 
 /// Interns sets so a million rules on the same ports or addresses share one.
@@ -542,11 +566,16 @@ pub fn facts(ruleset: &Ruleset, source: &SourceFile) -> (Option<Firewall>, Optio
     let evaluate = |tables, family| {
         let mut fw = crate::filter::eval::firewall_facts(&ruleset.lower(tables, family), source.id);
         crate::filter::eval::attach_port_texts(&mut fw, &texts);
-        fw.uncertain
-            .extend(ruleset.unknowns.iter().map(|u| Uncertainty {
-                span: u.span,
-                what: u.what.clone(),
-            }));
+        fw.uncertain.extend(
+            ruleset
+                .unknowns
+                .iter()
+                .chain(&ruleset.assumed)
+                .map(|u| Uncertainty {
+                    span: u.span,
+                    what: u.what.clone(),
+                }),
+        );
         fw
     };
     let mut both = (
@@ -577,11 +606,16 @@ fn nft_facts(
 ) -> (Option<Firewall>, Option<Firewall>) {
     let (mut v4, mut v6) = crate::formats::nftables::facts(nft, source);
     for fw in [&mut v4, &mut v6].into_iter().flatten() {
-        fw.uncertain
-            .extend(ruleset.unknowns.iter().map(|u| Uncertainty {
-                span: u.span,
-                what: u.what.clone(),
-            }));
+        fw.uncertain.extend(
+            ruleset
+                .unknowns
+                .iter()
+                .chain(&ruleset.assumed)
+                .map(|u| Uncertainty {
+                    span: u.span,
+                    what: u.what.clone(),
+                }),
+        );
     }
     (v4, v6)
 }
@@ -623,6 +657,7 @@ impl Ruleset {
             family,
             port_sets: Cow::Borrowed(&self.sets.ports),
             addr_sets: Cow::Borrowed(&self.sets.addrs),
+            ifaces: Cow::Borrowed(&self.sets.ifaces),
         };
         for table in tables.iter().flatten() {
             let index = out.tables.len();

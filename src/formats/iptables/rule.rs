@@ -10,7 +10,7 @@ use super::{ProblemKind, Target};
 use crate::addrset::{AddrSet, clients_of};
 use crate::facts::PortSyntax;
 use crate::filter::class::applies_to;
-use crate::filter::ir::DnatAddr;
+use crate::filter::ir::{DnatAddr, IfaceMatch};
 use crate::portset::PortSet;
 use crate::source::{FileId, Span};
 use std::borrow::Cow;
@@ -80,6 +80,9 @@ pub struct Command<'a> {
     /// Kernel-side checks that depend on the chain (done when the rule is added).
     pub needs: Needs,
     pub unknowns: Vec<(Span, String)>,
+    /// Conditions on this host's own side that pasvlint cannot decide (`-d` on
+    /// an arriving packet): the rule may hold for every client or for none.
+    pub assumed: Vec<(Span, String)>,
     /// The destination-port value as written, when the rule has exactly one
     /// destination-port match and it is not negated: its syntax, span and text.
     pub port_text: Option<(PortSyntax, Span, Cow<'a, str>)>,
@@ -568,12 +571,16 @@ struct Parser<'a, 'b> {
     /// `-s` (the client of an inbound packet) and `-d` (the client of an outbound one).
     client_in: Option<AddrSet>,
     client_out: Option<AddrSet>,
+    /// `-i NAME` / `-o NAME` other than loopback or `+`: (name, inverted).
+    iface_in: Option<(String, bool)>,
+    iface_out: Option<(String, bool)>,
     plain: bool,
     state: Option<StateMatch>,
     /// The state matches' condition for a new SYN: (not rewritten by nat, rewritten).
     new_parts: Option<(Applies, Applies)>,
     mark: Option<u32>,
     unknowns: Vec<(Span, String)>,
+    assumed: Vec<(Span, String)>,
     spec: super::Fnv,
     skip: bool,
     // target details
@@ -634,11 +641,14 @@ impl<'a, 'b> Parser<'a, 'b> {
             key_out: None,
             client_in: None,
             client_out: None,
+            iface_in: None,
+            iface_out: None,
             plain: true,
             state: None,
             new_parts: None,
             mark: None,
             unknowns: Vec::new(),
+            assumed: Vec::new(),
             spec: Default::default(),
             skip: false,
             redirect: None,
@@ -1013,6 +1023,9 @@ impl<'a, 'b> Parser<'a, 'b> {
                 self.set_option(opt, c, at, invert)?;
                 let span = self.span_at(at + 1);
                 let set = parse_addresses(&value, self.ctx.family, invert, span)?;
+                if c == 'd' {
+                    self.note_host_address(set.as_ref(), &value, invert, span);
+                }
                 self.address(c == 's', set, invert);
                 self.hash_opt(if c == 's' { "-s" } else { "-d" }, Some(&value), invert);
             }
@@ -1030,12 +1043,25 @@ impl<'a, 'b> Parser<'a, 'b> {
                         self.span_at(at + 1),
                     ));
                 }
-                let a = iface_applies(&value);
-                let a = if invert { a.negated() } else { a };
                 let absent = if invert {
                     Applies::ToAll
                 } else {
                     Applies::Never
+                };
+                // Loopback and `+` are decided now; another name once the ruleset
+                // is whole (which interface the clients use depends on the others).
+                let a = match iface_applies(&value) {
+                    Some(a) if invert => a.negated(),
+                    Some(a) => a,
+                    None => {
+                        let slot = Some((value.to_string(), invert));
+                        if c == 'i' {
+                            self.iface_in = slot;
+                        } else {
+                            self.iface_out = slot;
+                        }
+                        Applies::ToAll
+                    }
                 };
                 if c == 'i' {
                     self.condition_split(a, absent);
@@ -1319,6 +1345,29 @@ impl<'a, 'b> Parser<'a, 'b> {
     /// An address match: the client's address for packets it sends (`-s` inbound)
     /// or receives (`-d` outbound), judged per source class; the host's own
     /// address otherwise (loopback never from outside, 0/0 always).
+    /// `-d` names the host's own address on an arriving packet: when it is some
+    /// addresses (not loopback, not everyone), whether they are this host's is
+    /// not known, so the rule may hold for every client or for none.
+    fn note_host_address(&mut self, set: Option<&AddrSet>, value: &str, invert: bool, span: Span) {
+        let host = set.map_or(Applies::ToSome, |set| {
+            let set = if invert {
+                set.complement()
+            } else {
+                set.clone()
+            };
+            applies_to(clients_of(set.family()), &set)
+        });
+        if matches!(host, Applies::ToSome | Applies::ToMost) {
+            let not = if invert { "not " } else { "" };
+            self.assumed.push((
+                span,
+                format!(
+                    "the rule holds only for connections {not}to {value} (-d), and whether clients connect to an address of this host there is not known"
+                ),
+            ));
+        }
+    }
+
     fn address(&mut self, source: bool, set: Option<AddrSet>, invert: bool) {
         let Some(set) = set else {
             // Host names: resolved when the rule is loaded.
@@ -2022,6 +2071,8 @@ impl<'a, 'b> Parser<'a, 'b> {
             client_in: interner.intern_addr(&mut sets.addrs, self.client_in.take()),
             client_out: interner.intern_addr(&mut sets.addrs, self.client_out.take()),
             applies: self.applies,
+            iface_in: intern_iface(&mut sets.ifaces, self.iface_in.take()),
+            iface_out: intern_iface(&mut sets.ifaces, self.iface_out.take()),
             proto,
             plain: self.plain
                 && self.options & (OPT_SOURCE | OPT_DEST | OPT_IN | OPT_OUT | OPT_FRAG) == 0,
@@ -2039,6 +2090,12 @@ impl<'a, 'b> Parser<'a, 'b> {
             rule,
             needs,
             unknowns: self.unknowns,
+            // Only an accept's condition can leave a port open to nobody.
+            assumed: if rule.target == Target::Accept {
+                self.assumed
+            } else {
+                Vec::new()
+            },
             port_text: self.dport_text.filter(|_| self.dport_matches == 1),
         })
     }
@@ -2445,13 +2502,19 @@ fn ephemeral_applies(set: &PortSet) -> Applies {
     }
 }
 
-fn iface_applies(name: &str) -> Applies {
-    if name == "+" {
-        Applies::ToAll
-    } else if name == "lo" || name == "lo+" {
-        Applies::Never
-    } else {
-        Applies::ToSome
+fn intern_iface(names: &mut Vec<String>, slot: Option<(String, bool)>) -> IfaceMatch {
+    match slot {
+        Some((name, invert)) => crate::filter::ifaces::intern(names, &name, invert),
+        None => IfaceMatch::Any,
+    }
+}
+
+/// How `-i NAME` holds for the clients when the name alone decides it.
+fn iface_applies(name: &str) -> Option<Applies> {
+    match name {
+        "+" => Some(Applies::ToAll),
+        "lo" | "lo+" => Some(Applies::Never),
+        _ => None,
     }
 }
 
@@ -3229,7 +3292,12 @@ mod tests {
             applies("-A INPUT ! -i lo -j ACCEPT"),
             [ToAll, ToAll, ToAll, ToAll]
         );
-        assert_eq!(applies("-A INPUT -i eth0 -j ACCEPT")[0], ToSome);
+        // Another interface is judged once the whole ruleset is known.
+        assert_eq!(applies("-A INPUT -i eth0 -j ACCEPT")[0], ToAll);
+        let iface = |l: &str| parse_line(l).unwrap().0.rule.iface_in;
+        assert_eq!(iface("-A INPUT -i eth0 -j ACCEPT"), IfaceMatch::Is(0));
+        assert_eq!(iface("-A INPUT ! -i eth0 -j ACCEPT"), IfaceMatch::Not(0));
+        assert_eq!(iface("-A INPUT -i lo -j ACCEPT"), IfaceMatch::Any);
         // The client's address is judged per source class, not here.
         assert_eq!(applies("-A INPUT -s 10.0.0.0/8 -j ACCEPT")[0], ToAll);
         let client = |l: &str| parse_line(l).unwrap().0.rule.client_in;

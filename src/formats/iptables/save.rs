@@ -385,6 +385,7 @@ impl<'s> SaveParser<'s> {
                         ports: rs.ports(cmd.rule.key_in),
                     });
                 }
+                rs.note_assumed(&cmd, line_span);
                 rs.note_port_text(self.source, &cmd);
                 self.count_run(&cmd, start);
                 self.replay.apply(rs, cmd, self.family);

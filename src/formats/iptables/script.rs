@@ -646,6 +646,7 @@ impl<'s> Reader<'s> {
                         ports: rs.ports(cmd.rule.key_in),
                     });
                 }
+                rs.note_assumed(&cmd, c.span);
                 rs.note_port_text(self.source, &cmd);
                 self.replay.apply(rs, cmd, family);
                 if let Some(check) = checked {

@@ -28,6 +28,7 @@ pub fn lower(file: &model::File, family: Family) -> ir::Ruleset<'static> {
         family,
         port_sets: Vec::new(),
         addr_sets: Vec::new(),
+        ifaces: Vec::new(),
     };
     let mut tables = Vec::new();
     let mut bases = Vec::new();
@@ -78,6 +79,7 @@ pub fn lower(file: &model::File, family: Family) -> ir::Ruleset<'static> {
         bases,
         port_sets: Cow::Owned(out.port_sets),
         addr_sets: Cow::Owned(out.addr_sets),
+        ifaces: Cow::Owned(out.ifaces),
     }
 }
 
@@ -105,6 +107,7 @@ struct Lowered {
     family: Family,
     port_sets: Vec<PortSet>,
     addr_sets: Vec<AddrSet>,
+    ifaces: Vec<String>,
 }
 
 /// A rule while its matches are read.
@@ -115,6 +118,9 @@ struct Builder {
     client_in: Option<AddrSet>,
     client_out: Option<AddrSet>,
     applies: [Applies; PACKETS],
+    /// `iifname NAME` / `oifname NAME` (one name, not loopback): (name, negated).
+    iface_in: Option<(String, bool)>,
+    iface_out: Option<(String, bool)>,
     proto: Proto,
     plain: bool,
     state: Option<StateMatch>,
@@ -129,6 +135,8 @@ impl Lowered {
             client_in: None,
             client_out: None,
             applies: [Applies::ToAll; PACKETS],
+            iface_in: None,
+            iface_out: None,
             proto: Proto::Any,
             plain: true,
             state: None,
@@ -195,6 +203,8 @@ impl Lowered {
         };
         let client_in = self.addr_ref(b.client_in.take());
         let client_out = self.addr_ref(b.client_out.take());
+        let iface_in = self.iface_ref(b.iface_in.take());
+        let iface_out = self.iface_ref(b.iface_out.take());
         ir::Rule {
             span: rule.span,
             key_in,
@@ -202,6 +212,8 @@ impl Lowered {
             client_in,
             client_out,
             applies: b.applies,
+            iface_in,
+            iface_out,
             proto: b.proto,
             plain: b.plain,
             state: b.state,
@@ -209,6 +221,13 @@ impl Lowered {
             target,
             spec: 0,
         }
+    }
+
+    fn iface_ref(&mut self, name: Option<(String, bool)>) -> ir::IfaceMatch {
+        let Some((name, negated)) = name else {
+            return ir::IfaceMatch::Any;
+        };
+        crate::filter::ifaces::intern(&mut self.ifaces, &name, negated)
     }
 
     fn port_ref(&mut self, set: Option<PortSet>) -> PortRef {
@@ -285,6 +304,26 @@ impl Builder {
         }
     }
 
+    /// `iifname NAME` (`inbound`) or `oifname NAME`: which interface the clients use
+    /// is judged once the ruleset is whole. A locally generated packet has no input
+    /// interface and an arriving one no output interface yet, so the other
+    /// direction never matches the name.
+    fn interface(&mut self, name: &str, negated: bool, inbound: bool) {
+        let absent = if negated {
+            Applies::ToAll
+        } else {
+            Applies::Never
+        };
+        let slot = (name.to_string(), negated);
+        if inbound {
+            self.split(Applies::ToAll, absent);
+            self.iface_in = Some(slot);
+        } else {
+            self.split(absent, Applies::ToAll);
+            self.iface_out = Some(slot);
+        }
+    }
+
     /// One match; `elems` `None` when its set is only known at run time.
     fn matching(&mut self, family: Family, key: &str, negated: bool, elems: Option<&[Elem]>) {
         let (selector, field) = key.split_once(' ').unwrap_or((key, ""));
@@ -357,14 +396,20 @@ impl Builder {
                 self.plain = false;
                 let lo = words.iter().all(|w| matches!(*w, "lo" | "lo*"));
                 let any = words.contains(&"*");
-                let a = if any {
-                    Applies::ToAll
-                } else if lo {
-                    Applies::Never
-                } else {
-                    Applies::ToSome
-                };
-                self.condition(if negated { a.negated() } else { a });
+                let inbound = key.starts_with("meta ii");
+                match words.as_slice() {
+                    [one] if !lo && !any => self.interface(one, negated, inbound),
+                    _ => {
+                        let a = if any {
+                            Applies::ToAll
+                        } else if lo {
+                            Applies::Never
+                        } else {
+                            Applies::ToSome
+                        };
+                        self.condition(if negated { a.negated() } else { a });
+                    }
+                }
             }
             "meta nfproto" => {
                 let name = match family {

@@ -285,6 +285,8 @@ impl Lowering {
             client_in: client,
             client_out: ir::ANY_ADDR,
             applies,
+            iface_in: ir::IfaceMatch::Any,
+            iface_out: ir::IfaceMatch::Any,
             proto: ir::Proto::Tcp,
             plain: client == ir::ANY_ADDR && who == Applies::ToAll,
             state: None,
@@ -316,6 +318,7 @@ impl Lowering {
             }],
             port_sets: Cow::Owned(std::mem::take(&mut self.port_sets)),
             addr_sets: Cow::Owned(std::mem::take(&mut self.addr_sets)),
+            ifaces: Cow::Borrowed(&[]),
         }
     }
 }
