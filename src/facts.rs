@@ -557,6 +557,10 @@ pub struct ActiveStep {
     pub is_policy: bool,
     /// The deciding rule matches on conntrack state ESTABLISHED (not on ports).
     pub by_state: bool,
+    /// An accept before the deciding drop that holds only for some connections
+    /// (`-d` the host's address, an interface of several, a rate): it may admit
+    /// the packet.
+    pub may_accept: Option<Span>,
 }
 
 /// What one class of clients (addresses every rule treats alike) reaches.

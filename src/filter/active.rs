@@ -8,8 +8,8 @@
 
 use super::class::Class;
 use super::ir::{
-    Base, BaseKind, Chain, Hook, Packet, Policy, PortRef, Proto, Rule, Ruleset, Table, Target,
-    main_filter,
+    Applies, Base, BaseKind, Chain, Hook, Packet, Policy, PortRef, Proto, Rule, Ruleset, Table,
+    Target, main_filter,
 };
 use crate::facts::{ActivePacket, ActiveStep, Verdict};
 use crate::portset::PortSet;
@@ -113,7 +113,11 @@ fn packet_steps(
 }
 
 fn same_decider(a: &ActiveStep, b: &ActiveStep) -> bool {
-    a.verdict == b.verdict && a.chain == b.chain && a.span == b.span && a.is_policy == b.is_policy
+    a.verdict == b.verdict
+        && a.chain == b.chain
+        && a.span == b.span
+        && a.is_policy == b.is_policy
+        && a.may_accept == b.may_accept
 }
 
 /// One packet on server port `port` through every stage; `None` if the walk gave up.
@@ -145,6 +149,7 @@ fn through(
                 .rule
                 .and_then(|r| r.state)
                 .is_some_and(|s| s.established),
+            may_accept: end.may_accept,
         };
         if end.verdict != Verdict::Accept {
             return Some(step);
@@ -161,6 +166,7 @@ fn through(
         span: None,
         is_policy: true,
         by_state: false,
+        may_accept: None,
     }))
 }
 
@@ -177,6 +183,8 @@ struct End<'r> {
     /// The deciding rule; `None` for the policy.
     rule: Option<&'r Rule>,
     policy_span: Option<crate::source::Span>,
+    /// The first accept walked past that holds for some connections only.
+    may_accept: Option<crate::source::Span>,
 }
 
 /// The kernel's walk of one base chain for one packet, for the general public.
@@ -190,14 +198,16 @@ fn walk<'r>(
     mark: &mut u32,
 ) -> Option<End<'r>> {
     let base_chain = table.chains.get(base as usize)?;
-    let policy = End {
+    let mut policy = End {
         verdict: match base_chain.policy {
             Policy::Accept => Verdict::Accept,
             Policy::Drop => Verdict::Drop,
         },
         rule: None,
         policy_span: base_chain.policy_span,
+        may_accept: None,
     };
+    let mut may_accept = None;
     let mut stack: Vec<(u32, usize)> = vec![(base, 0)];
     let mut visits = 0usize;
     while let Some(frame) = stack.last_mut() {
@@ -216,6 +226,9 @@ fn walk<'r>(
             return None;
         }
         if !matches_packet(rs, class, rule, kind, port, *mark) {
+            if may_accept.is_none() && may_match_accept(rs, class, rule, kind, port, *mark) {
+                may_accept = Some(rule.span);
+            }
             continue;
         }
         let decided = |verdict| {
@@ -223,6 +236,7 @@ fn walk<'r>(
                 verdict,
                 rule: Some(rule),
                 policy_span: None,
+                may_accept,
             })
         };
         match rule.target {
@@ -245,6 +259,7 @@ fn walk<'r>(
             _ => {}
         }
     }
+    policy.may_accept = may_accept;
     Some(policy)
 }
 
@@ -318,6 +333,21 @@ fn jumps<'c>(chain: &'c Chain<'_>, n: usize) -> impl Iterator<Item = usize> + 'c
 
 fn live(table: &Table, chain: u32) -> bool {
     table.chains.get(chain as usize).is_some_and(|c| c.live)
+}
+
+/// An accept that holds for some of the class's connections on `port`.
+fn may_match_accept(
+    rs: &Ruleset,
+    class: &Class,
+    rule: &Rule,
+    kind: Packet,
+    port: u16,
+    mark: u32,
+) -> bool {
+    rule.target == Target::Accept
+        && class.applies(rule, kind) == Applies::ToSome
+        && rs.contains(key(rule, kind), port)
+        && rule.mark.is_none_or(|m| m == mark)
 }
 
 fn matches_packet(

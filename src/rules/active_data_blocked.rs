@@ -43,7 +43,11 @@ impl ActiveDataBlocked {
                 .filter(|s| s.verdict != Verdict::Accept)
                 .collect();
             if !blocked.is_empty() {
-                return Some(self.report(server, packet, &ports, &blocked));
+                let d = self.report(server, packet, &ports, &blocked);
+                return Some(match blocked.iter().all(|s| s.may_accept.is_some()) {
+                    true => may_fail(d, &blocked, fw),
+                    false => d,
+                });
             }
         }
         None
@@ -91,6 +95,29 @@ impl ActiveDataBlocked {
         }
         d.with_help(help(packet, first, &stopped))
     }
+}
+
+/// Every drop comes after an accept that holds for some connections: the
+/// transfer fails unless that accept's condition holds, which is not known.
+fn may_fail(d: Diagnostic, blocked: &[&ActiveStep], fw: &Firewall) -> Diagnostic {
+    let Some(rule) = blocked[0].may_accept else {
+        return d;
+    };
+    let why = fw
+        .uncertain
+        .iter()
+        .find(|u| u.span.file == rule.file && rule.start <= u.span.start && u.span.end <= rule.end)
+        .map_or("it holds only for some connections".to_owned(), |u| u.what.clone());
+    let message = d
+        .message
+        .replacen("active-mode transfers fail:", "active-mode transfers may fail:", 1);
+    let message = format!("{message}, unless an earlier accept matches ({why})");
+    Diagnostic {
+        message,
+        ..d
+    }
+    .at_most(crate::diag::Severity::Warning)
+    .with_related(rule, "may accept it")
 }
 
 fn verdict_word(v: Verdict) -> &'static str {
