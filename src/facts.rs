@@ -792,6 +792,9 @@ pub struct Firewall {
     /// The classes of clients it tells apart, largest first, each with what it
     /// reaches; `open_to_all` is what every class reaches.
     pub classes: Vec<SourceClass>,
+    /// The network interface its rules take the clients to arrive on (the one
+    /// they decide on; see `filter::ifaces`), when they name one.
+    pub client_interface: Option<String>,
 
     /// Windows Firewall: the facts of each profile; the fields above then
     /// describe [`Profiles::shown`].
@@ -964,6 +967,7 @@ impl Firewall {
             uncertain: Vec::new(),
             family: Some(family),
             classes: Vec::new(),
+            client_interface: None,
             profiles: None,
             dialect: Dialect::Iptables,
             layers: Vec::new(),

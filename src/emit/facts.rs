@@ -160,6 +160,7 @@ fn family_json(f: &Firewall, sources: &SourceMap) -> Value {
         "tcp_open_to_some": f.open_to_some.to_string(),
         "ftp_helper": f.admits_related && !f.ftp_helpers.is_empty(),
         "open_by_source": open_by_source(f),
+        "client_interface": f.client_interface,
         "profiles": f.profiles.as_ref().map(|p| json!({
             "domain": p.domain.open_to_all.to_string(),
             "private": p.private.open_to_all.to_string(),
@@ -335,6 +336,12 @@ fn firewall_human(out: &mut String, f: &Firewall, family: Option<Family>, source
     );
     if let Some(p) = &f.profiles {
         profiles_human(out, p);
+    }
+    if let Some(name) = &f.client_interface {
+        let _ = writeln!(
+            out,
+            "    clients arrive on {name}: the one interface its rules decide on"
+        );
     }
     for class in f.classes_reaching_more() {
         let _ = writeln!(

@@ -365,6 +365,7 @@ pub fn firewall_facts(rs: &Ruleset<'_>, file: FileId) -> Firewall {
     uncertain.append(&mut fw.uncertain);
     fw.uncertain = uncertain;
     fw.active = classes.first().map(|c| super::active::steps(rs, c));
+    fw.client_interface = ifaces.uplink(rs).map(str::to_owned);
     fw
 }
 
@@ -604,6 +605,7 @@ impl<'r> Eval<'r> {
             uncertain,
             family: None,
             classes: Vec::new(),
+            client_interface: None,
             profiles: None,
             // The lowering format names its own dialect.
             dialect: crate::facts::Dialect::Iptables,

@@ -2064,6 +2064,10 @@ impl<'a, 'b> Parser<'a, 'b> {
         } else {
             (PortRef::Empty, PortRef::Empty)
         };
+        let leaving = matches!(
+            chain_name.as_deref(),
+            Some("OUTPUT" | "POSTROUTING" | "FORWARD")
+        );
         let rule = Rule {
             span: self.line,
             key_in,
@@ -2090,8 +2094,9 @@ impl<'a, 'b> Parser<'a, 'b> {
             rule,
             needs,
             unknowns: self.unknowns,
-            // Only an accept's condition can leave a port open to nobody.
-            assumed: if rule.target == Target::Accept {
+            // Only an accept's condition can leave a port open to nobody, and
+            // only an arriving packet's destination is this host.
+            assumed: if rule.target == Target::Accept && tcp_possible && !leaving {
                 self.assumed
             } else {
                 Vec::new()
@@ -3275,6 +3280,19 @@ mod tests {
         assert_eq!(error(&rule("30:20")), "invalid portrange specified");
         assert_eq!(error(&rule("20:20")), "invalid portrange specified");
         assert_eq!(error(&rule("20:")), "invalid port/service `' specified");
+    }
+
+    #[test]
+    fn only_an_arriving_accept_to_some_addresses_is_an_assumption() {
+        let assumed = |l: &str| parse_line(l).unwrap().0.assumed.len();
+        assert_eq!(assumed("-A INPUT -d 10.0.0.0/8 -j ACCEPT"), 1);
+        assert_eq!(assumed("-A INPUT ! -d 10.0.0.0/8 -p tcp -j ACCEPT"), 1);
+        assert_eq!(assumed("-A INPUT -d 10.0.0.0/8 -j DROP"), 0);
+        assert_eq!(assumed("-A INPUT -d 127.0.0.1 -j ACCEPT"), 0);
+        assert_eq!(assumed("-A INPUT -d 0.0.0.0/0 -j ACCEPT"), 0);
+        assert_eq!(assumed("-A INPUT -d 10.0.0.0/8 -p icmp -j ACCEPT"), 0);
+        // Leaving, the destination is the client.
+        assert_eq!(assumed("-A OUTPUT -d 10.0.0.0/8 -j ACCEPT"), 0);
     }
 
     #[test]
