@@ -279,6 +279,10 @@ pub struct FtpServer {
     /// setting: set to a value not known here (a template, a variable read at run
     /// time), so neither "unset" nor any address may be assumed.
     pub passive_address: Located<Option<String>>,
+    /// The one IPv4 address the control socket is bound to (vsftpd
+    /// `listen_address`), so the address clients connect to; `None`: every
+    /// address of the host, none of which the repository tells.
+    pub listen_address: Located<Option<String>>,
     /// When every port of the passive range is busy, the server binds a port
     /// outside it instead of refusing PASV (ProFTPD: a kernel-chosen port),
     /// which a firewall opening only the range then blocks.

@@ -11,6 +11,7 @@ pub mod filter;
 mod firewall_fix;
 pub mod fix;
 pub mod formats;
+pub mod helper;
 pub mod hosts;
 pub mod jail;
 pub mod limits;
