@@ -29,11 +29,15 @@ impl Rule for FtpHelperNotAssigned {
             };
             // A helper cannot read a TLS control channel, so assigning one would not
             // help; passive-ports-blocked tells such servers to open the range.
-            if server.tls.value != ControlTls::Never || fw.helper_for(control).is_some() {
+            if server.tls.value != ControlTls::Never {
                 continue;
             }
-            let relying = relying_on_related(fw, &ports.intersection(&PortSet::connectable()), control);
-            let Some(mut d) = self.finding(&relying, control, related) else {
+            let Some(missing) = missing_helper(fw, control) else {
+                continue;
+            };
+            let entry = missing.entry_port(control);
+            let relying = relying_on_related(fw, &ports.intersection(&PortSet::connectable()), entry);
+            let Some(mut d) = self.finding(&relying, &missing, control, related) else {
                 continue;
             };
             for (span, sometimes) in relying.partial_openers.iter().take(2) {
@@ -42,24 +46,77 @@ impl Rule for FtpHelperNotAssigned {
                     format!("admits {} only for some connections", sometimes.summary(4)),
                 );
             }
+            if let Missing::OnRedirectedPort { redirect, .. } = &missing {
+                d = d.with_related(
+                    redirect.span,
+                    format!("redirects {} to {}", redirect.from.summary(4), redirect.to.summary(4)),
+                );
+            }
             for helper in &fw.ftp_helpers {
                 d = d.with_related(helper.span, format!("helper assigned to {} only", helper.ports.summary(4)));
             }
             if let Some(span) = server.control_port.span {
                 d = d.with_related(span, format!("control port {control}"));
             }
-            out.push(d.with_help(assign_helper(fw.dialect, control)));
+            out.push(d.with_help(assign_helper(fw.dialect, entry)));
         }
     }
+}
+
+/// Which control connections get no helper.
+enum Missing<'a> {
+    /// None that reach the control port.
+    OnControlPort,
+    /// Those clients open on a port nat redirects to the control port: a helper
+    /// assigned before nat sees that port, never the control port.
+    OnRedirectedPort {
+        entry: u16,
+        redirect: &'a crate::facts::Redirect,
+    },
+}
+
+impl Missing<'_> {
+    /// The port those clients connect to.
+    fn entry_port(&self, control: u16) -> u16 {
+        match self {
+            Missing::OnControlPort => control,
+            Missing::OnRedirectedPort { entry, .. } => *entry,
+        }
+    }
+}
+
+fn missing_helper(fw: &crate::facts::Firewall, control: u16) -> Option<Missing<'_>> {
+    if fw.helper_for(control).is_none() {
+        return Some(Missing::OnControlPort);
+    }
+    let redirect = fw.redirected_to(control)?;
+    let covered = fw
+        .ftp_helpers
+        .iter()
+        .filter(|h| h.serves.contains(control))
+        .fold(PortSet::empty(), |acc, h| acc.union(&h.ports));
+    let entry = redirect.from.difference(&covered).first()?;
+    Some(Missing::OnRedirectedPort { entry, redirect })
 }
 
 impl FtpHelperNotAssigned {
     /// What is true of the passive ports: closed, or reached only through an
     /// accept that matches some connections (a rate limit, an interface).
-    fn finding(&self, relying: &Relying, control: u16, related: Span) -> Option<Diagnostic> {
-        let no_helper = format!(
-            "the RELATED accept admits no FTP data: no conntrack helper is assigned to control port {control}"
-        );
+    fn finding(
+        &self,
+        relying: &Relying,
+        missing: &Missing,
+        control: u16,
+        related: Span,
+    ) -> Option<Diagnostic> {
+        let no_helper = match missing {
+            Missing::OnControlPort => format!(
+                "the RELATED accept admits no FTP data: no conntrack helper is assigned to control port {control}"
+            ),
+            Missing::OnRedirectedPort { entry, .. } => format!(
+                "the RELATED accept admits no FTP data for clients that connect to port {entry}, which nat redirects to control port {control}: the helper rule sees the port before nat and is not assigned to {entry}"
+            ),
+        };
         let message = if !relying.closed.is_empty() {
             format!("{no_helper}, so passive ports {} stay closed", relying.closed.summary(4))
         } else if !relying.sometimes.is_empty() {
