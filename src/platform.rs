@@ -998,6 +998,54 @@ mod tests {
     }
 
     #[test]
+    fn the_sysctl_turns_assignment_on_only_before_linux_6() {
+        let module = read(&source(
+            "h/etc/modules-load.d/ftp.conf",
+            "nf_conntrack_ftp\n",
+        ));
+        let sysctl = read(&source(
+            "h/etc/sysctl.d/70-conntrack.conf",
+            "net.netfilter.nf_conntrack_helper=1\n",
+        ));
+        let on = |release: &str| {
+            let release = read(&source("h/etc/os-release", release));
+            let clues: Vec<Clue> = module
+                .iter()
+                .chain(&sysctl)
+                .chain(&release)
+                .cloned()
+                .collect();
+            HostPlatform::from_clues(&clues, &[]).kernel_assigns_ftp_helper()
+        };
+        assert_eq!(on("ID=ubuntu\nVERSION_ID=\"20.04\"\n"), Answer::Yes, "5.4");
+        assert_eq!(on("ID=debian\nVERSION_ID=\"11\"\n"), Answer::Yes, "5.10");
+        assert_eq!(on("ID=debian\nVERSION_ID=\"12\"\n"), Answer::No, "6.1");
+        assert_eq!(
+            on("ID=ubuntu\nVERSION_ID=\"22.04\"\n"),
+            Answer::Unknown,
+            "5.15 or HWE 6.x"
+        );
+        assert_eq!(on("ID=rocky\nVERSION_ID=\"8.9\"\n"), Answer::Yes, "4.18");
+        let without: Vec<Clue> = module
+            .iter()
+            .chain(&read(&source(
+                "h/etc/os-release",
+                "ID=ubuntu\nVERSION_ID=\"20.04\"\n",
+            )))
+            .cloned()
+            .collect();
+        assert_eq!(
+            HostPlatform::from_clues(&without, &[]).kernel_assigns_ftp_helper(),
+            Answer::No
+        );
+        let alone: Vec<Clue> = module.iter().chain(&sysctl).cloned().collect();
+        assert_eq!(
+            HostPlatform::from_clues(&alone, &[]).kernel_assigns_ftp_helper(),
+            Answer::Unknown
+        );
+    }
+
+    #[test]
     fn config_location_narrows_the_family() {
         let rhel_dir = Path::new("h/etc/vsftpd/vsftpd.conf");
         let host = HostPlatform::from_clues(&[], &[rhel_dir]);
