@@ -36,10 +36,17 @@ pub struct Mismatch<'a> {
     pub announced: String,
     pub announced_at: Option<Span>,
     /// The address clients connect to, when the config binds one.
-    pub listen: Option<(String, Option<Span>)>,
+    pub listen: Option<Bound>,
     /// `options nf_conntrack_ftp loose=1`: the helper then expects the data
     /// connection at the announced address instead.
     pub loose: Option<Span>,
+}
+
+/// The one address a server's control socket is bound to, and where.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Bound {
+    pub address: String,
+    pub at: Option<Span>,
 }
 
 impl Mismatch<'_> {
@@ -80,7 +87,7 @@ fn announced_elsewhere(
     server: &FtpServer,
     fw: &Firewall,
     family: Option<Family>,
-) -> Option<(String, Option<(String, Option<Span>)>)> {
+) -> Option<(String, Option<Bound>)> {
     // Windows' stateful FTP filter is not nf_conntrack_ftp; IPv6 clients get
     // EPSV replies, which name no address.
     if fw.dialect == Dialect::WindowsFirewall || family == Some(Family::V6) {
@@ -93,7 +100,10 @@ fn announced_elsewhere(
         Some(own) if own == announced_ip => None,
         Some(own) if !own.is_unspecified() => Some((
             announced.to_owned(),
-            Some((own.to_string(), server.listen_address.span)),
+            Some(Bound {
+                address: own.to_string(),
+                at: server.listen_address.span,
+            }),
         )),
         _ => Some((announced.to_owned(), None)),
     }

@@ -338,7 +338,7 @@ fn explain_other_address(d: Diagnostic, m: &Mismatch, fw: &Firewall) -> Diagnost
         (Some(_), _) => format!(
             "with loose=1 the FTP helper expects each data connection at {announced}, the address PASV replies name, so it admits one only where it reaches this host still addressed to {announced} (a NAT router in front rewrites it to the host's own address)"
         ),
-        (None, Some((own, _))) => format!(
+        (None, Some(helper::Bound { address: own, .. })) => format!(
             "the FTP helper records no data connection for a PASV reply naming {announced} on a control connection to {own} (nf_conntrack_ftp compares the two, loose=0 by default)"
         ),
         (None, None) => format!(
@@ -356,8 +356,8 @@ fn explain_other_address(d: Diagnostic, m: &Mismatch, fw: &Firewall) -> Diagnost
     if let Some(span) = m.announced_at {
         d = d.with_related(span, format!("PASV replies name {announced}"));
     }
-    if let Some((own, Some(span))) = &m.listen {
-        d = d.with_related(*span, format!("clients connect to {own}"));
+    if let Some(helper::Bound { address, at: Some(span) }) = &m.listen {
+        d = d.with_related(*span, format!("clients connect to {address}"));
     }
     d = d.with_related(m.helper.span, "FTP helper attached to the control connections");
     if let Some(span) = m.loose {
