@@ -279,6 +279,10 @@ pub struct FtpServer {
     /// setting: set to a value not known here (a template, a variable read at run
     /// time), so neither "unset" nor any address may be assumed.
     pub passive_address: Located<Option<String>>,
+    /// The one IPv4 address the control socket is bound to (vsftpd
+    /// `listen_address`), so the address clients connect to; `None`: every
+    /// address of the host, none of which the repository tells.
+    pub listen_address: Located<Option<String>>,
     /// When every port of the passive range is busy, the server binds a port
     /// outside it instead of refusing PASV (ProFTPD: a kernel-chosen port),
     /// which a firewall opening only the range then blocks.
@@ -529,8 +533,34 @@ pub struct Uncertainty {
 /// A conntrack FTP helper assigned to a control port (`-j CT --helper ftp`).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct FtpHelper {
-    /// Control ports the helper is attached to.
+    /// Control ports the helper is attached to, as its rule matches them.
     pub ports: PortSet,
+    pub span: Span,
+    /// The ports those control connections reach the server on: a helper
+    /// assigned before destination NAT sees the port the client connected to.
+    pub serves: PortSet,
+    /// The nat rule that rewrites the port between the two, when one does.
+    pub via: Option<Span>,
+}
+
+impl FtpHelper {
+    /// A helper that sees the server's own control ports.
+    pub fn on(ports: PortSet, span: Span) -> FtpHelper {
+        FtpHelper {
+            serves: ports.clone(),
+            ports,
+            span,
+            via: None,
+        }
+    }
+}
+
+/// Destination NAT that moves a port to another port of this host
+/// (`-j REDIRECT --to-ports 2121`): clients connect to `from`, the server sees `to`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Redirect {
+    pub from: PortSet,
+    pub to: PortSet,
     pub span: Span,
 }
 
@@ -779,6 +809,8 @@ pub struct Firewall {
     pub ftp_helpers: Vec<FtpHelper>,
     /// Accept rules for `RELATED` connections (what a helper's expectation needs).
     pub related_accepts: Vec<Span>,
+    /// Ports destination NAT moves to other ports of this host, for every client.
+    pub redirects: Vec<Redirect>,
     /// Whether RELATED data connections are admitted at all (an accept for
     /// RELATED is reached before anything drops them).
     pub admits_related: bool,
@@ -962,6 +994,7 @@ impl Firewall {
             decisions: Vec::new(),
             ftp_helpers: Vec::new(),
             related_accepts: Vec::new(),
+            redirects: Vec::new(),
             admits_related: false,
             active: None,
             uncertain: Vec::new(),
@@ -1028,11 +1061,20 @@ impl Firewall {
 
     /// An FTP helper covers `control_port` and RELATED connections are admitted.
     pub fn helper_admits_data(&self, control_port: u16) -> bool {
-        self.admits_related
-            && self
-                .ftp_helpers
-                .iter()
-                .any(|h| h.ports.contains(control_port))
+        self.admits_related && self.helper_for(control_port).is_some()
+    }
+
+    /// The helper attached to control connections that reach the server on
+    /// `control_port` (directly, or through a nat redirect).
+    pub fn helper_for(&self, control_port: u16) -> Option<&FtpHelper> {
+        self.ftp_helpers
+            .iter()
+            .find(|h| h.serves.contains(control_port))
+    }
+
+    /// The ports clients connect to that nat redirects to `port`.
+    pub fn redirected_to(&self, port: u16) -> Option<&Redirect> {
+        self.redirects.iter().find(|r| r.to.contains(port))
     }
 
     /// For each server port in `ports`, the step that decides `packet`: a step
@@ -1181,6 +1223,7 @@ impl Firewall {
         a.decisions.extend(b.decisions);
         a.ftp_helpers.extend(b.ftp_helpers);
         a.related_accepts.extend(b.related_accepts);
+        a.redirects.extend(b.redirects);
         a.admits_related &= b.admits_related;
         a.active = match (a.active.take(), b.active) {
             (Some(mut x), Some(y)) => {

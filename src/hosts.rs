@@ -530,7 +530,7 @@ fn build_host(
     let paths: Vec<&Path> = paths.iter().map(PathBuf::as_path).collect();
     let mut platform = HostPlatform::from_clues(&clues, &paths);
     if let Some((p, key)) = configured {
-        platform = HostPlatform::configured(p.clone(), key, platform.helper_module);
+        platform = HostPlatform::configured(p.clone(), key, platform.helper);
     }
     let mut ids = Vec::new();
     let mut joined = Vec::new();
@@ -578,14 +578,13 @@ fn build_host(
         firewall = firewall.map(Firewall::without_public_profile);
     }
     let mut firewall_v6 = Firewall::combine(firewalls_v6);
-    if let (Answer::Yes, Some(span)) =
-        (platform.kernel_assigns_ftp_helper(), platform.helper_module)
-    {
+    if let (Answer::Yes, Some(span)) = (
+        platform.kernel_assigns_ftp_helper(),
+        platform.kernel_helper_setting(),
+    ) {
         for fw in firewall.iter_mut().chain(firewall_v6.iter_mut()) {
-            fw.ftp_helpers.push(FtpHelper {
-                ports: PortSet::single(21),
-                span,
-            });
+            fw.ftp_helpers
+                .push(FtpHelper::on(PortSet::single(21), span));
         }
     }
     Host {

@@ -11,6 +11,7 @@ pub mod filter;
 mod firewall_fix;
 pub mod fix;
 pub mod formats;
+pub mod helper;
 pub mod hosts;
 pub mod jail;
 pub mod limits;
@@ -873,15 +874,16 @@ fn judge_on_platforms(diagnostics: &mut Vec<Diagnostic>, hosts: &[Host]) {
 
 /// On a host whose kernel may attach the FTP helper by itself (the module is
 /// loaded at boot, the release is not known), a finding that RELATED admits no
-/// data holds only on kernels from 4.7 on.
+/// data holds only on some kernels: a warning that says which. On a kernel that
+/// ignores a boot setting turning assignment on, the finding says so there.
 fn note_kernel_helper(d: &mut Diagnostic, host: &Host) {
     if !matches!(d.rule, "ftp-helper-not-assigned" | "passive-ports-blocked")
-        || host.platform.kernel_assigns_ftp_helper() != platform::Answer::Unknown
         || !host.firewalls().any(|(_, fw)| fw.admits_related)
     {
         return;
     }
-    let Some(module) = host.platform.helper_module else {
+    let boot = host.platform.helper;
+    let (Some(module), answer) = (boot.module, host.platform.kernel_assigns_ftp_helper()) else {
         return;
     };
     // The old kernels' automatic helper watches port 21 and, like any helper,
@@ -892,14 +894,50 @@ fn note_kernel_helper(d: &mut Diagnostic, host: &Host) {
     }) {
         return;
     }
-    d.message.push_str(
-        " (on kernels from Linux 4.7 on; older ones, as RHEL/CentOS 7's, Debian 8's and Ubuntu 16.04's, attach the helper to port 21 by themselves once nf_conntrack_ftp is loaded, and this host's release is not known)",
-    );
-    d.related.push(diag::Label {
-        span: module,
-        message: "loads nf_conntrack_ftp".to_owned(),
-    });
-    d.at_most = Some(diag::Severity::Warning);
+    let sysctl = boot.auto_assign.filter(|(on, _)| *on).map(|(_, span)| span);
+    match answer {
+        platform::Answer::Unknown => {
+            d.message
+                .push_str(&kernels_that_disagree(&host.platform, sysctl.is_some()));
+            d.related.push(diag::Label {
+                span: module,
+                message: "loads nf_conntrack_ftp".to_owned(),
+            });
+            if let Some(span) = sysctl {
+                d.related.push(diag::Label {
+                    span,
+                    message: "turns automatic helper assignment on (kernels before Linux 6.0)"
+                        .to_owned(),
+                });
+            }
+            d.at_most = Some(diag::Severity::Warning);
+        }
+        platform::Answer::No => {
+            if let (Some(span), Some(platform::KernelEra::ExplicitOnly)) =
+                (sysctl, host.platform.kernel_era())
+            {
+                d.related.push(diag::Label {
+                    span,
+                    message: "does nothing on this release's kernel: Linux 6.0 removed nf_conntrack_helper".to_owned(),
+                });
+            }
+        }
+        platform::Answer::Yes => {}
+    }
+}
+
+/// Which kernels attach the helper by themselves, when this host's is not known.
+fn kernels_that_disagree(platform: &platform::HostPlatform, sysctl_on: bool) -> String {
+    if !sysctl_on {
+        return " (on kernels from Linux 4.7 on; older ones, as RHEL/CentOS 7's, Debian 8's and Ubuntu 16.04's, attach the helper to port 21 by themselves once nf_conntrack_ftp is loaded, and this host's release is not known)".to_owned();
+    }
+    let unknown = match platform.id() {
+        Some(id) => format!("which kernel this {id} host runs is not known"),
+        None => "this host's release is not known".to_owned(),
+    };
+    format!(
+        " (on kernels from Linux 6.0 on; older ones attach the helper to port 21 by themselves with nf_conntrack_helper=1 once nf_conntrack_ftp is loaded, and {unknown})"
+    )
 }
 
 /// Severities, host names for file findings, stable order, no duplicates.

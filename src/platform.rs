@@ -12,6 +12,8 @@
 use crate::source::{SourceFile, Span};
 use std::path::Path;
 
+mod boot;
+
 /// A Linux distribution family, as far as daemon builds and kernels go.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Distro {
@@ -104,26 +106,64 @@ impl Platform {
         self.release.as_deref()?.split('.').next()?.parse().ok()
     }
 
-    /// Whether its kernel attaches the FTP helper to port 21 by itself once
-    /// `nf_conntrack_ftp` is loaded (`nf_conntrack_helper=1`, the default before
-    /// Linux 4.7). `None` when the release (or, in a container, the kernel) is unknown.
-    pub fn kernel_assigns_ftp_helper(&self) -> Option<bool> {
+    /// How its stock kernel attaches the FTP helper. `None` when the release (or,
+    /// in a container, the kernel) is unknown, or when its kernels straddle a bound.
+    pub fn kernel_era(&self) -> Option<KernelEra> {
         if self.container {
             return None;
         }
         let major = self.major()?;
-        let minor = || -> Option<u32> { self.release.as_deref()?.split('.').nth(1)?.parse().ok() };
-        // Each release's stock kernel: RHEL 7 3.10, Debian 8 3.16, Ubuntu 16.04 4.4,
-        // Alpine 3.4 4.4 (3.5 ships 4.9), Fedora 24 4.5 (25 ships 4.8).
+        let minor = self
+            .release
+            .as_deref()
+            .and_then(|r| r.split('.').nth(1)?.parse::<u32>().ok())
+            .unwrap_or(0);
+        let version = (major, minor);
+        // Each release's stock kernel: RHEL 7 3.10, 8 4.18, 10 6.12 (9's 5.14 carries
+        // netfilter backports not checked here); Debian 8 3.16, 11 5.10, 12 6.1;
+        // Ubuntu 16.04 4.4, 22.04 5.15 (its HWE kernels are 6.x), 22.10 5.19, 23.04
+        // 6.2; Alpine 3.4 4.4, 3.16 5.15, 3.17 6.1; Fedora 24 4.5, 34 5.11 (35 and 36
+        // were rebased onto 6.x during their life).
+        use KernelEra::*;
         Some(match self.distro {
-            Distro::Rhel => major <= 7,
-            Distro::Debian => major <= 8,
-            Distro::Ubuntu => major < 16 || (major == 16 && minor() == Some(4)),
-            Distro::Alpine => major < 3 || (major == 3 && minor().is_some_and(|m| m <= 4)),
-            Distro::Fedora => major <= 24,
+            Distro::Rhel if major == 9 => OffByDefault,
+            Distro::Rhel => era(version, (7, 99), (9, 99)),
+            Distro::Debian => era(version, (8, 99), (11, 99)),
+            Distro::Ubuntu if version == (22, 4) => OffByDefault,
+            Distro::Ubuntu => era(version, (16, 4), (22, 10)),
+            Distro::Alpine => era(version, (3, 4), (3, 16)),
+            Distro::Fedora if matches!(major, 35 | 36) => OffByDefault,
+            Distro::Fedora => era(version, (24, 99), (34, 99)),
             Distro::Suse | Distro::Arch => return None,
         })
     }
+}
+
+/// Which releases, as (major, minor), run which kind of kernel: up to `auto`
+/// before 4.7, up to `opt_in` before 6.0, the rest 6.0 or later.
+fn era(version: (u32, u32), auto: (u32, u32), opt_in: (u32, u32)) -> KernelEra {
+    if version <= auto {
+        KernelEra::AutoByDefault
+    } else if version <= opt_in {
+        KernelEra::OptIn
+    } else {
+        KernelEra::ExplicitOnly
+    }
+}
+
+/// How a kernel attaches the FTP conntrack helper to a control connection.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum KernelEra {
+    /// Before Linux 4.7: by itself, to the module's ports (21), once
+    /// `nf_conntrack_ftp` is loaded (`nf_conntrack_helper` defaults to 1).
+    AutoByDefault,
+    /// Linux 4.7 to 5.19: only with `nf_conntrack_helper=1` (commit 3bb398d925ec
+    /// turned the default off).
+    OptIn,
+    /// Linux 6.0 on: only a rule does (commit b118509076b3 removed the knob).
+    ExplicitOnly,
+    /// Linux 4.7 or later, before or from 6.0 not known.
+    OffByDefault,
 }
 
 fn is_release(text: &str) -> bool {
@@ -150,6 +190,11 @@ pub enum Says {
     OneOf(&'static [Distro]),
     /// `nf_conntrack_ftp` is loaded at boot (RHEL's `IPTABLES_MODULES`, `/etc/modules`).
     FtpHelperModule,
+    /// `net.netfilter.nf_conntrack_helper` set at boot; `order` ranks the files
+    /// as the boot applies them (the last one wins).
+    AutoHelper { on: bool, order: String },
+    /// `options nf_conntrack_ftp loose=1` in modprobe.d.
+    FtpHelperLoose,
 }
 
 impl Says {
@@ -157,7 +202,7 @@ impl Says {
         match self {
             Says::Exactly(p) if p.container => 2,
             Says::Exactly(_) => 3,
-            Says::OneOf(_) | Says::FtpHelperModule => 1,
+            _ => 1,
         }
     }
 }
@@ -177,6 +222,9 @@ pub fn sniff(path: &Path) -> bool {
     };
     let parent = parent_name(path);
     if is_dockerfile(name) {
+        return true;
+    }
+    if boot::sniff(name, parent) {
         return true;
     }
     match parent {
@@ -231,6 +279,9 @@ pub fn read(source: &SourceFile) -> Vec<Clue> {
         .unwrap_or("");
     if is_dockerfile(name) {
         return dockerfile(source).into_iter().collect();
+    }
+    if boot::sniff(name, parent_name(&source.path)) {
+        return boot::read(source);
     }
     match name {
         "os-release" | "lsb-release" => os_release(source).into_iter().collect(),
@@ -584,8 +635,30 @@ pub struct HostPlatform {
     /// The distributions the weaker clues leave possible (empty: no idea).
     pub candidates: Vec<Distro>,
     pub evidence: Option<Evidence>,
+    /// What the boot files set for the kernel's FTP helper.
+    pub helper: HelperBoot,
+}
+
+/// What a host's boot files set for the kernel's FTP conntrack helper.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct HelperBoot {
     /// Where `nf_conntrack_ftp` is loaded at boot, if anywhere.
-    pub helper_module: Option<Span>,
+    pub module: Option<Span>,
+    /// `net.netfilter.nf_conntrack_helper` as the boot last sets it.
+    pub auto_assign: Option<(bool, Span)>,
+    /// `options nf_conntrack_ftp loose=1`.
+    pub loose: Option<Span>,
+}
+
+impl HelperBoot {
+    fn from_clues(clues: &[Clue]) -> HelperBoot {
+        let first = |says: Says| clues.iter().find(|c| c.says == says).map(|c| c.span);
+        HelperBoot {
+            module: first(Says::FtpHelperModule),
+            auto_assign: boot::auto_assign(clues),
+            loose: first(Says::FtpHelperLoose),
+        }
+    }
 }
 
 /// Why a platform is believed.
@@ -639,7 +712,7 @@ impl HostPlatform {
             known: None,
             candidates: Vec::new(),
             evidence: None,
-            helper_module: None,
+            helper: HelperBoot::default(),
         }
     }
 
@@ -647,10 +720,7 @@ impl HostPlatform {
     /// each other) and the paths of its files.
     pub fn from_clues(clues: &[Clue], paths: &[&Path]) -> HostPlatform {
         let mut out = HostPlatform::unknown();
-        out.helper_module = clues
-            .iter()
-            .find(|c| c.says == Says::FtpHelperModule)
-            .map(|c| c.span);
+        out.helper = HelperBoot::from_clues(clues);
         let best = clues
             .iter()
             .filter(|c| matches!(c.says, Says::Exactly(_)))
@@ -710,16 +780,12 @@ impl HostPlatform {
     }
 
     /// Set by pasvlint.toml: that wins over every file.
-    pub fn configured(
-        platform: Platform,
-        key: &'static str,
-        helper_module: Option<Span>,
-    ) -> HostPlatform {
+    pub fn configured(platform: Platform, key: &'static str, helper: HelperBoot) -> HostPlatform {
         HostPlatform {
             candidates: vec![platform.distro],
             known: Some(platform),
             evidence: Some(Evidence::Config(key)),
-            helper_module,
+            helper,
         }
     }
 
@@ -750,20 +816,36 @@ impl HostPlatform {
     }
 
     /// Does the kernel attach the FTP helper to port 21 by itself? Only when the
-    /// helper module is loaded at boot; then it depends on the kernel release.
+    /// helper module is loaded at boot; then it depends on the kernel release and
+    /// on `nf_conntrack_helper` (on by default before 4.7, gone from 6.0).
     pub fn kernel_assigns_ftp_helper(&self) -> Answer {
-        if self.helper_module.is_none() {
+        if self.helper.module.is_none() {
             return Answer::No;
         }
-        match self
-            .known
-            .as_ref()
-            .and_then(Platform::kernel_assigns_ftp_helper)
-        {
-            Some(true) => Answer::Yes,
-            Some(false) => Answer::No,
-            None => Answer::Unknown,
+        let auto = self.helper.auto_assign.map(|(on, _)| on);
+        let era = self.known.as_ref().and_then(Platform::kernel_era);
+        match (era, auto) {
+            (Some(KernelEra::AutoByDefault), Some(false)) => Answer::No,
+            (Some(KernelEra::AutoByDefault), _) => Answer::Yes,
+            (Some(KernelEra::OptIn), Some(true)) => Answer::Yes,
+            (Some(KernelEra::OptIn | KernelEra::ExplicitOnly), _) => Answer::No,
+            (_, Some(false)) | (Some(KernelEra::OffByDefault), None) => Answer::No,
+            _ => Answer::Unknown,
         }
+    }
+
+    /// The boot setting that makes the kernel attach the helper by itself: the
+    /// sysctl that turns assignment on, else the module load.
+    pub fn kernel_helper_setting(&self) -> Option<Span> {
+        match self.helper.auto_assign {
+            Some((true, span)) if self.kernel_era() != Some(KernelEra::AutoByDefault) => Some(span),
+            _ => self.helper.module,
+        }
+    }
+
+    /// The kernel era, when the release tells it.
+    pub fn kernel_era(&self) -> Option<KernelEra> {
+        self.known.as_ref().and_then(Platform::kernel_era)
     }
 
     /// `etc/redhat-release:1 (CentOS Linux release 7.9.2009)` and the like.
@@ -913,6 +995,54 @@ mod tests {
         assert_eq!(alone.id().as_deref(), None, "rhel or fedora");
         assert_eq!(alone.kernel_assigns_ftp_helper(), Answer::Unknown);
         assert_eq!(alone.vsftpd_fedora_fork(), Answer::Yes);
+    }
+
+    #[test]
+    fn the_sysctl_turns_assignment_on_only_before_linux_6() {
+        let module = read(&source(
+            "h/etc/modules-load.d/ftp.conf",
+            "nf_conntrack_ftp\n",
+        ));
+        let sysctl = read(&source(
+            "h/etc/sysctl.d/70-conntrack.conf",
+            "net.netfilter.nf_conntrack_helper=1\n",
+        ));
+        let on = |release: &str| {
+            let release = read(&source("h/etc/os-release", release));
+            let clues: Vec<Clue> = module
+                .iter()
+                .chain(&sysctl)
+                .chain(&release)
+                .cloned()
+                .collect();
+            HostPlatform::from_clues(&clues, &[]).kernel_assigns_ftp_helper()
+        };
+        assert_eq!(on("ID=ubuntu\nVERSION_ID=\"20.04\"\n"), Answer::Yes, "5.4");
+        assert_eq!(on("ID=debian\nVERSION_ID=\"11\"\n"), Answer::Yes, "5.10");
+        assert_eq!(on("ID=debian\nVERSION_ID=\"12\"\n"), Answer::No, "6.1");
+        assert_eq!(
+            on("ID=ubuntu\nVERSION_ID=\"22.04\"\n"),
+            Answer::Unknown,
+            "5.15 or HWE 6.x"
+        );
+        assert_eq!(on("ID=rocky\nVERSION_ID=\"8.9\"\n"), Answer::Yes, "4.18");
+        let without: Vec<Clue> = module
+            .iter()
+            .chain(&read(&source(
+                "h/etc/os-release",
+                "ID=ubuntu\nVERSION_ID=\"20.04\"\n",
+            )))
+            .cloned()
+            .collect();
+        assert_eq!(
+            HostPlatform::from_clues(&without, &[]).kernel_assigns_ftp_helper(),
+            Answer::No
+        );
+        let alone: Vec<Clue> = module.iter().chain(&sysctl).cloned().collect();
+        assert_eq!(
+            HostPlatform::from_clues(&alone, &[]).kernel_assigns_ftp_helper(),
+            Answer::Unknown
+        );
     }
 
     #[test]

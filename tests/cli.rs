@@ -654,6 +654,37 @@ fn facts_draws_a_port_map_per_host() {
     );
 }
 
+/// The verdict row agrees with the checks: passive ports only the FTP helper admits
+/// are `helper`, not `BLOCKED`, and the port nat redirects to the control port is
+/// the one clients use, not `unused`.
+#[test]
+fn facts_port_map_credits_the_helper_and_the_redirected_control_port() {
+    let map = |case: &str| {
+        let out = pasvlint(&["facts", "--isolated", case]);
+        let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+        stdout
+            .lines()
+            .skip_while(|l| !l.contains("port map"))
+            .map(str::to_owned)
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(
+        map("fixtures/rules/ftp-helper-not-assigned/ok-helper-on-port-redirected-to-control"),
+        [
+            "  port map (tcp)      21       2121     50000-50010",
+            "    vsftpd hands out  to ctl   ctl      pasv",
+            "    iptables ipv4     open     open     -",
+            "    verdict           ok       ok       helper",
+        ]
+    );
+    let address = map("fixtures/rules/passive-ports-blocked/bad-pasv-address-not-listen-address");
+    assert_eq!(
+        address.last().map(String::as_str),
+        Some("    verdict           ok       BLOCKED"),
+        "the helper records nothing for a PASV reply naming another address"
+    );
+}
+
 /// `explain RULE --for FILE:LINE` shows the finding there (found through any of its
 /// labels, in either file), its host's port map and the rule's text; a line with no
 /// such finding is a usage error naming where the rule did report.

@@ -64,7 +64,9 @@ fn platform_evidence(p: &crate::platform::HostPlatform, sources: &SourceMap) -> 
     json!({
         "source": p.describe(sources),
         "candidates": p.candidates.iter().map(|d| d.id()).collect::<Vec<_>>(),
-        "ftp_helper_module": p.helper_module.map(|s| location(sources, s)),
+        "ftp_helper_module": p.helper.module.map(|s| location(sources, s)),
+        "ftp_helper_auto_assign": p.helper.auto_assign.map(|(on, s)| json!({ "on": on, "at": location(sources, s) })),
+        "ftp_helper_loose": p.helper.loose.map(|s| location(sources, s)),
     })
 }
 

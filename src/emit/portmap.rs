@@ -3,7 +3,8 @@
 //! more, and a verdict row, over the port ranges where any of them changes, so a
 //! mismatch is seen at a glance.
 
-use crate::facts::{Family, Firewall};
+use crate::facts::{ControlTls, Family, Firewall, FtpServer};
+use crate::helper::{self, Admission};
 use crate::hosts::Host;
 use crate::portset::PortSet;
 use std::fmt::Write as _;
@@ -41,18 +42,45 @@ pub fn render(host: &Host) -> Option<String> {
             host.firewall_v6.is_some(),
         ));
     }
-    rows.push(verdict_row(&filters, &served, &columns));
+    rows.push(verdict_row(host, &filters, &served, &columns));
     Some(draw(&columns, &rows, left_out))
 }
 
+/// The ports servers hand out or listen on, and those nat redirects to a
+/// control port (the port clients connect to).
 fn served_ports(host: &Host) -> PortSet {
     host.servers.iter().fold(PortSet::empty(), |acc, s| {
         let mut ports = acc.union(s.passive.ports().unwrap_or(&PortSet::empty()));
         if let Some(p) = s.control_port.value {
             ports = ports.union(&PortSet::single(p));
         }
-        ports
+        ports.union(&redirected_to_control(host, s))
     })
+}
+
+/// The ports clients connect to that nat moves to the server's control port.
+fn redirected_to_control(host: &Host, server: &FtpServer) -> PortSet {
+    let Some(control) = server.control_port.value else {
+        return PortSet::empty();
+    };
+    host.firewalls()
+        .filter_map(|(_, fw)| fw.redirected_to(control))
+        .fold(PortSet::empty(), |acc, r| acc.union(&r.from))
+}
+
+/// Passive ports `fw`'s FTP helper admits for every session of their server.
+fn helper_admitted(host: &Host, family: Family, fw: &Firewall) -> PortSet {
+    host.servers
+        .iter()
+        .filter(|s| s.tls.value == ControlTls::Never)
+        .filter(|s| {
+            matches!(
+                helper::admission(s, fw, Some(family), &host.platform),
+                Admission::Every(_)
+            )
+        })
+        .filter_map(|s| s.passive.ports())
+        .fold(PortSet::empty(), |acc, p| acc.union(p))
 }
 
 /// The ranges where some set begins or ends, among the ports a server uses or a
@@ -100,6 +128,7 @@ fn server_rows(host: &Host, columns: &[PortSet]) -> Vec<Row> {
                 .value
                 .map(PortSet::single)
                 .unwrap_or_default();
+            let entry = redirected_to_control(host, s);
             Row {
                 label: format!("{} hands out", s.vocabulary().product),
                 cells: columns
@@ -107,6 +136,8 @@ fn server_rows(host: &Host, columns: &[PortSet]) -> Vec<Row> {
                     .map(|c| {
                         if c.is_subset(&control) {
                             "ctl"
+                        } else if c.is_subset(&entry) {
+                            "to ctl"
                         } else if c.is_subset(&passive) {
                             "pasv"
                         } else {
@@ -158,9 +189,19 @@ fn open_cell(column: &PortSet, all: &PortSet, some: &PortSet) -> &'static str {
     }
 }
 
-/// Per column: a served port every client reaches (`ok`), some reach (`some`), none
+/// Per column: a served port every client reaches (`ok`), every client reaches as
+/// a data connection the FTP helper admits (`helper`), some reach (`some`), none
 /// reach (`BLOCKED`), or an opened port nothing serves (`unused`).
-fn verdict_row(filters: &[(Family, &Firewall)], served: &PortSet, columns: &[PortSet]) -> Row {
+fn verdict_row(
+    host: &Host,
+    filters: &[(Family, &Firewall)],
+    served: &PortSet,
+    columns: &[PortSet],
+) -> Row {
+    let admitted: Vec<PortSet> = filters
+        .iter()
+        .map(|(family, f)| helper_admitted(host, *family, f))
+        .collect();
     let cells = columns
         .iter()
         .map(|c| {
@@ -171,10 +212,18 @@ fn verdict_row(filters: &[(Family, &Firewall)], served: &PortSet, columns: &[Por
                 return "?";
             }
             let open_all = filters.iter().all(|(_, f)| c.is_subset(&f.open_to_all));
-            let open_any = filters.iter().all(|(_, f)| c.intersects(&f.open_to_any()));
-            match (open_all, open_any) {
-                (true, _) => "ok",
-                (false, true) => "some",
+            let with_helper = filters
+                .iter()
+                .zip(&admitted)
+                .all(|((_, f), a)| c.is_subset(&f.open_to_all.union(a)));
+            let open_any = filters
+                .iter()
+                .zip(&admitted)
+                .all(|((_, f), a)| c.intersects(&f.open_to_any().union(a)));
+            match (open_all, with_helper, open_any) {
+                (true, _, _) => "ok",
+                (false, true, _) => "helper",
+                (false, false, true) => "some",
                 _ => "BLOCKED",
             }
         })

@@ -590,7 +590,7 @@ impl<'r> Eval<'r> {
             .difference(&open_to_all);
         let (related_open, related_accepts) = self.related(path);
         let uncertain = std::mem::take(&mut self.uncertain);
-        let ftp_helpers = self.ftp_helpers(&pre_stages, &in_stages);
+        let ftp_helpers = self.ftp_helpers(&pre_stages, &in_stages, &nat);
         Firewall {
             files: vec![self.file],
             default_policy: self.default_policy(main),
@@ -599,6 +599,7 @@ impl<'r> Eval<'r> {
             decisions: decisions.into_iter().map(|(_, d)| d).collect(),
             ftp_helpers,
             related_accepts: related_accepts.clone(),
+            redirects: nat.redirects(),
             admits_related: !related_accepts.is_empty()
                 || subset(&PortSet::range(1024, 65535), &related_open),
             active: None,
@@ -1153,14 +1154,17 @@ impl<'r> Eval<'r> {
     }
 
     /// FTP helper assignments (`-j CT --helper ftp`) on the way in, and the
-    /// control ports they cover.
+    /// control ports they cover; one before nat sees the port the client
+    /// connected to, which nat may move to the server's.
     fn ftp_helpers(
         &self,
         pre: &[(&Base, &Option<Stage>)],
         input: &[(&Base, &Option<Stage>)],
+        nat: &NatMap,
     ) -> Vec<FtpHelper> {
         let mut out = Vec::new();
-        for (b, stage) in pre.iter().chain(input) {
+        let before_nat = pre.len();
+        for (k, (b, stage)) in pre.iter().chain(input).enumerate() {
             let (Some(stage), Some(t)) = (stage, self.rs.tables.get(b.table)) else {
                 continue;
             };
@@ -1174,12 +1178,14 @@ impl<'r> Eval<'r> {
                             .some
                             .intersection(&stage.entry_some[c as usize])
                             .intersection(&PortSet::connectable());
-                        if !ports.is_empty() {
-                            out.push(FtpHelper {
-                                ports,
-                                span: rule.span,
-                            });
+                        if ports.is_empty() {
+                            continue;
                         }
+                        let mut helper = FtpHelper::on(ports, rule.span);
+                        if k < before_nat {
+                            (helper.serves, helper.via) = nat.image(&helper.ports);
+                        }
+                        out.push(helper);
                     }
                 }
             }
@@ -1252,6 +1258,7 @@ impl<'r> Eval<'r> {
                 map.elsewhere.push((ports.clone(), span));
             }
             map.mapped.push((ports, to));
+            map.mapped_by.push(span);
         }
         for (o, ports) in mapped_some {
             let Some(&(target, span)) = self.nat_actions.get((o - NAT_BASE) as usize) else {
@@ -1427,6 +1434,8 @@ enum MapTo {
 struct NatMap {
     identity: PortSet,
     mapped: Vec<(PortSet, MapTo)>,
+    /// The rule behind each entry of `mapped`.
+    mapped_by: Vec<Span>,
     maybe: Vec<(PortSet, MapTo)>,
     /// Ports the public gets sent to another host, and the rule that sends them.
     elsewhere: Vec<(PortSet, Span)>,
@@ -1437,6 +1446,7 @@ impl NatMap {
         NatMap {
             identity: PortSet::all(),
             mapped: Vec::new(),
+            mapped_by: Vec::new(),
             maybe: Vec::new(),
             elsewhere: Vec::new(),
         }
@@ -1494,6 +1504,44 @@ impl NatMap {
             out = out.union(&ports.intersection(open));
         }
         out
+    }
+
+    /// The INPUT-side ports the original `ports` become, and the rule that
+    /// rewrites them when one does.
+    fn image(&self, ports: &PortSet) -> (PortSet, Option<Span>) {
+        let mut out = self.identity.intersection(ports);
+        let mut by = None;
+        for ((dom, to), span) in self.mapped.iter().zip(&self.mapped_by) {
+            if !dom.intersects(ports) {
+                continue;
+            }
+            match *to {
+                MapTo::Same => out = out.union(&dom.intersection(ports)),
+                MapTo::Ports(lo, hi) => {
+                    out = out.union(&PortSet::range(lo, hi));
+                    by = by.or(Some(*span));
+                }
+                MapTo::Elsewhere => {}
+            }
+        }
+        (out, by)
+    }
+
+    /// Ports the public gets moved to other ports of this host.
+    fn redirects(&self) -> Vec<crate::facts::Redirect> {
+        self.mapped
+            .iter()
+            .zip(&self.mapped_by)
+            .filter_map(|((from, to), span)| match *to {
+                MapTo::Ports(lo, hi) => Some(crate::facts::Redirect {
+                    from: from.intersection(&PortSet::connectable()),
+                    to: PortSet::range(lo, hi),
+                    span: *span,
+                }),
+                _ => None,
+            })
+            .filter(|r| !r.from.is_empty() && r.from != r.to)
+            .collect()
     }
 
     /// Original ports that reach any of the INPUT-side `ports`.

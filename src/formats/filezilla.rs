@@ -122,6 +122,7 @@ fn server(
         user_classes,
         active: Active::Unknown,
         passive_address,
+        listen_address: crate::facts::Located::default_value(None),
         falls_back_outside_range: false,
         range_setting,
         anchor,

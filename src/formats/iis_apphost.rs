@@ -561,6 +561,7 @@ fn server(
             || Located::default_value(None),
             |a| Located::new(Some(a.value.clone()), Some(a.value_span)),
         ),
+        listen_address: crate::facts::Located::default_value(None),
         falls_back_outside_range: false,
         range_setting: setting.clone(),
         anchor: site.tag,

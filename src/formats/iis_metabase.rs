@@ -475,6 +475,7 @@ fn server(
         // IIS active mode is not modelled yet.
         active: Active::Unknown,
         passive_address: Located::default_value(None),
+        listen_address: crate::facts::Located::default_value(None),
         falls_back_outside_range: false,
         range_setting: setting.clone(),
         anchor: key.tag,

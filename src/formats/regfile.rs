@@ -1044,6 +1044,7 @@ fn iis_server(file: &RegFile, source: &SourceFile) -> Option<FtpServer> {
         // IIS active mode is not modelled yet.
         active: Active::Unknown,
         passive_address: Located::default_value(None),
+        listen_address: crate::facts::Located::default_value(None),
         falls_back_outside_range: false,
         range_setting,
         anchor: value.map_or(key.span, |v| v.name_span),

@@ -643,6 +643,7 @@ pub fn facts(config: &Config, source: &SourceFile) -> Vec<FtpServer> {
         user_classes,
         active: active(config),
         passive_address: passive_address(config),
+        listen_address: listen_address(config),
         falls_back_outside_range: false,
         range_setting: range_setting(config),
         anchor,
@@ -683,6 +684,18 @@ fn passive_address(config: &Config) -> Located<Option<String>> {
             Located::new(Some(address.to_owned()), Some(setting.line))
         }
         Value::Templated(setting) if !ipv6 => Located::new(None, Some(setting.line)),
+        _ => Located::default_value(None),
+    }
+}
+
+/// `listen_address` on an IPv4 listener: the one address clients reach the
+/// control port on (unset: every address of the host).
+fn listen_address(config: &Config) -> Located<Option<String>> {
+    let ipv6 = config.bool_value("listen_ipv6").known() == Some(true);
+    match config.str_value("listen_address") {
+        Value::Set(Some(address), setting) if !ipv6 => {
+            Located::new(Some(address.to_owned()), Some(setting.line))
+        }
         _ => Located::default_value(None),
     }
 }

@@ -618,10 +618,7 @@ impl WinFirewall {
         fw.admits_related = false;
         if let Some((true, span)) = self.stateful_ftp {
             fw.admits_related = true;
-            fw.ftp_helpers = vec![crate::facts::FtpHelper {
-                ports: PortSet::connectable(),
-                span,
-            }];
+            fw.ftp_helpers = vec![crate::facts::FtpHelper::on(PortSet::connectable(), span)];
         }
         // Rules without addresses filter both families alike; the stateful
         // filter's admission of active-mode replies is not lowered yet.

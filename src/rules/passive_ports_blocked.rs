@@ -3,6 +3,7 @@
 use super::{Rule, audience, by_the_firewall, closing_label, families_to_check, passive_spans};
 use crate::diag::{Diagnostic, Severity};
 use crate::facts::{ControlTls, Family, Firewall, FtpServer, SourceClass, UserKind, Verdict};
+use crate::helper::{self, Admission, Mismatch};
 use crate::hosts::Host;
 use crate::policy::Policy;
 use crate::portset::PortSet;
@@ -19,7 +20,8 @@ impl Rule for PassivePortsBlocked {
             let families = families_to_check(host, server);
             let named = families.len() > 1;
             for (family, fw) in families {
-                self.check_family(server, fw, named.then_some(family), out);
+                let admission = helper::admission(server, fw, Some(family), &host.platform);
+                self.check_family(server, fw, (admission, named.then_some(family)), out);
             }
         }
     }
@@ -33,13 +35,16 @@ struct Blocked<'a> {
 }
 
 impl PassivePortsBlocked {
+    /// `seen`: what the firewall's FTP helper does for the server, and the family
+    /// to name.
     fn check_family(
         &self,
         server: &FtpServer,
         fw: &Firewall,
-        family: Option<Family>,
+        seen: (Admission, Option<Family>),
         out: &mut Vec<Diagnostic>,
     ) {
+        let (admission, family) = seen;
         let Some(ports) = server.passive.ports() else {
             return;
         };
@@ -48,7 +53,7 @@ impl PassivePortsBlocked {
             return;
         };
         let tls = TlsNeeds::of(server);
-        let helper = fw.helper_admits_data(control);
+        let helper = matches!(admission, Admission::Every(_));
         if helper && tls.required.is_empty() && tls.optional.is_empty() {
             return;
         }
@@ -66,6 +71,9 @@ impl PassivePortsBlocked {
             let mut d = self.report(server, fw, &ports, &blocked, (all_classes, family));
             if helper {
                 d = tls.explain(d, fw.dialect);
+            }
+            if let Admission::OtherAddress(m) = &admission {
+                d = explain_other_address(d, m, fw);
             }
             out.push(d);
         }
@@ -319,6 +327,46 @@ impl TlsNeeds {
             d
         }
     }
+}
+
+/// The helper is attached, but the PASV reply names an address it does not
+/// take for the server's: it records no expectation, so only what is opened
+/// explicitly gets in. EPSV replies name no address and are recorded.
+fn explain_other_address(d: Diagnostic, m: &Mismatch, fw: &Firewall) -> Diagnostic {
+    let announced = &m.announced;
+    let why = match (&m.loose, &m.listen) {
+        (Some(_), _) => format!(
+            "with loose=1 the FTP helper expects each data connection at {announced}, the address PASV replies name, so it admits one only where it reaches this host still addressed to {announced} (a NAT router in front rewrites it to the host's own address)"
+        ),
+        (None, Some(helper::Bound { address: own, .. })) => format!(
+            "the FTP helper records no data connection for a PASV reply naming {announced} on a control connection to {own} (nf_conntrack_ftp compares the two, loose=0 by default)"
+        ),
+        (None, None) => format!(
+            "the FTP helper records no data connection for a PASV reply naming {announced} unless clients connect to {announced} itself (nf_conntrack_ftp compares the two, loose=0 by default; behind NAT it sees the host's private address)"
+        ),
+    };
+    let message = format!(
+        "{}: {why}; EPSV clients, whose reply names no address, get in",
+        d.message
+    );
+    let help = d.help.as_ref().map(|h| {
+        format!("{h} (the helper cannot admit data connections a PASV reply announces at {announced})")
+    });
+    let mut d = Diagnostic { message, help, ..d };
+    if let Some(span) = m.announced_at {
+        d = d.with_related(span, format!("PASV replies name {announced}"));
+    }
+    if let Some(helper::Bound { address, at: Some(span) }) = &m.listen {
+        d = d.with_related(*span, format!("clients connect to {address}"));
+    }
+    d = d.with_related(m.helper.span, "FTP helper attached to the control connections");
+    if let Some(span) = m.loose {
+        d = d.with_related(span, "loose=1");
+    }
+    if let Some(&accept) = fw.related_accepts.first() {
+        d = d.with_related(accept, "admits RELATED connections");
+    }
+    if m.certain() { d } else { d.at_most(Severity::Warning) }
 }
 
 /// "local users", "anonymous and local users"; `None` when the server does not

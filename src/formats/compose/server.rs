@@ -116,6 +116,7 @@ fn image_server(
         }],
         active: Active::Unknown,
         passive_address: passive_address(image, service),
+        listen_address: crate::facts::Located::default_value(None),
         falls_back_outside_range: false,
         range_setting: None,
         anchor: *image_span,

@@ -51,6 +51,7 @@ fn refused_server(span: Span, source: &SourceFile) -> FtpServer {
         user_classes: Vec::new(),
         active: Active::Unknown,
         passive_address: Located::default_value(None),
+        listen_address: crate::facts::Located::default_value(None),
         falls_back_outside_range: false,
         range_setting: None,
         anchor: span,
@@ -111,6 +112,7 @@ fn server(model: &Model, own: &Scope, source: &SourceFile, tls_module: bool) -> 
             || Located::default_value(None),
             |s| Located::new(s.arg(0).map(str::to_owned), Some(s.line.span)),
         ),
+        listen_address: crate::facts::Located::default_value(None),
         falls_back_outside_range: deliberate,
         range_setting: look
             .first("passiveports")

@@ -498,6 +498,7 @@ fn iis_servers(settings: &[IisSetting], iis7: bool, source: &SourceFile) -> Vec<
             user_classes: script_user_classes(iis7),
             active: Active::Unknown,
             passive_address: Located::default_value(None),
+            listen_address: crate::facts::Located::default_value(None),
             falls_back_outside_range: false,
             range_setting: range_setting(settings, iis7, source),
             anchor,
