@@ -818,6 +818,11 @@ pub struct Firewall {
     /// `None` when the firewall format does not model it.
     pub active: Option<Vec<ActiveStep>>,
     pub uncertain: Vec<Uncertainty>,
+    /// Conditions its rules are read with whose truth no file gives (`-d` the
+    /// host's own address, a rate limit): a rule under one may open ports to
+    /// every client or to none. Checks that would call those ports blocked say
+    /// "may be blocked" instead.
+    pub conditions: Vec<Uncertainty>,
     /// The address family it filters; `None` when it filters every family alike
     /// (rules without addresses, as Windows Firewall's).
     pub family: Option<Family>,
@@ -998,6 +1003,7 @@ impl Firewall {
             admits_related: false,
             active: None,
             uncertain: Vec::new(),
+            conditions: Vec::new(),
             family: Some(family),
             classes: Vec::new(),
             client_interface: None,
@@ -1233,6 +1239,7 @@ impl Firewall {
             _ => None,
         };
         a.uncertain.extend(b.uncertain);
+        a.conditions.extend(b.conditions);
         a.port_texts.extend(b.port_texts);
         a.port_data.extend(b.port_data);
         a.service_scoped.extend(b.service_scoped);

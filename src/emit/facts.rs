@@ -184,7 +184,7 @@ fn family_json(f: &Firewall, sources: &SourceMap) -> Value {
 /// What the firewall's readers could not know, each once, in file order.
 fn uncertain(f: &Firewall) -> impl Iterator<Item = &crate::facts::Uncertainty> {
     let mut seen: Vec<&crate::facts::Uncertainty> = Vec::new();
-    for u in &f.uncertain {
+    for u in f.uncertain.iter().chain(&f.conditions) {
         if !seen.contains(&u) {
             seen.push(u);
         }

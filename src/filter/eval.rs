@@ -604,6 +604,7 @@ impl<'r> Eval<'r> {
                 || subset(&PortSet::range(1024, 65535), &related_open),
             active: None,
             uncertain,
+            conditions: Vec::new(),
             family: None,
             classes: Vec::new(),
             client_interface: None,

@@ -104,8 +104,9 @@ fn may_fail(d: Diagnostic, blocked: &[&ActiveStep], fw: &Firewall) -> Diagnostic
         return d;
     };
     let why = fw
-        .uncertain
+        .conditions
         .iter()
+        .chain(&fw.uncertain)
         .find(|u| u.span.file == rule.file && rule.start <= u.span.start && u.span.end <= rule.end)
         .map_or("it holds only for some connections".to_owned(), |u| u.what.clone());
     let message = d

@@ -59,8 +59,9 @@ impl PassivePortsBlocked {
         }
         let classes = fw.source_classes();
         let all_classes = classes.len();
+        let undecided: Vec<_> = fw.uncertain.iter().chain(&fw.conditions).cloned().collect();
         for mut blocked in blocked_by_class(&classes, &ports, control) {
-            let (maybe, why) = blocked.classes[0].maybe_opened(&blocked.ports, &fw.uncertain);
+            let (maybe, why) = blocked.classes[0].maybe_opened(&blocked.ports, &undecided);
             if maybe == blocked.ports {
                 let audience_of = (all_classes, family);
                 out.push(self.maybe_blocked(server, fw, &ports, &blocked, &why, audience_of));

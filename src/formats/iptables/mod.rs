@@ -566,16 +566,8 @@ pub fn facts(ruleset: &Ruleset, source: &SourceFile) -> (Option<Firewall>, Optio
     let evaluate = |tables, family| {
         let mut fw = crate::filter::eval::firewall_facts(&ruleset.lower(tables, family), source.id);
         crate::filter::eval::attach_port_texts(&mut fw, &texts);
-        fw.uncertain.extend(
-            ruleset
-                .unknowns
-                .iter()
-                .chain(&ruleset.assumed)
-                .map(|u| Uncertainty {
-                    span: u.span,
-                    what: u.what.clone(),
-                }),
-        );
+        fw.uncertain.extend(ruleset.unknowns.iter().map(as_uncertainty));
+        fw.conditions.extend(ruleset.assumed.iter().map(as_uncertainty));
         fw
     };
     let mut both = (
@@ -606,18 +598,16 @@ fn nft_facts(
 ) -> (Option<Firewall>, Option<Firewall>) {
     let (mut v4, mut v6) = crate::formats::nftables::facts(nft, source);
     for fw in [&mut v4, &mut v6].into_iter().flatten() {
-        fw.uncertain.extend(
-            ruleset
-                .unknowns
-                .iter()
-                .chain(&ruleset.assumed)
-                .map(|u| Uncertainty {
-                    span: u.span,
-                    what: u.what.clone(),
-                }),
-        );
+        fw.uncertain.extend(ruleset.unknowns.iter().map(as_uncertainty));
     }
     (v4, v6)
+}
+
+fn as_uncertainty(u: &Unknown) -> Uncertainty {
+    Uncertainty {
+        span: u.span,
+        what: u.what.clone(),
+    }
 }
 
 /// How iptables' tables sit on the hooks (netfilter's `NF_IP_PRI_*`).

@@ -1249,6 +1249,13 @@ impl<'a, 'b> Parser<'a, 'b> {
         if !matches!(ext, Ext::Tcp | Ext::Udp) {
             self.hash_opt("-m", Some(name), false);
         }
+        if matches!(name, "limit" | "hashlimit" | "connlimit") {
+            // Every client gets in while the traffic stays under the limit.
+            self.assumed.push((
+                span,
+                format!("the rule holds only while connections stay under its `-m {name}` limit"),
+            ));
+        }
         if ext == Ext::OpaqueMatch {
             self.condition(Applies::ToSome);
             self.plain = false;
