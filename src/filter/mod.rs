@@ -6,6 +6,7 @@ pub mod active;
 pub mod class;
 pub mod eval;
 pub mod ir;
+pub mod nd;
 
 use std::hash::Hasher;
 

@@ -13,6 +13,7 @@ pub mod deletion;
 mod eval_tests;
 mod lex;
 pub mod names;
+mod nd;
 mod rule;
 mod save;
 mod script;
@@ -479,6 +480,8 @@ pub fn generated_facts(
     let anchor = Some(primary.span(0, 0));
     let unspan = |fw: &mut Firewall| {
         fw.dialect = dialect;
+        // The program adds neighbour discovery accepts of its own (ufw's before6.rules).
+        fw.nd_blocked = None;
         // The program writes those rules from its own files: the value to edit is there.
         fw.port_texts.clear();
         if fw.default_policy.span == anchor {
@@ -540,7 +543,10 @@ pub fn facts(ruleset: &Ruleset, source: &SourceFile) -> (Option<Firewall>, Optio
     }
     let texts = with_lines(ruleset, source);
     let evaluate = |tables, family| {
-        let mut fw = crate::filter::eval::firewall_facts(&ruleset.lower(tables, family), source.id);
+        let lowered = ruleset.lower(tables, family);
+        let mut fw = crate::filter::eval::firewall_facts(&lowered, source.id);
+        fw.nd_blocked =
+            crate::filter::nd::blocked(&lowered).map(|b| nd::phrase(b, ruleset.format, source));
         crate::filter::eval::attach_port_texts(&mut fw, &texts);
         fw.uncertain
             .extend(ruleset.unknowns.iter().map(|u| Uncertainty {
