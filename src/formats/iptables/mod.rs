@@ -281,6 +281,9 @@ pub struct Ruleset {
     pub nft: Option<crate::formats::nftables::File>,
     /// Where accept rules' destination ports are written, for fixes.
     pub port_texts: Vec<PortText>,
+    /// The tool whose commands built the tables: iptables itself, or ufw or
+    /// firewall-cmd commands of a script, lowered to the rules those tools load.
+    pub built_by: crate::facts::Dialect,
 }
 
 impl Ruleset {
@@ -300,6 +303,7 @@ impl Ruleset {
             nft: None,
             outcome: crate::scripts::Outcome::default(),
             port_texts: Vec::new(),
+            built_by: crate::facts::Dialect::Iptables,
         }
     }
 
@@ -545,8 +549,11 @@ pub fn facts(ruleset: &Ruleset, source: &SourceFile) -> (Option<Firewall>, Optio
     let evaluate = |tables, family| {
         let lowered = ruleset.lower(tables, family);
         let mut fw = crate::filter::eval::firewall_facts(&lowered, source.id);
-        fw.nd_blocked =
-            crate::filter::nd::blocked(&lowered).map(|b| nd::phrase(b, ruleset.format, source));
+        fw.dialect = ruleset.built_by;
+        // ufw and firewalld add neighbour discovery accepts of their own.
+        fw.nd_blocked = crate::filter::nd::blocked(&lowered)
+            .filter(|_| ruleset.built_by == crate::facts::Dialect::Iptables)
+            .map(|b| nd::phrase(b, ruleset.format, source));
         crate::filter::eval::attach_port_texts(&mut fw, &texts);
         fw.uncertain
             .extend(ruleset.unknowns.iter().map(|u| Uncertainty {
