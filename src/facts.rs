@@ -852,6 +852,61 @@ pub struct Firewall {
     /// Windows: inbound allow rules that are written but disabled (`enable=no`,
     /// `-Enabled False`, `Active=FALSE`), with the TCP ports each would open.
     pub disabled: Vec<(Span, PortSet)>,
+    /// IPv6: where every ICMPv6 neighbour solicitation (or the advertisement
+    /// answering it) is dropped; `None` when it passes, depends, or is not judged.
+    pub nd_blocked: Option<NdBlocked>,
+}
+
+/// An IPv6 filter that drops neighbour discovery: no client reaches the host.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NdBlocked {
+    /// The rule or policy that drops it.
+    pub by: Span,
+    pub policy: bool,
+    /// The base chain whose traversal drops it (`filter INPUT`).
+    pub chain: String,
+    /// The packet it drops.
+    pub packet: NdPacket,
+    /// An accept of ICMP for IPv4 (`-p icmp`) met on the way: meant for ICMPv6.
+    pub meant: Option<Span>,
+    /// The rule that admits it, in the file's own words (set by the format).
+    pub accept_line: String,
+    /// The fix: that line inserted before the dropping rule, when the format
+    /// can place it there.
+    pub insert: Option<(Span, String)>,
+}
+
+/// The neighbour discovery packets a host's filter must let through.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum NdPacket {
+    /// A neighbour asks for the host's address.
+    SolicitIn = 0,
+    /// The host's answer.
+    AdvertOut = 1,
+    /// The host re-checks a neighbour's address (it does within a minute of use).
+    SolicitOut = 2,
+    /// The neighbour's answer.
+    AdvertIn = 3,
+}
+
+impl NdPacket {
+    pub const ALL: [NdPacket; 4] = [
+        NdPacket::SolicitIn,
+        NdPacket::AdvertOut,
+        NdPacket::SolicitOut,
+        NdPacket::AdvertIn,
+    ];
+
+    pub fn inbound(self) -> bool {
+        matches!(self, NdPacket::SolicitIn | NdPacket::AdvertIn)
+    }
+
+    pub fn icmpv6_type(self) -> u8 {
+        match self {
+            NdPacket::SolicitIn | NdPacket::SolicitOut => 135,
+            NdPacket::AdvertIn | NdPacket::AdvertOut => 136,
+        }
+    }
 }
 
 /// One filter of a composed firewall (DESIGN.md "Layers").
@@ -1014,6 +1069,7 @@ impl Firewall {
             port_data: Vec::new(),
             service_scoped: Vec::new(),
             disabled: Vec::new(),
+            nd_blocked: None,
         }
     }
 
@@ -1244,6 +1300,7 @@ impl Firewall {
         a.port_data.extend(b.port_data);
         a.service_scoped.extend(b.service_scoped);
         a.disabled.extend(b.disabled);
+        a.nd_blocked = a.nd_blocked.or(b.nd_blocked);
         a.default_policy = if a.default_policy.value == b.default_policy.value {
             b.default_policy
         } else {

@@ -616,6 +616,7 @@ impl<'r> Eval<'r> {
             port_data: Vec::new(),
             service_scoped: Vec::new(),
             disabled: Vec::new(),
+            nd_blocked: None,
         }
     }
 

@@ -8,7 +8,7 @@
 pub use crate::addrset::{AddrSet, Family};
 /// Where a rule's port value is written: a side table a lowering fills and
 /// [`crate::filter::eval::attach_port_texts`] hands to the facts.
-pub use crate::facts::{PortSyntax, PortText};
+pub use crate::facts::{NdPacket, PortSyntax, PortText};
 use crate::portset::PortSet;
 use crate::source::Span;
 use std::borrow::Cow;
@@ -203,6 +203,54 @@ pub struct Rule {
     pub target: Target,
     /// Hash of the normalised rule spec, for `-D` by specification.
     pub spec: u32,
+    /// How the rule's matches hold for ICMPv6 neighbour discovery ([`crate::filter::nd`]).
+    pub nd: NdMatch,
+}
+
+/// Whether a rule's matches hold for neighbour discovery, the exchange that
+/// tells each side of the link the other's link address before any packet of a
+/// connection can go: solicitations (type 135) and advertisements (type 136),
+/// arriving and leaving. The kernel tracks neither: their conntrack state is
+/// UNTRACKED (measured, kernel 6.x), so `ESTABLISHED,RELATED` and `NEW` miss them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct NdMatch {
+    /// Two bits per [`NdPacket`], then one for `-p icmp` (ICMP for IPv4, the
+    /// accept an IPv4 script admits ICMP with): packed, as every rule holds one.
+    bits: u16,
+}
+
+const ICMPV4_BIT: u16 = 1 << 8;
+
+impl NdMatch {
+    /// For formats whose rulesets are not judged for neighbour discovery.
+    pub const NOT_JUDGED: NdMatch = NdMatch { bits: 0 };
+
+    pub fn new(applies: [Applies; 4], icmpv4: bool) -> NdMatch {
+        let mut bits = if icmpv4 { ICMPV4_BIT } else { 0 };
+        for (i, a) in applies.into_iter().enumerate() {
+            let code = match a {
+                Applies::Never => 0,
+                Applies::ToAll => 1,
+                Applies::ToSome => 2,
+                Applies::ToMost => 3,
+            };
+            bits |= code << (2 * i);
+        }
+        NdMatch { bits }
+    }
+
+    pub fn applies(&self, packet: NdPacket) -> Applies {
+        match (self.bits >> (2 * packet as u16)) & 3 {
+            0 => Applies::Never,
+            1 => Applies::ToAll,
+            2 => Applies::ToSome,
+            _ => Applies::ToMost,
+        }
+    }
+
+    pub fn icmpv4(&self) -> bool {
+        self.bits & ICMPV4_BIT != 0
+    }
 }
 
 /// A conntrack/state match: which of the states a SYN can be in it accepts.

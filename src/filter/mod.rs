@@ -7,6 +7,7 @@ pub mod class;
 pub mod eval;
 pub mod ifaces;
 pub mod ir;
+pub mod nd;
 
 use std::hash::Hasher;
 

@@ -931,6 +931,7 @@ impl Oriented<'_> {
             mark: None,
             target,
             spec: 0,
+            nd: ir::NdMatch::NOT_JUDGED,
         }
     }
 }

@@ -837,6 +837,7 @@ impl Lowering {
                 RuleAction::Block => Target::Drop,
             },
             spec: 0,
+            nd: crate::filter::ir::NdMatch::NOT_JUDGED,
         });
     }
 

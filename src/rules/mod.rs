@@ -109,6 +109,7 @@ rules! {
     iis_script_command_malformed::IisScriptCommandMalformed => "iis-script-command-malformed",
     ipsec_policy_not_assigned::IpsecPolicyNotAssigned => "ipsec-policy-not-assigned",
     ipsec_reply_blocked::IpsecReplyBlocked => "ipsec-reply-blocked",
+    ip6tables_icmpv6_dropped::Ip6tablesIcmpv6Dropped => "ip6tables-icmpv6-dropped",
     iptables_multiport_too_many_ports::IptablesMultiportTooManyPorts => "iptables-multiport-too-many-ports",
     iptables_syntax_error::IptablesSyntaxError => "iptables-syntax-error",
     iptables_unknown_match::IptablesUnknownMatch => "iptables-unknown-match",

@@ -13,6 +13,7 @@ pub mod deletion;
 mod eval_tests;
 mod lex;
 pub mod names;
+mod nd;
 mod rule;
 mod save;
 mod script;
@@ -283,6 +284,9 @@ pub struct Ruleset {
     pub nft: Option<crate::formats::nftables::File>,
     /// Where accept rules' destination ports are written, for fixes.
     pub port_texts: Vec<PortText>,
+    /// The tool whose commands built the tables: iptables itself, or ufw or
+    /// firewall-cmd commands of a script, lowered to the rules those tools load.
+    pub built_by: crate::facts::Dialect,
 }
 
 impl Ruleset {
@@ -303,6 +307,7 @@ impl Ruleset {
             nft: None,
             outcome: crate::scripts::Outcome::default(),
             port_texts: Vec::new(),
+            built_by: crate::facts::Dialect::Iptables,
         }
     }
 
@@ -503,6 +508,8 @@ pub fn generated_facts(
     let anchor = Some(primary.span(0, 0));
     let unspan = |fw: &mut Firewall| {
         fw.dialect = dialect;
+        // The program adds neighbour discovery accepts of its own (ufw's before6.rules).
+        fw.nd_blocked = None;
         // The program writes those rules from its own files: the value to edit is there.
         fw.port_texts.clear();
         if fw.default_policy.span == anchor {
@@ -564,7 +571,13 @@ pub fn facts(ruleset: &Ruleset, source: &SourceFile) -> (Option<Firewall>, Optio
     }
     let texts = with_lines(ruleset, source);
     let evaluate = |tables, family| {
-        let mut fw = crate::filter::eval::firewall_facts(&ruleset.lower(tables, family), source.id);
+        let lowered = ruleset.lower(tables, family);
+        let mut fw = crate::filter::eval::firewall_facts(&lowered, source.id);
+        fw.dialect = ruleset.built_by;
+        // ufw and firewalld add neighbour discovery accepts of their own.
+        fw.nd_blocked = crate::filter::nd::blocked(&lowered)
+            .filter(|_| ruleset.built_by == crate::facts::Dialect::Iptables)
+            .map(|b| nd::phrase(b, ruleset.format, source));
         crate::filter::eval::attach_port_texts(&mut fw, &texts);
         fw.uncertain.extend(ruleset.unknowns.iter().map(as_uncertainty));
         fw.conditions.extend(ruleset.assumed.iter().map(as_uncertainty));

@@ -10,7 +10,7 @@ use super::{ProblemKind, Target};
 use crate::addrset::{AddrSet, clients_of};
 use crate::facts::PortSyntax;
 use crate::filter::class::applies_to;
-use crate::filter::ir::{DnatAddr, IfaceMatch};
+use crate::filter::ir::{DnatAddr, IfaceMatch, NdMatch, NdPacket};
 use crate::portset::PortSet;
 use crate::source::{FileId, Span};
 use std::borrow::Cow;
@@ -565,6 +565,8 @@ struct Parser<'a, 'b> {
     jump: Option<Jump<'a>>,
     /// Per packet kind, the conditions other than ports.
     applies: [Applies; super::PACKETS],
+    /// The conditions for each neighbour discovery packet (protocol applied in `finish`).
+    nd: [Applies; 4],
     /// `None` until a port match narrows it (every port).
     key_in: Option<PortSet>,
     key_out: Option<PortSet>,
@@ -637,6 +639,7 @@ impl<'a, 'b> Parser<'a, 'b> {
             target_ext: None,
             jump: None,
             applies: [Applies::ToAll; super::PACKETS],
+            nd: [Applies::ToAll; 4],
             key_in: None,
             key_out: None,
             client_in: None,
@@ -1183,6 +1186,21 @@ impl<'a, 'b> Parser<'a, 'b> {
         Ok(())
     }
 
+    /// How the rule holds for neighbour discovery, its protocol match included.
+    fn nd_match(&self) -> NdMatch {
+        let icmpv6 = match &self.proto {
+            None | Some((Some(0), _, _, _)) => Applies::ToAll,
+            Some((num, invert, _, _)) => match (*num == Some(58)) != *invert {
+                true => Applies::ToAll,
+                false => Applies::Never,
+            },
+        };
+        NdMatch::new(
+            self.nd.map(|a| a.and(icmpv6)),
+            matches!(self.proto, Some((Some(1), false, _, _))),
+        )
+    }
+
     fn proto_num(&self) -> Option<u8> {
         self.proto.as_ref().and_then(|p| p.0)
     }
@@ -1387,24 +1405,44 @@ impl<'a, 'b> Parser<'a, 'b> {
         };
         let set = if invert { set.complement() } else { set };
         let host = applies_to(clients_of(set.family()), &set);
+        // A neighbour solicits from any address of its own (measured: from its
+        // global address when the packet that needs the answer has one).
+        let neighbours = applies_to(&AddrSet::all(set.family()), &set);
         if source {
             self.client_in = Some(set);
             self.condition_split(Applies::ToAll, host);
+            self.nd_condition(neighbours, Applies::ToAll);
         } else {
             self.client_out = Some(set);
             self.condition_split(host, Applies::ToAll);
+            self.nd_condition(Applies::ToAll, neighbours);
         }
     }
 
     /// The same condition for every packet kind.
     fn condition(&mut self, a: Applies) {
+        self.tcp_condition(a);
+        self.nd_condition(a, a);
+    }
+
+    /// A condition for the TCP packets only.
+    fn tcp_condition(&mut self, a: Applies) {
         for x in &mut self.applies {
             *x = x.and(a);
         }
     }
 
+    /// Conditions for the neighbour discovery packets arriving and leaving.
+    fn nd_condition(&mut self, inbound: Applies, outbound: Applies) {
+        for packet in NdPacket::ALL {
+            let a = if packet.inbound() { inbound } else { outbound };
+            self.nd[packet as usize] = self.nd[packet as usize].and(a);
+        }
+    }
+
     /// One condition for the inbound packets, another for the outbound reply.
     fn condition_split(&mut self, inbound: Applies, reply: Applies) {
+        self.nd_condition(inbound, reply);
         self.applies[Packet::New as usize] = self.applies[Packet::New as usize].and(inbound);
         self.applies[Packet::Related as usize] =
             self.applies[Packet::Related as usize].and(inbound);
@@ -1598,12 +1636,21 @@ impl<'a, 'b> Parser<'a, 'b> {
                     }
                 };
                 self.condition(if invert { a.negated() } else { a });
+                // Solicitations go to multicast and unicast addresses alike.
+                self.nd_condition(Applies::ToSome, Applies::ToSome);
                 Ok(())
             }
             Ext::Icmp6 => {
-                self.condition(Applies::ToSome);
-                if !names::is_icmpv6_type(&value) {
-                    return Err(err(format!("Unknown ICMPv6 type `{value}'"), vspan));
+                self.tcp_condition(Applies::ToSome);
+                let kind = names::icmpv6_type(&value).map_err(|m| err(m, vspan))?;
+                for packet in NdPacket::ALL {
+                    let hit = kind.0 == packet.icmpv6_type() && kind.1.is_none_or(|code| code == 0);
+                    let a = if hit != invert {
+                        Applies::ToAll
+                    } else {
+                        Applies::Never
+                    };
+                    self.nd[packet as usize] = self.nd[packet as usize].and(a);
                 }
                 Ok(())
             }
@@ -1982,6 +2029,13 @@ impl<'a, 'b> Parser<'a, 'b> {
         for (x, y) in self.applies.iter_mut().zip(a) {
             *x = x.and(y);
         }
+        let untracked = pick(sm.untracked);
+        let nd = if invert {
+            untracked.negated()
+        } else {
+            untracked
+        };
+        self.nd_condition(nd, nd);
         let m = StateMatch {
             new: sm.new != invert,
             related: sm.related != invert,
@@ -2091,6 +2145,7 @@ impl<'a, 'b> Parser<'a, 'b> {
             mark: self.mark,
             target,
             spec: self.spec.finish() as u32,
+            nd: self.nd_match(),
         };
         Ok(Command {
             cmd,

@@ -260,9 +260,11 @@ fn read(
         for family in [Family::V4, Family::V6] {
             if let Some(lines) = reader.ufw.lower(family) {
                 lowered_ufw(&mut rs, source, &lines, family);
+                rs.built_by = crate::facts::Dialect::Ufw;
             }
         }
         if let Some(config) = reader.firewalld.config() {
+            rs.built_by = crate::facts::Dialect::Firewalld;
             for family in [Family::V4, Family::V6] {
                 super::restore_lines(&mut rs, source, &config.lines(family), family);
             }
@@ -1003,6 +1005,30 @@ ip6tables -A INPUT -p tcp --dport 30 -j ACCEPT
             .flat_map(|f| &f.problems)
             .map(|p| p.message.clone())
             .collect()
+    }
+
+    /// A script's firewall is labelled with the tool its commands drive, as that
+    /// tool's own files are (`pasvlint facts`' layer kind).
+    #[test]
+    fn firewall_cmd_and_ufw_scripts_name_their_tool() {
+        for (text, dialect) in [
+            (
+                "#!/bin/sh\nfirewall-cmd --permanent --add-port=21/tcp\nfirewall-cmd --reload\n",
+                crate::facts::Dialect::Firewalld,
+            ),
+            (
+                "#!/bin/sh\nufw default deny incoming\nufw allow 21/tcp\nufw --force enable\n",
+                crate::facts::Dialect::Ufw,
+            ),
+            (
+                "#!/bin/sh\niptables -P INPUT DROP\niptables -A INPUT -p tcp --dport 21 -j ACCEPT\n",
+                crate::facts::Dialect::Iptables,
+            ),
+        ] {
+            let (rs, src) = run(text);
+            let (v4, _) = facts(&rs, &src);
+            assert_eq!(v4.expect("IPv4").dialect, dialect, "{text}");
+        }
     }
 
     #[test]

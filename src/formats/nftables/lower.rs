@@ -220,6 +220,7 @@ impl Lowered {
             mark: b.mark,
             target,
             spec: 0,
+            nd: crate::filter::ir::NdMatch::NOT_JUDGED,
         }
     }
 

@@ -293,6 +293,7 @@ impl Lowering {
             mark: None,
             target,
             spec: 0,
+            nd: crate::filter::ir::NdMatch::NOT_JUDGED,
         });
     }
 
