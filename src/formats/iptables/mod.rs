@@ -579,8 +579,10 @@ pub fn facts(ruleset: &Ruleset, source: &SourceFile) -> (Option<Firewall>, Optio
             .filter(|_| ruleset.built_by == crate::facts::Dialect::Iptables)
             .map(|b| nd::phrase(b, ruleset.format, source));
         crate::filter::eval::attach_port_texts(&mut fw, &texts);
-        fw.uncertain.extend(ruleset.unknowns.iter().map(as_uncertainty));
-        fw.conditions.extend(ruleset.assumed.iter().map(as_uncertainty));
+        fw.uncertain
+            .extend(ruleset.unknowns.iter().map(as_uncertainty));
+        fw.conditions
+            .extend(ruleset.assumed.iter().map(as_uncertainty));
         fw
     };
     let mut both = (
@@ -611,7 +613,8 @@ fn nft_facts(
 ) -> (Option<Firewall>, Option<Firewall>) {
     let (mut v4, mut v6) = crate::formats::nftables::facts(nft, source);
     for fw in [&mut v4, &mut v6].into_iter().flatten() {
-        fw.uncertain.extend(ruleset.unknowns.iter().map(as_uncertainty));
+        fw.uncertain
+            .extend(ruleset.unknowns.iter().map(as_uncertainty));
     }
     (v4, v6)
 }
