@@ -30,10 +30,12 @@ pub fn named_or_marked_as_shell(path: &Path, text: &str) -> bool {
     matches!(ext.as_deref(), Some("sh" | "bash" | "ksh" | "zsh" | "dash")) || shebang_shell(text)
 }
 
+/// `#!…sh`, or OpenRC's runner, which sources the script into `sh`.
 fn shebang_shell(text: &str) -> bool {
-    text.lines()
-        .next()
-        .is_some_and(|l| l.starts_with("#!") && l.contains("sh"))
+    text.lines().next().is_some_and(|l| {
+        l.starts_with("#!")
+            && (l.contains("sh") || l.contains("openrc-run") || l.contains("runscript"))
+    })
 }
 
 pub fn looks_like_script(path: &Path, text: &str) -> bool {
