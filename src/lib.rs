@@ -31,7 +31,7 @@ use hosts::{Brought, FileEntry, Host, HostSpec};
 use policy::Config;
 use rayon::prelude::*;
 use rules::Rule;
-use source::{FileId, SourceFile, SourceMap};
+use source::{FileId, SourceFile, SourceMap, Span};
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
@@ -137,6 +137,7 @@ pub fn lint_with(paths: &[PathBuf], config: &Config, overlay: &Overlay) -> Repor
     diagnostics.extend(boot.diagnostics);
     scripts.extend(boot.scripts);
     let written = follow_writes(scripts, &mut sources, &enabled);
+    diagnostics.retain(|d| !on_replaced_line(d, &written.replaced));
     files.extend(written.files.iter().map(|(id, format)| (*id, *format)));
     diagnostics.extend(written.diagnostics);
     let sources = SourceMap::new(sources);
@@ -574,6 +575,14 @@ fn normalise(path: &Path) -> PathBuf {
         .collect()
 }
 
+/// A repository file's finding on a line a script's `sed -i` replaced.
+fn on_replaced_line(d: &Diagnostic, replaced: &[Span]) -> bool {
+    let at = d.primary.span;
+    replaced
+        .iter()
+        .any(|s| s.file == at.file && s.start <= at.start && at.end <= s.end)
+}
+
 /// What the files scripts write add to a run.
 #[derive(Default)]
 struct WrittenDocuments {
@@ -586,6 +595,9 @@ struct WrittenDocuments {
     edited: BTreeMap<FileId, FileId>,
     /// Their file findings (spans in the documents) and writes not followed.
     diagnostics: Vec<Diagnostic>,
+    /// Lines of repository files a `sed -i` replaced: the host reads them as
+    /// edited (findings on the edited line point at the `sed`), never as written.
+    replaced: Vec<Span>,
 }
 
 /// The files each script writes become documents, with ids after the files on
@@ -659,6 +671,7 @@ fn follow_writes(
         if let Some(base) = file.base {
             out.edited.entry(base).or_insert(script);
         }
+        out.replaced.extend(file.replaced.iter().copied());
         out.files.push((p.source.id, p.format));
         out.facts.push((script, p.source.id, p.facts));
         out.diagnostics.extend(p.diagnostics);
@@ -1053,6 +1066,7 @@ mod written_tests {
             replacement: Some("pasv_max_port=40009".to_owned()),
             flags: String::new(),
             span: script.span(0, 13),
+            unknown: None,
         };
         let outcome = Outcome {
             writes: vec![Write {

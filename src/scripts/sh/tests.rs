@@ -330,6 +330,20 @@ fn sed_in_place() {
 }
 
 #[test]
+fn sed_in_place_with_a_value_only_the_run_knows() {
+    let r = commands("A=\"$(hostname -i)\"\nsed -i \"s/PLACEHOLDER/$A/g\" /etc/vsftpd.conf\n");
+    let [write] = r.outcome.writes.as_slice() else {
+        panic!("{:?}", r.outcome.writes)
+    };
+    let WriteOp::Sed(edits) = &write.op else {
+        panic!("{:?}", write.op)
+    };
+    let unknown = crate::scripts::UNKNOWN;
+    assert_eq!(edits[0].replacement.as_deref(), Some(&*unknown.to_string()));
+    assert_eq!(edits[0].unknown.as_deref(), Some("$(hostname -i)"));
+}
+
+#[test]
 fn prefix_assignments_and_wrappers() {
     assert_eq!(lines("A=1 B=2 run x\nrun $A\n"), ["run|x", "run|?"]);
     let r = commands("sudo -E /sbin/iptables -L\n/etc/init.d/iptables save\n");
