@@ -3,6 +3,7 @@
 //! Data flows one way: discover → parse → facts → hosts → rules → emit.
 
 pub mod addrset;
+mod closed_if;
 pub mod diag;
 pub mod discover;
 pub mod emit;
@@ -839,9 +840,16 @@ fn check_hosts(hosts: &[Host], rules: &[&'static dyn Rule], config: &Config) -> 
     hosts
         .par_iter()
         .flat_map_iter(|host| {
-            let mut out = Vec::new();
-            for rule in rules {
-                rule.check_host(host, &config.policy, &mut out);
+            let run = |host: &Host| {
+                let mut out = Vec::new();
+                for rule in rules {
+                    rule.check_host(host, &config.policy, &mut out);
+                }
+                out
+            };
+            let mut out = run(host);
+            if let Some(other) = closed_if::otherwise(host) {
+                closed_if::judge(&mut out, &run(&other), host);
             }
             for d in &mut out {
                 d.host = Some(host.name.clone());
