@@ -521,3 +521,41 @@ fn an_init_script_runs_with_start() {
     let other = "case $1 in\n  stop) run down ;;\n  *) run up ;;\nesac\n";
     assert!(certain(other).is_empty(), "{:?}", certain(other));
 }
+
+#[test]
+fn an_openrc_service_runs_start_pre_start_and_start_post_only() {
+    let text = "#!/sbin/openrc-run\nrun top \"$1\"\ndepend() { need net; run depend; }\nstart_pre() { run pre; }\nstart() { ebegin x; run start $#; eend $?; }\nstart_post() { run post; }\nstop() { run stop; }\n";
+    assert_eq!(
+        certain(text)
+            .into_iter()
+            .filter(|l| l.starts_with("run"))
+            .collect::<Vec<_>>(),
+        [
+            "run|top|/etc/init.d/t.sh",
+            "run|pre",
+            "run|start|0",
+            "run|post"
+        ]
+    );
+}
+
+#[test]
+fn an_openrc_step_that_fails_ends_the_start() {
+    let pre = "#!/sbin/openrc-run\nstart_pre() { return 1; }\nstart() { run start; }\n";
+    assert!(!lines(pre).iter().any(|l| l.starts_with("run")));
+    let eend = "#!/sbin/openrc-run\nstart() { run start; eend 1; }\nstart_post() { run post; }\n";
+    let ran: Vec<String> = lines(eend)
+        .into_iter()
+        .filter(|l| l.starts_with("run"))
+        .collect();
+    assert_eq!(ran, ["run|start"]);
+}
+
+#[test]
+fn an_openrc_service_without_start_runs_its_command() {
+    let text = "#!/sbin/openrc-run\ncommand=/usr/sbin/iptables\ncommand_args=\"-A INPUT -p tcp --dport 1010 -j ACCEPT\"\n";
+    assert_eq!(
+        lines(text),
+        ["/usr/sbin/iptables|-A|INPUT|-p|tcp|--dport|1010|-j|ACCEPT"]
+    );
+}
