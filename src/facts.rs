@@ -530,6 +530,17 @@ pub struct Uncertainty {
     pub what: String,
 }
 
+/// A closing command that runs only if a condition the reader could not decide
+/// holds (`if [ -f /etc/firewall.lockdown ]; then iptables -P INPUT DROP; fi`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ClosedIf {
+    pub command: Span,
+    pub condition: Span,
+    /// Both as written, on one line.
+    pub command_text: String,
+    pub condition_text: String,
+}
+
 /// A conntrack FTP helper assigned to a control port (`-j CT --helper ftp`).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct FtpHelper {
@@ -841,6 +852,10 @@ pub struct Firewall {
     /// The filters a client's connection crosses, when this firewall is their
     /// composition; empty for a single filter (see [`Firewall::own_layers`]).
     pub layers: Vec<Layer>,
+    /// Closing commands that may not run; the firewall is read with them run.
+    pub closes_if: Vec<ClosedIf>,
+    /// The firewall when none of `closes_if` runs.
+    pub otherwise: Option<Box<Firewall>>,
     /// Where the port values of its accept rules are written, for fixes.
     pub port_texts: Vec<PortText>,
     /// Rules whose ports come from configuration data outside the rule (a
@@ -1065,6 +1080,8 @@ impl Firewall {
             profiles: None,
             dialect: Dialect::Iptables,
             layers: Vec::new(),
+            closes_if: Vec::new(),
+            otherwise: None,
             port_texts: Vec::new(),
             port_data: Vec::new(),
             service_scoped: Vec::new(),
@@ -1253,6 +1270,30 @@ impl Firewall {
     }
 
     fn both_plain(mut a: Firewall, mut b: Firewall) -> Firewall {
+        let otherwise = Firewall::both_otherwise(&mut a, &mut b);
+        let closes_if = [
+            std::mem::take(&mut a.closes_if),
+            std::mem::take(&mut b.closes_if),
+        ]
+        .concat();
+        let mut both = Firewall::layered(a, b);
+        both.otherwise = otherwise;
+        both.closes_if = closes_if;
+        both
+    }
+
+    /// Both firewalls as they are when no closing command that may not run does.
+    fn both_otherwise(a: &mut Firewall, b: &mut Firewall) -> Option<Box<Firewall>> {
+        let (x, y) = (a.otherwise.take(), b.otherwise.take());
+        if x.is_none() && y.is_none() {
+            return None;
+        }
+        let x = x.map_or_else(|| a.clone(), |x| *x);
+        let y = y.map_or_else(|| b.clone(), |y| *y);
+        Some(Box::new(Firewall::both_plain(x, y)))
+    }
+
+    fn layered(mut a: Firewall, mut b: Firewall) -> Firewall {
         let mut layers = a.take_layers();
         layers.append(&mut b.take_layers());
         // Path order: a cloud filter first, container publishing the last

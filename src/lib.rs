@@ -3,6 +3,7 @@
 //! Data flows one way: discover → parse → facts → hosts → rules → emit.
 
 pub mod addrset;
+mod closed_if;
 pub mod diag;
 pub mod discover;
 pub mod emit;
@@ -32,7 +33,7 @@ use hosts::{Brought, FileEntry, Host, HostSpec};
 use policy::Config;
 use rayon::prelude::*;
 use rules::Rule;
-use source::{FileId, SourceFile, SourceMap};
+use source::{FileId, SourceFile, SourceMap, Span};
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
@@ -138,6 +139,7 @@ pub fn lint_with(paths: &[PathBuf], config: &Config, overlay: &Overlay) -> Repor
     diagnostics.extend(boot.diagnostics);
     scripts.extend(boot.scripts);
     let written = follow_writes(scripts, &mut sources, &enabled);
+    diagnostics.retain(|d| !on_replaced_line(d, &written.replaced));
     files.extend(written.files.iter().map(|(id, format)| (*id, *format)));
     diagnostics.extend(written.diagnostics);
     let sources = SourceMap::new(sources);
@@ -575,6 +577,14 @@ fn normalise(path: &Path) -> PathBuf {
         .collect()
 }
 
+/// A repository file's finding on a line a script's `sed -i` replaced.
+fn on_replaced_line(d: &Diagnostic, replaced: &[Span]) -> bool {
+    let at = d.primary.span;
+    replaced
+        .iter()
+        .any(|s| s.file == at.file && s.start <= at.start && at.end <= s.end)
+}
+
 /// What the files scripts write add to a run.
 #[derive(Default)]
 struct WrittenDocuments {
@@ -587,6 +597,9 @@ struct WrittenDocuments {
     edited: BTreeMap<FileId, FileId>,
     /// Their file findings (spans in the documents) and writes not followed.
     diagnostics: Vec<Diagnostic>,
+    /// Lines of repository files a `sed -i` replaced: the host reads them as
+    /// edited (findings on the edited line point at the `sed`), never as written.
+    replaced: Vec<Span>,
 }
 
 /// The files each script writes become documents, with ids after the files on
@@ -660,6 +673,7 @@ fn follow_writes(
         if let Some(base) = file.base {
             out.edited.entry(base).or_insert(script);
         }
+        out.replaced.extend(file.replaced.iter().copied());
         out.files.push((p.source.id, p.format));
         out.facts.push((script, p.source.id, p.facts));
         out.diagnostics.extend(p.diagnostics);
@@ -827,9 +841,16 @@ fn check_hosts(hosts: &[Host], rules: &[&'static dyn Rule], config: &Config) -> 
     hosts
         .par_iter()
         .flat_map_iter(|host| {
-            let mut out = Vec::new();
-            for rule in rules {
-                rule.check_host(host, &config.policy, &mut out);
+            let run = |host: &Host| {
+                let mut out = Vec::new();
+                for rule in rules {
+                    rule.check_host(host, &config.policy, &mut out);
+                }
+                out
+            };
+            let mut out = run(host);
+            if let Some(other) = closed_if::otherwise(host) {
+                closed_if::judge(&mut out, &run(&other), host);
             }
             for d in &mut out {
                 d.host = Some(host.name.clone());
@@ -1091,6 +1112,7 @@ mod written_tests {
             replacement: Some("pasv_max_port=40009".to_owned()),
             flags: String::new(),
             span: script.span(0, 13),
+            unknown: None,
         };
         let outcome = Outcome {
             writes: vec![Write {

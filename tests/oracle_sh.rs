@@ -66,6 +66,31 @@ const ROOTS: &[&str] = &["/etc/", "/tmp/", "/var/"];
 /// script that uses `set -e`.
 const REAL: &[&str] = &["iptables", "ip6tables", "iptables-nft", "ip6tables-nft"];
 
+/// The part of OpenRC's `openrc-run.sh` that starts a service: its helpers and
+/// default `start`, the script sourced from a function whose `$1` is its path,
+/// then `start_pre`, `start`, `start_post`, each `|| exit $?`.
+const OPENRC_RUN: &str = r#"for f in einfo einfon ewarn ewarnn ebegin veinfo vewarn vebegin eindent eoutdent; do
+  eval "$f() { :; }"
+done
+eerror() { return 1; }
+eend() { return "${1:-0}"; }
+ewend() { return "${1:-0}"; }
+yesno() { case "$1" in [Yy][Ee][Ss]|[Tt][Rr][Uu][Ee]|[Oo][Nn]|1) return 0 ;; esac; return 1; }
+start() { [ -n "$command" ] || return 0; $command $command_args $command_args_background; }
+sourcex() { . "$1"; }
+if [ -n "$OPENRC_CONF" ]; then sourcex "$OPENRC_CONF"; fi
+sourcex "$1"
+shift
+if [ "$(command -v start_pre)" = start_pre ]; then start_pre || exit $?; fi
+start || exit $?
+if [ "$(command -v start_post)" = start_post ]; then start_post || exit $?; fi
+"#;
+
+fn is_openrc_service(text: &str) -> bool {
+    let first = text.lines().next().unwrap_or("");
+    first.starts_with("#!") && (first.contains("openrc-run") || first.contains("runscript"))
+}
+
 /// The script turns on errexit (a `set -e` or `-e` on its `#!` line): statuses matter.
 fn uses_errexit(text: &str) -> bool {
     shebang_option(text).is_some_and(|o| o.contains('e'))
@@ -536,9 +561,20 @@ fn run_one(shell: &str, script: &Path) -> Result<(usize, usize), String> {
     if uses_errexit(&text) {
         command.env("ORACLE_REAL", "1");
     }
+    if is_openrc_service(&text) {
+        // As `rc-service NAME start` runs it (openrc-run.sh, checked against
+        // OpenRC 0.45.2's openrc-run in a namespace): sourced, then started.
+        let runner = work.join("openrc-run.sh");
+        std::fs::write(&runner, OPENRC_RUN).unwrap();
+        command.arg(&runner);
+        let name = script.file_name().unwrap_or_default().to_string_lossy();
+        if let Some(conf) = host_copy(script, &format!("etc/conf.d/{name}")) {
+            command.env("OPENRC_CONF", conf);
+        }
+    }
     command.arg(&run_path);
     // An init script runs with `start` at boot, as the init system starts it.
-    if script.parent().is_some_and(|d| d.ends_with("init.d")) {
+    if script.parent().is_some_and(|d| d.ends_with("init.d")) && !is_openrc_service(&text) {
         command.arg("start");
     }
     let status = command

@@ -612,6 +612,8 @@ impl<'r> Eval<'r> {
             // The lowering format names its own dialect.
             dialect: crate::facts::Dialect::Iptables,
             layers: Vec::new(),
+            closes_if: Vec::new(),
+            otherwise: None,
             port_texts: Vec::new(),
             port_data: Vec::new(),
             service_scoped: Vec::new(),

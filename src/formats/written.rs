@@ -41,9 +41,14 @@ pub struct WrittenFile {
     pub base: Option<FileId>,
     /// The command that last wrote it.
     pub span: Span,
+    /// The lines the last `sed` edit gave a value only the run knows.
+    pub run_time: Vec<sed::UnknownLine>,
+    /// Lines of the repository copy a `sed` replaced: the host reads them edited.
+    pub replaced: Vec<Span>,
 }
 
-/// A write whose result cannot be known, so its file is not read.
+/// A write whose result cannot be known, so its file is not read (or, for
+/// [`Why::RunTimeValue`], is read with the parts it left unknown).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct NotFollowed {
     pub path: String,
@@ -63,6 +68,12 @@ pub enum Why {
     Sed(String),
     /// The file grew past [`MAX_WRITTEN_BYTES`].
     TooLarge,
+    /// A `sed` edit wrote `value`, known only when the script runs, into these
+    /// lines: the file is read, those settings as set to something unknown.
+    RunTimeValue {
+        value: String,
+        lines: Vec<sed::UnknownLine>,
+    },
 }
 
 /// What a script leaves written.
@@ -144,6 +155,7 @@ enum State {
 pub fn follow(script: &SourceFile, outcome: &Outcome, repo: &Repo) -> Written {
     let mut order: Vec<String> = Vec::new();
     let mut states: HashMap<String, State> = HashMap::new();
+    let mut out = Written::default();
     for write in &outcome.writes {
         let Some(path) = known_path(&write.path.text) else {
             continue;
@@ -153,9 +165,13 @@ pub fn follow(script: &SourceFile, outcome: &Outcome, repo: &Repo) -> Written {
             order.push(path.clone());
         }
         let after = apply(before, &path, &write.op, write.span, script, repo);
+        if let State::Known(file) = &after {
+            let read = is_read(&path);
+            out.not_followed
+                .extend(run_time_values(file, &write.op).filter(|_| read));
+        }
         states.insert(path, after);
     }
-    let mut out = Written::default();
     for path in order {
         match states.remove(&path) {
             Some(State::Known(f)) => out.files.push(f),
@@ -233,9 +249,13 @@ fn apply(
             State::Known(file)
         }
         WriteOp::Sed(edits) => match sed::Program::parse(edits) {
-            Ok(program) => match program.run(&file.text, MAX_WRITTEN_BYTES) {
-                Ok(text) => {
-                    file.text = text;
+            Ok(program) => match program.run_noting(&file.text, MAX_WRITTEN_BYTES) {
+                Ok(edited) => {
+                    file.text = edited.text;
+                    file.run_time = edited.unknown;
+                    let base = file.base;
+                    let from_base = edited.replaced.into_iter().filter(|s| Some(s.file) == base);
+                    file.replaced.extend(from_base);
                     State::Known(file)
                 }
                 Err(why) => unknown(file, span, why),
@@ -260,6 +280,26 @@ fn known(path: &str, text: Text, base: Option<FileId>, span: Span) -> State {
         text,
         base,
         span,
+        run_time: Vec::new(),
+        replaced: Vec::new(),
+    })
+}
+
+/// The notice for a `sed` edit that wrote a value only the run knows.
+fn run_time_values(file: &WrittenFile, op: &WriteOp) -> Option<NotFollowed> {
+    let WriteOp::Sed(edits) = op else { return None };
+    if file.run_time.is_empty() {
+        return None;
+    }
+    let value = edits.iter().find_map(|e| e.unknown.clone());
+    Some(NotFollowed {
+        path: file.path.clone(),
+        span: file.span,
+        why: Why::RunTimeValue {
+            value: value.unwrap_or_else(|| "a value".to_owned()),
+            lines: file.run_time.clone(),
+        },
+        base: None,
     })
 }
 

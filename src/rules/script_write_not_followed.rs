@@ -4,6 +4,7 @@
 
 use super::Rule;
 use crate::diag::Diagnostic;
+use crate::formats::written::sed::UnknownLine;
 use crate::formats::written::{NotFollowed, Why};
 
 pub const NAME: &str = "script-write-not-followed";
@@ -54,8 +55,56 @@ pub fn finding(n: &NotFollowed) -> Diagnostic {
             "the file grows too large here".to_owned(),
             "write the file once instead of appending to it in a loop".to_owned(),
         ),
+        Why::RunTimeValue { value, lines } => return run_time_value(n, value, lines),
     };
     Diagnostic::new(NAME, message, n.span, label).with_help(help)
+}
+
+/// A `sed` edit whose replacement only the run knows: the file is read, the
+/// lines it edits as set to an unknown value.
+fn run_time_value(n: &NotFollowed, value: &str, lines: &[UnknownLine]) -> Diagnostic {
+    let shown: Vec<String> = lines.iter().map(|l| format!("`{}`", shown(&l.now))).collect();
+    let count = match lines.len() {
+        1 => "1 line".to_owned(),
+        n => format!("{n} lines"),
+    };
+    let message = format!(
+        "sed edit of {} writes {value}, known only when the script runs, into {count} ({}): what it sets there is not checked",
+        n.path,
+        shown.join(", ")
+    );
+    let help = match variable_name(value) {
+        Some(name) => format!(
+            "check what the run gives ${name}; to have pasvlint check it, give it a value in the script (`{name}=203.0.113.10`, or a default: `: \"${{{name}:=203.0.113.10}}\"`) or write the setting in the file"
+        ),
+        None => "check the value the run gives; to have pasvlint check it, set it in the script or write the setting in the file".to_owned(),
+    };
+    let mut d = Diagnostic::new(NAME, message, n.span, "a value known only at run time")
+        .with_help(help);
+    for line in lines {
+        if let Some(was) = line.was {
+            d = d.with_related(was, "the line this edit changes");
+        }
+    }
+    d
+}
+
+/// `NAME` of `$NAME` or `${NAME}`.
+fn variable_name(value: &str) -> Option<&str> {
+    let name = value.strip_prefix('$')?;
+    let name = name
+        .strip_prefix('{')
+        .and_then(|n| n.strip_suffix('}'))
+        .unwrap_or(name);
+    let plain = !name.is_empty()
+        && !name.starts_with(|c: char| c.is_ascii_digit())
+        && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_');
+    plain.then_some(name)
+}
+
+/// A line with its unknown parts as `…`.
+fn shown(line: &str) -> String {
+    line.replace(crate::scripts::UNKNOWN, "…")
 }
 
 fn file_name(path: &str) -> &str {

@@ -341,6 +341,9 @@ pub struct SedEdit {
     pub replacement: Option<String>,
     pub flags: String,
     pub span: Span,
+    /// What the script could not know in the command (`$PASV_ADDRESS`), as
+    /// written; those parts hold [`UNKNOWN`].
+    pub unknown: Option<String>,
 }
 
 /// A file the script writes.

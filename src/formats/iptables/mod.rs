@@ -12,6 +12,7 @@ pub mod deletion;
 #[cfg(test)]
 mod eval_tests;
 mod lex;
+mod maybe;
 pub mod names;
 mod nd;
 mod rule;
@@ -287,6 +288,10 @@ pub struct Ruleset {
     /// The tool whose commands built the tables: iptables itself, or ufw or
     /// firewall-cmd commands of a script, lowered to the rules those tools load.
     pub built_by: crate::facts::Dialect,
+    /// A script's closing commands that may not run (see [`maybe`]).
+    pub closes_if: Vec<crate::facts::ClosedIf>,
+    /// The script's ruleset when none of `closes_if` runs.
+    pub otherwise: Option<Box<Ruleset>>,
 }
 
 impl Ruleset {
@@ -308,6 +313,8 @@ impl Ruleset {
             outcome: crate::scripts::Outcome::default(),
             port_texts: Vec::new(),
             built_by: crate::facts::Dialect::Iptables,
+            closes_if: Vec::new(),
+            otherwise: None,
         }
     }
 
@@ -552,6 +559,21 @@ fn with_lines<'r>(ruleset: &'r Ruleset, source: &SourceFile) -> std::borrow::Cow
 /// Inbound TCP as this file's rules decide it: IPv4 and IPv6, each when the
 /// file filters that family.
 pub fn facts(ruleset: &Ruleset, source: &SourceFile) -> (Option<Firewall>, Option<Firewall>) {
+    let (mut v4, mut v6) = facts_of(ruleset, source);
+    if let Some(other) = &ruleset.otherwise {
+        let (o4, o6) = facts_of(other, source);
+        for (fw, other) in [(&mut v4, o4), (&mut v6, o6)] {
+            if let (Some(fw), Some(other)) = (fw.as_mut(), other) {
+                fw.closes_if = ruleset.closes_if.clone();
+                fw.otherwise = Some(Box::new(other));
+            }
+        }
+    }
+    (v4, v6)
+}
+
+/// The facts of the tables as the run leaves them.
+fn facts_of(ruleset: &Ruleset, source: &SourceFile) -> (Option<Firewall>, Option<Firewall>) {
     // An IPv6 file's tables, like a script's `ip6tables` commands, are in `tables_v6`.
     let v4 = (ruleset.family == Family::V4 && ruleset.has_v4).then_some(&ruleset.tables);
     let v6 = ruleset

@@ -30,10 +30,12 @@ pub fn named_or_marked_as_shell(path: &Path, text: &str) -> bool {
     matches!(ext.as_deref(), Some("sh" | "bash" | "ksh" | "zsh" | "dash")) || shebang_shell(text)
 }
 
+/// `#!…sh`, or OpenRC's runner, which sources the script into `sh`.
 fn shebang_shell(text: &str) -> bool {
-    text.lines()
-        .next()
-        .is_some_and(|l| l.starts_with("#!") && l.contains("sh"))
+    text.lines().next().is_some_and(|l| {
+        l.starts_with("#!")
+            && (l.contains("sh") || l.contains("openrc-run") || l.contains("runscript"))
+    })
 }
 
 pub fn looks_like_script(path: &Path, text: &str) -> bool {
@@ -159,7 +161,7 @@ const SERVER_CONFIGS: &[&str] = &[
 
 /// What an iptables program name runs.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Program {
+pub(super) enum Program {
     Rules(Family),
     Restore(Family),
 }
@@ -185,7 +187,7 @@ fn is_iptables_program(base: &str) -> Option<Program> {
 
 /// The iptables program a command runs, looked through wrappers and
 /// `IPT=$(which iptables)`; its first argument's index.
-fn program_of(c: &Command) -> Option<(Program, usize)> {
+pub(super) fn program_of(c: &Command) -> Option<(Program, usize)> {
     let (p, first) = c.program()?;
     if p.on_path {
         if let Some(prog) = is_iptables_program(p.name) {
@@ -247,8 +249,33 @@ fn read(
 ) -> Ruleset {
     let mut rs = Ruleset::new(Format::ShellScript, Family::V4);
     let mut reader = Reader::new(source, checks_first);
-    let outcome = run(&mut |c| reader.command(&mut rs, &c));
+    let mut seen: Vec<Command> = Vec::new();
+    let mut closes_if = Vec::new();
+    let outcome = run(&mut |c| {
+        match super::maybe::closed_if(&c, source) {
+            Some(closing) => closes_if.push(closing),
+            None => seen.push(c.clone()),
+        }
+        reader.command(&mut rs, &c)
+    });
     rs.outcome = outcome;
+    finish(&mut rs, reader, source);
+    if !closes_if.is_empty() {
+        // The other branch: the same run without the closing commands that may not run.
+        let mut other = Ruleset::new(Format::ShellScript, Family::V4);
+        let mut reader = Reader::new(source, checks_first);
+        for c in &seen {
+            reader.command(&mut other, c);
+        }
+        finish(&mut other, reader, source);
+        rs.otherwise = Some(Box::new(other));
+        rs.closes_if = closes_if;
+    }
+    rs
+}
+
+/// What the script's firewall programs leave once every command ran.
+fn finish(rs: &mut Ruleset, reader: Reader, source: &SourceFile) {
     let builds_nft = !reader.nft.file.tables.is_empty();
     if reader.nft.ran {
         rs.nft = Some(reader.nft.file);
@@ -259,18 +286,17 @@ fn read(
     if !reader.ran_iptables && !builds_nft {
         for family in [Family::V4, Family::V6] {
             if let Some(lines) = reader.ufw.lower(family) {
-                lowered_ufw(&mut rs, source, &lines, family);
+                lowered_ufw(rs, source, &lines, family);
                 rs.built_by = crate::facts::Dialect::Ufw;
             }
         }
         if let Some(config) = reader.firewalld.config() {
             rs.built_by = crate::facts::Dialect::Firewalld;
             for family in [Family::V4, Family::V6] {
-                super::restore_lines(&mut rs, source, &config.lines(family), family);
+                super::restore_lines(rs, source, &config.lines(family), family);
             }
         }
     }
-    rs
 }
 
 /// A script's commands replayed one at a time as [`parse`] replays them, each

@@ -6,7 +6,7 @@
 //! refused with what was not followed, so the file is said to be unknown.
 
 use super::{Why, push_slice};
-use crate::scripts::{SedEdit, Text};
+use crate::scripts::{SedEdit, Text, UNKNOWN};
 use crate::source::Span;
 use regex::Regex;
 
@@ -81,7 +81,14 @@ impl Program {
     /// The text after the program ran over it; new text maps to the command
     /// that wrote it, lines left alone keep their origin.
     pub fn run(&self, input: &Text, max_bytes: usize) -> Result<Text, Why> {
+        self.run_noting(input, max_bytes).map(|edited| edited.text)
+    }
+
+    /// [`Program::run`], with the lines that now hold a value only the run knows.
+    pub fn run_noting(&self, input: &Text, max_bytes: usize) -> Result<Edited, Why> {
         let mut out = Text::default();
+        let mut unknown = Vec::new();
+        let mut replaced = Vec::new();
         let mut in_range = vec![false; self.commands.len()];
         let lines = line_ranges(&input.text);
         let count = lines.len();
@@ -108,6 +115,13 @@ impl Program {
                 match cycle.changed {
                     None => push_slice(&mut out, input, start, end + usize::from(newline)),
                     Some(span) => {
+                        replaced.extend(input.span_of(start, end));
+                        if cycle.pattern.contains(UNKNOWN) && !line.contains(UNKNOWN) {
+                            unknown.push(UnknownLine {
+                                was: input.span_of(start, end),
+                                now: cycle.pattern.clone(),
+                            });
+                        }
                         let nl = if newline { "\n" } else { "" };
                         out.push(&format!("{}{nl}", cycle.pattern), span, false);
                     }
@@ -123,8 +137,30 @@ impl Program {
                 return Err(Why::TooLarge);
             }
         }
-        Ok(out)
+        Ok(Edited {
+            text: out,
+            unknown,
+            replaced,
+        })
     }
+}
+
+/// What a program leaves.
+pub struct Edited {
+    pub text: Text,
+    /// Lines an edit gave a value only the run knows.
+    pub unknown: Vec<UnknownLine>,
+    /// Where the lines an `s` command changed were before it.
+    pub replaced: Vec<Span>,
+}
+
+/// A line an edit gave a value only the run knows.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct UnknownLine {
+    /// Where the line was before the edit, when it came from a file.
+    pub was: Option<Span>,
+    /// The line after it, [`UNKNOWN`] marking the value.
+    pub now: String,
 }
 
 /// `(start, end, has newline)` of each line, as sed reads them.
@@ -157,6 +193,12 @@ struct Cycle {
 
 impl Command {
     fn parse(edit: &SedEdit) -> Result<Command, String> {
+        if let Some(part) = run_time_part(edit) {
+            let value = edit.unknown.as_deref().unwrap_or("a value");
+            return Err(format!(
+                "{part} holding {value}, known only when the script runs"
+            ));
+        }
         let address = match edit.address.as_deref().map(str::trim) {
             None | Some("") => Address::default(),
             Some(a) => Address::parse(a)?,
@@ -217,6 +259,21 @@ impl Command {
                 true
             }
         }
+    }
+}
+
+/// The part of the command that decides which lines change, when the script
+/// leaves it unknown (the text it writes may be unknown: it is written so).
+fn run_time_part(edit: &SedEdit) -> Option<&'static str> {
+    let unknown = |t: &Option<String>| t.as_deref().is_some_and(|t| t.contains(UNKNOWN));
+    if edit.command == UNKNOWN {
+        Some("a sed program")
+    } else if unknown(&edit.address) || (edit.command == 's' && unknown(&edit.pattern)) {
+        Some("a regex")
+    } else if edit.flags.contains(UNKNOWN) {
+        Some("the flags")
+    } else {
+        None
     }
 }
 

@@ -44,6 +44,7 @@ fn edit(command: char, address: Option<&str>, pattern: Option<&str>, rest: &str)
         replacement,
         flags,
         span: span(900, 910),
+        unknown: None,
     }
 }
 
@@ -506,4 +507,39 @@ fn scripts_a_script_writes_are_not_read() {
     )]);
     let written = follow(&s, &w, &Repo::new([]));
     assert!(document(&written.files[0], &s, FileId(3)).is_none());
+}
+
+#[test]
+fn a_replacement_only_the_run_knows_is_written_unknown_and_noted() {
+    let input = verbatim("listen=YES\npasv_address=PLACEHOLDER\n", 200);
+    let mut sub = edit('s', None, Some("PLACEHOLDER"), &format!("{UNKNOWN}/g"));
+    sub.unknown = Some("$ADDR".to_owned());
+    let edited = Program::parse(&[sub])
+        .unwrap()
+        .run_noting(&input, MAX_WRITTEN_BYTES)
+        .unwrap();
+    assert_eq!(
+        edited.text.text,
+        format!("listen=YES\npasv_address={UNKNOWN}\n")
+    );
+    let was = Some(span(211, 235));
+    assert_eq!(
+        edited.unknown,
+        [sed::UnknownLine {
+            was,
+            now: format!("pasv_address={UNKNOWN}")
+        }]
+    );
+    assert_eq!(edited.replaced, [span(211, 235)]);
+}
+
+#[test]
+fn a_regex_only_the_run_knows_is_not_followed() {
+    let mut sub = edit('s', None, Some(&format!("^{UNKNOWN}=.*")), "x/");
+    sub.unknown = Some("$NAME".to_owned());
+    let why = Program::parse(&[sub]).err().unwrap();
+    assert_eq!(
+        why,
+        "a regex holding $NAME, known only when the script runs"
+    );
 }

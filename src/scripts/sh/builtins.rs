@@ -3,7 +3,7 @@
 use super::ast::Range;
 use super::eval::St;
 use super::expand::Field;
-use crate::scripts::{SedEdit, Text};
+use crate::scripts::{SedEdit, Text, UNKNOWN};
 use crate::source::{FileId, Span};
 
 /// One argument of `test` or `[[`.
@@ -561,7 +561,12 @@ pub fn sed_in_place(args: &[(Field, Range)], file: FileId) -> Option<(Vec<SedEdi
     }
     let mut edits = Vec::new();
     for s in scripts {
-        let text = s.known()?;
+        // A value only the run knows (`s/X/$ADDR/`) stays marked in the text:
+        // the edit is followed and what it writes is unknown.
+        if s.unknown.is_some() && !s.text.text.contains(UNKNOWN) {
+            return None;
+        }
+        let text = s.text.text.as_str();
         let text = text.strip_prefix("--expression=").unwrap_or(text);
         let offset = s.text.text.len() - text.len();
         let fallback = s
@@ -573,6 +578,7 @@ pub fn sed_in_place(args: &[(Field, Range)], file: FileId) -> Option<(Vec<SedEdi
                 .text
                 .span_of(offset + start, offset + end)
                 .unwrap_or(fallback);
+            edit.unknown = s.unknown.clone();
             edits.push(edit);
         }
     }
@@ -617,6 +623,7 @@ fn sed_script(s: &str) -> Option<Vec<(usize, usize, SedEdit)>> {
             replacement: None,
             flags: String::new(),
             span: Span::new(FileId(0), 0, 0),
+            unknown: None,
         };
         match command {
             's' | 'y' => {

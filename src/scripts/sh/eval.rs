@@ -5,6 +5,7 @@ use super::ast::*;
 use super::builtins::{self, Test};
 use super::errexit::{Options, Set};
 use super::expand::Field;
+use super::openrc;
 use super::sourced;
 use crate::scripts::{
     Budget, Command, Input, Limit, LimitKind, Outcome, Redirect, Status, Stop, StopWhy, Text,
@@ -108,6 +109,8 @@ pub struct Interp<'a, 'b> {
     stop: Option<Stop>,
     /// How many `. FILE` deep this run is.
     sourcing: usize,
+    /// An OpenRC service: `functions.sh`'s helpers are defined.
+    openrc: bool,
 }
 
 impl<'a, 'b> Interp<'a, 'b> {
@@ -143,14 +146,88 @@ impl<'a, 'b> Interp<'a, 'b> {
             errexit_ignored: 0,
             sourcing: 0,
             stop: None,
+            openrc: false,
         }
     }
 
     pub fn run_script(&mut self) {
+        if openrc::is_service(self.text) {
+            self.run_openrc_start();
+            return;
+        }
         if self.positional.is_none() && super::boot::dispatches_start(&self.script.items) {
             self.positional = Some(vec!["start".to_owned()]);
         }
         self.run_items();
+    }
+
+    /// `rc-service NAME start` (see [`openrc`]).
+    fn run_openrc_start(&mut self) {
+        self.openrc = true;
+        let name = openrc::service_name(&self.source.path);
+        let service = format!("/etc/init.d/{name}");
+        for var in ["RC_SVCNAME", "SVCNAME"] {
+            self.set_var(var, Var::Str(name.clone()));
+        }
+        self.set_var("RC_SERVICE", Var::Str(service.clone()));
+        let at = openrc::shebang(self.text);
+        let conf = format!("/etc/conf.d/{name}");
+        if self.source_file(Some(&conf), at) != Flow::Next {
+            return;
+        }
+        self.positional = Some(vec![service]);
+        if self.run_items() != Flow::Next {
+            return;
+        }
+        self.positional = Some(Vec::new());
+        for step in openrc::START_STEPS {
+            let flow = match self.funcs.get(step).copied() {
+                Some(body) => self.call(step, body, Vec::new(), node_span(body).unwrap_or(at)),
+                None if step == "start" => self.openrc_default_start(at),
+                None => continue,
+            };
+            if flow != Flow::Next || self.status == St::False {
+                return;
+            }
+        }
+    }
+
+    /// The default `start`: start-stop-daemon runs `$command $command_args`.
+    fn openrc_default_start(&mut self, at: Range) -> Flow {
+        let Some(command) = self.vars.get("command").cloned() else {
+            return Flow::Next;
+        };
+        let span = openrc::assignment(&self.script.items, "command").unwrap_or(at);
+        let span = self.span(span);
+        let mut argv = vec![var_word(&command, span)];
+        for name in ["command_args", "command_args_background"] {
+            match self.vars.get(name) {
+                Some(Var::Str(s)) => {
+                    argv.extend(s.split_whitespace().map(|w| Word::literal(w, span)))
+                }
+                Some(v) => argv.push(var_word(v, span)),
+                None => {}
+            }
+        }
+        if argv[0].text.is_empty() {
+            return Flow::Next;
+        }
+        let command = Command {
+            argv,
+            span,
+            stdin: None,
+            redirects: Vec::new(),
+            uncertain: self.uncertain.clone(),
+            repeated: false,
+        };
+        if !self.charge_command(span) {
+            return Flow::Stop;
+        }
+        self.status = match (self.sink)(command) {
+            Status::Fails => St::False,
+            Status::Unknown => St::Unknown,
+        };
+        Flow::Next
     }
 
     /// The script's items in order, up to an `exit` (or a `return` in a
@@ -1162,6 +1239,10 @@ impl<'a, 'b> Interp<'a, 'b> {
                 }
                 _ => St::False,
             },
+            _ if self.openrc => {
+                let first = argv.get(1).map(|(f, _)| f.known());
+                openrc::helper_status(name, first).unwrap_or(St::Unknown)
+            }
             _ => St::Unknown,
         }
     }
@@ -1411,6 +1492,20 @@ impl<'a, 'b> Interp<'a, 'b> {
             let path = self.word(f, r);
             self.push_write(path, WriteOp::Sed(edits.clone()), c.span);
         }
+    }
+}
+
+/// A variable's value as one argument; an unknown one marked so.
+fn var_word(v: &Var, span: Span) -> Word {
+    match v {
+        Var::Str(s) => Word::literal(s.clone(), span),
+        Var::Arr(items) => Word::literal(items.first().cloned().unwrap_or_default(), span),
+        Var::Unknown(what) => Word {
+            text: crate::scripts::UNKNOWN.to_string(),
+            span,
+            unknown: Some(what.clone()),
+            items: None,
+        },
     }
 }
 

@@ -16,6 +16,7 @@ mod errexit_tests;
 mod eval;
 mod expand;
 mod glob;
+mod openrc;
 mod parse;
 mod sourced;
 #[cfg(test)]
@@ -50,5 +51,6 @@ fn is_bash(text: &str) -> bool {
         prog
     };
     let base = prog.rsplit('/').next().unwrap_or(prog);
-    !matches!(base, "sh" | "dash" | "ash")
+    // OpenRC's runner sources services into its own `#!/bin/sh` script.
+    !matches!(base, "sh" | "dash" | "ash" | "openrc-run" | "runscript")
 }

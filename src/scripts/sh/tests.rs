@@ -330,6 +330,20 @@ fn sed_in_place() {
 }
 
 #[test]
+fn sed_in_place_with_a_value_only_the_run_knows() {
+    let r = commands("A=\"$(hostname -i)\"\nsed -i \"s/PLACEHOLDER/$A/g\" /etc/vsftpd.conf\n");
+    let [write] = r.outcome.writes.as_slice() else {
+        panic!("{:?}", r.outcome.writes)
+    };
+    let WriteOp::Sed(edits) = &write.op else {
+        panic!("{:?}", write.op)
+    };
+    let unknown = crate::scripts::UNKNOWN;
+    assert_eq!(edits[0].replacement.as_deref(), Some(&*unknown.to_string()));
+    assert_eq!(edits[0].unknown.as_deref(), Some("$(hostname -i)"));
+}
+
+#[test]
 fn prefix_assignments_and_wrappers() {
     assert_eq!(lines("A=1 B=2 run x\nrun $A\n"), ["run|x", "run|?"]);
     let r = commands("sudo -E /sbin/iptables -L\n/etc/init.d/iptables save\n");
@@ -506,4 +520,42 @@ fn an_init_script_runs_with_start() {
     // No arm written for start: the argument stays unknown.
     let other = "case $1 in\n  stop) run down ;;\n  *) run up ;;\nesac\n";
     assert!(certain(other).is_empty(), "{:?}", certain(other));
+}
+
+#[test]
+fn an_openrc_service_runs_start_pre_start_and_start_post_only() {
+    let text = "#!/sbin/openrc-run\nrun top \"$1\"\ndepend() { need net; run depend; }\nstart_pre() { run pre; }\nstart() { ebegin x; run start $#; eend $?; }\nstart_post() { run post; }\nstop() { run stop; }\n";
+    assert_eq!(
+        certain(text)
+            .into_iter()
+            .filter(|l| l.starts_with("run"))
+            .collect::<Vec<_>>(),
+        [
+            "run|top|/etc/init.d/t.sh",
+            "run|pre",
+            "run|start|0",
+            "run|post"
+        ]
+    );
+}
+
+#[test]
+fn an_openrc_step_that_fails_ends_the_start() {
+    let pre = "#!/sbin/openrc-run\nstart_pre() { return 1; }\nstart() { run start; }\n";
+    assert!(!lines(pre).iter().any(|l| l.starts_with("run")));
+    let eend = "#!/sbin/openrc-run\nstart() { run start; eend 1; }\nstart_post() { run post; }\n";
+    let ran: Vec<String> = lines(eend)
+        .into_iter()
+        .filter(|l| l.starts_with("run"))
+        .collect();
+    assert_eq!(ran, ["run|start"]);
+}
+
+#[test]
+fn an_openrc_service_without_start_runs_its_command() {
+    let text = "#!/sbin/openrc-run\ncommand=/usr/sbin/iptables\ncommand_args=\"-A INPUT -p tcp --dport 1010 -j ACCEPT\"\n";
+    assert_eq!(
+        lines(text),
+        ["/usr/sbin/iptables|-A|INPUT|-p|tcp|--dport|1010|-j|ACCEPT"]
+    );
 }
