@@ -225,9 +225,11 @@ fn walk<'r>(
         if visits > MAX_VISITS || stack.len() > MAX_DEPTH {
             return None;
         }
-        if !matches_packet(rs, class, rule, kind, port, *mark) {
-            if may_accept.is_none() && may_match_accept(rs, class, rule, kind, port, *mark) {
-                may_accept = Some(rule.span);
+        let holds = packet_match(rs, class, rule, kind, port, *mark);
+        if !holds.public() {
+            // An accept that holds for some connections only may admit the packet.
+            if holds == Applies::ToSome && rule.target == Target::Accept {
+                may_accept = may_accept.or(Some(rule.span));
             }
             continue;
         }
@@ -335,30 +337,18 @@ fn live(table: &Table, chain: u32) -> bool {
     table.chains.get(chain as usize).is_some_and(|c| c.live)
 }
 
-/// An accept that holds for some of the class's connections on `port`.
-fn may_match_accept(
+/// How a rule's matches hold for one packet of the class on `port`.
+fn packet_match(
     rs: &Ruleset,
     class: &Class,
     rule: &Rule,
     kind: Packet,
     port: u16,
     mark: u32,
-) -> bool {
-    rule.target == Target::Accept
-        && class.applies(rule, kind) == Applies::ToSome
-        && rs.contains(key(rule, kind), port)
-        && rule.mark.is_none_or(|m| m == mark)
-}
-
-fn matches_packet(
-    rs: &Ruleset,
-    class: &Class,
-    rule: &Rule,
-    kind: Packet,
-    port: u16,
-    mark: u32,
-) -> bool {
-    class.applies(rule, kind).public()
-        && rs.contains(key(rule, kind), port)
-        && rule.mark.is_none_or(|m| m == mark)
+) -> Applies {
+    if rs.contains(key(rule, kind), port) && rule.mark.is_none_or(|m| m == mark) {
+        class.applies(rule, kind)
+    } else {
+        Applies::Never
+    }
 }
