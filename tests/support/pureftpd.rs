@@ -174,15 +174,25 @@ pub fn announced_ports(
     port: u16,
     sessions: u32,
 ) -> Result<Vec<u16>, String> {
-    let script = r#"import ftplib, re, sys
+    let script = r#"import ftplib, re, sys, time
 h, p, n = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
 for i in range(n):
     f = ftplib.FTP()
     f.connect(h, p, timeout=5)
     f.login()
-    m = re.search(r"\((\d+),(\d+),(\d+),(\d+),(\d+),(\d+)\)", f.sendcmd("PASV"))
+    # With a one-port range the previous session may still hold that port for a
+    # moment after it quits: pure-ftpd answers 425 until it lets go.
+    for attempt in range(20):
+        try:
+            reply = f.sendcmd("PASV")
+            break
+        except ftplib.error_temp as e:
+            if not str(e).startswith("425") or attempt == 19:
+                raise
+            time.sleep(0.25)
+    m = re.search(r"\((\d+),(\d+),(\d+),(\d+),(\d+),(\d+)\)", reply)
     print(int(m.group(5)) * 256 + int(m.group(6)))
-    f.close()
+    f.quit()
 "#;
     let out = output_within(
         netns.command("python3").args([
