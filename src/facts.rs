@@ -521,6 +521,9 @@ pub struct Decision {
     pub span: Option<Span>,
     /// `true` when this is the chain's default policy rather than a rule.
     pub is_policy: bool,
+    /// It decides the connection's later packets (state ESTABLISHED), after an
+    /// accept let its SYN in.
+    pub later_packets: bool,
 }
 
 /// Something the evaluator did not fully understand and over-approximated.
@@ -602,6 +605,9 @@ pub struct ActiveStep {
     /// (`-d` the host's address, an interface of several, a rate): it may admit
     /// the packet.
     pub may_accept: Option<Span>,
+    /// Judged for a data connection the FTP helper expects from the PORT command
+    /// (state RELATED, `-m helper --helper ftp` holds), not for one it does not.
+    pub helped: bool,
 }
 
 /// What one class of clients (addresses every rule treats alike) reaches.
@@ -1151,6 +1157,16 @@ impl Firewall {
             .find(|h| h.serves.contains(control_port))
     }
 
+    /// Whether the FTP helper reads `server`'s PORT commands: it watches the
+    /// control port and the control channel is never encrypted.
+    pub fn helper_reads_commands(&self, server: &FtpServer) -> bool {
+        server
+            .control_port
+            .value
+            .is_some_and(|p| self.helper_for(p).is_some())
+            && server.tls.value == ControlTls::Never
+    }
+
     /// The ports clients connect to that nat redirects to `port`.
     pub fn redirected_to(&self, port: u16) -> Option<&Redirect> {
         self.redirects.iter().find(|r| r.to.contains(port))
@@ -1159,16 +1175,19 @@ impl Firewall {
     /// For each server port in `ports`, the step that decides `packet`: a step
     /// that stops it wins over one that lets it through (every file filters).
     /// `None` when the path is not modelled or some port is not covered.
+    /// `helped`: the FTP helper watches the control connection and reads its PORT
+    /// commands.
     pub fn active_deciders(
         &self,
         packet: ActivePacket,
         ports: &PortSet,
+        helped: bool,
     ) -> Option<Vec<&ActiveStep>> {
         let steps = self.active.as_ref()?;
         let relevant = || {
-            steps
-                .iter()
-                .filter(move |s| s.packet == packet && s.ports.intersects(ports))
+            steps.iter().filter(move |s| {
+                s.packet == packet && s.helped == helped && s.ports.intersects(ports)
+            })
         };
         let covered = relevant().fold(PortSet::empty(), |acc, s| acc.union(&s.ports));
         if !ports.is_subset(&covered) {

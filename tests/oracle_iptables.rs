@@ -5,8 +5,9 @@
 //! the line the tool names (read from its own `Error occurred at line: N`; a
 //! table's COMMIT stands for any line of that table). Then a probe: a few rulesets are loaded into a server
 //! namespace joined by a veth to a client namespace (198.18.0.1 / 198.18.0.2), the
-//! server listens on every candidate port, the client connects to each, and the
-//! ports that connected must be pasvlint's `open_to_all` on those candidates.
+//! server listens on every candidate port and sends a byte on each connection it
+//! accepts, the client connects to each, and the ports whose byte came back must be
+//! pasvlint's `open_to_all` on those candidates.
 //!
 //! Each load gets a fresh network namespace, deleted by a guard even on failure.
 
@@ -569,23 +570,42 @@ fn candidates() -> PortSet {
     ])
 }
 
+// A port counts as open when a byte the server sends on accepting comes back:
+// a connection whose later packets are dropped completes its handshake on the
+// client's side (its ACK is what gets lost) but never carries data.
 const LISTEN: &str = r#"
-import resource, socket, sys
+import resource, select, socket, sys
 ports = [int(p) for p in sys.argv[1].split(',')]
-resource.setrlimit(resource.RLIMIT_NOFILE, (len(ports) + 64, len(ports) + 64))
-socks = []
+limit = 2 * len(ports) + 128
+resource.setrlimit(resource.RLIMIT_NOFILE, (limit, limit))
+socks = {}
 for p in ports:
     s = socket.socket()
     s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     s.bind(('0.0.0.0', p))
     s.listen(16)
-    socks.append(s)
+    s.setblocking(False)
+    socks[s.fileno()] = s
+poll = select.poll()
+for fd in socks:
+    poll.register(fd, select.POLLIN)
+poll.register(sys.stdin.fileno(), select.POLLIN)
 print('ready', flush=True)
-sys.stdin.read()
+conns = []
+while True:
+    for fd, _ in poll.poll(1000):
+        if fd == sys.stdin.fileno():
+            sys.exit(0)
+        try:
+            c, _ = socks[fd].accept()
+            c.send(b'x')
+            conns.append(c)
+        except OSError:
+            pass
 "#;
 
 const CONNECT: &str = r#"
-import errno, resource, select, socket, sys, time
+import resource, select, socket, sys, time
 ports = [int(p) for p in sys.argv[1].split(',')]
 resource.setrlimit(resource.RLIMIT_NOFILE, (len(ports) + 64, len(ports) + 64))
 pending = {}
@@ -597,15 +617,28 @@ for p in ports:
 poll = select.poll()
 for fd in pending:
     poll.register(fd, select.POLLOUT)
+connected = {}
 opened = []
-deadline = time.time() + 2.0
-while pending and time.time() < deadline:
+deadline = time.time() + 3.0
+while (pending or connected) and time.time() < deadline:
     for fd, _ in poll.poll(100):
-        s, p = pending.pop(fd)
-        poll.unregister(fd)
-        if s.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR) == 0:
-            opened.append(p)
-        s.close()
+        if fd in pending:
+            s, p = pending.pop(fd)
+            poll.unregister(fd)
+            if s.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR) == 0:
+                connected[fd] = (s, p)
+                poll.register(fd, select.POLLIN)
+            else:
+                s.close()
+        elif fd in connected:
+            s, p = connected.pop(fd)
+            poll.unregister(fd)
+            try:
+                if s.recv(1) == b'x':
+                    opened.append(p)
+            except OSError:
+                pass
+            s.close()
 print(','.join(str(p) for p in sorted(opened)))
 "#;
 
@@ -722,6 +755,22 @@ fn probe_cases(dir: &Path) -> Vec<(String, PathBuf)> {
              -A INPUT ! -i eth0 -p tcp --dport 1300 -j ACCEPT\n\
              -A INPUT -i eth0 -p tcp --dport 1400 -j DROP\n-A INPUT -p tcp --dport 1400:1401 -j ACCEPT\n\
              -A OUTPUT -o eth0 -j ACCEPT\nCOMMIT\n"
+                .to_owned(),
+        ),
+        (
+            "an accept for state NEW (or a SYN) alone lets in no connection's later packets",
+            "*filter\n:INPUT DROP [0:0]\n\
+             -A INPUT -p tcp --dport 1500:1510 -m state --state NEW -j ACCEPT\n\
+             -A INPUT -p tcp --dport 1505:1510 -m state --state ESTABLISHED -j ACCEPT\n\
+             -A INPUT -p tcp --syn --dport 1600:1601 -j ACCEPT\n\
+             -A INPUT -p tcp ! --syn --dport 1601 -j ACCEPT\n\
+             -A INPUT -p tcp --dport 1700 -m conntrack --ctstate NEW,ESTABLISHED -j ACCEPT\nCOMMIT\n"
+                .to_owned(),
+        ),
+        (
+            "localhost is 127.0.0.1 when the rule is loaded",
+            "*filter\n:INPUT DROP [0:0]\n-A INPUT -s localhost -j ACCEPT\n\
+             -A INPUT -p tcp --dport 80 -j ACCEPT\nCOMMIT\n"
                 .to_owned(),
         ),
     ];

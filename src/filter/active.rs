@@ -30,19 +30,52 @@ fn path<'r>(rs: &'r Ruleset<'r>, hooks: &[Hook]) -> Vec<&'r Base> {
 }
 
 /// Who decides both active-mode packets, for every server port, for the clients
-/// of `class`.
+/// of `class`: once for a data connection no helper expects and once for one the
+/// FTP helper expects from the control connection's PORT command (its SYN is
+/// RELATED, and `-m helper --helper ftp` holds).
 pub fn steps(rs: &Ruleset<'_>, class: &Class) -> Vec<ActiveStep> {
+    let plain = steps_of(rs, class, false);
+    let helped = if helper_changes_anything(rs) {
+        steps_of(rs, class, true)
+    } else {
+        plain
+            .iter()
+            .map(|s| ActiveStep {
+                helped: true,
+                ..s.clone()
+            })
+            .collect()
+    };
+    plain.into_iter().chain(helped).collect()
+}
+
+fn steps_of(rs: &Ruleset<'_>, class: &Class, helped: bool) -> Vec<ActiveStep> {
+    let (syn_kind, syn_ack_kind) = if helped {
+        (Packet::ActiveSyn.helped(), Packet::ActiveSynAck.helped())
+    } else {
+        (Packet::ActiveSyn, Packet::ActiveSynAck)
+    };
     let syn = path(rs, &[Hook::Output, Hook::Postrouting]);
     let syn_ack = path(rs, &[Hook::Prerouting, Hook::Input]);
-    let mut out = packet_steps(rs, class, Packet::ActiveSyn, ActivePacket::Syn, &syn);
+    let mut out = packet_steps(rs, class, syn_kind, ActivePacket::Syn, &syn);
     out.extend(packet_steps(
         rs,
         class,
-        Packet::ActiveSynAck,
+        syn_ack_kind,
         ActivePacket::SynAck,
         &syn_ack,
     ));
     out
+}
+
+/// Whether any rule tells a data connection the helper expects from one it does not.
+fn helper_changes_anything(rs: &Ruleset<'_>) -> bool {
+    let differs = |r: &Rule, a: Packet| r.applies[a as usize] != r.applies[a.helped() as usize];
+    rs.tables
+        .iter()
+        .flat_map(|t| &t.chains)
+        .flat_map(|c| c.rules.iter())
+        .any(|r| differs(r, Packet::ActiveSyn) || differs(r, Packet::ActiveSynAck))
 }
 
 /// The server-side port a rule's port match tests for this packet.
@@ -51,7 +84,7 @@ fn key(rule: &Rule, kind: Packet) -> PortRef {
         return PortRef::Empty;
     }
     match kind {
-        Packet::ActiveSyn | Packet::Reply => rule.key_out,
+        Packet::ActiveSyn | Packet::ActiveSynHelped | Packet::Reply => rule.key_out,
         _ => rule.key_in,
     }
 }
@@ -118,6 +151,7 @@ fn same_decider(a: &ActiveStep, b: &ActiveStep) -> bool {
         && a.span == b.span
         && a.is_policy == b.is_policy
         && a.may_accept == b.may_accept
+        && a.helped == b.helped
 }
 
 /// One packet on server port `port` through every stage; `None` if the walk gave up.
@@ -150,6 +184,7 @@ fn through(
                 .and_then(|r| r.state)
                 .is_some_and(|s| s.established),
             may_accept: end.may_accept,
+            helped: kind != packet_kind(packet),
         };
         if end.verdict != Verdict::Accept {
             return Some(step);
@@ -167,7 +202,16 @@ fn through(
         is_policy: true,
         by_state: false,
         may_accept: None,
+        helped: kind != packet_kind(packet),
     }))
+}
+
+/// The packet kind of an active-mode packet no helper expects.
+fn packet_kind(packet: ActivePacket) -> Packet {
+    match packet {
+        ActivePacket::Syn => Packet::ActiveSyn,
+        ActivePacket::SynAck => Packet::ActiveSynAck,
+    }
 }
 
 /// How a path without any filter chain is named: the chain that would decide it.

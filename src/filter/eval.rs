@@ -516,6 +516,21 @@ impl<'r> Eval<'r> {
             rewritten.1 = rewritten.1.intersection(&passed.some);
         }
         let final_in_public = alive_in.0.clone();
+        // The connection's later packets: an accept for state NEW alone lets the
+        // SYN in and nothing after it.
+        let later = self.later_packets(path);
+        for (pre, _, passed) in &later {
+            let (alive, rewritten) = match *pre {
+                true => (&mut alive_pre, None),
+                false => (&mut alive_in, Some(&mut rewritten)),
+            };
+            alive.0 = alive.0.intersection(&passed.public);
+            alive.1 = alive.1.intersection(&passed.some);
+            if let Some(r) = rewritten {
+                r.0 = r.0.intersection(&passed.public);
+                r.1 = r.1.intersection(&passed.some);
+            }
+        }
         let open_public = alive_pre
             .0
             .intersection(&nat.compose_public(&alive_in.0, &rewritten.0));
@@ -539,6 +554,7 @@ impl<'r> Eval<'r> {
                         ports,
                         span: Some(*span),
                         is_policy: false,
+                        later_packets: false,
                     },
                 ));
             }
@@ -575,6 +591,34 @@ impl<'r> Eval<'r> {
             );
             for (k, mut d) in local {
                 d.ports = meet(&pre_alive_public, &nat.preimage(&d.ports));
+                if !d.ports.is_empty() {
+                    decisions.push((k, d));
+                }
+            }
+        }
+        let first_later = first_reply + reply.len() as u64;
+        let (mut later_pre, mut later_in) = (all.clone(), all.clone());
+        for (i, (pre, (b, st), passed)) in later.iter().enumerate() {
+            // Only ports the SYN gets through: a closed one is explained by its SYN.
+            let (alive, syn_open) = match *pre {
+                true => (&mut later_pre, &pre_alive_public),
+                false => (&mut later_in, &final_in_public),
+            };
+            let mut local = Vec::new();
+            self.stage_drops(
+                first_later + i as u64,
+                b,
+                st.as_ref(),
+                &meet(alive, syn_open),
+                None,
+                &mut local,
+            );
+            *alive = alive.intersection(&passed.public);
+            for (k, mut d) in local {
+                if !*pre {
+                    d.ports = meet(&pre_alive_public, &nat.preimage(&d.ports));
+                }
+                d.later_packets = true;
                 if !d.ports.is_empty() {
                     decisions.push((k, d));
                 }
@@ -620,6 +664,40 @@ impl<'r> Eval<'r> {
             disabled: Vec::new(),
             nd_blocked: None,
         }
+    }
+
+    /// The filter stages a connection's later packets cross (`true` before nat,
+    /// whose ports are the ones the client chose), with what each lets through;
+    /// none when every rule treats them as it treats the SYN.
+    #[allow(clippy::type_complexity)]
+    fn later_packets<'b>(
+        &mut self,
+        path: &Path<'b>,
+    ) -> Vec<(bool, (&'b Base, Option<Stage>), Passed)> {
+        let bases = path
+            .pre
+            .iter()
+            .map(|b| (true, *b))
+            .chain(path.input.iter().map(|b| (false, *b)));
+        if !bases.clone().any(|(_, b)| self.later_packets_differ(b)) {
+            return Vec::new();
+        }
+        bases
+            .map(|(pre, b)| {
+                let stage = self.stage(b, Packet::Established);
+                let passed = self.passed(b, stage.as_ref());
+                (pre, (b, stage), passed)
+            })
+            .collect()
+    }
+
+    fn later_packets_differ(&self, b: &Base) -> bool {
+        self.rs.tables.get(b.table).is_some_and(|t| {
+            t.chains
+                .iter()
+                .flat_map(|c| c.rules.iter())
+                .any(|r| r.applies[Packet::New as usize] != r.applies[Packet::Established as usize])
+        })
     }
 
     /// What the stages after nat let through for new SYNs nat rewrote (public, some).
@@ -810,9 +888,9 @@ impl<'r> Eval<'r> {
         }
         let key = self.rs.ports(key);
         let mut parts = Vec::with_capacity(1);
-        if kind == Packet::New && rule.state.is_some() && !self.ctx.untracked.is_empty() {
+        if kind.inbound_tcp_stream() && rule.state.is_some() && !self.ctx.untracked.is_empty() {
             let u = key.intersection(&self.ctx.untracked);
-            parts.push((key.difference(&u), self.applies(rule, Packet::New)));
+            parts.push((key.difference(&u), self.applies(rule, kind)));
             parts.push((u, self.class.applies(rule, Packet::Untracked)));
         } else {
             parts.push((key, self.applies(rule, kind)));
@@ -857,7 +935,7 @@ impl<'r> Eval<'r> {
                 break;
             }
             if self.applies(rule, kind) == Applies::Never
-                && (kind != Packet::New
+                && (!kind.inbound_tcp_stream()
                     || self.class.applies(rule, Packet::Untracked) == Applies::Never)
             {
                 continue;
@@ -869,7 +947,7 @@ impl<'r> Eval<'r> {
             // A conditional drop (a ban list, a rate limit) closes nothing for the public
             // and no source's accept depends on it: nothing to compute.
             let public_somewhere = self.applies(rule, kind).public()
-                || (kind == Packet::New
+                || (kind.inbound_tcp_stream()
                     && rule.state.is_some()
                     && self.class.applies(rule, Packet::Untracked).public());
             if matches!(action, Action::Outcome(DROP)) && !public_somewhere {
@@ -1070,6 +1148,7 @@ impl<'r> Eval<'r> {
                             rule_ports: rule_ports.clone(),
                             span: Some(rule.span),
                             is_policy: false,
+                            later_packets: false,
                         },
                     ));
                 }
@@ -1085,6 +1164,7 @@ impl<'r> Eval<'r> {
                                 rule_ports,
                                 span: Some(rule.span),
                                 is_policy: false,
+                                later_packets: false,
                             },
                         ));
                     }
@@ -1113,6 +1193,7 @@ impl<'r> Eval<'r> {
                     rule_ports: PortSet::all(),
                     span: chain_ref.and_then(|c| c.policy_span),
                     is_policy: true,
+                    later_packets: false,
                 },
             ));
         }

@@ -9,7 +9,7 @@
 //! and tunnels are not that one. With several candidates the clients' interface is
 //! not known and every named interface holds for "some" clients.
 
-use super::ir::{Applies, Hook, IfaceMatch, PortRef, Rule, Ruleset, Target};
+use super::ir::{Applies, Hook, IfaceMatch, PortRef, Proto, Rule, Ruleset, Target};
 
 /// More distinct names than this share one "unknown interface" slot.
 const MAX_NAMES: usize = 255;
@@ -152,6 +152,11 @@ fn uses(rs: &Ruleset<'_>) -> Vec<Use> {
 }
 
 fn note(uses: &mut [Use], rule: &Rule) {
+    // A rule only for UDP or ICMP (`-i uap0 -p udp --dport 67 -j ACCEPT` on a
+    // Wi-Fi access point) says nothing about where TCP clients come from.
+    if matches!(rule.proto, Proto::Udp | Proto::Other) {
+        return;
+    }
     let len = uses.len();
     let index = |m: IfaceMatch| match m {
         IfaceMatch::Is(i) | IfaceMatch::Not(i) => (usize::from(i) < len).then_some(usize::from(i)),

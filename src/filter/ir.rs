@@ -84,17 +84,69 @@ pub enum Packet {
     /// Active mode: the client's SYN-ACK back (state ESTABLISHED, arriving through
     /// INPUT; destination port = the server's data port).
     ActiveSynAck = 5,
+    /// A later packet of a connection the client opened: its ACK, commands and
+    /// uploads (state ESTABLISHED, arriving; destination port = the server port).
+    /// `-m helper` does not hold: it is judged as a connection no helper expected.
+    Established = 6,
+    /// [`Packet::ActiveSyn`] when the FTP helper watches the control connection: the
+    /// helper expects the server's SYN (state RELATED), and `-m helper --helper ftp`
+    /// holds for it (the connection's master has the helper).
+    ActiveSynHelped = 7,
+    /// [`Packet::ActiveSynAck`] when the FTP helper watches the control connection:
+    /// still ESTABLISHED, and `-m helper --helper ftp` holds.
+    ActiveSynAckHelped = 8,
 }
 
 impl Packet {
+    pub const ALL: [Packet; PACKETS] = [
+        Packet::New,
+        Packet::Related,
+        Packet::Reply,
+        Packet::Untracked,
+        Packet::ActiveSyn,
+        Packet::ActiveSynAck,
+        Packet::Established,
+        Packet::ActiveSynHelped,
+        Packet::ActiveSynAckHelped,
+    ];
+
     /// The packet comes from the client, so its source address is the client's.
     pub fn inbound(self) -> bool {
-        !matches!(self, Packet::Reply | Packet::ActiveSyn)
+        !matches!(
+            self,
+            Packet::Reply | Packet::ActiveSyn | Packet::ActiveSynHelped
+        )
+    }
+
+    /// The TCP flags the packet carries, for `--syn` and `--tcp-flags`.
+    pub fn tcp_flags(self) -> u8 {
+        const SYN: u8 = 0x02;
+        const ACK: u8 = 0x10;
+        match self {
+            Packet::Reply | Packet::ActiveSynAck | Packet::ActiveSynAckHelped => SYN | ACK,
+            Packet::Established => ACK,
+            _ => SYN,
+        }
+    }
+
+    /// A packet of a connection the client opened, arriving: on a port the raw
+    /// table exempts from tracking it is UNTRACKED instead.
+    pub fn inbound_tcp_stream(self) -> bool {
+        matches!(self, Packet::New | Packet::Established)
+    }
+
+    /// The same packet of a data connection the FTP helper expects.
+    pub fn helped(self) -> Packet {
+        match self {
+            Packet::ActiveSyn => Packet::ActiveSynHelped,
+            Packet::ActiveSynAck => Packet::ActiveSynAckHelped,
+            other => other,
+        }
     }
 }
 
 /// Entries of [`Rule::applies`], one per [`Packet`].
-pub const PACKETS: usize = 6;
+pub const PACKETS: usize = 9;
 
 /// A rule's match on the interface a packet arrives on (`-i`) or leaves by (`-o`),
 /// by index into [`Ruleset::ifaces`]. Loopback and the `+` wildcard are decided
@@ -263,6 +315,21 @@ pub struct StateMatch {
     /// Whether the rule's matches hold for a new SYN whose destination nat rewrote
     /// (`--ctstate DNAT`), when that differs from `applies[New]`.
     pub dnat_new: Option<Applies>,
+}
+
+impl StateMatch {
+    /// Whether the match holds for the state the kernel gives a packet of this kind.
+    pub fn holds(&self, packet: Packet) -> bool {
+        match packet {
+            Packet::New | Packet::ActiveSyn => self.new,
+            Packet::Related | Packet::ActiveSynHelped => self.related,
+            Packet::Untracked => self.untracked,
+            Packet::Reply
+            | Packet::ActiveSynAck
+            | Packet::ActiveSynAckHelped
+            | Packet::Established => self.established,
+        }
+    }
 }
 
 /// Where a base chain sees packets (netfilter hooks; other firewalls use the same names).

@@ -909,6 +909,8 @@ impl Oriented<'_> {
             Dir::In => {
                 applies[Packet::New as usize] = who;
                 applies[Packet::Untracked as usize] = who;
+                // The connection's later packets carry the same ports: the filter holds as for its SYN.
+                applies[Packet::Established as usize] = who;
                 (ports, PortRef::Empty)
             }
             Dir::Out => {

@@ -36,8 +36,9 @@ impl ActiveDataBlocked {
             return None;
         }
         let ports = server.active.source_ports()?;
+        let helped = fw.helper_reads_commands(server);
         for packet in [ActivePacket::Syn, ActivePacket::SynAck] {
-            let deciders = fw.active_deciders(packet, &ports)?;
+            let deciders = fw.active_deciders(packet, &ports, helped)?;
             let blocked: Vec<&ActiveStep> = deciders
                 .into_iter()
                 .filter(|s| s.verdict != Verdict::Accept)

@@ -89,7 +89,11 @@ fn unused_because(server: &FtpServer, fw: &Firewall, rule: Span) -> Option<Reaso
             None => Some(Reason::Ephemeral(source_port.span)),
             Some(p) if p != PORT => Some(Reason::OtherPort(p, source_port.span)),
             Some(_) => {
-                let deciders = fw.active_deciders(ActivePacket::SynAck, &PortSet::single(PORT))?;
+                let deciders = fw.active_deciders(
+                    ActivePacket::SynAck,
+                    &PortSet::single(PORT),
+                    fw.helper_reads_commands(server),
+                )?;
                 let step = deciders.first()?;
                 let by_other_state_rule = step.verdict == Verdict::Accept
                     && step.by_state

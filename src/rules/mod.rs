@@ -270,6 +270,15 @@ pub(crate) fn open_in_unassumed_profiles(
 pub(crate) fn closing_label(d: &crate::facts::Decision, ports: &crate::portset::PortSet) -> String {
     use crate::facts::Verdict;
     let hit = d.ports.intersection(ports).summary(4);
+    if d.later_packets {
+        let verb = match (d.is_policy, d.verdict) {
+            (true, Verdict::Reject) => "policy REJECT rejects",
+            (true, _) => "policy DROP drops",
+            (false, Verdict::Reject) => "rejects",
+            (false, _) => "drops",
+        };
+        return format!("{verb} the later packets of connections to {hit} (state ESTABLISHED)");
+    }
     match (d.is_policy, d.verdict) {
         (true, Verdict::Reject) => format!("policy REJECT closes {hit}"),
         (true, _) => format!("policy DROP closes {hit}"),

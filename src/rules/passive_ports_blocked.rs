@@ -187,6 +187,15 @@ impl PassivePortsBlocked {
                 d = d.with_related(span, closing_label(blocker, shut));
             }
         }
+        let later_only = class.blockers(shut).all(|b| b.later_packets);
+        if later_only {
+            for opener in class.openers(shut).take(2) {
+                if let Some(span) = opener.span {
+                    let hit = opener.ports.intersection(shut).summary(4);
+                    d = d.with_related(span, format!("lets in only the SYN of connections to {hit}"));
+                }
+            }
+        }
         let open_part = ports.difference(shut);
         for opener in class.openers(&open_part).take(2) {
             if let Some(span) = opener.span {
@@ -208,6 +217,9 @@ impl PassivePortsBlocked {
         for (span, opens) in &disabled {
             let would = opens.intersection(shut).summary(4);
             d = d.with_related(*span, format!("would open {would}, but is disabled"));
+        }
+        if later_only {
+            return d.with_help(later_packets_help(fw.dialect, shut));
         }
         let d = match disabled.is_empty() {
             true => d.with_help(help(server, fw, shut, &open_part)),
@@ -378,6 +390,18 @@ fn users(kinds: &[UserKind]) -> Option<String> {
     }
     let names: Vec<&str> = kinds.iter().map(|k| k.as_str()).collect();
     Some(format!("{} users", names.join(" and ")))
+}
+
+/// Every blocker stops the packets after the SYN: what admits them.
+fn later_packets_help(dialect: crate::facts::Dialect, blocked: &PortSet) -> String {
+    let rule = match dialect {
+        crate::facts::Dialect::Nftables => "`ct state established,related accept`",
+        _ => "`-A INPUT -m conntrack --ctstate ESTABLISHED,RELATED -j ACCEPT`",
+    };
+    format!(
+        "accept the connections' later packets before the drop ({rule}), or add ESTABLISHED to the state list of the rule that opens {}: a data connection needs more than its SYN",
+        blocked.summary(6)
+    )
 }
 
 fn help(server: &FtpServer, fw: &Firewall, blocked: &PortSet, open_part: &PortSet) -> String {

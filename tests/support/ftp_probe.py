@@ -130,7 +130,15 @@ def one_transfer(args, index):
             raise Failure("data-connect", describe(e), reply)
         with data:
             command = "LIST" if record["kind"] == "LIST" else "RETR " + args.file
-            control.command("transfer", command, "1")
+            try:
+                control.command("transfer", command, "1")
+            except Failure as f:
+                # In passive mode the server answers 150 only once it has accepted
+                # the data connection: silence while the client's side is connected
+                # means its later packets (the client's ACK) never reached it.
+                if f.error == "timeout":
+                    raise Failure("data-accept", f.error, f.reply)
+                raise
             data.settimeout(args.control_timeout)
             received = 0
             try:

@@ -154,7 +154,7 @@ impl Measured {
             if let Some(port) = session.port {
                 announced.push(port);
                 match session.stage.as_deref() {
-                    Some("data-connect") => unreachable.push(port),
+                    Some("data-connect" | "data-accept") => unreachable.push(port),
                     None if session.kind != "PASV-HOLD" => reached.push(port),
                     _ => {}
                 }
@@ -186,7 +186,7 @@ impl Measured {
                 "data connected but the transfer failed: {unexplained:?}"
             ));
         }
-        let blocked = self.count("data-connect:");
+        let blocked = self.count("data-connect:") + self.count("data-accept:");
         match (self.transfers_ok, blocked) {
             (0, 0) => Err("no session got as far as a data connection".to_string()),
             (_, 0) => Ok(Outcome::Works),

@@ -150,6 +150,7 @@ impl Groups {
                     rule_ports: r.ports.clone(),
                     span: Some(r.span),
                     is_policy: false,
+                    later_packets: false,
                 });
             }
         }
@@ -162,6 +163,7 @@ impl Groups {
                 ports: rest,
                 span: Some(anchor),
                 is_policy: true,
+                later_packets: false,
             });
         }
         Some(fw)

@@ -55,6 +55,7 @@ fn of(services: &[&Service], ftp: &[&Service], source: &SourceFile) -> Firewall 
                 rule_ports: ports,
                 span: Some(span),
                 is_policy,
+                later_packets: false,
             });
         }
     };
@@ -110,6 +111,7 @@ fn of(services: &[&Service], ftp: &[&Service], source: &SourceFile) -> Firewall 
             ports: rest,
             span: Some(policy_span),
             is_policy: true,
+            later_packets: false,
         });
     }
     let mut fw = Firewall::default_for(crate::facts::Family::V4);

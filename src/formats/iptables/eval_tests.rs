@@ -126,7 +126,10 @@ fn a_new_syn_is_in_state_new() {
     let one = |rule: &str| {
         let fw = firewall(&filter(
             "DROP",
-            &format!("{rule}\n-A INPUT -p tcp --dport 9 -j ACCEPT\n"),
+            &format!(
+                "{rule}\n-A INPUT -p tcp --dport 9 -j ACCEPT\n\
+                 -A INPUT -m conntrack --ctstate ESTABLISHED -j ACCEPT\n"
+            ),
         ));
         open_in(&fw, 1, 8)
     };
@@ -160,12 +163,39 @@ fn a_new_syn_is_in_state_new() {
     assert_eq!(fw.open_to_all.to_string(), "7");
 }
 
+/// Measured (tests/oracle_iptables.rs): the SYN gets in, the client's ACK and
+/// every byte after it do not.
+#[test]
+fn an_accept_for_the_syn_alone_opens_nothing() {
+    for m in [
+        "-m state --state NEW",
+        "-m conntrack --ctstate NEW,RELATED",
+        "--syn",
+        "--tcp-flags SYN,ACK SYN",
+    ] {
+        let fw = firewall(&filter(
+            "DROP",
+            &format!("-A INPUT -p tcp {m} --dport 1700 -j ACCEPT\n"),
+        ));
+        assert!(fw.open_to_all.is_empty(), "{m}");
+        let port = PortSet::single(1700);
+        let later = fw
+            .blockers(&port)
+            .find(|d| d.later_packets)
+            .expect("the policy drops the later packets");
+        assert!(later.is_policy, "{m}");
+    }
+}
+
 #[test]
 fn syn_only_rules_open_the_port() {
     for m in ["--syn", "--tcp-flags SYN,ACK SYN", "--tcp-flags ALL SYN"] {
         let fw = firewall(&filter(
             "DROP",
-            &format!("-A INPUT -p tcp {m} --dport 1700 -j ACCEPT\n"),
+            &format!(
+                "-A INPUT -p tcp {m} --dport 1700 -j ACCEPT\n\
+                 -A INPUT -m state --state ESTABLISHED -j ACCEPT\n"
+            ),
         ));
         assert_eq!(fw.open_to_all.to_string(), "1700", "{m}");
     }
@@ -293,11 +323,26 @@ fn notrack_makes_the_state_untracked() {
         )
     };
     assert_eq!(firewall(&text("")).open_to_all.to_string(), "1300-1302");
+    // The untracked ports' SYNs are UNTRACKED, not NEW; 1302's later packets are
+    // ESTABLISHED, which nothing accepts.
     assert_eq!(
         firewall(&text("-m conntrack --ctstate NEW"))
             .open_to_all
             .to_string(),
+        ""
+    );
+    assert_eq!(
+        firewall(&text("-m conntrack --ctstate NEW,ESTABLISHED"))
+            .open_to_all
+            .to_string(),
         "1302"
+    );
+    // The later packets of an untracked connection are UNTRACKED too.
+    assert_eq!(
+        firewall(&text("-m conntrack --ctstate UNTRACKED"))
+            .open_to_all
+            .to_string(),
+        "1300-1301"
     );
 }
 
@@ -580,8 +625,10 @@ fn the_clients_interface_is_the_one_the_rules_decide_on() {
 #[test]
 fn rules_stay_small() {
     // 76: a state match carries how it judges a SYN nat rewrote (`--ctstate DNAT`);
-    // 80: and the interfaces, judged once the ruleset is whole.
-    assert!(std::mem::size_of::<crate::formats::iptables::Rule>() <= 80);
+    // 80: and the interfaces, judged once the ruleset is whole; 84: three more kinds
+    // of packet (a connection's later packets, the data connection the FTP helper
+    // expects in active mode).
+    assert!(std::mem::size_of::<crate::formats::iptables::Rule>() <= 84);
 }
 
 #[test]

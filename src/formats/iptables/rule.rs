@@ -1443,23 +1443,13 @@ impl<'a, 'b> Parser<'a, 'b> {
     /// One condition for the inbound packets, another for the outbound reply.
     fn condition_split(&mut self, inbound: Applies, reply: Applies) {
         self.nd_condition(inbound, reply);
-        self.applies[Packet::New as usize] = self.applies[Packet::New as usize].and(inbound);
-        self.applies[Packet::Related as usize] =
-            self.applies[Packet::Related as usize].and(inbound);
-        self.applies[Packet::Untracked as usize] =
-            self.applies[Packet::Untracked as usize].and(inbound);
-        self.applies[Packet::Reply as usize] = self.applies[Packet::Reply as usize].and(reply);
-        self.applies[Packet::ActiveSynAck as usize] =
-            self.applies[Packet::ActiveSynAck as usize].and(inbound);
-        self.applies[Packet::ActiveSyn as usize] =
-            self.applies[Packet::ActiveSyn as usize].and(reply);
+        self.per_packet(|p| if p.inbound() { inbound } else { reply });
     }
 
-    /// One condition for a SYN, another for a SYN-ACK (whatever the direction).
-    fn flags_split(&mut self, syn: Applies, synack: Applies) {
-        for (k, x) in self.applies.iter_mut().enumerate() {
-            let synack_packet = k == Packet::Reply as usize || k == Packet::ActiveSynAck as usize;
-            *x = x.and(if synack_packet { synack } else { syn });
+    /// A condition that depends on the kind of packet.
+    fn per_packet(&mut self, by: impl Fn(Packet) -> Applies) {
+        for (x, p) in self.applies.iter_mut().zip(Packet::ALL) {
+            *x = x.and(by(p));
         }
     }
 
@@ -1516,19 +1506,20 @@ impl<'a, 'b> Parser<'a, 'b> {
             }
             Ext::Helper => {
                 self.seen_once(idx, 1, "helper")?;
+                // xt_helper holds for the packets of a connection whose master has
+                // the named helper: the data connections the FTP helper expected.
                 let ftp = value == "ftp";
-                let related = if ftp { Applies::ToAll } else { Applies::Never };
-                let (new, rel, reply) = if invert {
-                    (Applies::ToAll, related.negated(), Applies::ToAll)
-                } else {
-                    (Applies::Never, related, Applies::Never)
-                };
-                self.applies[0] = self.applies[0].and(new);
-                self.applies[1] = self.applies[1].and(rel);
-                self.applies[2] = self.applies[2].and(reply);
-                self.applies[3] = self.applies[3].and(new);
-                self.applies[4] = self.applies[4].and(new);
-                self.applies[5] = self.applies[5].and(reply);
+                self.per_packet(|p| {
+                    let expected = matches!(
+                        p,
+                        Packet::Related | Packet::ActiveSynHelped | Packet::ActiveSynAckHelped
+                    );
+                    if (expected && ftp) != invert {
+                        Applies::ToAll
+                    } else {
+                        Applies::Never
+                    }
+                });
                 Ok(())
             }
             Ext::Mark | Ext::Connmark => {
@@ -1777,18 +1768,13 @@ impl<'a, 'b> Parser<'a, 'b> {
                     )
                 };
                 self.plain = false;
-                let flag_match = |flags: u8| ((flags & mask) == comp) != invert;
-                let on_syn = if flag_match(0x02) {
-                    Applies::ToAll
-                } else {
-                    Applies::Never
-                };
-                let on_synack = if flag_match(0x12) {
-                    Applies::ToAll
-                } else {
-                    Applies::Never
-                };
-                self.flags_split(on_syn, on_synack);
+                self.per_packet(|p| {
+                    if ((p.tcp_flags() & mask) == comp) != invert {
+                        Applies::ToAll
+                    } else {
+                        Applies::Never
+                    }
+                });
             }
             "tcp-option" => {
                 self.plain = false;
@@ -1846,9 +1832,7 @@ impl<'a, 'b> Parser<'a, 'b> {
     fn dport(&mut self, set: &PortSet) {
         narrow(&mut self.key_in, set);
         let client = ephemeral_applies(set);
-        self.applies[Packet::Reply as usize] = self.applies[Packet::Reply as usize].and(client);
-        self.applies[Packet::ActiveSyn as usize] =
-            self.applies[Packet::ActiveSyn as usize].and(client);
+        self.per_packet(|p| if p.inbound() { Applies::ToAll } else { client });
     }
 
     /// A source-port condition: the client port inbound, the server port on the reply.
@@ -2014,21 +1998,20 @@ impl<'a, 'b> Parser<'a, 'b> {
         }
         let (p, d) = self.new_parts.unwrap_or((Applies::ToAll, Applies::ToAll));
         self.new_parts = Some((p.and(parts.0), d.and(parts.1)));
-        let mut a = [
-            Applies::ToAll,
-            or(pick(sm.related), dnat),
-            pick(sm.established),
-            pick(sm.untracked),
-            pick(sm.new),
-            pick(sm.established),
-        ];
-        if invert {
-            a = a.map(Applies::negated);
-            a[Packet::New as usize] = Applies::ToAll;
-        }
-        for (x, y) in self.applies.iter_mut().zip(a) {
-            *x = x.and(y);
-        }
+        self.per_packet(|p| {
+            let a = match p {
+                // Decided in `apply_new_parts`.
+                Packet::New => return Applies::ToAll,
+                Packet::Related | Packet::ActiveSynHelped => or(pick(sm.related), dnat),
+                Packet::Untracked => pick(sm.untracked),
+                Packet::ActiveSyn => pick(sm.new),
+                Packet::Reply
+                | Packet::ActiveSynAck
+                | Packet::ActiveSynAckHelped
+                | Packet::Established => pick(sm.established),
+            };
+            if invert { a.negated() } else { a }
+        });
         let untracked = pick(sm.untracked);
         let nd = if invert {
             untracked.negated()
@@ -2610,11 +2593,44 @@ fn parse_addresses(s: &str, family: Family, invert: bool, span: Span) -> PResult
 
 /// One address or block of a list, as a set; `None` for a host name.
 fn one_address(s: &str, family: Family, span: Span) -> PResult<Option<AddrSet>> {
+    if let Some(loopback) = loopback_name(s, family) {
+        return Ok(Some(loopback));
+    }
     Ok(match family {
         Family::V4 => parse_one_address(s, span)?
             .map(|(addr, len)| AddrSet::prefix(Family::V4, u128::from(addr), len)),
         Family::V6 => parse_one_ipv6_address(s, span)?,
     })
+}
+
+/// The loopback address of a name every distribution's `/etc/hosts` gives it
+/// (Debian: `127.0.0.1 localhost`, `::1 localhost ip6-localhost ip6-loopback`;
+/// Fedora adds `localhost4`, `localhost6` and the `.localdomain` forms): iptables
+/// resolves a name when the rule is loaded, and these resolve the same on every host.
+fn loopback_name(s: &str, family: Family) -> Option<AddrSet> {
+    let (name, prefix) = match s.split_once('/') {
+        Some((name, mask)) => (name, mask.parse::<u8>().ok()?),
+        None => (s, if family == Family::V4 { 32 } else { 128 }),
+    };
+    let name = name.to_ascii_lowercase();
+    let v4 = matches!(
+        name.as_str(),
+        "localhost" | "localhost.localdomain" | "localhost4" | "localhost4.localdomain4"
+    );
+    let v6 = matches!(
+        name.as_str(),
+        "localhost"
+            | "localhost.localdomain"
+            | "localhost6"
+            | "localhost6.localdomain6"
+            | "ip6-localhost"
+            | "ip6-loopback"
+    );
+    match family {
+        Family::V4 if v4 && prefix <= 32 => Some(AddrSet::prefix(family, 0x7f00_0001, prefix)),
+        Family::V6 if v6 && prefix <= 128 => Some(AddrSet::prefix(family, 1, prefix)),
+        _ => None,
+    }
 }
 
 /// A plain `a.b.c.d[/n]` (decimal, no leading zeros) as address and prefix length,

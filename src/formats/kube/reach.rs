@@ -48,6 +48,7 @@ impl Decider {
             rule_ports: ports,
             span: Some(span),
             is_policy: false,
+            later_packets: false,
         });
     }
 
@@ -66,6 +67,7 @@ impl Decider {
                 ports: rest,
                 span: Some(policy_span),
                 is_policy: true,
+                later_packets: false,
             });
         }
         let mut fw = Firewall::default_for(crate::facts::Family::V4);

@@ -299,9 +299,8 @@ impl Builder {
     }
 
     fn split(&mut self, inbound: Applies, reply: Applies) {
-        for (k, x) in self.applies.iter_mut().enumerate() {
-            let out = k == Packet::Reply as usize || k == Packet::ActiveSyn as usize;
-            *x = x.and(if out { reply } else { inbound });
+        for (x, p) in self.applies.iter_mut().zip(Packet::ALL) {
+            *x = x.and(if p.inbound() { inbound } else { reply });
         }
     }
 
@@ -378,19 +377,18 @@ impl Builder {
             "ip protocol" | "ip6 nexthdr" | "meta l4proto" => self.l4proto(&words, negated),
             "ct state" => self.ct_state(&words, negated),
             "ct helper" => {
+                // nft_ct reads the helper of the connection's master: it holds for
+                // the data connections the FTP helper expected. A connection with no
+                // master breaks the rule, `!=` or not.
                 let ftp = words.contains(&"ftp") != negated;
-                let rel = if ftp { Applies::ToAll } else { Applies::Never };
-                let other = if negated {
-                    Applies::ToAll
-                } else {
-                    Applies::Never
-                };
-                for (k, x) in self.applies.iter_mut().enumerate() {
-                    *x = x.and(if k == Packet::Related as usize {
-                        rel
-                    } else {
-                        other
-                    });
+                for (x, p) in self.applies.iter_mut().zip(Packet::ALL) {
+                    let expected = matches!(
+                        p,
+                        Packet::Related | Packet::ActiveSynHelped | Packet::ActiveSynAckHelped
+                    );
+                    if !(expected && ftp) {
+                        *x = Applies::Never;
+                    }
                 }
             }
             "meta iifname" | "meta iif" | "meta oifname" | "meta oif" => {
@@ -464,9 +462,7 @@ impl Builder {
     fn dport(&mut self, set: &PortSet) {
         narrow(&mut self.key_in, set);
         let client = ephemeral_applies(set);
-        self.applies[Packet::Reply as usize] = self.applies[Packet::Reply as usize].and(client);
-        self.applies[Packet::ActiveSyn as usize] =
-            self.applies[Packet::ActiveSyn as usize].and(client);
+        self.split(Applies::ToAll, client);
     }
 
     fn sport(&mut self, set: &PortSet) {
@@ -537,17 +533,10 @@ impl Builder {
             untracked: has("untracked") != negated,
             dnat_new: None,
         };
-        let pick = |yes: bool| if yes { Applies::ToAll } else { Applies::Never };
-        let a = [
-            pick(sm.new),
-            pick(sm.related),
-            pick(sm.established),
-            pick(sm.untracked),
-            pick(sm.new),
-            pick(sm.established),
-        ];
-        for (x, y) in self.applies.iter_mut().zip(a) {
-            *x = x.and(y);
+        for (x, p) in self.applies.iter_mut().zip(Packet::ALL) {
+            if !sm.holds(p) {
+                *x = Applies::Never;
+            }
         }
         self.plain = false;
         self.state = Some(match self.state {

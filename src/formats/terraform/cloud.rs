@@ -278,6 +278,8 @@ impl Lowering {
         let mut applies = [Applies::Never; PACKETS];
         applies[Packet::New as usize] = who;
         applies[Packet::Untracked as usize] = who;
+        // A stateful filter: what admits the connection admits its later packets.
+        applies[Packet::Established as usize] = who;
         self.rules.push(ir::Rule {
             span,
             key_in,
