@@ -19,8 +19,13 @@ impl Rule for IptablesSyntaxError {
         };
         let restore = restore_tool(rs.family);
         for p in problems(rs) {
+            let stops = stops_the_script(rs, p);
+            // Removing what is not there changes nothing, unless `set -e` ends the script.
+            if p.kind == ProblemKind::NothingToRemove && stops.is_none() {
+                continue;
+            }
             let d = self.diagnose(p, file.format, restore, &file.source);
-            out.push(match stops_the_script(rs, p) {
+            out.push(match stops {
                 Some(_) => Diagnostic {
                     message: format!(
                         "{}, and `set -e` stops the script here: no command after this line runs",
@@ -105,6 +110,11 @@ impl IptablesSyntaxError {
         let mut d = Diagnostic::new(self.name(), message, p.span, "rejected here");
         if let Some(at) = p.reported_at {
             d = d.with_related(at, "nft reports it here");
+        }
+        if p.kind == ProblemKind::NothingToRemove {
+            return d.with_help(
+                "let the clean-up fail without ending the script: end the command with `|| true` (it removes a rule or chain that is not there yet)",
+            );
         }
         d.with_help(help_for(&p.message))
     }

@@ -229,6 +229,10 @@ pub enum ProblemKind {
     },
     /// CRLF line endings: `\r` becomes part of every last word.
     LineEndings,
+    /// A script's `-D`, `-F`, `-X` or `-Z` of a rule or chain that is not there
+    /// (the clean-up before a first run builds them): iptables fails, and the
+    /// firewall is as it was.
+    NothingToRemove,
 }
 
 /// Something a real `iptables-restore` load (or `iptables` command) rejects.

@@ -94,7 +94,15 @@ impl Replay {
     /// Apply one parsed command. Problems go into `rs.problems`.
     pub fn apply(&mut self, rs: &mut Ruleset, cmd: Command<'_>, family: Family) {
         self.defer = false;
-        if let Err(p) = self.apply_inner(rs, cmd, family) {
+        let removes = self.mode == Mode::Shell
+            && matches!(
+                cmd.cmd,
+                Cmd::Delete | Cmd::DeleteNum(_) | Cmd::Flush | Cmd::DeleteChain | Cmd::Zero
+            );
+        if let Err(mut p) = self.apply_inner(rs, cmd, family) {
+            if removes && p.kind == ProblemKind::Syntax && is_absence(&p.message) {
+                p.kind = ProblemKind::NothingToRemove;
+            }
             if self.defer {
                 self.at_commit.push(rs.problems.len());
             }
@@ -181,7 +189,17 @@ impl Replay {
                     probe.target = match table.find(&j.name.text) {
                         Some(t) if j.goto => Target::Goto(t),
                         Some(t) => Target::Jump(t),
-                        None => Target::Continue,
+                        // `iptables -C` failing is how scripts test for a rule.
+                        None if cmd.cmd == Cmd::Check && self.mode == Mode::Shell => {
+                            return Ok(());
+                        }
+                        None => {
+                            self.defer = self.mode == Mode::Restore;
+                            return Err(syntax(
+                                format!("Chain '{}' does not exist", j.name.text),
+                                j.name.span,
+                            ));
+                        }
                     };
                 }
                 let chain = &mut table.chains[id as usize];
@@ -469,4 +487,12 @@ pub fn loop_rule(table: &Table, path: &[u32]) -> Option<Span> {
                 .min()
         })
         .max()
+}
+
+/// The messages iptables gives when what a command removes is not there.
+fn is_absence(message: &str) -> bool {
+    message == NO_CHAIN
+        || message == "Bad rule (does a matching rule exist in that chain?)."
+        || message == "Index of deletion too big."
+        || (message.starts_with("Chain '") && message.ends_with("' does not exist"))
 }
