@@ -285,6 +285,8 @@ pub struct Ruleset {
     pub nft: Option<crate::formats::nftables::File>,
     /// Where accept rules' destination ports are written, for fixes.
     pub port_texts: Vec<PortText>,
+    /// The `ufw` commands of a script that ufw refuses (they change nothing).
+    pub ufw_rejected: Vec<crate::formats::ufw::Rejected>,
     /// The tool whose commands built the tables: iptables itself, or ufw or
     /// firewall-cmd commands of a script, lowered to the rules those tools load.
     pub built_by: crate::facts::Dialect,
@@ -312,6 +314,7 @@ impl Ruleset {
             nft: None,
             outcome: crate::scripts::Outcome::default(),
             port_texts: Vec::new(),
+            ufw_rejected: Vec::new(),
             built_by: crate::facts::Dialect::Iptables,
             closes_if: Vec::new(),
             otherwise: None,
