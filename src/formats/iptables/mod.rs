@@ -636,7 +636,7 @@ fn nft_facts(
     nft: &crate::formats::nftables::File,
     source: &SourceFile,
 ) -> (Option<Firewall>, Option<Firewall>) {
-    let (mut v4, mut v6) = crate::formats::nftables::facts(nft, source);
+    let (mut v4, mut v6) = crate::formats::nftables::facts(nft, source, false);
     for fw in [&mut v4, &mut v6].into_iter().flatten() {
         fw.uncertain
             .extend(ruleset.unknowns.iter().map(as_uncertainty));
