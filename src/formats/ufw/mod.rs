@@ -696,13 +696,11 @@ mod tests {
                 .map(|r| (r.message.clone(), r.instead.clone()))
         };
         let m = |c: &str| refused(c).map(|r| r.0);
-        let multiple = Some("Must specify 'tcp' or 'udp' with multiple ports".to_owned());
+        let text = "Must specify 'tcp' or 'udp' with multiple ports".to_owned();
+        let multiple = Some(text.clone());
         assert_eq!(
             refused("allow 1024:1048"),
-            Some((
-                multiple.clone().unwrap(),
-                Some("ufw allow 1024:1048/tcp".to_owned())
-            ))
+            Some((text.clone(), Some("ufw allow 1024:1048/tcp".to_owned())))
         );
         assert_eq!(m("allow 21,990"), multiple);
         assert_eq!(m("deny 1000:2000"), multiple);
@@ -715,7 +713,7 @@ mod tests {
         assert_eq!(
             refused("allow from 10.0.0.0/8 to any port 21,22 comment x"),
             Some((
-                multiple.unwrap(),
+                text,
                 Some("ufw allow from 10.0.0.0/8 to any port 21,22 proto tcp comment x".to_owned())
             ))
         );
