@@ -895,6 +895,8 @@ pub struct NdBlocked {
     /// The fix: that line inserted before the dropping rule, when the format
     /// can place it there.
     pub insert: Option<(Span, String)>,
+    /// Set when an nftables input chain drops it: the table, as `inet filter`.
+    pub nftables: Option<String>,
 }
 
 /// The neighbour discovery packets a host's filter must let through.

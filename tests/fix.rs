@@ -522,12 +522,8 @@ fn ufw_is_turned_on_only_when_asked() {
 fn neighbour_discovery_is_accepted_first_and_nft_loads_it() {
     let dir = copy_tree("fixtures/rules/nftables-icmpv6-dropped/bad-example");
     let root = dir.path().to_str().unwrap();
-    let file = walkdir::WalkDir::new(dir.path())
-        .into_iter()
-        .filter_map(Result::ok)
-        .find(|e| e.file_type().is_file())
-        .unwrap()
-        .into_path();
+    // The case also holds the vsftpd.conf that listens for IPv6 clients.
+    let file = dir.path().join("etc/nftables.conf");
     let before = std::fs::read_to_string(&file).unwrap();
     pasvlint(&["check", "--isolated", "--fix", "--unsafe-fixes", root]);
     let policy = "        type filter hook input priority 0; policy drop;\n";

@@ -36,6 +36,7 @@ pub fn blocked(rs: &Ruleset) -> Option<NdBlocked> {
                 meant,
                 accept_line: String::new(),
                 insert: None,
+                nftables: None,
             }),
             _ => None,
         }

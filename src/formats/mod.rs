@@ -393,7 +393,7 @@ pub fn facts(file: &ParsedFile) -> FileFacts {
         // Read with the other manifests of its control repository or module.
         Document::Puppet(_) | Document::Hiera(_) => FileFacts::default(),
         Document::Nftables(nft) => {
-            let (firewall, firewall_v6) = nftables::facts(nft, &file.source);
+            let (firewall, firewall_v6) = nftables::facts(nft, &file.source, true);
             FileFacts {
                 firewall,
                 firewall_v6,

@@ -1,11 +1,11 @@
 //! `nftables-icmpv6-dropped`: see rules/nftables-icmpv6-dropped.toml.
 
 use super::Rule;
+use super::ip6tables_icmpv6_dropped::ipv6_servers;
 use crate::diag::Diagnostic;
-use crate::formats::nftables::model::{BaseSpec, TableFamily};
-use crate::source::{SourceFile, Span};
-use crate::formats::nftables::nd::blocking_chains;
-use crate::formats::{Document, ParsedFile};
+use crate::facts::Family;
+use crate::hosts::Host;
+use crate::policy::Policy;
 
 pub struct NftablesIcmpv6Dropped;
 
@@ -14,53 +14,40 @@ impl Rule for NftablesIcmpv6Dropped {
         "nftables-icmpv6-dropped"
     }
 
-    fn check_file(&self, file: &ParsedFile, out: &mut Vec<Diagnostic>) {
-        let Document::Nftables(nft) = &file.doc else {
+    fn check_host(&self, host: &Host, _policy: &Policy, out: &mut Vec<Diagnostic>) {
+        let Some(nd) = host
+            .firewall_for(Family::V6)
+            .and_then(|fw| fw.nd_blocked.as_ref())
+        else {
             return;
         };
-        for (table, chain, span) in blocking_chains(nft) {
-                let fix = chain.base.as_ref().and_then(|b| nd_rule_edit(&file.source, b));
-                let d =
-                    Diagnostic::new(
-                        self.name(),
-                        format!(
-                            "the {} table {} input chain drops by policy and accepts no ICMPv6 neighbour discovery: the host answers no neighbour solicitation, so no IPv6 client reaches the FTP control port or any passive port",
-                            if table.family == TableFamily::Inet { "inet" } else { "ip6" },
-                            table.name
-                        ),
-                        span,
-                        "drops ICMPv6 neighbour solicitations",
-                    )
-                    .with_help(format!("add `{ND_RULE}` before the other rules"));
-                // Unsafe: router advertisements then reach the host too.
-                out.push(match fix {
-                    Some(edit) => d.with_unsafe_fix("accept neighbour discovery first", vec![edit]),
-                    None => d,
-                });
+        let Some(table) = &nd.nftables else {
+            return;
+        };
+        // A server that listens on IPv4 only loses nothing when IPv6 is unreachable.
+        let servers = ipv6_servers(host);
+        if servers.is_empty() {
+            return;
         }
+        let mut d = Diagnostic::new(
+            self.name(),
+            format!(
+                "the {table} table's input chain drops by policy and accepts no ICMPv6 neighbour discovery: the host answers no neighbour solicitation, so no IPv6 client reaches the FTP control port or any passive port"
+            ),
+            nd.by,
+            "drops ICMPv6 neighbour solicitations",
+        )
+        .with_help(format!("add `{}` before the other rules", nd.accept_line));
+        for server in servers {
+            if let Some(span) = server.families.span {
+                let product = server.vocabulary().product;
+                d = d.with_related(span, format!("{product} listens for IPv6 clients here"));
+            }
+        }
+        // Unsafe: router advertisements then reach the host too.
+        out.push(match &nd.insert {
+            Some(edit) => d.with_unsafe_fix("accept neighbour discovery first", vec![edit.clone()]),
+            None => d,
+        });
     }
-}
-
-const ND_RULE: &str = "icmpv6 type { nd-neighbor-solicit, nd-neighbor-advert, nd-router-advert } accept";
-
-/// The ND rule inserted on a line of its own after the base chain's `type ...;
-/// policy drop;` line, indented as that line; `None` when more follows on it.
-fn nd_rule_edit(source: &SourceFile, base: &BaseSpec) -> Option<(Span, String)> {
-    let end = base.policy_span.map_or(base.span.end, |p| p.end.max(base.span.end)) as usize;
-    let text = source.text.as_str();
-    let line_end = text.get(end..)?.find('\n').map_or(text.len(), |i| end + i);
-    let rest = text[end..line_end].trim_matches([' ', '\t', '\r', ';']);
-    if !(rest.is_empty() || rest.starts_with('#')) {
-        return None;
-    }
-    let line_start = text[..base.span.start as usize].rfind('\n').map_or(0, |i| i + 1);
-    let line = &text[line_start..];
-    let indent = &line[..line.len() - line.trim_start_matches([' ', '\t']).len()];
-    let eol = if text[..line_end].ends_with('\r') { "\r\n" } else { "\n" };
-    let at = (line_end + 1).min(text.len());
-    let lead = if line_end == text.len() { eol } else { "" };
-    Some((
-        source.span(at, at),
-        format!("{lead}{indent}{ND_RULE}{eol}"),
-    ))
 }

@@ -25,7 +25,8 @@ impl Rule for ScriptStopsEarly {
     }
 }
 
-/// `iptables-syntax-error` already says that `set -e` stops the script at its command.
+/// `iptables-syntax-error` (or `ufw-config-invalid`) already says that `set -e`
+/// stops the script at its command.
 fn said_by_iptables_syntax_error(file: &ParsedFile) -> bool {
     let Document::Iptables(rs) = &file.doc else {
         return false;
@@ -33,6 +34,10 @@ fn said_by_iptables_syntax_error(file: &ParsedFile) -> bool {
     rs.problems
         .iter()
         .any(|p| stops_the_script(rs, p).is_some())
+        || rs
+            .ufw_rejected
+            .iter()
+            .any(|r| super::ufw_config_invalid::stops_the_script(rs, r).is_some())
 }
 
 fn finding(rule: &'static str, stop: &Stop, source: &SourceFile) -> Diagnostic {

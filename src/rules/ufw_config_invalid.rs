@@ -2,7 +2,10 @@
 
 use super::Rule;
 use crate::diag::Diagnostic;
+use crate::formats::iptables::Ruleset;
+use crate::formats::ufw::Rejected;
 use crate::formats::{Document, ParsedFile};
+use crate::source::SourceFile;
 
 pub struct UfwConfigInvalid;
 
@@ -14,6 +17,12 @@ impl Rule for UfwConfigInvalid {
     }
 
     fn check_file(&self, file: &ParsedFile, out: &mut Vec<Diagnostic>) {
+        if let Document::Iptables(rs) = &file.doc {
+            for r in &rs.ufw_rejected {
+                out.push(self.refused(rs, r, &file.source));
+            }
+            return;
+        }
         let Document::UfwSettings(settings) = &file.doc else {
             return;
         };
@@ -43,6 +52,75 @@ impl Rule for UfwConfigInvalid {
                 .with_help(help),
             );
         }
+    }
+}
+
+impl UfwConfigInvalid {
+    /// A script's `ufw` command that ufw refuses.
+    fn refused(&self, rs: &Ruleset, r: &Rejected, source: &SourceFile) -> Diagnostic {
+        let written = first_line(source.slice(r.span));
+        let stops = stops_the_script(rs, r).is_some();
+        let tail = if stops {
+            ", and `set -e` stops the script here: no command after this line runs"
+        } else {
+            ""
+        };
+        let d = Diagnostic::new(
+            self.name(),
+            format!(
+                "`{written}` fails: ufw prints \"ERROR: {}\", exits 1 and adds no rule, so the command opens no port{tail}",
+                r.message
+            ),
+            r.span,
+            "ufw refuses this command",
+        );
+        d.with_help(help(r))
+    }
+}
+
+/// The `set -e` stop at `r`'s command, when the script ends there.
+pub fn stops_the_script(rs: &Ruleset, r: &Rejected) -> Option<crate::scripts::Stop> {
+    rs.outcome.stop.filter(|s| {
+        s.why == crate::scripts::StopWhy::Errexit
+            && s.span.file == r.span.file
+            && s.span.start <= r.span.start
+            && r.span.end <= s.span.end
+    })
+}
+
+fn help(r: &Rejected) -> String {
+    let m = r.message.as_str();
+    match &r.instead {
+        Some(instead) if m.starts_with("Wrong number of arguments") => {
+            return format!("with an interface ufw takes only the long form: `{instead}`");
+        }
+        Some(instead) => {
+            return format!(
+                "name the protocol, as ufw needs for a port list or range: `{instead}`"
+            );
+        }
+        None => {}
+    }
+    if m.starts_with("Bad port") {
+        "give ports 1-65535, a range as LOW:HIGH with LOW below HIGH, `/tcp` or `/udp` after them, and at most 15 ports in one rule (a range counts two)".to_owned()
+    } else if m.starts_with("Port ranges must be numeric") {
+        "list port numbers only (`ufw allow 21,40000:40100/tcp`); open a service by name in a rule of its own".to_owned()
+    } else if m.starts_with("Wrong number of arguments") {
+        "with an interface ufw takes only the long form: `ufw allow in on IFACE to any port PORTS proto tcp`".to_owned()
+    } else if m.starts_with("Invalid port with protocol") {
+        "drop the port (that protocol has none), or use `proto tcp` or `proto udp`".to_owned()
+    } else {
+        "use a protocol ufw knows: tcp, udp, ipv6, esp, ah, igmp, gre, vrrp or any (lower case)"
+            .to_owned()
+    }
+}
+
+/// The command as written, up to its first line break and 60 characters.
+fn first_line(text: &str) -> String {
+    let line = text.lines().next().unwrap_or("").trim();
+    match line.char_indices().nth(60) {
+        Some((cut, _)) => format!("{}…", &line[..cut]),
+        None => line.to_owned(),
     }
 }
 

@@ -289,6 +289,8 @@ pub struct Ruleset {
     pub nft: Option<crate::formats::nftables::File>,
     /// Where accept rules' destination ports are written, for fixes.
     pub port_texts: Vec<PortText>,
+    /// The `ufw` commands of a script that ufw refuses (they change nothing).
+    pub ufw_rejected: Vec<crate::formats::ufw::Rejected>,
     /// The tool whose commands built the tables: iptables itself, or ufw or
     /// firewall-cmd commands of a script, lowered to the rules those tools load.
     pub built_by: crate::facts::Dialect,
@@ -316,6 +318,7 @@ impl Ruleset {
             nft: None,
             outcome: crate::scripts::Outcome::default(),
             port_texts: Vec::new(),
+            ufw_rejected: Vec::new(),
             built_by: crate::facts::Dialect::Iptables,
             closes_if: Vec::new(),
             otherwise: None,
@@ -637,7 +640,7 @@ fn nft_facts(
     nft: &crate::formats::nftables::File,
     source: &SourceFile,
 ) -> (Option<Firewall>, Option<Firewall>) {
-    let (mut v4, mut v6) = crate::formats::nftables::facts(nft, source);
+    let (mut v4, mut v6) = crate::formats::nftables::facts(nft, source, false);
     for fw in [&mut v4, &mut v6].into_iter().flatten() {
         fw.uncertain
             .extend(ruleset.unknowns.iter().map(as_uncertainty));

@@ -277,6 +277,7 @@ fn read(
 /// What the script's firewall programs leave once every command ran.
 fn finish(rs: &mut Ruleset, reader: Reader, source: &SourceFile) {
     let builds_nft = !reader.nft.file.tables.is_empty();
+    rs.ufw_rejected.clone_from(&reader.ufw.rejected);
     if reader.nft.ran {
         rs.nft = Some(reader.nft.file);
     }
@@ -547,9 +548,12 @@ impl<'s> Reader<'s> {
             // state as it is; one that may not run counts only when it opens
             // (so no port is claimed blocked that the script may have opened).
             if args.iter().all(Word::is_known) && (c.uncertain.is_none() || ufw::opens(args)) {
-                self.ufw.command(args, c.span);
+                let refused = self.ufw.command(args, c.span);
                 rs.port_texts
                     .extend(ufw_port_text(self.source, args, c.span));
+                if refused {
+                    return Status::Fails;
+                }
             }
             return Status::Unknown;
         }

@@ -274,7 +274,7 @@ fn merge_table(into: &mut Table, table: &Table) {
 
 /// The host's firewalls, as the merged ruleset decides them.
 pub fn facts(model: &File, bundle: &Bundle) -> crate::facts::FileFacts {
-    let (firewall, firewall_v6) = super::facts(model, &bundle.primary_file().source);
+    let (firewall, firewall_v6) = super::facts(model, &bundle.primary_file().source, true);
     crate::facts::FileFacts {
         firewall,
         firewall_v6,

@@ -49,7 +49,13 @@ pub fn parse(src: &SourceFile) -> File {
 }
 
 /// The IPv4 and IPv6 firewalls a file loads; `None` for a family no table filters.
-pub fn facts(file: &File, src: &SourceFile) -> (Option<Firewall>, Option<Firewall>) {
+/// `own_text`: `src` is an nftables file (not a script running nft), so a fix may
+/// insert lines into it.
+pub fn facts(
+    file: &File,
+    src: &SourceFile,
+    own_text: bool,
+) -> (Option<Firewall>, Option<Firewall>) {
     let one = |family: Family| {
         file.tables
             .iter()
@@ -63,8 +69,9 @@ pub fn facts(file: &File, src: &SourceFile) -> (Option<Firewall>, Option<Firewal
             })
     };
     let mut v6 = one(Family::V6);
-    if let (Some(fw), Some((_, _, span))) = (&mut v6, nd::blocking_chains(file).first()) {
+    if let (Some(fw), Some((table, chain, span))) = (&mut v6, nd::blocking_chains(file).first()) {
         unreachable_over_ipv6(fw, *span);
+        fw.nd_blocked = Some(nd::blocked(table, chain, *span, own_text.then_some(src)));
     }
     (one(Family::V4), v6)
 }

@@ -2,8 +2,65 @@
 //! without it no IPv6 client learns the host's link address, so nothing
 //! reaches the host over IPv6 whatever the rules accept.
 
-use super::model::{Chain, File, Item, Table, TableFamily, Value, Verdict};
-use crate::source::Span;
+use super::model::{BaseSpec, Chain, File, Item, Table, TableFamily, Value, Verdict};
+use crate::facts::{NdBlocked, NdPacket};
+use crate::source::{SourceFile, Span};
+
+/// The rule that lets neighbour discovery in.
+pub const ND_RULE: &str =
+    "icmpv6 type { nd-neighbor-solicit, nd-neighbor-advert, nd-router-advert } accept";
+
+/// The fact for a chain [`blocking_chains`] found; `source` (the file the chain
+/// is written in, when a fix may edit it) places the accept after its policy line.
+pub fn blocked(table: &Table, chain: &Chain, span: Span, source: Option<&SourceFile>) -> NdBlocked {
+    let family = if table.family == TableFamily::Inet {
+        "inet"
+    } else {
+        "ip6"
+    };
+    let insert = source.zip(chain.base.as_ref()).and_then(|(src, base)| {
+        (base.span.file == src.id)
+            .then(|| nd_rule_edit(src, base))
+            .flatten()
+    });
+    NdBlocked {
+        by: span,
+        policy: true,
+        chain: format!("{family} {} {}", table.name, chain.name),
+        packet: NdPacket::SolicitIn,
+        meant: None,
+        accept_line: ND_RULE.to_owned(),
+        insert,
+        nftables: Some(format!("{family} {}", table.name)),
+    }
+}
+
+/// The ND rule inserted on a line of its own after the base chain's `type ...;
+/// policy drop;` line, indented as that line; `None` when more follows on it.
+fn nd_rule_edit(source: &SourceFile, base: &BaseSpec) -> Option<(Span, String)> {
+    let end = base
+        .policy_span
+        .map_or(base.span.end, |p| p.end.max(base.span.end)) as usize;
+    let text = source.text.as_str();
+    let line_end = text.get(end..)?.find('\n').map_or(text.len(), |i| end + i);
+    let rest = text[end..line_end].trim_matches([' ', '\t', '\r', ';']);
+    if !(rest.is_empty() || rest.starts_with('#')) {
+        return None;
+    }
+    let line_start = text[..base.span.start as usize]
+        .rfind('\n')
+        .map_or(0, |i| i + 1);
+    let line = &text[line_start..];
+    let indent = &line[..line.len() - line.trim_start_matches([' ', '\t']).len()];
+    let eol = if text[..line_end].ends_with('\r') {
+        "\r\n"
+    } else {
+        "\n"
+    };
+    let at = (line_end + 1).min(text.len());
+    let lead = if line_end == text.len() { eol } else { "" };
+    Some((source.span(at, at), format!("{lead}{indent}{ND_RULE}{eol}")))
+}
 
 /// Input base chains of `inet`/`ip6` tables that drop neighbour solicitations:
 /// table, chain, and the policy (or chain type) span.

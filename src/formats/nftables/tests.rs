@@ -38,7 +38,7 @@ fn a_host_ruleset_parses_and_lowers() {
     let f = parse(&s);
     assert_eq!(f.problems, vec![]);
     assert!(f.flushes);
-    let (v4, v6) = facts(&f, &s);
+    let (v4, v6) = facts(&f, &s, true);
     let v4 = v4.unwrap();
     let mut want = PortSet::range(40000, 40100);
     want.insert_range(21, 21);
@@ -54,7 +54,7 @@ fn a_host_ruleset_parses_and_lowers() {
         "iif lo accept\n        icmpv6 type nd-neighbor-solicit accept",
     );
     let s = src(&with_nd);
-    assert_eq!(facts(&parse(&s), &s).1.unwrap().open_to_all, want);
+    assert_eq!(facts(&parse(&s), &s, true).1.unwrap().open_to_all, want);
 }
 
 #[test]
@@ -64,14 +64,14 @@ fn a_later_base_chain_must_accept_too() {
     );
     let f = parse(&s);
     assert_eq!(f.problems, vec![]);
-    let v4 = facts(&f, &s).0.unwrap();
+    let v4 = facts(&f, &s, true).0.unwrap();
     assert!(v4.open_to_all.is_empty(), "{:?}", v4.open_to_all);
 }
 
 #[test]
 fn family_tables_filter_their_family_only() {
     let s = src("table ip6 f {\n chain i { type filter hook input priority 0; policy drop; }\n}\n");
-    let (v4, v6) = facts(&parse(&s), &s);
+    let (v4, v6) = facts(&parse(&s), &s, true);
     assert!(v4.is_none());
     assert!(v6.unwrap().open_to_all.is_empty());
 }
@@ -140,6 +140,6 @@ fn mutated_inputs_never_panic() {
             }
         }
         let s = SourceFile::new(FileId(0), "x.nft", &bytes);
-        let _ = facts(&parse(&s), &s);
+        let _ = facts(&parse(&s), &s, true);
     }
 }

@@ -1,11 +1,13 @@
 //! Which directives the daemon knows, where it allows them, and which modules
 //! Debian's build has. The names were measured: every candidate name taken from
 //! the strings of Debian's `proftpd` 1.3.8 binary and of each module under
-//! `/usr/lib/proftpd` was given to `proftpd -t` (with that module loaded), and
-//! those it did not call "unknown configuration directive" are listed in
-//! [`super::table`].
+//! `/usr/lib/proftpd` (each word, and each tail of it from a capital letter on,
+//! as the linker shares `Ratios` with `SaveRatios`) was given to `proftpd -t`
+//! with that module loaded after the one it needs, and those it did not call
+//! "unknown configuration directive" (and did without the module) are listed
+//! in [`super::table`].
 
-use super::table::{BUILTIN, LOADABLE};
+use super::table::{BUILTIN, LOADABLE, NEEDS, UNLOADABLE, UNMEASURED};
 
 /// The modules compiled into Debian's `proftpd` (`proftpd -l`).
 pub const COMPILED_IN: &[&str] = &[
@@ -27,7 +29,8 @@ pub const COMPILED_IN: &[&str] = &[
     "mod_lang.c",
 ];
 
-/// The modules Debian's shipped `/etc/proftpd/modules.conf` loads.
+/// The modules Debian's shipped `/etc/proftpd/modules.conf` loads (proftpd-core
+/// 1.3.8+dfsg-4+deb12u5, `/usr/share/proftpd/templates/modules.conf`), in order.
 pub const DEBIAN_MODULES_CONF: &[&str] = &[
     "mod_ctrls_admin.c",
     "mod_radius.c",
@@ -50,6 +53,8 @@ pub const DEBIAN_MODULES_CONF: &[&str] = &[
     "mod_deflate.c",
     "mod_ifversion.c",
     "mod_memcache.c",
+    "mod_readme.c",
+    "mod_ifsession.c",
 ];
 
 /// Where a directive stands.
@@ -144,13 +149,33 @@ pub fn of_any_module(name: &str) -> bool {
         .any(|(_, names)| names.contains(&lower.as_str()))
 }
 
-/// Whether pasvlint knows the directives of `module` (`mod_tls.c`); a module
-/// that loads only after another (`mod_tls_shmcache.c`) is not measured.
+/// The module that adds `name` (`identlookups` → `mod_ident.c`).
+pub fn module_of(name: &str) -> Option<&'static str> {
+    let lower = name.to_ascii_lowercase();
+    LOADABLE
+        .iter()
+        .find(|(_, names)| names.contains(&lower.as_str()))
+        .map(|(m, _)| *m)
+}
+
+/// Whether pasvlint knows the directives of `module` (`mod_tls.c`).
 pub fn measured_module(module: &str) -> bool {
     COMPILED_IN.contains(&module) || LOADABLE.iter().any(|(m, _)| *m == module)
 }
 
-/// Whether Debian ships `module` at all (`/usr/lib/proftpd/<name>.so`).
+/// Whether Debian ships `module` at all (`/usr/lib/proftpd/<name>.so` of
+/// proftpd-core, proftpd-mod-crypto or one of the proftpd-mod-* packages).
 pub fn shipped_module(module: &str) -> bool {
-    measured_module(module) || super::table::UNMEASURED.contains(&module)
+    measured_module(module) || UNMEASURED.contains(&module) || UNLOADABLE.contains(&module)
+}
+
+/// The module `module` needs loaded before it (its `.so` does not load
+/// otherwise: "error loading module … No such file or directory", measured).
+pub fn needs(module: &str) -> Option<&'static str> {
+    NEEDS.iter().find(|(m, _)| *m == module).map(|(_, n)| *n)
+}
+
+/// Whether Debian's build cannot load `module` at all (measured).
+pub fn unloadable(module: &str) -> bool {
+    UNLOADABLE.contains(&module)
 }

@@ -196,8 +196,33 @@ pub const BUILTIN: &[&str] = &[
     "wtmplog",
 ];
 
-/// Loadable modules (each loaded alone) and the directives they add.
+/// Loadable modules and the directives each adds, measured with the module
+/// loaded after the one it needs ([`NEEDS`]): those of proftpd-core and
+/// proftpd-mod-crypto, and those of Debian's proftpd-mod-* add-on packages
+/// that load with the libraries of a base system (`mod_vroot.c`, `mod_ldap.c`,
+/// `mod_wrap.c`, ...). A module with no directives only serves another one
+/// (`mod_quotatab_file.c` is a table backend of mod_quotatab).
 pub const LOADABLE: &[(&str, &[&str])] = &[
+    (
+        "mod_auth_otp.c",
+        &[
+            "authotpalgorithm",
+            "authotpengine",
+            "authotplog",
+            "authotpoptions",
+            "authotptable",
+            "authotptablelock",
+        ],
+    ),
+    (
+        "mod_autohost.c",
+        &[
+            "autohostconfig",
+            "autohostengine",
+            "autohostlog",
+            "autohostports",
+        ],
+    ),
     (
         "mod_ban.c",
         &[
@@ -212,7 +237,31 @@ pub const LOADABLE: &[(&str, &[&str])] = &[
             "bantable",
         ],
     ),
+    ("mod_case.c", &["caseengine", "caseignore", "caselog"]),
+    (
+        "mod_clamav.c",
+        &[
+            "clamav",
+            "clamfailsafe",
+            "clamlocalsocket",
+            "clammaxsize",
+            "clamminsize",
+            "clamport",
+            "clamserver",
+            "clamstream",
+        ],
+    ),
     ("mod_copy.c", &["copyengine", "copyoptions"]),
+    (
+        "mod_counter.c",
+        &[
+            "counterengine",
+            "counterfile",
+            "counterlog",
+            "countermaxreaders",
+            "countermaxwriters",
+        ],
+    ),
     (
         "mod_ctrls_admin.c",
         &["admincontrolsacls", "admincontrolsengine"],
@@ -250,12 +299,45 @@ pub const LOADABLE: &[(&str, &[&str])] = &[
         ],
     ),
     ("mod_facl.c", &["faclengine"]),
+    (
+        "mod_fsync.c",
+        &["fsyncengine", "fsynclog", "fsyncthreshold"],
+    ),
     ("mod_ident.c", &["identlookups"]),
     (
         "mod_ifsession.c",
         &["<ifauthenticated", "<ifclass", "<ifgroup", "<ifuser"],
     ),
     ("mod_ifversion.c", &["<ifversion"]),
+    (
+        "mod_ldap.c",
+        &[
+            "ldapaliasdereference",
+            "ldapattr",
+            "ldapauthbinds",
+            "ldapbinddn",
+            "ldapconnecttimeout",
+            "ldapdefaultauthscheme",
+            "ldapdefaultgid",
+            "ldapdefaultquota",
+            "ldapdefaultuid",
+            "ldapforcedefaultgid",
+            "ldapforcedefaultuid",
+            "ldapforcegeneratedhomedir",
+            "ldapgeneratehomedir",
+            "ldapgeneratehomedirprefix",
+            "ldapgeneratehomedirprefixnousername",
+            "ldapgroups",
+            "ldaplog",
+            "ldapprotocolversion",
+            "ldapquerytimeout",
+            "ldapsearchscope",
+            "ldapserver",
+            "ldapusers",
+            "ldapusesasl",
+            "ldapusetls",
+        ],
+    ),
     ("mod_load.c", &["maxload"]),
     (
         "mod_log_forensic.c",
@@ -279,6 +361,61 @@ pub const LOADABLE: &[(&str, &[&str])] = &[
             "memcachetimeouts",
         ],
     ),
+    (
+        "mod_msg.c",
+        &[
+            "messagecontrolsacls",
+            "messageengine",
+            "messagelog",
+            "messagequeue",
+        ],
+    ),
+    (
+        "mod_proxy.c",
+        &[
+            "proxydatastore",
+            "proxydatatransferpolicy",
+            "proxydirectorylistpolicy",
+            "proxyengine",
+            "proxyforwardenabled",
+            "proxyforwardmethod",
+            "proxyforwardto",
+            "proxylog",
+            "proxyoptions",
+            "proxyretrycount",
+            "proxyreverseconnectpolicy",
+            "proxyreverseservers",
+            "proxyrole",
+            "proxysftpciphers",
+            "proxysftpcompression",
+            "proxysftpdigests",
+            "proxysftphostkey",
+            "proxysftpkeyexchanges",
+            "proxysftpoptions",
+            "proxysftppassphraseprovider",
+            "proxysftpserveralive",
+            "proxysftpservermatch",
+            "proxysftpverifyserver",
+            "proxysourceaddress",
+            "proxytables",
+            "proxytimeoutconnect",
+            "proxytimeoutlinger",
+            "proxytlscacertificatefile",
+            "proxytlscacertificatepath",
+            "proxytlscarevocationfile",
+            "proxytlscarevocationpath",
+            "proxytlscertificatefile",
+            "proxytlscertificatekeyfile",
+            "proxytlsciphersuite",
+            "proxytlsengine",
+            "proxytlsoptions",
+            "proxytlspresharedkey",
+            "proxytlsprotocol",
+            "proxytlstimeouthandshake",
+            "proxytlstransferprotectionpolicy",
+            "proxytlsverifyserver",
+        ],
+    ),
     ("mod_qos.c", &["qosoptions"]),
     (
         "mod_quotatab.c",
@@ -296,6 +433,10 @@ pub const LOADABLE: &[(&str, &[&str])] = &[
             "quotatallytable",
         ],
     ),
+    ("mod_quotatab_file.c", &[]),
+    ("mod_quotatab_ldap.c", &[]),
+    ("mod_quotatab_radius.c", &[]),
+    ("mod_quotatab_sql.c", &[]),
     (
         "mod_radius.c",
         &[
@@ -386,6 +527,12 @@ pub const LOADABLE: &[(&str, &[&str])] = &[
             "sftptrafficpolicy",
         ],
     ),
+    ("mod_sftp_ldap.c", &[]),
+    (
+        "mod_sftp_pam.c",
+        &["sftppamengine", "sftppamoptions", "sftppamservicename"],
+    ),
+    ("mod_sftp_sql.c", &[]),
     (
         "mod_shaper.c",
         &[
@@ -398,6 +545,20 @@ pub const LOADABLE: &[(&str, &[&str])] = &[
         ],
     ),
     ("mod_site_misc.c", &["sitemiscengine"]),
+    (
+        "mod_snmp.c",
+        &[
+            "snmpagent",
+            "snmpcommunity",
+            "snmpenable",
+            "snmpengine",
+            "snmplog",
+            "snmpmaxvariables",
+            "snmpnotify",
+            "snmpoptions",
+            "snmptables",
+        ],
+    ),
     (
         "mod_sql.c",
         &[
@@ -432,6 +593,24 @@ pub const LOADABLE: &[(&str, &[&str])] = &[
         ],
     ),
     (
+        "mod_sql_passwd.c",
+        &[
+            "sqlpasswordargon2",
+            "sqlpasswordcost",
+            "sqlpasswordencoding",
+            "sqlpasswordengine",
+            "sqlpasswordoptions",
+            "sqlpasswordpbkdf2",
+            "sqlpasswordrounds",
+            "sqlpasswordsaltencoding",
+            "sqlpasswordsaltfile",
+            "sqlpasswordscrypt",
+            "sqlpasswordusersalt",
+        ],
+    ),
+    ("mod_sql_postgres.c", &[]),
+    ("mod_sql_sqlite.c", &[]),
+    (
         "mod_statcache.c",
         &[
             "statcachecapacity",
@@ -439,6 +618,15 @@ pub const LOADABLE: &[(&str, &[&str])] = &[
             "statcacheengine",
             "statcachemaxage",
             "statcachetable",
+        ],
+    ),
+    (
+        "mod_statsd.c",
+        &[
+            "statsdengine",
+            "statsdexcludefilter",
+            "statsdsampling",
+            "statsdserver",
         ],
     ),
     (
@@ -490,7 +678,21 @@ pub const LOADABLE: &[(&str, &[&str])] = &[
             "tlsverifyserver",
         ],
     ),
+    ("mod_tls_fscache.c", &[]),
+    ("mod_tls_memcache.c", &[]),
+    ("mod_tls_redis.c", &[]),
+    ("mod_tls_shmcache.c", &[]),
     ("mod_unique_id.c", &["uniqueidengine"]),
+    (
+        "mod_vroot.c",
+        &[
+            "vrootalias",
+            "vrootengine",
+            "vrootlog",
+            "vrootoptions",
+            "vrootserverroot",
+        ],
+    ),
     (
         "mod_wrap.c",
         &[
@@ -515,23 +717,47 @@ pub const LOADABLE: &[(&str, &[&str])] = &[
             "wrapusertables",
         ],
     ),
+    ("mod_wrap2_file.c", &[]),
+    ("mod_wrap2_redis.c", &[]),
+    ("mod_wrap2_sql.c", &[]),
 ];
 
-/// Modules Debian ships that load only after another one.
+/// Modules whose `.so` loads only after the one named: loaded first, or without
+/// it, the daemon stops with "LoadModule: error loading module '…': No such
+/// file or directory" (measured).
+pub const NEEDS: &[(&str, &str)] = &[
+    ("mod_auth_otp.c", "mod_sftp.c"),
+    ("mod_quotatab_file.c", "mod_quotatab.c"),
+    ("mod_quotatab_ldap.c", "mod_quotatab.c"),
+    ("mod_quotatab_radius.c", "mod_quotatab.c"),
+    ("mod_quotatab_sql.c", "mod_quotatab.c"),
+    ("mod_sftp_ldap.c", "mod_sftp.c"),
+    ("mod_sftp_pam.c", "mod_sftp.c"),
+    ("mod_sftp_sql.c", "mod_sftp.c"),
+    ("mod_sql_passwd.c", "mod_sql.c"),
+    ("mod_sql_postgres.c", "mod_sql.c"),
+    ("mod_sql_sqlite.c", "mod_sql.c"),
+    ("mod_tls_fscache.c", "mod_tls.c"),
+    ("mod_tls_memcache.c", "mod_tls.c"),
+    ("mod_tls_redis.c", "mod_tls.c"),
+    ("mod_tls_shmcache.c", "mod_tls.c"),
+    ("mod_wrap2_file.c", "mod_wrap2.c"),
+    ("mod_wrap2_redis.c", "mod_wrap2.c"),
+    ("mod_wrap2_sql.c", "mod_wrap2.c"),
+];
+
+/// proftpd-core ships it, but Debian 12's daemon cannot load it whatever comes
+/// before (its `.so` needs `ns_initparse`, which neither the daemon nor glibc
+/// 2.36 provides): "error loading module 'mod_dnsbl.c': No such file or directory".
+pub const UNLOADABLE: &[&str] = &["mod_dnsbl.c"];
+
+/// Modules of Debian's add-on packages whose libraries the measurement lacked
+/// (GeoIP, Kafka, MySQL, ODBC, libarchive): their directives are not known.
 pub const UNMEASURED: &[&str] = &[
-    "mod_auth_otp.c",
-    "mod_dnsbl.c",
-    "mod_quotatab_file.c",
-    "mod_quotatab_radius.c",
-    "mod_quotatab_sql.c",
-    "mod_sftp_pam.c",
-    "mod_sftp_sql.c",
-    "mod_sql_passwd.c",
-    "mod_tls_fscache.c",
-    "mod_tls_memcache.c",
-    "mod_tls_redis.c",
-    "mod_tls_shmcache.c",
-    "mod_wrap2_file.c",
-    "mod_wrap2_redis.c",
-    "mod_wrap2_sql.c",
+    "mod_geoip.c",
+    "mod_geoip2.c",
+    "mod_kafka.c",
+    "mod_sql_mysql.c",
+    "mod_sql_odbc.c",
+    "mod_tar.c",
 ];

@@ -94,7 +94,9 @@ struct Walker<'a> {
     stack: Vec<Frame>,
     /// Files being read (to stop include loops), with whether each has had its error.
     reading: Vec<(PathBuf, bool)>,
-    /// A module was loaded whose directives were not measured.
+    /// A module was loaded whose directives were not measured (an add-on
+    /// package's whose libraries the measurement lacked): a name no measured
+    /// module owns may be one of its directives.
     uncertain: bool,
     defines: Vec<String>,
 }
@@ -230,7 +232,7 @@ impl Walker<'_> {
             return None;
         }
         let key = format!("<{name}");
-        if !directives::known(&key, &self.model.loaded) && !self.uncertain {
+        if !directives::known(&key, &self.model.loaded) && !self.maybe_unmeasured(&key) {
             self.error(
                 line.words[0].span,
                 "unknown directive",
@@ -309,10 +311,14 @@ impl Walker<'_> {
     }
 
     fn directive(&mut self, source: &SourceFile, lower: &str, written: &str, line: &Line) {
-        let uncertain = self.uncertain && directives::of_any_module(lower);
-        if !directives::known(lower, &self.model.loaded) && !uncertain {
-            let help = if directives::of_any_module(lower) {
-                "load its module first (`LoadModule mod_….c` in modules.conf), or wrap it in `<IfModule mod_….c>`".to_owned()
+        if !directives::known(lower, &self.model.loaded) && !self.maybe_unmeasured(lower) {
+            let help = if let Some(module) = directives::module_of(lower) {
+                let before = directives::needs(module)
+                    .map(|n| format!("`LoadModule {n}`, then "))
+                    .unwrap_or_default();
+                format!(
+                    "load its module first ({before}`LoadModule {module}` in modules.conf), or wrap it in `<IfModule {module}>`"
+                )
             } else {
                 "remove the line or spell the directive as ProFTPD's documentation does".to_owned()
             };
@@ -366,6 +372,12 @@ impl Walker<'_> {
         self.record(lower, line);
     }
 
+    /// Whether a module whose directives were not measured was loaded and may
+    /// add `lower`: every name a measured module owns stays that module's.
+    fn maybe_unmeasured(&self, lower: &str) -> bool {
+        self.uncertain && !directives::of_any_module(lower)
+    }
+
     fn record(&mut self, lower: &str, line: &Line) {
         let which = self.which();
         match self.context() {
@@ -399,6 +411,25 @@ impl Walker<'_> {
                 "no such module",
                 format!("LoadModule: error loading module '{name}': No such file or directory"),
                 "load a module Debian ships under /usr/lib/proftpd (`proftpd -l` lists the compiled-in ones)".to_owned(),
+                false,
+            );
+            return;
+        }
+        let needs = directives::needs(&name).filter(|n| !self.model.loaded.iter().any(|l| l == n));
+        if directives::unloadable(&name) || needs.is_some() {
+            let help = match needs {
+                Some(first) => {
+                    format!("load `{first}` before it: `LoadModule {first}` on a line above")
+                }
+                None => format!(
+                    "remove the line: Debian's proftpd 1.3.8 cannot load {name} (its .so needs symbols the daemon lacks)"
+                ),
+            };
+            self.error(
+                module.span,
+                "module does not load",
+                format!("LoadModule: error loading module '{name}': No such file or directory"),
+                help,
                 false,
             );
             return;
@@ -443,13 +474,13 @@ impl Walker<'_> {
 
     fn include_missing(&mut self, target: &Word) {
         if target.text.ends_with("proftpd/modules.conf") {
-            // Debian's package installs it: take the modules it loads.
+            // Debian's package installs it: take the modules its stock copy loads
+            // (their directives are measured, so the check stays decided).
             for m in directives::DEBIAN_MODULES_CONF {
                 if !self.model.loaded.iter().any(|l| l == m) {
                     self.model.loaded.push((*m).to_owned());
                 }
             }
-            self.uncertain = true;
         }
         // A glob or folder that matches nothing may be an empty folder on the
         // host, which proftpd reads silently (measured); only its absence warns.
@@ -619,6 +650,57 @@ mod tests {
         assert!(loaded.findings.is_empty(), "{:?}", loaded.findings);
         let unclosed = walked(&[("/etc/proftpd/proftpd.conf", "<Global>\nPort 21\n")]);
         assert_eq!(kinds(&unclosed), vec![FindingKind::Invalid]);
+    }
+
+    /// Each verdict as Debian's `proftpd -t` 1.3.8 gives it.
+    #[test]
+    fn stock_modules_conf_and_measured_modules_keep_the_check_decided() {
+        let conf = |text: &str| walked(&[("/etc/proftpd/proftpd.conf", text)]);
+        let missing = "Include /etc/proftpd/modules.conf\n";
+        // Debian's modules.conf (assumed when the tree lacks it) leaves mod_ident out.
+        let ident = conf(&format!("{missing}IdentLookups off\n"));
+        assert_eq!(
+            kinds(&ident),
+            vec![FindingKind::IncludeMissing, FindingKind::Invalid]
+        );
+        let stock = conf(&format!(
+            "{missing}QuotaEngine off\nRatios off\nDisplayReadme README\n<IfUser x>\n</IfUser>\n"
+        ));
+        assert_eq!(kinds(&stock), vec![FindingKind::IncludeMissing]);
+        let backend = conf(
+            "LoadModule mod_quotatab.c\nLoadModule mod_quotatab_file.c\nLoadModule mod_wrap2.c\nLoadModule mod_wrap2_file.c\nIdentLookups off\n",
+        );
+        assert_eq!(kinds(&backend), vec![FindingKind::Invalid]);
+        // A backend before the module it serves, and mod_dnsbl, do not load.
+        for text in [
+            "LoadModule mod_quotatab_file.c\nLoadModule mod_quotatab.c\n",
+            "LoadModule mod_dnsbl.c\n",
+            "LoadModule mod_sftp_pam.c\n",
+        ] {
+            assert_eq!(kinds(&conf(text)), vec![FindingKind::Invalid], "{text}");
+        }
+        let pam = conf("LoadModule mod_sftp.c\nLoadModule mod_sftp_pam.c\nSFTPPAMEngine off\n");
+        assert!(pam.findings.is_empty(), "{:?}", pam.findings);
+        // Add-on packages: measured ones decide, unmeasured ones leave only
+        // names no measured module owns undecided.
+        assert!(
+            conf("LoadModule mod_vroot.c\nVRootEngine on\n")
+                .findings
+                .is_empty()
+        );
+        assert_eq!(
+            kinds(&conf("LoadModule mod_vroot.c\nVRootEngin on\n")),
+            vec![FindingKind::Invalid]
+        );
+        assert!(
+            conf("LoadModule mod_geoip.c\nGeoIPEngine on\n")
+                .findings
+                .is_empty()
+        );
+        assert_eq!(
+            kinds(&conf("LoadModule mod_geoip.c\nTLSEngine on\n")),
+            vec![FindingKind::Invalid]
+        );
     }
 
     #[test]

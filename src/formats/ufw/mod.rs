@@ -50,10 +50,24 @@ pub enum Incoming {
     Reject,
 }
 
+/// A `ufw` command the real ufw refuses: it prints `ERROR: …`, exits 1 and
+/// changes nothing.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Rejected {
+    /// The command.
+    pub span: Span,
+    /// ufw's own message, without `ERROR: `.
+    pub message: String,
+    /// What to write instead, when there is one obvious repair.
+    pub instead: Option<String>,
+}
+
 /// What the script's `ufw` commands leave behind.
 #[derive(Clone, Debug)]
 pub struct Ufw {
     pub rules: Vec<Rule>,
+    /// Commands ufw refuses, in the order they ran (each place once).
+    pub rejected: Vec<Rejected>,
     /// The incoming default and the command that set it.
     pub default_in: (Incoming, Option<Span>),
     /// `Some(span)` of the last `ufw enable` when the run leaves ufw active;
@@ -65,6 +79,7 @@ impl Default for Ufw {
     fn default() -> Self {
         Ufw {
             rules: Vec::new(),
+            rejected: Vec::new(),
             // The shipped /etc/default/ufw: DEFAULT_INPUT_POLICY="DROP".
             default_in: (Incoming::Deny, None),
             enabled: None,
@@ -93,14 +108,15 @@ pub fn opens(args: &[Word]) -> bool {
 }
 
 impl Ufw {
-    /// One `ufw` command's arguments (all known words).
-    pub fn command(&mut self, args: &[Word], span: Span) {
+    /// One `ufw` command's arguments (all known words); whether ufw refuses it
+    /// (it then exits 1 and changes nothing).
+    pub fn command(&mut self, args: &[Word], span: Span) -> bool {
         let mut words: Vec<&str> = Vec::new();
         for w in args {
             match w.text.as_str() {
                 "--force" | "-f" => {}
                 // A dry run changes nothing.
-                "--dry-run" => return,
+                "--dry-run" => return false,
                 t => words.push(t),
             }
         }
@@ -108,23 +124,43 @@ impl Ufw {
         if words.len() >= 2 && words[words.len() - 2] == "comment" {
             words.truncate(words.len() - 2);
         }
-        match words.as_slice() {
+        let parsed = match words.as_slice() {
             // Routed rules filter forwarded traffic, never what reaches the server.
-            ["route", ..] | ["delete", "route", ..] | ["insert", _, "route", ..] => {}
-            ["enable"] => self.enabled = Some(span),
-            ["disable"] => self.enabled = None,
-            ["reset"] => *self = Ufw::default(),
-            ["default", policy, rest @ ..] => self.set_default(policy, rest, span),
+            ["route", ..] | ["delete", "route", ..] | ["insert", _, "route", ..] => return false,
+            ["enable"] => {
+                self.enabled = Some(span);
+                return false;
+            }
+            ["disable"] => {
+                self.enabled = None;
+                return false;
+            }
+            ["reset"] => {
+                let rejected = std::mem::take(&mut self.rejected);
+                *self = Ufw {
+                    rejected,
+                    ..Ufw::default()
+                };
+                return false;
+            }
+            ["default", policy, rest @ ..] => {
+                self.set_default(policy, rest, span);
+                return false;
+            }
             ["insert", n, rest @ ..] => {
-                if let (Ok(n), Some(rule)) = (n.parse::<usize>(), parse_rule(rest, span)) {
+                let parsed = parse_rule(rest, span);
+                if let (Ok(n), Parsed::Rule(rule)) = (n.parse::<usize>(), &parsed) {
                     let at = n.saturating_sub(1).min(self.rules.len());
-                    self.rules.insert(at, rule);
+                    self.rules.insert(at, rule.clone());
                 }
+                parsed
             }
             ["prepend", rest @ ..] => {
-                if let Some(rule) = parse_rule(rest, span) {
-                    self.rules.insert(0, rule);
+                let parsed = parse_rule(rest, span);
+                if let Parsed::Rule(rule) = &parsed {
+                    self.rules.insert(0, rule.clone());
                 }
+                parsed
             }
             ["delete", n] if n.parse::<usize>().is_ok() => {
                 if let Some(i) = n.parse::<usize>().ok().and_then(|n| n.checked_sub(1)) {
@@ -132,18 +168,57 @@ impl Ufw {
                         self.rules.remove(i);
                     }
                 }
+                return false;
             }
             ["delete", rest @ ..] => {
-                if let Some(rule) = parse_rule(rest, span) {
-                    self.rules.retain(|r| !r.same(&rule));
+                let parsed = parse_rule(rest, span);
+                if let Parsed::Rule(rule) = &parsed {
+                    self.rules.retain(|r| !r.same(rule));
                 }
+                parsed
             }
             _ => {
-                if let Some(rule) = parse_rule(&words, span) {
-                    self.rules.push(rule);
+                let parsed = parse_rule(&words, span);
+                if let Parsed::Rule(rule) = &parsed {
+                    self.rules.push(rule.clone());
+                }
+                parsed
+            }
+        };
+        let Parsed::Refused(message, instead) = parsed else {
+            return false;
+        };
+        let instead = instead.map(|how| {
+            let mut out: Vec<String> = vec!["ufw".to_owned()];
+            let mut done = false;
+            for w in args {
+                let t = w.text.as_str();
+                match &how {
+                    Instead::Replace(word, with) if !done && t == word.as_str() => {
+                        out.push(with.clone());
+                        done = true;
+                    }
+                    Instead::Proto if !done && t == "comment" => {
+                        out.extend(["proto".to_owned(), "tcp".to_owned(), t.to_owned()]);
+                        done = true;
+                    }
+                    _ => out.push(shown(t)),
                 }
             }
+            if !done {
+                out.extend(["proto".to_owned(), "tcp".to_owned()]);
+            }
+            out.join(" ")
+        });
+        let rejected = Rejected {
+            span,
+            message,
+            instead,
+        };
+        if !self.rejected.contains(&rejected) {
+            self.rejected.push(rejected);
         }
+        true
     }
 
     fn set_default(&mut self, policy: &str, rest: &[&str], span: Span) {
@@ -233,14 +308,48 @@ fn lines(rule: &Rule) -> Vec<String> {
     out
 }
 
+/// What ufw makes of a rule's words.
+#[derive(Debug)]
+enum Parsed {
+    Rule(Rule),
+    /// Not modelled (an outbound rule, an application profile or a service
+    /// name pasvlint does not know): taken as opening nothing here.
+    Skipped,
+    /// ufw refuses it: its message (without `ERROR: `), and how to write what
+    /// was meant, when that is plain.
+    Refused(String, Option<Instead>),
+}
+
+/// The same rule written as ufw takes it (a missing protocol taken as `tcp`, FTP's).
+#[derive(Debug)]
+enum Instead {
+    /// One word rewritten: `1024:1048` → `1024:1048/tcp`.
+    Replace(String, String),
+    /// The long form: `proto tcp` added.
+    Proto,
+}
+
+/// Measured with ufw 0.36.2 (`ufw --dry-run …`).
+const MULTIPLE_PORTS: &str = "Must specify 'tcp' or 'udp' with multiple ports";
+const NOT_NUMERIC: &str = "Port ranges must be numeric";
+const BAD_PORT: &str = "Bad port";
+const WRONG_NUMBER: &str = "Wrong number of arguments";
+/// ufw's `supported_protocols` and, of them, those without ports.
+const PROTOCOLS: &[&str] = &[
+    "tcp", "udp", "ipv6", "esp", "ah", "igmp", "gre", "vrrp", "any",
+];
+const PORTLESS: &[&str] = &["ipv6", "esp", "ah", "igmp", "gre", "vrrp"];
+
 /// `[in] [on IFACE] [log] SPEC`, after the action word.
-fn parse_rule(words: &[&str], span: Span) -> Option<Rule> {
-    let (action, mut rest) = match words.split_first()? {
-        (&"allow", r) => (Action::Allow, r),
-        (&"deny", r) => (Action::Deny, r),
-        (&"reject", r) => (Action::Reject, r),
-        (&"limit", r) => (Action::Limit, r),
-        _ => return None,
+fn parse_rule(words: &[&str], span: Span) -> Parsed {
+    let Some((action, mut rest)) = (match words.split_first() {
+        Some((&"allow", r)) => Some((Action::Allow, r)),
+        Some((&"deny", r)) => Some((Action::Deny, r)),
+        Some((&"reject", r)) => Some((Action::Reject, r)),
+        Some((&"limit", r)) => Some((Action::Limit, r)),
+        _ => None,
+    }) else {
+        return Parsed::Skipped;
     };
     let mut rule = Rule {
         action,
@@ -252,11 +361,14 @@ fn parse_rule(words: &[&str], span: Span) -> Option<Rule> {
         family: None,
         span,
     };
+    let mut outbound = false;
     loop {
         match rest {
             ["in", r @ ..] | ["log", r @ ..] | ["log-all", r @ ..] => rest = r,
-            // An outbound rule does not decide what reaches the server.
-            ["out", ..] => return None,
+            ["out", r @ ..] => {
+                outbound = true;
+                rest = r;
+            }
             ["on", iface, r @ ..] => {
                 rule.iface = Some((*iface).to_owned());
                 rest = r;
@@ -264,33 +376,84 @@ fn parse_rule(words: &[&str], span: Span) -> Option<Rule> {
             _ => break,
         }
     }
-    match rest {
-        [spec] if !matches!(*spec, "from" | "to" | "proto") => {
-            let (ports, proto) = simple_spec(spec)?;
-            rule.ports = Some(ports);
-            rule.proto = proto;
+    let parsed = match rest {
+        // ufw takes the short form only without an interface.
+        [spec] if rule.iface.is_some() => {
+            let instead = match simple_spec(spec) {
+                Spec::Ports(ports, proto) => {
+                    let proto = proto.map(|p| format!(" proto {p}")).unwrap_or_default();
+                    Some(Instead::Replace(
+                        (*spec).to_owned(),
+                        format!("to any port {ports}{proto}"),
+                    ))
+                }
+                _ => None,
+            };
+            Parsed::Refused(WRONG_NUMBER.to_owned(), instead)
         }
-        _ => full_spec(&mut rule, rest)?,
+        [spec] if !matches!(*spec, "from" | "to" | "proto") => match simple_spec(spec) {
+            Spec::Ports(ports, proto) => {
+                rule.ports = Some(ports);
+                rule.proto = proto;
+                Parsed::Rule(rule)
+            }
+            Spec::Unknown => Parsed::Skipped,
+            Spec::Refused(why) => {
+                let instead = (why == MULTIPLE_PORTS)
+                    .then(|| Instead::Replace((*spec).to_owned(), format!("{spec}/tcp")));
+                Parsed::Refused(why, instead)
+            }
+        },
+        _ => match full_spec(&mut rule, rest) {
+            Spec::Ports(..) => Parsed::Rule(rule),
+            Spec::Unknown => Parsed::Skipped,
+            Spec::Refused(why) => {
+                let instead = (why == MULTIPLE_PORTS).then_some(Instead::Proto);
+                Parsed::Refused(why, instead)
+            }
+        },
+    };
+    // An outbound rule does not decide what reaches the server (ufw still checks it).
+    match parsed {
+        Parsed::Rule(_) if outbound => Parsed::Skipped,
+        p => p,
     }
-    Some(rule)
+}
+
+/// A port specification as ufw reads it.
+enum Spec {
+    /// Ports in iptables multiport syntax and the protocol (`None`: both).
+    Ports(String, Option<String>),
+    /// A name pasvlint cannot look up (a service from `/etc/services`, a profile).
+    Unknown,
+    Refused(String),
 }
 
 /// `PORT`, `PORT/PROTO`, `A:B/tcp`, `A,B:C/tcp`, a service name.
-fn simple_spec(spec: &str) -> Option<(String, Option<String>)> {
+fn simple_spec(spec: &str) -> Spec {
     let (ports, proto) = match spec.split_once('/') {
         Some((p, proto @ ("tcp" | "udp"))) => (p, Some(proto.to_owned())),
-        Some(_) => return None,
+        Some((p, "any")) => (p, None),
+        Some(_) => return Spec::Refused(BAD_PORT.to_owned()),
         None => (spec, None),
     };
     if let Some((port, service_proto)) = service(ports) {
-        return Some((port.to_owned(), proto.or(Some(service_proto.to_owned()))));
+        return Spec::Ports(port.to_owned(), proto.or(Some(service_proto.to_owned())));
     }
-    let ports = port_list(ports)?;
-    // ufw: "Must specify 'tcp' or 'udp' with multiple ports".
+    let ports = match port_list(ports) {
+        Ok(ports) => ports,
+        Err(PortError::NotNumeric) => return Spec::Refused(NOT_NUMERIC.to_owned()),
+        // A service ufw may find in /etc/services (every name there starts with
+        // a letter), or without `/PROTO` an application profile.
+        Err(PortError::Name) if ports.starts_with(|c: char| c.is_ascii_alphabetic()) => {
+            return Spec::Unknown;
+        }
+        Err(_) => return Spec::Refused(BAD_PORT.to_owned()),
+    };
     if proto.is_none() && (ports.contains(':') || ports.contains(',')) {
-        return None;
+        return Spec::Refused(MULTIPLE_PORTS.to_owned());
     }
-    Some((ports, proto))
+    Spec::Ports(ports, proto)
 }
 
 fn service(name: &str) -> Option<(&'static str, &'static str)> {
@@ -303,38 +466,83 @@ fn service(name: &str) -> Option<(&'static str, &'static str)> {
     }
 }
 
-/// A comma list of ports and `A:B` ranges, checked.
-fn port_list(ports: &str) -> Option<String> {
-    for part in ports.split(',') {
+enum PortError {
+    /// A list with a part that is not a number or a range.
+    NotNumeric,
+    /// One word that is not a number: a service name, maybe.
+    Name,
+    /// Out of 1-65535, a range not rising, more than 15 slots (a range takes two).
+    Bad,
+}
+
+/// A comma list of ports and `A:B` ranges, checked as ufw does.
+fn port_list(ports: &str) -> Result<String, PortError> {
+    let numeric = |t: &str| !t.is_empty() && t.bytes().all(|b| b.is_ascii_digit());
+    let parts: Vec<&str> = ports.split(',').collect();
+    if parts.len() > 1
+        && !parts.iter().all(|p| match p.split_once(':') {
+            Some((a, b)) => numeric(a) && numeric(b),
+            None => numeric(p),
+        })
+    {
+        return Err(PortError::NotNumeric);
+    }
+    let mut slots = 0;
+    for part in &parts {
         let mut bounds = part.split(':');
-        let lo: u16 = bounds.next()?.parse().ok()?;
-        let hi: u16 = bounds.next().map_or(Some(lo), |h| h.parse().ok())?;
-        if bounds.next().is_some() || lo == 0 || hi < lo {
-            return None;
+        let first = bounds.next().unwrap_or("");
+        if parts.len() == 1 && !part.contains(':') && !numeric(first) {
+            return Err(PortError::Name);
+        }
+        let number = |t: &str| t.parse::<u32>().ok().filter(|n| (1..=65535).contains(n));
+        let lo = number(first).ok_or(PortError::Bad)?;
+        slots += 1;
+        if let Some(h) = bounds.next() {
+            slots += 1;
+            if number(h).ok_or(PortError::Bad)? <= lo {
+                return Err(PortError::Bad);
+            }
+        }
+        if bounds.next().is_some() {
+            return Err(PortError::Bad);
         }
     }
-    Some(ports.to_owned())
+    if slots > 15 {
+        return Err(PortError::Bad);
+    }
+    Ok(ports.to_owned())
 }
 
 /// `[proto P] [from ADDR [port P]] [to ADDR [port P]] [proto P]`.
-fn full_spec(rule: &mut Rule, mut rest: &[&str]) -> Option<()> {
+fn full_spec(rule: &mut Rule, mut rest: &[&str]) -> Spec {
     let mut port = None;
+    let mut source_port = None;
+    let mut proto: Option<&str> = None;
     while let Some((word, r)) = rest.split_first() {
         match (*word, r) {
-            ("proto", [p, r @ ..]) if matches!(*p, "tcp" | "udp") => {
-                rule.proto = Some((*p).to_owned());
+            ("proto", [p, r @ ..]) => {
+                proto = Some(*p);
                 rest = r;
             }
             ("from", [a, r @ ..]) => {
-                rule.from = address(rule, a)?;
-                // A source port does not pick out the server's ports; skip it.
+                match address(rule, a) {
+                    Some(a) => rule.from = a,
+                    None => return Spec::Unknown,
+                }
+                // A source port does not pick out the server's ports; only checked.
                 rest = match r {
-                    ["port", _, r2 @ ..] => r2,
+                    ["port", p, r2 @ ..] => {
+                        source_port = Some(*p);
+                        r2
+                    }
                     _ => r,
                 };
             }
             ("to", [a, r @ ..]) => {
-                rule.to = address(rule, a)?;
+                match address(rule, a) {
+                    Some(a) => rule.to = a,
+                    None => return Spec::Unknown,
+                }
                 rest = match r {
                     ["port", p, r2 @ ..] => {
                         port = Some(*p);
@@ -343,23 +551,64 @@ fn full_spec(rule: &mut Rule, mut rest: &[&str]) -> Option<()> {
                     _ => r,
                 };
             }
-            _ => return None,
+            _ => return Spec::Unknown,
         }
     }
-    if let Some(p) = port {
-        let (ports, proto) = match service(p) {
-            Some((port, proto)) => (port.to_owned(), Some(proto)),
-            None => (port_list(p)?, None),
-        };
-        if rule.proto.is_none() && (ports.contains(':') || ports.contains(',')) {
-            return None;
+    if let Some(p) = proto {
+        if !PROTOCOLS.contains(&p) {
+            return Spec::Refused(format!("Unsupported protocol '{p}'"));
         }
-        if rule.proto.is_none() {
-            rule.proto = proto.map(str::to_owned);
+        if PORTLESS.contains(&p) && (port.is_some() || source_port.is_some()) {
+            return Spec::Refused(format!("Invalid port with protocol '{p}'"));
         }
-        rule.ports = Some(ports);
     }
-    Some(())
+    let mut multiple = false;
+    let mut service_proto = None;
+    for (i, p) in [source_port, port].into_iter().enumerate() {
+        let Some(p) = p else { continue };
+        if let Some((number, proto)) = service(p) {
+            if i == 1 {
+                rule.ports = Some(number.to_owned());
+                service_proto = Some(proto);
+            }
+            continue;
+        }
+        match port_list(p) {
+            Ok(ports) => {
+                multiple |= ports.contains(':') || ports.contains(',');
+                if i == 1 {
+                    rule.ports = Some(ports);
+                }
+            }
+            Err(PortError::NotNumeric) => return Spec::Refused(NOT_NUMERIC.to_owned()),
+            // A service name ufw may find in /etc/services.
+            Err(PortError::Name) if p.starts_with(|c: char| c.is_ascii_alphabetic()) => {
+                return Spec::Unknown;
+            }
+            Err(_) => return Spec::Refused(format!("{BAD_PORT} '{p}'")),
+        }
+    }
+    match proto {
+        Some(p @ ("tcp" | "udp")) => rule.proto = Some(p.to_owned()),
+        Some("any") | None => {
+            if multiple {
+                return Spec::Refused(MULTIPLE_PORTS.to_owned());
+            }
+            rule.proto = service_proto.map(str::to_owned);
+        }
+        // esp, ah, gre, ...: no TCP port is opened.
+        Some(_) => return Spec::Unknown,
+    }
+    Spec::Ports(rule.ports.clone().unwrap_or_default(), rule.proto.clone())
+}
+
+/// A word as a shell command shows it (quoted when it holds blanks).
+fn shown(t: &str) -> String {
+    if t.is_empty() || t.contains(char::is_whitespace) {
+        format!("'{t}'")
+    } else {
+        t.to_owned()
+    }
 }
 
 /// `any`, or an address whose family limits the rule.
@@ -418,10 +667,12 @@ mod tests {
                 "allow 40000:40050/tcp",
                 "allow 22",
                 "allow ftp",
+                "allow in 21,990,50000:50010/tcp",
                 "allow in on eth0 21,990,50000:50010/tcp",
                 "allow 40000:40050",
                 "allow 1,2",
                 "allow smtp",
+                "allow 990/any",
             ]),
             [
                 p("21", Some("tcp")),
@@ -429,8 +680,96 @@ mod tests {
                 p("22", None),
                 p("21", Some("tcp")),
                 p("21,990,50000:50010", Some("tcp")),
+                p("990", None),
             ]
         );
+    }
+
+    /// Each message as `ufw --dry-run` 0.36.2 prints it for the same words.
+    #[test]
+    fn commands_ufw_refuses() {
+        let refused = |c: &str| {
+            let u = state(&[c]);
+            assert!(u.rules.is_empty(), "{c}");
+            u.rejected
+                .first()
+                .map(|r| (r.message.clone(), r.instead.clone()))
+        };
+        let m = |c: &str| refused(c).map(|r| r.0);
+        let text = "Must specify 'tcp' or 'udp' with multiple ports".to_owned();
+        let multiple = Some(text.clone());
+        assert_eq!(
+            refused("allow 1024:1048"),
+            Some((text.clone(), Some("ufw allow 1024:1048/tcp".to_owned())))
+        );
+        assert_eq!(m("allow 21,990"), multiple);
+        assert_eq!(m("deny 1000:2000"), multiple);
+        assert_eq!(m("prepend allow 1000:2000"), multiple);
+        assert_eq!(m("allow out 1000:2000"), multiple);
+        assert_eq!(
+            m("allow from 10.0.0.0/8 port 1000:2000 to any port 21"),
+            multiple
+        );
+        assert_eq!(
+            refused("allow from 10.0.0.0/8 to any port 21,22 comment x"),
+            Some((
+                text,
+                Some("ufw allow from 10.0.0.0/8 to any port 21,22 proto tcp comment x".to_owned())
+            ))
+        );
+        for bad in [
+            "allow 0",
+            "allow 70000",
+            "allow 2000:1000",
+            "allow 21:21/tcp",
+            "allow 1024:1048/sctp",
+            "allow 21/TCP",
+            "allow 1:2:3/tcp",
+            "allow 1000-2000/tcp",
+            "allow 1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16/tcp",
+            "allow 1:10,20:30,40:50,60:70,80:90,100:110,120:130,140:150/tcp",
+        ] {
+            assert_eq!(m(bad).as_deref(), Some("Bad port"), "{bad}");
+        }
+        assert_eq!(m("allow to any port 0").as_deref(), Some("Bad port '0'"));
+        assert_eq!(
+            m("allow proto tcp to any port 2000:1000").as_deref(),
+            Some("Bad port '2000:1000'")
+        );
+        assert_eq!(
+            m("allow 21,ftp").as_deref(),
+            Some("Port ranges must be numeric")
+        );
+        assert_eq!(
+            m("allow proto tcp to any port ftp,ssh").as_deref(),
+            Some("Port ranges must be numeric")
+        );
+        assert_eq!(
+            m("allow in on eth0 21/tcp").as_deref(),
+            Some("Wrong number of arguments")
+        );
+        assert_eq!(
+            m("allow to any port 21 proto sctp").as_deref(),
+            Some("Unsupported protocol 'sctp'")
+        );
+        assert_eq!(
+            m("allow proto esp to any port 21").as_deref(),
+            Some("Invalid port with protocol 'esp'")
+        );
+        // Accepted by ufw, or names pasvlint cannot look up: nothing refused.
+        for fine in [
+            "allow 1,2,3,4,5,6,7,8,9,10,11,12,13,14,15/tcp",
+            "allow 1:10,20:30,40:50,60:70,80:90,100:110,120:130,140/tcp",
+            "allow proto tcp to any port 1000:2000,21",
+            "allow to any port 21,22 proto tcp",
+            "allow in on eth0 to any port 21",
+            "allow smtp/tcp",
+            "allow 'Apache Full'",
+            "allow proto esp from 198.18.0.1",
+            "--dry-run allow 1024:1048",
+        ] {
+            assert!(state(&[fine]).rejected.is_empty(), "{fine}");
+        }
     }
 
     #[test]
