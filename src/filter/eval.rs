@@ -459,6 +459,15 @@ fn add_decisions_of_other_classes(decisions: &mut Vec<Decision>, classes: &[Sour
     }
 }
 
+/// A filter stage a connection's later packets (state ESTABLISHED) cross.
+struct LaterStage<'b> {
+    /// Before nat, where ports are the ones the client chose.
+    before_nat: bool,
+    base: &'b Base,
+    stage: Option<Stage>,
+    passed: Passed,
+}
+
 /// A stage's pass sets, with the policy applied.
 struct Passed {
     public: PortSet,
@@ -519,8 +528,11 @@ impl<'r> Eval<'r> {
         // The connection's later packets: an accept for state NEW alone lets the
         // SYN in and nothing after it.
         let later = self.later_packets(path);
-        for (pre, _, passed) in &later {
-            let (alive, rewritten) = match *pre {
+        for LaterStage {
+            before_nat, passed, ..
+        } in &later
+        {
+            let (alive, rewritten) = match *before_nat {
                 true => (&mut alive_pre, None),
                 false => (&mut alive_in, Some(&mut rewritten)),
             };
@@ -598,24 +610,24 @@ impl<'r> Eval<'r> {
         }
         let first_later = first_reply + reply.len() as u64;
         let (mut later_pre, mut later_in) = (all.clone(), all.clone());
-        for (i, (pre, (b, st), passed)) in later.iter().enumerate() {
+        for (i, l) in later.iter().enumerate() {
             // Only ports the SYN gets through: a closed one is explained by its SYN.
-            let (alive, syn_open) = match *pre {
+            let (alive, syn_open) = match l.before_nat {
                 true => (&mut later_pre, &pre_alive_public),
                 false => (&mut later_in, &final_in_public),
             };
             let mut local = Vec::new();
             self.stage_drops(
                 first_later + i as u64,
-                b,
-                st.as_ref(),
+                l.base,
+                l.stage.as_ref(),
                 &meet(alive, syn_open),
                 None,
                 &mut local,
             );
-            *alive = alive.intersection(&passed.public);
+            *alive = alive.intersection(&l.passed.public);
             for (k, mut d) in local {
-                if !*pre {
+                if !l.before_nat {
                     d.ports = meet(&pre_alive_public, &nat.preimage(&d.ports));
                 }
                 d.later_packets = true;
@@ -666,27 +678,24 @@ impl<'r> Eval<'r> {
         }
     }
 
-    /// The filter stages a connection's later packets cross (`true` before nat,
-    /// whose ports are the ones the client chose), with what each lets through;
-    /// none when every rule treats them as it treats the SYN.
-    #[allow(clippy::type_complexity)]
-    fn later_packets<'b>(
-        &mut self,
-        path: &Path<'b>,
-    ) -> Vec<(bool, (&'b Base, Option<Stage>), Passed)> {
-        let bases = path
-            .pre
-            .iter()
-            .map(|b| (true, *b))
-            .chain(path.input.iter().map(|b| (false, *b)));
+    /// The filter stages a connection's later packets cross, with what each lets
+    /// through; none when every rule treats them as it treats the SYN.
+    fn later_packets<'b>(&mut self, path: &Path<'b>) -> Vec<LaterStage<'b>> {
+        let bases =
+            (path.pre.iter().map(|b| (true, *b))).chain(path.input.iter().map(|b| (false, *b)));
         if !bases.clone().any(|(_, b)| self.later_packets_differ(b)) {
             return Vec::new();
         }
         bases
-            .map(|(pre, b)| {
-                let stage = self.stage(b, Packet::Established);
-                let passed = self.passed(b, stage.as_ref());
-                (pre, (b, stage), passed)
+            .map(|(before_nat, base)| {
+                let stage = self.stage(base, Packet::Established);
+                let passed = self.passed(base, stage.as_ref());
+                LaterStage {
+                    before_nat,
+                    base,
+                    stage,
+                    passed,
+                }
             })
             .collect()
     }
