@@ -89,7 +89,8 @@ fn prefix(text: &str, n: usize) -> &str {
 }
 
 pub fn parse(source: &SourceFile) -> Ruleset {
-    if source.text.len() < ahead::MIN_TEXT {
+    // With one thread (`--jobs 1`) parsing ahead would only add the queue's copies.
+    if source.text.len() < ahead::MIN_TEXT || rayon::current_num_threads() < 2 {
         parse_in(source, None)
     } else {
         parse_in(source, Some((ahead::BLOCK, ahead::PIECE)))
