@@ -254,5 +254,13 @@ pub fn release_binary() -> PathBuf {
         .status()
         .expect("cargo build");
     assert!(status.success());
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/release/pasvlint")
+    // Next to the bench's own binary (`<target>/release/deps/<bench>`), so a
+    // `CARGO_TARGET_DIR` elsewhere is honoured: `<manifest>/target` may hold a stale build.
+    std::env::current_exe()
+        .ok()
+        .and_then(|exe| Some(exe.parent()?.parent()?.join("pasvlint")))
+        .filter(|bin| bin.exists())
+        .unwrap_or_else(|| {
+            PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/release/pasvlint")
+        })
 }

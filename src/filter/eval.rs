@@ -21,6 +21,7 @@ use crate::facts::{
 };
 use crate::portset::PortSet;
 use crate::source::{FileId, Span};
+use rayon::prelude::*;
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::hash::BuildHasherDefault;
 
@@ -346,25 +347,28 @@ pub fn firewall_facts(rs: &Ruleset<'_>, file: FileId) -> Firewall {
         .into_iter()
         .map(|addrs| Class::new(addrs, &rs.addr_sets, &ifaces))
         .collect();
-    let runs: Vec<(AddrSet, Firewall)> = classes
-        .iter()
-        .map(|class| {
-            let mut ev = Eval {
-                rs,
-                file,
-                class,
-                ctx: Context::default(),
-                nat_actions: Vec::new(),
-                uncertain: Vec::new(),
-                rewritten: false,
-            };
-            (class.addrs.clone(), ev.run(&path))
-        })
-        .collect();
+    // The classes' walks and the active-mode steps read the ruleset only: they
+    // run side by side (a big dump's walk is a second or so on one thread).
+    let walk_class = |class: &Class| {
+        let mut ev = Eval {
+            rs,
+            file,
+            class,
+            ctx: Context::default(),
+            nat_actions: Vec::new(),
+            uncertain: Vec::new(),
+            rewritten: false,
+        };
+        (class.addrs.clone(), ev.run(&path))
+    };
+    let (runs, active): (Vec<(AddrSet, Firewall)>, _) = rayon::join(
+        || classes.par_iter().map(walk_class).collect(),
+        || classes.first().map(|c| super::active::steps(rs, c)),
+    );
     let mut fw = merge_classes(rs.family, runs);
     uncertain.append(&mut fw.uncertain);
     fw.uncertain = uncertain;
-    fw.active = classes.first().map(|c| super::active::steps(rs, c));
+    fw.active = active;
     fw.client_interface = ifaces.uplink(rs).map(str::to_owned);
     fw
 }

@@ -8,6 +8,7 @@
 
 #[cfg(test)]
 mod active_tests;
+mod ahead;
 pub mod deletion;
 #[cfg(test)]
 mod eval_tests;

@@ -1,6 +1,7 @@
 //! The iptables-save / iptables-restore file grammar, line by line as
 //! `xtables_restore_parse_line` (iptables 1.8.9, nft backend) reads it.
 
+use super::ahead;
 use super::lex::{Arg, split_restore_line, strip_rule_counters};
 use super::rule::{self, Ctx, Mode, assert_valid_chain_name};
 use super::sizes;
@@ -88,37 +89,86 @@ fn prefix(text: &str, n: usize) -> &str {
 }
 
 pub fn parse(source: &SourceFile) -> Ruleset {
+    // With one thread (`--jobs 1`) parsing ahead would only add the queue's copies.
+    if source.text.len() < ahead::MIN_TEXT || rayon::current_num_threads() < 2 {
+        parse_in(source, None)
+    } else {
+        parse_in(source, Some((ahead::BLOCK, ahead::PIECE)))
+    }
+}
+
+/// With `blocks` (block and piece sizes), rule lines are parsed ahead on other
+/// threads ([`ahead`]); the result is the same either way.
+pub(super) fn parse_in(source: &SourceFile, blocks: Option<(usize, usize)>) -> Ruleset {
     let family = family_of(source);
     let mut rs = Ruleset::new(Format::IptablesSave, family);
     let mut p = SaveParser::new(source, family, false);
     let text: &str = &source.text;
     p.ahead = Some(text);
-    let mut offset = 0;
-    let mut line_no = 0u32;
-    let mut words = Vec::with_capacity(32);
-    let mut crlf = false;
-    while offset < text.len() {
-        let end =
-            memchr::memchr(b'\n', &text.as_bytes()[offset..]).map_or(text.len(), |i| offset + i);
-        let mut line = &text[offset..end];
-        line_no += 1;
-        if let Some(stripped) = line.strip_suffix('\r') {
-            if !crlf {
-                crlf = true;
-                rs.problems
-                    .push(crlf_problem(source.span(end - 1, end), text));
+    let mut lines = Lines {
+        offset: 0,
+        line_no: 0,
+        words: Vec::with_capacity(32),
+        crlf: false,
+    };
+    match blocks {
+        None => lines.run(&mut p, &mut rs, text.len()),
+        Some((block, piece)) => {
+            let tables = ahead::table_lines(text);
+            let ranges = ahead::cut(text, 0, block);
+            let parse_block = |i: usize| {
+                ranges
+                    .get(i)
+                    .map(|&r| ahead::parse_block(source, &tables, family, r, piece))
+            };
+            let mut next = parse_block(0);
+            for (i, &(_, end)) in ranges.iter().enumerate() {
+                p.parsed.extend(next.take().unwrap_or_default());
+                let ((), after) =
+                    rayon::join(|| lines.run(&mut p, &mut rs, end), || parse_block(i + 1));
+                next = after;
             }
-            line = stripped;
         }
-        p.line(&mut rs, line, offset, line_no, None, &mut words);
-        offset = end + 1;
     }
-    p.finish(&mut rs, line_no);
+    p.finish(&mut rs, lines.line_no);
     // Grown by doubling while parsing: a dump with a new address on every rule
     // would keep up to half again their room through the evaluation.
     rs.sets.addrs.shrink_to_fit();
     rs.sets.ports.shrink_to_fit();
     rs
+}
+
+/// Where the line-by-line reading of a dump is.
+struct Lines<'t> {
+    offset: usize,
+    line_no: u32,
+    words: Vec<Arg<'t>>,
+    crlf: bool,
+}
+
+impl<'t> Lines<'t> {
+    /// Apply the lines from the current offset up to `to` (a line start or the end).
+    fn run(&mut self, p: &mut SaveParser<'t>, rs: &mut Ruleset, to: usize) {
+        let source: &'t SourceFile = p.source;
+        let text: &'t str = &source.text;
+        while self.offset < to {
+            let offset = self.offset;
+            let end = memchr::memchr(b'\n', &text.as_bytes()[offset..])
+                .map_or(text.len(), |i| offset + i);
+            let mut line = &text[offset..end];
+            self.line_no += 1;
+            if let Some(stripped) = line.strip_suffix('\r') {
+                if !self.crlf {
+                    self.crlf = true;
+                    rs.problems
+                        .push(crlf_problem(source.span(end - 1, end), text));
+                }
+                line = stripped;
+            }
+            p.line(rs, line, offset, self.line_no, None, &mut self.words);
+            self.offset = end + 1;
+        }
+    }
 }
 
 /// Load restore text into `rs` as `iptables-restore [-n]` would, on top of what
@@ -162,6 +212,8 @@ pub struct SaveParser<'s> {
     ahead: Option<&'s str>,
     /// Where the run of `-A` lines last counted ends.
     run_end: usize,
+    /// Rule lines of a dump parsed ahead of their turn.
+    parsed: ahead::Queue<'s>,
 }
 
 impl<'s> SaveParser<'s> {
@@ -176,6 +228,7 @@ impl<'s> SaveParser<'s> {
             skip_to_commit: false,
             ahead: None,
             run_end: 0,
+            parsed: ahead::Queue::default(),
         }
     }
 
@@ -353,6 +406,15 @@ impl<'s> SaveParser<'s> {
         remap: Option<Span>,
         args: &mut Vec<Arg<'l>>,
     ) {
+        if remap.is_none() {
+            if let Some(result) = self
+                .parsed
+                .take(start, kind, &mut rs.sets, &mut self.interner)
+            {
+                self.add(rs, result, start, line_span);
+                return;
+            }
+        }
         let skip = match strip_rule_counters(line) {
             Ok(n) => n,
             Err(what) => {
@@ -375,7 +437,19 @@ impl<'s> SaveParser<'s> {
             table: kind,
             file: remap.map_or(self.source.id, |s| s.file),
         };
-        match rule::parse(args, &ctx, line_span, &mut rs.sets, &mut self.interner) {
+        let result = rule::parse(args, &ctx, line_span, &mut rs.sets, &mut self.interner);
+        self.add(rs, result, start, line_span);
+    }
+
+    /// A parsed rule line: add its command to the ruleset, or its error.
+    fn add<'l>(
+        &mut self,
+        rs: &mut Ruleset,
+        result: Result<Option<rule::Command<'l>>, rule::ParseError>,
+        start: usize,
+        line_span: Span,
+    ) {
+        match result {
             Ok(Some(cmd)) => {
                 for (span, what) in &cmd.unknowns {
                     rs.unknowns.push(super::Unknown {
@@ -440,9 +514,11 @@ impl<'s> SaveParser<'s> {
 
 /// `strtok(s, " \t\n")`: the first word and its offset.
 fn first_word(s: &str) -> Option<(usize, &str)> {
-    let start = s.find(|c| !matches!(c, ' ' | '\t' | '\n'))?;
+    // By bytes: the separators are ASCII, so every cut is a character boundary.
+    let sep = |b: &u8| matches!(b, b' ' | b'\t' | b'\n');
+    let start = s.bytes().position(|b| !sep(&b))?;
     let rest = &s[start..];
-    let len = rest.find([' ', '\t', '\n']).unwrap_or(rest.len());
+    let len = rest.bytes().position(|b| sep(&b)).unwrap_or(rest.len());
     Some((start, &rest[..len]))
 }
 
