@@ -4,8 +4,8 @@
 //! `rules.v4` with `ip6tables-restore` / `iptables-restore`, or `etc/firewall.sh`
 //! run with `sh`), a listener takes port 21 over IPv6, and a client namespace
 //! connects to it over the veth link, which needs neighbour discovery first;
-//! then, once both sides had to re-check each other's link address (neighbour
-//! timers shortened from about 30 s to a second with sysctl), it connects again.
+//! then, once the server has forgotten the client's link address (as it does when
+//! its entry fails) and must find it again itself, it connects again.
 //! pasvlint must report the rule exactly where either connect fails.
 
 mod support {
@@ -18,7 +18,6 @@ mod support {
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
-use std::time::Duration;
 use support::netns::{self, Pair, TOOL_TIMEOUT};
 
 const FIXTURES: &str = concat!(
@@ -81,8 +80,17 @@ fn connects(case: &Path) -> Result<bool, String> {
     if !connect_once(&pair)? {
         return Ok(false);
     }
-    // Reachable for 0.5-1.5 s, then stale; the next use probes after 1 s.
-    std::thread::sleep(Duration::from_secs(4));
+    // The re-check, made deterministic: the server forgets the client's link
+    // address, as it does once its entry fails, and must find it again itself;
+    // the client keeps the server's and does not probe it (its unicast
+    // solicitation would hand the server the address, and whether it comes in
+    // time was a race under load).
+    let mut no_probe = pair.client.command("sysctl");
+    no_probe.args(["-qw", "net.ipv6.neigh.eth0.delay_first_probe_time=120"]);
+    netns::run_within(&mut no_probe, TOOL_TIMEOUT)?;
+    let mut forget = pair.server.command("ip");
+    forget.args(["-6", "neigh", "flush", "dev", "eth0"]);
+    netns::run_within(&mut forget, TOOL_TIMEOUT)?;
     connect_once(&pair)
 }
 
