@@ -19,7 +19,7 @@ impl Rule for IptablesSyntaxError {
         };
         let restore = restore_tool(rs.family);
         for p in problems(rs) {
-            let stops = stops_the_script(rs, p);
+            let stops = stops_the_script(rs, p.span);
             // Removing what is not there changes nothing, unless `set -e` ends the script.
             if p.kind == ProblemKind::NothingToRemove && stops.is_none() {
                 continue;
@@ -47,13 +47,13 @@ fn restore_tool(family: Family) -> &'static str {
     }
 }
 
-/// The `set -e` stop at the command of `p`, when the script ends there.
-pub fn stops_the_script(rs: &Ruleset, p: &Problem) -> Option<crate::scripts::Stop> {
+/// The `set -e` stop at the command that holds `at`, when the script ends there.
+pub fn stops_the_script(rs: &Ruleset, at: crate::source::Span) -> Option<crate::scripts::Stop> {
     rs.outcome.stop.filter(|s| {
         s.why == crate::scripts::StopWhy::Errexit
-            && s.span.file == p.span.file
-            && s.span.start <= p.span.start
-            && p.span.end <= s.span.end
+            && s.span.file == at.file
+            && s.span.start <= at.start
+            && at.end <= s.span.end
     })
 }
 

@@ -33,11 +33,11 @@ fn said_by_iptables_syntax_error(file: &ParsedFile) -> bool {
     };
     rs.problems
         .iter()
-        .any(|p| stops_the_script(rs, p).is_some())
+        .any(|p| stops_the_script(rs, p.span).is_some())
         || rs
             .ufw_rejected
             .iter()
-            .any(|r| super::ufw_config_invalid::stops_the_script(rs, r).is_some())
+            .any(|r| stops_the_script(rs, r.span).is_some())
 }
 
 fn finding(rule: &'static str, stop: &Stop, source: &SourceFile) -> Diagnostic {

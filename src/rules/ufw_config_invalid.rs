@@ -59,7 +59,7 @@ impl UfwConfigInvalid {
     /// A script's `ufw` command that ufw refuses.
     fn refused(&self, rs: &Ruleset, r: &Rejected, source: &SourceFile) -> Diagnostic {
         let written = first_line(source.slice(r.span));
-        let stops = stops_the_script(rs, r).is_some();
+        let stops = super::iptables_syntax_error::stops_the_script(rs, r.span).is_some();
         let tail = if stops {
             ", and `set -e` stops the script here: no command after this line runs"
         } else {
@@ -76,16 +76,6 @@ impl UfwConfigInvalid {
         );
         d.with_help(help(r))
     }
-}
-
-/// The `set -e` stop at `r`'s command, when the script ends there.
-pub fn stops_the_script(rs: &Ruleset, r: &Rejected) -> Option<crate::scripts::Stop> {
-    rs.outcome.stop.filter(|s| {
-        s.why == crate::scripts::StopWhy::Errexit
-            && s.span.file == r.span.file
-            && s.span.start <= r.span.start
-            && r.span.end <= s.span.end
-    })
 }
 
 fn help(r: &Rejected) -> String {
