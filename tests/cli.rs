@@ -1136,3 +1136,317 @@ fn facts_json_says_why_each_file_joined_its_host() {
         "{hosts:?}"
     );
 }
+
+/// A carriage return inside a config value (here inside a directive's name, which
+/// the finding quotes) reaches no human-readable output raw: it would send the
+/// cursor back and let the rest of the line overwrite what was printed. A CRLF
+/// line end is a finding of its own, and its CR is not printed either.
+#[test]
+fn carriage_returns_in_values_reach_no_human_output_raw() {
+    let dir = tempfile::tempdir().unwrap();
+    let conf = dir.path().join("vsftpd.conf");
+    std::fs::write(
+        &conf,
+        "listen=YES\nPasv\r_enable=YES\npasv_enable=YES\r\nftpd_banner=a\rb\n",
+    )
+    .unwrap();
+    let conf_arg = conf.to_str().unwrap();
+    let at = format!("{conf_arg}:2");
+    let mut runs: Vec<(String, Output)> = ["human", "concise", "github"]
+        .iter()
+        .map(|f| {
+            let out = pasvlint(&["check", "--isolated", "--format", f, conf_arg]);
+            (format!("check --format {f}"), out)
+        })
+        .collect();
+    runs.push((
+        "explain --for".into(),
+        pasvlint(&[
+            "explain",
+            "vsftpd-unknown-directive",
+            "--for",
+            &at,
+            "--isolated",
+            conf_arg,
+        ]),
+    ));
+    runs.push(("facts".into(), pasvlint(&["facts", "--isolated", conf_arg])));
+    for (what, out) in &runs {
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        if what != "facts" {
+            assert!(stdout.contains("_enable"), "{what}: {stdout}");
+        }
+        assert!(!stdout.contains('\r'), "{what} prints a CR: {stdout:?}");
+        assert!(
+            !String::from_utf8_lossy(&out.stderr).contains('\r'),
+            "{what} stderr"
+        );
+    }
+}
+
+/// A line break inside a value a finding quotes (a shell string holding one, passed
+/// as a port) cannot start a line of its own in the one-line-per-finding format.
+#[test]
+fn line_breaks_in_values_cannot_forge_a_concise_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let etc = dir.path().join("etc");
+    std::fs::create_dir_all(&etc).unwrap();
+    std::fs::write(etc.join("vsftpd.conf"), "listen=YES\n").unwrap();
+    std::fs::write(
+        etc.join("firewall.sh"),
+        "#!/bin/sh\niptables -A INPUT -p tcp --dport \"21\r\nforged\" -j ACCEPT\n",
+    )
+    .unwrap();
+    let out = pasvlint(&[
+        "check",
+        "--isolated",
+        "--format",
+        "concise",
+        dir.path().to_str().unwrap(),
+    ]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains("invalid port/service `21??forged' specified [iptables-syntax-error]"),
+        "{stdout}"
+    );
+    let root = dir.path().to_str().unwrap();
+    assert!(
+        stdout.lines().all(|l| l.starts_with(root)),
+        "every line is a finding: {stdout}"
+    );
+}
+
+/// Values that break a report format if copied into it unescaped: a workflow
+/// command (`%0A::error::`), XML markup and a CDATA end, JSON quotes. The GitHub
+/// annotations stay one command each, whose text decodes back to the value; the
+/// XML and JSON formats parse and carry the value exactly.
+#[test]
+fn format_breaking_values_stay_inside_their_finding() {
+    let dir = tempfile::tempdir().unwrap();
+    let conf = dir.path().join("vsftpd.conf");
+    let name = "x%0A::error::forged<&'\"]]>\\";
+    std::fs::write(&conf, format!("listen=YES\n{name}=YES\n")).unwrap();
+    let conf_arg = conf.to_str().unwrap();
+    let run = |format: &str| pasvlint(&["check", "--isolated", "--format", format, conf_arg]);
+    let github = String::from_utf8(run("github").stdout).unwrap();
+    for line in github.lines() {
+        assert!(
+            line.starts_with("::error file=")
+                || line.starts_with("::warning file=")
+                || line.starts_with("::notice file="),
+            "only annotations, each on one line: {github}"
+        );
+    }
+    let unknown = github
+        .lines()
+        .find(|l| l.contains("title=vsftpd-unknown-directive::"))
+        .unwrap();
+    let text = unknown.split_once("::vsftpd").map(|(_, t)| t).unwrap();
+    let decoded = text
+        .replace("%0D", "\r")
+        .replace("%0A", "\n")
+        .replace("%25", "%");
+    assert!(decoded.contains(&format!("`{name}`")), "{unknown}");
+    for format in ["json", "sarif", "rdjson", "gitlab"] {
+        let value: Value = serde_json::from_slice(&run(format).stdout)
+            .unwrap_or_else(|e| panic!("{format} is not JSON: {e}"));
+        let quoted = serde_json::to_string(&format!("`{name}`")).unwrap();
+        let quoted = quoted.trim_matches('"');
+        assert!(value.to_string().contains(quoted), "{format}: {value}");
+    }
+    for format in ["junit", "checkstyle"] {
+        let text = String::from_utf8(run(format).stdout).unwrap();
+        let mut reader = quick_xml::Reader::from_str(&text);
+        let mut found = false;
+        loop {
+            match reader.read_event() {
+                Ok(quick_xml::events::Event::Eof) => break,
+                Ok(quick_xml::events::Event::Start(e) | quick_xml::events::Event::Empty(e)) => {
+                    for a in e.attributes().flatten() {
+                        let v = a.unescape_value().unwrap();
+                        found |= v.contains(&format!("`{name}`"));
+                    }
+                }
+                Ok(_) => {}
+                Err(e) => panic!("{format} is not XML: {e}\n{text}"),
+            }
+        }
+        assert!(found, "{format} carries the name exactly: {text}");
+    }
+}
+
+/// A file and a directory the user running pasvlint cannot read are reported by
+/// name on stderr and make the run a usage error (exit 2); the readable config
+/// beside them is still linted. As root (which reads any file) pasvlint runs as
+/// `nobody` for this.
+#[test]
+fn unreadable_files_and_directories_are_reported_by_name() {
+    use std::os::unix::fs::PermissionsExt;
+    use std::os::unix::process::CommandExt;
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    std::fs::create_dir_all(root.join("etc")).unwrap();
+    std::fs::create_dir_all(root.join("locked")).unwrap();
+    for f in ["vsftpd.conf", "etc/vsftpd.conf", "locked/vsftpd.conf"] {
+        std::fs::write(root.join(f), "Listen=YES\n").unwrap();
+    }
+    let mode = |p: &str, m: u32| {
+        std::fs::set_permissions(root.join(p), std::fs::Permissions::from_mode(m)).unwrap()
+    };
+    mode(".", 0o755);
+    mode("etc", 0o755);
+    mode("etc/vsftpd.conf", 0o000);
+    mode("locked", 0o000);
+    let mut command = Command::new(env!("CARGO_BIN_EXE_pasvlint"));
+    command
+        .args(["check", "--isolated", "--format", "concise"])
+        .arg(root)
+        .current_dir("/");
+    if std::fs::read(root.join("etc/vsftpd.conf")).is_ok() {
+        // Root, or a capability that bypasses file permissions.
+        command.uid(65534).gid(65534);
+    }
+    let out = command.output().unwrap();
+    mode("locked", 0o755);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let file = root.join("etc/vsftpd.conf");
+    let locked = root.join("locked");
+    assert!(
+        stderr.contains(&format!(
+            "cannot read {}: Permission denied",
+            file.display()
+        )),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains(&format!(
+            "cannot read {}: Permission denied",
+            locked.display()
+        )),
+        "{stderr}"
+    );
+    let top = root.join("vsftpd.conf");
+    assert!(
+        stdout.contains(&format!("{}:1:1: error:", top.display()))
+            && stdout.contains("unknown directive `Listen`"),
+        "{stdout}"
+    );
+    assert_eq!(code(&out), 2, "{stderr}");
+}
+
+/// A DOCTYPE's entities are never expanded (ten levels of tenfold references, a
+/// billion `a`s expanded) nor fetched (an external entity naming a file beside the
+/// tree): the references stay as written in the findings, the file's text appears
+/// nowhere, and the run ends at once.
+#[test]
+fn xml_entities_are_neither_expanded_nor_fetched() {
+    let dir = tempfile::tempdir().unwrap();
+    let secret = dir.path().join("secret.txt");
+    std::fs::write(&secret, "SECRET-7f3a\n").unwrap();
+    let tree = dir.path().join("tree");
+    let mut dtd = String::from("  <!ENTITY l0 \"aaaaaaaaaa\">\n");
+    for i in 1..=9 {
+        let refs = format!("&l{};", i - 1).repeat(10);
+        dtd.push_str(&format!("  <!ENTITY l{i} \"{refs}\">\n"));
+    }
+    dtd.push_str(&format!(
+        "  <!ENTITY secret SYSTEM \"file://{}\">\n",
+        secret.display()
+    ));
+    let filezilla = format!(
+        "<?xml version=\"1.0\"?>\n<!DOCTYPE FileZillaServer [\n{dtd}]>\n<FileZillaServer>\n<Settings>\n\
+         <Item name=\"Use custom PASV ports\" type=\"numeric\">1</Item>\n\
+         <Item name=\"Custom PASV min port\" type=\"numeric\">&l9;</Item>\n\
+         <Item name=\"Custom PASV max port\" type=\"numeric\">&secret;</Item>\n\
+         </Settings>\n</FileZillaServer>\n"
+    );
+    let path = tree.join("FileZilla Server/FileZilla Server.xml");
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    std::fs::write(&path, filezilla).unwrap();
+    let started = std::time::Instant::now();
+    let tree_arg = tree.to_str().unwrap();
+    let check = pasvlint(&["check", "--isolated", "--format", "json", tree_arg]);
+    let facts = pasvlint(&["facts", "--isolated", "--format", "json", tree_arg]);
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(30),
+        "{:?}",
+        started.elapsed()
+    );
+    let text = String::from_utf8_lossy(&check.stdout);
+    assert!(
+        text.contains("`&l9;` is not digits only")
+            && text.contains("`&secret;` is not digits only"),
+        "{text}"
+    );
+    for out in [&check, &facts] {
+        for stream in [&out.stdout, &out.stderr] {
+            let s = String::from_utf8_lossy(stream);
+            assert!(
+                !s.contains("SECRET-7f3a") && !s.contains("aaaaaaaaaaa"),
+                "{s}"
+            );
+        }
+    }
+}
+
+/// Binary bytes (NULs, then random bytes) under each format's file name: every
+/// run ends without a panic, no control byte of the input reaches the terminal,
+/// and each file whose name commits it to a format that has a syntax check (or
+/// whose lines the server reads one by one) is reported, not skipped silently.
+#[test]
+fn binary_files_under_format_names_are_reported_without_a_panic() {
+    let dir = tempfile::tempdir().unwrap();
+    // A fixed pseudo-random stream (an LCG), so the test is the same every run.
+    let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
+    let mut bytes = vec![0u8; 16];
+    bytes.extend((0..65_536).map(|_| {
+        x = x.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1);
+        (x >> 56) as u8
+    }));
+    let reported = [
+        "etc/vsftpd.conf",
+        "etc/proftpd/proftpd.conf",
+        "etc/pure-ftpd/pure-ftpd.conf",
+        "etc/nftables.conf",
+        "etc/iptables/rules.v6",
+        "etc/ufw/user.rules",
+        "etc/firewalld/zones/public.xml",
+        "inetsrv/config/applicationHost.config",
+        "ftp.reg",
+        "compose.yaml",
+        "manifests/site.pp",
+    ];
+    let others = [
+        "FileZilla Server/FileZilla Server.xml",
+        "firewall.sh",
+        "setup.ps1",
+        "setup.cmd",
+        "k8s/service.yaml",
+        "Dockerfile",
+    ];
+    for name in reported.iter().chain(&others) {
+        let path = dir.path().join(name);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(&path, &bytes).unwrap();
+    }
+    let root = dir.path().to_str().unwrap();
+    for format in ["concise", "human"] {
+        let out = pasvlint(&["check", "--isolated", "--format", format, root]);
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(code(&out), 1, "{format}: {stderr}");
+        let raw = stdout
+            .chars()
+            .find(|&c| !matches!(c, '\n' | '\t') && c.is_control());
+        assert_eq!(raw, None, "{format} prints a control byte");
+        if format == "concise" {
+            for name in reported {
+                assert!(
+                    stdout.contains(&format!("{root}/{name}:")),
+                    "{name} is not reported: {stdout}"
+                );
+            }
+        }
+    }
+}

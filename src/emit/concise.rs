@@ -1,4 +1,6 @@
-//! One line per finding: `path:line:col: severity: message [rule]`.
+//! One line per finding: `path:line:col: severity: message [rule]`. A line break a
+//! message quotes from its file (a shell string's `"21\n…"`) is shown as `?`, as in
+//! paths, so no value can start a line of its own.
 
 use super::{escape_controls, escape_path, location, path_of};
 use crate::Report;
@@ -15,7 +17,7 @@ pub fn render(report: &Report) -> String {
             loc.line,
             loc.column,
             d.severity.as_str(),
-            escape_controls(&d.message),
+            escape_controls(&d.message).replace(['\n', '\r'], "?"),
             d.rule
         );
     }
