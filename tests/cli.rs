@@ -990,26 +990,7 @@ fn control_characters_in_values_reach_no_output_raw() {
             )
         })
     };
-    let at = format!("{conf_arg}:2");
-    let mut texts: Vec<(String, Output)> = ["human", "concise", "github"]
-        .iter()
-        .map(|f| {
-            let out = pasvlint(&["check", "--isolated", "--format", f, conf_arg]);
-            (format!("check --format {f}"), out)
-        })
-        .collect();
-    texts.push((
-        "explain --for".into(),
-        pasvlint(&[
-            "explain",
-            "vsftpd-unknown-directive",
-            "--for",
-            &at,
-            "--isolated",
-            conf_arg,
-        ]),
-    ));
-    texts.push(("facts".into(), pasvlint(&["facts", "--isolated", conf_arg])));
+    let texts = human_outputs(conf_arg);
     for (what, out) in &texts {
         let stdout = String::from_utf8_lossy(&out.stdout);
         let shown = if what == "facts" { "vsftpd" } else { "_enable" };
@@ -1151,26 +1132,7 @@ fn carriage_returns_in_values_reach_no_human_output_raw() {
     )
     .unwrap();
     let conf_arg = conf.to_str().unwrap();
-    let at = format!("{conf_arg}:2");
-    let mut runs: Vec<(String, Output)> = ["human", "concise", "github"]
-        .iter()
-        .map(|f| {
-            let out = pasvlint(&["check", "--isolated", "--format", f, conf_arg]);
-            (format!("check --format {f}"), out)
-        })
-        .collect();
-    runs.push((
-        "explain --for".into(),
-        pasvlint(&[
-            "explain",
-            "vsftpd-unknown-directive",
-            "--for",
-            &at,
-            "--isolated",
-            conf_arg,
-        ]),
-    ));
-    runs.push(("facts".into(), pasvlint(&["facts", "--isolated", conf_arg])));
+    let runs = human_outputs(conf_arg);
     for (what, out) in &runs {
         let stdout = String::from_utf8_lossy(&out.stdout);
         if what != "facts" {
@@ -1449,4 +1411,30 @@ fn binary_files_under_format_names_are_reported_without_a_panic() {
             }
         }
     }
+}
+
+/// Every output meant for people, for a vsftpd.conf whose line 2 holds a finding:
+/// the three text formats, `explain --for` that line, and `facts`.
+fn human_outputs(conf_arg: &str) -> Vec<(String, Output)> {
+    let at = format!("{conf_arg}:2");
+    let mut runs: Vec<(String, Output)> = ["human", "concise", "github"]
+        .iter()
+        .map(|f| {
+            let out = pasvlint(&["check", "--isolated", "--format", f, conf_arg]);
+            (format!("check --format {f}"), out)
+        })
+        .collect();
+    runs.push((
+        "explain --for".into(),
+        pasvlint(&[
+            "explain",
+            "vsftpd-unknown-directive",
+            "--for",
+            &at,
+            "--isolated",
+            conf_arg,
+        ]),
+    ));
+    runs.push(("facts".into(), pasvlint(&["facts", "--isolated", conf_arg])));
+    runs
 }
