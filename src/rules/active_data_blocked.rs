@@ -2,7 +2,9 @@
 
 use super::Rule;
 use crate::diag::Diagnostic;
-use crate::facts::{Active, ActivePacket, ActiveStep, EPHEMERAL_PORTS, Firewall, FtpServer, Verdict};
+use crate::facts::{
+    Active, ActivePacket, ActiveStep, Dialect, EPHEMERAL_PORTS, Firewall, FtpServer, Verdict,
+};
 use crate::hosts::Host;
 use crate::policy::Policy;
 use crate::portset::PortSet;
@@ -44,7 +46,7 @@ impl ActiveDataBlocked {
                 .filter(|s| s.verdict != Verdict::Accept)
                 .collect();
             if !blocked.is_empty() {
-                let d = self.report(server, packet, &ports, &blocked);
+                let d = self.report(server, packet, &ports, &blocked, fw.dialect);
                 return Some(match blocked.iter().all(|s| s.may_accept.is_some()) {
                     true => may_fail(d, &blocked, fw),
                     false => d,
@@ -60,6 +62,7 @@ impl ActiveDataBlocked {
         packet: ActivePacket,
         ports: &PortSet,
         blocked: &[&ActiveStep],
+        dialect: Dialect,
     ) -> Diagnostic {
         let first = blocked[0];
         let stopped = blocked
@@ -94,7 +97,7 @@ impl ActiveDataBlocked {
                 d = d.with_related(span, label);
             }
         }
-        d.with_help(help(packet, first, &stopped))
+        d.with_help(help(packet, first, &stopped, dialect))
     }
 }
 
@@ -196,7 +199,7 @@ fn primary(server: &FtpServer) -> (Span, String) {
     (span, label)
 }
 
-fn help(packet: ActivePacket, step: &ActiveStep, stopped: &PortSet) -> String {
+fn help(packet: ActivePacket, step: &ActiveStep, stopped: &PortSet, dialect: Dialect) -> String {
     let ports = port_arg(stopped);
     let (table, chain) = step.chain.split_once(' ').unwrap_or(("filter", "INPUT"));
     let table_arg = if table == "filter" {
@@ -205,6 +208,7 @@ fn help(packet: ActivePacket, step: &ActiveStep, stopped: &PortSet) -> String {
         format!("-t {table} ")
     };
     let rule = match (packet, table) {
+        _ if dialect == Dialect::Nftables => nft_rule(packet, &ports),
         (ActivePacket::SynAck, "filter") => {
             format!("-A {chain} -m conntrack --ctstate ESTABLISHED -j ACCEPT")
         }
@@ -217,14 +221,23 @@ fn help(packet: ActivePacket, step: &ActiveStep, stopped: &PortSet) -> String {
         ActivePacket::SynAck => "the reply belongs to the server's own connection, so no FTP helper is needed",
         ActivePacket::Syn => "the server opens the data connection itself",
     };
-    let place = if step.is_policy {
-        "to the chain"
-    } else {
-        "before the rule that stops it"
+    let place = match (step.is_policy, dialect) {
+        (true, Dialect::Nftables) => format!("to chain {}", step.chain),
+        (true, _) => "to the chain".to_owned(),
+        (false, _) => "before the rule that stops it".to_owned(),
     };
     format!(
         "add `{rule}` {place} ({why}), or set port_enable=NO if every client uses passive mode"
     )
+}
+
+/// The same accept in nftables' own words (its ranges are written `lo-hi`).
+fn nft_rule(packet: ActivePacket, ports: &str) -> String {
+    let ports = ports.replace(':', "-");
+    match packet {
+        ActivePacket::SynAck => "ct state established accept".to_owned(),
+        ActivePacket::Syn => format!("tcp sport {ports} tcp dport 1024-65535 accept"),
+    }
 }
 
 fn port_arg(ports: &PortSet) -> String {

@@ -394,12 +394,12 @@ fn users(kinds: &[UserKind]) -> Option<String> {
 
 /// Every blocker stops the packets after the SYN: what admits them.
 fn later_packets_help(dialect: crate::facts::Dialect, blocked: &PortSet) -> String {
-    let rule = match dialect {
-        crate::facts::Dialect::Nftables => "`ct state established,related accept`",
-        _ => "`-A INPUT -m conntrack --ctstate ESTABLISHED,RELATED -j ACCEPT`",
+    let (rule, state) = match dialect {
+        crate::facts::Dialect::Nftables => ("`ct state established,related accept`", "`established` to the `ct state` set"),
+        _ => ("`-A INPUT -m conntrack --ctstate ESTABLISHED,RELATED -j ACCEPT`", "ESTABLISHED to the state list"),
     };
     format!(
-        "accept the connections' later packets before the drop ({rule}), or add ESTABLISHED to the state list of the rule that opens {}: a data connection needs more than its SYN",
+        "accept the connections' later packets before the drop ({rule}), or add {state} of the rule that opens {}: a data connection needs more than its SYN",
         blocked.summary(6)
     )
 }
