@@ -7,6 +7,8 @@ pub use crate::addrset::{AddrSet, Family};
 use crate::portset::PortSet;
 use crate::source::{FileId, Span};
 
+pub mod windows;
+
 /// A value and where it came from; `span` is `None` for a compiled-in default.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Located<T> {
@@ -1418,7 +1420,7 @@ pub struct FileFacts {
     /// What the file does to its host's Windows Firewall, which is one policy
     /// however many files build it: a host with several such files applies
     /// them together (`firewall` holds this file's alone).
-    pub windows: Option<Box<crate::formats::winfw::Part>>,
+    pub windows: Option<Box<windows::Part>>,
 }
 
 /// A repository file or folder a container sees.

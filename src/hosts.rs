@@ -537,7 +537,7 @@ fn build_host(
     let mut servers = Vec::new();
     let mut firewalls = Vec::new();
     let mut firewalls_v6 = Vec::new();
-    let windows_parts: Vec<Box<crate::formats::winfw::Part>> =
+    let windows_parts: Vec<Box<crate::facts::windows::Part>> =
         if files.iter().filter(|e| e.facts.windows.is_some()).count() > 1 {
             let mut parts: Vec<_> = files
                 .iter_mut()
@@ -552,7 +552,7 @@ fn build_host(
         } else {
             Vec::new()
         };
-    let parts: Vec<&crate::formats::winfw::Part> = windows_parts.iter().map(|p| &**p).collect();
+    let parts: Vec<&crate::facts::windows::Part> = windows_parts.iter().map(|p| &**p).collect();
     firewalls.extend(crate::formats::winfw::merged(&parts));
     firewalls.extend(parts.iter().filter_map(|p| p.others.clone()));
     for e in files {
