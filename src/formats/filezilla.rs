@@ -50,27 +50,96 @@ pub struct Settings {
     pub tree: XmlTree,
     pub server: Option<FtpServer>,
     pub findings: Vec<Finding>,
+    /// The server cannot read the file: it holds no element (binary, empty) or
+    /// its elements break (truncated, an end tag that does not match).
+    pub unreadable: bool,
 }
 
 pub fn sniff(path: &Path, text: &str) -> bool {
+    let name = path.file_name().and_then(|n| n.to_str());
+    // 0.9's file name is its own, and the server reads the file whatever its
+    // bytes: a binary or truncated one is still its configuration (and broken).
+    if name.is_some_and(is_legacy_name) {
+        return true;
+    }
+    let settings = name.is_some_and(|n| n.eq_ignore_ascii_case("settings.xml"));
+    // 1.x keeps `settings.xml` in a folder of its own (`filezilla-server`).
+    if settings && in_filezilla_folder(path) {
+        return true;
+    }
     if !super::looks_like_xml(text) {
         return false;
     }
     let head = super::head(text);
     let legacy = head.contains("<FileZillaServer");
     let modern = head.contains("<filezilla") && head.contains("<ftp_server");
-    let named = path.file_name().and_then(|n| n.to_str()).is_some_and(|n| {
-        n.eq_ignore_ascii_case("FileZilla Server.xml") || n.eq_ignore_ascii_case("settings.xml")
-    });
-    legacy || (modern && named)
+    legacy || (modern && settings)
+}
+
+fn is_legacy_name(name: &str) -> bool {
+    name.eq_ignore_ascii_case("FileZilla Server.xml")
+}
+
+/// The folder holding the file is FileZilla Server's (`C:\ProgramData\filezilla-server`,
+/// `/opt/filezilla-server/etc`, a repository's `filezilla/`).
+fn in_filezilla_folder(path: &Path) -> bool {
+    path.parent()
+        .and_then(|p| p.file_name())
+        .and_then(|n| n.to_str())
+        .is_some_and(|n| n.to_ascii_lowercase().contains("filezilla"))
 }
 
 pub fn parse(source: &SourceFile) -> Settings {
-    let tree = xml::read(source);
+    let mut tree = xml::read(source);
+    if !super::looks_like_xml(&source.text) {
+        // What TinyXML stops at first (and only) when the bytes are no XML at all.
+        let start = source.text.len() - source.text.trim_start().len();
+        let end = source.text[start..]
+            .chars()
+            .next()
+            .map_or(start, |c| start + c.len_utf8());
+        tree.errors = vec![xml::XmlError {
+            span: source.span(start, end),
+            message: if start == source.text.len() {
+                "the file is empty: it holds no XML element".to_owned()
+            } else {
+                "the file does not start with `<`: it is not XML (binary bytes, or another format)"
+                    .to_owned()
+            },
+            related: None,
+        }];
+    }
+    let legacy_name = source
+        .path
+        .file_name()
+        .and_then(|n| n.to_str())
+        .is_some_and(is_legacy_name);
     let version = match tree.root().map(|r| r.name.as_str()) {
         Some("filezilla") => Version::Modern,
+        None if !legacy_name => Version::Modern,
         _ => Version::Legacy,
     };
+    // TinyXML (0.9) finds no element unless the text starts with `<` after
+    // blanks: binary bytes are "Error document empty" there.
+    let unreadable =
+        tree.structure_broken || tree.root().is_none() || !super::looks_like_xml(&source.text);
+    if unreadable {
+        // 0.9 (Options.cpp, `COptions::Init`): when TinyXML's `LoadFile` fails,
+        // `Init` returns before it reads one `<Item>`, so every option keeps its
+        // default: port 21, no custom passive range. 1.x's behaviour with such a
+        // file is not known here: no server is assumed.
+        let server = match version {
+            Version::Legacy => Some(legacy::defaults(source)),
+            Version::Modern => None,
+        };
+        return Settings {
+            version,
+            tree,
+            server,
+            findings: Vec::new(),
+            unreadable,
+        };
+    }
     let mut findings = Vec::new();
     let server = match version {
         Version::Legacy => legacy::server(&tree, source, &mut findings),
@@ -81,6 +150,7 @@ pub fn parse(source: &SourceFile) -> Settings {
         tree,
         server,
         findings,
+        unreadable,
     }
 }
 
@@ -202,34 +272,42 @@ mod legacy {
         findings: &mut Vec<Finding>,
     ) -> Option<FtpServer> {
         tree.root().filter(|r| r.name == "FileZillaServer")?;
-        let items = items(tree, source);
-        ignored_numbers(&items, findings);
+        Some(from_items(&items(tree, source), source, findings))
+    }
+
+    /// The server FileZilla Server 0.9 runs when it reads no item at all.
+    pub fn defaults(source: &SourceFile) -> FtpServer {
+        from_items(&[], source, &mut Vec::new())
+    }
+
+    fn from_items(items: &[Item], source: &SourceFile, findings: &mut Vec<Finding>) -> FtpServer {
+        ignored_numbers(items, findings);
         let anchor = items.first().map_or(source.span(0, 0), |i| i.tag);
-        let passive = passive(&items, findings);
-        let control_port = match string(&items, "Serverports") {
+        let passive = passive(items, findings);
+        let control_port = match string(items, "Serverports") {
             Some((text, span)) => Located::new(first_port(text), Some(span)),
             None => Located::default_value(Some(21)),
         };
-        let max_sessions = match number(&items, "Maximum user count") {
+        let max_sessions = match number(items, "Maximum user count") {
             Some((0, span)) => Located::new(Some(None), Some(span)),
             Some((n, span)) => Located::new(Some(u32::try_from(n).ok()), Some(span)),
             None => Located::default_value(Some(None)),
         };
-        let families = match number(&items, "Disable IPv6") {
+        let families = match number(items, "Disable IPv6") {
             Some((n, span)) if n != 0 => Located::new(Some(Families::Ipv4), Some(span)),
             _ => Located::default_value(Some(Families::Both)),
         };
-        Some(super::server(
+        super::server(
             "filezilla-0.9",
             source,
             anchor,
             control_port,
             passive,
             max_sessions,
-            tls(&items),
+            tls(items),
             families,
-            passive_address(&items),
-        ))
+            passive_address(items),
+        )
     }
 
     /// `Custom PASV IP type` 1 announces `Custom PASV IP` (an address, or a name
@@ -687,5 +765,48 @@ mod tests {
             address("<port_range><min>50000</min><max>50100</max></port_range>"),
             None
         );
+    }
+
+    /// 0.9's `COptions::Init` returns when TinyXML cannot load the file, so every
+    /// option keeps its default; a truncated copy's items are not taken at their word.
+    #[test]
+    fn a_file_the_server_cannot_load_is_read_as_its_defaults() {
+        let truncated = "<FileZillaServer><Settings>\n<Item name=\"Use custom PASV ports\" type=\"numeric\">1</Item>\n<Item name=\"Custom PASV min port\" type=\"numeric\">50000</Item>\n<Item name=\"Custom PASV max";
+        for text in [
+            truncated,
+            "\0\0\0PK\x03\x04",
+            "",
+            "<FileZillaServer><Settings></settings></FileZillaServer>",
+        ] {
+            let s = read("FileZilla Server.xml", text);
+            assert!(s.unreadable, "{text:?}");
+            assert!(!s.tree.errors.is_empty(), "{text:?}");
+            assert!(s.findings.is_empty(), "{text:?}");
+            assert_eq!(ports(&s), "49152-65534", "{text:?}");
+        }
+        let s = read(
+            "filezilla-server/settings.xml",
+            "<filezilla><ftp_server><session>",
+        );
+        assert!(s.unreadable && s.server.is_none());
+        assert!(!legacy(&[("Custom PASV min port", "50000")]).unreadable);
+    }
+
+    #[test]
+    fn binary_settings_files_are_claimed_only_under_filezilla_names() {
+        let binary = "\0\0\u{1}\u{2}";
+        assert!(sniff(
+            Path::new("FileZilla Server/FileZilla Server.xml"),
+            binary
+        ));
+        assert!(sniff(
+            Path::new("ProgramData/filezilla-server/settings.xml"),
+            binary
+        ));
+        assert!(!sniff(Path::new(".m2/settings.xml"), binary));
+        assert!(!sniff(
+            Path::new(".m2/settings.xml"),
+            "<settings><mirrors/></settings>"
+        ));
     }
 }

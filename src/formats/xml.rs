@@ -70,6 +70,11 @@ pub struct XmlTree {
     pub elements: Vec<Element>,
     /// Well-formedness problems, first one first; reading stops at a fatal one.
     pub errors: Vec<XmlError>,
+    /// Whether the elements themselves break: the file holds no element, ends
+    /// inside markup or before an element closes, or an end tag does not match.
+    /// Every XML parser rejects these (lenient ones such as TinyXML too), unlike a
+    /// bad attribute, an unknown entity or `--` in a comment.
+    pub structure_broken: bool,
 }
 
 impl XmlTree {
@@ -173,6 +178,16 @@ impl<'a> ReadState<'a> {
                 }
                 Ok(_) => {}
                 Err(e) => {
+                    self.tree.structure_broken |= matches!(
+                        e,
+                        XmlReadError::Syntax(
+                            SyntaxError::UnclosedTag
+                                | SyntaxError::UnclosedComment
+                                | SyntaxError::UnclosedPIOrXmlDecl
+                                | SyntaxError::UnclosedCData
+                                | SyntaxError::UnclosedDoctype
+                        )
+                    );
                     let at = usize::try_from(reader.error_position()).unwrap_or(text.len());
                     self.fatal(at, read_error_message(&e));
                     return;
@@ -335,6 +350,7 @@ impl<'a> ReadState<'a> {
             element.name
         );
         let related = Some((element.name_span, format!("<{}> opened here", element.name)));
+        self.tree.structure_broken = true;
         self.fatal_with(start, message, related);
         false
     }
@@ -345,6 +361,7 @@ impl<'a> ReadState<'a> {
                 let (name, span) = (e.name.clone(), e.name_span);
                 let message =
                     format!("the file ends before </{name}>: the element is never closed");
+                self.tree.structure_broken = true;
                 self.tree.errors.push(XmlError {
                     span,
                     message,
@@ -352,6 +369,7 @@ impl<'a> ReadState<'a> {
                 });
             }
         } else if self.tree.elements.is_empty() {
+            self.tree.structure_broken = true;
             self.fatal(
                 self.source.text.len(),
                 "no root element: the file holds no XML element".to_owned(),

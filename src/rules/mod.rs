@@ -92,6 +92,7 @@ rules! {
     control_port_blocked::ControlPortBlocked => "control-port-blocked",
     control_port_outside_policy::ControlPortOutsidePolicy => "control-port-outside-policy",
     expired_suppression::ExpiredSuppression => "expired-suppression",
+    filezilla_config_malformed::FilezillaConfigMalformed => "filezilla-config-malformed",
     filezilla_passive_range_invalid::FilezillaPassiveRangeInvalid => "filezilla-passive-range-invalid",
     firewall_allows_everything::FirewallAllowsEverything => "firewall-allows-everything",
     firewalld_config_invalid::FirewalldConfigInvalid => "firewalld-config-invalid",

@@ -48,16 +48,28 @@ fn finding(rule: &'static str, stop: &Stop, source: &SourceFile) -> Diagnostic {
             format!(
                 "the script ends at line {line}: `{written}` fails and `set -e` stops the script there, so no command after it runs"
             ),
-            "fails here",
+            "fails here".to_owned(),
             "make the command succeed, or let the script go on past it with `|| true` (or test it in an `if`)",
         ),
         StopWhy::SetRejected => (
             format!(
                 "the script ends at line {line}: dash rejects `{written}` (it has no pipefail option) and a failing `set` stops the script, so no command after it runs"
             ),
-            "dash: Illegal option -o pipefail",
+            "dash: Illegal option -o pipefail".to_owned(),
             "drop `-o pipefail`, or run the script with bash (`#!/bin/bash`): `#!/bin/sh` is dash on Debian and Ubuntu",
         ),
+        StopWhy::NotParsed(error) => {
+            // PowerShell reports the error where the keyword (or header) ends.
+            let (end_line, column) = source.line_col(stop.span.end);
+            let first = error.lines().next().unwrap_or(error);
+            (
+                format!(
+                    "PowerShell does not run this script: its parser rejects line {end_line}, column {column} (\"{first}\"), so not one of its commands runs"
+                ),
+                format!("PowerShell: {first}"),
+                "write the statement in full, as PowerShell's message says: `for ($i = 0; $i -lt 3; $i++) { … }`, `foreach ($p in $ports) { … }`, `while (…) { … }`, `do { … } while (…)`, `switch (…) { … }`",
+            )
+        }
     };
     Diagnostic::new(rule, message, stop.span, label).with_help(help)
 }

@@ -490,8 +490,8 @@ pub struct Outcome {
     pub writes: Vec<Write>,
     /// Budget hits (at most one per kind).
     pub limits: Vec<Limit>,
-    /// Where the script ends before its last line because a command failed (sh
-    /// only): nothing after it runs.
+    /// Where the script ends before its last line because a command failed (sh),
+    /// or the statement PowerShell's parser rejects (then none of the script runs).
     pub stop: Option<Stop>,
 }
 
@@ -510,6 +510,8 @@ pub enum StopWhy {
     /// The shell rejects a `set` option (dash and `set -o pipefail`): a special
     /// builtin's error ends the script whatever the options.
     SetRejected,
+    /// PowerShell's parser rejects the script (its message), so none of it runs.
+    NotParsed(&'static str),
 }
 
 /// Everything a run did, commands included: for tests and tools. Readers take

@@ -11,7 +11,7 @@ mod value;
 
 pub use eval::ScriptError;
 
-use super::{Command, Outcome, Shell, Status};
+use super::{Command, Outcome, Shell, Status, Stop, StopWhy};
 use crate::source::SourceFile;
 
 pub fn run(source: &SourceFile, sink: &mut dyn FnMut(Command) -> Status) -> Outcome {
@@ -30,12 +30,19 @@ pub fn run_with_errors(
     if let Some(span) = parser.too_deep {
         interp.budget.depth(usize::MAX, span);
     }
-    interp.run(&script);
+    // A script PowerShell cannot parse is never run: not even its first line.
+    let stop = parser.error.map(|e| Stop {
+        span: e.span,
+        why: StopWhy::NotParsed(e.message),
+    });
+    if stop.is_none() {
+        interp.run(&script);
+    }
     let outcome = Outcome {
         shell: Some(Shell::PowerShell),
         writes: Vec::new(),
         limits: interp.budget.hit.clone().into_iter().collect(),
-        stop: None,
+        stop,
     };
     (outcome, std::mem::take(&mut interp.errors))
 }

@@ -18,6 +18,20 @@ pub struct Parser<'a> {
     depth: usize,
     /// Where parsing gave up on nesting, if it did.
     pub too_deep: Option<Span>,
+    /// The first parse error PowerShell's own parser reports (a loop keyword
+    /// without its `(…)` header or its body): PowerShell then runs none of the
+    /// script.
+    pub error: Option<ParseError>,
+}
+
+/// A statement PowerShell's parser rejects, so the script never runs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ParseError {
+    /// The keyword (or header) the error is about; PowerShell reports the
+    /// error where it ends.
+    pub span: Span,
+    /// PowerShell's message (ParserStrings.resx), with its `{0}` filled in.
+    pub message: &'static str,
 }
 
 fn is_ident(c: u8) -> bool {
@@ -46,6 +60,7 @@ impl<'a> Parser<'a> {
             file,
             depth: 0,
             too_deep: None,
+            error: None,
         }
     }
 
@@ -133,6 +148,87 @@ impl<'a> Parser<'a> {
             return false;
         }
         true
+    }
+
+    /// Records PowerShell's parse error about the token `start..end` (the first
+    /// one only: it alone decides that the script does not run).
+    fn reject(&mut self, start: usize, end: usize, message: &'static str) {
+        if self.error.is_none() {
+            self.error = Some(ParseError {
+                span: Span::new(self.file, start, end),
+                message,
+            });
+        }
+    }
+
+    /// `-flag` words before a statement's header (`switch -regex`, `foreach -parallel`);
+    /// whether one of them is `-file`.
+    fn statement_flags(&mut self) -> bool {
+        let mut file = false;
+        loop {
+            self.blanks();
+            if self.at(0) == b'-' && self.at(1).is_ascii_alphabetic() {
+                let start = self.pos + 1;
+                self.pos += 1;
+                while is_ident(self.at(0)) {
+                    self.pos += 1;
+                }
+                file |= self.slice(start, self.pos).eq_ignore_ascii_case("file");
+            } else {
+                return file;
+            }
+        }
+    }
+
+    /// PowerShell's `MissingOpenParenthesisAfterKeyword` unless a `(` comes next
+    /// (after blanks and newlines, as its parser skips them).
+    fn expect_header(&mut self, kw_start: usize, kw_end: usize, kw: &str) {
+        let save = self.pos;
+        self.space();
+        let open = self.at(0) == b'(';
+        self.pos = save;
+        if !open {
+            let message = match kw {
+                "for" => "Missing opening '(' after keyword 'for'.",
+                "foreach" => "Missing opening '(' after keyword 'foreach'.",
+                "while" => "Missing opening '(' after keyword 'while'.",
+                _ => "Missing opening '(' after keyword 'until'.",
+            };
+            self.reject(kw_start, kw_end, message);
+        }
+    }
+
+    /// Whether a keyword's token ends at `end` (a blank, a line end, a comment
+    /// or punctuation the tokenizer splits at), so PowerShell reads it as the keyword.
+    fn token_ends(&self, end: usize) -> bool {
+        matches!(
+            self.b.get(end).copied().unwrap_or(0),
+            0 | b' '
+                | b'\t'
+                | b'\r'
+                | b'\n'
+                | 0x0c
+                | b'('
+                | b'{'
+                | b'}'
+                | b')'
+                | b';'
+                | b'#'
+                | b'<'
+        )
+    }
+
+    /// PowerShell's error for a loop whose `{ body }` is missing, reported just
+    /// after the header that ends at the cursor.
+    fn expect_body(&mut self, head_start: usize, message: &'static str) {
+        let end = self.pos;
+        let save = self.pos;
+        self.space();
+        let open = self.at(0) == b'{';
+        self.pos = save;
+        if !open {
+            self.reject(head_start, end, message);
+        }
     }
 
     fn leave(&mut self) {
@@ -229,25 +325,36 @@ impl<'a> Parser<'a> {
         if self.at(0) == b'[' && self.attribute_line() {
             return None;
         }
+        let kw = self.pos;
         let kind = if self.eat_keyword("if") {
             self.if_stmt()
         } else if self.eat_keyword("foreach") {
-            self.foreach_stmt()
+            self.foreach_stmt(kw)
         } else if self.eat_keyword("for") {
-            self.for_stmt()
+            self.for_stmt(kw)
         } else if self.eat_keyword("while") {
+            self.expect_header(kw, self.pos, "while");
             let cond = self.condition();
+            self.expect_body(kw, "Missing statement body in while loop.");
             StmtKind::While {
                 cond,
                 body: self.block(),
             }
         } else if self.eat_keyword("do") {
+            self.expect_body(kw, "Missing statement body in do loop.");
             let body = self.block();
+            let body_end = self.pos;
             self.space();
+            let cond_kw = self.pos;
             let until = if self.eat_keyword("until") {
+                self.expect_header(cond_kw, self.pos, "until");
                 true
             } else {
-                self.eat_keyword("while");
+                if self.eat_keyword("while") {
+                    self.expect_header(cond_kw, self.pos, "while");
+                } else {
+                    self.reject(kw, body_end, "Missing while or until keyword in do loop.");
+                }
                 false
             };
             StmtKind::Do {
@@ -256,7 +363,7 @@ impl<'a> Parser<'a> {
                 until,
             }
         } else if self.eat_keyword("switch") {
-            self.switch_stmt()
+            self.switch_stmt(kw)
         } else if self.keyword("function") || self.keyword("filter") {
             self.pos += if self.keyword("function") { 8 } else { 6 };
             self.function()
@@ -283,10 +390,25 @@ impl<'a> Parser<'a> {
         } else {
             return Some(self.assignment_or_pipeline(start));
         };
+        if self.error.is_some_and(|e| e.span.start as usize == kw)
+            && !self.token_ends(self.word_end(kw))
+        {
+            // `for.ps1`, `while:x`: one word, a command's name, not a keyword;
+            // PowerShell has nothing to reject there.
+            self.error = None;
+        }
         Some(Stmt {
             kind,
             span: self.span(start),
         })
+    }
+
+    /// The end of the identifier that starts at `at`.
+    fn word_end(&self, mut at: usize) -> usize {
+        while at < self.b.len() && is_ident(self.b[at]) {
+            at += 1;
+        }
+        at
     }
 
     /// `[CmdletBinding()]` on a line of its own, before `param`.
@@ -345,7 +467,10 @@ impl<'a> Parser<'a> {
         StmtKind::If { clauses, otherwise }
     }
 
-    fn foreach_stmt(&mut self) -> StmtKind {
+    fn foreach_stmt(&mut self, kw: usize) -> StmtKind {
+        let kw_end = self.pos;
+        self.statement_flags();
+        self.expect_header(kw, kw_end, "foreach");
         self.space();
         self.eat("(");
         self.space();
@@ -360,6 +485,10 @@ impl<'a> Parser<'a> {
         let items = self.pipeline();
         self.space();
         self.eat(")");
+        self.expect_body(
+            kw,
+            "Missing statement body in foreach loop.\nThe correct form is: foreach ($a in $b) {...}",
+        );
         StmtKind::Foreach {
             var,
             items,
@@ -367,7 +496,8 @@ impl<'a> Parser<'a> {
         }
     }
 
-    fn for_stmt(&mut self) -> StmtKind {
+    fn for_stmt(&mut self, kw: usize) -> StmtKind {
+        self.expect_header(kw, self.pos, "for");
         self.space();
         self.eat("(");
         let init = self.for_part();
@@ -379,6 +509,7 @@ impl<'a> Parser<'a> {
         let step = self.for_part();
         self.space();
         self.eat(")");
+        self.expect_body(kw, "Missing statement body in for loop.");
         StmtKind::For {
             init,
             cond,
@@ -398,19 +529,29 @@ impl<'a> Parser<'a> {
         Some(Box::new(s))
     }
 
-    fn switch_stmt(&mut self) -> StmtKind {
-        loop {
+    fn switch_stmt(&mut self, kw: usize) -> StmtKind {
+        let kw_end = self.pos;
+        let file = self.statement_flags();
+        if file {
+            // `-file path`: the path is the value; not followed.
             self.blanks();
-            if self.at(0) == b'-' && self.at(1).is_ascii_alphabetic() {
+            while !self.eof() && !ends_word(self.at(0)) {
                 self.pos += 1;
-                while is_ident(self.at(0)) {
-                    self.pos += 1;
-                }
-            } else {
-                break;
             }
+        } else {
+            let save = self.pos;
+            self.space();
+            if self.at(0) != b'(' {
+                self.reject(
+                    kw,
+                    kw_end,
+                    "A switch statement must have one of the following:  '-file file_name' or '( expression )'.",
+                );
+            }
+            self.pos = save;
         }
         let value = self.condition();
+        self.expect_body(kw, "Missing '{' in switch statement.");
         self.space();
         let mut cases = Vec::new();
         if !self.eat("{") {

@@ -430,3 +430,96 @@ fn stepping_an_array_is_an_error_that_leaves_it_as_it_was() {
         vec!["P|1|3"]
     );
 }
+
+/// The parse error PowerShell reports for `script`, and the text of its span.
+fn parse_error(script: &str) -> Option<(&'static str, String)> {
+    let src = SourceFile::new(FileId(0), "x.ps1", script.as_bytes());
+    let run = Run::collect(|sink| run(&src, sink));
+    let stop = run.outcome.stop?;
+    match stop.why {
+        crate::scripts::StopWhy::NotParsed(m) => {
+            assert!(run.commands.is_empty(), "{script:?} ran commands");
+            Some((m, src.slice(stop.span).to_owned()))
+        }
+        _ => None,
+    }
+}
+
+/// PowerShell's own parser tests (test/powershell/Language/Parser/Parsing.Tests.ps1,
+/// `ShouldBeParseError`) and its ParserStrings.resx messages: a loop keyword without
+/// its header or body is a parse error, and a script with one never runs.
+#[test]
+fn loop_keywords_without_their_header_are_powershell_parse_errors() {
+    let open = |kw: &str| format!("Missing opening '(' after keyword '{kw}'.");
+    for (script, message, span) in [
+        ("for", open("for"), "for"),
+        ("for {}", open("for"), "for"),
+        ("for\n{ P x }", open("for"), "for"),
+        (":lab for", open("for"), "for"),
+        ("foreach", open("foreach"), "foreach"),
+        ("foreach { P x }", open("foreach"), "foreach"),
+        ("while", open("while"), "while"),
+        ("while {}", open("while"), "while"),
+        ("do {} while", open("while"), "while"),
+        ("do {} until {}", open("until"), "until"),
+        ("do", "Missing statement body in do loop.".into(), "do"),
+        (
+            "do {}",
+            "Missing while or until keyword in do loop.".into(),
+            "do {}",
+        ),
+        (
+            "for($a;$b;$c)",
+            "Missing statement body in for loop.".into(),
+            "for($a;$b;$c)",
+        ),
+        (
+            "while ($true)",
+            "Missing statement body in while loop.".into(),
+            "while ($true)",
+        ),
+        (
+            "switch",
+            "A switch statement must have one of the following:  '-file file_name' or '( expression )'.".into(),
+            "switch",
+        ),
+        ("switch (1)", "Missing '{' in switch statement.".into(), "switch (1)"),
+    ] {
+        let got = parse_error(&format!("P before\n{script}\nP after"));
+        assert_eq!(
+            got.map(|(m, s)| (m.to_owned(), s)),
+            Some((message, span.to_owned())),
+            "{script:?}"
+        );
+    }
+    let foreach_body = parse_error("foreach ($a in $x)").map(|(m, _)| m);
+    assert!(foreach_body.is_some_and(|m| m.starts_with("Missing statement body in foreach loop.")));
+}
+
+#[test]
+fn complete_loops_and_words_that_only_start_with_a_keyword_parse() {
+    for script in [
+        "for ($i = 0; $i -lt 2; $i++) { P $i }",
+        "for (;;)\n{ break }",
+        "foreach ($p in 21, 990)\n{ P $p }",
+        "while ($false) { P x }",
+        "do { P x } while ($false)",
+        "do { P x }\nuntil ($true)",
+        "switch -regex (21) { '2' { P x } }",
+        "switch -file ports.txt { default { P x } }",
+        "for.ps1 -x",
+        "1..2 | foreach { P $_ }",
+        "Get-Item x | ForEach-Object { P $_ }",
+    ] {
+        assert_eq!(parse_error(script), None, "{script:?}");
+    }
+}
+
+/// The fifth fuzzing round's input: a bare `for` was run as an endless loop to
+/// the 65,536-command budget. PowerShell does not run the script at all.
+#[test]
+fn a_bare_for_runs_nothing_and_reaches_no_budget() {
+    let run = within_a_second("New-NetFirewallRule -LocalPort 21\nfor\nP x".to_owned());
+    assert!(run.commands.is_empty());
+    assert!(run.outcome.limits.is_empty());
+}
