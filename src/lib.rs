@@ -728,7 +728,11 @@ fn written_documents(
     out
 }
 
-fn processed(facts: FileFacts, parsed: formats::ParsedFile, diagnostics: Vec<Diagnostic>) -> Processed {
+fn processed(
+    facts: FileFacts,
+    parsed: formats::ParsedFile,
+    diagnostics: Vec<Diagnostic>,
+) -> Processed {
     Processed {
         facts,
         format: parsed.format,
