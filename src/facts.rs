@@ -1441,6 +1441,10 @@ pub struct Mount {
     pub image_config: Option<(&'static str, MountedConfig)>,
     /// The container that mounts it, when its file starts containers apart.
     pub container: Option<Box<Container>>,
+    /// The program a built image starts with when it is not an FTP daemon
+    /// (a start script), and the entry naming the Dockerfile: what a config
+    /// copied or mounted in says is then not known to be what the server runs.
+    pub starts_other_program: Option<(String, Span)>,
 }
 
 /// What a file mounted over an image's config does to the server it runs.

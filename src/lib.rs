@@ -642,7 +642,7 @@ fn follow_writes(
             pending.push((script, id, file));
         }
     }
-    let documents: Vec<Option<(FileId, Processed)>> = pending
+    let parsed: Vec<Option<(formats::ParsedFile, Vec<Diagnostic>)>> = pending
         .par_iter()
         .map(|(script, id, file)| {
             let script_file = sources.get(script.0 as usize)?.as_ref()?;
@@ -651,19 +651,13 @@ fn follow_writes(
             for rule in rules {
                 rule.check_file(&parsed, &mut diagnostics);
             }
-            let (facts, parsed) = written_facts(parsed, rules, &mut diagnostics)?;
-            Some((
-                *script,
-                Processed {
-                    facts,
-                    format: parsed.format,
-                    source: parsed.source,
-                    diagnostics,
-                    suppressions: Vec::new(),
-                    outcome: None,
-                },
-            ))
+            Some((parsed, diagnostics))
         })
+        .collect();
+    let mut documents = written_documents(&pending, parsed, rules);
+    let documents: Vec<Option<(FileId, Processed)>> = pending
+        .iter()
+        .map(|(script, id, _)| documents.remove(id).map(|p| (*script, p)))
         .collect();
     for ((_, _, file), document) in pending.iter().zip(documents) {
         let Some((script, p)) = document else {
@@ -682,22 +676,71 @@ fn follow_writes(
     out
 }
 
-/// A written file's facts: a format read as a bundle (ProFTPD, Pure-FTPd,
-/// nftables, firewalld, ufw, …) is a bundle of that one file, checked as one.
-fn written_facts(
-    parsed: formats::ParsedFile,
+/// Each written file's facts. The files of a format read as a bundle (ProFTPD,
+/// Pure-FTPd, nftables, firewalld, ufw, …) that one script writes are
+/// assembled together, as the host holds them after the run: the files a
+/// script writes into `/etc/pure-ftpd/conf/` are one `pure-ftpd-wrapper`
+/// command line, not one server each. A bundle's facts are its primary
+/// file's; its other files bring none of their own.
+fn written_documents(
+    pending: &[(FileId, FileId, formats::written::WrittenFile)],
+    parsed: Vec<Option<(formats::ParsedFile, Vec<Diagnostic>)>>,
     rules: &[&'static dyn Rule],
-    diagnostics: &mut Vec<diag::Diagnostic>,
-) -> Option<(FileFacts, formats::ParsedFile)> {
-    if parsed.format.bundle_family().is_none() {
-        return Some((formats::facts(&parsed), parsed));
+) -> HashMap<FileId, Processed> {
+    let mut out = HashMap::new();
+    let mut parts: BTreeMap<FileId, Vec<formats::ParsedFile>> = BTreeMap::new();
+    let mut diagnostics: HashMap<FileId, Vec<Diagnostic>> = HashMap::new();
+    for ((script, id, _), parsed) in pending.iter().zip(parsed) {
+        let Some((parsed, found)) = parsed else {
+            continue;
+        };
+        diagnostics.insert(*id, found);
+        if parsed.format.bundle_family().is_some() {
+            parts.entry(*script).or_default().push(parsed);
+        } else {
+            out.insert(*id, processed(formats::facts(&parsed), parsed, Vec::new()));
+        }
     }
-    let bundle = formats::bundles::assemble(vec![parsed]).pop()?;
-    for rule in rules {
-        rule.check_bundle(&bundle, diagnostics);
+    for (_, parts) in parts {
+        for bundle in formats::bundles::assemble(parts) {
+            let mut found = Vec::new();
+            for rule in rules {
+                rule.check_bundle(&bundle, &mut found);
+            }
+            let facts = formats::bundles::facts(&bundle);
+            let primary = bundle.primary;
+            let mut found = Some(found);
+            for part in bundle.parts {
+                let mine = if part.source.id == primary {
+                    (facts.clone(), found.take().unwrap_or_default())
+                } else {
+                    (FileFacts::default(), Vec::new())
+                };
+                out.insert(part.source.id, processed(mine.0, part, mine.1));
+            }
+        }
     }
-    let facts = formats::bundles::facts(&bundle);
-    Some((facts, bundle.parts.into_iter().next()?))
+    for (id, p) in &mut out {
+        let mut found = diagnostics.remove(id).unwrap_or_default();
+        found.append(&mut p.diagnostics);
+        p.diagnostics = found;
+    }
+    out
+}
+
+fn processed(
+    facts: FileFacts,
+    parsed: formats::ParsedFile,
+    diagnostics: Vec<Diagnostic>,
+) -> Processed {
+    Processed {
+        facts,
+        format: parsed.format,
+        source: parsed.source,
+        diagnostics,
+        suppressions: Vec::new(),
+        outcome: None,
+    }
 }
 
 /// A written document's servers and firewall are its script's: the script and

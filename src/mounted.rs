@@ -152,13 +152,21 @@ fn container_path(mount: &Mount, file: &Path) -> Option<String> {
 /// container's facts changed.
 fn apply(facts: &mut FileFacts, mount: &Mount, found: Vec<(String, Vec<FtpServer>)>) -> bool {
     let Some(image) = &mount.image_server else {
-        // No known image: the config found there is what the container runs.
+        // No known image: the config found there is what the container runs,
+        // unless the image starts with a program of its own (a start script
+        // that may append to the config or pass the daemon options).
         let servers: Vec<FtpServer> = found
             .into_iter()
             .flat_map(|(_, s)| s)
-            .map(|s| FtpServer {
-                container: mount.container.clone(),
-                ..set_by_mount(s, mount.span)
+            .map(|s| {
+                let s = match &mount.starts_other_program {
+                    Some((program, _)) => started_by_other(&s, program),
+                    None => s,
+                };
+                FtpServer {
+                    container: mount.container.clone(),
+                    ..set_by_mount(s, mount.span)
+                }
             })
             .collect();
         let changed = !servers.is_empty();
@@ -260,6 +268,22 @@ fn range_written(server: &FtpServer) -> bool {
     match &server.passive {
         Passive::Enabled { spans, .. } | Passive::Unknown { spans, .. } => !spans.is_empty(),
         Passive::Disabled { span, .. } => span.is_some(),
+    }
+}
+
+/// A config in an image that starts with `program`, which pasvlint does not
+/// follow: the passive range the server runs with is not known.
+/// The caller puts the mount's span (the `build:` entry) in front of the spans.
+fn started_by_other(server: &FtpServer, program: &str) -> FtpServer {
+    FtpServer {
+        passive: Passive::Unknown {
+            spans: Vec::new(),
+            reason: format!(
+                "the image starts with {program}, which pasvlint does not follow: it may change the passive range before the server starts"
+            ),
+        },
+        range_setting: None,
+        ..server.clone()
     }
 }
 

@@ -15,6 +15,10 @@ pub struct Stage {
     pub copies: Vec<(Vec<String>, String)>,
     /// The stage sets `CMD` or `ENTRYPOINT`: the base image's entrypoint may not run.
     pub starts_itself: bool,
+    /// The program of the stage's last `ENTRYPOINT` and `CMD` (the first word of
+    /// the exec or shell form), when the stage sets them.
+    pub entrypoint: Option<String>,
+    pub cmd: Option<String>,
     /// `EXPOSE` ranges, TCP only.
     pub expose: Vec<(u16, u16)>,
 }
@@ -51,7 +55,15 @@ pub fn parse(text: &str, target: Option<&str>) -> Stage {
             }
             "ENV" => current.env.extend(env(rest)),
             "COPY" | "ADD" => current.copies.extend(copy(rest)),
-            "CMD" | "ENTRYPOINT" => current.starts_itself = true,
+            "CMD" | "ENTRYPOINT" => {
+                current.starts_itself = true;
+                let program = program(rest);
+                if word.eq_ignore_ascii_case("ENTRYPOINT") {
+                    current.entrypoint = program;
+                } else {
+                    current.cmd = program;
+                }
+            }
             "EXPOSE" => current
                 .expose
                 .extend(rest.split_whitespace().filter_map(expose)),
@@ -64,6 +76,31 @@ pub fn parse(text: &str, target: Option<&str>) -> Stage {
     target
         .and_then(|t| stages.remove(&t.to_ascii_lowercase()))
         .unwrap_or(current)
+}
+
+/// The program a `CMD`/`ENTRYPOINT` runs: the first string of the exec form
+/// (`["/sbin/tini", "--", "/run.sh"]`), else the first word of the shell form.
+fn program(rest: &str) -> Option<String> {
+    let rest = rest.trim();
+    if let Some(list) = rest.strip_prefix('[') {
+        let first = list.trim_start().strip_prefix('"')?;
+        let end = first.find('"')?;
+        return Some(first[..end].to_owned()).filter(|p| !p.is_empty());
+    }
+    rest.split_whitespace().next().map(str::to_owned)
+}
+
+impl Stage {
+    /// The program the container starts with when it is not an FTP daemon
+    /// whose command line pasvlint reads (`/usr/sbin/run-vsftpd.sh`,
+    /// `/sbin/tini`): such a program may change the server's settings before
+    /// the daemon starts.
+    pub fn starts_other_program(&self) -> Option<&str> {
+        let program = self.entrypoint.as_deref().or(self.cmd.as_deref())?;
+        let name = program.rsplit('/').next().unwrap_or(program);
+        let daemon = matches!(name, "vsftpd" | "proftpd" | "in.proftpd" | "pure-ftpd");
+        (!daemon).then_some(program)
+    }
 }
 
 /// Lines joined at a trailing `\`, comments and blank lines dropped.
@@ -252,6 +289,8 @@ mod tests {
         assert_eq!(s.from.as_deref(), Some("fauria/vsftpd"));
         assert_eq!(s.env.len(), 1);
         assert!(s.starts_itself);
+        assert_eq!(s.cmd.as_deref(), Some("x"));
+        assert_eq!(s.starts_other_program(), Some("x"));
     }
 
     proptest::proptest! {

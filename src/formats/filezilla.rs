@@ -389,7 +389,11 @@ mod legacy {
         let max = number(items, "Custom PASV max port");
         let (lo, hi) = DEFAULT_RANGE;
         if custom.is_none_or(|(n, _)| n == 0) {
-            if let Some((_, span)) = min.or(max) {
+            // 0.9.x writes both bounds as 0 in every settings file it saves
+            // (no range was ever entered): only a bound set to a port is a
+            // custom range the server ignores.
+            let set = |b: Option<(u64, Span)>| b.filter(|(n, _)| *n != 0);
+            if let Some((_, span)) = set(min).or(set(max)) {
                 findings.push(Finding {
                     span,
                     message: format!(

@@ -23,6 +23,11 @@ impl Rule for ContainerPassiveRangeUnknown {
             return;
         };
         for (server, span, reason) in servers {
+            let help = if reason.starts_with("the image starts with ") {
+                "set the passive range in the config the image copies (or mounts) and start the daemon with it directly (`CMD [\"vsftpd\", \"/etc/vsftpd/vsftpd.conf\"]`), or keep the start script and check the range it sets by hand"
+            } else {
+                "write the values the range comes from in the file (or `.env`), or start the image with its own entrypoint, so the range can be checked against the published ports"
+            };
             out.push(
                 Diagnostic::new(
                     self.name(),
@@ -34,7 +39,7 @@ impl Rule for ContainerPassiveRangeUnknown {
                     span,
                     "not known here",
                 )
-                .with_help("write the values the range comes from in the file (or `.env`), or start the image with its own entrypoint, so the range can be checked against the published ports"),
+                .with_help(help),
             );
         }
     }

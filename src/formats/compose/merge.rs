@@ -56,6 +56,7 @@ fn merged(base: Service, over: Service) -> Service {
         out.image = over.image.clone();
         out.dockerfile = over.dockerfile.clone();
         out.parts.image = over.parts.image.clone();
+        out.parts.starts_other_program = over.parts.starts_other_program.clone();
         (&over, true)
     } else {
         if !base.parts.built && over.image.is_some() {

@@ -74,6 +74,9 @@ pub struct Parts {
     pub network_mode: bool,
     /// The Dockerfile's `ENV` values.
     pub image: Vec<EnvVar>,
+    /// The program the built image starts with, when it is not an FTP daemon
+    /// (`/usr/sbin/run-vsftpd.sh`), and the entry naming the Dockerfile.
+    pub starts_other_program: Option<(String, Span)>,
     pub env_file: Vec<EnvVar>,
     pub environment: Vec<EnvVar>,
 }
@@ -217,6 +220,9 @@ fn read_service(
         copied,
         network_mode: body.get("network_mode").is_some(),
         image: built.as_ref().map(dockerfile_env).unwrap_or_default(),
+        starts_other_program: built
+            .as_ref()
+            .and_then(|b| Some((b.stage.starts_other_program()?.to_owned(), b.span))),
         env_file: env_files(body.get("env_file"), dir, vars),
         environment: body
             .get("environment")
@@ -477,6 +483,12 @@ fn mount_facts(service: &Service, source: &SourceFile) -> Vec<crate::facts::Moun
             image_server: image_server.clone(),
             image_config,
             container: None,
+            // `entrypoint:` or `command:` replace how the built image starts.
+            starts_other_program: service
+                .parts
+                .starts_other_program
+                .clone()
+                .filter(|_| service.entrypoint.is_none() && service.command.is_none()),
         })
         .collect()
 }

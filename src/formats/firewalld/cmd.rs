@@ -24,6 +24,19 @@ pub fn program_of(c: &Command) -> Option<(bool, usize)> {
     }
 }
 
+/// Whether a firewall-cmd command only opens (`--add-port=`, `--add-service=`,
+/// with `--permanent` and `--zone=`): one under a condition the script cannot
+/// decide then counts, so no port is claimed blocked (or the host left with no
+/// firewall at all) that the script may have opened.
+pub fn opens(args: &[Word]) -> bool {
+    let adds =
+        |w: &&Word| w.text.starts_with("--add-port=") || w.text.starts_with("--add-service=");
+    args.iter().any(|w| adds(&w))
+        && args
+            .iter()
+            .all(|w| adds(&w) || w.text == "--permanent" || w.text.starts_with("--zone="))
+}
+
 /// One configuration: zones and the default zone.
 #[derive(Clone, Debug)]
 struct Set {
@@ -390,6 +403,22 @@ pub fn rich_rule(text: &str, span: Span) -> Option<RichRule> {
 mod tests {
     use super::*;
     use crate::source::{FileId, SourceFile};
+
+    #[test]
+    fn only_adds_open() {
+        let src = SourceFile::new(FileId(0), "x.sh", b"x");
+        let span = src.span(0, 1);
+        let args =
+            |c: &str| -> Vec<Word> { words(c).iter().map(|t| Word::literal(t, span)).collect() };
+        assert!(opens(&args("--zone=public --add-port=21/tcp --permanent")));
+        assert!(opens(&args("--permanent --add-service=ftp")));
+        assert!(!opens(&args("--reload")));
+        assert!(!opens(&args("--permanent --remove-port=21/tcp")));
+        assert!(!opens(&args("--set-default-zone=drop")));
+        assert!(!opens(&args(
+            "--permanent --add-port=21/tcp --set-target=DROP"
+        )));
+    }
 
     fn run(commands: &[&str]) -> Option<Config> {
         let src = SourceFile::new(FileId(0), "x.sh", b"x");

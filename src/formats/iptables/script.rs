@@ -535,7 +535,10 @@ impl<'s> Reader<'s> {
         }
         if let Some((offline, first)) = firewalld_cmd::program_of(c) {
             let args = c.argv.get(first..).unwrap_or(&[]);
-            if args.iter().all(Word::is_known) && c.uncertain.is_none() {
+            // One that may not run counts only when it opens, as for ufw.
+            if args.iter().all(Word::is_known)
+                && (c.uncertain.is_none() || firewalld_cmd::opens(args))
+            {
                 self.firewalld.command(offline, args, c.span);
                 rs.port_texts
                     .extend(firewalld_port_text(self.source, args, c.span));

@@ -47,6 +47,18 @@ pub fn parse(args: &[Arg]) -> Config {
         if word.text == "--" {
             break;
         }
+        if word.unknown && !word.text.starts_with('-') {
+            // `pure-ftpd $FLAGS`: a word the script cannot know may expand to
+            // any flags (or name a config file): what it sets is not known.
+            flags.push(Flag {
+                flag: super::OPAQUE,
+                arg: None,
+                span: word.span,
+                setting: word.span,
+                written: String::new(),
+            });
+            continue;
+        }
         if let Some(long) = word.text.strip_prefix("--") {
             let (name, inline) = match long.split_once('=') {
                 Some((n, v)) => (n, Some(v)),
@@ -138,6 +150,31 @@ mod tests {
             .into_iter()
             .map(|f| (f.flag, f.arg))
             .collect()
+    }
+
+    #[test]
+    fn a_word_not_known_is_kept_as_opaque() {
+        let args = [
+            Arg {
+                text: "-c",
+                span: Span::new(FileId(0), 0, 0),
+                unknown: false,
+            },
+            Arg {
+                text: "5",
+                span: Span::new(FileId(0), 0, 0),
+                unknown: false,
+            },
+            Arg {
+                text: "\u{E0FF}",
+                span: Span::new(FileId(0), 3, 9),
+                unknown: true,
+            },
+        ];
+        let flags = parse(&args).flags;
+        assert_eq!(flags.len(), 2);
+        assert_eq!(flags[1].flag, super::super::OPAQUE);
+        assert_eq!(flags[1].span, Span::new(FileId(0), 3, 9));
     }
 
     #[test]

@@ -88,7 +88,21 @@ fn arg(flag: &Flag) -> &str {
     flag.arg.as_deref().unwrap_or("")
 }
 
+/// The last word the script does not know, when no `flag` follows it: that
+/// word may set `flag` itself.
+fn opaque_after(flags: &[Flag], flag: char) -> Option<&Flag> {
+    let opaque = flags.iter().rposition(|f| f.flag == super::OPAQUE)?;
+    let known = flags.iter().rposition(|f| f.flag == flag);
+    (!matches!(known, Some(k) if k > opaque)).then(|| &flags[opaque])
+}
+
 fn passive(flags: &[Flag]) -> Passive {
+    if let Some(opaque) = opaque_after(flags, 'p') {
+        return Passive::Unknown {
+            spans: vec![opaque.span],
+            reason: "the pure-ftpd command line takes words the script does not know here, which may set the passive range".to_owned(),
+        };
+    }
     let Some(flag) = last(flags, 'p') else {
         let (lo, hi) = DEFAULT_RANGE;
         return Passive::Enabled {
@@ -131,6 +145,9 @@ fn range_setting(flags: &[Flag], source: &SourceFile) -> Option<RangeSetting> {
 /// `portmax = (lastport - firstport + 1) / 2; if (!maxusers || maxusers > portmax)
 /// maxusers = portmax;`); a one-port range makes the cap 0, which is no limit.
 fn max_sessions(flags: &[Flag]) -> Located<Option<Option<u32>>> {
+    if let Some(opaque) = opaque_after(flags, 'c').or(opaque_after(flags, 'p')) {
+        return Located::new(None, Some(opaque.span));
+    }
     let limit = last(flags, 'c');
     let asked = limit.map_or(Some(DEFAULT_MAX_USERS), |f| user_limit(arg(f)));
     let Some(asked) = asked else {
@@ -190,6 +207,9 @@ fn user_classes(flags: &[Flag], tls: &Located<ControlTls>) -> Vec<UserClass> {
 /// `-S [address],[port]`: the port is the last one given (default 21); a
 /// value without `,` is a port (`-S 2121`).
 fn control_port(flags: &[Flag]) -> Located<Option<u16>> {
+    if let Some(opaque) = opaque_after(flags, 'S') {
+        return Located::new(None, Some(opaque.span));
+    }
     let bound = flags.iter().rev().filter(|f| f.flag == 'S').find_map(|f| {
         let text = arg(f);
         let port = text.rsplit_once(',').map_or(text, |(_, p)| p);

@@ -39,6 +39,12 @@ pub enum Layout {
     CommandLine,
 }
 
+/// The flag of a command-line word the script cannot know (`pure-ftpd
+/// $FLAGS`): it may expand to any flags, so what a later one of them would
+/// set is not known ([`facts`] reads the passive range, the control port and
+/// the session limit as unknown when no known flag follows it).
+pub const OPAQUE: char = '\0';
+
 /// One flag as the daemon receives it: `-p 30000:30009`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Flag {
