@@ -1078,7 +1078,7 @@ mod written_tests {
         assert_eq!(written.files, vec![(FileId(1), Format::Vsftpd)]);
         let sources = SourceMap::new(sources);
         let entries = with_written_facts(
-            vec![(id, path, facts)],
+            vec![(id, path, Box::new(facts))],
             written.facts,
             &edits(&written.edited),
         );
@@ -1148,8 +1148,12 @@ mod written_tests {
         assert_eq!(written.edited, BTreeMap::from([(FileId(1), FileId(0))]));
         let entries = with_written_facts(
             vec![
-                (FileId(0), "site/setup.sh".into(), FileFacts::default()),
-                (FileId(1), "site/files/vsftpd.conf".into(), conf_facts),
+                (FileId(0), "site/setup.sh".into(), Box::default()),
+                (
+                    FileId(1),
+                    "site/files/vsftpd.conf".into(),
+                    Box::new(conf_facts),
+                ),
             ],
             written.facts,
             &edits(&written.edited),
