@@ -141,7 +141,7 @@ impl Host {
 pub struct FileEntry {
     pub id: FileId,
     pub path: PathBuf,
-    pub facts: FileFacts,
+    pub facts: Box<FileFacts>,
     /// The files this one brings (a script's documents, a mounted config): their
     /// facts are in `facts`, their ids join the host right after this file.
     pub written: Vec<(FileId, Brought)>,
@@ -164,7 +164,9 @@ pub fn group(
     default_platform: Option<&Platform>,
 ) -> Vec<Host> {
     let mut explicit: Vec<Vec<FileEntry>> = specs.iter().map(|_| Vec::new()).collect();
-    let mut rest = Vec::new();
+    // Sized up front: a `FileEntry` is over 2 KB, and growing by doubling
+    // copies every entry into fresh pages.
+    let mut rest = Vec::with_capacity(entries.len());
     for e in entries {
         match specs.iter().position(|s| (s.matches)(&e.path)) {
             Some(i) => explicit[i].push(e),
@@ -218,7 +220,11 @@ type Reasons = HashMap<PathBuf, Why>;
 /// An FTP config pairs with the firewall configs under the nearest directory,
 /// from its own upward, whose subtree holds any. A file that is both pairs with itself.
 fn default_pairing(entries: Vec<FileEntry>) -> (Vec<(PathBuf, Vec<FileEntry>)>, Reasons) {
-    let entries: Vec<FileEntry> = entries.into_iter().flat_map(containers_apart).collect();
+    let mut apart = Vec::with_capacity(entries.len());
+    for e in entries {
+        apart.extend(containers_apart(e));
+    }
+    let entries = apart;
     let dirs_with_firewalls: HashSet<PathBuf> = entries
         .iter()
         .filter(|e| e.facts.has_firewall())
@@ -226,7 +232,7 @@ fn default_pairing(entries: Vec<FileEntry>) -> (Vec<(PathBuf, Vec<FileEntry>)>, 
         .collect();
     let mut why = HashMap::new();
     let mut groups: Groups = BTreeMap::new();
-    let mut firewall_only = Vec::new();
+    let mut firewall_only = Vec::with_capacity(entries.len());
     for e in entries {
         if e.facts.ftp.is_empty() {
             firewall_only.push(e);
@@ -354,12 +360,12 @@ fn containers_apart(e: FileEntry) -> Vec<FileEntry> {
             FileEntry {
                 id,
                 path: unit_path,
-                facts: FileFacts {
+                facts: Box::new(FileFacts {
                     ftp: servers,
                     firewall: front,
                     platform: facts.platform.clone(),
                     ..FileFacts::default()
-                },
+                }),
                 written: written.clone(),
             }
         })
@@ -369,10 +375,10 @@ fn containers_apart(e: FileEntry) -> Vec<FileEntry> {
         out.push(FileEntry {
             id,
             path,
-            facts: FileFacts {
+            facts: Box::new(FileFacts {
                 ftp: outside,
-                ..facts
-            },
+                ..*facts
+            }),
             written,
         });
     }

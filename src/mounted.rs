@@ -8,7 +8,7 @@ use crate::source::{FileId, Span};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-type Entry = (FileId, PathBuf, FileFacts);
+type Entry = (FileId, PathBuf, Box<FileFacts>);
 
 /// Move the servers of mounted configs into the files that mount them; the
 /// returned map takes each mounted file to the file it joins.

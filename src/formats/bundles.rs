@@ -10,16 +10,22 @@ use crate::facts::FileFacts;
 /// a bundle of its own).
 pub fn assemble(mut parts: Vec<ParsedFile>) -> Vec<Bundle> {
     parts.sort_by(|a, b| a.source.path.cmp(&b.source.path));
-    let mut bundles = Vec::new();
-    while let Some(first) = parts.first() {
-        let Some(family) = first.format.bundle_family() else {
-            parts.remove(0);
+    // One pass sorts the parts into a list per family, the families in the
+    // order each first appears, paths in order within each (what one
+    // partition of all remaining parts per family gave, without copying every
+    // part once per family).
+    let mut families: Vec<(Family, Vec<ParsedFile>)> = Vec::new();
+    for part in parts {
+        let Some(family) = part.format.bundle_family() else {
             continue;
         };
-        let (mine, rest): (Vec<ParsedFile>, Vec<ParsedFile>) = parts
-            .into_iter()
-            .partition(|p| p.format.bundle_family() == Some(family));
-        parts = rest;
+        match families.iter_mut().find(|(f, _)| *f == family) {
+            Some((_, mine)) => mine.push(part),
+            None => families.push((family, vec![part])),
+        }
+    }
+    let mut bundles = Vec::new();
+    for (family, mine) in families {
         bundles.extend(assemble_family(family, mine));
     }
     bundles.sort_by_key(|b| b.primary);
