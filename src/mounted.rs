@@ -15,7 +15,12 @@ type Entry = (FileId, PathBuf, Box<FileFacts>);
 pub fn pair(entries: &mut [Entry]) -> BTreeMap<FileId, FileId> {
     let mut joined = BTreeMap::new();
     let paths = Paths::of(entries);
-    for i in 0..entries.len() {
+    // A Dockerfile read on its own brings its copies last: a compose file
+    // that builds it takes them first, with its publishing in front.
+    let (mut order, dockerfiles): (Vec<usize>, Vec<usize>) =
+        (0..entries.len()).partition(|&i| !crate::platform::is_dockerfile_path(&entries[i].1));
+    order.extend(dockerfiles);
+    for i in order {
         join_read_files(entries, &paths, i, &mut joined);
         let mounts = std::mem::take(&mut entries[i].2.mounts);
         let layer = entries[i].2.container_layer.take();

@@ -255,6 +255,14 @@ const RELEASE_FILES: &[&str] = &[
     "arch-release",
 ];
 
+/// Whether `path` names a Dockerfile (`Dockerfile`, `Containerfile`,
+/// `Dockerfile.prod`, `web.dockerfile`).
+pub fn is_dockerfile_path(path: &Path) -> bool {
+    path.file_name()
+        .and_then(|n| n.to_str())
+        .is_some_and(is_dockerfile)
+}
+
 fn is_dockerfile(name: &str) -> bool {
     let lower = name.to_ascii_lowercase();
     lower == "dockerfile"

@@ -4,6 +4,7 @@
 //! nothing: they are metadata for `docker run -P` and readers).
 
 use std::collections::HashMap;
+use std::path::Path;
 
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Stage {
@@ -101,6 +102,69 @@ impl Stage {
         let daemon = matches!(name, "vsftpd" | "proftpd" | "in.proftpd" | "pure-ftpd");
         (!daemon).then_some(program)
     }
+}
+
+/// A Dockerfile read on its own (no compose file builds it) whose image starts
+/// with a program other than the FTP daemon: each config it copies in is
+/// brought into its image as a mount, so the server it defines is read as
+/// started by that program (its passive range unknown, see
+/// [`crate::mounted`]). A Dockerfile that starts the daemon itself, or none,
+/// brings nothing: its copied config is then the server's.
+pub fn started_copies(source: &crate::source::SourceFile) -> Vec<crate::facts::Mount> {
+    if !crate::platform::is_dockerfile_path(&source.path) {
+        return Vec::new();
+    }
+    let stage = parse(&source.text, None);
+    let Some(program) = stage.starts_other_program().map(str::to_owned) else {
+        return Vec::new();
+    };
+    let span = start_line(source);
+    let built = crate::formats::compose::build::Built {
+        stage,
+        span,
+        context: source
+            .path
+            .parent()
+            .map(Path::to_path_buf)
+            .unwrap_or_default(),
+        dockerfile: Some(source.path.clone()),
+    };
+    built
+        .copies()
+        .into_iter()
+        // The start script itself is followed as a script where it is read.
+        .filter(|v| v.target != program)
+        .map(|v| crate::facts::Mount {
+            source: v.source,
+            target: v.target,
+            read_only: false,
+            span: v.span,
+            image_server: None,
+            image_config: None,
+            container: None,
+            starts_other_program: Some((program.clone(), span)),
+        })
+        .collect()
+}
+
+/// The last `ENTRYPOINT` line (else the last `CMD` line), for findings.
+fn start_line(source: &crate::source::SourceFile) -> crate::source::Span {
+    let mut at = 0;
+    let (mut entrypoint, mut cmd) = (None, None);
+    for line in source.text.split_inclusive('\n') {
+        let body = line.trim_end_matches(['\n', '\r']);
+        let lead = body.len() - body.trim_start().len();
+        let word = body.split_whitespace().next().unwrap_or("");
+        let span = (at + lead, at + body.len());
+        if word.eq_ignore_ascii_case("ENTRYPOINT") {
+            entrypoint = Some(span);
+        } else if word.eq_ignore_ascii_case("CMD") {
+            cmd = Some(span);
+        }
+        at += line.len();
+    }
+    let (start, end) = entrypoint.or(cmd).unwrap_or((0, 0));
+    source.span(start, end)
 }
 
 /// Lines joined at a trailing `\`, comments and blank lines dropped.

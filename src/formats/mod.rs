@@ -379,6 +379,7 @@ pub fn facts(file: &ParsedFile) -> FileFacts {
         Document::FileZilla(settings) => servers(filezilla::facts(settings)),
         Document::Platform(clues) => FileFacts {
             platform: clues.clone(),
+            mounts: dockerfile::started_copies(&file.source),
             ..FileFacts::default()
         },
         // Read with the files it includes.

@@ -472,9 +472,20 @@ fn mount_facts(service: &Service, source: &SourceFile) -> Vec<crate::facts::Moun
         .as_ref()
         .and_then(|(r, _)| images::lookup(r)?.config)
         .map(|c| (c.path, c.mounted));
+    let start = service
+        .parts
+        .starts_other_program
+        .clone()
+        .filter(|_| service.entrypoint.is_none() && service.command.is_none());
     service
         .volumes
         .iter()
+        // A start script the build copies in is followed as a script where it is read.
+        .filter(|v| {
+            start
+                .as_ref()
+                .is_none_or(|(program, _)| v.target != *program)
+        })
         .map(|v| crate::facts::Mount {
             source: v.source.clone(),
             target: v.target.clone(),
@@ -484,11 +495,7 @@ fn mount_facts(service: &Service, source: &SourceFile) -> Vec<crate::facts::Moun
             image_config,
             container: None,
             // `entrypoint:` or `command:` replace how the built image starts.
-            starts_other_program: service
-                .parts
-                .starts_other_program
-                .clone()
-                .filter(|_| service.entrypoint.is_none() && service.command.is_none()),
+            starts_other_program: start.clone(),
         })
         .collect()
 }
