@@ -3,8 +3,10 @@
 //! base image starts (`CMD`/`ENTRYPOINT`), and its `EXPOSE` ports (which publish
 //! nothing: they are metadata for `docker run -P` and readers).
 
+use crate::formats::compose::mounts::{Volume, lexical};
+use crate::source::Span;
 use std::collections::HashMap;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Stage {
@@ -104,6 +106,60 @@ impl Stage {
     }
 }
 
+/// What a service's Dockerfile says; its findings point at `span` (the
+/// compose entry naming the Dockerfile), as the Dockerfile is no file of the run.
+#[derive(Clone, Debug)]
+pub struct Built {
+    pub stage: Stage,
+    pub span: Span,
+    pub context: PathBuf,
+    /// The Dockerfile, when it is a file.
+    pub dockerfile: Option<PathBuf>,
+}
+
+impl Built {
+    /// The image whose entrypoint runs: the base, unless the Dockerfile starts
+    /// the container its own way.
+    pub fn image(&self) -> Option<(String, Span)> {
+        let from = self.stage.from.clone()?;
+        (!self.stage.starts_itself).then_some((from, self.span))
+    }
+
+    /// Each `COPY`/`ADD` of a context path, as the mount it amounts to (the
+    /// copy is writable in the container, as a read-write mount is).
+    pub fn copies(&self) -> Vec<Volume> {
+        let mut out = Vec::new();
+        for (sources, dest) in &self.stage.copies {
+            if !dest.starts_with('/') {
+                continue;
+            }
+            let into_dir = dest.ends_with('/') || sources.len() > 1;
+            let dest = dest.trim_end_matches('/');
+            for s in sources {
+                let source = lexical(&self.context.join(s));
+                if !source.starts_with(&self.context) {
+                    continue;
+                }
+                let target = match source.file_name().and_then(|n| n.to_str()) {
+                    Some(name) if into_dir && !source.is_dir() => format!("{dest}/{name}"),
+                    _ => dest.to_owned(),
+                };
+                out.push(Volume {
+                    source,
+                    target: if target.is_empty() {
+                        "/".into()
+                    } else {
+                        target
+                    },
+                    read_only: false,
+                    span: self.span,
+                });
+            }
+        }
+        out
+    }
+}
+
 /// A Dockerfile read on its own (no compose file builds it) whose image starts
 /// with a program other than the FTP daemon: each config it copies in is
 /// brought into its image as a mount, so the server it defines is read as
@@ -119,7 +175,7 @@ pub fn started_copies(source: &crate::source::SourceFile) -> Vec<crate::facts::M
         return Vec::new();
     };
     let span = start_line(source);
-    let built = crate::formats::compose::build::Built {
+    let built = Built {
         stage,
         span,
         context: source
