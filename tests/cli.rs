@@ -685,6 +685,47 @@ fn facts_port_map_credits_the_helper_and_the_redirected_control_port() {
     );
 }
 
+/// A port a single-layer firewall opens only to some clients (here on an
+/// interface that may or may not be the clients': measured with nft in a
+/// namespace, 21 and 40000-40100 answer through enp2s0 only) is `some` in the
+/// firewall's row too, not `-` under a verdict of `some`. The IPv6 row is `-`
+/// (neighbour discovery is dropped, so nothing reaches the host over IPv6), but
+/// vsftpd's `listen=YES` takes IPv4 clients only, so it does not make the
+/// verdict `BLOCKED`.
+#[test]
+fn facts_port_map_shows_ports_open_to_some_in_the_firewall_row() {
+    let dir = tempfile::tempdir().unwrap();
+    let etc = dir.path().join("etc");
+    std::fs::create_dir_all(&etc).unwrap();
+    std::fs::write(
+        etc.join("vsftpd.conf"),
+        "listen=YES\npasv_min_port=40000\npasv_max_port=40100\nmax_clients=20\n",
+    )
+    .unwrap();
+    std::fs::write(
+        etc.join("nftables.conf"),
+        "table inet filter {\n  chain input {\n    type filter hook input priority 0; policy drop;\n    ct state established,related accept\n    iifname \"enp1s0\" tcp dport 22 accept\n    iifname \"enp2s0\" tcp dport 21 accept\n    iifname \"enp2s0\" tcp dport 40000-40100 accept\n  }\n}\n",
+    )
+    .unwrap();
+    let out = pasvlint(&["facts", "--isolated", dir.path().to_str().unwrap()]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let map: Vec<&str> = stdout
+        .lines()
+        .skip_while(|l| !l.contains("port map"))
+        .collect();
+    assert_eq!(
+        map,
+        [
+            "  port map (tcp)      21       22       40000-40100",
+            "    vsftpd hands out  ctl      .        pasv",
+            "    nftables ipv4     some     some     some",
+            "    nftables ipv6     -        -        -",
+            "    verdict           some     unused   some",
+        ],
+        "{stdout}"
+    );
+}
+
 /// `explain RULE --for FILE:LINE` shows the finding there (found through any of its
 /// labels, in either file), its host's port map and the rule's text; a line with no
 /// such finding is a usage error naming where the rule did report.

@@ -156,6 +156,15 @@ fn filter_rows(family: Family, f: &Firewall, columns: &[PortSet], named: bool) -
     } else {
         String::new()
     };
+    // A firewall of one layer is that layer: what it opens to some clients
+    // (an interface or source it does not know to be the clients') shows as
+    // `some`, as the verdict row says. Layers do not record that set apart.
+    let no_some = PortSet::empty();
+    let some = if f.layers.is_empty() {
+        &f.open_to_some
+    } else {
+        &no_some
+    };
     let mut rows: Vec<Row> = f
         .own_layers()
         .iter()
@@ -163,7 +172,7 @@ fn filter_rows(family: Family, f: &Firewall, columns: &[PortSet], named: bool) -
             label: format!("{}{which}", layer.kind),
             cells: columns
                 .iter()
-                .map(|c| open_cell(c, &layer.open_to_all, &PortSet::empty()))
+                .map(|c| open_cell(c, &layer.open_to_all, some))
                 .collect(),
         })
         .collect();
@@ -189,6 +198,16 @@ fn open_cell(column: &PortSet, all: &PortSet, some: &PortSet) -> &'static str {
     }
 }
 
+/// Whether `server` takes clients of `family` (unknown: IPv4, as the checks read it).
+fn takes(server: &FtpServer, family: Family) -> bool {
+    use crate::facts::Families;
+    match server.families.value {
+        Some(Families::Ipv6) => family == Family::V6,
+        Some(Families::Both) => true,
+        _ => family == Family::V4,
+    }
+}
+
 /// Per column: a served port every client reaches (`ok`), every client reaches as
 /// a data connection the FTP helper admits (`helper`), some reach (`some`), none
 /// reach (`BLOCKED`), or an opened port nothing serves (`unused`).
@@ -198,6 +217,14 @@ fn verdict_row(
     served: &PortSet,
     columns: &[PortSet],
 ) -> Row {
+    // A family no server takes clients on decides nothing (vsftpd's
+    // `listen=YES` binds IPv4 only), as the checks judge only the others.
+    let taken: Vec<(Family, &Firewall)> = filters
+        .iter()
+        .copied()
+        .filter(|(family, _)| host.servers.iter().any(|s| takes(s, *family)))
+        .collect();
+    let filters = if taken.is_empty() { filters } else { &taken };
     let admitted: Vec<PortSet> = filters
         .iter()
         .map(|(family, f)| helper_admitted(host, *family, f))
