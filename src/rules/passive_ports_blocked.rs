@@ -2,7 +2,9 @@
 
 use super::{Rule, audience, by_the_firewall, closing_label, families_to_check, passive_spans};
 use crate::diag::{Diagnostic, Severity};
-use crate::facts::{ControlTls, Family, Firewall, FtpServer, SourceClass, UserKind, Verdict};
+use crate::facts::{
+    ControlTls, Family, Firewall, FtpServer, Passive, SourceClass, UserKind, Verdict,
+};
 use crate::helper::{self, Admission, Mismatch};
 use crate::hosts::Host;
 use crate::policy::Policy;
@@ -15,13 +17,13 @@ impl Rule for PassivePortsBlocked {
         "passive-ports-blocked"
     }
 
-    fn check_host(&self, host: &Host, _policy: &Policy, out: &mut Vec<Diagnostic>) {
+    fn check_host(&self, host: &Host, policy: &Policy, out: &mut Vec<Diagnostic>) {
         for server in &host.servers {
             let families = families_to_check(host, server);
             let named = families.len() > 1;
             for (family, fw) in families {
                 let admission = helper::admission(server, fw, Some(family), &host.platform);
-                self.check_family(server, fw, (admission, named.then_some(family)), out);
+                self.check_family(server, fw, (admission, named.then_some(family)), policy, out);
             }
         }
     }
@@ -42,6 +44,7 @@ impl PassivePortsBlocked {
         server: &FtpServer,
         fw: &Firewall,
         seen: (Admission, Option<Family>),
+        policy: &Policy,
         out: &mut Vec<Diagnostic>,
     ) {
         let (admission, family) = seen;
@@ -69,7 +72,7 @@ impl PassivePortsBlocked {
             }
             // Ports a rule may open are not said to be blocked.
             blocked.ports = blocked.ports.difference(&maybe);
-            let mut d = self.report(server, fw, &ports, &blocked, (all_classes, family));
+            let mut d = self.report(server, fw, &ports, &blocked, (all_classes, family), policy);
             if helper {
                 d = tls.explain(d, fw.dialect);
             }
@@ -134,6 +137,7 @@ impl PassivePortsBlocked {
         ports: &PortSet,
         blocked: &Blocked,
         audience_of: (usize, Option<Family>),
+        policy: &Policy,
     ) -> Diagnostic {
         let (all_classes, family) = audience_of;
         let words = server.vocabulary();
@@ -222,13 +226,13 @@ impl PassivePortsBlocked {
             return d.with_help(later_packets_help(fw.dialect, shut));
         }
         let d = match disabled.is_empty() {
-            true => d.with_help(help(server, fw, shut, &open_part)),
+            true => d.with_help(help(server, fw, shut, &open_part, policy)),
             false => d.with_help(format!(
                 "enable the rule that opens {} (netsh ... set rule name=\"…\" new enable=yes, Enable-NetFirewallRule, or -Enabled True where it is made)",
                 shut.summary(6)
             )),
         };
-        let d = match narrowed_range_fix(server, &open_part) {
+        let d = match narrowed_range_fix(server, &open_part, policy) {
             Some((title, edits)) => d.with_unsafe_fix(title, edits),
             None => d,
         };
@@ -241,18 +245,34 @@ impl PassivePortsBlocked {
 fn narrowed_range_fix(
     server: &FtpServer,
     open_part: &PortSet,
+    policy: &Policy,
 ) -> Option<(String, Vec<(crate::source::Span, String)>)> {
-    let (lo, hi) = movable_range(server, open_part)?;
+    let (lo, hi) = movable_range(server, open_part, policy)?;
     let edits = server.range_setting.as_ref()?.rewrite(lo, hi)?;
     Some((format!("hand out only the open ports {lo}-{hi}"), edits))
 }
 
-/// The widest range of `open_part` the server can be set to hand out.
-fn movable_range(server: &FtpServer, open_part: &PortSet) -> Option<(u16, u16)> {
+/// The widest range of `open_part` the server can be set to hand out, when it
+/// is worth proposing: the server's range is its default (any range the
+/// firewall opens is then the fix), or the new one keeps at least a quarter of
+/// the server's ports, or as many as the sessions the host must carry need (a
+/// 2,101-port range cut down to the one port its firewall happens to open is no
+/// fix).
+fn movable_range(server: &FtpServer, open_part: &PortSet, policy: &Policy) -> Option<(u16, u16)> {
     let (min, max) = server.vocabulary().ports_allowed;
-    open_part
+    let (lo, hi) = open_part
         .intersection(&PortSet::range(min, max))
-        .widest_range()
+        .widest_range()?;
+    let (served, deliberate) = match &server.passive {
+        Passive::Enabled {
+            ports, deliberate, ..
+        } => (u64::from(ports.count()), *deliberate),
+        _ => (0, false),
+    };
+    let kept = u64::from(hi - lo) + 1;
+    let carries = super::passive_range_too_small::ports_for_sessions(server, policy)
+        .is_some_and(|needed| kept >= needed);
+    (!deliberate || 4 * kept >= served || carries).then_some((lo, hi))
 }
 
 /// For every class of clients that reaches the control port, the passive ports it
@@ -404,7 +424,13 @@ fn later_packets_help(dialect: crate::facts::Dialect, blocked: &PortSet) -> Stri
     )
 }
 
-fn help(server: &FtpServer, fw: &Firewall, blocked: &PortSet, open_part: &PortSet) -> String {
+fn help(
+    server: &FtpServer,
+    fw: &Firewall,
+    blocked: &PortSet,
+    open_part: &PortSet,
+    policy: &Policy,
+) -> String {
     let forwarded = fw
         .decisions
         .iter()
@@ -450,7 +476,7 @@ fn help(server: &FtpServer, fw: &Firewall, blocked: &PortSet, open_part: &PortSe
         ),
         _ => format!("open {}/tcp in the firewall", blocked.summary(6)),
     };
-    match movable_range(server, open_part) {
+    match movable_range(server, open_part, policy) {
         Some((lo, hi)) => format!(
             "{open}, or set {} so the server hands out only open ports",
             range_in_own_words(server, lo, hi)
