@@ -624,23 +624,26 @@ fn gitignored_files_are_skipped_as_rg_skips_them_unless_no_ignore() {
     assert!(stdout.contains("unknown directive `Listen`"), "{stdout}");
 }
 
-#[test]
-fn facts_draws_a_port_map_per_host() {
-    let out = pasvlint(&["facts", "--isolated", "fixtures/seeds/linux-passive"]);
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let map: Vec<&str> = stdout
+/// The port map `pasvlint facts --isolated PATH` draws, a line each.
+fn port_map(path: &str) -> Vec<String> {
+    let out = pasvlint(&["facts", "--isolated", path]);
+    String::from_utf8_lossy(&out.stdout)
         .lines()
         .skip_while(|l| !l.contains("port map"))
-        .collect();
+        .map(str::to_owned)
+        .collect()
+}
+
+#[test]
+fn facts_draws_a_port_map_per_host() {
     assert_eq!(
-        map,
+        port_map("fixtures/seeds/linux-passive"),
         [
             "  port map (tcp)      21       9981-9986  9987-9990",
             "    vsftpd hands out  ctl      pasv       .",
             "    iptables ipv4     open     open       open",
             "    verdict           ok       ok         unused",
-        ],
-        "{stdout}"
+        ]
     );
     let out = pasvlint(&[
         "facts",
@@ -659,15 +662,7 @@ fn facts_draws_a_port_map_per_host() {
 /// the one clients use, not `unused`.
 #[test]
 fn facts_port_map_credits_the_helper_and_the_redirected_control_port() {
-    let map = |case: &str| {
-        let out = pasvlint(&["facts", "--isolated", case]);
-        let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
-        stdout
-            .lines()
-            .skip_while(|l| !l.contains("port map"))
-            .map(str::to_owned)
-            .collect::<Vec<_>>()
-    };
+    let map = port_map;
     assert_eq!(
         map("fixtures/rules/ftp-helper-not-assigned/ok-helper-on-port-redirected-to-control"),
         [
@@ -707,22 +702,15 @@ fn facts_port_map_shows_ports_open_to_some_in_the_firewall_row() {
         "table inet filter {\n  chain input {\n    type filter hook input priority 0; policy drop;\n    ct state established,related accept\n    iifname \"enp1s0\" tcp dport 22 accept\n    iifname \"enp2s0\" tcp dport 21 accept\n    iifname \"enp2s0\" tcp dport 40000-40100 accept\n  }\n}\n",
     )
     .unwrap();
-    let out = pasvlint(&["facts", "--isolated", dir.path().to_str().unwrap()]);
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let map: Vec<&str> = stdout
-        .lines()
-        .skip_while(|l| !l.contains("port map"))
-        .collect();
     assert_eq!(
-        map,
+        port_map(dir.path().to_str().unwrap()),
         [
             "  port map (tcp)      21       22       40000-40100",
             "    vsftpd hands out  ctl      .        pasv",
             "    nftables ipv4     some     some     some",
             "    nftables ipv6     -        -        -",
             "    verdict           some     unused   some",
-        ],
-        "{stdout}"
+        ]
     );
 }
 
